@@ -1,0 +1,62 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.CageException;
+import dev.claudecage.UserInputException;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+
+/**
+ * Turns failures into one line a user can act on, {@code claude-cage: <what>}, plus a hint.
+ * Stack traces only with {@code CLAUDE_CAGE_DEBUG=1}. Exit codes: 2 bad input; otherwise the
+ * command's own failure code (125 for {@code run}, as {@code docker run} does; 1 elsewhere).
+ */
+final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
+
+    static final int BAD_INPUT = 2;
+    static final int FAILURE = 1;
+
+    /** Commands whose own failures need a code that cannot be mistaken for the cage's. */
+    interface FailureCode {
+        int failureExitCode();
+    }
+
+    @Override
+    public int handleExecutionException(Exception exception, CommandLine commandLine,
+                                        CommandLine.ParseResult parseResult) {
+        PrintWriter err = commandLine.getErr();
+        if (exception instanceof CageException cageException) {
+            err.println("claude-cage: " + cageException.getMessage());
+            if (cageException.hint() != null) {
+                err.println("  hint: " + cageException.hint());
+            }
+            if (debug()) {
+                exception.printStackTrace(err);
+            }
+            err.flush();
+            if (exception instanceof UserInputException) {
+                return BAD_INPUT;
+            }
+            return commandLine.getCommand() instanceof FailureCode code ? code.failureExitCode() : FAILURE;
+        }
+        err.println("claude-cage: internal error: " + exception);
+        exception.printStackTrace(err);
+        err.flush();
+        return commandLine.getCommand() instanceof FailureCode code ? code.failureExitCode() : FAILURE;
+    }
+
+    static int onBadArguments(CommandLine.ParameterException exception, String[] args) {
+        CommandLine commandLine = exception.getCommandLine();
+        PrintWriter err = commandLine.getErr();
+        err.println("claude-cage: " + exception.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(exception, err);
+        err.println("  hint: see '" + commandLine.getCommandSpec().qualifiedName() + " --help'");
+        err.flush();
+        return BAD_INPUT;
+    }
+
+    private static boolean debug() {
+        String value = System.getenv("CLAUDE_CAGE_DEBUG");
+        return value != null && !value.isEmpty() && !value.equals("0");
+    }
+}

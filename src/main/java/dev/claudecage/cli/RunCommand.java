@@ -1,0 +1,45 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.config.EffectiveConfig;
+import dev.claudecage.host.Host;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.OneShotRun;
+import dev.claudecage.runtime.RunOutcome;
+import dev.claudecage.runtime.StatePaths;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "run",
+        description = {
+                "Runs one command in a fresh hardened cage, in the foreground, and removes the cage when it ends "
+                        + "(like docker run --rm).",
+                "Exit code: the command's own; 125 when claude-cage fails, 126 when the command cannot be run, "
+                        + "127 when it is not found."},
+        sortOptions = false)
+final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
+
+    @Mixin
+    CageOptions options;
+
+    @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
+    List<String> command;
+
+    @Override
+    public Integer call() {
+        Host.requireRoot("run");
+        EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
+        RunOutcome outcome = new OneShotRun(StatePaths.forRoot(), ProcessRunner.fromEnvironment())
+                .run(config.config(), command, Host.interactiveTerminal());
+        return outcome.exitCode();
+    }
+
+    @Override
+    public int failureExitCode() {
+        return RunOutcome.LAUNCHER_FAILED;
+    }
+}

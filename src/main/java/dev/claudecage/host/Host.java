@@ -1,0 +1,36 @@
+package dev.claudecage.host;
+
+import dev.claudecage.CageException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Facts about the host that decide what claude-cage may do. */
+public final class Host {
+
+    private Host() {
+    }
+
+    public static int effectiveUid() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException e) {
+            throw new CageException("cannot read this process's uid from /proc/self: " + e.getMessage());
+        }
+    }
+
+    /** Root mode is all there is until rootless operation lands; say so instead of failing halfway. */
+    public static void requireRoot(String command) {
+        if (effectiveUid() != 0) {
+            throw new CageException("'claude-cage " + command + "' needs root on this version (rootless mode is not built yet)",
+                    "run it with sudo");
+        }
+    }
+
+    /** Whether the launcher talks to a terminal on both ends, so the cage should get one too. */
+    public static boolean interactiveTerminal() {
+        // Java 17's System.console() is non-null only when stdin and stdout are both terminals.
+        return System.console() != null;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.claudecage.oci;
+
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.MountSpec;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The secure default spec, as one pure function from (configuration, request) to an OCI spec.
+ * Everything a cage may do is decided here; the runtime only carries it out.
+ */
+public final class SpecBuilder {
+
+    /** The rootfs directory inside the bundle, relative as in runc's own default spec. */
+    public static final String ROOTFS_DIR = "rootfs";
+    public static final String CAGE_HOME = "/home/claude";
+    public static final String WORKSPACE = "/workspace";
+    public static final String CGROUP_PARENT = "/claude-cage";
+
+    static final String PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    static final long CPU_PERIOD_MICROS = 100_000;
+    static final long NOFILE_LIMIT = 8192;
+    /** /dev and /dev/shm hold device nodes and small shared-memory segments only. */
+    static final String SMALL_TMPFS = "size=65536k";
+    static final String RUN_TMPFS = "size=65536k";
+
+    /** The paths runc's default spec and Docker mask: kernel memory, keys and hardware details. */
+    static final List<String> MASKED_PATHS = List.of(
+            "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+            "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+            "/sys/firmware", "/sys/devices/virtual/powercap");
+
+    /** Kernel knobs the cage may read but must never write. */
+    static final List<String> READONLY_PATHS = List.of(
+            "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger");
+
+    static final List<String> NAMESPACES = List.of("pid", "ipc", "uts", "mount", "network", "cgroup");
+
+    private SpecBuilder() {
+    }
+
+    public static Spec build(CageConfig config, CageRequest request) {
+        return new Spec(Spec.OCI_VERSION, process(config, request),
+                new Spec.Root(ROOTFS_DIR, config.readOnlyRoot()),
+                request.hostname(), mounts(config), linux(config, request));
+    }
+
+    private static Spec.Process process(CageConfig config, CageRequest request) {
+        List<String> env = new ArrayList<>(List.of(PATH, "HOME=" + CAGE_HOME, "LANG=C.UTF-8", "container=claude-cage"));
+        if (request.terminal()) {
+            env.add("TERM=xterm-256color");
+        }
+        env.addAll(config.env());
+        List<Spec.Rlimit> rlimits = List.of(
+                new Spec.Rlimit("RLIMIT_NOFILE", NOFILE_LIMIT, NOFILE_LIMIT),
+                // A core dump would write the agent's memory, keys included, wherever it runs.
+                new Spec.Rlimit("RLIMIT_CORE", 0, 0));
+        return new Spec.Process(request.terminal(), new Spec.User(config.uid(), config.gid(), List.of()),
+                request.command(), env, workingDirectory(config), Spec.Capabilities.none(), rlimits, true,
+                request.apparmorProfile(), null);
+    }
+
+    private static String workingDirectory(CageConfig config) {
+        return config.mounts().stream().anyMatch(mount -> mount.target().equals(WORKSPACE)) ? WORKSPACE : CAGE_HOME;
+    }
+
+    private static List<Spec.Mount> mounts(CageConfig config) {
+        List<Spec.Mount> mounts = new ArrayList<>(List.of(
+                new Spec.Mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")),
+                new Spec.Mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", SMALL_TMPFS)),
+                new Spec.Mount("/dev/pts", "devpts", "devpts",
+                        List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")),
+                new Spec.Mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", SMALL_TMPFS)),
+                new Spec.Mount("/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev")),
+                new Spec.Mount("/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", "ro")),
+                new Spec.Mount("/sys/fs/cgroup", "cgroup", "cgroup", List.of("nosuid", "noexec", "nodev", "relatime", "ro")),
+                // Agents build and run code in /tmp, so it stays executable.
+                new Spec.Mount("/tmp", "tmpfs", "tmpfs",
+                        List.of("nosuid", "nodev", "mode=1777", "size=" + config.tmpfsBytes())),
+                new Spec.Mount("/run", "tmpfs", "tmpfs", List.of("nosuid", "nodev", "noexec", "mode=755", RUN_TMPFS)),
+                new Spec.Mount(CAGE_HOME, "tmpfs", "tmpfs", List.of("nosuid", "nodev", "mode=700",
+                        "uid=" + config.uid(), "gid=" + config.gid(), "size=" + config.tmpfsBytes()))));
+        for (MountSpec mount : config.mounts()) {
+            mounts.add(new Spec.Mount(mount.target(), "bind", mount.source().toString(),
+                    List.of("bind", "rprivate", "nosuid", "nodev", mount.readOnly() ? "ro" : "rw")));
+        }
+        return mounts;
+    }
+
+    private static Spec.Linux linux(CageConfig config, CageRequest request) {
+        Spec.Resources resources = new Spec.Resources(
+                List.of(new Spec.DeviceRule(false, "rwm")),
+                new Spec.Memory(config.memoryBytes(), config.memoryBytes()),
+                new Spec.Cpu(Math.round(config.cpus() * CPU_PERIOD_MICROS), CPU_PERIOD_MICROS),
+                new Spec.Pids(config.pidsLimit()));
+        return new Spec.Linux(NAMESPACES.stream().map(Spec.Namespace::fresh).toList(), resources,
+                CGROUP_PARENT + "/" + request.containerId(), request.seccomp(), MASKED_PATHS, READONLY_PATHS);
+    }
+}

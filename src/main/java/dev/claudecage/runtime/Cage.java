@@ -1,0 +1,139 @@
+package dev.claudecage.runtime;
+
+import dev.claudecage.CageException;
+import dev.claudecage.host.Directories;
+import dev.claudecage.json.Json;
+import dev.claudecage.oci.Spec;
+import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.process.ProcessRunner;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A prepared cage: its bundle directory (config.json, 0600, in a 0700 folder) and its root, an
+ * overlay whose lower layer is the shared, untouched image rootfs and whose upper layer is a
+ * per-cage folder. The runtime creates mount points in the upper layer, so the image is never
+ * written to and starting a cage copies nothing.
+ * <p>
+ * {@link #close()} removes everything the cage left, as far as it can, and reports every step
+ * that failed; it is safe to call twice and from a shutdown hook.
+ */
+public final class Cage implements AutoCloseable {
+
+    private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final String id;
+    private final Path directory;
+    private final OciRuntime runtime;
+    private final ProcessRunner runner;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private boolean rootMounted;
+
+    private Cage(String id, Path directory, OciRuntime runtime, ProcessRunner runner) {
+        this.id = id;
+        this.directory = directory;
+        this.runtime = runtime;
+        this.runner = runner;
+    }
+
+    /** A fresh container id: the prefix says what made it, the rest is random. */
+    public static String newId(String prefix) {
+        byte[] bytes = new byte[6];
+        RANDOM.nextBytes(bytes);
+        return prefix + "-" + HexFormat.of().formatHex(bytes);
+    }
+
+    public static Cage prepare(String id, Path rootfs, Spec spec, StatePaths paths, OciRuntime runtime,
+                               ProcessRunner runner) {
+        if (!Files.isDirectory(rootfs)) {
+            throw new CageException("rootfs " + rootfs + " is not a directory",
+                    "build one with: sudo rootfs-builder/make-minbase-rootfs.sh " + rootfs);
+        }
+        Path directory = paths.runs().resolve(id);
+        Cage cage = new Cage(id, directory, runtime, runner);
+        try {
+            Directories.createPrivate(paths.runs());
+            Directories.createPrivate(directory);
+            for (String sub : List.of("bundle", "bundle/" + SpecBuilder.ROOTFS_DIR, "upper", "work")) {
+                Files.createDirectories(directory.resolve(sub));
+            }
+            cage.mountRoot(rootfs);
+            Directories.writePrivateFile(cage.bundle().resolve("config.json"), Json.write(spec));
+            return cage;
+        } catch (IOException | RuntimeException e) {
+            cage.close();
+            if (e instanceof CageException cageException) {
+                throw cageException;
+            }
+            throw new CageException("cannot prepare cage " + id + " in " + directory + ": " + e.getMessage());
+        }
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Path bundle() {
+        return directory.resolve("bundle");
+    }
+
+    public RuntimeLog log() {
+        return new RuntimeLog(directory.resolve("runtime.log"));
+    }
+
+    public OciRuntime runtime() {
+        return runtime;
+    }
+
+    private void mountRoot(Path rootfs) {
+        String options = "lowerdir=" + escapeOverlayPath(rootfs.toAbsolutePath().toString())
+                + ",upperdir=" + escapeOverlayPath(directory.resolve("upper").toString())
+                + ",workdir=" + escapeOverlayPath(directory.resolve("work").toString());
+        runner.run(List.of("mount", "-t", "overlay", "-o", options, "overlay",
+                bundle().resolve(SpecBuilder.ROOTFS_DIR).toString()), MOUNT_TIMEOUT);
+        rootMounted = true;
+    }
+
+    /** Overlayfs splits its options on commas and its layer lists on colons. */
+    static String escapeOverlayPath(String path) {
+        return path.replace("\\", "\\\\").replace(",", "\\,").replace(":", "\\:");
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List<String> failures = new ArrayList<>();
+        try {
+            runtime.forceDelete(id);
+        } catch (RuntimeException e) {
+            failures.add("delete container: " + e.getMessage());
+        }
+        if (rootMounted) {
+            var result = runner.runAllowingFailure(
+                    List.of("umount", bundle().resolve(SpecBuilder.ROOTFS_DIR).toString()), MOUNT_TIMEOUT);
+            if (!result.succeeded()) {
+                failures.add("unmount root: " + result.stderr().strip());
+            }
+        }
+        try {
+            Directories.deleteRecursively(directory);
+        } catch (IOException e) {
+            failures.add("remove " + directory + ": " + e.getMessage());
+        }
+        if (!failures.isEmpty()) {
+            throw new CageException("cleanup of cage " + id + " was incomplete: " + String.join("; ", failures),
+                    "claude-cage gc removes what is left once the cause is fixed");
+        }
+    }
+}

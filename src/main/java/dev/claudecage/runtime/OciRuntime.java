@@ -1,0 +1,126 @@
+package dev.claudecage.runtime;
+
+import dev.claudecage.CageException;
+import dev.claudecage.process.CommandResult;
+import dev.claudecage.process.ProcessRunner;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * runc or crun, driven through their command line. Our containers live under their own state
+ * root, so claude-cage never sees or touches containers that other tools made.
+ */
+public final class OciRuntime {
+
+    private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
+
+    private final RuntimeKind kind;
+    private final Path binary;
+    private final Path stateRoot;
+    private final ProcessRunner runner;
+
+    public OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner) {
+        this.kind = kind;
+        this.binary = binary;
+        this.stateRoot = stateRoot;
+        this.runner = runner;
+    }
+
+    /** Finds the runtime's binary on the PATH; a missing one is an error that says how to get it. */
+    public static OciRuntime locate(RuntimeKind kind, Path stateRoot, ProcessRunner runner) {
+        Path binary = findOnPath(kind.binaryName()).orElseThrow(() -> new CageException(
+                "runtime '" + kind.configName() + "' was not found on the PATH",
+                "install it (apt-get install " + kind.binaryName() + ") or choose another with --runtime"));
+        return new OciRuntime(kind, binary, stateRoot.resolve(kind.configName()), runner);
+    }
+
+    public RuntimeKind kind() {
+        return kind;
+    }
+
+    public Path stateRoot() {
+        return stateRoot;
+    }
+
+    /** The command line that runs a bundle in the foreground and removes the container when it ends. */
+    public List<String> runCommand(String containerId, Path bundle, RuntimeLog log) {
+        List<String> command = new ArrayList<>(globalOptions(log));
+        command.addAll(List.of("run", "--bundle", bundle.toString(), containerId));
+        return command;
+    }
+
+    /** Starts {@link #runCommand} attached to this process's terminal. */
+    public Process startRun(String containerId, Path bundle, RuntimeLog log) {
+        return runner.startInteractive(runCommand(containerId, bundle, log));
+    }
+
+    /** Sends a signal to the container's init process; a container that is already gone is not an error. */
+    public void kill(String containerId, String signal) {
+        runner.runAllowingFailure(control("kill", containerId, signal), CONTROL_TIMEOUT);
+    }
+
+    /** Removes the container whatever its state; a container that is already gone is not an error. */
+    public void forceDelete(String containerId) {
+        CommandResult result = runner.runAllowingFailure(control("delete", "--force", containerId), CONTROL_TIMEOUT);
+        if (!result.succeeded() && !isGone(result)) {
+            throw runner.failure(result);
+        }
+    }
+
+    /** The ids of the containers under our state root. */
+    public List<String> list() {
+        if (!Files.isDirectory(stateRoot)) {
+            return List.of();
+        }
+        CommandResult result = runner.run(control("list", "--quiet"), CONTROL_TIMEOUT);
+        return result.stdout().lines().map(String::strip).filter(line -> !line.isEmpty()).toList();
+    }
+
+    /**
+     * Explains a failed start in words a user can act on, from the runtime's log. crun refuses
+     * hosts with cgroup v1 controllers beside a v2 hierarchy; that gets its own message.
+     */
+    public CageException explainFailure(String what, RuntimeLog log) {
+        String error = log.lastError().orElse("no error was logged (see " + log.file() + ")");
+        if (kind == RuntimeKind.CRUN && error.contains("hybrid")) {
+            return new CageException(
+                    "crun cannot run cages on this host: it does not support the hybrid cgroup layout here "
+                            + "(cgroup v1 controllers with a v2 hierarchy beside them): " + error,
+                    "use --runtime runc, or boot the host with the unified cgroup v2 hierarchy "
+                            + "(systemd.unified_cgroup_hierarchy=1)");
+        }
+        return new CageException(what + ": " + kind.configName() + " reported: " + error);
+    }
+
+    private List<String> control(String... args) {
+        List<String> command = new ArrayList<>(List.of(binary.toString(), "--root", stateRoot.toString()));
+        command.addAll(Arrays.asList(args));
+        return command;
+    }
+
+    private List<String> globalOptions(RuntimeLog log) {
+        return List.of(binary.toString(), "--root", stateRoot.toString(),
+                "--log", log.file().toString(), "--log-format", "json");
+    }
+
+    private static boolean isGone(CommandResult result) {
+        String stderr = result.stderr();
+        return stderr.contains("does not exist") || stderr.contains("not found") || stderr.contains("No such file");
+    }
+
+    private static Optional<Path> findOnPath(String name) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        return Arrays.stream(path.split(File.pathSeparator))
+                .filter(dir -> !dir.isEmpty())
+                .map(dir -> Path.of(dir, name))
+                .filter(Files::isExecutable)
+                .findFirst();
+    }
+}

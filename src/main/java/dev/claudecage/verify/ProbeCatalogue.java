@@ -1,0 +1,76 @@
+package dev.claudecage.verify;
+
+import java.util.List;
+
+import static dev.claudecage.verify.Weakening.all;
+import static dev.claudecage.verify.Weakening.capabilities;
+import static dev.claudecage.verify.Weakening.noSeccomp;
+
+/** Every probe, in report order: one or more per wall of the threat model. */
+public final class ProbeCatalogue {
+
+    private ProbeCatalogue() {
+    }
+
+    public static List<Probe> probes(VerifyFixtures fixtures) {
+        return List.of(
+                new Probe("root-read-only", "filesystem", "the image root cannot be written",
+                        Weakening.writableRoot()),
+                new Probe("only-expected-mounts-writable", "filesystem",
+                        "nothing but scratch tmpfs and the given mounts is writable", Weakening.writableRoot()),
+                new Probe("readonly-mount-holds", "filesystem", "a mount given read-only cannot be written",
+                        Weakening.writableMount(VerifyFixtures.READ_ONLY_MOUNT)),
+                new Probe("host-file-unreadable", "filesystem", "a host file outside the mounts cannot be read",
+                        Weakening.exposeHostDirectory(fixtures.secretDirectory().toString())),
+                new Probe("mount-denied", "privileges", "mount(2) is refused",
+                        all(noSeccomp(), capabilities("CAP_SYS_ADMIN"))),
+                new Probe("userns-denied", "privileges", "no new user namespace", noSeccomp()),
+                new Probe("setuid-inert", "privileges", "a setuid-root program gains nothing",
+                        Weakening.noNewPrivilegesOff()),
+                new Probe("no-new-privs-set", "privileges", "no_new_privs is set", Weakening.noNewPrivilegesOff()),
+                new Probe("capabilities-empty", "capabilities", "every capability set is empty",
+                        capabilities("CAP_CHOWN")),
+                new Probe("raw-socket-denied", "capabilities", "no raw IP sockets", capabilities("CAP_NET_RAW")),
+                new Probe("seccomp-filter-active", "seccomp", "a seccomp filter is installed", noSeccomp()),
+                new Probe("ptrace-denied", "seccomp", "ptrace of another process is refused", noSeccomp()),
+                new Probe("keyctl-denied", "seccomp", "the kernel keyring is out of reach", noSeccomp()),
+                new Probe("bpf-denied", "seccomp", "bpf(2) is refused", noSeccomp()),
+                new Probe("module-load-denied", "seccomp", "kernel modules cannot be loaded",
+                        all(noSeccomp(), capabilities("CAP_SYS_MODULE"))),
+                new Probe("kexec-denied", "seccomp", "kexec_load(2) is refused",
+                        all(noSeccomp(), capabilities("CAP_SYS_BOOT"))),
+                new Probe("perf-event-denied", "seccomp", "perf_event_open(2) is refused", noSeccomp()),
+                new Probe("userfaultfd-denied", "seccomp", "userfaultfd(2) is refused", noSeccomp()),
+                new Probe("io-uring-denied", "seccomp", "io_uring is refused", noSeccomp()),
+                new Probe("packet-socket-denied", "seccomp", "no AF_PACKET sockets",
+                        all(noSeccomp(), capabilities("CAP_NET_RAW"))),
+                new Probe("vsock-denied", "seccomp", "no AF_VSOCK sockets", noSeccomp()),
+                new Probe("alg-socket-denied", "seccomp", "no AF_ALG sockets", noSeccomp()),
+                new Probe("tiocsti-denied", "seccomp", "TIOCSTI cannot inject terminal input",
+                        all(noSeccomp(), capabilities("CAP_SYS_ADMIN"))),
+                new Probe("tiocsti-high-bits-denied", "seccomp",
+                        "TIOCSTI with high bits set in the request is refused too",
+                        all(noSeccomp(), capabilities("CAP_SYS_ADMIN"))),
+                new Probe("proc-paths-masked", "proc",
+                        "kernel interfaces such as /proc/kcore, /proc/keys and /sys/firmware are masked",
+                        Weakening.noMaskedPaths()),
+                new Probe("proc-paths-read-only", "proc",
+                        "/proc/sys, /proc/sysrq-trigger and the other kernel knobs are read-only",
+                        Weakening.noReadonlyPaths()),
+                new Probe("proc-sys-read-only", "proc", "/proc/sys is read-only", Weakening.noReadonlyPaths()),
+                new Probe("cgroupfs-read-only", "cgroups", "cgroupfs (and release_agent) is read-only",
+                        Weakening.writableCgroupfs()),
+                new Probe("pids-limit-holds", "resources", "a fork bomb stops at the pids limit",
+                        Weakening.noPidsLimit()),
+                new Probe("memory-limit-holds", "resources", "a memory bomb stops at the memory limit",
+                        Weakening.noMemoryLimit()),
+                new Probe("network-isolated", "network", "the host's loopback is out of reach",
+                        Weakening.hostNamespace("network")),
+                new Probe("interfaces-loopback-only", "network", "the cage has only a loopback interface",
+                        Weakening.hostNamespace("network")),
+                new Probe("hostname-isolated", "namespaces", "the cage has its own hostname",
+                        Weakening.hostNamespace("uts")),
+                new Probe("host-pids-invisible", "namespaces", "host processes are invisible",
+                        Weakening.hostNamespace("pid")));
+    }
+}

@@ -1,0 +1,132 @@
+package dev.claudecage.verify;
+
+import dev.claudecage.CageException;
+import dev.claudecage.host.Directories;
+import dev.claudecage.oci.Spec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the probes need on the host: the probe script, a read-only mount, a setuid-root helper,
+ * a host file that must stay unreadable, a marker process the cage must not see, and the
+ * loopback canary. All of it lives in one private folder and is removed by {@link #close()}.
+ */
+final class VerifyFixtures implements AutoCloseable {
+
+    static final String PROBES_MOUNT = "/opt/claude-cage-verify";
+    static final String SETUID_MOUNT = "/opt/claude-cage-verify-suid";
+    static final String READ_ONLY_MOUNT = "/mnt/claude-cage-verify-ro";
+
+    private final Path directory;
+    private final Canary canary;
+    private final Process marker;
+    private final String markerToken;
+
+    private VerifyFixtures(Path directory, Canary canary, Process marker, String markerToken) {
+        this.directory = directory;
+        this.canary = canary;
+        this.marker = marker;
+        this.markerToken = markerToken;
+    }
+
+    static VerifyFixtures create(Path parent, Path rootfs) {
+        Path directory = parent.resolve("verify-" + Long.toHexString(new SecureRandom().nextLong() >>> 1));
+        try {
+            Directories.createPrivate(directory);
+            Path probes = Files.createDirectories(directory.resolve("probes"));
+            try (InputStream script = VerifyFixtures.class.getResourceAsStream("probes.pl")) {
+                Files.copy(script, probes.resolve("probes.pl"));
+            }
+            // World-writable, so that only the read-only mount can stop the cage's user.
+            Files.setPosixFilePermissions(Files.createDirectories(directory.resolve("read-only")),
+                    PosixFilePermissions.fromString("rwxrwxrwx"));
+            Path secret = Files.createDirectories(directory.resolve("host-secret"));
+            Files.writeString(secret.resolve("secret.txt"), "a host file the cage must not read\n");
+            Path setuid = Files.createDirectories(directory.resolve("setuid"));
+            // The image's own `id`, made setuid-root: it prints the euid a setuid program would get.
+            Files.copy(rootfs.resolve("usr/bin/id"), setuid.resolve("id"), StandardCopyOption.COPY_ATTRIBUTES);
+            Files.setPosixFilePermissions(setuid.resolve("id"), PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setAttribute(setuid.resolve("id"), "unix:uid", 0);
+            Files.setAttribute(setuid.resolve("id"), "unix:mode", 04755);
+            // An argument no other process has, so the cage can look for it in /proc.
+            String token = "987654." + (new SecureRandom().nextInt(900_000) + 100_000);
+            Process marker = new ProcessBuilder("sleep", token).start();
+            return new VerifyFixtures(directory, new Canary(), marker, token);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(directory);
+            throw new CageException("cannot set up the verify fixtures in " + directory + ": " + e.getMessage());
+        }
+    }
+
+    Path secretDirectory() {
+        return directory.resolve("host-secret");
+    }
+
+    Canary canary() {
+        return canary;
+    }
+
+    /** The fixture mounts and inputs added to a cage's spec. */
+    Spec addTo(Spec spec, long pidsLimit, long memoryBytes, List<String> writableTargets) {
+        List<Spec.Mount> mounts = new ArrayList<>(spec.mounts());
+        mounts.add(new Spec.Mount(PROBES_MOUNT, "bind", directory.resolve("probes").toString(),
+                List.of("bind", "ro", "nosuid", "nodev")));
+        // Deliberately without nosuid: the probe checks that no_new_privs alone stops setuid.
+        mounts.add(new Spec.Mount(SETUID_MOUNT, "bind", directory.resolve("setuid").toString(),
+                List.of("bind", "ro", "nodev")));
+        mounts.add(new Spec.Mount(READ_ONLY_MOUNT, "bind", directory.resolve("read-only").toString(),
+                List.of("bind", "ro", "nosuid", "nodev")));
+        List<String> env = new ArrayList<>(spec.process().env());
+        env.addAll(List.of(
+                "CAGE_VERIFY_RO_MOUNT=" + READ_ONLY_MOUNT,
+                "CAGE_VERIFY_SETUID=" + SETUID_MOUNT + "/id",
+                "CAGE_VERIFY_HOST_SECRET=" + secretDirectory().resolve("secret.txt"),
+                "CAGE_VERIFY_WRITABLE=" + String.join(",", writableTargets),
+                "CAGE_VERIFY_MASKED=" + String.join(",", spec.linux().maskedPaths()),
+                "CAGE_VERIFY_READONLY=" + String.join(",", spec.linux().readonlyPaths()),
+                "CAGE_VERIFY_PIDS_LIMIT=" + pidsLimit,
+                "CAGE_VERIFY_MEMORY_BYTES=" + memoryBytes,
+                "CAGE_VERIFY_CANARY_PORT4=" + canary.port4(),
+                "CAGE_VERIFY_CANARY_PORT6=" + canary.port6(),
+                "CAGE_VERIFY_HOST_HOSTNAME=" + hostHostname(),
+                "CAGE_VERIFY_MARKER=" + markerToken));
+        return spec.withMounts(mounts).withProcess(spec.process().withEnv(env));
+    }
+
+    static List<String> probeCommand(List<Probe> probes) {
+        List<String> command = new ArrayList<>(List.of("perl", PROBES_MOUNT + "/probes.pl"));
+        probes.forEach(probe -> command.add(probe.id()));
+        return command;
+    }
+
+    private static String hostHostname() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException e) {
+            throw new CageException("cannot read the host's hostname: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        marker.destroyForcibly();
+        canary.close();
+        deleteQuietly(directory);
+    }
+
+    private static void deleteQuietly(Path root) {
+        try {
+            Directories.deleteRecursively(root);
+        } catch (IOException e) {
+            System.err.println("claude-cage: could not remove " + root + ": " + e.getMessage());
+        }
+    }
+}

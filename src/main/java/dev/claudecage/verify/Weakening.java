@@ -1,0 +1,107 @@
+package dev.claudecage.verify;
+
+import dev.claudecage.oci.Spec;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * One wall taken down, as a pure change to a spec. Positive controls run a probe in a cage
+ * weakened this way: the probe must then report the hole, which proves it can see one.
+ */
+public record Weakening(String description, UnaryOperator<Spec> change) {
+
+    public Spec applyTo(Spec spec) {
+        return change.apply(spec);
+    }
+
+    public static Weakening noSeccomp() {
+        return new Weakening("no seccomp filter", spec -> spec.withLinux(spec.linux().withSeccomp(null)));
+    }
+
+    public static Weakening capabilities(String... caps) {
+        return new Weakening("capabilities " + String.join(",", caps),
+                spec -> spec.withProcess(spec.process().withCapabilities(Spec.Capabilities.all(List.of(caps)))));
+    }
+
+    public static Weakening writableRoot() {
+        return new Weakening("read-write root", spec -> spec.withRoot(new Spec.Root(spec.root().path(), false)));
+    }
+
+    public static Weakening noNewPrivilegesOff() {
+        return new Weakening("no_new_privs off", spec -> spec.withProcess(spec.process().withNoNewPrivileges(false)));
+    }
+
+    public static Weakening noMaskedPaths() {
+        return new Weakening("no masked paths", spec -> spec.withLinux(spec.linux().withMaskedPaths(List.of())));
+    }
+
+    public static Weakening noReadonlyPaths() {
+        return new Weakening("no read-only /proc paths", spec -> spec.withLinux(spec.linux().withReadonlyPaths(List.of())));
+    }
+
+    public static Weakening writableCgroupfs() {
+        return new Weakening("read-write cgroupfs", spec -> spec.withMounts(spec.mounts().stream()
+                .map(mount -> mount.type().equals("cgroup")
+                        ? new Spec.Mount(mount.destination(), mount.type(), mount.source(),
+                        mount.options().stream().filter(option -> !option.equals("ro")).toList())
+                        : mount)
+                .toList()));
+    }
+
+    public static Weakening noPidsLimit() {
+        return new Weakening("no pids limit", spec -> withResources(spec, new Spec.Resources(
+                spec.linux().resources().devices(), spec.linux().resources().memory(), spec.linux().resources().cpu(), null)));
+    }
+
+    public static Weakening noMemoryLimit() {
+        return new Weakening("no memory limit", spec -> withResources(spec, new Spec.Resources(
+                spec.linux().resources().devices(), null, spec.linux().resources().cpu(), spec.linux().resources().pids())));
+    }
+
+    /** Shares one of the host's namespaces instead of a new one. */
+    public static Weakening hostNamespace(String type) {
+        return new Weakening("host " + type + " namespace", spec -> {
+            Spec shared = spec.withLinux(spec.linux().withNamespaces(spec.linux().namespaces().stream()
+                    .filter(namespace -> !namespace.type().equals(type)).toList()));
+            // The runtime refuses a hostname without a UTS namespace of the cage's own.
+            return type.equals("uts") ? shared.withHostname(null) : shared;
+        });
+    }
+
+    /** Makes the read-only mount at {@code destination} writable. */
+    public static Weakening writableMount(String destination) {
+        return new Weakening("read-write " + destination, spec -> spec.withMounts(spec.mounts().stream()
+                .map(mount -> mount.destination().equals(destination)
+                        ? new Spec.Mount(mount.destination(), mount.type(), mount.source(),
+                        mount.options().stream().map(option -> option.equals("ro") ? "rw" : option).toList())
+                        : mount)
+                .toList()));
+    }
+
+    /** Bind-mounts a host directory into the cage at the same path. */
+    public static Weakening exposeHostDirectory(String path) {
+        return new Weakening("host directory " + path + " mounted", spec -> {
+            List<Spec.Mount> mounts = new ArrayList<>(spec.mounts());
+            mounts.add(new Spec.Mount(path, "bind", path, List.of("bind", "ro")));
+            return spec.withMounts(mounts);
+        });
+    }
+
+    /** Several walls down at once, for probes guarded by more than one layer. */
+    public static Weakening all(Weakening... weakenings) {
+        List<String> descriptions = new ArrayList<>();
+        UnaryOperator<Spec> combined = UnaryOperator.identity();
+        for (Weakening weakening : weakenings) {
+            descriptions.add(weakening.description());
+            UnaryOperator<Spec> before = combined;
+            combined = spec -> weakening.applyTo(before.apply(spec));
+        }
+        return new Weakening(String.join(" + ", descriptions), combined);
+    }
+
+    private static Spec withResources(Spec spec, Spec.Resources resources) {
+        return spec.withLinux(spec.linux().withResources(resources));
+    }
+}

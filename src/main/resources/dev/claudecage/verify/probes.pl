@@ -1,0 +1,351 @@
+#!/usr/bin/perl
+# claude-cage verify: the probes, run inside a cage as its unprivileged user.
+#
+# Each probe tries to get through one wall and prints one line:
+#   PROBE <tab> id <tab> blocked|hole|error <tab> what happened
+# "blocked" means the wall held, "hole" that the attempt got through, "error" that the probe
+# could not tell. Syscalls are made directly (perl's syscall()) with harmless arguments that the
+# kernel itself would reject with an errno other than EPERM, so an EPERM can only come from the
+# wall (seccomp or a missing capability) and any other answer proves the call reached the kernel.
+#
+# Inputs come from the environment (set by the launcher): CAGE_VERIFY_* below. Only perl-base
+# modules are used, so the probes run on a minbase Debian rootfs.
+use strict;
+use warnings;
+use POSIX ();
+use Socket qw(PF_INET PF_INET6 SOCK_STREAM SOCK_RAW SOCK_DGRAM SOCK_SEQPACKET
+              pack_sockaddr_in pack_sockaddr_in6 inet_aton inet_pton AF_INET6);
+use Fcntl qw(O_RDWR O_NOCTTY O_WRONLY O_CREAT);
+
+$| = 1;
+
+use constant {
+    EPERM => 1, ENOENT => 2, EACCES => 13, EROFS => 30,
+    SYS_IOCTL => 16, SYS_SOCKET => 41, SYS_PTRACE => 101, SYS_MOUNT => 165,
+    SYS_KEXEC_LOAD => 246, SYS_KEYCTL => 250, SYS_UNSHARE => 272, SYS_PERF_EVENT_OPEN => 298,
+    SYS_FINIT_MODULE => 313, SYS_BPF => 321, SYS_USERFAULTFD => 323, SYS_IO_URING_SETUP => 425,
+    CLONE_NEWUSER => 0x10000000, TIOCSTI => 0x5412, AF_PACKET => 17, AF_ALG => 38, AF_VSOCK => 40,
+};
+
+sub report { my ($id, $result, $detail) = @_; $detail =~ s/[\t\n]/ /g; print "PROBE\t$id\t$result\t$detail\n"; }
+
+# Runs a raw syscall; returns (ok, errno-number, errno-text).
+sub try_syscall {
+    # syscall's first argument is a scalar: pass the number apart, and the rest as copies,
+    # since perl hands string arguments to the kernel as writable buffers.
+    my ($number, @args) = @_;
+    local $! = 0;
+    my $rc = syscall($number, @args);
+    return $rc >= 0 ? (1, 0, "succeeded (returned $rc)") : (0, $! + 0, "$!");
+}
+
+# A call that must be refused with EPERM; any other answer means it reached the kernel.
+sub expect_eperm {
+    my ($id, $what, @call) = @_;
+    my ($ok, $errno, $text) = try_syscall(@call);
+    return report($id, 'hole', "$what $text") if $ok;
+    return report($id, 'blocked', "$what refused: $text") if $errno == EPERM;
+    report($id, 'hole', "$what reached the kernel: $text");
+}
+
+# Runs code in a child so that what it changes (namespaces, traced state) dies with it;
+# the child's exit code is its answer: 0 hole, 1 blocked, 2 error, and its message on a pipe.
+sub in_child {
+    my ($id, $code) = @_;
+    pipe(my $reader, my $writer) or return report($id, 'error', "pipe: $!");
+    my $pid = fork();
+    return report($id, 'error', "fork: $!") unless defined $pid;
+    if ($pid == 0) {
+        close $reader;
+        my ($status, $detail) = $code->();
+        print $writer $detail;
+        close $writer;
+        POSIX::_exit($status eq 'hole' ? 0 : $status eq 'blocked' ? 1 : 2);
+    }
+    close $writer;
+    my $detail = do { local $/; <$reader> } // '';
+    waitpid($pid, 0);
+    my $status = $? & 127 ? 'error' : (qw(hole blocked error))[$? >> 8] // 'error';
+    $detail = "child killed by signal " . ($? & 127) if $? & 127;
+    report($id, $status, $detail);
+}
+
+sub mountinfo {
+    open(my $fh, '<', '/proc/self/mountinfo') or return ();
+    my @mounts;
+    while (my $line = <$fh>) {
+        my @fields = split ' ', $line;
+        my ($point, $options) = @fields[4, 5];
+        my ($sep) = grep { $fields[$_] eq '-' } 0 .. $#fields;
+        push @mounts, { point => $point, options => $options, type => $fields[$sep + 1],
+                        super => $fields[$sep + 3] // '' };
+    }
+    return @mounts;
+}
+
+sub read_only { my ($m) = @_; return ($m->{options} =~ /(^|,)ro(,|$)/) ? 1 : 0; }
+
+sub status_field {
+    my ($name) = @_;
+    open(my $fh, '<', '/proc/self/status') or return undef;
+    while (my $line = <$fh>) { return $1 if $line =~ /^\Q$name\E:\s*(.*)$/; }
+    return undef;
+}
+
+my %probes = (
+    'root-read-only' => sub {
+        my $file = '/var/tmp/.claude-cage-probe';
+        if (sysopen(my $fh, $file, O_WRONLY | O_CREAT, 0600)) { close $fh; unlink $file;
+            return report($_[0], 'hole', "created $file in the image root"); }
+        return report($_[0], 'blocked', "write to /var/tmp refused: $!") if $! == EROFS;
+        report($_[0], 'error', "write to /var/tmp failed with $!, not a read-only root");
+    },
+    'only-expected-mounts-writable' => sub {
+        my %allowed = map { $_ => 1 } grep { length } split /,/, ($ENV{CAGE_VERIFY_WRITABLE} // '');
+        my %scratch = map { $_ => 1 } qw(tmpfs proc devpts mqueue);
+        my @extra = map { "$_->{point} ($_->{type})" }
+            grep { !read_only($_) && !$scratch{$_->{type}} && !$allowed{$_->{point}} } mountinfo();
+        return report($_[0], 'hole', "writable mounts beyond the given ones: @extra") if @extra;
+        report($_[0], 'blocked', 'only scratch filesystems and the given mounts are writable');
+    },
+    'readonly-mount-holds' => sub {
+        my $file = "$ENV{CAGE_VERIFY_RO_MOUNT}/.claude-cage-probe";
+        if (sysopen(my $fh, $file, O_WRONLY | O_CREAT, 0600)) { close $fh; unlink $file;
+            return report($_[0], 'hole', "wrote into the read-only mount"); }
+        return report($_[0], 'blocked', "write refused: $!") if $! == EROFS;
+        report($_[0], 'error', "write failed with $!, not a read-only mount");
+    },
+    'host-file-unreadable' => sub {
+        my $path = $ENV{CAGE_VERIFY_HOST_SECRET};
+        if (open(my $fh, '<', $path)) { my $line = <$fh> // '';
+            return report($_[0], 'hole', "read the host file $path"); }
+        return report($_[0], 'blocked', "$path: $!") if $! == ENOENT;
+        report($_[0], 'error', "$path: $!");
+    },
+    'mount-denied' => sub {
+        mkdir '/tmp/.claude-cage-mnt';
+        expect_eperm($_[0], 'mount(tmpfs)', SYS_MOUNT, 'none', '/tmp/.claude-cage-mnt', 'tmpfs', 0, 0);
+    },
+    'userns-denied' => sub {
+        in_child($_[0], sub {
+            my ($ok, $errno, $text) = try_syscall(SYS_UNSHARE, CLONE_NEWUSER);
+            return ('hole', 'unshare(CLONE_NEWUSER) succeeded') if $ok;
+            return ('blocked', "unshare(CLONE_NEWUSER) refused: $text") if $errno == EPERM;
+            return ('hole', "unshare(CLONE_NEWUSER) reached the kernel: $text");
+        });
+    },
+    'ptrace-denied' => sub {
+        my $target = fork();
+        if ($target == 0) { sleep 30; POSIX::_exit(0); }
+        my ($ok, $errno, $text) = try_syscall(SYS_PTRACE, 16, $target, 0, 0);    # PTRACE_ATTACH
+        kill 'KILL', $target; waitpid($target, 0);
+        return report($_[0], 'hole', "attached to a sibling process") if $ok;
+        return report($_[0], 'blocked', "ptrace(PTRACE_ATTACH) refused: $text") if $errno == EPERM;
+        report($_[0], 'hole', "ptrace reached the kernel: $text");
+    },
+    'raw-socket-denied' => sub {
+        expect_eperm($_[0], 'socket(AF_INET, SOCK_RAW)', SYS_SOCKET, PF_INET, SOCK_RAW, 1);
+    },
+    'packet-socket-denied' => sub {
+        expect_eperm($_[0], 'socket(AF_PACKET, SOCK_RAW)', SYS_SOCKET, AF_PACKET, SOCK_RAW, 0);
+    },
+    'vsock-denied' => sub {
+        expect_eperm($_[0], 'socket(AF_VSOCK)', SYS_SOCKET, AF_VSOCK, SOCK_STREAM, 0);
+    },
+    'alg-socket-denied' => sub {
+        expect_eperm($_[0], 'socket(AF_ALG)', SYS_SOCKET, AF_ALG, SOCK_SEQPACKET, 0);
+    },
+    'keyctl-denied' => sub {
+        # KEYCTL_GET_KEYRING_ID of the session keyring: harmless, answered by any kernel with keys.
+        expect_eperm($_[0], 'keyctl(GET_KEYRING_ID)', SYS_KEYCTL, 0, -3, 0);
+    },
+    'bpf-denied' => sub {
+        # An unknown bpf command: the kernel answers EINVAL, only a wall answers EPERM.
+        expect_eperm($_[0], 'bpf(unknown command)', SYS_BPF, 9999, 0, 0);
+    },
+    'module-load-denied' => sub {
+        # finit_module on a closed fd: with the privilege the kernel answers EBADF; nothing loads.
+        expect_eperm($_[0], 'finit_module(-1)', SYS_FINIT_MODULE, -1, '', 0);
+    },
+    'kexec-denied' => sub {
+        # More segments than the kernel accepts: EINVAL with the privilege, before anything loads.
+        expect_eperm($_[0], 'kexec_load(1000 segments)', SYS_KEXEC_LOAD, 0, 1000, 0, 0);
+    },
+    'perf-event-denied' => sub {
+        expect_eperm($_[0], 'perf_event_open(NULL)', SYS_PERF_EVENT_OPEN, 0, 0, -1, -1, 0);
+    },
+    'userfaultfd-denied' => sub {
+        expect_eperm($_[0], 'userfaultfd(UFFD_USER_MODE_ONLY)', SYS_USERFAULTFD, 1);
+    },
+    'io-uring-denied' => sub {
+        expect_eperm($_[0], 'io_uring_setup(0, NULL)', SYS_IO_URING_SETUP, 0, 0);
+    },
+    'tiocsti-denied' => sub { tiocsti($_[0], TIOCSTI) },
+    'tiocsti-high-bits-denied' => sub { tiocsti($_[0], TIOCSTI | (1 << 32)) },
+    'setuid-inert' => sub {
+        my $helper = $ENV{CAGE_VERIFY_SETUID};
+        my $euid = `$helper -u 2>&1`;
+        chomp $euid;
+        return report($_[0], 'error', "cannot run the setuid helper: $euid") unless $euid =~ /^\d+$/;
+        return report($_[0], 'hole', "a setuid-root program ran with euid 0") if $euid == 0;
+        report($_[0], 'blocked', "a setuid-root program kept euid $euid");
+    },
+    'capabilities-empty' => sub {
+        my @sets = map { [$_, status_field($_) // 'missing'] } qw(CapInh CapPrm CapEff CapBnd CapAmb);
+        my @held = grep { $_->[1] !~ /^0+$/ } @sets;
+        return report($_[0], 'hole', join(' ', map { "$_->[0]=$_->[1]" } @held)) if @held;
+        report($_[0], 'blocked', 'all five capability sets are empty');
+    },
+    'seccomp-filter-active' => sub {
+        my $mode = status_field('Seccomp') // 'missing';
+        return report($_[0], 'blocked', 'seccomp mode 2 (filter)') if $mode eq '2';
+        report($_[0], 'hole', "seccomp mode $mode");
+    },
+    'no-new-privs-set' => sub {
+        my $value = status_field('NoNewPrivs') // 'missing';
+        return report($_[0], 'blocked', 'no_new_privs is set') if $value eq '1';
+        report($_[0], 'hole', "NoNewPrivs: $value");
+    },
+    'proc-paths-masked' => sub {
+        my @present = grep { -e $_ } split /,/, $ENV{CAGE_VERIFY_MASKED};
+        return report($_[0], 'error', 'none of the masked paths exists on this kernel') unless @present;
+        my @open = grep { !masked($_) } @present;
+        return report($_[0], 'hole', "readable kernel interfaces: @open") if @open;
+        report($_[0], 'blocked', "masked: @present");
+    },
+    'proc-paths-read-only' => sub {
+        my @present = grep { -e $_ } split /,/, $ENV{CAGE_VERIFY_READONLY};
+        my %mounts = map { $_->{point} => $_ } mountinfo();
+        my @writable = grep { !$mounts{$_} || !read_only($mounts{$_}) } @present;
+        return report($_[0], 'hole', "writable kernel interfaces: @writable") if @writable;
+        report($_[0], 'blocked', "read-only: @present");
+    },
+    'proc-sys-read-only' => sub { read_only_mount($_[0], '/proc/sys') },
+    'cgroupfs-read-only' => sub {
+        my @cgroup = grep { $_->{point} =~ m{^/sys/fs/cgroup(/|$)} && $_->{type} =~ /^cgroup2?$/ } mountinfo();
+        return report($_[0], 'error', 'no cgroup filesystem is mounted') unless @cgroup;
+        my @writable = map { $_->{point} } grep { !read_only($_) } @cgroup;
+        return report($_[0], 'hole', "writable cgroup hierarchies (release_agent reachable): @writable") if @writable;
+        report($_[0], 'blocked', scalar(@cgroup) . ' cgroup hierarchies, all read-only');
+    },
+    'pids-limit-holds' => sub {
+        my $target = $ENV{CAGE_VERIFY_PIDS_LIMIT} + 32;
+        my @children;
+        my $deadline = time + 30;
+        while (@children < $target && time < $deadline) {
+            my $pid = fork();
+            last unless defined $pid;
+            if ($pid == 0) { sleep 60; POSIX::_exit(0); }
+            push @children, $pid;
+        }
+        my $made = @children;
+        kill 'KILL', @children; waitpid($_, 0) for @children;
+        return report($_[0], 'hole', "forked $made processes, beyond the limit") if $made >= $target;
+        report($_[0], 'blocked', "fork refused after $made processes");
+    },
+    'memory-limit-holds' => sub {
+        my $chunk = 16 << 20;
+        my $chunks = int($ENV{CAGE_VERIFY_MEMORY_BYTES} / $chunk) + 4;
+        my $pid = fork();
+        if ($pid == 0) {
+            # Be the one the OOM killer picks, not the probe runner.
+            if (open(my $adj, '>', '/proc/self/oom_score_adj')) { print $adj "1000"; close $adj; }
+            my @hold;
+            push @hold, 'x' x $chunk for 1 .. $chunks;
+            POSIX::_exit(0);
+        }
+        waitpid($pid, 0);
+        my $signal = $? & 127;
+        my $mib = $chunks * 16;
+        return report($_[0], 'blocked', "allocating $mib MiB was stopped (signal $signal)") if $signal == 9;
+        return report($_[0], 'hole', "allocated $mib MiB, beyond the limit") if $? == 0;
+        report($_[0], 'blocked', "allocating $mib MiB failed (status $?)");
+    },
+    'network-isolated' => sub {
+        my @reached;
+        my $port4 = $ENV{CAGE_VERIFY_CANARY_PORT4};
+        my $port6 = $ENV{CAGE_VERIFY_CANARY_PORT6};
+        if (socket(my $s, PF_INET, SOCK_STREAM, 0)) {
+            push @reached, "127.0.0.1:$port4" if connect($s, pack_sockaddr_in($port4, inet_aton('127.0.0.1')));
+            close $s;
+        }
+        if (socket(my $s, PF_INET6, SOCK_STREAM, 0)) {
+            push @reached, "[::1]:$port6" if connect($s, pack_sockaddr_in6($port6, inet_pton(AF_INET6, '::1')));
+            close $s;
+        }
+        return report($_[0], 'hole', "reached the host's canary at @reached") if @reached;
+        report($_[0], 'blocked', "the host's loopback canary is out of reach");
+    },
+    'interfaces-loopback-only' => sub {
+        opendir(my $dir, '/sys/class/net') or return report($_[0], 'error', "/sys/class/net: $!");
+        my @links = sort grep { !/^\./ } readdir $dir;
+        my @other = grep { $_ ne 'lo' } @links;
+        return report($_[0], 'hole', "network interfaces besides lo: @other") if @other;
+        report($_[0], 'blocked', 'only the loopback interface exists');
+    },
+    'hostname-isolated' => sub {
+        my $name = (POSIX::uname())[1];
+        return report($_[0], 'hole', "the cage sees the host's hostname '$name'") if $name eq $ENV{CAGE_VERIFY_HOST_HOSTNAME};
+        report($_[0], 'blocked', "the cage's hostname is '$name'");
+    },
+    'host-pids-invisible' => sub {
+        my $marker = $ENV{CAGE_VERIFY_MARKER};
+        opendir(my $dir, '/proc') or return report($_[0], 'error', "/proc: $!");
+        my @pids = grep { /^\d+$/ } readdir $dir;
+        for my $pid (@pids) {
+            open(my $fh, '<', "/proc/$pid/cmdline") or next;
+            my $cmdline = do { local $/; <$fh> } // '';
+            return report($_[0], 'hole', "host process $pid is visible") if index($cmdline, $marker) >= 0;
+        }
+        report($_[0], 'blocked', scalar(@pids) . ' processes visible, none of the host');
+    },
+);
+
+# runc masks a file with /dev/null and a directory with an empty read-only tmpfs.
+sub masked {
+    my ($path) = @_;
+    my @stat = stat($path) or return 1;
+    return (($stat[2] & 0170000) == 0020000 && $stat[6] == ((1 << 8) | 3)) if !-d $path;
+    my ($mount) = grep { $_->{point} eq $path } mountinfo();
+    opendir(my $dir, $path) or return 1;
+    my @entries = grep { !/^\.\.?$/ } readdir $dir;
+    return $mount && $mount->{type} eq 'tmpfs' && read_only($mount) && !@entries;
+}
+
+sub read_only_mount {
+    my ($id, $path) = @_;
+    my @matches = grep { $_->{point} eq $path } mountinfo();
+    return report($id, 'hole', "$path is not a separate mount, so it is as writable as /proc") unless @matches;
+    return report($id, 'blocked', "$path is mounted read-only") if read_only($matches[-1]);
+    report($id, 'hole', "$path is mounted read-write");
+}
+
+# TIOCSTI pushes characters into a terminal's input: from a cage that shares the user's
+# terminal, it would type commands into the user's shell. Tested on a terminal the probe owns.
+sub tiocsti {
+    my ($id, $request) = @_;
+    in_child($id, sub {
+        # Leaving a session with a controlling terminal hangs it up; that is not the answer.
+        $SIG{HUP} = 'IGNORE';
+        POSIX::setsid();
+        sysopen(my $master, '/dev/ptmx', O_RDWR | O_NOCTTY) or return ('error', "/dev/ptmx: $!");
+        my $zero = pack('i', 0);
+        ioctl($master, 0x40045431, $zero) or return ('error', "unlockpt: $!");    # TIOCSPTLCK
+        my $number = pack('i', 0);
+        ioctl($master, 0x80045430, $number) or return ('error', "ptsname: $!");  # TIOCGPTN
+        my $slave_path = '/dev/pts/' . unpack('i', $number);
+        sysopen(my $slave, $slave_path, O_RDWR) or return ('error', "$slave_path: $!");
+        my $char = 'x';
+        my ($ok, $errno, $text) = try_syscall(SYS_IOCTL, fileno($slave), $request, $char);
+        return ('hole', sprintf('ioctl(0x%x) injected a character', $request)) if $ok;
+        return ('blocked', sprintf('ioctl(0x%x) refused: %s', $request, $text)) if $errno == EPERM;
+        return ('error', sprintf('ioctl(0x%x) failed: %s', $request, $text));
+    });
+}
+
+my $arch = (POSIX::uname())[4];
+for my $id (@ARGV) {
+    if (!$probes{$id}) { report($id, 'error', 'no such probe'); next; }
+    if ($arch ne 'x86_64') { report($id, 'error', "the probes know x86_64 syscall numbers only, not $arch"); next; }
+    eval { $probes{$id}->($id); 1 } or report($id, 'error', "probe died: $@");
+}

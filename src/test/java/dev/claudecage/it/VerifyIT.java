@@ -1,0 +1,65 @@
+package dev.claudecage.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.json.Json;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static dev.claudecage.it.CageHarness.ROOTFS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code claude-cage verify}: every wall holds, and every positive control shows its hole. */
+class VerifyIT {
+
+    @BeforeEach
+    void requireHost() throws Exception {
+        CageHarness.requireRootAndRootfs();
+        assertEquals(List.of(), CageHarness.leftovers(), "the host holds cage leftovers before the test");
+    }
+
+    @AfterEach
+    void nothingLeftBehind() throws Exception {
+        assertEquals(List.of(), CageHarness.leftovers(), "verify left something behind");
+    }
+
+    @Test
+    void everyProbeIsBlockedAndEveryControlShowsTheHole() throws Exception {
+        // A smaller memory limit keeps the memory bomb and its control quick; the wall is the same.
+        CageHarness.Result result = CageHarness.launch(List.of("verify", "--json", "--rootfs", ROOTFS.toString(),
+                "--network", "none", "--memory", "256m"), "", Map.of(), Duration.ofMinutes(8));
+        JsonNode report = Json.mapper().readTree(result.stdout());
+        List<String> failures = new ArrayList<>();
+        for (JsonNode probe : report.path("probes")) {
+            String id = probe.path("id").asText();
+            System.out.printf("%-30s %-8s control=%-8s %s%n", id, probe.path("outcome").asText(),
+                    probe.path("control").path("outcome").asText(), probe.path("detail").asText());
+            if (!probe.path("outcome").asText().equals("blocked")) {
+                failures.add(id + " not blocked: " + probe.path("detail").asText());
+            }
+            if (!probe.path("control").path("outcome").asText().equals("hole")) {
+                failures.add(id + " control did not show the hole: " + probe.path("control").path("detail").asText());
+            }
+        }
+        assertEquals(List.of(), failures, result.stderr());
+        assertTrue(report.path("probes").size() >= 20, "at least 20 probes: " + report.path("probes").size());
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(report.path("appArmor").asText().contains("unavailable on this host")
+                || report.path("appArmor").asText().contains("enforced"), report.path("appArmor").asText());
+    }
+
+    @Test
+    void tableOutputSaysEveryWallHeld() {
+        CageHarness.Result result = CageHarness.launch(List.of("verify", "--no-controls", "--rootfs", ROOTFS.toString(),
+                "--network", "none", "--memory", "256m"), "", Map.of(), Duration.ofMinutes(5));
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().contains("verify: every wall held"), result.toString());
+        assertTrue(result.stdout().contains("positive controls: not run"), result.toString());
+    }
+}

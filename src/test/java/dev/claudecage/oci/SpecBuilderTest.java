@@ -1,0 +1,106 @@
+package dev.claudecage.oci;
+
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.Mode;
+import dev.claudecage.config.MountSpec;
+import dev.claudecage.config.NetworkMode;
+import dev.claudecage.json.Json;
+import dev.claudecage.security.SeccompPolicy;
+import dev.claudecage.testing.Golden;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SpecBuilderTest {
+
+    private static final long GIB = 1L << 30;
+
+    static CageConfig config(List<MountSpec> mounts) {
+        return new CageConfig(Mode.CLI, true, 5, 2, 4 * GIB, NetworkMode.NONE, "1.1.1.1",
+                List.of("api.anthropic.com"), true, "default", 1024, 1000, 1000, "cli", "runc",
+                Path.of("/var/cache/claude-cage/rootfs/bookworm-minbase"), mounts, GIB, List.of("EDITOR=vi"));
+    }
+
+    static CageRequest request() {
+        return new CageRequest(List.of("claude", "--version"), false, "run-0123456789ab", "claude-cage",
+                SeccompPolicy.defaultPolicy().toOci("amd64"), null);
+    }
+
+    private static final List<MountSpec> WORKSPACE_AND_DOCS = List.of(
+            new MountSpec(Path.of("/home/user/project"), "/workspace", false),
+            new MountSpec(Path.of("/home/user/docs"), "/docs", true));
+
+    @Test
+    void defaultSpecMatchesTheGoldenFile() throws Exception {
+        String json = Json.write(SpecBuilder.build(config(WORKSPACE_AND_DOCS), request()));
+        Golden.assertMatches(Path.of("oci/golden/config-default.json"), json);
+        assertEquals(json, Json.write(Json.read(json, Spec.class)), "the golden file parses back to the same spec");
+    }
+
+    @Test
+    void everyCapabilitySetIsEmptyAndNoNewPrivilegesIsSet() {
+        Spec.Process process = SpecBuilder.build(config(List.of()), request()).process();
+        assertEquals(Spec.Capabilities.none(), process.capabilities());
+        assertTrue(process.noNewPrivileges());
+        assertEquals(1000, process.user().uid());
+    }
+
+    @Test
+    void rootIsReadOnlyUnlessTheConfigSaysOtherwise() {
+        assertTrue(SpecBuilder.build(config(List.of()), request()).root().readonly());
+    }
+
+    @Test
+    void userMountsAreTheOnlyBindMountsAndNeverCarrySetuidOrDevices() {
+        List<Spec.Mount> binds = SpecBuilder.build(config(WORKSPACE_AND_DOCS), request()).mounts().stream()
+                .filter(mount -> mount.type().equals("bind")).toList();
+        assertEquals(List.of("/workspace", "/docs"), binds.stream().map(Spec.Mount::destination).toList());
+        binds.forEach(mount -> assertTrue(mount.options().containsAll(List.of("nosuid", "nodev")), mount.toString()));
+        assertTrue(binds.get(0).options().contains("rw"));
+        assertTrue(binds.get(1).options().contains("ro"));
+    }
+
+    @Test
+    void workingDirectoryIsTheWorkspaceWhenOneIsMountedElseHome() {
+        assertEquals("/workspace", SpecBuilder.build(config(WORKSPACE_AND_DOCS), request()).process().cwd());
+        assertEquals("/home/claude", SpecBuilder.build(config(List.of()), request()).process().cwd());
+    }
+
+    @Test
+    void resourcesFollowTheConfigWithNoSwap() {
+        Spec.Resources resources = SpecBuilder.build(config(List.of()), request()).linux().resources();
+        assertEquals(4 * GIB, resources.memory().limit());
+        assertEquals(resources.memory().limit(), resources.memory().swap(), "memory+swap equal to memory: no swap");
+        assertEquals(200_000, resources.cpu().quota());
+        assertEquals(1024, resources.pids().limit());
+    }
+
+    @Test
+    void everyNamespaceButUserIsNew() {
+        List<String> types = SpecBuilder.build(config(List.of()), request()).linux().namespaces().stream()
+                .map(Spec.Namespace::type).toList();
+        assertEquals(List.of("pid", "ipc", "uts", "mount", "network", "cgroup"), types);
+    }
+
+    @Test
+    void appArmorProfileIsNamedOnlyWhenTheHostHasOne() {
+        assertNull(SpecBuilder.build(config(List.of()), request()).process().apparmorProfile());
+        CageRequest confined = new CageRequest(List.of("true"), false, "run-0123456789ab", "claude-cage",
+                request().seccomp(), "claude-cage");
+        assertEquals("claude-cage", SpecBuilder.build(config(List.of()), confined).process().apparmorProfile());
+    }
+
+    @Test
+    void terminalGetsTermSetAndPipesDoNot() {
+        assertFalse(SpecBuilder.build(config(List.of()), request()).process().env().stream()
+                .anyMatch(entry -> entry.startsWith("TERM=")));
+        CageRequest tty = new CageRequest(List.of("bash"), true, "run-0123456789ab", "claude-cage", request().seccomp(), null);
+        assertTrue(SpecBuilder.build(config(List.of()), tty).process().env().contains("TERM=xterm-256color"));
+    }
+}

@@ -1,0 +1,60 @@
+package dev.claudecage.runtime;
+
+import dev.claudecage.UserInputException;
+import dev.claudecage.process.ProcessRunner;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class OciRuntimeTest {
+
+    private final OciRuntime runc = new OciRuntime(RuntimeKind.RUNC, Path.of("/usr/sbin/runc"),
+            Path.of("/run/claude-cage/runtime/runc"), new ProcessRunner(false));
+
+    @Test
+    void runCommandKeepsOurStateRootAndLogsAsJson() {
+        assertEquals(List.of("/usr/sbin/runc", "--root", "/run/claude-cage/runtime/runc",
+                        "--log", "/run/claude-cage/runs/run-1/runtime.log", "--log-format", "json",
+                        "run", "--bundle", "/run/claude-cage/runs/run-1/bundle", "run-1"),
+                runc.runCommand("run-1", Path.of("/run/claude-cage/runs/run-1/bundle"),
+                        new RuntimeLog(Path.of("/run/claude-cage/runs/run-1/runtime.log"))));
+    }
+
+    @Test
+    void crunsHybridCgroupRefusalGetsItsOwnExplanation(@TempDir Path dir) throws Exception {
+        OciRuntime crun = new OciRuntime(RuntimeKind.CRUN, Path.of("/usr/bin/crun"), dir, new ProcessRunner(false));
+        Path log = dir.resolve("runtime.log");
+        Files.writeString(log, "{\"msg\":\"cgroups in hybrid mode not supported, drop all controllers from cgroupv2\","
+                + "\"level\":\"error\",\"time\":\"2026-11-28T09:16:14Z\"}\n");
+        var failure = crun.explainFailure("cage x did not start", new RuntimeLog(log));
+        assertTrue(failure.getMessage().startsWith("crun cannot run cages on this host"), failure.getMessage());
+        assertTrue(failure.hint().contains("--runtime runc"), failure.hint());
+    }
+
+    @Test
+    void runtimeLogYieldsTheLastError(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("runtime.log");
+        Files.writeString(log, "{\"level\":\"warning\",\"msg\":\"w\"}\nnot json\n{\"level\":\"error\",\"msg\":\"first\"}\n"
+                + "{\"level\":\"error\",\"msg\":\"last\"}\n");
+        assertEquals("last", new RuntimeLog(log).lastError().orElseThrow());
+        assertTrue(new RuntimeLog(dir.resolve("missing")).lastError().isEmpty());
+    }
+
+    @Test
+    void unknownRuntimeNameIsBadInput() {
+        assertThrows(UserInputException.class, () -> RuntimeKind.fromConfig("docker"));
+        assertEquals(RuntimeKind.CRUN, RuntimeKind.fromConfig("crun"));
+    }
+
+    @Test
+    void overlayPathsEscapeTheirSeparators() {
+        assertEquals("/a\\,b\\:c", Cage.escapeOverlayPath("/a,b:c"));
+    }
+}
