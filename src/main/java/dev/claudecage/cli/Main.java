@@ -7,6 +7,8 @@ import picocli.CommandLine.Command;
 /** The {@code claude-cage} command: a thin picocli layer over the core packages. */
 @Command(name = "claude-cage",
         mixinStandardHelpOptions = true,
+        // Every subcommand gets --help and --version without declaring them.
+        scope = CommandLine.ScopeType.INHERIT,
         versionProvider = VersionCommand.Provider.class,
         description = "Runs Claude Code and other commands in hardened OCI sandboxes, without Docker.",
         subcommands = {

@@ -1,0 +1,108 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.config.ConfigKey;
+import picocli.CommandLine.Option;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The policy flags shared by {@code run} and {@code verify}, the top layer of the configuration.
+ * They stay strings here: the config loader checks them, so a flag and a file give the same errors.
+ */
+public final class CageOptions {
+
+    private static final String DEFAULT = " Default: from the configuration (see claude-cage config).";
+    private static final String REPLACES = " Repeatable; replaces the configured list.";
+
+    @Option(names = "--mode", paramLabel = "MODE",
+            description = "What runs in the cage: cli (a terminal) or desktop (a desktop in the browser)." + DEFAULT)
+    private String mode;
+
+    @Option(names = "--network", paramLabel = "POLICY",
+            description = "none (no network), filtered (only the allowed hosts, through the proxy) or host (unfiltered)."
+                    + DEFAULT)
+    private String network;
+
+    @Option(names = "--cpus", paramLabel = "N",
+            description = "CPUs the cage may use, e.g. 1.5; at most the host's CPU count." + DEFAULT)
+    private String cpus;
+
+    @Option(names = "--memory", paramLabel = "SIZE",
+            description = "Memory limit, a whole number with unit b, k, m, g or t, e.g. 4g; at least 16m." + DEFAULT)
+    private String memory;
+
+    @Option(names = "--pids-limit", paramLabel = "N",
+            description = "Most processes and threads in the cage at once; at least 16." + DEFAULT)
+    private String pidsLimit;
+
+    @Option(names = "--user", paramLabel = "UID[:GID]",
+            description = "User the agent runs as inside the cage; root (0) is refused." + DEFAULT)
+    private String user;
+
+    @Option(names = "--image", paramLabel = "NAME",
+            description = "Image whose root filesystem the cage runs." + DEFAULT)
+    private String image;
+
+    @Option(names = "--rootfs", paramLabel = "DIR",
+            description = "A directory to use as the root filesystem instead of the image." + DEFAULT)
+    private String rootfs;
+
+    @Option(names = "--runtime", paramLabel = "RUNTIME",
+            description = "OCI runtime that starts the cage: runc or crun." + DEFAULT)
+    private String runtime;
+
+    @Option(names = "--mount", paramLabel = "HOST:CAGE[:ro|:rw]",
+            description = "Bind-mount a host path into the cage, read-write unless :ro." + REPLACES + DEFAULT)
+    private List<String> mounts;
+
+    @Option(names = {"--env", "-e"}, paramLabel = "KEY=VALUE",
+            description = "Set an environment variable in the cage." + REPLACES + DEFAULT)
+    private List<String> env;
+
+    @Option(names = "--allowed-host", paramLabel = "HOST[:PORT]",
+            description = "A host the cage may reach when the network is filtered: a name or a *.domain wildcard."
+                    + REPLACES + DEFAULT)
+    private List<String> allowedHosts;
+
+    @Option(names = "--dns", paramLabel = "IP",
+            description = "IP address of the DNS resolver the proxy uses for the allowed hosts." + DEFAULT)
+    private String dns;
+
+    @Option(names = "--seccomp-profile", paramLabel = "default|PATH",
+            description = "Syscall filter: default (the shipped allowlist) or the absolute path of a JSON profile."
+                    + DEFAULT)
+    private String seccompProfile;
+
+    @Option(names = "--tmpfs-size", paramLabel = "SIZE",
+            description = "Size of the writable tmpfs for /tmp and the home, e.g. 1g; at least 1m." + DEFAULT)
+    private String tmpfsSize;
+
+    /** The flags the user gave, by YAML key, as {@code ConfigLoader.load} takes them. */
+    public Map<String, Object> asFlags() {
+        Map<String, Object> flags = new LinkedHashMap<>();
+        put(flags, ConfigKey.MODE, mode);
+        put(flags, ConfigKey.NETWORK, network);
+        put(flags, ConfigKey.CPUS, cpus);
+        put(flags, ConfigKey.MEMORY, memory);
+        put(flags, ConfigKey.PIDS_LIMIT, pidsLimit);
+        put(flags, ConfigKey.USER, user);
+        put(flags, ConfigKey.IMAGE, image);
+        put(flags, ConfigKey.ROOTFS, rootfs);
+        put(flags, ConfigKey.RUNTIME, runtime);
+        put(flags, ConfigKey.MOUNTS, mounts);
+        put(flags, ConfigKey.ENV, env);
+        put(flags, ConfigKey.ALLOWED_HOSTS, allowedHosts);
+        put(flags, ConfigKey.DNS, dns);
+        put(flags, ConfigKey.SECCOMP_PROFILE, seccompProfile);
+        put(flags, ConfigKey.TMPFS_SIZE, tmpfsSize);
+        return flags;
+    }
+
+    private static void put(Map<String, Object> flags, ConfigKey key, Object value) {
+        if (value != null) {
+            flags.put(key.yamlName(), value);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.claudecage.config;
+
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The checked, immutable policy of a cage. {@link ConfigLoader} builds it from the layers and
+ * checks every value, with errors that say where a bad value came from; this constructor only
+ * guards against nulls.
+ *
+ * @param rootfs a directory replacing the image's root filesystem, or null to use the image
+ */
+public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
+        NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
+        long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
+        List<MountSpec> mounts, long tmpfsBytes, List<String> env) {
+
+    public CageConfig {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(network, "network");
+        Objects.requireNonNull(dns, "dns");
+        Objects.requireNonNull(seccompProfile, "seccompProfile");
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(runtime, "runtime");
+        allowedHosts = List.copyOf(allowedHosts);
+        mounts = List.copyOf(mounts);
+        env = List.copyOf(env);
+    }
+
+    /**
+     * Each key with its value written as in a config file, in documentation order: sizes as
+     * "4g", lists as lists of strings, the user as "UID:GID", an absent rootfs as null.
+     */
+    public Map<String, Object> yamlValues() {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (ConfigKey key : ConfigKey.values()) {
+            values.put(key.yamlName(), yamlValue(key));
+        }
+        return Collections.unmodifiableMap(values);
+    }
+
+    /** 2.0 as 2 and 1.5 as 1.5, never in scientific notation. */
+    private static BigDecimal plainNumber(double value) {
+        BigDecimal number = BigDecimal.valueOf(value).stripTrailingZeros();
+        return number.scale() < 0 ? number.setScale(0) : number;
+    }
+
+    private Object yamlValue(ConfigKey key) {
+        return switch (key) {
+            case MODE -> mode.yamlWord();
+            case PERSIST -> persist;
+            case MAX_SESSIONS -> maxSessions;
+            case CPUS -> plainNumber(cpus);
+            case MEMORY -> Sizes.format(memoryBytes);
+            case NETWORK -> network.yamlWord();
+            case DNS -> dns;
+            case ALLOWED_HOSTS -> allowedHosts;
+            case READ_ONLY_ROOT -> readOnlyRoot;
+            case SECCOMP_PROFILE -> seccompProfile;
+            case PIDS_LIMIT -> pidsLimit;
+            case USER -> uid + ":" + gid;
+            case IMAGE -> image;
+            case RUNTIME -> runtime;
+            case ROOTFS -> rootfs == null ? null : rootfs.toString();
+            case MOUNTS -> mounts.stream().map(MountSpec::format).toList();
+            case TMPFS_SIZE -> Sizes.format(tmpfsBytes);
+            case ENV -> env;
+        };
+    }
+}

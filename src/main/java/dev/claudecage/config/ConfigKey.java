@@ -1,0 +1,71 @@
+package dev.claudecage.config;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Every configuration key, in the order they are documented and printed, with the names it has
+ * in each layer: YAML files, environment variables and command-line flags.
+ */
+public enum ConfigKey {
+    MODE(false),
+    PERSIST(false),
+    MAX_SESSIONS(false),
+    CPUS(false),
+    MEMORY(false),
+    NETWORK(false),
+    DNS(false),
+    ALLOWED_HOSTS(true, "--allowed-host"),
+    READ_ONLY_ROOT(false),
+    SECCOMP_PROFILE(false),
+    PIDS_LIMIT(false),
+    USER(false),
+    IMAGE(false),
+    RUNTIME(false),
+    ROOTFS(false),
+    MOUNTS(true, "--mount"),
+    TMPFS_SIZE(false),
+    ENV(true, "--env");
+
+    /** Prefix of the environment variables that set keys. */
+    public static final String ENVIRONMENT_PREFIX = "CLAUDE_CAGE_";
+
+    private final boolean list;
+    private final String flagName;
+
+    ConfigKey(boolean list) {
+        this.list = list;
+        this.flagName = "--" + yamlName().replace('_', '-');
+    }
+
+    // A repeatable flag names one item, so it is singular where the key is plural.
+    ConfigKey(boolean list, String flagName) {
+        this.list = list;
+        this.flagName = flagName;
+    }
+
+    /** The key as written in config files, e.g. max_sessions. */
+    public String yamlName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The environment variable that sets this key, e.g. CLAUDE_CAGE_MAX_SESSIONS. */
+    public String environmentName() {
+        return ENVIRONMENT_PREFIX + name();
+    }
+
+    /** The command-line flag that sets this key, e.g. --max-sessions or, for a list, --mount. */
+    public String flagName() {
+        return flagName;
+    }
+
+    /** Whether the value is a list (written as a YAML list or a comma-separated string). */
+    public boolean isList() {
+        return list;
+    }
+
+    public static Optional<ConfigKey> fromYamlName(String name) {
+        return Arrays.stream(values()).filter(key -> key.yamlName().equals(name)).findFirst();
+    }
+}

@@ -1,0 +1,182 @@
+package dev.claudecage.config;
+
+import dev.claudecage.UserInputException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * Builds the effective configuration from its layers, each replacing whole values of the one
+ * before: the built-in defaults (config/default.yaml, carried in the jar), the system file, the
+ * user's file, CLAUDE_CAGE_* environment variables and flags. Missing files are skipped;
+ * unreadable ones, unknown keys, unknown CLAUDE_CAGE_* variables and bad values are errors.
+ */
+public final class ConfigLoader {
+
+    /** The origin of values that nobody overrode. */
+    public static final String BUILT_IN_DEFAULT = "built-in default";
+
+    /** CLAUDE_CAGE_* variables that are not config keys: the launcher and the CLI read them. */
+    public static final Set<String> RESERVED_ENVIRONMENT =
+            Set.of("CLAUDE_CAGE_DEBUG", "CLAUDE_CAGE_JAVA_OPTS", "CLAUDE_CAGE_JAR");
+
+    public static final Path SYSTEM_FILE = Path.of("/etc/claude-cage/config.yaml");
+
+    private static final String DEFAULTS_RESOURCE = "default.yaml";
+    private static final Path USER_FILE_IN_CONFIG_HOME = Path.of("claude-cage", "config.yaml");
+
+    private final Path systemFile;
+    private final Path userFile;
+    private final Map<String, String> environment;
+    private final ConfigValidator validator;
+
+    /**
+     * @param workingDir the directory that relative host paths in mounts and rootfs start from
+     */
+    public ConfigLoader(Path systemFile, Path userFile, Map<String, String> environment, HostFacts host,
+            Path workingDir) {
+        this.systemFile = systemFile;
+        this.userFile = userFile;
+        this.environment = Map.copyOf(environment);
+        this.validator = new ConfigValidator(host, workingDir.toAbsolutePath());
+    }
+
+    /** The real files, environment, CPU count and working directory of this process. */
+    public static ConfigLoader forThisHost() {
+        Map<String, String> environment = System.getenv();
+        return new ConfigLoader(SYSTEM_FILE, userFile(environment), environment, HostFacts.current(),
+                Path.of("").toAbsolutePath());
+    }
+
+    /** $XDG_CONFIG_HOME/claude-cage/config.yaml, else ~/.config/claude-cage/config.yaml. */
+    static Path userFile(Map<String, String> environment) {
+        String configHome = environment.get("XDG_CONFIG_HOME");
+        // The XDG spec says to ignore a relative XDG_CONFIG_HOME.
+        if (configHome != null && Path.of(configHome).isAbsolute()) {
+            return Path.of(configHome).resolve(USER_FILE_IN_CONFIG_HOME);
+        }
+        String home = environment.getOrDefault("HOME", System.getProperty("user.home"));
+        return Path.of(home, ".config").resolve(USER_FILE_IN_CONFIG_HOME);
+    }
+
+    /**
+     * The checked configuration with the origin of each value.
+     *
+     * @param flags YAML key to the flag's value, a String or, for repeated flags, a List of Strings;
+     *              only the flags the user gave
+     * @throws UserInputException naming every bad value and where it came from
+     */
+    public EffectiveConfig load(Map<String, Object> flags) {
+        checkEnvironmentNames();
+        Map<ConfigKey, RawValue> values = builtInDefaults();
+        values.putAll(fileLayer(systemFile, false));
+        values.putAll(fileLayer(userFile, false));
+        values.putAll(environmentLayer());
+        values.putAll(flagLayer(flags));
+        CageConfig config = validator.validate(values);
+        Map<String, String> origins = new LinkedHashMap<>();
+        values.forEach((key, raw) -> origins.put(key.yamlName(), raw.origin()));
+        return new EffectiveConfig(config, origins);
+    }
+
+    /**
+     * Checks one file on its own over the built-in defaults, as `config --validate` does.
+     *
+     * @throws UserInputException when the file is missing, unreadable, malformed or holds a bad value
+     */
+    public void validateFile(Path file) {
+        Map<ConfigKey, RawValue> values = builtInDefaults();
+        values.putAll(fileLayer(file, true));
+        validator.validate(values);
+    }
+
+    private static Map<ConfigKey, RawValue> builtInDefaults() {
+        try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("the built-in defaults " + DEFAULTS_RESOURCE + " are missing from the class path");
+            }
+            return YamlLayer.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), BUILT_IN_DEFAULT);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the built-in defaults", e);
+        }
+    }
+
+    private static Map<ConfigKey, RawValue> fileLayer(Path file, boolean required) {
+        String document;
+        try {
+            document = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            if (required) {
+                throw new UserInputException(file + " does not exist");
+            }
+            return Map.of();
+        } catch (MalformedInputException e) {
+            throw new UserInputException("cannot read " + file + ": it is not UTF-8 text");
+        } catch (IOException e) {
+            String reason = e instanceof FileSystemException fs && fs.getReason() != null ? fs.getReason() : e.toString();
+            throw new UserInputException("cannot read " + file + ": " + reason, "fix its permissions, or remove it");
+        }
+        return YamlLayer.parse(document, file.toString());
+    }
+
+    private Map<ConfigKey, RawValue> environmentLayer() {
+        Map<ConfigKey, RawValue> values = new EnumMap<>(ConfigKey.class);
+        for (ConfigKey key : ConfigKey.values()) {
+            String value = environment.get(key.environmentName());
+            if (value != null) {
+                values.put(key, RawValue.text(key, value, "environment " + key.environmentName(), null));
+            }
+        }
+        return values;
+    }
+
+    /** A misspelt variable would otherwise be ignored without a word, leaving a weaker cage than asked for. */
+    private void checkEnvironmentNames() {
+        List<String> known = Stream.concat(Stream.of(ConfigKey.values()).map(ConfigKey::environmentName),
+                new TreeSet<>(RESERVED_ENVIRONMENT).stream()).toList();
+        List<String> problems = new ArrayList<>();
+        for (String name : new TreeSet<>(environment.keySet())) {
+            if (name.startsWith(ConfigKey.ENVIRONMENT_PREFIX) && !known.contains(name)) {
+                String advice = Suggestions.closest(name, known)
+                        .map(suggestion -> "did you mean " + suggestion + "?")
+                        .orElse("claude-cage reads " + String.join(", ", known));
+                problems.add("unknown environment variable " + name + "; " + advice);
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw ConfigValidator.combined(problems);
+        }
+    }
+
+    private static Map<ConfigKey, RawValue> flagLayer(Map<String, Object> flags) {
+        Map<ConfigKey, RawValue> values = new EnumMap<>(ConfigKey.class);
+        flags.forEach((name, value) -> {
+            ConfigKey key = ConfigKey.fromYamlName(name)
+                    .orElseThrow(() -> new IllegalArgumentException("not a config key: " + name));
+            String origin = "flag " + key.flagName();
+            if (value instanceof String text) {
+                values.put(key, RawValue.text(key, text, origin, null));
+            } else if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
+                values.put(key, RawValue.list(key, list.stream().map(String.class::cast).toList(), origin, null));
+            } else {
+                throw new IllegalArgumentException("flag value for " + name + " is neither a String nor a List of Strings: " + value);
+            }
+        });
+        return values;
+    }
+}

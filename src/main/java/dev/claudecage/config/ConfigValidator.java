@@ -1,0 +1,433 @@
+package dev.claudecage.config;
+
+import dev.claudecage.UserInputException;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Turns the merged raw values into a {@link CageConfig}, checking each key. Every problem is
+ * reported at once, one line each, as "KEY: 'VALUE' PROBLEM (from WHERE); WHAT IS ALLOWED".
+ */
+final class ConfigValidator {
+
+    private static final String SIZE_FORM = "use a whole number with a unit b, k, m, g or t, e.g. 512m or 4g";
+    private static final long MIN_MEMORY = 16L << 20;
+    private static final long MIN_TMPFS = 1L << 20;
+    private static final int MIN_PIDS = 16;
+    private static final int MAX_PORT = 65535;
+    private static final int MAX_LABEL = 63;
+    private static final int MAX_HOST_NAME = 253;
+
+    private static final Pattern WHOLE_NUMBER = Pattern.compile("-?[0-9]+");
+    private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+    private static final Pattern IPV4 = Pattern.compile(OCTET + "(\\." + OCTET + "){3}");
+    // InetAddress treats text that starts with a hex digit or ':' and holds a ':' as an IPv6 literal,
+    // failing rather than looking it up; anything else it would send to DNS.
+    private static final Pattern IPV6_LITERAL_CANDIDATE = Pattern.compile("(?=.*:)[0-9A-Fa-f:][0-9A-Fa-f:.]*");
+    private static final Pattern HOST_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
+    private static final Pattern NUMERIC_LABEL = Pattern.compile("[0-9]+");
+    private static final Pattern USER = Pattern.compile("([0-9]+)(?::([0-9]+))?");
+    private static final Pattern IMAGE = Pattern.compile("[a-z0-9][a-z0-9._-]*");
+    private static final Pattern ENV_ENTRY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
+    private static final List<String> RUNTIMES = List.of("runc", "crun");
+
+    private final HostFacts host;
+    private final Path workingDir;
+
+    ConfigValidator(HostFacts host, Path workingDir) {
+        this.host = host;
+        this.workingDir = workingDir;
+    }
+
+    /** Checks every key; all keys must be present, as the built-in defaults set them all. */
+    CageConfig validate(Map<ConfigKey, RawValue> values) {
+        List<String> problems = new ArrayList<>();
+        Checker checker = new Checker(values, problems);
+        Mode mode = checker.check(ConfigKey.MODE, this::mode);
+        Boolean persist = checker.check(ConfigKey.PERSIST, this::bool);
+        Long maxSessions = checker.check(ConfigKey.MAX_SESSIONS, raw -> wholeNumber(raw, 1, Integer.MAX_VALUE));
+        Double cpus = checker.check(ConfigKey.CPUS, this::cpus);
+        Long memory = checker.check(ConfigKey.MEMORY, raw -> size(raw, MIN_MEMORY));
+        NetworkMode network = checker.check(ConfigKey.NETWORK, this::network);
+        String dns = checker.check(ConfigKey.DNS, this::dns);
+        List<String> allowedHosts = checker.check(ConfigKey.ALLOWED_HOSTS, this::allowedHosts);
+        Boolean readOnlyRoot = checker.check(ConfigKey.READ_ONLY_ROOT, this::bool);
+        String seccompProfile = checker.check(ConfigKey.SECCOMP_PROFILE, this::seccompProfile);
+        Long pidsLimit = checker.check(ConfigKey.PIDS_LIMIT, raw -> wholeNumber(raw, MIN_PIDS, Long.MAX_VALUE));
+        Ids user = checker.check(ConfigKey.USER, this::user);
+        String image = checker.check(ConfigKey.IMAGE, this::image);
+        String runtime = checker.check(ConfigKey.RUNTIME, this::runtime);
+        Path rootfs = checker.check(ConfigKey.ROOTFS, this::rootfs);
+        List<MountSpec> mounts = checker.check(ConfigKey.MOUNTS, this::mounts);
+        Long tmpfs = checker.check(ConfigKey.TMPFS_SIZE, raw -> size(raw, MIN_TMPFS));
+        List<String> env = checker.check(ConfigKey.ENV, this::env);
+        if (!problems.isEmpty()) {
+            throw combined(problems);
+        }
+        return new CageConfig(mode, persist, maxSessions.intValue(), cpus, memory, network, dns, allowedHosts,
+                readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts, tmpfs, env);
+    }
+
+    /** One error for one problem or several, each on its own line. */
+    static UserInputException combined(List<String> problems) {
+        if (problems.size() == 1) {
+            return new UserInputException(problems.get(0));
+        }
+        return new UserInputException(problems.size() + " configuration problems:\n  " + String.join("\n  ", problems));
+    }
+
+    /** Runs each key's check, keeping its problem so that all of them are reported at once. */
+    private static final class Checker {
+        private final Map<ConfigKey, RawValue> values;
+        private final List<String> problems;
+
+        Checker(Map<ConfigKey, RawValue> values, List<String> problems) {
+            this.values = values;
+            this.problems = problems;
+        }
+
+        <T> T check(ConfigKey key, Function<RawValue, T> parse) {
+            RawValue raw = values.get(key);
+            if (raw == null) {
+                throw new IllegalStateException("no value for " + key.yamlName() + ": the built-in defaults must set every key");
+            }
+            try {
+                return parse.apply(raw);
+            } catch (UserInputException e) {
+                problems.add(e.getMessage());
+                return null;
+            }
+        }
+    }
+
+    private Mode mode(RawValue raw) {
+        String allowed = "use cli or desktop";
+        String text = text(raw, allowed);
+        return Mode.fromYamlWord(text).orElseThrow(() -> invalid(raw, text, "is not a mode", allowed));
+    }
+
+    private NetworkMode network(RawValue raw) {
+        String allowed = "use none, filtered or host";
+        String text = text(raw, allowed);
+        return NetworkMode.fromYamlWord(text).orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed));
+    }
+
+    private boolean bool(RawValue raw) {
+        String allowed = "use true or false";
+        String text = text(raw, allowed);
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw invalid(raw, text, "is not a boolean", allowed);
+        };
+    }
+
+    private long wholeNumber(RawValue raw, long minimum, long maximum) {
+        String allowed = "use a whole number, at least " + minimum;
+        String text = text(raw, allowed);
+        if (!WHOLE_NUMBER.matcher(text).matches()) {
+            throw invalid(raw, text, "is not a whole number", allowed);
+        }
+        long number;
+        try {
+            number = Long.parseLong(text);
+        } catch (NumberFormatException tooLarge) {
+            throw invalid(raw, text, "is too large", allowed);
+        }
+        if (number < minimum) {
+            throw invalid(raw, text, "is less than " + minimum, allowed);
+        }
+        if (number > maximum) {
+            throw invalid(raw, text, "is too large", allowed);
+        }
+        return number;
+    }
+
+    private double cpus(RawValue raw) {
+        String allowed = "use a number of CPUs above 0 and at most " + host.cpuCount()
+                + " (this host's CPU count), e.g. 1.5";
+        String text = text(raw, allowed);
+        BigDecimal cpus;
+        try {
+            cpus = new BigDecimal(text);
+        } catch (NumberFormatException e) {
+            throw invalid(raw, text, "is not a number", allowed);
+        }
+        if (cpus.signum() <= 0) {
+            throw invalid(raw, text, "is not above 0", allowed);
+        }
+        if (cpus.compareTo(BigDecimal.valueOf(host.cpuCount())) > 0) {
+            // The shipped default must work on any host, so it shrinks to fit; a user's value never does.
+            if (raw.origin().equals(ConfigLoader.BUILT_IN_DEFAULT)) {
+                return host.cpuCount();
+            }
+            throw invalid(raw, text, "is more than this host's " + host.cpuCount() + " CPUs", allowed);
+        }
+        return cpus.doubleValue();
+    }
+
+    private long size(RawValue raw, long minimum) {
+        String allowed = SIZE_FORM + ", at least " + Sizes.format(minimum);
+        String text = text(raw, allowed);
+        long bytes = Sizes.parse(text).orElseThrow(() -> invalid(raw, text, "is not a size", allowed));
+        if (bytes < minimum) {
+            throw invalid(raw, text, "is less than " + Sizes.format(minimum), allowed);
+        }
+        return bytes;
+    }
+
+    private String dns(RawValue raw) {
+        String allowed = "use the IP address of a DNS resolver, e.g. 1.1.1.1 or 2606:4700:4700::1111 (names are not resolved)";
+        String text = text(raw, allowed);
+        if (!IPV4.matcher(text).matches() && !IPV6_LITERAL_CANDIDATE.matcher(text).matches()) {
+            throw invalid(raw, text, "is not an IP address", allowed);
+        }
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(text);
+        } catch (UnknownHostException e) {
+            throw invalid(raw, text, "is not an IP address", allowed);
+        }
+        if (address.isAnyLocalAddress() || address.isMulticastAddress()) {
+            throw invalid(raw, text, "is not the address of a single host", allowed);
+        }
+        return text;
+    }
+
+    private List<String> allowedHosts(RawValue raw) {
+        String allowed = "use host names such as api.anthropic.com or wildcards such as *.example.com, "
+                + "each with an optional :PORT, as a YAML list or separated by commas";
+        List<String> hosts = new ArrayList<>();
+        for (String entry : items(raw, allowed)) {
+            String problem = hostProblem(entry);
+            if (problem != null) {
+                throw invalid(raw, entry, problem, allowed);
+            }
+            hosts.add(entry.toLowerCase(Locale.ROOT));
+        }
+        return hosts;
+    }
+
+    /** Why an allowed_hosts entry is refused, or null when it is fine. */
+    private static String hostProblem(String entry) {
+        if (entry.isEmpty()) {
+            return "is an empty entry";
+        }
+        if (entry.startsWith("[") || entry.indexOf(':') != entry.lastIndexOf(':')) {
+            return "is an IP address; the proxy allows host names only";
+        }
+        String name = entry.toLowerCase(Locale.ROOT);
+        int colon = name.indexOf(':');
+        if (colon >= 0) {
+            String port = name.substring(colon + 1);
+            if (!NUMERIC_LABEL.matcher(port).matches() || port.length() > 5
+                    || Integer.parseInt(port) < 1 || Integer.parseInt(port) > MAX_PORT) {
+                return "has port '" + port + "', not a number from 1 to " + MAX_PORT;
+            }
+            name = name.substring(0, colon);
+        }
+        if (name.equals("*")) {
+            return "allows every host";
+        }
+        String domain = name.startsWith("*.") ? name.substring(2) : name;
+        if (domain.contains("*")) {
+            return "has a '*' that is not the whole first label, as in *.example.com";
+        }
+        List<String> labels = Arrays.asList(domain.split("\\.", -1));
+        if (labels.stream().allMatch(label -> NUMERIC_LABEL.matcher(label).matches())) {
+            return "is an IP address; the proxy allows host names only";
+        }
+        if (domain.length() > MAX_HOST_NAME || !labels.stream().allMatch(
+                label -> label.length() <= MAX_LABEL && HOST_LABEL.matcher(label).matches())) {
+            return "is not a host name (labels of letters, digits and inner '-', separated by '.')";
+        }
+        if (name.startsWith("*.") && labels.size() < 2) {
+            return "is overly broad: a wildcard must cover a domain of at least two labels, as in *.example.com";
+        }
+        return null;
+    }
+
+    private String seccompProfile(RawValue raw) {
+        String allowed = "use default or the absolute path of an existing JSON seccomp profile";
+        String text = text(raw, allowed);
+        if (text.equals("default")) {
+            return text;
+        }
+        Path path;
+        try {
+            path = Path.of(text);
+        } catch (InvalidPathException e) {
+            throw invalid(raw, text, "is not a path", allowed);
+        }
+        if (!path.isAbsolute()) {
+            throw invalid(raw, text, "is neither default nor an absolute path", allowed);
+        }
+        if (!Files.exists(path)) {
+            throw invalid(raw, text, "does not exist", allowed);
+        }
+        if (!Files.isRegularFile(path)) {
+            throw invalid(raw, text, "is not a regular file", allowed);
+        }
+        return path.normalize().toString();
+    }
+
+    private record Ids(int uid, int gid) {
+    }
+
+    private Ids user(RawValue raw) {
+        String allowed = "use a UID or UID:GID above 0, e.g. 1000 or 1000:1000";
+        String text = text(raw, allowed);
+        Matcher matcher = USER.matcher(text);
+        if (!matcher.matches()) {
+            throw invalid(raw, text, "is not UID or UID:GID", allowed);
+        }
+        int uid = id(raw, text, matcher.group(1), allowed);
+        int gid = matcher.group(2) == null ? uid : id(raw, text, matcher.group(2), allowed);
+        if (uid == 0) {
+            throw invalid(raw, text, "is root; the agent is never root inside the cage, "
+                    + "where root could undo the cage's own restrictions", allowed);
+        }
+        if (gid == 0) {
+            throw invalid(raw, text, "has group 0, root's group, which owns files the agent must not write", allowed);
+        }
+        return new Ids(uid, gid);
+    }
+
+    private static int id(RawValue raw, String text, String digits, String allowed) {
+        try {
+            return Integer.parseInt(digits);
+        } catch (NumberFormatException e) {
+            throw invalid(raw, text, "has an ID above " + Integer.MAX_VALUE, allowed);
+        }
+    }
+
+    private String image(RawValue raw) {
+        String allowed = "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, e.g. cli";
+        String text = text(raw, allowed);
+        if (!IMAGE.matcher(text).matches()) {
+            throw invalid(raw, text, "is not an image name", allowed);
+        }
+        return text;
+    }
+
+    private String runtime(RawValue raw) {
+        String allowed = "use runc or crun";
+        String text = text(raw, allowed);
+        if (!RUNTIMES.contains(text)) {
+            throw invalid(raw, text, "is not a supported runtime", allowed);
+        }
+        return text;
+    }
+
+    private Path rootfs(RawValue raw) {
+        String allowed = "leave it empty to use the image, or give an existing directory";
+        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+            return null;
+        }
+        String text = text(raw, allowed);
+        Path directory = realPath(raw, text, text, "", allowed);
+        if (!Files.isDirectory(directory)) {
+            throw invalid(raw, text, "is not a directory", allowed);
+        }
+        return directory;
+    }
+
+    private List<MountSpec> mounts(RawValue raw) {
+        String allowed = "use HOST:CAGE[:ro|:rw] with an existing HOST path and an absolute, normalized CAGE path "
+                + "outside /proc, /sys and /dev";
+        List<MountSpec> mounts = new ArrayList<>();
+        Set<String> targets = new HashSet<>();
+        for (String entry : items(raw, allowed)) {
+            MountSpec written;
+            try {
+                written = MountSpec.parse(entry);
+            } catch (IllegalArgumentException e) {
+                throw invalid(raw, entry, e.getMessage(), allowed);
+            }
+            String source = written.source().toString();
+            Path real = realPath(raw, entry, source, "has host path '" + source + "', which ", allowed);
+            if (!targets.add(written.target())) {
+                throw invalid(raw, entry, "mounts onto " + written.target() + " like an earlier entry", allowed);
+            }
+            mounts.add(new MountSpec(real, written.target(), written.readOnly()));
+        }
+        return mounts;
+    }
+
+    private List<String> env(RawValue raw) {
+        String allowed = "use KEY=VALUE, where KEY is letters, digits and '_' and does not start with a digit";
+        List<String> env = new ArrayList<>();
+        for (String entry : items(raw, allowed)) {
+            if (!ENV_ENTRY.matcher(entry).matches()) {
+                throw invalid(raw, entry, "is not KEY=VALUE", allowed);
+            }
+            env.add(entry);
+        }
+        return env;
+    }
+
+    /** The real path of an existing file, relative paths taken from the working directory. */
+    private Path realPath(RawValue raw, String shown, String pathText, String subject, String allowed) {
+        try {
+            return workingDir.resolve(pathText).toRealPath();
+        } catch (InvalidPathException e) {
+            throw invalid(raw, shown, subject + "is not a path", allowed);
+        } catch (NoSuchFileException e) {
+            Path looked = workingDir.resolve(pathText).normalize();
+            String where = looked.toString().equals(pathText) ? "" : " (" + looked + ")";
+            throw invalid(raw, shown, subject + "does not exist" + where, allowed);
+        } catch (IOException e) {
+            String reason = e instanceof FileSystemException fs && fs.getReason() != null ? fs.getReason() : e.toString();
+            throw invalid(raw, shown, subject + "cannot be reached: " + reason, allowed);
+        }
+    }
+
+    /** The single value of a key, or an error naming what it is instead. */
+    private static String text(RawValue raw, String allowed) {
+        return switch (raw.shape()) {
+            case TEXT -> raw.text().strip();
+            case EMPTY -> throw invalid(raw, "", "is empty", allowed);
+            case LIST -> throw invalid(raw, "[" + String.join(", ", raw.items()) + "]", "is a list, not a single value", allowed);
+            case STRUCTURE -> throw notAllowedHere(raw, allowed);
+        };
+    }
+
+    /** The items of a list key: a YAML list, a repeated flag, or a comma-separated string. */
+    private static List<String> items(RawValue raw, String allowed) {
+        return switch (raw.shape()) {
+            case LIST -> raw.items().stream().map(String::strip).toList();
+            case EMPTY -> List.of();
+            case TEXT -> raw.text().isBlank() ? List.of()
+                    : Arrays.stream(raw.text().split(",", -1)).map(String::strip).toList();
+            case STRUCTURE -> throw notAllowedHere(raw, allowed);
+        };
+    }
+
+    private static UserInputException notAllowedHere(RawValue raw, String allowed) {
+        return new UserInputException(raw.key().yamlName() + ": " + raw.text() + " is not allowed here (from "
+                + raw.where() + "); " + allowed);
+    }
+
+    private static UserInputException invalid(RawValue raw, String value, String problem, String allowed) {
+        return new UserInputException(raw.key().yamlName() + ": '" + value + "' " + problem
+                + " (from " + raw.where() + "); " + allowed);
+    }
+}

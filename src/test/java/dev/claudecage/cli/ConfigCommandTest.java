@@ -1,0 +1,111 @@
+package dev.claudecage.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.UserInputException;
+import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.config.HostFacts;
+import dev.claudecage.json.Json;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private Path userFile;
+    private ConfigLoader loader;
+    private final StringWriter out = new StringWriter();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        userFile = dir.resolve("config.yaml");
+        Files.writeString(userFile, "memory: 2g\nallowed_hosts: [a.example.com, b.example.com]\n");
+        loader = new ConfigLoader(dir.resolve("missing-system.yaml"), userFile, Map.of("CLAUDE_CAGE_CPUS", "1.5"),
+                new HostFacts(4), dir);
+    }
+
+    private int run(String... args) {
+        return new CommandLine(new ConfigCommand(loader)).setOut(new PrintWriter(out)).execute(args);
+    }
+
+    @Test
+    void printsEachKeyValueAndSourceInAlignedColumns() {
+        assertEquals(0, run());
+
+        List<String> lines = out.toString().lines().toList();
+        assertEquals(19, lines.size(), out.toString());
+        assertTrue(lines.get(0).matches("KEY +VALUE +SOURCE"), lines.get(0));
+        assertTrue(lines.contains(row("memory", "2g", userFile.toString())), out.toString());
+        assertTrue(lines.contains(row("cpus", "1.5", "environment CLAUDE_CAGE_CPUS")), out.toString());
+        assertTrue(lines.contains(row("allowed_hosts", "a.example.com,b.example.com", userFile.toString())), out.toString());
+        assertTrue(lines.contains(row("tmpfs_size", "1g", "built-in default")), out.toString());
+        assertTrue(lines.contains(row("rootfs", "(none)", "built-in default")), out.toString());
+        int valueColumn = lines.get(0).indexOf("VALUE");
+        int sourceColumn = lines.get(0).indexOf("SOURCE");
+        for (String line : lines) {
+            assertTrue(line.charAt(valueColumn - 1) == ' ' && line.charAt(valueColumn) != ' ', line);
+            assertTrue(line.charAt(sourceColumn - 1) == ' ' && line.charAt(sourceColumn) != ' ', line);
+        }
+    }
+
+    private static String row(String key, String value, String source) {
+        return String.format("%-17s%-29s%s", key, value, source);
+    }
+
+    @Test
+    void printsJsonWithTheValueAndSourceOfEachKey() throws Exception {
+        assertEquals(0, run("--json"));
+
+        JsonNode json = Json.mapper().readTree(out.toString());
+        assertEquals(18, json.size());
+        assertEquals("2g", json.get("memory").get("value").asText());
+        assertEquals(userFile.toString(), json.get("memory").get("source").asText());
+        assertEquals(1.5, json.get("cpus").get("value").asDouble());
+        assertEquals("environment CLAUDE_CAGE_CPUS", json.get("cpus").get("source").asText());
+        assertEquals(List.of("a.example.com", "b.example.com"),
+                List.of(json.get("allowed_hosts").get("value").get(0).asText(),
+                        json.get("allowed_hosts").get("value").get(1).asText()));
+        assertTrue(json.get("persist").get("value").isBoolean());
+        assertTrue(json.get("rootfs").get("value").isNull());
+    }
+
+    @Test
+    void validatePrintsValidForAGoodFile() {
+        assertEquals(0, run("--validate", userFile.toString()));
+
+        assertEquals(userFile + ": valid" + System.lineSeparator(), out.toString());
+    }
+
+    @Test
+    void validateThrowsTheProblemOfABadFile() throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "memory: 4q\n");
+
+        ConfigCommand command = new ConfigCommand(loader);
+        new CommandLine(command).parseArgs("--validate", bad.toString());
+
+        UserInputException e = assertThrows(UserInputException.class, command::call);
+        assertTrue(e.getMessage().startsWith("memory: '4q' is not a size (from " + bad + ", line 1)"), e.getMessage());
+    }
+
+    @Test
+    void jsonAndValidateDoNotMix() {
+        CommandLine commandLine = new CommandLine(new ConfigCommand(loader)).setErr(new PrintWriter(new StringWriter()));
+
+        assertEquals(2, commandLine.execute("--json", "--validate", userFile.toString()));
+    }
+}

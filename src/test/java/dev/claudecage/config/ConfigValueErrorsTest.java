@@ -1,0 +1,149 @@
+package dev.claudecage.config;
+
+import dev.claudecage.UserInputException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Each bad value names the key, the value, where it came from and what is allowed. */
+class ConfigValueErrorsTest {
+
+    @TempDir
+    Path dir;
+
+    private ConfigFixture fixture;
+    private Path source;
+
+    @BeforeEach
+    void setUp() {
+        fixture = new ConfigFixture(dir);
+        source = fixture.directory("src");
+    }
+
+    static Stream<Arguments> badValues() {
+        return Stream.of(
+                bad("memory: 4q", "memory: '4q' is not a size", "use a whole number with a unit b, k, m, g or t"),
+                bad("memory: 8m", "memory: '8m' is less than 16m", "at least 16m"),
+                bad("memory:", "memory: '' is empty", "e.g. 512m or 4g"),
+                bad("memory: {limit: 4g}", "memory: a mapping is not allowed here", "use a whole number with a unit"),
+                bad("memory: !!binary NGc=", "memory: a value tagged tag:yaml.org,2002:binary is not allowed here",
+                        "use a whole number with a unit"),
+                bad("tmpfs_size: 512k", "tmpfs_size: '512k' is less than 1m", "at least 1m"),
+                bad("cpus: -1", "cpus: '-1' is not above 0", "above 0 and at most 2 (this host's CPU count)"),
+                bad("cpus: 64", "cpus: '64' is more than this host's 2 CPUs", "at most 2 (this host's CPU count)"),
+                bad("cpus: lots", "cpus: 'lots' is not a number", "use a number of CPUs"),
+                bad("mode: gui", "mode: 'gui' is not a mode", "use cli or desktop"),
+                bad("network: open", "network: 'open' is not a network mode", "use none, filtered or host"),
+                bad("persist: maybe", "persist: 'maybe' is not a boolean", "use true or false"),
+                bad("read_only_root: 1", "read_only_root: '1' is not a boolean", "use true or false"),
+                bad("max_sessions: [1]", "max_sessions: '[1]' is a list, not a single value", "use a whole number, at least 1"),
+                bad("max_sessions: 0", "max_sessions: '0' is less than 1", "use a whole number, at least 1"),
+                bad("max_sessions: 2.5", "max_sessions: '2.5' is not a whole number", "use a whole number"),
+                bad("pids_limit: 8", "pids_limit: '8' is less than 16", "at least 16"),
+                bad("dns: one.one.one.one", "dns: 'one.one.one.one' is not an IP address", "names are not resolved"),
+                bad("dns: 1.1.1", "dns: '1.1.1' is not an IP address", "use the IP address of a DNS resolver"),
+                bad("dns: '1::2::3'", "dns: '1::2::3' is not an IP address", "use the IP address of a DNS resolver"),
+                bad("dns: 0.0.0.0", "dns: '0.0.0.0' is not the address of a single host", "use the IP address"),
+                bad("allowed_hosts: '*'", "allowed_hosts: '*' allows every host", "wildcards such as *.example.com"),
+                bad("allowed_hosts: ['*.com']", "allowed_hosts: '*.com' is overly broad", "wildcards such as *.example.com"),
+                bad("allowed_hosts: [api.example.com, 10.0.0.1]", "allowed_hosts: '10.0.0.1' is an IP address",
+                        "host names such as api.anthropic.com"),
+                bad("allowed_hosts: ['[::1]:443']", "allowed_hosts: '[::1]:443' is an IP address", "host names"),
+                bad("allowed_hosts: 'a.example.com,,b.example.com'", "allowed_hosts: '' is an empty entry",
+                        "separated by commas"),
+                bad("allowed_hosts: ['api.example.com:99999']", "has port '99999', not a number from 1 to 65535", ":PORT"),
+                bad("allowed_hosts: ['foo*.example.com']", "has a '*' that is not the whole first label", "host names"),
+                bad("allowed_hosts: [exa_mple.com]", "'exa_mple.com' is not a host name", "host names"),
+                bad("seccomp_profile: profile.json", "seccomp_profile: 'profile.json' is neither default nor an absolute path",
+                        "use default or the absolute path of an existing JSON seccomp profile"),
+                bad("seccomp_profile: /nonexistent/profile.json", "'/nonexistent/profile.json' does not exist",
+                        "existing JSON seccomp profile"),
+                bad("user: 0", "user: '0' is root", "use a UID or UID:GID above 0"),
+                bad("user: '1000:0'", "user: '1000:0' has group 0", "use a UID or UID:GID above 0"),
+                bad("user: alice", "user: 'alice' is not UID or UID:GID", "e.g. 1000 or 1000:1000"),
+                bad("image: Cli", "image: 'Cli' is not an image name", "lowercase letters, digits"),
+                bad("runtime: docker", "runtime: 'docker' is not a supported runtime", "use runc or crun"),
+                bad("rootfs: /nonexistent/rootfs", "rootfs: '/nonexistent/rootfs' does not exist", "an existing directory"),
+                bad("mounts: ['/nonexistent/src:/work']",
+                        "mounts: '/nonexistent/src:/work' has host path '/nonexistent/src', which does not exist",
+                        "use HOST:CAGE[:ro|:rw] with an existing HOST path"),
+                bad("mounts: ['{src}:/proc/self']", "'{src}:/proc/self' has a cage path '/proc/self' in /proc",
+                        "outside /proc, /sys and /dev"),
+                bad("mounts: ['{src}:/sys']", "'{src}:/sys' has a cage path '/sys' in /sys", "outside /proc, /sys and /dev"),
+                bad("mounts: ['{src}:/dev/shm']", "'{src}:/dev/shm' has a cage path '/dev/shm' in /dev",
+                        "outside /proc, /sys and /dev"),
+                bad("mounts: ['{src}:work']", "'{src}:work' has a relative cage path 'work'", "an absolute, normalized CAGE path"),
+                bad("mounts: ['{src}:/work/../etc']", "'{src}:/work/../etc' has a cage path '/work/../etc' that is not normalized",
+                        "an absolute, normalized CAGE path"),
+                bad("mounts: ['{src}:/']", "'{src}:/' has the cage's root '/' as its cage path", "absolute, normalized CAGE path"),
+                bad("mounts: ['{src}:/work', '{src}:/work:ro']", "mounts: '{src}:/work:ro' mounts onto /work like an earlier entry",
+                        "use HOST:CAGE[:ro|:rw]"),
+                bad("mounts: ['{src}:/work:rx']", "'{src}:/work:rx' has mode 'rx', not ro or rw", "use HOST:CAGE[:ro|:rw]"),
+                bad("mounts: [[a, b]]", "mounts: a list holding a list is not allowed here", "use HOST:CAGE[:ro|:rw]"),
+                bad("env: [1A=x]", "env: '1A=x' is not KEY=VALUE", "does not start with a digit"),
+                bad("env: [NOVALUE]", "env: 'NOVALUE' is not KEY=VALUE", "use KEY=VALUE"));
+    }
+
+    private static Arguments bad(String yaml, String problem, String allowed) {
+        return Arguments.of(yaml, problem, allowed);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badValues")
+    void aBadValueInAFileIsReportedWithItsLineAndTheAllowedForm(String yaml, String problem, String allowed) {
+        fixture.user("# line 1 is a comment, so the value is on line 2\n" + yaml.replace("{src}", source.toString()) + "\n");
+
+        String message = fixture.loadError();
+
+        assertTrue(message.contains(problem.replace("{src}", source.toString())), message);
+        assertTrue(message.contains("(from " + fixture.userFile + ", line 2); "), message);
+        assertTrue(message.contains(allowed), message);
+    }
+
+    @Test
+    void theWholeMessageReadsAsOneSentence() {
+        String message = fixture.user("mode: cli\n\nmemory: 4q\n").loadError();
+
+        assertEquals("memory: '4q' is not a size (from " + fixture.userFile + ", line 3); use a whole number with"
+                + " a unit b, k, m, g or t, e.g. 512m or 4g, at least 16m", message);
+    }
+
+    @Test
+    void everyBadValueIsReportedAtOnce() {
+        String message = fixture.user("memory: 4q\ncpus: -1\n").loadError();
+
+        List<String> lines = message.lines().toList();
+        assertEquals("2 configuration problems:", lines.get(0));
+        assertTrue(lines.get(1).startsWith("  cpus: '-1' is not above 0"), message);
+        assertTrue(lines.get(2).startsWith("  memory: '4q' is not a size"), message);
+        assertEquals(3, lines.size(), message);
+    }
+
+    @Test
+    void environmentValuesNameTheirVariable() {
+        String message = fixture.env("CLAUDE_CAGE_CPUS", "-1").loadError();
+
+        assertTrue(message.startsWith("cpus: '-1' is not above 0 (from environment CLAUDE_CAGE_CPUS); "), message);
+    }
+
+    @Test
+    void flagValuesNameTheirFlag() {
+        ConfigLoader loader = fixture.loader();
+
+        String message = assertThrows(UserInputException.class,
+                () -> loader.load(Map.of("mounts", List.of(source + ":/proc")))).getMessage();
+        assertTrue(message.contains("(from flag --mount)"), message);
+    }
+}
