@@ -79,6 +79,22 @@ public final class CageOptions {
             description = "Size of the writable tmpfs for /tmp and the home, e.g. 1g; at least 1m." + DEFAULT)
     private String tmpfsSize;
 
+    @Option(names = "--resolve", paramLabel = "NAME=ADDRESS",
+            description = "Pin a host name to an address for the proxy, like curl --resolve." + REPLACES + DEFAULT)
+    private List<String> resolve;
+
+    @Option(names = "--egress-limit", paramLabel = "SIZE",
+            description = "Most bytes the cage may move through the proxy and gateway, e.g. 1g." + DEFAULT)
+    private String egressLimit;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Most connections the cage may hold open through the proxy and gateway." + DEFAULT)
+    private String maxConnections;
+
+    @Option(names = "--api-upstream", paramLabel = "URL",
+            description = "Where the API gateway forwards the cage's Anthropic API calls." + DEFAULT)
+    private String apiUpstream;
+
     /** The flags the user gave, by YAML key, as {@code ConfigLoader.load} takes them. */
     public Map<String, Object> asFlags() {
         Map<String, Object> flags = new LinkedHashMap<>();
@@ -97,6 +113,10 @@ public final class CageOptions {
         put(flags, ConfigKey.DNS, dns);
         put(flags, ConfigKey.SECCOMP_PROFILE, seccompProfile);
         put(flags, ConfigKey.TMPFS_SIZE, tmpfsSize);
+        put(flags, ConfigKey.RESOLVE, resolve);
+        put(flags, ConfigKey.EGRESS_LIMIT, egressLimit);
+        put(flags, ConfigKey.MAX_CONNECTIONS, maxConnections);
+        put(flags, ConfigKey.API_UPSTREAM, apiUpstream);
         return flags;
     }
 

@@ -18,7 +18,7 @@ import java.util.Objects;
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
-        List<MountSpec> mounts, long tmpfsBytes, List<String> env) {
+        List<MountSpec> mounts, long tmpfsBytes, List<String> env, EgressSettings egress) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -27,6 +27,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         Objects.requireNonNull(seccompProfile, "seccompProfile");
         Objects.requireNonNull(image, "image");
         Objects.requireNonNull(runtime, "runtime");
+        Objects.requireNonNull(egress, "egress");
         allowedHosts = List.copyOf(allowedHosts);
         mounts = List.copyOf(mounts);
         env = List.copyOf(env);
@@ -70,6 +71,13 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case MOUNTS -> mounts.stream().map(MountSpec::format).toList();
             case TMPFS_SIZE -> Sizes.format(tmpfsBytes);
             case ENV -> env;
+            case RESOLVE -> egress.resolve().entrySet().stream()
+                    .flatMap(entry -> entry.getValue().stream().map(address -> entry.getKey() + "=" + address)).toList();
+            case EGRESS_LIMIT -> Sizes.format(egress.egressLimitBytes());
+            case MAX_CONNECTIONS -> egress.maxConnections();
+            case API_UPSTREAM -> egress.apiUpstream().toString();
+            case NETWORK_POOL -> egress.networkPool();
+            case NETWORK_POOL6 -> egress.networkPool6();
         };
     }
 }

@@ -26,7 +26,13 @@ public enum ConfigKey {
     ROOTFS(false),
     MOUNTS(true, "--mount"),
     TMPFS_SIZE(false),
-    ENV(true, "--env");
+    ENV(true, "--env"),
+    RESOLVE(true, "--resolve"),
+    EGRESS_LIMIT(false),
+    MAX_CONNECTIONS(false),
+    API_UPSTREAM(false),
+    NETWORK_POOL(false),
+    NETWORK_POOL6(false);
 
     /** Prefix of the environment variables that set keys. */
     public static final String ENVIRONMENT_PREFIX = "CLAUDE_CAGE_";

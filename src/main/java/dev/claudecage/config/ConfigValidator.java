@@ -4,6 +4,8 @@ import dev.claudecage.UserInputException;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.FileSystemException;
@@ -14,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,6 +35,11 @@ final class ConfigValidator {
     private static final long MIN_MEMORY = 16L << 20;
     private static final long MIN_TMPFS = 1L << 20;
     private static final int MIN_PIDS = 16;
+    private static final long MIN_EGRESS = 1L << 20;
+    private static final long MAX_CONNECTIONS = 10_000;
+    /** Each cage takes a /30 (IPv4) and a /64 (IPv6) from its pool. */
+    private static final int LARGEST_POOL4_PREFIX = 28;
+    private static final int LARGEST_POOL6_PREFIX = 60;
     private static final int MAX_PORT = 65535;
     private static final int MAX_LABEL = 63;
     private static final int MAX_HOST_NAME = 253;
@@ -79,11 +87,18 @@ final class ConfigValidator {
         List<MountSpec> mounts = checker.check(ConfigKey.MOUNTS, this::mounts);
         Long tmpfs = checker.check(ConfigKey.TMPFS_SIZE, raw -> size(raw, MIN_TMPFS));
         List<String> env = checker.check(ConfigKey.ENV, this::env);
+        Map<String, List<String>> resolve = checker.check(ConfigKey.RESOLVE, this::resolve);
+        Long egressLimit = checker.check(ConfigKey.EGRESS_LIMIT, raw -> size(raw, MIN_EGRESS));
+        Long maxConnections = checker.check(ConfigKey.MAX_CONNECTIONS, raw -> wholeNumber(raw, 1, MAX_CONNECTIONS));
+        URI apiUpstream = checker.check(ConfigKey.API_UPSTREAM, this::apiUpstream);
+        String pool = checker.check(ConfigKey.NETWORK_POOL, this::networkPool);
+        String pool6 = checker.check(ConfigKey.NETWORK_POOL6, this::networkPool6);
         if (!problems.isEmpty()) {
             throw combined(problems);
         }
         return new CageConfig(mode, persist, maxSessions.intValue(), cpus, memory, network, dns, allowedHosts,
-                readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts, tmpfs, env);
+                readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts, tmpfs, env,
+                new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6));
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -382,6 +397,108 @@ final class ConfigValidator {
             env.add(entry);
         }
         return env;
+    }
+
+    private Map<String, List<String>> resolve(RawValue raw) {
+        String allowed = "use NAME=ADDRESS, e.g. api.anthropic.com=10.213.200.2, one address per entry "
+                + "(repeat the name for more)";
+        Map<String, List<String>> pinned = new LinkedHashMap<>();
+        for (String entry : items(raw, allowed)) {
+            int equals = entry.indexOf('=');
+            if (equals <= 0) {
+                throw invalid(raw, entry, "is not NAME=ADDRESS", allowed);
+            }
+            String name = entry.substring(0, equals).strip().toLowerCase(Locale.ROOT);
+            String address = entry.substring(equals + 1).strip();
+            String problem = hostProblem(name);
+            if (problem != null || name.contains("*") || name.contains(":")) {
+                throw invalid(raw, entry, "has '" + name + "', which is not a plain host name", allowed);
+            }
+            if (ipLiteral(address) == null) {
+                throw invalid(raw, entry, "has '" + address + "', which is not an IP address", allowed);
+            }
+            pinned.computeIfAbsent(name, key -> new ArrayList<>()).add(address);
+        }
+        return pinned;
+    }
+
+    private URI apiUpstream(RawValue raw) {
+        String allowed = "use an http or https URL of a host, e.g. https://api.anthropic.com";
+        String text = text(raw, allowed);
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            throw invalid(raw, text, "is not a URL", allowed);
+        }
+        if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null) {
+            throw invalid(raw, text, "is not an http or https URL with a host", allowed);
+        }
+        if (uri.getUserInfo() != null || uri.getQuery() != null || uri.getFragment() != null) {
+            throw invalid(raw, text, "carries credentials, a query or a fragment", allowed);
+        }
+        return uri;
+    }
+
+    private String networkPool(RawValue raw) {
+        String allowed = "use an IPv4 prefix inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10, "
+                + "no longer than /" + LARGEST_POOL4_PREFIX + ", e.g. 10.213.0.0/16";
+        String text = text(raw, allowed);
+        InetAddress network = prefixAddress(raw, text, allowed, 4, LARGEST_POOL4_PREFIX);
+        byte[] bytes = network.getAddress();
+        int first = bytes[0] & 0xff;
+        int second = bytes[1] & 0xff;
+        boolean privateRange = first == 10 || (first == 172 && second >= 16 && second < 32)
+                || (first == 192 && second == 168) || (first == 100 && second >= 64 && second < 128);
+        if (!privateRange) {
+            throw invalid(raw, text, "is not a private range: cages would shadow someone else's addresses", allowed);
+        }
+        return text;
+    }
+
+    private String networkPool6(RawValue raw) {
+        String allowed = "use an IPv6 unique local prefix (inside fc00::/7) no longer than /" + LARGEST_POOL6_PREFIX
+                + ", e.g. fd63:6167:6500::/48";
+        String text = text(raw, allowed);
+        InetAddress network = prefixAddress(raw, text, allowed, 16, LARGEST_POOL6_PREFIX);
+        if ((network.getAddress()[0] & 0xfe) != 0xfc) {
+            throw invalid(raw, text, "is not a unique local (fc00::/7) prefix", allowed);
+        }
+        return text;
+    }
+
+    /** The network address of ADDRESS/LENGTH, checked for family, length and host bits. */
+    private static InetAddress prefixAddress(RawValue raw, String text, String allowed, int addressBytes, int longest) {
+        int slash = text.indexOf('/');
+        InetAddress address = slash < 0 ? null : ipLiteral(text.substring(0, slash));
+        String length = slash < 0 ? "" : text.substring(slash + 1);
+        if (address == null || address.getAddress().length != addressBytes || !NUMERIC_LABEL.matcher(length).matches()
+                || length.length() > 3) {
+            throw invalid(raw, text, "is not an " + (addressBytes == 4 ? "IPv4" : "IPv6") + " prefix", allowed);
+        }
+        int bits = Integer.parseInt(length);
+        if (bits > longest) {
+            throw invalid(raw, text, "is too small a pool", allowed);
+        }
+        byte[] bytes = address.getAddress();
+        for (int bit = bits; bit < addressBytes * 8; bit++) {
+            if ((bytes[bit / 8] & (0x80 >>> (bit % 8))) != 0) {
+                throw invalid(raw, text, "has host bits set after /" + bits, allowed);
+            }
+        }
+        return address;
+    }
+
+    /** The address for an IP literal, or null: never a DNS lookup. */
+    private static InetAddress ipLiteral(String text) {
+        if (!IPV4.matcher(text).matches() && !IPV6_LITERAL_CANDIDATE.matcher(text).matches()) {
+            return null;
+        }
+        try {
+            return InetAddress.getByName(text);
+        } catch (UnknownHostException e) {
+            return null;
+        }
     }
 
     /** The real path of an existing file, relative paths taken from the working directory. */

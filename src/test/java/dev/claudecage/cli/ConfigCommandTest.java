@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.HostFacts;
+import dev.claudecage.config.ConfigKey;
 import dev.claudecage.json.Json;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,7 +48,7 @@ class ConfigCommandTest {
         assertEquals(0, run());
 
         List<String> lines = out.toString().lines().toList();
-        assertEquals(19, lines.size(), out.toString());
+        assertEquals(ConfigKey.values().length + 1, lines.size(), out.toString());
         assertTrue(lines.get(0).matches("KEY +VALUE +SOURCE"), lines.get(0));
         assertTrue(lines.contains(row("memory", "2g", userFile.toString())), out.toString());
         assertTrue(lines.contains(row("cpus", "1.5", "environment CLAUDE_CAGE_CPUS")), out.toString());
@@ -71,7 +72,7 @@ class ConfigCommandTest {
         assertEquals(0, run("--json"));
 
         JsonNode json = Json.mapper().readTree(out.toString());
-        assertEquals(18, json.size());
+        assertEquals(ConfigKey.values().length, json.size());
         assertEquals("2g", json.get("memory").get("value").asText());
         assertEquals(userFile.toString(), json.get("memory").get("source").asText());
         assertEquals(1.5, json.get("cpus").get("value").asDouble());

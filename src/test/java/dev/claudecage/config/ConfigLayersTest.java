@@ -16,6 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ConfigLayersTest {
 
+    static final EgressSettings DEFAULT_EGRESS = new EgressSettings(java.util.Map.of(), 1L << 30, 64,
+            java.net.URI.create("https://api.anthropic.com"), "10.213.0.0/16", "fd63:6167:6500::/48");
+
+
     @TempDir
     Path dir;
 
@@ -32,7 +36,7 @@ class ConfigLayersTest {
 
         CageConfig expected = new CageConfig(Mode.CLI, true, 5, 2.0, 4L << 30, NetworkMode.FILTERED, "1.1.1.1",
                 List.of("api.anthropic.com"), true, "default", 1024, 1000, 1000, "cli", "runc", null,
-                List.of(), 1L << 30, List.of());
+                List.of(), 1L << 30, List.of(), DEFAULT_EGRESS);
         assertEquals(expected, effective.config());
         for (ConfigKey key : ConfigKey.values()) {
             assertEquals(ConfigLoader.BUILT_IN_DEFAULT, effective.origin(key), key.yamlName());
@@ -134,7 +138,7 @@ class ConfigLayersTest {
         CageConfig expected = new CageConfig(Mode.DESKTOP, false, 3, 1.5, 6L << 30, NetworkMode.NONE,
                 "2606:4700:4700::1111", List.of("*.example.com:443"), false, profile.toString(), 256, 1001, 1002,
                 "my-image.v2", "crun", rootfs, List.of(new MountSpec(project, "/work", true)), 256L << 20,
-                List.of("EDITOR=vi", "EMPTY="));
+                List.of("EDITOR=vi", "EMPTY="), DEFAULT_EGRESS);
         assertEquals(expected, fixture.load().config());
     }
 
@@ -226,5 +230,17 @@ class ConfigLayersTest {
         assertEquals("1000:1000", values.get("user"));
         assertEquals("2", values.get("cpus").toString());
         assertEquals(null, values.get("rootfs"));
+    }
+
+    @org.junit.jupiter.api.Test
+    void resolveEntriesGroupAddressesByNameInOrder(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        ConfigFixture fixture = new ConfigFixture(dir);
+        EffectiveConfig effective = fixture.loader().load(java.util.Map.of("resolve",
+                List.of("API.test=10.213.200.2", "api.test=fd63:6167:6500:c8::2", "canary.test=10.213.201.2")));
+        assertEquals(java.util.Map.of("api.test", List.of("10.213.200.2", "fd63:6167:6500:c8::2"),
+                "canary.test", List.of("10.213.201.2")), effective.config().egress().resolve());
+        assertEquals(List.of("api.test=10.213.200.2", "api.test=fd63:6167:6500:c8::2", "canary.test=10.213.201.2"),
+                effective.config().yamlValues().get("resolve"));
+        assertEquals("flag --resolve", effective.origins().get("resolve"));
     }
 }

@@ -1,6 +1,7 @@
 package dev.claudecage.oci;
 
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.EgressSettings;
 import dev.claudecage.config.Mode;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
@@ -9,8 +10,10 @@ import dev.claudecage.security.SeccompPolicy;
 import dev.claudecage.testing.Golden;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,7 +27,9 @@ class SpecBuilderTest {
     static CageConfig config(List<MountSpec> mounts) {
         return new CageConfig(Mode.CLI, true, 5, 2, 4 * GIB, NetworkMode.NONE, "1.1.1.1",
                 List.of("api.anthropic.com"), true, "default", 1024, 1000, 1000, "cli", "runc",
-                Path.of("/var/cache/claude-cage/rootfs/bookworm-minbase"), mounts, GIB, List.of("EDITOR=vi"));
+                Path.of("/var/cache/claude-cage/rootfs/bookworm-minbase"), mounts, GIB, List.of("EDITOR=vi"),
+                new EgressSettings(Map.of(), GIB, 64, URI.create("https://api.anthropic.com"),
+                        "10.213.0.0/16", "fd63:6167:6500::/48"));
     }
 
     static CageRequest request() {

@@ -1,0 +1,25 @@
+package dev.claudecage.config;
+
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The settings of filtered networking beyond the allowlist.
+ *
+ * @param resolve      host names pinned to addresses (like curl's --resolve), in the order given;
+ *                     the proxy uses them instead of DNS, and treats them as listed by the policy
+ * @param apiUpstream  where the API gateway forwards the cage's Anthropic API calls
+ * @param networkPool  the IPv4 prefix from which each cage's link to the host gets its addresses
+ * @param networkPool6 the IPv6 (ULA) prefix for the same
+ */
+public record EgressSettings(Map<String, List<String>> resolve, long egressLimitBytes, int maxConnections,
+                             URI apiUpstream, String networkPool, String networkPool6) {
+
+    public EgressSettings {
+        Map<String, List<String>> copy = new LinkedHashMap<>();
+        resolve.forEach((name, addresses) -> copy.put(name, List.copyOf(addresses)));
+        resolve = java.util.Collections.unmodifiableMap(copy);
+    }
+}
