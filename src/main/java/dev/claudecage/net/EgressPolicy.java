@@ -46,7 +46,7 @@ public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> 
     }
 
     /** Config values are validated IP literals, so this never touches DNS. */
-    private static InetAddress literal(String address) {
+    static InetAddress literal(String address) {
         try {
             return InetAddress.getByName(address);
         } catch (UnknownHostException e) {

@@ -83,6 +83,15 @@ public class ProcessRunner {
         return start(new ProcessBuilder(command).inheritIO());
     }
 
+    /**
+     * Starts a long-running helper (a log reader, a test server) whose stdout and stderr the
+     * caller reads; the caller stops it with {@link Process#destroy()}.
+     */
+    public Process startBackground(List<String> command) {
+        log(command);
+        return start(new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())));
+    }
+
     /** Waits for a started process; on timeout kills it and throws. */
     public int awaitExit(Process process, List<String> command, Duration timeout) {
         try {

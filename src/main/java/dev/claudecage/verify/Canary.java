@@ -2,58 +2,104 @@ package dev.claudecage.verify;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A listener on the host's loopback (IPv4 and IPv6) that counts every connection it accepts.
- * The network probes assert on its record, not only on the error the cage saw.
+ * A listener that records every TCP connection and UDP datagram it receives. Probes of a
+ * network wall assert on its record, not only on the error the cage saw: "blocked" means the
+ * canary heard nothing, and each positive control must make it hear something.
+ * Created on a thread inside a test host's network namespace, it listens there.
  */
-final class Canary implements AutoCloseable {
+public final class Canary implements AutoCloseable {
 
-    private final List<ServerSocket> sockets = new ArrayList<>();
-    private final AtomicInteger hits = new AtomicInteger();
+    private record Listener(String address, String protocol, int port, AutoCloseable socket) {
+    }
 
-    Canary() {
+    private final List<Listener> listeners = new ArrayList<>();
+    private final List<String> hits = new ArrayList<>();
+
+    /** Listens on every address, on each TCP and UDP port (0 = any free port). */
+    public static Canary open(List<String> addresses, List<Integer> tcpPorts, List<Integer> udpPorts) {
+        Canary canary = new Canary();
         try {
-            for (String address : List.of("127.0.0.1", "::1")) {
-                ServerSocket socket = new ServerSocket();
-                socket.bind(new InetSocketAddress(InetAddress.getByName(address), 0));
-                sockets.add(socket);
-                Thread acceptor = new Thread(() -> accept(socket), "canary-" + address);
-                acceptor.setDaemon(true);
-                acceptor.start();
+            for (String address : addresses) {
+                InetAddress bind = InetAddress.getByName(address);
+                for (int port : tcpPorts) {
+                    ServerSocket server = new ServerSocket();
+                    server.setReuseAddress(true);
+                    server.bind(new InetSocketAddress(bind, port));
+                    canary.add(new Listener(address, "tcp", server.getLocalPort(), server),
+                            () -> canary.acceptLoop(server, address));
+                }
+                for (int port : udpPorts) {
+                    DatagramSocket socket = new DatagramSocket(new InetSocketAddress(bind, port));
+                    canary.add(new Listener(address, "udp", socket.getLocalPort(), socket),
+                            () -> canary.receiveLoop(socket, address));
+                }
             }
+            return canary;
         } catch (IOException e) {
-            close();
-            throw new UncheckedIOException("cannot start the loopback canary", e);
+            canary.close();
+            throw new UncheckedIOException("cannot start the canary on " + addresses, e);
         }
     }
 
-    int port4() {
-        return sockets.get(0).getLocalPort();
+    /** The port the first listener of this address and protocol is bound to. */
+    public int port(String address, String protocol) {
+        return listeners.stream().filter(l -> l.address().equals(address) && l.protocol().equals(protocol))
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("no " + protocol + " listener on " + address))
+                .port();
     }
 
-    int port6() {
-        return sockets.get(1).getLocalPort();
+    /** Every hit so far, as "tcp ADDRESS:PORT from PEER". */
+    public synchronized List<String> hits() {
+        return List.copyOf(hits);
     }
 
-    /** Connections accepted since the last call. */
-    int takeHits() {
-        return hits.getAndSet(0);
+    /** The hits since the last call, then forgets them. */
+    public synchronized List<String> takeHits() {
+        List<String> taken = List.copyOf(hits);
+        hits.clear();
+        return taken;
     }
 
-    private void accept(ServerSocket socket) {
+    private synchronized void record(String hit) {
+        hits.add(hit);
+    }
+
+    private void add(Listener listener, Runnable loop) {
+        listeners.add(listener);
+        Thread thread = new Thread(loop, "canary-" + listener.protocol() + "-" + listener.port());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void acceptLoop(ServerSocket server, String address) {
+        while (!server.isClosed()) {
+            try (Socket connection = server.accept()) {
+                record("tcp " + address + ":" + server.getLocalPort() + " from " + connection.getInetAddress().getHostAddress());
+                connection.getOutputStream().write("canary\n".getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException closed) {
+                return;
+            }
+        }
+    }
+
+    private void receiveLoop(DatagramSocket socket, String address) {
+        byte[] buffer = new byte[2048];
         while (!socket.isClosed()) {
             try {
-                Socket connection = socket.accept();
-                hits.incrementAndGet();
-                connection.close();
+                DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+                socket.receive(packet);
+                record("udp " + address + ":" + socket.getLocalPort() + " from " + packet.getAddress().getHostAddress());
             } catch (IOException closed) {
                 return;
             }
@@ -62,11 +108,11 @@ final class Canary implements AutoCloseable {
 
     @Override
     public void close() {
-        for (ServerSocket socket : sockets) {
+        for (Listener listener : listeners) {
             try {
-                socket.close();
-            } catch (IOException ignored) {
-                // Closing a listener only fails when it is already closed.
+                listener.socket().close();
+            } catch (Exception alreadyClosed) {
+                // Closing a listener fails only when it is already closed.
             }
         }
     }

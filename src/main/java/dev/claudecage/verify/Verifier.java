@@ -80,7 +80,7 @@ public final class Verifier {
                 throw plan.runtime().explainFailure("the verify cage " + id + " did not start", cage.log());
             }
         }
-        int canaryHits = fixtures.canary().takeHits();
+        int canaryHits = fixtures.canary().takeHits().size();
         Map<String, Finding> findings = parse(result.stdout());
         for (Probe probe : probes) {
             findings.putIfAbsent(probe.id(), new Finding(Outcome.ERROR,

@@ -59,7 +59,7 @@ final class VerifyFixtures implements AutoCloseable {
             // An argument no other process has, so the cage can look for it in /proc.
             String token = "987654." + (new SecureRandom().nextInt(900_000) + 100_000);
             Process marker = new ProcessBuilder("sleep", token).start();
-            return new VerifyFixtures(directory, new Canary(), marker, token);
+            return new VerifyFixtures(directory, Canary.open(List.of("127.0.0.1", "::1"), List.of(0), List.of()), marker, token);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(directory);
             throw new CageException("cannot set up the verify fixtures in " + directory + ": " + e.getMessage());
@@ -94,8 +94,8 @@ final class VerifyFixtures implements AutoCloseable {
                 "CAGE_VERIFY_READONLY=" + String.join(",", spec.linux().readonlyPaths()),
                 "CAGE_VERIFY_PIDS_LIMIT=" + pidsLimit,
                 "CAGE_VERIFY_MEMORY_BYTES=" + memoryBytes,
-                "CAGE_VERIFY_CANARY_PORT4=" + canary.port4(),
-                "CAGE_VERIFY_CANARY_PORT6=" + canary.port6(),
+                "CAGE_VERIFY_CANARY_PORT4=" + canary.port("127.0.0.1", "tcp"),
+                "CAGE_VERIFY_CANARY_PORT6=" + canary.port("::1", "tcp"),
                 "CAGE_VERIFY_HOST_HOSTNAME=" + hostHostname(),
                 "CAGE_VERIFY_MARKER=" + markerToken));
         return spec.withMounts(mounts).withProcess(spec.process().withEnv(env));

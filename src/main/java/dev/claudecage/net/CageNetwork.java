@@ -1,0 +1,183 @@
+package dev.claudecage.net;
+
+import dev.claudecage.CageException;
+import dev.claudecage.config.EgressSettings;
+import dev.claudecage.process.CommandResult;
+import dev.claudecage.process.ProcessRunner;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Puts a filtered cage's network in place and takes it down: a named network namespace, the
+ * veth pair with its addresses and routes, and both firewall tables, applied atomically with
+ * {@code nft -f}. The plan (addresses, rules) is pure data from {@link CageLink} and
+ * {@link Firewall}; this class only carries it out, through the one process runner.
+ */
+public final class CageNetwork implements AutoCloseable {
+
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Pattern HOST_SIDE = Pattern.compile("^\\d+: " + CageLink.NAME_PREFIX + "h(\\d+)[@:]");
+
+    private final CageLink link;
+    private final ProcessRunner runner;
+    private boolean closed;
+
+    private CageNetwork(CageLink link, ProcessRunner runner) {
+        this.link = link;
+        this.runner = runner;
+    }
+
+    /**
+     * Allocates the lowest free pool slot and builds the link, under a host-wide lock so that
+     * cages started at the same moment never get the same addresses.
+     */
+    public static CageNetwork create(String cageId, EgressSettings settings, GatewayPorts ports, Path lockFile,
+                                     ProcessRunner runner) {
+        try {
+            Files.createDirectories(lockFile.getParent());
+            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                FileLock lock = channel.lock();
+                try {
+                    return createLocked(cageId, settings, ports, runner);
+                } finally {
+                    lock.release();
+                }
+            }
+        } catch (IOException e) {
+            throw new CageException("cannot lock " + lockFile + " to allocate the cage's addresses: " + e.getMessage());
+        }
+    }
+
+    private static CageNetwork createLocked(String cageId, EgressSettings settings, GatewayPorts ports,
+                                            ProcessRunner runner) {
+        int slot = freeSlot(runner, CageLink.capacity(settings.networkPool(), settings.networkPool6()));
+        CageLink link = CageLink.allocate(cageId, slot, settings.networkPool(), settings.networkPool6());
+        CageNetwork network = new CageNetwork(link, runner);
+        try {
+            network.build(ports);
+        } catch (RuntimeException e) {
+            network.closeQuietly(e);
+            throw e;
+        }
+        return network;
+    }
+
+    public CageLink link() {
+        return link;
+    }
+
+    /** The namespace as the OCI spec names it. */
+    public String namespacePath() {
+        return "/run/netns/" + link.netnsName();
+    }
+
+    /** Runs a command inside the cage's network namespace (the firewall, the drop logger). */
+    public List<String> inNamespace(List<String> command) {
+        List<String> wrapped = new ArrayList<>(List.of("ip", "netns", "exec", link.netnsName()));
+        wrapped.addAll(command);
+        return wrapped;
+    }
+
+    private void build(GatewayPorts ports) {
+        String ns = link.netnsName();
+        String host = link.hostInterface();
+        ip("netns", "add", ns);
+        ip("link", "add", host, "type", "veth", "peer", "name", link.cageInterface());
+        ip("link", "set", link.cageInterface(), "netns", ns);
+        ip("-n", ns, "link", "set", link.cageInterface(), "name", CageLink.CAGE_SIDE_NAME);
+        ip("-n", ns, "link", "set", "lo", "up");
+        // The firewalls go up before either end of the link does: no moment without them.
+        nft(List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports));
+        nft(inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports));
+        ip("addr", "add", link.gateway4() + "/" + CageLink.PREFIX4, "dev", host);
+        // nodad: the addresses are ours alone, and duplicate detection would delay them by seconds.
+        ip("addr", "add", link.gateway6() + "/" + CageLink.PREFIX6, "dev", host, "nodad");
+        ip("link", "set", host, "up");
+        String cage = CageLink.CAGE_SIDE_NAME;
+        ip("-n", ns, "addr", "add", link.cageAddress4().getHostAddress() + "/" + CageLink.PREFIX4, "dev", cage);
+        ip("-n", ns, "addr", "add", link.cageAddress6().getHostAddress() + "/" + CageLink.PREFIX6, "dev", cage, "nodad");
+        ip("-n", ns, "link", "set", cage, "up");
+        // A default route, so that every attempt reaches the firewall and is logged there.
+        ip("-n", ns, "route", "add", "default", "via", link.gateway4());
+        ip("-n", ns, "-6", "route", "add", "default", "via", link.gateway6());
+    }
+
+    private void ip(String... args) {
+        List<String> command = new ArrayList<>(List.of("ip"));
+        command.addAll(List.of(args));
+        runner.run(command, COMMAND_TIMEOUT);
+    }
+
+    private void nft(List<String> command, String ruleset) {
+        CommandResult result = runner.runWithInput(command, COMMAND_TIMEOUT, ruleset.getBytes(StandardCharsets.UTF_8));
+        if (!result.succeeded()) {
+            throw runner.failure(result);
+        }
+    }
+
+    /** Takes down everything, as far as it can, and reports every step that failed. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<String> failures = new ArrayList<>();
+        undo(failures, List.of("nft", "delete", "table", "inet", Firewall.hostTable(link)));
+        // Deleting the namespace destroys the cage's end, and with it the host's end of the pair.
+        undo(failures, List.of("ip", "netns", "delete", link.netnsName()));
+        undo(failures, List.of("ip", "link", "delete", link.hostInterface()));
+        if (!failures.isEmpty()) {
+            throw new CageException("network teardown of cage " + link.cageId() + " was incomplete: "
+                    + String.join("; ", failures), "claude-cage gc removes what is left once the cause is fixed");
+        }
+    }
+
+    private void closeQuietly(RuntimeException cause) {
+        try {
+            close();
+        } catch (CageException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    private void undo(List<String> failures, List<String> command) {
+        CommandResult result = runner.runAllowingFailure(command, COMMAND_TIMEOUT);
+        String stderr = result.stderr();
+        boolean alreadyGone = stderr.contains("No such file or directory") || stderr.contains("Cannot find device")
+                || stderr.contains("does not exist");
+        if (!result.succeeded() && !alreadyGone) {
+            failures.add(ProcessRunner.display(command) + ": " + stderr.strip());
+        }
+    }
+
+    private static int freeSlot(ProcessRunner runner, int capacity) {
+        Set<Integer> used = new HashSet<>();
+        for (String line : runner.run(List.of("ip", "-o", "link", "show"), COMMAND_TIMEOUT).stdout().lines().toList()) {
+            Matcher matcher = HOST_SIDE.matcher(line);
+            if (matcher.find()) {
+                used.add(Integer.parseInt(matcher.group(1)));
+            }
+        }
+        for (int slot = 0; slot < capacity; slot++) {
+            if (!used.contains(slot)) {
+                return slot;
+            }
+        }
+        throw new CageException("every address in the network pools is taken (" + capacity + " cages)",
+                "stop some sessions, or give network_pool and network_pool6 larger prefixes");
+    }
+}
