@@ -79,8 +79,13 @@ public class ProcessRunner {
      * terminal). The caller waits for it; {@link #awaitExit} enforces a timeout when there is one.
      */
     public Process startInteractive(List<String> command) {
+        return startAttached(command, ProcessBuilder.Redirect.INHERIT);
+    }
+
+    /** Starts a command with stdin, stdout and stderr all on one place: a terminal or a file. */
+    public Process startAttached(List<String> command, ProcessBuilder.Redirect stdio) {
         log(command);
-        return start(new ProcessBuilder(command).inheritIO());
+        return start(new ProcessBuilder(command).redirectInput(stdio).redirectOutput(stdio).redirectError(stdio));
     }
 
     /**

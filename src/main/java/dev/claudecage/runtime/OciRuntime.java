@@ -56,9 +56,9 @@ public final class OciRuntime {
         return command;
     }
 
-    /** Starts {@link #runCommand} attached to this process's terminal. */
-    public Process startRun(String containerId, Path bundle, RuntimeLog log) {
-        return runner.startInteractive(runCommand(containerId, bundle, log));
+    /** Starts {@link #runCommand} with the cage's stdio on {@code stdio} (this process's terminal, or a pty). */
+    public Process startRun(String containerId, Path bundle, RuntimeLog log, ProcessBuilder.Redirect stdio) {
+        return runner.startAttached(runCommand(containerId, bundle, log), stdio);
     }
 
     /** Sends a signal to the container's init process; a container that is already gone is not an error. */

@@ -6,7 +6,6 @@ import dev.claudecage.process.ProcessRunner;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code claude-cage run}: one cage in the foreground on the user's terminal, removed when it
@@ -28,37 +27,27 @@ public final class OneShotRun {
 
     public RunOutcome run(CageConfig config, List<String> command, boolean terminal) {
         CagePlan plan = CagePlan.resolve(config, paths, runner);
-        OciRuntime runtime = plan.runtime();
-        String id = Cage.newId("run");
-        Cage cage = Cage.prepare(id, plan.rootfs(), plan.spec(id, command, terminal), paths, runtime, runner);
-        Process process;
+        CageInstance cage = CageInstance.prepare(plan, Cage.newId("run"), command, terminal, paths, runner);
         try {
-            process = runtime.startRun(id, cage.bundle(), cage.log());
+            cage.start(ProcessBuilder.Redirect.INHERIT);
         } catch (RuntimeException e) {
             cage.close();
             throw e;
         }
-        Thread onSignal = new Thread(() -> stop(process, cage), "claude-cage-signal");
+        Thread onSignal = new Thread(() -> stopAndClose(cage), "claude-cage-signal");
         Runtime.getRuntime().addShutdownHook(onSignal);
-        int exitCode;
         try {
-            exitCode = process.waitFor();
+            return cage.awaitExit();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            stop(process, cage);
-            throw new CageException("interrupted while cage " + id + " was running");
-        }
-        RunOutcome outcome = RunOutcome.of(exitCode, cage.log().lastError());
-        if (outcome.exitCode() == RunOutcome.LAUNCHER_FAILED) {
-            CageException failure = runtime.explainFailure("cage " + id + " did not start", cage.log());
+            stopAndClose(cage);
+            throw new CageException("interrupted while cage " + cage.id() + " was running");
+        } finally {
             closeUnlessSignalled(cage, onSignal);
-            throw failure;
         }
-        closeUnlessSignalled(cage, onSignal);
-        return outcome;
     }
 
-    private static void closeUnlessSignalled(Cage cage, Thread onSignal) {
+    private static void closeUnlessSignalled(CageInstance cage, Thread onSignal) {
         try {
             Runtime.getRuntime().removeShutdownHook(onSignal);
         } catch (IllegalStateException shuttingDown) {
@@ -68,18 +57,9 @@ public final class OneShotRun {
         cage.close();
     }
 
-    /** Forwards the stop to the runtime (which passes it to the cage), then kills, then removes. */
-    private static void stop(Process process, Cage cage) {
+    private static void stopAndClose(CageInstance cage) {
         try {
-            if (process.isAlive()) {
-                process.destroy();
-                if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                    cage.runtime().kill(cage.id(), "KILL");
-                    process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            cage.stop(STOP_GRACE);
         } finally {
             try {
                 cage.close();

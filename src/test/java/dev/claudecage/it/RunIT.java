@@ -72,7 +72,9 @@ class RunIT {
     }
 
     @Test
-    void readOnlyMountCannotBeWritten(@TempDir Path docs) {
+    void readOnlyMountCannotBeWritten(@TempDir Path docs) throws Exception {
+        // World-writable, so that only the read-only mount can stop the cage's user.
+        Files.setPosixFilePermissions(docs, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         List<String> args = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--network", "none",
                 "--mount", docs + ":/docs:ro", "--", "touch", "/docs/new"));
         CageHarness.Result result = launch(args);
