@@ -9,8 +9,10 @@ import dev.claudecage.runtime.RunOutcome;
 import dev.claudecage.runtime.StatePaths;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -26,6 +28,16 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
     @Mixin
     CageOptions options;
 
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "Your Anthropic API key for the cage's API gateway (default: $ANTHROPIC_API_KEY). "
+                    + "It never enters the cage: the cage gets a placeholder. Prefer the environment variable: "
+                    + "a command line is visible to other users of this host.")
+    String apiKey;
+
+    @Option(names = "--audit-log", paramLabel = "FILE",
+            description = "Keep the cage's audit log (one JSON line per network decision) in FILE.")
+    Path auditLog;
+
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
     List<String> command;
 
@@ -34,7 +46,8 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
         Host.requireRoot("run");
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
         RunOutcome outcome = new OneShotRun(StatePaths.forRoot(), ProcessRunner.fromEnvironment())
-                .run(config.config(), command, Host.interactiveTerminal());
+                .run(config.config(), command, Host.interactiveTerminal(),
+                        new OneShotRun.Options(ApiKeys.fromFlagOrEnvironment(apiKey), auditLog));
         return outcome.exitCode();
     }
 

@@ -1,14 +1,22 @@
 package dev.claudecage.json;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Instant;
 
 /**
  * The one configured ObjectMapper: sorted keys, indented, nulls left out, so that every
@@ -17,6 +25,7 @@ import java.io.UncheckedIOException;
 public final class Json {
 
     private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .addModule(instantsAsText())
             .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -24,6 +33,24 @@ public final class Json {
             .build();
 
     private Json() {
+    }
+
+    /** Instants as ISO-8601 text ("2026-11-28T09:15:21.123Z"): readable in logs, exact, sortable. */
+    private static SimpleModule instantsAsText() {
+        SimpleModule module = new SimpleModule("instants-as-text");
+        module.addSerializer(Instant.class, new JsonSerializer<>() {
+            @Override
+            public void serialize(Instant value, JsonGenerator generator, SerializerProvider provider) throws IOException {
+                generator.writeString(value.toString());
+            }
+        });
+        module.addDeserializer(Instant.class, new JsonDeserializer<>() {
+            @Override
+            public Instant deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+                return Instant.parse(parser.getValueAsString());
+            }
+        });
+        return module;
     }
 
     public static ObjectMapper mapper() {

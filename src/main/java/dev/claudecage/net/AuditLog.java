@@ -30,6 +30,7 @@ public final class AuditLog implements AutoCloseable {
     /** Opens (creating 0600) the log for appending. */
     public static AuditLog open(Path file) {
         try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
             if (!Files.exists(file)) {
                 Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             }

@@ -16,7 +16,8 @@ public final class Firewall {
     public static final String CAGE_TABLE = "claude_cage";
     /** Dropped packets go to this netlink log group, read by {@link DropLogger}. */
     public static final int DROP_LOG_GROUP = 7;
-    /** Enough to see what the agent tried, not enough to flood the audit log. */
+    /** Enough to see what the agent tried, not enough to flood the audit log. Each packet is sent to the
+     *  logger at once (queue-threshold 1): the kernel would otherwise hold up to a second of them. */
     static final String DROP_LOG_RATE = "limit rate 20/second burst 40 packets";
 
     private Firewall() {
@@ -41,7 +42,7 @@ public final class Firewall {
                 + "\t\tip6 daddr " + gw6 + " tcp dport " + tcp + " accept\n"
                 + "\t\tip6 daddr " + gw6 + " udp dport " + ports.dns() + " accept\n"
                 + neighbourDiscovery()
-                + "\t\t" + DROP_LOG_RATE + " log group " + DROP_LOG_GROUP + " prefix \"claude-cage drop\"\n"
+                + "\t\t" + DROP_LOG_RATE + " log group " + DROP_LOG_GROUP + " queue-threshold 1 prefix \"claude-cage drop\"\n"
                 // Refuse at once rather than drop silently: tools fail fast instead of hanging.
                 + "\t\tmeta l4proto tcp reject with tcp reset\n"
                 + "\t\treject\n"

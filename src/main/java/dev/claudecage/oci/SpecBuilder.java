@@ -37,13 +37,22 @@ public final class SpecBuilder {
 
     static final List<String> NAMESPACES = List.of("pid", "ipc", "uts", "mount", "network", "cgroup");
 
+    /** Every namespace new, except the network one: joined when prepared (filtered), shared for host. */
+    private static List<Spec.Namespace> namespaces(NetworkAttachment network) {
+        return NAMESPACES.stream()
+                .filter(type -> !(type.equals("network") && network.mode() == dev.claudecage.config.NetworkMode.HOST))
+                .map(type -> type.equals("network") && network.namespacePath() != null
+                        ? new Spec.Namespace(type, network.namespacePath()) : Spec.Namespace.fresh(type))
+                .toList();
+    }
+
     private SpecBuilder() {
     }
 
     public static Spec build(CageConfig config, CageRequest request) {
         return new Spec(Spec.OCI_VERSION, process(config, request),
                 new Spec.Root(ROOTFS_DIR, config.readOnlyRoot()),
-                request.hostname(), mounts(config), linux(config, request));
+                request.hostname(), mounts(config, request.network()), linux(config, request));
     }
 
     private static Spec.Process process(CageConfig config, CageRequest request) {
@@ -52,6 +61,8 @@ public final class SpecBuilder {
             env.add("TERM=xterm-256color");
         }
         env.addAll(config.env());
+        // Last, so that a user variable cannot point the cage's tools past the proxy or the gateway.
+        env.addAll(request.network().env());
         List<Spec.Rlimit> rlimits = List.of(
                 new Spec.Rlimit("RLIMIT_NOFILE", NOFILE_LIMIT, NOFILE_LIMIT),
                 // A core dump would write the agent's memory, keys included, wherever it runs.
@@ -65,7 +76,7 @@ public final class SpecBuilder {
         return config.mounts().stream().anyMatch(mount -> mount.target().equals(WORKSPACE)) ? WORKSPACE : CAGE_HOME;
     }
 
-    private static List<Spec.Mount> mounts(CageConfig config) {
+    private static List<Spec.Mount> mounts(CageConfig config, NetworkAttachment network) {
         List<Spec.Mount> mounts = new ArrayList<>(List.of(
                 new Spec.Mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")),
                 new Spec.Mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", SMALL_TMPFS)),
@@ -81,6 +92,10 @@ public final class SpecBuilder {
                 new Spec.Mount("/run", "tmpfs", "tmpfs", List.of("nosuid", "nodev", "noexec", "mode=755", RUN_TMPFS)),
                 new Spec.Mount(CAGE_HOME, "tmpfs", "tmpfs", List.of("nosuid", "nodev", "mode=700",
                         "uid=" + config.uid(), "gid=" + config.gid(), "size=" + config.tmpfsBytes()))));
+        if (network.resolvConf() != null) {
+            mounts.add(new Spec.Mount("/etc/resolv.conf", "bind", network.resolvConf().toString(),
+                    List.of("bind", "ro", "nosuid", "nodev", "noexec")));
+        }
         for (MountSpec mount : config.mounts()) {
             mounts.add(new Spec.Mount(mount.target(), "bind", mount.source().toString(),
                     List.of("bind", "rprivate", "nosuid", "nodev", mount.readOnly() ? "ro" : "rw")));
@@ -94,7 +109,7 @@ public final class SpecBuilder {
                 new Spec.Memory(config.memoryBytes(), config.memoryBytes()),
                 new Spec.Cpu(Math.round(config.cpus() * CPU_PERIOD_MICROS), CPU_PERIOD_MICROS),
                 new Spec.Pids(config.pidsLimit()));
-        return new Spec.Linux(NAMESPACES.stream().map(Spec.Namespace::fresh).toList(), resources,
+        return new Spec.Linux(namespaces(request.network()), resources,
                 CGROUP_PARENT + "/" + request.containerId(), request.seccomp(), MASKED_PATHS, READONLY_PATHS);
     }
 }

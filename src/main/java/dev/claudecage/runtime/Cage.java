@@ -16,12 +16,13 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 
 /**
  * A prepared cage: its bundle directory (config.json, 0600, in a 0700 folder) and its root, an
- * overlay whose lower layer is the shared, untouched image rootfs and whose upper layer is a
- * per-cage folder. The runtime creates mount points in the upper layer, so the image is never
- * written to and starting a cage copies nothing.
+ * overlay whose lower layers are the shared, untouched image layers (or one rootfs directory)
+ * and whose upper layer is a per-cage folder. The runtime creates mount points in the upper
+ * layer, so the image is never written to and starting a cage copies nothing.
  * <p>
  * {@link #close()} removes everything the cage left, as far as it can, and reports every step
  * that failed; it is safe to call twice and from a shutdown hook.
@@ -54,9 +55,17 @@ public final class Cage implements AutoCloseable {
 
     public static Cage prepare(String id, Path rootfs, Spec spec, StatePaths paths, OciRuntime runtime,
                                ProcessRunner runner) {
-        if (!Files.isDirectory(rootfs)) {
-            throw new CageException("rootfs " + rootfs + " is not a directory",
-                    "build one with: sudo rootfs-builder/make-minbase-rootfs.sh " + rootfs);
+        return prepare(id, List.of(rootfs), spec, paths, runtime, runner);
+    }
+
+    /** As {@link #prepare(String, Path, Spec, StatePaths, OciRuntime, ProcessRunner)}, on image layers, top layer first. */
+    public static Cage prepare(String id, List<Path> lowerLayers, Spec spec, StatePaths paths, OciRuntime runtime,
+                               ProcessRunner runner) {
+        for (Path rootfs : lowerLayers) {
+            if (!Files.isDirectory(rootfs)) {
+                throw new CageException("rootfs " + rootfs + " is not a directory",
+                        "build one with: sudo rootfs-builder/make-minbase-rootfs.sh " + rootfs);
+            }
         }
         Path directory = paths.runs().resolve(id);
         Cage cage = new Cage(id, directory, runtime, runner);
@@ -66,7 +75,7 @@ public final class Cage implements AutoCloseable {
             for (String sub : List.of("bundle", "bundle/" + SpecBuilder.ROOTFS_DIR, "upper", "work")) {
                 Files.createDirectories(directory.resolve(sub));
             }
-            cage.mountRoot(rootfs);
+            cage.mountRoot(lowerLayers);
             Directories.writePrivateFile(cage.bundle().resolve("config.json"), Json.write(spec));
             return cage;
         } catch (IOException | RuntimeException e) {
@@ -94,13 +103,26 @@ public final class Cage implements AutoCloseable {
         return runtime;
     }
 
-    private void mountRoot(Path rootfs) {
-        String options = "lowerdir=" + escapeOverlayPath(rootfs.toAbsolutePath().toString())
-                + ",upperdir=" + escapeOverlayPath(directory.resolve("upper").toString())
-                + ",workdir=" + escapeOverlayPath(directory.resolve("work").toString());
-        runner.run(List.of("mount", "-t", "overlay", "-o", options, "overlay",
-                bundle().resolve(SpecBuilder.ROOTFS_DIR).toString()), MOUNT_TIMEOUT);
+    private void mountRoot(List<Path> lowerLayers) {
+        runner.run(overlayMountCommand(lowerLayers, directory.resolve("upper"), directory.resolve("work"),
+                bundle().resolve(SpecBuilder.ROOTFS_DIR)), MOUNT_TIMEOUT);
         rootMounted = true;
+    }
+
+    /**
+     * The command that mounts an overlay of {@code lowerLayers} (top first) on {@code target},
+     * writable into {@code upper}, or read-only when {@code upper} and {@code work} are null
+     * (overlayfs needs two lower layers or more for that).
+     */
+    public static List<String> overlayMountCommand(List<Path> lowerLayers, Path upper, Path work, Path target) {
+        StringBuilder options = new StringBuilder("lowerdir=").append(lowerLayers.stream()
+                .map(layer -> escapeOverlayPath(layer.toAbsolutePath().toString()))
+                .collect(Collectors.joining(":")));
+        if (upper != null) {
+            options.append(",upperdir=").append(escapeOverlayPath(upper.toString()))
+                    .append(",workdir=").append(escapeOverlayPath(work.toString()));
+        }
+        return List.of("mount", "-t", "overlay", "-o", options.toString(), "overlay", target.toString());
     }
 
     /** Overlayfs splits its options on commas and its layer lists on colons. */

@@ -1,6 +1,9 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.net.CageNetworking;
+import dev.claudecage.oci.NetworkAttachment;
+import dev.claudecage.oci.Spec;
 import dev.claudecage.process.ProcessRunner;
 
 import java.time.Duration;
@@ -8,51 +11,109 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One cage from preparation to removal: its bundle and root, the runtime process that runs it,
- * and everything it needs around it. {@code run} drives one on the user's terminal; a session's
- * supervisor drives one on a pty it holds. {@link #close()} takes everything down, on every path.
+ * One cage from preparation to removal: its network (for filtered: namespace, firewalls, proxy,
+ * gateway, DNS stub), its bundle and root, and the runtime process that runs it. {@code run}
+ * drives one on the user's terminal, {@code verify} on pipes, a session's supervisor on a pty.
+ * {@link #close()} takes everything down, on every path.
  */
 public final class CageInstance implements AutoCloseable {
 
     private final CagePlan plan;
-    private final Cage cage;
+    private final String id;
+    private CageNetworking networking;
+    private Cage cage;
     private Process runtimeProcess;
 
-    private CageInstance(CagePlan plan, Cage cage) {
+    private CageInstance(CagePlan plan, String id) {
         this.plan = plan;
-        this.cage = cage;
+        this.id = id;
     }
 
-    /** Prepares a cage for {@code command} under {@code id}; nothing runs yet. */
+    /**
+     * Prepares a cage for {@code command} under {@code id}; nothing runs yet.
+     *
+     * @param adjust a last change to the spec, knowing the network (verify adds its fixtures;
+     *               everyone else passes {@link SpecAdjustment#NONE})
+     */
     public static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
-                                       StatePaths paths, ProcessRunner runner) {
-        Cage cage = Cage.prepare(id, plan.rootfs(), plan.spec(id, command, terminal), paths, plan.runtime(), runner);
-        return new CageInstance(plan, cage);
+                                       CageNetworking.Options networkOptions, StatePaths paths, ProcessRunner runner,
+                                       SpecAdjustment adjust) {
+        CageInstance instance = new CageInstance(plan, id);
+        try {
+            NetworkAttachment attachment = switch (plan.config().network()) {
+                case NONE -> NetworkAttachment.none();
+                case HOST -> {
+                    System.err.println("claude-cage: warning: network 'host' gives cage " + id
+                            + " the host's whole network, unfiltered and unlogged");
+                    yield NetworkAttachment.host();
+                }
+                case FILTERED -> {
+                    instance.networking = CageNetworking.start(id, plan.config(), networkOptions, runner);
+                    yield instance.networking.attachment(networkOptions.realKey() != null);
+                }
+            };
+            Spec spec = adjust.adjust(plan.spec(id, command, terminal, attachment), instance.networking);
+            instance.cage = Cage.prepare(id, plan.rootfs(), spec, paths, plan.runtime(), runner);
+            return instance;
+        } catch (RuntimeException e) {
+            try {
+                instance.close();
+            } catch (CageException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
     }
 
     public String id() {
-        return cage.id();
+        return id;
     }
 
     public CagePlan plan() {
         return plan;
     }
 
+    /** A last change to a cage's spec before it is written, with the cage's network at hand. */
+    @FunctionalInterface
+    public interface SpecAdjustment {
+        SpecAdjustment NONE = (spec, networking) -> spec;
+
+        /** @param networking the cage's network services, or null unless filtered */
+        Spec adjust(Spec spec, CageNetworking networking);
+    }
+
+    /** The cage's network services, or null unless the network is filtered. */
+    public CageNetworking networking() {
+        return networking;
+    }
+
     /** Starts the cage in the foreground of the runtime, its stdio on {@code stdio}. */
     public synchronized Process start(ProcessBuilder.Redirect stdio) {
         if (runtimeProcess != null) {
-            throw new IllegalStateException("cage " + id() + " was started already");
+            throw new IllegalStateException("cage " + id + " was started already");
         }
-        runtimeProcess = plan.runtime().startRun(id(), cage.bundle(), cage.log(), stdio);
+        runtimeProcess = plan.runtime().startRun(id, cage.bundle(), cage.log(), stdio);
         return runtimeProcess;
     }
 
     /** Waits for the cage to end and says how, in {@code docker run}'s exit codes. */
     public RunOutcome awaitExit() throws InterruptedException {
-        int exitCode = runtimeProcess.waitFor();
+        return outcome(runtimeProcess.waitFor());
+    }
+
+    /** As {@link #awaitExit()}, stopping the cage and failing when it runs longer than {@code timeout}. */
+    public RunOutcome awaitExit(Duration timeout) throws InterruptedException {
+        if (!runtimeProcess.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            stop(Duration.ofSeconds(5));
+            throw new CageException("cage " + id + " did not finish within " + timeout.toSeconds() + "s and was stopped");
+        }
+        return outcome(runtimeProcess.exitValue());
+    }
+
+    private RunOutcome outcome(int exitCode) {
         RunOutcome outcome = RunOutcome.of(exitCode, cage.log().lastError());
         if (outcome.exitCode() == RunOutcome.LAUNCHER_FAILED) {
-            throw plan.runtime().explainFailure("cage " + id() + " did not start", cage.log());
+            throw plan.runtime().explainFailure("cage " + id + " did not start", cage.log());
         }
         return outcome;
     }
@@ -72,20 +133,42 @@ public final class CageInstance implements AutoCloseable {
         try {
             process.destroy();
             if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                plan.runtime().kill(id(), "KILL");
+                plan.runtime().kill(id, "KILL");
                 if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
                     process.destroyForcibly();
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new CageException("interrupted while stopping cage " + id());
+            throw new CageException("interrupted while stopping cage " + id);
         }
     }
 
-    /** Removes everything the cage left; safe to call twice and from a signal handler. */
+    /** Removes everything the cage left, the cage before its network; safe to call twice and from a signal handler. */
     @Override
-    public void close() {
-        cage.close();
+    public synchronized void close() {
+        CageException failure = null;
+        if (cage != null) {
+            try {
+                cage.close();
+            } catch (CageException e) {
+                failure = e;
+            }
+        }
+        if (networking != null) {
+            try {
+                networking.close();
+            } catch (CageException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+            networking = null;
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 }

@@ -3,13 +3,13 @@ package dev.claudecage.runtime;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.oci.CageRequest;
+import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Everything decided before a cage starts: the configuration, the rootfs, the runtime and the
@@ -23,25 +23,14 @@ public record CagePlan(CageConfig config, Path rootfs, OciRuntime runtime, HostP
     public static final String DEFAULT_ROOTFS = "/var/cache/claude-cage/rootfs/bookworm-minbase";
 
     public static CagePlan resolve(CageConfig config, StatePaths paths, ProcessRunner runner) {
-        requireSupportedNetwork(config);
         Path rootfs = requireRootfs(config);
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
         return new CagePlan(config, rootfs, runtime, HostPolicy.resolve(config));
     }
 
-    public Spec spec(String containerId, List<String> command, boolean terminal) {
+    public Spec spec(String containerId, List<String> command, boolean terminal, NetworkAttachment network) {
         return SpecBuilder.build(config, new CageRequest(command, terminal, containerId, HOSTNAME,
-                policy.seccomp(), policy.apparmorProfile()));
-    }
-
-    static void requireSupportedNetwork(CageConfig config) {
-        switch (config.network()) {
-            case NONE -> { }
-            case FILTERED, HOST -> throw new UserInputException(
-                    "network: '" + config.network().name().toLowerCase(Locale.ROOT)
-                            + "' is not available yet (filtered networking is being built); only 'none' works today",
-                    "pass --network none, or set network: none in your config");
-        }
+                policy.seccomp(), policy.apparmorProfile(), network));
     }
 
     static Path requireRootfs(CageConfig config) {

@@ -2,10 +2,17 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.AuditLog;
+import dev.claudecage.net.CageNetworking;
 import dev.claudecage.process.ProcessRunner;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * {@code claude-cage run}: one cage in the foreground on the user's terminal, removed when it
@@ -17,6 +24,13 @@ public final class OneShotRun {
     /** How long a signalled cage gets to exit before it is killed. */
     static final Duration STOP_GRACE = Duration.ofSeconds(10);
 
+    /**
+     * @param realKey  the user's API key for the gateway, or null
+     * @param auditLog where to keep the audit log, or null to keep it only while the cage runs
+     */
+    public record Options(Supplier<char[]> realKey, Path auditLog) {
+    }
+
     private final StatePaths paths;
     private final ProcessRunner runner;
 
@@ -25,9 +39,15 @@ public final class OneShotRun {
         this.runner = runner;
     }
 
-    public RunOutcome run(CageConfig config, List<String> command, boolean terminal) {
+    public RunOutcome run(CageConfig config, List<String> command, boolean terminal, Options options) {
         CagePlan plan = CagePlan.resolve(config, paths, runner);
-        CageInstance cage = CageInstance.prepare(plan, Cage.newId("run"), command, terminal, paths, runner);
+        String id = Cage.newId("run");
+        Path networkState = paths.networkState(id);
+        Path auditFile = options.auditLog() != null ? options.auditLog()
+                : paths.runs().resolveSibling("audit").resolve(id + ".jsonl");
+        CageInstance cage = CageInstance.prepare(plan, id, command, terminal,
+                new CageNetworking.Options(options.realKey(), auditFile, networkState, paths.networkLock()),
+                paths, runner, CageInstance.SpecAdjustment.NONE);
         try {
             cage.start(ProcessBuilder.Redirect.INHERIT);
         } catch (RuntimeException e) {
@@ -41,20 +61,44 @@ public final class OneShotRun {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stopAndClose(cage);
-            throw new CageException("interrupted while cage " + cage.id() + " was running");
+            throw new CageException("interrupted while cage " + id + " was running");
         } finally {
-            closeUnlessSignalled(cage, onSignal);
+            if (closeUnlessSignalled(cage, onSignal)) {
+                // After the teardown: the drop logger has written its last lines by then.
+                reportDenials(auditFile, options.auditLog() != null);
+            }
         }
     }
 
-    private static void closeUnlessSignalled(CageInstance cage, Thread onSignal) {
+    /** Tells the user what the policy stopped, so that a silent failure inside the cage has a visible cause. */
+    private static void reportDenials(Path auditFile, boolean kept) {
+        if (!Files.exists(auditFile)) {
+            return;
+        }
+        long denied = AuditLog.read(auditFile).stream()
+                .filter(event -> !AuditEvent.ALLOWED.equals(event.decision())).count();
+        if (!kept) {
+            try {
+                Files.delete(auditFile);
+            } catch (IOException e) {
+                System.err.println("claude-cage: could not remove " + auditFile + ": " + e.getMessage());
+            }
+        }
+        if (denied > 0) {
+            System.err.println("claude-cage: the network policy denied " + denied + " attempt(s); "
+                    + (kept ? "details in " + auditFile : "run with --audit-log FILE to keep the details"));
+        }
+    }
+
+    /** Closes the cage unless a signal handler owns that already; says whether it did. */
+    private static boolean closeUnlessSignalled(CageInstance cage, Thread onSignal) {
         try {
             Runtime.getRuntime().removeShutdownHook(onSignal);
         } catch (IllegalStateException shuttingDown) {
-            // A signal arrived: its handler owns the teardown now.
-            return;
+            return false;
         }
         cage.close();
+        return true;
     }
 
     private static void stopAndClose(CageInstance cage) {

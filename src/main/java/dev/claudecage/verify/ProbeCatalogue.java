@@ -1,5 +1,8 @@
 package dev.claudecage.verify;
 
+import dev.claudecage.config.NetworkMode;
+
+import java.util.ArrayList;
 import java.util.List;
 
 import static dev.claudecage.verify.Weakening.all;
@@ -12,7 +15,17 @@ public final class ProbeCatalogue {
     private ProbeCatalogue() {
     }
 
-    public static List<Probe> probes(VerifyFixtures fixtures) {
+    public static List<Probe> probes(VerifyFixtures fixtures, NetworkMode network) {
+        List<Probe> probes = new ArrayList<>(walls(fixtures));
+        if (network == NetworkMode.FILTERED) {
+            probes.add(new Probe("gateway-other-ports-blocked", "network",
+                    "only the proxy, gateway and DNS ports of the cage's gateway answer, over IPv4 and IPv6",
+                    Weakening.hostNamespace("network")));
+        }
+        return probes;
+    }
+
+    private static List<Probe> walls(VerifyFixtures fixtures) {
         return List.of(
                 new Probe("root-read-only", "filesystem", "the image root cannot be written",
                         Weakening.writableRoot()),
@@ -66,8 +79,14 @@ public final class ProbeCatalogue {
                         Weakening.noMemoryLimit()),
                 new Probe("network-isolated", "network", "the host's loopback is out of reach",
                         Weakening.hostNamespace("network")),
-                new Probe("interfaces-loopback-only", "network", "the cage has only a loopback interface",
+                new Probe("network-interfaces-expected", "network",
+                        "the cage has only loopback, and in filtered mode its one link to the gateway",
                         Weakening.hostNamespace("network")),
+                new Probe("no-net-admin", "network", "the cage cannot reconfigure its network (no CAP_NET_ADMIN)",
+                        capabilities("CAP_NET_ADMIN")),
+                new Probe("real-key-absent", "credentials",
+                        "the user's API key is in no environment or file the cage can read",
+                        Weakening.addEnvironment("ANTHROPIC_API_KEY=" + new String(fixtures.realKey().get()))),
                 new Probe("hostname-isolated", "namespaces", "the cage has its own hostname",
                         Weakening.hostNamespace("uts")),
                 new Probe("host-pids-invisible", "namespaces", "host processes are invisible",

@@ -3,13 +3,23 @@ package dev.claudecage.verify;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.oci.Spec;
-import dev.claudecage.process.CommandResult;
+import dev.claudecage.CageException;
+import dev.claudecage.net.CageNetworking;
+import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.Cage;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.StatePaths;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -23,7 +33,8 @@ import java.util.Map;
 public final class Verifier {
 
     private static final Duration CAGE_TIMEOUT = Duration.ofMinutes(5);
-    private static final String NETWORK_PROBE = "network-isolated";
+    /** Probes whose verdict the host's canary can overrule. */
+    private static final List<String> NETWORK_PROBES = List.of("network-isolated", "gateway-other-ports-blocked");
 
     private final StatePaths paths;
     private final ProcessRunner runner;
@@ -36,7 +47,7 @@ public final class Verifier {
     public VerifyReport verify(CageConfig config, boolean withControls) {
         CagePlan plan = CagePlan.resolve(config, paths, runner);
         try (VerifyFixtures fixtures = VerifyFixtures.create(paths.runs(), plan.rootfs())) {
-            List<Probe> probes = ProbeCatalogue.probes(fixtures);
+            List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Map<String, Finding> findings = runProbes(plan, fixtures, probes, null);
             Map<String, Finding> controls = new HashMap<>();
             if (withControls) {
@@ -67,32 +78,64 @@ public final class Verifier {
         String id = Cage.newId(weakening == null ? "verify" : "control");
         CageConfig config = plan.config();
         List<String> writable = config.mounts().stream().filter(mount -> !mount.readOnly()).map(MountSpec::target).toList();
-        Spec spec = fixtures.addTo(plan.spec(id, VerifyFixtures.probeCommand(probes), false),
-                config.pidsLimit(), config.memoryBytes(), writable);
-        if (weakening != null) {
-            spec = weakening.applyTo(spec);
+        Path networkState = paths.networkState(id);
+        CageNetworking.Options network = new CageNetworking.Options(fixtures.realKey(),
+                networkState.resolve("audit.jsonl"), networkState, paths.networkLock());
+        fixtures.takeCanaryHits();
+        CapturedRun run;
+        try (CageInstance cage = CageInstance.prepare(plan, id, VerifyFixtures.probeCommand(probes), false, network,
+                paths, runner, (spec, networking) -> {
+                    Spec withFixtures = fixtures.addTo(spec, networking, config.pidsLimit(), config.memoryBytes(), writable);
+                    return weakening == null ? withFixtures : weakening.applyTo(withFixtures);
+                })) {
+            run = CapturedRun.of(cage, CAGE_TIMEOUT);
         }
-        fixtures.canary().takeHits();
-        CommandResult result;
-        try (Cage cage = Cage.prepare(id, plan.rootfs(), spec, paths, plan.runtime(), runner)) {
-            result = runner.runAllowingFailure(plan.runtime().runCommand(id, cage.bundle(), cage.log()), CAGE_TIMEOUT);
-            if (!result.succeeded() && cage.log().lastError().isPresent()) {
-                throw plan.runtime().explainFailure("the verify cage " + id + " did not start", cage.log());
-            }
-        }
-        int canaryHits = fixtures.canary().takeHits().size();
-        Map<String, Finding> findings = parse(result.stdout());
+        int canaryHits = fixtures.takeCanaryHits().size();
+        Map<String, Finding> findings = parse(run.stdout());
         for (Probe probe : probes) {
             findings.putIfAbsent(probe.id(), new Finding(Outcome.ERROR,
-                    "the probe printed no result (cage exit code " + result.exitCode() + "; "
-                            + result.stderr().strip().lines().reduce((first, second) -> second).orElse("no stderr") + ")"));
+                    "the probe printed no result (cage exit code " + run.exitCode() + "; "
+                            + run.stderr().strip().lines().reduce((first, second) -> second).orElse("no stderr") + ")"));
         }
-        if (findings.containsKey(NETWORK_PROBE) && canaryHits > 0) {
+        if (canaryHits > 0) {
             // The host's own record outranks what the cage says about itself.
-            findings.put(NETWORK_PROBE, new Finding(Outcome.HOLE, "the host canary recorded " + canaryHits
-                    + " connection(s) from the cage; " + findings.get(NETWORK_PROBE).detail()));
+            for (String probe : NETWORK_PROBES) {
+                if (findings.containsKey(probe)) {
+                    findings.put(probe, new Finding(Outcome.HOLE, "the host canary recorded " + canaryHits
+                            + " connection(s) from the cage; " + findings.get(probe).detail()));
+                }
+            }
         }
         return findings;
+    }
+
+    /** The probe cage's output and exit code, read while it runs so that no pipe fills up. */
+    private record CapturedRun(int exitCode, String stdout, String stderr) {
+        static CapturedRun of(CageInstance cage, Duration timeout) {
+            Process process = cage.start(ProcessBuilder.Redirect.PIPE);
+            try {
+                process.getOutputStream().close();
+                CompletableFuture<String> out = read(process.getInputStream());
+                CompletableFuture<String> err = read(process.getErrorStream());
+                int exitCode = cage.awaitExit(timeout).exitCode();
+                return new CapturedRun(exitCode, out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CageException("interrupted while the verify cage " + cage.id() + " ran");
+            } catch (IOException | ExecutionException | TimeoutException e) {
+                throw new CageException("cannot read the output of the verify cage " + cage.id() + ": " + e);
+            }
+        }
+
+        private static CompletableFuture<String> read(InputStream stream) {
+            return CompletableFuture.supplyAsync(() -> {
+                try (stream) {
+                    return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    return "";
+                }
+            });
+        }
     }
 
     private static Map<String, Finding> parse(String output) {

@@ -2,6 +2,8 @@ package dev.claudecage.verify;
 
 import dev.claudecage.CageException;
 import dev.claudecage.host.Directories;
+import dev.claudecage.net.CageLink;
+import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.Spec;
 
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * What the probes need on the host: the probe script, a read-only mount, a setuid-root helper,
@@ -27,6 +30,9 @@ final class VerifyFixtures implements AutoCloseable {
 
     private final Path directory;
     private final Canary canary;
+    private final char[] realKey = (REAL_KEY_PREFIX + Long.toHexString(new SecureRandom().nextLong())
+            + Long.toHexString(new SecureRandom().nextLong())).toCharArray();
+    private Canary gatewayCanary;
     private final Process marker;
     private final String markerToken;
 
@@ -74,8 +80,43 @@ final class VerifyFixtures implements AutoCloseable {
         return canary;
     }
 
-    /** The fixture mounts and inputs added to a cage's spec. */
-    Spec addTo(Spec spec, long pidsLimit, long memoryBytes, List<String> writableTargets) {
+    /**
+     * A stand-in for the user's API key, handed to the gateway: the probes look for its prefix
+     * everywhere in the cage, and the placeholder the cage holds has another one.
+     */
+    static final String REAL_KEY_PREFIX = "sk-ant-api03-";
+
+    Supplier<char[]> realKey() {
+        return realKey::clone;
+    }
+
+    /** The hits of both canaries since the last call. */
+    List<String> takeCanaryHits() {
+        List<String> hits = new ArrayList<>(canary.takeHits());
+        if (gatewayCanary != null) {
+            hits.addAll(gatewayCanary.takeHits());
+        }
+        return hits;
+    }
+
+    /** The fixture mounts and inputs added to a cage's spec; {@code networking} is null unless filtered. */
+    Spec addTo(Spec spec, CageNetworking networking, long pidsLimit, long memoryBytes, List<String> writableTargets) {
+        if (gatewayCanary != null) {
+            gatewayCanary.close();
+            gatewayCanary = null;
+        }
+        List<String> probeEnv = new ArrayList<>();
+        if (networking != null) {
+            // Listens on the cage's own gateway addresses, on a port the firewall does not open.
+            CageLink link = networking.link();
+            String gateway6 = link.hostAddress6().getHostAddress();
+            gatewayCanary = Canary.open(List.of(link.gateway4(), gateway6), List.of(0), List.of());
+            probeEnv.add("CAGE_VERIFY_GATEWAY4=" + link.gateway4() + ":" + gatewayCanary.port(link.gateway4(), "tcp"));
+            probeEnv.add("CAGE_VERIFY_GATEWAY6=" + gateway6 + ":" + gatewayCanary.port(gateway6, "tcp"));
+            probeEnv.add("CAGE_VERIFY_LINKS=eth0,lo");
+        } else {
+            probeEnv.add("CAGE_VERIFY_LINKS=lo");
+        }
         List<Spec.Mount> mounts = new ArrayList<>(spec.mounts());
         mounts.add(new Spec.Mount(PROBES_MOUNT, "bind", directory.resolve("probes").toString(),
                 List.of("bind", "ro", "nosuid", "nodev")));
@@ -85,7 +126,9 @@ final class VerifyFixtures implements AutoCloseable {
         mounts.add(new Spec.Mount(READ_ONLY_MOUNT, "bind", directory.resolve("read-only").toString(),
                 List.of("bind", "ro", "nosuid", "nodev")));
         List<String> env = new ArrayList<>(spec.process().env());
+        env.addAll(probeEnv);
         env.addAll(List.of(
+                "CAGE_VERIFY_KEY_PREFIX_REVERSED=" + new StringBuilder(REAL_KEY_PREFIX).reverse(),
                 "CAGE_VERIFY_RO_MOUNT=" + READ_ONLY_MOUNT,
                 "CAGE_VERIFY_SETUID=" + SETUID_MOUNT + "/id",
                 "CAGE_VERIFY_HOST_SECRET=" + secretDirectory().resolve("secret.txt"),
@@ -119,6 +162,9 @@ final class VerifyFixtures implements AutoCloseable {
     public void close() {
         marker.destroyForcibly();
         canary.close();
+        if (gatewayCanary != null) {
+            gatewayCanary.close();
+        }
         deleteQuietly(directory);
     }
 

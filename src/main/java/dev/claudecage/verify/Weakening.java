@@ -89,6 +89,15 @@ public record Weakening(String description, UnaryOperator<Spec> change) {
         });
     }
 
+    /** Puts a variable into the cage's environment: the control for probes that look for secrets. */
+    public static Weakening addEnvironment(String entry) {
+        return new Weakening("environment " + entry.substring(0, entry.indexOf('=')) + " set", spec -> {
+            List<String> env = new ArrayList<>(spec.process().env());
+            env.add(entry);
+            return spec.withProcess(spec.process().withEnv(env));
+        });
+    }
+
     /** Several walls down at once, for probes guarded by more than one layer. */
     public static Weakening all(Weakening... weakenings) {
         List<String> descriptions = new ArrayList<>();

@@ -276,12 +276,65 @@ my %probes = (
         return report($_[0], 'hole', "reached the host's canary at @reached") if @reached;
         report($_[0], 'blocked', "the host's loopback canary is out of reach");
     },
-    'interfaces-loopback-only' => sub {
+    'network-interfaces-expected' => sub {
         opendir(my $dir, '/sys/class/net') or return report($_[0], 'error', "/sys/class/net: $!");
+        my %expected = map { $_ => 1 } split /,/, $ENV{CAGE_VERIFY_LINKS};
         my @links = sort grep { !/^\./ } readdir $dir;
-        my @other = grep { $_ ne 'lo' } @links;
-        return report($_[0], 'hole', "network interfaces besides lo: @other") if @other;
-        report($_[0], 'blocked', 'only the loopback interface exists');
+        my @other = grep { !$expected{$_} } @links;
+        return report($_[0], 'hole', "unexpected network interfaces: @other") if @other;
+        report($_[0], 'blocked', "interfaces: @links");
+    },
+    'gateway-other-ports-blocked' => sub {
+        my @reached;
+        for my $target ($ENV{CAGE_VERIFY_GATEWAY4}, $ENV{CAGE_VERIFY_GATEWAY6}) {
+            my ($address, $port) = $target =~ /^(.*):(\d+)$/;
+            my $v6 = $address =~ /:/;
+            socket(my $s, $v6 ? PF_INET6 : PF_INET, SOCK_STREAM, 0) or next;
+            my $peer = $v6 ? pack_sockaddr_in6($port, inet_pton(AF_INET6, $address))
+                           : pack_sockaddr_in($port, inet_aton($address));
+            push @reached, $target if connect($s, $peer);
+            close $s;
+        }
+        return report($_[0], 'hole', "reached a closed port on the gateway: @reached") if @reached;
+        report($_[0], 'blocked', 'a listening port on the gateway that the firewall does not open is out of reach');
+    },
+    'no-net-admin' => sub {
+        socket(my $s, PF_INET, SOCK_DGRAM, 0) or return report($_[0], 'error', "socket: $!");
+        my $request = pack('a16 x24', 'lo');
+        ioctl($s, 0x8913, $request) or return report($_[0], 'error', "SIOCGIFFLAGS: $!");    # read lo's flags
+        # Write the same flags back: a no-op that still needs CAP_NET_ADMIN.
+        return report($_[0], 'hole', 'changed an interface (SIOCSIFFLAGS succeeded)') if ioctl($s, 0x8914, $request);
+        return report($_[0], 'blocked', "SIOCSIFFLAGS refused: $!") if $! == EPERM;
+        report($_[0], 'error', "SIOCSIFFLAGS failed: $!");
+    },
+    'real-key-absent' => sub {
+        # Given reversed, so that the probe's own environment does not hold what it looks for.
+        my $prefix = reverse $ENV{CAGE_VERIFY_KEY_PREFIX_REVERSED};
+        my ($files, @found) = (0);
+        my $deadline = time + 20;
+        my $look = sub {
+            my ($path) = @_;
+            open(my $fh, '<', $path) or return;
+            my $read = read($fh, my $content, 1 << 20);
+            push @found, $path if defined $read && index($content, $prefix) >= 0;
+        };
+        opendir(my $proc, '/proc') or return report($_[0], 'error', "/proc: $!");
+        $look->("/proc/$_/environ") for grep { /^\d+$/ } readdir $proc;
+        my @queue = grep { -d } qw(/etc /home /root /run /tmp /var/tmp /workspace /opt);
+        while (@queue && $files < 20000 && time < $deadline) {
+            my $dir = shift @queue;
+            opendir(my $dh, $dir) or next;
+            for my $entry (grep { !/^\.\.?$/ } readdir $dh) {
+                my $path = "$dir/$entry";
+                next if -l $path;
+                if (-d _) { push @queue, $path; next; }
+                next unless -f _ && -s _ < (1 << 20);
+                $files++;
+                $look->($path);
+            }
+        }
+        return report($_[0], 'hole', "the API key is readable in: @found") if @found;
+        report($_[0], 'blocked', "no trace of the key in any process environment or $files files");
     },
     'hostname-isolated' => sub {
         my $name = (POSIX::uname())[1];

@@ -34,7 +34,7 @@ class SpecBuilderTest {
 
     static CageRequest request() {
         return new CageRequest(List.of("claude", "--version"), false, "run-0123456789ab", "claude-cage",
-                SeccompPolicy.defaultPolicy().toOci("amd64"), null);
+                SeccompPolicy.defaultPolicy().toOci("amd64"), null, NetworkAttachment.none());
     }
 
     private static final List<MountSpec> WORKSPACE_AND_DOCS = List.of(
@@ -97,7 +97,7 @@ class SpecBuilderTest {
     void appArmorProfileIsNamedOnlyWhenTheHostHasOne() {
         assertNull(SpecBuilder.build(config(List.of()), request()).process().apparmorProfile());
         CageRequest confined = new CageRequest(List.of("true"), false, "run-0123456789ab", "claude-cage",
-                request().seccomp(), "claude-cage");
+                request().seccomp(), "claude-cage", NetworkAttachment.none());
         assertEquals("claude-cage", SpecBuilder.build(config(List.of()), confined).process().apparmorProfile());
     }
 
@@ -105,7 +105,39 @@ class SpecBuilderTest {
     void terminalGetsTermSetAndPipesDoNot() {
         assertFalse(SpecBuilder.build(config(List.of()), request()).process().env().stream()
                 .anyMatch(entry -> entry.startsWith("TERM=")));
-        CageRequest tty = new CageRequest(List.of("bash"), true, "run-0123456789ab", "claude-cage", request().seccomp(), null);
+        CageRequest tty = new CageRequest(List.of("bash"), true, "run-0123456789ab", "claude-cage", request().seccomp(), null,
+                NetworkAttachment.none());
         assertTrue(SpecBuilder.build(config(List.of()), tty).process().env().contains("TERM=xterm-256color"));
+    }
+
+    private static CageRequest withNetwork(NetworkAttachment network) {
+        CageRequest base = request();
+        return new CageRequest(base.command(), false, base.containerId(), base.hostname(), base.seccomp(), null, network);
+    }
+
+    @Test
+    void filteredCagesJoinTheirPreparedNamespaceWithTheProxyVariablesLast() {
+        NetworkAttachment filtered = new NetworkAttachment(NetworkMode.FILTERED, "/run/netns/claude-cage-x",
+                List.of("HTTPS_PROXY=http://10.213.0.1:3128"), Path.of("/run/claude-cage/net/x/resolv.conf"));
+        Spec spec = SpecBuilder.build(config(List.of()), withNetwork(filtered));
+        assertTrue(spec.linux().namespaces().contains(new Spec.Namespace("network", "/run/netns/claude-cage-x")));
+        List<String> env = spec.process().env();
+        assertEquals("HTTPS_PROXY=http://10.213.0.1:3128", env.get(env.size() - 1), "network variables come last");
+        assertTrue(spec.mounts().stream().anyMatch(mount -> mount.destination().equals("/etc/resolv.conf")
+                && mount.source().equals("/run/claude-cage/net/x/resolv.conf") && mount.options().contains("ro")));
+    }
+
+    @Test
+    void hostNetworkSharesTheHostNamespaceAndResolver() {
+        Spec spec = SpecBuilder.build(config(List.of()), withNetwork(NetworkAttachment.host()));
+        assertFalse(spec.linux().namespaces().stream().anyMatch(namespace -> namespace.type().equals("network")));
+        assertTrue(spec.mounts().stream().anyMatch(mount -> mount.destination().equals("/etc/resolv.conf")));
+    }
+
+    @Test
+    void noneGetsAFreshEmptyNamespaceAndKeepsTheImagesResolver() {
+        Spec spec = SpecBuilder.build(config(List.of()), request());
+        assertTrue(spec.linux().namespaces().contains(Spec.Namespace.fresh("network")));
+        assertFalse(spec.mounts().stream().anyMatch(mount -> mount.destination().equals("/etc/resolv.conf")));
     }
 }
