@@ -1,0 +1,233 @@
+package dev.claudecage.it;
+
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.AuditLog;
+import dev.claudecage.testing.Netns;
+import dev.claudecage.testing.TestNetwork;
+import dev.claudecage.testing.mockapi.MockAnthropicApi;
+import dev.claudecage.testing.mockapi.Script;
+import dev.claudecage.testing.mockapi.Turn;
+import dev.claudecage.verify.Canary;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static dev.claudecage.it.CageHarness.ROOTFS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Filtered networking end to end, on the test's own small internet: a mock Anthropic API and a
+ * canary, each on a test host of its own. From inside real cages: the API is reachable only
+ * through the gateway, which alone holds the real key; every other way to the canary is
+ * blocked (asserted on the canary's own record) and audited; with the canary allowed, the same
+ * request reaches it (the positive control).
+ */
+class FilteredNetworkIT {
+
+    private static final String REAL_KEY = "sk-ant-api03-realkey-" + Long.toHexString(System.nanoTime());
+    private static final int API_PORT = 8443;
+
+    private static TestNetwork internet;
+    private static TestNetwork.TestHost apiHost;
+    private static TestNetwork.TestHost canaryHost;
+    private static MockAnthropicApi api;
+    private static Canary canary;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void buildTheInternet() throws Exception {
+        CageHarness.requireRootAndRootfs();
+        internet = new TestNetwork("fnet");
+        apiHost = internet.addHost("api");
+        canaryHost = internet.addHost("canary");
+        api = Netns.call(apiHost.namespace(), () -> MockAnthropicApi.builder()
+                .bind(new InetSocketAddress(apiHost.address4(), API_PORT))
+                .script(Script.of(new Turn.Text("hello from the mock"))).start());
+        canary = Netns.call(canaryHost.namespace(), () -> Canary.open(
+                List.of(canaryHost.address4(), canaryHost.address6()), List.of(80, 443, API_PORT), List.of(53)));
+    }
+
+    @AfterAll
+    static void tearDownTheInternet() throws Exception {
+        if (api != null) {
+            api.close();
+        }
+        if (canary != null) {
+            canary.close();
+        }
+        if (internet != null) {
+            internet.close();
+        }
+    }
+
+    @BeforeEach
+    void clean() throws Exception {
+        canary.takeHits();
+        assertEquals(List.of(), CageHarness.leftovers());
+    }
+
+    @AfterEach
+    void nothingLeftBehind() throws Exception {
+        assertEquals(List.of(), CageHarness.leftovers(), "the cage left something behind");
+        assertEquals(List.of(), NetworkLeftovers.list().stream().filter(l -> !l.contains("fnet")).toList(),
+                "the cage left network state behind");
+    }
+
+    private List<String> filtered(Path audit, List<String> extra, String script) {
+        List<String> args = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--network", "filtered",
+                "--api-upstream", "http://" + apiHost.address4() + ":" + API_PORT,
+                "--resolve", "canary.test=" + canaryHost.address4(), "--resolve", "canary.test=" + canaryHost.address6(),
+                "--audit-log", audit.toString()));
+        args.addAll(extra);
+        args.addAll(List.of("--", "bash", "-c", script));
+        return args;
+    }
+
+    private CageHarness.Result runFiltered(Path audit, List<String> extra, String script) {
+        CageHarness.Result result = CageHarness.launch(filtered(audit, extra, script), "",
+                Map.of("ANTHROPIC_API_KEY", REAL_KEY), Duration.ofMinutes(2));
+        System.out.println(result);
+        return result;
+    }
+
+    /** An HTTP request over bash's /dev/tcp; prints the status line. */
+    private static String http(String hostVariable, String port, String request) {
+        return "exec 3<>/dev/tcp/" + hostVariable + "/" + port + " && printf '" + request + "' >&3 && timeout 10 head -1 <&3";
+    }
+
+    private static final String GATEWAY = "${ANTHROPIC_BASE_URL#http://}";
+
+    @Test
+    void theGatewayAddsTheRealKeyAndTheCageNeverHoldsIt() throws Exception {
+        Path audit = dir.resolve("audit.jsonl");
+        String body = "{\"model\":\"claude-x\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        String script = "gw=" + GATEWAY + "; host=${gw%:*}; port=${gw##*:}\n"
+                + "exec 3<>/dev/tcp/$host/$port\n"
+                + "printf 'POST /v1/messages HTTP/1.1\\r\\nHost: api\\r\\nx-api-key: %s\\r\\ncontent-type: application/json\\r\\n"
+                + "anthropic-version: 2023-06-01\\r\\ncontent-length: " + body.length() + "\\r\\nConnection: close\\r\\n\\r\\n%s' "
+                + "\"$ANTHROPIC_API_KEY\" '" + body + "' >&3\n"
+                + "timeout 10 cat <&3\n"
+                + "echo; echo \"placeholder=$ANTHROPIC_API_KEY\"\n"
+                + "grep -rl 'sk-ant-api03-' /proc/[0-9]*/environ /etc /home /tmp /run 2>/dev/null | sed 's/^/FOUND /'\n"
+                + "exit 0";
+        CageHarness.Result result = runFiltered(audit, List.of(), script);
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().startsWith("HTTP/1.1 200"), result.stdout());
+        assertTrue(result.stdout().contains("\"type\":\"message\""), result.stdout());
+        assertTrue(result.stdout().contains("placeholder=sk-ant-cage-"), result.stdout());
+        assertFalse(result.stdout().contains(REAL_KEY), "the real key reached the cage");
+        assertFalse(result.stdout().contains("FOUND "), "the real key is readable in the cage");
+        assertTrue(api.keysSeen().contains(REAL_KEY), "the mock must see the real key: " + api.keysSeen());
+        assertFalse(api.keysSeen().stream().anyMatch(key -> key.startsWith("sk-ant-cage-")),
+                "the placeholder leaked upstream");
+        assertTrue(AuditLog.read(audit).stream().anyMatch(event -> event.source().equals("gateway")
+                && event.decision().equals(AuditEvent.ALLOWED)), Files.readString(audit));
+        assertFalse(Files.readString(audit).contains(REAL_KEY), "the real key is in the audit log");
+    }
+
+    @Test
+    void theRealKeyIsNotInTheBundleWhileTheCageRuns() throws Exception {
+        Process launcher = CageHarness.start(filtered(dir.resolve("audit.jsonl"), List.of(),
+                "echo started; exec sleep 60"), Map.of("ANTHROPIC_API_KEY", REAL_KEY));
+        try {
+            var stdout = new BufferedReader(new InputStreamReader(launcher.getInputStream()));
+            assertEquals("started", stdout.readLine());
+            List<Path> configs;
+            try (Stream<Path> files = Files.find(Path.of("/run/claude-cage"), 6,
+                    (path, attributes) -> path.getFileName().toString().equals("config.json"))) {
+                configs = files.toList();
+            }
+            assertFalse(configs.isEmpty(), "no bundle found");
+            for (Path config : configs) {
+                String text = Files.readString(config);
+                assertTrue(text.contains("sk-ant-cage-"), "the bundle carries the placeholder");
+                assertFalse(text.contains(REAL_KEY), "the real key is in " + config);
+            }
+        } finally {
+            launcher.destroy();
+            assertTrue(launcher.waitFor(30, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void everyWayToTheCanaryIsBlockedAndAudited() throws Exception {
+        Path audit = dir.resolve("audit.jsonl");
+        String proxy = "${HTTPS_PROXY#http://}";
+        String script = "p=" + proxy + "; ph=${p%:*}; pp=${p##*:}\n"
+                + http("$ph", "$pp", "CONNECT canary.test:443 HTTP/1.1\\r\\nHost: canary.test:443\\r\\n\\r\\n") + "\n"
+                + http("$ph", "$pp", "GET http://canary.test/ HTTP/1.1\\r\\nHost: canary.test\\r\\n\\r\\n") + "\n"
+                + http("$ph", "$pp", "CONNECT " + canaryHost.address4() + ":443 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n") + "\n"
+                + "(echo > /dev/tcp/" + canaryHost.address4() + "/80) 2>&1 | tail -1\n"
+                + "(echo > /dev/tcp/" + canaryHost.address6() + "/443) 2>&1 | tail -1\n"
+                + "(echo > /dev/tcp/" + canaryHost.address4() + "/" + API_PORT + ") 2>&1 | tail -1\n"
+                + "(echo probe > /dev/udp/" + canaryHost.address4() + "/53) 2>&1 | tail -1\n"
+                + "getent hosts canary.test || echo 'canary.test: no such name'\n"
+                + "unset HTTPS_PROXY HTTP_PROXY https_proxy http_proxy\n"
+                + "(echo > /dev/tcp/canary.test/443) 2>&1 | tail -1\n"
+                + "exit 0";
+        CageHarness.Result result = runFiltered(audit, List.of(), script);
+        assertEquals(0, result.exitCode(), result.toString());
+        Thread.sleep(500);
+        assertEquals(List.of(), canary.takeHits(), "the canary was reached");
+        assertEquals(3, result.stdout().lines().filter(line -> line.startsWith("HTTP/1.1 403")).count(), result.stdout());
+        assertTrue(result.stdout().contains("canary.test: no such name"), result.stdout());
+        List<AuditEvent> events = AuditLog.read(audit);
+        assertTrue(events.stream().anyMatch(e -> e.source().equals("proxy") && "canary.test".equals(e.destination())
+                && e.decision().equals(AuditEvent.DENIED)), events.toString());
+        assertTrue(events.stream().anyMatch(e -> e.source().equals("firewall")
+                && canaryHost.address4().equals(e.destination())), events.toString());
+        assertTrue(events.stream().anyMatch(e -> e.source().equals("dns") && "canary.test".equals(e.destination())
+                && e.decision().equals(AuditEvent.DENIED)), events.toString());
+    }
+
+    @Test
+    void theSameRequestReachesTheCanaryWhenThePolicyAllowsIt() throws Exception {
+        Path audit = dir.resolve("audit.jsonl");
+        String script = "p=${HTTP_PROXY#http://}; ph=${p%:*}; pp=${p##*:}\n"
+                + http("$ph", "$pp", "GET http://canary.test/ HTTP/1.1\\r\\nHost: canary.test\\r\\n\\r\\n") + "\nexit 0";
+        CageHarness.Result result = runFiltered(audit, List.of("--allowed-host", "canary.test:80"), script);
+        assertEquals(0, result.exitCode(), result.toString());
+        Thread.sleep(300);
+        assertFalse(canary.takeHits().isEmpty(), "positive control: the allowed request must reach the canary");
+        assertTrue(AuditLog.read(audit).stream().anyMatch(e -> e.source().equals("proxy")
+                && "canary.test".equals(e.destination()) && e.decision().equals(AuditEvent.ALLOWED)));
+    }
+
+    @Test
+    void aCageCannotReachAnotherCagesServices() throws Exception {
+        Process first = CageHarness.start(filtered(dir.resolve("first.jsonl"), List.of(),
+                "echo \"$HTTPS_PROXY $ANTHROPIC_BASE_URL\"; exec sleep 60"), Map.of("ANTHROPIC_API_KEY", REAL_KEY));
+        try {
+            String[] urls = new BufferedReader(new InputStreamReader(first.getInputStream())).readLine().split(" ");
+            String script = "for target in " + urls[0].replace("http://", "") + " " + urls[1].replace("http://", "")
+                    + "; do (echo > /dev/tcp/${target%:*}/${target##*:}) 2>/dev/null && echo REACHED $target"
+                    + " || echo blocked $target; done; exit 0";
+            CageHarness.Result second = runFiltered(dir.resolve("second.jsonl"), List.of(), script);
+            assertEquals(0, second.exitCode(), second.toString());
+            assertFalse(second.stdout().contains("REACHED"), second.stdout());
+            assertEquals(2, second.stdout().lines().filter(line -> line.startsWith("blocked")).count(), second.stdout());
+        } finally {
+            first.destroy();
+            assertTrue(first.waitFor(30, TimeUnit.SECONDS));
+        }
+    }
+}
