@@ -5,6 +5,8 @@ import dev.claudecage.json.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,11 +31,12 @@ class VerifyIT {
         assertEquals(List.of(), CageHarness.leftovers(), "verify left something behind");
     }
 
-    @Test
-    void everyProbeIsBlockedAndEveryControlShowsTheHole() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "filtered"})
+    void everyProbeIsBlockedAndEveryControlShowsTheHole(String network) throws Exception {
         // A smaller memory limit keeps the memory bomb and its control quick; the wall is the same.
         CageHarness.Result result = CageHarness.launch(List.of("verify", "--json", "--rootfs", ROOTFS.toString(),
-                "--network", "none", "--memory", "256m"), "", Map.of(), Duration.ofMinutes(8));
+                "--network", network, "--memory", "256m"), "", Map.of(), Duration.ofMinutes(8));
         JsonNode report = Json.mapper().readTree(result.stdout());
         List<String> failures = new ArrayList<>();
         for (JsonNode probe : report.path("probes")) {
@@ -48,7 +51,12 @@ class VerifyIT {
             }
         }
         assertEquals(List.of(), failures, result.stderr());
-        assertTrue(report.path("probes").size() >= 20, "at least 20 probes: " + report.path("probes").size());
+        assertTrue(report.path("probes").size() >= 36, "at least 36 probes: " + report.path("probes").size());
+        boolean gatewayProbe = false;
+        for (JsonNode probe : report.path("probes")) {
+            gatewayProbe |= probe.path("id").asText().equals("gateway-other-ports-blocked");
+        }
+        assertEquals(network.equals("filtered"), gatewayProbe, "the gateway probe runs exactly in filtered mode");
         assertEquals(0, result.exitCode(), result.toString());
         assertTrue(report.path("appArmor").asText().contains("unavailable on this host")
                 || report.path("appArmor").asText().contains("enforced"), report.path("appArmor").asText());
