@@ -21,6 +21,7 @@ public final class CageInstance implements AutoCloseable {
     private final CagePlan plan;
     private final String id;
     private CageNetworking networking;
+    private WorkspaceOwnership ownership;
     private Cage cage;
     private Process runtimeProcess;
 
@@ -52,7 +53,9 @@ public final class CageInstance implements AutoCloseable {
                     yield instance.networking.attachment(networkOptions.realKey() != null);
                 }
             };
-            Spec spec = adjust.adjust(plan.spec(id, command, terminal, attachment), instance.networking);
+            instance.ownership = WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner);
+            Spec spec = adjust.adjust(instance.ownership.applyTo(plan.spec(id, command, terminal, attachment)),
+                    instance.networking);
             instance.cage = Cage.prepare(id, plan.rootfs(), spec, paths, plan.runtime(), runner);
             return instance;
         } catch (RuntimeException e) {
@@ -154,6 +157,18 @@ public final class CageInstance implements AutoCloseable {
             } catch (CageException e) {
                 failure = e;
             }
+        }
+        if (ownership != null) {
+            try {
+                ownership.close();
+            } catch (CageException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+            ownership = null;
         }
         if (networking != null) {
             try {

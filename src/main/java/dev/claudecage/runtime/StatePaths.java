@@ -10,6 +10,11 @@ public record StatePaths(Path runtimeState, Path runs) {
         return runs.resolveSibling("network.lock");
     }
 
+    /** Where a cage's shifted (idmapped) mounts wait for the runtime to bind them. */
+    public Path stagedMounts(String cageId) {
+        return runs.resolveSibling("mounts").resolve(cageId);
+    }
+
     /** A filtered cage's network files (its resolv.conf, the audit log of a one-shot run). */
     public Path networkState(String cageId) {
         return runs.resolveSibling("net").resolve(cageId);

@@ -151,4 +151,21 @@ class RunIT {
             assertTrue(result.stderr().startsWith("claude-cage: "), result.toString());
         }
     }
+
+    @Test
+    void filesWrittenToTheWorkspaceBelongToTheHostUser(@TempDir Path workspace) throws Exception {
+        // The folder of a host user 4242 who ran sudo: the cage's uid 1000 works in it as its owner.
+        Files.setAttribute(workspace, "unix:uid", 4242);
+        Files.setAttribute(workspace, "unix:gid", 4242);
+        Files.setPosixFilePermissions(workspace, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        List<String> args = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--network", "none",
+                "--mount", workspace + ":/workspace", "--",
+                "sh", "-c", "mkdir /workspace/src && echo code > /workspace/src/main.c && stat -c '%u %U' /workspace/src/main.c"));
+        CageHarness.Result result = CageHarness.launch(args, "", Map.of("SUDO_UID", "4242", "SUDO_GID", "4242"),
+                Duration.ofMinutes(1));
+        assertEquals(0, result.exitCode(), result.toString());
+        assertEquals("1000 claude\n", result.stdout(), "inside, the cage's user owns what it made");
+        assertEquals(4242, Files.getAttribute(workspace.resolve("src/main.c"), "unix:uid"));
+        assertEquals(4242, Files.getAttribute(workspace.resolve("src"), "unix:gid"));
+    }
 }

@@ -1,0 +1,151 @@
+package dev.claudecage.host;
+
+import com.sun.jna.Library;
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLong;
+import dev.claudecage.CageException;
+import dev.claudecage.process.ProcessRunner;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A bind mount of a host folder whose file ownership is shifted: the cage's user (uid 1000)
+ * reads and writes it as if it owned it, and what it creates belongs on disk to the host user
+ * who owns the work. The cage's processes keep their own ids; only this one mount is shifted,
+ * so nothing else on the host sees the mapping.
+ * <p>
+ * The kernel needs a user namespace that holds the mapping; a short-lived {@code unshare}
+ * process provides it while the mount is set up. runc 1.1 cannot make idmapped mounts itself,
+ * so the mount is prepared here, detached and shifted, and runc bind-mounts the result, which
+ * keeps the shift.
+ */
+public final class IdmappedMount implements AutoCloseable {
+
+    private static final long SYS_OPEN_TREE = 428;
+    private static final long SYS_MOVE_MOUNT = 429;
+    private static final long SYS_MOUNT_SETATTR = 442;
+    private static final int AT_FDCWD = -100;
+    private static final int OPEN_TREE_CLONE = 1;
+    private static final int O_CLOEXEC = 0x80000;
+    private static final int O_RDONLY = 0;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+    private static final long MOUNT_ATTR_IDMAP = 0x00100000L;
+    private static final int MOUNT_ATTR_SIZE = 32;
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private interface LibC extends Library {
+        LibC INSTANCE = Native.load("c", LibC.class);
+
+        NativeLong syscall(NativeLong number, Object... args);
+
+        int open(String path, int flags);
+
+        int close(int fd);
+    }
+
+    private final Path target;
+    private final ProcessRunner runner;
+
+    private IdmappedMount(Path target, ProcessRunner runner) {
+        this.target = target;
+        this.runner = runner;
+    }
+
+    /**
+     * Mounts {@code source} at {@code target} (an empty directory it creates) with cage uid/gid
+     * {@code cageId} shown for, and writing as, host uid {@code hostUid} / gid {@code hostGid}.
+     */
+    public static IdmappedMount create(Path source, Path target, int cageId, int hostUid, int hostGid,
+                                       ProcessRunner runner) {
+        if (!"amd64".equals(System.getProperty("os.arch"))) {
+            throw new CageException("shifted workspace mounts need x86_64 system call numbers on this version");
+        }
+        Process holder = runner.startBackground(List.of("unshare", "--user", "sh", "-c", "echo ready; exec sleep 60"));
+        try {
+            awaitReady(holder);
+            // Inside the namespace, hostUid stands for the cage's uid: the mount shows hostUid's files as
+            // cageId's, and stores what cageId creates as hostUid's. Written by us, root, so no subuid
+            // delegation is needed.
+            Files.writeString(Path.of("/proc/" + holder.pid() + "/uid_map"), hostUid + " " + cageId + " 1\n");
+            Files.writeString(Path.of("/proc/" + holder.pid() + "/gid_map"), hostGid + " " + cageId + " 1\n");
+            int usernsFd = open("/proc/" + holder.pid() + "/ns/user");
+            try {
+                Files.createDirectories(target);
+                shift(source, target, usernsFd);
+            } finally {
+                LibC.INSTANCE.close(usernsFd);
+            }
+            return new IdmappedMount(target, runner);
+        } catch (IOException e) {
+            throw new CageException("cannot prepare the mount point " + target + ": " + e.getMessage());
+        } finally {
+            holder.destroyForcibly();
+        }
+    }
+
+    private static void shift(Path source, Path target, int usernsFd) {
+        int tree = syscall(SYS_OPEN_TREE, "open_tree " + source, AT_FDCWD, source.toString(), OPEN_TREE_CLONE | O_CLOEXEC);
+        try {
+            Memory attr = new Memory(MOUNT_ATTR_SIZE);
+            attr.clear();
+            attr.setLong(0, MOUNT_ATTR_IDMAP);
+            attr.setLong(24, usernsFd);
+            syscall(SYS_MOUNT_SETATTR, "mount_setattr(MOUNT_ATTR_IDMAP) on " + source
+                    + " (its file system may not support shifted mounts)", tree, "", AT_EMPTY_PATH, attr,
+                    (long) MOUNT_ATTR_SIZE);
+            syscall(SYS_MOVE_MOUNT, "move_mount to " + target, tree, "", AT_FDCWD, target.toString(),
+                    MOVE_MOUNT_F_EMPTY_PATH);
+        } finally {
+            LibC.INSTANCE.close(tree);
+        }
+    }
+
+    private static int syscall(long number, String what, Object... args) {
+        long result = LibC.INSTANCE.syscall(new NativeLong(number), args).longValue();
+        if (result < 0) {
+            throw new CageException(what + " failed (errno " + Native.getLastError() + ")");
+        }
+        return (int) result;
+    }
+
+    private static int open(String path) {
+        int fd = LibC.INSTANCE.open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            throw new CageException("cannot open " + path + " (errno " + Native.getLastError() + ")");
+        }
+        return fd;
+    }
+
+    private static void awaitReady(Process holder) throws IOException {
+        byte[] ready = new byte[6];
+        int read = holder.getInputStream().readNBytes(ready, 0, ready.length);
+        if (read < ready.length) {
+            throw new CageException("cannot create the user namespace for a shifted mount: "
+                    + new String(holder.getErrorStream().readAllBytes()).strip(),
+                    "the kernel must allow user namespaces (see /proc/sys/user/max_user_namespaces)");
+        }
+    }
+
+    public Path target() {
+        return target;
+    }
+
+    @Override
+    public void close() {
+        var result = runner.runAllowingFailure(List.of("umount", target.toString()), TIMEOUT);
+        if (!result.succeeded() && !result.stderr().contains("not mounted")) {
+            throw new CageException("cannot unmount " + target + ": " + result.stderr().strip());
+        }
+        try {
+            Files.deleteIfExists(target);
+        } catch (IOException e) {
+            throw new CageException("cannot remove " + target + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.claudecage.runtime;
+
+import dev.claudecage.CageException;
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.MountSpec;
+import dev.claudecage.host.IdmappedMount;
+import dev.claudecage.oci.Spec;
+import dev.claudecage.process.ProcessRunner;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Makes what the cage writes into the user's mounts belong to the user: each mount whose host
+ * owner is not the cage's own uid is shifted ({@link IdmappedMount}) so that the cage's user
+ * works on it as its owner and the files it creates belong on disk to the host user. The host
+ * user is the one who ran {@code sudo} (SUDO_UID), else the owner of the mounted folder.
+ */
+final class WorkspaceOwnership implements AutoCloseable {
+
+    private final Path stagingDir;
+    private final List<IdmappedMount> mounts = new ArrayList<>();
+    private final Map<String, String> stagedSources = new LinkedHashMap<>();
+
+    private WorkspaceOwnership(Path stagingDir) {
+        this.stagingDir = stagingDir;
+    }
+
+    static WorkspaceOwnership stage(CageConfig config, Path stagingDir, ProcessRunner runner) {
+        WorkspaceOwnership ownership = new WorkspaceOwnership(stagingDir);
+        try {
+            int index = 0;
+            for (MountSpec mount : config.mounts()) {
+                int[] owner = hostOwner(mount.source());
+                if (owner[0] == config.uid() && owner[1] == config.gid()) {
+                    continue;
+                }
+                Path staged = stagingDir.resolve(Integer.toString(index++));
+                if (Files.isRegularFile(mount.source())) {
+                    Files.createDirectories(stagingDir);
+                    Files.createFile(staged);
+                }
+                ownership.mounts.add(IdmappedMount.create(mount.source(), staged, config.uid(), owner[0], owner[1], runner));
+                ownership.stagedSources.put(mount.source().toString(), staged.toString());
+            }
+            return ownership;
+        } catch (IOException | RuntimeException e) {
+            try {
+                ownership.close();
+            } catch (CageException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            if (e instanceof CageException cageException) {
+                throw cageException;
+            }
+            throw new CageException("cannot prepare the shifted mounts in " + stagingDir + ": " + e.getMessage());
+        }
+    }
+
+    /** The spec with each shifted mount's source replaced by its staged, shifted copy. */
+    Spec applyTo(Spec spec) {
+        return spec.withMounts(spec.mounts().stream()
+                .map(mount -> mount.type().equals("bind") && stagedSources.containsKey(mount.source())
+                        ? new Spec.Mount(mount.destination(), mount.type(), stagedSources.get(mount.source()),
+                        mount.options())
+                        : mount)
+                .toList());
+    }
+
+    /** uid and gid of the host user the cage's files should belong to. */
+    private static int[] hostOwner(Path source) throws IOException {
+        String sudoUid = System.getenv("SUDO_UID");
+        String sudoGid = System.getenv("SUDO_GID");
+        if (sudoUid != null && sudoGid != null && sudoUid.matches("[0-9]+") && sudoGid.matches("[0-9]+")) {
+            return new int[] {Integer.parseInt(sudoUid), Integer.parseInt(sudoGid)};
+        }
+        return new int[] {(Integer) Files.getAttribute(source, "unix:uid"), (Integer) Files.getAttribute(source, "unix:gid")};
+    }
+
+    @Override
+    public void close() {
+        List<String> failures = new ArrayList<>();
+        for (IdmappedMount mount : mounts) {
+            try {
+                mount.close();
+            } catch (CageException e) {
+                failures.add(e.getMessage());
+            }
+        }
+        mounts.clear();
+        try {
+            Files.deleteIfExists(stagingDir);
+        } catch (IOException e) {
+            failures.add("remove " + stagingDir + ": " + e.getMessage());
+        }
+        if (!failures.isEmpty()) {
+            throw new CageException("cleanup of the shifted mounts was incomplete: " + String.join("; ", failures));
+        }
+    }
+}
