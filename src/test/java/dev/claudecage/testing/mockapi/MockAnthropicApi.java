@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.claudecage.json.Json;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -47,6 +46,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class MockAnthropicApi implements AutoCloseable {
 
     public static final String SIDE_REPLY = "OK.";
+
+    static {
+        // Like the gateway: no Nagle on the JDK server's sockets (read once per JVM, by the first server).
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final int DELTA_CHARS = 24;
@@ -290,7 +296,7 @@ public final class MockAnthropicApi implements AutoCloseable {
     private synchronized void save(RecordedRequest request) throws IOException {
         requests.add(request);
         if (record != null) {
-            record.write(Json.writeLine(request));
+            record.write(request.toJsonLine());
             record.write('\n');
             record.flush();
         }
