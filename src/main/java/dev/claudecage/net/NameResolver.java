@@ -1,0 +1,353 @@
+package dev.claudecage.net;
+
+import dev.claudecage.config.CageConfig;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.CNAMERecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+
+/**
+ * Turns the host names a cage asks for into the addresses the egress proxy connects to.
+ * Pinned names (the {@code resolve} setting) come first and are trusted as given: the user listed
+ * them. Every other name is asked of the configured DNS server directly, never of the host's own
+ * resolver, so neither /etc/hosts nor the host's search domains can redirect it; and its answer is
+ * refused when it points anywhere private (DNS rebinding: a public name that answers 127.0.0.1
+ * would otherwise hand the cage the host's own services). Thread-safe.
+ */
+public final class NameResolver {
+
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(3);
+
+    // A top-level label is never all digits (RFC 3696 2), so a name ending in a number is an
+    // address in one of the forms inet_aton accepts: 127.1, 2130706433, 0x7f.1.
+    private static final Pattern NUMERIC_LABEL = Pattern.compile("[0-9]+|0x[0-9a-f]*");
+    private static final Pattern LABEL = Pattern.compile("[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?");
+    private static final int MAX_NAME_LENGTH = 253;
+    private static final int MAX_CNAME_HOPS = 16;
+
+    /** Where addresses of names that are not pinned come from: DNS in production, a map in tests. */
+    @FunctionalInterface
+    public interface Lookup {
+        /** Every A and AAAA address of a name; an exception whose message says why there are none. */
+        List<InetAddress> addresses(String name) throws IOException;
+    }
+
+    /** The outcome of resolving one name. */
+    public sealed interface Resolution {
+        String name();
+    }
+
+    /** The addresses to connect to, in the order to try them. */
+    public record Resolved(String name, List<InetAddress> addresses, boolean pinned) implements Resolution {
+        public Resolved {
+            addresses = List.copyOf(addresses);
+        }
+    }
+
+    /** The policy forbids the name or its addresses: an IP literal, or a private answer. */
+    public record Refused(String name, String reason) implements Resolution {
+    }
+
+    /** The name has no usable address: no such name, no records, or the DNS server did not answer. */
+    public record Failed(String name, String reason) implements Resolution {
+    }
+
+    private final EgressPolicy policy;
+    private final Lookup lookup;
+
+    public NameResolver(EgressPolicy policy, Lookup lookup) {
+        this.policy = policy;
+        this.lookup = lookup;
+    }
+
+    /** Asks the DNS server at {@code server} (normally port 53), giving up after {@code timeout}. */
+    public static NameResolver usingDns(EgressPolicy policy, InetSocketAddress server, Duration timeout) {
+        return new NameResolver(policy, new DnsLookup(server, timeout));
+    }
+
+    /** The resolver a cage's proxy uses: its pins, then the configured {@code dns} server. */
+    public static NameResolver forConfig(CageConfig config, EgressPolicy policy) {
+        InetAddress server;
+        try {
+            // The config layer accepts only IP literals for dns, and parsing a literal asks no resolver.
+            server = InetAddress.getByName(config.dns());
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("dns is not an IP literal: " + config.dns(), e);
+        }
+        return usingDns(policy, new InetSocketAddress(server, SimpleResolver.DEFAULT_PORT), DEFAULT_TIMEOUT);
+    }
+
+    /** Resolves pinned names only and never touches the network: for tests and air-gapped use. */
+    public static NameResolver pinnedOnly(EgressPolicy policy) {
+        return new NameResolver(policy, name -> {
+            throw new UnknownHostException(name + " is not pinned, and this resolver asks no DNS server");
+        });
+    }
+
+    public Resolution resolve(String host) {
+        String name = HostRule.normalize(host);
+        Optional<List<InetAddress>> pinned = policy.pinnedAddresses(name);
+        if (pinned.isPresent()) {
+            return new Resolved(name, pinned.get(), true);
+        }
+        if (isIpLiteral(name)) {
+            return new Refused(name, ipLiteralReason(name));
+        }
+        if (!isValidHostName(name)) {
+            return new Refused(name, "'" + name + "' is not a valid host name");
+        }
+        List<InetAddress> addresses;
+        try {
+            addresses = lookup.addresses(name);
+        } catch (IOException e) {
+            return new Failed(name, "cannot resolve " + name + ": " + e.getMessage());
+        }
+        if (addresses.isEmpty()) {
+            return new Failed(name, "cannot resolve " + name + ": no A or AAAA records");
+        }
+        // One private answer refuses the whole name: a name that mixes them is an attack, not a mirror.
+        for (InetAddress address : addresses) {
+            Optional<String> range = restrictedRange(address).or(() -> ownAddress(address));
+            if (range.isPresent()) {
+                return new Refused(name, name + " resolves to " + address.getHostAddress() + ", " + range.get()
+                        + "; only names pinned with resolve may reach such addresses");
+            }
+        }
+        return new Resolved(name, addresses, false);
+    }
+
+    /** The explanation the proxy gives for refusing an IP literal as a destination. */
+    public static String ipLiteralReason(String host) {
+        return host + " is an IP address; only host names from allowed_hosts can be reached";
+    }
+
+    /**
+     * Whether a destination is written as an address rather than a name: any IPv6 form (with or
+     * without brackets) and every IPv4 form, including the shorthand ones.
+     */
+    public static boolean isIpLiteral(String host) {
+        String name = HostRule.normalize(host);
+        if (name.contains(":") || name.startsWith("[")) {
+            return true;
+        }
+        String lastLabel = name.substring(name.lastIndexOf('.') + 1);
+        return NUMERIC_LABEL.matcher(lastLabel).matches();
+    }
+
+    /** Letters, digits, hyphens and underscores in labels of 1 to 63; at most 253 in all. */
+    public static boolean isValidHostName(String host) {
+        String name = HostRule.normalize(host);
+        if (name.isEmpty() || name.length() > MAX_NAME_LENGTH) {
+            return false;
+        }
+        for (String label : name.split("\\.", -1)) {
+            if (!LABEL.matcher(label).matches()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The special-purpose range an address is in, when a name that is not pinned must not point
+     * there: loopback, unspecified and "this network", link-local, private (RFC 1918), shared
+     * (CGNAT), unique local, multicast, reserved and broadcast; and IPv6 addresses that carry one
+     * of those IPv4 addresses inside them (IPv4-mapped and -compatible, NAT64, 6to4).
+     */
+    public static Optional<String> restrictedRange(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        if (address instanceof Inet4Address) {
+            return restrictedRange4(bytes);
+        }
+        return restrictedRange6(bytes);
+    }
+
+    private static Optional<String> restrictedRange4(byte[] b) {
+        int first = b[0] & 0xff;
+        int second = b[1] & 0xff;
+        if (first == 127) {
+            return Optional.of("a loopback address");
+        }
+        if (first == 0) {
+            // Linux connects 0.0.0.0 to the host itself.
+            return Optional.of("an unspecified (this-network) address");
+        }
+        if (first == 169 && second == 254) {
+            return Optional.of("a link-local address");
+        }
+        if (first == 10 || (first == 172 && (second & 0xf0) == 16) || (first == 192 && second == 168)) {
+            return Optional.of("a private (RFC 1918) address");
+        }
+        if (first == 100 && (second & 0xc0) == 64) {
+            return Optional.of("a shared (CGNAT) address");
+        }
+        if (first >= 224 && first <= 239) {
+            return Optional.of("a multicast address");
+        }
+        if (first >= 240) {
+            return Optional.of("a reserved or broadcast address");
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> restrictedRange6(byte[] b) {
+        if (isZero(b, 0, 15)) {
+            return Optional.of((b[15] & 0xff) == 1 ? "a loopback address" : "an unspecified address");
+        }
+        if ((b[0] & 0xff) == 0xff) {
+            return Optional.of("a multicast address");
+        }
+        if ((b[0] & 0xff) == 0xfe && (b[1] & 0xc0) == 0x80) {
+            return Optional.of("a link-local address");
+        }
+        if ((b[0] & 0xfe) == 0xfc) {
+            return Optional.of("a unique local address");
+        }
+        if ((b[0] & 0xff) == 0xfe && (b[1] & 0xc0) == 0xc0) {
+            return Optional.of("a site-local address");
+        }
+        boolean mapped = isZero(b, 0, 10) && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
+        boolean compatible = isZero(b, 0, 12);
+        boolean nat64 = (b[0] & 0xff) == 0x00 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff
+                && (b[3] & 0xff) == 0x9b && isZero(b, 4, 12);
+        if (mapped || compatible || nat64) {
+            return restrictedRange4(Arrays.copyOfRange(b, 12, 16))
+                    .map(range -> range + " inside an IPv6 address");
+        }
+        if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02) {
+            return restrictedRange4(Arrays.copyOfRange(b, 2, 6)).map(range -> range + " inside a 6to4 address");
+        }
+        return Optional.empty();
+    }
+
+    private static boolean isZero(byte[] bytes, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (bytes[i] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The host's own public addresses are as private as its loopback: its services listen there too. */
+    private static Optional<String> ownAddress(InetAddress address) {
+        try {
+            return NetworkInterface.getByInetAddress(address) == null ? Optional.empty()
+                    : Optional.of("an address of this host");
+        } catch (SocketException e) {
+            return Optional.of("an address this host cannot check against its own (" + e.getMessage() + ")");
+        }
+    }
+
+    /** A and AAAA queries, in parallel, to one DNS server: no cache, no search list, no hosts file. */
+    private static final class DnsLookup implements Lookup {
+
+        private final InetSocketAddress server;
+        private final Duration timeout;
+
+        DnsLookup(InetSocketAddress server, Duration timeout) {
+            this.server = server;
+            this.timeout = timeout;
+        }
+
+        @Override
+        public List<InetAddress> addresses(String name) throws IOException {
+            Name qname = Name.fromString(name, Name.root);
+            SimpleResolver resolver = new SimpleResolver(server);
+            resolver.setTimeout(timeout);
+            CompletableFuture<Message> a = query(resolver, qname, Type.A);
+            CompletableFuture<Message> aaaa = query(resolver, qname, Type.AAAA);
+            Message answerA = await(a, name);
+            Message answerAaaa = await(aaaa, name);
+            List<InetAddress> addresses = new ArrayList<>(addresses(qname, answerA));
+            addresses.addAll(addresses(qname, answerAaaa));
+            if (addresses.isEmpty()) {
+                int rcode = answerA.getRcode() != Rcode.NOERROR ? answerA.getRcode() : answerAaaa.getRcode();
+                throw new UnknownHostException(rcode == Rcode.NOERROR ? "no A or AAAA records"
+                        : "the DNS server answered " + Rcode.string(rcode));
+            }
+            return addresses;
+        }
+
+        private static CompletableFuture<Message> query(SimpleResolver resolver, Name qname, int type) {
+            return resolver.sendAsync(Message.newQuery(Record.newRecord(qname, type, DClass.IN))).toCompletableFuture();
+        }
+
+        private Message await(CompletableFuture<Message> answer, String name) throws IOException {
+            try {
+                // dnsjava enforces the timeout itself; this bound only guards against a lost callback.
+                return answer.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                throw new IOException("no answer from the DNS server " + server.getAddress().getHostAddress() + ": "
+                        + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), cause);
+            } catch (TimeoutException e) {
+                answer.cancel(true);
+                throw new IOException("no answer from the DNS server " + server.getAddress().getHostAddress()
+                        + " within " + timeout.toMillis() + " ms", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while resolving " + name, e);
+            }
+        }
+
+        /** The addresses of {@code qname} in an answer, following its CNAME chain and nothing else. */
+        private static List<InetAddress> addresses(Name qname, Message answer) {
+            if (answer.getRcode() != Rcode.NOERROR) {
+                return List.of();
+            }
+            List<Record> records = answer.getSection(Section.ANSWER);
+            Set<Name> names = new HashSet<>(Set.of(qname));
+            for (int hop = 0; hop < MAX_CNAME_HOPS; hop++) {
+                boolean grew = false;
+                for (Record record : records) {
+                    if (record instanceof CNAMERecord cname && names.contains(cname.getName())) {
+                        grew |= names.add(cname.getTarget());
+                    }
+                }
+                if (!grew) {
+                    break;
+                }
+            }
+            List<InetAddress> addresses = new ArrayList<>();
+            for (Record record : records) {
+                if (!names.contains(record.getName())) {
+                    continue;
+                }
+                if (record instanceof ARecord a) {
+                    addresses.add(a.getAddress());
+                } else if (record instanceof AAAARecord aaaa) {
+                    addresses.add(aaaa.getAddress());
+                }
+            }
+            return addresses;
+        }
+    }
+}

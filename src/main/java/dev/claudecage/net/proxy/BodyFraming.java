@@ -1,0 +1,104 @@
+package dev.claudecage.net.proxy;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ProtocolException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Where a request body ends, read from its head as RFC 9112 section 6 says, and the copy that
+ * stops exactly there. A request the proxy and the server could frame differently (request
+ * smuggling) is refused rather than guessed at. Bodies stream through; nothing is held whole.
+ *
+ * @param contentLength the body's length when it is not chunked (0 when there is no body)
+ */
+record BodyFraming(long contentLength, boolean chunked) {
+
+    private static final Pattern DIGITS = Pattern.compile("[0-9]{1,18}");
+    private static final Pattern CHUNK_SIZE = Pattern.compile("[0-9a-fA-F]{1,15}");
+    private static final int MAX_TRAILERS = 100;
+    private static final int BUFFER_SIZE = 64 * 1024;
+
+    static BodyFraming of(HttpHead head) throws ProtocolException {
+        List<String> encodings = head.values("Transfer-Encoding");
+        List<String> lengths = head.values("Content-Length");
+        if (!encodings.isEmpty()) {
+            if (!lengths.isEmpty()) {
+                throw new ProtocolException("both Transfer-Encoding and Content-Length");
+            }
+            String encoding = String.join(",", encodings).strip().toLowerCase(Locale.ROOT);
+            if (!encoding.equals("chunked")) {
+                throw new ProtocolException("unsupported Transfer-Encoding: " + HttpHead.printable(encoding));
+            }
+            return new BodyFraming(0, true);
+        }
+        if (lengths.isEmpty()) {
+            return new BodyFraming(0, false);
+        }
+        String length = lengths.get(0);
+        if (!lengths.stream().allMatch(length::equals) || !DIGITS.matcher(length).matches()) {
+            throw new ProtocolException("invalid Content-Length: " + HttpHead.printable(String.join(", ", lengths)));
+        }
+        return new BodyFraming(Long.parseLong(length), false);
+    }
+
+    /** Copies the body and nothing after it; chunk sizes are written anew, without extensions. */
+    void copy(InputStream in, OutputStream out) throws IOException {
+        if (!chunked) {
+            copyExactly(in, out, contentLength);
+            return;
+        }
+        while (true) {
+            String sizeLine = HttpHead.readLine(in, false);
+            int semicolon = sizeLine.indexOf(';');
+            String size = (semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).strip();
+            if (!CHUNK_SIZE.matcher(size).matches()) {
+                throw new ProtocolException("invalid chunk size: " + HttpHead.printable(sizeLine));
+            }
+            long length = Long.parseLong(size, 16);
+            out.write((Long.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            if (length == 0) {
+                copyTrailers(in, out);
+                return;
+            }
+            copyExactly(in, out, length);
+            if (!HttpHead.readLine(in, false).isEmpty()) {
+                throw new ProtocolException("a chunk is longer than its size says");
+            }
+            out.write(new byte[] {'\r', '\n'});
+        }
+    }
+
+    private static void copyTrailers(InputStream in, OutputStream out) throws IOException {
+        for (int count = 0; count <= MAX_TRAILERS; count++) {
+            String line = HttpHead.readLine(in, false);
+            if (line.isEmpty()) {
+                out.write(new byte[] {'\r', '\n'});
+                return;
+            }
+            if (line.indexOf(':') <= 0 || line.charAt(0) == ' ' || line.charAt(0) == '\t') {
+                throw new ProtocolException("malformed trailer line: " + HttpHead.printable(line));
+            }
+            out.write((line + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        }
+        throw new ProtocolException("more than " + MAX_TRAILERS + " trailer fields");
+    }
+
+    private static void copyExactly(InputStream in, OutputStream out, long length) throws IOException {
+        byte[] buffer = new byte[(int) Math.min(BUFFER_SIZE, Math.max(length, 1))];
+        long remaining = length;
+        while (remaining > 0) {
+            int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+            if (n < 0) {
+                throw new EOFException("the body ended " + remaining + " bytes early");
+            }
+            out.write(buffer, 0, n);
+            remaining -= n;
+        }
+    }
+}

@@ -1,0 +1,589 @@
+package dev.claudecage.net.proxy;
+
+import dev.claudecage.CageException;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.AuditLog;
+import dev.claudecage.net.EgressPolicy;
+import dev.claudecage.net.NameResolver;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+/**
+ * A cage's egress proxy, on the host side of the cage's link: every connection the cage makes
+ * to the outside arrives here, is decided by the {@link EgressPolicy}, and, when allowed, is
+ * relayed to the server byte for byte, streaming both ways. Three listeners: the explicit HTTP
+ * proxy (CONNECT and absolute-URI requests) for clients that honour HTTP(S)_PROXY, and two
+ * transparent ones, deciding by TLS SNI and by the HTTP Host field, for clients that do not
+ * (the cage's DNS stub answers allowed names with the gateway address). One audit line per
+ * decision. The limits are the cage's: they count every connection of this proxy together.
+ */
+public final class EgressProxy implements AutoCloseable {
+
+    static final String AUDIT_SOURCE = "proxy";
+
+    // Large enough that a loopback transfer is not bound by system calls; one per pool thread.
+    private static final int RELAY_BUFFER_SIZE = 256 * 1024;
+    private static final ThreadLocal<ByteBuffer> RELAY_BUFFER =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(RELAY_BUFFER_SIZE));
+    private static final int BACKLOG = 128;
+    private static final int WORKER_HEADROOM = 32;
+    private static final int REFUSALS_AT_ONCE = 2;
+    private static final int REFUSALS_QUEUED = 32;
+    private static final Duration REFUSAL_READ_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+    private static final int MAX_INTERIM_RESPONSES = 20;
+    private static final byte[] CONNECT_ESTABLISHED =
+            "HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+    // A fatal TLS alert, access_denied (49): the client says "access denied", not just "reset".
+    private static final byte[] TLS_ACCESS_DENIED = {21, 3, 3, 0, 2, 2, 49};
+
+    /** What each listener reads and how it says no. */
+    private enum Listener {
+        HTTP_PROXY(true), TRANSPARENT_TLS(false), TRANSPARENT_HTTP(true);
+
+        private final boolean speaksHttp;
+
+        Listener(boolean speaksHttp) {
+            this.speaksHttp = speaksHttp;
+        }
+
+        ProxyRequest read(InputStream in) throws IOException {
+            return switch (this) {
+                case HTTP_PROXY -> ProxyRequest.readExplicit(in);
+                case TRANSPARENT_TLS -> ProxyRequest.readTransparentTls(in);
+                case TRANSPARENT_HTTP -> ProxyRequest.readTransparentHttp(in);
+            };
+        }
+
+        void refuse(OutputStream out, int status, String message) throws IOException {
+            if (speaksHttp) {
+                respond(out, status, message);
+            } else {
+                out.write(TLS_ACCESS_DENIED);
+                out.flush();
+            }
+        }
+    }
+
+    private final ProxySettings settings;
+    private final Gatekeeper gatekeeper;
+    private final Dialer dialer;
+    private final AuditLog audit;
+    private final TrafficLimits limits;
+    private final ThreadPoolExecutor workers;
+    private final ThreadPoolExecutor refusals;
+    private final ScheduledExecutorService watchdog;
+    private final Set<SocketChannel> refusing = ConcurrentHashMap.newKeySet();
+    private final List<ServerSocketChannel> servers = new ArrayList<>();
+    private final List<Thread> acceptors = new ArrayList<>();
+    private final Map<Listener, Integer> ports = new EnumMap<>(Listener.class);
+    private volatile boolean closed;
+
+    private EgressProxy(ProxySettings settings, EgressPolicy policy, NameResolver resolver, Dialer dialer,
+                        AuditLog audit) {
+        this.settings = settings;
+        this.gatekeeper = new Gatekeeper(policy, resolver);
+        this.dialer = dialer;
+        this.audit = audit;
+        this.limits = new TrafficLimits(policy.egressLimitBytes(), policy.maxConnections());
+        // Two threads per connection (one each way), and the connection cap bounds the connections;
+        // the headroom covers threads that freed their slot and are still writing the audit line.
+        this.workers = new ThreadPoolExecutor(0, 2 * policy.maxConnections() + WORKER_HEADROOM, 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), threads("egress-proxy"));
+        this.refusals = new ThreadPoolExecutor(REFUSALS_AT_ONCE, REFUSALS_AT_ONCE, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(REFUSALS_QUEUED), threads("egress-proxy-refusal"));
+        this.refusals.allowCoreThreadTimeOut(true);
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(threads("egress-proxy-watchdog"));
+    }
+
+    /** Starts the proxy with plain TCP connections upstream. */
+    public static EgressProxy start(ProxySettings settings, EgressPolicy policy, NameResolver resolver,
+                                    AuditLog audit) {
+        return start(settings, policy, resolver, Dialer.direct(settings.connectTimeout()), audit);
+    }
+
+    /**
+     * Starts the proxy: binds every listener on every address, or fails with nothing left open.
+     * The audit log must outlive the proxy: close the proxy first.
+     */
+    public static EgressProxy start(ProxySettings settings, EgressPolicy policy, NameResolver resolver, Dialer dialer,
+                                    AuditLog audit) {
+        EgressProxy proxy = new EgressProxy(settings, policy, resolver, dialer, audit);
+        try {
+            proxy.listen(Listener.HTTP_PROXY, settings.httpProxyPort());
+            proxy.listen(Listener.TRANSPARENT_TLS, settings.transparentTlsPort());
+            proxy.listen(Listener.TRANSPARENT_HTTP, settings.transparentHttpPort());
+        } catch (IOException e) {
+            proxy.close();
+            String addresses = settings.bindAddresses().stream().map(InetAddress::getHostAddress)
+                    .collect(Collectors.joining(", "));
+            throw new CageException("cannot start the egress proxy on " + addresses + ": " + e.getMessage(),
+                    "another program may hold the port; every cage needs its own gateway address", e);
+        }
+        long tick = Math.max(10, Math.min(1000, Math.min(settings.handshakeTimeout().toMillis(),
+                settings.idleTimeout().toMillis()) / 4));
+        proxy.watchdog.scheduleWithFixedDelay(proxy::endOverdue, tick, tick, TimeUnit.MILLISECONDS);
+        return proxy;
+    }
+
+    public int httpProxyPort() {
+        return ports.get(Listener.HTTP_PROXY);
+    }
+
+    public int transparentTlsPort() {
+        return ports.get(Listener.TRANSPARENT_TLS);
+    }
+
+    public int transparentHttpPort() {
+        return ports.get(Listener.TRANSPARENT_HTTP);
+    }
+
+    /** Bytes relayed so far, both directions, all connections: what the egress limit counts. */
+    public long bytesRelayed() {
+        return limits.bytesUsed();
+    }
+
+    public int openConnections() {
+        return limits.openConnections();
+    }
+
+    /** Whether the cage passed its egress limit; then the proxy refuses everything. */
+    public boolean isCutOff() {
+        return limits.isCutOff();
+    }
+
+    private void listen(Listener listener, int port) throws IOException {
+        int boundPort = port;
+        for (InetAddress address : settings.bindAddresses()) {
+            ServerSocketChannel server = ServerSocketChannel.open();
+            servers.add(server);
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            server.bind(new InetSocketAddress(address, boundPort), BACKLOG);
+            boundPort = server.socket().getLocalPort();
+            Thread acceptor = new Thread(() -> acceptLoop(server, listener),
+                    "egress-proxy-accept-" + listener.name().toLowerCase(Locale.ROOT) + "-" + address.getHostAddress());
+            acceptor.setDaemon(true);
+            acceptors.add(acceptor);
+            acceptor.start();
+        }
+        ports.put(listener, boundPort);
+    }
+
+    private void acceptLoop(ServerSocketChannel server, Listener listener) {
+        while (!closed) {
+            SocketChannel client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                if (closed || !server.isOpen()) {
+                    return;
+                }
+                // Out of file descriptors, most likely: wait for some to be freed rather than spin.
+                sleep(ACCEPT_RETRY);
+                continue;
+            }
+            dispatch(client, listener);
+        }
+    }
+
+    private void dispatch(SocketChannel client, Listener listener) {
+        Connection connection = new Connection(client);
+        switch (limits.admit(connection)) {
+            case ADMITTED -> {
+                try {
+                    workers.execute(() -> serve(connection, listener));
+                } catch (RejectedExecutionException e) {
+                    limits.release(connection);
+                    refuse(client, listener, 429, "the proxy has no thread free for another connection");
+                }
+            }
+            case CONNECTION_LIMIT -> refuse(client, listener, 429,
+                    "the connection limit of " + limits.connectionLimitText() + " open connections is reached");
+            case EGRESS_LIMIT -> refuse(client, listener, 403,
+                    "the egress limit of " + limits.egressLimitText() + " was passed; this cage is cut off");
+        }
+    }
+
+    /**
+     * Says no to a connection past a limit, on a small pool of its own so that a cage at its cap
+     * cannot take threads from its open connections. It still reads the request, briefly, so
+     * that the audit line names what was asked for.
+     */
+    private void refuse(SocketChannel client, Listener listener, int status, String reason) {
+        refusing.add(client);
+        try {
+            refusals.execute(() -> {
+                try {
+                    ProxyRequest request = readBriefly(client, listener);
+                    audit.record(AuditEvent.denied(AUDIT_SOURCE, request == null ? null : request.host(),
+                            request == null ? null : request.port(), reason));
+                    if (request != null) {
+                        listener.refuse(client.socket().getOutputStream(), status,
+                                request.summary() + " refused: " + reason);
+                    }
+                } catch (IOException e) {
+                    // The client left before it could be told.
+                } finally {
+                    closeQuietly(client);
+                    refusing.remove(client);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            closeQuietly(client);
+            refusing.remove(client);
+            audit.record(AuditEvent.denied(AUDIT_SOURCE, null, null, reason));
+        }
+    }
+
+    /** The request of a connection being refused, or null when it is unreadable or too slow to come. */
+    private static ProxyRequest readBriefly(SocketChannel client, Listener listener) {
+        try {
+            client.socket().setSoTimeout((int) REFUSAL_READ_TIMEOUT.toMillis());
+            return listener.read(new ChannelInput(client));
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private void serve(Connection connection, Listener listener) {
+        SocketChannel client = connection.client();
+        try {
+            client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ChannelInput clientIn = new ChannelInput(client);
+            OutputStream clientOut = client.socket().getOutputStream();
+            ProxyRequest request;
+            try {
+                request = listener.read(clientIn);
+            } catch (ProtocolException e) {
+                audit.record(AuditEvent.denied(AUDIT_SOURCE, null, null, "malformed request: " + e.getMessage()));
+                listener.refuse(clientOut, 400, "malformed request: " + e.getMessage());
+                return;
+            } catch (IOException e) {
+                if (connection.ending() == Connection.Ending.HANDSHAKE_TIMEOUT) {
+                    audit.record(AuditEvent.denied(AUDIT_SOURCE, null, null, "no complete request within "
+                            + words(settings.handshakeTimeout())));
+                }
+                // Otherwise the client left, or the proxy stopped, before asking for anything.
+                return;
+            }
+            connection.requestRead();
+            Gatekeeper.Verdict verdict = gatekeeper.decide(request.host(), request.port());
+            if (verdict instanceof Gatekeeper.Denied denied) {
+                audit.record(AuditEvent.denied(AUDIT_SOURCE, request.host(), request.port(), denied.reason()));
+                listener.refuse(clientOut, 403, request.summary() + " denied: " + denied.reason());
+                return;
+            }
+            if (verdict instanceof Gatekeeper.Unresolvable unresolvable) {
+                audit.record(allowed(request, connection, unresolvable.reason()));
+                listener.refuse(clientOut, 502, request.summary() + " failed: " + unresolvable.reason());
+                return;
+            }
+            List<InetAddress> addresses = ((Gatekeeper.Allowed) verdict).addresses();
+            SocketChannel upstream;
+            try {
+                upstream = dialer.connect(addresses, request.port());
+            } catch (IOException e) {
+                String reason = "cannot connect to " + request.host() + ":" + request.port() + ": " + e.getMessage();
+                audit.record(allowed(request, connection, reason));
+                listener.refuse(clientOut, 502, request.summary() + " failed: " + reason);
+                return;
+            }
+            if (connection.attachUpstream(upstream)) {
+                connection.startRelaying();
+                try {
+                    relay(connection, request, clientIn, clientOut, upstream);
+                } catch (IOException e) {
+                    connection.end(Connection.Ending.BROKEN, e.getMessage());
+                }
+            }
+            // Free the slot before writing the audit line: a slow disk must not refuse the next request.
+            connection.end(Connection.Ending.COMPLETED);
+            limits.release(connection);
+            audit.record(ended(request, connection));
+        } catch (IOException e) {
+            // Writing a refusal to a client that already left: there is no one left to tell.
+        } finally {
+            connection.end(Connection.Ending.COMPLETED);
+            limits.release(connection);
+        }
+    }
+
+    private void relay(Connection connection, ProxyRequest request, ChannelInput clientIn, OutputStream clientOut,
+                       SocketChannel upstream) throws IOException {
+        upstream.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        MeteredOutputStream toUpstream = connection.towardUpstream(upstream, limits);
+        MeteredOutputStream toClient = connection.towardClient(limits);
+        Future<?> downstream;
+        if (request instanceof ProxyRequest.Tunnel tunnel) {
+            if (tunnel.answerConnect()) {
+                clientOut.write(CONNECT_ESTABLISHED);
+            }
+            downstream = inBackground(connection,
+                    () -> pumpThenHalfClose(connection, upstream, toClient, connection.client()));
+            try {
+                toUpstream.write(tunnel.preamble());
+                toUpstream.write(clientIn.takeBuffered());
+                pumpThenHalfClose(connection, connection.client(), toUpstream, upstream);
+            } catch (IOException e) {
+                connection.end(Connection.Ending.BROKEN, e.getMessage());
+            }
+        } else {
+            ProxyRequest.Exchange exchange = (ProxyRequest.Exchange) request;
+            downstream = inBackground(connection, () -> relayResponse(connection, upstream, clientOut, toClient));
+            try {
+                toUpstream.write(exchange.head().bytes());
+                exchange.body().copy(clientIn, toUpstream);
+            } catch (ProtocolException | EOFException | MeteredOutputStream.EgressLimitPassed e) {
+                // A malformed or unfinished body: the server holds half a request, so end both.
+                connection.end(Connection.Ending.BROKEN, e.getMessage());
+            } catch (IOException e) {
+                // The server may answer before it has read the whole body (413, say) and close:
+                // the response still has to reach the client, so only this direction stops.
+            }
+        }
+        awaitQuietly(downstream, connection);
+    }
+
+    /** The other direction of a connection, on a thread of its own. */
+    private Future<?> inBackground(Connection connection, Runnable direction) {
+        try {
+            return workers.submit(direction);
+        } catch (RejectedExecutionException e) {
+            connection.end(Connection.Ending.BROKEN, "the proxy has no thread free for the other direction");
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+
+    /**
+     * One direction of a connection, channel to channel through a direct buffer (no copy into
+     * the Java heap); at the end of the stream, passes the half-close on.
+     */
+    private static void pumpThenHalfClose(Connection connection, SocketChannel from, MeteredOutputStream to,
+                                          SocketChannel toChannel) {
+        ByteBuffer buffer = RELAY_BUFFER.get();
+        try {
+            buffer.clear();
+            while (from.read(buffer) >= 0) {
+                buffer.flip();
+                to.write(buffer);
+                buffer.clear();
+            }
+            toChannel.shutdownOutput();
+        } catch (IOException e) {
+            connection.end(Connection.Ending.BROKEN, e.getMessage());
+        }
+    }
+
+    /**
+     * The server's answer: interim 1xx responses as they are, then the final head without
+     * hop-by-hop fields and with "Connection: close", then the body, to the end of the stream.
+     */
+    private static void relayResponse(Connection connection, SocketChannel upstream, OutputStream clientOut,
+                                      MeteredOutputStream toClient) {
+        boolean started = false;
+        try {
+            ChannelInput in = new ChannelInput(upstream);
+            for (int interim = 0; interim <= MAX_INTERIM_RESPONSES; interim++) {
+                HttpHead head = HttpHead.read(in);
+                int status = statusCode(head.startLine());
+                started = true;
+                if (status >= 100 && status < 200 && status != 101) {
+                    toClient.write(head.bytes());
+                    continue;
+                }
+                toClient.write(head.forOneHop().bytes());
+                toClient.write(in.takeBuffered());
+                pumpThenHalfClose(connection, upstream, toClient, connection.client());
+                return;
+            }
+            throw new ProtocolException("more than " + MAX_INTERIM_RESPONSES + " interim responses");
+        } catch (IOException e) {
+            if (!started && !(e instanceof MeteredOutputStream.EgressLimitPassed)) {
+                try {
+                    respond(clientOut, 502, "the server's response is not HTTP/1.x: " + e.getMessage());
+                } catch (IOException clientGone) {
+                    // Nobody left to tell.
+                }
+            }
+            connection.end(Connection.Ending.BROKEN, e.getMessage());
+        }
+    }
+
+    private static int statusCode(String statusLine) throws ProtocolException {
+        String[] parts = statusLine.split(" ", 3);
+        if (parts.length < 2 || !parts[0].startsWith("HTTP/1.") || !parts[1].matches("[0-9]{3}")) {
+            throw new ProtocolException("malformed status line: " + HttpHead.printable(statusLine));
+        }
+        return Integer.parseInt(parts[1]);
+    }
+
+    private static void awaitQuietly(Future<?> downstream, Connection connection) {
+        try {
+            downstream.get();
+        } catch (InterruptedException e) {
+            connection.end(Connection.Ending.STOPPED);
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            connection.end(Connection.Ending.BROKEN, String.valueOf(e.getCause()));
+        }
+    }
+
+    private AuditEvent allowed(ProxyRequest request, Connection connection, String reason) {
+        return new AuditEvent(Instant.now(), AUDIT_SOURCE, request.host(), request.port(), AuditEvent.ALLOWED, reason,
+                connection.bytesSent(), connection.bytesReceived());
+    }
+
+    /** The line for a connection that was allowed, written when it ends, with its byte counts. */
+    private AuditEvent ended(ProxyRequest request, Connection connection) {
+        String detail = connection.endingDetail();
+        return switch (connection.ending()) {
+            case COMPLETED -> allowed(request, connection, null);
+            case IDLE -> allowed(request, connection, "closed after " + words(settings.idleTimeout()) + " idle");
+            case STOPPED -> allowed(request, connection, "the proxy stopped");
+            case BROKEN -> allowed(request, connection, "ended by an error" + (detail == null ? "" : ": " + detail));
+            case HANDSHAKE_TIMEOUT -> allowed(request, connection, "closed during the handshake");
+            case CUT_OFF -> new AuditEvent(Instant.now(), AUDIT_SOURCE, request.host(), request.port(),
+                    AuditEvent.CUT_OFF, "the egress limit of " + limits.egressLimitText() + " was passed",
+                    connection.bytesSent(), connection.bytesReceived());
+        };
+    }
+
+    /** "300 ms", "10 s", "5 min": how a timeout reads in an audit line. */
+    private static String words(Duration duration) {
+        if (duration.toMillis() % 1000 != 0) {
+            return duration.toMillis() + " ms";
+        }
+        return duration.toSeconds() % 60 != 0 ? duration.toSeconds() + " s" : duration.toMinutes() + " min";
+    }
+
+    private void endOverdue() {
+        limits.endOverdue(System.nanoTime(), settings.handshakeTimeout().toNanos(), settings.idleTimeout().toNanos());
+    }
+
+    static void respond(OutputStream out, int status, String message) throws IOException {
+        byte[] body = ("claude-cage egress proxy: " + message + "\n").getBytes(StandardCharsets.UTF_8);
+        String head = "HTTP/1.1 " + status + " " + reasonPhrase(status) + "\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\n"
+                + "Content-Length: " + body.length + "\r\n"
+                + "Connection: close\r\n\r\n";
+        out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+        out.write(body);
+        out.flush();
+    }
+
+    private static String reasonPhrase(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 403 -> "Forbidden";
+            case 429 -> "Too Many Requests";
+            case 502 -> "Bad Gateway";
+            default -> "Error";
+        };
+    }
+
+    /**
+     * Stops listening, ends every connection (their audit lines say "the proxy stopped") and
+     * waits for their threads, so that every line is written before the audit log is closed.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        servers.forEach(EgressProxy::closeQuietly);
+        for (Thread acceptor : acceptors) {
+            join(acceptor);
+        }
+        limits.endAll(Connection.Ending.STOPPED);
+        refusing.forEach(EgressProxy::closeQuietly);
+        refusals.shutdown();
+        workers.shutdown();
+        watchdog.shutdownNow();
+        // A connection may be waiting on DNS or on an upstream connect, which closing cannot cut short.
+        long graceMillis = STOP_GRACE.plus(settings.connectTimeout()).plus(NameResolver.DEFAULT_TIMEOUT).toMillis();
+        awaitTermination(refusals, graceMillis);
+        awaitTermination(workers, graceMillis);
+    }
+
+    private static void awaitTermination(ThreadPoolExecutor pool, long millis) {
+        try {
+            if (!pool.awaitTermination(millis, TimeUnit.MILLISECONDS)) {
+                pool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            pool.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void join(Thread thread) {
+        try {
+            thread.join(STOP_GRACE.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            // Closing is all that is left to do with it.
+        }
+    }
+
+    private static ThreadFactory threads(String name) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
+            // A proxy someone forgot to close must not keep the launcher alive.
+            thread.setDaemon(true);
+            thread.setUncaughtExceptionHandler(
+                    (t, e) -> System.err.println("claude-cage: egress proxy: " + e.getMessage()));
+            return thread;
+        };
+    }
+}

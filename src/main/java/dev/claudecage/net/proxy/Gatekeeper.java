@@ -1,0 +1,65 @@
+package dev.claudecage.net.proxy;
+
+import dev.claudecage.net.EgressPolicy;
+import dev.claudecage.net.HostRule;
+import dev.claudecage.net.NameResolver;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The one place the proxy decides whether a destination may be reached: the name must be a real
+ * host name, allowed on that port by the policy, and resolve to addresses the resolver accepts.
+ * The order matters for the audit log: each denial names the first rule it broke.
+ */
+final class Gatekeeper {
+
+    sealed interface Verdict permits Allowed, Denied, Unresolvable {
+    }
+
+    record Allowed(List<InetAddress> addresses) implements Verdict {
+    }
+
+    record Denied(String reason) implements Verdict {
+    }
+
+    /** The policy allows the name, but it has no address: nothing was sent anywhere. */
+    record Unresolvable(String reason) implements Verdict {
+    }
+
+    private final EgressPolicy policy;
+    private final NameResolver resolver;
+
+    Gatekeeper(EgressPolicy policy, NameResolver resolver) {
+        this.policy = policy;
+        this.resolver = resolver;
+    }
+
+    Verdict decide(String host, int port) {
+        if (NameResolver.isIpLiteral(host)) {
+            return new Denied(NameResolver.ipLiteralReason(host));
+        }
+        if (!NameResolver.isValidHostName(host)) {
+            return new Denied("'" + host + "' is not a valid host name");
+        }
+        if (!policy.allows(host, port)) {
+            return new Denied(notAllowedReason(host, port));
+        }
+        NameResolver.Resolution resolution = resolver.resolve(host);
+        if (resolution instanceof NameResolver.Resolved resolved) {
+            return new Allowed(resolved.addresses());
+        }
+        if (resolution instanceof NameResolver.Refused refused) {
+            return new Denied(refused.reason());
+        }
+        return new Unresolvable(((NameResolver.Failed) resolution).reason());
+    }
+
+    private String notAllowedReason(String host, int port) {
+        String ports = policy.rules().stream().filter(rule -> rule.matchesName(host)).map(HostRule::port)
+                .distinct().sorted().map(String::valueOf).collect(Collectors.joining(", "));
+        return ports.isEmpty() ? host + " is not in allowed_hosts"
+                : host + " is in allowed_hosts for port " + ports + " only, not " + port;
+    }
+}

@@ -1,0 +1,105 @@
+package dev.claudecage.net.proxy;
+
+import dev.claudecage.config.Sizes;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The limits of one cage, shared by all its connections: how many may be open at once, and how
+ * many bytes may pass in both directions together over the cage's life. Past the byte limit the
+ * cage is cut off for good: every open connection is ended and no new one is admitted.
+ */
+final class TrafficLimits {
+
+    enum Admission {
+        ADMITTED, CONNECTION_LIMIT, EGRESS_LIMIT
+    }
+
+    private final long egressLimitBytes;
+    private final int maxConnections;
+    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+    private final AtomicLong bytesUsed = new AtomicLong();
+    private volatile boolean cutOff;
+
+    TrafficLimits(long egressLimitBytes, int maxConnections) {
+        this.egressLimitBytes = egressLimitBytes;
+        this.maxConnections = maxConnections;
+    }
+
+    /** Counts the connection against the cap, unless the cage is cut off or at its cap. */
+    synchronized Admission admit(Connection connection) {
+        if (isCutOff()) {
+            return Admission.EGRESS_LIMIT;
+        }
+        if (open.size() >= maxConnections) {
+            return Admission.CONNECTION_LIMIT;
+        }
+        open.add(connection);
+        return Admission.ADMITTED;
+    }
+
+    synchronized void release(Connection connection) {
+        open.remove(connection);
+    }
+
+    /** How many of the wanted bytes may still pass; fewer than wanted means the limit is reached. */
+    int grant(int wanted) {
+        while (true) {
+            long used = bytesUsed.get();
+            int granted = (int) Math.min(wanted, Math.max(0, egressLimitBytes - used));
+            if (granted == 0 || bytesUsed.compareAndSet(used, used + granted)) {
+                return granted;
+            }
+        }
+    }
+
+    /** Ends every open connection and refuses new ones, from now on. */
+    void cutOff() {
+        List<Connection> toEnd;
+        synchronized (this) {
+            if (cutOff) {
+                return;
+            }
+            cutOff = true;
+            toEnd = List.copyOf(open);
+        }
+        toEnd.forEach(connection -> connection.end(Connection.Ending.CUT_OFF));
+    }
+
+    boolean isCutOff() {
+        return cutOff || bytesUsed.get() >= egressLimitBytes;
+    }
+
+    long bytesUsed() {
+        return bytesUsed.get();
+    }
+
+    int openConnections() {
+        return open.size();
+    }
+
+    /** Ends the connections that took too long to ask, or went silent. */
+    void endOverdue(long nowNanos, long handshakeNanos, long idleNanos) {
+        for (Connection connection : open) {
+            Connection.Ending why = connection.overdue(nowNanos, handshakeNanos, idleNanos);
+            if (why != null) {
+                connection.end(why);
+            }
+        }
+    }
+
+    void endAll(Connection.Ending why) {
+        open.forEach(connection -> connection.end(why));
+    }
+
+    String egressLimitText() {
+        return Sizes.format(egressLimitBytes);
+    }
+
+    String connectionLimitText() {
+        return String.valueOf(maxConnections);
+    }
+}
