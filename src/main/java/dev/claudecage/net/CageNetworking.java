@@ -79,9 +79,15 @@ public final class CageNetworking implements AutoCloseable {
                 policy, NameResolver.forConfig(config, policy), audit));
         placeholder = PlaceholderKey.generate();
         Supplier<char[]> key = options.realKey() == null ? () -> new char[0] : options.realKey();
+        // The gateway reaches only the user's own API upstream with the user's own key, so its traffic
+        // is audited and its concurrency capped, but it is not counted against egress_limit: long
+        // model conversations would otherwise cut off the agent's real work.
+        ApiGateway.Settings defaults = ApiGateway.Settings.defaults();
+        ApiGateway.Settings gatewaySettings = new ApiGateway.Settings(policy.maxConnections(),
+                defaults.connectTimeout(), defaults.responseTimeout());
         for (InetAddress gateway : gateways) {
             started.add(ApiGateway.start(new InetSocketAddress(gateway, ports.apiGateway()), config.egress().apiUpstream(),
-                    placeholder, key, audit::record));
+                    placeholder, key, audit::record, gatewaySettings));
             started.add(DnsStub.start(new InetSocketAddress(gateway, ports.dns()), policy, link.hostAddress4(),
                     link.hostAddress6(), audit::record));
         }
