@@ -24,6 +24,8 @@ use constant {
     SYS_IOCTL => 16, SYS_SOCKET => 41, SYS_PTRACE => 101, SYS_MOUNT => 165,
     SYS_KEXEC_LOAD => 246, SYS_KEYCTL => 250, SYS_UNSHARE => 272, SYS_PERF_EVENT_OPEN => 298,
     SYS_FINIT_MODULE => 313, SYS_BPF => 321, SYS_USERFAULTFD => 323, SYS_IO_URING_SETUP => 425,
+    SYS_MKNOD => 133, SYS_CHROOT => 161, SYS_SETHOSTNAME => 170, SYS_SWAPON => 167, SYS_REBOOT => 169,
+    SYS_SYSLOG => 103, SYS_CLOCK_SETTIME => 227, SYS_OPEN_BY_HANDLE_AT => 304,
     CLONE_NEWUSER => 0x10000000, TIOCSTI => 0x5412, AF_PACKET => 17, AF_ALG => 38, AF_VSOCK => 40,
 };
 
@@ -179,6 +181,36 @@ my %probes = (
     },
     'io-uring-denied' => sub {
         expect_eperm($_[0], 'io_uring_setup(0, NULL)', SYS_IO_URING_SETUP, 0, 0);
+    },
+    'open-by-handle-denied' => sub {
+        # The "shocker" escape: a file handle names any inode of the file system, outside the root.
+        my $handle = pack('LLa8', 8, 1, "\0" x 8);
+        expect_eperm($_[0], 'open_by_handle_at(bad handle)', SYS_OPEN_BY_HANDLE_AT, -100, $handle, 0);
+    },
+    'chroot-denied' => sub { expect_eperm($_[0], 'chroot("/")', SYS_CHROOT, '/') },
+    'mknod-denied' => sub {
+        my $path = '/tmp/.claude-cage-probe-node';
+        my ($ok, $errno, $text) = try_syscall(SYS_MKNOD, $path, 0020600, (1 << 8) | 3);    # a char device, 1:3
+        unlink $path;
+        return report($_[0], 'hole', "created a device node") if $ok;
+        return report($_[0], 'blocked', "mknod(char device) refused: $text") if $errno == EPERM;
+        report($_[0], 'hole', "mknod reached the kernel: $text");
+    },
+    'sethostname-denied' => sub { expect_eperm($_[0], 'sethostname', SYS_SETHOSTNAME, 'x', 1) },
+    'clock-denied' => sub {
+        # An invalid time (nanoseconds beyond a second): the kernel says EINVAL before changing anything.
+        my $time = pack('qq', 0, 2_000_000_000);
+        expect_eperm($_[0], 'clock_settime(invalid)', SYS_CLOCK_SETTIME, 0, $time);
+    },
+    'swapon-denied' => sub { expect_eperm($_[0], 'swapon(no such file)', SYS_SWAPON, '/nonexistent-swap', 0) },
+    'reboot-denied' => sub { expect_eperm($_[0], 'reboot(bad magic)', SYS_REBOOT, 0, 0, 0, 0) },
+    'kernel-log-denied' => sub { expect_eperm($_[0], 'syslog(SIZE_BUFFER)', SYS_SYSLOG, 10, 0, 0) },
+    'devices-minimal' => sub {
+        opendir(my $dir, '/dev') or return report($_[0], 'error', "/dev: $!");
+        my %expected = map { $_ => 1 } qw(null zero full random urandom tty ptmx pts shm mqueue console core fd stdin stdout stderr);
+        my @other = sort grep { !/^\.\.?$/ && !$expected{$_} } readdir $dir;
+        return report($_[0], 'hole', "device nodes beyond the minimal set: @other") if @other;
+        report($_[0], 'blocked', 'only the minimal device nodes exist');
     },
     'tiocsti-denied' => sub { tiocsti($_[0], TIOCSTI) },
     'tiocsti-high-bits-denied' => sub { tiocsti($_[0], TIOCSTI | (1 << 32)) },
