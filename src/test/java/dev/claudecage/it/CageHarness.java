@@ -136,4 +136,20 @@ public final class CageHarness {
             return new byte[0];
         }
     }
+
+    /**
+     * The shipped CLI image, with the real Claude Code: built once per machine (the first build
+     * downloads Debian packages and the npm package, a few minutes), then taken from the store.
+     */
+    public static void requireCliImage() {
+        Result images = launch(List.of("images"));
+        if (images.exitCode() == 0 && images.stdout().lines().anyMatch(line -> line.startsWith("cli:latest "))) {
+            return;
+        }
+        System.out.println("building the cli image for the end-to-end tests (once per machine)");
+        Result built = launch(List.of("build", "cli"), "", Map.of(), Duration.ofMinutes(30));
+        if (built.exitCode() != 0) {
+            throw new AssertionError("cannot build the cli image: " + built);
+        }
+    }
 }
