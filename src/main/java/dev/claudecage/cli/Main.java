@@ -15,6 +15,9 @@ import picocli.CommandLine.Command;
                 RunCommand.class,
                 VerifyCommand.class,
                 ConfigCommand.class,
+                BuildCommand.class,
+                ImagesCommand.class,
+                ImageCommand.class,
                 VersionCommand.class,
                 CommandLine.HelpCommand.class,
                 AutoComplete.GenerateCompletion.class

@@ -8,14 +8,36 @@ import java.util.List;
  *
  * @param apparmorProfile the profile to confine the cage with, or null where the host has no AppArmor
  * @param network         how the cage joins the network (prepared by the net package for filtered)
+ * @param image           what the image asks of the process: its ENV and WORKDIR
  */
 public record CageRequest(List<String> command, boolean terminal, String containerId, String hostname,
-                          Spec.Seccomp seccomp, String apparmorProfile, NetworkAttachment network) {
+                          Spec.Seccomp seccomp, String apparmorProfile, NetworkAttachment network, ImageDefaults image) {
 
     public CageRequest {
         command = List.copyOf(command);
         if (command.isEmpty()) {
             throw new IllegalArgumentException("a cage needs a command to run");
+        }
+    }
+
+    /** A cage on a plain rootfs directory, whose image asks for nothing. */
+    public CageRequest(List<String> command, boolean terminal, String containerId, String hostname,
+                       Spec.Seccomp seccomp, String apparmorProfile, NetworkAttachment network) {
+        this(command, terminal, containerId, hostname, seccomp, apparmorProfile, network, ImageDefaults.NONE);
+    }
+
+    /**
+     * What the image's config asks of the process, as Docker would honour it: its environment
+     * (ENV) and working directory (WORKDIR). The image's USER is not among them: who the cage
+     * runs as is policy, the {@code user} key.
+     *
+     * @param workingDir the image's WORKDIR, or null
+     */
+    public record ImageDefaults(List<String> env, String workingDir) {
+        public static final ImageDefaults NONE = new ImageDefaults(List.of(), null);
+
+        public ImageDefaults {
+            env = List.copyOf(env);
         }
     }
 }

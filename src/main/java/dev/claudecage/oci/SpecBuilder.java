@@ -5,6 +5,8 @@ import dev.claudecage.config.MountSpec;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * The secure default spec, as one pure function from (configuration, request) to an OCI spec.
@@ -37,6 +39,9 @@ public final class SpecBuilder {
 
     static final List<String> NAMESPACES = List.of("pid", "ipc", "uts", "mount", "network", "cgroup");
 
+    /** Variables an image cannot set: the cage decides them. */
+    static final Set<String> CAGE_ENV = Set.of("HOME", "container");
+
     /** Every namespace new, except the network one: joined when prepared (filtered), shared for host. */
     private static List<Spec.Namespace> namespaces(NetworkAttachment network) {
         return NAMESPACES.stream()
@@ -56,7 +61,8 @@ public final class SpecBuilder {
     }
 
     private static Spec.Process process(CageConfig config, CageRequest request) {
-        List<String> env = new ArrayList<>(List.of(PATH, "HOME=" + CAGE_HOME, "LANG=C.UTF-8", "container=claude-cage"));
+        List<String> env = withImageEnv(List.of(PATH, "HOME=" + CAGE_HOME, "LANG=C.UTF-8", "container=claude-cage"),
+                request.image().env());
         if (request.terminal()) {
             env.add("TERM=xterm-256color");
         }
@@ -68,12 +74,37 @@ public final class SpecBuilder {
                 // A core dump would write the agent's memory, keys included, wherever it runs.
                 new Spec.Rlimit("RLIMIT_CORE", 0, 0));
         return new Spec.Process(request.terminal(), new Spec.User(config.uid(), config.gid(), List.of()),
-                request.command(), env, workingDirectory(config), Spec.Capabilities.none(), rlimits, true,
+                request.command(), env, workingDirectory(config, request.image()), Spec.Capabilities.none(), rlimits, true,
                 request.apparmorProfile(), null);
     }
 
-    private static String workingDirectory(CageConfig config) {
-        return config.mounts().stream().anyMatch(mount -> mount.target().equals(WORKSPACE)) ? WORKSPACE : CAGE_HOME;
+    /**
+     * The image's ENV over the defaults, each variable replacing the default of its name in place
+     * or added after them. HOME and the container marker stay the cage's: the home is its tmpfs.
+     */
+    private static List<String> withImageEnv(List<String> defaults, List<String> imageEnv) {
+        List<String> env = new ArrayList<>(defaults);
+        for (String entry : imageEnv) {
+            String name = entry.split("=", 2)[0];
+            if (CAGE_ENV.contains(name)) {
+                continue;
+            }
+            int index = IntStream.range(0, env.size()).filter(i -> env.get(i).startsWith(name + "=")).findFirst().orElse(-1);
+            if (index >= 0) {
+                env.set(index, entry);
+            } else {
+                env.add(entry);
+            }
+        }
+        return env;
+    }
+
+    /** The workspace when one is mounted, else the image's WORKDIR, else the home. */
+    private static String workingDirectory(CageConfig config, CageRequest.ImageDefaults image) {
+        if (config.mounts().stream().anyMatch(mount -> mount.target().equals(WORKSPACE))) {
+            return WORKSPACE;
+        }
+        return image.workingDir() != null ? image.workingDir() : CAGE_HOME;
     }
 
     private static List<Spec.Mount> mounts(CageConfig config, NetworkAttachment network) {

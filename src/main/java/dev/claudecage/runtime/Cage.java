@@ -53,12 +53,7 @@ public final class Cage implements AutoCloseable {
         return prefix + "-" + HexFormat.of().formatHex(bytes);
     }
 
-    public static Cage prepare(String id, Path rootfs, Spec spec, StatePaths paths, OciRuntime runtime,
-                               ProcessRunner runner) {
-        return prepare(id, List.of(rootfs), spec, paths, runtime, runner);
-    }
-
-    /** As {@link #prepare(String, Path, Spec, StatePaths, OciRuntime, ProcessRunner)}, on image layers, top layer first. */
+    /** Prepares a cage whose root is an overlay of {@code lowerLayers}, top layer first. */
     public static Cage prepare(String id, List<Path> lowerLayers, Spec spec, StatePaths paths, OciRuntime runtime,
                                ProcessRunner runner) {
         for (Path rootfs : lowerLayers) {

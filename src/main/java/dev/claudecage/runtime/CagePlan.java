@@ -1,44 +1,63 @@
 package dev.claudecage.runtime;
 
-import dev.claudecage.UserInputException;
+import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.image.store.ImageConfig;
+import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Everything decided before a cage starts: the configuration, the rootfs, the runtime and the
- * host-dependent policy. {@code run} and {@code verify} build their cages from the same plan,
- * so verify checks exactly the walls that run puts up.
+ * Everything decided before a cage starts: the configuration, the root file system, the runtime
+ * and the host-dependent policy. {@code run} and {@code verify} build their cages from the same
+ * plan, so verify checks exactly the walls that run puts up.
+ *
+ * @param rootfs the root's overlay lower layers, top first: the image's layers from the store,
+ *               or the one {@code --rootfs} directory
+ * @param image  what the image asks of the process (its ENV and WORKDIR); none for {@code --rootfs}
  */
-public record CagePlan(CageConfig config, Path rootfs, OciRuntime runtime, HostPolicy policy) {
+public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDefaults image, OciRuntime runtime,
+                       HostPolicy policy) {
 
     public static final String HOSTNAME = "claude-cage";
     /** Where {@code make rootfs} puts the minbase Debian rootfs. */
     public static final String DEFAULT_ROOTFS = "/var/cache/claude-cage/rootfs/bookworm-minbase";
+    /** The images {@code claude-cage build} makes from the shipped Dockerfiles. */
+    private static final List<String> SHIPPED_IMAGES = List.of("cli", "desktop");
 
     public static CagePlan resolve(CageConfig config, StatePaths paths, ProcessRunner runner) {
-        Path rootfs = requireRootfs(config);
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
-        return new CagePlan(config, rootfs, runtime, HostPolicy.resolve(config));
+        if (config.rootfs() != null) {
+            return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
+                    HostPolicy.resolve(config));
+        }
+        StoredImage image = ImageStore.openDefault().find(config.image()).orElseThrow(() -> new CageException(
+                "the image '" + config.image() + "' is not built",
+                "build it with: sudo claude-cage build " + (SHIPPED_IMAGES.contains(config.image()) ? config.image()
+                        : "cli (or build yours: claude-cage build -t " + config.image() + " CONTEXT)")));
+        ImageConfig.Settings settings = image.config().config();
+        return new CagePlan(config, image.lowerDirectoriesTopFirst(),
+                new CageRequest.ImageDefaults(settings.env(), settings.workingDir()), runtime, HostPolicy.resolve(config));
     }
 
     public Spec spec(String containerId, List<String> command, boolean terminal, NetworkAttachment network) {
         return SpecBuilder.build(config, new CageRequest(command, terminal, containerId, HOSTNAME,
-                policy.seccomp(), policy.apparmorProfile(), network));
+                policy.seccomp(), policy.apparmorProfile(), network, image));
     }
 
-    static Path requireRootfs(CageConfig config) {
-        if (config.rootfs() == null) {
-            throw new UserInputException(
-                    "no rootfs given: image '" + config.image() + "' cannot be used yet (the image builder is being built)",
-                    "pass --rootfs DIR; 'sudo make rootfs' builds a minimal Debian one at " + DEFAULT_ROOTFS);
-        }
-        return config.rootfs();
+    /** The topmost layer that holds {@code relativePath}: where the cage's copy of that file comes from. */
+    public Path layerHolding(String relativePath) {
+        return rootfs.stream().filter(layer -> Files.exists(layer.resolve(relativePath), LinkOption.NOFOLLOW_LINKS))
+                .findFirst()
+                .orElseThrow(() -> new CageException("the cage's root has no " + relativePath));
     }
 }

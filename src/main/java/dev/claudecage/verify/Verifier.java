@@ -46,7 +46,7 @@ public final class Verifier {
 
     public VerifyReport verify(CageConfig config, boolean withControls) {
         CagePlan plan = CagePlan.resolve(config, paths, runner);
-        try (VerifyFixtures fixtures = VerifyFixtures.create(paths.runs(), plan.rootfs())) {
+        try (VerifyFixtures fixtures = VerifyFixtures.create(paths.runs(), plan.layerHolding("usr/bin/id"))) {
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Map<String, Finding> findings = runProbes(plan, fixtures, probes, null);
             Map<String, Finding> controls = new HashMap<>();

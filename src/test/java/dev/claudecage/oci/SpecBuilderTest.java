@@ -78,6 +78,20 @@ class SpecBuilderTest {
     }
 
     @Test
+    void theImagesEnvAndWorkdirFeedTheProcessButTheHomeStaysTheCages() {
+        CageRequest base = request();
+        CageRequest fromImage = new CageRequest(base.command(), false, base.containerId(), base.hostname(), base.seccomp(),
+                null, NetworkAttachment.none(), new CageRequest.ImageDefaults(
+                        List.of("PATH=/opt/tools/bin:/usr/bin", "HOME=/root", "DISABLE_AUTOUPDATER=1"), "/srv"));
+        Spec.Process process = SpecBuilder.build(config(List.of()), fromImage).process();
+        assertEquals(List.of("PATH=/opt/tools/bin:/usr/bin", "HOME=/home/claude", "LANG=C.UTF-8", "container=claude-cage",
+                "DISABLE_AUTOUPDATER=1", "EDITOR=vi"), process.env());
+        assertEquals("/srv", process.cwd());
+        assertEquals("/workspace", SpecBuilder.build(config(WORKSPACE_AND_DOCS), fromImage).process().cwd(),
+                "a mounted workspace wins over the image's WORKDIR");
+    }
+
+    @Test
     void resourcesFollowTheConfigWithNoSwap() {
         Spec.Resources resources = SpecBuilder.build(config(List.of()), request()).linux().resources();
         assertEquals(4 * GIB, resources.memory().limit());

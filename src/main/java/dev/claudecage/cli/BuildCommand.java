@@ -1,0 +1,136 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.UserInputException;
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.host.Host;
+import dev.claudecage.image.build.BuildProgress;
+import dev.claudecage.image.build.BuildSandbox;
+import dev.claudecage.image.build.ImageBuilder;
+import dev.claudecage.image.build.ShippedFiles;
+import dev.claudecage.image.store.ImageName;
+import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.OciRuntime;
+import dev.claudecage.runtime.RuntimeKind;
+import dev.claudecage.runtime.StatePaths;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "build",
+        description = {
+                "Builds an image from a Dockerfile, without Docker: 'cli' and 'desktop' are the shipped images "
+                        + "(docker/cli, docker/desktop), 'all' both; anything else is a context directory.",
+                "RUN steps run in a build sandbox (runc, host network, a few capabilities; see docs/images.md). "
+                        + "Unchanged steps come from the build cache."},
+        sortOptions = false)
+final class BuildCommand implements Callable<Integer> {
+
+    private static final List<String> SHIPPED = List.of("cli", "desktop");
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(arity = "0..1", paramLabel = "cli|desktop|all|CONTEXT", defaultValue = "cli",
+            description = "What to build. Default: cli. A directory named like a shipped image is written ./cli.")
+    String target;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "DOCKERFILE",
+            description = "The Dockerfile, for a CONTEXT. Default: CONTEXT/Dockerfile.")
+    Path file;
+
+    @Option(names = {"-t", "--tag"}, paramLabel = "NAME[:TAG]",
+            description = "The name to store the image under. Required with a CONTEXT; for cli and desktop it "
+                    + "replaces their own name.")
+    String tag;
+
+    @Option(names = "--build-arg", paramLabel = "KEY[=VALUE]",
+            description = "Sets an ARG; KEY alone takes the value of this environment's KEY. Repeatable.")
+    List<String> buildArgs = new ArrayList<>();
+
+    @Option(names = "--no-cache", description = "Runs every step, ignoring the build cache (its results are kept).")
+    boolean noCache;
+
+    @Override
+    public Integer call() {
+        Host.requireRoot("build");
+        List<ImageBuilder.Request> requests = requests();
+        ProcessRunner runner = ProcessRunner.fromEnvironment();
+        CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
+        StatePaths paths = StatePaths.forRoot();
+        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
+        BuildSandbox sandbox = new BuildSandbox(config, runtime, ImageStore.openDefault(), paths, runner);
+        ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
+                BuildProgress.forStream(System.out, Host.interactiveTerminal()));
+        PrintWriter out = spec.commandLine().getOut();
+        for (ImageBuilder.Request request : requests) {
+            ImageBuilder.Result result = builder.build(request);
+            out.println("built " + result.name() + " (" + result.id().shortHex() + ") in "
+                    + BuildProgress.format(result.elapsed()) + ": " + result.steps() + " steps, "
+                    + (result.cachedSteps() == result.steps() ? "all" : Integer.toString(result.cachedSteps()))
+                    + " from the cache");
+            out.flush();
+        }
+        return 0;
+    }
+
+    private List<ImageBuilder.Request> requests() {
+        Map<String, String> args = buildArgs();
+        List<String> shipped = target.equals("all") ? SHIPPED : SHIPPED.contains(target) ? List.of(target) : List.of();
+        if (shipped.isEmpty()) {
+            Path context = Path.of(target);
+            if (tag == null) {
+                throw new UserInputException("building the context " + context + " needs a name for the image",
+                        "add -t NAME[:TAG]");
+            }
+            Path dockerfile = file != null ? file : context.resolve("Dockerfile");
+            return List.of(new ImageBuilder.Request(dockerfile, context, ImageName.parse(tag), args, noCache));
+        }
+        if (file != null) {
+            throw new UserInputException("-f goes with a CONTEXT; '" + target + "' builds the shipped Dockerfile",
+                    "to build your own Dockerfile: claude-cage build -f FILE -t NAME CONTEXT");
+        }
+        if (tag != null && shipped.size() > 1) {
+            throw new UserInputException("-t names one image; 'all' builds " + shipped.size(), "build them one by one");
+        }
+        ShippedFiles files = ShippedFiles.locate();
+        List<ImageBuilder.Request> requests = new ArrayList<>();
+        for (String image : shipped) {
+            Path context = files.imageContext(image);
+            Map<String, String> imageArgs = new LinkedHashMap<>(ShippedFiles.hostBuildArgs(image));
+            imageArgs.putAll(args);
+            requests.add(new ImageBuilder.Request(context.resolve("Dockerfile"), context,
+                    ImageName.parse(tag != null ? tag : image), imageArgs, noCache));
+        }
+        return requests;
+    }
+
+    private Map<String, String> buildArgs() {
+        Map<String, String> args = new LinkedHashMap<>();
+        for (String arg : buildArgs) {
+            int equals = arg.indexOf('=');
+            String key = equals < 0 ? arg : arg.substring(0, equals);
+            if (key.isEmpty()) {
+                throw new UserInputException("--build-arg '" + arg + "' has no name", "use --build-arg KEY=VALUE");
+            }
+            String value = equals < 0 ? System.getenv(key) : arg.substring(equals + 1);
+            if (value == null) {
+                throw new UserInputException("--build-arg " + key + " takes its value from the environment, but " + key
+                        + " is not set there", "use --build-arg " + key + "=VALUE");
+            }
+            args.put(key, value);
+        }
+        return args;
+    }
+}

@@ -1,0 +1,105 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.UserInputException;
+import dev.claudecage.host.Host;
+import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.image.store.StoredImage;
+import dev.claudecage.json.Json;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "image", description = "Manages the image store: inspect, rm, prune, import.",
+        subcommands = {ImageCommand.Inspect.class, ImageCommand.Remove.class, ImageCommand.Prune.class,
+                ImageImportCommand.class})
+final class ImageCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: inspect, rm, prune or import");
+    }
+
+    static void report(PrintWriter out, ImageStore.Removal removal) {
+        removal.images().forEach(image -> out.println("removed " + image));
+        out.println("removed " + removal.layers() + " layer(s), " + ImagesCommand.size(removal.bytes()));
+        if (!removal.keptInUse().isEmpty()) {
+            out.println("kept " + removal.keptInUse().size() + " layer(s) that running cages use");
+        }
+        out.flush();
+    }
+
+    @Command(name = "inspect", description = "Prints an image's OCI image config (env, user, workdir, entrypoint, "
+            + "cmd, ports, labels, layers, history).")
+    static final class Inspect implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "NAME[:TAG]|ID")
+        String image;
+
+        @Override
+        public Integer call() {
+            Host.requireRoot("image inspect");
+            StoredImage found = ImageStore.openDefault().find(image).orElseThrow(() -> new UserInputException(
+                    "no image is named " + image, "'claude-cage images' lists them"));
+            spec.commandLine().getOut().print(Json.write(found.config()));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "rm", description = "Removes image names (or unnamed images, by id); an image whose last name goes "
+            + "is removed with the layers no other image uses.")
+    static final class Remove implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(arity = "1..*", paramLabel = "NAME[:TAG]|ID")
+        List<String> names;
+
+        @Override
+        public Integer call() {
+            Host.requireRoot("image rm");
+            ImageStore store = ImageStore.openDefault();
+            ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
+            try {
+                for (String name : names) {
+                    report(spec.commandLine().getOut(), store.remove(name));
+                }
+            } finally {
+                lock.close();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "prune", description = "Removes images without a name, layers no image uses (build cache and "
+            + "intermediate stages included) and what interrupted builds left.")
+    static final class Prune implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Host.requireRoot("image prune");
+            ImageStore store = ImageStore.openDefault();
+            ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
+            try {
+                store.clearWorkDirectories(message -> spec.commandLine().getErr().println(message));
+                report(spec.commandLine().getOut(), store.prune());
+            } finally {
+                lock.close();
+            }
+            return 0;
+        }
+    }
+}

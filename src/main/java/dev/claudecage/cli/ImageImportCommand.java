@@ -1,0 +1,46 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.host.Host;
+import dev.claudecage.image.archive.ImageImporter;
+import dev.claudecage.image.store.ImageName;
+import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.process.ProcessRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "import",
+        description = "Imports an image from an OCI image layout (a directory or a tar of one) or a 'docker save' "
+                + "archive, e.g. for FROM lines the builder cannot make itself.")
+final class ImageImportCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "PATH", description = "The OCI layout directory, or the archive.")
+    Path source;
+
+    @Option(names = {"--name", "-t"}, paramLabel = "NAME[:TAG]",
+            description = "The name to store it under. Default: the name the archive carries.")
+    String name;
+
+    @Override
+    public Integer call() {
+        Host.requireRoot("image import");
+        PrintWriter out = spec.commandLine().getOut();
+        ImageImporter.Result result = new ImageImporter(ImageStore.openDefault(), ProcessRunner.fromEnvironment())
+                .importImage(source, name == null ? null : ImageName.parse(name), note -> {
+                    out.println(note);
+                    out.flush();
+                });
+        out.println("imported " + result.name() + " (" + result.id().shortHex() + "), " + result.layers() + " layer(s)");
+        out.flush();
+        return 0;
+    }
+}

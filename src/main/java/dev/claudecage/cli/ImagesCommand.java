@@ -1,0 +1,71 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.host.Host;
+import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.json.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "images", description = "Lists the images in the store: name, id, size and when they were created.")
+final class ImagesCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--json", description = "Print the list as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        Host.requireRoot("images");
+        List<ImageStore.Summary> images = ImageStore.openDefault().list();
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? Json.write(images) : table(images));
+        out.flush();
+        return 0;
+    }
+
+    static String table(List<ImageStore.Summary> images) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"NAME", "ID", "SIZE", "CREATED"});
+        for (ImageStore.Summary image : images) {
+            rows.add(new String[] {image.name(), image.id().shortHex(), size(image.size()),
+                    image.created() == null ? "" : image.created().replace('T', ' ').replace("Z", " UTC")});
+        }
+        int[] widths = new int[3];
+        for (String[] row : rows) {
+            for (int i = 0; i < widths.length; i++) {
+                widths[i] = Math.max(widths[i], row[i].length());
+            }
+        }
+        StringBuilder table = new StringBuilder();
+        for (String[] row : rows) {
+            table.append(String.format(Locale.ROOT, "%-" + widths[0] + "s  %-" + widths[1] + "s  %" + widths[2] + "s  %s%n",
+                    (Object[]) row));
+        }
+        return table.toString();
+    }
+
+    /** Decimal units, as docker images shows them. */
+    static String size(long bytes) {
+        if (bytes < 1000) {
+            return bytes + " B";
+        }
+        String[] units = {"kB", "MB", "GB", "TB"};
+        double value = bytes;
+        int unit = -1;
+        while (value >= 1000 && unit < units.length - 1) {
+            value /= 1000;
+            unit++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
+    }
+}

@@ -1,0 +1,262 @@
+package dev.claudecage.image.archive;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.CageException;
+import dev.claudecage.UserInputException;
+import dev.claudecage.host.Directories;
+import dev.claudecage.image.store.Architecture;
+import dev.claudecage.image.store.Digest;
+import dev.claudecage.image.store.ImageConfig;
+import dev.claudecage.image.store.ImageName;
+import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.image.store.LayerDigest;
+import dev.claudecage.image.store.LinuxFiles;
+import dev.claudecage.json.Json;
+import dev.claudecage.process.ProcessRunner;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * {@code claude-cage image import}: an image from an OCI image layout (a directory, or a tar of
+ * one) or from a {@code docker save} archive, into the store. Each layer is unpacked by GNU tar
+ * (which defers links pointing outside the tree, so a hostile layer cannot write through them)
+ * and its whiteouts are turned into the overlayfs form: {@code .wh.NAME} becomes a 0/0
+ * character device NAME, {@code .wh..wh..opq} the opaque attribute on its directory. Every blob
+ * an OCI layout names is checked against its digest.
+ */
+public final class ImageImporter {
+
+    private static final Duration TAR_TIMEOUT = Duration.ofMinutes(30);
+    private static final String WHITEOUT_PREFIX = ".wh.";
+    private static final String OPAQUE_WHITEOUT = ".wh..wh..opq";
+    private static final List<String> INDEX_TYPES = List.of("application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json");
+    private static final List<String> NAME_ANNOTATIONS = List.of("io.containerd.image.name",
+            "org.opencontainers.image.ref.name");
+
+    private final ImageStore store;
+    private final ProcessRunner runner;
+
+    public ImageImporter(ImageStore store, ProcessRunner runner) {
+        this.store = store;
+        this.runner = runner;
+    }
+
+    /** What was imported. */
+    public record Result(ImageName name, Digest id, int layers) {
+    }
+
+    /** The image's config and its layer archives, bottom first, wherever the format keeps them. */
+    private record Found(JsonNode config, List<Path> layerArchives, String nameInArchive) {
+    }
+
+    /**
+     * Imports {@code source}; {@code name} names the image, or null to take the name the archive
+     * carries. {@code onNote} hears what happens, layer by layer.
+     */
+    public Result importImage(Path source, ImageName name, Consumer<String> onNote) {
+        if (!Files.exists(source)) {
+            throw new UserInputException(source + " does not exist", "pass an OCI layout directory or a docker save archive");
+        }
+        ImageStore.Lock lock = store.lock(onNote);
+        try {
+            store.clearWorkDirectories(onNote);
+            Path work = store.createWorkDirectory("import");
+            try {
+                Path layout = source;
+                if (!Files.isDirectory(source)) {
+                    layout = Files.createDirectory(work.resolve("archive"));
+                    onNote.accept("unpacking " + source);
+                    runner.run(List.of("tar", "-xf", source.toAbsolutePath().toString(), "-C", layout.toString()), TAR_TIMEOUT);
+                }
+                Found found = find(layout);
+                ImageName imageName = name != null ? name : nameOrFail(found.nameInArchive(), source);
+                return store(found, imageName, work, onNote);
+            } finally {
+                Directories.deleteRecursively(work);
+            }
+        } catch (IOException e) {
+            throw new CageException("cannot import " + source + ": " + e.getMessage());
+        } finally {
+            lock.close();
+        }
+    }
+
+    private static ImageName nameOrFail(String nameInArchive, Path source) {
+        if (nameInArchive == null) {
+            throw new UserInputException(source + " does not say what the image is called", "name it with --name NAME[:TAG]");
+        }
+        return ImageName.parse(nameInArchive);
+    }
+
+    private Found find(Path layout) throws IOException {
+        if (Files.isRegularFile(layout.resolve("index.json")) && Files.isRegularFile(layout.resolve("oci-layout"))) {
+            return findInOciLayout(layout);
+        }
+        if (Files.isRegularFile(layout.resolve("manifest.json"))) {
+            return findInDockerSave(layout);
+        }
+        throw new UserInputException(layout + " is neither an OCI image layout (index.json, oci-layout) nor a docker save "
+                + "archive (manifest.json)", "export the image with 'docker save IMAGE -o image.tar' or as an OCI layout");
+    }
+
+    private Found findInOciLayout(Path layout) throws IOException {
+        JsonNode index = readJson(layout.resolve("index.json"));
+        JsonNode descriptor = chooseManifest(layout, index);
+        String name = null;
+        for (String annotation : NAME_ANNOTATIONS) {
+            String value = descriptor.path("annotations").path(annotation).asText(null);
+            if (name == null && value != null && value.contains(":") && !value.startsWith("sha256:")) {
+                name = value;
+            }
+        }
+        JsonNode manifest = readJson(blob(layout, descriptor.path("digest").asText()));
+        JsonNode config = readJson(blob(layout, manifest.path("config").path("digest").asText()));
+        List<Path> layers = new ArrayList<>();
+        for (JsonNode layer : manifest.path("layers")) {
+            layers.add(blob(layout, layer.path("digest").asText()));
+        }
+        return new Found(config, layers, name);
+    }
+
+    /** The manifest for this host's platform, following nested indexes (manifest lists). */
+    private JsonNode chooseManifest(Path layout, JsonNode index) throws IOException {
+        List<JsonNode> candidates = new ArrayList<>();
+        index.path("manifests").forEach(candidates::add);
+        List<JsonNode> forHost = candidates.stream().filter(ImageImporter::isForHost).toList();
+        if (forHost.isEmpty()) {
+            throw new UserInputException("the image has no manifest for linux/" + Architecture.host()
+                    + " (it has " + candidates.stream().map(c -> c.path("platform").path("os").asText("?") + "/"
+                    + c.path("platform").path("architecture").asText("?")).toList() + ")");
+        }
+        if (forHost.size() > 1) {
+            throw new UserInputException("the layout holds " + forHost.size() + " images; claude-cage imports one at a time",
+                    "export a single image");
+        }
+        JsonNode chosen = forHost.get(0);
+        if (INDEX_TYPES.contains(chosen.path("mediaType").asText())) {
+            return chooseManifest(layout, readJson(blob(layout, chosen.path("digest").asText())));
+        }
+        return chosen;
+    }
+
+    private static boolean isForHost(JsonNode descriptor) {
+        JsonNode platform = descriptor.path("platform");
+        if (platform.isMissingNode()) {
+            return true;
+        }
+        return platform.path("os").asText().equals(ImageConfig.LINUX)
+                && platform.path("architecture").asText().equals(Architecture.host());
+    }
+
+    private Found findInDockerSave(Path layout) throws IOException {
+        JsonNode manifests = readJson(layout.resolve("manifest.json"));
+        if (!manifests.isArray() || manifests.size() != 1) {
+            throw new UserInputException("the docker save archive holds " + manifests.size()
+                    + " images; claude-cage imports one at a time", "docker save one image");
+        }
+        JsonNode manifest = manifests.get(0);
+        JsonNode config = readJson(inside(layout, manifest.path("Config").asText()));
+        List<Path> layers = new ArrayList<>();
+        for (JsonNode layer : manifest.path("Layers")) {
+            layers.add(inside(layout, layer.asText()));
+        }
+        JsonNode tags = manifest.path("RepoTags");
+        return new Found(config, layers, tags.isArray() && tags.size() > 0 ? tags.get(0).asText() : null);
+    }
+
+    private Result store(Found found, ImageName name, Path work, Consumer<String> onNote) throws IOException {
+        ImageConfig original = Json.mapper().treeToValue(found.config(), ImageConfig.class);
+        if (original.architecture() != null && !original.architecture().equals(Architecture.host())) {
+            throw new UserInputException("the image is for " + original.architecture() + "; this host runs "
+                    + Architecture.host());
+        }
+        List<Digest> layers = new ArrayList<>();
+        for (int i = 0; i < found.layerArchives().size(); i++) {
+            Path archive = found.layerArchives().get(i);
+            onNote.accept("layer " + (i + 1) + "/" + found.layerArchives().size() + ": unpacking " + archive.getFileName());
+            Path directory = Files.createDirectory(work.resolve("layer-" + i));
+            runner.run(List.of("tar", "-xf", archive.toString(), "-C", directory.toString(), "--numeric-owner",
+                    "--same-owner", "--same-permissions", "--xattrs", "--xattrs-include=*"), TAR_TIMEOUT);
+            convertWhiteouts(directory);
+            LayerDigest.Result layer = store.commitLayer(directory);
+            layers.add(layer.digest());
+        }
+        ImageConfig config = new ImageConfig(Architecture.host(), ImageConfig.LINUX, original.created(), original.config(),
+                new ImageConfig.RootFs("layers", layers), original.history());
+        Digest id = store.commitImage(config);
+        store.tag(name, id);
+        return new Result(name, id, layers.size());
+    }
+
+    /** OCI whiteout files into overlayfs whiteouts, in place. */
+    static void convertWhiteouts(Path layer) throws IOException {
+        List<Path> whiteouts;
+        try (Stream<Path> walk = Files.walk(layer)) {
+            whiteouts = walk.filter(path -> path.getFileName().toString().startsWith(WHITEOUT_PREFIX)).toList();
+        }
+        for (Path whiteout : whiteouts) {
+            String name = whiteout.getFileName().toString();
+            Files.delete(whiteout);
+            if (name.equals(OPAQUE_WHITEOUT)) {
+                LinuxFiles.setXattr(whiteout.getParent(), LinuxFiles.OPAQUE_XATTR, "y".getBytes(StandardCharsets.US_ASCII));
+            } else {
+                Path hidden = whiteout.resolveSibling(name.substring(WHITEOUT_PREFIX.length()));
+                if (Files.exists(hidden, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new IOException("the layer both has " + hidden.getFileName() + " and deletes it");
+                }
+                LinuxFiles.createWhiteout(hidden);
+            }
+        }
+    }
+
+    /** A blob of an OCI layout, checked against its digest. */
+    private static Path blob(Path layout, String digest) throws IOException {
+        Digest expected;
+        try {
+            expected = Digest.parse(digest);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException("the OCI layout names the blob '" + digest + "', which is not a sha256 digest");
+        }
+        Path blob = layout.resolve("blobs/sha256").resolve(expected.hex());
+        if (!Files.isRegularFile(blob, LinkOption.NOFOLLOW_LINKS)) {
+            throw new UserInputException("the OCI layout " + layout + " lacks the blob " + digest);
+        }
+        MessageDigest sha256 = Digest.sha256();
+        try (InputStream in = Files.newInputStream(blob)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int read; (read = in.read(buffer)) > 0; ) {
+                sha256.update(buffer, 0, read);
+            }
+        }
+        if (!HexFormat.of().formatHex(sha256.digest()).equals(expected.hex())) {
+            throw new UserInputException("the blob " + digest + " in " + layout + " does not match its digest: it is damaged");
+        }
+        return blob;
+    }
+
+    /** A path the archive's manifest names, which must stay inside the archive. */
+    private static Path inside(Path layout, String relative) {
+        Path path = layout.resolve(relative).normalize();
+        if (relative.isEmpty() || !path.startsWith(layout.normalize())) {
+            throw new UserInputException("the archive's manifest names '" + relative + "', outside the archive");
+        }
+        return path;
+    }
+
+    private static JsonNode readJson(Path file) throws IOException {
+        return Json.mapper().readTree(Files.readString(file));
+    }
+}

@@ -1,0 +1,120 @@
+package dev.claudecage.image.build;
+
+import dev.claudecage.CageException;
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.host.Directories;
+import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.json.Json;
+import dev.claudecage.oci.CageRequest;
+import dev.claudecage.oci.NetworkAttachment;
+import dev.claudecage.oci.Spec;
+import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.Cage;
+import dev.claudecage.runtime.OciRuntime;
+import dev.claudecage.runtime.RunOutcome;
+import dev.claudecage.runtime.RuntimeLog;
+import dev.claudecage.runtime.StatePaths;
+import dev.claudecage.security.SeccompPolicy;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Runs build steps: mounts each step's root ({@link BuildRoot}) and runs RUN commands in it with
+ * runc, in the sandbox {@link BuildSpec} describes. The cage's configuration supplies the
+ * resource limits and the runtime.
+ */
+public final class BuildSandbox {
+
+    static final Duration RUN_TIMEOUT = Duration.ofHours(1);
+    private static final String HOSTNAME = "claude-cage-build";
+
+    private final CageConfig config;
+    private final OciRuntime runtime;
+    private final ImageStore store;
+    private final StatePaths paths;
+    private final ProcessRunner runner;
+    private final Spec.Seccomp seccomp;
+
+    public BuildSandbox(CageConfig config, OciRuntime runtime, ImageStore store, StatePaths paths, ProcessRunner runner) {
+        this.config = config;
+        this.runtime = runtime;
+        this.store = store;
+        this.paths = paths;
+        this.runner = runner;
+        // Builds always get the shipped profile: one tuned for an agent's cage may not let apt through.
+        this.seccomp = SeccompPolicy.defaultPolicy().toOci(System.getProperty("os.arch"));
+    }
+
+    ImageStore store() {
+        return store;
+    }
+
+    /** A step's root, to guard and then mount. */
+    BuildRoot newRoot() {
+        return new BuildRoot(Cage.newId("build"), store, paths, runner);
+    }
+
+    /** The root of another stage or image, to guard and then open (COPY --from). */
+    SourceRoot newSource() {
+        return new SourceRoot(Cage.newId("build-source"), store, paths, runner);
+    }
+
+    /**
+     * Runs {@code args} in {@code root} as {@code user} (a USER value; null for root) in {@code workdir}.
+     * The environment is the image's, then the ARG values it does not set, then HOME for the user.
+     */
+    void run(BuildRoot root, List<String> args, Map<String, String> imageEnv, Map<String, String> buildArgs,
+             String user, String workdir, BuildProgress.Step step) {
+        UserDatabase.Identity identity;
+        try {
+            identity = UserDatabase.of(root.root()).forProcess(user);
+        } catch (IOException e) {
+            throw new CageException("cannot read the image's /etc/passwd: " + e.getMessage());
+        }
+        Spec cage = SpecBuilder.build(config, new CageRequest(args, false, root.id(), HOSTNAME, seccomp, null,
+                NetworkAttachment.host()));
+        Spec spec = BuildSpec.forRun(cage, args, environment(imageEnv, buildArgs, identity), identity,
+                workdir == null || workdir.isEmpty() ? "/" : workdir);
+        RuntimeLog log = new RuntimeLog(root.runtimeLog());
+        try {
+            Directories.writePrivateFile(root.bundle().resolve("config.json"), Json.write(spec));
+        } catch (IOException e) {
+            throw new CageException("cannot write the build step's bundle in " + root.bundle() + ": " + e.getMessage());
+        }
+        StreamedCommand command = root.startContainer(runtime,
+                () -> StreamedCommand.start(runner, runtime.runCommand(root.id(), root.bundle(), log), step));
+        StreamedCommand.Outcome outcome = command.await(RUN_TIMEOUT);
+        if (outcome.exitCode() == 0) {
+            return;
+        }
+        Optional<String> runtimeError = log.lastError();
+        RunOutcome how = RunOutcome.of(outcome.exitCode(), runtimeError);
+        String message = switch (how.exitCode()) {
+            case RunOutcome.NOT_FOUND -> "the command was not found in the image: " + runtimeError.orElse("");
+            case RunOutcome.CANNOT_EXECUTE -> "the command cannot be executed: " + runtimeError.orElse("");
+            case RunOutcome.LAUNCHER_FAILED -> runtimeError.isPresent()
+                    ? runtime.explainFailure("the build step did not start", log).getMessage()
+                    : "the command exited with code " + outcome.exitCode();
+            default -> "the command exited with code " + outcome.exitCode();
+        };
+        throw new StepFailedException(message, null, outcome.tail());
+    }
+
+    static List<String> environment(Map<String, String> imageEnv, Map<String, String> buildArgs,
+                                    UserDatabase.Identity identity) {
+        Map<String, String> env = new LinkedHashMap<>();
+        if (!imageEnv.containsKey("PATH")) {
+            env.put("PATH", BaseImages.DEFAULT_PATH.substring("PATH=".length()));
+        }
+        env.putAll(imageEnv);
+        buildArgs.forEach(env::putIfAbsent);
+        env.putIfAbsent("HOME", identity.home());
+        return env.entrySet().stream().map(entry -> entry.getKey() + "=" + entry.getValue()).toList();
+    }
+}

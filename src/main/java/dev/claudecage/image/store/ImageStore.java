@@ -1,0 +1,462 @@
+package dev.claudecage.image.store;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.claudecage.CageException;
+import dev.claudecage.UserInputException;
+import dev.claudecage.host.Directories;
+import dev.claudecage.json.Json;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The image store, as root under {@value #DEFAULT_ROOT_PATH}:
+ * <pre>
+ *   layers/HEX/diff         a layer: one overlayfs upper directory, whiteouts as overlayfs keeps them
+ *   layers/HEX/layer.json   its size
+ *   configs/HEX.json        an image: its OCI image config; the image id is the digest of this file
+ *   names.json              NAME:TAG to image id
+ *   cache/KEY.json          the build cache (see {@link BuildCache})
+ *   tmp/                    work directories of builds and imports in progress
+ *   lock                    held by whoever writes
+ * </pre>
+ * Layers and images are content-addressed and never change once written. Every write goes to
+ * a temporary name first and is renamed into place, so a crash leaves either the old state or
+ * the new one, plus debris in tmp/ that the next writer removes. Readers take no lock.
+ */
+public final class ImageStore {
+
+    static final String DEFAULT_ROOT_PATH = "/var/lib/claude-cage/images";
+    public static final Path DEFAULT_ROOT = Path.of(DEFAULT_ROOT_PATH);
+
+    private static final Pattern HEX_JSON = Pattern.compile("[0-9a-f]{64}\\.json");
+    private static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern ID_PREFIX = Pattern.compile("(sha256:)?[0-9a-f]{4,64}");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path root;
+
+    public ImageStore(Path root) {
+        this.root = root;
+    }
+
+    public static ImageStore openDefault() {
+        return new ImageStore(DEFAULT_ROOT);
+    }
+
+    private Path layers() {
+        return root.resolve("layers");
+    }
+
+    private Path configs() {
+        return root.resolve("configs");
+    }
+
+    private Path namesFile() {
+        return root.resolve("names.json");
+    }
+
+    private Path tmp() {
+        return root.resolve("tmp");
+    }
+
+    public BuildCache cache() {
+        return new BuildCache(this, root.resolve("cache"));
+    }
+
+    // ---- reading -------------------------------------------------------------------------------
+
+    public Path layerDirectory(Digest layer) {
+        return layers().resolve(layer.hex()).resolve("diff");
+    }
+
+    public boolean hasLayer(Digest layer) {
+        return Files.isDirectory(layerDirectory(layer));
+    }
+
+    /** The image a name ({@code cli}, {@code debian:bookworm}) or an id (or a unique id prefix) refers to. */
+    public Optional<StoredImage> find(String reference) {
+        if (reference.isEmpty()) {
+            return Optional.empty();
+        }
+        Digest named = names().get(nameOrNull(reference));
+        if (named != null) {
+            return image(named);
+        }
+        if (!ID_PREFIX.matcher(reference).matches()) {
+            return Optional.empty();
+        }
+        String prefix = reference.startsWith("sha256:") ? reference.substring(7) : reference;
+        List<Digest> matches = imageIds().stream().filter(id -> id.hex().startsWith(prefix)).toList();
+        if (matches.size() > 1) {
+            throw new UserInputException("the id prefix '" + reference + "' matches " + matches.size() + " images",
+                    "give more digits of the id");
+        }
+        return matches.isEmpty() ? Optional.empty() : image(matches.get(0));
+    }
+
+    private static ImageName nameOrNull(String reference) {
+        try {
+            return ImageName.parse(reference);
+        } catch (UserInputException notAName) {
+            return null;
+        }
+    }
+
+    public Optional<StoredImage> image(Digest id) {
+        Path file = configs().resolve(id.hex() + ".json");
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        ImageConfig config = Json.read(read(file), ImageConfig.class);
+        List<Path> directories = new ArrayList<>();
+        for (Digest layer : config.layers()) {
+            if (!hasLayer(layer)) {
+                throw new CageException("image " + id.shortHex() + " is damaged: its layer " + layer + " is missing from "
+                        + layers(), "remove it with 'claude-cage image rm' and build or import it again");
+            }
+            directories.add(layerDirectory(layer));
+        }
+        return Optional.of(new StoredImage(id, config, directories));
+    }
+
+    /** Every name, sorted. */
+    public Map<ImageName, Digest> names() {
+        Path file = namesFile();
+        if (!Files.isRegularFile(file)) {
+            return Map.of();
+        }
+        Map<String, Digest> raw = readJson(file, new TypeReference<TreeMap<String, Digest>>() { });
+        Map<ImageName, Digest> names = new TreeMap<>(Comparator.comparing(ImageName::toString));
+        raw.forEach((name, id) -> names.put(ImageName.parse(name), id));
+        return names;
+    }
+
+    private List<Digest> imageIds() {
+        return listNames(configs(), HEX_JSON).stream().map(name -> new Digest(name.substring(0, 64))).toList();
+    }
+
+    /** A row of {@code claude-cage images}; an image without a name shows as {@code <none>}. */
+    public record Summary(String name, Digest id, long size, String created) {
+    }
+
+    /** Named images by name, then images without a name, newest first. */
+    public List<Summary> list() {
+        List<Summary> rows = new ArrayList<>();
+        Set<Digest> named = new HashSet<>();
+        names().forEach((name, id) -> image(id).ifPresent(image -> {
+            named.add(id);
+            rows.add(new Summary(name.toString(), id, size(image.config()), image.config().created()));
+        }));
+        List<Summary> unnamed = new ArrayList<>();
+        for (Digest id : imageIds()) {
+            if (!named.contains(id)) {
+                image(id).ifPresent(image -> unnamed.add(new Summary("<none>", id, size(image.config()),
+                        image.config().created())));
+            }
+        }
+        unnamed.sort(Comparator.comparing(Summary::created, Comparator.nullsLast(Comparator.reverseOrder())));
+        rows.addAll(unnamed);
+        return rows;
+    }
+
+    private long size(ImageConfig config) {
+        return config.layers().stream().mapToLong(this::layerSize).sum();
+    }
+
+    public long layerSize(Digest layer) {
+        Path file = layers().resolve(layer.hex()).resolve("layer.json");
+        return Files.isRegularFile(file) ? Json.read(read(file), LayerInfo.class).size() : 0;
+    }
+
+    record LayerInfo(long size) {
+    }
+
+    // ---- writing (under the lock) ------------------------------------------------------------------
+
+    /** The store's write lock; {@code onWait} hears once if another claude-cage holds it. */
+    public Lock lock(Consumer<String> onWait) {
+        try {
+            Directories.createPrivate(root.getParent());
+            Directories.createPrivate(root);
+            FileChannel channel = FileChannel.open(root.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                onWait.accept("waiting for another claude-cage build or image command to finish with " + root);
+                lock = channel.lock();
+            }
+            for (Path dir : List.of(layers(), configs(), root.resolve("cache"), tmp())) {
+                Files.createDirectories(dir);
+            }
+            return new Lock(channel, lock);
+        } catch (IOException e) {
+            throw new CageException("cannot lock the image store " + root + ": " + e.getMessage());
+        }
+    }
+
+    /** Held while writing; closing it releases the store. */
+    public static final class Lock implements AutoCloseable {
+        private final FileChannel channel;
+        private final FileLock lock;
+
+        private Lock(FileChannel channel, FileLock lock) {
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        @Override
+        public void close() {
+            try {
+                lock.release();
+                channel.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** A fresh private directory under tmp/, on the store's file system (so it can become a layer). */
+    public Path createWorkDirectory(String purpose) {
+        byte[] bytes = new byte[6];
+        RANDOM.nextBytes(bytes);
+        Path dir = tmp().resolve(purpose + "-" + HexFormat.of().formatHex(bytes));
+        try {
+            return Directories.createPrivate(dir);
+        } catch (IOException e) {
+            throw new CageException("cannot create " + dir + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Removes what interrupted builds and imports left in tmp/. Only under the lock, so no
+     * running build loses its work; a directory that is still a mount point stays, with a warning.
+     */
+    public void clearWorkDirectories(Consumer<String> onProblem) {
+        for (String name : listNames(tmp(), Pattern.compile(".*"))) {
+            try {
+                Directories.deleteRecursively(tmp().resolve(name));
+            } catch (IOException e) {
+                onProblem.accept("cannot remove the leftover " + tmp().resolve(name) + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Moves {@code directory} (under tmp/) into the store as a layer, named by its content. When
+     * the store has that layer already, the directory is removed instead.
+     */
+    public LayerDigest.Result commitLayer(Path directory) {
+        try {
+            LayerDigest.Result result = LayerDigest.of(directory);
+            Path target = layers().resolve(result.digest().hex());
+            if (Files.isDirectory(target)) {
+                Directories.deleteRecursively(directory);
+                return result;
+            }
+            Path staging = createWorkDirectory("layer");
+            Files.move(directory, staging.resolve("diff"), StandardCopyOption.ATOMIC_MOVE);
+            Files.writeString(staging.resolve("layer.json"), Json.write(new LayerInfo(result.size())));
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+            return result;
+        } catch (IOException e) {
+            throw new CageException("cannot store the layer in " + directory + ": " + e.getMessage());
+        }
+    }
+
+    /** Writes the image's config; its digest is the image id. */
+    public Digest commitImage(ImageConfig config) {
+        String json = Json.write(config);
+        Digest id = Digest.of(json);
+        Path file = configs().resolve(id.hex() + ".json");
+        if (!Files.isRegularFile(file)) {
+            writeAtomically(file, json);
+        }
+        return id;
+    }
+
+    /** Points {@code name} at {@code id}, replacing what it named before. */
+    public void tag(ImageName name, Digest id) {
+        Map<String, Digest> names = new TreeMap<>();
+        names().forEach((existing, existingId) -> names.put(existing.toString(), existingId));
+        names.put(name.toString(), id);
+        writeAtomically(namesFile(), Json.write(names));
+    }
+
+    /** What a removal freed. */
+    public record Removal(List<String> images, int layers, long bytes, List<String> keptInUse) {
+    }
+
+    /**
+     * Removes a name, or an unnamed image by its id; an image whose last name goes is removed
+     * too, with those of its layers that no other image uses. Layers that a running cage has
+     * mounted stay.
+     */
+    public Removal remove(String reference) {
+        Map<ImageName, Digest> names = new LinkedHashMap<>(names());
+        ImageName name = nameOrNull(reference);
+        if (name == null || !names.containsKey(name)) {
+            StoredImage unnamed = find(reference).orElseThrow(() -> new UserInputException(
+                    "no image is named " + reference + " or has that id", "'claude-cage images' lists them"));
+            List<String> itsNames = names.entrySet().stream().filter(entry -> entry.getValue().equals(unnamed.id()))
+                    .map(entry -> entry.getKey().toString()).toList();
+            if (!itsNames.isEmpty()) {
+                throw new UserInputException("the image " + unnamed.id().shortHex() + " is named " + itsNames,
+                        "remove it by its names");
+            }
+            return removeImage(unnamed.id(), "<none> (" + unnamed.id().shortHex() + ")");
+        }
+        Digest id = names.remove(name);
+        Map<String, Digest> remaining = new TreeMap<>();
+        names.forEach((other, otherId) -> remaining.put(other.toString(), otherId));
+        writeAtomically(namesFile(), Json.write(remaining));
+        if (names.containsValue(id)) {
+            return new Removal(List.of(name.toString()), 0, 0, List.of());
+        }
+        return removeImage(id, name + " (" + id.shortHex() + ")");
+    }
+
+    private Removal removeImage(Digest id, String description) {
+        Set<Digest> candidates = image(id).map(image -> Set.copyOf(image.config().layers())).orElse(Set.of());
+        deleteQuietly(configs().resolve(id.hex() + ".json"));
+        return removeLayers(candidates, List.of(description));
+    }
+
+    /**
+     * Removes images without a name, every layer that no image uses (build cache and
+     * intermediate stages included), stale cache entries and leftovers in tmp/.
+     */
+    public Removal prune() {
+        Set<Digest> named = new HashSet<>(names().values());
+        List<String> removedImages = new ArrayList<>();
+        for (Digest id : imageIds()) {
+            if (!named.contains(id)) {
+                deleteQuietly(configs().resolve(id.hex() + ".json"));
+                removedImages.add("<none> (" + id.shortHex() + ")");
+            }
+        }
+        Set<Digest> allLayers = new HashSet<>();
+        listNames(layers(), HEX).forEach(hex -> allLayers.add(new Digest(hex)));
+        Removal removal = removeLayers(allLayers, removedImages);
+        try {
+            cache().dropStale();
+        } catch (IOException e) {
+            throw new CageException("cannot clean the build cache in " + root.resolve("cache") + ": " + e.getMessage());
+        }
+        return removal;
+    }
+
+    private Removal removeLayers(Set<Digest> candidates, List<String> removedImages) {
+        Set<Digest> used = new HashSet<>();
+        for (Digest id : imageIds()) {
+            image(id).ifPresent(image -> used.addAll(image.config().layers()));
+        }
+        String mounts = overlayMountOptions();
+        int count = 0;
+        long bytes = 0;
+        List<String> inUse = new ArrayList<>();
+        for (Digest layer : candidates) {
+            if (used.contains(layer)) {
+                continue;
+            }
+            if (mounts.contains(layerDirectory(layer).toString())) {
+                inUse.add(layer.toString());
+                continue;
+            }
+            bytes += layerSize(layer);
+            try {
+                Directories.deleteRecursively(layers().resolve(layer.hex()));
+            } catch (IOException e) {
+                throw new CageException("cannot remove layer " + layer + ": " + e.getMessage());
+            }
+            count++;
+        }
+        return new Removal(removedImages, count, bytes, inUse);
+    }
+
+    /** The options of every overlay mount on the host: they name the layers in use. */
+    private static String overlayMountOptions() {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/mountinfo"))) {
+            StringBuilder options = new StringBuilder();
+            lines.filter(line -> line.contains(" - overlay ")).forEach(line -> options.append(line).append('\n'));
+            return options.toString();
+        } catch (IOException e) {
+            throw new CageException("cannot read /proc/self/mountinfo to see which layers are in use: " + e.getMessage());
+        }
+    }
+
+    /** Writes {@code file} under a temporary name and renames it into place. */
+    void writeAtomically(Path file, String content) {
+        Path temporary = file.resolveSibling("." + file.getFileName() + ".tmp-" + Long.toHexString(RANDOM.nextLong()));
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(temporary, content, StandardCharsets.UTF_8);
+            try {
+                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("the file system of " + file.getParent() + " cannot rename atomically", e);
+            }
+        } catch (IOException e) {
+            deleteQuietly(temporary);
+            throw new CageException("cannot write " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // What is left is unreachable garbage that the next prune removes.
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new CageException("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static <T> T readJson(Path file, TypeReference<T> type) {
+        try {
+            return Json.mapper().readValue(read(file), type);
+        } catch (IOException e) {
+            throw new CageException("the image store's " + file + " is damaged: " + e.getMessage(),
+                    "move it away and build or import the images again");
+        }
+    }
+
+    private static List<String> listNames(Path dir, Pattern pattern) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.map(path -> path.getFileName().toString()).filter(name -> pattern.matcher(name).matches())
+                    .sorted().toList();
+        } catch (IOException e) {
+            throw new CageException("cannot list " + dir + ": " + e.getMessage());
+        }
+    }
+}

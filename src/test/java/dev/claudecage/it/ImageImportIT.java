@@ -1,0 +1,194 @@
+package dev.claudecage.it;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.claudecage.json.Json;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code claude-cage image import} of an OCI image layout and of a {@code docker save} archive,
+ * both made here from the minbase rootfs plus a layer with whiteouts, then run in a cage and
+ * built upon.
+ */
+class ImageImportIT {
+
+    private static final String PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** What a cage must see: the whiteout hid /etc/motd, the opaque directory hid /etc/skel's files. */
+    private static final String CHECK = "test ! -e /etc/motd && echo motd-deleted; ls -A /etc/skel; pwd; echo $FROM_IMPORT";
+    private static final String EXPECTED = "motd-deleted\nkept.txt\n/etc/skel\nyes\n";
+
+    @TempDir
+    Path work;
+
+    private final List<String> images = new ArrayList<>();
+    private List<String> leftoversBefore;
+
+    @BeforeEach
+    void requireHost() throws Exception {
+        CageHarness.requireRootAndRootfs();
+        leftoversBefore = CageHarness.leftovers();
+    }
+
+    @AfterEach
+    void removeImages() throws Exception {
+        ImageBuildIT.removeImages(images);
+        assertEquals(List.of(), ImageBuildIT.newLeftovers(leftoversBefore), "the test left something behind");
+        assertEquals(List.of(), ImageBuildIT.children(ImageBuildIT.STORE.resolve("tmp")));
+    }
+
+    private record Blob(String digest, long size) {
+    }
+
+    /** The two layer archives: the minbase rootfs, and a gzipped layer that deletes and hides. */
+    private List<Path> layers() throws Exception {
+        Path base = work.resolve("base.tar");
+        exec("tar", "-C", CageHarness.ROOTFS.toString(), "-cf", base.toString(), ".");
+        Path top = Files.createDirectories(work.resolve("top"));
+        Files.createDirectories(top.resolve("etc/skel"));
+        Files.writeString(top.resolve("etc/.wh.motd"), "");
+        Files.writeString(top.resolve("etc/skel/.wh..wh..opq"), "");
+        Files.writeString(top.resolve("etc/skel/kept.txt"), "kept\n");
+        Path topArchive = work.resolve("top.tar.gz");
+        exec("tar", "-C", top.toString(), "-czf", topArchive.toString(), "--owner=0", "--group=0", ".");
+        return List.of(base, topArchive);
+    }
+
+    private static ObjectNode config() {
+        ObjectNode config = Json.mapper().createObjectNode();
+        config.put("architecture", "amd64").put("os", "linux").put("created", "2026-01-02T03:04:05Z");
+        ObjectNode settings = config.putObject("config");
+        settings.putArray("Env").add(PATH_ENV).add("FROM_IMPORT=yes");
+        settings.put("WorkingDir", "/etc/skel");
+        settings.putArray("Cmd").add("sh");
+        settings.putObject("Volumes").putObject("/data");
+        config.putObject("rootfs").put("type", "layers").putArray("diff_ids");
+        return config;
+    }
+
+    private Path ociLayout(String refName) throws Exception {
+        Path layout = Files.createDirectories(work.resolve("layout"));
+        Files.createDirectories(layout.resolve("blobs/sha256"));
+        Files.writeString(layout.resolve("oci-layout"), "{\"imageLayoutVersion\": \"1.0.0\"}");
+        ObjectNode manifest = Json.mapper().createObjectNode();
+        manifest.put("schemaVersion", 2).put("mediaType", "application/vnd.oci.image.manifest.v1+json");
+        Blob config = blob(layout, Json.write(config()).getBytes(StandardCharsets.UTF_8));
+        manifest.putObject("config").put("mediaType", "application/vnd.oci.image.config.v1+json")
+                .put("digest", config.digest()).put("size", config.size());
+        ArrayNode layerDescriptors = manifest.putArray("layers");
+        List<Path> layers = layers();
+        for (int i = 0; i < layers.size(); i++) {
+            Blob layer = blob(layout, Files.readAllBytes(layers.get(i)));
+            layerDescriptors.addObject().put("mediaType", i == 0 ? "application/vnd.oci.image.layer.v1.tar"
+                    : "application/vnd.oci.image.layer.v1.tar+gzip").put("digest", layer.digest()).put("size", layer.size());
+        }
+        Blob manifestBlob = blob(layout, Json.write(manifest).getBytes(StandardCharsets.UTF_8));
+        ObjectNode index = Json.mapper().createObjectNode();
+        index.put("schemaVersion", 2);
+        ObjectNode descriptor = index.putArray("manifests").addObject();
+        descriptor.put("mediaType", "application/vnd.oci.image.manifest.v1+json")
+                .put("digest", manifestBlob.digest()).put("size", manifestBlob.size());
+        descriptor.putObject("platform").put("architecture", "amd64").put("os", "linux");
+        descriptor.putObject("annotations").put("org.opencontainers.image.ref.name", refName);
+        Files.writeString(layout.resolve("index.json"), Json.write(index));
+        return layout;
+    }
+
+    private static Blob blob(Path layout, byte[] content) throws Exception {
+        String hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+        Files.write(layout.resolve("blobs/sha256").resolve(hex), content);
+        return new Blob("sha256:" + hex, content.length);
+    }
+
+    private String name(String what) {
+        String name = "it-" + what + "-" + Long.toHexString(System.nanoTime());
+        images.add(name);
+        return name;
+    }
+
+    @Test
+    void anOciLayoutRunsInACageWithItsWhiteoutsAndSettings() throws Exception {
+        // The config's image key takes plain names, so the tag is the default one.
+        String name = name("oci");
+        Path layout = ociLayout(name + ":latest");
+        CageHarness.Result imported = CageHarness.launch(List.of("image", "import", layout.toString()));
+        assertEquals(0, imported.exitCode(), imported.toString());
+        assertTrue(imported.stdout().contains("imported " + name + ":latest ("), imported.toString());
+        CageHarness.Result inCage = ImageBuildIT.runIn(name, CHECK);
+        assertEquals(EXPECTED, inCage.stdout(), inCage.toString());
+
+        // FROM finds it in the store: nothing is pulled or made.
+        Path context = Files.createDirectories(work.resolve("context"));
+        Files.writeString(context.resolve("Dockerfile"), "FROM " + name + "\nRUN echo built-on-import > /etc/skel/built\n");
+        String derived = name("derived");
+        CageHarness.Result built = ImageBuildIT.build(derived, context);
+        assertEquals(0, built.exitCode(), built.toString());
+        assertEquals("built\nkept.txt\n", ImageBuildIT.runIn(derived, "ls /etc/skel").stdout());
+    }
+
+    @Test
+    void aDockerSaveArchiveIsImportedUnderItsRepoTag() throws Exception {
+        Path archive = Files.createDirectories(work.resolve("saved"));
+        List<Path> layers = layers();
+        List<String> layerNames = new ArrayList<>();
+        ArrayNode diffIds = Json.mapper().createArrayNode();
+        for (int i = 0; i < layers.size(); i++) {
+            Path directory = Files.createDirectories(archive.resolve("layer" + i));
+            Files.copy(layers.get(i), directory.resolve("layer.tar"));
+            layerNames.add("layer" + i + "/layer.tar");
+            diffIds.add("sha256:" + "0".repeat(64));
+        }
+        ObjectNode config = config();
+        ((ObjectNode) config.get("rootfs")).set("diff_ids", diffIds);
+        Files.writeString(archive.resolve("config.json"), Json.write(config));
+        String name = name("saved");
+        ArrayNode manifest = Json.mapper().createArrayNode();
+        ObjectNode entry = manifest.addObject().put("Config", "config.json");
+        entry.putArray("RepoTags").add(name + ":latest");
+        layerNames.forEach(entry.putArray("Layers")::add);
+        Files.writeString(archive.resolve("manifest.json"), Json.write(manifest));
+        Path tar = work.resolve("saved.tar");
+        exec("tar", "-C", archive.toString(), "-cf", tar.toString(), ".");
+
+        CageHarness.Result imported = CageHarness.launch(List.of("image", "import", tar.toString()));
+        assertEquals(0, imported.exitCode(), imported.toString());
+        assertEquals(EXPECTED, ImageBuildIT.runIn(name, CHECK).stdout());
+    }
+
+    @Test
+    void aDamagedBlobIsRefused() throws Exception {
+        Path layout = ociLayout(name("damaged") + ":latest");
+        try (var blobs = Files.list(layout.resolve("blobs/sha256"))) {
+            for (Path blob : blobs.toList()) {
+                if (Files.size(blob) > 1_000_000) {
+                    Files.write(blob, new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND);
+                }
+            }
+        }
+        CageHarness.Result imported = CageHarness.launch(List.of("image", "import", layout.toString()));
+        assertEquals(2, imported.exitCode(), imported.toString());
+        assertTrue(imported.stderr().contains("does not match its digest"), imported.toString());
+    }
+
+    private static void exec(String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (process.waitFor() != 0) {
+            throw new IOException(String.join(" ", command) + " failed: " + output);
+        }
+    }
+}
