@@ -3,13 +3,14 @@ PREFIX ?= /usr/local
 ROOTFS ?= /var/cache/claude-cage/rootfs/bookworm-minbase
 JAR := target/claude-cage.jar
 COMPLETION := target/claude-cage-completion.bash
+CDS_ARCHIVE := target/claude-cage.jsa
 CAGE := bin/claude-cage
 MVN := mvn -B -q
 
-.PHONY: build install uninstall test unit-test verify-sandbox rootfs demo run-cli run-desktop \
-        load-apparmor bench clean clean-all
+.PHONY: build install uninstall test unit-test verify-sandbox images rootfs demo run-cli run-desktop \
+        load-apparmor bench cds clean clean-all
 
-build: $(JAR) $(COMPLETION)
+build: $(JAR) $(COMPLETION) $(CDS_ARCHIVE)
 
 $(JAR): pom.xml $(shell find src config security -type f 2>/dev/null)
 	$(MVN) -DskipTests package
@@ -17,12 +18,29 @@ $(JAR): pom.xml $(shell find src config security -type f 2>/dev/null)
 $(COMPLETION): $(JAR)
 	java -cp $(JAR) picocli.AutoComplete --force -n claude-cage -o $(COMPLETION) dev.claudecage.cli.Main
 
+# The launcher's class-data sharing (AppCDS) archive, made from representative calls (bench/cds.sh;
+# docs/performance.md). bin/claude-cage uses it only while it matches the jar and the JDK.
+cds: $(CDS_ARCHIVE)
+
+$(CDS_ARCHIVE): $(JAR) bench/cds.sh
+	bench/cds.sh $(JAR) $(CAGE) $(ROOTFS)
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/claude-cage \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 $(JAR) $(DESTDIR)$(PREFIX)/lib/claude-cage/claude-cage.jar
 	install -m 0755 $(CAGE) $(DESTDIR)$(PREFIX)/bin/claude-cage
 	install -m 0644 $(COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/claude-cage
+	@# The shipped Dockerfiles and the rootfs builder, which `claude-cage build` finds next to the jar.
+	install -d $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/cli $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop \
+	  $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder
+	install -m 0644 docker/cli/Dockerfile docker/cli/.dockerignore $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/cli/
+	install -m 0644 docker/desktop/Dockerfile docker/desktop/.dockerignore docker/desktop/openbox-rc.xml \
+	  $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
+	install -m 0755 docker/desktop/entrypoint-desktop.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
+	install -m 0755 rootfs-builder/make-minbase-rootfs.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder/
+	@# The archive names the jar by its path, so it is made for the installed one (not for a DESTDIR staging copy).
+	if [ -z "$(DESTDIR)" ]; then bench/cds.sh $(PREFIX)/lib/claude-cage/claude-cage.jar $(PREFIX)/bin/claude-cage $(ROOTFS); fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/claude-cage $(DESTDIR)$(PREFIX)/share/bash-completion/completions/claude-cage
@@ -39,17 +57,27 @@ unit-test:
 test: rootfs
 	$(MVN) verify
 
-verify-sandbox: build rootfs
-	$(CAGE) verify --rootfs $(ROOTFS) --network none
+# Every probe, with its positive control, on the CLI image in both network modes that wall it in.
+verify-sandbox: build
+	$(CAGE) build cli
+	$(CAGE) verify --network none
+	$(CAGE) verify --network filtered
 
-# Sets up this host and runs a command in a hardened cage on the default rootfs.
+# The shipped images, built without Docker.
+images: build
+	$(CAGE) build all
+
+# Sets up this host, builds the CLI image and runs the real Claude Code in a hardened cage.
 demo:
 	scripts/install-deps.sh
-	$(MAKE) build rootfs
-	$(CAGE) run --rootfs $(ROOTFS) --network none -- sh -c 'echo "hello from $$(hostname), uid $$(id -u), in a cage:"; cat /proc/self/status | grep -E "^(Seccomp|NoNewPrivs|CapEff):"'
+	$(MAKE) build
+	$(CAGE) build cli
+	$(CAGE) run --network none -- sh -c 'claude --version; echo "uid $$(id -u) in $$(hostname)"; grep -E "^(Seccomp|NoNewPrivs|CapEff):" /proc/self/status'
 
-run-cli: build rootfs
-	$(CAGE) run --rootfs $(ROOTFS) --network none --mount $(CURDIR):/workspace -- bash
+# Claude Code in a filtered cage on this directory (the key from $ANTHROPIC_API_KEY stays outside).
+run-cli: build
+	$(CAGE) build cli
+	$(CAGE) run --mount $(CURDIR):/workspace -- claude
 
 run-desktop:
 	@echo "run-desktop: desktop mode is not built yet" >&2; exit 2
@@ -59,8 +87,9 @@ load-apparmor:
 	  apparmor_parser -r -W security/apparmor-profile && echo "loaded AppArmor profile claude-cage"; \
 	else echo "load-apparmor: AppArmor is unavailable on this host (the kernel has no AppArmor)" >&2; exit 1; fi
 
-bench:
-	@echo "bench: benchmarks are not built yet" >&2; exit 2
+# claude-cage against docker run and raw runc run, side by side; results in bench/results/ (needs root).
+bench: build rootfs
+	bench/bench.sh
 
 clean:
 	$(MVN) clean

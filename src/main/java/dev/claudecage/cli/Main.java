@@ -4,6 +4,8 @@ import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.List;
+
 /** The {@code claude-cage} command: a thin picocli layer over the core packages. */
 @Command(name = "claude-cage",
         mixinStandardHelpOptions = true,
@@ -14,6 +16,15 @@ import picocli.CommandLine.Command;
         subcommands = {
                 RunCommand.class,
                 VerifyCommand.class,
+                StartCommand.class,
+                AttachCommand.class,
+                ShellCommand.class,
+                StatusCommand.class,
+                LogsCommand.class,
+                ListCommand.class,
+                StopCommand.class,
+                DestroyCommand.class,
+                GcCommand.class,
                 ConfigCommand.class,
                 BuildCommand.class,
                 ImagesCommand.class,
@@ -24,16 +35,54 @@ import picocli.CommandLine.Command;
         })
 public final class Main {
 
+    /** The calls that only ask for the version: answered before picocli builds its command model. */
+    private static final List<List<String>> VERSION_REQUESTS = List.of(List.of("--version"), List.of("-V"),
+            List.of("version"));
+
     public static void main(String[] args) {
+        if (VERSION_REQUESTS.contains(List.of(args))) {
+            System.out.println(VersionCommand.version());
+            System.exit(0);
+        }
+        Prewarm.startFor(args);
         System.exit(execute(args));
     }
 
     public static int execute(String... args) {
-        CommandLine commandLine = new CommandLine(new Main());
-        commandLine.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(false);
-        return commandLine
+        return commandLine(args)
                 .setExecutionExceptionHandler(new ErrorHandler())
                 .setParameterExceptionHandler(ErrorHandler::onBadArguments)
                 .execute(args);
+    }
+
+    /**
+     * The command model for these arguments. picocli builds its model by reflection over every
+     * subcommand's annotations on every start; a call that names a subcommand first gets a model
+     * of that one alone (its usage, options and errors are the same). Anything else gets the whole
+     * model: top-level options, a misspelt name (for the suggestions), and picocli's own
+     * {@code help} and {@code generate-completion}, which read the whole model.
+     */
+    static CommandLine commandLine(String... args) {
+        if (args.length > 0 && !args[0].startsWith("-")) {
+            for (Class<?> subcommand : Main.class.getAnnotation(Command.class).subcommands()) {
+                Command command = subcommand.getAnnotation(Command.class);
+                if (command != null && command.name().equals(args[0])
+                        && subcommand.getPackageName().equals(Main.class.getPackageName())) {
+                    return new CommandLine(new WithOneSubcommand()).addSubcommand(subcommand);
+                }
+            }
+        }
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(false);
+        return commandLine;
+    }
+
+    /** The top-level command as {@link Main} declares it, less the subcommand list. */
+    @Command(name = "claude-cage",
+            mixinStandardHelpOptions = true,
+            scope = CommandLine.ScopeType.INHERIT,
+            versionProvider = VersionCommand.Provider.class,
+            description = "Runs Claude Code and other commands in hardened OCI sandboxes, without Docker.")
+    static final class WithOneSubcommand {
     }
 }

@@ -96,7 +96,8 @@ public final class ApiGateway implements AutoCloseable {
 
     private final HttpServer server;
     private final ThreadPoolExecutor handlers;
-    private final HttpClient client;
+    /** Made on the first request: building it costs a cage's start ~80 ms, and its threads delay the JVM's exit. */
+    private HttpClient client;
     private final URI upstream;
     private final String upstreamPrefix;
     private final int upstreamPort;
@@ -121,13 +122,6 @@ public final class ApiGateway implements AutoCloseable {
         this.realKey = realKey;
         this.audit = audit;
         this.settings = settings;
-        this.client = HttpClient.newBuilder()
-                // A redirect would carry the real key to wherever the upstream points; the cage gets the 3xx instead.
-                .followRedirects(HttpClient.Redirect.NEVER)
-                // h2 over TLS when the upstream offers it; plain http stays HTTP/1.1 (no h2c upgrade dance).
-                .version("https".equals(upstream.getScheme()) ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
-                .connectTimeout(settings.connectTimeout())
-                .build();
     }
 
     /** {@link #start(InetSocketAddress, URI, PlaceholderKey, Supplier, Consumer, Settings)} with the default settings. */
@@ -170,6 +164,23 @@ public final class ApiGateway implements AutoCloseable {
         server.setExecutor(handlers);
         server.start();
         return gateway;
+    }
+
+    private synchronized HttpClient client() {
+        if (client == null) {
+            client = newClient();
+        }
+        return client;
+    }
+
+    private HttpClient newClient() {
+        return HttpClient.newBuilder()
+                // A redirect would carry the real key to wherever the upstream points; the cage gets the 3xx instead.
+                .followRedirects(HttpClient.Redirect.NEVER)
+                // h2 over TLS when the upstream offers it; plain http stays HTTP/1.1 (no h2c upgrade dance).
+                .version("https".equals(upstream.getScheme()) ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
+                .connectTimeout(settings.connectTimeout())
+                .build();
     }
 
     /** The address the gateway listens on, with the port it got. */
@@ -396,7 +407,7 @@ public final class ApiGateway implements AutoCloseable {
                         "the request cannot be forwarded (invalid target or header)");
                 return;
             }
-            CompletableFuture<HttpResponse<InputStream>> pending = client.sendAsync(request, BodyHandlers.ofInputStream());
+            CompletableFuture<HttpResponse<InputStream>> pending = client().sendAsync(request, BodyHandlers.ofInputStream());
             HttpResponse<InputStream> response;
             try {
                 if (body != null) {

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Makes the launcher's application class-data sharing (AppCDS) archive for one jar:
+#   bench/cds.sh JAR [LAUNCHER] [ROOTFS]
+# next to the jar, JAR with .jsa for .jar, and a .jsa.stamp that bin/claude-cage compares with
+# the jar and the java it runs (size, mtime, inode) before it uses the archive.
+#
+# How: representative calls run through the launcher, each writing the classes it loads
+# (-XX:DumpLoadedClassList): --version, config, list, help, and as root, where the rootfs exists,
+# a `run` of `true` with --network none and with --network filtered. The merged list is dumped
+# once as a static archive (-Xshare:dump), holding the JDK's classes and ours, parsed, verified
+# and laid out for mapping. A static archive rather than a dynamic one (-XX:ArchiveClassesAtExit):
+# it merges several calls, and JDK 17 keeps picocli's Java 5 class files in a static archive only
+# (parsed; they are still verified at every start, by the old verifier).
+#
+# Making the archive never fails the build: without one, the launcher simply runs without it.
+set -uo pipefail
+
+jar=${1:?usage: bench/cds.sh JAR [LAUNCHER] [ROOTFS]}
+launcher=${2:-$(dirname "$0")/../bin/claude-cage}
+rootfs=${3:-/var/cache/claude-cage/rootfs/bookworm-minbase}
+jar=$(readlink -f "$jar")
+archive=${jar%.jar}.jsa
+
+note() { echo "cds: $*" >&2; }
+
+if [ ! -f "$jar" ]; then
+  note "no jar at $jar"; exit 0
+fi
+if ! command -v java >/dev/null; then
+  note "no java on the PATH; no archive"; exit 0
+fi
+rm -f "$archive" "$archive.stamp"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/claude-cage-cds.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+n=0
+train() {
+  n=$((n + 1))
+  # The archive being made must not be used by its own training runs.
+  CLAUDE_CAGE_CDS=0 CLAUDE_CAGE_JAR="$jar" \
+    CLAUDE_CAGE_JAVA_OPTS="-XX:DumpLoadedClassList=$work/$n.classlist" \
+    timeout 120 "$launcher" "$@" </dev/null >/dev/null 2>&1 || true
+}
+
+train --version
+train config
+train config --json
+train list
+train help run
+if [ "$(id -u)" = 0 ] && [ -d "$rootfs" ]; then
+  train run --rootfs "$rootfs" --network none -- true
+  train run --rootfs "$rootfs" --network filtered -- true
+else
+  note "not root or no rootfs at $rootfs: the archive leaves out what 'run' loads"
+fi
+
+# One list: comments and JDK proxy classes (made at run time, never found at dump) out, and
+# every line once. A lambda listed twice makes the JDK 17 dump crash.
+cat "$work"/*.classlist 2>/dev/null | grep -v '^#' | grep -v '\$Proxy' | awk '!seen[$0]++' > "$work/classes.list"
+if [ ! -s "$work/classes.list" ]; then
+  note "the training runs listed no classes; no archive"; exit 0
+fi
+
+if ! java -Xshare:dump -XX:SharedClassListFile="$work/classes.list" -XX:SharedArchiveFile="$work/archive.jsa" \
+    -cp "$jar" >"$work/dump.log" 2>&1; then
+  note "the JVM could not dump the archive (see below); no archive"; tail -5 "$work/dump.log" >&2; exit 0
+fi
+# -Xshare:on fails where the archive cannot be mapped for this jar: check before installing it.
+if ! java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:on -XX:SharedArchiveFile="$work/archive.jsa" \
+    -jar "$jar" --version >/dev/null 2>"$work/check.log"; then
+  note "the archive does not map for $jar; no archive"; tail -3 "$work/check.log" >&2; exit 0
+fi
+install -m 0644 "$work/archive.jsa" "$archive"
+printf '%s' "$(stat -L -c '%s %Y %i' -- "$jar" "$(command -v java)")" > "$archive.stamp"
+chmod 0644 "$archive.stamp"
+note "$(wc -l < "$work/classes.list") classes from $n calls in $archive ($(du -h "$archive" | cut -f1))"

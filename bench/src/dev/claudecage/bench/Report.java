@@ -1,0 +1,112 @@
+package dev.claudecage.bench;
+
+import dev.claudecage.json.Json;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The results as they come: printed as a table per section, and kept for the JSON file. */
+final class Report {
+
+    final Map<String, Object> json = new LinkedHashMap<>();
+    private final Map<String, Object> ratios = new LinkedHashMap<>();
+    private final Map<String, Object> targets = new LinkedHashMap<>();
+    private final Map<String, Object> skipped = new LinkedHashMap<>();
+
+    Report() {
+        json.put("ratios", ratios);
+        json.put("targets", targets);
+        json.put("skipped", skipped);
+    }
+
+    static double round(double value) {
+        return Math.round(value * 10) / 10.0;
+    }
+
+    static double round3(double value) {
+        return Math.round(value * 1000) / 1000.0;
+    }
+
+    static double round2(double value) {
+        return Math.round(value * 100) / 100.0;
+    }
+
+    void section(String title) {
+        System.out.println();
+        System.out.println("== " + title);
+    }
+
+    void skip(String part, String reason) {
+        System.out.println("  skipped: " + reason);
+        skipped.put(part, reason);
+    }
+
+    /** Prints the samples of a section as a table and keeps them under {@code key}. */
+    void table(String key, Map<String, Trial.Samples> results) {
+        Map<String, Object> section = new LinkedHashMap<>();
+        System.out.printf(Locale.ROOT, "  %-62s %9s %9s %9s %4s%n", "", "median", "min", "max", "n");
+        results.forEach((name, samples) -> {
+            section.put(name, samples.toJson());
+            if (samples.ok()) {
+                System.out.printf(Locale.ROOT, "  %-62s %6.1f ms %6.1f ms %6.1f ms %4d%n", name, samples.medianMillis(),
+                        samples.minMillis(), samples.maxMillis(), samples.nanos.size());
+            } else if (samples.error != null) {
+                System.out.printf(Locale.ROOT, "  %-62s failed: %s%n", name, Trial.firstLine(samples.error));
+            }
+        });
+        json.put(key, section);
+    }
+
+    /** Prints and keeps the ratio of two medians, when both were measured. */
+    Double ratio(String label, Map<String, Trial.Samples> results, String numerator, String denominator) {
+        Trial.Samples top = results.get(numerator);
+        Trial.Samples bottom = results.get(denominator);
+        if (top == null || bottom == null || !top.ok() || !bottom.ok()) {
+            return null;
+        }
+        double ratio = top.medianMillis() / bottom.medianMillis();
+        System.out.printf(Locale.ROOT, "  ratio %-56s %6.2f%n", label, ratio);
+        ratios.put(label, round2(ratio));
+        return ratio;
+    }
+
+    /** Records whether a target holds; a null value means it could not be measured here. */
+    void target(String name, Double value, double bound, String unit) {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("bound", bound);
+        entry.put("unit", unit);
+        if (value == null) {
+            entry.put("met", "not measured");
+            System.out.printf(Locale.ROOT, "  target %-50s not measured%n", name);
+        } else {
+            entry.put("value", round2(value));
+            entry.put("met", value <= bound);
+            System.out.printf(Locale.ROOT, "  target %-50s %s (%.2f %s, bound %.2f)%n", name,
+                    value <= bound ? "MET" : "NOT MET", value, unit, bound);
+        }
+        targets.put(name, entry);
+    }
+
+    void put(String key, Object value) {
+        json.put(key, value);
+    }
+
+    Path write(Path directory, String date, String host) throws IOException {
+        Files.createDirectories(directory);
+        Path file = directory.resolve(date + "-" + host + ".json");
+        Files.writeString(file, Json.write(json));
+        return file;
+    }
+
+    /** The median of some numbers, for the few places that keep plain values. */
+    static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+}

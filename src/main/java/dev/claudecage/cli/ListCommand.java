@@ -1,0 +1,78 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.host.Host;
+import dev.claudecage.json.Json;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.session.Durations;
+import dev.claudecage.session.SessionReport;
+import dev.claudecage.session.SessionView;
+import dev.claudecage.session.Sessions;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "list",
+        description = "Lists the sessions with their true state, checked against the host: running, stopped, "
+                + "exited(N), failed, crashed.")
+final class ListCommand implements Callable<Integer> {
+
+    @Option(names = "--json", description = "Print as JSON.")
+    boolean json;
+
+    @Option(names = {"--quiet", "-q"}, description = "Print only the names.")
+    boolean quiet;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Host.requireRoot("list");
+        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        List<SessionReport> reports = new ArrayList<>();
+        for (SessionView view : sessions.list()) {
+            reports.add(sessions.report(view));
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.print(Json.write(reports));
+        } else if (quiet) {
+            reports.forEach(report -> out.println(report.name()));
+        } else {
+            out.print(table(reports));
+        }
+        out.flush();
+        return 0;
+    }
+
+    static String table(List<SessionReport> reports) {
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(List.of("NAME", "STATE", "UPTIME", "MODE", "NETWORK", "COMMAND"));
+        for (SessionReport report : reports) {
+            rows.add(List.of(report.name(), report.state(),
+                    report.uptimeSeconds() == null ? "-" : Durations.format(Duration.ofSeconds(report.uptimeSeconds())),
+                    String.valueOf(report.mode()), String.valueOf(report.network()), String.join(" ", report.command())));
+        }
+        int[] widths = new int[5];
+        for (List<String> row : rows) {
+            for (int i = 0; i < widths.length; i++) {
+                widths[i] = Math.max(widths[i], row.get(i).length());
+            }
+        }
+        StringBuilder text = new StringBuilder();
+        for (List<String> row : rows) {
+            for (int i = 0; i < widths.length; i++) {
+                text.append(String.format(Locale.ROOT, "%-" + widths[i] + "s  ", row.get(i)));
+            }
+            text.append(row.get(5)).append(System.lineSeparator());
+        }
+        return text.toString();
+    }
+}

@@ -1,0 +1,42 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.CageException;
+import dev.claudecage.host.Host;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.session.SessionName;
+import dev.claudecage.session.Sessions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "shell",
+        description = {
+                "Opens a new shell (or runs CMD) inside a running session's cage, as the cage's user and behind the "
+                        + "same walls: its namespaces, seccomp filter, no capabilities, no new privileges.",
+                "Exit code: the shell's (or CMD's) own."})
+final class ShellCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
+    String name;
+
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "CMD", description = "What to run instead of bash, after --.")
+    List<String> command;
+
+    @Override
+    public Integer call() {
+        Host.requireRoot("shell");
+        ProcessRunner runner = ProcessRunner.fromEnvironment();
+        List<String> exec = Sessions.forRoot(runner).shellCommand(SessionName.of(name),
+                command == null || command.isEmpty() ? List.of("bash") : command, Host.interactiveTerminal());
+        Process process = runner.startInteractive(exec);
+        try {
+            return process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroy();
+            throw new CageException("interrupted while the shell in session " + name + " ran");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.host.Host;
+import dev.claudecage.json.Json;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.session.CgroupStats;
+import dev.claudecage.session.Durations;
+import dev.claudecage.session.SessionName;
+import dev.claudecage.session.SessionReport;
+import dev.claudecage.session.Sessions;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "status",
+        description = "Shows a session: its state (checked against the host, so it is true after a crash), uptime, "
+                + "processes, image or rootfs, mode, network policy, mounts, and the cage's live memory, CPU and "
+                + "process numbers.")
+final class StatusCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
+    String name;
+
+    @Option(names = "--json", description = "Print as JSON.")
+    boolean json;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Host.requireRoot("status");
+        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        SessionReport report = sessions.report(sessions.view(SessionName.of(name)));
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? Json.write(report) : render(report));
+        out.flush();
+        return 0;
+    }
+
+    static String render(SessionReport report) {
+        StringBuilder text = new StringBuilder();
+        row(text, "name", report.name());
+        row(text, "state", report.state() + (report.problem() == null ? "" : " (" + report.problem() + ")"));
+        if (report.uptimeSeconds() != null) {
+            row(text, "uptime", Durations.format(Duration.ofSeconds(report.uptimeSeconds())));
+        }
+        row(text, "created", report.createdAt());
+        row(text, "started", report.startedAt());
+        row(text, "ended", report.endedAt());
+        row(text, "container", report.containerId());
+        row(text, "supervisor pid", report.supervisorPid());
+        row(text, "cage pid", report.cagePid());
+        row(text, report.rootfs() != null ? "rootfs" : "image", report.rootfs() != null ? report.rootfs() : report.image());
+        row(text, "mode", report.mode());
+        row(text, "network", report.network());
+        row(text, "mounts", report.mounts().isEmpty() ? "(none)" : String.join(", ", report.mounts()));
+        row(text, "home", report.persist() ? report.home() + " (persisted)"
+                : report.ephemeral() ? "tmpfs (ephemeral session)" : "tmpfs (not persisted)");
+        row(text, "command", String.join(" ", report.command()));
+        CgroupStats resources = report.resources();
+        if (resources != null) {
+            row(text, "memory", bytes(resources.memoryBytes()) + " of " + (resources.memoryLimitBytes() == null
+                    ? "unlimited" : bytes(resources.memoryLimitBytes())));
+            row(text, "cpu time", resources.cpuSeconds() == null ? "?" : String.format(Locale.ROOT, "%.2fs",
+                    resources.cpuSeconds()));
+            row(text, "processes", (resources.pids() == null ? "?" : resources.pids().toString()) + " of "
+                    + (resources.pidsLimit() == null ? "unlimited" : resources.pidsLimit().toString()));
+        }
+        return text.toString();
+    }
+
+    private static void row(StringBuilder text, String label, Object value) {
+        if (value != null) {
+            text.append(String.format(Locale.ROOT, "%-15s %s%n", label + ":", value));
+        }
+    }
+
+    static String bytes(Long bytes) {
+        if (bytes == null) {
+            return "?";
+        }
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double value = bytes;
+        int unit = 0;
+        while (value >= 1024 && unit < units.length - 1) {
+            value /= 1024;
+            unit++;
+        }
+        return unit == 0 ? bytes + " B" : String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
+    }
+}

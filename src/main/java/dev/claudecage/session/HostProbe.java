@@ -1,0 +1,163 @@
+package dev.claudecage.session;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.json.Json;
+import dev.claudecage.process.CommandResult;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.RuntimeKind;
+import dev.claudecage.runtime.StatePaths;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Reads what is really there: containers under our runtime state root (through the runtime's own
+ * {@code list}), the cage cgroups and the processes in them, the boot id, and whether a supervisor
+ * is alive. Commands compare this with the records, so that a crash never leaves a record lying.
+ */
+public class HostProbe {
+
+    public static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
+    public static final String CGROUP_PARENT = "claude-cage";
+    private static final Duration LIST_TIMEOUT = Duration.ofSeconds(30);
+    private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+
+    private final StatePaths paths;
+    private final ProcessRunner runner;
+
+    public HostProbe(StatePaths paths, ProcessRunner runner) {
+        this.paths = paths;
+        this.runner = runner;
+    }
+
+    public StatePaths statePaths() {
+        return paths;
+    }
+
+    /** Every container under our state roots, for each runtime that has one. */
+    public List<RuntimeContainer> containers() {
+        List<RuntimeContainer> found = new ArrayList<>();
+        for (RuntimeKind kind : RuntimeKind.values()) {
+            Path root = paths.runtimeState().resolve(kind.configName());
+            if (!Files.isDirectory(root) || isEmpty(root)) {
+                continue;
+            }
+            CommandResult result;
+            try {
+                result = runner.runAllowingFailure(
+                        List.of(kind.binaryName(), "--root", root.toString(), "list", "--format", "json"), LIST_TIMEOUT);
+            } catch (RuntimeException notInstalled) {
+                continue;
+            }
+            if (!result.succeeded()) {
+                continue;
+            }
+            found.addAll(parseList(kind.configName(), result.stdout()));
+        }
+        return found;
+    }
+
+    public Optional<RuntimeContainer> container(String id) {
+        return containers().stream().filter(container -> container.id().equals(id)).findFirst();
+    }
+
+    static List<RuntimeContainer> parseList(String runtime, String json) {
+        List<RuntimeContainer> containers = new ArrayList<>();
+        JsonNode root;
+        try {
+            root = Json.mapper().readTree(json.isBlank() ? "null" : json);
+        } catch (IOException e) {
+            return containers;
+        }
+        if (root == null || !root.isArray()) {
+            return containers;
+        }
+        for (JsonNode node : root) {
+            containers.add(new RuntimeContainer(runtime, node.path("id").asText(), node.path("pid").asLong(0),
+                    node.path("status").asText("unknown")));
+        }
+        return containers;
+    }
+
+    /** The container ids that have a cgroup under /sys/fs/cgroup/(controller/)claude-cage. */
+    public List<Path> cageCgroups() {
+        List<Path> found = new ArrayList<>();
+        List<Path> parents = new ArrayList<>();
+        parents.add(CGROUP_ROOT.resolve(CGROUP_PARENT));
+        try (Stream<Path> controllers = Files.list(CGROUP_ROOT)) {
+            controllers.filter(Files::isDirectory).forEach(controller -> parents.add(controller.resolve(CGROUP_PARENT)));
+        } catch (IOException e) {
+            return found;
+        }
+        for (Path parent : parents) {
+            if (!Files.isDirectory(parent)) {
+                continue;
+            }
+            try (Stream<Path> children = Files.list(parent)) {
+                children.filter(Files::isDirectory).forEach(found::add);
+            } catch (IOException e) {
+                // A cgroup removed while we looked.
+            }
+        }
+        return found;
+    }
+
+    /** The processes in the cage's cgroups (any controller), empty when there are none. */
+    public List<Long> cgroupProcesses(String containerId) {
+        List<Long> pids = new ArrayList<>();
+        for (Path cgroup : cageCgroups()) {
+            if (!cgroup.getFileName().toString().equals(containerId)) {
+                continue;
+            }
+            pids.addAll(readPids(cgroup.resolve("cgroup.procs")));
+            if (!pids.isEmpty()) {
+                return pids;
+            }
+        }
+        return pids;
+    }
+
+    static List<Long> readPids(Path procs) {
+        try {
+            return Files.readAllLines(procs).stream().map(String::strip).filter(line -> !line.isEmpty())
+                    .map(Long::parseLong).toList();
+        } catch (IOException | NumberFormatException e) {
+            return List.of();
+        }
+    }
+
+    public String bootId() {
+        try {
+            return Files.readString(BOOT_ID).strip();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** Whether {@code identity} is alive and is the supervisor of {@code name}, by its command line. */
+    public boolean isSupervisor(ProcessIdentity identity, SessionName name) {
+        if (identity == null || !identity.isAlive()) {
+            return false;
+        }
+        return isSupervisorCommand(identity.commandLine(), name);
+    }
+
+    static boolean isSupervisorCommand(List<String> commandLine, SessionName name) {
+        int main = commandLine.indexOf(SupervisorMain.class.getName());
+        return main >= 0 && main + 1 < commandLine.size() && commandLine.get(main + 1).equals(name.value());
+    }
+
+    private static boolean isEmpty(Path dir) {
+        try (Stream<Path> children = Files.list(dir)) {
+            return children.findAny().isEmpty();
+        } catch (IOException e) {
+            return true;
+        }
+    }
+}

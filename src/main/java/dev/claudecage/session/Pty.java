@@ -1,0 +1,145 @@
+package dev.claudecage.session;
+
+import dev.claudecage.CageException;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * A pseudo-terminal held by the supervisor. The slave side becomes the runtime's stdio, so the
+ * runtime sees a terminal and gives the cage one of its own; the master side stays here, is read
+ * into the session log and relayed to attach clients. Holding the master in a process that lives
+ * as long as the session is what makes detaching and attaching again possible.
+ */
+final class Pty implements AutoCloseable {
+
+    private final int master;
+    private final String slavePath;
+    private volatile boolean closed;
+
+    private Pty(int master, String slavePath) {
+        this.master = master;
+        this.slavePath = slavePath;
+    }
+
+    static Pty open() {
+        LibC libc = LibC.get();
+        int master = libc.posix_openpt(LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_CLOEXEC);
+        if (master < 0) {
+            throw new CageException(LibC.error("cannot allocate a pseudo-terminal (posix_openpt)"));
+        }
+        if (libc.grantpt(master) != 0 || libc.unlockpt(master) != 0) {
+            String error = LibC.error("cannot unlock the pseudo-terminal");
+            libc.close(master);
+            throw new CageException(error);
+        }
+        byte[] name = new byte[128];
+        if (libc.ptsname_r(master, name, name.length) != 0) {
+            String error = LibC.error("cannot name the pseudo-terminal");
+            libc.close(master);
+            throw new CageException(error);
+        }
+        int end = 0;
+        while (end < name.length && name[end] != 0) {
+            end++;
+        }
+        return new Pty(master, new String(name, 0, end, StandardCharsets.US_ASCII));
+    }
+
+    String slavePath() {
+        return slavePath;
+    }
+
+    /**
+     * Makes the slave this process's stdin, stdout and stderr, so that a child started with
+     * inherited stdio runs on the terminal. The slave stays open here for the pty's whole life:
+     * the master never sees a hang-up between a child's exit and the next read.
+     */
+    void becomeStdio() {
+        LibC libc = LibC.get();
+        int slave = libc.open(slavePath, LibC.O_RDWR | LibC.O_NOCTTY);
+        if (slave < 0) {
+            throw new CageException(LibC.error("cannot open " + slavePath));
+        }
+        for (int fd = 0; fd <= 2; fd++) {
+            if (libc.dup2(slave, fd) < 0) {
+                String error = LibC.error("cannot put " + slavePath + " on descriptor " + fd);
+                libc.close(slave);
+                throw new CageException(error);
+            }
+        }
+        libc.close(slave);
+    }
+
+    void resize(int rows, int columns) {
+        short[] size = {(short) rows, (short) columns, 0, 0};
+        if (LibC.get().ioctl(master, LibC.TIOCSWINSZ, size) != 0) {
+            throw new CageException(LibC.error("cannot set the terminal size of " + slavePath));
+        }
+    }
+
+    int[] size() {
+        short[] size = new short[4];
+        if (LibC.get().ioctl(master, LibC.TIOCGWINSZ, size) != 0) {
+            return new int[] {0, 0};
+        }
+        return new int[] {Short.toUnsignedInt(size[0]), Short.toUnsignedInt(size[1])};
+    }
+
+    /**
+     * Waits up to {@code timeoutMillis} for output and reads it: the bytes read, an empty array on
+     * timeout, or null when the terminal is gone.
+     */
+    byte[] read(byte[] buffer, int timeoutMillis) {
+        if (closed) {
+            return null;
+        }
+        LibC libc = LibC.get();
+        LibC.PollFd poll = new LibC.PollFd();
+        poll.fd = master;
+        poll.events = LibC.POLLIN;
+        int ready = libc.poll(poll, 1, timeoutMillis);
+        if (ready == 0 || (ready < 0 && com.sun.jna.Native.getLastError() == LibC.EINTR)) {
+            return new byte[0];
+        }
+        if (ready < 0) {
+            return null;
+        }
+        long count = libc.read(master, buffer, buffer.length);
+        if (count > 0) {
+            return Arrays.copyOf(buffer, (int) count);
+        }
+        if (count < 0 && (com.sun.jna.Native.getLastError() == LibC.EINTR
+                || com.sun.jna.Native.getLastError() == LibC.EAGAIN)) {
+            return new byte[0];
+        }
+        return null;
+    }
+
+    /** Writes all of {@code data} to the terminal, as if typed. */
+    synchronized void write(byte[] data) {
+        if (closed) {
+            return;
+        }
+        LibC libc = LibC.get();
+        byte[] rest = data;
+        while (rest.length > 0) {
+            long written = libc.write(master, rest, rest.length);
+            if (written < 0) {
+                if (com.sun.jna.Native.getLastError() == LibC.EINTR) {
+                    continue;
+                }
+                return;
+            }
+            rest = Arrays.copyOfRange(rest, (int) written, rest.length);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            LibC.get().close(master);
+        }
+    }
+}

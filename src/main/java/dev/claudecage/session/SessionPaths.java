@@ -1,0 +1,63 @@
+package dev.claudecage.session;
+
+import java.nio.file.Path;
+
+/**
+ * Where one session keeps its things. On disk, under {@code /var/lib/claude-cage/sessions/NAME}:
+ * the record ({@code state.json}), the persisted home ({@code home/}) and the logs ({@code logs/}).
+ * In memory, under {@code /run/claude-cage/sessions/NAME}: the supervisor's pid, its socket, the
+ * session lock, and the API key while it is handed over. An ephemeral session keeps its logs in
+ * the memory half too, so that nothing of it ever reaches the disk but its record.
+ */
+public record SessionPaths(SessionName name, Path dataDir, Path runDir, boolean ephemeral) {
+
+    public Path stateFile() {
+        return dataDir.resolve("state.json");
+    }
+
+    /** The persisted home, bind-mounted at /home/claude; owned by the cage's user. */
+    public Path homeDir() {
+        return dataDir.resolve("home");
+    }
+
+    public Path logsDir() {
+        return ephemeral ? runDir.resolve("logs") : dataDir.resolve("logs");
+    }
+
+    /** Everything the cage wrote to its terminal, rotated. */
+    public Path outputLog() {
+        return logsDir().resolve("session.log");
+    }
+
+    /** The supervisor's own diagnostics. */
+    public Path supervisorLog() {
+        return logsDir().resolve("supervisor.log");
+    }
+
+    /** One JSON line per network decision, written by the cage's networking. */
+    public Path auditLog() {
+        return logsDir().resolve("audit.jsonl");
+    }
+
+    public Path pidFile() {
+        return runDir.resolve("supervisor.pid");
+    }
+
+    /** The supervisor's Unix socket: attach clients and stop requests. */
+    public Path socket() {
+        return runDir.resolve("supervisor.sock");
+    }
+
+    public Path lockFile() {
+        return runDir.resolve("lock");
+    }
+
+    /** The API key from --api-key, 0600, read and removed by the supervisor as it starts. */
+    public Path keyFile() {
+        return runDir.resolve("api-key");
+    }
+
+    public Path networkStateDir() {
+        return runDir.resolve("net");
+    }
+}

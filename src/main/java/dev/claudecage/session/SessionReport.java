@@ -1,0 +1,49 @@
+package dev.claudecage.session;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@code status} and {@code list --json} print about a session: the observed state with the
+ * reason when it is not the recorded one, the processes, the policy it was created with, and the
+ * live resource numbers of a running cage.
+ *
+ * @param state      the state in words: running, stopped, exited(N), crashed, ...
+ * @param cagePid    the cage's first process as the host sees it, while it runs
+ * @param resources  live cgroup numbers, while it runs
+ * @param desktopUrl where the desktop is served, in desktop mode (not built yet: always null)
+ */
+public record SessionReport(String name, String state, String status, Integer exitCode, String problem, boolean orphaned,
+                            String containerId, Long supervisorPid, Long cagePid, String createdAt, String startedAt,
+                            String endedAt, Long uptimeSeconds, String image, String rootfs, String mode, String network,
+                            List<String> mounts, List<String> command, boolean persist, boolean ephemeral, String home,
+                            String runtime, CgroupStats resources, String desktopUrl) {
+
+    static SessionReport of(SessionView view, SessionPaths paths, CgroupStats resources, Instant now) {
+        SessionRecord record = view.record();
+        Map<String, Object> config = record.config();
+        boolean running = view.status() == SessionStatus.RUNNING;
+        Long uptime = running && record.startedAt() != null
+                ? Duration.between(Instant.parse(record.startedAt()), now).getSeconds() : null;
+        Long cagePid = view.container() != null && view.container().running() && view.container().pid() > 0
+                ? view.container().pid() : null;
+        return new SessionReport(record.name(), view.stateWord(), view.status().word(), record.exitCode(), view.problem(),
+                view.orphaned(), record.containerId(), view.live() && record.supervisor() != null
+                        ? record.supervisor().pid() : null,
+                cagePid, record.createdAt(), record.startedAt(), record.endedAt(), uptime, text(config.get("image")),
+                text(config.get("rootfs")), text(config.get("mode")), text(config.get("network")), list(config.get("mounts")),
+                record.command(), record.persist(), record.ephemeral(),
+                record.persist() ? paths.homeDir().toString() : null, text(config.get("runtime")),
+                running ? resources : null, null);
+    }
+
+    private static String text(Object value) {
+        return value == null ? null : value.toString();
+    }
+
+    private static List<String> list(Object value) {
+        return value instanceof List<?> items ? items.stream().map(String::valueOf).toList() : List.of();
+    }
+}

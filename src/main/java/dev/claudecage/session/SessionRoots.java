@@ -1,0 +1,32 @@
+package dev.claudecage.session;
+
+import java.nio.file.Path;
+
+/**
+ * The two roots of the session store: {@code data} on disk (records, persisted homes, logs) and
+ * {@code run} in memory (pids, sockets, locks; gone after a reboot, by design).
+ */
+public record SessionRoots(Path data, Path run) {
+
+    public static SessionRoots forRoot() {
+        return new SessionRoots(Path.of("/var/lib/claude-cage/sessions"), Path.of("/run/claude-cage/sessions"));
+    }
+
+    public SessionPaths paths(SessionName name, boolean ephemeral) {
+        return new SessionPaths(name, data.resolve(name.value()), run.resolve(name.value()), ephemeral);
+    }
+
+    /**
+     * Where supervisors run their code from: a copy of the jar per version, named by its content, never
+     * changed once written. A supervisor runs for days; a rebuilt or reinstalled jar must not change
+     * the classes it has yet to load.
+     */
+    public Path supervisorJars() {
+        return data.resolveSibling("supervisor");
+    }
+
+    /** Held while sessions are counted and created, so that max_sessions holds under concurrency. */
+    public Path storeLock() {
+        return run.resolve(".store.lock");
+    }
+}

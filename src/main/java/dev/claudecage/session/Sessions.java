@@ -1,0 +1,519 @@
+package dev.claudecage.session;
+
+import dev.claudecage.CageException;
+import dev.claudecage.UserInputException;
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.MountSpec;
+import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.RuntimeKind;
+import dev.claudecage.runtime.StatePaths;
+
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * The session commands' core: start, stop, destroy, gc, and the truthful views that list and
+ * status print. The CLI classes only parse and print.
+ */
+public final class Sessions {
+
+    public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+    /** How long a supervisor may take, after its cage has ended, to clean up and exit. */
+    static final Duration CLEANUP_TIMEOUT = Duration.ofSeconds(60);
+    /** A pinned jar younger than this may belong to a start under way. */
+    static final Duration UNUSED_JAR_AGE = Duration.ofMinutes(10);
+
+    private final SessionStore store;
+    private final StatePaths statePaths;
+    private final ProcessRunner runner;
+    private final HostProbe probe;
+    private final Reconciler reconciler;
+    private final Janitor janitor;
+    private final Clock clock;
+
+    public Sessions(SessionStore store, StatePaths statePaths, ProcessRunner runner, Clock clock) {
+        this.store = store;
+        this.statePaths = statePaths;
+        this.runner = runner;
+        this.probe = new HostProbe(statePaths, runner);
+        this.reconciler = new Reconciler(probe);
+        this.janitor = new Janitor(probe, runner);
+        this.clock = clock;
+    }
+
+    public static Sessions forRoot(ProcessRunner runner) {
+        return new Sessions(new SessionStore(SessionRoots.forRoot()), StatePaths.forRoot(), runner, Clock.systemUTC());
+    }
+
+    public SessionStore store() {
+        return store;
+    }
+
+    public HostProbe probe() {
+        return probe;
+    }
+
+    // ---- views
+
+    public List<SessionView> list() {
+        List<RuntimeContainer> containers = probe.containers();
+        List<SessionView> views = new ArrayList<>();
+        for (SessionName name : store.names()) {
+            store.read(name).ifPresent(record -> views.add(reconciler.view(record, containers)));
+        }
+        return views;
+    }
+
+    public SessionView view(SessionName name) {
+        return reconciler.view(store.require(name));
+    }
+
+    public SessionReport report(SessionView view) {
+        SessionRecord record = view.record();
+        CgroupStats resources = record.containerId() == null ? null
+                : CgroupStats.read(HostProbe.CGROUP_ROOT, record.containerId());
+        return SessionReport.of(view, store.paths(record), resources, clock.instant());
+    }
+
+    // ---- start
+
+    /**
+     * What to start.
+     *
+     * @param name      the session, or empty for a generated name
+     * @param config    the configuration of a new session; null to start an existing one as it was created
+     * @param command   the command for a new session
+     * @param apiKey    the key for the gateway, or null to let the supervisor take ANTHROPIC_API_KEY
+     * @param rows      the terminal's size when the user attaches at once, else 0
+     * @param maxSessions the limit on sessions running at once
+     */
+    public record StartRequest(Optional<SessionName> name, CageConfig config, List<String> command, boolean ephemeral,
+                               Supplier<char[]> apiKey, int rows, int columns, int maxSessions) {
+    }
+
+    public record StartResult(SessionName name, long supervisorPid, String containerId, boolean created) {
+    }
+
+    public StartResult start(StartRequest request) {
+        if (request.config() != null) {
+            checkNewSession(request.config(), request.ephemeral());
+        }
+        store.ensureRoots();
+        SessionName name;
+        SessionPaths paths;
+        boolean created;
+        try (FileLock storeLock = store.lockStore()) {
+            Optional<SessionName> given = request.name();
+            if (given.isPresent() && store.exists(given.get())) {
+                name = given.get();
+                if (request.config() != null) {
+                    throw new UserInputException("session '" + name + "' exists already, with the settings it was created "
+                            + "with", "start it as it is with 'claude-cage start --name " + name + "', or remove it first "
+                            + "with 'claude-cage destroy " + name + "'");
+                }
+                paths = restartLocked(name, storeLock, request);
+                created = false;
+            } else {
+                if (request.config() == null) {
+                    throw new SessionNotFoundException(given.orElseThrow(), store.names());
+                }
+                checkLimit(request.maxSessions(), null);
+                Set<String> taken = new HashSet<>();
+                store.names().forEach(existing -> taken.add(existing.value()));
+                store.strayRunFolders().forEach(stray -> taken.add(stray.value()));
+                name = given.orElseGet(() -> SessionName.generate(taken, ThreadLocalRandom.current()));
+                paths = createLocked(name, storeLock, request);
+                created = true;
+            }
+        }
+        if (request.apiKey() != null) {
+            ApiKeyHandOff.give(paths.keyFile(), request.apiKey());
+        }
+        try {
+            SupervisorLauncher.Started started = new SupervisorLauncher(runner).launch(name, paths, store.roots().supervisorJars(),
+                    START_TIMEOUT);
+            return new StartResult(name, started.supervisorPid(), started.containerId(), created);
+        } catch (CageException e) {
+            if (created) {
+                forgetFailedSession(name);
+            }
+            throw e;
+        }
+    }
+
+    private static void checkNewSession(CageConfig config, boolean ephemeral) {
+        if (config.mode() == dev.claudecage.config.Mode.DESKTOP) {
+            throw new UserInputException("mode: 'desktop' is not available yet (desktop mode is being built)",
+                    "use --mode cli");
+        }
+        boolean homeMounted = config.mounts().stream().map(MountSpec::target).anyMatch(SpecBuilder.CAGE_HOME::equals);
+        if (homeMounted && config.persist() && !ephemeral) {
+            throw new UserInputException("mounts: a mount onto " + SpecBuilder.CAGE_HOME + " conflicts with the session's "
+                    + "persisted home (persist: true)", "drop that mount, or pass --ephemeral, or set persist: false");
+        }
+    }
+
+    @SuppressWarnings("try") // the locks are held for the whole block
+    private SessionPaths createLocked(SessionName name, FileLock storeLock, StartRequest request) {
+        CageConfig config = request.config();
+        boolean persistHome = config.persist() && !request.ephemeral();
+        SessionRecord record = SessionRecord.create(name, SessionConfig.record(config), request.command(),
+                request.ephemeral(), persistHome, clock.instant());
+        SessionPaths paths = store.paths(record);
+        try (FileLock sessionLock = store.lockSession(name, storeLock)) {
+            store.createFolders(paths, persistHome, config.uid(), config.gid());
+            store.write(starting(record, name, request));
+        }
+        return paths;
+    }
+
+    @SuppressWarnings("try") // the locks are held for the whole block
+    private SessionPaths restartLocked(SessionName name, FileLock storeLock, StartRequest request) {
+        try (FileLock sessionLock = store.lockSession(name, storeLock)) {
+            SessionView view = reconciler.view(store.require(name));
+            if (view.live()) {
+                throw new CageException("session " + name + " is " + view.stateWord() + " already",
+                        "attach to it with: claude-cage attach " + name);
+            }
+            checkLimit(request.maxSessions(), name);
+            SessionRecord record = view.record();
+            SessionPaths paths = store.paths(record);
+            Janitor.Report report = janitor.removeSessionCages(name);
+            if (!report.clean()) {
+                throw new CageException("cannot start session " + name + ": what its last run left cannot be removed: "
+                        + String.join("; ", report.failures()), "claude-cage gc retries; then start again");
+            }
+            store.removeRunState(paths);
+            CageConfig config = SessionConfig.load(record.config());
+            store.createFolders(paths, record.persist(), config.uid(), config.gid());
+            store.write(starting(record, name, request));
+            return paths;
+        }
+    }
+
+    private SessionRecord starting(SessionRecord record, SessionName name, StartRequest request) {
+        return record.starting(Janitor.newContainerId(name), ProcessIdentity.current(), probe.bootId(), clock.instant(),
+                request.rows(), request.columns());
+    }
+
+    /** Fails when starting one more session would pass max_sessions; the caller holds the store lock. */
+    private void checkLimit(int maxSessions, SessionName starting) {
+        List<String> running = new ArrayList<>();
+        for (SessionName name : store.names()) {
+            if (name.equals(starting)) {
+                continue;
+            }
+            Optional<SessionRecord> record;
+            try {
+                record = store.read(name);
+            } catch (CageException unreadable) {
+                continue;
+            }
+            if (record.isPresent() && reconciler.isLive(record.get())) {
+                running.add(name.value());
+            }
+        }
+        if (running.size() >= maxSessions) {
+            throw new CageException("cannot start another session: max_sessions is " + maxSessions + " and "
+                    + running.size() + (running.size() == 1 ? " session is" : " sessions are") + " running ("
+                    + String.join(", ", running) + ")",
+                    "stop one with 'claude-cage stop NAME', or raise max_sessions: set max_sessions: N in "
+                            + "~/.config/claude-cage/config.yaml or /etc/claude-cage/config.yaml, "
+                            + "or CLAUDE_CAGE_MAX_SESSIONS=N");
+        }
+    }
+
+    /** A session created by a start that failed holds nothing worth keeping: it goes again. */
+    @SuppressWarnings("try") // the locks are held for the whole block
+    private void forgetFailedSession(SessionName name) {
+        try (FileLock storeLock = store.lockStore(); FileLock sessionLock = store.lockSession(name, storeLock)) {
+            Optional<SessionRecord> record = store.read(name);
+            if (record.isEmpty() || reconciler.isLive(record.get())) {
+                return;
+            }
+            if (janitor.removeSessionCages(name).clean()) {
+                store.delete(name, storeLock);
+            }
+        } catch (CageException e) {
+            // The start's own error matters more; gc removes the rest.
+        }
+    }
+
+    // ---- stop
+
+    /** How a stop went. */
+    public record StopResult(SessionName name, String state, boolean wasRunning) {
+    }
+
+    public StopResult stop(SessionName name, Duration timeout) {
+        SessionRecord record = store.require(name);
+        SessionView view = reconciler.view(record);
+        if (!view.live()) {
+            if (view.stale() || view.orphaned()) {
+                settleCrashed(name);
+            }
+            return new StopResult(name, reconciler.view(store.require(name)).stateWord(), false);
+        }
+        ProcessIdentity supervisor = awaitSupervisor(name, timeout.plus(Duration.ofSeconds(30)));
+        boolean stopped = supervisor != null && askToStop(name, store.paths(record), timeout);
+        if (supervisor != null && !awaitExit(supervisor, stopped ? CLEANUP_TIMEOUT : Duration.ZERO)) {
+            // No answer on the socket, or no end in time: SIGTERM (the supervisor's own orderly stop), then SIGKILL.
+            ProcessHandle.of(supervisor.pid()).ifPresent(ProcessHandle::destroy);
+            if (!awaitExit(supervisor, timeout.plus(CLEANUP_TIMEOUT))) {
+                ProcessHandle.of(supervisor.pid()).ifPresent(ProcessHandle::destroyForcibly);
+                awaitExit(supervisor, Duration.ofSeconds(10));
+            }
+        }
+        SessionView after = reconciler.view(store.require(name));
+        if (after.stale() || after.orphaned()) {
+            settleCrashed(name);
+            after = reconciler.view(store.require(name));
+        }
+        return new StopResult(name, after.stateWord(), true);
+    }
+
+    /** A session whose supervisor is gone: remove what its cage left, and write down the truth. */
+    @SuppressWarnings("try") // the locks are held for the whole block
+    private void settleCrashed(SessionName name) {
+        try (FileLock sessionLock = store.lockSession(name)) {
+            SessionRecord record = store.require(name);
+            SessionView view = reconciler.view(record);
+            if (view.live()) {
+                return;
+            }
+            Janitor.Report report = janitor.removeSessionCages(name);
+            store.removeRunState(store.paths(record));
+            SessionRecord corrected = Reconciler.corrected(view, clock.instant());
+            if (!report.clean()) {
+                corrected = corrected.ended(corrected.status(), corrected.exitCode(),
+                        "cleanup incomplete: " + String.join("; ", report.failures()), clock.instant());
+            }
+            store.write(corrected);
+        }
+    }
+
+    /** The supervisor of a session that is still being launched, once it is up; null if it never comes. */
+    private ProcessIdentity awaitSupervisor(SessionName name, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            SessionRecord record = store.require(name);
+            if (record.supervisor() != null && probe.isSupervisor(record.supervisor(), name)) {
+                return record.supervisor();
+            }
+            if (!reconciler.isLive(record)) {
+                return null;
+            }
+            sleep(50);
+        }
+        return null;
+    }
+
+    /** Asks the supervisor to stop the cage, and waits for its answer that the cage has ended. */
+    private boolean askToStop(SessionName name, SessionPaths paths, Duration timeout) {
+        SocketChannel channel;
+        try {
+            channel = AttachClient.connect(paths.socket(), name);
+        } catch (CageException e) {
+            return false;
+        }
+        try (channel) {
+            Frames frames = new Frames(channel);
+            frames.write(Frames.HELLO_STOP, Frames.seconds((int) Math.min(Integer.MAX_VALUE, timeout.toSeconds())));
+            CompletableFuture<Boolean> ended = CompletableFuture.supplyAsync(() -> {
+                try {
+                    Frames.Frame frame;
+                    while ((frame = frames.read()) != null) {
+                        if (frame.type() == Frames.EXIT) {
+                            return true;
+                        }
+                    }
+                    return false;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            return ended.get(timeout.plus(CLEANUP_TIMEOUT).toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (IOException | ExecutionException | TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static boolean awaitExit(ProcessIdentity process, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (process.isAlive()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            sleep(20);
+        }
+        return true;
+    }
+
+    // ---- destroy
+
+    /** Stops the session if it runs, then removes its cage leftovers, record, logs and persisted home. */
+    @SuppressWarnings("try") // the locks are held for the whole block
+    public Janitor.Report destroy(SessionName name, Duration stopTimeout) {
+        SessionView view = reconciler.view(store.require(name));
+        if (view.live()) {
+            stop(name, stopTimeout);
+        }
+        try (FileLock storeLock = store.lockStore(); FileLock sessionLock = store.lockSession(name, storeLock)) {
+            SessionRecord record = store.require(name);
+            if (reconciler.isLive(record)) {
+                throw new CageException("session " + name + " was started again while it was being destroyed",
+                        "run claude-cage destroy " + name + " again");
+            }
+            Janitor.Report report = janitor.removeSessionCages(name);
+            if (!report.clean()) {
+                throw new CageException("cannot destroy session " + name + ": " + String.join("; ", report.failures()),
+                        "its record is kept; claude-cage gc or destroy retries once the cause is fixed");
+            }
+            store.delete(name, storeLock);
+            return report;
+        }
+    }
+
+    // ---- gc
+
+    /**
+     * Finds and removes what crashes left: the cages, networks, mounts and cgroups of sessions and
+     * runs that no live process owns, run folders of sessions that are gone, pid files and sockets
+     * of dead supervisors, ephemeral sessions that ended; and corrects records that claim a
+     * supervisor that is gone.
+     */
+    public Janitor.Report gc() {
+        store.ensureRoots();
+        List<String> removed = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        Set<SessionName> live = new HashSet<>();
+        Janitor.Report report;
+        try (FileLock storeLock = store.lockStore()) {
+            List<RuntimeContainer> containers = probe.containers();
+            for (SessionName name : store.names()) {
+                SessionRecord record;
+                try {
+                    record = store.require(name);
+                } catch (CageException e) {
+                    failures.add("session " + name + ": " + e.getMessage());
+                    live.add(name);
+                    continue;
+                }
+                SessionView view = reconciler.view(record, containers);
+                if (view.live()) {
+                    live.add(name);
+                    continue;
+                }
+                FileLock sessionLock = FileLock.tryAcquire(store.paths(record).lockFile());
+                if (sessionLock == null) {
+                    // Another command is working on it: leave it alone this time.
+                    live.add(name);
+                    continue;
+                }
+                try (sessionLock) {
+                    if (view.stale()) {
+                        store.write(Reconciler.corrected(view, clock.instant()));
+                        removed.add("record of session " + name + " corrected to " + view.stateWord());
+                    }
+                    removeStaleRunFiles(store.paths(record), removed);
+                    if (record.ephemeral()) {
+                        store.delete(name, storeLock);
+                        removed.add("ephemeral session " + name);
+                    }
+                }
+            }
+            for (SessionName stray : store.strayRunFolders()) {
+                FileLock sessionLock = FileLock.tryAcquire(store.paths(stray, false).lockFile());
+                if (sessionLock == null) {
+                    live.add(stray);
+                    continue;
+                }
+                try (sessionLock) {
+                    store.delete(stray, storeLock);
+                    removed.add("folder of removed session " + stray);
+                }
+            }
+            report = janitor.collect(live);
+            removeUnusedJars(removed, failures);
+        }
+        return new Janitor.Report(removed, failures, List.of()).plus(report);
+    }
+
+    /** Pinned supervisor jars that no running process uses (and that no start is about to use). */
+    private void removeUnusedJars(List<String> removed, List<String> failures) {
+        java.nio.file.Path dir = store.roots().supervisorJars();
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return;
+        }
+        Set<String> inUse = new HashSet<>();
+        ProcessHandle.allProcesses().forEach(process -> inUse.addAll(ProcessIdentity.commandLine(process.pid())));
+        try (var jars = java.nio.file.Files.list(dir)) {
+            for (java.nio.file.Path jar : jars.toList()) {
+                java.time.Instant modified = java.nio.file.Files.getLastModifiedTime(jar).toInstant();
+                if (!inUse.contains(jar.toString()) && modified.isBefore(clock.instant().minus(UNUSED_JAR_AGE))) {
+                    java.nio.file.Files.delete(jar);
+                    removed.add("unused supervisor jar " + jar);
+                }
+            }
+        } catch (java.io.IOException e) {
+            failures.add("supervisor jars in " + dir + ": " + e.getMessage());
+        }
+    }
+
+    private void removeStaleRunFiles(SessionPaths paths, List<String> removed) {
+        for (var file : List.of(paths.pidFile(), paths.socket(), paths.keyFile())) {
+            if (java.nio.file.Files.exists(file)) {
+                removed.add("stale " + file);
+            }
+        }
+        store.removeRunState(paths);
+    }
+
+    // ---- shell
+
+    /** The runtime command that starts {@code command} in the session's running cage, as its user, with its walls. */
+    public List<String> shellCommand(SessionName name, List<String> command, boolean terminal) {
+        SessionView view = view(name);
+        if (view.status() != SessionStatus.RUNNING || view.container() == null || !view.container().running()) {
+            throw new CageException("session " + name + " is " + view.stateWord() + ", not running",
+                    "start it with: claude-cage start --name " + name);
+        }
+        CageConfig config = SessionConfig.load(view.record().config());
+        RuntimeKind kind = RuntimeKind.fromConfig(view.container().runtime());
+        List<String> exec = new ArrayList<>(List.of(kind.binaryName(), "--root",
+                statePaths.runtimeState().resolve(kind.configName()).toString(), "exec"));
+        if (terminal) {
+            exec.add("--tty");
+        }
+        exec.addAll(List.of("--user", config.uid() + ":" + config.gid(), view.record().containerId()));
+        exec.addAll(command);
+        return exec;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CageException("interrupted");
+        }
+    }
+}

@@ -1,0 +1,400 @@
+package dev.claudecage.session;
+
+import dev.claudecage.CageException;
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.net.CageNetworking;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.CageInstance;
+import dev.claudecage.runtime.CagePlan;
+import dev.claudecage.runtime.RunOutcome;
+import dev.claudecage.runtime.StatePaths;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * One session's supervisor: a process of its own, outliving the command that started it, that
+ * owns the session's {@link CageInstance} from preparation to removal. It holds the cage's
+ * terminal (a pty whose slave is the runtime's stdio), keeps the output in the session log,
+ * relays it to attach clients over its socket, records how the cage ended, and on the cage's end,
+ * a stop request or SIGTERM takes everything down, keeping only the persisted home and the logs.
+ */
+final class Supervisor {
+
+    static final Duration DEFAULT_GRACE = Duration.ofSeconds(10);
+    static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final int REPLAY_BYTES = 64 * 1024;
+    private static final int DEFAULT_ROWS = 24;
+    private static final int DEFAULT_COLUMNS = 80;
+
+    private final SessionStore store;
+    private final SessionName name;
+    private final StatePaths statePaths;
+    private final ProcessRunner runner;
+    private final HostProbe probe;
+    private final Handshake handshake;
+    private final PrintStream log;
+    private final Object lifecycle = new Object();
+    private final CountDownLatch finished = new CountDownLatch(1);
+
+    private SessionPaths paths;
+    private SessionRecord record;
+    private CageInstance instance;
+    private volatile Process runtime;
+    private Pty pty;
+    private SessionLog output;
+    private AttachServer server;
+    private Thread pump;
+    private volatile boolean draining;
+    private volatile boolean stopRequested;
+    private volatile boolean sawRunning;
+    private int rows;
+    private int columns;
+
+    Supervisor(SessionStore store, SessionName name, StatePaths statePaths, ProcessRunner runner, Handshake handshake,
+               PrintStream log) {
+        this.store = store;
+        this.name = name;
+        this.statePaths = statePaths;
+        this.runner = runner;
+        this.probe = new HostProbe(statePaths, runner);
+        this.handshake = handshake;
+        this.log = log;
+    }
+
+    /** Runs the session to its end; returns the supervisor's exit code. */
+    int run() {
+        record = store.require(name);
+        paths = store.paths(record);
+        if (record.status() != SessionStatus.STARTING) {
+            handshake.send(Handshake.FAILED, "session " + name + " is " + record.status().word() + ", not starting");
+            return 2;
+        }
+        ProcessIdentity self = ProcessIdentity.current();
+        update(record.supervisedBy(self));
+        writePidFile(self.pid());
+        handshake.send(Handshake.SUPERVISING, Long.toString(self.pid()));
+        log("supervising session " + name + " (container " + record.containerId() + ")");
+        Thread onSignal = new Thread(this::onSignal, "supervisor-signal");
+        Runtime.getRuntime().addShutdownHook(onSignal);
+        SessionStatus status = SessionStatus.FAILED;
+        Integer exitCode = null;
+        String problem = null;
+        try {
+            RunOutcome outcome = supervise();
+            if (outcome == null) {
+                status = SessionStatus.STOPPED;
+            } else {
+                exitCode = outcome.exitCode();
+                status = stopRequested ? SessionStatus.STOPPED : SessionStatus.EXITED;
+                if (!sawRunning && outcome.problem() != null) {
+                    status = SessionStatus.FAILED;
+                    problem = outcome.problem();
+                }
+            }
+        } catch (CageException e) {
+            problem = e.getMessage() + (e.hint() == null ? "" : " (hint: " + e.hint() + ")");
+            log("the cage failed: " + problem);
+        } catch (RuntimeException e) {
+            problem = "internal error: " + e;
+            e.printStackTrace(log);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            problem = "interrupted";
+        } catch (Error e) {
+            problem = "internal error: " + e;
+            e.printStackTrace(log);
+        } finally {
+            String cleanupProblem;
+            try {
+                cleanupProblem = takeDown(status, exitCode);
+            } catch (RuntimeException | Error e) {
+                // Whatever broke, the record must still say how the session ended.
+                cleanupProblem = "cleanup failed: " + e;
+                e.printStackTrace(log);
+            }
+            if (cleanupProblem != null) {
+                problem = problem == null ? cleanupProblem : problem + "; " + cleanupProblem;
+            }
+            finish(status, exitCode, problem);
+        }
+        return 0;
+    }
+
+    private RunOutcome supervise() throws InterruptedException {
+        CageConfig config = SessionConfig.load(record.config());
+        CagePlan plan = CagePlan.resolve(config, statePaths, runner);
+        Supplier<char[]> key = ApiKeyHandOff.take(paths.keyFile());
+        try {
+            output = new SessionLog(paths.outputLog(), SessionLog.DEFAULT_LIMIT, Clock.systemUTC());
+        } catch (IOException e) {
+            throw new CageException("cannot open the session log " + paths.outputLog() + ": " + e.getMessage());
+        }
+        OutputRing ring = new OutputRing(REPLAY_BYTES);
+        pty = Pty.open();
+        rows = record.rows() > 0 ? record.rows() : DEFAULT_ROWS;
+        columns = record.columns() > 0 ? record.columns() : DEFAULT_COLUMNS;
+        pty.resize(rows, columns);
+        server = new AttachServer(paths.socket(), ring, new Control(), log);
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw new CageException("cannot listen on " + paths.socket() + ": " + e.getMessage());
+        }
+        pty.becomeStdio();
+        String id = record.containerId();
+        CageInstance.SpecAdjustment adjustment = record.persist() && !record.ephemeral()
+                ? (spec, networking) -> PersistentHome.bind(spec, paths.homeDir())
+                : CageInstance.SpecAdjustment.NONE;
+        CageInstance prepared = CageInstance.prepare(plan, id, record.command(), true,
+                new CageNetworking.Options(key, paths.auditLog(), statePaths.networkState(id), statePaths.networkLock()),
+                statePaths, runner, adjustment);
+        synchronized (lifecycle) {
+            instance = prepared;
+            if (stopRequested) {
+                log("stopped before the cage started");
+                return null;
+            }
+            runtime = instance.start(ProcessBuilder.Redirect.INHERIT);
+        }
+        pump = new Thread(() -> pump(ring), "pty-pump");
+        pump.setDaemon(true);
+        pump.start();
+        if (awaitRunning(id)) {
+            sawRunning = true;
+            synchronized (lifecycle) {
+                if (!stopRequested) {
+                    update(record.withStatus(SessionStatus.RUNNING));
+                }
+            }
+            handshake.send(Handshake.RUNNING, id);
+            handshake.close();
+            log("cage " + id + " is running (runtime pid " + runtime.pid() + ")");
+        }
+        RunOutcome outcome = instance.awaitExit();
+        log("cage " + id + " ended with exit code " + outcome.exitCode()
+                + (outcome.problem() == null ? "" : ": " + outcome.problem()));
+        return outcome;
+    }
+
+    /** Waits until the runtime reports the container running (its command was executed), or has exited. */
+    private boolean awaitRunning(String id) throws InterruptedException {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!runtime.isAlive()) {
+                return false;
+            }
+            if (probe.container(id).map(RuntimeContainer::running).orElse(false)) {
+                return runtime.isAlive() || probe.container(id).isPresent();
+            }
+            Thread.sleep(25);
+        }
+        throw new CageException("cage " + id + " did not reach 'running' within " + START_TIMEOUT.toSeconds() + "s");
+    }
+
+    /** Copies the cage's terminal output into the log, the replay buffer and the attached clients. */
+    private void pump(OutputRing ring) {
+        byte[] buffer = new byte[16 * 1024];
+        boolean logFailed = false;
+        while (true) {
+            byte[] data = pty.read(buffer, 100);
+            if (data == null) {
+                return;
+            }
+            if (data.length == 0) {
+                if (draining) {
+                    return;
+                }
+                continue;
+            }
+            try {
+                output.write(data);
+            } catch (IOException e) {
+                if (!logFailed) {
+                    log("cannot write the session log: " + e.getMessage());
+                    logFailed = true;
+                }
+            }
+            ring.add(data);
+            server.broadcast(data);
+        }
+    }
+
+    /** Stops everything that still runs and removes the cage; returns what went wrong, or null. */
+    private String takeDown(SessionStatus status, Integer exitCode) {
+        String problem = null;
+        synchronized (lifecycle) {
+            stopRequested = true;
+        }
+        try {
+            if (instance != null) {
+                instance.stop(Duration.ofSeconds(5));
+            }
+        } catch (RuntimeException e) {
+            log("stopping the cage: " + e.getMessage());
+        }
+        draining = true;
+        if (pump != null) {
+            try {
+                pump.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (instance != null) {
+            try {
+                instance.close();
+            } catch (RuntimeException e) {
+                problem = "cleanup: " + e.getMessage();
+                log(problem);
+            }
+        }
+        if (server != null) {
+            // After the cage is gone: a client told "exited" finds nothing of it left.
+            server.finish(exitCode == null ? -1 : exitCode, stateWord(status, exitCode));
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (pty != null) {
+            pty.close();
+        }
+        if (output != null) {
+            try {
+                output.close();
+            } catch (IOException e) {
+                log("closing the session log: " + e.getMessage());
+            }
+        }
+        return problem;
+    }
+
+    private void finish(SessionStatus status, Integer exitCode, String problem) {
+        try {
+            update(record.ended(status, exitCode, problem, Instant.now()));
+            store.removeRunState(paths);
+            log("session " + name + " is " + stateWord(status, exitCode) + (problem == null ? "" : ": " + problem));
+            if (!sawRunning) {
+                handshake.send(Handshake.FAILED, problem == null ? "the cage ended before it ran" : problem);
+            }
+            handshake.close();
+            if (record.ephemeral()) {
+                removeEphemeral();
+            }
+        } catch (RuntimeException | Error e) {
+            log("recording the end of the session: " + e);
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    /** An ephemeral session leaves nothing behind when it ends. */
+    @SuppressWarnings("try") // the locks are held for the whole block
+    private void removeEphemeral() {
+        try (FileLock storeLock = store.lockStore(); FileLock sessionLock = store.lockSession(name, storeLock)) {
+            store.delete(name, storeLock);
+            log("ephemeral session " + name + " removed");
+        }
+    }
+
+    static String stateWord(SessionStatus status, Integer exitCode) {
+        return status == SessionStatus.EXITED && exitCode != null ? "exited(" + exitCode + ")" : status.word();
+    }
+
+    /** SIGTERM (or SIGINT, SIGHUP): stop the cage with the default grace and wait for the cleanup. */
+    private void onSignal() {
+        if (finished.getCount() == 0) {
+            return;
+        }
+        log("signalled: stopping");
+        requestStop(DEFAULT_GRACE);
+        try {
+            finished.await(DEFAULT_GRACE.toSeconds() * 2 + 30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    void requestStop(Duration grace) {
+        CageInstance running;
+        synchronized (lifecycle) {
+            if (stopRequested) {
+                return;
+            }
+            stopRequested = true;
+            running = instance;
+            if (record.status() == SessionStatus.RUNNING || record.status() == SessionStatus.STARTING) {
+                update(record.withStatus(SessionStatus.STOPPING));
+            }
+        }
+        log("stop requested (grace " + grace.toSeconds() + "s)");
+        if (running != null) {
+            Thread stopper = new Thread(() -> {
+                try {
+                    running.stop(grace);
+                } catch (RuntimeException e) {
+                    log("stopping the cage: " + e.getMessage());
+                }
+            }, "supervisor-stop");
+            stopper.setDaemon(true);
+            stopper.start();
+        }
+    }
+
+    private synchronized void update(SessionRecord next) {
+        record = next;
+        store.write(next);
+    }
+
+    private void writePidFile(long pid) {
+        try {
+            AtomicFiles.write(paths.pidFile(), pid + "\n");
+        } catch (IOException e) {
+            throw new CageException("cannot write " + paths.pidFile() + ": " + e.getMessage());
+        }
+    }
+
+    private void log(String message) {
+        log.println(Instant.now() + " " + message);
+        log.flush();
+    }
+
+    /** What attach clients and stop requests may do. */
+    private final class Control implements AttachServer.Controller {
+        @Override
+        public void input(byte[] data) {
+            pty.write(data);
+        }
+
+        @Override
+        public void resize(int newRows, int newColumns) {
+            if (newRows <= 0 || newColumns <= 0) {
+                return;
+            }
+            synchronized (Supervisor.this) {
+                if (newRows == rows && newColumns == columns) {
+                    return;
+                }
+                rows = newRows;
+                columns = newColumns;
+            }
+            pty.resize(newRows, newColumns);
+            Process process = runtime;
+            if (process != null && process.isAlive()) {
+                // The runtime copies the size of its terminal (our slave) into the cage's on SIGWINCH.
+                LibC.get().kill((int) process.pid(), LibC.SIGWINCH);
+            }
+        }
+
+        @Override
+        public void stop(Duration grace) {
+            requestStop(grace);
+        }
+    }
+}
