@@ -558,7 +558,9 @@ class ApiGatewayTest {
         assertEquals(404, RawHttp.send(gateway.address(), "OPTIONS", "*", withKey(), null).status());
 
         assertEquals(List.of(), mock.requests());
-        assertTrue(awaitAudit(2).stream().allMatch(event -> event.decision().equals(AuditEvent.DENIED)), audit.toString());
+        // The absolute form reaches the gateway and is audited; the JDK server may answer the
+        // network-path form ("//host/path") with its own 400 first. Neither reaches the upstream.
+        assertTrue(awaitAudit(1).stream().allMatch(event -> event.decision().equals(AuditEvent.DENIED)), audit.toString());
     }
 
     @Test
