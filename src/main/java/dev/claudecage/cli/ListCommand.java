@@ -37,9 +37,12 @@ final class ListCommand implements Callable<Integer> {
         Host.requireRoot("list");
         Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
         List<SessionReport> reports = new ArrayList<>();
-        for (SessionView view : sessions.list()) {
+        List<String> problems = new ArrayList<>();
+        for (SessionView view : sessions.list(problems)) {
             reports.add(sessions.report(view));
         }
+        problems.forEach(problem -> spec.commandLine().getErr().println("claude-cage: " + problem));
+        spec.commandLine().getErr().flush();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.print(Json.write(reports));

@@ -80,7 +80,8 @@ interface LibC extends Library {
     }
 
     final class Holder {
-        static final LibC LIBC = Native.load("c", LibC.class);
+        // By its file name: "c" would make JNA run ldconfig -p to find it, a quarter of a second.
+        static final LibC LIBC = Native.load("libc.so.6", LibC.class);
 
         private Holder() {
         }

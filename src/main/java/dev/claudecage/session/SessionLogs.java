@@ -89,17 +89,13 @@ public final class SessionLogs {
         return sessions.store().read(name).map(record -> new Reconciler(sessions.probe()).isLive(record)).orElse(false);
     }
 
-    /** Whether a JSON line's "time" is before {@code from}; lines without a readable time are kept. */
+    /** Whether a JSON line's "time" (ISO-8601, as the audit log writes it) is before {@code from}; lines without one are kept. */
     static boolean before(String line, Instant from) {
         try {
             JsonNode node = Json.mapper().readTree(line);
             JsonNode time = node.path("time");
             if (time.isTextual()) {
                 return Instant.parse(time.asText()).isBefore(from);
-            }
-            if (time.isNumber()) {
-                return Instant.ofEpochMilli((long) (time.asDouble() * (time.isIntegralNumber() ? 1 : 1000)))
-                        .isBefore(from);
             }
         } catch (IOException | RuntimeException e) {
             return false;

@@ -71,10 +71,19 @@ public final class Sessions {
     // ---- views
 
     public List<SessionView> list() {
+        return list(new ArrayList<>());
+    }
+
+    /** Every session, reconciled; a session whose record cannot be read goes to {@code problems} instead. */
+    public List<SessionView> list(List<String> problems) {
         List<RuntimeContainer> containers = probe.containers();
         List<SessionView> views = new ArrayList<>();
         for (SessionName name : store.names()) {
-            store.read(name).ifPresent(record -> views.add(reconciler.view(record, containers)));
+            try {
+                store.read(name).ifPresent(record -> views.add(reconciler.view(record, containers)));
+            } catch (CageException e) {
+                problems.add(e.getMessage() + (e.hint() == null ? "" : " (" + e.hint() + ")"));
+            }
         }
         return views;
     }
@@ -145,8 +154,8 @@ public final class Sessions {
             ApiKeyHandOff.give(paths.keyFile(), request.apiKey());
         }
         try {
-            SupervisorLauncher.Started started = new SupervisorLauncher(runner).launch(name, paths, store.roots().supervisorJars(),
-                    START_TIMEOUT);
+            SupervisorLauncher.Started started = new SupervisorLauncher(runner).launch(store, name,
+                    store.require(name).startedAt(), START_TIMEOUT);
             return new StartResult(name, started.supervisorPid(), started.containerId(), created);
         } catch (CageException e) {
             if (created) {
@@ -243,7 +252,9 @@ public final class Sessions {
     private void forgetFailedSession(SessionName name) {
         try (FileLock storeLock = store.lockStore(); FileLock sessionLock = store.lockSession(name, storeLock)) {
             Optional<SessionRecord> record = store.read(name);
-            if (record.isEmpty() || reconciler.isLive(record.get())) {
+            boolean launchedByUs = record.isPresent() && record.get().supervisor() == null
+                    && ProcessIdentity.current().equals(record.get().launcher());
+            if (record.isEmpty() || (reconciler.isLive(record.get()) && !launchedByUs)) {
                 return;
             }
             if (janitor.removeSessionCages(name).clean()) {
@@ -265,31 +276,66 @@ public final class Sessions {
         SessionView view = reconciler.view(record);
         if (!view.live()) {
             if (view.stale() || view.orphaned()) {
-                settleCrashed(name);
+                settle(name, null, null);
             }
             return new StopResult(name, reconciler.view(store.require(name)).stateWord(), false);
         }
         ProcessIdentity supervisor = awaitSupervisor(name, timeout.plus(Duration.ofSeconds(30)));
-        boolean stopped = supervisor != null && askToStop(name, store.paths(record), timeout);
-        if (supervisor != null && !awaitExit(supervisor, stopped ? CLEANUP_TIMEOUT : Duration.ZERO)) {
-            // No answer on the socket, or no end in time: SIGTERM (the supervisor's own orderly stop), then SIGKILL.
-            ProcessHandle.of(supervisor.pid()).ifPresent(ProcessHandle::destroy);
-            if (!awaitExit(supervisor, timeout.plus(CLEANUP_TIMEOUT))) {
+        String killed = null;
+        if (supervisor != null) {
+            if (askToStop(name, store.paths(record), timeout)) {
+                if (!awaitExit(supervisor, CLEANUP_TIMEOUT)) {
+                    killed = "its supervisor did not finish cleaning up within " + CLEANUP_TIMEOUT.toSeconds()
+                            + "s and was killed";
+                }
+            } else {
+                // No answer on its socket (gone with a wipe of /run, say): SIGTERM, its own orderly stop.
+                ProcessHandle.of(supervisor.pid()).ifPresent(ProcessHandle::destroy);
+                if (!awaitExit(supervisor, timeout.plus(Duration.ofSeconds(5)))) {
+                    killed = "its supervisor did not answer and did not stop on SIGTERM within "
+                            + (timeout.toSeconds() + 5) + "s; it was killed";
+                }
+            }
+            if (killed != null) {
                 ProcessHandle.of(supervisor.pid()).ifPresent(ProcessHandle::destroyForcibly);
                 awaitExit(supervisor, Duration.ofSeconds(10));
             }
         }
-        SessionView after = reconciler.view(store.require(name));
-        if (after.stale() || after.orphaned()) {
-            settleCrashed(name);
+        Optional<SessionRecord> left = store.read(name);
+        if (left.isEmpty()) {
+            // An ephemeral session removes itself when it stops.
+            return new StopResult(name, "removed", true);
+        }
+        SessionView after = reconciler.view(left.get());
+        if (after.stale() || after.orphaned() || killed != null) {
+            settle(name, SessionStatus.STOPPED, killed);
+            if (after.record().ephemeral()) {
+                forgetEnded(name);
+                return new StopResult(name, "removed", true);
+            }
             after = reconciler.view(store.require(name));
         }
         return new StopResult(name, after.stateWord(), true);
     }
 
-    /** A session whose supervisor is gone: remove what its cage left, and write down the truth. */
+    /** Removes an ephemeral session whose supervisor could not do it itself. */
     @SuppressWarnings("try") // the locks are held for the whole block
-    private void settleCrashed(SessionName name) {
+    private void forgetEnded(SessionName name) {
+        try (FileLock storeLock = store.lockStore(); FileLock sessionLock = store.lockSession(name, storeLock)) {
+            Optional<SessionRecord> record = store.read(name);
+            if (record.isPresent() && !reconciler.isLive(record.get())
+                    && janitor.removeSessionCages(name).clean()) {
+                store.delete(name, storeLock);
+            }
+        }
+    }
+
+    /**
+     * A session whose supervisor is gone: remove what its cage left, and write down the truth
+     * ({@code status}, when the caller knows better than the reconciler: a stop it asked for).
+     */
+    @SuppressWarnings("try") // the lock is held for the whole block
+    private void settle(SessionName name, SessionStatus status, String problem) {
         try (FileLock sessionLock = store.lockSession(name)) {
             SessionRecord record = store.require(name);
             SessionView view = reconciler.view(record);
@@ -299,6 +345,9 @@ public final class Sessions {
             Janitor.Report report = janitor.removeSessionCages(name);
             store.removeRunState(store.paths(record));
             SessionRecord corrected = Reconciler.corrected(view, clock.instant());
+            if (status != null) {
+                corrected = corrected.ended(status, corrected.exitCode(), problem, clock.instant());
+            }
             if (!report.clean()) {
                 corrected = corrected.ended(corrected.status(), corrected.exitCode(),
                         "cleanup incomplete: " + String.join("; ", report.failures()), clock.instant());

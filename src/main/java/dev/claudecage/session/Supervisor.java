@@ -38,13 +38,12 @@ final class Supervisor {
     private final StatePaths statePaths;
     private final ProcessRunner runner;
     private final HostProbe probe;
-    private final Handshake handshake;
     private final PrintStream log;
     private final Object lifecycle = new Object();
     private final CountDownLatch finished = new CountDownLatch(1);
 
     private SessionPaths paths;
-    private SessionRecord record;
+    private volatile SessionRecord record;
     private CageInstance instance;
     private volatile Process runtime;
     private Pty pty;
@@ -57,14 +56,12 @@ final class Supervisor {
     private int rows;
     private int columns;
 
-    Supervisor(SessionStore store, SessionName name, StatePaths statePaths, ProcessRunner runner, Handshake handshake,
-               PrintStream log) {
+    Supervisor(SessionStore store, SessionName name, StatePaths statePaths, ProcessRunner runner, PrintStream log) {
         this.store = store;
         this.name = name;
         this.statePaths = statePaths;
         this.runner = runner;
         this.probe = new HostProbe(statePaths, runner);
-        this.handshake = handshake;
         this.log = log;
     }
 
@@ -72,14 +69,13 @@ final class Supervisor {
     int run() {
         record = store.require(name);
         paths = store.paths(record);
-        if (record.status() != SessionStatus.STARTING) {
-            handshake.send(Handshake.FAILED, "session " + name + " is " + record.status().word() + ", not starting");
+        if (record.status() != SessionStatus.STARTING || record.supervisor() != null) {
+            log("session " + name + " is " + record.status().word() + " and has a supervisor already: not starting");
             return 2;
         }
         ProcessIdentity self = ProcessIdentity.current();
         update(record.supervisedBy(self));
         writePidFile(self.pid());
-        handshake.send(Handshake.SUPERVISING, Long.toString(self.pid()));
         log("supervising session " + name + " (container " + record.containerId() + ")");
         Thread onSignal = new Thread(this::onSignal, "supervisor-signal");
         Runtime.getRuntime().addShutdownHook(onSignal);
@@ -173,8 +169,6 @@ final class Supervisor {
                     update(record.withStatus(SessionStatus.RUNNING));
                 }
             }
-            handshake.send(Handshake.RUNNING, id);
-            handshake.close();
             log("cage " + id + " is running (runtime pid " + runtime.pid() + ")");
         }
         RunOutcome outcome = instance.awaitExit();
@@ -280,11 +274,8 @@ final class Supervisor {
             update(record.ended(status, exitCode, problem, Instant.now()));
             store.removeRunState(paths);
             log("session " + name + " is " + stateWord(status, exitCode) + (problem == null ? "" : ": " + problem));
-            if (!sawRunning) {
-                handshake.send(Handshake.FAILED, problem == null ? "the cage ended before it ran" : problem);
-            }
-            handshake.close();
-            if (record.ephemeral()) {
+            // An ephemeral session that never ran stays for the start command to read why, and remove.
+            if (record.ephemeral() && status != SessionStatus.FAILED) {
                 removeEphemeral();
             }
         } catch (RuntimeException | Error e) {

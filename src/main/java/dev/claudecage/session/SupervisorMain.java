@@ -48,10 +48,9 @@ public final class SupervisorMain {
             System.exit(1);
             return;
         }
-        Handshake handshake = Handshake.fromStdout();
         System.setOut(log);
         System.setErr(log);
-        int code = new Supervisor(store, name, StatePaths.forRoot(), ProcessRunner.fromEnvironment(), handshake, log).run();
+        int code = new Supervisor(store, name, StatePaths.forRoot(), ProcessRunner.fromEnvironment(), log).run();
         log.flush();
         System.exit(code);
     }

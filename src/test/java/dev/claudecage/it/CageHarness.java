@@ -152,4 +152,187 @@ public final class CageHarness {
             throw new AssertionError("cannot build the cli image: " + built);
         }
     }
+
+    // ---- sessions
+
+    /** Where session records and homes live; tests name their sessions "it-..." to stay apart from a user's. */
+    public static final Path SESSION_DATA = Path.of("/var/lib/claude-cage/sessions");
+    public static final Path SESSION_RUN = Path.of("/run/claude-cage/sessions");
+
+    /**
+     * What sessions and cages leave on the host, beyond {@link #leftovers()}: network namespaces,
+     * veth links, nft tables, per-cage network folders, supervisors and runtime processes under
+     * our state root, and the folders of test sessions ("it-..."). One-shot runs of other tests
+     * ("run-..." and "verify-..." cages) are left out, so that a concurrent RunIT is not counted.
+     */
+    public static List<String> sessionLeftovers() throws IOException, InterruptedException {
+        TreeSet<String> found = new TreeSet<>();
+        for (String item : leftovers()) {
+            if (!item.contains("/run-") && !item.contains("/verify-")) {
+                found.add(item);
+            }
+        }
+        found.addAll(NetworkLeftovers.list());
+        addChildren(found, "network folder", Path.of("/run/claude-cage/net"));
+        for (ProcessHandle process : ProcessHandle.allProcesses().toList()) {
+            String commandLine = commandLine(process.pid());
+            if (commandLine.contains("dev.claudecage.session.SupervisorMain")) {
+                found.add("supervisor " + process.pid() + " " + commandLine);
+            } else if (commandLine.contains("--root /run/claude-cage/runtime/") && !commandLine.contains(" run-")
+                    && !commandLine.contains(" verify-")) {
+                found.add("runtime process " + process.pid() + " " + commandLine);
+            }
+        }
+        for (Path root : List.of(SESSION_DATA, SESSION_RUN)) {
+            if (Files.isDirectory(root)) {
+                try (Stream<Path> sessions = Files.list(root)) {
+                    sessions.filter(dir -> dir.getFileName().toString().startsWith("it-"))
+                            .forEach(dir -> found.add("session folder " + dir));
+                }
+            }
+        }
+        return new ArrayList<>(found);
+    }
+
+    /** A process's arguments joined by spaces, empty when it is gone. */
+    public static String commandLine(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8)
+                    .replace('\0', ' ').strip();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Runs the launcher with these arguments (no stdin, the tests' own configuration, two minutes at most). */
+    public static Result cage(String... args) {
+        return launch(List.of(args));
+    }
+
+    /** Runs the launcher with extra environment, e.g. CLAUDE_CAGE_MAX_SESSIONS. */
+    public static Result cage(Map<String, String> env, String... args) {
+        return launch(List.of(args), "", env, Duration.ofMinutes(2));
+    }
+
+    /** Destroys every test session ("it-..."), whatever state it is in; for set-up and tear-down. */
+    public static void destroyTestSessions() {
+        if (!Files.isDirectory(SESSION_DATA)) {
+            return;
+        }
+        try (Stream<Path> sessions = Files.list(SESSION_DATA)) {
+            for (Path dir : sessions.toList()) {
+                String name = dir.getFileName().toString();
+                if (name.startsWith("it-") && Files.exists(dir.resolve("state.json"))) {
+                    cage("destroy", "--timeout", "0", name);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Starts the launcher on a real pseudo-terminal of the given size, as a user at a terminal would. */
+    public static Terminal terminal(List<String> args, int rows, int columns) {
+        StringBuilder command = new StringBuilder("stty rows " + rows + " cols " + columns + "; exec");
+        command.append(' ').append(shellQuote(LAUNCHER.toString()));
+        for (String arg : args) {
+            command.append(' ').append(shellQuote(arg));
+        }
+        // script(1) gives the command a pty of its own and copies our pipe to it: keys in, screen out.
+        return new Terminal(startPlain(List.of("script", "--quiet", "--flush", "--return", "--command", command.toString(),
+                "/dev/null")));
+    }
+
+    private static Process startPlain(List<String> command) {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("CLAUDE_CAGE_JAR", System.getProperty("claudecage.jar",
+                Path.of("target/claude-cage.jar").toAbsolutePath().toString()));
+        builder.environment().put("XDG_CONFIG_HOME", "/nonexistent-claude-cage-test-config");
+        builder.environment().keySet().removeIf(key -> key.startsWith("CLAUDE_CAGE_") && !key.equals("CLAUDE_CAGE_JAR"));
+        try {
+            return builder.start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start " + command, e);
+        }
+    }
+
+    private static String shellQuote(String arg) {
+        return "'" + arg.replace("'", "'\\''") + "'";
+    }
+
+    /** A command on a pseudo-terminal: what it shows, and keys to type. */
+    public static final class Terminal implements AutoCloseable {
+        private final Process process;
+        private final StringBuffer screen = new StringBuffer();
+        private final Thread reader;
+
+        Terminal(Process process) {
+            this.process = process;
+            this.reader = new Thread(() -> {
+                byte[] buffer = new byte[8192];
+                try (var in = process.getInputStream()) {
+                    int read;
+                    while ((read = in.read(buffer)) >= 0) {
+                        screen.append(new String(buffer, 0, read, StandardCharsets.UTF_8));
+                    }
+                } catch (IOException e) {
+                    // The terminal closed.
+                }
+            }, "terminal-reader");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        /** Types {@code keys} (use \r for Enter, \u0010\u0011 for Ctrl-P Ctrl-Q). */
+        public Terminal type(String keys) {
+            try {
+                process.getOutputStream().write(keys.getBytes(StandardCharsets.UTF_8));
+                process.getOutputStream().flush();
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot type into the terminal: " + e.getMessage() + "\n" + screen);
+            }
+            return this;
+        }
+
+        /** Waits until the screen shows {@code text}, counting from {@code from}; returns where it was found. */
+        public int await(String text, int from, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                int at = screen.indexOf(text, from);
+                if (at >= 0) {
+                    return at;
+                }
+                Thread.sleep(20);
+            }
+            throw new AssertionError("the terminal did not show '" + text + "' within " + timeout + "; it shows:\n"
+                    + screen);
+        }
+
+        public int await(String text, Duration timeout) throws InterruptedException {
+            return await(text, 0, timeout);
+        }
+
+        public String screen() {
+            return screen.toString();
+        }
+
+        /** Waits for the command to end; returns its exit code. */
+        public int awaitExit(Duration timeout) throws InterruptedException {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("the terminal's command did not end within " + timeout + "; it shows:\n" + screen);
+            }
+            reader.join(2000);
+            return process.exitValue();
+        }
+
+        @Override
+        public void close() {
+            try {
+                process.getOutputStream().close();
+            } catch (IOException e) {
+                // Closed already.
+            }
+            process.destroy();
+        }
+    }
 }

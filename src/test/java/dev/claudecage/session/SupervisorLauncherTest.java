@@ -25,7 +25,8 @@ class SupervisorLauncherTest {
                 "a rebuilt jar must not change a running supervisor's copy");
 
         List<String> command = SupervisorLauncher.command(Path.of("/usr/bin/java"), pinned, SessionName.of("brisk-otter"));
-        assertEquals(List.of("setsid", "env", "-C", "/", "/usr/bin/java"), command.subList(0, 5));
+        assertEquals(List.of("setsid", "--fork", "env", "-C", "/", "MALLOC_ARENA_MAX=2", "/usr/bin/java"),
+                command.subList(0, 7));
         assertTrue(command.contains("-Xmx64m") && command.contains("-XX:+UseSerialGC"), command.toString());
         assertEquals(List.of("-cp", pinned, SupervisorMain.class.getName(), "brisk-otter"),
                 command.subList(command.size() - 4, command.size()));
