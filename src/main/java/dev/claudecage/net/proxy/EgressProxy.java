@@ -327,7 +327,7 @@ public final class EgressProxy implements AutoCloseable {
                 try {
                     relay(connection, request, clientIn, clientOut, upstream);
                 } catch (IOException e) {
-                    connection.end(Connection.Ending.BROKEN, e.getMessage());
+                    connection.end(endingFor(e), e.getMessage());
                 }
             }
             // Free the slot before writing the audit line: a slow disk must not refuse the next request.
@@ -359,7 +359,7 @@ public final class EgressProxy implements AutoCloseable {
                 toUpstream.write(clientIn.takeBuffered());
                 pumpThenHalfClose(connection, connection.client(), toUpstream, upstream);
             } catch (IOException e) {
-                connection.end(Connection.Ending.BROKEN, e.getMessage());
+                connection.end(endingFor(e), e.getMessage());
             }
         } else {
             ProxyRequest.Exchange exchange = (ProxyRequest.Exchange) request;
@@ -369,7 +369,7 @@ public final class EgressProxy implements AutoCloseable {
                 exchange.body().copy(clientIn, toUpstream);
             } catch (ProtocolException | EOFException | MeteredOutputStream.EgressLimitPassed e) {
                 // A malformed or unfinished body: the server holds half a request, so end both.
-                connection.end(Connection.Ending.BROKEN, e.getMessage());
+                connection.end(endingFor(e), e.getMessage());
             } catch (IOException e) {
                 // The server may answer before it has read the whole body (413, say) and close:
                 // the response still has to reach the client, so only this direction stops.
@@ -404,7 +404,7 @@ public final class EgressProxy implements AutoCloseable {
             }
             toChannel.shutdownOutput();
         } catch (IOException e) {
-            connection.end(Connection.Ending.BROKEN, e.getMessage());
+            connection.end(endingFor(e), e.getMessage());
         }
     }
 
@@ -439,7 +439,7 @@ public final class EgressProxy implements AutoCloseable {
                     // Nobody left to tell.
                 }
             }
-            connection.end(Connection.Ending.BROKEN, e.getMessage());
+            connection.end(endingFor(e), e.getMessage());
         }
     }
 
@@ -585,5 +585,10 @@ public final class EgressProxy implements AutoCloseable {
                     (t, e) -> System.err.println("claude-cage: egress proxy: " + e.getMessage()));
             return thread;
         };
+    }
+
+    /** A connection that passed the egress limit was cut off, whichever thread noticed first. */
+    private static Connection.Ending endingFor(Exception e) {
+        return e instanceof MeteredOutputStream.EgressLimitPassed ? Connection.Ending.CUT_OFF : Connection.Ending.BROKEN;
     }
 }
