@@ -2,6 +2,7 @@ package dev.claudecage.security;
 
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.Spec;
+import dev.claudecage.testing.Golden;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -19,13 +20,8 @@ class SeccompGoldenTest {
     void defaultPolicyOnAmd64MatchesTheGoldenFile() throws IOException {
         Spec.Seccomp generated = SeccompPolicy.defaultPolicy().toOci("amd64");
         String json = Json.write(generated);
-        if (Boolean.getBoolean("claudecage.updateGolden")) {
-            Files.writeString(GOLDEN, json);
-        }
-        String golden = Files.readString(GOLDEN);
-
-        assertEquals(golden, json, GOLDEN + " is out of date: rerun with -Dclaudecage.updateGolden=true and review the diff");
-        assertEquals(generated, Json.read(golden, Spec.Seccomp.class));
+        Golden.assertMatches(GOLDEN, json);
+        assertEquals(generated, Json.read(Files.readString(GOLDEN), Spec.Seccomp.class));
     }
 
     @Test
