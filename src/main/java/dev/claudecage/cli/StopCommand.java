@@ -6,11 +6,8 @@ import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "stop",
@@ -21,12 +18,8 @@ import java.util.concurrent.Callable;
                 "A session whose supervisor crashed is cleaned up and recorded as crashed."})
 final class StopCommand implements Callable<Integer> {
 
-    @Parameters(arity = "1..*", paramLabel = "NAME", description = "The sessions.")
-    List<String> names;
-
-    @Option(names = {"--timeout", "-t"}, paramLabel = "SECONDS", defaultValue = "10",
-            description = "Seconds between SIGTERM and SIGKILL. Default: ${DEFAULT-VALUE}.")
-    int timeout;
+    @CommandLine.Mixin
+    SessionTargets targets;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -34,14 +27,10 @@ final class StopCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Host.requireRoot("stop");
-        if (timeout < 0) {
-            throw new dev.claudecage.UserInputException("--timeout: " + timeout + " is negative; give seconds, 0 or more");
-        }
+        Duration grace = targets.grace();
         Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
-        List<SessionName> sessionNames = names.stream().map(SessionName::of).toList();
-        sessionNames.forEach(sessions.store()::require);
-        for (SessionName name : sessionNames) {
-            Sessions.StopResult result = sessions.stop(name, Duration.ofSeconds(timeout));
+        for (SessionName name : targets.resolve(sessions)) {
+            Sessions.StopResult result = sessions.stop(name, grace);
             if (result.wasRunning()) {
                 spec.commandLine().getOut().println(name);
             } else {
