@@ -28,7 +28,8 @@ final class ShellCommand implements Callable<Integer> {
     public Integer call() {
         Host.requireRoot("shell");
         ProcessRunner runner = ProcessRunner.fromEnvironment();
-        List<String> exec = Sessions.forRoot(runner).shellCommand(SessionName.of(name),
+        Sessions sessions = Sessions.forRoot(runner);
+        List<String> exec = sessions.execCommand(sessions.live(SessionName.of(name)), List.of(),
                 command == null || command.isEmpty() ? List.of("bash") : command, Host.interactiveTerminal());
         Process process = runner.startInteractive(exec);
         try {
