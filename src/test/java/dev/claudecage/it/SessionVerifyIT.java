@@ -2,9 +2,8 @@ package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -21,23 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code verify --session}: the probes run inside a running session's cage and leave it as it was. */
+@ExtendWith(CleanSessionHost.class)
 class SessionVerifyIT {
 
     /** What a live session cannot be given (a setuid fixture mount) or should not suffer (bombs). */
     private static final Set<String> NOT_RUN_LIVE = Set.of("setuid-inert", "pids-limit-holds", "memory-limit-holds");
-
-    @BeforeEach
-    void requireHost() throws Exception {
-        CageHarness.requireRootAndRootfs();
-        CageHarness.destroyTestSessions();
-        assertEquals(List.of(), CageHarness.sessionLeftovers(), "the host holds session leftovers before the test");
-    }
-
-    @AfterEach
-    void nothingLeftBehind() throws Exception {
-        CageHarness.destroyTestSessions();
-        assertEquals(List.of(), CageHarness.sessionLeftovers(), "the sessions left something behind");
-    }
 
     @Test
     void aRunningFilteredSessionIsProbedInPlaceAndKeepsRunning(@TempDir Path dir) throws Exception {
