@@ -265,11 +265,11 @@ final class ConfigValidator {
             String host = colon < 0 ? lower : lower.substring(0, colon);
             String problem = lower.startsWith("[") ? "is an IPv6 address; name the registry by host name or IPv4 address"
                     : colon >= 0 ? portProblem(lower.substring(colon + 1)) : null;
+            if (problem == null && host.contains("*")) {
+                problem = "is a wildcard; name each registry";
+            }
             if (problem == null && !IPV4.matcher(host).matches()) {
                 problem = hostProblem(host);
-                if (problem == null && host.contains("*")) {
-                    problem = "is a wildcard; name each registry";
-                }
             }
             if (problem != null) {
                 throw invalid(raw, entry, problem, allowed);
