@@ -159,6 +159,9 @@ class RegistryIT {
             push.manifest(oci ? "oci" : "docker", indexType, Json.write(index).getBytes(StandardCharsets.UTF_8));
             if (oci) {
                 ociManifestDigest = amd64Digest;
+                ObjectNode armOnly = index.deepCopy();
+                ((ArrayNode) armOnly.get("manifests")).remove(1);
+                push.manifest("arm64-only", indexType, Json.write(armOnly).getBytes(StandardCharsets.UTF_8));
             } else {
                 dockerManifestDigest = amd64Digest;
             }
@@ -294,6 +297,15 @@ class RegistryIT {
                 + "debian:SUITE[-slim], and the pull from " + registry.hostPort() + " failed: "), built.toString());
         assertTrue(built.stderr().contains("claude-cage image import image.tar --name " + reference), built.toString());
         assertTrue(built.stdout().contains("[1/1] failed after"), built.toString());
+    }
+
+    @Test
+    void anIndexWithoutLinuxAmd64IsRefusedWithThePlatformsItHas() {
+        String reference = registry.hostPort() + "/" + REPOSITORY + ":arm64-only";
+        CageHarness.Result pulled = pull(reference);
+        assertEquals(2, pulled.exitCode(), pulled.toString());
+        assertTrue(pulled.stderr().contains("claude-cage: " + reference + " has no manifest for linux/amd64 (it has "
+                + "[linux/arm64/v8])"), pulled.toString());
     }
 
     @Test

@@ -132,7 +132,7 @@ public final class ImageImporter {
 
     /** The manifest for this host's platform, following nested indexes (manifest lists). */
     private JsonNode chooseManifest(Path layout, JsonNode index) throws IOException {
-        List<JsonNode> forHost = HostPlatform.manifests(index);
+        List<JsonNode> forHost = HostPlatform.manifests(index, "the image");
         if (forHost.size() > 1) {
             throw new UserInputException("the layout holds " + forHost.size() + " images; claude-cage imports one at a time",
                     "export a single image");

@@ -107,7 +107,7 @@ public final class ImagePuller {
                 throw new UserInputException(reference + " is a " + describe(fetched.mediaType()) + ", not a container image "
                         + "claude-cage can pull", "claude-cage pulls OCI and Docker schema 2 images and indexes of them");
             }
-            JsonNode chosen = HostPlatform.manifests(fetched.json()).get(0);
+            JsonNode chosen = HostPlatform.manifests(fetched.json(), reference.toString()).get(0);
             String digest = chosen.path("digest").asText();
             onNote.accept(reference + " is an index of " + fetched.json().path("manifests").size() + " manifests; "
                     + HostPlatform.name() + " is " + digest);

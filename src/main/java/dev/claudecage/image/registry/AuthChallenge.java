@@ -94,7 +94,10 @@ public record AuthChallenge(String scheme, Map<String, String> parameters) {
             }
         }
 
-        /** An RFC 7230 token (plus '/' so that token68 values such as base64 read whole), or null. */
+        /**
+         * An RFC 7230 token, or null; ':' and '/' count too, so that an unquoted URL or scope
+         * (realm=https://auth.example/token, which some registries send) reads whole.
+         */
         private String token() {
             skipSpaces();
             int start = position;
@@ -105,7 +108,8 @@ public record AuthChallenge(String scheme, Map<String, String> parameters) {
         }
 
         private static boolean isTokenChar(char c) {
-            return c > ' ' && c < 127 && "\"(),:;<=>?@[\\]{}".indexOf(c) < 0 || c == ':' || c == '/';
+            boolean visibleAscii = c > ' ' && c < 127;
+            return visibleAscii && "\"(),;<=>?@[\\]{}".indexOf(c) < 0;
         }
 
         private String quoted() {

@@ -61,11 +61,15 @@ public final class RegistryClient {
     /** A manifest or index as the registry sent it. */
     public record Manifest(String mediaType, byte[] body, Digest digest) {
         public JsonNode json() {
-            try {
-                return Json.mapper().readTree(body);
-            } catch (IOException e) {
-                throw new CageException("the manifest " + digest + " is not JSON: " + e.getMessage());
-            }
+            return parse(body, digest);
+        }
+    }
+
+    private static JsonNode parse(byte[] manifest, Digest digest) {
+        try {
+            return Json.mapper().readTree(manifest);
+        } catch (IOException e) {
+            throw new CageException("the manifest " + digest + " is not JSON: " + e.getMessage());
         }
     }
 
@@ -130,7 +134,7 @@ public final class RegistryClient {
         String mediaType = response.headers().firstValue("Content-Type").map(RegistryClient::bareType).orElse("");
         if (!MANIFEST_TYPES.contains(mediaType)) {
             // Some registries send application/json; the manifest then says what it is.
-            String declared = new Manifest("", body, actual).json().path("mediaType").asText("");
+            String declared = parse(body, actual).path("mediaType").asText("");
             mediaType = MANIFEST_TYPES.contains(declared) ? declared : mediaType.isEmpty() ? declared : mediaType;
         }
         return new Manifest(mediaType, body, actual);

@@ -26,15 +26,15 @@ public final class HostPlatform {
 
     /**
      * The index's descriptors for this host, in the index's order; an entry without a platform
-     * counts as one (OCI layouts often leave it out). None is an error that lists the platforms the
-     * index has.
+     * counts as one (OCI layouts often leave it out). None is an error that names {@code image} and
+     * lists the platforms the index has.
      */
-    public static List<JsonNode> manifests(JsonNode index) {
+    public static List<JsonNode> manifests(JsonNode index, String image) {
         List<JsonNode> candidates = new ArrayList<>();
         index.path("manifests").forEach(candidates::add);
         List<JsonNode> forHost = candidates.stream().filter(HostPlatform::isForHost).toList();
         if (forHost.isEmpty()) {
-            throw new UserInputException("the image has no manifest for " + name() + " (it has "
+            throw new UserInputException(image + " has no manifest for " + name() + " (it has "
                     + candidates.stream().map(HostPlatform::platformOf).toList() + ")",
                     "claude-cage runs images for " + name() + " only; pick an image built for it");
         }

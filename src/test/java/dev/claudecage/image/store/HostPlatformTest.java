@@ -34,13 +34,13 @@ class HostPlatformTest {
     void picksLinuxOnThisArchitectureOutOfAMultiArchIndex() throws Exception {
         JsonNode index = index(entry("a", "linux", OTHER, "v8"), entry("b", "windows", HOST, null),
                 entry("c", "linux", HOST, null), entry("d", "linux", "s390x", null));
-        assertEquals(List.of("c"), digests(HostPlatform.manifests(index)));
+        assertEquals(List.of("c"), digests(HostPlatform.manifests(index, "the image")));
     }
 
     @Test
     void keepsTheIndexOrderWhenSeveralFitAndTakesEntriesWithoutAPlatform() throws Exception {
         JsonNode index = index("{\"digest\": \"sha256:" + "e".repeat(64) + "\"}", entry("f", "linux", HOST, null));
-        assertEquals(List.of("e", "f"), digests(HostPlatform.manifests(index)));
+        assertEquals(List.of("e", "f"), digests(HostPlatform.manifests(index, "the image")));
     }
 
     @Test
@@ -48,14 +48,14 @@ class HostPlatformTest {
         JsonNode index = index(entry("a", "linux", OTHER, "v8"), entry("b", "linux", "ppc64le", null),
                 "{\"digest\": \"sha256:" + "c".repeat(64) + "\", \"platform\": {\"os\": \"unknown\", \"architecture\": "
                         + "\"unknown\"}}");
-        UserInputException e = assertThrows(UserInputException.class, () -> HostPlatform.manifests(index));
+        UserInputException e = assertThrows(UserInputException.class, () -> HostPlatform.manifests(index, "the image"));
         assertEquals("the image has no manifest for linux/" + HOST + " (it has [linux/" + OTHER + "/v8, linux/ppc64le, "
                 + "unknown/unknown])", e.getMessage());
     }
 
     @Test
     void anEmptyIndexHasNothingToOffer() throws Exception {
-        UserInputException e = assertThrows(UserInputException.class, () -> HostPlatform.manifests(index()));
+        UserInputException e = assertThrows(UserInputException.class, () -> HostPlatform.manifests(index(), "the image"));
         assertEquals("the image has no manifest for linux/" + HOST + " (it has [])", e.getMessage());
     }
 }
