@@ -16,11 +16,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A registry in this JVM, on loopback and a free port, answering each path with a canned response,
  * and remembering every request (method, path and query, Authorization header) in order.
  */
-final class FakeRegistry implements AutoCloseable {
+public final class FakeRegistry implements AutoCloseable {
 
     /** One canned answer. */
-    record Answer(int status, Map<String, String> headers, byte[] body) {
-        static Answer of(int status, String body, String... headerPairs) {
+    public record Answer(int status, Map<String, String> headers, byte[] body) {
+        public static Answer of(int status, String body, String... headerPairs) {
             Map<String, String> headers = new java.util.LinkedHashMap<>();
             for (int i = 0; i < headerPairs.length; i += 2) {
                 headers.put(headerPairs[i], headerPairs[i + 1]);
@@ -30,11 +30,11 @@ final class FakeRegistry implements AutoCloseable {
     }
 
     /** What was asked. */
-    record Request(String method, String pathAndQuery, String authorization) {
+    public record Request(String method, String pathAndQuery, String authorization) {
     }
 
     /** Decides the answer for a request. */
-    interface Route {
+    public interface Route {
         Answer answer(Request request);
     }
 
@@ -42,28 +42,28 @@ final class FakeRegistry implements AutoCloseable {
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
 
-    FakeRegistry() throws IOException {
+    public FakeRegistry() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::handle);
         server.start();
     }
 
     /** The registry's host:port, as a reference names it. */
-    String hostPort() {
+    public String hostPort() {
         return "127.0.0.1:" + server.getAddress().getPort();
     }
 
     /** Answers requests for {@code path} (the query left out). */
-    FakeRegistry route(String path, Route route) {
+    public FakeRegistry route(String path, Route route) {
         routes.put(path, route);
         return this;
     }
 
-    FakeRegistry route(String path, Answer answer) {
+    public FakeRegistry route(String path, Answer answer) {
         return route(path, request -> answer);
     }
 
-    List<Request> requests() {
+    public List<Request> requests() {
         return List.copyOf(requests);
     }
 
