@@ -272,7 +272,7 @@ class RegistryIT {
     }
 
     @Test
-    void aPullByDigestChecksTheManifestAndIsNamedByIt() {
+    void aPullByDigestChecksTheManifestAndIsNamedByItAndFromFindsIt() throws Exception {
         String reference = registry.hostPort() + "/" + REPOSITORY + "@" + ociManifestDigest;
         String localName = registry.hostPort() + "/" + REPOSITORY + ":sha256-" + ociManifestDigest.substring(7);
         named(localName);
@@ -280,6 +280,13 @@ class RegistryIT {
         assertEquals(0, pulled.exitCode(), pulled.toString());
         assertFalse(pulled.stdout().contains("is an index"), pulled.toString());
         assertTrue(pulled.stdout().contains("pulled " + localName + " ("), pulled.toString());
+
+        int tokensBefore = registry.tokenRequests().size();
+        String derived = freshName("by-digest");
+        CageHarness.Result built = build(derived, context("FROM " + reference + "\nENV DERIVED=1\n"));
+        assertEquals(0, built.exitCode(), built.toString());
+        assertTrue(built.stdout().contains("[1/2] from the cache"), built.toString());
+        assertEquals(tokensBefore, registry.tokenRequests().size(), "the registry was asked again");
     }
 
     @Test
