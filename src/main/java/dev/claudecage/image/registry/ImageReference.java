@@ -61,9 +61,12 @@ public record ImageReference(String registry, String repository, String tag, Dig
         if (rest.isEmpty()) {
             throw new UserInputException("'" + text + "' names no repository", HINT);
         }
-        ImageReference reference = new ImageReference(registry, rest, tag, digest);
-        reference.localName();
-        return reference;
+        return new ImageReference(registry, rest, tag, digest);
+    }
+
+    /** Checked as the store's names are: the local name must be a valid {@link ImageName}. */
+    public ImageReference {
+        localName(registry, repository, tag, digest);
     }
 
     /** The host[:port] the distribution API is spoken to: Docker Hub's API has a name of its own. */
@@ -89,6 +92,10 @@ public record ImageReference(String registry, String repository, String tag, Dig
      * {@code REPOSITORY:sha256-HEX}, so that it never takes over a tag.
      */
     public ImageName localName() {
+        return localName(registry, repository, tag, digest);
+    }
+
+    private static ImageName localName(String registry, String repository, String tag, Digest digest) {
         String name = registry.equals(DOCKER_HUB) ? repository : registry + "/" + repository;
         if (name.startsWith(OFFICIAL_PREFIX)) {
             name = name.substring(OFFICIAL_PREFIX.length());
