@@ -66,7 +66,11 @@ public record ImageReference(String registry, String repository, String tag, Dig
 
     /** Checked as the store's names are: the local name must be a valid {@link ImageName}. */
     public ImageReference {
-        localName(registry, repository, tag, digest);
+        try {
+            localName(registry, repository, tag, digest);
+        } catch (UserInputException e) {
+            throw new UserInputException(e.getMessage(), HINT);
+        }
     }
 
     /** The host[:port] the distribution API is spoken to: Docker Hub's API has a name of its own. */
