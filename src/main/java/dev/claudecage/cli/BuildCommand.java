@@ -70,9 +70,10 @@ final class BuildCommand implements Callable<Integer> {
         CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
         StatePaths paths = StatePaths.forRoot();
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
-        BuildSandbox sandbox = new BuildSandbox(config, runtime, ImageStore.openDefault(), paths, runner);
+        ImageStore store = ImageStore.openDefault();
+        BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner);
         ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
-                BuildProgress.forStream(System.out, Host.interactiveTerminal()));
+                ImagePullCommand.puller(store, runner, config), BuildProgress.forStream(System.out, Host.interactiveTerminal()));
         PrintWriter out = spec.commandLine().getOut();
         for (ImageBuilder.Request request : requests) {
             ImageBuilder.Result result = builder.build(request);

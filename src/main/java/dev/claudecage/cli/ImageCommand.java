@@ -2,6 +2,7 @@ package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
 import dev.claudecage.host.Host;
+import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.json.Json;
@@ -15,9 +16,9 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "image", description = "Manages the image store: inspect, rm, prune, import.",
+@Command(name = "image", description = "Manages the image store: inspect, rm, prune, import, pull.",
         subcommands = {ImageCommand.Inspect.class, ImageCommand.Remove.class, ImageCommand.Prune.class,
-                ImageImportCommand.class})
+                ImageImportCommand.class, ImagePullCommand.class})
 final class ImageCommand implements Callable<Integer> {
 
     @Spec
@@ -25,12 +26,12 @@ final class ImageCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: inspect, rm, prune or import");
+        throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: inspect, rm, prune, import or pull");
     }
 
     static void report(PrintWriter out, ImageStore.Removal removal) {
         removal.images().forEach(image -> out.println("removed " + image));
-        out.println("removed " + removal.layers() + " layer(s), " + ImagesCommand.size(removal.bytes()));
+        out.println("removed " + removal.layers() + " layer(s), " + BuildProgress.size(removal.bytes()));
         if (!removal.keptInUse().isEmpty()) {
             out.println("kept " + removal.keptInUse().size() + " layer(s) that running cages use");
         }

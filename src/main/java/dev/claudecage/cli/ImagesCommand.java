@@ -1,6 +1,7 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.host.Host;
+import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.json.Json;
 import picocli.CommandLine.Command;
@@ -37,7 +38,7 @@ final class ImagesCommand implements Callable<Integer> {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"NAME", "ID", "SIZE", "CREATED"});
         for (ImageStore.Summary image : images) {
-            rows.add(new String[] {image.name(), image.id().shortHex(), size(image.size()),
+            rows.add(new String[] {image.name(), image.id().shortHex(), BuildProgress.size(image.size()),
                     image.created() == null ? "" : image.created().replace('T', ' ').replace("Z", " UTC")});
         }
         int[] widths = new int[3];
@@ -52,20 +53,5 @@ final class ImagesCommand implements Callable<Integer> {
                     (Object[]) row));
         }
         return table.toString();
-    }
-
-    /** Decimal units, as docker images shows them. */
-    static String size(long bytes) {
-        if (bytes < 1000) {
-            return bytes + " B";
-        }
-        String[] units = {"kB", "MB", "GB", "TB"};
-        double value = bytes;
-        int unit = -1;
-        while (value >= 1000 && unit < units.length - 1) {
-            value /= 1000;
-            unit++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
     }
 }

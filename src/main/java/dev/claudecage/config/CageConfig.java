@@ -14,11 +14,14 @@ import java.util.Objects;
  * guards against nulls.
  *
  * @param rootfs a directory replacing the image's root filesystem, or null to use the image
+ * @param insecureRegistries registries (HOST or HOST:PORT) that image pulls may reach in plain HTTP,
+ *                           besides those on loopback
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
-        List<MountSpec> mounts, long tmpfsBytes, List<String> env, EgressSettings egress) {
+        List<MountSpec> mounts, long tmpfsBytes, List<String> env, EgressSettings egress,
+        List<String> insecureRegistries) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -31,6 +34,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         allowedHosts = List.copyOf(allowedHosts);
         mounts = List.copyOf(mounts);
         env = List.copyOf(env);
+        insecureRegistries = List.copyOf(insecureRegistries);
     }
 
     /**
@@ -78,6 +82,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case API_UPSTREAM -> egress.apiUpstream().toString();
             case NETWORK_POOL -> egress.networkPool();
             case NETWORK_POOL6 -> egress.networkPool6();
+            case INSECURE_REGISTRIES -> insecureRegistries;
         };
     }
 }

@@ -93,12 +93,14 @@ final class ConfigValidator {
         URI apiUpstream = checker.check(ConfigKey.API_UPSTREAM, this::apiUpstream);
         String pool = checker.check(ConfigKey.NETWORK_POOL, this::networkPool);
         String pool6 = checker.check(ConfigKey.NETWORK_POOL6, this::networkPool6);
+        List<String> insecureRegistries = checker.check(ConfigKey.INSECURE_REGISTRIES, this::insecureRegistries);
         if (!problems.isEmpty()) {
             throw combined(problems);
         }
         return new CageConfig(mode, persist, maxSessions.intValue(), cpus, memory, network, dns, allowedHosts,
                 readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts, tmpfs, env,
-                new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6));
+                new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6),
+                insecureRegistries);
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -241,6 +243,42 @@ final class ConfigValidator {
         return hosts;
     }
 
+    private static String portProblem(String port) {
+        if (!NUMERIC_LABEL.matcher(port).matches() || port.length() > 5
+                || Integer.parseInt(port) < 1 || Integer.parseInt(port) > MAX_PORT) {
+            return "has port '" + port + "', not a number from 1 to " + MAX_PORT;
+        }
+        return null;
+    }
+
+    /**
+     * Registries spoken to in plain HTTP besides loopback: HOST or HOST:PORT, a host name or an
+     * IPv4 address, no wildcards (each is a deliberate exception to HTTPS).
+     */
+    private List<String> insecureRegistries(RawValue raw) {
+        String allowed = "use HOST or HOST:PORT of a registry on a network you trust, e.g. registry.lan:5000 or "
+                + "192.168.1.20:5000 (loopback registries need no entry)";
+        List<String> registries = new ArrayList<>();
+        for (String entry : items(raw, allowed)) {
+            String lower = entry.toLowerCase(Locale.ROOT);
+            int colon = lower.indexOf(':');
+            String host = colon < 0 ? lower : lower.substring(0, colon);
+            String problem = lower.startsWith("[") ? "is an IPv6 address; name the registry by host name or IPv4 address"
+                    : colon >= 0 ? portProblem(lower.substring(colon + 1)) : null;
+            if (problem == null && host.contains("*")) {
+                problem = "is a wildcard; name each registry";
+            }
+            if (problem == null && !IPV4.matcher(host).matches()) {
+                problem = hostProblem(host);
+            }
+            if (problem != null) {
+                throw invalid(raw, entry, problem, allowed);
+            }
+            registries.add(lower);
+        }
+        return registries;
+    }
+
     /** Why an allowed_hosts entry is refused, or null when it is fine. */
     private static String hostProblem(String entry) {
         if (entry.isEmpty()) {
@@ -252,10 +290,9 @@ final class ConfigValidator {
         String name = entry.toLowerCase(Locale.ROOT);
         int colon = name.indexOf(':');
         if (colon >= 0) {
-            String port = name.substring(colon + 1);
-            if (!NUMERIC_LABEL.matcher(port).matches() || port.length() > 5
-                    || Integer.parseInt(port) < 1 || Integer.parseInt(port) > MAX_PORT) {
-                return "has port '" + port + "', not a number from 1 to " + MAX_PORT;
+            String problem = portProblem(name.substring(colon + 1));
+            if (problem != null) {
+                return problem;
             }
             name = name.substring(0, colon);
         }

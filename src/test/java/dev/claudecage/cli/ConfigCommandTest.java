@@ -64,7 +64,8 @@ class ConfigCommandTest {
     }
 
     private static String row(String key, String value, String source) {
-        return String.format("%-17s%-29s%s", key, value, source);
+        int keyWidth = java.util.Arrays.stream(ConfigKey.values()).mapToInt(k -> k.yamlName().length()).max().orElseThrow() + 2;
+        return String.format("%-" + keyWidth + "s%-29s%s", key, value, source);
     }
 
     @Test

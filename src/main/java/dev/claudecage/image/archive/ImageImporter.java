@@ -6,6 +6,7 @@ import dev.claudecage.UserInputException;
 import dev.claudecage.host.Directories;
 import dev.claudecage.image.store.Architecture;
 import dev.claudecage.image.store.Digest;
+import dev.claudecage.image.store.HostPlatform;
 import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.image.store.ImageName;
 import dev.claudecage.image.store.ImageStore;
@@ -41,8 +42,6 @@ public final class ImageImporter {
     private static final Duration TAR_TIMEOUT = Duration.ofMinutes(30);
     private static final String WHITEOUT_PREFIX = ".wh.";
     private static final String OPAQUE_WHITEOUT = ".wh..wh..opq";
-    private static final List<String> INDEX_TYPES = List.of("application/vnd.oci.image.index.v1+json",
-            "application/vnd.docker.distribution.manifest.list.v2+json");
     private static final List<String> NAME_ANNOTATIONS = List.of("io.containerd.image.name",
             "org.opencontainers.image.ref.name");
 
@@ -83,7 +82,7 @@ public final class ImageImporter {
                 }
                 Found found = find(layout);
                 ImageName imageName = name != null ? name : nameOrFail(found.nameInArchive(), source);
-                return store(found, imageName, work, onNote);
+                return storeImage(found.config(), found.layerArchives(), imageName, work, onNote);
             } finally {
                 Directories.deleteRecursively(work);
             }
@@ -133,32 +132,16 @@ public final class ImageImporter {
 
     /** The manifest for this host's platform, following nested indexes (manifest lists). */
     private JsonNode chooseManifest(Path layout, JsonNode index) throws IOException {
-        List<JsonNode> candidates = new ArrayList<>();
-        index.path("manifests").forEach(candidates::add);
-        List<JsonNode> forHost = candidates.stream().filter(ImageImporter::isForHost).toList();
-        if (forHost.isEmpty()) {
-            throw new UserInputException("the image has no manifest for linux/" + Architecture.host()
-                    + " (it has " + candidates.stream().map(c -> c.path("platform").path("os").asText("?") + "/"
-                    + c.path("platform").path("architecture").asText("?")).toList() + ")");
-        }
+        List<JsonNode> forHost = HostPlatform.manifests(index, "the image");
         if (forHost.size() > 1) {
             throw new UserInputException("the layout holds " + forHost.size() + " images; claude-cage imports one at a time",
                     "export a single image");
         }
         JsonNode chosen = forHost.get(0);
-        if (INDEX_TYPES.contains(chosen.path("mediaType").asText())) {
+        if (HostPlatform.INDEX_TYPES.contains(chosen.path("mediaType").asText())) {
             return chooseManifest(layout, readJson(blob(layout, chosen.path("digest").asText())));
         }
         return chosen;
-    }
-
-    private static boolean isForHost(JsonNode descriptor) {
-        JsonNode platform = descriptor.path("platform");
-        if (platform.isMissingNode()) {
-            return true;
-        }
-        return platform.path("os").asText().equals(ImageConfig.LINUX)
-                && platform.path("architecture").asText().equals(Architecture.host());
     }
 
     private Found findInDockerSave(Path layout) throws IOException {
@@ -177,16 +160,22 @@ public final class ImageImporter {
         return new Found(config, layers, tags.isArray() && tags.size() > 0 ? tags.get(0).asText() : null);
     }
 
-    private Result store(Found found, ImageName name, Path work, Consumer<String> onNote) throws IOException {
-        ImageConfig original = Json.mapper().treeToValue(found.config(), ImageConfig.class);
+    /**
+     * Stores an image from its config (OCI image-config JSON) and its layer archives, bottom first
+     * (tar, gzip-compressed or not), and names it. Each layer is unpacked in a directory under
+     * {@code work} and committed; the caller holds the store's lock. Registry pulls use this too.
+     */
+    public Result storeImage(JsonNode configJson, List<Path> layerArchives, ImageName name, Path work,
+                             Consumer<String> onNote) throws IOException {
+        ImageConfig original = Json.mapper().treeToValue(configJson, ImageConfig.class);
         if (original.architecture() != null && !original.architecture().equals(Architecture.host())) {
             throw new UserInputException("the image is for " + original.architecture() + "; this host runs "
                     + Architecture.host());
         }
         List<Digest> layers = new ArrayList<>();
-        for (int i = 0; i < found.layerArchives().size(); i++) {
-            Path archive = found.layerArchives().get(i);
-            onNote.accept("layer " + (i + 1) + "/" + found.layerArchives().size() + ": unpacking " + archive.getFileName());
+        for (int i = 0; i < layerArchives.size(); i++) {
+            Path archive = layerArchives.get(i);
+            onNote.accept("layer " + (i + 1) + "/" + layerArchives.size() + ": unpacking " + archive.getFileName());
             Path directory = Files.createDirectory(work.resolve("layer-" + i));
             runner.run(List.of("tar", "-xf", archive.toString(), "-C", directory.toString(), "--numeric-owner",
                     "--same-owner", "--same-permissions", "--xattrs", "--xattrs-include=*"), TAR_TIMEOUT);

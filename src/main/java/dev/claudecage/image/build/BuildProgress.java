@@ -42,4 +42,19 @@ public interface BuildProgress {
         }
         return String.format(java.util.Locale.ROOT, "%.1fs", elapsed.toMillis() / 1000.0);
     }
+
+    /** "512 B", "12.3 MB": decimal units, as {@code docker images} shows them. */
+    static String size(long bytes) {
+        if (bytes < 1000) {
+            return bytes + " B";
+        }
+        String[] units = {"kB", "MB", "GB", "TB"};
+        double value = bytes;
+        int unit = -1;
+        while (value >= 1000 && unit < units.length - 1) {
+            value /= 1000;
+            unit++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", value, units[unit]);
+    }
 }

@@ -8,6 +8,7 @@ import dev.claudecage.image.dockerfile.DockerfileParser;
 import dev.claudecage.image.dockerfile.Instruction;
 import dev.claudecage.image.dockerfile.ShellWords;
 import dev.claudecage.image.dockerfile.Stage;
+import dev.claudecage.image.registry.ImageReference;
 import dev.claudecage.image.store.BuildCache;
 import dev.claudecage.image.store.Architecture;
 import dev.claudecage.image.store.Digest;
@@ -32,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -69,12 +71,15 @@ public final class ImageBuilder {
     private final ImageStore store;
     private final BuildSandbox sandbox;
     private final BaseImages bases;
+    private final ImagePuller puller;
     private final BuildProgress progress;
 
-    public ImageBuilder(BuildSandbox sandbox, ShippedFiles shipped, ProcessRunner runner, BuildProgress progress) {
+    public ImageBuilder(BuildSandbox sandbox, ShippedFiles shipped, ProcessRunner runner, ImagePuller puller,
+                        BuildProgress progress) {
         this.store = sandbox.store();
         this.sandbox = sandbox;
         this.bases = new BaseImages(store, shipped, runner);
+        this.puller = puller;
         this.progress = progress;
     }
 
@@ -206,7 +211,10 @@ public final class ImageBuilder {
             return StageState.from(image(reference, from, step).config());
         }
 
-        /** An image from the store, or made by debootstrap when it is a Debian base; the step is ended. */
+        /**
+         * A base image, from the first place that has it: the store; debootstrap, for a Debian
+         * base; a pull from its registry. The step is ended.
+         */
         private StoredImage image(String reference, Instruction instruction, BuildProgress.Step step) {
             var stored = store.find(reference);
             if (stored.isPresent()) {
@@ -214,27 +222,46 @@ public final class ImageBuilder {
                 step.cached();
                 return stored.get();
             }
-            ImageName name;
+            ImageReference pullable;
             try {
-                name = ImageName.parse(reference);
+                pullable = ImageReference.parse(reference);
             } catch (UserInputException e) {
                 step.failed(List.of());
-                throw new DockerfileException(instruction.location(), instruction.text(), e.getMessage());
+                throw new DockerfileException(instruction.location(), instruction.text(), e.getMessage(), e.hint());
             }
-            if (!BaseImages.canMake(name)) {
-                step.failed(List.of());
-                throw new DockerfileException(instruction.location(), instruction.text(), "the image '" + reference
-                        + "' is not in the store, and only debian:SUITE[-slim] can be made here",
-                        "build it first (claude-cage build), or import it: docker save IMAGE > image.tar, "
-                                + "then claude-cage image import image.tar --name " + name);
+            ImageName name = pullable.localName();
+            var pulledBefore = pullable.digest() != null ? store.find(name.toString()) : Optional.<StoredImage>empty();
+            if (pulledBefore.isPresent()) {
+                cached++;
+                step.cached();
+                return pulledBefore.get();
+            }
+            if (BaseImages.canMake(name)) {
+                try {
+                    StoredImage made = bases.make(name, step);
+                    step.done();
+                    return made;
+                } catch (StepFailedException e) {
+                    step.failed(e.outputTail());
+                    throw e;
+                }
             }
             try {
-                StoredImage made = bases.make(name, step);
+                StoredImage pulled = puller.pull(pullable, step::output);
                 step.done();
-                return made;
-            } catch (StepFailedException e) {
-                step.failed(e.outputTail());
-                throw e;
+                return pulled;
+            } catch (CageException e) {
+                step.failed(List.of());
+                String problem = "the image '" + reference + "' is not in the store, debootstrap makes only "
+                        + "debian:SUITE[-slim], and the pull from " + pullable.registry() + " failed: " + e.getMessage();
+                String hint = (e.hint() != null ? e.hint() + "; or " : "") + "build it (claude-cage build -t " + name
+                        + " CONTEXT), or import it: docker save IMAGE -o image.tar, then claude-cage image import "
+                        + "image.tar --name " + name;
+                if (e instanceof UserInputException) {
+                    throw new DockerfileException(instruction.location(), instruction.text(), problem, hint);
+                }
+                throw new CageException(instruction.location() + ": " + DockerfileException.abbreviate(instruction.text())
+                        + ": " + problem, hint, e);
             }
         }
 

@@ -101,7 +101,8 @@ public final class ImageStore {
         if (reference.isEmpty()) {
             return Optional.empty();
         }
-        Digest named = names().get(nameOrNull(reference));
+        ImageName name = nameOrNull(reference);
+        Digest named = name == null ? null : names().get(name);
         if (named != null) {
             return image(named);
         }

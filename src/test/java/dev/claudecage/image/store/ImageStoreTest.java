@@ -89,6 +89,8 @@ class ImageStoreTest {
         assertEquals(id, store.find(id.hex().substring(0, 8)).orElseThrow().id());
         assertEquals(id, store.find(id.toString()).orElseThrow().id());
         assertTrue(store.find("desktop").isEmpty());
+        // A registry reference by digest is not a store name; the builder looks up its local name instead.
+        assertTrue(store.find("cli@sha256:" + id.hex()).isEmpty());
         assertEquals(1, store.list().size());
         assertEquals("cli:latest", store.list().get(0).name());
         assertEquals(1, store.list().get(0).size());

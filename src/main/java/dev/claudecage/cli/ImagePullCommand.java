@@ -1,0 +1,66 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.host.Host;
+import dev.claudecage.image.archive.ImageImporter;
+import dev.claudecage.image.build.BuildProgress;
+import dev.claudecage.image.build.ImagePuller;
+import dev.claudecage.image.registry.ImageReference;
+import dev.claudecage.image.registry.RegistryAccess;
+import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.image.store.StoredImage;
+import dev.claudecage.process.ProcessRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "pull",
+        description = {"Pulls an image from a registry over the OCI distribution API (anonymously, linux on this host's "
+                + "architecture) and stores it under the reference's name, e.g. debian:trixie or localhost:5000/tools:1.",
+                "Plain HTTP only to loopback registries and those in the insecure_registries configuration key."})
+final class ImagePullCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "[REGISTRY/]NAME[:TAG][@sha256:DIGEST]")
+    String reference;
+
+    static ImagePuller puller(ImageStore store, ProcessRunner runner, CageConfig config) {
+        return new ImagePuller(store, new ImageImporter(store, runner), new RegistryAccess(config.insecureRegistries()));
+    }
+
+    @Override
+    public Integer call() {
+        Host.requireRoot("image pull");
+        ImageReference parsed = ImageReference.parse(reference);
+        PrintWriter out = spec.commandLine().getOut();
+        CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
+        ImageStore store = ImageStore.openDefault();
+        ImagePuller puller = puller(store, ProcessRunner.fromEnvironment(), config);
+        long started = System.nanoTime();
+        StoredImage pulled;
+        ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
+        try {
+            store.clearWorkDirectories(message -> spec.commandLine().getErr().println(message));
+            pulled = puller.pull(parsed, note -> {
+                out.println(note);
+                out.flush();
+            });
+        } finally {
+            lock.close();
+        }
+        out.println("pulled " + parsed.localName() + " (" + pulled.id().shortHex() + "), "
+                + pulled.layerDirectories().size() + " layer(s), in "
+                + BuildProgress.format(Duration.ofNanos(System.nanoTime() - started)));
+        out.flush();
+        return 0;
+    }
+}

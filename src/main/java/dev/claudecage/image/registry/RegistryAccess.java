@@ -1,0 +1,40 @@
+package dev.claudecage.image.registry;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Which registries are spoken to in plain HTTP: those on loopback ({@code localhost},
+ * {@code 127.0.0.0/8}, {@code ::1}, written as such: a name is not looked up, so DNS cannot turn
+ * a remote registry into a "local" one) and those the {@code insecure_registries} key lists,
+ * by host (any port) or host:port. Every other registry, and every token service, is HTTPS.
+ */
+public record RegistryAccess(List<String> insecureRegistries) {
+
+    private static final Pattern LOOPBACK_V4 = Pattern.compile("127(\\.[0-9]{1,3}){3}");
+
+    public RegistryAccess {
+        insecureRegistries = insecureRegistries.stream().map(entry -> entry.toLowerCase(Locale.ROOT)).toList();
+    }
+
+    /** {@code host} or {@code host:port}, as a reference or a URL names it. */
+    public boolean plainHttp(String host, int port) {
+        String bareHost = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        bareHost = bareHost.toLowerCase(Locale.ROOT);
+        if (bareHost.equals("localhost") || bareHost.equals("::1") || LOOPBACK_V4.matcher(bareHost).matches()) {
+            return true;
+        }
+        String withPort = (bareHost.contains(":") ? "[" + bareHost + "]" : bareHost) + (port > 0 ? ":" + port : "");
+        return insecureRegistries.contains(bareHost) || insecureRegistries.contains(withPort);
+    }
+
+    /** The scheme to use for a registry written {@code host[:port]}. */
+    public String scheme(String registry) {
+        int colon = registry.lastIndexOf(':');
+        boolean hasPort = colon > 0 && !registry.endsWith("]") && registry.indexOf(':') == colon;
+        String host = hasPort ? registry.substring(0, colon) : registry;
+        int port = hasPort ? Integer.parseInt(registry.substring(colon + 1)) : -1;
+        return plainHttp(host, port) ? "http" : "https";
+    }
+}

@@ -1,0 +1,401 @@
+package dev.claudecage.image.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.CageException;
+import dev.claudecage.UserInputException;
+import dev.claudecage.image.store.Digest;
+import dev.claudecage.json.Json;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The read side of the OCI distribution API for one repository, over {@code java.net.http}:
+ * {@code GET /v2/} to find out how the registry wants to be spoken to, an anonymous Bearer token
+ * from the service its {@code WWW-Authenticate} challenge names, manifests and blobs. Everything
+ * fetched by digest is checked against it, and a blob that does not match is refused. Plain
+ * HTTP only where {@link RegistryAccess} allows it.
+ */
+public final class RegistryClient {
+
+    /** What a manifest request may get back, the most specific first. */
+    static final List<String> MANIFEST_TYPES = List.of(
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json");
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+    /** A blob download that receives nothing for this long is abandoned. */
+    private static final Duration STALL_TIMEOUT = Duration.ofSeconds(60);
+    private static final int MAX_REDIRECTS = 5;
+    private static final int MAX_MANIFEST_BYTES = 4 << 20;
+
+    private final ImageReference reference;
+    private final RegistryAccess access;
+    private final URI base;
+    private final HttpClient http;
+    private String token;
+
+    /** A manifest or index as the registry sent it. */
+    public record Manifest(String mediaType, byte[] body, Digest digest) {
+        public JsonNode json() {
+            return parse(body, digest);
+        }
+    }
+
+    private static JsonNode parse(byte[] manifest, Digest digest) {
+        try {
+            return Json.mapper().readTree(manifest);
+        } catch (IOException e) {
+            throw new CageException("the manifest " + digest + " is not JSON: " + e.getMessage());
+        }
+    }
+
+    public RegistryClient(ImageReference reference, RegistryAccess access) {
+        this.reference = reference;
+        this.access = access;
+        this.base = URI.create(access.scheme(reference.apiHost()) + "://" + reference.apiHost());
+        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT)
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    /** Where the registry is spoken to, e.g. https://registry-1.docker.io. */
+    public URI base() {
+        return base;
+    }
+
+    /**
+     * {@code GET /v2/}: that the registry is there and speaks the API; when it answers with a
+     * Bearer challenge, an anonymous token for pulling the repository is fetched right away.
+     */
+    public void ping() {
+        HttpResponse<byte[]> response = sendOnce(request(base.resolve("/v2/")), HttpResponse.BodyHandlers.ofByteArray(), false);
+        switch (response.statusCode()) {
+            case 200 -> {
+            }
+            case 401 -> authenticate(response);
+            case 404 -> throw new CageException(reference.registry() + " does not speak the OCI distribution API "
+                    + "(GET " + base.resolve("/v2/") + " answered 404)", "check the registry's name and port");
+            default -> throw unexpected(response, "GET /v2/");
+        }
+    }
+
+    /**
+     * The manifest or index a tag or a digest names, checked against the digest when fetched by
+     * one, else against the Docker-Content-Digest header when the registry sends it.
+     */
+    public Manifest manifest(String tagOrDigest) {
+        URI uri = base.resolve("/v2/" + reference.repository() + "/manifests/" + tagOrDigest);
+        HttpRequest.Builder request = request(uri).header("Accept", String.join(", ", MANIFEST_TYPES));
+        HttpResponse<byte[]> response = send(request, HttpResponse.BodyHandlers.ofByteArray(), true);
+        if (response.statusCode() == 404) {
+            throw new UserInputException(reference.registry() + " has no image " + reference.repository() + ":"
+                    + tagOrDigest.replaceFirst("^sha256:", "@sha256:") + " (" + errorText(response) + ")",
+                    "check the repository and the tag; nothing was pulled");
+        }
+        if (response.statusCode() != 200) {
+            throw unexpected(response, "GET " + uri.getPath());
+        }
+        byte[] body = response.body();
+        if (body.length > MAX_MANIFEST_BYTES) {
+            throw new CageException("the manifest of " + reference + " is " + body.length + " bytes long, more than a "
+                    + "manifest can reasonably be; refusing it");
+        }
+        Digest actual = Digest.of(body);
+        Optional<String> expected = tagOrDigest.startsWith("sha256:") ? Optional.of(tagOrDigest)
+                : response.headers().firstValue("Docker-Content-Digest").filter(value -> value.startsWith("sha256:"));
+        if (expected.isPresent() && !expected.get().equals(actual.toString())) {
+            throw new CageException("the manifest " + reference.repository() + ":" + tagOrDigest + " from "
+                    + reference.registry() + " does not match its digest " + expected.get() + " (it is " + actual
+                    + "); nothing was stored", "pull again; if it repeats, the registry or something between is broken");
+        }
+        String mediaType = response.headers().firstValue("Content-Type").map(RegistryClient::bareType).orElse("");
+        if (!MANIFEST_TYPES.contains(mediaType)) {
+            // Some registries send application/json; the manifest then says what it is.
+            String declared = parse(body, actual).path("mediaType").asText("");
+            mediaType = MANIFEST_TYPES.contains(declared) ? declared : mediaType.isEmpty() ? declared : mediaType;
+        }
+        return new Manifest(mediaType, body, actual);
+    }
+
+    /**
+     * Downloads a blob into {@code target}, checking its size and digest as it comes; a blob
+     * that does not match is deleted and refused. Redirects (to a storage backend) are followed,
+     * without the token when they leave the registry's host, and never from HTTPS to plain HTTP
+     * that {@link RegistryAccess} does not allow.
+     */
+    public void blob(Digest digest, long size, Path target) {
+        URI uri = base.resolve("/v2/" + reference.repository() + "/blobs/" + digest);
+        boolean authorized = true;
+        for (int redirect = 0; ; redirect++) {
+            HttpResponse<InputStream> response = send(request(uri), HttpResponse.BodyHandlers.ofInputStream(), authorized);
+            int status = response.statusCode();
+            if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
+                closeQuietly(response.body());
+                URI next = uri.resolve(response.headers().firstValue("Location").orElseThrow(() -> new CageException(
+                        reference.registry() + " redirected the blob " + digest + " without saying where to")));
+                if (redirect >= MAX_REDIRECTS) {
+                    throw new CageException(reference.registry() + " redirected the blob " + digest + " more than "
+                            + MAX_REDIRECTS + " times");
+                }
+                requireAllowedScheme(next, "the blob " + digest);
+                // A storage backend (S3, a CDN) gets no registry token: it has its own signature in the URL.
+                authorized = authorized && next.getHost() != null && next.getHost().equals(uri.getHost())
+                        && next.getPort() == uri.getPort();
+                uri = next;
+                continue;
+            }
+            if (status != 200) {
+                closeQuietly(response.body());
+                throw unexpectedStatus(status, "GET " + uri.getPath(), "");
+            }
+            save(response.body(), digest, size, target);
+            return;
+        }
+    }
+
+    private void save(InputStream body, Digest digest, long size, Path target) {
+        MessageDigest sha256 = Digest.sha256();
+        AtomicLong received = new AtomicLong();
+        ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "blob-watchdog");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long[] seen = {-1};
+        watchdog.scheduleAtFixedRate(() -> {
+            if (received.get() == seen[0]) {
+                closeQuietly(body);
+            }
+            seen[0] = received.get();
+        }, STALL_TIMEOUT.toMillis(), STALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        try (InputStream in = body; OutputStream out = Files.newOutputStream(target)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int read; (read = in.read(buffer)) > 0; ) {
+                if (received.addAndGet(read) > size) {
+                    throw mismatch(digest, "more than the " + size + " bytes the manifest says");
+                }
+                sha256.update(buffer, 0, read);
+                out.write(buffer, 0, read);
+            }
+        } catch (IOException e) {
+            deleteQuietly(target);
+            throw new CageException("downloading the blob " + digest + " from " + reference.registry() + " failed after "
+                    + received.get() + " bytes: " + e.getMessage(), "check the connection and pull again");
+        } catch (CageException e) {
+            deleteQuietly(target);
+            throw e;
+        } finally {
+            watchdog.shutdownNow();
+        }
+        String actual = HexFormat.of().formatHex(sha256.digest());
+        if (received.get() != size || !actual.equals(digest.hex())) {
+            deleteQuietly(target);
+            throw mismatch(digest, received.get() + " bytes with the digest sha256:" + actual);
+        }
+    }
+
+    private CageException mismatch(Digest digest, String got) {
+        return new CageException("the blob " + digest + " from " + reference.registry() + " does not match its digest: "
+                + "got " + got + "; it was refused and nothing was stored",
+                "pull again; if it repeats, the registry (or a proxy between) serves a damaged image");
+    }
+
+    private HttpRequest.Builder request(URI uri) {
+        return HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT).GET();
+    }
+
+    /**
+     * Sends a request with the token when there is one (and {@code authorized}); a 401 with a
+     * Bearer challenge, on a request that had no token or an expired one, gets a fresh token
+     * and one retry.
+     */
+    private <T> HttpResponse<T> send(HttpRequest.Builder request, HttpResponse.BodyHandler<T> handler, boolean authorized) {
+        HttpResponse<T> response = sendOnce(request, handler, authorized);
+        if (response.statusCode() == 401 && authorized) {
+            closeIfStream(response);
+            authenticate(response);
+            response = sendOnce(request, handler, true);
+        }
+        if (response.statusCode() == 401 || response.statusCode() == 403) {
+            closeIfStream(response);
+            throw new UserInputException(reference.registry() + " refused to let " + reference.repository()
+                    + " be pulled anonymously (" + response.statusCode() + " " + errorText(response) + "): the repository "
+                    + "is private, or does not exist", "check the name; for a private image, pull it with a tool that "
+                    + "has your credentials, 'docker save' it and 'claude-cage image import' the archive");
+        }
+        return response;
+    }
+
+    private <T> HttpResponse<T> sendOnce(HttpRequest.Builder request, HttpResponse.BodyHandler<T> handler,
+                                         boolean authorized) {
+        HttpRequest built = (authorized && token != null ? request.copy().header("Authorization", "Bearer " + token)
+                : request).build();
+        try {
+            return http.send(built, handler);
+        } catch (ConnectException e) {
+            throw unreachable(built.uri(), "connection refused or no route");
+        } catch (HttpTimeoutException e) {
+            throw unreachable(built.uri(), "no answer within " + REQUEST_TIMEOUT.toSeconds() + " s");
+        } catch (IOException e) {
+            throw unreachable(built.uri(), e.getClass().getSimpleName() + (e.getMessage() != null ? ": " + e.getMessage() : ""));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CageException("interrupted while talking to " + built.uri().getHost());
+        }
+    }
+
+    private CageException unreachable(URI uri, String why) {
+        String hint = uri.getScheme().equals("https")
+                ? "check the name, the port and that the registry runs; a registry that speaks plain HTTP must be on "
+                + "loopback or listed in the insecure_registries configuration key"
+                : "check the name, the port and that the registry runs";
+        return new CageException("cannot reach the registry at " + uri.getScheme() + "://" + uri.getAuthority() + " ("
+                + why + ")", hint);
+    }
+
+    /** An anonymous token from the service the challenge names, for pulling this repository. */
+    private void authenticate(HttpResponse<?> challenged) {
+        List<AuthChallenge> challenges = AuthChallenge.parse(challenged.headers().allValues("WWW-Authenticate"));
+        Optional<AuthChallenge> bearer = AuthChallenge.find(challenges, "bearer");
+        if (bearer.isEmpty()) {
+            String schemes = challenges.stream().map(AuthChallenge::scheme).toList().toString();
+            throw new UserInputException(reference.registry() + " wants credentials (" + (challenges.isEmpty()
+                    ? "no WWW-Authenticate challenge" : "auth schemes " + schemes) + "); claude-cage pulls anonymously, "
+                    + "with Bearer tokens only", "pull it with a tool that has your credentials, 'docker save' it and "
+                    + "'claude-cage image import' the archive");
+        }
+        String realm = bearer.get().parameter("realm").orElseThrow(() -> new CageException(reference.registry()
+                + " sent a Bearer challenge without a realm (token service)"));
+        URI realmUri;
+        try {
+            realmUri = URI.create(realm);
+        } catch (IllegalArgumentException e) {
+            throw new CageException(reference.registry() + " names the token service '" + realm + "', which is not a URL");
+        }
+        requireAllowedScheme(realmUri, "the token service");
+        String scope = "repository:" + reference.repository() + ":pull";
+        StringBuilder query = new StringBuilder(realmUri.getRawQuery() == null ? "" : realmUri.getRawQuery() + "&");
+        bearer.get().parameter("service").ifPresent(service -> query.append("service=").append(encode(service)).append('&'));
+        query.append("scope=").append(encode(scope));
+        URI tokenUri = URI.create(realmUri.getScheme() + "://" + realmUri.getRawAuthority()
+                + (realmUri.getRawPath() == null || realmUri.getRawPath().isEmpty() ? "/" : realmUri.getRawPath())
+                + "?" + query);
+        HttpResponse<byte[]> response = sendOnce(request(tokenUri), HttpResponse.BodyHandlers.ofByteArray(), false);
+        if (response.statusCode() == 401 || response.statusCode() == 403) {
+            throw new UserInputException("the token service of " + reference.registry() + " (" + realmUri.getAuthority()
+                    + ") gives no anonymous token to pull " + reference.repository() + " (" + response.statusCode() + " "
+                    + errorText(response) + "): the repository is private, or does not exist",
+                    "check the name; for a private image, pull it with a tool that has your credentials, 'docker save' "
+                            + "it and 'claude-cage image import' the archive");
+        }
+        if (response.statusCode() != 200) {
+            throw unexpected(response, "the token request to " + realmUri.getAuthority());
+        }
+        JsonNode answer;
+        try {
+            answer = Json.mapper().readTree(response.body());
+        } catch (IOException e) {
+            throw new CageException("the token service of " + reference.registry() + " answered with something that is not "
+                    + "JSON: " + e.getMessage());
+        }
+        String issued = answer.path("token").asText(answer.path("access_token").asText(""));
+        if (issued.isEmpty()) {
+            throw new CageException("the token service of " + reference.registry() + " answered without a token");
+        }
+        token = issued;
+    }
+
+    /** HTTPS, or plain HTTP where {@link RegistryAccess} allows it. */
+    private void requireAllowedScheme(URI uri, String what) {
+        boolean https = "https".equals(uri.getScheme());
+        boolean plain = "http".equals(uri.getScheme()) && uri.getHost() != null && access.plainHttp(uri.getHost(), uri.getPort());
+        if (!https && !plain) {
+            throw new CageException(reference.registry() + " sends " + what + " to " + uri.getScheme() + "://"
+                    + uri.getAuthority() + "; claude-cage speaks plain HTTP only to loopback and to the hosts in the "
+                    + "insecure_registries configuration key", "add " + uri.getAuthority() + " to insecure_registries "
+                    + "if you trust the network between");
+        }
+    }
+
+    private CageException unexpected(HttpResponse<byte[]> response, String what) {
+        return unexpectedStatus(response.statusCode(), what, errorText(response));
+    }
+
+    private CageException unexpectedStatus(int status, String what, String detail) {
+        return new CageException(reference.registry() + " answered " + status + " to " + what
+                + (detail.isEmpty() ? "" : " (" + detail + ")"), status >= 500
+                ? "the registry has a problem; try again later" : "check the reference " + reference);
+    }
+
+    /** The distribution API's error body, {"errors":[{"code":...,"message":...}]}, as one line. */
+    private static String errorText(HttpResponse<?> response) {
+        if (!(response.body() instanceof byte[] body) || body.length == 0) {
+            return "no details";
+        }
+        try {
+            JsonNode errors = Json.mapper().readTree(body).path("errors");
+            if (errors.isArray() && errors.size() > 0) {
+                JsonNode first = errors.get(0);
+                return first.path("code").asText("") + ": " + first.path("message").asText("");
+            }
+        } catch (IOException notJson) {
+            // Fall through to the text.
+        }
+        String text = new String(body, StandardCharsets.UTF_8).strip();
+        return text.length() > 200 ? text.substring(0, 200) + "..." : text;
+    }
+
+    private static String bareType(String contentType) {
+        int semicolon = contentType.indexOf(';');
+        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip().toLowerCase(Locale.ROOT);
+    }
+
+    private static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    private static void closeIfStream(HttpResponse<?> response) {
+        if (response.body() instanceof InputStream stream) {
+            closeQuietly(stream);
+        }
+    }
+
+    private static void closeQuietly(InputStream stream) {
+        try {
+            stream.close();
+        } catch (IOException ignored) {
+            // Only releasing the connection.
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // A work directory; the caller removes it as a whole.
+        }
+    }
+}
