@@ -1,0 +1,225 @@
+package dev.claudecage.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.json.Json;
+import dev.claudecage.testing.HeadlessChromium;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static dev.claudecage.it.CageHarness.cage;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Desktop mode end to end, with real runc and Debian's headless Chromium: a desktop session
+ * published on the host's loopback only, opened in the browser through noVNC with the session's
+ * password (the screenshot shows the desktop and the terminal running Claude Code), refused with a
+ * wrong one; each test ends with nothing left on the host.
+ */
+class DesktopSessionIT {
+
+    private static final Duration SHORT = Duration.ofSeconds(20);
+    private static final int WIDTH = 1024;
+    private static final int HEIGHT = 768;
+    /** The desktop's background and the terminal's, as docker/desktop/entrypoint-desktop.sh sets them. */
+    private static final int DESKTOP = 0x2f5d8a;
+    private static final int TERMINAL = 0x1c1c1c;
+    /** Where the screenshots go, to look at when a test fails. */
+    private static final Path SHOTS = Path.of("target", "desktop-it");
+
+    private String session;
+
+    @BeforeEach
+    void requireHost() throws Exception {
+        CageHarness.requireRootAndRootfs();
+        assumeTrue(HeadlessChromium.installed(), "Debian's chromium is not installed (scripts/install-deps.sh installs it)");
+        CageHarness.requireImage("desktop");
+        Files.createDirectories(SHOTS);
+    }
+
+    @AfterEach
+    void nothingLeftBehind() throws Exception {
+        if (session != null) {
+            cage("destroy", "--timeout", "0", session);
+        }
+        List<String> left = CageHarness.sessionLeftovers();
+        assertEquals(List.of(), left, "the desktop session left something behind");
+    }
+
+    @Test
+    void desktopInTheBrowserWithThePasswordAndRefusedWithoutIt() throws Exception {
+        int port = freePort();
+        session = "it-desktop";
+        CageHarness.Result start = cage("start", "--detach", "--name", session, "--mode", "desktop", "--network", "none",
+                "--port", "127.0.0.1:" + port + ":6080", "--env", "VNC_RESOLUTION=" + WIDTH + "x" + HEIGHT);
+        assertEquals(0, start.exitCode(), start.toString());
+        JsonNode status = Json.mapper().readTree(cage("status", "--json", session).stdout());
+        String password = status.path("desktopPassword").asText();
+        String url = status.path("desktopUrl").asText();
+        assertEquals("http://127.0.0.1:" + port + "/vnc.html", url);
+        assertEquals(8, password.length(), status.toString());
+        assertTrue(start.stdout().contains("desktop:  " + url) && start.stdout().contains("password: " + password),
+                start.toString());
+        assertEquals("desktop", status.path("image").asText());
+
+        // The host sees one listening socket on that port, on 127.0.0.1 and nowhere else.
+        List<String> listening = ss(port);
+        assertFalse(listening.isEmpty(), "nothing listens on port " + port);
+        for (String line : listening) {
+            assertTrue(line.contains(" 127.0.0.1:" + port + " "), "listens beyond 127.0.0.1: " + listening);
+        }
+        Path stateFile = CageHarness.SESSION_DATA.resolve(session).resolve("desktop.json");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(stateFile)));
+
+        awaitPage(url);
+        try (HeadlessChromium chromium = HeadlessChromium.launch(WIDTH + 200, HEIGHT + 200)) {
+            HeadlessChromium.Page page = chromium.open(url + "?autoconnect=true&resize=off&password=" + password);
+            // Connected, and the framebuffer drawn: the desktop's colour shows on the canvas.
+            String probe = "(() => { const c = document.querySelector('canvas');"
+                    + " if (!c || c.width < 100) return null; const r = c.getBoundingClientRect();"
+                    + " const p = c.getContext('2d').getImageData(" + (WIDTH - 20) + ", " + (HEIGHT - 20) + ", 1, 1).data;"
+                    + " return {x: r.left, y: r.top, w: c.width, h: c.height, pixel: (p[0] << 16) | (p[1] << 8) | p[2],"
+                    + " status: document.getElementById('noVNC_status').textContent}; })()";
+            // Until the page has loaded, the expression finds no canvas and gives null.
+            JsonNode canvas = page.await(probe, value -> value.isObject()
+                    && close(value.path("pixel").asInt(), DESKTOP), Duration.ofSeconds(60));
+            // Claude Code needs a moment to draw its first screen in the terminal.
+            Thread.sleep(3000);
+            byte[] png = page.screenshot();
+            Files.write(SHOTS.resolve("connected.png"), png);
+            assertTrue(canvas.isObject(), "no canvas: " + canvas);
+            assertEquals(WIDTH, canvas.path("w").asInt(), canvas.toString());
+            assertEquals(HEIGHT, canvas.path("h").asInt(), canvas.toString());
+
+            BufferedImage shot = ImageIO.read(new ByteArrayInputStream(png));
+            int left = (int) Math.round(canvas.path("x").asDouble());
+            int top = (int) Math.round(canvas.path("y").asDouble());
+            Counts screen = count(shot, left, top, 0, 0, WIDTH, HEIGHT);
+            Counts terminal = count(shot, left, top, 40, 60, 500, 400);
+            System.out.println("connected: canvas at " + left + "," + top + "; whole screen " + screen
+                    + "; terminal area " + terminal);
+            // The desktop: its background fills the part of the screen the terminal leaves, right and below.
+            assertTrue(screen.desktop > WIDTH * HEIGHT / 5, "too little desktop background: " + screen);
+            assertTrue(close(pixel(shot, left + WIDTH - 10, top + HEIGHT - 10), DESKTOP), "no desktop at the corner");
+            // The terminal: its dark background at the top left, with text drawn on it.
+            assertTrue(terminal.terminal > 500 * 400 / 2, "no terminal at the top left: " + terminal);
+            assertTrue(terminal.bright > 200, "no text in the terminal: " + terminal);
+        }
+
+        try (HeadlessChromium chromium = HeadlessChromium.launch(WIDTH + 200, HEIGHT + 200)) {
+            String wrong = password.equals("wrongpw1") ? "wrongpw2" : "wrongpw1";
+            HeadlessChromium.Page page = chromium.open(url + "?autoconnect=true&resize=off&password=" + wrong);
+            JsonNode text = page.await("(document.getElementById('noVNC_status') || {textContent: ''}).textContent",
+                    value -> value.asText().toLowerCase(java.util.Locale.ROOT).contains("fail")
+                            || value.asText().toLowerCase(java.util.Locale.ROOT).contains("reject"),
+                    Duration.ofSeconds(30));
+            byte[] png = page.screenshot();
+            Files.write(SHOTS.resolve("wrong-password.png"), png);
+            System.out.println("wrong password: noVNC says '" + text.asText() + "'");
+            assertTrue(text.asText().contains("Authentication failed") || text.asText().contains("rejected"),
+                    "no refusal shown: '" + text.asText() + "'");
+            Counts screen = count(ImageIO.read(new ByteArrayInputStream(png)), 0, 0, 0, 0, WIDTH, HEIGHT);
+            assertEquals(0, screen.desktop, "the desktop shows despite the wrong password: " + screen);
+        }
+        assertEquals("running", Json.mapper().readTree(cage("status", "--json", session).stdout()).path("state").asText());
+    }
+
+    /** The desktop serves its page once VNC listens (the entrypoint sees to that); until then the forwarder finds no one. */
+    private static void awaitPage(String url) throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String last = "nothing yet";
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<Void> response = client.send(HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() == 200) {
+                    return;
+                }
+                last = "HTTP " + response.statusCode();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("the desktop's page " + url + " did not come within 60s: " + last);
+    }
+
+    private record Counts(int desktop, int terminal, int bright) {
+    }
+
+    /** Pixels of the desktop's colour, the terminal's, and bright ones (text), in a region of the remote screen. */
+    private static Counts count(BufferedImage shot, int left, int top, int x0, int y0, int width, int height) {
+        int desktop = 0;
+        int terminal = 0;
+        int bright = 0;
+        for (int y = y0; y < y0 + height; y++) {
+            for (int x = x0; x < x0 + width; x++) {
+                int sx = left + x;
+                int sy = top + y;
+                if (sx >= shot.getWidth() || sy >= shot.getHeight()) {
+                    continue;
+                }
+                int rgb = shot.getRGB(sx, sy) & 0xffffff;
+                if (close(rgb, DESKTOP)) {
+                    desktop++;
+                } else if (close(rgb, TERMINAL)) {
+                    terminal++;
+                } else if (((rgb >> 16) & 0xff) + ((rgb >> 8) & 0xff) + (rgb & 0xff) > 3 * 150) {
+                    bright++;
+                }
+            }
+        }
+        return new Counts(desktop, terminal, bright);
+    }
+
+    private static int pixel(BufferedImage shot, int x, int y) {
+        return shot.getRGB(x, y) & 0xffffff;
+    }
+
+    /** Within a small distance per channel: VNC encodings and scaling may shift a colour a little. */
+    private static boolean close(int rgb, int expected) {
+        for (int shift = 0; shift <= 16; shift += 8) {
+            if (Math.abs(((rgb >> shift) & 0xff) - ((expected >> shift) & 0xff)) > 12) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The sockets listening on {@code port} on the host, as {@code ss} shows them. */
+    private static List<String> ss(int port) throws IOException, InterruptedException {
+        Process ss = new ProcessBuilder("ss", "-Hltn", "sport = :" + port).redirectErrorStream(true).start();
+        String out = new String(ss.getInputStream().readAllBytes());
+        assertTrue(ss.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, ss.exitValue(), out);
+        System.out.println("ss -Hltn 'sport = :" + port + "':\n" + out);
+        return out.lines().filter(line -> !line.isBlank()).map(line -> line.replaceAll("\\s+", " ") + " ").toList();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
