@@ -30,6 +30,7 @@ public final class ReportTable {
                 report.controlsShowingHole(), report.probes().size())
                 : "positive controls: not run (--no-controls)\n");
         out.append("runtime: ").append(report.runtime()).append('\n');
+        out.append("root: ").append(report.root()).append('\n');
         out.append("apparmor: ").append(report.appArmor()).append('\n');
         out.append(report.passed() ? "verify: every wall held\n" : "verify: FAILED\n");
         return out.toString();

@@ -66,6 +66,7 @@ public final class Verifier {
                         : new VerifyReport.ControlResult(probe.control().description(), control.outcome(), control.detail()));
             }).toList();
             return new VerifyReport(VerifyReport.REPORT_VERSION, plan.runtime().kind().configName(),
+                    plan.config().rootfs() != null ? "rootfs " + plan.config().rootfs() : "image " + plan.config().image(),
                     plan.policy().appArmor().detail(), withControls, results);
         }
     }

@@ -8,9 +8,10 @@ import java.util.List;
  * The result of {@code claude-cage verify}: stable field names and probe order, so reports from
  * two versions can be compared line by line.
  *
+ * @param root        what the cages ran on: "image NAME" or "rootfs DIR"
  * @param controlsRun whether positive controls ran; each control must show the hole
  */
-public record VerifyReport(int reportVersion, String runtime, String appArmor, boolean controlsRun,
+public record VerifyReport(int reportVersion, String runtime, String root, String appArmor, boolean controlsRun,
                            List<ProbeResult> probes) {
 
     public static final int REPORT_VERSION = 1;

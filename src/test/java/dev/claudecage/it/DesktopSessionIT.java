@@ -144,6 +144,60 @@ class DesktopSessionIT {
         assertEquals("running", Json.mapper().readTree(cage("status", "--json", session).stdout()).path("state").asText());
     }
 
+    @Test
+    void filteredDesktopIsReachedOnlyThroughThePublishedPort() throws Exception {
+        int port = freePort();
+        session = "it-desktop-filtered";
+        CageHarness.Result start = cage("start", "--detach", "--name", session, "--mode", "desktop",
+                "--port", "127.0.0.1:" + port + ":6080", "--", "bash");
+        assertEquals(0, start.exitCode(), start.toString());
+        awaitPage("http://127.0.0.1:" + port + "/vnc.html");
+        String container = Json.mapper().readTree(cage("status", "--json", session).stdout()).path("containerId").asText();
+        String namespace = "claude-cage-" + container;
+        // Inside the cage, noVNC and VNC listen on its loopback only ...
+        String inside = run("ip", "netns", "exec", namespace, "ss", "-Hltn");
+        System.out.println("listening in the cage:\n" + inside);
+        assertTrue(inside.contains("127.0.0.1:6080") && inside.contains("127.0.0.1:5900"), inside);
+        for (String line : inside.lines().filter(line -> !line.isBlank()).toList()) {
+            assertTrue(line.contains("127.0.0.1:") || line.contains("[::1]:"), "listens beyond loopback: " + line);
+        }
+        // ... so from the host, the cage's own address answers on neither port.
+        String address = run("ip", "netns", "exec", namespace, "ip", "-4", "-o", "addr", "show", "eth0")
+                .replaceAll("(?s).*inet ([0-9.]+)/.*", "$1").strip();
+        for (int cagePort : new int[] {6080, 5900}) {
+            try (java.net.Socket socket = new java.net.Socket()) {
+                socket.connect(new java.net.InetSocketAddress(address, cagePort), 2000);
+                throw new AssertionError("the cage's " + address + ":" + cagePort + " is reachable from the host");
+            } catch (IOException expected) {
+                System.out.println("the cage's " + address + ":" + cagePort + " from the host: " + expected);
+            }
+        }
+    }
+
+    @Test
+    void verifyInDesktopModeProbesTheDesktopImage() throws Exception {
+        CageHarness.Result verify = CageHarness.launch(List.of("verify", "--mode", "desktop", "--json"), "",
+                java.util.Map.of(), Duration.ofMinutes(5));
+        assertEquals(0, verify.exitCode(), verify.toString());
+        JsonNode report = Json.mapper().readTree(verify.stdout());
+        assertEquals("image desktop", report.path("root").asText());
+        assertTrue(report.path("controlsRun").asBoolean());
+        assertTrue(report.path("probes").size() >= 40, verify.stdout());
+        for (JsonNode probe : report.path("probes")) {
+            assertEquals("BLOCKED", probe.path("outcome").asText().toUpperCase(java.util.Locale.ROOT), probe.toString());
+            assertEquals("HOLE", probe.path("control").path("outcome").asText().toUpperCase(java.util.Locale.ROOT),
+                    probe.toString());
+        }
+    }
+
+    private static String run(String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes());
+        assertTrue(process.waitFor(10, TimeUnit.SECONDS), String.join(" ", command));
+        assertEquals(0, process.exitValue(), String.join(" ", command) + ": " + out);
+        return out;
+    }
+
     /** The desktop serves its page once VNC listens (the entrypoint sees to that); until then the forwarder finds no one. */
     private static void awaitPage(String url) throws Exception {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
