@@ -11,9 +11,10 @@ apt-get update -qq
 # uidmap: rootless user namespaces; apparmor: apparmor_parser to check the profile compiles;
 # tcpdump: reads the firewall's dropped packets (nflog) into the audit log; docker.io: only for the
 # test that builds the shipped Dockerfiles with docker too (it starts its own engine, without iptables);
-# perl-base comes with every rootfs and runs the probes inside the cage.
+# perl-base comes with every rootfs and runs the probes inside the cage; chromium: the desktop test
+# opens the noVNC page in it, headless.
 apt-get install -y -qq --no-install-recommends \
   openjdk-17-jdk-headless maven make git \
   runc crun nftables iproute2 tcpdump debootstrap uidmap apparmor docker.io \
-  ca-certificates procps psmisc util-linux mount >/dev/null
+  ca-certificates procps psmisc util-linux mount chromium >/dev/null
 echo "install-deps: done ($(runc --version | head -1); $(java -version 2>&1 | head -1))"

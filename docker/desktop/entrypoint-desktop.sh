@@ -44,7 +44,8 @@ stop() {
   # shellcheck disable=SC2086
   [ -n "$children" ] && kill $children 2>/dev/null || true
 }
-trap stop EXIT INT TERM
+trap stop EXIT
+trap 'stop; exit 143' INT TERM
 
 Xvfb "$DISPLAY" -screen 0 "$geometry" -nolisten tcp >"$run_dir/xvfb.log" 2>&1 &
 children="$children $!"
@@ -80,4 +81,9 @@ fi
 # desktop ends with that shell (or with claude-cage stop).
 xterm -geometry 100x30+24+24 -fa 'DejaVu Sans Mono' -fs 11 -bg '#1c1c1c' -fg '#e8e8e8' -title "$*" \
   -e sh -c '"$@"; status=$?; printf "\n[%s ended with exit code %s; this terminal is a shell now]\n" "$1" "$status"; exec bash' \
-  desktop-terminal "$@"
+  desktop-terminal "$@" &
+terminal=$!
+children="$children $terminal"
+# In the background and waited for, so that SIGTERM (claude-cage stop) is handled at once: a shell
+# runs its traps only between commands, and wait is where it can be interrupted.
+wait "$terminal"
