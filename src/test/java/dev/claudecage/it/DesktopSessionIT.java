@@ -196,6 +196,14 @@ class DesktopSessionIT {
                 System.out.println("the cage's " + address + ":" + cagePort + " from the host: " + expected);
             }
         }
+        // Stopped, nothing listens; started again, it is published as before, with the same password.
+        String password = Json.mapper().readTree(cage("status", "--json", session).stdout()).path("desktopPassword").asText();
+        assertEquals(0, cage("stop", "--timeout", "5", session).exitCode());
+        assertEquals(List.of(), ss(port));
+        CageHarness.Result again = cage("start", "--detach", "--name", session);
+        assertEquals(0, again.exitCode(), again.toString());
+        assertTrue(again.stdout().contains("password: " + password), again.toString());
+        awaitPage("http://127.0.0.1:" + port + "/vnc.html");
     }
 
     @Test
