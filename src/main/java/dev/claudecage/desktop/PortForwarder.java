@@ -95,7 +95,7 @@ public final class PortForwarder implements AutoCloseable {
                 }
                 return;
             }
-            if (open.size() >= 2 * MAX_CONNECTIONS) {
+            if (open.size() >= 2 * MAX_CONNECTIONS) { // two sockets per connection
                 log.accept("desktop forwarding: refused a connection from " + remote(client) + ": "
                         + MAX_CONNECTIONS + " connections are open");
                 closeQuietly(client);
