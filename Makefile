@@ -79,8 +79,12 @@ run-cli: build
 	$(CAGE) build cli
 	$(CAGE) run --mount $(CURDIR):/workspace -- claude
 
-run-desktop:
-	@echo "run-desktop: desktop mode is not built yet" >&2; exit 2
+# The desktop in the browser: Claude Code in a terminal on this directory, filtered, published on
+# 127.0.0.1:6080 (DESKTOP_PORT=...); start prints the address and the session's VNC password.
+DESKTOP_PORT ?= 6080
+run-desktop: build
+	$(CAGE) build desktop
+	$(CAGE) start --mode desktop --detach --mount $(CURDIR):/workspace --port 127.0.0.1:$(DESKTOP_PORT):6080
 
 load-apparmor:
 	@if [ "$$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = "Y" ]; then \

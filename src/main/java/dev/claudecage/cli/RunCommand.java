@@ -1,7 +1,10 @@
 package dev.claudecage.cli;
 
+import dev.claudecage.UserInputException;
+import dev.claudecage.config.ConfigKey;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
+import dev.claudecage.config.Mode;
 import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.OneShotRun;
@@ -45,6 +48,12 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
     public Integer call() {
         Host.requireRoot("run");
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
+        if (config.config().mode() == Mode.DESKTOP) {
+            // A desktop is watched in a browser while it runs; a run lives on this terminal and publishes nothing.
+            throw new UserInputException("run starts one command on this terminal; a desktop is a session "
+                    + "(mode: desktop, from " + config.origin(ConfigKey.MODE) + ")",
+                    "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
+        }
         RunOutcome outcome = new OneShotRun(StatePaths.forRoot(), ProcessRunner.fromEnvironment())
                 .run(config.config(), command, Host.interactiveTerminal(),
                         new OneShotRun.Options(ApiKeys.fromFlagOrEnvironment(apiKey), auditLog));

@@ -1,7 +1,11 @@
 package dev.claudecage.cli;
 
+import dev.claudecage.UserInputException;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
+import dev.claudecage.config.Mode;
+import dev.claudecage.desktop.DesktopAccess;
+import dev.claudecage.desktop.DesktopPort;
 import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
@@ -12,6 +16,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -23,6 +28,8 @@ import java.util.concurrent.Callable;
                         + "(detach with Ctrl-P Ctrl-Q).",
                 "Starting an existing, stopped session starts it again with the settings it was created with "
                         + "(and its persisted home).",
+                "With --mode desktop, the cage runs a desktop with the command in a terminal, published on this host "
+                        + "(--port, 127.0.0.1:6080 by default) behind a VNC password that start and status show.",
                 "Exit code: with --detach 0 once the cage runs; attached, the cage's own when it ends there, "
                         + "0 when detached; 1 when it cannot start (max_sessions reached, say); 2 for bad input."},
         sortOptions = false)
@@ -46,6 +53,16 @@ final class StartCommand implements Callable<Integer> {
                     + "other users of this host.")
     String apiKey;
 
+    @Option(names = "--port", paramLabel = "[ADDRESS:]HOSTPORT:CAGEPORT",
+            description = "Desktop mode: where the desktop (noVNC) is published on this host. Default: "
+                    + DesktopPort.DEFAULT + ". An address other than loopback needs --publish-beyond-loopback.")
+    String port;
+
+    @Option(names = "--publish-beyond-loopback",
+            description = "Desktop mode: allow a --port address other than loopback, so that other machines can reach "
+                    + "the desktop (its password is then all that guards it). Prints a warning.")
+    boolean beyondLoopback;
+
     @Mixin
     CageOptions options;
 
@@ -63,17 +80,55 @@ final class StartCommand implements Callable<Integer> {
         Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
         boolean restart = sessionName.map(sessions.store()::exists).orElse(false)
-                && options.asFlags().isEmpty() && command == null && !ephemeral;
+                && options.asFlags().isEmpty() && command == null && !ephemeral && port == null;
+        DesktopPort desktopPort = restart ? null : desktopPort(config.config().mode());
         int[] size = detach ? null : SessionTerminal.size();
         Sessions.StartResult started = sessions.start(new Sessions.StartRequest(sessionName,
                 restart ? null : config.config(), command == null ? List.of("claude") : command, ephemeral,
                 ApiKeys.fromFlagOrEnvironment(apiKey), size == null ? 0 : size[0], size == null ? 0 : size[1],
-                config.config().maxSessions()));
+                config.config().maxSessions(), desktopPort));
+        Optional<DesktopAccess> desktop = sessions.desktopAccess(started.name());
         if (detach) {
-            spec.commandLine().getOut().println(started.name());
-            spec.commandLine().getOut().flush();
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(started.name());
+            desktop.ifPresent(access -> printDesktop(out, access));
+            out.flush();
             return 0;
         }
+        desktop.ifPresent(access -> {
+            PrintWriter err = spec.commandLine().getErr();
+            printDesktop(err, access);
+            err.flush();
+        });
         return SessionTerminal.attach(sessions, started.name());
+    }
+
+    /** Where a new desktop session is published; null for a CLI session. */
+    private DesktopPort desktopPort(Mode mode) {
+        if (mode != Mode.DESKTOP) {
+            if (port != null || beyondLoopback) {
+                throw new UserInputException((port != null ? "--port" : "--publish-beyond-loopback")
+                        + " publishes a desktop session, and this one is in mode '" + mode.yamlWord() + "'",
+                        "add --mode desktop");
+            }
+            return null;
+        }
+        DesktopPort mapping = DesktopPort.parse(port == null ? DesktopPort.DEFAULT : port);
+        if (!mapping.loopbackOnly()) {
+            if (!beyondLoopback) {
+                throw new UserInputException("--port " + port + " publishes the desktop on "
+                        + mapping.hostAddress().getHostAddress() + ", beyond this host's loopback: other machines could "
+                        + "reach it", "use 127.0.0.1:PORT:6080, or add --publish-beyond-loopback if that is what you want");
+            }
+            spec.commandLine().getErr().println("claude-cage: warning: the desktop is published on " + mapping.format()
+                    + ": anyone who can reach that address and knows the password can watch and drive the cage's desktop");
+            spec.commandLine().getErr().flush();
+        }
+        return mapping;
+    }
+
+    static void printDesktop(PrintWriter out, DesktopAccess access) {
+        out.println("desktop:  " + access.mapping().url());
+        out.println("password: " + access.password());
     }
 }

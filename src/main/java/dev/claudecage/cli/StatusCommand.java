@@ -64,6 +64,8 @@ final class StatusCommand implements Callable<Integer> {
         row(text, "home", report.persist() ? report.home() + " (persisted)"
                 : report.ephemeral() ? "tmpfs (ephemeral session)" : "tmpfs (not persisted)");
         row(text, "command", String.join(" ", report.command()));
+        row(text, "desktop", report.desktopUrl());
+        row(text, "password", report.desktopPassword());
         CgroupStats resources = report.resources();
         if (resources != null) {
             row(text, "memory", bytes(resources.memoryBytes()) + " of " + (resources.memoryLimitBytes() == null

@@ -81,7 +81,7 @@ final class ConfigValidator {
         String seccompProfile = checker.check(ConfigKey.SECCOMP_PROFILE, this::seccompProfile);
         Long pidsLimit = checker.check(ConfigKey.PIDS_LIMIT, raw -> wholeNumber(raw, MIN_PIDS, Long.MAX_VALUE));
         Ids user = checker.check(ConfigKey.USER, this::user);
-        String image = checker.check(ConfigKey.IMAGE, this::image);
+        String image = checker.check(ConfigKey.IMAGE, raw -> image(raw, mode));
         String runtime = checker.check(ConfigKey.RUNTIME, this::runtime);
         Path rootfs = checker.check(ConfigKey.ROOTFS, this::rootfs);
         List<MountSpec> mounts = checker.check(ConfigKey.MOUNTS, this::mounts);
@@ -371,8 +371,13 @@ final class ConfigValidator {
         }
     }
 
-    private String image(RawValue raw) {
-        String allowed = "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, e.g. cli";
+    /** Empty means the mode's own image: cli or desktop, as {@code claude-cage build} names them. */
+    private String image(RawValue raw, Mode mode) {
+        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+            return (mode == null ? Mode.CLI : mode).yamlWord();
+        }
+        String allowed = "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, e.g. cli, "
+                + "or leave it empty for the mode's image";
         String text = text(raw, allowed);
         if (!IMAGE.matcher(text).matches()) {
             throw invalid(raw, text, "is not an image name", allowed);

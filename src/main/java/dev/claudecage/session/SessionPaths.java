@@ -20,6 +20,11 @@ public record SessionPaths(SessionName name, Path dataDir, Path runDir, boolean 
         return dataDir.resolve("home");
     }
 
+    /** A desktop session's published port and VNC password (0600); none for a CLI session. */
+    public Path desktopFile() {
+        return dataDir.resolve("desktop.json");
+    }
+
     public Path logsDir() {
         return ephemeral ? runDir.resolve("logs") : dataDir.resolve("logs");
     }

@@ -1,5 +1,7 @@
 package dev.claudecage.session;
 
+import dev.claudecage.desktop.DesktopAccess;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -13,15 +15,18 @@ import java.util.Map;
  * @param state      the state in words: running, stopped, exited(N), crashed, ...
  * @param cagePid    the cage's first process as the host sees it, while it runs
  * @param resources  live cgroup numbers, while it runs
- * @param desktopUrl where the desktop is served, in desktop mode (not built yet: always null)
+ * @param desktopUrl      where the desktop is served on the host (the noVNC page), in desktop mode
+ * @param desktopPassword the desktop's VNC password, in desktop mode
  */
 public record SessionReport(String name, String state, String status, Integer exitCode, String problem, boolean orphaned,
                             String containerId, Long supervisorPid, Long cagePid, String createdAt, String startedAt,
                             String endedAt, Long uptimeSeconds, String image, String rootfs, String mode, String network,
                             List<String> mounts, List<String> command, boolean persist, boolean ephemeral, String home,
-                            String runtime, CgroupStats resources, String desktopUrl) {
+                            String runtime, CgroupStats resources, String desktopUrl,
+                            String desktopPassword) {
 
-    static SessionReport of(SessionView view, SessionPaths paths, CgroupStats resources, Instant now) {
+    static SessionReport of(SessionView view, SessionPaths paths, CgroupStats resources, DesktopAccess desktop,
+                            Instant now) {
         SessionRecord record = view.record();
         Map<String, Object> config = record.config();
         boolean running = view.status() == SessionStatus.RUNNING;
@@ -36,7 +41,8 @@ public record SessionReport(String name, String state, String status, Integer ex
                 text(config.get("rootfs")), text(config.get("mode")), text(config.get("network")), list(config.get("mounts")),
                 record.command(), record.persist(), record.ephemeral(),
                 record.persist() ? paths.homeDir().toString() : null, text(config.get("runtime")),
-                running ? resources : null, null);
+                running ? resources : null, desktop == null ? null : desktop.mapping().url(),
+                desktop == null ? null : desktop.password());
     }
 
     private static String text(Object value) {

@@ -3,7 +3,11 @@ package dev.claudecage.session;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.Mode;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.config.NetworkMode;
+import dev.claudecage.desktop.DesktopAccess;
+import dev.claudecage.desktop.DesktopPort;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.RuntimeKind;
@@ -92,11 +96,18 @@ public final class Sessions {
         return reconciler.view(store.require(name));
     }
 
+    /** How to reach a desktop session (its URL and VNC password), or empty for a CLI session. */
+    public Optional<DesktopAccess> desktopAccess(SessionName name) {
+        return DesktopAccess.read(store.paths(store.require(name)).desktopFile());
+    }
+
     public SessionReport report(SessionView view) {
         SessionRecord record = view.record();
         CgroupStats resources = record.containerId() == null ? null
                 : CgroupStats.read(HostProbe.CGROUP_ROOT, record.containerId());
-        return SessionReport.of(view, store.paths(record), resources, clock.instant());
+        SessionPaths paths = store.paths(record);
+        return SessionReport.of(view, paths, resources, DesktopAccess.read(paths.desktopFile()).orElse(null),
+                clock.instant());
     }
 
     // ---- start
@@ -110,9 +121,10 @@ public final class Sessions {
      * @param apiKey    the key for the gateway, or null to let the supervisor take ANTHROPIC_API_KEY
      * @param rows      the terminal's size when the user attaches at once, else 0
      * @param maxSessions the limit on sessions running at once
+     * @param desktopPort where a new desktop session is published; null for a CLI session or an existing one
      */
     public record StartRequest(Optional<SessionName> name, CageConfig config, List<String> command, boolean ephemeral,
-                               Supplier<char[]> apiKey, int rows, int columns, int maxSessions) {
+                               Supplier<char[]> apiKey, int rows, int columns, int maxSessions, DesktopPort desktopPort) {
     }
 
     public record StartResult(SessionName name, long supervisorPid, String containerId, boolean created) {
@@ -120,7 +132,7 @@ public final class Sessions {
 
     public StartResult start(StartRequest request) {
         if (request.config() != null) {
-            checkNewSession(request.config(), request.ephemeral());
+            checkNewSession(request.config(), request.ephemeral(), request.desktopPort());
         }
         store.ensureRoots();
         SessionName name;
@@ -165,10 +177,19 @@ public final class Sessions {
         }
     }
 
-    private static void checkNewSession(CageConfig config, boolean ephemeral) {
-        if (config.mode() == dev.claudecage.config.Mode.DESKTOP) {
-            throw new UserInputException("mode: 'desktop' is not available yet (desktop mode is being built)",
-                    "use --mode cli");
+    private static void checkNewSession(CageConfig config, boolean ephemeral, DesktopPort desktopPort) {
+        boolean desktop = config.mode() == Mode.DESKTOP;
+        if (desktop != (desktopPort != null)) {
+            throw new IllegalArgumentException("a desktop port is given for, and only for, a new desktop session");
+        }
+        if (desktop && config.network() == NetworkMode.HOST) {
+            throw new UserInputException("mode: 'desktop' cannot run with network: host: the desktop's VNC server "
+                    + "would listen in the host's own network, beside everything else there",
+                    "use --network filtered (the default) or none; the desktop is published on the host with --port");
+        }
+        if (desktop && config.rootfs() != null) {
+            throw new UserInputException("mode: 'desktop' needs the desktop image, not a rootfs directory",
+                    "drop --rootfs (build the image with: sudo claude-cage build desktop)");
         }
         boolean homeMounted = config.mounts().stream().map(MountSpec::target).anyMatch(SpecBuilder.CAGE_HOME::equals);
         if (homeMounted && config.persist() && !ephemeral) {
@@ -186,6 +207,9 @@ public final class Sessions {
         SessionPaths paths = store.paths(record);
         try (FileLock sessionLock = store.lockSession(name, storeLock)) {
             store.createFolders(paths, persistHome, config.uid(), config.gid());
+            if (request.desktopPort() != null) {
+                DesktopAccess.generate(request.desktopPort()).write(paths.desktopFile());
+            }
             store.write(starting(record, name, request));
         }
         return paths;

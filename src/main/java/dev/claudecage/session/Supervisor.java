@@ -2,6 +2,12 @@ package dev.claudecage.session;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.Mode;
+import dev.claudecage.desktop.DesktopAccess;
+import dev.claudecage.desktop.DesktopCage;
+import dev.claudecage.desktop.DesktopPort;
+import dev.claudecage.desktop.PortForwarder;
+import dev.claudecage.host.Netns;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.CageInstance;
@@ -11,6 +17,7 @@ import dev.claudecage.runtime.StatePaths;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -49,6 +56,8 @@ final class Supervisor {
     private Pty pty;
     private SessionLog output;
     private AttachServer server;
+    private PortForwarder forwarder;
+    private Netns cageNetwork;
     private Thread pump;
     private volatile boolean draining;
     private volatile boolean stopRequested;
@@ -126,6 +135,7 @@ final class Supervisor {
     private RunOutcome supervise() throws InterruptedException {
         CageConfig config = SessionConfig.load(record.config());
         CagePlan plan = CagePlan.resolve(config, statePaths, runner);
+        DesktopAccess desktop = config.mode() == Mode.DESKTOP ? publishDesktop() : null;
         Supplier<char[]> key = ApiKeyHandOff.take(paths.keyFile());
         try {
             output = new SessionLog(paths.outputLog(), SessionLog.DEFAULT_LIMIT, Clock.systemUTC());
@@ -145,9 +155,11 @@ final class Supervisor {
         }
         pty.becomeStdio();
         String id = record.containerId();
-        CageInstance.SpecAdjustment adjustment = record.persist() && !record.ephemeral()
+        CageInstance.SpecAdjustment home = record.persist() && !record.ephemeral()
                 ? (spec, networking) -> PersistentHome.bind(spec, paths.homeDir())
                 : CageInstance.SpecAdjustment.NONE;
+        CageInstance.SpecAdjustment adjustment = desktop == null ? home
+                : (spec, networking) -> DesktopCage.adjust(home.adjust(spec, networking), desktop);
         CageInstance prepared = CageInstance.prepare(plan, id, record.command(), true,
                 new CageNetworking.Options(key, paths.auditLog(), statePaths.networkState(id), statePaths.networkLock()),
                 statePaths, runner, adjustment);
@@ -170,11 +182,39 @@ final class Supervisor {
                 }
             }
             log("cage " + id + " is running (runtime pid " + runtime.pid() + ")");
+            if (desktop != null) {
+                forwardDesktop(id, desktop);
+            }
         }
         RunOutcome outcome = instance.awaitExit();
         log("cage " + id + " ended with exit code " + outcome.exitCode()
                 + (outcome.problem() == null ? "" : ": " + outcome.problem()));
         return outcome;
+    }
+
+    /**
+     * Binds the desktop's host address before anything else is made, so that a port in use fails
+     * the start at once; connections wait in the backlog until the cage runs.
+     */
+    private DesktopAccess publishDesktop() {
+        DesktopAccess desktop = DesktopAccess.read(paths.desktopFile()).orElseThrow(() -> new CageException(
+                "desktop session " + name + " has no access file " + paths.desktopFile(),
+                "destroy the session and start it again"));
+        DesktopPort port = desktop.mapping();
+        forwarder = PortForwarder.bind(port.listenAddress());
+        log("desktop published on " + port.format() + (port.loopbackOnly() ? ""
+                : " (beyond this host's loopback: anyone who can reach it and knows the password can use the desktop)"));
+        return desktop;
+    }
+
+    /** Forwards the published port into the cage's own loopback, through its network namespace. */
+    private void forwardDesktop(String id, DesktopAccess desktop) {
+        long cagePid = probe.container(id).map(RuntimeContainer::pid).orElse(0L);
+        if (cagePid <= 0) {
+            throw new CageException("cage " + id + " runs but the runtime reports no pid for it: cannot publish its desktop");
+        }
+        cageNetwork = Netns.open(Path.of("/proc", Long.toString(cagePid), "ns", "net"));
+        forwarder.start(cageNetwork, desktop.mapping().cagePort(), this::log);
     }
 
     /** Waits until the runtime reports the container running (its command was executed), or has exited. */
@@ -232,6 +272,13 @@ final class Supervisor {
             }
         } catch (RuntimeException e) {
             log("stopping the cage: " + e.getMessage());
+        }
+        // Before the cage's network goes: the forwarder holds the cage's namespace open.
+        if (forwarder != null) {
+            forwarder.close();
+        }
+        if (cageNetwork != null) {
+            cageNetwork.close();
         }
         draining = true;
         if (pump != null) {

@@ -33,6 +33,7 @@ public final class ReportTable {
                 : "positive controls: not run (--no-controls)\n");
         out.append("target: ").append(report.target()).append('\n');
         out.append("runtime: ").append(report.runtime()).append('\n');
+        out.append("root: ").append(report.root()).append('\n');
         out.append("apparmor: ").append(report.appArmor()).append('\n');
         out.append(report.passed() ? "verify: every wall held\n" : "verify: FAILED\n");
         return out.toString();

@@ -143,7 +143,9 @@ public final class Verifier {
                     finding.outcome(), finding.detail(), control == null ? null
                     : new VerifyReport.ControlResult(probe.control().description(), control.outcome(), control.detail()));
         }).toList();
-        return new VerifyReport(VerifyReport.REPORT_VERSION, target, runtime, plan.policy().appArmor().detail(),
+        CageConfig config = plan.config();
+        String root = config.rootfs() != null ? "rootfs " + config.rootfs() : "image " + config.image();
+        return new VerifyReport(VerifyReport.REPORT_VERSION, target, runtime, root, plan.policy().appArmor().detail(),
                 withControls, results);
     }
 

@@ -10,9 +10,10 @@ import java.util.List;
  * {@code not-run}.
  *
  * @param target      what the probes ran in: {@value #FRESH_CAGE}, or "session NAME"
+ * @param root        what the cages ran on: "image NAME" or "rootfs DIR"
  * @param controlsRun whether positive controls ran; each control must show the hole
  */
-public record VerifyReport(int reportVersion, String target, String runtime, String appArmor, boolean controlsRun,
+public record VerifyReport(int reportVersion, String target, String runtime, String root, String appArmor, boolean controlsRun,
                            List<ProbeResult> probes) {
 
     public static final int REPORT_VERSION = 2;

@@ -142,14 +142,19 @@ public final class CageHarness {
      * downloads Debian packages and the npm package, a few minutes), then taken from the store.
      */
     public static void requireCliImage() {
+        requireImage("cli");
+    }
+
+    /** A shipped image (cli or desktop, which builds on cli), built once per machine, then taken from the store. */
+    public static void requireImage(String name) {
         Result images = launch(List.of("images"));
-        if (images.exitCode() == 0 && images.stdout().lines().anyMatch(line -> line.startsWith("cli:latest "))) {
+        if (images.exitCode() == 0 && images.stdout().lines().anyMatch(line -> line.startsWith(name + ":latest "))) {
             return;
         }
-        System.out.println("building the cli image for the end-to-end tests (once per machine)");
-        Result built = launch(List.of("build", "cli"), "", Map.of(), Duration.ofMinutes(30));
+        System.out.println("building the " + name + " image for the tests (once per machine)");
+        Result built = launch(List.of("build", name), "", Map.of(), Duration.ofMinutes(30));
         if (built.exitCode() != 0) {
-            throw new AssertionError("cannot build the cli image: " + built);
+            throw new AssertionError("cannot build the " + name + " image: " + built);
         }
     }
 

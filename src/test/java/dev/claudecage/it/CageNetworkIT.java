@@ -6,7 +6,7 @@ import dev.claudecage.net.CageNetwork;
 import dev.claudecage.net.Firewall;
 import dev.claudecage.net.GatewayPorts;
 import dev.claudecage.process.ProcessRunner;
-import dev.claudecage.testing.Netns;
+import dev.claudecage.host.Netns;
 import dev.claudecage.testing.TestNetwork;
 import dev.claudecage.verify.Canary;
 import org.junit.jupiter.api.AfterEach;

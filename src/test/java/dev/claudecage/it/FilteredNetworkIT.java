@@ -2,7 +2,7 @@ package dev.claudecage.it;
 
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
-import dev.claudecage.testing.Netns;
+import dev.claudecage.host.Netns;
 import dev.claudecage.testing.TestNetwork;
 import dev.claudecage.testing.mockapi.MockAnthropicApi;
 import dev.claudecage.testing.mockapi.Script;

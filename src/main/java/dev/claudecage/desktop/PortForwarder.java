@@ -1,0 +1,216 @@
+package dev.claudecage.desktop;
+
+import dev.claudecage.CageException;
+import dev.claudecage.host.Netns;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * Publishes one port of a cage's loopback on the host: listens on the host address, and for each
+ * connection enters the cage's network namespace (setns, on the accepting thread only) to open a
+ * socket to the port on the cage's own loopback, then copies bytes both ways. Sockets keep the
+ * namespace they were made in, so this works for every network policy, {@code none} included, and
+ * reaches that one port and nothing else of the cage: no route, veth or firewall rule is added.
+ */
+public final class PortForwarder implements AutoCloseable {
+
+    /** More connections at once than a browser tab or two would open are refused. */
+    static final int MAX_CONNECTIONS = 32;
+    private static final int BUFFER = 64 * 1024;
+
+    private final ServerSocketChannel server;
+    private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+    private Thread acceptor;
+
+    private PortForwarder(ServerSocketChannel server) {
+        this.server = server;
+    }
+
+    /** Binds the host side now, so that a port in use fails the start before the cage is made. */
+    public static PortForwarder bind(InetSocketAddress listen) {
+        try {
+            // An IPv4 address gets an IPv4 socket, so the host sees exactly that address bound (not ::ffff:...).
+            ServerSocketChannel server = ServerSocketChannel.open(listen.getAddress() instanceof Inet4Address
+                    ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
+            try {
+                server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                server.bind(listen, 16);
+                return new PortForwarder(server);
+            } catch (IOException e) {
+                server.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new CageException("cannot listen on " + listen.getAddress().getHostAddress() + ":" + listen.getPort()
+                    + " for the desktop: " + e.getMessage(), "choose another port with --port ADDRESS:PORT:6080");
+        }
+    }
+
+    /** The address actually bound (the port chosen, when 0 was asked for). */
+    public InetSocketAddress address() {
+        try {
+            return (InetSocketAddress) server.getLocalAddress();
+        } catch (IOException e) {
+            throw new CageException("the desktop's listening socket is gone: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Starts forwarding each connection to {@code cagePort} on the loopback of {@code cage}; connections
+     * that arrived since {@link #bind} waited in the backlog. {@code cage} must stay open until {@link #close}.
+     */
+    public synchronized void start(Netns cage, int cagePort, Consumer<String> log) {
+        if (acceptor != null) {
+            throw new IllegalStateException("the forwarder runs already");
+        }
+        InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), cagePort);
+        acceptor = new Thread(() -> acceptLoop(cage, target, log), "desktop-forward-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    private void acceptLoop(Netns cage, InetSocketAddress target, Consumer<String> log) {
+        while (!closed) {
+            SocketChannel client;
+            try {
+                client = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) {
+                    log.accept("desktop forwarding: accept failed: " + e.getMessage());
+                }
+                return;
+            }
+            if (open.size() >= 2 * MAX_CONNECTIONS) { // two sockets per connection
+                log.accept("desktop forwarding: refused a connection from " + remote(client) + ": "
+                        + MAX_CONNECTIONS + " connections are open");
+                closeQuietly(client);
+                continue;
+            }
+            SocketChannel inside;
+            try {
+                inside = cage.call(() -> {
+                    SocketChannel channel = SocketChannel.open();
+                    try {
+                        channel.connect(target);
+                        return channel;
+                    } catch (IOException e) {
+                        channel.close();
+                        throw e;
+                    }
+                });
+            } catch (Exception e) {
+                log.accept("desktop forwarding: cannot reach port " + target.getPort() + " in the cage for "
+                        + remote(client) + ": " + e.getMessage());
+                closeQuietly(client);
+                continue;
+            }
+            open.add(client);
+            open.add(inside);
+            Runnable done = new Pair(client, inside);
+            copy(client, inside, done, "desktop-forward-out");
+            copy(inside, client, done, "desktop-forward-in");
+        }
+    }
+
+    /** Copies {@code from} to {@code to}; at end of input half-closes {@code to}, and the pair is closed once both ended. */
+    private void copy(SocketChannel from, SocketChannel to, Runnable done, String name) {
+        Thread thread = new Thread(() -> {
+            ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
+            try {
+                while (from.read(buffer) >= 0) {
+                    buffer.flip();
+                    while (buffer.hasRemaining()) {
+                        to.write(buffer);
+                    }
+                    buffer.clear();
+                }
+                to.shutdownOutput();
+            } catch (IOException e) {
+                // A reset or a close on either side ends the pair.
+                closeQuietly(from);
+                closeQuietly(to);
+            } finally {
+                done.run();
+            }
+        }, name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Closes both sockets when the second of the two copies ends. */
+    private final class Pair implements Runnable {
+        private final SocketChannel a;
+        private final SocketChannel b;
+        private int ended;
+
+        Pair(SocketChannel a, SocketChannel b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        @Override
+        public void run() {
+            synchronized (this) {
+                if (++ended < 2) {
+                    return;
+                }
+            }
+            closeQuietly(a);
+            closeQuietly(b);
+            open.remove(a);
+            open.remove(b);
+        }
+    }
+
+    /** Stops listening and cuts every forwarded connection. */
+    @Override
+    public void close() {
+        closed = true;
+        closeQuietly(server);
+        for (SocketChannel channel : open) {
+            closeQuietly(channel);
+        }
+        Thread thread;
+        synchronized (this) {
+            thread = acceptor;
+        }
+        if (thread != null) {
+            try {
+                thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static String remote(SocketChannel channel) {
+        try {
+            return String.valueOf(channel.getRemoteAddress());
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    private static void closeQuietly(java.nio.channels.Channel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // Closing is all that is left to do with it.
+        }
+    }
+}

@@ -1,0 +1,330 @@
+package dev.claudecage.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.json.Json;
+import dev.claudecage.testing.HeadlessChromium;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static dev.claudecage.it.CageHarness.cage;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Desktop mode end to end, with real runc and Debian's headless Chromium: a desktop session
+ * published on the host's loopback only, opened in the browser through noVNC with the session's
+ * password (the screenshot shows the desktop and the terminal running Claude Code), refused with a
+ * wrong one; each test ends with nothing left on the host.
+ *
+ * <p>Its sessions are named "itd-...", not "it-...": other session tests destroy every "it-" session
+ * when they begin and end, which on a shared machine would pull the desktop from under the browser.
+ * This test removes its own sessions, and checks that their folders are gone.
+ */
+class DesktopSessionIT {
+
+    private static final Duration SHORT = Duration.ofSeconds(20);
+    private static final int WIDTH = 1024;
+    private static final int HEIGHT = 768;
+    /** The desktop's background and the terminal's, as docker/desktop/entrypoint-desktop.sh sets them. */
+    private static final int DESKTOP = 0x2f5d8a;
+    private static final int TERMINAL = 0x1c1c1c;
+    /** Where the screenshots go, to look at when a test fails. */
+    private static final Path SHOTS = Path.of("target", "desktop-it");
+
+    private static final List<String> SESSIONS = List.of("itd-desktop", "itd-desktop-filtered", "itd-desktop-refused");
+
+    private String session;
+    private boolean hostWasClean;
+
+    @BeforeEach
+    void requireHost() throws Exception {
+        CageHarness.requireRootAndRootfs();
+        assumeTrue(HeadlessChromium.installed(), "Debian's chromium is not installed (scripts/install-deps.sh installs it)");
+        CageHarness.requireImage("desktop");
+        Files.createDirectories(SHOTS);
+        // What an interrupted run of this test left.
+        for (String name : SESSIONS) {
+            if (Files.exists(CageHarness.SESSION_DATA.resolve(name))) {
+                cage("destroy", "--timeout", "0", name);
+            }
+        }
+        hostWasClean = CageHarness.sessionLeftovers().isEmpty();
+    }
+
+    @AfterEach
+    void nothingLeftBehind() throws Exception {
+        if (session != null) {
+            cage("destroy", "--timeout", "0", session);
+            assertFalse(Files.exists(CageHarness.SESSION_DATA.resolve(session)), session + " left its data folder");
+            assertFalse(Files.exists(CageHarness.SESSION_RUN.resolve(session)), session + " left its run folder");
+        }
+        List<String> left = CageHarness.sessionLeftovers();
+        // Whatever names these sessions (their cages, cgroups, mounts, namespaces, supervisors) must be gone ...
+        assertEquals(List.of(), left.stream().filter(item -> item.contains("itd-")).toList(),
+                "the desktop sessions left something behind");
+        // ... and on a host that was clean when the test began, anything at all.
+        if (hostWasClean) {
+            assertEquals(List.of(), left, "the desktop session left something behind");
+        } else if (!left.isEmpty()) {
+            System.out.println("not this test's (the host held leftovers of other cages before it began): " + left);
+        }
+    }
+
+    @Test
+    void desktopInTheBrowserWithThePasswordAndRefusedWithoutIt() throws Exception {
+        int port = freePort();
+        session = SESSIONS.get(0);
+        CageHarness.Result start = cage("start", "--detach", "--name", session, "--mode", "desktop", "--network", "none",
+                "--port", "127.0.0.1:" + port + ":6080", "--env", "VNC_RESOLUTION=" + WIDTH + "x" + HEIGHT);
+        assertEquals(0, start.exitCode(), start.toString());
+        JsonNode status = Json.mapper().readTree(cage("status", "--json", session).stdout());
+        String password = status.path("desktopPassword").asText();
+        String url = status.path("desktopUrl").asText();
+        assertEquals("http://127.0.0.1:" + port + "/vnc.html", url);
+        assertEquals(8, password.length(), status.toString());
+        assertTrue(start.stdout().contains("desktop:  " + url) && start.stdout().contains("password: " + password),
+                start.toString());
+        assertEquals("desktop", status.path("image").asText());
+
+        // The host sees one listening socket on that port, on 127.0.0.1 and nowhere else.
+        List<String> listening = ss(port);
+        assertFalse(listening.isEmpty(), "nothing listens on port " + port);
+        for (String line : listening) {
+            assertTrue(line.contains(" 127.0.0.1:" + port + " "), "listens beyond 127.0.0.1: " + listening);
+        }
+        Path stateFile = CageHarness.SESSION_DATA.resolve(session).resolve("desktop.json");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(stateFile)));
+
+        awaitPage(url);
+        try (HeadlessChromium chromium = HeadlessChromium.launch(WIDTH + 200, HEIGHT + 200)) {
+            HeadlessChromium.Page page = chromium.open(url + "?autoconnect=true&resize=off&password=" + password);
+            // Connected, and the framebuffer drawn: the desktop's colour shows on the canvas.
+            String probe = "(() => { const c = document.querySelector('canvas');"
+                    + " if (!c || c.width < 100) return null; const r = c.getBoundingClientRect();"
+                    + " const p = c.getContext('2d').getImageData(" + (WIDTH - 20) + ", " + (HEIGHT - 20) + ", 1, 1).data;"
+                    + " return {x: r.left, y: r.top, w: c.width, h: c.height, pixel: (p[0] << 16) | (p[1] << 8) | p[2],"
+                    + " status: document.getElementById('noVNC_status').textContent}; })()";
+            // Until the page has loaded, the expression finds no canvas and gives null.
+            JsonNode canvas = page.await(probe, value -> value.isObject()
+                    && close(value.path("pixel").asInt(), DESKTOP), Duration.ofSeconds(60));
+            // Claude Code needs a moment to draw its first screen in the terminal.
+            Thread.sleep(3000);
+            byte[] png = page.screenshot();
+            Files.write(SHOTS.resolve("connected.png"), png);
+            assertTrue(canvas.isObject(), "no canvas: " + canvas);
+            assertEquals(WIDTH, canvas.path("w").asInt(), canvas.toString());
+            assertEquals(HEIGHT, canvas.path("h").asInt(), canvas.toString());
+
+            BufferedImage shot = ImageIO.read(new ByteArrayInputStream(png));
+            int left = (int) Math.round(canvas.path("x").asDouble());
+            int top = (int) Math.round(canvas.path("y").asDouble());
+            Counts screen = count(shot, left, top, 0, 0, WIDTH, HEIGHT);
+            Counts terminal = count(shot, left, top, 40, 60, 500, 400);
+            System.out.println("connected: canvas at " + left + "," + top + "; whole screen " + screen
+                    + "; terminal area " + terminal);
+            // The desktop: its background fills the part of the screen the terminal leaves, right and below.
+            assertTrue(screen.desktop > WIDTH * HEIGHT / 5, "too little desktop background: " + screen);
+            assertTrue(close(pixel(shot, left + WIDTH - 10, top + HEIGHT - 10), DESKTOP), "no desktop at the corner");
+            // The terminal: its dark background at the top left, with text drawn on it.
+            assertTrue(terminal.terminal > 500 * 400 / 2, "no terminal at the top left: " + terminal);
+            assertTrue(terminal.bright > 200, "no text in the terminal: " + terminal);
+        }
+
+        try (HeadlessChromium chromium = HeadlessChromium.launch(WIDTH + 200, HEIGHT + 200)) {
+            String wrong = password.equals("wrongpw1") ? "wrongpw2" : "wrongpw1";
+            HeadlessChromium.Page page = chromium.open(url + "?autoconnect=true&resize=off&password=" + wrong);
+            JsonNode text = page.await("(document.getElementById('noVNC_status') || {textContent: ''}).textContent",
+                    value -> value.asText().toLowerCase(java.util.Locale.ROOT).contains("fail")
+                            || value.asText().toLowerCase(java.util.Locale.ROOT).contains("reject"),
+                    Duration.ofSeconds(30));
+            byte[] png = page.screenshot();
+            Files.write(SHOTS.resolve("wrong-password.png"), png);
+            System.out.println("wrong password: noVNC says '" + text.asText() + "'");
+            assertTrue(text.asText().contains("Authentication failed") || text.asText().contains("rejected"),
+                    "no refusal shown: '" + text.asText() + "'");
+            Counts screen = count(ImageIO.read(new ByteArrayInputStream(png)), 0, 0, 0, 0, WIDTH, HEIGHT);
+            assertEquals(0, screen.desktop, "the desktop shows despite the wrong password: " + screen);
+        }
+        assertEquals("running", Json.mapper().readTree(cage("status", "--json", session).stdout()).path("state").asText());
+    }
+
+    @Test
+    void filteredDesktopIsReachedOnlyThroughThePublishedPort() throws Exception {
+        int port = freePort();
+        session = SESSIONS.get(1);
+        CageHarness.Result start = cage("start", "--detach", "--name", session, "--mode", "desktop",
+                "--port", "127.0.0.1:" + port + ":6080", "--", "bash");
+        assertEquals(0, start.exitCode(), start.toString());
+        awaitPage("http://127.0.0.1:" + port + "/vnc.html");
+        String container = Json.mapper().readTree(cage("status", "--json", session).stdout()).path("containerId").asText();
+        String namespace = "claude-cage-" + container;
+        // Inside the cage, noVNC and VNC listen on its loopback only ...
+        String inside = run("ip", "netns", "exec", namespace, "ss", "-Hltn");
+        System.out.println("listening in the cage:\n" + inside);
+        assertTrue(inside.contains("127.0.0.1:6080") && inside.contains("127.0.0.1:5900"), inside);
+        for (String line : inside.lines().filter(line -> !line.isBlank()).toList()) {
+            assertTrue(line.contains("127.0.0.1:") || line.contains("[::1]:"), "listens beyond loopback: " + line);
+        }
+        // ... so from the host, the cage's own address answers on neither port.
+        String address = run("ip", "netns", "exec", namespace, "ip", "-4", "-o", "addr", "show", "eth0")
+                .replaceAll("(?s).*inet ([0-9.]+)/.*", "$1").strip();
+        for (int cagePort : new int[] {6080, 5900}) {
+            try (java.net.Socket socket = new java.net.Socket()) {
+                socket.connect(new java.net.InetSocketAddress(address, cagePort), 2000);
+                throw new AssertionError("the cage's " + address + ":" + cagePort + " is reachable from the host");
+            } catch (IOException expected) {
+                System.out.println("the cage's " + address + ":" + cagePort + " from the host: " + expected);
+            }
+        }
+        // Stopped, nothing listens; started again, it is published as before, with the same password.
+        String password = Json.mapper().readTree(cage("status", "--json", session).stdout()).path("desktopPassword").asText();
+        assertEquals(0, cage("stop", "--timeout", "5", session).exitCode());
+        assertEquals(List.of(), ss(port));
+        CageHarness.Result again = cage("start", "--detach", "--name", session);
+        assertEquals(0, again.exitCode(), again.toString());
+        assertTrue(again.stdout().contains("password: " + password), again.toString());
+        awaitPage("http://127.0.0.1:" + port + "/vnc.html");
+    }
+
+    @Test
+    void otherAddressesNeedTheFlagAndATakenPortFailsTheStart() throws Exception {
+        session = SESSIONS.get(2);
+        CageHarness.Result beyond = cage("start", "--detach", "--name", session, "--mode", "desktop", "--network", "none",
+                "--port", "0.0.0.0:" + freePort() + ":6080");
+        assertEquals(2, beyond.exitCode(), beyond.toString());
+        assertTrue(beyond.stderr().contains("beyond this host's loopback") && beyond.stderr().contains(
+                "--publish-beyond-loopback"), beyond.toString());
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CageHarness.Result busy = cage("start", "--detach", "--name", session, "--mode", "desktop", "--network",
+                    "none", "--port", "127.0.0.1:" + taken.getLocalPort() + ":6080");
+            assertEquals(1, busy.exitCode(), busy.toString());
+            assertTrue(busy.stderr().contains("cannot listen on 127.0.0.1:" + taken.getLocalPort() + " for the desktop"),
+                    busy.toString());
+        }
+        // A session that could not start is not kept.
+        assertFalse(cage("list", "-q").stdout().contains(session));
+    }
+
+    @Test
+    void verifyInDesktopModeProbesTheDesktopImage() throws Exception {
+        CageHarness.Result verify = CageHarness.launch(List.of("verify", "--mode", "desktop", "--json"), "",
+                java.util.Map.of(), Duration.ofMinutes(5));
+        assertEquals(0, verify.exitCode(), verify.toString());
+        JsonNode report = Json.mapper().readTree(verify.stdout());
+        assertEquals("image desktop", report.path("root").asText());
+        assertTrue(report.path("controlsRun").asBoolean());
+        assertTrue(report.path("probes").size() >= 40, verify.stdout());
+        for (JsonNode probe : report.path("probes")) {
+            assertEquals("BLOCKED", probe.path("outcome").asText().toUpperCase(java.util.Locale.ROOT), probe.toString());
+            assertEquals("HOLE", probe.path("control").path("outcome").asText().toUpperCase(java.util.Locale.ROOT),
+                    probe.toString());
+        }
+    }
+
+    private static String run(String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes());
+        assertTrue(process.waitFor(10, TimeUnit.SECONDS), String.join(" ", command));
+        assertEquals(0, process.exitValue(), String.join(" ", command) + ": " + out);
+        return out;
+    }
+
+    /** The desktop serves its page once VNC listens (the entrypoint sees to that); until then the forwarder finds no one. */
+    private static void awaitPage(String url) throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String last = "nothing yet";
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<Void> response = client.send(HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() == 200) {
+                    return;
+                }
+                last = "HTTP " + response.statusCode();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("the desktop's page " + url + " did not come within 60s: " + last);
+    }
+
+    private record Counts(int desktop, int terminal, int bright) {
+    }
+
+    /** Pixels of the desktop's colour, the terminal's, and bright ones (text), in a region of the remote screen. */
+    private static Counts count(BufferedImage shot, int left, int top, int x0, int y0, int width, int height) {
+        int desktop = 0;
+        int terminal = 0;
+        int bright = 0;
+        for (int y = y0; y < y0 + height; y++) {
+            for (int x = x0; x < x0 + width; x++) {
+                int sx = left + x;
+                int sy = top + y;
+                if (sx >= shot.getWidth() || sy >= shot.getHeight()) {
+                    continue;
+                }
+                int rgb = shot.getRGB(sx, sy) & 0xffffff;
+                if (close(rgb, DESKTOP)) {
+                    desktop++;
+                } else if (close(rgb, TERMINAL)) {
+                    terminal++;
+                } else if (((rgb >> 16) & 0xff) + ((rgb >> 8) & 0xff) + (rgb & 0xff) > 3 * 150) {
+                    bright++;
+                }
+            }
+        }
+        return new Counts(desktop, terminal, bright);
+    }
+
+    private static int pixel(BufferedImage shot, int x, int y) {
+        return shot.getRGB(x, y) & 0xffffff;
+    }
+
+    /** Within a small distance per channel: VNC encodings and scaling may shift a colour a little. */
+    private static boolean close(int rgb, int expected) {
+        for (int shift = 0; shift <= 16; shift += 8) {
+            if (Math.abs(((rgb >> shift) & 0xff) - ((expected >> shift) & 0xff)) > 12) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The sockets listening on {@code port} on the host, as {@code ss} shows them. */
+    private static List<String> ss(int port) throws IOException, InterruptedException {
+        Process ss = new ProcessBuilder("ss", "-Hltn", "sport = :" + port).redirectErrorStream(true).start();
+        String out = new String(ss.getInputStream().readAllBytes());
+        assertTrue(ss.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, ss.exitValue(), out);
+        System.out.println("ss -Hltn 'sport = :" + port + "':\n" + out);
+        return out.lines().filter(line -> !line.isBlank()).map(line -> line.replaceAll("\\s+", " ") + " ").toList();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
