@@ -53,10 +53,11 @@ public final class CageInstance implements AutoCloseable {
                     yield instance.networking.attachment(networkOptions.realKey() != null);
                 }
             };
+            ProtectedPathScan.Result wall = ProtectedPathScan.scan(plan.config());
             instance.ownership = WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner);
-            Spec spec = adjust.adjust(instance.ownership.applyTo(plan.spec(id, command, terminal, attachment)),
+            Spec spec = adjust.adjust(instance.ownership.applyTo(plan.spec(id, command, terminal, attachment, wall.wall())),
                     instance.networking);
-            instance.cage = Cage.prepare(id, plan.rootfs(), spec, paths, plan.runtime(), runner);
+            instance.cage = Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths, plan.runtime(), runner);
             return instance;
         } catch (RuntimeException e) {
             try {

@@ -9,6 +9,7 @@ import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.oci.WorkspaceWall;
 import dev.claudecage.process.ProcessRunner;
 
 import java.nio.file.Files;
@@ -49,9 +50,10 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
                 new CageRequest.ImageDefaults(settings.env(), settings.workingDir()), runtime, HostPolicy.resolve(config));
     }
 
-    public Spec spec(String containerId, List<String> command, boolean terminal, NetworkAttachment network) {
+    public Spec spec(String containerId, List<String> command, boolean terminal, NetworkAttachment network,
+                     WorkspaceWall wall) {
         return SpecBuilder.build(config, new CageRequest(command, terminal, containerId, HOSTNAME,
-                policy.seccomp(), policy.apparmorProfile(), network, image));
+                policy.seccomp(), policy.apparmorProfile(), network, image, wall));
     }
 
     /** The topmost layer that holds {@code relativePath}: where the cage's copy of that file comes from. */

@@ -62,14 +62,26 @@ final class WorkspaceOwnership implements AutoCloseable {
         }
     }
 
-    /** The spec with each shifted mount's source replaced by its staged, shifted copy. */
+    /**
+     * The spec with each shifted mount's source replaced by its staged, shifted copy, and the
+     * sources of binds inside it (the workspace's guards) by the same place in that copy.
+     */
     Spec applyTo(Spec spec) {
         return spec.withMounts(spec.mounts().stream()
-                .map(mount -> mount.type().equals("bind") && stagedSources.containsKey(mount.source())
-                        ? new Spec.Mount(mount.destination(), mount.type(), stagedSources.get(mount.source()),
-                        mount.options())
-                        : mount)
+                .map(mount -> mount.type().equals("bind") ? new Spec.Mount(mount.destination(), mount.type(),
+                        staged(mount.source()), mount.options()) : mount)
                 .toList());
+    }
+
+    private String staged(String source) {
+        for (Map.Entry<String, String> entry : stagedSources.entrySet()) {
+            Path original = Path.of(entry.getKey());
+            Path path = Path.of(source);
+            if (path.startsWith(original)) {
+                return Path.of(entry.getValue()).resolve(original.relativize(path)).toString();
+            }
+        }
+        return source;
     }
 
     /** uid and gid of the host user the cage's files should belong to. */
