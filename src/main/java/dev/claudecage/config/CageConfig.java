@@ -36,6 +36,12 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         protectedPaths = List.copyOf(protectedPaths);
     }
 
+    public CageConfig withMounts(List<MountSpec> newMounts) {
+        return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
+                seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, tmpfsBytes, env, egress,
+                protectedPaths);
+    }
+
     /**
      * Each key with its value written as in a config file, in documentation order: sizes as
      * "4g", lists as lists of strings, the user as "UID:GID", an absent rootfs as null.

@@ -3,6 +3,7 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.host.Host;
 import dev.claudecage.host.IdmappedMount;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.process.ProcessRunner;
@@ -36,7 +37,7 @@ final class WorkspaceOwnership implements AutoCloseable {
         try {
             int index = 0;
             for (MountSpec mount : config.mounts()) {
-                int[] owner = hostOwner(mount.source());
+                int[] owner = Host.workOwner(mount.source());
                 if (owner[0] == config.uid() && owner[1] == config.gid()) {
                     continue;
                 }
@@ -82,16 +83,6 @@ final class WorkspaceOwnership implements AutoCloseable {
             }
         }
         return source;
-    }
-
-    /** uid and gid of the host user the cage's files should belong to. */
-    private static int[] hostOwner(Path source) throws IOException {
-        String sudoUid = System.getenv("SUDO_UID");
-        String sudoGid = System.getenv("SUDO_GID");
-        if (sudoUid != null && sudoGid != null && sudoUid.matches("[0-9]+") && sudoGid.matches("[0-9]+")) {
-            return new int[] {Integer.parseInt(sudoUid), Integer.parseInt(sudoGid)};
-        }
-        return new int[] {(Integer) Files.getAttribute(source, "unix:uid"), (Integer) Files.getAttribute(source, "unix:gid")};
     }
 
     @Override

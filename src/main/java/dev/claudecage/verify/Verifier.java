@@ -45,8 +45,13 @@ public final class Verifier {
     }
 
     public VerifyReport verify(CageConfig config, boolean withControls) {
-        CagePlan plan = CagePlan.resolve(config, paths, runner);
-        try (VerifyFixtures fixtures = VerifyFixtures.create(paths.runs(), plan.layerHolding("usr/bin/id"))) {
+        CagePlan resolved = CagePlan.resolve(config, paths, runner);
+        try (VerifyFixtures fixtures = VerifyFixtures.create(paths.runs(), resolved.layerHolding("usr/bin/id"))) {
+            // The fixture workspace goes in as one more of the user's mounts, so that its wall is built as theirs is.
+            List<MountSpec> mounts = new ArrayList<>(config.mounts());
+            mounts.add(fixtures.workspaceMount());
+            CagePlan plan = new CagePlan(config.withMounts(mounts), resolved.rootfs(), resolved.image(), resolved.runtime(),
+                    resolved.policy());
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Map<String, Finding> findings = runProbes(plan, fixtures, probes, null);
             Map<String, Finding> controls = new HashMap<>();
@@ -77,7 +82,8 @@ public final class Verifier {
                                            Weakening weakening) {
         String id = Cage.newId(weakening == null ? "verify" : "control");
         CageConfig config = plan.config();
-        List<String> writable = config.mounts().stream().filter(mount -> !mount.readOnly()).map(MountSpec::target).toList();
+        List<String> writableTargets = config.mounts().stream().filter(mount -> !mount.readOnly()).map(MountSpec::target)
+                .toList();
         Path networkState = paths.networkState(id);
         CageNetworking.Options network = new CageNetworking.Options(fixtures.realKey(),
                 networkState.resolve("audit.jsonl"), networkState, paths.networkLock());
@@ -85,7 +91,8 @@ public final class Verifier {
         CapturedRun run;
         try (CageInstance cage = CageInstance.prepare(plan, id, VerifyFixtures.probeCommand(probes), false, network,
                 paths, runner, (spec, networking) -> {
-                    Spec withFixtures = fixtures.addTo(spec, networking, config.pidsLimit(), config.memoryBytes(), writable);
+                    Spec withFixtures = fixtures.addTo(spec, networking, config.pidsLimit(), config.memoryBytes(),
+                            writableIn(spec, writableTargets), config.protectedPaths());
                     return weakening == null ? withFixtures : weakening.applyTo(withFixtures);
                 })) {
             run = CapturedRun.of(cage, CAGE_TIMEOUT);
@@ -107,6 +114,16 @@ public final class Verifier {
             }
         }
         return findings;
+    }
+
+    /** The writable mounts and the writable pins of the workspace wall inside them. */
+    private static List<String> writableIn(Spec spec, List<String> writableTargets) {
+        List<String> writable = new ArrayList<>(writableTargets);
+        spec.mounts().stream()
+                .filter(mount -> mount.options().contains("rw")
+                        && writableTargets.stream().anyMatch(target -> mount.destination().startsWith(target + "/")))
+                .forEach(mount -> writable.add(mount.destination()));
+        return writable;
     }
 
     /** The probe cage's output and exit code, read while it runs so that no pipe fills up. */

@@ -1,7 +1,10 @@
 package dev.claudecage.verify;
 
 import dev.claudecage.CageException;
+import dev.claudecage.config.MountSpec;
+import dev.claudecage.config.ProtectedPath;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.Host;
 import dev.claudecage.net.CageLink;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.Spec;
@@ -18,7 +21,7 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * What the probes need on the host: the probe script, a read-only mount, a setuid-root helper,
+ * What the probes need on the host: the probe script, a read-only mount, a workspace, a setuid-root helper,
  * a host file that must stay unreadable, a marker process the cage must not see, and the
  * loopback canary. All of it lives in one private folder and is removed by {@link #close()}.
  */
@@ -27,6 +30,8 @@ final class VerifyFixtures implements AutoCloseable {
     static final String PROBES_MOUNT = "/opt/claude-cage-verify";
     static final String SETUID_MOUNT = "/opt/claude-cage-verify-suid";
     static final String READ_ONLY_MOUNT = "/mnt/claude-cage-verify-ro";
+    /** A writable workspace shaped like a git checkout: .git with config and hooks, nothing else the host runs. */
+    static final String WORKSPACE_MOUNT = "/mnt/claude-cage-verify-workspace";
 
     private final Path directory;
     private final Canary canary;
@@ -54,6 +59,16 @@ final class VerifyFixtures implements AutoCloseable {
             // World-writable, so that only the read-only mount can stop the cage's user.
             Files.setPosixFilePermissions(Files.createDirectories(directory.resolve("read-only")),
                     PosixFilePermissions.fromString("rwxrwxrwx"));
+            Path workspace = Files.createDirectories(directory.resolve("workspace"));
+            Files.createDirectories(workspace.resolve(".git/hooks"));
+            Files.writeString(workspace.resolve(".git/config"), "[core]\n\trepositoryformatversion = 0\n");
+            // Owned by whoever the cage's user stands for in the shifted workspace, as a user's checkout is.
+            int[] owner = Host.workOwner(directory);
+            for (Path path : List.of(workspace, workspace.resolve(".git"), workspace.resolve(".git/hooks"),
+                    workspace.resolve(".git/config"))) {
+                Files.setAttribute(path, "unix:uid", owner[0]);
+                Files.setAttribute(path, "unix:gid", owner[1]);
+            }
             Path secret = Files.createDirectories(directory.resolve("host-secret"));
             Files.writeString(secret.resolve("secret.txt"), "a host file the cage must not read\n");
             Path setuid = Files.createDirectories(directory.resolve("setuid"));
@@ -70,6 +85,11 @@ final class VerifyFixtures implements AutoCloseable {
             deleteQuietly(directory);
             throw new CageException("cannot set up the verify fixtures in " + directory + ": " + e.getMessage());
         }
+    }
+
+    /** The fixture workspace, mounted writable at {@link #WORKSPACE_MOUNT} like a user's checkout. */
+    MountSpec workspaceMount() {
+        return new MountSpec(directory.resolve("workspace"), WORKSPACE_MOUNT, false);
     }
 
     Path secretDirectory() {
@@ -100,7 +120,8 @@ final class VerifyFixtures implements AutoCloseable {
     }
 
     /** The fixture mounts and inputs added to a cage's spec; {@code networking} is null unless filtered. */
-    Spec addTo(Spec spec, CageNetworking networking, long pidsLimit, long memoryBytes, List<String> writableTargets) {
+    Spec addTo(Spec spec, CageNetworking networking, long pidsLimit, long memoryBytes, List<String> writableTargets,
+               List<ProtectedPath> protectedPaths) {
         if (gatewayCanary != null) {
             gatewayCanary.close();
             gatewayCanary = null;
@@ -140,7 +161,9 @@ final class VerifyFixtures implements AutoCloseable {
                 "CAGE_VERIFY_CANARY_PORT4=" + canary.port("127.0.0.1", "tcp"),
                 "CAGE_VERIFY_CANARY_PORT6=" + canary.port("::1", "tcp"),
                 "CAGE_VERIFY_HOST_HOSTNAME=" + hostHostname(),
-                "CAGE_VERIFY_MARKER=" + markerToken));
+                "CAGE_VERIFY_MARKER=" + markerToken,
+                "CAGE_VERIFY_WORKSPACE=" + WORKSPACE_MOUNT,
+                "CAGE_VERIFY_PROTECTED=" + String.join(",", protectedPaths.stream().map(ProtectedPath::relative).toList())));
         return spec.withMounts(mounts).withProcess(spec.process().withEnv(env));
     }
 
