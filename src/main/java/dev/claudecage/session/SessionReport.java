@@ -14,17 +14,21 @@ import java.util.Map;
  * @param cagePid    the cage's first process as the host sees it, while it runs
  * @param resources  live cgroup numbers, while it runs
  * @param desktopUrl where the desktop is served, in desktop mode (not built yet: always null)
+ * @param policy     the policy of the current or last run, as its supervisor recorded it, or null before the first
+ * @param policyIntact whether the policy file still matches its hash
  */
 public record SessionReport(String name, String state, String status, Integer exitCode, String problem, boolean orphaned,
                             String containerId, Long supervisorPid, Long cagePid, String createdAt, String startedAt,
                             String endedAt, Long uptimeSeconds, String image, String rootfs, String mode, String network,
                             List<String> mounts, List<String> command, boolean persist, boolean ephemeral, String home,
-                            String runtime, CgroupStats resources, String desktopUrl) {
+                            String runtime, CgroupStats resources, String desktopUrl, SessionPolicy policy,
+                            Boolean policyIntact) {
 
     static SessionReport of(SessionView view, SessionPaths paths, CgroupStats resources, Instant now) {
         SessionRecord record = view.record();
         Map<String, Object> config = record.config();
         boolean running = view.status() == SessionStatus.RUNNING;
+        java.util.Optional<SessionPolicy> policy = SessionPolicy.read(paths.policyFile());
         Long uptime = running && record.startedAt() != null
                 ? Duration.between(Instant.parse(record.startedAt()), now).getSeconds() : null;
         Long cagePid = view.container() != null && view.container().running() && view.container().pid() > 0
@@ -36,7 +40,7 @@ public record SessionReport(String name, String state, String status, Integer ex
                 text(config.get("rootfs")), text(config.get("mode")), text(config.get("network")), list(config.get("mounts")),
                 record.command(), record.persist(), record.ephemeral(),
                 record.persist() ? paths.homeDir().toString() : null, text(config.get("runtime")),
-                running ? resources : null, null);
+                running ? resources : null, null, policy.orElse(null), policy.map(SessionPolicy::intact).orElse(null));
     }
 
     private static String text(Object value) {

@@ -165,7 +165,15 @@ public final class Sessions {
         }
     }
 
-    private static void checkNewSession(CageConfig config, boolean ephemeral) {
+    private void checkNewSession(CageConfig config, boolean ephemeral) {
+        java.nio.file.Path sessionData = store.roots().data().toAbsolutePath();
+        for (MountSpec mount : config.mounts()) {
+            if (!mount.readOnly() && sessionData.startsWith(mount.source())) {
+                throw new UserInputException("mounts: " + mount.format() + " would put the session records in "
+                        + sessionData + " (each session's policy among them) within the cage's reach",
+                        "mount a folder that does not hold " + sessionData);
+            }
+        }
         if (config.mode() == dev.claudecage.config.Mode.DESKTOP) {
             throw new UserInputException("mode: 'desktop' is not available yet (desktop mode is being built)",
                     "use --mode cli");

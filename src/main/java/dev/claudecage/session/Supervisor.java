@@ -3,6 +3,7 @@ package dev.claudecage.session;
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.net.CageNetworking;
+import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
@@ -14,6 +15,8 @@ import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -151,6 +154,16 @@ final class Supervisor {
         CageInstance prepared = CageInstance.prepare(plan, id, record.command(), true,
                 new CageNetworking.Options(key, paths.auditLog(), statePaths.networkState(id), statePaths.networkLock()),
                 statePaths, runner, adjustment);
+        List<String> mounts = new ArrayList<>(prepared.hostMounts());
+        if (record.persist() && !record.ephemeral()) {
+            mounts.add(paths.homeDir() + ":" + SpecBuilder.CAGE_HOME + ":rw");
+        }
+        try {
+            SessionPolicy.of(id, Instant.now().toString(), config, plan.imageId(), mounts).write(paths.policyFile());
+        } catch (CageException e) {
+            prepared.close();
+            throw e;
+        }
         synchronized (lifecycle) {
             instance = prepared;
             if (stopRequested) {

@@ -50,8 +50,7 @@ public final class Verifier {
             // The fixture workspace goes in as one more of the user's mounts, so that its wall is built as theirs is.
             List<MountSpec> mounts = new ArrayList<>(config.mounts());
             mounts.add(fixtures.workspaceMount());
-            CagePlan plan = new CagePlan(config.withMounts(mounts), resolved.rootfs(), resolved.image(), resolved.runtime(),
-                    resolved.policy());
+            CagePlan plan = resolved.withConfig(config.withMounts(mounts));
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Map<String, Finding> findings = runProbes(plan, fixtures, probes, null);
             Map<String, Finding> controls = new HashMap<>();
