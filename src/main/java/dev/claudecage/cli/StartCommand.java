@@ -46,6 +46,12 @@ final class StartCommand implements Callable<Integer> {
                     + "other users of this host.")
     String apiKey;
 
+    @Option(names = "--clone",
+            description = "Run the agent on a private copy of the repository mounted at /workspace, made outside "
+                    + "the cage in the session's data folder; the original is not mounted. See its work with "
+                    + "'claude-cage diff NAME', bring its commits back with 'claude-cage apply NAME'.")
+    boolean clone;
+
     @Mixin
     CageOptions options;
 
@@ -63,12 +69,12 @@ final class StartCommand implements Callable<Integer> {
         Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
         boolean restart = sessionName.map(sessions.store()::exists).orElse(false)
-                && options.asFlags().isEmpty() && command == null && !ephemeral;
+                && options.asFlags().isEmpty() && command == null && !ephemeral && !clone;
         int[] size = detach ? null : SessionTerminal.size();
         Sessions.StartResult started = sessions.start(new Sessions.StartRequest(sessionName,
                 restart ? null : config.config(), command == null ? List.of("claude") : command, ephemeral,
                 ApiKeys.fromFlagOrEnvironment(apiKey), size == null ? 0 : size[0], size == null ? 0 : size[1],
-                config.config().maxSessions()));
+                config.config().maxSessions(), clone));
         if (detach) {
             spec.commandLine().getOut().println(started.name());
             spec.commandLine().getOut().flush();

@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * A path inside every writable workspace mount that the host runs or trusts later (git hooks and
  * config, editor tasks, direnv, Claude's own settings): the cage may neither write it nor create
- * it. Written relative to the mount's root; a trailing '/' says it is a directory, which only
- * matters when it does not exist yet (the launcher then holds its place with a directory).
+ * it. Written relative to the mount's root; a trailing '/' says it is a directory (for the
+ * reader: a missing path's place is held by an empty directory either way).
  * The messages of the IllegalArgumentExceptions follow the path text, as in "'../x' leaves the workspace".
  *
  * @param relative  the normalized path without a trailing '/', e.g. ".git/hooks"

@@ -14,21 +14,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The empty files and folders that hold the place of missing protected paths in the user's
- * workspace while a cage runs, so that a read-only mount can sit on them. They are written to a
+ * The empty folders that hold the place of missing protected paths in the user's workspace while
+ * a cage runs, so that a read-only mount can sit on them. Folders even where a file is missing:
+ * git does not see an empty folder, so {@code git add -A} in the cage (or on the host) never
+ * stages a placeholder, and no program mistakes one for a real, empty settings file. They are written to a
  * record in the cage's run folder before any is made, and removed, after the cage is gone, by
  * whoever tears the cage down: the launcher, or after a crash {@code destroy}/{@code gc}. Removing
  * one while the cage lives would lift its mount (the kernel detaches mounts whose point is
  * deleted from another namespace), so that never happens first. A placeholder that is no longer
- * empty was taken over by someone on the host: it is left, with a warning.
+ * an empty folder was taken over by someone on the host: it is left, with a warning.
  */
 public final class Placeholders {
 
     /** The record's name in the cage's run folder. */
     public static final String RECORD = "placeholders.json";
 
-    /** One placeholder: an empty folder or an empty file. */
-    public record Placeholder(Path path, boolean directory) {
+    /** One placeholder, an empty folder. */
+    public record Placeholder(Path path) {
     }
 
     /** The record's form on disk. */
@@ -50,11 +52,7 @@ public final class Placeholders {
             Directories.writePrivateFile(record, Json.write(new Recorded(placeholders)));
             for (Placeholder placeholder : placeholders) {
                 Path path = placeholder.path();
-                if (placeholder.directory()) {
-                    Files.createDirectory(path);
-                } else {
-                    Files.createFile(path);
-                }
+                Files.createDirectory(path);
                 Path parent = path.getParent();
                 Files.setAttribute(path, "unix:uid", Files.getAttribute(parent, "unix:uid", LinkOption.NOFOLLOW_LINKS),
                         LinkOption.NOFOLLOW_LINKS);
@@ -104,10 +102,8 @@ public final class Placeholders {
         Path path = placeholder.path();
         try {
             BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            boolean stillOurs = placeholder.directory() ? attributes.isDirectory()
-                    : attributes.isRegularFile() && attributes.size() == 0;
-            if (!stillOurs) {
-                return "kept " + path + ": it is no longer the empty placeholder claude-cage made";
+            if (!attributes.isDirectory()) {
+                return "kept " + path + ": it is no longer the placeholder folder claude-cage made";
             }
             Files.delete(path);
             return null;

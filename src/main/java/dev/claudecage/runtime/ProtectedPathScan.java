@@ -22,8 +22,8 @@ import java.util.Map;
  * Looks at each writable directory mount on the host, without following links, and decides how
  * to keep each protected path out of the cage's reach: a read-only bind over it when it exists,
  * a writable pin on each folder on the way (so the folder cannot be renamed away and rebuilt),
- * and for the first missing name on the way a placeholder, an empty file or folder that exists
- * only while the cage does, with a read-only bind over it. A mount needs a name on disk to sit
+ * and for the first missing name on the way a placeholder, an empty folder that exists only
+ * while the cage does, with a read-only bind over it. A mount needs a name on disk to sit
  * on, and the cage sees the workspace through a bind of the real folder, so no other place
  * than the workspace can hold it; see docs/security.md, "The workspace wall".
  */
@@ -65,7 +65,7 @@ final class ProtectedPathScan {
             Path host = mount.source().resolve(relative);
             BasicFileAttributes attributes = attributes(host);
             if (attributes == null) {
-                placeholders.add(new Placeholders.Placeholder(host, !last || path.directory()));
+                placeholders.add(new Placeholders.Placeholder(host));
                 byPath.put(relative, new WorkspaceWall.Guard(mount.target(), relative, host, true));
                 return;
             }

@@ -163,7 +163,7 @@ final class VerifyFixtures implements AutoCloseable {
                 "CAGE_VERIFY_HOST_HOSTNAME=" + hostHostname(),
                 "CAGE_VERIFY_MARKER=" + markerToken,
                 "CAGE_VERIFY_WORKSPACE=" + WORKSPACE_MOUNT,
-                "CAGE_VERIFY_PROTECTED=" + String.join(",", protectedPaths.stream().map(ProtectedPath::relative).toList())));
+                "CAGE_VERIFY_PROTECTED=" + String.join(",", protectedPaths.stream().map(ProtectedPath::format).toList())));
         return spec.withMounts(mounts).withProcess(spec.process().withEnv(env));
     }
 

@@ -125,9 +125,14 @@ my %probes = (
         my (@holes, @odd);
         # The wall answers with EROFS (read-only bind) or EBUSY (a mount point cannot be replaced).
         my $refused = sub { my ($what) = @_; push @odd, "$what: $!" unless $! == EROFS || $! == EBUSY; };
-        for my $relative (@paths) {
+        for my $written (@paths) {
+            (my $relative = $written) =~ s{/$}{};
             my $path = "$workspace/$relative";
-            if (-d $path) {
+            if (-d $path && $written !~ m{/$}) {
+                # A missing file's placeholder folder: removing it would free the name.
+                if (rmdir $path) { mkdir $path; push @holes, "removed the placeholder of $relative"; }
+                else { $refused->("remove the placeholder of $relative"); }
+            } elsif (-d $path) {
                 my $file = "$path/.claude-cage-probe";
                 if (sysopen(my $fh, $file, O_WRONLY | O_CREAT, 0600)) { close $fh; unlink $file; push @holes, "created $relative/x"; }
                 else { $refused->("create in $relative"); }

@@ -54,13 +54,13 @@ class ProtectedPathScanTest {
     }
 
     @Test
-    void theFirstMissingNameGetsAPlaceholderOfTheRightKind() throws Exception {
+    void theFirstMissingNameOnTheWayGetsAPlaceholder() throws Exception {
         ProtectedPathScan.Result result = ProtectedPathScan.scan(
                 workspace(".envrc", ".vscode/", ".claude/settings.json", ".claude/commands/"));
 
-        assertEquals(List.of(new Placeholders.Placeholder(repo.resolve(".envrc"), false),
-                new Placeholders.Placeholder(repo.resolve(".vscode"), true),
-                new Placeholders.Placeholder(repo.resolve(".claude"), true)), result.placeholders());
+        assertEquals(List.of(new Placeholders.Placeholder(repo.resolve(".envrc")),
+                new Placeholders.Placeholder(repo.resolve(".vscode")),
+                new Placeholders.Placeholder(repo.resolve(".claude"))), result.placeholders());
         assertEquals(List.of(".claude", ".envrc", ".vscode"),
                 result.wall().guards().stream().map(Guard::relative).toList());
         assertTrue(result.wall().guards().stream().allMatch(Guard::readOnly));
@@ -108,18 +108,18 @@ class ProtectedPathScanTest {
     @Test
     void placeholdersAreRecordedMadeAndRemovedUnlessTakenOver(@TempDir Path state) throws Exception {
         Path record = state.resolve(Placeholders.RECORD);
-        List<Placeholders.Placeholder> planned = List.of(new Placeholders.Placeholder(repo.resolve(".envrc"), false),
-                new Placeholders.Placeholder(repo.resolve(".vscode"), true),
-                new Placeholders.Placeholder(repo.resolve(".mcp.json"), false));
+        List<Placeholders.Placeholder> planned = List.of(new Placeholders.Placeholder(repo.resolve(".envrc")),
+                new Placeholders.Placeholder(repo.resolve(".vscode")),
+                new Placeholders.Placeholder(repo.resolve(".mcp.json")));
 
         Placeholders.create(planned, record);
-        assertTrue(Files.isRegularFile(repo.resolve(".envrc")) && Files.isDirectory(repo.resolve(".vscode")));
-        Files.writeString(repo.resolve(".mcp.json"), "written on the host meanwhile\n");
+        assertTrue(Files.isDirectory(repo.resolve(".envrc")) && Files.isDirectory(repo.resolve(".vscode")));
+        Files.writeString(repo.resolve(".mcp.json").resolve("taken-over"), "written on the host meanwhile\n");
 
         List<String> problems = Placeholders.removeRecorded(record);
 
-        assertEquals(List.of("kept " + repo.resolve(".mcp.json") + ": it is no longer the empty placeholder claude-cage made"),
-                problems);
+        assertEquals(List.of("kept " + repo.resolve(".mcp.json") + ": something on the host put files into the "
+                + "placeholder folder"), problems);
         assertFalse(Files.exists(repo.resolve(".envrc")));
         assertFalse(Files.exists(repo.resolve(".vscode")));
         assertFalse(Files.exists(record));
