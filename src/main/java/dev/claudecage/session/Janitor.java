@@ -129,7 +129,10 @@ public final class Janitor {
     }
 
     HostLeftovers scan() {
-        return new HostLeftovers(probe.containers(), children(statePaths.runs()),
+        // A cage's staged (shifted) mounts live beside its run folder and go the same way.
+        List<Path> runDirs = new ArrayList<>(children(statePaths.runs()));
+        runDirs.addAll(children(statePaths.stagedMounts("x").getParent()));
+        return new HostLeftovers(probe.containers(), runDirs,
                 children(statePaths.networkState("x").getParent()), probe.cageCgroups(), netns(), links(),
                 nftTables(), mountsUnder(runRoot()));
     }

@@ -28,17 +28,32 @@ class SessionWorkspaceIT {
 
     private static final int OWNER = 4242;
 
+    /** This class's sessions: only these are destroyed and looked for, as other tests share the host. */
+    private static final List<String> MINE = List.of("it-policy", "it-crash", "it-reach", "it-clone", "it-sneak");
+
     @BeforeEach
     void requireHost() throws Exception {
         CageHarness.requireRootAndRootfs();
-        CageHarness.destroyTestSessions();
-        assertEquals(List.of(), CageHarness.sessionLeftovers(), "the host holds session leftovers before the test");
+        destroyMine();
+        assertEquals(List.of(), mine(CageHarness.sessionLeftovers()), "the host holds leftovers of this test's sessions");
     }
 
     @AfterEach
     void nothingLeftBehind() throws Exception {
-        CageHarness.destroyTestSessions();
-        assertEquals(List.of(), CageHarness.sessionLeftovers(), "the sessions left something behind");
+        destroyMine();
+        assertEquals(List.of(), mine(CageHarness.sessionLeftovers()), "the sessions left something behind");
+    }
+
+    private static void destroyMine() {
+        for (String name : MINE) {
+            if (Files.exists(CageHarness.SESSION_DATA.resolve(name).resolve("state.json"))) {
+                cage("destroy", "--timeout", "0", name);
+            }
+        }
+    }
+
+    private static List<String> mine(List<String> leftovers) {
+        return leftovers.stream().filter(item -> MINE.stream().anyMatch(item::contains)).toList();
     }
 
     @Test
@@ -73,6 +88,29 @@ class SessionWorkspaceIT {
         assertFalse(SessionLifecycleIT.status("it-policy").path("policyIntact").asBoolean());
         assertTrue(cage("status", "it-policy").stdout().contains("ALTERED"));
         assertEquals(0, cage("destroy", "it-policy").exitCode());
+    }
+
+    @Test
+    void placeholdersOfACrashedSessionGoWithItsCage(@TempDir Path workspace) throws Exception {
+        Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
+        assertEquals(0, cage("start", "--detach", "--name", "it-crash", "--rootfs", ROOTFS.toString(),
+                "--network", "none", "--mount", workspace + ":/workspace", "--", "sleep", "300").exitCode());
+        assertTrue(Files.isDirectory(workspace.resolve(".envrc")), "the placeholder holds .envrc while the cage runs");
+        long supervisor = SessionLifecycleIT.status("it-crash").path("supervisorPid").asLong();
+
+        assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(supervisor)).start().waitFor());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (ProcessHandle.of(supervisor).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(Files.isDirectory(workspace.resolve(".envrc")), "kept while the crashed cage may still run");
+
+        // destroy (like gc) removes the crashed cage first, then what it left, placeholders included.
+        CageHarness.Result destroy = cage("destroy", "it-crash");
+        assertEquals(0, destroy.exitCode(), destroy.toString());
+        try (Stream<Path> left = Files.list(workspace)) {
+            assertEquals(List.of(), left.toList(), "no placeholder left in the workspace");
+        }
     }
 
     @Test
