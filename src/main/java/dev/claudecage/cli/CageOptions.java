@@ -95,6 +95,11 @@ public final class CageOptions {
             description = "Where the API gateway forwards the cage's Anthropic API calls." + DEFAULT)
     private String apiUpstream;
 
+    @Option(names = "--protected-path", paramLabel = "PATH",
+            description = "A path in each writable mounted folder that the cage may neither write nor create, "
+                    + "relative, '/' ending a folder (e.g. .envrc, .vscode/)." + REPLACES + DEFAULT)
+    private List<String> protectedPaths;
+
     /** The flags the user gave, by YAML key, as {@code ConfigLoader.load} takes them. */
     public Map<String, Object> asFlags() {
         Map<String, Object> flags = new LinkedHashMap<>();
@@ -117,6 +122,7 @@ public final class CageOptions {
         put(flags, ConfigKey.EGRESS_LIMIT, egressLimit);
         put(flags, ConfigKey.MAX_CONNECTIONS, maxConnections);
         put(flags, ConfigKey.API_UPSTREAM, apiUpstream);
+        put(flags, ConfigKey.PROTECTED_PATHS, protectedPaths);
         return flags;
     }
 

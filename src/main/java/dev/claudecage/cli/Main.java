@@ -20,6 +20,8 @@ import java.util.List;
                 AttachCommand.class,
                 ShellCommand.class,
                 StatusCommand.class,
+                DiffCommand.class,
+                ApplyCommand.class,
                 LogsCommand.class,
                 ListCommand.class,
                 StopCommand.class,

@@ -63,6 +63,12 @@ final class StartCommand implements Callable<Integer> {
                     + "the desktop (its password is then all that guards it). Prints a warning.")
     boolean beyondLoopback;
 
+    @Option(names = "--clone",
+            description = "Run the agent on a private copy of the repository mounted at /workspace, made outside "
+                    + "the cage in the session's data folder; the original is not mounted. See its work with "
+                    + "'claude-cage diff NAME', bring its commits back with 'claude-cage apply NAME'.")
+    boolean clone;
+
     @Mixin
     CageOptions options;
 
@@ -80,13 +86,13 @@ final class StartCommand implements Callable<Integer> {
         Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
         boolean restart = sessionName.map(sessions.store()::exists).orElse(false)
-                && options.asFlags().isEmpty() && command == null && !ephemeral && port == null;
+                && options.asFlags().isEmpty() && command == null && !ephemeral && port == null && !clone;
         DesktopPort desktopPort = restart ? null : desktopPort(config.config().mode());
         int[] size = detach ? null : SessionTerminal.size();
         Sessions.StartResult started = sessions.start(new Sessions.StartRequest(sessionName,
                 restart ? null : config.config(), command == null ? List.of("claude") : command, ephemeral,
                 ApiKeys.fromFlagOrEnvironment(apiKey), size == null ? 0 : size[0], size == null ? 0 : size[1],
-                config.config().maxSessions(), desktopPort));
+                config.config().maxSessions(), desktopPort, clone));
         Optional<DesktopAccess> desktop = sessions.desktopAccess(started.name());
         if (detach) {
             PrintWriter out = spec.commandLine().getOut();

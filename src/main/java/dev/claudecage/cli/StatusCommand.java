@@ -6,6 +6,7 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.CgroupStats;
 import dev.claudecage.session.Durations;
 import dev.claudecage.session.SessionName;
+import dev.claudecage.session.SessionPolicy;
 import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
@@ -66,6 +67,17 @@ final class StatusCommand implements Callable<Integer> {
         row(text, "command", String.join(" ", report.command()));
         row(text, "desktop", report.desktopUrl());
         row(text, "password", report.desktopPassword());
+        if (report.policy() != null) {
+            SessionPolicy.Policy policy = report.policy().policy();
+            row(text, "policy", "sha256:" + report.policy().sha256() + (report.policyIntact() ? ""
+                    : " (ALTERED: the file no longer matches its hash)"));
+            row(text, "image id", policy.imageId() == null ? "(rootfs " + policy.rootfs() + ")" : policy.imageId());
+            row(text, "allowed hosts", policy.allowedHosts().isEmpty() ? "(none)" : String.join(", ", policy.allowedHosts()));
+            row(text, "protected", policy.protectedPaths().isEmpty() ? "(none)" : String.join(", ", policy.protectedPaths()));
+            for (String mount : policy.mounts()) {
+                row(text, "cage mount", mount);
+            }
+        }
         CgroupStats resources = report.resources();
         if (resources != null) {
             row(text, "memory", bytes(resources.memoryBytes()) + " of " + (resources.memoryLimitBytes() == null

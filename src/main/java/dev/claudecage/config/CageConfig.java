@@ -13,15 +13,16 @@ import java.util.Objects;
  * checks every value, with errors that say where a bad value came from; this constructor only
  * guards against nulls.
  *
- * @param rootfs a directory replacing the image's root filesystem, or null to use the image
+ * @param rootfs         a directory replacing the image's root filesystem, or null to use the image
  * @param insecureRegistries registries (HOST or HOST:PORT) that image pulls may reach in plain HTTP,
  *                           besides those on loopback
+ * @param protectedPaths paths in each writable directory mount that the cage may neither write nor create
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
         List<MountSpec> mounts, long tmpfsBytes, List<String> env, EgressSettings egress,
-        List<String> insecureRegistries) {
+        List<String> insecureRegistries, List<ProtectedPath> protectedPaths) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -35,6 +36,13 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         mounts = List.copyOf(mounts);
         env = List.copyOf(env);
         insecureRegistries = List.copyOf(insecureRegistries);
+        protectedPaths = List.copyOf(protectedPaths);
+    }
+
+    public CageConfig withMounts(List<MountSpec> newMounts) {
+        return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
+                seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, tmpfsBytes, env, egress,
+                insecureRegistries, protectedPaths);
     }
 
     /**
@@ -83,6 +91,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case NETWORK_POOL -> egress.networkPool();
             case NETWORK_POOL6 -> egress.networkPool6();
             case INSECURE_REGISTRIES -> insecureRegistries;
+            case PROTECTED_PATHS -> protectedPaths.stream().map(ProtectedPath::format).toList();
         };
     }
 }

@@ -33,7 +33,8 @@ public enum ConfigKey {
     API_UPSTREAM(false),
     NETWORK_POOL(false),
     NETWORK_POOL6(false),
-    INSECURE_REGISTRIES(true, "--insecure-registry");
+    INSECURE_REGISTRIES(true, "--insecure-registry"),
+    PROTECTED_PATHS(true, "--protected-path");
 
     /** Prefix of the environment variables that set keys. */
     public static final String ENVIRONMENT_PREFIX = "CLAUDE_CAGE_";

@@ -94,13 +94,14 @@ final class ConfigValidator {
         String pool = checker.check(ConfigKey.NETWORK_POOL, this::networkPool);
         String pool6 = checker.check(ConfigKey.NETWORK_POOL6, this::networkPool6);
         List<String> insecureRegistries = checker.check(ConfigKey.INSECURE_REGISTRIES, this::insecureRegistries);
+        List<ProtectedPath> protectedPaths = checker.check(ConfigKey.PROTECTED_PATHS, this::protectedPaths);
         if (!problems.isEmpty()) {
             throw combined(problems);
         }
         return new CageConfig(mode, persist, maxSessions.intValue(), cpus, memory, network, dns, allowedHosts,
                 readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts, tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6),
-                insecureRegistries);
+                insecureRegistries, protectedPaths);
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -427,6 +428,26 @@ final class ConfigValidator {
             mounts.add(new MountSpec(real, written.target(), written.readOnly()));
         }
         return mounts;
+    }
+
+    private List<ProtectedPath> protectedPaths(RawValue raw) {
+        String allowed = "use paths relative to the workspace such as .git/config or .vscode/ (a trailing '/' for a "
+                + "folder), without '..'";
+        List<ProtectedPath> paths = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (String entry : items(raw, allowed)) {
+            ProtectedPath path;
+            try {
+                path = ProtectedPath.parse(entry);
+            } catch (IllegalArgumentException e) {
+                throw invalid(raw, entry, e.getMessage(), allowed);
+            }
+            if (!seen.add(path.relative())) {
+                throw invalid(raw, entry, "is listed twice", allowed);
+            }
+            paths.add(path);
+        }
+        return paths;
     }
 
     private List<String> env(RawValue raw) {

@@ -28,6 +28,19 @@ public final class Host {
         }
     }
 
+    /**
+     * uid and gid of the host user who owns the work in {@code folder}: the one who ran
+     * {@code sudo} (SUDO_UID, SUDO_GID), else the folder's owner.
+     */
+    public static int[] workOwner(Path folder) throws IOException {
+        String sudoUid = System.getenv("SUDO_UID");
+        String sudoGid = System.getenv("SUDO_GID");
+        if (sudoUid != null && sudoGid != null && sudoUid.matches("[0-9]+") && sudoGid.matches("[0-9]+")) {
+            return new int[] {Integer.parseInt(sudoUid), Integer.parseInt(sudoGid)};
+        }
+        return new int[] {(Integer) Files.getAttribute(folder, "unix:uid"), (Integer) Files.getAttribute(folder, "unix:gid")};
+    }
+
     /** Whether the launcher talks to a terminal on both ends, so the cage should get one too. */
     public static boolean interactiveTerminal() {
         // Java 17's System.console() is non-null only when stdin and stdout are both terminals.

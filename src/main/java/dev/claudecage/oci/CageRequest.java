@@ -9,9 +9,11 @@ import java.util.List;
  * @param apparmorProfile the profile to confine the cage with, or null where the host has no AppArmor
  * @param network         how the cage joins the network (prepared by the net package for filtered)
  * @param image           what the image asks of the process: its ENV and WORKDIR
+ * @param wall            the guards of the protected paths in the writable workspace mounts
  */
 public record CageRequest(List<String> command, boolean terminal, String containerId, String hostname,
-                          Spec.Seccomp seccomp, String apparmorProfile, NetworkAttachment network, ImageDefaults image) {
+                          Spec.Seccomp seccomp, String apparmorProfile, NetworkAttachment network, ImageDefaults image,
+                          WorkspaceWall wall) {
 
     public CageRequest {
         command = List.copyOf(command);
@@ -23,7 +25,8 @@ public record CageRequest(List<String> command, boolean terminal, String contain
     /** A cage on a plain rootfs directory, whose image asks for nothing. */
     public CageRequest(List<String> command, boolean terminal, String containerId, String hostname,
                        Spec.Seccomp seccomp, String apparmorProfile, NetworkAttachment network) {
-        this(command, terminal, containerId, hostname, seccomp, apparmorProfile, network, ImageDefaults.NONE);
+        this(command, terminal, containerId, hostname, seccomp, apparmorProfile, network, ImageDefaults.NONE,
+                WorkspaceWall.NONE);
     }
 
     /**

@@ -57,7 +57,7 @@ public final class SpecBuilder {
     public static Spec build(CageConfig config, CageRequest request) {
         return new Spec(Spec.OCI_VERSION, process(config, request),
                 new Spec.Root(ROOTFS_DIR, config.readOnlyRoot()),
-                request.hostname(), mounts(config, request.network()), linux(config, request));
+                request.hostname(), mounts(config, request.network(), request.wall()), linux(config, request));
     }
 
     private static Spec.Process process(CageConfig config, CageRequest request) {
@@ -107,7 +107,7 @@ public final class SpecBuilder {
         return image.workingDir() != null ? image.workingDir() : CAGE_HOME;
     }
 
-    private static List<Spec.Mount> mounts(CageConfig config, NetworkAttachment network) {
+    private static List<Spec.Mount> mounts(CageConfig config, NetworkAttachment network, WorkspaceWall wall) {
         List<Spec.Mount> mounts = new ArrayList<>(List.of(
                 new Spec.Mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")),
                 new Spec.Mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", SMALL_TMPFS)),
@@ -130,6 +130,11 @@ public final class SpecBuilder {
         for (MountSpec mount : config.mounts()) {
             mounts.add(new Spec.Mount(mount.target(), "bind", mount.source().toString(),
                     List.of("bind", "rprivate", "nosuid", "nodev", mount.readOnly() ? "ro" : "rw")));
+            // After their workspace, outermost first: the runtime resolves each destination in the mounts made so far.
+            for (WorkspaceWall.Guard guard : wall.inside(mount.target())) {
+                mounts.add(new Spec.Mount(guard.destination(), "bind", guard.source().toString(),
+                        List.of("bind", "rprivate", "nosuid", "nodev", guard.readOnly() ? "ro" : "rw")));
+            }
         }
         return mounts;
     }

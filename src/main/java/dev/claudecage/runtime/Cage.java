@@ -56,6 +56,12 @@ public final class Cage implements AutoCloseable {
     /** Prepares a cage whose root is an overlay of {@code lowerLayers}, top layer first. */
     public static Cage prepare(String id, List<Path> lowerLayers, Spec spec, StatePaths paths, OciRuntime runtime,
                                ProcessRunner runner) {
+        return prepare(id, lowerLayers, spec, List.of(), paths, runtime, runner);
+    }
+
+    /** As above, making the {@code placeholders} the spec's workspace guards sit on (removed by {@link #close()}). */
+    static Cage prepare(String id, List<Path> lowerLayers, Spec spec, List<Placeholders.Placeholder> placeholders,
+                        StatePaths paths, OciRuntime runtime, ProcessRunner runner) {
         for (Path rootfs : lowerLayers) {
             if (!Files.isDirectory(rootfs)) {
                 throw new CageException("rootfs " + rootfs + " is not a directory",
@@ -72,6 +78,7 @@ public final class Cage implements AutoCloseable {
             }
             cage.mountRoot(lowerLayers);
             Directories.writePrivateFile(cage.bundle().resolve("config.json"), Json.write(spec));
+            Placeholders.create(placeholders, directory.resolve(Placeholders.RECORD));
             return cage;
         } catch (IOException | RuntimeException e) {
             cage.close();
@@ -131,10 +138,12 @@ public final class Cage implements AutoCloseable {
             return;
         }
         List<String> failures = new ArrayList<>();
+        boolean containerGone = true;
         try {
             runtime.forceDelete(id);
         } catch (RuntimeException e) {
             failures.add("delete container: " + e.getMessage());
+            containerGone = false;
         }
         if (rootMounted) {
             var result = runner.runAllowingFailure(
@@ -143,10 +152,17 @@ public final class Cage implements AutoCloseable {
                 failures.add("unmount root: " + result.stderr().strip());
             }
         }
-        try {
-            Directories.deleteRecursively(directory);
-        } catch (IOException e) {
-            failures.add("remove " + directory + ": " + e.getMessage());
+        Path placeholderRecord = directory.resolve(Placeholders.RECORD);
+        if (containerGone) {
+            Placeholders.removeRecorded(placeholderRecord).forEach(problem -> System.err.println("claude-cage: " + problem));
+        }
+        // A cage that may still run keeps its placeholders under their mounts, and the record for gc.
+        if (containerGone || !Files.exists(placeholderRecord)) {
+            try {
+                Directories.deleteRecursively(directory);
+            } catch (IOException e) {
+                failures.add("remove " + directory + ": " + e.getMessage());
+            }
         }
         if (!failures.isEmpty()) {
             throw new CageException("cleanup of cage " + id + " was incomplete: " + String.join("; ", failures),

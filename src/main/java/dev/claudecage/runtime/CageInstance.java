@@ -3,7 +3,9 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
+import dev.claudecage.config.MountSpec;
 import dev.claudecage.oci.Spec;
+import dev.claudecage.oci.WorkspaceWall;
 import dev.claudecage.process.ProcessRunner;
 
 import java.time.Duration;
@@ -21,6 +23,7 @@ public final class CageInstance implements AutoCloseable {
     private final CagePlan plan;
     private final String id;
     private CageNetworking networking;
+    private WorkspaceWall wall = WorkspaceWall.NONE;
     private WorkspaceOwnership ownership;
     private Cage cage;
     private Process runtimeProcess;
@@ -53,10 +56,12 @@ public final class CageInstance implements AutoCloseable {
                     yield instance.networking.attachment(networkOptions.realKey() != null);
                 }
             };
+            ProtectedPathScan.Result wall = ProtectedPathScan.scan(plan.config());
+            instance.wall = wall.wall();
             instance.ownership = WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner);
-            Spec spec = adjust.adjust(instance.ownership.applyTo(plan.spec(id, command, terminal, attachment)),
+            Spec spec = adjust.adjust(instance.ownership.applyTo(plan.spec(id, command, terminal, attachment, wall.wall())),
                     instance.networking);
-            instance.cage = Cage.prepare(id, plan.rootfs(), spec, paths, plan.runtime(), runner);
+            instance.cage = Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths, plan.runtime(), runner);
             return instance;
         } catch (RuntimeException e) {
             try {
@@ -74,6 +79,23 @@ public final class CageInstance implements AutoCloseable {
 
     public CagePlan plan() {
         return plan;
+    }
+
+    /** The guards of the protected paths in this cage's workspaces. */
+    public WorkspaceWall workspaceWall() {
+        return wall;
+    }
+
+    /**
+     * What the cage sees mounted from the host, as HOST:CAGE:ro|rw: the configured mounts and the
+     * workspace wall's guards, each guard marked (protected) or (pinned).
+     */
+    public List<String> hostMounts() {
+        List<String> mounts = new java.util.ArrayList<>(plan.config().mounts().stream().map(MountSpec::format).toList());
+        for (WorkspaceWall.Guard guard : wall.guards()) {
+            mounts.add(guard.source() + ":" + guard.destination() + (guard.readOnly() ? ":ro (protected)" : ":rw (pinned)"));
+        }
+        return mounts;
     }
 
     /** A last change to a cage's spec before it is written, with the cage's network at hand. */

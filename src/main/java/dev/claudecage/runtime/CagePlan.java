@@ -9,6 +9,7 @@ import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.oci.WorkspaceWall;
 import dev.claudecage.process.ProcessRunner;
 
 import java.nio.file.Files;
@@ -24,9 +25,10 @@ import java.util.List;
  * @param rootfs the root's overlay lower layers, top first: the image's layers from the store,
  *               or the one {@code --rootfs} directory
  * @param image  what the image asks of the process (its ENV and WORKDIR); none for {@code --rootfs}
+ * @param imageId the stored image's id, or null for {@code --rootfs}
  */
 public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDefaults image, OciRuntime runtime,
-                       HostPolicy policy) {
+                       HostPolicy policy, String imageId) {
 
     public static final String HOSTNAME = "claude-cage";
     /** Where {@code make rootfs} puts the minbase Debian rootfs. */
@@ -38,7 +40,7 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
         if (config.rootfs() != null) {
             return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
-                    HostPolicy.resolve(config));
+                    HostPolicy.resolve(config), null);
         }
         StoredImage image = ImageStore.openDefault().find(config.image()).orElseThrow(() -> new CageException(
                 "the image '" + config.image() + "' is not built",
@@ -46,12 +48,19 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
                         : "cli (or build yours: claude-cage build -t " + config.image() + " CONTEXT)")));
         ImageConfig.Settings settings = image.config().config();
         return new CagePlan(config, image.lowerDirectoriesTopFirst(),
-                new CageRequest.ImageDefaults(settings.env(), settings.workingDir()), runtime, HostPolicy.resolve(config));
+                new CageRequest.ImageDefaults(settings.env(), settings.workingDir()), runtime, HostPolicy.resolve(config),
+                image.id().toString());
     }
 
-    public Spec spec(String containerId, List<String> command, boolean terminal, NetworkAttachment network) {
+    public Spec spec(String containerId, List<String> command, boolean terminal, NetworkAttachment network,
+                     WorkspaceWall wall) {
         return SpecBuilder.build(config, new CageRequest(command, terminal, containerId, HOSTNAME,
-                policy.seccomp(), policy.apparmorProfile(), network, image));
+                policy.seccomp(), policy.apparmorProfile(), network, image, wall));
+    }
+
+    /** The same plan for another configuration (verify adds its fixture mounts). */
+    public CagePlan withConfig(CageConfig newConfig) {
+        return new CagePlan(newConfig, rootfs, image, runtime, policy, imageId);
     }
 
     /** The topmost layer that holds {@code relativePath}: where the cage's copy of that file comes from. */

@@ -3,6 +3,7 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.host.Host;
 import dev.claudecage.host.IdmappedMount;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.process.ProcessRunner;
@@ -36,7 +37,7 @@ final class WorkspaceOwnership implements AutoCloseable {
         try {
             int index = 0;
             for (MountSpec mount : config.mounts()) {
-                int[] owner = hostOwner(mount.source());
+                int[] owner = Host.workOwner(mount.source());
                 if (owner[0] == config.uid() && owner[1] == config.gid()) {
                     continue;
                 }
@@ -62,24 +63,26 @@ final class WorkspaceOwnership implements AutoCloseable {
         }
     }
 
-    /** The spec with each shifted mount's source replaced by its staged, shifted copy. */
+    /**
+     * The spec with each shifted mount's source replaced by its staged, shifted copy, and the
+     * sources of binds inside it (the workspace's guards) by the same place in that copy.
+     */
     Spec applyTo(Spec spec) {
         return spec.withMounts(spec.mounts().stream()
-                .map(mount -> mount.type().equals("bind") && stagedSources.containsKey(mount.source())
-                        ? new Spec.Mount(mount.destination(), mount.type(), stagedSources.get(mount.source()),
-                        mount.options())
-                        : mount)
+                .map(mount -> mount.type().equals("bind") ? new Spec.Mount(mount.destination(), mount.type(),
+                        staged(mount.source()), mount.options()) : mount)
                 .toList());
     }
 
-    /** uid and gid of the host user the cage's files should belong to. */
-    private static int[] hostOwner(Path source) throws IOException {
-        String sudoUid = System.getenv("SUDO_UID");
-        String sudoGid = System.getenv("SUDO_GID");
-        if (sudoUid != null && sudoGid != null && sudoUid.matches("[0-9]+") && sudoGid.matches("[0-9]+")) {
-            return new int[] {Integer.parseInt(sudoUid), Integer.parseInt(sudoGid)};
+    private String staged(String source) {
+        for (Map.Entry<String, String> entry : stagedSources.entrySet()) {
+            Path original = Path.of(entry.getKey());
+            Path path = Path.of(source);
+            if (path.startsWith(original)) {
+                return Path.of(entry.getValue()).resolve(original.relativize(path)).toString();
+            }
         }
-        return new int[] {(Integer) Files.getAttribute(source, "unix:uid"), (Integer) Files.getAttribute(source, "unix:gid")};
+        return source;
     }
 
     @Override

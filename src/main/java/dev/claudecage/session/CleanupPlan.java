@@ -160,13 +160,13 @@ final class CleanupPlan {
         return table.startsWith(prefix) && table.length() > prefix.length() ? table.substring(prefix.length()) : null;
     }
 
-    /** The cage a path under the run root belongs to: runs/ID/..., net/ID/... */
+    /** The cage a path under the run root belongs to: runs/ID/..., net/ID/..., mounts/ID/... (its shifted mounts) */
     static Optional<String> idOfRunPath(Path runRoot, Path path) {
         if (!path.startsWith(runRoot)) {
             return Optional.empty();
         }
         Path relative = runRoot.relativize(path);
-        if (relative.getNameCount() >= 2 && Set.of("runs", "net").contains(relative.getName(0).toString())) {
+        if (relative.getNameCount() >= 2 && Set.of("runs", "net", "mounts").contains(relative.getName(0).toString())) {
             return Optional.of(relative.getName(1).toString());
         }
         return Optional.empty();

@@ -3,6 +3,7 @@ package dev.claudecage.session;
 import dev.claudecage.host.Directories;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.Placeholders;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 
@@ -128,7 +129,10 @@ public final class Janitor {
     }
 
     HostLeftovers scan() {
-        return new HostLeftovers(probe.containers(), children(statePaths.runs()),
+        // A cage's staged (shifted) mounts live beside its run folder and go the same way.
+        List<Path> runDirs = new ArrayList<>(children(statePaths.runs()));
+        runDirs.addAll(children(statePaths.stagedMounts("x").getParent()));
+        return new HostLeftovers(probe.containers(), runDirs,
                 children(statePaths.networkState("x").getParent()), probe.cageCgroups(), netns(), links(),
                 nftTables(), mountsUnder(runRoot()));
     }
@@ -182,12 +186,14 @@ public final class Janitor {
             // Busy: detach it now; the kernel lets go when its last user does.
             return quietly(List.of("umount", "--lazy", unmount.mountPoint().toString()));
         } else if (step instanceof CleanupPlan.RemoveTree tree) {
+            // A cage that crashed leaves its workspace placeholders; its container is deleted by now.
+            List<String> problems = new ArrayList<>(Placeholders.removeRecorded(tree.dir().resolve(Placeholders.RECORD)));
             try {
                 Directories.deleteRecursively(tree.dir());
-                return null;
             } catch (IOException e) {
-                return e.getMessage();
+                problems.add(e.getMessage());
             }
+            return problems.isEmpty() ? null : String.join("; ", problems);
         } else if (step instanceof CleanupPlan.RemoveCgroup cgroup) {
             return removeCgroup(cgroup.dir());
         }

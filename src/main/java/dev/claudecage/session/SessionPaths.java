@@ -15,6 +15,11 @@ public record SessionPaths(SessionName name, Path dataDir, Path runDir, boolean 
         return dataDir.resolve("state.json");
     }
 
+    /** The policy of the current or last run ({@link SessionPolicy}), beside the record and out of every mount. */
+    public Path policyFile() {
+        return dataDir.resolve("policy.json");
+    }
+
     /** The persisted home, bind-mounted at /home/claude; owned by the cage's user. */
     public Path homeDir() {
         return dataDir.resolve("home");

@@ -17,19 +17,22 @@ import java.util.Map;
  * @param resources  live cgroup numbers, while it runs
  * @param desktopUrl      where the desktop is served on the host (the noVNC page), in desktop mode
  * @param desktopPassword the desktop's VNC password, in desktop mode
+ * @param policy          the policy of the current or last run, as its supervisor recorded it, or null before the first
+ * @param policyIntact    whether the policy file still matches its hash
  */
 public record SessionReport(String name, String state, String status, Integer exitCode, String problem, boolean orphaned,
                             String containerId, Long supervisorPid, Long cagePid, String createdAt, String startedAt,
                             String endedAt, Long uptimeSeconds, String image, String rootfs, String mode, String network,
                             List<String> mounts, List<String> command, boolean persist, boolean ephemeral, String home,
                             String runtime, CgroupStats resources, String desktopUrl,
-                            String desktopPassword) {
+                            String desktopPassword, SessionPolicy policy, Boolean policyIntact) {
 
     static SessionReport of(SessionView view, SessionPaths paths, CgroupStats resources, DesktopAccess desktop,
                             Instant now) {
         SessionRecord record = view.record();
         Map<String, Object> config = record.config();
         boolean running = view.status() == SessionStatus.RUNNING;
+        java.util.Optional<SessionPolicy> policy = SessionPolicy.read(paths.policyFile());
         Long uptime = running && record.startedAt() != null
                 ? Duration.between(Instant.parse(record.startedAt()), now).getSeconds() : null;
         Long cagePid = view.container() != null && view.container().running() && view.container().pid() > 0
@@ -42,7 +45,8 @@ public record SessionReport(String name, String state, String status, Integer ex
                 record.command(), record.persist(), record.ephemeral(),
                 record.persist() ? paths.homeDir().toString() : null, text(config.get("runtime")),
                 running ? resources : null, desktop == null ? null : desktop.mapping().url(),
-                desktop == null ? null : desktop.password());
+                desktop == null ? null : desktop.password(), policy.orElse(null),
+                policy.map(SessionPolicy::intact).orElse(null));
     }
 
     private static String text(Object value) {

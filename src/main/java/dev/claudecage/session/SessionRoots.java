@@ -25,6 +25,16 @@ public record SessionRoots(Path data, Path run) {
         return data.resolveSibling("supervisor");
     }
 
+    /**
+     * Where a --clone session's copy of the repository lives: owned by the repository's owner,
+     * who runs git in it, so it cannot lie under the root-only state folder (git resolves every
+     * folder above it). Its parent is 0711: reachable by name, not listable.
+     */
+    public Path cloneDir(SessionName name) {
+        Path state = data.getParent();
+        return state.resolveSibling(state.getFileName() + "-clones").resolve(name.value());
+    }
+
     /** Held while sessions are counted and created, so that max_sessions holds under concurrency. */
     public Path storeLock() {
         return run.resolve(".store.lock");

@@ -213,6 +213,7 @@ public final class SessionStore {
             Files.deleteIfExists(paths.stateFile());
             Directories.deleteRecursively(paths.dataDir());
             Directories.deleteRecursively(paths.runDir());
+            Directories.deleteRecursively(roots.cloneDir(name));
         } catch (IOException e) {
             throw new CageException("cannot remove session " + name + ": " + e.getMessage(),
                     "claude-cage gc retries once the cause is fixed");

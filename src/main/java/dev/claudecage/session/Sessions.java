@@ -12,6 +12,7 @@ import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
+import dev.claudecage.workspace.WorkspaceClone;
 
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
@@ -122,9 +123,11 @@ public final class Sessions {
      * @param rows      the terminal's size when the user attaches at once, else 0
      * @param maxSessions the limit on sessions running at once
      * @param desktopPort where a new desktop session is published; null for a CLI session or an existing one
+     * @param cloneWorkspace run a new session on a private copy of the repository mounted at /workspace
      */
     public record StartRequest(Optional<SessionName> name, CageConfig config, List<String> command, boolean ephemeral,
-                               Supplier<char[]> apiKey, int rows, int columns, int maxSessions, DesktopPort desktopPort) {
+                               Supplier<char[]> apiKey, int rows, int columns, int maxSessions, DesktopPort desktopPort,
+                               boolean cloneWorkspace) {
     }
 
     public record StartResult(SessionName name, long supervisorPid, String containerId, boolean created) {
@@ -132,7 +135,7 @@ public final class Sessions {
 
     public StartResult start(StartRequest request) {
         if (request.config() != null) {
-            checkNewSession(request.config(), request.ephemeral(), request.desktopPort());
+            checkNewSession(request.config(), request.ephemeral(), request.desktopPort(), request.cloneWorkspace());
         }
         store.ensureRoots();
         SessionName name;
@@ -177,7 +180,19 @@ public final class Sessions {
         }
     }
 
-    private static void checkNewSession(CageConfig config, boolean ephemeral, DesktopPort desktopPort) {
+    private void checkNewSession(CageConfig config, boolean ephemeral, DesktopPort desktopPort, boolean clone) {
+        if (clone && ephemeral) {
+            throw new UserInputException("--clone keeps the agent's work in a copy until you apply it, and an "
+                    + "ephemeral session is removed when it stops", "drop --ephemeral");
+        }
+        java.nio.file.Path sessionData = store.roots().data().toAbsolutePath();
+        for (MountSpec mount : config.mounts()) {
+            if (!mount.readOnly() && sessionData.startsWith(mount.source())) {
+                throw new UserInputException("mounts: " + mount.format() + " would put the session records in "
+                        + sessionData + " (each session's policy among them) within the cage's reach",
+                        "mount a folder that does not hold " + sessionData);
+            }
+        }
         boolean desktop = config.mode() == Mode.DESKTOP;
         if (desktop != (desktopPort != null)) {
             throw new IllegalArgumentException("a desktop port is given for, and only for, a new desktop session");
@@ -202,14 +217,26 @@ public final class Sessions {
     private SessionPaths createLocked(SessionName name, FileLock storeLock, StartRequest request) {
         CageConfig config = request.config();
         boolean persistHome = config.persist() && !request.ephemeral();
-        SessionRecord record = SessionRecord.create(name, SessionConfig.record(config), request.command(),
-                request.ephemeral(), persistHome, clock.instant());
-        SessionPaths paths = store.paths(record);
+        SessionPaths paths = store.paths(name, request.ephemeral());
         try (FileLock sessionLock = store.lockSession(name, storeLock)) {
             store.createFolders(paths, persistHome, config.uid(), config.gid());
             if (request.desktopPort() != null) {
                 DesktopAccess.generate(request.desktopPort()).write(paths.desktopFile());
             }
+            if (request.cloneWorkspace()) {
+                try {
+                    config = WorkspaceClone.create(config, store.roots().cloneDir(name), paths.dataDir(), runner);
+                } catch (RuntimeException e) {
+                    try {
+                        store.delete(name, storeLock);
+                    } catch (CageException cleanup) {
+                        e.addSuppressed(cleanup);
+                    }
+                    throw e;
+                }
+            }
+            SessionRecord record = SessionRecord.create(name, SessionConfig.record(config), request.command(),
+                    request.ephemeral(), persistHome, clock.instant());
             store.write(starting(record, name, request));
         }
         return paths;

@@ -9,6 +9,7 @@ import dev.claudecage.desktop.DesktopPort;
 import dev.claudecage.desktop.PortForwarder;
 import dev.claudecage.host.Netns;
 import dev.claudecage.net.CageNetworking;
+import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
@@ -21,6 +22,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -163,6 +166,16 @@ final class Supervisor {
         CageInstance prepared = CageInstance.prepare(plan, id, record.command(), true,
                 new CageNetworking.Options(key, paths.auditLog(), statePaths.networkState(id), statePaths.networkLock()),
                 statePaths, runner, adjustment);
+        List<String> mounts = new ArrayList<>(prepared.hostMounts());
+        if (record.persist() && !record.ephemeral()) {
+            mounts.add(paths.homeDir() + ":" + SpecBuilder.CAGE_HOME + ":rw");
+        }
+        try {
+            SessionPolicy.of(id, Instant.now().toString(), config, plan.imageId(), mounts).write(paths.policyFile());
+        } catch (CageException e) {
+            prepared.close();
+            throw e;
+        }
         synchronized (lifecycle) {
             instance = prepared;
             if (stopRequested) {

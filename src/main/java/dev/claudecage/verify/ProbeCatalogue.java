@@ -33,6 +33,13 @@ public final class ProbeCatalogue {
                         "nothing but scratch tmpfs and the given mounts is writable", Weakening.writableRoot()),
                 new Probe("readonly-mount-holds", "filesystem", "a mount given read-only cannot be written",
                         Weakening.writableMount(VerifyFixtures.READ_ONLY_MOUNT)),
+                new Probe("workspace-protected-paths-hold", "workspace",
+                        "the protected paths of a writable workspace (git hooks and config, editor and direnv files) "
+                                + "can be neither written, created nor replaced, present or missing",
+                        Weakening.noWorkspaceWall(VerifyFixtures.WORKSPACE_MOUNT)),
+                new Probe("workspace-folders-pinned", "workspace",
+                        "a folder holding protected paths (.git) cannot be renamed away and rebuilt",
+                        Weakening.noWorkspaceWall(VerifyFixtures.WORKSPACE_MOUNT)),
                 new Probe("host-file-unreadable", "filesystem", "a host file outside the mounts cannot be read",
                         Weakening.exposeHostDirectory(fixtures.secretDirectory().toString())),
                 new Probe("mount-denied", "privileges", "mount(2) is refused",

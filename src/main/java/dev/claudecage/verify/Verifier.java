@@ -58,8 +58,12 @@ public final class Verifier {
 
     /** Runs the probes in a fresh cage built from {@code config}, as {@code run} would build it. */
     public VerifyReport verify(CageConfig config, boolean withControls) {
-        CagePlan plan = CagePlan.resolve(config, paths, runner);
-        try (VerifyFixtures fixtures = VerifyFixtures.create(paths.runs(), plan.layerHolding("usr/bin/id"))) {
+        CagePlan resolved = CagePlan.resolve(config, paths, runner);
+        try (VerifyFixtures fixtures = VerifyFixtures.create(paths.runs(), resolved.layerHolding("usr/bin/id"))) {
+            // The fixture workspace goes in as one more of the user's mounts, so that its wall is built as theirs is.
+            List<MountSpec> mounts = new ArrayList<>(config.mounts());
+            mounts.add(fixtures.workspaceMount());
+            CagePlan plan = resolved.withConfig(config.withMounts(mounts));
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Map<String, Finding> findings = runProbes(plan, fixtures, probes, null);
             return report(VerifyReport.FRESH_CAGE, plan.runtime().kind().configName(), plan, fixtures, probes,
@@ -83,15 +87,15 @@ public final class Verifier {
                     .map(MountSpec::target).findFirst();
             Map<String, Finding> findings = new HashMap<>(notRunInSession(cage, readOnlyMount.isPresent()));
             List<Probe> runnable = probes.stream().filter(probe -> !findings.containsKey(probe.id())).toList();
-            List<String> writable = new ArrayList<>(writableTargets(config));
+            JsonNode spec = readSpec(paths.bundle(cage.containerId()).resolve("config.json"));
+            List<String> writable = new ArrayList<>(writableIn(mounts(spec), writableTargets(config)));
             if (cage.persistedHome()) {
                 writable.add(SpecBuilder.CAGE_HOME);
             }
-            JsonNode spec = readSpec(paths.bundle(cage.containerId()).resolve("config.json"));
             List<String> gateway = config.network() == NetworkMode.FILTERED
                     ? CageNetwork.gatewayAddresses(cage.containerId(), runner) : List.of();
             VerifyFixtures.ProbeTarget target = new VerifyFixtures.ProbeTarget(gateway, readOnlyMount.orElse(null),
-                    null, config.pidsLimit(), config.memoryBytes(), writable, strings(spec.at("/linux/maskedPaths")),
+                    null, null, config.protectedPaths(), config.pidsLimit(), config.memoryBytes(), writable, strings(spec.at("/linux/maskedPaths")),
                     strings(spec.at("/linux/readonlyPaths")));
             List<String> command = new ArrayList<>(List.of("perl", "-"));
             runnable.forEach(probe -> command.add(probe.id()));
@@ -111,6 +115,10 @@ public final class Verifier {
         Map<String, Finding> notRun = new HashMap<>();
         notRun.put("setuid-inert", new Finding(Outcome.NOT_RUN, "needs a setuid-root program mounted into the cage, "
                 + "and a running cage gets no new mounts (no-new-privs-set checks the flag that disarms setuid)"));
+        for (String probe : List.of("workspace-protected-paths-hold", "workspace-folders-pinned")) {
+            notRun.put(probe, new Finding(Outcome.NOT_RUN, "would write into the session's own workspace if its wall "
+                    + "failed; a fresh-cage verify probes a fixture checkout instead"));
+        }
         if (!hasReadOnlyMount) {
             notRun.put("readonly-mount-holds", new Finding(Outcome.NOT_RUN, "the session has no read-only mount"));
         }
@@ -168,7 +176,7 @@ public final class Verifier {
         try (CageInstance cage = CageInstance.prepare(plan, id, VerifyFixtures.probeCommand(probes), false, network,
                 paths, runner, (spec, networking) -> {
                     Spec withFixtures = fixtures.addTo(spec, networking, config.pidsLimit(), config.memoryBytes(),
-                            writableTargets(config));
+                            writableIn(spec.mounts(), writableTargets(config)), config.protectedPaths());
                     return weakening == null ? withFixtures : weakening.applyTo(withFixtures);
                 })) {
             run = CapturedRun.of(cage, CAGE_TIMEOUT);
@@ -206,10 +214,27 @@ public final class Verifier {
         }
     }
 
+    private static List<Spec.Mount> mounts(JsonNode spec) {
+        List<Spec.Mount> mounts = new ArrayList<>();
+        spec.path("mounts").forEach(mount -> mounts.add(new Spec.Mount(mount.path("destination").asText(),
+                mount.path("type").asText(), mount.path("source").asText(), strings(mount.path("options")))));
+        return mounts;
+    }
+
     private static List<String> strings(JsonNode array) {
         List<String> values = new ArrayList<>();
         array.forEach(value -> values.add(value.asText()));
         return values;
+    }
+
+    /** The writable mounts and the writable pins of the workspace wall inside them. */
+    private static List<String> writableIn(List<Spec.Mount> cageMounts, List<String> writableTargets) {
+        List<String> writable = new ArrayList<>(writableTargets);
+        cageMounts.stream()
+                .filter(mount -> mount.options().contains("rw")
+                        && writableTargets.stream().anyMatch(target -> mount.destination().startsWith(target + "/")))
+                .forEach(mount -> writable.add(mount.destination()));
+        return writable;
     }
 
     /** The probe cage's output and exit code, read while it runs so that no pipe fills up. */

@@ -1,7 +1,10 @@
 package dev.claudecage.verify;
 
 import dev.claudecage.CageException;
+import dev.claudecage.config.MountSpec;
+import dev.claudecage.config.ProtectedPath;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.Host;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.Spec;
 
@@ -17,7 +20,7 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * What the probes need on the host: the probe script, a read-only mount, a setuid-root helper,
+ * What the probes need on the host: the probe script, a read-only mount, a workspace, a setuid-root helper,
  * a host file that must stay unreadable, a marker process the cage must not see, and the
  * loopback canary. All of it lives in one private folder and is removed by {@link #close()}.
  */
@@ -26,6 +29,8 @@ final class VerifyFixtures implements AutoCloseable {
     static final String PROBES_MOUNT = "/opt/claude-cage-verify";
     static final String SETUID_MOUNT = "/opt/claude-cage-verify-suid";
     static final String READ_ONLY_MOUNT = "/mnt/claude-cage-verify-ro";
+    /** A writable workspace shaped like a git checkout: .git with config and hooks, nothing else the host runs. */
+    static final String WORKSPACE_MOUNT = "/mnt/claude-cage-verify-workspace";
 
     private final Path directory;
     private final Canary canary;
@@ -53,6 +58,16 @@ final class VerifyFixtures implements AutoCloseable {
             // World-writable, so that only the read-only mount can stop the cage's user.
             Files.setPosixFilePermissions(Files.createDirectories(directory.resolve("read-only")),
                     PosixFilePermissions.fromString("rwxrwxrwx"));
+            Path workspace = Files.createDirectories(directory.resolve("workspace"));
+            Files.createDirectories(workspace.resolve(".git/hooks"));
+            Files.writeString(workspace.resolve(".git/config"), "[core]\n\trepositoryformatversion = 0\n");
+            // Owned by whoever the cage's user stands for in the shifted workspace, as a user's checkout is.
+            int[] owner = Host.workOwner(directory);
+            for (Path path : List.of(workspace, workspace.resolve(".git"), workspace.resolve(".git/hooks"),
+                    workspace.resolve(".git/config"))) {
+                Files.setAttribute(path, "unix:uid", owner[0]);
+                Files.setAttribute(path, "unix:gid", owner[1]);
+            }
             Path secret = Files.createDirectories(directory.resolve("host-secret"));
             Files.writeString(secret.resolve("secret.txt"), "a host file the cage must not read\n");
             Path setuid = Files.createDirectories(directory.resolve("setuid"));
@@ -69,6 +84,11 @@ final class VerifyFixtures implements AutoCloseable {
             deleteQuietly(directory);
             throw new CageException("cannot set up the verify fixtures in " + directory + ": " + e.getMessage());
         }
+    }
+
+    /** The fixture workspace, mounted writable at {@link #WORKSPACE_MOUNT} like a user's checkout. */
+    MountSpec workspaceMount() {
+        return new MountSpec(directory.resolve("workspace"), WORKSPACE_MOUNT, false);
     }
 
     Path secretDirectory() {
@@ -101,17 +121,19 @@ final class VerifyFixtures implements AutoCloseable {
     /**
      * What the probes are told about the cage they run in.
      *
-     * @param gateway       the host side of a filtered cage's link, IPv4 then IPv6; empty unless filtered
-     * @param readOnlyMount a read-only mount to try writing into, or null
-     * @param setuidProgram a setuid-root program to run, or null
+     * @param gateway        the host side of a filtered cage's link, IPv4 then IPv6; empty unless filtered
+     * @param readOnlyMount  a read-only mount to try writing into, or null
+     * @param setuidProgram  a setuid-root program to run, or null
+     * @param workspace      a writable workspace whose protected paths the probes may try, or null
      */
-    record ProbeTarget(List<String> gateway, String readOnlyMount, String setuidProgram, long pidsLimit,
-                       long memoryBytes, List<String> writableTargets, List<String> maskedPaths,
-                       List<String> readonlyPaths) {
+    record ProbeTarget(List<String> gateway, String readOnlyMount, String setuidProgram, String workspace,
+                       List<ProtectedPath> protectedPaths, long pidsLimit, long memoryBytes,
+                       List<String> writableTargets, List<String> maskedPaths, List<String> readonlyPaths) {
     }
 
     /** The fixture mounts and inputs added to a fresh cage's spec; {@code networking} is null unless filtered. */
-    Spec addTo(Spec spec, CageNetworking networking, long pidsLimit, long memoryBytes, List<String> writableTargets) {
+    Spec addTo(Spec spec, CageNetworking networking, long pidsLimit, long memoryBytes, List<String> writableTargets,
+               List<ProtectedPath> protectedPaths) {
         List<Spec.Mount> mounts = new ArrayList<>(spec.mounts());
         mounts.add(new Spec.Mount(PROBES_MOUNT, "bind", directory.resolve("probes").toString(),
                 List.of("bind", "ro", "nosuid", "nodev")));
@@ -123,8 +145,9 @@ final class VerifyFixtures implements AutoCloseable {
         List<String> gateway = networking == null ? List.of()
                 : List.of(networking.link().gateway4(), networking.link().gateway6());
         List<String> env = new ArrayList<>(spec.process().env());
-        env.addAll(environment(new ProbeTarget(gateway, READ_ONLY_MOUNT, SETUID_MOUNT + "/id", pidsLimit, memoryBytes,
-                writableTargets, spec.linux().maskedPaths(), spec.linux().readonlyPaths())));
+        env.addAll(environment(new ProbeTarget(gateway, READ_ONLY_MOUNT, SETUID_MOUNT + "/id", WORKSPACE_MOUNT,
+                protectedPaths, pidsLimit, memoryBytes, writableTargets, spec.linux().maskedPaths(),
+                spec.linux().readonlyPaths())));
         return spec.withMounts(mounts).withProcess(spec.process().withEnv(env));
     }
 
@@ -166,6 +189,11 @@ final class VerifyFixtures implements AutoCloseable {
                 "CAGE_VERIFY_CANARY_PORT6=" + canary.port("::1", "tcp"),
                 "CAGE_VERIFY_HOST_HOSTNAME=" + hostHostname(),
                 "CAGE_VERIFY_MARKER=" + markerToken));
+        if (target.workspace() != null) {
+            env.add("CAGE_VERIFY_WORKSPACE=" + target.workspace());
+            env.add("CAGE_VERIFY_PROTECTED=" + String.join(",",
+                    target.protectedPaths().stream().map(ProtectedPath::format).toList()));
+        }
         return env;
     }
 

@@ -80,6 +80,12 @@ public record Weakening(String description, UnaryOperator<Spec> change) {
                 .toList()));
     }
 
+    /** Takes away the workspace wall: every mount inside the workspace at {@code target} (its guards) goes. */
+    public static Weakening noWorkspaceWall(String target) {
+        return new Weakening("no workspace wall in " + target, spec -> spec.withMounts(spec.mounts().stream()
+                .filter(mount -> !mount.destination().startsWith(target + "/")).toList()));
+    }
+
     /** Bind-mounts a host directory into the cage at the same path. */
     public static Weakening exposeHostDirectory(String path) {
         return new Weakening("host directory " + path + " mounted", spec -> {

@@ -15,12 +15,12 @@ use warnings;
 use POSIX ();
 use Socket qw(PF_INET PF_INET6 SOCK_STREAM SOCK_RAW SOCK_DGRAM SOCK_SEQPACKET
               pack_sockaddr_in pack_sockaddr_in6 inet_aton inet_pton AF_INET6);
-use Fcntl qw(O_RDWR O_NOCTTY O_WRONLY O_CREAT);
+use Fcntl qw(O_RDWR O_NOCTTY O_WRONLY O_CREAT O_EXCL);
 
 $| = 1;
 
 use constant {
-    EPERM => 1, ENOENT => 2, EACCES => 13, EROFS => 30,
+    EPERM => 1, ENOENT => 2, EACCES => 13, EBUSY => 16, EROFS => 30,
     SYS_IOCTL => 16, SYS_SOCKET => 41, SYS_PTRACE => 101, SYS_MOUNT => 165,
     SYS_KEXEC_LOAD => 246, SYS_KEYCTL => 250, SYS_UNSHARE => 272, SYS_PERF_EVENT_OPEN => 298,
     SYS_FINIT_MODULE => 313, SYS_BPF => 321, SYS_USERFAULTFD => 323, SYS_IO_URING_SETUP => 425,
@@ -116,6 +116,58 @@ my %probes = (
             return report($_[0], 'hole', "wrote into the read-only mount"); }
         return report($_[0], 'blocked', "write refused: $!") if $! == EROFS;
         report($_[0], 'error', "write failed with $!, not a read-only mount");
+    },
+    'workspace-protected-paths-hold' => sub {
+        my ($id) = @_;
+        my $workspace = $ENV{CAGE_VERIFY_WORKSPACE};
+        my @paths = grep { length } split /,/, ($ENV{CAGE_VERIFY_PROTECTED} // '');
+        return report($id, 'hole', 'protected_paths is empty: files the host runs later are writable') unless @paths;
+        my (@holes, @odd);
+        # The wall answers with EROFS (read-only bind) or EBUSY (a mount point cannot be replaced).
+        my $refused = sub { my ($what) = @_; push @odd, "$what: $!" unless $! == EROFS || $! == EBUSY; };
+        for my $written (@paths) {
+            (my $relative = $written) =~ s{/$}{};
+            my $path = "$workspace/$relative";
+            if (-d $path && $written !~ m{/$}) {
+                # A missing file's placeholder folder: removing it would free the name.
+                if (rmdir $path) { mkdir $path; push @holes, "removed the placeholder of $relative"; }
+                else { $refused->("remove the placeholder of $relative"); }
+            } elsif (-d $path) {
+                my $file = "$path/.claude-cage-probe";
+                if (sysopen(my $fh, $file, O_WRONLY | O_CREAT, 0600)) { close $fh; unlink $file; push @holes, "created $relative/x"; }
+                else { $refused->("create in $relative"); }
+            } elsif (-e $path) {
+                my $size = -s _;
+                if (open(my $fh, '>>', $path)) { print $fh "x"; close $fh; truncate($path, $size); push @holes, "wrote $relative"; }
+                else { $refused->("write $relative"); }
+                # Beside the target, so that rename(2) stays within one mount and only the wall can refuse it.
+                (my $decoy = $path) =~ s{[^/]+$}{.claude-cage-decoy};
+                if (open(my $fh, '>', $decoy)) {
+                    close $fh;
+                    if (rename($decoy, $path)) { push @holes, "replaced $relative"; } else { $refused->("replace $relative"); unlink $decoy; }
+                }
+            } elsif (sysopen(my $fh, $path, O_WRONLY | O_CREAT | O_EXCL, 0600)) {
+                close $fh; unlink $path; push @holes, "created the missing $relative";
+            } else {
+                $refused->("create the missing $relative");
+            }
+        }
+        return report($id, 'hole', join('; ', @holes)) if @holes;
+        return report($id, 'error', join('; ', @odd)) if @odd;
+        report($id, 'blocked', scalar(@paths) . ' protected paths: writes, creation and replacement refused');
+    },
+    'workspace-folders-pinned' => sub {
+        my ($id) = @_;
+        my $workspace = $ENV{CAGE_VERIFY_WORKSPACE};
+        my %tops = map { (split m{/}, $_)[0] => 1 } grep { m{/} } split /,/, ($ENV{CAGE_VERIFY_PROTECTED} // '');
+        my @folders = grep { -d "$workspace/$_" && !-l "$workspace/$_" } sort keys %tops;
+        return report($id, 'error', 'no folder on the way to a protected path in the fixture workspace') unless @folders;
+        for my $folder (@folders) {
+            my ($from, $to) = ("$workspace/$folder", "$workspace/$folder.claude-cage-moved");
+            if (rename($from, $to)) { rename($to, $from); return report($id, 'hole', "renamed $folder away"); }
+            return report($id, 'error', "rename $folder failed with $!, not EBUSY") unless $! == EBUSY || $! == EROFS;
+        }
+        report($id, 'blocked', 'renaming ' . join(', ', @folders) . ' refused: they are mount points');
     },
     'host-file-unreadable' => sub {
         my $path = $ENV{CAGE_VERIFY_HOST_SECRET};

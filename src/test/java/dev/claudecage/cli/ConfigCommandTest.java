@@ -50,22 +50,22 @@ class ConfigCommandTest {
         List<String> lines = out.toString().lines().toList();
         assertEquals(ConfigKey.values().length + 1, lines.size(), out.toString());
         assertTrue(lines.get(0).matches("KEY +VALUE +SOURCE"), lines.get(0));
-        assertTrue(lines.contains(row("memory", "2g", userFile.toString())), out.toString());
-        assertTrue(lines.contains(row("cpus", "1.5", "environment CLAUDE_CAGE_CPUS")), out.toString());
-        assertTrue(lines.contains(row("allowed_hosts", "a.example.com,b.example.com", userFile.toString())), out.toString());
-        assertTrue(lines.contains(row("tmpfs_size", "1g", "built-in default")), out.toString());
-        assertTrue(lines.contains(row("rootfs", "(none)", "built-in default")), out.toString());
         int valueColumn = lines.get(0).indexOf("VALUE");
         int sourceColumn = lines.get(0).indexOf("SOURCE");
+        int longestKey = java.util.Arrays.stream(ConfigKey.values()).mapToInt(key -> key.yamlName().length()).max()
+                .orElseThrow();
+        assertEquals(longestKey + 2, valueColumn, "two spaces after the longest key");
+        String row = "%-" + valueColumn + "s%-" + (sourceColumn - valueColumn) + "s%s";
+        assertTrue(lines.contains(String.format(row, "memory", "2g", userFile)), out.toString());
+        assertTrue(lines.contains(String.format(row, "cpus", "1.5", "environment CLAUDE_CAGE_CPUS")), out.toString());
+        assertTrue(lines.contains(String.format(row, "allowed_hosts", "a.example.com,b.example.com", userFile)),
+                out.toString());
+        assertTrue(lines.contains(String.format(row, "tmpfs_size", "1g", "built-in default")), out.toString());
+        assertTrue(lines.contains(String.format(row, "rootfs", "(none)", "built-in default")), out.toString());
         for (String line : lines) {
             assertTrue(line.charAt(valueColumn - 1) == ' ' && line.charAt(valueColumn) != ' ', line);
             assertTrue(line.charAt(sourceColumn - 1) == ' ' && line.charAt(sourceColumn) != ' ', line);
         }
-    }
-
-    private static String row(String key, String value, String source) {
-        int keyWidth = java.util.Arrays.stream(ConfigKey.values()).mapToInt(k -> k.yamlName().length()).max().orElseThrow() + 2;
-        return String.format("%-" + keyWidth + "s%-29s%s", key, value, source);
     }
 
     @Test

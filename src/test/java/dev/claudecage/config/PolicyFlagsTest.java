@@ -43,7 +43,7 @@ class PolicyFlagsTest {
     @Test
     void eachFlagSetsTheKeyWhoseFlagNameItHas() {
         List<OptionSpec> options = new CommandLine(new CommandWithPolicyFlags()).getCommandSpec().options();
-        assertEquals(19, options.size());
+        assertEquals(20, options.size());
         for (OptionSpec option : options) {
             Map<String, Object> flags = parse(option.longestName(), "x").asFlags();
             assertEquals(1, flags.size(), option.longestName());

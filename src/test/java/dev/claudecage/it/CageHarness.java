@@ -163,6 +163,8 @@ public final class CageHarness {
     /** Where session records and homes live; tests name their sessions "it-..." to stay apart from a user's. */
     public static final Path SESSION_DATA = Path.of("/var/lib/claude-cage/sessions");
     public static final Path SESSION_RUN = Path.of("/run/claude-cage/sessions");
+    /** Where --clone sessions keep their copies. */
+    public static final Path SESSION_CLONES = Path.of("/var/lib/claude-cage-clones");
 
     /**
      * What sessions and cages leave on the host, beyond {@link #leftovers()}: network namespaces,
@@ -188,7 +190,7 @@ public final class CageHarness {
                 found.add("runtime process " + process.pid() + " " + commandLine);
             }
         }
-        for (Path root : List.of(SESSION_DATA, SESSION_RUN)) {
+        for (Path root : List.of(SESSION_DATA, SESSION_RUN, SESSION_CLONES)) {
             if (Files.isDirectory(root)) {
                 try (Stream<Path> sessions = Files.list(root)) {
                     sessions.filter(dir -> dir.getFileName().toString().startsWith("it-"))

@@ -5,6 +5,7 @@ import dev.claudecage.config.EgressSettings;
 import dev.claudecage.config.Mode;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
+import dev.claudecage.config.ProtectedPath;
 import dev.claudecage.json.Json;
 import dev.claudecage.security.SeccompPolicy;
 import dev.claudecage.testing.Golden;
@@ -29,7 +30,8 @@ class SpecBuilderTest {
                 List.of("api.anthropic.com"), true, "default", 1024, 1000, 1000, "cli", "runc",
                 Path.of("/var/cache/claude-cage/rootfs/bookworm-minbase"), mounts, GIB, List.of("EDITOR=vi"),
                 new EgressSettings(Map.of(), GIB, 64, URI.create("https://api.anthropic.com"),
-                        "10.213.0.0/16", "fd63:6167:6500::/48"), List.of());
+                        "10.213.0.0/16", "fd63:6167:6500::/48"), List.of(),
+                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList());
     }
 
     static CageRequest request() {
@@ -78,11 +80,34 @@ class SpecBuilderTest {
     }
 
     @Test
+    void workspaceGuardsFollowTheirMountOutermostFirst() {
+        CageRequest base = request();
+        Path project = Path.of("/home/user/project");
+        WorkspaceWall wall = new WorkspaceWall(List.of(
+                new WorkspaceWall.Guard("/workspace", ".git", project.resolve(".git"), false),
+                new WorkspaceWall.Guard("/workspace", ".git/config", project.resolve(".git/config"), true)));
+        CageRequest guarded = new CageRequest(base.command(), false, base.containerId(), base.hostname(), base.seccomp(),
+                null, NetworkAttachment.none(), CageRequest.ImageDefaults.NONE, wall);
+
+        List<Spec.Mount> mounts = SpecBuilder.build(config(WORKSPACE_AND_DOCS), guarded).mounts();
+
+        List<String> destinations = mounts.stream().map(Spec.Mount::destination).toList();
+        int workspace = destinations.indexOf("/workspace");
+        assertEquals(List.of("/workspace", "/workspace/.git", "/workspace/.git/config", "/docs"),
+                destinations.subList(workspace, workspace + 4));
+        assertEquals(new Spec.Mount("/workspace/.git", "bind", "/home/user/project/.git",
+                List.of("bind", "rprivate", "nosuid", "nodev", "rw")), mounts.get(workspace + 1));
+        assertEquals(new Spec.Mount("/workspace/.git/config", "bind", "/home/user/project/.git/config",
+                List.of("bind", "rprivate", "nosuid", "nodev", "ro")), mounts.get(workspace + 2));
+    }
+
+    @Test
     void theImagesEnvAndWorkdirFeedTheProcessButTheHomeStaysTheCages() {
         CageRequest base = request();
         CageRequest fromImage = new CageRequest(base.command(), false, base.containerId(), base.hostname(), base.seccomp(),
                 null, NetworkAttachment.none(), new CageRequest.ImageDefaults(
-                        List.of("PATH=/opt/tools/bin:/usr/bin", "HOME=/root", "DISABLE_AUTOUPDATER=1"), "/srv"));
+                        List.of("PATH=/opt/tools/bin:/usr/bin", "HOME=/root", "DISABLE_AUTOUPDATER=1"), "/srv"),
+                WorkspaceWall.NONE);
         Spec.Process process = SpecBuilder.build(config(List.of()), fromImage).process();
         assertEquals(List.of("PATH=/opt/tools/bin:/usr/bin", "HOME=/home/claude", "LANG=C.UTF-8", "container=claude-cage",
                 "DISABLE_AUTOUPDATER=1", "EDITOR=vi"), process.env());

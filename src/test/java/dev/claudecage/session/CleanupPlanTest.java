@@ -86,6 +86,7 @@ class CleanupPlanTest {
         assertEquals("cgh3", CleanupPlan.linkOfTable("claude_cage_cgh3"));
         assertEquals(null, CleanupPlan.linkOfTable("claude_cage"));
         assertEquals("x", CleanupPlan.idOfRunPath(RUN, RUN.resolve("net/x/resolv.conf")).orElseThrow());
+        assertEquals("x", CleanupPlan.idOfRunPath(RUN, RUN.resolve("mounts/x/0")).orElseThrow());
         assertEquals(true, CleanupPlan.idOfRunPath(RUN, RUN.resolve("sessions/x")).isEmpty());
     }
 }

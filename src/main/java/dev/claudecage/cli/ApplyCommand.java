@@ -1,0 +1,55 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.config.ProtectedPath;
+import dev.claudecage.host.Host;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.session.SessionName;
+import dev.claudecage.session.SessionRecord;
+import dev.claudecage.session.Sessions;
+import dev.claudecage.workspace.WorkspaceClone;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "apply",
+        description = {"Brings the commits of a session started with --clone into the original repository: "
+                + "fast-forwards its current branch to the copy's HEAD, as the repository's owner. Refuses when the "
+                + "original has uncommitted changes, is not on a branch, has commits of its own since, or when the "
+                + "commits change a protected path (protected_paths). Uncommitted changes in the copy stay there.",
+                "Exit code: 0 when applied or nothing to apply; 2 when refused."})
+final class ApplyCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
+    String name;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Host.requireRoot("apply");
+        ProcessRunner runner = ProcessRunner.fromEnvironment();
+        Sessions sessions = Sessions.forRoot(runner);
+        SessionRecord record = sessions.store().require(SessionName.of(name));
+        WorkspaceClone clone = WorkspaceClone.open(name, sessions.store().paths(record).dataDir(), runner);
+        List<ProtectedPath> protectedPaths = record.config().get("protected_paths") instanceof List<?> paths
+                ? paths.stream().map(String::valueOf).map(ProtectedPath::parse).toList() : List.of();
+        WorkspaceClone.Applied applied = clone.apply(protectedPaths, name);
+        PrintWriter out = spec.commandLine().getOut();
+        if (applied.commits() == 0) {
+            out.println("nothing to apply: " + applied.branch() + " in " + clone.original() + " is at the copy's HEAD");
+        } else {
+            out.println("applied " + applied.commits() + " commit(s) to " + applied.branch() + " in " + clone.original()
+                    + ": " + applied.from().substring(0, 12) + ".." + applied.to().substring(0, 12));
+        }
+        if (applied.uncommittedLeft()) {
+            out.println("the copy has uncommitted changes, not applied (see: claude-cage diff " + name + ")");
+        }
+        out.flush();
+        return 0;
+    }
+}

