@@ -23,8 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(CleanSessionHost.class)
 class SessionVerifyIT {
 
-    /** What a live session cannot be given (a setuid fixture mount) or should not suffer (bombs). */
-    private static final Set<String> NOT_RUN_LIVE = Set.of("setuid-inert", "pids-limit-holds", "memory-limit-holds");
+    /** What a live session cannot be given (a setuid fixture mount) or should not risk (bombs, writes to its workspace). */
+    private static final Set<String> NOT_RUN_LIVE = Set.of("setuid-inert", "pids-limit-holds", "memory-limit-holds",
+            "workspace-protected-paths-hold", "workspace-folders-pinned");
 
     @Test
     void aRunningFilteredSessionIsProbedInPlaceAndKeepsRunning(@TempDir Path dir) throws Exception {
