@@ -78,6 +78,12 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case API_UPSTREAM -> egress.apiUpstream().toString();
             case NETWORK_POOL -> egress.networkPool();
             case NETWORK_POOL6 -> egress.networkPool6();
+            case GIT_CREDENTIALS -> egress.credentials().git().stream().map(GitCredential::format).toList();
+            case GIT_CA_CERTIFICATES -> egress.credentials().gitCaCertificates() == null ? null
+                    : egress.credentials().gitCaCertificates().toString();
+            case SSH_AGENT -> egress.credentials().sshAgent();
+            case SSH_AGENT_HOSTS -> egress.credentials().sshAgentHosts();
+            case SSH_KNOWN_HOSTS -> egress.credentials().sshKnownHosts().stream().map(Path::toString).toList();
         };
     }
 }

@@ -32,7 +32,12 @@ public enum ConfigKey {
     MAX_CONNECTIONS(false),
     API_UPSTREAM(false),
     NETWORK_POOL(false),
-    NETWORK_POOL6(false);
+    NETWORK_POOL6(false),
+    GIT_CREDENTIALS(true, "--git-credential"),
+    GIT_CA_CERTIFICATES(false),
+    SSH_AGENT(false),
+    SSH_AGENT_HOSTS(true, "--ssh-agent-host"),
+    SSH_KNOWN_HOSTS(true, "--ssh-known-hosts");
 
     /** Prefix of the environment variables that set keys. */
     public static final String ENVIRONMENT_PREFIX = "CLAUDE_CAGE_";

@@ -6,6 +6,9 @@ import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
 import dev.claudecage.net.dns.DnsStub;
 import dev.claudecage.net.gateway.ApiGateway;
+import dev.claudecage.net.gateway.GitGateway;
+import dev.claudecage.net.gateway.GitTokens;
+import dev.claudecage.net.gateway.UpstreamTrust;
 import dev.claudecage.net.gateway.PlaceholderKey;
 import dev.claudecage.net.proxy.EgressProxy;
 import dev.claudecage.net.proxy.ProxySettings;
@@ -41,6 +44,7 @@ public final class CageNetworking implements AutoCloseable {
     private AuditLog audit;
     private PlaceholderKey placeholder;
     private Path resolvConf;
+    private List<String> gitEnvironment = List.of();
 
     private CageNetworking() {
     }
@@ -91,6 +95,7 @@ public final class CageNetworking implements AutoCloseable {
             started.add(DnsStub.start(new InetSocketAddress(gateway, ports.dns()), policy, link.hostAddress4(),
                     link.hostAddress6(), audit::record));
         }
+        startGitGateway(config, policy, gateways, ports, runner);
         started.add(DropLogger.start(network, audit, runner));
         resolvConf = options.stateDir().resolve("resolv.conf");
         try {
@@ -104,6 +109,25 @@ public final class CageNetworking implements AutoCloseable {
         } catch (IOException e) {
             throw new CageException("cannot write the cage's resolv.conf in " + options.stateDir() + ": " + e.getMessage());
         }
+    }
+
+    /** The git gateway, when some host has a git credential: the token is added here, outside the cage. */
+    private void startGitGateway(CageConfig config, EgressPolicy policy, List<InetAddress> gateways, GatewayPorts ports,
+                                 ProcessRunner runner) {
+        var credentials = config.egress().credentials().git();
+        if (credentials.isEmpty()) {
+            return;
+        }
+        var tls = UpstreamTrust.context(config.egress().credentials().gitCaCertificates());
+        GitTokens tokens = new GitTokens(runner);
+        NameResolver resolver = NameResolver.forConfig(config, policy);
+        for (InetAddress gateway : gateways) {
+            started.add(GitGateway.start(new InetSocketAddress(gateway, ports.gitGateway()), placeholder, credentials,
+                    tokens::token, policy, resolver, tls, audit::record,
+                    GitGateway.Settings.defaults(policy.maxConnections())));
+        }
+        gitEnvironment = GitGateway.gitConfig(network.link().gateway4() + ":" + ports.gitGateway(), placeholder,
+                credentials);
     }
 
     public CageLink link() {
@@ -122,11 +146,15 @@ public final class CageNetworking implements AutoCloseable {
         String noProxy = "localhost,127.0.0.1,::1," + link.gateway4() + "," + link.gateway6();
         List<String> env = new ArrayList<>(List.of(
                 "HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
-                "NO_PROXY=" + noProxy, "no_proxy=" + noProxy,
-                "ANTHROPIC_BASE_URL=http://" + link.gateway4() + ":" + ports.apiGateway()));
+                "NO_PROXY=" + noProxy, "no_proxy=" + noProxy));
         if (hasRealKey) {
+            // With a key on the host, the API goes through the gateway. Without one, Claude Code uses its own
+            // login (claude login, kept in the persisted home) and reaches the API through the proxy: the gateway
+            // would refuse its OAuth token, which is not the placeholder.
+            env.add("ANTHROPIC_BASE_URL=http://" + link.gateway4() + ":" + ports.apiGateway());
             env.add("ANTHROPIC_API_KEY=" + placeholder.value());
         }
+        env.addAll(gitEnvironment);
         return new NetworkAttachment(NetworkMode.FILTERED, network.namespacePath(), env, resolvConf);
     }
 
