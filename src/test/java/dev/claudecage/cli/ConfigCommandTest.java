@@ -50,21 +50,19 @@ class ConfigCommandTest {
         List<String> lines = out.toString().lines().toList();
         assertEquals(ConfigKey.values().length + 1, lines.size(), out.toString());
         assertTrue(lines.get(0).matches("KEY +VALUE +SOURCE"), lines.get(0));
-        assertTrue(lines.contains(row("memory", "2g", userFile.toString())), out.toString());
-        assertTrue(lines.contains(row("cpus", "1.5", "environment CLAUDE_CAGE_CPUS")), out.toString());
-        assertTrue(lines.contains(row("allowed_hosts", "a.example.com,b.example.com", userFile.toString())), out.toString());
-        assertTrue(lines.contains(row("tmpfs_size", "1g", "built-in default")), out.toString());
-        assertTrue(lines.contains(row("rootfs", "(none)", "built-in default")), out.toString());
         int valueColumn = lines.get(0).indexOf("VALUE");
         int sourceColumn = lines.get(0).indexOf("SOURCE");
+        String row = "%-" + valueColumn + "s%-" + (sourceColumn - valueColumn) + "s%s";
+        assertTrue(lines.contains(String.format(row, "memory", "2g", userFile)), out.toString());
+        assertTrue(lines.contains(String.format(row, "cpus", "1.5", "environment CLAUDE_CAGE_CPUS")), out.toString());
+        assertTrue(lines.contains(String.format(row, "allowed_hosts", "a.example.com,b.example.com", userFile)),
+                out.toString());
+        assertTrue(lines.contains(String.format(row, "tmpfs_size", "1g", "built-in default")), out.toString());
+        assertTrue(lines.contains(String.format(row, "rootfs", "(none)", "built-in default")), out.toString());
         for (String line : lines) {
             assertTrue(line.charAt(valueColumn - 1) == ' ' && line.charAt(valueColumn) != ' ', line);
             assertTrue(line.charAt(sourceColumn - 1) == ' ' && line.charAt(sourceColumn) != ' ', line);
         }
-    }
-
-    private static String row(String key, String value, String source) {
-        return String.format("%-17s%-29s%s", key, value, source);
     }
 
     @Test
