@@ -12,8 +12,10 @@ apt-get update -qq
 # tcpdump: reads the firewall's dropped packets (nflog) into the audit log; docker.io: only for the
 # test that builds the shipped Dockerfiles with docker too (it starts its own engine, without iptables);
 # perl-base comes with every rootfs and runs the probes inside the cage.
+# openssh-server (with openssh-client): the SSH agent relay's test runs sshd and ssh-agent of its own;
+# openssl makes the git gateway test's CA and server certificate.
 apt-get install -y -qq --no-install-recommends \
   openjdk-17-jdk-headless maven make git \
   runc crun nftables iproute2 tcpdump debootstrap uidmap apparmor docker.io \
-  ca-certificates procps psmisc util-linux mount >/dev/null
+  ca-certificates procps psmisc util-linux mount openssh-server openssh-client openssl >/dev/null
 echo "install-deps: done ($(runc --version | head -1); $(java -version 2>&1 | head -1))"

@@ -98,6 +98,15 @@ final class ConfigValidator {
         Boolean sshAgent = checker.check(ConfigKey.SSH_AGENT, this::bool);
         List<String> sshHosts = checker.check(ConfigKey.SSH_AGENT_HOSTS, this::sshAgentHosts);
         List<Path> knownHosts = checker.check(ConfigKey.SSH_KNOWN_HOSTS, this::sshKnownHosts);
+        // Both work through the filtered network's gateways; elsewhere they would silently do nothing.
+        if (network != null && network != NetworkMode.FILTERED) {
+            if (Boolean.TRUE.equals(sshAgent)) {
+                problems.add("ssh_agent: the SSH agent relay needs network: filtered, not " + network.yamlWord());
+            }
+            if (git != null && !git.isEmpty()) {
+                problems.add("git_credentials: the git gateway needs network: filtered, not " + network.yamlWord());
+            }
+        }
         if (!problems.isEmpty()) {
             throw combined(problems);
         }
