@@ -49,6 +49,7 @@ public final class AgentRelay implements AutoCloseable {
     private static final int EXTENSION = 27;
     private static final int USERAUTH_REQUEST = 50;
     private static final String SESSION_BIND = "session-bind@openssh.com";
+    private static final String HOSTBOUND_PUBLICKEY = "publickey-hostbound-v00@openssh.com";
     private static final int MAX_CONNECTIONS = 16;
 
     /** One verified session-bind: which listed host (or null), its key, the session, whether forwarded. */
@@ -228,12 +229,18 @@ public final class AgentRelay implements AutoCloseable {
             }
             data.readString();
             data.readString();
-            if (!data.readText().equals("publickey") || !data.readBoolean()) {
+            String method = data.readText();
+            boolean hostBound = method.equals(HOSTBOUND_PUBLICKEY);
+            if (!(hostBound || method.equals("publickey")) || !data.readBoolean()) {
                 return "the data to sign is not a public key authentication";
             }
             data.readString();
             if (!MessageDigest.isEqual(data.readString(), key)) {
                 return "the data to sign names another key";
+            }
+            // ssh 8.9+ also names the server's host key in what it signs: it must be the bound one.
+            if (hostBound && !MessageDigest.isEqual(data.readString(), last.hostKey())) {
+                return "the data to sign names another server's host key than the bound session's";
             }
             return null;
         } catch (ProtocolException e) {
