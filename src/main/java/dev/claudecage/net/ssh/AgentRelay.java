@@ -52,8 +52,12 @@ public final class AgentRelay implements AutoCloseable {
     private static final String HOSTBOUND_PUBLICKEY = "publickey-hostbound-v00@openssh.com";
     private static final int MAX_CONNECTIONS = 16;
 
-    /** One verified session-bind: which listed host (or null), its key, the session, whether forwarded. */
-    private record Binding(String host, byte[] hostKey, byte[] sessionId, boolean forwarding) {
+    /**
+     * One session-bind: which listed host the server's key belongs to (null: none, or a bind that did
+     * not verify), the key, the session. Whether the bind was for a forwarded agent does not matter:
+     * every server in the chain must be a listed host.
+     */
+    private record Binding(String host, byte[] hostKey, byte[] sessionId) {
     }
 
     private final ServerSocketChannel server;
@@ -191,14 +195,14 @@ public final class AgentRelay implements AutoCloseable {
             byte[] hostKey = reader.readString();
             byte[] sessionId = reader.readString();
             byte[] signature = reader.readString();
-            boolean forwarding = reader.readBoolean();
+            reader.readBoolean();
             if (!HostKeySignatures.verify(hostKey, signature, sessionId)) {
                 // A forged bind: nothing more is signed on this connection.
-                bindings.add(new Binding(null, hostKey, sessionId, forwarding));
+                bindings.add(new Binding(null, hostKey, sessionId));
                 record(fingerprint(hostKey), AuditEvent.DENIED, "session-bind whose host key signature does not verify");
                 return new byte[] {FAILURE};
             }
-            bindings.add(new Binding(knownHosts.hostOf(hostKey), hostKey, sessionId, forwarding));
+            bindings.add(new Binding(knownHosts.hostOf(hostKey), hostKey, sessionId));
             return new byte[] {SUCCESS};
         } catch (ProtocolException e) {
             return new byte[] {FAILURE};
