@@ -85,18 +85,21 @@ class GitCredentialsIT {
     }
 
     private List<String> before;
+    private List<String> networkBefore;
 
     @BeforeEach
     void noteWhatOthersLeft() throws Exception {
         // The machine may run other cages at the same time: only what appears during this test is ours.
         before = CageHarness.leftovers();
+        networkBefore = NetworkLeftovers.list();
     }
 
     @AfterEach
     void nothingLeftBehind() throws Exception {
         assertEquals(List.of(), CageHarness.leftovers().stream().filter(item -> !before.contains(item)).toList(),
                 "the cage left something behind");
-        assertEquals(List.of(), NetworkLeftovers.list().stream().filter(l -> !l.contains("gitc")).toList(),
+        assertEquals(List.of(), NetworkLeftovers.list().stream()
+                        .filter(l -> !l.contains("gitc") && !networkBefore.contains(l)).toList(),
                 "the cage left network state behind");
     }
 
@@ -132,6 +135,9 @@ class GitCredentialsIT {
                 "cd /tmp/c && echo hi > hello.txt && git add hello.txt && git commit -qm 'from the cage'",
                 "git push -q origin HEAD:main && echo PUSHED",
                 "git fetch -q origin && echo FETCHED",
+                // A pack larger than git's 1 MiB post buffer goes up chunked.
+                "head -c 3000000 /dev/urandom > big.bin && git add big.bin && git commit -qm big",
+                "git push -q origin HEAD:main && echo PUSHED_BIG",
                 // The host not named in git_credentials: through the proxy, with no token.
                 "git push -q https://otherhost.test/repo.git HEAD:refs/heads/other 2>&1 | tail -1",
                 "echo OTHER_PUSH_EXIT=${PIPESTATUS[0]}",
@@ -161,6 +167,7 @@ class GitCredentialsIT {
         assertTrue(out.contains("CLONED"), out);
         assertTrue(out.contains("PUSHED"), out);
         assertTrue(out.contains("FETCHED"), out);
+        assertTrue(out.contains("PUSHED_BIG"), out);
         assertFalse(out.contains("FOUND "), "the token is readable in the cage: " + out);
         assertTrue(out.contains("ENV_MATCHES=0"), out);
         assertFalse(out.contains(TOKEN), "the token reached the cage's output");
@@ -174,6 +181,8 @@ class GitCredentialsIT {
         List<GitHttpServer.Seen> seenByGit = git.seen();
         assertTrue(seenByGit.stream().anyMatch(seen -> seen.method().equals("POST")
                 && seen.target().endsWith("/git-receive-pack") && expected.equals(seen.authorization())), seenByGit.toString());
+        assertTrue(seenByGit.stream().anyMatch(seen -> seen.chunked() && seen.body().length > 1_000_000),
+                "the big push did not go up chunked");
         for (GitHttpServer.Seen seen : seenByGit) {
             assertFalse(seen.target().contains(TOKEN), "the token is in a request target: " + seen.target());
             assertFalse(new String(seen.body(), StandardCharsets.ISO_8859_1).contains(TOKEN), "the token is in a body");
@@ -182,7 +191,7 @@ class GitCredentialsIT {
         // The push landed.
         String landed = new ProcessRunner(false).run(List.of("git", "--git-dir", shared.resolve("repos/repo.git").toString(),
                 "log", "-1", "--format=%s", "main"), Duration.ofSeconds(30)).stdout();
-        assertEquals("from the cage", landed.strip());
+        assertEquals("big", landed.strip());
 
         // The other host saw the cage's requests, none with a credential.
         List<GitHttpServer.Seen> seenByOther = other.seen();

@@ -27,12 +27,12 @@ import javax.net.ssl.SSLContext;
  * the JDK's HttpServer on loopback, with TLS in front of it (the JDK's HttpsServer looks up the name
  * of every client's address, which hangs in a test namespace without DNS), serving the bare repositories under one folder, and refusing every request
  * that does not carry {@code Authorization: Basic} with the expected user and token. It records every
- * request it saw (method, target, Authorization, body), so a test can say where the token travelled.
+ * request it saw (method, target, Authorization, body, whether chunked), so a test can say where the token travelled.
  */
 public final class GitHttpServer implements AutoCloseable {
 
     /** One request as the server saw it. */
-    public record Seen(String method, String target, String authorization, byte[] body) {
+    public record Seen(String method, String target, String authorization, byte[] body, boolean chunked) {
     }
 
     private final HttpServer server;
@@ -112,7 +112,8 @@ public final class GitHttpServer implements AutoCloseable {
             throws IOException {
         byte[] body = exchange.getRequestBody().readAllBytes();
         String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-        seen.add(new Seen(exchange.getRequestMethod(), exchange.getRequestURI().toString(), authorization, body));
+        seen.add(new Seen(exchange.getRequestMethod(), exchange.getRequestURI().toString(), authorization, body,
+                "chunked".equalsIgnoreCase(exchange.getRequestHeaders().getFirst("Transfer-Encoding"))));
         if (!expected.equals(authorization)) {
             exchange.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"test git\"");
             byte[] message = "authentication required\n".getBytes(StandardCharsets.UTF_8);
