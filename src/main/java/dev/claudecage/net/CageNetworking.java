@@ -22,7 +22,9 @@ import dev.claudecage.process.ProcessRunner;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -112,10 +114,10 @@ public final class CageNetworking implements AutoCloseable {
             // Readable by the cage's user through the bind mount; it holds no secret.
             Directories.writePrivateFile(resolvConf, "nameserver " + link.gateway4() + "\nnameserver "
                     + link.gateway6() + "\noptions ndots:1 timeout:2 attempts:2\n");
-            java.nio.file.Files.setPosixFilePermissions(resolvConf,
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            java.nio.file.Files.setPosixFilePermissions(options.stateDir(),
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+            Files.setPosixFilePermissions(resolvConf,
+                    PosixFilePermissions.fromString("rw-r--r--"));
+            Files.setPosixFilePermissions(options.stateDir(),
+                    PosixFilePermissions.fromString("rwx--x--x"));
         } catch (IOException e) {
             throw new CageException("cannot write the cage's resolv.conf in " + options.stateDir() + ": " + e.getMessage());
         }
@@ -152,7 +154,7 @@ public final class CageNetworking implements AutoCloseable {
             return;
         }
         String hostAgent = System.getenv("SSH_AUTH_SOCK");
-        if (hostAgent == null || hostAgent.isBlank() || !java.nio.file.Files.exists(Path.of(hostAgent))) {
+        if (hostAgent == null || hostAgent.isBlank() || !Files.exists(Path.of(hostAgent))) {
             throw new UserInputException("--ssh-agent forwards the host's SSH agent, but SSH_AUTH_SOCK "
                     + (hostAgent == null || hostAgent.isBlank() ? "is not set" : "names no socket (" + hostAgent + ")")
                     + "; start an agent (eval $(ssh-agent); ssh-add) or leave --ssh-agent off");
@@ -181,25 +183,25 @@ public final class CageNetworking implements AutoCloseable {
         Path dir = stateDir.resolve("ssh");
         Path socket = dir.resolve("agent.sock");
         try {
-            java.nio.file.Files.createDirectory(dir);
+            Files.createDirectory(dir);
             Directories.writePrivateFile(dir.resolve("known_hosts"), knownHosts.asKnownHostsFile());
             Directories.writePrivateFile(dir.resolve("proxy-connect"), proxyConnectScript(link.gateway4(), ports.proxy()));
             for (String file : List.of("known_hosts", "proxy-connect")) {
-                java.nio.file.Files.setPosixFilePermissions(dir.resolve(file),
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                Files.setPosixFilePermissions(dir.resolve(file),
+                        PosixFilePermissions.fromString("rw-r--r--"));
             }
-            java.nio.file.Files.setPosixFilePermissions(dir,
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+            Files.setPosixFilePermissions(dir,
+                    PosixFilePermissions.fromString("rwx--x--x"));
         } catch (IOException e) {
             throw new CageException("cannot prepare the SSH agent relay's folder " + dir + ": " + e.getMessage());
         }
         started.add(AgentRelay.start(socket, Path.of(hostAgent), knownHosts, audit::record));
         try {
             // Only the cage's user may use the socket: no other user of the host borrows the agent through it.
-            java.nio.file.Files.setAttribute(socket, "unix:uid", config.uid());
-            java.nio.file.Files.setAttribute(socket, "unix:gid", config.gid());
-            java.nio.file.Files.setPosixFilePermissions(socket,
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            Files.setAttribute(socket, "unix:uid", config.uid());
+            Files.setAttribute(socket, "unix:gid", config.gid());
+            Files.setPosixFilePermissions(socket,
+                    PosixFilePermissions.fromString("rw-------"));
         } catch (IOException e) {
             throw new CageException("cannot hand the SSH agent socket " + socket + " to the cage's user: " + e.getMessage());
         }

@@ -82,6 +82,13 @@ public final class GitGateway implements AutoCloseable {
      * @param idleTimeout      for a relayed request with no byte in either direction
      */
     public record Settings(int maxConnections, Duration handshakeTimeout, Duration connectTimeout, Duration idleTimeout) {
+        public Settings {
+            if (maxConnections < 1 || handshakeTimeout.isNegative() || handshakeTimeout.isZero() || connectTimeout.isNegative()
+                    || connectTimeout.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
+                throw new IllegalArgumentException("the git gateway needs at least one connection and positive timeouts");
+            }
+        }
+
         public static Settings defaults(int maxConnections) {
             return new Settings(maxConnections, Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMinutes(5));
         }
@@ -259,14 +266,18 @@ public final class GitGateway implements AutoCloseable {
                 return;
             }
             int slash = rest.indexOf('/', 1);
-            host = (slash < 0 ? rest.substring(1) : rest.substring(1, slash)).toLowerCase(Locale.ROOT);
+            String named = (slash < 0 ? rest.substring(1) : rest.substring(1, slash)).toLowerCase(Locale.ROOT);
+            if (!NameResolver.isValidHostName(named)) {
+                refuse(out, 400, method + " request for '" + HttpHead.printable(named) + "', which is not a host name");
+                return;
+            }
+            host = named;
             String path = slash < 0 ? "/" : rest.substring(slash);
             what = method + " " + (path.length() > AUDITED_PATH_CHARS ? path.substring(0, AUDITED_PATH_CHARS) + "..." : path);
             GitCredential credential = credentials.get(host);
             if (credential == null) {
-                String named = String.join(", ", credentials.keySet());
-                refuse(out, 403, what + ": " + HttpHead.printable(host) + " has no git credential; the gateway adds "
-                        + "tokens only for " + (named.isEmpty() ? "no host" : named));
+                refuse(out, 403, what + ": " + host + " has no git credential; the gateway adds tokens only for "
+                        + String.join(", ", credentials.keySet()));
                 return;
             }
             if (!isGitRequest(method, path)) {

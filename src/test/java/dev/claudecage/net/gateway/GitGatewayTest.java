@@ -80,6 +80,17 @@ class GitGatewayTest {
     }
 
     @Test
+    void aTargetThatNamesNoHostIsABadRequest() throws Exception {
+        for (String target : List.of("/" + placeholder.value() + "/10.0.0.1/r.git/info/refs?service=git-upload-pack",
+                "/" + placeholder.value() + "/a..b/r.git/info/refs?service=git-upload-pack",
+                "/" + placeholder.value() + "/")) {
+            int status = get(target).status();
+            assertTrue(status == 400 || status == 403, target + " got " + status);
+        }
+        assertEquals(0, tokensAsked.get());
+    }
+
+    @Test
     void onlyGitSmartHttpGetsTheToken() throws Exception {
         for (String path : List.of("/api/v3/user", "/repo.git/info/refs", "/repo.git/info/refs?service=evil",
                 "/repo.git/HEAD", "/repo.git/objects/info/packs")) {
