@@ -13,9 +13,11 @@ apt-get update -qq
 # test that builds the shipped Dockerfiles with docker too (it starts its own engine, without iptables);
 # perl-base comes with every rootfs and runs the probes inside the cage; docker-registry: only for the
 # test that pulls from a registry it runs on loopback (it starts its own, no service is enabled);
-# chromium: the desktop test opens the noVNC page in it, headless.
+# chromium: the desktop test opens the noVNC page in it, headless; openssh-server (with
+# openssh-client): the SSH agent relay's test runs sshd and ssh-agent of its own; openssl makes the
+# git gateway test's CA and server certificate.
 apt-get install -y -qq --no-install-recommends \
   openjdk-17-jdk-headless maven make git \
   runc crun nftables iproute2 tcpdump debootstrap uidmap apparmor docker.io docker-registry \
-  ca-certificates procps psmisc util-linux mount chromium >/dev/null
+  ca-certificates procps psmisc util-linux mount chromium openssh-server openssh-client openssl >/dev/null
 echo "install-deps: done ($(runc --version | head -1); $(java -version 2>&1 | head -1))"

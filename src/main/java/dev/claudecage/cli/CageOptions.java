@@ -100,6 +100,28 @@ public final class CageOptions {
                     + "relative, '/' ending a folder (e.g. .envrc, .vscode/)." + REPLACES + DEFAULT)
     private List<String> protectedPaths;
 
+    @Option(names = "--git-credential", paramLabel = "[USER@]HOST=command:WORDS|file:PATH",
+            description = "A host whose git requests the git gateway signs with your token, and where the token comes "
+                    + "from; the token never enters the cage." + REPLACES + DEFAULT)
+    private List<String> gitCredentials;
+
+    @Option(names = "--git-ca-certificates", paramLabel = "PEM",
+            description = "CA certificates the git gateway trusts besides the standard ones." + DEFAULT)
+    private String gitCaCertificates;
+
+    @Option(names = "--ssh-agent",
+            description = "Forward the host's SSH agent through a relay that signs only for --ssh-agent-host hosts."
+                    + DEFAULT)
+    private Boolean sshAgent;
+
+    @Option(names = "--ssh-agent-host", paramLabel = "HOST",
+            description = "A host the forwarded SSH agent may sign for." + REPLACES + DEFAULT)
+    private List<String> sshAgentHosts;
+
+    @Option(names = "--ssh-known-hosts", paramLabel = "FILE",
+            description = "A known_hosts file with the keys of the --ssh-agent-host hosts." + REPLACES + DEFAULT)
+    private List<String> sshKnownHosts;
+
     /** The flags the user gave, by YAML key, as {@code ConfigLoader.load} takes them. */
     public Map<String, Object> asFlags() {
         Map<String, Object> flags = new LinkedHashMap<>();
@@ -123,6 +145,11 @@ public final class CageOptions {
         put(flags, ConfigKey.MAX_CONNECTIONS, maxConnections);
         put(flags, ConfigKey.API_UPSTREAM, apiUpstream);
         put(flags, ConfigKey.PROTECTED_PATHS, protectedPaths);
+        put(flags, ConfigKey.GIT_CREDENTIALS, gitCredentials);
+        put(flags, ConfigKey.GIT_CA_CERTIFICATES, gitCaCertificates);
+        put(flags, ConfigKey.SSH_AGENT, sshAgent == null ? null : sshAgent.toString());
+        put(flags, ConfigKey.SSH_AGENT_HOSTS, sshAgentHosts);
+        put(flags, ConfigKey.SSH_KNOWN_HOSTS, sshKnownHosts);
         return flags;
     }
 

@@ -92,6 +92,12 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case NETWORK_POOL6 -> egress.networkPool6();
             case INSECURE_REGISTRIES -> insecureRegistries;
             case PROTECTED_PATHS -> protectedPaths.stream().map(ProtectedPath::format).toList();
+            case GIT_CREDENTIALS -> egress.credentials().git().stream().map(GitCredential::format).toList();
+            case GIT_CA_CERTIFICATES -> egress.credentials().gitCaCertificates() == null ? null
+                    : egress.credentials().gitCaCertificates().toString();
+            case SSH_AGENT -> egress.credentials().sshAgent();
+            case SSH_AGENT_HOSTS -> egress.credentials().sshAgentHosts();
+            case SSH_KNOWN_HOSTS -> egress.credentials().sshKnownHosts().stream().map(Path::toString).toList();
         };
     }
 }

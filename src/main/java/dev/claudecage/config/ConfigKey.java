@@ -34,7 +34,12 @@ public enum ConfigKey {
     NETWORK_POOL(false),
     NETWORK_POOL6(false),
     INSECURE_REGISTRIES(true, "--insecure-registry"),
-    PROTECTED_PATHS(true, "--protected-path");
+    PROTECTED_PATHS(true, "--protected-path"),
+    GIT_CREDENTIALS(true, "--git-credential"),
+    GIT_CA_CERTIFICATES(false),
+    SSH_AGENT(false),
+    SSH_AGENT_HOSTS(true, "--ssh-agent-host"),
+    SSH_KNOWN_HOSTS(true, "--ssh-known-hosts");
 
     /** Prefix of the environment variables that set keys. */
     public static final String ENVIRONMENT_PREFIX = "CLAUDE_CAGE_";

@@ -95,12 +95,27 @@ final class ConfigValidator {
         String pool6 = checker.check(ConfigKey.NETWORK_POOL6, this::networkPool6);
         List<String> insecureRegistries = checker.check(ConfigKey.INSECURE_REGISTRIES, this::insecureRegistries);
         List<ProtectedPath> protectedPaths = checker.check(ConfigKey.PROTECTED_PATHS, this::protectedPaths);
+        List<GitCredential> git = checker.check(ConfigKey.GIT_CREDENTIALS, this::gitCredentials);
+        Path gitCa = checker.check(ConfigKey.GIT_CA_CERTIFICATES, this::gitCaCertificates);
+        Boolean sshAgent = checker.check(ConfigKey.SSH_AGENT, this::bool);
+        List<String> sshHosts = checker.check(ConfigKey.SSH_AGENT_HOSTS, this::sshAgentHosts);
+        List<Path> knownHosts = checker.check(ConfigKey.SSH_KNOWN_HOSTS, this::sshKnownHosts);
+        // Both work through the filtered network's gateways; elsewhere they would silently do nothing.
+        if (network != null && network != NetworkMode.FILTERED) {
+            if (Boolean.TRUE.equals(sshAgent)) {
+                problems.add("ssh_agent: the SSH agent relay needs network: filtered, not " + network.yamlWord());
+            }
+            if (git != null && !git.isEmpty()) {
+                problems.add("git_credentials: the git gateway needs network: filtered, not " + network.yamlWord());
+            }
+        }
         if (!problems.isEmpty()) {
             throw combined(problems);
         }
         return new CageConfig(mode, persist, maxSessions.intValue(), cpus, memory, network, dns, allowedHosts,
                 readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts, tmpfs, env,
-                new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6),
+                new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
+                        new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts)),
                 insecureRegistries, protectedPaths);
     }
 
@@ -501,6 +516,104 @@ final class ConfigValidator {
             throw invalid(raw, text, "carries credentials, a query or a fragment", allowed);
         }
         return uri;
+    }
+
+    private static final Pattern GIT_USER = Pattern.compile("[A-Za-z0-9._-]+");
+
+    private List<GitCredential> gitCredentials(RawValue raw) {
+        String allowed = "use [USER@]HOST=command:WORDS (a host command that prints the token, e.g. "
+                + "github.com=command:gh auth token) or [USER@]HOST=file:PATH (an absolute path), one per host";
+        List<GitCredential> credentials = new ArrayList<>();
+        Set<String> hosts = new HashSet<>();
+        for (String entry : items(raw, allowed)) {
+            int equals = entry.indexOf('=');
+            if (equals <= 0) {
+                throw invalid(raw, entry, "is not HOST=SOURCE", allowed);
+            }
+            String who = entry.substring(0, equals).strip();
+            String source = entry.substring(equals + 1).strip();
+            int at = who.lastIndexOf('@');
+            String user = at < 0 ? GitCredential.DEFAULT_USER : who.substring(0, at);
+            String host = who.substring(at + 1).toLowerCase(Locale.ROOT);
+            if (!GIT_USER.matcher(user).matches()) {
+                throw invalid(raw, entry, "has user '" + user + "'; a user is letters, digits, '.', '_' and '-'", allowed);
+            }
+            if (hostProblem(host) != null || host.contains("*") || host.contains(":")) {
+                throw invalid(raw, entry, "has '" + host + "', which is not a plain host name", allowed);
+            }
+            if (!hosts.add(host)) {
+                throw invalid(raw, entry, "names " + host + " a second time", allowed);
+            }
+            if (source.startsWith("command:")) {
+                List<String> words = Arrays.stream(source.substring("command:".length()).strip().split("\\s+"))
+                        .filter(word -> !word.isEmpty()).toList();
+                if (words.isEmpty()) {
+                    throw invalid(raw, entry, "has an empty command", allowed);
+                }
+                credentials.add(new GitCredential(host, user, words, null));
+            } else if (source.startsWith("file:")) {
+                String path = source.substring("file:".length()).strip();
+                if (!path.startsWith("/")) {
+                    throw invalid(raw, entry, "has a relative token file path", allowed);
+                }
+                Path file = realPath(raw, entry, path, "has token file '" + path + "', which ", allowed);
+                if (!Files.isRegularFile(file)) {
+                    throw invalid(raw, entry, "has token file '" + path + "', which is not a regular file", allowed);
+                }
+                credentials.add(new GitCredential(host, user, List.of(), file));
+            } else {
+                throw invalid(raw, entry, "has a source that is neither command:... nor file:...", allowed);
+            }
+        }
+        return credentials;
+    }
+
+    private Path gitCaCertificates(RawValue raw) {
+        String allowed = "leave it empty, or give the absolute path of a PEM file of CA certificates";
+        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+            return null;
+        }
+        String text = text(raw, allowed);
+        if (!text.startsWith("/")) {
+            throw invalid(raw, text, "is not an absolute path", allowed);
+        }
+        Path file = realPath(raw, text, text, "", allowed);
+        if (!Files.isRegularFile(file)) {
+            throw invalid(raw, text, "is not a regular file", allowed);
+        }
+        return file;
+    }
+
+    private List<String> sshAgentHosts(RawValue raw) {
+        String allowed = "use plain host names, e.g. github.com, as a YAML list or separated by commas";
+        List<String> hosts = new ArrayList<>();
+        for (String entry : items(raw, allowed)) {
+            String host = entry.toLowerCase(Locale.ROOT);
+            if (hostProblem(host) != null || host.contains("*") || host.contains(":")) {
+                throw invalid(raw, entry, "is not a plain host name", allowed);
+            }
+            hosts.add(host);
+        }
+        return hosts;
+    }
+
+    private List<Path> sshKnownHosts(RawValue raw) {
+        String allowed = "use absolute paths or paths starting with ~/, as a YAML list or separated by commas";
+        List<Path> files = new ArrayList<>();
+        for (String entry : items(raw, allowed)) {
+            String expanded = entry.startsWith("~/") ? System.getProperty("user.home") + entry.substring(1) : entry;
+            Path path;
+            try {
+                path = Path.of(expanded);
+            } catch (InvalidPathException e) {
+                throw invalid(raw, entry, "is not a path", allowed);
+            }
+            if (!path.isAbsolute()) {
+                throw invalid(raw, entry, "is not an absolute path", allowed);
+            }
+            files.add(path.normalize());
+        }
+        return files;
     }
 
     private String networkPool(RawValue raw) {

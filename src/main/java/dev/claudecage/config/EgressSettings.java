@@ -13,13 +13,21 @@ import java.util.Map;
  * @param apiUpstream  where the API gateway forwards the cage's Anthropic API calls
  * @param networkPool  the IPv4 prefix from which each cage's link to the host gets its addresses
  * @param networkPool6 the IPv6 (ULA) prefix for the same
+ * @param credentials  git tokens and the SSH agent, used through the gateways without entering the cage
  */
 public record EgressSettings(Map<String, List<String>> resolve, long egressLimitBytes, int maxConnections,
-                             URI apiUpstream, String networkPool, String networkPool6) {
+                             URI apiUpstream, String networkPool, String networkPool6, CredentialSettings credentials) {
 
     public EgressSettings {
         Map<String, List<String>> copy = new LinkedHashMap<>();
         resolve.forEach((name, addresses) -> copy.put(name, List.copyOf(addresses)));
         resolve = java.util.Collections.unmodifiableMap(copy);
+        java.util.Objects.requireNonNull(credentials, "credentials");
+    }
+
+    /** Without credentials: no git tokens, no SSH agent. */
+    public EgressSettings(Map<String, List<String>> resolve, long egressLimitBytes, int maxConnections,
+                          URI apiUpstream, String networkPool, String networkPool6) {
+        this(resolve, egressLimitBytes, maxConnections, apiUpstream, networkPool, networkPool6, CredentialSettings.none());
     }
 }

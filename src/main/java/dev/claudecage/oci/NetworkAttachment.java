@@ -11,14 +11,21 @@ import java.util.List;
  * @param namespacePath the prepared namespace a filtered cage joins; null for the others
  * @param env           what the cage must know: proxy variables, the API gateway, the placeholder key
  * @param resolvConf    the file mounted at /etc/resolv.conf, or null to keep the image's
+ * @param binds         more host paths the network services give the cage (the SSH agent relay's folder)
  */
-public record NetworkAttachment(NetworkMode mode, String namespacePath, List<String> env, Path resolvConf) {
+public record NetworkAttachment(NetworkMode mode, String namespacePath, List<String> env, Path resolvConf,
+                                List<Spec.Mount> binds) {
 
     public NetworkAttachment {
         env = List.copyOf(env);
+        binds = List.copyOf(binds);
         if ((mode == NetworkMode.FILTERED) != (namespacePath != null)) {
             throw new IllegalArgumentException("a prepared namespace goes with filtered networking, and only with it");
         }
+    }
+
+    public NetworkAttachment(NetworkMode mode, String namespacePath, List<String> env, Path resolvConf) {
+        this(mode, namespacePath, env, resolvConf, List.of());
     }
 
     /** A new namespace with only loopback. */

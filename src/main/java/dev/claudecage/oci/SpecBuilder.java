@@ -127,6 +127,7 @@ public final class SpecBuilder {
             mounts.add(new Spec.Mount("/etc/resolv.conf", "bind", network.resolvConf().toString(),
                     List.of("bind", "ro", "nosuid", "nodev", "noexec")));
         }
+        mounts.addAll(network.binds());
         for (MountSpec mount : config.mounts()) {
             mounts.add(new Spec.Mount(mount.target(), "bind", mount.source().toString(),
                     List.of("bind", "rprivate", "nosuid", "nodev", mount.readOnly() ? "ro" : "rw")));

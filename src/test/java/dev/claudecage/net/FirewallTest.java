@@ -26,8 +26,8 @@ class FirewallTest {
     void cageOutputDropsByDefaultAndOpensOnlyTheGatewayPortsInBothFamilies() {
         String rules = Firewall.cageRuleset(LINK, GatewayPorts.STANDARD);
         assertTrue(rules.contains("type filter hook output priority filter; policy drop;"));
-        assertTrue(rules.contains("ip daddr 10.213.0.13 tcp dport { 53, 80, 443, 3128, 8080 } accept"));
-        assertTrue(rules.contains("ip6 daddr fd63:6167:6500:3:0:0:0:1 tcp dport { 53, 80, 443, 3128, 8080 } accept"));
+        assertTrue(rules.contains("ip daddr 10.213.0.13 tcp dport { 53, 80, 443, 3128, 8080, 8081 } accept"));
+        assertTrue(rules.contains("ip6 daddr fd63:6167:6500:3:0:0:0:1 tcp dport { 53, 80, 443, 3128, 8080, 8081 } accept"));
         assertTrue(rules.contains("ip daddr 10.213.0.13 udp dport 53 accept"));
         assertTrue(rules.contains("ip6 daddr fd63:6167:6500:3:0:0:0:1 udp dport 53 accept"));
         assertTrue(rules.contains("log group 7"));

@@ -17,14 +17,14 @@ import java.util.regex.Pattern;
  *
  * @param contentLength the body's length when it is not chunked (0 when there is no body)
  */
-record BodyFraming(long contentLength, boolean chunked) {
+public record BodyFraming(long contentLength, boolean chunked) {
 
     private static final Pattern DIGITS = Pattern.compile("[0-9]{1,18}");
     private static final Pattern CHUNK_SIZE = Pattern.compile("[0-9a-fA-F]{1,15}");
     private static final int MAX_TRAILERS = 100;
     private static final int BUFFER_SIZE = 64 * 1024;
 
-    static BodyFraming of(HttpHead head) throws ProtocolException {
+    public static BodyFraming of(HttpHead head) throws ProtocolException {
         List<String> encodings = head.values("Transfer-Encoding");
         List<String> lengths = head.values("Content-Length");
         if (!encodings.isEmpty()) {
@@ -48,7 +48,7 @@ record BodyFraming(long contentLength, boolean chunked) {
     }
 
     /** Copies the body and nothing after it; chunk sizes are written anew, without extensions. */
-    void copy(InputStream in, OutputStream out) throws IOException {
+    public void copy(InputStream in, OutputStream out) throws IOException {
         if (!chunked) {
             copyExactly(in, out, contentLength);
             return;

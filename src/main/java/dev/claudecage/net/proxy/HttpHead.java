@@ -20,9 +20,9 @@ import java.util.regex.Pattern;
  * leniency would let the proxy and the server read one message two ways: no folded lines, no
  * spaces in names, a bounded size.
  */
-record HttpHead(String startLine, List<Header> headers) {
+public record HttpHead(String startLine, List<Header> headers) {
 
-    record Header(String name, String value) {
+    public record Header(String name, String value) {
     }
 
     static final int MAX_BYTES = 64 * 1024;
@@ -37,7 +37,7 @@ record HttpHead(String startLine, List<Header> headers) {
     /** Fields that frame or route the message: never dropped, whatever Connection lists. */
     private static final Set<String> FRAMING = Set.of("content-length", "transfer-encoding", "host");
 
-    HttpHead {
+    public HttpHead {
         headers = List.copyOf(headers);
     }
 
@@ -45,7 +45,7 @@ record HttpHead(String startLine, List<Header> headers) {
      * Reads one head. EOFException when the stream ends before the first byte or mid-head,
      * ProtocolException when it is not HTTP/1.x as this proxy accepts it.
      */
-    static HttpHead read(InputStream in) throws IOException {
+    public static HttpHead read(InputStream in) throws IOException {
         String startLine = readLine(in, true);
         if (startLine.isEmpty()) {
             throw new ProtocolException("empty request line");
@@ -103,20 +103,20 @@ record HttpHead(String startLine, List<Header> headers) {
     }
 
     /** Every value of a field, in order; names compare without case. */
-    List<String> values(String name) {
+    public List<String> values(String name) {
         return headers.stream().filter(header -> header.name().equalsIgnoreCase(name)).map(Header::value).toList();
     }
 
-    HttpHead withStartLine(String line) {
+    public HttpHead withStartLine(String line) {
         return new HttpHead(line, headers);
     }
 
-    HttpHead without(Predicate<String> lowerCaseName) {
+    public HttpHead without(Predicate<String> lowerCaseName) {
         return new HttpHead(startLine, headers.stream()
                 .filter(header -> !lowerCaseName.test(header.name().toLowerCase(Locale.ROOT))).toList());
     }
 
-    HttpHead with(String name, String value) {
+    public HttpHead with(String name, String value) {
         List<Header> more = new ArrayList<>(headers);
         more.add(new Header(name, value));
         return new HttpHead(startLine, more);
@@ -127,7 +127,7 @@ record HttpHead(String startLine, List<Header> headers) {
      * field names, and every Proxy-* field removed, and "Connection: close" added, because the
      * proxy relays exactly one exchange per connection.
      */
-    HttpHead forOneHop() {
+    public HttpHead forOneHop() {
         Set<String> named = new HashSet<>();
         for (String value : values("Connection")) {
             for (String token : value.split(",")) {
@@ -139,7 +139,7 @@ record HttpHead(String startLine, List<Header> headers) {
                 .with("Connection", "close");
     }
 
-    byte[] bytes() {
+    public byte[] bytes() {
         StringBuilder text = new StringBuilder(startLine).append("\r\n");
         for (Header header : headers) {
             text.append(header.name()).append(": ").append(header.value()).append("\r\n");
@@ -148,7 +148,7 @@ record HttpHead(String startLine, List<Header> headers) {
     }
 
     /** A line as it may appear in an error message: bounded, control characters escaped. */
-    static String printable(String text) {
+    public static String printable(String text) {
         StringBuilder out = new StringBuilder();
         for (char c : text.substring(0, Math.min(text.length(), 200)).toCharArray()) {
             out.append(c < 0x20 || c >= 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));

@@ -1,0 +1,557 @@
+package dev.claudecage.net.gateway;
+
+import dev.claudecage.CageException;
+import dev.claudecage.config.GitCredential;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.EgressPolicy;
+import dev.claudecage.net.NameResolver;
+import dev.claudecage.net.proxy.BodyFraming;
+import dev.claudecage.net.proxy.HttpHead;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * The per-session git gateway: git over HTTPS with the user's token, which never enters the cage.
+ * Git in the cage is pointed here by {@code url.<gateway>/<placeholder>/<host>/.insteadOf https://<host>/}
+ * (see {@link #gitConfig}), so it sends plain HTTP to {@code http://GW:PORT/<placeholder>/<host>/<path>}.
+ * The gateway accepts only the session's placeholder, only hosts that have a git credential and
+ * that the policy allows on 443, and only git's smart-HTTP requests; it resolves the host as the
+ * proxy does (pinned names, rebinding guard), opens TLS to it with the host name verified, and
+ * sends the request with {@code Authorization: Basic} built from the token, fetched on the host for
+ * this request only. Responses come back with any echo of the token masked. One request per
+ * connection, one audit line per request (never the token, never the placeholder).
+ *
+ * <p>Why a gateway and not the proxy: the proxy sees git's HTTPS only as an end-to-end TLS tunnel,
+ * where no header can be added without intercepting TLS (a CA the cage would have to trust, and a
+ * proxy that parses every allowed host's traffic). Here the cage speaks plain HTTP to a local
+ * endpoint, and TLS with full verification happens on the host side, for the named hosts only.
+ */
+public final class GitGateway implements AutoCloseable {
+
+    public static final String AUDIT_SOURCE = "git";
+    private static final int HTTPS_PORT = 443;
+    private static final int AUDITED_PATH_CHARS = 256;
+    private static final int BACKLOG = 64;
+    private static final int MAX_INTERIM_RESPONSES = 10;
+    /** git's smart HTTP protocol: ref discovery, then the pack exchange. Nothing else gets a token. */
+    private static final Pattern REF_DISCOVERY = Pattern.compile("/[^?#]*/info/refs\\?service=git-(upload|receive)-pack");
+    private static final Pattern PACK_EXCHANGE = Pattern.compile("/[^?#]*/git-(upload|receive)-pack");
+    /** Request fields the gateway never forwards: it sets Host and Authorization itself, and asks for identity. */
+    private static final Set<String> DROPPED = Set.of("host", "authorization", "cookie", "expect", "accept-encoding");
+
+    /**
+     * @param maxConnections   connections handled at once; more are closed at once
+     * @param handshakeTimeout for the cage to send a whole request head
+     * @param connectTimeout   for the TCP connection and TLS handshake upstream
+     * @param idleTimeout      for a relayed request with no byte in either direction
+     */
+    public record Settings(int maxConnections, Duration handshakeTimeout, Duration connectTimeout, Duration idleTimeout) {
+        public Settings {
+            if (maxConnections < 1 || handshakeTimeout.isNegative() || handshakeTimeout.isZero() || connectTimeout.isNegative()
+                    || connectTimeout.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
+                throw new IllegalArgumentException("the git gateway needs at least one connection and positive timeouts");
+            }
+        }
+
+        public static Settings defaults(int maxConnections) {
+            return new Settings(maxConnections, Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMinutes(5));
+        }
+    }
+
+    private final ServerSocket server;
+    private final ExecutorService handlers;
+    private final Thread acceptor;
+    private final byte[] placeholder;
+    private final Map<String, GitCredential> credentials;
+    private final Function<GitCredential, char[]> tokens;
+    private final EgressPolicy policy;
+    private final NameResolver resolver;
+    private final SSLContext tls;
+    private final Consumer<AuditEvent> audit;
+    private final Settings settings;
+
+    private GitGateway(ServerSocket server, ExecutorService handlers, PlaceholderKey placeholder,
+                       List<GitCredential> credentials, Function<GitCredential, char[]> tokens, EgressPolicy policy,
+                       NameResolver resolver, SSLContext tls, Consumer<AuditEvent> audit, Settings settings) {
+        this.server = server;
+        this.handlers = handlers;
+        this.placeholder = placeholder.value().getBytes(StandardCharsets.US_ASCII);
+        Map<String, GitCredential> byHost = new LinkedHashMap<>();
+        credentials.forEach(credential -> byHost.put(credential.host(), credential));
+        this.credentials = byHost;
+        this.tokens = tokens;
+        this.policy = policy;
+        this.resolver = resolver;
+        this.tls = tls;
+        this.audit = audit;
+        this.settings = settings;
+        this.acceptor = new Thread(this::acceptLoop, "cage-git-gateway-accept");
+        this.acceptor.setDaemon(true);
+    }
+
+    /**
+     * Starts listening.
+     *
+     * @param tokens hands out the token for a credential, a fresh array the gateway wipes after use
+     * @throws CageException when the address cannot be bound, or a credential's host is not allowed on 443
+     */
+    public static GitGateway start(InetSocketAddress bind, PlaceholderKey placeholder, List<GitCredential> credentials,
+                                   Function<GitCredential, char[]> tokens, EgressPolicy policy, NameResolver resolver,
+                                   SSLContext tls, Consumer<AuditEvent> audit, Settings settings) {
+        for (GitCredential credential : credentials) {
+            if (!policy.allows(credential.host(), HTTPS_PORT)) {
+                throw new CageException("git_credentials names " + credential.host() + ", which allowed_hosts does not "
+                        + "allow on port 443", "add " + credential.host() + " to allowed_hosts, or remove its git credential");
+            }
+        }
+        ServerSocket server;
+        try {
+            server = new ServerSocket();
+            server.setReuseAddress(true);
+            server.bind(bind, BACKLOG);
+        } catch (IOException e) {
+            throw new CageException("cannot listen on " + bind + " for the git gateway: " + e.getMessage(),
+                    "another process may hold the port; pick another or stop that process", e);
+        }
+        AtomicInteger threads = new AtomicInteger();
+        ThreadPoolExecutor handlers = new ThreadPoolExecutor(0, settings.maxConnections(), 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), runnable -> {
+                    Thread thread = new Thread(runnable, "cage-git-gateway-" + threads.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        GitGateway gateway = new GitGateway(server, handlers, placeholder, credentials, tokens, policy, resolver, tls,
+                audit, settings);
+        gateway.acceptor.start();
+        return gateway;
+    }
+
+    /** The address the gateway listens on, with the port it got. */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) server.getLocalSocketAddress();
+    }
+
+    /**
+     * The cage's git configuration, as {@code GIT_CONFIG_COUNT}/{@code KEY_n}/{@code VALUE_n}
+     * environment entries: one {@code insteadOf} rewrite per host that has a credential, so that
+     * {@code https://HOST/...} goes through the gateway. Other hosts are left alone: git reaches them
+     * through the proxy, without a token.
+     */
+    public static List<String> gitConfig(String gatewayHostPort, PlaceholderKey placeholder, List<GitCredential> credentials) {
+        List<String> env = new java.util.ArrayList<>();
+        env.add("GIT_CONFIG_COUNT=" + credentials.size());
+        for (int i = 0; i < credentials.size(); i++) {
+            String host = credentials.get(i).host();
+            env.add("GIT_CONFIG_KEY_" + i + "=url.http://" + gatewayHostPort + "/" + placeholder.value() + "/" + host
+                    + "/.insteadOf");
+            env.add("GIT_CONFIG_VALUE_" + i + "=https://" + host + "/");
+        }
+        return env;
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException e) {
+            // Closing is all that is left to do with it.
+        }
+        handlers.shutdownNow();
+        try {
+            acceptor.join(5000);
+            handlers.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void acceptLoop() {
+        while (!server.isClosed()) {
+            Socket cage;
+            try {
+                cage = server.accept();
+            } catch (IOException e) {
+                return;
+            }
+            try {
+                handlers.execute(() -> serve(cage));
+            } catch (RejectedExecutionException e) {
+                audit(null, AuditEvent.DENIED, "the connection limit of " + settings.maxConnections()
+                        + " open connections is reached", 0, 0);
+                closeQuietly(cage);
+            }
+        }
+    }
+
+    private void serve(Socket cage) {
+        try (cage) {
+            cage.setTcpNoDelay(true);
+            new Exchange(cage).run();
+        } catch (IOException e) {
+            // The cage went away; the exchange has written its audit line where there was a request to audit.
+        }
+    }
+
+    /** One request from the cage, from its head to its audit line. */
+    private final class Exchange {
+        private final Socket cage;
+        private final AtomicLong sent = new AtomicLong();
+        private final AtomicLong received = new AtomicLong();
+        private String host;
+        private String what = "";
+
+        Exchange(Socket cage) {
+            this.cage = cage;
+        }
+
+        void run() throws IOException {
+            InputStream in = new BufferedInputStream(cage.getInputStream());
+            OutputStream out = new CountingOutputStream(new BufferedOutputStream(cage.getOutputStream()), received);
+            cage.setSoTimeout((int) settings.handshakeTimeout().toMillis());
+            HttpHead head;
+            try {
+                head = HttpHead.read(in);
+            } catch (ProtocolException e) {
+                refuse(out, 400, "malformed request: " + e.getMessage());
+                return;
+            } catch (IOException e) {
+                return;
+            }
+            String[] parts = head.startLine().split(" ", -1);
+            if (parts.length != 3 || !(parts[2].equals("HTTP/1.1") || parts[2].equals("HTTP/1.0"))) {
+                refuse(out, 400, "malformed request line: " + HttpHead.printable(head.startLine()));
+                return;
+            }
+            String method = parts[0];
+            String target = parts[1];
+            String rest = placeholderStripped(target);
+            if (rest == null) {
+                refuse(out, 401, method + " request without the session's placeholder in its path");
+                return;
+            }
+            int slash = rest.indexOf('/', 1);
+            String named = (slash < 0 ? rest.substring(1) : rest.substring(1, slash)).toLowerCase(Locale.ROOT);
+            if (!NameResolver.isValidHostName(named)) {
+                refuse(out, 400, method + " request for '" + HttpHead.printable(named) + "', which is not a host name");
+                return;
+            }
+            host = named;
+            String path = slash < 0 ? "/" : rest.substring(slash);
+            what = method + " " + (path.length() > AUDITED_PATH_CHARS ? path.substring(0, AUDITED_PATH_CHARS) + "..." : path);
+            GitCredential credential = credentials.get(host);
+            if (credential == null) {
+                refuse(out, 403, what + ": " + host + " has no git credential; the gateway adds tokens only for "
+                        + String.join(", ", credentials.keySet()));
+                return;
+            }
+            if (!isGitRequest(method, path)) {
+                refuse(out, 403, what + ": not a git smart-HTTP request (info/refs, git-upload-pack, git-receive-pack)");
+                return;
+            }
+            if (!policy.allows(host, HTTPS_PORT)) {
+                refuse(out, 403, what + ": " + host + " is not in allowed_hosts for port 443");
+                return;
+            }
+            BodyFraming framing;
+            try {
+                framing = BodyFraming.of(head);
+            } catch (ProtocolException e) {
+                refuse(out, 400, what + ": malformed request: " + e.getMessage());
+                return;
+            }
+            NameResolver.Resolution resolution = resolver.resolve(host);
+            if (resolution instanceof NameResolver.Refused refused) {
+                refuse(out, 403, what + ": " + refused.reason());
+                return;
+            }
+            if (resolution instanceof NameResolver.Failed failed) {
+                fail(out, 502, what + ": " + failed.reason());
+                return;
+            }
+            List<InetAddress> addresses = ((NameResolver.Resolved) resolution).addresses();
+            forward(in, out, head, framing, method, path, credential, addresses);
+        }
+
+        private void forward(InputStream in, OutputStream out, HttpHead head, BodyFraming framing, String method,
+                             String path, GitCredential credential, List<InetAddress> addresses) throws IOException {
+            String authorization;
+            try {
+                authorization = basicAuthorization(credential);
+            } catch (CageException e) {
+                fail(out, 502, what + ": " + e.getMessage());
+                return;
+            }
+            SSLSocket upstream;
+            try {
+                upstream = connect(addresses);
+            } catch (IOException e) {
+                fail(out, 502, what + ": cannot connect to " + host + ":443: " + e.getMessage());
+                return;
+            }
+            String token = tokenOf(authorization);
+            try (upstream) {
+                if (head.values("Expect").stream().anyMatch(value -> value.equalsIgnoreCase("100-continue"))) {
+                    // The expectation is answered here; the upstream gets the body at once.
+                    out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+                int idle = (int) settings.idleTimeout().toMillis();
+                cage.setSoTimeout(idle);
+                upstream.setSoTimeout(idle);
+                OutputStream toUpstream = new CountingOutputStream(new BufferedOutputStream(upstream.getOutputStream()), sent);
+                HttpHead upstreamHead = head.forOneHop()
+                        .without(DROPPED::contains)
+                        .withStartLine(method + " " + path + " HTTP/1.1")
+                        .with("Host", host)
+                        .with("Authorization", authorization)
+                        .with("Accept-Encoding", "identity");
+                toUpstream.write(upstreamHead.bytes());
+                framing.copy(in, toUpstream);
+                toUpstream.flush();
+                relayResponse(new BufferedInputStream(upstream.getInputStream()), out, method, token);
+            } catch (IOException e) {
+                allowed(what + ": ended by an error: " + mask(String.valueOf(e.getMessage()), token));
+                throw e;
+            }
+        }
+
+        private void relayResponse(InputStream in, OutputStream out, String method, String token) throws IOException {
+            HttpHead head = null;
+            for (int interim = 0; interim <= MAX_INTERIM_RESPONSES; interim++) {
+                HttpHead read = HttpHead.read(in);
+                int status = statusCode(read.startLine());
+                if (status >= 200) {
+                    head = read;
+                    break;
+                }
+            }
+            if (head == null) {
+                fail(out, 502, what + ": more than " + MAX_INTERIM_RESPONSES + " interim responses");
+                return;
+            }
+            int status = statusCode(head.startLine());
+            List<String> encodings = head.values("Content-Encoding");
+            if (encodings.stream().anyMatch(value -> !value.equalsIgnoreCase("identity"))) {
+                fail(out, 502, what + ": the server sent a compressed body despite Accept-Encoding: identity, which "
+                        + "the gateway cannot check for the token");
+                return;
+            }
+            HttpHead forCage = head.forOneHop();
+            List<HttpHead.Header> clean = forCage.headers().stream()
+                    .filter(header -> !header.name().contains(token) && !header.value().contains(token)).toList();
+            out.write(new HttpHead(forCage.startLine(), clean).bytes());
+            KeyRedactor redactor = new KeyRedactor(token.getBytes(StandardCharsets.US_ASCII));
+            OutputStream redacted = new RedactingOutputStream(out, redactor);
+            boolean hasBody = !method.equals("HEAD") && status != 204 && status != 304;
+            boolean framed = !head.values("Transfer-Encoding").isEmpty() || !head.values("Content-Length").isEmpty();
+            if (hasBody && framed) {
+                BodyFraming.of(head).copy(in, redacted);
+            } else if (hasBody) {
+                in.transferTo(redacted);
+            }
+            redactor.finish(out);
+            out.flush();
+            allowed(what + " " + status + "; token from " + credentials.get(host).sourceDescription());
+        }
+
+        private SSLSocket connect(List<InetAddress> addresses) throws IOException {
+            IOException last = null;
+            int timeout = (int) settings.connectTimeout().toMillis();
+            for (InetAddress address : addresses) {
+                Socket plain = new Socket();
+                try {
+                    plain.connect(new InetSocketAddress(address, HTTPS_PORT), timeout);
+                    plain.setSoTimeout(timeout);
+                    SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(plain, host, HTTPS_PORT, true);
+                    SSLParameters parameters = socket.getSSLParameters();
+                    // The certificate must name the host: this is what keeps the token away from anyone else.
+                    parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                    parameters.setServerNames(List.of(new SNIHostName(host)));
+                    parameters.setApplicationProtocols(new String[] {"http/1.1"});
+                    socket.setSSLParameters(parameters);
+                    socket.startHandshake();
+                    return socket;
+                } catch (IOException e) {
+                    closeQuietly(plain);
+                    last = e;
+                }
+            }
+            throw last == null ? new SocketException("no address") : last;
+        }
+
+        private void refuse(OutputStream out, int status, String reason) throws IOException {
+            respond(out, status, reason);
+            audit(host, AuditEvent.DENIED, reason, sent.get(), received.get());
+        }
+
+        private void fail(OutputStream out, int status, String reason) throws IOException {
+            respond(out, status, reason);
+            allowed(reason);
+        }
+
+        private void allowed(String reason) {
+            audit(host, AuditEvent.ALLOWED, reason, sent.get(), received.get());
+        }
+    }
+
+    /** The target without the leading /PLACEHOLDER, or null when it does not start with it. */
+    private String placeholderStripped(String target) {
+        if (!target.startsWith("/")) {
+            return null;
+        }
+        int slash = target.indexOf('/', 1);
+        if (slash < 0) {
+            return null;
+        }
+        byte[] presented = target.substring(1, slash).getBytes(StandardCharsets.US_ASCII);
+        return MessageDigest.isEqual(presented, placeholder) ? target.substring(slash) : null;
+    }
+
+    static boolean isGitRequest(String method, String path) {
+        return (method.equals("GET") && REF_DISCOVERY.matcher(path).matches())
+                || (method.equals("POST") && PACK_EXCHANGE.matcher(path).matches());
+    }
+
+    /** The Basic credentials for this request, built from a token fetched now and wiped at once. */
+    private String basicAuthorization(GitCredential credential) {
+        char[] token = tokens.apply(credential);
+        byte[] pair = null;
+        try {
+            String user = credential.user() + ":";
+            pair = new byte[user.length() + token.length];
+            System.arraycopy(user.getBytes(StandardCharsets.US_ASCII), 0, pair, 0, user.length());
+            for (int i = 0; i < token.length; i++) {
+                pair[user.length() + i] = (byte) token[i];
+            }
+            return "Basic " + Base64.getEncoder().encodeToString(pair);
+        } finally {
+            Arrays.fill(token, '\0');
+            if (pair != null) {
+                Arrays.fill(pair, (byte) 0);
+            }
+        }
+    }
+
+    /** The token inside Basic credentials, for masking echoes of it. */
+    private static String tokenOf(String authorization) {
+        String pair = new String(Base64.getDecoder().decode(authorization.substring("Basic ".length())),
+                StandardCharsets.US_ASCII);
+        return pair.substring(pair.indexOf(':') + 1);
+    }
+
+    private static String mask(String text, String token) {
+        return text.replace(token, String.valueOf((char) KeyRedactor.MASK).repeat(token.length()));
+    }
+
+    private static int statusCode(String statusLine) throws ProtocolException {
+        String[] parts = statusLine.split(" ", 3);
+        if (parts.length < 2 || !parts[0].startsWith("HTTP/1.") || !parts[1].matches("[0-9]{3}")) {
+            throw new ProtocolException("malformed status line: " + HttpHead.printable(statusLine));
+        }
+        return Integer.parseInt(parts[1]);
+    }
+
+    private static void respond(OutputStream out, int status, String reason) throws IOException {
+        byte[] body = ("claude-cage git gateway: " + reason + "\n").getBytes(StandardCharsets.UTF_8);
+        String phrase = switch (status) {
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 403 -> "Forbidden";
+            default -> "Bad Gateway";
+        };
+        out.write(("HTTP/1.1 " + status + " " + phrase + "\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.flush();
+    }
+
+    private void audit(String destination, String decision, String reason, long sent, long received) {
+        audit.accept(new AuditEvent(Instant.now(), AUDIT_SOURCE, destination, destination == null ? null : HTTPS_PORT,
+                decision, reason, sent, received));
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // Closing is all that is left to do with it.
+        }
+    }
+
+    private static final class CountingOutputStream extends FilterOutputStream {
+        private final AtomicLong count;
+
+        CountingOutputStream(OutputStream out, AtomicLong count) {
+            super(out);
+            this.count = count;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count.incrementAndGet();
+        }
+
+        @Override
+        public void write(byte[] buffer, int offset, int length) throws IOException {
+            out.write(buffer, offset, length);
+            count.addAndGet(length);
+        }
+    }
+
+    /** Passes bytes on with every occurrence of the token masked, same length, so framing stays true. */
+    private static final class RedactingOutputStream extends FilterOutputStream {
+        private final KeyRedactor redactor;
+
+        RedactingOutputStream(OutputStream out, KeyRedactor redactor) {
+            super(out);
+            this.redactor = redactor;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] buffer, int offset, int length) throws IOException {
+            redactor.write(buffer, offset, length, out);
+        }
+    }
+}
