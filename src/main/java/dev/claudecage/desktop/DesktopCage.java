@@ -1,10 +1,12 @@
 package dev.claudecage.desktop;
 
+import dev.claudecage.UserInputException;
 import dev.claudecage.oci.Spec;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * What makes a cage a desktop: the desktop image's entrypoint runs first (Xvfb, openbox, x11vnc,
@@ -19,7 +21,25 @@ public final class DesktopCage {
     /** The variables the entrypoint reads that claude-cage sets; the user's values for them are replaced. */
     private static final Set<String> OURS = Set.of("VNC_PASSWORD", "NOVNC_PORT", "NOVNC_LISTEN");
 
+    private static final Pattern RESOLUTION = Pattern.compile("[1-9][0-9]{1,4}x[1-9][0-9]{1,4}(x(8|16|24|32))?");
+
     private DesktopCage() {
+    }
+
+    /**
+     * Checks what the user sets for the desktop in the cage's environment before a session is made,
+     * so that a typo is an error now (exit 2), not a desktop that ends at once.
+     */
+    public static void checkEnvironment(List<String> env) {
+        for (String entry : env) {
+            if (entry.startsWith("VNC_RESOLUTION=")) {
+                String value = entry.substring("VNC_RESOLUTION=".length());
+                if (!RESOLUTION.matcher(value).matches()) {
+                    throw new UserInputException("env: VNC_RESOLUTION '" + value + "' is not a screen size",
+                            "give WIDTHxHEIGHT or WIDTHxHEIGHTxDEPTH (depth 8, 16, 24 or 32), e.g. 2560x1440");
+                }
+            }
+        }
     }
 
     public static Spec adjust(Spec spec, DesktopAccess access) {

@@ -7,6 +7,7 @@ import dev.claudecage.config.Mode;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.desktop.DesktopAccess;
+import dev.claudecage.desktop.DesktopCage;
 import dev.claudecage.desktop.DesktopPort;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
@@ -205,6 +206,9 @@ public final class Sessions {
         if (desktop && config.rootfs() != null) {
             throw new UserInputException("mode: 'desktop' needs the desktop image, not a rootfs directory",
                     "drop --rootfs (build the image with: sudo claude-cage build desktop)");
+        }
+        if (desktop) {
+            DesktopCage.checkEnvironment(config.env());
         }
         boolean homeMounted = config.mounts().stream().map(MountSpec::target).anyMatch(SpecBuilder.CAGE_HOME::equals);
         if (homeMounted && config.persist() && !ephemeral) {

@@ -7,6 +7,7 @@ import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.security.SeccompPolicy;
+import dev.claudecage.UserInputException;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DesktopCageTest {
@@ -47,5 +49,16 @@ class DesktopCageTest {
         assertEquals(before.root(), after.root());
         assertEquals(before.mounts(), after.mounts());
         assertEquals(before.linux(), after.linux());
+    }
+
+    @Test
+    void aScreenSizeThatXvfbWouldRefuseIsAnErrorBeforeTheSessionIsMade() {
+        DesktopCage.checkEnvironment(List.of("VNC_RESOLUTION=2560x1440", "OTHER=x"));
+        DesktopCage.checkEnvironment(List.of("VNC_RESOLUTION=1024x768x16"));
+        for (String bad : List.of("2560", "2560x", "x1440", "2560*1440", "1024x768x12", "0x0", "1024x768 ")) {
+            UserInputException e = assertThrows(UserInputException.class,
+                    () -> DesktopCage.checkEnvironment(List.of("VNC_RESOLUTION=" + bad)), bad);
+            assertTrue(e.getMessage().contains("VNC_RESOLUTION '" + bad + "'"), e.getMessage());
+        }
     }
 }

@@ -71,9 +71,11 @@ public final class HeadlessChromium implements AutoCloseable {
             return self[0];
         } catch (Exception e) {
             kill(process);
+            Path log = profile.resolveSibling(profile.getFileName() + ".log");
+            String output = Files.exists(log) ? Files.readString(log) : "";
             Directories.deleteRecursively(profile);
-            Files.deleteIfExists(profile.resolveSibling(profile.getFileName() + ".log"));
-            throw new IOException("cannot start headless Chromium: " + e, e);
+            Files.deleteIfExists(log);
+            throw new IOException("cannot start headless Chromium: " + e + "\n--- its output\n" + output, e);
         }
     }
 
