@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 @Command(name = "diff",
         description = {"Shows what the agent did in a session started with --clone: its commits beyond the original "
                 + "repository's current commit, as a patch, then the uncommitted changes in its copy.",
-                "Exit code: 0; 2 when the session is unknown or not a --clone session."})
+                "Exit code: 0; 1 when the copy cannot be read safely (its HEAD is not a plain ref); 2 when the "
+                        + "session is unknown or not a --clone session."})
 final class DiffCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")

@@ -53,13 +53,10 @@ public final class Cage implements AutoCloseable {
         return prefix + "-" + HexFormat.of().formatHex(bytes);
     }
 
-    /** Prepares a cage whose root is an overlay of {@code lowerLayers}, top layer first. */
-    public static Cage prepare(String id, List<Path> lowerLayers, Spec spec, StatePaths paths, OciRuntime runtime,
-                               ProcessRunner runner) {
-        return prepare(id, lowerLayers, spec, List.of(), paths, runtime, runner);
-    }
-
-    /** As above, making the {@code placeholders} the spec's workspace guards sit on (removed by {@link #close()}). */
+    /**
+     * Prepares a cage whose root is an overlay of {@code lowerLayers}, top layer first, and makes
+     * the {@code placeholders} the spec's workspace guards sit on (removed by {@link #close()}).
+     */
     static Cage prepare(String id, List<Path> lowerLayers, Spec spec, List<Placeholders.Placeholder> placeholders,
                         StatePaths paths, OciRuntime runtime, ProcessRunner runner) {
         for (Path rootfs : lowerLayers) {

@@ -1,14 +1,15 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.config.MountSpec;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
-import dev.claudecage.config.MountSpec;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.WorkspaceWall;
 import dev.claudecage.process.ProcessRunner;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -81,17 +82,12 @@ public final class CageInstance implements AutoCloseable {
         return plan;
     }
 
-    /** The guards of the protected paths in this cage's workspaces. */
-    public WorkspaceWall workspaceWall() {
-        return wall;
-    }
-
     /**
      * What the cage sees mounted from the host, as HOST:CAGE:ro|rw: the configured mounts and the
      * workspace wall's guards, each guard marked (protected) or (pinned).
      */
     public List<String> hostMounts() {
-        List<String> mounts = new java.util.ArrayList<>(plan.config().mounts().stream().map(MountSpec::format).toList());
+        List<String> mounts = new ArrayList<>(plan.config().mounts().stream().map(MountSpec::format).toList());
         for (WorkspaceWall.Guard guard : wall.guards()) {
             mounts.add(guard.source() + ":" + guard.destination() + (guard.readOnly() ? ":ro (protected)" : ":rw (pinned)"));
         }

@@ -17,8 +17,8 @@ import java.util.List;
  * The empty folders that hold the place of missing protected paths in the user's workspace while
  * a cage runs, so that a read-only mount can sit on them. Folders even where a file is missing:
  * git does not see an empty folder, so {@code git add -A} in the cage (or on the host) never
- * stages a placeholder, and no program mistakes one for a real, empty settings file. They are written to a
- * record in the cage's run folder before any is made, and removed, after the cage is gone, by
+ * stages a placeholder, and no program mistakes one for a real, empty settings file. Each is written to a
+ * record in the cage's run folder as soon as it is made, and removed, after the cage is gone, by
  * whoever tears the cage down: the launcher, or after a crash {@code destroy}/{@code gc}. Removing
  * one while the cage lives would lift its mount (the kernel detaches mounts whose point is
  * deleted from another namespace), so that never happens first. A placeholder that is no longer
@@ -43,16 +43,19 @@ public final class Placeholders {
     private Placeholders() {
     }
 
-    /** Records, then makes, each placeholder, owned like the folder it is in; on failure removes what it made. */
+    /**
+     * Makes each placeholder, owned like the folder it is in, and records it as soon as it exists:
+     * only what this made is ever removed, even if someone on the host makes the same name first.
+     * On failure removes what it made.
+     */
     static void create(List<Placeholder> placeholders, Path record) {
-        if (placeholders.isEmpty()) {
-            return;
-        }
+        List<Placeholder> made = new ArrayList<>();
         try {
-            Directories.writePrivateFile(record, Json.write(new Recorded(placeholders)));
             for (Placeholder placeholder : placeholders) {
                 Path path = placeholder.path();
                 Files.createDirectory(path);
+                made.add(placeholder);
+                Directories.writePrivateFile(record, Json.write(new Recorded(made)));
                 Path parent = path.getParent();
                 Files.setAttribute(path, "unix:uid", Files.getAttribute(parent, "unix:uid", LinkOption.NOFOLLOW_LINKS),
                         LinkOption.NOFOLLOW_LINKS);

@@ -100,10 +100,16 @@ public final class SessionStore {
                 .toList();
     }
 
-    /** Names that have a folder in memory but no record on disk: what destroy or a crash left. */
+    /**
+     * Names that have a folder in memory, or a --clone copy, but no record on disk: what destroy
+     * or a crash left. Sessions are created under the store lock, so a new one is never among them.
+     */
     public List<SessionName> strayRunFolders() {
         List<SessionName> stray = new ArrayList<>();
-        for (SessionName name : listNames(roots.run())) {
+        TreeSet<SessionName> candidates = new TreeSet<>(java.util.Comparator.comparing(SessionName::value));
+        candidates.addAll(listNames(roots.run()));
+        candidates.addAll(listNames(roots.cloneDir(SessionName.of("x")).getParent()));
+        for (SessionName name : candidates) {
             if (!Files.isRegularFile(roots.paths(name, false).stateFile())) {
                 stray.add(name);
             }

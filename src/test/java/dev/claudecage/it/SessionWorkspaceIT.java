@@ -203,6 +203,12 @@ class SessionWorkspaceIT {
                 refused.toString());
         assertFalse(Files.exists(repo.resolve(".envrc")));
         assertEquals("first\n", git(repo, "log", "--format=%s"));
+
+        // A HEAD that points the host elsewhere is not followed: diff and apply stop and say why.
+        assertEquals(0, cage("shell", "it-sneak", "--", "sh", "-c", "ln -sf /etc/shadow /workspace/.git/HEAD").exitCode());
+        CageHarness.Result linked = cage("diff", "it-sneak");
+        assertEquals(1, linked.exitCode(), linked.toString());
+        assertTrue(linked.stderr().contains("HEAD is not a plain file inside its .git"), linked.toString());
         assertEquals(0, cage("destroy", "it-sneak").exitCode());
     }
 

@@ -76,6 +76,14 @@ class SessionStoreTest {
         Files.createDirectories(dir.resolve("run/gone"));
         assertEquals(List.of(), store.names());
         assertEquals(List.of(SessionName.of("gone")), store.strayRunFolders());
+        Path copy = store.roots().cloneDir(SessionName.of("copy-left"));
+        try {
+            Files.createDirectories(copy);
+            assertEquals(List.of(SessionName.of("copy-left"), SessionName.of("gone")), store.strayRunFolders(),
+                    "a --clone copy without its session is a leftover too");
+        } finally {
+            dev.claudecage.host.Directories.deleteRecursively(copy.getParent());
+        }
         assertTrue(store.read(SessionName.of("no-record")).isEmpty());
         assertThrows(SessionNotFoundException.class, () -> store.require(SessionName.of("no-record")));
     }
