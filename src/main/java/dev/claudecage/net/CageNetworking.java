@@ -131,7 +131,7 @@ public final class CageNetworking implements AutoCloseable {
             return;
         }
         var tls = UpstreamTrust.context(config.egress().credentials().gitCaCertificates());
-        GitTokens tokens = new GitTokens(runner);
+        GitTokens tokens = GitTokens.forInvokingUser(runner);
         NameResolver resolver = NameResolver.forConfig(config, policy);
         for (InetAddress gateway : gateways) {
             started.add(GitGateway.start(new InetSocketAddress(gateway, ports.gitGateway()), placeholder, credentials,
