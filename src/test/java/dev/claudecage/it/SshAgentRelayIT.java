@@ -180,7 +180,9 @@ class SshAgentRelayIT {
 
     @AfterEach
     void nothingLeftBehind() throws Exception {
-        assertEquals(List.of(), CageHarness.leftovers().stream().filter(item -> !before.contains(item)).toList(),
+        // Only cages of this test's kinds: other helpers' verify and session cages may come and go meanwhile.
+        assertEquals(List.of(), CageHarness.leftovers().stream().filter(item -> !before.contains(item))
+                        .filter(item -> item.contains("/run-") || item.contains("/s-cred-")).toList(),
                 "the cage left something behind");
         assertEquals(List.of(), NetworkLeftovers.list().stream()
                         .filter(l -> !l.contains("sshr") && !networkBefore.contains(l)).toList(),
@@ -243,6 +245,31 @@ class SshAgentRelayIT {
                     java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         }
         return dir;
+    }
+
+    /** Not "it-...": other test classes destroy every it- session they find, and may run at the same time. */
+    private static final String SESSION = "cred-sshagent";
+
+    @Test
+    void aSessionKeepsTheRelayAcrossItsShells() throws Exception {
+        CageHarness.cage("destroy", "--timeout", "0", SESSION);
+        try {
+            CageHarness.Result start = CageHarness.launch(List.of("start", "--detach", "--name", SESSION,
+                    "--image", "cli", "--network", "filtered", "--allowed-host", "sshhost.test:22",
+                    "--resolve", "sshhost.test=" + sshHost.address4(), "--ssh-agent", "--ssh-agent-host", "sshhost.test",
+                    "--ssh-known-hosts", knownHosts.toString(), "--mount", sshClientDir() + ":/tmp/sshbin:ro",
+                    "--", "sleep", "600"), "", Map.of("SSH_AUTH_SOCK", agentSocket.toString()), Duration.ofMinutes(2));
+            assertEquals(0, start.exitCode(), start.toString());
+            CageHarness.Result shell = CageHarness.cage("shell", SESSION, "--", "bash", "-c",
+                    "export PATH=/tmp/sshbin:$PATH; eval \"$GIT_SSH_COMMAND -o BatchMode=yes root@sshhost.test\" </dev/null");
+            assertEquals(0, shell.exitCode(), shell.toString());
+            assertTrue(shell.stdout().contains("logged-in-to-sshhost"), shell.toString());
+            CageHarness.Result audit = CageHarness.cage("logs", "--audit", SESSION);
+            assertTrue(audit.stdout().contains("\"source\":\"ssh-agent\""), audit.toString());
+        } finally {
+            CageHarness.Result destroy = CageHarness.cage("destroy", "--timeout", "0", SESSION);
+            assertEquals(0, destroy.exitCode(), destroy.toString());
+        }
     }
 
     @Test
