@@ -273,6 +273,35 @@ class SshAgentRelayIT {
     }
 
     @Test
+    void aRelayThatCouldNotSignForAnyoneIsABadRequest(@TempDir Path dir) {
+        List<String> base = List.of("run", "--rootfs", ROOTFS.toString(), "--network", "filtered",
+                "--audit-log", dir.resolve("audit.jsonl").toString(), "--ssh-agent", "--ssh-known-hosts", knownHosts.toString());
+        Map<List<String>, String> cases = Map.of(
+                List.of("--allowed-host", "sshhost.test:22"), "without ssh_agent_hosts would refuse every signature",
+                List.of("--ssh-agent-host", "sshhost.test"), "ssh_agent_hosts names sshhost.test, which allowed_hosts does not allow",
+                List.of("--allowed-host", "nokey.test:22", "--ssh-agent-host", "nokey.test"), "nokey.test, which has no key in");
+        cases.forEach((extra, message) -> {
+            List<String> args = new ArrayList<>(base);
+            args.addAll(extra);
+            args.addAll(List.of("--", "true"));
+            CageHarness.Result result = CageHarness.launch(args, "", Map.of("SSH_AUTH_SOCK", agentSocket.toString()),
+                    Duration.ofMinutes(1));
+            assertEquals(2, result.exitCode(), result.toString());
+            assertTrue(result.stderr().contains(message), result.toString());
+        });
+        List<String> args = new ArrayList<>(base);
+        args.addAll(List.of("--allowed-host", "sshhost.test:22", "--ssh-agent-host", "sshhost.test", "--", "true"));
+        CageHarness.Result noAgent = CageHarness.launch(args, "", Map.of("SSH_AUTH_SOCK", ""), Duration.ofMinutes(1));
+        assertEquals(2, noAgent.exitCode(), noAgent.toString());
+        assertTrue(noAgent.stderr().contains("SSH_AUTH_SOCK is not set"), noAgent.toString());
+        CageHarness.Result noFilter = CageHarness.launch(List.of("run", "--rootfs", ROOTFS.toString(), "--network", "none",
+                "--ssh-agent", "--", "true"), "", Map.of(), Duration.ofMinutes(1));
+        assertEquals(2, noFilter.exitCode(), noFilter.toString());
+        assertTrue(noFilter.stderr().contains("ssh_agent: the SSH agent relay needs network: filtered, not none"),
+                noFilter.toString());
+    }
+
+    @Test
     void withoutTheFlagNoAgentIsForwarded(@TempDir Path dir) {
         CageHarness.Result result = CageHarness.launch(List.of("run", "--rootfs", ROOTFS.toString(), "--network",
                 "filtered", "--audit-log", dir.resolve("audit.jsonl").toString(), "--", "sh", "-c",

@@ -1,6 +1,7 @@
 package dev.claudecage.net.gateway;
 
 import dev.claudecage.CageException;
+import dev.claudecage.UserInputException;
 import dev.claudecage.config.GitCredential;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
@@ -129,15 +130,16 @@ public final class GitGateway implements AutoCloseable {
      * Starts listening.
      *
      * @param tokens hands out the token for a credential, a fresh array the gateway wipes after use
-     * @throws CageException when the address cannot be bound, or a credential's host is not allowed on 443
+     * @throws CageException when the address cannot be bound; UserInputException when a credential's host is not
+     *                       allowed on 443
      */
     public static GitGateway start(InetSocketAddress bind, PlaceholderKey placeholder, List<GitCredential> credentials,
                                    Function<GitCredential, char[]> tokens, EgressPolicy policy, NameResolver resolver,
                                    SSLContext tls, Consumer<AuditEvent> audit, Settings settings) {
         for (GitCredential credential : credentials) {
             if (!policy.allows(credential.host(), HTTPS_PORT)) {
-                throw new CageException("git_credentials names " + credential.host() + ", which allowed_hosts does not "
-                        + "allow on port 443", "add " + credential.host() + " to allowed_hosts, or remove its git credential");
+                throw new UserInputException("git_credentials names " + credential.host() + ", which allowed_hosts does "
+                        + "not allow on port 443; add " + credential.host() + " to allowed_hosts, or remove its git credential");
             }
         }
         ServerSocket server;
