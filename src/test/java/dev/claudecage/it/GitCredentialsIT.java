@@ -209,4 +209,18 @@ class GitCredentialsIT {
         assertFalse(auditText.contains(TOKEN), "the token is in the audit log");
         assertFalse(auditText.contains("sk-ant-cage-"), "the placeholder is in the audit log");
     }
+
+    @Test
+    void aTokenTheServerRefusesIsReportedNotAskedFor(@TempDir Path dir) throws Exception {
+        List<String> args = List.of("run", "--image", "cli", "--network", "filtered", "--allowed-host", "githost.test",
+                "--resolve", "githost.test=" + gitHost.address4(),
+                "--git-credential", "githost.test=command:printf not-the-token",
+                "--git-ca-certificates", certificates.caPem().toString(), "--audit-log", dir.resolve("audit.jsonl").toString(),
+                "--", "bash", "-c", "git ls-remote https://githost.test/repo.git 2>&1; echo EXIT=$?");
+        CageHarness.Result result = CageHarness.launch(args, "", Map.of(), Duration.ofMinutes(2));
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().contains("githost.test refused the token from command printf (401)"), result.toString());
+        assertFalse(result.stdout().contains("EXIT=0"), result.toString());
+        assertFalse(result.stdout().contains("Username"), "git asked for credentials: " + result);
+    }
 }

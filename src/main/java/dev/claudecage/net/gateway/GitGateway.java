@@ -368,6 +368,13 @@ public final class GitGateway implements AutoCloseable {
                 return;
             }
             int status = statusCode(head.startLine());
+            if (status == 401) {
+                // Relayed as it is, git would ask the cage for a user name and password, which only a person at a
+                // terminal could answer; the credential is the host's business, so say so and stop.
+                fail(out, 403, what + ": " + host + " refused the token from " + credentials.get(host).sourceDescription()
+                        + " (401); renew it on the host");
+                return;
+            }
             List<String> encodings = head.values("Content-Encoding");
             if (encodings.stream().anyMatch(value -> !value.equalsIgnoreCase("identity"))) {
                 fail(out, 502, what + ": the server sent a compressed body despite Accept-Encoding: identity, which "
@@ -495,7 +502,8 @@ public final class GitGateway implements AutoCloseable {
             case 400 -> "Bad Request";
             case 401 -> "Unauthorized";
             case 403 -> "Forbidden";
-            default -> "Bad Gateway";
+            case 502 -> "Bad Gateway";
+            default -> "Error";
         };
         out.write(("HTTP/1.1 " + status + " " + phrase + "\r\nContent-Type: text/plain; charset=utf-8\r\n"
                 + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
