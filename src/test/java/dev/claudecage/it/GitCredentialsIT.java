@@ -155,6 +155,9 @@ class GitCredentialsIT {
                 "grep -rlsF -f /dev/shm/pattern /proc/[0-9]*/environ /proc/[0-9]*/cmdline /etc /home /tmp /run /ca "
                         + "| sed 's/^/FOUND /'",
                 "env | grep -c \"$token\" | sed 's/^/ENV_MATCHES=/'",
+                // The positive control: the same search finds the token where it is.
+                "printf '%s' \"$token\" > /tmp/control.txt",
+                "grep -rlsF -f /dev/shm/pattern /tmp | sed 's/^/CONTROL /'",
                 "exit 0");
         List<String> args = new ArrayList<>(List.of("run", "--image", "cli", "--network", "filtered",
                 "--allowed-host", "githost.test", "--allowed-host", "otherhost.test",
@@ -172,6 +175,7 @@ class GitCredentialsIT {
         assertTrue(out.contains("PUSHED_BIG"), out);
         assertFalse(out.contains("FOUND "), "the token is readable in the cage: " + out);
         assertTrue(out.contains("ENV_MATCHES=0"), out);
+        assertTrue(out.contains("CONTROL /tmp/control.txt"), "the search would not have found the token: " + out);
         assertFalse(out.contains(TOKEN), "the token reached the cage's output");
         assertFalse(out.contains("OTHER_PUSH_EXIT=0"), "the push to the unnamed host must fail without a token: " + out);
         assertTrue(out.contains("GATEWAY_OTHER=403"), out);
