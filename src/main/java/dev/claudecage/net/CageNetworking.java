@@ -12,11 +12,9 @@ import dev.claudecage.net.gateway.UpstreamTrust;
 import dev.claudecage.net.gateway.PlaceholderKey;
 import dev.claudecage.net.proxy.EgressProxy;
 import dev.claudecage.net.proxy.ProxySettings;
-import dev.claudecage.net.ssh.AgentRelay;
-import dev.claudecage.net.ssh.KnownHosts;
+import dev.claudecage.net.ssh.AgentForwarding;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
-import dev.claudecage.UserInputException;
 import dev.claudecage.process.ProcessRunner;
 
 import java.io.IOException;
@@ -53,9 +51,6 @@ public final class CageNetworking implements AutoCloseable {
     private List<String> gitEnvironment = List.of();
     private final List<String> sshEnvironment = new ArrayList<>();
     private final List<Spec.Mount> binds = new ArrayList<>();
-
-    /** Where the SSH agent relay's folder appears in the cage: its socket, known_hosts and the proxy helper. */
-    public static final String CAGE_SSH_DIR = "/run/claude-cage-ssh";
 
     private CageNetworking() {
     }
@@ -131,7 +126,7 @@ public final class CageNetworking implements AutoCloseable {
             return;
         }
         var tls = UpstreamTrust.context(config.egress().credentials().gitCaCertificates());
-        GitTokens tokens = new GitTokens(runner);
+        GitTokens tokens = GitTokens.forInvokingUser(runner);
         NameResolver resolver = NameResolver.forConfig(config, policy);
         for (InetAddress gateway : gateways) {
             started.add(GitGateway.start(new InetSocketAddress(gateway, ports.gitGateway()), placeholder, credentials,
@@ -142,93 +137,17 @@ public final class CageNetworking implements AutoCloseable {
                 credentials);
     }
 
-    /**
-     * The SSH agent relay, with --ssh-agent: a socket in a folder of the cage's own (bound read-only
-     * into the cage), the known_hosts lines of ssh_agent_hosts for the cage's ssh to check servers
-     * with, and a helper that takes ssh through the proxy with CONNECT (ssh ignores HTTPS_PROXY).
-     */
+    /** The SSH agent relay, with --ssh-agent, in a folder of the cage's own. */
     private void startSshAgentRelay(CageConfig config, EgressPolicy policy, Path stateDir, CageLink link,
                                     GatewayPorts ports) {
-        var credentials = config.egress().credentials();
-        if (!credentials.sshAgent()) {
+        if (!config.egress().credentials().sshAgent()) {
             return;
         }
-        String hostAgent = System.getenv("SSH_AUTH_SOCK");
-        if (hostAgent == null || hostAgent.isBlank() || !Files.exists(Path.of(hostAgent))) {
-            throw new UserInputException("--ssh-agent forwards the host's SSH agent, but SSH_AUTH_SOCK "
-                    + (hostAgent == null || hostAgent.isBlank() ? "is not set" : "names no socket (" + hostAgent + ")")
-                    + "; start an agent (eval $(ssh-agent); ssh-add) or leave --ssh-agent off");
-        }
-        if (credentials.sshAgentHosts().isEmpty()) {
-            throw new UserInputException("--ssh-agent without ssh_agent_hosts would refuse every signature; "
-                    + "name the hosts the agent may sign for with --ssh-agent-host HOST");
-        }
-        KnownHosts knownHosts;
-        try {
-            knownHosts = KnownHosts.read(credentials.sshKnownHosts(), credentials.sshAgentHosts());
-        } catch (IOException e) {
-            throw new CageException("cannot read the known_hosts files for the SSH agent relay: " + e.getMessage());
-        }
-        for (String host : credentials.sshAgentHosts()) {
-            if (!policy.allowsName(host)) {
-                throw new UserInputException("ssh_agent_hosts names " + host + ", which allowed_hosts does not allow; "
-                        + "add it with its SSH port, e.g. --allowed-host " + host + ":22");
-            }
-            if (!knownHosts.keyCounts().containsKey(host)) {
-                throw new UserInputException("ssh_agent_hosts names " + host + ", which has no key in "
-                        + credentials.sshKnownHosts() + "; connect to it once on the host (ssh " + host
-                        + ") or add its key to a known_hosts file in ssh_known_hosts");
-            }
-        }
-        Path dir = stateDir.resolve("ssh");
-        Path socket = dir.resolve("agent.sock");
-        try {
-            Files.createDirectory(dir);
-            Directories.writePrivateFile(dir.resolve("known_hosts"), knownHosts.asKnownHostsFile());
-            Directories.writePrivateFile(dir.resolve("proxy-connect"), proxyConnectScript(link.gateway4(), ports.proxy()));
-            for (String file : List.of("known_hosts", "proxy-connect")) {
-                Files.setPosixFilePermissions(dir.resolve(file),
-                        PosixFilePermissions.fromString("rw-r--r--"));
-            }
-            Files.setPosixFilePermissions(dir,
-                    PosixFilePermissions.fromString("rwx--x--x"));
-        } catch (IOException e) {
-            throw new CageException("cannot prepare the SSH agent relay's folder " + dir + ": " + e.getMessage());
-        }
-        started.add(AgentRelay.start(socket, Path.of(hostAgent), knownHosts, audit::record));
-        try {
-            // Only the cage's user may use the socket: no other user of the host borrows the agent through it.
-            Files.setAttribute(socket, "unix:uid", config.uid());
-            Files.setAttribute(socket, "unix:gid", config.gid());
-            Files.setPosixFilePermissions(socket,
-                    PosixFilePermissions.fromString("rw-------"));
-        } catch (IOException e) {
-            throw new CageException("cannot hand the SSH agent socket " + socket + " to the cage's user: " + e.getMessage());
-        }
-        binds.add(new Spec.Mount(CAGE_SSH_DIR, "bind", dir.toString(), List.of("bind", "ro", "nosuid", "nodev", "noexec")));
-        sshEnvironment.add("SSH_AUTH_SOCK=" + CAGE_SSH_DIR + "/agent.sock");
-        sshEnvironment.add("GIT_SSH_COMMAND=ssh -o 'ProxyCommand=bash " + CAGE_SSH_DIR + "/proxy-connect %h %p' "
-                + "-o GlobalKnownHostsFile=" + CAGE_SSH_DIR + "/known_hosts");
-    }
-
-    /**
-     * A ProxyCommand for ssh in the cage: an HTTP CONNECT through the cage's proxy, in plain bash
-     * (every image has it). bash reads the proxy's answer a byte at a time from the socket, so no
-     * byte of the server's banner is swallowed with it.
-     */
-    static String proxyConnectScript(String proxyAddress, int proxyPort) {
-        return "# ssh -o 'ProxyCommand=bash " + CAGE_SSH_DIR + "/proxy-connect %h %p' HOST: ssh through the cage's\n"
-                + "# egress proxy (HTTP CONNECT). The proxy allows only what allowed_hosts lists, e.g. HOST:22.\n"
-                + "exec 3<>/dev/tcp/" + proxyAddress + "/" + proxyPort + " || exit 1\n"
-                + "printf 'CONNECT %s:%s HTTP/1.1\\r\\nHost: %s:%s\\r\\n\\r\\n' \"$1\" \"$2\" \"$1\" \"$2\" >&3\n"
-                + "IFS= read -r status <&3\n"
-                + "case $status in\n"
-                + "  'HTTP/1.'?' 200'*) ;;\n"
-                + "  *) echo \"claude-cage proxy: ${status%$'\\r'}\" >&2; exit 1 ;;\n"
-                + "esac\n"
-                + "while IFS= read -r line <&3 && [ -n \"${line%$'\\r'}\" ]; do :; done\n"
-                + "cat <&3 &\n"
-                + "exec cat >&3\n";
+        AgentForwarding forwarding = AgentForwarding.start(config.egress().credentials(), policy, stateDir.resolve("ssh"),
+                config.uid(), config.gid(), link.gateway4(), ports.proxy(), audit::record);
+        started.add(forwarding);
+        binds.add(forwarding.bind());
+        sshEnvironment.addAll(forwarding.environment());
     }
 
     public CageLink link() {

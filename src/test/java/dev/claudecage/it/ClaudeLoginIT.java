@@ -23,17 +23,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ClaudeLoginIT {
 
-    private static final String SESSION = "it-login";
+    /** Not "it-...": other test classes destroy every it- session they find, and may run at the same time. */
+    private static final String SESSION = "cred-login";
 
     @BeforeEach
     void requireHost() throws Exception {
         CageHarness.requireRootAndRootfs();
-        CageHarness.destroyTestSessions();
+        cage("destroy", "--timeout", "0", SESSION);
     }
 
     @AfterEach
     void cleanUp() {
-        CageHarness.destroyTestSessions();
+        cage("destroy", "--timeout", "0", SESSION);
+        assertEquals("absent", cage("status", SESSION).exitCode() == 0 ? "present" : "absent");
     }
 
     @Test

@@ -96,7 +96,9 @@ class GitCredentialsIT {
 
     @AfterEach
     void nothingLeftBehind() throws Exception {
-        assertEquals(List.of(), CageHarness.leftovers().stream().filter(item -> !before.contains(item)).toList(),
+        // Only cages of this test's kind: other helpers' verify and session cages may come and go meanwhile.
+        assertEquals(List.of(), CageHarness.leftovers().stream().filter(item -> !before.contains(item))
+                        .filter(item -> item.contains("/run-")).toList(),
                 "the cage left something behind");
         assertEquals(List.of(), NetworkLeftovers.list().stream()
                         .filter(l -> !l.contains("gitc") && !networkBefore.contains(l)).toList(),
@@ -153,6 +155,9 @@ class GitCredentialsIT {
                 "grep -rlsF -f /dev/shm/pattern /proc/[0-9]*/environ /proc/[0-9]*/cmdline /etc /home /tmp /run /ca "
                         + "| sed 's/^/FOUND /'",
                 "env | grep -c \"$token\" | sed 's/^/ENV_MATCHES=/'",
+                // The positive control: the same search finds the token where it is.
+                "printf '%s' \"$token\" > /tmp/control.txt",
+                "grep -rlsF -f /dev/shm/pattern /tmp | sed 's/^/CONTROL /'",
                 "exit 0");
         List<String> args = new ArrayList<>(List.of("run", "--image", "cli", "--network", "filtered",
                 "--allowed-host", "githost.test", "--allowed-host", "otherhost.test",
@@ -170,6 +175,7 @@ class GitCredentialsIT {
         assertTrue(out.contains("PUSHED_BIG"), out);
         assertFalse(out.contains("FOUND "), "the token is readable in the cage: " + out);
         assertTrue(out.contains("ENV_MATCHES=0"), out);
+        assertTrue(out.contains("CONTROL /tmp/control.txt"), "the search would not have found the token: " + out);
         assertFalse(out.contains(TOKEN), "the token reached the cage's output");
         assertFalse(out.contains("OTHER_PUSH_EXIT=0"), "the push to the unnamed host must fail without a token: " + out);
         assertTrue(out.contains("GATEWAY_OTHER=403"), out);
@@ -206,5 +212,19 @@ class GitCredentialsIT {
         String auditText = Files.readString(audit);
         assertFalse(auditText.contains(TOKEN), "the token is in the audit log");
         assertFalse(auditText.contains("sk-ant-cage-"), "the placeholder is in the audit log");
+    }
+
+    @Test
+    void aTokenTheServerRefusesIsReportedNotAskedFor(@TempDir Path dir) throws Exception {
+        List<String> args = List.of("run", "--image", "cli", "--network", "filtered", "--allowed-host", "githost.test",
+                "--resolve", "githost.test=" + gitHost.address4(),
+                "--git-credential", "githost.test=command:printf not-the-token",
+                "--git-ca-certificates", certificates.caPem().toString(), "--audit-log", dir.resolve("audit.jsonl").toString(),
+                "--", "bash", "-c", "git ls-remote https://githost.test/repo.git 2>&1; echo EXIT=$?");
+        CageHarness.Result result = CageHarness.launch(args, "", Map.of(), Duration.ofMinutes(2));
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().contains("githost.test refused the token from command printf (401)"), result.toString());
+        assertFalse(result.stdout().contains("EXIT=0"), result.toString());
+        assertFalse(result.stdout().contains("Username"), "git asked for credentials: " + result);
     }
 }

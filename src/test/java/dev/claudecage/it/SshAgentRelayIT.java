@@ -180,7 +180,9 @@ class SshAgentRelayIT {
 
     @AfterEach
     void nothingLeftBehind() throws Exception {
-        assertEquals(List.of(), CageHarness.leftovers().stream().filter(item -> !before.contains(item)).toList(),
+        // Only cages of this test's kinds: other helpers' verify and session cages may come and go meanwhile.
+        assertEquals(List.of(), CageHarness.leftovers().stream().filter(item -> !before.contains(item))
+                        .filter(item -> item.contains("/run-") || item.contains("/s-cred-")).toList(),
                 "the cage left something behind");
         assertEquals(List.of(), NetworkLeftovers.list().stream()
                         .filter(l -> !l.contains("sshr") && !networkBefore.contains(l)).toList(),
@@ -243,6 +245,60 @@ class SshAgentRelayIT {
                     java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         }
         return dir;
+    }
+
+    /** Not "it-...": other test classes destroy every it- session they find, and may run at the same time. */
+    private static final String SESSION = "cred-sshagent";
+
+    @Test
+    void aSessionKeepsTheRelayAcrossItsShells() throws Exception {
+        CageHarness.cage("destroy", "--timeout", "0", SESSION);
+        try {
+            CageHarness.Result start = CageHarness.launch(List.of("start", "--detach", "--name", SESSION,
+                    "--image", "cli", "--network", "filtered", "--allowed-host", "sshhost.test:22",
+                    "--resolve", "sshhost.test=" + sshHost.address4(), "--ssh-agent", "--ssh-agent-host", "sshhost.test",
+                    "--ssh-known-hosts", knownHosts.toString(), "--mount", sshClientDir() + ":/tmp/sshbin:ro",
+                    "--", "sleep", "600"), "", Map.of("SSH_AUTH_SOCK", agentSocket.toString()), Duration.ofMinutes(2));
+            assertEquals(0, start.exitCode(), start.toString());
+            CageHarness.Result shell = CageHarness.cage("shell", SESSION, "--", "bash", "-c",
+                    "export PATH=/tmp/sshbin:$PATH; eval \"$GIT_SSH_COMMAND -o BatchMode=yes root@sshhost.test\" </dev/null");
+            assertEquals(0, shell.exitCode(), shell.toString());
+            assertTrue(shell.stdout().contains("logged-in-to-sshhost"), shell.toString());
+            CageHarness.Result audit = CageHarness.cage("logs", "--audit", SESSION);
+            assertTrue(audit.stdout().contains("\"source\":\"ssh-agent\""), audit.toString());
+        } finally {
+            CageHarness.Result destroy = CageHarness.cage("destroy", "--timeout", "0", SESSION);
+            assertEquals(0, destroy.exitCode(), destroy.toString());
+        }
+    }
+
+    @Test
+    void aRelayThatCouldNotSignForAnyoneIsABadRequest(@TempDir Path dir) {
+        List<String> base = List.of("run", "--rootfs", ROOTFS.toString(), "--network", "filtered",
+                "--audit-log", dir.resolve("audit.jsonl").toString(), "--ssh-agent", "--ssh-known-hosts", knownHosts.toString());
+        Map<List<String>, String> cases = Map.of(
+                List.of("--allowed-host", "sshhost.test:22"), "without ssh_agent_hosts would refuse every signature",
+                List.of("--ssh-agent-host", "sshhost.test"), "ssh_agent_hosts names sshhost.test, which allowed_hosts does not allow",
+                List.of("--allowed-host", "nokey.test:22", "--ssh-agent-host", "nokey.test"), "nokey.test, which has no key in");
+        cases.forEach((extra, message) -> {
+            List<String> args = new ArrayList<>(base);
+            args.addAll(extra);
+            args.addAll(List.of("--", "true"));
+            CageHarness.Result result = CageHarness.launch(args, "", Map.of("SSH_AUTH_SOCK", agentSocket.toString()),
+                    Duration.ofMinutes(1));
+            assertEquals(2, result.exitCode(), result.toString());
+            assertTrue(result.stderr().contains(message), result.toString());
+        });
+        List<String> args = new ArrayList<>(base);
+        args.addAll(List.of("--allowed-host", "sshhost.test:22", "--ssh-agent-host", "sshhost.test", "--", "true"));
+        CageHarness.Result noAgent = CageHarness.launch(args, "", Map.of("SSH_AUTH_SOCK", ""), Duration.ofMinutes(1));
+        assertEquals(2, noAgent.exitCode(), noAgent.toString());
+        assertTrue(noAgent.stderr().contains("SSH_AUTH_SOCK is not set"), noAgent.toString());
+        CageHarness.Result noFilter = CageHarness.launch(List.of("run", "--rootfs", ROOTFS.toString(), "--network", "none",
+                "--ssh-agent", "--", "true"), "", Map.of(), Duration.ofMinutes(1));
+        assertEquals(2, noFilter.exitCode(), noFilter.toString());
+        assertTrue(noFilter.stderr().contains("ssh_agent: the SSH agent relay needs network: filtered, not none"),
+                noFilter.toString());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.claudecage.net.gateway;
 
 import dev.claudecage.CageException;
+import dev.claudecage.UserInputException;
 import dev.claudecage.config.GitCredential;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
@@ -129,15 +130,16 @@ public final class GitGateway implements AutoCloseable {
      * Starts listening.
      *
      * @param tokens hands out the token for a credential, a fresh array the gateway wipes after use
-     * @throws CageException when the address cannot be bound, or a credential's host is not allowed on 443
+     * @throws CageException when the address cannot be bound; UserInputException when a credential's host is not
+     *                       allowed on 443
      */
     public static GitGateway start(InetSocketAddress bind, PlaceholderKey placeholder, List<GitCredential> credentials,
                                    Function<GitCredential, char[]> tokens, EgressPolicy policy, NameResolver resolver,
                                    SSLContext tls, Consumer<AuditEvent> audit, Settings settings) {
         for (GitCredential credential : credentials) {
             if (!policy.allows(credential.host(), HTTPS_PORT)) {
-                throw new CageException("git_credentials names " + credential.host() + ", which allowed_hosts does not "
-                        + "allow on port 443", "add " + credential.host() + " to allowed_hosts, or remove its git credential");
+                throw new UserInputException("git_credentials names " + credential.host() + ", which allowed_hosts does "
+                        + "not allow on port 443; add " + credential.host() + " to allowed_hosts, or remove its git credential");
             }
         }
         ServerSocket server;
@@ -366,6 +368,13 @@ public final class GitGateway implements AutoCloseable {
                 return;
             }
             int status = statusCode(head.startLine());
+            if (status == 401) {
+                // Relayed as it is, git would ask the cage for a user name and password, which only a person at a
+                // terminal could answer; the credential is the host's business, so say so and stop.
+                fail(out, 403, what + ": " + host + " refused the token from " + credentials.get(host).sourceDescription()
+                        + " (401); renew it on the host");
+                return;
+            }
             List<String> encodings = head.values("Content-Encoding");
             if (encodings.stream().anyMatch(value -> !value.equalsIgnoreCase("identity"))) {
                 fail(out, 502, what + ": the server sent a compressed body despite Accept-Encoding: identity, which "
@@ -493,7 +502,8 @@ public final class GitGateway implements AutoCloseable {
             case 400 -> "Bad Request";
             case 401 -> "Unauthorized";
             case 403 -> "Forbidden";
-            default -> "Bad Gateway";
+            case 502 -> "Bad Gateway";
+            default -> "Error";
         };
         out.write(("HTTP/1.1 " + status + " " + phrase + "\r\nContent-Type: text/plain; charset=utf-8\r\n"
                 + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));

@@ -11,7 +11,9 @@ import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Fetches a git token on the host, each time the git gateway needs one, so that a rotated token
@@ -25,9 +27,25 @@ public final class GitTokens {
     private static final int MAX_TOKEN_CHARS = 4096;
 
     private final ProcessRunner runner;
+    private final List<String> runAs;
 
-    public GitTokens(ProcessRunner runner) {
+    /** @param runAs words put before a token command, e.g. to run it as another user; empty for none */
+    GitTokens(ProcessRunner runner, List<String> runAs) {
         this.runner = runner;
+        this.runAs = List.copyOf(runAs);
+    }
+
+    /**
+     * Token commands run as the user who ran {@code sudo claude-cage} (SUDO_UID and SUDO_GID, with
+     * that user's groups and login environment), so that {@code gh auth token} reads that user's
+     * login, not root's; without sudo, as the launcher's own user.
+     */
+    public static GitTokens forInvokingUser(ProcessRunner runner) {
+        String uid = System.getenv("SUDO_UID");
+        String gid = System.getenv("SUDO_GID");
+        boolean sudo = uid != null && gid != null && uid.matches("[0-9]+") && gid.matches("[0-9]+") && !uid.equals("0");
+        return new GitTokens(runner, sudo ? List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--init-groups",
+                "--reset-env", "--") : List.of());
     }
 
     /**
@@ -52,7 +70,9 @@ public final class GitTokens {
     }
 
     private char[] fromCommand(GitCredential credential) {
-        CommandResult result = runner.runAllowingFailure(credential.command(), COMMAND_TIMEOUT);
+        List<String> command = new ArrayList<>(runAs);
+        command.addAll(credential.command());
+        CommandResult result = runner.runAllowingFailure(command, COMMAND_TIMEOUT);
         if (!result.succeeded()) {
             // Its stderr may be about the token's store, never the token itself: gh and friends print that on stdout.
             throw new CageException("the git token command for " + credential.host() + " ("

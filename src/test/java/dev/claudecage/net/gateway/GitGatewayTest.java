@@ -1,6 +1,6 @@
 package dev.claudecage.net.gateway;
 
-import dev.claudecage.CageException;
+import dev.claudecage.UserInputException;
 import dev.claudecage.config.GitCredential;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
@@ -109,7 +109,7 @@ class GitGatewayTest {
     @Test
     void aCredentialForAHostTheProxyWouldRefuseIsAConfigurationError() {
         GitCredential elsewhere = new GitCredential("elsewhere.test", "u", List.of("x"), null);
-        CageException error = assertThrows(CageException.class, () -> GitGateway.start(
+        UserInputException error = assertThrows(UserInputException.class, () -> GitGateway.start(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), placeholder, List.of(elsewhere),
                 credential -> new char[0], policy, NameResolver.pinnedOnly(policy), SSLContext.getDefault(), events::add,
                 GitGateway.Settings.defaults(8)));
