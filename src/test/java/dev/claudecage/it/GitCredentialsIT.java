@@ -4,7 +4,7 @@ import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.testing.GitHttpServer;
-import dev.claudecage.testing.Netns;
+import dev.claudecage.host.Netns;
 import dev.claudecage.testing.TestCertificates;
 import dev.claudecage.testing.TestNetwork;
 import org.junit.jupiter.api.AfterAll;
