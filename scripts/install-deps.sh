@@ -6,6 +6,15 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 export DEBIAN_FRONTEND=noninteractive
+# No daemon these packages ship is wanted running (sshd, docker-registry, dockerd): the tests start
+# their own, in their own namespaces or on loopback, and stop them. Debian's policy-rc.d convention
+# keeps the packages from starting theirs; ours is removed again afterwards.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 # runc/crun: the OCI runtimes; nftables, iproute2: networking; debootstrap: the minbase rootfs;
 # uidmap: rootless user namespaces; apparmor: apparmor_parser to check the profile compiles;
