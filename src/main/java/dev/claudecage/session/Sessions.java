@@ -481,6 +481,10 @@ public final class Sessions {
             stop(name, stopTimeout);
         }
         try (FileLock storeLock = store.lockStore(); FileLock sessionLock = store.lockSession(name, storeLock)) {
+            if (!store.exists(name)) {
+                // Another destroy finished first, and taking the lock made the run folder again: remove it.
+                store.delete(name, storeLock);
+            }
             SessionRecord record = store.require(name);
             if (reconciler.isLive(record)) {
                 throw new CageException("session " + name + " was started again while it was being destroyed",

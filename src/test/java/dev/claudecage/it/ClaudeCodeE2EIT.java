@@ -117,12 +117,27 @@ class ClaudeCodeE2EIT {
 
     @Test
     void aBenignEditLandsInTheWorkspaceOwnedByTheHostUser() throws Exception {
+        // The user's checkout: a repository made on the host. (A cage cannot `git init` a folder
+        // that has no .git: the workspace wall keeps a missing .git from being made, hooks and all.)
         Path workspace = workspace();
+        Process init = new ProcessBuilder("git", "-c", "init.defaultBranch=main", "init", "-q", workspace.toString())
+                .redirectErrorStream(true).start();
+        assertEquals(0, init.waitFor(), new String(init.getInputStream().readAllBytes()));
+        try (var tree = Files.walk(workspace)) {
+            for (Path path : tree.toList()) {
+                Files.setAttribute(path, "unix:uid", Integer.parseInt(HOST_USER), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(path, "unix:gid", Integer.parseInt(HOST_USER), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            }
+        }
+        String gitConfig = Files.readString(workspace.resolve(".git/config"));
         Run run = claude(workspace, Script.of(
                 Turn.write("/workspace/hello.txt", "hello from the cage\n"),
-                Turn.bash("cd /workspace && git init -q && git add hello.txt"
+                Turn.bash("cd /workspace && git add hello.txt"
                         + " && git -c user.name=agent -c user.email=agent@cage.test commit -qm first && git log --oneline")));
         assertEquals(0, run.result().exitCode(), run.result().toString());
+        assertEquals(gitConfig, Files.readString(workspace.resolve(".git/config")), "the repository's config is as it was");
+        assertEquals(4242, Files.getAttribute(workspace.resolve(".git/refs/heads/main"), "unix:uid"),
+                "the commit landed in the host repository, owned by the host user");
         assertEquals("hello from the cage\n", Files.readString(workspace.resolve("hello.txt")));
         assertEquals(4242, Files.getAttribute(workspace.resolve("hello.txt"), "unix:uid"));
         assertEquals(4242, Files.getAttribute(workspace.resolve(".git/HEAD"), "unix:uid"));
