@@ -3,6 +3,7 @@ package dev.claudecage.net.gateway;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.GitCredential;
+import dev.claudecage.net.AcceptLoop;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.NameResolver;
@@ -32,12 +33,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -96,8 +91,7 @@ public final class GitGateway implements AutoCloseable {
     }
 
     private final ServerSocket server;
-    private final ExecutorService handlers;
-    private final Thread acceptor;
+    private AcceptLoop<Socket> loop;
     private final byte[] placeholder;
     private final Map<String, GitCredential> credentials;
     private final Function<GitCredential, char[]> tokens;
@@ -107,11 +101,10 @@ public final class GitGateway implements AutoCloseable {
     private final Consumer<AuditEvent> audit;
     private final Settings settings;
 
-    private GitGateway(ServerSocket server, ExecutorService handlers, PlaceholderKey placeholder,
+    private GitGateway(ServerSocket server, PlaceholderKey placeholder,
                        List<GitCredential> credentials, Function<GitCredential, char[]> tokens, EgressPolicy policy,
                        NameResolver resolver, SSLContext tls, Consumer<AuditEvent> audit, Settings settings) {
         this.server = server;
-        this.handlers = handlers;
         this.placeholder = placeholder.value().getBytes(StandardCharsets.US_ASCII);
         Map<String, GitCredential> byHost = new LinkedHashMap<>();
         credentials.forEach(credential -> byHost.put(credential.host(), credential));
@@ -122,8 +115,6 @@ public final class GitGateway implements AutoCloseable {
         this.tls = tls;
         this.audit = audit;
         this.settings = settings;
-        this.acceptor = new Thread(this::acceptLoop, "cage-git-gateway-accept");
-        this.acceptor.setDaemon(true);
     }
 
     /**
@@ -151,16 +142,11 @@ public final class GitGateway implements AutoCloseable {
             throw new CageException("cannot listen on " + bind + " for the git gateway: " + e.getMessage(),
                     "another process may hold the port; pick another or stop that process", e);
         }
-        AtomicInteger threads = new AtomicInteger();
-        ThreadPoolExecutor handlers = new ThreadPoolExecutor(0, settings.maxConnections(), 30, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), runnable -> {
-                    Thread thread = new Thread(runnable, "cage-git-gateway-" + threads.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                });
-        GitGateway gateway = new GitGateway(server, handlers, placeholder, credentials, tokens, policy, resolver, tls,
-                audit, settings);
-        gateway.acceptor.start();
+        GitGateway gateway = new GitGateway(server, placeholder, credentials, tokens, policy, resolver, tls, audit,
+                settings);
+        gateway.loop = AcceptLoop.start("cage-git-gateway", server, server::accept, settings.maxConnections(),
+                gateway::serve, cage -> gateway.audit(null, AuditEvent.DENIED, "the connection limit of "
+                        + settings.maxConnections() + " open connections is reached", 0, 0));
         return gateway;
     }
 
@@ -189,36 +175,7 @@ public final class GitGateway implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            server.close();
-        } catch (IOException e) {
-            // Closing is all that is left to do with it.
-        }
-        handlers.shutdownNow();
-        try {
-            acceptor.join(5000);
-            handlers.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private void acceptLoop() {
-        while (!server.isClosed()) {
-            Socket cage;
-            try {
-                cage = server.accept();
-            } catch (IOException e) {
-                return;
-            }
-            try {
-                handlers.execute(() -> serve(cage));
-            } catch (RejectedExecutionException e) {
-                audit(null, AuditEvent.DENIED, "the connection limit of " + settings.maxConnections()
-                        + " open connections is reached", 0, 0);
-                closeQuietly(cage);
-            }
-        }
+        loop.close();
     }
 
     private void serve(Socket cage) {

@@ -1,6 +1,7 @@
 package dev.claudecage.net.ssh;
 
 import dev.claudecage.CageException;
+import dev.claudecage.net.AcceptLoop;
 import dev.claudecage.net.AuditEvent;
 
 import java.io.EOFException;
@@ -18,12 +19,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -60,26 +55,15 @@ public final class AgentRelay implements AutoCloseable {
     private record Binding(String host, byte[] hostKey, byte[] sessionId) {
     }
 
-    private final ServerSocketChannel server;
     private final Path hostAgent;
     private final KnownHosts knownHosts;
     private final Consumer<AuditEvent> audit;
-    private final ExecutorService handlers;
-    private final Thread acceptor;
+    private AcceptLoop<SocketChannel> loop;
 
-    private AgentRelay(ServerSocketChannel server, Path hostAgent, KnownHosts knownHosts, Consumer<AuditEvent> audit) {
-        this.server = server;
+    private AgentRelay(Path hostAgent, KnownHosts knownHosts, Consumer<AuditEvent> audit) {
         this.hostAgent = hostAgent;
         this.knownHosts = knownHosts;
         this.audit = audit;
-        AtomicInteger threads = new AtomicInteger();
-        this.handlers = new ThreadPoolExecutor(0, MAX_CONNECTIONS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
-            Thread thread = new Thread(runnable, "cage-ssh-agent-" + threads.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-        this.acceptor = new Thread(this::acceptLoop, "cage-ssh-agent-accept");
-        this.acceptor.setDaemon(true);
     }
 
     /**
@@ -95,41 +79,15 @@ public final class AgentRelay implements AutoCloseable {
         } catch (IOException e) {
             throw new CageException("cannot listen on " + socket + " for the SSH agent relay: " + e.getMessage());
         }
-        AgentRelay relay = new AgentRelay(server, hostAgent, knownHosts, audit);
-        relay.acceptor.start();
+        AgentRelay relay = new AgentRelay(hostAgent, knownHosts, audit);
+        relay.loop = AcceptLoop.start("cage-ssh-agent", server, server::accept, MAX_CONNECTIONS, relay::serve,
+                cage -> { });
         return relay;
     }
 
     @Override
     public void close() {
-        try {
-            server.close();
-        } catch (IOException e) {
-            // Closing is all that is left to do with it.
-        }
-        handlers.shutdownNow();
-        try {
-            acceptor.join(5000);
-            handlers.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private void acceptLoop() {
-        while (server.isOpen()) {
-            SocketChannel cage;
-            try {
-                cage = server.accept();
-            } catch (IOException e) {
-                return;
-            }
-            try {
-                handlers.execute(() -> serve(cage));
-            } catch (RejectedExecutionException e) {
-                closeQuietly(cage);
-            }
-        }
+        loop.close();
     }
 
     private void serve(SocketChannel cage) {
@@ -300,14 +258,6 @@ public final class AgentRelay implements AutoCloseable {
         ByteBuffer buffer = ByteBuffer.allocate(4 + message.length).putInt(message.length).put(message).flip();
         while (buffer.hasRemaining()) {
             channel.write(buffer);
-        }
-    }
-
-    private static void closeQuietly(SocketChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // Closing is all that is left to do with it.
         }
     }
 }
