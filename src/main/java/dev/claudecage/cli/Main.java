@@ -30,6 +30,7 @@ import java.util.List;
                 ImagesCommand.class,
                 ImageCommand.class,
                 VersionCommand.class,
+                DoctorCommand.class,
                 CommandLine.HelpCommand.class,
                 AutoComplete.GenerateCompletion.class
         })

@@ -20,6 +20,11 @@ public final class Host {
         }
     }
 
+    /** The login name of this process's user (the JDK reads it from the password database by uid). */
+    public static String userName() {
+        return System.getProperty("user.name");
+    }
+
     /** Root mode is all there is until rootless operation lands; say so instead of failing halfway. */
     public static void requireRoot(String command) {
         if (effectiveUid() != 0) {

@@ -1,17 +1,16 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.host.Executables;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * runc or crun, driven through their command line. Our containers live under their own state
@@ -35,7 +34,7 @@ public final class OciRuntime {
 
     /** Finds the runtime's binary on the PATH; a missing one is an error that says how to get it. */
     public static OciRuntime locate(RuntimeKind kind, Path stateRoot, ProcessRunner runner) {
-        Path binary = findOnPath(kind.binaryName()).orElseThrow(() -> new CageException(
+        Path binary = Executables.find(kind.binaryName()).orElseThrow(() -> new CageException(
                 "runtime '" + kind.configName() + "' was not found on the PATH",
                 "install it (apt-get install " + kind.binaryName() + ") or choose another with --runtime"));
         return new OciRuntime(kind, binary, stateRoot.resolve(kind.configName()), runner);
@@ -113,14 +112,5 @@ public final class OciRuntime {
     private static boolean isGone(CommandResult result) {
         String stderr = result.stderr();
         return stderr.contains("does not exist") || stderr.contains("not found") || stderr.contains("No such file");
-    }
-
-    private static Optional<Path> findOnPath(String name) {
-        String path = System.getenv().getOrDefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        return Arrays.stream(path.split(File.pathSeparator))
-                .filter(dir -> !dir.isEmpty())
-                .map(dir -> Path.of(dir, name))
-                .filter(Files::isExecutable)
-                .findFirst();
     }
 }
