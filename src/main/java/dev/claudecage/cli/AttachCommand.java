@@ -22,6 +22,6 @@ final class AttachCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Host.requireRoot("attach");
-        return SessionTerminal.attach(Sessions.forRoot(ProcessRunner.fromEnvironment()), SessionName.of(name));
+        return SessionTerminal.attach(Sessions.current(ProcessRunner.fromEnvironment()), SessionName.of(name));
     }
 }

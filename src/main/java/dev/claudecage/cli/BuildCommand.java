@@ -68,7 +68,7 @@ final class BuildCommand implements Callable<Integer> {
         List<ImageBuilder.Request> requests = requests();
         ProcessRunner runner = ProcessRunner.fromEnvironment();
         CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
-        StatePaths paths = StatePaths.forRoot();
+        StatePaths paths = StatePaths.current();
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
         BuildSandbox sandbox = new BuildSandbox(config, runtime, ImageStore.openDefault(), paths, runner);
         ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,

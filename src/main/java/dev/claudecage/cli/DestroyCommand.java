@@ -25,7 +25,7 @@ final class DestroyCommand implements Callable<Integer> {
     public Integer call() {
         Host.requireRoot("destroy");
         Duration grace = targets.grace();
-        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         for (SessionName name : targets.resolve(sessions)) {
             sessions.destroy(name, grace);
             spec.commandLine().getOut().println(name);

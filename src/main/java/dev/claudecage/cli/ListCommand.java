@@ -35,7 +35,7 @@ final class ListCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Host.requireRoot("list");
-        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         List<SessionReport> reports = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         for (SessionView view : sessions.list(problems)) {

@@ -46,7 +46,7 @@ final class LogsCommand implements Callable<Integer> {
         Host.requireRoot("logs");
         Duration window = since == null ? null : Durations.parse(since, "--since");
         SessionName session = SessionName.of(name);
-        SessionLogs logs = new SessionLogs(Sessions.forRoot(ProcessRunner.fromEnvironment()), Clock.systemUTC());
+        SessionLogs logs = new SessionLogs(Sessions.current(ProcessRunner.fromEnvironment()), Clock.systemUTC());
         OutputStream out = new FileOutputStream(FileDescriptor.out);
         try {
             boolean found = audit ? logs.printAudit(session, out, window, follow)

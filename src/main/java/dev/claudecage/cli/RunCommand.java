@@ -45,7 +45,7 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
     public Integer call() {
         Host.requireRoot("run");
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
-        RunOutcome outcome = new OneShotRun(StatePaths.forRoot(), ProcessRunner.fromEnvironment())
+        RunOutcome outcome = new OneShotRun(StatePaths.current(), ProcessRunner.fromEnvironment())
                 .run(config.config(), command, Host.interactiveTerminal(),
                         new OneShotRun.Options(ApiKeys.fromFlagOrEnvironment(apiKey), auditLog));
         return outcome.exitCode();

@@ -28,7 +28,7 @@ final class ShellCommand implements Callable<Integer> {
     public Integer call() {
         Host.requireRoot("shell");
         ProcessRunner runner = ProcessRunner.fromEnvironment();
-        List<String> exec = Sessions.forRoot(runner).shellCommand(SessionName.of(name),
+        List<String> exec = Sessions.current(runner).shellCommand(SessionName.of(name),
                 command == null || command.isEmpty() ? List.of("bash") : command, Host.interactiveTerminal());
         Process process = runner.startInteractive(exec);
         try {

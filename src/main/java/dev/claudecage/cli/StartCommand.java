@@ -60,7 +60,7 @@ final class StartCommand implements Callable<Integer> {
     public Integer call() {
         Host.requireRoot("start");
         Optional<SessionName> sessionName = Optional.ofNullable(name).map(SessionName::of);
-        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
         boolean restart = sessionName.map(sessions.store()::exists).orElse(false)
                 && options.asFlags().isEmpty() && command == null && !ephemeral;

@@ -36,7 +36,7 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Host.requireRoot("status");
-        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         SessionReport report = sessions.report(sessions.view(SessionName.of(name)));
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? Json.write(report) : render(report));

@@ -28,7 +28,7 @@ final class StopCommand implements Callable<Integer> {
     public Integer call() {
         Host.requireRoot("stop");
         Duration grace = targets.grace();
-        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         for (SessionName name : targets.resolve(sessions)) {
             Sessions.StopResult result = sessions.stop(name, grace);
             if (result.wasRunning()) {

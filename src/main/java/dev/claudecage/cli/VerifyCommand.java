@@ -40,7 +40,7 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() {
         Host.requireRoot("verify");
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
-        VerifyReport report = new Verifier(StatePaths.forRoot(), ProcessRunner.fromEnvironment())
+        VerifyReport report = new Verifier(StatePaths.current(), ProcessRunner.fromEnvironment())
                 .verify(config.config(), !noControls);
         spec.commandLine().getOut().print(json ? Json.write(report) : ReportTable.render(report));
         spec.commandLine().getOut().flush();

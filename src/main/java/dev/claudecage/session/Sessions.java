@@ -56,8 +56,8 @@ public final class Sessions {
         this.clock = clock;
     }
 
-    public static Sessions forRoot(ProcessRunner runner) {
-        return new Sessions(new SessionStore(SessionRoots.forRoot()), StatePaths.forRoot(), runner, Clock.systemUTC());
+    public static Sessions current(ProcessRunner runner) {
+        return new Sessions(new SessionStore(SessionRoots.current()), StatePaths.current(), runner, Clock.systemUTC());
     }
 
     public SessionStore store() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.StateLayout;
 import dev.claudecage.json.Json;
 
 import java.io.IOException;
@@ -32,7 +33,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The image store, as root under {@value #DEFAULT_ROOT_PATH}:
+ * The image store, as root under {@code /var/lib/claude-cage/images}, rootless under
+ * {@code $XDG_DATA_HOME/claude-cage/images} (see {@link StateLayout}):
  * <pre>
  *   layers/HEX/diff         a layer: one overlayfs upper directory, whiteouts as overlayfs keeps them
  *   layers/HEX/layer.json   its size
@@ -48,8 +50,6 @@ import java.util.stream.Stream;
  */
 public final class ImageStore {
 
-    static final String DEFAULT_ROOT_PATH = "/var/lib/claude-cage/images";
-    public static final Path DEFAULT_ROOT = Path.of(DEFAULT_ROOT_PATH);
 
     private static final Pattern HEX_JSON = Pattern.compile("[0-9a-f]{64}\\.json");
     private static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
@@ -62,8 +62,9 @@ public final class ImageStore {
         this.root = root;
     }
 
+    /** This user's store. */
     public static ImageStore openDefault() {
-        return new ImageStore(DEFAULT_ROOT);
+        return new ImageStore(StateLayout.current().images());
     }
 
     private Path layers() {
