@@ -95,6 +95,11 @@ public final class CageOptions {
             description = "Where the API gateway forwards the cage's Anthropic API calls." + DEFAULT)
     private String apiUpstream;
 
+    @Option(names = "--allow-unlimited",
+            description = "Rootless: run even where the host cannot enforce cpus, memory and pids_limit "
+                    + "(no cgroup delegation); without it such a start is refused." + DEFAULT)
+    private boolean allowUnlimited;
+
     /** The flags the user gave, by YAML key, as {@code ConfigLoader.load} takes them. */
     public Map<String, Object> asFlags() {
         Map<String, Object> flags = new LinkedHashMap<>();
@@ -117,6 +122,7 @@ public final class CageOptions {
         put(flags, ConfigKey.EGRESS_LIMIT, egressLimit);
         put(flags, ConfigKey.MAX_CONNECTIONS, maxConnections);
         put(flags, ConfigKey.API_UPSTREAM, apiUpstream);
+        put(flags, ConfigKey.ALLOW_UNLIMITED, allowUnlimited ? "true" : null);
         return flags;
     }
 

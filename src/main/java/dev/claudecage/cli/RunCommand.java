@@ -43,7 +43,6 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
 
     @Override
     public Integer call() {
-        Host.requireRoot("run");
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
         RunOutcome outcome = new OneShotRun(StatePaths.current(), ProcessRunner.fromEnvironment())
                 .run(config.config(), command, Host.interactiveTerminal(),

@@ -13,12 +13,14 @@ import java.util.Objects;
  * checks every value, with errors that say where a bad value came from; this constructor only
  * guards against nulls.
  *
- * @param rootfs a directory replacing the image's root filesystem, or null to use the image
+ * @param rootfs         a directory replacing the image's root filesystem, or null to use the image
+ * @param allowUnlimited run rootless cages even where the host cannot enforce cpus, memory and pids_limit
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
-        List<MountSpec> mounts, long tmpfsBytes, List<String> env, EgressSettings egress) {
+        List<MountSpec> mounts, long tmpfsBytes, List<String> env, EgressSettings egress,
+        boolean allowUnlimited) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -78,6 +80,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case API_UPSTREAM -> egress.apiUpstream().toString();
             case NETWORK_POOL -> egress.networkPool();
             case NETWORK_POOL6 -> egress.networkPool6();
+            case ALLOW_UNLIMITED -> allowUnlimited;
         };
     }
 }

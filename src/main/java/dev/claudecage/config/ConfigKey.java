@@ -32,7 +32,8 @@ public enum ConfigKey {
     MAX_CONNECTIONS(false),
     API_UPSTREAM(false),
     NETWORK_POOL(false),
-    NETWORK_POOL6(false);
+    NETWORK_POOL6(false),
+    ALLOW_UNLIMITED(false);
 
     /** Prefix of the environment variables that set keys. */
     public static final String ENVIRONMENT_PREFIX = "CLAUDE_CAGE_";

@@ -93,12 +93,13 @@ final class ConfigValidator {
         URI apiUpstream = checker.check(ConfigKey.API_UPSTREAM, this::apiUpstream);
         String pool = checker.check(ConfigKey.NETWORK_POOL, this::networkPool);
         String pool6 = checker.check(ConfigKey.NETWORK_POOL6, this::networkPool6);
+        Boolean allowUnlimited = checker.check(ConfigKey.ALLOW_UNLIMITED, this::bool);
         if (!problems.isEmpty()) {
             throw combined(problems);
         }
         return new CageConfig(mode, persist, maxSessions.intValue(), cpus, memory, network, dns, allowedHosts,
                 readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts, tmpfs, env,
-                new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6));
+                new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6), allowUnlimited);
     }
 
     /** One error for one problem or several, each on its own line. */

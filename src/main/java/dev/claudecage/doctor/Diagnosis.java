@@ -1,6 +1,7 @@
 package dev.claudecage.doctor;
 
 import dev.claudecage.rootless.IdMap;
+import dev.claudecage.host.CgroupLayout;
 import dev.claudecage.rootless.IdRange;
 import dev.claudecage.security.AppArmor;
 

@@ -1,8 +1,10 @@
 package dev.claudecage.doctor;
 
+import dev.claudecage.host.CgroupLayout;
 import dev.claudecage.host.Executables;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.CgroupDelegation;
 import dev.claudecage.rootless.IdRange;
 import dev.claudecage.rootless.SubordinateIds;
 import dev.claudecage.security.AppArmor;
@@ -12,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -52,12 +53,11 @@ public record HostSnapshot(int uid, String userName, String kernel, String runcV
     }
 
     public static HostSnapshot gather(int uid, String userName, ProcessRunner runner) {
-        List<String> mounts = readLines(Path.of("/proc/self/mounts"));
-        CgroupLayout layout = CgroupLayout.fromMounts(mounts);
-        String[] delegation = cgroupDelegation(uid, layout);
+        CgroupLayout layout = CgroupLayout.current();
+        CgroupDelegation delegation = CgroupDelegation.detect(uid, layout == CgroupLayout.V2);
         return new HostSnapshot(uid, userName, read(Path.of("/proc/sys/kernel/osrelease")),
                 firstLine(runner, "runc", "--version"), firstLine(runner, "crun", "--version"),
-                layout, Boolean.parseBoolean(delegation[0]), delegation[1],
+                layout, delegation.delegated(), delegation.detail(),
                 SubordinateIds.read(SubordinateIds.SUBUID, userName, uid),
                 SubordinateIds.read(SubordinateIds.SUBGID, userName, uid),
                 AppArmor.detect(), readLong(Path.of("/proc/sys/user/max_user_namespaces"), 0L),
@@ -65,41 +65,6 @@ public record HostSnapshot(int uid, String userName, String kernel, String runcV
                         .map(Long::intValue).orElse(null),
                 firstLine(runner, "nft", "--version"), mapHelper("newuidmap", runner), mapHelper("newgidmap", runner),
                 Optional.ofNullable(System.getenv("XDG_RUNTIME_DIR")).filter(dir -> !dir.isBlank()).orElse(null));
-    }
-
-    /** {delegated, detail}: root may always; a user where the cgroup it is in is writable to it. */
-    private static String[] cgroupDelegation(int uid, CgroupLayout layout) {
-        if (uid == 0) {
-            return new String[] {"true", "root manages cgroups itself"};
-        }
-        List<String> own = readLines(Path.of("/proc/self/cgroup"));
-        List<Path> checked = switch (layout) {
-            case V2 -> own.stream().filter(line -> line.startsWith("0::"))
-                    .map(line -> Path.of("/sys/fs/cgroup" + line.substring(3))).toList();
-            case HYBRID, V1 -> List.of("memory", "cpu", "pids").stream()
-                    .map(controller -> own.stream().filter(line -> line.split(":", 3)[1].equals(controller))
-                            .map(line -> Path.of("/sys/fs/cgroup", controller, line.split(":", 3)[2]))
-                            .findFirst().orElse(Path.of("/sys/fs/cgroup", controller)))
-                    .toList();
-            case NONE -> List.of();
-        };
-        if (checked.isEmpty()) {
-            return new String[] {"false", "no cgroup of this process found"};
-        }
-        List<Path> notWritable = checked.stream().filter(path -> !Files.isWritable(path)).toList();
-        if (!notWritable.isEmpty()) {
-            return new String[] {"false", "not writable: "
-                    + String.join(", ", notWritable.stream().map(Path::toString).toList())};
-        }
-        if (layout == CgroupLayout.V2) {
-            String controllers = read(checked.get(0).resolve("cgroup.controllers"));
-            List<String> present = Arrays.asList(controllers.split(" "));
-            if (!present.containsAll(List.of("memory", "cpu", "pids"))) {
-                return new String[] {"false", checked.get(0) + " is writable but offers only '" + controllers + "'"};
-            }
-        }
-        return new String[] {"true", "writable by this user: "
-                + String.join(", ", checked.stream().map(Path::toString).toList())};
     }
 
     private static MapHelper mapHelper(String name, ProcessRunner runner) {
@@ -144,9 +109,5 @@ public record HostSnapshot(int uid, String userName, String kernel, String runcV
     private static Long readLong(Path file, Long missing) {
         String value = read(file);
         return value.matches("-?[0-9]+") ? Long.valueOf(value) : missing;
-    }
-
-    private static List<String> readLines(Path file) {
-        return read(file).lines().toList();
     }
 }

@@ -20,6 +20,14 @@ public final class Host {
         }
     }
 
+    public static int effectiveGid() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
+        } catch (IOException e) {
+            throw new CageException("cannot read this process's gid from /proc/self: " + e.getMessage());
+        }
+    }
+
     /** The login name of this process's user (the JDK reads it from the password database by uid). */
     public static String userName() {
         return System.getProperty("user.name");

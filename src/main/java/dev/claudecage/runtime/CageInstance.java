@@ -4,7 +4,10 @@ import dev.claudecage.CageException;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
+import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.RootlessHost;
+import dev.claudecage.rootless.UserNamespace;
 
 import java.time.Duration;
 import java.util.List;
@@ -14,12 +17,16 @@ import java.util.concurrent.TimeUnit;
  * One cage from preparation to removal: its network (for filtered: namespace, firewalls, proxy,
  * gateway, DNS stub), its bundle and root, and the runtime process that runs it. {@code run}
  * drives one on the user's terminal, {@code verify} on pipes, a session's supervisor on a pty.
+ * Rootless, the cage gets its own user namespace first ({@link UserNamespace}), in which its root
+ * is mounted and the runtime runs; the cage's user is the invoking user there, so its mounts need
+ * no shifting.
  * {@link #close()} takes everything down, on every path.
  */
 public final class CageInstance implements AutoCloseable {
 
     private final CagePlan plan;
     private final String id;
+    private UserNamespace userNamespace;
     private CageNetworking networking;
     private WorkspaceOwnership ownership;
     private Cage cage;
@@ -41,6 +48,10 @@ public final class CageInstance implements AutoCloseable {
                                        SpecAdjustment adjust) {
         CageInstance instance = new CageInstance(plan, id);
         try {
+            RootlessHost rootless = plan.rootless();
+            if (rootless != null) {
+                instance.userNamespace = UserNamespace.create(rootless.uids(), rootless.gids(), runner);
+            }
             NetworkAttachment attachment = switch (plan.config().network()) {
                 case NONE -> NetworkAttachment.none();
                 case HOST -> {
@@ -49,14 +60,24 @@ public final class CageInstance implements AutoCloseable {
                     yield NetworkAttachment.host();
                 }
                 case FILTERED -> {
+                    if (rootless != null) {
+                        throw new CageException("network 'filtered' is not built for rootless cages yet",
+                                "use --network none, or run as root");
+                    }
                     instance.networking = CageNetworking.start(id, plan.config(), networkOptions, runner);
                     yield instance.networking.attachment(networkOptions.realKey() != null);
                 }
             };
-            instance.ownership = WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner);
-            Spec spec = adjust.adjust(instance.ownership.applyTo(plan.spec(id, command, terminal, attachment)),
-                    instance.networking);
-            instance.cage = Cage.prepare(id, plan.rootfs(), spec, paths, plan.runtime(), runner);
+            Spec spec = plan.spec(id, command, terminal, attachment);
+            if (rootless == null) {
+                instance.ownership = WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner);
+                spec = instance.ownership.applyTo(spec);
+            }
+            spec = adjust.adjust(spec, instance.networking);
+            instance.cage = rootless == null
+                    ? Cage.prepare(id, plan.rootfs(), spec, paths, plan.runtime(), runner, CommandScope.HOST)
+                    : Cage.prepare(id, plan.rootfs(), spec, paths, plan.runtime().rootlessIn(instance.userNamespace),
+                    runner, instance.userNamespace);
             return instance;
         } catch (RuntimeException e) {
             try {
@@ -95,7 +116,7 @@ public final class CageInstance implements AutoCloseable {
         if (runtimeProcess != null) {
             throw new IllegalStateException("cage " + id + " was started already");
         }
-        runtimeProcess = plan.runtime().startRun(id, cage.bundle(), cage.log(), stdio);
+        runtimeProcess = cage.runtime().startRun(id, cage.bundle(), cage.log(), stdio);
         return runtimeProcess;
     }
 
@@ -136,7 +157,7 @@ public final class CageInstance implements AutoCloseable {
         try {
             process.destroy();
             if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                plan.runtime().kill(id, "KILL");
+                cage.runtime().kill(id, "KILL");
                 if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
                     process.destroyForcibly();
                 }
@@ -181,6 +202,10 @@ public final class CageInstance implements AutoCloseable {
                 }
             }
             networking = null;
+        }
+        if (userNamespace != null) {
+            userNamespace.close();
+            userNamespace = null;
         }
         if (failure != null) {
             throw failure;

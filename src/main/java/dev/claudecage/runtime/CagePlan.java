@@ -2,6 +2,7 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.host.Host;
 import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
@@ -10,6 +11,7 @@ import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.RootlessHost;
 
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -23,10 +25,11 @@ import java.util.List;
  *
  * @param rootfs the root's overlay lower layers, top first: the image's layers from the store,
  *               or the one {@code --rootfs} directory
- * @param image  what the image asks of the process (its ENV and WORKDIR); none for {@code --rootfs}
+ * @param image    what the image asks of the process (its ENV and WORKDIR); none for {@code --rootfs}
+ * @param rootless this user's id maps and cgroup delegation for a rootless cage; null as root
  */
 public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDefaults image, OciRuntime runtime,
-                       HostPolicy policy) {
+                       HostPolicy policy, RootlessHost rootless) {
 
     public static final String HOSTNAME = "claude-cage";
     /** Where {@code make rootfs} puts the minbase Debian rootfs. */
@@ -36,22 +39,28 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
 
     public static CagePlan resolve(CageConfig config, StatePaths paths, ProcessRunner runner) {
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
+        RootlessHost rootless = Host.effectiveUid() == 0 ? null : RootlessHost.detect(config);
+        if (rootless != null) {
+            rootless.requireLimits(config);
+        }
         if (config.rootfs() != null) {
             return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
-                    HostPolicy.resolve(config));
+                    HostPolicy.resolve(config), rootless);
         }
         StoredImage image = ImageStore.openDefault().find(config.image()).orElseThrow(() -> new CageException(
                 "the image '" + config.image() + "' is not built",
-                "build it with: sudo claude-cage build " + (SHIPPED_IMAGES.contains(config.image()) ? config.image()
+                "build it with: " + (rootless == null ? "sudo " : "") + "claude-cage build " + (SHIPPED_IMAGES.contains(config.image()) ? config.image()
                         : "cli (or build yours: claude-cage build -t " + config.image() + " CONTEXT)")));
         ImageConfig.Settings settings = image.config().config();
         return new CagePlan(config, image.lowerDirectoriesTopFirst(),
-                new CageRequest.ImageDefaults(settings.env(), settings.workingDir()), runtime, HostPolicy.resolve(config));
+                new CageRequest.ImageDefaults(settings.env(), settings.workingDir()), runtime, HostPolicy.resolve(config),
+                rootless);
     }
 
     public Spec spec(String containerId, List<String> command, boolean terminal, NetworkAttachment network) {
-        return SpecBuilder.build(config, new CageRequest(command, terminal, containerId, HOSTNAME,
+        Spec spec = SpecBuilder.build(config, new CageRequest(command, terminal, containerId, HOSTNAME,
                 policy.seccomp(), policy.apparmorProfile(), network, image));
+        return rootless == null ? spec : rootless.adapt(spec, network.mode());
     }
 
     /** The topmost layer that holds {@code relativePath}: where the cage's copy of that file comes from. */

@@ -3,7 +3,9 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.host.Executables;
 import dev.claudecage.process.CommandResult;
+import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.UserNamespace;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,12 +26,30 @@ public final class OciRuntime {
     private final Path binary;
     private final Path stateRoot;
     private final ProcessRunner runner;
+    private final CommandScope scope;
 
     public OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner) {
+        this(kind, binary, stateRoot, runner, CommandScope.HOST);
+    }
+
+    private OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner, CommandScope scope) {
         this.kind = kind;
         this.binary = binary;
         this.stateRoot = stateRoot;
         this.runner = runner;
+        this.scope = scope;
+    }
+
+    /**
+     * The same runtime, run as root of a rootless cage's user namespace ({@code --rootless true}:
+     * no cgroups unless the spec names a delegated one, device nodes bound rather than made).
+     */
+    public OciRuntime rootlessIn(UserNamespace namespace) {
+        return new OciRuntime(kind, binary, stateRoot, runner, namespace);
+    }
+
+    private boolean rootless() {
+        return scope != CommandScope.HOST;
     }
 
     /** Finds the runtime's binary on the PATH; a missing one is an error that says how to get it. */
@@ -52,7 +72,7 @@ public final class OciRuntime {
     public List<String> runCommand(String containerId, Path bundle, RuntimeLog log) {
         List<String> command = new ArrayList<>(globalOptions(log));
         command.addAll(List.of("run", "--bundle", bundle.toString(), containerId));
-        return command;
+        return scope.wrap(command);
     }
 
     /** Starts {@link #runCommand} with the cage's stdio on {@code stdio} (this process's terminal, or a pty). */
@@ -99,14 +119,23 @@ public final class OciRuntime {
     }
 
     private List<String> control(String... args) {
-        List<String> command = new ArrayList<>(List.of(binary.toString(), "--root", stateRoot.toString()));
+        List<String> command = base();
         command.addAll(Arrays.asList(args));
-        return command;
+        return scope.wrap(command);
     }
 
     private List<String> globalOptions(RuntimeLog log) {
-        return List.of(binary.toString(), "--root", stateRoot.toString(),
-                "--log", log.file().toString(), "--log-format", "json");
+        List<String> command = base();
+        command.addAll(List.of("--log", log.file().toString(), "--log-format", "json"));
+        return command;
+    }
+
+    private List<String> base() {
+        List<String> command = new ArrayList<>(List.of(binary.toString(), "--root", stateRoot.toString()));
+        if (rootless()) {
+            command.addAll(List.of("--rootless", "true"));
+        }
+        return command;
     }
 
     private static boolean isGone(CommandResult result) {

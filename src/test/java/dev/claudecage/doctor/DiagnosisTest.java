@@ -1,5 +1,6 @@
 package dev.claudecage.doctor;
 
+import dev.claudecage.host.CgroupLayout;
 import dev.claudecage.rootless.IdRange;
 import dev.claudecage.security.AppArmor;
 import org.junit.jupiter.api.Test;

@@ -29,7 +29,7 @@ class SpecBuilderTest {
                 List.of("api.anthropic.com"), true, "default", 1024, 1000, 1000, "cli", "runc",
                 Path.of("/var/cache/claude-cage/rootfs/bookworm-minbase"), mounts, GIB, List.of("EDITOR=vi"),
                 new EgressSettings(Map.of(), GIB, 64, URI.create("https://api.anthropic.com"),
-                        "10.213.0.0/16", "fd63:6167:6500::/48"));
+                        "10.213.0.0/16", "fd63:6167:6500::/48"), false);
     }
 
     static CageRequest request() {

@@ -1,5 +1,10 @@
-package dev.claudecage.doctor;
+package dev.claudecage.host;
 
+import dev.claudecage.CageException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 /** How the host mounts cgroups, read from the mount table. */
@@ -12,6 +17,15 @@ public enum CgroupLayout {
     V1,
     /** No cgroup file system mounted. */
     NONE;
+
+    /** This host's layout. */
+    public static CgroupLayout current() {
+        try {
+            return fromMounts(Files.readAllLines(Path.of("/proc/self/mounts")));
+        } catch (IOException e) {
+            throw new CageException("cannot read /proc/self/mounts: " + e.getMessage());
+        }
+    }
 
     /** The layout from the lines of {@code /proc/self/mounts}. */
     public static CgroupLayout fromMounts(List<String> mounts) {
