@@ -31,6 +31,7 @@ import java.util.List;
                 ImageCommand.class,
                 VersionCommand.class,
                 DoctorCommand.class,
+                UnshareCommand.class,
                 CommandLine.HelpCommand.class,
                 AutoComplete.GenerateCompletion.class
         })
