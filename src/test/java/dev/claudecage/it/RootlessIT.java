@@ -1,0 +1,157 @@
+package dev.claudecage.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.json.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The rootless subset, run by a non-root user that the test creates (with its own subordinate
+ * ranges) and removes afterwards: doctor against this host's real answers, then cages whose walls
+ * hold without any root privilege.
+ */
+class RootlessIT {
+
+    private static RootlessUser user;
+
+    @BeforeAll
+    static void createUser() throws Exception {
+        CageHarness.requireRootAndRootfs();
+        user = RootlessUser.create();
+    }
+
+    @AfterAll
+    static void removeUser() {
+        if (user != null) {
+            user.close();
+        }
+    }
+
+    @AfterEach
+    void nothingLeft() throws IOException {
+        assertEquals(List.of(), user.leftovers(), "what the user's cages left");
+    }
+
+    private static JsonNode finding(JsonNode doctor, String check) {
+        for (JsonNode finding : doctor.get("findings")) {
+            if (finding.get("check").asText().equals(check)) {
+                return finding;
+            }
+        }
+        throw new AssertionError("doctor has no finding '" + check + "': " + doctor);
+    }
+
+    private static String firstLine(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).start();
+        String out = new String(process.getInputStream().readAllBytes());
+        process.waitFor();
+        return out.lines().findFirst().orElse("").strip();
+    }
+
+    private static boolean hybridCgroups() throws IOException {
+        List<String> mounts = Files.readAllLines(Path.of("/proc/self/mounts"));
+        return mounts.stream().anyMatch(line -> line.split(" ")[2].equals("cgroup"))
+                && mounts.stream().anyMatch(line -> line.split(" ")[2].equals("cgroup2"));
+    }
+
+    @Test
+    void doctorTellsThisHostsTruthToRootAndToTheUser() throws Exception {
+        String runc = firstLine("runc", "--version");
+        boolean appArmor = Files.exists(Path.of("/sys/module/apparmor/parameters/enabled"))
+                && Files.readString(Path.of("/sys/module/apparmor/parameters/enabled")).strip().equals("Y");
+
+        CageHarness.Result asRoot = CageHarness.launch(List.of("doctor", "--json"));
+        assertEquals(0, asRoot.exitCode(), asRoot.toString());
+        JsonNode root = Json.mapper().readTree(asRoot.stdout());
+        assertEquals("root mode: cages can run", root.get("verdict").asText());
+        assertEquals(runc, finding(root, "runtime runc").get("detail").asText());
+        assertEquals("NOT_NEEDED", finding(root, "subuid ranges").get("status").asText());
+
+        CageHarness.Result asUser = user.launch("doctor", "--json");
+        assertEquals(0, asUser.exitCode(), asUser.toString());
+        JsonNode rootless = Json.mapper().readTree(asUser.stdout());
+        assertEquals(user.name, rootless.get("user").asText());
+        assertTrue(rootless.get("rootless").asBoolean());
+        String range = RootlessUser.SUBORDINATE_START + "-" + (RootlessUser.SUBORDINATE_START + RootlessUser.SUBORDINATE_COUNT - 1)
+                + " (" + RootlessUser.SUBORDINATE_COUNT + ")";
+        assertEquals(range, finding(rootless, "subuid ranges").get("detail").asText());
+        assertEquals(range, finding(rootless, "subgid ranges").get("detail").asText());
+        assertEquals("OK", finding(rootless, "newuidmap").get("status").asText());
+        assertEquals("OK", finding(rootless, "user namespaces").get("status").asText());
+        assertEquals(runc, finding(rootless, "runtime runc").get("detail").asText());
+        if (hybridCgroups()) {
+            assertTrue(finding(rootless, "runtime crun").get("detail").asText().endsWith("refuses this host's hybrid cgroup layout"));
+            assertEquals("LIMITED", finding(rootless, "cgroup delegation").get("status").asText());
+            assertEquals("rootless: cages can run, but only with --allow-unlimited (no cgroup delegation)",
+                    rootless.get("verdict").asText());
+        }
+        if (!appArmor) {
+            assertEquals("unavailable on this host: the kernel has no AppArmor", finding(rootless, "AppArmor").get("detail").asText());
+        }
+
+        CageHarness.Result table = user.launch("doctor");
+        assertTrue(table.stdout().contains("subuid ranges") && table.stdout().contains("costs: "), table.toString());
+    }
+
+    @Test
+    void limitsThatCannotBeEnforcedAreRefusedUnlessAllowed() throws Exception {
+        if (!hybridCgroups()) {
+            System.out.println("NOTE: this host may delegate cgroups; the refusal is checked only where it does not");
+            return;
+        }
+        CageHarness.Result refused = user.launch("run", "--network", "none", "--rootfs", user.rootfs.toString(), "--", "true");
+        assertEquals(125, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("cannot enforce the cage's limits for this user")
+                && refused.stderr().contains("cpus=2, memory=4g, pids_limit=1024")
+                && refused.stderr().contains("--allow-unlimited"), refused.toString());
+    }
+
+    @Test
+    void aRootlessCageHoldsItsWallsAndWritesAsTheUser() throws Exception {
+        CageHarness.Result run = user.launch("run", "--allow-unlimited", "--network", "none",
+                "--rootfs", user.rootfs.toString(), "--mount", user.workspace + ":/workspace", "--",
+                "sh", "-c", "id -u; id -g; grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; "
+                        + "touch /rootfs-write 2>&1; echo written > /workspace/from-cage; "
+                        + "cat /proc/self/uid_map; ls /sys/class/net");
+        assertEquals(0, run.exitCode(), run.toString());
+        List<String> lines = run.stdout().lines().map(String::strip).toList();
+        assertEquals("1000", lines.get(0), run.toString());
+        assertEquals("1000", lines.get(1), run.toString());
+        assertTrue(run.stdout().contains("CapEff:\t0000000000000000"), run.toString());
+        assertTrue(run.stdout().contains("CapBnd:\t0000000000000000"), run.toString());
+        assertTrue(run.stdout().contains("NoNewPrivs:\t1"), run.toString());
+        assertTrue(run.stdout().contains("Seccomp:\t2"), run.toString());
+        assertTrue(run.stdout().contains("Read-only file system"), run.toString());
+        assertTrue(lines.stream().anyMatch(line -> line.matches("1000\\s+" + user.uid + "\\s+1")), run.toString());
+        assertEquals("lo", lines.get(lines.size() - 1), "only loopback: " + run);
+
+        Path written = user.workspace.resolve("from-cage");
+        assertEquals("written\n", Files.readString(written));
+        assertEquals(user.uid, Files.getAttribute(written, "unix:uid"), "the cage's file belongs to the user");
+        assertEquals(user.gid, Files.getAttribute(written, "unix:gid"));
+    }
+
+    @Test
+    void rootInsideIsASubordinateIdNeverTheUser() throws Exception {
+        // A positive control for the mapping: a cage asked to run as root (refused by policy)
+        // cannot be, and the namespace's root maps to the start of the subordinate range.
+        CageHarness.Result root = user.launch("run", "--allow-unlimited", "--network", "none", "--user", "0",
+                "--rootfs", user.rootfs.toString(), "--", "id", "-u");
+        assertEquals(2, root.exitCode(), root.toString());
+        CageHarness.Result map = user.launch("run", "--allow-unlimited", "--network", "none",
+                "--rootfs", user.rootfs.toString(), "--", "cat", "/proc/self/uid_map");
+        assertEquals(0, map.exitCode(), map.toString());
+        assertTrue(map.stdout().lines().map(String::strip)
+                .anyMatch(line -> line.matches("0\\s+" + RootlessUser.SUBORDINATE_START + "\\s+1000")), map.toString());
+    }
+}
