@@ -2,7 +2,6 @@ package dev.claudecage.cli;
 
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
-import dev.claudecage.host.Host;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.StatePaths;
@@ -38,7 +37,6 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("verify");
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
         VerifyReport report = new Verifier(StatePaths.current(), ProcessRunner.fromEnvironment())
                 .verify(config.config(), !noControls);

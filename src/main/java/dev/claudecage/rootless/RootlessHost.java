@@ -2,7 +2,6 @@ package dev.claudecage.rootless;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.config.NetworkMode;
 import dev.claudecage.config.Sizes;
 import dev.claudecage.host.CgroupLayout;
 import dev.claudecage.host.Host;
@@ -54,19 +53,29 @@ public record RootlessHost(IdMap uids, IdMap gids, CgroupDelegation cgroups) {
     /**
      * The root-mode spec made fit for a rootless cage, in the spirit of runc's {@code ToRootless}:
      * without delegation, no cgroup settings at all (runc could not apply them); with it, the cage's
-     * cgroup under the user's own. Without a network namespace of its own (network host) the cage
-     * cannot mount sysfs, so it gets the host's /sys bound read-only instead.
+     * cgroup under the user's own. A user namespace may mount sysfs only with a network namespace
+     * of its own, and proc only with a pid namespace of its own; without one (network host, or a
+     * verify control that shares the host's) the cage gets the host's tree bound read-only instead.
      */
-    public Spec adapt(Spec spec, NetworkMode network) {
+    public Spec adapt(Spec spec) {
         Spec.Linux linux = cgroups.delegated()
                 ? spec.linux().withCgroupsPath("/" + CGROUP_ROOT.relativize(cgroups.cgroup()) + spec.linux().cgroupsPath())
                 : spec.linux().withResources(null).withCgroupsPath(null);
-        List<Spec.Mount> mounts = network != NetworkMode.HOST ? spec.mounts() : spec.mounts().stream()
-                .map(mount -> mount.type().equals("sysfs")
-                        ? new Spec.Mount(mount.destination(), "bind", "/sys",
-                        List.of("rbind", "nosuid", "noexec", "nodev", "ro"))
+        boolean ownNetwork = hasNamespace(spec, "network");
+        boolean ownPids = hasNamespace(spec, "pid");
+        List<Spec.Mount> mounts = spec.mounts().stream()
+                .map(mount -> mount.type().equals("sysfs") && !ownNetwork ? hostTree(mount)
+                        : mount.type().equals("proc") && !ownPids ? hostTree(mount)
                         : mount)
                 .toList();
         return spec.withLinux(linux).withMounts(mounts);
+    }
+
+    private static boolean hasNamespace(Spec spec, String type) {
+        return spec.linux().namespaces().stream().anyMatch(namespace -> namespace.type().equals(type));
+    }
+
+    private static Spec.Mount hostTree(Spec.Mount mount) {
+        return new Spec.Mount(mount.destination(), "bind", mount.destination(), List.of("rbind", "nosuid", "noexec", "nodev", "ro"));
     }
 }

@@ -74,6 +74,10 @@ public final class CageInstance implements AutoCloseable {
                 spec = instance.ownership.applyTo(spec);
             }
             spec = adjust.adjust(spec, instance.networking);
+            if (rootless != null) {
+                // Last, so that it fits whatever the adjustment changed (a control cage's namespaces).
+                spec = rootless.adapt(spec);
+            }
             instance.cage = rootless == null
                     ? Cage.prepare(id, plan.rootfs(), spec, paths, plan.runtime(), runner, CommandScope.HOST)
                     : Cage.prepare(id, plan.rootfs(), spec, paths, plan.runtime().rootlessIn(instance.userNamespace),

@@ -58,9 +58,8 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
     }
 
     public Spec spec(String containerId, List<String> command, boolean terminal, NetworkAttachment network) {
-        Spec spec = SpecBuilder.build(config, new CageRequest(command, terminal, containerId, HOSTNAME,
+        return SpecBuilder.build(config, new CageRequest(command, terminal, containerId, HOSTNAME,
                 policy.seccomp(), policy.apparmorProfile(), network, image));
-        return rootless == null ? spec : rootless.adapt(spec, network.mode());
     }
 
     /** The topmost layer that holds {@code relativePath}: where the cage's copy of that file comes from. */

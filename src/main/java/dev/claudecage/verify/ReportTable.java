@@ -29,6 +29,9 @@ public final class ReportTable {
                 ? String.format("positive controls: %d of %d showed the hole with their wall taken down%n",
                 report.controlsShowingHole(), report.probes().size())
                 : "positive controls: not run (--no-controls)\n");
+        if (report.notRun() != null) {
+            report.notRun().forEach(what -> out.append("not run: ").append(what).append('\n'));
+        }
         out.append("runtime: ").append(report.runtime()).append('\n');
         out.append("apparmor: ").append(report.appArmor()).append('\n');
         out.append(report.passed() ? "verify: every wall held\n" : "verify: FAILED\n");

@@ -6,7 +6,9 @@ import dev.claudecage.oci.Spec;
 import dev.claudecage.CageException;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.runtime.CageInstance;
+import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.UserNamespace;
 import dev.claudecage.runtime.Cage;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.StatePaths;
@@ -36,6 +38,11 @@ public final class Verifier {
     /** Probes whose verdict the host's canary can overrule. */
     private static final List<String> NETWORK_PROBES = List.of("network-isolated", "gateway-other-ports-blocked");
 
+    private static final String RESOURCES_WALL = "resources";
+    /** Probes whose control grants a capability that only counts in the host's user namespace. */
+    private static final List<String> NEED_HOST_CAPABILITIES = List.of(
+            "open-by-handle-denied", "mknod-denied", "swapon-denied", "kernel-log-denied");
+
     private final StatePaths paths;
     private final ProcessRunner runner;
 
@@ -46,13 +53,16 @@ public final class Verifier {
 
     public VerifyReport verify(CageConfig config, boolean withControls) {
         CagePlan plan = CagePlan.resolve(config, paths, runner);
-        try (VerifyFixtures fixtures = VerifyFixtures.create(paths.runs(), plan.layerHolding("usr/bin/id"))) {
-            List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
+        try (VerifyFixtures fixtures = fixtures(plan)) {
+            boolean limitsEnforced = plan.rootless() == null || plan.rootless().cgroups().delegated();
+            List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network()).stream()
+                    .filter(probe -> limitsEnforced || !probe.wall().equals(RESOURCES_WALL)).toList();
             Map<String, Finding> findings = runProbes(plan, fixtures, probes, null);
             Map<String, Finding> controls = new HashMap<>();
             if (withControls) {
                 Map<String, List<Probe>> byWeakening = new LinkedHashMap<>();
-                probes.forEach(probe -> byWeakening.computeIfAbsent(probe.control().description(), key -> new ArrayList<>())
+                probes.stream().filter(probe -> plan.rootless() == null || !NEED_HOST_CAPABILITIES.contains(probe.id()))
+                        .forEach(probe -> byWeakening.computeIfAbsent(probe.control().description(), key -> new ArrayList<>())
                         .add(probe));
                 for (List<Probe> group : byWeakening.values()) {
                     controls.putAll(runProbes(plan, fixtures, group, group.get(0).control()));
@@ -66,7 +76,36 @@ public final class Verifier {
                         : new VerifyReport.ControlResult(probe.control().description(), control.outcome(), control.detail()));
             }).toList();
             return new VerifyReport(VerifyReport.REPORT_VERSION, plan.runtime().kind().configName(),
-                    plan.policy().appArmor().detail(), withControls, results);
+                    plan.policy().appArmor().detail(), withControls, results, notRun(plan, limitsEnforced, withControls));
+        }
+    }
+
+    /** What a rootless verify leaves out, and why; null when nothing is left out. */
+    private static List<String> notRun(CagePlan plan, boolean limitsEnforced, boolean withControls) {
+        if (plan.rootless() == null) {
+            return null;
+        }
+        List<String> notRun = new ArrayList<>();
+        if (!limitsEnforced) {
+            notRun.add("the '" + RESOURCES_WALL + "' probes: this host cannot enforce limits for this user ("
+                    + plan.rootless().cgroups().detail() + "), and allow_unlimited runs the cage without them");
+        }
+        if (withControls) {
+            notRun.add("the positive controls of " + String.join(", ", NEED_HOST_CAPABILITIES) + ": their wall is "
+                    + "a capability the kernel checks in the host's user namespace, which no rootless cage can be given, "
+                    + "so the user namespace is a second wall that no control can take down");
+        }
+        return notRun.isEmpty() ? null : notRun;
+    }
+
+    /** The fixtures; a rootless cage's setuid helper is made in a namespace mapped as the cages' are. */
+    private VerifyFixtures fixtures(CagePlan plan) {
+        Path rootfs = plan.layerHolding("usr/bin/id");
+        if (plan.rootless() == null) {
+            return VerifyFixtures.create(paths.runs(), rootfs, CommandScope.HOST, runner);
+        }
+        try (UserNamespace namespace = UserNamespace.create(plan.rootless().uids(), plan.rootless().gids(), runner)) {
+            return VerifyFixtures.create(paths.runs(), rootfs, namespace, runner);
         }
     }
 

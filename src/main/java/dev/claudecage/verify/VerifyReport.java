@@ -9,14 +9,16 @@ import java.util.List;
  * two versions can be compared line by line.
  *
  * @param controlsRun whether positive controls ran; each control must show the hole
+ * @param notRun      which probes did not run and why (a rootless cage without limits); null when all ran
  */
 public record VerifyReport(int reportVersion, String runtime, String appArmor, boolean controlsRun,
-                           List<ProbeResult> probes) {
+                           List<ProbeResult> probes, List<String> notRun) {
 
     public static final int REPORT_VERSION = 1;
 
     public VerifyReport {
         probes = List.copyOf(probes);
+        notRun = notRun == null ? null : List.copyOf(notRun);
     }
 
     /**

@@ -154,4 +154,23 @@ class RootlessIT {
         assertTrue(map.stdout().lines().map(String::strip)
                 .anyMatch(line -> line.matches("0\\s+" + RootlessUser.SUBORDINATE_START + "\\s+1000")), map.toString());
     }
+
+    @Test
+    void verifyPassesRootlessWithItsControls() throws Exception {
+        CageHarness.Result verify = user.launch("verify", "--json", "--allow-unlimited", "--network", "none",
+                "--rootfs", user.rootfs.toString());
+        assertEquals(0, verify.exitCode(), verify.toString());
+        JsonNode report = Json.mapper().readTree(verify.stdout());
+        int withControl = 0;
+        for (JsonNode probe : report.get("probes")) {
+            assertEquals("blocked", probe.get("outcome").asText(), probe.toString());
+            if (probe.has("control")) {
+                assertEquals("hole", probe.get("control").get("outcome").asText(), probe.toString());
+                withControl++;
+            }
+        }
+        assertTrue(withControl >= report.get("probes").size() - 4, "every control but the four that need host capabilities");
+        String notRun = report.get("notRun").toString();
+        assertTrue(notRun.contains("open-by-handle-denied") && notRun.contains("'resources' probes"), notRun);
+    }
 }
