@@ -32,24 +32,43 @@ public final class UserNamespace implements CommandScope, AutoCloseable {
 
     private final Process holder;
     private final String nsenter;
+    private final boolean ownNetwork;
 
-    private UserNamespace(Process holder, String nsenter) {
+    private UserNamespace(Process holder, String nsenter, boolean ownNetwork) {
         this.holder = holder;
         this.nsenter = nsenter;
+        this.ownNetwork = ownNetwork;
     }
 
     /** Makes a user and mount namespace and writes {@code uids} and {@code gids} into it. */
     public static UserNamespace create(IdMap uids, IdMap gids, ProcessRunner runner) {
+        return create(uids, gids, false, runner);
+    }
+
+    /**
+     * As {@link #create(IdMap, IdMap, ProcessRunner)}; with {@code ownNetwork}, also a network
+     * namespace that has only loopback (up), in which {@link #wrap} runs its commands: the network
+     * of a rootless filtered cage, whose only way out is what is bridged into it.
+     */
+    public static UserNamespace create(IdMap uids, IdMap gids, boolean ownNetwork, ProcessRunner runner) {
         String unshare = tool("unshare", "util-linux");
         String nsenter = tool("nsenter", "util-linux");
         String newuidmap = tool("newuidmap", "uidmap");
         String newgidmap = tool("newgidmap", "uidmap");
-        Process holder = runner.startTethered(List.of(unshare, "--user", "--mount", "--propagation", "private", "--", "cat"));
-        UserNamespace namespace = new UserNamespace(holder, nsenter);
+        List<String> command = new ArrayList<>(List.of(unshare, "--user", "--mount", "--propagation", "private"));
+        if (ownNetwork) {
+            command.add("--net");
+        }
+        command.addAll(List.of("--", "cat"));
+        Process holder = runner.startTethered(command);
+        UserNamespace namespace = new UserNamespace(holder, nsenter, ownNetwork);
         try {
             namespace.awaitUnshared();
             runner.run(mapCommand(newuidmap, holder.pid(), uids), SETUP_TIMEOUT);
             runner.run(mapCommand(newgidmap, holder.pid(), gids), SETUP_TIMEOUT);
+            if (ownNetwork) {
+                runner.run(namespace.wrap(List.of(tool("ip", "iproute2"), "link", "set", "lo", "up")), SETUP_TIMEOUT);
+            }
             return namespace;
         } catch (RuntimeException e) {
             namespace.close();
@@ -72,11 +91,14 @@ public final class UserNamespace implements CommandScope, AutoCloseable {
         return Path.of("/proc", Long.toString(holder.pid()), "ns", type);
     }
 
-    /** Runs {@code command} as root of this namespace, in its mount namespace. */
+    /** Runs {@code command} as root of this namespace, in its mount namespace (and its network namespace, if it has one). */
     @Override
     public List<String> wrap(List<String> command) {
-        List<String> wrapped = new ArrayList<>(List.of(nsenter, "--target", Long.toString(holder.pid()),
-                "--user", "--mount", "--"));
+        List<String> wrapped = new ArrayList<>(List.of(nsenter, "--target", Long.toString(holder.pid()), "--user", "--mount"));
+        if (ownNetwork) {
+            wrapped.add("--net");
+        }
+        wrapped.add("--");
         wrapped.addAll(command);
         return wrapped;
     }

@@ -1,6 +1,7 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.config.NetworkMode;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
@@ -50,7 +51,8 @@ public final class CageInstance implements AutoCloseable {
         try {
             RootlessHost rootless = plan.rootless();
             if (rootless != null) {
-                instance.userNamespace = UserNamespace.create(rootless.uids(), rootless.gids(), runner);
+                instance.userNamespace = UserNamespace.create(rootless.uids(), rootless.gids(),
+                        plan.config().network() == NetworkMode.FILTERED, runner);
             }
             NetworkAttachment attachment = switch (plan.config().network()) {
                 case NONE -> NetworkAttachment.none();
@@ -60,11 +62,9 @@ public final class CageInstance implements AutoCloseable {
                     yield NetworkAttachment.host();
                 }
                 case FILTERED -> {
-                    if (rootless != null) {
-                        throw new CageException("network 'filtered' is not built for rootless cages yet",
-                                "use --network none, or run as root");
-                    }
-                    instance.networking = CageNetworking.start(id, plan.config(), networkOptions, runner);
+                    instance.networking = rootless == null
+                            ? CageNetworking.start(id, plan.config(), networkOptions, runner)
+                            : CageNetworking.startRootless(plan.config(), networkOptions, instance.userNamespace, runner);
                     yield instance.networking.attachment(networkOptions.realKey() != null);
                 }
             };
