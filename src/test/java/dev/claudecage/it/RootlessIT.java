@@ -2,6 +2,7 @@ package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
+import dev.claudecage.verify.Canary;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -172,5 +173,57 @@ class RootlessIT {
         assertTrue(withControl >= report.get("probes").size() - 4, "every control but the four that need host capabilities");
         String notRun = report.get("notRun").toString();
         assertTrue(notRun.contains("open-by-handle-denied") && notRun.contains("'resources' probes"), notRun);
+    }
+
+    /** Through the proxy by name, refused by name, then straight at the canary: what a filtered cage may and may not do. */
+    private static final String FILTER_PROBE = String.join("\n",
+            "use IO::Socket::INET;",
+            "my ($allowed, $forbidden) = @ARGV;",
+            "for my $url (\"http://allowed.test:$allowed/\", \"http://forbidden.test:$forbidden/\") {",
+            "  my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => 3128, Timeout => 5)",
+            "    or do { print \"proxy unreachable: $!\\n\"; next };",
+            "  print $s \"GET $url HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n\";",
+            "  my $status = <$s> // \"(no answer)\\n\"; print \"$url $status\";",
+            "}",
+            "for my $host ('127.0.0.1', '10.213.0.1') {",
+            "  my $d = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $forbidden, Timeout => 3);",
+            "  print \"direct $host: \", ($d ? 'connected' : $!), \"\\n\";",
+            "}", "");
+
+    @Test
+    void filteredReachesOnlyTheAllowedHostThroughTheProxyAndAuditsLikeRootMode() throws Exception {
+        Path probe = user.home.resolve("probe");
+        user.asUser(List.of("mkdir", "-p", probe.toString()));
+        Files.writeString(probe.resolve("filter.pl"), FILTER_PROBE);
+        Path audit = user.home.resolve("audit.jsonl");
+        try (Canary allowed = Canary.open(List.of("127.0.0.1"), List.of(0), List.of());
+             Canary forbidden = Canary.open(List.of("127.0.0.1"), List.of(0), List.of())) {
+            int allowedPort = allowed.port("127.0.0.1", "tcp");
+            int forbiddenPort = forbidden.port("127.0.0.1", "tcp");
+            CageHarness.Result run = user.launch("run", "--allow-unlimited", "--network", "filtered",
+                    "--rootfs", user.rootfs.toString(), "--mount", probe + ":/probe:ro",
+                    "--resolve", "allowed.test=127.0.0.1", "--resolve", "forbidden.test=127.0.0.1",
+                    "--allowed-host", "allowed.test:" + allowedPort, "--audit-log", audit.toString(),
+                    "--", "perl", "/probe/filter.pl", Integer.toString(allowedPort), Integer.toString(forbiddenPort));
+            assertEquals(0, run.exitCode(), run.toString());
+            assertTrue(run.stdout().contains("http://forbidden.test:" + forbiddenPort + "/ HTTP/1.1 403"), run.toString());
+            assertTrue(run.stdout().contains("direct 127.0.0.1: Connection refused"), "the cage's loopback is its own: " + run);
+            assertTrue(run.stdout().contains("direct 10.213.0.1: Network is unreachable"), "no route out: " + run);
+            assertTrue(!allowed.hits().isEmpty(), "the allowed host was reached through the proxy: " + run);
+            assertEquals(List.of(), forbidden.hits(), "the forbidden canary heard nothing");
+
+            List<JsonNode> events = Files.readAllLines(audit).stream().map(line -> {
+                try {
+                    return Json.mapper().readTree(line);
+                } catch (IOException e) {
+                    throw new AssertionError(line, e);
+                }
+            }).toList();
+            assertTrue(events.stream().anyMatch(event -> event.get("decision").asText().equals("allowed")
+                    && event.get("destination").asText().equals("allowed.test")), events.toString());
+            assertTrue(events.stream().anyMatch(event -> event.get("decision").asText().equals("denied")
+                    && event.get("destination").asText().equals("forbidden.test")
+                    && event.get("reason").asText().equals("forbidden.test is not in allowed_hosts")), events.toString());
+        }
     }
 }
