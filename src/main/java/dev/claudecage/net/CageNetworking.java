@@ -128,7 +128,7 @@ public final class CageNetworking implements AutoCloseable {
         started.add(UnixBridge.start(socket, service, policy.maxConnections() + RELAY_HEADROOM));
         String socat = Executables.find("socat").map(Path::toString).orElseThrow(() -> new CageException(
                 "rootless filtered networking needs socat, which is not installed", "apt-get install socat"));
-        Process relay = runner.startBackground(namespace.wrap(List.of(socat,
+        Process relay = runner.startBackground(namespace.wrapInNetwork(List.of(socat,
                 "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork,max-children=" + (policy.maxConnections() + RELAY_HEADROOM),
                 "UNIX-CONNECT:" + socket)));
         started.add(() -> {
@@ -233,6 +233,11 @@ public final class CageNetworking implements AutoCloseable {
         } catch (IOException e) {
             throw new CageException("cannot write the cage's resolv.conf in " + options.stateDir() + ": " + e.getMessage());
         }
+    }
+
+    /** Whether the cage has a link to the host (a rootless cage has loopback only). */
+    public boolean hasLink() {
+        return network != null;
     }
 
     /** The cage's link to the host; a rootless cage has none. */

@@ -47,8 +47,8 @@ public final class UserNamespace implements CommandScope, AutoCloseable {
 
     /**
      * As {@link #create(IdMap, IdMap, ProcessRunner)}; with {@code ownNetwork}, also a network
-     * namespace that has only loopback (up), in which {@link #wrap} runs its commands: the network
-     * of a rootless filtered cage, whose only way out is what is bridged into it.
+     * namespace that has only loopback (up), where {@link #wrapInNetwork} runs its commands: the
+     * network of a rootless filtered cage, whose only way out is what is bridged into it.
      */
     public static UserNamespace create(IdMap uids, IdMap gids, boolean ownNetwork, ProcessRunner runner) {
         String unshare = tool("unshare", "util-linux");
@@ -67,7 +67,7 @@ public final class UserNamespace implements CommandScope, AutoCloseable {
             runner.run(mapCommand(newuidmap, holder.pid(), uids), SETUP_TIMEOUT);
             runner.run(mapCommand(newgidmap, holder.pid(), gids), SETUP_TIMEOUT);
             if (ownNetwork) {
-                runner.run(namespace.wrap(List.of(tool("ip", "iproute2"), "link", "set", "lo", "up")), SETUP_TIMEOUT);
+                runner.run(namespace.wrapInNetwork(List.of(tool("ip", "iproute2"), "link", "set", "lo", "up")), SETUP_TIMEOUT);
             }
             return namespace;
         } catch (RuntimeException e) {
@@ -91,13 +91,26 @@ public final class UserNamespace implements CommandScope, AutoCloseable {
         return Path.of("/proc", Long.toString(holder.pid()), "ns", type);
     }
 
-    /** Runs {@code command} as root of this namespace, in its mount namespace (and its network namespace, if it has one). */
+    /**
+     * Runs {@code command} as root of this namespace, in its mount namespace. The host's network
+     * stays: a cage joins this namespace's own network by path, so that a verify control can leave it.
+     */
     @Override
     public List<String> wrap(List<String> command) {
-        List<String> wrapped = new ArrayList<>(List.of(nsenter, "--target", Long.toString(holder.pid()), "--user", "--mount"));
-        if (ownNetwork) {
-            wrapped.add("--net");
+        return enter(List.of("--user", "--mount"), command);
+    }
+
+    /** As {@link #wrap}, in this namespace's own network namespace. */
+    public List<String> wrapInNetwork(List<String> command) {
+        if (!ownNetwork) {
+            throw new IllegalStateException("this user namespace was made without a network namespace");
         }
+        return enter(List.of("--user", "--mount", "--net"), command);
+    }
+
+    private List<String> enter(List<String> namespaces, List<String> command) {
+        List<String> wrapped = new ArrayList<>(List.of(nsenter, "--target", Long.toString(holder.pid())));
+        wrapped.addAll(namespaces);
         wrapped.add("--");
         wrapped.addAll(command);
         return wrapped;

@@ -114,7 +114,7 @@ final class VerifyFixtures implements AutoCloseable {
             gatewayCanary = null;
         }
         List<String> probeEnv = new ArrayList<>();
-        if (networking != null) {
+        if (networking != null && networking.hasLink()) {
             // Listens on the cage's own gateway addresses, on a port the firewall does not open.
             CageLink link = networking.link();
             String gateway6 = link.hostAddress6().getHostAddress();

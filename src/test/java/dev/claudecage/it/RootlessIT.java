@@ -7,6 +7,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -156,9 +158,10 @@ class RootlessIT {
                 .anyMatch(line -> line.matches("0\\s+" + RootlessUser.SUBORDINATE_START + "\\s+1000")), map.toString());
     }
 
-    @Test
-    void verifyPassesRootlessWithItsControls() throws Exception {
-        CageHarness.Result verify = user.launch("verify", "--json", "--allow-unlimited", "--network", "none",
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "filtered"})
+    void verifyPassesRootlessWithItsControls(String network) throws Exception {
+        CageHarness.Result verify = user.launch("verify", "--json", "--allow-unlimited", "--network", network,
                 "--rootfs", user.rootfs.toString());
         assertEquals(0, verify.exitCode(), verify.toString());
         JsonNode report = Json.mapper().readTree(verify.stdout());
