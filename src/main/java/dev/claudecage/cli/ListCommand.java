@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.Durations;
@@ -34,7 +33,6 @@ final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("list");
         Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         List<SessionReport> reports = new ArrayList<>();
         List<String> problems = new ArrayList<>();

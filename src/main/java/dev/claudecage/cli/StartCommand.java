@@ -2,7 +2,6 @@ package dev.claudecage.cli;
 
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
-import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
@@ -58,7 +57,6 @@ final class StartCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("start");
         Optional<SessionName> sessionName = Optional.ofNullable(name).map(SessionName::of);
         Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());

@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.CgroupStats;
@@ -35,7 +34,6 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("status");
         Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         SessionReport report = sessions.report(sessions.view(SessionName.of(name)));
         PrintWriter out = spec.commandLine().getOut();

@@ -17,6 +17,8 @@ import java.util.List;
 public record IdMap(List<Entry> entries) {
 
     public static final long SIZE = 65536;
+    /** The cage's uid and gid by default (the {@code user} key): a namespace's root maps the same whatever it is. */
+    public static final int DEFAULT_CAGE_ID = 1000;
 
     /** {@code count} ids from {@code inside} in the namespace are the host's ids from {@code outside}. */
     public record Entry(long inside, long outside, long count) {

@@ -20,12 +20,17 @@ public record RootlessHost(IdMap uids, IdMap gids, CgroupDelegation cgroups) {
 
     /** For the user running this process; fails with what to do when it has no subordinate ids. */
     public static RootlessHost detect(CageConfig config) {
+        return detect(config.uid(), config.gid());
+    }
+
+    /** For the user running this process, whose cages run as {@code cageUid}:{@code cageGid}. */
+    public static RootlessHost detect(int cageUid, int cageGid) {
         int uid = Host.effectiveUid();
         int gid = Host.effectiveGid();
         String user = Host.userName();
-        IdMap uids = IdMap.forCage("uid", config.uid(), uid,
+        IdMap uids = IdMap.forCage("uid", cageUid, uid,
                 SubordinateIds.read(SubordinateIds.SUBUID, user, uid), SubordinateIds.SUBUID.toString());
-        IdMap gids = IdMap.forCage("gid", config.gid(), gid,
+        IdMap gids = IdMap.forCage("gid", cageGid, gid,
                 SubordinateIds.read(SubordinateIds.SUBGID, user, uid), SubordinateIds.SUBGID.toString());
         return new RootlessHost(uids, gids, CgroupDelegation.detect(uid, CgroupLayout.current() == CgroupLayout.V2));
     }

@@ -166,7 +166,8 @@ public final class Janitor {
         if (step instanceof CleanupPlan.DeleteContainer delete) {
             Path root = statePaths.runtimeState().resolve(delete.runtime());
             String binary = RuntimeKind.fromConfig(delete.runtime()).binaryName();
-            return quietly(List.of(binary, "--root", root.toString(), "delete", "--force", delete.id()));
+            return quietly(probe.control().wrapFor(delete.pid(),
+                    List.of(binary, "--root", root.toString(), "delete", "--force", delete.id())));
         } else if (step instanceof CleanupPlan.KillCgroup kill) {
             return killCgroup(kill.id());
         } else if (step instanceof CleanupPlan.DeleteNetns netns) {

@@ -554,7 +554,7 @@ public final class Sessions {
         }
         exec.addAll(List.of("--user", config.uid() + ":" + config.gid(), view.record().containerId()));
         exec.addAll(command);
-        return exec;
+        return probe.control().wrapFor(view.container().pid(), exec);
     }
 
     private static void sleep(long millis) {
