@@ -229,4 +229,41 @@ class RootlessIT {
                     && event.get("reason").asText().equals("forbidden.test is not in allowed_hosts")), events.toString());
         }
     }
+
+    @Test
+    void aRootlessSessionStartsTakesAShellStopsKeepsItsHomeAndIsDestroyed() throws Exception {
+        String name = "rootless-it";
+        try {
+            CageHarness.Result start = user.launch("start", "--name", name, "--detach", "--allow-unlimited",
+                    "--network", "none", "--rootfs", user.rootfs.toString(), "--", "sleep", "600");
+            assertEquals(0, start.exitCode(), start.toString());
+            CageHarness.Result list = user.launch("list");
+            assertTrue(list.stdout().lines().anyMatch(line -> line.startsWith(name + " ") && line.contains("running")),
+                    list.toString());
+
+            CageHarness.Result shell = user.launch("shell", name, "--", "sh", "-c",
+                    "id -u; echo kept > /home/claude/note; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status");
+            assertEquals(0, shell.exitCode(), shell.toString());
+            assertTrue(shell.stdout().startsWith("1000\n") && shell.stdout().contains("CapEff:\t0000000000000000")
+                    && shell.stdout().contains("NoNewPrivs:\t1") && shell.stdout().contains("Seccomp:\t2"), shell.toString());
+
+            CageHarness.Result stop = user.launch("stop", name, "--timeout", "2");
+            assertEquals(0, stop.exitCode(), stop.toString());
+            Path note = user.home.resolve(".local/share/claude-cage/sessions/" + name + "/home/note");
+            assertEquals("kept\n", Files.readString(note));
+            assertEquals(user.uid, Files.getAttribute(note, "unix:uid"), "the persisted home is the user's");
+
+            CageHarness.Result again = user.launch("start", "--name", name, "--detach");
+            assertEquals(0, again.exitCode(), again.toString());
+            CageHarness.Result read = user.launch("shell", name, "--", "cat", "/home/claude/note");
+            assertEquals("kept\n", read.stdout(), read.toString());
+
+            CageHarness.Result destroy = user.launch("destroy", name);
+            assertEquals(0, destroy.exitCode(), destroy.toString());
+            assertTrue(!Files.exists(note.getParent().getParent()), "destroy removed the session");
+            assertTrue(user.launch("list").stdout().lines().noneMatch(line -> line.startsWith(name + " ")));
+        } finally {
+            user.launch("destroy", name);
+        }
+    }
 }
