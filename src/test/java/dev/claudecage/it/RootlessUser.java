@@ -121,12 +121,19 @@ final class RootlessUser implements AutoCloseable {
         return run(full);
     }
 
-    /** The processes this user still has. */
+    /**
+     * The processes this user still runs. Zombies are not counted: a supervisor or a namespace
+     * holder whose parent has ended already has ended itself, and waits only for init (on this
+     * VM, not systemd, and slow at it) to collect its exit status.
+     */
     List<ProcessHandle> processes() {
         return ProcessHandle.allProcesses()
                 .filter(handle -> {
+                    Path proc = Path.of("/proc", Long.toString(handle.pid()));
                     try {
-                        return Files.getAttribute(Path.of("/proc", Long.toString(handle.pid())), "unix:uid").equals(uid);
+                        String stat = Files.readString(proc.resolve("stat"));
+                        boolean zombie = stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+                        return !zombie && Files.getAttribute(proc, "unix:uid").equals(uid);
                     } catch (IOException | RuntimeException gone) {
                         return false;
                     }
