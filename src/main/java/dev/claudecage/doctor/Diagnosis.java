@@ -78,28 +78,24 @@ public record Diagnosis(int uid, String user, boolean rootless, List<Finding> fi
                     "runtime state goes to /run/user/" + host.uid() + " if that is this user's own 0700 folder; "
                             + "otherwise cages refuse to start until it is set"));
         }
-        String verdict = verdict(rootless, findings);
-        return new Diagnosis(host.uid(), host.userName(), rootless, findings, !verdict.contains("cannot run")
-                && !verdict.contains("missing"), verdict);
+        List<String> blocking = new ArrayList<>();
+        if (host.runcVersion() == null) {
+            blocking.add("runtime runc");
+        }
+        if (rootless) {
+            findings.stream().filter(finding -> finding.status() == Status.MISSING && finding.cost().startsWith(NO_ROOTLESS))
+                    .forEach(finding -> blocking.add(finding.check()));
+        }
+        return new Diagnosis(host.uid(), host.userName(), rootless, findings, blocking.isEmpty(),
+                verdict(rootless, blocking, host.cgroupsDelegated()));
     }
 
-    private static String verdict(boolean rootless, List<Finding> findings) {
-        if (!rootless) {
-            return "root mode: " + (findings.get(0).status() == Status.OK ? "cages can run" : "cages cannot run (missing: runtime runc)");
+    private static String verdict(boolean rootless, List<String> blocking, boolean cgroupsDelegated) {
+        String mode = rootless ? "rootless: " : "root mode: ";
+        if (!blocking.isEmpty()) {
+            return mode + "cages cannot run" + (rootless ? " for this user" : "") + " (missing: " + String.join(", ", blocking) + ")";
         }
-        List<String> blocking = findings.stream()
-                .filter(finding -> finding.status() == Status.MISSING && finding.cost().startsWith(NO_ROOTLESS))
-                .map(Finding::check).toList();
-        if (!blocking.isEmpty() || findings.get(0).status() != Status.OK) {
-            List<String> all = new ArrayList<>(blocking);
-            if (findings.get(0).status() != Status.OK) {
-                all.add(0, "runtime runc");
-            }
-            return "rootless: cages cannot run for this user (missing: " + String.join(", ", all) + ")";
-        }
-        boolean unlimited = findings.stream().anyMatch(finding -> finding.cost().equals(LIMITS_COST));
-        return unlimited ? "rootless: cages can run, but only with --allow-unlimited (no cgroup delegation)"
-                : "rootless: cages can run";
+        return mode + (cgroupsDelegated ? "cages can run" : "cages can run, but only with --allow-unlimited (no cgroup delegation)");
     }
 
     private static Finding crun(HostSnapshot host) {

@@ -33,11 +33,11 @@ public final class Host {
         return System.getProperty("user.name");
     }
 
-    /** Root mode is all there is until rootless operation lands; say so instead of failing halfway. */
+    /** For the commands that do not work rootless yet (docs/rootless.md): say so instead of failing halfway. */
     public static void requireRoot(String command) {
         if (effectiveUid() != 0) {
-            throw new CageException("'claude-cage " + command + "' needs root on this version (rootless mode is not built yet)",
-                    "run it with sudo");
+            throw new CageException("'claude-cage " + command + "' needs root on this version (it is not built rootless yet)",
+                    "run it with sudo; rootless, run a root file system with --rootfs (see docs/rootless.md)");
         }
     }
 
