@@ -25,7 +25,8 @@ final class GcCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("gc");
+        Host.requireRoot("gc", "it removes root-mode leftovers (cgroups, network namespaces, nft tables); "
+                + "a rootless cage's leftovers are its folder under $XDG_RUNTIME_DIR/claude-cage");
         Janitor.Report report = Sessions.current(ProcessRunner.fromEnvironment()).gc();
         PrintWriter out = spec.commandLine().getOut();
         report.removed().forEach(item -> out.println("removed " + item));

@@ -48,7 +48,6 @@ final class ImageCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Host.requireRoot("image inspect");
             StoredImage found = ImageStore.openDefault().find(image).orElseThrow(() -> new UserInputException(
                     "no image is named " + image, "'claude-cage images' lists them"));
             spec.commandLine().getOut().print(Json.write(found.config()));
@@ -68,7 +67,7 @@ final class ImageCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Host.requireRoot("image rm");
+            Host.requireRoot("image rm", Host.ROOTLESS_IMAGE_WRITES);
             ImageStore store = ImageStore.openDefault();
             ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
             try {
@@ -90,7 +89,7 @@ final class ImageCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Host.requireRoot("image prune");
+            Host.requireRoot("image prune", Host.ROOTLESS_IMAGE_WRITES);
             ImageStore store = ImageStore.openDefault();
             ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
             try {

@@ -32,7 +32,7 @@ final class ImageImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("image import");
+        Host.requireRoot("image import", Host.ROOTLESS_IMAGE_WRITES);
         PrintWriter out = spec.commandLine().getOut();
         ImageImporter.Result result = new ImageImporter(ImageStore.openDefault(), ProcessRunner.fromEnvironment())
                 .importImage(source, name == null ? null : ImageName.parse(name), note -> {

@@ -33,11 +33,21 @@ public final class Host {
         return System.getProperty("user.name");
     }
 
-    /** For the commands that do not work rootless yet (docs/rootless.md): say so instead of failing halfway. */
-    public static void requireRoot(String command) {
+    /**
+     * Why image commands that write the store need root: a rootless user's layers must belong to the
+     * ids of its cages' user namespace, so they would have to be unpacked, hashed and snapshotted as
+     * root of such a namespace, and an opaque whiteout needs a trusted.* xattr, which no user
+     * namespace may set (overlayfs' userxattr mode would be needed). Not built yet.
+     */
+    public static final String ROOTLESS_IMAGE_WRITES = "rootless image stores are not built yet: layers would have "
+            + "to be unpacked and hashed as root of a user namespace mapped as your cages' are, and opaque whiteouts "
+            + "need trusted.* xattrs, which a user namespace cannot set";
+
+    /** For the commands that do not work rootless yet (docs/rootless.md): say why instead of failing halfway. */
+    public static void requireRoot(String command, String rootlessReason) {
         if (effectiveUid() != 0) {
-            throw new CageException("'claude-cage " + command + "' needs root on this version (it is not built rootless yet)",
-                    "run it with sudo; rootless, run a root file system with --rootfs (see docs/rootless.md)");
+            throw new CageException("'claude-cage " + command + "' needs root: " + rootlessReason,
+                    "run it with sudo; rootless, run a root file system with --rootfs (see docs/rootless.md: Images)");
         }
     }
 

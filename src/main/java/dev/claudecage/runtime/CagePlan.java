@@ -48,8 +48,10 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
                     HostPolicy.resolve(config), rootless);
         }
         StoredImage image = ImageStore.openDefault().find(config.image()).orElseThrow(() -> new CageException(
-                "the image '" + config.image() + "' is not built",
-                "build it with: " + (rootless == null ? "sudo " : "") + "claude-cage build " + (SHIPPED_IMAGES.contains(config.image()) ? config.image()
+                "the image '" + config.image() + "' is not built" + (rootless == null ? "" : " in your own image store"),
+                rootless != null ? "rootless image builds are not built yet; run a root file system with --rootfs "
+                        + "(docs/rootless.md shows how to unpack one with claude-cage unshare)"
+                        : "build it with: sudo claude-cage build " + (SHIPPED_IMAGES.contains(config.image()) ? config.image()
                         : "cli (or build yours: claude-cage build -t " + config.image() + " CONTEXT)")));
         ImageConfig.Settings settings = image.config().config();
         return new CagePlan(config, image.lowerDirectoriesTopFirst(),
