@@ -47,9 +47,9 @@ class UnixBridgeTest {
     @Test
     void aConnectionToTheSocketReachesTheServiceBothWaysAndOnlyTheOwnerMayConnect() throws Exception {
         Path socket = dir.resolve("proxy.sock");
-        try (ServerSocket service = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
-             UnixBridge bridge = UnixBridge.start(socket, new InetSocketAddress(InetAddress.getLoopbackAddress(),
-                     service.getLocalPort()), 4)) {
+        try (ServerSocket service = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
+            UnixBridge bridge = UnixBridge.start(socket, new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                    service.getLocalPort()), 4);
             Thread served = upperCaseService(service);
             assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(socket));
             try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -61,6 +61,7 @@ class UnixBridgeTest {
                 assertEquals("GET / HTTP/1.1", new String(in.readAllBytes(), StandardCharsets.UTF_8));
             }
             served.join(5000);
+            bridge.close();
         }
         assertFalse(Files.exists(socket), "closing the bridge removes its socket");
     }
