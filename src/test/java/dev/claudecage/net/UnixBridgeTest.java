@@ -50,18 +50,21 @@ class UnixBridgeTest {
         try (ServerSocket service = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
             UnixBridge bridge = UnixBridge.start(socket, new InetSocketAddress(InetAddress.getLoopbackAddress(),
                     service.getLocalPort()), 4);
-            Thread served = upperCaseService(service);
-            assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(socket));
-            try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-                channel.connect(UnixDomainSocketAddress.of(socket));
-                channel.write(ByteBuffer.wrap("get / http/1.1".getBytes(StandardCharsets.UTF_8)));
-                // The end of the request must reach the service, or it would wait forever.
-                channel.shutdownOutput();
-                InputStream in = Channels.newInputStream(channel);
-                assertEquals("GET / HTTP/1.1", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            try {
+                Thread served = upperCaseService(service);
+                assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(socket));
+                try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                    channel.connect(UnixDomainSocketAddress.of(socket));
+                    channel.write(ByteBuffer.wrap("get / http/1.1".getBytes(StandardCharsets.UTF_8)));
+                    // The end of the request must reach the service, or it would wait forever.
+                    channel.shutdownOutput();
+                    InputStream in = Channels.newInputStream(channel);
+                    assertEquals("GET / HTTP/1.1", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                }
+                served.join(5000);
+            } finally {
+                bridge.close();
             }
-            served.join(5000);
-            bridge.close();
         }
         assertFalse(Files.exists(socket), "closing the bridge removes its socket");
     }
