@@ -27,7 +27,8 @@ final class ShellCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ProcessRunner runner = ProcessRunner.fromEnvironment();
-        List<String> exec = Sessions.current(runner).shellCommand(SessionName.of(name),
+        Sessions sessions = Sessions.current(runner);
+        List<String> exec = sessions.execCommand(sessions.live(SessionName.of(name)), List.of(),
                 command == null || command.isEmpty() ? List.of("bash") : command, Host.interactiveTerminal());
         Process process = runner.startInteractive(exec);
         try {

@@ -1,10 +1,13 @@
 package dev.claudecage.cli;
 
+import dev.claudecage.UserInputException;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.StatePaths;
+import dev.claudecage.session.SessionName;
+import dev.claudecage.session.Sessions;
 import dev.claudecage.verify.ReportTable;
 import dev.claudecage.verify.Verifier;
 import dev.claudecage.verify.VerifyReport;
@@ -32,14 +35,30 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--no-controls", description = "Skip the positive controls (faster, proves less).")
     boolean noControls;
 
+    @Option(names = "--session", paramLabel = "NAME",
+            description = "Probe the running session NAME instead of a fresh cage, without changing it: probes that "
+                    + "need a mount it lacks, or would starve its processes, are reported as not run. "
+                    + "The controls run in fresh cages built from the session's configuration.")
+    String session;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
-        EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
-        VerifyReport report = new Verifier(StatePaths.current(), ProcessRunner.fromEnvironment())
-                .verify(config.config(), !noControls);
+        ProcessRunner runner = ProcessRunner.fromEnvironment();
+        Verifier verifier = new Verifier(StatePaths.current(), runner);
+        VerifyReport report;
+        if (session != null) {
+            if (!options.asFlags().isEmpty()) {
+                throw new UserInputException("verify --session probes the session as it was started; "
+                        + "cage options cannot be given with it: " + String.join(", ", options.asFlags().keySet()));
+            }
+            report = verifier.verifySession(Sessions.current(runner), SessionName.of(session), !noControls);
+        } else {
+            EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
+            report = verifier.verify(config.config(), !noControls);
+        }
         spec.commandLine().getOut().print(json ? Json.write(report) : ReportTable.render(report));
         spec.commandLine().getOut().flush();
         return report.passed() ? 0 : 1;

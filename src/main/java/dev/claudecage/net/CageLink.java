@@ -37,9 +37,14 @@ public record CageLink(String cageId, int index, String netnsName, String hostIn
             subnet6[i] = (byte) (network6 >>> (56 - 8 * i));
         }
         // Named by slot: unique among live cages by construction, and short enough for the 15-character limit.
-        return new CageLink(cageId, index, "claude-cage-" + cageId, NAME_PREFIX + "h" + index, NAME_PREFIX + "c" + index,
+        return new CageLink(cageId, index, netnsName(cageId), NAME_PREFIX + "h" + index, NAME_PREFIX + "c" + index,
                 (Inet4Address) fromLong(network4 + 1), (Inet4Address) fromLong(network4 + 2),
                 withLastByte(subnet6, 1), withLastByte(subnet6, 2));
+    }
+
+    /** The network namespace of the cage {@code cageId}, under /run/netns. */
+    public static String netnsName(String cageId) {
+        return "claude-cage-" + cageId;
     }
 
     /** How many links the two pools hold together. */

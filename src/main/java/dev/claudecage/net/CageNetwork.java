@@ -1,6 +1,8 @@
 package dev.claudecage.net;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.CageException;
+import dev.claudecage.json.Json;
 import dev.claudecage.config.EgressSettings;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
@@ -77,6 +79,29 @@ public final class CageNetwork implements AutoCloseable {
 
     public CageLink link() {
         return link;
+    }
+
+    /**
+     * The gateway addresses of a running filtered cage, IPv4 then IPv6, read from the default
+     * routes in its namespace: what a cage started by another process (a session) was given.
+     */
+    public static List<String> gatewayAddresses(String cageId, ProcessRunner runner) {
+        List<String> gateways = new ArrayList<>();
+        for (String family : List.of("-4", "-6")) {
+            CommandResult result = runner.run(List.of("ip", "-j", family, "-n", CageLink.netnsName(cageId),
+                    "route", "show", "default"), COMMAND_TIMEOUT);
+            try {
+                JsonNode routes = Json.mapper().readTree(result.stdout());
+                if (routes.size() != 1 || !routes.get(0).hasNonNull("gateway")) {
+                    throw new CageException("the cage " + cageId + " has no single " + family.substring(1)
+                            + " default route through a gateway: " + result.stdout().strip());
+                }
+                gateways.add(routes.get(0).get("gateway").asText());
+            } catch (IOException e) {
+                throw new CageException("cannot read the routes of the cage " + cageId + ": " + e.getMessage());
+            }
+        }
+        return gateways;
     }
 
     /** The namespace as the OCI spec names it. */

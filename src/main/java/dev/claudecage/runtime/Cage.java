@@ -68,7 +68,7 @@ public final class Cage implements AutoCloseable {
                         "build one with: sudo rootfs-builder/make-minbase-rootfs.sh " + rootfs);
             }
         }
-        Path directory = paths.runs().resolve(id);
+        Path directory = paths.bundle(id).getParent();
         Cage cage = new Cage(id, directory, runtime, runner, scope);
         try {
             if (scope != CommandScope.HOST) {

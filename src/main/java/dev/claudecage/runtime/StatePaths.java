@@ -11,6 +11,11 @@ import java.nio.file.Path;
  */
 public record StatePaths(Path runtimeState, Path runs) {
 
+    /** A cage's bundle: its config.json and the mount point of its root. */
+    public Path bundle(String cageId) {
+        return runs.resolve(cageId).resolve("bundle");
+    }
+
     /** Held while a cage's addresses are chosen, so that two cages never get the same. */
     public Path networkLock() {
         return runs.resolveSibling("network.lock");

@@ -536,25 +536,44 @@ public final class Sessions {
         store.removeRunState(paths);
     }
 
-    // ---- shell
+    // ---- shell and verify
 
-    /** The runtime command that starts {@code command} in the session's running cage, as its user, with its walls. */
-    public List<String> shellCommand(SessionName name, List<String> command, boolean terminal) {
+    /**
+     * A running session's cage, as {@code shell} and {@code verify --session} reach into it.
+     *
+     * @param persistedHome whether the cage's home is the session's persisted folder, writable
+     */
+    /** @param pid the cage's init process on the host (rootless, runtime commands enter its user namespace) */
+    public record LiveCage(SessionName name, String containerId, CageConfig config, RuntimeKind runtime,
+                           boolean persistedHome, long pid) {
+    }
+
+    public LiveCage live(SessionName name) {
         SessionView view = view(name);
         if (view.status() != SessionStatus.RUNNING || view.container() == null || !view.container().running()) {
             throw new CageException("session " + name + " is " + view.stateWord() + ", not running",
                     "start it with: claude-cage start --name " + name);
         }
-        CageConfig config = SessionConfig.load(view.record().config());
-        RuntimeKind kind = RuntimeKind.fromConfig(view.container().runtime());
-        List<String> exec = new ArrayList<>(List.of(kind.binaryName(), "--root",
-                statePaths.runtimeState().resolve(kind.configName()).toString(), "exec"));
+        SessionRecord record = view.record();
+        return new LiveCage(name, record.containerId(), SessionConfig.load(record.config()),
+                RuntimeKind.fromConfig(view.container().runtime()), record.persist() && !record.ephemeral(),
+                view.container().pid());
+    }
+
+    /**
+     * The runtime command that starts {@code command} in a running cage, as its user and behind its
+     * walls (the runtime takes the process settings of the cage's own spec), with {@code env} added.
+     */
+    public List<String> execCommand(LiveCage cage, List<String> env, List<String> command, boolean terminal) {
+        List<String> exec = new ArrayList<>(List.of(cage.runtime().binaryName(), "--root",
+                statePaths.runtimeState().resolve(cage.runtime().configName()).toString(), "exec"));
         if (terminal) {
             exec.add("--tty");
         }
-        exec.addAll(List.of("--user", config.uid() + ":" + config.gid(), view.record().containerId()));
+        env.forEach(variable -> exec.addAll(List.of("--env", variable)));
+        exec.addAll(List.of("--user", cage.config().uid() + ":" + cage.config().gid(), cage.containerId()));
         exec.addAll(command);
-        return probe.control().wrapFor(view.container().pid(), exec);
+        return probe.control().wrapFor(cage.pid(), exec);
     }
 
     private static void sleep(long millis) {

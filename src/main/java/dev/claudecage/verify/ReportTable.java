@@ -23,15 +23,15 @@ public final class ReportTable {
             out.append("control for ").append(probe.id()).append(" (").append(probe.control().weakening())
                     .append(") did not show the hole: ").append(probe.control().detail()).append('\n');
         }
-        out.append(String.format("%d probes: %d blocked, %d holes, %d errors%n", report.probes().size(),
+        out.append(String.format("%d probes: %d blocked, %d holes, %d errors", report.probes().size(),
                 report.count(Outcome.BLOCKED), report.count(Outcome.HOLE), report.count(Outcome.ERROR)));
+        out.append(report.count(Outcome.NOT_RUN) == 0 ? "\n"
+                : String.format(", %d not run in this target (their controls still ran)%n", report.count(Outcome.NOT_RUN)));
         out.append(report.controlsRun()
                 ? String.format("positive controls: %d of %d showed the hole with their wall taken down%n",
                 report.controlsShowingHole(), report.probes().size())
                 : "positive controls: not run (--no-controls)\n");
-        if (report.notRun() != null) {
-            report.notRun().forEach(what -> out.append("not run: ").append(what).append('\n'));
-        }
+        out.append("target: ").append(report.target()).append('\n');
         out.append("runtime: ").append(report.runtime()).append('\n');
         out.append("apparmor: ").append(report.appArmor()).append('\n');
         out.append(report.passed() ? "verify: every wall held\n" : "verify: FAILED\n");

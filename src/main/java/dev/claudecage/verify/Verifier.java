@@ -13,6 +13,18 @@ import dev.claudecage.rootless.UserNamespace;
 import dev.claudecage.runtime.Cage;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.StatePaths;
+import dev.claudecage.session.CgroupStats;
+import dev.claudecage.session.HostProbe;
+import dev.claudecage.session.SessionName;
+import dev.claudecage.session.Sessions;
+import dev.claudecage.config.NetworkMode;
+import dev.claudecage.json.Json;
+import dev.claudecage.net.CageNetwork;
+import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.process.CommandResult;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.util.Optional;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,7 +51,6 @@ public final class Verifier {
     /** Probes whose verdict the host's canary can overrule. */
     private static final List<String> NETWORK_PROBES = List.of("network-isolated", "gateway-other-ports-blocked");
 
-    private static final String RESOURCES_WALL = "resources";
     private static final String GATEWAY_PROBE = "gateway-other-ports-blocked";
     /** Probes whose control grants a capability that only counts in the host's user namespace. */
     private static final List<String> NEED_HOST_CAPABILITIES = List.of(
@@ -53,56 +64,61 @@ public final class Verifier {
         this.runner = runner;
     }
 
+    /** Runs the probes in a fresh cage built from {@code config}, as {@code run} would build it. */
     public VerifyReport verify(CageConfig config, boolean withControls) {
         CagePlan plan = CagePlan.resolve(config, paths, runner);
         try (VerifyFixtures fixtures = fixtures(plan)) {
-            boolean limitsEnforced = plan.rootless() == null || plan.rootless().cgroups().delegated();
-            List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network()).stream()
-                    .filter(probe -> limitsEnforced || !probe.wall().equals(RESOURCES_WALL))
-                    .filter(probe -> plan.rootless() == null || !probe.id().equals(GATEWAY_PROBE)).toList();
-            Map<String, Finding> findings = runProbes(plan, fixtures, probes, null);
-            Map<String, Finding> controls = new HashMap<>();
-            if (withControls) {
-                Map<String, List<Probe>> byWeakening = new LinkedHashMap<>();
-                probes.stream().filter(probe -> plan.rootless() == null || !NEED_HOST_CAPABILITIES.contains(probe.id()))
-                        .forEach(probe -> byWeakening.computeIfAbsent(probe.control().description(), key -> new ArrayList<>())
-                        .add(probe));
-                for (List<Probe> group : byWeakening.values()) {
-                    controls.putAll(runProbes(plan, fixtures, group, group.get(0).control()));
-                }
-            }
-            List<VerifyReport.ProbeResult> results = probes.stream().map(probe -> {
-                Finding finding = findings.get(probe.id());
-                Finding control = controls.get(probe.id());
-                return new VerifyReport.ProbeResult(probe.id(), probe.wall(), probe.description(),
-                        finding.outcome(), finding.detail(), control == null ? null
-                        : new VerifyReport.ControlResult(probe.control().description(), control.outcome(), control.detail()));
-            }).toList();
-            return new VerifyReport(VerifyReport.REPORT_VERSION, plan.runtime().kind().configName(),
-                    plan.policy().appArmor().detail(), withControls, results, notRun(plan, limitsEnforced, withControls));
+            List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
+            Map<String, Finding> findings = new HashMap<>(notRunRootless(plan));
+            List<Probe> runnable = probes.stream().filter(probe -> !findings.containsKey(probe.id())).toList();
+            findings.putAll(runProbes(plan, fixtures, runnable, null));
+            return report(VerifyReport.FRESH_CAGE, plan.runtime().kind().configName(), plan, fixtures, probes,
+                    findings, withControls);
         }
     }
 
-    /** What a rootless verify leaves out, and why; null when nothing is left out. */
-    private static List<String> notRun(CagePlan plan, boolean limitsEnforced, boolean withControls) {
+    /**
+     * The probes a rootless cage cannot take, and why: the resource bombs where the host cannot
+     * enforce limits for this user (the cage runs without them, by the user's choice, and their
+     * control, a bomb with no limit at all, must not run on the host), and the gateway probe, as a
+     * rootless cage has no gateway address.
+     */
+    private static Map<String, Finding> notRunRootless(CagePlan plan) {
+        Map<String, Finding> notRun = new HashMap<>();
+        if (plan.rootless() == null) {
+            return notRun;
+        }
+        if (!plan.rootless().cgroups().delegated()) {
+            String reason = "this host cannot enforce limits for this user (" + plan.rootless().cgroups().detail()
+                    + "), and allow_unlimited runs the cage without them";
+            notRun.put("pids-limit-holds", new Finding(Outcome.NOT_RUN, reason));
+            notRun.put("memory-limit-holds", new Finding(Outcome.NOT_RUN, reason));
+        }
+        if (plan.config().network() == NetworkMode.FILTERED) {
+            notRun.put(GATEWAY_PROBE, new Finding(Outcome.NOT_RUN, "a rootless cage has no gateway address: its "
+                    + "namespace has loopback only (network-interfaces-expected), with the proxy and gateway relayed onto it"));
+        }
+        return notRun;
+    }
+
+    /**
+     * Why a probe's positive control cannot run, or null when it can. Rootless: a probe that did not
+     * run has no control (a bomb with no limit must not run on the host); and a control that grants a
+     * capability the kernel checks in the host's user namespace cannot show the hole, since no
+     * rootless cage can be given one (the user namespace is a second wall).
+     */
+    private static String controlUnavailable(CagePlan plan, Probe probe, Finding finding) {
         if (plan.rootless() == null) {
             return null;
         }
-        List<String> notRun = new ArrayList<>();
-        if (!limitsEnforced) {
-            notRun.add("the '" + RESOURCES_WALL + "' probes: this host cannot enforce limits for this user ("
-                    + plan.rootless().cgroups().detail() + "), and allow_unlimited runs the cage without them");
+        if (finding.outcome() == Outcome.NOT_RUN) {
+            return "the probe did not run";
         }
-        if (plan.config().network() == NetworkMode.FILTERED) {
-            notRun.add(GATEWAY_PROBE + ": a rootless cage has no gateway address to probe; its namespace has loopback "
-                    + "only (network-interfaces-expected), with the proxy and gateway relayed onto it");
+        if (NEED_HOST_CAPABILITIES.contains(probe.id())) {
+            return "its wall is a capability the kernel checks in the host's user namespace, which no rootless cage "
+                    + "can be given, so the user namespace is a second wall no control can take down";
         }
-        if (withControls) {
-            notRun.add("the positive controls of " + String.join(", ", NEED_HOST_CAPABILITIES) + ": their wall is "
-                    + "a capability the kernel checks in the host's user namespace, which no rootless cage can be given, "
-                    + "so the user namespace is a second wall that no control can take down");
-        }
-        return notRun.isEmpty() ? null : notRun;
+        return null;
     }
 
     /** The fixtures; a rootless cage's setuid helper is made in a namespace mapped as the cages' are. */
@@ -116,14 +132,101 @@ public final class Verifier {
         }
     }
 
+    /**
+     * Runs the probes inside a running session's cage, as its user and behind its walls, without
+     * changing it: the probe script comes on stdin and the cage gets no fixture mounts, so the few
+     * probes that need one, or that would starve the session's own processes, are reported as not
+     * run. The positive controls run in fresh cages built from the session's configuration.
+     */
+    public VerifyReport verifySession(Sessions sessions, SessionName name, boolean withControls) {
+        Sessions.LiveCage cage = sessions.live(name);
+        CageConfig config = cage.config();
+        CagePlan plan = CagePlan.resolve(config, paths, runner);
+        try (VerifyFixtures fixtures = fixtures(plan)) {
+            List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
+            Optional<String> readOnlyMount = config.mounts().stream().filter(MountSpec::readOnly)
+                    .map(MountSpec::target).findFirst();
+            Map<String, Finding> findings = new HashMap<>(notRunInSession(cage, readOnlyMount.isPresent()));
+            List<Probe> runnable = probes.stream().filter(probe -> !findings.containsKey(probe.id())).toList();
+            List<String> writable = new ArrayList<>(writableTargets(config));
+            if (cage.persistedHome()) {
+                writable.add(SpecBuilder.CAGE_HOME);
+            }
+            JsonNode spec = readSpec(paths.bundle(cage.containerId()).resolve("config.json"));
+            List<String> gateway = config.network() == NetworkMode.FILTERED
+                    ? CageNetwork.gatewayAddresses(cage.containerId(), runner) : List.of();
+            VerifyFixtures.ProbeTarget target = new VerifyFixtures.ProbeTarget(gateway, readOnlyMount.orElse(null),
+                    null, config.pidsLimit(), config.memoryBytes(), writable, strings(spec.at("/linux/maskedPaths")),
+                    strings(spec.at("/linux/readonlyPaths")));
+            List<String> command = new ArrayList<>(List.of("perl", "-"));
+            runnable.forEach(probe -> command.add(probe.id()));
+            fixtures.takeCanaryHits();
+            CommandResult run = runner.runWithInput(
+                    sessions.execCommand(cage, fixtures.environment(target), command, false), CAGE_TIMEOUT,
+                    fixtures.script());
+            findings.putAll(interpret(runnable, fixtures, run.exitCode(), run.stdout(), run.stderr()));
+            return report("session " + name, cage.runtime().configName(), plan, fixtures, probes, findings,
+                    withControls);
+        }
+    }
+
+    /** The probes a live session cannot take, and why; the host's view of its limits where that helps. */
+    private Map<String, Finding> notRunInSession(Sessions.LiveCage cage, boolean hasReadOnlyMount) {
+        CgroupStats limits = CgroupStats.read(HostProbe.CGROUP_ROOT, cage.containerId());
+        Map<String, Finding> notRun = new HashMap<>();
+        notRun.put("setuid-inert", new Finding(Outcome.NOT_RUN, "needs a setuid-root program mounted into the cage, "
+                + "and a running cage gets no new mounts (no-new-privs-set checks the flag that disarms setuid)"));
+        if (!hasReadOnlyMount) {
+            notRun.put("readonly-mount-holds", new Finding(Outcome.NOT_RUN, "the session has no read-only mount"));
+        }
+        notRun.put("pids-limit-holds", new Finding(Outcome.NOT_RUN, "a fork bomb would starve the session's own "
+                + "processes; the host reads pids.max = " + limitWord(limits.pidsLimit()) + " in its cgroup"));
+        notRun.put("memory-limit-holds", new Finding(Outcome.NOT_RUN, "a memory bomb would push the session's own "
+                + "processes out; the host reads a memory limit of " + limitWord(limits.memoryLimitBytes()) + " bytes in its cgroup"));
+        return notRun;
+    }
+
+    private static String limitWord(Long limit) {
+        return limit == null ? "none (unlimited or unreadable)" : limit.toString();
+    }
+
+    private VerifyReport report(String target, String runtime, CagePlan plan, VerifyFixtures fixtures,
+                                List<Probe> probes, Map<String, Finding> findings, boolean withControls) {
+        Map<String, Finding> controls = new HashMap<>();
+        if (withControls) {
+            Map<String, List<Probe>> byWeakening = new LinkedHashMap<>();
+            probes.stream().filter(probe -> controlUnavailable(plan, probe, findings.get(probe.id())) == null)
+                    .forEach(probe -> byWeakening.computeIfAbsent(probe.control().description(), key -> new ArrayList<>())
+                    .add(probe));
+            for (List<Probe> group : byWeakening.values()) {
+                controls.putAll(runProbes(plan, fixtures, group, group.get(0).control()));
+            }
+        }
+        List<VerifyReport.ProbeResult> results = probes.stream().map(probe -> {
+            Finding finding = findings.get(probe.id());
+            Finding control = controls.get(probe.id());
+            String noControl = withControls ? controlUnavailable(plan, probe, finding) : null;
+            String detail = noControl == null || finding.outcome() == Outcome.NOT_RUN ? finding.detail()
+                    : finding.detail() + "; positive control not run: " + noControl;
+            return new VerifyReport.ProbeResult(probe.id(), probe.wall(), probe.description(),
+                    finding.outcome(), detail, control == null ? null
+                    : new VerifyReport.ControlResult(probe.control().description(), control.outcome(), control.detail()));
+        }).toList();
+        return new VerifyReport(VerifyReport.REPORT_VERSION, target, runtime, plan.policy().appArmor().detail(),
+                withControls, results);
+    }
+
     private record Finding(Outcome outcome, String detail) {
+    }
+
+    private static List<String> writableTargets(CageConfig config) {
+        return config.mounts().stream().filter(mount -> !mount.readOnly()).map(MountSpec::target).toList();
     }
 
     private Map<String, Finding> runProbes(CagePlan plan, VerifyFixtures fixtures, List<Probe> probes,
                                            Weakening weakening) {
         String id = Cage.newId(weakening == null ? "verify" : "control");
         CageConfig config = plan.config();
-        List<String> writable = config.mounts().stream().filter(mount -> !mount.readOnly()).map(MountSpec::target).toList();
         Path networkState = paths.networkState(id);
         CageNetworking.Options network = new CageNetworking.Options(fixtures.realKey(),
                 networkState.resolve("audit.jsonl"), networkState, paths.networkLock());
@@ -131,17 +234,24 @@ public final class Verifier {
         CapturedRun run;
         try (CageInstance cage = CageInstance.prepare(plan, id, VerifyFixtures.probeCommand(probes), false, network,
                 paths, runner, (spec, networking) -> {
-                    Spec withFixtures = fixtures.addTo(spec, networking, config.pidsLimit(), config.memoryBytes(), writable);
+                    Spec withFixtures = fixtures.addTo(spec, networking, config.pidsLimit(), config.memoryBytes(),
+                            writableTargets(config));
                     return weakening == null ? withFixtures : weakening.applyTo(withFixtures);
                 })) {
             run = CapturedRun.of(cage, CAGE_TIMEOUT);
         }
+        return interpret(probes, fixtures, run.exitCode(), run.stdout(), run.stderr());
+    }
+
+    /** The probes' findings from their output, overruled by the host's canaries where those saw a hit. */
+    private static Map<String, Finding> interpret(List<Probe> probes, VerifyFixtures fixtures, int exitCode,
+                                                  String stdout, String stderr) {
         int canaryHits = fixtures.takeCanaryHits().size();
-        Map<String, Finding> findings = parse(run.stdout());
+        Map<String, Finding> findings = parse(stdout);
         for (Probe probe : probes) {
             findings.putIfAbsent(probe.id(), new Finding(Outcome.ERROR,
-                    "the probe printed no result (cage exit code " + run.exitCode() + "; "
-                            + run.stderr().strip().lines().reduce((first, second) -> second).orElse("no stderr") + ")"));
+                    "the probe printed no result (cage exit code " + exitCode + "; "
+                            + stderr.strip().lines().reduce((first, second) -> second).orElse("no stderr") + ")"));
         }
         if (canaryHits > 0) {
             // The host's own record outranks what the cage says about itself.
@@ -153,6 +263,20 @@ public final class Verifier {
             }
         }
         return findings;
+    }
+
+    private static JsonNode readSpec(Path file) {
+        try {
+            return Json.mapper().readTree(Files.readString(file));
+        } catch (IOException e) {
+            throw new CageException("cannot read the running cage's spec " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> values = new ArrayList<>();
+        array.forEach(value -> values.add(value.asText()));
+        return values;
     }
 
     /** The probe cage's output and exit code, read while it runs so that no pipe fills up. */

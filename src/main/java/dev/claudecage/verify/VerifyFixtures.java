@@ -2,7 +2,6 @@ package dev.claudecage.verify;
 
 import dev.claudecage.CageException;
 import dev.claudecage.host.Directories;
-import dev.claudecage.net.CageLink;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.process.ProcessRunner;
@@ -107,24 +106,20 @@ final class VerifyFixtures implements AutoCloseable {
         return hits;
     }
 
-    /** The fixture mounts and inputs added to a cage's spec; {@code networking} is null unless filtered. */
+    /**
+     * What the probes are told about the cage they run in.
+     *
+     * @param gateway       the host side of a filtered cage's link, IPv4 then IPv6; empty unless filtered
+     * @param readOnlyMount a read-only mount to try writing into, or null
+     * @param setuidProgram a setuid-root program to run, or null
+     */
+    record ProbeTarget(List<String> gateway, String readOnlyMount, String setuidProgram, long pidsLimit,
+                       long memoryBytes, List<String> writableTargets, List<String> maskedPaths,
+                       List<String> readonlyPaths) {
+    }
+
+    /** The fixture mounts and inputs added to a fresh cage's spec; {@code networking} is null unless filtered. */
     Spec addTo(Spec spec, CageNetworking networking, long pidsLimit, long memoryBytes, List<String> writableTargets) {
-        if (gatewayCanary != null) {
-            gatewayCanary.close();
-            gatewayCanary = null;
-        }
-        List<String> probeEnv = new ArrayList<>();
-        if (networking != null && networking.hasLink()) {
-            // Listens on the cage's own gateway addresses, on a port the firewall does not open.
-            CageLink link = networking.link();
-            String gateway6 = link.hostAddress6().getHostAddress();
-            gatewayCanary = Canary.open(List.of(link.gateway4(), gateway6), List.of(0), List.of());
-            probeEnv.add("CAGE_VERIFY_GATEWAY4=" + link.gateway4() + ":" + gatewayCanary.port(link.gateway4(), "tcp"));
-            probeEnv.add("CAGE_VERIFY_GATEWAY6=" + gateway6 + ":" + gatewayCanary.port(gateway6, "tcp"));
-            probeEnv.add("CAGE_VERIFY_LINKS=eth0,lo");
-        } else {
-            probeEnv.add("CAGE_VERIFY_LINKS=lo");
-        }
         List<Spec.Mount> mounts = new ArrayList<>(spec.mounts());
         mounts.add(new Spec.Mount(PROBES_MOUNT, "bind", directory.resolve("probes").toString(),
                 List.of("bind", "ro", "nosuid", "nodev")));
@@ -133,23 +128,63 @@ final class VerifyFixtures implements AutoCloseable {
                 List.of("bind", "ro", "nodev")));
         mounts.add(new Spec.Mount(READ_ONLY_MOUNT, "bind", directory.resolve("read-only").toString(),
                 List.of("bind", "ro", "nosuid", "nodev")));
+        // A rootless filtered cage has no link, so no gateway address to probe.
+        List<String> gateway = networking == null || !networking.hasLink() ? List.of()
+                : List.of(networking.link().gateway4(), networking.link().gateway6());
         List<String> env = new ArrayList<>(spec.process().env());
-        env.addAll(probeEnv);
+        env.addAll(environment(new ProbeTarget(gateway, READ_ONLY_MOUNT, SETUID_MOUNT + "/id", pidsLimit, memoryBytes,
+                writableTargets, spec.linux().maskedPaths(), spec.linux().readonlyPaths())));
+        return spec.withMounts(mounts).withProcess(spec.process().withEnv(env));
+    }
+
+    /**
+     * The probes' inputs, as environment variables. For a filtered cage this also opens the
+     * gateway canary, on the cage's gateway addresses and a port the firewall does not open.
+     */
+    List<String> environment(ProbeTarget target) {
+        if (gatewayCanary != null) {
+            gatewayCanary.close();
+            gatewayCanary = null;
+        }
+        List<String> env = new ArrayList<>();
+        if (!target.gateway().isEmpty()) {
+            gatewayCanary = Canary.open(target.gateway(), List.of(0), List.of());
+            String gateway4 = target.gateway().get(0);
+            String gateway6 = target.gateway().get(1);
+            env.add("CAGE_VERIFY_GATEWAY4=" + gateway4 + ":" + gatewayCanary.port(gateway4, "tcp"));
+            env.add("CAGE_VERIFY_GATEWAY6=" + gateway6 + ":" + gatewayCanary.port(gateway6, "tcp"));
+            env.add("CAGE_VERIFY_LINKS=eth0,lo");
+        } else {
+            env.add("CAGE_VERIFY_LINKS=lo");
+        }
+        if (target.readOnlyMount() != null) {
+            env.add("CAGE_VERIFY_RO_MOUNT=" + target.readOnlyMount());
+        }
+        if (target.setuidProgram() != null) {
+            env.add("CAGE_VERIFY_SETUID=" + target.setuidProgram());
+        }
         env.addAll(List.of(
                 "CAGE_VERIFY_KEY_PREFIX_REVERSED=" + new StringBuilder(REAL_KEY_PREFIX).reverse(),
-                "CAGE_VERIFY_RO_MOUNT=" + READ_ONLY_MOUNT,
-                "CAGE_VERIFY_SETUID=" + SETUID_MOUNT + "/id",
                 "CAGE_VERIFY_HOST_SECRET=" + secretDirectory().resolve("secret.txt"),
-                "CAGE_VERIFY_WRITABLE=" + String.join(",", writableTargets),
-                "CAGE_VERIFY_MASKED=" + String.join(",", spec.linux().maskedPaths()),
-                "CAGE_VERIFY_READONLY=" + String.join(",", spec.linux().readonlyPaths()),
-                "CAGE_VERIFY_PIDS_LIMIT=" + pidsLimit,
-                "CAGE_VERIFY_MEMORY_BYTES=" + memoryBytes,
+                "CAGE_VERIFY_WRITABLE=" + String.join(",", target.writableTargets()),
+                "CAGE_VERIFY_MASKED=" + String.join(",", target.maskedPaths()),
+                "CAGE_VERIFY_READONLY=" + String.join(",", target.readonlyPaths()),
+                "CAGE_VERIFY_PIDS_LIMIT=" + target.pidsLimit(),
+                "CAGE_VERIFY_MEMORY_BYTES=" + target.memoryBytes(),
                 "CAGE_VERIFY_CANARY_PORT4=" + canary.port("127.0.0.1", "tcp"),
                 "CAGE_VERIFY_CANARY_PORT6=" + canary.port("::1", "tcp"),
                 "CAGE_VERIFY_HOST_HOSTNAME=" + hostHostname(),
                 "CAGE_VERIFY_MARKER=" + markerToken));
-        return spec.withMounts(mounts).withProcess(spec.process().withEnv(env));
+        return env;
+    }
+
+    /** The probe script itself, for a cage that cannot be given the probes mount (a running session). */
+    byte[] script() {
+        try {
+            return Files.readAllBytes(directory.resolve("probes").resolve("probes.pl"));
+        } catch (IOException e) {
+            throw new CageException("cannot read the probe script: " + e.getMessage());
+        }
     }
 
     static List<String> probeCommand(List<Probe> probes) {

@@ -6,19 +6,20 @@ import java.util.List;
 
 /**
  * The result of {@code claude-cage verify}: stable field names and probe order, so reports from
- * two versions can be compared line by line.
+ * two versions can be compared line by line. Version 2 added {@code target} and the outcome
+ * {@code not-run}.
  *
+ * @param target      what the probes ran in: {@value #FRESH_CAGE}, or "session NAME"
  * @param controlsRun whether positive controls ran; each control must show the hole
- * @param notRun      which probes did not run and why (a rootless cage without limits); null when all ran
  */
-public record VerifyReport(int reportVersion, String runtime, String appArmor, boolean controlsRun,
-                           List<ProbeResult> probes, List<String> notRun) {
+public record VerifyReport(int reportVersion, String target, String runtime, String appArmor, boolean controlsRun,
+                           List<ProbeResult> probes) {
 
-    public static final int REPORT_VERSION = 1;
+    public static final int REPORT_VERSION = 2;
+    public static final String FRESH_CAGE = "fresh cage";
 
     public VerifyReport {
         probes = List.copyOf(probes);
-        notRun = notRun == null ? null : List.copyOf(notRun);
     }
 
     /**
@@ -29,7 +30,7 @@ public record VerifyReport(int reportVersion, String runtime, String appArmor, b
 
         @JsonIgnore
         public boolean passed() {
-            return outcome == Outcome.BLOCKED && (control == null || control.outcome() == Outcome.HOLE);
+            return (outcome == Outcome.BLOCKED || outcome == Outcome.NOT_RUN) && (control == null || control.outcome() == Outcome.HOLE);
         }
     }
 

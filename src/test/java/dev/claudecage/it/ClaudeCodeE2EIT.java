@@ -174,6 +174,61 @@ class ClaudeCodeE2EIT {
     }
 
     @Test
+    void aSecondRunInAPersistedSessionSeesTheFirstRunsClaudeState() throws Exception {
+        String marker = "persist-marker-" + Long.toHexString(System.nanoTime());
+        String persisted = conversationAfterARestart("it-e2e-persist", Map.of(), marker);
+        assertTrue(persisted.contains(marker), "claude --continue after stop and start did not see the first run's "
+                + "conversation: " + persisted);
+        // The same after a stop and start, with a home that is not persisted: the first run is gone,
+        // so the test above can only pass through the persisted ~/.claude.
+        String notPersisted = conversationAfterARestart("it-e2e-tmphome", Map.of("CLAUDE_CAGE_PERSIST", "false"), marker);
+        assertFalse(notPersisted.contains(marker), "a tmpfs home kept the conversation: " + notPersisted);
+        // The test's own internet stays up for the other tests.
+        List<String> ours = List.of(apiHost.namespace(), apiHost.hostInterface(), canaryHost.namespace(),
+                canaryHost.hostInterface());
+        assertEquals(List.of(), CageHarness.sessionLeftovers().stream().filter(item -> ours.stream().noneMatch(item::endsWith))
+                .toList(), "the sessions left something behind");
+    }
+
+    /**
+     * In a session: `claude -p` told {@code marker}, then stop and start, then `claude -p --continue`;
+     * returns the body of the last request the second run sent.
+     */
+    private String conversationAfterARestart(String name, Map<String, String> env, String marker) throws Exception {
+        Path workspace = workspace();
+        Map<String, String> launchEnv = new java.util.HashMap<>(env);
+        launchEnv.putAll(Map.of("ANTHROPIC_API_KEY", REAL_KEY, "SUDO_UID", HOST_USER, "SUDO_GID", HOST_USER));
+        Duration timeout = Duration.ofMinutes(3);
+        try (MockAnthropicApi api = Netns.call(apiHost.namespace(), () -> MockAnthropicApi.builder()
+                .bind(new InetSocketAddress(apiHost.address4(), API_PORT)).script(Script.of()).start())) {
+            CageHarness.Result start = CageHarness.launch(List.of("start", "--detach", "--name", name,
+                    "--network", "filtered", "--api-upstream", "http://" + apiHost.address4() + ":" + API_PORT,
+                    "--mount", workspace + ":/workspace", "-e", "DISABLE_TELEMETRY=1",
+                    "-e", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "--", "sleep", "infinity"),
+                    "", launchEnv, timeout);
+            assertEquals(0, start.exitCode(), start.toString());
+            CageHarness.Result first = CageHarness.launch(List.of("shell", name, "--", "claude", "-p",
+                    "remember the word " + marker, "--dangerously-skip-permissions"), "", launchEnv, timeout);
+            assertEquals(0, first.exitCode(), first.toString());
+            assertEquals(0, CageHarness.cage("stop", name).exitCode());
+            CageHarness.Result again = CageHarness.launch(List.of("start", "--detach", "--name", name), "", launchEnv,
+                    timeout);
+            assertEquals(0, again.exitCode(), again.toString());
+            int before = api.requests().size();
+            CageHarness.Result second = CageHarness.launch(List.of("shell", name, "--", "claude", "-p", "--continue",
+                    "which word?", "--dangerously-skip-permissions"), "", launchEnv, timeout);
+            assertEquals(0, second.exitCode(), second.toString());
+            List<RecordedRequest> requests = api.requests();
+            assertTrue(requests.size() > before, "the second run sent no request");
+            assertTrue(requests.stream().allMatch(request -> request.key().orElse("").equals(REAL_KEY)),
+                    "every request, before and after the restart, reached the mock with the real key");
+            return requests.get(requests.size() - 1).body();
+        } finally {
+            CageHarness.cage("destroy", "--timeout", "0", name);
+        }
+    }
+
+    @Test
     void aForkBombUpToThePidsLimitEndsInsideTheCage() throws Exception {
         // Exhausting the cage's pids cgroup may crash the agent's own runtime (Bun cannot make a
         // thread): that is contained. What matters is the host: the cage ends and leaves nothing.

@@ -2,9 +2,8 @@ package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,22 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and a wipe of /run/claude-cage. After each, list tells the truth, and destroy or gc leaves
  * nothing behind: no runtime state, mount, cgroup, namespace, link, nft table or process.
  */
+@ExtendWith(CleanSessionHost.class)
 class SessionFaultIT {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
-
-    @BeforeEach
-    void requireHost() throws Exception {
-        CageHarness.requireRootAndRootfs();
-        CageHarness.destroyTestSessions();
-        assertEquals(List.of(), CageHarness.sessionLeftovers(), "the host holds session leftovers before the test");
-    }
-
-    @AfterEach
-    void nothingLeftBehind() throws Exception {
-        CageHarness.destroyTestSessions();
-        assertEquals(List.of(), CageHarness.sessionLeftovers(), "the sessions left something behind");
-    }
 
     private static JsonNode startSleeping(String name) throws Exception {
         CageHarness.Result start = cage("start", "-d", "--name", name, "--rootfs", ROOTFS.toString(), "--network", "none",

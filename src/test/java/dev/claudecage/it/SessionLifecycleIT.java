@@ -2,9 +2,8 @@ package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -25,25 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Named sessions with real runc: start, attach and detach on a real pty, shell, status, logs,
  * stop, start again with the home intact, destroy; each test ends with nothing left on the host.
  */
+@ExtendWith(CleanSessionHost.class)
 class SessionLifecycleIT {
 
     private static final Duration SHORT = Duration.ofSeconds(20);
-
-    private List<String> before;
-
-    @BeforeEach
-    void requireHost() throws Exception {
-        CageHarness.requireRootAndRootfs();
-        CageHarness.destroyTestSessions();
-        before = CageHarness.sessionLeftovers();
-        assertEquals(List.of(), before, "the host holds session leftovers before the test");
-    }
-
-    @AfterEach
-    void nothingLeftBehind() throws Exception {
-        CageHarness.destroyTestSessions();
-        assertEquals(List.of(), CageHarness.sessionLeftovers(), "the sessions left something behind");
-    }
 
     static JsonNode status(String name) throws Exception {
         CageHarness.Result result = cage("status", "--json", name);

@@ -2,9 +2,9 @@ package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,24 +20,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** max_sessions under concurrent starts, and many start/destroy cycles, with real runc. */
+@ExtendWith(CleanSessionHost.class)
 class SessionLimitsIT {
 
     @BeforeEach
-    void requireHost() throws Exception {
-        CageHarness.requireRootAndRootfs();
-        CageHarness.destroyTestSessions();
-        assertEquals(List.of(), CageHarness.sessionLeftovers(), "the host holds session leftovers before the test");
+    void noSessionRuns() throws Exception {
         CageHarness.Result list = cage("list", "--json");
         for (JsonNode session : Json.mapper().readTree(list.stdout())) {
             assertTrue(!session.path("state").asText().equals("running"),
                     "a session runs on this host and would count against max_sessions: " + session);
         }
-    }
-
-    @AfterEach
-    void nothingLeftBehind() throws Exception {
-        CageHarness.destroyTestSessions();
-        assertEquals(List.of(), CageHarness.sessionLeftovers(), "the sessions left something behind");
     }
 
     @Test
