@@ -128,7 +128,10 @@ public final class CageNetworking implements AutoCloseable {
         started.add(UnixBridge.start(socket, service, policy.maxConnections() + RELAY_HEADROOM));
         String socat = Executables.find("socat").map(Path::toString).orElseThrow(() -> new CageException(
                 "rootless filtered networking needs socat, which is not installed", "apt-get install socat"));
-        Process relay = runner.startBackground(namespace.wrapInNetwork(List.of(socat,
+        String setpriv = Executables.find("setpriv").map(Path::toString).orElseThrow(() -> new CageException(
+                "rootless filtered networking needs setpriv, which is not installed", "apt-get install util-linux"));
+        // Killed with the thread that started it, so that a JVM killed with SIGKILL leaves no relay behind.
+        Process relay = runner.startBackground(namespace.wrapInNetwork(List.of(setpriv, "--pdeathsig", "KILL", "--", socat,
                 "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork,max-children=" + (policy.maxConnections() + RELAY_HEADROOM),
                 "UNIX-CONNECT:" + socket)));
         started.add(() -> {
