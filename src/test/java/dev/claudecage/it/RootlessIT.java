@@ -268,6 +268,12 @@ class RootlessIT {
             assertTrue(shell.stdout().startsWith("1000\n") && shell.stdout().contains("CapEff:\t0000000000000000")
                     && shell.stdout().contains("NoNewPrivs:\t1") && shell.stdout().contains("Seccomp:\t2"), shell.toString());
 
+            CageHarness.Result status = user.launch("status", name);
+            assertEquals(0, status.exitCode(), status.toString());
+            assertTrue(status.stdout().contains("running"), status.toString());
+            CageHarness.Result logs = user.launch("logs", name);
+            assertEquals(0, logs.exitCode(), logs.toString());
+
             CageHarness.Result stop = user.launch("stop", name, "--timeout", "2");
             assertEquals(0, stop.exitCode(), stop.toString());
             Path note = user.home.resolve(".local/share/claude-cage/sessions/" + name + "/home/note");
