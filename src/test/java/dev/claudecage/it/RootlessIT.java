@@ -119,6 +119,13 @@ class RootlessIT {
         assertTrue(refused.stderr().contains("cannot enforce the cage's limits for this user")
                 && refused.stderr().contains("cpus=2, memory=4g, pids_limit=1024")
                 && refused.stderr().contains("--allow-unlimited"), refused.toString());
+
+        CageHarness.Result start = user.launch("start", "--name", "unlimited-refused", "--detach", "--network", "none",
+                "--rootfs", user.rootfs.toString(), "--", "true");
+        assertEquals(1, start.exitCode(), start.toString());
+        assertTrue(start.stderr().contains("cpus=2, memory=4g, pids_limit=1024"), start.toString());
+        assertTrue(user.launch("list").stdout().lines().noneMatch(line -> line.startsWith("unlimited-refused ")),
+                "a refused session leaves no record");
     }
 
     @Test
