@@ -1,7 +1,6 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
-import dev.claudecage.host.Host;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.json.Json;
@@ -13,6 +12,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 @Command(name = "image", description = "Manages the image store: inspect, rm, prune, import.",
@@ -66,8 +66,11 @@ final class ImageCommand implements Callable<Integer> {
         List<String> names;
 
         @Override
-        public Integer call() {
-            Host.requireRoot("image rm", Host.ROOTLESS_IMAGE_WRITES);
+        public Integer call() throws InterruptedException {
+            OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
+            if (inNamespace.isPresent()) {
+                return inNamespace.getAsInt();
+            }
             ImageStore store = ImageStore.openDefault();
             ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
             try {
@@ -76,6 +79,7 @@ final class ImageCommand implements Callable<Integer> {
                 }
             } finally {
                 lock.close();
+                RootlessImageWrites.handOver(store);
             }
             return 0;
         }
@@ -88,8 +92,11 @@ final class ImageCommand implements Callable<Integer> {
         CommandSpec spec;
 
         @Override
-        public Integer call() {
-            Host.requireRoot("image prune", Host.ROOTLESS_IMAGE_WRITES);
+        public Integer call() throws InterruptedException {
+            OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
+            if (inNamespace.isPresent()) {
+                return inNamespace.getAsInt();
+            }
             ImageStore store = ImageStore.openDefault();
             ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
             try {
@@ -97,6 +104,7 @@ final class ImageCommand implements Callable<Integer> {
                 report(spec.commandLine().getOut(), store.prune());
             } finally {
                 lock.close();
+                RootlessImageWrites.handOver(store);
             }
             return 0;
         }

@@ -21,6 +21,11 @@ import java.util.Set;
  */
 public final class StateLayout {
 
+    /**
+     * Set in a JVM that runs as root of a rootless user's namespace (see {@code NamespaceReexec}):
+     * the host uid of that user, whose state this process works on.
+     */
+    public static final String NAMESPACE_OWNER_PROPERTY = "claudecage.namespaceOwner";
     private static final Path ROOT_RUN = Path.of("/run/claude-cage");
     private static final Path ROOT_DATA = Path.of("/var/lib/claude-cage");
 
@@ -36,9 +41,13 @@ public final class StateLayout {
         this.env = env;
     }
 
-    /** The layout for this process's user. */
+    /**
+     * The layout for this process's user; inside a rootless user's namespace (where this process is
+     * root, see {@code NamespaceReexec}), that user's.
+     */
     public static StateLayout current() {
-        return forUser(Host.effectiveUid(), System.getenv());
+        String owner = System.getProperty(NAMESPACE_OWNER_PROPERTY);
+        return forUser(owner != null ? Integer.parseInt(owner) : Host.effectiveUid(), System.getenv());
     }
 
     public static StateLayout forUser(int uid, Map<String, String> env) {

@@ -80,6 +80,12 @@ public final class Cage implements AutoCloseable {
             for (String sub : List.of("bundle", "bundle/" + SpecBuilder.ROOTFS_DIR, "upper", "work")) {
                 Files.createDirectories(directory.resolve(sub));
             }
+            if (scope != CommandScope.HOST) {
+                // The upper folder is the cage's "/": it must be the namespace's root's, not the user's,
+                // whom the cage's own user is.
+                runner.run(scope.wrap(List.of("chown", "0:0", directory.resolve("upper").toString(),
+                        directory.resolve("work").toString())), MOUNT_TIMEOUT);
+            }
             cage.mountRoot(lowerLayers);
             Directories.writePrivateFile(cage.bundle().resolve("config.json"), Json.write(spec));
             return cage;

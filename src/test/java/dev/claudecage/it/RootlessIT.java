@@ -11,9 +11,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeSet;
 
@@ -134,7 +138,7 @@ class RootlessIT {
                 "--rootfs", user.rootfs.toString(), "--mount", user.workspace + ":/workspace", "--",
                 "sh", "-c", "id -u; id -g; grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; "
                         + "touch /rootfs-write 2>&1; echo written > /workspace/from-cage; "
-                        + "cat /proc/self/uid_map; ls /sys/class/net");
+                        + "cat /proc/self/uid_map; stat -c 'root-owner %u:%g' /; ls /sys/class/net");
         assertEquals(0, run.exitCode(), run.toString());
         List<String> lines = run.stdout().lines().map(String::strip).toList();
         assertEquals("1000", lines.get(0), run.toString());
@@ -145,6 +149,7 @@ class RootlessIT {
         assertTrue(run.stdout().contains("Seccomp:\t2"), run.toString());
         assertTrue(run.stdout().contains("Read-only file system"), run.toString());
         assertTrue(lines.stream().anyMatch(line -> line.matches("1000\\s+" + user.uid + "\\s+1")), run.toString());
+        assertTrue(lines.contains("root-owner 0:0"), "the cage's / is its root's, not the user's: " + run);
         assertEquals("lo", lines.get(lines.size() - 1), "only loopback: " + run);
 
         Path written = user.workspace.resolve("from-cage");
@@ -298,6 +303,73 @@ class RootlessIT {
             assertTrue(user.launch("list").stdout().lines().noneMatch(line -> line.startsWith(name + " ")));
         } finally {
             user.launch("destroy", name);
+        }
+    }
+
+    /** An OCI layout of the minbase rootfs (no device nodes: /dev is a tmpfs), made by root in the user's home. */
+    private static Path minbaseLayout() throws Exception {
+        Path layout = user.home.resolve("layout");
+        Files.createDirectories(layout.resolve("blobs/sha256"));
+        Path layer = user.home.resolve("layer.tar");
+        Process tar = new ProcessBuilder("tar", "-C", CageHarness.ROOTFS.toString(), "-cf", layer.toString(),
+                "--exclude=./dev/*", ".").inheritIO().start();
+        assertEquals(0, tar.waitFor());
+        String layerDigest = moveIntoBlobs(layout, layer);
+        long layerSize = Files.size(layout.resolve("blobs/sha256").resolve(layerDigest));
+        String config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/usr/bin:/bin\"]},"
+                + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" + layerDigest + "\"]}}";
+        String configDigest = writeBlob(layout, config);
+        String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:" + configDigest
+                + "\",\"size\":" + config.length() + "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
+                + "\"digest\":\"sha256:" + layerDigest + "\",\"size\":" + layerSize + "}]}";
+        String manifestDigest = writeBlob(layout, manifest);
+        Files.writeString(layout.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+                + "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:" + manifestDigest + "\",\"size\":"
+                + manifest.length() + "}]}");
+        Files.writeString(layout.resolve("oci-layout"), "{\"imageLayoutVersion\": \"1.0.0\"}");
+        return layout;
+    }
+
+    private static String writeBlob(Path layout, String content) throws Exception {
+        String hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8)));
+        Files.writeString(layout.resolve("blobs/sha256").resolve(hex), content);
+        return hex;
+    }
+
+    private static String moveIntoBlobs(Path layout, Path file) throws Exception {
+        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int read; (read = in.read(buffer)) > 0; ) {
+                sha256.update(buffer, 0, read);
+            }
+        }
+        String hex = HexFormat.of().formatHex(sha256.digest());
+        Files.move(file, layout.resolve("blobs/sha256").resolve(hex));
+        return hex;
+    }
+
+    @Test
+    void theUserImportsAnImageOfItsOwnRunsItAndRemovesIt() throws Exception {
+        Path layout = minbaseLayout();
+        CageHarness.Result imported = user.launch("image", "import", layout.toString(), "--name", "minbase-rootless");
+        assertEquals(0, imported.exitCode(), imported.toString());
+        Path store = user.home.resolve(".local/share/claude-cage/images");
+        assertEquals(user.uid, Files.getAttribute(store.resolve("names.json"), "unix:uid"), "the store's own files are the user's");
+        CageHarness.Result images = user.launch("images");
+        assertTrue(images.stdout().contains("minbase-rootless:latest"), images.toString());
+
+        CageHarness.Result run = user.launch("run", "--allow-unlimited", "--network", "none", "--image", "minbase-rootless",
+                "--", "stat", "-c", "%n %u:%g %A", "/etc/shadow", "/usr/bin/passwd");
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(run.stdout().contains("/etc/shadow 0:42 -rw-r-----"), "the image's owners, as the cage sees them: " + run);
+        assertTrue(run.stdout().contains("/usr/bin/passwd 0:0 -rwsr-xr-x"), run.toString());
+
+        CageHarness.Result removed = user.launch("image", "rm", "minbase-rootless");
+        assertEquals(0, removed.exitCode(), removed.toString());
+        try (var layers = Files.list(store.resolve("layers"))) {
+            assertEquals(0, layers.count(), "the layer, whose files belong to subordinate ids, is gone");
         }
     }
 }

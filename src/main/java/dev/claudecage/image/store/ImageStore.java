@@ -13,10 +13,14 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -236,6 +240,41 @@ public final class ImageStore {
                 throw new UncheckedIOException(e);
             }
         }
+    }
+
+    /**
+     * Gives the store's own files (names, image configs, layer records, the cache, the folders) to
+     * {@code uid}:{@code gid}, and leaves the layers' content as it is, top folder included: that one
+     * is the cage's {@code /}, which must stay root's.
+     * A rootless user's store is written as root of the user's namespace, so that the layers' files
+     * belong to the namespace's ids; handing the rest over lets the user read the store outside it.
+     */
+    public void handOver(int uid, int gid) throws IOException {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        Path layers = layers();
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                if (dir.getFileName().toString().equals("diff") && layers.equals(dir.getParent().getParent())) {
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
+                own(dir);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                own(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            private void own(Path path) throws IOException {
+                Files.setAttribute(path, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(path, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+            }
+        });
     }
 
     /** A fresh private directory under tmp/, on the store's file system (so it can become a layer). */
