@@ -64,7 +64,7 @@ final class BuildCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("build", Host.ROOTLESS_IMAGE_WRITES);
+        Host.requireRoot("build", Host.ROOTLESS_BUILDS);
         List<ImageBuilder.Request> requests = requests();
         ProcessRunner runner = ProcessRunner.fromEnvironment();
         CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();

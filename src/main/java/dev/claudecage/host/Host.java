@@ -34,14 +34,13 @@ public final class Host {
     }
 
     /**
-     * Why image commands that write the store need root: a rootless user's layers must belong to the
-     * ids of its cages' user namespace, so they would have to be unpacked, hashed and snapshotted as
-     * root of such a namespace, and an opaque whiteout needs a trusted.* xattr, which no user
-     * namespace may set (overlayfs' userxattr mode would be needed). Not built yet.
+     * Why the builder needs root: its RUN steps use the host's network namespace, where a user
+     * namespace may not mount sysfs, and its sandbox spec has not been made to go through the
+     * rootless adaptation (docs/rootless.md, Images). Importing works rootless.
      */
-    public static final String ROOTLESS_IMAGE_WRITES = "rootless image stores are not built yet: layers would have "
-            + "to be unpacked and hashed as root of a user namespace mapped as your cages' are, and opaque whiteouts "
-            + "need trusted.* xattrs, which a user namespace cannot set";
+    public static final String ROOTLESS_BUILDS = "rootless image builds are not built yet: the build sandbox's spec "
+            + "(host network, cgroup limits) has not been adapted to a user namespace; import an image instead "
+            + "(claude-cage image import)";
 
     /** For the commands that do not work rootless yet (docs/rootless.md): say why instead of failing halfway. */
     public static void requireRoot(String command, String rootlessReason) {
