@@ -5,7 +5,10 @@ import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.host.CgroupLayout;
+import dev.claudecage.rootless.CgroupDelegation;
 import dev.claudecage.rootless.NamespaceReexec;
+import dev.claudecage.rootless.RootlessHost;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
@@ -27,6 +30,20 @@ final class RootlessImageWrites {
         CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
         return NamespaceReexec.runInside(spec.root().commandLine().getParseResult().originalArgs(), config.uid(),
                 config.gid(), ProcessRunner.fromEnvironment());
+    }
+
+    /**
+     * Inside the namespace: what the host delegates to the user, for the build steps' specs, after
+     * refusing limits it cannot enforce unless allowed; null outside (root).
+     */
+    static CgroupDelegation cgroups(CageConfig config) {
+        OptionalInt owner = NamespaceReexec.owner();
+        if (owner.isEmpty()) {
+            return null;
+        }
+        CgroupDelegation cgroups = CgroupDelegation.detect(owner.getAsInt(), CgroupLayout.current() == CgroupLayout.V2);
+        RootlessHost.requireLimits(config, cgroups);
+        return cgroups;
     }
 
     /** Inside the namespace: the store's own files back to the user (the cage's uid there). */

@@ -33,15 +33,6 @@ public final class Host {
         return System.getProperty("user.name");
     }
 
-    /**
-     * Why the builder needs root: its RUN steps use the host's network namespace, where a user
-     * namespace may not mount sysfs, and its sandbox spec has not been made to go through the
-     * rootless adaptation (docs/rootless.md, Images). Importing works rootless.
-     */
-    public static final String ROOTLESS_BUILDS = "rootless image builds are not built yet: the build sandbox's spec "
-            + "(host network, cgroup limits) has not been adapted to a user namespace; import an image instead "
-            + "(claude-cage image import)";
-
     /** For the commands that do not work rootless yet (docs/rootless.md): say why instead of failing halfway. */
     public static void requireRoot(String command, String rootlessReason) {
         if (effectiveUid() != 0) {

@@ -91,6 +91,11 @@ public final class StateLayout {
         }
         String variable = env.get("XDG_RUNTIME_DIR");
         Path runtimeDir = absoluteOrNull(variable);
+        if (System.getProperty(NAMESPACE_OWNER_PROPERTY) != null) {
+            // Inside the user's namespace the user's folders show the namespace's ids; the checks
+            // below ran outside, before the re-run.
+            return (runtimeDir != null ? runtimeDir : Path.of("/run/user", Integer.toString(uid))).resolve("claude-cage");
+        }
         if (variable != null && !variable.isBlank() && runtimeDir == null) {
             throw new CageException("$XDG_RUNTIME_DIR must be an absolute path, not '" + variable + "'");
         }

@@ -35,6 +35,8 @@ public final class NamespaceReexec {
         if (Host.effectiveUid() == 0 || owner().isPresent()) {
             return OptionalInt.empty();
         }
+        // Checked here, where the user's folders show the user's own ids.
+        StateLayout.current().run();
         String java = ProcessHandle.current().info().command().orElseThrow(() -> new CageException(
                 "cannot tell which java runs claude-cage, to run it again in the user namespace"));
         List<String> command = new ArrayList<>(List.of(java, "-D" + StateLayout.NAMESPACE_OWNER_PROPERTY + "=" + Host.effectiveUid(),

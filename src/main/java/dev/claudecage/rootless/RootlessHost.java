@@ -40,6 +40,11 @@ public record RootlessHost(IdMap uids, IdMap gids, CgroupDelegation cgroups) {
      * configuration allows running without them: a weaker cage is the user's choice, never a silent one.
      */
     public void requireLimits(CageConfig config) {
+        requireLimits(config, cgroups);
+    }
+
+    /** As {@link #requireLimits(CageConfig)}, for a host that delegates cgroups as {@code cgroups} says. */
+    public static void requireLimits(CageConfig config, CgroupDelegation cgroups) {
         if (cgroups.delegated() || config.allowUnlimited()) {
             return;
         }
@@ -63,6 +68,11 @@ public record RootlessHost(IdMap uids, IdMap gids, CgroupDelegation cgroups) {
      * verify control that shares the host's) the cage gets the host's tree bound read-only instead.
      */
     public Spec adapt(Spec spec) {
+        return adapt(spec, cgroups);
+    }
+
+    /** As {@link #adapt(Spec)}, for a host that delegates cgroups to the user as {@code cgroups} says. */
+    public static Spec adapt(Spec spec, CgroupDelegation cgroups) {
         Spec.Linux linux = cgroups.delegated()
                 ? spec.linux().withCgroupsPath("/" + CGROUP_ROOT.relativize(cgroups.cgroup()) + spec.linux().cgroupsPath())
                 : spec.linux().withResources(null).withCgroupsPath(null);
