@@ -351,7 +351,7 @@ class RootlessIT {
     }
 
     @Test
-    void theUserImportsAnImageOfItsOwnRunsItAndRemovesIt() throws Exception {
+    void theUserImportsAndBuildsImagesOfItsOwnRunsThemAndRemovesThem() throws Exception {
         Path layout = minbaseLayout();
         CageHarness.Result imported = user.launch("image", "import", layout.toString(), "--name", "minbase-rootless");
         assertEquals(0, imported.exitCode(), imported.toString());
@@ -366,8 +366,25 @@ class RootlessIT {
         assertTrue(run.stdout().contains("/etc/shadow 0:42 -rw-r-----"), "the image's owners, as the cage sees them: " + run);
         assertTrue(run.stdout().contains("/usr/bin/passwd 0:0 -rwsr-xr-x"), run.toString());
 
-        CageHarness.Result removed = user.launch("image", "rm", "minbase-rootless");
+        Path context = user.home.resolve("context");
+        Files.createDirectories(context);
+        Files.writeString(context.resolve("Dockerfile"), String.join("\n", "FROM minbase-rootless",
+                "RUN echo built > /built && /usr/sbin/useradd -m -u 2000 bob", "USER bob", "RUN touch /home/bob/mine", ""));
+        CageHarness.Result refused = user.launch("build", "-t", "built-rootless", context.toString());
+        assertTrue(refused.exitCode() != 0 && refused.stderr().contains("cpus=2, memory=4g, pids_limit=1024"),
+                "a build's steps have the same limits: " + refused);
+        CageHarness.Result built = user.launch("build", "--allow-unlimited", "-t", "built-rootless", context.toString());
+        assertEquals(0, built.exitCode(), built.toString());
+        CageHarness.Result runBuilt = user.launch("run", "--allow-unlimited", "--network", "none", "--image", "built-rootless",
+                "--", "stat", "-c", "%n %u:%g", "/built", "/home/bob", "/home/bob/mine");
+        assertEquals(0, runBuilt.exitCode(), runBuilt.toString());
+        assertTrue(runBuilt.stdout().contains("/built 0:0\n/home/bob 2000:2000\n/home/bob/mine 2000:2000"),
+                "what RUN made belongs to whom it made it for: " + runBuilt);
+
+        CageHarness.Result removed = user.launch("image", "rm", "built-rootless", "minbase-rootless");
         assertEquals(0, removed.exitCode(), removed.toString());
+        CageHarness.Result pruned = user.launch("image", "prune");
+        assertEquals(0, pruned.exitCode(), pruned.toString());
         try (var layers = Files.list(store.resolve("layers"))) {
             assertEquals(0, layers.count(), "the layer, whose files belong to subordinate ids, is gone");
         }
