@@ -63,15 +63,6 @@ public record IdMap(List<Entry> entries) {
         return args;
     }
 
-    /** The host id that {@code inside} maps to. */
-    public long toHost(long inside) {
-        return entries.stream()
-                .filter(entry -> inside >= entry.inside() && inside < entry.inside() + entry.count())
-                .mapToLong(entry -> entry.outside() + inside - entry.inside())
-                .findFirst()
-                .orElseThrow(() -> new IllegalArgumentException(inside + " is not mapped"));
-    }
-
     /** Hands out subordinate ids in order, splitting an entry where a range ends. */
     private static final class Allocator {
         private final List<IdRange> ranges;

@@ -15,9 +15,9 @@ import java.util.List;
  * so a command about a running cage runs as root of that cage's own user namespace (entered through
  * its init process, which is the user's), and one about no cage in particular (list, the state of a
  * stopped cage) as root of a throwaway namespace mapped the same way, made on first use and gone
- * with this process.
+ * with this process (its holder ends when this JVM does).
  */
-public final class RuntimeControl implements AutoCloseable {
+public final class RuntimeControl {
 
     private final ProcessRunner runner;
     private final boolean rootless;
@@ -54,13 +54,5 @@ public final class RuntimeControl implements AutoCloseable {
         List<String> wrapped = new ArrayList<>(List.of(nsenter, "--target", Long.toString(containerPid), "--user", "--"));
         wrapped.addAll(command);
         return wrapped;
-    }
-
-    @Override
-    public synchronized void close() {
-        if (throwaway != null) {
-            throwaway.close();
-            throwaway = null;
-        }
     }
 }

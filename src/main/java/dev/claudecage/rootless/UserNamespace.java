@@ -82,10 +82,6 @@ public final class UserNamespace implements CommandScope, AutoCloseable {
         return command;
     }
 
-    public long pid() {
-        return holder.pid();
-    }
-
     /** The namespace as a path another process can join, e.g. {@code /proc/PID/ns/user}. */
     public Path namespacePath(String type) {
         return Path.of("/proc", Long.toString(holder.pid()), "ns", type);
