@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.Janitor;
 import dev.claudecage.session.Sessions;
@@ -25,8 +24,6 @@ final class GcCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("gc", "it removes root-mode leftovers (cgroups, network namespaces, nft tables); "
-                + "a rootless cage's leftovers are its folder under $XDG_RUNTIME_DIR/claude-cage");
         Janitor.Report report = Sessions.current(ProcessRunner.fromEnvironment()).gc();
         PrintWriter out = spec.commandLine().getOut();
         report.removed().forEach(item -> out.println("removed " + item));

@@ -33,14 +33,6 @@ public final class Host {
         return System.getProperty("user.name");
     }
 
-    /** For the commands that do not work rootless yet (docs/rootless.md): say why instead of failing halfway. */
-    public static void requireRoot(String command, String rootlessReason) {
-        if (effectiveUid() != 0) {
-            throw new CageException("'claude-cage " + command + "' needs root: " + rootlessReason,
-                    "run it with sudo; rootless, run a root file system with --rootfs (see docs/rootless.md: Images)");
-        }
-    }
-
     /** Whether the launcher talks to a terminal on both ends, so the cage should get one too. */
     public static boolean interactiveTerminal() {
         // Java 17's System.console() is non-null only when stdin and stdout are both terminals.

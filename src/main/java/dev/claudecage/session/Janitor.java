@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.Host;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.RuntimeKind;
@@ -37,6 +38,9 @@ public final class Janitor {
     private final StatePaths statePaths;
     private final HostProbe probe;
     private final ProcessRunner runner;
+
+    /** Whether this user runs its cages rootless (see docs/rootless.md). */
+    private final boolean rootless = Host.effectiveUid() != 0;
 
     public Janitor(HostProbe probe, ProcessRunner runner) {
         this.statePaths = probe.statePaths();
@@ -128,6 +132,12 @@ public final class Janitor {
     }
 
     HostLeftovers scan() {
+        if (rootless) {
+            // A rootless user's cages have no cgroups, host links, nft tables or host-visible mounts:
+            // their mounts and network live in their own namespaces and go with them.
+            return new HostLeftovers(probe.containers(), children(statePaths.runs()),
+                    children(statePaths.networkState("x").getParent()), List.of(), List.of(), List.of(), List.of(), List.of());
+        }
         return new HostLeftovers(probe.containers(), children(statePaths.runs()),
                 children(statePaths.networkState("x").getParent()), probe.cageCgroups(), netns(), links(),
                 nftTables(), mountsUnder(runRoot()));
@@ -183,6 +193,10 @@ public final class Janitor {
             // Busy: detach it now; the kernel lets go when its last user does.
             return quietly(List.of("umount", "--lazy", unmount.mountPoint().toString()));
         } else if (step instanceof CleanupPlan.RemoveTree tree) {
+            if (rootless) {
+                // A rootless cage's folders hold its upper layer, whose files belong to subordinate ids.
+                return quietly(probe.control().wrap(List.of("rm", "-rf", "--one-file-system", tree.dir().toString())));
+            }
             try {
                 Directories.deleteRecursively(tree.dir());
                 return null;
@@ -369,7 +383,8 @@ public final class Janitor {
     boolean oneShotLauncherRunning() {
         long self = ProcessHandle.current().pid();
         for (ProcessHandle process : ProcessHandle.allProcesses().toList()) {
-            if (process.pid() == self) {
+            // A rootless user's cages can only be its own launchers'.
+            if (process.pid() == self || rootless && !ProcessIdentity.ownedByThisUser(process.pid())) {
                 continue;
             }
             List<String> commandLine = ProcessIdentity.commandLine(process.pid());

@@ -10,8 +10,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -387,6 +390,34 @@ class RootlessIT {
         assertEquals(0, pruned.exitCode(), pruned.toString());
         try (var layers = Files.list(store.resolve("layers"))) {
             assertEquals(0, layers.count(), "the layer, whose files belong to subordinate ids, is gone");
+        }
+    }
+
+    @Test
+    void gcRemovesWhatALauncherKilledWithSigkillLeft() throws Exception {
+        Process launcher = new ProcessBuilder(user.commandAsUser(List.of("run", "--allow-unlimited", "--network", "filtered",
+                "--rootfs", user.rootfs.toString(), "--", "sh", "-c", "echo started; exec sleep 2")))
+                .directory(user.home.toFile()).redirectErrorStream(true).start();
+        try {
+            BufferedReader stdout = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("started", stdout.readLine(), "the cage did not start");
+            ProcessHandle jvm = launcher.toHandle().descendants()
+                    .filter(process -> process.info().commandLine().orElse("").contains("claude-cage.jar"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no launcher JVM under " + launcher.pid()));
+            jvm.destroyForcibly();
+            assertTrue(launcher.waitFor(30, TimeUnit.SECONDS), "runuser did not end with its JVM");
+            // The cage runs on to the end of its command, as a root-mode cage does; bounded wait for that.
+            for (int i = 0; i < 100 && !user.processes().isEmpty(); i++) {
+                Thread.sleep(100);
+            }
+            assertEquals(List.of(), user.processes(), "the cage's command ended");
+            assertTrue(!user.leftovers().isEmpty(), "the killed launcher left its cage's folders (gc's positive control)");
+
+            CageHarness.Result gc = user.launch("gc");
+            assertEquals(0, gc.exitCode(), gc.toString());
+            assertTrue(gc.stdout().contains("removed "), gc.toString());
+        } finally {
+            launcher.destroyForcibly();
         }
     }
 }
