@@ -17,7 +17,8 @@ if [ ! -e "$policy" ]; then
 fi
 apt-get update -qq
 # runc/crun: the OCI runtimes; nftables, iproute2: networking; debootstrap: the minbase rootfs;
-# uidmap: rootless user namespaces; apparmor: apparmor_parser to check the profile compiles;
+# uidmap: rootless user namespaces; socat: bridges a rootless cage's loopback to its proxy and gateway;
+# apparmor: apparmor_parser to check the profile compiles;
 # tcpdump: reads the firewall's dropped packets (nflog) into the audit log; docker.io: only for the
 # test that builds the shipped Dockerfiles with docker too (it starts its own engine, without iptables);
 # perl-base comes with every rootfs and runs the probes inside the cage; docker-registry: only for the
@@ -27,6 +28,6 @@ apt-get update -qq
 # git gateway test's CA and server certificate.
 apt-get install -y -qq --no-install-recommends \
   openjdk-17-jdk-headless maven make git \
-  runc crun nftables iproute2 tcpdump debootstrap uidmap apparmor docker.io docker-registry \
+  runc crun nftables iproute2 tcpdump debootstrap uidmap socat apparmor docker.io docker-registry \
   ca-certificates procps psmisc util-linux mount chromium openssh-server openssh-client openssl >/dev/null
 echo "install-deps: done ($(runc --version | head -1); $(java -version 2>&1 | head -1))"

@@ -1,7 +1,6 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.config.ProtectedPath;
-import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.SessionRecord;
@@ -31,9 +30,8 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("apply");
         ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.forRoot(runner);
+        Sessions sessions = Sessions.current(runner);
         SessionRecord record = sessions.store().require(SessionName.of(name));
         WorkspaceClone clone = WorkspaceClone.open(name, sessions.store().paths(record).dataDir(), runner);
         List<ProtectedPath> protectedPaths = record.config().get("protected_paths") instanceof List<?> paths

@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
@@ -21,7 +20,6 @@ final class AttachCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("attach");
-        return SessionTerminal.attach(Sessions.forRoot(ProcessRunner.fromEnvironment()), SessionName.of(name));
+        return SessionTerminal.attach(Sessions.current(ProcessRunner.fromEnvironment()), SessionName.of(name));
     }
 }

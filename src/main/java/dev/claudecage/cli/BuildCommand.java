@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 @Command(name = "build",
@@ -59,29 +60,41 @@ final class BuildCommand implements Callable<Integer> {
             description = "Sets an ARG; KEY alone takes the value of this environment's KEY. Repeatable.")
     List<String> buildArgs = new ArrayList<>();
 
+    @Option(names = "--allow-unlimited", description = "Rootless: run the build steps even where the host cannot "
+            + "enforce cpus, memory and pids_limit for you (no cgroup delegation); without it such a build is refused.")
+    boolean allowUnlimited;
+
     @Option(names = "--no-cache", description = "Runs every step, ignoring the build cache (its results are kept).")
     boolean noCache;
 
     @Override
-    public Integer call() {
-        Host.requireRoot("build");
+    public Integer call() throws InterruptedException {
+        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
+        if (inNamespace.isPresent()) {
+            return inNamespace.getAsInt();
+        }
         List<ImageBuilder.Request> requests = requests();
         ProcessRunner runner = ProcessRunner.fromEnvironment();
-        CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
-        StatePaths paths = StatePaths.forRoot();
+        CageConfig config = ConfigLoader.forThisHost().load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of())
+                .config();
+        StatePaths paths = StatePaths.current();
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
         ImageStore store = ImageStore.openDefault();
-        BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner);
+        BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner, RootlessImageWrites.cgroups(config));
         ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
                 ImagePullCommand.puller(store, runner, config), BuildProgress.forStream(System.out, Host.interactiveTerminal()));
         PrintWriter out = spec.commandLine().getOut();
-        for (ImageBuilder.Request request : requests) {
-            ImageBuilder.Result result = builder.build(request);
-            out.println("built " + result.name() + " (" + result.id().shortHex() + ") in "
-                    + BuildProgress.format(result.elapsed()) + ": " + result.steps() + " steps, "
-                    + (result.cachedSteps() == result.steps() ? "all" : Integer.toString(result.cachedSteps()))
-                    + " from the cache");
-            out.flush();
+        try {
+            for (ImageBuilder.Request request : requests) {
+                ImageBuilder.Result result = builder.build(request);
+                out.println("built " + result.name() + " (" + result.id().shortHex() + ") in "
+                        + BuildProgress.format(result.elapsed()) + ": " + result.steps() + " steps, "
+                        + (result.cachedSteps() == result.steps() ? "all" : Integer.toString(result.cachedSteps()))
+                        + " from the cache");
+                out.flush();
+            }
+        } finally {
+            RootlessImageWrites.handOver(store);
         }
         return 0;
     }

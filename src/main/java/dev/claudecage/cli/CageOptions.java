@@ -122,6 +122,11 @@ public final class CageOptions {
             description = "A known_hosts file with the keys of the --ssh-agent-host hosts." + REPLACES + DEFAULT)
     private List<String> sshKnownHosts;
 
+    @Option(names = "--allow-unlimited",
+            description = "Rootless: run even where the host cannot enforce cpus, memory and pids_limit "
+                    + "(no cgroup delegation); without it such a start is refused." + DEFAULT)
+    private boolean allowUnlimited;
+
     /** The flags the user gave, by YAML key, as {@code ConfigLoader.load} takes them. */
     public Map<String, Object> asFlags() {
         Map<String, Object> flags = new LinkedHashMap<>();
@@ -150,6 +155,7 @@ public final class CageOptions {
         put(flags, ConfigKey.SSH_AGENT, sshAgent == null ? null : sshAgent.toString());
         put(flags, ConfigKey.SSH_AGENT_HOSTS, sshAgentHosts);
         put(flags, ConfigKey.SSH_KNOWN_HOSTS, sshKnownHosts);
+        put(flags, ConfigKey.ALLOW_UNLIMITED, allowUnlimited ? "true" : null);
         return flags;
     }
 

@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
@@ -23,9 +22,8 @@ final class DestroyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("destroy");
         Duration grace = targets.grace();
-        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         for (SessionName name : targets.resolve(sessions)) {
             sessions.destroy(name, grace);
             spec.commandLine().getOut().println(name);

@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.SessionRecord;
@@ -31,9 +30,8 @@ final class DiffCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("diff");
         ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.forRoot(runner);
+        Sessions sessions = Sessions.current(runner);
         SessionRecord record = sessions.store().require(SessionName.of(name));
         WorkspaceClone clone = WorkspaceClone.open(name, sessions.store().paths(record).dataDir(), runner);
         spec.commandLine().getOut().print(clone.diff(stat));

@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.Janitor;
 import dev.claudecage.session.Sessions;
@@ -25,8 +24,7 @@ final class GcCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("gc");
-        Janitor.Report report = Sessions.forRoot(ProcessRunner.fromEnvironment()).gc();
+        Janitor.Report report = Sessions.current(ProcessRunner.fromEnvironment()).gc();
         PrintWriter out = spec.commandLine().getOut();
         report.removed().forEach(item -> out.println("removed " + item));
         report.skipped().forEach(item -> out.println("kept " + item));

@@ -1,7 +1,6 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
-import dev.claudecage.host.Host;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
@@ -14,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 @Command(name = "image", description = "Manages the image store: inspect, rm, prune, import, pull.",
@@ -49,7 +49,6 @@ final class ImageCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Host.requireRoot("image inspect");
             StoredImage found = ImageStore.openDefault().find(image).orElseThrow(() -> new UserInputException(
                     "no image is named " + image, "'claude-cage images' lists them"));
             spec.commandLine().getOut().print(Json.write(found.config()));
@@ -68,8 +67,11 @@ final class ImageCommand implements Callable<Integer> {
         List<String> names;
 
         @Override
-        public Integer call() {
-            Host.requireRoot("image rm");
+        public Integer call() throws InterruptedException {
+            OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
+            if (inNamespace.isPresent()) {
+                return inNamespace.getAsInt();
+            }
             ImageStore store = ImageStore.openDefault();
             ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
             try {
@@ -78,6 +80,7 @@ final class ImageCommand implements Callable<Integer> {
                 }
             } finally {
                 lock.close();
+                RootlessImageWrites.handOver(store);
             }
             return 0;
         }
@@ -90,8 +93,11 @@ final class ImageCommand implements Callable<Integer> {
         CommandSpec spec;
 
         @Override
-        public Integer call() {
-            Host.requireRoot("image prune");
+        public Integer call() throws InterruptedException {
+            OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
+            if (inNamespace.isPresent()) {
+                return inNamespace.getAsInt();
+            }
             ImageStore store = ImageStore.openDefault();
             ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
             try {
@@ -99,6 +105,7 @@ final class ImageCommand implements Callable<Integer> {
                 report(spec.commandLine().getOut(), store.prune());
             } finally {
                 lock.close();
+                RootlessImageWrites.handOver(store);
             }
             return 0;
         }

@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.store.ImageName;
 import dev.claudecage.image.store.ImageStore;
@@ -13,6 +12,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 @Command(name = "import",
@@ -31,14 +31,23 @@ final class ImageImportCommand implements Callable<Integer> {
     String name;
 
     @Override
-    public Integer call() {
-        Host.requireRoot("image import");
+    public Integer call() throws InterruptedException {
+        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
+        if (inNamespace.isPresent()) {
+            return inNamespace.getAsInt();
+        }
         PrintWriter out = spec.commandLine().getOut();
-        ImageImporter.Result result = new ImageImporter(ImageStore.openDefault(), ProcessRunner.fromEnvironment())
-                .importImage(source, name == null ? null : ImageName.parse(name), note -> {
-                    out.println(note);
-                    out.flush();
-                });
+        ImageStore store = ImageStore.openDefault();
+        ImageImporter.Result result;
+        try {
+            result = new ImageImporter(store, ProcessRunner.fromEnvironment())
+                    .importImage(source, name == null ? null : ImageName.parse(name), note -> {
+                        out.println(note);
+                        out.flush();
+                    });
+        } finally {
+            RootlessImageWrites.handOver(store);
+        }
         out.println("imported " + result.name() + " (" + result.id().shortHex() + "), " + result.layers() + " layer(s)");
         out.flush();
         return 0;

@@ -2,7 +2,6 @@ package dev.claudecage.cli;
 
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
-import dev.claudecage.host.Host;
 import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.build.ImagePuller;
@@ -19,6 +18,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 @Command(name = "pull",
@@ -38,8 +38,11 @@ final class ImagePullCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
-        Host.requireRoot("image pull");
+    public Integer call() throws InterruptedException {
+        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
+        if (inNamespace.isPresent()) {
+            return inNamespace.getAsInt();
+        }
         ImageReference parsed = ImageReference.parse(reference);
         PrintWriter out = spec.commandLine().getOut();
         CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
@@ -56,6 +59,7 @@ final class ImagePullCommand implements Callable<Integer> {
             });
         } finally {
             lock.close();
+            RootlessImageWrites.handOver(store);
         }
         out.println("pulled " + parsed.localName() + " (" + pulled.id().shortHex() + "), "
                 + pulled.layerDirectories().size() + " layer(s), in "

@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.json.Json;
@@ -26,7 +25,6 @@ final class ImagesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("images");
         List<ImageStore.Summary> images = ImageStore.openDefault().list();
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? Json.write(images) : table(images));

@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.Durations;
@@ -34,8 +33,7 @@ final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("list");
-        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         List<SessionReport> reports = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         for (SessionView view : sessions.list(problems)) {

@@ -1,7 +1,6 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.CageException;
-import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.Durations;
 import dev.claudecage.session.SessionLogs;
@@ -43,10 +42,9 @@ final class LogsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Host.requireRoot("logs");
         Duration window = since == null ? null : Durations.parse(since, "--since");
         SessionName session = SessionName.of(name);
-        SessionLogs logs = new SessionLogs(Sessions.forRoot(ProcessRunner.fromEnvironment()), Clock.systemUTC());
+        SessionLogs logs = new SessionLogs(Sessions.current(ProcessRunner.fromEnvironment()), Clock.systemUTC());
         OutputStream out = new FileOutputStream(FileDescriptor.out);
         try {
             boolean found = audit ? logs.printAudit(session, out, window, follow)

@@ -32,6 +32,8 @@ import java.util.List;
                 ImagesCommand.class,
                 ImageCommand.class,
                 VersionCommand.class,
+                DoctorCommand.class,
+                UnshareCommand.class,
                 CommandLine.HelpCommand.class,
                 AutoComplete.GenerateCompletion.class
         })

@@ -46,7 +46,6 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
 
     @Override
     public Integer call() {
-        Host.requireRoot("run");
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
         if (config.config().mode() == Mode.DESKTOP) {
             // A desktop is watched in a browser while it runs; a run lives on this terminal and publishes nothing.
@@ -54,7 +53,7 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
                     + "(mode: desktop, from " + config.origin(ConfigKey.MODE) + ")",
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
-        RunOutcome outcome = new OneShotRun(StatePaths.forRoot(), ProcessRunner.fromEnvironment())
+        RunOutcome outcome = new OneShotRun(StatePaths.current(), ProcessRunner.fromEnvironment())
                 .run(config.config(), command, Host.interactiveTerminal(),
                         new OneShotRun.Options(ApiKeys.fromFlagOrEnvironment(apiKey), auditLog));
         return outcome.exitCode();

@@ -26,9 +26,8 @@ final class ShellCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("shell");
         ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.forRoot(runner);
+        Sessions sessions = Sessions.current(runner);
         List<String> exec = sessions.execCommand(sessions.live(SessionName.of(name)), List.of(),
                 command == null || command.isEmpty() ? List.of("bash") : command, Host.interactiveTerminal());
         Process process = runner.startInteractive(exec);

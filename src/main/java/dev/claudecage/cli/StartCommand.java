@@ -6,7 +6,6 @@ import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.desktop.DesktopAccess;
 import dev.claudecage.desktop.DesktopPort;
-import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
@@ -81,9 +80,8 @@ final class StartCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("start");
         Optional<SessionName> sessionName = Optional.ofNullable(name).map(SessionName::of);
-        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
         boolean restart = sessionName.map(sessions.store()::exists).orElse(false)
                 && options.asFlags().isEmpty() && command == null && !ephemeral && port == null && !clone;

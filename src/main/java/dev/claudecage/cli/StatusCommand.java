@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.CgroupStats;
@@ -36,8 +35,7 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("status");
-        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         SessionReport report = sessions.report(sessions.view(SessionName.of(name)));
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? Json.write(report) : render(report));

@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
@@ -26,9 +25,8 @@ final class StopCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("stop");
         Duration grace = targets.grace();
-        Sessions sessions = Sessions.forRoot(ProcessRunner.fromEnvironment());
+        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
         for (SessionName name : targets.resolve(sessions)) {
             Sessions.StopResult result = sessions.stop(name, grace);
             if (result.wasRunning()) {

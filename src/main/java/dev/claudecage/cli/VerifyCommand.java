@@ -3,7 +3,6 @@ package dev.claudecage.cli;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
-import dev.claudecage.host.Host;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.StatePaths;
@@ -47,16 +46,15 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Host.requireRoot("verify");
         ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Verifier verifier = new Verifier(StatePaths.forRoot(), runner);
+        Verifier verifier = new Verifier(StatePaths.current(), runner);
         VerifyReport report;
         if (session != null) {
             if (!options.asFlags().isEmpty()) {
                 throw new UserInputException("verify --session probes the session as it was started; "
                         + "cage options cannot be given with it: " + String.join(", ", options.asFlags().keySet()));
             }
-            report = verifier.verifySession(Sessions.forRoot(runner), SessionName.of(session), !noControls);
+            report = verifier.verifySession(Sessions.current(runner), SessionName.of(session), !noControls);
         } else {
             EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
             report = verifier.verify(config.config(), !noControls);

@@ -17,12 +17,13 @@ import java.util.Objects;
  * @param insecureRegistries registries (HOST or HOST:PORT) that image pulls may reach in plain HTTP,
  *                           besides those on loopback
  * @param protectedPaths paths in each writable directory mount that the cage may neither write nor create
+ * @param allowUnlimited run rootless cages even where the host cannot enforce cpus, memory and pids_limit
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
         List<MountSpec> mounts, long tmpfsBytes, List<String> env, EgressSettings egress,
-        List<String> insecureRegistries, List<ProtectedPath> protectedPaths) {
+        List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -42,7 +43,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
     public CageConfig withMounts(List<MountSpec> newMounts) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths);
+                insecureRegistries, protectedPaths, allowUnlimited);
     }
 
     /**
@@ -98,6 +99,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case SSH_AGENT -> egress.credentials().sshAgent();
             case SSH_AGENT_HOSTS -> egress.credentials().sshAgentHosts();
             case SSH_KNOWN_HOSTS -> egress.credentials().sshKnownHosts().stream().map(Path::toString).toList();
+            case ALLOW_UNLIMITED -> allowUnlimited;
         };
     }
 }

@@ -39,7 +39,8 @@ public enum ConfigKey {
     GIT_CA_CERTIFICATES(false),
     SSH_AGENT(false),
     SSH_AGENT_HOSTS(true, "--ssh-agent-host"),
-    SSH_KNOWN_HOSTS(true, "--ssh-known-hosts");
+    SSH_KNOWN_HOSTS(true, "--ssh-known-hosts"),
+    ALLOW_UNLIMITED(false);
 
     /** Prefix of the environment variables that set keys. */
     public static final String ENVIRONMENT_PREFIX = "CLAUDE_CAGE_";

@@ -109,6 +109,7 @@ final class ConfigValidator {
                 problems.add("git_credentials: the git gateway needs network: filtered, not " + network.yamlWord());
             }
         }
+        Boolean allowUnlimited = checker.check(ConfigKey.ALLOW_UNLIMITED, this::bool);
         if (!problems.isEmpty()) {
             throw combined(problems);
         }
@@ -116,7 +117,7 @@ final class ConfigValidator {
                 readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts, tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
                         new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts)),
-                insecureRegistries, protectedPaths);
+                insecureRegistries, protectedPaths, allowUnlimited);
     }
 
     /** One error for one problem or several, each on its own line. */

@@ -20,11 +20,11 @@ public final class Host {
         }
     }
 
-    /** Root mode is all there is until rootless operation lands; say so instead of failing halfway. */
-    public static void requireRoot(String command) {
-        if (effectiveUid() != 0) {
-            throw new CageException("'claude-cage " + command + "' needs root on this version (rootless mode is not built yet)",
-                    "run it with sudo");
+    public static int effectiveGid() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
+        } catch (IOException e) {
+            throw new CageException("cannot read this process's gid from /proc/self: " + e.getMessage());
         }
     }
 
@@ -39,6 +39,11 @@ public final class Host {
             return new int[] {Integer.parseInt(sudoUid), Integer.parseInt(sudoGid)};
         }
         return new int[] {(Integer) Files.getAttribute(folder, "unix:uid"), (Integer) Files.getAttribute(folder, "unix:gid")};
+    }
+
+    /** The login name of this process's user (the JDK reads it from the password database by uid). */
+    public static String userName() {
+        return System.getProperty("user.name");
     }
 
     /** Whether the launcher talks to a terminal on both ends, so the cage should get one too. */

@@ -1,9 +1,11 @@
 package dev.claudecage.net;
 
 import dev.claudecage.CageException;
+import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.Executables;
 import dev.claudecage.net.dns.DnsStub;
 import dev.claudecage.net.gateway.ApiGateway;
 import dev.claudecage.net.gateway.GitGateway;
@@ -16,6 +18,7 @@ import dev.claudecage.net.ssh.AgentForwarding;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.UserNamespace;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -23,8 +26,10 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -32,6 +37,12 @@ import java.util.function.Supplier;
  * namespace, link and firewalls ({@link CageNetwork}), the audit log, the egress proxy, the API
  * gateway and the DNS stub on the gateway address, and the drop logger. These run in the JVM
  * that owns the cage: the launcher for {@code run}, the supervisor for a session.
+ * <p>
+ * A rootless cage ({@link #startRootless}) has no link: its network namespace, in its user
+ * namespace, has only loopback. The same proxy and gateway, with the same policy and audit log,
+ * listen on the host's loopback; each is reached from the cage's loopback through a relay
+ * (socat, in the cage's namespace) to a Unix socket in the cage's private folder, and a
+ * {@link UnixBridge} from there to the service.
  */
 public final class CageNetworking implements AutoCloseable {
 
@@ -43,6 +54,11 @@ public final class CageNetworking implements AutoCloseable {
     public record Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile) {
     }
 
+    /** How long a relay in a rootless cage's namespace gets to start listening. */
+    private static final Duration RELAY_START = Duration.ofSeconds(10);
+    /** Connections a relay takes beyond max_connections, so that the proxy, not the relay, refuses the excess. */
+    private static final int RELAY_HEADROOM = 8;
+
     private final List<AutoCloseable> started = new ArrayList<>();
     private CageNetwork network;
     private AuditLog audit;
@@ -51,6 +67,10 @@ public final class CageNetworking implements AutoCloseable {
     private List<String> gitEnvironment = List.of();
     private final List<String> sshEnvironment = new ArrayList<>();
     private final List<Spec.Mount> binds = new ArrayList<>();
+    /** Where the cage finds its proxy and gateway, and the namespace it joins. */
+    private String gateway4;
+    private String gateway6;
+    private String namespacePath;
 
     private CageNetworking() {
     }
@@ -70,9 +90,103 @@ public final class CageNetworking implements AutoCloseable {
         }
     }
 
-    private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
+    /**
+     * A rootless filtered cage's network: its namespace is {@code namespace}'s own (loopback only),
+     * with relays from its loopback's proxy and gateway ports to this JVM. No DNS stub: the cage's
+     * resolver goes nowhere, so tools must use the proxy (which resolves names itself), and a tool
+     * that ignores the proxy variables fails at once rather than being caught by a transparent listener.
+     */
+    public static CageNetworking startRootless(CageConfig config, Options options, UserNamespace namespace,
+                                               ProcessRunner runner) {
+        CageNetworking networking = new CageNetworking();
+        try {
+            networking.startRootlessAll(config, options, namespace, runner);
+            return networking;
+        } catch (RuntimeException e) {
+            try {
+                networking.close();
+            } catch (CageException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
+        var credentials = config.egress().credentials();
+        if (!credentials.git().isEmpty() || credentials.sshAgent()) {
+            // Not built: the git gateway and the agent relay listen on the link a rootless cage does not have.
+            throw new UserInputException((credentials.sshAgent() ? "ssh_agent" : "git_credentials")
+                    + " works for cages started as root only, not yet rootless", "start the cage with sudo, or drop "
+                    + (credentials.sshAgent() ? "--ssh-agent" : "git_credentials"));
+        }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = EgressPolicy.from(config);
+        openState(options);
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0),
+                policy, NameResolver.forConfig(config, policy), audit);
+        started.add(proxy);
+        ApiGateway gateway = ApiGateway.start(new InetSocketAddress(loopback, 0), config.egress().apiUpstream(),
+                placeholder(), realKey(options), audit::record, gatewaySettings(policy));
+        started.add(gateway);
+        relay(options.stateDir().resolve("proxy.sock"), new InetSocketAddress(loopback, proxy.httpProxyPort()),
+                ports.proxy(), policy, namespace, runner);
+        relay(options.stateDir().resolve("gateway.sock"), gateway.address(), ports.apiGateway(), policy, namespace, runner);
+        gateway4 = "127.0.0.1";
+        namespacePath = namespace.namespacePath("net").toString();
+        // Nothing answers there: a lookup fails at once, and names are the proxy's business.
+        writeResolvConf(options, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+    }
+
+    /** The cage's loopback {@code port} relayed to {@code service} through the Unix socket {@code socket}. */
+    private void relay(Path socket, InetSocketAddress service, int port, EgressPolicy policy, UserNamespace namespace,
+                       ProcessRunner runner) {
+        started.add(UnixBridge.start(socket, service, policy.maxConnections() + RELAY_HEADROOM));
+        String socat = Executables.find("socat").map(Path::toString).orElseThrow(() -> new CageException(
+                "rootless filtered networking needs socat, which is not installed", "apt-get install socat"));
+        String setpriv = Executables.find("setpriv").map(Path::toString).orElseThrow(() -> new CageException(
+                "rootless filtered networking needs setpriv, which is not installed", "apt-get install util-linux"));
+        // Killed with the thread that started it, so that a JVM killed with SIGKILL leaves no relay behind.
+        Process relay = runner.startBackground(namespace.wrapInNetwork(List.of(setpriv, "--pdeathsig", "KILL", "--", socat,
+                "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork,max-children=" + (policy.maxConnections() + RELAY_HEADROOM),
+                "UNIX-CONNECT:" + socket)));
+        started.add(() -> {
+            relay.destroy();
+            if (!relay.waitFor(RELAY_START.toSeconds(), TimeUnit.SECONDS)) {
+                relay.destroyForcibly();
+            }
+        });
+        awaitListening(relay, port);
+    }
+
+    /** Waits until {@code relay} listens on {@code port}: its namespace's /proc/PID/net/tcp lists it. */
+    private static void awaitListening(Process relay, int port) {
+        String localPort = String.format(":%04X ", port);
+        Path table = Path.of("/proc", Long.toString(relay.pid()), "net", "tcp");
+        long deadline = System.nanoTime() + RELAY_START.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!relay.isAlive()) {
+                throw new CageException("the relay for port " + port + " in the cage's namespace ended at once (exit code "
+                        + relay.exitValue() + ")");
+            }
+            try {
+                // Column 4 is the state; 0A is LISTEN.
+                if (Files.readAllLines(table).stream().anyMatch(line -> line.contains(localPort) && line.split("\\s+")[4].equals("0A"))) {
+                    return;
+                }
+                Thread.sleep(5);
+            } catch (IOException raced) {
+                // The relay is between fork and exec; the next round tells.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CageException("interrupted while the cage's relays started");
+            }
+        }
+        throw new CageException("the relay for port " + port + " did not listen within " + RELAY_START.toSeconds() + "s");
+    }
+
+    private void openState(Options options) {
         try {
             Directories.createPrivate(options.stateDir());
         } catch (IOException e) {
@@ -81,38 +195,61 @@ public final class CageNetworking implements AutoCloseable {
         started.add(() -> Directories.deleteRecursively(options.stateDir()));
         audit = AuditLog.open(options.auditFile());
         started.add(audit);
+    }
+
+    private PlaceholderKey placeholder() {
+        placeholder = PlaceholderKey.generate();
+        return placeholder;
+    }
+
+    private static Supplier<char[]> realKey(Options options) {
+        return options.realKey() == null ? () -> new char[0] : options.realKey();
+    }
+
+    /**
+     * The gateway reaches only the user's own API upstream with the user's own key, so its traffic
+     * is audited and its concurrency capped, but it is not counted against egress_limit: long
+     * model conversations would otherwise cut off the agent's real work.
+     */
+    private static ApiGateway.Settings gatewaySettings(EgressPolicy policy) {
+        ApiGateway.Settings defaults = ApiGateway.Settings.defaults();
+        return new ApiGateway.Settings(policy.maxConnections(), defaults.connectTimeout(), defaults.responseTimeout());
+    }
+
+    private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
+        GatewayPorts ports = GatewayPorts.STANDARD;
+        EgressPolicy policy = EgressPolicy.from(config);
+        openState(options);
         network = CageNetwork.create(cageId, config.egress(), ports, options.lockFile(), runner);
         started.add(network);
         CageLink link = network.link();
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
         started.add(EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(), ports.https(), ports.http()),
                 policy, NameResolver.forConfig(config, policy), audit));
-        placeholder = PlaceholderKey.generate();
-        Supplier<char[]> key = options.realKey() == null ? () -> new char[0] : options.realKey();
-        // The gateway reaches only the user's own API upstream with the user's own key, so its traffic
-        // is audited and its concurrency capped, but it is not counted against egress_limit: long
-        // model conversations would otherwise cut off the agent's real work.
-        ApiGateway.Settings defaults = ApiGateway.Settings.defaults();
-        ApiGateway.Settings gatewaySettings = new ApiGateway.Settings(policy.maxConnections(),
-                defaults.connectTimeout(), defaults.responseTimeout());
+        PlaceholderKey placeholder = placeholder();
         for (InetAddress gateway : gateways) {
             started.add(ApiGateway.start(new InetSocketAddress(gateway, ports.apiGateway()), config.egress().apiUpstream(),
-                    placeholder, key, audit::record, gatewaySettings));
+                    placeholder, realKey(options), audit::record, gatewaySettings(policy)));
             started.add(DnsStub.start(new InetSocketAddress(gateway, ports.dns()), policy, link.hostAddress4(),
                     link.hostAddress6(), audit::record));
         }
         startGitGateway(config, policy, gateways, ports, runner);
         startSshAgentRelay(config, policy, options.stateDir(), link, ports);
         started.add(DropLogger.start(network, audit, runner));
+        gateway4 = link.gateway4();
+        gateway6 = link.gateway6();
+        namespacePath = network.namespacePath();
+        writeResolvConf(options, "nameserver " + link.gateway4() + "\nnameserver " + link.gateway6()
+                + "\noptions ndots:1 timeout:2 attempts:2\n");
+    }
+
+    private void writeResolvConf(Options options, String content) {
         resolvConf = options.stateDir().resolve("resolv.conf");
         try {
             // Readable by the cage's user through the bind mount; it holds no secret.
-            Directories.writePrivateFile(resolvConf, "nameserver " + link.gateway4() + "\nnameserver "
-                    + link.gateway6() + "\noptions ndots:1 timeout:2 attempts:2\n");
-            Files.setPosixFilePermissions(resolvConf,
-                    PosixFilePermissions.fromString("rw-r--r--"));
-            Files.setPosixFilePermissions(options.stateDir(),
-                    PosixFilePermissions.fromString("rwx--x--x"));
+            Directories.writePrivateFile(resolvConf, content);
+            Files.setPosixFilePermissions(resolvConf, PosixFilePermissions.fromString("rw-r--r--"));
+            Files.setPosixFilePermissions(options.stateDir(), PosixFilePermissions.fromString("rwx--x--x"));
         } catch (IOException e) {
             throw new CageException("cannot write the cage's resolv.conf in " + options.stateDir() + ": " + e.getMessage());
         }
@@ -150,7 +287,16 @@ public final class CageNetworking implements AutoCloseable {
         sshEnvironment.addAll(forwarding.environment());
     }
 
+    /** Whether the cage has a link to the host (a rootless cage has loopback only). */
+    public boolean hasLink() {
+        return network != null;
+    }
+
+    /** The cage's link to the host; a rootless cage has none. */
     public CageLink link() {
+        if (network == null) {
+            throw new IllegalStateException("a rootless cage has no link");
+        }
         return network.link();
     }
 
@@ -160,10 +306,10 @@ public final class CageNetworking implements AutoCloseable {
 
     /** What the spec needs: the namespace to join, the variables that point tools at the proxy and gateway. */
     public NetworkAttachment attachment(boolean hasRealKey) {
-        CageLink link = network.link();
         GatewayPorts ports = GatewayPorts.STANDARD;
-        String proxy = "http://" + link.gateway4() + ":" + ports.proxy();
-        String noProxy = "localhost,127.0.0.1,::1," + link.gateway4() + "," + link.gateway6();
+        String proxy = "http://" + gateway4 + ":" + ports.proxy();
+        String noProxy = "localhost,127.0.0.1,::1" + (gateway4.equals("127.0.0.1") ? "" : "," + gateway4)
+                + (gateway6 == null ? "" : "," + gateway6);
         List<String> env = new ArrayList<>(List.of(
                 "HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
                 "NO_PROXY=" + noProxy, "no_proxy=" + noProxy));
@@ -171,12 +317,12 @@ public final class CageNetworking implements AutoCloseable {
             // With a key on the host, the API goes through the gateway. Without one, Claude Code uses its own
             // login (claude login, kept in the persisted home) and reaches the API through the proxy: the gateway
             // would refuse its OAuth token, which is not the placeholder.
-            env.add("ANTHROPIC_BASE_URL=http://" + link.gateway4() + ":" + ports.apiGateway());
+            env.add("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway());
             env.add("ANTHROPIC_API_KEY=" + placeholder.value());
         }
         env.addAll(gitEnvironment);
         env.addAll(sshEnvironment);
-        return new NetworkAttachment(NetworkMode.FILTERED, network.namespacePath(), env, resolvConf, binds);
+        return new NetworkAttachment(NetworkMode.FILTERED, namespacePath, env, resolvConf, binds);
     }
 
     /** Stops everything in reverse order, as far as it can, and reports every failure. */

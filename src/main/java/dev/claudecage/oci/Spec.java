@@ -137,6 +137,10 @@ public record Spec(String ociVersion, Process process, Root root, String hostnam
             return new Linux(namespaces, resources, cgroupsPath, newSeccomp, maskedPaths, readonlyPaths);
         }
 
+        public Linux withCgroupsPath(String path) {
+            return new Linux(namespaces, resources, path, seccomp, maskedPaths, readonlyPaths);
+        }
+
         public Linux withMaskedPaths(List<String> paths) {
             return new Linux(namespaces, resources, cgroupsPath, seccomp, paths, readonlyPaths);
         }

@@ -97,6 +97,16 @@ public class ProcessRunner {
         return start(new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())));
     }
 
+    /**
+     * Starts a helper that must not outlive this process: its stdin is a pipe that only this
+     * process holds, so the helper sees end-of-file and ends when this process dies, even by
+     * SIGKILL. Its stdout is discarded; the caller reads its stderr when it ends early.
+     */
+    public Process startTethered(List<String> command) {
+        log(command);
+        return start(new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD));
+    }
+
     /** Waits for a started process; on timeout kills it and throws. */
     public int awaitExit(Process process, List<String> command, Duration timeout) {
         try {

@@ -5,6 +5,7 @@ import dev.claudecage.host.Directories;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
 
 import java.io.IOException;
@@ -24,6 +25,9 @@ import java.util.stream.Collectors;
  * and whose upper layer is a per-cage folder. The runtime creates mount points in the upper
  * layer, so the image is never written to and starting a cage copies nothing.
  * <p>
+ * Rootless, the root is mounted, and the runtime runs, as root of the cage's user namespace
+ * ({@code scope}); what they create belongs to subordinate ids, so it is removed from in there too.
+ * <p>
  * {@link #close()} removes everything the cage left, as far as it can, and reports every step
  * that failed; it is safe to call twice and from a shutdown hook.
  */
@@ -36,14 +40,16 @@ public final class Cage implements AutoCloseable {
     private final Path directory;
     private final OciRuntime runtime;
     private final ProcessRunner runner;
+    private final CommandScope scope;
     private final AtomicBoolean closed = new AtomicBoolean();
     private boolean rootMounted;
 
-    private Cage(String id, Path directory, OciRuntime runtime, ProcessRunner runner) {
+    private Cage(String id, Path directory, OciRuntime runtime, ProcessRunner runner, CommandScope scope) {
         this.id = id;
         this.directory = directory;
         this.runtime = runtime;
         this.runner = runner;
+        this.scope = scope;
     }
 
     /** A fresh container id: the prefix says what made it, the rest is random. */
@@ -58,7 +64,7 @@ public final class Cage implements AutoCloseable {
      * the {@code placeholders} the spec's workspace guards sit on (removed by {@link #close()}).
      */
     static Cage prepare(String id, List<Path> lowerLayers, Spec spec, List<Placeholders.Placeholder> placeholders,
-                        StatePaths paths, OciRuntime runtime, ProcessRunner runner) {
+                        StatePaths paths, OciRuntime runtime, ProcessRunner runner, CommandScope scope) {
         for (Path rootfs : lowerLayers) {
             if (!Files.isDirectory(rootfs)) {
                 throw new CageException("rootfs " + rootfs + " is not a directory",
@@ -66,12 +72,22 @@ public final class Cage implements AutoCloseable {
             }
         }
         Path directory = paths.bundle(id).getParent();
-        Cage cage = new Cage(id, directory, runtime, runner);
+        Cage cage = new Cage(id, directory, runtime, runner, scope);
         try {
+            if (scope != CommandScope.HOST) {
+                // Made by us rather than by the runtime, so that the user, not a subordinate id, owns it.
+                Directories.createPrivate(runtime.stateRoot());
+            }
             Directories.createPrivate(paths.runs());
             Directories.createPrivate(directory);
             for (String sub : List.of("bundle", "bundle/" + SpecBuilder.ROOTFS_DIR, "upper", "work")) {
                 Files.createDirectories(directory.resolve(sub));
+            }
+            if (scope != CommandScope.HOST) {
+                // The upper folder is the cage's "/": it must be the namespace's root's, not the user's,
+                // whom the cage's own user is.
+                runner.run(scope.wrap(List.of("chown", "0:0", directory.resolve("upper").toString(),
+                        directory.resolve("work").toString())), MOUNT_TIMEOUT);
             }
             cage.mountRoot(lowerLayers);
             Directories.writePrivateFile(cage.bundle().resolve("config.json"), Json.write(spec));
@@ -103,8 +119,8 @@ public final class Cage implements AutoCloseable {
     }
 
     private void mountRoot(List<Path> lowerLayers) {
-        runner.run(overlayMountCommand(lowerLayers, directory.resolve("upper"), directory.resolve("work"),
-                bundle().resolve(SpecBuilder.ROOTFS_DIR)), MOUNT_TIMEOUT);
+        runner.run(scope.wrap(overlayMountCommand(lowerLayers, directory.resolve("upper"), directory.resolve("work"),
+                bundle().resolve(SpecBuilder.ROOTFS_DIR))), MOUNT_TIMEOUT);
         rootMounted = true;
     }
 
@@ -144,7 +160,7 @@ public final class Cage implements AutoCloseable {
         }
         if (rootMounted) {
             var result = runner.runAllowingFailure(
-                    List.of("umount", bundle().resolve(SpecBuilder.ROOTFS_DIR).toString()), MOUNT_TIMEOUT);
+                    scope.wrap(List.of("umount", bundle().resolve(SpecBuilder.ROOTFS_DIR).toString())), MOUNT_TIMEOUT);
             if (!result.succeeded()) {
                 failures.add("unmount root: " + result.stderr().strip());
             }
@@ -155,6 +171,13 @@ public final class Cage implements AutoCloseable {
         }
         // A cage that may still run keeps its placeholders under their mounts, and the record for gc.
         if (containerGone || !Files.exists(placeholderRecord)) {
+            if (scope != CommandScope.HOST) {
+                var result = runner.runAllowingFailure(scope.wrap(List.of("rm", "-rf", "--one-file-system",
+                        directory.resolve("upper").toString(), directory.resolve("work").toString())), MOUNT_TIMEOUT);
+                if (!result.succeeded()) {
+                    failures.add("remove the root's upper layer: " + result.stderr().strip());
+                }
+            }
             try {
                 Directories.deleteRecursively(directory);
             } catch (IOException e) {

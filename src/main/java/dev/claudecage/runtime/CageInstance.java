@@ -2,11 +2,15 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.config.NetworkMode;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.WorkspaceWall;
+import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.RootlessHost;
+import dev.claudecage.rootless.UserNamespace;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,12 +21,16 @@ import java.util.concurrent.TimeUnit;
  * One cage from preparation to removal: its network (for filtered: namespace, firewalls, proxy,
  * gateway, DNS stub), its bundle and root, and the runtime process that runs it. {@code run}
  * drives one on the user's terminal, {@code verify} on pipes, a session's supervisor on a pty.
+ * Rootless, the cage gets its own user namespace first ({@link UserNamespace}), in which its root
+ * is mounted and the runtime runs; the cage's user is the invoking user there, so its mounts need
+ * no shifting.
  * {@link #close()} takes everything down, on every path.
  */
 public final class CageInstance implements AutoCloseable {
 
     private final CagePlan plan;
     private final String id;
+    private UserNamespace userNamespace;
     private CageNetworking networking;
     private WorkspaceWall wall = WorkspaceWall.NONE;
     private WorkspaceOwnership ownership;
@@ -45,6 +53,11 @@ public final class CageInstance implements AutoCloseable {
                                        SpecAdjustment adjust) {
         CageInstance instance = new CageInstance(plan, id);
         try {
+            RootlessHost rootless = plan.rootless();
+            if (rootless != null) {
+                instance.userNamespace = UserNamespace.create(rootless.uids(), rootless.gids(),
+                        plan.config().network() == NetworkMode.FILTERED, runner);
+            }
             NetworkAttachment attachment = switch (plan.config().network()) {
                 case NONE -> NetworkAttachment.none();
                 case HOST -> {
@@ -53,16 +66,29 @@ public final class CageInstance implements AutoCloseable {
                     yield NetworkAttachment.host();
                 }
                 case FILTERED -> {
-                    instance.networking = CageNetworking.start(id, plan.config(), networkOptions, runner);
+                    instance.networking = rootless == null
+                            ? CageNetworking.start(id, plan.config(), networkOptions, runner)
+                            : CageNetworking.startRootless(plan.config(), networkOptions, instance.userNamespace, runner);
                     yield instance.networking.attachment(networkOptions.realKey() != null);
                 }
             };
             ProtectedPathScan.Result wall = ProtectedPathScan.scan(plan.config());
             instance.wall = wall.wall();
-            instance.ownership = WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner);
-            Spec spec = adjust.adjust(instance.ownership.applyTo(plan.spec(id, command, terminal, attachment, wall.wall())),
-                    instance.networking);
-            instance.cage = Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths, plan.runtime(), runner);
+            Spec spec = plan.spec(id, command, terminal, attachment, wall.wall());
+            if (rootless == null) {
+                instance.ownership = WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner);
+                spec = instance.ownership.applyTo(spec);
+            }
+            spec = adjust.adjust(spec, instance.networking);
+            if (rootless != null) {
+                // Last, so that it fits whatever the adjustment changed (a control cage's namespaces).
+                spec = rootless.adapt(spec);
+            }
+            instance.cage = rootless == null
+                    ? Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths, plan.runtime(), runner,
+                    CommandScope.HOST)
+                    : Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths,
+                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace);
             return instance;
         } catch (RuntimeException e) {
             try {
@@ -113,7 +139,7 @@ public final class CageInstance implements AutoCloseable {
         if (runtimeProcess != null) {
             throw new IllegalStateException("cage " + id + " was started already");
         }
-        runtimeProcess = plan.runtime().startRun(id, cage.bundle(), cage.log(), stdio);
+        runtimeProcess = cage.runtime().startRun(id, cage.bundle(), cage.log(), stdio);
         return runtimeProcess;
     }
 
@@ -154,7 +180,7 @@ public final class CageInstance implements AutoCloseable {
         try {
             process.destroy();
             if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                plan.runtime().kill(id, "KILL");
+                cage.runtime().kill(id, "KILL");
                 if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
                     process.destroyForcibly();
                 }
@@ -199,6 +225,10 @@ public final class CageInstance implements AutoCloseable {
                 }
             }
             networking = null;
+        }
+        if (userNamespace != null) {
+            userNamespace.close();
+            userNamespace = null;
         }
         if (failure != null) {
             throw failure;

@@ -2,6 +2,7 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.host.Host;
 import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
@@ -11,6 +12,7 @@ import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.oci.WorkspaceWall;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.RootlessHost;
 
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -24,11 +26,12 @@ import java.util.List;
  *
  * @param rootfs the root's overlay lower layers, top first: the image's layers from the store,
  *               or the one {@code --rootfs} directory
- * @param image  what the image asks of the process (its ENV and WORKDIR); none for {@code --rootfs}
- * @param imageId the stored image's id, or null for {@code --rootfs}
+ * @param image    what the image asks of the process (its ENV and WORKDIR); none for {@code --rootfs}
+ * @param imageId  the stored image's id, or null for {@code --rootfs}
+ * @param rootless this user's id maps and cgroup delegation for a rootless cage; null as root
  */
 public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDefaults image, OciRuntime runtime,
-                       HostPolicy policy, String imageId) {
+                       HostPolicy policy, String imageId, RootlessHost rootless) {
 
     public static final String HOSTNAME = "claude-cage";
     /** Where {@code make rootfs} puts the minbase Debian rootfs. */
@@ -38,18 +41,25 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
 
     public static CagePlan resolve(CageConfig config, StatePaths paths, ProcessRunner runner) {
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
+        RootlessHost rootless = Host.effectiveUid() == 0 ? null : RootlessHost.detect(config);
+        if (rootless != null) {
+            rootless.requireLimits(config);
+        }
         if (config.rootfs() != null) {
             return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
-                    HostPolicy.resolve(config), null);
+                    HostPolicy.resolve(config), null, rootless);
         }
         StoredImage image = ImageStore.openDefault().find(config.image()).orElseThrow(() -> new CageException(
-                "the image '" + config.image() + "' is not built",
-                "build it with: sudo claude-cage build " + (SHIPPED_IMAGES.contains(config.image()) ? config.image()
+                "the image '" + config.image() + "' is not built" + (rootless == null ? "" : " in your own image store"),
+                rootless != null ? "import one (claude-cage image import PATH --name " + config.image() + ": an OCI layout "
+                        + "or a docker save archive), or run a root file system with --rootfs; rootless builds are not "
+                        + "built yet (docs/rootless.md, Images)"
+                        : "build it with: sudo claude-cage build " + (SHIPPED_IMAGES.contains(config.image()) ? config.image()
                         : "cli (or build yours: claude-cage build -t " + config.image() + " CONTEXT)")));
         ImageConfig.Settings settings = image.config().config();
         return new CagePlan(config, image.lowerDirectoriesTopFirst(),
                 new CageRequest.ImageDefaults(settings.env(), settings.workingDir()), runtime, HostPolicy.resolve(config),
-                image.id().toString());
+                image.id().toString(), rootless);
     }
 
     public Spec spec(String containerId, List<String> command, boolean terminal, NetworkAttachment network,
@@ -60,7 +70,7 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
 
     /** The same plan for another configuration (verify adds its fixture mounts). */
     public CagePlan withConfig(CageConfig newConfig) {
-        return new CagePlan(newConfig, rootfs, image, runtime, policy, imageId);
+        return new CagePlan(newConfig, rootfs, image, runtime, policy, imageId, rootless);
     }
 
     /** The topmost layer that holds {@code relativePath}: where the cage's copy of that file comes from. */

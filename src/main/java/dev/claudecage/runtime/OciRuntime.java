@@ -1,17 +1,18 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.host.Executables;
 import dev.claudecage.process.CommandResult;
+import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.UserNamespace;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * runc or crun, driven through their command line. Our containers live under their own state
@@ -25,17 +26,35 @@ public final class OciRuntime {
     private final Path binary;
     private final Path stateRoot;
     private final ProcessRunner runner;
+    private final CommandScope scope;
 
     public OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner) {
+        this(kind, binary, stateRoot, runner, CommandScope.HOST);
+    }
+
+    private OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner, CommandScope scope) {
         this.kind = kind;
         this.binary = binary;
         this.stateRoot = stateRoot;
         this.runner = runner;
+        this.scope = scope;
+    }
+
+    /**
+     * The same runtime, run as root of a rootless cage's user namespace ({@code --rootless true}:
+     * no cgroups unless the spec names a delegated one, device nodes bound rather than made).
+     */
+    public OciRuntime rootlessIn(UserNamespace namespace) {
+        return new OciRuntime(kind, binary, stateRoot, runner, namespace);
+    }
+
+    private boolean rootless() {
+        return scope != CommandScope.HOST;
     }
 
     /** Finds the runtime's binary on the PATH; a missing one is an error that says how to get it. */
     public static OciRuntime locate(RuntimeKind kind, Path stateRoot, ProcessRunner runner) {
-        Path binary = findOnPath(kind.binaryName()).orElseThrow(() -> new CageException(
+        Path binary = Executables.find(kind.binaryName()).orElseThrow(() -> new CageException(
                 "runtime '" + kind.configName() + "' was not found on the PATH",
                 "install it (apt-get install " + kind.binaryName() + ") or choose another with --runtime"));
         return new OciRuntime(kind, binary, stateRoot.resolve(kind.configName()), runner);
@@ -53,7 +72,7 @@ public final class OciRuntime {
     public List<String> runCommand(String containerId, Path bundle, RuntimeLog log) {
         List<String> command = new ArrayList<>(globalOptions(log));
         command.addAll(List.of("run", "--bundle", bundle.toString(), containerId));
-        return command;
+        return scope.wrap(command);
     }
 
     /** Starts {@link #runCommand} with the cage's stdio on {@code stdio} (this process's terminal, or a pty). */
@@ -100,27 +119,27 @@ public final class OciRuntime {
     }
 
     private List<String> control(String... args) {
-        List<String> command = new ArrayList<>(List.of(binary.toString(), "--root", stateRoot.toString()));
+        List<String> command = base();
         command.addAll(Arrays.asList(args));
-        return command;
+        return scope.wrap(command);
     }
 
     private List<String> globalOptions(RuntimeLog log) {
-        return List.of(binary.toString(), "--root", stateRoot.toString(),
-                "--log", log.file().toString(), "--log-format", "json");
+        List<String> command = base();
+        command.addAll(List.of("--log", log.file().toString(), "--log-format", "json"));
+        return command;
+    }
+
+    private List<String> base() {
+        List<String> command = new ArrayList<>(List.of(binary.toString(), "--root", stateRoot.toString()));
+        if (rootless()) {
+            command.addAll(List.of("--rootless", "true"));
+        }
+        return command;
     }
 
     private static boolean isGone(CommandResult result) {
         String stderr = result.stderr();
         return stderr.contains("does not exist") || stderr.contains("not found") || stderr.contains("No such file");
-    }
-
-    private static Optional<Path> findOnPath(String name) {
-        String path = System.getenv().getOrDefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        return Arrays.stream(path.split(File.pathSeparator))
-                .filter(dir -> !dir.isEmpty())
-                .map(dir -> Path.of(dir, name))
-                .filter(Files::isExecutable)
-                .findFirst();
     }
 }

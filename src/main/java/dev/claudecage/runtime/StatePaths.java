@@ -1,8 +1,14 @@
 package dev.claudecage.runtime;
 
+import dev.claudecage.host.StateLayout;
+
 import java.nio.file.Path;
 
-/** Where claude-cage keeps runtime state. Everything under {@code /run} is gone after a reboot, by design. */
+/**
+ * Where claude-cage keeps runtime state: under {@code /run/claude-cage} as root, under
+ * {@code $XDG_RUNTIME_DIR/claude-cage} rootless ({@link StateLayout}). Everything there is gone
+ * after a reboot, by design.
+ */
 public record StatePaths(Path runtimeState, Path runs) {
 
     /** A cage's bundle: its config.json and the mount point of its root. */
@@ -25,7 +31,13 @@ public record StatePaths(Path runtimeState, Path runs) {
         return runs.resolveSibling("net").resolve(cageId);
     }
 
-    public static StatePaths forRoot() {
-        return new StatePaths(Path.of("/run/claude-cage/runtime"), Path.of("/run/claude-cage/runs"));
+    /** The paths for this process's user. */
+    public static StatePaths current() {
+        return of(StateLayout.current());
+    }
+
+    public static StatePaths of(StateLayout layout) {
+        Path run = layout.run();
+        return new StatePaths(run.resolve("runtime"), run.resolve("runs"));
     }
 }

@@ -22,7 +22,8 @@ final class CleanupPlan {
         String describe();
     }
 
-    record DeleteContainer(String runtime, String id) implements Step {
+    /** @param pid the container's init process, 0 when it runs none (rootless deletion enters its namespace) */
+    record DeleteContainer(String runtime, String id, long pid) implements Step {
         public String describe() {
             return "container " + id + " (" + runtime + ")";
         }
@@ -83,7 +84,7 @@ final class CleanupPlan {
         List<Step> steps = new ArrayList<>();
         for (RuntimeContainer container : found.containers()) {
             if (removable.test(container.id())) {
-                steps.add(new DeleteContainer(container.runtime(), container.id()));
+                steps.add(new DeleteContainer(container.runtime(), container.id(), container.pid()));
             }
         }
         Set<String> killed = new LinkedHashSet<>();

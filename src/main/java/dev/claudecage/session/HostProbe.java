@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.RuntimeControl;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 
@@ -30,10 +31,17 @@ public class HostProbe {
 
     private final StatePaths paths;
     private final ProcessRunner runner;
+    private final RuntimeControl control;
 
     public HostProbe(StatePaths paths, ProcessRunner runner) {
         this.paths = paths;
         this.runner = runner;
+        this.control = RuntimeControl.forCurrentUser(runner);
+    }
+
+    /** Where runtime commands about existing cages run (rootless: in a cage's user namespace). */
+    public RuntimeControl control() {
+        return control;
     }
 
     public StatePaths statePaths() {
@@ -50,8 +58,8 @@ public class HostProbe {
             }
             CommandResult result;
             try {
-                result = runner.runAllowingFailure(
-                        List.of(kind.binaryName(), "--root", root.toString(), "list", "--format", "json"), LIST_TIMEOUT);
+                result = runner.runAllowingFailure(control.wrap(
+                        List.of(kind.binaryName(), "--root", root.toString(), "list", "--format", "json")), LIST_TIMEOUT);
             } catch (RuntimeException notInstalled) {
                 continue;
             }

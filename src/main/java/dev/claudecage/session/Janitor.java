@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.Host;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.Placeholders;
@@ -38,6 +39,9 @@ public final class Janitor {
     private final StatePaths statePaths;
     private final HostProbe probe;
     private final ProcessRunner runner;
+
+    /** Whether this user runs its cages rootless (see docs/rootless.md). */
+    private final boolean rootless = Host.effectiveUid() != 0;
 
     public Janitor(HostProbe probe, ProcessRunner runner) {
         this.statePaths = probe.statePaths();
@@ -132,6 +136,12 @@ public final class Janitor {
         // A cage's staged (shifted) mounts live beside its run folder and go the same way.
         List<Path> runDirs = new ArrayList<>(children(statePaths.runs()));
         runDirs.addAll(children(statePaths.stagedMounts("x").getParent()));
+        if (rootless) {
+            // A rootless user's cages have no cgroups, host links, nft tables or host-visible mounts:
+            // their mounts and network live in their own namespaces and go with them.
+            return new HostLeftovers(probe.containers(), runDirs,
+                    children(statePaths.networkState("x").getParent()), List.of(), List.of(), List.of(), List.of(), List.of());
+        }
         return new HostLeftovers(probe.containers(), runDirs,
                 children(statePaths.networkState("x").getParent()), probe.cageCgroups(), netns(), links(),
                 nftTables(), mountsUnder(runRoot()));
@@ -170,7 +180,8 @@ public final class Janitor {
         if (step instanceof CleanupPlan.DeleteContainer delete) {
             Path root = statePaths.runtimeState().resolve(delete.runtime());
             String binary = RuntimeKind.fromConfig(delete.runtime()).binaryName();
-            return quietly(List.of(binary, "--root", root.toString(), "delete", "--force", delete.id()));
+            return quietly(probe.control().wrapFor(delete.pid(),
+                    List.of(binary, "--root", root.toString(), "delete", "--force", delete.id())));
         } else if (step instanceof CleanupPlan.KillCgroup kill) {
             return killCgroup(kill.id());
         } else if (step instanceof CleanupPlan.DeleteNetns netns) {
@@ -188,6 +199,14 @@ public final class Janitor {
         } else if (step instanceof CleanupPlan.RemoveTree tree) {
             // A cage that crashed leaves its workspace placeholders; its container is deleted by now.
             List<String> problems = new ArrayList<>(Placeholders.removeRecorded(tree.dir().resolve(Placeholders.RECORD)));
+            if (rootless) {
+                // A rootless cage's folders hold its upper layer, whose files belong to subordinate ids.
+                String failure = quietly(probe.control().wrap(List.of("rm", "-rf", "--one-file-system", tree.dir().toString())));
+                if (failure != null) {
+                    problems.add(failure);
+                }
+                return problems.isEmpty() ? null : String.join("; ", problems);
+            }
             try {
                 Directories.deleteRecursively(tree.dir());
             } catch (IOException e) {
@@ -374,7 +393,8 @@ public final class Janitor {
     boolean oneShotLauncherRunning() {
         long self = ProcessHandle.current().pid();
         for (ProcessHandle process : ProcessHandle.allProcesses().toList()) {
-            if (process.pid() == self) {
+            // A rootless user's cages can only be its own launchers'.
+            if (process.pid() == self || rootless && !ProcessIdentity.ownedByThisUser(process.pid())) {
                 continue;
             }
             List<String> commandLine = ProcessIdentity.commandLine(process.pid());

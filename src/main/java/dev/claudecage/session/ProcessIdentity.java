@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.claudecage.host.Host;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +54,15 @@ public record ProcessIdentity(long pid, long startTicks) {
             return Arrays.asList(text.split("\0", -1));
         } catch (IOException e) {
             return List.of();
+        }
+    }
+
+    /** Whether the process runs as this process's user (false when it is gone). */
+    static boolean ownedByThisUser(long pid) {
+        try {
+            return Files.getAttribute(PROC.resolve(Long.toString(pid)), "unix:uid").equals(Host.effectiveUid());
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.claudecage.session;
 
+import dev.claudecage.host.StateLayout;
+
 import java.nio.file.Path;
 
 /**
@@ -8,8 +10,10 @@ import java.nio.file.Path;
  */
 public record SessionRoots(Path data, Path run) {
 
-    public static SessionRoots forRoot() {
-        return new SessionRoots(Path.of("/var/lib/claude-cage/sessions"), Path.of("/run/claude-cage/sessions"));
+    /** The roots for this process's user: see {@link StateLayout}. */
+    public static SessionRoots current() {
+        StateLayout layout = StateLayout.current();
+        return new SessionRoots(layout.data().resolve("sessions"), layout.run().resolve("sessions"));
     }
 
     public SessionPaths paths(SessionName name, boolean ephemeral) {

@@ -2,6 +2,7 @@ package dev.claudecage.session;
 
 import dev.claudecage.CageException;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.Host;
 import dev.claudecage.json.Json;
 
 import java.io.IOException;
@@ -180,8 +181,11 @@ public final class SessionStore {
             Directories.createPrivate(paths.logsDir());
             if (persistHome && !Files.isDirectory(paths.homeDir(), LinkOption.NOFOLLOW_LINKS)) {
                 Directories.createPrivate(paths.homeDir());
-                Files.setAttribute(paths.homeDir(), "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(paths.homeDir(), "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+                // Rootless, the cage's user is the invoking user on the host: the folder is its own already.
+                if (Host.effectiveUid() == 0) {
+                    Files.setAttribute(paths.homeDir(), "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+                    Files.setAttribute(paths.homeDir(), "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+                }
             }
         } catch (IOException e) {
             throw new CageException("cannot create the folders of session " + paths.name() + " under "

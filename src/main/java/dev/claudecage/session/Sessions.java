@@ -10,6 +10,7 @@ import dev.claudecage.desktop.DesktopAccess;
 import dev.claudecage.desktop.DesktopCage;
 import dev.claudecage.desktop.DesktopPort;
 import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
@@ -62,8 +63,8 @@ public final class Sessions {
         this.clock = clock;
     }
 
-    public static Sessions forRoot(ProcessRunner runner) {
-        return new Sessions(new SessionStore(SessionRoots.forRoot()), StatePaths.forRoot(), runner, Clock.systemUTC());
+    public static Sessions current(ProcessRunner runner) {
+        return new Sessions(new SessionStore(SessionRoots.current()), StatePaths.current(), runner, Clock.systemUTC());
     }
 
     public SessionStore store() {
@@ -182,6 +183,10 @@ public final class Sessions {
     }
 
     private void checkNewSession(CageConfig config, boolean ephemeral, DesktopPort desktopPort, boolean clone) {
+        if (clone && Host.effectiveUid() != 0) {
+            throw new UserInputException("--clone works as root only for now: the copy is made as the repository's "
+                    + "owner, which needs root's setpriv", "start it with sudo, or mount the repository itself");
+        }
         if (clone && ephemeral) {
             throw new UserInputException("--clone keeps the agent's work in a copy until you apply it, and an "
                     + "ephemeral session is removed when it stops", "drop --ephemeral");
@@ -202,6 +207,11 @@ public final class Sessions {
             throw new UserInputException("mode: 'desktop' cannot run with network: host: the desktop's VNC server "
                     + "would listen in the host's own network, beside everything else there",
                     "use --network filtered (the default) or none; the desktop is published on the host with --port");
+        }
+        if (desktop && Host.effectiveUid() != 0) {
+            throw new UserInputException("mode: 'desktop' runs as root only for now: its port is published by entering "
+                    + "the cage's network namespace, which a rootless cage keeps inside its own user namespace",
+                    "start it with sudo, or use --mode cli");
         }
         if (desktop && config.rootfs() != null) {
             throw new UserInputException("mode: 'desktop' needs the desktop image, not a rootfs directory",
@@ -602,8 +612,9 @@ public final class Sessions {
      *
      * @param persistedHome whether the cage's home is the session's persisted folder, writable
      */
+    /** @param pid the cage's init process on the host (rootless, runtime commands enter its user namespace) */
     public record LiveCage(SessionName name, String containerId, CageConfig config, RuntimeKind runtime,
-                           boolean persistedHome) {
+                           boolean persistedHome, long pid) {
     }
 
     public LiveCage live(SessionName name) {
@@ -614,7 +625,8 @@ public final class Sessions {
         }
         SessionRecord record = view.record();
         return new LiveCage(name, record.containerId(), SessionConfig.load(record.config()),
-                RuntimeKind.fromConfig(view.container().runtime()), record.persist() && !record.ephemeral());
+                RuntimeKind.fromConfig(view.container().runtime()), record.persist() && !record.ephemeral(),
+                view.container().pid());
     }
 
     /**
@@ -630,7 +642,7 @@ public final class Sessions {
         env.forEach(variable -> exec.addAll(List.of("--env", variable)));
         exec.addAll(List.of("--user", cage.config().uid() + ":" + cage.config().gid(), cage.containerId()));
         exec.addAll(command);
-        return exec;
+        return probe.control().wrapFor(cage.pid(), exec);
     }
 
     private static void sleep(long millis) {

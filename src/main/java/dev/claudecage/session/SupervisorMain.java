@@ -33,7 +33,7 @@ public final class SupervisorMain {
             System.exit(2);
         }
         SessionName name = SessionName.of(args[0]);
-        SessionStore store = new SessionStore(SessionRoots.forRoot());
+        SessionStore store = new SessionStore(SessionRoots.current());
         Optional<SessionRecord> record = store.read(name);
         if (record.isEmpty()) {
             System.err.println("supervisor: no session named " + name);
@@ -50,7 +50,7 @@ public final class SupervisorMain {
         }
         System.setOut(log);
         System.setErr(log);
-        int code = new Supervisor(store, name, StatePaths.forRoot(), ProcessRunner.fromEnvironment(), log).run();
+        int code = new Supervisor(store, name, StatePaths.current(), ProcessRunner.fromEnvironment(), log).run();
         log.flush();
         System.exit(code);
     }

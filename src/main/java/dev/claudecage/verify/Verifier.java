@@ -2,11 +2,14 @@ package dev.claudecage.verify;
 
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.config.NetworkMode;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.CageException;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.runtime.CageInstance;
+import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.UserNamespace;
 import dev.claudecage.runtime.Cage;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.StatePaths;
@@ -48,6 +51,11 @@ public final class Verifier {
     /** Probes whose verdict the host's canary can overrule. */
     private static final List<String> NETWORK_PROBES = List.of("network-isolated", "gateway-other-ports-blocked");
 
+    private static final String GATEWAY_PROBE = "gateway-other-ports-blocked";
+    /** Probes whose control grants a capability that only counts in the host's user namespace. */
+    private static final List<String> NEED_HOST_CAPABILITIES = List.of(
+            "open-by-handle-denied", "mknod-denied", "swapon-denied", "kernel-log-denied");
+
     private final StatePaths paths;
     private final ProcessRunner runner;
 
@@ -59,15 +67,72 @@ public final class Verifier {
     /** Runs the probes in a fresh cage built from {@code config}, as {@code run} would build it. */
     public VerifyReport verify(CageConfig config, boolean withControls) {
         CagePlan resolved = CagePlan.resolve(config, paths, runner);
-        try (VerifyFixtures fixtures = VerifyFixtures.create(paths.runs(), resolved.layerHolding("usr/bin/id"))) {
+        try (VerifyFixtures fixtures = fixtures(resolved)) {
             // The fixture workspace goes in as one more of the user's mounts, so that its wall is built as theirs is.
             List<MountSpec> mounts = new ArrayList<>(config.mounts());
             mounts.add(fixtures.workspaceMount());
             CagePlan plan = resolved.withConfig(config.withMounts(mounts));
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
-            Map<String, Finding> findings = runProbes(plan, fixtures, probes, null);
+            Map<String, Finding> findings = new HashMap<>(notRunRootless(plan));
+            List<Probe> runnable = probes.stream().filter(probe -> !findings.containsKey(probe.id())).toList();
+            findings.putAll(runProbes(plan, fixtures, runnable, null));
             return report(VerifyReport.FRESH_CAGE, plan.runtime().kind().configName(), plan, fixtures, probes,
                     findings, withControls);
+        }
+    }
+
+    /**
+     * The probes a rootless cage cannot take, and why: the resource bombs where the host cannot
+     * enforce limits for this user (the cage runs without them, by the user's choice, and their
+     * control, a bomb with no limit at all, must not run on the host), and the gateway probe, as a
+     * rootless cage has no gateway address.
+     */
+    private static Map<String, Finding> notRunRootless(CagePlan plan) {
+        Map<String, Finding> notRun = new HashMap<>();
+        if (plan.rootless() == null) {
+            return notRun;
+        }
+        if (!plan.rootless().cgroups().delegated()) {
+            String reason = "this host cannot enforce limits for this user (" + plan.rootless().cgroups().detail()
+                    + "), and allow_unlimited runs the cage without them";
+            notRun.put("pids-limit-holds", new Finding(Outcome.NOT_RUN, reason));
+            notRun.put("memory-limit-holds", new Finding(Outcome.NOT_RUN, reason));
+        }
+        if (plan.config().network() == NetworkMode.FILTERED) {
+            notRun.put(GATEWAY_PROBE, new Finding(Outcome.NOT_RUN, "a rootless cage has no gateway address: its "
+                    + "namespace has loopback only (network-interfaces-expected), with the proxy and gateway relayed onto it"));
+        }
+        return notRun;
+    }
+
+    /**
+     * Why a probe's positive control cannot run, or null when it can. Rootless: a probe that did not
+     * run has no control (a bomb with no limit must not run on the host); and a control that grants a
+     * capability the kernel checks in the host's user namespace cannot show the hole, since no
+     * rootless cage can be given one (the user namespace is a second wall).
+     */
+    private static String controlUnavailable(CagePlan plan, Probe probe, Finding finding) {
+        if (plan.rootless() == null) {
+            return null;
+        }
+        if (finding.outcome() == Outcome.NOT_RUN) {
+            return "the probe did not run";
+        }
+        if (NEED_HOST_CAPABILITIES.contains(probe.id())) {
+            return "its wall is a capability the kernel checks in the host's user namespace, which no rootless cage "
+                    + "can be given, so the user namespace is a second wall no control can take down";
+        }
+        return null;
+    }
+
+    /** The fixtures; a rootless cage's setuid helper is made in a namespace mapped as the cages' are. */
+    private VerifyFixtures fixtures(CagePlan plan) {
+        Path rootfs = plan.layerHolding("usr/bin/id");
+        if (plan.rootless() == null) {
+            return VerifyFixtures.create(paths.runs(), rootfs, CommandScope.HOST, runner);
+        }
+        try (UserNamespace namespace = UserNamespace.create(plan.rootless().uids(), plan.rootless().gids(), runner)) {
+            return VerifyFixtures.create(paths.runs(), rootfs, namespace, runner);
         }
     }
 
@@ -81,7 +146,12 @@ public final class Verifier {
         Sessions.LiveCage cage = sessions.live(name);
         CageConfig config = cage.config();
         CagePlan plan = CagePlan.resolve(config, paths, runner);
-        try (VerifyFixtures fixtures = VerifyFixtures.create(paths.runs(), plan.layerHolding("usr/bin/id"))) {
+        if (plan.rootless() != null) {
+            // Not built: probing a rootless session needs its own namespace and no gateway lookup.
+            throw new CageException("verify --session probes sessions of root only, not yet a rootless user's",
+                    "run claude-cage verify (a fresh cage built as your sessions are) instead");
+        }
+        try (VerifyFixtures fixtures = fixtures(plan)) {
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Optional<String> readOnlyMount = config.mounts().stream().filter(MountSpec::readOnly)
                     .map(MountSpec::target).findFirst();
@@ -95,8 +165,8 @@ public final class Verifier {
             List<String> gateway = config.network() == NetworkMode.FILTERED
                     ? CageNetwork.gatewayAddresses(cage.containerId(), runner) : List.of();
             VerifyFixtures.ProbeTarget target = new VerifyFixtures.ProbeTarget(gateway, readOnlyMount.orElse(null),
-                    null, null, config.protectedPaths(), config.pidsLimit(), config.memoryBytes(), writable, strings(spec.at("/linux/maskedPaths")),
-                    strings(spec.at("/linux/readonlyPaths")));
+                    null, null, config.protectedPaths(), config.pidsLimit(), config.memoryBytes(), writable,
+                    strings(spec.at("/linux/maskedPaths")), strings(spec.at("/linux/readonlyPaths")));
             List<String> command = new ArrayList<>(List.of("perl", "-"));
             runnable.forEach(probe -> command.add(probe.id()));
             fixtures.takeCanaryHits();
@@ -138,7 +208,8 @@ public final class Verifier {
         Map<String, Finding> controls = new HashMap<>();
         if (withControls) {
             Map<String, List<Probe>> byWeakening = new LinkedHashMap<>();
-            probes.forEach(probe -> byWeakening.computeIfAbsent(probe.control().description(), key -> new ArrayList<>())
+            probes.stream().filter(probe -> controlUnavailable(plan, probe, findings.get(probe.id())) == null)
+                    .forEach(probe -> byWeakening.computeIfAbsent(probe.control().description(), key -> new ArrayList<>())
                     .add(probe));
             for (List<Probe> group : byWeakening.values()) {
                 controls.putAll(runProbes(plan, fixtures, group, group.get(0).control()));
@@ -147,8 +218,11 @@ public final class Verifier {
         List<VerifyReport.ProbeResult> results = probes.stream().map(probe -> {
             Finding finding = findings.get(probe.id());
             Finding control = controls.get(probe.id());
+            String noControl = withControls ? controlUnavailable(plan, probe, finding) : null;
+            String detail = noControl == null || finding.outcome() == Outcome.NOT_RUN ? finding.detail()
+                    : finding.detail() + "; positive control not run: " + noControl;
             return new VerifyReport.ProbeResult(probe.id(), probe.wall(), probe.description(),
-                    finding.outcome(), finding.detail(), control == null ? null
+                    finding.outcome(), detail, control == null ? null
                     : new VerifyReport.ControlResult(probe.control().description(), control.outcome(), control.detail()));
         }).toList();
         CageConfig config = plan.config();

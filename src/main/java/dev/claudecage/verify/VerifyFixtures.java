@@ -7,6 +7,8 @@ import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.Spec;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.process.CommandScope;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -40,6 +43,8 @@ final class VerifyFixtures implements AutoCloseable {
     private final Process marker;
     private final String markerToken;
 
+    private static final Duration SETUP_TIMEOUT = Duration.ofSeconds(30);
+
     private VerifyFixtures(Path directory, Canary canary, Process marker, String markerToken) {
         this.directory = directory;
         this.canary = canary;
@@ -47,7 +52,11 @@ final class VerifyFixtures implements AutoCloseable {
         this.markerToken = markerToken;
     }
 
-    static VerifyFixtures create(Path parent, Path rootfs) {
+    /**
+     * @param scope where the setuid helper is made root's: on the host as root, in a rootless cage's
+     *              user namespace otherwise (its root, the first subordinate id, is the cage's root)
+     */
+    static VerifyFixtures create(Path parent, Path rootfs, CommandScope scope, ProcessRunner runner) {
         Path directory = parent.resolve("verify-" + Long.toHexString(new SecureRandom().nextLong() >>> 1));
         try {
             Directories.createPrivate(directory);
@@ -73,9 +82,8 @@ final class VerifyFixtures implements AutoCloseable {
             Path setuid = Files.createDirectories(directory.resolve("setuid"));
             // The image's own `id`, made setuid-root: it prints the euid a setuid program would get.
             Files.copy(rootfs.resolve("usr/bin/id"), setuid.resolve("id"), StandardCopyOption.COPY_ATTRIBUTES);
-            Files.setPosixFilePermissions(setuid.resolve("id"), PosixFilePermissions.fromString("rwxr-xr-x"));
-            Files.setAttribute(setuid.resolve("id"), "unix:uid", 0);
-            Files.setAttribute(setuid.resolve("id"), "unix:mode", 04755);
+            runner.run(scope.wrap(List.of("chown", "0:0", setuid.resolve("id").toString())), SETUP_TIMEOUT);
+            runner.run(scope.wrap(List.of("chmod", "4755", setuid.resolve("id").toString())), SETUP_TIMEOUT);
             // An argument no other process has, so the cage can look for it in /proc.
             String token = "987654." + (new SecureRandom().nextInt(900_000) + 100_000);
             Process marker = new ProcessBuilder("sleep", token).start();
@@ -142,7 +150,8 @@ final class VerifyFixtures implements AutoCloseable {
                 List.of("bind", "ro", "nodev")));
         mounts.add(new Spec.Mount(READ_ONLY_MOUNT, "bind", directory.resolve("read-only").toString(),
                 List.of("bind", "ro", "nosuid", "nodev")));
-        List<String> gateway = networking == null ? List.of()
+        // A rootless filtered cage has no link, so no gateway address to probe.
+        List<String> gateway = networking == null || !networking.hasLink() ? List.of()
                 : List.of(networking.link().gateway4(), networking.link().gateway6());
         List<String> env = new ArrayList<>(spec.process().env());
         env.addAll(environment(new ProbeTarget(gateway, READ_ONLY_MOUNT, SETUID_MOUNT + "/id", WORKSPACE_MOUNT,

@@ -90,7 +90,8 @@ public record Weakening(String description, UnaryOperator<Spec> change) {
     public static Weakening exposeHostDirectory(String path) {
         return new Weakening("host directory " + path + " mounted", spec -> {
             List<Spec.Mount> mounts = new ArrayList<>(spec.mounts());
-            mounts.add(new Spec.Mount(path, "bind", path, List.of("bind", "ro")));
+            // rbind: a rootless cage may not bind a tree without the mounts under it.
+            mounts.add(new Spec.Mount(path, "bind", path, List.of("rbind", "ro")));
             return spec.withMounts(mounts);
         });
     }

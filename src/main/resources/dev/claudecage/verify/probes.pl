@@ -105,8 +105,10 @@ my %probes = (
     'only-expected-mounts-writable' => sub {
         my %allowed = map { $_ => 1 } grep { length } split /,/, ($ENV{CAGE_VERIFY_WRITABLE} // '');
         my %scratch = map { $_ => 1 } qw(tmpfs proc devpts mqueue);
+        # A device node bound over a path (rootless runtimes bind /dev/null and friends, and mask
+        # /proc files with /dev/null) stores nothing, so it is not a writable place.
         my @extra = map { "$_->{point} ($_->{type})" }
-            grep { !read_only($_) && !$scratch{$_->{type}} && !$allowed{$_->{point}} } mountinfo();
+            grep { !read_only($_) && !$scratch{$_->{type}} && !$allowed{$_->{point}} && !-c $_->{point} } mountinfo();
         return report($_[0], 'hole', "writable mounts beyond the given ones: @extra") if @extra;
         report($_[0], 'blocked', 'only scratch filesystems and the given mounts are writable');
     },

@@ -1,5 +1,6 @@
 package dev.claudecage.image.build;
 
+import dev.claudecage.CageException;
 import dev.claudecage.host.Directories;
 import dev.claudecage.image.store.Architecture;
 import dev.claudecage.image.store.Digest;
@@ -9,6 +10,7 @@ import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.LayerDigest;
 import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.NamespaceReexec;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -54,6 +56,11 @@ final class BaseImages {
         Matcher tag = DEBIAN_TAG.matcher(name.tag());
         if (!canMake(name) || !tag.matches()) {
             throw new IllegalArgumentException("cannot make " + name);
+        }
+        if (NamespaceReexec.owner().isPresent()) {
+            throw new CageException("cannot make " + name + " rootless: debootstrap makes device nodes, which a user "
+                    + "namespace may not", "import a Debian base instead (claude-cage image import PATH --name " + name
+                    + "), e.g. one exported by root with docker save or as an OCI layout");
         }
         Path work = store.createWorkDirectory("debootstrap");
         try {

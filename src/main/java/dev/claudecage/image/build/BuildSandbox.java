@@ -10,6 +10,8 @@ import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.CgroupDelegation;
+import dev.claudecage.rootless.RootlessHost;
 import dev.claudecage.runtime.Cage;
 import dev.claudecage.runtime.OciRuntime;
 import dev.claudecage.runtime.RunOutcome;
@@ -40,13 +42,21 @@ public final class BuildSandbox {
     private final StatePaths paths;
     private final ProcessRunner runner;
     private final Spec.Seccomp seccomp;
+    private final CgroupDelegation rootlessCgroups;
 
-    public BuildSandbox(CageConfig config, OciRuntime runtime, ImageStore store, StatePaths paths, ProcessRunner runner) {
+    /**
+     * @param rootlessCgroups for a rootless user's build (run as root of its namespace), what the host
+     *                        delegates to that user, so that each step's spec is adapted as a rootless
+     *                        cage's is; null as root
+     */
+    public BuildSandbox(CageConfig config, OciRuntime runtime, ImageStore store, StatePaths paths, ProcessRunner runner,
+                        CgroupDelegation rootlessCgroups) {
         this.config = config;
         this.runtime = runtime;
         this.store = store;
         this.paths = paths;
         this.runner = runner;
+        this.rootlessCgroups = rootlessCgroups;
         // Builds always get the shipped profile: one tuned for an agent's cage may not let apt through.
         this.seccomp = SeccompPolicy.defaultPolicy().toOci(System.getProperty("os.arch"));
     }
@@ -79,8 +89,9 @@ public final class BuildSandbox {
         }
         Spec cage = SpecBuilder.build(config, new CageRequest(args, false, root.id(), HOSTNAME, seccomp, null,
                 NetworkAttachment.host()));
-        Spec spec = BuildSpec.forRun(cage, args, environment(imageEnv, buildArgs, identity), identity,
+        Spec built = BuildSpec.forRun(cage, args, environment(imageEnv, buildArgs, identity), identity,
                 workdir == null || workdir.isEmpty() ? "/" : workdir);
+        Spec spec = rootlessCgroups == null ? built : RootlessHost.adapt(built, rootlessCgroups);
         RuntimeLog log = new RuntimeLog(root.runtimeLog());
         try {
             Directories.writePrivateFile(root.bundle().resolve("config.json"), Json.write(spec));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.StateLayout;
 import dev.claudecage.json.Json;
 
 import java.io.IOException;
@@ -12,10 +13,14 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -32,7 +37,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The image store, as root under {@value #DEFAULT_ROOT_PATH}:
+ * The image store, as root under {@code /var/lib/claude-cage/images}, rootless under
+ * {@code $XDG_DATA_HOME/claude-cage/images} (see {@link StateLayout}):
  * <pre>
  *   layers/HEX/diff         a layer: one overlayfs upper directory, whiteouts as overlayfs keeps them
  *   layers/HEX/layer.json   its size
@@ -48,8 +54,6 @@ import java.util.stream.Stream;
  */
 public final class ImageStore {
 
-    static final String DEFAULT_ROOT_PATH = "/var/lib/claude-cage/images";
-    public static final Path DEFAULT_ROOT = Path.of(DEFAULT_ROOT_PATH);
 
     private static final Pattern HEX_JSON = Pattern.compile("[0-9a-f]{64}\\.json");
     private static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
@@ -62,8 +66,9 @@ public final class ImageStore {
         this.root = root;
     }
 
+    /** This user's store. */
     public static ImageStore openDefault() {
-        return new ImageStore(DEFAULT_ROOT);
+        return new ImageStore(StateLayout.current().images());
     }
 
     private Path layers() {
@@ -236,6 +241,41 @@ public final class ImageStore {
                 throw new UncheckedIOException(e);
             }
         }
+    }
+
+    /**
+     * Gives the store's own files (names, image configs, layer records, the cache, the folders) to
+     * {@code uid}:{@code gid}, and leaves the layers' content as it is, top folder included: that one
+     * is the cage's {@code /}, which must stay root's.
+     * A rootless user's store is written as root of the user's namespace, so that the layers' files
+     * belong to the namespace's ids; handing the rest over lets the user read the store outside it.
+     */
+    public void handOver(int uid, int gid) throws IOException {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        Path layers = layers();
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                if (dir.getFileName().toString().equals("diff") && layers.equals(dir.getParent().getParent())) {
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
+                own(dir);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                own(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            private void own(Path path) throws IOException {
+                Files.setAttribute(path, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(path, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+            }
+        });
     }
 
     /** A fresh private directory under tmp/, on the store's file system (so it can become a layer). */

@@ -1,0 +1,61 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.CageException;
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.host.CgroupLayout;
+import dev.claudecage.rootless.CgroupDelegation;
+import dev.claudecage.rootless.NamespaceReexec;
+import dev.claudecage.rootless.RootlessHost;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * The image commands that write the store, rootless: run again as root of the user's namespace,
+ * so that layers belong to the ids the user's cages see, and the store's own files handed back to
+ * the user afterwards (docs/rootless.md, Images).
+ */
+final class RootlessImageWrites {
+
+    private RootlessImageWrites() {
+    }
+
+    /** The exit code of the command run again in the namespace; empty when this process should do the work. */
+    static OptionalInt runInNamespace(CommandSpec spec) throws InterruptedException {
+        CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
+        return NamespaceReexec.runInside(spec.root().commandLine().getParseResult().originalArgs(), config.uid(),
+                config.gid(), ProcessRunner.fromEnvironment());
+    }
+
+    /**
+     * Inside the namespace: what the host delegates to the user, for the build steps' specs, after
+     * refusing limits it cannot enforce unless allowed; null outside (root).
+     */
+    static CgroupDelegation cgroups(CageConfig config) {
+        OptionalInt owner = NamespaceReexec.owner();
+        if (owner.isEmpty()) {
+            return null;
+        }
+        CgroupDelegation cgroups = CgroupDelegation.detect(owner.getAsInt(), CgroupLayout.current() == CgroupLayout.V2);
+        RootlessHost.requireLimits(config, cgroups);
+        return cgroups;
+    }
+
+    /** Inside the namespace: the store's own files back to the user (the cage's uid there). */
+    static void handOver(ImageStore store) {
+        if (NamespaceReexec.owner().isEmpty()) {
+            return;
+        }
+        CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
+        try {
+            store.handOver(config.uid(), config.gid());
+        } catch (IOException e) {
+            throw new CageException("cannot hand the image store back to its user: " + e.getMessage());
+        }
+    }
+}

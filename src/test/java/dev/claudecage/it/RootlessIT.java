@@ -1,0 +1,423 @@
+package dev.claudecage.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.json.Json;
+import dev.claudecage.verify.Canary;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The rootless subset, run by a non-root user that the test creates (with its own subordinate
+ * ranges) and removes afterwards: doctor against this host's real answers, then cages whose walls
+ * hold without any root privilege.
+ */
+class RootlessIT {
+
+    private static RootlessUser user;
+
+    @BeforeAll
+    static void createUser() throws Exception {
+        CageHarness.requireRootAndRootfs();
+        user = RootlessUser.create();
+    }
+
+    @AfterAll
+    static void removeUser() {
+        if (user != null) {
+            user.close();
+        }
+    }
+
+    @AfterEach
+    void nothingLeft() throws IOException {
+        assertEquals(List.of(), user.leftovers(), "what the user's cages left");
+    }
+
+    private static JsonNode finding(JsonNode doctor, String check) {
+        for (JsonNode finding : doctor.get("findings")) {
+            if (finding.get("check").asText().equals(check)) {
+                return finding;
+            }
+        }
+        throw new AssertionError("doctor has no finding '" + check + "': " + doctor);
+    }
+
+    private static String firstLine(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).start();
+        String out = new String(process.getInputStream().readAllBytes());
+        process.waitFor();
+        return out.lines().findFirst().orElse("").strip();
+    }
+
+    private static boolean hybridCgroups() throws IOException {
+        List<String> mounts = Files.readAllLines(Path.of("/proc/self/mounts"));
+        return mounts.stream().anyMatch(line -> line.split(" ")[2].equals("cgroup"))
+                && mounts.stream().anyMatch(line -> line.split(" ")[2].equals("cgroup2"));
+    }
+
+    @Test
+    void doctorTellsThisHostsTruthToRootAndToTheUser() throws Exception {
+        String runc = firstLine("runc", "--version");
+        boolean appArmor = Files.exists(Path.of("/sys/module/apparmor/parameters/enabled"))
+                && Files.readString(Path.of("/sys/module/apparmor/parameters/enabled")).strip().equals("Y");
+
+        CageHarness.Result asRoot = CageHarness.launch(List.of("doctor", "--json"));
+        assertEquals(0, asRoot.exitCode(), asRoot.toString());
+        JsonNode root = Json.mapper().readTree(asRoot.stdout());
+        assertEquals("root mode: cages can run", root.get("verdict").asText());
+        assertEquals(runc, finding(root, "runtime runc").get("detail").asText());
+        assertEquals("NOT_NEEDED", finding(root, "subuid ranges").get("status").asText());
+
+        CageHarness.Result asUser = user.launch("doctor", "--json");
+        assertEquals(0, asUser.exitCode(), asUser.toString());
+        JsonNode rootless = Json.mapper().readTree(asUser.stdout());
+        assertEquals(user.name, rootless.get("user").asText());
+        assertTrue(rootless.get("rootless").asBoolean());
+        String range = RootlessUser.SUBORDINATE_START + "-" + (RootlessUser.SUBORDINATE_START + RootlessUser.SUBORDINATE_COUNT - 1)
+                + " (" + RootlessUser.SUBORDINATE_COUNT + ")";
+        assertEquals(range, finding(rootless, "subuid ranges").get("detail").asText());
+        assertEquals(range, finding(rootless, "subgid ranges").get("detail").asText());
+        assertEquals("OK", finding(rootless, "newuidmap").get("status").asText());
+        assertEquals("OK", finding(rootless, "user namespaces").get("status").asText());
+        assertEquals(runc, finding(rootless, "runtime runc").get("detail").asText());
+        if (hybridCgroups()) {
+            assertTrue(finding(rootless, "runtime crun").get("detail").asText().endsWith("refuses this host's hybrid cgroup layout"));
+            assertEquals("LIMITED", finding(rootless, "cgroup delegation").get("status").asText());
+            assertEquals("rootless: cages can run, but only with --allow-unlimited (no cgroup delegation)",
+                    rootless.get("verdict").asText());
+        }
+        if (!appArmor) {
+            assertEquals("unavailable on this host: the kernel has no AppArmor", finding(rootless, "AppArmor").get("detail").asText());
+        }
+
+        CageHarness.Result table = user.launch("doctor");
+        assertTrue(table.stdout().contains("subuid ranges") && table.stdout().contains("costs: "), table.toString());
+    }
+
+    @Test
+    void limitsThatCannotBeEnforcedAreRefusedUnlessAllowed() throws Exception {
+        if (!hybridCgroups()) {
+            System.out.println("NOTE: this host may delegate cgroups; the refusal is checked only where it does not");
+            return;
+        }
+        CageHarness.Result refused = user.launch("run", "--network", "none", "--rootfs", user.rootfs.toString(), "--", "true");
+        assertEquals(125, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("cannot enforce the cage's limits for this user")
+                && refused.stderr().contains("cpus=2, memory=4g, pids_limit=1024")
+                && refused.stderr().contains("--allow-unlimited"), refused.toString());
+
+        CageHarness.Result start = user.launch("start", "--name", "unlimited-refused", "--detach", "--network", "none",
+                "--rootfs", user.rootfs.toString(), "--", "true");
+        assertEquals(1, start.exitCode(), start.toString());
+        assertTrue(start.stderr().contains("cpus=2, memory=4g, pids_limit=1024"), start.toString());
+        assertTrue(user.launch("list").stdout().lines().noneMatch(line -> line.startsWith("unlimited-refused ")),
+                "a refused session leaves no record");
+    }
+
+    @Test
+    void aRootlessCageHoldsItsWallsAndWritesAsTheUser() throws Exception {
+        CageHarness.Result run = user.launch("run", "--allow-unlimited", "--network", "none",
+                "--rootfs", user.rootfs.toString(), "--mount", user.workspace + ":/workspace", "--",
+                "sh", "-c", "id -u; id -g; grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; "
+                        + "touch /rootfs-write 2>&1; echo written > /workspace/from-cage; "
+                        + "cat /proc/self/uid_map; stat -c 'root-owner %u:%g' /; ls /sys/class/net");
+        assertEquals(0, run.exitCode(), run.toString());
+        List<String> lines = run.stdout().lines().map(String::strip).toList();
+        assertEquals("1000", lines.get(0), run.toString());
+        assertEquals("1000", lines.get(1), run.toString());
+        assertTrue(run.stdout().contains("CapEff:\t0000000000000000"), run.toString());
+        assertTrue(run.stdout().contains("CapBnd:\t0000000000000000"), run.toString());
+        assertTrue(run.stdout().contains("NoNewPrivs:\t1"), run.toString());
+        assertTrue(run.stdout().contains("Seccomp:\t2"), run.toString());
+        assertTrue(run.stdout().contains("Read-only file system"), run.toString());
+        assertTrue(lines.stream().anyMatch(line -> line.matches("1000\\s+" + user.uid + "\\s+1")), run.toString());
+        assertTrue(lines.contains("root-owner 0:0"), "the cage's / is its root's, not the user's: " + run);
+        assertEquals("lo", lines.get(lines.size() - 1), "only loopback: " + run);
+
+        Path written = user.workspace.resolve("from-cage");
+        assertEquals("written\n", Files.readString(written));
+        assertEquals(user.uid, Files.getAttribute(written, "unix:uid"), "the cage's file belongs to the user");
+        assertEquals(user.gid, Files.getAttribute(written, "unix:gid"));
+    }
+
+    @Test
+    void rootInsideIsASubordinateIdNeverTheUser() throws Exception {
+        // A positive control for the mapping: a cage asked to run as root (refused by policy)
+        // cannot be, and the namespace's root maps to the start of the subordinate range.
+        CageHarness.Result root = user.launch("run", "--allow-unlimited", "--network", "none", "--user", "0",
+                "--rootfs", user.rootfs.toString(), "--", "id", "-u");
+        assertEquals(2, root.exitCode(), root.toString());
+        CageHarness.Result map = user.launch("run", "--allow-unlimited", "--network", "none",
+                "--rootfs", user.rootfs.toString(), "--", "cat", "/proc/self/uid_map");
+        assertEquals(0, map.exitCode(), map.toString());
+        assertTrue(map.stdout().lines().map(String::strip)
+                .anyMatch(line -> line.matches("0\\s+" + RootlessUser.SUBORDINATE_START + "\\s+1000")), map.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "filtered"})
+    void verifyPassesRootlessWithItsControls(String network) throws Exception {
+        CageHarness.Result verify = user.launch("verify", "--json", "--allow-unlimited", "--network", network,
+                "--rootfs", user.rootfs.toString());
+        assertEquals(0, verify.exitCode(), verify.toString());
+        JsonNode report = Json.mapper().readTree(verify.stdout());
+        List<String> notRun = new ArrayList<>();
+        List<String> withoutControl = new ArrayList<>();
+        for (JsonNode probe : report.get("probes")) {
+            String id = probe.get("id").asText();
+            String outcome = probe.get("outcome").asText();
+            if (outcome.equals("not-run")) {
+                notRun.add(id);
+                assertTrue(probe.get("detail").asText().length() > 20, "a probe not run says why: " + probe);
+            } else {
+                assertEquals("blocked", outcome, probe.toString());
+            }
+            if (probe.has("control")) {
+                assertEquals("hole", probe.get("control").get("outcome").asText(), probe.toString());
+            } else {
+                withoutControl.add(id);
+            }
+        }
+        List<String> expectedNotRun = new ArrayList<>();
+        if (hybridCgroups()) {
+            // No delegation on cgroup v1: the cage runs without limits, so their bombs are not run.
+            expectedNotRun.addAll(List.of("pids-limit-holds", "memory-limit-holds"));
+        }
+        if (network.equals("filtered")) {
+            expectedNotRun.add("gateway-other-ports-blocked");
+        }
+        assertEquals(new TreeSet<>(expectedNotRun), new TreeSet<>(notRun), report.toString());
+        List<String> expectedWithoutControl = new ArrayList<>(expectedNotRun);
+        expectedWithoutControl.addAll(List.of("open-by-handle-denied", "mknod-denied", "swapon-denied", "kernel-log-denied"));
+        assertEquals(new TreeSet<>(expectedWithoutControl), new TreeSet<>(withoutControl),
+                "every control but those of the probes not run and the four that need host capabilities");
+    }
+
+    /** Through the proxy by name, refused by name, then straight at the canary: what a filtered cage may and may not do. */
+    private static final String FILTER_PROBE = String.join("\n",
+            "use IO::Socket::INET;",
+            "my ($allowed, $forbidden) = @ARGV;",
+            "for my $url (\"http://allowed.test:$allowed/\", \"http://forbidden.test:$forbidden/\") {",
+            "  my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => 3128, Timeout => 5)",
+            "    or do { print \"proxy unreachable: $!\\n\"; next };",
+            "  print $s \"GET $url HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n\";",
+            "  my $status = <$s> // \"(no answer)\\n\"; print \"$url $status\";",
+            "}",
+            "for my $host ('127.0.0.1', '10.213.0.1') {",
+            "  my $d = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $forbidden, Timeout => 3);",
+            "  print \"direct $host: \", ($d ? 'connected' : $!), \"\\n\";",
+            "}", "");
+
+    @Test
+    void filteredReachesOnlyTheAllowedHostThroughTheProxyAndAuditsLikeRootMode() throws Exception {
+        Path probe = user.home.resolve("probe");
+        user.asUser(List.of("mkdir", "-p", probe.toString()));
+        Files.writeString(probe.resolve("filter.pl"), FILTER_PROBE);
+        Path audit = user.home.resolve("audit.jsonl");
+        try (Canary allowed = Canary.open(List.of("127.0.0.1"), List.of(0), List.of());
+             Canary forbidden = Canary.open(List.of("127.0.0.1"), List.of(0), List.of())) {
+            int allowedPort = allowed.port("127.0.0.1", "tcp");
+            int forbiddenPort = forbidden.port("127.0.0.1", "tcp");
+            CageHarness.Result run = user.launch("run", "--allow-unlimited", "--network", "filtered",
+                    "--rootfs", user.rootfs.toString(), "--mount", probe + ":/probe:ro",
+                    "--resolve", "allowed.test=127.0.0.1", "--resolve", "forbidden.test=127.0.0.1",
+                    "--allowed-host", "allowed.test:" + allowedPort, "--audit-log", audit.toString(),
+                    "--", "perl", "/probe/filter.pl", Integer.toString(allowedPort), Integer.toString(forbiddenPort));
+            assertEquals(0, run.exitCode(), run.toString());
+            assertTrue(run.stdout().contains("http://forbidden.test:" + forbiddenPort + "/ HTTP/1.1 403"), run.toString());
+            assertTrue(run.stdout().contains("direct 127.0.0.1: Connection refused"), "the cage's loopback is its own: " + run);
+            assertTrue(run.stdout().contains("direct 10.213.0.1: Network is unreachable"), "no route out: " + run);
+            assertTrue(!allowed.hits().isEmpty(), "the allowed host was reached through the proxy: " + run);
+            assertEquals(List.of(), forbidden.hits(), "the forbidden canary heard nothing");
+
+            List<JsonNode> events = Files.readAllLines(audit).stream().map(line -> {
+                try {
+                    return Json.mapper().readTree(line);
+                } catch (IOException e) {
+                    throw new AssertionError(line, e);
+                }
+            }).toList();
+            assertTrue(events.stream().anyMatch(event -> event.get("decision").asText().equals("allowed")
+                    && event.get("destination").asText().equals("allowed.test")), events.toString());
+            assertTrue(events.stream().anyMatch(event -> event.get("decision").asText().equals("denied")
+                    && event.get("destination").asText().equals("forbidden.test")
+                    && event.get("reason").asText().equals("forbidden.test is not in allowed_hosts")), events.toString());
+        }
+    }
+
+    @Test
+    void aRootlessSessionStartsTakesAShellStopsKeepsItsHomeAndIsDestroyed() throws Exception {
+        String name = "rootless-it";
+        try {
+            CageHarness.Result start = user.launch("start", "--name", name, "--detach", "--allow-unlimited",
+                    "--network", "none", "--rootfs", user.rootfs.toString(), "--", "sleep", "600");
+            assertEquals(0, start.exitCode(), start.toString());
+            CageHarness.Result list = user.launch("list");
+            assertTrue(list.stdout().lines().anyMatch(line -> line.startsWith(name + " ") && line.contains("running")),
+                    list.toString());
+
+            CageHarness.Result shell = user.launch("shell", name, "--", "sh", "-c",
+                    "id -u; echo kept > /home/claude/note; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status");
+            assertEquals(0, shell.exitCode(), shell.toString());
+            assertTrue(shell.stdout().startsWith("1000\n") && shell.stdout().contains("CapEff:\t0000000000000000")
+                    && shell.stdout().contains("NoNewPrivs:\t1") && shell.stdout().contains("Seccomp:\t2"), shell.toString());
+
+            CageHarness.Result status = user.launch("status", name);
+            assertEquals(0, status.exitCode(), status.toString());
+            assertTrue(status.stdout().contains("running"), status.toString());
+            CageHarness.Result logs = user.launch("logs", name);
+            assertEquals(0, logs.exitCode(), logs.toString());
+
+            CageHarness.Result stop = user.launch("stop", name, "--timeout", "2");
+            assertEquals(0, stop.exitCode(), stop.toString());
+            Path note = user.home.resolve(".local/share/claude-cage/sessions/" + name + "/home/note");
+            assertEquals("kept\n", Files.readString(note));
+            assertEquals(user.uid, Files.getAttribute(note, "unix:uid"), "the persisted home is the user's");
+
+            CageHarness.Result again = user.launch("start", "--name", name, "--detach");
+            assertEquals(0, again.exitCode(), again.toString());
+            CageHarness.Result read = user.launch("shell", name, "--", "cat", "/home/claude/note");
+            assertEquals("kept\n", read.stdout(), read.toString());
+
+            CageHarness.Result destroy = user.launch("destroy", name);
+            assertEquals(0, destroy.exitCode(), destroy.toString());
+            assertTrue(!Files.exists(note.getParent().getParent()), "destroy removed the session");
+            assertTrue(user.launch("list").stdout().lines().noneMatch(line -> line.startsWith(name + " ")));
+        } finally {
+            user.launch("destroy", name);
+        }
+    }
+
+    /** An OCI layout of the minbase rootfs (no device nodes: /dev is a tmpfs), made by root in the user's home. */
+    private static Path minbaseLayout() throws Exception {
+        Path layout = user.home.resolve("layout");
+        Files.createDirectories(layout.resolve("blobs/sha256"));
+        Path layer = user.home.resolve("layer.tar");
+        Process tar = new ProcessBuilder("tar", "-C", CageHarness.ROOTFS.toString(), "-cf", layer.toString(),
+                "--exclude=./dev/*", ".").inheritIO().start();
+        assertEquals(0, tar.waitFor());
+        String layerDigest = moveIntoBlobs(layout, layer);
+        long layerSize = Files.size(layout.resolve("blobs/sha256").resolve(layerDigest));
+        String config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/usr/bin:/bin\"]},"
+                + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" + layerDigest + "\"]}}";
+        String configDigest = writeBlob(layout, config);
+        String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:" + configDigest
+                + "\",\"size\":" + config.length() + "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
+                + "\"digest\":\"sha256:" + layerDigest + "\",\"size\":" + layerSize + "}]}";
+        String manifestDigest = writeBlob(layout, manifest);
+        Files.writeString(layout.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+                + "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:" + manifestDigest + "\",\"size\":"
+                + manifest.length() + "}]}");
+        Files.writeString(layout.resolve("oci-layout"), "{\"imageLayoutVersion\": \"1.0.0\"}");
+        return layout;
+    }
+
+    private static String writeBlob(Path layout, String content) throws Exception {
+        String hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8)));
+        Files.writeString(layout.resolve("blobs/sha256").resolve(hex), content);
+        return hex;
+    }
+
+    private static String moveIntoBlobs(Path layout, Path file) throws Exception {
+        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int read; (read = in.read(buffer)) > 0; ) {
+                sha256.update(buffer, 0, read);
+            }
+        }
+        String hex = HexFormat.of().formatHex(sha256.digest());
+        Files.move(file, layout.resolve("blobs/sha256").resolve(hex));
+        return hex;
+    }
+
+    @Test
+    void theUserImportsAndBuildsImagesOfItsOwnRunsThemAndRemovesThem() throws Exception {
+        Path layout = minbaseLayout();
+        CageHarness.Result imported = user.launch("image", "import", layout.toString(), "--name", "minbase-rootless");
+        assertEquals(0, imported.exitCode(), imported.toString());
+        Path store = user.home.resolve(".local/share/claude-cage/images");
+        assertEquals(user.uid, Files.getAttribute(store.resolve("names.json"), "unix:uid"), "the store's own files are the user's");
+        CageHarness.Result images = user.launch("images");
+        assertTrue(images.stdout().contains("minbase-rootless:latest"), images.toString());
+
+        CageHarness.Result run = user.launch("run", "--allow-unlimited", "--network", "none", "--image", "minbase-rootless",
+                "--", "stat", "-c", "%n %u:%g %A", "/etc/shadow", "/usr/bin/passwd");
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(run.stdout().contains("/etc/shadow 0:42 -rw-r-----"), "the image's owners, as the cage sees them: " + run);
+        assertTrue(run.stdout().contains("/usr/bin/passwd 0:0 -rwsr-xr-x"), run.toString());
+
+        Path context = user.home.resolve("context");
+        Files.createDirectories(context);
+        Files.writeString(context.resolve("Dockerfile"), String.join("\n", "FROM minbase-rootless",
+                "RUN echo built > /built && /usr/sbin/useradd -m -u 2000 bob", "USER bob", "RUN touch /home/bob/mine", ""));
+        CageHarness.Result refused = user.launch("build", "-t", "built-rootless", context.toString());
+        assertTrue(refused.exitCode() != 0 && refused.stderr().contains("cpus=2, memory=4g, pids_limit=1024"),
+                "a build's steps have the same limits: " + refused);
+        CageHarness.Result built = user.launch("build", "--allow-unlimited", "-t", "built-rootless", context.toString());
+        assertEquals(0, built.exitCode(), built.toString());
+        CageHarness.Result runBuilt = user.launch("run", "--allow-unlimited", "--network", "none", "--image", "built-rootless",
+                "--", "stat", "-c", "%n %u:%g", "/built", "/home/bob", "/home/bob/mine");
+        assertEquals(0, runBuilt.exitCode(), runBuilt.toString());
+        assertTrue(runBuilt.stdout().contains("/built 0:0\n/home/bob 2000:2000\n/home/bob/mine 2000:2000"),
+                "what RUN made belongs to whom it made it for: " + runBuilt);
+
+        CageHarness.Result removed = user.launch("image", "rm", "built-rootless", "minbase-rootless");
+        assertEquals(0, removed.exitCode(), removed.toString());
+        CageHarness.Result pruned = user.launch("image", "prune");
+        assertEquals(0, pruned.exitCode(), pruned.toString());
+        try (var layers = Files.list(store.resolve("layers"))) {
+            assertEquals(0, layers.count(), "the layer, whose files belong to subordinate ids, is gone");
+        }
+    }
+
+    @Test
+    void gcRemovesWhatALauncherKilledWithSigkillLeft() throws Exception {
+        Process launcher = new ProcessBuilder(user.commandAsUser(List.of("run", "--allow-unlimited", "--network", "filtered",
+                "--rootfs", user.rootfs.toString(), "--", "sh", "-c", "echo started; exec sleep 2")))
+                .directory(user.home.toFile()).redirectErrorStream(true).start();
+        try {
+            BufferedReader stdout = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("started", stdout.readLine(), "the cage did not start");
+            ProcessHandle jvm = launcher.toHandle().descendants()
+                    .filter(process -> process.info().commandLine().orElse("").contains("claude-cage.jar"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no launcher JVM under " + launcher.pid()));
+            jvm.destroyForcibly();
+            assertTrue(launcher.waitFor(30, TimeUnit.SECONDS), "runuser did not end with its JVM");
+            // The cage runs on to the end of its command, as a root-mode cage does; bounded wait for that.
+            for (int i = 0; i < 100 && !user.processes().isEmpty(); i++) {
+                Thread.sleep(100);
+            }
+            assertEquals(List.of(), user.processes(), "the cage's command ended");
+            assertTrue(!user.leftovers().isEmpty(), "the killed launcher left its cage's folders (gc's positive control)");
+
+            CageHarness.Result gc = user.launch("gc");
+            assertEquals(0, gc.exitCode(), gc.toString());
+            assertTrue(gc.stdout().contains("removed "), gc.toString());
+        } finally {
+            launcher.destroyForcibly();
+        }
+    }
+}
