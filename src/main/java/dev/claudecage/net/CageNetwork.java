@@ -182,8 +182,10 @@ public final class CageNetwork implements AutoCloseable {
     private void undo(List<String> failures, List<String> command) {
         CommandResult result = runner.runAllowingFailure(command, COMMAND_TIMEOUT);
         String stderr = result.stderr();
+        // "No such device": the kernel destroyed the host's end (with the namespace, asynchronously)
+        // between ip's lookup of the link and its delete request.
         boolean alreadyGone = stderr.contains("No such file or directory") || stderr.contains("Cannot find device")
-                || stderr.contains("does not exist");
+                || stderr.contains("No such device") || stderr.contains("does not exist");
         if (!result.succeeded() && !alreadyGone) {
             failures.add(ProcessRunner.display(command) + ": " + stderr.strip());
         }

@@ -68,10 +68,7 @@ public final class Verifier {
     public VerifyReport verify(CageConfig config, boolean withControls) {
         CagePlan resolved = CagePlan.resolve(config, paths, runner);
         try (VerifyFixtures fixtures = fixtures(resolved)) {
-            // The fixture workspace goes in as one more of the user's mounts, so that its wall is built as theirs is.
-            List<MountSpec> mounts = new ArrayList<>(config.mounts());
-            mounts.add(fixtures.workspaceMount());
-            CagePlan plan = resolved.withConfig(config.withMounts(mounts));
+            CagePlan plan = withFixtureWorkspace(resolved, fixtures);
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Map<String, Finding> findings = new HashMap<>(notRunRootless(plan));
             List<Probe> runnable = probes.stream().filter(probe -> !findings.containsKey(probe.id())).toList();
@@ -174,8 +171,9 @@ public final class Verifier {
                     sessions.execCommand(cage, fixtures.environment(target), command, false), CAGE_TIMEOUT,
                     fixtures.script());
             findings.putAll(interpret(runnable, fixtures, run.exitCode(), run.stdout(), run.stderr()));
-            return report("session " + name, cage.runtime().configName(), plan, fixtures, probes, findings,
-                    withControls);
+            // The controls run in fresh cages, where the workspace probes get the fixture checkout.
+            return report("session " + name, cage.runtime().configName(), withFixtureWorkspace(plan, fixtures), fixtures,
+                    probes, findings, withControls);
         }
     }
 
@@ -201,6 +199,13 @@ public final class Verifier {
 
     private static String limitWord(Long limit) {
         return limit == null ? "none (unlimited or unreadable)" : limit.toString();
+    }
+
+    /** The fixture workspace as one more of the user's mounts, so that its wall is built as theirs is. */
+    private static CagePlan withFixtureWorkspace(CagePlan plan, VerifyFixtures fixtures) {
+        List<MountSpec> mounts = new ArrayList<>(plan.config().mounts());
+        mounts.add(fixtures.workspaceMount());
+        return plan.withConfig(plan.config().withMounts(mounts));
     }
 
     private VerifyReport report(String target, String runtime, CagePlan plan, VerifyFixtures fixtures,
