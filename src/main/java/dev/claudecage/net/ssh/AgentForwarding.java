@@ -114,7 +114,8 @@ public final class AgentForwarding implements AutoCloseable {
     /**
      * A ProxyCommand for ssh in the cage: an HTTP CONNECT through the cage's proxy, in plain bash
      * (every image has it). bash reads the proxy's answer a byte at a time from the socket, so no
-     * byte of the server's banner is swallowed with it.
+     * byte of the server's banner is swallowed with it. ssh ends the command with SIGHUP, or by
+     * closing its input; either way the script ends both copies.
      */
     static String proxyConnectScript(String proxyAddress, int proxyPort) {
         return "# ssh -o 'ProxyCommand=bash " + CAGE_DIR + "/proxy-connect %h %p' HOST: ssh through the cage's\n"
@@ -127,7 +128,14 @@ public final class AgentForwarding implements AutoCloseable {
                 + "  *) echo \"claude-cage proxy: ${status%$'\\r'}\" >&2; exit 1 ;;\n"
                 + "esac\n"
                 + "while IFS= read -r line <&3 && [ -n \"${line%$'\\r'}\" ]; do :; done\n"
+                // One copy each way. The one from the server must end with this script: left behind, it
+                // would hold the connection, and the stderr of whatever started ssh, open for good.
                 + "cat <&3 &\n"
-                + "exec cat >&3\n";
+                + "reader=$!\n"
+                // Only the reader writes to ssh: its end is ssh's end-of-connection.
+                + "exec 1>&-\n"
+                + "trap 'kill \"$reader\" 2>/dev/null' EXIT\n"
+                + "trap 'exit 0' HUP TERM\n"
+                + "cat >&3\n";
     }
 }
