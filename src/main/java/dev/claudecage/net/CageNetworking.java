@@ -17,6 +17,7 @@ import dev.claudecage.net.proxy.ProxySettings;
 import dev.claudecage.net.ssh.AgentForwarding;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
+import dev.claudecage.process.DiesWithParent;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.rootless.UserNamespace;
 
@@ -145,12 +146,9 @@ public final class CageNetworking implements AutoCloseable {
         started.add(UnixBridge.start(socket, service, policy.maxConnections() + RELAY_HEADROOM));
         String socat = Executables.find("socat").map(Path::toString).orElseThrow(() -> new CageException(
                 "rootless filtered networking needs socat, which is not installed", "apt-get install socat"));
-        String setpriv = Executables.find("setpriv").map(Path::toString).orElseThrow(() -> new CageException(
-                "rootless filtered networking needs setpriv, which is not installed", "apt-get install util-linux"));
-        // Killed with the thread that started it, so that a JVM killed with SIGKILL leaves no relay behind.
-        Process relay = runner.startBackground(namespace.wrapInNetwork(List.of(setpriv, "--pdeathsig", "KILL", "--", socat,
+        Process relay = runner.startBackground(namespace.wrapInNetwork(DiesWithParent.wrap(List.of(socat,
                 "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork,max-children=" + (policy.maxConnections() + RELAY_HEADROOM),
-                "UNIX-CONNECT:" + socket)));
+                "UNIX-CONNECT:" + socket))));
         started.add(() -> {
             relay.destroy();
             if (!relay.waitFor(RELAY_START.toSeconds(), TimeUnit.SECONDS)) {

@@ -1,6 +1,7 @@
 package dev.claudecage.net;
 
 import dev.claudecage.CageException;
+import dev.claudecage.process.DiesWithParent;
 import dev.claudecage.process.ProcessRunner;
 
 import java.io.BufferedReader;
@@ -38,8 +39,8 @@ public final class DropLogger implements AutoCloseable {
 
     /** Starts the reader and waits until it listens, so that no early packet goes unrecorded. */
     public static DropLogger start(CageNetwork network, AuditLog audit, ProcessRunner runner) {
-        Process tcpdump = runner.startBackground(network.inNamespace(List.of("tcpdump", "-i",
-                "nflog:" + Firewall.DROP_LOG_GROUP, "-n", "-l", "-tt", "-q", "-Z", "root")));
+        Process tcpdump = runner.startBackground(DiesWithParent.wrap(network.inNamespace(List.of("tcpdump", "-i",
+                "nflog:" + Firewall.DROP_LOG_GROUP, "-n", "-l", "-tt", "-q", "-Z", "root"))));
         CountDownLatch listening = new CountDownLatch(1);
         StringBuilder startup = new StringBuilder();
         Thread errors = new Thread(() -> watchStartup(tcpdump, listening, startup), "drop-logger-stderr");

@@ -169,7 +169,7 @@ public final class CageHarness {
     /**
      * What sessions and cages leave on the host, beyond {@link #leftovers()}: network namespaces,
      * veth links, nft tables, per-cage network folders, supervisors and runtime processes under
-     * our state root, and the folders of test sessions ("it-..."). One-shot runs of other tests
+     * our state root, drop loggers left without their launcher, and the folders of test sessions ("it-..."). One-shot runs of other tests
      * ("run-..." and "verify-..." cages) are left out, so that a concurrent RunIT is not counted.
      */
     public static List<String> sessionLeftovers() throws IOException, InterruptedException {
@@ -185,6 +185,10 @@ public final class CageHarness {
             String commandLine = commandLine(process.pid());
             if (commandLine.contains("dev.claudecage.session.SupervisorMain")) {
                 found.add("supervisor " + process.pid() + " " + commandLine);
+            } else if (commandLine.startsWith("tcpdump -i nflog:") && process.parent().map(ProcessHandle::pid)
+                    .orElse(1L) == 1L) {
+                // A drop logger whose launcher died: it would keep a cage's network namespace alive.
+                found.add("orphaned drop logger " + process.pid() + " " + commandLine);
             } else if (commandLine.contains("--root /run/claude-cage/runtime/") && !commandLine.contains(" run-")
                     && !commandLine.contains(" verify-")) {
                 found.add("runtime process " + process.pid() + " " + commandLine);
