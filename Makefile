@@ -7,7 +7,7 @@ CDS_ARCHIVE := target/claude-cage.jsa
 CAGE := bin/claude-cage
 MVN := mvn -B -q
 
-.PHONY: build install uninstall test unit-test verify-sandbox images rootfs demo run-cli run-desktop \
+.PHONY: build install uninstall test bench-compile unit-test verify-sandbox images rootfs demo run-cli run-desktop \
         load-apparmor bench cds clean clean-all
 
 build: $(JAR) $(COMPLETION) $(CDS_ARCHIVE)
@@ -53,9 +53,15 @@ rootfs:
 unit-test:
 	$(MVN) test
 
-# Unit tests, then integration tests with real runc, mounts and namespaces (needs root).
+# Unit tests, then integration tests with real runc, mounts and namespaces (needs root); then the
+# benchmark harness is compiled against the jar, so that an API change cannot break `make bench` unseen.
 test: rootfs
 	$(MVN) verify
+	$(MAKE) bench-compile
+
+bench-compile:
+	rm -rf target/bench-classes && mkdir -p target/bench-classes
+	javac -nowarn -d target/bench-classes -cp $(JAR) bench/src/dev/claudecage/bench/*.java
 
 # Every probe, with its positive control, on the CLI image in both network modes that wall it in.
 verify-sandbox: build

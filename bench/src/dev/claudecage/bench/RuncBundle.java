@@ -4,6 +4,7 @@ import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.NetworkAttachment;
+import dev.claudecage.oci.WorkspaceWall;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
@@ -47,8 +48,8 @@ final class RuncBundle implements AutoCloseable {
         flags.put("network", "none");
         CageConfig config = ConfigLoader.forThisHost().load(flags).config();
         ProcessRunner runner = new ProcessRunner(false);
-        CagePlan plan = CagePlan.resolve(config, StatePaths.forRoot(), runner);
-        Spec spec = plan.spec(CONTAINER_ID, List.of("true"), false, NetworkAttachment.none());
+        CagePlan plan = CagePlan.resolve(config, StatePaths.current(), runner);
+        Spec spec = plan.spec(CONTAINER_ID, List.of("true"), false, NetworkAttachment.none(), WorkspaceWall.NONE);
 
         Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path bundle = directory.resolve("bundle");

@@ -2,6 +2,7 @@ package dev.claudecage.desktop;
 
 import dev.claudecage.CageException;
 import dev.claudecage.host.Netns;
+import dev.claudecage.net.ChannelCopy;
 
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -9,7 +10,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -28,7 +28,6 @@ public final class PortForwarder implements AutoCloseable {
 
     /** More connections at once than a browser tab or two would open are refused. */
     static final int MAX_CONNECTIONS = 32;
-    private static final int BUFFER = 64 * 1024;
 
     private final ServerSocketChannel server;
     private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
@@ -127,23 +126,11 @@ public final class PortForwarder implements AutoCloseable {
         }
     }
 
-    /** Copies {@code from} to {@code to}; at end of input half-closes {@code to}, and the pair is closed once both ended. */
+    /** Copies {@code from} to {@code to} on a thread of its own; {@code done} runs when it ends. */
     private void copy(SocketChannel from, SocketChannel to, Runnable done, String name) {
         Thread thread = new Thread(() -> {
-            ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
             try {
-                while (from.read(buffer) >= 0) {
-                    buffer.flip();
-                    while (buffer.hasRemaining()) {
-                        to.write(buffer);
-                    }
-                    buffer.clear();
-                }
-                to.shutdownOutput();
-            } catch (IOException e) {
-                // A reset or a close on either side ends the pair.
-                closeQuietly(from);
-                closeQuietly(to);
+                ChannelCopy.untilEnd(from, to);
             } finally {
                 done.run();
             }

@@ -77,9 +77,14 @@ public final class CageNetworking implements AutoCloseable {
     }
 
     public static CageNetworking start(String cageId, CageConfig config, Options options, ProcessRunner runner) {
+        return started(networking -> networking.startAll(cageId, config, options, runner));
+    }
+
+    /** A new instance after {@code startAll}; when that fails, what it started is stopped again. */
+    private static CageNetworking started(java.util.function.Consumer<CageNetworking> startAll) {
         CageNetworking networking = new CageNetworking();
         try {
-            networking.startAll(cageId, config, options, runner);
+            startAll.accept(networking);
             return networking;
         } catch (RuntimeException e) {
             try {
@@ -99,18 +104,7 @@ public final class CageNetworking implements AutoCloseable {
      */
     public static CageNetworking startRootless(CageConfig config, Options options, UserNamespace namespace,
                                                ProcessRunner runner) {
-        CageNetworking networking = new CageNetworking();
-        try {
-            networking.startRootlessAll(config, options, namespace, runner);
-            return networking;
-        } catch (RuntimeException e) {
-            try {
-                networking.close();
-            } catch (CageException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
+        return started(networking -> networking.startRootlessAll(config, options, namespace, runner));
     }
 
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {

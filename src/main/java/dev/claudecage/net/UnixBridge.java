@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -24,8 +23,6 @@ import java.util.concurrent.TimeUnit;
  * other end, inside the cage's namespace, is a relay from its loopback to this socket.
  */
 public final class UnixBridge implements AutoCloseable {
-
-    private static final int BUFFER = 1 << 16;
 
     private final ServerSocketChannel server;
     private final Path socket;
@@ -73,7 +70,7 @@ public final class UnixBridge implements AutoCloseable {
             }
             // A bound on the bridge's own threads; the proxy's and gateway's limits, lower, are the ones a cage meets.
             if (!slots.tryAcquire()) {
-                close(client);
+                ChannelCopy.closeQuietly(client);
                 continue;
             }
             pumps.execute(() -> relay(client));
@@ -82,10 +79,10 @@ public final class UnixBridge implements AutoCloseable {
 
     private void relay(SocketChannel client) {
         try (client; SocketChannel upstream = SocketChannel.open(target)) {
-            Thread back = new Thread(() -> pump(upstream, client), "unix-bridge-back");
+            Thread back = new Thread(() -> ChannelCopy.untilEnd(upstream, client), "unix-bridge-back");
             back.setDaemon(true);
             back.start();
-            pump(client, upstream);
+            ChannelCopy.untilEnd(client, upstream);
             back.join(TimeUnit.MINUTES.toMillis(10));
         } catch (IOException e) {
             // The service behind is gone (the cage is being torn down) or refused: the client sees the close.
@@ -93,32 +90,6 @@ public final class UnixBridge implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             slots.release();
-        }
-    }
-
-    /** Copies until end of stream, then half-closes the other side so that it sees the end too. */
-    private static void pump(SocketChannel from, SocketChannel to) {
-        ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
-        try {
-            while (from.read(buffer) >= 0) {
-                buffer.flip();
-                while (buffer.hasRemaining()) {
-                    to.write(buffer);
-                }
-                buffer.clear();
-            }
-            to.shutdownOutput();
-        } catch (IOException e) {
-            close(to);
-            close(from);
-        }
-    }
-
-    private static void close(SocketChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // Closing a broken connection: nothing more to do.
         }
     }
 
