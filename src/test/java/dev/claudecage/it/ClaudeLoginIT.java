@@ -1,8 +1,7 @@
 package dev.claudecage.it;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -21,22 +20,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and a start of a persisted session. And which way the API goes: through the gateway with a key on
  * the host, straight through the proxy with Claude Code's own login without one.
  */
+@ExtendWith(CleanSessionHost.class)
 class ClaudeLoginIT {
 
-    /** Not "it-...": other test classes destroy every it- session they find, and may run at the same time. */
-    private static final String SESSION = "cred-login";
-
-    @BeforeEach
-    void requireHost() throws Exception {
-        CageHarness.requireRootAndRootfs();
-        cage("destroy", "--timeout", "0", SESSION);
-    }
-
-    @AfterEach
-    void cleanUp() {
-        cage("destroy", "--timeout", "0", SESSION);
-        assertEquals("absent", cage("status", SESSION).exitCode() == 0 ? "present" : "absent");
-    }
+    private static final String SESSION = "it-login";
 
     @Test
     void theLoginPersistsAcrossStopAndStart() {

@@ -6,6 +6,7 @@ import dev.claudecage.testing.HeadlessChromium;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -34,11 +35,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * published on the host's loopback only, opened in the browser through noVNC with the session's
  * password (the screenshot shows the desktop and the terminal running Claude Code), refused with a
  * wrong one; each test ends with nothing left on the host.
- *
- * <p>Its sessions are named "itd-...", not "it-...": other session tests destroy every "it-" session
- * when they begin and end, which on a shared machine would pull the desktop from under the browser.
- * This test removes its own sessions, and checks that their folders are gone.
  */
+@ExtendWith(CleanSessionHost.class)
 class DesktopSessionIT {
 
     private static final Duration SHORT = Duration.ofSeconds(20);
@@ -50,10 +48,9 @@ class DesktopSessionIT {
     /** Where the screenshots go, to look at when a test fails. */
     private static final Path SHOTS = Path.of("target", "desktop-it");
 
-    private static final List<String> SESSIONS = List.of("itd-desktop", "itd-desktop-filtered", "itd-desktop-refused");
+    private static final List<String> SESSIONS = List.of("it-desktop", "it-desktop-filtered", "it-desktop-refused");
 
     private String session;
-    private boolean hostWasClean;
 
     @BeforeEach
     void requireHost() throws Exception {
@@ -61,13 +58,6 @@ class DesktopSessionIT {
         assumeTrue(HeadlessChromium.installed(), "Debian's chromium is not installed (scripts/install-deps.sh installs it)");
         CageHarness.requireImage("desktop");
         Files.createDirectories(SHOTS);
-        // What an interrupted run of this test left.
-        for (String name : SESSIONS) {
-            if (Files.exists(CageHarness.SESSION_DATA.resolve(name))) {
-                cage("destroy", "--timeout", "0", name);
-            }
-        }
-        hostWasClean = CageHarness.sessionLeftovers().isEmpty();
     }
 
     @AfterEach
@@ -76,16 +66,6 @@ class DesktopSessionIT {
             cage("destroy", "--timeout", "0", session);
             assertFalse(Files.exists(CageHarness.SESSION_DATA.resolve(session)), session + " left its data folder");
             assertFalse(Files.exists(CageHarness.SESSION_RUN.resolve(session)), session + " left its run folder");
-        }
-        List<String> left = CageHarness.sessionLeftovers();
-        // Whatever names these sessions (their cages, cgroups, mounts, namespaces, supervisors) must be gone ...
-        assertEquals(List.of(), left.stream().filter(item -> item.contains("itd-")).toList(),
-                "the desktop sessions left something behind");
-        // ... and on a host that was clean when the test began, anything at all.
-        if (hostWasClean) {
-            assertEquals(List.of(), left, "the desktop session left something behind");
-        } else if (!left.isEmpty()) {
-            System.out.println("not this test's (the host held leftovers of other cages before it began): " + left);
         }
     }
 

@@ -88,7 +88,7 @@ class FilteredNetworkIT {
     @AfterEach
     void nothingLeftBehind() throws Exception {
         assertEquals(List.of(), CageHarness.leftovers(), "the cage left something behind");
-        assertEquals(List.of(), NetworkLeftovers.list().stream().filter(l -> !l.contains("fnet")).toList(),
+        assertEquals(List.of(), NetworkLeftovers.listExcept("fnet"),
                 "the cage left network state behind");
     }
 

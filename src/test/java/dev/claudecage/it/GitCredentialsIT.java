@@ -84,25 +84,15 @@ class GitCredentialsIT {
         }
     }
 
-    private List<String> before;
-    private List<String> networkBefore;
-
     @BeforeEach
-    void noteWhatOthersLeft() throws Exception {
-        // The machine may run other cages at the same time: only what appears during this test is ours.
-        before = CageHarness.leftovers();
-        networkBefore = NetworkLeftovers.list();
+    void hostIsClean() throws Exception {
+        assertEquals(List.of(), CageHarness.leftovers(), "the host holds cage leftovers before the test");
     }
 
     @AfterEach
     void nothingLeftBehind() throws Exception {
-        // Only cages of this test's kind: other helpers' verify and session cages may come and go meanwhile.
-        assertEquals(List.of(), CageHarness.leftovers().stream().filter(item -> !before.contains(item))
-                        .filter(item -> item.contains("/run-")).toList(),
-                "the cage left something behind");
-        assertEquals(List.of(), NetworkLeftovers.list().stream()
-                        .filter(l -> !l.contains("gitc") && !networkBefore.contains(l)).toList(),
-                "the cage left network state behind");
+        assertEquals(List.of(), CageHarness.leftovers(), "the cage left something behind");
+        assertEquals(List.of(), NetworkLeftovers.listExcept("gitc"), "the cage left network state behind");
     }
 
     private static void seedRepository(Path bare) {

@@ -32,6 +32,11 @@ final class NetworkLeftovers {
         return found;
     }
 
+    /** All of it but the test's own network (made by {@code new TestNetwork(tag)}, kept for the class's tests). */
+    static List<String> listExcept(String testNetworkTag) throws IOException, InterruptedException {
+        return list().stream().filter(item -> !item.contains(testNetworkTag)).toList();
+    }
+
     private static List<String> output(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         List<String> lines = new String(process.getInputStream().readAllBytes()).lines().toList();
