@@ -13,7 +13,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 @Command(name = "image", description = "Manages the image store: inspect, rm, prune, import, pull.",
@@ -68,21 +67,11 @@ final class ImageCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws InterruptedException {
-            OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
-            if (inNamespace.isPresent()) {
-                return inNamespace.getAsInt();
-            }
-            ImageStore store = ImageStore.openDefault();
-            ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
-            try {
+            return RootlessImageWrites.underStoreLock(spec, store -> {
                 for (String name : names) {
                     report(spec.commandLine().getOut(), store.remove(name));
                 }
-            } finally {
-                lock.close();
-                RootlessImageWrites.handOver(store);
-            }
-            return 0;
+            });
         }
     }
 
@@ -94,20 +83,10 @@ final class ImageCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws InterruptedException {
-            OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
-            if (inNamespace.isPresent()) {
-                return inNamespace.getAsInt();
-            }
-            ImageStore store = ImageStore.openDefault();
-            ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
-            try {
+            return RootlessImageWrites.underStoreLock(spec, store -> {
                 store.clearWorkDirectories(message -> spec.commandLine().getErr().println(message));
                 report(spec.commandLine().getOut(), store.prune());
-            } finally {
-                lock.close();
-                RootlessImageWrites.handOver(store);
-            }
-            return 0;
+            });
         }
     }
 }

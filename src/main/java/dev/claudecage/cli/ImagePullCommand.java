@@ -18,7 +18,6 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 @Command(name = "pull",
@@ -39,32 +38,20 @@ final class ImagePullCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
-        if (inNamespace.isPresent()) {
-            return inNamespace.getAsInt();
-        }
-        ImageReference parsed = ImageReference.parse(reference);
         PrintWriter out = spec.commandLine().getOut();
-        CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
-        ImageStore store = ImageStore.openDefault();
-        ImagePuller puller = puller(store, ProcessRunner.fromEnvironment(), config);
-        long started = System.nanoTime();
-        StoredImage pulled;
-        ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
-        try {
+        return RootlessImageWrites.underStoreLock(spec, store -> {
+            ImageReference parsed = ImageReference.parse(reference);
+            CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
+            long started = System.nanoTime();
             store.clearWorkDirectories(message -> spec.commandLine().getErr().println(message));
-            pulled = puller.pull(parsed, note -> {
+            StoredImage pulled = puller(store, ProcessRunner.fromEnvironment(), config).pull(parsed, note -> {
                 out.println(note);
                 out.flush();
             });
-        } finally {
-            lock.close();
-            RootlessImageWrites.handOver(store);
-        }
-        out.println("pulled " + parsed.localName() + " (" + pulled.id().shortHex() + "), "
-                + pulled.layerDirectories().size() + " layer(s), in "
-                + BuildProgress.format(Duration.ofNanos(System.nanoTime() - started)));
-        out.flush();
-        return 0;
+            out.println("pulled " + parsed.localName() + " (" + pulled.id().shortHex() + "), "
+                    + pulled.layerDirectories().size() + " layer(s), in "
+                    + BuildProgress.format(Duration.ofNanos(System.nanoTime() - started)));
+            out.flush();
+        });
     }
 }

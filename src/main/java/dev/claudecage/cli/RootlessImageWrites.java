@@ -33,6 +33,26 @@ final class RootlessImageWrites {
     }
 
     /**
+     * Runs {@code write} on the image store under its lock (in the user's namespace when rootless,
+     * the store handed back afterwards); the command's exit code.
+     */
+    static int underStoreLock(CommandSpec spec, java.util.function.Consumer<ImageStore> write) throws InterruptedException {
+        OptionalInt inNamespace = runInNamespace(spec);
+        if (inNamespace.isPresent()) {
+            return inNamespace.getAsInt();
+        }
+        ImageStore store = ImageStore.openDefault();
+        ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
+        try {
+            write.accept(store);
+        } finally {
+            lock.close();
+            handOver(store);
+        }
+        return 0;
+    }
+
+    /**
      * Inside the namespace: what the host delegates to the user, for the build steps' specs, after
      * refusing limits it cannot enforce unless allowed; null outside (root).
      */

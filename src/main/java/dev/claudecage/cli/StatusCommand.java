@@ -20,8 +20,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "status",
         description = "Shows a session: its state (checked against the host, so it is true after a crash), uptime, "
-                + "processes, image or rootfs, mode, network policy, mounts, and the cage's live memory, CPU and "
-                + "process numbers.")
+                + "processes, image or rootfs, mode, network policy, mounts, the cage's live memory, CPU and "
+                + "process numbers, the desktop's address and password (desktop mode), and the recorded policy "
+                + "with its hash (ALTERED when the record no longer matches it).")
 final class StatusCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
