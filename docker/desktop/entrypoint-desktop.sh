@@ -81,7 +81,7 @@ fi
 # desktop ends with that shell (or with claude-cage stop).
 xterm -geometry 100x30+24+24 -fa 'DejaVu Sans Mono' -fs 11 -bg '#1c1c1c' -fg '#e8e8e8' -title "$*" \
   -e sh -c '"$@"; status=$?; printf "\n[%s ended with exit code %s; this terminal is a shell now]\n" "$1" "$status"; exec bash' \
-  desktop-terminal "$@" &
+  desktop-terminal "$@" >"$run_dir/xterm.log" 2>&1 &
 terminal=$!
 children="$children $terminal"
 # In the background and waited for, so that SIGTERM (claude-cage stop) is handled at once: a shell

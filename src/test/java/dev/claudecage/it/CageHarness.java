@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -138,24 +139,32 @@ public final class CageHarness {
     }
 
     /**
-     * The shipped CLI image, with the real Claude Code: built once per machine (the first build
-     * downloads Debian packages and the npm package, a few minutes), then taken from the store.
+     * The shipped CLI image, with the real Claude Code (the first build on a machine downloads
+     * Debian packages and the npm package, a few minutes; later ones come from the build cache).
      */
     public static void requireCliImage() {
         requireImage("cli");
     }
 
-    /** A shipped image (cli or desktop, which builds on cli), built once per machine, then taken from the store. */
-    public static void requireImage(String name) {
-        Result images = launch(List.of("images"));
-        if (images.exitCode() == 0 && images.stdout().lines().anyMatch(line -> line.startsWith(name + ":latest "))) {
+    /** The shipped images this test run has built; a later call in the same run takes them from the store. */
+    private static final Set<String> BUILT_IMAGES = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A shipped image (cli or desktop, which builds on cli), built from the Dockerfiles as they are
+     * now, once per test run: with nothing changed every step comes from the build cache (a few
+     * seconds), so a changed Dockerfile or entrypoint is what the tests run, never an older image
+     * left in this machine's store.
+     */
+    public static synchronized void requireImage(String name) {
+        if (BUILT_IMAGES.contains(name)) {
             return;
         }
-        System.out.println("building the " + name + " image for the tests (once per machine)");
+        System.out.println("building the " + name + " image for the tests (from the build cache where nothing changed)");
         Result built = launch(List.of("build", name), "", Map.of(), Duration.ofMinutes(30));
         if (built.exitCode() != 0) {
             throw new AssertionError("cannot build the " + name + " image: " + built);
         }
+        BUILT_IMAGES.add(name);
     }
 
     // ---- sessions

@@ -39,7 +39,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @ExtendWith(CleanSessionHost.class)
 class DesktopSessionIT {
 
-    private static final Duration SHORT = Duration.ofSeconds(20);
+    private static final Duration TERMINAL_WAIT = Duration.ofSeconds(60);
     private static final int WIDTH = 1024;
     private static final int HEIGHT = 768;
     /** The desktop's background and the terminal's, as docker/desktop/entrypoint-desktop.sh sets them. */
@@ -107,27 +107,41 @@ class DesktopSessionIT {
             // Until the page has loaded, the expression finds no canvas and gives null.
             JsonNode canvas = page.await(probe, value -> value.isObject()
                     && close(value.path("pixel").asInt(), DESKTOP), Duration.ofSeconds(60));
-            // Claude Code needs a moment to draw its first screen in the terminal.
-            Thread.sleep(3000);
-            byte[] png = page.screenshot();
-            Files.write(SHOTS.resolve("connected.png"), png);
             assertTrue(canvas.isObject(), "no canvas: " + canvas);
             assertEquals(WIDTH, canvas.path("w").asInt(), canvas.toString());
             assertEquals(HEIGHT, canvas.path("h").asInt(), canvas.toString());
-
-            BufferedImage shot = ImageIO.read(new ByteArrayInputStream(png));
             int left = (int) Math.round(canvas.path("x").asDouble());
             int top = (int) Math.round(canvas.path("y").asDouble());
-            Counts screen = count(shot, left, top, 0, 0, WIDTH, HEIGHT);
-            Counts terminal = count(shot, left, top, 40, 60, 500, 400);
+
+            // The terminal comes after the desktop (the entrypoint starts it once noVNC serves), and
+            // Claude Code draws its first screen in it after that: screenshots until both show,
+            // within a bound, rather than one after a guessed pause.
+            long began = System.nanoTime();
+            long deadline = began + TERMINAL_WAIT.toNanos();
+            byte[] png;
+            Counts screen;
+            Counts terminal;
+            while (true) {
+                png = page.screenshot();
+                BufferedImage shot = ImageIO.read(new ByteArrayInputStream(png));
+                screen = count(shot, left, top, 0, 0, WIDTH, HEIGHT);
+                terminal = count(shot, left, top, 40, 60, 500, 400);
+                if (terminalDrawn(terminal) || System.nanoTime() > deadline) {
+                    break;
+                }
+                Thread.sleep(500);
+            }
+            Files.write(SHOTS.resolve("connected.png"), png);
+            BufferedImage shot = ImageIO.read(new ByteArrayInputStream(png));
             System.out.println("connected: canvas at " + left + "," + top + "; whole screen " + screen
-                    + "; terminal area " + terminal);
+                    + "; terminal area " + terminal + "; terminal drawn after "
+                    + Duration.ofNanos(System.nanoTime() - began).toMillis() + " ms");
             // The desktop: its background fills the part of the screen the terminal leaves, right and below.
             assertTrue(screen.desktop > WIDTH * HEIGHT / 5, "too little desktop background: " + screen);
             assertTrue(close(pixel(shot, left + WIDTH - 10, top + HEIGHT - 10), DESKTOP), "no desktop at the corner");
             // The terminal: its dark background at the top left, with text drawn on it.
-            assertTrue(terminal.terminal > 500 * 400 / 2, "no terminal at the top left: " + terminal);
-            assertTrue(terminal.bright > 200, "no text in the terminal: " + terminal);
+            assertTrue(terminalDrawn(terminal), "no terminal with text at the top left within " + TERMINAL_WAIT + ": "
+                    + terminal + "\n" + desktopLogs(session));
         }
 
         try (HeadlessChromium chromium = HeadlessChromium.launch(WIDTH + 200, HEIGHT + 200)) {
@@ -251,6 +265,18 @@ class DesktopSessionIT {
     }
 
     private record Counts(int desktop, int terminal, int bright) {
+    }
+
+    /** The terminal's dark background over most of the region, with text drawn on it. */
+    private static boolean terminalDrawn(Counts region) {
+        return region.terminal > 500 * 400 / 2 && region.bright > 200;
+    }
+
+    /** What the desktop's programs said and which of them run, from inside the cage, for a failure's message. */
+    private static String desktopLogs(String session) throws Exception {
+        return cage("shell", session, "--", "sh", "-c",
+                "ps -eo pid,etimes,args; for f in /tmp/desktop/*.log; do echo \"== $f\"; tail -n 20 \"$f\"; done")
+                .toString();
     }
 
     /** Pixels of the desktop's colour, the terminal's, and bright ones (text), in a region of the remote screen. */
