@@ -22,6 +22,7 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.rootless.UserNamespace;
 
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -40,9 +41,9 @@ import java.util.function.Supplier;
  * that owns the cage: the launcher for {@code run}, the supervisor for a session.
  * <p>
  * A rootless cage ({@link #startRootless}) has no link: its network namespace, in its user
- * namespace, has only loopback. The same proxy and gateway, with the same policy and audit log,
- * listen on the host's loopback; each is reached from the cage's loopback through a relay
- * (socat, in the cage's namespace) to a Unix socket in the cage's private folder, and a
+ * namespace, has only loopback. The same proxy, gateway and DNS stub, with the same policy and
+ * audit log, listen on the host's loopback; each is reached from the cage's loopback through a
+ * relay (socat, in the cage's namespace) to a Unix socket in the cage's private folder, and a
  * {@link UnixBridge} from there to the service.
  */
 public final class CageNetworking implements AutoCloseable {
@@ -59,6 +60,8 @@ public final class CageNetworking implements AutoCloseable {
     private static final Duration RELAY_START = Duration.ofSeconds(10);
     /** Connections a relay takes beyond max_connections, so that the proxy, not the relay, refuses the excess. */
     private static final int RELAY_HEADROOM = 8;
+    /** Where a rootless cage's relays listen, in its own network namespace. */
+    private static final Inet4Address CAGE_LOOPBACK = ipv4Loopback();
 
     private final List<AutoCloseable> started = new ArrayList<>();
     private CageNetwork network;
@@ -97,10 +100,12 @@ public final class CageNetworking implements AutoCloseable {
     }
 
     /**
-     * A rootless filtered cage's network: its namespace is {@code namespace}'s own (loopback only),
-     * with relays from its loopback's proxy and gateway ports to this JVM. No DNS stub: the cage's
-     * resolver goes nowhere, so tools must use the proxy (which resolves names itself), and a tool
-     * that ignores the proxy variables fails at once rather than being caught by a transparent listener.
+     * A rootless filtered cage's network: its namespace is {@code namespace}'s own (loopback only).
+     * The services listen on the host's loopback, and relays on the cage's loopback reach them, each
+     * on its standard port: the proxy, the API gateway, the proxy's transparent listeners (80, 443)
+     * and the DNS stub (53, UDP and TCP), which answers 127.0.0.1 for allowed names as the root-mode
+     * stub answers the gateway. So names resolve, policy and audit are those of root mode, and a tool
+     * that ignores the proxy variables still meets the transparent listeners.
      */
     public static CageNetworking startRootless(CageConfig config, Options options, UserNamespace namespace,
                                                ProcessRunner runner) {
@@ -125,46 +130,87 @@ public final class CageNetworking implements AutoCloseable {
         ApiGateway gateway = ApiGateway.start(new InetSocketAddress(loopback, 0), config.egress().apiUpstream(),
                 placeholder(), realKey(options), audit::record, gatewaySettings(policy));
         started.add(gateway);
-        relay(options.stateDir().resolve("proxy.sock"), new InetSocketAddress(loopback, proxy.httpProxyPort()),
-                ports.proxy(), policy, namespace, runner);
-        relay(options.stateDir().resolve("gateway.sock"), gateway.address(), ports.apiGateway(), policy, namespace, runner);
+        // Allowed names resolve to the cage's own loopback, where the relays listen; AAAA has no record,
+        // as the relays listen on IPv4 only.
+        DnsStub dns = DnsStub.start(new InetSocketAddress(loopback, 0), policy, CAGE_LOOPBACK, null, audit::record);
+        started.add(dns);
+        int relayLimit = policy.maxConnections() + RELAY_HEADROOM;
+        Path state = options.stateDir();
+        List<Relay> relays = List.of(
+                Relay.tcp(ports.proxy(), state.resolve("proxy.sock"), new InetSocketAddress(loopback, proxy.httpProxyPort())),
+                Relay.tcp(ports.apiGateway(), state.resolve("gateway.sock"), gateway.address()),
+                Relay.tcp(ports.https(), state.resolve("https.sock"), new InetSocketAddress(loopback, proxy.transparentTlsPort())),
+                Relay.tcp(ports.http(), state.resolve("http.sock"), new InetSocketAddress(loopback, proxy.transparentHttpPort())),
+                Relay.tcp(ports.dns(), state.resolve("dns-tcp.sock"), dns.address()),
+                Relay.udp(ports.dns(), state.resolve("dns-udp.sock"), dns.address()));
+        String socat = Executables.find("socat").map(Path::toString).orElseThrow(() -> new CageException(
+                "rootless filtered networking needs socat, which is not installed", "apt-get install socat"));
+        // All started before any is awaited: each takes a fork and an exec, and they need not take them in turn.
+        List<Process> processes = new ArrayList<>();
+        for (Relay relay : relays) {
+            started.add(relay.udp() ? UnixBridge.toDatagram(relay.socket(), relay.service(), relayLimit)
+                    : UnixBridge.toStream(relay.socket(), relay.service(), relayLimit));
+            Process process = runner.startBackground(namespace.wrapInNetwork(DiesWithParent.wrap(
+                    List.of(socat, relay.listenAddress(relayLimit), "UNIX-CONNECT:" + relay.socket()))));
+            started.add(() -> {
+                process.destroy();
+                if (!process.waitFor(RELAY_START.toSeconds(), TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            });
+            processes.add(process);
+        }
+        for (int i = 0; i < relays.size(); i++) {
+            awaitListening(processes.get(i), relays.get(i));
+        }
         gateway4 = "127.0.0.1";
         namespacePath = namespace.namespacePath("net").toString();
-        // Nothing answers there: a lookup fails at once, and names are the proxy's business.
-        writeResolvConf(options, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+        writeResolvConf(options, "nameserver 127.0.0.1\noptions ndots:1 timeout:2 attempts:2\n");
     }
 
     /** The cage's loopback {@code port} relayed to {@code service} through the Unix socket {@code socket}. */
-    private void relay(Path socket, InetSocketAddress service, int port, EgressPolicy policy, UserNamespace namespace,
-                       ProcessRunner runner) {
-        started.add(UnixBridge.start(socket, service, policy.maxConnections() + RELAY_HEADROOM));
-        String socat = Executables.find("socat").map(Path::toString).orElseThrow(() -> new CageException(
-                "rootless filtered networking needs socat, which is not installed", "apt-get install socat"));
-        Process relay = runner.startBackground(namespace.wrapInNetwork(DiesWithParent.wrap(List.of(socat,
-                "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork,max-children=" + (policy.maxConnections() + RELAY_HEADROOM),
-                "UNIX-CONNECT:" + socket))));
-        started.add(() -> {
-            relay.destroy();
-            if (!relay.waitFor(RELAY_START.toSeconds(), TimeUnit.SECONDS)) {
-                relay.destroyForcibly();
-            }
-        });
-        awaitListening(relay, port);
+    private record Relay(int port, boolean udp, Path socket, InetSocketAddress service) {
+
+        static Relay tcp(int port, Path socket, InetSocketAddress service) {
+            return new Relay(port, false, socket, service);
+        }
+
+        static Relay udp(int port, Path socket, InetSocketAddress service) {
+            return new Relay(port, true, socket, service);
+        }
+
+        /**
+         * socat's listening address. Over UDP each packet gets a child of its own that ends with its
+         * exchange (the bridge bounds those); socat takes no max-children there.
+         */
+        String listenAddress(int maxChildren) {
+            return udp ? "UDP4-RECVFROM:" + port + ",bind=127.0.0.1,fork"
+                    : "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork,max-children=" + maxChildren;
+        }
+
+        String name() {
+            return port + "/" + (udp ? "udp" : "tcp");
+        }
     }
 
-    /** Waits until {@code relay} listens on {@code port}: its namespace's /proc/PID/net/tcp lists it. */
-    private static void awaitListening(Process relay, int port) {
-        String localPort = String.format(":%04X ", port);
-        Path table = Path.of("/proc", Long.toString(relay.pid()), "net", "tcp");
+    /**
+     * Waits until {@code process} listens for {@code relay}: its namespace's /proc/PID/net/tcp lists
+     * the port as LISTEN (0A), or /proc/PID/net/udp as bound (07).
+     */
+    private static void awaitListening(Process process, Relay relay) {
+        String localPort = String.format(":%04X ", relay.port());
+        String state = relay.udp() ? "07" : "0A";
+        Path table = Path.of("/proc", Long.toString(process.pid()), "net", relay.udp() ? "udp" : "tcp");
         long deadline = System.nanoTime() + RELAY_START.toNanos();
         while (System.nanoTime() < deadline) {
-            if (!relay.isAlive()) {
-                throw new CageException("the relay for port " + port + " in the cage's namespace ended at once (exit code "
-                        + relay.exitValue() + ")");
+            if (!process.isAlive()) {
+                throw new CageException("the relay for " + relay.name() + " in the cage's namespace ended at once (exit code "
+                        + process.exitValue() + ")");
             }
             try {
-                // Column 4 is the state; 0A is LISTEN.
-                if (Files.readAllLines(table).stream().anyMatch(line -> line.contains(localPort) && line.split("\\s+")[4].equals("0A"))) {
+                // Column 4 is the state.
+                if (Files.readAllLines(table).stream().anyMatch(line -> line.contains(localPort)
+                        && line.strip().split("\\s+")[3].equals(state))) {
                     return;
                 }
                 Thread.sleep(5);
@@ -175,7 +221,15 @@ public final class CageNetworking implements AutoCloseable {
                 throw new CageException("interrupted while the cage's relays started");
             }
         }
-        throw new CageException("the relay for port " + port + " did not listen within " + RELAY_START.toSeconds() + "s");
+        throw new CageException("the relay for " + relay.name() + " did not listen within " + RELAY_START.toSeconds() + "s");
+    }
+
+    private static Inet4Address ipv4Loopback() {
+        try {
+            return (Inet4Address) InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("four bytes are always an IPv4 address", e);
+        }
     }
 
     private void openState(Options options) {

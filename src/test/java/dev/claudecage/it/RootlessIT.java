@@ -227,7 +227,16 @@ class RootlessIT {
             "for my $host ('127.0.0.1', '10.213.0.1') {",
             "  my $d = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $forbidden, Timeout => 3);",
             "  print \"direct $host: \", ($d ? 'connected' : $!), \"\\n\";",
-            "}", "");
+            "}",
+            // The cage's resolver: the DNS stub, through the relay on the cage's port 53.
+            "for my $name ('allowed.test', 'forbidden.test') {",
+            "  my @host = gethostbyname($name);",
+            "  print \"resolve $name: \", (@host ? join('.', unpack('C4', $host[4])) : 'no such name'), \"\\n\";",
+            "}",
+            // A tool that ignores the proxy variables meets the transparent listener, which decides by Host.
+            "my $t = IO::Socket::INET->new(PeerAddr => 'allowed.test', PeerPort => 80, Timeout => 5);",
+            "if ($t) { print $t \"GET / HTTP/1.1\\r\\nHost: forbidden.test\\r\\nConnection: close\\r\\n\\r\\n\";",
+            "  print 'transparent: ', (<$t> // \"(no answer)\\n\"); } else { print \"transparent: $!\\n\"; }", "");
 
     @Test
     void filteredReachesOnlyTheAllowedHostThroughTheProxyAndAuditsLikeRootMode() throws Exception {
@@ -248,6 +257,9 @@ class RootlessIT {
             assertTrue(run.stdout().contains("http://forbidden.test:" + forbiddenPort + "/ HTTP/1.1 403"), run.toString());
             assertTrue(run.stdout().contains("direct 127.0.0.1: Connection refused"), "the cage's loopback is its own: " + run);
             assertTrue(run.stdout().contains("direct 10.213.0.1: Network is unreachable"), "no route out: " + run);
+            assertTrue(run.stdout().contains("resolve allowed.test: 127.0.0.1\n"), "the DNS stub answers allowed names: " + run);
+            assertTrue(run.stdout().contains("resolve forbidden.test: no such name\n"), "and no other: " + run);
+            assertTrue(run.stdout().contains("transparent: HTTP/1.1 403"), "the transparent listener refuses: " + run);
             assertTrue(!allowed.hits().isEmpty(), "the allowed host was reached through the proxy: " + run);
             assertEquals(List.of(), forbidden.hits(), "the forbidden canary heard nothing");
 
@@ -263,6 +275,13 @@ class RootlessIT {
             assertTrue(events.stream().anyMatch(event -> event.get("decision").asText().equals("denied")
                     && event.get("destination").asText().equals("forbidden.test")
                     && event.get("reason").asText().equals("forbidden.test is not in allowed_hosts")), events.toString());
+            // The DNS stub's events, as in root mode: the allowed name answered, the other refused.
+            assertTrue(events.stream().anyMatch(event -> event.get("source").asText().equals("dns")
+                    && event.get("decision").asText().equals("allowed")
+                    && event.get("destination").asText().equals("allowed.test")), events.toString());
+            assertTrue(events.stream().anyMatch(event -> event.get("source").asText().equals("dns")
+                    && event.get("decision").asText().equals("denied")
+                    && event.get("destination").asText().equals("forbidden.test")), events.toString());
         }
     }
 

@@ -5,6 +5,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -21,6 +23,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 class UnixBridgeTest {
 
@@ -48,7 +51,7 @@ class UnixBridgeTest {
     void aConnectionToTheSocketReachesTheServiceBothWaysAndOnlyTheOwnerMayConnect() throws Exception {
         Path socket = dir.resolve("proxy.sock");
         try (ServerSocket service = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
-            UnixBridge bridge = UnixBridge.start(socket, new InetSocketAddress(InetAddress.getLoopbackAddress(),
+            UnixBridge bridge = UnixBridge.toStream(socket, new InetSocketAddress(InetAddress.getLoopbackAddress(),
                     service.getLocalPort()), 4);
             try {
                 Thread served = upperCaseService(service);
@@ -62,6 +65,60 @@ class UnixBridgeTest {
                     assertEquals("GET / HTTP/1.1", new String(in.readAllBytes(), StandardCharsets.UTF_8));
                 }
                 served.join(5000);
+            } finally {
+                bridge.close();
+            }
+        }
+        assertFalse(Files.exists(socket), "closing the bridge removes its socket");
+    }
+
+    /** A UDP service that answers each datagram with it upper-cased, and drops those that start with "drop". */
+    private static Thread upperCaseDatagrams(DatagramSocket service) {
+        Thread thread = new Thread(() -> {
+            byte[] buffer = new byte[2048];
+            while (!service.isClosed()) {
+                DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+                try {
+                    service.receive(packet);
+                    String text = new String(packet.getData(), 0, packet.getLength(), StandardCharsets.UTF_8);
+                    if (!text.startsWith("drop")) {
+                        byte[] reply = text.toUpperCase().getBytes(StandardCharsets.UTF_8);
+                        service.send(new DatagramPacket(reply, reply.length, packet.getSocketAddress()));
+                    }
+                } catch (Exception closed) {
+                    return;
+                }
+            }
+        });
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    /** What the relay's child does with one packet: connect, write it whole, read the reply until the end. */
+    private static String exchange(Path socket, String datagram) throws Exception {
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            channel.connect(UnixDomainSocketAddress.of(socket));
+            channel.write(ByteBuffer.wrap(datagram.getBytes(StandardCharsets.UTF_8)));
+            return new String(Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void eachConnectionCarriesOneDatagramToTheServiceAndItsReplyBack() throws Exception {
+        Path socket = dir.resolve("dns-udp.sock");
+        try (DatagramSocket service = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            upperCaseDatagrams(service);
+            UnixBridge bridge = UnixBridge.toDatagram(socket, (InetSocketAddress) service.getLocalSocketAddress(), 4);
+            try {
+                assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(socket));
+                assertEquals("QUERY ONE", exchange(socket, "query one"));
+                assertEquals("QUERY TWO", exchange(socket, "query two"));
+                // Dropped by the service: the connection ends without a reply once the exchange's time is up.
+                assertEquals("", assertTimeoutPreemptively(UnixBridge.DATAGRAM_EXCHANGE.multipliedBy(3),
+                        () -> exchange(socket, "drop this")));
+                // Larger than any datagram taken: dropped before it reaches the service.
+                assertEquals("", exchange(socket, "x".repeat(UnixBridge.MAX_DATAGRAM + 1)));
             } finally {
                 bridge.close();
             }

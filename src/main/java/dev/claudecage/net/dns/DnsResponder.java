@@ -31,7 +31,8 @@ import java.util.Optional;
  *
  * <ul>
  *   <li>A or AAAA for a name the policy allows: the gateway's own address for that family, TTL
- *       {@value #TTL_SECONDS} s, so the cage's connections land on the proxy's transparent listeners;</li>
+ *       {@value #TTL_SECONDS} s, so the cage's connections land on the proxy's transparent listeners
+ *       (AAAA with no record where the cage has no IPv6 way out);</li>
  *   <li>any other type for an allowed name (TXT, NULL, ANY, MX...): NOERROR with no records;</li>
  *   <li>any other name: NXDOMAIN;</li>
  *   <li>not a plain one-question IN query: FORMERR, NOTIMP or REFUSED; unreadable or a response: dropped.</li>
@@ -53,10 +54,11 @@ final class DnsResponder {
     record Outcome(Optional<byte[]> response, AuditEvent event) {
     }
 
+    /** @param answer6 the AAAA answer for allowed names, or null for a cage with no IPv6 way out */
     DnsResponder(EgressPolicy policy, Inet4Address answer4, Inet6Address answer6) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.answer4 = Objects.requireNonNull(answer4, "answer4");
-        this.answer6 = Objects.requireNonNull(answer6, "answer6");
+        this.answer6 = answer6;
     }
 
     Outcome respond(byte[] wire) {
@@ -105,6 +107,11 @@ final class DnsResponder {
         if (question.getType() == Type.A) {
             response.addRecord(new ARecord(owner, DClass.IN, TTL_SECONDS, answer4), Section.ANSWER);
             return allowed(response, name, type + " answered " + answer4.getHostAddress() + " (the gateway)" + LOCAL);
+        }
+        if (question.getType() == Type.AAAA && answer6 == null) {
+            // A cage with no IPv6 way out (a rootless cage's relays are on 127.0.0.1): the name exists,
+            // with no IPv6 address, so a client goes straight to the A record.
+            return allowed(response, name, type + " answered with no address (this cage has IPv4 only)" + LOCAL);
         }
         if (question.getType() == Type.AAAA) {
             response.addRecord(new AAAARecord(owner, DClass.IN, TTL_SECONDS, answer6), Section.ANSWER);

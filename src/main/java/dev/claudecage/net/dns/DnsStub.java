@@ -80,7 +80,8 @@ public final class DnsStub implements AutoCloseable {
      * for both protocols).
      *
      * @param answer4 the address every allowed name has for A: the gateway's IPv4 address
-     * @param answer6 the address every allowed name has for AAAA: the gateway's IPv6 address
+     * @param answer6 the address every allowed name has for AAAA: the gateway's IPv6 address, or null
+     *                where the cage has no IPv6 way out (AAAA is then answered with no record)
      * @param audit   takes one event per query, e.g. {@code auditLog::record}
      * @throws CageException when the port cannot be bound
      */

@@ -411,6 +411,28 @@ class DnsStubTest {
         assertNull(responder.respond(new byte[0]).response().orElse(null));
     }
 
+    @Test
+    void withoutAnIpv6WayOutAaaaForAnAllowedNameHasNoRecordAndADeniedNameIsStillNxdomain() throws IOException {
+        DnsResponder responder = new DnsResponder(policy, GATEWAY4, null);
+
+        DnsResponder.Outcome allowed = responder.respond(Message.newQuery(
+                Record.newRecord(name("api.anthropic.com."), Type.AAAA, DClass.IN)).toWire());
+        Message answer = new Message(allowed.response().orElseThrow());
+        assertEquals(Rcode.NOERROR, answer.getRcode());
+        assertTrue(answer.getSection(Section.ANSWER).isEmpty(), answer.toString());
+        assertEquals(AuditEvent.ALLOWED, allowed.event().decision());
+        assertTrue(allowed.event().reason().contains("IPv4 only"), allowed.event().reason());
+
+        Message a = new Message(responder.respond(Message.newQuery(
+                Record.newRecord(name("api.anthropic.com."), Type.A, DClass.IN)).toWire()).response().orElseThrow());
+        assertEquals(GATEWAY4, ((ARecord) a.getSection(Section.ANSWER).get(0)).getAddress());
+
+        DnsResponder.Outcome denied = responder.respond(Message.newQuery(
+                Record.newRecord(name("canary.test."), Type.AAAA, DClass.IN)).toWire());
+        assertEquals(Rcode.NXDOMAIN, new Message(denied.response().orElseThrow()).getRcode());
+        assertEquals(AuditEvent.DENIED, denied.event().decision());
+    }
+
     private static Name name(String text) {
         try {
             return Name.fromString(text);
