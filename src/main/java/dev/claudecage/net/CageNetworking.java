@@ -1,11 +1,11 @@
 package dev.claudecage.net;
 
 import dev.claudecage.CageException;
-import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Executables;
+import dev.claudecage.host.Host;
 import dev.claudecage.net.dns.DnsStub;
 import dev.claudecage.net.gateway.ApiGateway;
 import dev.claudecage.net.gateway.GitGateway;
@@ -113,13 +113,6 @@ public final class CageNetworking implements AutoCloseable {
     }
 
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
-        var credentials = config.egress().credentials();
-        if (!credentials.git().isEmpty() || credentials.sshAgent()) {
-            // Not built: the git gateway and the agent relay listen on the link a rootless cage does not have.
-            throw new UserInputException((credentials.sshAgent() ? "ssh_agent" : "git_credentials")
-                    + " works for cages started as root only, not yet rootless", "start the cage with sudo, or drop "
-                    + (credentials.sshAgent() ? "--ssh-agent" : "git_credentials"));
-        }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = EgressPolicy.from(config);
         openState(options);
@@ -136,13 +129,18 @@ public final class CageNetworking implements AutoCloseable {
         started.add(dns);
         int relayLimit = policy.maxConnections() + RELAY_HEADROOM;
         Path state = options.stateDir();
-        List<Relay> relays = List.of(
+        List<Relay> relays = new ArrayList<>(List.of(
                 Relay.tcp(ports.proxy(), state.resolve("proxy.sock"), new InetSocketAddress(loopback, proxy.httpProxyPort())),
                 Relay.tcp(ports.apiGateway(), state.resolve("gateway.sock"), gateway.address()),
                 Relay.tcp(ports.https(), state.resolve("https.sock"), new InetSocketAddress(loopback, proxy.transparentTlsPort())),
                 Relay.tcp(ports.http(), state.resolve("http.sock"), new InetSocketAddress(loopback, proxy.transparentHttpPort())),
                 Relay.tcp(ports.dns(), state.resolve("dns-tcp.sock"), dns.address()),
-                Relay.udp(ports.dns(), state.resolve("dns-udp.sock"), dns.address()));
+                Relay.udp(ports.dns(), state.resolve("dns-udp.sock"), dns.address())));
+        String cageLoopback = CAGE_LOOPBACK.getHostAddress();
+        startGitGateway(config, policy, List.of(new InetSocketAddress(loopback, 0)), cageLoopback + ":" + ports.gitGateway(),
+                runner).ifPresent(git -> relays.add(Relay.tcp(ports.gitGateway(), state.resolve("git.sock"), git.address())));
+        // The agent's socket is bound into the cage, which crosses namespaces: the cage's uid 1000 is this user.
+        startSshAgentRelay(config, policy, state, Host.effectiveUid(), Host.effectiveGid(), cageLoopback, ports);
         String socat = Executables.find("socat").map(Path::toString).orElseThrow(() -> new CageException(
                 "rootless filtered networking needs socat, which is not installed", "apt-get install socat"));
         // All started before any is awaited: each takes a fork and an exec, and they need not take them in turn.
@@ -163,7 +161,7 @@ public final class CageNetworking implements AutoCloseable {
         for (int i = 0; i < relays.size(); i++) {
             awaitListening(processes.get(i), relays.get(i));
         }
-        gateway4 = "127.0.0.1";
+        gateway4 = cageLoopback;
         namespacePath = namespace.namespacePath("net").toString();
         writeResolvConf(options, "nameserver 127.0.0.1\noptions ndots:1 timeout:2 attempts:2\n");
     }
@@ -279,8 +277,10 @@ public final class CageNetworking implements AutoCloseable {
             started.add(DnsStub.start(new InetSocketAddress(gateway, ports.dns()), policy, link.hostAddress4(),
                     link.hostAddress6(), audit::record));
         }
-        startGitGateway(config, policy, gateways, ports, runner);
-        startSshAgentRelay(config, policy, options.stateDir(), link, ports);
+        List<InetSocketAddress> gitBinds = gateways.stream()
+                .map(address -> new InetSocketAddress(address, ports.gitGateway())).toList();
+        startGitGateway(config, policy, gitBinds, link.gateway4() + ":" + ports.gitGateway(), runner);
+        startSshAgentRelay(config, policy, options.stateDir(), config.uid(), config.gid(), link.gateway4(), ports);
         started.add(DropLogger.start(network, audit, runner));
         gateway4 = link.gateway4();
         gateway6 = link.gateway6();
@@ -301,33 +301,44 @@ public final class CageNetworking implements AutoCloseable {
         }
     }
 
-    /** The git gateway, when some host has a git credential: the token is added here, outside the cage. */
-    private void startGitGateway(CageConfig config, EgressPolicy policy, List<InetAddress> gateways, GatewayPorts ports,
-                                 ProcessRunner runner) {
+    /**
+     * The git gateway, when some host has a git credential: the token is added here, outside the
+     * cage. It listens on each of {@code binds}; the cage's git reaches it at {@code cageHostPort}.
+     * The first gateway started, if any.
+     */
+    private java.util.Optional<GitGateway> startGitGateway(CageConfig config, EgressPolicy policy,
+                                                           List<InetSocketAddress> binds, String cageHostPort,
+                                                           ProcessRunner runner) {
         var credentials = config.egress().credentials().git();
         if (credentials.isEmpty()) {
-            return;
+            return java.util.Optional.empty();
         }
         var tls = UpstreamTrust.context(config.egress().credentials().gitCaCertificates());
         GitTokens tokens = GitTokens.forInvokingUser(runner);
         NameResolver resolver = NameResolver.forConfig(config, policy);
-        for (InetAddress gateway : gateways) {
-            started.add(GitGateway.start(new InetSocketAddress(gateway, ports.gitGateway()), placeholder, credentials,
-                    tokens::token, policy, resolver, tls, audit::record,
-                    GitGateway.Settings.defaults(policy.maxConnections())));
+        List<GitGateway> gateways = new ArrayList<>();
+        for (InetSocketAddress bind : binds) {
+            GitGateway gateway = GitGateway.start(bind, placeholder, credentials, tokens::token, policy, resolver, tls,
+                    audit::record, GitGateway.Settings.defaults(policy.maxConnections()));
+            started.add(gateway);
+            gateways.add(gateway);
         }
-        gitEnvironment = GitGateway.gitConfig(network.link().gateway4() + ":" + ports.gitGateway(), placeholder,
-                credentials);
+        gitEnvironment = GitGateway.gitConfig(cageHostPort, placeholder, credentials);
+        return gateways.stream().findFirst();
     }
 
-    /** The SSH agent relay, with --ssh-agent, in a folder of the cage's own. */
-    private void startSshAgentRelay(CageConfig config, EgressPolicy policy, Path stateDir, CageLink link,
-                                    GatewayPorts ports) {
+    /**
+     * The SSH agent relay, with --ssh-agent, in a folder of the cage's own bound into it; its socket
+     * is handed to {@code ownerUid}:{@code ownerGid}, who is the cage's user, and ssh in the cage
+     * gets out through the proxy at {@code cageProxyAddress}.
+     */
+    private void startSshAgentRelay(CageConfig config, EgressPolicy policy, Path stateDir, int ownerUid, int ownerGid,
+                                    String cageProxyAddress, GatewayPorts ports) {
         if (!config.egress().credentials().sshAgent()) {
             return;
         }
         AgentForwarding forwarding = AgentForwarding.start(config.egress().credentials(), policy, stateDir.resolve("ssh"),
-                config.uid(), config.gid(), link.gateway4(), ports.proxy(), audit::record);
+                ownerUid, ownerGid, cageProxyAddress, ports.proxy(), audit::record);
         started.add(forwarding);
         binds.add(forwarding.bind());
         sshEnvironment.addAll(forwarding.environment());

@@ -59,7 +59,7 @@ class GitCredentialsIT {
         CageHarness.requireCliImage();
         certificates = TestCertificates.create(shared, List.of("githost.test", "otherhost.test"));
         Path repos = Files.createDirectories(shared.resolve("repos"));
-        seedRepository(repos.resolve("repo.git"));
+        GitHttpServer.seedRepository(repos.resolve("repo.git"));
         Path scratch = Files.createDirectories(shared.resolve("scratch"));
         internet = new TestNetwork("gitc");
         gitHost = internet.addHost("git");
@@ -93,20 +93,6 @@ class GitCredentialsIT {
     void nothingLeftBehind() throws Exception {
         assertEquals(List.of(), CageHarness.leftovers(), "the cage left something behind");
         assertEquals(List.of(), NetworkLeftovers.listExcept("gitc"), "the cage left network state behind");
-    }
-
-    private static void seedRepository(Path bare) {
-        ProcessRunner runner = new ProcessRunner(false);
-        Duration timeout = Duration.ofSeconds(30);
-        Path work = bare.resolveSibling("seed");
-        runner.run(List.of("git", "init", "-q", "--bare", "-b", "main", bare.toString()), timeout);
-        runner.run(List.of("git", "init", "-q", "-b", "main", work.toString()), timeout);
-        runner.run(List.of("git", "-C", work.toString(), "-c", "user.name=t", "-c", "user.email=t@test",
-                "commit", "-q", "--allow-empty", "-m", "seed"), timeout);
-        runner.run(List.of("git", "-C", work.toString(), "push", "-q", bare.toString(), "main"), timeout);
-        // The CGI runs as root here, but git refuses repositories owned by someone else only for other users.
-        runner.run(List.of("git", "config", "--file", bare.resolve("config").toString(), "http.receivepack", "true"),
-                timeout);
     }
 
     @Test

@@ -1,7 +1,11 @@
 package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.host.Netns;
 import dev.claudecage.json.Json;
+import dev.claudecage.testing.GitHttpServer;
+import dev.claudecage.testing.TestCertificates;
+import dev.claudecage.testing.TestNetwork;
 import dev.claudecage.verify.Canary;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -14,17 +18,20 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -282,6 +289,129 @@ class RootlessIT {
             assertTrue(events.stream().anyMatch(event -> event.get("source").asText().equals("dns")
                     && event.get("decision").asText().equals("denied")
                     && event.get("destination").asText().equals("forbidden.test")), events.toString());
+        }
+    }
+
+    /** Asks the git gateway for the refs, as git's first request of a clone does, from the cage's own variables. */
+    private static final String GIT_PROBE = String.join("\n",
+            "use IO::Socket::INET;",
+            "my ($base) = ($ENV{GIT_CONFIG_KEY_0} // '') =~ m{^url\\.(http://.*)/\\.insteadOf$} or die \"no git gateway\\n\";",
+            "my ($address, $path) = $base =~ m{^http://([^/]+)(/.*)$};",
+            "my ($host, $port) = split /:/, $address;",
+            "my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port, Timeout => 10)",
+            "  or die \"gateway unreachable: $!\\n\";",
+            "print $s \"GET $path/repo.git/info/refs?service=git-upload-pack HTTP/1.1\\r\\nHost: githost.test\\r\\n\"",
+            "  . \"User-Agent: git/2.39.5\\r\\nConnection: close\\r\\n\\r\\n\";",
+            "local $/; my $reply = <$s> // '';",
+            "my ($status) = $reply =~ m{^(HTTP/1\\.\\d \\d+)};",
+            "print 'STATUS ', ($status // 'none'), \"\\n\";",
+            "print 'REFS ', ($reply =~ m{refs/heads/main} ? 'yes' : 'no'), \"\\n\";",
+            "print 'TOKEN_IN_ENV ', ((grep { index($_, $ARGV[0]) >= 0 } values %ENV) ? 'yes' : 'no'), \"\\n\";",
+            // The positive control: the same search finds a value that has the token's head.
+            "$ENV{CONTROL} = $ARGV[0] . 'tail';",
+            "print 'CONTROL ', ((grep { index($_, $ARGV[0]) >= 0 } values %ENV) ? 'yes' : 'no'), \"\\n\";", "");
+
+    @Test
+    void theGitGatewayAddsTheTokenOutsideARootlessCage() throws Exception {
+        String tokenHead = "ghp_rootless";
+        String token = tokenHead + Long.toHexString(System.nanoTime());
+        Path files = user.home.resolve("git-test");
+        user.asUser(List.of("mkdir", "-p", files.resolve("probe").toString()));
+        Path certificatesDir = Files.createDirectories(Path.of("target", "rootless-git-" + System.nanoTime()).toAbsolutePath());
+        TestCertificates certificates = TestCertificates.create(certificatesDir, List.of("githost.test"));
+        Path repos = Files.createDirectories(certificatesDir.resolve("repos"));
+        GitHttpServer.seedRepository(repos.resolve("repo.git"));
+        Files.copy(certificates.caPem(), files.resolve("ca.pem"));
+        Files.writeString(files.resolve("token"), token + "\n");
+        Files.writeString(files.resolve("probe/git.pl"), GIT_PROBE);
+        RootlessUser.run(List.of("chown", "-R", user.name + ":", files.toString()));
+        RootlessUser.run(List.of("chmod", "0600", files.resolve("token").toString()));
+        Path audit = files.resolve("audit.jsonl");
+        try (TestNetwork internet = new TestNetwork("rlgit")) {
+            TestNetwork.TestHost gitHost = internet.addHost("git");
+            Path scratch = Files.createDirectories(certificatesDir.resolve("scratch"));
+            try (GitHttpServer git = Netns.call(gitHost.namespace(), () -> GitHttpServer.start(
+                    new InetSocketAddress(gitHost.address4(), 443), certificates.serverContext(), repos, scratch,
+                    "x-access-token", token))) {
+                CageHarness.Result run = user.launch("run", "--allow-unlimited", "--network", "filtered",
+                        "--rootfs", user.rootfs.toString(), "--mount", files.resolve("probe") + ":/probe:ro",
+                        "--allowed-host", "githost.test", "--resolve", "githost.test=" + gitHost.address4(),
+                        "--git-credential", "githost.test=command:cat " + files.resolve("token"),
+                        "--git-ca-certificates", files.resolve("ca.pem").toString(), "--audit-log", audit.toString(),
+                        "--", "perl", "/probe/git.pl", tokenHead);
+                assertEquals(0, run.exitCode(), run.toString());
+                assertTrue(run.stdout().contains("STATUS HTTP/1.1 200\n") && run.stdout().contains("REFS yes\n"),
+                        "the refs came through the gateway: " + run);
+                assertTrue(run.stdout().contains("TOKEN_IN_ENV no\n") && run.stdout().contains("CONTROL yes\n"),
+                        run.toString());
+                assertFalse(run.stdout().contains(token), "the token reached the cage's output");
+
+                // The server saw the token in the header, and nowhere else.
+                String expected = "Basic " + Base64.getEncoder().encodeToString(("x-access-token:" + token)
+                        .getBytes(StandardCharsets.UTF_8));
+                List<GitHttpServer.Seen> seen = git.seen();
+                assertTrue(seen.stream().anyMatch(request -> request.target().endsWith("/info/refs?service=git-upload-pack")
+                        && expected.equals(request.authorization())), seen.toString());
+                assertTrue(seen.stream().noneMatch(request -> request.target().contains(token)
+                        || request.target().contains("sk-ant-cage-")), seen.toString());
+                assertTrue(Files.readAllLines(audit).stream().anyMatch(line -> line.contains("\"source\":\"git\"")
+                        && line.contains("\"destination\":\"githost.test\"") && line.contains("\"decision\":\"allowed\"")
+                        && !line.contains(token)), "the gateway's use is audited");
+            }
+        } finally {
+            RootlessUser.run(List.of("rm", "-rf", files.toString(), certificatesDir.toString()));
+        }
+    }
+
+    /** Lists the agent's keys, then asks for a signature with no session bound: the relay must refuse it. */
+    private static final String AGENT_PROBE = String.join("\n",
+            "use IO::Socket::UNIX;",
+            "my $agent = IO::Socket::UNIX->new(Peer => $ENV{SSH_AUTH_SOCK}) or die \"no agent at $ENV{SSH_AUTH_SOCK}: $!\\n\";",
+            "sub ask { my ($type, $body) = @_; print $agent pack('N', 1 + length $body) . chr($type) . $body;",
+            "  read($agent, my $length, 4) == 4 or return (-1, ''); read($agent, my $reply, unpack('N', $length));",
+            "  return (ord(substr($reply, 0, 1)), substr($reply, 1)); }",
+            "my ($type, $body) = ask(11, '');",
+            "print 'IDENTITIES ', $type, ' ', unpack('N', $body), \"\\n\";",
+            "my $key = substr($body, 8, unpack('N', substr($body, 4, 4)));",
+            "my ($signed) = ask(13, pack('N', length $key) . $key . pack('N', 4) . 'data' . pack('N', 0));",
+            "print \"SIGN $signed\\n\";", "");
+
+    @Test
+    void theSshAgentRelayServesARootlessCageAndRefusesAnUnboundSignature() throws Exception {
+        Path files = user.home.resolve("ssh-test");
+        user.asUser(List.of("mkdir", "-p", files.resolve("probe").toString()));
+        Files.writeString(files.resolve("probe/agent.pl"), AGENT_PROBE);
+        RootlessUser.run(List.of("chown", "-R", user.name + ":", files.toString()));
+        user.asUser(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", files.resolve("user_key").toString()));
+        user.asUser(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", files.resolve("host_key").toString()));
+        Path knownHosts = files.resolve("known_hosts");
+        user.asUser(List.of("sh", "-c", "printf 'sshhost.test %s\\n' \"$(cut -d' ' -f1,2 " + files.resolve("host_key.pub")
+                + ")\" > " + knownHosts));
+        Path agentSocket = files.resolve("agent.sock");
+        Path audit = files.resolve("audit.jsonl");
+        Process agent = new ProcessBuilder("runuser", "-u", user.name, "--", "ssh-agent", "-D", "-a", agentSocket.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            for (int i = 0; i < 100 && !Files.exists(agentSocket); i++) {
+                Thread.sleep(50);
+            }
+            user.asUser(List.of("env", "SSH_AUTH_SOCK=" + agentSocket, "ssh-add", "-q", files.resolve("user_key").toString()));
+            CageHarness.Result run = user.launchWith(java.util.Map.of("SSH_AUTH_SOCK", agentSocket.toString()),
+                    "run", "--allow-unlimited", "--network", "filtered", "--rootfs", user.rootfs.toString(),
+                    "--mount", files.resolve("probe") + ":/probe:ro", "--allowed-host", "sshhost.test:22",
+                    "--ssh-agent", "--ssh-agent-host", "sshhost.test", "--ssh-known-hosts", knownHosts.toString(),
+                    "--audit-log", audit.toString(), "--", "perl", "/probe/agent.pl");
+            assertEquals(0, run.exitCode(), run.toString());
+            assertTrue(run.stdout().contains("IDENTITIES 12 1\n"), "the cage reaches the relay, which lists the key: " + run);
+            assertTrue(run.stdout().contains("SIGN 5\n"), "a signature with no session bound is refused: " + run);
+            assertTrue(Files.readAllLines(audit).stream().anyMatch(line -> line.contains("\"source\":\"ssh-agent\"")
+                    && line.contains("\"decision\":\"denied\"") && line.contains("refused to sign")),
+                    "the refusal is audited: " + Files.readString(audit));
+        } finally {
+            agent.destroy();
+            agent.waitFor(10, TimeUnit.SECONDS);
+            new ProcessBuilder("pkill", "-u", user.name, "-x", "ssh-agent").start().waitFor(10, TimeUnit.SECONDS);
+            RootlessUser.run(List.of("rm", "-rf", files.toString()));
         }
     }
 

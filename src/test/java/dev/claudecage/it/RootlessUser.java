@@ -92,19 +92,29 @@ final class RootlessUser implements AutoCloseable {
 
     /** claude-cage's launcher as this user, with the environment a login would give it. */
     List<String> commandAsUser(List<String> claudeCageArgs) {
+        return commandAsUser(java.util.Map.of(), claudeCageArgs);
+    }
+
+    /** As {@link #commandAsUser(List)}, with {@code environment} added to the login's. */
+    List<String> commandAsUser(java.util.Map<String, String> environment, List<String> claudeCageArgs) {
         List<String> command = new ArrayList<>(List.of("runuser", "-u", name, "--", "env", "-i",
                 "HOME=" + home, "USER=" + name, "LOGNAME=" + name, "PATH=/usr/local/bin:/usr/bin:/bin",
                 "XDG_RUNTIME_DIR=" + runtimeDir, "XDG_CONFIG_HOME=/nonexistent-claude-cage-test-config",
                 "CLAUDE_CAGE_JAR=" + System.getProperty("claudecage.jar",
-                        Path.of("target/claude-cage.jar").toAbsolutePath().toString()),
-                Path.of("bin/claude-cage").toAbsolutePath().toString()));
+                        Path.of("target/claude-cage.jar").toAbsolutePath().toString())));
+        environment.forEach((key, value) -> command.add(key + "=" + value));
+        command.add(Path.of("bin/claude-cage").toAbsolutePath().toString());
         command.addAll(claudeCageArgs);
         return command;
     }
 
     CageHarness.Result launch(String... args) {
+        return launchWith(java.util.Map.of(), args);
+    }
+
+    CageHarness.Result launchWith(java.util.Map<String, String> environment, String... args) {
         try {
-            Process process = new ProcessBuilder(commandAsUser(List.of(args))).directory(home.toFile()).start();
+            Process process = new ProcessBuilder(commandAsUser(environment, List.of(args))).directory(home.toFile()).start();
             return CageHarness.waitFor(process, "", STEP_TIMEOUT);
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -194,7 +204,8 @@ final class RootlessUser implements AutoCloseable {
         }
     }
 
-    private static String run(List<String> command) throws IOException, InterruptedException {
+    /** A command as root (the test's own user); its output, or an AssertionError when it fails. */
+    static String run(List<String> command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!process.waitFor(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) || process.exitValue() != 0) {

@@ -44,6 +44,21 @@ public final class GitHttpServer implements AutoCloseable {
         this.tlsServer = tlsServer;
     }
 
+    /** A bare repository at {@code bare} with one empty commit on main, which accepts pushes over HTTP. */
+    public static void seedRepository(Path bare) {
+        ProcessRunner runner = new ProcessRunner(false);
+        Duration timeout = Duration.ofSeconds(30);
+        Path work = bare.resolveSibling("seed");
+        runner.run(List.of("git", "init", "-q", "--bare", "-b", "main", bare.toString()), timeout);
+        runner.run(List.of("git", "init", "-q", "-b", "main", work.toString()), timeout);
+        runner.run(List.of("git", "-C", work.toString(), "-c", "user.name=t", "-c", "user.email=t@test",
+                "commit", "-q", "--allow-empty", "-m", "seed"), timeout);
+        runner.run(List.of("git", "-C", work.toString(), "push", "-q", bare.toString(), "main"), timeout);
+        // The CGI runs as root here, but git refuses repositories owned by someone else only for other users.
+        runner.run(List.of("git", "config", "--file", bare.resolve("config").toString(), "http.receivepack", "true"),
+                timeout);
+    }
+
     /**
      * Starts serving (bind in the namespace the server should live in).
      *

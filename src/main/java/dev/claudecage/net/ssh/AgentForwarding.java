@@ -38,10 +38,12 @@ public final class AgentForwarding implements AutoCloseable {
 
     /**
      * @param dir          a folder to create for the socket and files (inside the cage's private network folder)
-     * @param proxyAddress the cage's proxy (its gateway address) for the CONNECT helper
+     * @param socketUid    the host uid the cage's user is (root mode: the cage's uid; rootless: the invoking user)
+     * @param proxyAddress the cage's proxy (its gateway address, or its loopback where a rootless cage's relay
+     *                     listens) for the CONNECT helper
      */
-    public static AgentForwarding start(CredentialSettings credentials, EgressPolicy policy, Path dir, int cageUid,
-                                        int cageGid, String proxyAddress, int proxyPort, Consumer<AuditEvent> audit) {
+    public static AgentForwarding start(CredentialSettings credentials, EgressPolicy policy, Path dir, int socketUid,
+                                        int socketGid, String proxyAddress, int proxyPort, Consumer<AuditEvent> audit) {
         String hostAgent = System.getenv("SSH_AUTH_SOCK");
         if (hostAgent == null || hostAgent.isBlank() || !Files.exists(Path.of(hostAgent))) {
             throw new UserInputException("--ssh-agent forwards the host's SSH agent, but SSH_AUTH_SOCK "
@@ -84,8 +86,8 @@ public final class AgentForwarding implements AutoCloseable {
         Path socket = dir.resolve("agent.sock");
         AgentRelay relay = AgentRelay.start(socket, Path.of(hostAgent), knownHosts, audit);
         try {
-            Files.setAttribute(socket, "unix:uid", cageUid);
-            Files.setAttribute(socket, "unix:gid", cageGid);
+            Files.setAttribute(socket, "unix:uid", socketUid);
+            Files.setAttribute(socket, "unix:gid", socketGid);
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
         } catch (IOException e) {
             relay.close();
