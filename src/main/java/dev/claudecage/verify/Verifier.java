@@ -143,23 +143,20 @@ public final class Verifier {
         Sessions.LiveCage cage = sessions.live(name);
         CageConfig config = cage.config();
         CagePlan plan = CagePlan.resolve(config, paths, runner);
-        if (plan.rootless() != null) {
-            // Not built: probing a rootless session needs its own namespace and no gateway lookup.
-            throw new CageException("verify --session probes sessions of root only, not yet a rootless user's",
-                    "run claude-cage verify (a fresh cage built as your sessions are) instead");
-        }
         try (VerifyFixtures fixtures = fixtures(plan)) {
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Optional<String> readOnlyMount = config.mounts().stream().filter(MountSpec::readOnly)
                     .map(MountSpec::target).findFirst();
             Map<String, Finding> findings = new HashMap<>(notRunInSession(cage, readOnlyMount.isPresent()));
+            // A rootless session's reasons are the rootless ones: no limits to read, no gateway to probe.
+            findings.putAll(notRunRootless(plan));
             List<Probe> runnable = probes.stream().filter(probe -> !findings.containsKey(probe.id())).toList();
             JsonNode spec = readSpec(paths.bundle(cage.containerId()).resolve("config.json"));
             List<String> writable = new ArrayList<>(writableIn(mounts(spec), writableTargets(config)));
             if (cage.persistedHome()) {
                 writable.add(SpecBuilder.CAGE_HOME);
             }
-            List<String> gateway = config.network() == NetworkMode.FILTERED
+            List<String> gateway = config.network() == NetworkMode.FILTERED && plan.rootless() == null
                     ? CageNetwork.gatewayAddresses(cage.containerId(), runner) : List.of();
             VerifyFixtures.ProbeTarget target = new VerifyFixtures.ProbeTarget(gateway, readOnlyMount.orElse(null),
                     null, null, config.protectedPaths(), config.pidsLimit(), config.memoryBytes(), writable,
