@@ -183,10 +183,6 @@ public final class Sessions {
     }
 
     private void checkNewSession(CageConfig config, boolean ephemeral, DesktopPort desktopPort, boolean clone) {
-        if (clone && Host.effectiveUid() != 0) {
-            throw new UserInputException("--clone works as root only for now: the copy is made as the repository's "
-                    + "owner, which needs root's setpriv", "start it with sudo, or mount the repository itself");
-        }
         if (clone && ephemeral) {
             throw new UserInputException("--clone keeps the agent's work in a copy until you apply it, and an "
                     + "ephemeral session is removed when it stops", "drop --ephemeral");

@@ -1,5 +1,6 @@
 package dev.claudecage.workspace;
 
+import dev.claudecage.host.Host;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 
@@ -11,7 +12,7 @@ import java.util.Map;
 
 /**
  * git on the host, as the host user who owns the work (never as root, so that what it writes in
- * their repository is theirs), from a given folder, with no system or global configuration: what
+ * their repository is theirs; rootless, the user is that owner already), from a given folder, with no system or global configuration: what
  * git does here depends only on the repositories it is pointed at. The folder is entered as root
  * before the user is taken on, so that it may lie below folders only root can search (the
  * session's data folder).
@@ -54,9 +55,13 @@ final class HostGit {
     }
 
     private List<String> command(Map<String, String> env, List<String> args) {
-        List<String> command = new ArrayList<>(List.of("env", "-C", directory.toString(),
-                "setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups",
-                "env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/nonexistent", "LC_ALL=C",
+        List<String> command = new ArrayList<>(List.of("env", "-C", directory.toString()));
+        // Already that user (rootless, where the work is the user's own): nothing to change, and
+        // setpriv could not clear the groups without root.
+        if (uid != Host.effectiveUid()) {
+            command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups"));
+        }
+        command.addAll(List.of("env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/nonexistent", "LC_ALL=C",
                 "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0"));
         env.forEach((key, value) -> command.add(key + "=" + value));
         command.add("git");

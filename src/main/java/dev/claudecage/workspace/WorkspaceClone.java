@@ -77,6 +77,12 @@ public final class WorkspaceClone {
         } catch (IOException e) {
             throw new CageException("cannot read the owner of " + original + ": " + e.getMessage());
         }
+        int self = Host.effectiveUid();
+        if (self != 0 && owner[0] != self) {
+            throw new UserInputException("--clone copies " + original + " as its owner (uid " + owner[0]
+                    + "), and without root claude-cage can act only as you (uid " + self + ")",
+                    "clone a repository of your own, or start the session with sudo");
+        }
         HostGit inOriginal = new HostGit(runner, owner[0], owner[1], original);
         CommandResult top = inOriginal.runAllowingFailure("rev-parse", "--show-toplevel");
         if (!top.succeeded() || !Path.of(top.stdout().strip()).equals(original)) {

@@ -446,6 +446,47 @@ class RootlessIT {
     }
 
     @Test
+    void aRootlessCloneSessionWorksOnACopyThatDiffAndApplyBringBack() throws Exception {
+        String name = "rootless-clone";
+        Path repository = user.home.resolve("clone-repository");
+        Path copy = user.home.resolve(".local/share/claude-cage-clones/" + name + "/workspace");
+        String identity = "-c user.name=u -c user.email=u@test";
+        user.asUser(List.of("sh", "-c", "git init -q -b main " + repository + " && cd " + repository
+                + " && echo one > README && git add README && git " + identity + " commit -qm first"));
+        try {
+            CageHarness.Result start = user.launch("start", "--clone", "--name", name, "--detach", "--allow-unlimited",
+                    "--network", "none", "--rootfs", user.rootfs.toString(), "--mount", repository + ":/workspace",
+                    "--", "sleep", "600");
+            assertEquals(0, start.exitCode(), start.toString());
+            CageHarness.Result agent = user.launch("shell", name, "--", "sh", "-c",
+                    "cat /workspace/README && echo agent > /workspace/NEW");
+            assertEquals(0, agent.exitCode(), agent.toString());
+            assertEquals("one\n", agent.stdout());
+            assertFalse(Files.exists(repository.resolve("NEW")), "the cage wrote into the original");
+            assertEquals(user.uid, Files.getAttribute(copy.resolve("NEW"), "unix:uid"), "the copy's files are the user's");
+            // The agent's commit, made in the copy as git in the cage would make it (this minimal rootfs has no git).
+            user.asUser(List.of("sh", "-c", "cd " + copy + " && git add NEW && git " + identity
+                    + " commit -qm 'from the agent'"));
+
+            CageHarness.Result diff = user.launch("diff", name);
+            assertEquals(0, diff.exitCode(), diff.toString());
+            assertTrue(diff.stdout().contains("from the agent") && diff.stdout().contains("+agent"), diff.toString());
+            assertEquals(0, user.launch("stop", name, "--timeout", "1").exitCode());
+            CageHarness.Result apply = user.launch("apply", name);
+            assertEquals(0, apply.exitCode(), apply.toString());
+            assertTrue(apply.stdout().contains("applied 1 commit(s) to main"), apply.toString());
+            assertEquals("agent\n", Files.readString(repository.resolve("NEW")));
+            assertEquals(user.uid, Files.getAttribute(repository.resolve("NEW"), "unix:uid"));
+            assertEquals("from the agent", user.asUser(List.of("git", "-C", repository.toString(), "log", "-1",
+                    "--format=%s")).strip());
+        } finally {
+            user.launch("destroy", "--timeout", "0", name);
+            RootlessUser.run(List.of("rm", "-rf", repository.toString()));
+        }
+        assertFalse(Files.exists(copy.getParent()), "destroy removes the copy");
+    }
+
+    @Test
     void aRootlessSessionStartsTakesAShellStopsKeepsItsHomeAndIsDestroyed() throws Exception {
         String name = "rootless-it";
         try {
