@@ -41,6 +41,9 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
             description = "Keep the cage's audit log (one JSON line per network decision) in FILE.")
     Path auditLog;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
     List<String> command;
 
@@ -53,9 +56,11 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
                     + "(mode: desktop, from " + config.origin(ConfigKey.MODE) + ")",
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
-        RunOutcome outcome = new OneShotRun(StatePaths.current(), ProcessRunner.fromEnvironment())
+        ProcessRunner runner = ProcessRunner.fromEnvironment();
+        RunOutcome outcome = new OneShotRun(StatePaths.current(), runner)
                 .run(config.config(), command, Host.interactiveTerminal(),
                         new OneShotRun.Options(ApiKeys.fromFlagOrEnvironment(apiKey), auditLog));
+        WorkspaceWarnings.print(config.config().mounts(), runner, spec.commandLine().getErr());
         return outcome.exitCode();
     }
 

@@ -1,12 +1,15 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.json.Json;
+import dev.claudecage.workspace.NestedRepositories;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.CgroupStats;
 import dev.claudecage.session.Durations;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.SessionPolicy;
+import dev.claudecage.session.SessionConfig;
 import dev.claudecage.session.SessionReport;
+import dev.claudecage.session.SessionView;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,8 +39,12 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
-        SessionReport report = sessions.report(sessions.view(SessionName.of(name)));
+        ProcessRunner runner = ProcessRunner.fromEnvironment();
+        Sessions sessions = Sessions.current(runner);
+        SessionView view = sessions.view(SessionName.of(name));
+        SessionReport report = sessions.report(view).withWorkspaceWarnings(
+                NestedRepositories.inWritableMounts(SessionConfig.load(view.record().config()).mounts(), runner)
+                        .stream().map(NestedRepositories.Finding::warning).toList());
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? Json.write(report) : render(report));
         out.flush();
@@ -76,6 +83,9 @@ final class StatusCommand implements Callable<Integer> {
             for (String mount : policy.mounts()) {
                 row(text, "cage mount", mount);
             }
+        }
+        if (report.workspaceWarnings() != null) {
+            report.workspaceWarnings().forEach(warning -> row(text, "WARNING", warning));
         }
         CgroupStats resources = report.resources();
         if (resources != null) {

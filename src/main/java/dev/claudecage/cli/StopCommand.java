@@ -2,6 +2,7 @@ package dev.claudecage.cli;
 
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
+import dev.claudecage.session.SessionConfig;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,11 +27,15 @@ final class StopCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Duration grace = targets.grace();
-        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
+        ProcessRunner runner = ProcessRunner.fromEnvironment();
+        Sessions sessions = Sessions.current(runner);
         for (SessionName name : targets.resolve(sessions)) {
+            // Read first: stopping an ephemeral session removes its record.
+            var mounts = SessionConfig.load(sessions.store().require(name).config()).mounts();
             Sessions.StopResult result = sessions.stop(name, grace);
             if (result.wasRunning()) {
                 spec.commandLine().getOut().println(name);
+                WorkspaceWarnings.print(mounts, runner, spec.commandLine().getErr());
             } else {
                 spec.commandLine().getErr().println("claude-cage: session " + name + " was not running ("
                         + result.state() + ")");

@@ -19,13 +19,23 @@ import java.util.Map;
  * @param desktopPassword the desktop's VNC password, in desktop mode
  * @param policy          the policy of the current or last run, as its supervisor recorded it, or null before the first
  * @param policyIntact    whether the policy file still matches its hash
+ * @param workspaceWarnings git repositories the cage left in its writable mounts that would run programs
+ *                          ({@code NestedRepositories}); looked for by {@code status} only, else null
  */
 public record SessionReport(String name, String state, String status, Integer exitCode, String problem, boolean orphaned,
                             String containerId, Long supervisorPid, Long cagePid, String createdAt, String startedAt,
                             String endedAt, Long uptimeSeconds, String image, String rootfs, String mode, String network,
                             List<String> mounts, List<String> command, boolean persist, boolean ephemeral, String home,
                             String runtime, CgroupStats resources, String desktopUrl,
-                            String desktopPassword, SessionPolicy policy, Boolean policyIntact) {
+                            String desktopPassword, SessionPolicy policy, Boolean policyIntact,
+                            List<String> workspaceWarnings) {
+
+    public SessionReport withWorkspaceWarnings(List<String> warnings) {
+        return new SessionReport(name, state, status, exitCode, problem, orphaned, containerId, supervisorPid, cagePid,
+                createdAt, startedAt, endedAt, uptimeSeconds, image, rootfs, mode, network, mounts, command, persist,
+                ephemeral, home, runtime, resources, desktopUrl, desktopPassword, policy, policyIntact,
+                List.copyOf(warnings));
+    }
 
     static SessionReport of(SessionView view, SessionPaths paths, CgroupStats resources, DesktopAccess desktop,
                             Instant now) {
@@ -46,7 +56,7 @@ public record SessionReport(String name, String state, String status, Integer ex
                 record.persist() ? paths.homeDir().toString() : null, text(config.get("runtime")),
                 running ? resources : null, desktop == null ? null : desktop.mapping().url(),
                 desktop == null ? null : desktop.password(), policy.orElse(null),
-                policy.map(SessionPolicy::intact).orElse(null));
+                policy.map(SessionPolicy::intact).orElse(null), null);
     }
 
     private static String text(Object value) {

@@ -1,6 +1,7 @@
 package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.json.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,8 @@ class SessionWorkspaceIT {
     private static final int OWNER = 4242;
 
     /** This class's sessions: only these are destroyed and looked for, as other tests share the host. */
-    private static final List<String> MINE = List.of("it-policy", "it-crash", "it-reach", "it-clone", "it-sneak");
+    private static final List<String> MINE = List.of("it-policy", "it-crash", "it-reach", "it-clone", "it-sneak",
+            "it-nested");
 
     @BeforeEach
     void requireHost() throws Exception {
@@ -210,6 +212,46 @@ class SessionWorkspaceIT {
         assertEquals(1, linked.exitCode(), linked.toString());
         assertTrue(linked.stderr().contains("HEAD is not a plain file inside its .git"), linked.toString());
         assertEquals(0, cage("destroy", "it-sneak").exitCode());
+    }
+
+    /**
+     * The hole the workspace wall leaves: a repository the cage makes in a subfolder and registers in
+     * the (writable) index as a submodule. status and stop name it; git status on the host would run
+     * its core.fsmonitor, which this test shows with a payload that only makes a file. The quiet
+     * repository beside it, which runs nothing, is the control: it is not named.
+     */
+    @Test
+    void aRepositoryTheCageNestsInTheWorkspaceIsNamedByStatusAndStop(@TempDir Path parent) throws Exception {
+        CageHarness.requireCliImage();
+        Path repo = Files.createDirectory(parent.resolve("repo"));
+        git(repo, "init", "-q", "-b", "main");
+        git(repo, "commit", "-q", "--allow-empty", "-m", "first");
+        chownTree(repo);
+        CageHarness.Result start = cage("start", "--detach", "--name", "it-nested", "--network", "none",
+                "--mount", repo + ":/workspace", "--", "sleep", "300");
+        assertEquals(0, start.exitCode(), start.toString());
+        CageHarness.Result agent = cage("shell", "it-nested", "--", "sh", "-c", "set -e; cd /workspace; "
+                + "git init -q sub; git -C sub -c user.name=a -c user.email=a@cage commit -q --allow-empty -m s; "
+                + "git -C sub config core.fsmonitor 'touch fsmonitor-ran; false'; "
+                + "git update-index --add --cacheinfo 160000,$(git -C sub rev-parse HEAD),sub; "
+                + "git init -q quiet; echo done");
+        assertEquals("done\n", agent.stdout(), agent.toString());
+
+        CageHarness.Result status = cage("status", "it-nested");
+        assertTrue(status.stdout().contains("WARNING") && status.stdout().contains(repo.resolve("sub").toString())
+                && status.stdout().contains("core.fsmonitor"), status.toString());
+        assertFalse(status.stdout().contains(repo.resolve("quiet").toString()), "the quiet repository runs nothing: " + status);
+        JsonNode json = Json.mapper().readTree(cage("status", "--json", "it-nested").stdout());
+        assertEquals(1, json.path("workspaceWarnings").size(), json.toString());
+        CageHarness.Result stop = cage("stop", "--timeout", "1", "it-nested");
+        assertEquals(0, stop.exitCode(), stop.toString());
+        assertTrue(stop.stderr().contains("warning: a git repository at " + repo.resolve("sub")), stop.toString());
+
+        // Why it is named: git status in the repository around it runs the nested one's fsmonitor.
+        assertFalse(Files.exists(repo.resolve("sub/fsmonitor-ran")));
+        git(repo, "status");
+        assertTrue(Files.exists(repo.resolve("sub/fsmonitor-ran")), "git status did not run the nested fsmonitor");
+        assertEquals(0, cage("destroy", "it-nested").exitCode());
     }
 
     /** git on the test's own repository, as root (the test made it). */
