@@ -20,11 +20,29 @@ public record ProtectedPath(String relative, boolean directory) {
             ".idea/", ".devcontainer/", ".claude/settings.json", ".claude/settings.local.json", ".claude/commands/",
             ".mcp.json", ".envrc");
 
+    /**
+     * Files in .git that point git at other configuration: where {@code .git/config} is protected,
+     * so are they. {@code commondir} makes git take config and hooks from the folder it names; a
+     * {@code config.worktree} is read where the (protected) config enables it.
+     */
+    public static final List<String> IMPLIED_BY_GIT_CONFIG = List.of(".git/commondir", ".git/config.worktree");
+
     public ProtectedPath {
         String problem = problem(relative);
         if (problem != null) {
             throw new IllegalArgumentException(problem);
         }
+    }
+
+    /** {@code paths} with those {@link #IMPLIED_BY_GIT_CONFIG} added where {@code .git/config} is among them. */
+    public static List<ProtectedPath> withImplied(List<ProtectedPath> paths) {
+        if (paths.stream().noneMatch(path -> path.relative().equals(".git/config"))) {
+            return paths;
+        }
+        List<ProtectedPath> all = new java.util.ArrayList<>(paths);
+        IMPLIED_BY_GIT_CONFIG.stream().filter(implied -> paths.stream().noneMatch(path -> path.relative().equals(implied)))
+                .map(ProtectedPath::parse).forEach(all::add);
+        return all;
     }
 
     /** Parses a path as written in {@code protected_paths}. */

@@ -29,8 +29,16 @@ public final class Placeholders {
     /** The record's name in the cage's run folder. */
     public static final String RECORD = "placeholders.json";
 
-    /** One placeholder, an empty folder. */
-    public record Placeholder(Path path) {
+    /**
+     * One placeholder: an empty folder, or, where git would refuse a folder, a file with content
+     * that leaves git as it was ({@code .git/commondir} holding ".").
+     *
+     * @param content the file's content, or null for a folder
+     */
+    public record Placeholder(Path path, String content) {
+        public Placeholder(Path path) {
+            this(path, null);
+        }
     }
 
     /** The record's form on disk. */
@@ -53,7 +61,13 @@ public final class Placeholders {
         try {
             for (Placeholder placeholder : placeholders) {
                 Path path = placeholder.path();
-                Files.createDirectory(path);
+                if (placeholder.content() == null) {
+                    Files.createDirectory(path);
+                } else {
+                    Files.writeString(path, placeholder.content(), java.nio.file.StandardOpenOption.CREATE_NEW,
+                            java.nio.file.StandardOpenOption.WRITE);
+                    Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                }
                 made.add(placeholder);
                 Directories.writePrivateFile(record, Json.write(new Recorded(made)));
                 Path parent = path.getParent();
@@ -105,6 +119,13 @@ public final class Placeholders {
         Path path = placeholder.path();
         try {
             BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (placeholder.content() != null) {
+                if (!attributes.isRegularFile() || !Files.readString(path).equals(placeholder.content())) {
+                    return "kept " + path + ": it is no longer the placeholder file claude-cage made";
+                }
+                Files.delete(path);
+                return null;
+            }
             if (!attributes.isDirectory()) {
                 return "kept " + path + ": it is no longer the placeholder folder claude-cage made";
             }

@@ -23,7 +23,8 @@ import java.util.Map;
  * to keep each protected path out of the cage's reach: a read-only bind over it when it exists,
  * a writable pin on each folder on the way (so the folder cannot be renamed away and rebuilt),
  * and for the first missing name on the way a placeholder, an empty folder that exists only
- * while the cage does, with a read-only bind over it. A mount needs a name on disk to sit
+ * while the cage does, with a read-only bind over it (a file for the two git would refuse as a
+ * folder, see {@link #FILE_PLACEHOLDERS}). A mount needs a name on disk to sit
  * on, and the cage sees the workspace through a bind of the real folder, so no other place
  * than the workspace can hold it; see docs/security.md, "The workspace wall".
  */
@@ -35,6 +36,12 @@ final class ProtectedPathScan {
             placeholders = List.copyOf(placeholders);
         }
     }
+
+    /**
+     * The missing paths whose place a file must hold, git refusing a folder there, and its content,
+     * which leaves git as it was: "." names .git itself as the common folder; an empty config sets nothing.
+     */
+    static final Map<String, String> FILE_PLACEHOLDERS = Map.of(".git/commondir", ".\n", ".git/config.worktree", "");
 
     private ProtectedPathScan() {
     }
@@ -48,7 +55,7 @@ final class ProtectedPathScan {
                 continue;
             }
             Map<String, WorkspaceWall.Guard> byPath = new LinkedHashMap<>();
-            for (ProtectedPath path : config.protectedPaths()) {
+            for (ProtectedPath path : ProtectedPath.withImplied(config.protectedPaths())) {
                 guard(mount, path, byPath, placeholders);
             }
             guards.addAll(outermostFirst(byPath));
@@ -65,7 +72,7 @@ final class ProtectedPathScan {
             Path host = mount.source().resolve(relative);
             BasicFileAttributes attributes = attributes(host);
             if (attributes == null) {
-                placeholders.add(new Placeholders.Placeholder(host));
+                placeholders.add(new Placeholders.Placeholder(host, last ? FILE_PLACEHOLDERS.get(relative) : null));
                 byPath.put(relative, new WorkspaceWall.Guard(mount.target(), relative, host, true));
                 return;
             }

@@ -200,8 +200,9 @@ final class VerifyFixtures implements AutoCloseable {
                 "CAGE_VERIFY_MARKER=" + markerToken));
         if (target.workspace() != null) {
             env.add("CAGE_VERIFY_WORKSPACE=" + target.workspace());
+            // The files in .git that the list implies are attacked as well.
             env.add("CAGE_VERIFY_PROTECTED=" + String.join(",",
-                    target.protectedPaths().stream().map(ProtectedPath::format).toList()));
+                    ProtectedPath.withImplied(target.protectedPaths()).stream().map(ProtectedPath::format).toList()));
         }
         return env;
     }

@@ -110,7 +110,10 @@ public final class NestedRepositories {
             } catch (IOException e) {
                 target = "(unreadable)";
             }
-            reasons.add(".git/commondir (git takes its config and hooks from " + target + ")");
+            // "." is .git itself: the wall's placeholder while a cage runs, and harmless.
+            if (!target.equals(".")) {
+                reasons.add(".git/commondir (git takes its config and hooks from " + target + ")");
+            }
         }
         Path worktreeConfig = gitDir.resolve("config.worktree");
         if (Files.isRegularFile(worktreeConfig, LinkOption.NOFOLLOW_LINKS)) {

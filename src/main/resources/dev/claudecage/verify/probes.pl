@@ -144,9 +144,15 @@ my %probes = (
                 else { $refused->("write $relative"); }
                 # Beside the target, so that rename(2) stays within one mount and only the wall can refuse it.
                 (my $decoy = $path) =~ s{[^/]+$}{.claude-cage-decoy};
+                # What it held, to put back after a replacement (a control's fixture stays as it was made).
+                my $held;
+                if (open(my $in, '<', $path)) { local $/; $held = <$in>; close $in; }
                 if (open(my $fh, '>', $decoy)) {
                     close $fh;
-                    if (rename($decoy, $path)) { push @holes, "replaced $relative"; } else { $refused->("replace $relative"); unlink $decoy; }
+                    if (rename($decoy, $path)) {
+                        push @holes, "replaced $relative";
+                        if (defined $held && open(my $out, '>', $path)) { print $out $held; close $out; }
+                    } else { $refused->("replace $relative"); unlink $decoy; }
                 }
             } elsif (sysopen(my $fh, $path, O_WRONLY | O_CREAT | O_EXCL, 0600)) {
                 close $fh; unlink $path; push @holes, "created the missing $relative";

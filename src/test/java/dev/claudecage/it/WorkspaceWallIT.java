@@ -30,7 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class WorkspaceWallIT {
 
-    private static final List<ProtectedPath> PROTECTED = ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList();
+    /** The default list, with the files in .git it implies (commondir, config.worktree). */
+    private static final List<ProtectedPath> PROTECTED = ProtectedPath.withImplied(
+            ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList());
 
     private List<String> leftoversBefore;
 

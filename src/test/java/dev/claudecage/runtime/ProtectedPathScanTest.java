@@ -46,11 +46,42 @@ class ProtectedPathScanTest {
 
         ProtectedPathScan.Result result = ProtectedPathScan.scan(workspace(".git/hooks/", ".git/config"));
 
+        // .git/config protected brings the two files that point git at other configuration; missing, each
+        // gets a file that leaves git as it was (git refuses a folder there).
         assertEquals(List.of(new Guard("/workspace", ".git", repo.resolve(".git"), false),
+                new Guard("/workspace", ".git/commondir", repo.resolve(".git/commondir"), true),
                 new Guard("/workspace", ".git/config", repo.resolve(".git/config"), true),
+                new Guard("/workspace", ".git/config.worktree", repo.resolve(".git/config.worktree"), true),
                 new Guard("/workspace", ".git/hooks", repo.resolve(".git/hooks"), true)), result.wall().guards());
-        assertEquals(List.of(), result.placeholders());
-        assertFalse(Files.exists(repo.resolve(".envrc")), "scanning makes nothing");
+        assertEquals(List.of(new Placeholders.Placeholder(repo.resolve(".git/commondir"), ".\n"),
+                new Placeholders.Placeholder(repo.resolve(".git/config.worktree"), "")), result.placeholders());
+        assertFalse(Files.exists(repo.resolve(".git/commondir")), "scanning makes nothing");
+    }
+
+    @Test
+    void withoutGitConfigProtectedNothingIsImplied() throws Exception {
+        Files.createDirectories(repo.resolve(".git/hooks"));
+
+        ProtectedPathScan.Result result = ProtectedPathScan.scan(workspace(".git/hooks/"));
+
+        assertEquals(List.of(".git", ".git/hooks"), result.wall().guards().stream().map(Guard::relative).toList());
+    }
+
+    @Test
+    void aFilePlaceholderIsRemovedOnlyAsItWasMade(@TempDir Path state) throws Exception {
+        Files.createDirectories(repo.resolve(".git"));
+        Path record = state.resolve(Placeholders.RECORD);
+        Placeholders.create(List.of(new Placeholders.Placeholder(repo.resolve(".git/commondir"), ".\n"),
+                new Placeholders.Placeholder(repo.resolve(".git/config.worktree"), "")), record);
+        assertEquals(".\n", Files.readString(repo.resolve(".git/commondir")));
+        assertTrue(Files.isRegularFile(repo.resolve(".git/config.worktree")));
+        Files.writeString(repo.resolve(".git/config.worktree"), "[core]\n\tpager = less\n");
+
+        List<String> problems = Placeholders.removeRecorded(record);
+
+        assertEquals(List.of("kept " + repo.resolve(".git/config.worktree") + ": it is no longer the placeholder file "
+                + "claude-cage made"), problems);
+        assertFalse(Files.exists(repo.resolve(".git/commondir")));
     }
 
     @Test
