@@ -69,7 +69,9 @@ public final class CageHarness {
     }
 
     public static Process start(List<String> args, Map<String, String> env) {
-        List<String> command = new ArrayList<>();
+        // As a user's shell starts it: a test run started in the background (where the shell ignores
+        // SIGINT for its jobs) must not hand the launcher an ignored SIGINT, which the JVM keeps.
+        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT,TERM,HUP"));
         command.add(LAUNCHER.toString());
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command);

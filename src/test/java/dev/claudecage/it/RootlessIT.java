@@ -70,6 +70,16 @@ class RootlessIT {
         throw new AssertionError("doctor has no finding '" + check + "': " + doctor);
     }
 
+    /** Starts the user's detached session {@code name} of {@code sleep 600} on its rootfs, with more flags. */
+    private static void startSession(String name, String network, String... flags) {
+        List<String> args = new ArrayList<>(List.of("start", "--name", name, "--detach", "--allow-unlimited",
+                "--network", network, "--rootfs", user.rootfs.toString()));
+        args.addAll(List.of(flags));
+        args.addAll(List.of("--", "sleep", "600"));
+        CageHarness.Result start = user.launch(args.toArray(String[]::new));
+        assertEquals(0, start.exitCode(), start.toString());
+    }
+
     private static String firstLine(String... command) throws Exception {
         Process process = new ProcessBuilder(command).start();
         String out = new String(process.getInputStream().readAllBytes());
@@ -203,9 +213,7 @@ class RootlessIT {
     void verifySessionProbesARunningRootlessSessionAndLeavesItRunning() throws Exception {
         String name = "rootless-verify";
         try {
-            CageHarness.Result start = user.launch("start", "--name", name, "--detach", "--allow-unlimited",
-                    "--network", "filtered", "--rootfs", user.rootfs.toString(), "--", "sleep", "600");
-            assertEquals(0, start.exitCode(), start.toString());
+            startSession(name, "filtered");
             CageHarness.Result verify = user.launch("verify", "--json", "--session", name);
             assertEquals(0, verify.exitCode(), verify.toString());
             JsonNode report = Json.mapper().readTree(verify.stdout());
@@ -454,10 +462,7 @@ class RootlessIT {
         user.asUser(List.of("sh", "-c", "git init -q -b main " + repository + " && cd " + repository
                 + " && echo one > README && git add README && git " + identity + " commit -qm first"));
         try {
-            CageHarness.Result start = user.launch("start", "--clone", "--name", name, "--detach", "--allow-unlimited",
-                    "--network", "none", "--rootfs", user.rootfs.toString(), "--mount", repository + ":/workspace",
-                    "--", "sleep", "600");
-            assertEquals(0, start.exitCode(), start.toString());
+            startSession(name, "none", "--clone", "--mount", repository + ":/workspace");
             CageHarness.Result agent = user.launch("shell", name, "--", "sh", "-c",
                     "cat /workspace/README && echo agent > /workspace/NEW");
             assertEquals(0, agent.exitCode(), agent.toString());
@@ -490,9 +495,7 @@ class RootlessIT {
     void aRootlessSessionStartsTakesAShellStopsKeepsItsHomeAndIsDestroyed() throws Exception {
         String name = "rootless-it";
         try {
-            CageHarness.Result start = user.launch("start", "--name", name, "--detach", "--allow-unlimited",
-                    "--network", "none", "--rootfs", user.rootfs.toString(), "--", "sleep", "600");
-            assertEquals(0, start.exitCode(), start.toString());
+            startSession(name, "none");
             CageHarness.Result list = user.launch("list");
             assertTrue(list.stdout().lines().anyMatch(line -> line.startsWith(name + " ") && line.contains("running")),
                     list.toString());
