@@ -316,6 +316,45 @@ class RegistryIT {
     }
 
     @Test
+    void aPrivateImageIsPulledWithTheCredentialsOfAnAuthFileAndRefusedWithout() throws Exception {
+        String repository = TestRegistry.PRIVATE_PREFIX + "img";
+        RegistryPush push = new RegistryPush(registry, repository);
+        Path tree = Files.createDirectories(work.resolve("private-tree"));
+        Files.writeString(tree.resolve("secret.txt"), "private\n");
+        Layer layer = layer(work, "private", tree, true);
+        RegistryPush.Blob blob = push.blob(layer.archive());
+        RegistryPush.Blob config = push.blob(config("amd64", List.of(layer)).getBytes(StandardCharsets.UTF_8));
+        push.manifest("1", "application/vnd.oci.image.manifest.v1+json", manifest(true, config, List.of(blob), List.of(true)));
+        String reference = registry.hostPort() + "/" + repository + ":1";
+        named(reference);
+
+        // Without credentials (an auth file with none for this registry): refused, and told how to log in.
+        Path empty = Files.writeString(work.resolve("empty-auth.json"), "{\"auths\":{}}");
+        CageHarness.Result anonymous = CageHarness.launch(List.of("image", "pull", reference), "",
+                Map.of("REGISTRY_AUTH_FILE", empty.toString()), PULL_TIMEOUT);
+        assertEquals(2, anonymous.exitCode(), anonymous.toString());
+        assertTrue(anonymous.stderr().contains("refused to let " + repository + " be pulled anonymously (401"),
+                anonymous.toString());
+        assertTrue(anonymous.stderr().contains("REGISTRY_AUTH_FILE"), anonymous.toString());
+
+        // podman login's file: the token service gets the credentials, the pull works, nothing prints the password.
+        Path authFile = work.resolve("auth.json");
+        Files.writeString(authFile, "{\"auths\":{\"" + registry.hostPort() + "\":{\"auth\":\""
+                + java.util.Base64.getEncoder().encodeToString((TestRegistry.PRIVATE_USER + ":" + TestRegistry.PRIVATE_PASSWORD)
+                .getBytes(StandardCharsets.UTF_8)) + "\"}}}");
+        int tokensBefore = registry.tokenRequests().size();
+        CageHarness.Result pulled = CageHarness.launch(List.of("image", "pull", reference), "",
+                Map.of("REGISTRY_AUTH_FILE", authFile.toString()), PULL_TIMEOUT);
+        assertEquals(0, pulled.exitCode(), pulled.toString());
+        assertEquals(List.of(new TestRegistry.TokenRequest("repository:" + repository + ":pull", "claude-cage-it-registry",
+                true)), registry.tokenRequests().subList(tokensBefore, registry.tokenRequests().size()));
+        assertFalse(pulled.stdout().contains(TestRegistry.PRIVATE_PASSWORD) || pulled.stderr().contains(TestRegistry.PRIVATE_PASSWORD));
+        assertTrue(pulled.stdout().contains("pulled " + reference + " ("), pulled.toString());
+        assertTrue(CageHarness.launch(List.of("images")).stdout().contains(reference.substring(0, reference.lastIndexOf(':'))),
+                "the private image is in the store");
+    }
+
+    @Test
     void aBlobDamagedInTheRegistrysStorageIsRefusedAndNothingIsStored() throws Exception {
         String repository = "it/damaged";
         RegistryPush push = new RegistryPush(registry, repository);

@@ -37,7 +37,8 @@ import java.util.concurrent.TimeUnit;
  * A real registry on loopback: Debian's {@code docker-registry} (the CNCF distribution registry)
  * on 127.0.0.1 and a free port, storing in a directory of the test's, with token authentication
  * against a small token service in this JVM. The service gives anyone a token for what they
- * ask (anonymous access, as Docker Hub gives for public images): JWTs signed RS256 with a key
+ * ask (anonymous access, as Docker Hub gives for public images), but for repositories under
+ * {@value #PRIVATE_PREFIX} only to a request with the test user's credentials: JWTs signed RS256 with a key
  * and self-signed certificate made by keytool for this run, the certificate being the
  * registry's {@code rootcertbundle}. {@link #close()} stops both and is safe to call on any path.
  */
@@ -48,6 +49,13 @@ final class TestRegistry implements AutoCloseable {
     private static final String ISSUER = "claude-cage-it-token-service";
     private static final String STORE_PASSWORD = "it-only-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(6));
     private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
+
+    /** Repositories under this prefix are private: a token for them needs the user's credentials. */
+    static final String PRIVATE_PREFIX = "private/";
+    static final String PRIVATE_USER = "it-user";
+    static final String PRIVATE_PASSWORD = "it-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(6));
+    private static final String PRIVATE_BASIC = "Basic " + java.util.Base64.getEncoder().encodeToString(
+            (PRIVATE_USER + ":" + PRIVATE_PASSWORD).getBytes(StandardCharsets.UTF_8));
 
     /** A token request as the token service saw it. */
     record TokenRequest(String scope, String service, boolean withCredentials) {
@@ -119,8 +127,16 @@ final class TestRegistry implements AutoCloseable {
         tokenService.createContext("/token", exchange -> {
             Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
             String scope = query.getOrDefault("scope", "");
-            tokenRequests.add(new TokenRequest(scope, query.get("service"),
-                    exchange.getRequestHeaders().getFirst("Authorization") != null));
+            String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+            tokenRequests.add(new TokenRequest(scope, query.get("service"), authorization != null));
+            if (scope.startsWith("repository:" + PRIVATE_PREFIX) && !PRIVATE_BASIC.equals(authorization)) {
+                byte[] refusal = "{\"details\":\"private repository: credentials required\"}".getBytes(StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(401, refusal.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(refusal);
+                }
+                return;
+            }
             byte[] body;
             try {
                 body = Json.write(Map.of("token", token(scope), "expires_in", 300)).getBytes(StandardCharsets.UTF_8);

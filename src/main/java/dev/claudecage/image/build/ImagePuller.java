@@ -8,6 +8,7 @@ import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.registry.ImageReference;
 import dev.claudecage.image.registry.RegistryAccess;
 import dev.claudecage.image.registry.RegistryClient;
+import dev.claudecage.image.registry.RegistryCredentials;
 import dev.claudecage.image.store.Digest;
 import dev.claudecage.image.store.HostPlatform;
 import dev.claudecage.image.store.ImageStore;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -56,7 +58,9 @@ public final class ImagePuller {
 
     /** Pulls {@code reference}; the caller holds the store's lock. {@code onNote} hears each step. */
     public StoredImage pull(ImageReference reference, Consumer<String> onNote) {
-        RegistryClient client = new RegistryClient(reference, access);
+        Map<String, String> env = System.getenv();
+        RegistryClient client = new RegistryClient(reference, access, RegistryCredentials.find(reference.registry(),
+                RegistryCredentials.authFiles(env, RegistryCredentials.invokingHome(env, Path.of("/etc/passwd")))));
         onNote.accept("pulling " + reference + " from " + client.base());
         client.ping();
         JsonNode manifest = imageManifest(client, reference, onNote);

@@ -32,8 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The read side of the OCI distribution API for one repository, over {@code java.net.http}:
- * {@code GET /v2/} to find out how the registry wants to be spoken to, an anonymous Bearer token
- * from the service its {@code WWW-Authenticate} challenge names, manifests and blobs. Everything
+ * {@code GET /v2/} to find out how the registry wants to be spoken to, a Bearer token from the
+ * service its {@code WWW-Authenticate} challenge names (anonymous, or for the user's
+ * {@link RegistryCredentials}; HTTP Basic with them where that is what it asks), manifests and blobs. Everything
  * fetched by digest is checked against it, and a blob that does not match is refused. Plain
  * HTTP only where {@link RegistryAccess} allows it.
  */
@@ -56,7 +57,10 @@ public final class RegistryClient {
     private final RegistryAccess access;
     private final URI base;
     private final HttpClient http;
+    private final Optional<RegistryCredentials> credentials;
     private String token;
+    /** The registry asked for HTTP Basic authentication, which its credentials answer on every request. */
+    private boolean basic;
 
     /** A manifest or index as the registry sent it. */
     public record Manifest(String mediaType, byte[] body, Digest digest) {
@@ -73,9 +77,16 @@ public final class RegistryClient {
         }
     }
 
+    /** A client that pulls anonymously. */
     public RegistryClient(ImageReference reference, RegistryAccess access) {
+        this(reference, access, Optional.empty());
+    }
+
+    /** A client that answers the registry's challenge with {@code credentials} when there are some. */
+    public RegistryClient(ImageReference reference, RegistryAccess access, Optional<RegistryCredentials> credentials) {
         this.reference = reference;
         this.access = access;
+        this.credentials = credentials;
         this.base = URI.create(access.scheme(reference.apiHost()) + "://" + reference.apiHost());
         this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NEVER).build();
@@ -241,18 +252,20 @@ public final class RegistryClient {
         }
         if (response.statusCode() == 401 || response.statusCode() == 403) {
             closeIfStream(response);
-            throw new UserInputException(reference.registry() + " refused to let " + reference.repository()
-                    + " be pulled anonymously (" + response.statusCode() + " " + errorText(response) + "): the repository "
-                    + "is private, or does not exist", "check the name; for a private image, pull it with a tool that "
-                    + "has your credentials, 'docker save' it and 'claude-cage image import' the archive");
+            throw refused(response.statusCode() + " " + errorText(response), reference.registry());
         }
         return response;
     }
 
     private <T> HttpResponse<T> sendOnce(HttpRequest.Builder request, HttpResponse.BodyHandler<T> handler,
                                          boolean authorized) {
-        HttpRequest built = (authorized && token != null ? request.copy().header("Authorization", "Bearer " + token)
-                : request).build();
+        HttpRequest.Builder withAuthorization = request;
+        if (authorized && token != null) {
+            withAuthorization = request.copy().header("Authorization", "Bearer " + token);
+        } else if (authorized && basic) {
+            withAuthorization = request.copy().header("Authorization", credentials.orElseThrow().basicAuthorization());
+        }
+        HttpRequest built = withAuthorization.build();
         try {
             return http.send(built, handler);
         } catch (ConnectException e) {
@@ -276,16 +289,23 @@ public final class RegistryClient {
                 + why + ")", hint);
     }
 
-    /** An anonymous token from the service the challenge names, for pulling this repository. */
+    /**
+     * Answers the challenge: a token from the service a Bearer challenge names, for pulling this
+     * repository (anonymous, or with the credentials when there are some); or, to a Basic challenge,
+     * the credentials on every request.
+     */
     private void authenticate(HttpResponse<?> challenged) {
         List<AuthChallenge> challenges = AuthChallenge.parse(challenged.headers().allValues("WWW-Authenticate"));
         Optional<AuthChallenge> bearer = AuthChallenge.find(challenges, "bearer");
         if (bearer.isEmpty()) {
+            if (AuthChallenge.find(challenges, "basic").isPresent() && credentials.isPresent()) {
+                basic = true;
+                return;
+            }
             String schemes = challenges.stream().map(AuthChallenge::scheme).toList().toString();
             throw new UserInputException(reference.registry() + " wants credentials (" + (challenges.isEmpty()
-                    ? "no WWW-Authenticate challenge" : "auth schemes " + schemes) + "); claude-cage pulls anonymously, "
-                    + "with Bearer tokens only", "pull it with a tool that has your credentials, 'docker save' it and "
-                    + "'claude-cage image import' the archive");
+                    ? "no WWW-Authenticate challenge" : "auth schemes " + schemes) + ") and "
+                    + credentialsWord(), CREDENTIALS_HINT);
         }
         String realm = bearer.get().parameter("realm").orElseThrow(() -> new CageException(reference.registry()
                 + " sent a Bearer challenge without a realm (token service)"));
@@ -303,13 +323,13 @@ public final class RegistryClient {
         URI tokenUri = URI.create(realmUri.getScheme() + "://" + realmUri.getRawAuthority()
                 + (realmUri.getRawPath() == null || realmUri.getRawPath().isEmpty() ? "/" : realmUri.getRawPath())
                 + "?" + query);
-        HttpResponse<byte[]> response = sendOnce(request(tokenUri), HttpResponse.BodyHandlers.ofByteArray(), false);
+        HttpRequest.Builder tokenRequest = request(tokenUri);
+        // The credentials go to the token service the registry names (as docker's do), over HTTPS or allowed HTTP.
+        credentials.ifPresent(found -> tokenRequest.header("Authorization", found.basicAuthorization()));
+        HttpResponse<byte[]> response = sendOnce(tokenRequest, HttpResponse.BodyHandlers.ofByteArray(), false);
         if (response.statusCode() == 401 || response.statusCode() == 403) {
-            throw new UserInputException("the token service of " + reference.registry() + " (" + realmUri.getAuthority()
-                    + ") gives no anonymous token to pull " + reference.repository() + " (" + response.statusCode() + " "
-                    + errorText(response) + "): the repository is private, or does not exist",
-                    "check the name; for a private image, pull it with a tool that has your credentials, 'docker save' "
-                            + "it and 'claude-cage image import' the archive");
+            throw refused(response.statusCode() + " " + errorText(response), "the token service of "
+                    + reference.registry() + " (" + realmUri.getAuthority() + ")");
         }
         if (response.statusCode() != 200) {
             throw unexpected(response, "the token request to " + realmUri.getAuthority());
@@ -326,6 +346,23 @@ public final class RegistryClient {
             throw new CageException("the token service of " + reference.registry() + " answered without a token");
         }
         token = issued;
+    }
+
+    private static final String CREDENTIALS_HINT = "check the name; for a private image, log in (podman login, "
+            + "or docker login with no credential helper) or point REGISTRY_AUTH_FILE at an auth file; or 'docker save' "
+            + "it elsewhere and 'claude-cage image import' the archive";
+
+    private String credentialsWord() {
+        return credentials.map(found -> "refused the " + found).orElse("claude-cage found no credentials for "
+                + reference.registry() + " in the auth files (REGISTRY_AUTH_FILE, podman's auth.json, "
+                + "~/.docker/config.json; credential helpers are not called)");
+    }
+
+    private UserInputException refused(String answer, String who) {
+        return new UserInputException(who + " refused to let " + reference.repository() + " be pulled "
+                + credentials.map(found -> "with the " + found).orElse("anonymously") + " (" + answer + "): "
+                + (credentials.isPresent() ? "the credentials are wrong or lack access, or the repository does not exist"
+                : "the repository is private, or does not exist"), CREDENTIALS_HINT);
     }
 
     /** HTTPS, or plain HTTP where {@link RegistryAccess} allows it. */

@@ -94,13 +94,63 @@ class RegistryClientTest {
                 "/v2/it/img/manifests/1"), registry.requests().stream().map(FakeRegistry.Request::pathAndQuery).toList());
     }
 
+    private static final RegistryCredentials ALICE = new RegistryCredentials("alice", "s3cret", Path.of("/auth.json"));
+    private static final String ALICE_BASIC = "Basic " + java.util.Base64.getEncoder().encodeToString(
+            "alice:s3cret".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+    private RegistryClient clientWith(RegistryCredentials credentials, String repositoryAndTag) {
+        return new RegistryClient(ImageReference.parse(registry.hostPort() + "/" + repositoryAndTag), LOOPBACK_ONLY,
+                java.util.Optional.of(credentials));
+    }
+
     @Test
-    void aRegistryThatWantsAPasswordIsRefusedWithAWayOut() {
+    void aRegistryThatWantsAPasswordIsRefusedWithAWayOutWhenThereAreNoCredentials() {
         registry.route("/v2/", FakeRegistry.Answer.of(401, "", "WWW-Authenticate", "Basic realm=\"Registry Realm\""));
         UserInputException e = assertThrows(UserInputException.class, () -> client("it/img:1").ping());
-        assertTrue(e.getMessage().contains("wants credentials (auth schemes [basic]); claude-cage pulls anonymously"),
-                e.getMessage());
-        assertTrue(e.hint().contains("claude-cage image import"), e.hint());
+        assertTrue(e.getMessage().contains("wants credentials (auth schemes [basic]) and claude-cage found no credentials for "
+                + registry.hostPort() + " in the auth files"), e.getMessage());
+        assertTrue(e.hint().contains("podman login") && e.hint().contains("REGISTRY_AUTH_FILE")
+                && e.hint().contains("claude-cage image import"), e.hint());
+    }
+
+    @Test
+    void aBasicChallengeIsAnsweredWithTheCredentialsOnEveryRequest() {
+        FakeRegistry.Answer challenge = FakeRegistry.Answer.of(401, "", "WWW-Authenticate", "Basic realm=\"Registry Realm\"");
+        registry.route("/v2/", request -> ALICE_BASIC.equals(request.authorization()) ? FakeRegistry.Answer.of(200, "{}")
+                        : challenge)
+                .route("/v2/it/img/manifests/1", request -> ALICE_BASIC.equals(request.authorization())
+                        ? FakeRegistry.Answer.of(200, MANIFEST, "Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                        : challenge);
+        RegistryClient client = clientWith(ALICE, "it/img:1");
+        client.ping();
+        client.manifest("1");
+        assertEquals(List.of(new FakeRegistry.Request("GET", "/v2/", null),
+                new FakeRegistry.Request("GET", "/v2/it/img/manifests/1", ALICE_BASIC)), registry.requests());
+    }
+
+    @Test
+    void theTokenServiceGetsTheCredentialsAndTheRegistryOnlyTheToken() {
+        registry.route("/v2/", bearerChallenge("http://" + registry.hostPort() + "/token"))
+                .route("/token", request -> ALICE_BASIC.equals(request.authorization())
+                        ? FakeRegistry.Answer.of(200, "{\"token\":\"private\"}") : FakeRegistry.Answer.of(401, "{}"))
+                .route("/v2/it/secret/manifests/1", withToken("private", FakeRegistry.Answer.of(200, MANIFEST,
+                        "Content-Type", "application/vnd.oci.image.manifest.v1+json")));
+        RegistryClient client = clientWith(ALICE, "it/secret:1");
+        client.ping();
+        client.manifest("1");
+        List<FakeRegistry.Request> requests = registry.requests();
+        assertEquals(ALICE_BASIC, requests.get(1).authorization());
+        assertEquals("Bearer private", requests.get(2).authorization());
+    }
+
+    @Test
+    void refusedCredentialsAreNamedWithTheirFileButNotTheirSecret() {
+        registry.route("/v2/", bearerChallenge("http://" + registry.hostPort() + "/token"))
+                .route("/token", FakeRegistry.Answer.of(401, "{\"details\":\"bad password\"}"));
+        UserInputException e = assertThrows(UserInputException.class, () -> clientWith(ALICE, "it/secret:1").ping());
+        assertTrue(e.getMessage().contains("refused to let it/secret be pulled with the credentials of alice from "
+                + "/auth.json (401 "), e.getMessage());
+        assertFalse(e.getMessage().contains("s3cret") || e.hint().contains("s3cret"), e.getMessage());
     }
 
     @Test
@@ -109,7 +159,7 @@ class RegistryClientTest {
                 .route("/token", FakeRegistry.Answer.of(403, "{\"details\":\"access denied\"}"));
         UserInputException e = assertThrows(UserInputException.class, () -> client("it/secret:1").ping());
         assertTrue(e.getMessage().startsWith("the token service of " + registry.hostPort() + " (" + registry.hostPort()
-                + ") gives no anonymous token to pull it/secret (403 "), e.getMessage());
+                + ") refused to let it/secret be pulled anonymously (403 "), e.getMessage());
         assertTrue(e.getMessage().endsWith("the repository is private, or does not exist"), e.getMessage());
     }
 
