@@ -20,13 +20,23 @@ public record RegistryAccess(List<String> insecureRegistries) {
 
     /** {@code host} or {@code host:port}, as a reference or a URL names it. */
     public boolean plainHttp(String host, int port) {
-        String bareHost = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        bareHost = bareHost.toLowerCase(Locale.ROOT);
-        if (bareHost.equals("localhost") || bareHost.equals("::1") || LOOPBACK_V4.matcher(bareHost).matches()) {
+        if (loopback(host)) {
             return true;
         }
+        String bareHost = bare(host);
         String withPort = (bareHost.contains(":") ? "[" + bareHost + "]" : bareHost) + (port > 0 ? ":" + port : "");
         return insecureRegistries.contains(bareHost) || insecureRegistries.contains(withPort);
+    }
+
+    /** Whether {@code host} is this machine's loopback as written (a name is not resolved to decide). */
+    public static boolean loopback(String host) {
+        String bareHost = bare(host);
+        return bareHost.equals("localhost") || bareHost.equals("::1") || LOOPBACK_V4.matcher(bareHost).matches();
+    }
+
+    private static String bare(String host) {
+        return (host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host)
+                .toLowerCase(Locale.ROOT);
     }
 
     /** The scheme to use for a registry written {@code host[:port]}. */

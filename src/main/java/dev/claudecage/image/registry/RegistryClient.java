@@ -299,6 +299,7 @@ public final class RegistryClient {
         Optional<AuthChallenge> bearer = AuthChallenge.find(challenges, "bearer");
         if (bearer.isEmpty()) {
             if (AuthChallenge.find(challenges, "basic").isPresent() && credentials.isPresent()) {
+                requireSafeForCredentials(base, "the registry");
                 basic = true;
                 return;
             }
@@ -324,8 +325,11 @@ public final class RegistryClient {
                 + (realmUri.getRawPath() == null || realmUri.getRawPath().isEmpty() ? "/" : realmUri.getRawPath())
                 + "?" + query);
         HttpRequest.Builder tokenRequest = request(tokenUri);
-        // The credentials go to the token service the registry names (as docker's do), over HTTPS or allowed HTTP.
-        credentials.ifPresent(found -> tokenRequest.header("Authorization", found.basicAuthorization()));
+        // The credentials go to the token service the registry names, as docker's do.
+        if (credentials.isPresent()) {
+            requireSafeForCredentials(tokenUri, "the token service");
+            tokenRequest.header("Authorization", credentials.get().basicAuthorization());
+        }
         HttpResponse<byte[]> response = sendOnce(tokenRequest, HttpResponse.BodyHandlers.ofByteArray(), false);
         if (response.statusCode() == 401 || response.statusCode() == 403) {
             throw refused(response.statusCode() + " " + errorText(response), "the token service of "
@@ -363,6 +367,18 @@ public final class RegistryClient {
                 + credentials.map(found -> "with the " + found).orElse("anonymously") + " (" + answer + "): "
                 + (credentials.isPresent() ? "the credentials are wrong or lack access, or the repository does not exist"
                 : "the repository is private, or does not exist"), CREDENTIALS_HINT);
+    }
+
+    /**
+     * Credentials travel over HTTPS, or plain HTTP to loopback only: insecure_registries lets a
+     * pull go unencrypted, not a password.
+     */
+    private void requireSafeForCredentials(URI uri, String what) {
+        if (!"https".equals(uri.getScheme()) && !(uri.getHost() != null && RegistryAccess.loopback(uri.getHost()))) {
+            throw new UserInputException(what + " of " + reference.registry() + " speaks plain HTTP at "
+                    + uri.getAuthority() + ", and claude-cage sends the " + credentials.orElseThrow()
+                    + " over HTTPS or to loopback only", "serve the registry over HTTPS, or pull anonymously");
+        }
     }
 
     /** HTTPS, or plain HTTP where {@link RegistryAccess} allows it. */

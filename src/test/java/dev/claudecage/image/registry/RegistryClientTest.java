@@ -144,6 +144,18 @@ class RegistryClientTest {
     }
 
     @Test
+    void credentialsAreNeverSentOverPlainHttpBeyondLoopback() {
+        // The token service is on an insecure_registries host: a pull may go there unencrypted, a password may not.
+        registry.route("/v2/", bearerChallenge("http://registry.lan/token"));
+        RegistryClient client = new RegistryClient(ImageReference.parse(registry.hostPort() + "/it/img:1"),
+                new RegistryAccess(List.of("registry.lan")), java.util.Optional.of(ALICE));
+        UserInputException e = assertThrows(UserInputException.class, client::ping);
+        assertTrue(e.getMessage().contains("the token service of " + registry.hostPort() + " speaks plain HTTP at "
+                + "registry.lan") && e.getMessage().contains("over HTTPS or to loopback only"), e.getMessage());
+        assertEquals(1, registry.requests().size(), "nothing went to the token service");
+    }
+
+    @Test
     void refusedCredentialsAreNamedWithTheirFileButNotTheirSecret() {
         registry.route("/v2/", bearerChallenge("http://" + registry.hostPort() + "/token"))
                 .route("/token", FakeRegistry.Answer.of(401, "{\"details\":\"bad password\"}"));
