@@ -15,9 +15,9 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "image", description = "Manages the image store: inspect, rm, prune, import, pull.",
+@Command(name = "image", description = "Manages the image store: inspect, rm, prune, import, save, pull.",
         subcommands = {ImageCommand.Inspect.class, ImageCommand.Remove.class, ImageCommand.Prune.class,
-                ImageImportCommand.class, ImagePullCommand.class})
+                ImageImportCommand.class, ImageSaveCommand.class, ImagePullCommand.class})
 final class ImageCommand implements Callable<Integer> {
 
     @Spec
@@ -25,7 +25,7 @@ final class ImageCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: inspect, rm, prune, import or pull");
+        throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: inspect, rm, prune, import, save or pull");
     }
 
     static void report(PrintWriter out, ImageStore.Removal removal) {

@@ -1,5 +1,7 @@
 package dev.claudecage.runtime;
 
+import dev.claudecage.image.store.LinuxFiles;
+
 import dev.claudecage.CageException;
 import dev.claudecage.host.Directories;
 import dev.claudecage.json.Json;
@@ -119,18 +121,21 @@ public final class Cage implements AutoCloseable {
     }
 
     private void mountRoot(List<Path> lowerLayers) {
+        LinuxFiles.OverlayAttributes attributes = scope == CommandScope.HOST ? LinuxFiles.OverlayAttributes.TRUSTED
+                : LinuxFiles.OverlayAttributes.USER;
         runner.run(scope.wrap(overlayMountCommand(lowerLayers, directory.resolve("upper"), directory.resolve("work"),
-                bundle().resolve(SpecBuilder.ROOTFS_DIR))), MOUNT_TIMEOUT);
+                bundle().resolve(SpecBuilder.ROOTFS_DIR), attributes)), MOUNT_TIMEOUT);
         rootMounted = true;
     }
 
     /**
      * The command that mounts an overlay of {@code lowerLayers} (top first) on {@code target},
      * writable into {@code upper}, or read-only when {@code upper} and {@code work} are null
-     * (overlayfs needs two lower layers or more for that).
+     * (overlayfs needs two lower layers or more for that), keeping its own marks in {@code attributes}.
      */
-    public static List<String> overlayMountCommand(List<Path> lowerLayers, Path upper, Path work, Path target) {
-        StringBuilder options = new StringBuilder("lowerdir=").append(lowerLayers.stream()
+    public static List<String> overlayMountCommand(List<Path> lowerLayers, Path upper, Path work, Path target,
+                                                   LinuxFiles.OverlayAttributes attributes) {
+        StringBuilder options = new StringBuilder(attributes.mountOptions()).append("lowerdir=").append(lowerLayers.stream()
                 .map(layer -> escapeOverlayPath(layer.toAbsolutePath().toString()))
                 .collect(Collectors.joining(":")));
         if (upper != null) {

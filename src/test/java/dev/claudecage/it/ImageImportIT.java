@@ -1,8 +1,10 @@
 package dev.claudecage.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.claudecage.json.Json;
+import dev.claudecage.process.ProcessRunner;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -138,6 +140,59 @@ class ImageImportIT {
         CageHarness.Result built = ImageBuildIT.build(derived, context);
         assertEquals(0, built.exitCode(), built.toString());
         assertEquals("built\nkept.txt\n", ImageBuildIT.runIn(derived, "ls /etc/skel").stdout());
+    }
+
+    @Test
+    void anImageSavedAsAnOciLayoutAndImportedAgainRunsAsBefore() throws Exception {
+        String name = name("to-save");
+        assertEquals(0, CageHarness.launch(List.of("image", "import", ociLayout(name + ":latest").toString())).exitCode());
+        // A built layer on top: the store's own overlayfs layer, as the builder commits it.
+        Path context = Files.createDirectories(work.resolve("save-context"));
+        Files.writeString(context.resolve("Dockerfile"), "FROM " + name + "\nRUN rm /etc/hostname && echo built > /etc/skel/built\n");
+        String derived = name("to-save-derived");
+        assertEquals(0, ImageBuildIT.build(derived, context).exitCode());
+
+        Path saved = work.resolve("saved-layout");
+        CageHarness.Result save = CageHarness.launch(List.of("image", "save", derived, "-o", saved.toString()));
+        assertEquals(0, save.exitCode(), save.toString());
+        assertTrue(save.stdout().contains("saved " + derived + ":latest to " + saved + ": 3 layer(s)"), save.toString());
+
+        // The layout as the OCI spec has it: diff_ids are the digests of the layer tars, whiteouts in the OCI form.
+        JsonNode index = Json.mapper().readTree(Files.readString(saved.resolve("index.json")));
+        JsonNode descriptor = index.path("manifests").get(0);
+        assertEquals(derived + ":latest", descriptor.path("annotations").path("io.containerd.image.name").asText());
+        JsonNode manifest = Json.mapper().readTree(Files.readString(layoutBlob(saved, descriptor.path("digest").asText())));
+        JsonNode config = Json.mapper().readTree(Files.readString(layoutBlob(saved, manifest.path("config").path("digest").asText())));
+        List<String> listings = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String digest = manifest.path("layers").get(i).path("digest").asText();
+            assertEquals(digest, config.path("rootfs").path("diff_ids").get(i).asText());
+            String hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(
+                    Files.readAllBytes(layoutBlob(saved, digest))));
+            assertEquals("sha256:" + hex, digest);
+            listings.add(new ProcessRunner(false).run(List.of("tar", "-tvf", layoutBlob(saved, digest).toString()),
+                    java.time.Duration.ofMinutes(1)).stdout());
+        }
+        assertTrue(listings.get(1).contains("./etc/.wh.motd") && listings.get(1).contains("./etc/skel/.wh..wh..opq"),
+                listings.get(1));
+        assertTrue(listings.get(2).contains("./etc/.wh.hostname") && listings.get(2).contains("./etc/skel/built"),
+                listings.get(2));
+        // The base has real device nodes (/dev/null is 1,3); a 0,0 one would be an overlayfs whiteout left as it was.
+        assertTrue(listings.stream().noneMatch(listing -> listing.lines().anyMatch(line -> line.startsWith("c")
+                && line.contains(" 0,0 "))), "no overlayfs whiteout is left in a layer tar");
+
+        String again = name("imported-again");
+        CageHarness.Result imported = CageHarness.launch(List.of("image", "import", saved.toString(), "--name", again));
+        assertEquals(0, imported.exitCode(), imported.toString());
+        // What a cage sees of the copy is what it sees of the original: the deletions, the opaque folder, the settings.
+        String check = CHECK + "; test ! -e /etc/hostname && echo hostname-deleted";
+        String expected = "motd-deleted\nbuilt\nkept.txt\n/etc/skel\nyes\nhostname-deleted\n";
+        assertEquals(expected, ImageBuildIT.runIn(derived, check).stdout());
+        assertEquals(expected, ImageBuildIT.runIn(again, check).stdout());
+    }
+
+    private static Path layoutBlob(Path layout, String digest) {
+        return layout.resolve("blobs/sha256").resolve(digest.substring("sha256:".length()));
     }
 
     @Test

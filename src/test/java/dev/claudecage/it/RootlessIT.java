@@ -491,6 +491,29 @@ class RootlessIT {
         assertFalse(Files.exists(copy.getParent()), "destroy removes the copy");
     }
 
+    /** Root's cli image, saved by root and imported by the user: the real Claude Code in a rootless cage. */
+    @Test
+    void rootsCliImageSavedAndImportedRunsTheRealClaudeCodeRootless() throws Exception {
+        CageHarness.requireCliImage();
+        Path layout = user.home.resolve("cli-image");
+        try {
+            CageHarness.Result saved = CageHarness.launch(List.of("image", "save", "cli", "-o", layout.toString()));
+            assertEquals(0, saved.exitCode(), saved.toString());
+            CageHarness.Result imported = user.launch("image", "import", layout.toString(), "--name", "cli");
+            assertEquals(0, imported.exitCode(), imported.toString());
+            CageHarness.Result version = user.launch("run", "--allow-unlimited", "--image", "cli", "--network", "none",
+                    "--", "sh", "-c", "claude --version; id -u; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status");
+            assertEquals(0, version.exitCode(), version.toString());
+            assertTrue(version.stdout().matches("(?s)\\d+\\.\\d+\\.\\d+ \\(Claude Code\\)\n1000\n.*"), version.toString());
+            assertTrue(version.stdout().contains("CapEff:\t0000000000000000") && version.stdout().contains("NoNewPrivs:\t1")
+                    && version.stdout().contains("Seccomp:\t2"), version.toString());
+            System.out.println("rootless, from root's saved cli image: " + version.stdout().lines().findFirst().orElse(""));
+        } finally {
+            user.launch("image", "rm", "cli");
+            RootlessUser.run(List.of("rm", "-rf", layout.toString()));
+        }
+    }
+
     @Test
     void aRootlessSessionStartsTakesAShellStopsKeepsItsHomeAndIsDestroyed() throws Exception {
         String name = "rootless-it";

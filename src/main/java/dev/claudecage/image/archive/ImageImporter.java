@@ -13,6 +13,7 @@ import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.LayerDigest;
 import dev.claudecage.image.store.LinuxFiles;
 import dev.claudecage.json.Json;
+import dev.claudecage.rootless.NamespaceReexec;
 import dev.claudecage.process.ProcessRunner;
 
 import java.io.IOException;
@@ -177,8 +178,12 @@ public final class ImageImporter {
             Path archive = layerArchives.get(i);
             onNote.accept("layer " + (i + 1) + "/" + layerArchives.size() + ": unpacking " + archive.getFileName());
             Path directory = Files.createDirectory(work.resolve("layer-" + i));
-            runner.run(List.of("tar", "-xf", archive.toString(), "-C", directory.toString(), "--numeric-owner",
-                    "--same-owner", "--same-permissions", "--xattrs", "--xattrs-include=*"), TAR_TIMEOUT);
+            List<String> extract = new ArrayList<>(List.of("tar", "-xf", archive.toString(), "-C", directory.toString(),
+                    "--numeric-owner", "--same-owner", "--same-permissions", "--xattrs", "--xattrs-include=*"));
+            if (NamespaceReexec.owner().isPresent()) {
+                extract.addAll(withoutDeviceNodes(archive, work, i, onNote));
+            }
+            runner.run(extract, TAR_TIMEOUT);
             convertWhiteouts(directory);
             LayerDigest.Result layer = store.commitLayer(directory);
             layers.add(layer.digest());
@@ -190,24 +195,67 @@ public final class ImageImporter {
         return new Result(name, id, layers.size());
     }
 
-    /** OCI whiteout files into overlayfs whiteouts, in place. */
+    /**
+     * tar options that leave out the archive's device nodes, for a rootless user, who cannot make
+     * them (debootstrap's /dev/null and friends). Nothing is lost: a cage's /dev is a tmpfs of its
+     * own, over the image's. An OCI layer's whiteouts are files, not devices, so none is skipped.
+     */
+    private List<String> withoutDeviceNodes(Path archive, Path work, int layer, Consumer<String> onNote) throws IOException {
+        // --verbose lists the type first; --quoting-style=escape keeps one entry per line.
+        String listing = runner.run(List.of("tar", "-tvf", archive.toString(), "--numeric-owner",
+                "--quoting-style=escape"), TAR_TIMEOUT).stdout();
+        List<String> devices = new ArrayList<>();
+        for (String line : listing.split("\n")) {
+            if (line.startsWith("c") || line.startsWith("b")) {
+                // "crw-rw-rw- 0/0 1,3 2026-01-01 00:00 ./dev/null": the name follows the date and time.
+                String[] fields = line.split(" +", 6);
+                if (fields.length == 6) {
+                    devices.add(fields[5]);
+                }
+            }
+        }
+        if (devices.isEmpty()) {
+            return List.of();
+        }
+        onNote.accept("layer " + (layer + 1) + ": " + devices.size() + " device node(s) left out (" + String.join(", ",
+                devices.subList(0, Math.min(3, devices.size()))) + (devices.size() > 3 ? ", ..." : "")
+                + "): without root they cannot be made, and a cage's /dev is its own");
+        Path excluded = Files.writeString(work.resolve("devices-" + layer), String.join("\n", devices) + "\n");
+        return List.of("--no-wildcards", "--anchored", "--exclude-from=" + excluded);
+    }
+
+    /**
+     * OCI whiteout files into overlayfs whiteouts, in place. The folders keep the modification
+     * times the archive gave them, and a whiteout takes its marker's, so that a layer saved by
+     * {@code image save} and imported again is the same layer (the same digest).
+     */
     static void convertWhiteouts(Path layer) throws IOException {
         List<Path> whiteouts;
         try (Stream<Path> walk = Files.walk(layer)) {
             whiteouts = walk.filter(path -> path.getFileName().toString().startsWith(WHITEOUT_PREFIX)).toList();
         }
+        java.util.Map<Path, java.nio.file.attribute.FileTime> folderTimes = new java.util.LinkedHashMap<>();
+        for (Path whiteout : whiteouts) {
+            folderTimes.putIfAbsent(whiteout.getParent(), Files.getLastModifiedTime(whiteout.getParent()));
+        }
         for (Path whiteout : whiteouts) {
             String name = whiteout.getFileName().toString();
+            java.nio.file.attribute.FileTime markerTime = Files.getLastModifiedTime(whiteout, LinkOption.NOFOLLOW_LINKS);
             Files.delete(whiteout);
             if (name.equals(OPAQUE_WHITEOUT)) {
-                LinuxFiles.setXattr(whiteout.getParent(), LinuxFiles.OPAQUE_XATTR, "y".getBytes(StandardCharsets.US_ASCII));
+                LinuxFiles.setXattr(whiteout.getParent(), LinuxFiles.overlayAttributesHere().opaque(),
+                        "y".getBytes(StandardCharsets.US_ASCII));
             } else {
                 Path hidden = whiteout.resolveSibling(name.substring(WHITEOUT_PREFIX.length()));
                 if (Files.exists(hidden, LinkOption.NOFOLLOW_LINKS)) {
                     throw new IOException("the layer both has " + hidden.getFileName() + " and deletes it");
                 }
                 LinuxFiles.createWhiteout(hidden);
+                Files.setLastModifiedTime(hidden, markerTime);
             }
+        }
+        for (var folder : folderTimes.entrySet()) {
+            Files.setLastModifiedTime(folder.getKey(), folder.getValue());
         }
     }
 

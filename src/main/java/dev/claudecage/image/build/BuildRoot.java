@@ -6,6 +6,7 @@ import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.image.store.LinuxFiles;
 import dev.claudecage.runtime.Cage;
 import dev.claudecage.runtime.OciRuntime;
 import dev.claudecage.runtime.StatePaths;
@@ -77,7 +78,8 @@ final class BuildRoot implements SignalSafe.Resource {
             if (lowers.isEmpty()) {
                 lowers.add(Files.createDirectory(workDirectory.resolve("empty")));
             }
-            runner.run(Cage.overlayMountCommand(lowers, upper(), workDirectory.resolve("work"), root()), MOUNT_TIMEOUT);
+            runner.run(Cage.overlayMountCommand(lowers, upper(), workDirectory.resolve("work"), root(),
+                    LinuxFiles.overlayAttributesHere()), MOUNT_TIMEOUT);
             mounted = true;
         } catch (IOException e) {
             throw new CageException("cannot prepare the build root " + runDirectory + ": " + e.getMessage());

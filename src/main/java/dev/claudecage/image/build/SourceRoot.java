@@ -6,6 +6,7 @@ import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.image.store.LinuxFiles;
 import dev.claudecage.runtime.Cage;
 import dev.claudecage.runtime.StatePaths;
 
@@ -56,7 +57,7 @@ final class SourceRoot implements SignalSafe.Resource {
             if (layers.size() == 1) {
                 path = layers.get(0);
             } else if (layers.size() > 1) {
-                runner.run(Cage.overlayMountCommand(layers, null, null, path), MOUNT_TIMEOUT);
+                runner.run(Cage.overlayMountCommand(layers, null, null, path, LinuxFiles.overlayAttributesHere()), MOUNT_TIMEOUT);
                 mounted = true;
             }
         } catch (IOException e) {

@@ -13,14 +13,52 @@ import java.util.List;
 
 /**
  * The few file-system calls Java has no API for, through libc: extended attributes in every
- * namespace (overlayfs keeps opaque directories in {@code trusted.overlay.opaque}, file
+ * namespace (overlayfs keeps opaque directories in {@code trusted.overlay.opaque}, or
+ * {@code user.overlay.opaque} in a user namespace, see {@link OverlayAttributes}; file
  * capabilities live in {@code security.capability}) and device nodes (a whiteout is a 0/0
  * character device). None of them follow symbolic links.
  */
 public final class LinuxFiles {
 
-    /** What overlayfs writes on a directory that hides everything below it. */
-    public static final String OPAQUE_XATTR = "trusted.overlay.opaque";
+    /**
+     * Where overlayfs keeps its own attributes (the opaque mark on a directory that hides everything
+     * below it, among them). Root's overlays use {@code trusted.overlay.*}. A user namespace cannot
+     * set trusted attributes, and an overlay mounted there without {@code userxattr} silently ignores
+     * them (a directory a layer made opaque shows the lower layers' files again), so a rootless
+     * user's store and overlays use {@code user.overlay.*}, mounted with {@code userxattr}.
+     */
+    public enum OverlayAttributes {
+        TRUSTED("trusted.overlay."), USER("user.overlay.");
+
+        private final String prefix;
+
+        OverlayAttributes(String prefix) {
+            this.prefix = prefix;
+        }
+
+        public String prefix() {
+            return prefix;
+        }
+
+        /** The attribute that marks a directory opaque. */
+        public String opaque() {
+            return prefix + "opaque";
+        }
+
+        /** The mount options that make overlayfs use these attributes, with a trailing comma, or "". */
+        public String mountOptions() {
+            return this == USER ? "userxattr," : "";
+        }
+    }
+
+    /**
+     * The attributes for overlays mounted, and layers written, by this process: {@code USER} in a
+     * rootless user's namespace (where image commands run again, see NamespaceReexec), else {@code TRUSTED}.
+     */
+    public static OverlayAttributes overlayAttributesHere() {
+        return dev.claudecage.rootless.NamespaceReexec.owner().isPresent() ? OverlayAttributes.USER
+                : OverlayAttributes.TRUSTED;
+    }
 
     private static final int S_IFCHR = 0020000;
     private static final int ERANGE = 34;
