@@ -2,6 +2,7 @@ package dev.claudecage.bench;
 
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.image.store.LinuxFiles;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.WorkspaceWall;
@@ -60,7 +61,7 @@ final class RuncBundle implements AutoCloseable {
                 Trial.Commands.output(List.of("sh", "-c", "command -v runc")).strip());
         try {
             Trial.Commands.output(Cage.overlayMountCommand(List.of(rootfs), directory.resolve("upper"),
-                    directory.resolve("work"), bundle.resolve(SpecBuilder.ROOTFS_DIR)));
+                    directory.resolve("work"), bundle.resolve(SpecBuilder.ROOTFS_DIR), LinuxFiles.OverlayAttributes.TRUSTED));
             result.mounted = true;
             Files.writeString(bundle.resolve("config.json"), Json.write(spec));
             return result;
