@@ -20,7 +20,9 @@ import java.util.function.Consumer;
 /**
  * Publishes one port of a cage's loopback on the host: listens on the host address, and for each
  * connection enters the cage's network namespace (setns, on the accepting thread only) to open a
- * socket to the port on the cage's own loopback, then copies bytes both ways. Sockets keep the
+ * socket to the port on the cage's own loopback, then copies bytes both ways. (A rootless
+ * supervisor cannot enter a namespace its user namespace owns; it goes through a relay's Unix
+ * socket instead, {@link #throughRelay}.) Sockets keep the
  * namespace they were made in, so this works for every network policy, {@code none} included, and
  * reaches that one port and nothing else of the cage: no route, veth or firewall rule is added.
  */
@@ -67,21 +69,49 @@ public final class PortForwarder implements AutoCloseable {
         }
     }
 
+    /** Opens one connection to the published port inside the cage. */
+    @FunctionalInterface
+    public interface Inside {
+        SocketChannel connect() throws Exception;
+    }
+
     /**
-     * Starts forwarding each connection to {@code cagePort} on the loopback of {@code cage}; connections
-     * that arrived since {@link #bind} waited in the backlog. {@code cage} must stay open until {@link #close}.
+     * {@code cagePort} on the loopback of {@code cage}, reached by entering its network namespace
+     * (root); {@code cage} must stay open until {@link #close}.
      */
-    public synchronized void start(Netns cage, int cagePort, Consumer<String> log) {
+    public static Inside throughNamespace(Netns cage, int cagePort) {
+        InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), cagePort);
+        return () -> cage.call(() -> {
+            SocketChannel channel = SocketChannel.open();
+            try {
+                channel.connect(target);
+                return channel;
+            } catch (IOException e) {
+                channel.close();
+                throw e;
+            }
+        });
+    }
+
+    /** The Unix socket of a relay inside the cage's network namespace (rootless, see {@link DesktopRelay}). */
+    public static Inside throughRelay(java.nio.file.Path socket) {
+        return () -> SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket));
+    }
+
+    /**
+     * Starts forwarding each connection to the cage through {@code inside}; connections that
+     * arrived since {@link #bind} waited in the backlog.
+     */
+    public synchronized void start(Inside inside, Consumer<String> log) {
         if (acceptor != null) {
             throw new IllegalStateException("the forwarder runs already");
         }
-        InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), cagePort);
-        acceptor = new Thread(() -> acceptLoop(cage, target, log), "desktop-forward-accept");
+        acceptor = new Thread(() -> acceptLoop(inside, log), "desktop-forward-accept");
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
-    private void acceptLoop(Netns cage, InetSocketAddress target, Consumer<String> log) {
+    private void acceptLoop(Inside inside, Consumer<String> log) {
         while (!closed) {
             SocketChannel client;
             try {
@@ -100,29 +130,20 @@ public final class PortForwarder implements AutoCloseable {
                 closeQuietly(client);
                 continue;
             }
-            SocketChannel inside;
+            SocketChannel cageSide;
             try {
-                inside = cage.call(() -> {
-                    SocketChannel channel = SocketChannel.open();
-                    try {
-                        channel.connect(target);
-                        return channel;
-                    } catch (IOException e) {
-                        channel.close();
-                        throw e;
-                    }
-                });
+                cageSide = inside.connect();
             } catch (Exception e) {
-                log.accept("desktop forwarding: cannot reach port " + target.getPort() + " in the cage for "
-                        + remote(client) + ": " + e.getMessage());
+                log.accept("desktop forwarding: cannot reach the desktop in the cage for " + remote(client) + ": "
+                        + e.getMessage());
                 closeQuietly(client);
                 continue;
             }
             open.add(client);
-            open.add(inside);
-            Runnable done = new Pair(client, inside);
-            copy(client, inside, done, "desktop-forward-out");
-            copy(inside, client, done, "desktop-forward-in");
+            open.add(cageSide);
+            Runnable done = new Pair(client, cageSide);
+            copy(client, cageSide, done, "desktop-forward-out");
+            copy(cageSide, client, done, "desktop-forward-in");
         }
     }
 

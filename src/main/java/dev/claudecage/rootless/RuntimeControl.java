@@ -44,6 +44,20 @@ public final class RuntimeControl {
         return throwaway.wrap(command);
     }
 
+    /**
+     * For a process that lives in a running rootless cage's network namespace (the desktop's relay):
+     * in the user and network namespaces of its init process {@code containerPid}, as the cage's
+     * user {@code uid}:{@code gid} there (which is this user on the host); the host's file system.
+     */
+    public List<String> wrapInCageNetwork(long containerPid, int uid, int gid, List<String> command) {
+        String nsenter = Executables.find("nsenter").map(Path::toString).orElseThrow(() -> new CageException(
+                "rootless cages need nsenter, which is not installed", "apt-get install util-linux"));
+        List<String> wrapped = new ArrayList<>(List.of(nsenter, "--target", Long.toString(containerPid), "--user", "--net",
+                "--setuid", Integer.toString(uid), "--setgid", Integer.toString(gid), "--"));
+        wrapped.addAll(command);
+        return wrapped;
+    }
+
     /** For a command about the running cage whose init process is {@code containerPid} (0 when it is not running). */
     public List<String> wrapFor(long containerPid, List<String> command) {
         if (!rootless || containerPid <= 0) {

@@ -58,6 +58,11 @@ public record SessionPaths(SessionName name, Path dataDir, Path runDir, boolean 
         return runDir.resolve("supervisor.sock");
     }
 
+    /** A rootless desktop session's way into its cage's loopback: a relay's socket (docs/rootless.md). */
+    public Path desktopSocket() {
+        return runDir.resolve("desktop.sock");
+    }
+
     public Path lockFile() {
         return runDir.resolve("lock");
     }

@@ -204,11 +204,6 @@ public final class Sessions {
                     + "would listen in the host's own network, beside everything else there",
                     "use --network filtered (the default) or none; the desktop is published on the host with --port");
         }
-        if (desktop && Host.effectiveUid() != 0) {
-            throw new UserInputException("mode: 'desktop' runs as root only for now: its port is published by entering "
-                    + "the cage's network namespace, which a rootless cage keeps inside its own user namespace",
-                    "start it with sudo, or use --mode cli");
-        }
         if (desktop && config.rootfs() != null) {
             throw new UserInputException("mode: 'desktop' needs the desktop image, not a rootfs directory",
                     "drop --rootfs (build the image with: sudo claude-cage build desktop)");

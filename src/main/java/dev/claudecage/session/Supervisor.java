@@ -7,6 +7,8 @@ import dev.claudecage.desktop.DesktopAccess;
 import dev.claudecage.desktop.DesktopCage;
 import dev.claudecage.desktop.DesktopPort;
 import dev.claudecage.desktop.PortForwarder;
+import dev.claudecage.host.Host;
+import dev.claudecage.desktop.DesktopRelay;
 import dev.claudecage.host.Netns;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.SpecBuilder;
@@ -61,6 +63,7 @@ final class Supervisor {
     private AttachServer server;
     private PortForwarder forwarder;
     private Netns cageNetwork;
+    private DesktopRelay desktopRelay;
     private Thread pump;
     private volatile boolean draining;
     private volatile boolean stopRequested;
@@ -220,14 +223,25 @@ final class Supervisor {
         return desktop;
     }
 
-    /** Forwards the published port into the cage's own loopback, through its network namespace. */
+    /**
+     * Forwards the published port into the cage's own loopback: through its network namespace as
+     * root, through a relay in it rootless.
+     */
     private void forwardDesktop(String id, DesktopAccess desktop) {
         long cagePid = probe.container(id).map(RuntimeContainer::pid).orElse(0L);
         if (cagePid <= 0) {
             throw new CageException("cage " + id + " runs but the runtime reports no pid for it: cannot publish its desktop");
         }
+        int cagePort = desktop.mapping().cagePort();
+        if (Host.effectiveUid() != 0) {
+            CageConfig config = SessionConfig.load(record.config());
+            desktopRelay = DesktopRelay.start(probe.control(), cagePid, config.uid(), config.gid(), paths.desktopSocket(),
+                    cagePort, runner);
+            forwarder.start(PortForwarder.throughRelay(desktopRelay.socket()), this::log);
+            return;
+        }
         cageNetwork = Netns.open(Path.of("/proc", Long.toString(cagePid), "ns", "net"));
-        forwarder.start(cageNetwork, desktop.mapping().cagePort(), this::log);
+        forwarder.start(PortForwarder.throughNamespace(cageNetwork, cagePort), this::log);
     }
 
     /** Waits until the runtime reports the container running (its command was executed), or has exited. */
@@ -289,6 +303,9 @@ final class Supervisor {
         // Before the cage's network goes: the forwarder holds the cage's namespace open.
         if (forwarder != null) {
             forwarder.close();
+        }
+        if (desktopRelay != null) {
+            desktopRelay.close();
         }
         if (cageNetwork != null) {
             cageNetwork.close();

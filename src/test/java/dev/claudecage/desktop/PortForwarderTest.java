@@ -46,7 +46,7 @@ class PortForwarderTest {
             InetSocketAddress listen;
             try (PortForwarder forwarder = PortForwarder.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
                 listen = forwarder.address();
-                forwarder.start(here, echo.getLocalPort(), log::add);
+                forwarder.start(PortForwarder.throughNamespace(here, echo.getLocalPort()), log::add);
                 try (Socket client = new Socket(listen.getAddress(), listen.getPort())) {
                     OutputStream out = client.getOutputStream();
                     byte[] payload = new byte[300_000];

@@ -40,8 +40,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class DesktopSessionIT {
 
     private static final Duration TERMINAL_WAIT = Duration.ofSeconds(60);
-    private static final int WIDTH = 1024;
-    private static final int HEIGHT = 768;
+    static final int WIDTH = 1024;
+    static final int HEIGHT = 768;
     /** The desktop's background and the terminal's, as docker/desktop/entrypoint-desktop.sh sets them. */
     private static final int DESKTOP = 0x2f5d8a;
     private static final int TERMINAL = 0x1c1c1c;
@@ -98,15 +98,7 @@ class DesktopSessionIT {
         awaitPage(url);
         try (HeadlessChromium chromium = HeadlessChromium.launch(WIDTH + 200, HEIGHT + 200)) {
             HeadlessChromium.Page page = chromium.open(url + "?autoconnect=true&resize=off&password=" + password);
-            // Connected, and the framebuffer drawn: the desktop's colour shows on the canvas.
-            String probe = "(() => { const c = document.querySelector('canvas');"
-                    + " if (!c || c.width < 100) return null; const r = c.getBoundingClientRect();"
-                    + " const p = c.getContext('2d').getImageData(" + (WIDTH - 20) + ", " + (HEIGHT - 20) + ", 1, 1).data;"
-                    + " return {x: r.left, y: r.top, w: c.width, h: c.height, pixel: (p[0] << 16) | (p[1] << 8) | p[2],"
-                    + " status: document.getElementById('noVNC_status').textContent}; })()";
-            // Until the page has loaded, the expression finds no canvas and gives null.
-            JsonNode canvas = page.await(probe, value -> value.isObject()
-                    && close(value.path("pixel").asInt(), DESKTOP), Duration.ofSeconds(60));
+            JsonNode canvas = awaitDesktop(page);
             assertTrue(canvas.isObject(), "no canvas: " + canvas);
             assertEquals(WIDTH, canvas.path("w").asInt(), canvas.toString());
             assertEquals(HEIGHT, canvas.path("h").asInt(), canvas.toString());
@@ -235,6 +227,26 @@ class DesktopSessionIT {
         }
     }
 
+    /**
+     * Connected, and the framebuffer drawn: the canvas's size and place and a pixel near its bottom
+     * right once that pixel has the desktop's colour (or whatever it had after 60 s). Until the page
+     * has loaded, the expression finds no canvas and gives null.
+     */
+    static JsonNode awaitDesktop(HeadlessChromium.Page page) throws Exception {
+        String probe = "(() => { const c = document.querySelector('canvas');"
+                + " if (!c || c.width < 100) return null; const r = c.getBoundingClientRect();"
+                + " const p = c.getContext('2d').getImageData(" + (WIDTH - 20) + ", " + (HEIGHT - 20) + ", 1, 1).data;"
+                + " return {x: r.left, y: r.top, w: c.width, h: c.height, pixel: (p[0] << 16) | (p[1] << 8) | p[2],"
+                + " status: document.getElementById('noVNC_status').textContent}; })()";
+        return page.await(probe, value -> value.isObject() && close(value.path("pixel").asInt(), DESKTOP),
+                Duration.ofSeconds(60));
+    }
+
+    /** Whether {@code canvas} (from {@link #awaitDesktop}) shows the desktop's colour. */
+    static boolean showsDesktop(JsonNode canvas) {
+        return canvas.isObject() && close(canvas.path("pixel").asInt(), DESKTOP);
+    }
+
     private static String run(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(process.getInputStream().readAllBytes());
@@ -244,7 +256,7 @@ class DesktopSessionIT {
     }
 
     /** The desktop serves its page once VNC listens (the entrypoint sees to that); until then the forwarder finds no one. */
-    private static void awaitPage(String url) throws Exception {
+    static void awaitPage(String url) throws Exception {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         String last = "nothing yet";
@@ -319,7 +331,7 @@ class DesktopSessionIT {
     }
 
     /** The sockets listening on {@code port} on the host, as {@code ss} shows them. */
-    private static List<String> ss(int port) throws IOException, InterruptedException {
+    static List<String> ss(int port) throws IOException, InterruptedException {
         Process ss = new ProcessBuilder("ss", "-Hltn", "sport = :" + port).redirectErrorStream(true).start();
         String out = new String(ss.getInputStream().readAllBytes());
         assertTrue(ss.waitFor(10, TimeUnit.SECONDS));
@@ -328,7 +340,7 @@ class DesktopSessionIT {
         return out.lines().filter(line -> !line.isBlank()).map(line -> line.replaceAll("\\s+", " ") + " ").toList();
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }

@@ -514,6 +514,49 @@ class RootlessIT {
         }
     }
 
+    /**
+     * A rootless desktop session on root's desktop image, saved and imported: published on the
+     * host's loopback through the supervisor's relay into the cage, and shown in Debian's headless
+     * Chromium with the session's password.
+     */
+    @Test
+    void aRootlessDesktopIsPublishedOnLoopbackAndShownInTheBrowser() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.claudecage.testing.HeadlessChromium.installed(),
+                "Debian's chromium is not installed (scripts/install-deps.sh --tests installs it)");
+        CageHarness.requireImage("desktop");
+        Path layout = user.home.resolve("desktop-image");
+        String name = "rootless-desktop";
+        try {
+            assertEquals(0, CageHarness.launch(List.of("image", "save", "desktop", "-o", layout.toString())).exitCode());
+            CageHarness.Result imported = user.launch("image", "import", layout.toString(), "--name", "desktop");
+            assertEquals(0, imported.exitCode(), imported.toString());
+            int port = DesktopSessionIT.freePort();
+            CageHarness.Result start = user.launch("start", "--detach", "--name", name, "--mode", "desktop",
+                    "--network", "none", "--allow-unlimited", "--port", "127.0.0.1:" + port + ":6080",
+                    "--env", "VNC_RESOLUTION=" + DesktopSessionIT.WIDTH + "x" + DesktopSessionIT.HEIGHT);
+            assertEquals(0, start.exitCode(), start.toString());
+            JsonNode status = Json.mapper().readTree(user.launch("status", "--json", name).stdout());
+            String url = status.get("desktopUrl").asText();
+            String password = status.get("desktopPassword").asText();
+            for (String line : DesktopSessionIT.ss(port)) {
+                assertTrue(line.contains(" 127.0.0.1:" + port + " "), "listens beyond 127.0.0.1: " + line);
+            }
+            DesktopSessionIT.awaitPage(url);
+            try (var chromium = dev.claudecage.testing.HeadlessChromium.launch(DesktopSessionIT.WIDTH + 200,
+                    DesktopSessionIT.HEIGHT + 200)) {
+                JsonNode canvas = DesktopSessionIT.awaitDesktop(chromium.open(url + "?autoconnect=true&resize=off&password="
+                        + password));
+                assertTrue(DesktopSessionIT.showsDesktop(canvas), "the desktop is not shown: " + canvas);
+            }
+            assertEquals(0, user.launch("stop", "--timeout", "2", name).exitCode());
+            assertEquals(List.of(), DesktopSessionIT.ss(port), "nothing listens once the session is stopped");
+        } finally {
+            user.launch("destroy", "--timeout", "0", name);
+            user.launch("image", "rm", "desktop");
+            RootlessUser.run(List.of("rm", "-rf", layout.toString()));
+        }
+    }
+
     @Test
     void aRootlessSessionStartsTakesAShellStopsKeepsItsHomeAndIsDestroyed() throws Exception {
         String name = "rootless-it";
