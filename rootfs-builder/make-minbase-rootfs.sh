@@ -12,6 +12,8 @@
 #
 # usage: make-minbase-rootfs.sh [--image [--slim]] DEST [SUITE] [MIRROR]
 set -euo pipefail
+# debootstrap and chroot live in sbin, which a user's PATH (a rootless build's) may not name.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 usage="usage: make-minbase-rootfs.sh [--image [--slim]] DEST [SUITE] [MIRROR]"
 image=false

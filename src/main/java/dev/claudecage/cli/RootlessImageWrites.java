@@ -3,15 +3,24 @@ package dev.claudecage.cli;
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.host.CgroupLayout;
+import dev.claudecage.host.Directories;
+import dev.claudecage.host.Host;
+import dev.claudecage.host.StateLayout;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.process.ProcessRunner;
-import dev.claudecage.host.CgroupLayout;
 import dev.claudecage.rootless.CgroupDelegation;
 import dev.claudecage.rootless.NamespaceReexec;
 import dev.claudecage.rootless.RootlessHost;
+import dev.claudecage.runtime.RuntimeKind;
+import dev.claudecage.runtime.StatePaths;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -27,9 +36,36 @@ final class RootlessImageWrites {
 
     /** The exit code of the command run again in the namespace; empty when this process should do the work. */
     static OptionalInt runInNamespace(CommandSpec spec) throws InterruptedException {
+        if (Host.effectiveUid() != 0 && NamespaceReexec.owner().isEmpty()) {
+            makeFoldersAsTheUser();
+        }
         CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
         return NamespaceReexec.runInside(spec.root().commandLine().getParseResult().originalArgs(), config.uid(),
                 config.gid(), ProcessRunner.fromEnvironment());
+    }
+
+    /**
+     * The user's state folders that an image command uses, made as the user before it runs again
+     * in the namespace: made in there, they would belong to the namespace's root (a subordinate
+     * id), and the user, outside, could not enter the image store or start a cage again.
+     */
+    private static void makeFoldersAsTheUser() {
+        StateLayout layout = StateLayout.current();
+        StatePaths paths = StatePaths.of(layout);
+        List<Path> folders = new ArrayList<>(List.of(layout.data(), layout.images(), layout.run(),
+                paths.runtimeState(), paths.runs()));
+        for (RuntimeKind kind : RuntimeKind.values()) {
+            folders.add(paths.runtimeState().resolve(kind.configName()));
+        }
+        for (Path folder : folders) {
+            try {
+                if (!Files.isDirectory(folder)) {
+                    Directories.createPrivate(folder);
+                }
+            } catch (IOException e) {
+                throw new CageException("cannot create " + folder + ": " + e.getMessage());
+            }
+        }
     }
 
     /**

@@ -1,12 +1,10 @@
 package dev.claudecage.rootless;
 
 import dev.claudecage.CageException;
-import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.StateLayout;
 import dev.claudecage.process.ProcessRunner;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
@@ -38,16 +36,7 @@ public final class NamespaceReexec {
             return OptionalInt.empty();
         }
         // Checked here, where the user's folders show the user's own ids.
-        StateLayout layout = StateLayout.current();
-        layout.run();
-        // Made here, as the user: made in the namespace, its root (a subordinate id) would own them,
-        // and the user could not enter the image store from outside it again.
-        try {
-            Directories.createPrivate(layout.data());
-            Directories.createPrivate(layout.images());
-        } catch (IOException e) {
-            throw new CageException("cannot create " + layout.images() + ": " + e.getMessage());
-        }
+        StateLayout.current().run();
         String java = ProcessHandle.current().info().command().orElseThrow(() -> new CageException(
                 "cannot tell which java runs claude-cage, to run it again in the user namespace"));
         List<String> command = new ArrayList<>(List.of(java, "-D" + StateLayout.NAMESPACE_OWNER_PROPERTY + "=" + Host.effectiveUid(),

@@ -51,9 +51,9 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
         }
         StoredImage image = ImageStore.openDefault().find(config.image()).orElseThrow(() -> new CageException(
                 "the image '" + config.image() + "' is not built" + (rootless == null ? "" : " in your own image store"),
-                rootless != null ? "import one (claude-cage image import PATH --name " + config.image() + ": an OCI layout "
-                        + "or a docker save archive), or run a root file system with --rootfs; rootless builds are not "
-                        + "built yet (docs/rootless.md, Images)"
+                rootless != null ? "build it (claude-cage build --allow-unlimited " + (SHIPPED_IMAGES.contains(config.image())
+                        ? config.image() : "-t " + config.image() + " CONTEXT") + "), import root's (sudo claude-cage image save "
+                        + config.image() + " -o DIR, then claude-cage image import DIR), or run a root file system with --rootfs"
                         : "build it with: sudo claude-cage build " + (SHIPPED_IMAGES.contains(config.image()) ? config.image()
                         : "cli (or build yours: claude-cage build -t " + config.image() + " CONTEXT)")));
         ImageConfig.Settings settings = image.config().config();

@@ -491,6 +491,27 @@ class RootlessIT {
         assertFalse(Files.exists(copy.getParent()), "destroy removes the copy");
     }
 
+    /** FROM debian:bookworm without root: debootstrap in the user's namespace, as in an LXC container. */
+    @Test
+    void aRootlessBuildMakesItsDebianBaseWithDebootstrap() throws Exception {
+        Path context = user.home.resolve("debian-context");
+        user.asUser(List.of("mkdir", "-p", context.toString()));
+        user.asUser(List.of("sh", "-c", "printf 'FROM debian:bookworm\\nRUN echo built-rootless > /etc/built\\n' > "
+                + context.resolve("Dockerfile")));
+        try {
+            CageHarness.Result built = user.launch("build", "--allow-unlimited", "-t", "rootless-debian", context.toString());
+            assertEquals(0, built.exitCode(), built.toString());
+            assertTrue(built.stdout().contains("Base system installed successfully"), built.toString());
+            CageHarness.Result run = user.launch("run", "--allow-unlimited", "--image", "rootless-debian", "--network",
+                    "none", "--", "sh", "-c", "cat /etc/built; . /etc/os-release; echo $VERSION_CODENAME; id -u");
+            assertEquals("built-rootless\nbookworm\n1000\n", run.stdout(), run.toString());
+        } finally {
+            user.launch("image", "rm", "rootless-debian", "debian:bookworm");
+            user.launch("image", "prune");
+            RootlessUser.run(List.of("rm", "-rf", context.toString()));
+        }
+    }
+
     /** Root's cli image, saved by root and imported by the user: the real Claude Code in a rootless cage. */
     @Test
     void rootsCliImageSavedAndImportedRunsTheRealClaudeCodeRootless() throws Exception {

@@ -57,15 +57,16 @@ final class BaseImages {
         if (!canMake(name) || !tag.matches()) {
             throw new IllegalArgumentException("cannot make " + name);
         }
-        if (NamespaceReexec.owner().isPresent()) {
-            throw new CageException("cannot make " + name + " rootless: debootstrap makes device nodes, which a user "
-                    + "namespace may not", "import a Debian base instead (claude-cage image import PATH --name " + name
-                    + "), e.g. one exported by root with docker save or as an OCI layout");
-        }
         Path work = store.createWorkDirectory("debootstrap");
         try {
             Path rootfs = work.resolve("rootfs");
-            List<String> command = new ArrayList<>(List.of(shipped.debootstrapScript().toString(), "--image"));
+            List<String> command = new ArrayList<>();
+            if (NamespaceReexec.owner().isPresent()) {
+                // A user namespace may not make device nodes. As in an LXC container, debootstrap then binds
+                // the host's over a tmpfs while it installs, and the image's /dev keeps none (a cage's /dev is its own).
+                command.addAll(List.of("env", "container=lxc"));
+            }
+            command.addAll(List.of(shipped.debootstrapScript().toString(), "--image"));
             if (tag.group(2) != null) {
                 command.add("--slim");
             }
