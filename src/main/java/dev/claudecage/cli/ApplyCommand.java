@@ -1,9 +1,7 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.config.ProtectedPath;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.SessionRecord;
 import dev.claudecage.session.Sessions;
 import dev.claudecage.workspace.WorkspaceClone;
 import picocli.CommandLine;
@@ -11,7 +9,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "apply",
@@ -30,13 +27,10 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.current(runner);
-        SessionRecord record = sessions.store().require(SessionName.of(name));
-        WorkspaceClone clone = WorkspaceClone.open(name, sessions.store().paths(record).dataDir(), runner);
-        List<ProtectedPath> protectedPaths = record.config().get("protected_paths") instanceof List<?> paths
-                ? paths.stream().map(String::valueOf).map(ProtectedPath::parse).toList() : List.of();
-        WorkspaceClone.Applied applied = clone.apply(protectedPaths, name);
+        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
+        SessionName session = SessionName.of(name);
+        WorkspaceClone clone = sessions.workspaceClone(session);
+        WorkspaceClone.Applied applied = clone.apply(sessions.config(session).protectedPaths(), name);
         PrintWriter out = spec.commandLine().getOut();
         if (applied.commits() == 0) {
             out.println("nothing to apply: " + applied.branch() + " in " + clone.original() + " is at the copy's HEAD");

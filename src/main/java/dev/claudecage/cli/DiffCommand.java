@@ -2,7 +2,6 @@ package dev.claudecage.cli;
 
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.SessionRecord;
 import dev.claudecage.session.Sessions;
 import dev.claudecage.workspace.WorkspaceClone;
 import picocli.CommandLine;
@@ -30,10 +29,7 @@ final class DiffCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.current(runner);
-        SessionRecord record = sessions.store().require(SessionName.of(name));
-        WorkspaceClone clone = WorkspaceClone.open(name, sessions.store().paths(record).dataDir(), runner);
+        WorkspaceClone clone = Sessions.current(ProcessRunner.fromEnvironment()).workspaceClone(SessionName.of(name));
         spec.commandLine().getOut().print(clone.diff(stat));
         spec.commandLine().getOut().flush();
         return 0;

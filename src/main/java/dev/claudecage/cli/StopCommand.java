@@ -2,7 +2,6 @@ package dev.claudecage.cli;
 
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.SessionConfig;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,7 +30,7 @@ final class StopCommand implements Callable<Integer> {
         Sessions sessions = Sessions.current(runner);
         for (SessionName name : targets.resolve(sessions)) {
             // Read first: stopping an ephemeral session removes its record.
-            var mounts = SessionConfig.load(sessions.store().require(name).config()).mounts();
+            var mounts = sessions.config(name).mounts();
             Sessions.StopResult result = sessions.stop(name, grace);
             if (result.wasRunning()) {
                 spec.commandLine().getOut().println(name);

@@ -127,7 +127,7 @@ public final class PortForwarder implements AutoCloseable {
             if (open.size() >= 2 * MAX_CONNECTIONS) { // two sockets per connection
                 log.accept("desktop forwarding: refused a connection from " + remote(client) + ": "
                         + MAX_CONNECTIONS + " connections are open");
-                closeQuietly(client);
+                ChannelCopy.closeQuietly(client);
                 continue;
             }
             SocketChannel cageSide;
@@ -136,7 +136,7 @@ public final class PortForwarder implements AutoCloseable {
             } catch (Exception e) {
                 log.accept("desktop forwarding: cannot reach the desktop in the cage for " + remote(client) + ": "
                         + e.getMessage());
-                closeQuietly(client);
+                ChannelCopy.closeQuietly(client);
                 continue;
             }
             open.add(client);
@@ -178,8 +178,8 @@ public final class PortForwarder implements AutoCloseable {
                     return;
                 }
             }
-            closeQuietly(a);
-            closeQuietly(b);
+            ChannelCopy.closeQuietly(a);
+            ChannelCopy.closeQuietly(b);
             open.remove(a);
             open.remove(b);
         }
@@ -189,9 +189,9 @@ public final class PortForwarder implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        closeQuietly(server);
+        ChannelCopy.closeQuietly(server);
         for (SocketChannel channel : open) {
-            closeQuietly(channel);
+            ChannelCopy.closeQuietly(channel);
         }
         Thread thread;
         synchronized (this) {
@@ -211,14 +211,6 @@ public final class PortForwarder implements AutoCloseable {
             return String.valueOf(channel.getRemoteAddress());
         } catch (IOException e) {
             return "?";
-        }
-    }
-
-    private static void closeQuietly(java.nio.channels.Channel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // Closing is all that is left to do with it.
         }
     }
 }

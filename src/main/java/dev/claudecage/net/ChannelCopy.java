@@ -33,7 +33,8 @@ public final class ChannelCopy {
         }
     }
 
-    public static void closeQuietly(SocketChannel channel) {
+    /** Closes a channel whose failure to close would change nothing: closing is all that is left to do with it. */
+    public static void closeQuietly(java.nio.channels.Channel channel) {
         try {
             channel.close();
         } catch (IOException e) {

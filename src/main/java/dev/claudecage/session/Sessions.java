@@ -75,6 +75,16 @@ public final class Sessions {
         return probe;
     }
 
+    /** The copy of session {@code name}, started with --clone, for diff and apply. */
+    public WorkspaceClone workspaceClone(SessionName name) {
+        return WorkspaceClone.open(name.value(), store.paths(store.require(name)).dataDir(), runner);
+    }
+
+    /** The configuration session {@code name} was created with. */
+    public CageConfig config(SessionName name) {
+        return SessionConfig.load(store.require(name).config());
+    }
+
     // ---- views
 
     public List<SessionView> list() {

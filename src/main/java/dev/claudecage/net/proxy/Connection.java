@@ -1,5 +1,7 @@
 package dev.claudecage.net.proxy;
 
+import dev.claudecage.net.ChannelCopy;
+
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicLong;
@@ -113,9 +115,9 @@ final class Connection {
             }
             upstreamChannel = upstream;
         }
-        closeQuietly(client);
+        ChannelCopy.closeQuietly(client);
         if (upstreamChannel != null) {
-            closeQuietly(upstreamChannel);
+            ChannelCopy.closeQuietly(upstreamChannel);
         }
     }
 
@@ -126,13 +128,5 @@ final class Connection {
 
     synchronized String endingDetail() {
         return endingDetail;
-    }
-
-    private static void closeQuietly(SocketChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // Closing is all that is left to do with it; a failure to close changes nothing.
-        }
     }
 }
