@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
 @Command(name = "run",
         description = {
                 "Runs one command in a fresh hardened cage, in the foreground, and removes the cage when it ends "
-                        + "(like docker run --rm).",
+                        + "(like docker run --rm). Afterwards it warns about git repositories the cage left in a "
+                        + "writable mount whose configuration or hooks run programs.",
                 "Exit code: the command's own; 125 when claude-cage fails, 126 when the command cannot be run, "
                         + "127 when it is not found."},
         sortOptions = false)

@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
         description = "Shows a session: its state (checked against the host, so it is true after a crash), uptime, "
                 + "processes, image or rootfs, mode, network policy, mounts, the cage's live memory, CPU and "
                 + "process numbers, the desktop's address and password (desktop mode), and the recorded policy "
-                + "with its hash (ALTERED when the record no longer matches it).")
+                + "with its hash (ALTERED when the record no longer matches it), and a WARNING for each git "
+                + "repository the cage left in a writable mount whose configuration or hooks run programs.")
 final class StatusCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")

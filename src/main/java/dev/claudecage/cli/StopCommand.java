@@ -14,7 +14,9 @@ import java.util.concurrent.Callable;
                 "Stops sessions: SIGTERM to the cage's command, SIGKILL when it has not ended after the timeout. "
                         + "The cage is removed; the session's record, logs and persisted home stay, so it can be "
                         + "started again. An ephemeral session is removed.",
-                "A session whose supervisor crashed is cleaned up and recorded as crashed."})
+                "A session whose supervisor crashed is cleaned up and recorded as crashed.",
+                "Afterwards it warns about git repositories the cage left in a writable mount whose configuration "
+                        + "or hooks run programs (git status on the host would run them)."})
 final class StopCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
