@@ -50,6 +50,8 @@ public final class WorkspaceClone {
     private static final Pattern SHA = Pattern.compile("[0-9a-f]{40}");
     private static final Pattern BRANCH_REF = Pattern.compile("refs/heads/[A-Za-z0-9._/-]+");
     private static final int MAX_REF_BYTES = 64 * 1024;
+    /** Paths a refusal lists; the agent could otherwise fill the terminal. */
+    private static final int MAX_LISTED = 20;
 
     /**
      * What the copy was made from, kept beside the session's record (0600).
@@ -215,8 +217,9 @@ public final class WorkspaceClone {
                 checked("log", "--raw", "-z", "--no-renames", "-m", "--format=", tip + ".." + head)), protectedPaths);
         if (!refused.isEmpty()) {
             throw new UserInputException("the session's commits change paths that apply does not bring over, as the "
-                    + "host would run or trust them:\n" + refused.stream().map(refusal -> "  " + refusal.line())
-                    .collect(Collectors.joining("\n")),
+                    + "host would run or trust them:\n"
+                    + refused.stream().limit(MAX_LISTED).map(refusal -> "  " + refusal.line()).collect(Collectors.joining("\n"))
+                    + (refused.size() > MAX_LISTED ? "\n  ... and " + (refused.size() - MAX_LISTED) + " more" : ""),
                     "see the changes with: claude-cage diff " + session + "; apply takes whole commits, so have the "
                             + "agent leave these paths out of its commits, or save the patch (claude-cage diff "
                             + session + " --unescaped > work.patch), edit it and git apply it in " + original()
@@ -247,7 +250,8 @@ public final class WorkspaceClone {
      */
     private void takeCommits(String head) {
         CommandResult fetch = git.runAllowingFailure("--git-dir=" + CHECKED, "-c", "transfer.fsckObjects=true", "fetch",
-                "--quiet", "--no-tags", root.resolve(REVIEW).toString(), "+" + head + ":refs/claude-cage/head");
+                "--quiet", "--no-tags", "--no-auto-gc", root.resolve(REVIEW).toString(),
+                "+" + head + ":refs/claude-cage/head");
         if (!fetch.succeeded()) {
             throw new CageException("git refuses the objects of the copy's commits up to " + head + ": "
                     + UntrustedText.escape(fetch.stderr().strip()), "the copy holds objects git itself does not accept "
