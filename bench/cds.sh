@@ -26,8 +26,10 @@ note() { echo "cds: $*" >&2; }
 if [ ! -f "$jar" ]; then
   note "no jar at $jar"; exit 0
 fi
-if ! command -v java >/dev/null; then
-  note "no java on the PATH; no archive"; exit 0
+# The java the launcher runs: $JAVA_HOME's when set, else the PATH's.
+java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+if ! command -v "$java" >/dev/null; then
+  note "no $java; no archive"; exit 0
 fi
 rm -f "$archive" "$archive.stamp"
 
@@ -62,16 +64,16 @@ if [ ! -s "$work/classes.list" ]; then
   note "the training runs listed no classes; no archive"; exit 0
 fi
 
-if ! java -Xshare:dump -XX:SharedClassListFile="$work/classes.list" -XX:SharedArchiveFile="$work/archive.jsa" \
+if ! "$java" -Xshare:dump -XX:SharedClassListFile="$work/classes.list" -XX:SharedArchiveFile="$work/archive.jsa" \
     -cp "$jar" >"$work/dump.log" 2>&1; then
   note "the JVM could not dump the archive (see below); no archive"; tail -5 "$work/dump.log" >&2; exit 0
 fi
 # -Xshare:on fails where the archive cannot be mapped for this jar: check before installing it.
-if ! java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:on -XX:SharedArchiveFile="$work/archive.jsa" \
+if ! "$java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:on -XX:SharedArchiveFile="$work/archive.jsa" \
     -jar "$jar" --version >/dev/null 2>"$work/check.log"; then
   note "the archive does not map for $jar; no archive"; tail -3 "$work/check.log" >&2; exit 0
 fi
 install -m 0644 "$work/archive.jsa" "$archive"
-printf '%s' "$(stat -L -c '%s %Y %i' -- "$jar" "$(command -v java)")" > "$archive.stamp"
+printf '%s' "$(stat -L -c '%s %Y %i' -- "$jar" "$(command -v "$java")")" > "$archive.stamp"
 chmod 0644 "$archive.stamp"
 note "$(wc -l < "$work/classes.list") classes from $n calls in $archive ($(du -h "$archive" | cut -f1))"

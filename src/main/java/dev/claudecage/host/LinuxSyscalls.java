@@ -1,0 +1,93 @@
+package dev.claudecage.host;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLong;
+
+/**
+ * The Linux system calls that Java has no API for, from libc through JNA. Every call returns -1
+ * on failure with errno in {@link Native#getLastError()}; {@link #error} turns that into words.
+ * The constants and system call numbers are Linux's, the same on x86_64 and aarch64 (the calls
+ * numbered from 424 on were given one number for every architecture).
+ */
+public interface LinuxSyscalls extends Library {
+
+    int AT_FDCWD = -100;
+    int AT_SYMLINK_NOFOLLOW = 0x100;
+    int AT_REMOVEDIR = 0x200;
+    int AT_EMPTY_PATH = 0x1000;
+
+    int O_RDONLY = 0;
+    int O_WRONLY = 01;
+    int O_CREAT = 0100;
+    int O_EXCL = 0200;
+    int O_NOCTTY = 0400;
+    int O_TRUNC = 01000;
+    int O_APPEND = 02000;
+    int O_NONBLOCK = 04000;
+    int O_DIRECTORY = 0200000;
+    int O_NOFOLLOW = 0400000;
+    int O_CLOEXEC = 02000000;
+    int O_PATH = 010000000;
+
+    long SYS_OPENAT2 = 437;
+    /** openat2's resolve flags. */
+    long RESOLVE_NO_MAGICLINKS = 0x02;
+    long RESOLVE_NO_SYMLINKS = 0x04;
+    long RESOLVE_BENEATH = 0x08;
+
+    int STATX_BASIC_STATS = 0x7ff;
+    /** struct statx is 256 bytes on every architecture. */
+    int STATX_SIZE = 256;
+
+    int ENOENT = 2;
+    int EINTR = 4;
+    int EEXIST = 17;
+    int ENOTDIR = 20;
+    int EISDIR = 21;
+    int ENOTEMPTY = 39;
+    int ELOOP = 40;
+    int EXDEV = 18;
+
+    NativeLong syscall(NativeLong number, Object... args);
+
+    int close(int fd);
+
+    long read(int fd, byte[] buffer, long count);
+
+    long write(int fd, byte[] buffer, long count);
+
+    int statx(int dirfd, String path, int flags, int mask, byte[] statx);
+
+    int mkdirat(int dirfd, String path, int mode);
+
+    int unlinkat(int dirfd, String path, int flags);
+
+    int renameat(int olddirfd, String oldpath, int newdirfd, String newpath);
+
+    int fchownat(int dirfd, String path, int uid, int gid, int flags);
+
+    int fchmod(int fd, int mode);
+
+    int fsync(int fd);
+
+    String strerror(int errno);
+
+    static LinuxSyscalls get() {
+        return Holder.LIBC;
+    }
+
+    /** "what: strerror(errno) (errno N)" for the call that just failed. */
+    static String error(String what) {
+        int errno = Native.getLastError();
+        return what + ": " + Holder.LIBC.strerror(errno) + " (errno " + errno + ")";
+    }
+
+    final class Holder {
+        // By its file name: "c" would make JNA run ldconfig -p to find it, a quarter of a second.
+        static final LinuxSyscalls LIBC = Native.load("libc.so.6", LinuxSyscalls.class);
+
+        private Holder() {
+        }
+    }
+}
