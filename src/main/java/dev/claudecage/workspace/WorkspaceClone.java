@@ -7,6 +7,7 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.ProtectedPath;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.UntrustedDirectory;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.SpecBuilder;
@@ -14,16 +15,15 @@ import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -50,6 +50,8 @@ public final class WorkspaceClone {
     private static final Pattern SHA = Pattern.compile("[0-9a-f]{40}");
     private static final Pattern BRANCH_REF = Pattern.compile("refs/heads/[A-Za-z0-9._/-]+");
     private static final int MAX_REF_BYTES = 64 * 1024;
+    /** A clone of a repository with many tags and branches has them all in packed-refs. */
+    private static final int MAX_PACKED_REFS_BYTES = 16 * 1024 * 1024;
     /** Paths a refusal lists; the agent could otherwise fill the terminal. */
     private static final int MAX_LISTED = 20;
 
@@ -293,54 +295,48 @@ public final class WorkspaceClone {
     }
 
     /**
-     * The copy's HEAD commit id, read as text without following links (the agent may have put any
-     * there). Whether it names a commit, {@link #takeCommits} finds out.
+     * The copy's HEAD commit id, read as text through {@link UntrustedDirectory} (no link followed
+     * anywhere on the way, regular files only, bounded): the agent may have put anything there.
+     * Whether it names a commit, {@link #takeCommits} finds out.
      */
     String copyHead() {
-        Path gitDir = root.resolve(COPY).resolve(".git");
-        String head = readRef(gitDir, "HEAD");
-        if (head.startsWith("ref: ")) {
-            String ref = head.substring(5).strip();
-            if (!BRANCH_REF.matcher(ref).matches() || ref.contains("..") || ref.contains("//")) {
-                throw new CageException("the copy's HEAD names '" + UntrustedText.escape(ref) + "', which is not a branch");
+        try (UntrustedDirectory copy = UntrustedDirectory.open(root.resolve(COPY))) {
+            String head = readGitFile(copy, "HEAD", MAX_REF_BYTES)
+                    .orElseThrow(() -> new NoSuchFileException(copy.path().resolve(".git/HEAD").toString()));
+            if (head.startsWith("ref: ")) {
+                String ref = head.substring(5).strip();
+                if (!BRANCH_REF.matcher(ref).matches() || ref.contains("..") || ref.contains("//")) {
+                    throw new CageException("the copy's HEAD names '" + UntrustedText.escape(ref) + "', which is not a branch");
+                }
+                Optional<String> loose = readGitFile(copy, ref, MAX_REF_BYTES);
+                head = loose.isPresent() ? loose.get() : packedRef(copy, ref);
             }
-            head = Files.exists(gitDir.resolve(ref), LinkOption.NOFOLLOW_LINKS) ? readRef(gitDir, ref)
-                    : packedRef(gitDir, ref);
+            head = head.strip();
+            if (!SHA.matcher(head).matches()) {
+                throw new CageException("the copy's HEAD is not a commit id: "
+                        + UntrustedText.escape(head.split("\n", 2)[0]));
+            }
+            return head;
+        } catch (IOException e) {
+            throw new CageException("cannot read the copy's HEAD as plain files inside its .git: "
+                    + UntrustedText.escape(e.getMessage()));
         }
-        head = head.strip();
-        if (!SHA.matcher(head).matches()) {
-            throw new CageException("the copy's HEAD is not a commit id: "
-                    + UntrustedText.escape(head.lines().findFirst().orElse("")));
-        }
-        return head;
     }
 
-    private static String packedRef(Path gitDir, String ref) {
-        return readRef(gitDir, "packed-refs").lines()
+    private static String packedRef(UntrustedDirectory copy, String ref) throws IOException {
+        return readGitFile(copy, "packed-refs", MAX_PACKED_REFS_BYTES).orElse("").lines()
                 .filter(line -> line.endsWith(" " + ref))
                 .map(line -> line.substring(0, line.indexOf(' ')))
                 .findFirst()
                 .orElseThrow(() -> new CageException("the copy's HEAD names " + ref + ", which does not exist"));
     }
 
-    private static String readRef(Path gitDir, String relative) {
-        Path file = gitDir.resolve(relative);
+    /** The copy's file .git/RELATIVE, or empty when there is none. */
+    private static Optional<String> readGitFile(UntrustedDirectory copy, String relative, int limit) throws IOException {
         try {
-            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (!attributes.isRegularFile() || attributes.size() > MAX_REF_BYTES
-                    || !file.toRealPath().startsWith(gitDir.toRealPath())) {
-                throw new CageException("the copy's " + relative + " is not a plain file inside its .git");
-            }
-            // No link and no more than the limit, even if the agent swaps the file since the look above.
-            try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-                byte[] bytes = in.readNBytes(MAX_REF_BYTES + 1);
-                if (bytes.length > MAX_REF_BYTES) {
-                    throw new CageException("the copy's " + relative + " is larger than " + MAX_REF_BYTES + " bytes");
-                }
-                return new String(bytes, StandardCharsets.UTF_8);
-            }
-        } catch (IOException e) {
-            throw new CageException("cannot read the copy's " + relative + ": " + e.getMessage());
+            return Optional.of(new String(copy.readFile(".git/" + relative, limit), StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
         }
     }
 }

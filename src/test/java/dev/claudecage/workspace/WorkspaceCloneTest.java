@@ -193,6 +193,49 @@ class WorkspaceCloneTest {
     }
 
     @Test
+    void theCopysHeadIsReadWithoutFollowingALinkOrOpeningAFifo() throws Exception {
+        Path gitDir = copy.resolve(".git");
+        Files.move(gitDir.resolve("HEAD"), temp.resolve("HEAD"));
+        Files.createSymbolicLink(gitDir.resolve("HEAD"), temp.resolve("HEAD"));
+        assertTrue(assertThrows(CageException.class, () -> clone.diff(false)).getMessage()
+                .contains("symbolic link is in the way"));
+
+        Files.delete(gitDir.resolve("HEAD"));
+        Files.move(temp.resolve("HEAD"), gitDir.resolve("HEAD"));
+        Files.move(gitDir.resolve("refs"), temp.resolve("refs"));
+        Files.createSymbolicLink(gitDir.resolve("refs"), temp.resolve("refs"));
+        assertTrue(assertThrows(CageException.class, () -> clone.diff(false)).getMessage()
+                .contains("symbolic link is in the way"));
+
+        Files.delete(gitDir.resolve("refs"));
+        Files.move(temp.resolve("refs"), gitDir.resolve("refs"));
+        Files.delete(gitDir.resolve("HEAD"));
+        runner.run(List.of("mkfifo", gitDir.resolve("HEAD").toString()), Duration.ofSeconds(5));
+        assertTrue(assertThrows(CageException.class, () -> clone.diff(false)).getMessage().contains("not a regular file"));
+    }
+
+    @Test
+    void attack5_aHeadThatIsNoCommitIdIsQuotedEscaped() throws Exception {
+        Files.writeString(copy.resolve(".git/HEAD"), "\u001b]52;c;cm0gLXJmIH4=\u0007\u001b[2K\rall good\n");
+
+        CageException refused = assertThrows(CageException.class, () -> clone.diff(false));
+
+        assertEquals("the copy's HEAD is not a commit id: \\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2K\\rall good",
+                refused.getMessage());
+    }
+
+    @Test
+    void positiveControlABranchOnlyInPackedRefsBelowAFolderIsRead() throws Exception {
+        agentGit("checkout", "-q", "-b", "feature/x");
+        Files.writeString(copy.resolve("README"), "hello\nfeature\n");
+        agentCommits("feature");
+        agentGit("pack-refs", "--all");
+        assertFalse(Files.exists(copy.resolve(".git/refs/heads/feature/x")), "the branch is only in packed-refs");
+
+        assertTrue(clone.diff(false).contains("+feature"));
+    }
+
+    @Test
     void positiveControlOrdinaryCommitsWithoutLinksAreApplied() throws Exception {
         Files.createDirectories(copy.resolve("docs/résumé"));
         Files.writeString(copy.resolve("docs/résumé/notes.md"), "# notes\n");
