@@ -14,9 +14,12 @@ import java.util.concurrent.Callable;
 @Command(name = "apply",
         description = {"Brings the commits of a session started with --clone into the original repository: "
                 + "fast-forwards its current branch to the copy's HEAD, as the repository's owner. Refuses when the "
-                + "original has uncommitted changes, is not on a branch, has commits of its own since, or when the "
-                + "commits change a protected path (protected_paths). Uncommitted changes in the copy stay there.",
-                "Exit code: 0 when applied or nothing to apply; 2 when refused."})
+                + "original has uncommitted changes, is not on a branch, has commits of its own since, or when any "
+                + "commit changes what the host would run or trust: a protected path (protected_paths), a folder "
+                + "above or below one (names compared as case-insensitive file systems do), a symbolic link or a "
+                + "submodule entry anywhere, a name with control characters or in .git. The refusal lists the paths "
+                + "(escaped); make those changes yourself after review. Uncommitted changes in the copy stay there.",
+                "Exit code: 0 when applied or nothing to apply; 1 when git refuses the copy's objects; 2 when refused."})
 final class ApplyCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")

@@ -1,5 +1,6 @@
 package dev.claudecage.cli;
 
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
@@ -9,13 +10,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 @Command(name = "diff",
         description = {"Shows what the agent did in a session started with --clone: its commits beyond the original "
                 + "repository's current commit, as a patch, then the uncommitted changes in its copy.",
-                "Exit code: 0; 1 when the copy cannot be read safely (its HEAD is not a plain ref); 2 when the "
-                        + "session is unknown or not a --clone session."})
+                "Everything here was written by the agent, so control characters and bidi controls in it are shown "
+                        + "escaped (\\r, \\x1b, \\u202e): a terminal would obey them, and a line could rewrite itself "
+                        + "or set the clipboard. A note on stderr says when something was escaped; --unescaped "
+                        + "prints the text as git wrote it, for a file.",
+                "Exit code: 0; 1 when the copy cannot be read safely (its HEAD is not a plain ref, or git refuses its "
+                        + "objects); 2 when the session is unknown or not a --clone session."})
 final class DiffCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
@@ -24,14 +30,27 @@ final class DiffCommand implements Callable<Integer> {
     @Option(names = "--stat", description = "Only the changed files and line counts, not the patch.")
     boolean stat;
 
+    @Option(names = "--unescaped", description = "Print control characters as they are, to save the patch to a file "
+            + "(claude-cage diff NAME --unescaped > work.patch). Never to a terminal: it would obey them.")
+    boolean unescaped;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
         WorkspaceClone clone = Sessions.current(ProcessRunner.fromEnvironment()).workspaceClone(SessionName.of(name));
-        spec.commandLine().getOut().print(clone.diff(stat));
-        spec.commandLine().getOut().flush();
+        String diff = clone.diff(stat);
+        String shown = unescaped ? diff : UntrustedText.escape(diff);
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(shown);
+        out.flush();
+        if (!shown.equals(diff)) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("claude-cage: the diff holds control characters or bidi controls, shown escaped (\\r, \\x1b, "
+                    + "\\u202e); --unescaped prints them as they are, for a file");
+            err.flush();
+        }
         return 0;
     }
 }

@@ -2,6 +2,7 @@ package dev.claudecage.cli;
 
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
+import dev.claudecage.host.UntrustedText;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -26,9 +27,10 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
                                         CommandLine.ParseResult parseResult) {
         PrintWriter err = commandLine.getErr();
         if (exception instanceof CageException cageException) {
-            err.println("claude-cage: " + cageException.getMessage());
+            // Messages can quote what a cage wrote (a file name, a git error about its objects).
+            err.println("claude-cage: " + UntrustedText.escape(cageException.getMessage()));
             if (cageException.hint() != null) {
-                err.println("  hint: " + cageException.hint());
+                err.println("  hint: " + UntrustedText.escape(cageException.hint()));
             }
             if (debug()) {
                 exception.printStackTrace(err);
@@ -39,7 +41,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             }
             return commandLine.getCommand() instanceof FailureCode code ? code.failureExitCode() : FAILURE;
         }
-        err.println("claude-cage: internal error: " + exception);
+        err.println("claude-cage: internal error: " + UntrustedText.escape(exception.toString()));
         exception.printStackTrace(err);
         err.flush();
         return commandLine.getCommand() instanceof FailureCode code ? code.failureExitCode() : FAILURE;

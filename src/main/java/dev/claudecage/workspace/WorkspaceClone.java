@@ -7,6 +7,8 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.ProtectedPath;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.UntrustedDirectory;
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.CommandResult;
@@ -18,11 +20,12 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * {@code start --clone}: the agent works on a private copy of the repository, made by the
@@ -30,18 +33,27 @@ import java.util.regex.Pattern;
  * repository's owner; see {@code SessionRoots.cloneDir}), and the original stays out of the cage. {@code diff} and {@code apply} read the copy
  * without trusting it: its config, hooks, attributes and the rest of its .git were in the agent's
  * hands (the wall keeps .git/config and .git/hooks, but .git/commondir or info/ would do), so no
- * git command ever runs with the copy as its repository. Its HEAD is read as plain text here, and
- * its objects through a review repository of ours ({@code clone/review.git}) whose alternates
- * name the copy's and the original's object folders; git validates what it moves between them.
+ * git command ever runs with the copy as its repository. Its HEAD is read as plain text here.
+ * Its objects are read once, through {@code review.git}, whose alternates name the copy's and the
+ * original's object folders, and fetched into {@code checked.git}, whose alternates name only the
+ * original's: git recomputes each object's id from its bytes and checks it (fsck) on the way, so
+ * everything diff shows and apply brings over is what the commit ids name, out of the agent's
+ * reach. git trusts a loose object's bytes when it reads one, so the copy could otherwise show diff
+ * one file and hand apply another under the same id.
  */
 public final class WorkspaceClone {
 
     static final String COPY = "workspace";
     static final String REVIEW = "review.git";
+    static final String CHECKED = "checked.git";
     static final String RECORD = "clone.json";
     private static final Pattern SHA = Pattern.compile("[0-9a-f]{40}");
     private static final Pattern BRANCH_REF = Pattern.compile("refs/heads/[A-Za-z0-9._/-]+");
-    private static final long MAX_REF_BYTES = 64 * 1024;
+    private static final int MAX_REF_BYTES = 64 * 1024;
+    /** A clone of a repository with many tags and branches has them all in packed-refs. */
+    private static final int MAX_PACKED_REFS_BYTES = 16 * 1024 * 1024;
+    /** Paths a refusal lists; the agent could otherwise fill the terminal. */
+    private static final int MAX_LISTED = 20;
 
     /**
      * What the copy was made from, kept beside the session's record (0600).
@@ -107,11 +119,12 @@ public final class WorkspaceClone {
             // No hard links: the cage could otherwise write the original's object files through its copy.
             inClone.run("clone", "--quiet", "--no-hardlinks", original.toString(), COPY);
             inClone.run("init", "--quiet", "--bare", REVIEW);
-            inClone.run("--git-dir=" + REVIEW, "config", "receive.fsckObjects", "true");
+            // checked.git fetches the copy's HEAD by its id, which no ref of review.git names.
+            inClone.run("--git-dir=" + REVIEW, "config", "uploadpack.allowAnySHA1InWant", "true");
             // Relative to review.git/objects; the copy's first, then the original's, both only read.
-            Path alternates = cloneRoot.resolve(REVIEW).resolve("objects/info/alternates");
-            Files.writeString(alternates, "../../" + COPY + "/.git/objects\n" + objects + "\n");
-            Files.setAttribute(alternates, "unix:uid", owner[0], LinkOption.NOFOLLOW_LINKS);
+            writeAlternates(cloneRoot.resolve(REVIEW), "../../" + COPY + "/.git/objects\n" + objects + "\n", owner[0]);
+            inClone.run("init", "--quiet", "--bare", CHECKED);
+            writeAlternates(cloneRoot.resolve(CHECKED), objects + "\n", owner[0]);
             Origin origin = new Origin(original.toString(), branch.succeeded() ? branch.stdout().strip() : null,
                     head.stdout().strip(), owner[0], owner[1], cloneRoot.toString());
             Directories.writePrivateFile(dataDir.resolve(RECORD), Json.write(origin));
@@ -121,6 +134,12 @@ public final class WorkspaceClone {
         return config.withMounts(config.mounts().stream()
                 .map(mount -> mount == workspace ? new MountSpec(cloneRoot.resolve(COPY), mount.target(), false) : mount)
                 .toList());
+    }
+
+    private static void writeAlternates(Path bareRepository, String folders, int uid) throws IOException {
+        Path alternates = bareRepository.resolve("objects/info/alternates");
+        Files.writeString(alternates, folders);
+        Files.setAttribute(alternates, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
     }
 
     /** The copy of a session started with --clone. */
@@ -140,17 +159,21 @@ public final class WorkspaceClone {
         return Path.of(origin.original());
     }
 
-    /** The agent's commits and its uncommitted changes, against the original's current commit. */
+    /**
+     * The agent's commits and its uncommitted changes, against the original's current commit, as
+     * git prints them: the copy's bytes, for the caller to escape before a terminal sees them.
+     */
     public String diff(boolean statOnly) {
         String head = copyHead();
+        takeCommits(head);
         String tip = originalTip();
         StringBuilder out = new StringBuilder();
-        String log = review("log", "--format=%h %s", tip + ".." + head);
+        String log = checked("log", "--format=%h %s", tip + ".." + head);
         out.append(log.isEmpty() ? "# no commits beyond " + shortName() + "\n"
                 : "# commits beyond " + shortName() + ":\n" + log.lines().map(line -> "#   " + line + "\n")
                 .reduce("", String::concat));
         if (!log.isEmpty()) {
-            out.append(review("diff", statOnly ? "--stat" : "--patch", tip + "..." + head));
+            out.append(checked("diff", statOnly ? "--stat" : "--patch", tip + "..." + head));
         }
         String uncommitted = uncommitted(head, statOnly);
         out.append(uncommitted.isEmpty() ? "# no uncommitted changes in the copy\n"
@@ -164,7 +187,8 @@ public final class WorkspaceClone {
 
     /**
      * Fast-forwards the original's current branch to the copy's HEAD. Refuses a dirty or detached
-     * original, a branch that went its own way, and commits that touch a protected path.
+     * original, a branch that went its own way, and commits that change what the host would run or
+     * trust ({@link IncomingChanges}: links, submodules, protected paths and odd names).
      */
     public Applied apply(List<ProtectedPath> protectedPaths, String session) {
         HostGit inOriginal = git.in(original());
@@ -176,31 +200,36 @@ public final class WorkspaceClone {
         }
         String dirty = inOriginal.value("status", "--porcelain", "--untracked-files=no");
         if (!dirty.isEmpty()) {
-            throw new UserInputException("the original " + original() + " has uncommitted changes:\n" + dirty,
+            throw new UserInputException("the original " + original() + " has uncommitted changes:\n"
+                    + UntrustedText.escape(dirty),
                     "commit or stash them, then apply again");
         }
         String tip = originalTip();
         if (tip.equals(head)) {
             return new Applied(branch.stdout().strip(), tip, head, 0, !uncommitted(head, true).isEmpty());
         }
-        if (!git.runAllowingFailure("--git-dir=" + REVIEW, "merge-base", "--is-ancestor", tip, head).succeeded()) {
+        takeCommits(head);
+        if (!git.runAllowingFailure("--git-dir=" + CHECKED, "merge-base", "--is-ancestor", tip, head).succeeded()) {
             throw new UserInputException("the branch " + branch.stdout().strip() + " in " + original()
                     + " has commits the session's copy does not, so its commits cannot be fast-forwarded onto it",
                     "see them with: claude-cage diff " + session + "; then bring them over by hand (git am, "
                             + "cherry-pick) or reset the branch to " + tip.substring(0, 12) + " first");
         }
-        List<String> touched = review("diff", "--name-only", tip, head).lines()
-                .filter(path -> protectedPaths.stream().anyMatch(p -> path.equals(p.relative())
-                        || path.startsWith(p.relative() + "/")))
-                .toList();
-        if (!touched.isEmpty()) {
-            throw new UserInputException("the session's commits change protected paths, which the host would run "
-                    + "or trust: " + String.join(", ", touched), "review them with: claude-cage diff " + session
-                    + "; bring over what you trust by hand");
+        List<IncomingChanges.Refusal> refused = IncomingChanges.refusals(IncomingChanges.parse(
+                checked("log", "--raw", "-z", "--no-renames", "-m", "--format=", tip + ".." + head)), protectedPaths);
+        if (!refused.isEmpty()) {
+            throw new UserInputException("the session's commits change paths that apply does not bring over, as the "
+                    + "host would run or trust them:\n"
+                    + refused.stream().limit(MAX_LISTED).map(refusal -> "  " + refusal.line()).collect(Collectors.joining("\n"))
+                    + (refused.size() > MAX_LISTED ? "\n  ... and " + (refused.size() - MAX_LISTED) + " more" : ""),
+                    "see the changes with: claude-cage diff " + session + "; apply takes whole commits, so have the "
+                            + "agent leave these paths out of its commits, or save the patch (claude-cage diff "
+                            + session + " --unescaped > work.patch), edit it and git apply it in " + original()
+                            + "; make the refused changes yourself if you want them");
         }
-        int commits = Integer.parseInt(review("rev-list", "--count", tip + ".." + head).strip());
+        int commits = Integer.parseInt(checked("rev-list", "--count", tip + ".." + head).strip());
         String ref = "refs/claude-cage/apply-" + session;
-        git.run("--git-dir=" + REVIEW, "push", "--quiet", original().toString(), head + ":" + ref);
+        git.run("--git-dir=" + CHECKED, "push", "--quiet", original().toString(), head + ":" + ref);
         try {
             inOriginal.run("merge", "--quiet", "--ff-only", ref);
         } finally {
@@ -217,25 +246,48 @@ public final class WorkspaceClone {
         return git.in(original()).value("rev-parse", "--verify", "HEAD");
     }
 
-    private String review(String... args) {
+    /**
+     * Takes the commits up to {@code head} from the copy into checked.git (see the class comment),
+     * or says why git refused them.
+     */
+    private void takeCommits(String head) {
+        CommandResult fetch = git.runAllowingFailure("--git-dir=" + CHECKED, "-c", "transfer.fsckObjects=true", "fetch",
+                "--quiet", "--no-tags", "--no-auto-gc", root.resolve(REVIEW).toString(),
+                "+" + head + ":refs/claude-cage/head");
+        if (!fetch.succeeded()) {
+            throw new CageException("git refuses the objects of the copy's commits up to " + head + ": "
+                    + UntrustedText.escape(fetch.stderr().strip()), "the copy holds objects git itself does not accept "
+                    + "(a path such as .git, a malformed tree) or that are not what their ids say, so neither diff nor "
+                    + "apply uses them; have the agent make its commits again, or destroy the session");
+        }
+        if (!git.runAllowingFailure("--git-dir=" + CHECKED, "cat-file", "-e", head + "^{commit}").succeeded()) {
+            throw new CageException("the copy's HEAD " + head + " is not a commit");
+        }
+    }
+
+    private String checked(String... args) {
         String[] withDir = new String[args.length + 1];
-        withDir[0] = "--git-dir=" + REVIEW;
+        withDir[0] = "--git-dir=" + CHECKED;
         System.arraycopy(args, 0, withDir, 1, args.length);
         return git.run(withDir).stdout();
     }
 
-    /** The copy's work tree against its HEAD, through a throwaway index of the review repository. */
+    /**
+     * The copy's work tree against its HEAD (taken into checked.git), through a throwaway index of
+     * checked.git.
+     */
     private String uncommitted(String head, boolean statOnly) {
         // Absolute: git reads it from the top of the work tree.
-        Map<String, String> index = Map.of("GIT_INDEX_FILE", root.resolve(REVIEW).resolve("claude-cage-uncommitted.index").toString());
+        Path indexFile = root.resolve(CHECKED).resolve("claude-cage-uncommitted.index");
+        Map<String, String> index = Map.of("GIT_INDEX_FILE", indexFile.toString());
         try {
-            git.runWith(index, "--git-dir=" + REVIEW, "--work-tree=" + COPY, "read-tree", head);
-            git.runWith(index, "--git-dir=" + REVIEW, "--work-tree=" + COPY, "add", "--all");
-            return git.runWith(index, "--git-dir=" + REVIEW, "--work-tree=" + COPY, "diff", "--cached",
+            git.runWith(index, "--git-dir=" + CHECKED, "--work-tree=" + COPY, "read-tree", head);
+            git.runWith(index, "--git-dir=" + CHECKED, "--work-tree=" + COPY, "add", "--all");
+            return git.runWith(index, "--git-dir=" + CHECKED, "--work-tree=" + COPY, "diff", "--cached",
                     statOnly ? "--stat" : "--patch", head).stdout();
         } finally {
             try {
-                Files.deleteIfExists(root.resolve(REVIEW).resolve("claude-cage-uncommitted.index"));
+                Files.deleteIfExists(indexFile);
             } catch (IOException e) {
                 System.err.println("claude-cage: could not remove the review index: " + e.getMessage());
             }
@@ -243,49 +295,48 @@ public final class WorkspaceClone {
     }
 
     /**
-     * The copy's HEAD commit, read as text without following links (the agent may have put any
-     * there), and checked to be a commit the review repository can see.
+     * The copy's HEAD commit id, read as text through {@link UntrustedDirectory} (no link followed
+     * anywhere on the way, regular files only, bounded): the agent may have put anything there.
+     * Whether it names a commit, {@link #takeCommits} finds out.
      */
     String copyHead() {
-        Path gitDir = root.resolve(COPY).resolve(".git");
-        String head = readRef(gitDir, "HEAD");
-        if (head.startsWith("ref: ")) {
-            String ref = head.substring(5).strip();
-            if (!BRANCH_REF.matcher(ref).matches() || ref.contains("..") || ref.contains("//")) {
-                throw new CageException("the copy's HEAD names '" + ref + "', which is not a branch");
+        try (UntrustedDirectory copy = UntrustedDirectory.open(root.resolve(COPY))) {
+            String head = readGitFile(copy, "HEAD", MAX_REF_BYTES)
+                    .orElseThrow(() -> new NoSuchFileException(copy.path().resolve(".git/HEAD").toString()));
+            if (head.startsWith("ref: ")) {
+                String ref = head.substring(5).strip();
+                if (!BRANCH_REF.matcher(ref).matches() || ref.contains("..") || ref.contains("//")) {
+                    throw new CageException("the copy's HEAD names '" + UntrustedText.escape(ref) + "', which is not a branch");
+                }
+                Optional<String> loose = readGitFile(copy, ref, MAX_REF_BYTES);
+                head = loose.isPresent() ? loose.get() : packedRef(copy, ref);
             }
-            head = Files.exists(gitDir.resolve(ref), LinkOption.NOFOLLOW_LINKS) ? readRef(gitDir, ref)
-                    : packedRef(gitDir, ref);
+            head = head.strip();
+            if (!SHA.matcher(head).matches()) {
+                throw new CageException("the copy's HEAD is not a commit id: "
+                        + UntrustedText.escape(head.split("\n", 2)[0]));
+            }
+            return head;
+        } catch (IOException e) {
+            throw new CageException("cannot read the copy's HEAD as plain files inside its .git: "
+                    + UntrustedText.escape(e.getMessage()));
         }
-        head = head.strip();
-        if (!SHA.matcher(head).matches()) {
-            throw new CageException("the copy's HEAD is not a commit id: " + head.lines().findFirst().orElse(""));
-        }
-        if (!git.runAllowingFailure("--git-dir=" + REVIEW, "cat-file", "-e", head + "^{commit}").succeeded()) {
-            throw new CageException("the copy's HEAD " + head + " is not a commit in its object store");
-        }
-        return head;
     }
 
-    private static String packedRef(Path gitDir, String ref) {
-        return readRef(gitDir, "packed-refs").lines()
+    private static String packedRef(UntrustedDirectory copy, String ref) throws IOException {
+        return readGitFile(copy, "packed-refs", MAX_PACKED_REFS_BYTES).orElse("").lines()
                 .filter(line -> line.endsWith(" " + ref))
                 .map(line -> line.substring(0, line.indexOf(' ')))
                 .findFirst()
                 .orElseThrow(() -> new CageException("the copy's HEAD names " + ref + ", which does not exist"));
     }
 
-    private static String readRef(Path gitDir, String relative) {
-        Path file = gitDir.resolve(relative);
+    /** The copy's file .git/RELATIVE, or empty when there is none. */
+    private static Optional<String> readGitFile(UntrustedDirectory copy, String relative, int limit) throws IOException {
         try {
-            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (!attributes.isRegularFile() || attributes.size() > MAX_REF_BYTES
-                    || !file.toRealPath().startsWith(gitDir.toRealPath())) {
-                throw new CageException("the copy's " + relative + " is not a plain file inside its .git");
-            }
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new CageException("cannot read the copy's " + relative + ": " + e.getMessage());
+            return Optional.of(new String(copy.readFile(".git/" + relative, limit), StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
         }
     }
 }

