@@ -24,8 +24,10 @@ import java.util.Optional;
  * record in the cage's run folder as soon as it is made, and removed, after the cage is gone, by
  * whoever tears the cage down: the launcher, or after a crash {@code destroy}/{@code gc}. Removing
  * one while the cage lives would lift its mount (the kernel detaches mounts whose point is
- * deleted from another namespace), so that never happens first. A placeholder that is no longer
- * an empty folder was taken over by someone on the host: it is left, with a warning.
+ * deleted from another namespace), so that never happens first; and no other cage writes the
+ * folder meanwhile ({@link WorkspaceClaims}), as it would sit its own read-only mounts on these.
+ * A placeholder that is no longer an empty folder was taken over by someone on the host: it is
+ * left, with a warning.
  */
 public final class Placeholders {
 
