@@ -13,14 +13,20 @@ import java.nio.charset.Charset;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -57,6 +63,93 @@ public final class UntrustedDirectory implements AutoCloseable {
     private UntrustedDirectory(Path path, int fd) {
         this.path = path;
         this.fd = fd;
+    }
+
+    /**
+     * Where a file the user named is to be opened: beneath {@code folder}, as {@code relative}.
+     *
+     * @param cageWritable whether {@code folder} is one a cage writes (so that the user can be told)
+     */
+    public record Placement(Path folder, String relative, boolean cageWritable) {
+    }
+
+    /** How many symbolic links {@link #place} follows on the host's part of a path, as the kernel's limit. */
+    private static final int MAX_LINKS = 40;
+
+    /**
+     * Where to open {@code file}, a path the user named that may lead into a folder a cage
+     * writes: the path is followed as the host's (its links included) up to the first folder
+     * that is one of {@code cageWritableFolders} (by identity, so a link of the user's that leads
+     * there counts), and the rest is left to be resolved beneath that folder, where no link is
+     * followed. When the path enters no such folder: beneath the file's own folder, where the
+     * file's name is still not followed.
+     */
+    public static Placement place(Path file, Collection<Path> cageWritableFolders) throws IOException {
+        Set<Object> writable = new HashSet<>();
+        for (Path folder : cageWritableFolders) {
+            try {
+                writable.add(Files.readAttributes(folder, BasicFileAttributes.class).fileKey());
+            } catch (NoSuchFileException gone) {
+                // Nothing of the path can lie in it.
+            }
+        }
+        Path absolute = file.toAbsolutePath().normalize();
+        if (absolute.getParent() == null) {
+            throw new FileSystemException(absolute.toString(), null, "not a file's path");
+        }
+        Deque<String> rest = new ArrayDeque<>();
+        absolute.getParent().forEach(name -> rest.add(name.toString()));
+        Path current = absolute.getRoot();
+        int links = 0;
+        while (true) {
+            if (writable.contains(Files.readAttributes(current, BasicFileAttributes.class).fileKey())) {
+                return new Placement(current, relative(rest, absolute), true);
+            }
+            if (rest.isEmpty()) {
+                return new Placement(current, relative(rest, absolute), false);
+            }
+            String name = rest.peekFirst();
+            if (name.equals(".")) {
+                rest.removeFirst();
+                continue;
+            }
+            if (name.equals("..")) {
+                rest.removeFirst();
+                current = current.getParent() == null ? current : current.getParent();
+                continue;
+            }
+            Path next = current.resolve(name);
+            BasicFileAttributes attributes;
+            try {
+                attributes = Files.readAttributes(next, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException missing) {
+                return new Placement(current, relative(rest, absolute), false);
+            }
+            rest.removeFirst();
+            if (attributes.isSymbolicLink()) {
+                if (++links > MAX_LINKS) {
+                    throw new FileSystemException(absolute.toString(), null, "too many levels of symbolic links");
+                }
+                Path target = Files.readSymbolicLink(next);
+                List<String> names = new ArrayList<>();
+                target.forEach(part -> names.add(part.toString()));
+                for (int i = names.size() - 1; i >= 0; i--) {
+                    rest.addFirst(names.get(i));
+                }
+                if (target.isAbsolute()) {
+                    current = target.getRoot();
+                }
+                continue;
+            }
+            if (!attributes.isDirectory()) {
+                return new Placement(current, name + "/" + relative(rest, absolute), false);
+            }
+            current = next;
+        }
+    }
+
+    private static String relative(Deque<String> rest, Path file) {
+        return rest.isEmpty() ? file.getFileName().toString() : String.join("/", rest) + "/" + file.getFileName();
     }
 
     /** Opens {@code directory}, whose own path is trusted, to act below it. */

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -275,5 +276,39 @@ class UntrustedDirectoryTest {
         // Positive control: the plain file API makes the folders through the link.
         Files.createDirectories(workspace.resolve("logs/run/today"));
         assertTrue(Files.isDirectory(elsewhere.resolve("run/today")));
+    }
+
+    @Test
+    void placeFollowsTheHostsPathUpToTheFolderTheCageWritesAndNoFurther() throws IOException {
+        arrange();
+        Files.createDirectories(workspace.resolve("logs"));
+        Path outside = Files.createDirectory(dir.resolve("outside"));
+        Path userLink = Files.createSymbolicLink(dir.resolve("project"), workspace);
+        List<Path> writable = List.of(workspace);
+
+        assertEquals(new UntrustedDirectory.Placement(workspace, "audit.jsonl", true),
+                UntrustedDirectory.place(workspace.resolve("audit.jsonl"), writable));
+        assertEquals(new UntrustedDirectory.Placement(workspace, "logs/new/audit.jsonl", true),
+                UntrustedDirectory.place(userLink.resolve("logs/new/audit.jsonl"), writable),
+                "the user's own link leads into the workspace, and the rest is the cage's");
+        assertEquals(new UntrustedDirectory.Placement(outside, "audit.jsonl", false),
+                UntrustedDirectory.place(outside.resolve("audit.jsonl"), writable));
+        assertEquals(new UntrustedDirectory.Placement(outside, "a/b/audit.jsonl", false),
+                UntrustedDirectory.place(outside.resolve("a/b/audit.jsonl"), writable));
+        // A link of the user's into a folder inside the workspace: the cage may have replaced that folder.
+        Path intoLogs = Files.createSymbolicLink(dir.resolve("logs-link"), workspace.resolve("logs"));
+        assertEquals(new UntrustedDirectory.Placement(workspace, "logs/audit.jsonl", true),
+                UntrustedDirectory.place(intoLogs.resolve("audit.jsonl"), writable));
+        Files.delete(workspace.resolve("logs"));
+        Files.createSymbolicLink(workspace.resolve("logs"), outside);
+        UntrustedDirectory.Placement placed = UntrustedDirectory.place(intoLogs.resolve("audit.jsonl"), writable);
+        assertEquals(new UntrustedDirectory.Placement(workspace, "logs/audit.jsonl", true), placed);
+        try (UntrustedDirectory folder = UntrustedDirectory.open(placed.folder())) {
+            assertThrows(FileSystemException.class, () -> folder.openAppend(placed.relative(), 0600));
+        }
+        assertFalse(Files.exists(outside.resolve("audit.jsonl")));
+        // Positive control: the plain file API, given the user's path, writes outside.
+        Files.writeString(intoLogs.resolve("audit.jsonl"), "x");
+        assertTrue(Files.exists(outside.resolve("audit.jsonl")));
     }
 }
