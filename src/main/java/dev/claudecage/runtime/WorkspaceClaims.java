@@ -168,15 +168,16 @@ final class WorkspaceClaims {
 
     private static CageException refusal(Conflict conflict, List<MountSpec> mounts) {
         String owner = owner(conflict.cage());
-        String how = conflict.mine().chain().get(0).equals(conflict.theirs().chain().get(0)) ? ""
-                : conflict.theirs().chain().contains(conflict.mine().chain().get(0))
-                ? " (" + conflict.theirs().path() + " is inside it)" : " (it is inside " + conflict.theirs().path() + ")";
-        String readOnly = mounts.stream().filter(mount -> mount.source().toString().equals(conflict.mine().path()))
+        Folder mine = conflict.mine();
+        Folder theirs = conflict.theirs();
+        String overlap = mine.chain().get(0).equals(theirs.chain().get(0)) ? "so this cage cannot write it too"
+                : mine.chain().contains(theirs.chain().get(0)) ? "and " + mine.path() + ", which this cage would write, is inside it"
+                : "and it is inside " + mine.path() + ", which this cage would write";
+        String readOnly = mounts.stream().filter(mount -> mount.source().toString().equals(mine.path()))
                 .findFirst().map(mount -> "--mount " + new MountSpec(mount.source(), mount.target(), true).format())
                 .orElse(":ro");
-        return new CageException(owner + " writes " + conflict.theirs().path() + " already" + how + ", so this cage "
-                + "cannot write " + conflict.mine().path() + ": two cages writing one folder share its workspace wall, "
-                + "and the first to end takes the other's protection with it",
+        return new CageException(owner + " writes " + theirs.path() + " already, " + overlap + ": two cages writing "
+                + "one folder share its workspace wall, and the first to end takes the other's protection with it",
                 "work on a copy (start --clone), mount it read-only (" + readOnly + "), or stop " + owner
                         + " first; if it is not running any more, claude-cage gc removes what it left");
     }

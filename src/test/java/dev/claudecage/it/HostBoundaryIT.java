@@ -141,7 +141,8 @@ class HostBoundaryIT {
         CageHarness.Result run = CageHarness.launch(List.of("run", "--rootfs", ROOTFS.toString(), "--network", "none",
                 "--mount", repo.resolve("sub") + ":/workspace", "--", "true"));
         assertEquals(125, run.exitCode(), run.toString());
-        assertTrue(run.stderr().contains("session it-share-a writes " + repo + " already (it is inside"), run.toString());
+        assertTrue(run.stderr().contains("session it-share-a writes " + repo + " already, and " + repo.resolve("sub")
+                + ", which this cage would write, is inside it"), run.toString());
         assertTrue(Files.isRegularFile(repo.resolve(".git/commondir")), "a's wall is as it was");
 
         // Positive controls: read-only, and another folder, are no second writer; the refusal is that one.

@@ -73,12 +73,18 @@ class WorkspaceClaimsTest {
 
         CageException refused = assertThrows(CageException.class, () -> WorkspaceClaims.claim(paths,
                 "s-b-0123456789ab", List.of(new MountSpec(link, "/workspace", false))));
-        assertTrue(refused.getMessage().startsWith("session a writes " + project + " already"), refused.getMessage());
+        assertTrue(refused.getMessage().startsWith("session a writes " + project + " already, so this cage cannot write "
+                + "it too"), refused.getMessage());
         assertTrue(refused.hint().contains("--clone") && refused.hint().contains("--mount " + link + ":/workspace:ro"),
                 refused.hint());
         CageException nested = assertThrows(CageException.class, () -> WorkspaceClaims.claim(paths,
                 "run-0123456789ab", List.of(new MountSpec(sub, "/workspace", false))));
-        assertTrue(nested.getMessage().contains("(it is inside " + project + ")"), nested.getMessage());
+        assertTrue(nested.getMessage().startsWith("session a writes " + project + " already, and " + sub
+                + ", which this cage would write, is inside it"), nested.getMessage());
+        CageException holding = assertThrows(CageException.class, () -> WorkspaceClaims.claim(paths,
+                "run-0123456789ac", List.of(new MountSpec(dir, "/workspace", false))));
+        assertTrue(holding.getMessage().startsWith("session a writes " + project + " already, and it is inside " + dir),
+                holding.getMessage());
         // Positive controls: the same folder read-only, and another folder, are no second writer.
         assertFalse(WorkspaceClaims.claim(paths, "s-c-0123456789ab", List.of(new MountSpec(project, "/workspace", true))));
         assertTrue(WorkspaceClaims.claim(paths, "s-d-0123456789ab", List.of(new MountSpec(other, "/workspace", false))));
