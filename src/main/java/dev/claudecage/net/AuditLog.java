@@ -7,6 +7,7 @@ import dev.claudecage.json.Json;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +59,10 @@ public final class AuditLog implements AutoCloseable {
                 return log;
             }
         } catch (IOException e) {
-            throw new CageException("cannot open the audit log " + file + ": " + e.getMessage(),
+            String where = e instanceof FileSystemException problem && problem.getReason() != null
+                    && file.toAbsolutePath().normalize().toString().equals(problem.getFile())
+                    ? problem.getReason() : e.getMessage();
+            throw new CageException("cannot open the audit log " + file + ": " + where,
                     "if the cage can write its folder, it may have put what is in the way there: look at it "
                             + "(ls -l " + file + ") before you remove it, or name a file outside the cage's mounts");
         }
