@@ -90,13 +90,13 @@ class HostBoundaryIT {
         // The cage puts a link to the host file in place of the log.
         CageHarness.Result plant = runWithAuditLogInTheWorkspace(workspace,
                 "rm /workspace/audit.jsonl && ln -s " + bashrc + " /workspace/audit.jsonl");
-        assertEquals(0, plant.exitCode(), plant.toString());
-        assertTrue(Files.isSymbolicLink(audit));
+        assertTrue(Files.isSymbolicLink(audit), plant.toString());
 
         // The next run, whose cage makes a decision to log, does not write through the link.
         CageHarness.Result next = runWithAuditLogInTheWorkspace(workspace, denied);
         assertEquals("# the host's own\n", Files.readString(bashrc), "the launcher wrote the host file through the link: "
                 + next);
+        assertEquals(0, plant.exitCode(), "the run that planted the link read it back: " + plant);
         assertEquals(125, next.exitCode(), next.toString());
         assertTrue(next.stderr().contains("cannot open the audit log " + audit) && next.stderr().contains("symbolic link"),
                 next.toString());
@@ -177,8 +177,8 @@ class HostBoundaryIT {
             assertTrue(Files.exists(tree.resolve("kept")), "positive control: the mount shows the host folder");
             java.io.IOException refused = assertThrows(java.io.IOException.class,
                     () -> Directories.deleteRecursively(dir.resolve("home")));
+            assertTrue(Files.exists(shown.resolve("kept")), "removed through the mount: " + refused.getMessage());
             assertTrue(refused.getMessage().contains("mount point"), refused.getMessage());
-            assertEquals("host\n", Files.readString(shown.resolve("kept")));
         } finally {
             assertEquals(0, new ProcessBuilder("umount", tree.toString()).start().waitFor());
         }
