@@ -1,12 +1,10 @@
 package dev.claudecage.host;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /** File-system steps shared by everything that keeps state: private folders and safe removal. */
@@ -30,40 +28,26 @@ public final class Directories {
     }
 
     /**
-     * Removes a tree without following symbolic links, and refuses to descend into a mount point
-     * that is still there: deleting through a forgotten mount would delete what it shows.
+     * Removes a tree without following symbolic links and without crossing into a mount point
+     * that is still there (deleting through a forgotten mount would delete what it shows), through
+     * descriptors ({@link UntrustedDirectory#removeTree}): many trees removed here were written
+     * by a cage (its root's upper layer, a persisted home, a --clone copy), whose names must not
+     * lead the host anywhere. The path of {@code root}'s folder is trusted.
      */
     public static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        Path absolute = root.toAbsolutePath().normalize();
+        Path parent = absolute.getParent();
+        if (parent == null) {
+            throw new IOException("refusing to remove " + absolute);
+        }
+        Path folder;
+        try {
+            folder = parent.toRealPath();
+        } catch (NoSuchFileException gone) {
             return;
         }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                if (!dir.equals(root) && isMountPoint(dir)) {
-                    throw new IOException(dir + " is still a mount point");
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) {
-                    throw exc;
-                }
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
-
-    private static boolean isMountPoint(Path dir) throws IOException {
-        return !Files.getAttribute(dir, "unix:dev").equals(Files.getAttribute(dir.getParent(), "unix:dev"));
+        try (UntrustedDirectory directory = UntrustedDirectory.open(folder)) {
+            directory.removeTree(absolute.getFileName().toString());
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.claudecage.host;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
+import com.sun.jna.Pointer;
 
 /**
  * The Linux system calls that Java has no API for, from libc through JNA. Every call returns -1
@@ -32,6 +33,7 @@ public interface LinuxSyscalls extends Library {
 
     long SYS_OPENAT2 = 437;
     /** openat2's resolve flags. */
+    long RESOLVE_NO_XDEV = 0x01;
     long RESOLVE_NO_MAGICLINKS = 0x02;
     long RESOLVE_NO_SYMLINKS = 0x04;
     long RESOLVE_BENEATH = 0x08;
@@ -39,6 +41,8 @@ public interface LinuxSyscalls extends Library {
     int STATX_BASIC_STATS = 0x7ff;
     /** struct statx is 256 bytes on every architecture. */
     int STATX_SIZE = 256;
+    /** Where d_name starts in struct dirent64 (after d_ino, d_off, d_reclen, d_type), on every architecture. */
+    int DIRENT64_NAME = 19;
 
     int ENOENT = 2;
     int EINTR = 4;
@@ -57,15 +61,27 @@ public interface LinuxSyscalls extends Library {
 
     long write(int fd, byte[] buffer, long count);
 
-    int statx(int dirfd, String path, int flags, int mask, byte[] statx);
+    // Paths as NUL-terminated bytes, as the kernel takes them: a name the cage made need not be
+    // valid in any character set.
+    int statx(int dirfd, byte[] path, int flags, int mask, byte[] statx);
 
-    int mkdirat(int dirfd, String path, int mode);
+    int mkdirat(int dirfd, byte[] path, int mode);
 
-    int unlinkat(int dirfd, String path, int flags);
+    int unlinkat(int dirfd, byte[] path, int flags);
 
-    int renameat(int olddirfd, String oldpath, int newdirfd, String newpath);
+    int renameat(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath);
 
-    int fchownat(int dirfd, String path, int uid, int gid, int flags);
+    int fchownat(int dirfd, byte[] path, int uid, int gid, int flags);
+
+    int dup(int fd);
+
+    /** Takes over {@code fd}; {@link #closedir} closes it. */
+    Pointer fdopendir(int fd);
+
+    /** The next entry, a struct dirent64 (its name at {@link #DIRENT64_NAME}), or null at the end or on an error. */
+    Pointer readdir64(Pointer dir);
+
+    int closedir(Pointer dir);
 
     int fchmod(int fd, int mode);
 

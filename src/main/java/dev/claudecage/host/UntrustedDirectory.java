@@ -3,20 +3,30 @@ package dev.claudecage.host;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
+import com.sun.jna.Pointer;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.Charset;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -55,6 +65,93 @@ public final class UntrustedDirectory implements AutoCloseable {
         this.fd = fd;
     }
 
+    /**
+     * Where a file the user named is to be opened: beneath {@code folder}, as {@code relative}.
+     *
+     * @param cageWritable whether {@code folder} is one a cage writes (so that the user can be told)
+     */
+    public record Placement(Path folder, String relative, boolean cageWritable) {
+    }
+
+    /** How many symbolic links {@link #place} follows on the host's part of a path, as the kernel's limit. */
+    private static final int MAX_LINKS = 40;
+
+    /**
+     * Where to open {@code file}, a path the user named that may lead into a folder a cage
+     * writes: the path is followed as the host's (its links included) up to the first folder
+     * that is one of {@code cageWritableFolders} (by identity, so a link of the user's that leads
+     * there counts), and the rest is left to be resolved beneath that folder, where no link is
+     * followed. When the path enters no such folder: beneath the file's own folder, where the
+     * file's name is still not followed.
+     */
+    public static Placement place(Path file, Collection<Path> cageWritableFolders) throws IOException {
+        Set<Object> writable = new HashSet<>();
+        for (Path folder : cageWritableFolders) {
+            try {
+                writable.add(Files.readAttributes(folder, BasicFileAttributes.class).fileKey());
+            } catch (NoSuchFileException gone) {
+                // Nothing of the path can lie in it.
+            }
+        }
+        Path absolute = file.toAbsolutePath().normalize();
+        if (absolute.getParent() == null) {
+            throw new FileSystemException(absolute.toString(), null, "not a file's path");
+        }
+        Deque<String> rest = new ArrayDeque<>();
+        absolute.getParent().forEach(name -> rest.add(name.toString()));
+        Path current = absolute.getRoot();
+        int links = 0;
+        while (true) {
+            if (writable.contains(Files.readAttributes(current, BasicFileAttributes.class).fileKey())) {
+                return new Placement(current, relative(rest, absolute), true);
+            }
+            if (rest.isEmpty()) {
+                return new Placement(current, relative(rest, absolute), false);
+            }
+            String name = rest.peekFirst();
+            if (name.equals(".")) {
+                rest.removeFirst();
+                continue;
+            }
+            if (name.equals("..")) {
+                rest.removeFirst();
+                current = current.getParent() == null ? current : current.getParent();
+                continue;
+            }
+            Path next = current.resolve(name);
+            BasicFileAttributes attributes;
+            try {
+                attributes = Files.readAttributes(next, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException missing) {
+                return new Placement(current, relative(rest, absolute), false);
+            }
+            rest.removeFirst();
+            if (attributes.isSymbolicLink()) {
+                if (++links > MAX_LINKS) {
+                    throw new FileSystemException(absolute.toString(), null, "too many levels of symbolic links");
+                }
+                Path target = Files.readSymbolicLink(next);
+                List<String> names = new ArrayList<>();
+                target.forEach(part -> names.add(part.toString()));
+                for (int i = names.size() - 1; i >= 0; i--) {
+                    rest.addFirst(names.get(i));
+                }
+                if (target.isAbsolute()) {
+                    current = target.getRoot();
+                }
+                continue;
+            }
+            if (!attributes.isDirectory()) {
+                return new Placement(current, name + "/" + relative(rest, absolute), false);
+            }
+            current = next;
+        }
+    }
+
+    private static String relative(Deque<String> rest, Path file) {
+        return rest.isEmpty() ? file.getFileName().toString() : String.join("/", rest) + "/" + file.getFileName();
+    }
+
     /** Opens {@code directory}, whose own path is trusted, to act below it. */
     public static UntrustedDirectory open(Path directory) throws IOException {
         Path absolute = directory.toAbsolutePath().normalize();
@@ -69,13 +166,21 @@ public final class UntrustedDirectory implements AutoCloseable {
         return path;
     }
 
+    /** What the folder itself is. */
+    public Entry stat() throws IOException {
+        if (fd < 0) {
+            throw new IllegalStateException("the folder " + path + " is closed");
+        }
+        return fstat(fd, ".");
+    }
+
     /** What {@code relative} is, without following it, or empty when nothing has that name. */
     public Optional<Entry> stat(String relative) throws IOException {
         List<String> names = names(relative);
         int parent = openParent(names);
         try {
             byte[] statx = new byte[LinuxSyscalls.STATX_SIZE];
-            if (LinuxSyscalls.get().statx(parent, last(names), LinuxSyscalls.AT_SYMLINK_NOFOLLOW,
+            if (LinuxSyscalls.get().statx(parent, encode(last(names)), LinuxSyscalls.AT_SYMLINK_NOFOLLOW,
                     LinuxSyscalls.STATX_BASIC_STATS, statx) < 0) {
                 if (Native.getLastError() == LinuxSyscalls.ENOENT) {
                     return Optional.empty();
@@ -93,11 +198,36 @@ public final class UntrustedDirectory implements AutoCloseable {
         List<String> names = names(relative);
         int parent = openParent(names);
         try {
-            if (LinuxSyscalls.get().mkdirat(parent, last(names), mode) < 0) {
+            if (LinuxSyscalls.get().mkdirat(parent, encode(last(names)), mode) < 0) {
                 throw failure("make the folder", relative);
             }
         } finally {
             LinuxSyscalls.get().close(parent);
+        }
+    }
+
+    /**
+     * Makes the folder {@code relative} and each missing folder on the way, with {@code mode};
+     * a name on the way that is there but not a folder (a link included) is an error.
+     */
+    public void createDirectories(String relative, int mode) throws IOException {
+        List<String> names = names(relative);
+        for (int i = 1; i <= names.size(); i++) {
+            String prefix = String.join("/", names.subList(0, i));
+            Optional<Entry> entry = stat(prefix);
+            if (entry.isEmpty()) {
+                try {
+                    createDirectory(prefix, mode);
+                    continue;
+                } catch (FileAlreadyExistsException raced) {
+                    entry = stat(prefix);
+                }
+            }
+            if (entry.isEmpty() || entry.get().kind() != Entry.Kind.DIRECTORY) {
+                throw new FileSystemException(path.resolve(prefix).toString(), null, "is not a folder"
+                        + (entry.isPresent() && entry.get().kind() == Entry.Kind.SYMLINK
+                        ? " but a symbolic link, and the host side follows no link in a folder the cage can write" : ""));
+            }
         }
     }
 
@@ -186,7 +316,8 @@ public final class UntrustedDirectory implements AutoCloseable {
             chown(temporary, uid, gid);
             int parent = openParent(names);
             try {
-                if (LinuxSyscalls.get().renameat(parent, last(names(temporary)), parent, last(names)) < 0) {
+                if (LinuxSyscalls.get().renameat(parent, encode(last(names(temporary))), parent,
+                        encode(last(names))) < 0) {
                     throw failure("replace", relative);
                 }
             } finally {
@@ -207,7 +338,8 @@ public final class UntrustedDirectory implements AutoCloseable {
         List<String> names = names(relative);
         int parent = openParent(names);
         try {
-            if (LinuxSyscalls.get().fchownat(parent, last(names), uid, gid, LinuxSyscalls.AT_SYMLINK_NOFOLLOW) < 0) {
+            if (LinuxSyscalls.get().fchownat(parent, encode(last(names)), uid, gid,
+                    LinuxSyscalls.AT_SYMLINK_NOFOLLOW) < 0) {
                 throw failure("change the owner of", relative);
             }
         } finally {
@@ -225,11 +357,172 @@ public final class UntrustedDirectory implements AutoCloseable {
         unlink(relative, LinuxSyscalls.AT_REMOVEDIR);
     }
 
+    /**
+     * Removes {@code relative} and, when it is a folder, everything in it, following no link and
+     * crossing no mount point: a mount left behind would have what it shows removed. Each folder
+     * is opened beneath the one holding it and emptied through that descriptor, so a name the
+     * cage swaps on the way makes the removal fail; it never leads out. Nothing by that name is
+     * no error. Names are taken as the kernel gives them, bytes that need not be valid text.
+     */
+    public void removeTree(String relative) throws IOException {
+        List<String> names = names(relative);
+        int parent = openParent(names);
+        try {
+            removeTree(parent, last(names).getBytes(NAMES), path.resolve(relative));
+        } finally {
+            LinuxSyscalls.get().close(parent);
+        }
+    }
+
+    /**
+     * Depth first without recursion, one open folder per level: a tree as deep as the cage cares
+     * to make costs descriptors (the JVM raises their limit to the hard one), not stack.
+     */
+    private static void removeTree(int parent, byte[] name, Path shown) throws IOException {
+        Optional<Entry> top = statAt(parent, name, shown);
+        if (top.isEmpty()) {
+            return;
+        }
+        if (top.get().kind() != Entry.Kind.DIRECTORY) {
+            unlinkAt(parent, name, 0, shown);
+            return;
+        }
+        Deque<Level> levels = new ArrayDeque<>();
+        try {
+            levels.push(Level.open(parent, name, shown));
+            while (!levels.isEmpty()) {
+                Level level = levels.peek();
+                if (level.pending.isEmpty()) {
+                    levels.pop().close();
+                    unlinkAt(level.parent, level.name, LinuxSyscalls.AT_REMOVEDIR, level.shown);
+                    continue;
+                }
+                byte[] child = level.pending.remove(level.pending.size() - 1);
+                Path childShown = level.shown.resolve(decode(child));
+                Optional<Entry> entry = statAt(level.fd, child, childShown);
+                if (entry.isEmpty()) {
+                    continue;
+                }
+                if (entry.get().kind() == Entry.Kind.DIRECTORY) {
+                    levels.push(Level.open(level.fd, child, childShown));
+                } else {
+                    unlinkAt(level.fd, child, 0, childShown);
+                }
+            }
+        } finally {
+            levels.forEach(Level::close);
+        }
+    }
+
+    /** One folder being emptied: its descriptor, the names still in it, and where it is. */
+    private static final class Level {
+        final int parent;
+        final byte[] name;
+        final Path shown;
+        final int fd;
+        final List<byte[]> pending;
+
+        private Level(int parent, byte[] name, Path shown, int fd, List<byte[]> pending) {
+            this.parent = parent;
+            this.name = name;
+            this.shown = shown;
+            this.fd = fd;
+            this.pending = pending;
+        }
+
+        static Level open(int parent, byte[] name, Path shown) throws IOException {
+            int fd = tryOpenat2(parent, terminated(name), LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_DIRECTORY | LinuxSyscalls.O_NOFOLLOW
+                    | LinuxSyscalls.O_CLOEXEC, 0, RESOLVE | LinuxSyscalls.RESOLVE_NO_XDEV);
+            if (fd == -LinuxSyscalls.EXDEV) {
+                // One name beneath its folder can leave it only onto another mount.
+                throw new FileSystemException(shown.toString(), null,
+                        "is a mount point: the host side removes nothing through a mount; unmount it first");
+            }
+            if (fd < 0) {
+                throw exception(-fd, "cannot open", shown);
+            }
+            try {
+                return new Level(parent, name, shown, fd, list(fd, shown));
+            } catch (IOException | RuntimeException e) {
+                LinuxSyscalls.get().close(fd);
+                throw e;
+            }
+        }
+
+        void close() {
+            LinuxSyscalls.get().close(fd);
+        }
+    }
+
+    /** The names in the open folder {@code fd}, without "." and "..". */
+    private static List<byte[]> list(int fd, Path shown) throws IOException {
+        int copy = LinuxSyscalls.get().dup(fd);
+        if (copy < 0) {
+            throw exception(Native.getLastError(), "cannot list", shown);
+        }
+        Pointer dir = LinuxSyscalls.get().fdopendir(copy);
+        if (dir == null) {
+            int errno = Native.getLastError();
+            LinuxSyscalls.get().close(copy);
+            throw exception(errno, "cannot list", shown);
+        }
+        try {
+            List<byte[]> names = new ArrayList<>();
+            while (true) {
+                Native.setLastError(0);
+                Pointer entry = LinuxSyscalls.get().readdir64(dir);
+                if (entry == null) {
+                    int errno = Native.getLastError();
+                    if (errno != 0) {
+                        throw exception(errno, "cannot list", shown);
+                    }
+                    return names;
+                }
+                byte[] name = nameOf(entry);
+                if (!Arrays.equals(name, DOT) && !Arrays.equals(name, DOT_DOT)) {
+                    names.add(name);
+                }
+            }
+        } finally {
+            LinuxSyscalls.get().closedir(dir);
+        }
+    }
+
+    private static byte[] nameOf(Pointer entry) {
+        int length = 0;
+        while (entry.getByte(LinuxSyscalls.DIRENT64_NAME + length) != 0) {
+            length++;
+        }
+        return entry.getByteArray(LinuxSyscalls.DIRENT64_NAME, length);
+    }
+
+    private static Optional<Entry> statAt(int dirfd, byte[] name, Path shown) throws IOException {
+        byte[] statx = new byte[LinuxSyscalls.STATX_SIZE];
+        if (LinuxSyscalls.get().statx(dirfd, terminated(name), LinuxSyscalls.AT_SYMLINK_NOFOLLOW,
+                LinuxSyscalls.STATX_BASIC_STATS, statx) < 0) {
+            int errno = Native.getLastError();
+            if (errno == LinuxSyscalls.ENOENT) {
+                return Optional.empty();
+            }
+            throw exception(errno, "cannot look at", shown);
+        }
+        return Optional.of(entry(statx));
+    }
+
+    private static void unlinkAt(int dirfd, byte[] name, int flags, Path shown) throws IOException {
+        if (LinuxSyscalls.get().unlinkat(dirfd, terminated(name), flags) < 0) {
+            int errno = Native.getLastError();
+            if (errno != LinuxSyscalls.ENOENT) {
+                throw exception(errno, "cannot remove", shown);
+            }
+        }
+    }
+
     private void unlink(String relative, int flags) throws IOException {
         List<String> names = names(relative);
         int parent = openParent(names);
         try {
-            if (LinuxSyscalls.get().unlinkat(parent, last(names), flags) < 0) {
+            if (LinuxSyscalls.get().unlinkat(parent, encode(last(names)), flags) < 0) {
                 throw failure("remove", relative);
             }
         } finally {
@@ -277,6 +570,23 @@ public final class UntrustedDirectory implements AutoCloseable {
         return names;
     }
 
+    /** Names in the character set Java's own file API uses for paths, so that both name the same files. */
+    private static final Charset NAMES = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
+    private static final byte[] DOT = {'.'};
+    private static final byte[] DOT_DOT = {'.', '.'};
+
+    private static byte[] encode(String name) {
+        return terminated(name.getBytes(NAMES));
+    }
+
+    private static byte[] terminated(byte[] name) {
+        return Arrays.copyOf(name, name.length + 1);
+    }
+
+    private static String decode(byte[] name) {
+        return new String(name, NAMES);
+    }
+
     private static String last(List<String> names) {
         return names.get(names.size() - 1);
     }
@@ -295,7 +605,8 @@ public final class UntrustedDirectory implements AutoCloseable {
 
     private Entry fstat(int file, String relative) throws IOException {
         byte[] statx = new byte[LinuxSyscalls.STATX_SIZE];
-        if (LinuxSyscalls.get().statx(file, "", LinuxSyscalls.AT_EMPTY_PATH, LinuxSyscalls.STATX_BASIC_STATS, statx) < 0) {
+        if (LinuxSyscalls.get().statx(file, encode(""), LinuxSyscalls.AT_EMPTY_PATH, LinuxSyscalls.STATX_BASIC_STATS,
+                statx) < 0) {
             throw failure("look at", relative);
         }
         return entry(statx);
@@ -330,6 +641,19 @@ public final class UntrustedDirectory implements AutoCloseable {
     }
 
     private static int openat2(int dirfd, String name, int flags, int mode, long resolve, Path shown) throws IOException {
+        return openat2(dirfd, encode(name), flags, mode, resolve, shown);
+    }
+
+    private static int openat2(int dirfd, byte[] name, int flags, int mode, long resolve, Path shown) throws IOException {
+        int fd = tryOpenat2(dirfd, name, flags, mode, resolve);
+        if (fd < 0) {
+            throw exception(-fd, "cannot open", shown);
+        }
+        return fd;
+    }
+
+    /** The descriptor, or minus the errno. */
+    private static int tryOpenat2(int dirfd, byte[] name, int flags, int mode, long resolve) {
         Memory how = new Memory(24);
         how.setLong(0, flags & 0xffffffffL);
         how.setLong(8, mode);
@@ -342,7 +666,7 @@ public final class UntrustedDirectory implements AutoCloseable {
             }
             int errno = Native.getLastError();
             if (errno != LinuxSyscalls.EINTR) {
-                throw exception(errno, "cannot open", shown);
+                return -errno;
             }
         }
     }

@@ -4,11 +4,15 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -32,7 +36,30 @@ public final class Json {
             .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
             .build();
 
+    private static final ObjectWriter LINE_WRITER = MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT)
+            .with(JsonWriteFeature.ESCAPE_NON_ASCII).with(new PrintableAscii());
+
     private Json() {
+    }
+
+    /** JSON's own escapes, and DEL escaped too. */
+    private static final class PrintableAscii extends CharacterEscapes {
+        private static final long serialVersionUID = 1L;
+        private final int[] escapes = CharacterEscapes.standardAsciiEscapesForJSON();
+
+        PrintableAscii() {
+            escapes[0x7f] = CharacterEscapes.ESCAPE_STANDARD;
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return escapes;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            return null;
+        }
     }
 
     /** Instants as ISO-8601 text ("2026-11-28T09:15:21.123Z"): readable in logs, exact, sortable. */
@@ -66,13 +93,36 @@ public final class Json {
         }
     }
 
-    /** Compact JSON on one line, for JSON-lines logs. */
+    /**
+     * Compact JSON on one line, for JSON-lines logs, in printable ASCII: every other character
+     * (control characters, DEL, C1 controls, bidirectional overrides, any non-ASCII) is a
+     * JSON unicode escape, so that text a cage chose reaches a terminal that prints the line as
+     * plain characters, never as a control sequence.
+     */
     public static String writeLine(Object value) {
         try {
-            return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
+            return LINE_WRITER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise " + value.getClass().getSimpleName(), e);
         }
+    }
+
+    /**
+     * A JSON line read back, with every character {@link #writeLine} would have escaped escaped:
+     * for a log written by an older version, or changed since. JSON's own escape keeps it the
+     * same JSON, and makes it safe to print.
+     */
+    public static String printableLine(String line) {
+        StringBuilder printable = new StringBuilder(line.length());
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c >= 0x20 && c < 0x7f) {
+                printable.append(c);
+            } else {
+                printable.append(String.format("\\u%04x", (int) c));
+            }
+        }
+        return printable.toString();
     }
 
     public static <T> T read(String json, Class<T> type) {

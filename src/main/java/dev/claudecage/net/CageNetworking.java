@@ -2,6 +2,7 @@ package dev.claudecage.net;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Executables;
@@ -115,7 +116,7 @@ public final class CageNetworking implements AutoCloseable {
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = EgressPolicy.from(config);
-        openState(options);
+        openState(options, config);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0),
                 policy, NameResolver.forConfig(config, policy), audit);
@@ -230,14 +231,15 @@ public final class CageNetworking implements AutoCloseable {
         }
     }
 
-    private void openState(Options options) {
+    private void openState(Options options, CageConfig config) {
         try {
             Directories.createPrivate(options.stateDir());
         } catch (IOException e) {
             throw new CageException("cannot create " + options.stateDir() + ": " + e.getMessage());
         }
         started.add(() -> Directories.deleteRecursively(options.stateDir()));
-        audit = AuditLog.open(options.auditFile());
+        audit = AuditLog.open(options.auditFile(), config.mounts().stream().filter(mount -> !mount.readOnly())
+                .map(MountSpec::source).toList());
         started.add(audit);
     }
 
@@ -263,7 +265,7 @@ public final class CageNetworking implements AutoCloseable {
     private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = EgressPolicy.from(config);
-        openState(options);
+        openState(options, config);
         network = CageNetwork.create(cageId, config.egress(), ports, options.lockFile(), runner);
         started.add(network);
         CageLink link = network.link();

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -35,6 +36,8 @@ import java.util.stream.Collectors;
  */
 public final class Cage implements AutoCloseable {
 
+    /** A session's cage id: s-NAME-random, from {@link #newId}("s-" + NAME). */
+    public static final Pattern SESSION_ID = Pattern.compile("s-([a-z0-9][a-z0-9-]{0,31})-[0-9a-f]{12}");
     private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
     private static final SecureRandom RANDOM = new SecureRandom();
 

@@ -30,6 +30,8 @@ public final class CageInstance implements AutoCloseable {
 
     private final CagePlan plan;
     private final String id;
+    private final StatePaths paths;
+    private boolean claimed;
     private UserNamespace userNamespace;
     private CageNetworking networking;
     private WorkspaceWall wall = WorkspaceWall.NONE;
@@ -37,9 +39,10 @@ public final class CageInstance implements AutoCloseable {
     private Cage cage;
     private Process runtimeProcess;
 
-    private CageInstance(CagePlan plan, String id) {
+    private CageInstance(CagePlan plan, String id, StatePaths paths) {
         this.plan = plan;
         this.id = id;
+        this.paths = paths;
     }
 
     /**
@@ -51,8 +54,10 @@ public final class CageInstance implements AutoCloseable {
     public static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
                                        CageNetworking.Options networkOptions, StatePaths paths, ProcessRunner runner,
                                        SpecAdjustment adjust) {
-        CageInstance instance = new CageInstance(plan, id);
+        CageInstance instance = new CageInstance(plan, id, paths);
         try {
+            // First: nothing in a folder another cage writes may be looked at or made before.
+            instance.claimed = WorkspaceClaims.claim(paths, id, plan.config().mounts());
             RootlessHost rootless = plan.rootless();
             if (rootless != null) {
                 instance.userNamespace = UserNamespace.create(rootless.uids(), rootless.gids(),
@@ -197,11 +202,19 @@ public final class CageInstance implements AutoCloseable {
         CageException failure = null;
         if (cage != null) {
             try {
+                // Its placeholders first, then its run folder, and the claim on its workspace with it.
                 cage.close();
             } catch (CageException e) {
                 failure = e;
             }
+        } else if (claimed) {
+            try {
+                WorkspaceClaims.release(paths, id);
+            } catch (CageException e) {
+                failure = e;
+            }
         }
+        claimed = false;
         if (ownership != null) {
             try {
                 ownership.close();

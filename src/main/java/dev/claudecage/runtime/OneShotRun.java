@@ -2,7 +2,6 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.process.ProcessRunner;
@@ -48,6 +47,7 @@ public final class OneShotRun {
         CageInstance cage = CageInstance.prepare(plan, id, command, terminal,
                 new CageNetworking.Options(options.realKey(), auditFile, networkState, paths.networkLock()),
                 paths, runner, CageInstance.SpecAdjustment.NONE);
+        AuditLog audit = cage.networking() == null ? null : cage.networking().audit();
         try {
             cage.start(ProcessBuilder.Redirect.INHERIT);
         } catch (RuntimeException e) {
@@ -63,30 +63,29 @@ public final class OneShotRun {
             stopAndClose(cage);
             throw new CageException("interrupted while cage " + id + " was running");
         } finally {
-            if (closeUnlessSignalled(cage, onSignal)) {
+            if (closeUnlessSignalled(cage, onSignal) && audit != null) {
                 // After the teardown: the drop logger has written its last lines by then.
-                reportDenials(auditFile, options.auditLog() != null);
+                reportDenials(audit, options.auditLog() != null);
             }
         }
     }
 
-    /** Tells the user what the policy stopped, so that a silent failure inside the cage has a visible cause. */
-    private static void reportDenials(Path auditFile, boolean kept) {
-        if (!Files.exists(auditFile)) {
-            return;
-        }
-        long denied = AuditLog.read(auditFile).stream()
-                .filter(event -> !AuditEvent.ALLOWED.equals(event.decision())).count();
+    /**
+     * Tells the user what the policy stopped, so that a silent failure inside the cage has a
+     * visible cause. Counted as the log was written: a log the user keeps may be in a folder the
+     * cage wrote, and is never read back.
+     */
+    private static void reportDenials(AuditLog audit, boolean kept) {
         if (!kept) {
             try {
-                Files.delete(auditFile);
+                Files.delete(audit.file());
             } catch (IOException e) {
-                System.err.println("claude-cage: could not remove " + auditFile + ": " + e.getMessage());
+                System.err.println("claude-cage: could not remove " + audit.file() + ": " + e.getMessage());
             }
         }
-        if (denied > 0) {
-            System.err.println("claude-cage: the network policy denied " + denied + " attempt(s); "
-                    + (kept ? "details in " + auditFile : "run with --audit-log FILE to keep the details"));
+        if (audit.denied() > 0) {
+            System.err.println("claude-cage: the network policy denied " + audit.denied() + " attempt(s); "
+                    + (kept ? "details in " + audit.file() : "run with --audit-log FILE to keep the details"));
         }
     }
 

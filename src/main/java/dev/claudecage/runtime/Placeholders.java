@@ -2,16 +2,19 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.UntrustedDirectory;
 import dev.claudecage.json.Json;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The empty folders that hold the place of missing protected paths in the user's workspace while
@@ -21,8 +24,10 @@ import java.util.List;
  * record in the cage's run folder as soon as it is made, and removed, after the cage is gone, by
  * whoever tears the cage down: the launcher, or after a crash {@code destroy}/{@code gc}. Removing
  * one while the cage lives would lift its mount (the kernel detaches mounts whose point is
- * deleted from another namespace), so that never happens first. A placeholder that is no longer
- * an empty folder was taken over by someone on the host: it is left, with a warning.
+ * deleted from another namespace), so that never happens first; and no other cage writes the
+ * folder meanwhile ({@link WorkspaceClaims}), as it would sit its own read-only mounts on these.
+ * A placeholder that is no longer an empty folder was taken over by someone on the host: it is
+ * left, with a warning.
  */
 public final class Placeholders {
 
@@ -33,11 +38,18 @@ public final class Placeholders {
      * One placeholder: an empty folder, or, where git would refuse a folder, a file with content
      * that leaves git as it was ({@code .git/commondir} holding ".").
      *
-     * @param content the file's content, or null for a folder
+     * @param workspace the writable mount's folder on the host, whose own path is trusted
+     * @param relative  the placeholder's name below it, every name of which the cage could change
+     * @param content   the file's content, or null for a folder
      */
-    public record Placeholder(Path path, String content) {
-        public Placeholder(Path path) {
-            this(path, null);
+    public record Placeholder(Path workspace, String relative, String content) {
+        public Placeholder(Path workspace, String relative) {
+            this(workspace, relative, null);
+        }
+
+        /** Where it is on the host, for messages. */
+        Path path() {
+            return workspace.resolve(relative);
         }
     }
 
@@ -54,27 +66,28 @@ public final class Placeholders {
     /**
      * Makes each placeholder, owned like the folder it is in, and records it as soon as it exists:
      * only what this made is ever removed, even if someone on the host makes the same name first.
-     * On failure removes what it made.
+     * Every name is resolved beneath the workspace without following links ({@link UntrustedDirectory}):
+     * a cage that wrote the workspace before could have left one anywhere. On failure removes what it made.
      */
     static void create(List<Placeholder> placeholders, Path record) {
         List<Placeholder> made = new ArrayList<>();
         try {
             for (Placeholder placeholder : placeholders) {
-                Path path = placeholder.path();
-                if (placeholder.content() == null) {
-                    Files.createDirectory(path);
-                } else {
-                    Files.writeString(path, placeholder.content(), java.nio.file.StandardOpenOption.CREATE_NEW,
-                            java.nio.file.StandardOpenOption.WRITE);
-                    Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                try (UntrustedDirectory workspace = UntrustedDirectory.open(placeholder.workspace())) {
+                    String relative = placeholder.relative();
+                    if (placeholder.content() == null) {
+                        workspace.createDirectory(relative, 0755);
+                    } else {
+                        workspace.createFile(relative, placeholder.content().getBytes(StandardCharsets.UTF_8), 0644);
+                    }
+                    made.add(placeholder);
+                    Directories.writePrivateFile(record, Json.write(new Recorded(made)));
+                    int slash = relative.lastIndexOf('/');
+                    UntrustedDirectory.Entry parent = slash < 0 ? workspace.stat()
+                            : workspace.stat(relative.substring(0, slash)).orElseThrow(
+                                    () -> new NoSuchFileException(placeholder.path().getParent().toString()));
+                    workspace.chown(relative, parent.uid(), parent.gid());
                 }
-                made.add(placeholder);
-                Directories.writePrivateFile(record, Json.write(new Recorded(made)));
-                Path parent = path.getParent();
-                Files.setAttribute(path, "unix:uid", Files.getAttribute(parent, "unix:uid", LinkOption.NOFOLLOW_LINKS),
-                        LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(path, "unix:gid", Files.getAttribute(parent, "unix:gid", LinkOption.NOFOLLOW_LINKS),
-                        LinkOption.NOFOLLOW_LINKS);
             }
         } catch (IOException e) {
             List<String> left = removeRecorded(record);
@@ -117,21 +130,27 @@ public final class Placeholders {
 
     private static String remove(Placeholder placeholder) {
         Path path = placeholder.path();
-        try {
-            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (placeholder.content() != null) {
-                if (!attributes.isRegularFile() || !Files.readString(path).equals(placeholder.content())) {
-                    return "kept " + path + ": it is no longer the placeholder file claude-cage made";
-                }
-                Files.delete(path);
+        String relative = placeholder.relative();
+        try (UntrustedDirectory workspace = UntrustedDirectory.open(placeholder.workspace())) {
+            Optional<UntrustedDirectory.Entry> entry = workspace.stat(relative);
+            if (entry.isEmpty()) {
                 return null;
             }
-            if (!attributes.isDirectory()) {
+            if (placeholder.content() != null) {
+                byte[] content = placeholder.content().getBytes(StandardCharsets.UTF_8);
+                if (entry.get().kind() != UntrustedDirectory.Entry.Kind.FILE || entry.get().size() != content.length
+                        || !Arrays.equals(workspace.readFile(relative, content.length), content)) {
+                    return "kept " + path + ": it is no longer the placeholder file claude-cage made";
+                }
+                workspace.removeFile(relative);
+                return null;
+            }
+            if (entry.get().kind() != UntrustedDirectory.Entry.Kind.DIRECTORY) {
                 return "kept " + path + ": it is no longer the placeholder folder claude-cage made";
             }
-            Files.delete(path);
+            workspace.removeEmptyDirectory(relative);
             return null;
-        } catch (java.nio.file.NoSuchFileException gone) {
+        } catch (NoSuchFileException gone) {
             return null;
         } catch (DirectoryNotEmptyException e) {
             return "kept " + path + ": something on the host put files into the placeholder folder";

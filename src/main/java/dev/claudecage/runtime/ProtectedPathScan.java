@@ -4,19 +4,19 @@ import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.ProtectedPath;
+import dev.claudecage.host.UntrustedDirectory;
 import dev.claudecage.oci.WorkspaceWall;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Looks at each writable directory mount on the host, without following links, and decides how
@@ -55,36 +55,47 @@ final class ProtectedPathScan {
                 continue;
             }
             Map<String, WorkspaceWall.Guard> byPath = new LinkedHashMap<>();
-            for (ProtectedPath path : ProtectedPath.withImplied(config.protectedPaths())) {
-                guard(mount, path, byPath, placeholders);
+            try (UntrustedDirectory workspace = UntrustedDirectory.open(mount.source())) {
+                for (ProtectedPath path : ProtectedPath.withImplied(config.protectedPaths())) {
+                    guard(mount, workspace, path, byPath, placeholders);
+                }
+            } catch (IOException e) {
+                throw new CageException("cannot look at the protected paths in " + mount.source() + ": " + e.getMessage());
             }
             guards.addAll(outermostFirst(byPath));
         }
         return new Result(new WorkspaceWall(guards), placeholders.stream().distinct().toList());
     }
 
-    private static void guard(MountSpec mount, ProtectedPath path, Map<String, WorkspaceWall.Guard> byPath,
-                              List<Placeholders.Placeholder> placeholders) {
+    /**
+     * Walks down to {@code path} one name at a time, each looked at without following it
+     * (beneath the workspace's descriptor, so no link on the way is followed either).
+     */
+    private static void guard(MountSpec mount, UntrustedDirectory workspace, ProtectedPath path,
+                              Map<String, WorkspaceWall.Guard> byPath, List<Placeholders.Placeholder> placeholders)
+            throws IOException {
         List<String> names = path.names();
         for (int i = 0; i < names.size(); i++) {
             boolean last = i == names.size() - 1;
             String relative = String.join("/", names.subList(0, i + 1));
             Path host = mount.source().resolve(relative);
-            BasicFileAttributes attributes = attributes(host);
-            if (attributes == null) {
-                placeholders.add(new Placeholders.Placeholder(host, last ? FILE_PLACEHOLDERS.get(relative) : null));
+            Optional<UntrustedDirectory.Entry> found = workspace.stat(relative);
+            if (found.isEmpty()) {
+                placeholders.add(new Placeholders.Placeholder(mount.source(), relative,
+                        last ? FILE_PLACEHOLDERS.get(relative) : null));
                 byPath.put(relative, new WorkspaceWall.Guard(mount.target(), relative, host, true));
                 return;
             }
-            if (attributes.isSymbolicLink()) {
+            UntrustedDirectory.Entry entry = found.get();
+            if (entry.kind() == UntrustedDirectory.Entry.Kind.SYMLINK) {
                 throw new CageException("the protected path " + path.format() + " in " + mount.source() + " goes through "
                         + "the symbolic link " + host + ", whose name cannot be made read-only (the cage could replace "
                         + "the link itself)", "replace the link by what it points to, or remove " + path.format()
                         + " from protected_paths if you accept that risk");
             }
-            if (last || !attributes.isDirectory()) {
+            if (last || entry.kind() != UntrustedDirectory.Entry.Kind.DIRECTORY) {
                 // A file where a folder was expected (a worktree's .git file) is what the host trusts: cover it.
-                if (attributes.isRegularFile() && linkCount(host) > 1) {
+                if (entry.kind() == UntrustedDirectory.Entry.Kind.FILE && entry.links() > 1) {
                     throw new CageException("the protected file " + host + " has other hard links, through which "
                             + "the cage could write it", "give it a single name: cp " + host + " " + host
                             + ".copy && mv " + host + ".copy " + host);
@@ -110,23 +121,5 @@ final class ProtectedPathScan {
             }
         }
         return kept;
-    }
-
-    private static BasicFileAttributes attributes(Path path) {
-        try {
-            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            return null;
-        } catch (IOException e) {
-            throw new CageException("cannot look at the protected path " + path + ": " + e.getMessage());
-        }
-    }
-
-    private static int linkCount(Path path) {
-        try {
-            return (Integer) Files.getAttribute(path, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException e) {
-            throw new CageException("cannot look at the protected path " + path + ": " + e.getMessage());
-        }
     }
 }

@@ -21,6 +21,11 @@ public record StatePaths(Path runtimeState, Path runs) {
         return runs.resolveSibling("network.lock");
     }
 
+    /** Held while a cage claims the folders it writes, so that two cages never both claim one ({@link WorkspaceClaims}). */
+    public Path workspacesLock() {
+        return runs.resolveSibling("workspaces.lock");
+    }
+
     /** Where a cage's shifted (idmapped) mounts wait for the runtime to bind them. */
     public Path stagedMounts(String cageId) {
         return runs.resolveSibling("mounts").resolve(cageId);

@@ -1,9 +1,11 @@
 package dev.claudecage.session;
 
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.Cage;
 import dev.claudecage.runtime.Placeholders;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
@@ -32,7 +34,6 @@ import java.util.stream.Stream;
 public final class Janitor {
 
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
-    private static final Pattern SESSION_CAGE = Pattern.compile("s-([a-z0-9][a-z0-9-]{0,31})-[0-9a-f]{12}");
     private static final Pattern LINK_NETNS = Pattern.compile(" link-netns (\\S+)");
     private static final Pattern LINK_NETNSID = Pattern.compile(" link-netnsid (\\d+)");
 
@@ -78,12 +79,12 @@ public final class Janitor {
 
     /** The container id a session's cage gets: s-NAME-random. */
     public static String newContainerId(SessionName name) {
-        return dev.claudecage.runtime.Cage.newId("s-" + name.value());
+        return Cage.newId("s-" + name.value());
     }
 
     /** The session a container id belongs to, if it is a session's. */
     public static Optional<SessionName> sessionOf(String containerId) {
-        Matcher matcher = SESSION_CAGE.matcher(containerId);
+        Matcher matcher = Cage.SESSION_ID.matcher(containerId);
         return matcher.matches() && SessionName.isValid(matcher.group(1))
                 ? Optional.of(SessionName.of(matcher.group(1))) : Optional.empty();
     }

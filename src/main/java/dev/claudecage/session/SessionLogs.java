@@ -69,10 +69,11 @@ public final class SessionLogs {
                 partial.append(new String(chunk, StandardCharsets.UTF_8));
                 int newline;
                 while ((newline = partial.indexOf("\n")) >= 0) {
-                    String line = partial.substring(0, newline + 1);
+                    String line = partial.substring(0, newline);
                     partial.delete(0, newline + 1);
                     if (from == null || !before(line, from)) {
-                        out.write(line.getBytes(StandardCharsets.UTF_8));
+                        // Names the cage chose are in it: printed as escapes, never as control characters.
+                        out.write((Json.printableLine(line) + "\n").getBytes(StandardCharsets.UTF_8));
                     }
                 }
                 out.flush();

@@ -2,6 +2,7 @@ package dev.claudecage.session;
 
 import dev.claudecage.CageException;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
 import dev.claudecage.json.Json;
 

@@ -9,6 +9,7 @@ import dev.claudecage.config.NetworkMode;
 import dev.claudecage.desktop.DesktopAccess;
 import dev.claudecage.desktop.DesktopCage;
 import dev.claudecage.desktop.DesktopPort;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;

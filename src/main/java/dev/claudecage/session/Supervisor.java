@@ -7,6 +7,7 @@ import dev.claudecage.desktop.DesktopAccess;
 import dev.claudecage.desktop.DesktopCage;
 import dev.claudecage.desktop.DesktopPort;
 import dev.claudecage.desktop.PortForwarder;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
 import dev.claudecage.desktop.DesktopRelay;
 import dev.claudecage.host.Netns;

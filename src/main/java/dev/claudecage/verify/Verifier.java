@@ -168,9 +168,12 @@ public final class Verifier {
                     sessions.execCommand(cage, fixtures.environment(target), command, false), CAGE_TIMEOUT,
                     fixtures.script());
             findings.putAll(interpret(runnable, fixtures, run.exitCode(), run.stdout(), run.stderr()));
-            // The controls run in fresh cages, where the workspace probes get the fixture checkout.
-            return report("session " + name, cage.runtime().configName(), withFixtureWorkspace(plan, fixtures), fixtures,
-                    probes, findings, withControls);
+            // The controls run in fresh cages, where the workspace probes get the fixture checkout, and
+            // the session's own writable mounts read-only: the session writes them, and one folder has
+            // one writer (a control with its wall down least of all).
+            return report("session " + name, cage.runtime().configName(),
+                    withFixtureWorkspace(plan.withConfig(config.withMounts(readOnly(config.mounts()))), fixtures),
+                    fixtures, probes, findings, withControls);
         }
     }
 
@@ -196,6 +199,10 @@ public final class Verifier {
 
     private static String limitWord(Long limit) {
         return limit == null ? "none (unlimited or unreadable)" : limit.toString();
+    }
+
+    private static List<MountSpec> readOnly(List<MountSpec> mounts) {
+        return mounts.stream().map(mount -> new MountSpec(mount.source(), mount.target(), true)).toList();
     }
 
     /** The fixture workspace as one more of the user's mounts, so that its wall is built as theirs is. */

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -207,5 +208,107 @@ class UntrustedDirectoryTest {
             FileSystemException tooLarge = assertThrows(FileSystemException.class, () -> folder.readFile("big", 69_999));
             assertTrue(tooLarge.getMessage().contains("larger than"), tooLarge.getMessage());
         }
+    }
+
+    @Test
+    void removeTreeRemovesEverythingAndFollowsNoLink() throws Exception {
+        arrange();
+        Path hostFolder = Files.createDirectory(dir.resolve("host-folder"));
+        Path hostInFolder = Files.writeString(hostFolder.resolve("kept"), "host\n");
+        Path home = Files.createDirectories(workspace.resolve("home/.cache/deep"));
+        Files.writeString(home.resolve("file"), "x");
+        Files.createSymbolicLink(workspace.resolve("home/to-folder"), hostFolder);
+        Files.createSymbolicLink(workspace.resolve("home/.cache/to-file"), hostFile);
+        Files.createLink(workspace.resolve("home/hard"), hostFile);
+        Path deep = workspace.resolve("home");
+        for (int i = 0; i < 300; i++) {
+            deep = Files.createDirectory(deep.resolve("d"));
+        }
+        // A name that is no valid UTF-8, and a FIFO, as a cage can make them.
+        Process odd = new ProcessBuilder("sh", "-c", "touch \"$(printf 'bad\\377name')\" && mkfifo pipe")
+                .directory(workspace.resolve("home/.cache").toFile()).start();
+        assertEquals(0, odd.waitFor());
+        try (var names = Files.list(workspace.resolve("home/.cache"))) {
+            assertEquals(4, names.count(), "the odd names are there to remove");
+        }
+
+        try (UntrustedDirectory folder = UntrustedDirectory.open(workspace)) {
+            folder.removeTree("home");
+            folder.removeTree("home");
+        }
+
+        assertFalse(Files.exists(workspace.resolve("home"), LinkOption.NOFOLLOW_LINKS));
+        assertEquals("host\n", Files.readString(hostFile));
+        assertEquals("host\n", Files.readString(hostInFolder));
+        // Positive control: the plain file API, through the same kind of link, removes the host's file.
+        Path link = Files.createSymbolicLink(workspace.resolve("to-folder"), hostFolder);
+        Files.delete(link.resolve("kept"));
+        assertFalse(Files.exists(hostInFolder));
+    }
+
+    @Test
+    void removeTreeOfALinkRemovesTheLinkOnly() throws IOException {
+        arrange();
+        Path hostFolder = Files.createDirectory(dir.resolve("host-folder"));
+        Files.writeString(hostFolder.resolve("kept"), "host\n");
+        Files.createSymbolicLink(workspace.resolve("clone"), hostFolder);
+        try (UntrustedDirectory folder = UntrustedDirectory.open(workspace)) {
+            folder.removeTree("clone");
+        }
+        assertFalse(Files.exists(workspace.resolve("clone"), LinkOption.NOFOLLOW_LINKS));
+        assertEquals("host\n", Files.readString(hostFolder.resolve("kept")));
+    }
+
+    @Test
+    void createDirectoriesMakesWhatIsMissingAndRefusesALinkOnTheWay() throws IOException {
+        arrange();
+        Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+        Files.createSymbolicLink(workspace.resolve("logs"), elsewhere);
+        try (UntrustedDirectory folder = UntrustedDirectory.open(workspace)) {
+            folder.createDirectories("a/b/c", 0750);
+            folder.createDirectories("a/b/c", 0750);
+            FileSystemException refused = assertThrows(FileSystemException.class,
+                    () -> folder.createDirectories("logs/run/today", 0700));
+            assertTrue(refused.getMessage().contains("symbolic link"), refused.getMessage());
+        }
+        assertTrue(Files.isDirectory(workspace.resolve("a/b/c"), LinkOption.NOFOLLOW_LINKS));
+        assertFalse(Files.exists(elsewhere.resolve("run")));
+        // Positive control: the plain file API makes the folders through the link.
+        Files.createDirectories(workspace.resolve("logs/run/today"));
+        assertTrue(Files.isDirectory(elsewhere.resolve("run/today")));
+    }
+
+    @Test
+    void placeFollowsTheHostsPathUpToTheFolderTheCageWritesAndNoFurther() throws IOException {
+        arrange();
+        Files.createDirectories(workspace.resolve("logs"));
+        Path outside = Files.createDirectory(dir.resolve("outside"));
+        Path userLink = Files.createSymbolicLink(dir.resolve("project"), workspace);
+        List<Path> writable = List.of(workspace);
+
+        assertEquals(new UntrustedDirectory.Placement(workspace, "audit.jsonl", true),
+                UntrustedDirectory.place(workspace.resolve("audit.jsonl"), writable));
+        assertEquals(new UntrustedDirectory.Placement(workspace, "logs/new/audit.jsonl", true),
+                UntrustedDirectory.place(userLink.resolve("logs/new/audit.jsonl"), writable),
+                "the user's own link leads into the workspace, and the rest is the cage's");
+        assertEquals(new UntrustedDirectory.Placement(outside, "audit.jsonl", false),
+                UntrustedDirectory.place(outside.resolve("audit.jsonl"), writable));
+        assertEquals(new UntrustedDirectory.Placement(outside, "a/b/audit.jsonl", false),
+                UntrustedDirectory.place(outside.resolve("a/b/audit.jsonl"), writable));
+        // A link of the user's into a folder inside the workspace: the cage may have replaced that folder.
+        Path intoLogs = Files.createSymbolicLink(dir.resolve("logs-link"), workspace.resolve("logs"));
+        assertEquals(new UntrustedDirectory.Placement(workspace, "logs/audit.jsonl", true),
+                UntrustedDirectory.place(intoLogs.resolve("audit.jsonl"), writable));
+        Files.delete(workspace.resolve("logs"));
+        Files.createSymbolicLink(workspace.resolve("logs"), outside);
+        UntrustedDirectory.Placement placed = UntrustedDirectory.place(intoLogs.resolve("audit.jsonl"), writable);
+        assertEquals(new UntrustedDirectory.Placement(workspace, "logs/audit.jsonl", true), placed);
+        try (UntrustedDirectory folder = UntrustedDirectory.open(placed.folder())) {
+            assertThrows(FileSystemException.class, () -> folder.openAppend(placed.relative(), 0600));
+        }
+        assertFalse(Files.exists(outside.resolve("audit.jsonl")));
+        // Positive control: the plain file API, given the user's path, writes outside.
+        Files.writeString(intoLogs.resolve("audit.jsonl"), "x");
+        assertTrue(Files.exists(outside.resolve("audit.jsonl")));
     }
 }

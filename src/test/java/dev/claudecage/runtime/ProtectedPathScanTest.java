@@ -53,8 +53,8 @@ class ProtectedPathScanTest {
                 new Guard("/workspace", ".git/config", repo.resolve(".git/config"), true),
                 new Guard("/workspace", ".git/config.worktree", repo.resolve(".git/config.worktree"), true),
                 new Guard("/workspace", ".git/hooks", repo.resolve(".git/hooks"), true)), result.wall().guards());
-        assertEquals(List.of(new Placeholders.Placeholder(repo.resolve(".git/commondir"), ".\n"),
-                new Placeholders.Placeholder(repo.resolve(".git/config.worktree"), "")), result.placeholders());
+        assertEquals(List.of(new Placeholders.Placeholder(repo, ".git/commondir", ".\n"),
+                new Placeholders.Placeholder(repo, ".git/config.worktree", "")), result.placeholders());
         assertFalse(Files.exists(repo.resolve(".git/commondir")), "scanning makes nothing");
     }
 
@@ -71,8 +71,8 @@ class ProtectedPathScanTest {
     void aFilePlaceholderIsRemovedOnlyAsItWasMade(@TempDir Path state) throws Exception {
         Files.createDirectories(repo.resolve(".git"));
         Path record = state.resolve(Placeholders.RECORD);
-        Placeholders.create(List.of(new Placeholders.Placeholder(repo.resolve(".git/commondir"), ".\n"),
-                new Placeholders.Placeholder(repo.resolve(".git/config.worktree"), "")), record);
+        Placeholders.create(List.of(new Placeholders.Placeholder(repo, ".git/commondir", ".\n"),
+                new Placeholders.Placeholder(repo, ".git/config.worktree", "")), record);
         assertEquals(".\n", Files.readString(repo.resolve(".git/commondir")));
         assertTrue(Files.isRegularFile(repo.resolve(".git/config.worktree")));
         Files.writeString(repo.resolve(".git/config.worktree"), "[core]\n\tpager = less\n");
@@ -89,9 +89,9 @@ class ProtectedPathScanTest {
         ProtectedPathScan.Result result = ProtectedPathScan.scan(
                 workspace(".envrc", ".vscode/", ".claude/settings.json", ".claude/commands/"));
 
-        assertEquals(List.of(new Placeholders.Placeholder(repo.resolve(".envrc")),
-                new Placeholders.Placeholder(repo.resolve(".vscode")),
-                new Placeholders.Placeholder(repo.resolve(".claude"))), result.placeholders());
+        assertEquals(List.of(new Placeholders.Placeholder(repo, ".envrc"),
+                new Placeholders.Placeholder(repo, ".vscode"),
+                new Placeholders.Placeholder(repo, ".claude")), result.placeholders());
         assertEquals(List.of(".claude", ".envrc", ".vscode"),
                 result.wall().guards().stream().map(Guard::relative).toList());
         assertTrue(result.wall().guards().stream().allMatch(Guard::readOnly));
@@ -139,9 +139,9 @@ class ProtectedPathScanTest {
     @Test
     void placeholdersAreRecordedMadeAndRemovedUnlessTakenOver(@TempDir Path state) throws Exception {
         Path record = state.resolve(Placeholders.RECORD);
-        List<Placeholders.Placeholder> planned = List.of(new Placeholders.Placeholder(repo.resolve(".envrc")),
-                new Placeholders.Placeholder(repo.resolve(".vscode")),
-                new Placeholders.Placeholder(repo.resolve(".mcp.json")));
+        List<Placeholders.Placeholder> planned = List.of(new Placeholders.Placeholder(repo, ".envrc"),
+                new Placeholders.Placeholder(repo, ".vscode"),
+                new Placeholders.Placeholder(repo, ".mcp.json"));
 
         Placeholders.create(planned, record);
         assertTrue(Files.isDirectory(repo.resolve(".envrc")) && Files.isDirectory(repo.resolve(".vscode")));
@@ -155,5 +155,37 @@ class ProtectedPathScanTest {
         assertFalse(Files.exists(repo.resolve(".vscode")));
         assertFalse(Files.exists(record));
         assertEquals(List.of(), Placeholders.removeRecorded(record), "a second teardown finds nothing to do");
+    }
+
+    @Test
+    void placeholdersAreMadeAndRemovedWithoutFollowingALinkTheCageLeft(@TempDir Path host) throws Exception {
+        // The host folder a link would lead to, holding what the placeholder would be there.
+        Path hostGit = Files.createDirectory(host.resolve("git"));
+        Path hostCommondir = Files.writeString(hostGit.resolve("commondir"), ".\n");
+        Path record = host.resolve(Placeholders.RECORD);
+        Files.createSymbolicLink(repo.resolve(".git"), hostGit);
+
+        CageException refused = assertThrows(CageException.class, () -> Placeholders.create(
+                List.of(new Placeholders.Placeholder(repo, ".git/config.worktree", "")), record));
+        assertTrue(refused.getMessage().contains("symbolic link"), refused.getMessage());
+        assertFalse(Files.exists(hostGit.resolve("config.worktree")), "made through the link");
+
+        // A record of a placeholder whose folder the cage swapped for a link: removal does not follow it.
+        Files.delete(repo.resolve(".git"));
+        Files.createDirectory(repo.resolve(".git"));
+        Placeholders.create(List.of(new Placeholders.Placeholder(repo, ".git/commondir", ".\n")), record);
+        Files.delete(repo.resolve(".git/commondir"));
+        Files.delete(repo.resolve(".git"));
+        Files.createSymbolicLink(repo.resolve(".git"), hostGit);
+        List<String> problems = Placeholders.removeRecorded(record);
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("symbolic link"), problems.toString());
+        assertTrue(Files.exists(hostCommondir), "removed through the link");
+
+        // Positive control: the plain file API, given the same link, reaches the host folder.
+        Files.writeString(repo.resolve(".git/config.worktree"), "");
+        assertTrue(Files.exists(hostGit.resolve("config.worktree")));
+        Files.delete(repo.resolve(".git/commondir"));
+        assertFalse(Files.exists(hostCommondir));
     }
 }

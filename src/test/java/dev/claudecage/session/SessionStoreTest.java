@@ -1,5 +1,6 @@
 package dev.claudecage.session;
 
+import dev.claudecage.host.FileLock;
 import dev.claudecage.json.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -99,7 +99,7 @@ final class ProxyHarness implements AutoCloseable {
             }
             return answer;
         });
-        audit = AuditLog.open(dir.resolve("audit.jsonl"));
+        audit = AuditLog.open(dir.resolve("audit.jsonl"), List.of());
         ProxySettings settings = tuning.apply(ProxySettings.withDefaultTimeouts(bindAddresses, 0, 0, 0));
         proxy = EgressProxy.start(settings, policy, resolver, this::dialLoopbackOnly, audit);
         return this;

@@ -1,4 +1,4 @@
-package dev.claudecage.session;
+package dev.claudecage.host;
 
 import dev.claudecage.CageException;
 
@@ -18,7 +18,7 @@ import java.util.function.Supplier;
  * dies, so a crash never leaves a lock held. Waiting is bounded: a stuck holder gives an error
  * that names the lock, never a hang.
  */
-final class FileLock implements AutoCloseable {
+public final class FileLock implements AutoCloseable {
 
     private static final long POLL_MILLIS = 15;
 
@@ -33,12 +33,12 @@ final class FileLock implements AutoCloseable {
     }
 
     /** Locks {@code file}, creating it (0600) and its folder when needed. */
-    static FileLock acquire(Path file, Duration timeout, String what) {
+    public static FileLock acquire(Path file, Duration timeout, String what) {
         return await(() -> tryAcquire(file), timeout, what, file);
     }
 
     /** Retries {@code attempt} until it returns a lock or {@code timeout} has passed. */
-    static FileLock await(Supplier<FileLock> attempt, Duration timeout, String what, Path file) {
+    public static FileLock await(Supplier<FileLock> attempt, Duration timeout, String what, Path file) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             FileLock held = attempt.get();
@@ -59,7 +59,7 @@ final class FileLock implements AutoCloseable {
     }
 
     /** The lock when it is free right now, else null. */
-    static FileLock tryAcquire(Path file) {
+    public static FileLock tryAcquire(Path file) {
         try {
             Files.createDirectories(file.getParent());
             FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
@@ -81,7 +81,7 @@ final class FileLock implements AutoCloseable {
         }
     }
 
-    Path file() {
+    public Path file() {
         return file;
     }
 
