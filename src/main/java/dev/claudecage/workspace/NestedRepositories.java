@@ -2,6 +2,7 @@ package dev.claudecage.workspace;
 
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 
@@ -40,12 +41,12 @@ public final class NestedRepositories {
     /** One repository that would run programs, and what in it would. */
     public record Finding(Path repository, Path gitDir, List<String> reasons) {
 
-        /** A line for the user: where, what, and how to look. */
+        /** A line for the user: where, what, and how to look; the names are the cage's, so escaped. */
         public String warning() {
-            return "a git repository at " + repository + " runs programs from its "
+            return UntrustedText.escape("a git repository at " + repository + " runs programs from its "
                     + String.join(", ", reasons) + ": git there, or git status in the repository around it "
                     + "(which looks into submodules), would run them as you; look first: git config --file "
-                    + gitDir.resolve("config") + " --list";
+                    + gitDir.resolve("config") + " --list");
         }
     }
 

@@ -57,6 +57,22 @@ class NestedRepositoriesTest {
     }
 
     @Test
+    void theWarningShowsTheCagesNamesEscaped(@TempDir Path top) throws Exception {
+        git(top, "init", "-q");
+        // A folder name that would wipe the warning's line and print another in its place.
+        Path sub = Files.createDirectories(top.resolve("x\r\u001b[2Kall clean\u202e"));
+        git(sub, "init", "-q");
+        git(sub, "config", "core.fsmonitor", "touch /tmp/pwned");
+
+        String warning = NestedRepositories.find(top, runner).get(0).warning();
+
+        assertTrue(warning.contains("x\\r\\x1b[2Kall clean\\u202e"), warning);
+        assertFalse(warning.contains("\r") || warning.contains("\u001b") || warning.contains("\u202e"), warning);
+        // Positive control: the repository's own name holds the bytes a terminal would obey.
+        assertTrue(NestedRepositories.find(top, runner).get(0).repository().toString().contains("\u001b"));
+    }
+
+    @Test
     void namesWhatInTheMountsOwnGitFolderPointsGitAtOtherConfiguration(@TempDir Path top) throws Exception {
         git(top, "init", "-q");
         assertEquals(List.of(), NestedRepositories.find(top, runner), "a plain checkout has nothing to name");
