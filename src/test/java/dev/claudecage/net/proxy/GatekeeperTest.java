@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 /** Each denial names the first rule the destination broke, in the order the proxy checks them. */
 class GatekeeperTest {
 
-    private static final InetAddress PUBLIC = address("192.0.2.10");
+    private static final InetAddress PUBLIC = address("1.2.3.10");
 
     private final EgressPolicy policy = new EgressPolicy(
             List.of(HostRule.parse("api.example.com"), HostRule.parse("*.cdn.test:8443"), HostRule.parse("*.cdn.test:443"),
