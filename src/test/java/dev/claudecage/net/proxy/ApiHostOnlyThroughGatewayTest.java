@@ -1,6 +1,7 @@
 package dev.claudecage.net.proxy;
 
 import dev.claudecage.net.AuditEvent;
+import dev.claudecage.testing.TlsClientHello;
 import org.junit.jupiter.api.Test;
 
 import java.net.Socket;
@@ -60,9 +61,9 @@ class ApiHostOnlyThroughGatewayTest extends ProxyTestBase {
                 continue;   // a TLS server name never ends in a dot
             }
             try (Socket client = harness.openTransparentTls()) {
-                client.getOutputStream().write(TransparentListenersTest.clientHello(name));
-                assertArrayEquals(TransparentListenersTest.TLS_ACCESS_DENIED,
-                        TestServer.readExactly(client.getInputStream(), TransparentListenersTest.TLS_ACCESS_DENIED.length),
+                client.getOutputStream().write(TlsClientHello.of(name));
+                assertArrayEquals(TlsClientHello.ACCESS_DENIED,
+                        TestServer.readExactly(client.getInputStream(), TlsClientHello.ACCESS_DENIED.length),
                         name);
             }
             refusals++;
@@ -84,7 +85,7 @@ class ApiHostOnlyThroughGatewayTest extends ProxyTestBase {
             assertEquals(200, Wire.status(Wire.connect(client, API + ":" + canary.port())));
         }
         try (Socket client = harness.openTransparentTls()) {
-            client.getOutputStream().write(TransparentListenersTest.clientHello(API));
+            client.getOutputStream().write(TlsClientHello.of(API));
             client.getOutputStream().flush();
             harness.awaitOpenConnections(1);
         }
