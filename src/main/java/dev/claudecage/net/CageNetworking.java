@@ -132,7 +132,7 @@ public final class CageNetworking implements AutoCloseable {
 
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
-        services = services(config, options);
+        services = services(config, options.realKey() != null);
         EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
         openState(options);
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -265,8 +265,8 @@ public final class CageNetworking implements AutoCloseable {
     }
 
     /** The gateways that run: the API gateway with the user's key on the host, the git gateway with git_credentials. */
-    private static GatewayPorts.Services services(CageConfig config, Options options) {
-        return new GatewayPorts.Services(options.realKey() != null, !config.egress().credentials().git().isEmpty());
+    public static GatewayPorts.Services services(CageConfig config, boolean hasRealKey) {
+        return new GatewayPorts.Services(hasRealKey, !config.egress().credentials().git().isEmpty());
     }
 
     /**
@@ -281,7 +281,7 @@ public final class CageNetworking implements AutoCloseable {
 
     private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
-        services = services(config, options);
+        services = services(config, options.realKey() != null);
         EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
         openState(options);
         network = CageNetwork.create(cageId, config.egress(), ports,
