@@ -122,8 +122,9 @@ public final class CageNetworking implements AutoCloseable {
      * The services listen on the host's loopback, and relays on the cage's loopback reach them, each
      * on its standard port: the proxy, the proxy's transparent listeners (80, 443), the DNS stub (53,
      * UDP and TCP), which answers 127.0.0.1 for allowed names as the root-mode stub answers the
-     * gateway, and the API and git gateways when they run (nothing is relayed for one that does not). So names resolve, policy and audit are those of root mode, and a tool
-     * that ignores the proxy variables still meets the transparent listeners.
+     * gateway, and the API and git gateways when they run (nothing is relayed for one that does not).
+     * So names resolve, policy and audit are those of root mode, and a tool that ignores the proxy
+     * variables still meets the transparent listeners.
      */
     public static CageNetworking startRootless(CageConfig config, Options options, UserNamespace namespace,
                                                ProcessRunner runner) {

@@ -41,7 +41,7 @@ public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> 
         this(rules, pinned, egressLimitBytes, maxConnections, Set.of());
     }
 
-    /** @param apiGatewayHoldsKey whether the API gateway runs with the user's key, which reserves the API's hosts for it */
+    /** @param apiGatewayHoldsKey whether the API gateway runs with the user's key, which reserves the API's hosts */
     public static EgressPolicy from(CageConfig config, boolean apiGatewayHoldsKey) {
         Map<String, List<InetAddress>> pinned = new LinkedHashMap<>();
         config.egress().resolve().forEach((name, addresses) -> pinned.put(name, addresses.stream()

@@ -143,8 +143,8 @@ public final class Verifier {
                 || !GatewayPorts.STANDARD.idleTcpPorts(CageNetworking.services(config, hasKey)).isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of("every gateway service runs here (the API gateway with " + (hasKey ? "a" : "the") + " key, the git "
-                + "gateway with git_credentials), so no gateway port is idle");
+        return Optional.of("every gateway service runs here (the API gateway with the key, the git gateway with "
+                + "git_credentials), so no gateway port is idle");
     }
 
     /**
@@ -191,7 +191,9 @@ public final class Verifier {
             Optional<String> readOnlyMount = config.mounts().stream().filter(MountSpec::readOnly)
                     .map(MountSpec::target).findFirst();
             JsonNode spec = readSpec(paths.bundle(cage.containerId()).resolve("config.json"));
-            boolean hasKey = strings(spec.at("/process/env")).stream().anyMatch(entry -> entry.startsWith("ANTHROPIC_BASE_URL="));
+            // The API gateway runs, and the cage was pointed at it, only with the key on the host.
+            boolean hasKey = strings(spec.at("/process/env")).stream()
+                    .anyMatch(entry -> entry.startsWith("ANTHROPIC_BASE_URL="));
             Map<String, Finding> findings = new HashMap<>(notRunInSession(cage, readOnlyMount.isPresent()));
             noIdlePort(config, hasKey).ifPresent(reason -> findings.put(ProbeCatalogue.GATEWAY_IDLE_PORTS,
                     new Finding(Outcome.NOT_RUN, reason)));

@@ -32,12 +32,14 @@ public record Weakening(String description, UnaryOperator<Spec> change, UnaryOpe
      * allowed_hosts says, with any credential; the wall that closes that route is the gateway holding the key.
      */
     public static Weakening noApiKey() {
-        return new Weakening("no API key on the host", UnaryOperator.identity(), CageNetworking.Options::withoutRealKey);
+        return new Weakening("no API key on the host", UnaryOperator.identity(),
+                CageNetworking.Options::withoutRealKey);
     }
 
-    /** The firewalls open the ports of gateway services that do not run, as they did before they opened only what runs. */
+    /** The firewalls open the ports of gateway services that do not run, as before they opened only what runs. */
     public static Weakening idleGatewayPortsOpen() {
-        return new Weakening("idle gateway ports open", UnaryOperator.identity(), CageNetworking.Options::withIdlePortsOpen);
+        return new Weakening("idle gateway ports open", UnaryOperator.identity(),
+                CageNetworking.Options::withIdlePortsOpen);
     }
 
     public static Weakening noSeccomp() {

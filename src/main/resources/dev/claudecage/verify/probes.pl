@@ -385,7 +385,7 @@ my %probes = (
         my @reached = grep { tcp_connect($_) } split /,/, $ENV{CAGE_VERIFY_IDLE_PORTS} // '';
         return report($_[0], 'hole', "reached a program on the port of a gateway service that does not run: @reached")
             if @reached;
-        report($_[0], 'blocked', "the ports of gateway services that do not run are closed: $ENV{CAGE_VERIFY_IDLE_PORTS}");
+        report($_[0], 'blocked', "closed, with a listener there: $ENV{CAGE_VERIFY_IDLE_PORTS}");
     },
     'api-direct-route-closed' => sub {
         my $port = $ENV{CAGE_VERIFY_API_PORT};
@@ -394,7 +394,7 @@ my %probes = (
         my (@open, @refused);
         for my $host (split /,/, $ENV{CAGE_VERIFY_API_HOSTS}) {
             my $address = inet_aton($host);
-            return report($_[0], 'error', "$host does not resolve in the cage (the DNS stub answers it with the gateway)")
+            return report($_[0], 'error', "$host does not resolve in the cage (the DNS stub should answer the gateway)")
                 unless $address;
             my $gateway = Socket::inet_ntoa($address);
             my %tries = (
@@ -522,7 +522,8 @@ sub tcp_connect {
     my ($address, $port) = $target =~ /^(.*):(\d+)$/ or return 0;
     my $v6 = $address =~ /:/;
     socket(my $s, $v6 ? PF_INET6 : PF_INET, SOCK_STREAM, 0) or return 0;
-    my $peer = $v6 ? pack_sockaddr_in6($port, inet_pton(AF_INET6, $address)) : pack_sockaddr_in($port, inet_aton($address));
+    my $peer = $v6 ? pack_sockaddr_in6($port, inet_pton(AF_INET6, $address))
+                   : pack_sockaddr_in($port, inet_aton($address));
     my $connected = connect($s, $peer);
     close $s;
     return $connected;

@@ -214,7 +214,8 @@ class FilteredNetworkIT {
     }
 
     /** Prints the cage's gateway addresses (IPv4, IPv6), waits for a line on stdin, then tries the gateway ports. */
-    private static final String GATEWAY_PORTS_SCRIPT = "gw6=${NO_PROXY##*,}; gw4=${HTTPS_PROXY#http://}; gw4=${gw4%:*}\n"
+    private static final String GATEWAY_PORTS_SCRIPT = "gw6=${NO_PROXY##*,}\n"
+            + "gw4=${HTTPS_PROXY#http://}; gw4=${gw4%:*}\n"
             + "echo \"$gw4 $gw6\"; read go\n"
             + "for a in $gw4 $gw6; do for p in 8080 8081; do (exec 3<>/dev/tcp/$a/$p) 2>/dev/null"
             + " && echo REACHED $a:$p || echo closed $a:$p; done; done\nexit 0";
@@ -227,10 +228,12 @@ class FilteredNetworkIT {
     @Test
     void attack6AGatewayPortWhoseServiceDoesNotRunIsClosed() throws Exception {
         Path audit = dir.resolve("audit.jsonl");
-        Process launcher = CageHarness.start(filtered(audit, List.of(), GATEWAY_PORTS_SCRIPT), Map.of("ANTHROPIC_API_KEY", ""));
+        Process launcher = CageHarness.start(filtered(audit, List.of(), GATEWAY_PORTS_SCRIPT),
+                Map.of("ANTHROPIC_API_KEY", ""));
         CageHarness.Result result;
         try {
-            String[] gateway = new BufferedReader(new InputStreamReader(launcher.getInputStream())).readLine().split(" ");
+            String[] gateway = new BufferedReader(new InputStreamReader(launcher.getInputStream())).readLine()
+                    .split(" ");
             try (Canary hostService = Canary.open(List.of(gateway[0], gateway[1]), List.of(8080, 8081), List.of())) {
                 result = CageHarness.waitFor(launcher, "go\n", Duration.ofMinutes(2));
                 System.out.println(result);
@@ -251,9 +254,10 @@ class FilteredNetworkIT {
     /** The control for attack 6: with the key and a git credential both gateways run, and the same tries reach them. */
     @Test
     void attack6ControlWithTheirServicesRunningTheGatewayPortsAnswer() throws Exception {
-        CageHarness.Result result = CageHarness.launch(filtered(dir.resolve("audit.jsonl"), List.of("--allowed-host",
-                        "githost.test", "--git-credential", "githost.test=command:printf unused"), GATEWAY_PORTS_SCRIPT),
-                "go\n", Map.of("ANTHROPIC_API_KEY", REAL_KEY), Duration.ofMinutes(2));
+        List<String> gitGateway = List.of("--allowed-host", "githost.test", "--git-credential",
+                "githost.test=command:printf unused");
+        CageHarness.Result result = CageHarness.launch(filtered(dir.resolve("audit.jsonl"), gitGateway,
+                GATEWAY_PORTS_SCRIPT), "go\n", Map.of("ANTHROPIC_API_KEY", REAL_KEY), Duration.ofMinutes(2));
         System.out.println(result);
         assertEquals(0, result.exitCode(), result.toString());
         assertEquals(4, result.stdout().lines().filter(line -> line.startsWith("REACHED ")).count(), result.stdout());

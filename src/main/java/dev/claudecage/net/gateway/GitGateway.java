@@ -282,7 +282,8 @@ public final class GitGateway implements AutoCloseable {
             try {
                 upstream = connect(addresses);
             } catch (IOException e) {
-                fail(out, 502, what + ": cannot connect to " + host + ":443: " + token.mask(String.valueOf(e.getMessage())));
+                fail(out, 502, what + ": cannot connect to " + host + ":443: "
+                        + token.mask(String.valueOf(e.getMessage())));
                 return;
             }
             try (upstream) {

@@ -48,7 +48,8 @@ final class SecretForms {
         derived.add(percentEncoded(token, false));
         derived.add(percentEncoded(token, true));
         List<String> forms = new ArrayList<>(List.of(token));
-        derived.stream().filter(form -> form.length() >= MIN_DERIVED_CHARS && !forms.contains(form)).forEach(forms::add);
+        derived.stream().filter(form -> form.length() >= MIN_DERIVED_CHARS && !forms.contains(form))
+                .forEach(forms::add);
         forms.sort(Comparator.comparingInt(String::length).reversed());
         return new SecretForms(forms);
     }
