@@ -13,6 +13,7 @@ import dev.claudecage.process.CommandScope;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -40,7 +41,8 @@ final class VerifyFixtures implements AutoCloseable {
     private final Canary canary;
     private final char[] realKey = (REAL_KEY_PREFIX + Long.toHexString(new SecureRandom().nextLong())
             + Long.toHexString(new SecureRandom().nextLong())).toCharArray();
-    private Canary gatewayCanary;
+    /** On the cage's gateway addresses: one on a port nothing opens, one per idle gateway port it could bind. */
+    private final List<Canary> gatewayCanaries = new ArrayList<>();
     private final Process marker;
     private final String markerToken;
 
@@ -129,9 +131,7 @@ final class VerifyFixtures implements AutoCloseable {
     /** The hits of both canaries since the last call. */
     List<String> takeCanaryHits() {
         List<String> hits = new ArrayList<>(canary.takeHits());
-        if (gatewayCanary != null) {
-            hits.addAll(gatewayCanary.takeHits());
-        }
+        gatewayCanaries.forEach(gateway -> hits.addAll(gateway.takeHits()));
         return hits;
     }
 
@@ -180,16 +180,19 @@ final class VerifyFixtures implements AutoCloseable {
      * the ports of the gateway services that do not run.
      */
     List<String> environment(ProbeTarget target) {
-        if (gatewayCanary != null) {
-            gatewayCanary.close();
-            gatewayCanary = null;
-        }
+        closeGatewayCanaries();
         List<String> env = new ArrayList<>();
         if (!target.gateway().isEmpty()) {
-            List<Integer> ports = new ArrayList<>(List.of(0));
-            ports.addAll(target.idlePorts());
-            // The first listener of each address is the one on the port picked for it.
-            gatewayCanary = Canary.open(target.gateway(), ports, List.of());
+            Canary gatewayCanary = Canary.open(target.gateway(), List.of(0), List.of());
+            gatewayCanaries.add(gatewayCanary);
+            for (int idle : target.idlePorts()) {
+                try {
+                    gatewayCanaries.add(Canary.open(target.gateway(), List.of(idle), List.of()));
+                } catch (UncheckedIOException taken) {
+                    // A program of the host's listens there already, on every address: just what the wall keeps
+                    // the cage from. The probe's own connection tells whether it could reach it.
+                }
+            }
             String gateway4 = target.gateway().get(0);
             String gateway6 = target.gateway().get(1);
             env.add("CAGE_VERIFY_GATEWAY4=" + gateway4 + ":" + gatewayCanary.port(gateway4, "tcp"));
@@ -258,10 +261,13 @@ final class VerifyFixtures implements AutoCloseable {
     public void close() {
         marker.destroyForcibly();
         canary.close();
-        if (gatewayCanary != null) {
-            gatewayCanary.close();
-        }
+        closeGatewayCanaries();
         deleteQuietly(directory);
+    }
+
+    private void closeGatewayCanaries() {
+        gatewayCanaries.forEach(Canary::close);
+        gatewayCanaries.clear();
     }
 
     private static void deleteQuietly(Path root) {

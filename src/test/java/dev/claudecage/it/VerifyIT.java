@@ -51,7 +51,7 @@ class VerifyIT {
             }
         }
         assertEquals(List.of(), failures, result.stderr());
-        assertTrue(report.path("probes").size() >= 36, "at least 36 probes: " + report.path("probes").size());
+        assertTrue(report.path("probes").size() >= 36, "at least 36 probes: " + report.path("probes").size() + "; " + result);
         List<String> ids = new ArrayList<>();
         report.path("probes").forEach(probe -> ids.add(probe.path("id").asText()));
         for (String gatewayProbe : List.of("gateway-other-ports-blocked", "gateway-idle-ports-closed",
