@@ -18,6 +18,7 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 @Command(name = "run",
         description = {
@@ -58,9 +59,10 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
         ProcessRunner runner = ProcessRunner.fromEnvironment();
+        Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
+        ApiKeys.warnWithoutKey(key, config.config(), spec.commandLine().getErr());
         RunOutcome outcome = new OneShotRun(StatePaths.current(), runner)
-                .run(config.config(), command, Host.interactiveTerminal(),
-                        new OneShotRun.Options(ApiKeys.fromFlagOrEnvironment(apiKey), auditLog));
+                .run(config.config(), command, Host.interactiveTerminal(), new OneShotRun.Options(key, auditLog));
         WorkspaceWarnings.print(config.config().mounts(), runner, spec.commandLine().getErr());
         return outcome.exitCode();
     }

@@ -46,6 +46,12 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
                 insecureRegistries, protectedPaths, allowUnlimited);
     }
 
+    public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
+        return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
+                seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, tmpfsBytes, env, newEgress,
+                insecureRegistries, protectedPaths, allowUnlimited);
+    }
+
     /**
      * Each key with its value written as in a config file, in documentation order: sizes as
      * "4g", lists as lists of strings, the user as "UID:GID", an absent rootfs as null.

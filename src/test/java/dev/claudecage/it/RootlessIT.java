@@ -204,7 +204,7 @@ class RootlessIT {
             expectedNotRun.addAll(List.of("pids-limit-holds", "memory-limit-holds"));
         }
         if (network.equals("filtered")) {
-            expectedNotRun.add("gateway-other-ports-blocked");
+            expectedNotRun.addAll(List.of("gateway-other-ports-blocked", "gateway-idle-ports-closed"));
         }
         assertRootlessReport(Json.mapper().readTree(verify.stdout()), expectedNotRun);
     }
@@ -219,10 +219,11 @@ class RootlessIT {
             JsonNode report = Json.mapper().readTree(verify.stdout());
             assertEquals("session " + name, report.get("target").asText(), report.toString());
             // What no running session takes (fixture mounts, bombs among its own processes, writes to its
-            // workspace, a read-only mount it lacks), and the gateway probe a rootless cage has no gateway for.
+            // workspace, a read-only mount it lacks, a direct API route that would lead to the real API), and the
+            // gateway-port probes a rootless cage has no gateway for.
             assertRootlessReport(report, List.of("setuid-inert", "workspace-protected-paths-hold",
                     "workspace-folders-pinned", "readonly-mount-holds", "pids-limit-holds", "memory-limit-holds",
-                    "gateway-other-ports-blocked"));
+                    "gateway-other-ports-blocked", "gateway-idle-ports-closed", "api-direct-route-closed"));
             CageHarness.Result status = user.launch("status", "--json", name);
             assertEquals("running", Json.mapper().readTree(status.stdout()).get("state").asText(), status.toString());
         } finally {
@@ -273,6 +274,11 @@ class RootlessIT {
             "  my $d = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $forbidden, Timeout => 3);",
             "  print \"direct $host: \", ($d ? 'connected' : $!), \"\\n\";",
             "}",
+            // No key and no git credential: neither gateway runs, and nothing is relayed for it.
+            "for my $port (8080, 8081) {",
+            "  my $g = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 3);",
+            "  print \"idle $port: \", ($g ? 'connected' : $!), \"\\n\";",
+            "}",
             // The cage's resolver: the DNS stub, through the relay on the cage's port 53.
             "for my $name ('allowed.test', 'forbidden.test') {",
             "  my @host = gethostbyname($name);",
@@ -302,6 +308,9 @@ class RootlessIT {
             assertTrue(run.stdout().contains("http://forbidden.test:" + forbiddenPort + "/ HTTP/1.1 403"), run.toString());
             assertTrue(run.stdout().contains("direct 127.0.0.1: Connection refused"), "the cage's loopback is its own: " + run);
             assertTrue(run.stdout().contains("direct 10.213.0.1: Network is unreachable"), "no route out: " + run);
+            // Attack 6, rootless: only what runs is relayed onto the cage's loopback.
+            assertTrue(run.stdout().contains("idle 8080: Connection refused\nidle 8081: Connection refused\n"),
+                    "no relay for a gateway that does not run: " + run);
             assertTrue(run.stdout().contains("resolve allowed.test: 127.0.0.1\n"), "the DNS stub answers allowed names: " + run);
             assertTrue(run.stdout().contains("resolve forbidden.test: no such name\n"), "and no other: " + run);
             assertTrue(run.stdout().contains("transparent: HTTP/1.1 403"), "the transparent listener refuses: " + run);
