@@ -51,6 +51,15 @@ class DesktopSessionIT {
     private static final List<String> SESSIONS = List.of("it-desktop", "it-desktop-filtered", "it-desktop-refused",
             "it-desktop-page");
 
+    /**
+     * Run in the page before its own scripts: records what the page's Content-Security-Policy
+     * blocks, so that a test sees noVNC work under it without anything refused.
+     */
+    static final String RECORD_POLICY_VIOLATIONS = "window.policyViolations = [];"
+            + " document.addEventListener('securitypolicyviolation',"
+            + " e => window.policyViolations.push(e.effectiveDirective + ' ' + e.blockedURI));";
+    static final String POLICY_VIOLATIONS = "JSON.stringify(window.policyViolations)";
+
     /** What the agent's own page says, so that the browser's page can be searched for it. */
     private static final String AGENT_PAGE = "the-agents-own-desktop-page";
 
@@ -157,7 +166,8 @@ class DesktopSessionIT {
 
         awaitPage(url);
         try (HeadlessChromium chromium = HeadlessChromium.launch(WIDTH + 200, HEIGHT + 200)) {
-            HeadlessChromium.Page page = chromium.open(url + "?autoconnect=true&resize=off&password=" + password);
+            HeadlessChromium.Page page = chromium.open(url + "?autoconnect=true&resize=off&password=" + password,
+                    RECORD_POLICY_VIOLATIONS);
             JsonNode canvas = awaitDesktop(page);
             assertTrue(canvas.isObject(), "no canvas: " + canvas);
             assertEquals(WIDTH, canvas.path("w").asInt(), canvas.toString());
@@ -194,6 +204,8 @@ class DesktopSessionIT {
             // The terminal: its dark background at the top left, with text drawn on it.
             assertTrue(terminalDrawn(terminal), "no terminal with text at the top left within " + TERMINAL_WAIT + ": "
                     + terminal + "\n" + desktopLogs(session));
+            // noVNC works under the host's Content-Security-Policy with nothing refused.
+            assertEquals("[]", page.evaluate(POLICY_VIOLATIONS).asText());
         }
 
         try (HeadlessChromium chromium = HeadlessChromium.launch(WIDTH + 200, HEIGHT + 200)) {
@@ -252,7 +264,8 @@ class DesktopSessionIT {
         assertEquals("nosniff", page.headers().firstValue("X-Content-Type-Options").orElse(""));
 
         try (HeadlessChromium chromium = HeadlessChromium.launch(WIDTH + 200, HEIGHT + 200)) {
-            HeadlessChromium.Page tab = chromium.open(url + "?autoconnect=true&resize=off&password=" + password);
+            HeadlessChromium.Page tab = chromium.open(url + "?autoconnect=true&resize=off&password=" + password,
+                    RECORD_POLICY_VIOLATIONS);
             JsonNode shown = tab.await("(document.getElementById('noVNC_status') || {textContent: ''}).textContent",
                     value -> !value.asText().isBlank() && !value.asText().startsWith("Connecting"),
                     Duration.ofSeconds(30));
@@ -261,6 +274,12 @@ class DesktopSessionIT {
             assertFalse(html.contains(AGENT_PAGE), "the browser runs the agent's page: " + html);
             assertTrue(tab.evaluate("document.querySelector('script[src=\"app/ui.js\"]') !== null").asBoolean(),
                     "the browser does not show noVNC's page");
+            // The policy holds in the browser: the page cannot connect anywhere but its own server.
+            int elsewhere = freePort();
+            tab.evaluate("new WebSocket('ws://127.0.0.1:" + elsewhere + "/'); 0");
+            JsonNode refused = tab.await(POLICY_VIOLATIONS, value -> value.asText().contains("connect-src"),
+                    Duration.ofSeconds(10));
+            assertTrue(refused.asText().contains("connect-src ws://127.0.0.1:" + elsewhere), refused.asText());
         }
 
         // The agent gives the port back to a VNC server with the session's password file: the
