@@ -30,7 +30,7 @@ class DesktopCageTest {
 
     @Test
     void theEntrypointRunsTheCommandAndLearnsThePasswordEverythingElseStays() {
-        Spec before = spec(List.of("VNC_RESOLUTION=2560x1440", "VNC_PASSWORD=mine", "NOVNC_LISTEN=0.0.0.0"));
+        Spec before = spec(List.of("VNC_RESOLUTION=2560x1440", "VNC_PASSWORD=mine", "VNC_LISTEN=0.0.0.0"));
         DesktopAccess access = DesktopAccess.generate(DesktopPort.parse("127.0.0.1:7000:6081"));
         Spec after = DesktopCage.adjust(before, access);
 
@@ -38,10 +38,10 @@ class DesktopCageTest {
         List<String> env = after.process().env();
         assertTrue(env.contains("VNC_RESOLUTION=2560x1440"), env.toString());
         assertTrue(env.contains("VNC_PASSWORD=" + access.password()), env.toString());
-        assertTrue(env.contains("NOVNC_PORT=6081"), env.toString());
-        assertTrue(env.contains("NOVNC_LISTEN=127.0.0.1"), env.toString());
+        assertTrue(env.contains("VNC_PORT=6081"), env.toString());
+        assertTrue(env.contains("VNC_LISTEN=127.0.0.1"), env.toString());
         assertEquals(1, env.stream().filter(entry -> entry.startsWith("VNC_PASSWORD=")).count(), env.toString());
-        assertEquals(1, env.stream().filter(entry -> entry.startsWith("NOVNC_LISTEN=")).count(), env.toString());
+        assertEquals(1, env.stream().filter(entry -> entry.startsWith("VNC_LISTEN=")).count(), env.toString());
         // Every wall as built: the same user, capabilities, mounts, namespaces, seccomp, read-only root.
         assertEquals(before.process().user(), after.process().user());
         assertEquals(before.process().capabilities(), after.process().capabilities());
