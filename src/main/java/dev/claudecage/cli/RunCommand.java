@@ -61,7 +61,7 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
         RunOutcome outcome = new OneShotRun(StatePaths.current(), runner)
                 .run(config.config(), command, Host.interactiveTerminal(),
                         new OneShotRun.Options(ApiKeys.fromFlagOrEnvironment(apiKey), auditLog));
-        WorkspaceWarnings.print(config.config().mounts(), runner, spec.commandLine().getErr());
+        WorkspaceWarnings.print(config.config(), runner, spec.commandLine().getErr());
         return outcome.exitCode();
     }
 
