@@ -15,8 +15,9 @@ import java.util.Optional;
  * Whose rights the cage's user has in a mounted host path, and so who owns, on the host, what the
  * cage writes there. Run as root, claude-cage shifts each mount (an idmapped mount) so that the
  * cage's uid and gid stand for one host user: the one {@code mount_owner} names, else the one who
- * ran {@code sudo}, else the path's owner. The cage then writes only what that user may, and what
- * it writes is theirs: a setuid file it leaves is that user's, never root's.
+ * ran {@code sudo}, else the path's owner. What the cage writes is theirs (a setuid file it leaves
+ * is that user's, never root's), and it may change only what is theirs: in a shifted mount the
+ * kernel refuses writes to any file whose uid or gid the shift does not map.
  * <p>
  * A guessed owner must be a person: ids from {@link #FIRST_PERSON_ID} up, nobody's excepted. Root
  * (uid or gid 0, however it came) and guessed system accounts are never written as: a writable

@@ -82,13 +82,19 @@ class MountOwnershipIT {
     @Test
     void attack4WithANamedOwnerTheSetuidCopyIsThatOwnersNeverRoots(@TempDir Path folder) throws Exception {
         rootsOpenFolder(folder);
+        Path theirs = Files.createDirectory(folder.resolve("work"));
+        Files.setAttribute(theirs, "unix:uid", 4242);
+        Files.setAttribute(theirs, "unix:gid", 4242);
+        String attack = "cd /workspace; cp /bin/sh s 2>&1; cd work && cp /bin/sh s && chmod 4755 s && stat -c '%u %a' s";
 
         CageHarness.Result result = run(NO_SUDO, List.of("--mount", folder + ":/workspace", "--mount-owner", "4242:4242"),
-                "sh", "-c", SETUID_COPY);
+                "sh", "-c", attack);
 
         assertEquals(0, result.exitCode(), result.toString());
-        assertEquals("1000 4755\n", result.stdout(), "inside, the copy is the cage user's own");
-        Path copy = folder.resolve("s");
+        // Shifted onto 4242, the cage writes nothing of root's, even where anyone may write.
+        assertEquals("cp: cannot create regular file 's': Permission denied\n1000 4755\n", result.stdout());
+        assertFalse(Files.exists(folder.resolve("s")));
+        Path copy = theirs.resolve("s");
         assertEquals(4242, Files.getAttribute(copy, "unix:uid"), "on the host, the named owner's");
         assertEquals(4242, Files.getAttribute(copy, "unix:gid"));
         assertEquals(04755, (Integer) Files.getAttribute(copy, "unix:mode") & 07777, "the setuid bit is there: "
