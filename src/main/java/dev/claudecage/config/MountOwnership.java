@@ -6,6 +6,7 @@ import dev.claudecage.host.StateLayout;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -161,9 +162,10 @@ public final class MountOwnership {
         return Optional.of(new HostIds(Integer.parseInt(uid), Integer.parseInt(gid)));
     }
 
-    /** The owner of an existing path. */
+    /** The owner of an existing path; of a link itself, not of what it names. */
     public static HostIds pathOwner(Path path) throws IOException {
-        return new HostIds((Integer) Files.getAttribute(path, "unix:uid"), (Integer) Files.getAttribute(path, "unix:gid"));
+        return new HostIds((Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS),
+                (Integer) Files.getAttribute(path, "unix:gid", LinkOption.NOFOLLOW_LINKS));
     }
 
     /** The decision for one of {@code config}'s mounts on this host: its owner as it is now, sudo from this process. */

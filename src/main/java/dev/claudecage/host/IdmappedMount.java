@@ -35,6 +35,7 @@ public final class IdmappedMount implements AutoCloseable {
     private static final int O_CLOEXEC = 0x80000;
     private static final int O_RDONLY = 0;
     private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final int MOVE_MOUNT_F_EMPTY_PATH = 0x4;
     private static final long MOUNT_ATTR_IDMAP = 0x00100000L;
     private static final int MOUNT_ATTR_SIZE = 32;
@@ -104,7 +105,9 @@ public final class IdmappedMount implements AutoCloseable {
     }
 
     private static void shift(Path source, Path target, int usernsFd) {
-        int tree = syscall(SYS_OPEN_TREE, "open_tree " + source, AT_FDCWD, source.toString(), OPEN_TREE_CLONE | O_CLOEXEC);
+        // The source was resolved when the configuration was checked; a link there now is not followed.
+        int tree = syscall(SYS_OPEN_TREE, "open_tree " + source, AT_FDCWD, source.toString(),
+                OPEN_TREE_CLONE | O_CLOEXEC | AT_SYMLINK_NOFOLLOW);
         try {
             Memory attr = new Memory(MOUNT_ATTR_SIZE);
             attr.clear();

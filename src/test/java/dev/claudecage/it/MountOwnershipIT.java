@@ -85,14 +85,20 @@ class MountOwnershipIT {
         Path theirs = Files.createDirectory(folder.resolve("work"));
         Files.setAttribute(theirs, "unix:uid", 4242);
         Files.setAttribute(theirs, "unix:gid", 4242);
-        String attack = "cd /workspace; cp /bin/sh s 2>&1; cd work && cp /bin/sh s && chmod 4755 s && stat -c '%u %a' s";
+        String attack = "awk '$5 == \"/workspace\" {print $6}' /proc/self/mountinfo; "
+                + "cd /workspace; cp /bin/sh s 2>&1; cd work && cp /bin/sh s && chmod 4755 s && stat -c '%u %a' s";
 
         CageHarness.Result result = run(NO_SUDO, List.of("--mount", folder + ":/workspace", "--mount-owner", "4242:4242"),
                 "sh", "-c", attack);
 
         assertEquals(0, result.exitCode(), result.toString());
+        List<String> lines = result.stdout().lines().toList();
+        // nosuid keeps the copy inert in the cage; on the host, where it stays, only its owner can.
+        assertTrue(lines.get(0).contains("nosuid") && lines.get(0).contains("nodev") && lines.get(0).contains("idmapped"),
+                "the workspace's mount options: " + result);
         // Shifted onto 4242, the cage writes nothing of root's, even where anyone may write.
-        assertEquals("cp: cannot create regular file 's': Permission denied\n1000 4755\n", result.stdout());
+        assertEquals(List.of("cp: cannot create regular file 's': Permission denied", "1000 4755"),
+                lines.subList(1, lines.size()), result.toString());
         assertFalse(Files.exists(folder.resolve("s")));
         Path copy = theirs.resolve("s");
         assertEquals(4242, Files.getAttribute(copy, "unix:uid"), "on the host, the named owner's");
