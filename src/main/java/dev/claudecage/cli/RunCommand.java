@@ -63,7 +63,7 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
         ApiKeys.warnWithoutKey(key, config.config(), spec.commandLine().getErr());
         RunOutcome outcome = new OneShotRun(StatePaths.current(), runner)
                 .run(config.config(), command, Host.interactiveTerminal(), new OneShotRun.Options(key, auditLog));
-        WorkspaceWarnings.print(config.config().mounts(), runner, spec.commandLine().getErr());
+        WorkspaceWarnings.print(config.config(), runner, spec.commandLine().getErr());
         return outcome.exitCode();
     }
 

@@ -1,7 +1,10 @@
 package dev.claudecage.verify;
 
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.MountOwnership;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.host.Host;
+import dev.claudecage.host.HostIds;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.CageException;
@@ -165,14 +168,22 @@ public final class Verifier {
         return plan.withConfig(config.withEgressPolicy(allowed, config.egress().withResolve(resolve)));
     }
 
-    /** The fixtures; a rootless cage's setuid helper is made in a namespace mapped as the cages' are. */
+    /**
+     * The fixtures; a rootless cage's setuid helper is made in a namespace mapped as the cages' are.
+     * The fixture workspace belongs to the user whose checkout the cage would work in: rootless, the
+     * invoking user; as root, the one the cage would write as (never root: the cage's own ids then).
+     */
     private VerifyFixtures fixtures(CagePlan plan) {
         Path rootfs = plan.layerHolding("usr/bin/id");
         if (plan.rootless() == null) {
-            return VerifyFixtures.create(paths.runs(), rootfs, CommandScope.HOST, runner);
+            CageConfig config = plan.config();
+            HostIds owner = MountOwnership.checkoutOwner(config.mountOwner(), MountOwnership.sudoUser(System.getenv()),
+                    new HostIds(config.uid(), config.gid()));
+            return VerifyFixtures.create(paths.runs(), rootfs, CommandScope.HOST, owner, runner);
         }
         try (UserNamespace namespace = UserNamespace.create(plan.rootless().uids(), plan.rootless().gids(), runner)) {
-            return VerifyFixtures.create(paths.runs(), rootfs, namespace, runner);
+            return VerifyFixtures.create(paths.runs(), rootfs, namespace,
+                    new HostIds(Host.effectiveUid(), Host.effectiveGid()), runner);
         }
     }
 

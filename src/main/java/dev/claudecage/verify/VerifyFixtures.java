@@ -4,7 +4,7 @@ import dev.claudecage.CageException;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.ProtectedPath;
 import dev.claudecage.host.Directories;
-import dev.claudecage.host.Host;
+import dev.claudecage.host.HostIds;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.net.GatewayPorts;
 import dev.claudecage.oci.Spec;
@@ -56,10 +56,12 @@ final class VerifyFixtures implements AutoCloseable {
     }
 
     /**
-     * @param scope where the setuid helper is made root's: on the host as root, in a rootless cage's
-     *              user namespace otherwise (its root, the first subordinate id, is the cage's root)
+     * @param scope          where the setuid helper is made root's: on the host as root, in a rootless cage's
+     *                       user namespace otherwise (its root, the first subordinate id, is the cage's root)
+     * @param workspaceOwner who owns the fixture workspace, as a user's checkout would be owned
      */
-    static VerifyFixtures create(Path parent, Path rootfs, CommandScope scope, ProcessRunner runner) {
+    static VerifyFixtures create(Path parent, Path rootfs, CommandScope scope, HostIds workspaceOwner,
+                                 ProcessRunner runner) {
         Path directory = parent.resolve("verify-" + Long.toHexString(new SecureRandom().nextLong() >>> 1));
         try {
             Directories.createPrivate(directory);
@@ -73,12 +75,10 @@ final class VerifyFixtures implements AutoCloseable {
             Path workspace = Files.createDirectories(directory.resolve("workspace"));
             Files.createDirectories(workspace.resolve(".git/hooks"));
             Files.writeString(workspace.resolve(".git/config"), "[core]\n\trepositoryformatversion = 0\n");
-            // Owned by whoever the cage's user stands for in the shifted workspace, as a user's checkout is.
-            int[] owner = Host.workOwner(directory);
             for (Path path : List.of(workspace, workspace.resolve(".git"), workspace.resolve(".git/hooks"),
                     workspace.resolve(".git/config"))) {
-                Files.setAttribute(path, "unix:uid", owner[0]);
-                Files.setAttribute(path, "unix:gid", owner[1]);
+                Files.setAttribute(path, "unix:uid", workspaceOwner.uid());
+                Files.setAttribute(path, "unix:gid", workspaceOwner.gid());
             }
             Path secret = Files.createDirectories(directory.resolve("host-secret"));
             Files.writeString(secret.resolve("secret.txt"), "a host file the cage must not read\n");

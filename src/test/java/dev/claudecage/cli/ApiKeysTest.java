@@ -18,7 +18,7 @@ class ApiKeysTest {
 
     private static CageConfig config(Map<String, Object> flags) {
         return new ConfigLoader(Path.of("/nonexistent/system.yaml"), Path.of("/nonexistent/user.yaml"), Map.of(),
-                new HostFacts(2), Path.of("/")).load(flags).config();
+                new HostFacts(2, false, Optional.empty(), List.of()), Path.of("/")).load(flags).config();
     }
 
     @Test

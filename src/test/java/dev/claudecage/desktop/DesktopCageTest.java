@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,7 +23,7 @@ class DesktopCageTest {
 
     private static Spec spec(List<String> env) {
         var config = new ConfigLoader(Path.of("/nonexistent/system.yaml"), Path.of("/nonexistent/user.yaml"), Map.of(),
-                new HostFacts(4), Path.of("/")).load(Map.of("mode", "desktop", "env", env)).config();
+                new HostFacts(4, false, Optional.empty(), List.of()), Path.of("/")).load(Map.of("mode", "desktop", "env", env)).config();
         return SpecBuilder.build(config, new CageRequest(List.of("claude"), true, "s-it-1", "claude-cage",
                 SeccompPolicy.defaultPolicy().toOci("amd64"), null,
                 NetworkAttachment.none()));

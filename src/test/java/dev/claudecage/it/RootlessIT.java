@@ -19,14 +19,19 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
@@ -176,6 +181,51 @@ class RootlessIT {
         assertEquals("written\n", Files.readString(written));
         assertEquals(user.uid, Files.getAttribute(written, "unix:uid"), "the cage's file belongs to the user");
         assertEquals(user.gid, Files.getAttribute(written, "unix:gid"));
+    }
+
+    /**
+     * Issue 14, attack 4 rootless: in a folder of root's that anyone may write, the cage's setuid copy
+     * of a shell is the user's own, as it would be had they made it; a socket is refused there too (a
+     * user in the docker group would hand the cage root), and mount_owner, which needs root, is refused.
+     */
+    @Test
+    void attack4RootlessWritesAsTheUserNeverRootAndRefusesSockets() throws Exception {
+        Path folder = Files.createTempDirectory(Path.of("/tmp"), "rootless-roots-");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwxrwxrwx"));
+            Path socket = folder.resolve("docker.sock");
+            server.bind(UnixDomainSocketAddress.of(socket));
+            String[] run = {"run", "--allow-unlimited", "--network", "none", "--rootfs", user.rootfs.toString()};
+
+            // No protected paths: their placeholders cannot be made in a folder of root's without root.
+            CageHarness.Result copy = user.launchWith(Map.of("CLAUDE_CAGE_PROTECTED_PATHS", ""),
+                    concat(run, "--mount", folder + ":/workspace", "--", "sh", "-c",
+                            "cd /workspace && cp /bin/sh s && chmod 4755 s && stat -c '%u %a' s"));
+
+            assertEquals(0, copy.exitCode(), copy.toString());
+            assertEquals("1000 4755\n", copy.stdout());
+            assertEquals(user.uid, Files.getAttribute(folder.resolve("s"), "unix:uid"), "the user's, not root's");
+            CageHarness.Result toSocket = user.launch(concat(run, "--mount", socket + ":/s", "--", "true"));
+            assertEquals(2, toSocket.exitCode(), toSocket.toString());
+            assertTrue(toSocket.stderr().contains("which is a Unix socket"), toSocket.toString());
+            CageHarness.Result named = user.launch(concat(run, "--mount", folder + ":/workspace", "--mount-owner", "4242",
+                    "--", "true"));
+            assertEquals(2, named.exitCode(), named.toString());
+            assertTrue(named.stderr().contains("applies only when claude-cage runs as root"), named.toString());
+        } finally {
+            try (var files = Files.list(folder)) {
+                for (Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(folder);
+        }
+    }
+
+    private static String[] concat(String[] first, String... rest) {
+        List<String> all = new ArrayList<>(List.of(first));
+        all.addAll(List.of(rest));
+        return all.toArray(String[]::new);
     }
 
     @Test
