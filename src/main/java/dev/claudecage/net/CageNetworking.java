@@ -52,8 +52,16 @@ public final class CageNetworking implements AutoCloseable {
      * @param realKey   hands out the user's API key (a fresh array per call) or null when there is none
      * @param auditFile where the cage's audit log goes (appended)
      * @param stateDir  a private folder for the cage's network files (its resolv.conf)
+     * @param placeholder the API key the cage holds in place of the real one, kept for a session's
+     *                  whole life so that Claude Code's approval of it holds; null for a fresh one
      */
-    public record Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile) {
+    public record Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile,
+                          PlaceholderKey placeholder) {
+
+        /** With a fresh placeholder, for a cage that runs once. */
+        public Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile) {
+            this(realKey, auditFile, stateDir, lockFile, null);
+        }
     }
 
     /** How long a relay in a rootless cage's namespace gets to start listening. */
@@ -67,6 +75,7 @@ public final class CageNetworking implements AutoCloseable {
     private CageNetwork network;
     private AuditLog audit;
     private PlaceholderKey placeholder;
+    private boolean placeholderInCage;
     private Path resolvConf;
     private List<String> gitEnvironment = List.of();
     private final List<String> sshEnvironment = new ArrayList<>();
@@ -121,7 +130,7 @@ public final class CageNetworking implements AutoCloseable {
                 policy, NameResolver.forConfig(config, policy), audit);
         started.add(proxy);
         ApiGateway gateway = ApiGateway.start(new InetSocketAddress(loopback, 0), config.egress().apiUpstream(),
-                placeholder(), realKey(options), audit::record, gatewaySettings(policy));
+                placeholder(options), realKey(options), audit::record, gatewaySettings(policy));
         started.add(gateway);
         // Allowed names resolve to the cage's own loopback, where the relays listen; AAAA has no record,
         // as the relays listen on IPv4 only.
@@ -241,8 +250,8 @@ public final class CageNetworking implements AutoCloseable {
         started.add(audit);
     }
 
-    private PlaceholderKey placeholder() {
-        placeholder = PlaceholderKey.generate();
+    private PlaceholderKey placeholder(Options options) {
+        placeholder = options.placeholder() != null ? options.placeholder() : PlaceholderKey.generate();
         return placeholder;
     }
 
@@ -270,7 +279,7 @@ public final class CageNetworking implements AutoCloseable {
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
         started.add(EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(), ports.https(), ports.http()),
                 policy, NameResolver.forConfig(config, policy), audit));
-        PlaceholderKey placeholder = placeholder();
+        PlaceholderKey placeholder = placeholder(options);
         for (InetAddress gateway : gateways) {
             started.add(ApiGateway.start(new InetSocketAddress(gateway, ports.apiGateway()), config.egress().apiUpstream(),
                     placeholder, realKey(options), audit::record, gatewaySettings(policy)));
@@ -376,10 +385,16 @@ public final class CageNetworking implements AutoCloseable {
             // would refuse its OAuth token, which is not the placeholder.
             env.add("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway());
             env.add("ANTHROPIC_API_KEY=" + placeholder.value());
+            placeholderInCage = true;
         }
         env.addAll(gitEnvironment);
         env.addAll(sshEnvironment);
         return new NetworkAttachment(NetworkMode.FILTERED, namespacePath, env, resolvConf, binds);
+    }
+
+    /** The API key the cage holds (the gateway's placeholder), once {@link #attachment} gave it one. */
+    public java.util.Optional<PlaceholderKey> placeholderInCage() {
+        return placeholderInCage ? java.util.Optional.of(placeholder) : java.util.Optional.empty();
     }
 
     /** Stops everything in reverse order, as far as it can, and reports every failure. */

@@ -1,6 +1,7 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.claudecode.FirstRunHome;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
@@ -47,7 +48,8 @@ public final class OneShotRun {
                 : paths.runs().resolveSibling("audit").resolve(id + ".jsonl");
         CageInstance cage = CageInstance.prepare(plan, id, command, terminal,
                 new CageNetworking.Options(options.realKey(), auditFile, networkState, paths.networkLock()),
-                paths, runner, CageInstance.SpecAdjustment.NONE);
+                paths, runner, (spec, networking) -> FirstRunHome.prepare(spec, networking, networkState,
+                        problem -> System.err.println("claude-cage: warning: " + problem)));
         try {
             cage.start(ProcessBuilder.Redirect.INHERIT);
         } catch (RuntimeException e) {
