@@ -1,7 +1,7 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
-import dev.claudecage.claudecode.FirstRunHome;
+import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
@@ -48,7 +48,7 @@ public final class OneShotRun {
                 : paths.runs().resolveSibling("audit").resolve(id + ".jsonl");
         CageInstance cage = CageInstance.prepare(plan, id, command, terminal,
                 new CageNetworking.Options(options.realKey(), auditFile, networkState, paths.networkLock()),
-                paths, runner, (spec, networking) -> FirstRunHome.prepare(spec, networking, networkState,
+                paths, runner, (spec, networking) -> ClaudeCodeStart.prepare(spec, networking, networkState,
                         problem -> System.err.println("claude-cage: warning: " + problem)));
         try {
             cage.start(ProcessBuilder.Redirect.INHERIT);

@@ -1,7 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
-import dev.claudecage.claudecode.FirstRunHome;
+import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.desktop.DesktopAccess;
@@ -168,7 +168,7 @@ final class Supervisor {
         CageInstance.SpecAdjustment homeAndMode = desktop == null ? home
                 : (spec, networking) -> DesktopCage.adjust(home.adjust(spec, networking), desktop);
         Path networkState = statePaths.networkState(id);
-        CageInstance.SpecAdjustment adjustment = (spec, networking) -> FirstRunHome.prepare(
+        CageInstance.SpecAdjustment adjustment = (spec, networking) -> ClaudeCodeStart.prepare(
                 homeAndMode.adjust(spec, networking), networking, networkState, problem -> log("warning: " + problem));
         CageInstance prepared = CageInstance.prepare(plan, id, record.command(), true,
                 new CageNetworking.Options(key, paths.auditLog(), networkState, statePaths.networkLock(),

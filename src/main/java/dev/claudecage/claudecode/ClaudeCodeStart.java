@@ -19,15 +19,23 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Writes {@link FirstRunSettings} into a cage's home before the cage starts, for a cage whose API
- * key is the gateway's placeholder. A persisted home (a bind mount of a host folder the cage can
- * write) gets its {@code .claude.json} merged in place, through {@link UntrustedDirectory}: no link
- * the cage left there is followed, the file is read with a size limit and replaced by a rename.
- * A tmpfs home is empty at every start: the settings go into a seed folder of the host's, which
- * the spec binds read-only at the home just before the tmpfs, whose {@code tmpcopyup} (runc and
- * crun) copies it in as the tmpfs is mounted; the tmpfs then covers the seed.
+ * What Claude Code needs to start in a cage whose API key is the gateway's placeholder, done to
+ * the cage's spec before it starts (docs/network-gateway-dns.md lists Claude Code's start-up calls):
+ * <ul>
+ *   <li>Its home holds {@link FirstRunSettings}. A persisted home (a bind mount of a host folder the
+ *       cage can write) gets its {@code .claude.json} merged in place, through
+ *       {@link UntrustedDirectory}: no link the cage left there is followed, the file is read with a
+ *       size limit and replaced by a rename. A tmpfs home is empty at every start: the settings go
+ *       into a seed folder of the host's, which the spec binds read-only at the home just before
+ *       the tmpfs, whose {@code tmpcopyup} (runc and crun) copies it in as the tmpfs is mounted;
+ *       the tmpfs then covers the seed.</li>
+ *   <li>Its environment turns off the calls it would make to Anthropic directly, past
+ *       {@code ANTHROPIC_BASE_URL} (telemetry, feature flags, the changelog, ...): with the gateway
+ *       holding the key that route is closed, and they would only fill the audit log with
+ *       refusals. A value the user set for either variable stands.</li>
+ * </ul>
  */
-public final class FirstRunHome {
+public final class ClaudeCodeStart {
 
     static final String FILE = ".claude.json";
     /** A tmpfs home's seed, in the cage's network folder. */
@@ -37,12 +45,15 @@ public final class FirstRunHome {
     /** As Claude Code writes the file: it holds the account's details. */
     private static final int MODE = 0600;
 
-    private FirstRunHome() {
+    private ClaudeCodeStart() {
     }
 
+    /** Claude Code's switches for the calls it makes to Anthropic past the gateway, and their values here. */
+    static final List<String> NO_DIRECT_CALLS = List.of("DISABLE_TELEMETRY=1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1");
+
     /**
-     * The spec with its home ready for Claude Code's first interactive start, or as it was when
-     * the cage holds no placeholder key (no filtered network, or no key on the host).
+     * The spec ready for Claude Code's first interactive start, or as it was when the cage holds no
+     * placeholder key (no filtered network, or no key on the host).
      *
      * @param networking   the cage's network services, or null when it has none
      * @param networkState the cage's private network folder on the host, which goes with the cage; a
@@ -59,16 +70,29 @@ public final class FirstRunHome {
         }
         String workingDirectory = spec.process().cwd();
         Spec.Mount home = homeMount(spec);
+        Spec quiet = withoutDirectCalls(spec);
         if (home.type().equals("bind")) {
             mergeInto(Path.of(home.source()), placeholder.get(), workingDirectory, warn);
-            return spec;
+            return quiet;
         }
         if (!home.type().equals("tmpfs")) {
             throw new IllegalStateException("the home of the cage is a " + home.type() + " mount, not a bind or a tmpfs");
         }
         Path seedDir = networkState.resolve(SEED);
         writeSeed(seedDir, placeholder.get(), workingDirectory, ownerOfCageUser(spec));
-        return seeded(spec, home, seedDir);
+        return seeded(quiet, home, seedDir);
+    }
+
+    /** {@link #NO_DIRECT_CALLS} added to the environment, each unless the environment names it already. */
+    static Spec withoutDirectCalls(Spec spec) {
+        List<String> env = new ArrayList<>(spec.process().env());
+        for (String setting : NO_DIRECT_CALLS) {
+            String name = setting.substring(0, setting.indexOf('=') + 1);
+            if (env.stream().noneMatch(entry -> entry.startsWith(name))) {
+                env.add(setting);
+            }
+        }
+        return spec.withProcess(spec.process().withEnv(env));
     }
 
     private static Spec.Mount homeMount(Spec spec) {

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * home is checked against a host file that a followed link would reach, and the positive
  * controls show that the merge does write where nothing is in the way.
  */
-class FirstRunHomeTest {
+class ClaudeCodeStartTest {
 
     private static final PlaceholderKey KEY = new PlaceholderKey("sk-ant-cage-" + "x".repeat(12) + "ABCDEFGHIJKLMNOPQRST");
 
@@ -66,8 +66,8 @@ class FirstRunHomeTest {
         Files.setAttribute(home, "unix:uid", 4242);
         Files.setAttribute(home, "unix:gid", 4343);
         Spec spec = spec(bindHome(home));
-        assertSame(spec, FirstRunHome.prepare(spec, Optional.of(KEY), dir.resolve("net"), warnings::add),
-                "a persisted home needs no change to the spec");
+        Spec adjusted = ClaudeCodeStart.prepare(spec, Optional.of(KEY), dir.resolve("net"), warnings::add);
+        assertEquals(spec.mounts(), adjusted.mounts(), "a persisted home needs no change to the mounts");
         assertEquals(List.of(), warnings);
         String json = written(home);
         assertTrue(json.contains("\"hasCompletedOnboarding\" : true") && json.contains("ABCDEFGHIJKLMNOPQRST")
@@ -80,10 +80,20 @@ class FirstRunHomeTest {
     }
 
     @Test
+    void claudeCodesDirectCallsAreTurnedOffUnlessTheUserSaidOtherwise() {
+        Spec spec = spec(bindHome(dir));
+        Spec user = spec.withProcess(spec.process().withEnv(List.of("PATH=/bin", "DISABLE_TELEMETRY=0")));
+        assertEquals(List.of("PATH=/bin", "DISABLE_TELEMETRY=0", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1"),
+                ClaudeCodeStart.withoutDirectCalls(user).process().env());
+        assertEquals(List.of("DISABLE_TELEMETRY=1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1"),
+                ClaudeCodeStart.withoutDirectCalls(spec).process().env());
+    }
+
+    @Test
     void theUsersFileIsMergedNotReplaced() throws Exception {
         Path home = home();
         Files.writeString(home.resolve(".claude.json"), "{\"theme\": \"light\", \"hasCompletedOnboarding\": true}");
-        FirstRunHome.mergeInto(home, KEY, "/workspace", warnings::add);
+        ClaudeCodeStart.mergeInto(home, KEY, "/workspace", warnings::add);
         String json = written(home);
         assertTrue(json.startsWith("{\n  \"theme\" : \"light\""), json);
         assertTrue(json.contains("ABCDEFGHIJKLMNOPQRST"), json);
@@ -93,7 +103,7 @@ class FirstRunHomeTest {
     void withoutAPlaceholderTheHomeIsNotTouched() throws Exception {
         Path home = home();
         Spec spec = spec(bindHome(home));
-        assertSame(spec, FirstRunHome.prepare(spec, Optional.empty(), dir.resolve("net"), warnings::add));
+        assertSame(spec, ClaudeCodeStart.prepare(spec, Optional.empty(), dir.resolve("net"), warnings::add));
         assertFalse(Files.exists(home.resolve(".claude.json")));
     }
 
@@ -102,7 +112,7 @@ class FirstRunHomeTest {
         Path home = home();
         Path hostFile = Files.writeString(dir.resolve("host-file"), "{\"host\": true}");
         Files.createSymbolicLink(home.resolve(".claude.json"), hostFile);
-        FirstRunHome.mergeInto(home, KEY, "/workspace", warnings::add);
+        ClaudeCodeStart.mergeInto(home, KEY, "/workspace", warnings::add);
         assertEquals("{\"host\": true}", Files.readString(hostFile), "the host file was written through the link");
         assertTrue(Files.isSymbolicLink(home.resolve(".claude.json")), "the cage's link is left as it is");
         assertEquals(1, warnings.size(), warnings.toString());
@@ -115,7 +125,7 @@ class FirstRunHomeTest {
         Path home = home();
         Path hostFolder = Files.createDirectory(dir.resolve("host-folder"));
         Files.createSymbolicLink(home.resolve(".claude"), hostFolder);
-        FirstRunHome.mergeInto(home, KEY, "/workspace", warnings::add);
+        ClaudeCodeStart.mergeInto(home, KEY, "/workspace", warnings::add);
         try (var listing = Files.list(hostFolder)) {
             assertEquals(0, listing.count(), "something was written into the host's folder");
         }
@@ -128,21 +138,21 @@ class FirstRunHomeTest {
         Path home = home();
         Process mkfifo = new ProcessBuilder("mkfifo", home.resolve(".claude.json").toString()).start();
         assertEquals(0, mkfifo.waitFor());
-        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> FirstRunHome.mergeInto(home, KEY, "/workspace", warnings::add));
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> ClaudeCodeStart.mergeInto(home, KEY, "/workspace", warnings::add));
         assertFalse(Files.isRegularFile(home.resolve(".claude.json")), "the FIFO was replaced");
         Files.delete(home.resolve(".claude.json"));
 
         Files.createDirectory(home.resolve(".claude.json"));
-        FirstRunHome.mergeInto(home, KEY, "/workspace", warnings::add);
+        ClaudeCodeStart.mergeInto(home, KEY, "/workspace", warnings::add);
         assertTrue(Files.isDirectory(home.resolve(".claude.json")));
         Files.delete(home.resolve(".claude.json"));
 
-        byte[] huge = new byte[FirstRunHome.READ_LIMIT + 1];
+        byte[] huge = new byte[ClaudeCodeStart.READ_LIMIT + 1];
         java.util.Arrays.fill(huge, (byte) ' ');
         huge[0] = '{';
         huge[huge.length - 1] = '}';
         Files.write(home.resolve(".claude.json"), huge);
-        FirstRunHome.mergeInto(home, KEY, "/workspace", warnings::add);
+        ClaudeCodeStart.mergeInto(home, KEY, "/workspace", warnings::add);
         assertEquals(huge.length, Files.size(home.resolve(".claude.json")), "the huge file was rewritten");
         assertEquals(3, warnings.size(), warnings.toString());
     }
@@ -152,7 +162,7 @@ class FirstRunHomeTest {
         Path home = home();
         String hostile = "{\"a\": \"\u001b]0;pwned\u0007";
         Files.writeString(home.resolve(".claude.json"), hostile);
-        FirstRunHome.mergeInto(home, KEY, "/workspace", warnings::add);
+        ClaudeCodeStart.mergeInto(home, KEY, "/workspace", warnings::add);
         assertEquals(hostile, written(home));
         assertEquals(1, warnings.size());
         assertFalse(warnings.get(0).contains("pwned") || warnings.get(0).contains("\u001b"), warnings.get(0));
@@ -162,7 +172,8 @@ class FirstRunHomeTest {
     void aTmpfsHomeCopiesASeedBoundBelowIt() throws Exception {
         Spec.Mount tmpfs = new Spec.Mount(SpecBuilder.CAGE_HOME, "tmpfs", "tmpfs", List.of("nosuid", "mode=700"));
         Path network = Files.createDirectory(dir.resolve("net"));
-        Spec adjusted = FirstRunHome.prepare(spec(tmpfs), Optional.of(KEY), network, warnings::add);
+        Spec adjusted = ClaudeCodeStart.prepare(spec(tmpfs), Optional.of(KEY), network, warnings::add);
+        assertTrue(adjusted.process().env().contains("DISABLE_TELEMETRY=1"), adjusted.process().env().toString());
         Path seed = network.resolve("home-seed");
         assertEquals(List.of(
                 new Spec.Mount("/tmp", "tmpfs", "tmpfs", List.of("nosuid")),
