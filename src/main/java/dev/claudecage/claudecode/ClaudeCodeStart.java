@@ -10,6 +10,7 @@ import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -45,11 +46,11 @@ public final class ClaudeCodeStart {
     /** As Claude Code writes the file: it holds the account's details. */
     private static final int MODE = 0600;
 
-    private ClaudeCodeStart() {
-    }
-
     /** Claude Code's switches for the calls it makes to Anthropic past the gateway, and their values here. */
     static final List<String> NO_DIRECT_CALLS = List.of("DISABLE_TELEMETRY=1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1");
+
+    private ClaudeCodeStart() {
+    }
 
     /**
      * The spec ready for Claude Code's first interactive start, or as it was when the cage holds no
@@ -138,7 +139,7 @@ public final class ClaudeCodeStart {
         try {
             Directories.createPrivate(seedDir);
             Path file = seedDir.resolve(FILE);
-            Directories.writePrivateFile(file, new String(outcome.content(), java.nio.charset.StandardCharsets.UTF_8));
+            Directories.writePrivateFile(file, new String(outcome.content(), StandardCharsets.UTF_8));
             Files.setAttribute(file, "unix:gid", owner[1], LinkOption.NOFOLLOW_LINKS);
             Files.setAttribute(file, "unix:uid", owner[0], LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
