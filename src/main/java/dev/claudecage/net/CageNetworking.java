@@ -32,6 +32,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -54,23 +55,30 @@ public final class CageNetworking implements AutoCloseable {
      *                        the API gateway runs only with one
      * @param auditFile       where the cage's audit log goes (appended)
      * @param stateDir        a private folder for the cage's network files (its resolv.conf)
+     * @param placeholder     the API key the cage holds in place of the real one, kept for a session's
+     *                        whole life so that Claude Code's approval of it holds; null for a fresh one
      * @param openIdlePorts   whether the firewalls open the ports of gateway services that do not run, as
      *                        they did before: only for verify's positive control, which must see that hole
      */
     public record Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile,
-                          boolean openIdlePorts) {
+                          PlaceholderKey placeholder, boolean openIdlePorts) {
 
-        /** The firewalls open only what runs. */
+        /** With a fresh placeholder, for a cage that runs once; the firewalls open only what runs. */
         public Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile) {
-            this(realKey, auditFile, stateDir, lockFile, false);
+            this(realKey, auditFile, stateDir, lockFile, null, false);
+        }
+
+        /** With the session's own placeholder; the firewalls open only what runs. */
+        public Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile, PlaceholderKey placeholder) {
+            this(realKey, auditFile, stateDir, lockFile, placeholder, false);
         }
 
         public Options withoutRealKey() {
-            return new Options(null, auditFile, stateDir, lockFile, openIdlePorts);
+            return new Options(null, auditFile, stateDir, lockFile, placeholder, openIdlePorts);
         }
 
         public Options withIdlePortsOpen() {
-            return new Options(realKey, auditFile, stateDir, lockFile, true);
+            return new Options(realKey, auditFile, stateDir, lockFile, placeholder, true);
         }
     }
 
@@ -85,6 +93,7 @@ public final class CageNetworking implements AutoCloseable {
     private CageNetwork network;
     private AuditLog audit;
     private PlaceholderKey placeholder;
+    private boolean placeholderInCage;
     private Path resolvConf;
     private List<String> gitEnvironment = List.of();
     private final List<String> sshEnvironment = new ArrayList<>();
@@ -141,7 +150,7 @@ public final class CageNetworking implements AutoCloseable {
         EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0),
                 policy, NameResolver.forConfig(config, policy), audit);
         started.add(proxy);
-        placeholder = PlaceholderKey.generate();
+        placeholder = placeholder(options);
         // Allowed names resolve to the cage's own loopback, where the relays listen; AAAA has no record,
         // as the relays listen on IPv4 only.
         DnsStub dns = DnsStub.start(new InetSocketAddress(loopback, 0), policy, CAGE_LOOPBACK, null, audit::record);
@@ -272,6 +281,10 @@ public final class CageNetworking implements AutoCloseable {
         return new GatewayPorts.Services(hasRealKey, !config.egress().credentials().git().isEmpty());
     }
 
+    private static PlaceholderKey placeholder(Options options) {
+        return options.placeholder() != null ? options.placeholder() : PlaceholderKey.generate();
+    }
+
     /**
      * The gateway reaches only the user's own API upstream with the user's own key, so its traffic
      * is audited and its concurrency capped, but it is not counted against egress_limit: long
@@ -294,7 +307,7 @@ public final class CageNetworking implements AutoCloseable {
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
         started.add(EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(), ports.https(), ports.http()),
                 policy, NameResolver.forConfig(config, policy), audit));
-        placeholder = PlaceholderKey.generate();
+        placeholder = placeholder(options);
         for (InetAddress gateway : gateways) {
             if (services.apiGateway()) {
                 started.add(ApiGateway.start(new InetSocketAddress(gateway, ports.apiGateway()),
@@ -408,10 +421,16 @@ public final class CageNetworking implements AutoCloseable {
             // and reaches the API through the proxy, with whatever credential the agent holds.
             env.add("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway());
             env.add("ANTHROPIC_API_KEY=" + placeholder.value());
+            placeholderInCage = true;
         }
         env.addAll(gitEnvironment);
         env.addAll(sshEnvironment);
         return new NetworkAttachment(NetworkMode.FILTERED, namespacePath, env, resolvConf, binds);
+    }
+
+    /** The API key the cage holds (the gateway's placeholder), once {@link #attachment} gave it one. */
+    public Optional<PlaceholderKey> placeholderInCage() {
+        return placeholderInCage ? Optional.of(placeholder) : Optional.empty();
     }
 
     /** Stops everything in reverse order, as far as it can, and reports every failure. */

@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.desktop.DesktopAccess;
@@ -166,10 +167,14 @@ final class Supervisor {
         CageInstance.SpecAdjustment home = record.persist() && !record.ephemeral()
                 ? (spec, networking) -> PersistentHome.bind(spec, paths.homeDir())
                 : CageInstance.SpecAdjustment.NONE;
-        CageInstance.SpecAdjustment adjustment = desktop == null ? home
+        CageInstance.SpecAdjustment homeAndMode = desktop == null ? home
                 : (spec, networking) -> DesktopCage.adjust(home.adjust(spec, networking), desktop);
+        Path networkState = statePaths.networkState(id);
+        CageInstance.SpecAdjustment adjustment = (spec, networking) -> ClaudeCodeStart.prepare(
+                homeAndMode.adjust(spec, networking), networking, networkState, problem -> log("warning: " + problem));
         CageInstance prepared = CageInstance.prepare(plan, id, record.command(), true,
-                new CageNetworking.Options(key, paths.auditLog(), statePaths.networkState(id), statePaths.networkLock()),
+                new CageNetworking.Options(key, paths.auditLog(), networkState, statePaths.networkLock(),
+                        record.placeholder()),
                 statePaths, runner, adjustment);
         List<String> mounts = new ArrayList<>(prepared.hostMounts());
         if (record.persist() && !record.ephemeral()) {

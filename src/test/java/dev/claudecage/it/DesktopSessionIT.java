@@ -3,7 +3,11 @@ package dev.claudecage.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
 import dev.claudecage.testing.HeadlessChromium;
+import dev.claudecage.testing.mockapi.MockAnthropicApi;
+import dev.claudecage.testing.mockapi.Script;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -13,6 +17,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static dev.claudecage.it.CageHarness.cage;
@@ -33,8 +39,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Desktop mode end to end, with real runc and Debian's headless Chromium: a desktop session
  * published on the host's loopback only, opened in the browser through noVNC with the session's
- * password (the screenshot shows the desktop and the terminal running Claude Code), refused with a
- * wrong one; each test ends with nothing left on the host.
+ * password (the screenshot shows the desktop and the terminal with Claude Code's prompt ready, its
+ * API behind the gateway a mock on the host's loopback), refused with a wrong one; each test ends
+ * with nothing left on the host.
  */
 @ExtendWith(CleanSessionHost.class)
 class DesktopSessionIT {
@@ -50,6 +57,10 @@ class DesktopSessionIT {
 
     private static final List<String> SESSIONS = List.of("it-desktop", "it-desktop-filtered", "it-desktop-refused",
             "it-desktop-page");
+    private static final String REAL_KEY = "sk-ant-api03-desktop-" + Long.toHexString(System.nanoTime());
+
+    /** The API behind the desktop's gateway. */
+    private static MockAnthropicApi api;
 
     /**
      * Run in the page before its own scripts: records what the page's Content-Security-Policy
@@ -121,6 +132,19 @@ class DesktopSessionIT {
 
     private String session;
 
+    @BeforeAll
+    static void startTheApi() {
+        api = MockAnthropicApi.builder().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .script(Script.of()).start();
+    }
+
+    @AfterAll
+    static void stopTheApi() {
+        if (api != null) {
+            api.close();
+        }
+    }
+
     @BeforeEach
     void requireHost() throws Exception {
         CageHarness.requireRootAndRootfs();
@@ -142,7 +166,10 @@ class DesktopSessionIT {
     void desktopInTheBrowserWithThePasswordAndRefusedWithoutIt() throws Exception {
         int port = freePort();
         session = SESSIONS.get(0);
-        CageHarness.Result start = cage("start", "--detach", "--name", session, "--mode", "desktop", "--network", "none",
+        // As a user starts it, with a key on the host; api.anthropic.com is off the allowlist, so the
+        // direct route to the API host is closed (and the proxy never looks the name up).
+        CageHarness.Result start = cage(Map.of("ANTHROPIC_API_KEY", REAL_KEY), "start", "--detach", "--name", session,
+                "--mode", "desktop", "--api-upstream", api.baseUrl().toString(), "--allowed-host", "desktop.test",
                 "--port", "127.0.0.1:" + port + ":6080", "--env", "VNC_RESOLUTION=" + WIDTH + "x" + HEIGHT);
         assertEquals(0, start.exitCode(), start.toString());
         JsonNode status = Json.mapper().readTree(cage("status", "--json", session).stdout());
@@ -188,7 +215,7 @@ class DesktopSessionIT {
                 BufferedImage shot = ImageIO.read(new ByteArrayInputStream(png));
                 screen = count(shot, left, top, 0, 0, WIDTH, HEIGHT);
                 terminal = count(shot, left, top, 40, 60, 500, 400);
-                if (terminalDrawn(terminal) || System.nanoTime() > deadline) {
+                if (terminalDrawn(terminal) && promptShown(shot, left, top) || System.nanoTime() > deadline) {
                     break;
                 }
                 Thread.sleep(500);
@@ -206,6 +233,10 @@ class DesktopSessionIT {
                     + terminal + "\n" + desktopLogs(session));
             // noVNC works under the host's Content-Security-Policy with nothing refused.
             assertEquals("[]", page.evaluate(POLICY_VIOLATIONS).asText());
+            // In it, Claude Code ready for a prompt: its input line between two rules across the terminal,
+            // not an error or a first-run question (see target/desktop-it/connected.png).
+            assertTrue(promptShown(shot, left, top), "no Claude Code prompt in the terminal within " + TERMINAL_WAIT
+                    + "\n" + desktopLogs(session));
         }
 
         try (HeadlessChromium chromium = HeadlessChromium.launch(WIDTH + 200, HEIGHT + 200)) {
@@ -431,6 +462,42 @@ class DesktopSessionIT {
     /** The terminal's dark background over most of the region, with text drawn on it. */
     private static boolean terminalDrawn(Counts region) {
         return region.terminal > 500 * 400 / 2 && region.bright > 200;
+    }
+
+    /**
+     * Whether the terminal shows Claude Code's prompt: its input line sits between two horizontal
+     * rules drawn across the terminal (box-drawing lines, which DejaVu Sans Mono joins into one
+     * line), a few text lines apart. Its error and first-run screens have no such pair.
+     */
+    static boolean promptShown(BufferedImage shot, int left, int top) {
+        List<Integer> rules = new java.util.ArrayList<>();
+        for (int y = 30; y < HEIGHT - 30; y++) {
+            int run = 0;
+            int longest = 0;
+            for (int x = 24; x < WIDTH - 24; x++) {
+                int sx = left + x;
+                int sy = top + y;
+                int rgb = sx < shot.getWidth() && sy < shot.getHeight() ? shot.getRGB(sx, sy) & 0xffffff : 0;
+                boolean drawn = !close(rgb, TERMINAL) && !close(rgb, DESKTOP) && brightness(rgb) > 3 * 60;
+                run = drawn ? run + 1 : 0;
+                longest = Math.max(longest, run);
+            }
+            // Half the screen's width: no line of text is drawn without a gap that long.
+            if (longest > WIDTH / 2 && (rules.isEmpty() || y - rules.get(rules.size() - 1) > 3)) {
+                rules.add(y);
+            }
+        }
+        for (int i = 1; i < rules.size(); i++) {
+            int apart = rules.get(i) - rules.get(i - 1);
+            if (apart >= 15 && apart <= 80) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int brightness(int rgb) {
+        return ((rgb >> 16) & 0xff) + ((rgb >> 8) & 0xff) + (rgb & 0xff);
     }
 
     /** What the desktop's programs said and which of them run, from inside the cage, for a failure's message. */

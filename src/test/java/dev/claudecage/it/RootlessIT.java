@@ -637,6 +637,36 @@ class RootlessIT {
         }
     }
 
+    /**
+     * A key on the host: the rootless cage's home starts with Claude Code's first-run settings,
+     * copied from the host's seed into a tmpfs home (as the cage's user, in its user namespace), and
+     * merged into a persisted one as the user who owns it.
+     */
+    @Test
+    void aRootlessCagesHomeStartsWithClaudeCodesFirstRunSettings() throws Exception {
+        java.util.Map<String, String> key = java.util.Map.of("ANTHROPIC_API_KEY", "sk-ant-api03-rootless-first-run");
+        String check = "grep -c hasCompletedOnboarding ~/.claude.json; stat -c 'home %u %a' ~;"
+                + " stat -c 'file %u %a' ~/.claude.json; touch ~/written && echo home-writable";
+        CageHarness.Result run = user.launchWith(key, "run", "--allow-unlimited", "--network", "filtered",
+                "--rootfs", user.rootfs.toString(), "--", "sh", "-c", check);
+        assertEquals(0, run.exitCode(), run.toString());
+        assertEquals("1\nhome 1000 700\nfile 1000 600\nhome-writable\n", run.stdout(), run.toString());
+
+        String name = "rootless-first-run";
+        try {
+            startSession(name, "filtered");
+            user.launch("stop", name, "--timeout", "1");
+            // startSession's launch had no key: again with one, as the user would.
+            CageHarness.Result again = user.launchWith(key, "start", "--name", name, "--detach");
+            assertEquals(0, again.exitCode(), again.toString());
+            Path file = user.home.resolve(".local/share/claude-cage/sessions/" + name + "/home/.claude.json");
+            assertTrue(Files.readString(file).contains("\"hasCompletedOnboarding\" : true"), Files.readString(file));
+            assertEquals(user.uid, Files.getAttribute(file, "unix:uid"), "the file is the user's, as the home is");
+        } finally {
+            user.launch("destroy", name);
+        }
+    }
+
     @Test
     void aRootlessSessionStartsTakesAShellStopsKeepsItsHomeAndIsDestroyed() throws Exception {
         String name = "rootless-it";
