@@ -799,7 +799,12 @@ class RootlessIT {
                 .directory(user.home.toFile()).redirectErrorStream(true).start();
         try {
             BufferedReader stdout = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
-            assertEquals("started", stdout.readLine(), "the cage did not start");
+            String line = stdout.readLine();
+            // The launcher's own warnings (no API key on the host) come first.
+            while (line != null && line.startsWith("claude-cage: ")) {
+                line = stdout.readLine();
+            }
+            assertEquals("started", line, "the cage did not start");
             ProcessHandle jvm = launcher.toHandle().descendants()
                     .filter(process -> process.info().commandLine().orElse("").contains("claude-cage.jar"))
                     .findFirst().orElseThrow(() -> new AssertionError("no launcher JVM under " + launcher.pid()));
