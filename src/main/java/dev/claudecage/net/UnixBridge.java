@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -88,7 +89,11 @@ public final class UnixBridge implements AutoCloseable {
         }
     }
 
-    private static void relayStream(SocketChannel client, InetSocketAddress target) {
+    /**
+     * Copies {@code client} to a new connection to {@code target} (an address or a Unix socket) and
+     * back, until both directions have ended.
+     */
+    static void relayStream(SocketChannel client, SocketAddress target) {
         try (client; SocketChannel upstream = SocketChannel.open(target)) {
             Thread back = new Thread(() -> ChannelCopy.untilEnd(upstream, client), "unix-bridge-back");
             back.setDaemon(true);
