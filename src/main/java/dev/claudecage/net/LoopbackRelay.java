@@ -112,7 +112,8 @@ public final class LoopbackRelay {
 
     private static AcceptLoop<SocketChannel> streams(InetSocketAddress listen, UnixDomainSocketAddress socket,
                                                      int maxConnections) throws IOException {
-        ServerSocketChannel server = ServerSocketChannel.open();
+        // IPv4 as the route: the JDK would open a dual-stack IPv6 socket otherwise.
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.INET);
         try {
             server.bind(listen);
         } catch (IOException e) {
