@@ -375,7 +375,7 @@ class RootlessIT {
             }
             assertEquals("flooding", line, "the cage did not start: " + output);
             String hostPidNamespace = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
-            String cageNetwork = netNamespaceOf("/flood-probe/flood.pl");
+            String cageNetwork = cageNetNamespaceOf("/flood-probe/flood.pl", hostPidNamespace);
             Thread reader = new Thread(() -> {
                 try {
                     String next;
@@ -403,6 +403,8 @@ class RootlessIT {
             }
             assertTrue(launcher.waitFor(30, TimeUnit.SECONDS), "the cage did not end");
             reader.join(5000);
+            System.out.println("host processes in the cage's network namespace during the flood, at most " + most
+                    + ": " + seenAtMost);
             synchronized (output) {
                 assertTrue(output.contains("flooded"), "the flood was sent: " + output);
                 assertTrue(output.contains("resolve after: 127.0.0.1"), "DNS answers after the flood: " + output);
@@ -417,17 +419,26 @@ class RootlessIT {
         }
     }
 
-    /** The network namespace of the process whose command line holds {@code marker}. */
-    private static String netNamespaceOf(String marker) throws Exception {
+    /**
+     * The network namespace of the cage's process whose command line holds {@code marker}: in a pid
+     * namespace other than {@code hostPidNamespace}, so never the launcher that names it too.
+     */
+    private static String cageNetNamespaceOf(String marker, String hostPidNamespace) throws Exception {
         for (int attempt = 0; attempt < 100; attempt++) {
             for (ProcessHandle process : ProcessHandle.allProcesses().toList()) {
-                if (process.info().commandLine().orElse("").contains(marker)) {
-                    return Files.readSymbolicLink(Path.of("/proc", Long.toString(process.pid()), "ns", "net")).toString();
+                Path ns = Path.of("/proc", Long.toString(process.pid()), "ns");
+                try {
+                    if (process.info().commandLine().orElse("").contains(marker)
+                            && !Files.readSymbolicLink(ns.resolve("pid")).toString().equals(hostPidNamespace)) {
+                        return Files.readSymbolicLink(ns.resolve("net")).toString();
+                    }
+                } catch (IOException gone) {
+                    // It ended while we looked.
                 }
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("no process runs " + marker);
+        throw new AssertionError("no cage process runs " + marker);
     }
 
     /** The processes in the network namespace {@code network} that are in the host's pid namespace, not a cage's. */
