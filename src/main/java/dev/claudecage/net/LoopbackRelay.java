@@ -1,6 +1,8 @@
 package dev.claudecage.net;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -85,6 +87,8 @@ public final class LoopbackRelay {
             routes.add(Route.parse(args[i]));
         }
         LoopbackRelay relay = start(InetAddress.getLoopbackAddress(), routes, maxConnections);
+        // Its error output is read only if it ends at once; from here on, a pipe nobody empties must never stop a thread.
+        System.setErr(new PrintStream(OutputStream.nullOutputStream()));
         // Until the pipe from the JVM that started it ends: a plain read returns -1 then.
         while (System.in.read() >= 0) {
             continue;
