@@ -55,7 +55,7 @@ public final class DesktopServer implements AutoCloseable {
      * How long the VNC server in the cage may take to come up: the page may load before it listens,
      * and on a busy host (two cores starting Xvfb, x11vnc and Claude Code at once) that took over 10 s.
      */
-    private static final Duration CAGE_TIMEOUT = Duration.ofSeconds(60);
+    static final Duration CAGE_TIMEOUT = Duration.ofSeconds(60);
     /** How long one connection to the cage may take to greet. */
     private static final Duration GREETING_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration RETRY = Duration.ofMillis(100);
@@ -67,17 +67,24 @@ public final class DesktopServer implements AutoCloseable {
 
     private final ServerSocketChannel server;
     private final DesktopPage page;
+    private final Duration cageTimeout;
     private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private AcceptLoop<SocketChannel> loop;
 
-    private DesktopServer(ServerSocketChannel server, DesktopPage page) {
+    private DesktopServer(ServerSocketChannel server, DesktopPage page, Duration cageTimeout) {
         this.server = server;
         this.page = page;
+        this.cageTimeout = cageTimeout;
     }
 
     /** Binds the host side now, so that a port in use fails the start before the cage is made. */
     public static DesktopServer bind(InetSocketAddress listen, DesktopPage page) {
+        return bind(listen, page, CAGE_TIMEOUT);
+    }
+
+    /** As {@link #bind(InetSocketAddress, DesktopPage)}, waiting {@code cageTimeout} for the VNC server to greet. */
+    static DesktopServer bind(InetSocketAddress listen, DesktopPage page, Duration cageTimeout) {
         try {
             // An IPv4 address gets an IPv4 socket, so the host sees exactly that address bound (not ::ffff:...).
             ServerSocketChannel server = ServerSocketChannel.open(listen.getAddress() instanceof Inet4Address
@@ -85,7 +92,7 @@ public final class DesktopServer implements AutoCloseable {
             try {
                 server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                 server.bind(listen, 16);
-                return new DesktopServer(server, page);
+                return new DesktopServer(server, page, cageTimeout);
             } catch (IOException e) {
                 server.close();
                 throw e;
@@ -263,11 +270,11 @@ public final class DesktopServer implements AutoCloseable {
 
     /**
      * A connection to the VNC server in the cage that has sent its protocol version, within
-     * {@link #CAGE_TIMEOUT}: the server may not listen yet when the page loads. Anything but VNC's
+     * {@code cageTimeout}: the server may not listen yet when the page loads. Anything but VNC's
      * greeting there fails at once.
      */
     private Vnc reachVnc(Inside inside) throws Unreachable {
-        long deadline = System.nanoTime() + CAGE_TIMEOUT.toNanos();
+        long deadline = System.nanoTime() + cageTimeout.toNanos();
         String last;
         while (true) {
             SocketChannel cage = null;
@@ -294,7 +301,7 @@ public final class DesktopServer implements AutoCloseable {
                 ChannelCopy.closeQuietly(cage);
             }
             if (closed || System.nanoTime() + RETRY.toNanos() > deadline) {
-                throw new Unreachable("no VNC greeting within " + CAGE_TIMEOUT.toSeconds() + " s (" + last + ")");
+                throw new Unreachable("no VNC greeting within " + cageTimeout.toSeconds() + " s (" + last + ")");
             }
             try {
                 Thread.sleep(RETRY.toMillis());

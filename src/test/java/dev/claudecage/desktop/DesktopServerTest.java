@@ -71,8 +71,9 @@ class DesktopServerTest {
         Thread vnc = new Thread(this::actAsTheCage, "test-cage");
         vnc.setDaemon(true);
         vnc.start();
+        // A cage that never greets is waited for 10 s here, not the 60 s a busy host may need.
         server = DesktopServer.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                DesktopPage.load(pageRoot));
+                DesktopPage.load(pageRoot), java.time.Duration.ofSeconds(10));
         port = server.address().getPort();
     }
 
