@@ -10,6 +10,7 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.OneShotRun;
 import dev.claudecage.runtime.RunOutcome;
 import dev.claudecage.runtime.StatePaths;
+import dev.claudecage.terminal.ForegroundStdio;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,6 +25,7 @@ import java.util.concurrent.Callable;
                 "Runs one command in a fresh hardened cage, in the foreground, and removes the cage when it ends "
                         + "(like docker run --rm). Afterwards it warns about git repositories the cage left in a "
                         + "writable mount whose configuration or hooks run programs.",
+                RawTerminalOption.FOREGROUND_HELP,
                 "Exit code: the command's own; 125 when claude-cage fails, 126 when the command cannot be run, "
                         + "127 when it is not found."},
         sortOptions = false)
@@ -42,6 +44,9 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
             description = "Keep the cage's audit log (one JSON line per network decision) in FILE.")
     Path auditLog;
 
+    @Mixin
+    RawTerminalOption rawTerminal;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -58,8 +63,9 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
         ProcessRunner runner = ProcessRunner.fromEnvironment();
+        boolean terminal = Host.interactiveTerminal();
         RunOutcome outcome = new OneShotRun(StatePaths.current(), runner)
-                .run(config.config(), command, Host.interactiveTerminal(),
+                .run(config.config(), command, terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw),
                         new OneShotRun.Options(ApiKeys.fromFlagOrEnvironment(apiKey), auditLog));
         WorkspaceWarnings.print(config.config().mounts(), runner, spec.commandLine().getErr());
         return outcome.exitCode();

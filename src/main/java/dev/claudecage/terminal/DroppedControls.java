@@ -12,6 +12,18 @@ public record DroppedControls(Map<TerminalFilter.Kind, Integer> counts) {
         counts = counts.isEmpty() ? Map.of() : Map.copyOf(new EnumMap<>(counts));
     }
 
+    public static DroppedControls none() {
+        return new DroppedControls(Map.of());
+    }
+
+    /** These and {@code other}'s together. */
+    public DroppedControls plus(DroppedControls other) {
+        Map<TerminalFilter.Kind, Integer> sum = new EnumMap<>(TerminalFilter.Kind.class);
+        sum.putAll(counts);
+        other.counts.forEach((kind, count) -> sum.merge(kind, count, Integer::sum));
+        return new DroppedControls(sum);
+    }
+
     public int total() {
         return counts.values().stream().mapToInt(Integer::intValue).sum();
     }

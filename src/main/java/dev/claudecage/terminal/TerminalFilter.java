@@ -26,7 +26,8 @@ import java.util.TreeMap;
  * a sequence is held to {@value #MAX_SEQUENCE} bytes, so memory stays bounded whatever the cage sends.
  * It counts what it dropped, and {@link #restore()} undoes the modes the cage left set.
  *
- * <p>Not thread-safe: one writer. {@link #close()} flushes and leaves the terminal's stream open.
+ * <p>One writer at a time, and {@link #restore()} from another thread (a shutdown hook) waits for its
+ * write. {@link #close()} flushes and leaves the terminal's stream open.
  */
 public final class TerminalFilter extends OutputStream {
 
@@ -57,10 +58,14 @@ public final class TerminalFilter extends OutputStream {
     private static final byte ESC = 0x1b;
     private static final byte[] REPLACEMENT = {(byte) 0xef, (byte) 0xbf, (byte) 0xbd};
 
-    /** DEC private modes (CSI ? N h/l) that full-screen programs set and that make the terminal do nothing but draw or report input. */
+    /**
+     * DEC private modes (CSI ? N h/l) that full-screen programs set: they change how the terminal draws, or
+     * which events it sends as input in a fixed form (keys, mouse, focus, a change of colour scheme);
+     * none makes it send text that the program chose.
+     */
     private static final Set<Integer> PRIVATE_MODES = Set.of(
             1, 5, 6, 7, 9, 12, 25, 47, 66, 69, 1000, 1002, 1003, 1004, 1005, 1006, 1007, 1015, 1016, 1036, 1039,
-            1047, 1048, 1049, 2004, 2026);
+            1047, 1048, 1049, 2004, 2026, 2031);
     /** CSI finals without a private marker or intermediate: cursor movement, erase, insert and delete, scrolling, tabs, colours. */
     private static final String PLAIN_CSI_FINALS = "@ABCDEFGHIJKLMPSTXZ`abdefgmrsu";
     /** Report requests of xterm's window operations (CSI Ps t): sizes, positions, the icon label and the title. */
@@ -105,7 +110,7 @@ public final class TerminalFilter extends OutputStream {
     }
 
     @Override
-    public void write(byte[] data, int offset, int length) throws IOException {
+    public synchronized void write(byte[] data, int offset, int length) throws IOException {
         if (out.length < length * REPLACEMENT.length + MAX_SEQUENCE + 16) {
             out = new byte[length * REPLACEMENT.length + MAX_SEQUENCE + 16];
         }
@@ -134,7 +139,7 @@ public final class TerminalFilter extends OutputStream {
     }
 
     @Override
-    public void flush() throws IOException {
+    public synchronized void flush() throws IOException {
         terminal.flush();
     }
 
@@ -150,7 +155,7 @@ public final class TerminalFilter extends OutputStream {
     }
 
     /** What was dropped so far. */
-    public DroppedControls dropped() {
+    public synchronized DroppedControls dropped() {
         return new DroppedControls(dropped);
     }
 
@@ -160,7 +165,7 @@ public final class TerminalFilter extends OutputStream {
      * keyboard protocols, colours, the scroll region, the line-drawing character set. A sequence
      * cut off by the end of the output is dropped.
      */
-    public void restore() throws IOException {
+    public synchronized void restore() throws IOException {
         if (state == State.STRING || state == State.STRING_ESCAPE) {
             count(stringKind());
         }

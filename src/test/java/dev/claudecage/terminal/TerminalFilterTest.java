@@ -97,6 +97,7 @@ class TerminalFilterTest {
                 Arguments.of("mouse reports", "\u001b[?1000h\u001b[?1002h\u001b[?1003h\u001b[?1006h\u001b[?1000;1006l\u001b[?1007h"),
                 Arguments.of("focus events", "\u001b[?1004h\u001b[?1004l"),
                 Arguments.of("synchronized output", "\u001b[?2026h\u001b[?2026l"),
+                Arguments.of("colour scheme change reports", "\u001b[?2031h\u001b[?2031l"),
                 Arguments.of("cursor keys, keypad, autowrap, origin", "\u001b[?1h\u001b=\u001b>\u001b[?7l\u001b[?7h\u001b[?6h\u001b[?6l"),
                 Arguments.of("kitty keyboard protocol push, set, pop", "\u001b[>1u\u001b[=5;1u\u001b[<u\u001b[<2u"),
                 Arguments.of("xterm modifyOtherKeys", "\u001b[>4;2m\u001b[>4m"),
