@@ -255,11 +255,20 @@ public final class CageHarness {
 
     /** Starts the launcher on a real pseudo-terminal of the given size, as a user at a terminal would. */
     public static Terminal terminal(List<String> args, int rows, int columns) {
+        return terminal(args, rows, columns, "");
+    }
+
+    /**
+     * As {@link #terminal(List, int, int)}, with shell redirections after the arguments: {@code "< /dev/null"}
+     * keeps stdin off the terminal, {@code "> FILE"} sends stdout to a file.
+     */
+    public static Terminal terminal(List<String> args, int rows, int columns, String redirections) {
         StringBuilder command = new StringBuilder("stty rows " + rows + " cols " + columns + "; exec");
         command.append(' ').append(shellQuote(LAUNCHER.toString()));
         for (String arg : args) {
             command.append(' ').append(shellQuote(arg));
         }
+        command.append(' ').append(redirections);
         // script(1) gives the command a pty of its own and copies our pipe to it: keys in, screen out.
         return new Terminal(startPlain(List.of("script", "--quiet", "--flush", "--return", "--command", command.toString(),
                 "/dev/null")));
