@@ -448,6 +448,12 @@ public final class TerminalFilter extends OutputStream {
     }
 
     private void csiDispatch(int b) {
+        if (!eightBit && isPlainDrawing(b)) {
+            // Most sequences on a screen (colours, cursor movement, erase): passed without parsing them into a record.
+            modes.drawn(b, sequenceLength > 0);
+            emitCsi(b);
+            return;
+        }
         Csi csi = Csi.parse(sequence, sequenceLength, b);
         Kind kind = csi.dropKind();
         if (kind == null && eightBit) {
@@ -458,6 +464,23 @@ public final class TerminalFilter extends OutputStream {
             return;
         }
         modes.apply(csi);
+        emitCsi(b);
+    }
+
+    /** A CSI without private marker or intermediates, whose final always passes (whatever its parameters). */
+    private boolean isPlainDrawing(int b) {
+        if (b == 'h' || b == 'l' || b == 'T' || PLAIN_CSI_FINALS.indexOf(b) < 0) {
+            return false;
+        }
+        for (int i = 0; i < sequenceLength; i++) {
+            if (sequence[i] < 0x30 || sequence[i] > 0x3b) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void emitCsi(int b) {
         emit(ESC);
         emit('[');
         emit(sequence, sequenceLength);
@@ -620,12 +643,13 @@ public final class TerminalFilter extends OutputStream {
             }
             if (finalByte == 'h' || finalByte == 'l') {
                 // Only IRM (insert mode); KAM would lock the keyboard.
-                for (int mode : numbers()) {
+                int[] modes = numbers();
+                for (int mode : modes) {
                     if (mode != 4) {
                         return Kind.OTHER;
                     }
                 }
-                return null;
+                return modes.length == 0 ? Kind.OTHER : null;
             }
             if (finalByte == 'T' && parameters.contains(";")) {
                 // With five parameters, xterm's highlight mouse tracking, which reports back.
@@ -751,14 +775,21 @@ public final class TerminalFilter extends OutputStream {
                 case '<' -> keyboardPushes = Math.max(0, keyboardPushes - Math.max(1, numbers.length > 0 ? numbers[0] : 1));
                 case '=' -> keyboardSet = true;
                 default -> {
-                    switch (csi.finalByte()) {
-                        case 'm' -> colours = true;
-                        case 'r' -> scrollRegion = !csi.parameters().isEmpty();
-                        case 'h', 'l' -> insert = csi.finalByte() == 'h';
-                        default -> {
-                        }
+                    if (csi.finalByte() == 'h' || csi.finalByte() == 'l') {
+                        insert = csi.finalByte() == 'h';
+                    } else {
+                        drawn(csi.finalByte(), !csi.parameters().isEmpty());
                     }
                 }
+            }
+        }
+
+        /** A CSI without marker or intermediates that passed: colours and the scroll region stay set. */
+        void drawn(int finalByte, boolean parameters) {
+            if (finalByte == 'm') {
+                colours = true;
+            } else if (finalByte == 'r') {
+                scrollRegion = parameters;
             }
         }
 

@@ -159,6 +159,7 @@ class TerminalFilterTest {
                 Arguments.of("window iconify", "\u001b[2t", Kind.WINDOW),
                 Arguments.of("title stack push", "\u001b[22;0t", Kind.WINDOW),
                 Arguments.of("KAM locks the keyboard", "\u001b[2h", Kind.OTHER),
+                Arguments.of("a mode change without a mode", "\u001b[h", Kind.OTHER),
                 Arguments.of("a DEC mode not on the list", "\u001b[?3h", Kind.OTHER),
                 Arguments.of("one unknown mode among known ones", "\u001b[?1049;9999h", Kind.OTHER),
                 Arguments.of("S8C1T: replies in 8-bit controls", "\u001b G", Kind.OTHER),
