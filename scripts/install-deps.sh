@@ -28,9 +28,10 @@ apt-get update -qq
 # packets (nflog) into the audit log; debootstrap: the minbase rootfs; uidmap: rootless user
 # namespaces; socat: bridges a rootless cage's loopback to its proxy and gateway; apparmor:
 # apparmor_parser to check the profile compiles; util-linux: setpriv, nsenter; perl-base comes with
-# every rootfs and runs the probes inside the cage.
+# every rootfs and runs the probes inside the cage; novnc: the desktop's web page, which the
+# supervisor serves from the host (/usr/share/novnc), never from the cage.
 runtime=(openjdk-17-jdk-headless maven make git
-  runc crun nftables iproute2 tcpdump debootstrap uidmap socat apparmor
+  runc crun nftables iproute2 tcpdump debootstrap uidmap socat apparmor novnc
   ca-certificates procps psmisc util-linux mount)
 # Only for the tests: docker.io builds the shipped Dockerfiles with docker too (the test starts its
 # own engine, without iptables); docker-registry: the registry the pull test runs on loopback;

@@ -1,14 +1,16 @@
 #!/bin/sh
 # Starts the desktop in a cage: Xvfb on display :1, openbox, x11vnc (password-protected, on the
-# cage's loopback) and noVNC (websockify, on 127.0.0.1:6080 unless NOVNC_LISTEN says otherwise),
-# then a terminal running the command given (by default Claude Code) in the working directory.
+# cage's loopback), then a terminal running the command given (by default Claude Code) in the
+# working directory. No web server runs here: claude-cage's supervisor serves noVNC's page from
+# the host and carries the VNC stream to x11vnc.
 # The desktop lives as long as that terminal. Everything here writes only to /tmp, one of the
 # cage's two writable places, never to the home (which may be persisted on the host's disk).
 #
 # VNC_RESOLUTION   screen size, WIDTHxHEIGHT or WIDTHxHEIGHTxDEPTH (default 1440x900)
 # VNC_PASSWORD     the VNC password (claude-cage gives each session a random one); when unset, one
 #                  is made here and printed. VNC passwords are at most 8 characters.
-# NOVNC_LISTEN     the address websockify listens on (default 127.0.0.1; 0.0.0.0 for docker -p)
+# VNC_PORT         the port x11vnc listens on (default 5900; claude-cage sets the session's)
+# VNC_LISTEN       the address x11vnc listens on (default 127.0.0.1; 0.0.0.0 for docker -p)
 set -eu
 
 export DISPLAY="${DISPLAY:-:1}"
@@ -23,8 +25,7 @@ case "$geometry" in
     echo "desktop: VNC_RESOLUTION '$resolution' is not WIDTHxHEIGHT[xDEPTH], e.g. 2560x1440" >&2
     exit 2 ;;
 esac
-novnc_listen="${NOVNC_LISTEN:-127.0.0.1}"
-novnc_port="${NOVNC_PORT:-6080}"
+vnc_listen="${VNC_LISTEN:-127.0.0.1}"
 vnc_port="${VNC_PORT:-5900}"
 run_dir="${TMPDIR:-/tmp}/desktop"
 mkdir -p "$run_dir"
@@ -59,20 +60,18 @@ done
 # openbox paints the root window black as it starts: the desktop's colour is set after that.
 openbox --startup "xsetroot -solid '#2f5d8a'" >"$run_dir/openbox.log" 2>&1 &
 children="$children $!"
-x11vnc -display "$DISPLAY" -localhost -rfbport "$vnc_port" -rfbauth "$run_dir/passwd" -forever -shared -quiet \
+# -localhost for the loopback: with -listen alone, x11vnc would still listen on every IPv6 address.
+if [ "$vnc_listen" = 127.0.0.1 ]; then
+  listen="-localhost"
+else
+  listen="-listen $vnc_listen"
+fi
+# shellcheck disable=SC2086
+x11vnc -display "$DISPLAY" $listen -rfbport "$vnc_port" -rfbauth "$run_dir/passwd" -forever -shared -quiet \
   >"$run_dir/x11vnc.log" 2>&1 &
 children="$children $!"
-# noVNC is served only once VNC listens (127.0.0.1:PORT in /proc/net/tcp, state 0A): a browser
-# that finds the page can connect at once.
-vnc_socket="0100007F:$(printf '%04X' "$vnc_port") 00000000:0000 0A"
-for _ in $(seq 1 100); do
-  grep -q "$vnc_socket" /proc/net/tcp && break
-  sleep 0.1
-done
-websockify --web /usr/share/novnc "$novnc_listen:$novnc_port" "127.0.0.1:$vnc_port" >"$run_dir/websockify.log" 2>&1 &
-children="$children $!"
 
-echo "desktop: noVNC on $novnc_listen:$novnc_port (display $DISPLAY $geometry, logs in $run_dir)"
+echo "desktop: VNC on $vnc_listen:$vnc_port (display $DISPLAY $geometry, logs in $run_dir)"
 if [ "$#" -eq 0 ]; then
   set -- claude
 fi

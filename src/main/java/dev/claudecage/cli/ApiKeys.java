@@ -1,5 +1,12 @@
 package dev.claudecage.cli;
 
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.NetworkMode;
+import dev.claudecage.net.EgressPolicy;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /** Where the user's API key comes from: the flag, else the launcher's environment. */
@@ -16,5 +23,34 @@ final class ApiKeys {
         }
         char[] held = key.strip().toCharArray();
         return held::clone;
+    }
+
+    /** Prints {@link #warningWithoutKey} on {@code err}, when there is one. */
+    static void warnWithoutKey(Supplier<char[]> key, CageConfig config, PrintWriter err) {
+        warningWithoutKey(config, key != null).ifPresent(warning -> {
+            err.println(warning);
+            err.flush();
+        });
+    }
+
+    /**
+     * With the key on the host, the API gateway holds it and the proxy refuses the API's hosts. Without one,
+     * no gateway runs, and a filtered cage that allows an API host reaches it through the proxy with whatever
+     * credential the agent holds: the user's own login in the cage, or a key of someone else's, to send the
+     * workspace to another account. Said once, when a cage starts.
+     */
+    static Optional<String> warningWithoutKey(CageConfig config, boolean hasKey) {
+        if (hasKey || config.network() != NetworkMode.FILTERED) {
+            return Optional.empty();
+        }
+        EgressPolicy withoutGateway = EgressPolicy.from(config, false);
+        List<String> reachable = EgressPolicy.apiHostNames(config).stream().filter(withoutGateway::allowsName).toList();
+        if (reachable.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of("claude-cage: warning: no API key on the host (--api-key or ANTHROPIC_API_KEY), so no API "
+                + "gateway runs and the agent reaches " + String.join(" and ", reachable) + " through the proxy with "
+                + "any credential it holds: your login in the cage, or someone else's key, which could take the "
+                + "workspace to another account. Give claude-cage your key to reach the API only as you.");
     }
 }

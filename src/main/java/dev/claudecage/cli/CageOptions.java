@@ -54,8 +54,16 @@ public final class CageOptions {
     private String runtime;
 
     @Option(names = "--mount", paramLabel = "HOST:CAGE[:ro|:rw]",
-            description = "Bind-mount a host path into the cage, read-write unless :ro." + REPLACES + DEFAULT)
+            description = "Bind-mount a host folder or regular file into the cage, read-write unless :ro; the host's "
+                    + "system folders, /run, sockets and devices are refused." + REPLACES + DEFAULT)
     private List<String> mounts;
+
+    @Option(names = "--mount-owner", paramLabel = "UID[:GID]",
+            description = "Run as root: the host user the cage works as in your mounts; what it writes there is theirs. "
+                    + "Without it, the user who ran sudo, else each path's owner if that is a person (uid and gid "
+                    + "1000 or above); a writable mount of root's or a system account's is then refused. Never 0."
+                    + DEFAULT)
+    private String mountOwner;
 
     @Option(names = {"--env", "-e"}, paramLabel = "KEY=VALUE",
             description = "Set an environment variable in the cage." + REPLACES + DEFAULT)
@@ -140,6 +148,7 @@ public final class CageOptions {
         put(flags, ConfigKey.ROOTFS, rootfs);
         put(flags, ConfigKey.RUNTIME, runtime);
         put(flags, ConfigKey.MOUNTS, mounts);
+        put(flags, ConfigKey.MOUNT_OWNER, mountOwner);
         put(flags, ConfigKey.ENV, env);
         put(flags, ConfigKey.ALLOWED_HOSTS, allowedHosts);
         put(flags, ConfigKey.DNS, dns);

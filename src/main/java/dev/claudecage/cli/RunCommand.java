@@ -19,6 +19,7 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 @Command(name = "run",
         description = {
@@ -63,11 +64,13 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
         ProcessRunner runner = ProcessRunner.fromEnvironment();
+        Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
+        ApiKeys.warnWithoutKey(key, config.config(), spec.commandLine().getErr());
         boolean terminal = Host.interactiveTerminal();
         RunOutcome outcome = new OneShotRun(StatePaths.current(), runner)
                 .run(config.config(), command, terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw),
-                        new OneShotRun.Options(ApiKeys.fromFlagOrEnvironment(apiKey), auditLog));
-        WorkspaceWarnings.print(config.config().mounts(), runner, spec.commandLine().getErr());
+                        new OneShotRun.Options(key, auditLog));
+        WorkspaceWarnings.print(config.config(), runner, spec.commandLine().getErr());
         return outcome.exitCode();
     }
 

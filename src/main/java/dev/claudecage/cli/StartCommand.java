@@ -19,6 +19,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 @Command(name = "start",
         description = {
@@ -91,9 +92,12 @@ final class StartCommand implements Callable<Integer> {
                 && options.asFlags().isEmpty() && command == null && !ephemeral && port == null && !clone;
         DesktopPort desktopPort = restart ? null : desktopPort(config.config().mode());
         int[] size = detach ? null : SessionTerminal.size();
+        Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
+        ApiKeys.warnWithoutKey(key, restart ? sessions.config(sessionName.get()) : config.config(),
+                spec.commandLine().getErr());
         Sessions.StartResult started = sessions.start(new Sessions.StartRequest(sessionName,
                 restart ? null : config.config(), command == null ? List.of("claude") : command, ephemeral,
-                ApiKeys.fromFlagOrEnvironment(apiKey), size == null ? 0 : size[0], size == null ? 0 : size[1],
+                key, size == null ? 0 : size[0], size == null ? 0 : size[1],
                 config.config().maxSessions(), desktopPort, clone));
         Optional<DesktopAccess> desktop = sessions.desktopAccess(started.name());
         if (detach) {

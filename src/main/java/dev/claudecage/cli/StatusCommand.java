@@ -44,7 +44,7 @@ final class StatusCommand implements Callable<Integer> {
         Sessions sessions = Sessions.current(runner);
         SessionView view = sessions.view(SessionName.of(name));
         SessionReport report = sessions.report(view).withWorkspaceWarnings(
-                NestedRepositories.inWritableMounts(SessionConfig.load(view.record().config()).mounts(), runner)
+                NestedRepositories.inWritableMounts(SessionConfig.load(view.record().config()), runner)
                         .stream().map(NestedRepositories.Finding::warning).toList());
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? Json.write(report) : render(report));

@@ -32,11 +32,11 @@ final class StopCommand implements Callable<Integer> {
         Sessions sessions = Sessions.current(runner);
         for (SessionName name : targets.resolve(sessions)) {
             // Read first: stopping an ephemeral session removes its record.
-            var mounts = sessions.config(name).mounts();
+            var config = sessions.config(name);
             Sessions.StopResult result = sessions.stop(name, grace);
             if (result.wasRunning()) {
                 spec.commandLine().getOut().println(name);
-                WorkspaceWarnings.print(mounts, runner, spec.commandLine().getErr());
+                WorkspaceWarnings.print(config, runner, spec.commandLine().getErr());
             } else {
                 spec.commandLine().getErr().println("claude-cage: session " + name + " was not running ("
                         + result.state() + ")");

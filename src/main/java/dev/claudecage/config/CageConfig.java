@@ -1,5 +1,7 @@
 package dev.claudecage.config;
 
+import dev.claudecage.host.HostIds;
+
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -14,6 +16,8 @@ import java.util.Objects;
  * guards against nulls.
  *
  * @param rootfs         a directory replacing the image's root filesystem, or null to use the image
+ * @param mountOwner     the host user the cage works as in its mounts ({@link MountOwnership}), or null for
+ *                       the sudo user, else each path's owner
  * @param insecureRegistries registries (HOST or HOST:PORT) that image pulls may reach in plain HTTP,
  *                           besides those on loopback
  * @param protectedPaths paths in each writable directory mount that the cage may neither write nor create
@@ -22,7 +26,7 @@ import java.util.Objects;
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
-        List<MountSpec> mounts, long tmpfsBytes, List<String> env, EgressSettings egress,
+        List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
         List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
 
     public CageConfig {
@@ -42,7 +46,13 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
 
     public CageConfig withMounts(List<MountSpec> newMounts) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
-                seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, tmpfsBytes, env, egress,
+                seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, mountOwner, tmpfsBytes, env, egress,
+                insecureRegistries, protectedPaths, allowUnlimited);
+    }
+
+    public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
+        return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
+                seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, newEgress,
                 insecureRegistries, protectedPaths, allowUnlimited);
     }
 
@@ -82,6 +92,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case RUNTIME -> runtime;
             case ROOTFS -> rootfs == null ? null : rootfs.toString();
             case MOUNTS -> mounts.stream().map(MountSpec::format).toList();
+            case MOUNT_OWNER -> mountOwner == null ? null : mountOwner.toString();
             case TMPFS_SIZE -> Sizes.format(tmpfsBytes);
             case ENV -> env;
             case RESOLVE -> egress.resolve().entrySet().stream()

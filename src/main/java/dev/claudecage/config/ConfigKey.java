@@ -25,6 +25,7 @@ public enum ConfigKey {
     RUNTIME(false),
     ROOTFS(false),
     MOUNTS(true, "--mount"),
+    MOUNT_OWNER(false),
     TMPFS_SIZE(false),
     ENV(true, "--env"),
     RESOLVE(true, "--resolve"),

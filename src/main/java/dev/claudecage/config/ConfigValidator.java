@@ -1,6 +1,7 @@
 package dev.claudecage.config;
 
 import dev.claudecage.UserInputException;
+import dev.claudecage.host.HostIds;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -20,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -80,11 +83,12 @@ final class ConfigValidator {
         Boolean readOnlyRoot = checker.check(ConfigKey.READ_ONLY_ROOT, this::bool);
         String seccompProfile = checker.check(ConfigKey.SECCOMP_PROFILE, this::seccompProfile);
         Long pidsLimit = checker.check(ConfigKey.PIDS_LIMIT, raw -> wholeNumber(raw, MIN_PIDS, Long.MAX_VALUE));
-        Ids user = checker.check(ConfigKey.USER, this::user);
+        HostIds user = checker.check(ConfigKey.USER, this::user);
         String image = checker.check(ConfigKey.IMAGE, raw -> image(raw, mode));
         String runtime = checker.check(ConfigKey.RUNTIME, this::runtime);
         Path rootfs = checker.check(ConfigKey.ROOTFS, this::rootfs);
-        List<MountSpec> mounts = checker.check(ConfigKey.MOUNTS, this::mounts);
+        Optional<HostIds> mountOwner = checker.check(ConfigKey.MOUNT_OWNER, this::mountOwner);
+        List<MountSpec> mounts = checker.check(ConfigKey.MOUNTS, raw -> mounts(raw, user, mountOwner));
         Long tmpfs = checker.check(ConfigKey.TMPFS_SIZE, raw -> size(raw, MIN_TMPFS));
         List<String> env = checker.check(ConfigKey.ENV, this::env);
         Map<String, List<String>> resolve = checker.check(ConfigKey.RESOLVE, this::resolve);
@@ -114,7 +118,8 @@ final class ConfigValidator {
             throw combined(problems);
         }
         return new CageConfig(mode, persist, maxSessions.intValue(), cpus, memory, network, dns, allowedHosts,
-                readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts, tmpfs, env,
+                readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts,
+                mountOwner.orElse(null), tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
                         new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts)),
                 insecureRegistries, protectedPaths, allowUnlimited);
@@ -358,26 +363,49 @@ final class ConfigValidator {
         return path.normalize().toString();
     }
 
-    private record Ids(int uid, int gid) {
-    }
-
-    private Ids user(RawValue raw) {
+    private HostIds user(RawValue raw) {
         String allowed = "use a UID or UID:GID above 0, e.g. 1000 or 1000:1000";
         String text = text(raw, allowed);
+        HostIds ids = ids(raw, text, allowed);
+        if (ids.uid() == 0) {
+            throw invalid(raw, text, "is root; the agent is never root inside the cage, "
+                    + "where root could undo the cage's own restrictions", allowed);
+        }
+        if (ids.gid() == 0) {
+            throw invalid(raw, text, "has group 0, root's group, which owns files the agent must not write", allowed);
+        }
+        return ids;
+    }
+
+    /** Empty for the guess (the sudo user, else each path's owner); see {@link MountOwnership}. */
+    private Optional<HostIds> mountOwner(RawValue raw) {
+        String allowed = "leave it empty for the user who ran sudo (else each mounted path's owner), or give the UID or "
+                + "UID:GID of the host user the cage works as in your mounts, above 0, e.g. 1000 or 1000:1000";
+        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+            return Optional.empty();
+        }
+        String text = text(raw, allowed);
+        HostIds ids = ids(raw, text, allowed);
+        if (ids.uid() == 0 || ids.gid() == 0) {
+            throw invalid(raw, text, (ids.uid() == 0 ? "is root" : "has group 0, root's group") + "; what the cage writes "
+                    + "never belongs to root, where a setuid program it left would be root's", allowed);
+        }
+        if (host.rootless()) {
+            throw invalid(raw, text, "applies only when claude-cage runs as root; a rootless cage works in your mounts "
+                    + "as you", "leave it empty, or run claude-cage with sudo");
+        }
+        return Optional.of(ids);
+    }
+
+    /** UID or UID:GID, the GID the UID when left out. */
+    private static HostIds ids(RawValue raw, String text, String allowed) {
         Matcher matcher = USER.matcher(text);
         if (!matcher.matches()) {
             throw invalid(raw, text, "is not UID or UID:GID", allowed);
         }
         int uid = id(raw, text, matcher.group(1), allowed);
         int gid = matcher.group(2) == null ? uid : id(raw, text, matcher.group(2), allowed);
-        if (uid == 0) {
-            throw invalid(raw, text, "is root; the agent is never root inside the cage, "
-                    + "where root could undo the cage's own restrictions", allowed);
-        }
-        if (gid == 0) {
-            throw invalid(raw, text, "has group 0, root's group, which owns files the agent must not write", allowed);
-        }
-        return new Ids(uid, gid);
+        return new HostIds(uid, gid);
     }
 
     private static int id(RawValue raw, String text, String digits, String allowed) {
@@ -424,9 +452,17 @@ final class ConfigValidator {
         return directory;
     }
 
-    private List<MountSpec> mounts(RawValue raw) {
+    /**
+     * Each mount, its host path resolved and checked: a folder or regular file, outside the host's
+     * system and claude-cage's state, and, run as root, owned by someone the cage may work as
+     * ({@link MountOwnership}; skipped while user or mount_owner is itself wrong).
+     */
+    private List<MountSpec> mounts(RawValue raw, HostIds user, Optional<HostIds> mountOwner) {
         String allowed = "use HOST:CAGE[:ro|:rw] with an existing HOST path and an absolute, normalized CAGE path "
                 + "outside /proc, /sys and /dev";
+        Map<Path, String> refused = new LinkedHashMap<>(MountSources.SYSTEM_FOLDERS);
+        host.stateFolders().forEach(folder -> refused.put(folder, "claude-cage's own state (images, sessions and "
+                + "their policies)"));
         List<MountSpec> mounts = new ArrayList<>();
         Set<String> targets = new HashSet<>();
         for (String entry : items(raw, allowed)) {
@@ -437,13 +473,50 @@ final class ConfigValidator {
                 throw invalid(raw, entry, e.getMessage(), allowed);
             }
             String source = written.source().toString();
-            Path real = realPath(raw, entry, source, "has host path '" + source + "', which ", allowed);
+            String subject = "has host path '" + source + "', which ";
+            Path real = realPath(raw, entry, source, subject, allowed);
+            String resolved = real.toString().equals(source) ? "" : " (it resolves to " + real + ")";
+            String kindProblem = MountSources.kindProblem(attribute(raw, entry, real, "unix:mode", subject, allowed));
+            if (kindProblem != null) {
+                throw invalid(raw, entry, subject + kindProblem + resolved, MountSources.KIND_REMEDY);
+            }
+            String folderProblem = MountSources.folderProblem(real, refused, ConfigValidator::fileKey);
+            if (folderProblem != null) {
+                throw invalid(raw, entry, subject + folderProblem + resolved, MountSources.SYSTEM_REMEDY);
+            }
             if (!targets.add(written.target())) {
                 throw invalid(raw, entry, "mounts onto " + written.target() + " like an earlier entry", allowed);
+            }
+            if (!host.rootless() && user != null && mountOwner != null) {
+                HostIds pathOwner = new HostIds(attribute(raw, entry, real, "unix:uid", subject, allowed),
+                        attribute(raw, entry, real, "unix:gid", subject, allowed));
+                MountOwnership.Decision decision = MountOwnership.decide(written.readOnly(),
+                        MountOwnership.owner(mountOwner.orElse(null), host.sudoUser(), pathOwner), user);
+                if (decision.outcome() == MountOwnership.Outcome.REFUSED) {
+                    throw invalid(raw, entry, decision.problem(), decision.remedy());
+                }
             }
             mounts.add(new MountSpec(real, written.target(), written.readOnly()));
         }
         return mounts;
+    }
+
+    private static int attribute(RawValue raw, String shown, Path path, String attribute, String subject, String allowed) {
+        try {
+            return (Integer) Files.getAttribute(path, attribute);
+        } catch (IOException e) {
+            String reason = e instanceof FileSystemException fs && fs.getReason() != null ? fs.getReason() : e.toString();
+            throw invalid(raw, shown, subject + "cannot be reached: " + reason, allowed);
+        }
+    }
+
+    /** The identity of an existing file (device and inode), or null when there is none to reach. */
+    private static Object fileKey(Path path) {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private List<ProtectedPath> protectedPaths(RawValue raw) {

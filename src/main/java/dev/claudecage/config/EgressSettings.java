@@ -25,6 +25,11 @@ public record EgressSettings(Map<String, List<String>> resolve, long egressLimit
         java.util.Objects.requireNonNull(credentials, "credentials");
     }
 
+    public EgressSettings withResolve(Map<String, List<String>> newResolve) {
+        return new EgressSettings(newResolve, egressLimitBytes, maxConnections, apiUpstream, networkPool, networkPool6,
+                credentials);
+    }
+
     /** Without credentials: no git tokens, no SSH agent. */
     public EgressSettings(Map<String, List<String>> resolve, long egressLimitBytes, int maxConnections,
                           URI apiUpstream, String networkPool, String networkPool6) {

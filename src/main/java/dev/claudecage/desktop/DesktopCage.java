@@ -9,17 +9,18 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * What makes a cage a desktop: the desktop image's entrypoint runs first (Xvfb, openbox, x11vnc,
- * noVNC) and then the session's command in a terminal; the cage learns its VNC password and the
- * noVNC port from its environment. Everything else of the spec, every wall included, stays as
- * built for any cage.
+ * What makes a cage a desktop: the desktop image's entrypoint runs first (Xvfb, openbox, x11vnc)
+ * and then the session's command in a terminal; the cage learns its VNC password and the port
+ * x11vnc listens on from its environment. No web server runs in the cage: the supervisor serves
+ * noVNC's page from the host ({@link DesktopServer}). Everything else of the spec, every wall
+ * included, stays as built for any cage.
  */
 public final class DesktopCage {
 
     /** Where the desktop image keeps its entrypoint (docker/desktop/Dockerfile). */
     public static final String ENTRYPOINT = "/opt/claude-cage-desktop/entrypoint-desktop.sh";
     /** The variables the entrypoint reads that claude-cage sets; the user's values for them are replaced. */
-    private static final Set<String> OURS = Set.of("VNC_PASSWORD", "NOVNC_PORT", "NOVNC_LISTEN");
+    private static final Set<String> OURS = Set.of("VNC_PASSWORD", "VNC_PORT", "VNC_LISTEN");
 
     private static final Pattern RESOLUTION = Pattern.compile("[1-9][0-9]{1,4}x[1-9][0-9]{1,4}(x(8|16|24|32))?");
 
@@ -50,9 +51,9 @@ public final class DesktopCage {
                 .filter(entry -> !OURS.contains(entry.substring(0, Math.max(0, entry.indexOf('=')))))
                 .toList());
         env.add("VNC_PASSWORD=" + access.password());
-        env.add("NOVNC_PORT=" + access.mapping().cagePort());
-        // Only the supervisor's forwarder, inside the cage's namespace, connects to it.
-        env.add("NOVNC_LISTEN=127.0.0.1");
+        env.add("VNC_PORT=" + access.mapping().cagePort());
+        // Only the supervisor's desktop server, inside the cage's namespace, connects to it.
+        env.add("VNC_LISTEN=127.0.0.1");
         return spec.withProcess(spec.process().withArgs(args).withEnv(env));
     }
 }

@@ -10,8 +10,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Where a desktop session is published: the host address and port the supervisor listens on, and
- * the port in the cage's loopback it forwards to (noVNC). Written like docker's {@code -p}:
+ * Where a desktop session is published: the host address and port the supervisor serves the
+ * desktop's page on, and the port in the cage's loopback its VNC server (x11vnc) listens on. Written like docker's {@code -p}:
  * {@code [ADDRESS:]HOSTPORT:CAGEPORT}, the address an IP literal ({@code [::1]} for IPv6),
  * 127.0.0.1 when left out.
  */
@@ -44,7 +44,7 @@ public record DesktopPort(InetAddress hostAddress, int hostPort, int cagePort) {
             ports = spec.substring(spec.indexOf(':') + 1);
         }
         Matcher matcher = PORTS.matcher(ports);
-        if (!matcher.matches() || (literal != null && !(ipv4(literal) || IPV6.matcher(literal).matches()))) {
+        if (!matcher.matches() || (literal != null && !(isIpv4Literal(literal) || isIpv6Literal(literal)))) {
             throw new UserInputException("--port '" + text + "' is not a port mapping", FORMAT);
         }
         try {
@@ -59,9 +59,14 @@ public record DesktopPort(InetAddress hostAddress, int hostPort, int cagePort) {
     }
 
     /** A dotted quad with no octet above 255: anything else would be taken for a host name and looked up. */
-    private static boolean ipv4(String literal) {
+    static boolean isIpv4Literal(String literal) {
         return IPV4.matcher(literal).matches()
                 && java.util.Arrays.stream(literal.split("\\.")).allMatch(octet -> Integer.parseInt(octet) <= 255);
+    }
+
+    /** Hex digits, dots and colons, with a colon: what can only be an IPv6 address, never a name. */
+    static boolean isIpv6Literal(String literal) {
+        return IPV6.matcher(literal).matches();
     }
 
     private static void checkPort(int port, String what) {

@@ -28,19 +28,6 @@ public final class Host {
         }
     }
 
-    /**
-     * uid and gid of the host user who owns the work in {@code folder}: the one who ran
-     * {@code sudo} (SUDO_UID, SUDO_GID), else the folder's owner.
-     */
-    public static int[] workOwner(Path folder) throws IOException {
-        String sudoUid = System.getenv("SUDO_UID");
-        String sudoGid = System.getenv("SUDO_GID");
-        if (sudoUid != null && sudoGid != null && sudoUid.matches("[0-9]+") && sudoGid.matches("[0-9]+")) {
-            return new int[] {Integer.parseInt(sudoUid), Integer.parseInt(sudoGid)};
-        }
-        return new int[] {(Integer) Files.getAttribute(folder, "unix:uid"), (Integer) Files.getAttribute(folder, "unix:gid")};
-    }
-
     /** The login name of this process's user (the JDK reads it from the password database by uid). */
     public static String userName() {
         return System.getProperty("user.name");

@@ -9,6 +9,7 @@ import dev.claudecage.process.ProcessRunner;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -34,6 +35,7 @@ public final class IdmappedMount implements AutoCloseable {
     private static final int O_CLOEXEC = 0x80000;
     private static final int O_RDONLY = 0;
     private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final int MOVE_MOUNT_F_EMPTY_PATH = 0x4;
     private static final long MOUNT_ATTR_IDMAP = 0x00100000L;
     private static final int MOUNT_ATTR_SIZE = 32;
@@ -58,10 +60,11 @@ public final class IdmappedMount implements AutoCloseable {
     }
 
     /**
-     * Mounts {@code source} at {@code target} (an empty directory it creates) with cage uid/gid
-     * {@code cageId} shown for, and writing as, host uid {@code hostUid} / gid {@code hostGid}.
+     * Mounts {@code source}, a folder or a regular file, at {@code target} (an empty folder or file
+     * it creates) with the cage's ids {@code cageUid} / {@code cageGid} shown for, and writing as,
+     * {@code hostUser}.
      */
-    public static IdmappedMount create(Path source, Path target, int cageId, int hostUid, int hostGid,
+    public static IdmappedMount create(Path source, Path target, int cageUid, int cageGid, HostIds hostUser,
                                        ProcessRunner runner) {
         if (!"amd64".equals(System.getProperty("os.arch"))) {
             throw new CageException("shifted workspace mounts need x86_64 system call numbers on this version");
@@ -69,14 +72,14 @@ public final class IdmappedMount implements AutoCloseable {
         Process holder = runner.startBackground(List.of("unshare", "--user", "sh", "-c", "echo ready; exec sleep 60"));
         try {
             awaitReady(holder);
-            // Inside the namespace, hostUid stands for the cage's uid: the mount shows hostUid's files as
-            // cageId's, and stores what cageId creates as hostUid's. Written by us, root, so no subuid
+            // Inside the namespace, the host user stands for the cage's: the mount shows their files as the
+            // cage's, and stores what the cage creates as theirs. Written by us, root, so no subuid
             // delegation is needed.
-            Files.writeString(Path.of("/proc/" + holder.pid() + "/uid_map"), hostUid + " " + cageId + " 1\n");
-            Files.writeString(Path.of("/proc/" + holder.pid() + "/gid_map"), hostGid + " " + cageId + " 1\n");
+            Files.writeString(Path.of("/proc/" + holder.pid() + "/uid_map"), hostUser.uid() + " " + cageUid + " 1\n");
+            Files.writeString(Path.of("/proc/" + holder.pid() + "/gid_map"), hostUser.gid() + " " + cageGid + " 1\n");
             int usernsFd = open("/proc/" + holder.pid() + "/ns/user");
             try {
-                Files.createDirectories(target);
+                createMountPoint(source, target);
                 shift(source, target, usernsFd);
             } finally {
                 LibC.INSTANCE.close(usernsFd);
@@ -89,8 +92,22 @@ public final class IdmappedMount implements AutoCloseable {
         }
     }
 
+    /** A mount point of the source's kind: the kernel mounts a folder on a folder and a file on a file only. */
+    private static void createMountPoint(Path source, Path target) throws IOException {
+        if (Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(target);
+        } else if (Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(target.getParent());
+            Files.createFile(target);
+        } else {
+            throw new CageException("cannot shift " + source + ": only a folder or a regular file can be mounted");
+        }
+    }
+
     private static void shift(Path source, Path target, int usernsFd) {
-        int tree = syscall(SYS_OPEN_TREE, "open_tree " + source, AT_FDCWD, source.toString(), OPEN_TREE_CLONE | O_CLOEXEC);
+        // The source was resolved when the configuration was checked; a link there now is not followed.
+        int tree = syscall(SYS_OPEN_TREE, "open_tree " + source, AT_FDCWD, source.toString(),
+                OPEN_TREE_CLONE | O_CLOEXEC | AT_SYMLINK_NOFOLLOW);
         try {
             Memory attr = new Memory(MOUNT_ATTR_SIZE);
             attr.clear();

@@ -44,16 +44,17 @@ public final class CageNetwork implements AutoCloseable {
 
     /**
      * Allocates the lowest free pool slot and builds the link, under a host-wide lock so that
-     * cages started at the same moment never get the same addresses.
+     * cages started at the same moment never get the same addresses. The firewalls open the ports
+     * of {@code services} only.
      */
-    public static CageNetwork create(String cageId, EgressSettings settings, GatewayPorts ports, Path lockFile,
-                                     ProcessRunner runner) {
+    public static CageNetwork create(String cageId, EgressSettings settings, GatewayPorts ports,
+                                     GatewayPorts.Services services, Path lockFile, ProcessRunner runner) {
         try {
             Files.createDirectories(lockFile.getParent());
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
                 FileLock lock = channel.lock();
                 try {
-                    return createLocked(cageId, settings, ports, runner);
+                    return createLocked(cageId, settings, ports, services, runner);
                 } finally {
                     lock.release();
                 }
@@ -64,12 +65,12 @@ public final class CageNetwork implements AutoCloseable {
     }
 
     private static CageNetwork createLocked(String cageId, EgressSettings settings, GatewayPorts ports,
-                                            ProcessRunner runner) {
+                                            GatewayPorts.Services services, ProcessRunner runner) {
         int slot = freeSlot(runner, CageLink.capacity(settings.networkPool(), settings.networkPool6()));
         CageLink link = CageLink.allocate(cageId, slot, settings.networkPool(), settings.networkPool6());
         CageNetwork network = new CageNetwork(link, runner);
         try {
-            network.build(ports);
+            network.build(ports, services);
         } catch (RuntimeException e) {
             network.closeQuietly(e);
             throw e;
@@ -116,7 +117,7 @@ public final class CageNetwork implements AutoCloseable {
         return wrapped;
     }
 
-    private void build(GatewayPorts ports) {
+    private void build(GatewayPorts ports, GatewayPorts.Services services) {
         String ns = link.netnsName();
         String host = link.hostInterface();
         ip("netns", "add", ns);
@@ -125,8 +126,8 @@ public final class CageNetwork implements AutoCloseable {
         ip("-n", ns, "link", "set", link.cageInterface(), "name", CageLink.CAGE_SIDE_NAME);
         ip("-n", ns, "link", "set", "lo", "up");
         // The firewalls go up before either end of the link does: no moment without them.
-        nft(List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports));
-        nft(inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports));
+        nft(List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports, services));
+        nft(inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports, services));
         ip("addr", "add", link.gateway4() + "/" + CageLink.PREFIX4, "dev", host);
         // nodad: the addresses are ours alone, and duplicate detection would delay them by seconds.
         ip("addr", "add", link.gateway6() + "/" + CageLink.PREFIX6, "dev", host, "nodad");

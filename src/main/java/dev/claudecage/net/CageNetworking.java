@@ -32,6 +32,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -50,11 +51,35 @@ import java.util.function.Supplier;
 public final class CageNetworking implements AutoCloseable {
 
     /**
-     * @param realKey   hands out the user's API key (a fresh array per call) or null when there is none
-     * @param auditFile where the cage's audit log goes (appended)
-     * @param stateDir  a private folder for the cage's network files (its resolv.conf)
+     * @param realKey         hands out the user's API key (a fresh array per call) or null when there is none;
+     *                        the API gateway runs only with one
+     * @param auditFile       where the cage's audit log goes (appended)
+     * @param stateDir        a private folder for the cage's network files (its resolv.conf)
+     * @param placeholder     the API key the cage holds in place of the real one, kept for a session's
+     *                        whole life so that Claude Code's approval of it holds; null for a fresh one
+     * @param openIdlePorts   whether the firewalls open the ports of gateway services that do not run, as
+     *                        they did before: only for verify's positive control, which must see that hole
      */
-    public record Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile) {
+    public record Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile,
+                          PlaceholderKey placeholder, boolean openIdlePorts) {
+
+        /** With a fresh placeholder, for a cage that runs once; the firewalls open only what runs. */
+        public Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile) {
+            this(realKey, auditFile, stateDir, lockFile, null, false);
+        }
+
+        /** With the session's own placeholder; the firewalls open only what runs. */
+        public Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile, PlaceholderKey placeholder) {
+            this(realKey, auditFile, stateDir, lockFile, placeholder, false);
+        }
+
+        public Options withoutRealKey() {
+            return new Options(null, auditFile, stateDir, lockFile, placeholder, openIdlePorts);
+        }
+
+        public Options withIdlePortsOpen() {
+            return new Options(realKey, auditFile, stateDir, lockFile, placeholder, true);
+        }
     }
 
     /** How long a relay in a rootless cage's namespace gets to start listening. */
@@ -68,6 +93,7 @@ public final class CageNetworking implements AutoCloseable {
     private CageNetwork network;
     private AuditLog audit;
     private PlaceholderKey placeholder;
+    private boolean placeholderInCage;
     private Path resolvConf;
     private List<String> gitEnvironment = List.of();
     private final List<String> sshEnvironment = new ArrayList<>();
@@ -76,6 +102,7 @@ public final class CageNetworking implements AutoCloseable {
     private String gateway4;
     private String gateway6;
     private String namespacePath;
+    private GatewayPorts.Services services;
 
     private CageNetworking() {
     }
@@ -103,10 +130,11 @@ public final class CageNetworking implements AutoCloseable {
     /**
      * A rootless filtered cage's network: its namespace is {@code namespace}'s own (loopback only).
      * The services listen on the host's loopback, and relays on the cage's loopback reach them, each
-     * on its standard port: the proxy, the API gateway, the proxy's transparent listeners (80, 443)
-     * and the DNS stub (53, UDP and TCP), which answers 127.0.0.1 for allowed names as the root-mode
-     * stub answers the gateway. So names resolve, policy and audit are those of root mode, and a tool
-     * that ignores the proxy variables still meets the transparent listeners.
+     * on its standard port: the proxy, the proxy's transparent listeners (80, 443), the DNS stub (53,
+     * UDP and TCP), which answers 127.0.0.1 for allowed names as the root-mode stub answers the
+     * gateway, and the API and git gateways when they run (nothing is relayed for one that does not).
+     * So names resolve, policy and audit are those of root mode, and a tool that ignores the proxy
+     * variables still meets the transparent listeners.
      */
     public static CageNetworking startRootless(CageConfig config, Options options, UserNamespace namespace,
                                                ProcessRunner runner) {
@@ -115,28 +143,33 @@ public final class CageNetworking implements AutoCloseable {
 
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
-        EgressPolicy policy = EgressPolicy.from(config);
+        services = services(config, options.realKey() != null);
+        EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
         openState(options, config);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0),
                 policy, NameResolver.forConfig(config, policy), audit);
         started.add(proxy);
-        ApiGateway gateway = ApiGateway.start(new InetSocketAddress(loopback, 0), config.egress().apiUpstream(),
-                placeholder(), realKey(options), audit::record, gatewaySettings(policy));
-        started.add(gateway);
+        placeholder = placeholder(options);
         // Allowed names resolve to the cage's own loopback, where the relays listen; AAAA has no record,
         // as the relays listen on IPv4 only.
         DnsStub dns = DnsStub.start(new InetSocketAddress(loopback, 0), policy, CAGE_LOOPBACK, null, audit::record);
         started.add(dns);
         int relayLimit = policy.maxConnections() + RELAY_HEADROOM;
         Path state = options.stateDir();
+        // Only what runs is relayed: the cage's loopback has nothing else listening.
         List<Relay> relays = new ArrayList<>(List.of(
                 Relay.tcp(ports.proxy(), state.resolve("proxy.sock"), new InetSocketAddress(loopback, proxy.httpProxyPort())),
-                Relay.tcp(ports.apiGateway(), state.resolve("gateway.sock"), gateway.address()),
                 Relay.tcp(ports.https(), state.resolve("https.sock"), new InetSocketAddress(loopback, proxy.transparentTlsPort())),
                 Relay.tcp(ports.http(), state.resolve("http.sock"), new InetSocketAddress(loopback, proxy.transparentHttpPort())),
                 Relay.tcp(ports.dns(), state.resolve("dns-tcp.sock"), dns.address()),
                 Relay.udp(ports.dns(), state.resolve("dns-udp.sock"), dns.address())));
+        if (services.apiGateway()) {
+            ApiGateway gateway = ApiGateway.start(new InetSocketAddress(loopback, 0), config.egress().apiUpstream(),
+                    placeholder, options.realKey(), audit::record, gatewaySettings(policy));
+            started.add(gateway);
+            relays.add(Relay.tcp(ports.apiGateway(), state.resolve("gateway.sock"), gateway.address()));
+        }
         String cageLoopback = CAGE_LOOPBACK.getHostAddress();
         startGitGateway(config, policy, List.of(new InetSocketAddress(loopback, 0)), cageLoopback + ":" + ports.gitGateway(),
                 runner).ifPresent(git -> relays.add(Relay.tcp(ports.gitGateway(), state.resolve("git.sock"), git.address())));
@@ -243,13 +276,13 @@ public final class CageNetworking implements AutoCloseable {
         started.add(audit);
     }
 
-    private PlaceholderKey placeholder() {
-        placeholder = PlaceholderKey.generate();
-        return placeholder;
+    /** The gateways that run: the API gateway with the user's key on the host, the git gateway with git_credentials. */
+    public static GatewayPorts.Services services(CageConfig config, boolean hasRealKey) {
+        return new GatewayPorts.Services(hasRealKey, !config.egress().credentials().git().isEmpty());
     }
 
-    private static Supplier<char[]> realKey(Options options) {
-        return options.realKey() == null ? () -> new char[0] : options.realKey();
+    private static PlaceholderKey placeholder(Options options) {
+        return options.placeholder() != null ? options.placeholder() : PlaceholderKey.generate();
     }
 
     /**
@@ -264,18 +297,23 @@ public final class CageNetworking implements AutoCloseable {
 
     private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
-        EgressPolicy policy = EgressPolicy.from(config);
+        services = services(config, options.realKey() != null);
+        EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
         openState(options, config);
-        network = CageNetwork.create(cageId, config.egress(), ports, options.lockFile(), runner);
+        network = CageNetwork.create(cageId, config.egress(), ports,
+                options.openIdlePorts() ? GatewayPorts.Services.ALL : services, options.lockFile(), runner);
         started.add(network);
         CageLink link = network.link();
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
         started.add(EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(), ports.https(), ports.http()),
                 policy, NameResolver.forConfig(config, policy), audit));
-        PlaceholderKey placeholder = placeholder();
+        placeholder = placeholder(options);
         for (InetAddress gateway : gateways) {
-            started.add(ApiGateway.start(new InetSocketAddress(gateway, ports.apiGateway()), config.egress().apiUpstream(),
-                    placeholder, realKey(options), audit::record, gatewaySettings(policy)));
+            if (services.apiGateway()) {
+                started.add(ApiGateway.start(new InetSocketAddress(gateway, ports.apiGateway()),
+                        config.egress().apiUpstream(), placeholder, options.realKey(), audit::record,
+                        gatewaySettings(policy)));
+            }
             started.add(DnsStub.start(new InetSocketAddress(gateway, ports.dns()), policy, link.hostAddress4(),
                     link.hostAddress6(), audit::record));
         }
@@ -363,8 +401,13 @@ public final class CageNetworking implements AutoCloseable {
         return audit;
     }
 
+    /** The gateway services that run for this cage; the firewalls open no other gateway port. */
+    public GatewayPorts.Services services() {
+        return services;
+    }
+
     /** What the spec needs: the namespace to join, the variables that point tools at the proxy and gateway. */
-    public NetworkAttachment attachment(boolean hasRealKey) {
+    public NetworkAttachment attachment() {
         GatewayPorts ports = GatewayPorts.STANDARD;
         String proxy = "http://" + gateway4 + ":" + ports.proxy();
         String noProxy = "localhost,127.0.0.1,::1" + (gateway4.equals("127.0.0.1") ? "" : "," + gateway4)
@@ -372,16 +415,22 @@ public final class CageNetworking implements AutoCloseable {
         List<String> env = new ArrayList<>(List.of(
                 "HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
                 "NO_PROXY=" + noProxy, "no_proxy=" + noProxy));
-        if (hasRealKey) {
-            // With a key on the host, the API goes through the gateway. Without one, Claude Code uses its own
-            // login (claude login, kept in the persisted home) and reaches the API through the proxy: the gateway
-            // would refuse its OAuth token, which is not the placeholder.
+        if (services.apiGateway()) {
+            // With a key on the host, the API goes through the gateway, and only through it (EgressPolicy.apiHosts).
+            // Without one, no gateway runs: Claude Code uses its own login (claude login, kept in the persisted home)
+            // and reaches the API through the proxy, with whatever credential the agent holds.
             env.add("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway());
             env.add("ANTHROPIC_API_KEY=" + placeholder.value());
+            placeholderInCage = true;
         }
         env.addAll(gitEnvironment);
         env.addAll(sshEnvironment);
         return new NetworkAttachment(NetworkMode.FILTERED, namespacePath, env, resolvConf, binds);
+    }
+
+    /** The API key the cage holds (the gateway's placeholder), once {@link #attachment} gave it one. */
+    public Optional<PlaceholderKey> placeholderInCage() {
+        return placeholderInCage ? Optional.of(placeholder) : Optional.empty();
     }
 
     /** Stops everything in reverse order, as far as it can, and reports every failure. */

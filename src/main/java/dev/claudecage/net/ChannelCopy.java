@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
-/** One direction of a relayed connection (the desktop's port forwarder, the rootless bridges). */
+/** One direction of a relayed connection (the rootless bridges); and closing what is left of one. */
 public final class ChannelCopy {
 
     private static final int BUFFER = 64 * 1024;

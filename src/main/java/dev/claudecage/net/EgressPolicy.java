@@ -1,43 +1,85 @@
 package dev.claudecage.net;
 
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.net.gateway.ApiGateway;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What a filtered cage may reach, in one place: allowed names and ports, names pinned to
- * addresses, and the per-cage limits. Everything not allowed here is denied.
+ * addresses, the names reached only through the API gateway, and the per-cage limits. Everything
+ * not allowed here is denied.
+ *
+ * @param apiHosts names the cage may reach only through the API gateway, on no port and by no route of the
+ *                 proxy, whatever allowed_hosts says: the API's hosts, while the gateway holds the user's key
+ *                 (otherwise an agent could send the workspace there with a key of its own)
  */
 public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> pinned, long egressLimitBytes,
-                           int maxConnections) {
+                           int maxConnections, Set<String> apiHosts) {
 
     public EgressPolicy {
         rules = List.copyOf(rules);
         Map<String, List<InetAddress>> copy = new LinkedHashMap<>();
         pinned.forEach((name, addresses) -> copy.put(HostRule.normalize(name), List.copyOf(addresses)));
-        pinned = java.util.Collections.unmodifiableMap(copy);
+        pinned = Collections.unmodifiableMap(copy);
+        Set<String> names = new LinkedHashSet<>();
+        apiHosts.forEach(name -> names.add(HostRule.normalize(name)));
+        apiHosts = Collections.unmodifiableSet(names);
     }
 
-    public static EgressPolicy from(CageConfig config) {
+    /** A policy with no name reserved for the API gateway. */
+    public EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> pinned, long egressLimitBytes,
+                        int maxConnections) {
+        this(rules, pinned, egressLimitBytes, maxConnections, Set.of());
+    }
+
+    /** @param apiGatewayHoldsKey whether the API gateway runs with the user's key, which reserves the API's hosts */
+    public static EgressPolicy from(CageConfig config, boolean apiGatewayHoldsKey) {
         Map<String, List<InetAddress>> pinned = new LinkedHashMap<>();
         config.egress().resolve().forEach((name, addresses) -> pinned.put(name, addresses.stream()
                 .map(EgressPolicy::literal).toList()));
         return new EgressPolicy(config.allowedHosts().stream().map(HostRule::parse).toList(), pinned,
-                config.egress().egressLimitBytes(), config.egress().maxConnections());
+                config.egress().egressLimitBytes(), config.egress().maxConnections(),
+                apiGatewayHoldsKey ? apiHostNames(config) : Set.of());
+    }
+
+    /**
+     * The names that lead to the API, by name: the host of api_upstream, where the gateway sends the user's
+     * key, and Anthropic's own API host, which a cage that holds another key would use whatever api_upstream
+     * says. An api_upstream given as an IP address adds nothing: the proxy refuses every IP address anyway.
+     */
+    public static Set<String> apiHostNames(CageConfig config) {
+        Set<String> names = new LinkedHashSet<>();
+        String upstream = config.egress().apiUpstream().getHost();
+        if (!NameResolver.isIpLiteral(upstream)) {
+            names.add(HostRule.normalize(upstream));
+        }
+        names.add(ApiGateway.DEFAULT_UPSTREAM.getHost());
+        return Collections.unmodifiableSet(names);
     }
 
     public boolean allows(String host, int port) {
-        return rules.stream().anyMatch(rule -> rule.matches(host, port));
+        return apiHostReason(host).isEmpty() && rules.stream().anyMatch(rule -> rule.matches(host, port));
     }
 
-    /** Whether any port of this name is allowed: what the DNS stub answers for. */
+    /** Whether any port of this name is allowed. */
     public boolean allowsName(String host) {
-        return rules.stream().anyMatch(rule -> rule.matchesName(host));
+        return apiHostReason(host).isEmpty() && rules.stream().anyMatch(rule -> rule.matchesName(host));
+    }
+
+    /** Why the proxy refuses this name on every port, when it is one the API gateway holds the user's key for. */
+    public Optional<String> apiHostReason(String host) {
+        String name = HostRule.normalize(host);
+        return apiHosts.contains(name)
+                ? Optional.of("the API gateway holds your key: " + name + " only through it") : Optional.empty();
     }
 
     /** The addresses the policy pins this name to, if it does. */

@@ -3,12 +3,13 @@ package dev.claudecage.net;
 import java.util.stream.Collectors;
 
 /**
- * The nftables rules of a filtered cage, as text for {@code nft -f}: pure functions of the link
- * and the ports, so the rules are golden-tested and applied atomically in one call each.
+ * The nftables rules of a filtered cage, as text for {@code nft -f}: pure functions of the link,
+ * the ports and the services that run, so the rules are golden-tested and applied atomically in
+ * one call each.
  * <p>
- * Two walls: inside the cage's namespace, output is dropped except to the gateway's service
- * ports (the cage holds no CAP_NET_ADMIN, so it cannot change them); on the host, the cage's
- * veth may reach only those ports and nothing is forwarded. Both cover IPv4 and IPv6 alike.
+ * Two walls: inside the cage's namespace, output is dropped except to the ports of the gateway's
+ * services that run (the cage holds no CAP_NET_ADMIN, so it cannot change them); on the host, the
+ * cage's veth may reach only those ports and nothing is forwarded. Both cover IPv4 and IPv6 alike.
  */
 public final class Firewall {
 
@@ -28,8 +29,8 @@ public final class Firewall {
         return "claude_cage_" + link.hostInterface();
     }
 
-    public static String cageRuleset(CageLink link, GatewayPorts ports) {
-        String tcp = portSet(ports);
+    public static String cageRuleset(CageLink link, GatewayPorts ports, GatewayPorts.Services services) {
+        String tcp = portSet(ports, services);
         String gw4 = link.gateway4();
         String gw6 = link.gateway6();
         return "table inet " + CAGE_TABLE + " {\n"
@@ -59,8 +60,8 @@ public final class Firewall {
                 + "}\n";
     }
 
-    public static String hostRuleset(CageLink link, GatewayPorts ports) {
-        String tcp = portSet(ports);
+    public static String hostRuleset(CageLink link, GatewayPorts ports, GatewayPorts.Services services) {
+        String tcp = portSet(ports, services);
         String veth = "\"" + link.hostInterface() + "\"";
         return "table inet " + hostTable(link) + " {\n"
                 + "\tchain input {\n"
@@ -86,7 +87,7 @@ public final class Firewall {
                 + "\t\ticmpv6 type { nd-router-solicit, mld-listener-report, mld2-listener-report } drop\n";
     }
 
-    private static String portSet(GatewayPorts ports) {
-        return ports.tcpPorts().stream().map(String::valueOf).collect(Collectors.joining(", ", "{ ", " }"));
+    private static String portSet(GatewayPorts ports, GatewayPorts.Services services) {
+        return ports.tcpPorts(services).stream().map(String::valueOf).collect(Collectors.joining(", ", "{ ", " }"));
     }
 }

@@ -14,6 +14,7 @@ import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -176,10 +177,14 @@ public final class NameResolver {
     }
 
     /**
-     * The special-purpose range an address is in, when a name that is not pinned must not point
-     * there: loopback, unspecified and "this network", link-local, private (RFC 1918), shared
-     * (CGNAT), unique local, multicast, reserved and broadcast; and IPv6 addresses that carry one
-     * of those IPv4 addresses inside them (IPv4-mapped and -compatible, NAT64, 6to4).
+     * The range an address is in, when a name that is not pinned must not point there: every block of
+     * IANA's IPv4 and IPv6 special-purpose registries that is not globally reachable (loopback, "this
+     * network", private, shared, link-local, the IETF protocol assignments, documentation, benchmarking,
+     * discard-only, unique and site local, local-use NAT64, deprecated 6to4 relays), multicast, and
+     * everything reserved: IPv4 from 240.0.0.0 (broadcast included) and IPv6 outside 2000::/3, the global
+     * unicast space. IPv6 addresses that carry an IPv4 address (IPv4-mapped, -translated and -compatible,
+     * the well-known NAT64 prefix, 6to4) are judged by it. Globally reachable special-purpose blocks (the
+     * AS112 and AMT anycast services) are left alone: they are public infrastructure.
      */
     public static Optional<String> restrictedRange(InetAddress address) {
         byte[] bytes = address.getAddress();
@@ -189,62 +194,105 @@ public final class NameResolver {
         return restrictedRange6(bytes);
     }
 
+    /** A CIDR block of special-purpose addresses, and how an audit line names it. */
+    private record Block(byte[] prefix, int bits, String description) {
+
+        static Block of(String cidr, String description) {
+            int slash = cidr.indexOf('/');
+            try {
+                // Literals only: parsing them asks no resolver.
+                String literal = cidr.substring(0, slash);
+                byte[] prefix = InetAddress.getByName(literal).getAddress();
+                if (literal.contains(":") && prefix.length == 4) {
+                    // Java reads an IPv4-mapped literal as the IPv4 address; the block is of IPv6 addresses.
+                    prefix = ByteBuffer.allocate(16).put(10, (byte) 0xff).put(11, (byte) 0xff).put(12, prefix).array();
+                }
+                return new Block(prefix, Integer.parseInt(cidr.substring(slash + 1)), description);
+            } catch (UnknownHostException e) {
+                throw new IllegalStateException("not an address block: " + cidr, e);
+            }
+        }
+
+        boolean contains(byte[] address) {
+            if (address.length != prefix.length) {
+                return false;
+            }
+            for (int bit = 0; bit < bits; bit++) {
+                int mask = 0x80 >> (bit % 8);
+                if ((address[bit / 8] & mask) != (prefix[bit / 8] & mask)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private static final List<Block> RESTRICTED4 = List.of(
+            Block.of("0.0.0.0/8", "an unspecified (this-network) address"),
+            Block.of("10.0.0.0/8", "a private (RFC 1918) address"),
+            Block.of("100.64.0.0/10", "a shared (CGNAT) address"),
+            Block.of("127.0.0.0/8", "a loopback address"),
+            Block.of("169.254.0.0/16", "a link-local address"),
+            Block.of("172.16.0.0/12", "a private (RFC 1918) address"),
+            Block.of("192.0.0.0/24", "an IETF protocol assignment (192.0.0.0/24)"),
+            Block.of("192.0.2.0/24", "a documentation address (TEST-NET-1)"),
+            Block.of("192.88.99.0/24", "a deprecated 6to4 relay anycast address"),
+            Block.of("192.168.0.0/16", "a private (RFC 1918) address"),
+            Block.of("198.18.0.0/15", "a benchmarking address"),
+            Block.of("198.51.100.0/24", "a documentation address (TEST-NET-2)"),
+            Block.of("203.0.113.0/24", "a documentation address (TEST-NET-3)"),
+            Block.of("224.0.0.0/4", "a multicast address"),
+            Block.of("240.0.0.0/4", "a reserved or broadcast address"));
+
+    /** Blocks whose last four bytes are an IPv4 address: where that one is public, these lead to it. */
+    private static final List<Block> LEAD_TO_IPV4 = List.of(
+            Block.of("::ffff:0:0/96", "IPv4-mapped"),
+            Block.of("64:ff9b::/96", "NAT64"));
+    /** Deprecated blocks that carry an IPv4 address too: refused whatever it is, and named by it when it is private. */
+    private static final List<Block> CARRY_IPV4 = List.of(
+            Block.of("::ffff:0:0:0/96", "IPv4-translated"),
+            Block.of("::/96", "IPv4-compatible"));
+
+    private static final Block SIX_TO_FOUR = Block.of("2002::/16", "6to4");
+    private static final Block GLOBAL_UNICAST = Block.of("2000::/3", "global unicast");
+
+    private static final List<Block> RESTRICTED6 = List.of(
+            Block.of("64:ff9b:1::/48", "a local-use NAT64 address"),
+            Block.of("100::/64", "a discard-only address"),
+            Block.of("2001::/23", "an IETF protocol assignment (2001::/23: Teredo, benchmarking, ORCHID, ...)"),
+            Block.of("2001:db8::/32", "a documentation address"),
+            Block.of("3fff::/20", "a documentation address"),
+            Block.of("fc00::/7", "a unique local address"),
+            Block.of("fe80::/10", "a link-local address"),
+            Block.of("fec0::/10", "a site-local address"),
+            Block.of("ff00::/8", "a multicast address"));
+
     private static Optional<String> restrictedRange4(byte[] b) {
-        int first = b[0] & 0xff;
-        int second = b[1] & 0xff;
-        if (first == 127) {
-            return Optional.of("a loopback address");
-        }
-        if (first == 0) {
-            // Linux connects 0.0.0.0 to the host itself.
-            return Optional.of("an unspecified (this-network) address");
-        }
-        if (first == 169 && second == 254) {
-            return Optional.of("a link-local address");
-        }
-        if (first == 10 || (first == 172 && (second & 0xf0) == 16) || (first == 192 && second == 168)) {
-            return Optional.of("a private (RFC 1918) address");
-        }
-        if (first == 100 && (second & 0xc0) == 64) {
-            return Optional.of("a shared (CGNAT) address");
-        }
-        if (first >= 224 && first <= 239) {
-            return Optional.of("a multicast address");
-        }
-        if (first >= 240) {
-            return Optional.of("a reserved or broadcast address");
-        }
-        return Optional.empty();
+        return RESTRICTED4.stream().filter(block -> block.contains(b)).map(Block::description).findFirst();
     }
 
     private static Optional<String> restrictedRange6(byte[] b) {
         if (isZero(b, 0, 15)) {
             return Optional.of((b[15] & 0xff) == 1 ? "a loopback address" : "an unspecified address");
         }
-        if ((b[0] & 0xff) == 0xff) {
-            return Optional.of("a multicast address");
-        }
-        if ((b[0] & 0xff) == 0xfe && (b[1] & 0xc0) == 0x80) {
-            return Optional.of("a link-local address");
-        }
-        if ((b[0] & 0xfe) == 0xfc) {
-            return Optional.of("a unique local address");
-        }
-        if ((b[0] & 0xff) == 0xfe && (b[1] & 0xc0) == 0xc0) {
-            return Optional.of("a site-local address");
-        }
-        boolean mapped = isZero(b, 0, 10) && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
-        boolean compatible = isZero(b, 0, 12);
-        boolean nat64 = (b[0] & 0xff) == 0x00 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff
-                && (b[3] & 0xff) == 0x9b && isZero(b, 4, 12);
-        if (mapped || compatible || nat64) {
-            return restrictedRange4(Arrays.copyOfRange(b, 12, 16))
+        boolean leads = LEAD_TO_IPV4.stream().anyMatch(block -> block.contains(b));
+        if (leads || CARRY_IPV4.stream().anyMatch(block -> block.contains(b))) {
+            Optional<String> inside = restrictedRange4(Arrays.copyOfRange(b, 12, 16))
                     .map(range -> range + " inside an IPv6 address");
+            if (leads || inside.isPresent()) {
+                return inside;
+            }
         }
-        if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02) {
+        Optional<String> special = RESTRICTED6.stream().filter(block -> block.contains(b)).map(Block::description)
+                .findFirst();
+        if (special.isPresent()) {
+            return special;
+        }
+        if (SIX_TO_FOUR.contains(b)) {
             return restrictedRange4(Arrays.copyOfRange(b, 2, 6)).map(range -> range + " inside a 6to4 address");
         }
-        return Optional.empty();
+        return GLOBAL_UNICAST.contains(b) ? Optional.empty()
+                : Optional.of("a reserved address (outside 2000::/3, the global unicast space)");
     }
 
     private static boolean isZero(byte[] bytes, int from, int to) {

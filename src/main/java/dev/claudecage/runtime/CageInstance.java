@@ -75,7 +75,7 @@ public final class CageInstance implements AutoCloseable {
                     instance.networking = rootless == null
                             ? CageNetworking.start(id, plan.config(), networkOptions, runner)
                             : CageNetworking.startRootless(plan.config(), networkOptions, instance.userNamespace, runner);
-                    yield instance.networking.attachment(networkOptions.realKey() != null);
+                    yield instance.networking.attachment();
                 }
             };
             ProtectedPathScan.Result wall = ProtectedPathScan.scan(plan.config());

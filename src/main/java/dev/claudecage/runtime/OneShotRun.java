@@ -1,6 +1,7 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.CageNetworking;
@@ -48,7 +49,8 @@ public final class OneShotRun {
                 : paths.runs().resolveSibling("audit").resolve(id + ".jsonl");
         CageInstance cage = CageInstance.prepare(plan, id, command, terminal,
                 new CageNetworking.Options(options.realKey(), auditFile, networkState, paths.networkLock()),
-                paths, runner, CageInstance.SpecAdjustment.NONE);
+                paths, runner, (spec, networking) -> ClaudeCodeStart.prepare(spec, networking, networkState,
+                        problem -> System.err.println("claude-cage: warning: " + problem)));
         AuditLog audit = cage.networking() == null ? null : cage.networking().audit();
         try {
             stdio.relay(cage.start(stdio.stdio()));

@@ -1,9 +1,10 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.MountOwnership;
 import dev.claudecage.config.MountSpec;
-import dev.claudecage.host.Host;
 import dev.claudecage.host.IdmappedMount;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.process.ProcessRunner;
@@ -17,10 +18,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Makes what the cage writes into the user's mounts belong to the user: each mount whose host
- * owner is not the cage's own uid is shifted ({@link IdmappedMount}) so that the cage's user
- * works on it as its owner and the files it creates belong on disk to the host user. The host
- * user is the one who ran {@code sudo} (SUDO_UID), else the owner of the mounted folder.
+ * Makes what the cage writes into the user's mounts belong to the host user it works as there
+ * ({@link MountOwnership}: the named owner, else the sudo user, else the path's owner, never root):
+ * each mount whose owner is not the cage's own uid is shifted ({@link IdmappedMount}) so that the
+ * cage's user works on it as that user, and the files it creates belong on disk to them.
  */
 final class WorkspaceOwnership implements AutoCloseable {
 
@@ -37,17 +38,20 @@ final class WorkspaceOwnership implements AutoCloseable {
         try {
             int index = 0;
             for (MountSpec mount : config.mounts()) {
-                int[] owner = Host.workOwner(mount.source());
-                if (owner[0] == config.uid() && owner[1] == config.gid()) {
-                    continue;
+                // Decided again as the mount is made: the configuration was checked earlier, maybe in another process.
+                MountOwnership.Decision decision = MountOwnership.decide(config, mount);
+                switch (decision.outcome()) {
+                    case AS_IT_IS -> {
+                    }
+                    case REFUSED -> throw new UserInputException("mounts: '" + mount.format() + "' " + decision.problem(),
+                            decision.remedy());
+                    case SHIFTED -> {
+                        Path staged = stagingDir.resolve(Integer.toString(index++));
+                        ownership.mounts.add(IdmappedMount.create(mount.source(), staged, config.uid(), config.gid(),
+                                decision.onto(), runner));
+                        ownership.stagedSources.put(mount.source().toString(), staged.toString());
+                    }
                 }
-                Path staged = stagingDir.resolve(Integer.toString(index++));
-                if (Files.isRegularFile(mount.source())) {
-                    Files.createDirectories(stagingDir);
-                    Files.createFile(staged);
-                }
-                ownership.mounts.add(IdmappedMount.create(mount.source(), staged, config.uid(), owner[0], owner[1], runner));
-                ownership.stagedSources.put(mount.source().toString(), staged.toString());
             }
             return ownership;
         } catch (IOException | RuntimeException e) {

@@ -198,14 +198,6 @@ public final class Sessions {
             throw new UserInputException("--clone keeps the agent's work in a copy until you apply it, and an "
                     + "ephemeral session is removed when it stops", "drop --ephemeral");
         }
-        java.nio.file.Path sessionData = store.roots().data().toAbsolutePath();
-        for (MountSpec mount : config.mounts()) {
-            if (!mount.readOnly() && sessionData.startsWith(mount.source())) {
-                throw new UserInputException("mounts: " + mount.format() + " would put the session records in "
-                        + sessionData + " (each session's policy among them) within the cage's reach",
-                        "mount a folder that does not hold " + sessionData);
-            }
-        }
         boolean desktop = config.mode() == Mode.DESKTOP;
         if (desktop != (desktopPort != null)) {
             throw new IllegalArgumentException("a desktop port is given for, and only for, a new desktop session");

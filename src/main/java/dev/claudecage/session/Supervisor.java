@@ -1,15 +1,17 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.desktop.DesktopAccess;
 import dev.claudecage.desktop.DesktopCage;
+import dev.claudecage.desktop.DesktopPage;
 import dev.claudecage.desktop.DesktopPort;
-import dev.claudecage.desktop.PortForwarder;
+import dev.claudecage.desktop.DesktopRelay;
+import dev.claudecage.desktop.DesktopServer;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
-import dev.claudecage.desktop.DesktopRelay;
 import dev.claudecage.host.Netns;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.SpecBuilder;
@@ -63,7 +65,7 @@ final class Supervisor {
     private Pty pty;
     private SessionLog output;
     private AttachServer server;
-    private PortForwarder forwarder;
+    private DesktopServer desktopServer;
     private Netns cageNetwork;
     private DesktopRelay desktopRelay;
     private Thread pump;
@@ -166,10 +168,14 @@ final class Supervisor {
         CageInstance.SpecAdjustment home = record.persist() && !record.ephemeral()
                 ? (spec, networking) -> PersistentHome.bind(spec, paths.homeDir())
                 : CageInstance.SpecAdjustment.NONE;
-        CageInstance.SpecAdjustment adjustment = desktop == null ? home
+        CageInstance.SpecAdjustment homeAndMode = desktop == null ? home
                 : (spec, networking) -> DesktopCage.adjust(home.adjust(spec, networking), desktop);
+        Path networkState = statePaths.networkState(id);
+        CageInstance.SpecAdjustment adjustment = (spec, networking) -> ClaudeCodeStart.prepare(
+                homeAndMode.adjust(spec, networking), networking, networkState, problem -> log("warning: " + problem));
         CageInstance prepared = CageInstance.prepare(plan, id, record.command(), true,
-                new CageNetworking.Options(key, paths.auditLog(), statePaths.networkState(id), statePaths.networkLock()),
+                new CageNetworking.Options(key, paths.auditLog(), networkState, statePaths.networkLock(),
+                        record.placeholder()),
                 statePaths, runner, adjustment);
         List<String> mounts = new ArrayList<>(prepared.hostMounts());
         if (record.persist() && !record.ephemeral()) {
@@ -201,7 +207,7 @@ final class Supervisor {
             }
             log("cage " + id + " is running (runtime pid " + runtime.pid() + ")");
             if (desktop != null) {
-                forwardDesktop(id, desktop);
+                serveDesktop(id, desktop);
             }
         }
         RunOutcome outcome = instance.awaitExit();
@@ -211,25 +217,26 @@ final class Supervisor {
     }
 
     /**
-     * Binds the desktop's host address before anything else is made, so that a port in use fails
-     * the start at once; connections wait in the backlog until the cage runs.
+     * Binds the desktop's host address before anything else is made, so that a port in use (or
+     * noVNC missing on this host) fails the start at once; connections wait in the backlog until
+     * the cage runs.
      */
     private DesktopAccess publishDesktop() {
         DesktopAccess desktop = DesktopAccess.read(paths.desktopFile()).orElseThrow(() -> new CageException(
                 "desktop session " + name + " has no access file " + paths.desktopFile(),
                 "destroy the session and start it again"));
         DesktopPort port = desktop.mapping();
-        forwarder = PortForwarder.bind(port.listenAddress());
+        desktopServer = DesktopServer.bind(port.listenAddress(), DesktopPage.novnc());
         log("desktop published on " + port.format() + (port.loopbackOnly() ? ""
                 : " (beyond this host's loopback: anyone who can reach it and knows the password can use the desktop)"));
         return desktop;
     }
 
     /**
-     * Forwards the published port into the cage's own loopback: through its network namespace as
-     * root, through a relay in it rootless.
+     * Serves the desktop's page, and connects its WebSockets to the VNC server on the cage's own
+     * loopback: through its network namespace as root, through a relay in it rootless.
      */
-    private void forwardDesktop(String id, DesktopAccess desktop) {
+    private void serveDesktop(String id, DesktopAccess desktop) {
         long cagePid = probe.container(id).map(RuntimeContainer::pid).orElse(0L);
         if (cagePid <= 0) {
             throw new CageException("cage " + id + " runs but the runtime reports no pid for it: cannot publish its desktop");
@@ -239,11 +246,11 @@ final class Supervisor {
             CageConfig config = SessionConfig.load(record.config());
             desktopRelay = DesktopRelay.start(probe.control(), cagePid, config.uid(), config.gid(), paths.desktopSocket(),
                     cagePort, runner);
-            forwarder.start(PortForwarder.throughRelay(desktopRelay.socket()), this::log);
+            desktopServer.start(DesktopServer.throughRelay(desktopRelay.socket()), this::log);
             return;
         }
         cageNetwork = Netns.open(Path.of("/proc", Long.toString(cagePid), "ns", "net"));
-        forwarder.start(PortForwarder.throughNamespace(cageNetwork, cagePort), this::log);
+        desktopServer.start(DesktopServer.throughNamespace(cageNetwork, cagePort), this::log);
     }
 
     /** Waits until the runtime reports the container running (its command was executed), or has exited. */
@@ -302,9 +309,9 @@ final class Supervisor {
         } catch (RuntimeException e) {
             log("stopping the cage: " + e.getMessage());
         }
-        // Before the cage's network goes: the forwarder holds the cage's namespace open.
-        if (forwarder != null) {
-            forwarder.close();
+        // Before the cage's network goes: the desktop's server holds the cage's namespace open.
+        if (desktopServer != null) {
+            desktopServer.close();
         }
         if (desktopRelay != null) {
             desktopRelay.close();

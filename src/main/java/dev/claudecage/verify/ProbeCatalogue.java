@@ -12,6 +12,9 @@ import static dev.claudecage.verify.Weakening.noSeccomp;
 /** Every probe, in report order: one or more per wall of the threat model. */
 public final class ProbeCatalogue {
 
+    static final String GATEWAY_IDLE_PORTS = "gateway-idle-ports-closed";
+    static final String API_DIRECT_ROUTE = "api-direct-route-closed";
+
     private ProbeCatalogue() {
     }
 
@@ -21,6 +24,12 @@ public final class ProbeCatalogue {
             probes.add(new Probe("gateway-other-ports-blocked", "network",
                     "only the proxy, gateway and DNS ports of the cage's gateway answer, over IPv4 and IPv6",
                     Weakening.hostNamespace("network")));
+            probes.add(new Probe(GATEWAY_IDLE_PORTS, "network",
+                    "the port of a gateway service that does not run (the git gateway's without git_credentials) is "
+                            + "closed, though a program listens there", Weakening.idleGatewayPortsOpen()));
+            probes.add(new Probe(API_DIRECT_ROUTE, "network",
+                    "with the API gateway holding the key, the API's hosts are refused past it: CONNECT, plain HTTP and "
+                            + "TLS by name", Weakening.noApiKey()));
         }
         return probes;
     }

@@ -1,11 +1,16 @@
 package dev.claudecage.verify;
 
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.MountOwnership;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.host.Host;
+import dev.claudecage.host.HostIds;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.CageException;
 import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.EgressPolicy;
+import dev.claudecage.net.GatewayPorts;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
@@ -50,7 +55,8 @@ public final class Verifier {
 
     private static final Duration CAGE_TIMEOUT = Duration.ofMinutes(5);
     /** Probes whose verdict the host's canary can overrule. */
-    private static final List<String> NETWORK_PROBES = List.of("network-isolated", "gateway-other-ports-blocked");
+    private static final List<String> NETWORK_PROBES = List.of("network-isolated", "gateway-other-ports-blocked",
+            ProbeCatalogue.GATEWAY_IDLE_PORTS, ProbeCatalogue.API_DIRECT_ROUTE);
 
     private static final String GATEWAY_PROBE = "gateway-other-ports-blocked";
     /** Probes whose control grants a capability that only counts in the host's user namespace. */
@@ -69,9 +75,12 @@ public final class Verifier {
     public VerifyReport verify(CageConfig config, boolean withControls) {
         CagePlan resolved = CagePlan.resolve(config, paths, runner);
         try (VerifyFixtures fixtures = fixtures(resolved)) {
-            CagePlan plan = withFixtureWorkspace(resolved, fixtures);
+            CagePlan plan = withFixtureApiRoute(withFixtureWorkspace(resolved, fixtures), fixtures);
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Map<String, Finding> findings = new HashMap<>(notRunRootless(plan));
+            // Verify's cages hold its stand-in key, so only the git gateway can be idle.
+            noIdlePort(config, true).ifPresent(reason -> findings.putIfAbsent(ProbeCatalogue.GATEWAY_IDLE_PORTS,
+                    new Finding(Outcome.NOT_RUN, reason)));
             List<Probe> runnable = probes.stream().filter(probe -> !findings.containsKey(probe.id())).toList();
             findings.putAll(runProbes(plan, fixtures, runnable, null));
             return report(VerifyReport.FRESH_CAGE, plan.runtime().kind().configName(), plan, fixtures, probes,
@@ -97,8 +106,10 @@ public final class Verifier {
             notRun.put("memory-limit-holds", new Finding(Outcome.NOT_RUN, reason));
         }
         if (plan.config().network() == NetworkMode.FILTERED) {
-            notRun.put(GATEWAY_PROBE, new Finding(Outcome.NOT_RUN, "a rootless cage has no gateway address: its "
-                    + "namespace has loopback only (network-interfaces-expected), with the proxy and gateway relayed onto it"));
+            String reason = "a rootless cage has no gateway address: its namespace has loopback only "
+                    + "(network-interfaces-expected), with the proxy and the gateways that run relayed onto it";
+            notRun.put(GATEWAY_PROBE, new Finding(Outcome.NOT_RUN, reason));
+            notRun.put(ProbeCatalogue.GATEWAY_IDLE_PORTS, new Finding(Outcome.NOT_RUN, reason));
         }
         return notRun;
     }
@@ -110,6 +121,13 @@ public final class Verifier {
      * rootless cage can be given one (the user namespace is a second wall).
      */
     private static String controlUnavailable(CagePlan plan, Probe probe, Finding finding) {
+        if (probe.id().equals(ProbeCatalogue.GATEWAY_IDLE_PORTS)) {
+            // The controls run in fresh cages, with verify's stand-in key.
+            Optional<String> noIdlePort = noIdlePort(plan.config(), true);
+            if (noIdlePort.isPresent()) {
+                return noIdlePort.get();
+            }
+        }
         if (plan.rootless() == null) {
             return null;
         }
@@ -123,14 +141,50 @@ public final class Verifier {
         return null;
     }
 
-    /** The fixtures; a rootless cage's setuid helper is made in a namespace mapped as the cages' are. */
+    /** Why no gateway port is idle in this configuration, when none is: there is nothing to probe. */
+    private static Optional<String> noIdlePort(CageConfig config, boolean hasKey) {
+        if (config.network() != NetworkMode.FILTERED
+                || !GatewayPorts.STANDARD.idleTcpPorts(CageNetworking.services(config, hasKey)).isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of("every gateway service runs here (the API gateway with the key, the git gateway with "
+                + "git_credentials), so no gateway port is idle");
+    }
+
+    /**
+     * The API's hosts pinned to verify's loopback canary and allowed on its port, so that if the direct API route
+     * is open (its control opens it), the probe reaches the canary, never the API.
+     */
+    private static CagePlan withFixtureApiRoute(CagePlan plan, VerifyFixtures fixtures) {
+        CageConfig config = plan.config();
+        if (config.network() != NetworkMode.FILTERED) {
+            return plan;
+        }
+        Map<String, List<String>> resolve = new LinkedHashMap<>(config.egress().resolve());
+        List<String> allowed = new ArrayList<>(config.allowedHosts());
+        for (String host : EgressPolicy.apiHostNames(config)) {
+            resolve.put(host, List.of(VerifyFixtures.API_CANARY_ADDRESS));
+            allowed.add(host + ":" + fixtures.apiCanaryPort());
+        }
+        return plan.withConfig(config.withEgressPolicy(allowed, config.egress().withResolve(resolve)));
+    }
+
+    /**
+     * The fixtures; a rootless cage's setuid helper is made in a namespace mapped as the cages' are.
+     * The fixture workspace belongs to the user whose checkout the cage would work in: rootless, the
+     * invoking user; as root, the one the cage would write as (never root: the cage's own ids then).
+     */
     private VerifyFixtures fixtures(CagePlan plan) {
         Path rootfs = plan.layerHolding("usr/bin/id");
         if (plan.rootless() == null) {
-            return VerifyFixtures.create(paths.runs(), rootfs, CommandScope.HOST, runner);
+            CageConfig config = plan.config();
+            HostIds owner = MountOwnership.checkoutOwner(config.mountOwner(), MountOwnership.sudoUser(System.getenv()),
+                    new HostIds(config.uid(), config.gid()));
+            return VerifyFixtures.create(paths.runs(), rootfs, CommandScope.HOST, owner, runner);
         }
         try (UserNamespace namespace = UserNamespace.create(plan.rootless().uids(), plan.rootless().gids(), runner)) {
-            return VerifyFixtures.create(paths.runs(), rootfs, namespace, runner);
+            return VerifyFixtures.create(paths.runs(), rootfs, namespace,
+                    new HostIds(Host.effectiveUid(), Host.effectiveGid()), runner);
         }
     }
 
@@ -148,20 +202,27 @@ public final class Verifier {
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Optional<String> readOnlyMount = config.mounts().stream().filter(MountSpec::readOnly)
                     .map(MountSpec::target).findFirst();
+            JsonNode spec = readSpec(paths.bundle(cage.containerId()).resolve("config.json"));
+            // The API gateway runs, and the cage was pointed at it, only with the key on the host.
+            boolean hasKey = strings(spec.at("/process/env")).stream()
+                    .anyMatch(entry -> entry.startsWith("ANTHROPIC_BASE_URL="));
             Map<String, Finding> findings = new HashMap<>(notRunInSession(cage, readOnlyMount.isPresent()));
+            noIdlePort(config, hasKey).ifPresent(reason -> findings.put(ProbeCatalogue.GATEWAY_IDLE_PORTS,
+                    new Finding(Outcome.NOT_RUN, reason)));
             // A rootless session's reasons are the rootless ones: no limits to read, no gateway to probe.
             findings.putAll(notRunRootless(plan));
             List<Probe> runnable = probes.stream().filter(probe -> !findings.containsKey(probe.id())).toList();
-            JsonNode spec = readSpec(paths.bundle(cage.containerId()).resolve("config.json"));
             List<String> writable = new ArrayList<>(writableIn(mounts(spec), writableTargets(config)));
             if (cage.persistedHome()) {
                 writable.add(SpecBuilder.CAGE_HOME);
             }
             List<String> gateway = config.network() == NetworkMode.FILTERED && plan.rootless() == null
                     ? CageNetwork.gatewayAddresses(cage.containerId(), runner) : List.of();
+            List<Integer> idle = gateway.isEmpty() ? List.of()
+                    : GatewayPorts.STANDARD.idleTcpPorts(CageNetworking.services(config, hasKey));
             VerifyFixtures.ProbeTarget target = new VerifyFixtures.ProbeTarget(gateway, readOnlyMount.orElse(null),
                     null, null, config.protectedPaths(), config.pidsLimit(), config.memoryBytes(), writable,
-                    strings(spec.at("/linux/maskedPaths")), strings(spec.at("/linux/readonlyPaths")));
+                    strings(spec.at("/linux/maskedPaths")), strings(spec.at("/linux/readonlyPaths")), idle, List.of());
             List<String> command = new ArrayList<>(List.of("perl", "-"));
             runnable.forEach(probe -> command.add(probe.id()));
             fixtures.takeCanaryHits();
@@ -169,12 +230,12 @@ public final class Verifier {
                     sessions.execCommand(cage, fixtures.environment(target), command, false), CAGE_TIMEOUT,
                     fixtures.script());
             findings.putAll(interpret(runnable, fixtures, run.exitCode(), run.stdout(), run.stderr()));
-            // The controls run in fresh cages, where the workspace probes get the fixture checkout, and
-            // the session's own writable mounts read-only: the session writes them, and one folder has
-            // one writer (a control with its wall down least of all).
+            // The controls run in fresh cages, where the workspace probes get the fixture checkout, the API's
+            // hosts lead to the canary, and the session's own writable mounts are read-only: the session
+            // writes them, and one folder has one writer (a control with its wall down least of all).
             return report("session " + name, cage.runtime().configName(),
-                    withFixtureWorkspace(plan.withConfig(config.withMounts(readOnly(config.mounts()))), fixtures),
-                    fixtures, probes, findings, withControls);
+                    withFixtureApiRoute(withFixtureWorkspace(plan.withConfig(config.withMounts(readOnly(config.mounts()))),
+                            fixtures), fixtures), fixtures, probes, findings, withControls);
         }
     }
 
@@ -191,6 +252,9 @@ public final class Verifier {
         if (!hasReadOnlyMount) {
             notRun.put("readonly-mount-holds", new Finding(Outcome.NOT_RUN, "the session has no read-only mount"));
         }
+        notRun.put(ProbeCatalogue.API_DIRECT_ROUTE, new Finding(Outcome.NOT_RUN, "would reach the session's real API "
+                + "upstream if its wall failed (a running cage gets no pins of verify's); a fresh-cage verify points "
+                + "the API's hosts at its canary"));
         notRun.put("pids-limit-holds", new Finding(Outcome.NOT_RUN, "a fork bomb would starve the session's own "
                 + "processes; the host reads pids.max = " + limitWord(limits.pidsLimit()) + " in its cgroup"));
         notRun.put("memory-limit-holds", new Finding(Outcome.NOT_RUN, "a memory bomb would push the session's own "
@@ -253,14 +317,16 @@ public final class Verifier {
         String id = Cage.newId(weakening == null ? "verify" : "control");
         CageConfig config = plan.config();
         Path networkState = paths.networkState(id);
-        CageNetworking.Options network = new CageNetworking.Options(fixtures.realKey(),
+        CageNetworking.Options held = new CageNetworking.Options(fixtures.realKey(),
                 networkState.resolve("audit.jsonl"), networkState, paths.networkLock());
+        CageNetworking.Options network = weakening == null ? held : weakening.applyTo(held);
         fixtures.takeCanaryHits();
         CapturedRun run;
         try (CageInstance cage = CageInstance.prepare(plan, id, VerifyFixtures.probeCommand(probes), false, network,
                 paths, runner, (spec, networking) -> {
                     Spec withFixtures = fixtures.addTo(spec, networking, config.pidsLimit(), config.memoryBytes(),
-                            writableIn(spec.mounts(), writableTargets(config)), config.protectedPaths());
+                            writableIn(spec.mounts(), writableTargets(config)), config.protectedPaths(),
+                            List.copyOf(EgressPolicy.apiHostNames(config)));
                     return weakening == null ? withFixtures : weakening.applyTo(withFixtures);
                 })) {
             run = CapturedRun.of(cage, CAGE_TIMEOUT);

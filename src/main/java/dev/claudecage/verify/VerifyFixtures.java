@@ -4,14 +4,16 @@ import dev.claudecage.CageException;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.ProtectedPath;
 import dev.claudecage.host.Directories;
-import dev.claudecage.host.Host;
+import dev.claudecage.host.HostIds;
 import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.GatewayPorts;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.CommandScope;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -39,7 +41,8 @@ final class VerifyFixtures implements AutoCloseable {
     private final Canary canary;
     private final char[] realKey = (REAL_KEY_PREFIX + Long.toHexString(new SecureRandom().nextLong())
             + Long.toHexString(new SecureRandom().nextLong())).toCharArray();
-    private Canary gatewayCanary;
+    /** On the cage's gateway addresses: one on a port nothing opens, one per idle gateway port it could bind. */
+    private final List<Canary> gatewayCanaries = new ArrayList<>();
     private final Process marker;
     private final String markerToken;
 
@@ -53,10 +56,12 @@ final class VerifyFixtures implements AutoCloseable {
     }
 
     /**
-     * @param scope where the setuid helper is made root's: on the host as root, in a rootless cage's
-     *              user namespace otherwise (its root, the first subordinate id, is the cage's root)
+     * @param scope          where the setuid helper is made root's: on the host as root, in a rootless cage's
+     *                       user namespace otherwise (its root, the first subordinate id, is the cage's root)
+     * @param workspaceOwner who owns the fixture workspace, as a user's checkout would be owned
      */
-    static VerifyFixtures create(Path parent, Path rootfs, CommandScope scope, ProcessRunner runner) {
+    static VerifyFixtures create(Path parent, Path rootfs, CommandScope scope, HostIds workspaceOwner,
+                                 ProcessRunner runner) {
         Path directory = parent.resolve("verify-" + Long.toHexString(new SecureRandom().nextLong() >>> 1));
         try {
             Directories.createPrivate(directory);
@@ -70,12 +75,10 @@ final class VerifyFixtures implements AutoCloseable {
             Path workspace = Files.createDirectories(directory.resolve("workspace"));
             Files.createDirectories(workspace.resolve(".git/hooks"));
             Files.writeString(workspace.resolve(".git/config"), "[core]\n\trepositoryformatversion = 0\n");
-            // Owned by whoever the cage's user stands for in the shifted workspace, as a user's checkout is.
-            int[] owner = Host.workOwner(directory);
             for (Path path : List.of(workspace, workspace.resolve(".git"), workspace.resolve(".git/hooks"),
                     workspace.resolve(".git/config"))) {
-                Files.setAttribute(path, "unix:uid", owner[0]);
-                Files.setAttribute(path, "unix:gid", owner[1]);
+                Files.setAttribute(path, "unix:uid", workspaceOwner.uid());
+                Files.setAttribute(path, "unix:gid", workspaceOwner.gid());
             }
             Path secret = Files.createDirectories(directory.resolve("host-secret"));
             Files.writeString(secret.resolve("secret.txt"), "a host file the cage must not read\n");
@@ -107,6 +110,14 @@ final class VerifyFixtures implements AutoCloseable {
         return canary;
     }
 
+    /** Where the API's hosts are pinned for the probe of the direct API route: the loopback canary, never the API. */
+    static final String API_CANARY_ADDRESS = "127.0.0.1";
+
+    /** The loopback canary's port, on which the API's hosts are allowed, so that an open route reaches it. */
+    int apiCanaryPort() {
+        return canary.port(API_CANARY_ADDRESS, "tcp");
+    }
+
     /**
      * A stand-in for the user's API key, handed to the gateway: the probes look for its prefix
      * everywhere in the cage, and the placeholder the cage holds has another one.
@@ -120,9 +131,7 @@ final class VerifyFixtures implements AutoCloseable {
     /** The hits of both canaries since the last call. */
     List<String> takeCanaryHits() {
         List<String> hits = new ArrayList<>(canary.takeHits());
-        if (gatewayCanary != null) {
-            hits.addAll(gatewayCanary.takeHits());
-        }
+        gatewayCanaries.forEach(gateway -> hits.addAll(gateway.takeHits()));
         return hits;
     }
 
@@ -133,15 +142,19 @@ final class VerifyFixtures implements AutoCloseable {
      * @param readOnlyMount  a read-only mount to try writing into, or null
      * @param setuidProgram  a setuid-root program to run, or null
      * @param workspace      a writable workspace whose protected paths the probes may try, or null
+     * @param idlePorts      the gateway's ports whose services do not run, where a canary listens
+     * @param apiHosts       the API's hosts, pinned to the loopback canary ({@link #apiCanaryPort}), which the
+     *                       probe of the direct API route tries; empty where that probe does not run
      */
     record ProbeTarget(List<String> gateway, String readOnlyMount, String setuidProgram, String workspace,
                        List<ProtectedPath> protectedPaths, long pidsLimit, long memoryBytes,
-                       List<String> writableTargets, List<String> maskedPaths, List<String> readonlyPaths) {
+                       List<String> writableTargets, List<String> maskedPaths, List<String> readonlyPaths,
+                       List<Integer> idlePorts, List<String> apiHosts) {
     }
 
     /** The fixture mounts and inputs added to a fresh cage's spec; {@code networking} is null unless filtered. */
     Spec addTo(Spec spec, CageNetworking networking, long pidsLimit, long memoryBytes, List<String> writableTargets,
-               List<ProtectedPath> protectedPaths) {
+               List<ProtectedPath> protectedPaths, List<String> apiHosts) {
         List<Spec.Mount> mounts = new ArrayList<>(spec.mounts());
         mounts.add(new Spec.Mount(PROBES_MOUNT, "bind", directory.resolve("probes").toString(),
                 List.of("bind", "ro", "nosuid", "nodev")));
@@ -153,32 +166,46 @@ final class VerifyFixtures implements AutoCloseable {
         // A rootless filtered cage has no link, so no gateway address to probe.
         List<String> gateway = networking == null || !networking.hasLink() ? List.of()
                 : List.of(networking.link().gateway4(), networking.link().gateway6());
+        List<Integer> idle = gateway.isEmpty() ? List.of() : GatewayPorts.STANDARD.idleTcpPorts(networking.services());
         List<String> env = new ArrayList<>(spec.process().env());
         env.addAll(environment(new ProbeTarget(gateway, READ_ONLY_MOUNT, SETUID_MOUNT + "/id", WORKSPACE_MOUNT,
                 protectedPaths, pidsLimit, memoryBytes, writableTargets, spec.linux().maskedPaths(),
-                spec.linux().readonlyPaths())));
+                spec.linux().readonlyPaths(), idle, networking == null ? List.of() : apiHosts)));
         return spec.withMounts(mounts).withProcess(spec.process().withEnv(env));
     }
 
     /**
      * The probes' inputs, as environment variables. For a filtered cage this also opens the
-     * gateway canary, on the cage's gateway addresses and a port the firewall does not open.
+     * gateway canary, on the cage's gateway addresses, on a port the firewall does not open and on
+     * the ports of the gateway services that do not run.
      */
     List<String> environment(ProbeTarget target) {
-        if (gatewayCanary != null) {
-            gatewayCanary.close();
-            gatewayCanary = null;
-        }
+        closeGatewayCanaries();
         List<String> env = new ArrayList<>();
         if (!target.gateway().isEmpty()) {
-            gatewayCanary = Canary.open(target.gateway(), List.of(0), List.of());
+            Canary gatewayCanary = Canary.open(target.gateway(), List.of(0), List.of());
+            gatewayCanaries.add(gatewayCanary);
+            for (int idle : target.idlePorts()) {
+                try {
+                    gatewayCanaries.add(Canary.open(target.gateway(), List.of(idle), List.of()));
+                } catch (UncheckedIOException taken) {
+                    // A program of the host's listens there already, on every address: just what the wall keeps
+                    // the cage from. The probe's own connection tells whether it could reach it.
+                }
+            }
             String gateway4 = target.gateway().get(0);
             String gateway6 = target.gateway().get(1);
             env.add("CAGE_VERIFY_GATEWAY4=" + gateway4 + ":" + gatewayCanary.port(gateway4, "tcp"));
             env.add("CAGE_VERIFY_GATEWAY6=" + gateway6 + ":" + gatewayCanary.port(gateway6, "tcp"));
+            env.add("CAGE_VERIFY_IDLE_PORTS=" + String.join(",", target.gateway().stream()
+                    .flatMap(address -> target.idlePorts().stream().map(port -> address + ":" + port)).toList()));
             env.add("CAGE_VERIFY_LINKS=eth0,lo");
         } else {
             env.add("CAGE_VERIFY_LINKS=lo");
+        }
+        if (!target.apiHosts().isEmpty()) {
+            env.add("CAGE_VERIFY_API_HOSTS=" + String.join(",", target.apiHosts()));
+            env.add("CAGE_VERIFY_API_PORT=" + apiCanaryPort());
         }
         if (target.readOnlyMount() != null) {
             env.add("CAGE_VERIFY_RO_MOUNT=" + target.readOnlyMount());
@@ -234,10 +261,13 @@ final class VerifyFixtures implements AutoCloseable {
     public void close() {
         marker.destroyForcibly();
         canary.close();
-        if (gatewayCanary != null) {
-            gatewayCanary.close();
-        }
+        closeGatewayCanaries();
         deleteQuietly(directory);
+    }
+
+    private void closeGatewayCanaries() {
+        gatewayCanaries.forEach(Canary::close);
+        gatewayCanaries.clear();
     }
 
     private static void deleteQuietly(Path root) {

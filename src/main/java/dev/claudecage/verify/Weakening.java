@@ -1,5 +1,6 @@
 package dev.claudecage.verify;
 
+import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.Spec;
 
 import java.util.ArrayList;
@@ -7,13 +8,38 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * One wall taken down, as a pure change to a spec. Positive controls run a probe in a cage
- * weakened this way: the probe must then report the hole, which proves it can see one.
+ * One wall taken down, as a pure change to a spec or to how the cage's network is set up. Positive
+ * controls run a probe in a cage weakened this way: the probe must then report the hole, which
+ * proves it can see one.
  */
-public record Weakening(String description, UnaryOperator<Spec> change) {
+public record Weakening(String description, UnaryOperator<Spec> change, UnaryOperator<CageNetworking.Options> network) {
+
+    /** A change to the spec alone. */
+    public Weakening(String description, UnaryOperator<Spec> change) {
+        this(description, change, UnaryOperator.identity());
+    }
 
     public Spec applyTo(Spec spec) {
         return change.apply(spec);
+    }
+
+    public CageNetworking.Options applyTo(CageNetworking.Options options) {
+        return network.apply(options);
+    }
+
+    /**
+     * No API key on the host: no API gateway runs, so the proxy lets the cage reach the API's hosts as
+     * allowed_hosts says, with any credential; the wall that closes that route is the gateway holding the key.
+     */
+    public static Weakening noApiKey() {
+        return new Weakening("no API key on the host", UnaryOperator.identity(),
+                CageNetworking.Options::withoutRealKey);
+    }
+
+    /** The firewalls open the ports of gateway services that do not run, as before they opened only what runs. */
+    public static Weakening idleGatewayPortsOpen() {
+        return new Weakening("idle gateway ports open", UnaryOperator.identity(),
+                CageNetworking.Options::withIdlePortsOpen);
     }
 
     public static Weakening noSeccomp() {
@@ -109,12 +135,15 @@ public record Weakening(String description, UnaryOperator<Spec> change) {
     public static Weakening all(Weakening... weakenings) {
         List<String> descriptions = new ArrayList<>();
         UnaryOperator<Spec> combined = UnaryOperator.identity();
+        UnaryOperator<CageNetworking.Options> network = UnaryOperator.identity();
         for (Weakening weakening : weakenings) {
             descriptions.add(weakening.description());
             UnaryOperator<Spec> before = combined;
             combined = spec -> weakening.applyTo(before.apply(spec));
+            UnaryOperator<CageNetworking.Options> networkBefore = network;
+            network = options -> weakening.applyTo(networkBefore.apply(options));
         }
-        return new Weakening(String.join(" + ", descriptions), combined);
+        return new Weakening(String.join(" + ", descriptions), combined, network);
     }
 
     private static Spec withResources(Spec spec, Spec.Resources resources) {

@@ -1,7 +1,10 @@
 package dev.claudecage.workspace;
 
+import dev.claudecage.UserInputException;
+import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.MountOwnership;
 import dev.claudecage.config.MountSpec;
-import dev.claudecage.host.Host;
+import dev.claudecage.host.HostIds;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
@@ -61,27 +64,28 @@ public final class NestedRepositories {
     private NestedRepositories() {
     }
 
-    /** The findings in every writable mount of {@code mounts}. */
-    public static List<Finding> inWritableMounts(List<MountSpec> mounts, ProcessRunner runner) {
+    /** The findings in every writable folder mount of {@code config}. */
+    public static List<Finding> inWritableMounts(CageConfig config, ProcessRunner runner) {
         List<Finding> findings = new ArrayList<>();
-        for (MountSpec mount : mounts) {
+        for (MountSpec mount : config.mounts()) {
             if (!mount.readOnly() && Files.isDirectory(mount.source(), LinkOption.NOFOLLOW_LINKS)) {
-                findings.addAll(find(mount.source(), runner));
+                HostIds owner;
+                try {
+                    owner = MountOwnership.workOwner(config, mount);
+                } catch (IOException | UserInputException e) {
+                    // Gone, or now refused: no cage of this configuration writes there.
+                    continue;
+                }
+                findings.addAll(find(mount.source(), owner, runner));
             }
         }
         return findings;
     }
 
-    /** The repositories below {@code root} (its own .git not counted) that would run programs. */
-    public static List<Finding> find(Path root, ProcessRunner runner) {
+    /** The repositories below {@code root} (its own .git not counted) that would run programs; git runs as {@code owner}. */
+    public static List<Finding> find(Path root, HostIds owner, ProcessRunner runner) {
         List<Finding> findings = new ArrayList<>();
-        HostGit git;
-        try {
-            int[] owner = Host.workOwner(root);
-            git = new HostGit(runner, owner[0], owner[1], root);
-        } catch (IOException e) {
-            return findings;
-        }
+        HostGit git = new HostGit(runner, owner.uid(), owner.gid(), root);
         ownRepository(root, git).ifPresent(findings::add);
         for (Path[] repository : repositories(root)) {
             List<String> reasons = reasons(repository[1], git);

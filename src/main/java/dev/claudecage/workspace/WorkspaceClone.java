@@ -3,10 +3,12 @@ package dev.claudecage.workspace;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.MountOwnership;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.ProtectedPath;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.HostIds;
 import dev.claudecage.host.UntrustedDirectory;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.json.Json;
@@ -83,19 +85,19 @@ public final class WorkspaceClone {
                 .findFirst().orElseThrow(() -> new UserInputException("--clone copies the repository mounted at "
                         + SpecBuilder.WORKSPACE + ", and none is", "add --mount REPOSITORY:" + SpecBuilder.WORKSPACE));
         Path original = workspace.source();
-        int[] owner;
+        HostIds owner;
         try {
-            owner = Host.workOwner(original);
+            owner = MountOwnership.workOwner(config, workspace);
         } catch (IOException e) {
             throw new CageException("cannot read the owner of " + original + ": " + e.getMessage());
         }
         int self = Host.effectiveUid();
-        if (self != 0 && owner[0] != self) {
-            throw new UserInputException("--clone copies " + original + " as its owner (uid " + owner[0]
+        if (self != 0 && owner.uid() != self) {
+            throw new UserInputException("--clone copies " + original + " as its owner (uid " + owner.uid()
                     + "), and without root claude-cage can act only as you (uid " + self + ")",
                     "clone a repository of your own, or start the session with sudo");
         }
-        HostGit inOriginal = new HostGit(runner, owner[0], owner[1], original);
+        HostGit inOriginal = new HostGit(runner, owner.uid(), owner.gid(), original);
         CommandResult top = inOriginal.runAllowingFailure("rev-parse", "--show-toplevel");
         if (!top.succeeded() || !Path.of(top.stdout().strip()).equals(original)) {
             throw new UserInputException("--clone needs the top folder of a git repository at " + SpecBuilder.WORKSPACE
@@ -113,8 +115,8 @@ public final class WorkspaceClone {
             Files.createDirectories(cloneRoot.getParent());
             Files.setPosixFilePermissions(cloneRoot.getParent(), PosixFilePermissions.fromString("rwx--x--x"));
             Directories.createPrivate(cloneRoot);
-            Files.setAttribute(cloneRoot, "unix:gid", owner[1], LinkOption.NOFOLLOW_LINKS);
-            Files.setAttribute(cloneRoot, "unix:uid", owner[0], LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(cloneRoot, "unix:gid", owner.gid(), LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(cloneRoot, "unix:uid", owner.uid(), LinkOption.NOFOLLOW_LINKS);
             HostGit inClone = inOriginal.in(cloneRoot);
             // No hard links: the cage could otherwise write the original's object files through its copy.
             inClone.run("clone", "--quiet", "--no-hardlinks", original.toString(), COPY);
@@ -122,11 +124,11 @@ public final class WorkspaceClone {
             // checked.git fetches the copy's HEAD by its id, which no ref of review.git names.
             inClone.run("--git-dir=" + REVIEW, "config", "uploadpack.allowAnySHA1InWant", "true");
             // Relative to review.git/objects; the copy's first, then the original's, both only read.
-            writeAlternates(cloneRoot.resolve(REVIEW), "../../" + COPY + "/.git/objects\n" + objects + "\n", owner[0]);
+            writeAlternates(cloneRoot.resolve(REVIEW), "../../" + COPY + "/.git/objects\n" + objects + "\n", owner.uid());
             inClone.run("init", "--quiet", "--bare", CHECKED);
-            writeAlternates(cloneRoot.resolve(CHECKED), objects + "\n", owner[0]);
+            writeAlternates(cloneRoot.resolve(CHECKED), objects + "\n", owner.uid());
             Origin origin = new Origin(original.toString(), branch.succeeded() ? branch.stdout().strip() : null,
-                    head.stdout().strip(), owner[0], owner[1], cloneRoot.toString());
+                    head.stdout().strip(), owner.uid(), owner.gid(), cloneRoot.toString());
             Directories.writePrivateFile(dataDir.resolve(RECORD), Json.write(origin));
         } catch (IOException e) {
             throw new CageException("cannot make the copy of " + original + " in " + cloneRoot + ": " + e.getMessage());

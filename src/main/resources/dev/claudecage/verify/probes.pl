@@ -377,18 +377,46 @@ my %probes = (
         report($_[0], 'blocked', "interfaces: @links");
     },
     'gateway-other-ports-blocked' => sub {
-        my @reached;
-        for my $target ($ENV{CAGE_VERIFY_GATEWAY4}, $ENV{CAGE_VERIFY_GATEWAY6}) {
-            my ($address, $port) = $target =~ /^(.*):(\d+)$/;
-            my $v6 = $address =~ /:/;
-            socket(my $s, $v6 ? PF_INET6 : PF_INET, SOCK_STREAM, 0) or next;
-            my $peer = $v6 ? pack_sockaddr_in6($port, inet_pton(AF_INET6, $address))
-                           : pack_sockaddr_in($port, inet_aton($address));
-            push @reached, $target if connect($s, $peer);
-            close $s;
-        }
+        my @reached = grep { tcp_connect($_) } $ENV{CAGE_VERIFY_GATEWAY4}, $ENV{CAGE_VERIFY_GATEWAY6};
         return report($_[0], 'hole', "reached a closed port on the gateway: @reached") if @reached;
         report($_[0], 'blocked', 'a listening port on the gateway that the firewall does not open is out of reach');
+    },
+    'gateway-idle-ports-closed' => sub {
+        my @reached = grep { tcp_connect($_) } split /,/, $ENV{CAGE_VERIFY_IDLE_PORTS} // '';
+        return report($_[0], 'hole', "reached a program on the port of a gateway service that does not run: @reached")
+            if @reached;
+        report($_[0], 'blocked', "closed, with a listener there: $ENV{CAGE_VERIFY_IDLE_PORTS}");
+    },
+    'api-direct-route-closed' => sub {
+        my $port = $ENV{CAGE_VERIFY_API_PORT};
+        my ($proxy) = ($ENV{HTTPS_PROXY} // '') =~ m{^http://(.+:\d+)$};
+        return report($_[0], 'error', 'no HTTPS_PROXY in the cage') unless $proxy;
+        my (@open, @refused);
+        for my $host (split /,/, $ENV{CAGE_VERIFY_API_HOSTS}) {
+            my $address = inet_aton($host);
+            return report($_[0], 'error', "$host does not resolve in the cage (the DNS stub should answer the gateway)")
+                unless $address;
+            my $gateway = Socket::inet_ntoa($address);
+            my %tries = (
+                "CONNECT $host:$port" => [$proxy, "CONNECT $host:$port HTTP/1.1\r\nHost: $host:$port\r\n\r\n"],
+                "POST http://$host:$port/ through the proxy" =>
+                    [$proxy, "POST http://$host:$port/v1/files HTTP/1.1\r\nHost: $host\r\nContent-Length: 4\r\n\r\nwork"],
+                "POST to $host:80 by name" =>
+                    ["$gateway:80", "POST /v1/files HTTP/1.1\r\nHost: $host\r\nContent-Length: 4\r\n\r\nwork"],
+                "TLS to $host:443 by name" => ["$gateway:443", tls_client_hello($host)],
+            );
+            for my $try (sort keys %tries) {
+                my ($target, $request) = @{$tries{$try}};
+                my $answer = exchange($target, $request);
+                return report($_[0], 'error', "$try: cannot connect to $target: $!") unless defined $answer;
+                # 403 from the proxy, or TLS's fatal access_denied alert: refused by policy.
+                my $refusedHere = $answer =~ m{^HTTP/1\.[01] 403 } || $answer eq pack('C7', 21, 3, 3, 0, 2, 2, 49);
+                if ($refusedHere) { push @refused, $try; }
+                else { push @open, "$try (" . printable(substr($answer, 0, 40)) . ")"; }
+            }
+        }
+        return report($_[0], 'hole', "reached past the API gateway: " . join('; ', @open)) if @open;
+        report($_[0], 'blocked', 'refused: ' . join('; ', @refused));
     },
     'no-net-admin' => sub {
         socket(my $s, PF_INET, SOCK_DGRAM, 0) or return report($_[0], 'error', "socket: $!");
@@ -487,6 +515,52 @@ sub tiocsti {
         return ('error', sprintf('ioctl(0x%x) failed: %s', $request, $text));
     });
 }
+
+# Connects to ADDRESS:PORT (IPv6 without brackets); true when the connection is accepted.
+sub tcp_connect {
+    my ($target) = @_;
+    my ($address, $port) = $target =~ /^(.*):(\d+)$/ or return 0;
+    my $v6 = $address =~ /:/;
+    socket(my $s, $v6 ? PF_INET6 : PF_INET, SOCK_STREAM, 0) or return 0;
+    my $peer = $v6 ? pack_sockaddr_in6($port, inet_pton(AF_INET6, $address))
+                   : pack_sockaddr_in($port, inet_aton($address));
+    my $connected = connect($s, $peer);
+    close $s;
+    return $connected;
+}
+
+# Sends REQUEST to ADDRESS:PORT (IPv4) and returns what comes back within 5 s (up to 512 bytes), or undef
+# when the connection is refused.
+sub exchange {
+    my ($target, $request) = @_;
+    my ($address, $port) = $target =~ /^(.*):(\d+)$/;
+    socket(my $s, PF_INET, SOCK_STREAM, 0) or return undef;
+    connect($s, pack_sockaddr_in($port, inet_aton($address))) or return undef;
+    syswrite($s, $request);
+    my $answer = '';
+    my $deadline = time + 5;
+    while (length($answer) < 512 && time < $deadline) {
+        vec(my $ready = '', fileno($s), 1) = 1;
+        last unless select($ready, undef, undef, 1);
+        my $read = sysread($s, my $chunk, 512);
+        last unless $read;
+        $answer .= $chunk;
+    }
+    close $s;
+    return $answer;
+}
+
+# A minimal TLS ClientHello naming NAME in its server_name extension: what a transparent listener decides by.
+sub tls_client_hello {
+    my ($name) = @_;
+    my $server_name = pack('n n n C n', 0, length($name) + 5, length($name) + 3, 0, length($name)) . $name;
+    my $body = pack('n', 0x0303) . ("\0" x 32) . pack('C n n C C n', 0, 2, 0x002f, 1, 0, length($server_name))
+        . $server_name;
+    my $handshake = pack('C', 1) . substr(pack('N', length($body)), 1) . $body;
+    return pack('C n n', 22, 0x0301, length($handshake)) . $handshake;
+}
+
+sub printable { my ($text) = @_; $text =~ s/[^\x20-\x7e]/./g; return $text; }
 
 my $arch = (POSIX::uname())[4];
 for my $id (@ARGV) {

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,7 +37,7 @@ class ConfigCommandTest {
         userFile = dir.resolve("config.yaml");
         Files.writeString(userFile, "memory: 2g\nallowed_hosts: [a.example.com, b.example.com]\n");
         loader = new ConfigLoader(dir.resolve("missing-system.yaml"), userFile, Map.of("CLAUDE_CAGE_CPUS", "1.5"),
-                new HostFacts(4), dir);
+                new HostFacts(4, false, Optional.empty(), List.of()), dir);
     }
 
     private int run(String... args) {

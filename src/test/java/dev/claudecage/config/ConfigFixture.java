@@ -1,17 +1,24 @@
 package dev.claudecage.config;
 
 import dev.claudecage.UserInputException;
+import dev.claudecage.host.HostIds;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** Config layers in a temporary directory: a system file, a user file, an environment and a 2-CPU host. */
+/**
+ * Config layers in a temporary directory: a system file, a user file, an environment and a 2-CPU
+ * host where claude-cage runs as root under sudo by user 4242 (a person, so the tests' folders may
+ * be mounted writable whoever owns them) and keeps no state.
+ */
 final class ConfigFixture {
 
     final Path dir;
@@ -19,6 +26,9 @@ final class ConfigFixture {
     final Path userFile;
     private final Map<String, String> environment = new HashMap<>();
     private int cpuCount = 2;
+    private boolean rootless;
+    private Optional<HostIds> sudoUser = Optional.of(new HostIds(4242, 4242));
+    private List<Path> stateFolders = List.of();
 
     ConfigFixture(Path dir) {
         this.dir = dir;
@@ -46,8 +56,26 @@ final class ConfigFixture {
         return this;
     }
 
+    /** Run rootless, where mounts are never shifted. */
+    ConfigFixture rootless() {
+        rootless = true;
+        return this;
+    }
+
+    /** The user who ran sudo, or none. */
+    ConfigFixture sudoUser(Optional<HostIds> ids) {
+        sudoUser = ids;
+        return this;
+    }
+
+    ConfigFixture stateFolders(Path... folders) {
+        stateFolders = List.of(folders);
+        return this;
+    }
+
     ConfigLoader loader() {
-        return new ConfigLoader(systemFile, userFile, environment, new HostFacts(cpuCount), dir);
+        return new ConfigLoader(systemFile, userFile, environment, new HostFacts(cpuCount, rootless, sudoUser, stateFolders),
+                dir);
     }
 
     EffectiveConfig load() {

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,7 +23,7 @@ class DesktopCageTest {
 
     private static Spec spec(List<String> env) {
         var config = new ConfigLoader(Path.of("/nonexistent/system.yaml"), Path.of("/nonexistent/user.yaml"), Map.of(),
-                new HostFacts(4), Path.of("/")).load(Map.of("mode", "desktop", "env", env)).config();
+                new HostFacts(4, false, Optional.empty(), List.of()), Path.of("/")).load(Map.of("mode", "desktop", "env", env)).config();
         return SpecBuilder.build(config, new CageRequest(List.of("claude"), true, "s-it-1", "claude-cage",
                 SeccompPolicy.defaultPolicy().toOci("amd64"), null,
                 NetworkAttachment.none()));
@@ -30,7 +31,7 @@ class DesktopCageTest {
 
     @Test
     void theEntrypointRunsTheCommandAndLearnsThePasswordEverythingElseStays() {
-        Spec before = spec(List.of("VNC_RESOLUTION=2560x1440", "VNC_PASSWORD=mine", "NOVNC_LISTEN=0.0.0.0"));
+        Spec before = spec(List.of("VNC_RESOLUTION=2560x1440", "VNC_PASSWORD=mine", "VNC_LISTEN=0.0.0.0"));
         DesktopAccess access = DesktopAccess.generate(DesktopPort.parse("127.0.0.1:7000:6081"));
         Spec after = DesktopCage.adjust(before, access);
 
@@ -38,10 +39,10 @@ class DesktopCageTest {
         List<String> env = after.process().env();
         assertTrue(env.contains("VNC_RESOLUTION=2560x1440"), env.toString());
         assertTrue(env.contains("VNC_PASSWORD=" + access.password()), env.toString());
-        assertTrue(env.contains("NOVNC_PORT=6081"), env.toString());
-        assertTrue(env.contains("NOVNC_LISTEN=127.0.0.1"), env.toString());
+        assertTrue(env.contains("VNC_PORT=6081"), env.toString());
+        assertTrue(env.contains("VNC_LISTEN=127.0.0.1"), env.toString());
         assertEquals(1, env.stream().filter(entry -> entry.startsWith("VNC_PASSWORD=")).count(), env.toString());
-        assertEquals(1, env.stream().filter(entry -> entry.startsWith("NOVNC_LISTEN=")).count(), env.toString());
+        assertEquals(1, env.stream().filter(entry -> entry.startsWith("VNC_LISTEN=")).count(), env.toString());
         // Every wall as built: the same user, capabilities, mounts, namespaces, seccomp, read-only root.
         assertEquals(before.process().user(), after.process().user());
         assertEquals(before.process().capabilities(), after.process().capabilities());

@@ -255,7 +255,12 @@ public final class CageHarness {
 
     /** Starts the launcher on a real pseudo-terminal of the given size, as a user at a terminal would. */
     public static Terminal terminal(List<String> args, int rows, int columns) {
-        return terminal(args, rows, columns, "");
+        return terminal(args, rows, columns, Map.of(), "");
+    }
+
+    /** As {@link #terminal(List, int, int)}, with {@code env} added to the launcher's environment. */
+    public static Terminal terminal(List<String> args, int rows, int columns, Map<String, String> env) {
+        return terminal(args, rows, columns, env, "");
     }
 
     /**
@@ -263,6 +268,11 @@ public final class CageHarness {
      * keeps stdin off the terminal, {@code "> FILE"} sends stdout to a file.
      */
     public static Terminal terminal(List<String> args, int rows, int columns, String redirections) {
+        return terminal(args, rows, columns, Map.of(), redirections);
+    }
+
+    private static Terminal terminal(List<String> args, int rows, int columns, Map<String, String> env,
+            String redirections) {
         StringBuilder command = new StringBuilder("stty rows " + rows + " cols " + columns + "; exec");
         command.append(' ').append(shellQuote(LAUNCHER.toString()));
         for (String arg : args) {
@@ -271,15 +281,16 @@ public final class CageHarness {
         command.append(' ').append(redirections);
         // script(1) gives the command a pty of its own and copies our pipe to it: keys in, screen out.
         return new Terminal(startPlain(List.of("script", "--quiet", "--flush", "--return", "--command", command.toString(),
-                "/dev/null")));
+                "/dev/null"), env));
     }
 
-    private static Process startPlain(List<String> command) {
+    private static Process startPlain(List<String> command, Map<String, String> env) {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("CLAUDE_CAGE_JAR", System.getProperty("claudecage.jar",
                 Path.of("target/claude-cage.jar").toAbsolutePath().toString()));
         builder.environment().put("XDG_CONFIG_HOME", "/nonexistent-claude-cage-test-config");
         builder.environment().keySet().removeIf(key -> key.startsWith("CLAUDE_CAGE_") && !key.equals("CLAUDE_CAGE_JAR"));
+        builder.environment().putAll(env);
         try {
             return builder.start();
         } catch (IOException e) {

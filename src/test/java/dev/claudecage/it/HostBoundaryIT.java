@@ -76,7 +76,7 @@ class HostBoundaryIT {
     @Test
     void attack1AuditLogReplacedByALinkToAHostFileIsNotWrittenThrough(@TempDir Path dir) throws Exception {
         Path workspace = Files.createDirectory(dir.resolve("workspace"));
-        Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
+        chownTree(workspace);
         // Stands in for /etc/bash.bashrc: a file root's next interactive shell would run.
         Path bashrc = Files.writeString(dir.resolve("bash.bashrc"), "# the host's own\n");
         Path audit = workspace.resolve("audit.jsonl");

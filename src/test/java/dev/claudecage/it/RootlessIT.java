@@ -19,14 +19,19 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
@@ -178,6 +183,51 @@ class RootlessIT {
         assertEquals(user.gid, Files.getAttribute(written, "unix:gid"));
     }
 
+    /**
+     * Issue 14, attack 4 rootless: in a folder of root's that anyone may write, the cage's setuid copy
+     * of a shell is the user's own, as it would be had they made it; a socket is refused there too (a
+     * user in the docker group would hand the cage root), and mount_owner, which needs root, is refused.
+     */
+    @Test
+    void attack4RootlessWritesAsTheUserNeverRootAndRefusesSockets() throws Exception {
+        Path folder = Files.createTempDirectory(Path.of("/tmp"), "rootless-roots-");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwxrwxrwx"));
+            Path socket = folder.resolve("docker.sock");
+            server.bind(UnixDomainSocketAddress.of(socket));
+            String[] run = {"run", "--allow-unlimited", "--network", "none", "--rootfs", user.rootfs.toString()};
+
+            // No protected paths: their placeholders cannot be made in a folder of root's without root.
+            CageHarness.Result copy = user.launchWith(Map.of("CLAUDE_CAGE_PROTECTED_PATHS", ""),
+                    concat(run, "--mount", folder + ":/workspace", "--", "sh", "-c",
+                            "cd /workspace && cp /bin/sh s && chmod 4755 s && stat -c '%u %a' s"));
+
+            assertEquals(0, copy.exitCode(), copy.toString());
+            assertEquals("1000 4755\n", copy.stdout());
+            assertEquals(user.uid, Files.getAttribute(folder.resolve("s"), "unix:uid"), "the user's, not root's");
+            CageHarness.Result toSocket = user.launch(concat(run, "--mount", socket + ":/s", "--", "true"));
+            assertEquals(2, toSocket.exitCode(), toSocket.toString());
+            assertTrue(toSocket.stderr().contains("which is a Unix socket"), toSocket.toString());
+            CageHarness.Result named = user.launch(concat(run, "--mount", folder + ":/workspace", "--mount-owner", "4242",
+                    "--", "true"));
+            assertEquals(2, named.exitCode(), named.toString());
+            assertTrue(named.stderr().contains("applies only when claude-cage runs as root"), named.toString());
+        } finally {
+            try (var files = Files.list(folder)) {
+                for (Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(folder);
+        }
+    }
+
+    private static String[] concat(String[] first, String... rest) {
+        List<String> all = new ArrayList<>(List.of(first));
+        all.addAll(List.of(rest));
+        return all.toArray(String[]::new);
+    }
+
     @Test
     void rootInsideIsASubordinateIdNeverTheUser() throws Exception {
         // A positive control for the mapping: a cage asked to run as root (refused by policy)
@@ -204,7 +254,7 @@ class RootlessIT {
             expectedNotRun.addAll(List.of("pids-limit-holds", "memory-limit-holds"));
         }
         if (network.equals("filtered")) {
-            expectedNotRun.add("gateway-other-ports-blocked");
+            expectedNotRun.addAll(List.of("gateway-other-ports-blocked", "gateway-idle-ports-closed"));
         }
         assertRootlessReport(Json.mapper().readTree(verify.stdout()), expectedNotRun);
     }
@@ -219,10 +269,11 @@ class RootlessIT {
             JsonNode report = Json.mapper().readTree(verify.stdout());
             assertEquals("session " + name, report.get("target").asText(), report.toString());
             // What no running session takes (fixture mounts, bombs among its own processes, writes to its
-            // workspace, a read-only mount it lacks), and the gateway probe a rootless cage has no gateway for.
+            // workspace, a read-only mount it lacks, a direct API route that would lead to the real API), and the
+            // gateway-port probes a rootless cage has no gateway for.
             assertRootlessReport(report, List.of("setuid-inert", "workspace-protected-paths-hold",
                     "workspace-folders-pinned", "readonly-mount-holds", "pids-limit-holds", "memory-limit-holds",
-                    "gateway-other-ports-blocked"));
+                    "gateway-other-ports-blocked", "gateway-idle-ports-closed", "api-direct-route-closed"));
             CageHarness.Result status = user.launch("status", "--json", name);
             assertEquals("running", Json.mapper().readTree(status.stdout()).get("state").asText(), status.toString());
         } finally {
@@ -273,6 +324,11 @@ class RootlessIT {
             "  my $d = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $forbidden, Timeout => 3);",
             "  print \"direct $host: \", ($d ? 'connected' : $!), \"\\n\";",
             "}",
+            // No key and no git credential: neither gateway runs, and nothing is relayed for it.
+            "for my $port (8080, 8081) {",
+            "  my $g = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 3);",
+            "  print \"idle $port: \", ($g ? 'connected' : $!), \"\\n\";",
+            "}",
             // The cage's resolver: the DNS stub, through the relay on the cage's port 53.
             "for my $name ('allowed.test', 'forbidden.test') {",
             "  my @host = gethostbyname($name);",
@@ -302,6 +358,9 @@ class RootlessIT {
             assertTrue(run.stdout().contains("http://forbidden.test:" + forbiddenPort + "/ HTTP/1.1 403"), run.toString());
             assertTrue(run.stdout().contains("direct 127.0.0.1: Connection refused"), "the cage's loopback is its own: " + run);
             assertTrue(run.stdout().contains("direct 10.213.0.1: Network is unreachable"), "no route out: " + run);
+            // Attack 6, rootless: only what runs is relayed onto the cage's loopback.
+            assertTrue(run.stdout().contains("idle 8080: Connection refused\nidle 8081: Connection refused\n"),
+                    "no relay for a gateway that does not run: " + run);
             assertTrue(run.stdout().contains("resolve allowed.test: 127.0.0.1\n"), "the DNS stub answers allowed names: " + run);
             assertTrue(run.stdout().contains("resolve forbidden.test: no such name\n"), "and no other: " + run);
             assertTrue(run.stdout().contains("transparent: HTTP/1.1 403"), "the transparent listener refuses: " + run);
@@ -575,6 +634,36 @@ class RootlessIT {
             user.launch("destroy", "--timeout", "0", name);
             user.launch("image", "rm", "desktop");
             RootlessUser.run(List.of("rm", "-rf", layout.toString()));
+        }
+    }
+
+    /**
+     * A key on the host: the rootless cage's home starts with Claude Code's first-run settings,
+     * copied from the host's seed into a tmpfs home (as the cage's user, in its user namespace), and
+     * merged into a persisted one as the user who owns it.
+     */
+    @Test
+    void aRootlessCagesHomeStartsWithClaudeCodesFirstRunSettings() throws Exception {
+        java.util.Map<String, String> key = java.util.Map.of("ANTHROPIC_API_KEY", "sk-ant-api03-rootless-first-run");
+        String check = "grep -c hasCompletedOnboarding ~/.claude.json; stat -c 'home %u %a' ~;"
+                + " stat -c 'file %u %a' ~/.claude.json; touch ~/written && echo home-writable";
+        CageHarness.Result run = user.launchWith(key, "run", "--allow-unlimited", "--network", "filtered",
+                "--rootfs", user.rootfs.toString(), "--", "sh", "-c", check);
+        assertEquals(0, run.exitCode(), run.toString());
+        assertEquals("1\nhome 1000 700\nfile 1000 600\nhome-writable\n", run.stdout(), run.toString());
+
+        String name = "rootless-first-run";
+        try {
+            startSession(name, "filtered");
+            user.launch("stop", name, "--timeout", "1");
+            // startSession's launch had no key: again with one, as the user would.
+            CageHarness.Result again = user.launchWith(key, "start", "--name", name, "--detach");
+            assertEquals(0, again.exitCode(), again.toString());
+            Path file = user.home.resolve(".local/share/claude-cage/sessions/" + name + "/home/.claude.json");
+            assertTrue(Files.readString(file).contains("\"hasCompletedOnboarding\" : true"), Files.readString(file));
+            assertEquals(user.uid, Files.getAttribute(file, "unix:uid"), "the file is the user's, as the home is");
+        } finally {
+            user.launch("destroy", name);
         }
     }
 

@@ -57,6 +57,9 @@ class RunIT {
     @Test
     void mountedWorkspaceIsWritableAndNothingElseOnTheHost(@TempDir Path workspace) throws Exception {
         Files.setPosixFilePermissions(workspace, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        // The cage's own ids own it, as a checkout of host uid 1000 would be: never root's (issue 14, attack 4).
+        Files.setAttribute(workspace, "unix:uid", 1000);
+        Files.setAttribute(workspace, "unix:gid", 1000);
         List<String> args = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--network", "none",
                 "--mount", workspace + ":/workspace", "--",
                 "sh", "-c", "echo from-cage > /workspace/out.txt && pwd && touch /var/tmp/escape 2>&1; "

@@ -83,6 +83,9 @@ class SessionLifecycleIT {
     @Test
     void detachedSessionShellStatusLogsStopStartAgainAndDestroy(@TempDir Path workspace) throws Exception {
         Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
+        // The cage's own ids own it, as a checkout of host uid 1000 would be: never root's (issue 14, attack 4).
+        Files.setAttribute(workspace, "unix:uid", 1000);
+        Files.setAttribute(workspace, "unix:gid", 1000);
         Files.writeString(workspace.resolve("keep.txt"), "mine");
         long started = System.nanoTime();
         CageHarness.Result start = cage("start", "--detach", "--name", "it-life", "--rootfs", ROOTFS.toString(),

@@ -23,9 +23,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(CleanSessionHost.class)
 class SessionVerifyIT {
 
-    /** What a live session cannot be given (a setuid fixture mount) or should not risk (bombs, writes to its workspace). */
+    /**
+     * What a live session cannot be given (a setuid fixture mount) or should not risk (bombs, writes to its workspace,
+     * the direct API route, which would lead to the real API if it were open).
+     */
     private static final Set<String> NOT_RUN_LIVE = Set.of("setuid-inert", "pids-limit-holds", "memory-limit-holds",
-            "workspace-protected-paths-hold", "workspace-folders-pinned");
+            "workspace-protected-paths-hold", "workspace-folders-pinned", "api-direct-route-closed");
 
     @Test
     void aRunningFilteredSessionIsProbedInPlaceAndKeepsRunning(@TempDir Path dir) throws Exception {

@@ -61,6 +61,9 @@ class SessionWorkspaceIT {
     @Test
     void theSessionRecordsItsPolicyWhereTheCageCannotReachIt(@TempDir Path workspace) throws Exception {
         Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
+        // The cage's own ids own it, as a checkout of host uid 1000 would be: never root's (issue 14, attack 4).
+        Files.setAttribute(workspace, "unix:uid", 1000);
+        Files.setAttribute(workspace, "unix:gid", 1000);
         CageHarness.Result start = cage("start", "--detach", "--name", "it-policy", "--rootfs", ROOTFS.toString(),
                 "--network", "none", "--mount", workspace + ":/workspace", "--", "sleep", "300");
         assertEquals(0, start.exitCode(), start.toString());
@@ -95,6 +98,9 @@ class SessionWorkspaceIT {
     @Test
     void placeholdersOfACrashedSessionGoWithItsCage(@TempDir Path workspace) throws Exception {
         Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
+        // The cage's own ids own it, as a checkout of host uid 1000 would be: never root's (issue 14, attack 4).
+        Files.setAttribute(workspace, "unix:uid", 1000);
+        Files.setAttribute(workspace, "unix:gid", 1000);
         assertEquals(0, cage("start", "--detach", "--name", "it-crash", "--rootfs", ROOTFS.toString(),
                 "--network", "none", "--mount", workspace + ":/workspace", "--", "sleep", "300").exitCode());
         assertTrue(Files.isDirectory(workspace.resolve(".envrc")), "the placeholder holds .envrc while the cage runs");
@@ -120,7 +126,7 @@ class SessionWorkspaceIT {
         CageHarness.Result refused = cage("start", "--detach", "--name", "it-reach", "--rootfs", ROOTFS.toString(),
                 "--network", "none", "--mount", "/var/lib:/host-lib", "--", "true");
         assertEquals(2, refused.exitCode(), refused.toString());
-        assertTrue(refused.stderr().contains("within the cage's reach"), refused.toString());
+        assertTrue(refused.stderr().contains("holds /var/lib/claude-cage, claude-cage's own state"), refused.toString());
     }
 
     @Test

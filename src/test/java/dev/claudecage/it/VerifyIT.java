@@ -51,12 +51,13 @@ class VerifyIT {
             }
         }
         assertEquals(List.of(), failures, result.stderr());
-        assertTrue(report.path("probes").size() >= 36, "at least 36 probes: " + report.path("probes").size());
-        boolean gatewayProbe = false;
-        for (JsonNode probe : report.path("probes")) {
-            gatewayProbe |= probe.path("id").asText().equals("gateway-other-ports-blocked");
+        assertTrue(report.path("probes").size() >= 36, "at least 36 probes: " + report.path("probes").size() + "; " + result);
+        List<String> ids = new ArrayList<>();
+        report.path("probes").forEach(probe -> ids.add(probe.path("id").asText()));
+        for (String gatewayProbe : List.of("gateway-other-ports-blocked", "gateway-idle-ports-closed",
+                "api-direct-route-closed")) {
+            assertEquals(network.equals("filtered"), ids.contains(gatewayProbe), gatewayProbe + " runs exactly in filtered mode");
         }
-        assertEquals(network.equals("filtered"), gatewayProbe, "the gateway probe runs exactly in filtered mode");
         assertEquals(0, result.exitCode(), result.toString());
         assertTrue(report.path("appArmor").asText().contains("unavailable on this host")
                 || report.path("appArmor").asText().contains("enforced"), report.path("appArmor").asText());

@@ -92,6 +92,7 @@ class WorkspaceWallIT {
     @Test
     void aProtectedPathThatIsASymbolicLinkIsRefusedBeforeAnythingIsMade(@TempDir Path repo) throws Exception {
         Files.createSymbolicLink(repo.resolve(".vscode"), Path.of("/etc"));
+        ownedByTheCage(repo);
         Map<String, String> before = snapshot(repo);
 
         CageHarness.Result result = CageHarness.launch(run(repo, "true"));
@@ -105,11 +106,18 @@ class WorkspaceWallIT {
     void aProtectedFileWithAnotherHardLinkIsRefused(@TempDir Path repo) throws Exception {
         Files.writeString(repo.resolve(".envrc"), "export A=1\n");
         Files.createLink(repo.resolve("envrc-alias"), repo.resolve(".envrc"));
+        ownedByTheCage(repo);
 
         CageHarness.Result result = CageHarness.launch(run(repo, "true"));
 
         assertEquals(125, result.exitCode(), result.toString());
         assertTrue(result.stderr().contains("hard links"), result.toString());
+    }
+
+    /** A checkout of the cage's own ids, as host uid 1000's would be: a folder of root's is never mounted writable. */
+    private static void ownedByTheCage(Path repo) throws IOException {
+        Files.setAttribute(repo, "unix:uid", 1000, LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(repo, "unix:gid", 1000, LinkOption.NOFOLLOW_LINKS);
     }
 
     private static List<String> run(Path repo, String... command) {

@@ -4,27 +4,37 @@ import dev.claudecage.testing.Golden;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FirewallTest {
 
     private static final CageLink LINK = CageLink.allocate("run-0123456789ab", 3, "10.213.0.0/16", "fd63:6167:6500::/48");
+    private static final GatewayPorts PORTS = GatewayPorts.STANDARD;
+    /** Neither the API gateway (no key on the host) nor the git gateway (no git_credentials). */
+    private static final GatewayPorts.Services PROXY_ONLY = new GatewayPorts.Services(false, false);
 
     @Test
     void cageRulesetMatchesTheGoldenFile() throws Exception {
-        Golden.assertMatches(Path.of("security/golden/nft-cage.nft"), Firewall.cageRuleset(LINK, GatewayPorts.STANDARD));
+        Golden.assertMatches(Path.of("security/golden/nft-cage.nft"),
+                Firewall.cageRuleset(LINK, PORTS, GatewayPorts.Services.ALL));
+        Golden.assertMatches(Path.of("security/golden/nft-cage-proxy-only.nft"), Firewall.cageRuleset(LINK, PORTS, PROXY_ONLY));
     }
 
     @Test
     void hostRulesetMatchesTheGoldenFile() throws Exception {
-        Golden.assertMatches(Path.of("security/golden/nft-host.nft"), Firewall.hostRuleset(LINK, GatewayPorts.STANDARD));
+        Golden.assertMatches(Path.of("security/golden/nft-host.nft"),
+                Firewall.hostRuleset(LINK, PORTS, GatewayPorts.Services.ALL));
+        Golden.assertMatches(Path.of("security/golden/nft-host-proxy-only.nft"), Firewall.hostRuleset(LINK, PORTS, PROXY_ONLY));
     }
 
     @Test
     void cageOutputDropsByDefaultAndOpensOnlyTheGatewayPortsInBothFamilies() {
-        String rules = Firewall.cageRuleset(LINK, GatewayPorts.STANDARD);
+        String rules = Firewall.cageRuleset(LINK, PORTS, GatewayPorts.Services.ALL);
         assertTrue(rules.contains("type filter hook output priority filter; policy drop;"));
         assertTrue(rules.contains("ip daddr 10.213.0.13 tcp dport { 53, 80, 443, 3128, 8080, 8081 } accept"));
         assertTrue(rules.contains("ip6 daddr fd63:6167:6500:3:0:0:0:1 tcp dport { 53, 80, 443, 3128, 8080, 8081 } accept"));
@@ -34,9 +44,33 @@ class FirewallTest {
         assertFalse(rules.contains("nat"), "nothing is NATed");
     }
 
+    /** Attack 6: port 8081 was open on both walls with no git gateway behind it, for any host service there. */
+    @Test
+    void attack6AGatewayPortIsOpenOnlyWhileItsServiceRuns() {
+        String base = "{ 53, 80, 443, 3128";
+        for (boolean api : new boolean[] {false, true}) {
+            for (boolean git : new boolean[] {false, true}) {
+                GatewayPorts.Services services = new GatewayPorts.Services(api, git);
+                String expected = base + (api ? ", 8080" : "") + (git ? ", 8081" : "") + " }";
+                for (String rules : new String[] {Firewall.cageRuleset(LINK, PORTS, services),
+                        Firewall.hostRuleset(LINK, PORTS, services)}) {
+                    assertEquals(2, rules.split("tcp dport " + Pattern.quote(expected) + " accept", -1).length - 1,
+                            services + ": both families open exactly " + expected + "\n" + rules);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theIdlePortsAreThoseOfServicesThatDoNotRun() {
+        assertEquals(List.of(8080, 8081), PORTS.idleTcpPorts(PROXY_ONLY));
+        assertEquals(List.of(8081), PORTS.idleTcpPorts(new GatewayPorts.Services(true, false)));
+        assertEquals(List.of(), PORTS.idleTcpPorts(GatewayPorts.Services.ALL));
+    }
+
     @Test
     void hostForwardsNothingForTheCage() {
-        String rules = Firewall.hostRuleset(LINK, GatewayPorts.STANDARD);
+        String rules = Firewall.hostRuleset(LINK, PORTS, PROXY_ONLY);
         assertTrue(rules.contains("iifname \"cgh3\" drop\n\t\toifname \"cgh3\" drop"));
         assertTrue(rules.contains("table inet claude_cage_cgh3"));
     }

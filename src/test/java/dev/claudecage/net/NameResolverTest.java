@@ -66,11 +66,11 @@ class NameResolverTest {
     @Test
     void asksTheConfiguredServerForBothFamilies() throws Exception {
         FakeDns dns = start(new FakeDns(true)
-                .answer("public.test", a("public.test", "192.0.2.10"), aaaa("public.test", "2001:db8::10")));
+                .answer("public.test", a("public.test", "1.2.3.10"), aaaa("public.test", "2a00:1450::10")));
 
         NameResolver.Resolved resolved = resolved(resolverFor(dns, policy()).resolve("Public.Test."));
 
-        assertEquals(List.of(ip("192.0.2.10"), ip("2001:db8::10")), resolved.addresses());
+        assertEquals(List.of(ip("1.2.3.10"), ip("2a00:1450::10")), resolved.addresses());
         assertFalse(resolved.pinned());
         assertEquals(List.of("public.test. A", "public.test. AAAA"), dns.sortedQuestions());
     }
@@ -78,9 +78,9 @@ class NameResolverTest {
     @Test
     void followsTheCnameChainAndIgnoresRecordsForOtherNames() throws Exception {
         FakeDns dns = start(new FakeDns(true).answer("alias.test",
-                cname("alias.test", "target.test"), a("target.test", "192.0.2.11"), a("unrelated.test", "192.0.2.99")));
+                cname("alias.test", "target.test"), a("target.test", "1.2.3.11"), a("unrelated.test", "1.2.3.99")));
 
-        assertEquals(List.of(ip("192.0.2.11")), resolved(resolverFor(dns, policy()).resolve("alias.test")).addresses());
+        assertEquals(List.of(ip("1.2.3.11")), resolved(resolverFor(dns, policy()).resolve("alias.test")).addresses());
     }
 
     @Test
@@ -116,7 +116,7 @@ class NameResolverTest {
 
     @Test
     void pinnedNamesComeFirstAndMayBePrivate() throws Exception {
-        FakeDns dns = start(new FakeDns(true).answer("mirror.test", a("mirror.test", "192.0.2.12")));
+        FakeDns dns = start(new FakeDns(true).answer("mirror.test", a("mirror.test", "1.2.3.12")));
         EgressPolicy policy = new EgressPolicy(List.of(), Map.of("mirror.test", List.of(ip("10.0.0.5"))), 1, 1);
 
         NameResolver.Resolved resolved = resolved(resolverFor(dns, policy).resolve("MIRROR.test"));
@@ -130,7 +130,7 @@ class NameResolverTest {
     void aPrivateAnswerForANameThatIsNotPinnedIsRefused() throws Exception {
         FakeDns dns = start(new FakeDns(true)
                 .answer("rebind.test", a("rebind.test", "127.0.0.1"))
-                .answer("mixed.test", a("mixed.test", "192.0.2.13"), aaaa("mixed.test", "fd00::1")));
+                .answer("mixed.test", a("mixed.test", "1.2.3.13"), aaaa("mixed.test", "fd00::1")));
         NameResolver resolver = resolverFor(dns, policy());
 
         assertEquals("rebind.test resolves to 127.0.0.1, a loopback address; "
@@ -201,14 +201,40 @@ class NameResolverTest {
         "::7f00:1           | a loopback address inside an IPv6 address",
         "64:ff9b::a00:1     | a private (RFC 1918) address inside an IPv6 address",
         "2002:c0a8:101::1   | a private (RFC 1918) address inside a 6to4 address",
+        "192.0.0.1          | an IETF protocol assignment (192.0.0.0/24)",
+        "192.0.0.255        | an IETF protocol assignment (192.0.0.0/24)",
+        "192.0.2.10         | a documentation address (TEST-NET-1)",
+        "192.88.99.1        | a deprecated 6to4 relay anycast address",
+        "198.18.0.1         | a benchmarking address",
+        "198.19.255.255     | a benchmarking address",
+        "198.51.100.1       | a documentation address (TEST-NET-2)",
+        "203.0.113.1        | a documentation address (TEST-NET-3)",
+        "64:ff9b:1::a00:1   | a local-use NAT64 address",
+        "64:ff9b:1:ffff::1  | a local-use NAT64 address",
+        "64:ff9b::c612:1    | a benchmarking address inside an IPv6 address",
+        "64:ff9b::c000:1    | an IETF protocol assignment (192.0.0.0/24) inside an IPv6 address",
+        "100::1             | a discard-only address",
+        "2001::1            | an IETF protocol assignment (2001::/23: Teredo, benchmarking, ORCHID, ...)",
+        "2001:2::1          | an IETF protocol assignment (2001::/23: Teredo, benchmarking, ORCHID, ...)",
+        "2001:1ff::1        | an IETF protocol assignment (2001::/23: Teredo, benchmarking, ORCHID, ...)",
+        "2001:db8::1        | a documentation address",
+        "3fff:fff::1        | a documentation address",
+        "2002:c000:201::1   | a documentation address (TEST-NET-1) inside a 6to4 address",
+        "2002:c058:6301::1  | a deprecated 6to4 relay anycast address inside a 6to4 address",
+        "::ffff:0:a00:1     | a private (RFC 1918) address inside an IPv6 address",
+        "::808:808          | a reserved address (outside 2000::/3, the global unicast space)",
+        "::ffff:0:808:808   | a reserved address (outside 2000::/3, the global unicast space)",
+        "5f00::1            | a reserved address (outside 2000::/3, the global unicast space)",
+        "4000::1            | a reserved address (outside 2000::/3, the global unicast space)",
     })
     void restrictedRanges(String address, String range) {
         assertEquals(Optional.of(range), NameResolver.restrictedRange(ip(address)));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"1.1.1.1", "172.32.0.1", "100.128.0.1", "192.0.2.10", "2606:4700:4700::1111",
-        "2002:101:101::1", "64:ff9b::101:101"})
+    @ValueSource(strings = {"1.1.1.1", "172.32.0.1", "100.128.0.1", "192.0.1.255", "192.0.3.0", "198.17.255.255",
+        "198.20.0.0", "192.31.196.1", "2606:4700:4700::1111", "2001:200::1", "2620:4f:8000::1", "2002:101:101::1",
+        "64:ff9b::101:101", "3fff:1000::1"})
     void publicAddressesAreNotRestricted(String address) {
         assertEquals(Optional.empty(), NameResolver.restrictedRange(ip(address)));
     }
@@ -220,6 +246,8 @@ class NameResolverTest {
 
         assertEquals(Optional.of("a private (RFC 1918) address inside an IPv6 address"),
                 NameResolver.restrictedRange(address));
+        byte[] mappedPublic = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 1, 1, 1, 1};
+        assertEquals(Optional.empty(), NameResolver.restrictedRange(Inet6Address.getByAddress(null, mappedPublic, -1)));
     }
 
     @ParameterizedTest

@@ -28,7 +28,7 @@ public class SpecBuilderTest {
     public static CageConfig config(List<MountSpec> mounts) {
         return new CageConfig(Mode.CLI, true, 5, 2, 4 * GIB, NetworkMode.NONE, "1.1.1.1",
                 List.of("api.anthropic.com"), true, "default", 1024, 1000, 1000, "cli", "runc",
-                Path.of("/var/cache/claude-cage/rootfs/bookworm-minbase"), mounts, GIB, List.of("EDITOR=vi"),
+                Path.of("/var/cache/claude-cage/rootfs/bookworm-minbase"), mounts, null, GIB, List.of("EDITOR=vi"),
                 new EgressSettings(Map.of(), GIB, 64, URI.create("https://api.anthropic.com"),
                         "10.213.0.0/16", "fd63:6167:6500::/48"), List.of(),
                 ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false);

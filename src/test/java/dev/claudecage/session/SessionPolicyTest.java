@@ -23,7 +23,7 @@ class SessionPolicyTest {
 
     private static CageConfig config(List<String> allowedHosts) {
         return new CageConfig(Mode.CLI, true, 5, 2, 1L << 30, NetworkMode.FILTERED, "1.1.1.1", allowedHosts, true,
-                "default", 1024, 1000, 1000, "cli", "runc", null, List.of(), 1L << 30, List.of(),
+                "default", 1024, 1000, 1000, "cli", "runc", null, List.of(), null, 1L << 30, List.of(),
                 new EgressSettings(Map.of(), 1L << 30, 64, URI.create("https://api.anthropic.com"), "10.213.0.0/16",
                         "fd63:6167:6500::/48"), List.of(),
                 List.of(ProtectedPath.parse(".envrc")), false);

@@ -100,11 +100,22 @@ public final class HeadlessChromium implements AutoCloseable {
 
     /** A new tab showing {@code url}. */
     public Page open(String url) throws Exception {
+        return open(url, "");
+    }
+
+    /**
+     * A new tab showing {@code url}, with {@code beforeLoad} run in it before any script of the page
+     * (DevTools runs it whatever the page's Content-Security-Policy says).
+     */
+    public Page open(String url, String beforeLoad) throws Exception {
         String targetId = send(null, "Target.createTarget", Map.of("url", "about:blank")).path("targetId").asText();
         String session = send(null, "Target.attachToTarget", Map.of("targetId", targetId, "flatten", true))
                 .path("sessionId").asText();
         Page page = new Page(session);
         send(session, "Page.enable", Map.of());
+        if (!beforeLoad.isEmpty()) {
+            send(session, "Page.addScriptToEvaluateOnNewDocument", Map.of("source", beforeLoad));
+        }
         send(session, "Page.navigate", Map.of("url", url));
         return page;
     }

@@ -1,8 +1,10 @@
 package dev.claudecage.verify;
 
+import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.Spec;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -62,5 +64,21 @@ class WeakeningTest {
         assertNull(weakened.linux().seccomp());
         assertTrue(weakened.process().capabilities().effective().contains("CAP_SYS_ADMIN"));
         assertEquals("no seccomp filter + capabilities CAP_SYS_ADMIN", both.description());
+    }
+
+    @Test
+    void networkWeakeningsChangeOnlyTheNetworkSetup() {
+        CageNetworking.Options held = new CageNetworking.Options(() -> "sk-ant-api03-x".toCharArray(), Path.of("/a"),
+                Path.of("/s"), Path.of("/l"));
+
+        assertNull(Weakening.noApiKey().applyTo(held).realKey());
+        assertFalse(Weakening.noApiKey().applyTo(held).openIdlePorts());
+        assertTrue(Weakening.idleGatewayPortsOpen().applyTo(held).openIdlePorts());
+        assertEquals(held.realKey(), Weakening.idleGatewayPortsOpen().applyTo(held).realKey());
+        assertEquals(spec(), Weakening.noApiKey().applyTo(spec()));
+        assertEquals(held, Weakening.noSeccomp().applyTo(held), "a spec weakening leaves the network as it is");
+        CageNetworking.Options both = Weakening.all(Weakening.noApiKey(), Weakening.idleGatewayPortsOpen()).applyTo(held);
+        assertNull(both.realKey());
+        assertTrue(both.openIdlePorts());
     }
 }

@@ -1,5 +1,6 @@
 package dev.claudecage.workspace;
 
+import dev.claudecage.config.MountOwnership;
 import dev.claudecage.process.ProcessRunner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +27,11 @@ class NestedRepositoriesTest {
         runner.run(command, Duration.ofSeconds(30));
     }
 
+    /** As the mount's owner, who runs the tests here. */
+    private List<NestedRepositories.Finding> find(Path top) throws java.io.IOException {
+        return NestedRepositories.find(top, MountOwnership.pathOwner(top), runner);
+    }
+
     @Test
     void findsNestedRepositoriesThatRunProgramsAndOnlyThose(@TempDir Path top) throws Exception {
         git(top, "init", "-q");
@@ -46,11 +52,11 @@ class NestedRepositoriesTest {
         Path pointer = Files.createDirectories(top.resolve("pointer"));
         Files.writeString(pointer.resolve(".git"), "gitdir: ../elsewhere\n");
 
-        Map<Path, List<String>> found = NestedRepositories.find(top, runner).stream()
+        Map<Path, List<String>> found = find(top).stream()
                 .collect(Collectors.toMap(NestedRepositories.Finding::repository, NestedRepositories.Finding::reasons));
 
         assertEquals(Map.of(sub, List.of("core.fsmonitor"), pointer, List.of("alias.st", "hooks/post-checkout")), found);
-        String warning = NestedRepositories.find(top, runner).stream()
+        String warning = find(top).stream()
                 .filter(finding -> finding.repository().equals(sub)).findFirst().orElseThrow().warning();
         assertTrue(warning.contains(sub.toString()) && warning.contains("core.fsmonitor")
                 && warning.contains("git config --file " + sub.resolve(".git/config")), warning);
@@ -64,22 +70,22 @@ class NestedRepositoriesTest {
         git(sub, "init", "-q");
         git(sub, "config", "core.fsmonitor", "touch /tmp/pwned");
 
-        String warning = NestedRepositories.find(top, runner).get(0).warning();
+        String warning = find(top).get(0).warning();
 
         assertTrue(warning.contains("x\\r\\x1b[2Kall clean\\u202e"), warning);
         assertFalse(warning.contains("\r") || warning.contains("\u001b") || warning.contains("\u202e"), warning);
         // Positive control: the repository's own name holds the bytes a terminal would obey.
-        assertTrue(NestedRepositories.find(top, runner).get(0).repository().toString().contains("\u001b"));
+        assertTrue(find(top).get(0).repository().toString().contains("\u001b"));
     }
 
     @Test
     void namesWhatInTheMountsOwnGitFolderPointsGitAtOtherConfiguration(@TempDir Path top) throws Exception {
         git(top, "init", "-q");
-        assertEquals(List.of(), NestedRepositories.find(top, runner), "a plain checkout has nothing to name");
+        assertEquals(List.of(), find(top), "a plain checkout has nothing to name");
         Files.writeString(top.resolve(".git/commondir"), "../evil\n");
         Files.writeString(top.resolve(".git/config.worktree"), "[core]\n\tpager = sh -c id\n\tbare = false\n");
 
-        List<NestedRepositories.Finding> found = NestedRepositories.find(top, runner);
+        List<NestedRepositories.Finding> found = find(top);
 
         assertEquals(1, found.size(), found.toString());
         assertEquals(top, found.get(0).repository());

@@ -54,6 +54,7 @@ class WorkspaceCloneTest {
         Files.writeString(original.resolve("README"), "hello\n");
         git(original, "add", "README");
         git(original, "commit", "-q", "-m", "first");
+        ownedByAPerson(original);
         Path dataDir = Files.createDirectory(temp.resolve("data"));
         WorkspaceClone.create(config(new MountSpec(original, "/workspace", false)), temp.resolve("clones/s"), dataDir, runner);
         clone = WorkspaceClone.open("s", dataDir, runner);
@@ -262,6 +263,23 @@ class WorkspaceCloneTest {
         assertEquals("", git(original, "for-each-ref", "refs/claude-cage"), "a helper ref was left");
     }
 
+    /**
+     * A user's checkout belongs to a person: as root (CI), the tree is given to uid 4242, since the
+     * cage never writes a folder of root's (MountOwnership) and the host's git works on the copy as its owner.
+     */
+    private void ownedByAPerson(Path tree) throws Exception {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            return;
+        }
+        Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (var all = Files.walk(tree)) {
+            for (Path path : all.toList()) {
+                Files.setAttribute(path, "unix:uid", 4242, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(path, "unix:gid", 4242, LinkOption.NOFOLLOW_LINKS);
+            }
+        }
+    }
+
     private void agentCommits(String message) {
         agentGit("add", "-A");
         agentGit("commit", "-q", "-m", message);
@@ -281,7 +299,8 @@ class WorkspaceCloneTest {
     }
 
     private static List<String> command(Path repo, String... args) {
-        List<String> command = new ArrayList<>(List.of("git", "-c", "user.name=agent", "-c", "user.email=agent@cage",
+        List<String> command = new ArrayList<>(List.of("git", "-c", "safe.directory=*", "-c", "user.name=agent",
+                "-c", "user.email=agent@cage",
                 "-C", repo.toString()));
         command.addAll(List.of(args));
         return command;
@@ -299,7 +318,7 @@ class WorkspaceCloneTest {
 
     private static CageConfig config(MountSpec workspace) {
         return new CageConfig(Mode.CLI, true, 5, 2, 1L << 30, NetworkMode.NONE, "1.1.1.1", List.of(), true, "default",
-                1024, 1000, 1000, "cli", "runc", null, List.of(workspace), 1L << 30, List.of(),
+                1024, 1000, 1000, "cli", "runc", null, List.of(workspace), null, 1L << 30, List.of(),
                 new EgressSettings(Map.of(), 1L << 30, 64, URI.create("https://api.anthropic.com"), "10.213.0.0/16",
                         "fd63:6167:6500::/48"), List.of(), PROTECTED, false);
     }

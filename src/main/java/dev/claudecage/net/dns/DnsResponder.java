@@ -30,9 +30,9 @@ import java.util.Optional;
  * of another server.
  *
  * <ul>
- *   <li>A or AAAA for a name the policy allows: the gateway's own address for that family, TTL
- *       {@value #TTL_SECONDS} s, so the cage's connections land on the proxy's transparent listeners
- *       (AAAA with no record where the cage has no IPv6 way out);</li>
+ *   <li>A or AAAA for a name the policy allows, or one the API gateway holds the user's key for: the
+ *       gateway's own address for that family, TTL {@value #TTL_SECONDS} s, so the cage's connections land
+ *       on the proxy's transparent listeners (AAAA with no record where the cage has no IPv6 way out);</li>
  *   <li>any other type for an allowed name (TXT, NULL, ANY, MX...): NOERROR with no records;</li>
  *   <li>any other name: NXDOMAIN;</li>
  *   <li>not a plain one-question IN query: FORMERR, NOTIMP or REFUSED; unreadable or a response: dropped.</li>
@@ -99,23 +99,27 @@ final class DnsResponder {
             return error(header, Rcode.REFUSED, name, query, type + " in class " + DClass.string(question.getDClass())
                     + ": REFUSED" + LOCAL);
         }
-        if (!policy.allowsName(name)) {
+        // A name the API gateway holds the user's key for is answered like an allowed one, whatever allowed_hosts
+        // says: what the cage sends there meets the gateway's own listeners, never the API as someone else.
+        Optional<String> apiHost = policy.apiHostReason(name);
+        if (apiHost.isEmpty() && !policy.allowsName(name)) {
             return error(header, Rcode.NXDOMAIN, name, query, type + " NXDOMAIN: not on the allowlist" + LOCAL);
         }
+        String why = apiHost.map(reason -> "; " + reason).orElse("") + LOCAL;
         Message response = reply(header, query, Rcode.NOERROR);
         Name owner = question.getName();
         if (question.getType() == Type.A) {
             response.addRecord(new ARecord(owner, DClass.IN, TTL_SECONDS, answer4), Section.ANSWER);
-            return allowed(response, name, type + " answered " + answer4.getHostAddress() + " (the gateway)" + LOCAL);
+            return allowed(response, name, type + " answered " + answer4.getHostAddress() + " (the gateway)" + why);
         }
         if (question.getType() == Type.AAAA && answer6 == null) {
             // A cage with no IPv6 way out (a rootless cage's relays are on 127.0.0.1): the name exists,
             // with no IPv6 address, so a client goes straight to the A record.
-            return allowed(response, name, type + " answered with no address (this cage has IPv4 only)" + LOCAL);
+            return allowed(response, name, type + " answered with no address (this cage has IPv4 only)" + why);
         }
         if (question.getType() == Type.AAAA) {
             response.addRecord(new AAAARecord(owner, DClass.IN, TTL_SECONDS, answer6), Section.ANSWER);
-            return allowed(response, name, type + " answered " + answer6.getHostAddress() + " (the gateway)" + LOCAL);
+            return allowed(response, name, type + " answered " + answer6.getHostAddress() + " (the gateway)" + why);
         }
         // An allowed name, but a type that could carry data (TXT, NULL, ANY...): it exists, with no such records.
         return new Outcome(Optional.of(response.toWire()), new AuditEvent(Instant.now(), DnsStub.AUDIT_SOURCE, name,

@@ -50,8 +50,9 @@ import javax.net.ssl.SSLSocket;
  * that the policy allows on 443, and only git's smart-HTTP requests; it resolves the host as the
  * proxy does (pinned names, rebinding guard), opens TLS to it with the host name verified, and
  * sends the request with {@code Authorization: Basic} built from the token, fetched on the host for
- * this request only. Responses come back with any echo of the token masked. One request per
- * connection, one audit line per request (never the token, never the placeholder).
+ * this request only. Responses come back with any echo of the token masked, in every form it could
+ * take ({@link SecretForms}: raw, URL-encoded, base64 as in the Basic credentials), and so are error
+ * messages. One request per connection, one audit line per request (never the token, never the placeholder).
  *
  * <p>Why a gateway and not the proxy: the proxy sees git's HTTPS only as an end-to-end TLS tunnel,
  * where no header can be added without intercepting TLS (a CA the cage would have to trust, and a
@@ -276,14 +277,15 @@ public final class GitGateway implements AutoCloseable {
                 fail(out, 502, what + ": " + e.getMessage());
                 return;
             }
+            SecretForms token = SecretForms.ofGitToken(credential.user(), tokenOf(authorization));
             SSLSocket upstream;
             try {
                 upstream = connect(addresses);
             } catch (IOException e) {
-                fail(out, 502, what + ": cannot connect to " + host + ":443: " + e.getMessage());
+                fail(out, 502, what + ": cannot connect to " + host + ":443: "
+                        + token.mask(String.valueOf(e.getMessage())));
                 return;
             }
-            String token = tokenOf(authorization);
             try (upstream) {
                 if (head.values("Expect").stream().anyMatch(value -> value.equalsIgnoreCase("100-continue"))) {
                     // The expectation is answered here; the upstream gets the body at once.
@@ -305,12 +307,13 @@ public final class GitGateway implements AutoCloseable {
                 toUpstream.flush();
                 relayResponse(new BufferedInputStream(upstream.getInputStream()), out, method, token);
             } catch (IOException e) {
-                allowed(what + ": ended by an error: " + mask(String.valueOf(e.getMessage()), token));
+                allowed(what + ": ended by an error: " + token.mask(String.valueOf(e.getMessage())));
                 throw e;
             }
         }
 
-        private void relayResponse(InputStream in, OutputStream out, String method, String token) throws IOException {
+        private void relayResponse(InputStream in, OutputStream out, String method, SecretForms token)
+                throws IOException {
             HttpHead head = null;
             for (int interim = 0; interim <= MAX_INTERIM_RESPONSES; interim++) {
                 HttpHead read = HttpHead.read(in);
@@ -340,10 +343,10 @@ public final class GitGateway implements AutoCloseable {
             }
             HttpHead forCage = head.forOneHop();
             List<HttpHead.Header> clean = forCage.headers().stream()
-                    .filter(header -> !header.name().contains(token) && !header.value().contains(token)).toList();
-            out.write(new HttpHead(forCage.startLine(), clean).bytes());
-            KeyRedactor redactor = new KeyRedactor(token.getBytes(StandardCharsets.US_ASCII));
-            OutputStream redacted = new RedactingOutputStream(out, redactor);
+                    .filter(header -> !token.foundIn(header.name()) && !token.foundIn(header.value())).toList();
+            // The reason phrase is the server's text too.
+            out.write(new HttpHead(token.mask(forCage.startLine()), clean).bytes());
+            SecretForms.Redacting redacted = token.redacting(out);
             boolean hasBody = !method.equals("HEAD") && status != 204 && status != 304;
             boolean framed = !head.values("Transfer-Encoding").isEmpty() || !head.values("Content-Length").isEmpty();
             if (hasBody && framed) {
@@ -351,7 +354,7 @@ public final class GitGateway implements AutoCloseable {
             } else if (hasBody) {
                 in.transferTo(redacted);
             }
-            redactor.finish(out);
+            redacted.finish();
             out.flush();
             allowed(what + " " + status + "; token from " + credentials.get(host).sourceDescription());
         }
@@ -441,10 +444,6 @@ public final class GitGateway implements AutoCloseable {
         return pair.substring(pair.indexOf(':') + 1);
     }
 
-    private static String mask(String text, String token) {
-        return text.replace(token, String.valueOf((char) KeyRedactor.MASK).repeat(token.length()));
-    }
-
     private static int statusCode(String statusLine) throws ProtocolException {
         String[] parts = statusLine.split(" ", 3);
         if (parts.length < 2 || !parts[0].startsWith("HTTP/1.") || !parts[1].matches("[0-9]{3}")) {
@@ -499,26 +498,6 @@ public final class GitGateway implements AutoCloseable {
         public void write(byte[] buffer, int offset, int length) throws IOException {
             out.write(buffer, offset, length);
             count.addAndGet(length);
-        }
-    }
-
-    /** Passes bytes on with every occurrence of the token masked, same length, so framing stays true. */
-    private static final class RedactingOutputStream extends FilterOutputStream {
-        private final KeyRedactor redactor;
-
-        RedactingOutputStream(OutputStream out, KeyRedactor redactor) {
-            super(out);
-            this.redactor = redactor;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] buffer, int offset, int length) throws IOException {
-            redactor.write(buffer, offset, length, out);
         }
     }
 }

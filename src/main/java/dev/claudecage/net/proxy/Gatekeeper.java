@@ -6,11 +6,13 @@ import dev.claudecage.net.NameResolver;
 
 import java.net.InetAddress;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
  * The one place the proxy decides whether a destination may be reached: the name must be a real
- * host name, allowed on that port by the policy, and resolve to addresses the resolver accepts.
+ * host name, not one reached only through the API gateway, allowed on that port by the policy,
+ * and resolve to addresses the resolver accepts (so a pin never reopens an API host).
  * The order matters for the audit log: each denial names the first rule it broke.
  */
 final class Gatekeeper {
@@ -42,6 +44,10 @@ final class Gatekeeper {
         }
         if (!NameResolver.isValidHostName(host)) {
             return new Denied("'" + host + "' is not a valid host name");
+        }
+        Optional<String> apiHost = policy.apiHostReason(host);
+        if (apiHost.isPresent()) {
+            return new Denied(apiHost.get());
         }
         if (!policy.allows(host, port)) {
             return new Denied(notAllowedReason(host, port));

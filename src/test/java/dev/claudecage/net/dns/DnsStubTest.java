@@ -38,6 +38,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -124,6 +125,31 @@ class DnsStubTest {
         assertEquals("api.anthropic.com", event.destination());
         assertEquals(AuditEvent.ALLOWED, event.decision());
         assertEquals("A answered 10.213.0.1 (the gateway); answered locally, nothing forwarded", event.reason());
+    }
+
+    /**
+     * Attack 7: a name the API gateway holds the key for resolves to the gateway even when allowed_hosts does not
+     * list it, so what the cage sends there meets the gateway's listeners; the audit line says why.
+     */
+    @Test
+    void attack7TheApiHostsResolveToTheGatewayWhateverTheAllowlist() throws IOException {
+        EgressPolicy reserving = new EgressPolicy(List.of(HostRule.parse("api.anthropic.com")), Map.of(), 1L << 30, 64,
+                Set.of("api.anthropic.com", "llm.corp.test"));
+        try (DnsStub reserved = DnsStub.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), reserving,
+                GATEWAY4, GATEWAY6, audit::add)) {
+            for (String name : List.of("api.anthropic.com.", "LLM.corp.test.")) {
+                SimpleResolver resolver = new SimpleResolver(reserved.address());
+                resolver.setTimeout(WAIT);
+                Message a = resolver.send(Message.newQuery(Record.newRecord(Name.fromString(name), Type.A, DClass.IN)));
+                assertEquals(Rcode.NOERROR, a.getRcode(), name);
+                assertEquals(GATEWAY4, ((ARecord) a.getSection(Section.ANSWER).get(0)).getAddress(), name);
+                Message aaaa = resolver.send(Message.newQuery(Record.newRecord(Name.fromString(name), Type.AAAA, DClass.IN)));
+                assertEquals(GATEWAY6, ((AAAARecord) aaaa.getSection(Section.ANSWER).get(0)).getAddress(), name);
+            }
+        }
+        assertEquals("AAAA answered fd63:6167:6500:0:0:0:0:1 (the gateway); the API gateway holds your key: "
+                + "llm.corp.test only through it; answered locally, nothing forwarded", lastAudit().reason());
+        assertEquals(AuditEvent.ALLOWED, lastAudit().decision());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.claudecage.net.proxy;
 
+import dev.claudecage.testing.TlsClientHello;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -20,7 +21,7 @@ class ClientHelloTest {
 
     @Test
     void readsTheServerNameOfTheJdkClientAndKeepsEveryByte() throws Exception {
-        byte[] hello = TransparentListenersTest.clientHello("api.example.com");
+        byte[] hello = TlsClientHello.of("api.example.com");
 
         ClientHello read = ClientHello.read(new ByteArrayInputStream(hello));
 
@@ -31,12 +32,12 @@ class ClientHelloTest {
     @Test
     void aHelloWithoutTheExtensionHasNoServerName() throws Exception {
         assertEquals(Optional.empty(),
-                ClientHello.read(new ByteArrayInputStream(TransparentListenersTest.clientHello(null))).serverName());
+                ClientHello.read(new ByteArrayInputStream(TlsClientHello.of(null))).serverName());
     }
 
     @Test
     void aHelloOverTwoRecordsIsReadWholeAndWhatFollowsStaysInTheStream() throws Exception {
-        byte[] split = TransparentListenersTest.splitIntoTwoRecords(TransparentListenersTest.clientHello("a.test"), 10);
+        byte[] split = TransparentListenersTest.splitIntoTwoRecords(TlsClientHello.of("a.test"), 10);
         InputStream in = new ByteArrayInputStream(concat(split, "next".getBytes(ISO_8859_1)));
 
         ClientHello read = ClientHello.read(in);
@@ -55,7 +56,7 @@ class ClientHelloTest {
 
     @Test
     void aHelloCutShortIsAnEndOfStream() throws Exception {
-        byte[] hello = TransparentListenersTest.clientHello("a.test");
+        byte[] hello = TlsClientHello.of("a.test");
         assertThrows(EOFException.class,
                 () -> ClientHello.read(new ByteArrayInputStream(Arrays.copyOf(hello, hello.length - 10))));
     }

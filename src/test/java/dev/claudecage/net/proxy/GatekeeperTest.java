@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -16,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 /** Each denial names the first rule the destination broke, in the order the proxy checks them. */
 class GatekeeperTest {
 
-    private static final InetAddress PUBLIC = address("192.0.2.10");
+    private static final InetAddress PUBLIC = address("1.2.3.10");
 
     private final EgressPolicy policy = new EgressPolicy(
             List.of(HostRule.parse("api.example.com"), HostRule.parse("*.cdn.test:8443"), HostRule.parse("*.cdn.test:443"),
@@ -48,6 +49,23 @@ class GatekeeperTest {
         assertEquals("'bad_name!.test' is not a valid host name", denied("bad_name!.test", 443));
         assertEquals("rebind.test resolves to 10.1.2.3, a private (RFC 1918) address; "
                 + "only names pinned with resolve may reach such addresses", denied("rebind.test", 443));
+    }
+
+    /** Attack 7: allowed, pinned, on any port, in any spelling: a name the API gateway holds the key for is refused. */
+    @Test
+    void attack7AnApiHostIsRefusedWhateverTheAllowlistAndThePinsSay() {
+        EgressPolicy reserving = new EgressPolicy(List.of(HostRule.parse("api.example.com"),
+                HostRule.parse("api.example.com:80"), HostRule.parse("*.example.com:8443")),
+                Map.of("api.example.com", List.of(PUBLIC)), 1 << 20, 8, Set.of("API.example.com."));
+        Gatekeeper strict = new Gatekeeper(reserving, NameResolver.pinnedOnly(reserving));
+        for (String host : List.of("api.example.com", "API.Example.Com", "api.example.com.")) {
+            for (int port : new int[] {443, 80, 8443, 22}) {
+                Gatekeeper.Denied denied = assertInstanceOf(Gatekeeper.Denied.class, strict.decide(host, port));
+                assertEquals("the API gateway holds your key: api.example.com only through it", denied.reason());
+            }
+        }
+        assertEquals(List.of(PUBLIC), assertInstanceOf(Gatekeeper.Allowed.class, gatekeeper.decide("api.example.com", 443))
+                .addresses(), "control: without the reservation the same name is allowed");
     }
 
     @Test

@@ -17,8 +17,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
@@ -38,6 +40,7 @@ final class ProxyHarness implements AutoCloseable {
     private final Map<String, List<InetAddress>> pinned = new LinkedHashMap<>();
     private final Map<String, List<InetAddress>> dns = new HashMap<>();
     private final Map<Integer, Integer> routes = new HashMap<>();
+    private final Set<String> apiHosts = new LinkedHashSet<>();
     private final List<String> dialed = new CopyOnWriteArrayList<>();
     private List<InetAddress> bindAddresses = List.of(InetAddress.getLoopbackAddress());
     private long egressLimit = 1L << 40;
@@ -58,6 +61,12 @@ final class ProxyHarness implements AutoCloseable {
     /** Pins the name to 127.0.0.1, as the resolve setting would. */
     ProxyHarness pinToLoopback(String name) {
         pinned.put(name, List.of(InetAddress.getLoopbackAddress()));
+        return this;
+    }
+
+    /** A name the API gateway holds the user's key for: reached only through it. */
+    ProxyHarness apiHost(String name) {
+        apiHosts.add(name);
         return this;
     }
 
@@ -91,7 +100,7 @@ final class ProxyHarness implements AutoCloseable {
 
     ProxyHarness start() {
         EgressPolicy policy = new EgressPolicy(allowed.stream().map(HostRule::parse).toList(), pinned, egressLimit,
-                maxConnections);
+                maxConnections, apiHosts);
         NameResolver resolver = new NameResolver(policy, name -> {
             List<InetAddress> answer = dns.get(name);
             if (answer == null) {

@@ -1,6 +1,7 @@
 package dev.claudecage.net.proxy;
 
 import dev.claudecage.net.AuditEvent;
+import dev.claudecage.testing.TlsClientHello;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -72,8 +73,8 @@ class ProxyLimitsTest extends ProxyTestBase {
                 assertTrue(Wire.readBody(third.getInputStream(), head).contains("the connection limit of 2"));
             }
             try (Socket tls = harness.openTransparentTls()) {
-                tls.getOutputStream().write(TransparentListenersTest.clientHello("allowed.test"));
-                assertArrayEquals(TransparentListenersTest.TLS_ACCESS_DENIED, tls.getInputStream().readAllBytes(),
+                tls.getOutputStream().write(TlsClientHello.of("allowed.test"));
+                assertArrayEquals(TlsClientHello.ACCESS_DENIED, tls.getInputStream().readAllBytes(),
                         "a transparent connection over the cap gets an alert and is closed");
             }
             first.close();

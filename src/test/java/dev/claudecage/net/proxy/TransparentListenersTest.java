@@ -1,11 +1,10 @@
 package dev.claudecage.net.proxy;
 
+import dev.claudecage.testing.TlsClientHello;
 import dev.claudecage.net.AuditEvent;
 import org.junit.jupiter.api.Test;
 
 import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
@@ -13,7 +12,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -34,11 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TransparentListenersTest extends ProxyTestBase {
 
-    static final byte[] TLS_ACCESS_DENIED = {21, 3, 3, 0, 2, 2, 49};
-
     @Test
     void tlsIsDecidedBySniAndTheClientHelloReachesTheServerByteForByte() throws Exception {
-        byte[] hello = clientHello("tls.test");
+        byte[] hello = TlsClientHello.of("tls.test");
         BlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
         TestServer server = track(TestServer.start(socket -> {
             received.add(TestServer.readExactly(socket.getInputStream(), hello.length));
@@ -64,7 +60,7 @@ class TransparentListenersTest extends ProxyTestBase {
 
     @Test
     void aClientHelloSplitOverTwoRecordsAndManyWritesIsReadWhole() throws Exception {
-        byte[] hello = splitIntoTwoRecords(clientHello("tls.test"), 40);
+        byte[] hello = splitIntoTwoRecords(TlsClientHello.of("tls.test"), 40);
         BlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
         TestServer server = track(TestServer.start(socket ->
                 received.add(TestServer.readExactly(socket.getInputStream(), hello.length))));
@@ -116,8 +112,8 @@ class TransparentListenersTest extends ProxyTestBase {
         harness.allow("tls.test").pinToLoopback("tls.test").route(443, canary.port()).start();
 
         try (Socket client = harness.openTransparentTls()) {
-            client.getOutputStream().write(clientHello(null));
-            assertArrayEquals(TLS_ACCESS_DENIED, client.getInputStream().readAllBytes());
+            client.getOutputStream().write(TlsClientHello.of(null));
+            assertArrayEquals(TlsClientHello.ACCESS_DENIED, client.getInputStream().readAllBytes());
         }
 
         AuditEvent event = harness.awaitAudit(e -> AuditEvent.DENIED.equals(e.decision()));
@@ -132,8 +128,8 @@ class TransparentListenersTest extends ProxyTestBase {
                 .route(443, canary.port()).start();
 
         try (Socket client = harness.openTransparentTls()) {
-            client.getOutputStream().write(clientHello("canary.test"));
-            assertArrayEquals(TLS_ACCESS_DENIED, client.getInputStream().readAllBytes());
+            client.getOutputStream().write(TlsClientHello.of("canary.test"));
+            assertArrayEquals(TlsClientHello.ACCESS_DENIED, client.getInputStream().readAllBytes());
         }
 
         AuditEvent event = harness.awaitAudit(e -> AuditEvent.DENIED.equals(e.decision()));
@@ -202,25 +198,6 @@ class TransparentListenersTest extends ProxyTestBase {
 
         assertTrue(harness.awaitAudit(e -> AuditEvent.DENIED.equals(e.decision())).reason().contains("is an IP address"));
         assertEquals(0, canary.connections());
-    }
-
-    /** The first flight of the JDK's own TLS client, with this server name, or none when null. */
-    static byte[] clientHello(String serverName) throws Exception {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, null, null);
-        SSLEngine engine = context.createSSLEngine();
-        engine.setUseClientMode(true);
-        if (serverName != null) {
-            SSLParameters parameters = engine.getSSLParameters();
-            parameters.setServerNames(List.of(new SNIHostName(serverName)));
-            engine.setSSLParameters(parameters);
-        }
-        ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
-        engine.wrap(ByteBuffer.allocate(0), out);
-        out.flip();
-        byte[] bytes = new byte[out.remaining()];
-        out.get(bytes);
-        return bytes;
     }
 
     /** The same handshake bytes in two TLS records, split after {@code firstLength} bytes. */
