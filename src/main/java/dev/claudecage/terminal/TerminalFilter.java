@@ -57,6 +57,8 @@ public final class TerminalFilter extends OutputStream {
     private static final int STRING_HEAD = 32;
     private static final byte ESC = 0x1b;
     private static final byte[] REPLACEMENT = {(byte) 0xef, (byte) 0xbf, (byte) 0xbd};
+    /** How much input is filtered before what it gave is written to the terminal. */
+    private static final int SLICE = 32 * 1024;
 
     /**
      * DEC private modes (CSI ? N h/l) that full-screen programs set: they change how the terminal draws, or
@@ -79,7 +81,8 @@ public final class TerminalFilter extends OutputStream {
     private final Map<Kind, Integer> dropped = new EnumMap<>(Kind.class);
     private final TerminalModes modes = new TerminalModes();
 
-    private byte[] out = new byte[8192];
+    /** What the terminal gets from one slice of input: a replacement character (3 bytes) per byte at most, and a held sequence. */
+    private final byte[] out = new byte[SLICE * REPLACEMENT.length + MAX_SEQUENCE + 16];
     private int outLength;
 
     private State state = State.GROUND;
@@ -111,11 +114,18 @@ public final class TerminalFilter extends OutputStream {
 
     @Override
     public synchronized void write(byte[] data, int offset, int length) throws IOException {
-        if (out.length < length * REPLACEMENT.length + MAX_SEQUENCE + 16) {
-            out = new byte[length * REPLACEMENT.length + MAX_SEQUENCE + 16];
+        // In slices, so that what is held for the terminal stays the same size whatever one write brings.
+        for (int slice = offset; slice < offset + length; slice += SLICE) {
+            filter(data, slice, Math.min(offset + length, slice + SLICE));
+            if (outLength > 0) {
+                terminal.write(out, 0, outLength);
+                outLength = 0;
+            }
         }
-        int end = offset + length;
-        for (int i = offset; i < end; i++) {
+    }
+
+    private void filter(byte[] data, int start, int end) {
+        for (int i = start; i < end; i++) {
             byte b = data[i];
             if (state == State.GROUND && characterMissing == 0) {
                 // Most of a screen is text: copy a run of it at once.
@@ -131,10 +141,6 @@ public final class TerminalFilter extends OutputStream {
                 }
             }
             accept(b & 0xff);
-        }
-        if (outLength > 0) {
-            terminal.write(out, 0, outLength);
-            outLength = 0;
         }
     }
 
