@@ -26,7 +26,7 @@ fi
 apt-get update -qq
 # runc/crun: the OCI runtimes; nftables, iproute2: networking; tcpdump: reads the firewall's dropped
 # packets (nflog) into the audit log; debootstrap: the minbase rootfs; uidmap: rootless user
-# namespaces; socat: bridges a rootless cage's loopback to its proxy and gateway; apparmor:
+# namespaces; socat: a rootless desktop's published port into its cage; apparmor:
 # apparmor_parser to check the profile compiles; util-linux: setpriv, nsenter; perl-base comes with
 # every rootfs and runs the probes inside the cage; novnc: the desktop's web page, which the
 # supervisor serves from the host (/usr/share/novnc), never from the cage.

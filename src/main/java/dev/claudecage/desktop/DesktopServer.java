@@ -51,8 +51,11 @@ public final class DesktopServer implements AutoCloseable {
     static final int MAX_CONNECTIONS = 32;
     /** How long a browser has to send its request. */
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
-    /** How long the VNC server in the cage may take to come up (the page may load before it listens). */
-    private static final Duration CAGE_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * How long the VNC server in the cage may take to come up: the page may load before it listens,
+     * and on a busy host (two cores starting Xvfb, x11vnc and Claude Code at once) that took over 10 s.
+     */
+    private static final Duration CAGE_TIMEOUT = Duration.ofSeconds(60);
     /** How long one connection to the cage may take to greet. */
     private static final Duration GREETING_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration RETRY = Duration.ofMillis(100);

@@ -5,7 +5,6 @@ import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
-import dev.claudecage.host.Executables;
 import dev.claudecage.host.Host;
 import dev.claudecage.net.dns.DnsStub;
 import dev.claudecage.net.gateway.ApiGateway;
@@ -18,14 +17,16 @@ import dev.claudecage.net.proxy.ProxySettings;
 import dev.claudecage.net.ssh.AgentForwarding;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
-import dev.claudecage.process.DiesWithParent;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.process.ThisJvm;
+import dev.claudecage.net.proxy.HttpHead;
 import dev.claudecage.rootless.UserNamespace;
 
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -44,9 +45,9 @@ import java.util.function.Supplier;
  * <p>
  * A rootless cage ({@link #startRootless}) has no link: its network namespace, in its user
  * namespace, has only loopback. The same proxy, gateway and DNS stub, with the same policy and
- * audit log, listen on the host's loopback; each is reached from the cage's loopback through a
- * relay (socat, in the cage's namespace) to a Unix socket in the cage's private folder, and a
- * {@link UnixBridge} from there to the service.
+ * audit log, listen on the host's loopback; each is reached from the cage's loopback through the
+ * {@link LoopbackRelay} (one process in the cage's namespace) to a Unix socket in the cage's private
+ * folder, and a {@link UnixBridge} from there to the service.
  */
 public final class CageNetworking implements AutoCloseable {
 
@@ -82,8 +83,15 @@ public final class CageNetworking implements AutoCloseable {
         }
     }
 
-    /** How long a relay in a rootless cage's namespace gets to start listening. */
-    private static final Duration RELAY_START = Duration.ofSeconds(10);
+    /** How long the relay in a rootless cage's namespace gets to start listening (a JVM's start, on a busy host). */
+    private static final Duration RELAY_START = Duration.ofSeconds(20);
+    /**
+     * The relay's JVM idles, and copies bytes when it does not: C1 only, the serial collector, a
+     * small heap and small thread stacks, no perf-data file; an unknown option must not stop it.
+     */
+    private static final List<String> RELAY_JVM_FLAGS = List.of("-XX:+IgnoreUnrecognizedVMOptions",
+            "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xshare:auto", "-Xms4m",
+            "-Xmx32m", "-Xss256k", "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=32m", "-XX:-UsePerfData");
     /** Connections a relay takes beyond max_connections, so that the proxy, not the relay, refuses the excess. */
     private static final int RELAY_HEADROOM = 8;
     /** Where a rootless cage's relays listen, in its own network namespace. */
@@ -175,69 +183,63 @@ public final class CageNetworking implements AutoCloseable {
                 runner).ifPresent(git -> relays.add(Relay.tcp(ports.gitGateway(), state.resolve("git.sock"), git.address())));
         // The agent's socket is bound into the cage, which crosses namespaces: the cage's uid 1000 is this user.
         startSshAgentRelay(config, policy, state, Host.effectiveUid(), Host.effectiveGid(), cageLoopback, ports);
-        String socat = Executables.find("socat").map(Path::toString).orElseThrow(() -> new CageException(
-                "rootless filtered networking needs socat, which is not installed", "apt-get install socat"));
-        // All started before any is awaited: each takes a fork and an exec, and they need not take them in turn.
-        List<Process> processes = new ArrayList<>();
         for (Relay relay : relays) {
             started.add(relay.udp() ? UnixBridge.toDatagram(relay.socket(), relay.service(), relayLimit)
                     : UnixBridge.toStream(relay.socket(), relay.service(), relayLimit));
-            Process process = runner.startBackground(namespace.wrapInNetwork(DiesWithParent.wrap(
-                    List.of(socat, relay.listenAddress(relayLimit), "UNIX-CONNECT:" + relay.socket()))));
-            started.add(() -> {
-                process.destroy();
-                if (!process.waitFor(RELAY_START.toSeconds(), TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            });
-            processes.add(process);
         }
-        for (int i = 0; i < relays.size(); i++) {
-            awaitListening(processes.get(i), relays.get(i));
+        List<String> command = new ArrayList<>(List.of(ThisJvm.java().toString()));
+        command.addAll(RELAY_JVM_FLAGS);
+        command.addAll(List.of("-cp", ThisJvm.absoluteClassPath(System.getProperty("java.class.path")),
+                LoopbackRelay.class.getName(), Integer.toString(relayLimit)));
+        relays.forEach(relay -> command.add(relay.route().argument()));
+        Process process = runner.startTethered(namespace.wrapInNetwork(command));
+        started.add(() -> {
+            process.destroy();
+            if (!process.waitFor(RELAY_START.toSeconds(), TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        });
+        for (Relay relay : relays) {
+            awaitListening(process, relay.route());
         }
         gateway4 = cageLoopback;
         namespacePath = namespace.namespacePath("net").toString();
         writeResolvConf(options, "nameserver 127.0.0.1\noptions ndots:1 timeout:2 attempts:2\n");
     }
 
-    /** The cage's loopback {@code port} relayed to {@code service} through the Unix socket {@code socket}. */
-    private record Relay(int port, boolean udp, Path socket, InetSocketAddress service) {
+    /** The cage's loopback port relayed to {@code service} through a Unix socket. */
+    private record Relay(LoopbackRelay.Route route, InetSocketAddress service) {
 
         static Relay tcp(int port, Path socket, InetSocketAddress service) {
-            return new Relay(port, false, socket, service);
+            return new Relay(new LoopbackRelay.Route(false, port, socket), service);
         }
 
         static Relay udp(int port, Path socket, InetSocketAddress service) {
-            return new Relay(port, true, socket, service);
+            return new Relay(new LoopbackRelay.Route(true, port, socket), service);
         }
 
-        /**
-         * socat's listening address. Over UDP each packet gets a child of its own that ends with its
-         * exchange (the bridge bounds those); socat takes no max-children there.
-         */
-        String listenAddress(int maxChildren) {
-            return udp ? "UDP4-RECVFROM:" + port + ",bind=127.0.0.1,fork"
-                    : "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork,max-children=" + maxChildren;
+        boolean udp() {
+            return route.udp();
         }
 
-        String name() {
-            return port + "/" + (udp ? "udp" : "tcp");
+        Path socket() {
+            return route.socket();
         }
     }
 
     /**
-     * Waits until {@code process} listens for {@code relay}: its namespace's /proc/PID/net/tcp lists
+     * Waits until {@code process} listens for {@code route}: its namespace's /proc/PID/net/tcp lists
      * the port as LISTEN (0A), or /proc/PID/net/udp as bound (07).
      */
-    private static void awaitListening(Process process, Relay relay) {
-        String localPort = String.format(":%04X ", relay.port());
-        String state = relay.udp() ? "07" : "0A";
-        Path table = Path.of("/proc", Long.toString(process.pid()), "net", relay.udp() ? "udp" : "tcp");
+    private static void awaitListening(Process process, LoopbackRelay.Route route) {
+        String localPort = String.format(":%04X ", route.port());
+        String state = route.udp() ? "07" : "0A";
+        Path table = Path.of("/proc", Long.toString(process.pid()), "net", route.udp() ? "udp" : "tcp");
         long deadline = System.nanoTime() + RELAY_START.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new CageException("the relay for " + relay.name() + " in the cage's namespace ended at once (exit code "
-                        + process.exitValue() + ")");
+                throw new CageException("the relay in the cage's namespace ended at once (exit code " + process.exitValue()
+                        + "): " + HttpHead.printable(stderr(process)));
             }
             try {
                 // Column 4 is the state.
@@ -250,10 +252,18 @@ public final class CageNetworking implements AutoCloseable {
                 // The relay is between fork and exec; the next round tells.
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new CageException("interrupted while the cage's relays started");
+                throw new CageException("interrupted while the cage's relay started");
             }
         }
-        throw new CageException("the relay for " + relay.name() + " did not listen within " + RELAY_START.toSeconds() + "s");
+        throw new CageException("the relay for " + route.name() + " did not listen within " + RELAY_START.toSeconds() + "s");
+    }
+
+    private static String stderr(Process process) {
+        try {
+            return new String(process.getErrorStream().readNBytes(2000), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            return "(its error output could not be read: " + e.getMessage() + ")";
+        }
     }
 
     private static Inet4Address ipv4Loopback() {

@@ -1,13 +1,14 @@
 package dev.claudecage.net;
 
 import dev.claudecage.CageException;
+import dev.claudecage.host.Executables;
+import dev.claudecage.net.proxy.HttpHead;
 import dev.claudecage.process.DiesWithParent;
 import dev.claudecage.process.ProcessRunner;
 
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -21,13 +22,37 @@ import java.util.regex.Pattern;
  * group ({@code log group}); kernel logging from a namespace other than the host's is off by
  * default (net.netfilter.nf_log_all_netns), and turning it on would change the whole host, so
  * tcpdump reads the group from inside the cage's namespace instead, and we parse its lines.
+ * <p>
+ * The packets are the cage's own, crafted as it likes, and tcpdump's dissectors are large C
+ * code: tcpdump keeps root only to open the group, then runs as its own unprivileged user with no
+ * capabilities, no way back up (no_new_privs, a bounding set of the three capabilities it starts
+ * with), and sees no more of each packet than the headers the audit line needs. Its lines are read
+ * as hostile too: bounded in length, and nothing from them reaches the audit log but a timestamp,
+ * an address, a port, a protocol name and a length, each checked against its form.
  */
 public final class DropLogger implements AutoCloseable {
 
     /** tcpdump -tt -n -q: "1795858241.374869 IP 10.213.0.2.48660 > 10.213.0.1.9999: tcp 0". */
-    private static final Pattern PACKET = Pattern.compile("^(\\d+)\\.(\\d+) (IP6?) (\\S+) > (\\S+?):? (.*)$");
-    private static final Pattern LENGTH = Pattern.compile("(?:tcp|length) (\\d+)");
+    private static final Pattern PACKET = Pattern.compile(
+            "^(\\d{1,12})\\.(\\d{1,9}) (IP6?) (\\S+) > (\\S+?):? (.*)$");
+    private static final Pattern LENGTH = Pattern.compile("(?:tcp|length) (\\d{1,9})\\b");
+    /** What tcpdump -n prints for an address: digits and dots, or hex digits and colons (with dots for a mapped IPv4). */
+    private static final Pattern ADDRESS4 = Pattern.compile("\\d{1,3}(?:\\.\\d{1,3}){3}");
+    private static final Pattern ADDRESS6 = Pattern.compile("[0-9a-f:.]*:[0-9a-f:.]*");
+    private static final Pattern PROTOCOL = Pattern.compile("[a-z][a-z0-9-]{0,15}");
     private static final long START_TIMEOUT_SECONDS = 10;
+    /**
+     * Bytes of each packet tcpdump gets: an IPv6 header with 88 bytes of extension headers and TCP
+     * or UDP header, or an IPv4 header with the longest options and then the same; what follows
+     * the transport header is never looked at.
+     */
+    static final int SNAPSHOT_BYTES = 128;
+    /** tcpdump's own unprivileged user, made by Debian's tcpdump package (its default -Z). */
+    static final String TCPDUMP_USER = "tcpdump";
+    /** A packet line is about 80 characters; a longer one is not one of tcpdump's packet lines, and is skipped whole. */
+    static final int MAX_LINE_BYTES = 512;
+    /** What of tcpdump's error output is kept for the message when it does not start. */
+    private static final int MAX_STARTUP_CHARS = 2000;
 
     private final Process tcpdump;
     private final Thread reader;
@@ -39,8 +64,7 @@ public final class DropLogger implements AutoCloseable {
 
     /** Starts the reader and waits until it listens, so that no early packet goes unrecorded. */
     public static DropLogger start(CageNetwork network, AuditLog audit, ProcessRunner runner) {
-        Process tcpdump = runner.startBackground(DiesWithParent.wrap(network.inNamespace(List.of("tcpdump", "-i",
-                "nflog:" + Firewall.DROP_LOG_GROUP, "-n", "-l", "-tt", "-q", "-Z", "root"))));
+        Process tcpdump = runner.startBackground(DiesWithParent.wrap(network.inNamespace(command())));
         CountDownLatch listening = new CountDownLatch(1);
         StringBuilder startup = new StringBuilder();
         Thread errors = new Thread(() -> watchStartup(tcpdump, listening, startup), "drop-logger-stderr");
@@ -52,8 +76,13 @@ public final class DropLogger implements AutoCloseable {
         try {
             if (!listening.await(START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 tcpdump.destroyForcibly();
-                throw new CageException("the firewall's drop logger (tcpdump) did not start: " + startup.toString().strip(),
-                        "install tcpdump (apt-get install tcpdump); it records dropped packets in the audit log");
+                String said;
+                synchronized (startup) {
+                    said = HttpHead.printable(startup.toString().strip());
+                }
+                throw new CageException("the firewall's drop logger (tcpdump) did not start: " + said,
+                        "install tcpdump (apt-get install tcpdump), whose package also makes the unprivileged user '"
+                                + TCPDUMP_USER + "' it runs as; it records dropped packets in the audit log");
             }
         } catch (InterruptedException e) {
             tcpdump.destroyForcibly();
@@ -63,12 +92,33 @@ public final class DropLogger implements AutoCloseable {
         return new DropLogger(tcpdump, reader);
     }
 
+    /**
+     * tcpdump on the drop log group: it opens the group as root, then becomes {@link #TCPDUMP_USER}
+     * (-Z). setpriv first leaves it only the capabilities it needs until then (opening the group
+     * takes CAP_NET_ADMIN, becoming the user CAP_SETUID and CAP_SETGID) and sets no_new_privs, so
+     * that a tcpdump taken over by a packet cannot get root back through a setuid program.
+     */
+    static List<String> command() {
+        String setpriv = Executables.find("setpriv").map(java.nio.file.Path::toString).orElseThrow(() -> new CageException(
+                "setpriv is not installed; claude-cage needs it to start the drop logger without privileges",
+                "apt-get install util-linux"));
+        return List.of(setpriv, "--no-new-privs", "--bounding-set", "-all,+net_admin,+setuid,+setgid", "--",
+                "tcpdump", "-i", "nflog:" + Firewall.DROP_LOG_GROUP, "-n", "-l", "-tt", "-q",
+                "-s", Integer.toString(SNAPSHOT_BYTES), "-Z", TCPDUMP_USER);
+    }
+
     private static void watchStartup(Process tcpdump, CountDownLatch listening, StringBuilder startup) {
-        try (BufferedReader err = new BufferedReader(new InputStreamReader(tcpdump.getErrorStream(), StandardCharsets.UTF_8))) {
+        try (InputStream err = new BufferedInputStream(tcpdump.getErrorStream())) {
             String line;
-            while ((line = err.readLine()) != null) {
+            while ((line = readLine(err)) != null) {
+                // Once it listens, what it says goes nowhere: read on, so that tcpdump never blocks on a full pipe.
+                if (listening.getCount() == 0) {
+                    continue;
+                }
                 synchronized (startup) {
-                    startup.append(line).append('\n');
+                    if (startup.length() < MAX_STARTUP_CHARS) {
+                        startup.append(line).append('\n');
+                    }
                 }
                 if (line.startsWith("listening on")) {
                     listening.countDown();
@@ -80,9 +130,9 @@ public final class DropLogger implements AutoCloseable {
     }
 
     private static void recordDrops(Process tcpdump, AuditLog audit) {
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(tcpdump.getInputStream(), StandardCharsets.UTF_8))) {
+        try (InputStream out = new BufferedInputStream(tcpdump.getInputStream())) {
             String line;
-            while ((line = out.readLine()) != null) {
+            while ((line = readLine(out)) != null) {
                 parse(line).ifPresent(audit::record);
             }
         } catch (IOException ended) {
@@ -90,7 +140,33 @@ public final class DropLogger implements AutoCloseable {
         }
     }
 
-    /** One tcpdump line as an audit event, or empty for lines that are not packets. */
+    /**
+     * The next line of {@code in}, as ISO-8859-1 (one char per byte), without its newline; an empty
+     * line in place of one longer than {@link #MAX_LINE_BYTES}, which is read to its end and
+     * dropped; null at the end of the stream.
+     */
+    static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        boolean tooLong = false;
+        int b;
+        while ((b = in.read()) >= 0 && b != '\n') {
+            if (line.length() < MAX_LINE_BYTES) {
+                line.append((char) b);
+            } else {
+                tooLong = true;
+            }
+        }
+        if (b < 0 && line.length() == 0) {
+            return null;
+        }
+        return tooLong ? "" : line.toString();
+    }
+
+    /**
+     * One tcpdump line as an audit event, or empty for lines that are not packets or whose fields
+     * are not of their form (an address that is not one, a port past 65535): such a line did not
+     * come from tcpdump's packet printer as we know it, and nothing of it is kept.
+     */
     static Optional<AuditEvent> parse(String line) {
         Matcher packet = PACKET.matcher(line);
         if (!packet.matches()) {
@@ -103,13 +179,23 @@ public final class DropLogger implements AutoCloseable {
         Integer port = null;
         boolean hasPort = rest.startsWith("tcp") || rest.startsWith("UDP");
         int lastDot = destination.lastIndexOf('.');
-        if (hasPort && lastDot > 0) {
+        if (hasPort) {
+            if (lastDot <= 0 || !destination.substring(lastDot + 1).matches("\\d{1,5}")) {
+                return Optional.empty();
+            }
             port = Integer.parseInt(destination.substring(lastDot + 1));
             destination = destination.substring(0, lastDot);
+        }
+        boolean ipv6 = packet.group(3).equals("IP6");
+        if (port != null && port > 65535 || !(ipv6 ? ADDRESS6 : ADDRESS4).matcher(destination).matches()) {
+            return Optional.empty();
         }
         Matcher length = LENGTH.matcher(rest);
         Long bytes = length.find() ? Long.parseLong(length.group(1)) : null;
         String protocol = rest.startsWith("tcp") ? "tcp" : rest.startsWith("UDP") ? "udp" : rest.split("[ ,]")[0].toLowerCase();
+        if (!PROTOCOL.matcher(protocol).matches()) {
+            protocol = "other";
+        }
         return Optional.of(new AuditEvent(time, "firewall", destination, port, AuditEvent.DENIED,
                 "dropped by the cage's firewall (" + protocol + ")", bytes, null));
     }

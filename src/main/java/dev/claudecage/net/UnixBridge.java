@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -27,13 +28,12 @@ import java.util.function.Consumer;
  * The host end of a rootless cage's way out: a Unix socket (in the cage's private network folder)
  * whose every connection is relayed to a service of the cage's on the host's loopback (its egress
  * proxy, API gateway or DNS stub). A Unix socket, unlike an address, crosses network namespaces:
- * the other end, inside the cage's namespace, is a relay (socat) from its loopback to this socket.
+ * the other end, inside the cage's namespace, is the {@link LoopbackRelay} from its loopback to this socket.
  * <ul>
  *   <li>{@link #toStream}: a TCP service; each connection is copied both ways until it ends.</li>
- *   <li>{@link #toDatagram}: a UDP service; each connection carries one datagram, as the relay's
- *       {@code UDP-RECVFROM,fork} hands each packet to a child of its own that writes it whole: it
- *       goes to the service as one datagram, and the one reply comes back before the connection is
- *       closed (which ends the relay's child).</li>
+ *   <li>{@link #toDatagram}: a UDP service; each connection carries one datagram, which the relay
+ *       writes whole: it goes to the service as one datagram, and the one reply comes back before
+ *       the connection is closed (which ends the relay's exchange).</li>
  * </ul>
  */
 public final class UnixBridge implements AutoCloseable {
@@ -88,7 +88,11 @@ public final class UnixBridge implements AutoCloseable {
         }
     }
 
-    private static void relayStream(SocketChannel client, InetSocketAddress target) {
+    /**
+     * Copies {@code client} to a new connection to {@code target} (an address or a Unix socket) and
+     * back, until both directions have ended.
+     */
+    static void relayStream(SocketChannel client, SocketAddress target) {
         try (client; SocketChannel upstream = SocketChannel.open(target)) {
             Thread back = new Thread(() -> ChannelCopy.untilEnd(upstream, client), "unix-bridge-back");
             back.setDaemon(true);

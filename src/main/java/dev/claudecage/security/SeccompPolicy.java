@@ -182,53 +182,108 @@ public record SeccompPolicy(String description, String defaultErrno, List<Archit
     }
 
     /**
-     * System calls allowed only for some values of one argument: exactly {@code allowOnly}, or
-     * anything but {@code allowAllExcept}. With a {@code mask}, only the masked bits are compared
-     * (the mask covers the bits the kernel reads); without one, all 64 bits must be equal, so a
-     * value with stray high bits is refused rather than let through.
+     * System calls allowed only for some arguments: for values of one {@code argument}, exactly
+     * {@code allowOnly} or anything but {@code allowAllExcept}; or, over several arguments, any of
+     * {@code allowCombinations}. With a {@code mask}, only the masked bits are compared (the mask
+     * covers the bits the kernel reads); without one, all 64 bits must be equal, so a value with
+     * stray high bits is refused rather than let through.
      */
     public record ArgumentRule(List<String> names, String reason, Integer argument, String mask,
-                               List<ArgumentValue> allowOnly, List<ArgumentValue> allowAllExcept) {
+                               List<ArgumentValue> allowOnly, List<ArgumentValue> allowAllExcept,
+                               List<Combination> allowCombinations) {
         public ArgumentRule {
             names = syscallNames(names, "conditional rule");
             String where = "conditional rule for " + String.join(", ", names);
             requireText(reason, where + ": reason");
-            if (argument == null || argument < 0 || argument > MAX_ARGUMENT) {
-                throw new IllegalArgumentException(where + ": argument must be an index from 0 to " + MAX_ARGUMENT
-                        + ", not " + argument);
+            int lists = (allowOnly == null ? 0 : 1) + (allowAllExcept == null ? 0 : 1) + (allowCombinations == null ? 0 : 1);
+            if (lists != 1) {
+                throw new IllegalArgumentException(where + ": give exactly one of allowOnly, allowAllExcept and allowCombinations");
             }
-            if (mask != null && parseNumber(mask, where + ": mask") == 0) {
-                throw new IllegalArgumentException(where + ": a mask of 0 compares nothing");
+            if (allowCombinations != null) {
+                if (argument != null || mask != null) {
+                    throw new IllegalArgumentException(where + ": allowCombinations names the argument and mask of each"
+                            + " condition; leave out the rule's own argument and mask");
+                }
+                allowCombinations = combinations(allowCombinations, where + ": allowCombinations");
+            } else {
+                requireArgumentIndex(argument, where);
+                requireNonZeroMask(mask, where);
+                if (allowAllExcept != null && mask == null) {
+                    throw new IllegalArgumentException(where + ": allowAllExcept needs a mask naming the bits the kernel"
+                            + " reads, or values differing only in ignored bits would get through");
+                }
+                allowOnly = allowOnly == null ? null : values(allowOnly, mask, where + ": allowOnly");
+                allowAllExcept = allowAllExcept == null ? null : values(allowAllExcept, mask, where + ": allowAllExcept");
             }
-            if ((allowOnly == null) == (allowAllExcept == null)) {
-                throw new IllegalArgumentException(where + ": give exactly one of allowOnly and allowAllExcept");
-            }
-            if (allowAllExcept != null && mask == null) {
-                throw new IllegalArgumentException(where + ": allowAllExcept needs a mask naming the bits the kernel"
-                        + " reads, or values differing only in ignored bits would get through");
-            }
-            allowOnly = allowOnly == null ? null : values(allowOnly, mask, where + ": allowOnly");
-            allowAllExcept = allowAllExcept == null ? null : values(allowAllExcept, mask, where + ": allowAllExcept");
         }
 
-        /** One OCI rule per allowed value or value pattern: runc ORs separate rules, never conditions. */
+        /**
+         * One OCI rule per allowed value, value pattern or combination: runc ORs separate rules, and
+         * ANDs the conditions of one rule only when each is on a different argument.
+         */
         List<Spec.SeccompSyscall> toOci() {
-            List<Spec.SeccompArg> alternatives = new ArrayList<>();
+            List<List<Spec.SeccompArg>> alternatives = new ArrayList<>();
             if (allowOnly != null) {
                 for (ArgumentValue value : allowOnly) {
-                    alternatives.add(mask == null
-                            ? new Spec.SeccompArg(argument, value.number(), 0, EQUAL)
-                            : new Spec.SeccompArg(argument, parseNumber(mask, "mask"), value.number(), MASKED_EQUAL));
+                    alternatives.add(List.of(comparison(argument, mask, value.number())));
                 }
-            } else {
+            } else if (allowAllExcept != null) {
                 List<Long> excluded = allowAllExcept.stream().map(ArgumentValue::number).toList();
                 for (SeccompMaskedValue pattern : SeccompMaskedValue.complement(parseNumber(mask, "mask"), excluded)) {
-                    alternatives.add(new Spec.SeccompArg(argument, pattern.mask(), pattern.value(), MASKED_EQUAL));
+                    alternatives.add(List.of(new Spec.SeccompArg(argument, pattern.mask(), pattern.value(), MASKED_EQUAL)));
+                }
+            } else {
+                for (Combination combination : allowCombinations) {
+                    alternatives.add(combination.arguments().stream()
+                            .map(condition -> comparison(condition.argument(), condition.mask(), condition.number()))
+                            .toList());
                 }
             }
             return alternatives.stream()
-                    .map(condition -> new Spec.SeccompSyscall(names, ALLOW, null, List.of(condition)))
+                    .map(conditions -> new Spec.SeccompSyscall(names, ALLOW, null, conditions))
                     .toList();
+        }
+
+        private static Spec.SeccompArg comparison(int argument, String mask, long value) {
+            return mask == null
+                    ? new Spec.SeccompArg(argument, value, 0, EQUAL)
+                    : new Spec.SeccompArg(argument, parseNumber(mask, "mask"), value, MASKED_EQUAL);
+        }
+    }
+
+    /**
+     * Arguments allowed together: every condition must hold. Each is on an argument of its own,
+     * since runc and crun turn two conditions on one argument into two rules, either of which allows.
+     */
+    public record Combination(String name, List<ArgumentCondition> arguments) {
+        public Combination {
+            requireText(name, "combination: name");
+            arguments = nonEmpty(arguments, "combination '" + name + "': arguments");
+            Set<Integer> seen = new HashSet<>();
+            for (ArgumentCondition condition : arguments) {
+                if (!seen.add(condition.argument())) {
+                    throw new IllegalArgumentException("combination '" + name + "': argument " + condition.argument()
+                            + " has two conditions; runc and crun would allow either, not both");
+                }
+            }
+        }
+    }
+
+    /** One argument of a {@link Combination}: equal to {@code value}, in all 64 bits or under {@code mask}. */
+    public record ArgumentCondition(Integer argument, String mask, String value) {
+        public ArgumentCondition {
+            String where = "condition on argument " + argument;
+            requireArgumentIndex(argument, where);
+            requireNonZeroMask(mask, where);
+            long number = parseNumber(value, where + ": value");
+            if (mask != null && (number & ~parseNumber(mask, where + ": mask")) != 0) {
+                throw new IllegalArgumentException(where + ": " + value + " has bits outside the mask " + mask
+                        + ", so it can never match");
+            }
+        }
+
+        long number() {
+            return parseNumber(value, "value");
         }
     }
 
@@ -306,6 +361,34 @@ public record SeccompPolicy(String description, String defaultErrno, List<Archit
             }
         }
         return List.copyOf(names);
+    }
+
+    private static void requireArgumentIndex(Integer argument, String where) {
+        if (argument == null || argument < 0 || argument > MAX_ARGUMENT) {
+            throw new IllegalArgumentException(where + ": argument must be an index from 0 to " + MAX_ARGUMENT
+                    + ", not " + argument);
+        }
+    }
+
+    private static void requireNonZeroMask(String mask, String where) {
+        if (mask != null && parseNumber(mask, where + ": mask") == 0) {
+            throw new IllegalArgumentException(where + ": a mask of 0 compares nothing");
+        }
+    }
+
+    private static List<Combination> combinations(List<Combination> combinations, String where) {
+        combinations = nonEmpty(combinations, where);
+        Set<Set<Spec.SeccompArg>> seen = new HashSet<>();
+        for (Combination combination : combinations) {
+            Set<Spec.SeccompArg> conditions = new HashSet<>();
+            for (ArgumentCondition condition : combination.arguments()) {
+                conditions.add(ArgumentRule.comparison(condition.argument(), condition.mask(), condition.number()));
+            }
+            if (!seen.add(conditions)) {
+                throw new IllegalArgumentException(where + ": '" + combination.name() + "' repeats an earlier combination");
+            }
+        }
+        return combinations;
     }
 
     private static List<ArgumentValue> values(List<ArgumentValue> values, String mask, String where) {

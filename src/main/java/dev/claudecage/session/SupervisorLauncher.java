@@ -2,16 +2,15 @@ package dev.claudecage.session;
 
 import dev.claudecage.CageException;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.process.ThisJvm;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Collectors;
 
 /**
  * Starts a session's supervisor as a JVM of its own, detached from the command that starts it:
@@ -59,25 +58,12 @@ public final class SupervisorLauncher {
         return command;
     }
 
-    /** This JVM's class path with every entry absolute: the supervisor starts in /. */
-    static String absoluteClassPath(String classPath) {
-        return Arrays.stream(classPath.split(java.io.File.pathSeparator))
-                .filter(entry -> !entry.isEmpty())
-                .map(entry -> Path.of(entry).toAbsolutePath().normalize().toString())
-                .collect(Collectors.joining(java.io.File.pathSeparator));
-    }
-
-    static Path thisJava() {
-        return ProcessHandle.current().info().command().map(Path::of)
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java"));
-    }
-
     /**
      * The class path for a supervisor: this JVM's, with a single jar replaced by its pinned copy in
      * {@code jarDir} (made once per content, atomically). Folders of classes (tests) stay as they are.
      */
     static String pinnedClassPath(String classPath, Path jarDir) {
-        String absolute = absoluteClassPath(classPath);
+        String absolute = ThisJvm.absoluteClassPath(classPath);
         Path jar = Path.of(absolute);
         if (absolute.contains(java.io.File.pathSeparator) || !absolute.endsWith(".jar") || !Files.isRegularFile(jar)) {
             return absolute;
@@ -109,7 +95,7 @@ public final class SupervisorLauncher {
      */
     public Started launch(SessionStore store, SessionName name, String startedAt, Duration timeout) {
         SessionPaths paths = store.paths(store.require(name));
-        List<String> command = command(thisJava(), pinnedClassPath(System.getProperty("java.class.path"),
+        List<String> command = command(ThisJvm.java(), pinnedClassPath(System.getProperty("java.class.path"),
                 store.roots().supervisorJars()), name);
         runner.startBackground(command);
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -20,13 +20,15 @@ use Fcntl qw(O_RDWR O_NOCTTY O_WRONLY O_CREAT O_EXCL);
 $| = 1;
 
 use constant {
-    EPERM => 1, ENOENT => 2, EACCES => 13, EBUSY => 16, EROFS => 30,
+    EPERM => 1, ENOENT => 2, EACCES => 13, EBUSY => 16, EINVAL => 22, EROFS => 30,
     SYS_IOCTL => 16, SYS_SOCKET => 41, SYS_PTRACE => 101, SYS_MOUNT => 165,
     SYS_KEXEC_LOAD => 246, SYS_KEYCTL => 250, SYS_UNSHARE => 272, SYS_PERF_EVENT_OPEN => 298,
     SYS_FINIT_MODULE => 313, SYS_BPF => 321, SYS_USERFAULTFD => 323, SYS_IO_URING_SETUP => 425,
     SYS_MKNOD => 133, SYS_CHROOT => 161, SYS_SETHOSTNAME => 170, SYS_SWAPON => 167, SYS_REBOOT => 169,
     SYS_SYSLOG => 103, SYS_CLOCK_SETTIME => 227, SYS_OPEN_BY_HANDLE_AT => 304,
     CLONE_NEWUSER => 0x10000000, TIOCSTI => 0x5412, AF_PACKET => 17, AF_ALG => 38, AF_VSOCK => 40,
+    AF_NETLINK => 16, NETLINK_KOBJECT_UEVENT => 15, SOCK_DCCP => 6, IPPROTO_DCCP => 33, IPPROTO_SCTP => 132,
+    SOCK_UNKNOWN_FLAG => 0x40000000,
 };
 
 sub report { my ($id, $result, $detail) = @_; $detail =~ s/[\t\n]/ /g; print "PROBE\t$id\t$result\t$detail\n"; }
@@ -48,6 +50,19 @@ sub expect_eperm {
     return report($id, 'hole', "$what $text") if $ok;
     return report($id, 'blocked', "$what refused: $text") if $errno == EPERM;
     report($id, 'hole', "$what reached the kernel: $text");
+}
+
+# A socket of a protocol the filter refuses. The filter decides on family, type (under the
+# kernel's SOCK_TYPE_MASK) and protocol; with a flag bit the kernel does not know, the kernel
+# answers EINVAL before it looks the protocol up, so the probe gets to the wall without making
+# the kernel load the protocol's module on the host. The twin, a TCP socket with the same flag,
+# must get that EINVAL: a filter that refused the flag itself would leave this probe blind.
+sub expect_protocol_eperm {
+    my ($id, $what, $family, $type, $protocol) = @_;
+    my ($twin_ok, $twin_errno, $twin_text) = try_syscall(SYS_SOCKET, PF_INET, SOCK_STREAM | SOCK_UNKNOWN_FLAG, 0);
+    return report($id, 'error', "a TCP socket with an unknown flag bit $twin_text, not EINVAL: this probe cannot tell")
+        if $twin_ok || $twin_errno != EINVAL;
+    expect_eperm($id, "$what (with an unknown flag bit)", SYS_SOCKET, $family, $type | SOCK_UNKNOWN_FLAG, $protocol);
 }
 
 # Runs code in a child so that what it changes (namespaces, traced state) dies with it;
@@ -216,6 +231,17 @@ my %probes = (
     },
     'alg-socket-denied' => sub {
         expect_eperm($_[0], 'socket(AF_ALG)', SYS_SOCKET, AF_ALG, SOCK_SEQPACKET, 0);
+    },
+    'sctp-socket-denied' => sub {
+        expect_protocol_eperm($_[0], 'socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP)', PF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    },
+    'dccp-socket-denied' => sub {
+        expect_protocol_eperm($_[0], 'socket(AF_INET, SOCK_DCCP, IPPROTO_DCCP)', PF_INET, SOCK_DCCP, IPPROTO_DCCP);
+    },
+    'netlink-uevent-denied' => sub {
+        # Opening it is harmless; bound to its group, it would hear the host's device events.
+        expect_eperm($_[0], 'socket(AF_NETLINK, NETLINK_KOBJECT_UEVENT)', SYS_SOCKET, AF_NETLINK, SOCK_DGRAM,
+            NETLINK_KOBJECT_UEVENT);
     },
     'keyctl-denied' => sub {
         # KEYCTL_GET_KEYRING_ID of the session keyring: harmless, answered by any kernel with keys.

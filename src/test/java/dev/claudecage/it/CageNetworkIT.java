@@ -1,8 +1,11 @@
 package dev.claudecage.it;
 
 import dev.claudecage.config.EgressSettings;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.CageLink;
 import dev.claudecage.net.CageNetwork;
+import dev.claudecage.net.DropLogger;
 import dev.claudecage.net.Firewall;
 import dev.claudecage.net.GatewayPorts;
 import dev.claudecage.process.ProcessRunner;
@@ -12,8 +15,10 @@ import dev.claudecage.verify.Canary;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -105,6 +110,47 @@ class CageNetworkIT {
                     assertFalse(canary.takeHits().isEmpty(), "control: the canary must record the hit");
                 }
             }
+        }
+    }
+
+    /**
+     * tcpdump reads packets the cage crafts: it must hold no root once it listens, and still
+     * record what the firewall drops. The uid and capabilities are read from /proc, as the kernel has them.
+     */
+    @Test
+    void theDropLoggerRunsAsTcpdumpWithoutCapabilitiesAndStillRecordsDrops(@TempDir Path dir) throws Exception {
+        String tcpdumpUid = RUNNER.run(List.of("id", "-u", "tcpdump"), Duration.ofSeconds(10)).stdout().strip();
+        Path auditFile = dir.resolve("audit.jsonl");
+        try (CageNetwork network = CageNetwork.create("it-" + System.nanoTime() % 100000, SETTINGS,
+                GatewayPorts.STANDARD, GatewayPorts.Services.ALL, Path.of("/run/claude-cage/network.lock"), RUNNER);
+             AuditLog audit = AuditLog.open(auditFile, List.of())) {
+            DropLogger logger = DropLogger.start(network, audit, RUNNER);
+            try {
+                ProcessHandle tcpdump = ProcessHandle.current().descendants()
+                        .filter(process -> process.info().command().orElse("").endsWith("/tcpdump"))
+                        .findFirst().orElseThrow(() -> new AssertionError("no tcpdump under this JVM"));
+                Map<String, String> status = new java.util.HashMap<>();
+                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(tcpdump.pid()), "status"))) {
+                    int colon = line.indexOf(':');
+                    status.put(line.substring(0, colon), line.substring(colon + 1).strip());
+                }
+                assertEquals(List.of(tcpdumpUid, tcpdumpUid, tcpdumpUid, tcpdumpUid), List.of(status.get("Uid").split("\\s+")),
+                        "real, effective, saved and file-system uid: " + status);
+                assertEquals("0000000000000000", status.get("CapEff"), status.toString());
+                assertEquals("0000000000000000", status.get("CapPrm"), status.toString());
+                assertEquals("1", status.get("NoNewPrivs"), status.toString());
+
+                assertFalse(reach(network, "tcp", network.link().gateway4(), FORBIDDEN_PORT));
+                Thread.sleep(300);
+            } finally {
+                // Closing waits for the reader, so every drop tcpdump printed is in the log.
+                logger.close();
+            }
+            List<AuditEvent> drops = AuditLog.read(auditFile).stream()
+                    .filter(event -> event.source().equals("firewall") && Integer.valueOf(FORBIDDEN_PORT).equals(event.port()))
+                    .toList();
+            assertEquals(network.link().gateway4(), drops.stream().findFirst()
+                    .orElseThrow(() -> new AssertionError("the unprivileged tcpdump recorded no drop")).destination());
         }
     }
 }

@@ -63,10 +63,10 @@ class HostBoundaryIT {
         return leftovers.stream().filter(item -> MINE.stream().anyMatch(item::contains)).toList();
     }
 
-    /** {@code run --mount W:/workspace --audit-log W/audit.jsonl}, the README's own example, with filtered networking. */
-    private static CageHarness.Result runWithAuditLogInTheWorkspace(Path workspace, String script) {
+    /** {@code run --mount W:/workspace --audit-log W/LOG}, the README's own example, with filtered networking. */
+    private static CageHarness.Result runWithAuditLogInTheWorkspace(Path workspace, String log, String script) {
         List<String> args = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--network", "filtered",
-                "--mount", workspace + ":/workspace", "--audit-log", workspace.resolve("audit.jsonl").toString(),
+                "--mount", workspace + ":/workspace", "--audit-log", workspace.resolve(log).toString(),
                 "--", "sh", "-c", script));
         CageHarness.Result result = CageHarness.launch(args, "", Map.of(), Duration.ofMinutes(2));
         System.out.println(result);
@@ -79,21 +79,24 @@ class HostBoundaryIT {
         chownTree(workspace);
         // Stands in for /etc/bash.bashrc: a file root's next interactive shell would run.
         Path bashrc = Files.writeString(dir.resolve("bash.bashrc"), "# the host's own\n");
-        Path audit = workspace.resolve("audit.jsonl");
+        Path readme = workspace.resolve("audit.jsonl");
         String denied = "getent hosts attack.example >/dev/null; exit 0";
 
         // The README's example works: the log in the workspace gets the run's decisions.
-        CageHarness.Result first = runWithAuditLogInTheWorkspace(workspace, denied);
+        CageHarness.Result first = runWithAuditLogInTheWorkspace(workspace, "audit.jsonl", denied);
         assertEquals(0, first.exitCode(), first.toString());
-        assertTrue(Files.readString(audit).contains("attack.example"), Files.readString(audit));
+        assertTrue(Files.readString(readme).contains("attack.example"), Files.readString(readme));
 
-        // The cage puts a link to the host file in place of the log.
-        CageHarness.Result plant = runWithAuditLogInTheWorkspace(workspace,
-                "rm /workspace/audit.jsonl && ln -s " + bashrc + " /workspace/audit.jsonl");
+        // The cage plants a link to the host file where a log will go: root's log itself it cannot remove in the
+        // shifted workspace (its owner is no id of the mount's), so beside it, in a folder of its own.
+        Path audit = workspace.resolve("logs/audit.jsonl");
+        CageHarness.Result plant = runWithAuditLogInTheWorkspace(workspace, "audit.jsonl",
+                "rm -f /workspace/audit.jsonl; mkdir /workspace/logs && ln -s " + bashrc + " /workspace/logs/audit.jsonl");
         assertTrue(Files.isSymbolicLink(audit), plant.toString());
+        assertTrue(Files.isRegularFile(readme, java.nio.file.LinkOption.NOFOLLOW_LINKS), plant.toString());
 
         // The next run, whose cage makes a decision to log, does not write through the link.
-        CageHarness.Result next = runWithAuditLogInTheWorkspace(workspace, denied);
+        CageHarness.Result next = runWithAuditLogInTheWorkspace(workspace, "logs/audit.jsonl", denied);
         assertEquals("# the host's own\n", Files.readString(bashrc), "the launcher wrote the host file through the link: "
                 + next);
         assertEquals(0, plant.exitCode(), "the run that planted the link read it back: " + plant);

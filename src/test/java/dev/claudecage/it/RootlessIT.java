@@ -389,6 +389,134 @@ class RootlessIT {
         }
     }
 
+    /**
+     * Datagrams to the cage's DNS port, each from a socket of its own (a port of its own), none a
+     * query: the stub answers none, so each exchange stays open until the bridge's deadline. Then,
+     * once they are sent, a real lookup.
+     */
+    private static final String DNS_FLOOD = String.join("\n",
+            "use IO::Socket::INET;",
+            "$| = 1;",
+            "my ($count) = @ARGV;",
+            "print \"flooding\\n\";",
+            "for my $i (1 .. $count) {",
+            "  my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => 53, Proto => 'udp') or die \"socket: $!\\n\";",
+            "  $s->send(\"not a query $i\");",
+            "}",
+            "print \"flooded\\n\";",
+            "sleep 2;",
+            "my @host = gethostbyname('allowed.test');",
+            "print 'resolve after: ', (@host ? join('.', unpack('C4', $host[4])) : 'no such name'), \"\\n\";", "");
+
+    /**
+     * A cage that floods its DNS port must not make the host fork: the processes of the host in the
+     * cage's network namespace (its relay and its namespace's holder; the cage's own processes are in
+     * its pid namespace) are counted while 2000 datagrams arrive. socat's UDP4-RECVFROM,fork made one
+     * per datagram. The count finding the relay itself is the control that it sees such processes.
+     */
+    @Test
+    void aDnsFloodFromTheCageMakesNoHostProcessPerDatagramAndDnsStillAnswers() throws Exception {
+        int datagrams = 2000;
+        Path probe = user.home.resolve("flood-probe");
+        user.asUser(List.of("mkdir", "-p", probe.toString()));
+        Files.writeString(probe.resolve("flood.pl"), DNS_FLOOD);
+        Process launcher = new ProcessBuilder(user.commandAsUser(List.of("run", "--allow-unlimited", "--network", "filtered",
+                "--rootfs", user.rootfs.toString(), "--mount", probe + ":/flood-probe:ro",
+                "--resolve", "allowed.test=127.0.0.1", "--allowed-host", "allowed.test:443",
+                "--", "perl", "/flood-probe/flood.pl", Integer.toString(datagrams))))
+                .directory(user.home.toFile()).redirectErrorStream(true).start();
+        try {
+            BufferedReader stdout = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
+            List<String> output = new ArrayList<>();
+            String line;
+            while ((line = stdout.readLine()) != null && !line.equals("flooding")) {
+                output.add(line);
+            }
+            assertEquals("flooding", line, "the cage did not start: " + output);
+            String hostPidNamespace = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+            String cageNetwork = cageNetNamespaceOf("/flood-probe/flood.pl", hostPidNamespace);
+            Thread reader = new Thread(() -> {
+                try {
+                    String next;
+                    while ((next = stdout.readLine()) != null) {
+                        synchronized (output) {
+                            output.add(next);
+                        }
+                    }
+                } catch (IOException ended) {
+                    // The launcher has ended.
+                }
+            });
+            reader.setDaemon(true);
+            reader.start();
+            int most = 0;
+            List<String> seenAtMost = List.of();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (launcher.isAlive() && System.nanoTime() < deadline) {
+                List<String> helpers = hostProcessesIn(cageNetwork, hostPidNamespace);
+                if (helpers.size() > most) {
+                    most = helpers.size();
+                    seenAtMost = helpers;
+                }
+                Thread.sleep(20);
+            }
+            assertTrue(launcher.waitFor(30, TimeUnit.SECONDS), "the cage did not end");
+            reader.join(5000);
+            System.out.println("host processes in the cage's network namespace during the flood, at most " + most
+                    + ": " + seenAtMost);
+            synchronized (output) {
+                assertTrue(output.contains("flooded"), "the flood was sent: " + output);
+                assertTrue(output.contains("resolve after: 127.0.0.1"), "DNS answers after the flood: " + output);
+            }
+            assertEquals(0, launcher.exitValue(), output.toString());
+            assertTrue(most >= 1, "the count never found the relay, so it could not see a process per datagram either");
+            assertTrue(most <= 3, most + " host processes at once in the cage's network namespace during a flood of "
+                    + datagrams + " datagrams: " + seenAtMost);
+        } finally {
+            launcher.destroyForcibly();
+            launcher.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * The network namespace of the cage's process whose command line holds {@code marker}: in a pid
+     * namespace other than {@code hostPidNamespace}, so never the launcher that names it too.
+     */
+    private static String cageNetNamespaceOf(String marker, String hostPidNamespace) throws Exception {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            for (ProcessHandle process : ProcessHandle.allProcesses().toList()) {
+                Path ns = Path.of("/proc", Long.toString(process.pid()), "ns");
+                try {
+                    if (process.info().commandLine().orElse("").contains(marker)
+                            && !Files.readSymbolicLink(ns.resolve("pid")).toString().equals(hostPidNamespace)) {
+                        return Files.readSymbolicLink(ns.resolve("net")).toString();
+                    }
+                } catch (IOException gone) {
+                    // It ended while we looked.
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no cage process runs " + marker);
+    }
+
+    /** The processes in the network namespace {@code network} that are in the host's pid namespace, not a cage's. */
+    private static List<String> hostProcessesIn(String network, String hostPidNamespace) {
+        List<String> found = new ArrayList<>();
+        for (ProcessHandle process : ProcessHandle.allProcesses().toList()) {
+            Path ns = Path.of("/proc", Long.toString(process.pid()), "ns");
+            try {
+                if (Files.readSymbolicLink(ns.resolve("net")).toString().equals(network)
+                        && Files.readSymbolicLink(ns.resolve("pid")).toString().equals(hostPidNamespace)) {
+                    found.add(process.pid() + " " + process.info().command().orElse("?"));
+                }
+            } catch (IOException gone) {
+                // It ended while we looked.
+            }
+        }
+        return found;
+    }
+
     /** Asks the git gateway for the refs, as git's first request of a clone does, from the cage's own variables. */
     private static final String GIT_PROBE = String.join("\n",
             "use IO::Socket::INET;",
@@ -799,7 +927,12 @@ class RootlessIT {
                 .directory(user.home.toFile()).redirectErrorStream(true).start();
         try {
             BufferedReader stdout = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
-            assertEquals("started", stdout.readLine(), "the cage did not start");
+            String line = stdout.readLine();
+            // The launcher's own warnings (no API key on the host) come first.
+            while (line != null && line.startsWith("claude-cage: ")) {
+                line = stdout.readLine();
+            }
+            assertEquals("started", line, "the cage did not start");
             ProcessHandle jvm = launcher.toHandle().descendants()
                     .filter(process -> process.info().commandLine().orElse("").contains("claude-cage.jar"))
                     .findFirst().orElseThrow(() -> new AssertionError("no launcher JVM under " + launcher.pid()));
@@ -810,6 +943,11 @@ class RootlessIT {
                 Thread.sleep(100);
             }
             assertEquals(List.of(), user.processes(), "the cage's command ended");
+            // The relay runs as the namespace's root, a subordinate id: it ends with the pipe from its launcher.
+            for (int i = 0; i < 100 && !relays().isEmpty(); i++) {
+                Thread.sleep(100);
+            }
+            assertEquals(List.of(), relays(), "the cage's relay outlived its launcher");
             assertTrue(!user.leftovers().isEmpty(), "the killed launcher left its cage's folders (gc's positive control)");
 
             CageHarness.Result gc = user.launch("gc");
@@ -818,5 +956,13 @@ class RootlessIT {
         } finally {
             launcher.destroyForcibly();
         }
+    }
+
+    /** The rootless cages' relays on this host (claude-cage's LoopbackRelay JVMs). */
+    private static List<String> relays() {
+        return ProcessHandle.allProcesses()
+                .map(process -> process.pid() + " " + process.info().commandLine().orElse(""))
+                .filter(line -> line.contains("dev.claudecage.net.LoopbackRelay"))
+                .toList();
     }
 }

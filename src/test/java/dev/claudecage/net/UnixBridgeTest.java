@@ -31,7 +31,7 @@ class UnixBridgeTest {
     Path dir;
 
     /** A TCP service that answers each connection with what it read, upper-cased, once the client has finished. */
-    private static Thread upperCaseService(ServerSocket server) {
+    static Thread upperCaseService(ServerSocket server) {
         Thread thread = new Thread(() -> {
             try (Socket client = server.accept()) {
                 byte[] request = client.getInputStream().readAllBytes();
@@ -73,7 +73,7 @@ class UnixBridgeTest {
     }
 
     /** A UDP service that answers each datagram with it upper-cased, and drops those that start with "drop". */
-    private static Thread upperCaseDatagrams(DatagramSocket service) {
+    static Thread upperCaseDatagrams(DatagramSocket service) {
         Thread thread = new Thread(() -> {
             byte[] buffer = new byte[2048];
             while (!service.isClosed()) {

@@ -103,23 +103,29 @@ class SeccompDockerComparisonTest {
         assertTrue(dockerAllowedNames().containsAll(NOT_ON_X86_64));
     }
 
-    /** Whether every argument value our rule lets through also passes Docker's rule. */
+    /**
+     * Whether every argument value our rule lets through also passes Docker's rule: each of Docker's
+     * conditions (all of which must hold) follows from one of ours (all of which must hold).
+     */
     private static boolean implies(List<Spec.SeccompArg> ours, JsonNode dockerArgs) {
         if (dockerArgs == null || dockerArgs.isEmpty()) {
             return true;
         }
-        if (ours == null || ours.size() != 1) {
+        if (ours == null) {
             return false;
         }
-        Spec.SeccompArg condition = ours.get(0);
-        return StreamSupport.stream(dockerArgs.spliterator(), false).allMatch(docker ->
-                docker.get("index").asInt() == condition.index() && switch (condition.op()) {
-                    case SeccompPolicy.EQUAL -> dockerAccepts(docker, condition.value());
-                    case SeccompPolicy.MASKED_EQUAL -> docker.get("op").asText().equals(SeccompPolicy.MASKED_EQUAL)
-                            && (value(docker) & ~condition.value()) == 0
-                            && (condition.valueTwo() & value(docker)) == valueTwo(docker);
-                    default -> throw new IllegalArgumentException("the converter never writes " + condition.op());
-                });
+        return StreamSupport.stream(dockerArgs.spliterator(), false)
+                .allMatch(docker -> ours.stream().anyMatch(condition -> implies(condition, docker)));
+    }
+
+    private static boolean implies(Spec.SeccompArg condition, JsonNode docker) {
+        return docker.get("index").asInt() == condition.index() && switch (condition.op()) {
+            case SeccompPolicy.EQUAL -> dockerAccepts(docker, condition.value());
+            case SeccompPolicy.MASKED_EQUAL -> docker.get("op").asText().equals(SeccompPolicy.MASKED_EQUAL)
+                    && (value(docker) & ~condition.value()) == 0
+                    && (condition.valueTwo() & value(docker)) == valueTwo(docker);
+            default -> throw new IllegalArgumentException("the converter never writes " + condition.op());
+        };
     }
 
     private static boolean dockerAccepts(JsonNode condition, long argument) {

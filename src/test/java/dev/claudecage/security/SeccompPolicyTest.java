@@ -51,6 +51,26 @@ class SeccompPolicyTest {
     private static final long SIGCHLD = 17;
     private static final long TIOCSTI = 0x5412;
     private static final long TIOCLINUX = 0x541C;
+    private static final long AF_UNIX = 1;
+    private static final long AF_INET = 2;
+    private static final long AF_INET6 = 10;
+    private static final long AF_NETLINK = 16;
+    private static final long SOCK_STREAM = 1;
+    private static final long SOCK_DGRAM = 2;
+    private static final long SOCK_RAW = 3;
+    private static final long SOCK_SEQPACKET = 5;
+    private static final long SOCK_DCCP = 6;
+    private static final long SOCK_NONBLOCK = 0x800;
+    private static final long SOCK_CLOEXEC = 0x80000;
+    private static final long IPPROTO_TCP = 6;
+    private static final long IPPROTO_UDP = 17;
+    private static final long IPPROTO_DCCP = 33;
+    private static final long IPPROTO_SCTP = 132;
+    private static final long IPPROTO_UDPLITE = 136;
+    private static final long IPPROTO_MPTCP = 262;
+    private static final long NETLINK_ROUTE = 0;
+    private static final long NETLINK_AUDIT = 9;
+    private static final long NETLINK_KOBJECT_UEVENT = 15;
 
     @Test
     void theOciFormNamesOnlyTheNativeArchitecture() {
@@ -99,11 +119,68 @@ class SeccompPolicyTest {
     void socketsOnlyOfTheOrdinaryFamilies() {
         Set<Long> families = Set.of(1L, 2L, 10L, 16L);
         for (long family = 0; family <= 64; family++) {
-            assertEquals(families.contains(family) ? ALLOWED : EPERM, outcome(FILTER, "socket", family), "family " + family);
+            long type = family == AF_INET || family == AF_INET6 ? SOCK_STREAM : SOCK_RAW;
+            assertEquals(families.contains(family) ? ALLOWED : EPERM, outcome(FILTER, "socket", family, type, 0),
+                    "family " + family);
         }
-        assertEquals(EPERM, outcome(FILTER, "socket", 40L | 1L << 32), "AF_VSOCK with high bits set");
-        assertEquals(EPERM, outcome(FILTER, "socket", 38L | 1L << 32), "AF_ALG with high bits set");
-        assertEquals(EPERM, outcome(FILTER, "socket", 2L | 1L << 32), "stray high bits fail closed");
+        assertEquals(EPERM, outcome(FILTER, "socket", 40L | 1L << 32, SOCK_STREAM, 0), "AF_VSOCK with high bits set");
+        assertEquals(EPERM, outcome(FILTER, "socket", 38L | 1L << 32, SOCK_SEQPACKET, 0), "AF_ALG with high bits set");
+        assertEquals(EPERM, outcome(FILTER, "socket", AF_INET | 1L << 32, SOCK_STREAM, 0), "stray high bits fail closed");
+    }
+
+    @Test
+    void tcpAndUdpOverIpv4AndIpv6WithOrWithoutTheirFlags() {
+        for (long family : List.of(AF_INET, AF_INET6)) {
+            for (long flags : List.of(0L, SOCK_NONBLOCK, SOCK_CLOEXEC, SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+                assertEquals(ALLOWED, outcome(FILTER, "socket", family, SOCK_STREAM | flags, 0));
+                assertEquals(ALLOWED, outcome(FILTER, "socket", family, SOCK_STREAM | flags, IPPROTO_TCP));
+                assertEquals(ALLOWED, outcome(FILTER, "socket", family, SOCK_DGRAM | flags, 0));
+                assertEquals(ALLOWED, outcome(FILTER, "socket", family, SOCK_DGRAM | flags, IPPROTO_UDP));
+            }
+            assertEquals(EPERM, outcome(FILTER, "socket", family, SOCK_STREAM, IPPROTO_UDP), "TCP sockets are TCP");
+            assertEquals(EPERM, outcome(FILTER, "socket", family, SOCK_DGRAM, IPPROTO_TCP), "UDP sockets are UDP");
+            assertEquals(EPERM, outcome(FILTER, "socket", family, SOCK_STREAM, IPPROTO_TCP | 1L << 32),
+                    "a protocol with high bits set");
+        }
+    }
+
+    @Test
+    void noSctpDccpMptcpUdpLiteRawOrPingSockets() {
+        for (long family : List.of(AF_INET, AF_INET6)) {
+            for (long type : List.of(SOCK_STREAM, SOCK_SEQPACKET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+                assertEquals(EPERM, outcome(FILTER, "socket", family, type, IPPROTO_SCTP), "SCTP, type " + type);
+            }
+            assertEquals(EPERM, outcome(FILTER, "socket", family, SOCK_DCCP, IPPROTO_DCCP), "DCCP");
+            assertEquals(EPERM, outcome(FILTER, "socket", family, SOCK_DCCP, 0), "DCCP by its type alone");
+            assertEquals(EPERM, outcome(FILTER, "socket", family, SOCK_STREAM, IPPROTO_MPTCP), "MPTCP");
+            assertEquals(EPERM, outcome(FILTER, "socket", family, SOCK_DGRAM, IPPROTO_UDPLITE), "UDP-Lite");
+            assertEquals(EPERM, outcome(FILTER, "socket", family, SOCK_RAW, IPPROTO_TCP), "raw");
+            assertEquals(EPERM, outcome(FILTER, "socket", family, SOCK_DGRAM, family == AF_INET ? 1 : 58), "ping");
+        }
+    }
+
+    @Test
+    void unixSocketsOfAnyTypeAndNetlinkOnlyForRoutesAndAudit() {
+        for (long type : List.of(SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM | SOCK_CLOEXEC)) {
+            assertEquals(ALLOWED, outcome(FILTER, "socket", AF_UNIX, type, 0));
+        }
+        assertEquals(EPERM, outcome(FILTER, "socket", AF_UNIX, SOCK_STREAM, 1), "PF_UNIX as the protocol");
+        for (long protocol = 0; protocol <= 32; protocol++) {
+            assertEquals(protocol == NETLINK_ROUTE || protocol == NETLINK_AUDIT ? ALLOWED : EPERM,
+                    outcome(FILTER, "socket", AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol), "netlink protocol " + protocol);
+        }
+        assertEquals(EPERM, outcome(FILTER, "socket", AF_NETLINK, SOCK_DGRAM, NETLINK_KOBJECT_UEVENT),
+                "the host's device events");
+    }
+
+    @Test
+    void eachSocketRuleHasItsConditionsOnDistinctArguments() {
+        List<Spec.SeccompSyscall> rules = rulesFor("socket");
+        assertEquals(11, rules.size());
+        for (Spec.SeccompSyscall rule : rules) {
+            assertEquals(rule.args().size(), rule.args().stream().map(Spec.SeccompArg::index).distinct().count(),
+                    "runc ORs conditions on one argument: " + rule);
+        }
     }
 
     @Test
@@ -177,7 +254,7 @@ class SeccompPolicyTest {
                 malformed("an action: the format has none besides errno", p -> denied(p, 1).put("action", "SCMP_ACT_KILL"),
                         "unknown field denied[1].action; known there: [errno, names, reason]"),
                 malformed("an op: the format has none besides mask", p -> conditional(p, 0).put("op", "SCMP_CMP_NE"),
-                        "unknown field conditional[0].op; known there: [allowAllExcept, allowOnly, argument, mask, names, reason]"),
+                        "unknown field conditional[0].op; known there: [allowAllExcept, allowCombinations, allowOnly, argument, mask, names, reason]"),
                 malformed("a syscall in two groups", p -> names(allowed(p, 3)).add("read"),
                         "syscall read appears in both allowed group 'files and directories' and allowed group 'memory'"),
                 malformed("a syscall both allowed and denied", p -> names(allowed(p, 0)).add("ptrace"),
@@ -190,19 +267,31 @@ class SeccompPolicyTest {
                 malformed("a name listed twice", p -> names(allowed(p, 2)).add("statmount"), "statmount is listed twice"),
                 malformed("a missing reason", p -> allowed(p, 0).remove("reason"),
                         "allowed group 'files and directories': reason is missing"),
-                malformed("an argument index past the sixth", p -> conditional(p, 0).put("argument", 6),
+                malformed("an argument index past the sixth", p -> conditional(p, 1).put("argument", 6),
                         "argument must be an index from 0 to 5, not 6"),
                 malformed("allowAllExcept without a mask", p -> conditional(p, 3).remove("mask"),
                         "allowAllExcept needs a mask"),
-                malformed("both value lists", p -> conditional(p, 0).set("allowAllExcept", conditional(p, 0).get("allowOnly")),
-                        "give exactly one of allowOnly and allowAllExcept"),
-                malformed("no value list", p -> conditional(p, 0).remove("allowOnly"),
-                        "give exactly one of allowOnly and allowAllExcept"),
+                malformed("both value lists", p -> conditional(p, 1).set("allowAllExcept", conditional(p, 1).get("allowOnly")),
+                        "give exactly one of allowOnly, allowAllExcept and allowCombinations"),
+                malformed("no value list", p -> conditional(p, 1).remove("allowOnly"),
+                        "give exactly one of allowOnly, allowAllExcept and allowCombinations"),
+                malformed("combinations and the rule's own argument", p -> conditional(p, 0).put("argument", 0),
+                        "allowCombinations names the argument and mask of each condition"),
+                malformed("two conditions on one argument of a combination",
+                        p -> conditionsOf(p, 0).add(((ObjectNode) conditionsOf(p, 0).get(0).deepCopy()).put("value", "10")),
+                        "combination 'AF_UNIX, any type, protocol 0': argument 0 has two conditions"),
+                malformed("a combination listed twice",
+                        p -> combinations(p).add(((ObjectNode) combinations(p).get(1).deepCopy()).put("name", "again")),
+                        "'again' repeats an earlier combination"),
+                malformed("a condition's value outside its mask", p -> ((ObjectNode) conditionsOf(p, 1).get(1)).put("value", "0x80"),
+                        "condition on argument 1: 0x80 has bits outside the mask 0xF"),
+                malformed("a combination without conditions", p -> ((ObjectNode) combinations(p).get(0)).putArray("arguments"),
+                        "combination 'AF_UNIX, any type, protocol 0': arguments must not be empty"),
                 malformed("a value outside the mask", p -> value(conditional(p, 2), 0).put("value", "0x80000000"),
                         "has bits outside the mask 0x7E020000"),
-                malformed("a value that is not a number", p -> value(conditional(p, 0), 0).put("value", "AF_UNIX"),
+                malformed("a value that is not a number", p -> value(conditional(p, 1), 0).put("value", "AF_UNIX"),
                         "'AF_UNIX' is not a decimal or 0x-hexadecimal number"),
-                malformed("a value listed twice", p -> values(conditional(p, 0)).add(value(conditional(p, 0), 0).deepCopy()),
+                malformed("a value listed twice", p -> values(conditional(p, 1)).add(value(conditional(p, 1), 0).deepCopy()),
                         "allowOnly: 1 is listed twice"),
                 malformed("a mask of zero", p -> conditional(p, 2).put("mask", "0x0"), "a mask of 0 compares nothing"),
                 malformed("an unknown seccomp architecture", p -> architecture(p, 0).put("seccompArch", "SCMP_ARCH_X86_46"),
@@ -332,6 +421,15 @@ class SeccompPolicyTest {
 
     private static ArrayNode names(ObjectNode entry) {
         return (ArrayNode) entry.get("names");
+    }
+
+    /** The socket rule's combinations. */
+    private static ArrayNode combinations(ObjectNode profile) {
+        return (ArrayNode) conditional(profile, 0).get("allowCombinations");
+    }
+
+    private static ArrayNode conditionsOf(ObjectNode profile, int combination) {
+        return (ArrayNode) combinations(profile).get(combination).get("arguments");
     }
 
     private static ArrayNode values(ObjectNode rule) {
