@@ -104,6 +104,7 @@ public final class Bench {
         failures += guarded("sessions", this::sessions);
         failures += guarded("build", this::build);
         failures += guarded("proxy", this::proxy);
+        failures += guarded("terminal filter", this::terminalFilter);
         failures += guarded("memory", this::launcherMemory);
 
         Path file = report.write(options.results(), date, host);
@@ -479,6 +480,17 @@ public final class Bench {
                 System.getProperty("java.class.path"), ProxyBench.class.getName(), dir.toString(), out.toString()),
                 Map.of(), 300));
         report.put("proxy", dev.claudecage.json.Json.mapper().readValue(out.toFile(), Map.class));
+    }
+
+    // ---------------------------------------------------------------- terminal filter
+
+    private void terminalFilter() throws Exception {
+        report.section("terminal filter: the cage's output on its way to your terminal (a JVM with the launcher's flags)");
+        Path out = options.scratch().resolve("terminal-filter.json");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        System.out.print(Trial.Commands.output(List.of(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
+                System.getProperty("java.class.path"), TerminalFilterBench.class.getName(), out.toString()), Map.of(), 300));
+        report.put("terminal_filter", dev.claudecage.json.Json.mapper().readValue(out.toFile(), Map.class));
     }
 
     // ---------------------------------------------------------------- launcher memory

@@ -63,7 +63,7 @@ final class ProxyBench {
         });
         try (ServerSocket bulk = serve(threads, ProxyBench::sendRequestedBytes);
              ServerSocket web = serve(threads, ProxyBench::answerOk);
-             AuditLog audit = AuditLog.open(scratch.resolve("audit.jsonl"))) {
+             AuditLog audit = AuditLog.open(scratch.resolve("audit.jsonl"), List.of())) {
             InetAddress loopback = InetAddress.getLoopbackAddress();
             EgressPolicy policy = new EgressPolicy(
                     List.of(HostRule.parse("bulk.bench:" + bulk.getLocalPort()), HostRule.parse("web.bench:" + web.getLocalPort())),

@@ -10,6 +10,7 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.OneShotRun;
 import dev.claudecage.runtime.RunOutcome;
 import dev.claudecage.runtime.StatePaths;
+import dev.claudecage.terminal.ForegroundStdio;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,6 +26,7 @@ import java.util.function.Supplier;
                 "Runs one command in a fresh hardened cage, in the foreground, and removes the cage when it ends "
                         + "(like docker run --rm). Afterwards it warns about git repositories the cage left in a "
                         + "writable mount whose configuration or hooks run programs.",
+                RawTerminalOption.FOREGROUND_HELP,
                 "Exit code: the command's own; 125 when claude-cage fails, 126 when the command cannot be run, "
                         + "127 when it is not found."},
         sortOptions = false)
@@ -42,6 +44,9 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
     @Option(names = "--audit-log", paramLabel = "FILE",
             description = "Keep the cage's audit log (one JSON line per network decision) in FILE.")
     Path auditLog;
+
+    @Mixin
+    RawTerminalOption rawTerminal;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -61,8 +66,10 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
         ProcessRunner runner = ProcessRunner.fromEnvironment();
         Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
         ApiKeys.warnWithoutKey(key, config.config(), spec.commandLine().getErr());
+        boolean terminal = Host.interactiveTerminal();
         RunOutcome outcome = new OneShotRun(StatePaths.current(), runner)
-                .run(config.config(), command, Host.interactiveTerminal(), new OneShotRun.Options(key, auditLog));
+                .run(config.config(), command, terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw),
+                        new OneShotRun.Options(key, auditLog));
         WorkspaceWarnings.print(config.config(), runner, spec.commandLine().getErr());
         return outcome.exitCode();
     }

@@ -5,7 +5,9 @@ import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
+import dev.claudecage.terminal.ForegroundStdio;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.concurrent.Callable;
         description = {
                 "Opens a new shell (or runs CMD) inside a running session's cage, as the cage's user and behind the "
                         + "same walls: its namespaces, seccomp filter, no capabilities, no new privileges.",
+                RawTerminalOption.FOREGROUND_HELP,
                 "Exit code: the shell's (or CMD's) own."})
 final class ShellCommand implements Callable<Integer> {
 
@@ -24,15 +27,23 @@ final class ShellCommand implements Callable<Integer> {
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "CMD", description = "What to run instead of bash, after --.")
     List<String> command;
 
+    @Mixin
+    RawTerminalOption rawTerminal;
+
     @Override
     public Integer call() {
         ProcessRunner runner = ProcessRunner.fromEnvironment();
         Sessions sessions = Sessions.current(runner);
+        boolean terminal = Host.interactiveTerminal();
         List<String> exec = sessions.execCommand(sessions.live(SessionName.of(name)), List.of(),
-                command == null || command.isEmpty() ? List.of("bash") : command, Host.interactiveTerminal());
-        Process process = runner.startInteractive(exec);
+                command == null || command.isEmpty() ? List.of("bash") : command, terminal);
+        ForegroundStdio stdio = ForegroundStdio.forThisProcess(terminal, rawTerminal.raw);
+        Process process = runner.startAttached(exec, stdio.stdio());
+        stdio.relay(process);
         try {
-            return process.waitFor();
+            int exitCode = process.waitFor();
+            stdio.finish(System.err);
+            return exitCode;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroy();

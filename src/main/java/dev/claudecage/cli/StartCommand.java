@@ -25,7 +25,8 @@ import java.util.function.Supplier;
         description = {
                 "Starts a named session: a cage that keeps running in the background under its own supervisor, "
                         + "until it ends or is stopped. Without --detach, attaches this terminal to it at once "
-                        + "(detach with Ctrl-P Ctrl-Q).",
+                        + "(detach with Ctrl-P Ctrl-Q); as with attach, control sequences that act on your terminal "
+                        + "rather than draw on it are dropped (see --raw-terminal).",
                 "Starting an existing, stopped session starts it again with the settings it was created with "
                         + "(and its persisted home).",
                 "With --mode desktop, the cage runs a desktop with the command in a terminal, published on this host "
@@ -72,6 +73,9 @@ final class StartCommand implements Callable<Integer> {
     @Mixin
     CageOptions options;
 
+    @Mixin
+    RawTerminalOption rawTerminal;
+
     @Parameters(arity = "0..*", paramLabel = "CMD",
             description = "The command to run in the cage, after --. Default: claude.")
     List<String> command;
@@ -108,7 +112,7 @@ final class StartCommand implements Callable<Integer> {
             printDesktop(err, access);
             err.flush();
         });
-        return SessionTerminal.attach(sessions, started.name());
+        return SessionTerminal.attach(sessions, started.name(), rawTerminal.raw);
     }
 
     /** Where a new desktop session is published; null for a CLI session. */

@@ -33,6 +33,20 @@ public final class Host {
         return System.getProperty("user.name");
     }
 
+    /** Whether this process's descriptor {@code fd} (0, 1, 2) is a terminal. */
+    public static boolean isTerminal(int fd) {
+        try {
+            return LinuxSyscalls.get().isatty(fd) == 1;
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
+    /** Whether this process's descriptor {@code fd} is a regular file (stdout redirected to a file, say). */
+    public static boolean isRegularFile(int fd) {
+        return Files.isRegularFile(Path.of("/proc/self/fd/" + fd));
+    }
+
     /** Whether the launcher talks to a terminal on both ends, so the cage should get one too. */
     public static boolean interactiveTerminal() {
         // Java 17's System.console() is non-null only when stdin and stdout are both terminals.

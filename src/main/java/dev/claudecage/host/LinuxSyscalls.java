@@ -87,6 +87,8 @@ public interface LinuxSyscalls extends Library {
 
     int fsync(int fd);
 
+    int isatty(int fd);
+
     String strerror(int errno);
 
     static LinuxSyscalls get() {

@@ -79,13 +79,14 @@ public class ProcessRunner {
      * terminal). The caller waits for it; {@link #awaitExit} enforces a timeout when there is one.
      */
     public Process startInteractive(List<String> command) {
-        return startAttached(command, ProcessBuilder.Redirect.INHERIT);
+        return startAttached(command, Stdio.all(ProcessBuilder.Redirect.INHERIT));
     }
 
-    /** Starts a command with stdin, stdout and stderr all on one place: a terminal or a file. */
-    public Process startAttached(List<String> command, ProcessBuilder.Redirect stdio) {
+    /** Starts a command with its stdin, stdout and stderr where {@code stdio} says: a terminal, a file, pipes. */
+    public Process startAttached(List<String> command, Stdio stdio) {
         log(command);
-        return start(new ProcessBuilder(command).redirectInput(stdio).redirectOutput(stdio).redirectError(stdio));
+        return start(new ProcessBuilder(command).redirectInput(stdio.input()).redirectOutput(stdio.output())
+                .redirectError(stdio.error()));
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.WorkspaceWall;
 import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.RootlessHost;
 import dev.claudecage.rootless.UserNamespace;
 
@@ -139,8 +140,8 @@ public final class CageInstance implements AutoCloseable {
         return networking;
     }
 
-    /** Starts the cage in the foreground of the runtime, its stdio on {@code stdio}. */
-    public synchronized Process start(ProcessBuilder.Redirect stdio) {
+    /** Starts the cage in the foreground of the runtime, the runtime's stdio on {@code stdio}. */
+    public synchronized Process start(Stdio stdio) {
         if (runtimeProcess != null) {
             throw new IllegalStateException("cage " + id + " was started already");
         }

@@ -5,6 +5,7 @@ import dev.claudecage.host.Executables;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.UserNamespace;
 
 import java.nio.file.Files;
@@ -76,7 +77,7 @@ public final class OciRuntime {
     }
 
     /** Starts {@link #runCommand} with the cage's stdio on {@code stdio} (this process's terminal, or a pty). */
-    public Process startRun(String containerId, Path bundle, RuntimeLog log, ProcessBuilder.Redirect stdio) {
+    public Process startRun(String containerId, Path bundle, RuntimeLog log, Stdio stdio) {
         return runner.startAttached(runCommand(containerId, bundle, log), stdio);
     }
 

@@ -6,6 +6,7 @@ import dev.claudecage.config.CageConfig;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.terminal.ForegroundStdio;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,7 +40,8 @@ public final class OneShotRun {
         this.runner = runner;
     }
 
-    public RunOutcome run(CageConfig config, List<String> command, boolean terminal, Options options) {
+    /** Runs {@code command}, with a terminal of its own when {@code terminal}; {@code stdio} joins it to this process's. */
+    public RunOutcome run(CageConfig config, List<String> command, boolean terminal, ForegroundStdio stdio, Options options) {
         CagePlan plan = CagePlan.resolve(config, paths, runner);
         String id = Cage.newId("run");
         Path networkState = paths.networkState(id);
@@ -51,7 +53,7 @@ public final class OneShotRun {
                         problem -> System.err.println("claude-cage: warning: " + problem)));
         AuditLog audit = cage.networking() == null ? null : cage.networking().audit();
         try {
-            cage.start(ProcessBuilder.Redirect.INHERIT);
+            stdio.relay(cage.start(stdio.stdio()));
         } catch (RuntimeException e) {
             cage.close();
             throw e;
@@ -59,7 +61,9 @@ public final class OneShotRun {
         Thread onSignal = new Thread(() -> stopAndClose(cage), "claude-cage-signal");
         Runtime.getRuntime().addShutdownHook(onSignal);
         try {
-            return cage.awaitExit();
+            RunOutcome outcome = cage.awaitExit();
+            stdio.finish(System.err);
+            return outcome;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stopAndClose(cage);

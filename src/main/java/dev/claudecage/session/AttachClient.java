@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.host.Host;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -55,7 +56,7 @@ public final class AttachClient {
 
     /** This process's terminal size (rows, columns) from stdout, or null when stdout is not a terminal. */
     public static int[] terminalSize() {
-        return LocalTerminal.isTerminal(1) ? LocalTerminal.size(1) : null;
+        return Host.isTerminal(1) ? LocalTerminal.size(1) : null;
     }
 
     static SocketChannel connect(Path socket, SessionName name) {
@@ -71,8 +72,8 @@ public final class AttachClient {
 
     /** Attaches until the user detaches or the cage ends; restores the terminal on every way out. */
     public Outcome attach(SessionName name) {
-        boolean terminal = LocalTerminal.isTerminal(0);
-        boolean screen = LocalTerminal.isTerminal(1);
+        boolean terminal = Host.isTerminal(0);
+        boolean screen = Host.isTerminal(1);
         int[] size = screen ? LocalTerminal.size(1) : null;
         SocketChannel channel = connect(socket, name);
         Frames frames = new Frames(channel);

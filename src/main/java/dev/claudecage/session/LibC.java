@@ -51,8 +51,6 @@ interface LibC extends Library {
 
     int kill(int pid, int signal);
 
-    int isatty(int fd);
-
     int tcgetattr(int fd, byte[] termios);
 
     int tcsetattr(int fd, int when, byte[] termios);

@@ -14,14 +14,6 @@ final class LocalTerminal implements AutoCloseable {
         this.saved = saved;
     }
 
-    static boolean isTerminal(int fd) {
-        try {
-            return LibC.get().isatty(fd) == 1;
-        } catch (UnsatisfiedLinkError e) {
-            return false;
-        }
-    }
-
     /** Puts {@code fd} (a terminal) in raw mode; {@link #close()} restores it. */
     static LocalTerminal raw(int fd) {
         LibC libc = LibC.get();

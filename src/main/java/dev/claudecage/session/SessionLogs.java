@@ -15,9 +15,9 @@ import java.time.Instant;
 import java.util.function.BooleanSupplier;
 
 /**
- * {@code logs}: the cage's terminal output as it was written (escape sequences included, as
- * {@code docker logs} prints a tty container's), or the audit log; from a time on, and followed
- * until the session ends.
+ * {@code logs}: the cage's terminal output as it was written (control sequences included; the
+ * caller decides whether they pass through a {@link dev.claudecage.terminal.TerminalFilter}), or the
+ * audit log; from a time on, and followed until the session ends.
  */
 public final class SessionLogs {
 

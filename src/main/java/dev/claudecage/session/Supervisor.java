@@ -16,6 +16,7 @@ import dev.claudecage.host.Netns;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.process.Stdio;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.RunOutcome;
@@ -192,7 +193,7 @@ final class Supervisor {
                 log("stopped before the cage started");
                 return null;
             }
-            runtime = instance.start(ProcessBuilder.Redirect.INHERIT);
+            runtime = instance.start(Stdio.all(ProcessBuilder.Redirect.INHERIT));
         }
         pump = new Thread(() -> pump(ring), "pty-pump");
         pump.setDaemon(true);

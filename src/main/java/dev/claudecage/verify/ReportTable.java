@@ -1,5 +1,7 @@
 package dev.claudecage.verify;
 
+import dev.claudecage.host.UntrustedText;
+
 import java.util.List;
 
 /** The human-readable form of a {@link VerifyReport}: one aligned row per probe and a summary. */
@@ -14,14 +16,16 @@ public final class ReportTable {
         out.append(String.format(format, "PROBE", "WALL", "RESULT", "CONTROL", "DETAIL"));
         for (VerifyReport.ProbeResult probe : report.probes()) {
             String control = probe.control() == null ? "-" : probe.control().outcome().word();
-            out.append(String.format(format, probe.id(), probe.wall(), probe.outcome().word(), control, probe.detail()));
+            // A detail can quote what the cage printed (verify --session probes a cage that may be hostile).
+            out.append(String.format(format, probe.id(), probe.wall(), probe.outcome().word(), control,
+                    UntrustedText.escape(probe.detail())));
         }
         out.append('\n');
         List<VerifyReport.ProbeResult> failedControls = report.probes().stream()
                 .filter(probe -> probe.control() != null && probe.control().outcome() != Outcome.HOLE).toList();
         for (VerifyReport.ProbeResult probe : failedControls) {
             out.append("control for ").append(probe.id()).append(" (").append(probe.control().weakening())
-                    .append(") did not show the hole: ").append(probe.control().detail()).append('\n');
+                    .append(") did not show the hole: ").append(UntrustedText.escape(probe.control().detail())).append('\n');
         }
         out.append(String.format("%d probes: %d blocked, %d holes, %d errors", report.probes().size(),
                 report.count(Outcome.BLOCKED), report.count(Outcome.HOLE), report.count(Outcome.ERROR)));

@@ -14,6 +14,7 @@ import dev.claudecage.net.GatewayPorts;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.UserNamespace;
 import dev.claudecage.runtime.Cage;
 import dev.claudecage.runtime.CagePlan;
@@ -389,7 +390,7 @@ public final class Verifier {
     /** The probe cage's output and exit code, read while it runs so that no pipe fills up. */
     private record CapturedRun(int exitCode, String stdout, String stderr) {
         static CapturedRun of(CageInstance cage, Duration timeout) {
-            Process process = cage.start(ProcessBuilder.Redirect.PIPE);
+            Process process = cage.start(Stdio.all(ProcessBuilder.Redirect.PIPE));
             try {
                 process.getOutputStream().close();
                 CompletableFuture<String> out = read(process.getInputStream());

@@ -255,16 +255,30 @@ public final class CageHarness {
 
     /** Starts the launcher on a real pseudo-terminal of the given size, as a user at a terminal would. */
     public static Terminal terminal(List<String> args, int rows, int columns) {
-        return terminal(args, rows, columns, Map.of());
+        return terminal(args, rows, columns, Map.of(), "");
     }
 
     /** As {@link #terminal(List, int, int)}, with {@code env} added to the launcher's environment. */
     public static Terminal terminal(List<String> args, int rows, int columns, Map<String, String> env) {
+        return terminal(args, rows, columns, env, "");
+    }
+
+    /**
+     * As {@link #terminal(List, int, int)}, with shell redirections after the arguments: {@code "< /dev/null"}
+     * keeps stdin off the terminal, {@code "> FILE"} sends stdout to a file.
+     */
+    public static Terminal terminal(List<String> args, int rows, int columns, String redirections) {
+        return terminal(args, rows, columns, Map.of(), redirections);
+    }
+
+    private static Terminal terminal(List<String> args, int rows, int columns, Map<String, String> env,
+            String redirections) {
         StringBuilder command = new StringBuilder("stty rows " + rows + " cols " + columns + "; exec");
         command.append(' ').append(shellQuote(LAUNCHER.toString()));
         for (String arg : args) {
             command.append(' ').append(shellQuote(arg));
         }
+        command.append(' ').append(redirections);
         // script(1) gives the command a pty of its own and copies our pipe to it: keys in, screen out.
         return new Terminal(startPlain(List.of("script", "--quiet", "--flush", "--return", "--command", command.toString(),
                 "/dev/null"), env));

@@ -1,5 +1,6 @@
 package dev.claudecage.image.build;
 
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.process.ProcessRunner;
 
 import java.io.BufferedReader;
@@ -69,8 +70,11 @@ final class StreamedCommand {
     private Thread pump(InputStream stream, BuildProgress.Step step) {
         Thread thread = new Thread(() -> {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = reader.readLine()) != null) {
+                String read;
+                while ((read = reader.readLine()) != null) {
+                    // What a build step prints comes from the programs it downloads: shown escaped, never as
+                    // control sequences. (readLine ends a line at a carriage return too.)
+                    String line = UntrustedText.escape(read);
                     step.output(line);
                     synchronized (tail) {
                         tail.addLast(line);
