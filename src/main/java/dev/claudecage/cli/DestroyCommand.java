@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
-@Command(name = "destroy",
+@Command(name = "destroy", aliases = "rm",
         description = "Removes sessions for good: stops each if it runs, then removes its cage and everything it "
                 + "left, its record, logs and persisted home. Your mounted folders (the workspace) are never touched.")
 final class DestroyCommand implements Callable<Integer> {

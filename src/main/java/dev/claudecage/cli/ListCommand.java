@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-@Command(name = "list",
+@Command(name = "list", aliases = "ps",
         description = "Lists the sessions with their true state, checked against the host: running, stopped, "
                 + "exited(N), failed, crashed.")
 final class ListCommand implements Callable<Integer> {

@@ -20,6 +20,7 @@ import java.util.List;
                 AttachCommand.class,
                 ShellCommand.class,
                 StatusCommand.class,
+                InspectCommand.class,
                 DiffCommand.class,
                 ApplyCommand.class,
                 LogsCommand.class,
@@ -70,7 +71,7 @@ public final class Main {
         if (args.length > 0 && !args[0].startsWith("-")) {
             for (Class<?> subcommand : Main.class.getAnnotation(Command.class).subcommands()) {
                 Command command = subcommand.getAnnotation(Command.class);
-                if (command != null && command.name().equals(args[0])
+                if (command != null && (command.name().equals(args[0]) || List.of(command.aliases()).contains(args[0]))
                         && subcommand.getPackageName().equals(Main.class.getPackageName())) {
                     return new CommandLine(new WithOneSubcommand()).addSubcommand(subcommand);
                 }

@@ -6,10 +6,13 @@ import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.host.Host;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.OneShotRun;
 import dev.claudecage.runtime.RunOutcome;
 import dev.claudecage.runtime.StatePaths;
+import dev.claudecage.session.SessionName;
+import dev.claudecage.session.Sessions;
 import dev.claudecage.terminal.ForegroundStdio;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,8 +21,8 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 
 @Command(name = "run",
         description = {
@@ -27,8 +30,11 @@ import java.util.function.Supplier;
                         + "(like docker run --rm). Afterwards it warns about git repositories the cage left in a "
                         + "writable mount whose configuration or hooks run programs.",
                 RawTerminalOption.FOREGROUND_HELP,
+                "With --detach, the command runs in an ephemeral session instead (like docker run -d): its name is "
+                        + "printed, 'claude-cage attach', 'logs', 'exec' and 'rm' take it, and it is removed when "
+                        + "it stops.",
                 "Exit code: the command's own; 125 when claude-cage fails, 126 when the command cannot be run, "
-                        + "127 when it is not found."},
+                        + "127 when it is not found. With --detach 0 once the session runs."},
         sortOptions = false)
 final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
 
@@ -36,14 +42,25 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
     CageOptions options;
 
     @Option(names = "--api-key", paramLabel = "KEY",
-            description = "Your Anthropic API key for the cage's API gateway (default: $ANTHROPIC_API_KEY). "
-                    + "It never enters the cage: the cage gets a placeholder. Prefer the environment variable: "
+            description = "Your Anthropic API key for the cage's API gateway. Default: $ANTHROPIC_API_KEY, else "
+                    + "your Claude subscription login ($CLAUDE_CODE_OAUTH_TOKEN, else ~/.claude/.credentials.json). "
+                    + "Neither enters the cage: the cage gets a placeholder. Prefer the environment variable: "
                     + "a command line is visible to other users of this host.")
     String apiKey;
 
     @Option(names = "--audit-log", paramLabel = "FILE",
             description = "Keep the cage's audit log (one JSON line per network decision) in FILE.")
     Path auditLog;
+
+    @Option(names = {"--detach", "-d"},
+            description = "Run in an ephemeral session in the background and print its name (start --detach "
+                    + "--ephemeral): nothing is kept once it stops.")
+    boolean detach;
+
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "With --detach: the session's name (lowercase letters, digits and dashes). Default: a "
+                    + "generated one, like brisk-otter.")
+    String name;
 
     @Mixin
     RawTerminalOption rawTerminal;
@@ -56,6 +73,15 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
 
     @Override
     public Integer call() {
+        if (!detach && name != null) {
+            throw new UserInputException("--name names a session, and run without --detach starts none",
+                    "add --detach, or leave --name out");
+        }
+        if (detach && auditLog != null) {
+            throw new UserInputException("--audit-log keeps the audit log of a cage run in the foreground; a session "
+                    + "started with --detach keeps its own", "leave --audit-log out; see the session's with "
+                    + "'claude-cage logs --audit NAME'");
+        }
         EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
         if (config.config().mode() == Mode.DESKTOP) {
             // A desktop is watched in a browser while it runs; a run lives on this terminal and publishes nothing.
@@ -64,12 +90,21 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
         ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
-        ApiKeys.warnWithoutKey(key, config.config(), spec.commandLine().getErr());
+        ApiCredential credential = ApiKeys.fromFlagOrHost(apiKey);
+        ApiKeys.warnWithoutKey(credential, config.config(), spec.commandLine().getErr());
+        if (detach) {
+            Sessions.StartResult started = Sessions.current(runner).start(new Sessions.StartRequest(
+                    Optional.ofNullable(name).map(SessionName::of), config.config(), command, true,
+                    ApiKeys.fromFlag(apiKey), 0, 0,
+                    config.config().maxSessions(), null, false));
+            spec.commandLine().getOut().println(started.name());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
         boolean terminal = Host.interactiveTerminal();
         RunOutcome outcome = new OneShotRun(StatePaths.current(), runner)
                 .run(config.config(), command, terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw),
-                        new OneShotRun.Options(key, auditLog));
+                        new OneShotRun.Options(credential, auditLog));
         WorkspaceWarnings.print(config.config(), runner, spec.commandLine().getErr());
         return outcome.exitCode();
     }

@@ -17,9 +17,9 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 
 @Command(name = "start",
         description = {
@@ -49,12 +49,13 @@ final class StartCommand implements Callable<Integer> {
     boolean ephemeral;
 
     @Option(names = "--api-key", paramLabel = "KEY",
-            description = "Your Anthropic API key for the session's API gateway (default: $ANTHROPIC_API_KEY). "
-                    + "It never enters the cage. Prefer the environment variable: a command line is visible to "
-                    + "other users of this host.")
+            description = "Your Anthropic API key for the session's API gateway. Default: $ANTHROPIC_API_KEY, else "
+                    + "your Claude subscription login ($CLAUDE_CODE_OAUTH_TOKEN, else ~/.claude/.credentials.json, "
+                    + "read again for every request so that the host's renewals reach the session). Neither enters "
+                    + "the cage. Prefer the environment variable: a command line is visible to other users of this host.")
     String apiKey;
 
-    @Option(names = "--port", paramLabel = "[ADDRESS:]HOSTPORT:CAGEPORT",
+    @Option(names = {"--port", "-p"}, paramLabel = "[ADDRESS:]HOSTPORT:CAGEPORT",
             description = "Desktop mode: where the desktop (noVNC) is published on this host. Default: "
                     + DesktopPort.DEFAULT + ". An address other than loopback needs --publish-beyond-loopback.")
     String port;
@@ -87,17 +88,17 @@ final class StartCommand implements Callable<Integer> {
     public Integer call() {
         Optional<SessionName> sessionName = Optional.ofNullable(name).map(SessionName::of);
         Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
-        EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
+        Map<String, Object> flags = options.asFlags();
+        EffectiveConfig config = ConfigLoader.forThisHost().load(flags);
         boolean restart = sessionName.map(sessions.store()::exists).orElse(false)
-                && options.asFlags().isEmpty() && command == null && !ephemeral && port == null && !clone;
+                && flags.isEmpty() && command == null && !ephemeral && port == null && !clone;
         DesktopPort desktopPort = restart ? null : desktopPort(config.config().mode());
         int[] size = detach ? null : SessionTerminal.size();
-        Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
-        ApiKeys.warnWithoutKey(key, restart ? sessions.config(sessionName.get()) : config.config(),
+        ApiKeys.warnWithoutKey(ApiKeys.fromFlagOrHost(apiKey), restart ? sessions.config(sessionName.get()) : config.config(),
                 spec.commandLine().getErr());
         Sessions.StartResult started = sessions.start(new Sessions.StartRequest(sessionName,
                 restart ? null : config.config(), command == null ? List.of("claude") : command, ephemeral,
-                key, size == null ? 0 : size[0], size == null ? 0 : size[1],
+                ApiKeys.fromFlag(apiKey), size == null ? 0 : size[0], size == null ? 0 : size[1],
                 config.config().maxSessions(), desktopPort, clone));
         Optional<DesktopAccess> desktop = sessions.desktopAccess(started.name());
         if (detach) {

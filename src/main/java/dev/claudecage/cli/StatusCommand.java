@@ -40,16 +40,21 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.current(runner);
-        SessionView view = sessions.view(SessionName.of(name));
-        SessionReport report = sessions.report(view).withWorkspaceWarnings(
-                NestedRepositories.inWritableMounts(SessionConfig.load(view.record().config()), runner)
-                        .stream().map(NestedRepositories.Finding::warning).toList());
+        SessionReport report = report(name);
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? Json.write(report) : render(report));
         out.flush();
         return 0;
+    }
+
+    /** The session's report, checked against the host, with its workspace warnings. */
+    static SessionReport report(String name) {
+        ProcessRunner runner = ProcessRunner.fromEnvironment();
+        Sessions sessions = Sessions.current(runner);
+        SessionView view = sessions.view(SessionName.of(name));
+        return sessions.report(view).withWorkspaceWarnings(
+                NestedRepositories.inWritableMounts(SessionConfig.load(view.record().config()), runner)
+                        .stream().map(NestedRepositories.Finding::warning).toList());
     }
 
     static String render(SessionReport report) {

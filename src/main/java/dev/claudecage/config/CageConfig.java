@@ -22,12 +22,16 @@ import java.util.Objects;
  *                           besides those on loopback
  * @param protectedPaths paths in each writable directory mount that the cage may neither write nor create
  * @param allowUnlimited run rootless cages even where the host cannot enforce cpus, memory and pids_limit
+ * @param workdir        the command's working directory in the cage, or null for the workspace, else the image's
+ *                       WORKDIR, else the home
+ * @param claudeConfig   whether the invoking user's ~/.claude setup appears read-only in the cage's home
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
         List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
-        List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
+        List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited, String workdir,
+        ClaudeConfig claudeConfig) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -37,6 +41,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         Objects.requireNonNull(image, "image");
         Objects.requireNonNull(runtime, "runtime");
         Objects.requireNonNull(egress, "egress");
+        Objects.requireNonNull(claudeConfig, "claudeConfig");
         allowedHosts = List.copyOf(allowedHosts);
         mounts = List.copyOf(mounts);
         env = List.copyOf(env);
@@ -47,13 +52,13 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
     public CageConfig withMounts(List<MountSpec> newMounts) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, mountOwner, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths, allowUnlimited);
+                insecureRegistries, protectedPaths, allowUnlimited, workdir, claudeConfig);
     }
 
     public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, newEgress,
-                insecureRegistries, protectedPaths, allowUnlimited);
+                insecureRegistries, protectedPaths, allowUnlimited, workdir, claudeConfig);
     }
 
     /**
@@ -78,6 +83,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         return switch (key) {
             case MODE -> mode.yamlWord();
             case PERSIST -> persist;
+            case CLAUDE_CONFIG -> claudeConfig.yamlWord();
             case MAX_SESSIONS -> maxSessions;
             case CPUS -> plainNumber(cpus);
             case MEMORY -> Sizes.format(memoryBytes);
@@ -95,6 +101,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case MOUNT_OWNER -> mountOwner == null ? null : mountOwner.toString();
             case TMPFS_SIZE -> Sizes.format(tmpfsBytes);
             case ENV -> env;
+            case WORKDIR -> workdir;
             case RESOLVE -> egress.resolve().entrySet().stream()
                     .flatMap(entry -> entry.getValue().stream().map(address -> entry.getKey() + "=" + address)).toList();
             case EGRESS_LIMIT -> Sizes.format(egress.egressLimitBytes());

@@ -7,6 +7,7 @@ import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
 import dev.claudecage.net.dns.DnsStub;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.net.gateway.ApiGateway;
 import dev.claudecage.net.gateway.GitGateway;
 import dev.claudecage.net.gateway.GitTokens;
@@ -35,7 +36,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * Everything a filtered cage's network needs, started in order and stopped in reverse: the
@@ -52,8 +52,8 @@ import java.util.function.Supplier;
 public final class CageNetworking implements AutoCloseable {
 
     /**
-     * @param realKey         hands out the user's API key (a fresh array per call) or null when there is none;
-     *                        the API gateway runs only with one
+     * @param realKey         the user's API key or Claude login, or null when there is none; the API gateway
+     *                        runs only with one
      * @param auditFile       where the cage's audit log goes (appended)
      * @param stateDir        a private folder for the cage's network files (its resolv.conf)
      * @param placeholder     the API key the cage holds in place of the real one, kept for a session's
@@ -61,16 +61,16 @@ public final class CageNetworking implements AutoCloseable {
      * @param openIdlePorts   whether the firewalls open the ports of gateway services that do not run, as
      *                        they did before: only for verify's positive control, which must see that hole
      */
-    public record Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile,
+    public record Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile,
                           PlaceholderKey placeholder, boolean openIdlePorts) {
 
         /** With a fresh placeholder, for a cage that runs once; the firewalls open only what runs. */
-        public Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile) {
+        public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile) {
             this(realKey, auditFile, stateDir, lockFile, null, false);
         }
 
         /** With the session's own placeholder; the firewalls open only what runs. */
-        public Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile, PlaceholderKey placeholder) {
+        public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile, PlaceholderKey placeholder) {
             this(realKey, auditFile, stateDir, lockFile, placeholder, false);
         }
 
@@ -111,6 +111,8 @@ public final class CageNetworking implements AutoCloseable {
     private String gateway6;
     private String namespacePath;
     private GatewayPorts.Services services;
+    /** Which of the user's credentials the gateway holds, and so which variable carries the placeholder. */
+    private ApiCredential.Kind credentialKind;
 
     private CageNetworking() {
     }
@@ -152,6 +154,7 @@ public final class CageNetworking implements AutoCloseable {
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
         services = services(config, options.realKey() != null);
+        credentialKind = options.realKey() == null ? null : options.realKey().kind();
         EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
         openState(options, config);
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -308,6 +311,7 @@ public final class CageNetworking implements AutoCloseable {
     private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
         services = services(config, options.realKey() != null);
+        credentialKind = options.realKey() == null ? null : options.realKey().kind();
         EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
         openState(options, config);
         network = CageNetwork.create(cageId, config.egress(), ports,
@@ -426,11 +430,11 @@ public final class CageNetworking implements AutoCloseable {
                 "HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
                 "NO_PROXY=" + noProxy, "no_proxy=" + noProxy));
         if (services.apiGateway()) {
-            // With a key on the host, the API goes through the gateway, and only through it (EgressPolicy.apiHosts).
-            // Without one, no gateway runs: Claude Code uses its own login (claude login, kept in the persisted home)
-            // and reaches the API through the proxy, with whatever credential the agent holds.
+            // With a key or a Claude login on the host, the API goes through the gateway, and only through it
+            // (EgressPolicy.apiHosts). Without either, no gateway runs: Claude Code uses its own login (claude login,
+            // kept in the persisted home) and reaches the API through the proxy, with whatever credential the agent holds.
             env.add("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway());
-            env.add("ANTHROPIC_API_KEY=" + placeholder.value());
+            env.add(credentialKind.cageVariable() + "=" + placeholder.value());
             placeholderInCage = true;
         }
         env.addAll(gitEnvironment);

@@ -2,9 +2,11 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.claudecode.ClaudeCodeStart;
+import dev.claudecage.claudecode.UserClaudeSetup;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.terminal.ForegroundStdio;
 
@@ -13,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
  * {@code claude-cage run}: one cage in the foreground on the user's terminal, removed when it
@@ -26,10 +27,10 @@ public final class OneShotRun {
     static final Duration STOP_GRACE = Duration.ofSeconds(10);
 
     /**
-     * @param realKey  the user's API key for the gateway, or null
+     * @param realKey  the user's API key or Claude login for the gateway, or null
      * @param auditLog where to keep the audit log, or null to keep it only while the cage runs
      */
-    public record Options(Supplier<char[]> realKey, Path auditLog) {
+    public record Options(ApiCredential realKey, Path auditLog) {
     }
 
     private final StatePaths paths;
@@ -42,7 +43,7 @@ public final class OneShotRun {
 
     /** Runs {@code command}, with a terminal of its own when {@code terminal}; {@code stdio} joins it to this process's. */
     public RunOutcome run(CageConfig config, List<String> command, boolean terminal, ForegroundStdio stdio, Options options) {
-        CagePlan plan = CagePlan.resolve(config, paths, runner);
+        CagePlan plan = CagePlan.resolve(UserClaudeSetup.addTo(config, null, OneShotRun::warn), paths, runner);
         String id = Cage.newId("run");
         Path networkState = paths.networkState(id);
         Path auditFile = options.auditLog() != null ? options.auditLog()
@@ -50,7 +51,7 @@ public final class OneShotRun {
         CageInstance cage = CageInstance.prepare(plan, id, command, terminal,
                 new CageNetworking.Options(options.realKey(), auditFile, networkState, paths.networkLock()),
                 paths, runner, (spec, networking) -> ClaudeCodeStart.prepare(spec, networking, networkState,
-                        problem -> System.err.println("claude-cage: warning: " + problem)));
+                        OneShotRun::warn));
         AuditLog audit = cage.networking() == null ? null : cage.networking().audit();
         try {
             stdio.relay(cage.start(stdio.stdio()));
@@ -116,5 +117,9 @@ public final class OneShotRun {
                 System.err.println("claude-cage: " + e.getMessage());
             }
         }
+    }
+
+    private static void warn(String problem) {
+        System.err.println("claude-cage: warning: " + problem);
     }
 }

@@ -132,7 +132,8 @@ public final class Sessions {
      * @param name      the session, or empty for a generated name
      * @param config    the configuration of a new session; null to start an existing one as it was created
      * @param command   the command for a new session
-     * @param apiKey    the key for the gateway, or null to let the supervisor take ANTHROPIC_API_KEY
+     * @param apiKey    the key given with --api-key, or null to let the supervisor find the host's key or Claude
+     *                  login itself ({@link dev.claudecage.claudecode.HostLogin})
      * @param rows      the terminal's size when the user attaches at once, else 0
      * @param maxSessions the limit on sessions running at once
      * @param desktopPort where a new desktop session is published; null for a CLI session or an existing one

@@ -2,6 +2,7 @@ package dev.claudecage.session;
 
 import dev.claudecage.CageException;
 import dev.claudecage.claudecode.ClaudeCodeStart;
+import dev.claudecage.claudecode.UserClaudeSetup;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.desktop.DesktopAccess;
@@ -14,6 +15,7 @@ import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.Netns;
 import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.Stdio;
@@ -32,7 +34,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * One session's supervisor: a process of its own, outliving the command that started it, that
@@ -143,10 +144,11 @@ final class Supervisor {
     }
 
     private RunOutcome supervise() throws InterruptedException {
-        CageConfig config = SessionConfig.load(record.config());
+        CageConfig config = UserClaudeSetup.addTo(SessionConfig.load(record.config()),
+                record.persist() && !record.ephemeral() ? paths.homeDir() : null, problem -> log("warning: " + problem));
         CagePlan plan = CagePlan.resolve(config, statePaths, runner);
         DesktopAccess desktop = config.mode() == Mode.DESKTOP ? publishDesktop() : null;
-        Supplier<char[]> key = ApiKeyHandOff.take(paths.keyFile());
+        ApiCredential key = ApiKeyHandOff.take(paths.keyFile());
         try {
             output = new SessionLog(paths.outputLog(), SessionLog.DEFAULT_LIMIT, Clock.systemUTC());
         } catch (IOException e) {

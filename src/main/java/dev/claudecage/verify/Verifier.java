@@ -1,11 +1,13 @@
 package dev.claudecage.verify;
 
+import dev.claudecage.host.InvokingUser;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountOwnership;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.config.NetworkMode;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.CageException;
 import dev.claudecage.net.CageNetworking;
@@ -178,7 +180,7 @@ public final class Verifier {
         Path rootfs = plan.layerHolding("usr/bin/id");
         if (plan.rootless() == null) {
             CageConfig config = plan.config();
-            HostIds owner = MountOwnership.checkoutOwner(config.mountOwner(), MountOwnership.sudoUser(System.getenv()),
+            HostIds owner = MountOwnership.checkoutOwner(config.mountOwner(), InvokingUser.sudoIds(System.getenv()),
                     new HostIds(config.uid(), config.gid()));
             return VerifyFixtures.create(paths.runs(), rootfs, CommandScope.HOST, owner, runner);
         }
@@ -317,7 +319,7 @@ public final class Verifier {
         String id = Cage.newId(weakening == null ? "verify" : "control");
         CageConfig config = plan.config();
         Path networkState = paths.networkState(id);
-        CageNetworking.Options held = new CageNetworking.Options(fixtures.realKey(),
+        CageNetworking.Options held = new CageNetworking.Options(ApiCredential.apiKey(fixtures.realKey(), "verify's test key"),
                 networkState.resolve("audit.jsonl"), networkState, paths.networkLock());
         CageNetworking.Options network = weakening == null ? held : weakening.applyTo(held);
         fixtures.takeCanaryHits();

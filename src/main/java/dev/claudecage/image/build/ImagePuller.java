@@ -8,6 +8,7 @@ import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.registry.ImageReference;
 import dev.claudecage.image.registry.RegistryAccess;
 import dev.claudecage.image.registry.RegistryClient;
+import dev.claudecage.host.InvokingUser;
 import dev.claudecage.image.registry.RegistryCredentials;
 import dev.claudecage.image.store.Digest;
 import dev.claudecage.image.store.HostPlatform;
@@ -60,7 +61,7 @@ public final class ImagePuller {
     public StoredImage pull(ImageReference reference, Consumer<String> onNote) {
         Map<String, String> env = System.getenv();
         RegistryClient client = new RegistryClient(reference, access, RegistryCredentials.find(reference.registry(),
-                RegistryCredentials.authFiles(env, RegistryCredentials.invokingHome(env, Path.of("/etc/passwd")))));
+                RegistryCredentials.authFiles(env, InvokingUser.home(env, Path.of("/etc/passwd")))));
         onNote.accept("pulling " + reference + " from " + client.base());
         client.ping();
         JsonNode manifest = imageManifest(client, reference, onNote);
