@@ -25,13 +25,17 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 @Command(name = "save",
         description = {"Writes an image as an OCI image layout directory, which 'image import' (as root or as a "
-                + "rootless user), podman and skopeo read. For example, root's cli image for a rootless user:",
+                + "rootless user), podman and skopeo read; or, given a FILE.tar, as a tar of one that docker load "
+                + "reads too. The same image saves to the same bytes. For example, root's cli image for a rootless "
+                + "user, and for Docker:",
                 "  sudo claude-cage image save cli -o /tmp/cli-image && claude-cage image import /tmp/cli-image",
-                "Under sudo the directory belongs to the user who ran sudo."})
+                "  sudo claude-cage image save cli -o cli.tar && docker load -i cli.tar",
+                "Under sudo what is written belongs to the user who ran sudo."})
 final class ImageSaveCommand implements Callable<Integer> {
 
     @Spec
@@ -40,8 +44,8 @@ final class ImageSaveCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME[:TAG]", description = "The image.")
     String image;
 
-    @Option(names = {"--output", "-o"}, required = true, paramLabel = "DIR",
-            description = "The directory to write (it must not exist yet).")
+    @Option(names = {"--output", "-o"}, required = true, paramLabel = "DIR|FILE.tar",
+            description = "The directory to write, or the archive when the name ends in .tar; it must not exist yet.")
     Path output;
 
     @Override
@@ -60,10 +64,14 @@ final class ImageSaveCommand implements Callable<Integer> {
             StoredImage found = store.find(image).orElseThrow(() -> new UserInputException("no image is named " + image,
                     "'claude-cage images' lists them"));
             name = ImageName.parse(image);
-            result = new ImageExporter(ProcessRunner.fromEnvironment()).save(found, name, output.toAbsolutePath(), note -> {
+            ImageExporter exporter = new ImageExporter(ProcessRunner.fromEnvironment());
+            Consumer<String> notes = note -> {
                 out.println(note);
                 out.flush();
-            });
+            };
+            result = output.getFileName().toString().endsWith(".tar")
+                    ? exporter.saveArchive(found, name, output.toAbsolutePath(), notes)
+                    : exporter.save(found, name, output.toAbsolutePath(), notes);
         } finally {
             lock.close();
         }
@@ -74,7 +82,7 @@ final class ImageSaveCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The directory to whoever asked: the sudo user, or (rootless, written as root of the namespace) the user. */
+    /** What was written to whoever asked: the sudo user, or (rootless, written as root of the namespace) the user. */
     private static void handOver(Path directory) {
         int uid;
         int gid;
