@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -35,8 +34,8 @@ import java.util.List;
                 VersionCommand.class,
                 DoctorCommand.class,
                 UnshareCommand.class,
-                CommandLine.HelpCommand.class,
-                AutoComplete.GenerateCompletion.class
+                CompletionCommand.class,
+                CommandLine.HelpCommand.class
         })
 public final class Main {
 
@@ -65,7 +64,7 @@ public final class Main {
      * subcommand's annotations on every start; a call that names a subcommand first gets a model
      * of that one alone (its usage, options and errors are the same). Anything else gets the whole
      * model: top-level options, a misspelt name (for the suggestions), and picocli's own
-     * {@code help} and {@code generate-completion}, which read the whole model.
+     * {@code help}, which reads the whole model.
      */
     static CommandLine commandLine(String... args) {
         if (args.length > 0 && !args[0].startsWith("-")) {
@@ -77,9 +76,7 @@ public final class Main {
                 }
             }
         }
-        CommandLine commandLine = new CommandLine(new Main());
-        commandLine.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(false);
-        return commandLine;
+        return new CommandLine(new Main());
     }
 
     /** The top-level command as {@link Main} declares it, less the subcommand list. */

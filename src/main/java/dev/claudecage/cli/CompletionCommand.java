@@ -1,0 +1,32 @@
+package dev.claudecage.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+@Command(name = "completion", aliases = "generate-completion",
+        description = {"Prints the completion script for a shell: bash (the default), zsh or fish. The package and "
+                + "'make install' install all three; by hand, for example:",
+                "  claude-cage completion fish > ~/.config/fish/completions/claude-cage.fish",
+                "  claude-cage completion zsh > ~/.zfunc/_claude-cage   (a folder in your $fpath)",
+                "  source <(claude-cage completion bash)"})
+final class CompletionCommand implements Callable<Integer> {
+
+    @Parameters(arity = "0..1", paramLabel = "SHELL", defaultValue = "bash", description = "bash, zsh or fish.")
+    ShellCompletion.Shell shell;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        // The whole model: a call that names this subcommand got a model of it alone.
+        out.print(ShellCompletion.script(shell, Main.commandLine()));
+        out.flush();
+        return 0;
+    }
+}
