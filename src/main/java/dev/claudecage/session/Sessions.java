@@ -486,12 +486,9 @@ public final class Sessions {
             stop(name, stopTimeout);
         }
         try (FileLock storeLock = store.lockStore(); FileLock sessionLock = store.lockSession(name, storeLock)) {
-            if (!store.exists(name)) {
-                // Another destroy finished first, and taking the lock made the run folder again: remove it.
-                store.delete(name, storeLock);
-            }
-            SessionRecord record = store.require(name);
-            if (reconciler.isLive(record)) {
+            // Without a record the session is gone already: an ephemeral one removes itself once stopped (above),
+            // or another destroy finished first. What is left (the run folder that taking the lock made) goes below.
+            if (store.exists(name) && reconciler.isLive(store.require(name))) {
                 throw new CageException("session " + name + " was started again while it was being destroyed",
                         "run claude-cage destroy " + name + " again");
             }

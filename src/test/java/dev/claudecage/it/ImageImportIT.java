@@ -263,10 +263,12 @@ class ImageImportIT {
             CageHarness.Result load = engine.docker(java.time.Duration.ofMinutes(5), "load", "-i", archive.toString());
             assertEquals(0, load.exitCode(), load.toString());
             assertTrue(load.stdout().contains("Loaded image: " + derived + ":latest"), load.toString());
+            // Docker mounts a /etc/hostname of its own into every container, which hides the layer's whiteout of it:
+            // the whiteout of /etc/motd stands for both there.
             CageHarness.Result run = engine.docker(java.time.Duration.ofMinutes(2), "run", "--rm", "--network", "none",
-                    derived + ":latest", "sh", "-c", DERIVED_CHECK);
+                    derived + ":latest", "sh", "-c", CHECK);
             assertEquals(0, run.exitCode(), run.toString());
-            assertEquals(DERIVED_EXPECTED, run.stdout());
+            assertEquals(DERIVED_EXPECTED.replace("hostname-deleted\n", ""), run.stdout());
         }
     }
 
