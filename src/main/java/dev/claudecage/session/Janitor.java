@@ -186,7 +186,8 @@ public final class Janitor {
         } else if (step instanceof CleanupPlan.KillCgroup kill) {
             return killCgroup(kill.id());
         } else if (step instanceof CleanupPlan.DeleteNetns netns) {
-            return quietly(List.of("ip", "netns", "delete", netns.name()));
+            String helpers = killHelpersIn(netns.name());
+            return helpers != null ? helpers : quietly(List.of("ip", "netns", "delete", netns.name()));
         } else if (step instanceof CleanupPlan.DeleteNftTable table) {
             return quietly(List.of("nft", "delete", "table", table.family(), table.name()));
         } else if (step instanceof CleanupPlan.DeleteLink link) {
@@ -246,6 +247,40 @@ public final class Janitor {
             sleep(50);
         }
         return "processes still running: " + probe.cgroupProcesses(id);
+    }
+
+    /**
+     * Kills what still runs in the cage's network namespace once the cage is gone: the helpers
+     * claude-cage started there (the drop logger's tcpdump, which gives up root by itself and with
+     * it the parent-death signal that ends it with its supervisor), which would hold the namespace.
+     * Processes are found by the namespace they are in, /proc/PID/ns/net against the named one.
+     */
+    private static String killHelpersIn(String netns) {
+        Path named = Path.of("/run/netns", netns);
+        String namespace;
+        try {
+            namespace = "net:[" + Files.getAttribute(named, "unix:ino") + "]";
+        } catch (IOException e) {
+            return null;
+        }
+        for (int round = 0; round < 100; round++) {
+            List<ProcessHandle> inside = ProcessHandle.allProcesses().filter(process -> namespace.equals(
+                    netnsOf(process.pid()))).toList();
+            if (inside.isEmpty()) {
+                return null;
+            }
+            inside.forEach(ProcessHandle::destroyForcibly);
+            sleep(50);
+        }
+        return "processes still running in " + netns;
+    }
+
+    private static String netnsOf(long pid) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", "net")).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
     }
 
     private static String removeCgroup(Path dir) {
