@@ -1,5 +1,7 @@
 package dev.claudecage.image.build;
 
+import dev.claudecage.image.dockerfile.DockerIgnore;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -22,19 +24,20 @@ final class FileCopy {
     }
 
     /**
-     * @param owner the owner of everything copied, or null to keep the source's (COPY --from)
-     * @param mode  --chmod for everything copied, or null to keep the source's permissions
+     * @param owner    the owner of everything copied, or null to keep the source's (COPY --from)
+     * @param mode     --chmod for everything copied, or null to keep the source's permissions
+     * @param excludes COPY --exclude: paths below a directory source (relative to it) that are left out
      */
     static void copy(Path root, SourceTree source, List<String> entries, String destination,
-                     UserDatabase.Identity owner, Integer mode) throws IOException {
+                     UserDatabase.Identity owner, Integer mode, DockerIgnore excludes) throws IOException {
         boolean intoDirectory = destination.endsWith("/") || entries.size() > 1;
         for (String entry : entries) {
             Path from = source.hostPath(entry);
             if (Files.isDirectory(from, LinkOption.NOFOLLOW_LINKS)) {
                 makeDirectory(root, destination, owner == null ? ownerOf(from) : owner, mode);
                 for (String child : source.tree(entry)) {
-                    if (!child.equals(entry)) {
-                        String relative = entry.isEmpty() ? child : child.substring(entry.length() + 1);
+                    String relative = child.equals(entry) ? "" : entry.isEmpty() ? child : child.substring(entry.length() + 1);
+                    if (!relative.isEmpty() && !excludes.excludes(relative)) {
                         copyEntry(root, source.hostPath(child), join(destination, relative), owner, mode);
                     }
                 }
