@@ -37,7 +37,7 @@ final class ImagePullCommand implements Callable<Integer> {
     }
 
     static RegistryAccess access(CageConfig config) {
-        return new RegistryAccess(config.insecureRegistries());
+        return new RegistryAccess(config.insecureRegistries(), config.registryMirrors());
     }
 
     @Override

@@ -34,6 +34,7 @@ public enum ConfigKey {
     NETWORK_POOL(false),
     NETWORK_POOL6(false),
     INSECURE_REGISTRIES(true, "--insecure-registry"),
+    REGISTRY_MIRRORS(true, "--registry-mirror"),
     PROTECTED_PATHS(true, "--protected-path"),
     GIT_CREDENTIALS(true, "--git-credential"),
     GIT_CA_CERTIFICATES(false),

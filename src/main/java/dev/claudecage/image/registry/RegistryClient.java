@@ -79,10 +79,19 @@ public final class RegistryClient {
 
     /** A client that answers the registry's challenge with {@code credentials} when there are some. */
     public RegistryClient(ImageReference reference, RegistryAccess access, Optional<RegistryCredentials> credentials) {
+        this(reference, URI.create(access.scheme(reference.apiHost()) + "://" + reference.apiHost()), access, credentials);
+    }
+
+    /**
+     * A client that speaks to {@code base} (a mirror of the reference's registry: the same
+     * repositories under another address) for the reference's repository.
+     */
+    public RegistryClient(ImageReference reference, URI base, RegistryAccess access,
+                          Optional<RegistryCredentials> credentials) {
         this.reference = reference;
         this.access = access;
         this.credentials = credentials;
-        this.base = URI.create(access.scheme(reference.apiHost()) + "://" + reference.apiHost());
+        this.base = base;
         this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NEVER).build();
     }
