@@ -171,7 +171,7 @@ class DockerfileCorpusIT {
         for (String dir : List.of("bin", "etc", "home", "root", "tmp", "usr/bin", "var/www")) {
             Files.createDirectories(root.resolve(dir));
         }
-        Files.setPosixFilePermissions(root.resolve("tmp"), PosixFilePermissions.fromString("rwxrwxrwt"));
+        Files.setAttribute(root.resolve("tmp"), "unix:mode", 01777);
         Files.setPosixFilePermissions(root.resolve("root"), PosixFilePermissions.fromString("rwx------"));
         Path busybox = Files.copy(unpacked.resolve("bin/busybox"), root.resolve("bin/busybox"));
         CageHarness.Result applets = run(work, Duration.ofSeconds(30), busybox.toString(), "--list");
@@ -201,12 +201,15 @@ class DockerfileCorpusIT {
                 .resolve("diff");
     }
 
-    /** Imports {@code root} (plus {@code extra}'s contents) into the engine and pushes it to the registry as docker.io's NAME. */
+    /** Imports {@code root} (plus what {@code extra} holds) into the engine and pushes it to the registry as docker.io's NAME. */
     private static void pushBase(Path root, Path extra, String name, String cmd, String workdir) throws Exception {
         String target = registry.hostPort() + "/library/" + name;
         List<String> importing = new ArrayList<>(List.of("tar", "-C", root.toString(), "-c", "."));
         if (extra != null) {
-            importing.addAll(List.of("-C", extra.toString(), "."));
+            try (Stream<Path> children = Files.list(extra)) {
+                importing.addAll(List.of("-C", extra.toString()));
+                children.map(child -> child.getFileName().toString()).sorted().forEach(importing::add);
+            }
         }
         String changes = "--change 'ENV " + PATH + "' --change 'CMD " + cmd + "'"
                 + (workdir == null ? "" : " --change 'WORKDIR " + workdir + "'");

@@ -157,6 +157,10 @@ public final class ImageBuilder {
         }
 
         Digest run() {
+            platformArgs().forEach((name, value) -> {
+                globalArgs.put(name, value);
+                declaredGlobalArgs.add(name);
+            });
             for (Instruction.Arg arg : dockerfile.globalArgs()) {
                 for (Instruction.Arg.Declaration declaration : arg.declarations()) {
                     declaredGlobalArgs.add(declaration.name());
@@ -176,6 +180,22 @@ public final class ImageBuilder {
             }
             ImageConfig image = last.image();
             return store.commitImage(image.withLayers(Architecture.host(), ImageConfig.LINUX, image.rootfs()));
+        }
+
+        /**
+         * BuildKit's predefined platform ARGs, in the global scope (a stage sees them after a bare
+         * {@code ARG TARGETARCH}): builds here are native, so target and build platform are this host's.
+         */
+        private static Map<String, String> platformArgs() {
+            String platform = ImageConfig.LINUX + "/" + Architecture.host();
+            Map<String, String> args = new LinkedHashMap<>();
+            for (String prefix : List.of("TARGET", "BUILD")) {
+                args.put(prefix + "PLATFORM", platform);
+                args.put(prefix + "OS", ImageConfig.LINUX);
+                args.put(prefix + "ARCH", Architecture.host());
+                args.put(prefix + "VARIANT", "");
+            }
+            return args;
         }
 
         /** The target and the stages it names in FROM and COPY --from, as far as global ARGs tell. */
@@ -513,7 +533,7 @@ public final class ImageBuilder {
             StageState next = state.withSettings(state.settings().withWorkingDir(path));
             Digest key = StepKey.of(state.id(), "WORKDIR", Map.of("path", path));
             return step(next, key, "WORKDIR " + path, step -> inRoot(state, root -> {
-                FileCopy.makeDirectory(root.root(), path, null, null);
+                FileCopy.makeDirectory(root.root(), path, null, null, null);
             }));
         }
 
