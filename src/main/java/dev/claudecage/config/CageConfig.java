@@ -21,13 +21,14 @@ import java.util.Objects;
  * @param allowUnlimited run rootless cages even where the host cannot enforce cpus, memory and pids_limit
  * @param registryMirrors for a registry as references name it (docker.io, ghcr.io, ...), the mirrors that pulls
  *                        try first, in order
+ * @param healthcheck    whether a session's supervisor runs the image's HEALTHCHECK
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
         List<MountSpec> mounts, long tmpfsBytes, List<String> env, EgressSettings egress,
         List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
-        Map<String, List<URI>> registryMirrors) {
+        Map<String, List<URI>> registryMirrors, boolean healthcheck) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -47,7 +48,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         registryMirrors = Collections.unmodifiableMap(mirrors);
     }
 
-    /** Without registry mirrors. */
+    /** Without registry mirrors, with health checks. */
     public CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
                       NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
                       long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
@@ -55,13 +56,13 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
                       List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
         this(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot, seccompProfile,
                 pidsLimit, uid, gid, image, runtime, rootfs, mounts, tmpfsBytes, env, egress, insecureRegistries,
-                protectedPaths, allowUnlimited, Map.of());
+                protectedPaths, allowUnlimited, Map.of(), true);
     }
 
     public CageConfig withMounts(List<MountSpec> newMounts) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck);
     }
 
     /**
@@ -120,6 +121,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case SSH_AGENT_HOSTS -> egress.credentials().sshAgentHosts();
             case SSH_KNOWN_HOSTS -> egress.credentials().sshKnownHosts().stream().map(Path::toString).toList();
             case ALLOW_UNLIMITED -> allowUnlimited;
+            case HEALTHCHECK -> healthcheck;
         };
     }
 }

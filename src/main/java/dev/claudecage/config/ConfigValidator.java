@@ -111,6 +111,7 @@ final class ConfigValidator {
             }
         }
         Boolean allowUnlimited = checker.check(ConfigKey.ALLOW_UNLIMITED, this::bool);
+        Boolean healthcheck = checker.check(ConfigKey.HEALTHCHECK, this::bool);
         if (!problems.isEmpty()) {
             throw combined(problems);
         }
@@ -118,7 +119,7 @@ final class ConfigValidator {
                 readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts, tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
                         new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts)),
-                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck);
     }
 
     /** One error for one problem or several, each on its own line. */

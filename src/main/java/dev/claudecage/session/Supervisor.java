@@ -10,12 +10,15 @@ import dev.claudecage.desktop.PortForwarder;
 import dev.claudecage.host.Host;
 import dev.claudecage.desktop.DesktopRelay;
 import dev.claudecage.host.Netns;
+import dev.claudecage.image.store.Digest;
+import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.RunOutcome;
+import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 
 import java.io.IOException;
@@ -64,6 +67,7 @@ final class Supervisor {
     private PortForwarder forwarder;
     private Netns cageNetwork;
     private DesktopRelay desktopRelay;
+    private HealthMonitor health;
     private Thread pump;
     private volatile boolean draining;
     private volatile boolean stopRequested;
@@ -170,6 +174,7 @@ final class Supervisor {
                 new CageNetworking.Options(key, paths.auditLog(), statePaths.networkState(id), statePaths.networkLock()),
                 statePaths, runner, adjustment);
         List<String> mounts = new ArrayList<>(prepared.hostMounts());
+        mounts.addAll(prepared.volumeMounts());
         if (record.persist() && !record.ephemeral()) {
             mounts.add(paths.homeDir() + ":" + SpecBuilder.CAGE_HOME + ":rw");
         }
@@ -200,6 +205,9 @@ final class Supervisor {
             log("cage " + id + " is running (runtime pid " + runtime.pid() + ")");
             if (desktop != null) {
                 forwardDesktop(id, desktop);
+            }
+            if (config.healthcheck() && plan.imageId() != null) {
+                health = startHealthcheck(id, config, plan.imageId());
             }
         }
         RunOutcome outcome = instance.awaitExit();
@@ -287,11 +295,31 @@ final class Supervisor {
         }
     }
 
+    /**
+     * The image's HEALTHCHECK, run through the runtime's exec in the cage as its user (as {@code shell}
+     * runs a command); null when the image has none.
+     */
+    private HealthMonitor startHealthcheck(String id, CageConfig config, String imageId) {
+        var image = ImageStore.openDefault().image(Digest.parse(imageId));
+        var container = probe.container(id);
+        if (image.isEmpty() || container.isEmpty()) {
+            return null;
+        }
+        Sessions sessions = new Sessions(store, statePaths, runner, Clock.systemUTC());
+        Sessions.LiveCage cage = new Sessions.LiveCage(name, id, config, RuntimeKind.fromConfig(container.get().runtime()),
+                false, container.get().pid());
+        return HealthMonitor.start(image.get().config().config(), command -> sessions.execCommand(cage, List.of(), command,
+                false), paths.healthFile(), runner, this::log).orElse(null);
+    }
+
     /** Stops everything that still runs and removes the cage; returns what went wrong, or null. */
     private String takeDown(SessionStatus status, Integer exitCode) {
         String problem = null;
         synchronized (lifecycle) {
             stopRequested = true;
+        }
+        if (health != null) {
+            health.close();
         }
         try {
             if (instance != null) {

@@ -46,7 +46,8 @@ class ConfigFileErrorsTest {
                 + "pids_limit, user, image, runtime, rootfs, mounts, tmpfs_size, env, resolve, egress_limit, "
                 + "max_connections, api_upstream, network_pool, network_pool6, insecure_registries, registry_mirrors, "
                 + "protected_paths, "
-                + "git_credentials, git_ca_certificates, ssh_agent, ssh_agent_hosts, ssh_known_hosts, allow_unlimited", message);
+                + "git_credentials, git_ca_certificates, ssh_agent, ssh_agent_hosts, ssh_known_hosts, allow_unlimited, "
+                + "healthcheck", message);
     }
 
     @Test
