@@ -500,8 +500,10 @@ public final class ImageBuilder {
                 test.add("CMD-SHELL");
                 test.add(((Instruction.Command.ShellForm) healthcheck.command()).script());
             }
+            // As Docker, which leaves zero values out: --retries=0 means the default.
+            Integer retries = healthcheck.retries() == null || healthcheck.retries() == 0 ? null : healthcheck.retries();
             return new ImageConfig.Healthcheck(test, nanos(healthcheck.interval()), nanos(healthcheck.timeout()),
-                    nanos(healthcheck.startPeriod()), nanos(healthcheck.startInterval()), healthcheck.retries());
+                    nanos(healthcheck.startPeriod()), nanos(healthcheck.startInterval()), retries);
         }
 
         private static Long nanos(Duration duration) {
