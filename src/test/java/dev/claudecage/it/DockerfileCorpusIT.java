@@ -67,6 +67,7 @@ class DockerfileCorpusIT {
     private static final Map<String, String> NOT_BUILT = Map.of(
             "Dockerfile.add", "its ADDs download from github.com, which no test may reach");
 
+    private static final String CACHE_MOUNT_ID = "it-corpus-demo";
     private static final String MOUNT_POINTS = "Debian's engine (BuildKit 0.8) leaves in the image the empty mount "
             + "points a RUN --mount made; BuildKit removes them since 0.11 (moby/buildkit#3307), and so does claude-cage";
 
@@ -128,6 +129,7 @@ class DockerfileCorpusIT {
         List<String> names = new ArrayList<>(OUR_IMAGES);
         names.addAll(PULLED_HERE);
         ImageBuildIT.removeImages(names);
+        ImageBuildIT.removeCacheMount(CACHE_MOUNT_ID);
         try {
             if (engine != null) {
                 engine.close();
@@ -261,7 +263,7 @@ class DockerfileCorpusIT {
      * RUN --network or ADD --checksum, which DockerfileFeaturesIT covers alone).
      */
     private static final Map<String, String> FEATURES = Map.of(
-            "ours/run-mount-cache", "RUN --mount=type=cache,target=/var/cache/demo,id=corpus-demo "
+            "ours/run-mount-cache", "RUN --mount=type=cache,target=/var/cache/demo,id=" + CACHE_MOUNT_ID + " "
                     + "echo cached > /var/cache/demo/f && touch /made\n",
             "ours/run-mount-bind", "RUN --mount=type=bind,source=ctx.txt,target=/mnt/ctx.txt cp /mnt/ctx.txt /copied\n"
                     + "RUN --mount=type=bind,target=/ctx,rw touch /ctx/written && cat /ctx/ctx.txt > /whole\n",

@@ -182,6 +182,14 @@ class DockerfileFeaturesIT {
                 COPY --parents --exclude=**/*.md tree/./a/ /parents/
                 """.formatted(secretValue, cacheId, secretValue, secretValue));
         String name = name("mounts");
+        try {
+            buildWithMounts(name, secretFile, secretValue);
+        } finally {
+            ImageBuildIT.removeCacheMount("demo-" + cacheId);
+        }
+    }
+
+    private void buildWithMounts(String name, Path secretFile, String secretValue) throws Exception {
         CageHarness.Result built = ImageBuildIT.build(name, context, "--secret", "id=token,src=" + secretFile);
         assertEquals(0, built.exitCode(), built.toString());
         CageHarness.Result inCage = ImageBuildIT.runIn(name, "cd /out; cat cache-count from-context.txt from-stage.txt "
