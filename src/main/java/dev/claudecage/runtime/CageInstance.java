@@ -1,6 +1,7 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.image.store.StopSignals;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.net.CageNetworking;
@@ -13,6 +14,7 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.RootlessHost;
 import dev.claudecage.rootless.UserNamespace;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +38,7 @@ public final class CageInstance implements AutoCloseable {
     private UserNamespace userNamespace;
     private CageNetworking networking;
     private WorkspaceWall wall = WorkspaceWall.NONE;
+    private List<String> volumes = List.of();
     private WorkspaceOwnership ownership;
     private Cage cage;
     private Process runtimeProcess;
@@ -81,6 +84,7 @@ public final class CageInstance implements AutoCloseable {
             ProtectedPathScan.Result wall = ProtectedPathScan.scan(plan.config());
             instance.wall = wall.wall();
             Spec spec = plan.spec(id, command, terminal, attachment, wall.wall());
+            instance.volumes = imageVolumes(spec, plan.image().volumes());
             if (rootless == null) {
                 instance.ownership = WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner);
                 spec = instance.ownership.applyTo(spec);
@@ -108,6 +112,17 @@ public final class CageInstance implements AutoCloseable {
 
     public String id() {
         return id;
+    }
+
+    /** The image's VOLUMEs that got a tmpfs of their own, as tmpfs:PATH (VOLUME), for the session's record. */
+    public List<String> volumeMounts() {
+        return volumes.stream().map(path -> "tmpfs:" + path + " (VOLUME)").toList();
+    }
+
+    private static List<String> imageVolumes(Spec spec, List<String> declared) {
+        List<String> paths = declared.stream().map(volume -> Path.of("/").resolve(volume).normalize().toString()).toList();
+        return spec.mounts().stream().filter(mount -> mount.type().equals("tmpfs") && paths.contains(mount.destination()))
+                .map(Spec.Mount::destination).distinct().toList();
     }
 
     public CagePlan plan() {
@@ -172,7 +187,8 @@ public final class CageInstance implements AutoCloseable {
     }
 
     /**
-     * Stops the cage: SIGTERM through the runtime (which passes it to the cage's process), then
+     * Stops the cage: the image's STOPSIGNAL, SIGTERM by default, to the cage's process (SIGTERM
+     * through the runtime, which passes it on; another signal with the runtime's kill), then
      * SIGKILL when it has not ended within {@code grace}.
      */
     public void stop(Duration grace) {
@@ -184,7 +200,12 @@ public final class CageInstance implements AutoCloseable {
             return;
         }
         try {
-            process.destroy();
+            int signal = stopSignal(plan.image().stopSignal());
+            if (signal == StopSignals.SIGTERM) {
+                process.destroy();
+            } else {
+                cage.runtime().kill(id, Integer.toString(signal));
+            }
             if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
                 cage.runtime().kill(id, "KILL");
                 if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -194,6 +215,18 @@ public final class CageInstance implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CageException("interrupted while stopping cage " + id);
+        }
+    }
+
+    /** The image's STOPSIGNAL as a number; SIGTERM when it has none or one that names no signal. */
+    static int stopSignal(String written) {
+        if (written == null) {
+            return StopSignals.SIGTERM;
+        }
+        try {
+            return StopSignals.number(written);
+        } catch (IllegalArgumentException e) {
+            return StopSignals.SIGTERM;
         }
     }
 

@@ -13,6 +13,8 @@ import dev.claudecage.desktop.DesktopServer;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.Netns;
+import dev.claudecage.image.store.Digest;
+import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
@@ -20,6 +22,7 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.RunOutcome;
+import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 
 import java.io.IOException;
@@ -68,6 +71,7 @@ final class Supervisor {
     private DesktopServer desktopServer;
     private Netns cageNetwork;
     private DesktopRelay desktopRelay;
+    private HealthMonitor health;
     private Thread pump;
     private volatile boolean draining;
     private volatile boolean stopRequested;
@@ -178,6 +182,7 @@ final class Supervisor {
                         record.placeholder()),
                 statePaths, runner, adjustment);
         List<String> mounts = new ArrayList<>(prepared.hostMounts());
+        mounts.addAll(prepared.volumeMounts());
         if (record.persist() && !record.ephemeral()) {
             mounts.add(paths.homeDir() + ":" + SpecBuilder.CAGE_HOME + ":rw");
         }
@@ -208,6 +213,9 @@ final class Supervisor {
             log("cage " + id + " is running (runtime pid " + runtime.pid() + ")");
             if (desktop != null) {
                 serveDesktop(id, desktop);
+            }
+            if (config.healthcheck() && plan.imageId() != null) {
+                health = startHealthcheck(id, config, plan.imageId());
             }
         }
         RunOutcome outcome = instance.awaitExit();
@@ -296,11 +304,31 @@ final class Supervisor {
         }
     }
 
+    /**
+     * The image's HEALTHCHECK, run through the runtime's exec in the cage as its user (as {@code shell}
+     * runs a command); null when the image has none.
+     */
+    private HealthMonitor startHealthcheck(String id, CageConfig config, String imageId) {
+        var image = ImageStore.openDefault().image(Digest.parse(imageId));
+        var container = probe.container(id);
+        if (image.isEmpty() || container.isEmpty()) {
+            return null;
+        }
+        Sessions sessions = new Sessions(store, statePaths, runner, Clock.systemUTC());
+        Sessions.LiveCage cage = new Sessions.LiveCage(name, id, config, RuntimeKind.fromConfig(container.get().runtime()),
+                false, container.get().pid());
+        return HealthMonitor.start(image.get().config().config(), command -> sessions.execCommand(cage, List.of(), command,
+                false), paths.healthFile(), runner, this::log).orElse(null);
+    }
+
     /** Stops everything that still runs and removes the cage; returns what went wrong, or null. */
     private String takeDown(SessionStatus status, Integer exitCode) {
         String problem = null;
         synchronized (lifecycle) {
             stopRequested = true;
+        }
+        if (health != null) {
+            health.close();
         }
         try {
             if (instance != null) {
