@@ -1,7 +1,7 @@
 package dev.claudecage.desktop;
 
 import dev.claudecage.CageException;
-import dev.claudecage.host.Executables;
+import dev.claudecage.process.Executables;
 import dev.claudecage.process.DiesWithParent;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.rootless.RuntimeControl;

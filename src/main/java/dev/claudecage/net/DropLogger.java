@@ -1,7 +1,7 @@
 package dev.claudecage.net;
 
 import dev.claudecage.CageException;
-import dev.claudecage.host.Executables;
+import dev.claudecage.process.Executables;
 import dev.claudecage.net.proxy.HttpHead;
 import dev.claudecage.process.DiesWithParent;
 import dev.claudecage.process.ProcessRunner;
