@@ -1,6 +1,6 @@
 package dev.claudecage.desktop;
 
-import dev.claudecage.net.proxy.HttpHead;
+import dev.claudecage.net.http.HttpHead;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -4,7 +4,7 @@ import dev.claudecage.CageException;
 import dev.claudecage.host.Netns;
 import dev.claudecage.net.AcceptLoop;
 import dev.claudecage.net.ChannelCopy;
-import dev.claudecage.net.proxy.HttpHead;
+import dev.claudecage.net.http.HttpHead;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;

@@ -19,7 +19,7 @@ import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.ThisJvm;
-import dev.claudecage.net.proxy.HttpHead;
+import dev.claudecage.net.http.HttpHead;
 import dev.claudecage.rootless.UserNamespace;
 
 import java.io.IOException;

@@ -2,7 +2,7 @@ package dev.claudecage.net;
 
 import dev.claudecage.CageException;
 import dev.claudecage.process.Executables;
-import dev.claudecage.net.proxy.HttpHead;
+import dev.claudecage.net.http.HttpHead;
 import dev.claudecage.process.DiesWithParent;
 import dev.claudecage.process.ProcessRunner;
 

@@ -7,8 +7,8 @@ import dev.claudecage.net.AcceptLoop;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.NameResolver;
-import dev.claudecage.net.proxy.BodyFraming;
-import dev.claudecage.net.proxy.HttpHead;
+import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.HttpHead;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;

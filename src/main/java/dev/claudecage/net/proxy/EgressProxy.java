@@ -5,6 +5,7 @@ import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.NameResolver;
+import dev.claudecage.net.http.HttpHead;
 
 import java.io.EOFException;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package dev.claudecage.net.proxy;
 
+import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.HttpHead;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ProtocolException;

@@ -1,4 +1,4 @@
-package dev.claudecage.net.proxy;
+package dev.claudecage.net.http;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
