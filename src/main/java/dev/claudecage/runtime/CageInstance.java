@@ -3,7 +3,7 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
-import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.WorkspaceWall;

@@ -4,7 +4,7 @@ import dev.claudecage.CageException;
 import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.net.AuditLog;
-import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.terminal.ForegroundStdio;
 

@@ -13,7 +13,7 @@ import dev.claudecage.desktop.DesktopServer;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.Netns;
-import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.Stdio;

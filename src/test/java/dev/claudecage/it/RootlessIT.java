@@ -962,7 +962,7 @@ class RootlessIT {
     private static List<String> relays() {
         return ProcessHandle.allProcesses()
                 .map(process -> process.pid() + " " + process.info().commandLine().orElse(""))
-                .filter(line -> line.contains("dev.claudecage.net.LoopbackRelay"))
+                .filter(line -> line.contains("dev.claudecage.net.cage.LoopbackRelay"))
                 .toList();
     }
 }

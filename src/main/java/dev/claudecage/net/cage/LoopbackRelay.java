@@ -1,5 +1,7 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
+import dev.claudecage.net.AcceptLoop;
+import dev.claudecage.net.ChannelCopy;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -33,7 +35,7 @@ import java.util.regex.Pattern;
  * dropped, as a busy UDP service drops it; a connection beyond them is closed. (socat, which this
  * replaces, forked a child per datagram, with no bound over UDP.)
  * <p>
- * Run as {@code java -cp ... dev.claudecage.net.LoopbackRelay MAX_CONNECTIONS ROUTE...}, each route
+ * Run as {@code java -cp ... dev.claudecage.net.cage.LoopbackRelay MAX_CONNECTIONS ROUTE...}, each route
  * {@code tcp:PORT:SOCKET} or {@code udp:PORT:SOCKET}; it ends when its standard input does, which is
  * when the JVM that started it closes the pipe or dies.
  */

@@ -1,6 +1,8 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
 import dev.claudecage.CageException;
+import dev.claudecage.net.AcceptLoop;
+import dev.claudecage.net.ChannelCopy;
 
 import java.io.IOException;
 import java.net.DatagramPacket;

@@ -1,4 +1,4 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
@@ -6,6 +6,9 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
+import dev.claudecage.net.AuditLog;
+import dev.claudecage.net.EgressPolicy;
+import dev.claudecage.net.NameResolver;
 import dev.claudecage.net.dns.DnsStub;
 import dev.claudecage.net.gateway.ApiGateway;
 import dev.claudecage.net.gateway.GitGateway;

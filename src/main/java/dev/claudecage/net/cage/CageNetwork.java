@@ -1,4 +1,4 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.CageException;

@@ -1,6 +1,8 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
 import dev.claudecage.CageException;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.AuditLog;
 import dev.claudecage.process.Executables;
 import dev.claudecage.net.http.HttpHead;
 import dev.claudecage.process.DiesWithParent;
