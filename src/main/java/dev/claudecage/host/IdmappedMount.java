@@ -155,10 +155,7 @@ public final class IdmappedMount implements AutoCloseable {
 
     @Override
     public void close() {
-        var result = runner.runAllowingFailure(List.of("umount", target.toString()), TIMEOUT);
-        if (!result.succeeded() && !result.stderr().contains("not mounted")) {
-            throw new CageException("cannot unmount " + target + ": " + result.stderr().strip());
-        }
+        runner.remove(List.of("umount", target.toString()), TIMEOUT);
         try {
             Files.deleteIfExists(target);
         } catch (IOException e) {

@@ -51,6 +51,17 @@ public class ProcessRunner {
         return result;
     }
 
+    /**
+     * Runs a command that removes something (a namespace, a firewall table, a mount, a container):
+     * that it was gone already is no failure ({@link CommandResult#succeededOrGone}).
+     */
+    public void remove(List<String> command, Duration timeout) {
+        CommandResult result = runAllowingFailure(command, timeout);
+        if (!result.succeededOrGone()) {
+            throw failure(result);
+        }
+    }
+
     /** Runs to completion, capturing output; the caller decides what a non-zero exit means. */
     public CommandResult runAllowingFailure(List<String> command, Duration timeout) {
         return runWithInput(command, timeout, null);

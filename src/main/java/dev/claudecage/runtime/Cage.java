@@ -3,6 +3,7 @@ package dev.claudecage.runtime;
 import dev.claudecage.image.store.LinuxFiles;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.host.Directories;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.Spec;
@@ -15,10 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -46,8 +45,9 @@ public final class Cage implements AutoCloseable {
     private final OciRuntime runtime;
     private final ProcessRunner runner;
     private final CommandScope scope;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private boolean rootMounted;
+    private final Teardown teardown;
+    /** Whether the container is known to be gone: until then, its placeholders and run folder stay. */
+    private volatile boolean containerGone = true;
 
     private Cage(String id, Path directory, OciRuntime runtime, ProcessRunner runner, CommandScope scope) {
         this.id = id;
@@ -55,6 +55,7 @@ public final class Cage implements AutoCloseable {
         this.runtime = runtime;
         this.runner = runner;
         this.scope = scope;
+        this.teardown = new Teardown("cleanup of cage " + id, Teardown.GC_REMOVES_THE_REST);
     }
 
     /** A fresh container id: the prefix says what made it, the rest is random. */
@@ -84,6 +85,7 @@ public final class Cage implements AutoCloseable {
                 Directories.createPrivate(runtime.stateRoot());
             }
             Directories.createPrivate(paths.runs());
+            cage.teardown.push("remove " + directory, cage::removeFolder);
             Directories.createPrivate(directory);
             for (String sub : List.of("bundle", "bundle/" + SpecBuilder.ROOTFS_DIR, "upper", "work")) {
                 Files.createDirectories(directory.resolve(sub));
@@ -94,16 +96,17 @@ public final class Cage implements AutoCloseable {
                 runner.run(scope.wrap(List.of("chown", "0:0", directory.resolve("upper").toString(),
                         directory.resolve("work").toString())), MOUNT_TIMEOUT);
             }
+            cage.teardown.push("remove the placeholders", cage::removePlaceholders);
             cage.mountRoot(lowerLayers);
             Directories.writePrivateFile(cage.bundle().resolve("config.json"), Json.write(spec));
             Placeholders.create(placeholders, directory.resolve(Placeholders.RECORD));
+            // Undone first: from here on, the runtime may have made the container.
+            cage.teardown.push("delete container", cage::deleteContainer);
             return cage;
         } catch (IOException | RuntimeException e) {
-            cage.close();
-            if (e instanceof CageException cageException) {
-                throw cageException;
-            }
-            throw new CageException("cannot prepare cage " + id + " in " + directory + ": " + e.getMessage());
+            CageException failure = e instanceof CageException cageException ? cageException
+                    : new CageException("cannot prepare cage " + id + " in " + directory + ": " + e.getMessage());
+            throw Teardown.closeAfter(cage, failure);
         }
     }
 
@@ -128,7 +131,8 @@ public final class Cage implements AutoCloseable {
                 : LinuxFiles.OverlayAttributes.USER;
         runner.run(scope.wrap(overlayMountCommand(lowerLayers, directory.resolve("upper"), directory.resolve("work"),
                 bundle().resolve(SpecBuilder.ROOTFS_DIR), attributes)), MOUNT_TIMEOUT);
-        rootMounted = true;
+        teardown.push("unmount root", () -> runner.remove(scope.wrap(List.of("umount",
+                bundle().resolve(SpecBuilder.ROOTFS_DIR).toString())), MOUNT_TIMEOUT));
     }
 
     /**
@@ -153,48 +157,35 @@ public final class Cage implements AutoCloseable {
         return path.replace("\\", "\\\\").replace(",", "\\,").replace(":", "\\:");
     }
 
-    @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
+    private void deleteContainer() {
+        containerGone = false;
+        runtime.forceDelete(id);
+        containerGone = true;
+    }
+
+    /** A cage that may still run keeps its placeholders under their mounts, and the record for gc. */
+    private void removePlaceholders() {
+        if (containerGone) {
+            Placeholders.removeRecorded(directory.resolve(Placeholders.RECORD))
+                    .forEach(problem -> System.err.println("claude-cage: " + problem));
+        }
+    }
+
+    private void removeFolder() throws IOException {
+        if (!containerGone && Files.exists(directory.resolve(Placeholders.RECORD))) {
             return;
         }
-        List<String> failures = new ArrayList<>();
-        boolean containerGone = true;
-        try {
-            runtime.forceDelete(id);
-        } catch (RuntimeException e) {
-            failures.add("delete container: " + e.getMessage());
-            containerGone = false;
+        if (scope != CommandScope.HOST) {
+            // What the cage wrote belongs to subordinate ids: removed from inside its user namespace.
+            runner.run(scope.wrap(List.of("rm", "-rf", "--one-file-system", directory.resolve("upper").toString(),
+                    directory.resolve("work").toString())), MOUNT_TIMEOUT);
         }
-        if (rootMounted) {
-            var result = runner.runAllowingFailure(
-                    scope.wrap(List.of("umount", bundle().resolve(SpecBuilder.ROOTFS_DIR).toString())), MOUNT_TIMEOUT);
-            if (!result.succeeded()) {
-                failures.add("unmount root: " + result.stderr().strip());
-            }
-        }
-        Path placeholderRecord = directory.resolve(Placeholders.RECORD);
-        if (containerGone) {
-            Placeholders.removeRecorded(placeholderRecord).forEach(problem -> System.err.println("claude-cage: " + problem));
-        }
-        // A cage that may still run keeps its placeholders under their mounts, and the record for gc.
-        if (containerGone || !Files.exists(placeholderRecord)) {
-            if (scope != CommandScope.HOST) {
-                var result = runner.runAllowingFailure(scope.wrap(List.of("rm", "-rf", "--one-file-system",
-                        directory.resolve("upper").toString(), directory.resolve("work").toString())), MOUNT_TIMEOUT);
-                if (!result.succeeded()) {
-                    failures.add("remove the root's upper layer: " + result.stderr().strip());
-                }
-            }
-            try {
-                Directories.deleteRecursively(directory);
-            } catch (IOException e) {
-                failures.add("remove " + directory + ": " + e.getMessage());
-            }
-        }
-        if (!failures.isEmpty()) {
-            throw new CageException("cleanup of cage " + id + " was incomplete: " + String.join("; ", failures),
-                    "claude-cage gc removes what is left once the cause is fixed");
-        }
+        Directories.deleteRecursively(directory);
+    }
+
+    /** Removes everything the cage left, as far as it can, and reports every step that failed. */
+    @Override
+    public void close() {
+        teardown.close();
     }
 }

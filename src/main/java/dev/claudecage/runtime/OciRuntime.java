@@ -88,10 +88,7 @@ public final class OciRuntime {
 
     /** Removes the container whatever its state; a container that is already gone is not an error. */
     public void forceDelete(String containerId) {
-        CommandResult result = runner.runAllowingFailure(control("delete", "--force", containerId), CONTROL_TIMEOUT);
-        if (!result.succeeded() && !isGone(result)) {
-            throw runner.failure(result);
-        }
+        runner.remove(control("delete", "--force", containerId), CONTROL_TIMEOUT);
     }
 
     /** The ids of the containers under our state root. */
@@ -137,10 +134,5 @@ public final class OciRuntime {
             command.addAll(List.of("--rootless", "true"));
         }
         return command;
-    }
-
-    private static boolean isGone(CommandResult result) {
-        String stderr = result.stderr();
-        return stderr.contains("does not exist") || stderr.contains("not found") || stderr.contains("No such file");
     }
 }

@@ -2,18 +2,16 @@ package dev.claudecage.net.cage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.json.Json;
 import dev.claudecage.config.EgressSettings;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -31,15 +29,17 @@ import java.util.regex.Pattern;
 public final class CageNetwork implements AutoCloseable {
 
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern HOST_SIDE = Pattern.compile("^\\d+: " + CageLink.NAME_PREFIX + "h(\\d+)[@:]");
 
     private final CageLink link;
     private final ProcessRunner runner;
-    private boolean closed;
+    private final Teardown teardown;
 
     private CageNetwork(CageLink link, ProcessRunner runner) {
         this.link = link;
         this.runner = runner;
+        this.teardown = new Teardown("network teardown of cage " + link.cageId(), Teardown.GC_REMOVES_THE_REST);
     }
 
     /**
@@ -47,35 +47,20 @@ public final class CageNetwork implements AutoCloseable {
      * cages started at the same moment never get the same addresses. The firewalls open the ports
      * of {@code services} only.
      */
+    @SuppressWarnings("try") // the lock is held for the whole block
     public static CageNetwork create(String cageId, EgressSettings settings, GatewayPorts ports,
                                      GatewayPorts.Services services, Path lockFile, ProcessRunner runner) {
-        try {
-            Files.createDirectories(lockFile.getParent());
-            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-                FileLock lock = channel.lock();
-                try {
-                    return createLocked(cageId, settings, ports, services, runner);
-                } finally {
-                    lock.release();
-                }
+        try (FileLock lock = FileLock.acquire(lockFile, LOCK_TIMEOUT, "the cage network pool")) {
+            int slot = freeSlot(runner, CageLink.capacity(settings.networkPool(), settings.networkPool6()));
+            CageLink link = CageLink.allocate(cageId, slot, settings.networkPool(), settings.networkPool6());
+            CageNetwork network = new CageNetwork(link, runner);
+            try {
+                network.build(ports, services);
+            } catch (RuntimeException e) {
+                throw Teardown.closeAfter(network, e);
             }
-        } catch (IOException e) {
-            throw new CageException("cannot lock " + lockFile + " to allocate the cage's addresses: " + e.getMessage());
+            return network;
         }
-    }
-
-    private static CageNetwork createLocked(String cageId, EgressSettings settings, GatewayPorts ports,
-                                            GatewayPorts.Services services, ProcessRunner runner) {
-        int slot = freeSlot(runner, CageLink.capacity(settings.networkPool(), settings.networkPool6()));
-        CageLink link = CageLink.allocate(cageId, slot, settings.networkPool(), settings.networkPool6());
-        CageNetwork network = new CageNetwork(link, runner);
-        try {
-            network.build(ports, services);
-        } catch (RuntimeException e) {
-            network.closeQuietly(e);
-            throw e;
-        }
-        return network;
     }
 
     public CageLink link() {
@@ -120,6 +105,13 @@ public final class CageNetwork implements AutoCloseable {
     private void build(GatewayPorts ports, GatewayPorts.Services services) {
         String ns = link.netnsName();
         String host = link.hostInterface();
+        // Undone last first: the host's table, then the namespace, which destroys the cage's end of
+        // the pair and with it the host's; the host's end once more, for a namespace that did not come.
+        teardown.push("delete the host's end of the link", () -> runner.remove(List.of("ip", "link", "delete", host),
+                COMMAND_TIMEOUT));
+        teardown.push("delete the namespace", () -> runner.remove(List.of("ip", "netns", "delete", ns), COMMAND_TIMEOUT));
+        teardown.push("delete the host's firewall table", () -> runner.remove(List.of("nft", "delete", "table", "inet",
+                Firewall.hostTable(link)), COMMAND_TIMEOUT));
         ip("netns", "add", ns);
         ip("link", "add", host, "type", "veth", "peer", "name", link.cageInterface());
         ip("link", "set", link.cageInterface(), "netns", ns);
@@ -157,39 +149,7 @@ public final class CageNetwork implements AutoCloseable {
     /** Takes down everything, as far as it can, and reports every step that failed. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        List<String> failures = new ArrayList<>();
-        undo(failures, List.of("nft", "delete", "table", "inet", Firewall.hostTable(link)));
-        // Deleting the namespace destroys the cage's end, and with it the host's end of the pair.
-        undo(failures, List.of("ip", "netns", "delete", link.netnsName()));
-        undo(failures, List.of("ip", "link", "delete", link.hostInterface()));
-        if (!failures.isEmpty()) {
-            throw new CageException("network teardown of cage " + link.cageId() + " was incomplete: "
-                    + String.join("; ", failures), "claude-cage gc removes what is left once the cause is fixed");
-        }
-    }
-
-    private void closeQuietly(RuntimeException cause) {
-        try {
-            close();
-        } catch (CageException e) {
-            cause.addSuppressed(e);
-        }
-    }
-
-    private void undo(List<String> failures, List<String> command) {
-        CommandResult result = runner.runAllowingFailure(command, COMMAND_TIMEOUT);
-        String stderr = result.stderr();
-        // "No such device": the kernel destroyed the host's end (with the namespace, asynchronously)
-        // between ip's lookup of the link and its delete request.
-        boolean alreadyGone = stderr.contains("No such file or directory") || stderr.contains("Cannot find device")
-                || stderr.contains("No such device") || stderr.contains("does not exist");
-        if (!result.succeeded() && !alreadyGone) {
-            failures.add(ProcessRunner.display(command) + ": " + stderr.strip());
-        }
+        teardown.close();
     }
 
     private static int freeSlot(ProcessRunner runner, int capacity) {
