@@ -22,8 +22,7 @@ public final class NamespaceReexec {
 
     /** The host uid whose namespace this JVM runs in as root, if it was started by {@link #runInside}. */
     public static OptionalInt owner() {
-        String owner = System.getProperty(StateLayout.NAMESPACE_OWNER_PROPERTY);
-        return owner == null ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(owner));
+        return StateLayout.namespaceOwner();
     }
 
     /**

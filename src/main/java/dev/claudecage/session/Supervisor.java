@@ -13,6 +13,7 @@ import dev.claudecage.desktop.DesktopRelay;
 import dev.claudecage.desktop.DesktopServer;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.host.Netns;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.SpecBuilder;
@@ -444,7 +445,7 @@ final class Supervisor {
             Process process = runtime;
             if (process != null && process.isAlive()) {
                 // The runtime copies the size of its terminal (our slave) into the cage's on SIGWINCH.
-                LibC.get().kill((int) process.pid(), LibC.SIGWINCH);
+                LinuxSyscalls.get().kill((int) process.pid(), LinuxSyscalls.SIGWINCH);
             }
         }
 
