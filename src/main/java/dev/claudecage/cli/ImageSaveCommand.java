@@ -4,6 +4,7 @@ import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.image.archive.ImageExporter;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageName;
@@ -55,7 +56,7 @@ final class ImageSaveCommand implements Callable<Integer> {
         ImageExporter.Result result;
         ImageName name;
         // Read under the lock: a prune meanwhile must not take the layers away.
-        ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
+        FileLock lock = store.lock(message -> spec.commandLine().getErr().println(message));
         try {
             StoredImage found = store.find(image).orElseThrow(() -> new UserInputException("no image is named " + image,
                     "'claude-cage images' lists them"));

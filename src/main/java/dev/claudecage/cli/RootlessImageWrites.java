@@ -5,6 +5,7 @@ import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.CgroupLayout;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.StateLayout;
 import dev.claudecage.image.store.ImageStore;
@@ -78,7 +79,7 @@ final class RootlessImageWrites {
             return inNamespace.getAsInt();
         }
         ImageStore store = ImageStore.openDefault();
-        ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
+        FileLock lock = store.lock(message -> spec.commandLine().getErr().println(message));
         try {
             write.accept(store);
         } finally {

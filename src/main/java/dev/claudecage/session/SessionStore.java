@@ -165,7 +165,7 @@ public final class SessionStore {
     public void write(SessionRecord record) {
         Path file = roots.paths(record.sessionName(), false).stateFile();
         try {
-            AtomicFiles.write(file, Json.write(record));
+            Directories.writePrivateFile(file, Json.write(record));
         } catch (IOException e) {
             throw new CageException("cannot write " + file + ": " + e.getMessage());
         }

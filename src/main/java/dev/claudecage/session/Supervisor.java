@@ -11,6 +11,7 @@ import dev.claudecage.desktop.DesktopPage;
 import dev.claudecage.desktop.DesktopPort;
 import dev.claudecage.desktop.DesktopRelay;
 import dev.claudecage.desktop.DesktopServer;
+import dev.claudecage.host.Directories;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.LinuxSyscalls;
@@ -411,7 +412,7 @@ final class Supervisor {
 
     private void writePidFile(long pid) {
         try {
-            AtomicFiles.write(paths.pidFile(), pid + "\n");
+            Directories.writePrivateFile(paths.pidFile(), pid + "\n");
         } catch (IOException e) {
             throw new CageException("cannot write " + paths.pidFile() + ": " + e.getMessage());
         }
