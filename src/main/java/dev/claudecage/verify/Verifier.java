@@ -29,6 +29,7 @@ import dev.claudecage.net.cage.CageNetwork;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.CommandResult;
 import com.fasterxml.jackson.databind.JsonNode;
+
 import java.nio.file.Files;
 import java.util.Optional;
 

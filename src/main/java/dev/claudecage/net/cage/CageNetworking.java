@@ -7,6 +7,7 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.NameResolver;
@@ -23,7 +24,6 @@ import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.ThisJvm;
-import dev.claudecage.net.http.HttpHead;
 import dev.claudecage.rootless.UserNamespace;
 
 import java.io.IOException;
@@ -239,7 +239,7 @@ public final class CageNetworking implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new CageException("the relay in the cage's namespace ended at once (exit code " + process.exitValue()
-                        + "): " + HttpHead.printable(stderr(process)));
+                        + "): " + UntrustedText.excerpt(stderr(process)));
             }
             try {
                 // Column 4 is the state.

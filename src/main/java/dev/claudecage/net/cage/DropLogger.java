@@ -1,10 +1,10 @@
 package dev.claudecage.net.cage;
 
 import dev.claudecage.CageException;
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.process.Executables;
-import dev.claudecage.net.http.HttpHead;
 import dev.claudecage.process.DiesWithParent;
 import dev.claudecage.process.ProcessRunner;
 
@@ -80,7 +80,7 @@ public final class DropLogger implements AutoCloseable {
                 tcpdump.destroyForcibly();
                 String said;
                 synchronized (startup) {
-                    said = HttpHead.printable(startup.toString().strip());
+                    said = UntrustedText.excerpt(startup.toString().strip());
                 }
                 throw new CageException("the firewall's drop logger (tcpdump) did not start: " + said,
                         "install tcpdump (apt-get install tcpdump), whose package also makes the unprivileged user '"

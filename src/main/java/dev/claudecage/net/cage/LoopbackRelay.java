@@ -1,7 +1,8 @@
 package dev.claudecage.net.cage;
 
+import dev.claudecage.Teardown;
 import dev.claudecage.net.AcceptLoop;
-import dev.claudecage.net.ChannelCopy;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -209,7 +210,7 @@ public final class LoopbackRelay {
 
         @Override
         public void close() {
-            ChannelCopy.closeQuietly(channel);
+            Teardown.closeQuietly(channel);
             exchanges.shutdownNow();
         }
     }

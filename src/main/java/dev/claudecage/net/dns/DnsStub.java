@@ -1,6 +1,7 @@
 package dev.claudecage.net.dns;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
 
@@ -134,7 +135,7 @@ public final class DnsStub implements AutoCloseable {
         } catch (IOException ignored) {
             // Closing a listener fails only when it is closed already.
         }
-        open.forEach(DnsStub::closeQuietly);
+        open.forEach(Teardown::closeQuietly);
         connections.shutdownNow();
         try {
             udpLoop.join(STOP_WAIT.toMillis());
@@ -193,7 +194,7 @@ public final class DnsStub implements AutoCloseable {
             try {
                 connections.execute(() -> serveTcp(socket));
             } catch (RejectedExecutionException full) {
-                closeQuietly(socket);
+                Teardown.closeQuietly(socket);
             }
         }
     }
@@ -241,13 +242,5 @@ public final class DnsStub implements AutoCloseable {
         Thread thread = new Thread(runnable, name);
         thread.setDaemon(true);
         return thread;
-    }
-
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // Already closed.
-        }
     }
 }
