@@ -27,10 +27,28 @@ public class ProcessRunner {
     /** How much of a failed command's stderr goes into the error message. */
     private static final int STDERR_TAIL_CHARS = 2000;
 
+    /**
+     * What starts a process: the JDK's {@link ProcessBuilder#start()}, or a test's fake that records
+     * each command and answers as scripted, so that the exact command lines can be checked without
+     * running them.
+     */
+    @FunctionalInterface
+    public interface ProcessFactory {
+        ProcessFactory JDK = ProcessBuilder::start;
+
+        Process start(ProcessBuilder builder) throws IOException;
+    }
+
     private final boolean debug;
+    private final ProcessFactory processes;
 
     public ProcessRunner(boolean debug) {
+        this(debug, ProcessFactory.JDK);
+    }
+
+    public ProcessRunner(boolean debug, ProcessFactory processes) {
         this.debug = debug;
+        this.processes = processes;
     }
 
     public static ProcessRunner fromEnvironment() {
@@ -165,9 +183,9 @@ public class ProcessRunner {
         }
     }
 
-    private static Process start(ProcessBuilder builder) {
+    private Process start(ProcessBuilder builder) {
         try {
-            return builder.start();
+            return processes.start(builder);
         } catch (IOException e) {
             List<String> command = builder.command();
             throw new ExternalCommandException(
