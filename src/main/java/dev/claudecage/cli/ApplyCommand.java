@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
 import dev.claudecage.workspace.WorkspaceClone;
@@ -28,9 +27,15 @@ final class ApplyCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final Context context;
+
+    ApplyCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
+        Sessions sessions = context.sessions();
         SessionName session = SessionName.of(name);
         WorkspaceClone clone = sessions.workspaceClone(session);
         WorkspaceClone.Applied applied = clone.apply(sessions.config(session).protectedPaths(), name);

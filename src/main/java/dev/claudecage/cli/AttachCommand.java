@@ -1,8 +1,6 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.Sessions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -23,9 +21,15 @@ final class AttachCommand implements Callable<Integer> {
     @Mixin
     RawTerminalOption rawTerminal;
 
+    private final Context context;
+
+    AttachCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        return SessionTerminal.attach(Sessions.current(ProcessRunner.fromEnvironment()), SessionName.of(name),
+        return SessionTerminal.attach(context.sessions(), SessionName.of(name),
                 rawTerminal.raw);
     }
 }

@@ -2,7 +2,6 @@ package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.Host;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.build.BuildSandbox;
@@ -67,19 +66,25 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--no-cache", description = "Runs every step, ignoring the build cache (its results are kept).")
     boolean noCache;
 
+    private final Context context;
+
+    BuildCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() throws InterruptedException {
-        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
+        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec, context);
         if (inNamespace.isPresent()) {
             return inNamespace.getAsInt();
         }
         List<ImageBuilder.Request> requests = requests();
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        CageConfig config = ConfigLoader.forThisHost().load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of())
+        ProcessRunner runner = context.runner();
+        CageConfig config = context.configLoader().load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of())
                 .config();
-        StatePaths paths = StatePaths.current();
+        StatePaths paths = context.statePaths();
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
-        ImageStore store = ImageStore.openDefault();
+        ImageStore store = context.images();
         BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner, RootlessImageWrites.cgroups(config));
         ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
                 ImagePullCommand.puller(store, runner, config), BuildProgress.forStream(System.out, Host.interactiveTerminal()));
@@ -94,7 +99,7 @@ final class BuildCommand implements Callable<Integer> {
                 out.flush();
             }
         } finally {
-            RootlessImageWrites.handOver(store);
+            RootlessImageWrites.handOver(store, context);
         }
         return 0;
     }

@@ -44,8 +44,8 @@ final class ConfigCommand implements Callable<Integer> {
 
     private final Supplier<ConfigLoader> loader;
 
-    ConfigCommand() {
-        this(ConfigLoader::forThisHost);
+    ConfigCommand(Context context) {
+        this(context::configLoader);
     }
 
     /** For tests: a loader built on temporary files and a made-up environment. */

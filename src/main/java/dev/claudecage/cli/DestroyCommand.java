@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
@@ -20,10 +19,16 @@ final class DestroyCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final Context context;
+
+    DestroyCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
         Duration grace = targets.grace();
-        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
+        Sessions sessions = context.sessions();
         for (SessionName name : targets.resolve(sessions)) {
             sessions.destroy(name, grace);
             spec.commandLine().getOut().println(name);

@@ -1,9 +1,7 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.host.UntrustedText;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.Sessions;
 import dev.claudecage.workspace.WorkspaceClone;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -37,9 +35,15 @@ final class DiffCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final Context context;
+
+    DiffCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        WorkspaceClone clone = Sessions.current(ProcessRunner.fromEnvironment()).workspaceClone(SessionName.of(name));
+        WorkspaceClone clone = context.sessions().workspaceClone(SessionName.of(name));
         String diff = clone.diff(stat);
         String shown = unescaped ? diff : UntrustedText.escape(diff);
         PrintWriter out = spec.commandLine().getOut();

@@ -5,7 +5,6 @@ import dev.claudecage.doctor.DoctorTable;
 import dev.claudecage.doctor.HostSnapshot;
 import dev.claudecage.host.Host;
 import dev.claudecage.json.Json;
-import dev.claudecage.process.ProcessRunner;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,10 +24,16 @@ final class DoctorCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final Context context;
+
+    DoctorCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
         Diagnosis diagnosis = Diagnosis.of(HostSnapshot.gather(Host.effectiveUid(), Host.userName(),
-                ProcessRunner.fromEnvironment()));
+                context.runner()));
         spec.commandLine().getOut().print(json ? Json.write(diagnosis) : DoctorTable.render(diagnosis));
         spec.commandLine().getOut().flush();
         return diagnosis.canRun() ? 0 : 1;

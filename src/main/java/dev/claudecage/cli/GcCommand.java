@@ -1,8 +1,6 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.Janitor;
-import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,9 +20,15 @@ final class GcCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final Context context;
+
+    GcCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        Janitor.Report report = Sessions.current(ProcessRunner.fromEnvironment()).gc();
+        Janitor.Report report = context.sessions().gc();
         PrintWriter out = spec.commandLine().getOut();
         report.removed().forEach(item -> out.println("removed " + item));
         report.skipped().forEach(item -> out.println("kept " + item));

@@ -46,9 +46,15 @@ final class ImageCommand implements Callable<Integer> {
         @Parameters(paramLabel = "NAME[:TAG]|ID")
         String image;
 
+        private final Context context;
+
+        Inspect(Context context) {
+            this.context = context;
+        }
+
         @Override
         public Integer call() {
-            StoredImage found = ImageStore.openDefault().find(image).orElseThrow(() -> new UserInputException(
+            StoredImage found = context.images().find(image).orElseThrow(() -> new UserInputException(
                     "no image is named " + image, "'claude-cage images' lists them"));
             spec.commandLine().getOut().print(Json.write(found.config()));
             spec.commandLine().getOut().flush();
@@ -65,9 +71,15 @@ final class ImageCommand implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "NAME[:TAG]|ID")
         List<String> names;
 
+        private final Context context;
+
+        Remove(Context context) {
+            this.context = context;
+        }
+
         @Override
         public Integer call() throws InterruptedException {
-            return RootlessImageWrites.underStoreLock(spec, store -> {
+            return RootlessImageWrites.underStoreLock(spec, context, store -> {
                 for (String name : names) {
                     report(spec.commandLine().getOut(), store.remove(name));
                 }
@@ -81,9 +93,15 @@ final class ImageCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
+        private final Context context;
+
+        Prune(Context context) {
+            this.context = context;
+        }
+
         @Override
         public Integer call() throws InterruptedException {
-            return RootlessImageWrites.underStoreLock(spec, store -> {
+            return RootlessImageWrites.underStoreLock(spec, context, store -> {
                 store.clearWorkDirectories(message -> spec.commandLine().getErr().println(message));
                 report(spec.commandLine().getOut(), store.prune());
             });

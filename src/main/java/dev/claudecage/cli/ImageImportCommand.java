@@ -3,7 +3,6 @@ package dev.claudecage.cli;
 import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.store.ImageName;
 import dev.claudecage.image.store.ImageStore;
-import dev.claudecage.process.ProcessRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -30,23 +29,29 @@ final class ImageImportCommand implements Callable<Integer> {
             description = "The name to store it under. Default: the name the archive carries.")
     String name;
 
+    private final Context context;
+
+    ImageImportCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() throws InterruptedException {
-        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
+        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec, context);
         if (inNamespace.isPresent()) {
             return inNamespace.getAsInt();
         }
         PrintWriter out = spec.commandLine().getOut();
-        ImageStore store = ImageStore.openDefault();
+        ImageStore store = context.images();
         ImageImporter.Result result;
         try {
-            result = new ImageImporter(store, ProcessRunner.fromEnvironment())
+            result = new ImageImporter(store, context.runner())
                     .importImage(source, name == null ? null : ImageName.parse(name), note -> {
                         out.println(note);
                         out.flush();
                     });
         } finally {
-            RootlessImageWrites.handOver(store);
+            RootlessImageWrites.handOver(store, context);
         }
         out.println("imported " + result.name() + " (" + result.id().shortHex() + "), " + result.layers() + " layer(s)");
         out.flush();

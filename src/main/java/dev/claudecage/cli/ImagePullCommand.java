@@ -1,7 +1,6 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.build.ImagePuller;
@@ -36,15 +35,21 @@ final class ImagePullCommand implements Callable<Integer> {
         return new ImagePuller(store, new ImageImporter(store, runner), new RegistryAccess(config.insecureRegistries()));
     }
 
+    private final Context context;
+
+    ImagePullCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        return RootlessImageWrites.underStoreLock(spec, store -> {
+        return RootlessImageWrites.underStoreLock(spec, context, store -> {
             ImageReference parsed = ImageReference.parse(reference);
-            CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
+            CageConfig config = context.configLoader().load(Map.of()).config();
             long started = System.nanoTime();
             store.clearWorkDirectories(message -> spec.commandLine().getErr().println(message));
-            StoredImage pulled = puller(store, ProcessRunner.fromEnvironment(), config).pull(parsed, note -> {
+            StoredImage pulled = puller(store, context.runner(), config).pull(parsed, note -> {
                 out.println(note);
                 out.flush();
             });

@@ -3,14 +3,12 @@ package dev.claudecage.cli;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.image.archive.ImageExporter;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageName;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.rootless.NamespaceReexec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,14 +43,20 @@ final class ImageSaveCommand implements Callable<Integer> {
             description = "The directory to write (it must not exist yet).")
     Path output;
 
+    private final Context context;
+
+    ImageSaveCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() throws InterruptedException {
-        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
+        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec, context);
         if (inNamespace.isPresent()) {
             return inNamespace.getAsInt();
         }
         PrintWriter out = spec.commandLine().getOut();
-        ImageStore store = ImageStore.openDefault();
+        ImageStore store = context.images();
         ImageExporter.Result result;
         ImageName name;
         // Read under the lock: a prune meanwhile must not take the layers away.
@@ -61,7 +65,7 @@ final class ImageSaveCommand implements Callable<Integer> {
             StoredImage found = store.find(image).orElseThrow(() -> new UserInputException("no image is named " + image,
                     "'claude-cage images' lists them"));
             name = ImageName.parse(image);
-            result = new ImageExporter(ProcessRunner.fromEnvironment()).save(found, name, output.toAbsolutePath(), note -> {
+            result = new ImageExporter(context.runner()).save(found, name, output.toAbsolutePath(), note -> {
                 out.println(note);
                 out.flush();
             });
@@ -76,11 +80,11 @@ final class ImageSaveCommand implements Callable<Integer> {
     }
 
     /** The directory to whoever asked: the sudo user, or (rootless, written as root of the namespace) the user. */
-    private static void handOver(Path directory) {
+    private void handOver(Path directory) {
         int uid;
         int gid;
         if (NamespaceReexec.owner().isPresent()) {
-            CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
+            CageConfig config = context.configLoader().load(Map.of()).config();
             uid = config.uid();
             gid = config.gid();
         } else {

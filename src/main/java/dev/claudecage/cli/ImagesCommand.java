@@ -23,9 +23,15 @@ final class ImagesCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the list as JSON.")
     boolean json;
 
+    private final Context context;
+
+    ImagesCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        List<ImageStore.Summary> images = ImageStore.openDefault().list();
+        List<ImageStore.Summary> images = context.images().list();
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? Json.write(images) : table(images));
         out.flush();

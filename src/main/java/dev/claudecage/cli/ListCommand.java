@@ -1,7 +1,6 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.json.Json;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.Durations;
 import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.SessionView;
@@ -31,9 +30,15 @@ final class ListCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final Context context;
+
+    ListCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
+        Sessions sessions = context.sessions();
         List<SessionReport> reports = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         for (SessionView view : sessions.list(problems)) {

@@ -2,11 +2,9 @@ package dev.claudecage.cli;
 
 import dev.claudecage.CageException;
 import dev.claudecage.host.Host;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.Durations;
 import dev.claudecage.session.SessionLogs;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.Sessions;
 import dev.claudecage.terminal.TerminalFilter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -52,11 +50,17 @@ final class LogsCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final Context context;
+
+    LogsCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() throws IOException {
         Duration window = since == null ? null : Durations.parse(since, "--since");
         SessionName session = SessionName.of(name);
-        SessionLogs logs = new SessionLogs(Sessions.current(ProcessRunner.fromEnvironment()), Clock.systemUTC());
+        SessionLogs logs = new SessionLogs(context.sessions(), Clock.systemUTC());
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         if (audit || rawTerminal.raw || Host.isRegularFile(1)) {
             print(logs, session, window, stdout);

@@ -2,14 +2,12 @@ package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.ConfigKey;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.OneShotRun;
 import dev.claudecage.runtime.RunOutcome;
-import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.terminal.ForegroundStdio;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -54,20 +52,26 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
     List<String> command;
 
+    private final Context context;
+
+    RunCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
+        EffectiveConfig config = context.configLoader().load(options.asFlags());
         if (config.config().mode() == Mode.DESKTOP) {
             // A desktop is watched in a browser while it runs; a run lives on this terminal and publishes nothing.
             throw new UserInputException("run starts one command on this terminal; a desktop is a session "
                     + "(mode: desktop, from " + config.origin(ConfigKey.MODE) + ")",
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
+        ProcessRunner runner = context.runner();
         Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
         ApiKeys.warnWithoutKey(key, config.config(), spec.commandLine().getErr());
         boolean terminal = Host.interactiveTerminal();
-        RunOutcome outcome = new OneShotRun(StatePaths.current(), runner)
+        RunOutcome outcome = new OneShotRun(context.statePaths(), runner)
                 .run(config.config(), command, terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw),
                         new OneShotRun.Options(key, auditLog));
         WorkspaceWarnings.print(config.config(), runner, spec.commandLine().getErr());

@@ -30,10 +30,16 @@ final class ShellCommand implements Callable<Integer> {
     @Mixin
     RawTerminalOption rawTerminal;
 
+    private final Context context;
+
+    ShellCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.current(runner);
+        ProcessRunner runner = context.runner();
+        Sessions sessions = context.sessions();
         boolean terminal = Host.interactiveTerminal();
         List<String> exec = sessions.execCommand(sessions.live(SessionName.of(name)), List.of(),
                 command == null || command.isEmpty() ? List.of("bash") : command, terminal);

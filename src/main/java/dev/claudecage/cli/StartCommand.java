@@ -1,12 +1,10 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.desktop.DesktopAccess;
 import dev.claudecage.desktop.DesktopPort;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
@@ -83,11 +81,17 @@ final class StartCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final Context context;
+
+    StartCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
         Optional<SessionName> sessionName = Optional.ofNullable(name).map(SessionName::of);
-        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
-        EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
+        Sessions sessions = context.sessions();
+        EffectiveConfig config = context.configLoader().load(options.asFlags());
         boolean restart = sessionName.map(sessions.store()::exists).orElse(false)
                 && options.asFlags().isEmpty() && command == null && !ephemeral && port == null && !clone;
         DesktopPort desktopPort = restart ? null : desktopPort(config.config().mode());

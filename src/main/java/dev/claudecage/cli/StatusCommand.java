@@ -38,10 +38,16 @@ final class StatusCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final Context context;
+
+    StatusCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.current(runner);
+        ProcessRunner runner = context.runner();
+        Sessions sessions = context.sessions();
         SessionView view = sessions.view(SessionName.of(name));
         SessionReport report = sessions.report(view).withWorkspaceWarnings(
                 NestedRepositories.inWritableMounts(SessionConfig.load(view.record().config()), runner)

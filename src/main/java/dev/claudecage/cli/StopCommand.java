@@ -25,11 +25,17 @@ final class StopCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final Context context;
+
+    StopCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
         Duration grace = targets.grace();
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.current(runner);
+        ProcessRunner runner = context.runner();
+        Sessions sessions = context.sessions();
         for (SessionName name : targets.resolve(sessions)) {
             // Read first: stopping an ephemeral session removes its record.
             var config = sessions.config(name);

@@ -2,7 +2,6 @@ package dev.claudecage.cli;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.rootless.RootlessHost;
@@ -25,14 +24,20 @@ final class UnshareCommand implements Callable<Integer>, ErrorHandler.FailureCod
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
     List<String> command;
 
+    private final Context context;
+
+    UnshareCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         if (Host.effectiveUid() == 0) {
             throw new CageException("'claude-cage unshare' is for rootless users: root's cages need no user namespace",
                     "run the command directly");
         }
-        CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
+        CageConfig config = context.configLoader().load(Map.of()).config();
+        ProcessRunner runner = context.runner();
         RootlessHost rootless = RootlessHost.detect(config);
         try (UserNamespace namespace = UserNamespace.create(rootless.uids(), rootless.gids(), runner)) {
             return runner.startInteractive(namespace.wrap(command)).waitFor();

@@ -1,13 +1,10 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.ProcessRunner;
-import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.Sessions;
 import dev.claudecage.verify.ReportTable;
 import dev.claudecage.verify.Verifier;
 import dev.claudecage.verify.VerifyReport;
@@ -44,19 +41,25 @@ final class VerifyCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final Context context;
+
+    VerifyCommand(Context context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Verifier verifier = new Verifier(StatePaths.current(), runner);
+        ProcessRunner runner = context.runner();
+        Verifier verifier = new Verifier(context.statePaths(), runner);
         VerifyReport report;
         if (session != null) {
             if (!options.asFlags().isEmpty()) {
                 throw new UserInputException("verify --session probes the session as it was started; "
                         + "cage options cannot be given with it: " + String.join(", ", options.asFlags().keySet()));
             }
-            report = verifier.verifySession(Sessions.current(runner), SessionName.of(session), !noControls);
+            report = verifier.verifySession(context.sessions(), SessionName.of(session), !noControls);
         } else {
-            EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
+            EffectiveConfig config = context.configLoader().load(options.asFlags());
             report = verifier.verify(config.config(), !noControls);
         }
         spec.commandLine().getOut().print(json ? Json.write(report) : ReportTable.render(report));

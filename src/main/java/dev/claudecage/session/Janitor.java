@@ -42,14 +42,17 @@ public final class Janitor {
     private final StatePaths statePaths;
     private final HostProbe probe;
     private final ProcessRunner runner;
+    private final String launcherMainClass;
 
     /** Whether this user runs its cages rootless (see docs/rootless.md). */
     private final boolean rootless = Host.effectiveUid() != 0;
 
-    public Janitor(HostProbe probe, ProcessRunner runner) {
+    /** @param launcherMainClass the main class of claude-cage's command line (see {@link #isOneShotLauncher}) */
+    public Janitor(HostProbe probe, ProcessRunner runner, String launcherMainClass) {
         this.statePaths = probe.statePaths();
         this.probe = probe;
         this.runner = runner;
+        this.launcherMainClass = launcherMainClass;
     }
 
     /** What was removed, what failed, and what was left because something may still use it. */
@@ -385,17 +388,18 @@ public final class Janitor {
                 continue;
             }
             List<String> commandLine = ProcessIdentity.commandLine(process.pid());
-            if (isOneShotLauncher(commandLine)) {
+            if (isOneShotLauncher(commandLine, launcherMainClass)) {
                 return true;
             }
         }
         return false;
     }
 
-    static boolean isOneShotLauncher(List<String> commandLine) {
+    /** Whether a command line is claude-cage's (its jar, or its main class on a class path) running run or verify. */
+    static boolean isOneShotLauncher(List<String> commandLine, String launcherMainClass) {
         for (int i = 0; i + 1 < commandLine.size(); i++) {
             String arg = commandLine.get(i);
-            boolean ourJar = arg.endsWith("claude-cage.jar") || arg.equals("dev.claudecage.cli.Main");
+            boolean ourJar = arg.endsWith("claude-cage.jar") || arg.equals(launcherMainClass);
             if (ourJar) {
                 String subcommand = commandLine.get(i + 1);
                 return subcommand.equals("run") || subcommand.equals("verify");

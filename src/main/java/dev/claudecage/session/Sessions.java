@@ -12,6 +12,7 @@ import dev.claudecage.desktop.DesktopPort;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.host.Host;
+import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
@@ -48,24 +49,27 @@ public final class Sessions {
 
     private final SessionStore store;
     private final StatePaths statePaths;
+    private final ImageStore images;
     private final ProcessRunner runner;
     private final HostProbe probe;
     private final Reconciler reconciler;
     private final Janitor janitor;
     private final Clock clock;
 
-    public Sessions(SessionStore store, StatePaths statePaths, ProcessRunner runner, Clock clock) {
+    /**
+     * @param launcherMainClass the main class of claude-cage's command line, by which gc knows a
+     *                          one-shot launcher ({@code run}, {@code verify}) that may own a cage
+     */
+    public Sessions(SessionStore store, StatePaths statePaths, ImageStore images, ProcessRunner runner, Clock clock,
+                    String launcherMainClass) {
         this.store = store;
         this.statePaths = statePaths;
+        this.images = images;
         this.runner = runner;
         this.probe = new HostProbe(statePaths, runner);
         this.reconciler = new Reconciler(probe);
-        this.janitor = new Janitor(probe, runner);
+        this.janitor = new Janitor(probe, runner, launcherMainClass);
         this.clock = clock;
-    }
-
-    public static Sessions current(ProcessRunner runner) {
-        return new Sessions(new SessionStore(SessionRoots.current()), StatePaths.current(), runner, Clock.systemUTC());
     }
 
     public SessionStore store() {

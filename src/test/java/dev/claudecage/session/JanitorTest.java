@@ -47,10 +47,11 @@ class JanitorTest {
 
     @Test
     void oneShotLaunchersAreRecognised() {
-        assertTrue(Janitor.isOneShotLauncher(List.of("java", "-jar", "/x/claude-cage.jar", "run", "--", "id")));
-        assertTrue(Janitor.isOneShotLauncher(List.of("java", "-cp", "c", "dev.claudecage.cli.Main", "verify")));
-        assertFalse(Janitor.isOneShotLauncher(List.of("java", "-jar", "/x/claude-cage.jar", "start", "-d")));
-        assertFalse(Janitor.isOneShotLauncher(List.of("sleep", "run")));
+        String main = "dev.claudecage.cli.Main";
+        assertTrue(Janitor.isOneShotLauncher(List.of("java", "-jar", "/x/claude-cage.jar", "run", "--", "id"), main));
+        assertTrue(Janitor.isOneShotLauncher(List.of("java", "-cp", "c", main, "verify"), main));
+        assertFalse(Janitor.isOneShotLauncher(List.of("java", "-jar", "/x/claude-cage.jar", "start", "-d"), main));
+        assertFalse(Janitor.isOneShotLauncher(List.of("sleep", "run"), main));
     }
 
     @Test
@@ -72,7 +73,7 @@ class JanitorTest {
                 .answer(List.of("nft"), 1, "", "Error: Operation not permitted")
                 .answer(List.of("ip", "link", "delete"), 1, "", "Cannot find device \"cgh3\"")
                 .answer(List.of("umount", busy.toString()), 32, "", "umount: " + busy + ": target is busy.");
-        Janitor janitor = new Janitor(new HostProbe(paths, processes.runner()), processes.runner());
+        Janitor janitor = new Janitor(new HostProbe(paths, processes.runner()), processes.runner(), "Main");
         Janitor.Report report = janitor.carryOut(List.of(
                 new CleanupPlan.DeleteContainer("runc", "run-0123456789ab", 0),
                 new CleanupPlan.DeleteNetns("claude-cage-run-0123456789ab"),

@@ -1,0 +1,79 @@
+package dev.claudecage.cli;
+
+import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.host.StateLayout;
+import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.StatePaths;
+import dev.claudecage.session.SessionRoots;
+import dev.claudecage.session.SessionStore;
+import dev.claudecage.session.Sessions;
+
+import java.time.Clock;
+import java.util.function.Supplier;
+
+/**
+ * What the commands work with, made once per call by {@link Main} and handed to every command it
+ * makes: the one process runner, the configuration loader, the state layout, the image store and
+ * the sessions. Each is made on first use, so that a command pays only for what it uses ({@code
+ * images} needs no runtime folder, {@code version} nothing at all).
+ */
+final class Context {
+
+    private final ProcessRunner runner;
+    private final Supplier<ConfigLoader> configLoader;
+    private final Supplier<StateLayout> layout;
+    private ConfigLoader loader;
+    private StateLayout state;
+    private ImageStore images;
+    private Sessions sessions;
+
+    Context(ProcessRunner runner, Supplier<ConfigLoader> configLoader, Supplier<StateLayout> layout) {
+        this.runner = runner;
+        this.configLoader = configLoader;
+        this.layout = layout;
+    }
+
+    /** This host's: its configuration files, its state folders for this user, CLAUDE_CAGE_DEBUG. */
+    static Context forThisHost() {
+        return new Context(ProcessRunner.fromEnvironment(), ConfigLoader::forThisHost, StateLayout::current);
+    }
+
+    ProcessRunner runner() {
+        return runner;
+    }
+
+    synchronized ConfigLoader configLoader() {
+        if (loader == null) {
+            loader = configLoader.get();
+        }
+        return loader;
+    }
+
+    synchronized StateLayout layout() {
+        if (state == null) {
+            state = layout.get();
+        }
+        return state;
+    }
+
+    StatePaths statePaths() {
+        return StatePaths.of(layout());
+    }
+
+    synchronized ImageStore images() {
+        if (images == null) {
+            images = new ImageStore(layout().images());
+        }
+        return images;
+    }
+
+    synchronized Sessions sessions() {
+        if (sessions == null) {
+            // A one-shot launcher (run, verify) is this program: the janitor leaves alone what one may own.
+            sessions = new Sessions(new SessionStore(SessionRoots.of(layout())), statePaths(), images(), runner,
+                    Clock.systemUTC(), Main.class.getName());
+        }
+        return sessions;
+    }
+}
