@@ -71,7 +71,7 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
         Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
         ApiKeys.warnWithoutKey(key, config.config(), spec.commandLine().getErr());
         boolean terminal = Host.interactiveTerminal();
-        RunOutcome outcome = new OneShotRun(context.statePaths(), runner)
+        RunOutcome outcome = new OneShotRun(context.statePaths(), context.images(), runner)
                 .run(config.config(), command, terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw),
                         new OneShotRun.Options(key, auditLog));
         WorkspaceWarnings.print(config.config(), runner, spec.commandLine().getErr());

@@ -50,7 +50,7 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ProcessRunner runner = context.runner();
-        Verifier verifier = new Verifier(context.statePaths(), runner);
+        Verifier verifier = new Verifier(context.statePaths(), context.images(), runner);
         VerifyReport report;
         if (session != null) {
             if (!options.asFlags().isEmpty()) {

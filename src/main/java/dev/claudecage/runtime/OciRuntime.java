@@ -65,6 +65,10 @@ public final class OciRuntime {
         return kind;
     }
 
+    public Path binary() {
+        return binary;
+    }
+
     public Path stateRoot() {
         return stateRoot;
     }

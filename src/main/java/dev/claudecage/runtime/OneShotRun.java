@@ -3,6 +3,7 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.process.ProcessRunner;
@@ -33,16 +34,18 @@ public final class OneShotRun {
     }
 
     private final StatePaths paths;
+    private final ImageStore images;
     private final ProcessRunner runner;
 
-    public OneShotRun(StatePaths paths, ProcessRunner runner) {
+    public OneShotRun(StatePaths paths, ImageStore images, ProcessRunner runner) {
         this.paths = paths;
+        this.images = images;
         this.runner = runner;
     }
 
     /** Runs {@code command}, with a terminal of its own when {@code terminal}; {@code stdio} joins it to this process's. */
     public RunOutcome run(CageConfig config, List<String> command, boolean terminal, ForegroundStdio stdio, Options options) {
-        CagePlan plan = CagePlan.resolve(config, paths, runner);
+        CagePlan plan = CagePlan.resolve(config, paths, images, runner);
         String id = Cage.newId("run");
         Path networkState = paths.networkState(id);
         Path auditFile = options.auditLog() != null ? options.auditLog()

@@ -197,7 +197,7 @@ public final class SessionStore {
     /** Removes the session's folder in memory (pid, socket, key, logs of an ephemeral session); keeps its lock file. */
     public void removeRunState(SessionPaths paths) {
         try {
-            for (Path file : List.of(paths.pidFile(), paths.socket(), paths.keyFile())) {
+            for (Path file : List.of(paths.pidFile(), paths.socket(), paths.keyFile(), paths.planFile())) {
                 Files.deleteIfExists(file);
             }
             Directories.deleteRecursively(paths.networkStateDir());

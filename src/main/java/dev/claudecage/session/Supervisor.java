@@ -151,7 +151,7 @@ final class Supervisor {
 
     private RunOutcome supervise() throws InterruptedException {
         CageConfig config = SessionConfig.load(record.config());
-        CagePlan plan = CagePlan.resolve(config, statePaths, runner);
+        CagePlan plan = Sessions.recordedPlan(paths, config, runner);
         DesktopAccess desktop = config.mode() == Mode.DESKTOP ? publishDesktop() : null;
         Supplier<char[]> key = ApiKeyHandOff.take(paths.keyFile());
         try {
