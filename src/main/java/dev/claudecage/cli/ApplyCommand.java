@@ -3,6 +3,7 @@ package dev.claudecage.cli;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
 import dev.claudecage.workspace.WorkspaceClone;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -27,11 +28,8 @@ final class ApplyCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private final Context context;
-
-    ApplyCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

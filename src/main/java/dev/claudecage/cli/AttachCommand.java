@@ -21,11 +21,8 @@ final class AttachCommand implements Callable<Integer> {
     @Mixin
     RawTerminalOption rawTerminal;
 
-    private final Context context;
-
-    AttachCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

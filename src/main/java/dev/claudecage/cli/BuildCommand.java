@@ -14,6 +14,7 @@ import dev.claudecage.runtime.OciRuntime;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -66,11 +67,8 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--no-cache", description = "Runs every step, ignoring the build cache (its results are kept).")
     boolean noCache;
 
-    private final Context context;
-
-    BuildCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() throws InterruptedException {

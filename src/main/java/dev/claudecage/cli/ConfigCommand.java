@@ -1,10 +1,10 @@
 package dev.claudecage.cli;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.json.Json;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 @Command(name = "config",
@@ -42,20 +41,8 @@ final class ConfigCommand implements Callable<Integer> {
             description = "Check FILE on its own over the built-in defaults and print 'FILE: valid'.")
     Path validate;
 
-    private final Supplier<ConfigLoader> loader;
-
-    ConfigCommand(Context context) {
-        this(context::configLoader);
-    }
-
-    /** For tests: a loader built on temporary files and a made-up environment. */
-    ConfigCommand(ConfigLoader loader) {
-        this(() -> loader);
-    }
-
-    private ConfigCommand(Supplier<ConfigLoader> loader) {
-        this.loader = loader;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {
@@ -64,10 +51,10 @@ final class ConfigCommand implements Callable<Integer> {
             if (json) {
                 throw new ParameterException(spec.commandLine(), "--json and --validate cannot be used together");
             }
-            loader.get().validateFile(validate);
+            context.configLoader().validateFile(validate);
             out.println(validate + ": valid");
         } else {
-            EffectiveConfig effective = loader.get().load(Map.of());
+            EffectiveConfig effective = context.configLoader().load(Map.of());
             out.print(json ? asJson(effective) : asTable(effective));
         }
         out.flush();

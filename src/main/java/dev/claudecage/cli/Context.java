@@ -8,16 +8,20 @@ import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.session.SessionRoots;
 import dev.claudecage.session.SessionStore;
 import dev.claudecage.session.Sessions;
+import picocli.CommandLine.Command;
 
 import java.time.Clock;
 import java.util.function.Supplier;
 
 /**
- * What the commands work with, made once per call by {@link Main} and handed to every command it
- * makes: the one process runner, the configuration loader, the state layout, the image store and
- * the sessions. Each is made on first use, so that a command pays only for what it uses ({@code
- * images} needs no runtime folder, {@code version} nothing at all).
+ * What the commands work with, made once per call by {@link Main} and handed to every command:
+ * the one process runner, the configuration loader, the state layout, the image store and the
+ * sessions. Each is made on first use, so that a command pays only for what it uses ({@code
+ * images} needs no runtime folder, {@code version} nothing at all). A command declares
+ * {@code @Mixin Context context}: picocli asks Main's factory for the mixin, and the factory hands
+ * every command this one ({@code @Command} only makes it a mixin picocli takes: it adds no option).
  */
+@Command
 final class Context {
 
     private final ProcessRunner runner;

@@ -2,6 +2,7 @@ package dev.claudecage.cli;
 
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,11 +20,8 @@ final class DestroyCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private final Context context;
-
-    DestroyCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

@@ -3,6 +3,7 @@ package dev.claudecage.cli;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.workspace.WorkspaceClone;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,11 +36,8 @@ final class DiffCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private final Context context;
-
-    DiffCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

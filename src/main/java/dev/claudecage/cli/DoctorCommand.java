@@ -5,6 +5,7 @@ import dev.claudecage.doctor.DoctorTable;
 import dev.claudecage.doctor.HostSnapshot;
 import dev.claudecage.host.Host;
 import dev.claudecage.json.Json;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,11 +25,8 @@ final class DoctorCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private final Context context;
-
-    DoctorCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

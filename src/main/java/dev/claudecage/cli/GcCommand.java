@@ -1,6 +1,7 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.session.Janitor;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,11 +21,8 @@ final class GcCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private final Context context;
-
-    GcCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

@@ -5,6 +5,7 @@ import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.json.Json;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,11 +47,8 @@ final class ImageCommand implements Callable<Integer> {
         @Parameters(paramLabel = "NAME[:TAG]|ID")
         String image;
 
-        private final Context context;
-
-        Inspect(Context context) {
-            this.context = context;
-        }
+        @Mixin
+        Context context;
 
         @Override
         public Integer call() {
@@ -71,11 +69,8 @@ final class ImageCommand implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "NAME[:TAG]|ID")
         List<String> names;
 
-        private final Context context;
-
-        Remove(Context context) {
-            this.context = context;
-        }
+        @Mixin
+        Context context;
 
         @Override
         public Integer call() throws InterruptedException {
@@ -93,11 +88,8 @@ final class ImageCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        private final Context context;
-
-        Prune(Context context) {
-            this.context = context;
-        }
+        @Mixin
+        Context context;
 
         @Override
         public Integer call() throws InterruptedException {

@@ -4,6 +4,7 @@ import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.store.ImageName;
 import dev.claudecage.image.store.ImageStore;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -29,11 +30,8 @@ final class ImageImportCommand implements Callable<Integer> {
             description = "The name to store it under. Default: the name the archive carries.")
     String name;
 
-    private final Context context;
-
-    ImageImportCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() throws InterruptedException {

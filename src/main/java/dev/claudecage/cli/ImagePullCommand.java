@@ -10,6 +10,7 @@ import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.process.ProcessRunner;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -35,11 +36,8 @@ final class ImagePullCommand implements Callable<Integer> {
         return new ImagePuller(store, new ImageImporter(store, runner), new RegistryAccess(config.insecureRegistries()));
     }
 
-    private final Context context;
-
-    ImagePullCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() throws InterruptedException {

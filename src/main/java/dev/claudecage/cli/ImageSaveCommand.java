@@ -11,6 +11,7 @@ import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.rootless.NamespaceReexec;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -43,11 +44,8 @@ final class ImageSaveCommand implements Callable<Integer> {
             description = "The directory to write (it must not exist yet).")
     Path output;
 
-    private final Context context;
-
-    ImageSaveCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() throws InterruptedException {

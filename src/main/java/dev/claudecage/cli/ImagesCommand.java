@@ -4,6 +4,7 @@ import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.json.Json;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -23,11 +24,8 @@ final class ImagesCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the list as JSON.")
     boolean json;
 
-    private final Context context;
-
-    ImagesCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

@@ -5,6 +5,7 @@ import dev.claudecage.session.Durations;
 import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.SessionView;
 import dev.claudecage.session.Sessions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,11 +31,8 @@ final class ListCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private final Context context;
-
-    ListCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

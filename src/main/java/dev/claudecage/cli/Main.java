@@ -83,15 +83,11 @@ public final class Main {
         return commandLine;
     }
 
-    /** Makes each command with the context when it takes one, everything else (options, mixins) as picocli does. */
+    /** Hands every command's {@code @Mixin Context} the one context; makes everything else as picocli does. */
     private record WithContext(Context context) implements CommandLine.IFactory {
         @Override
         public <K> K create(Class<K> type) throws Exception {
-            try {
-                return type.getDeclaredConstructor(Context.class).newInstance(context);
-            } catch (NoSuchMethodException takesNone) {
-                return CommandLine.defaultFactory().create(type);
-            }
+            return type == Context.class ? type.cast(context) : CommandLine.defaultFactory().create(type);
         }
     }
 

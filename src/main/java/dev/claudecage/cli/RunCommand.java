@@ -52,11 +52,8 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
     List<String> command;
 
-    private final Context context;
-
-    RunCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

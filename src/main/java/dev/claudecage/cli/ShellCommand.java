@@ -30,11 +30,8 @@ final class ShellCommand implements Callable<Integer> {
     @Mixin
     RawTerminalOption rawTerminal;
 
-    private final Context context;
-
-    ShellCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

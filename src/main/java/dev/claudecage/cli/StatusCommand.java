@@ -11,6 +11,7 @@ import dev.claudecage.session.SessionPolicy;
 import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.SessionView;
 import dev.claudecage.session.Sessions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,11 +39,8 @@ final class StatusCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private final Context context;
-
-    StatusCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

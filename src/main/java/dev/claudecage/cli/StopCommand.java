@@ -3,6 +3,7 @@ package dev.claudecage.cli;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,11 +26,8 @@ final class StopCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private final Context context;
-
-    StopCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {

@@ -8,6 +8,7 @@ import dev.claudecage.rootless.RootlessHost;
 import dev.claudecage.rootless.UserNamespace;
 import dev.claudecage.runtime.RunOutcome;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.util.List;
@@ -24,11 +25,8 @@ final class UnshareCommand implements Callable<Integer>, ErrorHandler.FailureCod
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
     List<String> command;
 
-    private final Context context;
-
-    UnshareCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() throws InterruptedException {

@@ -41,11 +41,8 @@ final class VerifyCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private final Context context;
-
-    VerifyCommand(Context context) {
-        this.context = context;
-    }
+    @Mixin
+    Context context;
 
     @Override
     public Integer call() {
