@@ -5,24 +5,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
-import java.util.concurrent.Callable;
-
 @Command(name = "attach",
         description = {
                 "Joins this terminal to a running session: what you type goes to the cage, what it writes comes here "
                         + "(starting with its recent output). Ctrl-P Ctrl-Q detaches and leaves it running.",
                 "What the cage writes reaches this terminal without the control sequences that act on a terminal rather than draw on it (clipboard, title, report requests, hyperlinks, ...); a line on stderr says how many were dropped, and the modes the cage left set (alternate screen, mouse reports, ...) are put back at the end.",
                 "Exit code: the cage's own when it ends while attached; 0 when detached."})
-final class AttachCommand implements Callable<Integer> {
+final class AttachCommand extends BaseCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
     String name;
 
     @Mixin
     RawTerminalOption rawTerminal;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() {

@@ -14,11 +14,8 @@ import dev.claudecage.runtime.OciRuntime;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -27,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.concurrent.Callable;
 
 @Command(name = "build",
         description = {
@@ -36,12 +32,9 @@ import java.util.concurrent.Callable;
                 "RUN steps run in a build sandbox (runc, host network, a few capabilities; see docs/images.md). "
                         + "Unchanged steps come from the build cache."},
         sortOptions = false)
-final class BuildCommand implements Callable<Integer> {
+final class BuildCommand extends BaseCommand {
 
     private static final List<String> SHIPPED = List.of("cli", "desktop");
-
-    @Spec
-    CommandSpec spec;
 
     @Parameters(arity = "0..1", paramLabel = "cli|desktop|all|CONTEXT", defaultValue = "cli",
             description = "What to build. Default: cli. A directory named like a shipped image is written ./cli.")
@@ -66,9 +59,6 @@ final class BuildCommand implements Callable<Integer> {
 
     @Option(names = "--no-cache", description = "Runs every step, ignoring the build cache (its results are kept).")
     boolean noCache;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() throws InterruptedException {

@@ -4,11 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.json.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -17,7 +14,6 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 @Command(name = "config",
@@ -27,12 +23,9 @@ import java.util.stream.Collectors;
                         + "< CLAUDE_CAGE_* environment variables).",
                 "With --validate, checks one config file instead. Exit code 2 when something is invalid."},
         sortOptions = false)
-final class ConfigCommand implements Callable<Integer> {
+final class ConfigCommand extends BaseCommand {
 
     private static final String EMPTY_VALUE = "(none)";
-
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--json", description = "Print {\"KEY\": {\"value\": ..., \"source\": ...}} instead of a table.")
     boolean json;
@@ -40,9 +33,6 @@ final class ConfigCommand implements Callable<Integer> {
     @Option(names = "--validate", paramLabel = "FILE",
             description = "Check FILE on its own over the built-in defaults and print 'FILE: valid'.")
     Path validate;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() {

@@ -7,21 +7,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.time.Duration;
-import java.util.concurrent.Callable;
 
 @Command(name = "destroy",
         description = "Removes sessions for good: stops each if it runs, then removes its cage and everything it "
                 + "left, its record, logs and persisted home. Your mounted folders (the workspace) are never touched.")
-final class DestroyCommand implements Callable<Integer> {
+final class DestroyCommand extends BaseCommand {
 
     @CommandLine.Mixin
     SessionTargets targets;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() {

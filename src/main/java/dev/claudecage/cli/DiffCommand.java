@@ -3,14 +3,12 @@ package dev.claudecage.cli;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.workspace.WorkspaceClone;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 
 @Command(name = "diff",
         description = {"Shows what the agent did in a session started with --clone: its commits beyond the original "
@@ -21,7 +19,7 @@ import java.util.concurrent.Callable;
                         + "prints the text as git wrote it, for a file.",
                 "Exit code: 0; 1 when the copy cannot be read safely (its HEAD is not a plain ref, or git refuses its "
                         + "objects); 2 when the session is unknown or not a --clone session."})
-final class DiffCommand implements Callable<Integer> {
+final class DiffCommand extends BaseCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
     String name;
@@ -32,12 +30,6 @@ final class DiffCommand implements Callable<Integer> {
     @Option(names = "--unescaped", description = "Print control characters as they are, to save the patch to a file "
             + "(claude-cage diff NAME --unescaped > work.patch). Never to a terminal: it would obey them.")
     boolean unescaped;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() {

@@ -1,12 +1,10 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.session.Janitor;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 
 @Command(name = "gc",
         description = {
@@ -16,13 +14,7 @@ import java.util.concurrent.Callable;
                         + "folders; and corrects the records of crashed sessions. What a live session or run owns is "
                         + "never touched.",
                 "Exit code: 0 when everything found was removed, 1 when something could not be."})
-final class GcCommand implements Callable<Integer> {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    Context context;
+final class GcCommand extends BaseCommand {
 
     @Override
     public Integer call() {

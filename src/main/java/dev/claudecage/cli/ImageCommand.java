@@ -5,24 +5,17 @@ import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.json.Json;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 @Command(name = "image", description = "Manages the image store: inspect, rm, prune, import, save, pull.",
         subcommands = {ImageCommand.Inspect.class, ImageCommand.Remove.class, ImageCommand.Prune.class,
                 ImageImportCommand.class, ImageSaveCommand.class, ImagePullCommand.class})
-final class ImageCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class ImageCommand extends BaseCommand {
 
     @Override
     public Integer call() {
@@ -40,15 +33,10 @@ final class ImageCommand implements Callable<Integer> {
 
     @Command(name = "inspect", description = "Prints an image's OCI image config (env, user, workdir, entrypoint, "
             + "cmd, ports, labels, layers, history).")
-    static final class Inspect implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
+    static final class Inspect extends BaseCommand {
 
         @Parameters(paramLabel = "NAME[:TAG]|ID")
         String image;
-
-        @Mixin
-        Context context;
 
         @Override
         public Integer call() {
@@ -62,15 +50,10 @@ final class ImageCommand implements Callable<Integer> {
 
     @Command(name = "rm", description = "Removes image names (or unnamed images, by id); an image whose last name goes "
             + "is removed with the layers no other image uses.")
-    static final class Remove implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
+    static final class Remove extends BaseCommand {
 
         @Parameters(arity = "1..*", paramLabel = "NAME[:TAG]|ID")
         List<String> names;
-
-        @Mixin
-        Context context;
 
         @Override
         public Integer call() throws InterruptedException {
@@ -84,12 +67,7 @@ final class ImageCommand implements Callable<Integer> {
 
     @Command(name = "prune", description = "Removes images without a name, layers no image uses (build cache and "
             + "intermediate stages included) and what interrupted builds left.")
-    static final class Prune implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        Context context;
+    static final class Prune extends BaseCommand {
 
         @Override
         public Integer call() throws InterruptedException {

@@ -4,24 +4,17 @@ import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.store.ImageName;
 import dev.claudecage.image.store.ImageStore;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.OptionalInt;
-import java.util.concurrent.Callable;
 
 @Command(name = "import",
         description = "Imports an image from an OCI image layout (a directory or a tar of one) or a 'docker save' "
                 + "archive, e.g. for FROM lines the builder cannot make itself.")
-final class ImageImportCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class ImageImportCommand extends BaseCommand {
 
     @Parameters(paramLabel = "PATH", description = "The OCI layout directory, or the archive.")
     Path source;
@@ -29,9 +22,6 @@ final class ImageImportCommand implements Callable<Integer> {
     @Option(names = {"--name", "-t"}, paramLabel = "NAME[:TAG]",
             description = "The name to store it under. Default: the name the archive carries.")
     String name;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() throws InterruptedException {

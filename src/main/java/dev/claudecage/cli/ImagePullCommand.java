@@ -10,24 +10,17 @@ import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.process.ProcessRunner;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 @Command(name = "pull",
         description = {"Pulls an image from a registry over the OCI distribution API (anonymously, linux on this host's "
                 + "architecture) and stores it under the reference's name, e.g. debian:trixie or localhost:5000/tools:1.",
                 "Plain HTTP only to loopback registries and those in the insecure_registries configuration key."})
-final class ImagePullCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class ImagePullCommand extends BaseCommand {
 
     @Parameters(paramLabel = "[REGISTRY/]NAME[:TAG][@sha256:DIGEST]")
     String reference;
@@ -35,9 +28,6 @@ final class ImagePullCommand implements Callable<Integer> {
     static ImagePuller puller(ImageStore store, ProcessRunner runner, CageConfig config) {
         return new ImagePuller(store, new ImageImporter(store, runner), new RegistryAccess(config.insecureRegistries()));
     }
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() throws InterruptedException {

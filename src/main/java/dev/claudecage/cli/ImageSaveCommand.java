@@ -11,11 +11,8 @@ import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.rootless.NamespaceReexec;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -24,7 +21,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 @Command(name = "save",
@@ -32,10 +28,7 @@ import java.util.stream.Stream;
                 + "rootless user), podman and skopeo read. For example, root's cli image for a rootless user:",
                 "  sudo claude-cage image save cli -o /tmp/cli-image && claude-cage image import /tmp/cli-image",
                 "Under sudo the directory belongs to the user who ran sudo."})
-final class ImageSaveCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class ImageSaveCommand extends BaseCommand {
 
     @Parameters(paramLabel = "NAME[:TAG]", description = "The image.")
     String image;
@@ -43,9 +36,6 @@ final class ImageSaveCommand implements Callable<Integer> {
     @Option(names = {"--output", "-o"}, required = true, paramLabel = "DIR",
             description = "The directory to write (it must not exist yet).")
     Path output;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() throws InterruptedException {

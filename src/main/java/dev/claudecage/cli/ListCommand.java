@@ -5,7 +5,6 @@ import dev.claudecage.session.Durations;
 import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.SessionView;
 import dev.claudecage.session.Sessions;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,24 +14,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 @Command(name = "list",
         description = "Lists the sessions with their true state, checked against the host: running, stopped, "
                 + "exited(N), failed, crashed.")
-final class ListCommand implements Callable<Integer> {
+final class ListCommand extends BaseCommand {
 
     @Option(names = "--json", description = "Print as JSON.")
     boolean json;
 
     @Option(names = {"--quiet", "-q"}, description = "Print only the names.")
     boolean quiet;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() {

@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 @Command(name = "logs",
@@ -29,7 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
                         + "requests, hyperlinks, ...) are dropped and a line on stderr says how many; colours and "
                         + "cursor movement stay. To a file, the bytes are written as the cage wrote them: "
                         + "'logs NAME > session.log' keeps the evidence. --raw-terminal prints them as written anywhere."})
-final class LogsCommand implements Callable<Integer> {
+final class LogsCommand extends BaseCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
     String name;
@@ -46,12 +45,6 @@ final class LogsCommand implements Callable<Integer> {
 
     @Mixin
     RawTerminalOption rawTerminal;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() throws IOException {

@@ -16,7 +16,6 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
 @Command(name = "run",
@@ -28,7 +27,7 @@ import java.util.function.Supplier;
                 "Exit code: the command's own; 125 when claude-cage fails, 126 when the command cannot be run, "
                         + "127 when it is not found."},
         sortOptions = false)
-final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
+final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
 
     @Mixin
     CageOptions options;
@@ -46,14 +45,8 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
     @Mixin
     RawTerminalOption rawTerminal;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
     List<String> command;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() {

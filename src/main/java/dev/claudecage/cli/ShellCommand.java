@@ -11,7 +11,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.util.List;
-import java.util.concurrent.Callable;
 
 @Command(name = "shell",
         description = {
@@ -19,7 +18,7 @@ import java.util.concurrent.Callable;
                         + "same walls: its namespaces, seccomp filter, no capabilities, no new privileges.",
                 RawTerminalOption.FOREGROUND_HELP,
                 "Exit code: the shell's (or CMD's) own."})
-final class ShellCommand implements Callable<Integer> {
+final class ShellCommand extends BaseCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
     String name;
@@ -29,9 +28,6 @@ final class ShellCommand implements Callable<Integer> {
 
     @Mixin
     RawTerminalOption rawTerminal;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() {

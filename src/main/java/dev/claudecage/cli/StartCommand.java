@@ -16,7 +16,6 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
 @Command(name = "start",
@@ -32,7 +31,7 @@ import java.util.function.Supplier;
                 "Exit code: with --detach 0 once the cage runs; attached, the cage's own when it ends there, "
                         + "0 when detached; 1 when it cannot start (max_sessions reached, say); 2 for bad input."},
         sortOptions = false)
-final class StartCommand implements Callable<Integer> {
+final class StartCommand extends BaseCommand {
 
     @Option(names = "--name", paramLabel = "NAME",
             description = "The session's name: lowercase letters, digits and dashes. Default: a generated one, "
@@ -77,12 +76,6 @@ final class StartCommand implements Callable<Integer> {
     @Parameters(arity = "0..*", paramLabel = "CMD",
             description = "The command to run in the cage, after --. Default: claude.")
     List<String> command;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() {

@@ -11,7 +11,6 @@ import dev.claudecage.session.SessionPolicy;
 import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.SessionView;
 import dev.claudecage.session.Sessions;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +19,6 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 @Command(name = "status",
         description = "Shows a session: its state (checked against the host, so it is true after a crash), uptime, "
@@ -28,19 +26,13 @@ import java.util.concurrent.Callable;
                 + "process numbers, the desktop's address and password (desktop mode), and the recorded policy "
                 + "with its hash (ALTERED when the record no longer matches it), and a WARNING for each git "
                 + "repository the cage left in a writable mount whose configuration or hooks run programs.")
-final class StatusCommand implements Callable<Integer> {
+final class StatusCommand extends BaseCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
     String name;
 
     @Option(names = "--json", description = "Print as JSON.")
     boolean json;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() {

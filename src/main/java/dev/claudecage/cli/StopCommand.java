@@ -8,7 +8,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.time.Duration;
-import java.util.concurrent.Callable;
 
 @Command(name = "stop",
         description = {
@@ -18,16 +17,10 @@ import java.util.concurrent.Callable;
                 "A session whose supervisor crashed is cleaned up and recorded as crashed.",
                 "Afterwards it warns about git repositories the cage left in a writable mount whose configuration "
                         + "or hooks run programs (git status on the host would run them)."})
-final class StopCommand implements Callable<Integer> {
+final class StopCommand extends BaseCommand {
 
     @CommandLine.Mixin
     SessionTargets targets;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() {

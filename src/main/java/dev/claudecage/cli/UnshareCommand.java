@@ -8,25 +8,20 @@ import dev.claudecage.rootless.RootlessHost;
 import dev.claudecage.rootless.UserNamespace;
 import dev.claudecage.runtime.RunOutcome;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 @Command(name = "unshare",
         description = {"Rootless: runs a command as root of a user namespace mapped as your cages' are (you are the "
                 + "cage's user, subordinate ids the rest), like 'podman unshare': to unpack a root file system for "
                 + "--rootfs with the right owners, or to remove files your cages left that belong to subordinate ids.",
                 "Exit code: the command's own; 125 when the namespace cannot be made."})
-final class UnshareCommand implements Callable<Integer>, ErrorHandler.FailureCode {
+final class UnshareCommand extends BaseCommand implements ErrorHandler.FailureCode {
 
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
     List<String> command;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() throws InterruptedException {

@@ -13,15 +13,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.util.concurrent.Callable;
-
 @Command(name = "verify",
         description = {
                 "Proves the walls hold: runs probes inside a cage built exactly as 'run' builds one, as its user, "
                         + "then each probe again with its wall taken down (the positive control), which must show the hole.",
                 "Exit code: 0 when every wall held and every control showed its hole, 1 otherwise."},
         sortOptions = false)
-final class VerifyCommand implements Callable<Integer> {
+final class VerifyCommand extends BaseCommand {
 
     @Mixin
     CageOptions options;
@@ -37,12 +35,6 @@ final class VerifyCommand implements Callable<Integer> {
                     + "need a mount it lacks, or would starve its processes, are reported as not run. "
                     + "The controls run in fresh cages built from the session's configuration.")
     String session;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    Context context;
 
     @Override
     public Integer call() {
