@@ -1,9 +1,11 @@
 package dev.claudecage.cli;
 
+import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.StateLayout;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.session.SessionRoots;
 import dev.claudecage.session.SessionStore;
@@ -70,6 +72,11 @@ final class Context {
             images = new ImageStore(layout().images());
         }
         return images;
+    }
+
+    /** Everything decided before a cage of {@code config} starts, on this host now. */
+    CagePlan plan(CageConfig config) {
+        return CagePlan.resolve(config, statePaths(), images(), runner);
     }
 
     synchronized Sessions sessions() {

@@ -61,9 +61,8 @@ final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
         Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
         ApiKeys.warnWithoutKey(key, config.config(), spec.commandLine().getErr());
         boolean terminal = Host.interactiveTerminal();
-        RunOutcome outcome = new OneShotRun(context.statePaths(), context.images(), runner)
-                .run(config.config(), command, terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw),
-                        new OneShotRun.Options(key, auditLog));
+        RunOutcome outcome = new OneShotRun(context.statePaths(), runner).run(context.plan(config.config()), command,
+                terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw), new OneShotRun.Options(key, auditLog));
         WorkspaceWarnings.print(config.config(), runner, spec.commandLine().getErr());
         return outcome.exitCode();
     }

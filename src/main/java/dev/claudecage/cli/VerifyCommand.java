@@ -39,7 +39,7 @@ final class VerifyCommand extends BaseCommand {
     @Override
     public Integer call() {
         ProcessRunner runner = context.runner();
-        Verifier verifier = new Verifier(context.statePaths(), context.images(), runner);
+        Verifier verifier = new Verifier(context.statePaths(), runner);
         VerifyReport report;
         if (session != null) {
             if (!options.asFlags().isEmpty()) {
@@ -49,7 +49,7 @@ final class VerifyCommand extends BaseCommand {
             report = verifier.verifySession(context.sessions(), SessionName.of(session), !noControls);
         } else {
             EffectiveConfig config = context.configLoader().load(options.asFlags());
-            report = verifier.verify(config.config(), !noControls);
+            report = verifier.verify(context.plan(config.config()), !noControls);
         }
         spec.commandLine().getOut().print(json ? Json.write(report) : ReportTable.render(report));
         spec.commandLine().getOut().flush();

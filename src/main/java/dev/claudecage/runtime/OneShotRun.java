@@ -2,8 +2,6 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.claudecode.ClaudeCodeStart;
-import dev.claudecage.config.CageConfig;
-import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.process.ProcessRunner;
@@ -34,18 +32,15 @@ public final class OneShotRun {
     }
 
     private final StatePaths paths;
-    private final ImageStore images;
     private final ProcessRunner runner;
 
-    public OneShotRun(StatePaths paths, ImageStore images, ProcessRunner runner) {
+    public OneShotRun(StatePaths paths, ProcessRunner runner) {
         this.paths = paths;
-        this.images = images;
         this.runner = runner;
     }
 
     /** Runs {@code command}, with a terminal of its own when {@code terminal}; {@code stdio} joins it to this process's. */
-    public RunOutcome run(CageConfig config, List<String> command, boolean terminal, ForegroundStdio stdio, Options options) {
-        CagePlan plan = CagePlan.resolve(config, paths, images, runner);
+    public RunOutcome run(CagePlan plan, List<String> command, boolean terminal, ForegroundStdio stdio, Options options) {
         String id = Cage.newId("run");
         Path networkState = paths.networkState(id);
         Path auditFile = options.auditLog() != null ? options.auditLog()

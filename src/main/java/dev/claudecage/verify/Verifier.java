@@ -7,7 +7,6 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.HostIds;
-import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.json.Json;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.cage.CageNetwork;
@@ -63,18 +62,16 @@ public final class Verifier {
             "open-by-handle-denied", "mknod-denied", "swapon-denied", "kernel-log-denied");
 
     private final StatePaths paths;
-    private final ImageStore images;
     private final ProcessRunner runner;
 
-    public Verifier(StatePaths paths, ImageStore images, ProcessRunner runner) {
+    public Verifier(StatePaths paths, ProcessRunner runner) {
         this.paths = paths;
-        this.images = images;
         this.runner = runner;
     }
 
-    /** Runs the probes in a fresh cage built from {@code config}, as {@code run} would build it. */
-    public VerifyReport verify(CageConfig config, boolean withControls) {
-        CagePlan resolved = CagePlan.resolve(config, paths, images, runner);
+    /** Runs the probes in a fresh cage built from {@code resolved}, as {@code run} would build it. */
+    public VerifyReport verify(CagePlan resolved, boolean withControls) {
+        CageConfig config = resolved.config();
         try (VerifyFixtures fixtures = fixtures(resolved)) {
             CagePlan plan = withFixtureApiRoute(withFixtureWorkspace(resolved, fixtures), fixtures);
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
