@@ -8,7 +8,6 @@ import dev.claudecage.image.build.BuildSandbox;
 import dev.claudecage.image.build.ImageBuilder;
 import dev.claudecage.image.build.ShippedFiles;
 import dev.claudecage.image.store.ImageName;
-import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.OciRuntime;
 import dev.claudecage.runtime.RuntimeKind;
@@ -23,7 +22,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 
 @Command(name = "build",
         description = {
@@ -62,22 +60,19 @@ final class BuildCommand extends BaseCommand {
 
     @Override
     public Integer call() throws InterruptedException {
-        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec, context);
-        if (inNamespace.isPresent()) {
-            return inNamespace.getAsInt();
-        }
-        List<ImageBuilder.Request> requests = requests();
-        ProcessRunner runner = context.runner();
-        CageConfig config = context.configLoader().load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of())
-                .config();
-        StatePaths paths = context.statePaths();
-        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
-        ImageStore store = context.images();
-        BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner, RootlessImageWrites.cgroups(config));
-        ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
-                ImagePullCommand.puller(store, runner, config), BuildProgress.forStream(System.out, Host.interactiveTerminal()));
-        PrintWriter out = spec.commandLine().getOut();
-        try {
+        return RootlessImageWrites.writingTheStore(spec, context, store -> {
+            List<ImageBuilder.Request> requests = requests();
+            ProcessRunner runner = context.runner();
+            CageConfig config = context.configLoader()
+                    .load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of()).config();
+            StatePaths paths = context.statePaths();
+            OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
+            BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner,
+                    RootlessImageWrites.cgroups(config));
+            ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
+                    ImagePullCommand.puller(store, runner, config),
+                    BuildProgress.forStream(System.out, Host.interactiveTerminal()));
+            PrintWriter out = spec.commandLine().getOut();
             for (ImageBuilder.Request request : requests) {
                 ImageBuilder.Result result = builder.build(request);
                 out.println("built " + result.name() + " (" + result.id().shortHex() + ") in "
@@ -86,10 +81,8 @@ final class BuildCommand extends BaseCommand {
                         + " from the cache");
                 out.flush();
             }
-        } finally {
-            RootlessImageWrites.handOver(store, context);
-        }
-        return 0;
+            return 0;
+        });
     }
 
     private List<ImageBuilder.Request> requests() {

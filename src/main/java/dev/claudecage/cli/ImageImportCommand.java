@@ -2,14 +2,12 @@ package dev.claudecage.cli;
 
 import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.store.ImageName;
-import dev.claudecage.image.store.ImageStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.OptionalInt;
 
 @Command(name = "import",
         description = "Imports an image from an OCI image layout (a directory or a tar of one) or a 'docker save' "
@@ -25,24 +23,17 @@ final class ImageImportCommand extends BaseCommand {
 
     @Override
     public Integer call() throws InterruptedException {
-        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec, context);
-        if (inNamespace.isPresent()) {
-            return inNamespace.getAsInt();
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        ImageStore store = context.images();
-        ImageImporter.Result result;
-        try {
-            result = new ImageImporter(store, context.runner())
+        return RootlessImageWrites.writingTheStore(spec, context, store -> {
+            PrintWriter out = spec.commandLine().getOut();
+            ImageImporter.Result result = new ImageImporter(store, context.runner())
                     .importImage(source, name == null ? null : ImageName.parse(name), note -> {
                         out.println(note);
                         out.flush();
                     });
-        } finally {
-            RootlessImageWrites.handOver(store, context);
-        }
-        out.println("imported " + result.name() + " (" + result.id().shortHex() + "), " + result.layers() + " layer(s)");
-        out.flush();
-        return 0;
+            out.println("imported " + result.name() + " (" + result.id().shortHex() + "), " + result.layers()
+                    + " layer(s)");
+            out.flush();
+            return 0;
+        });
     }
 }

@@ -67,25 +67,39 @@ final class RootlessImageWrites {
         }
     }
 
+    /** What an image command does to the store; its exit code. */
+    @FunctionalInterface
+    interface StoreWrite {
+        int write(ImageStore store) throws InterruptedException;
+    }
+
     /**
-     * Runs {@code write} on the image store under its lock (in the user's namespace when rootless,
-     * the store handed back afterwards); the command's exit code.
+     * Runs {@code write} on the image store (in the user's namespace when rootless, the store
+     * handed back afterwards); the command's exit code.
      */
-    static int underStoreLock(CommandSpec spec, Context context, java.util.function.Consumer<ImageStore> write)
-            throws InterruptedException {
+    static int writingTheStore(CommandSpec spec, Context context, StoreWrite write) throws InterruptedException {
         OptionalInt inNamespace = runInNamespace(spec, context);
         if (inNamespace.isPresent()) {
             return inNamespace.getAsInt();
         }
         ImageStore store = context.images();
-        FileLock lock = store.lock(message -> spec.commandLine().getErr().println(message));
         try {
-            write.accept(store);
+            return write.write(store);
         } finally {
-            lock.close();
             handOver(store, context);
         }
-        return 0;
+    }
+
+    /** As {@link #writingTheStore}, with {@code write} under the store's lock. */
+    @SuppressWarnings("try") // the lock is held for the whole block
+    static int underStoreLock(CommandSpec spec, Context context, java.util.function.Consumer<ImageStore> write)
+            throws InterruptedException {
+        return writingTheStore(spec, context, store -> {
+            try (FileLock lock = store.lock(message -> spec.commandLine().getErr().println(message))) {
+                write.accept(store);
+            }
+            return 0;
+        });
     }
 
     /**

@@ -32,11 +32,8 @@ final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
     @Mixin
     CageOptions options;
 
-    @Option(names = "--api-key", paramLabel = "KEY",
-            description = "Your Anthropic API key for the cage's API gateway (default: $ANTHROPIC_API_KEY). "
-                    + "It never enters the cage: the cage gets a placeholder. Prefer the environment variable: "
-                    + "a command line is visible to other users of this host.")
-    String apiKey;
+    @Mixin
+    ApiKeys apiKey;
 
     @Option(names = "--audit-log", paramLabel = "FILE",
             description = "Keep the cage's audit log (one JSON line per network decision) in FILE.")
@@ -58,7 +55,7 @@ final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
         ProcessRunner runner = context.runner();
-        Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
+        Supplier<char[]> key = apiKey.key();
         ApiKeys.warnWithoutKey(key, config.config(), spec.commandLine().getErr());
         boolean terminal = Host.interactiveTerminal();
         RunOutcome outcome = new OneShotRun(context.statePaths(), runner).run(context.plan(config.config()), command,

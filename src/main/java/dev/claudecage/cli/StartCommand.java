@@ -45,11 +45,8 @@ final class StartCommand extends BaseCommand {
             description = "Keep nothing on disk: a throwaway home, logs in memory, and the session is removed when it stops.")
     boolean ephemeral;
 
-    @Option(names = "--api-key", paramLabel = "KEY",
-            description = "Your Anthropic API key for the session's API gateway (default: $ANTHROPIC_API_KEY). "
-                    + "It never enters the cage. Prefer the environment variable: a command line is visible to "
-                    + "other users of this host.")
-    String apiKey;
+    @Mixin
+    ApiKeys apiKey;
 
     @Option(names = "--port", paramLabel = "[ADDRESS:]HOSTPORT:CAGEPORT",
             description = "Desktop mode: where the desktop (noVNC) is published on this host. Default: "
@@ -86,7 +83,7 @@ final class StartCommand extends BaseCommand {
                 && options.asFlags().isEmpty() && command == null && !ephemeral && port == null && !clone;
         DesktopPort desktopPort = restart ? null : desktopPort(config.config().mode());
         int[] size = detach ? null : SessionTerminal.size();
-        Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
+        Supplier<char[]> key = apiKey.key();
         ApiKeys.warnWithoutKey(key, restart ? sessions.config(sessionName.get()) : config.config(),
                 spec.commandLine().getErr());
         Sessions.StartResult started = sessions.start(new Sessions.StartRequest(sessionName,
