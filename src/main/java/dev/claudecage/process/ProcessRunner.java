@@ -156,6 +156,17 @@ public class ProcessRunner {
         }
     }
 
+    /**
+     * Stops a helper this process started: SIGTERM, then SIGKILL when it has not ended within
+     * {@code grace}. Returns once it has ended, or the second wait is over.
+     */
+    public static void stop(Process process, Duration grace) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly().waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
     public ExternalCommandException failure(CommandResult result) {
         String stderr = result.stderr().strip();
         String tail = stderr.length() > STDERR_TAIL_CHARS

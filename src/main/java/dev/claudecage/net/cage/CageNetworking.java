@@ -38,7 +38,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -193,12 +192,7 @@ public final class CageNetworking implements AutoCloseable {
                 LoopbackRelay.class.getName(), Integer.toString(relayLimit)));
         relays.forEach(relay -> command.add(relay.route().argument()));
         Process process = runner.startTethered(namespace.wrapInNetwork(command));
-        started.push("stop the relay in the cage's namespace", () -> {
-            process.destroy();
-            if (!process.waitFor(RELAY_START.toSeconds(), TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        });
+        started.push("stop the relay in the cage's namespace", () -> ProcessRunner.stop(process, RELAY_START));
         for (Relay relay : relays) {
             awaitListening(process, relay.route());
         }

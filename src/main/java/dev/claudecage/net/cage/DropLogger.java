@@ -11,6 +11,7 @@ import dev.claudecage.process.ProcessRunner;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -204,11 +205,8 @@ public final class DropLogger implements AutoCloseable {
 
     @Override
     public void close() {
-        tcpdump.destroy();
         try {
-            if (!tcpdump.waitFor(5, TimeUnit.SECONDS)) {
-                tcpdump.destroyForcibly();
-            }
+            ProcessRunner.stop(tcpdump, Duration.ofSeconds(5));
             // The reader ends with tcpdump's output: wait, so the last drops are in the log.
             reader.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException e) {
