@@ -1,12 +1,9 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.Sessions;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-
-import java.time.Duration;
 
 @Command(name = "destroy",
         description = "Removes sessions for good: stops each if it runs, then removes its cage and everything it "
@@ -18,10 +15,8 @@ final class DestroyCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        Duration grace = targets.grace();
-        Sessions sessions = context.sessions();
-        for (SessionName name : targets.resolve(sessions)) {
-            sessions.destroy(name, grace);
+        for (SessionName name : targets.resolve(context.sessions())) {
+            context.sessions().destroy(name, targets.grace());
             spec.commandLine().getOut().println(name);
         }
         spec.commandLine().getOut().flush();

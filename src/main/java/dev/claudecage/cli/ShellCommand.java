@@ -40,9 +40,9 @@ final class ShellCommand extends BaseCommand {
         Process process = runner.startAttached(exec, stdio.stdio());
         stdio.relay(process);
         try {
-            int exitCode = process.waitFor();
+            process.waitFor();
             stdio.finish(System.err);
-            return exitCode;
+            return process.exitValue();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroy();

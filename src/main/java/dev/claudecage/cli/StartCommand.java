@@ -64,15 +64,15 @@ final class StartCommand extends BaseCommand {
                     + "'claude-cage diff NAME', bring its commits back with 'claude-cage apply NAME'.")
     boolean clone;
 
+    @Parameters(arity = "0..*", paramLabel = "CMD",
+            description = "The command to run in the cage, after --. Default: claude.")
+    List<String> command;
+
     @Mixin
     CageOptions options;
 
     @Mixin
     RawTerminalOption rawTerminal;
-
-    @Parameters(arity = "0..*", paramLabel = "CMD",
-            description = "The command to run in the cage, after --. Default: claude.")
-    List<String> command;
 
     @Override
     public Integer call() {

@@ -1,13 +1,10 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-
-import java.time.Duration;
 
 @Command(name = "stop",
         description = {
@@ -24,16 +21,14 @@ final class StopCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        Duration grace = targets.grace();
-        ProcessRunner runner = context.runner();
         Sessions sessions = context.sessions();
         for (SessionName name : targets.resolve(sessions)) {
             // Read first: stopping an ephemeral session removes its record.
             var config = sessions.config(name);
-            Sessions.StopResult result = sessions.stop(name, grace);
+            Sessions.StopResult result = sessions.stop(name, targets.grace());
             if (result.wasRunning()) {
                 spec.commandLine().getOut().println(name);
-                WorkspaceWarnings.print(config, runner, spec.commandLine().getErr());
+                WorkspaceWarnings.print(config, context.runner(), spec.commandLine().getErr());
             } else {
                 spec.commandLine().getErr().println("claude-cage: session " + name + " was not running ("
                         + result.state() + ")");

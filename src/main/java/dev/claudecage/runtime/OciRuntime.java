@@ -19,26 +19,13 @@ import java.util.List;
  * runc or crun, driven through their command line. Our containers live under their own state
  * root, so claude-cage never sees or touches containers that other tools made.
  */
-public final class OciRuntime {
+public record OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner, CommandScope scope) {
 
     private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
 
-    private final RuntimeKind kind;
-    private final Path binary;
-    private final Path stateRoot;
-    private final ProcessRunner runner;
-    private final CommandScope scope;
-
+    /** The runtime as this process runs it (root mode). */
     public OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner) {
         this(kind, binary, stateRoot, runner, CommandScope.HOST);
-    }
-
-    private OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner, CommandScope scope) {
-        this.kind = kind;
-        this.binary = binary;
-        this.stateRoot = stateRoot;
-        this.runner = runner;
-        this.scope = scope;
     }
 
     /**
@@ -59,18 +46,6 @@ public final class OciRuntime {
                 "runtime '" + kind.configName() + "' was not found on the PATH",
                 "install it (apt-get install " + kind.binaryName() + ") or choose another with --runtime"));
         return new OciRuntime(kind, binary, stateRoot.resolve(kind.configName()), runner);
-    }
-
-    public RuntimeKind kind() {
-        return kind;
-    }
-
-    public Path binary() {
-        return binary;
-    }
-
-    public Path stateRoot() {
-        return stateRoot;
     }
 
     /** The command line that runs a bundle in the foreground and removes the container when it ends. */

@@ -33,13 +33,11 @@ public final class CageNetwork implements AutoCloseable {
     private static final Pattern HOST_SIDE = Pattern.compile("^\\d+: " + CageLink.NAME_PREFIX + "h(\\d+)[@:]");
 
     private final CageLink link;
-    private final ProcessRunner runner;
     private final Teardown teardown;
 
-    private CageNetwork(CageLink link, ProcessRunner runner) {
+    private CageNetwork(CageLink link, Teardown teardown) {
         this.link = link;
-        this.runner = runner;
-        this.teardown = new Teardown("network teardown of cage " + link.cageId(), Teardown.GC_REMOVES_THE_REST);
+        this.teardown = teardown;
     }
 
     /**
@@ -53,9 +51,10 @@ public final class CageNetwork implements AutoCloseable {
         try (FileLock lock = FileLock.acquire(lockFile, LOCK_TIMEOUT, "the cage network pool")) {
             int slot = freeSlot(runner, CageLink.capacity(settings.networkPool(), settings.networkPool6()));
             CageLink link = CageLink.allocate(cageId, slot, settings.networkPool(), settings.networkPool6());
-            CageNetwork network = new CageNetwork(link, runner);
+            CageNetwork network = new CageNetwork(link,
+                    new Teardown("network teardown of cage " + cageId, Teardown.GC_REMOVES_THE_REST));
             try {
-                network.build(ports, services);
+                network.build(ports, services, runner);
             } catch (RuntimeException e) {
                 throw Teardown.closeAfter(network, e);
             }
@@ -102,7 +101,7 @@ public final class CageNetwork implements AutoCloseable {
         return wrapped;
     }
 
-    private void build(GatewayPorts ports, GatewayPorts.Services services) {
+    private void build(GatewayPorts ports, GatewayPorts.Services services, ProcessRunner runner) {
         String ns = link.netnsName();
         String host = link.hostInterface();
         // Undone last first: the host's table, then the namespace, which destroys the cage's end of
@@ -112,34 +111,35 @@ public final class CageNetwork implements AutoCloseable {
         teardown.push("delete the namespace", () -> runner.remove(List.of("ip", "netns", "delete", ns), COMMAND_TIMEOUT));
         teardown.push("delete the host's firewall table", () -> runner.remove(List.of("nft", "delete", "table", "inet",
                 Firewall.hostTable(link)), COMMAND_TIMEOUT));
-        ip("netns", "add", ns);
-        ip("link", "add", host, "type", "veth", "peer", "name", link.cageInterface());
-        ip("link", "set", link.cageInterface(), "netns", ns);
-        ip("-n", ns, "link", "set", link.cageInterface(), "name", CageLink.CAGE_SIDE_NAME);
-        ip("-n", ns, "link", "set", "lo", "up");
+        ip(runner, "netns", "add", ns);
+        ip(runner, "link", "add", host, "type", "veth", "peer", "name", link.cageInterface());
+        ip(runner, "link", "set", link.cageInterface(), "netns", ns);
+        ip(runner, "-n", ns, "link", "set", link.cageInterface(), "name", CageLink.CAGE_SIDE_NAME);
+        ip(runner, "-n", ns, "link", "set", "lo", "up");
         // The firewalls go up before either end of the link does: no moment without them.
-        nft(List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports, services));
-        nft(inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports, services));
-        ip("addr", "add", link.gateway4() + "/" + CageLink.PREFIX4, "dev", host);
+        nft(runner, List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports, services));
+        nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports, services));
+        ip(runner, "addr", "add", link.gateway4() + "/" + CageLink.PREFIX4, "dev", host);
         // nodad: the addresses are ours alone, and duplicate detection would delay them by seconds.
-        ip("addr", "add", link.gateway6() + "/" + CageLink.PREFIX6, "dev", host, "nodad");
-        ip("link", "set", host, "up");
+        ip(runner, "addr", "add", link.gateway6() + "/" + CageLink.PREFIX6, "dev", host, "nodad");
+        ip(runner, "link", "set", host, "up");
         String cage = CageLink.CAGE_SIDE_NAME;
-        ip("-n", ns, "addr", "add", link.cageAddress4().getHostAddress() + "/" + CageLink.PREFIX4, "dev", cage);
-        ip("-n", ns, "addr", "add", link.cageAddress6().getHostAddress() + "/" + CageLink.PREFIX6, "dev", cage, "nodad");
-        ip("-n", ns, "link", "set", cage, "up");
+        ip(runner, "-n", ns, "addr", "add", link.cageAddress4().getHostAddress() + "/" + CageLink.PREFIX4, "dev", cage);
+        ip(runner, "-n", ns, "addr", "add", link.cageAddress6().getHostAddress() + "/" + CageLink.PREFIX6, "dev", cage,
+                "nodad");
+        ip(runner, "-n", ns, "link", "set", cage, "up");
         // A default route, so that every attempt reaches the firewall and is logged there.
-        ip("-n", ns, "route", "add", "default", "via", link.gateway4());
-        ip("-n", ns, "-6", "route", "add", "default", "via", link.gateway6());
+        ip(runner, "-n", ns, "route", "add", "default", "via", link.gateway4());
+        ip(runner, "-n", ns, "-6", "route", "add", "default", "via", link.gateway6());
     }
 
-    private void ip(String... args) {
+    private static void ip(ProcessRunner runner, String... args) {
         List<String> command = new ArrayList<>(List.of("ip"));
         command.addAll(List.of(args));
         runner.run(command, COMMAND_TIMEOUT);
     }
 
-    private void nft(List<String> command, String ruleset) {
+    private static void nft(ProcessRunner runner, List<String> command, String ruleset) {
         CommandResult result = runner.runWithInput(command, COMMAND_TIMEOUT, ruleset.getBytes(StandardCharsets.UTF_8));
         if (!result.succeeded()) {
             throw runner.failure(result);
