@@ -18,17 +18,9 @@ import java.util.List;
  * connecting each client to the desktop's port on the cage's loopback. A Unix socket crosses
  * network namespaces; the rootless supervisor cannot enter the cage's, which its user namespace owns.
  */
-public final class DesktopRelay implements AutoCloseable {
+public record DesktopRelay(Process process, Path socket) implements AutoCloseable {
 
     private static final Duration START = Duration.ofSeconds(10);
-
-    private final Process process;
-    private final Path socket;
-
-    private DesktopRelay(Process process, Path socket) {
-        this.process = process;
-        this.socket = socket;
-    }
 
     public static DesktopRelay start(RuntimeControl control, long cagePid, int uid, int gid, Path socket, int cagePort,
                                      ProcessRunner runner) {
@@ -59,10 +51,6 @@ public final class DesktopRelay implements AutoCloseable {
             }
         }
         return relay;
-    }
-
-    public Path socket() {
-        return socket;
     }
 
     @Override

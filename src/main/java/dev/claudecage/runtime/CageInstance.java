@@ -149,7 +149,7 @@ public final class CageInstance implements AutoCloseable {
         if (runtimeProcess != null) {
             throw new IllegalStateException("cage " + id + " was started already");
         }
-        runtimeProcess = cage.runtime().startRun(id, cage.bundle(), cage.log(), stdio);
+        runtimeProcess = cage.start(stdio);
         return runtimeProcess;
     }
 

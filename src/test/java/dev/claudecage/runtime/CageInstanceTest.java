@@ -74,6 +74,7 @@ class CageInstanceTest {
         rootfs.toFile().mkdirs();
         CageInstance cage = CageInstance.prepare(plan(rootfs, processes, dir.resolve("state")), ID, List.of("id"), false,
                 null, paths, processes.runner(), CageInstance.SpecAdjustment.NONE);
+        cage.start(Stdio.all(ProcessBuilder.Redirect.PIPE));
         CageException failure = assertThrows(CageException.class, cage::close);
         assertTrue(failure.getMessage().startsWith("cleanup of cage " + ID + " was incomplete: remove the cage: "
                 + "delete container: '/usr/sbin/runc"), failure.getMessage());
@@ -90,7 +91,7 @@ class CageInstanceTest {
                 plan(rootfs, processes, dir.resolve("state")), ID, List.of("id"), false, null, paths,
                 processes.runner(), CageInstance.SpecAdjustment.NONE));
         assertTrue(failure.getMessage().contains("mount: wrong fs type"), failure.getMessage());
-        assertEquals(1, processes.commands().size(), "nothing to unmount, no container to delete");
+        assertEquals(1, processes.commands().size(), "nothing to unmount, no container to delete (no runtime started)");
         assertFalse(Files.exists(paths.runs().resolve(ID)));
     }
 }
