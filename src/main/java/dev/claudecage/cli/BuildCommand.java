@@ -16,7 +16,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -58,6 +61,15 @@ final class BuildCommand extends BaseCommand {
     @Option(names = "--no-cache", description = "Runs every step, ignoring the build cache (its results are kept).")
     boolean noCache;
 
+    @Option(names = "--secret", paramLabel = "id=ID,src=FILE|env=VAR",
+            description = "A secret for RUN --mount=type=secret,id=ID: the content of FILE, or of the environment "
+                    + "variable VAR. It is never stored in a layer or the cache. Repeatable.")
+    List<String> secrets = new ArrayList<>();
+
+    @Option(names = "--allow-unverified-add", description = "Lets ADD download a URL that has no --checksum "
+            + "(what arrives is then checked by nothing).")
+    boolean allowUnverifiedAdd;
+
     @Override
     public Integer call() throws InterruptedException {
         return RootlessImageWrites.writingTheStore(spec, context, store -> {
@@ -71,7 +83,8 @@ final class BuildCommand extends BaseCommand {
                     RootlessImageWrites.cgroups(config));
             ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
                     ImagePullCommand.puller(store, runner, config),
-                    BuildProgress.forStream(System.out, Host.interactiveTerminal()));
+                    BuildProgress.forStream(System.out, Host.interactiveTerminal()),
+                    ImagePullCommand.access(config));
             PrintWriter out = spec.commandLine().getOut();
             for (ImageBuilder.Request request : requests) {
                 ImageBuilder.Result result = builder.build(request);
@@ -87,6 +100,7 @@ final class BuildCommand extends BaseCommand {
 
     private List<ImageBuilder.Request> requests() {
         Map<String, String> args = buildArgs();
+        Map<String, byte[]> secretValues = secretValues();
         List<String> shipped = target.equals("all") ? SHIPPED : SHIPPED.contains(target) ? List.of(target) : List.of();
         if (shipped.isEmpty()) {
             Path context = Path.of(target);
@@ -95,7 +109,8 @@ final class BuildCommand extends BaseCommand {
                         "add -t NAME[:TAG]");
             }
             Path dockerfile = file != null ? file : context.resolve("Dockerfile");
-            return List.of(new ImageBuilder.Request(dockerfile, context, ImageName.parse(tag), args, noCache));
+            return List.of(new ImageBuilder.Request(dockerfile, context, ImageName.parse(tag), args, noCache, secretValues,
+                    allowUnverifiedAdd));
         }
         if (file != null) {
             throw new UserInputException("-f goes with a CONTEXT; '" + target + "' builds the shipped Dockerfile",
@@ -111,9 +126,49 @@ final class BuildCommand extends BaseCommand {
             Map<String, String> imageArgs = new LinkedHashMap<>(ShippedFiles.hostBuildArgs(image));
             imageArgs.putAll(args);
             requests.add(new ImageBuilder.Request(context.resolve("Dockerfile"), context,
-                    ImageName.parse(tag != null ? tag : image), imageArgs, noCache));
+                    ImageName.parse(tag != null ? tag : image), imageArgs, noCache, secretValues, allowUnverifiedAdd));
         }
         return requests;
+    }
+
+    /** --secret id=ID,src=FILE or id=ID,env=VAR, read now: a build step never sees the host's path. */
+    private Map<String, byte[]> secretValues() {
+        Map<String, byte[]> values = new LinkedHashMap<>();
+        String usage = "use --secret id=ID,src=FILE or --secret id=ID,env=VARIABLE";
+        for (String secret : secrets) {
+            Map<String, String> fields = new LinkedHashMap<>();
+            for (String field : secret.split(",")) {
+                int equals = field.indexOf('=');
+                if (equals <= 0) {
+                    throw new UserInputException("--secret '" + secret + "': '" + field + "' is not KEY=VALUE", usage);
+                }
+                String key = field.substring(0, equals);
+                fields.put(key.equals("source") ? "src" : key, field.substring(equals + 1));
+            }
+            String id = fields.remove("id");
+            String source = fields.remove("src");
+            String variable = fields.remove("env");
+            fields.remove("type");
+            if (id == null || id.isEmpty() || !fields.isEmpty() || (source == null) == (variable == null)) {
+                throw new UserInputException("--secret '" + secret + "' needs an id and one of src or env", usage);
+            }
+            if (source != null) {
+                try {
+                    values.put(id, Files.readAllBytes(Path.of(source)));
+                } catch (IOException e) {
+                    throw new UserInputException("cannot read the secret file " + source + ": " + e.getMessage(),
+                            "check the path given with --secret id=" + id + ",src=FILE");
+                }
+            } else {
+                String value = System.getenv(variable);
+                if (value == null) {
+                    throw new UserInputException("--secret id=" + id + " takes its value from " + variable
+                            + ", which is not set", usage);
+                }
+                values.put(id, value.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return values;
     }
 
     private Map<String, String> buildArgs() {

@@ -26,7 +26,11 @@ final class ImagePullCommand extends BaseCommand {
     String reference;
 
     static ImagePuller puller(ImageStore store, ProcessRunner runner, CageConfig config) {
-        return new ImagePuller(store, new ImageImporter(store, runner), new RegistryAccess(config.insecureRegistries()));
+        return new ImagePuller(store, new ImageImporter(store, runner), access(config));
+    }
+
+    static RegistryAccess access(CageConfig config) {
+        return new RegistryAccess(config.insecureRegistries(), config.registryMirrors());
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.Teardown;
+import dev.claudecage.image.store.StopSignals;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.net.cage.CageNetworking;
@@ -14,6 +15,7 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.RootlessHost;
 import dev.claudecage.rootless.UserNamespace;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +38,7 @@ public final class CageInstance implements AutoCloseable {
     private UserNamespace userNamespace;
     private CageNetworking networking;
     private WorkspaceWall wall = WorkspaceWall.NONE;
+    private List<String> volumes = List.of();
     private Cage cage;
     private Process runtimeProcess;
 
@@ -89,6 +92,7 @@ public final class CageInstance implements AutoCloseable {
             ProtectedPathScan.Result wall = ProtectedPathScan.scan(plan.config());
             instance.wall = wall.wall();
             Spec spec = plan.spec(id, command, terminal, attachment, wall.wall());
+            instance.volumes = imageVolumes(spec, plan.image().volumes());
             if (rootless == null) {
                 spec = teardown.push("remove its shifted mounts",
                         WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner)).applyTo(spec);
@@ -112,6 +116,17 @@ public final class CageInstance implements AutoCloseable {
 
     public String id() {
         return id;
+    }
+
+    /** The image's VOLUMEs that got a tmpfs of their own, as tmpfs:PATH (VOLUME), for the session's record. */
+    public List<String> volumeMounts() {
+        return volumes.stream().map(path -> "tmpfs:" + path + " (VOLUME)").toList();
+    }
+
+    private static List<String> imageVolumes(Spec spec, List<String> declared) {
+        List<String> paths = declared.stream().map(volume -> Path.of("/").resolve(volume).normalize().toString()).toList();
+        return spec.mounts().stream().filter(mount -> mount.type().equals("tmpfs") && paths.contains(mount.destination()))
+                .map(Spec.Mount::destination).distinct().toList();
     }
 
     public CagePlan plan() {
@@ -176,7 +191,8 @@ public final class CageInstance implements AutoCloseable {
     }
 
     /**
-     * Stops the cage: SIGTERM through the runtime (which passes it to the cage's process), then
+     * Stops the cage: the image's STOPSIGNAL, SIGTERM by default, to the cage's process (SIGTERM
+     * through the runtime, which passes it on; another signal with the runtime's kill), then
      * SIGKILL when it has not ended within {@code grace}.
      */
     public void stop(Duration grace) {
@@ -188,7 +204,12 @@ public final class CageInstance implements AutoCloseable {
             return;
         }
         try {
-            process.destroy();
+            int signal = stopSignal(plan.image().stopSignal());
+            if (signal == StopSignals.SIGTERM) {
+                process.destroy();
+            } else {
+                cage.runtime().kill(id, Integer.toString(signal));
+            }
             if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
                 cage.runtime().kill(id, "KILL");
                 if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -198,6 +219,18 @@ public final class CageInstance implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CageException("interrupted while stopping cage " + id);
+        }
+    }
+
+    /** The image's STOPSIGNAL as a number; SIGTERM when it has none or one that names no signal. */
+    static int stopSignal(String written) {
+        if (written == null) {
+            return StopSignals.SIGTERM;
+        }
+        try {
+            return StopSignals.number(written);
+        } catch (IllegalArgumentException e) {
+            return StopSignals.SIGTERM;
         }
     }
 

@@ -83,7 +83,8 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
                         : "cli (or build yours: claude-cage build -t " + config.image() + " CONTEXT)")));
         ImageConfig.Settings settings = image.config().config();
         return new CagePlan(config, image.lowerDirectoriesTopFirst(),
-                new CageRequest.ImageDefaults(settings.env(), settings.workingDir()), runtime, HostPolicy.resolve(config),
+                new CageRequest.ImageDefaults(settings.env(), settings.workingDir(), List.copyOf(settings.volumes().keySet()),
+                        settings.stopSignal()), runtime, HostPolicy.resolve(config),
                 image.id().toString(), rootless);
     }
 

@@ -180,6 +180,7 @@ public final class Janitor {
         } else if (step instanceof CleanupPlan.KillCgroup kill) {
             killCgroup(kill.id());
         } else if (step instanceof CleanupPlan.DeleteNetns netns) {
+            killHelpersIn(netns.name());
             remove(List.of("ip", "netns", "delete", netns.name()));
         } else if (step instanceof CleanupPlan.DeleteNftTable table) {
             remove(List.of("nft", "delete", "table", table.family(), table.name()));
@@ -236,6 +237,40 @@ public final class Janitor {
             sleep(50);
         }
         throw new CageException("processes still running: " + probe.cgroupProcesses(id));
+    }
+
+    /**
+     * Kills what still runs in the cage's network namespace once the cage is gone: the helpers
+     * claude-cage started there (the drop logger's tcpdump, which gives up root by itself and with
+     * it the parent-death signal that ends it with its supervisor), which would hold the namespace.
+     * Processes are found by the namespace they are in, /proc/PID/ns/net against the named one.
+     */
+    private static void killHelpersIn(String netns) {
+        Path named = Path.of("/run/netns", netns);
+        String namespace;
+        try {
+            namespace = "net:[" + Files.getAttribute(named, "unix:ino") + "]";
+        } catch (IOException e) {
+            return;
+        }
+        for (int round = 0; round < 100; round++) {
+            List<ProcessHandle> inside = ProcessHandle.allProcesses().filter(process -> namespace.equals(
+                    netnsOf(process.pid()))).toList();
+            if (inside.isEmpty()) {
+                return;
+            }
+            inside.forEach(ProcessHandle::destroyForcibly);
+            sleep(50);
+        }
+        throw new CageException("processes still running in " + netns);
+    }
+
+    private static String netnsOf(long pid) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", "net")).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
     }
 
     private static void removeCgroup(Path dir) throws IOException {

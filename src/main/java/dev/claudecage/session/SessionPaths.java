@@ -77,6 +77,11 @@ public record SessionPaths(SessionName name, Path dataDir, Path runDir, boolean 
         return runDir.resolve("api-key");
     }
 
+    /** The image's HEALTHCHECK state while the cage runs, written by the supervisor ({@link HealthMonitor}). */
+    public Path healthFile() {
+        return runDir.resolve("health.json");
+    }
+
     public Path networkStateDir() {
         return runDir.resolve("net");
     }

@@ -660,6 +660,12 @@ public final class Sessions {
      * walls (the runtime takes the process settings of the cage's own spec), with {@code env} added.
      */
     public List<String> execCommand(LiveCage cage, List<String> env, List<String> command, boolean terminal) {
+        return execCommand(statePaths, probe, cage, env, command, terminal);
+    }
+
+    /** {@link #execCommand(LiveCage, List, List, boolean)} for the supervisor, which has no {@code Sessions}. */
+    static List<String> execCommand(StatePaths statePaths, HostProbe probe, LiveCage cage, List<String> env,
+                                    List<String> command, boolean terminal) {
         List<String> exec = new ArrayList<>(List.of(cage.runtime().binaryName(), "--root",
                 statePaths.runtimeState().resolve(cage.runtime().configName()).toString(), "exec"));
         if (terminal) {

@@ -16,6 +16,8 @@ import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.host.Netns;
+import dev.claudecage.image.store.Digest;
+import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
@@ -23,6 +25,7 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.RunOutcome;
+import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 
 import java.io.IOException;
@@ -33,6 +36,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -193,6 +197,7 @@ final class Supervisor {
         teardown.push("drain the cage's terminal", this::drain);
         teardown.push("stop the cage", () -> prepared.stop(Duration.ofSeconds(5)));
         List<String> mounts = new ArrayList<>(prepared.hostMounts());
+        mounts.addAll(prepared.volumeMounts());
         if (record.persist() && !record.ephemeral()) {
             mounts.add(paths.homeDir() + ":" + SpecBuilder.CAGE_HOME + ":rw");
         }
@@ -218,6 +223,11 @@ final class Supervisor {
             log("cage " + id + " is running (runtime pid " + runtime.pid() + ")");
             if (desktop != null) {
                 serveDesktop(id, desktop);
+            }
+            if (config.healthcheck() && plan.imageId() != null) {
+                // Pushed after the cage: the checks end before the cage is stopped.
+                startHealthcheck(id, config, plan)
+                        .ifPresent(health -> teardown.push("stop the healthcheck", health));
             }
         }
         RunOutcome outcome = instance.awaitExit();
@@ -310,6 +320,23 @@ final class Supervisor {
             ring.add(data);
             server.broadcast(data);
         }
+    }
+
+    /**
+     * The image's HEALTHCHECK, run through the runtime's exec in the cage as its user (as {@code shell}
+     * runs a command); empty when the image has none.
+     */
+    private Optional<HealthMonitor> startHealthcheck(String id, CageConfig config, CagePlan plan) {
+        var image = ImageStore.openDefault().image(Digest.parse(plan.imageId()));
+        var container = probe.container(id);
+        if (image.isEmpty() || container.isEmpty()) {
+            return Optional.empty();
+        }
+        Sessions.LiveCage cage = new Sessions.LiveCage(name, id, config, plan,
+                RuntimeKind.fromConfig(container.get().runtime()), false, container.get().pid());
+        return HealthMonitor.start(image.get().config().config(),
+                command -> Sessions.execCommand(statePaths, probe, cage, List.of(), command, false),
+                paths.healthFile(), runner, this::log);
     }
 
     /** Stops everything that still runs and removes the cage; returns what went wrong, or null. */

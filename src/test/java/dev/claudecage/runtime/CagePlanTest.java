@@ -29,7 +29,7 @@ class CagePlanTest {
         CagePlan plan = new CagePlan(SpecBuilderTest.config(List.of()),
                 List.of(Path.of("/var/lib/claude-cage/images/layers/ab/diff"),
                         Path.of("/var/lib/claude-cage/images/layers/cd/diff")),
-                new CageRequest.ImageDefaults(List.of("PATH=/usr/bin"), "/workspace"),
+                new CageRequest.ImageDefaults(List.of("PATH=/usr/bin"), "/workspace", List.of("/var/cache/app"), "SIGINT"),
                 new OciRuntime(RuntimeKind.CRUN, Path.of("/usr/bin/crun"), Path.of("/run/claude-cage/runtime/crun"),
                         new ProcessRunner(false)),
                 new HostPolicy(SeccompPolicy.defaultPolicy().toOci("amd64"), "claude-cage",
@@ -39,6 +39,7 @@ class CagePlanTest {
         CagePlan.Recorded read = Json.read(Json.write(recorded), CagePlan.Recorded.class);
         assertEquals(recorded, read);
         CagePlan again = CagePlan.of(plan.config(), read, new ProcessRunner(false));
+        assertEquals(plan.image(), again.image());
         assertEquals(plan.rootfs(), again.rootfs());
         assertEquals(plan.imageId(), again.imageId());
         assertEquals(plan.runtime().binary(), again.runtime().binary());

@@ -189,8 +189,7 @@ public final class ImageImporter {
             LayerDigest.Result layer = store.commitLayer(directory);
             layers.add(layer.digest());
         }
-        ImageConfig config = new ImageConfig(Architecture.host(), ImageConfig.LINUX, original.created(), original.config(),
-                new ImageConfig.RootFs("layers", layers), original.history());
+        ImageConfig config = original.withLayers(Architecture.host(), ImageConfig.LINUX, new ImageConfig.RootFs("layers", layers));
         Digest id = store.commitImage(config);
         store.tag(name, id);
         return new Result(name, id, layers.size());

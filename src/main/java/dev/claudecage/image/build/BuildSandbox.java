@@ -74,11 +74,25 @@ public final class BuildSandbox {
     }
 
     /**
+     * What a RUN adds to the sandbox: its {@code --mount}s, in order; whether it runs without any
+     * network ({@code --network=none}: a namespace of its own with only loopback); and secrets
+     * it sees as environment variables, which win over everything else.
+     */
+    record StepOptions(List<Spec.Mount> mounts, boolean isolatedNetwork, Map<String, String> secretEnv) {
+        static final StepOptions NONE = new StepOptions(List.of(), false, Map.of());
+
+        StepOptions {
+            mounts = List.copyOf(mounts);
+            secretEnv = Map.copyOf(secretEnv);
+        }
+    }
+
+    /**
      * Runs {@code args} in {@code root} as {@code user} (a USER value; null for root) in {@code workdir}.
      * The environment is the image's, then the ARG values it does not set, then HOME for the user.
      */
     void run(BuildRoot root, List<String> args, Map<String, String> imageEnv, Map<String, String> buildArgs,
-             String user, String workdir, BuildProgress.Step step) {
+             String user, String workdir, StepOptions options, BuildProgress.Step step) {
         UserDatabase.Identity identity;
         try {
             identity = UserDatabase.of(root.root()).forProcess(user);
@@ -86,9 +100,14 @@ public final class BuildSandbox {
             throw new CageException("cannot read the image's /etc/passwd: " + e.getMessage());
         }
         Spec cage = SpecBuilder.build(config, new CageRequest(args, false, root.id(), HOSTNAME, seccomp, null,
-                NetworkAttachment.host()));
-        Spec built = BuildSpec.forRun(cage, args, environment(imageEnv, buildArgs, identity), identity,
-                workdir == null || workdir.isEmpty() ? "/" : workdir);
+                options.isolatedNetwork() ? NetworkAttachment.none() : NetworkAttachment.host()));
+        List<String> env = new java.util.ArrayList<>(environment(imageEnv, buildArgs, identity));
+        options.secretEnv().forEach((name, value) -> {
+            env.removeIf(entry -> entry.startsWith(name + "="));
+            env.add(name + "=" + value);
+        });
+        Spec built = BuildSpec.forRun(cage, args, env, identity, workdir == null || workdir.isEmpty() ? "/" : workdir,
+                options.mounts());
         Spec spec = rootlessCgroups == null ? built : RootlessHost.adapt(built, rootlessCgroups);
         Cage stepCage = root.cage();
         stepCage.writeSpec(spec);

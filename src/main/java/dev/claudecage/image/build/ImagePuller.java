@@ -16,6 +16,7 @@ import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.json.Json;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,11 +47,44 @@ public record ImagePuller(ImageStore store, ImageImporter importer, RegistryAcce
     /** An index may name another index; more than this is a loop or a joke. */
     private static final int MAX_INDEX_DEPTH = 3;
 
-    /** Pulls {@code reference}; the caller holds the store's lock. {@code onNote} hears each step. */
+    /**
+     * Pulls {@code reference}, from its registry's mirrors first (registry_mirrors, in order) and
+     * then from the registry; the caller holds the store's lock. {@code onNote} hears each step,
+     * and why a mirror was passed over.
+     */
     public StoredImage pull(ImageReference reference, Consumer<String> onNote) {
         Map<String, String> env = System.getenv();
-        RegistryClient client = new RegistryClient(reference, access, RegistryCredentials.find(reference.registry(),
-                RegistryCredentials.authFiles(env, RegistryCredentials.invokingHome(env, Path.of("/etc/passwd")))));
+        List<Path> authFiles = RegistryCredentials.authFiles(env, RegistryCredentials.invokingHome(env, Path.of("/etc/passwd")));
+        List<String> passedOver = new ArrayList<>();
+        for (URI mirror : access.mirrorsOf(reference.registry())) {
+            String authority = mirror.getRawAuthority();
+            if ("http".equals(mirror.getScheme()) && !access.plainHttp(mirror.getHost(), mirror.getPort())) {
+                passedOver.add(mirror + ": plain http, and " + authority + " is neither on loopback nor in "
+                        + "insecure_registries");
+                onNote.accept("mirror " + passedOver.get(passedOver.size() - 1));
+                continue;
+            }
+            try {
+                return pullFrom(new RegistryClient(reference, mirror, access, RegistryCredentials.find(authority, authFiles)),
+                        reference, onNote);
+            } catch (CageException e) {
+                passedOver.add(mirror + ": " + e.getMessage());
+                onNote.accept("mirror " + mirror + " failed: " + e.getMessage() + "; trying the next");
+            }
+        }
+        try {
+            return pullFrom(new RegistryClient(reference, access, RegistryCredentials.find(reference.registry(), authFiles)),
+                    reference, onNote);
+        } catch (UserInputException e) {
+            throw passedOver.isEmpty() ? e : new UserInputException(e.getMessage() + " (the mirrors failed too: "
+                    + String.join("; ", passedOver) + ")", e.hint());
+        } catch (CageException e) {
+            throw passedOver.isEmpty() ? e : new CageException(e.getMessage() + " (the mirrors failed too: "
+                    + String.join("; ", passedOver) + ")", e.hint(), e);
+        }
+    }
+
+    private StoredImage pullFrom(RegistryClient client, ImageReference reference, Consumer<String> onNote) {
         onNote.accept("pulling " + reference + " from " + client.base());
         client.ping();
         JsonNode manifest = imageManifest(client, reference, onNote);

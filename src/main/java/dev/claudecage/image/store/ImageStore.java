@@ -87,6 +87,31 @@ public final class ImageStore {
         return new BuildCache(this, root.resolve("cache"));
     }
 
+    private Path cacheMounts() {
+        return root.resolve("cache-mounts");
+    }
+
+    /**
+     * The directory a {@code RUN --mount=type=cache} with this id uses, made on first use (empty,
+     * {@code uid:gid}, {@code mode}); it stays between builds, until {@code image prune}.
+     */
+    public Path cacheMountDirectory(String id, int uid, int gid, int mode) {
+        Path directory = cacheMounts().resolve(Digest.of(id).hex());
+        try {
+            Directories.createPrivate(cacheMounts());
+            if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
+                Path staging = createWorkDirectory("cache-mount");
+                Files.setAttribute(staging, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(staging, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(staging, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
+                Files.move(staging, directory, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return directory;
+        } catch (IOException e) {
+            throw new CageException("cannot make the cache mount directory " + directory + ": " + e.getMessage());
+        }
+    }
+
     // ---- reading -------------------------------------------------------------------------------
 
     public Path layerDirectory(Digest layer) {
@@ -378,8 +403,10 @@ public final class ImageStore {
         Removal removal = removeLayers(allLayers, removedImages);
         try {
             cache().dropStale();
+            // RUN --mount=type=cache directories hold only what builds chose to keep between them.
+            Directories.deleteRecursively(cacheMounts());
         } catch (IOException e) {
-            throw new CageException("cannot clean the build cache in " + root.resolve("cache") + ": " + e.getMessage());
+            throw new CageException("cannot clean the build cache in " + root + ": " + e.getMessage());
         }
         return removal;
     }

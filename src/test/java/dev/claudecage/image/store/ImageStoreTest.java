@@ -46,7 +46,7 @@ class ImageStoreTest {
     }
 
     private static ImageConfig imageOf(Digest... layers) {
-        ImageConfig config = new ImageConfig("amd64", ImageConfig.LINUX, null, ImageConfig.Settings.EMPTY, null, null);
+        ImageConfig config = new ImageConfig("amd64", ImageConfig.LINUX, null, null, ImageConfig.Settings.EMPTY, null, null);
         for (Digest layer : layers) {
             config = config.withStep(layer, new ImageConfig.History("2026-01-01T00:00:00Z", "test", null));
         }
