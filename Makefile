@@ -24,7 +24,8 @@ build: $(JAR) $(COMPLETIONS) $(MAN_PAGES) $(CDS_ARCHIVE)
 $(JAR): pom.xml $(shell find src config security -type f 2>/dev/null)
 	$(MVN) -DskipTests package
 
-# Completion scripts for bash, zsh and fish, and the man pages, all made from the command model.
+# Completion scripts for bash, zsh and fish, and the man pages, all made from the launcher's own command model
+# (its commands are made with the context Main gives them).
 target/completion/claude-cage: $(JAR)
 	mkdir -p $(@D) && java -cp $(JAR) dev.claudecage.cli.Main completion bash > $@.tmp && mv $@.tmp $@
 target/completion/_claude-cage: $(JAR)

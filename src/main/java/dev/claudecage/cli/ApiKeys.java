@@ -6,15 +6,34 @@ import dev.claudecage.config.NetworkMode;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.gateway.ApiCredential;
 
+import picocli.CommandLine.Option;
+
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
-/** Where the user's API credential comes from: the flag, else the launcher's environment, else their Claude login. */
+/**
+ * Where the user's API credential comes from: {@code --api-key} (a mixin of run and start), else the launcher's
+ * environment, else their Claude login on the host ({@link HostLogin}).
+ */
 final class ApiKeys {
 
-    private ApiKeys() {
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "Your Anthropic API key for the cage's API gateway. Default: $ANTHROPIC_API_KEY, else "
+                    + "your Claude subscription login ($CLAUDE_CODE_OAUTH_TOKEN, else ~/.claude/.credentials.json). "
+                    + "Neither enters the cage: the cage gets a placeholder. Prefer the environment variable: "
+                    + "a command line is visible to other users of this host.")
+    String flag;
+
+    /** The credential the gateway holds (see {@link #fromFlagOrHost}). */
+    ApiCredential credential() {
+        return fromFlagOrHost(flag);
+    }
+
+    /** The key given with --api-key alone: a session's supervisor finds the host's key or login itself. */
+    Supplier<char[]> flagKey() {
+        return fromFlag(flag);
     }
 
     /** The key given with --api-key, as a supplier of fresh copies (the gateway wipes each after use), or null. */

@@ -1,11 +1,9 @@
 package dev.claudecage.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 
 @Command(name = "completion", aliases = "generate-completion",
         description = {"Prints the completion script for a shell: bash (the default), zsh or fish. The package and "
@@ -13,19 +11,16 @@ import java.util.concurrent.Callable;
                 "  claude-cage completion fish > ~/.config/fish/completions/claude-cage.fish",
                 "  claude-cage completion zsh > ~/.zfunc/_claude-cage   (a folder in your $fpath)",
                 "  source <(claude-cage completion bash)"})
-final class CompletionCommand implements Callable<Integer> {
+final class CompletionCommand extends BaseCommand {
 
     @Parameters(arity = "0..1", paramLabel = "SHELL", defaultValue = "bash", description = "bash, zsh or fish.")
     ShellCompletion.Shell shell;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         // The whole model: a call that names this subcommand got a model of it alone.
-        out.print(ShellCompletion.script(shell, Main.commandLine()));
+        out.print(ShellCompletion.script(shell, Main.commandLine(context)));
         out.flush();
         return 0;
     }

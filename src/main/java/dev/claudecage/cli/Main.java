@@ -53,7 +53,7 @@ public final class Main {
     }
 
     public static int execute(String... args) {
-        return commandLine(args)
+        return commandLine(Context.forThisHost(), args)
                 .setExecutionExceptionHandler(new ErrorHandler())
                 .setParameterExceptionHandler(ErrorHandler::onBadArguments)
                 .execute(args);
@@ -64,19 +64,28 @@ public final class Main {
      * subcommand's annotations on every start; a call that names a subcommand first gets a model
      * of that one alone (its usage, options and errors are the same). Anything else gets the whole
      * model: top-level options, a misspelt name (for the suggestions), and picocli's own
-     * {@code help}, which reads the whole model.
+     * {@code help}, which reads the whole model. Every command it makes gets {@code context}.
      */
-    static CommandLine commandLine(String... args) {
+    static CommandLine commandLine(Context context, String... args) {
+        CommandLine.IFactory factory = new WithContext(context);
         if (args.length > 0 && !args[0].startsWith("-")) {
             for (Class<?> subcommand : Main.class.getAnnotation(Command.class).subcommands()) {
                 Command command = subcommand.getAnnotation(Command.class);
                 if (command != null && (command.name().equals(args[0]) || List.of(command.aliases()).contains(args[0]))
                         && subcommand.getPackageName().equals(Main.class.getPackageName())) {
-                    return new CommandLine(new WithOneSubcommand()).addSubcommand(subcommand);
+                    return new CommandLine(new WithOneSubcommand(), factory).addSubcommand(subcommand);
                 }
             }
         }
-        return new CommandLine(new Main());
+        return new CommandLine(new Main(), factory);
+    }
+
+    /** Hands every command's {@code @Mixin Context} the one context; makes everything else as picocli does. */
+    private record WithContext(Context context) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> type) throws Exception {
+            return type == Context.class ? type.cast(context) : CommandLine.defaultFactory().create(type);
+        }
     }
 
     /** The top-level command as {@link Main} declares it, less the subcommand list. */

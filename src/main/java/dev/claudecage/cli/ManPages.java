@@ -39,7 +39,7 @@ public final class ManPages {
             System.exit(2);
         }
         Path directory = Files.createDirectories(Path.of(args[0]));
-        for (Map.Entry<String, String> page : render(Main.commandLine(), VersionCommand.version()).entrySet()) {
+        for (Map.Entry<String, String> page : render(Main.commandLine(Context.forThisHost()), VersionCommand.version()).entrySet()) {
             Files.writeString(directory.resolve(page.getKey()), page.getValue(), StandardCharsets.UTF_8);
         }
     }

@@ -1,16 +1,16 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
+import dev.claudecage.claudecode.UserClaudeSetup;
 import dev.claudecage.config.ConfigKey;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.host.Host;
 import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.OneShotRun;
 import dev.claudecage.runtime.RunOutcome;
-import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
 import dev.claudecage.terminal.ForegroundStdio;
@@ -19,10 +19,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 
 @Command(name = "run",
         description = {
@@ -36,17 +36,13 @@ import java.util.concurrent.Callable;
                 "Exit code: the command's own; 125 when claude-cage fails, 126 when the command cannot be run, "
                         + "127 when it is not found. With --detach 0 once the session runs."},
         sortOptions = false)
-final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
+final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
 
     @Mixin
     CageOptions options;
 
-    @Option(names = "--api-key", paramLabel = "KEY",
-            description = "Your Anthropic API key for the cage's API gateway. Default: $ANTHROPIC_API_KEY, else "
-                    + "your Claude subscription login ($CLAUDE_CODE_OAUTH_TOKEN, else ~/.claude/.credentials.json). "
-                    + "Neither enters the cage: the cage gets a placeholder. Prefer the environment variable: "
-                    + "a command line is visible to other users of this host.")
-    String apiKey;
+    @Mixin
+    ApiKeys apiKey;
 
     @Option(names = "--audit-log", paramLabel = "FILE",
             description = "Keep the cage's audit log (one JSON line per network decision) in FILE.")
@@ -65,9 +61,6 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
     @Mixin
     RawTerminalOption rawTerminal;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
     List<String> command;
 
@@ -82,29 +75,34 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
                     + "started with --detach keeps its own", "leave --audit-log out; see the session's with "
                     + "'claude-cage logs --audit NAME'");
         }
-        EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
+        EffectiveConfig config = context.configLoader().load(options.asFlags());
         if (config.config().mode() == Mode.DESKTOP) {
             // A desktop is watched in a browser while it runs; a run lives on this terminal and publishes nothing.
             throw new UserInputException("run starts one command on this terminal; a desktop is a session "
                     + "(mode: desktop, from " + config.origin(ConfigKey.MODE) + ")",
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        ApiCredential credential = ApiKeys.fromFlagOrHost(apiKey);
+        ProcessRunner runner = context.runner();
+        ApiCredential credential = apiKey.credential();
         ApiKeys.warnWithoutKey(credential, config.config(), spec.commandLine().getErr());
         if (detach) {
-            Sessions.StartResult started = Sessions.current(runner).start(new Sessions.StartRequest(
+            Sessions.StartResult started = context.sessions().start(new Sessions.StartRequest(
                     Optional.ofNullable(name).map(SessionName::of), config.config(), command, true,
-                    ApiKeys.fromFlag(apiKey), 0, 0,
+                    apiKey.flagKey(), 0, 0,
                     config.config().maxSessions(), null, false));
             spec.commandLine().getOut().println(started.name());
             spec.commandLine().getOut().flush();
             return 0;
         }
         boolean terminal = Host.interactiveTerminal();
-        RunOutcome outcome = new OneShotRun(StatePaths.current(), runner)
-                .run(config.config(), command, terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw),
-                        new OneShotRun.Options(credential, auditLog));
+        PrintWriter err = spec.commandLine().getErr();
+        // A run's home is a tmpfs: the user's Claude setup gets a tmpfs ~/.claude of its own to be mounted in.
+        CagePlan plan = context.plan(UserClaudeSetup.addTo(config.config(), null, problem -> {
+            err.println("claude-cage: warning: " + problem);
+            err.flush();
+        }));
+        RunOutcome outcome = new OneShotRun(context.statePaths(), runner).run(plan, command, terminal,
+                ForegroundStdio.forThisProcess(terminal, rawTerminal.raw), new OneShotRun.Options(credential, auditLog));
         WorkspaceWarnings.print(config.config(), runner, spec.commandLine().getErr());
         return outcome.exitCode();
     }

@@ -1,12 +1,10 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.desktop.DesktopAccess;
 import dev.claudecage.desktop.DesktopPort;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
@@ -19,7 +17,6 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 
 @Command(name = "start",
         description = {
@@ -34,7 +31,7 @@ import java.util.concurrent.Callable;
                 "Exit code: with --detach 0 once the cage runs; attached, the cage's own when it ends there, "
                         + "0 when detached; 1 when it cannot start (max_sessions reached, say); 2 for bad input."},
         sortOptions = false)
-final class StartCommand implements Callable<Integer> {
+final class StartCommand extends BaseCommand {
 
     @Option(names = "--name", paramLabel = "NAME",
             description = "The session's name: lowercase letters, digits and dashes. Default: a generated one, "
@@ -48,12 +45,8 @@ final class StartCommand implements Callable<Integer> {
             description = "Keep nothing on disk: a throwaway home, logs in memory, and the session is removed when it stops.")
     boolean ephemeral;
 
-    @Option(names = "--api-key", paramLabel = "KEY",
-            description = "Your Anthropic API key for the session's API gateway. Default: $ANTHROPIC_API_KEY, else "
-                    + "your Claude subscription login ($CLAUDE_CODE_OAUTH_TOKEN, else ~/.claude/.credentials.json, "
-                    + "read again for every request so that the host's renewals reach the session). Neither enters "
-                    + "the cage. Prefer the environment variable: a command line is visible to other users of this host.")
-    String apiKey;
+    @Mixin
+    ApiKeys apiKey;
 
     @Option(names = {"--port", "-p"}, paramLabel = "[ADDRESS:]HOSTPORT:CAGEPORT",
             description = "Desktop mode: where the desktop (noVNC) is published on this host. Default: "
@@ -71,34 +64,31 @@ final class StartCommand implements Callable<Integer> {
                     + "'claude-cage diff NAME', bring its commits back with 'claude-cage apply NAME'.")
     boolean clone;
 
+    @Parameters(arity = "0..*", paramLabel = "CMD",
+            description = "The command to run in the cage, after --. Default: claude.")
+    List<String> command;
+
     @Mixin
     CageOptions options;
 
     @Mixin
     RawTerminalOption rawTerminal;
 
-    @Parameters(arity = "0..*", paramLabel = "CMD",
-            description = "The command to run in the cage, after --. Default: claude.")
-    List<String> command;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
         Optional<SessionName> sessionName = Optional.ofNullable(name).map(SessionName::of);
-        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
+        Sessions sessions = context.sessions();
         Map<String, Object> flags = options.asFlags();
-        EffectiveConfig config = ConfigLoader.forThisHost().load(flags);
+        EffectiveConfig config = context.configLoader().load(flags);
         boolean restart = sessionName.map(sessions.store()::exists).orElse(false)
                 && flags.isEmpty() && command == null && !ephemeral && port == null && !clone;
         DesktopPort desktopPort = restart ? null : desktopPort(config.config().mode());
         int[] size = detach ? null : SessionTerminal.size();
-        ApiKeys.warnWithoutKey(ApiKeys.fromFlagOrHost(apiKey), restart ? sessions.config(sessionName.get()) : config.config(),
+        ApiKeys.warnWithoutKey(apiKey.credential(), restart ? sessions.config(sessionName.get()) : config.config(),
                 spec.commandLine().getErr());
         Sessions.StartResult started = sessions.start(new Sessions.StartRequest(sessionName,
                 restart ? null : config.config(), command == null ? List.of("claude") : command, ephemeral,
-                ApiKeys.fromFlag(apiKey), size == null ? 0 : size[0], size == null ? 0 : size[1],
+                apiKey.flagKey(), size == null ? 0 : size[0], size == null ? 0 : size[1],
                 config.config().maxSessions(), desktopPort, clone));
         Optional<DesktopAccess> desktop = sessions.desktopAccess(started.name());
         if (detach) {

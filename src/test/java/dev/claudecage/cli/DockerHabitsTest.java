@@ -24,7 +24,7 @@ class DockerHabitsTest {
     Path dir;
 
     private static Object commandFor(String... args) {
-        CommandLine.ParseResult parsed = Main.commandLine(args).parseArgs(args);
+        CommandLine.ParseResult parsed = Main.commandLine(Context.forThisHost(), args).parseArgs(args);
         return parsed.subcommand().commandSpec().userObject();
     }
 
@@ -35,7 +35,7 @@ class DockerHabitsTest {
         assertInstanceOf(ShellCommand.class, commandFor("exec", "some-session", "--", "ls"));
         assertInstanceOf(InspectCommand.class, commandFor("inspect", "some-session"));
         // The fast path (one subcommand's model) knows the aliases as the whole model does.
-        assertEquals(List.of("destroy"), List.copyOf(Main.commandLine("rm", "x").getSubcommands().keySet()).subList(0, 1));
+        assertEquals(List.of("destroy"), List.copyOf(Main.commandLine(Context.forThisHost(), "rm", "x").getSubcommands().keySet()).subList(0, 1));
     }
 
     @Test
@@ -57,20 +57,20 @@ class DockerHabitsTest {
 
     @Test
     void helpShowsTheAliasesAndTheShortFlags() {
-        String help = Main.commandLine().getUsageMessage();
+        String help = Main.commandLine(Context.forThisHost()).getUsageMessage();
         for (String row : List.of("shell, exec", "list, ps", "destroy, rm", "inspect")) {
             assertTrue(help.lines().anyMatch(line -> line.strip().startsWith(row)), row + " in\n" + help);
         }
-        String runHelp = Main.commandLine("run").getSubcommands().get("run").getUsageMessage();
+        String runHelp = Main.commandLine(Context.forThisHost(), "run").getSubcommands().get("run").getUsageMessage();
         for (String flag : List.of("-v, --mount", "-e, --env", "--env-file", "-w, --workdir", "-d, --detach")) {
             assertTrue(runHelp.contains(flag), flag + " in\n" + runHelp);
         }
-        assertTrue(Main.commandLine("start").getSubcommands().get("start").getUsageMessage().contains("-p, --port"));
+        assertTrue(Main.commandLine(Context.forThisHost(), "start").getSubcommands().get("start").getUsageMessage().contains("-p, --port"));
     }
 
     @Test
     void bashCompletionOffersThem() {
-        String script = AutoComplete.bash("claude-cage", Main.commandLine());
+        String script = AutoComplete.bash("claude-cage", Main.commandLine(Context.forThisHost()));
         assertTrue(script.contains("shell exec status inspect"), "commands with their aliases");
         assertTrue(script.contains(" ps ") && script.contains(" rm "), "ps and rm");
         assertTrue(script.contains("'--workdir' '-w'") && script.contains("'--env-file'"), "the run flags");
@@ -79,7 +79,7 @@ class DockerHabitsTest {
     @Test
     void aSessionNameWithoutDetachIsRefused() {
         StringWriter err = new StringWriter();
-        int code = Main.commandLine("run").setErr(new PrintWriter(err))
+        int code = Main.commandLine(Context.forThisHost(), "run").setErr(new PrintWriter(err))
                 .setExecutionExceptionHandler(new ErrorHandler())
                 .execute("run", "--name", "web", "--", "true");
         assertEquals(2, code);

@@ -20,7 +20,7 @@ class ManPagesTest {
     @TempDir
     Path dir;
 
-    private static final Map<String, String> PAGES = ManPages.render(Main.commandLine(), "claude-cage 1.2.3");
+    private static final Map<String, String> PAGES = ManPages.render(Main.commandLine(Context.forThisHost()), "claude-cage 1.2.3");
 
     @Test
     void everyVisibleCommandHasAPageNamedByItsPath() {

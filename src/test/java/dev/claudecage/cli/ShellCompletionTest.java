@@ -32,7 +32,7 @@ class ShellCompletionTest {
 
     private Path script(ShellCompletion.Shell shell, String name) throws IOException {
         return Files.writeString(Files.createDirectories(dir.resolve(shell.name())).resolve(name),
-                ShellCompletion.script(shell, Main.commandLine()));
+                ShellCompletion.script(shell, Main.commandLine(Context.forThisHost())));
     }
 
     private static void requireShell(String shell) {
@@ -148,7 +148,7 @@ class ShellCompletionTest {
     @Test
     void theCompletionCommandPrintsEachShellsScript() {
         java.io.StringWriter out = new java.io.StringWriter();
-        int code = Main.commandLine("completion").setOut(new java.io.PrintWriter(out)).execute("completion", "fish");
+        int code = Main.commandLine(Context.forThisHost(), "completion").setOut(new java.io.PrintWriter(out)).execute("completion", "fish");
         assertEquals(0, code);
         assertTrue(out.toString().startsWith("# claude-cage completion for fish"), out.toString());
         assertTrue(out.toString().contains("-a 'inspect'"), "the whole model, not the one-subcommand one");

@@ -43,12 +43,12 @@ class PolicyFlagsTest {
     @Test
     void eachFlagSetsTheKeyWhoseFlagNameItHas() {
         List<OptionSpec> options = new CommandLine(new CommandWithPolicyFlags()).getCommandSpec().options();
-        assertEquals(30, options.size());
+        assertEquals(31, options.size());
         for (OptionSpec option : options) {
             if (option.longestName().equals("--env-file")) {
                 continue; // docker's --env-file has no key of its own: its lines join env (DockerHabitsTest)
             }
-            // A switch (--ssh-agent, --allow-unlimited) takes no value.
+            // A switch (--ssh-agent, --allow-unlimited, --no-healthcheck) takes no value.
             Map<String, Object> flags = (option.arity().max() == 0 ? parse(option.longestName())
                     : parse(option.longestName(), "x=1")).asFlags();
             assertEquals(1, flags.size(), option.longestName());

@@ -35,7 +35,7 @@ class ImageDockerComparisonIT {
     @BeforeAll
     static void startDocker() throws Exception {
         CageHarness.requireRootAndRootfs();
-        engine = DockerEngine.start("docker comparison");
+        engine = DockerEngine.start(List.of());
     }
 
     @AfterAll
@@ -73,8 +73,8 @@ class ImageDockerComparisonIT {
         assertEquals(0, ours.exitCode(), ours.toString());
 
         Path base = baseLayer();
-        Process importing = new ProcessBuilder("sh", "-c", "tar -C \"$0\" -c . | docker -H \"$1\" import - debian:bookworm",
-                base.toString(), engine.socket()).redirectErrorStream(true).start();
+        Process importing = new ProcessBuilder("sh", "-c", "tar -C \"$0\" -c . | \"$1\" -H \"$2\" import - debian:bookworm",
+                base.toString(), engine.client().get(0), engine.socket()).redirectErrorStream(true).start();
         CageHarness.Result imported = CageHarness.waitFor(importing, "", Duration.ofMinutes(5));
         assertEquals(0, imported.exitCode(), imported.toString());
 

@@ -259,7 +259,7 @@ class ImageImportIT {
         String derived = derivedImage("for-docker");
         Path archive = work.resolve("for-docker.tar");
         assertEquals(0, CageHarness.launch(List.of("image", "save", derived, "-o", archive.toString())).exitCode());
-        try (DockerEngine engine = DockerEngine.start("docker load of image save's archive")) {
+        try (DockerEngine engine = DockerEngine.start(List.of())) {
             CageHarness.Result load = engine.docker(java.time.Duration.ofMinutes(5), "load", "-i", archive.toString());
             assertEquals(0, load.exitCode(), load.toString());
             assertTrue(load.stdout().contains("Loaded image: " + derived + ":latest"), load.toString());
