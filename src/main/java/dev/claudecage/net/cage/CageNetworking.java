@@ -92,7 +92,7 @@ public final class CageNetworking implements AutoCloseable {
      * The relay's JVM idles, and copies bytes when it does not: C1 only, the serial collector, a
      * small heap and small thread stacks, no perf-data file; an unknown option must not stop it.
      */
-    private static final List<String> RELAY_JVM_FLAGS = List.of("-XX:+IgnoreUnrecognizedVMOptions",
+    private static final List<String> RELAY_JVM_FLAGS = List.of(ThisJvm.NATIVE_ACCESS, "-XX:+IgnoreUnrecognizedVMOptions",
             "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xshare:auto", "-Xms4m",
             "-Xmx32m", "-Xss256k", "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=32m", "-XX:-UsePerfData");
     /** Connections a relay takes beyond max_connections, so that the proxy, not the relay, refuses the excess. */
