@@ -37,8 +37,9 @@ runtime=(openjdk-17-jdk-headless maven make git
 # own engine, without iptables); docker-registry: the registry the pull test runs on loopback;
 # chromium: the desktop test opens the noVNC page in it, headless; openssh-server and
 # openssh-client: the SSH agent relay's test runs an sshd and ssh-agent of its own; openssl makes
-# the git gateway test's CA and server certificate.
-test_only=(docker.io docker-registry chromium openssh-server openssh-client openssl)
+# the git gateway test's CA and server certificate; zsh and fish run the completion scripts, groff-base
+# formats the man pages, lintian checks the Debian package (made with dpkg-deb, which every Debian has).
+test_only=(docker.io docker-registry chromium openssh-server openssh-client openssl zsh fish groff-base lintian)
 # package:service pairs whose service must not come up at the next boot either, when this script
 # is what installed the package (a service the host had before is left as it was).
 test_services=(docker.io:docker.service docker.io:docker.socket docker.io:containerd.service

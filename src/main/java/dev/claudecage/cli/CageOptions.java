@@ -1,8 +1,11 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.config.ConfigKey;
+import dev.claudecage.config.EnvFile;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +56,7 @@ public final class CageOptions {
             description = "OCI runtime that starts the cage: runc or crun." + DEFAULT)
     private String runtime;
 
-    @Option(names = "--mount", paramLabel = "HOST:CAGE[:ro|:rw]",
+    @Option(names = {"--mount", "-v"}, paramLabel = "HOST:CAGE[:ro|:rw]",
             description = "Bind-mount a host folder or regular file into the cage, read-write unless :ro; the host's "
                     + "system folders, /run, sockets and devices are refused." + REPLACES + DEFAULT)
     private List<String> mounts;
@@ -65,9 +68,26 @@ public final class CageOptions {
                     + DEFAULT)
     private String mountOwner;
 
-    @Option(names = {"--env", "-e"}, paramLabel = "KEY=VALUE",
-            description = "Set an environment variable in the cage." + REPLACES + DEFAULT)
+    @Option(names = {"--env", "-e"}, paramLabel = "KEY[=VALUE]",
+            description = "Set an environment variable in the cage; a KEY alone takes its value from claude-cage's "
+                    + "own environment." + REPLACES + " With --env-file, these come after the file's." + DEFAULT)
     private List<String> env;
+
+    @Option(names = "--env-file", paramLabel = "FILE",
+            description = "Set the environment variables of FILE in the cage, as docker does: a KEY=VALUE or KEY line "
+                    + "each, blank lines and '#' lines skipped, values as written. Repeatable; replaces the "
+                    + "configured list." + DEFAULT)
+    private List<Path> envFiles;
+
+    @Option(names = {"--workdir", "-w"}, paramLabel = "DIR",
+            description = "The command's working directory in the cage, an absolute path. Default: from the "
+                    + "configuration, else /workspace when mounted, else the image's WORKDIR, else the home.")
+    private String workdir;
+
+    @Option(names = "--claude-config", paramLabel = "inherit|none",
+            description = "inherit: your ~/.claude settings.json, CLAUDE.md, agents, commands and skills appear "
+                    + "read-only in the cage's home (never your login); none: nothing of yours." + DEFAULT)
+    private String claudeConfig;
 
     @Option(names = "--allowed-host", paramLabel = "HOST[:PORT]",
             description = "A host the cage may reach when the network is filtered: a name or a *.domain wildcard."
@@ -152,7 +172,9 @@ public final class CageOptions {
         put(flags, ConfigKey.RUNTIME, runtime);
         put(flags, ConfigKey.MOUNTS, mounts);
         put(flags, ConfigKey.MOUNT_OWNER, mountOwner);
-        put(flags, ConfigKey.ENV, env);
+        put(flags, ConfigKey.ENV, environment());
+        put(flags, ConfigKey.WORKDIR, workdir);
+        put(flags, ConfigKey.CLAUDE_CONFIG, claudeConfig);
         put(flags, ConfigKey.ALLOWED_HOSTS, allowedHosts);
         put(flags, ConfigKey.DNS, dns);
         put(flags, ConfigKey.SECCOMP_PROFILE, seccompProfile);
@@ -170,6 +192,22 @@ public final class CageOptions {
         put(flags, ConfigKey.ALLOW_UNLIMITED, allowUnlimited ? "true" : null);
         put(flags, ConfigKey.HEALTHCHECK, noHealthcheck ? "false" : null);
         return flags;
+    }
+
+    /** The files' variables, then the -e ones, or null when neither flag was given. */
+    private List<String> environment() {
+        if (env == null && envFiles == null) {
+            return null;
+        }
+        Map<String, String> own = System.getenv();
+        List<String> entries = new ArrayList<>();
+        if (envFiles != null) {
+            envFiles.forEach(file -> entries.addAll(EnvFile.read(file, own)));
+        }
+        if (env != null) {
+            env.forEach(entry -> entries.add(EnvFile.expand(entry, own)));
+        }
+        return entries;
     }
 
     private static void put(Map<String, Object> flags, ConfigKey key, Object value) {

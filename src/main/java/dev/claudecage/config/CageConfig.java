@@ -26,13 +26,16 @@ import java.util.Objects;
  * @param registryMirrors for a registry as references name it (docker.io, ghcr.io, ...), the mirrors that pulls
  *                        try first, in order
  * @param healthcheck    whether a session's supervisor runs the image's HEALTHCHECK
+ * @param workdir        the command's working directory in the cage, or null for the workspace, else the image's
+ *                       WORKDIR, else the home
+ * @param claudeConfig   whether the invoking user's ~/.claude setup appears read-only in the cage's home
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
         List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
         List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
-        Map<String, List<URI>> registryMirrors, boolean healthcheck) {
+        Map<String, List<URI>> registryMirrors, boolean healthcheck, String workdir, ClaudeConfig claudeConfig) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -42,6 +45,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         Objects.requireNonNull(image, "image");
         Objects.requireNonNull(runtime, "runtime");
         Objects.requireNonNull(egress, "egress");
+        Objects.requireNonNull(claudeConfig, "claudeConfig");
         allowedHosts = List.copyOf(allowedHosts);
         mounts = List.copyOf(mounts);
         env = List.copyOf(env);
@@ -52,7 +56,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         registryMirrors = Collections.unmodifiableMap(mirrors);
     }
 
-    /** Without registry mirrors, with health checks. */
+    /** Without registry mirrors, with health checks, the default working directory and none of the user's Claude setup. */
     public CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
                       NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
                       long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
@@ -60,19 +64,19 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
                       List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
         this(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot, seccompProfile,
                 pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress, insecureRegistries,
-                protectedPaths, allowUnlimited, Map.of(), true);
+                protectedPaths, allowUnlimited, Map.of(), true, null, ClaudeConfig.NONE);
     }
 
     public CageConfig withMounts(List<MountSpec> newMounts) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, mountOwner, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig);
     }
 
     public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, newEgress,
-                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig);
     }
 
     /**
@@ -97,6 +101,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         return switch (key) {
             case MODE -> mode.yamlWord();
             case PERSIST -> persist;
+            case CLAUDE_CONFIG -> claudeConfig.yamlWord();
             case MAX_SESSIONS -> maxSessions;
             case CPUS -> plainNumber(cpus);
             case MEMORY -> Sizes.format(memoryBytes);
@@ -114,6 +119,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case MOUNT_OWNER -> mountOwner == null ? null : mountOwner.toString();
             case TMPFS_SIZE -> Sizes.format(tmpfsBytes);
             case ENV -> env;
+            case WORKDIR -> workdir;
             case RESOLVE -> egress.resolve().entrySet().stream()
                     .flatMap(entry -> entry.getValue().stream().map(address -> entry.getKey() + "=" + address)).toList();
             case EGRESS_LIMIT -> Sizes.format(egress.egressLimitBytes());

@@ -11,6 +11,7 @@ import java.util.Optional;
 public enum ConfigKey {
     MODE(false),
     PERSIST(false),
+    CLAUDE_CONFIG(false),
     MAX_SESSIONS(false),
     CPUS(false),
     MEMORY(false),
@@ -28,6 +29,7 @@ public enum ConfigKey {
     MOUNT_OWNER(false),
     TMPFS_SIZE(false),
     ENV(true, "--env"),
+    WORKDIR(false),
     RESOLVE(true, "--resolve"),
     EGRESS_LIMIT(false),
     MAX_CONNECTIONS(false),

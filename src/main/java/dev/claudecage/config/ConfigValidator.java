@@ -74,6 +74,7 @@ final class ConfigValidator {
         Checker checker = new Checker(values, problems);
         Mode mode = checker.check(ConfigKey.MODE, this::mode);
         Boolean persist = checker.check(ConfigKey.PERSIST, this::bool);
+        ClaudeConfig claudeConfig = checker.check(ConfigKey.CLAUDE_CONFIG, this::claudeConfig);
         Long maxSessions = checker.check(ConfigKey.MAX_SESSIONS, raw -> wholeNumber(raw, 1, Integer.MAX_VALUE));
         Double cpus = checker.check(ConfigKey.CPUS, this::cpus);
         Long memory = checker.check(ConfigKey.MEMORY, raw -> size(raw, MIN_MEMORY));
@@ -91,6 +92,7 @@ final class ConfigValidator {
         List<MountSpec> mounts = checker.check(ConfigKey.MOUNTS, raw -> mounts(raw, user, mountOwner));
         Long tmpfs = checker.check(ConfigKey.TMPFS_SIZE, raw -> size(raw, MIN_TMPFS));
         List<String> env = checker.check(ConfigKey.ENV, this::env);
+        Optional<String> workdir = checker.check(ConfigKey.WORKDIR, this::workdir);
         Map<String, List<String>> resolve = checker.check(ConfigKey.RESOLVE, this::resolve);
         Long egressLimit = checker.check(ConfigKey.EGRESS_LIMIT, raw -> size(raw, MIN_EGRESS));
         Long maxConnections = checker.check(ConfigKey.MAX_CONNECTIONS, raw -> wholeNumber(raw, 1, MAX_CONNECTIONS));
@@ -124,7 +126,8 @@ final class ConfigValidator {
                 mountOwner.orElse(null), tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
                         new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts)),
-                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
+                claudeConfig);
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -170,6 +173,34 @@ final class ConfigValidator {
         String text = text(raw, allowed);
         return YamlWord.parse(NetworkMode.class, text)
                 .orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed));
+    }
+
+    private ClaudeConfig claudeConfig(RawValue raw) {
+        String allowed = "use inherit (your ~/.claude settings.json, CLAUDE.md, agents, commands and skills, read-only) "
+                + "or none";
+        String text = text(raw, allowed);
+        return YamlWord.parse(ClaudeConfig.class, text)
+                .orElseThrow(() -> invalid(raw, text, "is not a claude_config setting", allowed));
+    }
+
+    /** Empty for the default (the workspace, else the image's WORKDIR, else the home). */
+    private Optional<String> workdir(RawValue raw) {
+        String allowed = "leave it empty for /workspace when mounted (else the image's WORKDIR, else the home), or give "
+                + "an absolute, normalized path in the cage, e.g. /workspace/src";
+        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+            return Optional.empty();
+        }
+        String text = text(raw, allowed);
+        if (!text.startsWith("/")) {
+            throw invalid(raw, text, "is not an absolute path", allowed);
+        }
+        if (text.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw invalid(raw, text, "holds a control character", allowed);
+        }
+        if (!text.equals("/") && !Path.of(text).normalize().toString().equals(text)) {
+            throw invalid(raw, text, "is not normalized (no '.', '..', '//' or trailing '/')", allowed);
+        }
+        return Optional.of(text);
     }
 
     private boolean bool(RawValue raw) {

@@ -1,6 +1,7 @@
 package dev.claudecage.verify;
 
 import dev.claudecage.CageException;
+import dev.claudecage.host.InvokingUser;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountOwnership;
 import dev.claudecage.config.MountSpec;
@@ -8,6 +9,7 @@ import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.json.Json;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.cage.CageNetwork;
 import dev.claudecage.net.cage.CageNetworking;
@@ -176,7 +178,7 @@ public final class Verifier {
         Path rootfs = plan.layerHolding("usr/bin/id");
         if (plan.rootless() == null) {
             CageConfig config = plan.config();
-            HostIds owner = MountOwnership.checkoutOwner(config.mountOwner(), MountOwnership.sudoUser(System.getenv()),
+            HostIds owner = MountOwnership.checkoutOwner(config.mountOwner(), InvokingUser.sudoIds(System.getenv()),
                     new HostIds(config.uid(), config.gid()));
             return VerifyFixtures.create(paths.runs(), rootfs, CommandScope.HOST, owner, runner);
         }
@@ -315,7 +317,7 @@ public final class Verifier {
         String id = Cage.newId(weakening == null ? "verify" : "control");
         CageConfig config = plan.config();
         Path networkState = paths.networkState(id);
-        CageNetworking.Options held = new CageNetworking.Options(fixtures.realKey(),
+        CageNetworking.Options held = new CageNetworking.Options(ApiCredential.apiKey(fixtures.realKey(), "verify's test key"),
                 networkState.resolve("audit.jsonl"), networkState, paths.networkLock());
         CageNetworking.Options network = weakening == null ? held : weakening.applyTo(held);
         fixtures.takeCanaryHits();

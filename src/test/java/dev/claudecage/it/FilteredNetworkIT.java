@@ -306,7 +306,7 @@ class FilteredNetworkIT {
                 && reason.equals(e.reason())).count(), events.toString());
         assertTrue(events.stream().anyMatch(e -> e.source().equals("dns") && "api.anthropic.com".equals(e.destination())
                 && e.reason().contains(reason)), events.toString());
-        assertFalse(result.stderr().contains("no API key on the host"), result.stderr());
+        assertFalse(result.stderr().contains("no API key (--api-key"), result.stderr());
     }
 
     /** The control for attack 7: without a key on the host no gateway runs, the same route is open, and run says so. */
@@ -320,7 +320,7 @@ class FilteredNetworkIT {
         Thread.sleep(500);
         assertFalse(canary.takeHits().isEmpty(), "control: without the gateway the API's stand-in is reached");
         assertTrue(result.stdout().contains("HTTP/1.1 200"), result.stdout());
-        assertEquals(1, result.stderr().lines().filter(line -> line.contains("warning: no API key on the host")).count(),
+        assertEquals(1, result.stderr().lines().filter(line -> line.contains("warning: no API key (--api-key")).count(),
                 result.stderr());
     }
 

@@ -12,6 +12,7 @@ import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.NameResolver;
 import dev.claudecage.net.dns.DnsStub;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.net.gateway.ApiGateway;
 import dev.claudecage.net.gateway.GitGateway;
 import dev.claudecage.net.gateway.GitTokens;
@@ -38,7 +39,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * Everything a filtered cage's network needs, started in order and stopped in reverse: the
@@ -55,8 +55,8 @@ import java.util.function.Supplier;
 public final class CageNetworking implements AutoCloseable {
 
     /**
-     * @param realKey         hands out the user's API key (a fresh array per call) or null when there is none;
-     *                        the API gateway runs only with one
+     * @param realKey         the user's API key or Claude login, or null when there is none; the API gateway
+     *                        runs only with one
      * @param auditFile       where the cage's audit log goes (appended)
      * @param stateDir        a private folder for the cage's network files (its resolv.conf)
      * @param placeholder     the API key the cage holds in place of the real one, kept for a session's
@@ -64,16 +64,16 @@ public final class CageNetworking implements AutoCloseable {
      * @param openIdlePorts   whether the firewalls open the ports of gateway services that do not run, as
      *                        they did before: only for verify's positive control, which must see that hole
      */
-    public record Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile,
+    public record Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile,
                           PlaceholderKey placeholder, boolean openIdlePorts) {
 
         /** With a fresh placeholder, for a cage that runs once; the firewalls open only what runs. */
-        public Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile) {
+        public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile) {
             this(realKey, auditFile, stateDir, lockFile, null, false);
         }
 
         /** With the session's own placeholder; the firewalls open only what runs. */
-        public Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile, PlaceholderKey placeholder) {
+        public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile, PlaceholderKey placeholder) {
             this(realKey, auditFile, stateDir, lockFile, placeholder, false);
         }
 
@@ -92,7 +92,7 @@ public final class CageNetworking implements AutoCloseable {
      * The relay's JVM idles, and copies bytes when it does not: C1 only, the serial collector, a
      * small heap and small thread stacks, no perf-data file; an unknown option must not stop it.
      */
-    private static final List<String> RELAY_JVM_FLAGS = List.of("-XX:+IgnoreUnrecognizedVMOptions",
+    private static final List<String> RELAY_JVM_FLAGS = List.of(ThisJvm.NATIVE_ACCESS, "-XX:+IgnoreUnrecognizedVMOptions",
             "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xshare:auto", "-Xms4m",
             "-Xmx32m", "-Xss256k", "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=32m", "-XX:-UsePerfData");
     /** Connections a relay takes beyond max_connections, so that the proxy, not the relay, refuses the excess. */
@@ -114,6 +114,8 @@ public final class CageNetworking implements AutoCloseable {
     private String gateway6;
     private String namespacePath;
     private GatewayPorts.Services services;
+    /** Which of the user's credentials the gateway holds, and so which variable carries the placeholder. */
+    private ApiCredential.Kind credentialKind;
 
     private CageNetworking() {
     }
@@ -150,6 +152,7 @@ public final class CageNetworking implements AutoCloseable {
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
         services = services(config, options.realKey() != null);
+        credentialKind = options.realKey() == null ? null : options.realKey().kind();
         EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
         openState(options, config);
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -302,6 +305,7 @@ public final class CageNetworking implements AutoCloseable {
     private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
         services = services(config, options.realKey() != null);
+        credentialKind = options.realKey() == null ? null : options.realKey().kind();
         EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
         openState(options, config);
         network = CageNetwork.create(cageId, config.egress(), ports,
@@ -420,11 +424,11 @@ public final class CageNetworking implements AutoCloseable {
                 "HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
                 "NO_PROXY=" + noProxy, "no_proxy=" + noProxy));
         if (services.apiGateway()) {
-            // With a key on the host, the API goes through the gateway, and only through it (EgressPolicy.apiHosts).
-            // Without one, no gateway runs: Claude Code uses its own login (claude login, kept in the persisted home)
-            // and reaches the API through the proxy, with whatever credential the agent holds.
+            // With a key or a Claude login on the host, the API goes through the gateway, and only through it
+            // (EgressPolicy.apiHosts). Without either, no gateway runs: Claude Code uses its own login (claude login,
+            // kept in the persisted home) and reaches the API through the proxy, with whatever credential the agent holds.
             env.add("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway());
-            env.add("ANTHROPIC_API_KEY=" + placeholder.value());
+            env.add(credentialKind.cageVariable() + "=" + placeholder.value());
             placeholderInCage = true;
         }
         env.addAll(gitEnvironment);

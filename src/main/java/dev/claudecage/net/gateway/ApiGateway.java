@@ -47,7 +47,9 @@ import java.util.function.Supplier;
  * The per-session API gateway: the cage's {@code ANTHROPIC_BASE_URL}. An HTTP/1.1 server on the
  * host side of the cage's link that accepts a request only when it carries the session's
  * {@link PlaceholderKey} (in {@code x-api-key}, or as {@code Authorization: Bearer}), and forwards
- * it to the API upstream with the user's real key in {@code x-api-key}. Bodies stream both ways,
+ * it to the API upstream with the user's {@link ApiCredential}: an API key in {@code x-api-key}, or a
+ * subscription login's OAuth token as {@code Authorization: Bearer} (with the OAuth beta flag the API
+ * asks of such requests). Bodies stream both ways,
  * flushed on every read, so server-sent events reach the cage as the upstream sends them.
  *
  * <p>The real key is asked for per request from the host side and goes into exactly one place: the
@@ -102,14 +104,14 @@ public final class ApiGateway implements AutoCloseable {
     private final int upstreamPort;
     private final PlaceholderKey placeholder;
     private final byte[] placeholderBytes;
-    private final Supplier<char[]> realKey;
+    private final ApiCredential credential;
     private final Consumer<AuditEvent> audit;
     private final Settings settings;
     private final AtomicLong bytesFromCage = new AtomicLong();
     private final AtomicLong bytesToCage = new AtomicLong();
 
     private ApiGateway(HttpServer server, ThreadPoolExecutor handlers, URI upstream, PlaceholderKey placeholder,
-                       Supplier<char[]> realKey, Consumer<AuditEvent> audit, Settings settings) {
+                       ApiCredential credential, Consumer<AuditEvent> audit, Settings settings) {
         this.server = server;
         this.handlers = handlers;
         this.upstream = upstream;
@@ -118,7 +120,7 @@ public final class ApiGateway implements AutoCloseable {
         this.upstreamPort = upstream.getPort() >= 0 ? upstream.getPort() : "https".equals(upstream.getScheme()) ? 443 : 80;
         this.placeholder = placeholder;
         this.placeholderBytes = placeholder.value().getBytes(StandardCharsets.US_ASCII);
-        this.realKey = realKey;
+        this.credential = credential;
         this.audit = audit;
         this.settings = settings;
     }
@@ -129,17 +131,23 @@ public final class ApiGateway implements AutoCloseable {
         return start(bind, upstream, placeholder, realKey, audit, Settings.defaults());
     }
 
+    /** A gateway that adds the API key {@code realKey} hands out (a fresh array per call, wiped after use). */
+    public static ApiGateway start(InetSocketAddress bind, URI upstream, PlaceholderKey placeholder,
+                                   Supplier<char[]> realKey, Consumer<AuditEvent> audit, Settings settings) {
+        return start(bind, upstream, placeholder, ApiCredential.apiKey(realKey, "an API key"), audit, settings);
+    }
+
     /**
      * Starts listening.
      *
      * @param bind        the host side of the cage's link (port 0 for any free port)
      * @param upstream    the API's base URL, http or https, without credentials, query or fragment
-     * @param realKey     hands out the user's key, a fresh array per call, which the gateway wipes after use
+     * @param credential  the user's API key or OAuth token, which the gateway adds to each request it forwards
      * @param audit       takes one event per request, e.g. {@code auditLog::record}
      * @throws CageException when the address cannot be bound, or when this JVM would log HTTP headers
      */
     public static ApiGateway start(InetSocketAddress bind, URI upstream, PlaceholderKey placeholder,
-                                   Supplier<char[]> realKey, Consumer<AuditEvent> audit, Settings settings) {
+                                   ApiCredential credential, Consumer<AuditEvent> audit, Settings settings) {
         checkUpstream(upstream);
         refuseHeaderLogging();
         disableNagle();
@@ -158,7 +166,7 @@ public final class ApiGateway implements AutoCloseable {
                     return thread;
                 });
         handlers.allowCoreThreadTimeOut(true);
-        ApiGateway gateway = new ApiGateway(server, handlers, upstream, placeholder, realKey, audit, settings);
+        ApiGateway gateway = new ApiGateway(server, handlers, upstream, placeholder, credential, audit, settings);
         server.createContext("/", exchange -> gateway.new Request(exchange).handle());
         server.setExecutor(handlers);
         server.start();
@@ -266,9 +274,13 @@ public final class ApiGateway implements AutoCloseable {
         }
     }
 
-    /** The key as a header value, or empty when the host side handed out something a header cannot carry. */
+    /**
+     * The credential as a header value, or empty when the host side handed out something a header cannot carry.
+     *
+     * @throws CageException when the host side has no credential now, saying why (an expired login)
+     */
     private Optional<String> realKeyValue() {
-        char[] chars = realKey.get();
+        char[] chars = credential.secret().get();
         if (chars == null) {
             return Optional.empty();
         }
@@ -358,7 +370,14 @@ public final class ApiGateway implements AutoCloseable {
                         "the request target is not a path");
                 return;
             }
-            Optional<String> key = realKeyValue();
+            Optional<String> key;
+            try {
+                key = realKeyValue();
+            } catch (CageException e) {
+                String why = e.getMessage() + (e.hint() == null ? "" : "; " + e.hint());
+                refuse(401, "authentication_error", "claude-cage gateway: " + why, why);
+                return;
+            }
             if (key.isEmpty()) {
                 refuse(500, "api_error", "claude-cage gateway: no usable API key on the host side",
                         "no usable API key on the host side");
@@ -397,7 +416,12 @@ public final class ApiGateway implements AutoCloseable {
                         .timeout(settings.responseTimeout())
                         .method(method, body == null ? BodyPublishers.noBody() : body);
                 copyRequestHeaders(builder);
-                builder.setHeader("x-api-key", key);
+                switch (credential.kind()) {
+                    case API_KEY -> builder.setHeader("x-api-key", key);
+                    case OAUTH_TOKEN -> builder.setHeader("authorization", "Bearer " + key)
+                            .setHeader("anthropic-beta", HeaderRules.withOAuthBeta(
+                                    exchange.getRequestHeaders().getOrDefault("anthropic-beta", List.of())));
+                }
                 builder.setHeader("accept-encoding", "identity");
                 request = builder.build();
             } catch (IllegalArgumentException e) {
