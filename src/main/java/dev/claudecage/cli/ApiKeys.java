@@ -26,9 +26,13 @@ final class ApiKeys {
                     + "a command line is visible to other users of this host.")
     String flag;
 
-    /** The credential the gateway holds (see {@link #fromFlagOrHost}). */
-    ApiCredential credential() {
-        return fromFlagOrHost(flag);
+    /**
+     * The credential the gateway of a cage with {@code config} holds (see {@link #fromFlagOrHost}), or null
+     * when it runs no gateway: only a filtered cage has one, and finding a Claude login on the host costs
+     * every other run a native library load (it is read without following links).
+     */
+    ApiCredential credential(CageConfig config) {
+        return config.network() == NetworkMode.FILTERED ? fromFlagOrHost(flag) : null;
     }
 
     /** The key given with --api-key alone: a session's supervisor finds the host's key or login itself. */

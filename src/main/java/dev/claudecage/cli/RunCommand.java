@@ -83,7 +83,7 @@ final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
         ProcessRunner runner = context.runner();
-        ApiCredential credential = apiKey.credential();
+        ApiCredential credential = apiKey.credential(config.config());
         ApiKeys.warnWithoutKey(credential, config.config(), spec.commandLine().getErr());
         if (detach) {
             Sessions.StartResult started = context.sessions().start(new Sessions.StartRequest(

@@ -1,6 +1,7 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
+import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.desktop.DesktopAccess;
@@ -84,8 +85,8 @@ final class StartCommand extends BaseCommand {
                 && flags.isEmpty() && command == null && !ephemeral && port == null && !clone;
         DesktopPort desktopPort = restart ? null : desktopPort(config.config().mode());
         int[] size = detach ? null : SessionTerminal.size();
-        ApiKeys.warnWithoutKey(apiKey.credential(), restart ? sessions.config(sessionName.get()) : config.config(),
-                spec.commandLine().getErr());
+        CageConfig startedConfig = restart ? sessions.config(sessionName.get()) : config.config();
+        ApiKeys.warnWithoutKey(apiKey.credential(startedConfig), startedConfig, spec.commandLine().getErr());
         Sessions.StartResult started = sessions.start(new Sessions.StartRequest(sessionName,
                 restart ? null : config.config(), command == null ? List.of("claude") : command, ephemeral,
                 apiKey.flagKey(), size == null ? 0 : size[0], size == null ? 0 : size[1],
