@@ -99,6 +99,16 @@ public final class CageOptions {
             description = "Most connections the cage may hold open through the proxy and gateway." + DEFAULT)
     private String maxConnections;
 
+    @Option(names = "--audit-log-limit", paramLabel = "SIZE",
+            description = "Most bytes the cage's audit log file may hold, e.g. 100m; past them, events are only "
+                    + "counted." + DEFAULT)
+    private String auditLogLimit;
+
+    @Option(names = "--wildcard-names-per-minute", paramLabel = "N",
+            description = "Most new names under *.domain entries the proxy looks up in a minute; more are refused "
+                    + "without a lookup." + DEFAULT)
+    private String wildcardNamesPerMinute;
+
     @Option(names = "--api-upstream", paramLabel = "URL",
             description = "Where the API gateway forwards the cage's Anthropic API calls." + DEFAULT)
     private String apiUpstream;
@@ -157,6 +167,8 @@ public final class CageOptions {
         put(flags, ConfigKey.RESOLVE, resolve);
         put(flags, ConfigKey.EGRESS_LIMIT, egressLimit);
         put(flags, ConfigKey.MAX_CONNECTIONS, maxConnections);
+        put(flags, ConfigKey.AUDIT_LOG_LIMIT, auditLogLimit);
+        put(flags, ConfigKey.WILDCARD_NAMES_PER_MINUTE, wildcardNamesPerMinute);
         put(flags, ConfigKey.API_UPSTREAM, apiUpstream);
         put(flags, ConfigKey.PROTECTED_PATHS, protectedPaths);
         put(flags, ConfigKey.GIT_CREDENTIALS, gitCredentials);
