@@ -10,8 +10,8 @@ import java.util.function.LongSupplier;
 /**
  * Keeps a flood of one source's events from flooding the audit log (and the host's disk). Events pass
  * one by one while a token bucket has tokens; past it, they are counted per decision, with their bytes,
- * and the counts are written as summary events at most once a second (when the next event comes) and
- * when the log closes. Every event is still accounted for; only the detail of a flood is lost.
+ * and the counts are written as summary events at most once a second (when an event comes a second or
+ * more after the last summary) and when the log closes. Every event is still accounted for; only the detail of a flood is lost.
  * Thread-safe.
  */
 final class AuditThrottle {
@@ -61,7 +61,7 @@ final class AuditThrottle {
         long now = nanoClock.getAsLong();
         tokens = Math.min(burst, tokens + (now - lastRefill) * perNano);
         lastRefill = now;
-        if (!suppressed.isEmpty() && (tokens >= 1 || now - lastSummary >= TimeUnit.SECONDS.toNanos(1))) {
+        if (!suppressed.isEmpty() && now - lastSummary >= TimeUnit.SECONDS.toNanos(1)) {
             summarize(now);
         }
         if (tokens >= 1) {
