@@ -19,7 +19,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
-import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -90,19 +89,11 @@ public final class ApiGateway implements AutoCloseable {
     private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
     private static final int AUDITED_TARGET_CHARS = 256;
     private static final int COPY_BUFFER_BYTES = 16 * 1024;
-    private static final int HEAD_BUFFER_BYTES = 16 * 1024;
     private static final int MIN_KEY_CHARS = 8;
     private static final int MAX_KEY_CHARS = 1024;
     private static final int BACKLOG = 128;
     /** Threads beyond the connection cap, for connections that freed their slot and still write their audit line. */
     private static final int WORKER_HEADROOM = 8;
-    /**
-     * How much of what follows a request head the gateway reads ahead to see whether the cage has
-     * left: a request whose body is longer is sent while its client is there to send the rest.
-     */
-    private static final int LOOK_AHEAD_BYTES = 64 * 1024;
-    /** How long a look at the cage's socket waits for more bytes. */
-    private static final int LOOK_MILLIS = 1;
     /** How often the gateway looks whether the cage is still there while the upstream prepares its answer. */
     private static final Duration DEPARTURE_CHECK = Duration.ofMillis(100);
     /** What the gateway reads of a request it has answered without reading it, so that the answer is not reset away. */
@@ -475,8 +466,7 @@ public final class ApiGateway implements AutoCloseable {
     private final class Request {
 
         private final Connection connection;
-        private final SocketChannel cage;
-        private final BufferedInputStream in;
+        private final CageInput in;
         private final OutputStream out;
         private HttpHead head;
         private String method = "";
@@ -485,9 +475,8 @@ public final class ApiGateway implements AutoCloseable {
 
         Request(Connection connection) throws IOException {
             this.connection = connection;
-            this.cage = connection.client();
-            this.in = new BufferedInputStream(cage.socket().getInputStream(), HEAD_BUFFER_BYTES);
-            this.out = cage.socket().getOutputStream();
+            this.in = new CageInput(connection.client());
+            this.out = connection.client().socket().getOutputStream();
         }
 
         void handle() throws IOException {
@@ -603,7 +592,7 @@ public final class ApiGateway implements AutoCloseable {
                 out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
             }
-            if (cageLeft()) {
+            if (in.closedWithoutWaiting()) {
                 allowed(what + ": the cage closed the connection before the request was sent; nothing was sent upstream");
                 return;
             }
@@ -657,35 +646,6 @@ public final class ApiGateway implements AutoCloseable {
         }
 
         /**
-         * Whether the cage has closed its side: what it sent after the head is read ahead (up to
-         * {@link #LOOK_AHEAD_BYTES}, waiting {@link #LOOK_MILLIS} for more) and kept for the body; an end
-         * of stream behind it means nobody is waiting for an answer.
-         */
-        private boolean cageLeft() throws IOException {
-            in.mark(LOOK_AHEAD_BYTES);
-            byte[] buffer = new byte[COPY_BUFFER_BYTES];
-            int seen = 0;
-            cage.socket().setSoTimeout(LOOK_MILLIS);
-            try {
-                while (seen < LOOK_AHEAD_BYTES) {
-                    int read = in.read(buffer, 0, Math.min(buffer.length, LOOK_AHEAD_BYTES - seen));
-                    if (read < 0) {
-                        return true;
-                    }
-                    seen += read;
-                }
-                return false;
-            } catch (SocketTimeoutException stillThere) {
-                return false;
-            } catch (IOException reset) {
-                return true;
-            } finally {
-                cage.socket().setSoTimeout(0);
-                in.reset();
-            }
-        }
-
-        /**
          * The upstream's response head; null when the exchange was cancelled (a cut-off, the gateway
          * stopping) or the cage left while it waited for it.
          */
@@ -697,7 +657,7 @@ public final class ApiGateway implements AutoCloseable {
                 } catch (CancellationException cancelled) {
                     return null;
                 } catch (TimeoutException notYet) {
-                    if (connection.ending() != Connection.Ending.COMPLETED || cageLeft()) {
+                    if (connection.ending() != Connection.Ending.COMPLETED || in.closedWithoutWaiting()) {
                         return null;
                     }
                 }
