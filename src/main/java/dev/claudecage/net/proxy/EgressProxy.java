@@ -47,7 +47,8 @@ import java.util.stream.Collectors;
  * proxy (CONNECT and absolute-URI requests) for clients that honour HTTP(S)_PROXY, and two
  * transparent ones, deciding by TLS SNI and by the HTTP Host field, for clients that do not
  * (the cage's DNS stub answers allowed names with the gateway address). One audit line per
- * decision. The limits are the cage's: they count every connection of this proxy together.
+ * decision. The limits are the cage's ({@link TrafficLimits}): they count every connection of this proxy
+ * and of the cage's API gateway together.
  */
 public final class EgressProxy implements AutoCloseable {
 
