@@ -102,7 +102,7 @@ bench: build rootfs
 	bench/bench.sh
 
 # Many filtered sessions streaming through their gateways and tunnels for a bounded time (SOAK_SESSIONS=20,
-# SOAK_SECONDS=600), their supervisors measured at the start, middle and end; results in bench/results/soak-*.json
+# SOAK_SECONDS=300), their supervisors measured at the start, middle and end; results in bench/results/soak-*.json
 # (needs root, and no other sessions or integration tests running meanwhile: they would share the CPUs).
 soak: build rootfs
 	$(MVN) test-compile

@@ -35,7 +35,7 @@ import java.util.stream.Stream;
 /**
  * {@code make soak}: a benchmark, not a test. Many filtered sessions at once (20 by default), each streaming
  * server-sent events from the mock API through its API gateway and moving data through a CONNECT tunnel to
- * an echo host, over and over, for a bounded time (10 minutes by default), all on the test's own small
+ * an echo host, over and over, for a bounded time (5 minutes by default), all on the test's own small
  * internet (namespaces and veths it makes, addresses it chooses). It records every supervisor's resident
  * memory, threads and open files at the start (once all sessions run and have warmed up), the middle and
  * the end, and the requests each session counted as failed, and writes {@code bench/results/soak-DATE-HOST.json}.
@@ -91,7 +91,7 @@ public final class Soak {
 
     public static void main(String[] args) throws Exception {
         int sessions = Integer.parseInt(System.getenv().getOrDefault("SOAK_SESSIONS", "20"));
-        Duration length = Duration.ofSeconds(Long.parseLong(System.getenv().getOrDefault("SOAK_SECONDS", "600")));
+        Duration length = Duration.ofSeconds(Long.parseLong(System.getenv().getOrDefault("SOAK_SECONDS", "300")));
         if (!"root".equals(System.getProperty("user.name")) || !Files.isRegularFile(CageHarness.ROOTFS.resolve(".claude-cage-rootfs"))) {
             System.err.println("soak: needs root and the minbase rootfs at " + CageHarness.ROOTFS + " (sudo make rootfs)");
             System.exit(2);
