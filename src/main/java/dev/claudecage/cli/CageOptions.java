@@ -92,11 +92,13 @@ public final class CageOptions {
     private List<String> resolve;
 
     @Option(names = "--egress-limit", paramLabel = "SIZE",
-            description = "Most bytes the cage may move through the proxy and gateway, e.g. 1g." + DEFAULT)
+            description = "Most bytes the cage may move through the proxy and the API gateway together, e.g. 1g; past them "
+                    + "the cage is cut off in both." + DEFAULT)
     private String egressLimit;
 
     @Option(names = "--max-connections", paramLabel = "N",
-            description = "Most connections the cage may hold open through the proxy and gateway." + DEFAULT)
+            description = "Most connections the cage may hold open through the proxy and the API gateway together."
+                    + DEFAULT)
     private String maxConnections;
 
     @Option(names = "--audit-log-limit", paramLabel = "SIZE",
