@@ -3,6 +3,7 @@ package dev.claudecage.config;
 import dev.claudecage.host.HostIds;
 
 import java.math.BigDecimal;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -22,12 +23,16 @@ import java.util.Objects;
  *                           besides those on loopback
  * @param protectedPaths paths in each writable directory mount that the cage may neither write nor create
  * @param allowUnlimited run rootless cages even where the host cannot enforce cpus, memory and pids_limit
+ * @param registryMirrors for a registry as references name it (docker.io, ghcr.io, ...), the mirrors that pulls
+ *                        try first, in order
+ * @param healthcheck    whether a session's supervisor runs the image's HEALTHCHECK
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
         List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
-        List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
+        List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
+        Map<String, List<URI>> registryMirrors, boolean healthcheck) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -42,18 +47,32 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         env = List.copyOf(env);
         insecureRegistries = List.copyOf(insecureRegistries);
         protectedPaths = List.copyOf(protectedPaths);
+        Map<String, List<URI>> mirrors = new LinkedHashMap<>();
+        registryMirrors.forEach((registry, urls) -> mirrors.put(registry, List.copyOf(urls)));
+        registryMirrors = Collections.unmodifiableMap(mirrors);
+    }
+
+    /** Without registry mirrors, with health checks. */
+    public CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
+                      NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
+                      long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
+                      List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
+                      List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
+        this(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot, seccompProfile,
+                pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress, insecureRegistries,
+                protectedPaths, allowUnlimited, Map.of(), true);
     }
 
     public CageConfig withMounts(List<MountSpec> newMounts) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, mountOwner, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths, allowUnlimited);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck);
     }
 
     public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, newEgress,
-                insecureRegistries, protectedPaths, allowUnlimited);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck);
     }
 
     /**
@@ -105,6 +124,8 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case NETWORK_POOL -> egress.networkPool();
             case NETWORK_POOL6 -> egress.networkPool6();
             case INSECURE_REGISTRIES -> insecureRegistries;
+            case REGISTRY_MIRRORS -> registryMirrors.entrySet().stream()
+                    .flatMap(entry -> entry.getValue().stream().map(url -> entry.getKey() + "=" + url)).toList();
             case PROTECTED_PATHS -> protectedPaths.stream().map(ProtectedPath::format).toList();
             case GIT_CREDENTIALS -> egress.credentials().git().stream().map(GitCredential::format).toList();
             case GIT_CA_CERTIFICATES -> egress.credentials().gitCaCertificates() == null ? null
@@ -113,6 +134,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case SSH_AGENT_HOSTS -> egress.credentials().sshAgentHosts();
             case SSH_KNOWN_HOSTS -> egress.credentials().sshKnownHosts().stream().map(Path::toString).toList();
             case ALLOW_UNLIMITED -> allowUnlimited;
+            case HEALTHCHECK -> healthcheck;
         };
     }
 }

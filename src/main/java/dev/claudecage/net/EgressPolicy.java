@@ -2,9 +2,9 @@ package dev.claudecage.net;
 
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.EgressSettings;
-import dev.claudecage.net.gateway.ApiGateway;
 
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -27,6 +27,9 @@ import java.util.Set;
  */
 public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> pinned, long egressLimitBytes,
                            int maxConnections, Set<String> apiHosts, int wildcardNamesPerMinute) {
+
+    /** Anthropic's own API: the default api_upstream, and where a cage holding another key would send it. */
+    public static final URI ANTHROPIC_API = URI.create("https://api.anthropic.com");
 
     public EgressPolicy {
         rules = List.copyOf(rules);
@@ -71,7 +74,7 @@ public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> 
         if (!NameResolver.isIpLiteral(upstream)) {
             names.add(HostRule.normalize(upstream));
         }
-        names.add(ApiGateway.DEFAULT_UPSTREAM.getHost());
+        names.add(ANTHROPIC_API.getHost());
         return Collections.unmodifiableSet(names);
     }
 

@@ -1,9 +1,11 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
+import dev.claudecage.image.store.StopSignals;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
-import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.WorkspaceWall;
@@ -13,6 +15,7 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.RootlessHost;
 import dev.claudecage.rootless.UserNamespace;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,19 +34,18 @@ public final class CageInstance implements AutoCloseable {
 
     private final CagePlan plan;
     private final String id;
-    private final StatePaths paths;
-    private boolean claimed;
+    private final Teardown teardown;
     private UserNamespace userNamespace;
     private CageNetworking networking;
     private WorkspaceWall wall = WorkspaceWall.NONE;
-    private WorkspaceOwnership ownership;
+    private List<String> volumes = List.of();
     private Cage cage;
     private Process runtimeProcess;
 
-    private CageInstance(CagePlan plan, String id, StatePaths paths) {
+    private CageInstance(CagePlan plan, String id) {
         this.plan = plan;
         this.id = id;
-        this.paths = paths;
+        this.teardown = new Teardown("cleanup of cage " + id, Teardown.GC_REMOVES_THE_REST);
     }
 
     /**
@@ -55,14 +57,23 @@ public final class CageInstance implements AutoCloseable {
     public static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
                                        CageNetworking.Options networkOptions, StatePaths paths, ProcessRunner runner,
                                        SpecAdjustment adjust) {
-        CageInstance instance = new CageInstance(plan, id, paths);
+        CageInstance instance = new CageInstance(plan, id);
+        Teardown teardown = instance.teardown;
         try {
             // First: nothing in a folder another cage writes may be looked at or made before.
-            instance.claimed = WorkspaceClaims.claim(paths, id, plan.config().mounts());
+            if (WorkspaceClaims.claim(paths, id, plan.config().mounts())) {
+                // Once the cage is prepared, its run folder holds the claim and goes with it (or stays,
+                // claim and all, while its container may still run).
+                teardown.push("release the claim on its workspace", () -> {
+                    if (instance.cage == null) {
+                        WorkspaceClaims.release(paths, id);
+                    }
+                });
+            }
             RootlessHost rootless = plan.rootless();
             if (rootless != null) {
-                instance.userNamespace = UserNamespace.create(rootless.uids(), rootless.gids(),
-                        plan.config().network() == NetworkMode.FILTERED, runner);
+                instance.userNamespace = teardown.push("end its user namespace", UserNamespace.create(rootless.uids(),
+                        rootless.gids(), plan.config().network() == NetworkMode.FILTERED, runner));
             }
             NetworkAttachment attachment = switch (plan.config().network()) {
                 case NONE -> NetworkAttachment.none();
@@ -72,42 +83,50 @@ public final class CageInstance implements AutoCloseable {
                     yield NetworkAttachment.host();
                 }
                 case FILTERED -> {
-                    instance.networking = rootless == null
+                    instance.networking = teardown.push("take down its network", rootless == null
                             ? CageNetworking.start(id, plan.config(), networkOptions, runner)
-                            : CageNetworking.startRootless(plan.config(), networkOptions, instance.userNamespace, runner);
+                            : CageNetworking.startRootless(plan.config(), networkOptions, instance.userNamespace, runner));
                     yield instance.networking.attachment();
                 }
             };
             ProtectedPathScan.Result wall = ProtectedPathScan.scan(plan.config());
             instance.wall = wall.wall();
             Spec spec = plan.spec(id, command, terminal, attachment, wall.wall());
+            instance.volumes = imageVolumes(spec, plan.image().volumes());
             if (rootless == null) {
-                instance.ownership = WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner);
-                spec = instance.ownership.applyTo(spec);
+                spec = teardown.push("remove its shifted mounts",
+                        WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner)).applyTo(spec);
             }
             spec = adjust.adjust(spec, instance.networking);
             if (rootless != null) {
                 // Last, so that it fits whatever the adjustment changed (a control cage's namespaces).
                 spec = rootless.adapt(spec);
             }
-            instance.cage = rootless == null
+            // Its placeholders first, then its run folder, and the claim on its workspace with it.
+            instance.cage = teardown.push("remove the cage", rootless == null
                     ? Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths, plan.runtime(), runner,
                     CommandScope.HOST)
                     : Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths,
-                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace);
+                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace));
             return instance;
         } catch (RuntimeException e) {
-            try {
-                instance.close();
-            } catch (CageException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
+            throw Teardown.closeAfter(instance, e);
         }
     }
 
     public String id() {
         return id;
+    }
+
+    /** The image's VOLUMEs that got a tmpfs of their own, as tmpfs:PATH (VOLUME), for the session's record. */
+    public List<String> volumeMounts() {
+        return volumes.stream().map(path -> "tmpfs:" + path + " (VOLUME)").toList();
+    }
+
+    private static List<String> imageVolumes(Spec spec, List<String> declared) {
+        List<String> paths = declared.stream().map(volume -> Path.of("/").resolve(volume).normalize().toString()).toList();
+        return spec.mounts().stream().filter(mount -> mount.type().equals("tmpfs") && paths.contains(mount.destination()))
+                .map(Spec.Mount::destination).distinct().toList();
     }
 
     public CagePlan plan() {
@@ -145,7 +164,7 @@ public final class CageInstance implements AutoCloseable {
         if (runtimeProcess != null) {
             throw new IllegalStateException("cage " + id + " was started already");
         }
-        runtimeProcess = cage.runtime().startRun(id, cage.bundle(), cage.log(), stdio);
+        runtimeProcess = cage.start(stdio);
         return runtimeProcess;
     }
 
@@ -172,7 +191,8 @@ public final class CageInstance implements AutoCloseable {
     }
 
     /**
-     * Stops the cage: SIGTERM through the runtime (which passes it to the cage's process), then
+     * Stops the cage: the image's STOPSIGNAL, SIGTERM by default, to the cage's process (SIGTERM
+     * through the runtime, which passes it on; another signal with the runtime's kill), then
      * SIGKILL when it has not ended within {@code grace}.
      */
     public void stop(Duration grace) {
@@ -184,7 +204,12 @@ public final class CageInstance implements AutoCloseable {
             return;
         }
         try {
-            process.destroy();
+            int signal = stopSignal(plan.image().stopSignal());
+            if (signal == StopSignals.SIGTERM) {
+                process.destroy();
+            } else {
+                cage.runtime().kill(id, Integer.toString(signal));
+            }
             if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
                 cage.runtime().kill(id, "KILL");
                 if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -197,55 +222,21 @@ public final class CageInstance implements AutoCloseable {
         }
     }
 
+    /** The image's STOPSIGNAL as a number; SIGTERM when it has none or one that names no signal. */
+    static int stopSignal(String written) {
+        if (written == null) {
+            return StopSignals.SIGTERM;
+        }
+        try {
+            return StopSignals.number(written);
+        } catch (IllegalArgumentException e) {
+            return StopSignals.SIGTERM;
+        }
+    }
+
     /** Removes everything the cage left, the cage before its network; safe to call twice and from a signal handler. */
     @Override
-    public synchronized void close() {
-        CageException failure = null;
-        if (cage != null) {
-            try {
-                // Its placeholders first, then its run folder, and the claim on its workspace with it.
-                cage.close();
-            } catch (CageException e) {
-                failure = e;
-            }
-        } else if (claimed) {
-            try {
-                WorkspaceClaims.release(paths, id);
-            } catch (CageException e) {
-                failure = e;
-            }
-        }
-        claimed = false;
-        if (ownership != null) {
-            try {
-                ownership.close();
-            } catch (CageException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-            ownership = null;
-        }
-        if (networking != null) {
-            try {
-                networking.close();
-            } catch (CageException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-            networking = null;
-        }
-        if (userNamespace != null) {
-            userNamespace.close();
-            userNamespace = null;
-        }
-        if (failure != null) {
-            throw failure;
-        }
+    public void close() {
+        teardown.close();
     }
 }

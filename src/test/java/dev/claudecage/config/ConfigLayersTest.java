@@ -259,4 +259,16 @@ class ConfigLayersTest {
                 effective.config().yamlValues().get("resolve"));
         assertEquals("flag --resolve", effective.origins().get("resolve"));
     }
+
+    @Test
+    void registryMirrorsKeepTheirOrderPerRegistry() {
+        fixture.user("registry_mirrors: ['docker.io=https://Mirror.example', 'ghcr.io=https://ghcr-mirror.example:8443', "
+                + "'docker.io=http://127.0.0.1:5000/']\n");
+        CageConfig config = fixture.load().config();
+        assertEquals(Map.of("docker.io", List.of(java.net.URI.create("https://mirror.example"),
+                        java.net.URI.create("http://127.0.0.1:5000")),
+                "ghcr.io", List.of(java.net.URI.create("https://ghcr-mirror.example:8443"))), config.registryMirrors());
+        assertEquals(List.of("docker.io=https://mirror.example", "docker.io=http://127.0.0.1:5000",
+                "ghcr.io=https://ghcr-mirror.example:8443"), config.yamlValues().get("registry_mirrors"));
+    }
 }

@@ -3,9 +3,10 @@ package dev.claudecage.net.gateway;
 import dev.claudecage.CageException;
 import dev.claudecage.json.Json;
 import dev.claudecage.net.AuditEvent;
-import dev.claudecage.net.proxy.BodyFraming;
+import dev.claudecage.net.EgressPolicy;
+import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.HttpHead;
 import dev.claudecage.net.proxy.Connection;
-import dev.claudecage.net.proxy.HttpHead;
 import dev.claudecage.net.proxy.MeteredOutputStream;
 import dev.claudecage.net.proxy.ProxySettings;
 import dev.claudecage.net.proxy.Refusals;
@@ -84,7 +85,6 @@ public final class ApiGateway implements AutoCloseable {
 
     /** The {@code source} of this gateway's audit events. */
     public static final String AUDIT_SOURCE = "gateway";
-    public static final URI DEFAULT_UPSTREAM = URI.create("https://api.anthropic.com");
 
     private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
     private static final int AUDITED_TARGET_CHARS = 256;
@@ -386,7 +386,7 @@ public final class ApiGateway implements AutoCloseable {
         if (!("https".equals(upstream.getScheme()) || "http".equals(upstream.getScheme())) || upstream.getHost() == null
                 || upstream.getUserInfo() != null || upstream.getRawQuery() != null || upstream.getRawFragment() != null) {
             throw new CageException("the API upstream " + upstream + " is not an http or https URL of a host without "
-                    + "credentials, query or fragment", "set api_upstream to e.g. " + DEFAULT_UPSTREAM);
+                    + "credentials, query or fragment", "set api_upstream to e.g. " + EgressPolicy.ANTHROPIC_API);
         }
     }
 

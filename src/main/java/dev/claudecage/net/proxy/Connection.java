@@ -1,6 +1,6 @@
 package dev.claudecage.net.proxy;
 
-import dev.claudecage.net.ChannelCopy;
+import dev.claudecage.Teardown;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -159,14 +159,8 @@ public final class Connection {
             }
             upstreamSide = upstream;
         }
-        ChannelCopy.closeQuietly(client);
-        if (upstreamSide != null) {
-            try {
-                upstreamSide.close();
-            } catch (IOException e) {
-                // Closing a broken connection: nothing more to do.
-            }
-        }
+        Teardown.closeQuietly(client);
+        Teardown.closeQuietly(upstreamSide);
     }
 
     /** Why it ended: the first reason anyone gave, or COMPLETED when nobody had to end it. */

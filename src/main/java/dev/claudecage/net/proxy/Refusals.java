@@ -1,6 +1,6 @@
 package dev.claudecage.net.proxy;
 
-import dev.claudecage.net.ChannelCopy;
+import dev.claudecage.Teardown;
 
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
@@ -61,12 +61,12 @@ public final class Refusals implements AutoCloseable {
                 } catch (IOException e) {
                     // The client left before it could be told.
                 } finally {
-                    ChannelCopy.closeQuietly(client);
+                    Teardown.closeQuietly(client);
                     refusing.remove(client);
                 }
             });
         } catch (RejectedExecutionException e) {
-            ChannelCopy.closeQuietly(client);
+            Teardown.closeQuietly(client);
             refusing.remove(client);
             whenFull.run();
         }
@@ -75,7 +75,7 @@ public final class Refusals implements AutoCloseable {
     /** Closes the connections still being refused and waits for the pool's threads. */
     @Override
     public void close() {
-        refusing.forEach(ChannelCopy::closeQuietly);
+        refusing.forEach(Teardown::closeQuietly);
         pool.shutdown();
         try {
             if (!pool.awaitTermination(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
