@@ -169,6 +169,24 @@ public interface LinuxSyscalls extends Library {
         return Holder.LIBC;
     }
 
+    /**
+     * Loads the binding on a thread of its own, for a caller that will need it later and waits
+     * meanwhile (a cage's teardown, while the cage runs): loading JNA costs a one-shot run about
+     * 25 ms, spent here beside the runtime instead of after it. A failure is left for the first
+     * real call to report.
+     */
+    static void loadInBackground() {
+        Thread loader = new Thread(() -> {
+            try {
+                get();
+            } catch (LinkageError e) {
+                // The first real call meets it again, and says what failed.
+            }
+        }, "load-libc-binding");
+        loader.setDaemon(true);
+        loader.start();
+    }
+
     /** "what: strerror(errno) (errno N)" for the call that just failed. */
     static String error(String what) {
         int errno = Native.getLastError();

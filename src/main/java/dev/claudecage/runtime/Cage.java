@@ -5,6 +5,7 @@ import dev.claudecage.image.store.LinuxFiles;
 import dev.claudecage.CageException;
 import dev.claudecage.Teardown;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
@@ -189,6 +190,8 @@ public final class Cage implements AutoCloseable {
     public Process start(Stdio stdio) {
         Process process = runtime.startRun(id, bundle(), log(), stdio);
         runsIn(process);
+        // The teardown removes the cage's folders without following its links, through the C library.
+        LinuxSyscalls.loadInBackground();
         return process;
     }
 
