@@ -17,7 +17,7 @@ DEB_VERSION := $(subst -SNAPSHOT,~snapshot,$(VERSION))
 DEB := claude-cage_$(DEB_VERSION)_all.deb
 
 .PHONY: build install install-files deb uninstall test bench-compile unit-test verify-sandbox images rootfs demo run-cli run-desktop \
-        load-apparmor bench cds clean clean-all
+        load-apparmor bench soak cds clean clean-all
 
 build: $(JAR) $(COMPLETIONS) $(MAN_PAGES) $(CDS_ARCHIVE)
 
@@ -135,6 +135,14 @@ load-apparmor:
 # claude-cage against docker run and raw runc run, side by side; results in bench/results/ (needs root).
 bench: build rootfs
 	bench/bench.sh
+
+# Many filtered sessions streaming through their gateways and tunnels for a bounded time (SOAK_SESSIONS=20,
+# SOAK_SECONDS=300), their supervisors measured at the start, middle and end; results in bench/results/soak-*.json
+# (needs root, and no other sessions or integration tests running meanwhile: they would share the CPUs).
+soak: build rootfs
+	$(MVN) test-compile
+	$(MVN) dependency:build-classpath -Dmdep.outputFile=target/soak-classpath.txt -Dmdep.includeScope=test
+	java -cp target/test-classes:target/classes:$$(cat target/soak-classpath.txt) dev.claudecage.soak.Soak
 
 clean:
 	$(MVN) clean

@@ -112,12 +112,24 @@ public final class CageOptions {
     private List<String> resolve;
 
     @Option(names = "--egress-limit", paramLabel = "SIZE",
-            description = "Most bytes the cage may move through the proxy and gateway, e.g. 1g." + DEFAULT)
+            description = "Most bytes the cage may move through the proxy and the API gateway together, e.g. 1g; past them "
+                    + "the cage is cut off in both." + DEFAULT)
     private String egressLimit;
 
     @Option(names = "--max-connections", paramLabel = "N",
-            description = "Most connections the cage may hold open through the proxy and gateway." + DEFAULT)
+            description = "Most connections the cage may hold open through the proxy and the API gateway together."
+                    + DEFAULT)
     private String maxConnections;
+
+    @Option(names = "--audit-log-limit", paramLabel = "SIZE",
+            description = "Most bytes the cage's audit log file may hold, e.g. 100m; past them, events are only "
+                    + "counted." + DEFAULT)
+    private String auditLogLimit;
+
+    @Option(names = "--wildcard-names-per-minute", paramLabel = "N",
+            description = "Most new names under *.domain entries the proxy looks up in a minute; more are refused "
+                    + "without a lookup." + DEFAULT)
+    private String wildcardNamesPerMinute;
 
     @Option(names = "--api-upstream", paramLabel = "URL",
             description = "Where the API gateway forwards the cage's Anthropic API calls." + DEFAULT)
@@ -182,6 +194,8 @@ public final class CageOptions {
         put(flags, ConfigKey.RESOLVE, resolve);
         put(flags, ConfigKey.EGRESS_LIMIT, egressLimit);
         put(flags, ConfigKey.MAX_CONNECTIONS, maxConnections);
+        put(flags, ConfigKey.AUDIT_LOG_LIMIT, auditLogLimit);
+        put(flags, ConfigKey.WILDCARD_NAMES_PER_MINUTE, wildcardNamesPerMinute);
         put(flags, ConfigKey.API_UPSTREAM, apiUpstream);
         put(flags, ConfigKey.PROTECTED_PATHS, protectedPaths);
         put(flags, ConfigKey.GIT_CREDENTIALS, gitCredentials);

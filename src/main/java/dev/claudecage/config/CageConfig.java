@@ -124,6 +124,8 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
                     .flatMap(entry -> entry.getValue().stream().map(address -> entry.getKey() + "=" + address)).toList();
             case EGRESS_LIMIT -> Sizes.format(egress.egressLimitBytes());
             case MAX_CONNECTIONS -> egress.maxConnections();
+            case AUDIT_LOG_LIMIT -> Sizes.format(egress.auditLogLimitBytes());
+            case WILDCARD_NAMES_PER_MINUTE -> egress.wildcardNamesPerMinute();
             case API_UPSTREAM -> egress.apiUpstream().toString();
             case NETWORK_POOL -> egress.networkPool();
             case NETWORK_POOL6 -> egress.networkPool6();

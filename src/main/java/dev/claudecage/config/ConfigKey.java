@@ -33,6 +33,8 @@ public enum ConfigKey {
     RESOLVE(true, "--resolve"),
     EGRESS_LIMIT(false),
     MAX_CONNECTIONS(false),
+    AUDIT_LOG_LIMIT(false),
+    WILDCARD_NAMES_PER_MINUTE(false),
     API_UPSTREAM(false),
     NETWORK_POOL(false),
     NETWORK_POOL6(false),

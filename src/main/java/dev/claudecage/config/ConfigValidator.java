@@ -40,6 +40,9 @@ final class ConfigValidator {
     private static final int MIN_PIDS = 16;
     private static final long MIN_EGRESS = 1L << 20;
     private static final long MAX_CONNECTIONS = 10_000;
+    /** Room for the lines of a start and the line that says the cap is reached. */
+    private static final long MIN_AUDIT_LOG = 64L << 10;
+    private static final long MAX_WILDCARD_NAMES_PER_MINUTE = 10_000;
     /** Each cage takes a /30 (IPv4) and a /64 (IPv6) from its pool. */
     private static final int LARGEST_POOL4_PREFIX = 28;
     private static final int LARGEST_POOL6_PREFIX = 60;
@@ -96,6 +99,9 @@ final class ConfigValidator {
         Map<String, List<String>> resolve = checker.check(ConfigKey.RESOLVE, this::resolve);
         Long egressLimit = checker.check(ConfigKey.EGRESS_LIMIT, raw -> size(raw, MIN_EGRESS));
         Long maxConnections = checker.check(ConfigKey.MAX_CONNECTIONS, raw -> wholeNumber(raw, 1, MAX_CONNECTIONS));
+        Long auditLogLimit = checker.check(ConfigKey.AUDIT_LOG_LIMIT, raw -> size(raw, MIN_AUDIT_LOG));
+        Long wildcardNames = checker.check(ConfigKey.WILDCARD_NAMES_PER_MINUTE,
+                raw -> wholeNumber(raw, 1, MAX_WILDCARD_NAMES_PER_MINUTE));
         URI apiUpstream = checker.check(ConfigKey.API_UPSTREAM, this::apiUpstream);
         String pool = checker.check(ConfigKey.NETWORK_POOL, this::networkPool);
         String pool6 = checker.check(ConfigKey.NETWORK_POOL6, this::networkPool6);
@@ -125,7 +131,8 @@ final class ConfigValidator {
                 readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts,
                 mountOwner.orElse(null), tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
-                        new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts)),
+                        new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts), auditLogLimit,
+                        wildcardNames.intValue()),
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
                 claudeConfig);
     }

@@ -20,6 +20,7 @@ import dev.claudecage.net.gateway.UpstreamTrust;
 import dev.claudecage.net.gateway.PlaceholderKey;
 import dev.claudecage.net.proxy.EgressProxy;
 import dev.claudecage.net.proxy.ProxySettings;
+import dev.claudecage.net.proxy.TrafficLimits;
 import dev.claudecage.net.ssh.AgentForwarding;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
@@ -156,8 +157,9 @@ public final class CageNetworking implements AutoCloseable {
         EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
         openState(options, config);
         InetAddress loopback = InetAddress.getLoopbackAddress();
+        TrafficLimits limits = TrafficLimits.of(policy);
         EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0),
-                policy, NameResolver.forConfig(config, policy), audit);
+                policy, limits, NameResolver.forConfig(config, policy), audit);
         started.push("stop the egress proxy", proxy);
         placeholder = placeholder(options);
         // Allowed names resolve to the cage's own loopback, where the relays listen; AAAA has no record,
@@ -175,7 +177,7 @@ public final class CageNetworking implements AutoCloseable {
                 Relay.udp(ports.dns(), state.resolve("dns-udp.sock"), dns.address())));
         if (services.apiGateway()) {
             ApiGateway gateway = ApiGateway.start(new InetSocketAddress(loopback, 0), config.egress().apiUpstream(),
-                    placeholder, options.realKey(), audit::record, gatewaySettings(policy));
+                    placeholder, options.realKey(), audit::record, limits, ApiGateway.Settings.defaults());
             started.push("stop the API gateway", gateway);
             relays.add(Relay.tcp(ports.apiGateway(), state.resolve("gateway.sock"), gateway.address()));
         }
@@ -279,7 +281,7 @@ public final class CageNetworking implements AutoCloseable {
         }
         started.push("remove " + options.stateDir(), () -> Directories.deleteRecursively(options.stateDir()));
         audit = AuditLog.open(options.auditFile(), config.mounts().stream().filter(mount -> !mount.readOnly())
-                .map(MountSpec::source).toList());
+                .map(MountSpec::source).toList(), config.egress().auditLogLimitBytes());
         started.push("close the audit log", audit);
     }
 
@@ -290,16 +292,6 @@ public final class CageNetworking implements AutoCloseable {
 
     private static PlaceholderKey placeholder(Options options) {
         return options.placeholder() != null ? options.placeholder() : PlaceholderKey.generate();
-    }
-
-    /**
-     * The gateway reaches only the user's own API upstream with the user's own key, so its traffic
-     * is audited and its concurrency capped, but it is not counted against egress_limit: long
-     * model conversations would otherwise cut off the agent's real work.
-     */
-    private static ApiGateway.Settings gatewaySettings(EgressPolicy policy) {
-        ApiGateway.Settings defaults = ApiGateway.Settings.defaults();
-        return new ApiGateway.Settings(policy.maxConnections(), defaults.connectTimeout(), defaults.responseTimeout());
     }
 
     private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
@@ -313,14 +305,16 @@ public final class CageNetworking implements AutoCloseable {
         started.push("take down the namespace, link and firewalls", network);
         CageLink link = network.link();
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
+        // One set of limits for the cage: its proxy and its API gateway count its connections and bytes together.
+        TrafficLimits limits = TrafficLimits.of(policy);
         started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(), ports.https(), ports.http()),
-                policy, NameResolver.forConfig(config, policy), audit));
+                policy, limits, NameResolver.forConfig(config, policy), audit));
         placeholder = placeholder(options);
         for (InetAddress gateway : gateways) {
             if (services.apiGateway()) {
                 started.push("stop the API gateway on " + gateway.getHostAddress(), ApiGateway.start(new InetSocketAddress(gateway, ports.apiGateway()),
-                        config.egress().apiUpstream(), placeholder, options.realKey(), audit::record,
-                        gatewaySettings(policy)));
+                        config.egress().apiUpstream(), placeholder, options.realKey(), audit::record, limits,
+                        ApiGateway.Settings.defaults()));
             }
             started.push("stop the DNS stub on " + gateway.getHostAddress(), DnsStub.start(new InetSocketAddress(gateway, ports.dns()), policy, link.hostAddress4(),
                     link.hostAddress6(), audit::record));
