@@ -39,12 +39,17 @@ install: build
 	  $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
 	install -m 0755 docker/desktop/entrypoint-desktop.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
 	install -m 0755 rootfs-builder/make-minbase-rootfs.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder/
+	@# The docs, where `claude-cage` with no arguments points (PREFIX/share/doc/claude-cage/README.md).
+	install -d $(DESTDIR)$(PREFIX)/share/doc/claude-cage/docs/images
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/claude-cage/
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/claude-cage/docs/
+	install -m 0644 docs/images/*.png $(DESTDIR)$(PREFIX)/share/doc/claude-cage/docs/images/
 	@# The archive names the jar by its path, so it is made for the installed one (not for a DESTDIR staging copy).
 	if [ -z "$(DESTDIR)" ]; then bench/cds.sh $(PREFIX)/lib/claude-cage/claude-cage.jar $(PREFIX)/bin/claude-cage $(ROOTFS); fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/claude-cage $(DESTDIR)$(PREFIX)/share/bash-completion/completions/claude-cage
-	rm -rf $(DESTDIR)$(PREFIX)/lib/claude-cage
+	rm -rf $(DESTDIR)$(PREFIX)/lib/claude-cage $(DESTDIR)$(PREFIX)/share/doc/claude-cage
 
 # The minbase Debian rootfs that cages run on until the image builder lands (made once, reused).
 rootfs:

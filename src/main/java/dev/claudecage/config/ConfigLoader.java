@@ -98,16 +98,20 @@ public final class ConfigLoader {
      * @throws UserInputException naming every bad value and where it came from
      */
     public EffectiveConfig load(Map<String, Object> flags) {
+        return load(flags, fileLayer(userFile, false, true));
+    }
+
+    private EffectiveConfig load(Map<String, Object> flags, YamlLayer.Document user) {
         checkEnvironmentNames();
         Map<ConfigKey, RawValue> values = builtInDefaults();
         values.putAll(fileLayer(systemFile, false, false).values());
-        YamlLayer.Document user = fileLayer(userFile, false, true);
         values.putAll(user.values());
         Optional<Path> project = projectFor(workingDirectory(), user.projects().keySet());
         project.ifPresent(folder -> values.putAll(user.projects().get(folder)));
         values.putAll(environmentLayer());
         values.putAll(flagLayer(flags));
         CageConfig config = validator.validate(values);
+        checkPolicyOutOfReach(config, values.get(ConfigKey.MOUNTS));
         Map<String, String> origins = new LinkedHashMap<>();
         values.forEach((key, raw) -> origins.put(key.yamlName(), raw.origin()));
         Map<String, String> presets = new LinkedHashMap<>();
@@ -117,6 +121,59 @@ public final class ConfigLoader {
             }
         });
         return new EffectiveConfig(config, origins, presets, project);
+    }
+
+    /**
+     * The files that set a cage's policy must stay out of the cage's reach: through a writable mount that holds
+     * the user's file (a home folder mounted whole), the agent could rewrite the policy of its next cage, its
+     * allowed_hosts and api_upstream (where the gateway sends the user's key) included. A file not there yet
+     * counts too, as the cage could create it.
+     */
+    private void checkPolicyOutOfReach(CageConfig config, RawValue mounts) {
+        Path file = realLocation(userFile);
+        for (MountSpec mount : config.mounts()) {
+            if (!mount.readOnly() && file.startsWith(mount.source())) {
+                throw new UserInputException("mounts: '" + mount.format() + "' makes " + file + " writable in the "
+                        + "cage (from " + mounts.where() + "): that file sets the policy of every cage you start, so "
+                        + "the agent could widen its own next time; mount it read-only (:ro) or a folder that does not "
+                        + "hold it, or keep your configuration elsewhere (XDG_CONFIG_HOME)");
+            }
+        }
+    }
+
+    /** The path with its links resolved as far as it exists; the rest as written. */
+    private static Path realLocation(Path path) {
+        Path absolute = path.toAbsolutePath().normalize();
+        for (Path existing = absolute; existing != null; existing = existing.getParent()) {
+            try {
+                return existing.toRealPath().resolve(existing.relativize(absolute));
+            } catch (IOException e) {
+                // Not there yet: try its parent.
+            }
+        }
+        return absolute;
+    }
+
+    /**
+     * Sets the section of the user's file for the working directory to {@code settings}, as `claude-cage init`
+     * does, once a command here would accept the file as it would be: the rest of the file stays as written, and a
+     * setting that would fail (a bad mount, a mount that holds this very file) fails here, with nothing written.
+     * A user file that is a link is written where the link leads.
+     *
+     * @return the file written
+     */
+    public Path saveProjectSection(Map<ConfigKey, Object> settings) throws IOException {
+        Path target = Files.isSymbolicLink(userFile) ? userFile.toRealPath() : userFile;
+        String before;
+        try {
+            before = Files.readString(target);
+        } catch (NoSuchFileException e) {
+            before = "";
+        }
+        String after = ProjectSections.edited(before, target, workingDirectory(), settings);
+        load(Map.of(), YamlLayer.parse(after, userFile.toString(), true));
+        ProjectSections.replace(target, after);
+        return target;
     }
 
     /**
