@@ -8,7 +8,7 @@ CAGE := bin/claude-cage
 MVN := mvn -B -q
 
 .PHONY: build install uninstall test bench-compile unit-test verify-sandbox images rootfs demo run-cli run-desktop \
-        load-apparmor bench cds clean clean-all
+        load-apparmor bench cds screenshots clean clean-all
 
 build: $(JAR) $(COMPLETION) $(CDS_ARCHIVE)
 
@@ -105,6 +105,14 @@ load-apparmor:
 # claude-cage against docker run and raw runc run, side by side; results in bench/results/ (needs root).
 bench: build rootfs
 	bench/bench.sh
+
+# The pictures in the docs, from real runs on this host (needs root and Chromium: scripts/install-deps.sh
+# --tests): the desktop session as headless Chromium shows it, and the table verify prints. The tests that
+# drive them write them into docs/images once their checks pass.
+SCREENSHOT_TESTS := DesktopSessionIT\#desktopInTheBrowserWithThePasswordAndRefusedWithoutIt,VerifyIT\#everyProbeIsBlockedAndEveryControlShowsTheHole
+screenshots: rootfs
+	$(MVN) verify -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false -Dit.test='$(SCREENSHOT_TESTS)' \
+	  -Dclaudecage.screenshots=$(CURDIR)/docs/images
 
 clean:
 	$(MVN) clean
