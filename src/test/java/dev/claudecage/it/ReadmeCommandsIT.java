@@ -64,7 +64,7 @@ class ReadmeCommandsIT {
                     Map.of("XDG_CONFIG_HOME", configHome.toString()), Duration.ofMinutes(10));
             run++;
             System.out.println("ran: " + command.line() + " -> exit " + result.exitCode());
-            String problem = problem(command, result);
+            String problem = ReadmeCommands.problem(command, result.exitCode(), result.stdout(), result.stderr());
             if (problem != null) {
                 failures.add(command.line() + ": " + problem + "\n" + result);
             }
@@ -87,22 +87,5 @@ class ReadmeCommandsIT {
             return "rootless, as a user with subordinate ids: RootlessIT runs these";
         }
         return null;
-    }
-
-    /**
-     * What is wrong with a command's result, or null: a comment "prints X" must find X in its output; a
-     * command that fails must be one whose comment names the error it prints.
-     */
-    private static String problem(ReadmeCommands.Command command, CageHarness.Result result) {
-        String output = result.stdout() + result.stderr();
-        if (command.comment().startsWith("prints ")) {
-            String printed = command.comment().substring("prints ".length()).strip();
-            return result.exitCode() == 0 && result.stdout().contains(printed) ? null : "does not print " + printed;
-        }
-        if (result.exitCode() == 0) {
-            return null;
-        }
-        return !command.comment().isEmpty() && output.contains(command.comment()) ? null
-                : "exit " + result.exitCode() + ", and the README does not say it fails";
     }
 }

@@ -36,6 +36,22 @@ public final class ReadmeCommands {
     private ReadmeCommands() {
     }
 
+    /**
+     * What is wrong with how {@code command} ended, or null: a comment "prints X" must find X in its standard
+     * output and the command must succeed; a command that fails must be one whose comment names what it prints.
+     */
+    public static String problem(Command command, int exitCode, String stdout, String stderr) {
+        if (command.comment().startsWith("prints ")) {
+            String printed = command.comment().substring("prints ".length()).strip();
+            return exitCode == 0 && stdout.contains(printed) ? null : "does not print " + printed;
+        }
+        if (exitCode == 0) {
+            return null;
+        }
+        return !command.comment().isEmpty() && (stdout + stderr).contains(command.comment()) ? null
+                : "exit " + exitCode + ", and the README does not say it fails";
+    }
+
     public static List<Command> extract(String markdown) {
         List<Command> commands = new ArrayList<>();
         boolean inBash = false;

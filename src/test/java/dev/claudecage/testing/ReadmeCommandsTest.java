@@ -46,4 +46,22 @@ class ReadmeCommandsTest {
         assertEquals(List.of("run", "--mount", "$PWD:/workspace", "--git-credential", "github.com=command:gh auth token; #x",
                 "--", "claude"), commands.get(3).cageArguments());
     }
+
+    /** The check the README's commands must pass, with its positive controls: each way a command can be wrong is caught. */
+    @Test
+    void aCommandMustPrintWhatItsCommentSaysAndFailOnlyWhereTheReadmeSaysSo() {
+        ReadmeCommands.Command printsUid = new ReadmeCommands.Command("sudo claude-cage run -- id -u", "prints 1000");
+        assertNull(ReadmeCommands.problem(printsUid, 0, "1000\n", ""));
+        assertEquals("does not print 1000", ReadmeCommands.problem(printsUid, 0, "0\n", ""));
+        assertEquals("does not print 1000", ReadmeCommands.problem(printsUid, 125, "1000\n", ""));
+
+        ReadmeCommands.Command readOnly = new ReadmeCommands.Command("sudo claude-cage run -- touch /x", "Read-only file system");
+        assertNull(ReadmeCommands.problem(readOnly, 1, "", "touch: cannot touch '/x': Read-only file system\n"));
+        assertEquals("exit 125, and the README does not say it fails",
+                ReadmeCommands.problem(readOnly, 125, "", "claude-cage: no image cli\n"));
+
+        ReadmeCommands.Command plain = new ReadmeCommands.Command("sudo claude-cage images", "");
+        assertNull(ReadmeCommands.problem(plain, 0, "", ""));
+        assertEquals("exit 2, and the README does not say it fails", ReadmeCommands.problem(plain, 2, "", "unknown option"));
+    }
 }
