@@ -2,23 +2,19 @@ package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.Host;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.build.BuildSandbox;
 import dev.claudecage.image.build.ImageBuilder;
 import dev.claudecage.image.build.ShippedFiles;
 import dev.claudecage.image.store.ImageName;
-import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.OciRuntime;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -29,8 +25,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
-import java.util.concurrent.Callable;
 
 @Command(name = "build",
         description = {
@@ -39,12 +33,9 @@ import java.util.concurrent.Callable;
                 "RUN steps run in a build sandbox (runc, host network, a few capabilities; see docs/images.md). "
                         + "Unchanged steps come from the build cache."},
         sortOptions = false)
-final class BuildCommand implements Callable<Integer> {
+final class BuildCommand extends BaseCommand {
 
     private static final List<String> SHIPPED = List.of("cli", "desktop");
-
-    @Spec
-    CommandSpec spec;
 
     @Parameters(arity = "0..1", paramLabel = "cli|desktop|all|CONTEXT", defaultValue = "cli",
             description = "What to build. Default: cli. A directory named like a shipped image is written ./cli.")
@@ -81,23 +72,20 @@ final class BuildCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
-        if (inNamespace.isPresent()) {
-            return inNamespace.getAsInt();
-        }
-        List<ImageBuilder.Request> requests = requests();
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        CageConfig config = ConfigLoader.forThisHost().load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of())
-                .config();
-        StatePaths paths = StatePaths.current();
-        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
-        ImageStore store = ImageStore.openDefault();
-        BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner, RootlessImageWrites.cgroups(config));
-        ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
-                ImagePullCommand.puller(store, runner, config), BuildProgress.forStream(System.out, Host.interactiveTerminal()),
-                ImagePullCommand.access(config));
-        PrintWriter out = spec.commandLine().getOut();
-        try {
+        return RootlessImageWrites.writingTheStore(spec, context, store -> {
+            List<ImageBuilder.Request> requests = requests();
+            ProcessRunner runner = context.runner();
+            CageConfig config = context.configLoader()
+                    .load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of()).config();
+            StatePaths paths = context.statePaths();
+            OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
+            BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner,
+                    RootlessImageWrites.cgroups(config));
+            ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
+                    ImagePullCommand.puller(store, runner, config),
+                    BuildProgress.forStream(System.out, Host.interactiveTerminal()),
+                    ImagePullCommand.access(config));
+            PrintWriter out = spec.commandLine().getOut();
             for (ImageBuilder.Request request : requests) {
                 ImageBuilder.Result result = builder.build(request);
                 out.println("built " + result.name() + " (" + result.id().shortHex() + ") in "
@@ -106,10 +94,8 @@ final class BuildCommand implements Callable<Integer> {
                         + " from the cache");
                 out.flush();
             }
-        } finally {
-            RootlessImageWrites.handOver(store);
-        }
-        return 0;
+            return 0;
+        });
     }
 
     private List<ImageBuilder.Request> requests() {

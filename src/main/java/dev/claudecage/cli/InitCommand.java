@@ -9,9 +9,7 @@ import dev.claudecage.host.UntrustedDirectory;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.workspace.ProjectDetector;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -24,8 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 
 @Command(name = "init",
         description = {"Sets up this folder for claude-cage: finds the ecosystems it uses (package.json, pyproject.toml, "
@@ -35,10 +31,7 @@ import java.util.function.Supplier;
                 + "below it, then use it; claude-cage config shows it.",
                 "Nothing is written inside the folder: a file there would be the agent's to rewrite."},
         sortOptions = false)
-final class InitCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class InitCommand extends BaseCommand {
 
     @Option(names = {"-y", "--yes"}, description = "Write without asking.")
     boolean yes;
@@ -46,27 +39,21 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Print what would be written, and write nothing.")
     boolean dryRun;
 
-    private final Supplier<ConfigLoader> loader;
     private final InputStream answers;
 
     InitCommand() {
-        this(ConfigLoader::forThisHost, System.in);
+        this(System.in);
     }
 
-    /** For tests: a loader on temporary files whose working directory is the project, and the answer to the question. */
-    InitCommand(ConfigLoader loader, InputStream answers) {
-        this(() -> loader, answers);
-    }
-
-    private InitCommand(Supplier<ConfigLoader> loader, InputStream answers) {
-        this.loader = loader;
+    /** For tests: where the answer to the question comes from. */
+    InitCommand(InputStream answers) {
         this.answers = answers;
     }
 
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        ConfigLoader configuration = loader.get();
+        ConfigLoader configuration = context.configLoader();
         Path folder = configuration.workingDirectory();
         EffectiveConfig current = configuration.load(Map.of());
         List<ProjectDetector.Finding> findings;

@@ -162,13 +162,14 @@ final class ConfigValidator {
     private Mode mode(RawValue raw) {
         String allowed = "use cli or desktop";
         String text = text(raw, allowed);
-        return Mode.fromYamlWord(text).orElseThrow(() -> invalid(raw, text, "is not a mode", allowed));
+        return YamlWord.parse(Mode.class, text).orElseThrow(() -> invalid(raw, text, "is not a mode", allowed));
     }
 
     private NetworkMode network(RawValue raw) {
         String allowed = "use none, filtered or host";
         String text = text(raw, allowed);
-        return NetworkMode.fromYamlWord(text).orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed));
+        return YamlWord.parse(NetworkMode.class, text)
+                .orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed));
     }
 
     private boolean bool(RawValue raw) {

@@ -1,7 +1,7 @@
 package dev.claudecage.doctor;
 
 import dev.claudecage.host.CgroupLayout;
-import dev.claudecage.host.Executables;
+import dev.claudecage.process.Executables;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.rootless.CgroupDelegation;

@@ -1,8 +1,6 @@
 package dev.claudecage.host;
 
-import com.sun.jna.Library;
 import com.sun.jna.Memory;
-import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import dev.claudecage.CageException;
 import dev.claudecage.process.ProcessRunner;
@@ -27,29 +25,7 @@ import java.util.List;
  */
 public final class IdmappedMount implements AutoCloseable {
 
-    private static final long SYS_OPEN_TREE = 428;
-    private static final long SYS_MOVE_MOUNT = 429;
-    private static final long SYS_MOUNT_SETATTR = 442;
-    private static final int AT_FDCWD = -100;
-    private static final int OPEN_TREE_CLONE = 1;
-    private static final int O_CLOEXEC = 0x80000;
-    private static final int O_RDONLY = 0;
-    private static final int AT_EMPTY_PATH = 0x1000;
-    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
-    private static final int MOVE_MOUNT_F_EMPTY_PATH = 0x4;
-    private static final long MOUNT_ATTR_IDMAP = 0x00100000L;
-    private static final int MOUNT_ATTR_SIZE = 32;
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
-
-    private interface LibC extends Library {
-        LibC INSTANCE = Native.load("c", LibC.class);
-
-        NativeLong syscall(NativeLong number, Object... args);
-
-        int open(String path, int flags);
-
-        int close(int fd);
-    }
 
     private final Path target;
     private final ProcessRunner runner;
@@ -82,7 +58,7 @@ public final class IdmappedMount implements AutoCloseable {
                 createMountPoint(source, target);
                 shift(source, target, usernsFd);
             } finally {
-                LibC.INSTANCE.close(usernsFd);
+                LinuxSyscalls.get().close(usernsFd);
             }
             return new IdmappedMount(target, runner);
         } catch (IOException e) {
@@ -106,35 +82,36 @@ public final class IdmappedMount implements AutoCloseable {
 
     private static void shift(Path source, Path target, int usernsFd) {
         // The source was resolved when the configuration was checked; a link there now is not followed.
-        int tree = syscall(SYS_OPEN_TREE, "open_tree " + source, AT_FDCWD, source.toString(),
-                OPEN_TREE_CLONE | O_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+        int tree = syscall(LinuxSyscalls.SYS_OPEN_TREE, "open_tree " + source, LinuxSyscalls.AT_FDCWD,
+                source.toString(), LinuxSyscalls.OPEN_TREE_CLONE | LinuxSyscalls.O_CLOEXEC
+                        | LinuxSyscalls.AT_SYMLINK_NOFOLLOW);
         try {
-            Memory attr = new Memory(MOUNT_ATTR_SIZE);
+            Memory attr = new Memory(LinuxSyscalls.MOUNT_ATTR_SIZE);
             attr.clear();
-            attr.setLong(0, MOUNT_ATTR_IDMAP);
+            attr.setLong(0, LinuxSyscalls.MOUNT_ATTR_IDMAP);
             attr.setLong(24, usernsFd);
-            syscall(SYS_MOUNT_SETATTR, "mount_setattr(MOUNT_ATTR_IDMAP) on " + source
-                    + " (its file system may not support shifted mounts)", tree, "", AT_EMPTY_PATH, attr,
-                    (long) MOUNT_ATTR_SIZE);
-            syscall(SYS_MOVE_MOUNT, "move_mount to " + target, tree, "", AT_FDCWD, target.toString(),
-                    MOVE_MOUNT_F_EMPTY_PATH);
+            syscall(LinuxSyscalls.SYS_MOUNT_SETATTR, "mount_setattr(MOUNT_ATTR_IDMAP) on " + source
+                    + " (its file system may not support shifted mounts)", tree, "", LinuxSyscalls.AT_EMPTY_PATH, attr,
+                    (long) LinuxSyscalls.MOUNT_ATTR_SIZE);
+            syscall(LinuxSyscalls.SYS_MOVE_MOUNT, "move_mount to " + target, tree, "", LinuxSyscalls.AT_FDCWD,
+                    target.toString(), LinuxSyscalls.MOVE_MOUNT_F_EMPTY_PATH);
         } finally {
-            LibC.INSTANCE.close(tree);
+            LinuxSyscalls.get().close(tree);
         }
     }
 
     private static int syscall(long number, String what, Object... args) {
-        long result = LibC.INSTANCE.syscall(new NativeLong(number), args).longValue();
+        long result = LinuxSyscalls.get().syscall(new NativeLong(number), args).longValue();
         if (result < 0) {
-            throw new CageException(what + " failed (errno " + Native.getLastError() + ")");
+            throw new CageException(LinuxSyscalls.error(what + " failed"));
         }
         return (int) result;
     }
 
     private static int open(String path) {
-        int fd = LibC.INSTANCE.open(path, O_RDONLY | O_CLOEXEC);
+        int fd = LinuxSyscalls.get().open(path, LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_CLOEXEC);
         if (fd < 0) {
-            throw new CageException("cannot open " + path + " (errno " + Native.getLastError() + ")");
+            throw new CageException(LinuxSyscalls.error("cannot open " + path));
         }
         return fd;
     }
@@ -155,10 +132,7 @@ public final class IdmappedMount implements AutoCloseable {
 
     @Override
     public void close() {
-        var result = runner.runAllowingFailure(List.of("umount", target.toString()), TIMEOUT);
-        if (!result.succeeded() && !result.stderr().contains("not mounted")) {
-            throw new CageException("cannot unmount " + target + ": " + result.stderr().strip());
-        }
+        runner.remove(List.of("umount", target.toString()), TIMEOUT);
         try {
             Files.deleteIfExists(target);
         } catch (IOException e) {

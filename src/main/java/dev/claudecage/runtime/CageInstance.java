@@ -1,10 +1,11 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.image.store.StopSignals;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
-import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.WorkspaceWall;
@@ -33,20 +34,18 @@ public final class CageInstance implements AutoCloseable {
 
     private final CagePlan plan;
     private final String id;
-    private final StatePaths paths;
-    private boolean claimed;
+    private final Teardown teardown;
     private UserNamespace userNamespace;
     private CageNetworking networking;
     private WorkspaceWall wall = WorkspaceWall.NONE;
     private List<String> volumes = List.of();
-    private WorkspaceOwnership ownership;
     private Cage cage;
     private Process runtimeProcess;
 
-    private CageInstance(CagePlan plan, String id, StatePaths paths) {
+    private CageInstance(CagePlan plan, String id) {
         this.plan = plan;
         this.id = id;
-        this.paths = paths;
+        this.teardown = new Teardown("cleanup of cage " + id, Teardown.GC_REMOVES_THE_REST);
     }
 
     /**
@@ -58,14 +57,23 @@ public final class CageInstance implements AutoCloseable {
     public static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
                                        CageNetworking.Options networkOptions, StatePaths paths, ProcessRunner runner,
                                        SpecAdjustment adjust) {
-        CageInstance instance = new CageInstance(plan, id, paths);
+        CageInstance instance = new CageInstance(plan, id);
+        Teardown teardown = instance.teardown;
         try {
             // First: nothing in a folder another cage writes may be looked at or made before.
-            instance.claimed = WorkspaceClaims.claim(paths, id, plan.config().mounts());
+            if (WorkspaceClaims.claim(paths, id, plan.config().mounts())) {
+                // Once the cage is prepared, its run folder holds the claim and goes with it (or stays,
+                // claim and all, while its container may still run).
+                teardown.push("release the claim on its workspace", () -> {
+                    if (instance.cage == null) {
+                        WorkspaceClaims.release(paths, id);
+                    }
+                });
+            }
             RootlessHost rootless = plan.rootless();
             if (rootless != null) {
-                instance.userNamespace = UserNamespace.create(rootless.uids(), rootless.gids(),
-                        plan.config().network() == NetworkMode.FILTERED, runner);
+                instance.userNamespace = teardown.push("end its user namespace", UserNamespace.create(rootless.uids(),
+                        rootless.gids(), plan.config().network() == NetworkMode.FILTERED, runner));
             }
             NetworkAttachment attachment = switch (plan.config().network()) {
                 case NONE -> NetworkAttachment.none();
@@ -75,9 +83,9 @@ public final class CageInstance implements AutoCloseable {
                     yield NetworkAttachment.host();
                 }
                 case FILTERED -> {
-                    instance.networking = rootless == null
+                    instance.networking = teardown.push("take down its network", rootless == null
                             ? CageNetworking.start(id, plan.config(), networkOptions, runner)
-                            : CageNetworking.startRootless(plan.config(), networkOptions, instance.userNamespace, runner);
+                            : CageNetworking.startRootless(plan.config(), networkOptions, instance.userNamespace, runner));
                     yield instance.networking.attachment();
                 }
             };
@@ -86,27 +94,23 @@ public final class CageInstance implements AutoCloseable {
             Spec spec = plan.spec(id, command, terminal, attachment, wall.wall());
             instance.volumes = imageVolumes(spec, plan.image().volumes());
             if (rootless == null) {
-                instance.ownership = WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner);
-                spec = instance.ownership.applyTo(spec);
+                spec = teardown.push("remove its shifted mounts",
+                        WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner)).applyTo(spec);
             }
             spec = adjust.adjust(spec, instance.networking);
             if (rootless != null) {
                 // Last, so that it fits whatever the adjustment changed (a control cage's namespaces).
                 spec = rootless.adapt(spec);
             }
-            instance.cage = rootless == null
+            // Its placeholders first, then its run folder, and the claim on its workspace with it.
+            instance.cage = teardown.push("remove the cage", rootless == null
                     ? Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths, plan.runtime(), runner,
                     CommandScope.HOST)
                     : Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths,
-                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace);
+                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace));
             return instance;
         } catch (RuntimeException e) {
-            try {
-                instance.close();
-            } catch (CageException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
+            throw Teardown.closeAfter(instance, e);
         }
     }
 
@@ -160,7 +164,7 @@ public final class CageInstance implements AutoCloseable {
         if (runtimeProcess != null) {
             throw new IllegalStateException("cage " + id + " was started already");
         }
-        runtimeProcess = cage.runtime().startRun(id, cage.bundle(), cage.log(), stdio);
+        runtimeProcess = cage.start(stdio);
         return runtimeProcess;
     }
 
@@ -232,53 +236,7 @@ public final class CageInstance implements AutoCloseable {
 
     /** Removes everything the cage left, the cage before its network; safe to call twice and from a signal handler. */
     @Override
-    public synchronized void close() {
-        CageException failure = null;
-        if (cage != null) {
-            try {
-                // Its placeholders first, then its run folder, and the claim on its workspace with it.
-                cage.close();
-            } catch (CageException e) {
-                failure = e;
-            }
-        } else if (claimed) {
-            try {
-                WorkspaceClaims.release(paths, id);
-            } catch (CageException e) {
-                failure = e;
-            }
-        }
-        claimed = false;
-        if (ownership != null) {
-            try {
-                ownership.close();
-            } catch (CageException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-            ownership = null;
-        }
-        if (networking != null) {
-            try {
-                networking.close();
-            } catch (CageException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-            networking = null;
-        }
-        if (userNamespace != null) {
-            userNamespace.close();
-            userNamespace = null;
-        }
-        if (failure != null) {
-            throw failure;
-        }
+    public void close() {
+        teardown.close();
     }
 }

@@ -1,6 +1,7 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountOwnership;
@@ -12,9 +13,7 @@ import dev.claudecage.process.ProcessRunner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,12 +24,11 @@ import java.util.Map;
  */
 final class WorkspaceOwnership implements AutoCloseable {
 
-    private final Path stagingDir;
-    private final List<IdmappedMount> mounts = new ArrayList<>();
+    private final Teardown teardown = new Teardown("cleanup of the shifted mounts", null);
     private final Map<String, String> stagedSources = new LinkedHashMap<>();
 
     private WorkspaceOwnership(Path stagingDir) {
-        this.stagingDir = stagingDir;
+        teardown.push("remove " + stagingDir, () -> Files.deleteIfExists(stagingDir));
     }
 
     static WorkspaceOwnership stage(CageConfig config, Path stagingDir, ProcessRunner runner) {
@@ -47,23 +45,17 @@ final class WorkspaceOwnership implements AutoCloseable {
                             decision.remedy());
                     case SHIFTED -> {
                         Path staged = stagingDir.resolve(Integer.toString(index++));
-                        ownership.mounts.add(IdmappedMount.create(mount.source(), staged, config.uid(), config.gid(),
-                                decision.onto(), runner));
+                        ownership.teardown.push("unmount " + staged, IdmappedMount.create(mount.source(), staged,
+                                config.uid(), config.gid(), decision.onto(), runner));
                         ownership.stagedSources.put(mount.source().toString(), staged.toString());
                     }
                 }
             }
             return ownership;
         } catch (IOException | RuntimeException e) {
-            try {
-                ownership.close();
-            } catch (CageException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            if (e instanceof CageException cageException) {
-                throw cageException;
-            }
-            throw new CageException("cannot prepare the shifted mounts in " + stagingDir + ": " + e.getMessage());
+            CageException failure = e instanceof CageException cageException ? cageException
+                    : new CageException("cannot prepare the shifted mounts in " + stagingDir + ": " + e.getMessage());
+            throw Teardown.closeAfter(ownership, failure);
         }
     }
 
@@ -91,22 +83,6 @@ final class WorkspaceOwnership implements AutoCloseable {
 
     @Override
     public void close() {
-        List<String> failures = new ArrayList<>();
-        for (IdmappedMount mount : mounts) {
-            try {
-                mount.close();
-            } catch (CageException e) {
-                failures.add(e.getMessage());
-            }
-        }
-        mounts.clear();
-        try {
-            Files.deleteIfExists(stagingDir);
-        } catch (IOException e) {
-            failures.add("remove " + stagingDir + ": " + e.getMessage());
-        }
-        if (!failures.isEmpty()) {
-            throw new CageException("cleanup of the shifted mounts was incomplete: " + String.join("; ", failures));
-        }
+        teardown.close();
     }
 }

@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.host.Directories;
 import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.CommandResult;
@@ -174,7 +175,7 @@ final class HealthMonitor implements AutoCloseable {
 
     private void write(Health health) {
         try {
-            AtomicFiles.write(file, Json.write(health));
+            Directories.writePrivateFile(file, Json.write(health));
         } catch (IOException e) {
             log.accept("cannot write " + file + ": " + e.getMessage());
         }

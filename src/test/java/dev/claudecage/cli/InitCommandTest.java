@@ -5,6 +5,7 @@ import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.HostFacts;
 import dev.claudecage.host.HostIds;
+import dev.claudecage.process.ProcessRunner;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,7 +54,11 @@ class InitCommandTest {
     }
 
     private int init(String answer, String... args) {
-        return new CommandLine(new InitCommand(loader(), new ByteArrayInputStream(answer.getBytes(StandardCharsets.UTF_8))))
+        InitCommand command = new InitCommand(new ByteArrayInputStream(answer.getBytes(StandardCharsets.UTF_8)));
+        command.context = new Context(new ProcessRunner(false), this::loader, () -> {
+            throw new AssertionError("init reads no state");
+        });
+        return new CommandLine(command)
                 .setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).setExecutionExceptionHandler(new ErrorHandler())
                 .execute(args);
     }

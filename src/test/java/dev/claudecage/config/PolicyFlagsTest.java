@@ -43,7 +43,7 @@ class PolicyFlagsTest {
     @Test
     void eachFlagSetsTheKeyWhoseFlagNameItHas() {
         List<OptionSpec> options = new CommandLine(new CommandWithPolicyFlags()).getCommandSpec().options();
-        assertEquals(27, options.size());
+        assertEquals(28, options.size());
         for (OptionSpec option : options) {
             // A switch (--ssh-agent, --allow-unlimited, --no-healthcheck) takes no value.
             Map<String, Object> flags = (option.arity().max() == 0 ? parse(option.longestName())

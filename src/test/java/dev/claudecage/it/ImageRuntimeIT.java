@@ -2,6 +2,7 @@ package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,9 +34,18 @@ class ImageRuntimeIT {
     @TempDir
     Path context;
     @TempDir
-    Path workspace;
+    Path home;
+    private Path workspace;
 
     private final List<String> images = new ArrayList<>();
+
+    /** A user's own folder that the cage's uid may write in, as a shared project folder would be. */
+    @BeforeEach
+    void makeWorkspace() throws Exception {
+        workspace = Files.createDirectory(home.resolve("workspace"));
+        HostFolders.ownByAUser(workspace);
+        Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
+    }
 
     @AfterEach
     void removeImages() {
@@ -71,7 +81,6 @@ class ImageRuntimeIT {
                 STOPSIGNAL SIGUSR1
                 HEALTHCHECK --interval=1s --timeout=5s --retries=2 CMD id -u > /tmp/checked-by && test -f /tmp/healthy
                 """);
-        Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
         CageHarness.Result start = cage("start", "--detach", "--name", "it-image-runtime", "--image", image,
                 "--network", "none", "--mount", workspace + ":/workspace", "--", "sh", "-c",
                 "trap 'echo got-usr1 > /workspace/signal; exit 0' USR1; trap 'echo got-term > /workspace/signal; exit 0' TERM; "
@@ -111,7 +120,6 @@ class ImageRuntimeIT {
                 FROM debian:bookworm
                 HEALTHCHECK --interval=1s --retries=1 CMD false
                 """);
-        Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
         CageHarness.Result start = cage("start", "--detach", "--name", "it-image-plain", "--image", image,
                 "--no-healthcheck", "--network", "none", "--mount", workspace + ":/workspace", "--", "sh", "-c",
                 "trap 'echo got-usr1 > /workspace/signal; exit 0' USR1; trap 'echo got-term > /workspace/signal; exit 0' TERM; "

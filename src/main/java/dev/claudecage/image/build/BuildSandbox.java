@@ -2,9 +2,7 @@ package dev.claudecage.image.build;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.host.Directories;
 import dev.claudecage.image.store.ImageStore;
-import dev.claudecage.json.Json;
 import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
@@ -27,8 +25,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Runs build steps: mounts each step's root ({@link BuildRoot}) and runs RUN commands in it with
- * runc, in the sandbox {@link BuildSpec} describes. The cage's configuration supplies the
+ * Runs build steps: mounts each step's root ({@link BuildRoot}, a cage of the runtime's) and runs RUN
+ * commands in it with runc, in the sandbox {@link BuildSpec} describes. The cage's configuration supplies the
  * resource limits and the runtime.
  */
 public final class BuildSandbox {
@@ -67,7 +65,7 @@ public final class BuildSandbox {
 
     /** A step's root, to guard and then mount. */
     BuildRoot newRoot() {
-        return new BuildRoot(Cage.newId("build"), store, paths, runner);
+        return new BuildRoot(Cage.newId("build"), store, paths, runtime, runner);
     }
 
     /** The root of another stage or image, to guard and then open (COPY --from). */
@@ -111,14 +109,10 @@ public final class BuildSandbox {
         Spec built = BuildSpec.forRun(cage, args, env, identity, workdir == null || workdir.isEmpty() ? "/" : workdir,
                 options.mounts());
         Spec spec = rootlessCgroups == null ? built : RootlessHost.adapt(built, rootlessCgroups);
-        RuntimeLog log = new RuntimeLog(root.runtimeLog());
-        try {
-            Directories.writePrivateFile(root.bundle().resolve("config.json"), Json.write(spec));
-        } catch (IOException e) {
-            throw new CageException("cannot write the build step's bundle in " + root.bundle() + ": " + e.getMessage());
-        }
-        StreamedCommand command = root.startContainer(runtime,
-                () -> StreamedCommand.start(runner, runtime.runCommand(root.id(), root.bundle(), log), step));
+        Cage stepCage = root.cage();
+        stepCage.writeSpec(spec);
+        RuntimeLog log = stepCage.log();
+        StreamedCommand command = root.startContainer(() -> StreamedCommand.start(runner, stepCage.runCommand(), step));
         StreamedCommand.Outcome outcome = command.await(RUN_TIMEOUT);
         if (outcome.exitCode() == 0) {
             return;

@@ -2,6 +2,7 @@ package dev.claudecage.image.build;
 
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Directories;
 import dev.claudecage.image.dockerfile.DockerIgnore;
 import dev.claudecage.image.dockerfile.RunMount;
@@ -122,7 +123,7 @@ public final class ImageBuilder {
                     "pass the directory the Dockerfile's COPY sources are in");
         }
         SourceTree context = SourceTree.context(request.context());
-        ImageStore.Lock lock = store.lock(progress::note);
+        FileLock lock = store.lock(progress::note);
         try {
             store.clearWorkDirectories(progress::note);
             Build build = new Build(dockerfile, context, request);

@@ -33,7 +33,7 @@ import java.util.function.Consumer;
  * stores them (whiteouts and opaque directories turned into overlayfs ones). The image is named
  * {@link ImageReference#localName()}.
  */
-public final class ImagePuller {
+public record ImagePuller(ImageStore store, ImageImporter importer, RegistryAccess access) {
 
     private static final Set<String> IMAGE_MANIFEST_TYPES = Set.of("application/vnd.oci.image.manifest.v1+json",
             "application/vnd.docker.distribution.manifest.v2+json");
@@ -46,16 +46,6 @@ public final class ImagePuller {
     private static final long MAX_CONFIG_BYTES = 8 << 20;
     /** An index may name another index; more than this is a loop or a joke. */
     private static final int MAX_INDEX_DEPTH = 3;
-
-    private final ImageStore store;
-    private final ImageImporter importer;
-    private final RegistryAccess access;
-
-    public ImagePuller(ImageStore store, ImageImporter importer, RegistryAccess access) {
-        this.store = store;
-        this.importer = importer;
-        this.access = access;
-    }
 
     /**
      * Pulls {@code reference}, from its registry's mirrors first (registry_mirrors, in order) and

@@ -1,6 +1,7 @@
 package dev.claudecage.image.build;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.image.registry.Download;
 import dev.claudecage.image.registry.RegistryAccess;
 import dev.claudecage.image.store.Digest;
@@ -67,7 +68,7 @@ final class UrlDownloader {
             }
             int status = response.statusCode();
             if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
-                closeQuietly(response.body());
+                Teardown.closeQuietly(response.body());
                 if (redirect >= MAX_REDIRECTS) {
                     throw new CageException(url + " redirects more than " + MAX_REDIRECTS + " times");
                 }
@@ -78,7 +79,7 @@ final class UrlDownloader {
                 continue;
             }
             if (status != 200) {
-                closeQuietly(response.body());
+                Teardown.closeQuietly(response.body());
                 throw new CageException("downloading " + uri + " answered HTTP " + status, "check the URL");
             }
             MessageDigest sha256 = Digest.sha256();
@@ -119,14 +120,6 @@ final class UrlDownloader {
             return Optional.of(ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
         } catch (DateTimeParseException e) {
             return Optional.empty();
-        }
-    }
-
-    private static void closeQuietly(InputStream stream) {
-        try {
-            stream.close();
-        } catch (IOException e) {
-            // Nothing was read from it.
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.claudecage.image.registry;
 
+import dev.claudecage.Teardown;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -42,11 +44,8 @@ public final class Download {
         long[] seen = {-1};
         watchdog.scheduleAtFixedRate(() -> {
             if (received.get() == seen[0]) {
-                try {
-                    body.close();
-                } catch (IOException e) {
-                    // Closing is how a stalled read is ended; the reader sees the failure.
-                }
+                // Closing is how a stalled read is ended; the reader sees the failure.
+                Teardown.closeQuietly(body);
             }
             seen[0] = received.get();
         }, stall.toMillis(), stall.toMillis(), TimeUnit.MILLISECONDS);

@@ -2,6 +2,7 @@ package dev.claudecage.image.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.UserInputException;
 import dev.claudecage.image.store.Digest;
 import dev.claudecage.json.Json;
@@ -168,7 +169,7 @@ public final class RegistryClient {
             HttpResponse<InputStream> response = send(request(uri), HttpResponse.BodyHandlers.ofInputStream(), authorized);
             int status = response.statusCode();
             if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
-                closeQuietly(response.body());
+                Teardown.closeQuietly(response.body());
                 URI next = uri.resolve(response.headers().firstValue("Location").orElseThrow(() -> new CageException(
                         reference.registry() + " redirected the blob " + digest + " without saying where to")));
                 if (redirect >= MAX_REDIRECTS) {
@@ -183,7 +184,7 @@ public final class RegistryClient {
                 continue;
             }
             if (status != 200) {
-                closeQuietly(response.body());
+                Teardown.closeQuietly(response.body());
                 throw unexpectedStatus(status, "GET " + uri.getPath(), "");
             }
             save(response.body(), digest, size, target);
@@ -415,15 +416,7 @@ public final class RegistryClient {
 
     private static void closeIfStream(HttpResponse<?> response) {
         if (response.body() instanceof InputStream stream) {
-            closeQuietly(stream);
-        }
-    }
-
-    private static void closeQuietly(InputStream stream) {
-        try {
-            stream.close();
-        } catch (IOException ignored) {
-            // Only releasing the connection.
+            Teardown.closeQuietly(stream);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.claudecage.image.build;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.claudecage.UserInputException;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.registry.FakeRegistry;
 import dev.claudecage.image.registry.ImageReference;
@@ -43,7 +44,7 @@ class ImagePullerTest {
 
     private final FakeRegistry registry = newRegistry();
     private ImageStore store;
-    private ImageStore.Lock lock;
+    private FileLock lock;
     private final List<String> notes = new ArrayList<>();
 
     private static FakeRegistry newRegistry() {

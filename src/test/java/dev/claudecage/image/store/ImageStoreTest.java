@@ -1,6 +1,7 @@
 package dev.claudecage.image.store;
 
 import dev.claudecage.UserInputException;
+import dev.claudecage.host.FileLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ class ImageStoreTest {
     Path dir;
 
     private ImageStore store;
-    private ImageStore.Lock lock;
+    private FileLock lock;
 
     @BeforeEach
     void lockTheStore() {
