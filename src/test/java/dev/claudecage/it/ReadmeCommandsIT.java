@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,6 +29,11 @@ class ReadmeCommandsIT {
     /** Subcommands that act on a session which a line needing the key starts. */
     private static final Set<String> ON_A_KEYED_SESSION = Set.of("attach", "shell", "stop", "destroy", "diff", "apply", "logs",
             "status");
+    /**
+     * What sudo tells the command it runs: who ran it, a person (the README's folders are the reader's own, and
+     * a cage works in them as their owner: a writable mount of root's is refused).
+     */
+    private static final Map<String, String> SUDO = Map.of("SUDO_UID", "4242", "SUDO_GID", "4242");
     /** What the README's init line answers when asked. */
     private static final Map<String, String> ANSWERS = Map.of("init", "y\n");
 
@@ -60,8 +66,11 @@ class ReadmeCommandsIT {
             // Each in a folder of its own: init's section for one folder does not change the others' policy.
             Path workingDir = Files.createDirectories(dir.resolve("folder-" + folder++));
             String answer = ANSWERS.getOrDefault(arguments.isEmpty() ? "" : arguments.get(0), "");
-            CageHarness.Result result = CageHarness.launchIn(workingDir, arguments, answer,
-                    Map.of("XDG_CONFIG_HOME", configHome.toString()), Duration.ofMinutes(10));
+            Map<String, String> env = new HashMap<>(Map.of("XDG_CONFIG_HOME", configHome.toString()));
+            if (command.line().startsWith("sudo ")) {
+                env.putAll(SUDO);
+            }
+            CageHarness.Result result = CageHarness.launchIn(workingDir, arguments, answer, env, Duration.ofMinutes(10));
             run++;
             System.out.println("ran: " + command.line() + " -> exit " + result.exitCode());
             String problem = ReadmeCommands.problem(command, result.exitCode(), result.stdout(), result.stderr());
