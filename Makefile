@@ -17,7 +17,7 @@ DEB_VERSION := $(subst -SNAPSHOT,~snapshot,$(VERSION))
 DEB := claude-cage_$(DEB_VERSION)_all.deb
 
 .PHONY: build install install-files deb uninstall test bench-compile unit-test verify-sandbox images rootfs demo run-cli run-desktop \
-        load-apparmor bench soak cds clean clean-all
+        load-apparmor bench soak cds screenshots clean clean-all
 
 build: $(JAR) $(COMPLETIONS) $(MAN_PAGES) $(CDS_ARCHIVE)
 
@@ -66,6 +66,11 @@ install-files: $(JAR) $(COMPLETIONS) $(MAN_PAGES)
 	  $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
 	install -m 0755 docker/desktop/entrypoint-desktop.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
 	install -m 0755 rootfs-builder/make-minbase-rootfs.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder/
+	@# The docs, where `claude-cage` with no arguments points (PREFIX/share/doc/claude-cage/README.md).
+	install -d $(DESTDIR)$(PREFIX)/share/doc/claude-cage/docs/images
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/claude-cage/
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/claude-cage/docs/
+	install -m 0644 docs/images/*.png $(DESTDIR)$(PREFIX)/share/doc/claude-cage/docs/images/
 
 # The Debian package: everything install-files puts in /usr, the AppArmor profile, and the class-data archive
 # made by its postinst (packaging/deb/build-deb.sh; `apt-get install ./$(DEB)` installs it with its dependencies).
@@ -79,7 +84,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/claude-cage $(DESTDIR)$(PREFIX)/share/bash-completion/completions/claude-cage \
 	  $(DESTDIR)$(ZSH_COMPLETIONS)/_claude-cage $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/claude-cage.fish
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(wildcard $(MAN_DIR)/*.1)))
-	rm -rf $(DESTDIR)$(PREFIX)/lib/claude-cage
+	rm -rf $(DESTDIR)$(PREFIX)/lib/claude-cage $(DESTDIR)$(PREFIX)/share/doc/claude-cage
 
 # The minbase Debian rootfs that cages run on until the image builder lands (made once, reused).
 rootfs:
@@ -143,6 +148,14 @@ soak: build rootfs
 	$(MVN) test-compile
 	$(MVN) dependency:build-classpath -Dmdep.outputFile=target/soak-classpath.txt -Dmdep.includeScope=test
 	java -cp target/test-classes:target/classes:$$(cat target/soak-classpath.txt) dev.claudecage.soak.Soak
+
+# The pictures in the docs, from real runs on this host (needs root and Chromium: scripts/install-deps.sh
+# --tests): the desktop session as headless Chromium shows it, and the table verify prints. The tests that
+# drive them write them into docs/images once their checks pass.
+SCREENSHOT_TESTS := DesktopSessionIT\#desktopInTheBrowserWithThePasswordAndRefusedWithoutIt,VerifyIT\#everyProbeIsBlockedAndEveryControlShowsTheHole
+screenshots: rootfs
+	$(MVN) verify -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false -Dit.test='$(SCREENSHOT_TESTS)' \
+	  -Dclaudecage.screenshots=$(CURDIR)/docs/images
 
 clean:
 	$(MVN) clean

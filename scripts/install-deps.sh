@@ -29,8 +29,9 @@ apt-get update -qq
 # namespaces; socat: a rootless desktop's published port into its cage; apparmor:
 # apparmor_parser to check the profile compiles; util-linux: setpriv, nsenter; perl-base comes with
 # every rootfs and runs the probes inside the cage; novnc: the desktop's web page, which the
-# supervisor serves from the host (/usr/share/novnc), never from the cage.
-runtime=(openjdk-17-jdk-headless maven make git
+# supervisor serves from the host (/usr/share/novnc), never from the cage; fonts-dejavu-core: the
+# text of make bench's chart (drawn by Java2D).
+runtime=(openjdk-17-jdk-headless maven make git fonts-dejavu-core
   runc crun nftables iproute2 tcpdump debootstrap uidmap socat apparmor novnc
   ca-certificates procps psmisc util-linux mount)
 # Only for the tests: docker.io builds the shipped Dockerfiles with docker too (the test starts its

@@ -90,7 +90,8 @@ public final class CageOptions {
     private String claudeConfig;
 
     @Option(names = "--allowed-host", paramLabel = "HOST[:PORT]",
-            description = "A host the cage may reach when the network is filtered: a name or a *.domain wildcard."
+            description = "A host the cage may reach when the network is filtered: a name, a *.domain wildcard, or "
+                    + "a preset of an ecosystem's hosts such as preset:npm (docs/network.md lists them)."
                     + REPLACES + DEFAULT)
     private List<String> allowedHosts;
 

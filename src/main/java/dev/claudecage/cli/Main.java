@@ -28,6 +28,7 @@ import java.util.List;
                 DestroyCommand.class,
                 GcCommand.class,
                 ConfigCommand.class,
+                InitCommand.class,
                 BuildCommand.class,
                 ImagesCommand.class,
                 ImageCommand.class,
@@ -53,6 +54,11 @@ public final class Main {
     }
 
     public static int execute(String... args) {
+        if (args.length == 0) {
+            System.out.print(Orientation.text(Orientation.docs()));
+            System.out.flush();
+            return 0;
+        }
         return commandLine(Context.forThisHost(), args)
                 .setExecutionExceptionHandler(new ErrorHandler())
                 .setParameterExceptionHandler(ErrorHandler::onBadArguments)

@@ -293,17 +293,54 @@ final class ConfigValidator {
     }
 
     private List<String> allowedHosts(RawValue raw) {
-        String allowed = "use host names such as api.anthropic.com or wildcards such as *.example.com, "
-                + "each with an optional :PORT, as a YAML list or separated by commas";
-        List<String> hosts = new ArrayList<>();
+        return new ArrayList<>(expandAllowedHosts(raw).keySet());
+    }
+
+    /**
+     * The allowed_hosts entries with each preset:NAME replaced by its hosts, in order and without repeats, each
+     * with the preset that first brought it (preset:npm), or null for an entry written as a host. A preset's
+     * hosts pass the same check as the user's own.
+     */
+    static Map<String, String> expandAllowedHosts(RawValue raw) {
+        return expandAllowedHosts(raw, HostPresets.ALL);
+    }
+
+    /** As {@link #expandAllowedHosts(RawValue)}, with these presets: a test's own. */
+    static Map<String, String> expandAllowedHosts(RawValue raw, List<HostPresets.Preset> presets) {
+        String allowed = "use host names such as api.anthropic.com, wildcards such as *.example.com, "
+                + "each with an optional :PORT, or presets such as preset:npm, as a YAML list or separated by commas";
+        Map<String, String> hosts = new LinkedHashMap<>();
         for (String entry : items(raw, allowed)) {
+            if (HostPresets.isPreset(entry)) {
+                HostPresets.Preset preset = HostPresets.named(entry, presets).orElseThrow(() -> unknownPreset(raw, entry));
+                for (String host : preset.hosts()) {
+                    String problem = hostProblem(host);
+                    if (problem != null) {
+                        throw invalid(raw, preset.entry(), "holds '" + host + "', which " + problem, allowed);
+                    }
+                    if (!hosts.containsKey(host)) {
+                        hosts.put(host, preset.entry());
+                    }
+                }
+                continue;
+            }
             String problem = hostProblem(entry);
             if (problem != null) {
                 throw invalid(raw, entry, problem, allowed);
             }
-            hosts.add(entry.toLowerCase(Locale.ROOT));
+            // Written out, a host is the user's even where a preset names it too (putIfAbsent would take a null for absent).
+            if (!hosts.containsKey(entry.toLowerCase(Locale.ROOT))) {
+                hosts.put(entry.toLowerCase(Locale.ROOT), null);
+            }
         }
         return hosts;
+    }
+
+    private static UserInputException unknownPreset(RawValue raw, String entry) {
+        String advice = Suggestions.closest(entry.toLowerCase(Locale.ROOT), HostPresets.entries())
+                .map(suggestion -> "did you mean " + suggestion + "? ").orElse("");
+        return invalid(raw, entry, "is not a preset", advice + "the presets are "
+                + String.join(", ", HostPresets.entries()) + " (docs/network.md lists their hosts)");
     }
 
     private static String portProblem(String port) {

@@ -2,6 +2,7 @@ package dev.claudecage.net.gateway;
 
 import dev.claudecage.CageException;
 import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.proxy.TrafficLimits;
 import dev.claudecage.testing.mockapi.MockAnthropicApi;
 import dev.claudecage.testing.mockapi.RecordedRequest;
 import dev.claudecage.testing.mockapi.Script;
@@ -48,7 +49,8 @@ class ApiGatewayOAuthTest {
 
     private ApiGateway gateway(MockAnthropicApi mock, Supplier<char[]> token) {
         ApiGateway gateway = ApiGateway.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), mock.baseUrl(),
-                placeholder, ApiCredential.oauthToken(token, "test"), audit::add, ApiGateway.Settings.defaults());
+                placeholder, ApiCredential.oauthToken(token, "test"), audit::add, new TrafficLimits(1L << 40, 64),
+                ApiGateway.Settings.defaults());
         toClose.add(gateway);
         return gateway;
     }
