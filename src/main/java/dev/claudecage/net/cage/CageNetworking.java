@@ -152,10 +152,7 @@ public final class CageNetworking implements AutoCloseable {
 
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
-        services = services(config, options.realKey() != null);
-        credentialKind = options.realKey() == null ? null : options.realKey().kind();
-        EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
-        openState(options, config);
+        EgressPolicy policy = decideServices(config, options);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         TrafficLimits limits = TrafficLimits.of(policy);
         EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0),
@@ -290,16 +287,22 @@ public final class CageNetworking implements AutoCloseable {
         return new GatewayPorts.Services(hasRealKey, !config.egress().credentials().git().isEmpty());
     }
 
+    /** Which services run (the API gateway only with a credential), the policy that follows, and the state they write. */
+    private EgressPolicy decideServices(CageConfig config, Options options) {
+        services = services(config, options.realKey() != null);
+        credentialKind = options.realKey() == null ? null : options.realKey().kind();
+        EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
+        openState(options, config);
+        return policy;
+    }
+
     private static PlaceholderKey placeholder(Options options) {
         return options.placeholder() != null ? options.placeholder() : PlaceholderKey.generate();
     }
 
     private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
-        services = services(config, options.realKey() != null);
-        credentialKind = options.realKey() == null ? null : options.realKey().kind();
-        EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
-        openState(options, config);
+        EgressPolicy policy = decideServices(config, options);
         network = CageNetwork.create(cageId, config.egress(), ports,
                 options.openIdlePorts() ? GatewayPorts.Services.ALL : services, options.lockFile(), runner);
         started.push("take down the namespace, link and firewalls", network);

@@ -496,8 +496,7 @@ public final class ApiGateway implements AutoCloseable {
             try {
                 head = HttpHead.read(in);
             } catch (ProtocolException e) {
-                refuse(400, "invalid_request_error", "claude-cage gateway: malformed request",
-                        "malformed request: " + e.getMessage());
+                refuseMalformed(e);
                 return;
             } catch (IOException e) {
                 if (connection.ending() == Connection.Ending.HANDSHAKE_TIMEOUT) {
@@ -546,8 +545,7 @@ public final class ApiGateway implements AutoCloseable {
             try {
                 framing = BodyFraming.of(head);
             } catch (ProtocolException e) {
-                refuse(400, "invalid_request_error", "claude-cage gateway: malformed request",
-                        "malformed request: " + e.getMessage());
+                refuseMalformed(e);
                 return;
             }
             Optional<String> key;
@@ -838,6 +836,10 @@ public final class ApiGateway implements AutoCloseable {
         }
 
         /** A request the gateway turns away by policy. */
+        private void refuseMalformed(ProtocolException e) throws IOException {
+            refuse(400, "invalid_request_error", "claude-cage gateway: malformed request", "malformed request: " + e.getMessage());
+        }
+
         private void refuse(int status, String type, String message, String reason) throws IOException {
             respond(status, type, message);
             record(AuditEvent.DENIED, outcome(status, reason), connection.bytesSent(), connection.bytesReceived());

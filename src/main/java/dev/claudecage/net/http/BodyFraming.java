@@ -79,8 +79,7 @@ public record BodyFraming(long contentLength, boolean chunked) {
 
             @Override
             public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                return ByteReads.readOne(this);
             }
 
             @Override

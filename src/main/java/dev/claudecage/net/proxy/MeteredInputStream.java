@@ -1,5 +1,7 @@
 package dev.claudecage.net.proxy;
 
+import dev.claudecage.net.http.ByteReads;
+
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,8 +28,7 @@ final class MeteredInputStream extends FilterInputStream {
 
     @Override
     public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        return ByteReads.readOne(this);
     }
 
     @Override
