@@ -28,6 +28,7 @@ import java.util.List;
                 DestroyCommand.class,
                 GcCommand.class,
                 ConfigCommand.class,
+                PolicyCommand.class,
                 InitCommand.class,
                 BuildCommand.class,
                 ImagesCommand.class,

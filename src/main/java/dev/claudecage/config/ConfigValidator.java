@@ -46,9 +46,6 @@ final class ConfigValidator {
     /** Each cage takes a /30 (IPv4) and a /64 (IPv6) from its pool. */
     private static final int LARGEST_POOL4_PREFIX = 28;
     private static final int LARGEST_POOL6_PREFIX = 60;
-    private static final int MAX_PORT = 65535;
-    private static final int MAX_LABEL = 63;
-    private static final int MAX_HOST_NAME = 253;
 
     private static final Pattern WHOLE_NUMBER = Pattern.compile("-?[0-9]+");
     private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
@@ -56,7 +53,6 @@ final class ConfigValidator {
     // InetAddress treats text that starts with a hex digit or ':' and holds a ':' as an IPv6 literal,
     // failing rather than looking it up; anything else it would send to DNS.
     private static final Pattern IPV6_LITERAL_CANDIDATE = Pattern.compile("(?=.*:)[0-9A-Fa-f:][0-9A-Fa-f:.]*");
-    private static final Pattern HOST_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
     private static final Pattern NUMERIC_LABEL = Pattern.compile("[0-9]+");
     private static final Pattern USER = Pattern.compile("([0-9]+)(?::([0-9]+))?");
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9][a-z0-9._-]*");
@@ -314,7 +310,7 @@ final class ConfigValidator {
             if (HostPresets.isPreset(entry)) {
                 HostPresets.Preset preset = HostPresets.named(entry, presets).orElseThrow(() -> unknownPreset(raw, entry));
                 for (String host : preset.hosts()) {
-                    String problem = hostProblem(host);
+                    String problem = AllowedHostEntry.problem(host);
                     if (problem != null) {
                         throw invalid(raw, preset.entry(), "holds '" + host + "', which " + problem, allowed);
                     }
@@ -324,7 +320,7 @@ final class ConfigValidator {
                 }
                 continue;
             }
-            String problem = hostProblem(entry);
+            String problem = AllowedHostEntry.problem(entry);
             if (problem != null) {
                 throw invalid(raw, entry, problem, allowed);
             }
@@ -343,14 +339,6 @@ final class ConfigValidator {
                 + String.join(", ", HostPresets.entries()) + " (docs/network.md lists their hosts)");
     }
 
-    private static String portProblem(String port) {
-        if (!NUMERIC_LABEL.matcher(port).matches() || port.length() > 5
-                || Integer.parseInt(port) < 1 || Integer.parseInt(port) > MAX_PORT) {
-            return "has port '" + port + "', not a number from 1 to " + MAX_PORT;
-        }
-        return null;
-    }
-
     /**
      * Registries spoken to in plain HTTP besides loopback: HOST or HOST:PORT, a host name or an
      * IPv4 address, no wildcards (each is a deliberate exception to HTTPS).
@@ -364,12 +352,12 @@ final class ConfigValidator {
             int colon = lower.indexOf(':');
             String host = colon < 0 ? lower : lower.substring(0, colon);
             String problem = lower.startsWith("[") ? "is an IPv6 address; name the registry by host name or IPv4 address"
-                    : colon >= 0 ? portProblem(lower.substring(colon + 1)) : null;
+                    : colon >= 0 ? AllowedHostEntry.portProblem(lower.substring(colon + 1)) : null;
             if (problem == null && host.contains("*")) {
                 problem = "is a wildcard; name each registry";
             }
             if (problem == null && !IPV4.matcher(host).matches()) {
-                problem = hostProblem(host);
+                problem = AllowedHostEntry.problem(host);
             }
             if (problem != null) {
                 throw invalid(raw, entry, problem, allowed);
@@ -397,9 +385,9 @@ final class ConfigValidator {
             String text = entry.substring(equals + 1).strip();
             int colon = registry.indexOf(':');
             String host = colon < 0 ? registry : registry.substring(0, colon);
-            String problem = colon >= 0 ? portProblem(registry.substring(colon + 1)) : null;
+            String problem = colon >= 0 ? AllowedHostEntry.portProblem(registry.substring(colon + 1)) : null;
             if (problem == null && !IPV4.matcher(host).matches()) {
-                problem = hostProblem(host);
+                problem = AllowedHostEntry.problem(host);
             }
             if (problem != null || host.contains("*")) {
                 throw invalid(raw, entry, "names the registry '" + registry + "', which is not HOST or HOST:PORT", allowed);
@@ -422,44 +410,6 @@ final class ConfigValidator {
                     + uri.getRawAuthority().toLowerCase(Locale.ROOT)));
         }
         return mirrors;
-    }
-
-    /** Why an allowed_hosts entry is refused, or null when it is fine. */
-    private static String hostProblem(String entry) {
-        if (entry.isEmpty()) {
-            return "is an empty entry";
-        }
-        if (entry.startsWith("[") || entry.indexOf(':') != entry.lastIndexOf(':')) {
-            return "is an IP address; the proxy allows host names only";
-        }
-        String name = entry.toLowerCase(Locale.ROOT);
-        int colon = name.indexOf(':');
-        if (colon >= 0) {
-            String problem = portProblem(name.substring(colon + 1));
-            if (problem != null) {
-                return problem;
-            }
-            name = name.substring(0, colon);
-        }
-        if (name.equals("*")) {
-            return "allows every host";
-        }
-        String domain = name.startsWith("*.") ? name.substring(2) : name;
-        if (domain.contains("*")) {
-            return "has a '*' that is not the whole first label, as in *.example.com";
-        }
-        List<String> labels = Arrays.asList(domain.split("\\.", -1));
-        if (labels.stream().allMatch(label -> NUMERIC_LABEL.matcher(label).matches())) {
-            return "is an IP address; the proxy allows host names only";
-        }
-        if (domain.length() > MAX_HOST_NAME || !labels.stream().allMatch(
-                label -> label.length() <= MAX_LABEL && HOST_LABEL.matcher(label).matches())) {
-            return "is not a host name (labels of letters, digits and inner '-', separated by '.')";
-        }
-        if (name.startsWith("*.") && labels.size() < 2) {
-            return "is overly broad: a wildcard must cover a domain of at least two labels, as in *.example.com";
-        }
-        return null;
     }
 
     private String seccompProfile(RawValue raw) {
@@ -685,7 +635,7 @@ final class ConfigValidator {
             }
             String name = entry.substring(0, equals).strip().toLowerCase(Locale.ROOT);
             String address = entry.substring(equals + 1).strip();
-            String problem = hostProblem(name);
+            String problem = AllowedHostEntry.problem(name);
             if (problem != null || name.contains("*") || name.contains(":")) {
                 throw invalid(raw, entry, "has '" + name + "', which is not a plain host name", allowed);
             }
@@ -735,7 +685,7 @@ final class ConfigValidator {
             if (!GIT_USER.matcher(user).matches()) {
                 throw invalid(raw, entry, "has user '" + user + "'; a user is letters, digits, '.', '_' and '-'", allowed);
             }
-            if (hostProblem(host) != null || host.contains("*") || host.contains(":")) {
+            if (AllowedHostEntry.problem(host) != null || host.contains("*") || host.contains(":")) {
                 throw invalid(raw, entry, "has '" + host + "', which is not a plain host name", allowed);
             }
             if (!hosts.add(host)) {
@@ -786,7 +736,7 @@ final class ConfigValidator {
         List<String> hosts = new ArrayList<>();
         for (String entry : items(raw, allowed)) {
             String host = entry.toLowerCase(Locale.ROOT);
-            if (hostProblem(host) != null || host.contains("*") || host.contains(":")) {
+            if (AllowedHostEntry.problem(host) != null || host.contains("*") || host.contains(":")) {
                 throw invalid(raw, entry, "is not a plain host name", allowed);
             }
             hosts.add(host);

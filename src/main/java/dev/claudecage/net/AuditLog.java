@@ -6,11 +6,13 @@ import dev.claudecage.config.Sizes;
 import dev.claudecage.host.UntrustedDirectory;
 import dev.claudecage.json.Json;
 
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -161,18 +163,68 @@ public final class AuditLog implements AutoCloseable {
         return Map.copyOf(unwritten);
     }
 
-    /** Every event in a log file, oldest first. */
+    /**
+     * What a read of an audit log found.
+     *
+     * @param events     its events, oldest first
+     * @param unreadable lines that were not an audit event (or longer than {@value #MAX_LINE_BYTES} bytes)
+     */
+    public record Contents(List<AuditEvent> events, long unreadable) {
+    }
+
+    /** The longest line read back: a written line is a few KiB at most ({@link AuditEvent#bounded}). */
+    static final int MAX_LINE_BYTES = 64 << 10;
+
+    /** Every event in a log file, oldest first; a line that is not one is an error. */
     public static List<AuditEvent> read(Path file) {
-        try {
-            List<AuditEvent> events = new ArrayList<>();
-            for (String line : Files.readAllLines(file)) {
-                if (!line.isBlank()) {
-                    events.add(Json.read(line, AuditEvent.class));
+        Contents contents = readLeniently(file);
+        if (contents.unreadable() > 0) {
+            throw new CageException("the audit log " + file + " has " + contents.unreadable()
+                    + " line(s) that are not audit events");
+        }
+        return contents.events();
+    }
+
+    /**
+     * Every event in a log file, and a count of the lines that are not one. The file may be in a folder
+     * the cage writes (--audit-log in the workspace) and hold anything the cage put there, so it is
+     * opened beneath its folder without following a link, and read a bounded line at a time.
+     */
+    public static Contents readLeniently(Path file) {
+        Path absolute = file.toAbsolutePath().normalize();
+        List<AuditEvent> events = new ArrayList<>();
+        long unreadable = 0;
+        try (UntrustedDirectory folder = UntrustedDirectory.open(absolute.getParent());
+             InputStream in = new BufferedInputStream(folder.openRead(absolute.getFileName().toString()))) {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            boolean tooLong = false;
+            for (int b = in.read(); ; b = in.read()) {
+                if (b != '\n' && b >= 0) {
+                    tooLong |= line.size() >= MAX_LINE_BYTES;
+                    if (!tooLong) {
+                        line.write(b);
+                    }
+                    continue;
+                }
+                String text = line.toString(StandardCharsets.UTF_8);
+                if (tooLong) {
+                    unreadable++;
+                } else if (!text.isBlank()) {
+                    try {
+                        events.add(Json.read(text, AuditEvent.class));
+                    } catch (RuntimeException notAnEvent) {
+                        unreadable++;
+                    }
+                }
+                line.reset();
+                tooLong = false;
+                if (b < 0) {
+                    return new Contents(events, unreadable);
                 }
             }
-            return events;
         } catch (IOException e) {
-            throw new CageException("cannot read the audit log " + file + ": " + e.getMessage());
+            throw new CageException("cannot read the audit log " + file + ": " + e.getMessage(),
+                    "name the log file itself, not a link to it, and not a file a cage may have put in its place");
         }
     }
 

@@ -198,6 +198,13 @@ class FilteredNetworkIT {
                 && canaryHost.address4().equals(e.destination())), events.toString());
         assertTrue(events.stream().anyMatch(e -> e.source().equals("dns") && "canary.test".equals(e.destination())
                 && e.decision().equals(AuditEvent.DENIED)), events.toString());
+        // Learn mode proposes the entries that let these through (the next test shows canary.test:80 does),
+        // and lists the canary's addresses as never to be suggested.
+        CageHarness.Result suggested = CageHarness.launch(List.of("policy", "suggest", "--from", audit.toString()));
+        assertEquals(0, suggested.exitCode(), suggested.toString());
+        assertTrue(suggested.stdout().contains("\n  - canary.test  # ")
+                && suggested.stdout().contains("\n  - canary.test:80  # "), suggested.stdout());
+        assertTrue(suggested.stdout().contains("#   " + canaryHost.address4() + ":80  "), suggested.stdout());
     }
 
     @Test

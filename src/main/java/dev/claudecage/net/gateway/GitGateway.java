@@ -248,7 +248,7 @@ public final class GitGateway implements AutoCloseable {
                 return;
             }
             if (!policy.allows(host, HTTPS_PORT)) {
-                refuse(out, 403, what + ": " + host + " is not in allowed_hosts for port 443");
+                refuse(out, 403, what + ": " + host + EgressPolicy.NOT_ALLOWED + " for port 443");
                 return;
             }
             BodyFraming framing;
