@@ -32,6 +32,7 @@ import java.util.List;
                 BuildCommand.class,
                 ImagesCommand.class,
                 ImageCommand.class,
+                GatewayCommand.class,
                 VersionCommand.class,
                 DoctorCommand.class,
                 UnshareCommand.class,

@@ -334,6 +334,61 @@ public final class CageNetworking implements AutoCloseable {
                 + "\noptions ndots:1 timeout:2 attempts:2\n");
     }
 
+    /**
+     * Where a standalone gateway ({@link #serve}) listens, and what it tells its clients.
+     *
+     * @param binds    the addresses every service listens on
+     * @param ports    the ports of its services there
+     * @param answer4  what the DNS stub answers for an allowed name: the address the clients reach the gateway
+     *                 at (a Service's address, a veth's), where the transparent listeners take the connection
+     * @param answer6  the same for AAAA, or null when the clients reach the gateway over IPv4 only
+     */
+    public record Standalone(List<InetAddress> binds, GatewayPorts ports, Inet4Address answer4,
+                             java.net.Inet6Address answer6) {
+        public Standalone {
+            binds = List.copyOf(binds);
+            if (binds.isEmpty()) {
+                throw new IllegalArgumentException("a standalone gateway listens on at least one address");
+            }
+        }
+    }
+
+    /**
+     * The services of a filtered cage without the cage: the proxy (explicit and transparent), the DNS stub,
+     * the API gateway (with a credential) and the git gateway (with git_credentials), listening on the given
+     * addresses, under one policy, one set of limits and one audit log. Nothing here makes a namespace or a
+     * firewall: what reaches these ports is the caller's to decide (a NetworkPolicy, a host's routes). The
+     * SSH agent relay is a socket bound into a cage, so it has no place here.
+     */
+    public static CageNetworking serve(CageConfig config, Options options, Standalone where, ProcessRunner runner) {
+        if (config.egress().credentials().sshAgent()) {
+            throw new CageException("a standalone gateway cannot forward an SSH agent: the relay is a socket bound into "
+                    + "a cage on the same host", "leave out --ssh-agent (ssh_agent: false)");
+        }
+        return started(networking -> networking.serveAll(config, options, where, runner));
+    }
+
+    private void serveAll(CageConfig config, Options options, Standalone where, ProcessRunner runner) {
+        GatewayPorts ports = where.ports();
+        EgressPolicy policy = decideServices(config, options);
+        TrafficLimits limits = TrafficLimits.of(policy);
+        started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(where.binds(),
+                ports.proxy(), ports.https(), ports.http()), policy, limits, NameResolver.forConfig(config, policy), audit));
+        placeholder = placeholder(options);
+        for (InetAddress bind : where.binds()) {
+            if (services.apiGateway()) {
+                started.push("stop the API gateway on " + bind.getHostAddress(), ApiGateway.start(
+                        new InetSocketAddress(bind, ports.apiGateway()), config.egress().apiUpstream(), placeholder,
+                        options.realKey(), audit::record, limits, ApiGateway.Settings.defaults()));
+            }
+            started.push("stop the DNS stub on " + bind.getHostAddress(), DnsStub.start(
+                    new InetSocketAddress(bind, ports.dns()), policy, where.answer4(), where.answer6(), audit::record));
+        }
+        startGitGateway(config, policy, where.binds().stream()
+                .map(bind -> new InetSocketAddress(bind, ports.gitGateway())).toList(),
+                where.answer4().getHostAddress() + ":" + ports.gitGateway(), runner);
+    }
+
     private void writeResolvConf(Options options, String content) {
         resolvConf = options.stateDir().resolve("resolv.conf");
         try {
@@ -436,6 +491,11 @@ public final class CageNetworking implements AutoCloseable {
     /** The API key the cage holds (the gateway's placeholder), once {@link #attachment} gave it one. */
     public Optional<PlaceholderKey> placeholderInCage() {
         return placeholderInCage ? Optional.of(placeholder) : Optional.empty();
+    }
+
+    /** The placeholder the API and git gateways accept: what a standalone gateway's clients must hold. */
+    public PlaceholderKey placeholder() {
+        return placeholder;
     }
 
     /** Stops everything in reverse order, as far as it can, and reports every failure. */
