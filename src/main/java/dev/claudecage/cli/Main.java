@@ -33,6 +33,7 @@ import java.util.List;
                 ImagesCommand.class,
                 ImageCommand.class,
                 GatewayCommand.class,
+                KubeCommand.class,
                 VersionCommand.class,
                 DoctorCommand.class,
                 UnshareCommand.class,

@@ -469,23 +469,36 @@ public final class CageNetworking implements AutoCloseable {
     /** What the spec needs: the namespace to join, the variables that point tools at the proxy and gateway. */
     public NetworkAttachment attachment() {
         GatewayPorts ports = GatewayPorts.STANDARD;
-        String proxy = "http://" + gateway4 + ":" + ports.proxy();
-        String noProxy = "localhost,127.0.0.1,::1" + (gateway4.equals("127.0.0.1") ? "" : "," + gateway4)
-                + (gateway6 == null ? "" : "," + gateway6);
-        List<String> env = new ArrayList<>(List.of(
-                "HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
-                "NO_PROXY=" + noProxy, "no_proxy=" + noProxy));
+        List<String> env = new ArrayList<>(proxyEnvironment(gateway4, gateway6, ports));
         if (services.apiGateway()) {
             // With a key or a Claude login on the host, the API goes through the gateway, and only through it
             // (EgressPolicy.apiHosts). Without either, no gateway runs: Claude Code uses its own login (claude login,
             // kept in the persisted home) and reaches the API through the proxy, with whatever credential the agent holds.
-            env.add("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway());
-            env.add(credentialKind.cageVariable() + "=" + placeholder.value());
+            env.addAll(apiEnvironment(gateway4, ports, credentialKind, placeholder));
             placeholderInCage = true;
         }
         env.addAll(gitEnvironment);
         env.addAll(sshEnvironment);
         return new NetworkAttachment(NetworkMode.FILTERED, namespacePath, env, resolvConf, binds);
+    }
+
+    /**
+     * The variables that point a client's tools at the proxy of a gateway at {@code gateway4} (and
+     * {@code gateway6}, or null), and keep the gateway itself and loopback out of the proxy.
+     */
+    public static List<String> proxyEnvironment(String gateway4, String gateway6, GatewayPorts ports) {
+        String proxy = "http://" + gateway4 + ":" + ports.proxy();
+        String noProxy = "localhost,127.0.0.1,::1" + (gateway4.equals("127.0.0.1") ? "" : "," + gateway4)
+                + (gateway6 == null ? "" : "," + gateway6);
+        return List.of("HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
+                "NO_PROXY=" + noProxy, "no_proxy=" + noProxy);
+    }
+
+    /** The variables that send a client's API calls to the API gateway at {@code gateway4}, with the placeholder. */
+    public static List<String> apiEnvironment(String gateway4, GatewayPorts ports, ApiCredential.Kind kind,
+                                              PlaceholderKey placeholder) {
+        return List.of("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway(),
+                kind.cageVariable() + "=" + placeholder.value());
     }
 
     /** The API key the cage holds (the gateway's placeholder), once {@link #attachment} gave it one. */
