@@ -115,6 +115,8 @@ public final class CageNetworking implements AutoCloseable {
     private String gateway6;
     private String namespacePath;
     private GatewayPorts.Services services;
+    /** Whether the cage's gateway runs elsewhere (network: gateway:ADDRESS). */
+    private boolean external;
     /** Which of the user's credentials the gateway holds, and so which variable carries the placeholder. */
     private ApiCredential.Kind credentialKind;
 
@@ -151,6 +153,10 @@ public final class CageNetworking implements AutoCloseable {
     }
 
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
+        if (config.egress().hasExternalGateway()) {
+            throw new CageException("a rootless cage has no link to lead to a gateway elsewhere (network: gateway:"
+                    + config.egress().externalGateway() + ")", "run it as root, or use network: filtered");
+        }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = decideServices(config, options);
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -301,6 +307,10 @@ public final class CageNetworking implements AutoCloseable {
     }
 
     private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
+        if (config.egress().hasExternalGateway()) {
+            startToGateway(cageId, config, options, runner);
+            return;
+        }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = decideServices(config, options);
         network = CageNetwork.create(cageId, config.egress(), ports,
@@ -389,6 +399,43 @@ public final class CageNetworking implements AutoCloseable {
                 where.answer4().getHostAddress() + ":" + ports.gitGateway(), runner);
     }
 
+    /**
+     * A filtered cage whose services run elsewhere ({@code network: gateway:ADDRESS}, a {@code claude-cage gateway
+     * serve}): its namespace, link and firewalls as ever, but the only destination they admit is that gateway's
+     * ports, which the host forwards to. Nothing runs beside the cage but the drop logger; the policy, limits and
+     * audit trail of its traffic are the gateway's. The cage finds the gateway as it would its own, on the
+     * standard ports, and holds no key: the gateway's placeholder is the user's to give it (--env).
+     */
+    private void startToGateway(String cageId, CageConfig config, Options options, ProcessRunner runner) {
+        String gateway = config.egress().externalGateway();
+        requireForwarding();
+        // All the gateway's ports: which of its services run is the gateway's to know, and it listens on nothing else.
+        services = GatewayPorts.Services.ALL;
+        openState(options, config);
+        GatewayPorts ports = GatewayPorts.STANDARD;
+        network = CageNetwork.create(cageId, config.egress(), ports, services, options.lockFile(), runner);
+        started.push("take down the namespace, link and firewalls", network);
+        started.push("stop the drop logger", DropLogger.start(network, audit, runner));
+        gateway4 = gateway;
+        namespacePath = network.namespacePath();
+        external = true;
+        writeResolvConf(options, "nameserver " + gateway + "\noptions ndots:1 timeout:2 attempts:2\n");
+    }
+
+    /** The host forwards the cage's packets to the gateway only when the kernel forwards at all. */
+    private static void requireForwarding() {
+        Path forwarding = Path.of("/proc/sys/net/ipv4/ip_forward");
+        try {
+            if (!Files.readString(forwarding).strip().equals("1")) {
+                throw new CageException("network: gateway:ADDRESS needs this host to forward the cage's packets to the "
+                        + "gateway, and " + forwarding + " is 0", "sysctl -w net.ipv4.ip_forward=1 (the cage's firewall "
+                        + "on this host forwards only to the gateway's ports)");
+            }
+        } catch (IOException e) {
+            throw new CageException("cannot read " + forwarding + ": " + e.getMessage());
+        }
+    }
+
     private void writeResolvConf(Options options, String content) {
         resolvConf = options.stateDir().resolve("resolv.conf");
         try {
@@ -470,7 +517,9 @@ public final class CageNetworking implements AutoCloseable {
     public NetworkAttachment attachment() {
         GatewayPorts ports = GatewayPorts.STANDARD;
         List<String> env = new ArrayList<>(proxyEnvironment(gateway4, gateway6, ports));
-        if (services.apiGateway()) {
+        if (external) {
+            env.add(apiBaseUrl(gateway4, ports));
+        } else if (services.apiGateway()) {
             // With a key or a Claude login on the host, the API goes through the gateway, and only through it
             // (EgressPolicy.apiHosts). Without either, no gateway runs: Claude Code uses its own login (claude login,
             // kept in the persisted home) and reaches the API through the proxy, with whatever credential the agent holds.
@@ -497,8 +546,11 @@ public final class CageNetworking implements AutoCloseable {
     /** The variables that send a client's API calls to the API gateway at {@code gateway4}, with the placeholder. */
     public static List<String> apiEnvironment(String gateway4, GatewayPorts ports, ApiCredential.Kind kind,
                                               PlaceholderKey placeholder) {
-        return List.of("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway(),
-                kind.cageVariable() + "=" + placeholder.value());
+        return List.of(apiBaseUrl(gateway4, ports), kind.cageVariable() + "=" + placeholder.value());
+    }
+
+    private static String apiBaseUrl(String gateway4, GatewayPorts ports) {
+        return "ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway();
     }
 
     /** The API key the cage holds (the gateway's placeholder), once {@link #attachment} gave it one. */
