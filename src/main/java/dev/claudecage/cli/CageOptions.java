@@ -24,7 +24,8 @@ public final class CageOptions {
     private String mode;
 
     @Option(names = "--network", paramLabel = "POLICY",
-            description = "none (no network), filtered (only the allowed hosts, through the proxy) or host (unfiltered)."
+            description = "none (no network), filtered (only the allowed hosts, through the proxy), host (unfiltered), or "
+                    + "gateway:IPV4 (filtered, through a claude-cage gateway serve at that address; docs/kubernetes.md)."
                     + DEFAULT)
     private String network;
 

@@ -33,6 +33,8 @@ import java.util.List;
                 BuildCommand.class,
                 ImagesCommand.class,
                 ImageCommand.class,
+                GatewayCommand.class,
+                KubeCommand.class,
                 VersionCommand.class,
                 DoctorCommand.class,
                 UnshareCommand.class,

@@ -77,7 +77,8 @@ final class ConfigValidator {
         Long maxSessions = checker.check(ConfigKey.MAX_SESSIONS, raw -> wholeNumber(raw, 1, Integer.MAX_VALUE));
         Double cpus = checker.check(ConfigKey.CPUS, this::cpus);
         Long memory = checker.check(ConfigKey.MEMORY, raw -> size(raw, MIN_MEMORY));
-        NetworkMode network = checker.check(ConfigKey.NETWORK, this::network);
+        NetworkChoice networkChoice = checker.check(ConfigKey.NETWORK, this::network);
+        NetworkMode network = networkChoice == null ? null : networkChoice.mode();
         String dns = checker.check(ConfigKey.DNS, this::dns);
         List<String> allowedHosts = checker.check(ConfigKey.ALLOWED_HOSTS, this::allowedHosts);
         Boolean readOnlyRoot = checker.check(ConfigKey.READ_ONLY_ROOT, this::bool);
@@ -110,7 +111,16 @@ final class ConfigValidator {
         List<String> sshHosts = checker.check(ConfigKey.SSH_AGENT_HOSTS, this::sshAgentHosts);
         List<Path> knownHosts = checker.check(ConfigKey.SSH_KNOWN_HOSTS, this::sshKnownHosts);
         // Both work through the filtered network's gateways; elsewhere they would silently do nothing.
-        if (network != null && network != NetworkMode.FILTERED) {
+        if (networkChoice != null && networkChoice.gateway() != null) {
+            if (Boolean.TRUE.equals(sshAgent)) {
+                problems.add("ssh_agent: the SSH agent relay runs beside the cage, and network: gateway:ADDRESS runs "
+                        + "nothing beside it; use network: filtered");
+            }
+            if (git != null && !git.isEmpty()) {
+                problems.add("git_credentials: with network: gateway:ADDRESS the git gateway is that gateway's; give "
+                        + "the credentials to it (claude-cage gateway serve --git-credential)");
+            }
+        } else if (network != null && network != NetworkMode.FILTERED) {
             if (Boolean.TRUE.equals(sshAgent)) {
                 problems.add("ssh_agent: the SSH agent relay needs network: filtered, not " + network.yamlWord());
             }
@@ -128,7 +138,7 @@ final class ConfigValidator {
                 mountOwner.orElse(null), tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
                         new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts), auditLogLimit,
-                        wildcardNames.intValue()),
+                        wildcardNames.intValue(), networkChoice.gateway()),
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
                 claudeConfig);
     }
@@ -171,12 +181,27 @@ final class ConfigValidator {
         return YamlWord.parse(Mode.class, text).orElseThrow(() -> invalid(raw, text, "is not a mode", allowed));
     }
 
-    private NetworkMode network(RawValue raw) {
-        String allowed = "use none, filtered or host";
-        String text = text(raw, allowed);
-        return YamlWord.parse(NetworkMode.class, text)
-                .orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed));
+    /** A network mode, and for {@code gateway:ADDRESS} the address of the gateway that serves the filtered cage. */
+    private record NetworkChoice(NetworkMode mode, String gateway) {
     }
+
+    private NetworkChoice network(RawValue raw) {
+        String allowed = "use none, filtered, host, or gateway:IPV4 (a filtered cage whose gateway is claude-cage "
+                + "gateway serve at that address)";
+        String text = text(raw, allowed);
+        if (text.startsWith(GATEWAY_PREFIX)) {
+            String address = text.substring(GATEWAY_PREFIX.length());
+            if (!IPV4.matcher(address).matches() || ipLiteral(address) == null) {
+                throw invalid(raw, text, "does not name the gateway by its IPv4 address", allowed);
+            }
+            return new NetworkChoice(NetworkMode.FILTERED, ipLiteral(address).getHostAddress());
+        }
+        return new NetworkChoice(YamlWord.parse(NetworkMode.class, text)
+                .orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed)), null);
+    }
+
+    /** network: gateway:ADDRESS, a filtered cage whose services run elsewhere. */
+    private static final String GATEWAY_PREFIX = "gateway:";
 
     private ClaudeConfig claudeConfig(RawValue raw) {
         String allowed = "use inherit (your ~/.claude settings.json, CLAUDE.md, agents, commands and skills, read-only) "
