@@ -29,6 +29,7 @@ import java.util.List;
                 GcCommand.class,
                 ConfigCommand.class,
                 PolicyCommand.class,
+                ReportCommand.class,
                 InitCommand.class,
                 BuildCommand.class,
                 ImagesCommand.class,

@@ -2,13 +2,9 @@ package dev.claudecage.cli;
 
 import dev.claudecage.net.AllowlistSuggestions;
 import dev.claudecage.net.AuditLog;
-import dev.claudecage.session.SessionName;
-import dev.claudecage.session.SessionRecord;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -24,7 +20,7 @@ final class PolicyCommand extends BaseCommand {
 
     @Command(name = "suggest",
             description = {
-                    "Learn mode: reads the denials of a session's audit log (or of a run's, with --from FILE) and "
+                    "Learn mode: reads the denials of a session's audit log (or of a run's, with --run FILE) and "
                             + "prints, as YAML to paste into claude-cage.yaml, the allowed_hosts entries (with ports) "
                             + "that would have let them through, each with its count and first and last time.",
                     "It never changes a policy. IP addresses, names on your own network, names that resolve to "
@@ -32,33 +28,15 @@ final class PolicyCommand extends BaseCommand {
                             + "with why."})
     static final class Suggest extends BaseCommand {
 
-        static final class Source {
-            @Parameters(paramLabel = "NAME", description = "The session whose audit log to read.")
-            String name;
-
-            @Option(names = "--from", paramLabel = "FILE",
-                    description = "An audit log written by run --audit-log (or a copy of one).")
-            Path file;
-        }
-
         @ArgGroup(multiplicity = "1")
-        Source source;
+        AuditLogSource source;
 
         @Override
         public Integer call() {
-            Path log;
-            String from;
-            if (source.file != null) {
-                log = source.file;
-                from = source.file.toString();
-            } else {
-                SessionRecord record = context.sessions().store().require(SessionName.of(source.name));
-                log = context.sessions().store().paths(record).auditLog();
-                from = "the audit log of session " + source.name;
-            }
+            Path log = source.path(context);
             AuditLog.Contents contents = AuditLog.readLeniently(log);
             PrintWriter out = spec.commandLine().getOut();
-            out.print(AllowlistSuggestions.from(contents.events()).yaml(from));
+            out.print(AllowlistSuggestions.from(contents.events()).yaml(source.described(context)));
             out.flush();
             if (contents.unreadable() > 0) {
                 spec.commandLine().getErr().println("claude-cage: note: " + contents.unreadable() + " line(s) of "

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * Learn mode: from the denials of an audit log, the allowed_hosts entries that would have let them
@@ -38,6 +39,7 @@ public record AllowlistSuggestions(List<Suggestion> suggested, List<Refusal> ref
     static final int NAMES_FOR_A_WILDCARD = 3;
     /** Second-level labels under which a domain of two labels is a registry's, not somebody's (co.uk, com.au). */
     private static final Set<String> REGISTRY_LABELS = Set.of("ac", "co", "com", "edu", "gov", "net", "or", "org");
+    private static final Pattern DOTTED_QUAD = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
     /** Names that only a local resolver answers: the user's own network, never the internet. */
     private static final List<String> LOCAL_SUFFIXES = List.of(".local", ".localhost", ".internal", ".lan",
             ".home.arpa", ".corp", ".intranet", ".localdomain");
@@ -77,7 +79,7 @@ public record AllowlistSuggestions(List<Suggestion> suggested, List<Refusal> ref
             Candidate found = candidate.get();
             Optional<String> refusal = refusal(found);
             if (refusal.isPresent()) {
-                String shown = oneLine(found.destination() + (found.portKnown() && found.port() != HostRule.DEFAULT_PORT
+                String shown = UntrustedText.excerptLine(found.destination() + (found.portKnown() && found.port() != HostRule.DEFAULT_PORT
                         ? ":" + found.port() : ""));
                 refusals.computeIfAbsent(shown, key -> new Tally()).add(event, found.portKnown());
                 refusalReasons.putIfAbsent(shown, refusal.get());
@@ -116,7 +118,7 @@ public record AllowlistSuggestions(List<Suggestion> suggested, List<Refusal> ref
     public String yaml(String from) {
         StringBuilder out = new StringBuilder();
         out.append("# claude-cage policy suggest: ").append(denials).append(denials == 1 ? " denial" : " denials")
-                .append(" in ").append(oneLine(from)).append('\n');
+                .append(" in ").append(UntrustedText.excerptLine(from)).append('\n');
         if (suggested.isEmpty()) {
             out.append("# Nothing to suggest: no denial here is one that an allowed_hosts entry would let through.\n");
         } else {
@@ -216,16 +218,16 @@ public record AllowlistSuggestions(List<Suggestion> suggested, List<Refusal> ref
         return Optional.empty();
     }
 
-    /** Cage-chosen text as one escaped line of a YAML comment, cut short. */
-    private static String oneLine(String text) {
-        return UntrustedText.excerpt(text).replace("\n", "\\n").replace("\t", "\\t");
-    }
-
     private static String ipAddressProblem(String destination) {
         String reason = "an IP address: allowed_hosts takes host names; find the name of the service you need";
+        String literal = destination.replaceAll("^\\[|]$", "");
+        if (!literal.contains(":") && !DOTTED_QUAD.matcher(literal).matches()) {
+            // A shorthand form (10.1, 0x7f.1): getByName would ask a resolver for it.
+            return reason;
+        }
         try {
-            // The firewall logs addresses as it parsed them from packets; anything else is only named, not looked up.
-            InetAddress address = InetAddress.getByName(destination.replaceAll("^\\[|]$", ""));
+            // Only literals get here: parsing them asks no resolver.
+            InetAddress address = InetAddress.getByName(literal);
             return NameResolver.restrictedRange(address).map(range -> range + ", not a host of the internet: "
                     + "the cage may not reach such addresses").orElse(reason);
         } catch (UnknownHostException | SecurityException notAnAddress) {

@@ -31,6 +31,7 @@ import java.util.stream.Stream;
 import static dev.claudecage.it.CageHarness.ROOTFS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -205,6 +206,20 @@ class FilteredNetworkIT {
         assertTrue(suggested.stdout().contains("\n  - canary.test  # ")
                 && suggested.stdout().contains("\n  - canary.test:80  # "), suggested.stdout());
         assertTrue(suggested.stdout().contains("#   " + canaryHost.address4() + ":80  "), suggested.stdout());
+        // The evidence trail: report tells it, its chain holds, and one edited line breaks it right after.
+        CageHarness.Result told = CageHarness.launch(List.of("report", "--run", audit.toString()));
+        assertEquals(0, told.exitCode(), told.toString());
+        assertTrue(told.stdout().contains("chain: intact") && told.stdout().contains("canary.test:443  "), told.stdout());
+        List<String> lines = new ArrayList<>(Files.readAllLines(audit));
+        assertTrue(lines.size() > 3, lines.toString());
+        String edited = lines.get(1).replace("\"time\":\"2", "\"time\":\"1");
+        assertNotEquals(lines.get(1), edited);
+        lines.set(1, edited);
+        Files.write(audit, lines);
+        CageHarness.Result checked = CageHarness.launch(List.of("report", "--check", "--run", audit.toString()));
+        assertEquals(1, checked.exitCode(), checked.toString());
+        assertTrue(checked.stdout().contains("broken at line 3: its previousSha256 is not that of line 2"),
+                checked.stdout());
     }
 
     @Test
