@@ -1,6 +1,7 @@
 package dev.claudecage.net.gateway;
 
 import dev.claudecage.UserInputException;
+import dev.claudecage.config.GitAccessRules;
 import dev.claudecage.config.GitCredential;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
@@ -43,7 +44,7 @@ class GitGatewayTest {
     @BeforeEach
     void start() throws Exception {
         gateway = GitGateway.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), placeholder,
-                List.of(CREDENTIAL), credential -> {
+                List.of(CREDENTIAL), GitAccessRules.defaults(), credential -> {
                     tokensAsked.incrementAndGet();
                     return "t0ken-never-used".toCharArray();
                 }, policy, NameResolver.pinnedOnly(policy), SSLContext.getDefault(), events::add,
@@ -111,7 +112,7 @@ class GitGatewayTest {
         GitCredential elsewhere = new GitCredential("elsewhere.test", "u", List.of("x"), null);
         UserInputException error = assertThrows(UserInputException.class, () -> GitGateway.start(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), placeholder, List.of(elsewhere),
-                credential -> new char[0], policy, NameResolver.pinnedOnly(policy), SSLContext.getDefault(), events::add,
+                GitAccessRules.defaults(), credential -> new char[0], policy, NameResolver.pinnedOnly(policy), SSLContext.getDefault(), events::add,
                 GitGateway.Settings.defaults(8)));
         assertTrue(error.getMessage().contains("elsewhere.test, which allowed_hosts does not allow on port 443"),
                 error.getMessage());
