@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
  * The ref updates at the head of a {@code git-receive-pack} request, read as git's pack protocol writes them
  * (gitprotocol-pack(5)): optional {@code shallow <id>} pkt-lines, then one {@code <old-id> <new-id> <ref>}
  * pkt-line per update, the first with {@code \0} and the client's capabilities, then a flush packet; push
- * options and the pack follow, and are not read here. Every byte is the cage's: sizes and counts are bounded,
+ * options and the pack follow, and are not read here. Every byte is the cage's: sizes and counts are bounded
+ * (what is held until the decision is at most about {@value #MAX_COMMANDS} times a {@value #MAX_REF_CHARS}-character
+ * update, as each line is checked when it is read),
  * ids must be hex of one length, ref names must be ones git itself would accept, and anything else is
  * refused as malformed rather than guessed at. A signed push ({@code push-cert}) is refused: its updates sit
  * inside a certificate.
@@ -36,8 +38,6 @@ record ReceivePackCommands(List<Command> commands, Set<String> capabilities, byt
     static final int MAX_REF_CHARS = 1024;
     /** pkt-line's own limit: four length digits and 65516 bytes of data. */
     static final int MAX_PKT_LENGTH = 65520;
-    /** All of it held in memory until the decision: room for the most updates with long names. */
-    static final int MAX_BYTES = 2 << 20;
     private static final int MAX_CAPABILITY_CHARS = 4096;
 
     private static final Pattern ID = Pattern.compile("[0-9a-f]{40}|[0-9a-f]{64}");
@@ -165,9 +165,7 @@ record ReceivePackCommands(List<Command> commands, Set<String> capabilities, byt
         if (length <= 4 || length > MAX_PKT_LENGTH) {
             throw new ProtocolException("a pkt-line of length " + length + " where a ref update belongs");
         }
-        if (seen.size() + length > MAX_BYTES) {
-            throw new ProtocolException("ref updates longer than " + MAX_BYTES + " bytes");
-        }
+
         byte[] payload = in.readNBytes(length - 4);
         if (payload.length < length - 4) {
             throw new EOFException("the push ended inside a pkt-line");
