@@ -17,11 +17,9 @@ import dev.claudecage.net.http.PlainResponse;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.SequenceInputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
@@ -209,6 +207,9 @@ public final class GitGateway implements AutoCloseable {
         private String host;
         private String what = "";
         private boolean continued;
+        private String repository;
+        /** Whether the push read has updates the rules allow only as fast-forwards, still to be shown. */
+        private boolean unproven;
 
         Exchange(Socket cage) {
             this.cage = cage;
@@ -268,6 +269,7 @@ public final class GitGateway implements AutoCloseable {
                         + "'_' and '-'), which the gateway's rules could not be checked against");
                 return;
             }
+            repository = git.repository();
             String notAllowed = repositoryRefusal(git);
             if (notAllowed != null) {
                 refuse(out, 403, what + ": " + notAllowed);
@@ -329,56 +331,109 @@ public final class GitGateway implements AutoCloseable {
         /**
          * The rules' decision on each of the push's ref updates, one audit line each. When any is refused, nothing
          * is sent upstream: the rest of the body is read and dropped (up to egress_limit) and the cage gets a
-         * receive-pack result that refuses them all, with the reasons. True when the push may go on.
+         * receive-pack result that refuses them all, with the reasons. True when the push may go on, with
+         * {@link #unproven} set when some update must still be shown to be a fast-forward by its pack.
          */
         private boolean decide(String repository, ReceivePackCommands push, InputStream body, OutputStream out)
                 throws IOException {
             List<String> reasons = refusals(push.commands(), access);
-            boolean allowed = reasons.stream().allMatch(reason -> reason == null);
+            boolean refused = reasons.stream().anyMatch(reason -> reason != null && !reason.equals(UNPROVEN));
+            unproven = !refused && reasons.contains(UNPROVEN);
             for (int i = 0; i < reasons.size(); i++) {
-                ReceivePackCommands.Command command = push.commands().get(i);
-                String line = "push " + repository + " " + command.describe();
-                if (reasons.get(i) == null) {
-                    audit(host, allowed ? AuditEvent.ALLOWED : AuditEvent.DENIED, line + ": " + (allowed
-                            ? "allowed by the rules" : "refused with the rest of the push"), 0, 0);
+                String reason = reasons.get(i);
+                String line = "push " + repository + " " + push.commands().get(i).describe();
+                if (reason == null || reason.equals(UNPROVEN)) {
+                    if (!unproven) {
+                        audit(host, refused ? AuditEvent.DENIED : AuditEvent.ALLOWED, line + ": "
+                                + (refused ? "refused with the rest of the push" : "allowed by the rules"), 0, 0);
+                    }
                 } else {
-                    audit(host, AuditEvent.DENIED, line + ": refused: " + reasons.get(i), 0, 0);
+                    audit(host, AuditEvent.DENIED, line + ": refused: " + reason, 0, 0);
                 }
             }
-            if (allowed) {
+            if (!refused) {
                 return true;
             }
+            List<String> shown = reasons.stream().map(reason -> reason == null || reason.equals(UNPROVEN)
+                    ? "not applied: another ref update of this push is refused" : reason).toList();
+            refusePush(repository, push, body, shown, out, "nothing was sent to " + host);
+            return false;
+        }
+
+        /**
+         * Sends the push's pack on while reading its commits, all but its last bytes (the pack's checksum, without
+         * which the upstream applies nothing); the rest only when every update the rules left to it is a
+         * fast-forward through those commits. Otherwise the upstream never gets them, and the cage gets a
+         * receive-pack result that says why.
+         *
+         * @return true when the whole body went upstream
+         */
+        private boolean sendProvingFastForwards(String repository, ReceivePackCommands push, InputStream body,
+                                                RequestBody upstream, OutputStream out) throws IOException {
+            HeldBack held = new HeldBack(body, upstream, PackCommits.MAX_ID_BYTES);
+            List<String> reasons = refusals(push.commands(), access);
+            try {
+                if (push.capabilities().contains("push-options")) {
+                    ReceivePackCommands.skipPushOptions(held);
+                }
+                PackCommits pack = PackCommits.read(held, push.commands().get(0).oldId().length());
+                for (int i = 0; i < reasons.size(); i++) {
+                    ReceivePackCommands.Command command = push.commands().get(i);
+                    if (UNPROVEN.equals(reasons.get(i)) && pack.fastForward(command.oldId(), command.newId())) {
+                        reasons.set(i, null);
+                    }
+                }
+            } catch (ProtocolException e) {
+                reasons.replaceAll(reason -> "claude-cage: the push's pack is not one the gateway can read: "
+                        + e.getMessage());
+            }
+            boolean allowed = reasons.stream().allMatch(reason -> reason == null);
+            for (int i = 0; i < reasons.size(); i++) {
+                String line = "push " + repository + " " + push.commands().get(i).describe();
+                audit(host, allowed ? AuditEvent.ALLOWED : AuditEvent.DENIED, line + ": " + (allowed
+                        ? "allowed by the rules, fast-forwards shown by the pack"
+                        : reasons.get(i) == null ? "refused with the rest of the push" : "refused: " + reasons.get(i)), 0, 0);
+            }
+            if (allowed) {
+                held.release();
+                return true;
+            }
+            List<String> shown = reasons.stream().map(reason -> reason == null
+                    ? "not applied: another ref update of this push is refused" : reason).toList();
+            refusePush(repository, push, body, shown, out, host + " got the pack without its checksum, and so applied "
+                    + "nothing");
+            return false;
+        }
+
+        /** Drains what is left of a refused push, up to egress_limit, and answers it as receive-pack would. */
+        private void refusePush(String repository, ReceivePackCommands push, InputStream body, List<String> reasons,
+                                OutputStream out, String upstreamFate) throws IOException {
             long drained = 0;
             byte[] buffer = new byte[64 * 1024];
             for (int read = body.read(buffer); read >= 0; read = body.read(buffer)) {
                 drained += read;
                 if (drained > policy.egressLimitBytes()) {
                     audit(host, AuditEvent.CUT_OFF, what + ": the refused push went on past egress_limit", 0, 0);
-                    return false;
+                    return;
                 }
             }
-            List<String> shown = new ArrayList<>();
             List<String> message = new ArrayList<>(List.of("claude-cage git gateway: the push to " + repository
-                    + " is refused; nothing was sent to " + host + "."));
+                    + " is refused; " + upstreamFate + "."));
             for (int i = 0; i < reasons.size(); i++) {
-                String reason = reasons.get(i) == null ? "not applied: another ref update of this push is refused"
-                        : reasons.get(i);
-                shown.add(reason);
-                if (reasons.get(i) != null) {
-                    message.add("  " + push.commands().get(i).ref() + ": " + reason);
+                if (!reasons.get(i).startsWith("not applied")) {
+                    message.add("  " + push.commands().get(i).ref() + ": " + reasons.get(i));
                 }
             }
             message.add("The rules are set on the host: git_push_refs and git_push_force_refs (--git-push-ref, "
                     + "--git-push-force-ref).");
-            byte[] result = ReceivePackRefusal.body(push, shown, String.join("\n", message));
+            byte[] result = ReceivePackRefusal.body(push, reasons, String.join("\n", message));
             out.write(("HTTP/1.1 200 OK\r\nContent-Type: " + ReceivePackRefusal.CONTENT_TYPE + "\r\n"
                     + "Cache-Control: no-cache\r\nContent-Length: " + result.length + "\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             out.write(result);
             out.flush();
-            audit(host, AuditEvent.DENIED, what + ": refused, not sent: " + (reasons.size() == 1 ? "its ref update"
+            audit(host, AuditEvent.DENIED, what + ": refused: " + (reasons.size() == 1 ? "its ref update"
                     : "ref updates") + " the rules do not allow", sent.get(), received.get());
-            return false;
         }
 
         /** Answers {@code Expect: 100-continue} here: the gateway reads the body before any upstream is asked. */
@@ -430,7 +485,15 @@ public final class GitGateway implements AutoCloseable {
                 if (push == null) {
                     framing.copy(in, toUpstream);
                 } else {
-                    sendAgain(framing, push.bytes(), body, toUpstream);
+                    // The body again: the ref updates read already, then the rest, in the framing the cage chose.
+                    RequestBody upstreamBody = new RequestBody(toUpstream, framing.chunked());
+                    upstreamBody.write(push.bytes());
+                    if (!unproven) {
+                        body.transferTo(upstreamBody);
+                    } else if (!sendProvingFastForwards(repository, push, body, upstreamBody, out)) {
+                        return;
+                    }
+                    upstreamBody.finish();
                 }
                 toUpstream.flush();
                 relayResponse(new BufferedInputStream(upstream.getInputStream()), out, method, token);
@@ -567,11 +630,14 @@ public final class GitGateway implements AutoCloseable {
         return target(method, path) != null;
     }
 
+    /** Why an update of an existing ref outside git_push_force_refs is refused, unless its pack shows a fast-forward. */
+    static final String UNPROVEN = "claude-cage: not shown to be a fast-forward (the pushed commits do not lead from "
+            + "the old id to the new one), and a forced update needs git_push_force_refs";
+
     /**
      * Why the rules refuse each ref update, in order, null where they allow it: a ref outside git_push_refs; a
-     * delete, or an update of a ref that exists, outside git_push_force_refs. The gateway sees the ids, not the
-     * commits' ancestry, so it cannot tell a fast-forward from a forced update, and counts every update of an
-     * existing ref as one that may be forced.
+     * delete outside git_push_force_refs; {@link #UNPROVEN} for an update of a ref that exists, outside
+     * git_push_force_refs, which only the push's pack can show to be a fast-forward.
      */
     static List<String> refusals(List<ReceivePackCommands.Command> commands, GitAccessRules access) {
         List<String> reasons = new ArrayList<>();
@@ -581,8 +647,7 @@ public final class GitGateway implements AutoCloseable {
             } else if (command.deletes() && !access.mayForce(command.ref())) {
                 reasons.add("claude-cage: deleting a ref needs git_push_force_refs");
             } else if (!command.creates() && !command.deletes() && !access.mayForce(command.ref())) {
-                reasons.add("claude-cage: updating an existing ref may force it (the gateway cannot see ancestry), "
-                        + "which needs git_push_force_refs");
+                reasons.add(UNPROVEN);
             } else {
                 reasons.add(null);
             }
@@ -590,25 +655,91 @@ public final class GitGateway implements AutoCloseable {
         return reasons;
     }
 
-    /** The body again: the ref updates read already, then the rest, in the framing the cage chose. */
-    private static void sendAgain(BodyFraming framing, byte[] readAlready, InputStream rest, OutputStream out)
-            throws IOException {
-        if (!framing.chunked()) {
-            // The same bytes as the cage's, so its Content-Length holds.
-            out.write(readAlready);
-            rest.transferTo(out);
-            return;
+    /** A request body on its way upstream: as it is for a Content-Length, else in chunks as they come. */
+    private static final class RequestBody extends OutputStream {
+        private final OutputStream out;
+        private final boolean chunked;
+
+        RequestBody(OutputStream out, boolean chunked) {
+            this.out = out;
+            this.chunked = chunked;
         }
-        InputStream whole = new SequenceInputStream(new ByteArrayInputStream(readAlready), rest);
-        byte[] buffer = new byte[64 * 1024];
-        for (int read = whole.read(buffer); read >= 0; read = whole.read(buffer)) {
-            if (read > 0) {
-                out.write((Integer.toHexString(read) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                out.write(buffer, 0, read);
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            if (length == 0) {
+                return;
+            }
+            if (chunked) {
+                out.write((Integer.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            out.write(bytes, offset, length);
+            if (chunked) {
                 out.write(new byte[] {'\r', '\n'});
             }
         }
-        out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+
+        /** The end of the body: the last chunk, or nothing. */
+        void finish() throws IOException {
+            if (chunked) {
+                out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+        }
+    }
+
+    /**
+     * What the gateway reads of a body, sent on as it is read but for the last {@code held} bytes, which go only on
+     * {@link #release}: a pack's checksum is its last bytes, and a pack without it is one the upstream drops.
+     */
+    private static final class HeldBack extends InputStream {
+        private final InputStream in;
+        private final OutputStream out;
+        private final byte[] tail;
+        private int tailLength;
+
+        HeldBack(InputStream in, OutputStream out, int held) {
+            this.in = in;
+            this.out = out;
+            this.tail = new byte[held];
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] bytes, int offset, int length) throws IOException {
+            int read = in.read(bytes, offset, length);
+            if (read <= 0) {
+                return read;
+            }
+            // Of the held bytes and the new ones together, all but the last tail.length go on now.
+            int total = tailLength + read;
+            int sendable = Math.max(0, total - tail.length);
+            int fromTail = Math.min(sendable, tailLength);
+            out.write(tail, 0, fromTail);
+            out.write(bytes, offset, sendable - fromTail);
+            byte[] kept = new byte[total - sendable];
+            int keptFromTail = tailLength - fromTail;
+            System.arraycopy(tail, fromTail, kept, 0, keptFromTail);
+            System.arraycopy(bytes, offset + sendable - fromTail, kept, keptFromTail, read - (sendable - fromTail));
+            System.arraycopy(kept, 0, tail, 0, kept.length);
+            tailLength = kept.length;
+            return read;
+        }
+
+        /** Sends the held bytes. */
+        void release() throws IOException {
+            out.write(tail, 0, tailLength);
+            tailLength = 0;
+        }
     }
 
     /** The Basic credentials for this request, built from a token fetched now and wiped at once. */

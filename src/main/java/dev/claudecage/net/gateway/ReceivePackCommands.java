@@ -147,6 +147,17 @@ record ReceivePackCommands(List<Command> commands, Set<String> capabilities, byt
         return Set.copyOf(Arrays.stream(text.split(" ")).filter(word -> !word.isEmpty()).toList());
     }
 
+    /** Reads the push options that follow the updates when the client asked for push-options, up to their flush. */
+    static void skipPushOptions(InputStream in) throws IOException {
+        ByteArrayOutputStream ignored = new ByteArrayOutputStream();
+        for (int count = 0; readPacket(in, ignored) != null; count++) {
+            if (count == MAX_COMMANDS) {
+                throw new ProtocolException("more than " + MAX_COMMANDS + " push options");
+            }
+            ignored.reset();
+        }
+    }
+
     /** The payload of the next pkt-line, kept in {@code seen} with its length; null for a flush packet. */
     private static byte[] readPacket(InputStream in, ByteArrayOutputStream seen) throws IOException {
         byte[] header = in.readNBytes(4);

@@ -156,7 +156,7 @@ class GitGatewayTest {
                 new ReceivePackCommands.Command(a, b, "refs/heads/wip/rewritten"),
                 new ReceivePackCommands.Command(a, zero, "refs/heads/wip/gone")), rules);
         assertEquals(null, reasons.get(0), "creating a branch the rules allow");
-        assertTrue(reasons.get(1).contains("may force it (the gateway cannot see ancestry)"), reasons.get(1));
+        assertEquals(GitGateway.UNPROVEN, reasons.get(1), "an update of an existing ref: only its pack can show a fast-forward");
         assertTrue(reasons.get(2).contains("deleting a ref needs git_push_force_refs"), reasons.get(2));
         assertTrue(reasons.get(3).contains("git_push_refs allows only refs/heads/claude/*, refs/heads/wip/*"), reasons.get(3));
         assertTrue(reasons.get(4).contains("git_push_refs allows only"), reasons.get(4));
