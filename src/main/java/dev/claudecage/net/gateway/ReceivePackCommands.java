@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  * update, as each line is checked when it is read),
  * ids must be hex of one length, ref names must be ones git itself would accept, and anything else is
  * refused as malformed rather than guessed at. A signed push ({@code push-cert}) is refused: its updates sit
- * inside a certificate.
+ * inside a certificate. A push without updates (a lone flush packet) is git's probe before a large push, which
+ * changes nothing: receive-pack reads no pack without updates.
  *
  * @param commands     the ref updates, in order
  * @param capabilities what the client asked for on the first update, e.g. report-status and side-band-64k
@@ -115,9 +116,6 @@ record ReceivePackCommands(List<Command> commands, Set<String> capabilities, byt
                 line = line.substring(0, nul);
             }
             commands.add(command(line));
-        }
-        if (commands.isEmpty()) {
-            throw new ProtocolException("a push without ref updates");
         }
         return new ReceivePackCommands(commands, capabilities, seen.toByteArray());
     }
