@@ -107,6 +107,10 @@ final class ConfigValidator {
         List<ProtectedPath> protectedPaths = checker.check(ConfigKey.PROTECTED_PATHS, this::protectedPaths);
         List<GitCredential> git = checker.check(ConfigKey.GIT_CREDENTIALS, this::gitCredentials);
         Path gitCa = checker.check(ConfigKey.GIT_CA_CERTIFICATES, this::gitCaCertificates);
+        List<String> fetchRepositories = checker.check(ConfigKey.GIT_FETCH_REPOSITORIES, this::repositoryGlobs);
+        List<String> pushRepositories = checker.check(ConfigKey.GIT_PUSH_REPOSITORIES, this::repositoryGlobs);
+        List<String> pushRefs = checker.check(ConfigKey.GIT_PUSH_REFS, this::refGlobs);
+        List<String> forceRefs = checker.check(ConfigKey.GIT_PUSH_FORCE_REFS, this::refGlobs);
         Boolean sshAgent = checker.check(ConfigKey.SSH_AGENT, this::bool);
         List<String> sshHosts = checker.check(ConfigKey.SSH_AGENT_HOSTS, this::sshAgentHosts);
         List<Path> knownHosts = checker.check(ConfigKey.SSH_KNOWN_HOSTS, this::sshKnownHosts);
@@ -137,7 +141,9 @@ final class ConfigValidator {
                 readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts,
                 mountOwner.orElse(null), tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
-                        new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts), auditLogLimit,
+                        new CredentialSettings(git, gitCa,
+                                new GitAccessRules(fetchRepositories, pushRepositories, pushRefs, forceRefs), sshAgent,
+                                sshHosts, knownHosts), auditLogLimit,
                         wildcardNames.intValue(), networkChoice.gateway()),
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
                 claudeConfig);
@@ -754,6 +760,54 @@ final class ConfigValidator {
             throw invalid(raw, text, "is not a regular file", allowed);
         }
         return file;
+    }
+
+    /** A repository's path on a forge: OWNER/NAME, or deeper for GitLab's groups; '*' in a glob. */
+    private static final Pattern REPOSITORY_GLOB = Pattern.compile("[A-Za-z0-9._*-]+(/[A-Za-z0-9._*-]+)*");
+
+    private List<String> repositoryGlobs(RawValue raw) {
+        String allowed = "use OWNER/NAME globs of the git_credentials hosts' repositories, as in their URLs without .git, "
+                + "'*' for any characters, e.g. me/app, me/* or * for every repository";
+        List<String> globs = new ArrayList<>();
+        for (String entry : items(raw, allowed)) {
+            if (entry.contains("://") || entry.startsWith("/")) {
+                throw invalid(raw, entry, "is a URL or an absolute path, not OWNER/NAME", allowed);
+            }
+            if (!REPOSITORY_GLOB.matcher(entry).matches()) {
+                throw invalid(raw, entry, "holds a character other than letters, digits, '.', '_', '-', '*' and inner '/'",
+                        allowed);
+            }
+            if (Arrays.stream(entry.split("/")).anyMatch(part -> part.equals(".") || part.equals(".."))) {
+                throw invalid(raw, entry, "has a '.' or '..' part", allowed);
+            }
+            if (entry.endsWith(".git")) {
+                throw invalid(raw, entry, "ends in .git; write the repository without it (it matches both URLs)", allowed);
+            }
+            globs.add(entry);
+        }
+        return globs;
+    }
+
+    /** What git's check-ref-format refuses anywhere in a ref name, less '*', which a glob may hold. */
+    private static final Pattern REF_GLOB_CHARACTERS = Pattern.compile("[\\x21-\\x7e&&[^~^:?\\[\\\\]]+");
+
+    private List<String> refGlobs(RawValue raw) {
+        String allowed = "use full ref names or globs with '*' for any characters, e.g. refs/heads/claude/* or "
+                + "refs/heads/main";
+        List<String> globs = new ArrayList<>();
+        for (String entry : items(raw, allowed)) {
+            if (!entry.startsWith("refs/")) {
+                String advice = entry.contains("/") || entry.contains("*") ? "" : "; a branch is refs/heads/" + entry;
+                throw invalid(raw, entry, "does not start with refs/" + advice, allowed);
+            }
+            if (!REF_GLOB_CHARACTERS.matcher(entry).matches() || entry.contains("..") || entry.contains("//")
+                    || entry.contains("@{") || entry.endsWith("/") || entry.endsWith(".")) {
+                throw invalid(raw, entry, "is not a ref name: it holds a space, a control character, one of ~^:?[\\, "
+                        + "'..', '//' or '@{', or ends in '/' or '.'", allowed);
+            }
+            globs.add(entry);
+        }
+        return globs;
     }
 
     private List<String> sshAgentHosts(RawValue raw) {

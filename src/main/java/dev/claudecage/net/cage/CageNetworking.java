@@ -465,7 +465,8 @@ public final class CageNetworking implements AutoCloseable {
         NameResolver resolver = NameResolver.forConfig(config, policy);
         List<GitGateway> gateways = new ArrayList<>();
         for (InetSocketAddress bind : binds) {
-            GitGateway gateway = GitGateway.start(bind, placeholder, credentials, tokens::token, policy, resolver, tls,
+            GitGateway gateway = GitGateway.start(bind, placeholder, credentials,
+                    config.egress().credentials().gitAccess(), tokens::token, policy, resolver, tls,
                     audit::record, GitGateway.Settings.defaults(policy.maxConnections()));
             started.push("stop the git gateway on " + bind, gateway);
             gateways.add(gateway);
