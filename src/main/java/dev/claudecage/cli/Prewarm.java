@@ -10,9 +10,14 @@ import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.security.SeccompPolicy;
 import dev.claudecage.session.SessionPolicy;
 import dev.claudecage.session.SessionRecord;
+import dev.claudecage.session.SessionRoots;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Start-up only. While the main thread builds picocli's command model (reflection over the
@@ -47,12 +52,19 @@ final class Prewarm {
 
     private static void sessions() {
         try {
+            // Only where there is a session to read: with none, these commands read no JSON, and on
+            // a busy machine the warm-up's work would only compete with the real call's.
+            try (Stream<Path> sessions = Files.list(SessionRoots.current().data())) {
+                if (sessions.findAny().isEmpty()) {
+                    return;
+                }
+            }
             // Jackson's start (its date format alone loads the JDK's locale data), then the
             // deserializers of what every session has, built and cached by the shared mapper.
             Json.mapper().readerFor(SessionRecord.class);
             Json.mapper().readerFor(SessionPolicy.class);
             Json.mapper().writerFor(SessionPolicy.Policy.class);
-        } catch (RuntimeException | LinkageError ignored) {
+        } catch (IOException | RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }
     }
