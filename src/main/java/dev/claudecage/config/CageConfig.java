@@ -22,12 +22,14 @@ import java.util.Objects;
  *                           besides those on loopback
  * @param protectedPaths paths in each writable directory mount that the cage may neither write nor create
  * @param allowUnlimited run rootless cages even where the host cannot enforce cpus, memory and pids_limit
+ * @param usernsPool     where root-mode cages get host ids of their own
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
         List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
-        List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
+        List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
+        UsernsPool usernsPool) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -37,6 +39,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         Objects.requireNonNull(image, "image");
         Objects.requireNonNull(runtime, "runtime");
         Objects.requireNonNull(egress, "egress");
+        Objects.requireNonNull(usernsPool, "usernsPool");
         allowedHosts = List.copyOf(allowedHosts);
         mounts = List.copyOf(mounts);
         env = List.copyOf(env);
@@ -44,16 +47,33 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         protectedPaths = List.copyOf(protectedPaths);
     }
 
+    /** With the default userns_pool: the claude-cage account's subordinate ids. */
+    public CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
+                      NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
+                      long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
+                      List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
+                      List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
+        this(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot, seccompProfile,
+                pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress,
+                insecureRegistries, protectedPaths, allowUnlimited, UsernsPool.ACCOUNT);
+    }
+
     public CageConfig withMounts(List<MountSpec> newMounts) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, mountOwner, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths, allowUnlimited);
+                insecureRegistries, protectedPaths, allowUnlimited, usernsPool);
+    }
+
+    public CageConfig withNetwork(NetworkMode newNetwork) {
+        return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, newNetwork, dns, allowedHosts, readOnlyRoot,
+                seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress,
+                insecureRegistries, protectedPaths, allowUnlimited, usernsPool);
     }
 
     public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, newEgress,
-                insecureRegistries, protectedPaths, allowUnlimited);
+                insecureRegistries, protectedPaths, allowUnlimited, usernsPool);
     }
 
     /**
@@ -111,6 +131,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case SSH_AGENT_HOSTS -> egress.credentials().sshAgentHosts();
             case SSH_KNOWN_HOSTS -> egress.credentials().sshKnownHosts().stream().map(Path::toString).toList();
             case ALLOW_UNLIMITED -> allowUnlimited;
+            case USERNS_POOL -> usernsPool.format();
         };
     }
 }

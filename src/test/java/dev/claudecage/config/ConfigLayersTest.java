@@ -147,14 +147,18 @@ class ConfigLayersTest {
                 "tmpfs_size: 256m",
                 "env: [EDITOR=vi, EMPTY=]",
                 "insecure_registries: [Registry.LAN:5000, 192.168.1.20]",
+                "userns_pool: 1879048192:6553600",
                 ""));
 
         CageConfig expected = new CageConfig(Mode.DESKTOP, false, 3, 1.5, 6L << 30, NetworkMode.NONE,
                 "2606:4700:4700::1111", List.of("*.example.com:443"), false, profile.toString(), 256, 1001, 1002,
                 "my-image.v2", "crun", rootfs, List.of(new MountSpec(project, "/work", true)), null, 256L << 20,
                 List.of("EDITOR=vi", "EMPTY="), DEFAULT_EGRESS, List.of("registry.lan:5000", "192.168.1.20"),
-                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false);
+                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false,
+                UsernsPool.range(1_879_048_192L, 6_553_600L));
         assertEquals(expected, fixture.load().config());
+        fixture.user("userns_pool: off\n");
+        assertEquals(UsernsPool.OFF, fixture.load().config().usernsPool());
     }
 
     @Test
