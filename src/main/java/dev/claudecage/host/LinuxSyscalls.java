@@ -38,12 +38,23 @@ public interface LinuxSyscalls extends Library {
     long RESOLVE_NO_SYMLINKS = 0x04;
     long RESOLVE_BENEATH = 0x08;
 
+    long SYS_OPEN_TREE = 428;
+    long SYS_MOVE_MOUNT = 429;
+    long SYS_MOUNT_SETATTR = 442;
+    int OPEN_TREE_CLONE = 1;
+    int MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+    long MOUNT_ATTR_IDMAP = 0x00100000L;
+    /** struct mount_attr: attr_set, attr_clr, propagation, userns_fd, each a u64. */
+    int MOUNT_ATTR_SIZE = 32;
+    int MNT_DETACH = 2;
+
     int STATX_BASIC_STATS = 0x7ff;
     /** struct statx is 256 bytes on every architecture. */
     int STATX_SIZE = 256;
     /** Where d_name starts in struct dirent64 (after d_ino, d_off, d_reclen, d_type), on every architecture. */
     int DIRENT64_NAME = 19;
 
+    int EPERM = 1;
     int ENOENT = 2;
     int EINTR = 4;
     int EEXIST = 17;
@@ -52,10 +63,18 @@ public interface LinuxSyscalls extends Library {
     int ENOTEMPTY = 39;
     int ELOOP = 40;
     int EXDEV = 18;
+    int EBUSY = 16;
+    int EINVAL = 22;
+    int ENOSYS = 38;
 
     NativeLong syscall(NativeLong number, Object... args);
 
     int close(int fd);
+
+    /** For paths this process trusts (under /proc, its own state); names the cage made go through openat2. */
+    int open(String path, int flags);
+
+    int umount2(String target, int flags);
 
     long read(int fd, byte[] buffer, long count);
 

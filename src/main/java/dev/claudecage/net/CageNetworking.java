@@ -6,6 +6,7 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.HostIds;
 import dev.claudecage.net.dns.DnsStub;
 import dev.claudecage.net.gateway.ApiGateway;
 import dev.claudecage.net.gateway.GitGateway;
@@ -115,8 +116,10 @@ public final class CageNetworking implements AutoCloseable {
     private CageNetworking() {
     }
 
-    public static CageNetworking start(String cageId, CageConfig config, Options options, ProcessRunner runner) {
-        return started(networking -> networking.startAll(cageId, config, options, runner));
+    /** @param cageUser the host ids the cage's user is, to whom what the cage reaches of the host is handed */
+    public static CageNetworking start(String cageId, CageConfig config, HostIds cageUser, Options options,
+                                       ProcessRunner runner) {
+        return started(networking -> networking.startAll(cageId, config, cageUser, options, runner));
     }
 
     /** A new instance after {@code startAll}; when that fails, what it started is stopped again. */
@@ -182,7 +185,7 @@ public final class CageNetworking implements AutoCloseable {
         startGitGateway(config, policy, List.of(new InetSocketAddress(loopback, 0)), cageLoopback + ":" + ports.gitGateway(),
                 runner).ifPresent(git -> relays.add(Relay.tcp(ports.gitGateway(), state.resolve("git.sock"), git.address())));
         // The agent's socket is bound into the cage, which crosses namespaces: the cage's uid 1000 is this user.
-        startSshAgentRelay(config, policy, state, Host.effectiveUid(), Host.effectiveGid(), cageLoopback, ports);
+        startSshAgentRelay(config, policy, state, new HostIds(Host.effectiveUid(), Host.effectiveGid()), cageLoopback, ports);
         for (Relay relay : relays) {
             started.add(relay.udp() ? UnixBridge.toDatagram(relay.socket(), relay.service(), relayLimit)
                     : UnixBridge.toStream(relay.socket(), relay.service(), relayLimit));
@@ -305,7 +308,7 @@ public final class CageNetworking implements AutoCloseable {
         return new ApiGateway.Settings(policy.maxConnections(), defaults.connectTimeout(), defaults.responseTimeout());
     }
 
-    private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
+    private void startAll(String cageId, CageConfig config, HostIds cageUser, Options options, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
         services = services(config, options.realKey() != null);
         EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
@@ -330,7 +333,7 @@ public final class CageNetworking implements AutoCloseable {
         List<InetSocketAddress> gitBinds = gateways.stream()
                 .map(address -> new InetSocketAddress(address, ports.gitGateway())).toList();
         startGitGateway(config, policy, gitBinds, link.gateway4() + ":" + ports.gitGateway(), runner);
-        startSshAgentRelay(config, policy, options.stateDir(), config.uid(), config.gid(), link.gateway4(), ports);
+        startSshAgentRelay(config, policy, options.stateDir(), cageUser, link.gateway4(), ports);
         started.add(DropLogger.start(network, audit, runner));
         gateway4 = link.gateway4();
         gateway6 = link.gateway6();
@@ -345,7 +348,11 @@ public final class CageNetworking implements AutoCloseable {
             // Readable by the cage's user through the bind mount; it holds no secret.
             Directories.writePrivateFile(resolvConf, content);
             Files.setPosixFilePermissions(resolvConf, PosixFilePermissions.fromString("rw-r--r--"));
-            Files.setPosixFilePermissions(options.stateDir(), PosixFilePermissions.fromString("rwx--x--x"));
+            if (Host.effectiveUid() != 0) {
+                // A rootless runtime opens the bind's source as the cage's root, a subordinate id; as root, the
+                // runtime opens it from the host, and the folder stays the cage's alone.
+                Files.setPosixFilePermissions(options.stateDir(), PosixFilePermissions.fromString("rwx--x--x"));
+            }
         } catch (IOException e) {
             throw new CageException("cannot write the cage's resolv.conf in " + options.stateDir() + ": " + e.getMessage());
         }
@@ -379,16 +386,16 @@ public final class CageNetworking implements AutoCloseable {
 
     /**
      * The SSH agent relay, with --ssh-agent, in a folder of the cage's own bound into it; its socket
-     * is handed to {@code ownerUid}:{@code ownerGid}, who is the cage's user, and ssh in the cage
-     * gets out through the proxy at {@code cageProxyAddress}.
+     * is handed to {@code cageUser}, who is the cage's user on the host, and ssh in the cage gets out
+     * through the proxy at {@code cageProxyAddress}.
      */
-    private void startSshAgentRelay(CageConfig config, EgressPolicy policy, Path stateDir, int ownerUid, int ownerGid,
+    private void startSshAgentRelay(CageConfig config, EgressPolicy policy, Path stateDir, HostIds cageUser,
                                     String cageProxyAddress, GatewayPorts ports) {
         if (!config.egress().credentials().sshAgent()) {
             return;
         }
         AgentForwarding forwarding = AgentForwarding.start(config.egress().credentials(), policy, stateDir.resolve("ssh"),
-                ownerUid, ownerGid, cageProxyAddress, ports.proxy(), audit::record);
+                cageUser, cageProxyAddress, ports.proxy(), audit::record);
         started.add(forwarding);
         binds.add(forwarding.bind());
         sshEnvironment.addAll(forwarding.environment());

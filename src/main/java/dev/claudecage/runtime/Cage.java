@@ -4,6 +4,7 @@ import dev.claudecage.image.store.LinuxFiles;
 
 import dev.claudecage.CageException;
 import dev.claudecage.host.Directories;
+import dev.claudecage.identity.IdBlock;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
@@ -12,7 +13,9 @@ import dev.claudecage.process.ProcessRunner;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +51,7 @@ public final class Cage implements AutoCloseable {
     private final CommandScope scope;
     private final AtomicBoolean closed = new AtomicBoolean();
     private boolean rootMounted;
+    private volatile boolean containerRemoved;
 
     private Cage(String id, Path directory, OciRuntime runtime, ProcessRunner runner, CommandScope scope) {
         this.id = id;
@@ -64,18 +68,26 @@ public final class Cage implements AutoCloseable {
         return prefix + "-" + HexFormat.of().formatHex(bytes);
     }
 
-    /**
-     * Prepares a cage whose root is an overlay of {@code lowerLayers}, top layer first, and makes
-     * the {@code placeholders} the spec's workspace guards sit on (removed by {@link #close()}).
-     */
-    static Cage prepare(String id, List<Path> lowerLayers, Spec spec, List<Placeholders.Placeholder> placeholders,
-                        StatePaths paths, OciRuntime runtime, ProcessRunner runner, CommandScope scope) {
+    /** Fails, saying what to do, unless every one of {@code lowerLayers} is a folder. */
+    static void requireLayers(List<Path> lowerLayers) {
         for (Path rootfs : lowerLayers) {
             if (!Files.isDirectory(rootfs)) {
                 throw new CageException("rootfs " + rootfs + " is not a directory",
                         "build one with: sudo rootfs-builder/make-minbase-rootfs.sh " + rootfs);
             }
         }
+    }
+
+    /**
+     * Prepares a cage whose root is an overlay of {@code lowerLayers}, top layer first, and makes
+     * the {@code placeholders} the spec's workspace guards sit on (removed by {@link #close()}).
+     *
+     * @param ids the cage's own host ids, whose layers {@code lowerLayers} are idmapped into; null when it
+     *            shares the host's
+     */
+    static Cage prepare(String id, List<Path> lowerLayers, Spec spec, List<Placeholders.Placeholder> placeholders,
+                        StatePaths paths, OciRuntime runtime, ProcessRunner runner, CommandScope scope, IdBlock ids) {
+        requireLayers(lowerLayers);
         Path directory = paths.bundle(id).getParent();
         Cage cage = new Cage(id, directory, runtime, runner, scope);
         try {
@@ -83,7 +95,14 @@ public final class Cage implements AutoCloseable {
                 // Made by us rather than by the runtime, so that the user, not a subordinate id, owns it.
                 Directories.createPrivate(runtime.stateRoot());
             }
-            Directories.createPrivate(paths.runs());
+            if (scope == CommandScope.HOST) {
+                // Cages with ids of their own pass through on the way to their root (letThroughToItsRoot);
+                // never 0700 for a moment, or a cage starting then could not.
+                Files.createDirectories(paths.runs());
+                Files.setPosixFilePermissions(paths.runs(), PosixFilePermissions.fromString("rwx--x--x"));
+            } else {
+                Directories.createPrivate(paths.runs());
+            }
             Directories.createPrivate(directory);
             for (String sub : List.of("bundle", "bundle/" + SpecBuilder.ROOTFS_DIR, "upper", "work")) {
                 Files.createDirectories(directory.resolve(sub));
@@ -93,6 +112,9 @@ public final class Cage implements AutoCloseable {
                 // whom the cage's own user is.
                 runner.run(scope.wrap(List.of("chown", "0:0", directory.resolve("upper").toString(),
                         directory.resolve("work").toString())), MOUNT_TIMEOUT);
+            }
+            if (ids != null) {
+                letThroughToItsRoot(directory, ids);
             }
             cage.mountRoot(lowerLayers);
             Directories.writePrivateFile(cage.bundle().resolve("config.json"), Json.write(spec));
@@ -107,8 +129,29 @@ public final class Cage implements AutoCloseable {
         }
     }
 
+    /**
+     * The runtime mounts the cage's root from inside the cage's user namespace, as the cage's root,
+     * whose host ids are {@code ids}' first: it must pass through the folders on the way. The run
+     * folder lets everyone pass but list nothing; the cage's own folder and bundle let in only its
+     * root's group (and root). The upper layer's top is the cage's "/", its root's.
+     */
+    private static void letThroughToItsRoot(Path directory, IdBlock ids) throws IOException {
+        for (Path folder : List.of(directory, directory.resolve("bundle"))) {
+            Files.setAttribute(folder, "unix:gid", Math.toIntExact(ids.gid()), LinkOption.NOFOLLOW_LINKS);
+            Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx--x---"));
+        }
+        Path upper = directory.resolve("upper");
+        Files.setAttribute(upper, "unix:gid", Math.toIntExact(ids.gid()), LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(upper, "unix:uid", Math.toIntExact(ids.uid()), LinkOption.NOFOLLOW_LINKS);
+    }
+
     public String id() {
         return id;
+    }
+
+    /** After {@link #close()}: whether the runtime's container is gone, so that nothing of the cage can still run. */
+    boolean containerRemoved() {
+        return containerRemoved;
     }
 
     public Path bundle() {
@@ -166,6 +209,7 @@ public final class Cage implements AutoCloseable {
             failures.add("delete container: " + e.getMessage());
             containerGone = false;
         }
+        containerRemoved = containerGone;
         if (rootMounted) {
             var result = runner.runAllowingFailure(
                     scope.wrap(List.of("umount", bundle().resolve(SpecBuilder.ROOTFS_DIR).toString())), MOUNT_TIMEOUT);

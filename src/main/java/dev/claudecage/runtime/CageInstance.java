@@ -1,7 +1,14 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.host.HostIds;
+import dev.claudecage.host.IdmappedMount;
+import dev.claudecage.identity.IdBlock;
+import dev.claudecage.identity.IdPool;
+import dev.claudecage.identity.IdShift;
+import dev.claudecage.identity.IdShifts;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.net.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
@@ -13,9 +20,12 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.RootlessHost;
 import dev.claudecage.rootless.UserNamespace;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,6 +47,8 @@ public final class CageInstance implements AutoCloseable {
     private CageNetworking networking;
     private WorkspaceWall wall = WorkspaceWall.NONE;
     private WorkspaceOwnership ownership;
+    private CageIdentity identity;
+    private IdShifts shifts;
     private Cage cage;
     private Process runtimeProcess;
 
@@ -60,11 +72,17 @@ public final class CageInstance implements AutoCloseable {
             // First: nothing in a folder another cage writes may be looked at or made before.
             instance.claimed = WorkspaceClaims.claim(paths, id, plan.config().mounts());
             RootlessHost rootless = plan.rootless();
+            List<Path> layers = plan.rootfs();
             if (rootless != null) {
                 instance.userNamespace = UserNamespace.create(rootless.uids(), rootless.gids(),
                         plan.config().network() == NetworkMode.FILTERED, runner);
+            } else {
+                layers = instance.takeOwnIds(layers, runner);
             }
-            NetworkAttachment attachment = switch (plan.config().network()) {
+            CageConfig config = plan.config();
+            HostIds cageUser = instance.identity != null ? instance.identity.user(config)
+                    : new HostIds(config.uid(), config.gid());
+            NetworkAttachment attachment = switch (config.network()) {
                 case NONE -> NetworkAttachment.none();
                 case HOST -> {
                     System.err.println("claude-cage: warning: network 'host' gives cage " + id
@@ -73,28 +91,34 @@ public final class CageInstance implements AutoCloseable {
                 }
                 case FILTERED -> {
                     instance.networking = rootless == null
-                            ? CageNetworking.start(id, plan.config(), networkOptions, runner)
-                            : CageNetworking.startRootless(plan.config(), networkOptions, instance.userNamespace, runner);
+                            ? CageNetworking.start(id, config, cageUser, networkOptions, runner)
+                            : CageNetworking.startRootless(config, networkOptions, instance.userNamespace, runner);
                     yield instance.networking.attachment();
                 }
             };
-            ProtectedPathScan.Result wall = ProtectedPathScan.scan(plan.config());
+            ProtectedPathScan.Result wall = ProtectedPathScan.scan(config);
             instance.wall = wall.wall();
-            Spec spec = plan.spec(id, command, terminal, attachment, wall.wall());
+            IdBlock ids = instance.identity == null ? null : instance.identity.block();
+            Spec spec = plan.spec(id, command, terminal, attachment, wall.wall(), ids);
             if (rootless == null) {
-                instance.ownership = WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner);
+                instance.ownership = WorkspaceOwnership.stage(config, paths.stagedMounts(id), ids, instance.shifts);
                 spec = instance.ownership.applyTo(spec);
             }
             spec = adjust.adjust(spec, instance.networking);
+            // Last, so that they fit whatever the adjustment changed (a control cage's namespaces, the home).
+            spec = instance.identity == null ? CageIdentity.withoutMarks(spec) : instance.identity.stage(spec, instance.shifts);
             if (rootless != null) {
-                // Last, so that it fits whatever the adjustment changed (a control cage's namespaces).
                 spec = rootless.adapt(spec);
             }
+            instance.endShifts();
             instance.cage = rootless == null
-                    ? Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths, plan.runtime(), runner,
-                    CommandScope.HOST)
-                    : Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths,
-                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace);
+                    ? Cage.prepare(id, layers, spec, wall.placeholders(), paths, plan.runtime(), runner,
+                    CommandScope.HOST, ids)
+                    : Cage.prepare(id, layers, spec, wall.placeholders(), paths,
+                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace, null);
+            if (instance.identity != null) {
+                instance.identity.detachLayers();
+            }
             return instance;
         } catch (RuntimeException e) {
             try {
@@ -103,6 +127,51 @@ public final class CageInstance implements AutoCloseable {
                 e.addSuppressed(cleanup);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Gives a root-mode cage host ids of its own, when the plan has a pool, and starts the shifting
+     * namespaces its mounts need, side by side; returns the root's layers, idmapped into the cage's
+     * ids where it has them. A host that cannot idmap the layers, or has no pool, runs the cage with
+     * the host's ids, as before cages had their own, and says so: never silently.
+     */
+    private List<Path> takeOwnIds(List<Path> layers, ProcessRunner runner) {
+        CageConfig config = plan.config();
+        IdPool pool = plan.ids();
+        if (pool != null && pool.available()) {
+            Cage.requireLayers(layers);
+            identity = CageIdentity.allocate(id, pool, paths, runner);
+            Set<IdShift> wanted = new LinkedHashSet<>(List.of(identity.shift()));
+            wanted.addAll(WorkspaceOwnership.shifts(config, identity.block()));
+            shifts = IdShifts.start(wanted, runner);
+            try {
+                return identity.stageLayers(layers, shifts);
+            } catch (IdmappedMount.Unsupported e) {
+                identity.close();
+                identity = null;
+                shifts.close();
+                warnSharedIds(e.getMessage());
+            }
+        } else if (pool != null) {
+            warnSharedIds(pool.missing());
+        }
+        shifts = IdShifts.start(WorkspaceOwnership.shifts(config, null), runner);
+        return layers;
+    }
+
+    private void warnSharedIds(String missing) {
+        CageConfig config = plan.config();
+        System.err.println("claude-cage: warning: cage " + id + " runs as host uid " + config.uid() + " and gid "
+                + config.gid() + ", which any host account of that id shares, and every other such cage: that account "
+                + "can trace it and read its environment (" + missing + "); claude-cage doctor says more");
+    }
+
+    /** Ends the shifting namespaces' processes: the mounts made with them keep what they need. */
+    private void endShifts() {
+        if (shifts != null) {
+            shifts.close();
+            shifts = null;
         }
     }
 
@@ -216,6 +285,23 @@ public final class CageInstance implements AutoCloseable {
             }
         }
         claimed = false;
+        if (shifts != null) {
+            try {
+                shifts.close();
+            } catch (CageException e) {
+                failure = addTo(failure, e);
+            }
+            shifts = null;
+        }
+        if (identity != null) {
+            try {
+                // Before the workspace's staged mounts: their folder goes with the last of them.
+                identity.close(cage == null || cage.containerRemoved());
+            } catch (CageException e) {
+                failure = addTo(failure, e);
+            }
+            identity = null;
+        }
         if (ownership != null) {
             try {
                 ownership.close();
@@ -247,5 +333,18 @@ public final class CageInstance implements AutoCloseable {
         if (failure != null) {
             throw failure;
         }
+    }
+
+    private static CageException addTo(CageException failure, CageException another) {
+        if (failure == null) {
+            return another;
+        }
+        failure.addSuppressed(another);
+        return failure;
+    }
+
+    /** The cage's own host ids, or null when it shares the host's (rootless, or where the host cannot). */
+    public IdBlock ownIds() {
+        return identity == null ? null : identity.block();
     }
 }

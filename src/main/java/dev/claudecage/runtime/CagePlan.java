@@ -3,6 +3,8 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.host.Host;
+import dev.claudecage.identity.IdBlock;
+import dev.claudecage.identity.IdPool;
 import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
@@ -29,9 +31,12 @@ import java.util.List;
  * @param image    what the image asks of the process (its ENV and WORKDIR); none for {@code --rootfs}
  * @param imageId  the stored image's id, or null for {@code --rootfs}
  * @param rootless this user's id maps and cgroup delegation for a rootless cage; null as root
+ * @param ids      where a root-mode cage takes its own host ids from ({@code userns_pool}); a pool without
+ *                 blocks says why the cage shares the host's ids, which it then warns about; null where
+ *                 that is by design: rootless (the cage has the user's own namespace) and verify's controls
  */
 public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDefaults image, OciRuntime runtime,
-                       HostPolicy policy, String imageId, RootlessHost rootless) {
+                       HostPolicy policy, String imageId, RootlessHost rootless, IdPool ids) {
 
     public static final String HOSTNAME = "claude-cage";
     /** Where {@code make rootfs} puts the minbase Debian rootfs. */
@@ -45,9 +50,10 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
         if (rootless != null) {
             rootless.requireLimits(config);
         }
+        IdPool ids = rootless == null ? IdPool.resolve(config.usernsPool()) : null;
         if (config.rootfs() != null) {
             return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
-                    HostPolicy.resolve(config), null, rootless);
+                    HostPolicy.resolve(config), null, rootless, ids);
         }
         StoredImage image = ImageStore.openDefault().find(config.image()).orElseThrow(() -> new CageException(
                 "the image '" + config.image() + "' is not built" + (rootless == null ? "" : " in your own image store"),
@@ -59,18 +65,24 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
         ImageConfig.Settings settings = image.config().config();
         return new CagePlan(config, image.lowerDirectoriesTopFirst(),
                 new CageRequest.ImageDefaults(settings.env(), settings.workingDir()), runtime, HostPolicy.resolve(config),
-                image.id().toString(), rootless);
+                image.id().toString(), rootless, ids);
     }
 
+    /** @param ids the cage's own host ids, or null where it shares the host's */
     public Spec spec(String containerId, List<String> command, boolean terminal, NetworkAttachment network,
-                     WorkspaceWall wall) {
+                     WorkspaceWall wall, IdBlock ids) {
         return SpecBuilder.build(config, new CageRequest(command, terminal, containerId, HOSTNAME,
-                policy.seccomp(), policy.apparmorProfile(), network, image, wall));
+                policy.seccomp(), policy.apparmorProfile(), network, image, wall, ids));
     }
 
     /** The same plan for another configuration (verify adds its fixture mounts). */
     public CagePlan withConfig(CageConfig newConfig) {
-        return new CagePlan(newConfig, rootfs, image, runtime, policy, imageId, rootless);
+        return new CagePlan(newConfig, rootfs, image, runtime, policy, imageId, rootless, ids);
+    }
+
+    /** The same plan with the cages sharing the host's ids, as they did before each got its own (verify's control). */
+    public CagePlan withHostIds() {
+        return new CagePlan(config, rootfs, image, runtime, policy, imageId, rootless, null);
     }
 
     /** The topmost layer that holds {@code relativePath}: where the cage's copy of that file comes from. */
