@@ -39,6 +39,8 @@ install: build
 	  $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
 	install -m 0755 docker/desktop/entrypoint-desktop.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
 	install -m 0755 rootfs-builder/make-minbase-rootfs.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder/
+	@# Host ids of their own for root-mode cages (a system change: not for a DESTDIR staging copy).
+	if [ -z "$(DESTDIR)" ]; then scripts/make-id-pool.sh; fi
 	@# The archive names the jar by its path, so it is made for the installed one (not for a DESTDIR staging copy).
 	if [ -z "$(DESTDIR)" ]; then bench/cds.sh $(PREFIX)/lib/claude-cage/claude-cage.jar $(PREFIX)/bin/claude-cage $(ROOTFS); fi
 
