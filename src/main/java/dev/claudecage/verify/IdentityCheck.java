@@ -46,10 +46,11 @@ final class IdentityCheck {
     /**
      * Run as the cage's uid on the host: reads the cage's environment, and attaches to it with
      * PTRACE_SEIZE (101 is ptrace on x86_64, like the probes' numbers), which does not stop it; the
-     * tracer's exit detaches it again.
+     * tracer's exit detaches it again. Perl's {@code my} takes effect only after its statement, so
+     * the handles are declared before the one that opens and reads.
      */
-    private static final String TRACE_SCRIPT = "my $pid = shift; my @said;"
-            + "if (open(my $f, '<', \"/proc/$pid/environ\") and defined(my $n = sysread($f, my $buf, 4096))) {"
+    private static final String TRACE_SCRIPT = "my $pid = shift; my (@said, $f, $buf, $n);"
+            + "if (open($f, '<', \"/proc/$pid/environ\") and defined($n = sysread($f, $buf, 4096))) {"
             + " push @said, \"environ read ($n bytes)\" } else { push @said, \"environ refused: $!\" }"
             + "my $rc = syscall(101, 0x4206, $pid + 0, 0, 0);"
             + "push @said, $rc == 0 ? 'ptrace attached' : \"ptrace refused: $!\"; print join('; ', @said), \"\\n\";";
