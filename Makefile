@@ -15,8 +15,9 @@ build: $(JAR) $(COMPLETION) $(CDS_ARCHIVE)
 $(JAR): pom.xml $(shell find src config security -type f 2>/dev/null)
 	$(MVN) -DskipTests package
 
+# Through the launcher's own command model: its commands are made with the context Main gives them.
 $(COMPLETION): $(JAR)
-	java -cp $(JAR) picocli.AutoComplete --force -n claude-cage -o $(COMPLETION) dev.claudecage.cli.Main
+	java -cp $(JAR) dev.claudecage.cli.Main generate-completion > $(COMPLETION)
 
 # The launcher's class-data sharing (AppCDS) archive, made from representative calls (bench/cds.sh;
 # docs/performance.md). bin/claude-cage uses it only while it matches the jar and the JDK.

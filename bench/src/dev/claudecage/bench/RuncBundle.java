@@ -2,6 +2,7 @@ package dev.claudecage.bench;
 
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.LinuxFiles;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.NetworkAttachment;
@@ -49,7 +50,7 @@ final class RuncBundle implements AutoCloseable {
         flags.put("network", "none");
         CageConfig config = ConfigLoader.forThisHost().load(flags).config();
         ProcessRunner runner = new ProcessRunner(false);
-        CagePlan plan = CagePlan.resolve(config, StatePaths.current(), runner);
+        CagePlan plan = CagePlan.resolve(config, StatePaths.current(), ImageStore.openDefault(), runner);
         Spec spec = plan.spec(CONTAINER_ID, List.of("true"), false, NetworkAttachment.none(), WorkspaceWall.NONE);
 
         Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

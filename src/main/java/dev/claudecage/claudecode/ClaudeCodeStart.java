@@ -4,7 +4,7 @@ import dev.claudecage.CageException;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.UntrustedDirectory;
-import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.net.gateway.PlaceholderKey;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;

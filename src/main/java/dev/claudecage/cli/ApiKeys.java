@@ -4,15 +4,25 @@ import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.net.EgressPolicy;
 
+import picocli.CommandLine.Option;
+
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
-/** Where the user's API key comes from: the flag, else the launcher's environment. */
+/** Where the user's API key comes from: {@code --api-key} (a mixin of run and start), else the launcher's environment. */
 final class ApiKeys {
 
-    private ApiKeys() {
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "Your Anthropic API key for the API gateway (default: $ANTHROPIC_API_KEY). "
+                    + "It never enters the cage: the cage gets a placeholder. Prefer the environment variable: "
+                    + "a command line is visible to other users of this host.")
+    String flag;
+
+    /** The key from the flag, else the environment (see {@link #fromFlagOrEnvironment}). */
+    Supplier<char[]> key() {
+        return fromFlagOrEnvironment(flag);
     }
 
     /** A supplier of fresh copies of the key (the gateway wipes each after use), or null when there is no key. */

@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
 import dev.claudecage.workspace.WorkspaceClone;
@@ -9,7 +8,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 
 @Command(name = "apply",
         description = {"Brings the commits of a session started with --clone into the original repository: "
@@ -20,17 +18,14 @@ import java.util.concurrent.Callable;
                 + "submodule entry anywhere, a name with control characters or in .git. The refusal lists the paths "
                 + "(escaped); make those changes yourself after review. Uncommitted changes in the copy stay there.",
                 "Exit code: 0 when applied or nothing to apply; 1 when git refuses the copy's objects; 2 when refused."})
-final class ApplyCommand implements Callable<Integer> {
+final class ApplyCommand extends BaseCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
     String name;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
+        Sessions sessions = context.sessions();
         SessionName session = SessionName.of(name);
         WorkspaceClone clone = sessions.workspaceClone(session);
         WorkspaceClone.Applied applied = clone.apply(sessions.config(session).protectedPaths(), name);

@@ -1,13 +1,9 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.Sessions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-
-import java.util.concurrent.Callable;
 
 @Command(name = "attach",
         description = {
@@ -15,7 +11,7 @@ import java.util.concurrent.Callable;
                         + "(starting with its recent output). Ctrl-P Ctrl-Q detaches and leaves it running.",
                 "What the cage writes reaches this terminal without the control sequences that act on a terminal rather than draw on it (clipboard, title, report requests, hyperlinks, ...); a line on stderr says how many were dropped, and the modes the cage left set (alternate screen, mouse reports, ...) are put back at the end.",
                 "Exit code: the cage's own when it ends while attached; 0 when detached."})
-final class AttachCommand implements Callable<Integer> {
+final class AttachCommand extends BaseCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
     String name;
@@ -25,7 +21,7 @@ final class AttachCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return SessionTerminal.attach(Sessions.current(ProcessRunner.fromEnvironment()), SessionName.of(name),
+        return SessionTerminal.attach(context.sessions(), SessionName.of(name),
                 rawTerminal.raw);
     }
 }

@@ -2,32 +2,29 @@ package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.Host;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.build.BuildSandbox;
 import dev.claudecage.image.build.ImageBuilder;
 import dev.claudecage.image.build.ShippedFiles;
 import dev.claudecage.image.store.ImageName;
-import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.OciRuntime;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
-import java.util.concurrent.Callable;
 
 @Command(name = "build",
         description = {
@@ -36,12 +33,9 @@ import java.util.concurrent.Callable;
                 "RUN steps run in a build sandbox (runc, host network, a few capabilities; see docs/images.md). "
                         + "Unchanged steps come from the build cache."},
         sortOptions = false)
-final class BuildCommand implements Callable<Integer> {
+final class BuildCommand extends BaseCommand {
 
     private static final List<String> SHIPPED = List.of("cli", "desktop");
-
-    @Spec
-    CommandSpec spec;
 
     @Parameters(arity = "0..1", paramLabel = "cli|desktop|all|CONTEXT", defaultValue = "cli",
             description = "What to build. Default: cli. A directory named like a shipped image is written ./cli.")
@@ -67,24 +61,31 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--no-cache", description = "Runs every step, ignoring the build cache (its results are kept).")
     boolean noCache;
 
+    @Option(names = "--secret", paramLabel = "id=ID,src=FILE|env=VAR",
+            description = "A secret for RUN --mount=type=secret,id=ID: the content of FILE, or of the environment "
+                    + "variable VAR. It is never stored in a layer or the cache. Repeatable.")
+    List<String> secrets = new ArrayList<>();
+
+    @Option(names = "--allow-unverified-add", description = "Lets ADD download a URL that has no --checksum "
+            + "(what arrives is then checked by nothing).")
+    boolean allowUnverifiedAdd;
+
     @Override
     public Integer call() throws InterruptedException {
-        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
-        if (inNamespace.isPresent()) {
-            return inNamespace.getAsInt();
-        }
-        List<ImageBuilder.Request> requests = requests();
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        CageConfig config = ConfigLoader.forThisHost().load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of())
-                .config();
-        StatePaths paths = StatePaths.current();
-        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
-        ImageStore store = ImageStore.openDefault();
-        BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner, RootlessImageWrites.cgroups(config));
-        ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
-                ImagePullCommand.puller(store, runner, config), BuildProgress.forStream(System.out, Host.interactiveTerminal()));
-        PrintWriter out = spec.commandLine().getOut();
-        try {
+        return RootlessImageWrites.writingTheStore(spec, context, store -> {
+            List<ImageBuilder.Request> requests = requests();
+            ProcessRunner runner = context.runner();
+            CageConfig config = context.configLoader()
+                    .load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of()).config();
+            StatePaths paths = context.statePaths();
+            OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
+            BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner,
+                    RootlessImageWrites.cgroups(config));
+            ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
+                    ImagePullCommand.puller(store, runner, config),
+                    BuildProgress.forStream(System.out, Host.interactiveTerminal()),
+                    ImagePullCommand.access(config));
+            PrintWriter out = spec.commandLine().getOut();
             for (ImageBuilder.Request request : requests) {
                 ImageBuilder.Result result = builder.build(request);
                 out.println("built " + result.name() + " (" + result.id().shortHex() + ") in "
@@ -93,14 +94,13 @@ final class BuildCommand implements Callable<Integer> {
                         + " from the cache");
                 out.flush();
             }
-        } finally {
-            RootlessImageWrites.handOver(store);
-        }
-        return 0;
+            return 0;
+        });
     }
 
     private List<ImageBuilder.Request> requests() {
         Map<String, String> args = buildArgs();
+        Map<String, byte[]> secretValues = secretValues();
         List<String> shipped = target.equals("all") ? SHIPPED : SHIPPED.contains(target) ? List.of(target) : List.of();
         if (shipped.isEmpty()) {
             Path context = Path.of(target);
@@ -109,7 +109,8 @@ final class BuildCommand implements Callable<Integer> {
                         "add -t NAME[:TAG]");
             }
             Path dockerfile = file != null ? file : context.resolve("Dockerfile");
-            return List.of(new ImageBuilder.Request(dockerfile, context, ImageName.parse(tag), args, noCache));
+            return List.of(new ImageBuilder.Request(dockerfile, context, ImageName.parse(tag), args, noCache, secretValues,
+                    allowUnverifiedAdd));
         }
         if (file != null) {
             throw new UserInputException("-f goes with a CONTEXT; '" + target + "' builds the shipped Dockerfile",
@@ -125,9 +126,49 @@ final class BuildCommand implements Callable<Integer> {
             Map<String, String> imageArgs = new LinkedHashMap<>(ShippedFiles.hostBuildArgs(image));
             imageArgs.putAll(args);
             requests.add(new ImageBuilder.Request(context.resolve("Dockerfile"), context,
-                    ImageName.parse(tag != null ? tag : image), imageArgs, noCache));
+                    ImageName.parse(tag != null ? tag : image), imageArgs, noCache, secretValues, allowUnverifiedAdd));
         }
         return requests;
+    }
+
+    /** --secret id=ID,src=FILE or id=ID,env=VAR, read now: a build step never sees the host's path. */
+    private Map<String, byte[]> secretValues() {
+        Map<String, byte[]> values = new LinkedHashMap<>();
+        String usage = "use --secret id=ID,src=FILE or --secret id=ID,env=VARIABLE";
+        for (String secret : secrets) {
+            Map<String, String> fields = new LinkedHashMap<>();
+            for (String field : secret.split(",")) {
+                int equals = field.indexOf('=');
+                if (equals <= 0) {
+                    throw new UserInputException("--secret '" + secret + "': '" + field + "' is not KEY=VALUE", usage);
+                }
+                String key = field.substring(0, equals);
+                fields.put(key.equals("source") ? "src" : key, field.substring(equals + 1));
+            }
+            String id = fields.remove("id");
+            String source = fields.remove("src");
+            String variable = fields.remove("env");
+            fields.remove("type");
+            if (id == null || id.isEmpty() || !fields.isEmpty() || (source == null) == (variable == null)) {
+                throw new UserInputException("--secret '" + secret + "' needs an id and one of src or env", usage);
+            }
+            if (source != null) {
+                try {
+                    values.put(id, Files.readAllBytes(Path.of(source)));
+                } catch (IOException e) {
+                    throw new UserInputException("cannot read the secret file " + source + ": " + e.getMessage(),
+                            "check the path given with --secret id=" + id + ",src=FILE");
+                }
+            } else {
+                String value = System.getenv(variable);
+                if (value == null) {
+                    throw new UserInputException("--secret id=" + id + " takes its value from " + variable
+                            + ", which is not set", usage);
+                }
+                values.put(id, value.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return values;
     }
 
     private Map<String, String> buildArgs() {

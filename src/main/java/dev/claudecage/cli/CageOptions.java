@@ -130,6 +130,9 @@ public final class CageOptions {
             description = "A known_hosts file with the keys of the --ssh-agent-host hosts." + REPLACES + DEFAULT)
     private List<String> sshKnownHosts;
 
+    @Option(names = "--no-healthcheck", description = "Does not run the image's HEALTHCHECK in a session." + DEFAULT)
+    private boolean noHealthcheck;
+
     @Option(names = "--allow-unlimited",
             description = "Rootless: run even where the host cannot enforce cpus, memory and pids_limit "
                     + "(no cgroup delegation); without it such a start is refused." + DEFAULT)
@@ -165,6 +168,7 @@ public final class CageOptions {
         put(flags, ConfigKey.SSH_AGENT_HOSTS, sshAgentHosts);
         put(flags, ConfigKey.SSH_KNOWN_HOSTS, sshKnownHosts);
         put(flags, ConfigKey.ALLOW_UNLIMITED, allowUnlimited ? "true" : null);
+        put(flags, ConfigKey.HEALTHCHECK, noHealthcheck ? "false" : null);
         return flags;
     }
 

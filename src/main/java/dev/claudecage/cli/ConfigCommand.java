@@ -1,14 +1,11 @@
 package dev.claudecage.cli;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.json.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -17,8 +14,6 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 @Command(name = "config",
@@ -28,12 +23,9 @@ import java.util.stream.Collectors;
                         + "< CLAUDE_CAGE_* environment variables).",
                 "With --validate, checks one config file instead. Exit code 2 when something is invalid."},
         sortOptions = false)
-final class ConfigCommand implements Callable<Integer> {
+final class ConfigCommand extends BaseCommand {
 
     private static final String EMPTY_VALUE = "(none)";
-
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--json", description = "Print {\"KEY\": {\"value\": ..., \"source\": ...}} instead of a table.")
     boolean json;
@@ -42,21 +34,6 @@ final class ConfigCommand implements Callable<Integer> {
             description = "Check FILE on its own over the built-in defaults and print 'FILE: valid'.")
     Path validate;
 
-    private final Supplier<ConfigLoader> loader;
-
-    ConfigCommand() {
-        this(ConfigLoader::forThisHost);
-    }
-
-    /** For tests: a loader built on temporary files and a made-up environment. */
-    ConfigCommand(ConfigLoader loader) {
-        this(() -> loader);
-    }
-
-    private ConfigCommand(Supplier<ConfigLoader> loader) {
-        this.loader = loader;
-    }
-
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -64,10 +41,10 @@ final class ConfigCommand implements Callable<Integer> {
             if (json) {
                 throw new ParameterException(spec.commandLine(), "--json and --validate cannot be used together");
             }
-            loader.get().validateFile(validate);
+            context.configLoader().validateFile(validate);
             out.println(validate + ": valid");
         } else {
-            EffectiveConfig effective = loader.get().load(Map.of());
+            EffectiveConfig effective = context.configLoader().load(Map.of());
             out.print(json ? asJson(effective) : asTable(effective));
         }
         out.flush();

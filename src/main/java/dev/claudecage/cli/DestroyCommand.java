@@ -1,31 +1,22 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.Sessions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-
-import java.time.Duration;
-import java.util.concurrent.Callable;
 
 @Command(name = "destroy",
         description = "Removes sessions for good: stops each if it runs, then removes its cage and everything it "
                 + "left, its record, logs and persisted home. Your mounted folders (the workspace) are never touched.")
-final class DestroyCommand implements Callable<Integer> {
+final class DestroyCommand extends BaseCommand {
 
     @CommandLine.Mixin
     SessionTargets targets;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        Duration grace = targets.grace();
-        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
-        for (SessionName name : targets.resolve(sessions)) {
-            sessions.destroy(name, grace);
+        for (SessionName name : targets.resolve(context.sessions())) {
+            context.sessions().destroy(name, targets.grace());
             spec.commandLine().getOut().println(name);
         }
         spec.commandLine().getOut().flush();

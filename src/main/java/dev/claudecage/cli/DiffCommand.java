@@ -1,9 +1,7 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.host.UntrustedText;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.Sessions;
 import dev.claudecage.workspace.WorkspaceClone;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,7 +9,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 
 @Command(name = "diff",
         description = {"Shows what the agent did in a session started with --clone: its commits beyond the original "
@@ -22,7 +19,7 @@ import java.util.concurrent.Callable;
                         + "prints the text as git wrote it, for a file.",
                 "Exit code: 0; 1 when the copy cannot be read safely (its HEAD is not a plain ref, or git refuses its "
                         + "objects); 2 when the session is unknown or not a --clone session."})
-final class DiffCommand implements Callable<Integer> {
+final class DiffCommand extends BaseCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
     String name;
@@ -34,12 +31,9 @@ final class DiffCommand implements Callable<Integer> {
             + "(claude-cage diff NAME --unescaped > work.patch). Never to a terminal: it would obey them.")
     boolean unescaped;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        WorkspaceClone clone = Sessions.current(ProcessRunner.fromEnvironment()).workspaceClone(SessionName.of(name));
+        WorkspaceClone clone = context.sessions().workspaceClone(SessionName.of(name));
         String diff = clone.diff(stat);
         String shown = unescaped ? diff : UntrustedText.escape(diff);
         PrintWriter out = spec.commandLine().getOut();

@@ -1,13 +1,10 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.Janitor;
-import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 
 @Command(name = "gc",
         description = {
@@ -17,14 +14,11 @@ import java.util.concurrent.Callable;
                         + "folders; and corrects the records of crashed sessions. What a live session or run owns is "
                         + "never touched.",
                 "Exit code: 0 when everything found was removed, 1 when something could not be."})
-final class GcCommand implements Callable<Integer> {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+final class GcCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        Janitor.Report report = Sessions.current(ProcessRunner.fromEnvironment()).gc();
+        Janitor.Report report = context.sessions().gc();
         PrintWriter out = spec.commandLine().getOut();
         report.removed().forEach(item -> out.println("removed " + item));
         report.skipped().forEach(item -> out.println("kept " + item));

@@ -7,21 +7,15 @@ import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.json.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 @Command(name = "image", description = "Manages the image store: inspect, rm, prune, import, save, pull.",
         subcommands = {ImageCommand.Inspect.class, ImageCommand.Remove.class, ImageCommand.Prune.class,
                 ImageImportCommand.class, ImageSaveCommand.class, ImagePullCommand.class})
-final class ImageCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class ImageCommand extends BaseCommand {
 
     @Override
     public Integer call() {
@@ -39,16 +33,14 @@ final class ImageCommand implements Callable<Integer> {
 
     @Command(name = "inspect", description = "Prints an image's OCI image config (env, user, workdir, entrypoint, "
             + "cmd, ports, labels, layers, history).")
-    static final class Inspect implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
+    static final class Inspect extends BaseCommand {
 
         @Parameters(paramLabel = "NAME[:TAG]|ID")
         String image;
 
         @Override
         public Integer call() {
-            StoredImage found = ImageStore.openDefault().find(image).orElseThrow(() -> new UserInputException(
+            StoredImage found = context.images().find(image).orElseThrow(() -> new UserInputException(
                     "no image is named " + image, "'claude-cage images' lists them"));
             spec.commandLine().getOut().print(Json.write(found.config()));
             spec.commandLine().getOut().flush();
@@ -58,16 +50,14 @@ final class ImageCommand implements Callable<Integer> {
 
     @Command(name = "rm", description = "Removes image names (or unnamed images, by id); an image whose last name goes "
             + "is removed with the layers no other image uses.")
-    static final class Remove implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
+    static final class Remove extends BaseCommand {
 
         @Parameters(arity = "1..*", paramLabel = "NAME[:TAG]|ID")
         List<String> names;
 
         @Override
         public Integer call() throws InterruptedException {
-            return RootlessImageWrites.underStoreLock(spec, store -> {
+            return RootlessImageWrites.underStoreLock(spec, context, store -> {
                 for (String name : names) {
                     report(spec.commandLine().getOut(), store.remove(name));
                 }
@@ -77,13 +67,11 @@ final class ImageCommand implements Callable<Integer> {
 
     @Command(name = "prune", description = "Removes images without a name, layers no image uses (build cache and "
             + "intermediate stages included) and what interrupted builds left.")
-    static final class Prune implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
+    static final class Prune extends BaseCommand {
 
         @Override
         public Integer call() throws InterruptedException {
-            return RootlessImageWrites.underStoreLock(spec, store -> {
+            return RootlessImageWrites.underStoreLock(spec, context, store -> {
                 store.clearWorkDirectories(message -> spec.commandLine().getErr().println(message));
                 report(spec.commandLine().getOut(), store.prune());
             });

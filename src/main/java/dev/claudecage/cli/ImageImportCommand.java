@@ -2,26 +2,17 @@ package dev.claudecage.cli;
 
 import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.store.ImageName;
-import dev.claudecage.image.store.ImageStore;
-import dev.claudecage.process.ProcessRunner;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.OptionalInt;
-import java.util.concurrent.Callable;
 
 @Command(name = "import",
         description = "Imports an image from an OCI image layout (a directory or a tar of one) or a 'docker save' "
                 + "archive, e.g. for FROM lines the builder cannot make itself.")
-final class ImageImportCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class ImageImportCommand extends BaseCommand {
 
     @Parameters(paramLabel = "PATH", description = "The OCI layout directory, or the archive.")
     Path source;
@@ -32,24 +23,17 @@ final class ImageImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
-        if (inNamespace.isPresent()) {
-            return inNamespace.getAsInt();
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        ImageStore store = ImageStore.openDefault();
-        ImageImporter.Result result;
-        try {
-            result = new ImageImporter(store, ProcessRunner.fromEnvironment())
+        return RootlessImageWrites.writingTheStore(spec, context, store -> {
+            PrintWriter out = spec.commandLine().getOut();
+            ImageImporter.Result result = new ImageImporter(store, context.runner())
                     .importImage(source, name == null ? null : ImageName.parse(name), note -> {
                         out.println(note);
                         out.flush();
                     });
-        } finally {
-            RootlessImageWrites.handOver(store);
-        }
-        out.println("imported " + result.name() + " (" + result.id().shortHex() + "), " + result.layers() + " layer(s)");
-        out.flush();
-        return 0;
+            out.println("imported " + result.name() + " (" + result.id().shortHex() + "), " + result.layers()
+                    + " layer(s)");
+            out.flush();
+            return 0;
+        });
     }
 }

@@ -1,7 +1,6 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.build.ImagePuller;
@@ -11,40 +10,38 @@ import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.process.ProcessRunner;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 @Command(name = "pull",
         description = {"Pulls an image from a registry over the OCI distribution API (anonymously, linux on this host's "
                 + "architecture) and stores it under the reference's name, e.g. debian:trixie or localhost:5000/tools:1.",
                 "Plain HTTP only to loopback registries and those in the insecure_registries configuration key."})
-final class ImagePullCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class ImagePullCommand extends BaseCommand {
 
     @Parameters(paramLabel = "[REGISTRY/]NAME[:TAG][@sha256:DIGEST]")
     String reference;
 
     static ImagePuller puller(ImageStore store, ProcessRunner runner, CageConfig config) {
-        return new ImagePuller(store, new ImageImporter(store, runner), new RegistryAccess(config.insecureRegistries()));
+        return new ImagePuller(store, new ImageImporter(store, runner), access(config));
+    }
+
+    static RegistryAccess access(CageConfig config) {
+        return new RegistryAccess(config.insecureRegistries(), config.registryMirrors());
     }
 
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        return RootlessImageWrites.underStoreLock(spec, store -> {
+        return RootlessImageWrites.underStoreLock(spec, context, store -> {
             ImageReference parsed = ImageReference.parse(reference);
-            CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
+            CageConfig config = context.configLoader().load(Map.of()).config();
             long started = System.nanoTime();
             store.clearWorkDirectories(message -> spec.commandLine().getErr().println(message));
-            StoredImage pulled = puller(store, ProcessRunner.fromEnvironment(), config).pull(parsed, note -> {
+            StoredImage pulled = puller(store, context.runner(), config).pull(parsed, note -> {
                 out.println(note);
                 out.flush();
             });

@@ -3,19 +3,16 @@ package dev.claudecage.cli;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.image.archive.ImageExporter;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageName;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.rootless.NamespaceReexec;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -24,7 +21,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 @Command(name = "save",
@@ -32,10 +28,7 @@ import java.util.stream.Stream;
                 + "rootless user), podman and skopeo read. For example, root's cli image for a rootless user:",
                 "  sudo claude-cage image save cli -o /tmp/cli-image && claude-cage image import /tmp/cli-image",
                 "Under sudo the directory belongs to the user who ran sudo."})
-final class ImageSaveCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class ImageSaveCommand extends BaseCommand {
 
     @Parameters(paramLabel = "NAME[:TAG]", description = "The image.")
     String image;
@@ -46,21 +39,21 @@ final class ImageSaveCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec);
+        OptionalInt inNamespace = RootlessImageWrites.runInNamespace(spec, context);
         if (inNamespace.isPresent()) {
             return inNamespace.getAsInt();
         }
         PrintWriter out = spec.commandLine().getOut();
-        ImageStore store = ImageStore.openDefault();
+        ImageStore store = context.images();
         ImageExporter.Result result;
         ImageName name;
         // Read under the lock: a prune meanwhile must not take the layers away.
-        ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
+        FileLock lock = store.lock(message -> spec.commandLine().getErr().println(message));
         try {
             StoredImage found = store.find(image).orElseThrow(() -> new UserInputException("no image is named " + image,
                     "'claude-cage images' lists them"));
             name = ImageName.parse(image);
-            result = new ImageExporter(ProcessRunner.fromEnvironment()).save(found, name, output.toAbsolutePath(), note -> {
+            result = new ImageExporter(context.runner()).save(found, name, output.toAbsolutePath(), note -> {
                 out.println(note);
                 out.flush();
             });
@@ -75,11 +68,11 @@ final class ImageSaveCommand implements Callable<Integer> {
     }
 
     /** The directory to whoever asked: the sudo user, or (rootless, written as root of the namespace) the user. */
-    private static void handOver(Path directory) {
+    private void handOver(Path directory) {
         int uid;
         int gid;
         if (NamespaceReexec.owner().isPresent()) {
-            CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
+            CageConfig config = context.configLoader().load(Map.of()).config();
             uid = config.uid();
             gid = config.gid();
         } else {

@@ -4,28 +4,22 @@ import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.json.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 @Command(name = "images", description = "Lists the images in the store: name, id, size and when they were created.")
-final class ImagesCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class ImagesCommand extends BaseCommand {
 
     @Option(names = "--json", description = "Print the list as JSON.")
     boolean json;
 
     @Override
     public Integer call() {
-        List<ImageStore.Summary> images = ImageStore.openDefault().list();
+        List<ImageStore.Summary> images = context.images().list();
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? Json.write(images) : table(images));
         out.flush();

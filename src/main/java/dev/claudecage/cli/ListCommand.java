@@ -1,7 +1,6 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.json.Json;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.Durations;
 import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.SessionView;
@@ -15,12 +14,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 @Command(name = "list",
         description = "Lists the sessions with their true state, checked against the host: running, stopped, "
                 + "exited(N), failed, crashed.")
-final class ListCommand implements Callable<Integer> {
+final class ListCommand extends BaseCommand {
 
     @Option(names = "--json", description = "Print as JSON.")
     boolean json;
@@ -28,12 +26,9 @@ final class ListCommand implements Callable<Integer> {
     @Option(names = {"--quiet", "-q"}, description = "Print only the names.")
     boolean quiet;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
+        Sessions sessions = context.sessions();
         List<SessionReport> reports = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         for (SessionView view : sessions.list(problems)) {

@@ -2,11 +2,9 @@ package dev.claudecage.cli;
 
 import dev.claudecage.CageException;
 import dev.claudecage.host.Host;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.Durations;
 import dev.claudecage.session.SessionLogs;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.Sessions;
 import dev.claudecage.terminal.TerminalFilter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,7 +18,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 @Command(name = "logs",
@@ -31,7 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
                         + "requests, hyperlinks, ...) are dropped and a line on stderr says how many; colours and "
                         + "cursor movement stay. To a file, the bytes are written as the cage wrote them: "
                         + "'logs NAME > session.log' keeps the evidence. --raw-terminal prints them as written anywhere."})
-final class LogsCommand implements Callable<Integer> {
+final class LogsCommand extends BaseCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
     String name;
@@ -49,14 +46,11 @@ final class LogsCommand implements Callable<Integer> {
     @Mixin
     RawTerminalOption rawTerminal;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws IOException {
         Duration window = since == null ? null : Durations.parse(since, "--since");
         SessionName session = SessionName.of(name);
-        SessionLogs logs = new SessionLogs(Sessions.current(ProcessRunner.fromEnvironment()), Clock.systemUTC());
+        SessionLogs logs = new SessionLogs(context.sessions(), Clock.systemUTC());
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         if (audit || rawTerminal.raw || Host.isRegularFile(1)) {
             print(logs, session, window, stdout);

@@ -53,7 +53,7 @@ public final class Main {
     }
 
     public static int execute(String... args) {
-        return commandLine(args)
+        return commandLine(Context.forThisHost(), args)
                 .setExecutionExceptionHandler(new ErrorHandler())
                 .setParameterExceptionHandler(ErrorHandler::onBadArguments)
                 .execute(args);
@@ -65,20 +65,30 @@ public final class Main {
      * of that one alone (its usage, options and errors are the same). Anything else gets the whole
      * model: top-level options, a misspelt name (for the suggestions), and picocli's own
      * {@code help} and {@code generate-completion}, which read the whole model.
+     * Every command it makes gets {@code context}.
      */
-    static CommandLine commandLine(String... args) {
+    static CommandLine commandLine(Context context, String... args) {
+        CommandLine.IFactory factory = new WithContext(context);
         if (args.length > 0 && !args[0].startsWith("-")) {
             for (Class<?> subcommand : Main.class.getAnnotation(Command.class).subcommands()) {
                 Command command = subcommand.getAnnotation(Command.class);
                 if (command != null && command.name().equals(args[0])
                         && subcommand.getPackageName().equals(Main.class.getPackageName())) {
-                    return new CommandLine(new WithOneSubcommand()).addSubcommand(subcommand);
+                    return new CommandLine(new WithOneSubcommand(), factory).addSubcommand(subcommand);
                 }
             }
         }
-        CommandLine commandLine = new CommandLine(new Main());
+        CommandLine commandLine = new CommandLine(new Main(), factory);
         commandLine.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(false);
         return commandLine;
+    }
+
+    /** Hands every command's {@code @Mixin Context} the one context; makes everything else as picocli does. */
+    private record WithContext(Context context) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> type) throws Exception {
+            return type == Context.class ? type.cast(context) : CommandLine.defaultFactory().create(type);
+        }
     }
 
     /** The top-level command as {@link Main} declares it, less the subcommand list. */

@@ -2,13 +2,12 @@ package dev.claudecage.cli;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.CgroupLayout;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.StateLayout;
 import dev.claudecage.image.store.ImageStore;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.rootless.CgroupDelegation;
 import dev.claudecage.rootless.NamespaceReexec;
 import dev.claudecage.rootless.RootlessHost;
@@ -35,13 +34,13 @@ final class RootlessImageWrites {
     }
 
     /** The exit code of the command run again in the namespace; empty when this process should do the work. */
-    static OptionalInt runInNamespace(CommandSpec spec) throws InterruptedException {
+    static OptionalInt runInNamespace(CommandSpec spec, Context context) throws InterruptedException {
         if (Host.effectiveUid() != 0 && NamespaceReexec.owner().isEmpty()) {
-            makeFoldersAsTheUser();
+            makeFoldersAsTheUser(context);
         }
-        CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
-        return NamespaceReexec.runInside(spec.root().commandLine().getParseResult().originalArgs(), config.uid(),
-                config.gid(), ProcessRunner.fromEnvironment());
+        CageConfig config = context.configLoader().load(Map.of()).config();
+        List<String> args = spec.root().commandLine().getParseResult().originalArgs();
+        return NamespaceReexec.runInside(Main.class.getName(), args, config.uid(), config.gid(), context.runner());
     }
 
     /**
@@ -49,8 +48,8 @@ final class RootlessImageWrites {
      * in the namespace: made in there, they would belong to the namespace's root (a subordinate
      * id), and the user, outside, could not enter the image store or start a cage again.
      */
-    private static void makeFoldersAsTheUser() {
-        StateLayout layout = StateLayout.current();
+    private static void makeFoldersAsTheUser(Context context) {
+        StateLayout layout = context.layout();
         StatePaths paths = StatePaths.of(layout);
         List<Path> folders = new ArrayList<>(List.of(layout.data(), layout.images(), layout.run(),
                 paths.runtimeState(), paths.runs()));
@@ -68,24 +67,39 @@ final class RootlessImageWrites {
         }
     }
 
+    /** What an image command does to the store; its exit code. */
+    @FunctionalInterface
+    interface StoreWrite {
+        int write(ImageStore store) throws InterruptedException;
+    }
+
     /**
-     * Runs {@code write} on the image store under its lock (in the user's namespace when rootless,
-     * the store handed back afterwards); the command's exit code.
+     * Runs {@code write} on the image store (in the user's namespace when rootless, the store
+     * handed back afterwards); the command's exit code.
      */
-    static int underStoreLock(CommandSpec spec, java.util.function.Consumer<ImageStore> write) throws InterruptedException {
-        OptionalInt inNamespace = runInNamespace(spec);
+    static int writingTheStore(CommandSpec spec, Context context, StoreWrite write) throws InterruptedException {
+        OptionalInt inNamespace = runInNamespace(spec, context);
         if (inNamespace.isPresent()) {
             return inNamespace.getAsInt();
         }
-        ImageStore store = ImageStore.openDefault();
-        ImageStore.Lock lock = store.lock(message -> spec.commandLine().getErr().println(message));
+        ImageStore store = context.images();
         try {
-            write.accept(store);
+            return write.write(store);
         } finally {
-            lock.close();
-            handOver(store);
+            handOver(store, context);
         }
-        return 0;
+    }
+
+    /** As {@link #writingTheStore}, with {@code write} under the store's lock. */
+    @SuppressWarnings("try") // the lock is held for the whole block
+    static int underStoreLock(CommandSpec spec, Context context, java.util.function.Consumer<ImageStore> write)
+            throws InterruptedException {
+        return writingTheStore(spec, context, store -> {
+            try (FileLock lock = store.lock(message -> spec.commandLine().getErr().println(message))) {
+                write.accept(store);
+            }
+            return 0;
+        });
     }
 
     /**
@@ -103,11 +117,11 @@ final class RootlessImageWrites {
     }
 
     /** Inside the namespace: the store's own files back to the user (the cage's uid there). */
-    static void handOver(ImageStore store) {
+    static void handOver(ImageStore store, Context context) {
         if (NamespaceReexec.owner().isEmpty()) {
             return;
         }
-        CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
+        CageConfig config = context.configLoader().load(Map.of()).config();
         try {
             store.handOver(config.uid(), config.gid());
         } catch (IOException e) {

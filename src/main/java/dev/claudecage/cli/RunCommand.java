@@ -2,14 +2,12 @@ package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.ConfigKey;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.OneShotRun;
 import dev.claudecage.runtime.RunOutcome;
-import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.terminal.ForegroundStdio;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,7 +16,6 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
 @Command(name = "run",
@@ -30,16 +27,13 @@ import java.util.function.Supplier;
                 "Exit code: the command's own; 125 when claude-cage fails, 126 when the command cannot be run, "
                         + "127 when it is not found."},
         sortOptions = false)
-final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
+final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
 
     @Mixin
     CageOptions options;
 
-    @Option(names = "--api-key", paramLabel = "KEY",
-            description = "Your Anthropic API key for the cage's API gateway (default: $ANTHROPIC_API_KEY). "
-                    + "It never enters the cage: the cage gets a placeholder. Prefer the environment variable: "
-                    + "a command line is visible to other users of this host.")
-    String apiKey;
+    @Mixin
+    ApiKeys apiKey;
 
     @Option(names = "--audit-log", paramLabel = "FILE",
             description = "Keep the cage's audit log (one JSON line per network decision) in FILE.")
@@ -48,28 +42,24 @@ final class RunCommand implements Callable<Integer>, ErrorHandler.FailureCode {
     @Mixin
     RawTerminalOption rawTerminal;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
     List<String> command;
 
     @Override
     public Integer call() {
-        EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
+        EffectiveConfig config = context.configLoader().load(options.asFlags());
         if (config.config().mode() == Mode.DESKTOP) {
             // A desktop is watched in a browser while it runs; a run lives on this terminal and publishes nothing.
             throw new UserInputException("run starts one command on this terminal; a desktop is a session "
                     + "(mode: desktop, from " + config.origin(ConfigKey.MODE) + ")",
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
+        ProcessRunner runner = context.runner();
+        Supplier<char[]> key = apiKey.key();
         ApiKeys.warnWithoutKey(key, config.config(), spec.commandLine().getErr());
         boolean terminal = Host.interactiveTerminal();
-        RunOutcome outcome = new OneShotRun(StatePaths.current(), runner)
-                .run(config.config(), command, terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw),
-                        new OneShotRun.Options(key, auditLog));
+        RunOutcome outcome = new OneShotRun(context.statePaths(), runner).run(context.plan(config.config()), command,
+                terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw), new OneShotRun.Options(key, auditLog));
         WorkspaceWarnings.print(config.config(), runner, spec.commandLine().getErr());
         return outcome.exitCode();
     }

@@ -11,7 +11,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.util.List;
-import java.util.concurrent.Callable;
 
 @Command(name = "shell",
         description = {
@@ -19,7 +18,7 @@ import java.util.concurrent.Callable;
                         + "same walls: its namespaces, seccomp filter, no capabilities, no new privileges.",
                 RawTerminalOption.FOREGROUND_HELP,
                 "Exit code: the shell's (or CMD's) own."})
-final class ShellCommand implements Callable<Integer> {
+final class ShellCommand extends BaseCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
     String name;
@@ -32,8 +31,8 @@ final class ShellCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.current(runner);
+        ProcessRunner runner = context.runner();
+        Sessions sessions = context.sessions();
         boolean terminal = Host.interactiveTerminal();
         List<String> exec = sessions.execCommand(sessions.live(SessionName.of(name)), List.of(),
                 command == null || command.isEmpty() ? List.of("bash") : command, terminal);
@@ -41,9 +40,9 @@ final class ShellCommand implements Callable<Integer> {
         Process process = runner.startAttached(exec, stdio.stdio());
         stdio.relay(process);
         try {
-            int exitCode = process.waitFor();
+            process.waitFor();
             stdio.finish(System.err);
-            return exitCode;
+            return process.exitValue();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroy();

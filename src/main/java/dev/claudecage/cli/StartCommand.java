@@ -1,12 +1,10 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.desktop.DesktopAccess;
 import dev.claudecage.desktop.DesktopPort;
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
@@ -18,7 +16,6 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
 @Command(name = "start",
@@ -34,7 +31,7 @@ import java.util.function.Supplier;
                 "Exit code: with --detach 0 once the cage runs; attached, the cage's own when it ends there, "
                         + "0 when detached; 1 when it cannot start (max_sessions reached, say); 2 for bad input."},
         sortOptions = false)
-final class StartCommand implements Callable<Integer> {
+final class StartCommand extends BaseCommand {
 
     @Option(names = "--name", paramLabel = "NAME",
             description = "The session's name: lowercase letters, digits and dashes. Default: a generated one, "
@@ -48,11 +45,8 @@ final class StartCommand implements Callable<Integer> {
             description = "Keep nothing on disk: a throwaway home, logs in memory, and the session is removed when it stops.")
     boolean ephemeral;
 
-    @Option(names = "--api-key", paramLabel = "KEY",
-            description = "Your Anthropic API key for the session's API gateway (default: $ANTHROPIC_API_KEY). "
-                    + "It never enters the cage. Prefer the environment variable: a command line is visible to "
-                    + "other users of this host.")
-    String apiKey;
+    @Mixin
+    ApiKeys apiKey;
 
     @Option(names = "--port", paramLabel = "[ADDRESS:]HOSTPORT:CAGEPORT",
             description = "Desktop mode: where the desktop (noVNC) is published on this host. Default: "
@@ -70,29 +64,26 @@ final class StartCommand implements Callable<Integer> {
                     + "'claude-cage diff NAME', bring its commits back with 'claude-cage apply NAME'.")
     boolean clone;
 
+    @Parameters(arity = "0..*", paramLabel = "CMD",
+            description = "The command to run in the cage, after --. Default: claude.")
+    List<String> command;
+
     @Mixin
     CageOptions options;
 
     @Mixin
     RawTerminalOption rawTerminal;
 
-    @Parameters(arity = "0..*", paramLabel = "CMD",
-            description = "The command to run in the cage, after --. Default: claude.")
-    List<String> command;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
         Optional<SessionName> sessionName = Optional.ofNullable(name).map(SessionName::of);
-        Sessions sessions = Sessions.current(ProcessRunner.fromEnvironment());
-        EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
+        Sessions sessions = context.sessions();
+        EffectiveConfig config = context.configLoader().load(options.asFlags());
         boolean restart = sessionName.map(sessions.store()::exists).orElse(false)
                 && options.asFlags().isEmpty() && command == null && !ephemeral && port == null && !clone;
         DesktopPort desktopPort = restart ? null : desktopPort(config.config().mode());
         int[] size = detach ? null : SessionTerminal.size();
-        Supplier<char[]> key = ApiKeys.fromFlagOrEnvironment(apiKey);
+        Supplier<char[]> key = apiKey.key();
         ApiKeys.warnWithoutKey(key, restart ? sessions.config(sessionName.get()) : config.config(),
                 spec.commandLine().getErr());
         Sessions.StartResult started = sessions.start(new Sessions.StartRequest(sessionName,

@@ -19,7 +19,6 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 @Command(name = "status",
         description = "Shows a session: its state (checked against the host, so it is true after a crash), uptime, "
@@ -27,7 +26,7 @@ import java.util.concurrent.Callable;
                 + "process numbers, the desktop's address and password (desktop mode), and the recorded policy "
                 + "with its hash (ALTERED when the record no longer matches it), and a WARNING for each git "
                 + "repository the cage left in a writable mount whose configuration or hooks run programs.")
-final class StatusCommand implements Callable<Integer> {
+final class StatusCommand extends BaseCommand {
 
     @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
     String name;
@@ -35,13 +34,10 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print as JSON.")
     boolean json;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.current(runner);
+        ProcessRunner runner = context.runner();
+        Sessions sessions = context.sessions();
         SessionView view = sessions.view(SessionName.of(name));
         SessionReport report = sessions.report(view).withWorkspaceWarnings(
                 NestedRepositories.inWritableMounts(SessionConfig.load(view.record().config()), runner)

@@ -1,13 +1,10 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-
-import java.time.Duration;
-import java.util.concurrent.Callable;
 
 @Command(name = "stop",
         description = {
@@ -17,26 +14,21 @@ import java.util.concurrent.Callable;
                 "A session whose supervisor crashed is cleaned up and recorded as crashed.",
                 "Afterwards it warns about git repositories the cage left in a writable mount whose configuration "
                         + "or hooks run programs (git status on the host would run them)."})
-final class StopCommand implements Callable<Integer> {
+final class StopCommand extends BaseCommand {
 
     @CommandLine.Mixin
     SessionTargets targets;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        Duration grace = targets.grace();
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Sessions sessions = Sessions.current(runner);
+        Sessions sessions = context.sessions();
         for (SessionName name : targets.resolve(sessions)) {
             // Read first: stopping an ephemeral session removes its record.
             var config = sessions.config(name);
-            Sessions.StopResult result = sessions.stop(name, grace);
+            Sessions.StopResult result = sessions.stop(name, targets.grace());
             if (result.wasRunning()) {
                 spec.commandLine().getOut().println(name);
-                WorkspaceWarnings.print(config, runner, spec.commandLine().getErr());
+                WorkspaceWarnings.print(config, context.runner(), spec.commandLine().getErr());
             } else {
                 spec.commandLine().getErr().println("claude-cage: session " + name + " was not running ("
                         + result.state() + ")");

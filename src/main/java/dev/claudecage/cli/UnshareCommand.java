@@ -2,7 +2,6 @@ package dev.claudecage.cli;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.rootless.RootlessHost;
@@ -13,14 +12,13 @@ import picocli.CommandLine.Parameters;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 @Command(name = "unshare",
         description = {"Rootless: runs a command as root of a user namespace mapped as your cages' are (you are the "
                 + "cage's user, subordinate ids the rest), like 'podman unshare': to unpack a root file system for "
                 + "--rootfs with the right owners, or to remove files your cages left that belong to subordinate ids.",
                 "Exit code: the command's own; 125 when the namespace cannot be made."})
-final class UnshareCommand implements Callable<Integer>, ErrorHandler.FailureCode {
+final class UnshareCommand extends BaseCommand implements ErrorHandler.FailureCode {
 
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments, after --.")
     List<String> command;
@@ -31,8 +29,8 @@ final class UnshareCommand implements Callable<Integer>, ErrorHandler.FailureCod
             throw new CageException("'claude-cage unshare' is for rootless users: root's cages need no user namespace",
                     "run the command directly");
         }
-        CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
+        CageConfig config = context.configLoader().load(Map.of()).config();
+        ProcessRunner runner = context.runner();
         RootlessHost rootless = RootlessHost.detect(config);
         try (UserNamespace namespace = UserNamespace.create(rootless.uids(), rootless.gids(), runner)) {
             return runner.startInteractive(namespace.wrap(command)).waitFor();

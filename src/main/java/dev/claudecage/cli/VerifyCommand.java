@@ -1,13 +1,10 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
-import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.ProcessRunner;
-import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.Sessions;
 import dev.claudecage.verify.ReportTable;
 import dev.claudecage.verify.Verifier;
 import dev.claudecage.verify.VerifyReport;
@@ -16,15 +13,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.util.concurrent.Callable;
-
 @Command(name = "verify",
         description = {
                 "Proves the walls hold: runs probes inside a cage built exactly as 'run' builds one, as its user, "
                         + "then each probe again with its wall taken down (the positive control), which must show the hole.",
                 "Exit code: 0 when every wall held and every control showed its hole, 1 otherwise."},
         sortOptions = false)
-final class VerifyCommand implements Callable<Integer> {
+final class VerifyCommand extends BaseCommand {
 
     @Mixin
     CageOptions options;
@@ -41,23 +36,20 @@ final class VerifyCommand implements Callable<Integer> {
                     + "The controls run in fresh cages built from the session's configuration.")
     String session;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        ProcessRunner runner = ProcessRunner.fromEnvironment();
-        Verifier verifier = new Verifier(StatePaths.current(), runner);
+        ProcessRunner runner = context.runner();
+        Verifier verifier = new Verifier(context.statePaths(), runner);
         VerifyReport report;
         if (session != null) {
             if (!options.asFlags().isEmpty()) {
                 throw new UserInputException("verify --session probes the session as it was started; "
                         + "cage options cannot be given with it: " + String.join(", ", options.asFlags().keySet()));
             }
-            report = verifier.verifySession(Sessions.current(runner), SessionName.of(session), !noControls);
+            report = verifier.verifySession(context.sessions(), SessionName.of(session), !noControls);
         } else {
-            EffectiveConfig config = ConfigLoader.forThisHost().load(options.asFlags());
-            report = verifier.verify(config.config(), !noControls);
+            EffectiveConfig config = context.configLoader().load(options.asFlags());
+            report = verifier.verify(context.plan(config.config()), !noControls);
         }
         spec.commandLine().getOut().print(json ? Json.write(report) : ReportTable.render(report));
         spec.commandLine().getOut().flush();

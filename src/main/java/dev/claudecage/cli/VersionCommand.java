@@ -3,13 +3,8 @@ package dev.claudecage.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import java.util.concurrent.Callable;
-
 @Command(name = "version", description = "Prints claude-cage's version.")
-final class VersionCommand implements Callable<Integer> {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+final class VersionCommand extends BaseCommand {
 
     @Override
     public Integer call() {

@@ -3,6 +3,7 @@ package dev.claudecage.config;
 import dev.claudecage.host.HostIds;
 
 import java.math.BigDecimal;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -22,6 +23,9 @@ import java.util.Objects;
  *                           besides those on loopback
  * @param protectedPaths paths in each writable directory mount that the cage may neither write nor create
  * @param allowUnlimited run rootless cages even where the host cannot enforce cpus, memory and pids_limit
+ * @param registryMirrors for a registry as references name it (docker.io, ghcr.io, ...), the mirrors that pulls
+ *                        try first, in order
+ * @param healthcheck    whether a session's supervisor runs the image's HEALTHCHECK
  * @param usernsPool     where root-mode cages get host ids of their own
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
@@ -29,7 +33,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
         List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
         List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
-        UsernsPool usernsPool) {
+        Map<String, List<URI>> registryMirrors, boolean healthcheck, UsernsPool usernsPool) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -45,35 +49,38 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         env = List.copyOf(env);
         insecureRegistries = List.copyOf(insecureRegistries);
         protectedPaths = List.copyOf(protectedPaths);
+        Map<String, List<URI>> mirrors = new LinkedHashMap<>();
+        registryMirrors.forEach((registry, urls) -> mirrors.put(registry, List.copyOf(urls)));
+        registryMirrors = Collections.unmodifiableMap(mirrors);
     }
 
-    /** With the default userns_pool: the claude-cage account's subordinate ids. */
+    /** Without registry mirrors, with health checks and the default userns_pool (the claude-cage account's subordinate ids). */
     public CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
                       NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
                       long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
                       List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
                       List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
         this(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot, seccompProfile,
-                pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths, allowUnlimited, UsernsPool.ACCOUNT);
+                pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress, insecureRegistries,
+                protectedPaths, allowUnlimited, Map.of(), true, UsernsPool.ACCOUNT);
     }
 
     public CageConfig withMounts(List<MountSpec> newMounts) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, mountOwner, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths, allowUnlimited, usernsPool);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, usernsPool);
     }
 
     public CageConfig withNetwork(NetworkMode newNetwork) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, newNetwork, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths, allowUnlimited, usernsPool);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, usernsPool);
     }
 
     public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, newEgress,
-                insecureRegistries, protectedPaths, allowUnlimited, usernsPool);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, usernsPool);
     }
 
     /**
@@ -123,6 +130,8 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case NETWORK_POOL -> egress.networkPool();
             case NETWORK_POOL6 -> egress.networkPool6();
             case INSECURE_REGISTRIES -> insecureRegistries;
+            case REGISTRY_MIRRORS -> registryMirrors.entrySet().stream()
+                    .flatMap(entry -> entry.getValue().stream().map(url -> entry.getKey() + "=" + url)).toList();
             case PROTECTED_PATHS -> protectedPaths.stream().map(ProtectedPath::format).toList();
             case GIT_CREDENTIALS -> egress.credentials().git().stream().map(GitCredential::format).toList();
             case GIT_CA_CERTIFICATES -> egress.credentials().gitCaCertificates() == null ? null
@@ -131,6 +140,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case SSH_AGENT_HOSTS -> egress.credentials().sshAgentHosts();
             case SSH_KNOWN_HOSTS -> egress.credentials().sshKnownHosts().stream().map(Path::toString).toList();
             case ALLOW_UNLIMITED -> allowUnlimited;
+            case HEALTHCHECK -> healthcheck;
             case USERNS_POOL -> usernsPool.format();
         };
     }

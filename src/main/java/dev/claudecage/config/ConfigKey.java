@@ -35,6 +35,7 @@ public enum ConfigKey {
     NETWORK_POOL(false),
     NETWORK_POOL6(false),
     INSECURE_REGISTRIES(true, "--insecure-registry"),
+    REGISTRY_MIRRORS(true, "--registry-mirror"),
     PROTECTED_PATHS(true, "--protected-path"),
     GIT_CREDENTIALS(true, "--git-credential"),
     GIT_CA_CERTIFICATES(false),
@@ -42,6 +43,7 @@ public enum ConfigKey {
     SSH_AGENT_HOSTS(true, "--ssh-agent-host"),
     SSH_KNOWN_HOSTS(true, "--ssh-known-hosts"),
     ALLOW_UNLIMITED(false),
+    HEALTHCHECK(false, "--no-healthcheck"),
     USERNS_POOL(false);
 
     /** Prefix of the environment variables that set keys. */
@@ -55,7 +57,8 @@ public enum ConfigKey {
         this.flagName = "--" + yamlName().replace('_', '-');
     }
 
-    // A repeatable flag names one item, so it is singular where the key is plural.
+    // A repeatable flag names one item, so it is singular where the key is plural; a switch that turns a key
+    // on by default off (--no-healthcheck) is named for that.
     ConfigKey(boolean list, String flagName) {
         this.list = list;
         this.flagName = flagName;

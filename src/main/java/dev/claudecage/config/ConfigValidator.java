@@ -102,6 +102,7 @@ final class ConfigValidator {
         String pool = checker.check(ConfigKey.NETWORK_POOL, this::networkPool);
         String pool6 = checker.check(ConfigKey.NETWORK_POOL6, this::networkPool6);
         List<String> insecureRegistries = checker.check(ConfigKey.INSECURE_REGISTRIES, this::insecureRegistries);
+        Map<String, List<URI>> registryMirrors = checker.check(ConfigKey.REGISTRY_MIRRORS, this::registryMirrors);
         List<ProtectedPath> protectedPaths = checker.check(ConfigKey.PROTECTED_PATHS, this::protectedPaths);
         List<GitCredential> git = checker.check(ConfigKey.GIT_CREDENTIALS, this::gitCredentials);
         Path gitCa = checker.check(ConfigKey.GIT_CA_CERTIFICATES, this::gitCaCertificates);
@@ -118,6 +119,7 @@ final class ConfigValidator {
             }
         }
         Boolean allowUnlimited = checker.check(ConfigKey.ALLOW_UNLIMITED, this::bool);
+        Boolean healthcheck = checker.check(ConfigKey.HEALTHCHECK, this::bool);
         UsernsPool usernsPool = checker.check(ConfigKey.USERNS_POOL, this::usernsPool);
         if (!problems.isEmpty()) {
             throw combined(problems);
@@ -127,7 +129,7 @@ final class ConfigValidator {
                 mountOwner.orElse(null), tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
                         new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts)),
-                insecureRegistries, protectedPaths, allowUnlimited, usernsPool);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, usernsPool);
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -165,13 +167,14 @@ final class ConfigValidator {
     private Mode mode(RawValue raw) {
         String allowed = "use cli or desktop";
         String text = text(raw, allowed);
-        return Mode.fromYamlWord(text).orElseThrow(() -> invalid(raw, text, "is not a mode", allowed));
+        return YamlWord.parse(Mode.class, text).orElseThrow(() -> invalid(raw, text, "is not a mode", allowed));
     }
 
     private NetworkMode network(RawValue raw) {
         String allowed = "use none, filtered or host";
         String text = text(raw, allowed);
-        return NetworkMode.fromYamlWord(text).orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed));
+        return YamlWord.parse(NetworkMode.class, text)
+                .orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed));
     }
 
     private boolean bool(RawValue raw) {
@@ -304,6 +307,51 @@ final class ConfigValidator {
             registries.add(lower);
         }
         return registries;
+    }
+
+    /**
+     * Mirrors that pulls try before a registry: REGISTRY=URL, the registry as image references name it
+     * (docker.io for Docker Hub), the URL http(s)://HOST[:PORT] of a registry that serves the same
+     * repositories. Plain http only where pulls may use it (loopback, insecure_registries), checked at the pull.
+     */
+    private Map<String, List<URI>> registryMirrors(RawValue raw) {
+        String allowed = "use REGISTRY=URL, e.g. docker.io=https://mirror.example or docker.io=http://127.0.0.1:5000, "
+                + "one mirror per entry, tried in the order given";
+        Map<String, List<URI>> mirrors = new LinkedHashMap<>();
+        for (String entry : items(raw, allowed)) {
+            int equals = entry.indexOf('=');
+            if (equals <= 0) {
+                throw invalid(raw, entry, "is not REGISTRY=URL", allowed);
+            }
+            String registry = entry.substring(0, equals).strip().toLowerCase(Locale.ROOT);
+            String text = entry.substring(equals + 1).strip();
+            int colon = registry.indexOf(':');
+            String host = colon < 0 ? registry : registry.substring(0, colon);
+            String problem = colon >= 0 ? portProblem(registry.substring(colon + 1)) : null;
+            if (problem == null && !IPV4.matcher(host).matches()) {
+                problem = hostProblem(host);
+            }
+            if (problem != null || host.contains("*")) {
+                throw invalid(raw, entry, "names the registry '" + registry + "', which is not HOST or HOST:PORT", allowed);
+            }
+            URI uri;
+            try {
+                uri = new URI(text);
+            } catch (URISyntaxException e) {
+                throw invalid(raw, entry, "has '" + text + "', which is not a URL", allowed);
+            }
+            if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null) {
+                throw invalid(raw, entry, "has '" + text + "', which is not an http or https URL with a host", allowed);
+            }
+            if (uri.getUserInfo() != null || uri.getQuery() != null || uri.getFragment() != null
+                    || !(uri.getPath() == null || uri.getPath().isEmpty() || uri.getPath().equals("/"))) {
+                throw invalid(raw, entry, "has a path, credentials, a query or a fragment; credentials come from the "
+                        + "auth files, as for the registry itself", allowed);
+            }
+            mirrors.computeIfAbsent(registry, key -> new ArrayList<>()).add(URI.create(uri.getScheme() + "://"
+                    + uri.getRawAuthority().toLowerCase(Locale.ROOT)));
+        }
+        return mirrors;
     }
 
     /** Why an allowed_hosts entry is refused, or null when it is fine. */

@@ -1,7 +1,7 @@
 package dev.claudecage.desktop;
 
 import dev.claudecage.CageException;
-import dev.claudecage.host.Executables;
+import dev.claudecage.process.Executables;
 import dev.claudecage.process.DiesWithParent;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.rootless.RuntimeControl;
@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A rootless desktop's way in: socat in the cage's network namespace, as the cage's user (this
@@ -19,17 +18,9 @@ import java.util.concurrent.TimeUnit;
  * connecting each client to the desktop's port on the cage's loopback. A Unix socket crosses
  * network namespaces; the rootless supervisor cannot enter the cage's, which its user namespace owns.
  */
-public final class DesktopRelay implements AutoCloseable {
+public record DesktopRelay(Process process, Path socket) implements AutoCloseable {
 
     private static final Duration START = Duration.ofSeconds(10);
-
-    private final Process process;
-    private final Path socket;
-
-    private DesktopRelay(Process process, Path socket) {
-        this.process = process;
-        this.socket = socket;
-    }
 
     public static DesktopRelay start(RuntimeControl control, long cagePid, int uid, int gid, Path socket, int cagePort,
                                      ProcessRunner runner) {
@@ -62,17 +53,10 @@ public final class DesktopRelay implements AutoCloseable {
         return relay;
     }
 
-    public Path socket() {
-        return socket;
-    }
-
     @Override
     public void close() {
-        process.destroy();
         try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
+            ProcessRunner.stop(process, Duration.ofSeconds(5));
             Files.deleteIfExists(socket);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,6 +1,7 @@
 package dev.claudecage.desktop;
 
-import dev.claudecage.net.proxy.HttpHead;
+import dev.claudecage.host.UntrustedText;
+import dev.claudecage.net.http.HttpHead;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -54,7 +55,7 @@ public sealed interface DesktopRequest {
         List<String> hosts = head.values("Host");
         if (hosts.size() != 1 || !namesAnAddress(hosts.get(0))) {
             return new Refuse(403, "this server answers requests for an IP address or localhost only, not for Host "
-                    + (hosts.size() == 1 ? "'" + HttpHead.printable(hosts.get(0)) + "'" : "fields " + hosts.size()),
+                    + (hosts.size() == 1 ? "'" + UntrustedText.excerpt(hosts.get(0)) + "'" : "fields " + hosts.size()),
                     true);
         }
         if (!line[0].equals("GET")) {
@@ -87,7 +88,7 @@ public sealed interface DesktopRequest {
         String expected = "http://" + host;
         if (origins.size() != 1 || !origins.get(0).equalsIgnoreCase(expected)) {
             return new Refuse(403, "the desktop's WebSocket is for its own page (Origin " + expected + "), not for "
-                    + (origins.size() == 1 ? "Origin '" + HttpHead.printable(origins.get(0)) + "'"
+                    + (origins.size() == 1 ? "Origin '" + UntrustedText.excerpt(origins.get(0)) + "'"
                     : origins.size() + " Origin fields"), true);
         }
         String protocol = hasToken(head, "Sec-WebSocket-Protocol", "binary") ? "binary" : null;
@@ -156,6 +157,6 @@ public sealed interface DesktopRequest {
     static String summary(HttpHead head) {
         String line = head.startLine();
         int version = line.lastIndexOf(' ');
-        return HttpHead.printable(version > 0 ? line.substring(0, version) : line);
+        return UntrustedText.excerpt(version > 0 ? line.substring(0, version) : line);
     }
 }

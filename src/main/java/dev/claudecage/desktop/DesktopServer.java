@@ -1,10 +1,12 @@
 package dev.claudecage.desktop;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.host.Netns;
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.net.AcceptLoop;
-import dev.claudecage.net.ChannelCopy;
-import dev.claudecage.net.proxy.HttpHead;
+import dev.claudecage.net.http.HttpHead;
+import dev.claudecage.net.http.PlainResponse;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -62,9 +64,6 @@ public final class DesktopServer implements AutoCloseable {
     /** A VNC server's first words: "RFB", the protocol version, a newline (RFC 6143, 7.1.1). */
     private static final Pattern RFB_VERSION = Pattern.compile("RFB [0-9]{3}\\.[0-9]{3}\n");
     private static final int RFB_VERSION_LENGTH = 12;
-    private static final Map<Integer, String> REASONS = Map.of(200, "OK", 302, "Found", 400, "Bad Request",
-            403, "Forbidden", 404, "Not Found", 405, "Method Not Allowed", 502, "Bad Gateway");
-
     private final ServerSocketChannel server;
     private final DesktopPage page;
     private final Duration cageTimeout;
@@ -190,7 +189,7 @@ public final class DesktopServer implements AutoCloseable {
                 log.accept("desktop: a connection from " + remote(client) + " failed: " + e.getMessage());
             }
         } finally {
-            ChannelCopy.closeQuietly(client);
+            Teardown.closeQuietly(client);
             open.remove(client);
         }
     }
@@ -225,8 +224,8 @@ public final class DesktopServer implements AutoCloseable {
             } catch (IOException e) {
                 // The browser went, or the server closed: the other direction ends as well.
             } finally {
-                ChannelCopy.closeQuietly(cage);
-                ChannelCopy.closeQuietly(client);
+                Teardown.closeQuietly(cage);
+                Teardown.closeQuietly(client);
             }
         }, "desktop-from-cage");
         try {
@@ -259,7 +258,7 @@ public final class DesktopServer implements AutoCloseable {
         } catch (IOException e) {
             // The browser went away, or the cage's side ended (and closed both).
         } finally {
-            ChannelCopy.closeQuietly(cage);
+            Teardown.closeQuietly(cage);
             open.remove(cage);
         }
     }
@@ -287,18 +286,18 @@ public final class DesktopServer implements AutoCloseable {
                     return new Vnc(cage, greeting.array());
                 }
                 if (!greeting.hasRemaining()) {
-                    ChannelCopy.closeQuietly(cage);
+                    Teardown.closeQuietly(cage);
                     throw new Unreachable("what listens there is not a VNC server: it began with '"
-                            + HttpHead.printable(text) + "'");
+                            + UntrustedText.excerpt(text) + "'");
                 }
-                last = text.isEmpty() ? "it sent nothing" : "it sent only '" + HttpHead.printable(text) + "'";
+                last = text.isEmpty() ? "it sent nothing" : "it sent only '" + UntrustedText.excerpt(text) + "'";
             } catch (Unreachable e) {
                 throw e;
             } catch (Exception e) {
                 last = e.getMessage() == null ? e.toString() : e.getMessage();
             }
             if (cage != null) {
-                ChannelCopy.closeQuietly(cage);
+                Teardown.closeQuietly(cage);
             }
             if (closed || System.nanoTime() + RETRY.toNanos() > deadline) {
                 throw new Unreachable("no VNC greeting within " + cageTimeout.toSeconds() + " s (" + last + ")");
@@ -375,7 +374,7 @@ public final class DesktopServer implements AutoCloseable {
     }
 
     private static byte[] response(int status, String contentType, int length, String extra) {
-        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status).append(' ').append(REASONS.get(status))
+        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status).append(' ').append(PlainResponse.reason(status))
                 .append("\r\nContent-Type: ").append(contentType)
                 .append("\r\nContent-Length: ").append(length).append("\r\n").append(extra);
         for (Map.Entry<String, String> header : DesktopPage.HEADERS) {
@@ -407,10 +406,10 @@ public final class DesktopServer implements AutoCloseable {
             running = loop;
         }
         if (running == null) {
-            ChannelCopy.closeQuietly(server);
+            Teardown.closeQuietly(server);
         }
         for (SocketChannel channel : open) {
-            ChannelCopy.closeQuietly(channel);
+            Teardown.closeQuietly(channel);
         }
         if (running != null) {
             running.close();

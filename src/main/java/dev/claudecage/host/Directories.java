@@ -1,14 +1,24 @@
 package dev.claudecage.host;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Set;
 
 /** File-system steps shared by everything that keeps state: private folders and safe removal. */
 public final class Directories {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private Directories() {
     }
@@ -20,11 +30,38 @@ public final class Directories {
         return dir;
     }
 
-    /** Writes a file that only its owner can read (0600), from the first byte on. */
+    /** Writes a file that only its owner can read (0600, from the first byte on), in one step ({@link #writeAtomically}). */
     public static void writePrivateFile(Path file, String content) throws IOException {
-        Files.deleteIfExists(file);
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, content, StandardOpenOption.TRUNCATE_EXISTING);
+        writeAtomically(file, content.getBytes(StandardCharsets.UTF_8), "rw-------");
+    }
+
+    /**
+     * Replaces {@code file} with {@code content} in one step: a temporary file beside it, made with
+     * {@code permissions} (as {@code ls} shows them, "rw-r--r--") from its first byte, synced, then
+     * renamed over it. A reader sees the old content or the new, never half of either, even after a
+     * crash; a link at {@code file} is replaced, never followed.
+     */
+    public static void writeAtomically(Path file, byte[] content, String permissions) throws IOException {
+        byte[] suffix = new byte[6];
+        RANDOM.nextBytes(suffix);
+        Path temporary = file.resolveSibling("." + file.getFileName() + ".tmp-" + HexFormat.of().formatHex(suffix));
+        try {
+            try (FileChannel channel = FileChannel.open(temporary, Set.of(StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions)))) {
+                ByteBuffer buffer = ByteBuffer.wrap(content);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true);
+            }
+            try {
+                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("the file system of " + file.getParent() + " cannot rename atomically", e);
+            }
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
     }
 
     /**

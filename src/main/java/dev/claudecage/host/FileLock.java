@@ -58,12 +58,33 @@ public final class FileLock implements AutoCloseable {
         }
     }
 
+    /**
+     * Locks {@code file} however long its holder keeps it (another build may take many minutes);
+     * {@code onWait} hears once, when it has to wait.
+     */
+    public static FileLock acquireWaiting(Path file, Runnable onWait) {
+        FileLock free = tryAcquire(file);
+        if (free != null) {
+            return free;
+        }
+        onWait.run();
+        try {
+            FileChannel channel = open(file);
+            try {
+                return new FileLock(file, channel, channel.lock());
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new CageException("cannot lock " + file + ": " + e.getMessage());
+        }
+    }
+
     /** The lock when it is free right now, else null. */
     public static FileLock tryAcquire(Path file) {
         try {
-            Files.createDirectories(file.getParent());
-            FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            FileChannel channel = open(file);
             java.nio.channels.FileLock lock;
             try {
                 lock = channel.tryLock();
@@ -79,6 +100,12 @@ public final class FileLock implements AutoCloseable {
         } catch (IOException e) {
             throw new CageException("cannot lock " + file + ": " + e.getMessage());
         }
+    }
+
+    private static FileChannel open(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        return FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
 
     public Path file() {

@@ -9,6 +9,9 @@ import java.nio.file.Path;
 /** Facts about the host that decide what claude-cage may do. */
 public final class Host {
 
+    /** Set by bin/claude-cage: the digits of the standard descriptors (0, 1, 2) that are terminals. */
+    static final String TERMINALS_PROPERTY = "claudecage.terminals";
+
     private Host() {
     }
 
@@ -33,8 +36,17 @@ public final class Host {
         return System.getProperty("user.name");
     }
 
-    /** Whether this process's descriptor {@code fd} (0, 1, 2) is a terminal. */
+    /**
+     * Whether this process's descriptor {@code fd} (0, 1, 2) is a terminal. bin/claude-cage has asked
+     * its shell ({@code test -t}) and says which were in {@value #TERMINALS_PROPERTY}: the same isatty
+     * answer without loading JNA, which costs a one-shot run about 35 ms. Started any other way (the
+     * supervisor, java -jar), the launcher asks the C library itself.
+     */
     public static boolean isTerminal(int fd) {
+        String known = System.getProperty(TERMINALS_PROPERTY);
+        if (known != null && fd >= 0 && fd <= 2) {
+            return known.indexOf('0' + fd) >= 0;
+        }
         try {
             return LinuxSyscalls.get().isatty(fd) == 1;
         } catch (UnsatisfiedLinkError e) {

@@ -4,12 +4,16 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
 
 /**
- * The Linux system calls that Java has no API for, from libc through JNA. Every call returns -1
- * on failure with errno in {@link Native#getLastError()}; {@link #error} turns that into words.
- * The constants and system call numbers are Linux's, the same on x86_64 and aarch64 (the calls
- * numbered from 424 on were given one number for every architecture).
+ * The Linux system calls that Java has no API for, from libc through JNA, in one binding: files
+ * through descriptors ({@link UntrustedDirectory}), terminals (a session's pty), namespaces
+ * ({@link Netns}), the new mount API ({@link IdmappedMount}), extended attributes and device nodes
+ * (image layers). Every call returns -1 on failure with errno in {@link Native#getLastError()};
+ * {@link #error} turns that into words. The constants and system call numbers are Linux's, the
+ * same on x86_64 and aarch64 (the calls numbered from 424 on were given one number for every
+ * architecture).
  */
 public interface LinuxSyscalls extends Library {
 
@@ -20,6 +24,7 @@ public interface LinuxSyscalls extends Library {
 
     int O_RDONLY = 0;
     int O_WRONLY = 01;
+    int O_RDWR = 02;
     int O_CREAT = 0100;
     int O_EXCL = 0200;
     int O_NOCTTY = 0400;
@@ -44,9 +49,21 @@ public interface LinuxSyscalls extends Library {
     int OPEN_TREE_CLONE = 1;
     int MOVE_MOUNT_F_EMPTY_PATH = 0x4;
     long MOUNT_ATTR_IDMAP = 0x00100000L;
-    /** struct mount_attr: attr_set, attr_clr, propagation, userns_fd, each a u64. */
+    /** struct mount_attr: attr_set, attr_clr, propagation, userns_fd, each 64 bits. */
     int MOUNT_ATTR_SIZE = 32;
     int MNT_DETACH = 2;
+
+    int CLONE_NEWNET = 0x40000000;
+
+    long TIOCGWINSZ = 0x5413;
+    long TIOCSWINSZ = 0x5414;
+    int TCSANOW = 0;
+    short POLLIN = 0x1;
+    int SIGWINCH = 28;
+    /** Large enough for glibc's struct termios (60 bytes) with room to spare; callers never look inside. */
+    int TERMIOS_SIZE = 256;
+
+    int S_IFCHR = 0020000;
 
     int STATX_BASIC_STATS = 0x7ff;
     /** struct statx is 256 bytes on every architecture. */
@@ -57,6 +74,7 @@ public interface LinuxSyscalls extends Library {
     int EPERM = 1;
     int ENOENT = 2;
     int EINTR = 4;
+    int EAGAIN = 11;
     int EEXIST = 17;
     int ENOTDIR = 20;
     int EISDIR = 21;
@@ -65,14 +83,16 @@ public interface LinuxSyscalls extends Library {
     int EXDEV = 18;
     int EBUSY = 16;
     int EINVAL = 22;
+    int ERANGE = 34;
     int ENOSYS = 38;
+    int ENODATA = 61;
+    int ENOTSUP = 95;
 
     NativeLong syscall(NativeLong number, Object... args);
 
-    int close(int fd);
-
-    /** For paths this process trusts (under /proc, its own state); names the cage made go through openat2. */
     int open(String path, int flags);
+
+    int close(int fd);
 
     int umount2(String target, int flags);
 
@@ -94,6 +114,8 @@ public interface LinuxSyscalls extends Library {
 
     int dup(int fd);
 
+    int dup2(int fd, int target);
+
     /** Takes over {@code fd}; {@link #closedir} closes it. */
     Pointer fdopendir(int fd);
 
@@ -108,10 +130,68 @@ public interface LinuxSyscalls extends Library {
 
     int isatty(int fd);
 
+    int posix_openpt(int flags);
+
+    int grantpt(int fd);
+
+    int unlockpt(int fd);
+
+    int ptsname_r(int fd, byte[] buffer, long length);
+
+    /** ioctl with a struct winsize: rows, columns, x pixels, y pixels. */
+    int ioctl(int fd, long request, short[] winsize);
+
+    int poll(PollFd fd, long count, int timeoutMillis);
+
+    int tcgetattr(int fd, byte[] termios);
+
+    int tcsetattr(int fd, int when, byte[] termios);
+
+    void cfmakeraw(byte[] termios);
+
+    int kill(int pid, int signal);
+
+    int setns(int fd, int nstype);
+
+    // Extended attributes and device nodes, of the path itself: none of these follow a symbolic link.
+    long llistxattr(String path, byte[] list, long size);
+
+    long lgetxattr(String path, String name, byte[] value, long size);
+
+    int lsetxattr(String path, String name, byte[] value, long size, int flags);
+
+    int mknod(String path, int mode, long device);
+
     String strerror(int errno);
+
+    /** struct pollfd. */
+    @Structure.FieldOrder({"fd", "events", "revents"})
+    final class PollFd extends Structure {
+        public int fd;
+        public short events;
+        public short revents;
+    }
 
     static LinuxSyscalls get() {
         return Holder.LIBC;
+    }
+
+    /**
+     * Loads the binding on a thread of its own, for a caller that will need it later and waits
+     * meanwhile (a cage's teardown, while the cage runs): loading JNA costs a one-shot run about
+     * 25 ms, spent here beside the runtime instead of after it. A failure is left for the first
+     * real call to report.
+     */
+    static void loadInBackground() {
+        Thread loader = new Thread(() -> {
+            try {
+                get();
+            } catch (LinkageError e) {
+                // The first real call meets it again, and says what failed.
+            }
+        }, "load-libc-binding");
+        loader.setDaemon(true);
+        loader.start();
     }
 
     /** "what: strerror(errno) (errno N)" for the call that just failed. */

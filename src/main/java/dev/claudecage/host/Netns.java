@@ -1,7 +1,5 @@
 package dev.claudecage.host;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import dev.claudecage.CageException;
 
 import java.nio.file.Path;
@@ -14,20 +12,6 @@ import java.util.concurrent.Callable;
  * sockets on test hosts they made. The thread is always moved back.
  */
 public final class Netns implements AutoCloseable {
-
-    private static final int O_RDONLY = 0;
-    private static final int O_CLOEXEC = 0x80000;
-    private static final int CLONE_NEWNET = 0x40000000;
-
-    private interface LibC extends Library {
-        LibC INSTANCE = Native.load("libc.so.6", LibC.class);
-
-        int open(String path, int flags);
-
-        int close(int fd);
-
-        int setns(int fd, int nstype);
-    }
 
     private final Path file;
     private int fd;
@@ -63,30 +47,29 @@ public final class Netns implements AutoCloseable {
                 enter(original, "this thread's own namespace");
             }
         } finally {
-            LibC.INSTANCE.close(original);
+            LinuxSyscalls.get().close(original);
         }
     }
 
     @Override
     public synchronized void close() {
         if (fd >= 0) {
-            LibC.INSTANCE.close(fd);
+            LinuxSyscalls.get().close(fd);
             fd = -1;
         }
     }
 
     private static int openFile(String path) {
-        int fd = LibC.INSTANCE.open(path, O_RDONLY | O_CLOEXEC);
+        int fd = LinuxSyscalls.get().open(path, LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_CLOEXEC);
         if (fd < 0) {
-            throw new CageException("cannot open the network namespace " + path + " (errno " + Native.getLastError() + ")");
+            throw new CageException(LinuxSyscalls.error("cannot open the network namespace " + path));
         }
         return fd;
     }
 
     private static void enter(int fd, String what) {
-        if (LibC.INSTANCE.setns(fd, CLONE_NEWNET) != 0) {
-            throw new CageException("setns into the network namespace of " + what + " failed (errno "
-                    + Native.getLastError() + ")");
+        if (LinuxSyscalls.get().setns(fd, LinuxSyscalls.CLONE_NEWNET) != 0) {
+            throw new CageException(LinuxSyscalls.error("setns into the network namespace of " + what + " failed"));
         }
     }
 }

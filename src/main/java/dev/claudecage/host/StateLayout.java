@@ -8,6 +8,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -46,8 +47,13 @@ public final class StateLayout {
      * root, see {@code NamespaceReexec}), that user's.
      */
     public static StateLayout current() {
+        return forUser(namespaceOwner().orElse(Host.effectiveUid()), System.getenv());
+    }
+
+    /** The host uid whose user namespace this JVM runs in as root, if it was started there (see NamespaceReexec). */
+    public static OptionalInt namespaceOwner() {
         String owner = System.getProperty(NAMESPACE_OWNER_PROPERTY);
-        return forUser(owner != null ? Integer.parseInt(owner) : Host.effectiveUid(), System.getenv());
+        return owner == null ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(owner));
     }
 
     public static StateLayout forUser(int uid, Map<String, String> env) {

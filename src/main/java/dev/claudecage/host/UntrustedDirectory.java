@@ -176,11 +176,9 @@ public final class UntrustedDirectory implements AutoCloseable {
 
     /** What {@code relative} is, without following it, or empty when nothing has that name. */
     public Optional<Entry> stat(String relative) throws IOException {
-        List<String> names = names(relative);
-        int parent = openParent(names);
-        try {
+        return inParent(relative, (parent, name) -> {
             byte[] statx = new byte[LinuxSyscalls.STATX_SIZE];
-            if (LinuxSyscalls.get().statx(parent, encode(last(names)), LinuxSyscalls.AT_SYMLINK_NOFOLLOW,
+            if (LinuxSyscalls.get().statx(parent, name, LinuxSyscalls.AT_SYMLINK_NOFOLLOW,
                     LinuxSyscalls.STATX_BASIC_STATS, statx) < 0) {
                 if (Native.getLastError() == LinuxSyscalls.ENOENT) {
                     return Optional.empty();
@@ -188,22 +186,13 @@ public final class UntrustedDirectory implements AutoCloseable {
                 throw failure("look at", relative);
             }
             return Optional.of(entry(statx));
-        } finally {
-            LinuxSyscalls.get().close(parent);
-        }
+        });
     }
 
     /** Makes the folder {@code relative}; its parent must exist, the name must not. */
     public void createDirectory(String relative, int mode) throws IOException {
-        List<String> names = names(relative);
-        int parent = openParent(names);
-        try {
-            if (LinuxSyscalls.get().mkdirat(parent, encode(last(names)), mode) < 0) {
-                throw failure("make the folder", relative);
-            }
-        } finally {
-            LinuxSyscalls.get().close(parent);
-        }
+        inParent(relative, (parent, name) -> checked(LinuxSyscalls.get().mkdirat(parent, name, mode), "make the folder",
+                relative));
     }
 
     /**
@@ -335,16 +324,8 @@ public final class UntrustedDirectory implements AutoCloseable {
 
     /** Gives {@code relative} (never what it points to) to {@code uid}:{@code gid}. */
     public void chown(String relative, int uid, int gid) throws IOException {
-        List<String> names = names(relative);
-        int parent = openParent(names);
-        try {
-            if (LinuxSyscalls.get().fchownat(parent, encode(last(names)), uid, gid,
-                    LinuxSyscalls.AT_SYMLINK_NOFOLLOW) < 0) {
-                throw failure("change the owner of", relative);
-            }
-        } finally {
-            LinuxSyscalls.get().close(parent);
-        }
+        inParent(relative, (parent, name) -> checked(LinuxSyscalls.get().fchownat(parent, name, uid, gid,
+                LinuxSyscalls.AT_SYMLINK_NOFOLLOW), "change the owner of", relative));
     }
 
     /** Removes the name {@code relative} if it is not a folder (a link is removed, not followed). */
@@ -519,15 +500,33 @@ public final class UntrustedDirectory implements AutoCloseable {
     }
 
     private void unlink(String relative, int flags) throws IOException {
+        inParent(relative, (parent, name) -> checked(LinuxSyscalls.get().unlinkat(parent, name, flags), "remove",
+                relative));
+    }
+
+    /** A call on the last name of a path, through a descriptor of the folder that holds it. */
+    @FunctionalInterface
+    private interface AtParent<T> {
+        T call(int parent, byte[] name) throws IOException;
+    }
+
+    /** Opens the folder holding {@code relative} beneath this one, makes {@code call} with it and its last name, closes it. */
+    private <T> T inParent(String relative, AtParent<T> call) throws IOException {
         List<String> names = names(relative);
         int parent = openParent(names);
         try {
-            if (LinuxSyscalls.get().unlinkat(parent, encode(last(names)), flags) < 0) {
-                throw failure("remove", relative);
-            }
+            return call.call(parent, encode(last(names)));
         } finally {
             LinuxSyscalls.get().close(parent);
         }
+    }
+
+    /** Nothing when a call succeeded, else its failure: "cannot WHAT RELATIVE" with errno's words. */
+    private Void checked(int result, String what, String relative) throws IOException {
+        if (result < 0) {
+            throw failure(what, relative);
+        }
+        return null;
     }
 
     @Override

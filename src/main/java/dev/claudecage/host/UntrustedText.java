@@ -10,6 +10,9 @@ package dev.claudecage.host;
  */
 public final class UntrustedText {
 
+    /** How much of a line from the cage, or a helper's error output, an error message quotes. */
+    public static final int EXCERPT_CHARS = 200;
+
     private UntrustedText() {
     }
 
@@ -37,6 +40,11 @@ public final class UntrustedText {
             }
         }
         return out == null ? text : out.toString();
+    }
+
+    /** The first {@value #EXCERPT_CHARS} characters of {@code text}, escaped, and "..." when there were more: for an error message. */
+    public static String excerpt(String text) {
+        return text.length() <= EXCERPT_CHARS ? escape(text) : escape(text.substring(0, EXCERPT_CHARS)) + "...";
     }
 
     /** How {@code c} is shown, or null when it is shown as itself. */

@@ -1,5 +1,7 @@
 package dev.claudecage.net;
 
+import dev.claudecage.Teardown;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -28,17 +30,8 @@ public final class ChannelCopy {
             }
             to.shutdownOutput();
         } catch (IOException e) {
-            closeQuietly(from);
-            closeQuietly(to);
-        }
-    }
-
-    /** Closes a channel whose failure to close would change nothing: closing is all that is left to do with it. */
-    public static void closeQuietly(java.nio.channels.Channel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // Closing a broken connection: nothing more to do.
+            Teardown.closeQuietly(from);
+            Teardown.closeQuietly(to);
         }
     }
 }

@@ -1,9 +1,9 @@
 package dev.claudecage.net;
 
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.net.gateway.ApiGateway;
 
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -24,6 +24,9 @@ import java.util.Set;
  */
 public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> pinned, long egressLimitBytes,
                            int maxConnections, Set<String> apiHosts) {
+
+    /** Anthropic's own API: the default api_upstream, and where a cage holding another key would send it. */
+    public static final URI ANTHROPIC_API = URI.create("https://api.anthropic.com");
 
     public EgressPolicy {
         rules = List.copyOf(rules);
@@ -62,7 +65,7 @@ public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> 
         if (!NameResolver.isIpLiteral(upstream)) {
             names.add(HostRule.normalize(upstream));
         }
-        names.add(ApiGateway.DEFAULT_UPSTREAM.getHost());
+        names.add(ANTHROPIC_API.getHost());
         return Collections.unmodifiableSet(names);
     }
 

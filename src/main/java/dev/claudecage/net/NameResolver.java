@@ -42,7 +42,7 @@ import java.util.regex.Pattern;
  * refused when it points anywhere private (DNS rebinding: a public name that answers 127.0.0.1
  * would otherwise hand the cage the host's own services). Thread-safe.
  */
-public final class NameResolver {
+public record NameResolver(EgressPolicy policy, Lookup lookup) {
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(3);
 
@@ -78,14 +78,6 @@ public final class NameResolver {
 
     /** The name has no usable address: no such name, no records, or the DNS server did not answer. */
     public record Failed(String name, String reason) implements Resolution {
-    }
-
-    private final EgressPolicy policy;
-    private final Lookup lookup;
-
-    public NameResolver(EgressPolicy policy, Lookup lookup) {
-        this.policy = policy;
-        this.lookup = lookup;
     }
 
     /** Asks the DNS server at {@code server} (normally port 53), giving up after {@code timeout}. */

@@ -41,17 +41,20 @@ public record CageRequest(List<String> command, boolean terminal, String contain
     }
 
     /**
-     * What the image's config asks of the process, as Docker would honour it: its environment
-     * (ENV) and working directory (WORKDIR). The image's USER is not among them: who the cage
-     * runs as is policy, the {@code user} key.
+     * What the image's config asks of the cage, as Docker would honour it: its environment
+     * (ENV), working directory (WORKDIR), volumes (VOLUME) and stop signal (STOPSIGNAL). The
+     * image's USER is not among them: who the cage runs as is policy, the {@code user} key.
      *
      * @param workingDir the image's WORKDIR, or null
+     * @param volumes    the image's VOLUME paths: each gets a tmpfs of its own unless a mount covers it
+     * @param stopSignal the image's STOPSIGNAL as written, or null for SIGTERM
      */
-    public record ImageDefaults(List<String> env, String workingDir) {
-        public static final ImageDefaults NONE = new ImageDefaults(List.of(), null);
+    public record ImageDefaults(List<String> env, String workingDir, List<String> volumes, String stopSignal) {
+        public static final ImageDefaults NONE = new ImageDefaults(List.of(), null, List.of(), null);
 
         public ImageDefaults {
             env = List.copyOf(env);
+            volumes = List.copyOf(volumes);
         }
     }
 }

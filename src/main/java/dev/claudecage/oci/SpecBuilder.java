@@ -72,7 +72,8 @@ public final class SpecBuilder {
     public static Spec build(CageConfig config, CageRequest request) {
         return new Spec(Spec.OCI_VERSION, process(config, request),
                 new Spec.Root(ROOTFS_DIR, config.readOnlyRoot()),
-                request.hostname(), mounts(config, request.network(), request.wall()), linux(config, request));
+                request.hostname(), mounts(config, request.network(), request.wall(), request.image().volumes()),
+                linux(config, request));
     }
 
     private static Spec.Process process(CageConfig config, CageRequest request) {
@@ -122,7 +123,8 @@ public final class SpecBuilder {
         return image.workingDir() != null ? image.workingDir() : CAGE_HOME;
     }
 
-    private static List<Spec.Mount> mounts(CageConfig config, NetworkAttachment network, WorkspaceWall wall) {
+    private static List<Spec.Mount> mounts(CageConfig config, NetworkAttachment network, WorkspaceWall wall,
+                                           List<String> volumes) {
         List<Spec.Mount> mounts = new ArrayList<>(List.of(
                 new Spec.Mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")),
                 new Spec.Mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", SMALL_TMPFS)),
@@ -143,6 +145,7 @@ public final class SpecBuilder {
                     List.of("bind", "ro", "nosuid", "nodev", "noexec")));
         }
         mounts.addAll(network.binds());
+        mounts.addAll(volumeMounts(config, volumes, mounts));
         for (MountSpec mount : config.mounts()) {
             mounts.add(new Spec.Mount(mount.target(), "bind", mount.source().toString(),
                     List.of("bind", "rprivate", "nosuid", "nodev", mount.readOnly() ? "ro" : "rw")));
@@ -153,6 +156,32 @@ public final class SpecBuilder {
             }
         }
         return mounts;
+    }
+
+    /**
+     * The image's VOLUMEs: as Docker gives each an anonymous volume, a cage gives each a tmpfs of
+     * its own (empty, the cage user's, the tmpfs size), unless a configured mount or one of the
+     * cage's own mounts is at that path or above it; kernel file systems are never covered.
+     */
+    static List<Spec.Mount> volumeMounts(CageConfig config, List<String> volumes, List<Spec.Mount> cageMounts) {
+        List<Spec.Mount> tmpfs = new ArrayList<>();
+        List<String> covered = new ArrayList<>(cageMounts.stream().map(Spec.Mount::destination).toList());
+        config.mounts().forEach(mount -> covered.add(mount.target()));
+        for (String volume : volumes) {
+            String path = java.nio.file.Path.of("/").resolve(volume).normalize().toString();
+            boolean kernel = MountSpec.FORBIDDEN_TARGETS.stream().anyMatch(target -> isAtOrBelow(path, target));
+            if (path.equals("/") || kernel || covered.stream().anyMatch(target -> isAtOrBelow(path, target))) {
+                continue;
+            }
+            tmpfs.add(new Spec.Mount(path, "tmpfs", "tmpfs", List.of("nosuid", "nodev", "mode=755",
+                    "uid=" + config.uid(), "gid=" + config.gid(), "size=" + config.tmpfsBytes())));
+            covered.add(path);
+        }
+        return tmpfs;
+    }
+
+    private static boolean isAtOrBelow(String path, String target) {
+        return path.equals(target) || path.startsWith(target.endsWith("/") ? target : target + "/");
     }
 
     private static Spec.Linux linux(CageConfig config, CageRequest request) {

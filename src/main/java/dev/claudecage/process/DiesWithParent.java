@@ -1,7 +1,6 @@
 package dev.claudecage.process;
 
 import dev.claudecage.CageException;
-import dev.claudecage.host.Executables;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -27,10 +27,28 @@ public class ProcessRunner {
     /** How much of a failed command's stderr goes into the error message. */
     private static final int STDERR_TAIL_CHARS = 2000;
 
+    /**
+     * What starts a process: the JDK's {@link ProcessBuilder#start()}, or a test's fake that records
+     * each command and answers as scripted, so that the exact command lines can be checked without
+     * running them.
+     */
+    @FunctionalInterface
+    public interface ProcessFactory {
+        ProcessFactory JDK = ProcessBuilder::start;
+
+        Process start(ProcessBuilder builder) throws IOException;
+    }
+
     private final boolean debug;
+    private final ProcessFactory processes;
 
     public ProcessRunner(boolean debug) {
+        this(debug, ProcessFactory.JDK);
+    }
+
+    public ProcessRunner(boolean debug, ProcessFactory processes) {
         this.debug = debug;
+        this.processes = processes;
     }
 
     public static ProcessRunner fromEnvironment() {
@@ -49,6 +67,17 @@ public class ProcessRunner {
             throw failure(result);
         }
         return result;
+    }
+
+    /**
+     * Runs a command that removes something (a namespace, a firewall table, a mount, a container):
+     * that it was gone already is no failure ({@link CommandResult#succeededOrGone}).
+     */
+    public void remove(List<String> command, Duration timeout) {
+        CommandResult result = runAllowingFailure(command, timeout);
+        if (!result.succeededOrGone()) {
+            throw failure(result);
+        }
     }
 
     /** Runs to completion, capturing output; the caller decides what a non-zero exit means. */
@@ -127,6 +156,17 @@ public class ProcessRunner {
         }
     }
 
+    /**
+     * Stops a helper this process started: SIGTERM, then SIGKILL when it has not ended within
+     * {@code grace}. Returns once it has ended, or the second wait is over.
+     */
+    public static void stop(Process process, Duration grace) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly().waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
     public ExternalCommandException failure(CommandResult result) {
         String stderr = result.stderr().strip();
         String tail = stderr.length() > STDERR_TAIL_CHARS
@@ -154,9 +194,9 @@ public class ProcessRunner {
         }
     }
 
-    private static Process start(ProcessBuilder builder) {
+    private Process start(ProcessBuilder builder) {
         try {
-            return builder.start();
+            return processes.start(builder);
         } catch (IOException e) {
             List<String> command = builder.command();
             throw new ExternalCommandException(

@@ -22,16 +22,16 @@ public final class NamespaceReexec {
 
     /** The host uid whose namespace this JVM runs in as root, if it was started by {@link #runInside}. */
     public static OptionalInt owner() {
-        String owner = System.getProperty(StateLayout.NAMESPACE_OWNER_PROPERTY);
-        return owner == null ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(owner));
+        return StateLayout.namespaceOwner();
     }
 
     /**
-     * For a rootless user outside any namespace: runs claude-cage with {@code args} inside one and
-     * returns its exit code. Empty for root, and inside the namespace already: the caller goes on.
+     * For a rootless user outside any namespace: runs claude-cage's {@code mainClass} with {@code args}
+     * inside one and returns its exit code. Empty for root, and inside the namespace already: the
+     * caller goes on.
      */
-    public static OptionalInt runInside(List<String> args, int cageUid, int cageGid, ProcessRunner runner)
-            throws InterruptedException {
+    public static OptionalInt runInside(String mainClass, List<String> args, int cageUid, int cageGid,
+                                        ProcessRunner runner) throws InterruptedException {
         if (Host.effectiveUid() == 0 || owner().isPresent()) {
             return OptionalInt.empty();
         }
@@ -40,7 +40,7 @@ public final class NamespaceReexec {
         String java = ProcessHandle.current().info().command().orElseThrow(() -> new CageException(
                 "cannot tell which java runs claude-cage, to run it again in the user namespace"));
         List<String> command = new ArrayList<>(List.of(java, "-D" + StateLayout.NAMESPACE_OWNER_PROPERTY + "=" + Host.effectiveUid(),
-                "-cp", System.getProperty("java.class.path"), "dev.claudecage.cli.Main"));
+                "-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(args);
         RootlessHost host = RootlessHost.detect(cageUid, cageGid);
         try (UserNamespace namespace = UserNamespace.create(host.uids(), host.gids(), runner)) {

@@ -1,7 +1,7 @@
 package dev.claudecage.rootless;
 
 import dev.claudecage.CageException;
-import dev.claudecage.host.Executables;
+import dev.claudecage.process.Executables;
 import dev.claudecage.host.Host;
 import dev.claudecage.process.ProcessRunner;
 
@@ -23,13 +23,14 @@ public final class RuntimeControl {
     private final boolean rootless;
     private UserNamespace throwaway;
 
-    private RuntimeControl(ProcessRunner runner, boolean rootless) {
-        this.runner = runner;
-        this.rootless = rootless;
+    /** For this process's user: as themselves as root, through user namespaces rootless. */
+    public static RuntimeControl forCurrentUser(ProcessRunner runner) {
+        return new RuntimeControl(runner);
     }
 
-    public static RuntimeControl forCurrentUser(ProcessRunner runner) {
-        return new RuntimeControl(runner, Host.effectiveUid() != 0);
+    private RuntimeControl(ProcessRunner runner) {
+        this.runner = runner;
+        this.rootless = Host.effectiveUid() != 0;
     }
 
     /** For a command about no running cage. */

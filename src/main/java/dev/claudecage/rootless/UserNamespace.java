@@ -1,7 +1,7 @@
 package dev.claudecage.rootless;
 
 import dev.claudecage.CageException;
-import dev.claudecage.host.Executables;
+import dev.claudecage.process.Executables;
 import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
 

@@ -3,13 +3,16 @@ package dev.claudecage.runtime;
 import dev.claudecage.image.store.LinuxFiles;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.identity.IdBlock;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.process.Stdio;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,10 +21,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -42,23 +44,41 @@ public final class Cage implements AutoCloseable {
     /** A session's cage id: s-NAME-random, from {@link #newId}("s-" + NAME). */
     public static final Pattern SESSION_ID = Pattern.compile("s-([a-z0-9][a-z0-9-]{0,31})-[0-9a-f]{12}");
     private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a runtime that still runs when its cage is removed gets to clean up and exit. */
+    private static final Duration RUNTIME_EXIT = Duration.ofSeconds(10);
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final String id;
-    private final Path directory;
+    private final Layout layout;
     private final OciRuntime runtime;
     private final ProcessRunner runner;
     private final CommandScope scope;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private boolean rootMounted;
-    private volatile boolean containerRemoved;
+    private final Teardown teardown;
+    /** Whether the container is known to be gone: until then, its placeholders and run folder stay. */
+    private volatile boolean containerGone = true;
+    private volatile boolean rootMounted;
+    /** The runtime process that runs the container, once started. */
+    private volatile Process runtimeProcess;
 
-    private Cage(String id, Path directory, OciRuntime runtime, ProcessRunner runner, CommandScope scope) {
+    private Cage(String id, Layout layout, OciRuntime runtime, ProcessRunner runner, CommandScope scope) {
         this.id = id;
-        this.directory = directory;
+        this.layout = layout;
         this.runtime = runtime;
         this.runner = runner;
         this.scope = scope;
+        this.teardown = new Teardown("cleanup of cage " + id, Teardown.GC_REMOVES_THE_REST);
+    }
+
+    /**
+     * Where a cage's root is made: its run folder (the bundle, the runtime's log, the placeholders'
+     * record) and the overlay's upper and work folders, which for a cage lie in its run folder and
+     * for an image build's step in the image store, so that what the step wrote becomes a layer by
+     * a rename.
+     */
+    public record Layout(Path directory, Path upper, Path work) {
+        static Layout inRunFolder(Path directory) {
+            return new Layout(directory, directory.resolve("upper"), directory.resolve("work"));
+        }
     }
 
     /** A fresh container id: the prefix says what made it, the rest is random. */
@@ -88,8 +108,31 @@ public final class Cage implements AutoCloseable {
     static Cage prepare(String id, List<Path> lowerLayers, Spec spec, List<Placeholders.Placeholder> placeholders,
                         StatePaths paths, OciRuntime runtime, ProcessRunner runner, CommandScope scope, IdBlock ids) {
         requireLayers(lowerLayers);
-        Path directory = paths.bundle(id).getParent();
-        Cage cage = new Cage(id, directory, runtime, runner, scope);
+        Layout layout = Layout.inRunFolder(paths.bundle(id).getParent());
+        LinuxFiles.OverlayAttributes attributes = scope == CommandScope.HOST ? LinuxFiles.OverlayAttributes.TRUSTED
+                : LinuxFiles.OverlayAttributes.USER;
+        Cage cage = mountRoot(id, lowerLayers, layout, attributes, paths, runtime, runner, scope, ids);
+        try {
+            cage.writeSpec(spec);
+            Placeholders.create(placeholders, layout.directory().resolve(Placeholders.RECORD));
+            return cage;
+        } catch (RuntimeException e) {
+            throw Teardown.closeAfter(cage, e);
+        }
+    }
+
+    /**
+     * Mounts a cage's root in {@code layout}: an overlay of {@code lowerLayers}, top first, keeping
+     * its own marks in {@code attributes}; its bundle waits for a spec ({@link #writeSpec}). An
+     * image build's steps are cages made this way.
+     *
+     * @param ids the cage's own host ids, which its runtime mounts the root as; null when it shares the host's
+     */
+    public static Cage mountRoot(String id, List<Path> lowerLayers, Layout layout,
+                                 LinuxFiles.OverlayAttributes attributes, StatePaths paths, OciRuntime runtime,
+                                 ProcessRunner runner, CommandScope scope, IdBlock ids) {
+        Path directory = layout.directory();
+        Cage cage = new Cage(id, layout, runtime, runner, scope);
         try {
             if (scope != CommandScope.HOST) {
                 // Made by us rather than by the runtime, so that the user, not a subordinate id, owns it.
@@ -103,29 +146,36 @@ public final class Cage implements AutoCloseable {
             } else {
                 Directories.createPrivate(paths.runs());
             }
+            cage.teardown.push("remove " + directory, cage::removeFolder);
             Directories.createPrivate(directory);
-            for (String sub : List.of("bundle", "bundle/" + SpecBuilder.ROOTFS_DIR, "upper", "work")) {
-                Files.createDirectories(directory.resolve(sub));
-            }
+            Files.createDirectories(cage.root());
+            Files.createDirectories(layout.upper());
+            Files.createDirectories(layout.work());
             if (scope != CommandScope.HOST) {
                 // The upper folder is the cage's "/": it must be the namespace's root's, not the user's,
                 // whom the cage's own user is.
-                runner.run(scope.wrap(List.of("chown", "0:0", directory.resolve("upper").toString(),
-                        directory.resolve("work").toString())), MOUNT_TIMEOUT);
+                runner.run(scope.wrap(List.of("chown", "0:0", layout.upper().toString(), layout.work().toString())),
+                        MOUNT_TIMEOUT);
             }
             if (ids != null) {
-                letThroughToItsRoot(directory, ids);
+                letThroughToItsRoot(layout, ids);
             }
-            cage.mountRoot(lowerLayers);
-            Directories.writePrivateFile(cage.bundle().resolve("config.json"), Json.write(spec));
-            Placeholders.create(placeholders, directory.resolve(Placeholders.RECORD));
+            cage.teardown.push("remove the placeholders", cage::removePlaceholders);
+            runner.run(scope.wrap(overlayMountCommand(lowerLayers, layout.upper(), layout.work(), cage.root(),
+                    attributes)), MOUNT_TIMEOUT);
+            cage.rootMounted = true;
+            cage.teardown.push("unmount root", () -> {
+                if (cage.rootMounted) {
+                    cage.unmountRoot();
+                }
+            });
+            // Undone first: from here on, the runtime may make the container.
+            cage.teardown.push("delete container", cage::deleteContainer);
             return cage;
         } catch (IOException | RuntimeException e) {
-            cage.close();
-            if (e instanceof CageException cageException) {
-                throw cageException;
-            }
-            throw new CageException("cannot prepare cage " + id + " in " + directory + ": " + e.getMessage());
+            CageException failure = e instanceof CageException cageException ? cageException
+                    : new CageException("cannot prepare cage " + id + " in " + directory + ": " + e.getMessage());
+            throw Teardown.closeAfter(cage, failure);
         }
     }
 
@@ -135,12 +185,12 @@ public final class Cage implements AutoCloseable {
      * folder lets everyone pass but list nothing; the cage's own folder and bundle let in only its
      * root's group (and root). The upper layer's top is the cage's "/", its root's.
      */
-    private static void letThroughToItsRoot(Path directory, IdBlock ids) throws IOException {
-        for (Path folder : List.of(directory, directory.resolve("bundle"))) {
+    private static void letThroughToItsRoot(Layout layout, IdBlock ids) throws IOException {
+        for (Path folder : List.of(layout.directory(), layout.directory().resolve("bundle"))) {
             Files.setAttribute(folder, "unix:gid", Math.toIntExact(ids.gid()), LinkOption.NOFOLLOW_LINKS);
             Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx--x---"));
         }
-        Path upper = directory.resolve("upper");
+        Path upper = layout.upper();
         Files.setAttribute(upper, "unix:gid", Math.toIntExact(ids.gid()), LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(upper, "unix:uid", Math.toIntExact(ids.uid()), LinkOption.NOFOLLOW_LINKS);
     }
@@ -151,27 +201,58 @@ public final class Cage implements AutoCloseable {
 
     /** After {@link #close()}: whether the runtime's container is gone, so that nothing of the cage can still run. */
     boolean containerRemoved() {
-        return containerRemoved;
+        return containerGone;
     }
 
     public Path bundle() {
-        return directory.resolve("bundle");
+        return layout.directory().resolve("bundle");
+    }
+
+    /** The merged root, which the cage sees as "/". */
+    public Path root() {
+        return bundle().resolve(SpecBuilder.ROOTFS_DIR);
     }
 
     public RuntimeLog log() {
-        return new RuntimeLog(directory.resolve("runtime.log"));
+        return new RuntimeLog(layout.directory().resolve("runtime.log"));
     }
 
     public OciRuntime runtime() {
         return runtime;
     }
 
-    private void mountRoot(List<Path> lowerLayers) {
-        LinuxFiles.OverlayAttributes attributes = scope == CommandScope.HOST ? LinuxFiles.OverlayAttributes.TRUSTED
-                : LinuxFiles.OverlayAttributes.USER;
-        runner.run(scope.wrap(overlayMountCommand(lowerLayers, directory.resolve("upper"), directory.resolve("work"),
-                bundle().resolve(SpecBuilder.ROOTFS_DIR), attributes)), MOUNT_TIMEOUT);
-        rootMounted = true;
+    /** Writes the bundle's config.json (0600). */
+    public void writeSpec(Spec spec) {
+        try {
+            Directories.writePrivateFile(bundle().resolve("config.json"), Json.write(spec));
+        } catch (IOException e) {
+            throw new CageException("cannot write the bundle of cage " + id + " in " + bundle() + ": " + e.getMessage());
+        }
+    }
+
+    /** Starts the runtime in the foreground on this cage's bundle, its stdio on {@code stdio}. */
+    public Process start(Stdio stdio) {
+        Process process = runtime.startRun(id, bundle(), log(), stdio);
+        runsIn(process);
+        // The teardown removes the cage's folders without following its links, through the C library.
+        LinuxSyscalls.loadInBackground();
+        return process;
+    }
+
+    /** The command line that runs this cage in the foreground, for a caller that starts it itself ({@link #runsIn}). */
+    public List<String> runCommand() {
+        return runtime.runCommand(id, bundle(), log());
+    }
+
+    /** The runtime process that runs this cage: its removal waits for it, so that the runtime's own cleanup is over. */
+    public void runsIn(Process process) {
+        runtimeProcess = process;
+    }
+
+    /** Unmounts the root now (a build step's, before its upper folder becomes a layer). */
+    public void unmountRoot() {
+        runner.remove(scope.wrap(List.of("umount", root().toString())), MOUNT_TIMEOUT);
+        rootMounted = false;
     }
 
     /**
@@ -196,49 +277,49 @@ public final class Cage implements AutoCloseable {
         return path.replace("\\", "\\\\").replace(",", "\\,").replace(":", "\\:");
     }
 
-    @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
+    private void deleteContainer() throws InterruptedException {
+        Process process = runtimeProcess;
+        if (process == null) {
+            // No runtime was started on the bundle: there is no container.
             return;
         }
-        List<String> failures = new ArrayList<>();
-        boolean containerGone = true;
-        try {
+        containerGone = false;
+        boolean running = process.isAlive();
+        runtime.forceDelete(id);
+        if (running) {
+            // The runtime cleans up after its container as it exits; unmounting the root waits for that.
+            if (!process.waitFor(RUNTIME_EXIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor(RUNTIME_EXIT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            // A runtime stopped while it was still creating the container may have made it after all.
             runtime.forceDelete(id);
-        } catch (RuntimeException e) {
-            failures.add("delete container: " + e.getMessage());
-            containerGone = false;
         }
-        containerRemoved = containerGone;
-        if (rootMounted) {
-            var result = runner.runAllowingFailure(
-                    scope.wrap(List.of("umount", bundle().resolve(SpecBuilder.ROOTFS_DIR).toString())), MOUNT_TIMEOUT);
-            if (!result.succeeded()) {
-                failures.add("unmount root: " + result.stderr().strip());
-            }
-        }
-        Path placeholderRecord = directory.resolve(Placeholders.RECORD);
+        containerGone = true;
+    }
+
+    /** A cage that may still run keeps its placeholders under their mounts, and the record for gc. */
+    private void removePlaceholders() {
         if (containerGone) {
-            Placeholders.removeRecorded(placeholderRecord).forEach(problem -> System.err.println("claude-cage: " + problem));
+            Placeholders.removeRecorded(layout.directory().resolve(Placeholders.RECORD))
+                    .forEach(problem -> System.err.println("claude-cage: " + problem));
         }
-        // A cage that may still run keeps its placeholders under their mounts, and the record for gc.
-        if (containerGone || !Files.exists(placeholderRecord)) {
-            if (scope != CommandScope.HOST) {
-                var result = runner.runAllowingFailure(scope.wrap(List.of("rm", "-rf", "--one-file-system",
-                        directory.resolve("upper").toString(), directory.resolve("work").toString())), MOUNT_TIMEOUT);
-                if (!result.succeeded()) {
-                    failures.add("remove the root's upper layer: " + result.stderr().strip());
-                }
-            }
-            try {
-                Directories.deleteRecursively(directory);
-            } catch (IOException e) {
-                failures.add("remove " + directory + ": " + e.getMessage());
-            }
+    }
+
+    private void removeFolder() throws IOException {
+        if (!containerGone && Files.exists(layout.directory().resolve(Placeholders.RECORD))) {
+            return;
         }
-        if (!failures.isEmpty()) {
-            throw new CageException("cleanup of cage " + id + " was incomplete: " + String.join("; ", failures),
-                    "claude-cage gc removes what is left once the cause is fixed");
+        if (scope != CommandScope.HOST) {
+            // What the cage wrote belongs to subordinate ids: removed from inside its user namespace.
+            runner.run(scope.wrap(List.of("rm", "-rf", "--one-file-system", layout.upper().toString(),
+                    layout.work().toString())), MOUNT_TIMEOUT);
         }
+        Directories.deleteRecursively(layout.directory());
+    }
+
+    /** Removes everything the cage left, as far as it can, and reports every step that failed. */
+    @Override
+    public void close() {
+        teardown.close();
     }
 }

@@ -179,22 +179,7 @@ final class CageIdentity implements AutoCloseable {
      * may still run, the block stays recorded for gc, which frees it with the cage.
      */
     void close(boolean cageGone) {
-        List<String> failures = new ArrayList<>();
-        closeAll(layers, failures);
-        closeAll(binds, failures);
-        if (sysfs != null) {
-            var result = runner.runAllowingFailure(List.of("umount", sysfs.toString()), MOUNT_TIMEOUT);
-            if (!result.succeeded() && !result.stderr().contains("not mounted")) {
-                failures.add("unmount " + sysfs + ": " + result.stderr().strip());
-            } else {
-                try {
-                    Files.deleteIfExists(sysfs);
-                    sysfs = null;
-                } catch (IOException e) {
-                    failures.add("remove " + sysfs + ": " + e.getMessage());
-                }
-            }
-        }
+        List<String> failures = unmountAll();
         if (cageGone && !released) {
             try {
                 allocations.release(cageId);
@@ -203,10 +188,35 @@ final class CageIdentity implements AutoCloseable {
                 failures.add(e.getMessage());
             }
         }
+        throwIfAny(failures);
+    }
+
+    /** Unmounts what was staged: the layers, the binds and the sysfs; the block stays held. */
+    void unmount() {
+        throwIfAny(unmountAll());
+    }
+
+    private void throwIfAny(List<String> failures) {
         if (!failures.isEmpty()) {
             throw new CageException("cleanup of cage " + cageId + "'s own ids was incomplete: " + String.join("; ", failures),
                     "claude-cage gc removes what is left once the cause is fixed");
         }
+    }
+
+    private List<String> unmountAll() {
+        List<String> failures = new ArrayList<>();
+        closeAll(layers, failures);
+        closeAll(binds, failures);
+        if (sysfs != null) {
+            try {
+                runner.remove(List.of("umount", sysfs.toString()), MOUNT_TIMEOUT);
+                Files.deleteIfExists(sysfs);
+                sysfs = null;
+            } catch (IOException | CageException e) {
+                failures.add("unmount and remove " + sysfs + ": " + e.getMessage());
+            }
+        }
+        return failures;
     }
 
     /** As {@link #close(boolean)} for a cage that never ran. */

@@ -1,6 +1,8 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
+import dev.claudecage.image.store.StopSignals;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.host.HostIds;
@@ -10,7 +12,7 @@ import dev.claudecage.identity.IdPool;
 import dev.claudecage.identity.IdShift;
 import dev.claudecage.identity.IdShifts;
 import dev.claudecage.config.NetworkMode;
-import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.WorkspaceWall;
@@ -41,21 +43,20 @@ public final class CageInstance implements AutoCloseable {
 
     private final CagePlan plan;
     private final String id;
-    private final StatePaths paths;
-    private boolean claimed;
+    private final Teardown teardown;
     private UserNamespace userNamespace;
     private CageNetworking networking;
     private WorkspaceWall wall = WorkspaceWall.NONE;
-    private WorkspaceOwnership ownership;
+    private List<String> volumes = List.of();
     private CageIdentity identity;
     private IdShifts shifts;
     private Cage cage;
     private Process runtimeProcess;
 
-    private CageInstance(CagePlan plan, String id, StatePaths paths) {
+    private CageInstance(CagePlan plan, String id) {
         this.plan = plan;
         this.id = id;
-        this.paths = paths;
+        this.teardown = new Teardown("cleanup of cage " + id, Teardown.GC_REMOVES_THE_REST);
     }
 
     /**
@@ -67,17 +68,26 @@ public final class CageInstance implements AutoCloseable {
     public static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
                                        CageNetworking.Options networkOptions, StatePaths paths, ProcessRunner runner,
                                        SpecAdjustment adjust) {
-        CageInstance instance = new CageInstance(plan, id, paths);
+        CageInstance instance = new CageInstance(plan, id);
+        Teardown teardown = instance.teardown;
         try {
             // First: nothing in a folder another cage writes may be looked at or made before.
-            instance.claimed = WorkspaceClaims.claim(paths, id, plan.config().mounts());
+            if (WorkspaceClaims.claim(paths, id, plan.config().mounts())) {
+                // Once the cage is prepared, its run folder holds the claim and goes with it (or stays,
+                // claim and all, while its container may still run).
+                teardown.push("release the claim on its workspace", () -> {
+                    if (instance.cage == null) {
+                        WorkspaceClaims.release(paths, id);
+                    }
+                });
+            }
             RootlessHost rootless = plan.rootless();
             List<Path> layers = plan.rootfs();
             if (rootless != null) {
-                instance.userNamespace = UserNamespace.create(rootless.uids(), rootless.gids(),
-                        plan.config().network() == NetworkMode.FILTERED, runner);
+                instance.userNamespace = teardown.push("end its user namespace", UserNamespace.create(rootless.uids(),
+                        rootless.gids(), plan.config().network() == NetworkMode.FILTERED, runner));
             } else {
-                layers = instance.takeOwnIds(layers, runner);
+                layers = instance.takeOwnIds(layers, paths, runner);
             }
             CageConfig config = plan.config();
             HostIds cageUser = instance.identity != null ? instance.identity.user(config)
@@ -90,9 +100,9 @@ public final class CageInstance implements AutoCloseable {
                     yield NetworkAttachment.host();
                 }
                 case FILTERED -> {
-                    instance.networking = rootless == null
+                    instance.networking = teardown.push("take down its network", rootless == null
                             ? CageNetworking.start(id, config, cageUser, networkOptions, runner)
-                            : CageNetworking.startRootless(config, networkOptions, instance.userNamespace, runner);
+                            : CageNetworking.startRootless(config, networkOptions, instance.userNamespace, runner));
                     yield instance.networking.attachment();
                 }
             };
@@ -100,10 +110,17 @@ public final class CageInstance implements AutoCloseable {
             instance.wall = wall.wall();
             IdBlock ids = instance.identity == null ? null : instance.identity.block();
             Spec spec = plan.spec(id, command, terminal, attachment, wall.wall(), ids);
+            instance.volumes = imageVolumes(spec, plan.image().volumes());
             if (rootless == null) {
-                instance.ownership = WorkspaceOwnership.stage(config, paths.stagedMounts(id), ids, instance.shifts);
-                spec = instance.ownership.applyTo(spec);
+                spec = teardown.push("remove its shifted mounts",
+                        WorkspaceOwnership.stage(config, paths.stagedMounts(id), ids, instance.shifts)).applyTo(spec);
             }
+            // Undone before the shifted mounts, whose removal takes the staging folder they share.
+            teardown.push("unmount its idmapped mounts", () -> {
+                if (instance.identity != null) {
+                    instance.identity.unmount();
+                }
+            });
             spec = adjust.adjust(spec, instance.networking);
             // Last, so that they fit whatever the adjustment changed (a control cage's namespaces, the home).
             spec = instance.identity == null ? CageIdentity.withoutMarks(spec) : instance.identity.stage(spec, instance.shifts);
@@ -111,22 +128,18 @@ public final class CageInstance implements AutoCloseable {
                 spec = rootless.adapt(spec);
             }
             instance.endShifts();
-            instance.cage = rootless == null
+            // Its placeholders first, then its run folder, and the claim on its workspace with it.
+            instance.cage = teardown.push("remove the cage", rootless == null
                     ? Cage.prepare(id, layers, spec, wall.placeholders(), paths, plan.runtime(), runner,
                     CommandScope.HOST, ids)
                     : Cage.prepare(id, layers, spec, wall.placeholders(), paths,
-                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace, null);
+                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace, null));
             if (instance.identity != null) {
                 instance.identity.detachLayers();
             }
             return instance;
         } catch (RuntimeException e) {
-            try {
-                instance.close();
-            } catch (CageException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
+            throw Teardown.closeAfter(instance, e);
         }
     }
 
@@ -136,9 +149,16 @@ public final class CageInstance implements AutoCloseable {
      * ids where it has them. A host that cannot idmap the layers, or has no pool, runs the cage with
      * the host's ids, as before cages had their own, and says so: never silently.
      */
-    private List<Path> takeOwnIds(List<Path> layers, ProcessRunner runner) {
+    private List<Path> takeOwnIds(List<Path> layers, StatePaths paths, ProcessRunner runner) {
         CageConfig config = plan.config();
         IdPool pool = plan.ids();
+        // Its block goes back only once its container is gone: until then, gc frees it with the cage.
+        teardown.push("give back its own ids", () -> {
+            if (identity != null) {
+                identity.close(cage == null || cage.containerRemoved());
+            }
+        });
+        teardown.push("end its shifting namespaces", this::endShifts);
         if (pool != null && pool.available()) {
             Cage.requireLayers(layers);
             identity = CageIdentity.allocate(id, pool, paths, runner);
@@ -150,7 +170,7 @@ public final class CageInstance implements AutoCloseable {
             } catch (IdmappedMount.Unsupported e) {
                 identity.close();
                 identity = null;
-                shifts.close();
+                endShifts();
                 warnSharedIds(e.getMessage());
             }
         } else if (pool != null) {
@@ -177,6 +197,22 @@ public final class CageInstance implements AutoCloseable {
 
     public String id() {
         return id;
+    }
+
+    /** The cage's own host ids, or null when it shares the host's (rootless, or where the host cannot). */
+    public IdBlock ownIds() {
+        return identity == null ? null : identity.block();
+    }
+
+    /** The image's VOLUMEs that got a tmpfs of their own, as tmpfs:PATH (VOLUME), for the session's record. */
+    public List<String> volumeMounts() {
+        return volumes.stream().map(path -> "tmpfs:" + path + " (VOLUME)").toList();
+    }
+
+    private static List<String> imageVolumes(Spec spec, List<String> declared) {
+        List<String> paths = declared.stream().map(volume -> Path.of("/").resolve(volume).normalize().toString()).toList();
+        return spec.mounts().stream().filter(mount -> mount.type().equals("tmpfs") && paths.contains(mount.destination()))
+                .map(Spec.Mount::destination).distinct().toList();
     }
 
     public CagePlan plan() {
@@ -214,7 +250,7 @@ public final class CageInstance implements AutoCloseable {
         if (runtimeProcess != null) {
             throw new IllegalStateException("cage " + id + " was started already");
         }
-        runtimeProcess = cage.runtime().startRun(id, cage.bundle(), cage.log(), stdio);
+        runtimeProcess = cage.start(stdio);
         return runtimeProcess;
     }
 
@@ -241,7 +277,8 @@ public final class CageInstance implements AutoCloseable {
     }
 
     /**
-     * Stops the cage: SIGTERM through the runtime (which passes it to the cage's process), then
+     * Stops the cage: the image's STOPSIGNAL, SIGTERM by default, to the cage's process (SIGTERM
+     * through the runtime, which passes it on; another signal with the runtime's kill), then
      * SIGKILL when it has not ended within {@code grace}.
      */
     public void stop(Duration grace) {
@@ -253,7 +290,12 @@ public final class CageInstance implements AutoCloseable {
             return;
         }
         try {
-            process.destroy();
+            int signal = stopSignal(plan.image().stopSignal());
+            if (signal == StopSignals.SIGTERM) {
+                process.destroy();
+            } else {
+                cage.runtime().kill(id, Integer.toString(signal));
+            }
             if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
                 cage.runtime().kill(id, "KILL");
                 if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -266,85 +308,21 @@ public final class CageInstance implements AutoCloseable {
         }
     }
 
+    /** The image's STOPSIGNAL as a number; SIGTERM when it has none or one that names no signal. */
+    static int stopSignal(String written) {
+        if (written == null) {
+            return StopSignals.SIGTERM;
+        }
+        try {
+            return StopSignals.number(written);
+        } catch (IllegalArgumentException e) {
+            return StopSignals.SIGTERM;
+        }
+    }
+
     /** Removes everything the cage left, the cage before its network; safe to call twice and from a signal handler. */
     @Override
-    public synchronized void close() {
-        CageException failure = null;
-        if (cage != null) {
-            try {
-                // Its placeholders first, then its run folder, and the claim on its workspace with it.
-                cage.close();
-            } catch (CageException e) {
-                failure = e;
-            }
-        } else if (claimed) {
-            try {
-                WorkspaceClaims.release(paths, id);
-            } catch (CageException e) {
-                failure = e;
-            }
-        }
-        claimed = false;
-        if (shifts != null) {
-            try {
-                shifts.close();
-            } catch (CageException e) {
-                failure = addTo(failure, e);
-            }
-            shifts = null;
-        }
-        if (identity != null) {
-            try {
-                // Before the workspace's staged mounts: their folder goes with the last of them.
-                identity.close(cage == null || cage.containerRemoved());
-            } catch (CageException e) {
-                failure = addTo(failure, e);
-            }
-            identity = null;
-        }
-        if (ownership != null) {
-            try {
-                ownership.close();
-            } catch (CageException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-            ownership = null;
-        }
-        if (networking != null) {
-            try {
-                networking.close();
-            } catch (CageException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-            networking = null;
-        }
-        if (userNamespace != null) {
-            userNamespace.close();
-            userNamespace = null;
-        }
-        if (failure != null) {
-            throw failure;
-        }
-    }
-
-    private static CageException addTo(CageException failure, CageException another) {
-        if (failure == null) {
-            return another;
-        }
-        failure.addSuppressed(another);
-        return failure;
-    }
-
-    /** The cage's own host ids, or null when it shares the host's (rootless, or where the host cannot). */
-    public IdBlock ownIds() {
-        return identity == null ? null : identity.block();
+    public void close() {
+        teardown.close();
     }
 }

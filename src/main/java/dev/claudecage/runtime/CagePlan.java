@@ -44,7 +44,34 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
     /** The images {@code claude-cage build} makes from the shipped Dockerfiles. */
     private static final List<String> SHIPPED_IMAGES = List.of("cli", "desktop");
 
-    public static CagePlan resolve(CageConfig config, StatePaths paths, ProcessRunner runner) {
+    /**
+     * What a session keeps of its plan when it starts, beside its configuration in its record: read
+     * back by its supervisor and by {@code verify --session}, so that both work with the image,
+     * layers, runtime, policy and id maps the session was started with, whatever has changed on the
+     * host since (a tag moved to another image, a seccomp profile edited).
+     */
+    public record Recorded(List<Path> rootfs, CageRequest.ImageDefaults image, RuntimeKind runtime, Path runtimeBinary,
+                           Path runtimeState, HostPolicy policy, String imageId, RootlessHost rootless) {
+        public Recorded {
+            rootfs = List.copyOf(rootfs);
+        }
+    }
+
+    public Recorded recorded() {
+        return new Recorded(rootfs, image, runtime.kind(), runtime.binary(), runtime.stateRoot(), policy, imageId, rootless);
+    }
+
+    /** The plan a session recorded, for {@code config}, the configuration in its record. */
+    public static CagePlan of(CageConfig config, Recorded recorded, ProcessRunner runner) {
+        // Not recorded: every start of the session takes a block of its own, from the pool as it is then.
+        IdPool ids = recorded.rootless() == null ? IdPool.resolve(config.usernsPool()) : null;
+        return new CagePlan(config, recorded.rootfs(), recorded.image(), new OciRuntime(recorded.runtime(),
+                recorded.runtimeBinary(), recorded.runtimeState(), runner), recorded.policy(), recorded.imageId(),
+                recorded.rootless(), ids);
+    }
+
+    /** Resolves everything for {@code config} on this host now: the runtime, the image in {@code images}, the policy. */
+    public static CagePlan resolve(CageConfig config, StatePaths paths, ImageStore images, ProcessRunner runner) {
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
         RootlessHost rootless = Host.effectiveUid() == 0 ? null : RootlessHost.detect(config);
         if (rootless != null) {
@@ -55,7 +82,7 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
             return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
                     HostPolicy.resolve(config), null, rootless, ids);
         }
-        StoredImage image = ImageStore.openDefault().find(config.image()).orElseThrow(() -> new CageException(
+        StoredImage image = images.find(config.image()).orElseThrow(() -> new CageException(
                 "the image '" + config.image() + "' is not built" + (rootless == null ? "" : " in your own image store"),
                 rootless != null ? "build it (claude-cage build --allow-unlimited " + (SHIPPED_IMAGES.contains(config.image())
                         ? config.image() : "-t " + config.image() + " CONTEXT") + "), import root's (sudo claude-cage image save "
@@ -64,7 +91,8 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
                         : "cli (or build yours: claude-cage build -t " + config.image() + " CONTEXT)")));
         ImageConfig.Settings settings = image.config().config();
         return new CagePlan(config, image.lowerDirectoriesTopFirst(),
-                new CageRequest.ImageDefaults(settings.env(), settings.workingDir()), runtime, HostPolicy.resolve(config),
+                new CageRequest.ImageDefaults(settings.env(), settings.workingDir(), List.copyOf(settings.volumes().keySet()),
+                        settings.stopSignal()), runtime, HostPolicy.resolve(config),
                 image.id().toString(), rootless, ids);
     }
 

@@ -1,7 +1,7 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
-import dev.claudecage.host.Executables;
+import dev.claudecage.process.Executables;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
@@ -19,26 +19,13 @@ import java.util.List;
  * runc or crun, driven through their command line. Our containers live under their own state
  * root, so claude-cage never sees or touches containers that other tools made.
  */
-public final class OciRuntime {
+public record OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner, CommandScope scope) {
 
     private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
 
-    private final RuntimeKind kind;
-    private final Path binary;
-    private final Path stateRoot;
-    private final ProcessRunner runner;
-    private final CommandScope scope;
-
+    /** The runtime as this process runs it (root mode). */
     public OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner) {
         this(kind, binary, stateRoot, runner, CommandScope.HOST);
-    }
-
-    private OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner, CommandScope scope) {
-        this.kind = kind;
-        this.binary = binary;
-        this.stateRoot = stateRoot;
-        this.runner = runner;
-        this.scope = scope;
     }
 
     /**
@@ -61,14 +48,6 @@ public final class OciRuntime {
         return new OciRuntime(kind, binary, stateRoot.resolve(kind.configName()), runner);
     }
 
-    public RuntimeKind kind() {
-        return kind;
-    }
-
-    public Path stateRoot() {
-        return stateRoot;
-    }
-
     /** The command line that runs a bundle in the foreground and removes the container when it ends. */
     public List<String> runCommand(String containerId, Path bundle, RuntimeLog log) {
         List<String> command = new ArrayList<>(globalOptions(log));
@@ -88,10 +67,7 @@ public final class OciRuntime {
 
     /** Removes the container whatever its state; a container that is already gone is not an error. */
     public void forceDelete(String containerId) {
-        CommandResult result = runner.runAllowingFailure(control("delete", "--force", containerId), CONTROL_TIMEOUT);
-        if (!result.succeeded() && !isGone(result)) {
-            throw runner.failure(result);
-        }
+        runner.remove(control("delete", "--force", containerId), CONTROL_TIMEOUT);
     }
 
     /** The ids of the containers under our state root. */
@@ -137,10 +113,5 @@ public final class OciRuntime {
             command.addAll(List.of("--rootless", "true"));
         }
         return command;
-    }
-
-    private static boolean isGone(CommandResult result) {
-        String stderr = result.stderr();
-        return stderr.contains("does not exist") || stderr.contains("not found") || stderr.contains("No such file");
     }
 }

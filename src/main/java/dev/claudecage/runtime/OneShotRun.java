@@ -2,9 +2,8 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.claudecode.ClaudeCodeStart;
-import dev.claudecage.config.CageConfig;
 import dev.claudecage.net.AuditLog;
-import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.terminal.ForegroundStdio;
 
@@ -41,8 +40,7 @@ public final class OneShotRun {
     }
 
     /** Runs {@code command}, with a terminal of its own when {@code terminal}; {@code stdio} joins it to this process's. */
-    public RunOutcome run(CageConfig config, List<String> command, boolean terminal, ForegroundStdio stdio, Options options) {
-        CagePlan plan = CagePlan.resolve(config, paths, runner);
+    public RunOutcome run(CagePlan plan, List<String> command, boolean terminal, ForegroundStdio stdio, Options options) {
         String id = Cage.newId("run");
         Path networkState = paths.networkState(id);
         Path auditFile = options.auditLog() != null ? options.auditLog()

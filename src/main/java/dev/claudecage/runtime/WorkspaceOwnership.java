@@ -1,6 +1,7 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountOwnership;
@@ -16,10 +17,8 @@ import dev.claudecage.oci.Spec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -35,12 +34,11 @@ import java.util.Set;
  */
 final class WorkspaceOwnership implements AutoCloseable {
 
-    private final Path stagingDir;
-    private final List<IdmappedMount> mounts = new ArrayList<>();
+    private final Teardown teardown = new Teardown("cleanup of the shifted mounts", null);
     private final Map<String, String> stagedSources = new LinkedHashMap<>();
 
     private WorkspaceOwnership(Path stagingDir) {
-        this.stagingDir = stagingDir;
+        teardown.push("remove " + stagingDir, () -> Files.deleteIfExists(stagingDir));
     }
 
     /** The shifts {@code config}'s mounts need, so that their namespaces can start with the cage's others. */
@@ -88,21 +86,16 @@ final class WorkspaceOwnership implements AutoCloseable {
                     // Private: the runtime opens these from the host, and no other account has a way in.
                     Directories.createPrivate(stagingDir);
                     Path staged = stagingDir.resolve(Integer.toString(index++));
-                    ownership.mounts.add(IdmappedMount.create(mount.source(), staged, shifts.namespace(shift)));
+                    ownership.teardown.push("unmount " + staged, IdmappedMount.create(mount.source(), staged,
+                            shifts.namespace(shift)));
                     ownership.stagedSources.put(mount.source().toString(), staged.toString());
                 }
             }
             return ownership;
         } catch (IOException | RuntimeException e) {
-            try {
-                ownership.close();
-            } catch (CageException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            if (e instanceof CageException cageException) {
-                throw cageException;
-            }
-            throw new CageException("cannot prepare the shifted mounts in " + stagingDir + ": " + e.getMessage());
+            CageException failure = e instanceof CageException cageException ? cageException
+                    : new CageException("cannot prepare the shifted mounts in " + stagingDir + ": " + e.getMessage());
+            throw Teardown.closeAfter(ownership, failure);
         }
     }
 
@@ -131,22 +124,6 @@ final class WorkspaceOwnership implements AutoCloseable {
     /** Unmounts the shifted mounts, then removes the staging folder (empty by then: the cage's other staged mounts go first). */
     @Override
     public void close() {
-        List<String> failures = new ArrayList<>();
-        for (IdmappedMount mount : mounts) {
-            try {
-                mount.close();
-            } catch (CageException e) {
-                failures.add(e.getMessage());
-            }
-        }
-        mounts.clear();
-        try {
-            Files.deleteIfExists(stagingDir);
-        } catch (IOException e) {
-            failures.add("remove " + stagingDir + ": " + e.getMessage());
-        }
-        if (!failures.isEmpty()) {
-            throw new CageException("cleanup of the shifted mounts was incomplete: " + String.join("; ", failures));
-        }
+        teardown.close();
     }
 }

@@ -1,5 +1,7 @@
 package dev.claudecage.session;
 
+import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
@@ -42,14 +44,17 @@ public final class Janitor {
     private final StatePaths statePaths;
     private final HostProbe probe;
     private final ProcessRunner runner;
+    private final String launcherMainClass;
 
     /** Whether this user runs its cages rootless (see docs/rootless.md). */
     private final boolean rootless = Host.effectiveUid() != 0;
 
-    public Janitor(HostProbe probe, ProcessRunner runner) {
+    /** @param launcherMainClass the main class of claude-cage's command line (see {@link #isOneShotLauncher}) */
+    public Janitor(HostProbe probe, ProcessRunner runner, String launcherMainClass) {
         this.statePaths = probe.statePaths();
         this.probe = probe;
         this.runner = runner;
+        this.launcherMainClass = launcherMainClass;
     }
 
     /** What was removed, what failed, and what was left because something may still use it. */
@@ -152,126 +157,148 @@ public final class Janitor {
     }
 
     Report carryOut(List<CleanupPlan.Step> steps) {
-        List<String> removed = new ArrayList<>();
-        List<String> failures = new ArrayList<>();
+        Teardown cleanup = new Teardown("cleanup", null);
         boolean network = steps.stream().anyMatch(step -> step instanceof CleanupPlan.DeleteNetns
                 || step instanceof CleanupPlan.DeleteLink || step instanceof CleanupPlan.DeleteNftTable);
-        FileLock networkLock = network ? FileLock.acquire(statePaths.networkLock(), SessionStore.LOCK_TIMEOUT,
-                "the cage network pool") : null;
-        try {
-            for (CleanupPlan.Step step : steps) {
-                try {
-                    String failure = apply(step);
-                    if (failure == null) {
-                        removed.add(step.describe());
-                    } else {
-                        failures.add(step.describe() + ": " + failure);
-                    }
-                } catch (RuntimeException e) {
-                    failures.add(step.describe() + ": " + e.getMessage());
-                }
-            }
-        } finally {
-            if (networkLock != null) {
-                networkLock.close();
+        if (network) {
+            cleanup.push("release the lock on the cage network pool", FileLock.acquire(statePaths.networkLock(),
+                    SessionStore.LOCK_TIMEOUT, "the cage network pool"));
+        }
+        List<String> removed = new ArrayList<>();
+        for (CleanupPlan.Step step : steps) {
+            if (cleanup.attempt(step.describe(), () -> apply(step))) {
+                removed.add(step.describe());
             }
         }
-        return new Report(removed, failures, List.of());
+        return new Report(removed, cleanup.undo(), List.of());
     }
 
-    /** Carries out one step; returns why it failed, or null. Something already gone is not a failure. */
-    private String apply(CleanupPlan.Step step) {
+    /** Carries out one step; something already gone is not a failure. */
+    private void apply(CleanupPlan.Step step) throws IOException {
         if (step instanceof CleanupPlan.DeleteContainer delete) {
             Path root = statePaths.runtimeState().resolve(delete.runtime());
             String binary = RuntimeKind.fromConfig(delete.runtime()).binaryName();
-            return quietly(probe.control().wrapFor(delete.pid(),
+            remove(probe.control().wrapFor(delete.pid(),
                     List.of(binary, "--root", root.toString(), "delete", "--force", delete.id())));
         } else if (step instanceof CleanupPlan.KillCgroup kill) {
-            return killCgroup(kill.id());
+            killCgroup(kill.id());
         } else if (step instanceof CleanupPlan.DeleteNetns netns) {
-            return quietly(List.of("ip", "netns", "delete", netns.name()));
+            killHelpersIn(netns.name());
+            remove(List.of("ip", "netns", "delete", netns.name()));
         } else if (step instanceof CleanupPlan.DeleteNftTable table) {
-            return quietly(List.of("nft", "delete", "table", table.family(), table.name()));
+            remove(List.of("nft", "delete", "table", table.family(), table.name()));
         } else if (step instanceof CleanupPlan.DeleteLink link) {
-            return quietly(List.of("ip", "link", "delete", link.name()));
+            remove(List.of("ip", "link", "delete", link.name()));
         } else if (step instanceof CleanupPlan.Unmount unmount) {
-            if (quietly(List.of("umount", unmount.mountPoint().toString())) == null) {
-                return null;
+            CommandResult result = runner.runAllowingFailure(List.of("umount", unmount.mountPoint().toString()),
+                    COMMAND_TIMEOUT);
+            if (!result.succeededOrGone()) {
+                // Busy: detach it now; the kernel lets go when its last user does.
+                remove(List.of("umount", "--lazy", unmount.mountPoint().toString()));
             }
-            // Busy: detach it now; the kernel lets go when its last user does.
-            return quietly(List.of("umount", "--lazy", unmount.mountPoint().toString()));
         } else if (step instanceof CleanupPlan.RemoveTree tree) {
-            // A cage that crashed leaves its workspace placeholders; its container is deleted by now.
-            List<String> problems = new ArrayList<>(Placeholders.removeRecorded(tree.dir().resolve(Placeholders.RECORD)));
+            removeTree(tree.dir());
+        } else if (step instanceof CleanupPlan.RemoveCgroup cgroup) {
+            removeCgroup(cgroup.dir());
+        } else if (step instanceof CleanupPlan.FreeIds free) {
+            freeIds(free);
+        } else {
+            throw new IllegalArgumentException("unknown step " + step);
+        }
+    }
+
+    /** Only when nothing runs as its ids: a later cage with the same block would share them. */
+    private void freeIds(CleanupPlan.FreeIds free) {
+        List<Long> users = processesWithin(free.block());
+        if (!users.isEmpty()) {
+            throw new CageException("processes still run as its ids: " + users);
+        }
+        statePaths.idAllocations().release(free.id());
+    }
+
+    private void remove(List<String> command) {
+        runner.remove(command, COMMAND_TIMEOUT);
+    }
+
+    /** A cage's run folder: a cage that crashed leaves its workspace placeholders; its container is deleted by now. */
+    private void removeTree(Path dir) {
+        List<String> problems = new ArrayList<>(Placeholders.removeRecorded(dir.resolve(Placeholders.RECORD)));
+        try {
             if (rootless) {
                 // A rootless cage's folders hold its upper layer, whose files belong to subordinate ids.
-                String failure = quietly(probe.control().wrap(List.of("rm", "-rf", "--one-file-system", tree.dir().toString())));
-                if (failure != null) {
-                    problems.add(failure);
-                }
-                return problems.isEmpty() ? null : String.join("; ", problems);
+                remove(probe.control().wrap(List.of("rm", "-rf", "--one-file-system", dir.toString())));
+            } else {
+                Directories.deleteRecursively(dir);
             }
-            try {
-                Directories.deleteRecursively(tree.dir());
-            } catch (IOException e) {
-                problems.add(e.getMessage());
-            }
-            return problems.isEmpty() ? null : String.join("; ", problems);
-        } else if (step instanceof CleanupPlan.RemoveCgroup cgroup) {
-            return removeCgroup(cgroup.dir());
-        } else if (step instanceof CleanupPlan.FreeIds free) {
-            // Only when nothing runs as its ids: a later cage with the same block would share them.
-            List<Long> users = processesWithin(free.block());
-            if (!users.isEmpty()) {
-                return "processes still run as its ids: " + users;
-            }
-            statePaths.idAllocations().release(free.id());
-            return null;
+        } catch (IOException | RuntimeException e) {
+            problems.add(e.getMessage());
         }
-        throw new IllegalArgumentException("unknown step " + step);
-    }
-
-    private String quietly(List<String> command) {
-        CommandResult result = runner.runAllowingFailure(command, COMMAND_TIMEOUT);
-        if (result.succeeded() || isGone(result.stderr())) {
-            return null;
+        if (!problems.isEmpty()) {
+            throw new CageException(String.join("; ", problems));
         }
-        return "'" + ProcessRunner.display(command) + "' failed: " + result.stderr().strip();
-    }
-
-    static boolean isGone(String stderr) {
-        return stderr.contains("does not exist") || stderr.contains("not found") || stderr.contains("No such file")
-                || stderr.contains("Cannot find device") || stderr.contains("not mounted");
     }
 
     /** Kills what runs in the cage's cgroups; a cgroup's processes cannot fork past its pids limit, so this ends. */
-    private String killCgroup(String id) {
+    private void killCgroup(String id) {
         for (int round = 0; round < 100; round++) {
             List<Long> pids = probe.cgroupProcesses(id);
             if (pids.isEmpty()) {
-                return null;
+                return;
             }
             for (long pid : pids) {
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             }
             sleep(50);
         }
-        return "processes still running: " + probe.cgroupProcesses(id);
+        throw new CageException("processes still running: " + probe.cgroupProcesses(id));
     }
 
-    private static String removeCgroup(Path dir) {
-        for (int attempt = 0; attempt < 50; attempt++) {
+    /**
+     * Kills what still runs in the cage's network namespace once the cage is gone: the helpers
+     * claude-cage started there (the drop logger's tcpdump, which gives up root by itself and with
+     * it the parent-death signal that ends it with its supervisor), which would hold the namespace.
+     * Processes are found by the namespace they are in, /proc/PID/ns/net against the named one.
+     */
+    private static void killHelpersIn(String netns) {
+        Path named = Path.of("/run/netns", netns);
+        String namespace;
+        try {
+            namespace = "net:[" + Files.getAttribute(named, "unix:ino") + "]";
+        } catch (IOException e) {
+            return;
+        }
+        for (int round = 0; round < 100; round++) {
+            List<ProcessHandle> inside = ProcessHandle.allProcesses().filter(process -> namespace.equals(
+                    netnsOf(process.pid()))).toList();
+            if (inside.isEmpty()) {
+                return;
+            }
+            inside.forEach(ProcessHandle::destroyForcibly);
+            sleep(50);
+        }
+        throw new CageException("processes still running in " + netns);
+    }
+
+    private static String netnsOf(long pid) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", "net")).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    private static void removeCgroup(Path dir) throws IOException {
+        for (int attempt = 0; ; attempt++) {
             try {
                 Files.deleteIfExists(dir);
-                return null;
+                return;
             } catch (IOException e) {
                 if (attempt == 49) {
-                    return e.getMessage();
+                    throw e;
                 }
                 sleep(50);
             }
         }
-        return null;
     }
 
     private static void sleep(long millis) {
@@ -430,17 +457,18 @@ public final class Janitor {
                 continue;
             }
             List<String> commandLine = ProcessIdentity.commandLine(process.pid());
-            if (isOneShotLauncher(commandLine)) {
+            if (isOneShotLauncher(commandLine, launcherMainClass)) {
                 return true;
             }
         }
         return false;
     }
 
-    static boolean isOneShotLauncher(List<String> commandLine) {
+    /** Whether a command line is claude-cage's (its jar, or its main class on a class path) running run or verify. */
+    static boolean isOneShotLauncher(List<String> commandLine, String launcherMainClass) {
         for (int i = 0; i + 1 < commandLine.size(); i++) {
             String arg = commandLine.get(i);
-            boolean ourJar = arg.endsWith("claude-cage.jar") || arg.equals("dev.claudecage.cli.Main");
+            boolean ourJar = arg.endsWith("claude-cage.jar") || arg.equals(launcherMainClass);
             if (ourJar) {
                 String subcommand = commandLine.get(i + 1);
                 return subcommand.equals("run") || subcommand.equals("verify");

@@ -1,6 +1,8 @@
 package dev.claudecage.session;
 
+import com.sun.jna.Native;
 import dev.claudecage.CageException;
+import dev.claudecage.host.LinuxSyscalls;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -23,19 +25,19 @@ final class Pty implements AutoCloseable {
     }
 
     static Pty open() {
-        LibC libc = LibC.get();
-        int master = libc.posix_openpt(LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_CLOEXEC);
+        LinuxSyscalls libc = LinuxSyscalls.get();
+        int master = libc.posix_openpt(LinuxSyscalls.O_RDWR | LinuxSyscalls.O_NOCTTY | LinuxSyscalls.O_CLOEXEC);
         if (master < 0) {
-            throw new CageException(LibC.error("cannot allocate a pseudo-terminal (posix_openpt)"));
+            throw new CageException(LinuxSyscalls.error("cannot allocate a pseudo-terminal (posix_openpt)"));
         }
         if (libc.grantpt(master) != 0 || libc.unlockpt(master) != 0) {
-            String error = LibC.error("cannot unlock the pseudo-terminal");
+            String error = LinuxSyscalls.error("cannot unlock the pseudo-terminal");
             libc.close(master);
             throw new CageException(error);
         }
         byte[] name = new byte[128];
         if (libc.ptsname_r(master, name, name.length) != 0) {
-            String error = LibC.error("cannot name the pseudo-terminal");
+            String error = LinuxSyscalls.error("cannot name the pseudo-terminal");
             libc.close(master);
             throw new CageException(error);
         }
@@ -56,14 +58,14 @@ final class Pty implements AutoCloseable {
      * the master never sees a hang-up between a child's exit and the next read.
      */
     void becomeStdio() {
-        LibC libc = LibC.get();
-        int slave = libc.open(slavePath, LibC.O_RDWR | LibC.O_NOCTTY);
+        LinuxSyscalls libc = LinuxSyscalls.get();
+        int slave = libc.open(slavePath, LinuxSyscalls.O_RDWR | LinuxSyscalls.O_NOCTTY);
         if (slave < 0) {
-            throw new CageException(LibC.error("cannot open " + slavePath));
+            throw new CageException(LinuxSyscalls.error("cannot open " + slavePath));
         }
         for (int fd = 0; fd <= 2; fd++) {
             if (libc.dup2(slave, fd) < 0) {
-                String error = LibC.error("cannot put " + slavePath + " on descriptor " + fd);
+                String error = LinuxSyscalls.error("cannot put " + slavePath + " on descriptor " + fd);
                 libc.close(slave);
                 throw new CageException(error);
             }
@@ -73,14 +75,14 @@ final class Pty implements AutoCloseable {
 
     void resize(int rows, int columns) {
         short[] size = {(short) rows, (short) columns, 0, 0};
-        if (LibC.get().ioctl(master, LibC.TIOCSWINSZ, size) != 0) {
-            throw new CageException(LibC.error("cannot set the terminal size of " + slavePath));
+        if (LinuxSyscalls.get().ioctl(master, LinuxSyscalls.TIOCSWINSZ, size) != 0) {
+            throw new CageException(LinuxSyscalls.error("cannot set the terminal size of " + slavePath));
         }
     }
 
     int[] size() {
         short[] size = new short[4];
-        if (LibC.get().ioctl(master, LibC.TIOCGWINSZ, size) != 0) {
+        if (LinuxSyscalls.get().ioctl(master, LinuxSyscalls.TIOCGWINSZ, size) != 0) {
             return new int[] {0, 0};
         }
         return new int[] {Short.toUnsignedInt(size[0]), Short.toUnsignedInt(size[1])};
@@ -94,12 +96,12 @@ final class Pty implements AutoCloseable {
         if (closed) {
             return null;
         }
-        LibC libc = LibC.get();
-        LibC.PollFd poll = new LibC.PollFd();
+        LinuxSyscalls libc = LinuxSyscalls.get();
+        LinuxSyscalls.PollFd poll = new LinuxSyscalls.PollFd();
         poll.fd = master;
-        poll.events = LibC.POLLIN;
+        poll.events = LinuxSyscalls.POLLIN;
         int ready = libc.poll(poll, 1, timeoutMillis);
-        if (ready == 0 || (ready < 0 && com.sun.jna.Native.getLastError() == LibC.EINTR)) {
+        if (ready == 0 || (ready < 0 && Native.getLastError() == LinuxSyscalls.EINTR)) {
             return new byte[0];
         }
         if (ready < 0) {
@@ -109,8 +111,8 @@ final class Pty implements AutoCloseable {
         if (count > 0) {
             return Arrays.copyOf(buffer, (int) count);
         }
-        if (count < 0 && (com.sun.jna.Native.getLastError() == LibC.EINTR
-                || com.sun.jna.Native.getLastError() == LibC.EAGAIN)) {
+        if (count < 0 && (Native.getLastError() == LinuxSyscalls.EINTR
+                || Native.getLastError() == LinuxSyscalls.EAGAIN)) {
             return new byte[0];
         }
         return null;
@@ -121,12 +123,12 @@ final class Pty implements AutoCloseable {
         if (closed) {
             return;
         }
-        LibC libc = LibC.get();
+        LinuxSyscalls libc = LinuxSyscalls.get();
         byte[] rest = data;
         while (rest.length > 0) {
             long written = libc.write(master, rest, rest.length);
             if (written < 0) {
-                if (com.sun.jna.Native.getLastError() == LibC.EINTR) {
+                if (Native.getLastError() == LinuxSyscalls.EINTR) {
                     continue;
                 }
                 return;
@@ -139,7 +141,7 @@ final class Pty implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            LibC.get().close(master);
+            LinuxSyscalls.get().close(master);
         }
     }
 }

@@ -8,17 +8,7 @@ import java.util.List;
  * one that claims a supervisor which is gone is corrected: "crashed" when the host kept running
  * (with any cage processes left noted as orphaned), "stopped" when the host has restarted since.
  */
-public final class Reconciler {
-
-    private final HostProbe probe;
-
-    public Reconciler(HostProbe probe) {
-        this.probe = probe;
-    }
-
-    public HostProbe probe() {
-        return probe;
-    }
+public record Reconciler(HostProbe probe) {
 
     public SessionView view(SessionRecord record) {
         return view(record, probe.containers());

@@ -19,15 +19,7 @@ import java.util.function.BooleanSupplier;
  * caller decides whether they pass through a {@link dev.claudecage.terminal.TerminalFilter}), or the
  * audit log; from a time on, and followed until the session ends.
  */
-public final class SessionLogs {
-
-    private final Sessions sessions;
-    private final Clock clock;
-
-    public SessionLogs(Sessions sessions, Clock clock) {
-        this.sessions = sessions;
-        this.clock = clock;
-    }
+public record SessionLogs(Sessions sessions, Clock clock) {
 
     /** Prints the output log; returns false when there is none yet. */
     public boolean printOutput(SessionName name, OutputStream out, Duration since, boolean follow)

@@ -20,6 +20,11 @@ public record SessionPaths(SessionName name, Path dataDir, Path runDir, boolean 
         return dataDir.resolve("policy.json");
     }
 
+    /** The plan of the current run ({@code CagePlan.Recorded}), resolved by the start that began it. */
+    public Path planFile() {
+        return runDir.resolve("plan.json");
+    }
+
     /** The persisted home, bind-mounted at /home/claude; owned by the cage's user. */
     public Path homeDir() {
         return dataDir.resolve("home");
@@ -70,6 +75,11 @@ public record SessionPaths(SessionName name, Path dataDir, Path runDir, boolean 
     /** The API key from --api-key, 0600, read and removed by the supervisor as it starts. */
     public Path keyFile() {
         return runDir.resolve("api-key");
+    }
+
+    /** The image's HEALTHCHECK state while the cage runs, written by the supervisor ({@link HealthMonitor}). */
+    public Path healthFile() {
+        return runDir.resolve("health.json");
     }
 
     public Path networkStateDir() {

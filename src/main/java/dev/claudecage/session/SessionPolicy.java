@@ -3,6 +3,7 @@ package dev.claudecage.session;
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ProtectedPath;
+import dev.claudecage.host.Directories;
 import dev.claudecage.json.Json;
 
 import java.io.IOException;
@@ -68,7 +69,7 @@ public record SessionPolicy(String containerId, String recordedAt, Policy policy
 
     void write(Path file) {
         try {
-            AtomicFiles.write(file, Json.write(this));
+            Directories.writePrivateFile(file, Json.write(this));
         } catch (IOException e) {
             throw new CageException("cannot record the session's policy in " + file + ": " + e.getMessage());
         }

@@ -47,7 +47,10 @@ public record SessionReport(String name, String state, String status, Integer ex
                 ? Duration.between(Instant.parse(record.startedAt()), now).getSeconds() : null;
         Long cagePid = view.container() != null && view.container().running() && view.container().pid() > 0
                 ? view.container().pid() : null;
-        return new SessionReport(record.name(), view.stateWord(), view.status().word(), record.exitCode(), view.problem(),
+        // An image's HEALTHCHECK, while the cage runs: running (healthy), running (unhealthy), running (starting).
+        String state = view.stateWord() + (running ? HealthMonitor.read(paths.healthFile())
+                .map(health -> " (" + health.status() + ")").orElse("") : "");
+        return new SessionReport(record.name(), state, view.status().word(), record.exitCode(), view.problem(),
                 view.orphaned(), record.containerId(), view.live() && record.supervisor() != null
                         ? record.supervisor().pid() : null,
                 cagePid, record.createdAt(), record.startedAt(), record.endedAt(), uptime, text(config.get("image")),

@@ -12,7 +12,10 @@ public record SessionRoots(Path data, Path run) {
 
     /** The roots for this process's user: see {@link StateLayout}. */
     public static SessionRoots current() {
-        StateLayout layout = StateLayout.current();
+        return of(StateLayout.current());
+    }
+
+    public static SessionRoots of(StateLayout layout) {
         return new SessionRoots(layout.data().resolve("sessions"), layout.run().resolve("sessions"));
     }
 

@@ -165,7 +165,7 @@ public final class SessionStore {
     public void write(SessionRecord record) {
         Path file = roots.paths(record.sessionName(), false).stateFile();
         try {
-            AtomicFiles.write(file, Json.write(record));
+            Directories.writePrivateFile(file, Json.write(record));
         } catch (IOException e) {
             throw new CageException("cannot write " + file + ": " + e.getMessage());
         }
@@ -197,7 +197,7 @@ public final class SessionStore {
     /** Removes the session's folder in memory (pid, socket, key, logs of an ephemeral session); keeps its lock file. */
     public void removeRunState(SessionPaths paths) {
         try {
-            for (Path file : List.of(paths.pidFile(), paths.socket(), paths.keyFile())) {
+            for (Path file : List.of(paths.pidFile(), paths.socket(), paths.keyFile(), paths.planFile())) {
                 Files.deleteIfExists(file);
             }
             Directories.deleteRecursively(paths.networkStateDir());

@@ -9,16 +9,21 @@ import dev.claudecage.config.NetworkMode;
 import dev.claudecage.desktop.DesktopAccess;
 import dev.claudecage.desktop.DesktopCage;
 import dev.claudecage.desktop.DesktopPort;
+import dev.claudecage.host.Directories;
 import dev.claudecage.host.FileLock;
+import dev.claudecage.json.Json;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.host.Host;
+import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.workspace.WorkspaceClone;
 
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,24 +53,27 @@ public final class Sessions {
 
     private final SessionStore store;
     private final StatePaths statePaths;
+    private final ImageStore images;
     private final ProcessRunner runner;
     private final HostProbe probe;
     private final Reconciler reconciler;
     private final Janitor janitor;
     private final Clock clock;
 
-    public Sessions(SessionStore store, StatePaths statePaths, ProcessRunner runner, Clock clock) {
+    /**
+     * @param launcherMainClass the main class of claude-cage's command line, by which gc knows a
+     *                          one-shot launcher ({@code run}, {@code verify}) that may own a cage
+     */
+    public Sessions(SessionStore store, StatePaths statePaths, ImageStore images, ProcessRunner runner, Clock clock,
+                    String launcherMainClass) {
         this.store = store;
         this.statePaths = statePaths;
+        this.images = images;
         this.runner = runner;
         this.probe = new HostProbe(statePaths, runner);
         this.reconciler = new Reconciler(probe);
-        this.janitor = new Janitor(probe, runner);
+        this.janitor = new Janitor(probe, runner, launcherMainClass);
         this.clock = clock;
-    }
-
-    public static Sessions current(ProcessRunner runner) {
-        return new Sessions(new SessionStore(SessionRoots.current()), StatePaths.current(), runner, Clock.systemUTC());
     }
 
     public SessionStore store() {
@@ -178,10 +186,12 @@ public final class Sessions {
                 created = true;
             }
         }
-        if (request.apiKey() != null) {
-            ApiKeyHandOff.give(paths.keyFile(), request.apiKey());
-        }
         try {
+            // Resolved here, once: the supervisor and verify --session read it back (see planFile).
+            recordPlan(paths, SessionConfig.load(store.require(name).config()));
+            if (request.apiKey() != null) {
+                ApiKeyHandOff.give(paths.keyFile(), request.apiKey());
+            }
             SupervisorLauncher.Started started = new SupervisorLauncher(runner).launch(store, name,
                     store.require(name).startedAt(), START_TIMEOUT);
             return new StartResult(name, started.supervisorPid(), started.containerId(), created);
@@ -190,6 +200,26 @@ public final class Sessions {
                 forgetFailedSession(name);
             }
             throw e;
+        }
+    }
+
+    private void recordPlan(SessionPaths paths, CageConfig config) {
+        CagePlan plan = CagePlan.resolve(config, statePaths, images, runner);
+        try {
+            Directories.writePrivateFile(paths.planFile(), Json.write(plan.recorded()));
+        } catch (IOException e) {
+            throw new CageException("cannot record the plan of session " + paths.name() + " in " + paths.planFile()
+                    + ": " + e.getMessage());
+        }
+    }
+
+    /** The plan the current run of a session was started with, for {@code config}, its recorded configuration. */
+    static CagePlan recordedPlan(SessionPaths paths, CageConfig config, ProcessRunner runner) {
+        try {
+            return CagePlan.of(config, Json.read(Files.readString(paths.planFile()), CagePlan.Recorded.class), runner);
+        } catch (IOException | RuntimeException e) {
+            throw new CageException("cannot read the plan of session " + paths.name() + " from " + paths.planFile()
+                    + ": " + e.getMessage(), "stop the session and start it again");
         }
     }
 
@@ -607,7 +637,8 @@ public final class Sessions {
      * @param persistedHome whether the cage's home is the session's persisted folder, writable
      */
     /** @param pid the cage's init process on the host (rootless, runtime commands enter its user namespace) */
-    public record LiveCage(SessionName name, String containerId, CageConfig config, RuntimeKind runtime,
+    /** @param plan what the session's run was started with (its image, layers, runtime, policy, id maps) */
+    public record LiveCage(SessionName name, String containerId, CageConfig config, CagePlan plan, RuntimeKind runtime,
                            boolean persistedHome, long pid) {
     }
 
@@ -618,7 +649,8 @@ public final class Sessions {
                     "start it with: claude-cage start --name " + name);
         }
         SessionRecord record = view.record();
-        return new LiveCage(name, record.containerId(), SessionConfig.load(record.config()),
+        CageConfig config = SessionConfig.load(record.config());
+        return new LiveCage(name, record.containerId(), config, recordedPlan(store.paths(record), config, runner),
                 RuntimeKind.fromConfig(view.container().runtime()), record.persist() && !record.ephemeral(),
                 view.container().pid());
     }
@@ -628,6 +660,12 @@ public final class Sessions {
      * walls (the runtime takes the process settings of the cage's own spec), with {@code env} added.
      */
     public List<String> execCommand(LiveCage cage, List<String> env, List<String> command, boolean terminal) {
+        return execCommand(statePaths, probe, cage, env, command, terminal);
+    }
+
+    /** {@link #execCommand(LiveCage, List, List, boolean)} for the supervisor, which has no {@code Sessions}. */
+    static List<String> execCommand(StatePaths statePaths, HostProbe probe, LiveCage cage, List<String> env,
+                                    List<String> command, boolean terminal) {
         List<String> exec = new ArrayList<>(List.of(cage.runtime().binaryName(), "--root",
                 statePaths.runtimeState().resolve(cage.runtime().configName()).toString(), "exec"));
         if (terminal) {

@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.Mode;
@@ -10,16 +11,21 @@ import dev.claudecage.desktop.DesktopPage;
 import dev.claudecage.desktop.DesktopPort;
 import dev.claudecage.desktop.DesktopRelay;
 import dev.claudecage.desktop.DesktopServer;
+import dev.claudecage.host.Directories;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.host.Netns;
-import dev.claudecage.net.CageNetworking;
+import dev.claudecage.image.store.Digest;
+import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.Stdio;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.RunOutcome;
+import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 
 import java.io.IOException;
@@ -30,6 +36,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -57,6 +64,8 @@ final class Supervisor {
     private final PrintStream log;
     private final Object lifecycle = new Object();
     private final CountDownLatch finished = new CountDownLatch(1);
+    /** Everything the run made, undone in reverse when it ends: the cage first, the session log last. */
+    private final Teardown teardown;
 
     private SessionPaths paths;
     private volatile SessionRecord record;
@@ -66,14 +75,15 @@ final class Supervisor {
     private SessionLog output;
     private AttachServer server;
     private DesktopServer desktopServer;
-    private Netns cageNetwork;
-    private DesktopRelay desktopRelay;
     private Thread pump;
     private volatile boolean draining;
     private volatile boolean stopRequested;
     private volatile boolean sawRunning;
     private int rows;
     private int columns;
+    /** How the run ended, for the attach clients, once it has. */
+    private int endExitCode = -1;
+    private String endState;
 
     Supervisor(SessionStore store, SessionName name, StatePaths statePaths, ProcessRunner runner, PrintStream log) {
         this.store = store;
@@ -82,6 +92,7 @@ final class Supervisor {
         this.runner = runner;
         this.probe = new HostProbe(statePaths, runner);
         this.log = log;
+        this.teardown = new Teardown("cleanup of session " + name, null);
     }
 
     /** Runs the session to its end; returns the supervisor's exit code. */
@@ -144,20 +155,26 @@ final class Supervisor {
 
     private RunOutcome supervise() throws InterruptedException {
         CageConfig config = SessionConfig.load(record.config());
-        CagePlan plan = CagePlan.resolve(config, statePaths, runner);
+        CagePlan plan = Sessions.recordedPlan(paths, config, runner);
         DesktopAccess desktop = config.mode() == Mode.DESKTOP ? publishDesktop() : null;
         Supplier<char[]> key = ApiKeyHandOff.take(paths.keyFile());
         try {
-            output = new SessionLog(paths.outputLog(), SessionLog.DEFAULT_LIMIT, Clock.systemUTC());
+            output = teardown.push("close the session log",
+                    new SessionLog(paths.outputLog(), SessionLog.DEFAULT_LIMIT, Clock.systemUTC()));
         } catch (IOException e) {
             throw new CageException("cannot open the session log " + paths.outputLog() + ": " + e.getMessage());
         }
         OutputRing ring = new OutputRing(REPLAY_BYTES);
-        pty = Pty.open();
+        pty = teardown.push("close the cage's terminal", Pty.open());
         rows = record.rows() > 0 ? record.rows() : DEFAULT_ROWS;
         columns = record.columns() > 0 ? record.columns() : DEFAULT_COLUMNS;
         pty.resize(rows, columns);
         server = new AttachServer(paths.socket(), ring, new Control(), log);
+        // After the cage is gone: a client told "exited" finds nothing of it left.
+        teardown.push("end the attach server", () -> {
+            server.finish(endExitCode, endState);
+            server.close();
+        });
         try {
             server.start();
         } catch (IOException e) {
@@ -173,20 +190,18 @@ final class Supervisor {
         Path networkState = statePaths.networkState(id);
         CageInstance.SpecAdjustment adjustment = (spec, networking) -> ClaudeCodeStart.prepare(
                 homeAndMode.adjust(spec, networking), networking, networkState, problem -> log("warning: " + problem));
-        CageInstance prepared = CageInstance.prepare(plan, id, record.command(), true,
+        CageInstance prepared = teardown.push("remove the cage", CageInstance.prepare(plan, id, record.command(), true,
                 new CageNetworking.Options(key, paths.auditLog(), networkState, statePaths.networkLock(),
                         record.placeholder()),
-                statePaths, runner, adjustment);
+                statePaths, runner, adjustment));
+        teardown.push("drain the cage's terminal", this::drain);
+        teardown.push("stop the cage", () -> prepared.stop(Duration.ofSeconds(5)));
         List<String> mounts = new ArrayList<>(prepared.hostMounts());
+        mounts.addAll(prepared.volumeMounts());
         if (record.persist() && !record.ephemeral()) {
             mounts.add(paths.homeDir() + ":" + SpecBuilder.CAGE_HOME + ":rw");
         }
-        try {
-            SessionPolicy.of(id, Instant.now().toString(), config, plan.imageId(), mounts).write(paths.policyFile());
-        } catch (CageException e) {
-            prepared.close();
-            throw e;
-        }
+        SessionPolicy.of(id, Instant.now().toString(), config, plan.imageId(), mounts).write(paths.policyFile());
         synchronized (lifecycle) {
             instance = prepared;
             if (stopRequested) {
@@ -209,6 +224,11 @@ final class Supervisor {
             if (desktop != null) {
                 serveDesktop(id, desktop);
             }
+            if (config.healthcheck() && plan.imageId() != null) {
+                // Pushed after the cage: the checks end before the cage is stopped.
+                startHealthcheck(id, config, plan)
+                        .ifPresent(health -> teardown.push("stop the healthcheck", health));
+            }
         }
         RunOutcome outcome = instance.awaitExit();
         log("cage " + id + " ended with exit code " + outcome.exitCode()
@@ -226,7 +246,8 @@ final class Supervisor {
                 "desktop session " + name + " has no access file " + paths.desktopFile(),
                 "destroy the session and start it again"));
         DesktopPort port = desktop.mapping();
-        desktopServer = DesktopServer.bind(port.listenAddress(), DesktopPage.novnc());
+        desktopServer = teardown.push("close the desktop's server", DesktopServer.bind(port.listenAddress(),
+                DesktopPage.novnc()));
         log("desktop published on " + port.format() + (port.loopbackOnly() ? ""
                 : " (beyond this host's loopback: anyone who can reach it and knows the password can use the desktop)"));
         return desktop;
@@ -242,15 +263,20 @@ final class Supervisor {
             throw new CageException("cage " + id + " runs but the runtime reports no pid for it: cannot publish its desktop");
         }
         int cagePort = desktop.mapping().cagePort();
+        DesktopServer.Inside inside;
         if (Host.effectiveUid() != 0) {
             CageConfig config = SessionConfig.load(record.config());
-            desktopRelay = DesktopRelay.start(probe.control(), cagePid, config.uid(), config.gid(), paths.desktopSocket(),
-                    cagePort, runner);
-            desktopServer.start(DesktopServer.throughRelay(desktopRelay.socket()), this::log);
-            return;
+            DesktopRelay relay = teardown.push("stop the desktop's relay", DesktopRelay.start(probe.control(), cagePid,
+                    config.uid(), config.gid(), paths.desktopSocket(), cagePort, runner));
+            inside = DesktopServer.throughRelay(relay.socket());
+        } else {
+            Netns cageNetwork = teardown.push("let go of the cage's network namespace",
+                    Netns.open(Path.of("/proc", Long.toString(cagePid), "ns", "net")));
+            inside = DesktopServer.throughNamespace(cageNetwork, cagePort);
         }
-        cageNetwork = Netns.open(Path.of("/proc", Long.toString(cagePid), "ns", "net"));
-        desktopServer.start(DesktopServer.throughNamespace(cageNetwork, cagePort), this::log);
+        // Before the cage's network goes: the desktop's connections hold the cage's namespace open.
+        teardown.push("stop serving the desktop", desktopServer);
+        desktopServer.start(inside, this::log);
     }
 
     /** Waits until the runtime reports the container running (its command was executed), or has exited. */
@@ -296,63 +322,45 @@ final class Supervisor {
         }
     }
 
+    /**
+     * The image's HEALTHCHECK, run through the runtime's exec in the cage as its user (as {@code shell}
+     * runs a command); empty when the image has none.
+     */
+    private Optional<HealthMonitor> startHealthcheck(String id, CageConfig config, CagePlan plan) {
+        var image = ImageStore.openDefault().image(Digest.parse(plan.imageId()));
+        var container = probe.container(id);
+        if (image.isEmpty() || container.isEmpty()) {
+            return Optional.empty();
+        }
+        Sessions.LiveCage cage = new Sessions.LiveCage(name, id, config, plan,
+                RuntimeKind.fromConfig(container.get().runtime()), false, container.get().pid());
+        return HealthMonitor.start(image.get().config().config(),
+                command -> Sessions.execCommand(statePaths, probe, cage, List.of(), command, false),
+                paths.healthFile(), runner, this::log);
+    }
+
     /** Stops everything that still runs and removes the cage; returns what went wrong, or null. */
     private String takeDown(SessionStatus status, Integer exitCode) {
-        String problem = null;
         synchronized (lifecycle) {
             stopRequested = true;
         }
+        endExitCode = exitCode == null ? -1 : exitCode;
+        endState = stateWord(status, exitCode);
         try {
-            if (instance != null) {
-                instance.stop(Duration.ofSeconds(5));
-            }
-        } catch (RuntimeException e) {
-            log("stopping the cage: " + e.getMessage());
+            teardown.close();
+            return null;
+        } catch (CageException e) {
+            log(e.getMessage());
+            return e.getMessage();
         }
-        // Before the cage's network goes: the desktop's server holds the cage's namespace open.
-        if (desktopServer != null) {
-            desktopServer.close();
-        }
-        if (desktopRelay != null) {
-            desktopRelay.close();
-        }
-        if (cageNetwork != null) {
-            cageNetwork.close();
-        }
+    }
+
+    /** Lets the pump copy what the stopped cage printed last, then end. */
+    private void drain() throws InterruptedException {
         draining = true;
         if (pump != null) {
-            try {
-                pump.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            pump.join(5000);
         }
-        if (instance != null) {
-            try {
-                instance.close();
-            } catch (RuntimeException e) {
-                problem = "cleanup: " + e.getMessage();
-                log(problem);
-            }
-        }
-        if (server != null) {
-            // After the cage is gone: a client told "exited" finds nothing of it left.
-            server.finish(exitCode == null ? -1 : exitCode, stateWord(status, exitCode));
-        }
-        if (server != null) {
-            server.close();
-        }
-        if (pty != null) {
-            pty.close();
-        }
-        if (output != null) {
-            try {
-                output.close();
-            } catch (IOException e) {
-                log("closing the session log: " + e.getMessage());
-            }
-        }
-        return problem;
     }
 
     private void finish(SessionStatus status, Integer exitCode, String problem) {
@@ -431,7 +439,7 @@ final class Supervisor {
 
     private void writePidFile(long pid) {
         try {
-            AtomicFiles.write(paths.pidFile(), pid + "\n");
+            Directories.writePrivateFile(paths.pidFile(), pid + "\n");
         } catch (IOException e) {
             throw new CageException("cannot write " + paths.pidFile() + ": " + e.getMessage());
         }
@@ -465,7 +473,7 @@ final class Supervisor {
             Process process = runtime;
             if (process != null && process.isAlive()) {
                 // The runtime copies the size of its terminal (our slave) into the cage's on SIGWINCH.
-                LibC.get().kill((int) process.pid(), LibC.SIGWINCH);
+                LinuxSyscalls.get().kill((int) process.pid(), LinuxSyscalls.SIGWINCH);
             }
         }
 

@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.host.Directories;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.ThisJvm;
 
@@ -74,11 +75,8 @@ public final class SupervisorLauncher {
                     java.security.MessageDigest.getInstance("SHA-256").digest(content)).substring(0, 16);
             Path pinned = jarDir.resolve("claude-cage-" + digest + ".jar");
             if (!Files.isRegularFile(pinned)) {
-                dev.claudecage.host.Directories.createPrivate(jarDir);
-                Path temporary = jarDir.resolve(".claude-cage-" + digest + ".jar." + ProcessHandle.current().pid());
-                Files.write(temporary, content);
-                Files.move(temporary, pinned, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Directories.createPrivate(jarDir);
+                Directories.writeAtomically(pinned, content, "rw-r--r--");
             }
             return pinned.toString();
         } catch (IOException | java.security.NoSuchAlgorithmException e) {

@@ -1,52 +1,50 @@
 package dev.claudecage.verify;
 
+import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountOwnership;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.identity.IdBlock;
-import dev.claudecage.config.NetworkMode;
-import dev.claudecage.oci.Spec;
-import dev.claudecage.CageException;
-import dev.claudecage.net.CageNetworking;
+import dev.claudecage.json.Json;
 import dev.claudecage.net.EgressPolicy;
-import dev.claudecage.net.GatewayPorts;
-import dev.claudecage.runtime.CageInstance;
+import dev.claudecage.net.cage.CageNetwork;
+import dev.claudecage.net.cage.CageNetworking;
+import dev.claudecage.net.cage.GatewayPorts;
+import dev.claudecage.oci.Spec;
+import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.UserNamespace;
 import dev.claudecage.runtime.Cage;
+import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.session.CgroupStats;
 import dev.claudecage.session.HostProbe;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
-import dev.claudecage.config.NetworkMode;
-import dev.claudecage.json.Json;
-import dev.claudecage.net.CageNetwork;
-import dev.claudecage.oci.SpecBuilder;
-import dev.claudecage.process.CommandResult;
-import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Files;
-import java.util.Optional;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Runs the probe catalogue in a cage built exactly as {@code run} builds one, then, for the
@@ -72,9 +70,9 @@ public final class Verifier {
         this.runner = runner;
     }
 
-    /** Runs the probes in a fresh cage built from {@code config}, as {@code run} would build it. */
-    public VerifyReport verify(CageConfig config, boolean withControls) {
-        CagePlan resolved = CagePlan.resolve(config, paths, runner);
+    /** Runs the probes in a fresh cage built from {@code resolved}, as {@code run} would build it. */
+    public VerifyReport verify(CagePlan resolved, boolean withControls) {
+        CageConfig config = resolved.config();
         try (VerifyFixtures fixtures = fixtures(resolved)) {
             CagePlan plan = withFixtureApiRoute(withFixtureWorkspace(resolved, fixtures), fixtures);
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
@@ -203,22 +201,22 @@ public final class Verifier {
     public VerifyReport verifySession(Sessions sessions, SessionName name, boolean withControls) {
         Sessions.LiveCage cage = sessions.live(name);
         CageConfig config = cage.config();
-        CagePlan plan = CagePlan.resolve(config, paths, runner);
+        // The session's own plan: its controls run on the image it runs, even if the name has moved since.
+        CagePlan plan = cage.plan();
         try (VerifyFixtures fixtures = fixtures(plan)) {
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Optional<String> readOnlyMount = config.mounts().stream().filter(MountSpec::readOnly)
                     .map(MountSpec::target).findFirst();
-            JsonNode spec = readSpec(paths.bundle(cage.containerId()).resolve("config.json"));
+            Spec spec = readSpec(paths.bundle(cage.containerId()).resolve("config.json"));
             // The API gateway runs, and the cage was pointed at it, only with the key on the host.
-            boolean hasKey = strings(spec.at("/process/env")).stream()
-                    .anyMatch(entry -> entry.startsWith("ANTHROPIC_BASE_URL="));
+            boolean hasKey = spec.process().env().stream().anyMatch(entry -> entry.startsWith("ANTHROPIC_BASE_URL="));
             Map<String, Finding> findings = new HashMap<>(notRunInSession(cage, readOnlyMount.isPresent()));
             noIdlePort(config, hasKey).ifPresent(reason -> findings.put(ProbeCatalogue.GATEWAY_IDLE_PORTS,
                     new Finding(Outcome.NOT_RUN, reason)));
             // A rootless session's reasons are the rootless ones: no limits to read, no gateway to probe.
             findings.putAll(notRunRootless(plan));
             List<Probe> runnable = probes.stream().filter(probe -> !findings.containsKey(probe.id())).toList();
-            List<String> writable = new ArrayList<>(writableIn(mounts(spec), writableTargets(config)));
+            List<String> writable = new ArrayList<>(writableIn(spec.mounts(), writableTargets(config)));
             if (cage.persistedHome()) {
                 writable.add(SpecBuilder.CAGE_HOME);
             }
@@ -228,7 +226,7 @@ public final class Verifier {
                     : GatewayPorts.STANDARD.idleTcpPorts(CageNetworking.services(config, hasKey));
             VerifyFixtures.ProbeTarget target = new VerifyFixtures.ProbeTarget(gateway, readOnlyMount.orElse(null),
                     null, null, config.protectedPaths(), config.pidsLimit(), config.memoryBytes(), writable,
-                    strings(spec.at("/linux/maskedPaths")), strings(spec.at("/linux/readonlyPaths")), idle, List.of());
+                    spec.linux().maskedPaths(), spec.linux().readonlyPaths(), idle, List.of());
             List<String> command = new ArrayList<>(List.of("perl", "-"));
             runnable.forEach(probe -> command.add(probe.id()));
             // The session runs all along: the host checks it from outside first, and its probes need not wait.
@@ -392,25 +390,12 @@ public final class Verifier {
         return findings;
     }
 
-    private static JsonNode readSpec(Path file) {
+    private static Spec readSpec(Path file) {
         try {
-            return Json.mapper().readTree(Files.readString(file));
-        } catch (IOException e) {
+            return Json.read(Files.readString(file), Spec.class);
+        } catch (IOException | RuntimeException e) {
             throw new CageException("cannot read the running cage's spec " + file + ": " + e.getMessage());
         }
-    }
-
-    private static List<Spec.Mount> mounts(JsonNode spec) {
-        List<Spec.Mount> mounts = new ArrayList<>();
-        spec.path("mounts").forEach(mount -> mounts.add(new Spec.Mount(mount.path("destination").asText(),
-                mount.path("type").asText(), mount.path("source").asText(), strings(mount.path("options")))));
-        return mounts;
-    }
-
-    private static List<String> strings(JsonNode array) {
-        List<String> values = new ArrayList<>();
-        array.forEach(value -> values.add(value.asText()));
-        return values;
     }
 
     /** The writable mounts and the writable pins of the workspace wall inside them. */

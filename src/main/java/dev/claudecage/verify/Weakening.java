@@ -1,6 +1,6 @@
 package dev.claudecage.verify;
 
-import dev.claudecage.net.CageNetworking;
+import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.runtime.CagePlan;
 

@@ -17,21 +17,9 @@ import java.util.Map;
  * before the user is taken on, so that it may lie below folders only root can search (the
  * session's data folder).
  */
-final class HostGit {
+record HostGit(ProcessRunner runner, int uid, int gid, Path directory) {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(10);
-
-    private final ProcessRunner runner;
-    private final int uid;
-    private final int gid;
-    private final Path directory;
-
-    HostGit(ProcessRunner runner, int uid, int gid, Path directory) {
-        this.runner = runner;
-        this.uid = uid;
-        this.gid = gid;
-        this.directory = directory;
-    }
 
     HostGit in(Path otherDirectory) {
         return new HostGit(runner, uid, gid, otherDirectory);

@@ -6,6 +6,7 @@ import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.config.HostFacts;
 import dev.claudecage.config.ConfigKey;
 import dev.claudecage.json.Json;
+import dev.claudecage.process.ProcessRunner;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,8 +41,18 @@ class ConfigCommandTest {
                 new HostFacts(4, false, Optional.empty(), List.of()), dir);
     }
 
+    /** A context whose configuration comes from the test's files and environment, and that keeps no state. */
+    private Context context() {
+        return new Context(new ProcessRunner(false), () -> loader, () -> {
+            throw new AssertionError("config reads no state");
+        });
+    }
+
     private int run(String... args) {
-        return new CommandLine(new ConfigCommand(loader)).setOut(new PrintWriter(out)).execute(args);
+        List<String> all = new java.util.ArrayList<>(List.of("config"));
+        all.addAll(List.of(args));
+        return Main.commandLine(context(), all.toArray(String[]::new)).setOut(new PrintWriter(out))
+                .execute(all.toArray(String[]::new));
     }
 
     @Test
@@ -98,7 +109,8 @@ class ConfigCommandTest {
         Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, "memory: 4q\n");
 
-        ConfigCommand command = new ConfigCommand(loader);
+        ConfigCommand command = new ConfigCommand();
+        command.context = context();
         new CommandLine(command).parseArgs("--validate", bad.toString());
 
         UserInputException e = assertThrows(UserInputException.class, command::call);
@@ -107,8 +119,8 @@ class ConfigCommandTest {
 
     @Test
     void jsonAndValidateDoNotMix() {
-        CommandLine commandLine = new CommandLine(new ConfigCommand(loader)).setErr(new PrintWriter(new StringWriter()));
+        CommandLine commandLine = Main.commandLine(context(), "config").setErr(new PrintWriter(new StringWriter()));
 
-        assertEquals(2, commandLine.execute("--json", "--validate", userFile.toString()));
+        assertEquals(2, commandLine.execute("config", "--json", "--validate", userFile.toString()));
     }
 }

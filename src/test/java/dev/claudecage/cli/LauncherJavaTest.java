@@ -40,8 +40,12 @@ class LauncherJavaTest {
     }
 
     private Outcome launch(Path javaHome) throws IOException, InterruptedException {
+        return launch(javaHome, List.of(LAUNCHER.toString(), "version"));
+    }
+
+    private Outcome launch(Path javaHome, List<String> command) throws IOException, InterruptedException {
         Path jar = Files.writeString(dir.resolve("claude-cage.jar"), "not read by a stand-in java");
-        ProcessBuilder builder = new ProcessBuilder(List.of(LAUNCHER.toString(), "version")).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("JAVA_HOME", javaHome.toString());
         builder.environment().put("CLAUDE_CAGE_JAR", jar.toString());
         Process process = builder.start();
@@ -82,5 +86,17 @@ class LauncherJavaTest {
         Outcome outcome = launch(dir.resolve("nothing-here"));
         assertEquals(125, outcome.exit(), outcome.output());
         assertTrue(outcome.output().contains("no java found at " + dir.resolve("nothing-here/bin/java")), outcome.output());
+    }
+
+    /** The launcher says which standard descriptors are terminals, so the JVM need not load JNA to ask. */
+    @Test
+    void tellsTheJvmWhichDescriptorsAreTerminals() throws Exception {
+        Path home = jdk("jdk17", "17.0.9");
+        Outcome piped = launch(home);
+        assertTrue(piped.output().contains("-Dclaudecage.terminals= "), "pipes are not terminals: " + piped.output());
+        // script(1) gives the launcher a pseudo-terminal on all three: the control that the check sees one.
+        Outcome onTerminal = launch(home, List.of("script", "-qec", LAUNCHER + " version", "/dev/null"));
+        assertEquals(0, onTerminal.exit(), onTerminal.output());
+        assertTrue(onTerminal.output().contains("-Dclaudecage.terminals=012 "), onTerminal.output());
     }
 }

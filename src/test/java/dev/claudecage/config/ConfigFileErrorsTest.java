@@ -44,8 +44,10 @@ class ConfigFileErrorsTest {
         assertEquals("unknown key 'colour' in " + fixture.userFile + " (line 1); the keys are mode, persist, "
                 + "max_sessions, cpus, memory, network, dns, allowed_hosts, read_only_root, seccomp_profile, "
                 + "pids_limit, user, image, runtime, rootfs, mounts, mount_owner, tmpfs_size, env, resolve, egress_limit, "
-                + "max_connections, api_upstream, network_pool, network_pool6, insecure_registries, protected_paths, "
-                + "git_credentials, git_ca_certificates, ssh_agent, ssh_agent_hosts, ssh_known_hosts, allow_unlimited, userns_pool", message);
+                + "max_connections, api_upstream, network_pool, network_pool6, insecure_registries, registry_mirrors, "
+                + "protected_paths, "
+                + "git_credentials, git_ca_certificates, ssh_agent, ssh_agent_hosts, ssh_known_hosts, allow_unlimited, "
+                + "healthcheck, userns_pool", message);
     }
 
     @Test

@@ -154,7 +154,7 @@ class ConfigLayersTest {
                 "2606:4700:4700::1111", List.of("*.example.com:443"), false, profile.toString(), 256, 1001, 1002,
                 "my-image.v2", "crun", rootfs, List.of(new MountSpec(project, "/work", true)), null, 256L << 20,
                 List.of("EDITOR=vi", "EMPTY="), DEFAULT_EGRESS, List.of("registry.lan:5000", "192.168.1.20"),
-                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false,
+                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true,
                 UsernsPool.range(1_879_048_192L, 6_553_600L));
         assertEquals(expected, fixture.load().config());
         fixture.user("userns_pool: off\n");
@@ -261,5 +261,17 @@ class ConfigLayersTest {
         assertEquals(List.of("api.test=10.213.200.2", "api.test=fd63:6167:6500:c8::2", "canary.test=10.213.201.2"),
                 effective.config().yamlValues().get("resolve"));
         assertEquals("flag --resolve", effective.origins().get("resolve"));
+    }
+
+    @Test
+    void registryMirrorsKeepTheirOrderPerRegistry() {
+        fixture.user("registry_mirrors: ['docker.io=https://Mirror.example', 'ghcr.io=https://ghcr-mirror.example:8443', "
+                + "'docker.io=http://127.0.0.1:5000/']\n");
+        CageConfig config = fixture.load().config();
+        assertEquals(Map.of("docker.io", List.of(java.net.URI.create("https://mirror.example"),
+                        java.net.URI.create("http://127.0.0.1:5000")),
+                "ghcr.io", List.of(java.net.URI.create("https://ghcr-mirror.example:8443"))), config.registryMirrors());
+        assertEquals(List.of("docker.io=https://mirror.example", "docker.io=http://127.0.0.1:5000",
+                "ghcr.io=https://ghcr-mirror.example:8443"), config.yamlValues().get("registry_mirrors"));
     }
 }

@@ -47,6 +47,14 @@ class ConfigValueErrorsTest {
                         "use HOST or HOST:PORT"),
                 bad("insecure_registries: ['https://registry.lan']", "insecure_registries: 'https://registry.lan' has port",
                         "use HOST or HOST:PORT"),
+                bad("registry_mirrors: [docker.io]", "registry_mirrors: 'docker.io' is not REGISTRY=URL", "use REGISTRY=URL"),
+                bad("registry_mirrors: ['docker.io=ftp://mirror.lan']", "registry_mirrors: 'docker.io=ftp://mirror.lan' has "
+                        + "'ftp://mirror.lan', which is not an http or https URL", "use REGISTRY=URL"),
+                bad("registry_mirrors: ['docker.io=https://user:pw@mirror.lan']", "has a path, credentials, a query or a "
+                        + "fragment", "use REGISTRY=URL"),
+                bad("registry_mirrors: ['docker.io=https://mirror.lan/v2/']", "has a path, credentials", "use REGISTRY=URL"),
+                bad("registry_mirrors: ['*.io=https://mirror.lan']", "names the registry '*.io', which is not HOST or "
+                        + "HOST:PORT", "use REGISTRY=URL"),
                 bad("egress_limit: 10k", "egress_limit: '10k' is less than 1m", "at least 1m"),
                 bad("max_connections: 0", "max_connections: '0' is less than 1", "at least 1"),
                 bad("api_upstream: ftp://api.anthropic.com", "api_upstream: 'ftp://api.anthropic.com' is not an http or https URL",

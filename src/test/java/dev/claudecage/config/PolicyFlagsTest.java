@@ -43,9 +43,9 @@ class PolicyFlagsTest {
     @Test
     void eachFlagSetsTheKeyWhoseFlagNameItHas() {
         List<OptionSpec> options = new CommandLine(new CommandWithPolicyFlags()).getCommandSpec().options();
-        assertEquals(27, options.size());
+        assertEquals(28, options.size());
         for (OptionSpec option : options) {
-            // A switch (--ssh-agent, --allow-unlimited) takes no value.
+            // A switch (--ssh-agent, --allow-unlimited, --no-healthcheck) takes no value.
             Map<String, Object> flags = (option.arity().max() == 0 ? parse(option.longestName())
                     : parse(option.longestName(), "x")).asFlags();
             assertEquals(1, flags.size(), option.longestName());

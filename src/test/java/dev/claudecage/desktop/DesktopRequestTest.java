@@ -1,7 +1,7 @@
 package dev.claudecage.desktop;
 
 import dev.claudecage.CageException;
-import dev.claudecage.net.proxy.HttpHead;
+import dev.claudecage.net.http.HttpHead;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -28,4 +28,13 @@ class UntrustedTextTest {
         String text = "diff --git a/résumé.md b/résumé.md\n+\tindented \\x1b stays, 日本語 and emoji 🙂\n";
         assertSame(text, UntrustedText.escape(text));
     }
+
+    @Test
+    void anExcerptForAnErrorMessageIsEscapedAndBounded() {
+        assertEquals("GET /\\x1b[2J HTTP/1.1", UntrustedText.excerpt("GET /\u001b[2J HTTP/1.1"));
+        String longLine = "x".repeat(UntrustedText.EXCERPT_CHARS) + "\u001b[2J";
+        assertEquals("x".repeat(UntrustedText.EXCERPT_CHARS) + "...", UntrustedText.excerpt(longLine),
+                "what is cut is not shown, escaped or not");
+        assertEquals("short", UntrustedText.excerpt("short"));
+    }
 }

@@ -33,7 +33,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class HostBoundaryIT {
 
-    private static final int OWNER = 4242;
     private static final List<String> MINE = List.of("it-share-a", "it-share-b");
 
     @BeforeEach
@@ -76,7 +75,7 @@ class HostBoundaryIT {
     @Test
     void attack1AuditLogReplacedByALinkToAHostFileIsNotWrittenThrough(@TempDir Path dir) throws Exception {
         Path workspace = Files.createDirectory(dir.resolve("workspace"));
-        chownTree(workspace);
+        HostFolders.ownByAUser(workspace);
         // Stands in for /etc/bash.bashrc: a file root's next interactive shell would run.
         Path bashrc = Files.writeString(dir.resolve("bash.bashrc"), "# the host's own\n");
         Path readme = workspace.resolve("audit.jsonl");
@@ -121,9 +120,9 @@ class HostBoundaryIT {
         Path repo = Files.createDirectory(parent.resolve("repo"));
         git(repo, "init", "-q", "-b", "main");
         Files.createDirectory(repo.resolve("sub"));
-        chownTree(repo);
+        HostFolders.ownByAUser(repo);
         Path other = Files.createDirectory(parent.resolve("other"));
-        chownTree(other);
+        HostFolders.ownByAUser(other);
         assertEquals(0, start("it-share-a", repo + ":/workspace").exitCode());
         assertTrue(Files.isRegularFile(repo.resolve(".git/commondir")), "session a holds .git/commondir's place");
 
@@ -197,16 +196,5 @@ class HostBoundaryIT {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes());
         assertEquals(0, process.waitFor(), String.join(" ", command) + ": " + output);
-    }
-
-    /** The folder belongs to a host user other than root and the cage's uid, as a user's checkout would. */
-    private static void chownTree(Path folder) throws Exception {
-        try (Stream<Path> all = Files.walk(folder)) {
-            for (Path path : all.toList()) {
-                Files.setAttribute(path, "unix:uid", OWNER, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(path, "unix:gid", OWNER, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-            }
-        }
-        Files.setPosixFilePermissions(folder.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 }

@@ -119,6 +119,15 @@ class ImageBuildIT {
         return result;
     }
 
+    /** Removes the store's directory of a RUN --mount=type=cache that a test's Dockerfile named by {@code id}. */
+    static void removeCacheMount(String id) throws IOException {
+        Path directory = STORE.resolve("cache-mounts").resolve(dev.claudecage.image.store.Digest.of(id).hex());
+        try (Stream<Path> walk = Files.exists(directory) ? Files.walk(directory) : Stream.empty()) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+        assertFalse(Files.exists(directory), directory + " could not be removed");
+    }
+
     static CageHarness.Result runIn(String image, String script) {
         return CageHarness.launch(List.of("run", "--image", image, "--network", "none", "--", "sh", "-c", script));
     }
@@ -289,10 +298,11 @@ class ImageBuildIT {
 
     @Test
     void aBadDockerfileIsBadInputThatNamesTheFileAndLine() throws Exception {
-        Files.writeString(context.resolve("Dockerfile"), "FROM debian:bookworm\nVOLUME /data\n");
+        Files.writeString(context.resolve("Dockerfile"), "FROM debian:bookworm\nRUN --security=insecure true\n");
         CageHarness.Result result = build(name("bad"), context);
         assertEquals(2, result.exitCode(), result.toString());
-        assertTrue(result.stderr().contains("Dockerfile:2: VOLUME /data: VOLUME is not supported"), result.toString());
+        assertTrue(result.stderr().contains("Dockerfile:2: RUN --security=insecure true: --security=insecure is not "
+                + "supported"), result.toString());
 
         Files.writeString(context.resolve("Dockerfile"), "FROM debian:bookworm\nCOPY missing.txt /\n");
         CageHarness.Result missing = build(name("missing"), context);

@@ -3,22 +3,16 @@ package dev.claudecage.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,82 +30,24 @@ class ImageDockerComparisonIT {
     private static final Path REPOSITORY = Path.of("").toAbsolutePath();
     private static final List<String> SETTINGS = List.of("User", "Env", "WorkingDir", "Entrypoint", "Cmd", "ExposedPorts");
 
-    private static Path directory;
-    private static Process dockerd;
-    private static String socket;
+    private static DockerEngine engine;
 
     @BeforeAll
     static void startDocker() throws Exception {
         CageHarness.requireRootAndRootfs();
-        skipUnless(onPath("dockerd") && onPath("docker"), "no Docker engine here (apt-get install docker.io)");
-        directory = Files.createTempDirectory("claude-cage-docker-it");
-        socket = "unix://" + directory.resolve("docker.sock");
-        dockerd = new ProcessBuilder("dockerd", "--iptables=false", "--ip6tables=false", "--ip-forward=false",
-                "--bridge=none", "--data-root", directory.resolve("data").toString(),
-                "--exec-root", directory.resolve("exec").toString(), "--pidfile", directory.resolve("docker.pid").toString(),
-                "-H", socket)
-                .redirectErrorStream(true).redirectOutput(directory.resolve("dockerd.log").toFile()).start();
-        boolean up = false;
-        for (int i = 0; i < 60 && !up && dockerd.isAlive(); i++) {
-            up = docker(Duration.ofSeconds(10), "version").exitCode() == 0;
-            if (!up) {
-                Thread.sleep(500);
-            }
-        }
-        if (!up) {
-            String log = Files.readString(directory.resolve("dockerd.log"));
-            stopDocker();
-            skipUnless(false, "the Docker engine did not start: " + log.strip().lines().reduce((a, b) -> b).orElse(""));
-        }
+        engine = DockerEngine.start(List.of());
     }
 
     @AfterAll
     static void stopDocker() throws Exception {
-        if (dockerd == null) {
-            return;
+        if (engine != null) {
+            engine.close();
+            engine = null;
         }
-        dockerd.destroy();
-        if (!dockerd.waitFor(60, TimeUnit.SECONDS)) {
-            dockerd.destroyForcibly();
-            dockerd.waitFor(10, TimeUnit.SECONDS);
-        }
-        // dockerd leaves its network namespace handle mounted in its exec root.
-        List<String> mounts = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String mountPoint = line.split(" ")[4];
-            if (mountPoint.startsWith(directory.toString())) {
-                mounts.add(mountPoint);
-            }
-        }
-        mounts.sort(Comparator.reverseOrder());
-        for (String mountPoint : mounts) {
-            new ProcessBuilder("umount", mountPoint).inheritIO().start().waitFor();
-        }
-        try (Stream<Path> walk = Files.walk(directory)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        }
-        assertTrue(Files.notExists(directory), "the Docker engine's directories could not be removed");
-        dockerd = null;
-    }
-
-    private static void skipUnless(boolean condition, String reason) {
-        if (!condition) {
-            System.out.println("SKIPPED: docker comparison: " + reason);
-        }
-        Assumptions.assumeTrue(condition, reason);
-    }
-
-    private static boolean onPath(String program) {
-        return Arrays.stream(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .anyMatch(dir -> Files.isExecutable(Path.of(dir, program)));
     }
 
     private static CageHarness.Result docker(Duration timeout, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("docker", "-H", socket));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .start();
-        return CageHarness.waitFor(process, "", timeout);
+        return engine.docker(timeout, args);
     }
 
     /** Ours and Docker's runtime settings of an image, as OCI config JSON objects. */
@@ -137,8 +73,8 @@ class ImageDockerComparisonIT {
         assertEquals(0, ours.exitCode(), ours.toString());
 
         Path base = baseLayer();
-        Process importing = new ProcessBuilder("sh", "-c", "tar -C \"$0\" -c . | docker -H \"$1\" import - debian:bookworm",
-                base.toString(), socket).redirectErrorStream(true).start();
+        Process importing = new ProcessBuilder("sh", "-c", "tar -C \"$0\" -c . | \"$1\" -H \"$2\" import - debian:bookworm",
+                base.toString(), engine.client().get(0), engine.socket()).redirectErrorStream(true).start();
         CageHarness.Result imported = CageHarness.waitFor(importing, "", Duration.ofMinutes(5));
         assertEquals(0, imported.exitCode(), imported.toString());
 

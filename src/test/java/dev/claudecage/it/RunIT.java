@@ -1,6 +1,8 @@
 package dev.claudecage.it;
 
+import dev.claudecage.host.CgroupLayout;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -125,15 +127,21 @@ class RunIT {
     }
 
     @Test
-    void crunEitherRunsOrSaysClearlyWhyItCannot() {
-        List<String> args = new ArrayList<>(List.of("run", "--runtime", "crun", "--rootfs", ROOTFS.toString(),
+    void crunRunsACageOnAHostWhoseCgroupLayoutItSupports() {
+        Assumptions.assumeTrue(CgroupLayout.current() != CgroupLayout.HYBRID, "crun refuses this host's hybrid cgroup "
+                + "layout: crunRefusesAHybridCgroupHostAndSaysWhatToDo covers this host");
+        CageHarness.Result result = launch(List.of("run", "--runtime", "crun", "--rootfs", ROOTFS.toString(),
                 "--network", "none", "--", "id", "-u"));
-        CageHarness.Result result = launch(args);
-        if (result.exitCode() == 0) {
-            assertEquals("1000\n", result.stdout());
-            return;
-        }
-        System.out.println("crun cannot run on this host; the launcher said: " + result.stderr().strip());
+        assertEquals(0, result.exitCode(), result.toString());
+        assertEquals("1000\n", result.stdout());
+    }
+
+    @Test
+    void crunRefusesAHybridCgroupHostAndSaysWhatToDo() {
+        Assumptions.assumeTrue(CgroupLayout.current() == CgroupLayout.HYBRID, "this host's cgroup layout is "
+                + CgroupLayout.current() + ", which crun runs on: crunRunsACageOnAHostWhoseCgroupLayoutItSupports covers it");
+        CageHarness.Result result = launch(List.of("run", "--runtime", "crun", "--rootfs", ROOTFS.toString(),
+                "--network", "none", "--", "id", "-u"));
         assertEquals(125, result.exitCode(), result.toString());
         assertTrue(result.stderr().contains("crun cannot run cages on this host"), result.toString());
         assertTrue(result.stderr().contains("--runtime runc"), result.toString());

@@ -75,6 +75,30 @@ class SessionVerifyIT {
         }
     }
 
+    /**
+     * verify --session checks the session with the plan it was started with (image, layers, runtime,
+     * policy), recorded at its start, not one resolved again from its configuration: what the host
+     * holds under the same names may have changed since (here its seccomp profile file, which could
+     * as well be an image tag moved to another image).
+     */
+    @Test
+    void verifySessionUsesThePlanTheSessionStartedWithThoughTheHostChangedSince(@TempDir Path dir) throws Exception {
+        Path profile = Files.copy(Path.of("security/seccomp-default.json"), dir.resolve("seccomp.json"));
+        CageHarness.Result start = cage("start", "--detach", "--name", "it-verify-plan", "--rootfs", ROOTFS.toString(),
+                "--network", "none", "--seccomp-profile", profile.toString(), "--", "sleep", "600");
+        assertEquals(0, start.exitCode(), start.toString());
+        Files.writeString(profile, "no longer a seccomp profile\n");
+        CageHarness.Result rejected = cage("run", "--rootfs", ROOTFS.toString(), "--network", "none",
+                "--seccomp-profile", profile.toString(), "--", "true");
+        assertEquals(2, rejected.exitCode(), "positive control: a plan resolved now would fail on the file: " + rejected);
+
+        CageHarness.Result verify = CageHarness.launch(List.of("verify", "--json", "--no-controls", "--session",
+                "it-verify-plan"), "", Map.of(), Duration.ofMinutes(4));
+        assertEquals(0, verify.exitCode(), verify.toString());
+        JsonNode report = Json.mapper().readTree(verify.stdout());
+        assertEquals("blocked", outcome(report, "seccomp-filter-active"), report.toString());
+    }
+
     @Test
     void aSessionThatIsMissingOrNotRunningOrExtraOptionsAreRefused() {
         CageHarness.Result missing = cage("verify", "--session", "it-nosuch");
@@ -90,6 +114,15 @@ class SessionVerifyIT {
         CageHarness.Result withOptions = cage("verify", "--session", "it-nosuch", "--network", "none");
         assertEquals(2, withOptions.exitCode(), withOptions.toString());
         assertTrue(withOptions.stderr().contains("cannot be given"), withOptions.toString());
+    }
+
+    private static String outcome(JsonNode report, String id) {
+        for (JsonNode probe : report.path("probes")) {
+            if (probe.path("id").asText().equals(id)) {
+                return probe.path("outcome").asText();
+            }
+        }
+        return "no probe " + id;
     }
 
     private static String detail(JsonNode report, String id) {

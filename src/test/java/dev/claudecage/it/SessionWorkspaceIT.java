@@ -27,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SessionWorkspaceIT {
 
-    private static final int OWNER = 4242;
 
     /** This class's sessions: only these are destroyed and looked for, as other tests share the host. */
     private static final List<String> MINE = List.of("it-policy", "it-crash", "it-reach", "it-clone", "it-sneak",
@@ -137,7 +136,7 @@ class SessionWorkspaceIT {
         Files.writeString(repo.resolve("a.txt"), "one\n");
         git(repo, "add", "a.txt");
         git(repo, "commit", "-q", "-m", "first");
-        chownTree(repo);
+        HostFolders.ownByAUser(repo);
 
         CageHarness.Result start = cage("start", "--detach", "--clone", "--name", "it-clone", "--network", "none",
                 "--mount", repo + ":/workspace", "--", "sleep", "300");
@@ -169,7 +168,7 @@ class SessionWorkspaceIT {
         assertTrue(applied.stdout().contains("applied 1 commit(s) to main"), applied.toString());
         assertEquals("agent work\nfirst\n", git(repo, "log", "--format=%s"));
         assertEquals("one\ntwo\n", Files.readString(repo.resolve("a.txt")));
-        assertEquals(OWNER, Files.getAttribute(repo.resolve("b.txt"), "unix:uid"), "written as the repository's owner");
+        assertEquals(HostFolders.OWNER, Files.getAttribute(repo.resolve("b.txt"), "unix:uid"), "written as the repository's owner");
         assertEquals("", git(repo, "for-each-ref", "refs/claude-cage"), "no helper ref left");
         assertFalse(Files.exists(repo.resolve("c.txt")), "uncommitted work stays in the copy");
 
@@ -177,7 +176,7 @@ class SessionWorkspaceIT {
         Files.writeString(repo.resolve("d.txt"), "host\n");
         git(repo, "add", "d.txt");
         git(repo, "commit", "-q", "-m", "host work");
-        chownTree(repo);
+        HostFolders.ownByAUser(repo);
         assertEquals(0, cage("shell", "it-clone", "--", "sh", "-c", "cd /workspace && git add -A && "
                 + "git -c user.name=agent -c user.email=agent@cage commit -qm more").exitCode());
         CageHarness.Result diverged = cage("apply", "it-clone");
@@ -193,7 +192,7 @@ class SessionWorkspaceIT {
         Path repo = Files.createDirectory(parent.resolve("repo"));
         git(repo, "init", "-q", "-b", "main");
         git(repo, "commit", "-q", "--allow-empty", "-m", "first");
-        chownTree(repo);
+        HostFolders.ownByAUser(repo);
         assertEquals(0, cage("start", "--detach", "--clone", "--name", "it-sneak", "--network", "none",
                 "--mount", repo + ":/workspace", "--", "sleep", "300").exitCode());
 
@@ -235,7 +234,7 @@ class SessionWorkspaceIT {
         Path repo = Files.createDirectory(parent.resolve("repo"));
         git(repo, "init", "-q", "-b", "main");
         git(repo, "commit", "-q", "--allow-empty", "-m", "first");
-        chownTree(repo);
+        HostFolders.ownByAUser(repo);
         assertEquals(0, cage("start", "--detach", "--clone", "--name", "it-hostile", "--network", "none",
                 "--mount", repo + ":/workspace", "--", "sleep", "300").exitCode());
         // The wall holds .claude as a folder in the cage, so the link goes into the index directly.
@@ -287,7 +286,7 @@ class SessionWorkspaceIT {
         Path repo = Files.createDirectory(parent.resolve("repo"));
         git(repo, "init", "-q", "-b", "main");
         git(repo, "commit", "-q", "--allow-empty", "-m", "first");
-        chownTree(repo);
+        HostFolders.ownByAUser(repo);
         CageHarness.Result start = cage("start", "--detach", "--name", "it-nested", "--network", "none",
                 "--mount", repo + ":/workspace", "--", "sleep", "300");
         assertEquals(0, start.exitCode(), start.toString());
@@ -324,16 +323,5 @@ class SessionWorkspaceIT {
         String output = new String(process.getInputStream().readAllBytes());
         assertEquals(0, process.waitFor(), String.join(" ", command) + ": " + output);
         return output;
-    }
-
-    /** The repository belongs to a host user other than root and the cage's uid, as a user's checkout would. */
-    private static void chownTree(Path repo) throws Exception {
-        try (Stream<Path> all = Files.walk(repo)) {
-            for (Path path : all.toList()) {
-                Files.setAttribute(path, "unix:uid", OWNER, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(path, "unix:gid", OWNER, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-            }
-        }
-        Files.setPosixFilePermissions(repo.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 }

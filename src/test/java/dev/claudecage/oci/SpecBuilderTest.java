@@ -133,7 +133,7 @@ public class SpecBuilderTest {
         CageRequest base = request();
         CageRequest fromImage = new CageRequest(base.command(), false, base.containerId(), base.hostname(), base.seccomp(),
                 null, NetworkAttachment.none(), new CageRequest.ImageDefaults(
-                        List.of("PATH=/opt/tools/bin:/usr/bin", "HOME=/root", "DISABLE_AUTOUPDATER=1"), "/srv"),
+                        List.of("PATH=/opt/tools/bin:/usr/bin", "HOME=/root", "DISABLE_AUTOUPDATER=1"), "/srv", List.of(), null),
                 WorkspaceWall.NONE);
         Spec.Process process = SpecBuilder.build(config(List.of()), fromImage).process();
         assertEquals(List.of("PATH=/opt/tools/bin:/usr/bin", "HOME=/home/claude", "LANG=C.UTF-8", "container=claude-cage",
@@ -141,6 +141,25 @@ public class SpecBuilderTest {
         assertEquals("/srv", process.cwd());
         assertEquals("/workspace", SpecBuilder.build(config(WORKSPACE_AND_DOCS), fromImage).process().cwd(),
                 "a mounted workspace wins over the image's WORKDIR");
+    }
+
+    @Test
+    void eachImageVolumeGetsATmpfsOfItsOwnUnlessAMountCoversIt() {
+        CageRequest base = request();
+        CageRequest withVolumes = new CageRequest(base.command(), false, base.containerId(), base.hostname(), base.seccomp(),
+                null, NetworkAttachment.none(), new CageRequest.ImageDefaults(List.of(), null,
+                        List.of("/data", "var/lib/db/", "/workspace/cache", "/docs", "/tmp/x", "/proc/sys", "/", "/data"), null),
+                WorkspaceWall.NONE);
+        List<Spec.Mount> mounts = SpecBuilder.build(config(WORKSPACE_AND_DOCS), withVolumes).mounts();
+        List<Spec.Mount> volumes = mounts.stream().filter(mount -> List.of("/data", "/var/lib/db")
+                .contains(mount.destination())).toList();
+        assertEquals(List.of(new Spec.Mount("/data", "tmpfs", "tmpfs", List.of("nosuid", "nodev", "mode=755", "uid=1000",
+                        "gid=1000", "size=" + GIB)), new Spec.Mount("/var/lib/db", "tmpfs", "tmpfs", List.of("nosuid", "nodev",
+                        "mode=755", "uid=1000", "gid=1000", "size=" + GIB))), volumes,
+                "one each, the cage user's; the workspace, /docs, /tmp, /proc and / are mounted already");
+        List<String> destinations = mounts.stream().map(Spec.Mount::destination).toList();
+        assertTrue(destinations.indexOf("/data") < destinations.indexOf("/workspace"), "before the user's mounts");
+        assertEquals(destinations.size(), new java.util.HashSet<>(destinations).size(), "no path is mounted twice");
     }
 
     @Test

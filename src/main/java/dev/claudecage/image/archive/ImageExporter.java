@@ -75,8 +75,7 @@ public final class ImageExporter {
                     layerDescriptors.add(descriptor(LAYER_TYPE, digest, size));
                 }
                 ImageConfig stored = image.config();
-                ImageConfig config = new ImageConfig(stored.architecture(), stored.os(), stored.created(), stored.config(),
-                        new ImageConfig.RootFs("layers", diffIds), stored.history());
+                ImageConfig config = stored.withLayers(stored.architecture(), stored.os(), new ImageConfig.RootFs("layers", diffIds));
                 byte[] configBytes = Json.write(config).getBytes(StandardCharsets.UTF_8);
                 Digest configDigest = writeBlob(configBytes, blobs);
                 ObjectNode manifest = Json.mapper().createObjectNode();

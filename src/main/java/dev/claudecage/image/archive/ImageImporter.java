@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.image.store.Architecture;
 import dev.claudecage.image.store.Digest;
 import dev.claudecage.image.store.HostPlatform;
@@ -70,7 +71,7 @@ public final class ImageImporter {
         if (!Files.exists(source)) {
             throw new UserInputException(source + " does not exist", "pass an OCI layout directory or a docker save archive");
         }
-        ImageStore.Lock lock = store.lock(onNote);
+        FileLock lock = store.lock(onNote);
         try {
             store.clearWorkDirectories(onNote);
             Path work = store.createWorkDirectory("import");
@@ -188,8 +189,7 @@ public final class ImageImporter {
             LayerDigest.Result layer = store.commitLayer(directory);
             layers.add(layer.digest());
         }
-        ImageConfig config = new ImageConfig(Architecture.host(), ImageConfig.LINUX, original.created(), original.config(),
-                new ImageConfig.RootFs("layers", layers), original.history());
+        ImageConfig config = original.withLayers(Architecture.host(), ImageConfig.LINUX, new ImageConfig.RootFs("layers", layers));
         Digest id = store.commitImage(config);
         store.tag(name, id);
         return new Result(name, id, layers.size());

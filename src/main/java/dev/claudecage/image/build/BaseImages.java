@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -80,9 +79,8 @@ final class BaseImages {
             }
             LayerDigest.Result layer = store.commitLayer(rootfs);
             String created = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
-            ImageConfig config = new ImageConfig(Architecture.host(), ImageConfig.LINUX, created,
-                    new ImageConfig.Settings(null, List.of(DEFAULT_PATH), null, List.of("bash"), null, Map.of(), Map.of(),
-                            null),
+            ImageConfig config = new ImageConfig(Architecture.host(), ImageConfig.LINUX, created, null,
+                    ImageConfig.Settings.EMPTY.withEnv("PATH", DEFAULT_PATH.substring("PATH=".length())).withCmd(List.of("bash")),
                     null, null)
                     .withStep(layer.digest(), new ImageConfig.History(created,
                             "debootstrap --variant=minbase " + tag.group(1) + (tag.group(2) != null ? " (slim)" : ""), null));

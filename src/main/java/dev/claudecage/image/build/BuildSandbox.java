@@ -2,9 +2,7 @@ package dev.claudecage.image.build;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
-import dev.claudecage.host.Directories;
 import dev.claudecage.image.store.ImageStore;
-import dev.claudecage.json.Json;
 import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
@@ -27,8 +25,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Runs build steps: mounts each step's root ({@link BuildRoot}) and runs RUN commands in it with
- * runc, in the sandbox {@link BuildSpec} describes. The cage's configuration supplies the
+ * Runs build steps: mounts each step's root ({@link BuildRoot}, a cage of the runtime's) and runs RUN
+ * commands in it with runc, in the sandbox {@link BuildSpec} describes. The cage's configuration supplies the
  * resource limits and the runtime.
  */
 public final class BuildSandbox {
@@ -67,7 +65,7 @@ public final class BuildSandbox {
 
     /** A step's root, to guard and then mount. */
     BuildRoot newRoot() {
-        return new BuildRoot(Cage.newId("build"), store, paths, runner);
+        return new BuildRoot(Cage.newId("build"), store, paths, runtime, runner);
     }
 
     /** The root of another stage or image, to guard and then open (COPY --from). */
@@ -76,11 +74,25 @@ public final class BuildSandbox {
     }
 
     /**
+     * What a RUN adds to the sandbox: its {@code --mount}s, in order; whether it runs without any
+     * network ({@code --network=none}: a namespace of its own with only loopback); and secrets
+     * it sees as environment variables, which win over everything else.
+     */
+    record StepOptions(List<Spec.Mount> mounts, boolean isolatedNetwork, Map<String, String> secretEnv) {
+        static final StepOptions NONE = new StepOptions(List.of(), false, Map.of());
+
+        StepOptions {
+            mounts = List.copyOf(mounts);
+            secretEnv = Map.copyOf(secretEnv);
+        }
+    }
+
+    /**
      * Runs {@code args} in {@code root} as {@code user} (a USER value; null for root) in {@code workdir}.
      * The environment is the image's, then the ARG values it does not set, then HOME for the user.
      */
     void run(BuildRoot root, List<String> args, Map<String, String> imageEnv, Map<String, String> buildArgs,
-             String user, String workdir, BuildProgress.Step step) {
+             String user, String workdir, StepOptions options, BuildProgress.Step step) {
         UserDatabase.Identity identity;
         try {
             identity = UserDatabase.of(root.root()).forProcess(user);
@@ -88,18 +100,19 @@ public final class BuildSandbox {
             throw new CageException("cannot read the image's /etc/passwd: " + e.getMessage());
         }
         Spec cage = SpecBuilder.build(config, new CageRequest(args, false, root.id(), HOSTNAME, seccomp, null,
-                NetworkAttachment.host()));
-        Spec built = BuildSpec.forRun(cage, args, environment(imageEnv, buildArgs, identity), identity,
-                workdir == null || workdir.isEmpty() ? "/" : workdir);
+                options.isolatedNetwork() ? NetworkAttachment.none() : NetworkAttachment.host()));
+        List<String> env = new java.util.ArrayList<>(environment(imageEnv, buildArgs, identity));
+        options.secretEnv().forEach((name, value) -> {
+            env.removeIf(entry -> entry.startsWith(name + "="));
+            env.add(name + "=" + value);
+        });
+        Spec built = BuildSpec.forRun(cage, args, env, identity, workdir == null || workdir.isEmpty() ? "/" : workdir,
+                options.mounts());
         Spec spec = rootlessCgroups == null ? built : RootlessHost.adapt(built, rootlessCgroups);
-        RuntimeLog log = new RuntimeLog(root.runtimeLog());
-        try {
-            Directories.writePrivateFile(root.bundle().resolve("config.json"), Json.write(spec));
-        } catch (IOException e) {
-            throw new CageException("cannot write the build step's bundle in " + root.bundle() + ": " + e.getMessage());
-        }
-        StreamedCommand command = root.startContainer(runtime,
-                () -> StreamedCommand.start(runner, runtime.runCommand(root.id(), root.bundle(), log), step));
+        Cage stepCage = root.cage();
+        stepCage.writeSpec(spec);
+        RuntimeLog log = stepCage.log();
+        StreamedCommand command = root.startContainer(() -> StreamedCommand.start(runner, stepCage.runCommand(), step));
         StreamedCommand.Outcome outcome = command.await(RUN_TIMEOUT);
         if (outcome.exitCode() == 0) {
             return;

@@ -3,6 +3,7 @@ package dev.claudecage.image.build;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -36,15 +37,20 @@ final class BuildSpec {
     private BuildSpec() {
     }
 
-    /** A RUN: {@code args} as {@code user} in {@code cwd} with {@code env}, on the cage spec {@code cage}. */
-    static Spec forRun(Spec cage, List<String> args, List<String> env, UserDatabase.Identity user, String cwd) {
+    /**
+     * A RUN: {@code args} as {@code user} in {@code cwd} with {@code env}, on the cage spec {@code cage},
+     * with the step's own {@code RUN --mount}s after the cage's kept ones.
+     */
+    static Spec forRun(Spec cage, List<String> args, List<String> env, UserDatabase.Identity user, String cwd,
+                       List<Spec.Mount> stepMounts) {
         // Ambient stays empty: like Docker, a RUN as a non-root USER has no capabilities.
         Spec.Capabilities capabilities = new Spec.Capabilities(CAPABILITIES, CAPABILITIES, List.of(), CAPABILITIES, List.of());
         Spec.Process process = new Spec.Process(false, new Spec.User(user.uid(), user.gid(), user.additionalGids()), args,
                 env, cwd, capabilities, cage.process().rlimits(), true, null, null);
-        List<Spec.Mount> mounts = cage.mounts().stream()
+        List<Spec.Mount> mounts = new ArrayList<>(cage.mounts().stream()
                 .filter(mount -> KEPT_MOUNTS.contains(mount.destination()))
-                .toList();
+                .toList());
+        mounts.addAll(stepMounts);
         return cage.withProcess(process).withRoot(new Spec.Root(SpecBuilder.ROOTFS_DIR, false)).withMounts(mounts);
     }
 }

@@ -1,5 +1,7 @@
 package dev.claudecage.image.build;
 
+import dev.claudecage.image.dockerfile.DockerIgnore;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -10,7 +12,8 @@ import java.util.List;
 /**
  * COPY and WORKDIR on a step's mounted root, with Docker's rules: a source directory's contents
  * go into the destination; a file goes into a destination that ends in '/' or is a directory,
- * else becomes it; missing parents are made (root-owned, 0755). Every path in the image is
+ * else becomes it; missing parents are made, 0755, root's or, with --chown, that owner's (as
+ * BuildKit makes them). Every path in the image is
  * resolved with {@link RootedPath}, so links in the image (or in the sources) never lead out of
  * the root, and existing links to directories are written through, as the image sees them.
  */
@@ -22,26 +25,27 @@ final class FileCopy {
     }
 
     /**
-     * @param owner the owner of everything copied, or null to keep the source's (COPY --from)
-     * @param mode  --chmod for everything copied, or null to keep the source's permissions
+     * @param owner    the owner of everything copied, or null to keep the source's (COPY --from)
+     * @param mode     --chmod for everything copied, or null to keep the source's permissions
+     * @param excludes COPY --exclude: paths below a directory source (relative to it) that are left out
      */
     static void copy(Path root, SourceTree source, List<String> entries, String destination,
-                     UserDatabase.Identity owner, Integer mode) throws IOException {
+                     UserDatabase.Identity owner, Integer mode, DockerIgnore excludes) throws IOException {
         boolean intoDirectory = destination.endsWith("/") || entries.size() > 1;
         for (String entry : entries) {
             Path from = source.hostPath(entry);
             if (Files.isDirectory(from, LinkOption.NOFOLLOW_LINKS)) {
-                makeDirectory(root, destination, owner == null ? ownerOf(from) : owner, mode);
+                makeDirectory(root, destination, owner == null ? ownerOf(from) : owner, mode, owner);
                 for (String child : source.tree(entry)) {
-                    if (!child.equals(entry)) {
-                        String relative = entry.isEmpty() ? child : child.substring(entry.length() + 1);
+                    String relative = child.equals(entry) ? "" : entry.isEmpty() ? child : child.substring(entry.length() + 1);
+                    if (!relative.isEmpty() && !excludes.excludes(relative)) {
                         copyEntry(root, source.hostPath(child), join(destination, relative), owner, mode);
                     }
                 }
             } else {
                 String target = intoDirectory || RootedPath.isDirectory(root, destination)
                         ? join(destination, Path.of(entry).getFileName().toString()) : destination;
-                makeDirectory(root, parent(target), null, null);
+                makeDirectory(root, parent(target), owner, null, owner);
                 copyEntry(root, from, target, owner, mode);
             }
         }
@@ -49,10 +53,12 @@ final class FileCopy {
 
     /**
      * Makes {@code path} (and its parents) a directory in the image, as WORKDIR and COPY do;
-     * true when anything had to be made. Only a directory made for {@code path} itself gets
-     * {@code owner} and {@code mode}; parents are root's.
+     * true when anything had to be made. A directory made for {@code path} itself gets
+     * {@code owner} and {@code mode}; parents made on the way get {@code parentOwner} (root's
+     * when null) and 0755.
      */
-    static boolean makeDirectory(Path root, String path, UserDatabase.Identity owner, Integer mode) throws IOException {
+    static boolean makeDirectory(Path root, String path, UserDatabase.Identity owner, Integer mode,
+                                 UserDatabase.Identity parentOwner) throws IOException {
         boolean made = false;
         StringBuilder current = new StringBuilder();
         String[] components = path.split("/");
@@ -69,8 +75,9 @@ final class FileCopy {
                 throw new IllegalArgumentException(current + " exists in the image and is not a directory");
             }
             boolean last = i == components.length - 1;
+            UserDatabase.Identity madeBy = last ? owner : parentOwner;
             Files.createDirectory(host);
-            setOwnerAndMode(host, last && owner != null ? owner.uid() : 0, last && owner != null ? owner.gid() : 0,
+            setOwnerAndMode(host, madeBy != null ? madeBy.uid() : 0, madeBy != null ? madeBy.gid() : 0,
                     last && mode != null ? mode : DIRECTORY_MODE);
             made = true;
         }

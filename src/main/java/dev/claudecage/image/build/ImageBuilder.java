@@ -2,6 +2,13 @@ package dev.claudecage.image.build;
 
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
+import dev.claudecage.host.FileLock;
+import dev.claudecage.host.Directories;
+import dev.claudecage.image.dockerfile.DockerIgnore;
+import dev.claudecage.image.dockerfile.RunMount;
+import dev.claudecage.image.registry.RegistryAccess;
+import dev.claudecage.image.store.StopSignals;
+import dev.claudecage.json.Json;
 import dev.claudecage.image.dockerfile.Dockerfile;
 import dev.claudecage.image.dockerfile.DockerfileException;
 import dev.claudecage.image.dockerfile.DockerfileParser;
@@ -20,9 +27,12 @@ import dev.claudecage.process.ProcessRunner;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -49,10 +59,21 @@ import java.util.regex.Pattern;
  */
 public final class ImageBuilder {
 
-    /** What to build. */
-    public record Request(Path dockerfile, Path context, ImageName name, Map<String, String> buildArgs, boolean noCache) {
+    /**
+     * What to build.
+     *
+     * @param secrets            {@code RUN --mount=type=secret} values by id (build --secret)
+     * @param allowUnverifiedAdd whether ADD may download a URL that has no --checksum
+     */
+    public record Request(Path dockerfile, Path context, ImageName name, Map<String, String> buildArgs, boolean noCache,
+                          Map<String, byte[]> secrets, boolean allowUnverifiedAdd) {
         public Request {
             buildArgs = Map.copyOf(buildArgs);
+            secrets = Map.copyOf(secrets);
+        }
+
+        public Request(Path dockerfile, Path context, ImageName name, Map<String, String> buildArgs, boolean noCache) {
+            this(dockerfile, context, name, buildArgs, noCache, Map.of(), false);
         }
     }
 
@@ -67,20 +88,31 @@ public final class ImageBuilder {
     private static final Pattern PORT = Pattern.compile("([0-9]{1,5})(?:-([0-9]{1,5}))?(?:/(tcp|udp|sctp))?",
             Pattern.CASE_INSENSITIVE);
     private static final Pattern OCTAL_MODE = Pattern.compile("[0-7]{3,4}");
+    /** Where BuildKit puts a RUN here-document that is a script (#!...). */
+    private static final String PIPES = "/dev/pipes/";
+    private static final int INLINE_FILE_MODE = 0644;
+    /** Docker's mode for a file ADD downloads. */
+    private static final int DOWNLOAD_MODE = 0600;
+    private static final Duration TAR_TIMEOUT = Duration.ofMinutes(30);
 
     private final ImageStore store;
     private final BuildSandbox sandbox;
     private final BaseImages bases;
     private final ImagePuller puller;
     private final BuildProgress progress;
+    private final ProcessRunner runner;
+    private final UrlDownloader downloader;
 
+    /** @param access where ADD may download from (the rules of image pulls) */
     public ImageBuilder(BuildSandbox sandbox, ShippedFiles shipped, ProcessRunner runner, ImagePuller puller,
-                        BuildProgress progress) {
+                        BuildProgress progress, RegistryAccess access) {
         this.store = sandbox.store();
         this.sandbox = sandbox;
         this.bases = new BaseImages(store, shipped, runner);
         this.puller = puller;
         this.progress = progress;
+        this.runner = runner;
+        this.downloader = new UrlDownloader(access);
     }
 
     public Result build(Request request) {
@@ -91,7 +123,7 @@ public final class ImageBuilder {
                     "pass the directory the Dockerfile's COPY sources are in");
         }
         SourceTree context = SourceTree.context(request.context());
-        ImageStore.Lock lock = store.lock(progress::note);
+        FileLock lock = store.lock(progress::note);
         try {
             store.clearWorkDirectories(progress::note);
             Build build = new Build(dockerfile, context, request);
@@ -105,7 +137,7 @@ public final class ImageBuilder {
     }
 
     /** One build: its Dockerfile, the stages built so far, and the step count. */
-    private final class Build {
+    private final class Build implements RunMounts.Sources {
         private final Dockerfile dockerfile;
         private final SourceTree context;
         private final Request request;
@@ -126,6 +158,10 @@ public final class ImageBuilder {
         }
 
         Digest run() {
+            platformArgs().forEach((name, value) -> {
+                globalArgs.put(name, value);
+                declaredGlobalArgs.add(name);
+            });
             for (Instruction.Arg arg : dockerfile.globalArgs()) {
                 for (Instruction.Arg.Declaration declaration : arg.declarations()) {
                     declaredGlobalArgs.add(declaration.name());
@@ -144,8 +180,23 @@ public final class ImageBuilder {
                 stages.put(index, last);
             }
             ImageConfig image = last.image();
-            return store.commitImage(new ImageConfig(Architecture.host(), ImageConfig.LINUX, image.created(), image.config(),
-                    image.rootfs(), image.history()));
+            return store.commitImage(image.withLayers(Architecture.host(), ImageConfig.LINUX, image.rootfs()));
+        }
+
+        /**
+         * BuildKit's predefined platform ARGs, in the global scope (a stage sees them after a bare
+         * {@code ARG TARGETARCH}): builds here are native, so target and build platform are this host's.
+         */
+        private static Map<String, String> platformArgs() {
+            String platform = ImageConfig.LINUX + "/" + Architecture.host();
+            Map<String, String> args = new LinkedHashMap<>();
+            for (String prefix : List.of("TARGET", "BUILD")) {
+                args.put(prefix + "PLATFORM", platform);
+                args.put(prefix + "OS", ImageConfig.LINUX);
+                args.put(prefix + "ARCH", Architecture.host());
+                args.put(prefix + "VARIANT", "");
+            }
+            return args;
         }
 
         /** The target and the stages it names in FROM and COPY --from, as far as global ARGs tell. */
@@ -154,9 +205,13 @@ public final class ImageBuilder {
                 return;
             }
             List<String> references = new ArrayList<>(List.of(stage.from().image()));
-            stage.instructions().stream()
-                    .filter(instruction -> instruction instanceof Instruction.Copy copy && copy.from() != null)
-                    .forEach(instruction -> references.add(((Instruction.Copy) instruction).from()));
+            for (Instruction instruction : stage.instructions()) {
+                if (instruction instanceof Instruction.Copy copy && copy.from() != null) {
+                    references.add(copy.from());
+                } else if (instruction instanceof Instruction.Run run) {
+                    run.mounts().stream().filter(mount -> mount.from() != null).forEach(mount -> references.add(mount.from()));
+                }
+            }
             for (String reference : references) {
                 String name = expandQuietly(reference, globalArgs);
                 dockerfile.stageNamed(name, stage.index()).ifPresent(earlier -> addNeeded(earlier, needed));
@@ -173,16 +228,31 @@ public final class ImageBuilder {
 
         private StageState buildStage(Stage stage) {
             StageState state = from(stage);
-            for (Instruction instruction : stage.instructions()) {
-                try {
-                    state = apply(state, instruction);
-                } catch (IllegalArgumentException e) {
-                    throw new DockerfileException(instruction.location(), instruction.text(), e.getMessage());
-                } catch (IOException e) {
-                    throw new CageException(instruction.location() + ": " + instruction.keyword() + " failed: " + e.getMessage());
+            List<String> triggers = state.settings().onBuild();
+            if (!triggers.isEmpty()) {
+                // As in Docker: the base's triggers run first, and the new image does not pass them on.
+                state = state.withSettings(state.settings().withOnBuild(List.of()));
+                total += triggers.size();
+                for (String trigger : triggers) {
+                    state = applyAt(state, DockerfileParser.parseTrigger(stage.from().location(), trigger,
+                            dockerfile.escape()));
                 }
             }
+            for (Instruction instruction : stage.instructions()) {
+                state = applyAt(state, instruction);
+            }
             return state;
+        }
+
+        /** One instruction, its problems named by its line. */
+        private StageState applyAt(StageState state, Instruction instruction) {
+            try {
+                return apply(state, instruction);
+            } catch (IllegalArgumentException e) {
+                throw new DockerfileException(instruction.location(), instruction.text(), e.getMessage());
+            } catch (IOException e) {
+                throw new CageException(instruction.location() + ": " + instruction.keyword() + " failed: " + e.getMessage());
+            }
         }
 
         private StageState from(Stage stage) {
@@ -206,7 +276,7 @@ public final class ImageBuilder {
             }
             if (reference.equals("scratch")) {
                 step.done();
-                return StageState.from(new ImageConfig(Architecture.host(), ImageConfig.LINUX, null, null, null, null));
+                return StageState.from(new ImageConfig(Architecture.host(), ImageConfig.LINUX, null, null, null, null, null));
             }
             return StageState.from(image(reference, from, step).config());
         }
@@ -325,11 +395,42 @@ public final class ImageBuilder {
             if (instruction instanceof Instruction.Shell shell) {
                 return settingsStep(state, instruction, "SHELL " + shell.shell(), settings.withShell(shell.shell()));
             }
+            if (instruction instanceof Instruction.Volume volume) {
+                List<String> paths = new ArrayList<>();
+                for (String path : volume.paths()) {
+                    paths.add(words.expand(path, variables));
+                }
+                for (String path : paths) {
+                    settings = settings.withVolume(path);
+                }
+                return settingsStep(state, instruction, "VOLUME " + paths, settings);
+            }
+            if (instruction instanceof Instruction.Healthcheck healthcheck) {
+                ImageConfig.Healthcheck recorded = healthcheck(healthcheck);
+                return settingsStep(state, instruction, "HEALTHCHECK " + Json.writeLine(recorded),
+                        settings.withHealthcheck(recorded));
+            }
+            if (instruction instanceof Instruction.StopSignal stopSignal) {
+                String signal = words.expand(stopSignal.signal(), variables);
+                StopSignals.number(signal);
+                return settingsStep(state, instruction, "STOPSIGNAL " + signal, settings.withStopSignal(signal));
+            }
+            if (instruction instanceof Instruction.OnBuild onBuild) {
+                List<String> triggers = new ArrayList<>(settings.onBuild());
+                triggers.add(onBuild.trigger());
+                return settingsStep(state, instruction, "ONBUILD " + onBuild.trigger(), settings.withOnBuild(triggers));
+            }
+            if (instruction instanceof Instruction.Maintainer maintainer) {
+                String description = "MAINTAINER " + maintainer.name();
+                StageState next = new StageState(state.image().withAuthor(maintainer.name()), state.args(), state.cmdSet());
+                return step(next, StepKey.of(state.id(), "MAINTAINER", Map.of("description", description)), description,
+                        step -> null);
+            }
             if (instruction instanceof Instruction.Workdir workdir) {
                 return workdir(state, workdir, variables);
             }
             if (instruction instanceof Instruction.Run run) {
-                return run(state, run);
+                return run(state, run, variables);
             }
             if (instruction instanceof Instruction.Copy copy) {
                 return copy(state, copy, variables);
@@ -384,6 +485,32 @@ public final class ImageBuilder {
             return ports;
         }
 
+        /**
+         * HEALTHCHECK as Docker records it: ["NONE"], ["CMD", args...] or ["CMD-SHELL", script]
+         * (run with the container's shell), durations in nanoseconds, left out when not given.
+         */
+        private ImageConfig.Healthcheck healthcheck(Instruction.Healthcheck healthcheck) {
+            if (healthcheck.command() == null) {
+                return new ImageConfig.Healthcheck(List.of("NONE"), null, null, null, null, null);
+            }
+            List<String> test = new ArrayList<>();
+            if (healthcheck.command() instanceof Instruction.Command.ExecForm exec) {
+                test.add("CMD");
+                test.addAll(exec.args());
+            } else {
+                test.add("CMD-SHELL");
+                test.add(((Instruction.Command.ShellForm) healthcheck.command()).script());
+            }
+            // As Docker, which leaves zero values out: --retries=0 means the default.
+            Integer retries = healthcheck.retries() == null || healthcheck.retries() == 0 ? null : healthcheck.retries();
+            return new ImageConfig.Healthcheck(test, nanos(healthcheck.interval()), nanos(healthcheck.timeout()),
+                    nanos(healthcheck.startPeriod()), nanos(healthcheck.startInterval()), retries);
+        }
+
+        private static Long nanos(Duration duration) {
+            return duration == null ? null : duration.toNanos();
+        }
+
         /** Shell form runs through SHELL (by default /bin/sh -c); exec form as written. */
         private List<String> command(Instruction.Command command, ImageConfig.Settings settings) {
             if (command instanceof Instruction.Command.ExecForm exec) {
@@ -409,13 +536,13 @@ public final class ImageBuilder {
             StageState next = state.withSettings(state.settings().withWorkingDir(path));
             Digest key = StepKey.of(state.id(), "WORKDIR", Map.of("path", path));
             return step(next, key, "WORKDIR " + path, step -> inRoot(state, root -> {
-                FileCopy.makeDirectory(root.root(), path, null, null);
+                FileCopy.makeDirectory(root.root(), path, null, null, null);
             }));
         }
 
-        private StageState run(StageState state, Instruction.Run run) throws IOException {
+        private StageState run(StageState state, Instruction.Run run, Map<String, String> variables) throws IOException {
             ImageConfig.Settings settings = state.settings();
-            List<String> args = command(run.command(), settings);
+            List<String> args = command(runCommand(run), settings);
             if (args.isEmpty()) {
                 throw new IllegalArgumentException("RUN needs a command");
             }
@@ -426,12 +553,36 @@ public final class ImageBuilder {
                     buildArgs.put(name, value);
                 }
             });
-            Digest key = StepKey.of(state.id(), "RUN", Map.of("args", args, "buildArgs", buildArgs));
+            List<RunMount> mounts = new ArrayList<>();
+            for (RunMount mount : run.mounts()) {
+                mounts.add(mount.expand(value -> words.expand(value, variables)));
+            }
+            Instruction.Heredoc script = executableHeredoc(run);
+            Map<String, Object> inputs = new TreeMap<>();
+            inputs.put("args", args);
+            inputs.put("buildArgs", buildArgs);
+            inputs.put("network", run.network().name());
+            if (script != null) {
+                inputs.put("script", script.text());
+            }
+            List<String> mountKeys = new ArrayList<>();
+            for (RunMount mount : mounts) {
+                mountKeys.add(Json.writeLine(mount) + " " + mountContent(mount));
+            }
+            inputs.put("mounts", mountKeys);
+            Digest key = StepKey.of(state.id(), "RUN", inputs);
             String description = run.command() instanceof Instruction.Command.ShellForm shell
                     ? "RUN " + shell.script() : "RUN " + args;
             return step(state, key, description, step -> inRoot(state, root -> {
-                try {
-                    sandbox.run(root, args, settings.envMap(), buildArgs, settings.user(), settings.workingDir(), step);
+                try (SignalSafe<RunMounts> runMounts = SignalSafe.of(new RunMounts(this))) {
+                    runMounts.get().prepare(root.root(), mounts, settings.workingDir());
+                    if (script != null) {
+                        runMounts.get().inlineFile(PIPES + script.name(), script.text());
+                    }
+                    sandbox.run(root, args, settings.envMap(), buildArgs, settings.user(), settings.workingDir(),
+                            new BuildSandbox.StepOptions(runMounts.get().mounts(),
+                                    run.network() == Instruction.RunNetwork.NONE, runMounts.get().environment()), step);
+                    runMounts.get().removeMountPoints(root.root());
                 } catch (StepFailedException e) {
                     throw new StepFailedException(run.location() + ": " + DockerfileException.abbreviate(run.text()) + ": "
                             + e.getMessage() + " (its last lines are above)", e.hint(), e.outputTail());
@@ -439,13 +590,102 @@ public final class ImageBuilder {
             }));
         }
 
+        /**
+         * The command a RUN with here-documents runs, as BuildKit makes it: a RUN that is nothing
+         * but one here-document runs its content with the shell (or, when it starts with #!, as a
+         * script file in /dev/pipes); any other runs its line with the documents after it, for
+         * the shell to read as here-documents.
+         */
+        private Instruction.Command runCommand(Instruction.Run run) {
+            if (run.heredocs().isEmpty() || !(run.command() instanceof Instruction.Command.ShellForm shell)) {
+                return run.command();
+            }
+            if (isSingleHeredoc(shell.script())) {
+                Instruction.Heredoc only = run.heredocs().get(0);
+                return new Instruction.Command.ShellForm(only.text().startsWith("#!") ? PIPES + only.name() : only.text());
+            }
+            StringBuilder full = new StringBuilder(shell.script());
+            for (Instruction.Heredoc heredoc : run.heredocs()) {
+                full.append('\n').append(heredoc.content()).append(heredoc.name());
+            }
+            return new Instruction.Command.ShellForm(full.toString());
+        }
+
+        /** The here-document a RUN runs as a script file (#!...), or null. */
+        private Instruction.Heredoc executableHeredoc(Instruction.Run run) {
+            if (run.heredocs().isEmpty() || !(run.command() instanceof Instruction.Command.ShellForm shell)
+                    || !isSingleHeredoc(shell.script()) || !run.heredocs().get(0).text().startsWith("#!")) {
+                return null;
+            }
+            Instruction.Heredoc script = run.heredocs().get(0);
+            if (script.name().contains("/")) {
+                throw new IllegalArgumentException("the here-document's name '" + script.name() + "' holds a '/'");
+            }
+            return script;
+        }
+
+        private static boolean isSingleHeredoc(String script) {
+            return script.strip().matches("[0-9]*<<-?[^<\\s]+");
+        }
+
+        /** What a mount shows that the cache key must see: the context files of a bind mount, another stage's state. */
+        private String mountContent(RunMount mount) throws IOException {
+            if (mount.type() != RunMount.Type.BIND) {
+                return "";
+            }
+            if (mount.from() == null) {
+                return context.hash(context.match(List.of(mount.source() == null ? "/" : mount.source()))).toString();
+            }
+            return StageState.from(image(mount.from())).id().toString();
+        }
+
+        // ---- RunMounts.Sources -----------------------------------------------------------------
+
+        @Override
+        public ImageStore store() {
+            return store;
+        }
+
+        @Override
+        public SourceTree context() {
+            return context;
+        }
+
+        /** An earlier stage, else an image in the store, by name. */
+        @Override
+        public ImageConfig image(String reference) {
+            var stage = dockerfile.stageNamed(reference, dockerfile.stages().size());
+            if (stage.isPresent()) {
+                StageState built = stages.get(stage.get().index());
+                if (built == null) {
+                    throw new IllegalArgumentException("'" + reference + "' names a stage that is not built before this one");
+                }
+                return built.image();
+            }
+            return store.find(reference).map(StoredImage::config).orElseThrow(() -> new IllegalArgumentException(
+                    "'" + reference + "' names neither an earlier stage nor an image in the store; build or import "
+                            + "the image first"));
+        }
+
+        @Override
+        public SourceRoot newSourceRoot() {
+            return sandbox.newSource();
+        }
+
+        @Override
+        public byte[] secret(String id) {
+            return request.secrets().get(id);
+        }
+
+        // ---- COPY and ADD ----------------------------------------------------------------------
+
         private StageState copy(StageState state, Instruction.Copy copy, Map<String, String> variables) throws IOException {
             String keyword = copy.keyword();
             List<String> sources = new ArrayList<>();
             for (String source : copy.sources()) {
                 String expanded = words.expand(source, variables);
                 if (copy.add()) {
-                    DockerfileParser.requireLocalSource(copy.location(), copy.text(), expanded);
+                    DockerfileParser.refuseGitSource(copy.location(), copy.text(), expanded);
                 }
                 sources.add(expanded);
             }
@@ -456,75 +696,200 @@ public final class ImageBuilder {
             }
             String chown = copy.chown() == null ? null : words.expand(copy.chown(), variables);
             Integer mode = copy.chmod() == null ? null : mode(words.expand(copy.chmod(), variables));
+            List<String> excludePatterns = new ArrayList<>();
+            for (String exclude : copy.excludes()) {
+                excludePatterns.add(words.expand(exclude, variables));
+            }
+            DockerIgnore excludes = DockerIgnore.of(excludePatterns);
+            Map<String, String> inline = new LinkedHashMap<>();
+            for (Instruction.Heredoc heredoc : copy.heredocs()) {
+                if (heredoc.name().contains("/") || heredoc.name().equals(".") || heredoc.name().equals("..")) {
+                    throw new IllegalArgumentException("the here-document's name '" + heredoc.name()
+                            + "' is its file's name, and cannot hold a '/'");
+                }
+                inline.put(heredoc.name(), heredoc.expand() ? words.expandKeepingQuotes(heredoc.text(), variables)
+                        : heredoc.text());
+            }
             Map<String, Object> inputs = new TreeMap<>();
             inputs.put("sources", sources);
             inputs.put("destination", destination);
             inputs.put("chown", String.valueOf(chown));
             inputs.put("chmod", String.valueOf(mode));
-            String description = keyword + " " + String.join(" ", sources) + " " + destination;
+            if (!excludePatterns.isEmpty() || copy.parents() || !inline.isEmpty()) {
+                inputs.put("excludes", excludePatterns);
+                inputs.put("parents", copy.parents());
+                inputs.put("inline", inline);
+            }
+            String description = keyword + " " + String.join(" ", sources)
+                    + inline.keySet().stream().map(name -> " <<" + name).reduce("", String::concat) + " " + destination;
+            if (copy.add() && sources.stream().anyMatch(DockerfileParser::isUrl)) {
+                return addUrl(state, copy, sources, destination, chown, mode, inputs, description, variables);
+            }
+            String target = destination;
             if (copy.from() == null) {
-                List<String> entries = context.match(sources);
-                requireDirectoryForMany(sources, entries, destination);
-                if (copy.add()) {
-                    refuseArchives(entries);
-                }
-                inputs.put("content", context.hash(entries).toString());
-                String target = destination;
+                List<List<String>> matched = sources.isEmpty() ? List.of() : context.matchEach(sources);
+                int count = inline.size() + matched.stream().mapToInt(List::size).sum();
+                requireDirectoryForMany(count, destination);
+                inputs.put("content", context.hash(matched.stream().flatMap(List::stream).toList()).toString());
                 Digest key = StepKey.of(state.id(), keyword, inputs);
                 return step(state, key, description, step -> inRoot(state, root -> {
                     UserDatabase.Identity owner = chown == null ? UserDatabase.Identity.ROOT
                             : UserDatabase.of(root.root()).forChown(chown);
-                    FileCopy.copy(root.root(), context, entries, target, owner, mode);
+                    String into = count > 1 && !target.endsWith("/") ? target + "/" : target;
+                    copyInline(root.root(), inline, into, owner, mode);
+                    copyMatched(root.root(), context, sources, matched, into, owner, mode, excludes, copy);
                 }));
             }
             String fromReference = words.expand(copy.from(), variables);
-            ImageConfig source = copySource(fromReference, copy);
+            ImageConfig source = image(fromReference);
             inputs.put("from", StageState.from(source).id().toString());
-            String target = destination;
             Digest key = StepKey.of(state.id(), keyword, inputs);
             return step(state, key, description + " (from " + fromReference + ")", step -> inRoot(state, root -> {
                 try (SignalSafe<SourceRoot> sourceRoot = SignalSafe.of(sandbox.newSource())) {
                     sourceRoot.get().open(source);
                     SourceTree tree = SourceTree.imageRoot(sourceRoot.get().path(), "'" + fromReference + "'");
-                    List<String> entries = tree.match(sources);
-                    requireDirectoryForMany(sources, entries, target);
+                    List<List<String>> matched = tree.matchEach(sources);
+                    int count = inline.size() + matched.stream().mapToInt(List::size).sum();
+                    requireDirectoryForMany(count, target);
                     UserDatabase.Identity owner = chown == null ? null : UserDatabase.of(root.root()).forChown(chown);
-                    FileCopy.copy(root.root(), tree, entries, target, owner, mode);
+                    String into = count > 1 && !target.endsWith("/") ? target + "/" : target;
+                    copyInline(root.root(), inline, into, owner == null ? UserDatabase.Identity.ROOT : owner, mode);
+                    copyMatched(root.root(), tree, sources, matched, into, owner, mode, excludes, copy);
                 }
             }));
         }
 
-        /** COPY --from: an earlier stage, else an image, by name. */
-        private ImageConfig copySource(String reference, Instruction.Copy copy) {
-            int current = stages.size();
-            var stage = dockerfile.stageNamed(reference, dockerfile.stages().size());
-            if (stage.isPresent()) {
-                StageState built = stages.get(stage.get().index());
-                if (built == null) {
-                    throw new IllegalArgumentException("--from=" + reference + " names a stage that is not built before this one"
-                            + " (stages built so far: " + current + ")");
-                }
-                return built.image();
+        /** COPY's here-documents: files of that name, 0644 unless --chmod, written into a work directory, then copied. */
+        private void copyInline(Path root, Map<String, String> inline, String destination, UserDatabase.Identity owner,
+                                Integer mode) throws IOException {
+            if (inline.isEmpty()) {
+                return;
             }
-            return store.find(reference).map(StoredImage::config).orElseThrow(() -> new DockerfileException(
-                    copy.location(), copy.text(), "--from=" + reference + " names neither an earlier stage nor an image in "
-                    + "the store", "build or import the image first"));
+            Path work = store.createWorkDirectory("heredoc");
+            try {
+                Path files = Files.createDirectory(work.resolve("files"));
+                for (var entry : inline.entrySet()) {
+                    Path file = files.resolve(entry.getKey());
+                    Files.writeString(file, entry.getValue(), StandardCharsets.UTF_8);
+                    Files.setAttribute(file, "unix:mode", INLINE_FILE_MODE, LinkOption.NOFOLLOW_LINKS);
+                }
+                FileCopy.copy(root, SourceTree.imageRoot(files, "the here-documents"), List.copyOf(inline.keySet()),
+                        destination, owner, mode, DockerIgnore.none());
+            } finally {
+                Directories.deleteRecursively(work);
+            }
         }
 
-        private void requireDirectoryForMany(List<String> sources, List<String> entries, String destination) {
-            if ((sources.size() > 1 || entries.size() > 1) && !destination.endsWith("/")) {
+        /**
+         * What the sources matched, each source's matches in turn: with --parents to its path below
+         * the context (or below a "/./" in the source); by ADD, a tar archive from the context is
+         * unpacked into the destination; --exclude leaves out what its patterns match.
+         */
+        private void copyMatched(Path root, SourceTree tree, List<String> sources, List<List<String>> matched,
+                                 String destination, UserDatabase.Identity owner, Integer mode, DockerIgnore excludes,
+                                 Instruction.Copy copy) throws IOException {
+            for (int i = 0; i < sources.size(); i++) {
+                String pivot = copy.parents() ? parentsPivot(sources.get(i)) : null;
+                for (String entry : matched.get(i)) {
+                    String name = entry.isEmpty() ? "" : Path.of(entry).getFileName().toString();
+                    if (!name.isEmpty() && excludes.excludes(name)) {
+                        continue;
+                    }
+                    String target = destination;
+                    if (pivot != null) {
+                        String kept = pivot.isEmpty() ? entry : entry.startsWith(pivot + "/")
+                                ? entry.substring(pivot.length() + 1) : entry;
+                        target = (destination.endsWith("/") ? destination : destination + "/") + kept;
+                    }
+                    Path host = tree.hostPath(entry);
+                    if (copy.add() && copy.from() == null && Files.isRegularFile(host, LinkOption.NOFOLLOW_LINKS)
+                            && isTarArchive(host)) {
+                        unpack(root, host, target, copy.chown() == null ? null : owner);
+                    } else {
+                        FileCopy.copy(root, tree, List.of(entry), target, owner, mode, excludes);
+                    }
+                }
+            }
+        }
+
+        /** ADD of a local tar archive (plain, gzip, bzip2, xz or zstd): unpacked into the destination directory. */
+        private void unpack(Path root, Path archive, String destination, UserDatabase.Identity owner) throws IOException {
+            Path work = store.createWorkDirectory("add-unpack");
+            try {
+                Path files = Files.createDirectory(work.resolve("files"));
+                // GNU tar in an empty directory: a member's links cannot lead it out (links that point
+                // outside are made last), and the result reaches the image only through FileCopy.
+                runner.run(List.of("tar", "-xf", archive.toString(), "-C", files.toString(), "--numeric-owner",
+                        "--same-owner", "--same-permissions", "--no-overwrite-dir"), TAR_TIMEOUT);
+                FileCopy.copy(root, SourceTree.imageRoot(files, "the archive " + archive.getFileName()), List.of(""),
+                        destination.endsWith("/") ? destination : destination + "/", owner, null, DockerIgnore.none());
+            } finally {
+                Directories.deleteRecursively(work);
+            }
+        }
+
+        /** Whether ADD unpacks this file: Docker's test is that it reads as a (compressed) tar archive. */
+        private boolean isTarArchive(Path file) throws IOException {
+            return isArchive(file) && runner.runAllowingFailure(List.of("tar", "-tf", file.toString()), TAR_TIMEOUT)
+                    .succeeded();
+        }
+
+        /**
+         * ADD of a URL: downloaded by the host side and checked against --checksum; without one it
+         * is refused unless the build allows unverified downloads. The file gets mode 0600 (Docker's)
+         * unless --chmod, the server's Last-Modified time, and is never unpacked.
+         */
+        private StageState addUrl(StageState state, Instruction.Copy copy, List<String> sources, String destination,
+                                  String chown, Integer mode, Map<String, Object> inputs, String description,
+                                  Map<String, String> variables) throws IOException {
+            if (sources.size() != 1 || !copy.heredocs().isEmpty()) {
+                throw new IllegalArgumentException("ADD of a URL takes that one URL as its only source");
+            }
+            String url = sources.get(0);
+            Digest expected = copy.checksum() == null ? null : Digest.parse(words.expand(copy.checksum(), variables));
+            if (expected == null && !request.allowUnverifiedAdd()) {
+                throw new DockerfileException(copy.location(), copy.text(), "ADD of the URL " + url + " has no --checksum, "
+                        + "so nothing would check what it downloads",
+                        "add --checksum=sha256:HEX (sha256sum of the file), or build with --allow-unverified-add");
+            }
+            String path = URI.create(url).getPath();
+            String fileName = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
+            if (fileName.isEmpty() && destination.endsWith("/")) {
+                throw new IllegalArgumentException("the URL " + url + " names no file; give the destination file's name");
+            }
+            Path work = store.createWorkDirectory("add-url");
+            try {
+                Path files = Files.createDirectory(work.resolve("files"));
+                String name = fileName.isEmpty() ? "download" : fileName;
+                UrlDownloader.Downloaded downloaded = null;
+                if (expected == null) {
+                    // Unverified: what the cache key sees is what arrived, so a changed file is a new step.
+                    downloaded = downloader.download(url, files.resolve(name), null);
+                }
+                inputs.put("content", expected != null ? expected.toString() : downloaded.digest().toString());
+                Digest key = StepKey.of(state.id(), "ADD", inputs);
+                UrlDownloader.Downloaded already = downloaded;
+                return step(state, key, description, step -> inRoot(state, root -> {
+                    UrlDownloader.Downloaded file = already != null ? already
+                            : downloader.download(url, files.resolve(name), expected);
+                    Files.setAttribute(file.file(), "unix:mode", DOWNLOAD_MODE, LinkOption.NOFOLLOW_LINKS);
+                    if (file.lastModified().isPresent()) {
+                        Files.setLastModifiedTime(file.file(), FileTime.from(file.lastModified().get()));
+                    }
+                    UserDatabase.Identity owner = chown == null ? UserDatabase.Identity.ROOT
+                            : UserDatabase.of(root.root()).forChown(chown);
+                    FileCopy.copy(root.root(), SourceTree.imageRoot(files, url), List.of(name), destination, owner, mode,
+                            DockerIgnore.none());
+                }));
+            } finally {
+                Directories.deleteRecursively(work);
+            }
+        }
+
+        private void requireDirectoryForMany(int count, String destination) {
+            if (count > 1 && !destination.endsWith("/")) {
                 throw new IllegalArgumentException("with more than one source the destination must be a directory "
                         + "ending in '/', not '" + destination + "'");
-            }
-        }
-
-        private void refuseArchives(List<String> entries) throws IOException {
-            for (String entry : entries) {
-                Path file = context.hostPath(entry);
-                if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && isArchive(file)) {
-                    throw new IllegalArgumentException("ADD would unpack the archive '" + entry
-                            + "', and unpacking is not supported here; COPY it and unpack it in a RUN step");
-                }
             }
         }
 
@@ -579,6 +944,16 @@ public final class ImageBuilder {
 
     private interface RootWork {
         void run(BuildRoot root) throws IOException;
+    }
+
+    /**
+     * COPY --parents: the part of a source before a "/./" in it, which the copy leaves out of the
+     * kept path; "" when it has none (the whole path below the context is kept).
+     */
+    static String parentsPivot(String source) {
+        String relative = source.replaceFirst("^/+", "").replaceFirst("^(\\./)+", "");
+        int marker = relative.indexOf("/./");
+        return marker < 0 ? "" : SourceTree.clean(relative.substring(0, marker));
     }
 
     private static Integer mode(String chmod) {

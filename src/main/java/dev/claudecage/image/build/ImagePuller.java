@@ -16,6 +16,7 @@ import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.json.Json;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +33,7 @@ import java.util.function.Consumer;
  * stores them (whiteouts and opaque directories turned into overlayfs ones). The image is named
  * {@link ImageReference#localName()}.
  */
-public final class ImagePuller {
+public record ImagePuller(ImageStore store, ImageImporter importer, RegistryAccess access) {
 
     private static final Set<String> IMAGE_MANIFEST_TYPES = Set.of("application/vnd.oci.image.manifest.v1+json",
             "application/vnd.docker.distribution.manifest.v2+json");
@@ -46,21 +47,44 @@ public final class ImagePuller {
     /** An index may name another index; more than this is a loop or a joke. */
     private static final int MAX_INDEX_DEPTH = 3;
 
-    private final ImageStore store;
-    private final ImageImporter importer;
-    private final RegistryAccess access;
-
-    public ImagePuller(ImageStore store, ImageImporter importer, RegistryAccess access) {
-        this.store = store;
-        this.importer = importer;
-        this.access = access;
-    }
-
-    /** Pulls {@code reference}; the caller holds the store's lock. {@code onNote} hears each step. */
+    /**
+     * Pulls {@code reference}, from its registry's mirrors first (registry_mirrors, in order) and
+     * then from the registry; the caller holds the store's lock. {@code onNote} hears each step,
+     * and why a mirror was passed over.
+     */
     public StoredImage pull(ImageReference reference, Consumer<String> onNote) {
         Map<String, String> env = System.getenv();
-        RegistryClient client = new RegistryClient(reference, access, RegistryCredentials.find(reference.registry(),
-                RegistryCredentials.authFiles(env, RegistryCredentials.invokingHome(env, Path.of("/etc/passwd")))));
+        List<Path> authFiles = RegistryCredentials.authFiles(env, RegistryCredentials.invokingHome(env, Path.of("/etc/passwd")));
+        List<String> passedOver = new ArrayList<>();
+        for (URI mirror : access.mirrorsOf(reference.registry())) {
+            String authority = mirror.getRawAuthority();
+            if ("http".equals(mirror.getScheme()) && !access.plainHttp(mirror.getHost(), mirror.getPort())) {
+                passedOver.add(mirror + ": plain http, and " + authority + " is neither on loopback nor in "
+                        + "insecure_registries");
+                onNote.accept("mirror " + passedOver.get(passedOver.size() - 1));
+                continue;
+            }
+            try {
+                return pullFrom(new RegistryClient(reference, mirror, access, RegistryCredentials.find(authority, authFiles)),
+                        reference, onNote);
+            } catch (CageException e) {
+                passedOver.add(mirror + ": " + e.getMessage());
+                onNote.accept("mirror " + mirror + " failed: " + e.getMessage() + "; trying the next");
+            }
+        }
+        try {
+            return pullFrom(new RegistryClient(reference, access, RegistryCredentials.find(reference.registry(), authFiles)),
+                    reference, onNote);
+        } catch (UserInputException e) {
+            throw passedOver.isEmpty() ? e : new UserInputException(e.getMessage() + " (the mirrors failed too: "
+                    + String.join("; ", passedOver) + ")", e.hint());
+        } catch (CageException e) {
+            throw passedOver.isEmpty() ? e : new CageException(e.getMessage() + " (the mirrors failed too: "
+                    + String.join("; ", passedOver) + ")", e.hint(), e);
+        }
+    }
+
+    private StoredImage pullFrom(RegistryClient client, ImageReference reference, Consumer<String> onNote) {
         onNote.accept("pulling " + reference + " from " + client.base());
         client.ping();
         JsonNode manifest = imageManifest(client, reference, onNote);

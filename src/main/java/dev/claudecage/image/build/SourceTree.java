@@ -52,11 +52,16 @@ final class SourceTree {
      * nothing, but a plain path must exist, and all sources together must name something.
      */
     List<String> match(List<String> sources) throws IOException {
-        List<String> matches = new ArrayList<>();
+        return matchEach(sources).stream().flatMap(List::stream).toList();
+    }
+
+    /** {@link #match}, source by source: the i-th list holds what the i-th source names. */
+    List<List<String>> matchEach(List<String> sources) throws IOException {
+        List<List<String>> matches = new ArrayList<>();
         for (String source : sources) {
             String cleaned = clean(source);
             if (PathPattern.hasWildcards(cleaned)) {
-                matches.addAll(matchPattern(cleaned));
+                matches.add(matchPattern(cleaned));
                 continue;
             }
             Path resolved = RootedPath.resolve(root, cleaned, true);
@@ -65,9 +70,9 @@ final class SourceTree {
                 throw new IllegalArgumentException("'" + source + "' is not in " + description
                         + (ignore == DockerIgnore.none() ? "" : " (or .dockerignore leaves it out)"));
             }
-            matches.add(relative);
+            matches.add(List.of(relative));
         }
-        if (matches.isEmpty()) {
+        if (matches.stream().allMatch(List::isEmpty)) {
             throw new IllegalArgumentException("no file in " + description + " matches " + sources);
         }
         return matches;

@@ -51,19 +51,31 @@ public final class DockerIgnore {
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
-            boolean exception = line.startsWith("!");
-            String pattern = clean(exception ? line.substring(1).strip() : line);
-            if (pattern.isEmpty()) {
-                throw new UserInputException(file + ":" + (index + 1) + ": '" + line + "' is not a pattern",
-                        "write a path pattern, or !pattern to include a path again");
-            }
             try {
-                rules.add(new Rule(PathPattern.ignore(pattern), exception));
+                rules.add(rule(line));
             } catch (IllegalArgumentException e) {
-                throw new UserInputException(file + ":" + (index + 1) + ": " + e.getMessage());
+                throw new UserInputException(file + ":" + (index + 1) + ": " + e.getMessage(),
+                        "write a path pattern, or !pattern to include a path again");
             }
         }
         return new DockerIgnore(rules);
+    }
+
+    /**
+     * Patterns given one by one (COPY --exclude), read like the lines of a .dockerignore;
+     * throws {@link IllegalArgumentException} for one that is not a pattern.
+     */
+    public static DockerIgnore of(List<String> patterns) {
+        return new DockerIgnore(patterns.stream().map(DockerIgnore::rule).toList());
+    }
+
+    private static Rule rule(String line) {
+        boolean exception = line.startsWith("!");
+        String pattern = clean(exception ? line.substring(1).strip() : line);
+        if (pattern.isEmpty()) {
+            throw new IllegalArgumentException("'" + line + "' is not a pattern");
+        }
+        return new Rule(PathPattern.ignore(pattern), exception);
     }
 
     /** Docker cleans each pattern like a path and drops a leading '/': the context is the root. */

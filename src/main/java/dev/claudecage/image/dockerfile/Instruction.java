@@ -1,5 +1,6 @@
 package dev.claudecage.image.dockerfile;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -89,21 +90,64 @@ public sealed interface Instruction {
         }
     }
 
-    record Run(Location location, String text, Command command) implements Instruction {
+    /**
+     * A here-document ({@code <<EOF} ... {@code EOF}) of a RUN, COPY or ADD line.
+     *
+     * @param name    the delimiter word without quotes; for COPY, the file's name
+     * @param content the lines up to the delimiter, each with its newline, as written
+     * @param expand  whether the delimiter was unquoted: COPY then expands variables in the content
+     * @param chomp   {@code <<-}: leading tabs are removed from every line
+     */
+    record Heredoc(String name, String content, boolean expand, boolean chomp) {
+        public Heredoc {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(content, "content");
+        }
+
+        /** The content as used: with {@code <<-}, without the tabs that start its lines. */
+        public String text() {
+            return chomp ? content.replaceAll("(?m)^\\t+", "") : content;
+        }
+    }
+
+    /** RUN --network: the host's network (Docker's "default" and "host"), or none at all. */
+    enum RunNetwork {
+        DEFAULT, NONE
+    }
+
+    /**
+     * A RUN: its command, the here-documents it reads, its {@code --mount}s and {@code --network}.
+     * A shell-form command that holds here-documents keeps the {@code <<EOF} words as written.
+     */
+    record Run(Location location, String text, Command command, List<Heredoc> heredocs, List<RunMount> mounts,
+               RunNetwork network) implements Instruction {
         @Override
         public String keyword() {
             return "RUN";
         }
+
+        public Run {
+            heredocs = List.copyOf(heredocs);
+            mounts = List.copyOf(mounts);
+            Objects.requireNonNull(network, "network");
+        }
     }
 
     /**
-     * COPY, or ADD of files from the context (ADD of a URL is refused by the parser).
+     * COPY or ADD. Values as written.
      *
-     * @param from COPY --from: a stage name or index, or an image; null for the build context
-     * @param chown --chown as written, or null; @param chmod --chmod as written, or null
+     * @param sources    paths and patterns in the context (or in {@code from}), and for ADD URLs
+     * @param heredocs   files written inline ({@code COPY <<NAME /dest}), in the order given
+     * @param from       COPY --from: a stage name or index, or an image; null for the build context
+     * @param chown      --chown, or null; @param chmod --chmod, or null
+     * @param link       --link (accepted: it changes how Docker caches, not what the image holds)
+     * @param parents    COPY --parents: keep the sources' directories below the context (or below a "/./" in the source)
+     * @param excludes   --exclude patterns
+     * @param checksum   ADD --checksum=sha256:HEX of a URL, or null
      */
-    record Copy(Location location, String text, boolean add, List<String> sources, String destination,
-                String from, String chown, String chmod) implements Instruction {
+    record Copy(Location location, String text, boolean add, List<String> sources, List<Heredoc> heredocs,
+                String destination, String from, String chown, String chmod, boolean link, boolean parents,
+                List<String> excludes, String checksum) implements Instruction {
         @Override
         public String keyword() {
             return add ? "ADD" : "COPY";
@@ -111,6 +155,59 @@ public sealed interface Instruction {
 
         public Copy {
             sources = List.copyOf(sources);
+            heredocs = List.copyOf(heredocs);
+            excludes = List.copyOf(excludes);
+        }
+    }
+
+    /** VOLUME: paths recorded in the image config, as written. */
+    record Volume(Location location, String text, List<String> paths) implements Instruction {
+        @Override
+        public String keyword() {
+            return "VOLUME";
+        }
+
+        public Volume {
+            paths = List.copyOf(paths);
+        }
+    }
+
+    /**
+     * HEALTHCHECK: a command, or none ({@code HEALTHCHECK NONE}, which switches off the base
+     * image's). Durations that were not given are null, as are retries.
+     */
+    record Healthcheck(Location location, String text, Command command, Duration interval, Duration timeout,
+                       Duration startPeriod, Duration startInterval, Integer retries) implements Instruction {
+        @Override
+        public String keyword() {
+            return "HEALTHCHECK";
+        }
+    }
+
+    /** STOPSIGNAL: the signal as written (a name like SIGQUIT, or a number), checked once expanded. */
+    record StopSignal(Location location, String text, String signal) implements Instruction {
+        @Override
+        public String keyword() {
+            return "STOPSIGNAL";
+        }
+    }
+
+    /**
+     * ONBUILD: {@code trigger} is recorded in the image, as written, and runs when a later build
+     * starts FROM this image; {@code parsed} is it read now, so that a bad trigger fails here.
+     */
+    record OnBuild(Location location, String text, String trigger, Instruction parsed) implements Instruction {
+        @Override
+        public String keyword() {
+            return "ONBUILD";
+        }
+    }
+
+    /** MAINTAINER (deprecated in Docker, still built): the image's author. */
+    record Maintainer(Location location, String text, String name) implements Instruction {
+        @Override
+        public String keyword() {
+            return "MAINTAINER";
         }
     }
 

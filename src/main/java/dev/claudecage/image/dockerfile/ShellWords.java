@@ -3,12 +3,15 @@ package dev.claudecage.image.dockerfile;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Words as Docker reads them: splitting on unquoted whitespace, then, per word, quote removal,
  * escapes and variable substitution ({@code $NAME}, {@code ${NAME}}, {@code ${NAME:-word}},
  * {@code ${NAME-word}}, {@code ${NAME:+word}}, {@code ${NAME+word}}, {@code ${NAME:?message}},
- * {@code ${NAME?message}}). The escape character is {@code \} unless the Dockerfile's
+ * {@code ${NAME?message}}, and BuildKit's {@code ${NAME#pattern}}, {@code ##}, {@code %}, {@code %%},
+ * {@code ${NAME/pattern/replacement}} and {@code //}, whose patterns are shell patterns). The escape character is {@code \} unless the Dockerfile's
  * {@code escape} directive chose {@code `}.
  */
 public final class ShellWords {
@@ -61,18 +64,30 @@ public final class ShellWords {
      * malformed word (unterminated quote or brace, unsupported modifier, {@code ${X:?msg}}).
      */
     public String expand(String word, Map<String, String> variables) {
-        return new Expansion(word, variables).until((char) 0);
+        return new Expansion(word, variables, false).until((char) 0);
+    }
+
+    /**
+     * The content of a COPY here-document with an unquoted delimiter, expanded as BuildKit does
+     * it (its "raw" expansion): variables are substituted, but quotes stay as written and a
+     * {@code $NAME} or {@code ${NAME}} that is not set stays as written too; escapes are still
+     * processed ({@code \$HOME} gives {@code $HOME}), and nothing inside single quotes changes.
+     */
+    public String expandKeepingQuotes(String text, Map<String, String> variables) {
+        return new Expansion(text, variables, true).until((char) 0);
     }
 
     /** A cursor over one word; {@link #until} reads up to a stop character (0: the end). */
     private final class Expansion {
         private final String text;
         private final Map<String, String> variables;
+        private final boolean raw;
         private int position;
 
-        Expansion(String text, Map<String, String> variables) {
+        Expansion(String text, Map<String, String> variables, boolean raw) {
             this.text = text;
             this.variables = variables;
+            this.raw = raw;
         }
 
         String until(char stop) {
@@ -84,9 +99,9 @@ public final class ShellWords {
                 }
                 position++;
                 if (c == '\'') {
-                    out.append(singleQuoted());
+                    out.append(raw ? "'" + singleQuoted() + "'" : singleQuoted());
                 } else if (c == '"') {
-                    out.append(doubleQuoted());
+                    out.append(raw ? "\"" + doubleQuoted() + "\"" : doubleQuoted());
                 } else if (c == escape) {
                     if (position < text.length()) {
                         out.append(text.charAt(position++));
@@ -148,7 +163,10 @@ public final class ShellWords {
                 return braced();
             }
             String name = name();
-            return name.isEmpty() ? "$" : variables.getOrDefault(name, "");
+            if (name.isEmpty()) {
+                return "$";
+            }
+            return variables.containsKey(name) || !raw ? variables.getOrDefault(name, "") : "$" + name;
         }
 
         private String name() {
@@ -169,7 +187,10 @@ public final class ShellWords {
             }
             char c = text.charAt(position++);
             if (c == '}') {
-                return variables.getOrDefault(name, "");
+                return variables.containsKey(name) || !raw ? variables.getOrDefault(name, "") : "${" + name + "}";
+            }
+            if (c == '#' || c == '%' || c == '/') {
+                return trimmedOrReplaced(name, c);
             }
             boolean colon = c == ':';
             if (colon) {
@@ -180,7 +201,7 @@ public final class ShellWords {
             }
             if (c != '-' && c != '+' && c != '?') {
                 throw new IllegalArgumentException("'" + text + "' uses the modifier '" + (colon ? ":" : "") + c
-                        + "' in ${" + name + "...}; supported are :- - :+ + :? ?");
+                        + "' in ${" + name + "...}; supported are :- - :+ + :? ? # ## % %% / //");
             }
             String word = until('}');
             position++;
@@ -198,6 +219,67 @@ public final class ShellWords {
                 }
             };
         }
+
+        /** ${NAME#p} ${NAME##p} ${NAME%p} ${NAME%%p}: a prefix or suffix removed; ${NAME/p/r} ${NAME//p/r}: replaced. */
+        private String trimmedOrReplaced(String name, char operator) {
+            boolean longest = position < text.length() && text.charAt(position) == operator;
+            if (longest) {
+                position++;
+            }
+            String value = variables.getOrDefault(name, "");
+            if (operator == '/') {
+                String pattern = until('/');
+                position++;
+                String replacement = until('}');
+                position++;
+                Matcher matcher = shellPattern(pattern, true).matcher(value);
+                return longest ? matcher.replaceAll(Matcher.quoteReplacement(replacement))
+                        : matcher.replaceFirst(Matcher.quoteReplacement(replacement));
+            }
+            String pattern = until('}');
+            position++;
+            Pattern regex = shellPattern(pattern, longest);
+            if (operator == '#') {
+                for (int end = longest ? value.length() : 0; longest ? end >= 0 : end <= value.length(); end += longest ? -1 : 1) {
+                    if (regex.matcher(value.substring(0, end)).matches()) {
+                        return value.substring(end);
+                    }
+                }
+                return value;
+            }
+            for (int start = longest ? 0 : value.length(); longest ? start <= value.length() : start >= 0;
+                 start += longest ? 1 : -1) {
+                if (regex.matcher(value.substring(start)).matches()) {
+                    return value.substring(0, start);
+                }
+            }
+            return value;
+        }
+    }
+
+    /** A shell pattern ({@code *}, {@code ?}, {@code [...]}) as a regular expression; {@code *} is greedy or not. */
+    static Pattern shellPattern(String pattern, boolean greedy) {
+        StringBuilder regex = new StringBuilder();
+        for (int i = 0; i < pattern.length(); i++) {
+            char c = pattern.charAt(i);
+            if (c == '*') {
+                regex.append(greedy ? ".*" : ".*?");
+            } else if (c == '?') {
+                regex.append('.');
+            } else if (c == '[') {
+                int end = pattern.indexOf(']', i + 2);
+                if (end < 0) {
+                    regex.append("\\[");
+                    continue;
+                }
+                String set = pattern.substring(i + 1, end);
+                regex.append('[').append(set.startsWith("!") ? "^" + set.substring(1) : set).append(']');
+                i = end;
+            } else {
+                regex.append(Pattern.quote(String.valueOf(c)));
+            }
+        }
+        return Pattern.compile(regex.toString(), Pattern.DOTALL);
     }
 
     static boolean isNameChar(char c) {

@@ -1,21 +1,36 @@
 package dev.claudecage.image.registry;
 
+import java.net.URI;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * Which registries are spoken to in plain HTTP: those on loopback ({@code localhost},
+ * How registries are reached. Which are spoken to in plain HTTP: those on loopback ({@code localhost},
  * {@code 127.0.0.0/8}, {@code ::1}, written as such: a name is not looked up, so DNS cannot turn
  * a remote registry into a "local" one) and those the {@code insecure_registries} key lists,
  * by host (any port) or host:port. Every other registry, and every token service, is HTTPS.
+ * And which mirrors a pull tries first ({@code registry_mirrors}), by the registry as references
+ * name it ({@code docker.io}).
  */
-public record RegistryAccess(List<String> insecureRegistries) {
+public record RegistryAccess(List<String> insecureRegistries, Map<String, List<URI>> mirrors) {
 
     private static final Pattern LOOPBACK_V4 = Pattern.compile("127(\\.[0-9]{1,3}){3}");
 
     public RegistryAccess {
         insecureRegistries = insecureRegistries.stream().map(entry -> entry.toLowerCase(Locale.ROOT)).toList();
+        mirrors = Map.copyOf(mirrors);
+    }
+
+    /** Without mirrors. */
+    public RegistryAccess(List<String> insecureRegistries) {
+        this(insecureRegistries, Map.of());
+    }
+
+    /** The mirrors of {@code registry} (docker.io, ghcr.io, localhost:5000), in the order to try them. */
+    public List<URI> mirrorsOf(String registry) {
+        return mirrors.getOrDefault(registry.toLowerCase(Locale.ROOT), List.of());
     }
 
     /** {@code host} or {@code host:port}, as a reference or a URL names it. */

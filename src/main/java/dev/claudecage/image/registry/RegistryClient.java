@@ -2,13 +2,13 @@ package dev.claudecage.image.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.UserInputException;
 import dev.claudecage.image.store.Digest;
 import dev.claudecage.json.Json;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -25,10 +25,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The read side of the OCI distribution API for one repository, over {@code java.net.http}:
@@ -84,10 +80,19 @@ public final class RegistryClient {
 
     /** A client that answers the registry's challenge with {@code credentials} when there are some. */
     public RegistryClient(ImageReference reference, RegistryAccess access, Optional<RegistryCredentials> credentials) {
+        this(reference, URI.create(access.scheme(reference.apiHost()) + "://" + reference.apiHost()), access, credentials);
+    }
+
+    /**
+     * A client that speaks to {@code base} (a mirror of the reference's registry: the same
+     * repositories under another address) for the reference's repository.
+     */
+    public RegistryClient(ImageReference reference, URI base, RegistryAccess access,
+                          Optional<RegistryCredentials> credentials) {
         this.reference = reference;
         this.access = access;
         this.credentials = credentials;
-        this.base = URI.create(access.scheme(reference.apiHost()) + "://" + reference.apiHost());
+        this.base = base;
         this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NEVER).build();
     }
@@ -164,7 +169,7 @@ public final class RegistryClient {
             HttpResponse<InputStream> response = send(request(uri), HttpResponse.BodyHandlers.ofInputStream(), authorized);
             int status = response.statusCode();
             if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
-                closeQuietly(response.body());
+                Teardown.closeQuietly(response.body());
                 URI next = uri.resolve(response.headers().firstValue("Location").orElseThrow(() -> new CageException(
                         reference.registry() + " redirected the blob " + digest + " without saying where to")));
                 if (redirect >= MAX_REDIRECTS) {
@@ -179,7 +184,7 @@ public final class RegistryClient {
                 continue;
             }
             if (status != 200) {
-                closeQuietly(response.body());
+                Teardown.closeQuietly(response.body());
                 throw unexpectedStatus(status, "GET " + uri.getPath(), "");
             }
             save(response.body(), digest, size, target);
@@ -189,42 +194,21 @@ public final class RegistryClient {
 
     private void save(InputStream body, Digest digest, long size, Path target) {
         MessageDigest sha256 = Digest.sha256();
-        AtomicLong received = new AtomicLong();
-        ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "blob-watchdog");
-            thread.setDaemon(true);
-            return thread;
-        });
-        long[] seen = {-1};
-        watchdog.scheduleAtFixedRate(() -> {
-            if (received.get() == seen[0]) {
-                closeQuietly(body);
-            }
-            seen[0] = received.get();
-        }, STALL_TIMEOUT.toMillis(), STALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        try (InputStream in = body; OutputStream out = Files.newOutputStream(target)) {
-            byte[] buffer = new byte[1 << 16];
-            for (int read; (read = in.read(buffer)) > 0; ) {
-                if (received.addAndGet(read) > size) {
-                    throw mismatch(digest, "more than the " + size + " bytes the manifest says");
-                }
-                sha256.update(buffer, 0, read);
-                out.write(buffer, 0, read);
-            }
+        long received;
+        try {
+            received = Download.save(body, target, size, sha256, STALL_TIMEOUT);
+        } catch (Download.TooLarge e) {
+            deleteQuietly(target);
+            throw mismatch(digest, "more than the " + size + " bytes the manifest says");
         } catch (IOException e) {
             deleteQuietly(target);
-            throw new CageException("downloading the blob " + digest + " from " + reference.registry() + " failed after "
-                    + received.get() + " bytes: " + e.getMessage(), "check the connection and pull again");
-        } catch (CageException e) {
-            deleteQuietly(target);
-            throw e;
-        } finally {
-            watchdog.shutdownNow();
+            throw new CageException("downloading the blob " + digest + " from " + reference.registry() + " failed: "
+                    + e.getMessage(), "check the connection and pull again");
         }
         String actual = HexFormat.of().formatHex(sha256.digest());
-        if (received.get() != size || !actual.equals(digest.hex())) {
+        if (received != size || !actual.equals(digest.hex())) {
             deleteQuietly(target);
-            throw mismatch(digest, received.get() + " bytes with the digest sha256:" + actual);
+            throw mismatch(digest, received + " bytes with the digest sha256:" + actual);
         }
     }
 
@@ -432,15 +416,7 @@ public final class RegistryClient {
 
     private static void closeIfStream(HttpResponse<?> response) {
         if (response.body() instanceof InputStream stream) {
-            closeQuietly(stream);
-        }
-    }
-
-    private static void closeQuietly(InputStream stream) {
-        try {
-            stream.close();
-        } catch (IOException ignored) {
-            // Only releasing the connection.
+            Teardown.closeQuietly(stream);
         }
     }
 

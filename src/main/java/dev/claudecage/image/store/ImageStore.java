@@ -4,22 +4,18 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.host.StateLayout;
 import dev.claudecage.json.Json;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -89,6 +85,31 @@ public final class ImageStore {
 
     public BuildCache cache() {
         return new BuildCache(this, root.resolve("cache"));
+    }
+
+    private Path cacheMounts() {
+        return root.resolve("cache-mounts");
+    }
+
+    /**
+     * The directory a {@code RUN --mount=type=cache} with this id uses, made on first use (empty,
+     * {@code uid:gid}, {@code mode}); it stays between builds, until {@code image prune}.
+     */
+    public Path cacheMountDirectory(String id, int uid, int gid, int mode) {
+        Path directory = cacheMounts().resolve(Digest.of(id).hex());
+        try {
+            Directories.createPrivate(cacheMounts());
+            if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
+                Path staging = createWorkDirectory("cache-mount");
+                Files.setAttribute(staging, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(staging, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(staging, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
+                Files.move(staging, directory, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return directory;
+        } catch (IOException e) {
+            throw new CageException("cannot make the cache mount directory " + directory + ": " + e.getMessage());
+        }
     }
 
     // ---- reading -------------------------------------------------------------------------------
@@ -203,43 +224,23 @@ public final class ImageStore {
     // ---- writing (under the lock) ------------------------------------------------------------------
 
     /** The store's write lock; {@code onWait} hears once if another claude-cage holds it. */
-    public Lock lock(Consumer<String> onWait) {
+    public FileLock lock(Consumer<String> onWait) {
         try {
             Directories.createPrivate(root.getParent());
             Directories.createPrivate(root);
-            FileChannel channel = FileChannel.open(root.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock = channel.tryLock();
-            if (lock == null) {
-                onWait.accept("waiting for another claude-cage build or image command to finish with " + root);
-                lock = channel.lock();
+            FileLock lock = FileLock.acquireWaiting(root.resolve("lock"), () -> onWait.accept(
+                    "waiting for another claude-cage build or image command to finish with " + root));
+            try {
+                for (Path dir : List.of(layers(), configs(), root.resolve("cache"), tmp())) {
+                    Files.createDirectories(dir);
+                }
+            } catch (IOException e) {
+                lock.close();
+                throw e;
             }
-            for (Path dir : List.of(layers(), configs(), root.resolve("cache"), tmp())) {
-                Files.createDirectories(dir);
-            }
-            return new Lock(channel, lock);
+            return lock;
         } catch (IOException e) {
             throw new CageException("cannot lock the image store " + root + ": " + e.getMessage());
-        }
-    }
-
-    /** Held while writing; closing it releases the store. */
-    public static final class Lock implements AutoCloseable {
-        private final FileChannel channel;
-        private final FileLock lock;
-
-        private Lock(FileChannel channel, FileLock lock) {
-            this.channel = channel;
-            this.lock = lock;
-        }
-
-        @Override
-        public void close() {
-            try {
-                lock.release();
-                channel.close();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
         }
     }
 
@@ -402,8 +403,10 @@ public final class ImageStore {
         Removal removal = removeLayers(allLayers, removedImages);
         try {
             cache().dropStale();
+            // RUN --mount=type=cache directories hold only what builds chose to keep between them.
+            Directories.deleteRecursively(cacheMounts());
         } catch (IOException e) {
-            throw new CageException("cannot clean the build cache in " + root.resolve("cache") + ": " + e.getMessage());
+            throw new CageException("cannot clean the build cache in " + root + ": " + e.getMessage());
         }
         return removal;
     }
@@ -449,17 +452,10 @@ public final class ImageStore {
 
     /** Writes {@code file} under a temporary name and renames it into place. */
     void writeAtomically(Path file, String content) {
-        Path temporary = file.resolveSibling("." + file.getFileName() + ".tmp-" + Long.toHexString(RANDOM.nextLong()));
         try {
             Files.createDirectories(file.getParent());
-            Files.writeString(temporary, content, StandardCharsets.UTF_8);
-            try {
-                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("the file system of " + file.getParent() + " cannot rename atomically", e);
-            }
+            Directories.writeAtomically(file, content.getBytes(StandardCharsets.UTF_8), "rw-r--r--");
         } catch (IOException e) {
-            deleteQuietly(temporary);
             throw new CageException("cannot write " + file + ": " + e.getMessage());
         }
     }

@@ -1,8 +1,8 @@
 package dev.claudecage.image.store;
 
-import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
 import com.sun.jna.Native;
+import dev.claudecage.host.LinuxSyscalls;
+import dev.claudecage.host.StateLayout;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -56,28 +56,9 @@ public final class LinuxFiles {
      * rootless user's namespace (where image commands run again, see NamespaceReexec), else {@code TRUSTED}.
      */
     public static OverlayAttributes overlayAttributesHere() {
-        return dev.claudecage.rootless.NamespaceReexec.owner().isPresent() ? OverlayAttributes.USER
-                : OverlayAttributes.TRUSTED;
+        return StateLayout.namespaceOwner().isPresent() ? OverlayAttributes.USER : OverlayAttributes.TRUSTED;
     }
 
-    private static final int S_IFCHR = 0020000;
-    private static final int ERANGE = 34;
-    private static final int ENODATA = 61;
-    private static final int ENOTSUP = 95;
-
-    private interface LibC extends Library {
-        long llistxattr(String path, byte[] list, long size) throws LastErrorException;
-
-        long lgetxattr(String path, String name, byte[] value, long size) throws LastErrorException;
-
-        int lsetxattr(String path, String name, byte[] value, long size, int flags) throws LastErrorException;
-
-        int mknod(String path, int mode, long device) throws LastErrorException;
-    }
-
-    private static final class Holder {
-        static final LibC LIBC = Native.load("c", LibC.class);
-    }
 
     private LinuxFiles() {
     }
@@ -86,18 +67,17 @@ public final class LinuxFiles {
     public static List<String> xattrNames(Path path) throws IOException {
         byte[] buffer = new byte[1024];
         while (true) {
-            long length;
-            try {
-                length = Holder.LIBC.llistxattr(path.toString(), buffer, buffer.length);
-            } catch (LastErrorException e) {
-                if (e.getErrorCode() == ERANGE) {
+            long length = LinuxSyscalls.get().llistxattr(path.toString(), buffer, buffer.length);
+            if (length < 0) {
+                int errno = Native.getLastError();
+                if (errno == LinuxSyscalls.ERANGE) {
                     buffer = new byte[buffer.length * 4];
                     continue;
                 }
-                if (e.getErrorCode() == ENOTSUP) {
+                if (errno == LinuxSyscalls.ENOTSUP) {
                     return List.of();
                 }
-                throw failure("list extended attributes of", path, e);
+                throw failure("list extended attributes of", path);
             }
             List<String> names = new ArrayList<>();
             int start = 0;
@@ -116,40 +96,37 @@ public final class LinuxFiles {
     public static byte[] xattr(Path path, String name) throws IOException {
         byte[] buffer = new byte[256];
         while (true) {
-            try {
-                long length = Holder.LIBC.lgetxattr(path.toString(), name, buffer, buffer.length);
+            long length = LinuxSyscalls.get().lgetxattr(path.toString(), name, buffer, buffer.length);
+            if (length >= 0) {
                 return Arrays.copyOf(buffer, (int) length);
-            } catch (LastErrorException e) {
-                if (e.getErrorCode() == ERANGE) {
-                    buffer = new byte[buffer.length * 16];
-                    continue;
-                }
-                if (e.getErrorCode() == ENODATA || e.getErrorCode() == ENOTSUP) {
-                    return null;
-                }
-                throw failure("read extended attribute " + name + " of", path, e);
             }
+            int errno = Native.getLastError();
+            if (errno == LinuxSyscalls.ERANGE) {
+                buffer = new byte[buffer.length * 16];
+                continue;
+            }
+            if (errno == LinuxSyscalls.ENODATA || errno == LinuxSyscalls.ENOTSUP) {
+                return null;
+            }
+            throw failure("read extended attribute " + name + " of", path);
         }
     }
 
     public static void setXattr(Path path, String name, byte[] value) throws IOException {
-        try {
-            Holder.LIBC.lsetxattr(path.toString(), name, value, value.length, 0);
-        } catch (LastErrorException e) {
-            throw failure("set extended attribute " + name + " on", path, e);
+        if (LinuxSyscalls.get().lsetxattr(path.toString(), name, value, value.length, 0) != 0) {
+            throw failure("set extended attribute " + name + " on", path);
         }
     }
 
     /** An overlayfs whiteout: a 0/0 character device that hides the same name in lower layers. */
     public static void createWhiteout(Path path) throws IOException {
-        try {
-            Holder.LIBC.mknod(path.toString(), S_IFCHR, 0L);
-        } catch (LastErrorException e) {
-            throw failure("create the whiteout", path, e);
+        if (LinuxSyscalls.get().mknod(path.toString(), LinuxSyscalls.S_IFCHR, 0L) != 0) {
+            throw failure("create the whiteout", path);
         }
     }
 
-    private static IOException failure(String what, Path path, LastErrorException e) {
-        return new IOException("cannot " + what + " " + path + ": errno " + e.getErrorCode() + " (" + e.getMessage() + ")");
+    /** For the call that just failed. */
+    private static IOException failure(String what, Path path) {
+        return new IOException(LinuxSyscalls.error("cannot " + what + " " + path));
     }
 }

@@ -1,6 +1,8 @@
 package dev.claudecage.net.dns;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
+import dev.claudecage.net.AcceptLoop;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
 
@@ -22,11 +24,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -58,21 +55,16 @@ public final class DnsStub implements AutoCloseable {
     private final ServerSocket tcp;
     private final DnsResponder responder;
     private final AuditThrottle audit;
-    private final ThreadPoolExecutor connections;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Thread udpLoop;
-    private final Thread tcpLoop;
+    private AcceptLoop<Socket> tcpLoop;
 
     private DnsStub(DatagramSocket udp, ServerSocket tcp, DnsResponder responder, AuditThrottle audit) {
         this.udp = udp;
         this.tcp = tcp;
         this.responder = responder;
         this.audit = audit;
-        AtomicInteger threads = new AtomicInteger();
-        this.connections = new ThreadPoolExecutor(0, MAX_TCP_CONNECTIONS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                runnable -> daemon(runnable, "cage-dns-tcp-" + threads.incrementAndGet()));
         this.udpLoop = daemon(this::serveUdp, "cage-dns-udp");
-        this.tcpLoop = daemon(this::acceptTcp, "cage-dns-accept");
     }
 
     /**
@@ -104,7 +96,9 @@ public final class DnsStub implements AutoCloseable {
                 }
                 DnsStub stub = new DnsStub(udp, tcp, responder, throttle);
                 stub.udpLoop.start();
-                stub.tcpLoop.start();
+                // A connection beyond the limit is closed at once.
+                stub.tcpLoop = AcceptLoop.start("cage-dns-tcp", tcp, tcp::accept, MAX_TCP_CONNECTIONS, stub::serveTcp,
+                        refused -> { });
                 return stub;
             } catch (IOException e) {
                 last = e;
@@ -129,17 +123,12 @@ public final class DnsStub implements AutoCloseable {
     @Override
     public void close() {
         udp.close();
-        try {
-            tcp.close();
-        } catch (IOException ignored) {
-            // Closing a listener fails only when it is closed already.
-        }
-        open.forEach(DnsStub::closeQuietly);
-        connections.shutdownNow();
+        Teardown.closeQuietly(tcp);
+        open.forEach(Teardown::closeQuietly);
+        // Waits for the connections' threads.
+        tcpLoop.close();
         try {
             udpLoop.join(STOP_WAIT.toMillis());
-            tcpLoop.join(STOP_WAIT.toMillis());
-            connections.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -178,22 +167,6 @@ public final class DnsStub implements AutoCloseable {
                 if (udp.isClosed()) {
                     return;
                 }
-            }
-        }
-    }
-
-    private void acceptTcp() {
-        while (!tcp.isClosed()) {
-            Socket socket;
-            try {
-                socket = tcp.accept();
-            } catch (IOException closed) {
-                return;
-            }
-            try {
-                connections.execute(() -> serveTcp(socket));
-            } catch (RejectedExecutionException full) {
-                closeQuietly(socket);
             }
         }
     }
@@ -241,13 +214,5 @@ public final class DnsStub implements AutoCloseable {
         Thread thread = new Thread(runnable, name);
         thread.setDaemon(true);
         return thread;
-    }
-
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // Already closed.
-        }
     }
 }

@@ -6,9 +6,9 @@ import com.sun.net.httpserver.HttpServer;
 import dev.claudecage.CageException;
 import dev.claudecage.json.Json;
 import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.EgressPolicy;
+import dev.claudecage.net.http.Counted;
 
-import java.io.FilterInputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -59,7 +59,6 @@ public final class ApiGateway implements AutoCloseable {
 
     /** The {@code source} of this gateway's audit events. */
     public static final String AUDIT_SOURCE = "gateway";
-    public static final URI DEFAULT_UPSTREAM = URI.create("https://api.anthropic.com");
 
     private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
     private static final int AUDITED_TARGET_CHARS = 256;
@@ -234,7 +233,7 @@ public final class ApiGateway implements AutoCloseable {
         if (!("https".equals(upstream.getScheme()) || "http".equals(upstream.getScheme())) || upstream.getHost() == null
                 || upstream.getUserInfo() != null || upstream.getRawQuery() != null || upstream.getRawFragment() != null) {
             throw new CageException("the API upstream " + upstream + " is not an http or https URL of a host without "
-                    + "credentials, query or fragment", "set api_upstream to e.g. " + DEFAULT_UPSTREAM);
+                    + "credentials, query or fragment", "set api_upstream to e.g. " + EgressPolicy.ANTHROPIC_API);
         }
     }
 
@@ -441,7 +440,10 @@ public final class ApiGateway implements AutoCloseable {
         /** The cage's body as a streaming publisher, or null when there is none. */
         private BodyPump requestBody() {
             Headers headers = exchange.getRequestHeaders();
-            InputStream body = new CountingInputStream(exchange.getRequestBody(), sent, bytesFromCage);
+            InputStream body = Counted.input(exchange.getRequestBody(), count -> {
+                sent.addAndGet(count);
+                bytesFromCage.addAndGet(count);
+            });
             if (headers.getFirst("transfer-encoding") != null) {
                 return new BodyPump(body, -1);
             }
@@ -524,7 +526,7 @@ public final class ApiGateway implements AutoCloseable {
 
         private void copyBody(InputStream from, OutputStream to, String key) throws BrokenStream {
             KeyRedactor redactor = new KeyRedactor(key.getBytes(StandardCharsets.US_ASCII));
-            OutputStream counted = new CountingOutputStream(to, this);
+            OutputStream counted = Counted.output(to, this::addReceived);
             byte[] buffer = new byte[COPY_BUFFER_BYTES];
             while (true) {
                 int read;
@@ -604,57 +606,5 @@ public final class ApiGateway implements AutoCloseable {
     private static String describe(Throwable e, String key) {
         String message = e.getMessage();
         return e.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + mask(message, key));
-    }
-
-    private static final class CountingInputStream extends FilterInputStream {
-        private final AtomicLong count;
-        private final AtomicLong total;
-
-        CountingInputStream(InputStream in, AtomicLong count, AtomicLong total) {
-            super(in);
-            this.count = count;
-            this.total = total;
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) {
-                count.incrementAndGet();
-                total.incrementAndGet();
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            int read = super.read(buffer, offset, length);
-            if (read > 0) {
-                count.addAndGet(read);
-                total.addAndGet(read);
-            }
-            return read;
-        }
-    }
-
-    private static final class CountingOutputStream extends FilterOutputStream {
-        private final Request request;
-
-        CountingOutputStream(OutputStream out, Request request) {
-            super(out);
-            this.request = request;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            request.addReceived(1);
-        }
-
-        @Override
-        public void write(byte[] buffer, int offset, int length) throws IOException {
-            out.write(buffer, offset, length);
-            request.addReceived(length);
-        }
     }
 }

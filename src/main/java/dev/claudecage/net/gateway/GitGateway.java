@@ -1,18 +1,21 @@
 package dev.claudecage.net.gateway;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.GitCredential;
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.net.AcceptLoop;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.NameResolver;
-import dev.claudecage.net.proxy.BodyFraming;
-import dev.claudecage.net.proxy.HttpHead;
+import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.Counted;
+import dev.claudecage.net.http.HttpHead;
+import dev.claudecage.net.http.PlainResponse;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -202,7 +205,7 @@ public final class GitGateway implements AutoCloseable {
 
         void run() throws IOException {
             InputStream in = new BufferedInputStream(cage.getInputStream());
-            OutputStream out = new CountingOutputStream(new BufferedOutputStream(cage.getOutputStream()), received);
+            OutputStream out = Counted.output(new BufferedOutputStream(cage.getOutputStream()), received::addAndGet);
             cage.setSoTimeout((int) settings.handshakeTimeout().toMillis());
             HttpHead head;
             try {
@@ -215,7 +218,7 @@ public final class GitGateway implements AutoCloseable {
             }
             String[] parts = head.startLine().split(" ", -1);
             if (parts.length != 3 || !(parts[2].equals("HTTP/1.1") || parts[2].equals("HTTP/1.0"))) {
-                refuse(out, 400, "malformed request line: " + HttpHead.printable(head.startLine()));
+                refuse(out, 400, "malformed request line: " + UntrustedText.excerpt(head.startLine()));
                 return;
             }
             String method = parts[0];
@@ -228,7 +231,7 @@ public final class GitGateway implements AutoCloseable {
             int slash = rest.indexOf('/', 1);
             String named = (slash < 0 ? rest.substring(1) : rest.substring(1, slash)).toLowerCase(Locale.ROOT);
             if (!NameResolver.isValidHostName(named)) {
-                refuse(out, 400, method + " request for '" + HttpHead.printable(named) + "', which is not a host name");
+                refuse(out, 400, method + " request for '" + UntrustedText.excerpt(named) + "', which is not a host name");
                 return;
             }
             host = named;
@@ -295,7 +298,7 @@ public final class GitGateway implements AutoCloseable {
                 int idle = (int) settings.idleTimeout().toMillis();
                 cage.setSoTimeout(idle);
                 upstream.setSoTimeout(idle);
-                OutputStream toUpstream = new CountingOutputStream(new BufferedOutputStream(upstream.getOutputStream()), sent);
+                OutputStream toUpstream = Counted.output(new BufferedOutputStream(upstream.getOutputStream()), sent::addAndGet);
                 HttpHead upstreamHead = head.forOneHop()
                         .without(DROPPED::contains)
                         .withStartLine(method + " " + path + " HTTP/1.1")
@@ -377,7 +380,7 @@ public final class GitGateway implements AutoCloseable {
                     socket.startHandshake();
                     return socket;
                 } catch (IOException e) {
-                    closeQuietly(plain);
+                    Teardown.closeQuietly(plain);
                     last = e;
                 }
             }
@@ -447,57 +450,17 @@ public final class GitGateway implements AutoCloseable {
     private static int statusCode(String statusLine) throws ProtocolException {
         String[] parts = statusLine.split(" ", 3);
         if (parts.length < 2 || !parts[0].startsWith("HTTP/1.") || !parts[1].matches("[0-9]{3}")) {
-            throw new ProtocolException("malformed status line: " + HttpHead.printable(statusLine));
+            throw new ProtocolException("malformed status line: " + UntrustedText.excerpt(statusLine));
         }
         return Integer.parseInt(parts[1]);
     }
 
     private static void respond(OutputStream out, int status, String reason) throws IOException {
-        byte[] body = ("claude-cage git gateway: " + reason + "\n").getBytes(StandardCharsets.UTF_8);
-        String phrase = switch (status) {
-            case 400 -> "Bad Request";
-            case 401 -> "Unauthorized";
-            case 403 -> "Forbidden";
-            case 502 -> "Bad Gateway";
-            default -> "Error";
-        };
-        out.write(("HTTP/1.1 " + status + " " + phrase + "\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.write(body);
-        out.flush();
+        PlainResponse.write(out, status, "claude-cage git gateway", reason);
     }
 
     private void audit(String destination, String decision, String reason, long sent, long received) {
         audit.accept(new AuditEvent(Instant.now(), AUDIT_SOURCE, destination, destination == null ? null : HTTPS_PORT,
                 decision, reason, sent, received));
-    }
-
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException e) {
-            // Closing is all that is left to do with it.
-        }
-    }
-
-    private static final class CountingOutputStream extends FilterOutputStream {
-        private final AtomicLong count;
-
-        CountingOutputStream(OutputStream out, AtomicLong count) {
-            super(out);
-            this.count = count;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            count.incrementAndGet();
-        }
-
-        @Override
-        public void write(byte[] buffer, int offset, int length) throws IOException {
-            out.write(buffer, offset, length);
-            count.addAndGet(length);
-        }
     }
 }

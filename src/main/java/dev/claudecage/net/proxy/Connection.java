@@ -1,6 +1,6 @@
 package dev.claudecage.net.proxy;
 
-import dev.claudecage.net.ChannelCopy;
+import dev.claudecage.Teardown;
 
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
@@ -115,9 +115,9 @@ final class Connection {
             }
             upstreamChannel = upstream;
         }
-        ChannelCopy.closeQuietly(client);
+        Teardown.closeQuietly(client);
         if (upstreamChannel != null) {
-            ChannelCopy.closeQuietly(upstreamChannel);
+            Teardown.closeQuietly(upstreamChannel);
         }
     }
 

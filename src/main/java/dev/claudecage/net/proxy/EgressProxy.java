@@ -1,10 +1,14 @@
 package dev.claudecage.net.proxy;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.NameResolver;
+import dev.claudecage.net.http.HttpHead;
+import dev.claudecage.net.http.PlainResponse;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -258,12 +262,12 @@ public final class EgressProxy implements AutoCloseable {
                 } catch (IOException e) {
                     // The client left before it could be told.
                 } finally {
-                    closeQuietly(client);
+                    Teardown.closeQuietly(client);
                     refusing.remove(client);
                 }
             });
         } catch (RejectedExecutionException e) {
-            closeQuietly(client);
+            Teardown.closeQuietly(client);
             refusing.remove(client);
             audit.record(AuditEvent.denied(AUDIT_SOURCE, null, null, reason));
         }
@@ -446,7 +450,7 @@ public final class EgressProxy implements AutoCloseable {
     private static int statusCode(String statusLine) throws ProtocolException {
         String[] parts = statusLine.split(" ", 3);
         if (parts.length < 2 || !parts[0].startsWith("HTTP/1.") || !parts[1].matches("[0-9]{3}")) {
-            throw new ProtocolException("malformed status line: " + HttpHead.printable(statusLine));
+            throw new ProtocolException("malformed status line: " + UntrustedText.excerpt(statusLine));
         }
         return Integer.parseInt(parts[1]);
     }
@@ -495,25 +499,9 @@ public final class EgressProxy implements AutoCloseable {
     }
 
     static void respond(OutputStream out, int status, String message) throws IOException {
-        byte[] body = ("claude-cage egress proxy: " + message + "\n").getBytes(StandardCharsets.UTF_8);
-        String head = "HTTP/1.1 " + status + " " + reasonPhrase(status) + "\r\n"
-                + "Content-Type: text/plain; charset=utf-8\r\n"
-                + "Content-Length: " + body.length + "\r\n"
-                + "Connection: close\r\n\r\n";
-        out.write(head.getBytes(StandardCharsets.ISO_8859_1));
-        out.write(body);
-        out.flush();
+        PlainResponse.write(out, status, "claude-cage egress proxy", message);
     }
 
-    private static String reasonPhrase(int status) {
-        return switch (status) {
-            case 400 -> "Bad Request";
-            case 403 -> "Forbidden";
-            case 429 -> "Too Many Requests";
-            case 502 -> "Bad Gateway";
-            default -> "Error";
-        };
-    }
 
     /**
      * Stops listening, ends every connection (their audit lines say "the proxy stopped") and
@@ -525,12 +513,12 @@ public final class EgressProxy implements AutoCloseable {
             return;
         }
         closed = true;
-        servers.forEach(EgressProxy::closeQuietly);
+        servers.forEach(Teardown::closeQuietly);
         for (Thread acceptor : acceptors) {
             join(acceptor);
         }
         limits.endAll(Connection.Ending.STOPPED);
-        refusing.forEach(EgressProxy::closeQuietly);
+        refusing.forEach(Teardown::closeQuietly);
         refusals.shutdown();
         workers.shutdown();
         watchdog.shutdownNow();
@@ -564,14 +552,6 @@ public final class EgressProxy implements AutoCloseable {
             Thread.sleep(duration.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void closeQuietly(AutoCloseable closeable) {
-        try {
-            closeable.close();
-        } catch (Exception e) {
-            // Closing is all that is left to do with it.
         }
     }
 

@@ -1,5 +1,9 @@
 package dev.claudecage.net.proxy;
 
+import dev.claudecage.host.UntrustedText;
+import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.HttpHead;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ProtocolException;
@@ -115,7 +119,7 @@ sealed interface ProxyRequest permits ProxyRequest.Tunnel, ProxyRequest.Exchange
             String[] parts = line.split(" ", -1);
             if (parts.length != 3 || !METHOD.matcher(parts[0]).matches() || parts[1].isEmpty()
                     || !(parts[2].equals("HTTP/1.1") || parts[2].equals("HTTP/1.0"))) {
-                throw new ProtocolException("not an HTTP/1.x request line: " + HttpHead.printable(line));
+                throw new ProtocolException("not an HTTP/1.x request line: " + UntrustedText.excerpt(line));
             }
             return new RequestLine(parts[0], parts[1], parts[2]);
         }
@@ -130,21 +134,21 @@ sealed interface ProxyRequest permits ProxyRequest.Tunnel, ProxyRequest.Exchange
         static Authority parse(String text, int defaultPort) throws ProtocolException {
             if (text.contains("@")) {
                 throw new ProtocolException("user information in the address is not accepted: "
-                        + HttpHead.printable(text));
+                        + UntrustedText.excerpt(text));
             }
             String host = text;
             String port = null;
             if (text.startsWith("[")) {
                 int close = text.indexOf(']');
                 if (close < 0) {
-                    throw new ProtocolException("malformed address: " + HttpHead.printable(text));
+                    throw new ProtocolException("malformed address: " + UntrustedText.excerpt(text));
                 }
                 host = text.substring(0, close + 1);
                 String after = text.substring(close + 1);
                 if (after.startsWith(":")) {
                     port = after.substring(1);
                 } else if (!after.isEmpty()) {
-                    throw new ProtocolException("malformed address: " + HttpHead.printable(text));
+                    throw new ProtocolException("malformed address: " + UntrustedText.excerpt(text));
                 }
             } else if (text.indexOf(':') >= 0 && text.indexOf(':') == text.lastIndexOf(':')) {
                 host = text.substring(0, text.indexOf(':'));
@@ -152,16 +156,16 @@ sealed interface ProxyRequest permits ProxyRequest.Tunnel, ProxyRequest.Exchange
             }
             // More than one colon and no brackets: an IPv6 literal, left whole for the gatekeeper to deny.
             if (host.isEmpty()) {
-                throw new ProtocolException("no host in " + HttpHead.printable(text));
+                throw new ProtocolException("no host in " + UntrustedText.excerpt(text));
             }
             if (port == null) {
                 if (defaultPort < 0) {
-                    throw new ProtocolException("CONNECT needs host:port, not " + HttpHead.printable(text));
+                    throw new ProtocolException("CONNECT needs host:port, not " + UntrustedText.excerpt(text));
                 }
                 return new Authority(host.toLowerCase(Locale.ROOT), defaultPort);
             }
             if (!PORT.matcher(port).matches() || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
-                throw new ProtocolException("invalid port in " + HttpHead.printable(text));
+                throw new ProtocolException("invalid port in " + UntrustedText.excerpt(text));
             }
             return new Authority(host.toLowerCase(Locale.ROOT), Integer.parseInt(port));
         }

@@ -36,7 +36,7 @@ class BuildSpecTest {
     @Test
     void aRunGetsTheImagesUserAFewCapabilitiesAndAWritableRoot() {
         Spec spec = BuildSpec.forRun(cage(), List.of("/bin/sh", "-c", "apt-get update"), List.of("PATH=/usr/bin"),
-                new UserDatabase.Identity(0, 0, List.of(), "/root"), "/");
+                new UserDatabase.Identity(0, 0, List.of(), "/root"), "/", List.of());
         assertEquals(new Spec.User(0, 0, List.of()), spec.process().user());
         assertEquals(BuildSpec.CAPABILITIES, spec.process().capabilities().bounding());
         assertEquals(BuildSpec.CAPABILITIES, spec.process().capabilities().effective());
@@ -49,15 +49,23 @@ class BuildSpecTest {
 
     @Test
     void tmpfsAndUserMountsGoTheKernelFileSystemsAndTheResolverStay() {
-        Spec spec = BuildSpec.forRun(cage(), List.of("true"), List.of(), UserDatabase.Identity.ROOT, "/");
+        Spec spec = BuildSpec.forRun(cage(), List.of("true"), List.of(), UserDatabase.Identity.ROOT, "/", List.of());
         assertEquals(List.of("/proc", "/dev", "/sys", "/etc/resolv.conf"),
+                spec.mounts().stream().map(Spec.Mount::destination).toList());
+    }
+
+    @Test
+    void theStepsOwnMountsComeAfterTheKeptOnes() {
+        Spec.Mount cache = new Spec.Mount("/root/.cache", "bind", "/store/cache-mounts/x", List.of("rbind", "rw"));
+        Spec spec = BuildSpec.forRun(cage(), List.of("true"), List.of(), UserDatabase.Identity.ROOT, "/", List.of(cache));
+        assertEquals(List.of("/proc", "/dev", "/sys", "/etc/resolv.conf", "/root/.cache"),
                 spec.mounts().stream().map(Spec.Mount::destination).toList());
     }
 
     @Test
     void everythingElseIsTheCagesOwn() {
         Spec cage = cage();
-        Spec spec = BuildSpec.forRun(cage, List.of("true"), List.of(), UserDatabase.Identity.ROOT, "/");
+        Spec spec = BuildSpec.forRun(cage, List.of("true"), List.of(), UserDatabase.Identity.ROOT, "/", List.of());
         assertEquals(cage.linux(), spec.linux(), "seccomp, namespaces, masked paths and limits stay");
         assertEquals(cage.process().rlimits(), spec.process().rlimits());
     }

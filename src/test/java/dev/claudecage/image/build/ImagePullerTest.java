@@ -3,6 +3,7 @@ package dev.claudecage.image.build;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.claudecage.UserInputException;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.registry.FakeRegistry;
 import dev.claudecage.image.registry.ImageReference;
@@ -43,7 +44,7 @@ class ImagePullerTest {
 
     private final FakeRegistry registry = newRegistry();
     private ImageStore store;
-    private ImageStore.Lock lock;
+    private FileLock lock;
     private final List<String> notes = new ArrayList<>();
 
     private static FakeRegistry newRegistry() {
@@ -183,5 +184,52 @@ class ImagePullerTest {
         assertEquals("a config of " + registry.hostPort() + "/it/img:chart has the media type "
                 + "'application/vnd.cncf.helm.config.v1+json'", chart.getMessage());
         assertTrue(store.names().isEmpty());
+    }
+
+    @Test
+    void mirrorsAreTriedInOrderBeforeTheRegistryAndAFailedOneIsPassedOver() throws Exception {
+        byte[] layer = gzipLayer("mirrored.txt", "from the mirror\n");
+        manifest("1", DOCKER_MANIFEST, imageManifest("amd64", blob("application/vnd.docker.image.rootfs.diff.tar.gzip",
+                layer)));
+        registry.route("/v2/", FakeRegistry.Answer.of(200, "{}"));
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        java.net.URI unreachable = java.net.URI.create("http://127.0.0.1:" + closedPort);
+        java.net.URI mirror = java.net.URI.create("http://" + registry.hostPort());
+        RegistryAccess access = new RegistryAccess(List.of(), Map.of("docker.io", List.of(unreachable, mirror)));
+        ImagePuller puller = new ImagePuller(store, new ImageImporter(store, new ProcessRunner(false)), access);
+
+        // docker.io itself is never reached: the second mirror has the image.
+        StoredImage pulled = puller.pull(ImageReference.parse("it/img:1"), notes::add);
+
+        assertEquals("from the mirror\n", Files.readString(pulled.layerDirectories().get(0).resolve("mirrored.txt")));
+        assertEquals(pulled.id(), store.names().get(new ImageName("it/img", "1")), "named as docker.io's image");
+        assertTrue(notes.stream().anyMatch(note -> note.startsWith("mirror " + unreachable + " failed: ")), notes.toString());
+        assertTrue(notes.contains("pulling docker.io/it/img:1 from " + mirror), notes.toString());
+    }
+
+    @Test
+    void whenEveryMirrorFailsTheRegistryItselfIsPulledFromAndAPlainHttpMirrorElsewhereIsRefused() throws Exception {
+        byte[] layer = gzipLayer("upstream.txt", "from the registry\n");
+        manifest("1", DOCKER_MANIFEST, imageManifest("amd64", blob("application/vnd.docker.image.rootfs.diff.tar.gzip",
+                layer)));
+        registry.route("/v2/", FakeRegistry.Answer.of(200, "{}"));
+        try (FakeRegistry emptyMirror = new FakeRegistry()) {
+            emptyMirror.route("/v2/", FakeRegistry.Answer.of(200, "{}"));
+            java.net.URI remotePlain = java.net.URI.create("http://mirror.example:5000");
+            RegistryAccess access = new RegistryAccess(List.of(), Map.of(registry.hostPort(),
+                    List.of(remotePlain, java.net.URI.create("http://" + emptyMirror.hostPort()))));
+            ImagePuller puller = new ImagePuller(store, new ImageImporter(store, new ProcessRunner(false)), access);
+
+            StoredImage pulled = puller.pull(ImageReference.parse(registry.hostPort() + "/it/img:1"), notes::add);
+
+            assertEquals("from the registry\n", Files.readString(pulled.layerDirectories().get(0).resolve("upstream.txt")));
+            assertTrue(emptyMirror.requests().stream().anyMatch(request -> request.pathAndQuery().equals("/v2/it/img/manifests/1")),
+                    "the mirror was asked first: " + emptyMirror.requests());
+            assertTrue(notes.contains("mirror " + remotePlain + ": plain http, and mirror.example:5000 is neither on "
+                    + "loopback nor in insecure_registries"), notes.toString());
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.claudecage.image.build;
 
+import dev.claudecage.image.dockerfile.DockerIgnore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,7 +51,8 @@ class RootedPathTest {
         Files.createSymbolicLink(root.resolve("lib"), Path.of("/usr/lib"));
         Files.writeString(context.resolve("libx.so"), "x");
         SourceTree tree = SourceTree.imageRoot(context, "test");
-        FileCopy.copy(root, tree, tree.match(List.of("libx.so")), "/lib/", UserDatabase.Identity.ROOT, null);
+        FileCopy.copy(root, tree, tree.match(List.of("libx.so")), "/lib/", UserDatabase.Identity.ROOT, null,
+                DockerIgnore.none());
         assertTrue(Files.isRegularFile(root.resolve("usr/lib/libx.so")));
         assertTrue(Files.isSymbolicLink(root.resolve("lib")), "the link itself is left alone");
     }

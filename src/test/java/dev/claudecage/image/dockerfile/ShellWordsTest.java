@@ -58,9 +58,31 @@ class ShellWordsTest {
                 .getMessage().contains("unterminated double quote"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> expand("${HOME"))
                 .getMessage().contains("without its closing '}'"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> expand("${HOME#/home}"))
-                .getMessage().contains("uses the modifier '#'"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> expand("${HOME^^}"))
+                .getMessage().contains("uses the modifier '^'"));
         assertEquals("REQUIRED: set it with --build-arg",
                 assertThrows(IllegalArgumentException.class, () -> expand("${REQUIRED:?set it with --build-arg}")).getMessage());
+    }
+
+    @Test
+    void buildKitsPatternModifiersTrimAndReplaceAsTheShellDoes() {
+        Map<String, String> vars = Map.of("FILE", "dir/archive.tar.gz", "V", "a-b-c");
+        assertEquals("archive.tar.gz", WORDS.expand("${FILE##*/}", vars));
+        assertEquals("archive.tar.gz", WORDS.expand("${FILE#*/}", vars));
+        assertEquals("dir/archive.tar", WORDS.expand("${FILE%.*}", vars));
+        assertEquals("dir/archive", WORDS.expand("${FILE%%.*}", vars));
+        assertEquals("dir/archive.tar.gz", WORDS.expand("${FILE#x*}", vars), "no match: unchanged");
+        assertEquals("a_b-c", WORDS.expand("${V/-/_}", vars));
+        assertEquals("a_b_c", WORDS.expand("${V//-/_}", vars));
+        assertEquals("a-b-c", WORDS.expand("${V/[xy]/_}", vars));
+        assertEquals("", WORDS.expand("${UNSET#x}", vars));
+    }
+
+    @Test
+    void copyHeredocsExpandVariablesButKeepQuotesAndUnsetNames() {
+        Map<String, String> vars = Map.of("NAME", "world");
+        assertEquals("echo \"hello world\" '$NAME' $UNSET ${UNSET} $NAME\n",
+                WORDS.expandKeepingQuotes("echo \"hello $NAME\" '$NAME' $UNSET ${UNSET} \\$NAME\n", vars));
+        assertEquals("fallback", WORDS.expandKeepingQuotes("${UNSET:-fallback}", vars));
     }
 }

@@ -1,6 +1,7 @@
 package dev.claudecage.image.store;
 
 import dev.claudecage.UserInputException;
+import dev.claudecage.host.FileLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ class ImageStoreTest {
     Path dir;
 
     private ImageStore store;
-    private ImageStore.Lock lock;
+    private FileLock lock;
 
     @BeforeEach
     void lockTheStore() {
@@ -45,7 +46,7 @@ class ImageStoreTest {
     }
 
     private static ImageConfig imageOf(Digest... layers) {
-        ImageConfig config = new ImageConfig("amd64", ImageConfig.LINUX, null, ImageConfig.Settings.EMPTY, null, null);
+        ImageConfig config = new ImageConfig("amd64", ImageConfig.LINUX, null, null, ImageConfig.Settings.EMPTY, null, null);
         for (Digest layer : layers) {
             config = config.withStep(layer, new ImageConfig.History("2026-01-01T00:00:00Z", "test", null));
         }

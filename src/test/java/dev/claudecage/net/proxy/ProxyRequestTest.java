@@ -1,5 +1,7 @@
 package dev.claudecage.net.proxy;
 
+import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.HttpHead;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -1,6 +1,9 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
+import dev.claudecage.net.AcceptLoop;
+import dev.claudecage.net.ChannelCopy;
 
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -109,7 +112,7 @@ public final class UnixBridge implements AutoCloseable {
     private static void exchangeDatagram(SocketChannel client, InetSocketAddress target,
                                          ScheduledExecutorService deadlines) {
         // A relay that never writes (or a reply that never comes) holds a thread no longer than this.
-        ScheduledFuture<?> deadline = deadlines.schedule(() -> ChannelCopy.closeQuietly(client),
+        ScheduledFuture<?> deadline = deadlines.schedule(() -> Teardown.closeQuietly(client),
                 DATAGRAM_EXCHANGE.toMillis(), TimeUnit.MILLISECONDS);
         try (client; DatagramSocket udp = new DatagramSocket(new InetSocketAddress(target.getAddress(), 0))) {
             // One byte more than the largest datagram taken: a read that fills it was too large, and is dropped.

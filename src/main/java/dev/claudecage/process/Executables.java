@@ -1,4 +1,4 @@
-package dev.claudecage.host;
+package dev.claudecage.process;
 
 import java.io.File;
 import java.nio.file.Files;

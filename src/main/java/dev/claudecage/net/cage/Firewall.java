@@ -1,4 +1,4 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
 import java.util.stream.Collectors;
 

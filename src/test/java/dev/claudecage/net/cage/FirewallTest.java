@@ -1,4 +1,4 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
 import dev.claudecage.testing.Golden;
 import org.junit.jupiter.api.Test;

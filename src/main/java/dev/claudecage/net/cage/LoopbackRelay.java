@@ -1,4 +1,7 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
+
+import dev.claudecage.Teardown;
+import dev.claudecage.net.AcceptLoop;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -10,6 +13,7 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.NetworkChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
@@ -33,7 +37,7 @@ import java.util.regex.Pattern;
  * dropped, as a busy UDP service drops it; a connection beyond them is closed. (socat, which this
  * replaces, forked a child per datagram, with no bound over UDP.)
  * <p>
- * Run as {@code java -cp ... dev.claudecage.net.LoopbackRelay MAX_CONNECTIONS ROUTE...}, each route
+ * Run as {@code java -cp ... dev.claudecage.net.cage.LoopbackRelay MAX_CONNECTIONS ROUTE...}, each route
  * {@code tcp:PORT:SOCKET} or {@code udp:PORT:SOCKET}; it ends when its standard input does, which is
  * when the JVM that started it closes the pipe or dies.
  */
@@ -114,16 +118,22 @@ public final class LoopbackRelay {
         }
     }
 
+    /** {@code channel} bound to {@code listen}; closed again when it cannot be, with an error that names {@code where}. */
+    private static <C extends NetworkChannel> C bound(C channel, InetSocketAddress listen, String where) throws IOException {
+        try {
+            channel.bind(listen);
+            return channel;
+        } catch (IOException e) {
+            channel.close();
+            throw new IOException("cannot listen on " + where + ": " + e.getMessage(), e);
+        }
+    }
+
     private static AcceptLoop<SocketChannel> streams(InetSocketAddress listen, UnixDomainSocketAddress socket,
                                                      int maxConnections) throws IOException {
         // IPv4 as the route: the JDK would open a dual-stack IPv6 socket otherwise.
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.INET);
-        try {
-            server.bind(listen);
-        } catch (IOException e) {
-            server.close();
-            throw new IOException("cannot listen on " + listen + ": " + e.getMessage(), e);
-        }
+        ServerSocketChannel server = bound(ServerSocketChannel.open(StandardProtocolFamily.INET), listen,
+                listen.toString());
         return AcceptLoop.start("relay-" + listen.getPort(), server, server::accept, maxConnections,
                 client -> UnixBridge.relayStream(client, socket), refused -> { });
     }
@@ -145,13 +155,7 @@ public final class LoopbackRelay {
 
         static Datagrams start(InetSocketAddress listen, UnixDomainSocketAddress socket, int maxExchanges)
                 throws IOException {
-            DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET);
-            try {
-                channel.bind(listen);
-            } catch (IOException e) {
-                channel.close();
-                throw new IOException("cannot listen on " + listen + "/udp: " + e.getMessage(), e);
-            }
+            DatagramChannel channel = bound(DatagramChannel.open(StandardProtocolFamily.INET), listen, listen + "/udp");
             AtomicInteger threads = new AtomicInteger();
             ThreadPoolExecutor exchanges = new ThreadPoolExecutor(0, maxExchanges, 30, TimeUnit.SECONDS,
                     new SynchronousQueue<>(), runnable -> {
@@ -207,7 +211,7 @@ public final class LoopbackRelay {
 
         @Override
         public void close() {
-            ChannelCopy.closeQuietly(channel);
+            Teardown.closeQuietly(channel);
             exchanges.shutdownNow();
         }
     }

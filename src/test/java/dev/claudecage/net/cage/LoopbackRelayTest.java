@@ -1,4 +1,4 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

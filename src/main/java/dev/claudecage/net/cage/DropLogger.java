@@ -1,14 +1,17 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
 import dev.claudecage.CageException;
-import dev.claudecage.host.Executables;
-import dev.claudecage.net.proxy.HttpHead;
+import dev.claudecage.host.UntrustedText;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.AuditLog;
+import dev.claudecage.process.Executables;
 import dev.claudecage.process.DiesWithParent;
 import dev.claudecage.process.ProcessRunner;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -78,7 +81,7 @@ public final class DropLogger implements AutoCloseable {
                 tcpdump.destroyForcibly();
                 String said;
                 synchronized (startup) {
-                    said = HttpHead.printable(startup.toString().strip());
+                    said = UntrustedText.excerpt(startup.toString().strip());
                 }
                 throw new CageException("the firewall's drop logger (tcpdump) did not start: " + said,
                         "install tcpdump (apt-get install tcpdump), whose package also makes the unprivileged user '"
@@ -202,11 +205,8 @@ public final class DropLogger implements AutoCloseable {
 
     @Override
     public void close() {
-        tcpdump.destroy();
         try {
-            if (!tcpdump.waitFor(5, TimeUnit.SECONDS)) {
-                tcpdump.destroyForcibly();
-            }
+            ProcessRunner.stop(tcpdump, Duration.ofSeconds(5));
             // The reader ends with tcpdump's output: wait, so the last drops are in the log.
             reader.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException e) {

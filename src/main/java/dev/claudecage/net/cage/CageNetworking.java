@@ -1,12 +1,17 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.HostIds;
+import dev.claudecage.host.UntrustedText;
+import dev.claudecage.net.AuditLog;
+import dev.claudecage.net.EgressPolicy;
+import dev.claudecage.net.NameResolver;
 import dev.claudecage.net.dns.DnsStub;
 import dev.claudecage.net.gateway.ApiGateway;
 import dev.claudecage.net.gateway.GitGateway;
@@ -20,7 +25,6 @@ import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.ThisJvm;
-import dev.claudecage.net.proxy.HttpHead;
 import dev.claudecage.rootless.UserNamespace;
 
 import java.io.IOException;
@@ -35,7 +39,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -98,7 +101,7 @@ public final class CageNetworking implements AutoCloseable {
     /** Where a rootless cage's relays listen, in its own network namespace. */
     private static final Inet4Address CAGE_LOOPBACK = ipv4Loopback();
 
-    private final List<AutoCloseable> started = new ArrayList<>();
+    private final Teardown started = new Teardown("network teardown", Teardown.GC_REMOVES_THE_REST);
     private CageNetwork network;
     private AuditLog audit;
     private PlaceholderKey placeholder;
@@ -129,12 +132,7 @@ public final class CageNetworking implements AutoCloseable {
             startAll.accept(networking);
             return networking;
         } catch (RuntimeException e) {
-            try {
-                networking.close();
-            } catch (CageException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
+            throw Teardown.closeAfter(networking, e);
         }
     }
 
@@ -160,12 +158,12 @@ public final class CageNetworking implements AutoCloseable {
         InetAddress loopback = InetAddress.getLoopbackAddress();
         EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0),
                 policy, NameResolver.forConfig(config, policy), audit);
-        started.add(proxy);
+        started.push("stop the egress proxy", proxy);
         placeholder = placeholder(options);
         // Allowed names resolve to the cage's own loopback, where the relays listen; AAAA has no record,
         // as the relays listen on IPv4 only.
         DnsStub dns = DnsStub.start(new InetSocketAddress(loopback, 0), policy, CAGE_LOOPBACK, null, audit::record);
-        started.add(dns);
+        started.push("stop the DNS stub", dns);
         int relayLimit = policy.maxConnections() + RELAY_HEADROOM;
         Path state = options.stateDir();
         // Only what runs is relayed: the cage's loopback has nothing else listening.
@@ -178,7 +176,7 @@ public final class CageNetworking implements AutoCloseable {
         if (services.apiGateway()) {
             ApiGateway gateway = ApiGateway.start(new InetSocketAddress(loopback, 0), config.egress().apiUpstream(),
                     placeholder, options.realKey(), audit::record, gatewaySettings(policy));
-            started.add(gateway);
+            started.push("stop the API gateway", gateway);
             relays.add(Relay.tcp(ports.apiGateway(), state.resolve("gateway.sock"), gateway.address()));
         }
         String cageLoopback = CAGE_LOOPBACK.getHostAddress();
@@ -187,7 +185,8 @@ public final class CageNetworking implements AutoCloseable {
         // The agent's socket is bound into the cage, which crosses namespaces: the cage's uid 1000 is this user.
         startSshAgentRelay(config, policy, state, new HostIds(Host.effectiveUid(), Host.effectiveGid()), cageLoopback, ports);
         for (Relay relay : relays) {
-            started.add(relay.udp() ? UnixBridge.toDatagram(relay.socket(), relay.service(), relayLimit)
+            started.push("stop the bridge for " + relay.route().name(), relay.udp()
+                    ? UnixBridge.toDatagram(relay.socket(), relay.service(), relayLimit)
                     : UnixBridge.toStream(relay.socket(), relay.service(), relayLimit));
         }
         List<String> command = new ArrayList<>(List.of(ThisJvm.java().toString()));
@@ -196,12 +195,7 @@ public final class CageNetworking implements AutoCloseable {
                 LoopbackRelay.class.getName(), Integer.toString(relayLimit)));
         relays.forEach(relay -> command.add(relay.route().argument()));
         Process process = runner.startTethered(namespace.wrapInNetwork(command));
-        started.add(() -> {
-            process.destroy();
-            if (!process.waitFor(RELAY_START.toSeconds(), TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        });
+        started.push("stop the relay in the cage's namespace", () -> ProcessRunner.stop(process, RELAY_START));
         for (Relay relay : relays) {
             awaitListening(process, relay.route());
         }
@@ -242,7 +236,7 @@ public final class CageNetworking implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new CageException("the relay in the cage's namespace ended at once (exit code " + process.exitValue()
-                        + "): " + HttpHead.printable(stderr(process)));
+                        + "): " + UntrustedText.excerpt(stderr(process)));
             }
             try {
                 // Column 4 is the state.
@@ -283,10 +277,10 @@ public final class CageNetworking implements AutoCloseable {
         } catch (IOException e) {
             throw new CageException("cannot create " + options.stateDir() + ": " + e.getMessage());
         }
-        started.add(() -> Directories.deleteRecursively(options.stateDir()));
+        started.push("remove " + options.stateDir(), () -> Directories.deleteRecursively(options.stateDir()));
         audit = AuditLog.open(options.auditFile(), config.mounts().stream().filter(mount -> !mount.readOnly())
                 .map(MountSpec::source).toList());
-        started.add(audit);
+        started.push("close the audit log", audit);
     }
 
     /** The gateways that run: the API gateway with the user's key on the host, the git gateway with git_credentials. */
@@ -315,26 +309,26 @@ public final class CageNetworking implements AutoCloseable {
         openState(options, config);
         network = CageNetwork.create(cageId, config.egress(), ports,
                 options.openIdlePorts() ? GatewayPorts.Services.ALL : services, options.lockFile(), runner);
-        started.add(network);
+        started.push("take down the namespace, link and firewalls", network);
         CageLink link = network.link();
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
-        started.add(EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(), ports.https(), ports.http()),
+        started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(), ports.https(), ports.http()),
                 policy, NameResolver.forConfig(config, policy), audit));
         placeholder = placeholder(options);
         for (InetAddress gateway : gateways) {
             if (services.apiGateway()) {
-                started.add(ApiGateway.start(new InetSocketAddress(gateway, ports.apiGateway()),
+                started.push("stop the API gateway on " + gateway.getHostAddress(), ApiGateway.start(new InetSocketAddress(gateway, ports.apiGateway()),
                         config.egress().apiUpstream(), placeholder, options.realKey(), audit::record,
                         gatewaySettings(policy)));
             }
-            started.add(DnsStub.start(new InetSocketAddress(gateway, ports.dns()), policy, link.hostAddress4(),
+            started.push("stop the DNS stub on " + gateway.getHostAddress(), DnsStub.start(new InetSocketAddress(gateway, ports.dns()), policy, link.hostAddress4(),
                     link.hostAddress6(), audit::record));
         }
         List<InetSocketAddress> gitBinds = gateways.stream()
                 .map(address -> new InetSocketAddress(address, ports.gitGateway())).toList();
         startGitGateway(config, policy, gitBinds, link.gateway4() + ":" + ports.gitGateway(), runner);
         startSshAgentRelay(config, policy, options.stateDir(), cageUser, link.gateway4(), ports);
-        started.add(DropLogger.start(network, audit, runner));
+        started.push("stop the drop logger", DropLogger.start(network, audit, runner));
         gateway4 = link.gateway4();
         gateway6 = link.gateway6();
         namespacePath = network.namespacePath();
@@ -377,7 +371,7 @@ public final class CageNetworking implements AutoCloseable {
         for (InetSocketAddress bind : binds) {
             GitGateway gateway = GitGateway.start(bind, placeholder, credentials, tokens::token, policy, resolver, tls,
                     audit::record, GitGateway.Settings.defaults(policy.maxConnections()));
-            started.add(gateway);
+            started.push("stop the git gateway on " + bind, gateway);
             gateways.add(gateway);
         }
         gitEnvironment = GitGateway.gitConfig(cageHostPort, placeholder, credentials);
@@ -396,7 +390,7 @@ public final class CageNetworking implements AutoCloseable {
         }
         AgentForwarding forwarding = AgentForwarding.start(config.egress().credentials(), policy, stateDir.resolve("ssh"),
                 cageUser, cageProxyAddress, ports.proxy(), audit::record);
-        started.add(forwarding);
+        started.push("stop the SSH agent relay", forwarding);
         binds.add(forwarding.bind());
         sshEnvironment.addAll(forwarding.environment());
     }
@@ -453,18 +447,6 @@ public final class CageNetworking implements AutoCloseable {
     /** Stops everything in reverse order, as far as it can, and reports every failure. */
     @Override
     public void close() {
-        List<String> failures = new ArrayList<>();
-        for (int i = started.size() - 1; i >= 0; i--) {
-            try {
-                started.get(i).close();
-            } catch (Exception e) {
-                failures.add(e.getMessage());
-            }
-        }
-        started.clear();
-        if (!failures.isEmpty()) {
-            throw new CageException("network teardown was incomplete: " + String.join("; ", failures),
-                    "claude-cage gc removes what is left once the cause is fixed");
-        }
+        started.close();
     }
 }

@@ -1,4 +1,6 @@
-package dev.claudecage.net.proxy;
+package dev.claudecage.net.http;
+
+import dev.claudecage.host.UntrustedText;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -33,7 +35,7 @@ public record BodyFraming(long contentLength, boolean chunked) {
             }
             String encoding = String.join(",", encodings).strip().toLowerCase(Locale.ROOT);
             if (!encoding.equals("chunked")) {
-                throw new ProtocolException("unsupported Transfer-Encoding: " + HttpHead.printable(encoding));
+                throw new ProtocolException("unsupported Transfer-Encoding: " + UntrustedText.excerpt(encoding));
             }
             return new BodyFraming(0, true);
         }
@@ -42,7 +44,7 @@ public record BodyFraming(long contentLength, boolean chunked) {
         }
         String length = lengths.get(0);
         if (!lengths.stream().allMatch(length::equals) || !DIGITS.matcher(length).matches()) {
-            throw new ProtocolException("invalid Content-Length: " + HttpHead.printable(String.join(", ", lengths)));
+            throw new ProtocolException("invalid Content-Length: " + UntrustedText.excerpt(String.join(", ", lengths)));
         }
         return new BodyFraming(Long.parseLong(length), false);
     }
@@ -58,7 +60,7 @@ public record BodyFraming(long contentLength, boolean chunked) {
             int semicolon = sizeLine.indexOf(';');
             String size = (semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).strip();
             if (!CHUNK_SIZE.matcher(size).matches()) {
-                throw new ProtocolException("invalid chunk size: " + HttpHead.printable(sizeLine));
+                throw new ProtocolException("invalid chunk size: " + UntrustedText.excerpt(sizeLine));
             }
             long length = Long.parseLong(size, 16);
             out.write((Long.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -82,7 +84,7 @@ public record BodyFraming(long contentLength, boolean chunked) {
                 return;
             }
             if (line.indexOf(':') <= 0 || line.charAt(0) == ' ' || line.charAt(0) == '\t') {
-                throw new ProtocolException("malformed trailer line: " + HttpHead.printable(line));
+                throw new ProtocolException("malformed trailer line: " + UntrustedText.excerpt(line));
             }
             out.write((line + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
         }

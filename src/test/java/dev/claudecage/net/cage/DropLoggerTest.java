@@ -1,5 +1,6 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
+import dev.claudecage.net.AuditEvent;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;

@@ -1,4 +1,6 @@
-package dev.claudecage.net.proxy;
+package dev.claudecage.net.http;
+
+import dev.claudecage.host.UntrustedText;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -68,7 +70,7 @@ public record HttpHead(String startLine, List<Header> headers) {
             int colon = line.indexOf(':');
             String name = colon < 0 ? "" : line.substring(0, colon);
             if (!TOKEN.matcher(name).matches()) {
-                throw new ProtocolException("malformed header line: " + printable(line));
+                throw new ProtocolException("malformed header line: " + UntrustedText.excerpt(line));
             }
             headers.add(new Header(name, line.substring(colon + 1).strip()));
         }
@@ -145,14 +147,5 @@ public record HttpHead(String startLine, List<Header> headers) {
             text.append(header.name()).append(": ").append(header.value()).append("\r\n");
         }
         return text.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
-    }
-
-    /** A line as it may appear in an error message: bounded, control characters escaped. */
-    public static String printable(String text) {
-        StringBuilder out = new StringBuilder();
-        for (char c : text.substring(0, Math.min(text.length(), 200)).toCharArray()) {
-            out.append(c < 0x20 || c >= 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
-        }
-        return text.length() > 200 ? out + "..." : out.toString();
     }
 }

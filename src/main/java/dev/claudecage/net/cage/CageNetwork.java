@@ -1,19 +1,17 @@
-package dev.claudecage.net;
+package dev.claudecage.net.cage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
+import dev.claudecage.host.FileLock;
 import dev.claudecage.json.Json;
 import dev.claudecage.config.EgressSettings;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -31,15 +29,15 @@ import java.util.regex.Pattern;
 public final class CageNetwork implements AutoCloseable {
 
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern HOST_SIDE = Pattern.compile("^\\d+: " + CageLink.NAME_PREFIX + "h(\\d+)[@:]");
 
     private final CageLink link;
-    private final ProcessRunner runner;
-    private boolean closed;
+    private final Teardown teardown;
 
-    private CageNetwork(CageLink link, ProcessRunner runner) {
+    private CageNetwork(CageLink link, Teardown teardown) {
         this.link = link;
-        this.runner = runner;
+        this.teardown = teardown;
     }
 
     /**
@@ -47,35 +45,21 @@ public final class CageNetwork implements AutoCloseable {
      * cages started at the same moment never get the same addresses. The firewalls open the ports
      * of {@code services} only.
      */
+    @SuppressWarnings("try") // the lock is held for the whole block
     public static CageNetwork create(String cageId, EgressSettings settings, GatewayPorts ports,
                                      GatewayPorts.Services services, Path lockFile, ProcessRunner runner) {
-        try {
-            Files.createDirectories(lockFile.getParent());
-            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-                FileLock lock = channel.lock();
-                try {
-                    return createLocked(cageId, settings, ports, services, runner);
-                } finally {
-                    lock.release();
-                }
+        try (FileLock lock = FileLock.acquire(lockFile, LOCK_TIMEOUT, "the cage network pool")) {
+            int slot = freeSlot(runner, CageLink.capacity(settings.networkPool(), settings.networkPool6()));
+            CageLink link = CageLink.allocate(cageId, slot, settings.networkPool(), settings.networkPool6());
+            CageNetwork network = new CageNetwork(link,
+                    new Teardown("network teardown of cage " + cageId, Teardown.GC_REMOVES_THE_REST));
+            try {
+                network.build(ports, services, runner);
+            } catch (RuntimeException e) {
+                throw Teardown.closeAfter(network, e);
             }
-        } catch (IOException e) {
-            throw new CageException("cannot lock " + lockFile + " to allocate the cage's addresses: " + e.getMessage());
+            return network;
         }
-    }
-
-    private static CageNetwork createLocked(String cageId, EgressSettings settings, GatewayPorts ports,
-                                            GatewayPorts.Services services, ProcessRunner runner) {
-        int slot = freeSlot(runner, CageLink.capacity(settings.networkPool(), settings.networkPool6()));
-        CageLink link = CageLink.allocate(cageId, slot, settings.networkPool(), settings.networkPool6());
-        CageNetwork network = new CageNetwork(link, runner);
-        try {
-            network.build(ports, services);
-        } catch (RuntimeException e) {
-            network.closeQuietly(e);
-            throw e;
-        }
-        return network;
     }
 
     public CageLink link() {
@@ -117,37 +101,45 @@ public final class CageNetwork implements AutoCloseable {
         return wrapped;
     }
 
-    private void build(GatewayPorts ports, GatewayPorts.Services services) {
+    private void build(GatewayPorts ports, GatewayPorts.Services services, ProcessRunner runner) {
         String ns = link.netnsName();
         String host = link.hostInterface();
-        ip("netns", "add", ns);
-        ip("link", "add", host, "type", "veth", "peer", "name", link.cageInterface());
-        ip("link", "set", link.cageInterface(), "netns", ns);
-        ip("-n", ns, "link", "set", link.cageInterface(), "name", CageLink.CAGE_SIDE_NAME);
-        ip("-n", ns, "link", "set", "lo", "up");
+        // Undone last first: the host's table, then the namespace, which destroys the cage's end of
+        // the pair and with it the host's; the host's end once more, for a namespace that did not come.
+        teardown.push("delete the host's end of the link", () -> runner.remove(List.of("ip", "link", "delete", host),
+                COMMAND_TIMEOUT));
+        teardown.push("delete the namespace", () -> runner.remove(List.of("ip", "netns", "delete", ns), COMMAND_TIMEOUT));
+        teardown.push("delete the host's firewall table", () -> runner.remove(List.of("nft", "delete", "table", "inet",
+                Firewall.hostTable(link)), COMMAND_TIMEOUT));
+        ip(runner, "netns", "add", ns);
+        ip(runner, "link", "add", host, "type", "veth", "peer", "name", link.cageInterface());
+        ip(runner, "link", "set", link.cageInterface(), "netns", ns);
+        ip(runner, "-n", ns, "link", "set", link.cageInterface(), "name", CageLink.CAGE_SIDE_NAME);
+        ip(runner, "-n", ns, "link", "set", "lo", "up");
         // The firewalls go up before either end of the link does: no moment without them.
-        nft(List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports, services));
-        nft(inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports, services));
-        ip("addr", "add", link.gateway4() + "/" + CageLink.PREFIX4, "dev", host);
+        nft(runner, List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports, services));
+        nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports, services));
+        ip(runner, "addr", "add", link.gateway4() + "/" + CageLink.PREFIX4, "dev", host);
         // nodad: the addresses are ours alone, and duplicate detection would delay them by seconds.
-        ip("addr", "add", link.gateway6() + "/" + CageLink.PREFIX6, "dev", host, "nodad");
-        ip("link", "set", host, "up");
+        ip(runner, "addr", "add", link.gateway6() + "/" + CageLink.PREFIX6, "dev", host, "nodad");
+        ip(runner, "link", "set", host, "up");
         String cage = CageLink.CAGE_SIDE_NAME;
-        ip("-n", ns, "addr", "add", link.cageAddress4().getHostAddress() + "/" + CageLink.PREFIX4, "dev", cage);
-        ip("-n", ns, "addr", "add", link.cageAddress6().getHostAddress() + "/" + CageLink.PREFIX6, "dev", cage, "nodad");
-        ip("-n", ns, "link", "set", cage, "up");
+        ip(runner, "-n", ns, "addr", "add", link.cageAddress4().getHostAddress() + "/" + CageLink.PREFIX4, "dev", cage);
+        ip(runner, "-n", ns, "addr", "add", link.cageAddress6().getHostAddress() + "/" + CageLink.PREFIX6, "dev", cage,
+                "nodad");
+        ip(runner, "-n", ns, "link", "set", cage, "up");
         // A default route, so that every attempt reaches the firewall and is logged there.
-        ip("-n", ns, "route", "add", "default", "via", link.gateway4());
-        ip("-n", ns, "-6", "route", "add", "default", "via", link.gateway6());
+        ip(runner, "-n", ns, "route", "add", "default", "via", link.gateway4());
+        ip(runner, "-n", ns, "-6", "route", "add", "default", "via", link.gateway6());
     }
 
-    private void ip(String... args) {
+    private static void ip(ProcessRunner runner, String... args) {
         List<String> command = new ArrayList<>(List.of("ip"));
         command.addAll(List.of(args));
         runner.run(command, COMMAND_TIMEOUT);
     }
 
-    private void nft(List<String> command, String ruleset) {
+    private static void nft(ProcessRunner runner, List<String> command, String ruleset) {
         CommandResult result = runner.runWithInput(command, COMMAND_TIMEOUT, ruleset.getBytes(StandardCharsets.UTF_8));
         if (!result.succeeded()) {
             throw runner.failure(result);
@@ -157,39 +149,7 @@ public final class CageNetwork implements AutoCloseable {
     /** Takes down everything, as far as it can, and reports every step that failed. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        List<String> failures = new ArrayList<>();
-        undo(failures, List.of("nft", "delete", "table", "inet", Firewall.hostTable(link)));
-        // Deleting the namespace destroys the cage's end, and with it the host's end of the pair.
-        undo(failures, List.of("ip", "netns", "delete", link.netnsName()));
-        undo(failures, List.of("ip", "link", "delete", link.hostInterface()));
-        if (!failures.isEmpty()) {
-            throw new CageException("network teardown of cage " + link.cageId() + " was incomplete: "
-                    + String.join("; ", failures), "claude-cage gc removes what is left once the cause is fixed");
-        }
-    }
-
-    private void closeQuietly(RuntimeException cause) {
-        try {
-            close();
-        } catch (CageException e) {
-            cause.addSuppressed(e);
-        }
-    }
-
-    private void undo(List<String> failures, List<String> command) {
-        CommandResult result = runner.runAllowingFailure(command, COMMAND_TIMEOUT);
-        String stderr = result.stderr();
-        // "No such device": the kernel destroyed the host's end (with the namespace, asynchronously)
-        // between ip's lookup of the link and its delete request.
-        boolean alreadyGone = stderr.contains("No such file or directory") || stderr.contains("Cannot find device")
-                || stderr.contains("No such device") || stderr.contains("does not exist");
-        if (!result.succeeded() && !alreadyGone) {
-            failures.add(ProcessRunner.display(command) + ": " + stderr.strip());
-        }
+        teardown.close();
     }
 
     private static int freeSlot(ProcessRunner runner, int capacity) {
