@@ -6,7 +6,7 @@ import dev.claudecage.config.UsernsPool;
 import dev.claudecage.host.CgroupLayout;
 import dev.claudecage.host.IdmappedMount;
 import dev.claudecage.host.StateLayout;
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.identity.IdPool;
 import dev.claudecage.identity.IdShift;
 import dev.claudecage.identity.IdShifts;

@@ -3,6 +3,7 @@ package dev.claudecage.identity;
 import dev.claudecage.CageException;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.FileLock;
+import dev.claudecage.host.IdBlock;
 
 import java.io.IOException;
 import java.nio.file.Files;

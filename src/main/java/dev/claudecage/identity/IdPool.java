@@ -1,6 +1,7 @@
 package dev.claudecage.identity;
 
 import dev.claudecage.config.UsernsPool;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.rootless.IdRange;
 import dev.claudecage.rootless.SubordinateIds;
 

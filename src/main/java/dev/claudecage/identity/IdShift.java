@@ -1,6 +1,7 @@
 package dev.claudecage.identity;
 
 import dev.claudecage.host.HostIds;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.rootless.IdMap;
 
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.claudecage.oci;
 
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 
 import java.util.List;
 

@@ -2,7 +2,7 @@ package dev.claudecage.oci;
 
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -6,7 +6,7 @@ import dev.claudecage.host.Directories;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.IdmappedMount;
 import dev.claudecage.identity.IdAllocations;
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.identity.IdPool;
 import dev.claudecage.identity.IdShift;
 import dev.claudecage.identity.IdShifts;

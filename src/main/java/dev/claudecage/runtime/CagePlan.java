@@ -3,7 +3,7 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.host.Host;
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.identity.IdPool;
 import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.image.store.ImageStore;

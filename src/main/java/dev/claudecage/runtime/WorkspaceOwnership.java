@@ -9,7 +9,7 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.IdmappedMount;
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.identity.IdShift;
 import dev.claudecage.identity.IdShifts;
 import dev.claudecage.oci.Spec;

@@ -1,6 +1,6 @@
 package dev.claudecage.session;
 
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 
 import java.nio.file.Path;
 import java.util.List;

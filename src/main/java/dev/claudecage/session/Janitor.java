@@ -5,7 +5,7 @@ import dev.claudecage.Teardown;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.Cage;

@@ -5,7 +5,7 @@ import dev.claudecage.config.MountOwnership;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.HostIds;
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;

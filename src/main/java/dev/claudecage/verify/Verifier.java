@@ -7,7 +7,7 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.HostIds;
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.json.Json;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.cage.CageNetwork;

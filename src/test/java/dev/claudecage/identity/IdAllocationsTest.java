@@ -2,6 +2,7 @@ package dev.claudecage.identity;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.UsernsPool;
+import dev.claudecage.host.IdBlock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

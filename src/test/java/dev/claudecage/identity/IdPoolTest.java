@@ -1,6 +1,7 @@
 package dev.claudecage.identity;
 
 import dev.claudecage.config.UsernsPool;
+import dev.claudecage.host.IdBlock;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -8,7 +8,7 @@ import dev.claudecage.config.NetworkMode;
 import dev.claudecage.config.ProtectedPath;
 import dev.claudecage.json.Json;
 import dev.claudecage.security.SeccompPolicy;
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.testing.Golden;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,6 @@
 package dev.claudecage.session;
 
-import dev.claudecage.identity.IdBlock;
+import dev.claudecage.host.IdBlock;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

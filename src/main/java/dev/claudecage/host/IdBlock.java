@@ -1,6 +1,4 @@
-package dev.claudecage.identity;
-
-import dev.claudecage.host.HostIds;
+package dev.claudecage.host;
 
 /**
  * One cage's own host ids: {@link #SIZE} uids from {@code uid} and as many gids from {@code gid}.
@@ -12,7 +10,7 @@ public record IdBlock(long uid, long gid) {
     /** Ids a cage gets: 0 to 65535, as in a Debian image (nobody is 65534). */
     public static final long SIZE = 65536;
     /** The highest id a block may reach: (uid_t) -2; -1 means "no id" to the kernel. */
-    static final long LAST_ID = 4_294_967_294L;
+    public static final long LAST_ID = 4_294_967_294L;
 
     public IdBlock {
         if (uid < 1 || gid < 1 || uid + SIZE - 1 > LAST_ID || gid + SIZE - 1 > LAST_ID) {
@@ -48,11 +46,11 @@ public record IdBlock(long uid, long gid) {
     }
 
     /** As the allocation record holds it: "UID GID". */
-    String format() {
+    public String format() {
         return uid + " " + gid;
     }
 
-    static IdBlock parse(String record) {
+    public static IdBlock parse(String record) {
         String[] fields = record.strip().split(" ");
         if (fields.length != 2 || !fields[0].matches("[0-9]{1,10}") || !fields[1].matches("[0-9]{1,10}")) {
             throw new IllegalArgumentException("not an id block record: '" + record.strip() + "'");
