@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -35,7 +36,22 @@ public final class UsernsHolder implements AutoCloseable {
     }
 
     public static UsernsHolder start(IdShift shift, ProcessRunner runner) {
-        return new UsernsHolder(shift, runner.startTethered(List.of("unshare", "--user", "--", "cat")));
+        return start(shift, false, runner);
+    }
+
+    /** With {@code network}, the namespace also owns a network namespace of its own, which the holder is in. */
+    public static UsernsHolder start(IdShift shift, boolean network, ProcessRunner runner) {
+        List<String> command = new ArrayList<>(List.of("unshare", "--user"));
+        if (network) {
+            command.add("--net");
+        }
+        command.addAll(List.of("--", "cat"));
+        return new UsernsHolder(shift, runner.startTethered(command));
+    }
+
+    /** The holder's pid: its namespaces are under /proc/PID/ns while it runs. */
+    public long pid() {
+        return process.pid();
     }
 
     public IdShift shift() {

@@ -10,6 +10,7 @@ import dev.claudecage.host.IdBlock;
 import dev.claudecage.identity.IdPool;
 import dev.claudecage.identity.IdShift;
 import dev.claudecage.identity.IdShifts;
+import dev.claudecage.identity.UsernsHolder;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
@@ -43,6 +44,7 @@ final class CageIdentity implements AutoCloseable {
     private final List<IdmappedMount> layers = new ArrayList<>();
     private final List<IdmappedMount> binds = new ArrayList<>();
     private Path sysfs;
+    private UsernsHolder namespaces;
     private boolean released;
 
     private CageIdentity(String cageId, IdAllocations allocations, IdBlock block, Path stagingDir, ProcessRunner runner) {
@@ -90,6 +92,23 @@ final class CageIdentity implements AutoCloseable {
         return staged;
     }
 
+    /**
+     * Makes the cage's own user namespace, mapped onto its block, with a network namespace that it
+     * owns, and holds them until the cage is removed; returns the holder's pid. A filtered cage's
+     * network is built in that network namespace, and the cage joins that user namespace rather than
+     * making one ({@link #stage}): its network then belongs to its user namespace. runc 1.1's exec
+     * (shell, verify --session) joins the user namespace first, and from there could not enter a
+     * network namespace of the host's (runc issue 4390).
+     */
+    long holdNamespaces() {
+        if (namespaces == null) {
+            namespaces = UsernsHolder.start(shift(), true, runner);
+            // Maps it: the network is built, and the cage joins, only once its ids are the block's.
+            namespaces.descriptor();
+        }
+        return namespaces.pid();
+    }
+
     /** Unmounts the staged layers once the overlay is mounted: it keeps its own copies of them. */
     void detachLayers() {
         closeAll(layers, new ArrayList<>());
@@ -103,6 +122,12 @@ final class CageIdentity implements AutoCloseable {
      * the host's pid namespace (a verify control) gets the host's /proc, read-only.
      */
     Spec stage(Spec spec, IdShifts shifts) {
+        if (namespaces != null) {
+            String held = "/proc/" + namespaces.pid() + "/ns/user";
+            spec = spec.withLinux(spec.linux().withNamespaces(spec.linux().namespaces().stream()
+                    .map(namespace -> namespace.type().equals("user") ? new Spec.Namespace("user", held) : namespace)
+                    .toList()));
+        }
         List<Spec.Mount> mounts = new ArrayList<>();
         for (Spec.Mount mount : spec.mounts()) {
             if (mount.type().equals("bind") && mount.options().contains(SpecBuilder.IDMAP)) {
@@ -180,6 +205,11 @@ final class CageIdentity implements AutoCloseable {
      */
     void close(boolean cageGone) {
         List<String> failures = unmountAll();
+        if (namespaces != null) {
+            // The cage, once it runs, keeps its namespaces itself.
+            namespaces.close();
+            namespaces = null;
+        }
         if (cageGone && !released) {
             try {
                 allocations.release(cageId);

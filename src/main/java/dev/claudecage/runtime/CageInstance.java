@@ -101,7 +101,8 @@ public final class CageInstance implements AutoCloseable {
                 }
                 case FILTERED -> {
                     instance.networking = teardown.push("take down its network", rootless == null
-                            ? CageNetworking.start(id, config, cageUser, networkOptions, runner)
+                            ? CageNetworking.start(id, config, cageUser,
+                            instance.identity == null ? 0 : instance.identity.holdNamespaces(), networkOptions, runner)
                             : CageNetworking.startRootless(config, networkOptions, instance.userNamespace, runner));
                     yield instance.networking.attachment();
                 }

@@ -119,10 +119,14 @@ public final class CageNetworking implements AutoCloseable {
     private CageNetworking() {
     }
 
-    /** @param cageUser the host ids the cage's user is, to whom what the cage reaches of the host is handed */
-    public static CageNetworking start(String cageId, CageConfig config, HostIds cageUser, Options options,
-                                       ProcessRunner runner) {
-        return started(networking -> networking.startAll(cageId, config, cageUser, options, runner));
+    /**
+     * @param cageUser        the host ids the cage's user is, to whom what the cage reaches of the host is handed
+     * @param namespaceHolder a process in the network namespace to build the cage's network in (one that the
+     *                        cage's own user namespace owns), or 0 for a new one
+     */
+    public static CageNetworking start(String cageId, CageConfig config, HostIds cageUser, long namespaceHolder,
+                                       Options options, ProcessRunner runner) {
+        return started(networking -> networking.startAll(cageId, config, cageUser, namespaceHolder, options, runner));
     }
 
     /** A new instance after {@code startAll}; when that fails, what it started is stopped again. */
@@ -302,13 +306,14 @@ public final class CageNetworking implements AutoCloseable {
         return new ApiGateway.Settings(policy.maxConnections(), defaults.connectTimeout(), defaults.responseTimeout());
     }
 
-    private void startAll(String cageId, CageConfig config, HostIds cageUser, Options options, ProcessRunner runner) {
+    private void startAll(String cageId, CageConfig config, HostIds cageUser, long namespaceHolder, Options options,
+                          ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
         services = services(config, options.realKey() != null);
         EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
         openState(options, config);
         network = CageNetwork.create(cageId, config.egress(), ports,
-                options.openIdlePorts() ? GatewayPorts.Services.ALL : services, options.lockFile(), runner);
+                options.openIdlePorts() ? GatewayPorts.Services.ALL : services, namespaceHolder, options.lockFile(), runner);
         started.push("take down the namespace, link and firewalls", network);
         CageLink link = network.link();
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
