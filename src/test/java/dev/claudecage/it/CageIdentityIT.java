@@ -66,10 +66,13 @@ class CageIdentityIT {
     }
 
     /** Starts a detached session that sleeps, with {@code CAGE_SECRET} in its environment; returns its status. */
-    private static JsonNode startSleeping(String name, Map<String, String> env, String... extra) throws Exception {
+    private static JsonNode startSleeping(String name, Map<String, String> env) throws Exception {
+        return startSleeping(name, "none", env);
+    }
+
+    private static JsonNode startSleeping(String name, String network, Map<String, String> env) throws Exception {
         List<String> args = new ArrayList<>(List.of("start", "-d", "--name", name, "--rootfs", ROOTFS.toString(),
-                "--network", "none", "--env", "CAGE_SECRET=placeholder0" + name.hashCode()));
-        args.addAll(List.of(extra));
+                "--network", network, "--env", "CAGE_SECRET=placeholder0" + name.hashCode()));
         args.addAll(List.of("--", "sh", "-c", "sleep 1000 & exec sleep 1000"));
         CageHarness.Result start = CageHarness.launch(args, "", env, Duration.ofMinutes(2));
         assertEquals(0, start.exitCode(), start.toString());
@@ -136,6 +139,24 @@ class CageIdentityIT {
         assertEquals(List.of(CAGE_UID, CAGE_UID, CAGE_UID, CAGE_UID), hostUids(shared.path("cagePid").asLong()),
                 "control: without its own ids the cage is host uid 1000, whoever that is");
         assertFalse(Files.exists(ID_BLOCKS.resolve(shared.path("containerId").asText())));
+    }
+
+    /**
+     * runc 1.1's exec joins the cage's user namespace before its network namespace: a filtered
+     * cage's network, made by the host, must belong to the cage's user namespace, or no shell,
+     * verify --session or first run could enter the cage. Its processes are still its block's.
+     */
+    @Test
+    void aFilteredSessionWithItsOwnIdsCanBeEnteredAndRunsAsItsBlock() throws Exception {
+        JsonNode status = startSleeping("it-ids-filtered", "filtered", Map.of());
+        long block = blockOf(status.path("containerId").asText());
+        assertEquals(block + CAGE_UID, hostUids(status.path("cagePid").asLong()).get(0));
+        CageHarness.Result inside = cage("shell", "it-ids-filtered", "--", "sh", "-c",
+                "cat /proc/self/uid_map; id -u; ls /sys/class/net | tr '\\n' ' '");
+        assertEquals(0, inside.exitCode(), inside.toString());
+        List<String> lines = inside.stdout().lines().map(String::strip).toList();
+        assertEquals(List.of("0", Long.toString(block), "65536"), List.of(lines.get(0).split("\\s+")), inside.toString());
+        assertEquals(List.of("1000", "eth0 lo"), lines.subList(1, lines.size()), "the shell is the cage's user, on the cage's network");
     }
 
     @Test
