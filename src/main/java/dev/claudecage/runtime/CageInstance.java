@@ -7,6 +7,7 @@ import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.IdmappedMount;
+import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.host.IdBlock;
 import dev.claudecage.identity.IdPool;
 import dev.claudecage.identity.IdShift;
@@ -70,6 +71,11 @@ public final class CageInstance implements AutoCloseable {
                                        SpecAdjustment adjust) {
         CageInstance instance = new CageInstance(plan, id);
         Teardown teardown = instance.teardown;
+        if (plan.rootless() == null && plan.ids() != null && plan.ids().available()) {
+            // Its layers are idmapped through the C library before it starts: loaded meanwhile, beside the
+            // process that holds the shifting namespace, rather than after it (about 25 ms).
+            LinuxSyscalls.loadInBackground();
+        }
         try {
             // First: nothing in a folder another cage writes may be looked at or made before.
             if (WorkspaceClaims.claim(paths, id, plan.config().mounts())) {
