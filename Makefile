@@ -2,22 +2,39 @@
 PREFIX ?= /usr/local
 ROOTFS ?= /var/cache/claude-cage/rootfs/bookworm-minbase
 JAR := target/claude-cage.jar
-COMPLETION := target/claude-cage-completion.bash
+COMPLETIONS := target/completion/claude-cage target/completion/_claude-cage target/completion/claude-cage.fish
+MAN_DIR := target/man
+MAN_PAGES := $(MAN_DIR)/claude-cage.1
 CDS_ARCHIVE := target/claude-cage.jsa
 CAGE := bin/claude-cage
 MVN := mvn -B -q
 
-.PHONY: build install uninstall test bench-compile unit-test verify-sandbox images rootfs demo run-cli run-desktop \
-        load-apparmor bench cds clean clean-all
+# zsh finds /usr's completions in vendor-completions, /usr/local's in site-functions (Debian's fpath).
+ZSH_COMPLETIONS ?= $(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
+# The Debian package's version: the project's, with a SNAPSHOT sorting before its release.
+VERSION := $(shell sed -n '0,/<version>/s:.*<version>\(.*\)</version>.*:\1:p' pom.xml)
+DEB_VERSION := $(subst -SNAPSHOT,~snapshot,$(VERSION))
+DEB := claude-cage_$(DEB_VERSION)_all.deb
 
-build: $(JAR) $(COMPLETION) $(CDS_ARCHIVE)
+.PHONY: build install install-files deb uninstall test bench-compile unit-test verify-sandbox images rootfs demo run-cli run-desktop \
+        load-apparmor bench soak cds screenshots clean clean-all
+
+build: $(JAR) $(COMPLETIONS) $(MAN_PAGES) $(CDS_ARCHIVE)
 
 $(JAR): pom.xml $(shell find src config security -type f 2>/dev/null)
 	$(MVN) -DskipTests package
 
-# Through the launcher's own command model: its commands are made with the context Main gives them.
-$(COMPLETION): $(JAR)
-	java -cp $(JAR) dev.claudecage.cli.Main generate-completion > $(COMPLETION)
+# Completion scripts for bash, zsh and fish, and the man pages, all made from the launcher's own command model
+# (its commands are made with the context Main gives them).
+target/completion/claude-cage: $(JAR)
+	mkdir -p $(@D) && java -cp $(JAR) dev.claudecage.cli.Main completion bash > $@.tmp && mv $@.tmp $@
+target/completion/_claude-cage: $(JAR)
+	mkdir -p $(@D) && java -cp $(JAR) dev.claudecage.cli.Main completion zsh > $@.tmp && mv $@.tmp $@
+target/completion/claude-cage.fish: $(JAR)
+	mkdir -p $(@D) && java -cp $(JAR) dev.claudecage.cli.Main completion fish > $@.tmp && mv $@.tmp $@
+
+$(MAN_PAGES): $(JAR)
+	rm -rf $(MAN_DIR) && java -cp $(JAR) dev.claudecage.cli.ManPages $(MAN_DIR)
 
 # The launcher's class-data sharing (AppCDS) archive, made from representative calls (bench/cds.sh;
 # docs/performance.md). bin/claude-cage uses it only while it matches the jar and the JDK.
@@ -26,12 +43,23 @@ cds: $(CDS_ARCHIVE)
 $(CDS_ARCHIVE): $(JAR) bench/cds.sh
 	bench/cds.sh $(JAR) $(CAGE) $(ROOTFS)
 
-install: build
+install: build install-files
+	@# Host ids of their own for root-mode cages (a system change: not for a DESTDIR staging copy).
+	if [ -z "$(DESTDIR)" ]; then scripts/make-id-pool.sh; fi
+	@# The archive names the jar by its path, so it is made for the installed one (not for a DESTDIR staging copy).
+	if [ -z "$(DESTDIR)" ]; then bench/cds.sh $(PREFIX)/lib/claude-cage/claude-cage.jar $(PREFIX)/bin/claude-cage $(ROOTFS); fi
+
+# Everything but the class-data archive, which is made where the jar is installed (install, the package's postinst).
+install-files: $(JAR) $(COMPLETIONS) $(MAN_PAGES)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/claude-cage \
-	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(ZSH_COMPLETIONS) \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 $(JAR) $(DESTDIR)$(PREFIX)/lib/claude-cage/claude-cage.jar
 	install -m 0755 $(CAGE) $(DESTDIR)$(PREFIX)/bin/claude-cage
-	install -m 0644 $(COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/claude-cage
+	install -m 0644 target/completion/claude-cage $(DESTDIR)$(PREFIX)/share/bash-completion/completions/claude-cage
+	install -m 0644 target/completion/_claude-cage $(DESTDIR)$(ZSH_COMPLETIONS)/_claude-cage
+	install -m 0644 target/completion/claude-cage.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/claude-cage.fish
+	install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	@# The shipped Dockerfiles and the rootfs builder, which `claude-cage build` finds next to the jar.
 	install -d $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/cli $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop \
 	  $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder
@@ -40,14 +68,25 @@ install: build
 	  $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
 	install -m 0755 docker/desktop/entrypoint-desktop.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
 	install -m 0755 rootfs-builder/make-minbase-rootfs.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder/
-	@# Host ids of their own for root-mode cages (a system change: not for a DESTDIR staging copy).
-	if [ -z "$(DESTDIR)" ]; then scripts/make-id-pool.sh; fi
-	@# The archive names the jar by its path, so it is made for the installed one (not for a DESTDIR staging copy).
-	if [ -z "$(DESTDIR)" ]; then bench/cds.sh $(PREFIX)/lib/claude-cage/claude-cage.jar $(PREFIX)/bin/claude-cage $(ROOTFS); fi
+	@# The docs, where `claude-cage` with no arguments points (PREFIX/share/doc/claude-cage/README.md).
+	install -d $(DESTDIR)$(PREFIX)/share/doc/claude-cage/docs/images
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/claude-cage/
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/claude-cage/docs/
+	install -m 0644 docs/images/*.png $(DESTDIR)$(PREFIX)/share/doc/claude-cage/docs/images/
+
+# The Debian package: everything install-files puts in /usr, the AppArmor profile, and the class-data archive
+# made by its postinst (packaging/deb/build-deb.sh; `apt-get install ./$(DEB)` installs it with its dependencies).
+deb: $(DEB)
+
+$(DEB): $(JAR) $(COMPLETIONS) $(MAN_PAGES) $(CAGE) bench/cds.sh security/apparmor-profile \
+        $(shell find docker rootfs-builder packaging/deb -type f 2>/dev/null)
+	packaging/deb/build-deb.sh $(DEB_VERSION) $@
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/claude-cage $(DESTDIR)$(PREFIX)/share/bash-completion/completions/claude-cage
-	rm -rf $(DESTDIR)$(PREFIX)/lib/claude-cage
+	rm -f $(DESTDIR)$(PREFIX)/bin/claude-cage $(DESTDIR)$(PREFIX)/share/bash-completion/completions/claude-cage \
+	  $(DESTDIR)$(ZSH_COMPLETIONS)/_claude-cage $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/claude-cage.fish
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(wildcard $(MAN_DIR)/*.1)))
+	rm -rf $(DESTDIR)$(PREFIX)/lib/claude-cage $(DESTDIR)$(PREFIX)/share/doc/claude-cage
 
 # The minbase Debian rootfs that cages run on until the image builder lands (made once, reused).
 rootfs:
@@ -103,6 +142,22 @@ load-apparmor:
 # claude-cage against docker run and raw runc run, side by side; results in bench/results/ (needs root).
 bench: build rootfs
 	bench/bench.sh
+
+# Many filtered sessions streaming through their gateways and tunnels for a bounded time (SOAK_SESSIONS=20,
+# SOAK_SECONDS=300), their supervisors measured at the start, middle and end; results in bench/results/soak-*.json
+# (needs root, and no other sessions or integration tests running meanwhile: they would share the CPUs).
+soak: build rootfs
+	$(MVN) test-compile
+	$(MVN) dependency:build-classpath -Dmdep.outputFile=target/soak-classpath.txt -Dmdep.includeScope=test
+	java -cp target/test-classes:target/classes:$$(cat target/soak-classpath.txt) dev.claudecage.soak.Soak
+
+# The pictures in the docs, from real runs on this host (needs root and Chromium: scripts/install-deps.sh
+# --tests): the desktop session as headless Chromium shows it, and the table verify prints. The tests that
+# drive them write them into docs/images once their checks pass.
+SCREENSHOT_TESTS := DesktopSessionIT\#desktopInTheBrowserWithThePasswordAndRefusedWithoutIt,VerifyIT\#everyProbeIsBlockedAndEveryControlShowsTheHole
+screenshots: rootfs
+	$(MVN) verify -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false -Dit.test='$(SCREENSHOT_TESTS)' \
+	  -Dclaudecage.screenshots=$(CURDIR)/docs/images
 
 clean:
 	$(MVN) clean

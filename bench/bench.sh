@@ -162,7 +162,7 @@ budget=$(( ${BENCH_BUDGET:-420} ))
 [ $(( elapsed + budget )) -gt 480 ] && budget=$(( 480 - elapsed ))
 [ "$budget" -lt 60 ] && budget=60
 
-java -cp "$JAR:$work/classes" dev.claudecage.bench.Bench --cage "$CAGE" --rootfs "$ROOTFS" \
+java -Djava.awt.headless=true -cp "$JAR:$work/classes" dev.claudecage.bench.Bench --cage "$CAGE" --rootfs "$ROOTFS" \
   --results "$repo/bench/results" --scratch "$work/scratch" --budget-seconds "$budget" \
   --scale "${BENCH_SCALE:-1}" "${docker_args[@]}"
 say "done in $(( $(date +%s) - started )) s"

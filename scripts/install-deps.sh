@@ -29,16 +29,18 @@ apt-get update -qq
 # namespaces; socat: a rootless desktop's published port into its cage; apparmor:
 # apparmor_parser to check the profile compiles; util-linux: setpriv, nsenter; perl-base comes with
 # every rootfs and runs the probes inside the cage; novnc: the desktop's web page, which the
-# supervisor serves from the host (/usr/share/novnc), never from the cage.
-runtime=(openjdk-17-jdk-headless maven make git
+# supervisor serves from the host (/usr/share/novnc), never from the cage; fonts-dejavu-core: the
+# text of make bench's chart (drawn by Java2D).
+runtime=(openjdk-17-jdk-headless maven make git fonts-dejavu-core
   runc crun nftables iproute2 tcpdump debootstrap uidmap socat apparmor novnc
   ca-certificates procps psmisc util-linux mount)
 # Only for the tests: docker.io builds the shipped Dockerfiles with docker too (the test starts its
 # own engine, without iptables); docker-registry: the registry the pull test runs on loopback;
 # chromium: the desktop test opens the noVNC page in it, headless; openssh-server and
 # openssh-client: the SSH agent relay's test runs an sshd and ssh-agent of its own; openssl makes
-# the git gateway test's CA and server certificate.
-test_only=(docker.io docker-registry chromium openssh-server openssh-client openssl)
+# the git gateway test's CA and server certificate; zsh and fish run the completion scripts, groff-base
+# formats the man pages, lintian checks the Debian package (made with dpkg-deb, which every Debian has).
+test_only=(docker.io docker-registry chromium openssh-server openssh-client openssl zsh fish groff-base lintian)
 # package:service pairs whose service must not come up at the next boot either, when this script
 # is what installed the package (a service the host had before is left as it was).
 test_services=(docker.io:docker.service docker.io:docker.socket docker.io:containerd.service

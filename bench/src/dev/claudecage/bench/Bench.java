@@ -1,5 +1,7 @@
 package dev.claudecage.bench;
 
+import dev.claudecage.json.Json;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -110,6 +112,7 @@ public final class Bench {
         Path file = report.write(options.results(), date, host);
         System.out.println();
         System.out.println("results: " + file);
+        System.out.println("chart: " + Chart.write(Json.mapper().valueToTree(report.json), file));
         return failures == 0 ? 0 : 1;
     }
 
@@ -162,7 +165,8 @@ public final class Bench {
         try {
             Map<String, Trial.Samples> results = Trial.interleave(2, options.rounds(21), trials, deadline);
             report.table("startup_none", results);
-            Double vsDocker = report.ratio("run none / docker run none", results,
+            String noneVsDocker = "run none / docker run none";
+            Double vsDocker = report.ratio(noneVsDocker, results,
                     "claude-cage run --network none -- true", "docker run --rm --network none (hardened) true");
             report.ratio("run none / raw runc run", results, "claude-cage run --network none -- true",
                     "runc run (the same config.json) true");
@@ -172,7 +176,7 @@ public final class Bench {
                     "claude-cage run --network none -- true, no AppCDS");
             report.ratio("config / config without AppCDS", results, "claude-cage config",
                     "claude-cage config, no AppCDS");
-            report.target("run --network none <= 0.6 x docker run", vsDocker, 0.6, "x docker");
+            report.dockerTarget("run --network none <= 0.6 x docker run", noneVsDocker, vsDocker, 0.6);
             Trial.Samples version = results.get("claude-cage --version");
             report.target("--version < 150 ms", version != null && version.ok() ? version.medianMillis() : null, 150, "ms");
             if (bundle != null) {
@@ -203,9 +207,10 @@ public final class Bench {
         }
         Map<String, Trial.Samples> results = Trial.interleave(1, options.rounds(15), trials, deadline);
         report.table("startup_filtered", results);
-        Double ratio = report.ratio("run filtered / docker run bridge", results,
+        String filteredVsDocker = "run filtered / docker run bridge";
+        Double ratio = report.ratio(filteredVsDocker, results,
                 "claude-cage run --network filtered -- true", "docker run --rm (bridge, hardened) true");
-        report.target("run --network filtered <= docker run bridge", ratio, 1.0, "x docker");
+        report.dockerTarget("run --network filtered <= docker run bridge", filteredVsDocker, ratio, 1.0);
     }
 
     // ---------------------------------------------------------------- sessions

@@ -6,6 +6,7 @@ import dev.claudecage.net.HostRule;
 import dev.claudecage.net.NameResolver;
 import dev.claudecage.net.proxy.EgressProxy;
 import dev.claudecage.net.proxy.ProxySettings;
+import dev.claudecage.net.proxy.TrafficLimits;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -69,7 +70,7 @@ final class ProxyBench {
                     List.of(HostRule.parse("bulk.bench:" + bulk.getLocalPort()), HostRule.parse("web.bench:" + web.getLocalPort())),
                     Map.of("bulk.bench", List.of(loopback), "web.bench", List.of(loopback)), 1L << 40, 64);
             EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0), policy,
-                    NameResolver.pinnedOnly(policy), ProxyBench::dialLoopbackOnly, audit);
+                    TrafficLimits.of(policy), NameResolver.pinnedOnly(policy), ProxyBench::dialLoopbackOnly, audit);
             try {
                 Map<String, Object> result = new LinkedHashMap<>();
                 result.put("throughput", throughput(proxy, bulk.getLocalPort()));

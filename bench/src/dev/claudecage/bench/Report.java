@@ -75,8 +75,13 @@ final class Report {
         return ratio;
     }
 
+    /** Records whether a target on the ratio named {@code ratio} (against Docker) holds, naming that ratio for the chart. */
+    void dockerTarget(String name, String ratio, Double value, double bound) {
+        target(name, value, bound, "x docker").put("ratio", ratio);
+    }
+
     /** Records whether a target holds; a null value means it could not be measured here. */
-    void target(String name, Double value, double bound, String unit) {
+    Map<String, Object> target(String name, Double value, double bound, String unit) {
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("bound", bound);
         entry.put("unit", unit);
@@ -90,6 +95,7 @@ final class Report {
                     value <= bound ? "MET" : "NOT MET", value, unit, bound);
         }
         targets.put(name, entry);
+        return entry;
     }
 
     void put(String key, Object value) {

@@ -53,8 +53,9 @@ public final class ClaudeCodeStart {
     }
 
     /**
-     * The spec ready for Claude Code's first interactive start, or as it was when the cage holds no
-     * placeholder key (no filtered network, or no key on the host).
+     * The spec ready for Claude Code's first interactive start: a tmpfs home gets its ~/.claude for the
+     * user's setup ({@link UserClaudeSetup}), and the first-run settings when the cage holds a
+     * placeholder key (a filtered network with a key or login on the host).
      *
      * @param networking   the cage's network services, or null when it has none
      * @param networkState the cage's private network folder on the host, which goes with the cage; a
@@ -65,12 +66,13 @@ public final class ClaudeCodeStart {
         return prepare(spec, networking == null ? Optional.empty() : networking.placeholderInCage(), networkState, warn);
     }
 
-    static Spec prepare(Spec spec, Optional<PlaceholderKey> placeholder, Path networkState, Consumer<String> warn) {
+    static Spec prepare(Spec given, Optional<PlaceholderKey> placeholder, Path networkState, Consumer<String> warn) {
+        Spec.Mount home = homeMount(given);
+        Spec spec = home.type().equals("tmpfs") ? UserClaudeSetup.withClaudeFolder(given, home) : given;
         if (placeholder.isEmpty()) {
             return spec;
         }
         String workingDirectory = spec.process().cwd();
-        Spec.Mount home = homeMount(spec);
         Spec quiet = withoutDirectCalls(spec);
         if (home.type().equals("bind")) {
             mergeInto(Path.of(home.source()), placeholder.get(), workingDirectory, warn);

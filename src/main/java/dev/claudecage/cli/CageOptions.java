@@ -1,8 +1,11 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.config.ConfigKey;
+import dev.claudecage.config.EnvFile;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +56,7 @@ public final class CageOptions {
             description = "OCI runtime that starts the cage: runc or crun." + DEFAULT)
     private String runtime;
 
-    @Option(names = "--mount", paramLabel = "HOST:CAGE[:ro|:rw]",
+    @Option(names = {"--mount", "-v"}, paramLabel = "HOST:CAGE[:ro|:rw]",
             description = "Bind-mount a host folder or regular file into the cage, read-write unless :ro; the host's "
                     + "system folders, /run, sockets and devices are refused." + REPLACES + DEFAULT)
     private List<String> mounts;
@@ -65,12 +68,30 @@ public final class CageOptions {
                     + DEFAULT)
     private String mountOwner;
 
-    @Option(names = {"--env", "-e"}, paramLabel = "KEY=VALUE",
-            description = "Set an environment variable in the cage." + REPLACES + DEFAULT)
+    @Option(names = {"--env", "-e"}, paramLabel = "KEY[=VALUE]",
+            description = "Set an environment variable in the cage; a KEY alone takes its value from claude-cage's "
+                    + "own environment." + REPLACES + " With --env-file, these come after the file's." + DEFAULT)
     private List<String> env;
 
+    @Option(names = "--env-file", paramLabel = "FILE",
+            description = "Set the environment variables of FILE in the cage, as docker does: a KEY=VALUE or KEY line "
+                    + "each, blank lines and '#' lines skipped, values as written. Repeatable; replaces the "
+                    + "configured list." + DEFAULT)
+    private List<Path> envFiles;
+
+    @Option(names = {"--workdir", "-w"}, paramLabel = "DIR",
+            description = "The command's working directory in the cage, an absolute path. Default: from the "
+                    + "configuration, else /workspace when mounted, else the image's WORKDIR, else the home.")
+    private String workdir;
+
+    @Option(names = "--claude-config", paramLabel = "inherit|none",
+            description = "inherit: your ~/.claude settings.json, CLAUDE.md, agents, commands and skills appear "
+                    + "read-only in the cage's home (never your login); none: nothing of yours." + DEFAULT)
+    private String claudeConfig;
+
     @Option(names = "--allowed-host", paramLabel = "HOST[:PORT]",
-            description = "A host the cage may reach when the network is filtered: a name or a *.domain wildcard."
+            description = "A host the cage may reach when the network is filtered: a name, a *.domain wildcard, or "
+                    + "a preset of an ecosystem's hosts such as preset:npm (docs/network.md lists them)."
                     + REPLACES + DEFAULT)
     private List<String> allowedHosts;
 
@@ -92,12 +113,24 @@ public final class CageOptions {
     private List<String> resolve;
 
     @Option(names = "--egress-limit", paramLabel = "SIZE",
-            description = "Most bytes the cage may move through the proxy and gateway, e.g. 1g." + DEFAULT)
+            description = "Most bytes the cage may move through the proxy and the API gateway together, e.g. 1g; past them "
+                    + "the cage is cut off in both." + DEFAULT)
     private String egressLimit;
 
     @Option(names = "--max-connections", paramLabel = "N",
-            description = "Most connections the cage may hold open through the proxy and gateway." + DEFAULT)
+            description = "Most connections the cage may hold open through the proxy and the API gateway together."
+                    + DEFAULT)
     private String maxConnections;
+
+    @Option(names = "--audit-log-limit", paramLabel = "SIZE",
+            description = "Most bytes the cage's audit log file may hold, e.g. 100m; past them, events are only "
+                    + "counted." + DEFAULT)
+    private String auditLogLimit;
+
+    @Option(names = "--wildcard-names-per-minute", paramLabel = "N",
+            description = "Most new names under *.domain entries the proxy looks up in a minute; more are refused "
+                    + "without a lookup." + DEFAULT)
+    private String wildcardNamesPerMinute;
 
     @Option(names = "--api-upstream", paramLabel = "URL",
             description = "Where the API gateway forwards the cage's Anthropic API calls." + DEFAULT)
@@ -152,7 +185,9 @@ public final class CageOptions {
         put(flags, ConfigKey.RUNTIME, runtime);
         put(flags, ConfigKey.MOUNTS, mounts);
         put(flags, ConfigKey.MOUNT_OWNER, mountOwner);
-        put(flags, ConfigKey.ENV, env);
+        put(flags, ConfigKey.ENV, environment());
+        put(flags, ConfigKey.WORKDIR, workdir);
+        put(flags, ConfigKey.CLAUDE_CONFIG, claudeConfig);
         put(flags, ConfigKey.ALLOWED_HOSTS, allowedHosts);
         put(flags, ConfigKey.DNS, dns);
         put(flags, ConfigKey.SECCOMP_PROFILE, seccompProfile);
@@ -160,6 +195,8 @@ public final class CageOptions {
         put(flags, ConfigKey.RESOLVE, resolve);
         put(flags, ConfigKey.EGRESS_LIMIT, egressLimit);
         put(flags, ConfigKey.MAX_CONNECTIONS, maxConnections);
+        put(flags, ConfigKey.AUDIT_LOG_LIMIT, auditLogLimit);
+        put(flags, ConfigKey.WILDCARD_NAMES_PER_MINUTE, wildcardNamesPerMinute);
         put(flags, ConfigKey.API_UPSTREAM, apiUpstream);
         put(flags, ConfigKey.PROTECTED_PATHS, protectedPaths);
         put(flags, ConfigKey.GIT_CREDENTIALS, gitCredentials);
@@ -170,6 +207,22 @@ public final class CageOptions {
         put(flags, ConfigKey.ALLOW_UNLIMITED, allowUnlimited ? "true" : null);
         put(flags, ConfigKey.HEALTHCHECK, noHealthcheck ? "false" : null);
         return flags;
+    }
+
+    /** The files' variables, then the -e ones, or null when neither flag was given. */
+    private List<String> environment() {
+        if (env == null && envFiles == null) {
+            return null;
+        }
+        Map<String, String> own = System.getenv();
+        List<String> entries = new ArrayList<>();
+        if (envFiles != null) {
+            envFiles.forEach(file -> entries.addAll(EnvFile.read(file, own)));
+        }
+        if (env != null) {
+            env.forEach(entry -> entries.add(EnvFile.expand(entry, own)));
+        }
+        return entries;
     }
 
     private static void put(Map<String, Object> flags, ConfigKey key, Object value) {

@@ -1,6 +1,7 @@
 package dev.claudecage.cli;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.claudecage.config.ConfigKey;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.json.Json;
 import picocli.CommandLine.Command;
@@ -20,12 +21,15 @@ import java.util.stream.Collectors;
         description = {
                 "Prints the effective configuration: each key, its value and where the value comes from "
                         + "(built-in default < /etc/claude-cage/config.yaml < ~/.config/claude-cage/config.yaml "
-                        + "< CLAUDE_CAGE_* environment variables).",
+                        + "< its section for this project folder, written by claude-cage init "
+                        + "< CLAUDE_CAGE_* environment variables). allowed_hosts shows each preset's hosts, "
+                        + "and the preset that brought them.",
                 "With --validate, checks one config file instead. Exit code 2 when something is invalid."},
         sortOptions = false)
 final class ConfigCommand extends BaseCommand {
 
     private static final String EMPTY_VALUE = "(none)";
+    private static final String ALLOWED_HOSTS = ConfigKey.ALLOWED_HOSTS.yamlName();
 
     @Option(names = "--json", description = "Print {\"KEY\": {\"value\": ..., \"source\": ...}} instead of a table.")
     boolean json;
@@ -51,22 +55,40 @@ final class ConfigCommand extends BaseCommand {
         return 0;
     }
 
-    /** One key in the JSON output; an absent value (rootfs) is written as null rather than left out. */
-    record JsonEntry(@JsonInclude(JsonInclude.Include.ALWAYS) Object value, String source) {
+    /**
+     * One key in the JSON output; an absent value (rootfs) is written as null rather than left out. allowed_hosts
+     * has, besides, the entries that presets brought, each with its preset.
+     */
+    record JsonEntry(@JsonInclude(JsonInclude.Include.ALWAYS) Object value, String source,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, String> presets) {
     }
 
     static String asJson(EffectiveConfig effective) {
         Map<String, JsonEntry> entries = new LinkedHashMap<>();
-        effective.config().yamlValues().forEach((key, value) ->
-                entries.put(key, new JsonEntry(value, effective.origins().get(key))));
+        effective.config().yamlValues().forEach((key, value) -> entries.put(key, new JsonEntry(value,
+                effective.origins().get(key), key.equals(ALLOWED_HOSTS) ? effective.allowedHostPresets() : Map.of())));
         return Json.write(entries);
     }
 
+    /**
+     * KEY, VALUE and SOURCE columns. allowed_hosts takes a row per entry, so that each shows where it came from:
+     * a preset names itself before the layer that named the preset.
+     */
     static String asTable(EffectiveConfig effective) {
         List<List<String>> rows = new ArrayList<>();
         rows.add(List.of("KEY", "VALUE", "SOURCE"));
-        effective.config().yamlValues().forEach((key, value) ->
-                rows.add(List.of(key, display(value), effective.origins().get(key))));
+        effective.config().yamlValues().forEach((key, value) -> {
+            String source = effective.origins().get(key);
+            if (key.equals(ALLOWED_HOSTS) && value instanceof List<?> hosts && !hosts.isEmpty()) {
+                for (int i = 0; i < hosts.size(); i++) {
+                    String host = String.valueOf(hosts.get(i));
+                    String preset = effective.allowedHostPresets().get(host);
+                    rows.add(List.of(i == 0 ? key : "", host, preset == null ? source : preset + " in " + source));
+                }
+            } else {
+                rows.add(List.of(key, display(value), source));
+            }
+        });
         int keyWidth = rows.stream().mapToInt(row -> row.get(0).length()).max().orElse(0);
         int valueWidth = rows.stream().mapToInt(row -> row.get(1).length()).max().orElse(0);
         String format = "%-" + keyWidth + "s  %-" + valueWidth + "s  %s%n";

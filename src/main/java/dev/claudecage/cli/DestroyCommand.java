@@ -5,7 +5,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "destroy",
+@Command(name = "destroy", aliases = "rm",
         description = "Removes sessions for good: stops each if it runs, then removes its cage and everything it "
                 + "left, its record, logs and persisted home. Your mounted folders (the workspace) are never touched.")
 final class DestroyCommand extends BaseCommand {

@@ -21,20 +21,24 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 @Command(name = "save",
         description = {"Writes an image as an OCI image layout directory, which 'image import' (as root or as a "
-                + "rootless user), podman and skopeo read. For example, root's cli image for a rootless user:",
+                + "rootless user), podman and skopeo read; or, given a FILE.tar, as a tar of one that docker load "
+                + "reads too. The same image saves to the same bytes. For example, root's cli image for a rootless "
+                + "user, and for Docker:",
                 "  sudo claude-cage image save cli -o /tmp/cli-image && claude-cage image import /tmp/cli-image",
-                "Under sudo the directory belongs to the user who ran sudo."})
+                "  sudo claude-cage image save cli -o cli.tar && docker load -i cli.tar",
+                "Under sudo what is written belongs to the user who ran sudo."})
 final class ImageSaveCommand extends BaseCommand {
 
     @Parameters(paramLabel = "NAME[:TAG]", description = "The image.")
     String image;
 
-    @Option(names = {"--output", "-o"}, required = true, paramLabel = "DIR",
-            description = "The directory to write (it must not exist yet).")
+    @Option(names = {"--output", "-o"}, required = true, paramLabel = "DIR|FILE.tar",
+            description = "The directory to write, or the archive when the name ends in .tar; it must not exist yet.")
     Path output;
 
     @Override
@@ -53,10 +57,14 @@ final class ImageSaveCommand extends BaseCommand {
             StoredImage found = store.find(image).orElseThrow(() -> new UserInputException("no image is named " + image,
                     "'claude-cage images' lists them"));
             name = ImageName.parse(image);
-            result = new ImageExporter(context.runner()).save(found, name, output.toAbsolutePath(), note -> {
+            ImageExporter exporter = new ImageExporter(context.runner());
+            Consumer<String> notes = note -> {
                 out.println(note);
                 out.flush();
-            });
+            };
+            result = output.getFileName().toString().endsWith(".tar")
+                    ? exporter.saveArchive(found, name, output.toAbsolutePath(), notes)
+                    : exporter.save(found, name, output.toAbsolutePath(), notes);
         } finally {
             lock.close();
         }
@@ -67,7 +75,7 @@ final class ImageSaveCommand extends BaseCommand {
         return 0;
     }
 
-    /** The directory to whoever asked: the sudo user, or (rootless, written as root of the namespace) the user. */
+    /** What was written to whoever asked: the sudo user, or (rootless, written as root of the namespace) the user. */
     private void handOver(Path directory) {
         int uid;
         int gid;

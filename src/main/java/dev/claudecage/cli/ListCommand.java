@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-@Command(name = "list",
+@Command(name = "list", aliases = "ps",
         description = "Lists the sessions with their true state, checked against the host: running, stopped, "
                 + "exited(N), failed, crashed.")
 final class ListCommand extends BaseCommand {

@@ -1,6 +1,5 @@
 package dev.claudecage.cli;
 
-import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,6 +19,7 @@ import java.util.List;
                 AttachCommand.class,
                 ShellCommand.class,
                 StatusCommand.class,
+                InspectCommand.class,
                 DiffCommand.class,
                 ApplyCommand.class,
                 LogsCommand.class,
@@ -28,14 +28,15 @@ import java.util.List;
                 DestroyCommand.class,
                 GcCommand.class,
                 ConfigCommand.class,
+                InitCommand.class,
                 BuildCommand.class,
                 ImagesCommand.class,
                 ImageCommand.class,
                 VersionCommand.class,
                 DoctorCommand.class,
                 UnshareCommand.class,
-                CommandLine.HelpCommand.class,
-                AutoComplete.GenerateCompletion.class
+                CompletionCommand.class,
+                CommandLine.HelpCommand.class
         })
 public final class Main {
 
@@ -53,6 +54,11 @@ public final class Main {
     }
 
     public static int execute(String... args) {
+        if (args.length == 0) {
+            System.out.print(Orientation.text(Orientation.docs()));
+            System.out.flush();
+            return 0;
+        }
         return commandLine(Context.forThisHost(), args)
                 .setExecutionExceptionHandler(new ErrorHandler())
                 .setParameterExceptionHandler(ErrorHandler::onBadArguments)
@@ -64,23 +70,20 @@ public final class Main {
      * subcommand's annotations on every start; a call that names a subcommand first gets a model
      * of that one alone (its usage, options and errors are the same). Anything else gets the whole
      * model: top-level options, a misspelt name (for the suggestions), and picocli's own
-     * {@code help} and {@code generate-completion}, which read the whole model.
-     * Every command it makes gets {@code context}.
+     * {@code help}, which reads the whole model. Every command it makes gets {@code context}.
      */
     static CommandLine commandLine(Context context, String... args) {
         CommandLine.IFactory factory = new WithContext(context);
         if (args.length > 0 && !args[0].startsWith("-")) {
             for (Class<?> subcommand : Main.class.getAnnotation(Command.class).subcommands()) {
                 Command command = subcommand.getAnnotation(Command.class);
-                if (command != null && command.name().equals(args[0])
+                if (command != null && (command.name().equals(args[0]) || List.of(command.aliases()).contains(args[0]))
                         && subcommand.getPackageName().equals(Main.class.getPackageName())) {
                     return new CommandLine(new WithOneSubcommand(), factory).addSubcommand(subcommand);
                 }
             }
         }
-        CommandLine commandLine = new CommandLine(new Main(), factory);
-        commandLine.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(false);
-        return commandLine;
+        return new CommandLine(new Main(), factory);
     }
 
     /** Hands every command's {@code @Mixin Context} the one context; makes everything else as picocli does. */

@@ -1,22 +1,28 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
+import dev.claudecage.claudecode.UserClaudeSetup;
 import dev.claudecage.config.ConfigKey;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.host.Host;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.OneShotRun;
 import dev.claudecage.runtime.RunOutcome;
+import dev.claudecage.session.SessionName;
+import dev.claudecage.session.Sessions;
 import dev.claudecage.terminal.ForegroundStdio;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.Optional;
 
 @Command(name = "run",
         description = {
@@ -24,8 +30,11 @@ import java.util.function.Supplier;
                         + "(like docker run --rm). Afterwards it warns about git repositories the cage left in a "
                         + "writable mount whose configuration or hooks run programs.",
                 RawTerminalOption.FOREGROUND_HELP,
+                "With --detach, the command runs in an ephemeral session instead (like docker run -d): its name is "
+                        + "printed, 'claude-cage attach', 'logs', 'exec' and 'rm' take it, and it is removed when "
+                        + "it stops.",
                 "Exit code: the command's own; 125 when claude-cage fails, 126 when the command cannot be run, "
-                        + "127 when it is not found."},
+                        + "127 when it is not found. With --detach 0 once the session runs."},
         sortOptions = false)
 final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
 
@@ -39,6 +48,16 @@ final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
             description = "Keep the cage's audit log (one JSON line per network decision) in FILE.")
     Path auditLog;
 
+    @Option(names = {"--detach", "-d"},
+            description = "Run in an ephemeral session in the background and print its name (start --detach "
+                    + "--ephemeral): nothing is kept once it stops.")
+    boolean detach;
+
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "With --detach: the session's name (lowercase letters, digits and dashes). Default: a "
+                    + "generated one, like brisk-otter.")
+    String name;
+
     @Mixin
     RawTerminalOption rawTerminal;
 
@@ -47,6 +66,15 @@ final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
 
     @Override
     public Integer call() {
+        if (!detach && name != null) {
+            throw new UserInputException("--name names a session, and run without --detach starts none",
+                    "add --detach, or leave --name out");
+        }
+        if (detach && auditLog != null) {
+            throw new UserInputException("--audit-log keeps the audit log of a cage run in the foreground; a session "
+                    + "started with --detach keeps its own", "leave --audit-log out; see the session's with "
+                    + "'claude-cage logs --audit NAME'");
+        }
         EffectiveConfig config = context.configLoader().load(options.asFlags());
         if (config.config().mode() == Mode.DESKTOP) {
             // A desktop is watched in a browser while it runs; a run lives on this terminal and publishes nothing.
@@ -55,11 +83,26 @@ final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
                     "claude-cage start --mode desktop, or run --mode cli (--image desktop runs a command on the desktop image)");
         }
         ProcessRunner runner = context.runner();
-        Supplier<char[]> key = apiKey.key();
-        ApiKeys.warnWithoutKey(key, config.config(), spec.commandLine().getErr());
+        ApiCredential credential = apiKey.credential(config.config());
+        ApiKeys.warnWithoutKey(credential, config.config(), spec.commandLine().getErr());
+        if (detach) {
+            Sessions.StartResult started = context.sessions().start(new Sessions.StartRequest(
+                    Optional.ofNullable(name).map(SessionName::of), config.config(), command, true,
+                    apiKey.flagKey(), 0, 0,
+                    config.config().maxSessions(), null, false));
+            spec.commandLine().getOut().println(started.name());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
         boolean terminal = Host.interactiveTerminal();
-        RunOutcome outcome = new OneShotRun(context.statePaths(), runner).run(context.plan(config.config()), command,
-                terminal, ForegroundStdio.forThisProcess(terminal, rawTerminal.raw), new OneShotRun.Options(key, auditLog));
+        PrintWriter err = spec.commandLine().getErr();
+        // A run's home is a tmpfs: the user's Claude setup gets a tmpfs ~/.claude of its own to be mounted in.
+        CagePlan plan = context.plan(UserClaudeSetup.addTo(config.config(), null, problem -> {
+            err.println("claude-cage: warning: " + problem);
+            err.flush();
+        }));
+        RunOutcome outcome = new OneShotRun(context.statePaths(), runner).run(plan, command, terminal,
+                ForegroundStdio.forThisProcess(terminal, rawTerminal.raw), new OneShotRun.Options(credential, auditLog));
         WorkspaceWarnings.print(config.config(), runner, spec.commandLine().getErr());
         return outcome.exitCode();
     }

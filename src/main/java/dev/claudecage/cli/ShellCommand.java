@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 
 import java.util.List;
 
-@Command(name = "shell",
+@Command(name = "shell", aliases = "exec",
         description = {
                 "Opens a new shell (or runs CMD) inside a running session's cage, as the cage's user and behind the "
                         + "same walls: its namespaces, seccomp filter, no capabilities, no new privileges.",

@@ -1,6 +1,7 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
+import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.desktop.DesktopAccess;
@@ -15,8 +16,8 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 @Command(name = "start",
         description = {
@@ -48,7 +49,7 @@ final class StartCommand extends BaseCommand {
     @Mixin
     ApiKeys apiKey;
 
-    @Option(names = "--port", paramLabel = "[ADDRESS:]HOSTPORT:CAGEPORT",
+    @Option(names = {"--port", "-p"}, paramLabel = "[ADDRESS:]HOSTPORT:CAGEPORT",
             description = "Desktop mode: where the desktop (noVNC) is published on this host. Default: "
                     + DesktopPort.DEFAULT + ". An address other than loopback needs --publish-beyond-loopback.")
     String port;
@@ -78,17 +79,17 @@ final class StartCommand extends BaseCommand {
     public Integer call() {
         Optional<SessionName> sessionName = Optional.ofNullable(name).map(SessionName::of);
         Sessions sessions = context.sessions();
-        EffectiveConfig config = context.configLoader().load(options.asFlags());
+        Map<String, Object> flags = options.asFlags();
+        EffectiveConfig config = context.configLoader().load(flags);
         boolean restart = sessionName.map(sessions.store()::exists).orElse(false)
-                && options.asFlags().isEmpty() && command == null && !ephemeral && port == null && !clone;
+                && flags.isEmpty() && command == null && !ephemeral && port == null && !clone;
         DesktopPort desktopPort = restart ? null : desktopPort(config.config().mode());
         int[] size = detach ? null : SessionTerminal.size();
-        Supplier<char[]> key = apiKey.key();
-        ApiKeys.warnWithoutKey(key, restart ? sessions.config(sessionName.get()) : config.config(),
-                spec.commandLine().getErr());
+        CageConfig startedConfig = restart ? sessions.config(sessionName.get()) : config.config();
+        ApiKeys.warnWithoutKey(apiKey.credential(startedConfig), startedConfig, spec.commandLine().getErr());
         Sessions.StartResult started = sessions.start(new Sessions.StartRequest(sessionName,
                 restart ? null : config.config(), command == null ? List.of("claude") : command, ephemeral,
-                key, size == null ? 0 : size[0], size == null ? 0 : size[1],
+                apiKey.flagKey(), size == null ? 0 : size[0], size == null ? 0 : size[1],
                 config.config().maxSessions(), desktopPort, clone));
         Optional<DesktopAccess> desktop = sessions.desktopAccess(started.name());
         if (detach) {

@@ -36,16 +36,21 @@ final class StatusCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        ProcessRunner runner = context.runner();
-        Sessions sessions = context.sessions();
-        SessionView view = sessions.view(SessionName.of(name));
-        SessionReport report = sessions.report(view).withWorkspaceWarnings(
-                NestedRepositories.inWritableMounts(SessionConfig.load(view.record().config()), runner)
-                        .stream().map(NestedRepositories.Finding::warning).toList());
+        SessionReport report = report(context, name);
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? Json.write(report) : render(report));
         out.flush();
         return 0;
+    }
+
+    /** The session's report, checked against the host, with its workspace warnings. */
+    static SessionReport report(Context context, String name) {
+        ProcessRunner runner = context.runner();
+        Sessions sessions = context.sessions();
+        SessionView view = sessions.view(SessionName.of(name));
+        return sessions.report(view).withWorkspaceWarnings(
+                NestedRepositories.inWritableMounts(SessionConfig.load(view.record().config()), runner)
+                        .stream().map(NestedRepositories.Finding::warning).toList());
     }
 
     static String render(SessionReport report) {

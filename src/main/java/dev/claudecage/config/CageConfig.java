@@ -26,6 +26,9 @@ import java.util.Objects;
  * @param registryMirrors for a registry as references name it (docker.io, ghcr.io, ...), the mirrors that pulls
  *                        try first, in order
  * @param healthcheck    whether a session's supervisor runs the image's HEALTHCHECK
+ * @param workdir        the command's working directory in the cage, or null for the workspace, else the image's
+ *                       WORKDIR, else the home
+ * @param claudeConfig   whether the invoking user's ~/.claude setup appears read-only in the cage's home
  * @param usernsPool     where root-mode cages get host ids of their own
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
@@ -33,7 +36,8 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
         List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
         List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
-        Map<String, List<URI>> registryMirrors, boolean healthcheck, UsernsPool usernsPool) {
+        Map<String, List<URI>> registryMirrors, boolean healthcheck, String workdir, ClaudeConfig claudeConfig,
+        UsernsPool usernsPool) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -43,6 +47,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         Objects.requireNonNull(image, "image");
         Objects.requireNonNull(runtime, "runtime");
         Objects.requireNonNull(egress, "egress");
+        Objects.requireNonNull(claudeConfig, "claudeConfig");
         Objects.requireNonNull(usernsPool, "usernsPool");
         allowedHosts = List.copyOf(allowedHosts);
         mounts = List.copyOf(mounts);
@@ -54,7 +59,8 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         registryMirrors = Collections.unmodifiableMap(mirrors);
     }
 
-    /** Without registry mirrors, with health checks and the default userns_pool (the claude-cage account's subordinate ids). */
+    /** Without registry mirrors, with health checks, the default working directory, none of the user's Claude setup
+     *  and the default userns_pool (the claude-cage account's subordinate ids). */
     public CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
                       NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
                       long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
@@ -62,25 +68,28 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
                       List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
         this(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot, seccompProfile,
                 pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress, insecureRegistries,
-                protectedPaths, allowUnlimited, Map.of(), true, UsernsPool.ACCOUNT);
+                protectedPaths, allowUnlimited, Map.of(), true, null, ClaudeConfig.NONE, UsernsPool.ACCOUNT);
     }
 
     public CageConfig withMounts(List<MountSpec> newMounts) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, mountOwner, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, usernsPool);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
+                usernsPool);
     }
 
     public CageConfig withNetwork(NetworkMode newNetwork) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, newNetwork, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, usernsPool);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
+                usernsPool);
     }
 
     public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, newEgress,
-                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, usernsPool);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
+                usernsPool);
     }
 
     /**
@@ -105,6 +114,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         return switch (key) {
             case MODE -> mode.yamlWord();
             case PERSIST -> persist;
+            case CLAUDE_CONFIG -> claudeConfig.yamlWord();
             case MAX_SESSIONS -> maxSessions;
             case CPUS -> plainNumber(cpus);
             case MEMORY -> Sizes.format(memoryBytes);
@@ -122,10 +132,13 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case MOUNT_OWNER -> mountOwner == null ? null : mountOwner.toString();
             case TMPFS_SIZE -> Sizes.format(tmpfsBytes);
             case ENV -> env;
+            case WORKDIR -> workdir;
             case RESOLVE -> egress.resolve().entrySet().stream()
                     .flatMap(entry -> entry.getValue().stream().map(address -> entry.getKey() + "=" + address)).toList();
             case EGRESS_LIMIT -> Sizes.format(egress.egressLimitBytes());
             case MAX_CONNECTIONS -> egress.maxConnections();
+            case AUDIT_LOG_LIMIT -> Sizes.format(egress.auditLogLimitBytes());
+            case WILDCARD_NAMES_PER_MINUTE -> egress.wildcardNamesPerMinute();
             case API_UPSTREAM -> egress.apiUpstream().toString();
             case NETWORK_POOL -> egress.networkPool();
             case NETWORK_POOL6 -> egress.networkPool6();

@@ -12,10 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -23,8 +26,14 @@ import java.util.stream.Stream;
 /**
  * Builds the effective configuration from its layers, each replacing whole values of the one
  * before: the built-in defaults (config/default.yaml, carried in the jar), the system file, the
- * user's file, CLAUDE_CAGE_* environment variables and flags. Missing files are skipped;
- * unreadable ones, unknown keys, unknown CLAUDE_CAGE_* variables and bad values are errors.
+ * user's file, the user's file's section for the project folder the command runs in,
+ * CLAUDE_CAGE_* environment variables and flags. Missing files are skipped; unreadable ones,
+ * unknown keys, unknown CLAUDE_CAGE_* variables and bad values are errors.
+ *
+ * <p>The project section is the one whose folder is the working directory (links resolved) or the
+ * nearest folder above it, so that a command run anywhere in a repository gets the repository's
+ * settings. It lives in the user's own file, never in the project: a file in the workspace would
+ * be the agent's to rewrite, and with it the policy of its next cage.
  */
 public final class ConfigLoader {
 
@@ -43,6 +52,7 @@ public final class ConfigLoader {
     private final Path systemFile;
     private final Path userFile;
     private final Map<String, String> environment;
+    private final Path workingDir;
     private final ConfigValidator validator;
 
     /**
@@ -53,6 +63,7 @@ public final class ConfigLoader {
         this.systemFile = systemFile;
         this.userFile = userFile;
         this.environment = Map.copyOf(environment);
+        this.workingDir = workingDir.toAbsolutePath();
         this.validator = new ConfigValidator(host, workingDir.toAbsolutePath());
     }
 
@@ -74,6 +85,11 @@ public final class ConfigLoader {
         return Path.of(home, ".config").resolve(USER_FILE_IN_CONFIG_HOME);
     }
 
+    /** The user's file: the one `claude-cage init` writes project sections into. */
+    public Path userFile() {
+        return userFile;
+    }
+
     /**
      * The checked configuration with the origin of each value.
      *
@@ -82,27 +98,122 @@ public final class ConfigLoader {
      * @throws UserInputException naming every bad value and where it came from
      */
     public EffectiveConfig load(Map<String, Object> flags) {
+        return load(flags, fileLayer(userFile, false, true));
+    }
+
+    private EffectiveConfig load(Map<String, Object> flags, YamlLayer.Document user) {
         checkEnvironmentNames();
         Map<ConfigKey, RawValue> values = builtInDefaults();
-        values.putAll(fileLayer(systemFile, false));
-        values.putAll(fileLayer(userFile, false));
+        values.putAll(fileLayer(systemFile, false, false).values());
+        values.putAll(user.values());
+        Optional<Path> project = projectFor(workingDirectory(), user.projects().keySet());
+        project.ifPresent(folder -> values.putAll(user.projects().get(folder)));
         values.putAll(environmentLayer());
         values.putAll(flagLayer(flags));
         CageConfig config = validator.validate(values);
+        checkPolicyOutOfReach(config, values.get(ConfigKey.MOUNTS));
         Map<String, String> origins = new LinkedHashMap<>();
         values.forEach((key, raw) -> origins.put(key.yamlName(), raw.origin()));
-        return new EffectiveConfig(config, origins);
+        Map<String, String> presets = new LinkedHashMap<>();
+        ConfigValidator.expandAllowedHosts(values.get(ConfigKey.ALLOWED_HOSTS)).forEach((host, preset) -> {
+            if (preset != null) {
+                presets.put(host, preset);
+            }
+        });
+        return new EffectiveConfig(config, origins, presets, project);
     }
 
     /**
-     * Checks one file on its own over the built-in defaults, as `config --validate` does.
+     * The files that set a cage's policy must stay out of the cage's reach: through a writable mount that holds
+     * the user's file (a home folder mounted whole), the agent could rewrite the policy of its next cage, its
+     * allowed_hosts and api_upstream (where the gateway sends the user's key) included. A file not there yet
+     * counts too, as the cage could create it.
+     */
+    private void checkPolicyOutOfReach(CageConfig config, RawValue mounts) {
+        Path file = realLocation(userFile);
+        for (MountSpec mount : config.mounts()) {
+            if (!mount.readOnly() && file.startsWith(mount.source())) {
+                throw new UserInputException("mounts: '" + mount.format() + "' makes " + file + " writable in the "
+                        + "cage (from " + mounts.where() + "): that file sets the policy of every cage you start, so "
+                        + "the agent could widen its own next time; mount it read-only (:ro) or a folder that does not "
+                        + "hold it, or keep your configuration elsewhere (XDG_CONFIG_HOME)");
+            }
+        }
+    }
+
+    /** The path with its links resolved as far as it exists; the rest as written. */
+    private static Path realLocation(Path path) {
+        Path absolute = path.toAbsolutePath().normalize();
+        for (Path existing = absolute; existing != null; existing = existing.getParent()) {
+            try {
+                return existing.toRealPath().resolve(existing.relativize(absolute));
+            } catch (IOException e) {
+                // Not there yet: try its parent.
+            }
+        }
+        return absolute;
+    }
+
+    /**
+     * Sets the section of the user's file for the working directory to {@code settings}, as `claude-cage init`
+     * does, once a command here would accept the file as it would be: the rest of the file stays as written, and a
+     * setting that would fail (a bad mount, a mount that holds this very file) fails here, with nothing written.
+     * A user file that is a link is written where the link leads.
+     *
+     * @return the file written
+     */
+    public Path saveProjectSection(Map<ConfigKey, Object> settings) throws IOException {
+        Path target = Files.isSymbolicLink(userFile) ? userFile.toRealPath() : userFile;
+        String before;
+        try {
+            before = Files.readString(target);
+        } catch (NoSuchFileException e) {
+            before = "";
+        }
+        String after = ProjectSections.edited(before, target, workingDirectory(), settings);
+        load(Map.of(), YamlLayer.parse(after, userFile.toString(), true));
+        ProjectSections.replace(target, after);
+        return target;
+    }
+
+    /**
+     * Checks one file on its own over the built-in defaults, as `config --validate` does; each of its
+     * project sections over the file's own keys.
      *
      * @throws UserInputException when the file is missing, unreadable, malformed or holds a bad value
      */
     public void validateFile(Path file) {
         Map<ConfigKey, RawValue> values = builtInDefaults();
-        values.putAll(fileLayer(file, true));
+        YamlLayer.Document document = fileLayer(file, true, true);
+        values.putAll(document.values());
         validator.validate(values);
+        for (Map<ConfigKey, RawValue> section : document.projects().values()) {
+            Map<ConfigKey, RawValue> withSection = new EnumMap<>(values);
+            withSection.putAll(section);
+            validator.validate(withSection);
+        }
+    }
+
+    /**
+     * The section that applies in {@code directory} (a real path): its own, else the nearest folder above it that
+     * has one. A section's folder matches as written or with its links resolved.
+     */
+    static Optional<Path> projectFor(Path directory, Collection<Path> projects) {
+        return projects.stream().filter(folder -> directory.startsWith(folder) || directory.startsWith(realPath(folder)))
+                .max(Comparator.comparingInt(folder -> realPath(folder).getNameCount()));
+    }
+
+    private static Path realPath(Path folder) {
+        try {
+            return folder.toRealPath();
+        } catch (IOException e) {
+            return folder;
+        }
+    }
+
+    /** The working directory with its links resolved, as `init` writes it; as given when it is gone. */
+    public Path workingDirectory() {
+        return realPath(workingDir.normalize());
     }
 
     private static Map<ConfigKey, RawValue> builtInDefaults() {
@@ -116,7 +227,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static Map<ConfigKey, RawValue> fileLayer(Path file, boolean required) {
+    private static YamlLayer.Document fileLayer(Path file, boolean required, boolean projectsAllowed) {
         String document;
         try {
             document = Files.readString(file);
@@ -124,14 +235,14 @@ public final class ConfigLoader {
             if (required) {
                 throw new UserInputException(file + " does not exist");
             }
-            return Map.of();
+            return new YamlLayer.Document(Map.of(), Map.of());
         } catch (MalformedInputException e) {
             throw new UserInputException("cannot read " + file + ": it is not UTF-8 text");
         } catch (IOException e) {
             String reason = e instanceof FileSystemException fs && fs.getReason() != null ? fs.getReason() : e.toString();
             throw new UserInputException("cannot read " + file + ": " + reason, "fix its permissions, or remove it");
         }
-        return YamlLayer.parse(document, file.toString());
+        return YamlLayer.parse(document, file.toString(), projectsAllowed);
     }
 
     private Map<ConfigKey, RawValue> environmentLayer() {

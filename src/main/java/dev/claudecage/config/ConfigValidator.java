@@ -40,6 +40,9 @@ final class ConfigValidator {
     private static final int MIN_PIDS = 16;
     private static final long MIN_EGRESS = 1L << 20;
     private static final long MAX_CONNECTIONS = 10_000;
+    /** Room for the lines of a start and the line that says the cap is reached. */
+    private static final long MIN_AUDIT_LOG = 64L << 10;
+    private static final long MAX_WILDCARD_NAMES_PER_MINUTE = 10_000;
     /** Each cage takes a /30 (IPv4) and a /64 (IPv6) from its pool. */
     private static final int LARGEST_POOL4_PREFIX = 28;
     private static final int LARGEST_POOL6_PREFIX = 60;
@@ -78,6 +81,7 @@ final class ConfigValidator {
         Checker checker = new Checker(values, problems);
         Mode mode = checker.check(ConfigKey.MODE, this::mode);
         Boolean persist = checker.check(ConfigKey.PERSIST, this::bool);
+        ClaudeConfig claudeConfig = checker.check(ConfigKey.CLAUDE_CONFIG, this::claudeConfig);
         Long maxSessions = checker.check(ConfigKey.MAX_SESSIONS, raw -> wholeNumber(raw, 1, Integer.MAX_VALUE));
         Double cpus = checker.check(ConfigKey.CPUS, this::cpus);
         Long memory = checker.check(ConfigKey.MEMORY, raw -> size(raw, MIN_MEMORY));
@@ -95,9 +99,13 @@ final class ConfigValidator {
         List<MountSpec> mounts = checker.check(ConfigKey.MOUNTS, raw -> mounts(raw, user, mountOwner));
         Long tmpfs = checker.check(ConfigKey.TMPFS_SIZE, raw -> size(raw, MIN_TMPFS));
         List<String> env = checker.check(ConfigKey.ENV, this::env);
+        Optional<String> workdir = checker.check(ConfigKey.WORKDIR, this::workdir);
         Map<String, List<String>> resolve = checker.check(ConfigKey.RESOLVE, this::resolve);
         Long egressLimit = checker.check(ConfigKey.EGRESS_LIMIT, raw -> size(raw, MIN_EGRESS));
         Long maxConnections = checker.check(ConfigKey.MAX_CONNECTIONS, raw -> wholeNumber(raw, 1, MAX_CONNECTIONS));
+        Long auditLogLimit = checker.check(ConfigKey.AUDIT_LOG_LIMIT, raw -> size(raw, MIN_AUDIT_LOG));
+        Long wildcardNames = checker.check(ConfigKey.WILDCARD_NAMES_PER_MINUTE,
+                raw -> wholeNumber(raw, 1, MAX_WILDCARD_NAMES_PER_MINUTE));
         URI apiUpstream = checker.check(ConfigKey.API_UPSTREAM, this::apiUpstream);
         String pool = checker.check(ConfigKey.NETWORK_POOL, this::networkPool);
         String pool6 = checker.check(ConfigKey.NETWORK_POOL6, this::networkPool6);
@@ -128,8 +136,10 @@ final class ConfigValidator {
                 readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts,
                 mountOwner.orElse(null), tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
-                        new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts)),
-                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, usernsPool);
+                        new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts), auditLogLimit,
+                        wildcardNames.intValue()),
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
+                claudeConfig, usernsPool);
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -175,6 +185,34 @@ final class ConfigValidator {
         String text = text(raw, allowed);
         return YamlWord.parse(NetworkMode.class, text)
                 .orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed));
+    }
+
+    private ClaudeConfig claudeConfig(RawValue raw) {
+        String allowed = "use inherit (your ~/.claude settings.json, CLAUDE.md, agents, commands and skills, read-only) "
+                + "or none";
+        String text = text(raw, allowed);
+        return YamlWord.parse(ClaudeConfig.class, text)
+                .orElseThrow(() -> invalid(raw, text, "is not a claude_config setting", allowed));
+    }
+
+    /** Empty for the default (the workspace, else the image's WORKDIR, else the home). */
+    private Optional<String> workdir(RawValue raw) {
+        String allowed = "leave it empty for /workspace when mounted (else the image's WORKDIR, else the home), or give "
+                + "an absolute, normalized path in the cage, e.g. /workspace/src";
+        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+            return Optional.empty();
+        }
+        String text = text(raw, allowed);
+        if (!text.startsWith("/")) {
+            throw invalid(raw, text, "is not an absolute path", allowed);
+        }
+        if (text.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw invalid(raw, text, "holds a control character", allowed);
+        }
+        if (!text.equals("/") && !Path.of(text).normalize().toString().equals(text)) {
+            throw invalid(raw, text, "is not normalized (no '.', '..', '//' or trailing '/')", allowed);
+        }
+        return Optional.of(text);
     }
 
     private boolean bool(RawValue raw) {
@@ -260,17 +298,54 @@ final class ConfigValidator {
     }
 
     private List<String> allowedHosts(RawValue raw) {
-        String allowed = "use host names such as api.anthropic.com or wildcards such as *.example.com, "
-                + "each with an optional :PORT, as a YAML list or separated by commas";
-        List<String> hosts = new ArrayList<>();
+        return new ArrayList<>(expandAllowedHosts(raw).keySet());
+    }
+
+    /**
+     * The allowed_hosts entries with each preset:NAME replaced by its hosts, in order and without repeats, each
+     * with the preset that first brought it (preset:npm), or null for an entry written as a host. A preset's
+     * hosts pass the same check as the user's own.
+     */
+    static Map<String, String> expandAllowedHosts(RawValue raw) {
+        return expandAllowedHosts(raw, HostPresets.ALL);
+    }
+
+    /** As {@link #expandAllowedHosts(RawValue)}, with these presets: a test's own. */
+    static Map<String, String> expandAllowedHosts(RawValue raw, List<HostPresets.Preset> presets) {
+        String allowed = "use host names such as api.anthropic.com, wildcards such as *.example.com, "
+                + "each with an optional :PORT, or presets such as preset:npm, as a YAML list or separated by commas";
+        Map<String, String> hosts = new LinkedHashMap<>();
         for (String entry : items(raw, allowed)) {
+            if (HostPresets.isPreset(entry)) {
+                HostPresets.Preset preset = HostPresets.named(entry, presets).orElseThrow(() -> unknownPreset(raw, entry));
+                for (String host : preset.hosts()) {
+                    String problem = hostProblem(host);
+                    if (problem != null) {
+                        throw invalid(raw, preset.entry(), "holds '" + host + "', which " + problem, allowed);
+                    }
+                    if (!hosts.containsKey(host)) {
+                        hosts.put(host, preset.entry());
+                    }
+                }
+                continue;
+            }
             String problem = hostProblem(entry);
             if (problem != null) {
                 throw invalid(raw, entry, problem, allowed);
             }
-            hosts.add(entry.toLowerCase(Locale.ROOT));
+            // Written out, a host is the user's even where a preset names it too (putIfAbsent would take a null for absent).
+            if (!hosts.containsKey(entry.toLowerCase(Locale.ROOT))) {
+                hosts.put(entry.toLowerCase(Locale.ROOT), null);
+            }
         }
         return hosts;
+    }
+
+    private static UserInputException unknownPreset(RawValue raw, String entry) {
+        String advice = Suggestions.closest(entry.toLowerCase(Locale.ROOT), HostPresets.entries())
+                .map(suggestion -> "did you mean " + suggestion + "? ").orElse("");
+        return invalid(raw, entry, "is not a preset", advice + "the presets are "
+                + String.join(", ", HostPresets.entries()) + " (docs/network.md lists their hosts)");
     }
 
     private static String portProblem(String port) {

@@ -14,9 +14,15 @@ import java.util.Map;
  * @param networkPool  the IPv4 prefix from which each cage's link to the host gets its addresses
  * @param networkPool6 the IPv6 (ULA) prefix for the same
  * @param credentials  git tokens and the SSH agent, used through the gateways without entering the cage
+ * @param auditLogLimitBytes     the most bytes the cage's audit log file may hold; past them, events are only counted
+ * @param wildcardNamesPerMinute new names under wildcard entries the proxy may look up in a minute
  */
 public record EgressSettings(Map<String, List<String>> resolve, long egressLimitBytes, int maxConnections,
-                             URI apiUpstream, String networkPool, String networkPool6, CredentialSettings credentials) {
+                             URI apiUpstream, String networkPool, String networkPool6, CredentialSettings credentials,
+                             long auditLogLimitBytes, int wildcardNamesPerMinute) {
+
+    public static final long DEFAULT_AUDIT_LOG_LIMIT = 100L << 20;
+    public static final int DEFAULT_WILDCARD_NAMES_PER_MINUTE = 60;
 
     public EgressSettings {
         Map<String, List<String>> copy = new LinkedHashMap<>();
@@ -27,12 +33,13 @@ public record EgressSettings(Map<String, List<String>> resolve, long egressLimit
 
     public EgressSettings withResolve(Map<String, List<String>> newResolve) {
         return new EgressSettings(newResolve, egressLimitBytes, maxConnections, apiUpstream, networkPool, networkPool6,
-                credentials);
+                credentials, auditLogLimitBytes, wildcardNamesPerMinute);
     }
 
-    /** Without credentials: no git tokens, no SSH agent. */
+    /** Without credentials (no git tokens, no SSH agent), with the default audit log cap and wildcard budget. */
     public EgressSettings(Map<String, List<String>> resolve, long egressLimitBytes, int maxConnections,
                           URI apiUpstream, String networkPool, String networkPool6) {
-        this(resolve, egressLimitBytes, maxConnections, apiUpstream, networkPool, networkPool6, CredentialSettings.none());
+        this(resolve, egressLimitBytes, maxConnections, apiUpstream, networkPool, networkPool6, CredentialSettings.none(),
+                DEFAULT_AUDIT_LOG_LIMIT, DEFAULT_WILDCARD_NAMES_PER_MINUTE);
     }
 }

@@ -1,5 +1,6 @@
 package dev.claudecage.config;
 
+import dev.claudecage.host.InvokingUser;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.StateLayout;
 
@@ -33,6 +34,6 @@ public record HostFacts(int cpuCount, boolean rootless, Optional<HostIds> sudoUs
     public static HostFacts current() {
         StateLayout layout = StateLayout.current();
         return new HostFacts(Runtime.getRuntime().availableProcessors(), layout.rootless(),
-                MountOwnership.sudoUser(System.getenv()), List.of(layout.data()));
+                InvokingUser.sudoIds(System.getenv()), List.of(layout.data()));
     }
 }

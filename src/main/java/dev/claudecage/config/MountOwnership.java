@@ -2,6 +2,7 @@ package dev.claudecage.config;
 
 import dev.claudecage.UserInputException;
 import dev.claudecage.host.HostIds;
+import dev.claudecage.host.InvokingUser;
 import dev.claudecage.host.StateLayout;
 
 import java.io.IOException;
@@ -152,16 +153,6 @@ public final class MountOwnership {
         return decide(false, guess, cage).outcome() == Outcome.REFUSED ? cage : guess.ids();
     }
 
-    /** The user who ran {@code sudo}, from SUDO_UID and SUDO_GID when both are numbers. */
-    public static Optional<HostIds> sudoUser(Map<String, String> env) {
-        String uid = env.get("SUDO_UID");
-        String gid = env.get("SUDO_GID");
-        if (uid == null || gid == null || !uid.matches("[0-9]{1,9}") || !gid.matches("[0-9]{1,9}")) {
-            return Optional.empty();
-        }
-        return Optional.of(new HostIds(Integer.parseInt(uid), Integer.parseInt(gid)));
-    }
-
     /** The owner of an existing path; of a link itself, not of what it names. */
     public static HostIds pathOwner(Path path) throws IOException {
         return new HostIds((Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS),
@@ -170,7 +161,7 @@ public final class MountOwnership {
 
     /** The decision for one of {@code config}'s mounts on this host: its owner as it is now, sudo from this process. */
     public static Decision decide(CageConfig config, MountSpec mount) throws IOException {
-        return decide(mount.readOnly(), owner(config.mountOwner(), sudoUser(System.getenv()), pathOwner(mount.source())),
+        return decide(mount.readOnly(), owner(config.mountOwner(), InvokingUser.sudoIds(System.getenv()), pathOwner(mount.source())),
                 new HostIds(config.uid(), config.gid()));
     }
 

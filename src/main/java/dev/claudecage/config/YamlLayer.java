@@ -15,9 +15,11 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
 import java.io.StringReader;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,19 +39,105 @@ final class YamlLayer {
     private YamlLayer() {
     }
 
-    /** The keys set in the document; an empty document sets none. */
+    /** The key under which the user's file keeps a section of settings per project folder. */
+    static final String PROJECTS = "projects";
+
+    /**
+     * One file: the keys it sets at its top level, and its sections for project folders.
+     *
+     * @param projects each project folder (absolute, normalized) with the keys its section sets
+     */
+    record Document(Map<ConfigKey, RawValue> values, Map<Path, Map<ConfigKey, RawValue>> projects) {
+        Document {
+            values = Map.copyOf(values);
+            projects = Map.copyOf(projects);
+        }
+    }
+
+    /** The keys set in the document; an empty document sets none. A projects section is refused. */
     static Map<ConfigKey, RawValue> parse(String document, String origin) {
-        Node root = compose(document, origin);
         Map<ConfigKey, RawValue> values = new EnumMap<>(ConfigKey.class);
+        values.putAll(parse(document, origin, false).values());
+        return values;
+    }
+
+    /**
+     * The keys set in the document and, where {@code projectsAllowed}, its projects sections, each of whose
+     * values has the origin "ORIGIN (project FOLDER)".
+     */
+    static Document parse(String document, String origin, boolean projectsAllowed) {
+        Node root = compose(document, origin);
         if (root == null) {
-            return values;
+            return new Document(Map.of(), Map.of());
         }
         if (!(root instanceof MappingNode mapping)) {
             throw new UserInputException("the top level of " + origin + " (line " + line(root)
                     + ") is " + describe(root) + ", not a mapping of keys to values such as 'memory: 4g'");
         }
-        Map<ConfigKey, Integer> keyLines = new EnumMap<>(ConfigKey.class);
+        Map<Path, Map<ConfigKey, RawValue>> projects = new LinkedHashMap<>();
+        List<NodeTuple> keys = new ArrayList<>();
+        Integer projectsLine = null;
         for (NodeTuple tuple : mapping.getValue()) {
+            if (tuple.getKeyNode() instanceof ScalarNode scalar && scalar.getValue().equals(PROJECTS)) {
+                if (!projectsAllowed) {
+                    throw new UserInputException("'" + PROJECTS + "' in " + origin + " (line " + line(scalar)
+                            + ") is not allowed there: sections for project folders belong in your own file, "
+                            + "~/.config/claude-cage/config.yaml, where claude-cage init writes them");
+                }
+                if (projectsLine != null) {
+                    throw new UserInputException("key '" + PROJECTS + "' appears twice in " + origin + " (lines "
+                            + projectsLine + " and " + line(scalar) + "); keep one");
+                }
+                projectsLine = line(scalar);
+                projects.putAll(projects(tuple.getValueNode(), origin));
+            } else {
+                keys.add(tuple);
+            }
+        }
+        return new Document(keyValues(keys, origin), projects);
+    }
+
+    private static Map<Path, Map<ConfigKey, RawValue>> projects(Node node, String origin) {
+        Map<Path, Map<ConfigKey, RawValue>> projects = new LinkedHashMap<>();
+        if (node instanceof ScalarNode scalar && scalar.getTag().equals(Tag.NULL)) {
+            return projects;
+        }
+        if (!(node instanceof MappingNode mapping)) {
+            throw new UserInputException("'" + PROJECTS + "' in " + origin + " (line " + line(node) + ") is "
+                    + describe(node) + ", not a mapping of project folders to their settings, such as\n"
+                    + "  projects:\n    /home/you/src/app:\n      allowed_hosts: [api.anthropic.com, preset:npm]");
+        }
+        for (NodeTuple tuple : mapping.getValue()) {
+            Node keyNode = tuple.getKeyNode();
+            String where = origin + " (line " + line(keyNode) + ")";
+            if (!(keyNode instanceof ScalarNode scalar) || !scalar.getValue().startsWith("/")) {
+                String shown = keyNode instanceof ScalarNode scalar ? "'" + scalar.getValue() + "'" : describe(keyNode);
+                throw new UserInputException("a project in " + where + " is " + shown
+                        + ", not the absolute path of a folder, such as /home/you/src/app");
+            }
+            Path folder = Path.of(scalar.getValue()).normalize();
+            String sectionOrigin = origin + " (project " + folder + ")";
+            Node section = tuple.getValueNode();
+            Map<ConfigKey, RawValue> values;
+            if (section instanceof ScalarNode empty && empty.getTag().equals(Tag.NULL)) {
+                values = Map.of();
+            } else if (section instanceof MappingNode sectionMapping) {
+                values = keyValues(sectionMapping.getValue(), sectionOrigin);
+            } else {
+                throw new UserInputException("the settings of project " + folder + " in " + where + " are "
+                        + describe(section) + ", not a mapping of keys to values such as 'memory: 4g'");
+            }
+            if (projects.put(folder, values) != null) {
+                throw new UserInputException("project " + folder + " appears twice in " + origin + "; keep one");
+            }
+        }
+        return projects;
+    }
+
+    private static Map<ConfigKey, RawValue> keyValues(List<NodeTuple> tuples, String origin) {
+        Map<ConfigKey, RawValue> values = new EnumMap<>(ConfigKey.class);
+        Map<ConfigKey, Integer> keyLines = new EnumMap<>(ConfigKey.class);
+        for (NodeTuple tuple : tuples) {
             ConfigKey key = key(tuple.getKeyNode(), origin);
             Integer earlier = keyLines.put(key, line(tuple.getKeyNode()));
             if (earlier != null) {

@@ -1,6 +1,10 @@
 package dev.claudecage.net;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.HexFormat;
 
 /**
  * One decision about the cage's traffic: a proxy or gateway request, a DNS query, a dropped
@@ -18,7 +22,43 @@ public record AuditEvent(Instant time, String source, String destination, Intege
     public static final String DENIED = "denied";
     public static final String CUT_OFF = "cut-off";
 
+    /** The most characters of a destination kept in the log: a host name has at most 253. */
+    public static final int MAX_DESTINATION_CHARS = 256;
+    /** The most characters of a reason kept: room for the longest host name and what was wrong with it. */
+    public static final int MAX_REASON_CHARS = 512;
+    private static final int HASH_HEX_CHARS = 16;
+
     public static AuditEvent denied(String source, String destination, Integer port, String reason) {
         return new AuditEvent(Instant.now(), source, destination, port, DENIED, reason, null, null);
+    }
+
+    /**
+     * This event with its cage-chosen text bounded: a destination or reason longer than its limit
+     * keeps its start and says how long it was and the start of its SHA-256, so that one line never
+     * costs the host more than a few KiB however long a name the cage sent, and two long values
+     * can still be told apart.
+     */
+    public AuditEvent bounded() {
+        return new AuditEvent(time, source, bounded(destination, MAX_DESTINATION_CHARS), port, decision,
+                bounded(reason, MAX_REASON_CHARS), bytesSent, bytesReceived);
+    }
+
+    /** The text cut to {@code max} characters, then "...[N characters, sha256:HEX]"; null and short text as they are. */
+    public static String bounded(String text, int max) {
+        if (text == null || text.length() <= max) {
+            return text;
+        }
+        // Never half of a surrogate pair: the log line would hold a lone surrogate.
+        int cut = Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max;
+        return text.substring(0, cut) + "...[" + text.length() + " characters, sha256:" + sha256(text) + "]";
+    }
+
+    private static String sha256(String text) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest).substring(0, HASH_HEX_CHARS);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 }

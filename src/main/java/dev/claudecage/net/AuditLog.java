@@ -1,6 +1,8 @@
 package dev.claudecage.net;
 
 import dev.claudecage.CageException;
+import dev.claudecage.config.EgressSettings;
+import dev.claudecage.config.Sizes;
 import dev.claudecage.host.UntrustedDirectory;
 import dev.claudecage.json.Json;
 
@@ -10,15 +12,24 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The per-cage audit log: one JSON line per decision, appended and flushed at once so that a
- * crash loses nothing already decided. Thread-safe; the proxy, gateway and DNS stub share one.
+ * crash loses nothing already decided. Thread-safe; the proxy, gateways and DNS stub share one.
  * Each line is printable ASCII ({@link Json#writeLine}): a name or CONNECT target the cage chose
  * reaches whoever reads the log as escapes, never as control characters for a terminal.
+ * <p>
+ * What the cage sends decides what is written, so the log is bounded three ways, lest the cage fill
+ * the host's disk through it: each line's cage-chosen text is cut ({@link AuditEvent#bounded}), each
+ * source's lines are rate-limited ({@link AuditThrottle}: a flood becomes summary lines that count it),
+ * and the file has a size cap, at which a last line says so and later events are only counted.
  * <p>
  * The file may lie in a folder the cage writes ({@code --mount $PWD:/workspace --audit-log
  * audit.jsonl}), where the cage can replace it between two runs by a link to any host file,
@@ -28,21 +39,46 @@ import java.util.List;
  */
 public final class AuditLog implements AutoCloseable {
 
+    /** The {@code source} of the log's own line at its size cap. */
+    public static final String AUDIT_SOURCE = "audit";
+    /** The decision of that line. */
+    public static final String FULL = "full";
+    /** Lines each source may write at once, and then each second. */
+    static final int BURST = 1000;
+    static final int PER_SECOND = 100;
+    /** Room kept below the cap for the line that says the cap is reached. */
+    private static final int FULL_LINE_ROOM = 512;
+
     private final Path file;
     private final OutputStream out;
+    private final long limitBytes;
+    private final Map<String, AuditThrottle> throttles = new ConcurrentHashMap<>();
+    /** Events past the cap, counted per source and decision. */
+    private final Map<String, Long> unwritten = new TreeMap<>();
+    private long bytes;
+    private boolean full;
     private long denied;
 
-    private AuditLog(Path file, OutputStream out) {
+    private AuditLog(Path file, OutputStream out, long limitBytes, long bytes) {
         this.file = file;
         this.out = out;
+        this.limitBytes = limitBytes;
+        this.bytes = bytes;
+        this.full = bytes + FULL_LINE_ROOM >= limitBytes;
+    }
+
+    /** {@link #open(Path, Collection, long)} with the default size cap. */
+    public static AuditLog open(Path file, Collection<Path> cageWritable) {
+        return open(file, cageWritable, EgressSettings.DEFAULT_AUDIT_LOG_LIMIT);
     }
 
     /**
      * Opens (creating 0600, and its missing folders) the log for appending.
      *
      * @param cageWritable the folders the cage writes (its writable mounts)
+     * @param limitBytes   the file's size cap (audit_log_limit), counting what it held before
      */
-    public static AuditLog open(Path file, Collection<Path> cageWritable) {
+    public static AuditLog open(Path file, Collection<Path> cageWritable, long limitBytes) {
         try {
             UntrustedDirectory.Placement placement = UntrustedDirectory.place(file, cageWritable);
             try (UntrustedDirectory folder = UntrustedDirectory.open(placement.folder())) {
@@ -50,11 +86,18 @@ public final class AuditLog implements AutoCloseable {
                 if (slash > 0) {
                     folder.createDirectories(placement.relative().substring(0, slash), 0755);
                 }
-                AuditLog log = new AuditLog(file, folder.openAppend(placement.relative(), 0600));
+                OutputStream out = folder.openAppend(placement.relative(), 0600);
+                long size = folder.stat(placement.relative()).map(UntrustedDirectory.Entry::size).orElse(0L);
+                AuditLog log = new AuditLog(file, out, limitBytes, size);
                 if (placement.cageWritable()) {
                     System.err.println("claude-cage: note: the audit log " + file + " is in " + placement.folder()
                             + ", which the cage writes: the cage can change or remove it; for a record it cannot "
                             + "touch, keep it outside the cage's mounts");
+                }
+                if (log.full) {
+                    System.err.println("claude-cage: note: the audit log " + file + " is at its size cap of "
+                            + Sizes.format(limitBytes) + ": this cage's events will only be counted; move the file "
+                            + "away or raise audit_log_limit");
                 }
                 return log;
             }
@@ -72,12 +115,33 @@ public final class AuditLog implements AutoCloseable {
         return file;
     }
 
-    public synchronized void record(AuditEvent event) {
-        try {
-            out.write((Json.writeLine(event) + "\n").getBytes(StandardCharsets.UTF_8));
+    /** Records one event: bounded, behind its source's rate limit, and within the size cap. */
+    public void record(AuditEvent event) {
+        synchronized (this) {
             if (!AuditEvent.ALLOWED.equals(event.decision())) {
                 denied++;
             }
+        }
+        throttles.computeIfAbsent(event.source(), source -> new AuditThrottle(this::write, source, BURST, PER_SECOND,
+                System::nanoTime)).record(event.bounded());
+    }
+
+    private synchronized void write(AuditEvent event) {
+        if (full) {
+            unwritten.merge(event.source() + " " + event.decision(), 1L, Long::sum);
+            return;
+        }
+        byte[] line = (Json.writeLine(event) + "\n").getBytes(StandardCharsets.UTF_8);
+        if (bytes + line.length + FULL_LINE_ROOM > limitBytes) {
+            full = true;
+            unwritten.merge(event.source() + " " + event.decision(), 1L, Long::sum);
+            line = (Json.writeLine(new AuditEvent(Instant.now(), AUDIT_SOURCE, null, null, FULL, "the audit log reached "
+                    + "its size cap of " + Sizes.format(limitBytes) + " (audit_log_limit): later events are counted, not "
+                    + "written", null, null)) + "\n").getBytes(StandardCharsets.UTF_8);
+        }
+        try {
+            out.write(line);
+            bytes += line.length;
         } catch (IOException e) {
             // Losing the audit trail is a failure the user must hear about, not a silent gap.
             throw new CageException("cannot write the audit log " + file + ": " + e.getMessage());
@@ -85,11 +149,16 @@ public final class AuditLog implements AutoCloseable {
     }
 
     /**
-     * How many events this log recorded that were not allowed; counted as they were written,
-     * so that nobody reads back a file the cage may have changed since.
+     * How many events this log recorded that were not allowed; counted as they came, so that
+     * nobody reads back a file the cage may have changed since.
      */
     public synchronized long denied() {
         return denied;
+    }
+
+    /** The events past the size cap, counted per "source decision" and not written. */
+    public synchronized Map<String, Long> unwritten() {
+        return Map.copyOf(unwritten);
     }
 
     /** Every event in a log file, oldest first. */
@@ -107,12 +176,23 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes what the rate limits still count, and closes; says on stderr how many events the size
+     * cap kept out, as nothing in the file can.
+     */
     @Override
-    public synchronized void close() {
-        try {
-            out.close();
-        } catch (IOException e) {
-            throw new CageException("cannot close the audit log " + file + ": " + e.getMessage());
+    public void close() {
+        throttles.values().forEach(AuditThrottle::flush);
+        synchronized (this) {
+            if (!unwritten.isEmpty()) {
+                System.err.println("claude-cage: the audit log " + file + " reached its size cap of "
+                        + Sizes.format(limitBytes) + "; events counted but not written: " + unwritten);
+            }
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw new CageException("cannot close the audit log " + file + ": " + e.getMessage());
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.claudecage.net;
 
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.EgressSettings;
 
 import java.net.InetAddress;
 import java.net.URI;
@@ -21,9 +22,11 @@ import java.util.Set;
  * @param apiHosts names the cage may reach only through the API gateway, on no port and by no route of the
  *                 proxy, whatever allowed_hosts says: the API's hosts, while the gateway holds the user's key
  *                 (otherwise an agent could send the workspace there with a key of its own)
+ * @param wildcardNamesPerMinute how many names not looked up before the proxy may look up in a minute when
+ *                 only a wildcard entry allows them (each lookup carries the name to the zone's servers)
  */
 public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> pinned, long egressLimitBytes,
-                           int maxConnections, Set<String> apiHosts) {
+                           int maxConnections, Set<String> apiHosts, int wildcardNamesPerMinute) {
 
     /** Anthropic's own API: the default api_upstream, and where a cage holding another key would send it. */
     public static final URI ANTHROPIC_API = URI.create("https://api.anthropic.com");
@@ -36,6 +39,12 @@ public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> 
         Set<String> names = new LinkedHashSet<>();
         apiHosts.forEach(name -> names.add(HostRule.normalize(name)));
         apiHosts = Collections.unmodifiableSet(names);
+    }
+
+    /** With the default budget for names under wildcard entries. */
+    public EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> pinned, long egressLimitBytes,
+                        int maxConnections, Set<String> apiHosts) {
+        this(rules, pinned, egressLimitBytes, maxConnections, apiHosts, EgressSettings.DEFAULT_WILDCARD_NAMES_PER_MINUTE);
     }
 
     /** A policy with no name reserved for the API gateway. */
@@ -51,7 +60,7 @@ public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> 
                 .map(EgressPolicy::literal).toList()));
         return new EgressPolicy(config.allowedHosts().stream().map(HostRule::parse).toList(), pinned,
                 config.egress().egressLimitBytes(), config.egress().maxConnections(),
-                apiGatewayHoldsKey ? apiHostNames(config) : Set.of());
+                apiGatewayHoldsKey ? apiHostNames(config) : Set.of(), config.egress().wildcardNamesPerMinute());
     }
 
     /**
@@ -71,6 +80,18 @@ public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> 
 
     public boolean allows(String host, int port) {
         return apiHostReason(host).isEmpty() && rules.stream().anyMatch(rule -> rule.matches(host, port));
+    }
+
+    /**
+     * The wildcard entry that alone allows this name on this port, when the proxy would look the name up
+     * only because of it: empty when an exact entry allows it, when it is pinned, or when nothing allows it.
+     */
+    public Optional<HostRule> onlyThroughWildcard(String host, int port) {
+        if (pinnedAddresses(host).isPresent()) {
+            return Optional.empty();
+        }
+        List<HostRule> matching = rules.stream().filter(rule -> rule.matches(host, port)).toList();
+        return matching.stream().anyMatch(rule -> !rule.isWildcard()) ? Optional.empty() : matching.stream().findFirst();
     }
 
     /** Whether any port of this name is allowed. */

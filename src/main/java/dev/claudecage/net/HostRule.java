@@ -18,9 +18,14 @@ public record HostRule(String pattern, int port) {
                 : new HostRule(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
     }
 
+    /** A {@code *.domain} entry, which covers names the user did not list one by one. */
+    public boolean isWildcard() {
+        return pattern.startsWith("*.");
+    }
+
     public boolean matchesName(String host) {
         String name = normalize(host);
-        return pattern.startsWith("*.") ? name.endsWith(pattern.substring(1)) : name.equals(pattern);
+        return isWildcard() ? name.endsWith(pattern.substring(1)) : name.equals(pattern);
     }
 
     public boolean matches(String host, int requestedPort) {
@@ -28,7 +33,7 @@ public record HostRule(String pattern, int port) {
     }
 
     /** Lower case, without the trailing dot of a fully qualified name. */
-    static String normalize(String host) {
+    public static String normalize(String host) {
         String name = host.toLowerCase(Locale.ROOT);
         return name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
     }

@@ -115,8 +115,11 @@ public final class SpecBuilder {
         return env;
     }
 
-    /** The workspace when one is mounted, else the image's WORKDIR, else the home. */
+    /** The configured workdir, else the workspace when one is mounted, else the image's WORKDIR, else the home. */
     private static String workingDirectory(CageConfig config, CageRequest.ImageDefaults image) {
+        if (config.workdir() != null) {
+            return config.workdir();
+        }
         if (config.mounts().stream().anyMatch(mount -> mount.target().equals(WORKSPACE))) {
             return WORKSPACE;
         }

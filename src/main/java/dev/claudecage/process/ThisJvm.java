@@ -7,6 +7,12 @@ import java.util.stream.Collectors;
 /** How to run claude-cage's own code again in another JVM: the same java, the same class path. */
 public final class ThisJvm {
 
+    /**
+     * JNA loads its native library: Java 22 and newer warn about that on stderr, at every start, unless the
+     * class path may (Java 17 accepts the flag too). Every JVM of claude-cage's starts with it.
+     */
+    public static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
+
     private ThisJvm() {
     }
 

@@ -4,6 +4,7 @@ import dev.claudecage.CageException;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.StateLayout;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.process.ThisJvm;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +40,8 @@ public final class NamespaceReexec {
         StateLayout.current().run();
         String java = ProcessHandle.current().info().command().orElseThrow(() -> new CageException(
                 "cannot tell which java runs claude-cage, to run it again in the user namespace"));
-        List<String> command = new ArrayList<>(List.of(java, "-D" + StateLayout.NAMESPACE_OWNER_PROPERTY + "=" + Host.effectiveUid(),
+        List<String> command = new ArrayList<>(List.of(java, ThisJvm.NATIVE_ACCESS,
+                "-D" + StateLayout.NAMESPACE_OWNER_PROPERTY + "=" + Host.effectiveUid(),
                 "-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(args);
         RootlessHost host = RootlessHost.detect(cageUid, cageGid);

@@ -4,6 +4,7 @@ import dev.claudecage.CageException;
 import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.cage.CageNetworking;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.terminal.ForegroundStdio;
 
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
  * {@code claude-cage run}: one cage in the foreground on the user's terminal, removed when it
@@ -25,10 +25,10 @@ public final class OneShotRun {
     static final Duration STOP_GRACE = Duration.ofSeconds(10);
 
     /**
-     * @param realKey  the user's API key for the gateway, or null
+     * @param realKey  the user's API key or Claude login for the gateway, or null
      * @param auditLog where to keep the audit log, or null to keep it only while the cage runs
      */
-    public record Options(Supplier<char[]> realKey, Path auditLog) {
+    public record Options(ApiCredential realKey, Path auditLog) {
     }
 
     private final StatePaths paths;
@@ -48,7 +48,7 @@ public final class OneShotRun {
         CageInstance cage = CageInstance.prepare(plan, id, command, terminal,
                 new CageNetworking.Options(options.realKey(), auditFile, networkState, paths.networkLock()),
                 paths, runner, (spec, networking) -> ClaudeCodeStart.prepare(spec, networking, networkState,
-                        problem -> System.err.println("claude-cage: warning: " + problem)));
+                        OneShotRun::warn));
         AuditLog audit = cage.networking() == null ? null : cage.networking().audit();
         try {
             stdio.relay(cage.start(stdio.stdio()));
@@ -114,5 +114,9 @@ public final class OneShotRun {
                 System.err.println("claude-cage: " + e.getMessage());
             }
         }
+    }
+
+    private static void warn(String problem) {
+        System.err.println("claude-cage: warning: " + problem);
     }
 }

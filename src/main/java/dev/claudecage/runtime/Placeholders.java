@@ -2,6 +2,7 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.Host;
 import dev.claudecage.host.UntrustedDirectory;
 import dev.claudecage.json.Json;
 
@@ -64,7 +65,7 @@ public final class Placeholders {
     }
 
     /**
-     * Makes each placeholder, owned like the folder it is in, and records it as soon as it exists:
+     * Makes each placeholder, owned like the folder it is in (rootless: the invoking user's), and records it as soon as it exists:
      * only what this made is ever removed, even if someone on the host makes the same name first.
      * Every name is resolved beneath the workspace without following links ({@link UntrustedDirectory}):
      * a cage that wrote the workspace before could have left one anywhere. On failure removes what it made.
@@ -82,11 +83,15 @@ public final class Placeholders {
                     }
                     made.add(placeholder);
                     Directories.writePrivateFile(record, Json.write(new Recorded(made)));
-                    int slash = relative.lastIndexOf('/');
-                    UntrustedDirectory.Entry parent = slash < 0 ? workspace.stat()
-                            : workspace.stat(relative.substring(0, slash)).orElseThrow(
-                                    () -> new NoSuchFileException(placeholder.path().getParent().toString()));
-                    workspace.chown(relative, parent.uid(), parent.gid());
+                    // Without root the launcher can give nothing away: the placeholder stays the
+                    // invoking user's, as everything the rootless cage writes in the folder is.
+                    if (Host.effectiveUid() == 0) {
+                        int slash = relative.lastIndexOf('/');
+                        UntrustedDirectory.Entry parent = slash < 0 ? workspace.stat()
+                                : workspace.stat(relative.substring(0, slash)).orElseThrow(
+                                        () -> new NoSuchFileException(placeholder.path().getParent().toString()));
+                        workspace.chown(relative, parent.uid(), parent.gid());
+                    }
                 }
             }
         } catch (IOException e) {

@@ -1,6 +1,8 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.claudecode.HostLogin;
+import dev.claudecage.net.gateway.ApiCredential;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,7 +18,8 @@ import java.util.function.Supplier;
  * The user's API key travels from the start command to the supervisor's gateway, and never into
  * the cage: a key given with --api-key is written to a 0600 file in the session's 0700 folder in
  * /run (memory, not disk), which the supervisor reads and removes as it starts; otherwise the
- * supervisor takes ANTHROPIC_API_KEY from the environment it inherited from the start command.
+ * supervisor finds the host's key or Claude login ({@link HostLogin}) in the environment it inherited
+ * from the start command, as the start command did.
  */
 public final class ApiKeyHandOff {
 
@@ -42,8 +45,8 @@ public final class ApiKeyHandOff {
         }
     }
 
-    /** Takes the key left for this supervisor (removing the file), else the environment's, else null. */
-    static Supplier<char[]> take(Path keyFile) {
+    /** Takes the key left for this supervisor (removing the file), else the host's key or login, else null. */
+    static ApiCredential take(Path keyFile) {
         char[] key;
         try {
             byte[] content = Files.readAllBytes(keyFile);
@@ -51,8 +54,7 @@ public final class ApiKeyHandOff {
             key = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(content)).toString().strip().toCharArray();
             Arrays.fill(content, (byte) 0);
         } catch (NoSuchFileException e) {
-            String fromEnvironment = System.getenv("ANTHROPIC_API_KEY");
-            key = fromEnvironment == null || fromEnvironment.isBlank() ? null : fromEnvironment.strip().toCharArray();
+            return HostLogin.find(System.getenv()).orElse(null);
         } catch (IOException e) {
             throw new CageException("cannot read the API key left in " + keyFile + ": " + e.getMessage());
         }
@@ -60,6 +62,6 @@ public final class ApiKeyHandOff {
             return null;
         }
         char[] held = key;
-        return held::clone;
+        return ApiCredential.apiKey(held::clone, "--api-key");
     }
 }

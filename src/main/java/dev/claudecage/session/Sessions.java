@@ -140,7 +140,8 @@ public final class Sessions {
      * @param name      the session, or empty for a generated name
      * @param config    the configuration of a new session; null to start an existing one as it was created
      * @param command   the command for a new session
-     * @param apiKey    the key for the gateway, or null to let the supervisor take ANTHROPIC_API_KEY
+     * @param apiKey    the key given with --api-key, or null to let the supervisor find the host's key or Claude
+     *                  login itself ({@link dev.claudecage.claudecode.HostLogin})
      * @param rows      the terminal's size when the user attaches at once, else 0
      * @param maxSessions the limit on sessions running at once
      * @param desktopPort where a new desktop session is published; null for a CLI session or an existing one
@@ -515,12 +516,9 @@ public final class Sessions {
             stop(name, stopTimeout);
         }
         try (FileLock storeLock = store.lockStore(); FileLock sessionLock = store.lockSession(name, storeLock)) {
-            if (!store.exists(name)) {
-                // Another destroy finished first, and taking the lock made the run folder again: remove it.
-                store.delete(name, storeLock);
-            }
-            SessionRecord record = store.require(name);
-            if (reconciler.isLive(record)) {
+            // Without a record the session is gone already: an ephemeral one removes itself once stopped (above),
+            // or another destroy finished first. What is left (the run folder that taking the lock made) goes below.
+            if (store.exists(name) && reconciler.isLive(store.require(name))) {
                 throw new CageException("session " + name + " was started again while it was being destroyed",
                         "run claude-cage destroy " + name + " again");
             }

@@ -3,6 +3,7 @@ package dev.claudecage.session;
 import dev.claudecage.CageException;
 import dev.claudecage.Teardown;
 import dev.claudecage.claudecode.ClaudeCodeStart;
+import dev.claudecage.claudecode.UserClaudeSetup;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.Mode;
 import dev.claudecage.desktop.DesktopAccess;
@@ -19,6 +20,7 @@ import dev.claudecage.host.Netns;
 import dev.claudecage.image.store.Digest;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.net.cage.CageNetworking;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.Stdio;
@@ -39,7 +41,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * One session's supervisor: a process of its own, outliving the command that started it, that
@@ -154,10 +155,11 @@ final class Supervisor {
     }
 
     private RunOutcome supervise() throws InterruptedException {
-        CageConfig config = SessionConfig.load(record.config());
+        CageConfig config = UserClaudeSetup.addTo(SessionConfig.load(record.config()),
+                record.persist() && !record.ephemeral() ? paths.homeDir() : null, problem -> log("warning: " + problem));
         CagePlan plan = Sessions.recordedPlan(paths, config, runner);
         DesktopAccess desktop = config.mode() == Mode.DESKTOP ? publishDesktop() : null;
-        Supplier<char[]> key = ApiKeyHandOff.take(paths.keyFile());
+        ApiCredential key = ApiKeyHandOff.take(paths.keyFile());
         try {
             output = teardown.push("close the session log",
                     new SessionLog(paths.outputLog(), SessionLog.DEFAULT_LIMIT, Clock.systemUTC()));

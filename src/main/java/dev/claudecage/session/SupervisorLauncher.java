@@ -32,7 +32,7 @@ public final class SupervisorLauncher {
      * 6 MB less private memory each); an unknown option must never stop a supervisor from starting.
      * glibc's malloc gets two arenas instead of one per core and thread.
      */
-    static final List<String> JVM_FLAGS = List.of(
+    static final List<String> JVM_FLAGS = List.of(ThisJvm.NATIVE_ACCESS,
             "-XX:+IgnoreUnrecognizedVMOptions", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-XX:CICompilerCount=1", "-Xshare:auto", "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0",
             "-Xms4m", "-Xmx64m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-Xss256k",

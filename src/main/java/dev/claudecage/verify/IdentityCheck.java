@@ -1,9 +1,7 @@
 package dev.claudecage.verify;
 
 import dev.claudecage.CageException;
-import dev.claudecage.config.MountOwnership;
 import dev.claudecage.config.NetworkMode;
-import dev.claudecage.host.Host;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.IdBlock;
 import dev.claudecage.net.cage.CageNetworking;
@@ -240,11 +238,6 @@ final class IdentityCheck {
         return database.lines().map(line -> line.split(":", -1))
                 .filter(fields -> fields.length >= 3 && fields[2].equals(Long.toString(id)))
                 .map(fields -> fields[0]).findFirst();
-    }
-
-    /** Who ran claude-cage: the sudo user, else this process's user. */
-    static HostIds invokingUser() {
-        return MountOwnership.sudoUser(System.getenv()).orElse(new HostIds(Host.effectiveUid(), Host.effectiveGid()));
     }
 
     static String read(Path file) {

@@ -1,6 +1,7 @@
 package dev.claudecage.verify;
 
 import dev.claudecage.CageException;
+import dev.claudecage.host.InvokingUser;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountOwnership;
 import dev.claudecage.config.MountSpec;
@@ -9,6 +10,7 @@ import dev.claudecage.host.Host;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.IdBlock;
 import dev.claudecage.json.Json;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.cage.CageNetwork;
 import dev.claudecage.net.cage.CageNetworking;
@@ -182,7 +184,7 @@ public final class Verifier {
         Path rootfs = plan.layerHolding("usr/bin/id");
         if (plan.rootless() == null) {
             CageConfig config = plan.config();
-            HostIds owner = MountOwnership.checkoutOwner(config.mountOwner(), MountOwnership.sudoUser(System.getenv()),
+            HostIds owner = MountOwnership.checkoutOwner(config.mountOwner(), InvokingUser.sudoIds(System.getenv()),
                     new HostIds(config.uid(), config.gid()));
             return VerifyFixtures.create(paths.runs(), rootfs, CommandScope.HOST, owner, runner);
         }
@@ -327,7 +329,7 @@ public final class Verifier {
         CagePlan plan = weakening == null ? unweakened : weakening.applyTo(unweakened);
         CageConfig config = plan.config();
         Path networkState = paths.networkState(id);
-        CageNetworking.Options held = new CageNetworking.Options(fixtures.realKey(),
+        CageNetworking.Options held = new CageNetworking.Options(ApiCredential.apiKey(fixtures.realKey(), "verify's test key"),
                 networkState.resolve("audit.jsonl"), networkState, paths.networkLock());
         CageNetworking.Options network = weakening == null ? held : weakening.applyTo(held);
         fixtures.takeCanaryHits();
@@ -363,7 +365,7 @@ public final class Verifier {
     private static void judgeOwnIds(Map<String, Finding> findings, IdBlock ownIds) {
         Finding inCage = findings.get(ProbeCatalogue.OWN_IDS);
         if (inCage != null) {
-            findings.put(ProbeCatalogue.OWN_IDS, IdentityCheck.judgeOwnIds(inCage, ownIds, IdentityCheck.invokingUser(),
+            findings.put(ProbeCatalogue.OWN_IDS, IdentityCheck.judgeOwnIds(inCage, ownIds, InvokingUser.current().ids(),
                     IdentityCheck.read(Path.of("/etc/passwd")), IdentityCheck.read(Path.of("/etc/group"))));
         }
     }

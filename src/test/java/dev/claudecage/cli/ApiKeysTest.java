@@ -26,7 +26,8 @@ class ApiKeysTest {
         Optional<String> warning = ApiKeys.warningWithoutKey(config(Map.of()), false);
 
         assertTrue(warning.isPresent());
-        assertTrue(warning.get().startsWith("claude-cage: warning: no API key on the host"), warning.get());
+        assertTrue(warning.get().startsWith("claude-cage: warning: no API key (--api-key or ANTHROPIC_API_KEY) and no "
+                + "Claude login (CLAUDE_CODE_OAUTH_TOKEN or ~/.claude/.credentials.json) on the host"), warning.get());
         assertTrue(warning.get().contains("the agent reaches api.anthropic.com through the proxy with any credential"),
                 warning.get());
     }

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,7 +61,8 @@ class ConfigCommandTest {
         assertEquals(0, run());
 
         List<String> lines = out.toString().lines().toList();
-        assertEquals(ConfigKey.values().length + 1, lines.size(), out.toString());
+        // allowed_hosts takes a row per host.
+        assertEquals(ConfigKey.values().length + 2, lines.size(), out.toString());
         assertTrue(lines.get(0).matches("KEY +VALUE +SOURCE"), lines.get(0));
         int valueColumn = lines.get(0).indexOf("VALUE");
         int sourceColumn = lines.get(0).indexOf("SOURCE");
@@ -70,14 +72,34 @@ class ConfigCommandTest {
         String row = "%-" + valueColumn + "s%-" + (sourceColumn - valueColumn) + "s%s";
         assertTrue(lines.contains(String.format(row, "memory", "2g", userFile)), out.toString());
         assertTrue(lines.contains(String.format(row, "cpus", "1.5", "environment CLAUDE_CAGE_CPUS")), out.toString());
-        assertTrue(lines.contains(String.format(row, "allowed_hosts", "a.example.com,b.example.com", userFile)),
-                out.toString());
+        assertTrue(lines.contains(String.format(row, "allowed_hosts", "a.example.com", userFile)), out.toString());
+        assertEquals(lines.indexOf(String.format(row, "allowed_hosts", "a.example.com", userFile)) + 1,
+                lines.indexOf(String.format(row, "", "b.example.com", userFile)), out.toString());
         assertTrue(lines.contains(String.format(row, "tmpfs_size", "1g", "built-in default")), out.toString());
         assertTrue(lines.contains(String.format(row, "rootfs", "(none)", "built-in default")), out.toString());
         for (String line : lines) {
             assertTrue(line.charAt(valueColumn - 1) == ' ' && line.charAt(valueColumn) != ' ', line);
             assertTrue(line.charAt(sourceColumn - 1) == ' ' && line.charAt(sourceColumn) != ' ', line);
         }
+    }
+
+    @Test
+    void showsEachPresetsHostsWithThePresetAsTheirSource() throws Exception {
+        Files.writeString(userFile, "allowed_hosts: [api.anthropic.com, preset:pypi]\n");
+        assertEquals(0, run());
+        List<String> rows = out.toString().lines().map(line -> line.strip().replaceAll(" {2,}", " | ")).toList();
+        int first = rows.indexOf("allowed_hosts | api.anthropic.com | " + userFile);
+        assertTrue(first > 0, out.toString());
+        assertEquals(List.of("pypi.org | preset:pypi in " + userFile, "files.pythonhosted.org | preset:pypi in " + userFile),
+                rows.subList(first + 1, first + 3));
+
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("--json"));
+        JsonNode hosts = Json.mapper().readTree(out.toString()).get("allowed_hosts");
+        assertEquals(3, hosts.get("value").size());
+        assertEquals("preset:pypi", hosts.get("presets").get("files.pythonhosted.org").asText());
+        assertFalse(hosts.get("presets").has("api.anthropic.com"));
+        assertFalse(Json.mapper().readTree(out.toString()).get("memory").has("presets"));
     }
 
     @Test

@@ -41,11 +41,11 @@ class ConfigFileErrorsTest {
     void anUnrelatedKeyGetsTheListOfKeys() {
         String message = fixture.user("colour: blue\n").loadError();
 
-        assertEquals("unknown key 'colour' in " + fixture.userFile + " (line 1); the keys are mode, persist, "
+        assertEquals("unknown key 'colour' in " + fixture.userFile + " (line 1); the keys are mode, persist, claude_config, "
                 + "max_sessions, cpus, memory, network, dns, allowed_hosts, read_only_root, seccomp_profile, "
-                + "pids_limit, user, image, runtime, rootfs, mounts, mount_owner, tmpfs_size, env, resolve, egress_limit, "
-                + "max_connections, api_upstream, network_pool, network_pool6, insecure_registries, registry_mirrors, "
-                + "protected_paths, "
+                + "pids_limit, user, image, runtime, rootfs, mounts, mount_owner, tmpfs_size, env, workdir, resolve, egress_limit, "
+                + "max_connections, audit_log_limit, wildcard_names_per_minute, api_upstream, network_pool, network_pool6, "
+                + "insecure_registries, registry_mirrors, protected_paths, "
                 + "git_credentials, git_ca_certificates, ssh_agent, ssh_agent_hosts, ssh_known_hosts, allow_unlimited, "
                 + "healthcheck, userns_pool", message);
     }

@@ -74,8 +74,13 @@ final class ConfigFixture {
     }
 
     ConfigLoader loader() {
+        return loaderIn(dir);
+    }
+
+    /** A loader for a command run in {@code workingDir}. */
+    ConfigLoader loaderIn(Path workingDir) {
         return new ConfigLoader(systemFile, userFile, environment, new HostFacts(cpuCount, rootless, sudoUser, stateFolders),
-                dir);
+                workingDir);
     }
 
     EffectiveConfig load() {

@@ -138,7 +138,12 @@ class ConfigValueErrorsTest {
                 bad("mounts: ['{src}:/work:rx']", "'{src}:/work:rx' has mode 'rx', not ro or rw", "use HOST:CAGE[:ro|:rw]"),
                 bad("mounts: [[a, b]]", "mounts: a list holding a list is not allowed here", "use HOST:CAGE[:ro|:rw]"),
                 bad("env: [1A=x]", "env: '1A=x' is not KEY=VALUE", "does not start with a digit"),
-                bad("env: [NOVALUE]", "env: 'NOVALUE' is not KEY=VALUE", "use KEY=VALUE"));
+                bad("env: [NOVALUE]", "env: 'NOVALUE' is not KEY=VALUE", "use KEY=VALUE"),
+                bad("workdir: src", "workdir: 'src' is not an absolute path", "an absolute, normalized path in the cage"),
+                bad("workdir: /workspace/../etc", "workdir: '/workspace/../etc' is not normalized", "e.g. /workspace/src"),
+                bad("workdir: /workspace/", "workdir: '/workspace/' is not normalized", "e.g. /workspace/src"),
+                bad("workdir: \"/work\\tspace\"", "holds a control character", "an absolute, normalized path"),
+                bad("claude_config: copy", "claude_config: 'copy' is not a claude_config setting", "use inherit"));
     }
 
     private static Arguments bad(String yaml, String problem, String allowed) {

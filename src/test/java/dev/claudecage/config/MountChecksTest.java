@@ -139,13 +139,14 @@ class MountChecksTest {
         ConfigFixture noSudo = fixture.sudoUser(Optional.empty());
         assertEquals(List.of(new MountSpec(Path.of("/tmp"), "/data", true)), load(noSudo, "/tmp:/data:ro").mounts());
 
-        CageConfig named = noSudo.loader().load(Map.of("mounts", List.of("/tmp:/workspace"), "mount_owner", "4242"))
+        // /var/tmp, not /tmp: the fixture's own configuration file is under /tmp, and no cage may write that.
+        CageConfig named = noSudo.loader().load(Map.of("mounts", List.of("/var/tmp:/workspace"), "mount_owner", "4242"))
                 .config();
         assertEquals(new HostIds(4242, 4242), named.mountOwner());
-        assertEquals(List.of(new MountSpec(Path.of("/tmp"), "/workspace", false)), named.mounts());
+        assertEquals(List.of(new MountSpec(Path.of("/var/tmp"), "/workspace", false)), named.mounts());
 
-        assertEquals(List.of(new MountSpec(Path.of("/tmp"), "/workspace", false)),
-                load(fixture.rootless(), "/tmp:/workspace").mounts());
+        assertEquals(List.of(new MountSpec(Path.of("/var/tmp"), "/workspace", false)),
+                load(fixture.rootless(), "/var/tmp:/workspace").mounts());
     }
 
     @Test

@@ -85,17 +85,6 @@ class MountOwnershipTest {
     }
 
     @Test
-    void theSudoUserIsReadOnlyFromBothVariablesAsNumbers() {
-        assertEquals(Optional.of(new HostIds(1001, 1002)),
-                MountOwnership.sudoUser(Map.of("SUDO_UID", "1001", "SUDO_GID", "1002")));
-        assertEquals(Optional.of(new HostIds(0, 0)), MountOwnership.sudoUser(Map.of("SUDO_UID", "0", "SUDO_GID", "0")));
-        assertEquals(Optional.empty(), MountOwnership.sudoUser(Map.of()));
-        assertEquals(Optional.empty(), MountOwnership.sudoUser(Map.of("SUDO_UID", "1001")));
-        assertEquals(Optional.empty(), MountOwnership.sudoUser(Map.of("SUDO_UID", "alice", "SUDO_GID", "1001")));
-        assertEquals(Optional.empty(), MountOwnership.sudoUser(Map.of("SUDO_UID", "99999999999", "SUDO_GID", "1")));
-    }
-
-    @Test
     void whatTheCageWritesBelongsToTheShiftedOwnerOrTheCagesOwnIds() {
         HostIds person = new HostIds(4242, 4242);
 

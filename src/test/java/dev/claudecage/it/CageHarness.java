@@ -68,13 +68,30 @@ public final class CageHarness {
         }
     }
 
+    /** As {@link #launch(List, String, Map, Duration)}, run in {@code workingDir} as a user's shell in that folder would. */
+    public static Result launchIn(Path workingDir, List<String> args, String stdin, Map<String, String> env,
+            Duration timeout) {
+        try {
+            return waitFor(start(args, env, workingDir), stdin, timeout);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static Process start(List<String> args, Map<String, String> env) {
+        return start(args, env, Path.of("").toAbsolutePath());
+    }
+
+    private static Process start(List<String> args, Map<String, String> env, Path workingDir) {
         // As a user's shell starts it: a test run started in the background (where the shell ignores
         // SIGINT for its jobs) must not hand the launcher an ignored SIGINT, which the JVM keeps.
         List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT,TERM,HUP"));
         command.add(LAUNCHER.toString());
         command.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(command);
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workingDir.toFile());
         builder.environment().put("CLAUDE_CAGE_JAR", System.getProperty("claudecage.jar",
                 Path.of("target/claude-cage.jar").toAbsolutePath().toString()));
         // The tests must not pick up the configuration of whoever runs them.

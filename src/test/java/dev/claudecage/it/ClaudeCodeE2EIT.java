@@ -82,6 +82,11 @@ class ClaudeCodeE2EIT {
 
     /** Runs `claude -p` in a filtered cage with the workspace mounted, against a mock playing {@code script}. */
     private Run claude(Path workspace, Script script) throws Exception {
+        return claude(workspace, script, Map.of("ANTHROPIC_API_KEY", REAL_KEY));
+    }
+
+    /** As {@link #claude(Path, Script)}, with {@code credentials} in the launcher's environment. */
+    private Run claude(Path workspace, Script script, Map<String, String> credentials) throws Exception {
         Path audit = dir.resolve("audit.jsonl");
         try (MockAnthropicApi api = Netns.call(apiHost.namespace(), () -> MockAnthropicApi.builder()
                 .bind(new InetSocketAddress(apiHost.address4(), API_PORT)).script(script).start())) {
@@ -91,9 +96,9 @@ class ClaudeCodeE2EIT {
                     "--mount", workspace + ":/workspace", "--audit-log", audit.toString(),
                     "-e", "DISABLE_TELEMETRY=1", "-e", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
                     "--", "claude", "-p", "do the task", "--dangerously-skip-permissions"));
-            CageHarness.Result result = CageHarness.launch(args, "",
-                    Map.of("ANTHROPIC_API_KEY", REAL_KEY, "SUDO_UID", HOST_USER, "SUDO_GID", HOST_USER),
-                    Duration.ofMinutes(3));
+            Map<String, String> env = new java.util.HashMap<>(Map.of("SUDO_UID", HOST_USER, "SUDO_GID", HOST_USER));
+            env.putAll(credentials);
+            CageHarness.Result result = CageHarness.launch(args, "", env, Duration.ofMinutes(3));
             System.out.println(result);
             return new Run(result, api.requests(), audit);
         }
@@ -144,6 +149,34 @@ class ClaudeCodeE2EIT {
         assertTrue(run.allBodies().contains(" first"), "the commit's log line came back as a tool result");
         assertTrue(run.requests().stream().allMatch(request -> request.key().orElse("").equals(REAL_KEY)),
                 "every request reached the mock with the real key, added by the gateway");
+    }
+
+    /**
+     * A subscription login instead of a key: Claude Code in the cage holds the placeholder in
+     * CLAUDE_CODE_OAUTH_TOKEN and sends it as a bearer to the gateway, which sends the user's token on.
+     */
+    @Test
+    void withASubscriptionLoginClaudeCodeTalksThroughTheGatewayAndNeverHoldsTheToken() throws Exception {
+        String token = "sk-ant-oat01-e2e-" + Long.toHexString(System.nanoTime());
+        Run run = claude(workspace(), Script.of(
+                // Claude Code keeps its credentials from its tools' environment: the placeholder is in its own.
+                Turn.bash("cat /proc/[0-9]*/environ | tr '\\0' '\\n' | grep -E '^(CLAUDE_CODE_OAUTH_TOKEN|ANTHROPIC_API_KEY)=' "
+                        + "| cut -c1-36 | sort -u; t=sk-ant-o; grep -rlF -f <(echo \"${t}at01-\") /proc/[0-9]*/environ /home /tmp /etc "
+                        + "2>/dev/null "
+                        // The markers are made as the command runs: the request bodies carry the command itself too.
+                        + "| sed \"s/^/FOUND$((1+1)) /\"; echo searched$((1+1))")),
+                Map.of("ANTHROPIC_API_KEY", "", "CLAUDE_CODE_OAUTH_TOKEN", token));
+        assertEquals(0, run.result().exitCode(), run.result().toString());
+        String bodies = run.allBodies();
+        assertTrue(bodies.contains("CLAUDE_CODE_OAUTH_TOKEN=sk-ant-cage-") && !bodies.contains("ANTHROPIC_API_KEY=sk"),
+                "Claude Code holds the placeholder only: " + bodies);
+        assertTrue(bodies.contains("searched2") && !bodies.contains("FOUND2 "), "the token is in the cage: " + bodies);
+        assertFalse(bodies.contains(token), "the token reached a request body");
+        assertFalse(run.requests().isEmpty());
+        for (RecordedRequest request : run.requests()) {
+            assertEquals(java.util.Optional.of("Bearer " + token), request.header("authorization"), request.toString());
+            assertEquals(java.util.Optional.empty(), request.header("x-api-key"), request.toString());
+        }
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.claudecage.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
 import dev.claudecage.testing.HeadlessChromium;
+import dev.claudecage.testing.Screenshots;
 import dev.claudecage.testing.mockapi.MockAnthropicApi;
 import dev.claudecage.testing.mockapi.Script;
 import org.junit.jupiter.api.AfterAll;
@@ -237,6 +238,8 @@ class DesktopSessionIT {
             // not an error or a first-run question (see target/desktop-it/connected.png).
             assertTrue(promptShown(shot, left, top), "no Claude Code prompt in the terminal within " + TERMINAL_WAIT
                     + "\n" + desktopLogs(session));
+            // The README's picture (make screenshots): the desktop as the browser shows it, once it passed.
+            Screenshots.save("desktop.png", shot.getSubimage(left, top, WIDTH, HEIGHT));
         }
 
         try (HeadlessChromium chromium = HeadlessChromium.launch(WIDTH + 200, HEIGHT + 200)) {

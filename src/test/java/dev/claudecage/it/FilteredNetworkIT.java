@@ -213,6 +213,80 @@ class FilteredNetworkIT {
                 && "canary.test".equals(e.destination()) && e.decision().equals(AuditEvent.ALLOWED)));
     }
 
+    /** CONNECT NAME:443 through the cage's proxy; prints the status line. */
+    private static String connectThroughTheProxy(String name) {
+        return "p=${HTTPS_PROXY#http://}; ph=${p%:*}; pp=${p##*:}\n"
+                + http("$ph", "$pp", "CONNECT " + name + ":443 HTTP/1.1\\r\\nHost: " + name + ":443\\r\\n\\r\\n") + "\nexit 0";
+    }
+
+    /**
+     * preset:npm in allowed_hosts lets the cage reach the npm registry's name: pinned to the canary, the CONNECT
+     * to registry.npmjs.org:443 reaches it. Control: with a preset that does not name it, the same request is
+     * refused and the canary hears nothing.
+     */
+    @Test
+    void aPresetsHostIsReachedUnderThePresetsName() throws Exception {
+        Path audit = dir.resolve("audit.jsonl");
+        List<String> pinned = List.of("--resolve", "registry.npmjs.org=" + canaryHost.address4());
+        CageHarness.Result refused = runFiltered(audit, concat(pinned, "--allowed-host", "preset:pypi"),
+                connectThroughTheProxy("registry.npmjs.org"));
+        assertEquals(0, refused.exitCode(), refused.toString());
+        assertTrue(refused.stdout().startsWith("HTTP/1.1 403"), refused.stdout());
+        Thread.sleep(300);
+        assertEquals(List.of(), canary.takeHits(), "control: preset:pypi does not name the npm registry");
+
+        CageHarness.Result reached = runFiltered(audit, concat(pinned, "--allowed-host", "preset:npm"),
+                connectThroughTheProxy("registry.npmjs.org"));
+        assertEquals(0, reached.exitCode(), reached.toString());
+        assertTrue(reached.stdout().startsWith("HTTP/1.1 200"), reached.stdout());
+        Thread.sleep(300);
+        assertFalse(canary.takeHits().isEmpty(), "the preset's host must reach the canary it is pinned to");
+        assertTrue(AuditLog.read(audit).stream().anyMatch(e -> e.source().equals("proxy")
+                && "registry.npmjs.org".equals(e.destination()) && e.decision().equals(AuditEvent.ALLOWED)));
+    }
+
+    /**
+     * claude-cage init in a Node project writes the folder's section into the user's file (never into the folder);
+     * run in that folder then uses it with no flag of its own: its preset:npm reaches the pinned registry and its
+     * /workspace mount is the folder. Control: the same run from another folder gets the user's allowlist alone.
+     */
+    @Test
+    void runInAFolderThatInitSetUpUsesItsSection() throws Exception {
+        Path project = Files.createDirectories(dir.resolve("project")).toRealPath();
+        Files.writeString(project.resolve("package.json"), "{}\n");
+        Path configHome = Files.createDirectories(dir.resolve("config"));
+        Map<String, String> env = Map.of("XDG_CONFIG_HOME", configHome.toString(), "ANTHROPIC_API_KEY", REAL_KEY,
+                "SUDO_UID", "4242", "SUDO_GID", "4242");
+        CageHarness.Result init = CageHarness.launchIn(project, List.of("init", "--yes"), "", env, Duration.ofMinutes(1));
+        assertEquals(0, init.exitCode(), init.toString());
+        try (Stream<Path> files = Files.list(project)) {
+            assertEquals(List.of(project.resolve("package.json")), files.toList(), "init wrote into the project");
+        }
+        assertTrue(Files.readString(configHome.resolve("claude-cage/config.yaml")).contains("preset:npm"));
+
+        Path audit = dir.resolve("audit.jsonl");
+        List<String> run = new ArrayList<>(filtered(audit, List.of("--resolve", "registry.npmjs.org=" + canaryHost.address4()),
+                "ls /workspace; " + connectThroughTheProxy("registry.npmjs.org")));
+        CageHarness.Result inTheProject = CageHarness.launchIn(project, run, "", env, Duration.ofMinutes(2));
+        assertEquals(0, inTheProject.exitCode(), inTheProject.toString());
+        assertEquals(List.of("package.json", "HTTP/1.1 200 Connection established"),
+                inTheProject.stdout().lines().map(String::strip).toList(), inTheProject.toString());
+        Thread.sleep(300);
+        assertFalse(canary.takeHits().isEmpty(), "the project's preset must reach the canary");
+
+        CageHarness.Result elsewhere = CageHarness.launchIn(dir, run, "", env, Duration.ofMinutes(2));
+        assertEquals(0, elsewhere.exitCode(), elsewhere.toString());
+        assertTrue(elsewhere.stdout().contains("HTTP/1.1 403"), "control: outside the project: " + elsewhere);
+        Thread.sleep(300);
+        assertEquals(List.of(), canary.takeHits(), "control: outside the project the canary hears nothing");
+    }
+
+    private static List<String> concat(List<String> first, String... more) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(List.of(more));
+        return all;
+    }
+
     /** Prints the cage's gateway addresses (IPv4, IPv6), waits for a line on stdin, then tries the gateway ports. */
     private static final String GATEWAY_PORTS_SCRIPT = "gw6=${NO_PROXY##*,}\n"
             + "gw4=${HTTPS_PROXY#http://}; gw4=${gw4%:*}\n"
@@ -306,7 +380,7 @@ class FilteredNetworkIT {
                 && reason.equals(e.reason())).count(), events.toString());
         assertTrue(events.stream().anyMatch(e -> e.source().equals("dns") && "api.anthropic.com".equals(e.destination())
                 && e.reason().contains(reason)), events.toString());
-        assertFalse(result.stderr().contains("no API key on the host"), result.stderr());
+        assertFalse(result.stderr().contains("no API key (--api-key"), result.stderr());
     }
 
     /** The control for attack 7: without a key on the host no gateway runs, the same route is open, and run says so. */
@@ -320,7 +394,7 @@ class FilteredNetworkIT {
         Thread.sleep(500);
         assertFalse(canary.takeHits().isEmpty(), "control: without the gateway the API's stand-in is reached");
         assertTrue(result.stdout().contains("HTTP/1.1 200"), result.stdout());
-        assertEquals(1, result.stderr().lines().filter(line -> line.contains("warning: no API key on the host")).count(),
+        assertEquals(1, result.stderr().lines().filter(line -> line.contains("warning: no API key (--api-key")).count(),
                 result.stderr());
     }
 

@@ -191,6 +191,87 @@ class ImageImportIT {
         assertEquals(expected, ImageBuildIT.runIn(again, check).stdout());
     }
 
+    /** An imported image with a layer of the builder's own on top: deletions and an opaque folder in overlayfs form. */
+    private String derivedImage(String what) throws Exception {
+        String name = name(what);
+        assertEquals(0, CageHarness.launch(List.of("image", "import", ociLayout(name + ":latest").toString())).exitCode());
+        Path context = Files.createDirectories(work.resolve(what + "-context"));
+        Files.writeString(context.resolve("Dockerfile"), "FROM " + name
+                + "\nRUN rm /etc/hostname && echo built > /etc/skel/built\n");
+        String derived = name(what + "-derived");
+        assertEquals(0, ImageBuildIT.build(derived, context).exitCode());
+        return derived;
+    }
+
+    private static final String DERIVED_CHECK = CHECK + "; test ! -e /etc/hostname && echo hostname-deleted";
+    private static final String DERIVED_EXPECTED = "motd-deleted\nbuilt\nkept.txt\n/etc/skel\nyes\nhostname-deleted\n";
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        try (var in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int read; (read = in.read(buffer)) > 0; ) {
+                sha256.update(buffer, 0, read);
+            }
+        }
+        return HexFormat.of().formatHex(sha256.digest());
+    }
+
+    /**
+     * {@code image save -o FILE.tar}: the same image twice gives the same bytes (GNU tar's POSIX format
+     * stored the access and change times, which reading the layer changes, and the tar's process id in
+     * its extended header names), and the archive imports again.
+     */
+    @Test
+    void anImageSavedAsATarIsTheSameBytesEachTimeAndImportsAgain() throws Exception {
+        String derived = derivedImage("to-tar");
+        Path first = work.resolve("first.tar");
+        Path second = work.resolve("second.tar");
+        CageHarness.Result save = CageHarness.launch(List.of("image", "save", derived, "-o", first.toString()));
+        assertEquals(0, save.exitCode(), save.toString());
+        assertTrue(save.stdout().contains("saved " + derived + ":latest to " + first + ": 3 layer(s)"), save.toString());
+        Thread.sleep(1100);
+        assertEquals(0, CageHarness.launch(List.of("image", "save", derived, "-o", second.toString())).exitCode());
+        assertEquals(sha256(first), sha256(second), "two saves of the same image differ");
+
+        String listing = new ProcessRunner(false).run(List.of("tar", "-tf", first.toString()),
+                java.time.Duration.ofMinutes(1)).stdout();
+        for (String entry : List.of("oci-layout", "index.json", "manifest.json", "blobs/sha256/")) {
+            assertTrue(listing.lines().anyMatch(entry::equals), entry + " in " + listing);
+        }
+        assertTrue(Files.notExists(work.resolve("first.tar.partial")));
+        try (var left = Files.list(work)) {
+            assertTrue(left.noneMatch(path -> path.getFileName().toString().startsWith(".claude-cage-save")),
+                    "the save left its work folder");
+        }
+        CageHarness.Result existing = CageHarness.launch(List.of("image", "save", derived, "-o", first.toString()));
+        assertEquals(2, existing.exitCode(), existing.toString());
+
+        String again = name("tar-imported-again");
+        CageHarness.Result imported = CageHarness.launch(List.of("image", "import", first.toString(), "--name", again));
+        assertEquals(0, imported.exitCode(), imported.toString());
+        assertEquals(DERIVED_EXPECTED, ImageBuildIT.runIn(again, DERIVED_CHECK).stdout());
+    }
+
+    /** Debian's docker load takes the saved archive, under its name, and Docker runs it as claude-cage does. */
+    @Test
+    void dockerLoadsTheSavedTar() throws Exception {
+        String derived = derivedImage("for-docker");
+        Path archive = work.resolve("for-docker.tar");
+        assertEquals(0, CageHarness.launch(List.of("image", "save", derived, "-o", archive.toString())).exitCode());
+        try (DockerEngine engine = DockerEngine.start(List.of())) {
+            CageHarness.Result load = engine.docker(java.time.Duration.ofMinutes(5), "load", "-i", archive.toString());
+            assertEquals(0, load.exitCode(), load.toString());
+            assertTrue(load.stdout().contains("Loaded image: " + derived + ":latest"), load.toString());
+            // Docker mounts a /etc/hostname of its own into every container, which hides the layer's whiteout of it:
+            // the whiteout of /etc/motd stands for both there.
+            CageHarness.Result run = engine.docker(java.time.Duration.ofMinutes(2), "run", "--rm", "--network", "none",
+                    derived + ":latest", "sh", "-c", CHECK);
+            assertEquals(0, run.exitCode(), run.toString());
+            assertEquals(DERIVED_EXPECTED.replace("hostname-deleted\n", ""), run.stdout());
+        }
+    }
+
     private static Path layoutBlob(Path layout, String digest) {
         return layout.resolve("blobs/sha256").resolve(digest.substring("sha256:".length()));
     }

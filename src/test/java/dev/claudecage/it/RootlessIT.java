@@ -196,10 +196,10 @@ class RootlessIT {
             server.bind(UnixDomainSocketAddress.of(socket));
             String[] run = {"run", "--allow-unlimited", "--network", "none", "--rootfs", user.rootfs.toString()};
 
-            // No protected paths: their placeholders cannot be made in a folder of root's without root.
-            CageHarness.Result copy = user.launchWith(Map.of("CLAUDE_CAGE_PROTECTED_PATHS", ""),
-                    concat(run, "--mount", folder + ":/workspace", "--", "sh", "-c",
-                            "cd /workspace && cp /bin/sh s && chmod 4755 s && stat -c '%u %a' s"));
+            // With the default protected paths: their placeholders in a folder of root's are the user's
+            // (a launcher without root cannot give them to root, and once failed here with EPERM).
+            CageHarness.Result copy = user.launch(concat(run, "--mount", folder + ":/workspace", "--", "sh", "-c",
+                    "cd /workspace && cp /bin/sh s && chmod 4755 s && stat -c '%u %a' s"));
 
             assertEquals(0, copy.exitCode(), copy.toString());
             assertEquals("1000 4755\n", copy.stdout());
@@ -624,7 +624,7 @@ class RootlessIT {
                 Thread.sleep(50);
             }
             user.asUser(List.of("env", "SSH_AUTH_SOCK=" + agentSocket, "ssh-add", "-q", files.resolve("user_key").toString()));
-            CageHarness.Result run = user.launchWith(java.util.Map.of("SSH_AUTH_SOCK", agentSocket.toString()),
+            CageHarness.Result run = user.launchWith(Map.of("SSH_AUTH_SOCK", agentSocket.toString()),
                     "run", "--allow-unlimited", "--network", "filtered", "--rootfs", user.rootfs.toString(),
                     "--mount", files.resolve("probe") + ":/probe:ro", "--allowed-host", "sshhost.test:22",
                     "--ssh-agent", "--ssh-agent-host", "sshhost.test", "--ssh-known-hosts", knownHosts.toString(),
@@ -775,7 +775,7 @@ class RootlessIT {
      */
     @Test
     void aRootlessCagesHomeStartsWithClaudeCodesFirstRunSettings() throws Exception {
-        java.util.Map<String, String> key = java.util.Map.of("ANTHROPIC_API_KEY", "sk-ant-api03-rootless-first-run");
+        Map<String, String> key = Map.of("ANTHROPIC_API_KEY", "sk-ant-api03-rootless-first-run");
         String check = "grep -c hasCompletedOnboarding ~/.claude.json; stat -c 'home %u %a' ~;"
                 + " stat -c 'file %u %a' ~/.claude.json; touch ~/written && echo home-writable";
         CageHarness.Result run = user.launchWith(key, "run", "--allow-unlimited", "--network", "filtered",

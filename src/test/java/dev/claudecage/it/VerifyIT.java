@@ -2,6 +2,9 @@ package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
+import dev.claudecage.testing.Screenshots;
+import dev.claudecage.verify.ReportTable;
+import dev.claudecage.verify.VerifyReport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,8 +38,10 @@ class VerifyIT {
     @ValueSource(strings = {"none", "filtered"})
     void everyProbeIsBlockedAndEveryControlShowsTheHole(String network) throws Exception {
         // A smaller memory limit keeps the memory bomb and its control quick; the wall is the same.
-        CageHarness.Result result = CageHarness.launch(List.of("verify", "--json", "--rootfs", ROOTFS.toString(),
-                "--network", network, "--memory", "256m"), "", Map.of(), Duration.ofMinutes(8));
+        List<String> policy = List.of("--rootfs", ROOTFS.toString(), "--network", network, "--memory", "256m");
+        List<String> arguments = new ArrayList<>(List.of("verify", "--json"));
+        arguments.addAll(policy);
+        CageHarness.Result result = CageHarness.launch(arguments, "", Map.of(), Duration.ofMinutes(8));
         JsonNode report = Json.mapper().readTree(result.stdout());
         List<String> failures = new ArrayList<>();
         for (JsonNode probe : report.path("probes")) {
@@ -61,6 +66,12 @@ class VerifyIT {
         assertEquals(0, result.exitCode(), result.toString());
         assertTrue(report.path("appArmor").asText().contains("unavailable on this host")
                 || report.path("appArmor").asText().contains("enforced"), report.path("appArmor").asText());
+        if (network.equals("filtered")) {
+            // The README's picture (make screenshots): the table verify prints without --json, for the default network.
+            Screenshots.saveTerminal("verify.png", "$ sudo claude-cage verify "
+                    + String.join(" ", policy) + "\n"
+                    + ReportTable.render(Json.mapper().treeToValue(report, VerifyReport.class)));
+        }
     }
 
     @Test

@@ -1,11 +1,13 @@
 package dev.claudecage.oci;
 
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.ClaudeConfig;
 import dev.claudecage.config.EgressSettings;
 import dev.claudecage.config.Mode;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.config.ProtectedPath;
+import dev.claudecage.config.UsernsPool;
 import dev.claudecage.json.Json;
 import dev.claudecage.security.SeccompPolicy;
 import dev.claudecage.host.IdBlock;
@@ -27,12 +29,17 @@ public class SpecBuilderTest {
     private static final long GIB = 1L << 30;
 
     public static CageConfig config(List<MountSpec> mounts) {
+        return config(mounts, null);
+    }
+
+    static CageConfig config(List<MountSpec> mounts, String workdir) {
         return new CageConfig(Mode.CLI, true, 5, 2, 4 * GIB, NetworkMode.NONE, "1.1.1.1",
                 List.of("api.anthropic.com"), true, "default", 1024, 1000, 1000, "cli", "runc",
                 Path.of("/var/cache/claude-cage/rootfs/bookworm-minbase"), mounts, null, GIB, List.of("EDITOR=vi"),
                 new EgressSettings(Map.of(), GIB, 64, URI.create("https://api.anthropic.com"),
                         "10.213.0.0/16", "fd63:6167:6500::/48"), List.of(),
-                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false);
+                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, workdir, ClaudeConfig.INHERIT,
+                UsernsPool.ACCOUNT);
     }
 
     public static CageRequest request() {
@@ -104,6 +111,16 @@ public class SpecBuilderTest {
     void workingDirectoryIsTheWorkspaceWhenOneIsMountedElseHome() {
         assertEquals("/workspace", SpecBuilder.build(config(WORKSPACE_AND_DOCS), request()).process().cwd());
         assertEquals("/home/claude", SpecBuilder.build(config(List.of()), request()).process().cwd());
+    }
+
+    @Test
+    void aConfiguredWorkdirWinsOverTheWorkspaceAndTheImage() {
+        CageRequest fromImage = new CageRequest(List.of("sh"), false, "run-0123456789ab", "claude-cage",
+                SeccompPolicy.defaultPolicy().toOci("amd64"), null, NetworkAttachment.none(),
+                new CageRequest.ImageDefaults(List.of(), "/srv", List.of(), null), WorkspaceWall.NONE);
+        assertEquals("/workspace/src", SpecBuilder.build(config(WORKSPACE_AND_DOCS, "/workspace/src"), fromImage)
+                .process().cwd());
+        assertEquals("/opt", SpecBuilder.build(config(List.of(), "/opt"), request()).process().cwd());
     }
 
     @Test

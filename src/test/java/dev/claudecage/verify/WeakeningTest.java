@@ -1,6 +1,7 @@
 package dev.claudecage.verify;
 
 import dev.claudecage.net.cage.CageNetworking;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.oci.Spec;
 import org.junit.jupiter.api.Test;
 
@@ -68,7 +69,7 @@ class WeakeningTest {
 
     @Test
     void networkWeakeningsChangeOnlyTheNetworkSetup() {
-        CageNetworking.Options held = new CageNetworking.Options(() -> "sk-ant-api03-x".toCharArray(), Path.of("/a"),
+        CageNetworking.Options held = new CageNetworking.Options(ApiCredential.apiKey(() -> "sk-ant-api03-x".toCharArray(), "test"), Path.of("/a"),
                 Path.of("/s"), Path.of("/l"));
 
         assertNull(Weakening.noApiKey().applyTo(held).realKey());

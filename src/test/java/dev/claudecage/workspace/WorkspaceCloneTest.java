@@ -3,11 +3,13 @@ package dev.claudecage.workspace;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.config.ClaudeConfig;
 import dev.claudecage.config.EgressSettings;
 import dev.claudecage.config.Mode;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.config.ProtectedPath;
+import dev.claudecage.config.UsernsPool;
 import dev.claudecage.process.ProcessRunner;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -320,6 +322,7 @@ class WorkspaceCloneTest {
         return new CageConfig(Mode.CLI, true, 5, 2, 1L << 30, NetworkMode.NONE, "1.1.1.1", List.of(), true, "default",
                 1024, 1000, 1000, "cli", "runc", null, List.of(workspace), null, 1L << 30, List.of(),
                 new EgressSettings(Map.of(), 1L << 30, 64, URI.create("https://api.anthropic.com"), "10.213.0.0/16",
-                        "fd63:6167:6500::/48"), List.of(), PROTECTED, false);
+                        "fd63:6167:6500::/48"), List.of(), PROTECTED, false, Map.of(), true, null, ClaudeConfig.INHERIT,
+                        UsernsPool.ACCOUNT);
     }
 }

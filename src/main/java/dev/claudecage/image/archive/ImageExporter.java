@@ -1,5 +1,6 @@
 package dev.claudecage.image.archive;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
@@ -12,12 +13,16 @@ import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.ProcessRunner;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -29,11 +34,17 @@ import java.util.stream.Stream;
 
 /**
  * {@code claude-cage image save}: an image of the store as an OCI image layout directory, which
- * {@code image import} (root's or a rootless user's), podman, skopeo and containerd read. Each
+ * {@code image import} (root's or a rootless user's), podman, skopeo and containerd read, or as a
+ * tar of one with Docker's {@code manifest.json} beside it, which {@code docker load} reads too. Each
  * layer becomes an uncompressed tar made by GNU tar, with the store's overlayfs whiteouts turned
  * back into the OCI form (a 0/0 character device NAME into an empty {@code .wh.NAME}, the opaque
  * attribute into {@code .wh..wh..opq}), the reverse of what {@link ImageImporter} does. The
  * config's {@code rootfs.diff_ids} are the digests of those tars, as the spec has them.
+ * <p>
+ * The same image saves to the same bytes: the layer tars keep the files' own modification times
+ * but no access or change times (which reading the layer changes) and no process ids in their
+ * extended headers, the marker files are dated 0, and the archive around them is a
+ * {@link ReproducibleTar}.
  */
 public final class ImageExporter {
 
@@ -41,6 +52,7 @@ public final class ImageExporter {
     private static final String LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar";
     private static final String CONFIG_TYPE = "application/vnd.oci.image.config.v1+json";
     private static final String MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json";
+    private static final String BLOBS = "blobs/sha256/";
 
     private final ProcessRunner runner;
 
@@ -48,9 +60,21 @@ public final class ImageExporter {
         this.runner = runner;
     }
 
-    /** What was written: the layout's manifest digest, its layers and their bytes. */
-    public record Result(Digest manifest, int layers, long bytes) {
+    /** What was written: the layout's manifest digest, its config's, its layers' (bottom first) and their bytes. */
+    public record Result(Digest manifest, Digest config, List<Digest> layerDigests, long bytes) {
+
+        public Result {
+            layerDigests = List.copyOf(layerDigests);
+        }
+
+        public int layers() {
+            return layerDigests.size();
+        }
     }
+
+    /** GNU tar's POSIX format without what changes between two saves of the same files. */
+    static final List<String> REPRODUCIBLE_FORMAT = List.of("--format=posix",
+            "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime");
 
     /** Writes {@code image}, named {@code name}, as an OCI layout in {@code target}, which must not exist yet. */
     public Result save(StoredImage image, ImageName name, Path target, Consumer<String> onNote) {
@@ -58,7 +82,7 @@ public final class ImageExporter {
             throw new UserInputException(target + " exists already", "name a new directory; image save makes it");
         }
         try {
-            Path blobs = Files.createDirectories(target.resolve("blobs/sha256"));
+            Path blobs = Files.createDirectories(target.resolve(BLOBS));
             Path work = Files.createDirectory(target.resolve(".claude-cage-save"));
             try {
                 List<Digest> diffIds = new ArrayList<>();
@@ -94,7 +118,7 @@ public final class ImageExporter {
                 index.putArray("manifests").add(entry);
                 Files.writeString(target.resolve("index.json"), Json.write(index));
                 Files.writeString(target.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
-                return new Result(manifestDigest, layers.size(), bytes);
+                return new Result(manifestDigest, configDigest, diffIds, bytes);
             } finally {
                 Directories.deleteRecursively(work);
             }
@@ -108,6 +132,66 @@ public final class ImageExporter {
                 throw runtime;
             }
             throw new CageException("cannot save the image to " + target + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Writes {@code image}, named {@code name}, at {@code target} (which must not exist yet) as a tar
+     * of its OCI layout with Docker's {@code manifest.json} added: {@code image import} takes it as
+     * the layout, {@code docker load} by the manifest. Made beside the target and renamed into place,
+     * so that a failed save leaves nothing.
+     */
+    public Result saveArchive(StoredImage image, ImageName name, Path target, Consumer<String> onNote) {
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            throw new UserInputException(target + " exists already", "name a new file; image save makes it");
+        }
+        Path parent = target.toAbsolutePath().getParent();
+        Path work = null;
+        try {
+            work = Files.createTempDirectory(parent, ".claude-cage-save-");
+            Path layout = work.resolve("layout");
+            Result result = save(image, name, layout, onNote);
+            onNote.accept("writing " + target);
+            Path tar = work.resolve("image.tar");
+            writeArchive(layout, result, name, tar);
+            Files.move(tar, target, StandardCopyOption.ATOMIC_MOVE);
+            return result;
+        } catch (IOException e) {
+            throw new CageException("cannot save the image to " + target + ": " + e.getMessage());
+        } finally {
+            if (work != null) {
+                try {
+                    Directories.deleteRecursively(work);
+                } catch (IOException e) {
+                    onNote.accept("cannot remove " + work + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** The layout in one tar, every entry's name sorted, with Docker's manifest.json among them. */
+    private static void writeArchive(Path layout, Result result, ImageName name, Path tar) throws IOException {
+        ObjectNode dockerImage = Json.mapper().createObjectNode();
+        dockerImage.put("Config", BLOBS + result.config().hex());
+        dockerImage.putArray("RepoTags").add(name.toString());
+        ArrayNode layers = dockerImage.putArray("Layers");
+        result.layerDigests().forEach(layer -> layers.add(BLOBS + layer.hex()));
+        byte[] dockerManifest = Json.write(Json.mapper().createArrayNode().add(dockerImage))
+                .getBytes(StandardCharsets.UTF_8);
+        List<String> blobs;
+        try (Stream<Path> files = Files.list(layout.resolve(BLOBS))) {
+            blobs = files.map(file -> file.getFileName().toString()).sorted().toList();
+        }
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tar, StandardOpenOption.CREATE_NEW),
+                1 << 16); ReproducibleTar archive = new ReproducibleTar(out)) {
+            archive.folder("blobs");
+            archive.folder("blobs/sha256");
+            for (String blob : blobs) {
+                archive.file(BLOBS + blob, layout.resolve(BLOBS + blob));
+            }
+            archive.file("index.json", Files.readAllBytes(layout.resolve("index.json")));
+            archive.file("manifest.json", dockerManifest);
+            archive.file("oci-layout", Files.readAllBytes(layout.resolve("oci-layout")));
         }
     }
 
@@ -133,15 +217,19 @@ public final class ImageExporter {
                 + (whiteoutDevices.isEmpty() ? "" : "\n"));
         // overlayfs's own attributes stay behind: the opaque marks become marker files below, and the
         // rest (origin, impure) describe the build's upper directory on this host, nothing of the image.
-        runner.run(List.of("tar", "-C", layer.toString(), "--numeric-owner", "--sort=name", "--xattrs",
-                "--xattrs-exclude=" + LinuxFiles.OverlayAttributes.TRUSTED.prefix() + "*",
+        List<String> create = new ArrayList<>(List.of("tar", "-C", layer.toString(), "--numeric-owner", "--sort=name",
+                "--xattrs", "--xattrs-exclude=" + LinuxFiles.OverlayAttributes.TRUSTED.prefix() + "*",
                 "--xattrs-exclude=" + LinuxFiles.OverlayAttributes.USER.prefix() + "*",
-                "--no-wildcards", "--anchored", "--exclude-from=" + excluded,
-                "-cf", tar.toString(), "."), TAR_TIMEOUT);
+                "--no-wildcards", "--anchored", "--exclude-from=" + excluded));
+        create.addAll(REPRODUCIBLE_FORMAT);
+        create.addAll(List.of("-cf", tar.toString(), "."));
+        runner.run(create, TAR_TIMEOUT);
         if (!markerFiles.isEmpty()) {
             // File entries only (no recursion): the directories they sit in are in the archive already.
             List<String> append = new ArrayList<>(List.of("tar", "-C", markers.toString(), "--numeric-owner",
-                    "--owner=0", "--group=0", "--mode=0644", "--no-recursion", "-rf", tar.toString()));
+                    "--owner=0", "--group=0", "--mode=0644", "--mtime=@0", "--no-recursion"));
+            append.addAll(REPRODUCIBLE_FORMAT);
+            append.addAll(List.of("-rf", tar.toString()));
             append.addAll(markerFiles);
             runner.run(append, TAR_TIMEOUT);
         }

@@ -8,6 +8,7 @@ import dev.claudecage.image.archive.ImageImporter;
 import dev.claudecage.image.registry.ImageReference;
 import dev.claudecage.image.registry.RegistryAccess;
 import dev.claudecage.image.registry.RegistryClient;
+import dev.claudecage.host.InvokingUser;
 import dev.claudecage.image.registry.RegistryCredentials;
 import dev.claudecage.image.store.Digest;
 import dev.claudecage.image.store.HostPlatform;
@@ -54,7 +55,7 @@ public record ImagePuller(ImageStore store, ImageImporter importer, RegistryAcce
      */
     public StoredImage pull(ImageReference reference, Consumer<String> onNote) {
         Map<String, String> env = System.getenv();
-        List<Path> authFiles = RegistryCredentials.authFiles(env, RegistryCredentials.invokingHome(env, Path.of("/etc/passwd")));
+        List<Path> authFiles = RegistryCredentials.authFiles(env, InvokingUser.home(env, Path.of("/etc/passwd")));
         List<String> passedOver = new ArrayList<>();
         for (URI mirror : access.mirrorsOf(reference.registry())) {
             String authority = mirror.getRawAuthority();

@@ -62,24 +62,6 @@ public record RegistryCredentials(String username, String secret, Path source) {
         return files;
     }
 
-    /** The home of the user who asked: under sudo the invoking user's, from /etc/passwd; else $HOME. */
-    public static Path invokingHome(Map<String, String> env, Path passwd) {
-        String sudoUser = env.get("SUDO_USER");
-        if (sudoUser != null && !sudoUser.isBlank() && !sudoUser.equals("root")) {
-            try {
-                for (String line : Files.readAllLines(passwd)) {
-                    String[] fields = line.split(":", -1);
-                    if (fields.length >= 6 && fields[0].equals(sudoUser) && !fields[5].isEmpty()) {
-                        return Path.of(fields[5]);
-                    }
-                }
-            } catch (IOException e) {
-                // No password database to read: fall back to this process's home.
-            }
-        }
-        return Path.of(env.getOrDefault("HOME", System.getProperty("user.home")));
-    }
-
     /** The credentials for {@code registry} (host[:port], docker.io for Docker Hub) in the first file that has them. */
     public static Optional<RegistryCredentials> find(String registry, List<Path> files) {
         for (Path file : files) {

@@ -13,6 +13,7 @@ import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.NameResolver;
 import dev.claudecage.net.dns.DnsStub;
+import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.net.gateway.ApiGateway;
 import dev.claudecage.net.gateway.GitGateway;
 import dev.claudecage.net.gateway.GitTokens;
@@ -20,6 +21,7 @@ import dev.claudecage.net.gateway.UpstreamTrust;
 import dev.claudecage.net.gateway.PlaceholderKey;
 import dev.claudecage.net.proxy.EgressProxy;
 import dev.claudecage.net.proxy.ProxySettings;
+import dev.claudecage.net.proxy.TrafficLimits;
 import dev.claudecage.net.ssh.AgentForwarding;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
@@ -39,7 +41,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * Everything a filtered cage's network needs, started in order and stopped in reverse: the
@@ -56,8 +57,8 @@ import java.util.function.Supplier;
 public final class CageNetworking implements AutoCloseable {
 
     /**
-     * @param realKey         hands out the user's API key (a fresh array per call) or null when there is none;
-     *                        the API gateway runs only with one
+     * @param realKey         the user's API key or Claude login, or null when there is none; the API gateway
+     *                        runs only with one
      * @param auditFile       where the cage's audit log goes (appended)
      * @param stateDir        a private folder for the cage's network files (its resolv.conf)
      * @param placeholder     the API key the cage holds in place of the real one, kept for a session's
@@ -65,16 +66,16 @@ public final class CageNetworking implements AutoCloseable {
      * @param openIdlePorts   whether the firewalls open the ports of gateway services that do not run, as
      *                        they did before: only for verify's positive control, which must see that hole
      */
-    public record Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile,
+    public record Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile,
                           PlaceholderKey placeholder, boolean openIdlePorts) {
 
         /** With a fresh placeholder, for a cage that runs once; the firewalls open only what runs. */
-        public Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile) {
+        public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile) {
             this(realKey, auditFile, stateDir, lockFile, null, false);
         }
 
         /** With the session's own placeholder; the firewalls open only what runs. */
-        public Options(Supplier<char[]> realKey, Path auditFile, Path stateDir, Path lockFile, PlaceholderKey placeholder) {
+        public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile, PlaceholderKey placeholder) {
             this(realKey, auditFile, stateDir, lockFile, placeholder, false);
         }
 
@@ -93,7 +94,7 @@ public final class CageNetworking implements AutoCloseable {
      * The relay's JVM idles, and copies bytes when it does not: C1 only, the serial collector, a
      * small heap and small thread stacks, no perf-data file; an unknown option must not stop it.
      */
-    private static final List<String> RELAY_JVM_FLAGS = List.of("-XX:+IgnoreUnrecognizedVMOptions",
+    private static final List<String> RELAY_JVM_FLAGS = List.of(ThisJvm.NATIVE_ACCESS, "-XX:+IgnoreUnrecognizedVMOptions",
             "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xshare:auto", "-Xms4m",
             "-Xmx32m", "-Xss256k", "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=32m", "-XX:-UsePerfData");
     /** Connections a relay takes beyond max_connections, so that the proxy, not the relay, refuses the excess. */
@@ -115,6 +116,8 @@ public final class CageNetworking implements AutoCloseable {
     private String gateway6;
     private String namespacePath;
     private GatewayPorts.Services services;
+    /** Which of the user's credentials the gateway holds, and so which variable carries the placeholder. */
+    private ApiCredential.Kind credentialKind;
 
     private CageNetworking() {
     }
@@ -156,12 +159,11 @@ public final class CageNetworking implements AutoCloseable {
 
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
-        services = services(config, options.realKey() != null);
-        EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
-        openState(options, config);
+        EgressPolicy policy = decideServices(config, options);
         InetAddress loopback = InetAddress.getLoopbackAddress();
+        TrafficLimits limits = TrafficLimits.of(policy);
         EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0),
-                policy, NameResolver.forConfig(config, policy), audit);
+                policy, limits, NameResolver.forConfig(config, policy), audit);
         started.push("stop the egress proxy", proxy);
         placeholder = placeholder(options);
         // Allowed names resolve to the cage's own loopback, where the relays listen; AAAA has no record,
@@ -179,7 +181,7 @@ public final class CageNetworking implements AutoCloseable {
                 Relay.udp(ports.dns(), state.resolve("dns-udp.sock"), dns.address())));
         if (services.apiGateway()) {
             ApiGateway gateway = ApiGateway.start(new InetSocketAddress(loopback, 0), config.egress().apiUpstream(),
-                    placeholder, options.realKey(), audit::record, gatewaySettings(policy));
+                    placeholder, options.realKey(), audit::record, limits, ApiGateway.Settings.defaults());
             started.push("stop the API gateway", gateway);
             relays.add(Relay.tcp(ports.apiGateway(), state.resolve("gateway.sock"), gateway.address()));
         }
@@ -283,7 +285,7 @@ public final class CageNetworking implements AutoCloseable {
         }
         started.push("remove " + options.stateDir(), () -> Directories.deleteRecursively(options.stateDir()));
         audit = AuditLog.open(options.auditFile(), config.mounts().stream().filter(mount -> !mount.readOnly())
-                .map(MountSpec::source).toList());
+                .map(MountSpec::source).toList(), config.egress().auditLogLimitBytes());
         started.push("close the audit log", audit);
     }
 
@@ -292,39 +294,38 @@ public final class CageNetworking implements AutoCloseable {
         return new GatewayPorts.Services(hasRealKey, !config.egress().credentials().git().isEmpty());
     }
 
-    private static PlaceholderKey placeholder(Options options) {
-        return options.placeholder() != null ? options.placeholder() : PlaceholderKey.generate();
+    /** Which services run (the API gateway only with a credential), the policy that follows, and the state they write. */
+    private EgressPolicy decideServices(CageConfig config, Options options) {
+        services = services(config, options.realKey() != null);
+        credentialKind = options.realKey() == null ? null : options.realKey().kind();
+        EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
+        openState(options, config);
+        return policy;
     }
 
-    /**
-     * The gateway reaches only the user's own API upstream with the user's own key, so its traffic
-     * is audited and its concurrency capped, but it is not counted against egress_limit: long
-     * model conversations would otherwise cut off the agent's real work.
-     */
-    private static ApiGateway.Settings gatewaySettings(EgressPolicy policy) {
-        ApiGateway.Settings defaults = ApiGateway.Settings.defaults();
-        return new ApiGateway.Settings(policy.maxConnections(), defaults.connectTimeout(), defaults.responseTimeout());
+    private static PlaceholderKey placeholder(Options options) {
+        return options.placeholder() != null ? options.placeholder() : PlaceholderKey.generate();
     }
 
     private void startAll(String cageId, CageConfig config, HostIds cageUser, long namespaceHolder, Options options,
                           ProcessRunner runner) {
         GatewayPorts ports = GatewayPorts.STANDARD;
-        services = services(config, options.realKey() != null);
-        EgressPolicy policy = EgressPolicy.from(config, services.apiGateway());
-        openState(options, config);
+        EgressPolicy policy = decideServices(config, options);
         network = CageNetwork.create(cageId, config.egress(), ports,
                 options.openIdlePorts() ? GatewayPorts.Services.ALL : services, namespaceHolder, options.lockFile(), runner);
         started.push("take down the namespace, link and firewalls", network);
         CageLink link = network.link();
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
+        // One set of limits for the cage: its proxy and its API gateway count its connections and bytes together.
+        TrafficLimits limits = TrafficLimits.of(policy);
         started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(), ports.https(), ports.http()),
-                policy, NameResolver.forConfig(config, policy), audit));
+                policy, limits, NameResolver.forConfig(config, policy), audit));
         placeholder = placeholder(options);
         for (InetAddress gateway : gateways) {
             if (services.apiGateway()) {
                 started.push("stop the API gateway on " + gateway.getHostAddress(), ApiGateway.start(new InetSocketAddress(gateway, ports.apiGateway()),
-                        config.egress().apiUpstream(), placeholder, options.realKey(), audit::record,
-                        gatewaySettings(policy)));
+                        config.egress().apiUpstream(), placeholder, options.realKey(), audit::record, limits,
+                        ApiGateway.Settings.defaults()));
             }
             started.push("stop the DNS stub on " + gateway.getHostAddress(), DnsStub.start(new InetSocketAddress(gateway, ports.dns()), policy, link.hostAddress4(),
                     link.hostAddress6(), audit::record));
@@ -432,11 +433,11 @@ public final class CageNetworking implements AutoCloseable {
                 "HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
                 "NO_PROXY=" + noProxy, "no_proxy=" + noProxy));
         if (services.apiGateway()) {
-            // With a key on the host, the API goes through the gateway, and only through it (EgressPolicy.apiHosts).
-            // Without one, no gateway runs: Claude Code uses its own login (claude login, kept in the persisted home)
-            // and reaches the API through the proxy, with whatever credential the agent holds.
+            // With a key or a Claude login on the host, the API goes through the gateway, and only through it
+            // (EgressPolicy.apiHosts). Without either, no gateway runs: Claude Code uses its own login (claude login,
+            // kept in the persisted home) and reaches the API through the proxy, with whatever credential the agent holds.
             env.add("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway());
-            env.add("ANTHROPIC_API_KEY=" + placeholder.value());
+            env.add(credentialKind.cageVariable() + "=" + placeholder.value());
             placeholderInCage = true;
         }
         env.addAll(gitEnvironment);

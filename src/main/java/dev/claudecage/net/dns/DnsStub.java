@@ -31,8 +31,8 @@ import java.util.function.Consumer;
  * policy allows resolve to the gateway itself (where the proxy's transparent listeners take the
  * connection and decide by SNI or Host); every other name is NXDOMAIN. It has no upstream and no
  * recursion, and serves no record type that carries data, so a query name never leaves the host and
- * DNS cannot carry anything out of the cage. Each query is audited (name, type, decision), behind a
- * rate limit that summarizes floods. See {@link DnsResponder} for the answers.
+ * DNS cannot carry anything out of the cage. Each query is audited (name, type, decision); the audit
+ * log's rate limit summarizes floods. See {@link DnsResponder} for the answers.
  */
 public final class DnsStub implements AutoCloseable {
 
@@ -46,20 +46,18 @@ public final class DnsStub implements AutoCloseable {
     public static final Duration TCP_IDLE = Duration.ofSeconds(5);
     /** Queries taken on one TCP connection before it is closed. */
     public static final int MAX_QUERIES_PER_CONNECTION = 100;
-    private static final int AUDIT_BURST = 1000;
-    private static final int AUDIT_PER_SECOND = 100;
     private static final int BIND_ATTEMPTS = 10;
     private static final Duration STOP_WAIT = Duration.ofSeconds(5);
 
     private final DatagramSocket udp;
     private final ServerSocket tcp;
     private final DnsResponder responder;
-    private final AuditThrottle audit;
+    private final Consumer<AuditEvent> audit;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Thread udpLoop;
     private AcceptLoop<Socket> tcpLoop;
 
-    private DnsStub(DatagramSocket udp, ServerSocket tcp, DnsResponder responder, AuditThrottle audit) {
+    private DnsStub(DatagramSocket udp, ServerSocket tcp, DnsResponder responder, Consumer<AuditEvent> audit) {
         this.udp = udp;
         this.tcp = tcp;
         this.responder = responder;
@@ -74,13 +72,12 @@ public final class DnsStub implements AutoCloseable {
      * @param answer4 the address every allowed name has for A: the gateway's IPv4 address
      * @param answer6 the address every allowed name has for AAAA: the gateway's IPv6 address, or null
      *                where the cage has no IPv6 way out (AAAA is then answered with no record)
-     * @param audit   takes one event per query, e.g. {@code auditLog::record}
+     * @param audit   takes one event per query, e.g. {@code auditLog::record}, which throttles a flood
      * @throws CageException when the port cannot be bound
      */
     public static DnsStub start(InetSocketAddress bind, EgressPolicy policy, Inet4Address answer4, Inet6Address answer6,
                                 Consumer<AuditEvent> audit) {
         DnsResponder responder = new DnsResponder(policy, answer4, answer6);
-        AuditThrottle throttle = new AuditThrottle(audit, AUDIT_SOURCE, AUDIT_BURST, AUDIT_PER_SECOND, System::nanoTime);
         IOException last = null;
         for (int attempt = 0; attempt < (bind.getPort() == 0 ? BIND_ATTEMPTS : 1); attempt++) {
             DatagramSocket udp = null;
@@ -94,7 +91,7 @@ public final class DnsStub implements AutoCloseable {
                     tcp.close();
                     throw e;
                 }
-                DnsStub stub = new DnsStub(udp, tcp, responder, throttle);
+                DnsStub stub = new DnsStub(udp, tcp, responder, audit);
                 stub.udpLoop.start();
                 // A connection beyond the limit is closed at once.
                 stub.tcpLoop = AcceptLoop.start("cage-dns-tcp", tcp, tcp::accept, MAX_TCP_CONNECTIONS, stub::serveTcp,
@@ -132,7 +129,6 @@ public final class DnsStub implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        audit.flush();
     }
 
     private void serveUdp() {
@@ -147,12 +143,12 @@ public final class DnsStub implements AutoCloseable {
             }
             try {
                 if (packet.getLength() > MAX_MESSAGE_BYTES) {
-                    audit.record(AuditEvent.denied(AUDIT_SOURCE, null, null, "a UDP query over "
+                    audit.accept(AuditEvent.denied(AUDIT_SOURCE, null, null, "a UDP query over "
                             + MAX_MESSAGE_BYTES + " bytes: dropped"));
                     continue;
                 }
                 DnsResponder.Outcome outcome = responder.respond(Arrays.copyOf(packet.getData(), packet.getLength()));
-                audit.record(outcome.event());
+                audit.accept(outcome.event());
                 if (outcome.response().isPresent()) {
                     byte[] response = outcome.response().get();
                     udp.send(new DatagramPacket(response, response.length, packet.getSocketAddress()));
@@ -185,14 +181,14 @@ public final class DnsStub implements AutoCloseable {
                     return;
                 }
                 if (length > MAX_MESSAGE_BYTES) {
-                    audit.record(AuditEvent.denied(AUDIT_SOURCE, null, null, "a TCP query of " + length
+                    audit.accept(AuditEvent.denied(AUDIT_SOURCE, null, null, "a TCP query of " + length
                             + " bytes, over " + MAX_MESSAGE_BYTES + ": connection closed"));
                     return;
                 }
                 byte[] query = new byte[length];
                 in.readFully(query);
                 DnsResponder.Outcome outcome = responder.respond(query);
-                audit.record(outcome.event());
+                audit.accept(outcome.event());
                 if (outcome.response().isEmpty()) {
                     return;
                 }

@@ -1,18 +1,26 @@
 package dev.claudecage.net.gateway;
 
-import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.claudecage.CageException;
 import dev.claudecage.json.Json;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
-import dev.claudecage.net.http.Counted;
+import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.HttpHead;
+import dev.claudecage.net.proxy.Connection;
+import dev.claudecage.net.proxy.MeteredOutputStream;
+import dev.claudecage.net.proxy.ProxySettings;
+import dev.claudecage.net.proxy.Refusals;
+import dev.claudecage.net.proxy.TrafficLimits;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.ProtocolException;
+import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
@@ -21,10 +29,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,13 +45,19 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -47,13 +65,23 @@ import java.util.function.Supplier;
  * The per-session API gateway: the cage's {@code ANTHROPIC_BASE_URL}. An HTTP/1.1 server on the
  * host side of the cage's link that accepts a request only when it carries the session's
  * {@link PlaceholderKey} (in {@code x-api-key}, or as {@code Authorization: Bearer}), and forwards
- * it to the API upstream with the user's real key in {@code x-api-key}. Bodies stream both ways,
+ * it to the API upstream with the user's {@link ApiCredential}: an API key in {@code x-api-key}, or a
+ * subscription login's OAuth token as {@code Authorization: Bearer} (with the OAuth beta flag the API
+ * asks of such requests). Bodies stream both ways,
  * flushed on every read, so server-sent events reach the cage as the upstream sends them.
  *
  * <p>The real key is asked for per request from the host side and goes into exactly one place: the
  * upstream request's header. It is never logged, never in an error message or audit line, and any
  * echo of it in a response (headers or body) is masked before the cage sees it. Every request is
  * audited with method, path, status and body bytes each way; never headers.
+ *
+ * <p>The cage's limits hold here as in the proxy, with which the gateway shares them
+ * ({@link TrafficLimits}): its connections count against max_connections (one more is refused at
+ * once with 429, never queued), its bodies both ways against egress_limit (past it the cage is cut
+ * off, here and in the proxy), a request head must arrive within the head timeout, and a body or a
+ * response that stops for the idle timeout ends its connection. One request per connection; each
+ * is handled the moment it arrives, and one whose client has left by the time it would be sent is
+ * not sent.
  */
 public final class ApiGateway implements AutoCloseable {
 
@@ -66,35 +94,59 @@ public final class ApiGateway implements AutoCloseable {
     private static final int MIN_KEY_CHARS = 8;
     private static final int MAX_KEY_CHARS = 1024;
     private static final int BACKLOG = 128;
+    /** Threads beyond the connection cap, for connections that freed their slot and still write their audit line. */
+    private static final int WORKER_HEADROOM = 8;
+    /** How often the gateway looks whether the cage is still there while the upstream prepares its answer. */
+    private static final Duration DEPARTURE_CHECK = Duration.ofMillis(100);
+    /** What the gateway reads of a request it has answered without reading it, so that the answer is not reset away. */
+    private static final int DRAIN_BYTES = 64 * 1024;
+    private static final int DRAIN_MILLIS = 1000;
+    private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
     private static final Duration STOP_WAIT = Duration.ofSeconds(5);
-    static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
 
     /**
-     * @param maxConcurrentRequests requests handled at once; more wait their turn
-     * @param connectTimeout        to open a connection to the upstream
-     * @param responseTimeout       from sending a request upstream to its response headers (not the body,
-     *                              which may stream for as long as the upstream keeps sending)
+     * @param headTimeout     for the cage to send a whole request head
+     * @param idleTimeout     a request body or a response with no byte in either direction for this long ends
+     * @param connectTimeout  to open a connection to the upstream
+     * @param responseTimeout from sending a request upstream to its response headers (not the body,
+     *                        which may stream for as long as the upstream keeps sending)
      */
-    public record Settings(int maxConcurrentRequests, Duration connectTimeout, Duration responseTimeout) {
+    public record Settings(Duration headTimeout, Duration idleTimeout, Duration connectTimeout, Duration responseTimeout) {
 
         public Settings {
-            if (maxConcurrentRequests < 1) {
-                throw new IllegalArgumentException("maxConcurrentRequests must be at least 1, not " + maxConcurrentRequests);
-            }
-            if (connectTimeout.isNegative() || connectTimeout.isZero() || responseTimeout.isNegative()
-                    || responseTimeout.isZero()) {
-                throw new IllegalArgumentException("gateway timeouts must be positive");
+            for (Duration timeout : List.of(headTimeout, idleTimeout, connectTimeout, responseTimeout)) {
+                if (timeout.isNegative() || timeout.isZero()) {
+                    throw new IllegalArgumentException("gateway timeouts must be positive, not " + timeout);
+                }
             }
         }
 
-        /** 32 requests at once; 10 s to connect; 15 min to the response headers (a long, unstreamed reply). */
+        /**
+         * The proxy's head and idle timeouts (10 s, 5 min); 10 s to connect; 15 min to the response
+         * headers (a long, unstreamed reply).
+         */
         public static Settings defaults() {
-            return new Settings(32, Duration.ofSeconds(10), Duration.ofMinutes(15));
+            return new Settings(ProxySettings.DEFAULT_HANDSHAKE_TIMEOUT, ProxySettings.DEFAULT_IDLE_TIMEOUT,
+                    Duration.ofSeconds(10), Duration.ofMinutes(15));
+        }
+
+        public Settings withHeadTimeout(Duration timeout) {
+            return new Settings(timeout, idleTimeout, connectTimeout, responseTimeout);
+        }
+
+        public Settings withIdleTimeout(Duration timeout) {
+            return new Settings(headTimeout, timeout, connectTimeout, responseTimeout);
         }
     }
 
-    private final HttpServer server;
-    private final ThreadPoolExecutor handlers;
+    private final ServerSocketChannel server;
+    private final Thread acceptor;
+    private final ThreadPoolExecutor workers;
+    private final Refusals refusals = new Refusals("cage-gateway-refusal");
+    private final ScheduledExecutorService watchdog;
+    private final TrafficLimits limits;
+    /** This gateway's connections among the cage's: the ones its watchdog times and its close ends. */
+    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     /** Made on the first request: building it costs a cage's start ~80 ms, and its threads delay the JVM's exit. */
     private HttpClient client;
     private final URI upstream;
@@ -102,66 +154,67 @@ public final class ApiGateway implements AutoCloseable {
     private final int upstreamPort;
     private final PlaceholderKey placeholder;
     private final byte[] placeholderBytes;
-    private final Supplier<char[]> realKey;
+    private final ApiCredential credential;
     private final Consumer<AuditEvent> audit;
     private final Settings settings;
-    private final AtomicLong bytesFromCage = new AtomicLong();
-    private final AtomicLong bytesToCage = new AtomicLong();
+    private volatile boolean closed;
 
-    private ApiGateway(HttpServer server, ThreadPoolExecutor handlers, URI upstream, PlaceholderKey placeholder,
-                       Supplier<char[]> realKey, Consumer<AuditEvent> audit, Settings settings) {
+    private ApiGateway(ServerSocketChannel server, URI upstream, PlaceholderKey placeholder, ApiCredential credential,
+                       Consumer<AuditEvent> audit, TrafficLimits limits, Settings settings) {
         this.server = server;
-        this.handlers = handlers;
         this.upstream = upstream;
         String text = upstream.toString();
         this.upstreamPrefix = text.endsWith("/") ? text.substring(0, text.length() - 1) : text;
         this.upstreamPort = upstream.getPort() >= 0 ? upstream.getPort() : "https".equals(upstream.getScheme()) ? 443 : 80;
         this.placeholder = placeholder;
         this.placeholderBytes = placeholder.value().getBytes(StandardCharsets.US_ASCII);
-        this.realKey = realKey;
+        this.credential = credential;
         this.audit = audit;
+        this.limits = limits;
         this.settings = settings;
+        this.workers = new ThreadPoolExecutor(0, limits.maxConnections() + WORKER_HEADROOM, 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), threads("cage-gateway"));
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(threads("cage-gateway-watchdog"));
+        this.acceptor = threads("cage-gateway-accept").newThread(this::acceptUntilClosed);
     }
 
-    /** {@link #start(InetSocketAddress, URI, PlaceholderKey, Supplier, Consumer, Settings)} with the default settings. */
+    /** A gateway that adds the API key {@code realKey} hands out (a fresh array per call, wiped after use). */
     public static ApiGateway start(InetSocketAddress bind, URI upstream, PlaceholderKey placeholder,
-                                   Supplier<char[]> realKey, Consumer<AuditEvent> audit) {
-        return start(bind, upstream, placeholder, realKey, audit, Settings.defaults());
+                                   Supplier<char[]> realKey, Consumer<AuditEvent> audit, TrafficLimits limits,
+                                   Settings settings) {
+        return start(bind, upstream, placeholder, ApiCredential.apiKey(realKey, "an API key"), audit, limits, settings);
     }
 
     /**
      * Starts listening.
      *
-     * @param bind        the host side of the cage's link (port 0 for any free port)
-     * @param upstream    the API's base URL, http or https, without credentials, query or fragment
-     * @param realKey     hands out the user's key, a fresh array per call, which the gateway wipes after use
-     * @param audit       takes one event per request, e.g. {@code auditLog::record}
+     * @param bind       the host side of the cage's link (port 0 for any free port)
+     * @param upstream   the API's base URL, http or https, without credentials, query or fragment
+     * @param credential the user's API key or OAuth token, which the gateway adds to each request it forwards
+     * @param audit      takes one event per request, e.g. {@code auditLog::record}
+     * @param limits     the cage's limits, which its proxy shares
      * @throws CageException when the address cannot be bound, or when this JVM would log HTTP headers
      */
     public static ApiGateway start(InetSocketAddress bind, URI upstream, PlaceholderKey placeholder,
-                                   Supplier<char[]> realKey, Consumer<AuditEvent> audit, Settings settings) {
+                                   ApiCredential credential, Consumer<AuditEvent> audit, TrafficLimits limits,
+                                   Settings settings) {
         checkUpstream(upstream);
         refuseHeaderLogging();
-        disableNagle();
-        HttpServer server;
+        ServerSocketChannel server;
         try {
-            server = HttpServer.create(bind, BACKLOG);
+            server = ServerSocketChannel.open();
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            server.bind(bind, BACKLOG);
         } catch (IOException e) {
             throw new CageException("cannot listen on " + bind + " for the API gateway: " + e.getMessage(),
                     "another process may hold the port; pick another or stop that process", e);
         }
-        AtomicInteger threads = new AtomicInteger();
-        ThreadPoolExecutor handlers = new ThreadPoolExecutor(settings.maxConcurrentRequests(),
-                settings.maxConcurrentRequests(), 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), runnable -> {
-                    Thread thread = new Thread(runnable, "cage-gateway-" + threads.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                });
-        handlers.allowCoreThreadTimeOut(true);
-        ApiGateway gateway = new ApiGateway(server, handlers, upstream, placeholder, realKey, audit, settings);
-        server.createContext("/", exchange -> gateway.new Request(exchange).handle());
-        server.setExecutor(handlers);
-        server.start();
+        ApiGateway gateway = new ApiGateway(server, upstream, placeholder, credential, audit, limits, settings);
+        long tick = Math.max(10, Math.min(1000, Math.min(settings.headTimeout().toMillis(),
+                settings.idleTimeout().toMillis()) / 4));
+        gateway.watchdog.scheduleWithFixedDelay(() -> Connection.endOverdue(gateway.open, System.nanoTime()), tick, tick,
+                TimeUnit.MILLISECONDS);
+        gateway.acceptor.start();
         return gateway;
     }
 
@@ -184,7 +237,11 @@ public final class ApiGateway implements AutoCloseable {
 
     /** The address the gateway listens on, with the port it got. */
     public InetSocketAddress address() {
-        return server.getAddress();
+        try {
+            return (InetSocketAddress) server.getLocalAddress();
+        } catch (IOException e) {
+            throw new IllegalStateException("the gateway's socket is closed", e);
+        }
     }
 
     /** The cage's {@code ANTHROPIC_BASE_URL}: {@code http://ADDRESS:PORT}, IPv6 in brackets. */
@@ -207,25 +264,130 @@ public final class ApiGateway implements AutoCloseable {
         return upstream;
     }
 
-    /** Request body bytes taken from the cage and sent upstream, since start. */
-    public long bytesFromCage() {
-        return bytesFromCage.get();
-    }
-
-    /** Response body bytes sent to the cage, since start. */
-    public long bytesToCage() {
-        return bytesToCage.get();
-    }
-
-    /** Stops listening, closes open exchanges and stops the handler threads. */
+    /** Stops listening, ends every open connection and stops the threads. */
     @Override
     public void close() {
-        server.stop(0);
-        handlers.shutdownNow();
+        closed = true;
         try {
-            handlers.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            server.close();
+        } catch (IOException e) {
+            // Closing is all that is left to do with it.
+        }
+        try {
+            acceptor.join(STOP_WAIT.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        open.forEach(connection -> connection.end(Connection.Ending.STOPPED));
+        refusals.close();
+        watchdog.shutdownNow();
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void acceptUntilClosed() {
+        while (!closed) {
+            SocketChannel cage;
+            try {
+                cage = server.accept();
+            } catch (IOException e) {
+                if (closed || !server.isOpen()) {
+                    return;
+                }
+                // Out of file descriptors, most likely: wait for some to be freed rather than spin.
+                try {
+                    Thread.sleep(ACCEPT_RETRY.toMillis());
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+                continue;
+            }
+            dispatch(cage);
+        }
+    }
+
+    /** Serves the connection at once, on a thread of its own, or refuses it at once: nothing waits in a queue. */
+    private void dispatch(SocketChannel cage) {
+        Connection connection = new Connection(cage, settings.headTimeout(), settings.idleTimeout());
+        switch (limits.admit(connection)) {
+            case ADMITTED -> {
+                open.add(connection);
+                try {
+                    workers.execute(() -> serve(connection));
+                } catch (RejectedExecutionException e) {
+                    release(connection);
+                    refuse(cage, 429, "rate_limit_error", "the gateway has no thread free for another connection");
+                }
+            }
+            case CONNECTION_LIMIT -> refuse(cage, 429, "rate_limit_error",
+                    "the connection limit of " + limits.maxConnections() + " open connections is reached");
+            case EGRESS_LIMIT -> refuse(cage, 403, "permission_error",
+                    "the egress limit of " + limits.egressLimitText() + " was passed; this cage is cut off");
+        }
+    }
+
+    private void release(Connection connection) {
+        open.remove(connection);
+        limits.release(connection);
+    }
+
+    /** Says no to a connection past a limit; the audit line names its request when it comes in time. */
+    private void refuse(SocketChannel cage, int status, String type, String reason) {
+        refusals.refuse(cage, refused -> {
+            String what;
+            try {
+                what = whatIsAsked(HttpHead.read(new BufferedInputStream(refused.socket().getInputStream())));
+            } catch (IOException e) {
+                what = null;
+            }
+            record(AuditEvent.DENIED, (what == null ? "" : what + " " + status + ": ") + reason, null, null);
+            if (what != null) {
+                OutputStream out = refused.socket().getOutputStream();
+                writeError(out, status, type, "claude-cage gateway: " + reason);
+                out.flush();
+                drain(refused);
+            }
+        }, () -> record(AuditEvent.DENIED, reason, null, null));
+    }
+
+    private void serve(Connection connection) {
+        try {
+            connection.client().setOption(StandardSocketOptions.TCP_NODELAY, true);
+            new Request(connection).handle();
+            drain(connection.client());
+        } catch (IOException e) {
+            // The cage left, or the gateway stopped; the request has written its audit line where there was one.
+        } finally {
+            connection.end(Connection.Ending.COMPLETED);
+            release(connection);
+        }
+    }
+
+    /**
+     * Ends the answer and reads, briefly, what the cage still sends (a body the gateway answered
+     * without reading), before the connection is closed: closing with unread bytes would reset it,
+     * and the cage could lose the answer.
+     */
+    private static void drain(SocketChannel cage) {
+        try {
+            cage.shutdownOutput();
+            cage.socket().setSoTimeout(DRAIN_MILLIS);
+            InputStream in = cage.socket().getInputStream();
+            byte[] buffer = new byte[COPY_BUFFER_BYTES];
+            long drained = 0;
+            while (drained < DRAIN_BYTES) {
+                int read = in.read(buffer);
+                if (read < 0) {
+                    return;
+                }
+                drained += read;
+            }
+        } catch (IOException e) {
+            // Gone, or too slow: the connection is closed either way.
         }
     }
 
@@ -254,21 +416,12 @@ public final class ApiGateway implements AutoCloseable {
     }
 
     /**
-     * Turns on TCP_NODELAY for the JDK server's connections. Without it, each small write (the response
-     * headers, then a short body; one server-sent event after another) waits for the cage's delayed ACK
-     * of the one before: up to 40 ms a time. The JDK reads this property once, when the first HttpServer
-     * of the JVM starts, so it must be set before that (the launcher starts no other HttpServer); a value
-     * set on the command line wins.
+     * The credential as a header value, or empty when the host side handed out something a header cannot carry.
+     *
+     * @throws CageException when the host side has no credential now, saying why (an expired login)
      */
-    private static void disableNagle() {
-        if (System.getProperty(NODELAY_PROPERTY) == null) {
-            System.setProperty(NODELAY_PROPERTY, "true");
-        }
-    }
-
-    /** The key as a header value, or empty when the host side handed out something a header cannot carry. */
     private Optional<String> realKeyValue() {
-        char[] chars = realKey.get();
+        char[] chars = credential.secret().get();
         if (chars == null) {
             return Optional.empty();
         }
@@ -296,6 +449,19 @@ public final class ApiGateway implements AutoCloseable {
         return text.replace(key, String.valueOf((char) KeyRedactor.MASK).repeat(key.length()));
     }
 
+    /** "METHOD TARGET" of a request head, the target cut for the audit line. */
+    private static String whatIsAsked(HttpHead head) {
+        String[] parts = head.startLine().split(" ", 3);
+        String target = parts.length > 1 ? parts[1] : "";
+        return parts[0] + " " + (target.length() > AUDITED_TARGET_CHARS
+                ? target.substring(0, AUDITED_TARGET_CHARS) + "..." : target);
+    }
+
+    private void record(String decision, String reason, Long sent, Long received) {
+        audit.accept(new AuditEvent(Instant.now(), AUDIT_SOURCE, upstream.getHost(), upstreamPort, decision, reason, sent,
+                received));
+    }
+
     /** Where a stream stopped before its end. */
     private enum Breakage { UPSTREAM, CAGE }
 
@@ -309,39 +475,51 @@ public final class ApiGateway implements AutoCloseable {
         }
     }
 
-    /** One exchange with the cage, from its request line to the audit line. */
+    /** One exchange with the cage, from its request head to the audit line. */
     private final class Request {
 
-        private final HttpExchange exchange;
-        private final String method;
-        private final String what;
-        private final AtomicLong sent = new AtomicLong();
-        private long received;
+        private final Connection connection;
+        private final CageInput in;
+        private final OutputStream out;
+        private HttpHead head;
+        private String method = "";
+        private boolean http10;
+        private String what = "";
 
-        Request(HttpExchange exchange) {
-            this.exchange = exchange;
-            this.method = exchange.getRequestMethod();
-            String target = exchange.getRequestURI().toString();
-            this.what = method + " " + (target.length() > AUDITED_TARGET_CHARS
-                    ? target.substring(0, AUDITED_TARGET_CHARS) + "..." : target);
+        Request(Connection connection) throws IOException {
+            this.connection = connection;
+            this.in = new CageInput(connection.client());
+            this.out = connection.client().socket().getOutputStream();
         }
 
         void handle() throws IOException {
-            // Closed here only when the exchange ended cleanly: on a broken stream the handler throws instead,
-            // and the server drops the connection, so the cage sees a truncated response, never a complete one.
-            boolean clean = false;
             try {
-                handleOrThrow();
-                clean = true;
-            } finally {
-                if (clean) {
-                    exchange.close();
+                head = HttpHead.read(in);
+            } catch (ProtocolException e) {
+                refuseMalformed(e);
+                return;
+            } catch (IOException e) {
+                if (connection.ending() == Connection.Ending.HANDSHAKE_TIMEOUT) {
+                    record(AuditEvent.DENIED, "no complete request head within " + words(settings.headTimeout()), 0L, 0L);
                 }
+                // Otherwise the cage left, or the gateway stopped, before asking for anything.
+                return;
             }
+            connection.awaitUpstream();
+            String[] parts = head.startLine().split(" ", -1);
+            method = parts[0];
+            what = whatIsAsked(head);
+            if (parts.length != 3 || !(parts[2].equals("HTTP/1.1") || parts[2].equals("HTTP/1.0"))) {
+                refuse(400, "invalid_request_error", "claude-cage gateway: malformed request line",
+                        "malformed request line");
+                return;
+            }
+            http10 = parts[2].equals("HTTP/1.0");
+            handleOrThrow(parts[1]);
         }
 
-        private void handleOrThrow() throws IOException {
-            Optional<String> credentialProblem = credentialProblem(exchange.getRequestHeaders());
+        private void handleOrThrow(String target) throws IOException {
+            Optional<String> credentialProblem = credentialProblem(head);
             if (credentialProblem.isPresent()) {
                 refuse(401, "authentication_error", "claude-cage gateway: this request does not carry the "
                         + "session's API key", credentialProblem.get());
@@ -351,25 +529,44 @@ public final class ApiGateway implements AutoCloseable {
                 refuse(405, "invalid_request_error", "claude-cage gateway: method not supported", "method not supported");
                 return;
             }
-            URI uri = exchange.getRequestURI();
-            if (uri.isAbsolute() || uri.getRawAuthority() != null || uri.getRawPath() == null
+            URI uri;
+            try {
+                uri = new URI(target);
+            } catch (URISyntaxException e) {
+                uri = null;
+            }
+            if (uri == null || uri.isAbsolute() || uri.getRawAuthority() != null || uri.getRawPath() == null
                     || !uri.getRawPath().startsWith("/")) {
                 refuse(400, "invalid_request_error", "claude-cage gateway: the request target must be a path",
                         "the request target is not a path");
                 return;
             }
-            Optional<String> key = realKeyValue();
+            BodyFraming framing;
+            try {
+                framing = BodyFraming.of(head);
+            } catch (ProtocolException e) {
+                refuseMalformed(e);
+                return;
+            }
+            Optional<String> key;
+            try {
+                key = realKeyValue();
+            } catch (CageException e) {
+                String why = e.getMessage() + (e.hint() == null ? "" : "; " + e.hint());
+                refuse(401, "authentication_error", "claude-cage gateway: " + why, why);
+                return;
+            }
             if (key.isEmpty()) {
                 refuse(500, "api_error", "claude-cage gateway: no usable API key on the host side",
                         "no usable API key on the host side");
                 return;
             }
-            forward(uri, key.get());
+            forward(uri, framing, key.get());
         }
 
-        private Optional<String> credentialProblem(Headers headers) {
-            List<String> apiKeys = headers.getOrDefault("x-api-key", List.of());
-            List<String> authorizations = headers.getOrDefault("authorization", List.of());
+        private Optional<String> credentialProblem(HttpHead headers) {
+            List<String> apiKeys = headers.values("x-api-key");
+            List<String> authorizations = headers.values("authorization");
             if (apiKeys.isEmpty() && authorizations.isEmpty()) {
                 return Optional.of("no API key (x-api-key or Authorization: Bearer)");
             }
@@ -388,16 +585,22 @@ public final class ApiGateway implements AutoCloseable {
             return Optional.empty();
         }
 
-        private void forward(URI uri, String key) throws IOException {
+        private void forward(URI uri, BodyFraming framing, String key) throws IOException {
             String target = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
-            BodyPump body = requestBody();
+            boolean hasBody = framing.chunked() || framing.contentLength() > 0;
+            BodyPump body = hasBody ? new BodyPump(connection.fromClient(framing.open(in), limits),
+                    framing.chunked() ? -1 : framing.contentLength()) : null;
             HttpRequest request;
             try {
                 HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(upstreamPrefix + target))
                         .timeout(settings.responseTimeout())
                         .method(method, body == null ? BodyPublishers.noBody() : body);
                 copyRequestHeaders(builder);
-                builder.setHeader("x-api-key", key);
+                switch (credential.kind()) {
+                    case API_KEY -> builder.setHeader("x-api-key", key);
+                    case OAUTH_TOKEN -> builder.setHeader("authorization", "Bearer " + key)
+                            .setHeader("anthropic-beta", HeaderRules.withOAuthBeta(head.values("anthropic-beta")));
+                }
                 builder.setHeader("accept-encoding", "identity");
                 request = builder.build();
             } catch (IllegalArgumentException e) {
@@ -406,13 +609,35 @@ public final class ApiGateway implements AutoCloseable {
                         "the request cannot be forwarded (invalid target or header)");
                 return;
             }
+            if (hasBody && head.values("Expect").stream().anyMatch(value -> value.equalsIgnoreCase("100-continue"))) {
+                // The expectation is answered here; the upstream gets the body as it comes.
+                out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+            if (in.closedWithoutWaiting()) {
+                allowed(what + ": the cage closed the connection before the request was sent; nothing was sent upstream");
+                return;
+            }
+            if (limits.isCutOff()) {
+                refuse(403, "permission_error", "claude-cage gateway: the egress limit of " + limits.egressLimitText()
+                        + " was passed; this cage is cut off", "the egress limit of " + limits.egressLimitText()
+                        + " was passed; this cage is cut off");
+                return;
+            }
             CompletableFuture<HttpResponse<InputStream>> pending = client().sendAsync(request, BodyHandlers.ofInputStream());
+            // Ending the connection (a cut-off, the watchdog, the gateway stopping) ends the upstream exchange too.
+            if (!connection.attachUpstream(() -> pending.cancel(true))) {
+                endedBeforeTheAnswer();
+                return;
+            }
             HttpResponse<InputStream> response;
             try {
                 if (body != null) {
+                    connection.startRelaying();
                     pumpRequestBody(body, pending);
                 }
-                response = pending.get();
+                connection.awaitUpstream();
+                response = awaitResponse(pending);
             } catch (ExecutionException e) {
                 fail(502, "claude-cage gateway: the API upstream did not answer", "upstream failed: " + describe(e.getCause(), key));
                 return;
@@ -422,7 +647,43 @@ public final class ApiGateway implements AutoCloseable {
                 fail(503, "claude-cage gateway: shutting down", "the gateway is shutting down");
                 return;
             }
+            if (response == null) {
+                pending.cancel(true);
+                endedBeforeTheAnswer();
+                return;
+            }
+            connection.startRelaying();
             relay(response, key);
+        }
+
+        /** The audit line of a request whose upstream exchange was cancelled before it answered, and why. */
+        private void endedBeforeTheAnswer() {
+            switch (connection.ending()) {
+                case CUT_OFF -> record(AuditEvent.CUT_OFF, what + ": the egress limit of " + limits.egressLimitText()
+                        + " was passed", connection.bytesSent(), connection.bytesReceived());
+                case STOPPED -> allowed(what + ": the gateway stopped");
+                default -> allowed(what + ": the cage closed the connection before the answer came; the upstream "
+                        + "request was cancelled");
+            }
+        }
+
+        /**
+         * The upstream's response head; null when the exchange was cancelled (a cut-off, the gateway
+         * stopping) or the cage left while it waited for it.
+         */
+        private HttpResponse<InputStream> awaitResponse(CompletableFuture<HttpResponse<InputStream>> pending)
+                throws ExecutionException, InterruptedException, IOException {
+            while (true) {
+                try {
+                    return pending.get(DEPARTURE_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (CancellationException cancelled) {
+                    return null;
+                } catch (TimeoutException notYet) {
+                    if (connection.ending() != Connection.Ending.COMPLETED || in.closedWithoutWaiting()) {
+                        return null;
+                    }
+                }
+            }
         }
 
         /** Streams the cage's body upstream on this thread; stops early if the exchange ends first. */
@@ -430,6 +691,11 @@ public final class ApiGateway implements AutoCloseable {
                 throws IOException, InterruptedException {
             try {
                 body.pump(pending::isDone);
+            } catch (MeteredOutputStream.EgressLimitPassed e) {
+                pending.cancel(true);
+                record(AuditEvent.CUT_OFF, what + ": the egress limit of " + limits.egressLimitText() + " was passed",
+                        connection.bytesSent(), connection.bytesReceived());
+                throw new BrokenStream(Breakage.CAGE, e);
             } catch (IOException e) {
                 pending.cancel(true);
                 allowed(what + ": the cage broke off its request body");
@@ -437,33 +703,16 @@ public final class ApiGateway implements AutoCloseable {
             }
         }
 
-        /** The cage's body as a streaming publisher, or null when there is none. */
-        private BodyPump requestBody() {
-            Headers headers = exchange.getRequestHeaders();
-            InputStream body = Counted.input(exchange.getRequestBody(), count -> {
-                sent.addAndGet(count);
-                bytesFromCage.addAndGet(count);
-            });
-            if (headers.getFirst("transfer-encoding") != null) {
-                return new BodyPump(body, -1);
-            }
-            OptionalLong length = contentLength(headers.getFirst("content-length"));
-            return length.isPresent() && length.getAsLong() > 0 ? new BodyPump(body, length.getAsLong()) : null;
-        }
-
         private void copyRequestHeaders(HttpRequest.Builder builder) {
-            Headers headers = exchange.getRequestHeaders();
-            Set<String> connectionTokens = HeaderRules.connectionTokens(headers.get("connection"));
-            for (Map.Entry<String, List<String>> header : headers.entrySet()) {
-                if (!HeaderRules.forwardRequestHeader(header.getKey(), connectionTokens)) {
+            Set<String> connectionTokens = HeaderRules.connectionTokens(head.values("connection"));
+            for (HttpHead.Header header : head.headers()) {
+                if (!HeaderRules.forwardRequestHeader(header.name(), connectionTokens)) {
                     continue;
                 }
-                for (String value : header.getValue()) {
-                    try {
-                        builder.header(header.getKey(), value);
-                    } catch (IllegalArgumentException restricted) {
-                        // A header the JDK client will not send (or an invalid value): drop it, as a proxy may.
-                    }
+                try {
+                    builder.header(header.name(), header.value());
+                } catch (IllegalArgumentException restricted) {
+                    // A header the JDK client will not send (or an invalid value): drop it, as a proxy may.
                 }
             }
         }
@@ -478,17 +727,18 @@ public final class ApiGateway implements AutoCloseable {
                             + "cannot check", "upstream sent a compressed body despite Accept-Encoding: identity");
                     return;
                 }
-                copyResponseHeaders(headers, key);
                 long length = responseLength(status, headers);
-                exchange.sendResponseHeaders(status, length);
+                OutputStream bodyOut = sendHead(status, responseHeaders(headers, key), length);
                 String outcome = what + " " + status;
-                if (length < 0) {
-                    allowed(outcome);
-                    return;
-                }
                 try {
-                    copyBody(body, exchange.getResponseBody(), key);
+                    if (bodyOut != null) {
+                        copyBody(body, bodyOut, key);
+                    }
                     allowed(outcome);
+                } catch (MeteredOutputStream.EgressLimitPassed e) {
+                    record(AuditEvent.CUT_OFF, outcome + ": the egress limit of " + limits.egressLimitText()
+                            + " was passed", connection.bytesSent(), connection.bytesReceived());
+                    throw e;
                 } catch (BrokenStream e) {
                     allowed(outcome + (e.side == Breakage.CAGE ? ", the cage closed the connection"
                             : ", the upstream broke off: " + describe(e.getCause(), key)));
@@ -497,22 +747,23 @@ public final class ApiGateway implements AutoCloseable {
             }
         }
 
-        private void copyResponseHeaders(HttpHeaders headers, String key) {
+        private List<HttpHead.Header> responseHeaders(HttpHeaders headers, String key) {
             Set<String> connectionTokens = HeaderRules.connectionTokens(headers.allValues("connection"));
-            Headers out = exchange.getResponseHeaders();
+            List<HttpHead.Header> kept = new ArrayList<>();
             for (Map.Entry<String, List<String>> header : headers.map().entrySet()) {
                 if (!HeaderRules.forwardResponseHeader(header.getKey(), connectionTokens) || header.getKey().contains(key)) {
                     continue;
                 }
                 for (String value : header.getValue()) {
                     if (!value.contains(key)) {
-                        out.add(header.getKey(), value);
+                        kept.add(new HttpHead.Header(header.getKey(), value));
                     }
                 }
             }
+            return kept;
         }
 
-        /** For sendResponseHeaders: -1 no body, 0 chunked (length unknown), else the exact length. */
+        /** -1 no body, 0 length unknown (chunked), else the exact length. */
         private long responseLength(int status, HttpHeaders headers) {
             if ("HEAD".equals(method) || status == 204 || status == 304 || status < 200) {
                 return -1;
@@ -524,9 +775,41 @@ public final class ApiGateway implements AutoCloseable {
             return length.getAsLong() == 0 ? -1 : length.getAsLong();
         }
 
-        private void copyBody(InputStream from, OutputStream to, String key) throws BrokenStream {
+        /**
+         * Writes the response head with its framing, and returns where the body goes (charged to the
+         * egress budget, then framed), or null when there is none.
+         */
+        private OutputStream sendHead(int status, List<HttpHead.Header> headers, long length) throws IOException {
+            List<HttpHead.Header> all = new ArrayList<>(headers);
+            boolean chunked = length == 0 && !http10;
+            if (length > 0) {
+                all.add(new HttpHead.Header("Content-Length", Long.toString(length)));
+            } else if (chunked) {
+                all.add(new HttpHead.Header("Transfer-Encoding", "chunked"));
+            } else if (length < 0 && !"HEAD".equals(method) && status >= 200 && status != 204 && status != 304) {
+                all.add(new HttpHead.Header("Content-Length", "0"));
+            }
+            all.add(new HttpHead.Header("Connection", "close"));
+            out.write(new HttpHead("HTTP/1.1 " + status + " " + reasonPhrase(status), all).bytes());
+            out.flush();
+            if (length < 0) {
+                return null;
+            }
+            // An HTTP/1.0 client without a length reads to the end of the connection.
+            OutputStream framed = chunked ? new ChunkedOutputStream(out) : out;
+            return new BufferedOutputStream(connection.towardClient(Channels.newChannel(framed), limits), COPY_BUFFER_BYTES) {
+                @Override
+                public void close() throws IOException {
+                    flush();
+                    if (framed instanceof ChunkedOutputStream chunks) {
+                        chunks.finish();
+                    }
+                }
+            };
+        }
+
+        private void copyBody(InputStream from, OutputStream to, String key) throws IOException {
             KeyRedactor redactor = new KeyRedactor(key.getBytes(StandardCharsets.US_ASCII));
-            OutputStream counted = Counted.output(to, this::addReceived);
             byte[] buffer = new byte[COPY_BUFFER_BYTES];
             while (true) {
                 int read;
@@ -537,13 +820,15 @@ public final class ApiGateway implements AutoCloseable {
                 }
                 try {
                     if (read < 0) {
-                        redactor.finish(counted);
-                        counted.flush();
+                        redactor.finish(to);
+                        to.close();
                         return;
                     }
-                    redactor.write(buffer, 0, read, counted);
+                    redactor.write(buffer, 0, read, to);
                     // Flush on every read: this is what makes server-sent events arrive as they are sent.
-                    counted.flush();
+                    to.flush();
+                } catch (MeteredOutputStream.EgressLimitPassed e) {
+                    throw e;
                 } catch (IOException e) {
                     throw new BrokenStream(Breakage.CAGE, e);
                 }
@@ -551,43 +836,78 @@ public final class ApiGateway implements AutoCloseable {
         }
 
         /** A request the gateway turns away by policy. */
+        private void refuseMalformed(ProtocolException e) throws IOException {
+            refuse(400, "invalid_request_error", "claude-cage gateway: malformed request", "malformed request: " + e.getMessage());
+        }
+
         private void refuse(int status, String type, String message, String reason) throws IOException {
             respond(status, type, message);
-            audit.accept(new AuditEvent(Instant.now(), AUDIT_SOURCE, upstream.getHost(), upstreamPort,
-                    AuditEvent.DENIED, what + " " + status + ": " + reason, sent.get(), received));
+            record(AuditEvent.DENIED, outcome(status, reason), connection.bytesSent(), connection.bytesReceived());
         }
 
         /** A request the policy allowed that failed on the way. */
         private void fail(int status, String message, String reason) throws IOException {
             respond(status, "api_error", message);
-            allowed(what + " " + status + ": " + reason);
+            allowed(outcome(status, reason));
+        }
+
+        /** "METHOD TARGET STATUS: REASON", or without the request when its head could not be read. */
+        private String outcome(int status, String reason) {
+            return (what.isEmpty() ? "" : what + " ") + status + ": " + reason;
         }
 
         private void allowed(String reason) {
-            audit.accept(new AuditEvent(Instant.now(), AUDIT_SOURCE, upstream.getHost(), upstreamPort,
-                    AuditEvent.ALLOWED, reason, sent.get(), received));
+            record(AuditEvent.ALLOWED, reason, connection.bytesSent(), connection.bytesReceived());
         }
 
         private void respond(int status, String type, String message) throws IOException {
-            Map<String, Object> error = new LinkedHashMap<>();
-            error.put("type", type);
-            error.put("message", message);
-            byte[] body = Json.writeLine(Map.of("type", "error", "error", error)).getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("content-type", "application/json");
-            // The SDK reads this to decide on retries; a refused key will not get better by retrying.
-            exchange.getResponseHeaders().set("x-should-retry", status >= 500 ? "true" : "false");
-            exchange.sendResponseHeaders(status, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-            received += body.length;
-            bytesToCage.addAndGet(body.length);
+            writeError(out, status, type, message);
+            out.flush();
         }
 
-        void addReceived(long count) {
-            received += count;
-            bytesToCage.addAndGet(count);
+    }
+
+    /** An Anthropic-shaped JSON error, with the headers the SDK reads to decide on retries. */
+    private static void writeError(OutputStream out, int status, String type, String message) throws IOException {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("type", type);
+        error.put("message", message);
+        byte[] body = Json.writeLine(Map.of("type", "error", "error", error)).getBytes(StandardCharsets.UTF_8);
+        List<HttpHead.Header> headers = new ArrayList<>(List.of(
+                new HttpHead.Header("Content-Type", "application/json"),
+                new HttpHead.Header("Content-Length", Integer.toString(body.length)),
+                // A refused key will not get better by retrying; a full connection table will, soon.
+                new HttpHead.Header("x-should-retry", status >= 500 || status == 429 ? "true" : "false"),
+                new HttpHead.Header("Connection", "close")));
+        if (status == 429) {
+            headers.add(new HttpHead.Header("Retry-After", "1"));
         }
+        out.write(new HttpHead("HTTP/1.1 " + status + " " + reasonPhrase(status), headers).bytes());
+        out.write(body);
+    }
+
+    private static String reasonPhrase(int status) {
+        return switch (status) {
+            case 200 -> "OK";
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 405 -> "Method Not Allowed";
+            case 429 -> "Too Many Requests";
+            case 500 -> "Internal Server Error";
+            case 502 -> "Bad Gateway";
+            case 503 -> "Service Unavailable";
+            default -> "";
+        };
+    }
+
+    /** "300 ms", "10 s", "5 min": how a timeout reads in an audit line. */
+    private static String words(Duration duration) {
+        if (duration.toMillis() % 1000 != 0) {
+            return duration.toMillis() + " ms";
+        }
+        return duration.toSeconds() % 60 != 0 ? duration.toSeconds() + " s" : duration.toMinutes() + " min";
     }
 
     private static OptionalLong contentLength(String value) {
@@ -606,5 +926,48 @@ public final class ApiGateway implements AutoCloseable {
     private static String describe(Throwable e, String key) {
         String message = e.getMessage();
         return e.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + mask(message, key));
+    }
+
+    private static ThreadFactory threads(String name) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
+            // A gateway someone forgot to close must not keep the launcher alive.
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /** A response body in chunks: one per flush, and the last, empty one at {@link #finish}. */
+    private static final class ChunkedOutputStream extends FilterOutputStream {
+
+        ChunkedOutputStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            if (length == 0) {
+                return;
+            }
+            byte[] size = (Integer.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] chunk = new byte[size.length + length + 2];
+            System.arraycopy(size, 0, chunk, 0, size.length);
+            System.arraycopy(bytes, offset, chunk, size.length, length);
+            chunk[chunk.length - 2] = '\r';
+            chunk[chunk.length - 1] = '\n';
+            // One write per chunk: the socket sends it as it is, with no wait for the next.
+            out.write(chunk);
+        }
+
+        void finish() throws IOException {
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.claudecage.net.gateway;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -23,7 +24,26 @@ final class HeaderRules {
     /** Response headers the gateway drops besides the hop-by-hop ones: framing is the server's. */
     static final Set<String> RESPONSE_DROPPED = Set.of("content-length", "date");
 
+    /** The beta flag the API asks of a request authorized by a subscription login's OAuth token. */
+    static final String OAUTH_BETA = "oauth-2025-04-20";
+
     private HeaderRules() {
+    }
+
+    /** The cage's anthropic-beta values as one, with {@link #OAUTH_BETA} added when the cage left it out. */
+    static String withOAuthBeta(List<String> values) {
+        List<String> flags = new ArrayList<>();
+        for (String value : values) {
+            for (String flag : value.split(",")) {
+                if (!flag.isBlank()) {
+                    flags.add(flag.strip());
+                }
+            }
+        }
+        if (!flags.contains(OAUTH_BETA)) {
+            flags.add(OAUTH_BETA);
+        }
+        return String.join(",", flags);
     }
 
     /** The names a {@code Connection} header lists: they are hop-by-hop for this message too. */

@@ -56,23 +56,77 @@ public record BodyFraming(long contentLength, boolean chunked) {
             return;
         }
         while (true) {
-            String sizeLine = HttpHead.readLine(in, false);
-            int semicolon = sizeLine.indexOf(';');
-            String size = (semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).strip();
-            if (!CHUNK_SIZE.matcher(size).matches()) {
-                throw new ProtocolException("invalid chunk size: " + UntrustedText.excerpt(sizeLine));
-            }
-            long length = Long.parseLong(size, 16);
+            long length = readChunkSize(in);
             out.write((Long.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
             if (length == 0) {
                 copyTrailers(in, out);
                 return;
             }
             copyExactly(in, out, length);
-            if (!HttpHead.readLine(in, false).isEmpty()) {
-                throw new ProtocolException("a chunk is longer than its size says");
-            }
+            readChunkEnd(in);
             out.write(new byte[] {'\r', '\n'});
+        }
+    }
+
+    /**
+     * The body's own bytes, without chunk framing or trailers, as a stream that ends where the body
+     * ends and never reads past it: for a server that passes the body on framed its own way.
+     */
+    public InputStream open(InputStream in) {
+        return new InputStream() {
+            private long remaining = chunked ? 0 : contentLength;
+            private boolean ended = !chunked && contentLength == 0;
+
+            @Override
+            public int read() throws IOException {
+                return ByteReads.readOne(this);
+            }
+
+            @Override
+            public int read(byte[] buffer, int offset, int length) throws IOException {
+                if (length == 0) {
+                    return 0;
+                }
+                if (remaining == 0 && !ended && chunked) {
+                    remaining = readChunkSize(in);
+                    if (remaining == 0) {
+                        copyTrailers(in, OutputStream.nullOutputStream());
+                        ended = true;
+                    }
+                }
+                if (ended) {
+                    return -1;
+                }
+                int read = in.read(buffer, offset, (int) Math.min(length, remaining));
+                if (read < 0) {
+                    throw new EOFException("the body ended " + remaining + " bytes early");
+                }
+                remaining -= read;
+                if (remaining == 0) {
+                    if (chunked) {
+                        readChunkEnd(in);
+                    } else {
+                        ended = true;
+                    }
+                }
+                return read;
+            }
+        };
+    }
+
+    private static long readChunkSize(InputStream in) throws IOException {
+        String sizeLine = HttpHead.readLine(in, false);
+        int semicolon = sizeLine.indexOf(';');
+        String size = (semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).strip();
+        if (!CHUNK_SIZE.matcher(size).matches()) {
+            throw new ProtocolException("invalid chunk size: " + UntrustedText.excerpt(sizeLine));
+        }
+        return Long.parseLong(size, 16);
+    }
+
+    private static void readChunkEnd(InputStream in) throws IOException {
+        if (!HttpHead.readLine(in, false).isEmpty()) {
+            throw new ProtocolException("a chunk is longer than its size says");
         }
     }
 

@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -52,7 +51,8 @@ import java.util.stream.Collectors;
  * proxy (CONNECT and absolute-URI requests) for clients that honour HTTP(S)_PROXY, and two
  * transparent ones, deciding by TLS SNI and by the HTTP Host field, for clients that do not
  * (the cage's DNS stub answers allowed names with the gateway address). One audit line per
- * decision. The limits are the cage's: they count every connection of this proxy together.
+ * decision. The limits are the cage's ({@link TrafficLimits}): they count every connection of this proxy
+ * and of the cage's API gateway together.
  */
 public final class EgressProxy implements AutoCloseable {
 
@@ -64,9 +64,6 @@ public final class EgressProxy implements AutoCloseable {
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(RELAY_BUFFER_SIZE));
     private static final int BACKLOG = 128;
     private static final int WORKER_HEADROOM = 32;
-    private static final int REFUSALS_AT_ONCE = 2;
-    private static final int REFUSALS_QUEUED = 32;
-    private static final Duration REFUSAL_READ_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int MAX_INTERIM_RESPONSES = 20;
@@ -108,45 +105,46 @@ public final class EgressProxy implements AutoCloseable {
     private final Dialer dialer;
     private final AuditLog audit;
     private final TrafficLimits limits;
+    /** This proxy's connections among the cage's: the ones its watchdog times and its close ends. */
+    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final ThreadPoolExecutor workers;
-    private final ThreadPoolExecutor refusals;
+    private final Refusals refusals = new Refusals("egress-proxy-refusal");
     private final ScheduledExecutorService watchdog;
-    private final Set<SocketChannel> refusing = ConcurrentHashMap.newKeySet();
     private final List<ServerSocketChannel> servers = new ArrayList<>();
     private final List<Thread> acceptors = new ArrayList<>();
     private final Map<Listener, Integer> ports = new EnumMap<>(Listener.class);
     private volatile boolean closed;
 
-    private EgressProxy(ProxySettings settings, EgressPolicy policy, NameResolver resolver, Dialer dialer,
-                        AuditLog audit) {
+    private EgressProxy(ProxySettings settings, EgressPolicy policy, TrafficLimits limits, NameResolver resolver,
+                        Dialer dialer, AuditLog audit) {
         this.settings = settings;
-        this.gatekeeper = new Gatekeeper(policy, resolver);
+        this.gatekeeper = new Gatekeeper(policy, resolver, new WildcardBudget(policy.wildcardNamesPerMinute(),
+                System::nanoTime));
         this.dialer = dialer;
         this.audit = audit;
-        this.limits = new TrafficLimits(policy.egressLimitBytes(), policy.maxConnections());
+        this.limits = limits;
         // Two threads per connection (one each way), and the connection cap bounds the connections;
         // the headroom covers threads that freed their slot and are still writing the audit line.
-        this.workers = new ThreadPoolExecutor(0, 2 * policy.maxConnections() + WORKER_HEADROOM, 30, TimeUnit.SECONDS,
+        this.workers = new ThreadPoolExecutor(0, 2 * limits.maxConnections() + WORKER_HEADROOM, 30, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), threads("egress-proxy"));
-        this.refusals = new ThreadPoolExecutor(REFUSALS_AT_ONCE, REFUSALS_AT_ONCE, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(REFUSALS_QUEUED), threads("egress-proxy-refusal"));
-        this.refusals.allowCoreThreadTimeOut(true);
         this.watchdog = Executors.newSingleThreadScheduledExecutor(threads("egress-proxy-watchdog"));
     }
 
     /** Starts the proxy with plain TCP connections upstream. */
-    public static EgressProxy start(ProxySettings settings, EgressPolicy policy, NameResolver resolver,
-                                    AuditLog audit) {
-        return start(settings, policy, resolver, Dialer.direct(settings.connectTimeout()), audit);
+    public static EgressProxy start(ProxySettings settings, EgressPolicy policy, TrafficLimits limits,
+                                    NameResolver resolver, AuditLog audit) {
+        return start(settings, policy, limits, resolver, Dialer.direct(settings.connectTimeout()), audit);
     }
 
     /**
      * Starts the proxy: binds every listener on every address, or fails with nothing left open.
      * The audit log must outlive the proxy: close the proxy first.
+     *
+     * @param limits the cage's limits, which its API gateway shares
      */
-    public static EgressProxy start(ProxySettings settings, EgressPolicy policy, NameResolver resolver, Dialer dialer,
-                                    AuditLog audit) {
-        EgressProxy proxy = new EgressProxy(settings, policy, resolver, dialer, audit);
+    public static EgressProxy start(ProxySettings settings, EgressPolicy policy, TrafficLimits limits,
+                                    NameResolver resolver, Dialer dialer, AuditLog audit) {
+        EgressProxy proxy = new EgressProxy(settings, policy, limits, resolver, dialer, audit);
         try {
             proxy.listen(Listener.HTTP_PROXY, settings.httpProxyPort());
             proxy.listen(Listener.TRANSPARENT_TLS, settings.transparentTlsPort());
@@ -181,6 +179,7 @@ public final class EgressProxy implements AutoCloseable {
         return limits.bytesUsed();
     }
 
+    /** The cage's open connections, this proxy's and its API gateway's. */
     public int openConnections() {
         return limits.openConnections();
     }
@@ -225,58 +224,45 @@ public final class EgressProxy implements AutoCloseable {
     }
 
     private void dispatch(SocketChannel client, Listener listener) {
-        Connection connection = new Connection(client);
+        Connection connection = new Connection(client, settings.handshakeTimeout(), settings.idleTimeout());
         switch (limits.admit(connection)) {
             case ADMITTED -> {
+                open.add(connection);
                 try {
                     workers.execute(() -> serve(connection, listener));
                 } catch (RejectedExecutionException e) {
-                    limits.release(connection);
+                    release(connection);
                     refuse(client, listener, 429, "the proxy has no thread free for another connection");
                 }
             }
             case CONNECTION_LIMIT -> refuse(client, listener, 429,
-                    "the connection limit of " + limits.connectionLimitText() + " open connections is reached");
+                    "the connection limit of " + limits.maxConnections() + " open connections is reached");
             case EGRESS_LIMIT -> refuse(client, listener, 403,
                     "the egress limit of " + limits.egressLimitText() + " was passed; this cage is cut off");
         }
     }
 
-    /**
-     * Says no to a connection past a limit, on a small pool of its own so that a cage at its cap
-     * cannot take threads from its open connections. It still reads the request, briefly, so
-     * that the audit line names what was asked for.
-     */
+    /** Frees the connection's place among the cage's and this proxy's connections. */
+    private void release(Connection connection) {
+        open.remove(connection);
+        limits.release(connection);
+    }
+
+    /** Says no to a connection past a limit; the audit line names what it asked for, when it asks in time. */
     private void refuse(SocketChannel client, Listener listener, int status, String reason) {
-        refusing.add(client);
-        try {
-            refusals.execute(() -> {
-                try {
-                    ProxyRequest request = readBriefly(client, listener);
-                    audit.record(AuditEvent.denied(AUDIT_SOURCE, request == null ? null : request.host(),
-                            request == null ? null : request.port(), reason));
-                    if (request != null) {
-                        listener.refuse(client.socket().getOutputStream(), status,
-                                request.summary() + " refused: " + reason);
-                    }
-                } catch (IOException e) {
-                    // The client left before it could be told.
-                } finally {
-                    Teardown.closeQuietly(client);
-                    refusing.remove(client);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            Teardown.closeQuietly(client);
-            refusing.remove(client);
-            audit.record(AuditEvent.denied(AUDIT_SOURCE, null, null, reason));
-        }
+        refusals.refuse(client, refused -> {
+            ProxyRequest request = readBriefly(refused, listener);
+            audit.record(AuditEvent.denied(AUDIT_SOURCE, request == null ? null : request.host(),
+                    request == null ? null : request.port(), reason));
+            if (request != null) {
+                listener.refuse(refused.socket().getOutputStream(), status, request.summary() + " refused: " + reason);
+            }
+        }, () -> audit.record(AuditEvent.denied(AUDIT_SOURCE, null, null, reason)));
     }
 
     /** The request of a connection being refused, or null when it is unreadable or too slow to come. */
     private static ProxyRequest readBriefly(SocketChannel client, Listener listener) {
         try {
-            client.socket().setSoTimeout((int) REFUSAL_READ_TIMEOUT.toMillis());
             return listener.read(new ChannelInput(client));
         } catch (IOException e) {
             return null;
@@ -304,7 +290,7 @@ public final class EgressProxy implements AutoCloseable {
                 // Otherwise the client left, or the proxy stopped, before asking for anything.
                 return;
             }
-            connection.requestRead();
+            connection.awaitUpstream();
             Gatekeeper.Verdict verdict = gatekeeper.decide(request.host(), request.port());
             if (verdict instanceof Gatekeeper.Denied denied) {
                 audit.record(AuditEvent.denied(AUDIT_SOURCE, request.host(), request.port(), denied.reason()));
@@ -336,13 +322,13 @@ public final class EgressProxy implements AutoCloseable {
             }
             // Free the slot before writing the audit line: a slow disk must not refuse the next request.
             connection.end(Connection.Ending.COMPLETED);
-            limits.release(connection);
+            release(connection);
             audit.record(ended(request, connection));
         } catch (IOException e) {
             // Writing a refusal to a client that already left: there is no one left to tell.
         } finally {
             connection.end(Connection.Ending.COMPLETED);
-            limits.release(connection);
+            release(connection);
         }
     }
 
@@ -495,7 +481,7 @@ public final class EgressProxy implements AutoCloseable {
     }
 
     private void endOverdue() {
-        limits.endOverdue(System.nanoTime(), settings.handshakeTimeout().toNanos(), settings.idleTimeout().toNanos());
+        Connection.endOverdue(open, System.nanoTime());
     }
 
     static void respond(OutputStream out, int status, String message) throws IOException {
@@ -517,14 +503,12 @@ public final class EgressProxy implements AutoCloseable {
         for (Thread acceptor : acceptors) {
             join(acceptor);
         }
-        limits.endAll(Connection.Ending.STOPPED);
-        refusing.forEach(Teardown::closeQuietly);
-        refusals.shutdown();
+        open.forEach(connection -> connection.end(Connection.Ending.STOPPED));
+        refusals.close();
         workers.shutdown();
         watchdog.shutdownNow();
         // A connection may be waiting on DNS or on an upstream connect, which closing cannot cut short.
         long graceMillis = STOP_GRACE.plus(settings.connectTimeout()).plus(NameResolver.DEFAULT_TIMEOUT).toMillis();
-        awaitTermination(refusals, graceMillis);
         awaitTermination(workers, graceMillis);
     }
 

@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
 /**
  * The one place the proxy decides whether a destination may be reached: the name must be a real
  * host name, not one reached only through the API gateway, allowed on that port by the policy,
- * and resolve to addresses the resolver accepts (so a pin never reopens an API host).
+ * within the budget for names under wildcard entries ({@link WildcardBudget}), and resolve to
+ * addresses the resolver accepts (so a pin never reopens an API host).
  * The order matters for the audit log: each denial names the first rule it broke.
  */
 final class Gatekeeper {
@@ -32,10 +33,12 @@ final class Gatekeeper {
 
     private final EgressPolicy policy;
     private final NameResolver resolver;
+    private final WildcardBudget wildcards;
 
-    Gatekeeper(EgressPolicy policy, NameResolver resolver) {
+    Gatekeeper(EgressPolicy policy, NameResolver resolver, WildcardBudget wildcards) {
         this.policy = policy;
         this.resolver = resolver;
+        this.wildcards = wildcards;
     }
 
     Verdict decide(String host, int port) {
@@ -51,6 +54,12 @@ final class Gatekeeper {
         }
         if (!policy.allows(host, port)) {
             return new Denied(notAllowedReason(host, port));
+        }
+        String name = HostRule.normalize(host);
+        Optional<String> overBudget = policy.onlyThroughWildcard(name, port)
+                .flatMap(wildcard -> wildcards.refusal(name, wildcard));
+        if (overBudget.isPresent()) {
+            return new Denied(overBudget.get());
         }
         NameResolver.Resolution resolution = resolver.resolve(host);
         if (resolution instanceof NameResolver.Resolved resolved) {

@@ -12,10 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * of one buffer; and it counts for the connection's audit line and keeps it from going idle.
  * Heads and framed bodies arrive as byte arrays, streamed bulk as buffers; both take one path.
  */
-final class MeteredOutputStream extends OutputStream {
+public final class MeteredOutputStream extends OutputStream {
 
-    /** The write that would have passed the egress limit; the cage is cut off by the time it is thrown. */
-    static final class EgressLimitPassed extends IOException {
+    /** The write (or read) that would have passed the egress limit; the cage is cut off by the time it is thrown. */
+    public static final class EgressLimitPassed extends IOException {
         private static final long serialVersionUID = 1L;
 
         EgressLimitPassed(String message) {
@@ -61,8 +61,13 @@ final class MeteredOutputStream extends OutputStream {
         }
         if (granted < wanted) {
             // Cut off only after writing what fit: cutting off closes this connection's sockets too.
-            limits.cutOff();
-            throw new EgressLimitPassed("the egress limit of " + limits.egressLimitText() + " was passed");
+            throw limitPassed(limits);
         }
+    }
+
+    /** Cuts the cage off and says why. */
+    static EgressLimitPassed limitPassed(TrafficLimits limits) {
+        limits.cutOff();
+        return new EgressLimitPassed("the egress limit of " + limits.egressLimitText() + " was passed");
     }
 }

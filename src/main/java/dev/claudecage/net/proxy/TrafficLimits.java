@@ -1,6 +1,7 @@
 package dev.claudecage.net.proxy;
 
 import dev.claudecage.config.Sizes;
+import dev.claudecage.net.EgressPolicy;
 
 import java.util.List;
 import java.util.Set;
@@ -8,13 +9,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The limits of one cage, shared by all its connections: how many may be open at once, and how
- * many bytes may pass in both directions together over the cage's life. Past the byte limit the
- * cage is cut off for good: every open connection is ended and no new one is admitted.
+ * The limits of one cage, shared by all its connections through the proxy and the API gateway: how
+ * many may be open at once, and how many bytes may pass in both directions together over the cage's
+ * life. Past the byte limit the cage is cut off for good: every open connection is ended and no new
+ * one is admitted, by either.
  */
-final class TrafficLimits {
+public final class TrafficLimits {
 
-    enum Admission {
+    public enum Admission {
         ADMITTED, CONNECTION_LIMIT, EGRESS_LIMIT
     }
 
@@ -24,13 +26,18 @@ final class TrafficLimits {
     private final AtomicLong bytesUsed = new AtomicLong();
     private volatile boolean cutOff;
 
-    TrafficLimits(long egressLimitBytes, int maxConnections) {
+    public TrafficLimits(long egressLimitBytes, int maxConnections) {
         this.egressLimitBytes = egressLimitBytes;
         this.maxConnections = maxConnections;
     }
 
+    /** The limits the policy sets for one cage. */
+    public static TrafficLimits of(EgressPolicy policy) {
+        return new TrafficLimits(policy.egressLimitBytes(), policy.maxConnections());
+    }
+
     /** Counts the connection against the cap, unless the cage is cut off or at its cap. */
-    synchronized Admission admit(Connection connection) {
+    public synchronized Admission admit(Connection connection) {
         if (isCutOff()) {
             return Admission.EGRESS_LIMIT;
         }
@@ -41,7 +48,7 @@ final class TrafficLimits {
         return Admission.ADMITTED;
     }
 
-    synchronized void release(Connection connection) {
+    public synchronized void release(Connection connection) {
         open.remove(connection);
     }
 
@@ -69,37 +76,23 @@ final class TrafficLimits {
         toEnd.forEach(connection -> connection.end(Connection.Ending.CUT_OFF));
     }
 
-    boolean isCutOff() {
+    public boolean isCutOff() {
         return cutOff || bytesUsed.get() >= egressLimitBytes;
     }
 
-    long bytesUsed() {
+    public long bytesUsed() {
         return bytesUsed.get();
     }
 
-    int openConnections() {
+    public int openConnections() {
         return open.size();
     }
 
-    /** Ends the connections that took too long to ask, or went silent. */
-    void endOverdue(long nowNanos, long handshakeNanos, long idleNanos) {
-        for (Connection connection : open) {
-            Connection.Ending why = connection.overdue(nowNanos, handshakeNanos, idleNanos);
-            if (why != null) {
-                connection.end(why);
-            }
-        }
+    public int maxConnections() {
+        return maxConnections;
     }
 
-    void endAll(Connection.Ending why) {
-        open.forEach(connection -> connection.end(why));
-    }
-
-    String egressLimitText() {
+    public String egressLimitText() {
         return Sizes.format(egressLimitBytes);
-    }
-
-    String connectionLimitText() {
-        return String.valueOf(maxConnections);
     }
 }

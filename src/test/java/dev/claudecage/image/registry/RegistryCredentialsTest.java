@@ -79,10 +79,5 @@ class RegistryCredentialsTest {
                         "XDG_RUNTIME_DIR", "/run/user/1000", "DOCKER_CONFIG", "/etc/docker-conf"), home));
         assertEquals(List.of(home.resolve(".config/containers/auth.json"), home.resolve(".docker/config.json")),
                 RegistryCredentials.authFiles(Map.of(), home));
-
-        Path passwd = Files.writeString(dir.resolve("passwd"), "root:x:0:0:root:/root:/bin/bash\n"
-                + "alice:x:1000:1000:Alice:/home/alice:/bin/bash\n");
-        assertEquals(home, RegistryCredentials.invokingHome(Map.of("SUDO_USER", "alice", "HOME", "/root"), passwd));
-        assertEquals(Path.of("/root"), RegistryCredentials.invokingHome(Map.of("HOME", "/root"), passwd));
     }
 }

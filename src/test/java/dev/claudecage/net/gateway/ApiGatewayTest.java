@@ -2,6 +2,7 @@ package dev.claudecage.net.gateway;
 
 import dev.claudecage.CageException;
 import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.proxy.TrafficLimits;
 import dev.claudecage.testing.mockapi.MockAnthropicApi;
 import dev.claudecage.testing.mockapi.RecordedRequest;
 import dev.claudecage.testing.mockapi.Script;
@@ -37,6 +38,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -54,6 +56,7 @@ class ApiGatewayTest {
 
     private final PlaceholderKey placeholder = PlaceholderKey.generate();
     private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
+    private final TrafficLimits limits = new TrafficLimits(1L << 40, 64);
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
     @AfterEach
@@ -74,8 +77,17 @@ class ApiGatewayTest {
     }
 
     private ApiGateway gateway(URI upstream, ApiGateway.Settings settings) {
+        return gateway(upstream, limits, settings);
+    }
+
+    private ApiGateway gateway(URI upstream, TrafficLimits cageLimits, ApiGateway.Settings settings) {
         return closing(ApiGateway.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), upstream, placeholder,
-                REAL_KEY::toCharArray, audit::add, settings));
+                REAL_KEY::toCharArray, audit::add, cageLimits, settings));
+    }
+
+    private ApiGateway gateway(InetAddress bind, URI upstream, Supplier<char[]> key) {
+        return closing(ApiGateway.start(new InetSocketAddress(bind, 0), upstream, placeholder, key, audit::add, limits,
+                ApiGateway.Settings.defaults()));
     }
 
     private MockAnthropicApi mock(Turn... turns) {
@@ -151,8 +163,7 @@ class ApiGatewayTest {
         assertEquals(response.body().length, event.bytesReceived());
         assertNoSecretIn(event);
         assertFalse(event.toString().contains(placeholder.value()), event.toString());
-        assertEquals(event.bytesSent(), gateway.bytesFromCage());
-        assertEquals(event.bytesReceived(), gateway.bytesToCage());
+        assertEquals(event.bytesSent() + event.bytesReceived(), limits.bytesUsed(), "the cage's budget counts both bodies");
     }
 
     @Test
@@ -491,39 +502,214 @@ class ApiGatewayTest {
         assertEquals(requests, peak.get(), "all requests were upstream at once");
     }
 
+    /**
+     * Issue 24: requests beyond the gateway's handler pool waited in a queue, and were sent upstream with the
+     * real key when their turn came, though their clients had long given up. Now a connection beyond the
+     * cage's cap gets 429 at once, and no request waits: the upstream sees only the requests the cage waits for.
+     */
     @Test
-    void queuesRequestsBeyondItsPool() throws Exception {
+    void aRequestBeyondTheConnectionCapIsRefusedAtOnceNeverQueuedAndSentLater() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger inFlight = new AtomicInteger();
-        AtomicInteger peak = new AtomicInteger();
         CountDownLatch twoArrived = new CountDownLatch(2);
         TestUpstream upstream = closing(new TestUpstream(exchange -> {
-            peak.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            exchange.getRequestBody().readAllBytes();
             twoArrived.countDown();
             try {
                 release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            inFlight.decrementAndGet();
             TestUpstream.reply(exchange, 200, "{}");
         }));
-        ApiGateway gateway = gateway(upstream.baseUrl(), new ApiGateway.Settings(2, Duration.ofSeconds(5), WAIT));
+        ApiGateway gateway = gateway(upstream.baseUrl(), new TrafficLimits(1L << 40, 2), ApiGateway.Settings.defaults());
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-        List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            responses.add(client.sendAsync(request(gateway, "{}").timeout(WAIT.multipliedBy(2)).build(),
+        List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            held.add(client.sendAsync(request(gateway, "{}").timeout(WAIT.multipliedBy(2)).build(),
                     HttpResponse.BodyHandlers.ofString()));
         }
         assertTrue(twoArrived.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
-        Thread.sleep(200);
-        assertEquals(2, upstream.requests(), "the third request waits for a free handler");
+        long before = System.nanoTime();
+        RawHttp.Response third = RawHttp.send(gateway.address(), "POST", "/v1/messages", withKey(), "{\"abandoned\":1}");
+        long waitedMillis = (System.nanoTime() - before) / 1_000_000;
+
+        assertEquals(429, third.status(), third.rawText());
+        assertTrue(third.bodyText().contains("connection limit of 2"), third.bodyText());
+        assertEquals("true", third.header("x-should-retry"));
+        assertTrue(waitedMillis < 5_000, "refused at once, not after a wait: " + waitedMillis + " ms");
         release.countDown();
-        for (CompletableFuture<HttpResponse<String>> response : responses) {
+        for (CompletableFuture<HttpResponse<String>> response : held) {
             assertEquals(200, response.get(WAIT.toSeconds() * 2, TimeUnit.SECONDS).statusCode());
         }
-        assertEquals(2, peak.get());
+        Thread.sleep(300);
+        assertEquals(2, upstream.requests(), "the refused request was never sent upstream");
+        assertTrue(audit.stream().anyMatch(event -> event.decision().equals(AuditEvent.DENIED)
+                && event.reason().equals("POST /v1/messages 429: the connection limit of 2 open connections is reached")),
+                audit.toString());
+    }
+
+    /**
+     * Issue 24: 200 idle connections were all accepted. A connection counts against the cap from the moment it
+     * is accepted, whether it says anything or not; the positive control is the same request once one closes.
+     */
+    @Test
+    void idleConnectionsCountAgainstTheCapAndFreeTheirSlotWhenTheyClose() throws Exception {
+        MockAnthropicApi mock = mock(Turn.text("hello"));
+        TrafficLimits cage = new TrafficLimits(1L << 40, 3);
+        ApiGateway gateway = gateway(mock.baseUrl(), cage, ApiGateway.Settings.defaults());
+        List<Socket> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                Socket socket = new Socket();
+                socket.connect(gateway.address(), (int) WAIT.toMillis());
+                idle.add(socket);
+            }
+            awaitOpenConnections(cage, 3);
+
+            assertEquals(429, RawHttp.send(gateway.address(), "POST", "/v1/messages", withKey(), messagesBody(false)).status());
+            assertEquals(List.of(), mock.requests());
+
+            idle.remove(0).close();
+            awaitOpenConnections(cage, 2);
+            assertEquals(200, RawHttp.send(gateway.address(), "POST", "/v1/messages", withKey(), messagesBody(false)).status());
+            assertEquals(1, mock.requests().size());
+        } finally {
+            for (Socket socket : idle) {
+                socket.close();
+            }
+        }
+    }
+
+    private static void awaitOpenConnections(TrafficLimits cage, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (cage.openConnections() != count && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(count, cage.openConnections());
+    }
+
+    /**
+     * Issue 24: 70 partial request heads blocked every request for 25 s. A head must be complete within the
+     * head timeout; then the connection is closed, its slot freed and the attempt audited. The control: a
+     * whole head sent as slowly, but within the timeout, is served.
+     */
+    @Test
+    void aHeadThatDoesNotArriveWithinTheHeadTimeoutIsClosedAndAudited() throws Exception {
+        MockAnthropicApi mock = mock(Turn.text("hello"));
+        TrafficLimits cage = new TrafficLimits(1L << 40, 1);
+        ApiGateway gateway = gateway(mock.baseUrl(), cage, ApiGateway.Settings.defaults().withHeadTimeout(
+                Duration.ofMillis(500)));
+        try (Socket slow = new Socket()) {
+            slow.connect(gateway.address(), (int) WAIT.toMillis());
+            slow.setSoTimeout((int) WAIT.toMillis());
+            slow.getOutputStream().write("POST /v1/messages HTTP/1.1\r\nHost: gateway\r\nx-api-key: ".getBytes(
+                    StandardCharsets.US_ASCII));
+            long start = System.nanoTime();
+
+            assertEquals(-1, slow.getInputStream().read(), "the gateway closes a head that takes too long");
+            long closedAfterMillis = (System.nanoTime() - start) / 1_000_000;
+
+            assertTrue(closedAfterMillis >= 400 && closedAfterMillis < 5_000, "closed after " + closedAfterMillis + " ms");
+        }
+        awaitOpenConnections(cage, 0);
+        assertEquals("no complete request head within 500 ms", awaitAudit(1).get(0).reason());
+        assertEquals(AuditEvent.DENIED, audit.get(0).decision());
+
+        String head = RawHttp.head("POST", "/v1/messages", withKey(), messagesBody(false).length());
+        try (Socket patient = new Socket()) {
+            patient.connect(gateway.address(), (int) WAIT.toMillis());
+            patient.setSoTimeout((int) WAIT.toMillis());
+            OutputStream out = patient.getOutputStream();
+            out.write(head.substring(0, 20).getBytes(StandardCharsets.US_ASCII));
+            Thread.sleep(200);
+            out.write((head.substring(20) + messagesBody(false)).getBytes(StandardCharsets.US_ASCII));
+            assertEquals(200, RawHttp.parse(RawHttp.readAll(patient.getInputStream())).status());
+        }
+    }
+
+    /**
+     * Issue 24: a request whose client had given up was still sent upstream, with the real key. Here the
+     * host side takes its time to hand out the key (as a token refresh might), and the client leaves
+     * meanwhile: the request is not sent. The control: the same request from a client that waits is sent.
+     */
+    @Test
+    void aRequestWhoseClientLeftBeforeItWasSentIsNeverSent() throws Exception {
+        MockAnthropicApi mock = mock(Turn.text("hello"));
+        CountDownLatch keyAsked = new CountDownLatch(1);
+        CountDownLatch clientGone = new CountDownLatch(1);
+        ApiGateway gateway = gateway(InetAddress.getLoopbackAddress(), mock.baseUrl(), () -> {
+            keyAsked.countDown();
+            try {
+                clientGone.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return REAL_KEY.toCharArray();
+        });
+        String body = messagesBody(false);
+        try (Socket leaving = new Socket()) {
+            leaving.connect(gateway.address(), (int) WAIT.toMillis());
+            leaving.getOutputStream().write((RawHttp.head("POST", "/v1/messages?abandoned=1", withKey(), body.length())
+                    + body).getBytes(StandardCharsets.UTF_8));
+            assertTrue(keyAsked.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        }
+        clientGone.countDown();
+
+        List<AuditEvent> events = awaitAudit(1);
+        assertTrue(events.get(0).reason().contains("the cage closed the connection before the request was sent"),
+                events.toString());
+        assertEquals(List.of(), mock.requests(), "the abandoned request reached the upstream");
+
+        RawHttp.Response waited = RawHttp.send(gateway.address(), "POST", "/v1/messages?waited=1", withKey(), body);
+        assertEquals(200, waited.status(), waited.rawText());
+        assertEquals(List.of("/v1/messages?waited=1"), mock.requests().stream().map(RecordedRequest::target).toList());
+    }
+
+    /**
+     * Issue 24: after the proxy had cut the cage off at its egress limit, a 2 MiB POST through the gateway still
+     * went upstream. The gateway shares the cage's budget: once it is spent (by the proxy, here through the
+     * shared limits), the gateway refuses with 403 and sends nothing; a body that would pass it is cut off
+     * mid-way and never reaches the upstream whole.
+     */
+    @Test
+    void theGatewaySharesTheCagesByteBudgetAndIsCutOffWithIt() throws Exception {
+        MockAnthropicApi mock = mock(Turn.text("hello"));
+        TrafficLimits cage = new TrafficLimits(1 << 20, 64);
+        ApiGateway gateway = gateway(mock.baseUrl(), cage, ApiGateway.Settings.defaults());
+        String big = "{\"messages\":\"" + "x".repeat(2 << 20) + "\"}";
+
+        RawHttp.Response cut = RawHttp.send(gateway.address(), "POST", "/v1/messages", withKey(), big);
+
+        assertTrue(cut.status() == -1 || !cut.complete(), "the cage gets no answer to a body past its budget: " + cut.status());
+        assertTrue(cage.isCutOff());
+        assertEquals(List.of(), mock.requests(), "a body past the budget reached the upstream whole");
+        AuditEvent cutOff = awaitAudit(1).get(0);
+        assertEquals(AuditEvent.CUT_OFF, cutOff.decision(), cutOff.toString());
+        assertTrue(cutOff.bytesSent() <= 1 << 20, cutOff.toString());
+
+        RawHttp.Response after = RawHttp.send(gateway.address(), "POST", "/v1/messages", withKey(), messagesBody(false));
+
+        assertEquals(403, after.status(), after.rawText());
+        assertTrue(after.bodyText().contains("the egress limit of 1m was passed; this cage is cut off"), after.bodyText());
+        assertEquals(List.of(), mock.requests());
+    }
+
+    /** The control for the budget: under it, the same gateway forwards, and every body byte is charged to the cage. */
+    @Test
+    void underTheBudgetRequestsPassAndEveryBodyByteIsCharged() throws Exception {
+        MockAnthropicApi mock = mock(Turn.text("hello"));
+        TrafficLimits cage = new TrafficLimits(1 << 20, 64);
+        ApiGateway gateway = gateway(mock.baseUrl(), cage, ApiGateway.Settings.defaults());
+        String body = "{\"model\":\"m\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "x".repeat(100_000) + "\"}]}";
+
+        RawHttp.Response response = RawHttp.send(gateway.address(), "POST", "/v1/messages", withKey(), body);
+
+        assertEquals(200, response.status(), response.rawText());
+        assertEquals(1, mock.requests().size());
+        assertEquals(body.length() + response.body().length, cage.bytesUsed());
+        assertFalse(cage.isCutOff());
     }
 
     @Test
@@ -554,13 +740,10 @@ class ApiGatewayTest {
             RawHttp.Response response = RawHttp.send(gateway.address(), "POST", target, withKey(), messagesBody(false));
             assertEquals(400, response.status(), target + ": " + response.rawText());
         }
-        // The JDK server itself answers the asterisk form (no context matches it) before the gateway sees it.
-        assertEquals(404, RawHttp.send(gateway.address(), "OPTIONS", "*", withKey(), null).status());
+        assertEquals(400, RawHttp.send(gateway.address(), "OPTIONS", "*", withKey(), null).status());
 
         assertEquals(List.of(), mock.requests());
-        // The absolute form reaches the gateway and is audited; the JDK server may answer the
-        // network-path form ("//host/path") with its own 400 first. Neither reaches the upstream.
-        assertTrue(awaitAudit(1).stream().allMatch(event -> event.decision().equals(AuditEvent.DENIED)), audit.toString());
+        assertTrue(awaitAudit(3).stream().allMatch(event -> event.decision().equals(AuditEvent.DENIED)), audit.toString());
     }
 
     @Test
@@ -615,7 +798,7 @@ class ApiGatewayTest {
         MockAnthropicApi mock = mock(Turn.text("hello"));
         for (String bad : List.of("short", "sk-ant-api03-with\nnewline-0123456789", "sk-ant-api03 with spaces 0123")) {
             try (ApiGateway gateway = ApiGateway.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                    mock.baseUrl(), placeholder, bad::toCharArray, audit::add)) {
+                    mock.baseUrl(), placeholder, bad::toCharArray, audit::add, limits, ApiGateway.Settings.defaults())) {
                 RawHttp.Response response = RawHttp.send(gateway.address(), "POST", "/v1/messages", withKey(), "{}");
                 assertEquals(500, response.status(), response.rawText());
                 assertFalse(response.rawText().contains(bad));
@@ -629,12 +812,11 @@ class ApiGatewayTest {
     void wipesEachKeyArrayItIsHanded() throws Exception {
         MockAnthropicApi mock = mock(Turn.text("hello"));
         List<char[]> handedOut = new CopyOnWriteArrayList<>();
-        ApiGateway gateway = closing(ApiGateway.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                mock.baseUrl(), placeholder, () -> {
-                    char[] key = REAL_KEY.toCharArray();
-                    handedOut.add(key);
-                    return key;
-                }, audit::add));
+        ApiGateway gateway = gateway(InetAddress.getLoopbackAddress(), mock.baseUrl(), () -> {
+            char[] key = REAL_KEY.toCharArray();
+            handedOut.add(key);
+            return key;
+        });
 
         RawHttp.send(gateway.address(), "POST", "/v1/messages", withKey(), messagesBody(false));
 
@@ -670,8 +852,7 @@ class ApiGatewayTest {
     @Test
     void servesOnIpv6WithABracketedBaseUrl() throws Exception {
         MockAnthropicApi mock = mock(Turn.text("hello over v6"));
-        ApiGateway gateway = closing(ApiGateway.start(new InetSocketAddress(InetAddress.getByName("::1"), 0), mock.baseUrl(),
-                placeholder, REAL_KEY::toCharArray, audit::add));
+        ApiGateway gateway = gateway(InetAddress.getByName("::1"), mock.baseUrl(), REAL_KEY::toCharArray);
 
         assertEquals("[0:0:0:0:0:0:0:1]", gateway.baseUrl().getHost());
         HttpResponse<String> response = HttpClient.newHttpClient().send(request(gateway, messagesBody(false)).timeout(WAIT)

@@ -27,7 +27,7 @@ class GatekeeperTest {
         case "api.example.com", "a.cdn.test" -> List.of(PUBLIC);
         case "rebind.test" -> List.of(PUBLIC, address("10.1.2.3"));
         default -> throw new UnknownHostException("no such name");
-    }));
+    }), new WildcardBudget(60, System::nanoTime));
 
     @Test
     void anAllowedNameWithPublicAddressesIsAllowed() {
@@ -57,7 +57,8 @@ class GatekeeperTest {
         EgressPolicy reserving = new EgressPolicy(List.of(HostRule.parse("api.example.com"),
                 HostRule.parse("api.example.com:80"), HostRule.parse("*.example.com:8443")),
                 Map.of("api.example.com", List.of(PUBLIC)), 1 << 20, 8, Set.of("API.example.com."));
-        Gatekeeper strict = new Gatekeeper(reserving, NameResolver.pinnedOnly(reserving));
+        Gatekeeper strict = new Gatekeeper(reserving, NameResolver.pinnedOnly(reserving), new WildcardBudget(60,
+                System::nanoTime));
         for (String host : List.of("api.example.com", "API.Example.Com", "api.example.com.")) {
             for (int port : new int[] {443, 80, 8443, 22}) {
                 Gatekeeper.Denied denied = assertInstanceOf(Gatekeeper.Denied.class, strict.decide(host, port));

@@ -110,7 +110,7 @@ final class ProxyHarness implements AutoCloseable {
         });
         audit = AuditLog.open(dir.resolve("audit.jsonl"), List.of());
         ProxySettings settings = tuning.apply(ProxySettings.withDefaultTimeouts(bindAddresses, 0, 0, 0));
-        proxy = EgressProxy.start(settings, policy, resolver, this::dialLoopbackOnly, audit);
+        proxy = EgressProxy.start(settings, policy, TrafficLimits.of(policy), resolver, this::dialLoopbackOnly, audit);
         return this;
     }
 

@@ -3,6 +3,7 @@ package dev.claudecage.net.proxy;
 import org.junit.jupiter.api.Test;
 
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -11,9 +12,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrafficLimitsTest {
+
+    private static final Duration HANDSHAKE = Duration.ofSeconds(10);
+    private static final Duration IDLE = Duration.ofSeconds(300);
 
     @Test
     void grantsAddUpToTheLimitExactlyUnderContention() throws Exception {
@@ -48,8 +53,8 @@ class TrafficLimitsTest {
         TrafficLimits limits = new TrafficLimits(1000, 8);
         try (SocketChannel a = SocketChannel.open(); SocketChannel b = SocketChannel.open();
              SocketChannel late = SocketChannel.open()) {
-            Connection first = new Connection(a);
-            Connection second = new Connection(b);
+            Connection first = new Connection(a, HANDSHAKE, IDLE);
+            Connection second = new Connection(b, HANDSHAKE, IDLE);
             assertEquals(TrafficLimits.Admission.ADMITTED, limits.admit(first));
             assertEquals(TrafficLimits.Admission.ADMITTED, limits.admit(second));
 
@@ -58,7 +63,7 @@ class TrafficLimitsTest {
             assertEquals(Connection.Ending.CUT_OFF, first.ending());
             assertEquals(Connection.Ending.CUT_OFF, second.ending());
             assertTrue(!a.isOpen() && !b.isOpen());
-            assertEquals(TrafficLimits.Admission.EGRESS_LIMIT, limits.admit(new Connection(late)));
+            assertEquals(TrafficLimits.Admission.EGRESS_LIMIT, limits.admit(new Connection(late, HANDSHAKE, IDLE)));
         }
     }
 
@@ -66,18 +71,18 @@ class TrafficLimitsTest {
     void theCapCountsOpenConnectionsAndFreesASlotOnRelease() throws Exception {
         TrafficLimits limits = new TrafficLimits(1000, 1);
         try (SocketChannel a = SocketChannel.open(); SocketChannel b = SocketChannel.open()) {
-            Connection first = new Connection(a);
+            Connection first = new Connection(a, HANDSHAKE, IDLE);
             assertEquals(TrafficLimits.Admission.ADMITTED, limits.admit(first));
-            assertEquals(TrafficLimits.Admission.CONNECTION_LIMIT, limits.admit(new Connection(b)));
+            assertEquals(TrafficLimits.Admission.CONNECTION_LIMIT, limits.admit(new Connection(b, HANDSHAKE, IDLE)));
             limits.release(first);
-            assertEquals(TrafficLimits.Admission.ADMITTED, limits.admit(new Connection(b)));
+            assertEquals(TrafficLimits.Admission.ADMITTED, limits.admit(new Connection(b, HANDSHAKE, IDLE)));
         }
     }
 
     @Test
     void aConnectionEndsForTheFirstReasonGiven() throws Exception {
         try (SocketChannel socket = SocketChannel.open()) {
-            Connection connection = new Connection(socket);
+            Connection connection = new Connection(socket, HANDSHAKE, IDLE);
             connection.end(Connection.Ending.IDLE);
             connection.end(Connection.Ending.COMPLETED);
             assertEquals(Connection.Ending.IDLE, connection.ending());
@@ -85,21 +90,28 @@ class TrafficLimitsTest {
     }
 
     @Test
-    void theWatchdogEndsSlowRequestsAndIdleRelaysOnly() throws Exception {
+    void theWatchdogEndsSlowRequestsAndIdleRelaysOnlyEachByItsOwnTimeouts() throws Exception {
         long second = 1_000_000_000L;
         try (SocketChannel a = SocketChannel.open(); SocketChannel b = SocketChannel.open();
-             SocketChannel c = SocketChannel.open()) {
-            Connection asking = new Connection(a);
-            Connection connecting = new Connection(b);
-            connecting.requestRead();
-            Connection relaying = new Connection(c);
+             SocketChannel c = SocketChannel.open(); SocketChannel d = SocketChannel.open()) {
+            Connection asking = new Connection(a, HANDSHAKE, IDLE);
+            Connection connecting = new Connection(b, HANDSHAKE, Duration.ofSeconds(10));
+            connecting.awaitUpstream();
+            Connection relaying = new Connection(c, HANDSHAKE, IDLE);
             relaying.startRelaying();
+            Connection relayingBriefly = new Connection(d, HANDSHAKE, Duration.ofSeconds(10));
+            relayingBriefly.startRelaying();
             long later = System.nanoTime() + 100 * second;
 
-            assertEquals(Connection.Ending.HANDSHAKE_TIMEOUT, asking.overdue(later, 10 * second, 300 * second));
-            assertEquals(null, connecting.overdue(later, 10 * second, 10 * second));
-            assertEquals(null, relaying.overdue(later, 10 * second, 300 * second));
-            assertEquals(Connection.Ending.IDLE, relaying.overdue(later, 10 * second, 10 * second));
+            assertEquals(Connection.Ending.HANDSHAKE_TIMEOUT, asking.overdue(later));
+            assertEquals(null, connecting.overdue(later));
+            assertEquals(null, relaying.overdue(later));
+            assertEquals(Connection.Ending.IDLE, relayingBriefly.overdue(later));
+
+            Connection.endOverdue(List.of(asking, connecting, relaying, relayingBriefly), later);
+
+            assertFalse(a.isOpen() || d.isOpen());
+            assertTrue(b.isOpen() && c.isOpen());
         }
     }
 }

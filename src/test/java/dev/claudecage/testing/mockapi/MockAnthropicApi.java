@@ -108,6 +108,13 @@ public final class MockAnthropicApi implements AutoCloseable {
         return List.copyOf(requests);
     }
 
+    /** Every request since the last call, oldest first; a test shared by several cages takes each one's. */
+    public synchronized List<RecordedRequest> takeRequests() {
+        List<RecordedRequest> taken = List.copyOf(requests);
+        requests.clear();
+        return taken;
+    }
+
     /** The key each request carried (x-api-key, else Authorization: Bearer), in order; requests without one are left out. */
     public synchronized List<String> keysSeen() {
         return requests.stream().map(RecordedRequest::key).flatMap(Optional::stream).toList();

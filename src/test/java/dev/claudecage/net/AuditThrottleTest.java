@@ -1,6 +1,5 @@
-package dev.claudecage.net.dns;
+package dev.claudecage.net;
 
-import dev.claudecage.net.AuditEvent;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -33,9 +32,9 @@ class AuditThrottleTest {
 
         assertEquals(6, written.size());
         // Suppressed: q3, q5, q7, q9 allowed; q4, q6, q8 denied.
-        assertEquals("4 more queries with this decision, not logged one by one (audit rate limit)", written.get(3).reason());
+        assertEquals("4 more events with this decision, not logged one by one (audit rate limit)", written.get(3).reason());
         assertEquals(AuditEvent.ALLOWED, written.get(3).decision());
-        assertEquals("3 more queries with this decision, not logged one by one (audit rate limit)", written.get(4).reason());
+        assertEquals("3 more events with this decision, not logged one by one (audit rate limit)", written.get(4).reason());
         assertEquals(AuditEvent.DENIED, written.get(4).decision());
         assertEquals("q10", written.get(5).destination());
     }
@@ -49,7 +48,7 @@ class AuditThrottleTest {
         throttle.flush();
 
         assertEquals(4, written.size());
-        assertEquals("2 more queries with this decision, not logged one by one (audit rate limit)", written.get(3).reason());
+        assertEquals("2 more events with this decision, not logged one by one (audit rate limit)", written.get(3).reason());
     }
 
     @Test
