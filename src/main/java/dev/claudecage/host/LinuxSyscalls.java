@@ -53,7 +53,11 @@ public interface LinuxSyscalls extends Library {
     int MOUNT_ATTR_SIZE = 32;
     int MNT_DETACH = 2;
 
+    int CLONE_VM = 0x100;
+    int CLONE_NEWUSER = 0x10000000;
     int CLONE_NEWNET = 0x40000000;
+    /** waitpid: any child, whatever signal it was to send its parent at its end (none, for one cloned so). */
+    int WAIT_ALL = 0x40000000;
 
     long TIOCGWINSZ = 0x5413;
     long TIOCSWINSZ = 0x5414;
@@ -151,6 +155,11 @@ public interface LinuxSyscalls extends Library {
 
     int kill(int pid, int signal);
 
+    /** glibc's clone: the child runs {@code fn(arg)} on {@code stack} (its top), and exits with what it returns. */
+    int clone(Pointer fn, Pointer stack, int flags, Pointer arg);
+
+    int waitpid(int pid, int[] status, int options);
+
     int setns(int fd, int nstype);
 
     // Extended attributes and device nodes, of the path itself: none of these follow a symbolic link.
@@ -201,10 +210,20 @@ public interface LinuxSyscalls extends Library {
     }
 
     final class Holder {
+        private static final String PLATFORM_LIBRARY_PATH = "jna.platform.library.path";
         // By its file name: "c" would make JNA run ldconfig -p to find it, a quarter of a second.
-        static final LinuxSyscalls LIBC = Native.load("libc.so.6", LinuxSyscalls.class);
+        static final LinuxSyscalls LIBC = load();
 
         private Holder() {
+        }
+
+        private static LinuxSyscalls load() {
+            // Named by its file, libc needs no search path; without one of the caller's, JNA would make its
+            // own by running ldconfig -p as it first loads (about 15 ms, before a cage's layers can be idmapped).
+            if (System.getProperty(PLATFORM_LIBRARY_PATH) == null) {
+                System.setProperty(PLATFORM_LIBRARY_PATH, "");
+            }
+            return Native.load("libc.so.6", LinuxSyscalls.class);
         }
     }
 }

@@ -9,18 +9,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A user namespace that only holds an {@link IdShift} for idmapped mounts: made by a short-lived
- * {@code unshare --user cat}, whose maps this process, root, writes (root may map any ids, so no
- * subordinate ids are needed), and opened as a descriptor for {@code mount_setattr}. A mount keeps
- * the namespace it was shifted with, so the process is ended as soon as the mounts are made. Its
- * stdin is a pipe only this process holds: it ends with this process however that ends.
+ * A cage's own user namespace, mapped by an {@link IdShift}, with a network namespace it owns, made
+ * ahead of the cage so that a filtered cage's network can be built in it: held by a long-lived
+ * {@code unshare --user --net cat}, whose maps this process, root, writes (root may map any ids, so
+ * no subordinate ids are needed). The cage joins both by the holder's pid. Its stdin is a pipe only
+ * this process holds: it ends with this process however that ends.
  * <p>
- * {@link #start} returns at once, so that the holders a cage needs start side by side;
- * {@link #descriptor} waits for the one asked for.
+ * {@link #start} returns at once; {@link #descriptor} waits for the namespace and maps it.
  */
 public final class UsernsHolder implements AutoCloseable {
 
@@ -36,17 +34,7 @@ public final class UsernsHolder implements AutoCloseable {
     }
 
     public static UsernsHolder start(IdShift shift, ProcessRunner runner) {
-        return start(shift, false, runner);
-    }
-
-    /** With {@code network}, the namespace also owns a network namespace of its own, which the holder is in. */
-    public static UsernsHolder start(IdShift shift, boolean network, ProcessRunner runner) {
-        List<String> command = new ArrayList<>(List.of("unshare", "--user"));
-        if (network) {
-            command.add("--net");
-        }
-        command.addAll(List.of("--", "cat"));
-        return new UsernsHolder(shift, runner.startTethered(command));
+        return new UsernsHolder(shift, runner.startTethered(List.of("unshare", "--user", "--net", "--", "cat")));
     }
 
     /** The holder's pid: its namespaces are under /proc/PID/ns while it runs. */

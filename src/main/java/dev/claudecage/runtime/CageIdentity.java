@@ -102,7 +102,7 @@ final class CageIdentity implements AutoCloseable {
      */
     long holdNamespaces() {
         if (namespaces == null) {
-            namespaces = UsernsHolder.start(shift(), true, runner);
+            namespaces = UsernsHolder.start(shift(), runner);
             // Maps it: the network is built, and the cage joins, only once its ids are the block's.
             namespaces.descriptor();
         }

@@ -7,10 +7,8 @@ import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.IdmappedMount;
-import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.host.IdBlock;
 import dev.claudecage.identity.IdPool;
-import dev.claudecage.identity.IdShift;
 import dev.claudecage.identity.IdShifts;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.net.cage.CageNetworking;
@@ -26,9 +24,7 @@ import dev.claudecage.rootless.UserNamespace;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -71,11 +67,6 @@ public final class CageInstance implements AutoCloseable {
                                        SpecAdjustment adjust) {
         CageInstance instance = new CageInstance(plan, id);
         Teardown teardown = instance.teardown;
-        if (plan.rootless() == null && plan.ids() != null && plan.ids().available()) {
-            // Its layers are idmapped through the C library before it starts: loaded meanwhile, beside the
-            // process that holds the shifting namespace, rather than after it (about 25 ms).
-            LinuxSyscalls.loadInBackground();
-        }
         try {
             // First: nothing in a folder another cage writes may be looked at or made before.
             if (WorkspaceClaims.claim(paths, id, plan.config().mounts())) {
@@ -151,8 +142,8 @@ public final class CageInstance implements AutoCloseable {
     }
 
     /**
-     * Gives a root-mode cage host ids of its own, when the plan has a pool, and starts the shifting
-     * namespaces its mounts need, side by side; returns the root's layers, idmapped into the cage's
+     * Gives a root-mode cage host ids of its own, when the plan has a pool, with the shifting
+     * namespaces its mounts need; returns the root's layers, idmapped into the cage's
      * ids where it has them. A host that cannot idmap the layers, or has no pool, runs the cage with
      * the host's ids, as before cages had their own, and says so: never silently.
      */
@@ -169,9 +160,7 @@ public final class CageInstance implements AutoCloseable {
         if (pool != null && pool.available()) {
             Cage.requireLayers(layers);
             identity = CageIdentity.allocate(id, pool, paths, runner);
-            Set<IdShift> wanted = new LinkedHashSet<>(List.of(identity.shift()));
-            wanted.addAll(WorkspaceOwnership.shifts(config, identity.block()));
-            shifts = IdShifts.start(wanted, runner);
+            shifts = new IdShifts();
             try {
                 return identity.stageLayers(layers, shifts);
             } catch (IdmappedMount.Unsupported e) {
@@ -183,7 +172,7 @@ public final class CageInstance implements AutoCloseable {
         } else if (pool != null) {
             warnSharedIds(pool.missing());
         }
-        shifts = IdShifts.start(WorkspaceOwnership.shifts(config, null), runner);
+        shifts = new IdShifts();
         return layers;
     }
 
@@ -194,7 +183,7 @@ public final class CageInstance implements AutoCloseable {
                 + "can trace it and read its environment (" + missing + "); claude-cage doctor says more");
     }
 
-    /** Ends the shifting namespaces' processes: the mounts made with them keep what they need. */
+    /** Closes the shifting namespaces: the mounts made with them keep what they need. */
     private void endShifts() {
         if (shifts != null) {
             shifts.close();

@@ -4,6 +4,7 @@ import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.IdBlock;
+import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.identity.IdPool;
 import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.image.store.ImageStore;
@@ -64,7 +65,7 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
     /** The plan a session recorded, for {@code config}, the configuration in its record. */
     public static CagePlan of(CageConfig config, Recorded recorded, ProcessRunner runner) {
         // Not recorded: every start of the session takes a block of its own, from the pool as it is then.
-        IdPool ids = recorded.rootless() == null ? IdPool.resolve(config.usernsPool()) : null;
+        IdPool ids = ownIds(config, recorded.rootless());
         return new CagePlan(config, recorded.rootfs(), recorded.image(), new OciRuntime(recorded.runtime(),
                 recorded.runtimeBinary(), recorded.runtimeState(), runner), recorded.policy(), recorded.imageId(),
                 recorded.rootless(), ids);
@@ -72,12 +73,12 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
 
     /** Resolves everything for {@code config} on this host now: the runtime, the image in {@code images}, the policy. */
     public static CagePlan resolve(CageConfig config, StatePaths paths, ImageStore images, ProcessRunner runner) {
-        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
         RootlessHost rootless = Host.effectiveUid() == 0 ? null : RootlessHost.detect(config);
         if (rootless != null) {
             rootless.requireLimits(config);
         }
-        IdPool ids = rootless == null ? IdPool.resolve(config.usernsPool()) : null;
+        IdPool ids = ownIds(config, rootless);
+        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
         if (config.rootfs() != null) {
             return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
                     HostPolicy.resolve(config), null, rootless, ids);
@@ -94,6 +95,24 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
                 new CageRequest.ImageDefaults(settings.env(), settings.workingDir(), List.copyOf(settings.volumes().keySet()),
                         settings.stopSignal()), runtime, HostPolicy.resolve(config),
                 image.id().toString(), rootless, ids);
+    }
+
+    /**
+     * Where a root-mode cage takes its own host ids from; null for a rootless one. Where the pool has
+     * blocks, the cage's layers are idmapped through the C library before it starts, so the binding
+     * starts loading now, on a thread of its own, beside the rest of the plan and the cage's
+     * preparation: a cage that shares the host's ids loads it only while it runs, and loading it
+     * before the layers could be idmapped cost a one-shot run about 20 ms.
+     */
+    private static IdPool ownIds(CageConfig config, RootlessHost rootless) {
+        if (rootless != null) {
+            return null;
+        }
+        IdPool ids = IdPool.resolve(config.usernsPool());
+        if (ids.available()) {
+            LinuxSyscalls.loadInBackground();
+        }
+        return ids;
     }
 
     /** @param ids the cage's own host ids, or null where it shares the host's */

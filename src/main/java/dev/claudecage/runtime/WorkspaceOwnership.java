@@ -18,9 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Makes what the cage writes into the user's mounts belong to the host user it works as there
@@ -39,22 +37,6 @@ final class WorkspaceOwnership implements AutoCloseable {
 
     private WorkspaceOwnership(Path stagingDir) {
         teardown.push("remove " + stagingDir, () -> Files.deleteIfExists(stagingDir));
-    }
-
-    /** The shifts {@code config}'s mounts need, so that their namespaces can start with the cage's others. */
-    static Set<IdShift> shifts(CageConfig config, IdBlock block) {
-        Set<IdShift> shifts = new LinkedHashSet<>();
-        for (MountSpec mount : config.mounts()) {
-            try {
-                IdShift shift = shift(MountOwnership.decide(config, mount), config, block);
-                if (shift != null) {
-                    shifts.add(shift);
-                }
-            } catch (IOException | RuntimeException e) {
-                // stage() decides again and reports it.
-            }
-        }
-        return shifts;
     }
 
     /** How a mount is shifted, or null when it is bound as it is. */
