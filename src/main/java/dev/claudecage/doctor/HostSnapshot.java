@@ -93,10 +93,10 @@ public record HostSnapshot(int uid, String userName, String kernel, String runcV
                         .map(Long::intValue).orElse(null),
                 firstLine(runner, "nft", "--version"), mapHelper("newuidmap", runner), mapHelper("newgidmap", runner),
                 Optional.ofNullable(System.getenv("XDG_RUNTIME_DIR")).filter(dir -> !dir.isBlank()).orElse(null),
-                uid == 0 ? ownIds(read(Path.of("/proc/sys/kernel/osrelease")), runner) : null);
+                uid == 0 ? ownIds(read(Path.of("/proc/sys/kernel/osrelease"))) : null);
     }
 
-    private static OwnIds ownIds(String kernel, ProcessRunner runner) {
+    private static OwnIds ownIds(String kernel) {
         UsernsPool setting;
         try {
             setting = ConfigLoader.forThisHost().load(Map.of()).config().usernsPool();
@@ -105,12 +105,12 @@ public record HostSnapshot(int uid, String userName, String kernel, String runcV
         }
         IdPool pool = IdPool.resolve(setting);
         int held = StatePaths.current().idAllocations().recorded().size();
-        String idmap = pool.available() ? idmapProblem(kernel, pool.blocks().get(0), runner) : null;
+        String idmap = pool.available() ? idmapProblem(kernel, pool.blocks().get(0)) : null;
         return new OwnIds(pool.source(), pool.blocks().size(), pool.missing(), held, idmap);
     }
 
     /** Why the image's layers cannot be idmapped here, or null: tried on the image store's file system. */
-    private static String idmapProblem(String kernel, IdBlock block, ProcessRunner runner) {
+    private static String idmapProblem(String kernel, IdBlock block) {
         if (!Diagnosis.atLeast(kernel, IDMAPPED_LAYERS_KERNEL)) {
             return "kernel " + kernel + " is older than 5.19, whose overlayfs takes idmapped layers";
         }
