@@ -62,11 +62,12 @@ install-files: $(JAR) $(COMPLETIONS) $(MAN_PAGES)
 	install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	@# The shipped Dockerfiles and the rootfs builder, which `claude-cage build` finds next to the jar.
 	install -d $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/cli $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop \
-	  $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder
+	  $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/gateway $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder
 	install -m 0644 docker/cli/Dockerfile docker/cli/.dockerignore $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/cli/
 	install -m 0644 docker/desktop/Dockerfile docker/desktop/.dockerignore docker/desktop/openbox-rc.xml \
 	  $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
 	install -m 0755 docker/desktop/entrypoint-desktop.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
+	install -m 0644 docker/gateway/Dockerfile docker/gateway/.dockerignore $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/gateway/
 	install -m 0755 rootfs-builder/make-minbase-rootfs.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder/
 	@# The docs, where `claude-cage` with no arguments points (PREFIX/share/doc/claude-cage/README.md).
 	install -d $(DESTDIR)$(PREFIX)/share/doc/claude-cage/docs/images

@@ -149,6 +149,10 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case GIT_CREDENTIALS -> egress.credentials().git().stream().map(GitCredential::format).toList();
             case GIT_CA_CERTIFICATES -> egress.credentials().gitCaCertificates() == null ? null
                     : egress.credentials().gitCaCertificates().toString();
+            case GIT_FETCH_REPOSITORIES -> egress.credentials().gitAccess().fetchRepositories();
+            case GIT_PUSH_REPOSITORIES -> egress.credentials().gitAccess().pushRepositories();
+            case GIT_PUSH_REFS -> egress.credentials().gitAccess().pushRefs();
+            case GIT_PUSH_FORCE_REFS -> egress.credentials().gitAccess().forceRefs();
             case SSH_AGENT -> egress.credentials().sshAgent();
             case SSH_AGENT_HOSTS -> egress.credentials().sshAgentHosts();
             case SSH_KNOWN_HOSTS -> egress.credentials().sshKnownHosts().stream().map(Path::toString).toList();

@@ -46,9 +46,6 @@ final class ConfigValidator {
     /** Each cage takes a /30 (IPv4) and a /64 (IPv6) from its pool. */
     private static final int LARGEST_POOL4_PREFIX = 28;
     private static final int LARGEST_POOL6_PREFIX = 60;
-    private static final int MAX_PORT = 65535;
-    private static final int MAX_LABEL = 63;
-    private static final int MAX_HOST_NAME = 253;
 
     private static final Pattern WHOLE_NUMBER = Pattern.compile("-?[0-9]+");
     private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
@@ -56,7 +53,6 @@ final class ConfigValidator {
     // InetAddress treats text that starts with a hex digit or ':' and holds a ':' as an IPv6 literal,
     // failing rather than looking it up; anything else it would send to DNS.
     private static final Pattern IPV6_LITERAL_CANDIDATE = Pattern.compile("(?=.*:)[0-9A-Fa-f:][0-9A-Fa-f:.]*");
-    private static final Pattern HOST_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
     private static final Pattern NUMERIC_LABEL = Pattern.compile("[0-9]+");
     private static final Pattern USER = Pattern.compile("([0-9]+)(?::([0-9]+))?");
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9][a-z0-9._-]*");
@@ -85,7 +81,8 @@ final class ConfigValidator {
         Long maxSessions = checker.check(ConfigKey.MAX_SESSIONS, raw -> wholeNumber(raw, 1, Integer.MAX_VALUE));
         Double cpus = checker.check(ConfigKey.CPUS, this::cpus);
         Long memory = checker.check(ConfigKey.MEMORY, raw -> size(raw, MIN_MEMORY));
-        NetworkMode network = checker.check(ConfigKey.NETWORK, this::network);
+        NetworkChoice networkChoice = checker.check(ConfigKey.NETWORK, this::network);
+        NetworkMode network = networkChoice == null ? null : networkChoice.mode();
         String dns = checker.check(ConfigKey.DNS, this::dns);
         List<String> allowedHosts = checker.check(ConfigKey.ALLOWED_HOSTS, this::allowedHosts);
         Boolean readOnlyRoot = checker.check(ConfigKey.READ_ONLY_ROOT, this::bool);
@@ -114,11 +111,24 @@ final class ConfigValidator {
         List<ProtectedPath> protectedPaths = checker.check(ConfigKey.PROTECTED_PATHS, this::protectedPaths);
         List<GitCredential> git = checker.check(ConfigKey.GIT_CREDENTIALS, this::gitCredentials);
         Path gitCa = checker.check(ConfigKey.GIT_CA_CERTIFICATES, this::gitCaCertificates);
+        List<String> fetchRepositories = checker.check(ConfigKey.GIT_FETCH_REPOSITORIES, this::repositoryGlobs);
+        List<String> pushRepositories = checker.check(ConfigKey.GIT_PUSH_REPOSITORIES, this::repositoryGlobs);
+        List<String> pushRefs = checker.check(ConfigKey.GIT_PUSH_REFS, this::refGlobs);
+        List<String> forceRefs = checker.check(ConfigKey.GIT_PUSH_FORCE_REFS, this::refGlobs);
         Boolean sshAgent = checker.check(ConfigKey.SSH_AGENT, this::bool);
         List<String> sshHosts = checker.check(ConfigKey.SSH_AGENT_HOSTS, this::sshAgentHosts);
         List<Path> knownHosts = checker.check(ConfigKey.SSH_KNOWN_HOSTS, this::sshKnownHosts);
         // Both work through the filtered network's gateways; elsewhere they would silently do nothing.
-        if (network != null && network != NetworkMode.FILTERED) {
+        if (networkChoice != null && networkChoice.gateway() != null) {
+            if (Boolean.TRUE.equals(sshAgent)) {
+                problems.add("ssh_agent: the SSH agent relay runs beside the cage, and network: gateway:ADDRESS runs "
+                        + "nothing beside it; use network: filtered");
+            }
+            if (git != null && !git.isEmpty()) {
+                problems.add("git_credentials: with network: gateway:ADDRESS the git gateway is that gateway's; give "
+                        + "the credentials to it (claude-cage gateway serve --git-credential)");
+            }
+        } else if (network != null && network != NetworkMode.FILTERED) {
             if (Boolean.TRUE.equals(sshAgent)) {
                 problems.add("ssh_agent: the SSH agent relay needs network: filtered, not " + network.yamlWord());
             }
@@ -136,8 +146,10 @@ final class ConfigValidator {
                 readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts,
                 mountOwner.orElse(null), tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
-                        new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts), auditLogLimit,
-                        wildcardNames.intValue()),
+                        new CredentialSettings(git, gitCa,
+                                new GitAccessRules(fetchRepositories, pushRepositories, pushRefs, forceRefs), sshAgent,
+                                sshHosts, knownHosts), auditLogLimit,
+                        wildcardNames.intValue(), networkChoice.gateway()),
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
                 claudeConfig, usernsPool);
     }
@@ -180,12 +192,27 @@ final class ConfigValidator {
         return YamlWord.parse(Mode.class, text).orElseThrow(() -> invalid(raw, text, "is not a mode", allowed));
     }
 
-    private NetworkMode network(RawValue raw) {
-        String allowed = "use none, filtered or host";
-        String text = text(raw, allowed);
-        return YamlWord.parse(NetworkMode.class, text)
-                .orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed));
+    /** A network mode, and for {@code gateway:ADDRESS} the address of the gateway that serves the filtered cage. */
+    private record NetworkChoice(NetworkMode mode, String gateway) {
     }
+
+    private NetworkChoice network(RawValue raw) {
+        String allowed = "use none, filtered, host, or gateway:IPV4 (a filtered cage whose gateway is claude-cage "
+                + "gateway serve at that address)";
+        String text = text(raw, allowed);
+        if (text.startsWith(GATEWAY_PREFIX)) {
+            String address = text.substring(GATEWAY_PREFIX.length());
+            if (!IPV4.matcher(address).matches() || ipLiteral(address) == null) {
+                throw invalid(raw, text, "does not name the gateway by its IPv4 address", allowed);
+            }
+            return new NetworkChoice(NetworkMode.FILTERED, ipLiteral(address).getHostAddress());
+        }
+        return new NetworkChoice(YamlWord.parse(NetworkMode.class, text)
+                .orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed)), null);
+    }
+
+    /** network: gateway:ADDRESS, a filtered cage whose services run elsewhere. */
+    private static final String GATEWAY_PREFIX = "gateway:";
 
     private ClaudeConfig claudeConfig(RawValue raw) {
         String allowed = "use inherit (your ~/.claude settings.json, CLAUDE.md, agents, commands and skills, read-only) "
@@ -319,7 +346,7 @@ final class ConfigValidator {
             if (HostPresets.isPreset(entry)) {
                 HostPresets.Preset preset = HostPresets.named(entry, presets).orElseThrow(() -> unknownPreset(raw, entry));
                 for (String host : preset.hosts()) {
-                    String problem = hostProblem(host);
+                    String problem = AllowedHostEntry.problem(host);
                     if (problem != null) {
                         throw invalid(raw, preset.entry(), "holds '" + host + "', which " + problem, allowed);
                     }
@@ -329,7 +356,7 @@ final class ConfigValidator {
                 }
                 continue;
             }
-            String problem = hostProblem(entry);
+            String problem = AllowedHostEntry.problem(entry);
             if (problem != null) {
                 throw invalid(raw, entry, problem, allowed);
             }
@@ -348,14 +375,6 @@ final class ConfigValidator {
                 + String.join(", ", HostPresets.entries()) + " (docs/network.md lists their hosts)");
     }
 
-    private static String portProblem(String port) {
-        if (!NUMERIC_LABEL.matcher(port).matches() || port.length() > 5
-                || Integer.parseInt(port) < 1 || Integer.parseInt(port) > MAX_PORT) {
-            return "has port '" + port + "', not a number from 1 to " + MAX_PORT;
-        }
-        return null;
-    }
-
     /**
      * Registries spoken to in plain HTTP besides loopback: HOST or HOST:PORT, a host name or an
      * IPv4 address, no wildcards (each is a deliberate exception to HTTPS).
@@ -369,12 +388,12 @@ final class ConfigValidator {
             int colon = lower.indexOf(':');
             String host = colon < 0 ? lower : lower.substring(0, colon);
             String problem = lower.startsWith("[") ? "is an IPv6 address; name the registry by host name or IPv4 address"
-                    : colon >= 0 ? portProblem(lower.substring(colon + 1)) : null;
+                    : colon >= 0 ? AllowedHostEntry.portProblem(lower.substring(colon + 1)) : null;
             if (problem == null && host.contains("*")) {
                 problem = "is a wildcard; name each registry";
             }
             if (problem == null && !IPV4.matcher(host).matches()) {
-                problem = hostProblem(host);
+                problem = AllowedHostEntry.problem(host);
             }
             if (problem != null) {
                 throw invalid(raw, entry, problem, allowed);
@@ -402,9 +421,9 @@ final class ConfigValidator {
             String text = entry.substring(equals + 1).strip();
             int colon = registry.indexOf(':');
             String host = colon < 0 ? registry : registry.substring(0, colon);
-            String problem = colon >= 0 ? portProblem(registry.substring(colon + 1)) : null;
+            String problem = colon >= 0 ? AllowedHostEntry.portProblem(registry.substring(colon + 1)) : null;
             if (problem == null && !IPV4.matcher(host).matches()) {
-                problem = hostProblem(host);
+                problem = AllowedHostEntry.problem(host);
             }
             if (problem != null || host.contains("*")) {
                 throw invalid(raw, entry, "names the registry '" + registry + "', which is not HOST or HOST:PORT", allowed);
@@ -427,44 +446,6 @@ final class ConfigValidator {
                     + uri.getRawAuthority().toLowerCase(Locale.ROOT)));
         }
         return mirrors;
-    }
-
-    /** Why an allowed_hosts entry is refused, or null when it is fine. */
-    private static String hostProblem(String entry) {
-        if (entry.isEmpty()) {
-            return "is an empty entry";
-        }
-        if (entry.startsWith("[") || entry.indexOf(':') != entry.lastIndexOf(':')) {
-            return "is an IP address; the proxy allows host names only";
-        }
-        String name = entry.toLowerCase(Locale.ROOT);
-        int colon = name.indexOf(':');
-        if (colon >= 0) {
-            String problem = portProblem(name.substring(colon + 1));
-            if (problem != null) {
-                return problem;
-            }
-            name = name.substring(0, colon);
-        }
-        if (name.equals("*")) {
-            return "allows every host";
-        }
-        String domain = name.startsWith("*.") ? name.substring(2) : name;
-        if (domain.contains("*")) {
-            return "has a '*' that is not the whole first label, as in *.example.com";
-        }
-        List<String> labels = Arrays.asList(domain.split("\\.", -1));
-        if (labels.stream().allMatch(label -> NUMERIC_LABEL.matcher(label).matches())) {
-            return "is an IP address; the proxy allows host names only";
-        }
-        if (domain.length() > MAX_HOST_NAME || !labels.stream().allMatch(
-                label -> label.length() <= MAX_LABEL && HOST_LABEL.matcher(label).matches())) {
-            return "is not a host name (labels of letters, digits and inner '-', separated by '.')";
-        }
-        if (name.startsWith("*.") && labels.size() < 2) {
-            return "is overly broad: a wildcard must cover a domain of at least two labels, as in *.example.com";
-        }
-        return null;
     }
 
     private String seccompProfile(RawValue raw) {
@@ -690,7 +671,7 @@ final class ConfigValidator {
             }
             String name = entry.substring(0, equals).strip().toLowerCase(Locale.ROOT);
             String address = entry.substring(equals + 1).strip();
-            String problem = hostProblem(name);
+            String problem = AllowedHostEntry.problem(name);
             if (problem != null || name.contains("*") || name.contains(":")) {
                 throw invalid(raw, entry, "has '" + name + "', which is not a plain host name", allowed);
             }
@@ -740,7 +721,7 @@ final class ConfigValidator {
             if (!GIT_USER.matcher(user).matches()) {
                 throw invalid(raw, entry, "has user '" + user + "'; a user is letters, digits, '.', '_' and '-'", allowed);
             }
-            if (hostProblem(host) != null || host.contains("*") || host.contains(":")) {
+            if (AllowedHostEntry.problem(host) != null || host.contains("*") || host.contains(":")) {
                 throw invalid(raw, entry, "has '" + host + "', which is not a plain host name", allowed);
             }
             if (!hosts.add(host)) {
@@ -786,12 +767,60 @@ final class ConfigValidator {
         return file;
     }
 
+    /** A repository's path on a forge: OWNER/NAME, or deeper for GitLab's groups; '*' in a glob. */
+    private static final Pattern REPOSITORY_GLOB = Pattern.compile("[A-Za-z0-9._*-]+(/[A-Za-z0-9._*-]+)*");
+
+    private List<String> repositoryGlobs(RawValue raw) {
+        String allowed = "use OWNER/NAME globs of the git_credentials hosts' repositories, as in their URLs without .git, "
+                + "'*' for any characters, e.g. me/app, me/* or * for every repository";
+        List<String> globs = new ArrayList<>();
+        for (String entry : items(raw, allowed)) {
+            if (entry.contains("://") || entry.startsWith("/")) {
+                throw invalid(raw, entry, "is a URL or an absolute path, not OWNER/NAME", allowed);
+            }
+            if (!REPOSITORY_GLOB.matcher(entry).matches()) {
+                throw invalid(raw, entry, "holds a character other than letters, digits, '.', '_', '-', '*' and inner '/'",
+                        allowed);
+            }
+            if (Arrays.stream(entry.split("/")).anyMatch(part -> part.equals(".") || part.equals(".."))) {
+                throw invalid(raw, entry, "has a '.' or '..' part", allowed);
+            }
+            if (entry.endsWith(".git")) {
+                throw invalid(raw, entry, "ends in .git; write the repository without it (it matches both URLs)", allowed);
+            }
+            globs.add(entry);
+        }
+        return globs;
+    }
+
+    /** What git's check-ref-format refuses anywhere in a ref name, less '*', which a glob may hold. */
+    private static final Pattern REF_GLOB_CHARACTERS = Pattern.compile("[\\x21-\\x7e&&[^~^:?\\[\\\\]]+");
+
+    private List<String> refGlobs(RawValue raw) {
+        String allowed = "use full ref names or globs with '*' for any characters, e.g. refs/heads/claude/* or "
+                + "refs/heads/main";
+        List<String> globs = new ArrayList<>();
+        for (String entry : items(raw, allowed)) {
+            if (!entry.startsWith("refs/")) {
+                String advice = entry.contains("/") || entry.contains("*") ? "" : "; a branch is refs/heads/" + entry;
+                throw invalid(raw, entry, "does not start with refs/" + advice, allowed);
+            }
+            if (!REF_GLOB_CHARACTERS.matcher(entry).matches() || entry.contains("..") || entry.contains("//")
+                    || entry.contains("@{") || entry.endsWith("/") || entry.endsWith(".")) {
+                throw invalid(raw, entry, "is not a ref name: it holds a space, a control character, one of ~^:?[\\, "
+                        + "'..', '//' or '@{', or ends in '/' or '.'", allowed);
+            }
+            globs.add(entry);
+        }
+        return globs;
+    }
+
     private List<String> sshAgentHosts(RawValue raw) {
         String allowed = "use plain host names, e.g. github.com, as a YAML list or separated by commas";
         List<String> hosts = new ArrayList<>();
         for (String entry : items(raw, allowed)) {
             String host = entry.toLowerCase(Locale.ROOT);
-            if (hostProblem(host) != null || host.contains("*") || host.contains(":")) {
+            if (AllowedHostEntry.problem(host) != null || host.contains("*") || host.contains(":")) {
                 throw invalid(raw, entry, "is not a plain host name", allowed);
             }
             hosts.add(host);

@@ -104,6 +104,10 @@ public interface LinuxSyscalls extends Library {
 
     long write(int fd, byte[] buffer, long count);
 
+    int SEEK_CUR = 1;
+
+    long lseek(int fd, long offset, int whence);
+
     // Paths as NUL-terminated bytes, as the kernel takes them: a name the cage made need not be
     // valid in any character set.
     int statx(int dirfd, byte[] path, int flags, int mask, byte[] statx);

@@ -6,6 +6,7 @@ import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -243,6 +244,25 @@ public final class UntrustedDirectory implements AutoCloseable {
         try {
             requireSingleRegularFile(file, relative);
             return new DescriptorOutputStream(file, path.resolve(relative));
+        } catch (IOException | RuntimeException e) {
+            LinuxSyscalls.get().close(file);
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the regular file {@code relative} for reading, as a stream: for a file too long to read
+     * at once, such as an audit log. Refused unless it is a regular file (a FIFO would block).
+     */
+    public InputStream openRead(String relative) throws IOException {
+        int file = openat2(fd, String.join("/", names(relative)), LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_NOFOLLOW
+                | LinuxSyscalls.O_NONBLOCK | LinuxSyscalls.O_NOCTTY | LinuxSyscalls.O_CLOEXEC, 0, RESOLVE,
+                path.resolve(relative));
+        try {
+            if (fstat(file, relative).kind() != Entry.Kind.FILE) {
+                throw new FileSystemException(path.resolve(relative).toString(), null, "not a regular file");
+            }
+            return new DescriptorInputStream(file, path.resolve(relative));
         } catch (IOException | RuntimeException e) {
             LinuxSyscalls.get().close(file);
             throw e;
@@ -681,6 +701,77 @@ public final class UntrustedDirectory implements AutoCloseable {
             default -> new FileSystemException(file, null, what + ": " + LinuxSyscalls.get().strerror(errno)
                     + " (errno " + errno + ")");
         };
+    }
+
+    /** Reads from a descriptor this class opened, and closes it. */
+    private static final class DescriptorInputStream extends InputStream {
+        private final int file;
+        private final Path shown;
+        private boolean closed;
+
+        DescriptorInputStream(int file, Path shown) {
+            this.file = file;
+            this.shown = shown;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] bytes, int offset, int length) throws IOException {
+            if (closed) {
+                throw new IOException(shown + " is closed");
+            }
+            if (length == 0) {
+                return 0;
+            }
+            byte[] chunk = offset == 0 ? bytes : new byte[length];
+            while (true) {
+                long read = LinuxSyscalls.get().read(file, chunk, length);
+                if (read < 0) {
+                    int errno = Native.getLastError();
+                    if (errno == LinuxSyscalls.EINTR) {
+                        continue;
+                    }
+                    throw exception(errno, "cannot read", shown);
+                }
+                if (read == 0) {
+                    return -1;
+                }
+                if (chunk != bytes) {
+                    System.arraycopy(chunk, 0, bytes, offset, (int) read);
+                }
+                return (int) read;
+            }
+        }
+
+        /** Skips by moving the file offset: reading the end of a long log costs nothing for its start. */
+        @Override
+        public long skip(long count) throws IOException {
+            if (closed) {
+                throw new IOException(shown + " is closed");
+            }
+            if (count <= 0) {
+                return 0;
+            }
+            long before = LinuxSyscalls.get().lseek(file, 0, LinuxSyscalls.SEEK_CUR);
+            long after = before < 0 ? -1 : LinuxSyscalls.get().lseek(file, count, LinuxSyscalls.SEEK_CUR);
+            if (after < 0) {
+                throw exception(Native.getLastError(), "cannot seek in", shown);
+            }
+            return after - before;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                LinuxSyscalls.get().close(file);
+            }
+        }
     }
 
     /** Writes to a descriptor this class opened, and closes it. */

@@ -91,6 +91,11 @@ public final class OneShotRun {
             System.err.println("claude-cage: the network policy denied " + audit.denied() + " attempt(s); "
                     + (kept ? "details in " + audit.file() : "run with --audit-log FILE to keep the details"));
         }
+        if (kept && audit.cageWritable() && audit.lastLineSha256() != null) {
+            System.err.println("claude-cage: the audit log's last line has SHA-256 " + audit.lastLineSha256()
+                    + "; the cage could rewrite the file, so keep this: claude-cage report --check --run "
+                    + audit.file() + " --last " + audit.lastLineSha256() + " shows whether anything changed");
+        }
     }
 
     /** Closes the cage unless a signal handler owns that already; says whether it did. */

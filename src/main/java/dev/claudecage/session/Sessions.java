@@ -123,6 +123,11 @@ public final class Sessions {
         return DesktopAccess.read(store.paths(store.require(name)).desktopFile());
     }
 
+    /** What list's table shows of a session: what a report has less its policy check, cgroup numbers and desktop. */
+    public SessionSummary summary(SessionView view) {
+        return SessionSummary.of(view, store.paths(view.record()), clock.instant());
+    }
+
     public SessionReport report(SessionView view) {
         SessionRecord record = view.record();
         CgroupStats resources = record.containerId() == null ? null

@@ -18,7 +18,7 @@ class ConfigLayersTest {
 
     static final EgressSettings DEFAULT_EGRESS = new EgressSettings(java.util.Map.of(), 1L << 30, 64,
             java.net.URI.create("https://api.anthropic.com"), "10.213.0.0/16", "fd63:6167:6500::/48",
-            new CredentialSettings(List.of(), null, false, List.of(), List.of(
+            new CredentialSettings(List.of(), null, GitAccessRules.defaults(), false, List.of(), List.of(
                     Path.of(System.getProperty("user.home"), ".ssh/known_hosts"), Path.of("/etc/ssh/ssh_known_hosts"))),
             100L << 20, 60);
 

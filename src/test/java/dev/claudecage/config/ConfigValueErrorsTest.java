@@ -90,7 +90,7 @@ class ConfigValueErrorsTest {
                 bad("cpus: 64", "cpus: '64' is more than this host's 2 CPUs", "at most 2 (this host's CPU count)"),
                 bad("cpus: lots", "cpus: 'lots' is not a number", "use a number of CPUs"),
                 bad("mode: gui", "mode: 'gui' is not a mode", "use cli or desktop"),
-                bad("network: open", "network: 'open' is not a network mode", "use none, filtered or host"),
+                bad("network: open", "network: 'open' is not a network mode", "use none, filtered, host, or gateway:IPV4"),
                 bad("persist: maybe", "persist: 'maybe' is not a boolean", "use true or false"),
                 bad("read_only_root: 1", "read_only_root: '1' is not a boolean", "use true or false"),
                 bad("max_sessions: [1]", "max_sessions: '[1]' is a list, not a single value", "use a whole number, at least 1"),

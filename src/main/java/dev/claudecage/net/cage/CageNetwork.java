@@ -65,7 +65,7 @@ public final class CageNetwork implements AutoCloseable {
             CageNetwork network = new CageNetwork(link,
                     new Teardown("network teardown of cage " + cageId, Teardown.GC_REMOVES_THE_REST));
             try {
-                network.build(ports, services, namespaceHolder, runner);
+                network.build(ports, services, namespaceHolder, settings.externalGateway(), runner);
             } catch (RuntimeException e) {
                 throw Teardown.closeAfter(network, e);
             }
@@ -112,7 +112,9 @@ public final class CageNetwork implements AutoCloseable {
         return wrapped;
     }
 
-    private void build(GatewayPorts ports, GatewayPorts.Services services, long namespaceHolder, ProcessRunner runner) {
+    /** @param externalGateway the address of the cage's gateway elsewhere, or null when it runs on the link's host end */
+    private void build(GatewayPorts ports, GatewayPorts.Services services, long namespaceHolder, String externalGateway,
+                       ProcessRunner runner) {
         String ns = link.netnsName();
         String host = link.hostInterface();
         // Undone last first: the host's table, then the namespace, which destroys the cage's end of
@@ -132,8 +134,14 @@ public final class CageNetwork implements AutoCloseable {
         ip(runner, "-n", ns, "link", "set", link.cageInterface(), "name", CageLink.CAGE_SIDE_NAME);
         ip(runner, "-n", ns, "link", "set", "lo", "up");
         // The firewalls go up before either end of the link does: no moment without them.
-        nft(runner, List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports, services));
-        nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports, services));
+        if (externalGateway == null) {
+            nft(runner, List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports, services));
+            nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports, services));
+        } else {
+            nft(runner, List.of("nft", "-f", "-"), Firewall.hostRulesetToGateway(link, externalGateway, ports, services));
+            nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRulesetToGateway(externalGateway, ports,
+                    services));
+        }
         ip(runner, "addr", "add", link.gateway4() + "/" + CageLink.PREFIX4, "dev", host);
         // nodad: the addresses are ours alone, and duplicate detection would delay them by seconds.
         ip(runner, "addr", "add", link.gateway6() + "/" + CageLink.PREFIX6, "dev", host, "nodad");

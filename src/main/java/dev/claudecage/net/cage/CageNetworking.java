@@ -116,6 +116,8 @@ public final class CageNetworking implements AutoCloseable {
     private String gateway6;
     private String namespacePath;
     private GatewayPorts.Services services;
+    /** Whether the cage's gateway runs elsewhere (network: gateway:ADDRESS). */
+    private boolean external;
     /** Which of the user's credentials the gateway holds, and so which variable carries the placeholder. */
     private ApiCredential.Kind credentialKind;
 
@@ -158,6 +160,10 @@ public final class CageNetworking implements AutoCloseable {
     }
 
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
+        if (config.egress().hasExternalGateway()) {
+            throw new CageException("a rootless cage has no link to lead to a gateway elsewhere (network: gateway:"
+                    + config.egress().externalGateway() + ")", "run it as root, or use network: filtered");
+        }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = decideServices(config, options);
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -309,6 +315,10 @@ public final class CageNetworking implements AutoCloseable {
 
     private void startAll(String cageId, CageConfig config, HostIds cageUser, long namespaceHolder, Options options,
                           ProcessRunner runner) {
+        if (config.egress().hasExternalGateway()) {
+            startToGateway(cageId, config, namespaceHolder, options, runner);
+            return;
+        }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = decideServices(config, options);
         network = CageNetwork.create(cageId, config.egress(), ports,
@@ -340,6 +350,99 @@ public final class CageNetworking implements AutoCloseable {
         namespacePath = network.namespacePath();
         writeResolvConf(options, "nameserver " + link.gateway4() + "\nnameserver " + link.gateway6()
                 + "\noptions ndots:1 timeout:2 attempts:2\n");
+    }
+
+    /**
+     * Where a standalone gateway ({@link #serve}) listens, and what it tells its clients.
+     *
+     * @param binds    the addresses every service listens on
+     * @param ports    the ports of its services there
+     * @param answer4  what the DNS stub answers for an allowed name: the address the clients reach the gateway
+     *                 at (a Service's address, a veth's), where the transparent listeners take the connection
+     * @param answer6  the same for AAAA, or null when the clients reach the gateway over IPv4 only
+     */
+    public record Standalone(List<InetAddress> binds, GatewayPorts ports, Inet4Address answer4,
+                             java.net.Inet6Address answer6) {
+        public Standalone {
+            binds = List.copyOf(binds);
+            if (binds.isEmpty()) {
+                throw new IllegalArgumentException("a standalone gateway listens on at least one address");
+            }
+        }
+    }
+
+    /**
+     * The services of a filtered cage without the cage: the proxy (explicit and transparent), the DNS stub,
+     * the API gateway (with a credential) and the git gateway (with git_credentials), listening on the given
+     * addresses, under one policy, one set of limits and one audit log. Nothing here makes a namespace or a
+     * firewall: what reaches these ports is the caller's to decide (a NetworkPolicy, a host's routes). The
+     * SSH agent relay is a socket bound into a cage, so it has no place here.
+     */
+    public static CageNetworking serve(CageConfig config, Options options, Standalone where, ProcessRunner runner) {
+        if (config.egress().credentials().sshAgent()) {
+            throw new CageException("a standalone gateway cannot forward an SSH agent: the relay is a socket bound into "
+                    + "a cage on the same host", "leave out --ssh-agent (ssh_agent: false)");
+        }
+        return started(networking -> networking.serveAll(config, options, where, runner));
+    }
+
+    private void serveAll(CageConfig config, Options options, Standalone where, ProcessRunner runner) {
+        GatewayPorts ports = where.ports();
+        EgressPolicy policy = decideServices(config, options);
+        TrafficLimits limits = TrafficLimits.of(policy);
+        started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(where.binds(),
+                ports.proxy(), ports.https(), ports.http()), policy, limits, NameResolver.forConfig(config, policy), audit));
+        placeholder = placeholder(options);
+        for (InetAddress bind : where.binds()) {
+            if (services.apiGateway()) {
+                started.push("stop the API gateway on " + bind.getHostAddress(), ApiGateway.start(
+                        new InetSocketAddress(bind, ports.apiGateway()), config.egress().apiUpstream(), placeholder,
+                        options.realKey(), audit::record, limits, ApiGateway.Settings.defaults()));
+            }
+            started.push("stop the DNS stub on " + bind.getHostAddress(), DnsStub.start(
+                    new InetSocketAddress(bind, ports.dns()), policy, where.answer4(), where.answer6(), audit::record));
+        }
+        startGitGateway(config, policy, where.binds().stream()
+                .map(bind -> new InetSocketAddress(bind, ports.gitGateway())).toList(),
+                where.answer4().getHostAddress() + ":" + ports.gitGateway(), runner);
+    }
+
+    /**
+     * A filtered cage whose services run elsewhere ({@code network: gateway:ADDRESS}, a {@code claude-cage gateway
+     * serve}): its namespace, link and firewalls as ever, but the only destination they admit is that gateway's
+     * ports, which the host forwards to. Nothing runs beside the cage but the drop logger; the policy, limits and
+     * audit trail of its traffic are the gateway's. The cage finds the gateway as it would its own, on the
+     * standard ports, and holds no key: the gateway's placeholder is the user's to give it (--env).
+     */
+    private void startToGateway(String cageId, CageConfig config, long namespaceHolder, Options options,
+                                ProcessRunner runner) {
+        String gateway = config.egress().externalGateway();
+        requireForwarding();
+        // All the gateway's ports: which of its services run is the gateway's to know, and it listens on nothing else.
+        services = GatewayPorts.Services.ALL;
+        openState(options, config);
+        GatewayPorts ports = GatewayPorts.STANDARD;
+        network = CageNetwork.create(cageId, config.egress(), ports, services, namespaceHolder, options.lockFile(), runner);
+        started.push("take down the namespace, link and firewalls", network);
+        started.push("stop the drop logger", DropLogger.start(network, audit, runner));
+        gateway4 = gateway;
+        namespacePath = network.namespacePath();
+        external = true;
+        writeResolvConf(options, "nameserver " + gateway + "\noptions ndots:1 timeout:2 attempts:2\n");
+    }
+
+    /** The host forwards the cage's packets to the gateway only when the kernel forwards at all. */
+    private static void requireForwarding() {
+        Path forwarding = Path.of("/proc/sys/net/ipv4/ip_forward");
+        try {
+            if (!Files.readString(forwarding).strip().equals("1")) {
+                throw new CageException("network: gateway:ADDRESS needs this host to forward the cage's packets to the "
+                        + "gateway, and " + forwarding + " is 0", "sysctl -w net.ipv4.ip_forward=1 (the cage's firewall "
+                        + "on this host forwards only to the gateway's ports)");
+            }
+        } catch (IOException e) {
+            throw new CageException("cannot read " + forwarding + ": " + e.getMessage());
+        }
     }
 
     private void writeResolvConf(Options options, String content) {
@@ -375,7 +478,8 @@ public final class CageNetworking implements AutoCloseable {
         NameResolver resolver = NameResolver.forConfig(config, policy);
         List<GitGateway> gateways = new ArrayList<>();
         for (InetSocketAddress bind : binds) {
-            GitGateway gateway = GitGateway.start(bind, placeholder, credentials, tokens::token, policy, resolver, tls,
+            GitGateway gateway = GitGateway.start(bind, placeholder, credentials,
+                    config.egress().credentials().gitAccess(), tokens::token, policy, resolver, tls,
                     audit::record, GitGateway.Settings.defaults(policy.maxConnections()));
             started.push("stop the git gateway on " + bind, gateway);
             gateways.add(gateway);
@@ -426,18 +530,14 @@ public final class CageNetworking implements AutoCloseable {
     /** What the spec needs: the namespace to join, the variables that point tools at the proxy and gateway. */
     public NetworkAttachment attachment() {
         GatewayPorts ports = GatewayPorts.STANDARD;
-        String proxy = "http://" + gateway4 + ":" + ports.proxy();
-        String noProxy = "localhost,127.0.0.1,::1" + (gateway4.equals("127.0.0.1") ? "" : "," + gateway4)
-                + (gateway6 == null ? "" : "," + gateway6);
-        List<String> env = new ArrayList<>(List.of(
-                "HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
-                "NO_PROXY=" + noProxy, "no_proxy=" + noProxy));
-        if (services.apiGateway()) {
+        List<String> env = new ArrayList<>(proxyEnvironment(gateway4, gateway6, ports));
+        if (external) {
+            env.add(apiBaseUrl(gateway4, ports));
+        } else if (services.apiGateway()) {
             // With a key or a Claude login on the host, the API goes through the gateway, and only through it
             // (EgressPolicy.apiHosts). Without either, no gateway runs: Claude Code uses its own login (claude login,
             // kept in the persisted home) and reaches the API through the proxy, with whatever credential the agent holds.
-            env.add("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway());
-            env.add(credentialKind.cageVariable() + "=" + placeholder.value());
+            env.addAll(apiEnvironment(gateway4, ports, credentialKind, placeholder));
             placeholderInCage = true;
         }
         env.addAll(gitEnvironment);
@@ -445,9 +545,36 @@ public final class CageNetworking implements AutoCloseable {
         return new NetworkAttachment(NetworkMode.FILTERED, namespacePath, env, resolvConf, binds);
     }
 
+    /**
+     * The variables that point a client's tools at the proxy of a gateway at {@code gateway4} (and
+     * {@code gateway6}, or null), and keep the gateway itself and loopback out of the proxy.
+     */
+    public static List<String> proxyEnvironment(String gateway4, String gateway6, GatewayPorts ports) {
+        String proxy = "http://" + gateway4 + ":" + ports.proxy();
+        String noProxy = "localhost,127.0.0.1,::1" + (gateway4.equals("127.0.0.1") ? "" : "," + gateway4)
+                + (gateway6 == null ? "" : "," + gateway6);
+        return List.of("HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
+                "NO_PROXY=" + noProxy, "no_proxy=" + noProxy);
+    }
+
+    /** The variables that send a client's API calls to the API gateway at {@code gateway4}, with the placeholder. */
+    public static List<String> apiEnvironment(String gateway4, GatewayPorts ports, ApiCredential.Kind kind,
+                                              PlaceholderKey placeholder) {
+        return List.of(apiBaseUrl(gateway4, ports), kind.cageVariable() + "=" + placeholder.value());
+    }
+
+    private static String apiBaseUrl(String gateway4, GatewayPorts ports) {
+        return "ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway();
+    }
+
     /** The API key the cage holds (the gateway's placeholder), once {@link #attachment} gave it one. */
     public Optional<PlaceholderKey> placeholderInCage() {
         return placeholderInCage ? Optional.of(placeholder) : Optional.empty();
+    }
+
+    /** The placeholder the API and git gateways accept: what a standalone gateway's clients must hold. */
+    public PlaceholderKey placeholder() {
+        return placeholder;
     }
 
     /** Stops everything in reverse order, as far as it can, and reports every failure. */

@@ -32,6 +32,24 @@ class FirewallTest {
         Golden.assertMatches(Path.of("security/golden/nft-host-proxy-only.nft"), Firewall.hostRuleset(LINK, PORTS, PROXY_ONLY));
     }
 
+    /** network: gateway:ADDRESS: the cage's only destination is the external gateway, which the host forwards to. */
+    @Test
+    void aCageLedToAnExternalGatewayReachesOnlyItsPorts() throws Exception {
+        String cage = Firewall.cageRulesetToGateway("10.214.9.2", PORTS, GatewayPorts.Services.ALL);
+        String host = Firewall.hostRulesetToGateway(LINK, "10.214.9.2", PORTS, GatewayPorts.Services.ALL);
+        Golden.assertMatches(Path.of("security/golden/nft-cage-external-gateway.nft"), cage);
+        Golden.assertMatches(Path.of("security/golden/nft-host-external-gateway.nft"), host);
+        assertTrue(cage.contains("ip daddr 10.214.9.2 tcp dport { 53, 80, 443, 3128, 8080, 8081 } accept"));
+        assertFalse(cage.contains(LINK.gateway4()), "the link's host end is no destination");
+        assertFalse(cage.contains("ip6 daddr"), "the external gateway is reached over IPv4 only");
+        assertTrue(host.contains("iifname \"cgh3\" ip daddr 10.214.9.2 tcp dport { 53, 80, 443, 3128, 8080, 8081 } accept"));
+        assertTrue(host.contains("oifname \"cgh3\" ip saddr 10.214.9.2 ct state established,related accept"));
+        // The host itself takes nothing from the cage but neighbour discovery.
+        String input = host.substring(host.indexOf("chain input"), host.indexOf("chain forward"));
+        assertTrue(input.endsWith("iifname \"cgh3\" drop\n\t}\n\t"), input);
+        assertFalse(host.contains("ip daddr " + LINK.gateway4()), host);
+    }
+
     @Test
     void cageOutputDropsByDefaultAndOpensOnlyTheGatewayPortsInBothFamilies() {
         String rules = Firewall.cageRuleset(LINK, PORTS, GatewayPorts.Services.ALL);

@@ -1,4 +1,9 @@
-package dev.claudecage.host;
+package dev.claudecage.it;
+
+import dev.claudecage.host.Host;
+import dev.claudecage.host.IdmappedMount;
+import dev.claudecage.host.LinuxSyscalls;
+import dev.claudecage.host.MappedUserNamespace;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,9 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The shifting user namespace made without spawning a process: it is new, its maps are the ones asked
  * for (a mount shifted with it shows root's file as the mapped id, while the file itself stays root's),
  * and the child that made it is reaped (no child of this process is left). Needs root, and makes a
- * mount: run it under the integration tests' lock.
+ * mount.
  */
-class MappedUserNamespaceTest {
+class MappedUserNamespaceIT {
 
     private static final int MAPPED_ROOT = 1_879_048_192;
 
