@@ -44,6 +44,8 @@ $(CDS_ARCHIVE): $(JAR) bench/cds.sh
 	bench/cds.sh $(JAR) $(CAGE) $(ROOTFS)
 
 install: build install-files
+	@# Host ids of their own for root-mode cages (a system change: not for a DESTDIR staging copy).
+	if [ -z "$(DESTDIR)" ]; then scripts/make-id-pool.sh; fi
 	@# The archive names the jar by its path, so it is made for the installed one (not for a DESTDIR staging copy).
 	if [ -z "$(DESTDIR)" ]; then bench/cds.sh $(PREFIX)/lib/claude-cage/claude-cage.jar $(PREFIX)/bin/claude-cage $(ROOTFS); fi
 

@@ -2,6 +2,7 @@ package dev.claudecage.cli;
 
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
@@ -23,8 +24,9 @@ import java.util.stream.Stream;
  * Start-up only. While the main thread builds picocli's command model (reflection over the
  * command's annotations, the largest part of a short call), a second thread does once, on the
  * other core, the work that the command does next. For {@code run} and {@code verify} it parses
- * the seccomp profile (Jackson), loads and validates the configuration (SnakeYAML) and writes a
- * throwaway spec; the real call takes the parsed profile and defaults and finds the rest warm.
+ * the seccomp profile (Jackson), loads and validates the configuration (SnakeYAML), writes a
+ * throwaway spec and loads the C library binding (JNA); the real call takes the parsed profile
+ * and defaults and finds the rest warm.
  * For {@code list}, {@code status} and {@code inspect} it starts Jackson and builds the readers of
  * the session records and policies. What it leaves behind is loaded and initialised classes and
  * Jackson's filled caches. It writes no file and decides nothing; any failure is left for the
@@ -77,6 +79,9 @@ final class Prewarm {
             CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
             Json.write(SpecBuilder.build(config, new CageRequest(List.of("true"), false, "prewarm", "prewarm",
                     seccomp, null, NetworkAttachment.none())));
+            // Last, being needed last: a cage with ids of its own idmaps its layers through it before it
+            // starts, and every cage's teardown removes its folders through it.
+            LinuxSyscalls.get();
         } catch (RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }

@@ -51,7 +51,8 @@ public enum ConfigKey {
     SSH_AGENT_HOSTS(true, "--ssh-agent-host"),
     SSH_KNOWN_HOSTS(true, "--ssh-known-hosts"),
     ALLOW_UNLIMITED(false),
-    HEALTHCHECK(false, "--no-healthcheck");
+    HEALTHCHECK(false, "--no-healthcheck"),
+    USERNS_POOL(false);
 
     /** Prefix of the environment variables that set keys. */
     public static final String ENVIRONMENT_PREFIX = "CLAUDE_CAGE_";

@@ -58,6 +58,10 @@ final class ConfigValidator {
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9][a-z0-9._-]*");
     private static final Pattern ENV_ENTRY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
     private static final List<String> RUNTIMES = List.of("runc", "crun");
+    /** The ids one cage takes from userns_pool (0 to 65535 in the cage), and where a pool may start: past them. */
+    private static final long USERNS_BLOCK = 65536;
+    private static final long FIRST_USERNS_POOL_ID = 65536;
+    private static final long LAST_ID = 4_294_967_294L;
 
     private final HostFacts host;
     private final Path workingDir;
@@ -134,6 +138,7 @@ final class ConfigValidator {
         }
         Boolean allowUnlimited = checker.check(ConfigKey.ALLOW_UNLIMITED, this::bool);
         Boolean healthcheck = checker.check(ConfigKey.HEALTHCHECK, this::bool);
+        UsernsPool usernsPool = checker.check(ConfigKey.USERNS_POOL, this::usernsPool);
         if (!problems.isEmpty()) {
             throw combined(problems);
         }
@@ -146,7 +151,7 @@ final class ConfigValidator {
                                 sshHosts, knownHosts), auditLogLimit,
                         wildcardNames.intValue(), networkChoice.gateway()),
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
-                claudeConfig);
+                claudeConfig, usernsPool);
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -840,6 +845,37 @@ final class ConfigValidator {
             files.add(path.normalize());
         }
         return files;
+    }
+
+    private UsernsPool usernsPool(RawValue raw) {
+        String allowed = "leave it empty for the subordinate ids of the claude-cage account (scripts/install-deps.sh makes "
+                + "it), give START:COUNT for a range of uids and the same gids that belong to nobody on this host (COUNT at "
+                + "least " + USERNS_BLOCK + ", from " + FIRST_USERNS_POOL_ID + " up), or " + UsernsPool.OFF_WORD
+                + " to run every cage as the host ids of its user";
+        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+            return UsernsPool.ACCOUNT;
+        }
+        String text = text(raw, allowed);
+        if (text.equals(UsernsPool.OFF_WORD)) {
+            return UsernsPool.OFF;
+        }
+        String[] fields = text.split(":", -1);
+        if (fields.length != 2 || !fields[0].matches("[0-9]{1,10}") || !fields[1].matches("[0-9]{1,10}")) {
+            throw invalid(raw, text, "is not START:COUNT", allowed);
+        }
+        long start = Long.parseLong(fields[0]);
+        long count = Long.parseLong(fields[1]);
+        if (start < FIRST_USERNS_POOL_ID) {
+            throw invalid(raw, text, "starts below " + FIRST_USERNS_POOL_ID + ", among the ids of host accounts and "
+                    + "of the cages' own users", allowed);
+        }
+        if (count < USERNS_BLOCK) {
+            throw invalid(raw, text, "has fewer than the " + USERNS_BLOCK + " ids one cage needs", allowed);
+        }
+        if (start + count - 1 > LAST_ID) {
+            throw invalid(raw, text, "goes past " + LAST_ID + ", the last id the kernel takes", allowed);
+        }
+        return UsernsPool.range(start, count);
     }
 
     private String networkPool(RawValue raw) {

@@ -3,7 +3,13 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.Teardown;
 import dev.claudecage.image.store.StopSignals;
+import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.host.HostIds;
+import dev.claudecage.host.IdmappedMount;
+import dev.claudecage.host.IdBlock;
+import dev.claudecage.identity.IdPool;
+import dev.claudecage.identity.IdShifts;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
@@ -39,6 +45,8 @@ public final class CageInstance implements AutoCloseable {
     private CageNetworking networking;
     private WorkspaceWall wall = WorkspaceWall.NONE;
     private List<String> volumes = List.of();
+    private CageIdentity identity;
+    private IdShifts shifts;
     private Cage cage;
     private Process runtimeProcess;
 
@@ -71,11 +79,17 @@ public final class CageInstance implements AutoCloseable {
                 });
             }
             RootlessHost rootless = plan.rootless();
+            List<Path> layers = plan.rootfs();
             if (rootless != null) {
                 instance.userNamespace = teardown.push("end its user namespace", UserNamespace.create(rootless.uids(),
                         rootless.gids(), plan.config().network() == NetworkMode.FILTERED, runner));
+            } else {
+                layers = instance.takeOwnIds(layers, paths, runner);
             }
-            NetworkAttachment attachment = switch (plan.config().network()) {
+            CageConfig config = plan.config();
+            HostIds cageUser = instance.identity != null ? instance.identity.user(config)
+                    : new HostIds(config.uid(), config.gid());
+            NetworkAttachment attachment = switch (config.network()) {
                 case NONE -> NetworkAttachment.none();
                 case HOST -> {
                     System.err.println("claude-cage: warning: network 'host' gives cage " + id
@@ -84,38 +98,106 @@ public final class CageInstance implements AutoCloseable {
                 }
                 case FILTERED -> {
                     instance.networking = teardown.push("take down its network", rootless == null
-                            ? CageNetworking.start(id, plan.config(), networkOptions, runner)
-                            : CageNetworking.startRootless(plan.config(), networkOptions, instance.userNamespace, runner));
+                            ? CageNetworking.start(id, config, cageUser,
+                            instance.identity == null ? 0 : instance.identity.holdNamespaces(), networkOptions, runner)
+                            : CageNetworking.startRootless(config, networkOptions, instance.userNamespace, runner));
                     yield instance.networking.attachment();
                 }
             };
-            ProtectedPathScan.Result wall = ProtectedPathScan.scan(plan.config());
+            ProtectedPathScan.Result wall = ProtectedPathScan.scan(config);
             instance.wall = wall.wall();
-            Spec spec = plan.spec(id, command, terminal, attachment, wall.wall());
+            IdBlock ids = instance.identity == null ? null : instance.identity.block();
+            Spec spec = plan.spec(id, command, terminal, attachment, wall.wall(), ids);
             instance.volumes = imageVolumes(spec, plan.image().volumes());
             if (rootless == null) {
                 spec = teardown.push("remove its shifted mounts",
-                        WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner)).applyTo(spec);
+                        WorkspaceOwnership.stage(config, paths.stagedMounts(id), ids, instance.shifts)).applyTo(spec);
             }
+            // Undone before the shifted mounts, whose removal takes the staging folder they share.
+            teardown.push("unmount its idmapped mounts", () -> {
+                if (instance.identity != null) {
+                    instance.identity.unmount();
+                }
+            });
             spec = adjust.adjust(spec, instance.networking);
+            // Last, so that they fit whatever the adjustment changed (a control cage's namespaces, the home).
+            spec = instance.identity == null ? CageIdentity.withoutMarks(spec) : instance.identity.stage(spec, instance.shifts);
             if (rootless != null) {
-                // Last, so that it fits whatever the adjustment changed (a control cage's namespaces).
                 spec = rootless.adapt(spec);
             }
+            instance.endShifts();
             // Its placeholders first, then its run folder, and the claim on its workspace with it.
             instance.cage = teardown.push("remove the cage", rootless == null
-                    ? Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths, plan.runtime(), runner,
-                    CommandScope.HOST)
-                    : Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths,
-                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace));
+                    ? Cage.prepare(id, layers, spec, wall.placeholders(), paths, plan.runtime(), runner,
+                    CommandScope.HOST, ids)
+                    : Cage.prepare(id, layers, spec, wall.placeholders(), paths,
+                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace, null));
+            if (instance.identity != null) {
+                instance.identity.detachLayers();
+            }
             return instance;
         } catch (RuntimeException e) {
             throw Teardown.closeAfter(instance, e);
         }
     }
 
+    /**
+     * Gives a root-mode cage host ids of its own, when the plan has a pool, with the shifting
+     * namespaces its mounts need; returns the root's layers, idmapped into the cage's
+     * ids where it has them. A host that cannot idmap the layers, or has no pool, runs the cage with
+     * the host's ids, as before cages had their own, and says so: never silently.
+     */
+    private List<Path> takeOwnIds(List<Path> layers, StatePaths paths, ProcessRunner runner) {
+        CageConfig config = plan.config();
+        IdPool pool = plan.ids();
+        // Its block goes back only once its container is gone: until then, gc frees it with the cage.
+        teardown.push("give back its own ids", () -> {
+            if (identity != null) {
+                identity.close(cage == null || cage.containerRemoved());
+            }
+        });
+        teardown.push("end its shifting namespaces", this::endShifts);
+        if (pool != null && pool.available()) {
+            Cage.requireLayers(layers);
+            identity = CageIdentity.allocate(id, pool, paths, runner);
+            shifts = new IdShifts();
+            try {
+                return identity.stageLayers(layers, shifts);
+            } catch (IdmappedMount.Unsupported e) {
+                identity.close();
+                identity = null;
+                endShifts();
+                warnSharedIds(e.getMessage());
+            }
+        } else if (pool != null) {
+            warnSharedIds(pool.missing());
+        }
+        shifts = new IdShifts();
+        return layers;
+    }
+
+    private void warnSharedIds(String missing) {
+        CageConfig config = plan.config();
+        System.err.println("claude-cage: warning: cage " + id + " runs as host uid " + config.uid() + " and gid "
+                + config.gid() + ", which any host account of that id shares, and every other such cage: that account "
+                + "can trace it and read its environment (" + missing + "); claude-cage doctor says more");
+    }
+
+    /** Closes the shifting namespaces: the mounts made with them keep what they need. */
+    private void endShifts() {
+        if (shifts != null) {
+            shifts.close();
+            shifts = null;
+        }
+    }
+
     public String id() {
         return id;
+    }
+
+    /** The cage's own host ids, or null when it shares the host's (rootless, or where the host cannot). */
+    public IdBlock ownIds() {
+        return identity == null ? null : identity.block();
     }
 
     /** The image's VOLUMEs that got a tmpfs of their own, as tmpfs:PATH (VOLUME), for the session's record. */

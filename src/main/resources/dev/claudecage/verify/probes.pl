@@ -102,6 +102,26 @@ sub mountinfo {
 
 sub read_only { my ($m) = @_; return ($m->{options} =~ /(^|,)ro(,|$)/) ? 1 : 0; }
 
+# A probe the host runs from outside while this cage runs: waits, at most a minute, until the host has
+# checked (CAGE_VERIFY_HOST_DONE names the file it then makes); the host's verdict replaces this line.
+sub wait_for_host {
+    my ($id) = @_;
+    my $done = $ENV{CAGE_VERIFY_HOST_DONE};
+    return report($id, 'blocked', 'checked by the host, from outside') unless $done;
+    for (1 .. 600) {
+        return report($id, 'blocked', 'checked by the host, from outside') if -e $done;
+        select(undef, undef, undef, 0.1);
+    }
+    report($id, 'error', "the host's check did not finish within a minute");
+}
+
+# /proc/self/uid_map or gid_map as inside:outside:count,...
+sub id_map {
+    my ($file) = @_;
+    open(my $fh, '<', $file) or return undef;
+    return join(',', map { join(':', split ' ') } grep { /\S/ } <$fh>);
+}
+
 sub status_field {
     my ($name) = @_;
     open(my $fh, '<', '/proc/self/status') or return undef;
@@ -487,6 +507,15 @@ my %probes = (
         return report($_[0], 'hole', "the cage sees the host's hostname '$name'") if $name eq $ENV{CAGE_VERIFY_HOST_HOSTNAME};
         report($_[0], 'blocked', "the cage's hostname is '$name'");
     },
+    'cage-ids-nobodys' => sub {
+        my ($id) = @_;
+        my ($uids, $gids) = (id_map('/proc/self/uid_map'), id_map('/proc/self/gid_map'));
+        return report($id, 'error', "cannot read /proc/self/uid_map or gid_map: $!") unless defined $uids && defined $gids;
+        # The host judges: it knows its accounts, and which ids are this cage's own.
+        report($id, 'blocked', 'uid=' . ($< + 0) . ' gid=' . ($( + 0) . " uid_map=$uids gid_map=$gids");
+    },
+    'host-user-cannot-trace' => sub { wait_for_host($_[0]) },
+    'cage-ids-disjoint' => sub { wait_for_host($_[0]) },
     'host-pids-invisible' => sub {
         my $marker = $ENV{CAGE_VERIFY_MARKER};
         opendir(my $dir, '/proc') or return report($_[0], 'error', "/proc: $!");

@@ -32,7 +32,7 @@ class CageInstanceTest {
         return new CagePlan(config, List.of(rootfs), CageRequest.ImageDefaults.NONE,
                 new OciRuntime(RuntimeKind.RUNC, Path.of("/usr/sbin/runc"), runtimeState, processes.runner()),
                 new HostPolicy(SeccompPolicy.defaultPolicy().toOci("amd64"), null,
-                        new AppArmor(AppArmor.Status.UNAVAILABLE, "unavailable in this test")), null, null);
+                        new AppArmor(AppArmor.Status.UNAVAILABLE, "unavailable in this test")), null, null, null);
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.HostIds;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.EgressPolicy;
@@ -123,8 +124,14 @@ public final class CageNetworking implements AutoCloseable {
     private CageNetworking() {
     }
 
-    public static CageNetworking start(String cageId, CageConfig config, Options options, ProcessRunner runner) {
-        return started(networking -> networking.startAll(cageId, config, options, runner));
+    /**
+     * @param cageUser        the host ids the cage's user is, to whom what the cage reaches of the host is handed
+     * @param namespaceHolder a process in the network namespace to build the cage's network in (one that the
+     *                        cage's own user namespace owns), or 0 for a new one
+     */
+    public static CageNetworking start(String cageId, CageConfig config, HostIds cageUser, long namespaceHolder,
+                                       Options options, ProcessRunner runner) {
+        return started(networking -> networking.startAll(cageId, config, cageUser, namespaceHolder, options, runner));
     }
 
     /** A new instance after {@code startAll}; when that fails, what it started is stopped again. */
@@ -188,7 +195,7 @@ public final class CageNetworking implements AutoCloseable {
         startGitGateway(config, policy, List.of(new InetSocketAddress(loopback, 0)), cageLoopback + ":" + ports.gitGateway(),
                 runner).ifPresent(git -> relays.add(Relay.tcp(ports.gitGateway(), state.resolve("git.sock"), git.address())));
         // The agent's socket is bound into the cage, which crosses namespaces: the cage's uid 1000 is this user.
-        startSshAgentRelay(config, policy, state, Host.effectiveUid(), Host.effectiveGid(), cageLoopback, ports);
+        startSshAgentRelay(config, policy, state, new HostIds(Host.effectiveUid(), Host.effectiveGid()), cageLoopback, ports);
         for (Relay relay : relays) {
             started.push("stop the bridge for " + relay.route().name(), relay.udp()
                     ? UnixBridge.toDatagram(relay.socket(), relay.service(), relayLimit)
@@ -306,15 +313,16 @@ public final class CageNetworking implements AutoCloseable {
         return options.placeholder() != null ? options.placeholder() : PlaceholderKey.generate();
     }
 
-    private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
+    private void startAll(String cageId, CageConfig config, HostIds cageUser, long namespaceHolder, Options options,
+                          ProcessRunner runner) {
         if (config.egress().hasExternalGateway()) {
-            startToGateway(cageId, config, options, runner);
+            startToGateway(cageId, config, namespaceHolder, options, runner);
             return;
         }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = decideServices(config, options);
         network = CageNetwork.create(cageId, config.egress(), ports,
-                options.openIdlePorts() ? GatewayPorts.Services.ALL : services, options.lockFile(), runner);
+                options.openIdlePorts() ? GatewayPorts.Services.ALL : services, namespaceHolder, options.lockFile(), runner);
         started.push("take down the namespace, link and firewalls", network);
         CageLink link = network.link();
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
@@ -335,7 +343,7 @@ public final class CageNetworking implements AutoCloseable {
         List<InetSocketAddress> gitBinds = gateways.stream()
                 .map(address -> new InetSocketAddress(address, ports.gitGateway())).toList();
         startGitGateway(config, policy, gitBinds, link.gateway4() + ":" + ports.gitGateway(), runner);
-        startSshAgentRelay(config, policy, options.stateDir(), config.uid(), config.gid(), link.gateway4(), ports);
+        startSshAgentRelay(config, policy, options.stateDir(), cageUser, link.gateway4(), ports);
         started.push("stop the drop logger", DropLogger.start(network, audit, runner));
         gateway4 = link.gateway4();
         gateway6 = link.gateway6();
@@ -406,14 +414,15 @@ public final class CageNetworking implements AutoCloseable {
      * audit trail of its traffic are the gateway's. The cage finds the gateway as it would its own, on the
      * standard ports, and holds no key: the gateway's placeholder is the user's to give it (--env).
      */
-    private void startToGateway(String cageId, CageConfig config, Options options, ProcessRunner runner) {
+    private void startToGateway(String cageId, CageConfig config, long namespaceHolder, Options options,
+                                ProcessRunner runner) {
         String gateway = config.egress().externalGateway();
         requireForwarding();
         // All the gateway's ports: which of its services run is the gateway's to know, and it listens on nothing else.
         services = GatewayPorts.Services.ALL;
         openState(options, config);
         GatewayPorts ports = GatewayPorts.STANDARD;
-        network = CageNetwork.create(cageId, config.egress(), ports, services, options.lockFile(), runner);
+        network = CageNetwork.create(cageId, config.egress(), ports, services, namespaceHolder, options.lockFile(), runner);
         started.push("take down the namespace, link and firewalls", network);
         started.push("stop the drop logger", DropLogger.start(network, audit, runner));
         gateway4 = gateway;
@@ -442,7 +451,11 @@ public final class CageNetworking implements AutoCloseable {
             // Readable by the cage's user through the bind mount; it holds no secret.
             Directories.writePrivateFile(resolvConf, content);
             Files.setPosixFilePermissions(resolvConf, PosixFilePermissions.fromString("rw-r--r--"));
-            Files.setPosixFilePermissions(options.stateDir(), PosixFilePermissions.fromString("rwx--x--x"));
+            if (Host.effectiveUid() != 0) {
+                // A rootless runtime opens the bind's source as the cage's root, a subordinate id; as root, the
+                // runtime opens it from the host, and the folder stays the cage's alone.
+                Files.setPosixFilePermissions(options.stateDir(), PosixFilePermissions.fromString("rwx--x--x"));
+            }
         } catch (IOException e) {
             throw new CageException("cannot write the cage's resolv.conf in " + options.stateDir() + ": " + e.getMessage());
         }
@@ -477,16 +490,16 @@ public final class CageNetworking implements AutoCloseable {
 
     /**
      * The SSH agent relay, with --ssh-agent, in a folder of the cage's own bound into it; its socket
-     * is handed to {@code ownerUid}:{@code ownerGid}, who is the cage's user, and ssh in the cage
-     * gets out through the proxy at {@code cageProxyAddress}.
+     * is handed to {@code cageUser}, who is the cage's user on the host, and ssh in the cage gets out
+     * through the proxy at {@code cageProxyAddress}.
      */
-    private void startSshAgentRelay(CageConfig config, EgressPolicy policy, Path stateDir, int ownerUid, int ownerGid,
+    private void startSshAgentRelay(CageConfig config, EgressPolicy policy, Path stateDir, HostIds cageUser,
                                     String cageProxyAddress, GatewayPorts ports) {
         if (!config.egress().credentials().sshAgent()) {
             return;
         }
         AgentForwarding forwarding = AgentForwarding.start(config.egress().credentials(), policy, stateDir.resolve("ssh"),
-                ownerUid, ownerGid, cageProxyAddress, ports.proxy(), audit::record);
+                cageUser, cageProxyAddress, ports.proxy(), audit::record);
         started.push("stop the SSH agent relay", forwarding);
         binds.add(forwarding.bind());
         sshEnvironment.addAll(forwarding.environment());
