@@ -608,9 +608,11 @@ public final class Sessions {
         try (var jars = java.nio.file.Files.list(dir)) {
             for (java.nio.file.Path jar : jars.toList()) {
                 java.time.Instant modified = java.nio.file.Files.getLastModifiedTime(jar).toInstant();
-                if (!inUse.contains(jar.toString()) && modified.isBefore(clock.instant().minus(UNUSED_JAR_AGE))) {
+                // A jar's archives and class lists go with it.
+                java.nio.file.Path itsJar = dir.resolve(SupervisorArchive.jarNameOf(jar.getFileName().toString()));
+                if (!inUse.contains(itsJar.toString()) && modified.isBefore(clock.instant().minus(UNUSED_JAR_AGE))) {
                     java.nio.file.Files.delete(jar);
-                    removed.add("unused supervisor jar " + jar);
+                    removed.add("unused supervisor " + (jar.equals(itsJar) ? "jar " : "file ") + jar);
                 }
             }
         } catch (java.io.IOException e) {
