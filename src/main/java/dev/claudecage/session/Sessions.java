@@ -363,8 +363,10 @@ public final class Sessions {
 
     public StopResult stop(SessionName name, Duration timeout) {
         SessionRecord record = store.require(name);
-        SessionView view = reconciler.view(record);
-        if (!view.live()) {
+        // Whether it is live needs no list of the runtime's containers (a runtime process); only a
+        // session that is not, to tell what its cage left.
+        if (!reconciler.isLive(record)) {
+            SessionView view = reconciler.view(record);
             if (view.stale() || view.orphaned()) {
                 settle(name, null, null);
             }
