@@ -8,7 +8,6 @@ import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.net.cage.GatewayPorts;
 import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.net.gateway.PlaceholderKey;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,12 +26,7 @@ import java.util.concurrent.TimeUnit;
 
 @Command(name = "gateway", description = "A filtered cage's network services without the cage: serve.",
         subcommands = GatewayCommand.Serve.class)
-final class GatewayCommand extends BaseCommand {
-
-    @Override
-    public Integer call() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: serve");
-    }
+final class GatewayCommand extends CommandGroup {
 
     @Command(name = "serve",
             description = {"Runs the egress proxy, the DNS stub, the API gateway and the git gateway of a filtered cage "

@@ -6,7 +6,6 @@ import dev.claudecage.kube.KubeFiles;
 import dev.claudecage.kube.KubeRequest;
 import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.net.gateway.PlaceholderKey;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -17,12 +16,7 @@ import java.util.List;
 import java.util.Locale;
 
 @Command(name = "kube", description = "The same cage on Kubernetes: generate.", subcommands = KubeCommand.Generate.class)
-final class KubeCommand extends BaseCommand {
-
-    @Override
-    public Integer call() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: generate");
-    }
+final class KubeCommand extends CommandGroup {
 
     @Command(name = "generate",
             description = {"Writes the manifests of one agent in a cluster from the configuration, as run would start "

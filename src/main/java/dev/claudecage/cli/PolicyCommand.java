@@ -2,7 +2,6 @@ package dev.claudecage.cli;
 
 import dev.claudecage.net.AllowlistSuggestions;
 import dev.claudecage.net.AuditLog;
-import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 
@@ -11,12 +10,7 @@ import java.nio.file.Path;
 
 @Command(name = "policy", description = "Works with the egress policy: suggest.",
         subcommands = PolicyCommand.Suggest.class)
-final class PolicyCommand extends BaseCommand {
-
-    @Override
-    public Integer call() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: suggest");
-    }
+final class PolicyCommand extends CommandGroup {
 
     @Command(name = "suggest",
             description = {
