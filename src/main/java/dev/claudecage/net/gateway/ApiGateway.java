@@ -5,6 +5,7 @@ import dev.claudecage.json.Json;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.ChunkedOutputStream;
 import dev.claudecage.net.http.HttpHead;
 import dev.claudecage.net.proxy.Connection;
 import dev.claudecage.net.proxy.MeteredOutputStream;
@@ -14,7 +15,6 @@ import dev.claudecage.net.proxy.TrafficLimits;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -936,38 +936,5 @@ public final class ApiGateway implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         };
-    }
-
-    /** A response body in chunks: one per flush, and the last, empty one at {@link #finish}. */
-    private static final class ChunkedOutputStream extends FilterOutputStream {
-
-        ChunkedOutputStream(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] bytes, int offset, int length) throws IOException {
-            if (length == 0) {
-                return;
-            }
-            byte[] size = (Integer.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
-            byte[] chunk = new byte[size.length + length + 2];
-            System.arraycopy(size, 0, chunk, 0, size.length);
-            System.arraycopy(bytes, offset, chunk, size.length, length);
-            chunk[chunk.length - 2] = '\r';
-            chunk[chunk.length - 1] = '\n';
-            // One write per chunk: the socket sends it as it is, with no wait for the next.
-            out.write(chunk);
-        }
-
-        void finish() throws IOException {
-            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-        }
     }
 }

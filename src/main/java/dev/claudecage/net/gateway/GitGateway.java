@@ -11,6 +11,7 @@ import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.NameResolver;
 import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.ChunkedOutputStream;
 import dev.claudecage.net.http.Counted;
 import dev.claudecage.net.http.HttpHead;
 import dev.claudecage.net.http.PlainResponse;
@@ -369,7 +370,7 @@ public final class GitGateway implements AutoCloseable {
          * @return true when the whole body went upstream
          */
         private boolean sendProvingFastForwards(String repository, ReceivePackCommands push, InputStream body,
-                                                RequestBody upstream, OutputStream out) throws IOException {
+                                                OutputStream upstream, OutputStream out) throws IOException {
             HeldBack held = new HeldBack(body, upstream, PackCommits.MAX_ID_BYTES);
             List<String> reasons = refusals(push.commands(), access);
             try {
@@ -486,14 +487,16 @@ public final class GitGateway implements AutoCloseable {
                     framing.copy(in, toUpstream);
                 } else {
                     // The body again: the ref updates read already, then the rest, in the framing the cage chose.
-                    RequestBody upstreamBody = new RequestBody(toUpstream, framing.chunked());
+                    OutputStream upstreamBody = framing.chunked() ? new ChunkedOutputStream(toUpstream) : toUpstream;
                     upstreamBody.write(push.bytes());
                     if (!unproven) {
                         body.transferTo(upstreamBody);
                     } else if (!sendProvingFastForwards(repository, push, body, upstreamBody, out)) {
                         return;
                     }
-                    upstreamBody.finish();
+                    if (upstreamBody instanceof ChunkedOutputStream chunks) {
+                        chunks.finish();
+                    }
                 }
                 toUpstream.flush();
                 relayResponse(new BufferedInputStream(upstream.getInputStream()), out, method, token);
@@ -653,43 +656,6 @@ public final class GitGateway implements AutoCloseable {
             }
         }
         return reasons;
-    }
-
-    /** A request body on its way upstream: as it is for a Content-Length, else in chunks as they come. */
-    private static final class RequestBody extends OutputStream {
-        private final OutputStream out;
-        private final boolean chunked;
-
-        RequestBody(OutputStream out, boolean chunked) {
-            this.out = out;
-            this.chunked = chunked;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] bytes, int offset, int length) throws IOException {
-            if (length == 0) {
-                return;
-            }
-            if (chunked) {
-                out.write((Integer.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-            }
-            out.write(bytes, offset, length);
-            if (chunked) {
-                out.write(new byte[] {'\r', '\n'});
-            }
-        }
-
-        /** The end of the body: the last chunk, or nothing. */
-        void finish() throws IOException {
-            if (chunked) {
-                out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            }
-        }
     }
 
     /**
