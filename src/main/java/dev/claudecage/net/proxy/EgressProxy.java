@@ -29,9 +29,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -105,9 +103,8 @@ public final class EgressProxy implements AutoCloseable {
     private final Dialer dialer;
     private final AuditLog audit;
     private final TrafficLimits limits;
-    /** This proxy's connections among the cage's: the ones its watchdog times and its close ends. */
-    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final ThreadPoolExecutor workers;
+    private final ConnectionDispatch connections;
     private final Refusals refusals = new Refusals("egress-proxy-refusal");
     private final ScheduledExecutorService watchdog;
     private final List<ServerSocketChannel> servers = new ArrayList<>();
@@ -127,6 +124,7 @@ public final class EgressProxy implements AutoCloseable {
         // the headroom covers threads that freed their slot and are still writing the audit line.
         this.workers = new ThreadPoolExecutor(0, 2 * limits.maxConnections() + WORKER_HEADROOM, 30, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), threads("egress-proxy"));
+        this.connections = new ConnectionDispatch("the proxy", limits, workers);
         this.watchdog = Executors.newSingleThreadScheduledExecutor(threads("egress-proxy-watchdog"));
     }
 
@@ -158,7 +156,7 @@ public final class EgressProxy implements AutoCloseable {
         }
         long tick = Math.max(10, Math.min(1000, Math.min(settings.handshakeTimeout().toMillis(),
                 settings.idleTimeout().toMillis()) / 4));
-        proxy.watchdog.scheduleWithFixedDelay(proxy::endOverdue, tick, tick, TimeUnit.MILLISECONDS);
+        proxy.watchdog.scheduleWithFixedDelay(proxy.connections::endOverdue, tick, tick, TimeUnit.MILLISECONDS);
         return proxy;
     }
 
@@ -225,27 +223,8 @@ public final class EgressProxy implements AutoCloseable {
 
     private void dispatch(SocketChannel client, Listener listener) {
         Connection connection = new Connection(client, settings.handshakeTimeout(), settings.idleTimeout());
-        switch (limits.admit(connection)) {
-            case ADMITTED -> {
-                open.add(connection);
-                try {
-                    workers.execute(() -> serve(connection, listener));
-                } catch (RejectedExecutionException e) {
-                    release(connection);
-                    refuse(client, listener, 429, "the proxy has no thread free for another connection");
-                }
-            }
-            case CONNECTION_LIMIT -> refuse(client, listener, 429,
-                    "the connection limit of " + limits.maxConnections() + " open connections is reached");
-            case EGRESS_LIMIT -> refuse(client, listener, 403,
-                    "the egress limit of " + limits.egressLimitText() + " was passed; this cage is cut off");
-        }
-    }
-
-    /** Frees the connection's place among the cage's and this proxy's connections. */
-    private void release(Connection connection) {
-        open.remove(connection);
-        limits.release(connection);
+        connections.dispatch(connection, () -> serve(connection, listener),
+                (status, reason) -> refuse(client, listener, status, reason));
     }
 
     /** Says no to a connection past a limit; the audit line names what it asked for, when it asks in time. */
@@ -322,13 +301,13 @@ public final class EgressProxy implements AutoCloseable {
             }
             // Free the slot before writing the audit line: a slow disk must not refuse the next request.
             connection.end(Connection.Ending.COMPLETED);
-            release(connection);
+            connections.release(connection);
             audit.record(ended(request, connection));
         } catch (IOException e) {
             // Writing a refusal to a client that already left: there is no one left to tell.
         } finally {
             connection.end(Connection.Ending.COMPLETED);
-            release(connection);
+            connections.release(connection);
         }
     }
 
@@ -480,9 +459,6 @@ public final class EgressProxy implements AutoCloseable {
         return duration.toSeconds() % 60 != 0 ? duration.toSeconds() + " s" : duration.toMinutes() + " min";
     }
 
-    private void endOverdue() {
-        Connection.endOverdue(open, System.nanoTime());
-    }
 
     static void respond(OutputStream out, int status, String message) throws IOException {
         PlainResponse.write(out, status, "claude-cage egress proxy", message);
@@ -503,7 +479,7 @@ public final class EgressProxy implements AutoCloseable {
         for (Thread acceptor : acceptors) {
             join(acceptor);
         }
-        open.forEach(connection -> connection.end(Connection.Ending.STOPPED));
+        connections.endAll(Connection.Ending.STOPPED);
         refusals.close();
         workers.shutdown();
         watchdog.shutdownNow();
