@@ -100,7 +100,6 @@ public final class ApiGateway implements AutoCloseable {
     /** What the gateway reads of a request it has answered without reading it, so that the answer is not reset away. */
     private static final int DRAIN_BYTES = 64 * 1024;
     private static final int DRAIN_MILLIS = 1000;
-    private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
     private static final Duration STOP_WAIT = Duration.ofSeconds(5);
 
     /**
@@ -174,7 +173,8 @@ public final class ApiGateway implements AutoCloseable {
                 new SynchronousQueue<>(), threads("cage-gateway"));
         this.connections = new ConnectionDispatch("the gateway", limits, workers);
         this.watchdog = Executors.newSingleThreadScheduledExecutor(threads("cage-gateway-watchdog"));
-        this.acceptor = threads("cage-gateway-accept").newThread(this::acceptUntilClosed);
+        this.acceptor = threads("cage-gateway-accept").newThread(
+                () -> ConnectionDispatch.acceptUntilClosed(server, () -> closed, this::dispatch));
     }
 
     /** A gateway that adds the API key {@code realKey} hands out (a fresh array per call, wiped after use). */
@@ -284,27 +284,6 @@ public final class ApiGateway implements AutoCloseable {
             workers.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private void acceptUntilClosed() {
-        while (!closed) {
-            SocketChannel cage;
-            try {
-                cage = server.accept();
-            } catch (IOException e) {
-                if (closed || !server.isOpen()) {
-                    return;
-                }
-                // Out of file descriptors, most likely: wait for some to be freed rather than spin.
-                try {
-                    Thread.sleep(ACCEPT_RETRY.toMillis());
-                } catch (InterruptedException interrupted) {
-                    return;
-                }
-                continue;
-            }
-            dispatch(cage);
         }
     }
 

@@ -1,9 +1,15 @@
 package dev.claudecage.net.proxy;
 
+import java.io.IOException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * How the proxy and the API gateway take a new connection of the cage: admitted under the cage's
@@ -19,6 +25,8 @@ public final class ConnectionDispatch {
         void refuse(int status, String reason);
     }
 
+    private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
+
     private final String server;
     private final TrafficLimits limits;
     private final Executor workers;
@@ -29,6 +37,31 @@ public final class ConnectionDispatch {
         this.server = server;
         this.limits = limits;
         this.workers = workers;
+    }
+
+    /**
+     * Hands each connection {@code server} accepts to {@code dispatch}, until {@code closed} says so or the server
+     * is closed. A failed accept (out of file descriptors, most likely) is tried again after a pause, not in a spin.
+     */
+    public static void acceptUntilClosed(ServerSocketChannel server, BooleanSupplier closed,
+                                         Consumer<SocketChannel> dispatch) {
+        while (!closed.getAsBoolean()) {
+            SocketChannel client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                if (closed.getAsBoolean() || !server.isOpen()) {
+                    return;
+                }
+                try {
+                    Thread.sleep(ACCEPT_RETRY.toMillis());
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+                continue;
+            }
+            dispatch.accept(client);
+        }
     }
 
     /** Runs {@code serve} for the connection on a worker, or refuses the connection; {@code serve} ends with {@link #release}. */

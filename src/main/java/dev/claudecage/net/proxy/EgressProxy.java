@@ -62,7 +62,6 @@ public final class EgressProxy implements AutoCloseable {
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(RELAY_BUFFER_SIZE));
     private static final int BACKLOG = 128;
     private static final int WORKER_HEADROOM = 32;
-    private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int MAX_INTERIM_RESPONSES = 20;
     private static final byte[] CONNECT_ESTABLISHED =
@@ -195,30 +194,14 @@ public final class EgressProxy implements AutoCloseable {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             server.bind(new InetSocketAddress(address, boundPort), BACKLOG);
             boundPort = server.socket().getLocalPort();
-            Thread acceptor = new Thread(() -> acceptLoop(server, listener),
+            Thread acceptor = new Thread(() -> ConnectionDispatch.acceptUntilClosed(server, () -> closed,
+                    client -> dispatch(client, listener)),
                     "egress-proxy-accept-" + listener.name().toLowerCase(Locale.ROOT) + "-" + address.getHostAddress());
             acceptor.setDaemon(true);
             acceptors.add(acceptor);
             acceptor.start();
         }
         ports.put(listener, boundPort);
-    }
-
-    private void acceptLoop(ServerSocketChannel server, Listener listener) {
-        while (!closed) {
-            SocketChannel client;
-            try {
-                client = server.accept();
-            } catch (IOException e) {
-                if (closed || !server.isOpen()) {
-                    return;
-                }
-                // Out of file descriptors, most likely: wait for some to be freed rather than spin.
-                sleep(ACCEPT_RETRY);
-                continue;
-            }
-            dispatch(client, listener);
-        }
     }
 
     private void dispatch(SocketChannel client, Listener listener) {
@@ -502,14 +485,6 @@ public final class EgressProxy implements AutoCloseable {
     private static void join(Thread thread) {
         try {
             thread.join(STOP_GRACE.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleep(Duration duration) {
-        try {
-            Thread.sleep(duration.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
