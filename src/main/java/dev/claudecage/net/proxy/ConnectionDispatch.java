@@ -64,7 +64,10 @@ public final class ConnectionDispatch {
         }
     }
 
-    /** Runs {@code serve} for the connection on a worker, or refuses the connection; {@code serve} ends with {@link #release}. */
+    /**
+     * Runs {@code serve} for the connection on a worker, or else refuses the connection; {@code serve} ends
+     * with {@link #release}.
+     */
     public void dispatch(Connection connection, Runnable serve, Refusal refusal) {
         switch (limits.admit(connection)) {
             case ADMITTED -> {
