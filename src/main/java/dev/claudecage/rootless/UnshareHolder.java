@@ -10,7 +10,7 @@ import java.time.Duration;
 
 /**
  * A process that holds a user namespace it made with {@code unshare --user}: the rootless cage's
- * ({@link UserNamespace}) and a root-mode cage's own, made ahead of it ({@code identity.UsernsHolder}).
+ * ({@link UserNamespace}), and a root-mode cage's own, made ahead of the cage to shift its mounts with.
  */
 public final class UnshareHolder {
 
