@@ -703,15 +703,43 @@ public final class UntrustedDirectory implements AutoCloseable {
         };
     }
 
-    /** Reads from a descriptor this class opened, and closes it. */
-    private static final class DescriptorInputStream extends InputStream {
+    /** A descriptor this class opened, for the one stream that reads or writes it and closes it. */
+    private static final class OpenDescriptor {
         private final int file;
         private final Path shown;
         private boolean closed;
 
-        DescriptorInputStream(int file, Path shown) {
+        OpenDescriptor(int file, Path shown) {
             this.file = file;
             this.shown = shown;
+        }
+
+        /** The descriptor, while it is open. */
+        int file() throws IOException {
+            if (closed) {
+                throw new IOException(shown + " is closed");
+            }
+            return file;
+        }
+
+        IOException failure(int errno, String what) {
+            return exception(errno, what, shown);
+        }
+
+        void close() {
+            if (!closed) {
+                closed = true;
+                LinuxSyscalls.get().close(file);
+            }
+        }
+    }
+
+    /** Reads from a descriptor this class opened, and closes it. */
+    private static final class DescriptorInputStream extends InputStream {
+        private final OpenDescriptor descriptor;
+
+        DescriptorInputStream(int file, Path shown) {
+            descriptor = new OpenDescriptor(file, shown);
         }
 
         @Override
@@ -722,9 +750,7 @@ public final class UntrustedDirectory implements AutoCloseable {
 
         @Override
         public int read(byte[] bytes, int offset, int length) throws IOException {
-            if (closed) {
-                throw new IOException(shown + " is closed");
-            }
+            int file = descriptor.file();
             if (length == 0) {
                 return 0;
             }
@@ -736,7 +762,7 @@ public final class UntrustedDirectory implements AutoCloseable {
                     if (errno == LinuxSyscalls.EINTR) {
                         continue;
                     }
-                    throw exception(errno, "cannot read", shown);
+                    throw descriptor.failure(errno, "cannot read");
                 }
                 if (read == 0) {
                     return -1;
@@ -751,38 +777,30 @@ public final class UntrustedDirectory implements AutoCloseable {
         /** Skips by moving the file offset: reading the end of a long log costs nothing for its start. */
         @Override
         public long skip(long count) throws IOException {
-            if (closed) {
-                throw new IOException(shown + " is closed");
-            }
+            int file = descriptor.file();
             if (count <= 0) {
                 return 0;
             }
             long before = LinuxSyscalls.get().lseek(file, 0, LinuxSyscalls.SEEK_CUR);
             long after = before < 0 ? -1 : LinuxSyscalls.get().lseek(file, count, LinuxSyscalls.SEEK_CUR);
             if (after < 0) {
-                throw exception(Native.getLastError(), "cannot seek in", shown);
+                throw descriptor.failure(Native.getLastError(), "cannot seek in");
             }
             return after - before;
         }
 
         @Override
         public void close() {
-            if (!closed) {
-                closed = true;
-                LinuxSyscalls.get().close(file);
-            }
+            descriptor.close();
         }
     }
 
     /** Writes to a descriptor this class opened, and closes it. */
     private static final class DescriptorOutputStream extends OutputStream {
-        private final int file;
-        private final Path shown;
-        private boolean closed;
+        private final OpenDescriptor descriptor;
 
         DescriptorOutputStream(int file, Path shown) {
-            this.file = file;
-            this.shown = shown;
+            descriptor = new OpenDescriptor(file, shown);
         }
 
         @Override
@@ -792,9 +810,7 @@ public final class UntrustedDirectory implements AutoCloseable {
 
         @Override
         public void write(byte[] bytes, int offset, int length) throws IOException {
-            if (closed) {
-                throw new IOException(shown + " is closed");
-            }
+            int file = descriptor.file();
             byte[] rest = offset == 0 && length == bytes.length ? bytes : Arrays.copyOfRange(bytes, offset,
                     offset + length);
             while (rest.length > 0) {
@@ -804,7 +820,7 @@ public final class UntrustedDirectory implements AutoCloseable {
                     if (errno == LinuxSyscalls.EINTR) {
                         continue;
                     }
-                    throw exception(errno, "cannot write", shown);
+                    throw descriptor.failure(errno, "cannot write");
                 }
                 rest = Arrays.copyOfRange(rest, (int) written, rest.length);
             }
@@ -812,10 +828,7 @@ public final class UntrustedDirectory implements AutoCloseable {
 
         @Override
         public void close() {
-            if (!closed) {
-                closed = true;
-                LinuxSyscalls.get().close(file);
-            }
+            descriptor.close();
         }
     }
 }

@@ -11,6 +11,7 @@ import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.NameResolver;
 import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.ByteReads;
 import dev.claudecage.net.http.ChunkedOutputStream;
 import dev.claudecage.net.http.Counted;
 import dev.claudecage.net.http.HttpHead;
@@ -676,8 +677,7 @@ public final class GitGateway implements AutoCloseable {
 
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            return ByteReads.readOne(this);
         }
 
         @Override

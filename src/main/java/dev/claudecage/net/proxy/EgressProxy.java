@@ -29,9 +29,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -64,7 +62,6 @@ public final class EgressProxy implements AutoCloseable {
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(RELAY_BUFFER_SIZE));
     private static final int BACKLOG = 128;
     private static final int WORKER_HEADROOM = 32;
-    private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int MAX_INTERIM_RESPONSES = 20;
     private static final byte[] CONNECT_ESTABLISHED =
@@ -105,9 +102,8 @@ public final class EgressProxy implements AutoCloseable {
     private final Dialer dialer;
     private final AuditLog audit;
     private final TrafficLimits limits;
-    /** This proxy's connections among the cage's: the ones its watchdog times and its close ends. */
-    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final ThreadPoolExecutor workers;
+    private final ConnectionDispatch connections;
     private final Refusals refusals = new Refusals("egress-proxy-refusal");
     private final ScheduledExecutorService watchdog;
     private final List<ServerSocketChannel> servers = new ArrayList<>();
@@ -127,6 +123,7 @@ public final class EgressProxy implements AutoCloseable {
         // the headroom covers threads that freed their slot and are still writing the audit line.
         this.workers = new ThreadPoolExecutor(0, 2 * limits.maxConnections() + WORKER_HEADROOM, 30, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), threads("egress-proxy"));
+        this.connections = new ConnectionDispatch("the proxy", limits, workers);
         this.watchdog = Executors.newSingleThreadScheduledExecutor(threads("egress-proxy-watchdog"));
     }
 
@@ -158,7 +155,7 @@ public final class EgressProxy implements AutoCloseable {
         }
         long tick = Math.max(10, Math.min(1000, Math.min(settings.handshakeTimeout().toMillis(),
                 settings.idleTimeout().toMillis()) / 4));
-        proxy.watchdog.scheduleWithFixedDelay(proxy::endOverdue, tick, tick, TimeUnit.MILLISECONDS);
+        proxy.watchdog.scheduleWithFixedDelay(proxy.connections::endOverdue, tick, tick, TimeUnit.MILLISECONDS);
         return proxy;
     }
 
@@ -197,7 +194,8 @@ public final class EgressProxy implements AutoCloseable {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             server.bind(new InetSocketAddress(address, boundPort), BACKLOG);
             boundPort = server.socket().getLocalPort();
-            Thread acceptor = new Thread(() -> acceptLoop(server, listener),
+            Thread acceptor = new Thread(() -> ConnectionDispatch.acceptUntilClosed(server, () -> closed,
+                    client -> dispatch(client, listener)),
                     "egress-proxy-accept-" + listener.name().toLowerCase(Locale.ROOT) + "-" + address.getHostAddress());
             acceptor.setDaemon(true);
             acceptors.add(acceptor);
@@ -206,46 +204,10 @@ public final class EgressProxy implements AutoCloseable {
         ports.put(listener, boundPort);
     }
 
-    private void acceptLoop(ServerSocketChannel server, Listener listener) {
-        while (!closed) {
-            SocketChannel client;
-            try {
-                client = server.accept();
-            } catch (IOException e) {
-                if (closed || !server.isOpen()) {
-                    return;
-                }
-                // Out of file descriptors, most likely: wait for some to be freed rather than spin.
-                sleep(ACCEPT_RETRY);
-                continue;
-            }
-            dispatch(client, listener);
-        }
-    }
-
     private void dispatch(SocketChannel client, Listener listener) {
         Connection connection = new Connection(client, settings.handshakeTimeout(), settings.idleTimeout());
-        switch (limits.admit(connection)) {
-            case ADMITTED -> {
-                open.add(connection);
-                try {
-                    workers.execute(() -> serve(connection, listener));
-                } catch (RejectedExecutionException e) {
-                    release(connection);
-                    refuse(client, listener, 429, "the proxy has no thread free for another connection");
-                }
-            }
-            case CONNECTION_LIMIT -> refuse(client, listener, 429,
-                    "the connection limit of " + limits.maxConnections() + " open connections is reached");
-            case EGRESS_LIMIT -> refuse(client, listener, 403,
-                    "the egress limit of " + limits.egressLimitText() + " was passed; this cage is cut off");
-        }
-    }
-
-    /** Frees the connection's place among the cage's and this proxy's connections. */
-    private void release(Connection connection) {
-        open.remove(connection);
-        limits.release(connection);
+        connections.dispatch(connection, () -> serve(connection, listener),
+                (status, reason) -> refuse(client, listener, status, reason));
     }
 
     /** Says no to a connection past a limit; the audit line names what it asked for, when it asks in time. */
@@ -322,13 +284,13 @@ public final class EgressProxy implements AutoCloseable {
             }
             // Free the slot before writing the audit line: a slow disk must not refuse the next request.
             connection.end(Connection.Ending.COMPLETED);
-            release(connection);
+            connections.release(connection);
             audit.record(ended(request, connection));
         } catch (IOException e) {
             // Writing a refusal to a client that already left: there is no one left to tell.
         } finally {
             connection.end(Connection.Ending.COMPLETED);
-            release(connection);
+            connections.release(connection);
         }
     }
 
@@ -480,9 +442,6 @@ public final class EgressProxy implements AutoCloseable {
         return duration.toSeconds() % 60 != 0 ? duration.toSeconds() + " s" : duration.toMinutes() + " min";
     }
 
-    private void endOverdue() {
-        Connection.endOverdue(open, System.nanoTime());
-    }
 
     static void respond(OutputStream out, int status, String message) throws IOException {
         PlainResponse.write(out, status, "claude-cage egress proxy", message);
@@ -503,7 +462,7 @@ public final class EgressProxy implements AutoCloseable {
         for (Thread acceptor : acceptors) {
             join(acceptor);
         }
-        open.forEach(connection -> connection.end(Connection.Ending.STOPPED));
+        connections.endAll(Connection.Ending.STOPPED);
         refusals.close();
         workers.shutdown();
         watchdog.shutdownNow();
@@ -526,14 +485,6 @@ public final class EgressProxy implements AutoCloseable {
     private static void join(Thread thread) {
         try {
             thread.join(STOP_GRACE.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleep(Duration duration) {
-        try {
-            Thread.sleep(duration.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
