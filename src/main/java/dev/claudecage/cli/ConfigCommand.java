@@ -7,6 +7,7 @@ import dev.claudecage.json.Json;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.HostRule;
 import dev.claudecage.net.cage.GatewayPorts;
+import dev.claudecage.net.cage.HostListeners;
 import dev.claudecage.net.cage.TcpRelays;
 import dev.claudecage.net.proxy.RelayRoute;
 import picocli.CommandLine.Command;
@@ -81,9 +82,10 @@ final class ConfigCommand extends BaseCommand {
         return Json.write(entries);
     }
 
-    /** The TCP relays a cage of this configuration gets, as its launcher plans them. */
+    /** The TCP relays a root-mode cage of this configuration gets on this host now, as its launcher plans them. */
     private static List<RelayRoute> relays(EffectiveConfig effective) {
-        return TcpRelays.plan(EgressPolicy.from(effective.config(), false), GatewayPorts.STANDARD);
+        return TcpRelays.plan(EgressPolicy.from(effective.config(), false), GatewayPorts.STANDARD,
+                HostListeners.portsOnAllAddresses());
     }
 
     /** An allowed_hosts entry as the table shows it: with its gateway port when a TCP relay reaches it. */

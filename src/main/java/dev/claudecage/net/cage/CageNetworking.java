@@ -42,6 +42,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything a filtered cage's network needs, started in order and stopped in reverse: the
@@ -171,7 +172,8 @@ public final class CageNetworking implements AutoCloseable {
         EgressPolicy policy = decideServices(config, options);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         TrafficLimits limits = TrafficLimits.of(policy);
-        tcpRelays = TcpRelays.plan(policy, ports);
+        // The cage's loopback is its own: nothing of the host's holds a port there.
+        tcpRelays = TcpRelays.plan(policy, ports, Set.of());
         // On the host's loopback each relay takes a free port; the cage meets it on its planned one.
         List<RelayRoute> relaysOnHost = tcpRelays.stream()
                 .map(route -> new RelayRoute(route.host(), route.port(), 0)).toList();
@@ -332,7 +334,7 @@ public final class CageNetworking implements AutoCloseable {
         }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = decideServices(config, options);
-        tcpRelays = TcpRelays.plan(policy, ports);
+        tcpRelays = TcpRelays.plan(policy, ports, HostListeners.portsOnAllAddresses());
         services = services.withRelayPorts(TcpRelays.gatewayPorts(tcpRelays));
         network = CageNetwork.create(cageId, config.egress(), ports,
                 options.openIdlePorts() ? GatewayPorts.Services.ALL.withRelayPorts(services.relayPorts()) : services,

@@ -20,9 +20,9 @@ import java.util.Set;
  * host, so the relay would not know which name under it was meant; such entries are reached through the
  * explicit proxy's CONNECT only). The first entry on a port, in the order of allowed_hosts, gets that port
  * itself, so that {@code psql -h db.example.com} works as it is. An entry whose port another entry took
- * first, or one of the gateway's own services has (53, 3128, 8080, 8081), gets a port of its own from
- * {@link #OWN_PORTS_FROM} up, which the cage must name ({@code -p}); the cage finds the list in
- * {@code CLAUDE_CAGE_TCP_RELAYS}.
+ * first, one of the gateway's own services has (53, 3128, 8080, 8081), or a program on the host holds at
+ * every address (sshd on 0.0.0.0:22 holds GW:22 too), gets a port of its own from {@link #OWN_PORTS_FROM}
+ * up, which the cage must name ({@code -p}); the cage finds the list in {@code CLAUDE_CAGE_TCP_RELAYS}.
  */
 public final class TcpRelays {
 
@@ -36,8 +36,13 @@ public final class TcpRelays {
     private TcpRelays() {
     }
 
-    /** The relays of this policy on a gateway with these ports, in the order of allowed_hosts. */
-    public static List<RelayRoute> plan(EgressPolicy policy, GatewayPorts ports) {
+    /**
+     * The relays of this policy on a gateway with these ports, in the order of allowed_hosts.
+     *
+     * @param heldOnGateway ports something else already holds on the gateway's address ({@link HostListeners}):
+     *                      no relay listens there
+     */
+    public static List<RelayRoute> plan(EgressPolicy policy, GatewayPorts ports, Set<Integer> heldOnGateway) {
         List<HostRule> relayed = policy.rules().stream()
                 .filter(rule -> !rule.isWildcard() && rule.port() != ports.http() && rule.port() != ports.https())
                 .filter(rule -> policy.apiHostReason(rule.pattern()).isEmpty())
@@ -48,6 +53,7 @@ public final class TcpRelays {
                     "reach the rest through the proxy (HTTPS_PROXY's CONNECT), or list fewer");
         }
         Set<Integer> services = new HashSet<>(ports.tcpPorts(GatewayPorts.Services.ALL));
+        services.addAll(heldOnGateway);
         Set<Integer> taken = new HashSet<>(services);
         relayed.forEach(rule -> taken.add(rule.port()));
         Set<Integer> given = new HashSet<>();

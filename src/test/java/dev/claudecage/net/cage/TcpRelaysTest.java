@@ -20,7 +20,7 @@ class TcpRelaysTest {
     private static List<RelayRoute> plan(Set<String> apiHosts, String... entries) {
         EgressPolicy policy = new EgressPolicy(List.of(entries).stream().map(HostRule::parse).toList(), Map.of(),
                 1L << 30, 64, apiHosts);
-        return TcpRelays.plan(policy, GatewayPorts.STANDARD);
+        return TcpRelays.plan(policy, GatewayPorts.STANDARD, Set.of());
     }
 
     private static List<RelayRoute> plan(String... entries) {
@@ -52,6 +52,32 @@ class TcpRelaysTest {
         assertEquals(List.of(new RelayRoute("squid.example.com", 3128, 40001), new RelayRoute("x.example.com", 40000, 40000),
                         new RelayRoute("dns.example.com", 53, 40002), new RelayRoute("web.example.com", 8080, 40003)),
                 plan("squid.example.com:3128", "x.example.com:40000", "dns.example.com:53", "web.example.com:8080"));
+    }
+
+    /** sshd on 0.0.0.0:22 holds the gateway's port 22 too: github.com:22 moves rather than stop every cage. */
+    @Test
+    void anEntryOnAPortTheHostHoldsAtEveryAddressMoves() {
+        EgressPolicy policy = new EgressPolicy(List.of(HostRule.parse("github.com:22"), HostRule.parse("db.example.com:5432")),
+                Map.of(), 1L << 30, 64, Set.of());
+        assertEquals(List.of(new RelayRoute("github.com", 22, 40000), new RelayRoute("db.example.com", 5432, 5432)),
+                TcpRelays.plan(policy, GatewayPorts.STANDARD, Set.of(22, 40000 - 1)));
+        assertEquals(List.of(new RelayRoute("github.com", 22, 40001), new RelayRoute("db.example.com", 5432, 5432)),
+                TcpRelays.plan(policy, GatewayPorts.STANDARD, Set.of(22, 40000)), "a held port is never given");
+    }
+
+    @Test
+    void theHostsListenersOnEveryAddressAreReadFromItsTcpTables() {
+        List<String> tcp = List.of(
+                "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+                "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1215 1",
+                "   1: 0100007F:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1216 1",
+                "   2: 00000000:9C40 0100007F:DB84 06 00000000:00000000 03:0000029A 00000000     0        0 0 3");
+        List<String> tcp6 = List.of(
+                "  sl  local_address                         remote_address                        st tx_queue",
+                "   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000",
+                "   1: 0000000000000000FFFF00000100007F:0050 00000000000000000000000000000000:0000 0A 00000000:00000000");
+        assertEquals(Set.of(22), HostListeners.portsOnAllAddresses(tcp), "loopback-only and closing sockets hold nothing");
+        assertEquals(Set.of(8080), HostListeners.portsOnAllAddresses(tcp6));
     }
 
     @Test
