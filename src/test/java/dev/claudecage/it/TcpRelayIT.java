@@ -35,6 +35,8 @@ class TcpRelayIT {
 
     private static final int PORT = 7007;
     private static final int OTHER_PORT = 7008;
+    /** A port a program on the host holds at every address, as sshd holds 22. */
+    private static final int HELD_PORT = 7009;
     /** The first port of the ones entries get when their own is taken (TcpRelays.OWN_PORTS_FROM). */
     private static final int SECOND_ENTRY_PORT = 40000;
 
@@ -43,6 +45,7 @@ class TcpRelayIT {
     private static TestNetwork.TestHost echo2Host;
     private static TestNetwork.TestHost canaryHost;
     private static DataHost echo;
+    private static DataHost heldPortEcho;
     private static DataHost echo2;
     private static DataHost otherPortCanary;
     private static DataHost canary;
@@ -59,13 +62,14 @@ class TcpRelayIT {
         canaryHost = internet.addHost("canary");
         echo = Netns.call(echoHost.namespace(), () -> DataHost.echo(echoHost.address4(), PORT));
         otherPortCanary = Netns.call(echoHost.namespace(), () -> DataHost.echo(echoHost.address4(), OTHER_PORT));
+        heldPortEcho = Netns.call(echoHost.namespace(), () -> DataHost.echo(echoHost.address4(), HELD_PORT));
         echo2 = Netns.call(echo2Host.namespace(), () -> DataHost.echo(echo2Host.address4(), PORT));
         canary = Netns.call(canaryHost.namespace(), () -> DataHost.echo(canaryHost.address4(), PORT));
     }
 
     @AfterAll
     static void tearDownTheInternet() throws Exception {
-        for (AutoCloseable closeable : new AutoCloseable[] {echo, echo2, otherPortCanary, canary, internet}) {
+        for (AutoCloseable closeable : new AutoCloseable[] {echo, echo2, otherPortCanary, heldPortEcho, canary, internet}) {
             if (closeable != null) {
                 closeable.close();
             }
@@ -155,6 +159,43 @@ class TcpRelayIT {
         long counted = relayed.stream().filter(event -> event.bytesSent() != null)
                 .mapToLong(event -> event.bytesSent() + event.bytesReceived()).sum();
         assertEquals(1 << 20, counted, "the relay's lines account for exactly the egress limit, not a byte more");
+    }
+
+    /**
+     * A program on the host listening on every address holds the same port on the cage's gateway address (sshd on
+     * 0.0.0.0:22 and github.com:22). The relay cannot listen there; before, the cage did not start at all. Now the
+     * entry moves to a port of its own, the firewall opens that one and not the held one, and the host program, a
+     * canary here, hears nothing from the cage (the test's own connection to it first: the positive control).
+     */
+    @Test
+    void anEntryOnAPortAHostProgramHoldsMovesAndTheProgramHearsNothing() throws Exception {
+        try (DataHost hostProgram = DataHost.echo("0.0.0.0", HELD_PORT)) {
+            try (Socket control = new Socket()) {
+                control.connect(new InetSocketAddress("127.0.0.1", HELD_PORT), 5000);
+            }
+            assertEquals(1, awaitConnections(hostProgram, 1));
+            Path audit = dir.resolve("audit.jsonl");
+            String script = String.join("\n",
+                    "trap '' PIPE",
+                    "echo \"RELAYS=$CLAUDE_CAGE_TCP_RELAYS\"",
+                    "talk() { if exec 3<>/dev/tcp/$1/$2; then printf %s \"$3\" >&3; reply=; read -t 5 -N ${#3} reply <&3;"
+                            + " echo \"$1:$2=[$reply]\"; exec 3>&-; else echo \"$1:$2 refused\"; fi; }",
+                    "talk echo.test " + SECOND_ENTRY_PORT + " moved",
+                    "talk echo.test " + HELD_PORT + " held 2>&1",
+                    "exit 0");
+            CageHarness.Result result = CageHarness.launch(List.of("run", "--rootfs", ROOTFS.toString(),
+                    "--network", "filtered", "--allowed-host", "echo.test:" + HELD_PORT,
+                    "--resolve", "echo.test=" + echoHost.address4(),
+                    "--audit-log", audit.toString(), "--", "bash", "-c", script), "", Map.of(), Duration.ofMinutes(3));
+            System.out.println(result);
+            assertEquals(0, result.exitCode(), result.stderr());
+            String out = result.stdout();
+            assertTrue(out.contains("RELAYS=echo.test:" + HELD_PORT + "=" + SECOND_ENTRY_PORT + "\n"), out);
+            assertTrue(out.contains("echo.test:" + SECOND_ENTRY_PORT + "=[moved]"), out);
+            assertTrue(out.contains("echo.test:" + HELD_PORT + " refused"), out);
+            assertEquals("moved".length(), heldPortEcho.received(), "the moved relay reached the entry's own host");
+            assertEquals(1, hostProgram.connections(), "nothing from the cage reached the host's program");
+        }
     }
 
     private static int awaitConnections(DataHost host, int expected) throws InterruptedException {
