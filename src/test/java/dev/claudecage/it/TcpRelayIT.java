@@ -40,6 +40,16 @@ class TcpRelayIT {
     /** The first port of the ones entries get when their own is taken (TcpRelays.OWN_PORTS_FROM). */
     private static final int SECOND_ENTRY_PORT = 40000;
 
+    /**
+     * The scripts' start: the cage's relays, and {@code talk NAME PORT TEXT}, one connection with the text there and
+     * back (or "refused"). A write to a connection the relay closed fails with EPIPE rather than ending the script.
+     */
+    private static final String TALK = String.join("\n",
+            "trap '' PIPE",
+            "echo \"RELAYS=$CLAUDE_CAGE_TCP_RELAYS\"",
+            "talk() { if exec 3<>/dev/tcp/$1/$2; then printf %s \"$3\" >&3; reply=; read -t 5 -N ${#3} reply <&3;"
+                    + " echo \"$1:$2=[$reply]\"; exec 3>&-; else echo \"$1:$2 refused\"; fi; }");
+
     private static TestNetwork internet;
     private static TestNetwork.TestHost echoHost;
     private static TestNetwork.TestHost echo2Host;
@@ -102,12 +112,7 @@ class TcpRelayIT {
 
         Path audit = dir.resolve("audit.jsonl");
         String script = String.join("\n",
-                // A write to a connection the relay closed fails with EPIPE rather than ending the script.
-                "trap '' PIPE",
-                "echo \"RELAYS=$CLAUDE_CAGE_TCP_RELAYS\"",
-                // talk NAME PORT TEXT: one connection, the text there and back.
-                "talk() { if exec 3<>/dev/tcp/$1/$2; then printf %s \"$3\" >&3; reply=; read -t 5 -N ${#3} reply <&3;"
-                        + " echo \"$1:$2=[$reply]\"; exec 3>&-; else echo \"$1:$2 refused\"; fi; }",
+                TALK,
                 "talk echo.test " + PORT + " hello-relay",
                 "talk echo2.test " + SECOND_ENTRY_PORT + " hello-second",
                 "talk echo.test " + OTHER_PORT + " other-port 2>&1",
@@ -176,10 +181,7 @@ class TcpRelayIT {
             assertEquals(1, awaitConnections(hostProgram, 1));
             Path audit = dir.resolve("audit.jsonl");
             String script = String.join("\n",
-                    "trap '' PIPE",
-                    "echo \"RELAYS=$CLAUDE_CAGE_TCP_RELAYS\"",
-                    "talk() { if exec 3<>/dev/tcp/$1/$2; then printf %s \"$3\" >&3; reply=; read -t 5 -N ${#3} reply <&3;"
-                            + " echo \"$1:$2=[$reply]\"; exec 3>&-; else echo \"$1:$2 refused\"; fi; }",
+                    TALK,
                     "talk echo.test " + SECOND_ENTRY_PORT + " moved",
                     "talk echo.test " + HELD_PORT + " held 2>&1",
                     "exit 0");
