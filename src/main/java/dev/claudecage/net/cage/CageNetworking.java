@@ -21,6 +21,7 @@ import dev.claudecage.net.gateway.UpstreamTrust;
 import dev.claudecage.net.gateway.PlaceholderKey;
 import dev.claudecage.net.proxy.EgressProxy;
 import dev.claudecage.net.proxy.ProxySettings;
+import dev.claudecage.net.proxy.RelayRoute;
 import dev.claudecage.net.proxy.TrafficLimits;
 import dev.claudecage.net.ssh.AgentForwarding;
 import dev.claudecage.oci.NetworkAttachment;
@@ -41,6 +42,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything a filtered cage's network needs, started in order and stopped in reverse: the
@@ -116,6 +118,8 @@ public final class CageNetworking implements AutoCloseable {
     private String gateway6;
     private String namespacePath;
     private GatewayPorts.Services services;
+    /** The cage's TCP relays, for allowed_hosts entries on ports other than 80 and 443; none through a gateway elsewhere. */
+    private List<RelayRoute> tcpRelays = List.of();
     /** Whether the cage's gateway runs elsewhere (network: gateway:ADDRESS). */
     private boolean external;
     /** Which of the user's credentials the gateway holds, and so which variable carries the placeholder. */
@@ -168,8 +172,13 @@ public final class CageNetworking implements AutoCloseable {
         EgressPolicy policy = decideServices(config, options);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         TrafficLimits limits = TrafficLimits.of(policy);
-        EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0),
-                policy, limits, NameResolver.forConfig(config, policy), audit);
+        // The cage's loopback is its own: nothing of the host's holds a port there.
+        tcpRelays = TcpRelays.plan(policy, ports, Set.of());
+        // On the host's loopback each relay takes a free port; the cage meets it on its planned one.
+        List<RelayRoute> relaysOnHost = tcpRelays.stream()
+                .map(route -> new RelayRoute(route.host(), route.port(), 0)).toList();
+        EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0)
+                .withRelays(relaysOnHost), policy, limits, NameResolver.forConfig(config, policy), audit);
         started.push("stop the egress proxy", proxy);
         placeholder = placeholder(options);
         // Allowed names resolve to the cage's own loopback, where the relays listen; AAAA has no record,
@@ -185,6 +194,10 @@ public final class CageNetworking implements AutoCloseable {
                 Relay.tcp(ports.http(), state.resolve("http.sock"), new InetSocketAddress(loopback, proxy.transparentHttpPort())),
                 Relay.tcp(ports.dns(), state.resolve("dns-tcp.sock"), dns.address()),
                 Relay.udp(ports.dns(), state.resolve("dns-udp.sock"), dns.address())));
+        for (int i = 0; i < tcpRelays.size(); i++) {
+            relays.add(Relay.tcp(tcpRelays.get(i).listenPort(), state.resolve("tcp-relay-" + i + ".sock"),
+                    new InetSocketAddress(loopback, proxy.relayPort(relaysOnHost.get(i)))));
+        }
         if (services.apiGateway()) {
             ApiGateway gateway = ApiGateway.start(new InetSocketAddress(loopback, 0), config.egress().apiUpstream(),
                     placeholder, options.realKey(), audit::record, limits, ApiGateway.Settings.defaults());
@@ -321,15 +334,18 @@ public final class CageNetworking implements AutoCloseable {
         }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = decideServices(config, options);
+        tcpRelays = TcpRelays.plan(policy, ports, HostListeners.portsOnAllAddresses());
+        services = services.withRelayPorts(TcpRelays.gatewayPorts(tcpRelays));
         network = CageNetwork.create(cageId, config.egress(), ports,
-                options.openIdlePorts() ? GatewayPorts.Services.ALL : services, namespaceHolder, options.lockFile(), runner);
+                options.openIdlePorts() ? GatewayPorts.Services.ALL.withRelayPorts(services.relayPorts()) : services,
+                namespaceHolder, options.lockFile(), runner);
         started.push("take down the namespace, link and firewalls", network);
         CageLink link = network.link();
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
         // One set of limits for the cage: its proxy and its API gateway count its connections and bytes together.
         TrafficLimits limits = TrafficLimits.of(policy);
-        started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(), ports.https(), ports.http()),
-                policy, limits, NameResolver.forConfig(config, policy), audit));
+        started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(),
+                ports.https(), ports.http()).withRelays(tcpRelays), policy, limits, NameResolver.forConfig(config, policy), audit));
         placeholder = placeholder(options);
         for (InetAddress gateway : gateways) {
             if (services.apiGateway()) {
@@ -527,6 +543,11 @@ public final class CageNetworking implements AutoCloseable {
         return services;
     }
 
+    /** The cage's TCP relays: where on the gateway it reaches each allowed_hosts entry on another port. */
+    public List<RelayRoute> relays() {
+        return tcpRelays;
+    }
+
     /** What the spec needs: the namespace to join, the variables that point tools at the proxy and gateway. */
     public NetworkAttachment attachment() {
         GatewayPorts ports = GatewayPorts.STANDARD;
@@ -542,6 +563,7 @@ public final class CageNetworking implements AutoCloseable {
         }
         env.addAll(gitEnvironment);
         env.addAll(sshEnvironment);
+        env.addAll(TcpRelays.environment(tcpRelays));
         return new NetworkAttachment(NetworkMode.FILTERED, namespacePath, env, resolvConf, binds);
     }
 
