@@ -157,6 +157,16 @@ public final class WorkspaceClone {
         }
     }
 
+    /** The copy of the session whose data folder is {@code dataDir}, when it was started with --clone. */
+    public static Optional<WorkspaceClone> find(String session, Path dataDir, ProcessRunner runner) {
+        return Files.exists(dataDir.resolve(RECORD)) ? Optional.of(open(session, dataDir, runner)) : Optional.empty();
+    }
+
+    /** The checkpoints of the copy's work tree. */
+    public Checkpoints checkpoints() {
+        return new Checkpoints(root, git);
+    }
+
     public Path original() {
         return Path.of(origin.original());
     }
