@@ -96,7 +96,7 @@ public final class Checkpoints {
             return List.of();
         }
         return parseList(git.run("--git-dir=" + REPOSITORY, "for-each-ref",
-                "--format=%(refname:lstrip=2)%00%(objectname)%00%(committerdate:unix)%00%(contents)%00", REFS).stdout());
+                "--format=%(refname)%00%(objectname)%00%(committerdate:unix)%00%(contents)%00", REFS).stdout());
     }
 
     /**
@@ -291,14 +291,14 @@ public final class Checkpoints {
         List<Checkpoint> checkpoints = new ArrayList<>();
         for (int i = 0; i + 3 < fields.length; i += 4) {
             String name = fields[i].strip();
-            if (!name.startsWith("checkpoints/") || !name.substring(12).matches("[1-9][0-9]{0,8}")) {
+            if (!name.startsWith(REFS) || !name.substring(REFS.length()).matches("[1-9][0-9]{0,8}")) {
                 continue;
             }
             String contents = fields[i + 3];
             int trailer = contents.lastIndexOf(FILES_CHANGED);
             String message = trailer < 0 ? contents.strip() : contents.substring(0, trailer);
             int files = trailer < 0 ? 0 : Integer.parseInt(contents.substring(trailer + FILES_CHANGED.length()).strip());
-            checkpoints.add(new Checkpoint(Integer.parseInt(name.substring(12)), fields[i + 1],
+            checkpoints.add(new Checkpoint(Integer.parseInt(name.substring(REFS.length())), fields[i + 1],
                     Instant.ofEpochSecond(Long.parseLong(fields[i + 2])), message, files));
         }
         checkpoints.sort(Comparator.comparingInt(Checkpoint::id));
