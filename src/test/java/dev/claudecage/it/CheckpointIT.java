@@ -132,9 +132,12 @@ class CheckpointIT {
                 + "grep -c '" + root + "/checkpoints' /proc/self/mountinfo; "
                 + "grep -c '" + root + " ' /proc/self/mountinfo; "
                 + "find / -path /proc -prune -o -name checkpoints.git -print 2>/dev/null | wc -l");
-        // The copy's own commit is known (the control); the checkpoint's commit, the folder holding
-        // it and the folder above the copy are not there.
-        assertEquals("commit\nunknown\n1\n0\n0\n0\n", inside);
+        // The copy's own commit and its mounts (the copy, and the walls' read-only binds in it) are
+        // seen: the controls. The checkpoint's commit, its folder and the folder above the copy are not.
+        List<String> lines = inside.lines().toList();
+        assertEquals(List.of("commit", "unknown"), lines.subList(0, 2), inside);
+        assertNotEquals("0", lines.get(2), "the copy's mounts are found in mountinfo: " + inside);
+        assertEquals(List.of("0", "0", "0"), lines.subList(3, 6), inside);
     }
 
     @Test
