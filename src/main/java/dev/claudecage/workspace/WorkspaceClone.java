@@ -151,7 +151,7 @@ public final class WorkspaceClone {
             return new WorkspaceClone(Path.of(origin.cloneRoot()), origin, runner);
         } catch (NoSuchFileException e) {
             throw new UserInputException("session '" + session + "' works on its mounts directly, not on a copy",
-                    "diff and apply are for sessions started with --clone");
+                    "diff, apply, checkpoint and rollback are for sessions started with --clone");
         } catch (IOException | RuntimeException e) {
             throw new CageException("cannot read " + dataDir.resolve(RECORD) + ": " + e.getMessage());
         }
