@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -58,6 +59,8 @@ final class ConfigValidator {
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9][a-z0-9._-]*");
     private static final Pattern ENV_ENTRY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
     private static final List<String> RUNTIMES = List.of("runc", "crun");
+    /** Each checkpoint reads the whole copy; more often than this it would mostly find nothing changed. */
+    private static final Duration MIN_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
     /** The ids one cage takes from userns_pool (0 to 65535 in the cage), and where a pool may start: past them. */
     private static final long USERNS_BLOCK = 65536;
     private static final long FIRST_USERNS_POOL_ID = 65536;
@@ -138,6 +141,7 @@ final class ConfigValidator {
         }
         Boolean allowUnlimited = checker.check(ConfigKey.ALLOW_UNLIMITED, this::bool);
         Boolean healthcheck = checker.check(ConfigKey.HEALTHCHECK, this::bool);
+        Duration checkpointInterval = checker.check(ConfigKey.CHECKPOINT_INTERVAL, this::checkpointInterval);
         UsernsPool usernsPool = checker.check(ConfigKey.USERNS_POOL, this::usernsPool);
         if (!problems.isEmpty()) {
             throw combined(problems);
@@ -151,7 +155,7 @@ final class ConfigValidator {
                                 sshHosts, knownHosts), auditLogLimit,
                         wildcardNames.intValue(), networkChoice.gateway()),
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
-                claudeConfig, usernsPool);
+                claudeConfig, usernsPool, checkpointInterval);
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -250,6 +254,27 @@ final class ConfigValidator {
             case "false" -> false;
             default -> throw invalid(raw, text, "is not a boolean", allowed);
         };
+    }
+
+    /** How often a --clone session is checkpointed: a duration of a minute or more, or 0/off for never. */
+    private Duration checkpointInterval(RawValue raw) {
+        String allowed = "use a duration of at least " + Durations.format(MIN_CHECKPOINT_INTERVAL)
+                + " (10m, 1h30m), or off (or 0) for no checkpoints but those taken with claude-cage checkpoint";
+        String text = text(raw, allowed);
+        if (text.equals("off") || text.equals("0")) {
+            return Duration.ZERO;
+        }
+        Duration interval;
+        try {
+            interval = Durations.parse(text, raw.key().yamlName());
+        } catch (UserInputException e) {
+            throw invalid(raw, text, "is not a duration", allowed);
+        }
+        if (interval.compareTo(MIN_CHECKPOINT_INTERVAL) < 0) {
+            throw invalid(raw, text, "is shorter than " + Durations.format(MIN_CHECKPOINT_INTERVAL)
+                    + ": each checkpoint reads the whole copy", allowed);
+        }
+        return interval;
     }
 
     private long wholeNumber(RawValue raw, long minimum, long maximum) {

@@ -342,6 +342,44 @@ public final class UntrustedDirectory implements AutoCloseable {
         }
     }
 
+    /**
+     * The names in the folder {@code relative} ("." for this folder itself), opened beneath this
+     * one without following a link, without "." and "..". Names are decoded as Java's file API
+     * decodes them; one that is not valid text comes back with U+FFFD in it, which names no file.
+     */
+    public List<String> list(String relative) throws IOException {
+        String beneath = relative.equals(".") ? "." : String.join("/", names(relative));
+        int folder = openat2(fd, beneath, LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_DIRECTORY | LinuxSyscalls.O_NOFOLLOW
+                | LinuxSyscalls.O_CLOEXEC, 0, RESOLVE, path.resolve(relative));
+        try {
+            return list(folder, path.resolve(relative)).stream().map(UntrustedDirectory::decode).toList();
+        } finally {
+            LinuxSyscalls.get().close(folder);
+        }
+    }
+
+    /** Where the symbolic link {@code relative} points, as its bytes; a target longer than {@code limit} is an error. */
+    public byte[] readLink(String relative, int limit) throws IOException {
+        return inParent(relative, (parent, name) -> {
+            byte[] target = new byte[limit + 1];
+            long length = LinuxSyscalls.get().readlinkat(parent, name, target, target.length);
+            if (length < 0) {
+                throw failure("read the link", relative);
+            }
+            if (length > limit) {
+                throw new FileSystemException(path.resolve(relative).toString(), null,
+                        "a link target longer than the " + limit + " bytes the host side reads");
+            }
+            return Arrays.copyOf(target, (int) length);
+        });
+    }
+
+    /** Makes the symbolic link {@code relative} pointing at {@code target}, which nothing here follows. */
+    public void createSymlink(String relative, byte[] target) throws IOException {
+        inParent(relative, (parent, name) -> checked(LinuxSyscalls.get().symlinkat(terminated(target), parent, name),
+                "make the link", relative));
+    }
+
     /** Gives {@code relative} (never what it points to) to {@code uid}:{@code gid}. */
     public void chown(String relative, int uid, int gid) throws IOException {
         inParent(relative, (parent, name) -> checked(LinuxSyscalls.get().fchownat(parent, name, uid, gid,

@@ -29,6 +29,7 @@ import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.RunOutcome;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
+import dev.claudecage.workspace.WorkspaceClone;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -230,6 +231,11 @@ final class Supervisor {
                 // Pushed after the cage: the checks end before the cage is stopped.
                 startHealthcheck(id, config, plan)
                         .ifPresent(health -> teardown.push("stop the healthcheck", health));
+            }
+            if (!config.checkpointInterval().isZero()) {
+                WorkspaceClone.find(name.value(), paths.dataDir(), runner).ifPresent(clone -> teardown.push(
+                        "stop the checkpoints", CheckpointTimer.start(clone.checkpoints(), config.checkpointInterval(),
+                                this::log)));
             }
         }
         RunOutcome outcome = instance.awaitExit();

@@ -151,10 +151,20 @@ public final class WorkspaceClone {
             return new WorkspaceClone(Path.of(origin.cloneRoot()), origin, runner);
         } catch (NoSuchFileException e) {
             throw new UserInputException("session '" + session + "' works on its mounts directly, not on a copy",
-                    "diff and apply are for sessions started with --clone");
+                    "diff, apply, checkpoint and rollback are for sessions started with --clone");
         } catch (IOException | RuntimeException e) {
             throw new CageException("cannot read " + dataDir.resolve(RECORD) + ": " + e.getMessage());
         }
+    }
+
+    /** The copy of the session whose data folder is {@code dataDir}, when it was started with --clone. */
+    public static Optional<WorkspaceClone> find(String session, Path dataDir, ProcessRunner runner) {
+        return Files.exists(dataDir.resolve(RECORD)) ? Optional.of(open(session, dataDir, runner)) : Optional.empty();
+    }
+
+    /** The checkpoints of the copy's work tree. */
+    public Checkpoints checkpoints() {
+        return new Checkpoints(root, git);
     }
 
     public Path original() {

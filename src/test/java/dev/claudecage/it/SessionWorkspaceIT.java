@@ -315,7 +315,7 @@ class SessionWorkspaceIT {
     }
 
     /** git on the test's own repository, as root (the test made it). */
-    private static String git(Path repo, String... args) throws Exception {
+    static String git(Path repo, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("git", "-c", "safe.directory=*", "-c", "user.name=user",
                 "-c", "user.email=user@host", "-C", repo.toString()));
         command.addAll(List.of(args));
