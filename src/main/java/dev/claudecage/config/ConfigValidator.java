@@ -413,12 +413,9 @@ final class ConfigValidator {
                 + "one mirror per entry, tried in the order given";
         Map<String, List<URI>> mirrors = new LinkedHashMap<>();
         for (String entry : items(raw, allowed)) {
-            int equals = entry.indexOf('=');
-            if (equals <= 0) {
-                throw invalid(raw, entry, "is not REGISTRY=URL", allowed);
-            }
-            String registry = entry.substring(0, equals).strip().toLowerCase(Locale.ROOT);
-            String text = entry.substring(equals + 1).strip();
+            KeyValue pair = keyValue(raw, entry, "REGISTRY=URL", allowed);
+            String registry = pair.key().toLowerCase(Locale.ROOT);
+            String text = pair.value();
             int colon = registry.indexOf(':');
             String host = colon < 0 ? registry : registry.substring(0, colon);
             String problem = colon >= 0 ? AllowedHostEntry.portProblem(registry.substring(colon + 1)) : null;
@@ -665,12 +662,9 @@ final class ConfigValidator {
                 + "(repeat the name for more)";
         Map<String, List<String>> pinned = new LinkedHashMap<>();
         for (String entry : items(raw, allowed)) {
-            int equals = entry.indexOf('=');
-            if (equals <= 0) {
-                throw invalid(raw, entry, "is not NAME=ADDRESS", allowed);
-            }
-            String name = entry.substring(0, equals).strip().toLowerCase(Locale.ROOT);
-            String address = entry.substring(equals + 1).strip();
+            KeyValue pair = keyValue(raw, entry, "NAME=ADDRESS", allowed);
+            String name = pair.key().toLowerCase(Locale.ROOT);
+            String address = pair.value();
             String problem = AllowedHostEntry.problem(name);
             if (problem != null || name.contains("*") || name.contains(":")) {
                 throw invalid(raw, entry, "has '" + name + "', which is not a plain host name", allowed);
@@ -709,12 +703,9 @@ final class ConfigValidator {
         List<GitCredential> credentials = new ArrayList<>();
         Set<String> hosts = new HashSet<>();
         for (String entry : items(raw, allowed)) {
-            int equals = entry.indexOf('=');
-            if (equals <= 0) {
-                throw invalid(raw, entry, "is not HOST=SOURCE", allowed);
-            }
-            String who = entry.substring(0, equals).strip();
-            String source = entry.substring(equals + 1).strip();
+            KeyValue pair = keyValue(raw, entry, "HOST=SOURCE", allowed);
+            String who = pair.key();
+            String source = pair.value();
             int at = who.lastIndexOf('@');
             String user = at < 0 ? GitCredential.DEFAULT_USER : who.substring(0, at);
             String host = who.substring(at + 1).toLowerCase(Locale.ROOT);
@@ -974,6 +965,18 @@ final class ConfigValidator {
                     : Arrays.stream(raw.text().split(",", -1)).map(String::strip).toList();
             case STRUCTURE -> throw notAllowedHere(raw, allowed);
         };
+    }
+
+    private record KeyValue(String key, String value) {
+    }
+
+    /** An entry written KEY=VALUE ({@code form} names both), each side stripped; the key is not empty. */
+    private static KeyValue keyValue(RawValue raw, String entry, String form, String allowed) {
+        int equals = entry.indexOf('=');
+        if (equals <= 0) {
+            throw invalid(raw, entry, "is not " + form, allowed);
+        }
+        return new KeyValue(entry.substring(0, equals).strip(), entry.substring(equals + 1).strip());
     }
 
     private static UserInputException notAllowedHere(RawValue raw, String allowed) {
