@@ -26,6 +26,7 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.Stdio;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
+import dev.claudecage.runtime.CageTrail;
 import dev.claudecage.runtime.RunOutcome;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
@@ -194,7 +195,7 @@ final class Supervisor {
                 homeAndMode.adjust(spec, networking), networking, networkState, problem -> log("warning: " + problem));
         CageInstance prepared = teardown.push("remove the cage", CageInstance.prepare(plan, id, record.command(), true,
                 new CageNetworking.Options(key, paths.auditLog(), networkState, statePaths.networkLock(),
-                        record.placeholder()),
+                        record.placeholder()), paths.auditLog(),
                 statePaths, runner, adjustment));
         teardown.push("drain the cage's terminal", this::drain);
         teardown.push("stop the cage", () -> prepared.stop(Duration.ofSeconds(5)));
@@ -203,7 +204,9 @@ final class Supervisor {
         if (record.persist() && !record.ephemeral()) {
             mounts.add(paths.homeDir() + ":" + SpecBuilder.CAGE_HOME + ":rw");
         }
-        SessionPolicy.of(id, Instant.now().toString(), config, plan.imageId(), mounts).write(paths.policyFile());
+        SessionPolicy policy = SessionPolicy.of(id, Instant.now().toString(), config, plan.imageId(), mounts);
+        policy.write(paths.policyFile());
+        prepared.recordStart(policy.sha256());
         synchronized (lifecycle) {
             instance = prepared;
             if (stopRequested) {
@@ -233,6 +236,7 @@ final class Supervisor {
             }
         }
         RunOutcome outcome = instance.awaitExit();
+        instance.ended(new CageTrail.Ending(outcome.exitCode(), false, outcome.problem()));
         log("cage " + id + " ended with exit code " + outcome.exitCode()
                 + (outcome.problem() == null ? "" : ": " + outcome.problem()));
         return outcome;
@@ -416,6 +420,9 @@ final class Supervisor {
             }
             stopRequested = true;
             running = instance;
+            if (running != null) {
+                running.stoppedByUser();
+            }
             if (record.status() == SessionStatus.RUNNING || record.status() == SessionStatus.STARTING) {
                 update(record.withStatus(SessionStatus.STOPPING));
             }
