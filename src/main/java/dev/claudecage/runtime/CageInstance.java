@@ -11,6 +11,7 @@ import dev.claudecage.host.IdBlock;
 import dev.claudecage.identity.IdPool;
 import dev.claudecage.identity.IdShifts;
 import dev.claudecage.config.NetworkMode;
+import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
@@ -22,11 +23,16 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.RootlessHost;
 import dev.claudecage.rootless.UserNamespace;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,6 +61,8 @@ public final class CageInstance implements AutoCloseable {
     /** How the cage ended, when its owner said; else it is read from the runtime's process at the end. */
     private volatile CageTrail.Ending ending;
     private volatile boolean stoppedByUser;
+    /** The writable folders' files as they were before the cage started. */
+    private final Map<MountSpec, MountChanges.Snapshot> before = new LinkedHashMap<>();
 
     private CageInstance(CagePlan plan, String id) {
         this.plan = plan;
@@ -92,9 +100,12 @@ public final class CageInstance implements AutoCloseable {
                 // After the claim, as it may lie in the workspace; closed last, after the network's last lines.
                 instance.trail = teardown.push("close the evidence trail",
                         CageNetworking.openAuditLog(trailFile, plan.config()));
-                teardown.push("record how the cage ended", () -> instance.trail.record(
-                        CageTrail.ended(Instant.now(), id, instance.ending())));
+                teardown.push("record how the cage ended", () -> {
+                    instance.recordMountChanges();
+                    instance.trail.record(CageTrail.ended(Instant.now(), id, instance.ending()));
+                });
                 network = networkOptions.withTrail(instance.trail);
+                instance.snapshotWritableMounts();
             }
             RootlessHost rootless = plan.rootless();
             List<Path> layers = plan.rootfs();
@@ -274,6 +285,36 @@ public final class CageInstance implements AutoCloseable {
     /** How the cage ended, written as the trail's last line when it is closed. */
     public void ended(CageTrail.Ending how) {
         ending = how;
+    }
+
+    /** Each writable folder's files before the cage runs, to tell what it changed when it has ended. */
+    private void snapshotWritableMounts() {
+        for (MountSpec mount : plan.config().mounts()) {
+            if (!mount.readOnly() && Files.isDirectory(mount.source(), LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    before.put(mount, MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT));
+                } catch (IOException e) {
+                    trail.record(new AuditEvent(Instant.now(), MountChanges.SOURCE, null, null, MountChanges.CAPPED,
+                            mount.target() + ": its files could not be read before the cage started, so what it "
+                                    + "changes there is not told: " + e.getMessage(), null, null));
+                }
+            }
+        }
+    }
+
+    /** What the cage changed in each writable folder, into the trail, now that it has ended. */
+    private void recordMountChanges() {
+        before.forEach((mount, snapshot) -> {
+            try {
+                MountChanges.lines(Instant.now(), mount.target(), snapshot,
+                        MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT), MountChanges.Limits.DEFAULT)
+                        .forEach(trail::record);
+            } catch (IOException e) {
+                trail.record(new AuditEvent(Instant.now(), MountChanges.SOURCE, null, null, MountChanges.CAPPED,
+                        mount.target() + ": its files could not be read after the cage ended, so what it changed "
+                                + "there is not told: " + e.getMessage(), null, null));
+            }
+        });
     }
 
     /** Marks the cage as ended by a stop request or a signal to its owner, not by itself. */

@@ -1,0 +1,150 @@
+package dev.claudecage.runtime;
+
+import dev.claudecage.config.Sizes;
+import dev.claudecage.host.UntrustedDirectory;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.AuditReportPage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * What a cage changed in one writable mount, for the evidence trail: the files' SHA-256 before the cage
+ * starts and after it ends, compared. A hash, not a time stamp, because the cage sets the times of what it
+ * writes. The folder is the cage's to fill, so the snapshot is bounded (a number of files and of bytes read;
+ * past either, what is left is not compared and a line says so) and read through {@link UntrustedDirectory}:
+ * no link is followed, no other mount entered.
+ */
+public final class MountChanges {
+
+    /** The source of the trail's lines about files. */
+    public static final String SOURCE = AuditReportPage.FILES_SOURCE;
+    public static final String ADDED = "added";
+    public static final String CHANGED = "changed";
+    public static final String REMOVED = "removed";
+    public static final String CAPPED = "capped";
+
+    /**
+     * How much of a mount a snapshot reads, and how many lines the changes take.
+     *
+     * @param files the most files a snapshot hashes
+     * @param bytes the most bytes it reads
+     * @param lines the most change lines written for one mount
+     */
+    public record Limits(int files, long bytes, int lines) {
+        public static final Limits DEFAULT = new Limits(10_000, 128L << 20, 1_000);
+    }
+
+    /** One file as a snapshot saw it. */
+    public record FileState(long size, String sha256) {
+    }
+
+    /**
+     * One mount's files.
+     *
+     * @param files  by path below the mount
+     * @param capped whether the snapshot stopped at a limit, so that files beyond it were not seen
+     */
+    public record Snapshot(Map<String, FileState> files, boolean capped) {
+    }
+
+    private MountChanges() {
+    }
+
+    /** The regular files beneath {@code folder}, hashed, within {@code limits}. */
+    public static Snapshot take(Path folder, Limits limits) throws IOException {
+        Map<String, FileState> files = new TreeMap<>();
+        long[] read = {0};
+        byte[] buffer = new byte[64 * 1024];
+        boolean whole;
+        try (UntrustedDirectory directory = UntrustedDirectory.open(folder)) {
+            whole = directory.walkFiles((relative, entry, content) -> {
+                if (files.size() >= limits.files() || read[0] + entry.size() > limits.bytes()) {
+                    return false;
+                }
+                FileState state = hash(content, buffer, limits.bytes() - read[0]);
+                read[0] += state.size();
+                files.put(relative, state);
+                return true;
+            });
+        }
+        return new Snapshot(files, !whole);
+    }
+
+    /** A file's size and SHA-256, reading at most {@code most} bytes (a file growing as it is read is cut there). */
+    private static FileState hash(InputStream content, byte[] buffer, long most) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        long size = 0;
+        for (int count = content.read(buffer); count > 0 && size < most; count = content.read(buffer)) {
+            int kept = (int) Math.min(count, most - size);
+            digest.update(buffer, 0, kept);
+            size += kept;
+        }
+        return new FileState(size, HexFormat.of().formatHex(digest.digest()));
+    }
+
+    /**
+     * The trail's lines for what changed in the mount seen at {@code target} in the cage between two
+     * snapshots: each file added, changed or removed with its SHA-256, in path order, at most
+     * {@link Limits#lines()}; a last line when a snapshot or the list was capped. None when nothing changed.
+     */
+    public static List<AuditEvent> lines(Instant time, String target, Snapshot before, Snapshot after, Limits limits) {
+        List<AuditEvent> lines = new ArrayList<>();
+        TreeSet<String> paths = new TreeSet<>(before.files().keySet());
+        paths.addAll(after.files().keySet());
+        int changes = 0;
+        for (String path : paths) {
+            FileState was = before.files().get(path);
+            FileState now = after.files().get(path);
+            String shown = target.replaceAll("/+$", "") + "/" + path;
+            String decision;
+            String reason;
+            if (was == null) {
+                decision = ADDED;
+                reason = shown + ": sha256:" + now.sha256() + ", " + Sizes.format(now.size());
+            } else if (now == null) {
+                decision = REMOVED;
+                reason = shown + ": removed; it was sha256:" + was.sha256() + ", " + Sizes.format(was.size());
+            } else if (!was.equals(now)) {
+                decision = CHANGED;
+                reason = shown + ": sha256:" + now.sha256() + ", " + Sizes.format(now.size()) + "; it was sha256:"
+                        + was.sha256() + ", " + Sizes.format(was.size());
+            } else {
+                continue;
+            }
+            if (++changes <= limits.lines()) {
+                lines.add(new AuditEvent(time, SOURCE, null, null, decision, reason, null, null));
+            }
+        }
+        List<String> caps = new ArrayList<>();
+        if (changes > limits.lines()) {
+            caps.add((changes - limits.lines()) + " more changes not listed (the trail lists " + limits.lines()
+                    + " a mount)");
+        }
+        if (before.capped() || after.capped()) {
+            caps.add("the folder holds more than the " + limits.files() + " files or " + Sizes.format(limits.bytes())
+                    + " a snapshot reads: only the files read " + (before.capped() ? "before the cage started" : "")
+                    + (before.capped() && after.capped() ? " and " : "") + (after.capped() ? "after it ended" : "")
+                    + " were compared, the first in path order; a file beyond them may have changed unseen");
+        }
+        if (!caps.isEmpty()) {
+            lines.add(new AuditEvent(time, SOURCE, null, null, CAPPED, target + ": " + String.join("; ", caps), null, null));
+        }
+        return lines;
+    }
+}
