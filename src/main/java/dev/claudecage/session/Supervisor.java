@@ -352,6 +352,10 @@ final class Supervisor {
         }
         endExitCode = exitCode == null ? -1 : exitCode;
         endState = stateWord(status, exitCode);
+        CageInstance ran = instance;
+        if (ran != null && ran.trail() != null) {
+            SessionVerifications.read(paths).forEach(ran.trail()::record);
+        }
         try {
             teardown.close();
             return null;
