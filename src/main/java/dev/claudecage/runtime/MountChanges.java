@@ -2,6 +2,7 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.config.Sizes;
 import dev.claudecage.host.UntrustedDirectory;
+import dev.claudecage.image.store.Digest;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditReportPage;
 
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -83,12 +83,7 @@ public final class MountChanges {
 
     /** A file's size and SHA-256, reading at most {@code most} bytes (a file growing as it is read is cut there). */
     private static FileState hash(InputStream content, byte[] buffer, long most) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        MessageDigest digest = Digest.sha256();
         long size = 0;
         for (int count = content.read(buffer); count > 0 && size < most; count = content.read(buffer)) {
             int kept = (int) Math.min(count, most - size);
