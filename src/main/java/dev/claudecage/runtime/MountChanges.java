@@ -17,12 +17,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 
 /**
  * What a cage changed in one writable mount, for the evidence trail: the files' SHA-256 before the cage
  * starts and after it ends, compared. A hash, not a time stamp, because the cage sets the times of what it
- * writes. The folder is the cage's to fill, so the snapshot is bounded (a number of files and of bytes read;
- * past either, what is left is not compared and a line says so) and read through {@link UntrustedDirectory}:
+ * writes. The folder is the cage's to fill, so the snapshot is bounded (a number of files, past which the rest
+ * is not compared, and of bytes read, past which files are compared by size; a line says either) and read through {@link UntrustedDirectory}:
  * no link is followed, no other mount entered.
  */
 public final class MountChanges {
@@ -38,15 +39,27 @@ public final class MountChanges {
      * How much of a mount a snapshot reads, and how many lines the changes take.
      *
      * @param files the most files a snapshot hashes
-     * @param bytes the most bytes it reads
+     * @param bytes the most bytes it reads; a file past them is compared by its size only
      * @param lines the most change lines written for one mount
      */
     public record Limits(int files, long bytes, int lines) {
         public static final Limits DEFAULT = new Limits(10_000, 128L << 20, 1_000);
     }
 
-    /** One file as a snapshot saw it. */
+    /**
+     * One file as a snapshot saw it.
+     *
+     * @param sha256 its SHA-256 in hex, or null when it was past the bytes a snapshot reads: then only its size is compared
+     */
     public record FileState(long size, String sha256) {
+
+        String described() {
+            return (sha256 == null ? "not hashed (past the bytes read)" : "sha256:" + sha256) + ", " + size + " bytes";
+        }
+
+        boolean sameAs(FileState other) {
+            return size == other.size && (sha256 == null || other.sha256 == null || sha256.equals(other.sha256));
+        }
     }
 
     /**
@@ -69,8 +82,12 @@ public final class MountChanges {
         boolean whole;
         try (UntrustedDirectory directory = UntrustedDirectory.open(folder)) {
             whole = directory.walkFiles((relative, entry, content) -> {
-                if (files.size() >= limits.files() || read[0] + entry.size() > limits.bytes()) {
+                if (files.size() >= limits.files()) {
                     return false;
+                }
+                if (read[0] + entry.size() > limits.bytes()) {
+                    files.put(relative, new FileState(entry.size(), null));
+                    return true;
                 }
                 FileState state = hash(content, buffer, limits.bytes() - read[0]);
                 read[0] += state.size();
@@ -111,14 +128,13 @@ public final class MountChanges {
             String reason;
             if (was == null) {
                 decision = ADDED;
-                reason = shown + ": sha256:" + now.sha256() + ", " + Sizes.format(now.size());
+                reason = shown + ": " + now.described();
             } else if (now == null) {
                 decision = REMOVED;
-                reason = shown + ": removed; it was sha256:" + was.sha256() + ", " + Sizes.format(was.size());
-            } else if (!was.equals(now)) {
+                reason = shown + ": removed; it was " + was.described();
+            } else if (!was.sameAs(now)) {
                 decision = CHANGED;
-                reason = shown + ": sha256:" + now.sha256() + ", " + Sizes.format(now.size()) + "; it was sha256:"
-                        + was.sha256() + ", " + Sizes.format(was.size());
+                reason = shown + ": " + now.described() + "; it was " + was.described();
             } else {
                 continue;
             }
@@ -131,9 +147,13 @@ public final class MountChanges {
             caps.add((changes - limits.lines()) + " more changes not listed (the trail lists " + limits.lines()
                     + " a mount)");
         }
+        if (Stream.of(before, after).anyMatch(snapshot -> snapshot.files().values().stream()
+                .anyMatch(file -> file.sha256() == null))) {
+            caps.add("files past the " + Sizes.format(limits.bytes()) + " a snapshot reads were compared by size only, "
+                    + "so a change that kept a file's size is not seen there");
+        }
         if (before.capped() || after.capped()) {
-            caps.add("the folder holds more than the " + limits.files() + " files or " + Sizes.format(limits.bytes())
-                    + " a snapshot reads: only the files read " + (before.capped() ? "before the cage started" : "")
+            caps.add("the folder holds more than the " + limits.files() + " files a snapshot reads: only the files read " + (before.capped() ? "before the cage started" : "")
                     + (before.capped() && after.capped() ? " and " : "") + (after.capped() ? "after it ended" : "")
                     + " were compared, the first in path order; a file beyond them may have changed unseen");
         }

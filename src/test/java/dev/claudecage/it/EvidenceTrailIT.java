@@ -79,7 +79,7 @@ class EvidenceTrailIT {
         assertTrue(last.reason().endsWith(" exited with code 3"), last.reason());
         // What it changed in its workspace, with the SHA-256 of "hello"; the file it left alone is not told.
         assertEquals(List.of("added /workspace/new.txt: sha256:"
-                        + "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824, 5b"),
+                        + "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824, 5 bytes"),
                 events.stream().filter(event -> event.source().equals("files"))
                         .map(event -> event.decision() + " " + event.reason()).toList(), events.toString());
         assertFalse(run.stderr().contains("the network policy denied"), "the trail's own lines counted as denials: " + run);

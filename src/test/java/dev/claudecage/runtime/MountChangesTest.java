@@ -40,9 +40,9 @@ class MountChangesTest {
                 MountChanges.take(workspace, MountChanges.Limits.DEFAULT), MountChanges.Limits.DEFAULT);
 
         assertEquals(List.of(
-                "changed /workspace/edited.txt: sha256:" + HELLO + ", 5b; it was sha256:" + EMPTY + ", 0b",
-                "removed /workspace/gone.txt: removed; it was sha256:" + HELLO + ", 5b",
-                "added /workspace/src/deep/new.js: sha256:" + EMPTY + ", 0b"),
+                "changed /workspace/edited.txt: sha256:" + HELLO + ", 5 bytes; it was sha256:" + EMPTY + ", 0 bytes",
+                "removed /workspace/gone.txt: removed; it was sha256:" + HELLO + ", 5 bytes",
+                "added /workspace/src/deep/new.js: sha256:" + EMPTY + ", 0 bytes"),
                 lines.stream().map(line -> line.decision() + " " + line.reason()).toList());
         assertTrue(lines.stream().allMatch(line -> line.source().equals("files") && line.destination() == null));
     }
@@ -90,16 +90,30 @@ class MountChangesTest {
         assertTrue(lines.get(0).reason().startsWith("/workspace/f0: "), lines.toString());
         assertEquals("capped", lines.get(1).decision());
         assertEquals("/workspace: 1 more changes not listed (the trail lists 1 a mount); the folder holds more than the "
-                + "3 files or 1m a snapshot reads: only the files read before the cage started and after it ended were "
+                + "3 files a snapshot reads: only the files read before the cage started and after it ended were "
                 + "compared, the first in path order; a file beyond them may have changed unseen", lines.get(1).reason());
     }
 
     @Test
-    void aSnapshotReadsNoMoreBytesThanItsLimit() throws Exception {
+    void aFilePastTheBytesReadIsComparedBySizeAndTheRestStillByHash() throws Exception {
         Path workspace = Files.createDirectory(dir.resolve("workspace"));
-        Files.write(workspace.resolve("big"), new byte[4096]);
-        MountChanges.Snapshot snapshot = MountChanges.take(workspace, new MountChanges.Limits(10, 1000, 10));
-        assertTrue(snapshot.capped());
-        assertFalse(snapshot.files().containsKey("big"));
+        Files.write(workspace.resolve("a-big"), new byte[4096]);
+        Files.writeString(workspace.resolve("b-small"), "");
+        MountChanges.Limits limits = new MountChanges.Limits(10, 1000, 10);
+        MountChanges.Snapshot before = MountChanges.take(workspace, limits);
+        assertFalse(before.capped());
+        assertEquals(new MountChanges.FileState(4096, null), before.files().get("a-big"));
+        assertEquals(new MountChanges.FileState(0, EMPTY), before.files().get("b-small"));
+        Files.write(workspace.resolve("a-big"), new byte[4097]);
+        Files.writeString(workspace.resolve("b-small"), "hello");
+
+        List<AuditEvent> lines = MountChanges.lines(T, "/workspace", before, MountChanges.take(workspace, limits), limits);
+
+        assertEquals(List.of("/workspace/a-big: not hashed (past the bytes read), 4097 bytes; it was not hashed (past the bytes "
+                        + "read), 4096 bytes",
+                "/workspace/b-small: sha256:" + HELLO + ", 5 bytes; it was sha256:" + EMPTY + ", 0 bytes",
+                "/workspace: files past the 1000b a snapshot reads were compared by size only, so a change that kept a "
+                        + "file's size is not seen there"),
+                lines.stream().map(AuditEvent::reason).toList());
     }
 }
