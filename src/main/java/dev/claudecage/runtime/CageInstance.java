@@ -305,10 +305,14 @@ public final class CageInstance implements AutoCloseable {
     /** What the cage changed in each writable folder, into the trail, now that it has ended. */
     private void recordMountChanges() {
         before.forEach((mount, snapshot) -> {
+            // A trail kept in the folder changed as the launcher wrote it, not by the cage's hand.
+            Path source = mount.source().toAbsolutePath().normalize();
+            Path trailFile = trail.file().toAbsolutePath().normalize();
+            String trailName = trailFile.startsWith(source) ? source.relativize(trailFile).toString() : null;
             try {
-                MountChanges.lines(Instant.now(), mount.target(), snapshot,
-                        MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT), MountChanges.Limits.DEFAULT)
-                        .forEach(trail::record);
+                MountChanges.lines(Instant.now(), mount.target(), snapshot.without(trailName),
+                        MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT).without(trailName),
+                        MountChanges.Limits.DEFAULT).forEach(trail::record);
             } catch (IOException e) {
                 trail.record(new AuditEvent(Instant.now(), MountChanges.SOURCE, null, null, MountChanges.CAPPED,
                         mount.target() + ": its files could not be read after the cage ended, so what it changed "

@@ -69,6 +69,16 @@ public final class MountChanges {
      * @param capped whether the snapshot stopped at a limit, so that files beyond it were not seen
      */
     public record Snapshot(Map<String, FileState> files, boolean capped) {
+
+        /** This snapshot without the file {@code relative}, or as it is when that is null. */
+        public Snapshot without(String relative) {
+            if (relative == null || !files.containsKey(relative)) {
+                return this;
+            }
+            Map<String, FileState> rest = new TreeMap<>(files);
+            rest.remove(relative);
+            return new Snapshot(rest, capped);
+        }
     }
 
     private MountChanges() {

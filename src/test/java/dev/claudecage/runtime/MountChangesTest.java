@@ -45,6 +45,12 @@ class MountChangesTest {
                 "added /workspace/src/deep/new.js: sha256:" + EMPTY + ", 0 bytes"),
                 lines.stream().map(line -> line.decision() + " " + line.reason()).toList());
         assertTrue(lines.stream().allMatch(line -> line.source().equals("files") && line.destination() == null));
+        // A trail kept in the folder is left out of both sides: the launcher, not the cage, wrote it.
+        assertEquals(List.of("/workspace/gone.txt: removed; it was sha256:" + HELLO + ", 5 bytes",
+                        "/workspace/src/deep/new.js: sha256:" + EMPTY + ", 0 bytes"),
+                MountChanges.lines(T, "/workspace", before.without("edited.txt"), MountChanges.take(workspace,
+                        MountChanges.Limits.DEFAULT).without("edited.txt"), MountChanges.Limits.DEFAULT).stream()
+                        .map(AuditEvent::reason).toList());
     }
 
     @Test
