@@ -35,8 +35,18 @@ public final class AuditReportPage {
     static final int LINES_SHOWN = 200;
     /** The most bars of the timeline: a longer span puts several minutes in one bar. */
     static final int MAX_BARS = 120;
-    private static final int BAR_WIDTH = 8;
+    /** The chart's width, which its bars share: each at least {@value #MIN_BAR_WIDTH}, at most {@value #MAX_BAR_WIDTH} pixels. */
+    private static final int CHART_WIDTH = 720;
+    private static final int MIN_BAR_WIDTH = 6;
+    private static final int MAX_BAR_WIDTH = 48;
+    /** Room for the two times below even a chart of one bar. */
+    private static final int MIN_CHART_WIDTH = 160;
     private static final int CHART_HEIGHT = 120;
+    /** Where HH:MM stands in an Instant's text (2026-12-07T10:15:00Z), and its length. */
+    private static final int CLOCK_START = 11;
+    private static final int CLOCK_LENGTH = 5;
+    /** Room below the bars for the times at both ends. */
+    private static final int LABEL_HEIGHT = 18;
 
     private AuditReportPage() {
     }
@@ -56,6 +66,7 @@ public final class AuditReportPage {
                 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
                 table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;vertical-align:top;border-bottom:1px solid #eee}
                 td.n{text-align:right}code,.t{font-family:ui-monospace,monospace;font-size:.92em;overflow-wrap:anywhere}
+                td.time{white-space:nowrap}
                 .ok{background:#e6f4ea;border-left:6px solid #1e8e3e;padding:.5em 1em}
                 .broken{background:#fce8e6;border-left:6px solid #d93025;padding:.5em 1em}
                 .allowed{color:#1e8e3e}.denied,.cut-off,.failed,.signalled{color:#d93025}.none{color:#777}
@@ -122,13 +133,15 @@ public final class AuditReportPage {
         for (int i = 0; i < bars; i++) {
             most = Math.max(most, allowed[i] + refused[i]);
         }
-        int width = bars * BAR_WIDTH;
+        int barWidth = Math.max(MIN_BAR_WIDTH, Math.min(MAX_BAR_WIDTH, CHART_WIDTH / bars));
+        int width = Math.max(MIN_CHART_WIDTH, bars * barWidth);
+        int height = CHART_HEIGHT + 2 + LABEL_HEIGHT;
         out.append("<p>Decisions per ").append(perBar == 1 ? "minute" : perBar + " minutes").append(" from ").append(start)
                 .append(" (UTC); the tallest bar is ").append(most).append(": <span class=\"allowed\">allowed</span>, ")
                 .append("<span class=\"denied\">refused or cut off</span>.</p>\n");
         out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"decisions per minute\" width=\"")
-                .append(width + 2).append("\" height=\"").append(CHART_HEIGHT + 2).append("\" viewBox=\"0 0 ")
-                .append(width + 2).append(' ').append(CHART_HEIGHT + 2).append("\">\n")
+                .append(width + 2).append("\" height=\"").append(height).append("\" viewBox=\"0 0 ")
+                .append(width + 2).append(' ').append(height).append("\">\n")
                 .append("<rect x=\"0\" y=\"0\" width=\"").append(width + 2).append("\" height=\"").append(CHART_HEIGHT + 2)
                 .append("\" fill=\"#fafafa\" stroke=\"#ccc\"/>\n");
         for (int i = 0; i < bars; i++) {
@@ -137,19 +150,28 @@ public final class AuditReportPage {
             }
             long allowedHeight = allowed[i] * CHART_HEIGHT / most;
             long refusedHeight = refused[i] * CHART_HEIGHT / most;
-            int x = 1 + i * BAR_WIDTH;
+            int x = 1 + i * barWidth;
             out.append("<g class=\"bar\"><title>").append(start.plus(Duration.ofMinutes(i * perBar))).append(": ")
                     .append(allowed[i]).append(" allowed, ").append(refused[i]).append(" refused or cut off</title>");
-            bar(out, x, CHART_HEIGHT + 1 - allowedHeight, allowedHeight, "#1e8e3e");
-            bar(out, x, CHART_HEIGHT + 1 - allowedHeight - refusedHeight, refusedHeight, "#d93025");
+            bar(out, x, barWidth, CHART_HEIGHT + 1 - allowedHeight, allowedHeight, "#1e8e3e");
+            bar(out, x, barWidth, CHART_HEIGHT + 1 - allowedHeight - refusedHeight, refusedHeight, "#d93025");
             out.append("</g>\n");
         }
+        String label = "<text y=\"" + (height - 4) + "\" font-size=\"11\" fill=\"#555\" ";
+        out.append(label).append("x=\"2\">").append(clock(start)).append(" UTC</text>\n");
+        out.append(label).append("x=\"").append(1 + bars * barWidth).append("\" text-anchor=\"end\">")
+                .append(clock(start.plus(Duration.ofMinutes(bars * perBar)))).append("</text>\n");
         out.append("</svg></section>\n");
     }
 
-    private static void bar(StringBuilder out, int x, long y, long height, String colour) {
+    /** HH:MM of a time, in UTC. */
+    private static String clock(Instant time) {
+        return time.toString().substring(CLOCK_START, CLOCK_START + CLOCK_LENGTH);
+    }
+
+    private static void bar(StringBuilder out, int x, int width, long y, long height, String colour) {
         if (height > 0) {
-            out.append("<rect x=\"").append(x).append("\" y=\"").append(y).append("\" width=\"").append(BAR_WIDTH - 1)
+            out.append("<rect x=\"").append(x).append("\" y=\"").append(y).append("\" width=\"").append(width - 1)
                     .append("\" height=\"").append(height).append("\" fill=\"").append(colour).append("\"/>");
         }
     }
@@ -217,7 +239,7 @@ public final class AuditReportPage {
             out.append("<p>The first ").append(LINES_SHOWN).append(" of ").append(lines.size()).append(" lines.</p>\n");
         }
         out.append("<table>\n<tr><th>time</th><th>decision</th><th>what</th></tr>\n");
-        lines.stream().limit(LINES_SHOWN).forEach(event -> out.append("<tr><td class=\"t\">").append(event.time())
+        lines.stream().limit(LINES_SHOWN).forEach(event -> out.append("<tr><td class=\"t time\">").append(event.time())
                 .append("</td><td class=\"").append(cssClass(event.decision())).append("\">").append(text(event.decision()))
                 .append("</td><td class=\"t\">").append(text(event.reason()))
                 .append(event.destination() == null ? "" : " (" + text(event.destination()) + ")").append("</td></tr>\n"));

@@ -19,7 +19,7 @@ class AuditReportPageTest {
     private static final Instant T = Instant.parse("2026-12-07T10:00:00Z");
     /** The tags the page itself writes: anything else that opens with '<' came from the trail unescaped. */
     private static final Pattern OWN_TAGS = Pattern.compile("</?(!DOCTYPE|html|head|meta|title|style|body|h1|h2|p|br|section|table"
-            + "|tr|th|td|span|svg|rect|g)[ >/]");
+            + "|tr|th|td|span|svg|rect|g|text)[ >/]");
 
     /** A trail with a line of each kind the page shows, over three minutes. */
     static List<AuditEvent> fixedTrail() {
