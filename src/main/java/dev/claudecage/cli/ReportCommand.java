@@ -1,6 +1,7 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.CageException;
+import dev.claudecage.UserInputException;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.UntrustedDirectory;
 import dev.claudecage.host.UntrustedText;
@@ -50,6 +51,10 @@ final class ReportCommand extends BaseCommand {
 
     @Override
     public Integer call() {
+        if (check && html != null) {
+            throw new UserInputException("report --check only verifies the chain and writes no page; drop --check "
+                    + "to write " + html + " with --html");
+        }
         Path log = source.path(context);
         AuditChain chain = last == null ? AuditChain.check(log) : AuditChain.check(log).endingWith(last);
         PrintWriter out = spec.commandLine().getOut();
