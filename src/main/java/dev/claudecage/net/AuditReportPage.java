@@ -31,6 +31,8 @@ public final class AuditReportPage {
     /** The source of the lines that say what the cage changed in a writable mount. */
     public static final String FILES_SOURCE = "files";
     private static final String GIT_SOURCE = "git";
+    /** The source of a --clone session's commits in its copy. */
+    public static final String COMMITS_SOURCE = "commits";
     /** The most lines a list of single lines (git, files) shows. */
     static final int LINES_SHOWN = 200;
     /** The most bars of the timeline: a longer span puts several minutes in one bar. */
@@ -89,9 +91,10 @@ public final class AuditReportPage {
         destinations(out, "reached", "Hosts reached", summary.reached(), true);
         destinations(out, "refused", "Hosts refused or cut off", summary.refused(), false);
         credentials(out, events);
-        lines(out, "git", "Git refs pushed and repositories fetched", events.stream().filter(event -> GIT_SOURCE.equals(event.source())
-                && event.reason() != null && (event.reason().startsWith("push ") || event.reason().startsWith("fetch "))).toList(),
-                "no push or fetch through the git gateway");
+        lines(out, "git", "Git refs pushed, repositories fetched, commits made", events.stream()
+                .filter(event -> COMMITS_SOURCE.equals(event.source()) || GIT_SOURCE.equals(event.source())
+                        && event.reason() != null && (event.reason().startsWith("push ") || event.reason().startsWith("fetch ")))
+                .toList(), "no push or fetch through the git gateway, no commit in a --clone copy");
         lines(out, "files", "Files changed", events.stream().filter(event -> FILES_SOURCE.equals(event.source())).toList(),
                 "no change recorded in a writable mount");
         out.append("<section id=\"sources\"><h2>Decisions by source</h2><table>\n<tr><th>source</th><th>decisions</th></tr>\n");

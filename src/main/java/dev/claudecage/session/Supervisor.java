@@ -19,6 +19,9 @@ import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.host.Netns;
 import dev.claudecage.image.store.Digest;
 import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.AuditLog;
+import dev.claudecage.net.AuditReportPage;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.oci.SpecBuilder;
@@ -30,6 +33,7 @@ import dev.claudecage.runtime.CageTrail;
 import dev.claudecage.runtime.RunOutcome;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
+import dev.claudecage.workspace.WorkspaceClone;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -38,6 +42,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -57,6 +62,10 @@ final class Supervisor {
     private static final int REPLAY_BYTES = 64 * 1024;
     private static final int DEFAULT_ROWS = 24;
     private static final int DEFAULT_COLUMNS = 80;
+    /** The source of a --clone session's commit lines in its trail. */
+    static final String COMMITS_SOURCE = AuditReportPage.COMMITS_SOURCE;
+    /** The most commits the trail lists: the copy is the agent's to fill. */
+    private static final int MAX_COMMITS = 200;
 
     private final SessionStore store;
     private final SessionName name;
@@ -355,6 +364,9 @@ final class Supervisor {
         CageInstance ran = instance;
         if (ran != null && ran.trail() != null) {
             SessionVerifications.read(paths).forEach(ran.trail()::record);
+            if (WorkspaceClone.isClone(paths.dataDir())) {
+                recordCommits(ran.trail());
+            }
         }
         try {
             teardown.close();
@@ -362,6 +374,28 @@ final class Supervisor {
         } catch (CageException e) {
             log(e.getMessage());
             return e.getMessage();
+        }
+    }
+
+    /**
+     * A --clone session's commits in its copy, oldest first, as trail lines (source {@value #COMMITS_SOURCE}):
+     * what the agent committed, beside what it changed file by file.
+     */
+    private void recordCommits(AuditLog trail) {
+        try {
+            List<String> commits = new ArrayList<>(WorkspaceClone.open(name.value(), paths.dataDir(), runner)
+                    .commitsSinceCopy(MAX_COMMITS + 1));
+            if (commits.size() > MAX_COMMITS) {
+                trail.record(new AuditEvent(Instant.now(), COMMITS_SOURCE, null, null, "capped", "more than "
+                        + MAX_COMMITS + " commits in the copy: the newest " + MAX_COMMITS + " follow", null, null));
+                commits = commits.subList(0, MAX_COMMITS);
+            }
+            Collections.reverse(commits);
+            commits.forEach(commit -> trail.record(new AuditEvent(Instant.now(), COMMITS_SOURCE, null, null,
+                    "committed", "commit " + commit, null, null)));
+        } catch (CageException e) {
+            trail.record(new AuditEvent(Instant.now(), COMMITS_SOURCE, null, null, "unreadable",
+                    "the copy's commits could not be read: " + e.getMessage(), null, null));
         }
     }
 

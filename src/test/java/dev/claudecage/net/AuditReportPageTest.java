@@ -38,6 +38,8 @@ class AuditReportPageTest {
                         + "0000 -> 1111: refused: only refs/heads/claude/* may be pushed", 0L, 0L),
                 new AuditEvent(T.plusSeconds(81), "git", "github.com", 443, AuditEvent.ALLOWED, "push me/app "
                         + "refs/heads/claude/x 0000 -> 2222: allowed by the rules", 0L, 0L),
+                new AuditEvent(T.plusSeconds(100), "commits", null, null, "committed", "commit "
+                        + "4b825dc642cb6eb9a060e54bf8d69288fbee4904 fix the parser", null, null),
                 new AuditEvent(T.plusSeconds(150), "firewall", "10.0.0.9", 22, AuditEvent.DENIED, "dropped", null, null),
                 new AuditEvent(T.plusSeconds(170), "files", null, null, "changed", "/workspace/src/app.js: sha256:"
                         + "9f86d081884c7d65, 120 bytes", null, null),
@@ -46,14 +48,14 @@ class AuditReportPageTest {
 
     @Test
     void aFixedTrailMakesTheGoldenPage() throws Exception {
-        String page = AuditReportPage.html(fixedTrail(), new AuditChain(11, 0, null, "ab12"), "audit.jsonl");
+        String page = AuditReportPage.html(fixedTrail(), new AuditChain(12, 0, null, "ab12"), "audit.jsonl");
 
         Golden.assertMatches(Path.of("src/test/resources/dev/claudecage/net/report-page.html"), page);
     }
 
     @Test
     void aBrokenChainIsTheFirstThingThePageSays() {
-        String page = AuditReportPage.html(fixedTrail(), new AuditChain(11, 4, "its previousSha256 is not that of line 3",
+        String page = AuditReportPage.html(fixedTrail(), new AuditChain(12, 4, "its previousSha256 is not that of line 3",
                 "ab12"), "audit.jsonl");
 
         assertTrue(page.contains("<section id=\"chain\" class=\"broken\"><h2>Chain check: BROKEN</h2><p>broken at line 4: "
@@ -88,7 +90,7 @@ class AuditReportPageTest {
 
     @Test
     void theTimelineCountsDecisionsPerMinuteAndALongTrailPerSeveral() {
-        String page = AuditReportPage.html(fixedTrail(), new AuditChain(11, 0, null, "ab12"), "audit.jsonl");
+        String page = AuditReportPage.html(fixedTrail(), new AuditChain(12, 0, null, "ab12"), "audit.jsonl");
         assertTrue(page.contains("<title>2026-12-07T10:00:00Z: 3 allowed, 0 refused or cut off</title>"), page);
         assertTrue(page.contains("<title>2026-12-07T10:01:00Z: 2 allowed, 2 refused or cut off</title>"), page);
 
