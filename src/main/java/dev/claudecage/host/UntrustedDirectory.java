@@ -431,12 +431,14 @@ public final class UntrustedDirectory implements AutoCloseable {
      * with a stream of its content. Each folder and file is opened beneath the one holding it: no link is
      * followed, no other mount entered (a mount point is passed over), and a name the cage swaps on the
      * way is read as what it is then, never anything outside. Links, FIFOs and devices are passed over.
-     * Stops when the visitor says so; returns whether it saw everything.
+     * Stops when the visitor says so, or after {@code maxNames} names of any kind (a tree of empty folders
+     * costs as much to walk as one of files); returns whether it saw everything.
      */
-    public boolean walkFiles(FileVisitor visitor) throws IOException {
+    public boolean walkFiles(int maxNames, FileVisitor visitor) throws IOException {
         int top = openat2(fd, ".", LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_DIRECTORY | LinuxSyscalls.O_CLOEXEC, 0,
                 RESOLVE, path);
         Deque<Walked> levels = new ArrayDeque<>();
+        long names = 0;
         try {
             levels.push(new Walked(top, "", path));
             while (!levels.isEmpty()) {
@@ -444,6 +446,9 @@ public final class UntrustedDirectory implements AutoCloseable {
                 if (level.pending.isEmpty()) {
                     LinuxSyscalls.get().close(levels.pop().fd);
                     continue;
+                }
+                if (names++ >= maxNames) {
+                    return false;
                 }
                 byte[] child = level.pending.remove(0);
                 String relative = level.prefix + decode(child);

@@ -38,12 +38,13 @@ public final class MountChanges {
     /**
      * How much of a mount a snapshot reads, and how many lines the changes take.
      *
+     * @param names the most names (files, folders, links) a snapshot looks at
      * @param files the most files a snapshot hashes
      * @param bytes the most bytes it reads; a file past them is compared by its size only
      * @param lines the most change lines written for one mount
      */
-    public record Limits(int files, long bytes, int lines) {
-        public static final Limits DEFAULT = new Limits(10_000, 128L << 20, 1_000);
+    public record Limits(int names, int files, long bytes, int lines) {
+        public static final Limits DEFAULT = new Limits(50_000, 10_000, 128L << 20, 1_000);
     }
 
     /**
@@ -91,7 +92,7 @@ public final class MountChanges {
         byte[] buffer = new byte[64 * 1024];
         boolean whole;
         try (UntrustedDirectory directory = UntrustedDirectory.open(folder)) {
-            whole = directory.walkFiles((relative, entry, content) -> {
+            whole = directory.walkFiles(limits.names(), (relative, entry, content) -> {
                 if (files.size() >= limits.files()) {
                     return false;
                 }
@@ -163,7 +164,8 @@ public final class MountChanges {
                     + "so a change that kept a file's size is not seen there");
         }
         if (before.capped() || after.capped()) {
-            caps.add("the folder holds more than the " + limits.files() + " files a snapshot reads: only the files read " + (before.capped() ? "before the cage started" : "")
+            caps.add("the folder holds more than the " + limits.files() + " files or " + limits.names() + " names a "
+                    + "snapshot looks at: only the files read " + (before.capped() ? "before the cage started" : "")
                     + (before.capped() && after.capped() ? " and " : "") + (after.capped() ? "after it ended" : "")
                     + " were compared, the first in path order; a file beyond them may have changed unseen");
         }

@@ -83,7 +83,7 @@ class MountChangesTest {
         for (int i = 0; i < 5; i++) {
             Files.writeString(workspace.resolve("f" + i), "x");
         }
-        MountChanges.Limits small = new MountChanges.Limits(3, 1 << 20, 1);
+        MountChanges.Limits small = new MountChanges.Limits(100, 3, 1 << 20, 1);
         MountChanges.Snapshot before = MountChanges.take(workspace, small);
         assertTrue(before.capped());
         assertEquals(3, before.files().size());
@@ -96,8 +96,23 @@ class MountChangesTest {
         assertTrue(lines.get(0).reason().startsWith("/workspace/f0: "), lines.toString());
         assertEquals("capped", lines.get(1).decision());
         assertEquals("/workspace: 1 more changes not listed (the trail lists 1 a mount); the folder holds more than the "
-                + "3 files a snapshot reads: only the files read before the cage started and after it ended were "
+                + "3 files or 100 names a snapshot looks at: only the files read before the cage started and after it ended were "
                 + "compared, the first in path order; a file beyond them may have changed unseen", lines.get(1).reason());
+    }
+
+    @Test
+    void aTreeOfEmptyFoldersIsWalkedOnlyAsFarAsTheNamesBound() throws Exception {
+        Path workspace = Files.createDirectory(dir.resolve("workspace"));
+        Path deep = workspace;
+        for (int i = 0; i < 50; i++) {
+            deep = Files.createDirectory(deep.resolve("d"));
+        }
+        Files.writeString(deep.resolve("at-the-bottom"), "x");
+        MountChanges.Snapshot bounded = MountChanges.take(workspace, new MountChanges.Limits(20, 10, 1000, 10));
+        assertTrue(bounded.capped());
+        assertEquals(Map.of(), bounded.files());
+        // Control: with room for every name, the file at the bottom is read.
+        assertEquals(1, MountChanges.take(workspace, new MountChanges.Limits(60, 10, 1000, 10)).files().size());
     }
 
     @Test
@@ -105,7 +120,7 @@ class MountChangesTest {
         Path workspace = Files.createDirectory(dir.resolve("workspace"));
         Files.write(workspace.resolve("a-big"), new byte[4096]);
         Files.writeString(workspace.resolve("b-small"), "");
-        MountChanges.Limits limits = new MountChanges.Limits(10, 1000, 10);
+        MountChanges.Limits limits = new MountChanges.Limits(100, 10, 1000, 10);
         MountChanges.Snapshot before = MountChanges.take(workspace, limits);
         assertFalse(before.capped());
         assertEquals(new MountChanges.FileState(4096, null), before.files().get("a-big"));
