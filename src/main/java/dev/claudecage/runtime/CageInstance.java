@@ -11,7 +11,6 @@ import dev.claudecage.host.IdBlock;
 import dev.claudecage.identity.IdPool;
 import dev.claudecage.identity.IdShifts;
 import dev.claudecage.config.NetworkMode;
-import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
@@ -294,9 +293,7 @@ public final class CageInstance implements AutoCloseable {
                 try {
                     before.put(mount, MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT));
                 } catch (IOException e) {
-                    trail.record(new AuditEvent(Instant.now(), MountChanges.SOURCE, null, null, MountChanges.CAPPED,
-                            mount.target() + ": its files could not be read before the cage started, so what it "
-                                    + "changes there is not told: " + e.getMessage(), null, null));
+                    trail.record(MountChanges.unreadable(Instant.now(), mount.target(), "before the cage started", e));
                 }
             }
         }
@@ -314,9 +311,7 @@ public final class CageInstance implements AutoCloseable {
                         MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT).without(trailName),
                         MountChanges.Limits.DEFAULT).forEach(trail::record);
             } catch (IOException e) {
-                trail.record(new AuditEvent(Instant.now(), MountChanges.SOURCE, null, null, MountChanges.CAPPED,
-                        mount.target() + ": its files could not be read after the cage ended, so what it changed "
-                                + "there is not told: " + e.getMessage(), null, null));
+                trail.record(MountChanges.unreadable(Instant.now(), mount.target(), "after the cage ended", e));
             }
         });
     }

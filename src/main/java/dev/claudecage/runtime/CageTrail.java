@@ -6,6 +6,7 @@ import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.AuditSummary;
 
 import java.time.Instant;
+import java.util.Locale;
 
 /**
  * The lines the evidence trail has about the cage itself, beside the network's decisions: the first,
@@ -57,8 +58,8 @@ public final class CageTrail {
         String from = imageId != null ? "image " + imageId : "root file system " + rootfs;
         String policy = policySha256 != null ? "policy record sha256:" + policySha256
                 : "no policy record (a run; a session keeps policy.json)";
-        return new AuditEvent(time, SOURCE, null, null, STARTED, "cage " + cageId + " started from " + from + "; "
-                + policy + "; network " + network.name().toLowerCase(java.util.Locale.ROOT), null, null);
+        return AuditEvent.about(time, SOURCE, STARTED, "cage " + cageId + " started from " + from + "; " + policy
+                + "; network " + network.name().toLowerCase(Locale.ROOT));
     }
 
     /** The last line of a cage's part of the trail: how it ended, in words and as its decision. */
@@ -83,7 +84,7 @@ public final class CageTrail {
     }
 
     private static AuditEvent line(Instant time, String decision, String reason) {
-        return new AuditEvent(time, SOURCE, null, null, decision, reason, null, null);
+        return AuditEvent.about(time, SOURCE, decision, reason);
     }
 
     /** Writes the first line to {@code trail}. */

@@ -121,6 +121,12 @@ public final class MountChanges {
         return new FileState(size, HexFormat.of().formatHex(digest.digest()));
     }
 
+    /** The line that says a mount's files could not be read {@code when}, so that what the cage changed there is not told. */
+    public static AuditEvent unreadable(Instant time, String target, String when, IOException problem) {
+        return AuditEvent.about(time, SOURCE, CAPPED, target + ": its files could not be read " + when
+                + ", so what the cage changed there is not told: " + problem.getMessage());
+    }
+
     /**
      * The trail's lines for what changed in the mount seen at {@code target} in the cage between two
      * snapshots: each file added, changed or removed with its SHA-256, in path order, at most
@@ -150,7 +156,7 @@ public final class MountChanges {
                 continue;
             }
             if (++changes <= limits.lines()) {
-                lines.add(new AuditEvent(time, SOURCE, null, null, decision, reason, null, null));
+                lines.add(AuditEvent.about(time, SOURCE, decision, reason));
             }
         }
         List<String> caps = new ArrayList<>();
@@ -170,7 +176,7 @@ public final class MountChanges {
                     + " were compared, the first in path order; a file beyond them may have changed unseen");
         }
         if (!caps.isEmpty()) {
-            lines.add(new AuditEvent(time, SOURCE, null, null, CAPPED, target + ": " + String.join("; ", caps), null, null));
+            lines.add(AuditEvent.about(time, SOURCE, CAPPED, target + ": " + String.join("; ", caps)));
         }
         return lines;
     }

@@ -59,8 +59,8 @@ public final class SessionVerifications {
         } catch (NoSuchFileException none) {
             return List.of();
         } catch (IOException | java.io.UncheckedIOException e) {
-            return List.of(new AuditEvent(Instant.now(), SOURCE, null, null, "unreadable", "the results of verify "
-                    + "--session could not be read: " + e.getMessage(), null, null));
+            return List.of(AuditEvent.about(Instant.now(), SOURCE, "unreadable", "the results of verify "
+                    + "--session could not be read: " + e.getMessage()));
         }
         return results;
     }

@@ -386,16 +386,16 @@ final class Supervisor {
             List<String> commits = new ArrayList<>(WorkspaceClone.open(name.value(), paths.dataDir(), runner)
                     .commitsSinceCopy(MAX_COMMITS + 1));
             if (commits.size() > MAX_COMMITS) {
-                trail.record(new AuditEvent(Instant.now(), COMMITS_SOURCE, null, null, "capped", "more than "
-                        + MAX_COMMITS + " commits in the copy: the newest " + MAX_COMMITS + " follow", null, null));
+                trail.record(AuditEvent.about(Instant.now(), COMMITS_SOURCE, "capped", "more than "
+                        + MAX_COMMITS + " commits in the copy: the newest " + MAX_COMMITS + " follow"));
                 commits = commits.subList(0, MAX_COMMITS);
             }
             Collections.reverse(commits);
-            commits.forEach(commit -> trail.record(new AuditEvent(Instant.now(), COMMITS_SOURCE, null, null,
-                    "committed", "commit " + commit, null, null)));
+            commits.forEach(commit -> trail.record(AuditEvent.about(Instant.now(), COMMITS_SOURCE, "committed",
+                    "commit " + commit)));
         } catch (CageException e) {
-            trail.record(new AuditEvent(Instant.now(), COMMITS_SOURCE, null, null, "unreadable",
-                    "the copy's commits could not be read: " + e.getMessage(), null, null));
+            trail.record(AuditEvent.about(Instant.now(), COMMITS_SOURCE, "unreadable",
+                    "the copy's commits could not be read: " + e.getMessage()));
         }
     }
 

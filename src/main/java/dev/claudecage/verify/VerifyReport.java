@@ -52,11 +52,11 @@ public record VerifyReport(int reportVersion, String target, String runtime, Str
 
     /** This report as a line of a session's evidence trail (source {@value #TRAIL_SOURCE}): passed or failed, and its counts. */
     public AuditEvent trailLine(Instant time) {
-        return new AuditEvent(time, TRAIL_SOURCE, null, null, passed() ? "passed" : "failed",
+        return AuditEvent.about(time, TRAIL_SOURCE, passed() ? "passed" : "failed",
                 "verify --session: " + probes.size() + " probes, " + count(Outcome.BLOCKED) + " blocked, "
                         + count(Outcome.HOLE) + " holes, " + count(Outcome.ERROR) + " errors, " + count(Outcome.NOT_RUN)
                         + " not run; " + (controlsRun ? controlsShowingHole() + " positive controls showed their hole"
-                        : "positive controls not run"), null, null);
+                        : "positive controls not run"));
     }
 
     /** The source of a verify result's line in a session's trail. */
