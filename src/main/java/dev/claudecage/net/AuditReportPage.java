@@ -41,7 +41,7 @@ public final class AuditReportPage {
     private static final int CHART_WIDTH = 720;
     private static final int MIN_BAR_WIDTH = 6;
     private static final int MAX_BAR_WIDTH = 48;
-    /** Room for the two times below even a chart of one bar. */
+    /** The narrowest chart, and the narrowest run of bars with room for the times at both of its ends. */
     private static final int MIN_CHART_WIDTH = 160;
     private static final int CHART_HEIGHT = 120;
     /** Where HH:MM stands in an Instant's text (2026-12-07T10:15:00Z), and its length. */
@@ -162,8 +162,10 @@ public final class AuditReportPage {
         }
         String label = "<text y=\"" + (height - 4) + "\" font-size=\"11\" fill=\"#555\" ";
         out.append(label).append("x=\"2\">").append(clock(start)).append(" UTC</text>\n");
-        out.append(label).append("x=\"").append(1 + bars * barWidth).append("\" text-anchor=\"end\">")
-                .append(clock(start.plus(Duration.ofMinutes(bars * perBar)))).append("</text>\n");
+        if (bars * barWidth >= MIN_CHART_WIDTH) {
+            out.append(label).append("x=\"").append(1 + bars * barWidth).append("\" text-anchor=\"end\">")
+                    .append(clock(start.plus(Duration.ofMinutes(bars * perBar)))).append("</text>\n");
+        }
         out.append("</svg></section>\n");
     }
 

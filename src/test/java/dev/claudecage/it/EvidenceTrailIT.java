@@ -42,7 +42,7 @@ class EvidenceTrailIT {
     /** Where the page's pictures go, to look at when a test fails. */
     private static final Path SHOTS = Path.of("target/report-it");
     private static final int WIDTH = 1100;
-    private static final int HEIGHT = 900;
+    private static final int HEIGHT = 1250;
     private static final int OK_GREEN = 0x1e8e3e;
     /** A name the cage asks the proxy for that would be markup if the page did not escape it. */
     private static final String MARKUP = "<b>cage-chosen</b>.test";
@@ -122,9 +122,15 @@ class EvidenceTrailIT {
     void theReportPageShowsTheChainTheTimelineAndTheEndingInABrowser() throws Exception {
         assumeTrue(HeadlessChromium.installed(), "Debian's chromium is not installed (scripts/install-deps.sh installs it)");
         Path audit = dir.resolve("audit.jsonl");
+        Path workspace = Files.createDirectory(dir.resolve("workspace"));
+        Files.setAttribute(workspace, "unix:uid", 1000);
+        Files.setAttribute(workspace, "unix:gid", 1000);
+        // allowed.test's answer is the stub's own (--resolve, a documentation address): nothing is sent there.
         CageHarness.Result run = CageHarness.launch(List.of("run", "--rootfs", ROOTFS.toString(), "--network", "filtered",
-                "--allowed-host", "allowed.test", "--audit-log", audit.toString(), "--", "bash", "-c",
-                "getent hosts refused.test; p=${HTTP_PROXY#http://}; exec 3<>/dev/tcp/${p%:*}/${p##*:}"
+                "--allowed-host", "allowed.test", "--resolve", "allowed.test=192.0.2.10", "--mount",
+                workspace + ":/workspace", "--audit-log", audit.toString(), "--", "bash", "-c",
+                "getent hosts allowed.test; getent hosts refused.test; echo fixed > /workspace/notes.txt; "
+                        + "p=${HTTP_PROXY#http://}; exec 3<>/dev/tcp/${p%:*}/${p##*:}"
                         + " && printf 'CONNECT " + MARKUP + ":443 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3"
                         + " && timeout 10 head -1 <&3; exit 0"), "", Map.of(), Duration.ofMinutes(2));
         assertEquals(0, run.exitCode(), run.toString());
@@ -142,6 +148,8 @@ class EvidenceTrailIT {
                             + " bars: document.querySelectorAll('#timeline svg g.bar').length,"
                             + " refused: document.getElementById('refused').textContent,"
                             + " ending: document.getElementById('ending').textContent,"
+                            + " reached: document.getElementById('reached').textContent,"
+                            + " files: document.getElementById('files').textContent,"
                             + " scripts: document.querySelectorAll('script').length,"
                             + " bold: document.querySelectorAll('b').length,"
                             + " markupAsText: document.body.textContent.includes('" + MARKUP + "')}; })() : null",
@@ -153,6 +161,8 @@ class EvidenceTrailIT {
             assertTrue(parts.path("bars").asInt() >= 1, "no bar in the timeline: " + parts);
             assertTrue(parts.path("refused").asText().contains("refused.test"), parts.toString());
             assertTrue(parts.path("ending").asText().contains("exited with code 0"), parts.toString());
+            assertTrue(parts.path("reached").asText().contains("allowed.test"), parts.toString());
+            assertTrue(parts.path("files").asText().contains("/workspace/notes.txt: sha256:"), parts.toString());
             assertEquals(0, parts.path("scripts").asInt(), parts.toString());
             assertEquals(0, parts.path("bold").asInt(), "a name the cage chose became markup: " + parts);
             assertTrue(parts.path("markupAsText").asBoolean(), "control: the cage's name must be on the page, as text: " + parts);
