@@ -453,6 +453,103 @@ public final class UntrustedDirectory implements AutoCloseable {
         }
     }
 
+    /** What {@link #walkFiles} does with each regular file it meets. */
+    @FunctionalInterface
+    public interface FileVisitor {
+        /**
+         * @param relative its path below the folder ('/' between names)
+         * @param content  its bytes, opened beneath its folder; closed after the call
+         * @return whether to go on
+         */
+        boolean visit(String relative, Entry entry, InputStream content) throws IOException;
+    }
+
+    /**
+     * Visits every regular file beneath this folder, depth first and in byte order of the names, each
+     * with a stream of its content. Each folder and file is opened beneath the one holding it: no link is
+     * followed, no other mount entered (a mount point is passed over), and a name the cage swaps on the
+     * way is read as what it is then, never anything outside. Links, FIFOs and devices are passed over.
+     * Stops when the visitor says so, or after {@code maxNames} names of any kind (a tree of empty folders
+     * costs as much to walk as one of files); returns whether it saw everything.
+     */
+    public boolean walkFiles(int maxNames, FileVisitor visitor) throws IOException {
+        int top = openat2(fd, ".", LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_DIRECTORY | LinuxSyscalls.O_CLOEXEC, 0,
+                RESOLVE, path);
+        Deque<Walked> levels = new ArrayDeque<>();
+        long names = 0;
+        try {
+            levels.push(new Walked(top, "", path));
+            while (!levels.isEmpty()) {
+                Walked level = levels.peek();
+                if (level.pending.isEmpty()) {
+                    LinuxSyscalls.get().close(levels.pop().fd);
+                    continue;
+                }
+                if (names++ >= maxNames) {
+                    return false;
+                }
+                byte[] child = level.pending.remove(0);
+                String relative = level.prefix + decode(child);
+                Path shown = path.resolve(relative);
+                Optional<Entry> entry = statAt(level.fd, child, shown);
+                if (entry.isEmpty()) {
+                    continue;
+                }
+                if (entry.get().kind() == Entry.Kind.DIRECTORY) {
+                    int folder = tryOpenat2(level.fd, terminated(child), LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_DIRECTORY
+                            | LinuxSyscalls.O_NOFOLLOW | LinuxSyscalls.O_CLOEXEC, 0, RESOLVE | LinuxSyscalls.RESOLVE_NO_XDEV);
+                    if (folder == -LinuxSyscalls.EXDEV || folder == -LinuxSyscalls.ENOENT) {
+                        continue;
+                    }
+                    if (folder < 0) {
+                        throw exception(-folder, "cannot open", shown);
+                    }
+                    levels.push(new Walked(folder, relative + "/", shown));
+                } else if (entry.get().kind() == Entry.Kind.FILE && !visitFile(level.fd, child, relative, shown, visitor)) {
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            levels.forEach(level -> LinuxSyscalls.get().close(level.fd));
+        }
+    }
+
+    /** Opens one file met on a walk and hands it to the visitor; a name swapped for something else is passed over. */
+    private boolean visitFile(int folder, byte[] name, String relative, Path shown, FileVisitor visitor) throws IOException {
+        int file = tryOpenat2(folder, terminated(name), LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_NOFOLLOW
+                | LinuxSyscalls.O_NONBLOCK | LinuxSyscalls.O_NOCTTY | LinuxSyscalls.O_CLOEXEC, 0, RESOLVE);
+        if (file == -LinuxSyscalls.ENOENT || file == -LinuxSyscalls.ELOOP) {
+            return true;
+        }
+        if (file < 0) {
+            throw exception(-file, "cannot open", shown);
+        }
+        try (InputStream content = new DescriptorInputStream(file, shown)) {
+            Entry now = fstat(file, relative);
+            return now.kind() != Entry.Kind.FILE || visitor.visit(relative, now, content);
+        }
+    }
+
+    /** One folder of a walk: its descriptor (closed when the walk leaves it), and its names still to visit, sorted. */
+    private static final class Walked {
+        final int fd;
+        final String prefix;
+        final List<byte[]> pending;
+
+        Walked(int fd, String prefix, Path shown) throws IOException {
+            this.fd = fd;
+            this.prefix = prefix;
+            try {
+                this.pending = new ArrayList<>(list(fd, shown));
+            } catch (IOException | RuntimeException e) {
+                LinuxSyscalls.get().close(fd);
+                throw e;
+            }
+            pending.sort(Arrays::compareUnsigned);
+        }
+    }
+
     /** One folder being emptied: its descriptor, the names still in it, and where it is. */
     private static final class Level {
         final int parent;

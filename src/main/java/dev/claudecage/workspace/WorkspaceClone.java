@@ -193,6 +193,25 @@ public final class WorkspaceClone {
         return out.toString();
     }
 
+    /** Whether the session whose data folder is {@code dataDir} works on a copy (was started with --clone). */
+    public static boolean isClone(Path dataDir) {
+        return Files.exists(dataDir.resolve(RECORD), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /**
+     * The agent's commits beyond the one the copy was made from, newest first, at most {@code most}, each as
+     * "ID SUBJECT": taken into checked.git first (see the class comment), so each id names what git checked.
+     * The subject is the copy's bytes, for the caller to escape.
+     */
+    public List<String> commitsSinceCopy(int most) {
+        String head = copyHead();
+        if (head.equals(origin.base())) {
+            return List.of();
+        }
+        takeCommits(head);
+        return checked("log", "--format=%H %s", "-n", Integer.toString(most), origin.base() + ".." + head).lines().toList();
+    }
+
     /** What {@link #apply} did: the commits it brought over, and whether changes were left behind. */
     public record Applied(String branch, String from, String to, int commits, boolean uncommittedLeft) {
     }

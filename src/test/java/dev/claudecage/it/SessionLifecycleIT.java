@@ -129,11 +129,13 @@ class SessionLifecycleIT {
         CageHarness.Result text = cage("status", "it-life");
         assertTrue(text.stdout().contains("processes:") && text.stdout().contains("of 1024"), text.toString());
 
-        // Logs: what the cage printed, followed until the session ends; the audit log does not exist yet.
+        // Logs: what the cage printed, followed until the session ends; the evidence trail, with --network none
+        // too, has its first line (issue 18: before, a session without a network had no audit log at all).
         assertTrue(cage("logs", "it-life").stdout().contains("tick-1\r\n"));
         CageHarness.Result audit = cage("logs", "--audit", "it-life");
         assertEquals(0, audit.exitCode(), audit.toString());
-        assertTrue(audit.stderr().contains("no audit log yet"), audit.toString());
+        assertTrue(audit.stdout().contains("\"decision\":\"started\"") && audit.stdout().contains("; network none"),
+                audit.toString());
         Process follow = CageHarness.start(List.of("logs", "-f", "--since", "1s", "it-life"), Map.of());
         var followed = new java.util.concurrent.CompletableFuture<String>();
         Thread reader = new Thread(() -> {

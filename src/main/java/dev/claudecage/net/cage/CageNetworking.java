@@ -67,26 +67,34 @@ public final class CageNetworking implements AutoCloseable {
      *                        whole life so that Claude Code's approval of it holds; null for a fresh one
      * @param openIdlePorts   whether the firewalls open the ports of gateway services that do not run, as
      *                        they did before: only for verify's positive control, which must see that hole
+     * @param trail           the cage's evidence trail, opened by its owner (at {@code auditFile}), which also
+     *                        writes how the cage started and ended, so that it outlives the network; null: the
+     *                        network opens the log itself and closes it with the rest
      */
     public record Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile,
-                          PlaceholderKey placeholder, boolean openIdlePorts) {
+                          PlaceholderKey placeholder, boolean openIdlePorts, AuditLog trail) {
 
         /** With a fresh placeholder, for a cage that runs once; the firewalls open only what runs. */
         public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile) {
-            this(realKey, auditFile, stateDir, lockFile, null, false);
+            this(realKey, auditFile, stateDir, lockFile, null, false, null);
         }
 
         /** With the session's own placeholder; the firewalls open only what runs. */
         public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile, PlaceholderKey placeholder) {
-            this(realKey, auditFile, stateDir, lockFile, placeholder, false);
+            this(realKey, auditFile, stateDir, lockFile, placeholder, false, null);
         }
 
         public Options withoutRealKey() {
-            return new Options(null, auditFile, stateDir, lockFile, placeholder, openIdlePorts);
+            return new Options(null, auditFile, stateDir, lockFile, placeholder, openIdlePorts, trail);
         }
 
         public Options withIdlePortsOpen() {
-            return new Options(realKey, auditFile, stateDir, lockFile, placeholder, true);
+            return new Options(realKey, auditFile, stateDir, lockFile, placeholder, true, trail);
+        }
+
+        /** These options with the trail the cage's owner opened, which the network writes to and leaves open. */
+        public Options withTrail(AuditLog openTrail) {
+            return new Options(realKey, openTrail.file(), stateDir, lockFile, placeholder, openIdlePorts, openTrail);
         }
     }
 
@@ -303,9 +311,20 @@ public final class CageNetworking implements AutoCloseable {
             throw new CageException("cannot create " + options.stateDir() + ": " + e.getMessage());
         }
         started.push("remove " + options.stateDir(), () -> Directories.deleteRecursively(options.stateDir()));
-        audit = AuditLog.open(options.auditFile(), config.mounts().stream().filter(mount -> !mount.readOnly())
+        if (options.trail() != null) {
+            audit = options.trail();
+        } else {
+            audit = started.push("close the audit log", openAuditLog(options.auditFile(), config));
+        }
+    }
+
+    /**
+     * Opens a cage's audit log at {@code file}, for appending: beneath the cage's writable mounts without
+     * following a link when it lies in one, capped at the configuration's audit_log_limit.
+     */
+    public static AuditLog openAuditLog(Path file, CageConfig config) {
+        return AuditLog.open(file, config.mounts().stream().filter(mount -> !mount.readOnly())
                 .map(MountSpec::source).toList(), config.egress().auditLogLimitBytes());
-        started.push("close the audit log", audit);
     }
 
     /** The gateways that run: the API gateway with the user's key on the host, the git gateway with git_credentials. */

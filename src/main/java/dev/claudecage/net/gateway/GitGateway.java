@@ -303,6 +303,9 @@ public final class GitGateway implements AutoCloseable {
                 if (!decide(git.repository(), push, body, out)) {
                     return;
                 }
+            } else if (!git.push() && method.equals("POST")) {
+                // A fetch's own line beside a push's: which repository the cage read, whatever the request's outcome.
+                audit(host, AuditEvent.ALLOWED, "fetch " + repository + ": allowed by the rules", 0, 0);
             }
             NameResolver.Resolution resolution = resolver.resolve(host);
             if (resolution instanceof NameResolver.Refused refused) {
