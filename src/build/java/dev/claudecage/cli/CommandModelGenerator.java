@@ -91,7 +91,7 @@ public final class CommandModelGenerator {
                 .append("    public picocli.CommandLine withSubcommand(String word, picocli.CommandLine.IFactory f) throws Exception {\n")
                 .append("        switch (word) {\n");
         byWord.forEach((word, named) -> out.append("            case ").append(literal(word)).append(": return ")
-                .append(topMethod).append("(f).addSubcommand(").append(literal(named.name())).append(", ")
+                .append(topMethod).append("(f, ").append(literal(named.name())).append(", ")
                 .append(named.method()).append("(f));\n"));
         out.append("            default: return null;\n        }\n    }\n").append(body).append("}\n");
         return out.toString();
@@ -113,7 +113,8 @@ public final class CommandModelGenerator {
         List<String> children = new ArrayList<>();
         Set<CommandLine> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         if (spec.parent() == null) {
-            // The top-level command's one subcommand is added per word; its own are none.
+            // The top-level command's one subcommand is the one the word names.
+            children.add("        line.addSubcommand(subcommandName, subcommand);\n");
         } else {
             spec.subcommands().forEach((word, line) -> {
                 if (seen.add(line)) {
@@ -125,7 +126,8 @@ public final class CommandModelGenerator {
         StringBuilder code = new StringBuilder();
         code.append("\n    // ").append(type.getName()).append('\n')
                 .append("    private static picocli.CommandLine ").append(method)
-                .append("(picocli.CommandLine.IFactory f) throws Exception {\n");
+                .append("(picocli.CommandLine.IFactory f").append(spec.parent() == null
+                        ? ", String subcommandName, picocli.CommandLine subcommand" : "").append(") throws Exception {\n");
         String object = userObject(type, spec, code);
         String scope = variable("scope");
         code.append("        FieldBinding.Scope ").append(scope).append(" = new FieldBinding.Scope(").append(object).append(");\n");
@@ -136,6 +138,12 @@ public final class CommandModelGenerator {
         body(spec, "spec", scope, type, code);
         code.append("        picocli.CommandLine line = new picocli.CommandLine(spec, f);\n");
         children.forEach(code::append);
+        if (spec.mixins().containsKey(STANDARD_HELP_MIXIN)) {
+            // After the subcommands: picocli gives a subcommand added to a command with the standard help
+            // options its own, reading them from the annotations of its AutoHelpMixin (JDK proxies again).
+            // Each generated subcommand has its own already.
+            mixin(spec, STANDARD_HELP_MIXIN, "spec", scope, type, code);
+        }
         code.append("        return line;\n    }\n");
         body.append(code);
         return method;
@@ -173,11 +181,14 @@ public final class CommandModelGenerator {
                 continue; // copied from the parent when the command is added to it, as with annotations
             }
             String mixin = mixinOf.get(arg);
+            if (STANDARD_HELP_MIXIN.equals(mixin)) {
+                continue; // added after the subcommands (command)
+            }
             if (mixin != null) {
                 if (!mixinsDone.contains(mixin)) {
                     // Mixins in picocli's order (superclass first, then declaration), options in theirs.
                     for (String earlier : spec.mixins().keySet()) {
-                        if (mixinsDone.add(earlier)) {
+                        if (!earlier.equals(STANDARD_HELP_MIXIN) && mixinsDone.add(earlier)) {
                             mixin(spec, earlier, specVar, scope, type, code);
                         }
                         if (earlier.equals(mixin)) {
@@ -199,7 +210,7 @@ public final class CommandModelGenerator {
             }
         }
         for (String mixin : spec.mixins().keySet()) {
-            if (mixinsDone.add(mixin)) {
+            if (!mixin.equals(STANDARD_HELP_MIXIN) && mixinsDone.add(mixin)) {
                 mixin(spec, mixin, specVar, scope, type, code);
             }
         }
