@@ -15,6 +15,8 @@ import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -37,7 +39,11 @@ import java.util.Set;
  */
 public final class CommandModelGenerator {
 
-    /** Objects picocli makes for every model, which code cannot copy and need not: left to the builders' defaults. */
+    /**
+     * Argument properties written apart (names, arity, index, the binding, the initial value, the
+     * description of the field) or made by picocli from the others (type info, an enum's completion
+     * candidates, the root of an inherited option).
+     */
     private static final Set<String> BUILDER_DEFAULTS = Set.of("getter", "setter", "scope", "userObject", "typeInfo",
             "initialValue", "hasInitialValue", "root", "annotatedElement", "names", "arity", "index", "toString",
             "completionCandidates");
@@ -111,7 +117,7 @@ public final class CommandModelGenerator {
         String method = "command" + methods.size() + "_" + type.getSimpleName();
         methods.put(spec, method);
         List<String> children = new ArrayList<>();
-        Set<CommandLine> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<CommandLine> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         if (spec.parent() == null) {
             // The top-level command's one subcommand is the one the word names.
             children.add("        line.addSubcommand(subcommandName, subcommand);\n");
@@ -175,7 +181,7 @@ public final class CommandModelGenerator {
         Map<ArgSpec, String> mixinOf = new IdentityHashMap<>();
         spec.mixins().forEach((name, mixin) -> mixin.args().forEach(arg -> mixinOf.put(arg, name)));
         Set<String> mixinsDone = new LinkedHashSet<>();
-        Set<ArgGroupSpec> groupsDone = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<ArgGroupSpec> groupsDone = Collections.newSetFromMap(new IdentityHashMap<>());
         for (ArgSpec arg : spec.args()) {
             if (arg.inherited()) {
                 continue; // copied from the parent when the command is added to it, as with annotations
@@ -434,7 +440,7 @@ public final class CommandModelGenerator {
                 }
             }
         }
-        properties.sort(java.util.Comparator.comparing(Property::name));
+        properties.sort(Comparator.comparing(Property::name));
         return properties;
     }
 
