@@ -28,8 +28,8 @@ import java.util.stream.Stream;
  *
  * <p>The state root is root's (or the rootless user's), mode 0700, never writable by a cage; it is
  * read defensively all the same: no link followed, a bounded file, unknown fields skipped. A state
- * file that exists but does not read as the format known here makes the caller ask the runtime
- * itself, as before.
+ * file that exists but does not read as the format known here (another runtime version, say)
+ * makes the caller ask the runtime's own {@code list}.
  */
 final class RuntimeStates {
 
