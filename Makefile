@@ -155,7 +155,7 @@ soak: build rootfs
 # The pictures in the docs, from real runs on this host (needs root and Chromium: scripts/install-deps.sh
 # --tests): the desktop session as headless Chromium shows it, and the table verify prints. The tests that
 # drive them write them into docs/images once their checks pass.
-SCREENSHOT_TESTS := DesktopSessionIT\#desktopInTheBrowserWithThePasswordAndRefusedWithoutIt,VerifyIT\#everyProbeIsBlockedAndEveryControlShowsTheHole
+SCREENSHOT_TESTS := DesktopSessionIT\#desktopInTheBrowserWithThePasswordAndRefusedWithoutIt,VerifyIT\#everyProbeIsBlockedAndEveryControlShowsTheHole,EvidenceTrailIT\#theReportPageShowsTheChainTheTimelineAndTheEndingInABrowser
 screenshots: rootfs
 	$(MVN) verify -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false -Dit.test='$(SCREENSHOT_TESTS)' \
 	  -Dclaudecage.screenshots=$(CURDIR)/docs/images

@@ -187,6 +187,10 @@ public final class CageOptions {
     @Option(names = "--no-healthcheck", description = "Does not run the image's HEALTHCHECK in a session." + DEFAULT)
     private boolean noHealthcheck;
 
+    @Option(names = "--checkpoint-interval", paramLabel = "DURATION",
+            description = "How often a --clone session's copy is checkpointed when it changed (10m, 1h), or off." + DEFAULT)
+    private String checkpointInterval;
+
     @Option(names = "--allow-unlimited",
             description = "Rootless: run even where the host cannot enforce cpus, memory and pids_limit "
                     + "(no cgroup delegation); without it such a start is refused." + DEFAULT)
@@ -231,6 +235,7 @@ public final class CageOptions {
         put(flags, ConfigKey.SSH_KNOWN_HOSTS, sshKnownHosts);
         put(flags, ConfigKey.ALLOW_UNLIMITED, allowUnlimited ? "true" : null);
         put(flags, ConfigKey.HEALTHCHECK, noHealthcheck ? "false" : null);
+        put(flags, ConfigKey.CHECKPOINT_INTERVAL, checkpointInterval);
         return flags;
     }
 

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -73,10 +74,8 @@ final class GatewayCommand extends CommandGroup {
                 description = "The git gateway. Default: ${DEFAULT-VALUE}.")
         int gitPort;
 
-        @Option(names = "--placeholder", paramLabel = "KEY",
-                description = "The API key the clients hold (sk-ant-cage- and 32 characters; no secret: the gateway "
-                        + "swaps it for the real one). Default: a fresh one, printed at start.")
-        String placeholder;
+        @Mixin
+        PlaceholderOption placeholder;
 
         @Option(names = "--audit-log", paramLabel = "FILE", required = true,
                 description = "Where the audit trail goes (appended, one JSON line per event).")
@@ -111,8 +110,9 @@ final class GatewayCommand extends CommandGroup {
             ApiKeys.warnWithoutKey(credential, config, err);
             Path state = stateDir != null ? stateDir
                     : Path.of(System.getProperty("java.io.tmpdir"), "claude-cage-gateway-" + ProcessHandle.current().pid());
+            Optional<PlaceholderKey> givenPlaceholder = placeholder.given();
             CageNetworking.Options networkOptions = new CageNetworking.Options(credential, auditLog, state, null,
-                    placeholderKey());
+                    givenPlaceholder.orElse(null));
             CountDownLatch stopped = new CountDownLatch(1);
             CountDownLatch closed = new CountDownLatch(1);
             try (CageNetworking gateway = CageNetworking.serve(config, networkOptions,
@@ -132,7 +132,7 @@ final class GatewayCommand extends CommandGroup {
                         + ", proxy " + proxyPort + ", http " + httpPort + ", https " + httpsPort
                         + (services.apiGateway() ? ", api " + apiPort : " (no API gateway: no credential)")
                         + (services.gitGateway() ? ", git " + gitPort : ""));
-                if (placeholder == null && services.apiGateway()) {
+                if (givenPlaceholder.isEmpty() && services.apiGateway()) {
                     out.println("claude-cage gateway: the clients' placeholder key is " + gateway.placeholder().value());
                 }
                 out.flush();
@@ -141,18 +141,6 @@ final class GatewayCommand extends CommandGroup {
                 closed.countDown();
             }
             return 0;
-        }
-
-        private PlaceholderKey placeholderKey() {
-            if (placeholder == null) {
-                return null;
-            }
-            try {
-                return new PlaceholderKey(placeholder);
-            } catch (IllegalArgumentException e) {
-                throw new UserInputException("--placeholder: " + e.getMessage(),
-                        "leave it out for a fresh one, or give the key the clients hold");
-            }
         }
 
         private record Answer(Inet4Address ipv4, Inet6Address ipv6) {

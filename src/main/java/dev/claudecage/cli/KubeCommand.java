@@ -63,9 +63,8 @@ final class KubeCommand extends CommandGroup {
                         + "(claude setup-token). Default: ${DEFAULT-VALUE}.")
         String credential;
 
-        @Option(names = "--placeholder", paramLabel = "KEY",
-                description = "The key the agent holds in place of yours. Default: a fresh one.")
-        String placeholder;
+        @Mixin
+        PlaceholderOption placeholder;
 
         @Option(names = "--runtime-class", paramLabel = "NAME",
                 description = "The RuntimeClass the agent runs on, e.g. gvisor or kata. Default: the cluster's.")
@@ -132,12 +131,7 @@ final class KubeCommand extends CommandGroup {
                 throw new UserInputException("--gvisor and --runtime-class " + runtimeClass + " ask for two runtimes",
                         "give one of them");
             }
-            PlaceholderKey key;
-            try {
-                key = placeholder != null ? new PlaceholderKey(placeholder) : PlaceholderKey.generate();
-            } catch (IllegalArgumentException e) {
-                throw new UserInputException("--placeholder: " + e.getMessage(), "leave it out for a fresh one");
-            }
+            PlaceholderKey key = placeholder.given().orElseGet(PlaceholderKey::generate);
             return new KubeRequest(name, namespace, agentImage, gatewayImage,
                     gatewayIp, secretParts[0], secretParts.length > 1 ? secretParts[1] : "api-key", kind, key,
                     gvisor ? "gvisor" : runtimeClass, appArmor, kindOfPod, seccompOperator, nodeArch);

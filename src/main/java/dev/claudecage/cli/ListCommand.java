@@ -1,7 +1,7 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.json.Json;
-import dev.claudecage.session.Durations;
+import dev.claudecage.config.Durations;
 import dev.claudecage.session.SessionSummary;
 import dev.claudecage.session.SessionView;
 import dev.claudecage.session.Sessions;

@@ -23,6 +23,9 @@ import java.util.Optional;
                 InspectCommand.class,
                 DiffCommand.class,
                 ApplyCommand.class,
+                CheckpointCommand.class,
+                CheckpointsCommand.class,
+                RollbackCommand.class,
                 LogsCommand.class,
                 ListCommand.class,
                 StopCommand.class,
@@ -71,31 +74,48 @@ public final class Main {
     }
 
     /**
-     * The command model for these arguments. picocli builds its model by reflection over every
-     * subcommand's annotations on every start; a call that names a subcommand first gets a model
-     * of that one alone (its usage, options and errors are the same). Anything else gets the whole
-     * model: top-level options, a misspelt name (for the suggestions), and picocli's own
-     * {@code help}, which reads the whole model. Every command it makes gets {@code context}.
+     * The command model for these arguments. A call that names one of our subcommands first gets a
+     * model of that one alone, built in code that the build generated from the annotations
+     * ({@link CommandModels}): picocli's reflection over annotations costs about 40 ms of every
+     * start. Its usage, options and errors are those of the whole model. Anything else gets the
+     * whole model, read from the annotations: top-level options, a misspelt name (for the
+     * suggestions), and picocli's own {@code help}, which reads the whole model. Every command it
+     * makes gets {@code context}.
      */
     static CommandLine commandLine(Context context, String... args) {
         CommandLine.IFactory factory = new WithContext(context);
         if (args.length > 0 && !args[0].isEmpty() && !args[0].startsWith("-")) {
-            Class<?>[] subcommands = Main.class.getAnnotation(Command.class).subcommands();
-            Optional<Class<?>> named = byClassName(subcommands, args[0]);
-            if (named.isEmpty()) {
-                named = byAnnotation(subcommands, args[0]);
+            CommandLine one;
+            try {
+                one = CommandModels.generated().withSubcommand(args[0], factory);
+            } catch (Exception e) {
+                throw new CommandLine.InitializationException("could not build the model of '" + args[0] + "': " + e, e);
             }
-            if (named.isPresent()) {
-                return new CommandLine(new WithOneSubcommand(), factory).addSubcommand(named.get());
+            if (one != null) {
+                return one;
             }
         }
         return new CommandLine(new Main(), factory);
     }
 
     /**
+     * The model of the one subcommand {@code word} names, under a top-level command with the same
+     * options, read from the annotations: what the build generates {@link CommandModels} from, and
+     * what {@code GeneratedCommandModelTest} compares them with. Empty when {@code word} names none of ours.
+     */
+    static Optional<CommandLine> oneSubcommandByAnnotations(Context context, String word) {
+        Class<?>[] subcommands = Main.class.getAnnotation(Command.class).subcommands();
+        Optional<Class<?>> named = byClassName(subcommands, word);
+        if (named.isEmpty()) {
+            named = byAnnotation(subcommands, word);
+        }
+        return named.map(command -> new CommandLine(new WithOneSubcommand(), new WithContext(context))
+                .addSubcommand(command));
+    }
+
+    /**
      * Our subcommand named {@code word} where its class follows the naming rule ({@code run} is
-     * RunCommand), checked against its annotation. Reading one class's annotations instead of
-     * every subcommand's saves a tenth of a {@code list}: each is parsed into a proxy object.
+     * RunCommand), checked against its annotation.
      */
     private static Optional<Class<?>> byClassName(Class<?>[] subcommands, String word) {
         String className = Main.class.getPackageName() + "." + Character.toUpperCase(word.charAt(0))
@@ -122,7 +142,7 @@ public final class Main {
     }
 
     /** Hands every command's {@code @Mixin Context} the one context; makes everything else as picocli does. */
-    private record WithContext(Context context) implements CommandLine.IFactory {
+    record WithContext(Context context) implements CommandLine.IFactory {
         @Override
         public <K> K create(Class<K> type) throws Exception {
             return type == Context.class ? type.cast(context) : CommandLine.defaultFactory().create(type);

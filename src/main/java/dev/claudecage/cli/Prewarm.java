@@ -3,6 +3,8 @@ package dev.claudecage.cli;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.LinuxSyscalls;
+import dev.claudecage.image.store.BuildCache;
+import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
@@ -28,7 +30,8 @@ import java.util.stream.Stream;
  * library binding (JNA) and writes a throwaway spec; the real call takes the parsed profile
  * and defaults and finds the rest warm.
  * For {@code list}, {@code status} and {@code inspect} it starts Jackson and builds the readers of
- * the session records and policies. What it leaves behind is loaded and initialised classes and
+ * the session records and policies; for {@code build}, it loads the configuration and starts
+ * Jackson with the readers of the build cache. What it leaves behind is loaded and initialised classes and
  * Jackson's filled caches. It writes no file and decides nothing; any failure is left for the
  * real call to report (docs/performance.md has what each saves).
  */
@@ -42,6 +45,7 @@ final class Prewarm {
         Runnable warm = args.length == 0 ? null : switch (args[0]) {
             case "run", "verify" -> Prewarm::cage;
             case "list", "ps", "status", "inspect" -> Prewarm::sessions;
+            case "build" -> Prewarm::build;
             default -> null;
         };
         if (warm == null) {
@@ -67,6 +71,18 @@ final class Prewarm {
             Json.mapper().readerFor(SessionPolicy.class);
             Json.mapper().writerFor(SessionPolicy.Policy.class);
         } catch (IOException | RuntimeException | LinkageError ignored) {
+            // Only a head start: the real call does the same work and reports what is wrong.
+        }
+    }
+
+    private static void build() {
+        try {
+            // In the order the build needs them: the configuration, then the cache's entries and
+            // the images' configurations (Jackson's start loads the JDK's locale data).
+            ConfigLoader.forThisHost().load(Map.of());
+            Json.mapper().readerFor(BuildCache.Entry.class);
+            Json.mapper().readerFor(ImageConfig.class);
+        } catch (RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }
     }

@@ -5,6 +5,7 @@ import dev.claudecage.host.HostIds;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +31,8 @@ import java.util.Objects;
  *                       WORKDIR, else the home
  * @param claudeConfig   whether the invoking user's ~/.claude setup appears read-only in the cage's home
  * @param usernsPool     where root-mode cages get host ids of their own
+ * @param checkpointInterval how often a --clone session's supervisor checkpoints the copy when it changed;
+ *                           zero: never
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
@@ -37,7 +40,9 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
         List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
         Map<String, List<URI>> registryMirrors, boolean healthcheck, String workdir, ClaudeConfig claudeConfig,
-        UsernsPool usernsPool) {
+        UsernsPool usernsPool, Duration checkpointInterval) {
+
+    public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofMinutes(10);
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -49,6 +54,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         Objects.requireNonNull(egress, "egress");
         Objects.requireNonNull(claudeConfig, "claudeConfig");
         Objects.requireNonNull(usernsPool, "usernsPool");
+        Objects.requireNonNull(checkpointInterval, "checkpointInterval");
         allowedHosts = List.copyOf(allowedHosts);
         mounts = List.copyOf(mounts);
         env = List.copyOf(env);
@@ -57,6 +63,20 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         Map<String, List<URI>> mirrors = new LinkedHashMap<>();
         registryMirrors.forEach((registry, urls) -> mirrors.put(registry, List.copyOf(urls)));
         registryMirrors = Collections.unmodifiableMap(mirrors);
+    }
+
+    /** With the default checkpoint interval. */
+    public CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
+                      NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
+                      long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
+                      List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
+                      List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
+                      Map<String, List<URI>> registryMirrors, boolean healthcheck, String workdir, ClaudeConfig claudeConfig,
+                      UsernsPool usernsPool) {
+        this(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot, seccompProfile,
+                pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress, insecureRegistries,
+                protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig, usernsPool,
+                DEFAULT_CHECKPOINT_INTERVAL);
     }
 
     /** Without registry mirrors, with health checks, the default working directory, none of the user's Claude setup
@@ -75,21 +95,21 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, mountOwner, tmpfsBytes, env, egress,
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
-                usernsPool);
+                usernsPool, checkpointInterval);
     }
 
     public CageConfig withNetwork(NetworkMode newNetwork) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, newNetwork, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress,
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
-                usernsPool);
+                usernsPool, checkpointInterval);
     }
 
     public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, newEgress,
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
-                usernsPool);
+                usernsPool, checkpointInterval);
     }
 
     /**
@@ -158,6 +178,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case SSH_KNOWN_HOSTS -> egress.credentials().sshKnownHosts().stream().map(Path::toString).toList();
             case ALLOW_UNLIMITED -> allowUnlimited;
             case HEALTHCHECK -> healthcheck;
+            case CHECKPOINT_INTERVAL -> checkpointInterval.isZero() ? "off" : Durations.format(checkpointInterval);
             case USERNS_POOL -> usernsPool.format();
         };
     }

@@ -52,6 +52,7 @@ public enum ConfigKey {
     SSH_KNOWN_HOSTS(true, "--ssh-known-hosts"),
     ALLOW_UNLIMITED(false),
     HEALTHCHECK(false, "--no-healthcheck"),
+    CHECKPOINT_INTERVAL(false),
     USERNS_POOL(false);
 
     /** Prefix of the environment variables that set keys. */

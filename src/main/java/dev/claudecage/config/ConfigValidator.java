@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -58,6 +59,8 @@ final class ConfigValidator {
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9][a-z0-9._-]*");
     private static final Pattern ENV_ENTRY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
     private static final List<String> RUNTIMES = List.of("runc", "crun");
+    /** Each checkpoint reads the whole copy; more often than this it would mostly find nothing changed. */
+    private static final Duration MIN_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
     /** The ids one cage takes from userns_pool (0 to 65535 in the cage), and where a pool may start: past them. */
     private static final long USERNS_BLOCK = 65536;
     private static final long FIRST_USERNS_POOL_ID = 65536;
@@ -138,6 +141,7 @@ final class ConfigValidator {
         }
         Boolean allowUnlimited = checker.check(ConfigKey.ALLOW_UNLIMITED, this::bool);
         Boolean healthcheck = checker.check(ConfigKey.HEALTHCHECK, this::bool);
+        Duration checkpointInterval = checker.check(ConfigKey.CHECKPOINT_INTERVAL, this::checkpointInterval);
         UsernsPool usernsPool = checker.check(ConfigKey.USERNS_POOL, this::usernsPool);
         if (!problems.isEmpty()) {
             throw combined(problems);
@@ -151,7 +155,7 @@ final class ConfigValidator {
                                 sshHosts, knownHosts), auditLogLimit,
                         wildcardNames.intValue(), networkChoice.gateway()),
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
-                claudeConfig, usernsPool);
+                claudeConfig, usernsPool, checkpointInterval);
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -250,6 +254,27 @@ final class ConfigValidator {
             case "false" -> false;
             default -> throw invalid(raw, text, "is not a boolean", allowed);
         };
+    }
+
+    /** How often a --clone session is checkpointed: a duration of a minute or more, or 0/off for never. */
+    private Duration checkpointInterval(RawValue raw) {
+        String allowed = "use a duration of at least " + Durations.format(MIN_CHECKPOINT_INTERVAL)
+                + " (10m, 1h30m), or off (or 0) for no checkpoints but those taken with claude-cage checkpoint";
+        String text = text(raw, allowed);
+        if (text.equals("off") || text.equals("0")) {
+            return Duration.ZERO;
+        }
+        Duration interval;
+        try {
+            interval = Durations.parse(text, raw.key().yamlName());
+        } catch (UserInputException e) {
+            throw invalid(raw, text, "is not a duration", allowed);
+        }
+        if (interval.compareTo(MIN_CHECKPOINT_INTERVAL) < 0) {
+            throw invalid(raw, text, "is shorter than " + Durations.format(MIN_CHECKPOINT_INTERVAL)
+                    + ": each checkpoint reads the whole copy", allowed);
+        }
+        return interval;
     }
 
     private long wholeNumber(RawValue raw, long minimum, long maximum) {
@@ -382,8 +407,7 @@ final class ConfigValidator {
     private List<String> insecureRegistries(RawValue raw) {
         String allowed = "use HOST or HOST:PORT of a registry on a network you trust, e.g. registry.lan:5000 or "
                 + "192.168.1.20:5000 (loopback registries need no entry)";
-        List<String> registries = new ArrayList<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             String lower = entry.toLowerCase(Locale.ROOT);
             int colon = lower.indexOf(':');
             String host = colon < 0 ? lower : lower.substring(0, colon);
@@ -398,9 +422,8 @@ final class ConfigValidator {
             if (problem != null) {
                 throw invalid(raw, entry, problem, allowed);
             }
-            registries.add(lower);
-        }
-        return registries;
+            return lower;
+        });
     }
 
     /**
@@ -411,14 +434,7 @@ final class ConfigValidator {
     private Map<String, List<URI>> registryMirrors(RawValue raw) {
         String allowed = "use REGISTRY=URL, e.g. docker.io=https://mirror.example or docker.io=http://127.0.0.1:5000, "
                 + "one mirror per entry, tried in the order given";
-        Map<String, List<URI>> mirrors = new LinkedHashMap<>();
-        for (String entry : items(raw, allowed)) {
-            int equals = entry.indexOf('=');
-            if (equals <= 0) {
-                throw invalid(raw, entry, "is not REGISTRY=URL", allowed);
-            }
-            String registry = entry.substring(0, equals).strip().toLowerCase(Locale.ROOT);
-            String text = entry.substring(equals + 1).strip();
+        return groupedByKey(raw, allowed, "REGISTRY=URL", (entry, registry, text) -> {
             int colon = registry.indexOf(':');
             String host = colon < 0 ? registry : registry.substring(0, colon);
             String problem = colon >= 0 ? AllowedHostEntry.portProblem(registry.substring(colon + 1)) : null;
@@ -442,10 +458,8 @@ final class ConfigValidator {
                 throw invalid(raw, entry, "has a path, credentials, a query or a fragment; credentials come from the "
                         + "auth files, as for the registry itself", allowed);
             }
-            mirrors.computeIfAbsent(registry, key -> new ArrayList<>()).add(URI.create(uri.getScheme() + "://"
-                    + uri.getRawAuthority().toLowerCase(Locale.ROOT)));
-        }
-        return mirrors;
+            return URI.create(uri.getScheme() + "://" + uri.getRawAuthority().toLowerCase(Locale.ROOT));
+        });
     }
 
     private String seccompProfile(RawValue raw) {
@@ -572,9 +586,8 @@ final class ConfigValidator {
         Map<Path, String> refused = new LinkedHashMap<>(MountSources.SYSTEM_FOLDERS);
         host.stateFolders().forEach(folder -> refused.put(folder, "claude-cage's own state (images, sessions and "
                 + "their policies)"));
-        List<MountSpec> mounts = new ArrayList<>();
         Set<String> targets = new HashSet<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             MountSpec written;
             try {
                 written = MountSpec.parse(entry);
@@ -605,9 +618,8 @@ final class ConfigValidator {
                     throw invalid(raw, entry, decision.problem(), decision.remedy());
                 }
             }
-            mounts.add(new MountSpec(real, written.target(), written.readOnly()));
-        }
-        return mounts;
+            return new MountSpec(real, written.target(), written.readOnly());
+        });
     }
 
     private static int attribute(RawValue raw, String shown, Path path, String attribute, String subject, String allowed) {
@@ -631,9 +643,8 @@ final class ConfigValidator {
     private List<ProtectedPath> protectedPaths(RawValue raw) {
         String allowed = "use paths relative to the workspace such as .git/config or .vscode/ (a trailing '/' for a "
                 + "folder), without '..'";
-        List<ProtectedPath> paths = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             ProtectedPath path;
             try {
                 path = ProtectedPath.parse(entry);
@@ -643,34 +654,24 @@ final class ConfigValidator {
             if (!seen.add(path.relative())) {
                 throw invalid(raw, entry, "is listed twice", allowed);
             }
-            paths.add(path);
-        }
-        return paths;
+            return path;
+        });
     }
 
     private List<String> env(RawValue raw) {
         String allowed = "use KEY=VALUE, where KEY is letters, digits and '_' and does not start with a digit";
-        List<String> env = new ArrayList<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             if (!ENV_ENTRY.matcher(entry).matches()) {
                 throw invalid(raw, entry, "is not KEY=VALUE", allowed);
             }
-            env.add(entry);
-        }
-        return env;
+            return entry;
+        });
     }
 
     private Map<String, List<String>> resolve(RawValue raw) {
         String allowed = "use NAME=ADDRESS, e.g. api.anthropic.com=10.213.200.2, one address per entry "
                 + "(repeat the name for more)";
-        Map<String, List<String>> pinned = new LinkedHashMap<>();
-        for (String entry : items(raw, allowed)) {
-            int equals = entry.indexOf('=');
-            if (equals <= 0) {
-                throw invalid(raw, entry, "is not NAME=ADDRESS", allowed);
-            }
-            String name = entry.substring(0, equals).strip().toLowerCase(Locale.ROOT);
-            String address = entry.substring(equals + 1).strip();
+        return groupedByKey(raw, allowed, "NAME=ADDRESS", (entry, name, address) -> {
             String problem = AllowedHostEntry.problem(name);
             if (problem != null || name.contains("*") || name.contains(":")) {
                 throw invalid(raw, entry, "has '" + name + "', which is not a plain host name", allowed);
@@ -678,9 +679,8 @@ final class ConfigValidator {
             if (ipLiteral(address) == null) {
                 throw invalid(raw, entry, "has '" + address + "', which is not an IP address", allowed);
             }
-            pinned.computeIfAbsent(name, key -> new ArrayList<>()).add(address);
-        }
-        return pinned;
+            return address;
+        });
     }
 
     private URI apiUpstream(RawValue raw) {
@@ -706,15 +706,11 @@ final class ConfigValidator {
     private List<GitCredential> gitCredentials(RawValue raw) {
         String allowed = "use [USER@]HOST=command:WORDS (a host command that prints the token, e.g. "
                 + "github.com=command:gh auth token) or [USER@]HOST=file:PATH (an absolute path), one per host";
-        List<GitCredential> credentials = new ArrayList<>();
         Set<String> hosts = new HashSet<>();
-        for (String entry : items(raw, allowed)) {
-            int equals = entry.indexOf('=');
-            if (equals <= 0) {
-                throw invalid(raw, entry, "is not HOST=SOURCE", allowed);
-            }
-            String who = entry.substring(0, equals).strip();
-            String source = entry.substring(equals + 1).strip();
+        return eachItem(raw, allowed, entry -> {
+            KeyValue pair = keyValue(raw, entry, "HOST=SOURCE", allowed);
+            String who = pair.key();
+            String source = pair.value();
             int at = who.lastIndexOf('@');
             String user = at < 0 ? GitCredential.DEFAULT_USER : who.substring(0, at);
             String host = who.substring(at + 1).toLowerCase(Locale.ROOT);
@@ -733,7 +729,7 @@ final class ConfigValidator {
                 if (words.isEmpty()) {
                     throw invalid(raw, entry, "has an empty command", allowed);
                 }
-                credentials.add(new GitCredential(host, user, words, null));
+                return new GitCredential(host, user, words, null);
             } else if (source.startsWith("file:")) {
                 String path = source.substring("file:".length()).strip();
                 if (!path.startsWith("/")) {
@@ -743,12 +739,11 @@ final class ConfigValidator {
                 if (!Files.isRegularFile(file)) {
                     throw invalid(raw, entry, "has token file '" + path + "', which is not a regular file", allowed);
                 }
-                credentials.add(new GitCredential(host, user, List.of(), file));
+                return new GitCredential(host, user, List.of(), file);
             } else {
                 throw invalid(raw, entry, "has a source that is neither command:... nor file:...", allowed);
             }
-        }
-        return credentials;
+        });
     }
 
     private Path gitCaCertificates(RawValue raw) {
@@ -773,8 +768,7 @@ final class ConfigValidator {
     private List<String> repositoryGlobs(RawValue raw) {
         String allowed = "use OWNER/NAME globs of the git_credentials hosts' repositories, as in their URLs without .git, "
                 + "'*' for any characters, e.g. me/app, me/* or * for every repository";
-        List<String> globs = new ArrayList<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             if (entry.contains("://") || entry.startsWith("/")) {
                 throw invalid(raw, entry, "is a URL or an absolute path, not OWNER/NAME", allowed);
             }
@@ -788,9 +782,8 @@ final class ConfigValidator {
             if (entry.endsWith(".git")) {
                 throw invalid(raw, entry, "ends in .git; write the repository without it (it matches both URLs)", allowed);
             }
-            globs.add(entry);
-        }
-        return globs;
+            return entry;
+        });
     }
 
     /** What git's check-ref-format refuses anywhere in a ref name, less '*', which a glob may hold. */
@@ -799,8 +792,7 @@ final class ConfigValidator {
     private List<String> refGlobs(RawValue raw) {
         String allowed = "use full ref names or globs with '*' for any characters, e.g. refs/heads/claude/* or "
                 + "refs/heads/main";
-        List<String> globs = new ArrayList<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             if (!entry.startsWith("refs/")) {
                 String advice = entry.contains("/") || entry.contains("*") ? "" : "; a branch is refs/heads/" + entry;
                 throw invalid(raw, entry, "does not start with refs/" + advice, allowed);
@@ -810,28 +802,24 @@ final class ConfigValidator {
                 throw invalid(raw, entry, "is not a ref name: it holds a space, a control character, one of ~^:?[\\, "
                         + "'..', '//' or '@{', or ends in '/' or '.'", allowed);
             }
-            globs.add(entry);
-        }
-        return globs;
+            return entry;
+        });
     }
 
     private List<String> sshAgentHosts(RawValue raw) {
         String allowed = "use plain host names, e.g. github.com, as a YAML list or separated by commas";
-        List<String> hosts = new ArrayList<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             String host = entry.toLowerCase(Locale.ROOT);
             if (AllowedHostEntry.problem(host) != null || host.contains("*") || host.contains(":")) {
                 throw invalid(raw, entry, "is not a plain host name", allowed);
             }
-            hosts.add(host);
-        }
-        return hosts;
+            return host;
+        });
     }
 
     private List<Path> sshKnownHosts(RawValue raw) {
         String allowed = "use absolute paths or paths starting with ~/, as a YAML list or separated by commas";
-        List<Path> files = new ArrayList<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             String expanded = entry.startsWith("~/") ? System.getProperty("user.home") + entry.substring(1) : entry;
             Path path;
             try {
@@ -842,9 +830,8 @@ final class ConfigValidator {
             if (!path.isAbsolute()) {
                 throw invalid(raw, entry, "is not an absolute path", allowed);
             }
-            files.add(path.normalize());
-        }
-        return files;
+            return path.normalize();
+        });
     }
 
     private UsernsPool usernsPool(RawValue raw) {
@@ -966,6 +953,11 @@ final class ConfigValidator {
     }
 
     /** The items of a list key: a YAML list, a repeated flag, or a comma-separated string. */
+    /** The entries of a list value, each made an item by {@code check}, which throws on a bad entry. */
+    private static <T> List<T> eachItem(RawValue raw, String allowed, Function<String, T> check) {
+        return items(raw, allowed).stream().map(check).toList();
+    }
+
     private static List<String> items(RawValue raw, String allowed) {
         return switch (raw.shape()) {
             case LIST -> raw.items().stream().map(String::strip).toList();
@@ -974,6 +966,37 @@ final class ConfigValidator {
                     : Arrays.stream(raw.text().split(",", -1)).map(String::strip).toList();
             case STRUCTURE -> throw notAllowedHere(raw, allowed);
         };
+    }
+
+    private record KeyValue(String key, String value) {
+    }
+
+    private interface PairCheck<T> {
+        /** The item {@code value} makes, given its entry and its key; throws on a bad one. */
+        T check(String entry, String key, String value);
+    }
+
+    /**
+     * The entries of a KEY=VALUE list value ({@code form} names both), their values made items by {@code check} and
+     * grouped by key, in order; keys in lower case.
+     */
+    private static <T> Map<String, List<T>> groupedByKey(RawValue raw, String allowed, String form, PairCheck<T> check) {
+        Map<String, List<T>> grouped = new LinkedHashMap<>();
+        for (String entry : items(raw, allowed)) {
+            KeyValue pair = keyValue(raw, entry, form, allowed);
+            String key = pair.key().toLowerCase(Locale.ROOT);
+            grouped.computeIfAbsent(key, k -> new ArrayList<>()).add(check.check(entry, key, pair.value()));
+        }
+        return grouped;
+    }
+
+    /** An entry written KEY=VALUE ({@code form} names both), each side stripped; the key is not empty. */
+    private static KeyValue keyValue(RawValue raw, String entry, String form, String allowed) {
+        int equals = entry.indexOf('=');
+        if (equals <= 0) {
+            throw invalid(raw, entry, "is not " + form, allowed);
+        }
+        return new KeyValue(entry.substring(0, equals).strip(), entry.substring(equals + 1).strip());
     }
 
     private static UserInputException notAllowedHere(RawValue raw, String allowed) {

@@ -97,6 +97,13 @@ public record Diagnosis(int uid, String user, boolean rootless, List<Finding> fi
                 verdict(rootless, blocking, host.cgroupsDelegated()), identity(host));
     }
 
+    /** This diagnosis with one more finding, which does not change whether cages can run at all. */
+    public Diagnosis with(Finding finding) {
+        List<Finding> all = new ArrayList<>(findings);
+        all.add(finding);
+        return new Diagnosis(uid, user, rootless, all, canRun, verdict, identity);
+    }
+
     /** Who a cage's processes are on this host, in one line. */
     static String identity(HostSnapshot host) {
         HostSnapshot.OwnIds ids = host.ownIds();

@@ -128,6 +128,10 @@ public interface LinuxSyscalls extends Library {
 
     int fchownat(int dirfd, byte[] path, int uid, int gid, int flags);
 
+    long readlinkat(int dirfd, byte[] path, byte[] buffer, long size);
+
+    int symlinkat(byte[] target, int newdirfd, byte[] linkpath);
+
     int dup(int fd);
 
     int dup2(int fd, int target);

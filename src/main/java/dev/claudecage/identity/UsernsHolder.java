@@ -3,9 +3,9 @@ package dev.claudecage.identity;
 import dev.claudecage.CageException;
 import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.rootless.UnshareHolder;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +52,9 @@ public final class UsernsHolder implements AutoCloseable {
             return descriptor;
         }
         Path proc = Path.of("/proc", Long.toString(process.pid()));
-        awaitUnshared(proc.resolve("ns/user"));
+        UnshareHolder.awaitUnshared(process, SETUP_TIMEOUT, "a user namespace to shift mounts with",
+                "the kernel must allow user namespaces (/proc/sys/user/max_user_namespaces); "
+                        + "claude-cage doctor says what this host lacks");
         try {
             Files.writeString(proc.resolve("uid_map"), IdShift.mapFile(shift.uids()));
             Files.writeString(proc.resolve("gid_map"), IdShift.mapFile(shift.gids()));
@@ -65,43 +67,6 @@ public final class UsernsHolder implements AutoCloseable {
         }
         descriptor = fd;
         return fd;
-    }
-
-    /** Waits until unshare has left this process's user namespace: only then can its maps be written. */
-    private void awaitUnshared(Path theirs) {
-        long deadline = System.nanoTime() + SETUP_TIMEOUT.toNanos();
-        try {
-            String own = Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString();
-            while (System.nanoTime() < deadline) {
-                if (!process.isAlive()) {
-                    throw new CageException("cannot create a user namespace to shift mounts with: unshare ended at once: "
-                            + stderr(), "the kernel must allow user namespaces (/proc/sys/user/max_user_namespaces); "
-                            + "claude-cage doctor says what this host lacks");
-                }
-                try {
-                    if (!Files.readSymbolicLink(theirs).toString().equals(own)) {
-                        return;
-                    }
-                } catch (IOException raced) {
-                    // Between fork and exec, or just ended: the next round tells.
-                }
-                Thread.sleep(1);
-            }
-        } catch (IOException e) {
-            throw new CageException("cannot read this process's user namespace: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CageException("interrupted while creating a user namespace to shift mounts with");
-        }
-        throw new CageException("unshare did not create a user namespace within " + SETUP_TIMEOUT.toSeconds() + "s");
-    }
-
-    private String stderr() {
-        try {
-            return new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-            return "(its error output could not be read: " + e.getMessage() + ")";
-        }
     }
 
     /** Closes the descriptor and ends the process; the mounts made with it keep its namespace. */

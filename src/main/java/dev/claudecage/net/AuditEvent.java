@@ -36,6 +36,11 @@ public record AuditEvent(Instant time, String source, String destination, Intege
     public static final int MAX_REASON_CHARS = 512;
     private static final int HASH_HEX_CHARS = 16;
 
+    /** A line of the trail that is no network decision (how the cage started, a file it changed): no destination or bytes. */
+    public static AuditEvent about(Instant time, String source, String decision, String reason) {
+        return new AuditEvent(time, source, null, null, decision, reason, null, null);
+    }
+
     public static AuditEvent denied(String source, String destination, Integer port, String reason) {
         return new AuditEvent(Instant.now(), source, destination, port, DENIED, reason, null, null);
     }

@@ -173,7 +173,8 @@ public final class AuditLog implements AutoCloseable {
     /** Records one event: bounded, behind its source's rate limit, and within the size cap. */
     public void record(AuditEvent event) {
         synchronized (this) {
-            if (!AuditEvent.ALLOWED.equals(event.decision())) {
+            // The trail's own lines (how the cage started and ended) are no decision against the cage.
+            if (AuditEvent.DENIED.equals(event.decision()) || AuditEvent.CUT_OFF.equals(event.decision())) {
                 denied++;
             }
         }

@@ -13,6 +13,7 @@ import dev.claudecage.host.Mounts;
 import dev.claudecage.identity.IdPool;
 import dev.claudecage.identity.IdShifts;
 import dev.claudecage.config.NetworkMode;
+import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
@@ -23,10 +24,16 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.RootlessHost;
 import dev.claudecage.rootless.UserNamespace;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -51,6 +58,12 @@ public final class CageInstance implements AutoCloseable {
     private IdShifts shifts;
     private Cage cage;
     private Process runtimeProcess;
+    private AuditLog trail;
+    /** How the cage ended, when its owner said; else it is read from the runtime's process at the end. */
+    private volatile CageTrail.Ending ending;
+    private volatile boolean stoppedByUser;
+    /** The writable folders' files as they were before the cage started. */
+    private final Map<MountSpec, MountChanges.Snapshot> before = new LinkedHashMap<>();
 
     private CageInstance(CagePlan plan, String id) {
         this.plan = plan;
@@ -61,19 +74,22 @@ public final class CageInstance implements AutoCloseable {
     /**
      * Prepares a cage for {@code command} under {@code id}; nothing runs yet.
      *
+     * @param trailFile where the cage's evidence trail goes, whatever its network mode: opened here, with
+     *                  {@link #recordStart} and how it ended as its cage's first and last lines; null for a
+     *                  cage that keeps none of its own (verify's, whose filtered network logs to its state)
      * @param adjust a last change to the spec, knowing the network (verify adds its fixtures;
      *               everyone else passes {@link SpecAdjustment#NONE})
      */
     public static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
-                                       CageNetworking.Options networkOptions, StatePaths paths, ProcessRunner runner,
-                                       SpecAdjustment adjust) {
-        return prepare(plan, id, command, terminal, networkOptions, paths, runner, adjust, Mounts.SYSTEM_CALLS);
+                                       CageNetworking.Options networkOptions, Path trailFile, StatePaths paths,
+                                       ProcessRunner runner, SpecAdjustment adjust) {
+        return prepare(plan, id, command, terminal, networkOptions, trailFile, paths, runner, adjust, Mounts.SYSTEM_CALLS);
     }
 
     /** As above, its root mounted and unmounted by {@code mounts} (a test's records them). */
     static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
-                                CageNetworking.Options networkOptions, StatePaths paths, ProcessRunner runner,
-                                SpecAdjustment adjust, Mounter mounts) {
+                                CageNetworking.Options networkOptions, Path trailFile, StatePaths paths,
+                                ProcessRunner runner, SpecAdjustment adjust, Mounter mounts) {
         CageInstance instance = new CageInstance(plan, id);
         Teardown teardown = instance.teardown;
         try {
@@ -86,6 +102,18 @@ public final class CageInstance implements AutoCloseable {
                         WorkspaceClaims.release(paths, id);
                     }
                 });
+            }
+            CageNetworking.Options network = networkOptions;
+            if (trailFile != null) {
+                // After the claim, as it may lie in the workspace; closed last, after the network's last lines.
+                instance.trail = teardown.push("close the evidence trail",
+                        CageNetworking.openAuditLog(trailFile, plan.config()));
+                teardown.push("record how the cage ended", () -> {
+                    instance.recordMountChanges();
+                    instance.trail.record(CageTrail.ended(Instant.now(), id, instance.ending()));
+                });
+                network = networkOptions.withTrail(instance.trail);
+                instance.snapshotWritableMounts();
             }
             RootlessHost rootless = plan.rootless();
             List<Path> layers = plan.rootfs();
@@ -108,8 +136,8 @@ public final class CageInstance implements AutoCloseable {
                 case FILTERED -> {
                     instance.networking = teardown.push("take down its network", rootless == null
                             ? CageNetworking.start(id, config, cageUser,
-                            instance.identity == null ? 0 : instance.identity.holdNamespaces(), networkOptions, runner)
-                            : CageNetworking.startRootless(config, networkOptions, instance.userNamespace, runner));
+                            instance.identity == null ? 0 : instance.identity.holdNamespaces(), network, runner)
+                            : CageNetworking.startRootless(config, network, instance.userNamespace, runner));
                     yield instance.networking.attachment();
                 }
             };
@@ -243,6 +271,83 @@ public final class CageInstance implements AutoCloseable {
 
         /** @param networking the cage's network services, or null unless filtered */
         Spec adjust(Spec spec, CageNetworking networking);
+    }
+
+    /** The cage's evidence trail, or null when it was prepared without one. */
+    public AuditLog trail() {
+        return trail;
+    }
+
+    /**
+     * Writes the trail's first line for this cage: its image and network mode, and the hash of the policy
+     * record it runs under.
+     *
+     * @param policySha256 the SHA-256 of the session's policy record, or null for a run
+     */
+    public void recordStart(String policySha256) {
+        if (trail != null) {
+            CageTrail.recordStart(trail, id, plan, policySha256);
+        }
+    }
+
+    /** How the cage ended, written as the trail's last line when it is closed. */
+    public void ended(CageTrail.Ending how) {
+        ending = how;
+    }
+
+    /** Each writable folder's files before the cage runs, to tell what it changed when it has ended. */
+    private void snapshotWritableMounts() {
+        for (MountSpec mount : plan.config().mounts()) {
+            if (!mount.readOnly() && Files.isDirectory(mount.source(), LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    before.put(mount, MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT));
+                } catch (IOException e) {
+                    trail.record(MountChanges.unreadable(Instant.now(), mount.target(), "before the cage started", e));
+                }
+            }
+        }
+    }
+
+    /** What the cage changed in each writable folder, into the trail, now that it has ended. */
+    private void recordMountChanges() {
+        before.forEach((mount, snapshot) -> {
+            // A trail kept in the folder changed as the launcher wrote it, not by the cage's hand.
+            Path source = mount.source().toAbsolutePath().normalize();
+            Path trailFile = trail.file().toAbsolutePath().normalize();
+            String trailName = trailFile.startsWith(source) ? source.relativize(trailFile).toString() : null;
+            try {
+                MountChanges.lines(Instant.now(), mount.target(), snapshot.without(trailName),
+                        MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT).without(trailName),
+                        MountChanges.Limits.DEFAULT).forEach(trail::record);
+            } catch (IOException e) {
+                trail.record(MountChanges.unreadable(Instant.now(), mount.target(), "after the cage ended", e));
+            }
+        });
+    }
+
+    /** Marks the cage as ended by a stop request or a signal to its owner, not by itself. */
+    public void stoppedByUser() {
+        stoppedByUser = true;
+    }
+
+    /** What its owner said, else what the runtime's process shows; a cage that never ran failed. */
+    private CageTrail.Ending ending() {
+        CageTrail.Ending told = ending;
+        if (told != null) {
+            return told.stoppedByUser() || !stoppedByUser ? told
+                    : new CageTrail.Ending(told.exitCode(), true, told.problem());
+        }
+        Process process;
+        synchronized (this) {
+            process = runtimeProcess;
+        }
+        if (process == null) {
+            return CageTrail.Ending.failed("it was taken down before it started");
+        }
+        if (process.isAlive()) {
+            return CageTrail.Ending.failed("it was taken down while it ran");
+        }
+        return new CageTrail.Ending(process.exitValue(), stoppedByUser, null);
     }
 
     /** The cage's network services, or null unless the network is filtered. */

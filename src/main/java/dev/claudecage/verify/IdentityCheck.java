@@ -121,7 +121,7 @@ final class IdentityCheck {
         CagePlan peerPlan = plan.withConfig(plan.config().withMounts(List.of()).withNetwork(NetworkMode.NONE));
         Path state = paths.networkState(peerId);
         try (CageInstance peer = CageInstance.prepare(peerPlan, peerId, List.of("sleep", "60"), false,
-                new CageNetworking.Options(null, state.resolve("audit.jsonl"), state, paths.networkLock()), paths, runner,
+                new CageNetworking.Options(null, state.resolve("audit.jsonl"), state, paths.networkLock()), null, paths, runner,
                 CageInstance.SpecAdjustment.NONE)) {
             Process process = peer.start(new Stdio(ProcessBuilder.Redirect.PIPE, ProcessBuilder.Redirect.DISCARD,
                     ProcessBuilder.Redirect.DISCARD));

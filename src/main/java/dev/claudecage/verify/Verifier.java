@@ -338,7 +338,7 @@ public final class Verifier {
         IdBlock ownIds;
         Map<String, Finding> fromOutside = new HashMap<>();
         try (CageInstance cage = CageInstance.prepare(plan, id, VerifyFixtures.probeCommand(probes), false, network,
-                paths, runner, (spec, networking) -> {
+                null, paths, runner, (spec, networking) -> {
                     Spec withFixtures = fixtures.addTo(spec, networking, config.pidsLimit(), config.memoryBytes(),
                             writableIn(spec.mounts(), writableTargets(config)), config.protectedPaths(),
                             List.copyOf(EgressPolicy.apiHostNames(config)));

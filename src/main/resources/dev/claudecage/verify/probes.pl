@@ -129,13 +129,18 @@ sub status_field {
     return undef;
 }
 
+# Creates $file (and removes it again): a hole if that works, blocked if the filesystem is read-only (EROFS).
+sub creation_refused {
+    my ($id, $file, $hole, $write, $read_only) = @_;
+    if (sysopen(my $fh, $file, O_WRONLY | O_CREAT, 0600)) { close $fh; unlink $file; return report($id, 'hole', $hole); }
+    return report($id, 'blocked', "$write refused: $!") if $! == EROFS;
+    report($id, 'error', "$write failed with $!, not $read_only");
+}
+
 my %probes = (
     'root-read-only' => sub {
         my $file = '/var/tmp/.claude-cage-probe';
-        if (sysopen(my $fh, $file, O_WRONLY | O_CREAT, 0600)) { close $fh; unlink $file;
-            return report($_[0], 'hole', "created $file in the image root"); }
-        return report($_[0], 'blocked', "write to /var/tmp refused: $!") if $! == EROFS;
-        report($_[0], 'error', "write to /var/tmp failed with $!, not a read-only root");
+        creation_refused($_[0], $file, "created $file in the image root", 'write to /var/tmp', 'a read-only root');
     },
     'only-expected-mounts-writable' => sub {
         my %allowed = map { $_ => 1 } grep { length } split /,/, ($ENV{CAGE_VERIFY_WRITABLE} // '');
@@ -148,11 +153,8 @@ my %probes = (
         report($_[0], 'blocked', 'only scratch filesystems and the given mounts are writable');
     },
     'readonly-mount-holds' => sub {
-        my $file = "$ENV{CAGE_VERIFY_RO_MOUNT}/.claude-cage-probe";
-        if (sysopen(my $fh, $file, O_WRONLY | O_CREAT, 0600)) { close $fh; unlink $file;
-            return report($_[0], 'hole', "wrote into the read-only mount"); }
-        return report($_[0], 'blocked', "write refused: $!") if $! == EROFS;
-        report($_[0], 'error', "write failed with $!, not a read-only mount");
+        creation_refused($_[0], "$ENV{CAGE_VERIFY_RO_MOUNT}/.claude-cage-probe", 'wrote into the read-only mount',
+            'write', 'a read-only mount');
     },
     'workspace-protected-paths-hold' => sub {
         my ($id) = @_;

@@ -88,7 +88,7 @@ class GatewayServeTest {
         assertEquals("10.96.0.53", serve.answer);
         assertEquals(List.of(5353, 8880, 8443, 3128, 8080, 8081),
                 List.of(serve.dnsPort, serve.httpPort, serve.httpsPort, serve.proxyPort, serve.apiPort, serve.gitPort));
-        assertEquals(placeholder.value(), serve.placeholder, "the gateway accepts the key the agent holds");
+        assertEquals(placeholder.value(), serve.placeholder.placeholder, "the gateway accepts the key the agent holds");
         assertTrue(file(files, "30-agent-pod.yaml").contains(placeholder.value()));
     }
 

@@ -48,7 +48,7 @@ class ConfigFileErrorsTest {
                 + "insecure_registries, registry_mirrors, protected_paths, "
                 + "git_credentials, git_ca_certificates, git_fetch_repositories, git_push_repositories, git_push_refs, "
                 + "git_push_force_refs, ssh_agent, ssh_agent_hosts, ssh_known_hosts, allow_unlimited, "
-                + "healthcheck, userns_pool", message);
+                + "healthcheck, checkpoint_interval, userns_pool", message);
     }
 
     @Test

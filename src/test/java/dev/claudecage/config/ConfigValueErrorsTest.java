@@ -182,6 +182,18 @@ class ConfigValueErrorsTest {
     }
 
     @Test
+    void aCheckpointIntervalIsADurationOfTenSecondsOrMoreOrOff() {
+        assertEquals("checkpoint_interval: 'often' is not a duration (from " + fixture.userFile + ", line 1); use a "
+                + "duration of at least 10s (10m, 1h30m), or off (or 0) for no checkpoints but those taken with "
+                + "claude-cage checkpoint", fixture.user("checkpoint_interval: often\n").loadError());
+        assertTrue(fixture.user("checkpoint_interval: 5s\n").loadError().contains("'5s' is shorter than 10s"));
+        assertEquals(java.time.Duration.ZERO, new ConfigFixture(dir).user("checkpoint_interval: off\n").load().config()
+                .checkpointInterval());
+        assertEquals(java.time.Duration.ofMinutes(90), new ConfigFixture(dir).user("checkpoint_interval: 1h30m\n").load()
+                .config().checkpointInterval());
+    }
+
+    @Test
     void environmentValuesNameTheirVariable() {
         String message = fixture.env("CLAUDE_CAGE_CPUS", "-1").loadError();
 

@@ -42,6 +42,22 @@ class AuditSummaryTest {
     }
 
     @Test
+    void howTheCageStartedAndEndedIsToldAndCountsAsNoDestination() {
+        List<AuditEvent> events = List.of(
+                new AuditEvent(T, "cage", null, null, "started", "cage c started from image sha256:abc; network none", null, null),
+                new AuditEvent(T.plusSeconds(9), "cage", null, null, "signalled", "cage c ended with exit code 137 "
+                        + "(killed by signal 9)\u001b[2J", null, null));
+
+        String text = AuditSummary.text(events, new AuditChain(2, 0, null, "ab12"), "audit.jsonl");
+
+        assertTrue(text.endsWith("""
+                The cage (how it started and ended):
+                  2026-12-07T10:00:00Z started: cage c started from image sha256:abc; network none
+                  2026-12-07T10:00:09Z signalled: cage c ended with exit code 137 (killed by signal 9)\\x1b[2J
+                """), text);
+    }
+
+    @Test
     void aBrokenChainIsSaidWithItsLine() {
         String text = AuditSummary.text(List.of(), new AuditChain(9, 4, "not an audit event", null), "audit.jsonl");
 

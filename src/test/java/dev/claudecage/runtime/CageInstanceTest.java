@@ -62,7 +62,7 @@ class CageInstanceTest {
 
     private static CageInstance prepare(Path rootfs, FakeProcesses processes, Path runtimeState, StatePaths paths,
                                         Mounter mounts) {
-        return CageInstance.prepare(plan(rootfs, processes, runtimeState), ID, List.of("id"), false, null, paths,
+        return CageInstance.prepare(plan(rootfs, processes, runtimeState), ID, List.of("id"), false, null, null, paths,
                 processes.runner(), CageInstance.SpecAdjustment.NONE, mounts);
     }
 

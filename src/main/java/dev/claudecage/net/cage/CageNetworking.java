@@ -21,6 +21,7 @@ import dev.claudecage.net.gateway.UpstreamTrust;
 import dev.claudecage.net.gateway.PlaceholderKey;
 import dev.claudecage.net.proxy.EgressProxy;
 import dev.claudecage.net.proxy.ProxySettings;
+import dev.claudecage.net.proxy.RelayRoute;
 import dev.claudecage.net.proxy.TrafficLimits;
 import dev.claudecage.net.ssh.AgentForwarding;
 import dev.claudecage.oci.NetworkAttachment;
@@ -41,6 +42,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything a filtered cage's network needs, started in order and stopped in reverse: the
@@ -65,26 +67,34 @@ public final class CageNetworking implements AutoCloseable {
      *                        whole life so that Claude Code's approval of it holds; null for a fresh one
      * @param openIdlePorts   whether the firewalls open the ports of gateway services that do not run, as
      *                        they did before: only for verify's positive control, which must see that hole
+     * @param trail           the cage's evidence trail, opened by its owner (at {@code auditFile}), which also
+     *                        writes how the cage started and ended, so that it outlives the network; null: the
+     *                        network opens the log itself and closes it with the rest
      */
     public record Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile,
-                          PlaceholderKey placeholder, boolean openIdlePorts) {
+                          PlaceholderKey placeholder, boolean openIdlePorts, AuditLog trail) {
 
         /** With a fresh placeholder, for a cage that runs once; the firewalls open only what runs. */
         public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile) {
-            this(realKey, auditFile, stateDir, lockFile, null, false);
+            this(realKey, auditFile, stateDir, lockFile, null, false, null);
         }
 
         /** With the session's own placeholder; the firewalls open only what runs. */
         public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile, PlaceholderKey placeholder) {
-            this(realKey, auditFile, stateDir, lockFile, placeholder, false);
+            this(realKey, auditFile, stateDir, lockFile, placeholder, false, null);
         }
 
         public Options withoutRealKey() {
-            return new Options(null, auditFile, stateDir, lockFile, placeholder, openIdlePorts);
+            return new Options(null, auditFile, stateDir, lockFile, placeholder, openIdlePorts, trail);
         }
 
         public Options withIdlePortsOpen() {
-            return new Options(realKey, auditFile, stateDir, lockFile, placeholder, true);
+            return new Options(realKey, auditFile, stateDir, lockFile, placeholder, true, trail);
+        }
+
+        /** These options with the trail the cage's owner opened, which the network writes to and leaves open. */
+        public Options withTrail(AuditLog openTrail) {
+            return new Options(realKey, openTrail.file(), stateDir, lockFile, placeholder, openIdlePorts, openTrail);
         }
     }
 
@@ -116,6 +126,8 @@ public final class CageNetworking implements AutoCloseable {
     private String gateway6;
     private String namespacePath;
     private GatewayPorts.Services services;
+    /** The cage's TCP relays, for allowed_hosts entries on ports other than 80 and 443; none through a gateway elsewhere. */
+    private List<RelayRoute> tcpRelays = List.of();
     /** Whether the cage's gateway runs elsewhere (network: gateway:ADDRESS). */
     private boolean external;
     /** Which of the user's credentials the gateway holds, and so which variable carries the placeholder. */
@@ -168,8 +180,13 @@ public final class CageNetworking implements AutoCloseable {
         EgressPolicy policy = decideServices(config, options);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         TrafficLimits limits = TrafficLimits.of(policy);
-        EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0),
-                policy, limits, NameResolver.forConfig(config, policy), audit);
+        // The cage's loopback is its own: nothing of the host's holds a port there.
+        tcpRelays = TcpRelays.plan(policy, ports, Set.of());
+        // On the host's loopback each relay takes a free port; the cage meets it on its planned one.
+        List<RelayRoute> relaysOnHost = tcpRelays.stream()
+                .map(route -> new RelayRoute(route.host(), route.port(), 0)).toList();
+        EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0)
+                .withRelays(relaysOnHost), policy, limits, NameResolver.forConfig(config, policy), audit);
         started.push("stop the egress proxy", proxy);
         placeholder = placeholder(options);
         // Allowed names resolve to the cage's own loopback, where the relays listen; AAAA has no record,
@@ -185,6 +202,10 @@ public final class CageNetworking implements AutoCloseable {
                 Relay.tcp(ports.http(), state.resolve("http.sock"), new InetSocketAddress(loopback, proxy.transparentHttpPort())),
                 Relay.tcp(ports.dns(), state.resolve("dns-tcp.sock"), dns.address()),
                 Relay.udp(ports.dns(), state.resolve("dns-udp.sock"), dns.address())));
+        for (int i = 0; i < tcpRelays.size(); i++) {
+            relays.add(Relay.tcp(tcpRelays.get(i).listenPort(), state.resolve("tcp-relay-" + i + ".sock"),
+                    new InetSocketAddress(loopback, proxy.relayPort(relaysOnHost.get(i)))));
+        }
         if (services.apiGateway()) {
             ApiGateway gateway = ApiGateway.start(new InetSocketAddress(loopback, 0), config.egress().apiUpstream(),
                     placeholder, options.realKey(), audit::record, limits, ApiGateway.Settings.defaults());
@@ -290,9 +311,20 @@ public final class CageNetworking implements AutoCloseable {
             throw new CageException("cannot create " + options.stateDir() + ": " + e.getMessage());
         }
         started.push("remove " + options.stateDir(), () -> Directories.deleteRecursively(options.stateDir()));
-        audit = AuditLog.open(options.auditFile(), config.mounts().stream().filter(mount -> !mount.readOnly())
+        if (options.trail() != null) {
+            audit = options.trail();
+        } else {
+            audit = started.push("close the audit log", openAuditLog(options.auditFile(), config));
+        }
+    }
+
+    /**
+     * Opens a cage's audit log at {@code file}, for appending: beneath the cage's writable mounts without
+     * following a link when it lies in one, capped at the configuration's audit_log_limit.
+     */
+    public static AuditLog openAuditLog(Path file, CageConfig config) {
+        return AuditLog.open(file, config.mounts().stream().filter(mount -> !mount.readOnly())
                 .map(MountSpec::source).toList(), config.egress().auditLogLimitBytes());
-        started.push("close the audit log", audit);
     }
 
     /** The gateways that run: the API gateway with the user's key on the host, the git gateway with git_credentials. */
@@ -321,15 +353,18 @@ public final class CageNetworking implements AutoCloseable {
         }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = decideServices(config, options);
+        tcpRelays = TcpRelays.plan(policy, ports, HostListeners.portsOnAllAddresses());
+        services = services.withRelayPorts(TcpRelays.gatewayPorts(tcpRelays));
         network = CageNetwork.create(cageId, config.egress(), ports,
-                options.openIdlePorts() ? GatewayPorts.Services.ALL : services, namespaceHolder, options.lockFile(), runner);
+                options.openIdlePorts() ? GatewayPorts.Services.ALL.withRelayPorts(services.relayPorts()) : services,
+                namespaceHolder, options.lockFile(), runner);
         started.push("take down the namespace, link and firewalls", network);
         CageLink link = network.link();
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
         // One set of limits for the cage: its proxy and its API gateway count its connections and bytes together.
         TrafficLimits limits = TrafficLimits.of(policy);
-        started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(), ports.https(), ports.http()),
-                policy, limits, NameResolver.forConfig(config, policy), audit));
+        started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(),
+                ports.https(), ports.http()).withRelays(tcpRelays), policy, limits, NameResolver.forConfig(config, policy), audit));
         placeholder = placeholder(options);
         for (InetAddress gateway : gateways) {
             if (services.apiGateway()) {
@@ -527,6 +562,11 @@ public final class CageNetworking implements AutoCloseable {
         return services;
     }
 
+    /** The cage's TCP relays: where on the gateway it reaches each allowed_hosts entry on another port. */
+    public List<RelayRoute> relays() {
+        return tcpRelays;
+    }
+
     /** What the spec needs: the namespace to join, the variables that point tools at the proxy and gateway. */
     public NetworkAttachment attachment() {
         GatewayPorts ports = GatewayPorts.STANDARD;
@@ -542,6 +582,7 @@ public final class CageNetworking implements AutoCloseable {
         }
         env.addAll(gitEnvironment);
         env.addAll(sshEnvironment);
+        env.addAll(TcpRelays.environment(tcpRelays));
         return new NetworkAttachment(NetworkMode.FILTERED, namespacePath, env, resolvConf, binds);
     }
 

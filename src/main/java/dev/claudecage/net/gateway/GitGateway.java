@@ -15,6 +15,7 @@ import dev.claudecage.net.http.ChunkedOutputStream;
 import dev.claudecage.net.http.Counted;
 import dev.claudecage.net.http.HttpHead;
 import dev.claudecage.net.http.PlainResponse;
+import dev.claudecage.net.http.WatchedInputStream;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -302,6 +303,9 @@ public final class GitGateway implements AutoCloseable {
                 if (!decide(git.repository(), push, body, out)) {
                     return;
                 }
+            } else if (!git.push() && method.equals("POST")) {
+                // A fetch's own line beside a push's: which repository the cage read, whatever the request's outcome.
+                audit(host, AuditEvent.ALLOWED, "fetch " + repository + ": allowed by the rules", 0, 0);
             }
             NameResolver.Resolution resolution = resolver.resolve(host);
             if (resolution instanceof NameResolver.Refused refused) {
@@ -662,30 +666,19 @@ public final class GitGateway implements AutoCloseable {
      * What the gateway reads of a body, sent on as it is read but for the last {@code held} bytes, which go only on
      * {@link #release}: a pack's checksum is its last bytes, and a pack without it is one the upstream drops.
      */
-    private static final class HeldBack extends InputStream {
-        private final InputStream in;
+    private static final class HeldBack extends WatchedInputStream {
         private final OutputStream out;
         private final byte[] tail;
         private int tailLength;
 
         HeldBack(InputStream in, OutputStream out, int held) {
-            this.in = in;
+            super(in);
             this.out = out;
             this.tail = new byte[held];
         }
 
         @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] bytes, int offset, int length) throws IOException {
-            int read = in.read(bytes, offset, length);
-            if (read <= 0) {
-                return read;
-            }
+        protected void passed(byte[] bytes, int offset, int read) throws IOException {
             // Of the held bytes and the new ones together, all but the last tail.length go on now.
             int total = tailLength + read;
             int sendable = Math.max(0, total - tail.length);
@@ -698,7 +691,6 @@ public final class GitGateway implements AutoCloseable {
             System.arraycopy(bytes, offset + sendable - fromTail, kept, keptFromTail, read - (sendable - fromTail));
             System.arraycopy(kept, 0, tail, 0, kept.length);
             tailLength = kept.length;
-            return read;
         }
 
         /** Sends the held bytes. */

@@ -79,6 +79,26 @@ class FirewallTest {
         }
     }
 
+    /**
+     * TCP relays (allowed_hosts entries on other ports): both walls open exactly the relays' gateway ports, beside the
+     * services that run, and without an entry nothing more; the idle ports stay those of the gateways.
+     */
+    @Test
+    void aRelayPortIsOpenOnlyForAnEntryThatHasOne() throws Exception {
+        GatewayPorts.Services relays = PROXY_ONLY.withRelayPorts(List.of(5432, 22, 40000));
+        String cage = Firewall.cageRuleset(LINK, PORTS, relays);
+        String host = Firewall.hostRuleset(LINK, PORTS, relays);
+        Golden.assertMatches(Path.of("security/golden/nft-cage-tcp-relays.nft"), cage);
+        Golden.assertMatches(Path.of("security/golden/nft-host-tcp-relays.nft"), host);
+        for (String rules : new String[] {cage, host}) {
+            assertEquals(2, rules.split("tcp dport \\{ 53, 80, 443, 3128, 5432, 22, 40000 } accept", -1).length - 1, rules);
+        }
+        for (String rules : new String[] {Firewall.cageRuleset(LINK, PORTS, PROXY_ONLY), Firewall.hostRuleset(LINK, PORTS, PROXY_ONLY)}) {
+            assertFalse(rules.contains("5432") || rules.contains("40000"), rules);
+        }
+        assertEquals(List.of(8080, 8081), PORTS.idleTcpPorts(relays));
+    }
+
     @Test
     void theIdlePortsAreThoseOfServicesThatDoNotRun() {
         assertEquals(List.of(8080, 8081), PORTS.idleTcpPorts(PROXY_ONLY));
