@@ -6,6 +6,9 @@ import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
 
+import java.lang.reflect.Field;
+import java.util.Optional;
+
 /**
  * The Linux system calls that Java has no API for, from libc through JNA, in one binding: files
  * through descriptors ({@link UntrustedDirectory}), terminals (a session's pty), namespaces
@@ -84,8 +87,10 @@ public interface LinuxSyscalls extends Library {
     int EISDIR = 21;
     int ENOTEMPTY = 39;
     int ELOOP = 40;
-    int EXDEV = 18;
+    int EACCES = 13;
     int EBUSY = 16;
+    int EXDEV = 18;
+    int ENODEV = 19;
     int EINVAL = 22;
     int ERANGE = 34;
     int ENOSYS = 38;
@@ -97,6 +102,9 @@ public interface LinuxSyscalls extends Library {
     int open(String path, int flags);
 
     int close(int fd);
+
+    /** mount(2); the caller's paths are the launcher's own (run folder, image store), not names a cage made. */
+    int mount(String source, String target, String fileSystemType, long flags, String data);
 
     int umount2(String target, int flags);
 
@@ -211,10 +219,25 @@ public interface LinuxSyscalls extends Library {
         loader.start();
     }
 
-    /** "what: strerror(errno) (errno N)" for the call that just failed. */
+    /** "what: strerror(errno) (ENAME, errno N)" for the call that just failed. */
     static String error(String what) {
         int errno = Native.getLastError();
-        return what + ": " + Holder.LIBC.strerror(errno) + " (errno " + errno + ")";
+        return what + ": " + Holder.LIBC.strerror(errno) + " (" + errnoName(errno).map(name -> name + ", ").orElse("")
+                + "errno " + errno + ")";
+    }
+
+    /** The symbolic name of {@code errno}, from this binding's own constants: the name a user searches for. */
+    static Optional<String> errnoName(int errno) {
+        for (Field field : LinuxSyscalls.class.getFields()) {
+            try {
+                if (field.getType() == int.class && field.getName().matches("E[A-Z]+") && field.getInt(null) == errno) {
+                    return Optional.of(field.getName());
+                }
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("an interface constant is always readable", e);
+            }
+        }
+        return Optional.empty();
     }
 
     final class Holder {

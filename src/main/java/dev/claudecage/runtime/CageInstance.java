@@ -8,6 +8,8 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.IdmappedMount;
 import dev.claudecage.host.IdBlock;
+import dev.claudecage.host.Mounter;
+import dev.claudecage.host.Mounts;
 import dev.claudecage.identity.IdPool;
 import dev.claudecage.identity.IdShifts;
 import dev.claudecage.config.NetworkMode;
@@ -81,6 +83,13 @@ public final class CageInstance implements AutoCloseable {
     public static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
                                        CageNetworking.Options networkOptions, Path trailFile, StatePaths paths,
                                        ProcessRunner runner, SpecAdjustment adjust) {
+        return prepare(plan, id, command, terminal, networkOptions, trailFile, paths, runner, adjust, Mounts.SYSTEM_CALLS);
+    }
+
+    /** As above, its root mounted and unmounted by {@code mounts} (a test's records them). */
+    static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
+                                CageNetworking.Options networkOptions, Path trailFile, StatePaths paths,
+                                ProcessRunner runner, SpecAdjustment adjust, Mounter mounts) {
         CageInstance instance = new CageInstance(plan, id);
         Teardown teardown = instance.teardown;
         try {
@@ -157,9 +166,9 @@ public final class CageInstance implements AutoCloseable {
             // Its placeholders first, then its run folder, and the claim on its workspace with it.
             instance.cage = teardown.push("remove the cage", rootless == null
                     ? Cage.prepare(id, layers, spec, wall.placeholders(), paths, plan.runtime(), runner,
-                    CommandScope.HOST, ids)
+                    CommandScope.HOST, ids, mounts)
                     : Cage.prepare(id, layers, spec, wall.placeholders(), paths,
-                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace, null));
+                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace, null, mounts));
             if (instance.identity != null) {
                 instance.identity.detachLayers();
             }
