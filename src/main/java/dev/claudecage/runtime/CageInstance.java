@@ -259,6 +259,18 @@ public final class CageInstance implements AutoCloseable {
         return mounts;
     }
 
+    /**
+     * The policy this cage runs under, with every mount it sees from the host.
+     *
+     * @param moreMounts what its owner binds beyond the plan (a session's persistent home), as HOST:CAGE:rw
+     */
+    public CagePolicy policy(List<String> moreMounts) {
+        List<String> mounts = new ArrayList<>(hostMounts());
+        mounts.addAll(volumeMounts());
+        mounts.addAll(moreMounts);
+        return CagePolicy.of(plan.config(), plan.imageId(), mounts);
+    }
+
     /** A last change to a cage's spec before it is written, with the cage's network at hand. */
     @FunctionalInterface
     public interface SpecAdjustment {
@@ -277,7 +289,7 @@ public final class CageInstance implements AutoCloseable {
      * Writes the trail's first line for this cage: its image and network mode, and the hash of the policy
      * record it runs under.
      *
-     * @param policySha256 the SHA-256 of the session's policy record, or null for a run
+     * @param policySha256 the SHA-256 of the policy record ({@link #policy}), which a session keeps too
      */
     public void recordStart(String policySha256) {
         if (trail != null) {
