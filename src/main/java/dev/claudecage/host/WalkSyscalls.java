@@ -7,7 +7,8 @@ import com.sun.jna.NativeLibrary;
  * The calls {@link UntrustedDirectory} makes for every name of a folder it walks, bound to libc directly
  * ({@link Native#register}) rather than through {@link LinuxSyscalls}' interface: a call through the interface
  * costs about 3.4 µs, a direct one 1.2 µs, and a walk makes one for each of tens of thousands of names (a
- * repository's workspace), before its cage starts. Binding costs about 18 ms once, on the first walk.
+ * repository's workspace), before its cage starts. Binding costs about 16 ms once: beside the preparation
+ * ({@link LinuxSyscalls#loadInBackground}), or else on the first walk.
  * Errors as {@link LinuxSyscalls}': -1 and {@link Native#getLastError()}.
  */
 final class WalkSyscalls {
