@@ -118,7 +118,7 @@ public final class MountChanges {
         boolean whole;
         try (UntrustedDirectory directory = UntrustedDirectory.open(folder)) {
             whole = directory.walkFiles(limits.names(), (relative, entry, content) -> {
-                files.put(relative, state(entry, null));
+                files.put(relative, state(entry));
                 return true;
             });
         }
@@ -140,7 +140,7 @@ public final class MountChanges {
                 if (relative.equals(leftOut)) {
                     return true;
                 }
-                FileState now = state(entry, null);
+                FileState now = state(entry);
                 FileState was = before.files().get(relative);
                 if (was != null && was.sameAs(now)) {
                     files.put(relative, now);
@@ -152,6 +152,7 @@ public final class MountChanges {
                 }
                 Optional<InputStream> opened = content.open();
                 if (opened.isEmpty()) {
+                    // No longer a regular file by that name: told as gone, as the walk would have found it a moment later.
                     return true;
                 }
                 try (InputStream stream = opened.get()) {
@@ -166,8 +167,8 @@ public final class MountChanges {
         return new Snapshot(files, !whole);
     }
 
-    private static FileState state(UntrustedDirectory.Entry entry, Content content) {
-        return new FileState(entry.inode(), entry.size(), entry.modified(), entry.changed(), content);
+    private static FileState state(UntrustedDirectory.Entry entry) {
+        return new FileState(entry.inode(), entry.size(), entry.modified(), entry.changed(), null);
     }
 
     /** A file's size and SHA-256, reading at most {@code most} bytes (a file growing as it is read is cut there). */
