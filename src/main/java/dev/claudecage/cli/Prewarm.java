@@ -10,6 +10,7 @@ import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.runtime.CagePolicy;
 import dev.claudecage.security.SeccompPolicy;
 import dev.claudecage.session.SessionPolicy;
 import dev.claudecage.session.SessionRecord;
@@ -69,7 +70,7 @@ final class Prewarm {
             // deserializers of what every session has, built and cached by the shared mapper.
             Json.mapper().readerFor(SessionRecord.class);
             Json.mapper().readerFor(SessionPolicy.class);
-            Json.mapper().writerFor(SessionPolicy.Policy.class);
+            Json.mapper().writerFor(CagePolicy.class);
         } catch (IOException | RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }

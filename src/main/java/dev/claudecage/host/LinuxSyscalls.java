@@ -75,8 +75,6 @@ public interface LinuxSyscalls extends Library {
     int STATX_BASIC_STATS = 0x7ff;
     /** struct statx is 256 bytes on every architecture. */
     int STATX_SIZE = 256;
-    /** Where d_name starts in struct dirent64 (after d_ino, d_off, d_reclen, d_type), on every architecture. */
-    int DIRENT64_NAME = 19;
 
     int EPERM = 1;
     int ENOENT = 2;
@@ -132,17 +130,7 @@ public interface LinuxSyscalls extends Library {
 
     int symlinkat(byte[] target, int newdirfd, byte[] linkpath);
 
-    int dup(int fd);
-
     int dup2(int fd, int target);
-
-    /** Takes over {@code fd}; {@link #closedir} closes it. */
-    Pointer fdopendir(int fd);
-
-    /** The next entry, a struct dirent64 (its name at {@link #DIRENT64_NAME}), or null at the end or on an error. */
-    Pointer readdir64(Pointer dir);
-
-    int closedir(Pointer dir);
 
     int fchmod(int fd, int mode);
 
@@ -204,13 +192,15 @@ public interface LinuxSyscalls extends Library {
     /**
      * Loads the binding on a thread of its own, for a caller that will need it later and waits
      * meanwhile (a cage's teardown, while the cage runs): loading JNA costs a one-shot run about
-     * 25 ms, spent here beside the runtime instead of after it. A failure is left for the first
-     * real call to report.
+     * 25 ms, spent here beside the runtime instead of after it; and the calls a walk of a folder
+     * makes ({@link WalkSyscalls}), for the walk of the cage's writable folders after it ends. A
+     * failure is left for the first real call to report.
      */
     static void loadInBackground() {
         Thread loader = new Thread(() -> {
             try {
                 get();
+                WalkSyscalls.bind();
             } catch (LinkageError e) {
                 // The first real call meets it again, and says what failed.
             }
