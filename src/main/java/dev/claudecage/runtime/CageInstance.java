@@ -312,16 +312,22 @@ public final class CageInstance implements AutoCloseable {
     }
 
     /**
-     * Each writable folder's files before the cage runs, to tell what it changed when it has ended: walked on
+     * Each writable mount's files before the cage runs (a folder's, or a file mounted on its own), to tell what
+     * it changed when it has ended: walked on
      * a thread of its own while the cage is prepared (a repository's workspace costs tens of milliseconds), and
      * waited for ({@link #awaitSnapshot}) before anything is written there.
      */
     private void snapshotWritableMounts() {
         beforeWalk = new Thread(() -> {
             for (MountSpec mount : plan.config().mounts()) {
-                if (!mount.readOnly() && Files.isDirectory(mount.source(), LinkOption.NOFOLLOW_LINKS)) {
+                if (mount.readOnly()) {
+                    continue;
+                }
+                boolean folder = Files.isDirectory(mount.source(), LinkOption.NOFOLLOW_LINKS);
+                if (folder || Files.isRegularFile(mount.source(), LinkOption.NOFOLLOW_LINKS)) {
                     try {
-                        before.put(mount, MountChanges.before(mount.source(), MountChanges.Limits.DEFAULT));
+                        before.put(mount, folder ? MountChanges.before(mount.source(), MountChanges.Limits.DEFAULT)
+                                : MountChanges.beforeFile(mount.source()));
                     } catch (IOException e) {
                         trail.record(MountChanges.unreadable(Instant.now(), mount.target(), "before the cage started", e));
                     }
@@ -351,7 +357,7 @@ public final class CageInstance implements AutoCloseable {
         }
     }
 
-    /** What the cage changed in each writable folder, into the trail, now that it has ended. */
+    /** What the cage changed in each writable mount, into the trail, now that it has ended. */
     private void recordMountChanges() {
         awaitSnapshot();
         before.forEach((mount, snapshot) -> {
@@ -360,8 +366,10 @@ public final class CageInstance implements AutoCloseable {
             Path trailFile = trail.file().toAbsolutePath().normalize();
             String trailName = trailFile.startsWith(source) ? source.relativize(trailFile).toString() : null;
             try {
-                MountChanges.lines(Instant.now(), mount.target(), snapshot.without(trailName),
-                        MountChanges.after(mount.source(), snapshot, trailName, MountChanges.Limits.DEFAULT),
+                MountChanges.Snapshot after = Files.isDirectory(mount.source(), LinkOption.NOFOLLOW_LINKS)
+                        ? MountChanges.after(mount.source(), snapshot, trailName, MountChanges.Limits.DEFAULT)
+                        : MountChanges.afterFile(mount.source(), snapshot, MountChanges.Limits.DEFAULT);
+                MountChanges.lines(Instant.now(), mount.target(), snapshot.without(trailName), after,
                         MountChanges.Limits.DEFAULT).forEach(trail::record);
             } catch (IOException e) {
                 trail.record(MountChanges.unreadable(Instant.now(), mount.target(), "after the cage ended", e));

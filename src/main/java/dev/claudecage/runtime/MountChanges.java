@@ -8,7 +8,10 @@ import dev.claudecage.net.AuditReportPage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -167,6 +170,40 @@ public final class MountChanges {
         return new Snapshot(files, !whole);
     }
 
+    /**
+     * A file mounted on its own, as its metadata: the one entry of its snapshot, named "" (its mount's target).
+     * Its folder is the host's, not the cage's (only the file is mounted), so its path is looked up as it is;
+     * the file itself is never followed if it is a link.
+     */
+    public static Snapshot beforeFile(Path file) throws IOException {
+        return new Snapshot(Map.of("", fileState(file)), false);
+    }
+
+    /** The file mounted on its own now, read and hashed when it changed since {@code before}, within {@code limits}. */
+    public static Snapshot afterFile(Path file, Snapshot before, Limits limits) throws IOException {
+        FileState now = fileState(file);
+        FileState was = before.files().get("");
+        if (was != null && was.sameAs(now)) {
+            return new Snapshot(Map.of("", now), false);
+        }
+        if (now.size() > limits.bytes()) {
+            return new Snapshot(Map.of("", now.read(new Content(now.size(), null))), false);
+        }
+        try (InputStream stream = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            return new Snapshot(Map.of("", now.read(hash(stream, new byte[64 * 1024], limits.bytes()))), false);
+        }
+    }
+
+    private static FileState fileState(Path file) throws IOException {
+        Map<String, Object> unix = Files.readAttributes(file, "unix:ino,size,lastModifiedTime,ctime,isRegularFile",
+                LinkOption.NOFOLLOW_LINKS);
+        if (!(Boolean) unix.get("isRegularFile")) {
+            throw new IOException(file + " is no longer a regular file");
+        }
+        return new FileState((Long) unix.get("ino"), (Long) unix.get("size"),
+                ((FileTime) unix.get("lastModifiedTime")).toInstant(), ((FileTime) unix.get("ctime")).toInstant(), null);
+    }
+
     private static FileState state(UntrustedDirectory.Entry entry) {
         return new FileState(entry.inode(), entry.size(), entry.modified(), entry.changed(), null);
     }
@@ -211,7 +248,7 @@ public final class MountChanges {
         for (String path : paths) {
             FileState was = before.files().get(path);
             FileState now = after.files().get(path);
-            String shown = target.replaceAll("/+$", "") + "/" + path;
+            String shown = path.isEmpty() ? target : target.replaceAll("/+$", "") + "/" + path;
             String decision;
             String reason;
             if (now == null) {

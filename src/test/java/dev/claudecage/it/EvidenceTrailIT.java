@@ -69,10 +69,16 @@ class EvidenceTrailIT {
         Path sameSize = Files.writeString(workspace.resolve("same-size.txt"), "mine");
         Files.setAttribute(sameSize, "unix:uid", 1000);
         Files.setLastModifiedTime(sameSize, FileTime.from(Instant.parse("2020-01-01T00:00:00Z")));
+        // A file mounted on its own is told by its target.
+        Path notes = Files.writeString(dir.resolve("notes.txt"), "mine");
+        Files.setAttribute(notes, "unix:uid", 1000);
+        Files.setAttribute(notes, "unix:gid", 1000);
         CageHarness.Result run = CageHarness.launch(List.of("run", "--rootfs", ROOTFS.toString(), "--network", network,
-                "--mount", workspace + ":/workspace", "--audit-log", audit.toString(), "--", "sh", "-c",
+                "--mount", workspace + ":/workspace", "--mount", notes + ":/notes.txt", "--audit-log",
+                audit.toString(), "--", "sh", "-c",
                 "printf hello > /workspace/new.txt; printf MINE > /workspace/same-size.txt; "
-                        + "touch -d '2020-01-01 00:00:00 UTC' /workspace/same-size.txt; exit 3"), "", Map.of(),
+                        + "touch -d '2020-01-01 00:00:00 UTC' /workspace/same-size.txt; printf hello > /notes.txt; exit 3"),
+                "", Map.of(),
                 Duration.ofMinutes(2));
 
         assertEquals(3, run.exitCode(), run.toString());
@@ -91,7 +97,9 @@ class EvidenceTrailIT {
         assertEquals(List.of("added /workspace/new.txt: sha256:"
                         + "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824, 5 bytes",
                         "changed /workspace/same-size.txt: sha256:"
-                        + "e5558063d447a246aed96606caeec03a22fea2829f46c7d6d9a14679e22bc5de, 4 bytes; it was 4 bytes"),
+                        + "e5558063d447a246aed96606caeec03a22fea2829f46c7d6d9a14679e22bc5de, 4 bytes; it was 4 bytes",
+                        "changed /notes.txt: sha256:"
+                        + "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824, 5 bytes; it was 4 bytes"),
                 events.stream().filter(event -> event.source().equals("files"))
                         .map(event -> event.decision() + " " + event.reason()).toList(), events.toString());
         assertFalse(run.stderr().contains("the network policy denied"), "the trail's own lines counted as denials: " + run);

@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -197,5 +198,25 @@ class MountChangesTest {
                         "/workspace: 3 changed files past the 2 files or 1000b a snapshot hashes were not hashed: only "
                                 + "their size is told"),
                 MountChanges.lines(T, "/workspace", before, after, limits).stream().map(AuditEvent::reason).toList());
+    }
+
+    @Test
+    void aFileMountedOnItsOwnIsToldByItsTargetWhenTheCageChangedItAndNotOtherwise() throws Exception {
+        Path file = Files.writeString(dir.resolve("settings.json"), "same");
+        MountChanges.Snapshot before = MountChanges.beforeFile(file);
+        assertEquals(List.of(), MountChanges.lines(T, "/etc/app.json", before,
+                MountChanges.afterFile(file, before, LIMITS), LIMITS), "untouched: the control");
+
+        Files.writeString(file, "hello");
+        assertEquals(List.of("changed /etc/app.json: sha256:" + HELLO + ", 5 bytes; it was 4 bytes"),
+                told(MountChanges.lines(T, "/etc/app.json", before, MountChanges.afterFile(file, before, LIMITS), LIMITS)));
+    }
+
+    @Test
+    void aFileMountedOnItsOwnIsNeverReadThroughALink() throws Exception {
+        Path secret = Files.writeString(dir.resolve("secret"), "host secret");
+        Path link = Files.createSymbolicLink(dir.resolve("mounted"), secret);
+        assertThrows(java.io.IOException.class, () -> MountChanges.beforeFile(link));
+        assertNotNull(MountChanges.beforeFile(secret).files().get(""), "the file itself is read: the control");
     }
 }
