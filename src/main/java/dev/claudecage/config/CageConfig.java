@@ -29,13 +29,16 @@ import java.util.Objects;
  * @param workdir        the command's working directory in the cage, or null for the workspace, else the image's
  *                       WORKDIR, else the home
  * @param claudeConfig   whether the invoking user's ~/.claude setup appears read-only in the cage's home
+ * @param runscPlatform  how gVisor intercepts the cage's system calls under {@code runtime: runsc}: ptrace, kvm,
+ *                       or auto ({@link dev.claudecage.runtime.RunscPlatforms})
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
         long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
         List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
         List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
-        Map<String, List<URI>> registryMirrors, boolean healthcheck, String workdir, ClaudeConfig claudeConfig) {
+        Map<String, List<URI>> registryMirrors, boolean healthcheck, String workdir, ClaudeConfig claudeConfig,
+        String runscPlatform) {
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -46,6 +49,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         Objects.requireNonNull(runtime, "runtime");
         Objects.requireNonNull(egress, "egress");
         Objects.requireNonNull(claudeConfig, "claudeConfig");
+        Objects.requireNonNull(runscPlatform, "runscPlatform");
         allowedHosts = List.copyOf(allowedHosts);
         mounts = List.copyOf(mounts);
         env = List.copyOf(env);
@@ -56,7 +60,10 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         registryMirrors = Collections.unmodifiableMap(mirrors);
     }
 
-    /** Without registry mirrors, with health checks, the default working directory and none of the user's Claude setup. */
+    /**
+     * Without registry mirrors, with health checks, the default working directory, none of the user's Claude setup
+     * and gVisor's platform chosen for the host.
+     */
     public CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
                       NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
                       long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
@@ -64,19 +71,21 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
                       List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
         this(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot, seccompProfile,
                 pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress, insecureRegistries,
-                protectedPaths, allowUnlimited, Map.of(), true, null, ClaudeConfig.NONE);
+                protectedPaths, allowUnlimited, Map.of(), true, null, ClaudeConfig.NONE, "auto");
     }
 
     public CageConfig withMounts(List<MountSpec> newMounts) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, mountOwner, tmpfsBytes, env, egress,
-                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
+                runscPlatform);
     }
 
     public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, newEgress,
-                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig);
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
+                runscPlatform);
     }
 
     /**
@@ -114,6 +123,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case USER -> uid + ":" + gid;
             case IMAGE -> image;
             case RUNTIME -> runtime;
+            case RUNSC_PLATFORM -> runscPlatform;
             case ROOTFS -> rootfs == null ? null : rootfs.toString();
             case MOUNTS -> mounts.stream().map(MountSpec::format).toList();
             case MOUNT_OWNER -> mountOwner == null ? null : mountOwner.toString();

@@ -61,7 +61,8 @@ final class ConfigValidator {
     private static final Pattern USER = Pattern.compile("([0-9]+)(?::([0-9]+))?");
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9][a-z0-9._-]*");
     private static final Pattern ENV_ENTRY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
-    private static final List<String> RUNTIMES = List.of("runc", "crun");
+    private static final List<String> RUNTIMES = List.of("runc", "crun", "runsc");
+    private static final List<String> RUNSC_PLATFORMS = List.of("auto", "ptrace", "kvm");
 
     private final HostFacts host;
     private final Path workingDir;
@@ -90,6 +91,7 @@ final class ConfigValidator {
         HostIds user = checker.check(ConfigKey.USER, this::user);
         String image = checker.check(ConfigKey.IMAGE, raw -> image(raw, mode));
         String runtime = checker.check(ConfigKey.RUNTIME, this::runtime);
+        String runscPlatform = checker.check(ConfigKey.RUNSC_PLATFORM, this::runscPlatform);
         Path rootfs = checker.check(ConfigKey.ROOTFS, this::rootfs);
         Optional<HostIds> mountOwner = checker.check(ConfigKey.MOUNT_OWNER, this::mountOwner);
         List<MountSpec> mounts = checker.check(ConfigKey.MOUNTS, raw -> mounts(raw, user, mountOwner));
@@ -134,7 +136,7 @@ final class ConfigValidator {
                         new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts), auditLogLimit,
                         wildcardNames.intValue()),
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
-                claudeConfig);
+                claudeConfig, runscPlatform);
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -554,10 +556,20 @@ final class ConfigValidator {
     }
 
     private String runtime(RawValue raw) {
-        String allowed = "use runc or crun";
+        String allowed = "use runc, crun or runsc (gVisor)";
         String text = text(raw, allowed);
         if (!RUNTIMES.contains(text)) {
             throw invalid(raw, text, "is not a supported runtime", allowed);
+        }
+        return text;
+    }
+
+    private String runscPlatform(RawValue raw) {
+        String allowed = "use auto, ptrace or kvm (auto: kvm where claude-cage doctor found it working since the "
+                + "last boot, else ptrace)";
+        String text = text(raw, allowed);
+        if (!RUNSC_PLATFORMS.contains(text)) {
+            throw invalid(raw, text, "is not a gVisor platform claude-cage drives", allowed);
         }
         return text;
     }

@@ -46,26 +46,29 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
      * host since (a tag moved to another image, a seccomp profile edited).
      */
     public record Recorded(List<Path> rootfs, CageRequest.ImageDefaults image, RuntimeKind runtime, Path runtimeBinary,
-                           Path runtimeState, HostPolicy policy, String imageId, RootlessHost rootless) {
+                           Path runtimeState, String runtimePlatform, HostPolicy policy, String imageId,
+                           RootlessHost rootless) {
         public Recorded {
             rootfs = List.copyOf(rootfs);
         }
     }
 
     public Recorded recorded() {
-        return new Recorded(rootfs, image, runtime.kind(), runtime.binary(), runtime.stateRoot(), policy, imageId, rootless);
+        return new Recorded(rootfs, image, runtime.kind(), runtime.binary(), runtime.stateRoot(), runtime.platform(), policy,
+                imageId, rootless);
     }
 
     /** The plan a session recorded, for {@code config}, the configuration in its record. */
     public static CagePlan of(CageConfig config, Recorded recorded, ProcessRunner runner) {
         return new CagePlan(config, recorded.rootfs(), recorded.image(), new OciRuntime(recorded.runtime(),
-                recorded.runtimeBinary(), recorded.runtimeState(), runner), recorded.policy(), recorded.imageId(),
+                recorded.runtimeBinary(), recorded.runtimeState(), recorded.runtimePlatform(), runner), recorded.policy(), recorded.imageId(),
                 recorded.rootless());
     }
 
     /** Resolves everything for {@code config} on this host now: the runtime, the image in {@code images}, the policy. */
     public static CagePlan resolve(CageConfig config, StatePaths paths, ImageStore images, ProcessRunner runner) {
-        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
+        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), config.runscPlatform(),
+                paths.runtimeState(), runner);
         RootlessHost rootless = Host.effectiveUid() == 0 ? null : RootlessHost.detect(config);
         if (rootless != null) {
             rootless.requireLimits(config);

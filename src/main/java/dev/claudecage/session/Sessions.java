@@ -666,7 +666,8 @@ public final class Sessions {
                                     List<String> command, boolean terminal) {
         List<String> exec = new ArrayList<>(List.of(cage.runtime().binaryName(), "--root",
                 statePaths.runtimeState().resolve(cage.runtime().configName()).toString(), "exec"));
-        if (terminal) {
+        // runsc exec has no --tty: a terminal on its stdin makes the process's its terminal.
+        if (terminal && cage.runtime() != RuntimeKind.RUNSC) {
             exec.add("--tty");
         }
         env.forEach(variable -> exec.addAll(List.of("--env", variable)));

@@ -40,7 +40,7 @@ class ConfigLayersTest {
         CageConfig expected = new CageConfig(Mode.CLI, true, 5, 2.0, 4L << 30, NetworkMode.FILTERED, "1.1.1.1",
                 List.of("api.anthropic.com"), true, "default", 1024, 1000, 1000, "cli", "runc", null,
                 List.of(), null, 1L << 30, List.of(), DEFAULT_EGRESS, List.of(),
-                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT);
+                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT, "auto");
         assertEquals(expected, effective.config());
         for (ConfigKey key : ConfigKey.values()) {
             assertEquals(ConfigLoader.BUILT_IN_DEFAULT, effective.origin(key), key.yamlName());
@@ -154,7 +154,7 @@ class ConfigLayersTest {
                 "2606:4700:4700::1111", List.of("*.example.com:443"), false, profile.toString(), 256, 1001, 1002,
                 "my-image.v2", "crun", rootfs, List.of(new MountSpec(project, "/work", true)), null, 256L << 20,
                 List.of("EDITOR=vi", "EMPTY="), DEFAULT_EGRESS, List.of("registry.lan:5000", "192.168.1.20"),
-                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT);
+                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT, "auto");
         assertEquals(expected, fixture.load().config());
     }
 

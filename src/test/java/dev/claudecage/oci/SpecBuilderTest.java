@@ -36,7 +36,7 @@ public class SpecBuilderTest {
                 Path.of("/var/cache/claude-cage/rootfs/bookworm-minbase"), mounts, null, GIB, List.of("EDITOR=vi"),
                 new EgressSettings(Map.of(), GIB, 64, URI.create("https://api.anthropic.com"),
                         "10.213.0.0/16", "fd63:6167:6500::/48"), List.of(),
-                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, workdir, ClaudeConfig.INHERIT);
+                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, workdir, ClaudeConfig.INHERIT, "auto");
     }
 
     public static CageRequest request() {

@@ -24,7 +24,7 @@ class OciRuntimeTest {
                         "--log", "/run/claude-cage/runs/run-1/runtime.log", "--log-format", "json",
                         "run", "--bundle", "/run/claude-cage/runs/run-1/bundle", "run-1"),
                 runc.runCommand("run-1", Path.of("/run/claude-cage/runs/run-1/bundle"),
-                        new RuntimeLog(Path.of("/run/claude-cage/runs/run-1/runtime.log"))));
+                        new RuntimeLog(Path.of("/run/claude-cage/runs/run-1/runtime.log")), List.of()));
     }
 
     @Test

@@ -33,7 +33,7 @@ class ProtectedPathScanTest {
                 1024, 1000, 1000, "cli", "runc", null, mounts, null, 1L << 30, List.of(),
                 new EgressSettings(Map.of(), 1L << 30, 64, URI.create("https://api.anthropic.com"), "10.213.0.0/16",
                         "fd63:6167:6500::/48"), List.of(),
-                List.of(paths).stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT);
+                List.of(paths).stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT, "auto");
     }
 
     private CageConfig workspace(String... paths) {

@@ -27,7 +27,7 @@ class SessionPolicyTest {
                 "default", 1024, 1000, 1000, "cli", "runc", null, List.of(), null, 1L << 30, List.of(),
                 new EgressSettings(Map.of(), 1L << 30, 64, URI.create("https://api.anthropic.com"), "10.213.0.0/16",
                         "fd63:6167:6500::/48"), List.of(),
-                List.of(ProtectedPath.parse(".envrc")), false, Map.of(), true, null, ClaudeConfig.INHERIT);
+                List.of(ProtectedPath.parse(".envrc")), false, Map.of(), true, null, ClaudeConfig.INHERIT, "auto");
     }
 
     @Test
