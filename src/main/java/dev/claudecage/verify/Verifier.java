@@ -60,6 +60,15 @@ public final class Verifier {
             ProbeCatalogue.GATEWAY_IDLE_PORTS, ProbeCatalogue.API_DIRECT_ROUTE);
 
     private static final String GATEWAY_PROBE = "gateway-other-ports-blocked";
+    /**
+     * The resource bombs under gVisor, and how their cage ends when the host's limit stops them.
+     * gVisor's kernel runs on host threads (and, on ptrace, a host process for each process of the
+     * cage) and holds the cage's memory itself: the pids limit stops it making a thread, and it exits
+     * with Go's fatal error code 2; the memory limit's OOM killer kills it (SIGKILL, 137). The limit
+     * holds, by ending the cage as a whole rather than one fork or one process.
+     */
+    static final Map<String, Integer> GVISOR_BOMB_ENDS_THE_CAGE = Map.of("pids-limit-holds", 2,
+            "memory-limit-holds", 137);
     /** Probes whose control grants a capability that only counts in the host's user namespace. */
     private static final List<String> NEED_HOST_CAPABILITIES = List.of(
             "open-by-handle-denied", "mknod-denied", "swapon-denied", "kernel-log-denied");
@@ -112,10 +121,27 @@ public final class Verifier {
             noIdlePort(config, true).ifPresent(reason -> findings.putIfAbsent(ProbeCatalogue.GATEWAY_IDLE_PORTS,
                     new Finding(Outcome.NOT_RUN, reason)));
             List<Probe> runnable = probes.stream().filter(probe -> !findings.containsKey(probe.id())).toList();
-            findings.putAll(runProbes(plan, fixtures, runnable, null));
+            for (List<Probe> batch : batches(plan, runnable)) {
+                findings.putAll(runProbes(plan, fixtures, batch, null));
+            }
             return report(VerifyReport.FRESH_CAGE, plan.runtime().kind().configName(), plan, fixtures, probes,
                     findings, withControls);
         }
+    }
+
+    /**
+     * The cages the probes run in: one, but under gVisor each resource bomb gets its own, as it ends
+     * its whole cage there ({@link #GVISOR_BOMB_ENDS_THE_CAGE}) and would take the probes after it along.
+     */
+    private static List<List<Probe>> batches(CagePlan plan, List<Probe> probes) {
+        if (plan.runtime().kind() != RuntimeKind.RUNSC) {
+            return List.of(probes);
+        }
+        List<List<Probe>> batches = new ArrayList<>();
+        batches.add(probes.stream().filter(probe -> !GVISOR_BOMB_ENDS_THE_CAGE.containsKey(probe.id())).toList());
+        probes.stream().filter(probe -> GVISOR_BOMB_ENDS_THE_CAGE.containsKey(probe.id())).forEach(probe ->
+                batches.add(List.of(probe)));
+        return batches;
     }
 
     /**
@@ -367,7 +393,14 @@ public final class Verifier {
                 })) {
             run = CapturedRun.of(cage, CAGE_TIMEOUT);
         }
-        return interpret(probes, fixtures, run.exitCode(), run.stdout(), run.stderr());
+        Map<String, Finding> findings = interpret(probes, fixtures, run.exitCode(), run.stdout(), run.stderr());
+        Integer ending = probes.size() == 1 ? GVISOR_BOMB_ENDS_THE_CAGE.get(probes.get(0).id()) : null;
+        if (plan.runtime().kind() == RuntimeKind.RUNSC && ending != null && ending == run.exitCode()
+                && run.stdout().isBlank()) {
+            findings.put(probes.get(0).id(), new Finding(Outcome.BLOCKED, "the limit ended the whole cage (exit code "
+                    + ending + "): gVisor's kernel counts against it with the cage's processes"));
+        }
+        return findings;
     }
 
     /** The probes' findings from their output, overruled by the host's canaries where those saw a hit. */
