@@ -1,0 +1,133 @@
+package dev.claudecage.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.json.Json;
+import dev.claudecage.process.Executables;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static dev.claudecage.it.CageHarness.ROOTFS;
+import static dev.claudecage.it.CageHarness.cage;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * gVisor as the runtime ({@code --runtime runsc}): the probe suite with its controls, a filtered
+ * cage, and a session's lifecycle, on this host's runsc.
+ */
+@ExtendWith(CleanSessionHost.class)
+class RunscIT {
+
+    /**
+     * What runsc 20221219 does differently from runc and claude-cage does not yet make up for
+     * (issue 19): gVisor's kernel lets an unprivileged process make a device node in its own tmpfs,
+     * always adds /dev/fuse and /dev/net/tun, and ignores the spec's maskedPaths and readonlyPaths
+     * for its own /proc and /sys; SIOCSIFFLAGS is not implemented (ENOTTY, not EPERM). Each is a
+     * hole or an error the report shows; this list must shrink to nothing, and the test fails when
+     * one of them changes.
+     */
+    private static final Set<String> OPEN_UNDER_GVISOR = Set.of("mknod-denied", "devices-minimal", "proc-paths-masked",
+            "proc-paths-read-only", "proc-sys-read-only", "no-net-admin");
+
+    @BeforeEach
+    void requireRunsc() {
+        CageHarness.requireRootAndRootfs();
+        assumeTrue(Executables.find("runsc").isPresent(), "runsc (gVisor) is not installed: apt-get install runsc");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "filtered"})
+    void everyProbeRunsUnderGvisorAndAProbeOrControlThatDoesNotApplySaysWhy(String network) throws Exception {
+        CageHarness.Result result = CageHarness.launch(List.of("verify", "--json", "--runtime", "runsc", "--rootfs",
+                ROOTFS.toString(), "--network", network, "--memory", "256m"), "", Map.of(), Duration.ofMinutes(8));
+        JsonNode report = Json.mapper().readTree(result.stdout());
+        assertEquals("runsc", report.path("runtime").asText(), result.toString());
+        List<String> failures = new ArrayList<>();
+        List<String> stillOpen = new ArrayList<>();
+        int controlsShown = 0;
+        for (JsonNode probe : report.path("probes")) {
+            String id = probe.path("id").asText();
+            String outcome = probe.path("outcome").asText();
+            String control = probe.path("control").path("outcome").asText();
+            String detail = probe.path("detail").asText();
+            System.out.printf("%-30s %-8s control=%-8s %s%n", id, outcome, control, detail);
+            if (OPEN_UNDER_GVISOR.contains(id)) {
+                if (!outcome.equals("blocked")) {
+                    stillOpen.add(id);
+                }
+                continue;
+            }
+            boolean saysWhy = detail.contains("gVisor") || detail.contains("runsc");
+            if (outcome.equals("not-run")) {
+                if (!saysWhy) {
+                    failures.add(id + " did not run and does not say gVisor is why: " + detail);
+                }
+                continue;
+            }
+            if (!outcome.equals("blocked")) {
+                failures.add(id + " not blocked: " + detail);
+            }
+            if (control.equals("hole")) {
+                controlsShown++;
+            } else if (!(probe.path("control").isMissingNode() && detail.contains("positive control not run: ") && saysWhy)) {
+                failures.add(id + " control did not show the hole and does not say gVisor is why: "
+                        + probe.path("control").path("detail").asText() + " / " + detail);
+            }
+        }
+        assertEquals(List.of(), failures, result.stderr());
+        assertEquals(OPEN_UNDER_GVISOR.stream().sorted().toList(), stillOpen.stream().sorted().toList(),
+                "the known gVisor differences changed: update OPEN_UNDER_GVISOR (and docs/security.md)");
+        assertTrue(controlsShown >= 30, "at least 30 controls show their hole under gVisor too: " + controlsShown);
+    }
+
+    @Test
+    void aFilteredCageUnderGvisorReachesOnlyItsGatewayThroughTheNftablesWalls() {
+        // The gateway's proxy port answers; anything else is refused by the cage's own output chain, inside its
+        // namespace, and counted in the audit log, which gVisor's own network stack would have gone past.
+        CageHarness.Result result = cage("run", "--runtime", "runsc", "--rootfs", ROOTFS.toString(), "--network",
+                "filtered", "--", "perl", "-MIO::Socket::INET", "-e",
+                "my ($gw) = $ENV{HTTP_PROXY} =~ m{//([0-9.]+):}; "
+                        + "my $proxy = IO::Socket::INET->new(PeerAddr => $ENV{HTTP_PROXY} =~ s{^http://}{}r, Timeout => 5); "
+                        + "my $other = IO::Socket::INET->new(PeerAddr => \"$gw:22\", Timeout => 5); "
+                        + "print 'proxy=', ($proxy ? 'open' : 'closed'), ' other=', ($other ? 'open' : 'closed'), \"\\n\"");
+        assertEquals(0, result.exitCode(), result.toString());
+        assertEquals("proxy=open other=closed\n", result.stdout(), result.toString());
+        assertTrue(result.stderr().contains("the network policy denied"), "the drop log saw the refused attempt: "
+                + result.stderr());
+    }
+
+    @Test
+    void aSessionUnderGvisorStartsStopsAndIsDestroyedAndRefusesAShellThatWouldLackTheFilter() {
+        CageHarness.Result start = cage("start", "--detach", "--name", "it-runsc", "--runtime", "runsc", "--rootfs",
+                ROOTFS.toString(), "--network", "none", "--", "sh", "-c", "while :; do echo tick; sleep 0.2; done");
+        assertEquals(0, start.exitCode(), start.toString());
+        CageHarness.Result list = cage("list", "--json");
+        assertTrue(list.stdout().contains("\"it-runsc\""), list.toString());
+        CageHarness.Result shell = cage("shell", "it-runsc", "--", "true");
+        assertEquals(1, shell.exitCode(), shell.toString());
+        assertTrue(shell.stderr().contains("without the cage's seccomp filter"), shell.toString());
+        assertTrue(cage("logs", "it-runsc").stdout().contains("tick"));
+        assertEquals(0, cage("stop", "it-runsc").exitCode());
+        assertEquals(0, cage("destroy", "it-runsc").exitCode());
+        assertEquals(0, cage("gc").exitCode());
+    }
+
+    @Test
+    void runscRefusesToRunWithoutRootWithItsReason() {
+        // The refusal is in OciRuntime.locate; as root here, the unit of it is the message users see.
+        CageHarness.Result result = cage("run", "--runtime", "runsc", "--runsc-platform", "nosuch", "--rootfs",
+                ROOTFS.toString(), "--", "true");
+        assertEquals(2, result.exitCode(), result.toString());
+        assertTrue(result.stderr().contains("runsc_platform"), result.toString());
+    }
+}
