@@ -69,6 +69,10 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
     public static CagePlan resolve(CageConfig config, StatePaths paths, ImageStore images, ProcessRunner runner) {
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), config.runscPlatform(),
                 paths.runtimeState(), runner);
+        String unsupported = runtime.kind() == RuntimeKind.RUNSC ? Runsc.unsupportedNetwork(config.network()) : null;
+        if (unsupported != null) {
+            throw new CageException(unsupported, "use --network none under runsc, or --runtime runc for this network");
+        }
         RootlessHost rootless = Host.effectiveUid() == 0 ? null : RootlessHost.detect(config);
         if (rootless != null) {
             rootless.requireLimits(config);

@@ -123,11 +123,11 @@ class RunscIT {
     }
 
     @Test
-    void runscRefusesToRunWithoutRootWithItsReason() {
-        // The refusal is in OciRuntime.locate; as root here, the unit of it is the message users see.
+    void anUnknownRunscPlatformIsRefusedWithTheChoices() {
         CageHarness.Result result = cage("run", "--runtime", "runsc", "--runsc-platform", "nosuch", "--rootfs",
                 ROOTFS.toString(), "--", "true");
         assertEquals(2, result.exitCode(), result.toString());
-        assertTrue(result.stderr().contains("runsc_platform"), result.toString());
+        assertTrue(result.stderr().contains("runsc_platform") && result.stderr().contains("use auto, ptrace or kvm"),
+                result.toString());
     }
 }

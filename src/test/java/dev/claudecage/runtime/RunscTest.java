@@ -46,6 +46,13 @@ class RunscTest {
     }
 
     @Test
+    void pselect6GetsGvisorsNameBesideItSoThatSelectIsNotRefused() {
+        Spec.SeccompSyscall polls = new Spec.SeccompSyscall(List.of("poll", "pselect6"), "SCMP_ACT_ALLOW", null, null);
+        assertEquals(List.of(new Spec.SeccompSyscall(List.of("poll", "pselect6", "pselect"), "SCMP_ACT_ALLOW", null, null)),
+                Runsc.adapt(spec(List.of(), List.of(polls))).linux().seccomp().syscalls());
+    }
+
+    @Test
     void anEnosysRuleForACallGvisorImplementsIsKept() {
         Spec.SeccompSyscall openat2 = new Spec.SeccompSyscall(List.of("openat2"), "SCMP_ACT_ERRNO", 38, null);
         assertEquals(List.of(openat2), Runsc.adapt(spec(List.of(), List.of(openat2))).linux().seccomp().syscalls());
