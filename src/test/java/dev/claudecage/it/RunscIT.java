@@ -45,11 +45,11 @@ class RunscIT {
         assumeTrue(Executables.find("runsc").isPresent(), "runsc (gVisor) is not installed: apt-get install runsc");
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"none", "filtered"})
-    void everyProbeRunsUnderGvisorAndAProbeOrControlThatDoesNotApplySaysWhy(String network) throws Exception {
+    @Test
+    void everyProbeRunsUnderGvisorAndAProbeOrControlThatDoesNotApplySaysWhy() throws Exception {
+        // The default memory limit: under gVisor a smaller one ends the fork bomb's cage before the pids limit does.
         CageHarness.Result result = CageHarness.launch(List.of("verify", "--json", "--runtime", "runsc", "--rootfs",
-                ROOTFS.toString(), "--network", network, "--memory", "256m"), "", Map.of(), Duration.ofMinutes(8));
+                ROOTFS.toString(), "--network", "none"), "", Map.of(), Duration.ofMinutes(8));
         JsonNode report = Json.mapper().readTree(result.stdout());
         assertEquals("runsc", report.path("runtime").asText(), result.toString());
         List<String> failures = new ArrayList<>();
@@ -90,20 +90,14 @@ class RunscIT {
         assertTrue(controlsShown >= 30, "at least 30 controls show their hole under gVisor too: " + controlsShown);
     }
 
-    @Test
-    void aFilteredCageUnderGvisorReachesOnlyItsGatewayThroughTheNftablesWalls() {
-        // The gateway's proxy port answers; anything else is refused by the cage's own output chain, inside its
-        // namespace, and counted in the audit log, which gVisor's own network stack would have gone past.
-        CageHarness.Result result = cage("run", "--runtime", "runsc", "--rootfs", ROOTFS.toString(), "--network",
-                "filtered", "--", "perl", "-MIO::Socket::INET", "-e",
-                "my ($gw) = $ENV{HTTP_PROXY} =~ m{//([0-9.]+):}; "
-                        + "my $proxy = IO::Socket::INET->new(PeerAddr => $ENV{HTTP_PROXY} =~ s{^http://}{}r, Timeout => 5); "
-                        + "my $other = IO::Socket::INET->new(PeerAddr => \"$gw:22\", Timeout => 5); "
-                        + "print 'proxy=', ($proxy ? 'open' : 'closed'), ' other=', ($other ? 'open' : 'closed'), \"\\n\"");
-        assertEquals(0, result.exitCode(), result.toString());
-        assertEquals("proxy=open other=closed\n", result.stdout(), result.toString());
-        assertTrue(result.stderr().contains("the network policy denied"), "the drop log saw the refused attempt: "
-                + result.stderr());
+    @ParameterizedTest
+    @ValueSource(strings = {"filtered", "host"})
+    void aNetworkGvisorCannotServeYetIsRefusedWithTheReason(String network) {
+        CageHarness.Result result = cage("run", "--runtime", "runsc", "--rootfs", ROOTFS.toString(), "--network", network,
+                "--", "true");
+        assertEquals(125, result.exitCode(), result.toString());
+        assertTrue(result.stderr().contains("network '" + network + "' does not work under runsc")
+                && result.stderr().contains("EAGAIN"), result.toString());
     }
 
     @Test
