@@ -115,6 +115,7 @@ public final class CageHarness {
             }
         }
         addChildren(found, "runtime state", Path.of("/run/claude-cage/runtime/runc"));
+        addChildren(found, "runtime state", Path.of("/run/claude-cage/runtime/runsc"));
         addChildren(found, "run directory", Path.of("/run/claude-cage/runs"));
         try (Stream<Path> controllers = Files.list(Path.of("/sys/fs/cgroup"))) {
             for (Path controller : controllers.toList()) {
