@@ -44,6 +44,8 @@ $(CDS_ARCHIVE): $(JAR) bench/cds.sh
 	bench/cds.sh $(JAR) $(CAGE) $(ROOTFS)
 
 install: build install-files
+	@# Host ids of their own for root-mode cages (a system change: not for a DESTDIR staging copy).
+	if [ -z "$(DESTDIR)" ]; then scripts/make-id-pool.sh; fi
 	@# The archive names the jar by its path, so it is made for the installed one (not for a DESTDIR staging copy).
 	if [ -z "$(DESTDIR)" ]; then bench/cds.sh $(PREFIX)/lib/claude-cage/claude-cage.jar $(PREFIX)/bin/claude-cage $(ROOTFS); fi
 
@@ -60,11 +62,12 @@ install-files: $(JAR) $(COMPLETIONS) $(MAN_PAGES)
 	install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	@# The shipped Dockerfiles and the rootfs builder, which `claude-cage build` finds next to the jar.
 	install -d $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/cli $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop \
-	  $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder
+	  $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/gateway $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder
 	install -m 0644 docker/cli/Dockerfile docker/cli/.dockerignore $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/cli/
 	install -m 0644 docker/desktop/Dockerfile docker/desktop/.dockerignore docker/desktop/openbox-rc.xml \
 	  $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
 	install -m 0755 docker/desktop/entrypoint-desktop.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/desktop/
+	install -m 0644 docker/gateway/Dockerfile docker/gateway/.dockerignore $(DESTDIR)$(PREFIX)/lib/claude-cage/docker/gateway/
 	install -m 0755 rootfs-builder/make-minbase-rootfs.sh $(DESTDIR)$(PREFIX)/lib/claude-cage/rootfs-builder/
 	@# The docs, where `claude-cage` with no arguments points (PREFIX/share/doc/claude-cage/README.md).
 	install -d $(DESTDIR)$(PREFIX)/share/doc/claude-cage/docs/images
@@ -152,7 +155,7 @@ soak: build rootfs
 # The pictures in the docs, from real runs on this host (needs root and Chromium: scripts/install-deps.sh
 # --tests): the desktop session as headless Chromium shows it, and the table verify prints. The tests that
 # drive them write them into docs/images once their checks pass.
-SCREENSHOT_TESTS := DesktopSessionIT\#desktopInTheBrowserWithThePasswordAndRefusedWithoutIt,VerifyIT\#everyProbeIsBlockedAndEveryControlShowsTheHole
+SCREENSHOT_TESTS := DesktopSessionIT\#desktopInTheBrowserWithThePasswordAndRefusedWithoutIt,VerifyIT\#everyProbeIsBlockedAndEveryControlShowsTheHole,EvidenceTrailIT\#theReportPageShowsTheChainTheTimelineAndTheEndingInABrowser
 screenshots: rootfs
 	$(MVN) verify -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false -Dit.test='$(SCREENSHOT_TESTS)' \
 	  -Dclaudecage.screenshots=$(CURDIR)/docs/images

@@ -6,11 +6,12 @@
 #
 # How: representative calls run through the launcher, each writing the classes it loads
 # (-XX:DumpLoadedClassList): --version, config, list, help, and as root, where the rootfs exists,
-# a `run` of `true` with --network none and with --network filtered. The merged list is dumped
+# a `run` of `true` with --network none and with --network filtered, a session's start, status,
+# list, stop and destroy, and a build from the cache. The merged list is dumped
 # once as a static archive (-Xshare:dump), holding the JDK's classes and ours, parsed, verified
 # and laid out for mapping. A static archive rather than a dynamic one (-XX:ArchiveClassesAtExit):
-# it merges several calls, and JDK 17 keeps picocli's Java 5 class files in a static archive only
-# (parsed; they are still verified at every start, by the old verifier).
+# it merges several calls. (picocli is compiled into the jar at release 17 by the build, so its
+# classes are verified at dump time too.)
 #
 # Making the archive never fails the build: without one, the launcher simply runs without it.
 set -uo pipefail
@@ -53,6 +54,23 @@ train help run
 if [ "$(id -u)" = 0 ] && [ -d "$rootfs" ]; then
   train run --rootfs "$rootfs" --network none -- true
   train run --rootfs "$rootfs" --network filtered -- true
+  # A session's life: what start, status, list, stop and destroy load (records, the supervisor's
+  # launch). Its first supervisor also lists its own classes for the supervisors' archive.
+  session=cds-train-$$
+  train start --detach --name "$session" --rootfs "$rootfs" --network none -- \
+    sh -c "trap 'exit 0' TERM; while :; do sleep 3600 & wait \$!; done"
+  train status "$session"
+  train list
+  train stop "$session"
+  train destroy "$session"
+  # A build, made and then made again from the cache, and removed: FROM scratch, so it needs no
+  # base image, and no RUN step.
+  mkdir -p "$work/context"
+  echo training > "$work/context/file"
+  printf 'FROM scratch\nCOPY file /file\nENV CDS_TRAINING=1\n' > "$work/context/Dockerfile"
+  train build -t "$session:latest" "$work/context"
+  train build -t "$session:latest" "$work/context"
+  train image rm "$session:latest"
 else
   note "not root or no rootfs at $rootfs: the archive leaves out what 'run' loads"
 fi

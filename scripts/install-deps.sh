@@ -66,4 +66,6 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     fi
   done
 fi
+# Host ids of their own for root-mode cages: the claude-cage account and its subordinate ranges.
+"$(dirname "$(readlink -f "$0")")/make-id-pool.sh"
 echo "install-deps: done ($(runc --version | head -1); $(java -version 2>&1 | head -1))$([ "$tests" = 1 ] && echo ', with the test tools')"

@@ -2,8 +2,9 @@
 # Builds claude-cage's Debian package from what `make` made (the jar, completions, man pages):
 #   packaging/deb/build-deb.sh VERSION OUTPUT.deb
 # `make deb` calls it. The package holds what `make install PREFIX=/usr` installs, the AppArmor
-# profile as a conffile, and bench/cds.sh for its postinst, which makes the launcher's class-data
-# archive for the installed jar and the host's Java.
+# profile as a conffile, and for its postinst bench/cds.sh, which makes the launcher's class-data
+# archive for the installed jar and the host's Java, and scripts/make-id-pool.sh, which gives
+# root-mode cages their pool of host ids.
 set -euo pipefail
 
 version=${1:?usage: packaging/deb/build-deb.sh VERSION OUTPUT.deb}
@@ -20,6 +21,7 @@ chmod 755 "$root"
 make -C "$repo" --no-print-directory -o target/claude-cage.jar install-files DESTDIR="$root" PREFIX=/usr >/dev/null
 gzip -9n "$root"/usr/share/man/man1/*.1
 install -m 0755 "$repo/bench/cds.sh" "$root/usr/lib/claude-cage/cds.sh"
+install -m 0755 "$repo/scripts/make-id-pool.sh" "$root/usr/lib/claude-cage/make-id-pool.sh"
 install -D -m 0644 "$repo/security/apparmor-profile" "$root/etc/apparmor.d/claude-cage"
 install -D -m 0644 "$here/lintian-overrides" "$root/usr/share/lintian/overrides/claude-cage"
 

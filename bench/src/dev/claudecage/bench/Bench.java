@@ -134,6 +134,8 @@ public final class Bench {
 
     // ---------------------------------------------------------------- start-up, network none
 
+    private static final String SHARED_UID_RUN = "claude-cage run --network none -- true, userns_pool off (uid 1000)";
+
     private void startUp() throws Exception {
         report.section("start-up: run --network none -- true (interleaved; wall time from exec to exit)");
         String rootfs = options.rootfs().toString();
@@ -151,6 +153,9 @@ public final class Bench {
         } catch (Exception e) {
             report.skip("raw_runc", "cannot make the raw runc bundle: " + e.getMessage());
         }
+        // Issue 15's price: the same run with the cage on the shared uid 1000 instead of ids of its own.
+        trials.add(Trial.command(SHARED_UID_RUN, cageArgs("run", "--rootfs", rootfs, "--network", "none", "--", "true"),
+                Map.of("CLAUDE_CAGE_USERNS_POOL", "off")));
         trials.add(cage("claude-cage --version", "--version"));
         trials.add(cageWithout("claude-cage run --network none -- true, no AppCDS", "run", "--rootfs", rootfs,
                 "--network", "none", "--", "true"));
@@ -177,6 +182,11 @@ public final class Bench {
             report.ratio("config / config without AppCDS", results, "claude-cage config",
                     "claude-cage config, no AppCDS");
             report.dockerTarget("run --network none <= 0.6 x docker run", noneVsDocker, vsDocker, 0.6);
+            Trial.Samples ownIds = results.get("claude-cage run --network none -- true");
+            Trial.Samples sharedUid = results.get(SHARED_UID_RUN);
+            report.target("ids of its own cost <= 10 ms (run none vs userns_pool off)",
+                    ownIds != null && ownIds.ok() && sharedUid != null && sharedUid.ok()
+                            ? ownIds.medianMillis() - sharedUid.medianMillis() : null, 10, "ms");
             Trial.Samples version = results.get("claude-cage --version");
             report.target("--version < 150 ms", version != null && version.ok() ? version.medianMillis() : null, 150, "ms");
             if (bundle != null) {

@@ -51,7 +51,8 @@ final class RuncBundle implements AutoCloseable {
         CageConfig config = ConfigLoader.forThisHost().load(flags).config();
         ProcessRunner runner = new ProcessRunner(false);
         CagePlan plan = CagePlan.resolve(config, StatePaths.current(), ImageStore.openDefault(), runner);
-        Spec spec = plan.spec(CONTAINER_ID, List.of("true"), false, NetworkAttachment.none(), WorkspaceWall.NONE);
+        // On the host's ids: a block of its own needs idmapped layers that only claude-cage prepares.
+        Spec spec = plan.spec(CONTAINER_ID, List.of("true"), false, NetworkAttachment.none(), WorkspaceWall.NONE, null);
 
         Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path bundle = directory.resolve("bundle");

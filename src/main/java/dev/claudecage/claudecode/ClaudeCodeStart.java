@@ -160,13 +160,17 @@ public final class ClaudeCodeStart {
                 : new int[] {Host.effectiveUid(), Host.effectiveGid()};
     }
 
-    /** The seed bound read-only at the home, then the home's tmpfs over it, copying it up. */
+    /**
+     * The seed bound read-only at the home, then the home's tmpfs over it, copying it up. The runtime
+     * copies it as the cage's root, so a cage with ids of its own sees it idmapped, its file as the
+     * cage user's.
+     */
     static Spec seeded(Spec spec, Spec.Mount home, Path seedDir) {
         List<Spec.Mount> mounts = new ArrayList<>();
         for (Spec.Mount mount : spec.mounts()) {
             if (mount == home) {
                 mounts.add(new Spec.Mount(SpecBuilder.CAGE_HOME, "bind", seedDir.toString(),
-                        List.of("bind", "ro", "nosuid", "nodev", "noexec")));
+                        List.of("bind", "ro", "nosuid", "nodev", "noexec", SpecBuilder.IDMAP)));
                 List<String> options = new ArrayList<>(home.options());
                 options.add("tmpcopyup");
                 mounts.add(new Spec.Mount(home.destination(), home.type(), home.source(), options));

@@ -32,7 +32,8 @@ final class ApiKeys {
      * every other run a native library load (it is read without following links).
      */
     ApiCredential credential(CageConfig config) {
-        return config.network() == NetworkMode.FILTERED ? fromFlagOrHost(flag) : null;
+        // With network: gateway:ADDRESS the credential is that gateway's.
+        return config.network() == NetworkMode.FILTERED && !config.egress().hasExternalGateway() ? fromFlagOrHost(flag) : null;
     }
 
     /** The key given with --api-key alone: a session's supervisor finds the host's key or login itself. */
@@ -70,7 +71,7 @@ final class ApiKeys {
      * to send the workspace to another account. Said once, when a cage starts.
      */
     static Optional<String> warningWithoutKey(CageConfig config, boolean hasKey) {
-        if (hasKey || config.network() != NetworkMode.FILTERED) {
+        if (hasKey || config.network() != NetworkMode.FILTERED || config.egress().hasExternalGateway()) {
             return Optional.empty();
         }
         EgressPolicy withoutGateway = EgressPolicy.from(config, false);

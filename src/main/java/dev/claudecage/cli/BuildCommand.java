@@ -2,12 +2,14 @@ package dev.claudecage.cli;
 
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CageConfig;
+import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
 import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.build.BuildSandbox;
 import dev.claudecage.image.build.ImageBuilder;
 import dev.claudecage.image.build.ShippedFiles;
 import dev.claudecage.image.store.ImageName;
+import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.OciRuntime;
 import dev.claudecage.runtime.RuntimeKind;
@@ -29,15 +31,19 @@ import java.util.Map;
 @Command(name = "build",
         description = {
                 "Builds an image from a Dockerfile, without Docker: 'cli' and 'desktop' are the shipped images "
-                        + "(docker/cli, docker/desktop), 'all' both; anything else is a context directory.",
+                        + "(docker/cli, docker/desktop), 'all' both; 'gateway' the image of claude-cage gateway serve "
+                        + "for a cluster (docker/gateway, with this claude-cage's jar); anything else is a context "
+                        + "directory.",
                 "RUN steps run in a build sandbox (runc, host network, a few capabilities; see docs/images.md). "
                         + "Unchanged steps come from the build cache."},
         sortOptions = false)
 final class BuildCommand extends BaseCommand {
 
+    /** What 'all' builds; 'gateway' is for a cluster, built when asked. */
     private static final List<String> SHIPPED = List.of("cli", "desktop");
+    private static final String GATEWAY = "gateway";
 
-    @Parameters(arity = "0..1", paramLabel = "cli|desktop|all|CONTEXT", defaultValue = "cli",
+    @Parameters(arity = "0..1", paramLabel = "cli|desktop|gateway|all|CONTEXT", defaultValue = "cli",
             description = "What to build. Default: cli. A directory named like a shipped image is written ./cli.")
     String target;
 
@@ -70,39 +76,62 @@ final class BuildCommand extends BaseCommand {
             + "(what arrives is then checked by nothing).")
     boolean allowUnverifiedAdd;
 
+    private final List<Path> temporaryContexts = new ArrayList<>();
+
     @Override
     public Integer call() throws InterruptedException {
-        return RootlessImageWrites.writingTheStore(spec, context, store -> {
-            List<ImageBuilder.Request> requests = requests();
-            ProcessRunner runner = context.runner();
-            CageConfig config = context.configLoader()
-                    .load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of()).config();
-            StatePaths paths = context.statePaths();
-            OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), config.runscPlatform(),
-                    paths.runtimeState(), runner);
-            BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner,
-                    RootlessImageWrites.cgroups(config));
-            ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
-                    ImagePullCommand.puller(store, runner, config),
-                    BuildProgress.forStream(System.out, Host.interactiveTerminal()),
-                    ImagePullCommand.access(config));
-            PrintWriter out = spec.commandLine().getOut();
-            for (ImageBuilder.Request request : requests) {
-                ImageBuilder.Result result = builder.build(request);
-                out.println("built " + result.name() + " (" + result.id().shortHex() + ") in "
-                        + BuildProgress.format(result.elapsed()) + ": " + result.steps() + " steps, "
-                        + (result.cachedSteps() == result.steps() ? "all" : Integer.toString(result.cachedSteps()))
-                        + " from the cache");
-                out.flush();
+        try {
+            return RootlessImageWrites.writingTheStore(spec, context, store -> build(store, requests()));
+        } finally {
+            for (Path temporary : temporaryContexts) {
+                try {
+                    Directories.deleteRecursively(temporary);
+                } catch (IOException e) {
+                    spec.commandLine().getErr().println("claude-cage: warning: cannot remove " + temporary + ": "
+                            + e.getMessage());
+                }
             }
-            return 0;
-        });
+        }
+    }
+
+    private Integer build(ImageStore store, List<ImageBuilder.Request> requests)
+            throws InterruptedException {
+        ProcessRunner runner = context.runner();
+        CageConfig config = context.configLoader()
+                .load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of()).config();
+        StatePaths paths = context.statePaths();
+        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), config.runscPlatform(),
+                paths.runtimeState(), runner);
+        BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner,
+                RootlessImageWrites.cgroups(config));
+        ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
+                ImagePullCommand.puller(store, runner, config),
+                BuildProgress.forStream(System.out, Host.interactiveTerminal()),
+                ImagePullCommand.access(config));
+        PrintWriter out = spec.commandLine().getOut();
+        for (ImageBuilder.Request request : requests) {
+            ImageBuilder.Result result = builder.build(request);
+            out.println("built " + result.name() + " (" + result.id().shortHex() + ") in "
+                    + BuildProgress.format(result.elapsed()) + ": " + result.steps() + " steps, "
+                    + (result.cachedSteps() == result.steps() ? "all" : Integer.toString(result.cachedSteps()))
+                    + " from the cache");
+            out.flush();
+        }
+        return 0;
+    }
+
+    /** The gateway's context, made for this build and removed after it. */
+    private Path gatewayContext(ShippedFiles files) {
+        Path context = files.gatewayContext(Path.of(System.getProperty("java.io.tmpdir")));
+        temporaryContexts.add(context);
+        return context;
     }
 
     private List<ImageBuilder.Request> requests() {
         Map<String, String> args = buildArgs();
         Map<String, byte[]> secretValues = secretValues();
-        List<String> shipped = target.equals("all") ? SHIPPED : SHIPPED.contains(target) ? List.of(target) : List.of();
+        List<String> shipped = target.equals("all") ? SHIPPED
+                : SHIPPED.contains(target) || target.equals(GATEWAY) ? List.of(target) : List.of();
         if (shipped.isEmpty()) {
             Path context = Path.of(target);
             if (tag == null) {
@@ -123,7 +152,7 @@ final class BuildCommand extends BaseCommand {
         ShippedFiles files = ShippedFiles.locate();
         List<ImageBuilder.Request> requests = new ArrayList<>();
         for (String image : shipped) {
-            Path context = files.imageContext(image);
+            Path context = image.equals(GATEWAY) ? gatewayContext(files) : files.imageContext(image);
             Map<String, String> imageArgs = new LinkedHashMap<>(ShippedFiles.hostBuildArgs(image));
             imageArgs.putAll(args);
             requests.add(new ImageBuilder.Request(context.resolve("Dockerfile"), context,

@@ -24,7 +24,8 @@ public final class CageOptions {
     private String mode;
 
     @Option(names = "--network", paramLabel = "POLICY",
-            description = "none (no network), filtered (only the allowed hosts, through the proxy) or host (unfiltered)."
+            description = "none (no network), filtered (only the allowed hosts, through the proxy), host (unfiltered), or "
+                    + "gateway:IPV4 (filtered, through a claude-cage gateway serve at that address; docs/kubernetes.md)."
                     + DEFAULT)
     private String network;
 
@@ -155,6 +156,26 @@ public final class CageOptions {
             description = "CA certificates the git gateway trusts besides the standard ones." + DEFAULT)
     private String gitCaCertificates;
 
+    @Option(names = "--git-fetch-repository", paramLabel = "OWNER/NAME",
+            description = "A repository (a glob, '*' any characters) of the git_credentials hosts that git may fetch "
+                    + "through the git gateway." + REPLACES + DEFAULT)
+    private List<String> gitFetchRepositories;
+
+    @Option(names = "--git-push-repository", paramLabel = "OWNER/NAME",
+            description = "A repository (a glob) of the git_credentials hosts that git may push to through the git "
+                    + "gateway." + REPLACES + DEFAULT)
+    private List<String> gitPushRepositories;
+
+    @Option(names = "--git-push-ref", paramLabel = "REF",
+            description = "A ref (a glob, e.g. refs/heads/claude/*) a push through the git gateway may create or update."
+                    + REPLACES + DEFAULT)
+    private List<String> gitPushRefs;
+
+    @Option(names = "--git-push-force-ref", paramLabel = "REF",
+            description = "A ref (a glob, among --git-push-ref) whose existing value a push may also replace or delete."
+                    + REPLACES + DEFAULT)
+    private List<String> gitPushForceRefs;
+
     @Option(names = "--ssh-agent",
             description = "Forward the host's SSH agent through a relay that signs only for --ssh-agent-host hosts."
                     + DEFAULT)
@@ -170,6 +191,10 @@ public final class CageOptions {
 
     @Option(names = "--no-healthcheck", description = "Does not run the image's HEALTHCHECK in a session." + DEFAULT)
     private boolean noHealthcheck;
+
+    @Option(names = "--checkpoint-interval", paramLabel = "DURATION",
+            description = "How often a --clone session's copy is checkpointed when it changed (10m, 1h), or off." + DEFAULT)
+    private String checkpointInterval;
 
     @Option(names = "--allow-unlimited",
             description = "Rootless: run even where the host cannot enforce cpus, memory and pids_limit "
@@ -207,11 +232,16 @@ public final class CageOptions {
         put(flags, ConfigKey.PROTECTED_PATHS, protectedPaths);
         put(flags, ConfigKey.GIT_CREDENTIALS, gitCredentials);
         put(flags, ConfigKey.GIT_CA_CERTIFICATES, gitCaCertificates);
+        put(flags, ConfigKey.GIT_FETCH_REPOSITORIES, gitFetchRepositories);
+        put(flags, ConfigKey.GIT_PUSH_REPOSITORIES, gitPushRepositories);
+        put(flags, ConfigKey.GIT_PUSH_REFS, gitPushRefs);
+        put(flags, ConfigKey.GIT_PUSH_FORCE_REFS, gitPushForceRefs);
         put(flags, ConfigKey.SSH_AGENT, sshAgent == null ? null : sshAgent.toString());
         put(flags, ConfigKey.SSH_AGENT_HOSTS, sshAgentHosts);
         put(flags, ConfigKey.SSH_KNOWN_HOSTS, sshKnownHosts);
         put(flags, ConfigKey.ALLOW_UNLIMITED, allowUnlimited ? "true" : null);
         put(flags, ConfigKey.HEALTHCHECK, noHealthcheck ? "false" : null);
+        put(flags, ConfigKey.CHECKPOINT_INTERVAL, checkpointInterval);
         return flags;
     }
 

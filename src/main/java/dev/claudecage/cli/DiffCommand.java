@@ -27,6 +27,10 @@ final class DiffCommand extends BaseCommand {
     @Option(names = "--stat", description = "Only the changed files and line counts, not the patch.")
     boolean stat;
 
+    @Option(names = "--since", paramLabel = "CHECKPOINT", description = "Instead: what changed in the copy's work "
+            + "tree since that checkpoint (claude-cage checkpoints NAME), committed or not.")
+    Integer since;
+
     @Option(names = "--unescaped", description = "Print control characters as they are, to save the patch to a file "
             + "(claude-cage diff NAME --unescaped > work.patch). Never to a terminal: it would obey them.")
     boolean unescaped;
@@ -34,7 +38,7 @@ final class DiffCommand extends BaseCommand {
     @Override
     public Integer call() {
         WorkspaceClone clone = context.sessions().workspaceClone(SessionName.of(name));
-        String diff = clone.diff(stat);
+        String diff = since == null ? clone.diff(stat) : clone.checkpoints().diffSince(since, stat);
         String shown = unescaped ? diff : UntrustedText.escape(diff);
         PrintWriter out = spec.commandLine().getOut();
         out.print(shown);

@@ -5,7 +5,6 @@ import dev.claudecage.image.build.BuildProgress;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
 import dev.claudecage.json.Json;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -15,12 +14,7 @@ import java.util.List;
 @Command(name = "image", description = "Manages the image store: inspect, rm, prune, import, save, pull.",
         subcommands = {ImageCommand.Inspect.class, ImageCommand.Remove.class, ImageCommand.Prune.class,
                 ImageImportCommand.class, ImageSaveCommand.class, ImagePullCommand.class})
-final class ImageCommand extends BaseCommand {
-
-    @Override
-    public Integer call() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: inspect, rm, prune, import, save or pull");
-    }
+final class ImageCommand extends CommandGroup {
 
     static void report(PrintWriter out, ImageStore.Removal removal) {
         removal.images().forEach(image -> out.println("removed " + image));

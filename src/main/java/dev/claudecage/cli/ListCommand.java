@@ -1,8 +1,8 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.json.Json;
-import dev.claudecage.session.Durations;
-import dev.claudecage.session.SessionReport;
+import dev.claudecage.config.Durations;
+import dev.claudecage.session.SessionSummary;
 import dev.claudecage.session.SessionView;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
@@ -29,32 +29,30 @@ final class ListCommand extends BaseCommand {
     @Override
     public Integer call() {
         Sessions sessions = context.sessions();
-        List<SessionReport> reports = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        for (SessionView view : sessions.list(problems)) {
-            reports.add(sessions.report(view));
-        }
+        List<SessionView> views = sessions.list(problems);
         problems.forEach(problem -> spec.commandLine().getErr().println("claude-cage: " + problem));
         spec.commandLine().getErr().flush();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.print(Json.write(reports));
+            out.print(Json.write(views.stream().map(sessions::report).toList()));
         } else if (quiet) {
-            reports.forEach(report -> out.println(report.name()));
+            views.forEach(view -> out.println(view.record().name()));
         } else {
-            out.print(table(reports));
+            // The table needs no full report: each would check its policy's hash and read its cgroups.
+            out.print(table(views.stream().map(sessions::summary).toList()));
         }
         out.flush();
         return 0;
     }
 
-    static String table(List<SessionReport> reports) {
+    static String table(List<SessionSummary> summaries) {
         List<List<String>> rows = new ArrayList<>();
         rows.add(List.of("NAME", "STATE", "UPTIME", "MODE", "NETWORK", "COMMAND"));
-        for (SessionReport report : reports) {
-            rows.add(List.of(report.name(), report.state(),
-                    report.uptimeSeconds() == null ? "-" : Durations.format(Duration.ofSeconds(report.uptimeSeconds())),
-                    String.valueOf(report.mode()), String.valueOf(report.network()), String.join(" ", report.command())));
+        for (SessionSummary summary : summaries) {
+            rows.add(List.of(summary.name(), summary.state(),
+                    summary.uptimeSeconds() == null ? "-" : Durations.format(Duration.ofSeconds(summary.uptimeSeconds())),
+                    String.valueOf(summary.mode()), String.valueOf(summary.network()), String.join(" ", summary.command())));
         }
         int[] widths = new int[5];
         for (List<String> row : rows) {

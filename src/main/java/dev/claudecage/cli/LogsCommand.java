@@ -2,7 +2,7 @@ package dev.claudecage.cli;
 
 import dev.claudecage.CageException;
 import dev.claudecage.host.Host;
-import dev.claudecage.session.Durations;
+import dev.claudecage.config.Durations;
 import dev.claudecage.session.SessionLogs;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.terminal.TerminalFilter;

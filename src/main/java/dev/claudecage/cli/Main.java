@@ -4,6 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.util.List;
+import java.util.Optional;
 
 /** The {@code claude-cage} command: a thin picocli layer over the core packages. */
 @Command(name = "claude-cage",
@@ -22,16 +23,23 @@ import java.util.List;
                 InspectCommand.class,
                 DiffCommand.class,
                 ApplyCommand.class,
+                CheckpointCommand.class,
+                CheckpointsCommand.class,
+                RollbackCommand.class,
                 LogsCommand.class,
                 ListCommand.class,
                 StopCommand.class,
                 DestroyCommand.class,
                 GcCommand.class,
                 ConfigCommand.class,
+                PolicyCommand.class,
+                ReportCommand.class,
                 InitCommand.class,
                 BuildCommand.class,
                 ImagesCommand.class,
                 ImageCommand.class,
+                GatewayCommand.class,
+                KubeCommand.class,
                 VersionCommand.class,
                 DoctorCommand.class,
                 UnshareCommand.class,
@@ -66,28 +74,75 @@ public final class Main {
     }
 
     /**
-     * The command model for these arguments. picocli builds its model by reflection over every
-     * subcommand's annotations on every start; a call that names a subcommand first gets a model
-     * of that one alone (its usage, options and errors are the same). Anything else gets the whole
-     * model: top-level options, a misspelt name (for the suggestions), and picocli's own
-     * {@code help}, which reads the whole model. Every command it makes gets {@code context}.
+     * The command model for these arguments. A call that names one of our subcommands first gets a
+     * model of that one alone, built in code that the build generated from the annotations
+     * ({@link CommandModels}): picocli's reflection over annotations costs about 40 ms of every
+     * start. Its usage, options and errors are those of the whole model. Anything else gets the
+     * whole model, read from the annotations: top-level options, a misspelt name (for the
+     * suggestions), and picocli's own {@code help}, which reads the whole model. Every command it
+     * makes gets {@code context}.
      */
     static CommandLine commandLine(Context context, String... args) {
         CommandLine.IFactory factory = new WithContext(context);
-        if (args.length > 0 && !args[0].startsWith("-")) {
-            for (Class<?> subcommand : Main.class.getAnnotation(Command.class).subcommands()) {
-                Command command = subcommand.getAnnotation(Command.class);
-                if (command != null && (command.name().equals(args[0]) || List.of(command.aliases()).contains(args[0]))
-                        && subcommand.getPackageName().equals(Main.class.getPackageName())) {
-                    return new CommandLine(new WithOneSubcommand(), factory).addSubcommand(subcommand);
-                }
+        if (args.length > 0 && !args[0].isEmpty() && !args[0].startsWith("-")) {
+            CommandLine one;
+            try {
+                one = CommandModels.generated().withSubcommand(args[0], factory);
+            } catch (Exception e) {
+                throw new CommandLine.InitializationException("could not build the model of '" + args[0] + "': " + e, e);
+            }
+            if (one != null) {
+                return one;
             }
         }
         return new CommandLine(new Main(), factory);
     }
 
+    /**
+     * The model of the one subcommand {@code word} names, under a top-level command with the same
+     * options, read from the annotations: what the build generates {@link CommandModels} from, and
+     * what {@code GeneratedCommandModelTest} compares them with. Empty when {@code word} names none of ours.
+     */
+    static Optional<CommandLine> oneSubcommandByAnnotations(Context context, String word) {
+        Class<?>[] subcommands = Main.class.getAnnotation(Command.class).subcommands();
+        Optional<Class<?>> named = byClassName(subcommands, word);
+        if (named.isEmpty()) {
+            named = byAnnotation(subcommands, word);
+        }
+        return named.map(command -> new CommandLine(new WithOneSubcommand(), new WithContext(context))
+                .addSubcommand(command));
+    }
+
+    /**
+     * Our subcommand named {@code word} where its class follows the naming rule ({@code run} is
+     * RunCommand), checked against its annotation.
+     */
+    private static Optional<Class<?>> byClassName(Class<?>[] subcommands, String word) {
+        String className = Main.class.getPackageName() + "." + Character.toUpperCase(word.charAt(0))
+                + word.substring(1) + "Command";
+        for (Class<?> subcommand : subcommands) {
+            if (subcommand.getName().equals(className)) {
+                Command command = subcommand.getAnnotation(Command.class);
+                return command != null && command.name().equals(word) ? Optional.of(subcommand) : Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Our subcommand named or aliased {@code word}, whatever its class is called. */
+    private static Optional<Class<?>> byAnnotation(Class<?>[] subcommands, String word) {
+        for (Class<?> subcommand : subcommands) {
+            Command command = subcommand.getAnnotation(Command.class);
+            if (command != null && (command.name().equals(word) || List.of(command.aliases()).contains(word))
+                    && subcommand.getPackageName().equals(Main.class.getPackageName())) {
+                return Optional.of(subcommand);
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Hands every command's {@code @Mixin Context} the one context; makes everything else as picocli does. */
-    private record WithContext(Context context) implements CommandLine.IFactory {
+    record WithContext(Context context) implements CommandLine.IFactory {
         @Override
         public <K> K create(Class<K> type) throws Exception {
             return type == Context.class ? type.cast(context) : CommandLine.defaultFactory().create(type);

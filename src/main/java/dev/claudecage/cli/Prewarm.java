@@ -2,42 +2,92 @@ package dev.claudecage.cli;
 
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.host.LinuxSyscalls;
+import dev.claudecage.image.store.BuildCache;
+import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.security.SeccompPolicy;
+import dev.claudecage.session.SessionPolicy;
+import dev.claudecage.session.SessionRecord;
+import dev.claudecage.session.SessionRoots;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
- * Start-up only. While the main thread builds picocli's command model (picocli's class files are
- * too old for class-data sharing, so that part stays slow), a second thread does once, on the
- * other core, the work that {@code run} and {@code verify} do next: it parses the seccomp profile
- * (Jackson), loads and validates the configuration (SnakeYAML) and writes a throwaway spec. What
- * it leaves behind is loaded and initialised classes and Jackson's filled caches, so the real
- * calls run warm. It writes no file and decides nothing; any failure is left for the real call
- * to report. It saves about 15 ms of a 230 ms {@code run} on an idle 2-core machine
- * (docs/performance.md).
+ * Start-up only. While the main thread builds picocli's command model (reflection over the
+ * command's annotations, the largest part of a short call), a second thread does once, on the
+ * other core, the work that the command does next. For {@code run} and {@code verify} it parses
+ * the seccomp profile (Jackson), loads and validates the configuration (SnakeYAML), writes a
+ * throwaway spec and loads the C library binding (JNA); the real call takes the parsed profile
+ * and defaults and finds the rest warm.
+ * For {@code list}, {@code status} and {@code inspect} it starts Jackson and builds the readers of
+ * the session records and policies; for {@code build}, it loads the configuration and starts
+ * Jackson with the readers of the build cache. What it leaves behind is loaded and initialised classes and
+ * Jackson's filled caches. It writes no file and decides nothing; any failure is left for the
+ * real call to report (docs/performance.md has what each saves).
  */
 final class Prewarm {
 
     private Prewarm() {
     }
 
-    /** Starts the warm-up for the commands that build a cage; for the others it does nothing. */
+    /** Starts the warm-up for the commands that build a cage or read sessions; for the others it does nothing. */
     static void startFor(String[] args) {
-        if (args.length == 0 || !(args[0].equals("run") || args[0].equals("verify"))) {
+        Runnable warm = args.length == 0 ? null : switch (args[0]) {
+            case "run", "verify" -> Prewarm::cage;
+            case "list", "ps", "status", "inspect" -> Prewarm::sessions;
+            case "build" -> Prewarm::build;
+            default -> null;
+        };
+        if (warm == null) {
             return;
         }
-        Thread thread = new Thread(Prewarm::warm, "claude-cage-prewarm");
+        Thread thread = new Thread(warm, "claude-cage-prewarm");
         thread.setDaemon(true);
         thread.start();
     }
 
-    private static void warm() {
+    private static void sessions() {
+        try {
+            // Only where there is a session to read: with none, these commands read no JSON, and on
+            // a busy machine the warm-up's work would only compete with the real call's.
+            try (Stream<Path> sessions = Files.list(SessionRoots.current().data())) {
+                if (sessions.findAny().isEmpty()) {
+                    return;
+                }
+            }
+            // Jackson's start (its date format alone loads the JDK's locale data), then the
+            // deserializers of what every session has, built and cached by the shared mapper.
+            Json.mapper().readerFor(SessionRecord.class);
+            Json.mapper().readerFor(SessionPolicy.class);
+            Json.mapper().writerFor(SessionPolicy.Policy.class);
+        } catch (IOException | RuntimeException | LinkageError ignored) {
+            // Only a head start: the real call does the same work and reports what is wrong.
+        }
+    }
+
+    private static void build() {
+        try {
+            // In the order the build needs them: the configuration, then the cache's entries and
+            // the images' configurations (Jackson's start loads the JDK's locale data).
+            ConfigLoader.forThisHost().load(Map.of());
+            Json.mapper().readerFor(BuildCache.Entry.class);
+            Json.mapper().readerFor(ImageConfig.class);
+        } catch (RuntimeException | LinkageError ignored) {
+            // Only a head start: the real call does the same work and reports what is wrong.
+        }
+    }
+
+    private static void cage() {
         try {
             // The seccomp profile first: the main thread loads the configuration itself soon,
             // and needs the profile only after that.
@@ -45,6 +95,9 @@ final class Prewarm {
             CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
             Json.write(SpecBuilder.build(config, new CageRequest(List.of("true"), false, "prewarm", "prewarm",
                     seccomp, null, NetworkAttachment.none())));
+            // Last, being needed last: a cage with ids of its own idmaps its layers through it before it
+            // starts, and every cage's teardown removes its folders through it.
+            LinuxSyscalls.get();
         } catch (RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }

@@ -11,7 +11,6 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.OneShotRun;
 import dev.claudecage.runtime.RunOutcome;
-import dev.claudecage.session.SessionName;
 import dev.claudecage.session.Sessions;
 import dev.claudecage.terminal.ForegroundStdio;
 import picocli.CommandLine.Command;
@@ -22,7 +21,6 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 
 @Command(name = "run",
         description = {
@@ -30,8 +28,8 @@ import java.util.Optional;
                         + "(like docker run --rm). Afterwards it warns about git repositories the cage left in a "
                         + "writable mount whose configuration or hooks run programs.",
                 RawTerminalOption.FOREGROUND_HELP,
-                "With --detach, the command runs in an ephemeral session instead (like docker run -d): its name is "
-                        + "printed, 'claude-cage attach', 'logs', 'exec' and 'rm' take it, and it is removed when "
+                "With --detach, the command runs in an ephemeral session instead (like docker run -d): its name (--name, "
+                        + "else a generated one) is printed, 'claude-cage attach', 'logs', 'exec' and 'rm' take it, and it is removed when "
                         + "it stops.",
                 "Exit code: the command's own; 125 when claude-cage fails, 126 when the command cannot be run, "
                         + "127 when it is not found. With --detach 0 once the session runs."},
@@ -53,10 +51,8 @@ final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
                     + "--ephemeral): nothing is kept once it stops.")
     boolean detach;
 
-    @Option(names = "--name", paramLabel = "NAME",
-            description = "With --detach: the session's name (lowercase letters, digits and dashes). Default: a "
-                    + "generated one, like brisk-otter.")
-    String name;
+    @Mixin
+    SessionNameOption name;
 
     @Mixin
     RawTerminalOption rawTerminal;
@@ -66,7 +62,7 @@ final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
 
     @Override
     public Integer call() {
-        if (!detach && name != null) {
+        if (!detach && name.given().isPresent()) {
             throw new UserInputException("--name names a session, and run without --detach starts none",
                     "add --detach, or leave --name out");
         }
@@ -87,7 +83,7 @@ final class RunCommand extends BaseCommand implements ErrorHandler.FailureCode {
         ApiKeys.warnWithoutKey(credential, config.config(), spec.commandLine().getErr());
         if (detach) {
             Sessions.StartResult started = context.sessions().start(new Sessions.StartRequest(
-                    Optional.ofNullable(name).map(SessionName::of), config.config(), command, true,
+                    name.given(), config.config(), command, true,
                     apiKey.flagKey(), 0, 0,
                     config.config().maxSessions(), null, false));
             spec.commandLine().getOut().println(started.name());

@@ -34,10 +34,8 @@ import java.util.Optional;
         sortOptions = false)
 final class StartCommand extends BaseCommand {
 
-    @Option(names = "--name", paramLabel = "NAME",
-            description = "The session's name: lowercase letters, digits and dashes. Default: a generated one, "
-                    + "like brisk-otter.")
-    String name;
+    @Mixin
+    SessionNameOption name;
 
     @Option(names = {"--detach", "-d"}, description = "Start in the background and print the session's name.")
     boolean detach;
@@ -77,7 +75,7 @@ final class StartCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        Optional<SessionName> sessionName = Optional.ofNullable(name).map(SessionName::of);
+        Optional<SessionName> sessionName = name.given();
         Sessions sessions = context.sessions();
         Map<String, Object> flags = options.asFlags();
         EffectiveConfig config = context.configLoader().load(flags);

@@ -4,7 +4,7 @@ import dev.claudecage.json.Json;
 import dev.claudecage.workspace.NestedRepositories;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.CgroupStats;
-import dev.claudecage.session.Durations;
+import dev.claudecage.config.Durations;
 import dev.claudecage.session.SessionConfig;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.SessionPolicy;

@@ -5,6 +5,7 @@ import dev.claudecage.config.EffectiveConfig;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.SessionName;
+import dev.claudecage.session.SessionVerifications;
 import dev.claudecage.verify.ReportTable;
 import dev.claudecage.verify.Verifier;
 import dev.claudecage.verify.VerifyReport;
@@ -12,6 +13,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+
+import java.time.Instant;
 
 @Command(name = "verify",
         description = {
@@ -46,7 +49,10 @@ final class VerifyCommand extends BaseCommand {
                 throw new UserInputException("verify --session probes the session as it was started; "
                         + "cage options cannot be given with it: " + String.join(", ", options.asFlags().keySet()));
             }
-            report = verifier.verifySession(context.sessions(), SessionName.of(session), !noControls);
+            SessionName name = SessionName.of(session);
+            report = verifier.verifySession(context.sessions(), name, !noControls);
+            SessionVerifications.add(context.sessions().store().paths(context.sessions().store().require(name)),
+                    report.trailLine(Instant.now()));
         } else {
             EffectiveConfig config = context.configLoader().load(options.asFlags());
             report = verifier.verify(context.plan(config.config()), !noControls);

@@ -5,6 +5,7 @@ import dev.claudecage.host.HostIds;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +30,9 @@ import java.util.Objects;
  * @param workdir        the command's working directory in the cage, or null for the workspace, else the image's
  *                       WORKDIR, else the home
  * @param claudeConfig   whether the invoking user's ~/.claude setup appears read-only in the cage's home
+ * @param usernsPool     where root-mode cages get host ids of their own
+ * @param checkpointInterval how often a --clone session's supervisor checkpoints the copy when it changed;
+ *                           zero: never
  * @param runscPlatform  how gVisor intercepts the cage's system calls under {@code runtime: runsc}: ptrace, kvm,
  *                       or auto ({@link dev.claudecage.runtime.RunscPlatforms})
  */
@@ -38,7 +42,9 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
         List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
         Map<String, List<URI>> registryMirrors, boolean healthcheck, String workdir, ClaudeConfig claudeConfig,
-        String runscPlatform) {
+        UsernsPool usernsPool, Duration checkpointInterval, String runscPlatform) {
+
+    public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofMinutes(10);
 
     public CageConfig {
         Objects.requireNonNull(mode, "mode");
@@ -50,6 +56,8 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         Objects.requireNonNull(egress, "egress");
         Objects.requireNonNull(claudeConfig, "claudeConfig");
         Objects.requireNonNull(runscPlatform, "runscPlatform");
+        Objects.requireNonNull(usernsPool, "usernsPool");
+        Objects.requireNonNull(checkpointInterval, "checkpointInterval");
         allowedHosts = List.copyOf(allowedHosts);
         mounts = List.copyOf(mounts);
         env = List.copyOf(env);
@@ -60,10 +68,22 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         registryMirrors = Collections.unmodifiableMap(mirrors);
     }
 
-    /**
-     * Without registry mirrors, with health checks, the default working directory, none of the user's Claude setup
-     * and gVisor's platform chosen for the host.
-     */
+    /** With the default checkpoint interval and gVisor's platform chosen for the host. */
+    public CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
+                      NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
+                      long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
+                      List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
+                      List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
+                      Map<String, List<URI>> registryMirrors, boolean healthcheck, String workdir, ClaudeConfig claudeConfig,
+                      UsernsPool usernsPool) {
+        this(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot, seccompProfile,
+                pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress, insecureRegistries,
+                protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig, usernsPool,
+                DEFAULT_CHECKPOINT_INTERVAL, "auto");
+    }
+
+    /** Without registry mirrors, with health checks, the default working directory, none of the user's Claude setup
+     *  and the default userns_pool (the claude-cage account's subordinate ids). */
     public CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
                       NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
                       long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
@@ -71,21 +91,28 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
                       List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited) {
         this(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot, seccompProfile,
                 pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress, insecureRegistries,
-                protectedPaths, allowUnlimited, Map.of(), true, null, ClaudeConfig.NONE, "auto");
+                protectedPaths, allowUnlimited, Map.of(), true, null, ClaudeConfig.NONE, UsernsPool.ACCOUNT);
     }
 
     public CageConfig withMounts(List<MountSpec> newMounts) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, mountOwner, tmpfsBytes, env, egress,
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
-                runscPlatform);
+                usernsPool, checkpointInterval, runscPlatform);
+    }
+
+    public CageConfig withNetwork(NetworkMode newNetwork) {
+        return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, newNetwork, dns, allowedHosts, readOnlyRoot,
+                seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress,
+                insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
+                usernsPool, checkpointInterval, runscPlatform);
     }
 
     public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, newEgress,
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
-                runscPlatform);
+                usernsPool, checkpointInterval, runscPlatform);
     }
 
     /**
@@ -146,11 +173,17 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case GIT_CREDENTIALS -> egress.credentials().git().stream().map(GitCredential::format).toList();
             case GIT_CA_CERTIFICATES -> egress.credentials().gitCaCertificates() == null ? null
                     : egress.credentials().gitCaCertificates().toString();
+            case GIT_FETCH_REPOSITORIES -> egress.credentials().gitAccess().fetchRepositories();
+            case GIT_PUSH_REPOSITORIES -> egress.credentials().gitAccess().pushRepositories();
+            case GIT_PUSH_REFS -> egress.credentials().gitAccess().pushRefs();
+            case GIT_PUSH_FORCE_REFS -> egress.credentials().gitAccess().forceRefs();
             case SSH_AGENT -> egress.credentials().sshAgent();
             case SSH_AGENT_HOSTS -> egress.credentials().sshAgentHosts();
             case SSH_KNOWN_HOSTS -> egress.credentials().sshKnownHosts().stream().map(Path::toString).toList();
             case ALLOW_UNLIMITED -> allowUnlimited;
             case HEALTHCHECK -> healthcheck;
+            case CHECKPOINT_INTERVAL -> checkpointInterval.isZero() ? "off" : Durations.format(checkpointInterval);
+            case USERNS_POOL -> usernsPool.format();
         };
     }
 }

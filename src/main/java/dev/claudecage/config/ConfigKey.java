@@ -44,11 +44,17 @@ public enum ConfigKey {
     PROTECTED_PATHS(true, "--protected-path"),
     GIT_CREDENTIALS(true, "--git-credential"),
     GIT_CA_CERTIFICATES(false),
+    GIT_FETCH_REPOSITORIES(true, "--git-fetch-repository"),
+    GIT_PUSH_REPOSITORIES(true, "--git-push-repository"),
+    GIT_PUSH_REFS(true, "--git-push-ref"),
+    GIT_PUSH_FORCE_REFS(true, "--git-push-force-ref"),
     SSH_AGENT(false),
     SSH_AGENT_HOSTS(true, "--ssh-agent-host"),
     SSH_KNOWN_HOSTS(true, "--ssh-known-hosts"),
     ALLOW_UNLIMITED(false),
-    HEALTHCHECK(false, "--no-healthcheck");
+    HEALTHCHECK(false, "--no-healthcheck"),
+    CHECKPOINT_INTERVAL(false),
+    USERNS_POOL(false);
 
     /** Prefix of the environment variables that set keys. */
     public static final String ENVIRONMENT_PREFIX = "CLAUDE_CAGE_";

@@ -216,7 +216,21 @@ public final class ConfigLoader {
         return realPath(workingDir.normalize());
     }
 
-    private static Map<ConfigKey, RawValue> builtInDefaults() {
+    /** The built-in defaults, parsed once per process (nothing changes a RawValue); each load layers on a copy. */
+    private static Map<ConfigKey, RawValue> builtInDefaults;
+
+    /**
+     * The built-in defaults as a layer of its own to put the others on. {@code run}'s start-up
+     * thread (cli/Prewarm) parses them while picocli works; the real load takes that parse.
+     */
+    private static synchronized Map<ConfigKey, RawValue> builtInDefaults() {
+        if (builtInDefaults == null) {
+            builtInDefaults = readBuiltInDefaults();
+        }
+        return new EnumMap<>(builtInDefaults);
+    }
+
+    private static Map<ConfigKey, RawValue> readBuiltInDefaults() {
         try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS_RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("the built-in defaults " + DEFAULTS_RESOURCE + " are missing from the class path");

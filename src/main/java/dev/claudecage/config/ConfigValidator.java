@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -46,9 +47,6 @@ final class ConfigValidator {
     /** Each cage takes a /30 (IPv4) and a /64 (IPv6) from its pool. */
     private static final int LARGEST_POOL4_PREFIX = 28;
     private static final int LARGEST_POOL6_PREFIX = 60;
-    private static final int MAX_PORT = 65535;
-    private static final int MAX_LABEL = 63;
-    private static final int MAX_HOST_NAME = 253;
 
     private static final Pattern WHOLE_NUMBER = Pattern.compile("-?[0-9]+");
     private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
@@ -56,13 +54,18 @@ final class ConfigValidator {
     // InetAddress treats text that starts with a hex digit or ':' and holds a ':' as an IPv6 literal,
     // failing rather than looking it up; anything else it would send to DNS.
     private static final Pattern IPV6_LITERAL_CANDIDATE = Pattern.compile("(?=.*:)[0-9A-Fa-f:][0-9A-Fa-f:.]*");
-    private static final Pattern HOST_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
     private static final Pattern NUMERIC_LABEL = Pattern.compile("[0-9]+");
     private static final Pattern USER = Pattern.compile("([0-9]+)(?::([0-9]+))?");
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9][a-z0-9._-]*");
     private static final Pattern ENV_ENTRY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
     private static final List<String> RUNTIMES = List.of("runc", "crun", "runsc");
     private static final List<String> RUNSC_PLATFORMS = List.of("auto", "ptrace", "kvm");
+    /** Each checkpoint reads the whole copy; more often than this it would mostly find nothing changed. */
+    private static final Duration MIN_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
+    /** The ids one cage takes from userns_pool (0 to 65535 in the cage), and where a pool may start: past them. */
+    private static final long USERNS_BLOCK = 65536;
+    private static final long FIRST_USERNS_POOL_ID = 65536;
+    private static final long LAST_ID = 4_294_967_294L;
 
     private final HostFacts host;
     private final Path workingDir;
@@ -82,7 +85,8 @@ final class ConfigValidator {
         Long maxSessions = checker.check(ConfigKey.MAX_SESSIONS, raw -> wholeNumber(raw, 1, Integer.MAX_VALUE));
         Double cpus = checker.check(ConfigKey.CPUS, this::cpus);
         Long memory = checker.check(ConfigKey.MEMORY, raw -> size(raw, MIN_MEMORY));
-        NetworkMode network = checker.check(ConfigKey.NETWORK, this::network);
+        NetworkChoice networkChoice = checker.check(ConfigKey.NETWORK, this::network);
+        NetworkMode network = networkChoice == null ? null : networkChoice.mode();
         String dns = checker.check(ConfigKey.DNS, this::dns);
         List<String> allowedHosts = checker.check(ConfigKey.ALLOWED_HOSTS, this::allowedHosts);
         Boolean readOnlyRoot = checker.check(ConfigKey.READ_ONLY_ROOT, this::bool);
@@ -112,11 +116,24 @@ final class ConfigValidator {
         List<ProtectedPath> protectedPaths = checker.check(ConfigKey.PROTECTED_PATHS, this::protectedPaths);
         List<GitCredential> git = checker.check(ConfigKey.GIT_CREDENTIALS, this::gitCredentials);
         Path gitCa = checker.check(ConfigKey.GIT_CA_CERTIFICATES, this::gitCaCertificates);
+        List<String> fetchRepositories = checker.check(ConfigKey.GIT_FETCH_REPOSITORIES, this::repositoryGlobs);
+        List<String> pushRepositories = checker.check(ConfigKey.GIT_PUSH_REPOSITORIES, this::repositoryGlobs);
+        List<String> pushRefs = checker.check(ConfigKey.GIT_PUSH_REFS, this::refGlobs);
+        List<String> forceRefs = checker.check(ConfigKey.GIT_PUSH_FORCE_REFS, this::refGlobs);
         Boolean sshAgent = checker.check(ConfigKey.SSH_AGENT, this::bool);
         List<String> sshHosts = checker.check(ConfigKey.SSH_AGENT_HOSTS, this::sshAgentHosts);
         List<Path> knownHosts = checker.check(ConfigKey.SSH_KNOWN_HOSTS, this::sshKnownHosts);
         // Both work through the filtered network's gateways; elsewhere they would silently do nothing.
-        if (network != null && network != NetworkMode.FILTERED) {
+        if (networkChoice != null && networkChoice.gateway() != null) {
+            if (Boolean.TRUE.equals(sshAgent)) {
+                problems.add("ssh_agent: the SSH agent relay runs beside the cage, and network: gateway:ADDRESS runs "
+                        + "nothing beside it; use network: filtered");
+            }
+            if (git != null && !git.isEmpty()) {
+                problems.add("git_credentials: with network: gateway:ADDRESS the git gateway is that gateway's; give "
+                        + "the credentials to it (claude-cage gateway serve --git-credential)");
+            }
+        } else if (network != null && network != NetworkMode.FILTERED) {
             if (Boolean.TRUE.equals(sshAgent)) {
                 problems.add("ssh_agent: the SSH agent relay needs network: filtered, not " + network.yamlWord());
             }
@@ -126,6 +143,8 @@ final class ConfigValidator {
         }
         Boolean allowUnlimited = checker.check(ConfigKey.ALLOW_UNLIMITED, this::bool);
         Boolean healthcheck = checker.check(ConfigKey.HEALTHCHECK, this::bool);
+        Duration checkpointInterval = checker.check(ConfigKey.CHECKPOINT_INTERVAL, this::checkpointInterval);
+        UsernsPool usernsPool = checker.check(ConfigKey.USERNS_POOL, this::usernsPool);
         if (!problems.isEmpty()) {
             throw combined(problems);
         }
@@ -133,10 +152,12 @@ final class ConfigValidator {
                 readOnlyRoot, seccompProfile, pidsLimit, user.uid(), user.gid(), image, runtime, rootfs, mounts,
                 mountOwner.orElse(null), tmpfs, env,
                 new EgressSettings(resolve, egressLimit, maxConnections.intValue(), apiUpstream, pool, pool6,
-                        new CredentialSettings(git, gitCa, sshAgent, sshHosts, knownHosts), auditLogLimit,
-                        wildcardNames.intValue()),
+                        new CredentialSettings(git, gitCa,
+                                new GitAccessRules(fetchRepositories, pushRepositories, pushRefs, forceRefs), sshAgent,
+                                sshHosts, knownHosts), auditLogLimit,
+                        wildcardNames.intValue(), networkChoice.gateway()),
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
-                claudeConfig, runscPlatform);
+                claudeConfig, usernsPool, checkpointInterval, runscPlatform);
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -177,12 +198,27 @@ final class ConfigValidator {
         return YamlWord.parse(Mode.class, text).orElseThrow(() -> invalid(raw, text, "is not a mode", allowed));
     }
 
-    private NetworkMode network(RawValue raw) {
-        String allowed = "use none, filtered or host";
-        String text = text(raw, allowed);
-        return YamlWord.parse(NetworkMode.class, text)
-                .orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed));
+    /** A network mode, and for {@code gateway:ADDRESS} the address of the gateway that serves the filtered cage. */
+    private record NetworkChoice(NetworkMode mode, String gateway) {
     }
+
+    private NetworkChoice network(RawValue raw) {
+        String allowed = "use none, filtered, host, or gateway:IPV4 (a filtered cage whose gateway is claude-cage "
+                + "gateway serve at that address)";
+        String text = text(raw, allowed);
+        if (text.startsWith(GATEWAY_PREFIX)) {
+            String address = text.substring(GATEWAY_PREFIX.length());
+            if (!IPV4.matcher(address).matches() || ipLiteral(address) == null) {
+                throw invalid(raw, text, "does not name the gateway by its IPv4 address", allowed);
+            }
+            return new NetworkChoice(NetworkMode.FILTERED, ipLiteral(address).getHostAddress());
+        }
+        return new NetworkChoice(YamlWord.parse(NetworkMode.class, text)
+                .orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed)), null);
+    }
+
+    /** network: gateway:ADDRESS, a filtered cage whose services run elsewhere. */
+    private static final String GATEWAY_PREFIX = "gateway:";
 
     private ClaudeConfig claudeConfig(RawValue raw) {
         String allowed = "use inherit (your ~/.claude settings.json, CLAUDE.md, agents, commands and skills, read-only) "
@@ -220,6 +256,27 @@ final class ConfigValidator {
             case "false" -> false;
             default -> throw invalid(raw, text, "is not a boolean", allowed);
         };
+    }
+
+    /** How often a --clone session is checkpointed: a duration of a minute or more, or 0/off for never. */
+    private Duration checkpointInterval(RawValue raw) {
+        String allowed = "use a duration of at least " + Durations.format(MIN_CHECKPOINT_INTERVAL)
+                + " (10m, 1h30m), or off (or 0) for no checkpoints but those taken with claude-cage checkpoint";
+        String text = text(raw, allowed);
+        if (text.equals("off") || text.equals("0")) {
+            return Duration.ZERO;
+        }
+        Duration interval;
+        try {
+            interval = Durations.parse(text, raw.key().yamlName());
+        } catch (UserInputException e) {
+            throw invalid(raw, text, "is not a duration", allowed);
+        }
+        if (interval.compareTo(MIN_CHECKPOINT_INTERVAL) < 0) {
+            throw invalid(raw, text, "is shorter than " + Durations.format(MIN_CHECKPOINT_INTERVAL)
+                    + ": each checkpoint reads the whole copy", allowed);
+        }
+        return interval;
     }
 
     private long wholeNumber(RawValue raw, long minimum, long maximum) {
@@ -316,7 +373,7 @@ final class ConfigValidator {
             if (HostPresets.isPreset(entry)) {
                 HostPresets.Preset preset = HostPresets.named(entry, presets).orElseThrow(() -> unknownPreset(raw, entry));
                 for (String host : preset.hosts()) {
-                    String problem = hostProblem(host);
+                    String problem = AllowedHostEntry.problem(host);
                     if (problem != null) {
                         throw invalid(raw, preset.entry(), "holds '" + host + "', which " + problem, allowed);
                     }
@@ -326,7 +383,7 @@ final class ConfigValidator {
                 }
                 continue;
             }
-            String problem = hostProblem(entry);
+            String problem = AllowedHostEntry.problem(entry);
             if (problem != null) {
                 throw invalid(raw, entry, problem, allowed);
             }
@@ -345,14 +402,6 @@ final class ConfigValidator {
                 + String.join(", ", HostPresets.entries()) + " (docs/network.md lists their hosts)");
     }
 
-    private static String portProblem(String port) {
-        if (!NUMERIC_LABEL.matcher(port).matches() || port.length() > 5
-                || Integer.parseInt(port) < 1 || Integer.parseInt(port) > MAX_PORT) {
-            return "has port '" + port + "', not a number from 1 to " + MAX_PORT;
-        }
-        return null;
-    }
-
     /**
      * Registries spoken to in plain HTTP besides loopback: HOST or HOST:PORT, a host name or an
      * IPv4 address, no wildcards (each is a deliberate exception to HTTPS).
@@ -360,25 +409,23 @@ final class ConfigValidator {
     private List<String> insecureRegistries(RawValue raw) {
         String allowed = "use HOST or HOST:PORT of a registry on a network you trust, e.g. registry.lan:5000 or "
                 + "192.168.1.20:5000 (loopback registries need no entry)";
-        List<String> registries = new ArrayList<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             String lower = entry.toLowerCase(Locale.ROOT);
             int colon = lower.indexOf(':');
             String host = colon < 0 ? lower : lower.substring(0, colon);
             String problem = lower.startsWith("[") ? "is an IPv6 address; name the registry by host name or IPv4 address"
-                    : colon >= 0 ? portProblem(lower.substring(colon + 1)) : null;
+                    : colon >= 0 ? AllowedHostEntry.portProblem(lower.substring(colon + 1)) : null;
             if (problem == null && host.contains("*")) {
                 problem = "is a wildcard; name each registry";
             }
             if (problem == null && !IPV4.matcher(host).matches()) {
-                problem = hostProblem(host);
+                problem = AllowedHostEntry.problem(host);
             }
             if (problem != null) {
                 throw invalid(raw, entry, problem, allowed);
             }
-            registries.add(lower);
-        }
-        return registries;
+            return lower;
+        });
     }
 
     /**
@@ -389,19 +436,12 @@ final class ConfigValidator {
     private Map<String, List<URI>> registryMirrors(RawValue raw) {
         String allowed = "use REGISTRY=URL, e.g. docker.io=https://mirror.example or docker.io=http://127.0.0.1:5000, "
                 + "one mirror per entry, tried in the order given";
-        Map<String, List<URI>> mirrors = new LinkedHashMap<>();
-        for (String entry : items(raw, allowed)) {
-            int equals = entry.indexOf('=');
-            if (equals <= 0) {
-                throw invalid(raw, entry, "is not REGISTRY=URL", allowed);
-            }
-            String registry = entry.substring(0, equals).strip().toLowerCase(Locale.ROOT);
-            String text = entry.substring(equals + 1).strip();
+        return groupedByKey(raw, allowed, "REGISTRY=URL", (entry, registry, text) -> {
             int colon = registry.indexOf(':');
             String host = colon < 0 ? registry : registry.substring(0, colon);
-            String problem = colon >= 0 ? portProblem(registry.substring(colon + 1)) : null;
+            String problem = colon >= 0 ? AllowedHostEntry.portProblem(registry.substring(colon + 1)) : null;
             if (problem == null && !IPV4.matcher(host).matches()) {
-                problem = hostProblem(host);
+                problem = AllowedHostEntry.problem(host);
             }
             if (problem != null || host.contains("*")) {
                 throw invalid(raw, entry, "names the registry '" + registry + "', which is not HOST or HOST:PORT", allowed);
@@ -420,48 +460,8 @@ final class ConfigValidator {
                 throw invalid(raw, entry, "has a path, credentials, a query or a fragment; credentials come from the "
                         + "auth files, as for the registry itself", allowed);
             }
-            mirrors.computeIfAbsent(registry, key -> new ArrayList<>()).add(URI.create(uri.getScheme() + "://"
-                    + uri.getRawAuthority().toLowerCase(Locale.ROOT)));
-        }
-        return mirrors;
-    }
-
-    /** Why an allowed_hosts entry is refused, or null when it is fine. */
-    private static String hostProblem(String entry) {
-        if (entry.isEmpty()) {
-            return "is an empty entry";
-        }
-        if (entry.startsWith("[") || entry.indexOf(':') != entry.lastIndexOf(':')) {
-            return "is an IP address; the proxy allows host names only";
-        }
-        String name = entry.toLowerCase(Locale.ROOT);
-        int colon = name.indexOf(':');
-        if (colon >= 0) {
-            String problem = portProblem(name.substring(colon + 1));
-            if (problem != null) {
-                return problem;
-            }
-            name = name.substring(0, colon);
-        }
-        if (name.equals("*")) {
-            return "allows every host";
-        }
-        String domain = name.startsWith("*.") ? name.substring(2) : name;
-        if (domain.contains("*")) {
-            return "has a '*' that is not the whole first label, as in *.example.com";
-        }
-        List<String> labels = Arrays.asList(domain.split("\\.", -1));
-        if (labels.stream().allMatch(label -> NUMERIC_LABEL.matcher(label).matches())) {
-            return "is an IP address; the proxy allows host names only";
-        }
-        if (domain.length() > MAX_HOST_NAME || !labels.stream().allMatch(
-                label -> label.length() <= MAX_LABEL && HOST_LABEL.matcher(label).matches())) {
-            return "is not a host name (labels of letters, digits and inner '-', separated by '.')";
-        }
-        if (name.startsWith("*.") && labels.size() < 2) {
-            return "is overly broad: a wildcard must cover a domain of at least two labels, as in *.example.com";
-        }
-        return null;
+            return URI.create(uri.getScheme() + "://" + uri.getRawAuthority().toLowerCase(Locale.ROOT));
+        });
     }
 
     private String seccompProfile(RawValue raw) {
@@ -598,9 +598,8 @@ final class ConfigValidator {
         Map<Path, String> refused = new LinkedHashMap<>(MountSources.SYSTEM_FOLDERS);
         host.stateFolders().forEach(folder -> refused.put(folder, "claude-cage's own state (images, sessions and "
                 + "their policies)"));
-        List<MountSpec> mounts = new ArrayList<>();
         Set<String> targets = new HashSet<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             MountSpec written;
             try {
                 written = MountSpec.parse(entry);
@@ -631,9 +630,8 @@ final class ConfigValidator {
                     throw invalid(raw, entry, decision.problem(), decision.remedy());
                 }
             }
-            mounts.add(new MountSpec(real, written.target(), written.readOnly()));
-        }
-        return mounts;
+            return new MountSpec(real, written.target(), written.readOnly());
+        });
     }
 
     private static int attribute(RawValue raw, String shown, Path path, String attribute, String subject, String allowed) {
@@ -657,9 +655,8 @@ final class ConfigValidator {
     private List<ProtectedPath> protectedPaths(RawValue raw) {
         String allowed = "use paths relative to the workspace such as .git/config or .vscode/ (a trailing '/' for a "
                 + "folder), without '..'";
-        List<ProtectedPath> paths = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             ProtectedPath path;
             try {
                 path = ProtectedPath.parse(entry);
@@ -669,44 +666,33 @@ final class ConfigValidator {
             if (!seen.add(path.relative())) {
                 throw invalid(raw, entry, "is listed twice", allowed);
             }
-            paths.add(path);
-        }
-        return paths;
+            return path;
+        });
     }
 
     private List<String> env(RawValue raw) {
         String allowed = "use KEY=VALUE, where KEY is letters, digits and '_' and does not start with a digit";
-        List<String> env = new ArrayList<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             if (!ENV_ENTRY.matcher(entry).matches()) {
                 throw invalid(raw, entry, "is not KEY=VALUE", allowed);
             }
-            env.add(entry);
-        }
-        return env;
+            return entry;
+        });
     }
 
     private Map<String, List<String>> resolve(RawValue raw) {
         String allowed = "use NAME=ADDRESS, e.g. api.anthropic.com=10.213.200.2, one address per entry "
                 + "(repeat the name for more)";
-        Map<String, List<String>> pinned = new LinkedHashMap<>();
-        for (String entry : items(raw, allowed)) {
-            int equals = entry.indexOf('=');
-            if (equals <= 0) {
-                throw invalid(raw, entry, "is not NAME=ADDRESS", allowed);
-            }
-            String name = entry.substring(0, equals).strip().toLowerCase(Locale.ROOT);
-            String address = entry.substring(equals + 1).strip();
-            String problem = hostProblem(name);
+        return groupedByKey(raw, allowed, "NAME=ADDRESS", (entry, name, address) -> {
+            String problem = AllowedHostEntry.problem(name);
             if (problem != null || name.contains("*") || name.contains(":")) {
                 throw invalid(raw, entry, "has '" + name + "', which is not a plain host name", allowed);
             }
             if (ipLiteral(address) == null) {
                 throw invalid(raw, entry, "has '" + address + "', which is not an IP address", allowed);
             }
-            pinned.computeIfAbsent(name, key -> new ArrayList<>()).add(address);
-        }
-        return pinned;
+            return address;
+        });
     }
 
     private URI apiUpstream(RawValue raw) {
@@ -732,22 +718,18 @@ final class ConfigValidator {
     private List<GitCredential> gitCredentials(RawValue raw) {
         String allowed = "use [USER@]HOST=command:WORDS (a host command that prints the token, e.g. "
                 + "github.com=command:gh auth token) or [USER@]HOST=file:PATH (an absolute path), one per host";
-        List<GitCredential> credentials = new ArrayList<>();
         Set<String> hosts = new HashSet<>();
-        for (String entry : items(raw, allowed)) {
-            int equals = entry.indexOf('=');
-            if (equals <= 0) {
-                throw invalid(raw, entry, "is not HOST=SOURCE", allowed);
-            }
-            String who = entry.substring(0, equals).strip();
-            String source = entry.substring(equals + 1).strip();
+        return eachItem(raw, allowed, entry -> {
+            KeyValue pair = keyValue(raw, entry, "HOST=SOURCE", allowed);
+            String who = pair.key();
+            String source = pair.value();
             int at = who.lastIndexOf('@');
             String user = at < 0 ? GitCredential.DEFAULT_USER : who.substring(0, at);
             String host = who.substring(at + 1).toLowerCase(Locale.ROOT);
             if (!GIT_USER.matcher(user).matches()) {
                 throw invalid(raw, entry, "has user '" + user + "'; a user is letters, digits, '.', '_' and '-'", allowed);
             }
-            if (hostProblem(host) != null || host.contains("*") || host.contains(":")) {
+            if (AllowedHostEntry.problem(host) != null || host.contains("*") || host.contains(":")) {
                 throw invalid(raw, entry, "has '" + host + "', which is not a plain host name", allowed);
             }
             if (!hosts.add(host)) {
@@ -759,7 +741,7 @@ final class ConfigValidator {
                 if (words.isEmpty()) {
                     throw invalid(raw, entry, "has an empty command", allowed);
                 }
-                credentials.add(new GitCredential(host, user, words, null));
+                return new GitCredential(host, user, words, null);
             } else if (source.startsWith("file:")) {
                 String path = source.substring("file:".length()).strip();
                 if (!path.startsWith("/")) {
@@ -769,12 +751,11 @@ final class ConfigValidator {
                 if (!Files.isRegularFile(file)) {
                     throw invalid(raw, entry, "has token file '" + path + "', which is not a regular file", allowed);
                 }
-                credentials.add(new GitCredential(host, user, List.of(), file));
+                return new GitCredential(host, user, List.of(), file);
             } else {
                 throw invalid(raw, entry, "has a source that is neither command:... nor file:...", allowed);
             }
-        }
-        return credentials;
+        });
     }
 
     private Path gitCaCertificates(RawValue raw) {
@@ -793,23 +774,64 @@ final class ConfigValidator {
         return file;
     }
 
+    /** A repository's path on a forge: OWNER/NAME, or deeper for GitLab's groups; '*' in a glob. */
+    private static final Pattern REPOSITORY_GLOB = Pattern.compile("[A-Za-z0-9._*-]+(/[A-Za-z0-9._*-]+)*");
+
+    private List<String> repositoryGlobs(RawValue raw) {
+        String allowed = "use OWNER/NAME globs of the git_credentials hosts' repositories, as in their URLs without .git, "
+                + "'*' for any characters, e.g. me/app, me/* or * for every repository";
+        return eachItem(raw, allowed, entry -> {
+            if (entry.contains("://") || entry.startsWith("/")) {
+                throw invalid(raw, entry, "is a URL or an absolute path, not OWNER/NAME", allowed);
+            }
+            if (!REPOSITORY_GLOB.matcher(entry).matches()) {
+                throw invalid(raw, entry, "holds a character other than letters, digits, '.', '_', '-', '*' and inner '/'",
+                        allowed);
+            }
+            if (Arrays.stream(entry.split("/")).anyMatch(part -> part.equals(".") || part.equals(".."))) {
+                throw invalid(raw, entry, "has a '.' or '..' part", allowed);
+            }
+            if (entry.endsWith(".git")) {
+                throw invalid(raw, entry, "ends in .git; write the repository without it (it matches both URLs)", allowed);
+            }
+            return entry;
+        });
+    }
+
+    /** What git's check-ref-format refuses anywhere in a ref name, less '*', which a glob may hold. */
+    private static final Pattern REF_GLOB_CHARACTERS = Pattern.compile("[\\x21-\\x7e&&[^~^:?\\[\\\\]]+");
+
+    private List<String> refGlobs(RawValue raw) {
+        String allowed = "use full ref names or globs with '*' for any characters, e.g. refs/heads/claude/* or "
+                + "refs/heads/main";
+        return eachItem(raw, allowed, entry -> {
+            if (!entry.startsWith("refs/")) {
+                String advice = entry.contains("/") || entry.contains("*") ? "" : "; a branch is refs/heads/" + entry;
+                throw invalid(raw, entry, "does not start with refs/" + advice, allowed);
+            }
+            if (!REF_GLOB_CHARACTERS.matcher(entry).matches() || entry.contains("..") || entry.contains("//")
+                    || entry.contains("@{") || entry.endsWith("/") || entry.endsWith(".")) {
+                throw invalid(raw, entry, "is not a ref name: it holds a space, a control character, one of ~^:?[\\, "
+                        + "'..', '//' or '@{', or ends in '/' or '.'", allowed);
+            }
+            return entry;
+        });
+    }
+
     private List<String> sshAgentHosts(RawValue raw) {
         String allowed = "use plain host names, e.g. github.com, as a YAML list or separated by commas";
-        List<String> hosts = new ArrayList<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             String host = entry.toLowerCase(Locale.ROOT);
-            if (hostProblem(host) != null || host.contains("*") || host.contains(":")) {
+            if (AllowedHostEntry.problem(host) != null || host.contains("*") || host.contains(":")) {
                 throw invalid(raw, entry, "is not a plain host name", allowed);
             }
-            hosts.add(host);
-        }
-        return hosts;
+            return host;
+        });
     }
 
     private List<Path> sshKnownHosts(RawValue raw) {
         String allowed = "use absolute paths or paths starting with ~/, as a YAML list or separated by commas";
-        List<Path> files = new ArrayList<>();
-        for (String entry : items(raw, allowed)) {
+        return eachItem(raw, allowed, entry -> {
             String expanded = entry.startsWith("~/") ? System.getProperty("user.home") + entry.substring(1) : entry;
             Path path;
             try {
@@ -820,9 +842,39 @@ final class ConfigValidator {
             if (!path.isAbsolute()) {
                 throw invalid(raw, entry, "is not an absolute path", allowed);
             }
-            files.add(path.normalize());
+            return path.normalize();
+        });
+    }
+
+    private UsernsPool usernsPool(RawValue raw) {
+        String allowed = "leave it empty for the subordinate ids of the claude-cage account (scripts/install-deps.sh makes "
+                + "it), give START:COUNT for a range of uids and the same gids that belong to nobody on this host (COUNT at "
+                + "least " + USERNS_BLOCK + ", from " + FIRST_USERNS_POOL_ID + " up), or " + UsernsPool.OFF_WORD
+                + " to run every cage as the host ids of its user";
+        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+            return UsernsPool.ACCOUNT;
         }
-        return files;
+        String text = text(raw, allowed);
+        if (text.equals(UsernsPool.OFF_WORD)) {
+            return UsernsPool.OFF;
+        }
+        String[] fields = text.split(":", -1);
+        if (fields.length != 2 || !fields[0].matches("[0-9]{1,10}") || !fields[1].matches("[0-9]{1,10}")) {
+            throw invalid(raw, text, "is not START:COUNT", allowed);
+        }
+        long start = Long.parseLong(fields[0]);
+        long count = Long.parseLong(fields[1]);
+        if (start < FIRST_USERNS_POOL_ID) {
+            throw invalid(raw, text, "starts below " + FIRST_USERNS_POOL_ID + ", among the ids of host accounts and "
+                    + "of the cages' own users", allowed);
+        }
+        if (count < USERNS_BLOCK) {
+            throw invalid(raw, text, "has fewer than the " + USERNS_BLOCK + " ids one cage needs", allowed);
+        }
+        if (start + count - 1 > LAST_ID) {
+            throw invalid(raw, text, "goes past " + LAST_ID + ", the last id the kernel takes", allowed);
+        }
+        return UsernsPool.range(start, count);
     }
 
     private String networkPool(RawValue raw) {
@@ -913,6 +965,11 @@ final class ConfigValidator {
     }
 
     /** The items of a list key: a YAML list, a repeated flag, or a comma-separated string. */
+    /** The entries of a list value, each made an item by {@code check}, which throws on a bad entry. */
+    private static <T> List<T> eachItem(RawValue raw, String allowed, Function<String, T> check) {
+        return items(raw, allowed).stream().map(check).toList();
+    }
+
     private static List<String> items(RawValue raw, String allowed) {
         return switch (raw.shape()) {
             case LIST -> raw.items().stream().map(String::strip).toList();
@@ -921,6 +978,37 @@ final class ConfigValidator {
                     : Arrays.stream(raw.text().split(",", -1)).map(String::strip).toList();
             case STRUCTURE -> throw notAllowedHere(raw, allowed);
         };
+    }
+
+    private record KeyValue(String key, String value) {
+    }
+
+    private interface PairCheck<T> {
+        /** The item {@code value} makes, given its entry and its key; throws on a bad one. */
+        T check(String entry, String key, String value);
+    }
+
+    /**
+     * The entries of a KEY=VALUE list value ({@code form} names both), their values made items by {@code check} and
+     * grouped by key, in order; keys in lower case.
+     */
+    private static <T> Map<String, List<T>> groupedByKey(RawValue raw, String allowed, String form, PairCheck<T> check) {
+        Map<String, List<T>> grouped = new LinkedHashMap<>();
+        for (String entry : items(raw, allowed)) {
+            KeyValue pair = keyValue(raw, entry, form, allowed);
+            String key = pair.key().toLowerCase(Locale.ROOT);
+            grouped.computeIfAbsent(key, k -> new ArrayList<>()).add(check.check(entry, key, pair.value()));
+        }
+        return grouped;
+    }
+
+    /** An entry written KEY=VALUE ({@code form} names both), each side stripped; the key is not empty. */
+    private static KeyValue keyValue(RawValue raw, String entry, String form, String allowed) {
+        int equals = entry.indexOf('=');
+        if (equals <= 0) {
+            throw invalid(raw, entry, "is not " + form, allowed);
+        }
+        return new KeyValue(entry.substring(0, equals).strip(), entry.substring(equals + 1).strip());
     }
 
     private static UserInputException notAllowedHere(RawValue raw, String allowed) {

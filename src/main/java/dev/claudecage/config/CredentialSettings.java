@@ -10,21 +10,23 @@ import java.util.List;
  * @param git               one entry per host that gets a token
  * @param gitCaCertificates a PEM file of CA certificates the git gateway trusts besides the JDK's
  *                          own (a self-hosted server with a private CA), or null
+ * @param gitAccess         which repositories of those hosts the gateway lets the cage fetch and push, and which refs
  * @param sshAgent          whether the host's SSH agent is forwarded, through the relay
  * @param sshAgentHosts     the hosts whose connections the agent may sign for
  * @param sshKnownHosts     known_hosts files that hold those hosts' keys (missing files are skipped)
  */
-public record CredentialSettings(List<GitCredential> git, Path gitCaCertificates, boolean sshAgent,
-                                 List<String> sshAgentHosts, List<Path> sshKnownHosts) {
+public record CredentialSettings(List<GitCredential> git, Path gitCaCertificates, GitAccessRules gitAccess,
+                                 boolean sshAgent, List<String> sshAgentHosts, List<Path> sshKnownHosts) {
 
     public CredentialSettings {
         git = List.copyOf(git);
+        java.util.Objects.requireNonNull(gitAccess, "gitAccess");
         sshAgentHosts = List.copyOf(sshAgentHosts);
         sshKnownHosts = List.copyOf(sshKnownHosts);
     }
 
     /** No git tokens, no agent. */
     public static CredentialSettings none() {
-        return new CredentialSettings(List.of(), null, false, List.of(), List.of());
+        return new CredentialSettings(List.of(), null, GitAccessRules.defaults(), false, List.of(), List.of());
     }
 }

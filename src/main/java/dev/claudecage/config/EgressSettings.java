@@ -19,7 +19,7 @@ import java.util.Map;
  */
 public record EgressSettings(Map<String, List<String>> resolve, long egressLimitBytes, int maxConnections,
                              URI apiUpstream, String networkPool, String networkPool6, CredentialSettings credentials,
-                             long auditLogLimitBytes, int wildcardNamesPerMinute) {
+                             long auditLogLimitBytes, int wildcardNamesPerMinute, String externalGateway) {
 
     public static final long DEFAULT_AUDIT_LOG_LIMIT = 100L << 20;
     public static final int DEFAULT_WILDCARD_NAMES_PER_MINUTE = 60;
@@ -31,9 +31,22 @@ public record EgressSettings(Map<String, List<String>> resolve, long egressLimit
         java.util.Objects.requireNonNull(credentials, "credentials");
     }
 
+    /** With no external gateway: the cage's services run beside it, on its link's host end. */
+    public EgressSettings(Map<String, List<String>> resolve, long egressLimitBytes, int maxConnections,
+                          URI apiUpstream, String networkPool, String networkPool6, CredentialSettings credentials,
+                          long auditLogLimitBytes, int wildcardNamesPerMinute) {
+        this(resolve, egressLimitBytes, maxConnections, apiUpstream, networkPool, networkPool6, credentials,
+                auditLogLimitBytes, wildcardNamesPerMinute, null);
+    }
+
     public EgressSettings withResolve(Map<String, List<String>> newResolve) {
         return new EgressSettings(newResolve, egressLimitBytes, maxConnections, apiUpstream, networkPool, networkPool6,
-                credentials, auditLogLimitBytes, wildcardNamesPerMinute);
+                credentials, auditLogLimitBytes, wildcardNamesPerMinute, externalGateway);
+    }
+
+    /** Whether the cage's proxy, DNS stub and gateways run elsewhere ({@code network: gateway:ADDRESS}). */
+    public boolean hasExternalGateway() {
+        return externalGateway != null;
     }
 
     /** Without credentials (no git tokens, no SSH agent), with the default audit log cap and wildcard budget. */

@@ -24,7 +24,6 @@ public record DesktopAccess(String port, String password) {
 
     public static final int PASSWORD_LENGTH = 8;
     private static final String ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     public DesktopAccess {
         DesktopPort.parse(port);
@@ -36,9 +35,12 @@ public record DesktopAccess(String port, String password) {
 
     /** A fresh random password (about 46 bits; unambiguous letters and digits) for {@code port}. */
     public static DesktopAccess generate(DesktopPort port) {
+        // Made here rather than in a static field: reading the class (status, list: every session reads its
+        // access file) would otherwise start the JDK's security providers on each call, for nothing.
+        SecureRandom random = new SecureRandom();
         StringBuilder password = new StringBuilder(PASSWORD_LENGTH);
         for (int i = 0; i < PASSWORD_LENGTH; i++) {
-            password.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
+            password.append(ALPHABET.charAt(random.nextInt(ALPHABET.length())));
         }
         return new DesktopAccess(port.format(), password.toString());
     }

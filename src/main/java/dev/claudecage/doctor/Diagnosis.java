@@ -15,8 +15,10 @@ import java.util.List;
  * @param rootless true when judged for an unprivileged user
  * @param canRun   whether cages can run for this user at all
  * @param verdict  one line: whether cages can run for this user, and with what missing
+ * @param identity one line: who a cage's processes are on this host
  */
-public record Diagnosis(int uid, String user, boolean rootless, List<Finding> findings, boolean canRun, String verdict) {
+public record Diagnosis(int uid, String user, boolean rootless, List<Finding> findings, boolean canRun, String verdict,
+                        String identity) {
 
     public enum Status {
         /** Present and usable. */
@@ -37,19 +39,16 @@ public record Diagnosis(int uid, String user, boolean rootless, List<Finding> fi
         findings = List.copyOf(findings);
     }
 
-    /** The same diagnosis with {@code finding} added after the others (gathered apart: runsc's takes seconds). */
-    public Diagnosis with(Finding finding) {
-        List<Finding> all = new ArrayList<>(findings);
-        all.add(finding);
-        return new Diagnosis(uid, user, rootless, all, canRun, verdict);
-    }
-
     /** Kernel releases from which overlayfs can be mounted inside a user namespace. */
     static final int[] USERNS_OVERLAY_KERNEL = {5, 11};
 
     static final String LIMITS_COST = "rootless: --cpus, --memory and --pids-limit cannot be enforced; run refuses "
             + "unless --allow-unlimited is given";
     static final String NO_ROOTLESS = "rootless cages cannot start";
+    static final String SHARED_IDS_COST = "every cage runs as host uid 1000 (its user's uid), shared with the host "
+            + "account of that uid and with every other cage: that account can trace the cages, read their environment "
+            + "(the placeholder key) and reach their sockets; with --network host they share its abstract sockets and "
+            + "credentials; and cages are not kept apart by identity";
 
     public static Diagnosis of(HostSnapshot host) {
         boolean rootless = host.uid() != 0;
@@ -71,6 +70,7 @@ public record Diagnosis(int uid, String user, boolean rootless, List<Finding> fi
         findings.add(appArmor(host.appArmor()));
         findings.add(userNamespaces(host, rootless));
         findings.add(overlay(host.kernel(), rootless));
+        findings.add(ownIds(host.ownIds()));
         findings.add(host.nftVersion() != null
                 ? ok("nft", host.nftVersion())
                 : missing("nft", "not installed (apt-get install nftables)",
@@ -94,7 +94,52 @@ public record Diagnosis(int uid, String user, boolean rootless, List<Finding> fi
                     .forEach(finding -> blocking.add(finding.check()));
         }
         return new Diagnosis(host.uid(), host.userName(), rootless, findings, blocking.isEmpty(),
-                verdict(rootless, blocking, host.cgroupsDelegated()));
+                verdict(rootless, blocking, host.cgroupsDelegated()), identity(host));
+    }
+
+    /** This diagnosis with one more finding, which does not change whether cages can run at all. */
+    public Diagnosis with(Finding finding) {
+        List<Finding> all = new ArrayList<>(findings);
+        all.add(finding);
+        return new Diagnosis(uid, user, rootless, all, canRun, verdict, identity);
+    }
+
+    /** Who a cage's processes are on this host, in one line. */
+    static String identity(HostSnapshot host) {
+        HostSnapshot.OwnIds ids = host.ownIds();
+        if (ids == null) {
+            return "rootless: a cage's user is you (uid " + host.uid() + ") in your own user namespace, and its other ids "
+                    + "are your subordinate ones";
+        }
+        if (ownIdsWork(ids)) {
+            return "each cage runs as 65536 host ids of its own, from " + ids.source() + " (" + ids.blocks()
+                    + " cages at once): its uid 1000 is a host id that no account and no other cage has";
+        }
+        return "every cage runs as host uid 1000, its user's, shared with that host account and every other cage ("
+                + (ids.missing() != null ? ids.missing() : ids.idmapProblem()) + ")";
+    }
+
+    private static boolean ownIdsWork(HostSnapshot.OwnIds ids) {
+        return ids.missing() == null && ids.idmapProblem() == null;
+    }
+
+    private static Finding ownIds(HostSnapshot.OwnIds ids) {
+        String check = "cages' own ids";
+        if (ids == null) {
+            return new Finding(check, Status.NOT_NEEDED, "rootless cages run in your own user namespace", "");
+        }
+        if (ownIdsWork(ids)) {
+            return ok(check, ids.blocks() + " blocks of 65536 from " + ids.source() + ", " + ids.held() + " held now");
+        }
+        return missing(check, ids.missing() != null ? ids.missing() : ids.idmapProblem(), SHARED_IDS_COST);
+    }
+
+    /** Whether kernel release {@code kernel} (like 6.18.44-x) is {@code least} (major, minor) or later. */
+    static boolean atLeast(String kernel, int[] least) {
+        String[] parts = kernel.split("[.-]");
+        return parts.length >= 2 && parts[0].matches("[0-9]+") && parts[1].matches("[0-9]+")
+                && (Integer.parseInt(parts[0]) > least[0] || (Integer.parseInt(parts[0]) == least[0]
+                && Integer.parseInt(parts[1]) >= least[1]));
     }
 
     private static String verdict(boolean rootless, List<String> blocking, boolean cgroupsDelegated) {
@@ -160,10 +205,7 @@ public record Diagnosis(int uid, String user, boolean rootless, List<Finding> fi
     }
 
     private static Finding overlay(String kernel, boolean rootless) {
-        String[] parts = kernel.split("[.-]");
-        boolean recent = parts.length >= 2 && parts[0].matches("[0-9]+") && parts[1].matches("[0-9]+")
-                && (Integer.parseInt(parts[0]) > USERNS_OVERLAY_KERNEL[0] || (Integer.parseInt(parts[0]) == USERNS_OVERLAY_KERNEL[0]
-                && Integer.parseInt(parts[1]) >= USERNS_OVERLAY_KERNEL[1]));
+        boolean recent = atLeast(kernel, USERNS_OVERLAY_KERNEL);
         String check = "overlayfs in a user namespace";
         if (!rootless) {
             return new Finding(check, Status.NOT_NEEDED, "kernel " + kernel + " (root mounts the overlay itself)", "");

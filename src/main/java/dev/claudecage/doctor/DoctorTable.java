@@ -20,6 +20,7 @@ public final class DoctorTable {
             }
         }
         out.append('\n').append(diagnosis.verdict()).append('\n');
+        out.append("identity: ").append(diagnosis.identity()).append('\n');
         return out.toString();
     }
 }

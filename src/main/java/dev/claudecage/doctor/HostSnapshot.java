@@ -1,12 +1,23 @@
 package dev.claudecage.doctor;
 
+import dev.claudecage.CageException;
+import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.config.UsernsPool;
 import dev.claudecage.host.CgroupLayout;
+import dev.claudecage.host.IdmappedMount;
+import dev.claudecage.host.StateLayout;
+import dev.claudecage.host.IdBlock;
+import dev.claudecage.identity.IdPool;
+import dev.claudecage.identity.IdShift;
+import dev.claudecage.identity.IdShifts;
 import dev.claudecage.process.Executables;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.rootless.CgroupDelegation;
 import dev.claudecage.rootless.IdRange;
 import dev.claudecage.rootless.SubordinateIds;
+import dev.claudecage.runtime.CagePlan;
+import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.security.AppArmor;
 
 import java.io.IOException;
@@ -15,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -31,12 +43,13 @@ import java.util.Optional;
  * @param nftVersion            {@code nft --version}, or null
  * @param newuidmap             the helper's state
  * @param xdgRuntimeDir         $XDG_RUNTIME_DIR, or null
+ * @param ownIds                where root-mode cages would get host ids of their own, and whether they can; null rootless
  */
 public record HostSnapshot(int uid, String userName, String kernel, String runcVersion, String crunVersion,
                            CgroupLayout cgroupLayout, boolean cgroupsDelegated, String cgroupDetail,
                            List<IdRange> subuids, List<IdRange> subgids, AppArmor appArmor, long maxUserNamespaces,
                            Integer unprivilegedUsernsClone, String nftVersion, MapHelper newuidmap, MapHelper newgidmap,
-                           String xdgRuntimeDir) {
+                           String xdgRuntimeDir, OwnIds ownIds) {
 
     private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(10);
 
@@ -52,6 +65,21 @@ public record HostSnapshot(int uid, String userName, String kernel, String runcV
         }
     }
 
+    /**
+     * Root-mode cages' own host ids on this host.
+     *
+     * @param source       where they come from ({@code userns_pool}), in words
+     * @param blocks       how many cages may hold a block at once
+     * @param missing      why there are none, or null
+     * @param held         how many cages hold a block now
+     * @param idmapProblem why this host cannot idmap the image's layers, or null when it can
+     */
+    public record OwnIds(String source, int blocks, String missing, int held, String idmapProblem) {
+    }
+
+    /** The first kernel whose overlayfs takes idmapped layers. */
+    static final int[] IDMAPPED_LAYERS_KERNEL = {5, 19};
+
     public static HostSnapshot gather(int uid, String userName, ProcessRunner runner) {
         CgroupLayout layout = CgroupLayout.current();
         CgroupDelegation delegation = CgroupDelegation.detect(uid, layout == CgroupLayout.V2);
@@ -64,7 +92,37 @@ public record HostSnapshot(int uid, String userName, String kernel, String runcV
                 Optional.ofNullable(readLong(Path.of("/proc/sys/kernel/unprivileged_userns_clone"), null))
                         .map(Long::intValue).orElse(null),
                 firstLine(runner, "nft", "--version"), mapHelper("newuidmap", runner), mapHelper("newgidmap", runner),
-                Optional.ofNullable(System.getenv("XDG_RUNTIME_DIR")).filter(dir -> !dir.isBlank()).orElse(null));
+                Optional.ofNullable(System.getenv("XDG_RUNTIME_DIR")).filter(dir -> !dir.isBlank()).orElse(null),
+                uid == 0 ? ownIds(read(Path.of("/proc/sys/kernel/osrelease"))) : null);
+    }
+
+    private static OwnIds ownIds(String kernel) {
+        UsernsPool setting;
+        try {
+            setting = ConfigLoader.forThisHost().load(Map.of()).config().usernsPool();
+        } catch (RuntimeException e) {
+            return new OwnIds("userns_pool", 0, "the configuration cannot be read: " + e.getMessage(), 0, null);
+        }
+        IdPool pool = IdPool.resolve(setting);
+        int held = StatePaths.current().idAllocations().recorded().size();
+        String idmap = pool.available() ? idmapProblem(kernel, pool.blocks().get(0)) : null;
+        return new OwnIds(pool.source(), pool.blocks().size(), pool.missing(), held, idmap);
+    }
+
+    /** Why the image's layers cannot be idmapped here, or null: tried on the image store's file system. */
+    private static String idmapProblem(String kernel, IdBlock block) {
+        if (!Diagnosis.atLeast(kernel, IDMAPPED_LAYERS_KERNEL)) {
+            return "kernel " + kernel + " is older than 5.19, whose overlayfs takes idmapped layers";
+        }
+        Path layers = java.util.stream.Stream.of(StateLayout.current().images(), Path.of(CagePlan.DEFAULT_ROOTFS),
+                StateLayout.current().data()).filter(Files::isDirectory).findFirst().orElse(Path.of("/"));
+        IdShift shift = IdShift.wholeBlock(block);
+        try (IdShifts shifts = new IdShifts()) {
+            IdmappedMount.check(layers, shifts.namespace(shift));
+            return null;
+        } catch (CageException e) {
+            return e.getMessage();
+        }
     }
 
     private static MapHelper mapHelper(String name, ProcessRunner runner) {

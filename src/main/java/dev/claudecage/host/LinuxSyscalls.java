@@ -51,8 +51,13 @@ public interface LinuxSyscalls extends Library {
     long MOUNT_ATTR_IDMAP = 0x00100000L;
     /** struct mount_attr: attr_set, attr_clr, propagation, userns_fd, each 64 bits. */
     int MOUNT_ATTR_SIZE = 32;
+    int MNT_DETACH = 2;
 
+    int CLONE_VM = 0x100;
+    int CLONE_NEWUSER = 0x10000000;
     int CLONE_NEWNET = 0x40000000;
+    /** waitpid: any child, whatever signal it was to send its parent at its end (none, for one cloned so). */
+    int WAIT_ALL = 0x40000000;
 
     long TIOCGWINSZ = 0x5413;
     long TIOCSWINSZ = 0x5414;
@@ -70,6 +75,7 @@ public interface LinuxSyscalls extends Library {
     /** Where d_name starts in struct dirent64 (after d_ino, d_off, d_reclen, d_type), on every architecture. */
     int DIRENT64_NAME = 19;
 
+    int EPERM = 1;
     int ENOENT = 2;
     int EINTR = 4;
     int EAGAIN = 11;
@@ -79,7 +85,10 @@ public interface LinuxSyscalls extends Library {
     int ENOTEMPTY = 39;
     int ELOOP = 40;
     int EXDEV = 18;
+    int EBUSY = 16;
+    int EINVAL = 22;
     int ERANGE = 34;
+    int ENOSYS = 38;
     int ENODATA = 61;
     int ENOTSUP = 95;
 
@@ -89,9 +98,15 @@ public interface LinuxSyscalls extends Library {
 
     int close(int fd);
 
+    int umount2(String target, int flags);
+
     long read(int fd, byte[] buffer, long count);
 
     long write(int fd, byte[] buffer, long count);
+
+    int SEEK_CUR = 1;
+
+    long lseek(int fd, long offset, int whence);
 
     // Paths as NUL-terminated bytes, as the kernel takes them: a name the cage made need not be
     // valid in any character set.
@@ -104,6 +119,10 @@ public interface LinuxSyscalls extends Library {
     int renameat(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath);
 
     int fchownat(int dirfd, byte[] path, int uid, int gid, int flags);
+
+    long readlinkat(int dirfd, byte[] path, byte[] buffer, long size);
+
+    int symlinkat(byte[] target, int newdirfd, byte[] linkpath);
 
     int dup(int fd);
 
@@ -143,6 +162,11 @@ public interface LinuxSyscalls extends Library {
     void cfmakeraw(byte[] termios);
 
     int kill(int pid, int signal);
+
+    /** glibc's clone: the child runs {@code fn(arg)} on {@code stack} (its top), and exits with what it returns. */
+    int clone(Pointer fn, Pointer stack, int flags, Pointer arg);
+
+    int waitpid(int pid, int[] status, int options);
 
     int setns(int fd, int nstype);
 
@@ -194,10 +218,20 @@ public interface LinuxSyscalls extends Library {
     }
 
     final class Holder {
+        private static final String PLATFORM_LIBRARY_PATH = "jna.platform.library.path";
         // By its file name: "c" would make JNA run ldconfig -p to find it, a quarter of a second.
-        static final LinuxSyscalls LIBC = Native.load("libc.so.6", LinuxSyscalls.class);
+        static final LinuxSyscalls LIBC = load();
 
         private Holder() {
+        }
+
+        private static LinuxSyscalls load() {
+            // Named by its file, libc needs no search path; without one of the caller's, JNA would make its
+            // own by running ldconfig -p as it first loads (about 15 ms, before a cage's layers can be idmapped).
+            if (System.getProperty(PLATFORM_LIBRARY_PATH) == null) {
+                System.setProperty(PLATFORM_LIBRARY_PATH, "");
+            }
+            return Native.load("libc.so.6", LinuxSyscalls.class);
         }
     }
 }

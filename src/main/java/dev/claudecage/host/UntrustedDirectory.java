@@ -6,6 +6,7 @@ import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -250,6 +251,25 @@ public final class UntrustedDirectory implements AutoCloseable {
     }
 
     /**
+     * Opens the regular file {@code relative} for reading, as a stream: for a file too long to read
+     * at once, such as an audit log. Refused unless it is a regular file (a FIFO would block).
+     */
+    public InputStream openRead(String relative) throws IOException {
+        int file = openat2(fd, String.join("/", names(relative)), LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_NOFOLLOW
+                | LinuxSyscalls.O_NONBLOCK | LinuxSyscalls.O_NOCTTY | LinuxSyscalls.O_CLOEXEC, 0, RESOLVE,
+                path.resolve(relative));
+        try {
+            if (fstat(file, relative).kind() != Entry.Kind.FILE) {
+                throw new FileSystemException(path.resolve(relative).toString(), null, "not a regular file");
+            }
+            return new DescriptorInputStream(file, path.resolve(relative));
+        } catch (IOException | RuntimeException e) {
+            LinuxSyscalls.get().close(file);
+            throw e;
+        }
+    }
+
+    /**
      * Reads the regular file {@code relative}, at most {@code limit} bytes; a longer one is an
      * error, not a silent cut.
      */
@@ -322,6 +342,44 @@ public final class UntrustedDirectory implements AutoCloseable {
         }
     }
 
+    /**
+     * The names in the folder {@code relative} ("." for this folder itself), opened beneath this
+     * one without following a link, without "." and "..". Names are decoded as Java's file API
+     * decodes them; one that is not valid text comes back with U+FFFD in it, which names no file.
+     */
+    public List<String> list(String relative) throws IOException {
+        String beneath = relative.equals(".") ? "." : String.join("/", names(relative));
+        int folder = openat2(fd, beneath, LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_DIRECTORY | LinuxSyscalls.O_NOFOLLOW
+                | LinuxSyscalls.O_CLOEXEC, 0, RESOLVE, path.resolve(relative));
+        try {
+            return list(folder, path.resolve(relative)).stream().map(UntrustedDirectory::decode).toList();
+        } finally {
+            LinuxSyscalls.get().close(folder);
+        }
+    }
+
+    /** Where the symbolic link {@code relative} points, as its bytes; a target longer than {@code limit} is an error. */
+    public byte[] readLink(String relative, int limit) throws IOException {
+        return inParent(relative, (parent, name) -> {
+            byte[] target = new byte[limit + 1];
+            long length = LinuxSyscalls.get().readlinkat(parent, name, target, target.length);
+            if (length < 0) {
+                throw failure("read the link", relative);
+            }
+            if (length > limit) {
+                throw new FileSystemException(path.resolve(relative).toString(), null,
+                        "a link target longer than the " + limit + " bytes the host side reads");
+            }
+            return Arrays.copyOf(target, (int) length);
+        });
+    }
+
+    /** Makes the symbolic link {@code relative} pointing at {@code target}, which nothing here follows. */
+    public void createSymlink(String relative, byte[] target) throws IOException {
+        inParent(relative, (parent, name) -> checked(LinuxSyscalls.get().symlinkat(terminated(target), parent, name),
+                "make the link", relative));
+    }
+
     /** Gives {@code relative} (never what it points to) to {@code uid}:{@code gid}. */
     public void chown(String relative, int uid, int gid) throws IOException {
         inParent(relative, (parent, name) -> checked(LinuxSyscalls.get().fchownat(parent, name, uid, gid,
@@ -392,6 +450,103 @@ public final class UntrustedDirectory implements AutoCloseable {
             }
         } finally {
             levels.forEach(Level::close);
+        }
+    }
+
+    /** What {@link #walkFiles} does with each regular file it meets. */
+    @FunctionalInterface
+    public interface FileVisitor {
+        /**
+         * @param relative its path below the folder ('/' between names)
+         * @param content  its bytes, opened beneath its folder; closed after the call
+         * @return whether to go on
+         */
+        boolean visit(String relative, Entry entry, InputStream content) throws IOException;
+    }
+
+    /**
+     * Visits every regular file beneath this folder, depth first and in byte order of the names, each
+     * with a stream of its content. Each folder and file is opened beneath the one holding it: no link is
+     * followed, no other mount entered (a mount point is passed over), and a name the cage swaps on the
+     * way is read as what it is then, never anything outside. Links, FIFOs and devices are passed over.
+     * Stops when the visitor says so, or after {@code maxNames} names of any kind (a tree of empty folders
+     * costs as much to walk as one of files); returns whether it saw everything.
+     */
+    public boolean walkFiles(int maxNames, FileVisitor visitor) throws IOException {
+        int top = openat2(fd, ".", LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_DIRECTORY | LinuxSyscalls.O_CLOEXEC, 0,
+                RESOLVE, path);
+        Deque<Walked> levels = new ArrayDeque<>();
+        long names = 0;
+        try {
+            levels.push(new Walked(top, "", path));
+            while (!levels.isEmpty()) {
+                Walked level = levels.peek();
+                if (level.pending.isEmpty()) {
+                    LinuxSyscalls.get().close(levels.pop().fd);
+                    continue;
+                }
+                if (names++ >= maxNames) {
+                    return false;
+                }
+                byte[] child = level.pending.remove(0);
+                String relative = level.prefix + decode(child);
+                Path shown = path.resolve(relative);
+                Optional<Entry> entry = statAt(level.fd, child, shown);
+                if (entry.isEmpty()) {
+                    continue;
+                }
+                if (entry.get().kind() == Entry.Kind.DIRECTORY) {
+                    int folder = tryOpenat2(level.fd, terminated(child), LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_DIRECTORY
+                            | LinuxSyscalls.O_NOFOLLOW | LinuxSyscalls.O_CLOEXEC, 0, RESOLVE | LinuxSyscalls.RESOLVE_NO_XDEV);
+                    if (folder == -LinuxSyscalls.EXDEV || folder == -LinuxSyscalls.ENOENT) {
+                        continue;
+                    }
+                    if (folder < 0) {
+                        throw exception(-folder, "cannot open", shown);
+                    }
+                    levels.push(new Walked(folder, relative + "/", shown));
+                } else if (entry.get().kind() == Entry.Kind.FILE && !visitFile(level.fd, child, relative, shown, visitor)) {
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            levels.forEach(level -> LinuxSyscalls.get().close(level.fd));
+        }
+    }
+
+    /** Opens one file met on a walk and hands it to the visitor; a name swapped for something else is passed over. */
+    private boolean visitFile(int folder, byte[] name, String relative, Path shown, FileVisitor visitor) throws IOException {
+        int file = tryOpenat2(folder, terminated(name), LinuxSyscalls.O_RDONLY | LinuxSyscalls.O_NOFOLLOW
+                | LinuxSyscalls.O_NONBLOCK | LinuxSyscalls.O_NOCTTY | LinuxSyscalls.O_CLOEXEC, 0, RESOLVE);
+        if (file == -LinuxSyscalls.ENOENT || file == -LinuxSyscalls.ELOOP) {
+            return true;
+        }
+        if (file < 0) {
+            throw exception(-file, "cannot open", shown);
+        }
+        try (InputStream content = new DescriptorInputStream(file, shown)) {
+            Entry now = fstat(file, relative);
+            return now.kind() != Entry.Kind.FILE || visitor.visit(relative, now, content);
+        }
+    }
+
+    /** One folder of a walk: its descriptor (closed when the walk leaves it), and its names still to visit, sorted. */
+    private static final class Walked {
+        final int fd;
+        final String prefix;
+        final List<byte[]> pending;
+
+        Walked(int fd, String prefix, Path shown) throws IOException {
+            this.fd = fd;
+            this.prefix = prefix;
+            try {
+                this.pending = new ArrayList<>(list(fd, shown));
+            } catch (IOException | RuntimeException e) {
+                LinuxSyscalls.get().close(fd);
+                throw e;
+            }
+            pending.sort(Arrays::compareUnsigned);
         }
     }
 
@@ -683,15 +838,104 @@ public final class UntrustedDirectory implements AutoCloseable {
         };
     }
 
-    /** Writes to a descriptor this class opened, and closes it. */
-    private static final class DescriptorOutputStream extends OutputStream {
+    /** A descriptor this class opened, for the one stream that reads or writes it and closes it. */
+    private static final class OpenDescriptor {
         private final int file;
         private final Path shown;
         private boolean closed;
 
-        DescriptorOutputStream(int file, Path shown) {
+        OpenDescriptor(int file, Path shown) {
             this.file = file;
             this.shown = shown;
+        }
+
+        /** The descriptor, while it is open. */
+        int file() throws IOException {
+            if (closed) {
+                throw new IOException(shown + " is closed");
+            }
+            return file;
+        }
+
+        IOException failure(int errno, String what) {
+            return exception(errno, what, shown);
+        }
+
+        void close() {
+            if (!closed) {
+                closed = true;
+                LinuxSyscalls.get().close(file);
+            }
+        }
+    }
+
+    /** Reads from a descriptor this class opened, and closes it. */
+    private static final class DescriptorInputStream extends InputStream {
+        private final OpenDescriptor descriptor;
+
+        DescriptorInputStream(int file, Path shown) {
+            descriptor = new OpenDescriptor(file, shown);
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] bytes, int offset, int length) throws IOException {
+            int file = descriptor.file();
+            if (length == 0) {
+                return 0;
+            }
+            byte[] chunk = offset == 0 ? bytes : new byte[length];
+            while (true) {
+                long read = LinuxSyscalls.get().read(file, chunk, length);
+                if (read < 0) {
+                    int errno = Native.getLastError();
+                    if (errno == LinuxSyscalls.EINTR) {
+                        continue;
+                    }
+                    throw descriptor.failure(errno, "cannot read");
+                }
+                if (read == 0) {
+                    return -1;
+                }
+                if (chunk != bytes) {
+                    System.arraycopy(chunk, 0, bytes, offset, (int) read);
+                }
+                return (int) read;
+            }
+        }
+
+        /** Skips by moving the file offset: reading the end of a long log costs nothing for its start. */
+        @Override
+        public long skip(long count) throws IOException {
+            int file = descriptor.file();
+            if (count <= 0) {
+                return 0;
+            }
+            long before = LinuxSyscalls.get().lseek(file, 0, LinuxSyscalls.SEEK_CUR);
+            long after = before < 0 ? -1 : LinuxSyscalls.get().lseek(file, count, LinuxSyscalls.SEEK_CUR);
+            if (after < 0) {
+                throw descriptor.failure(Native.getLastError(), "cannot seek in");
+            }
+            return after - before;
+        }
+
+        @Override
+        public void close() {
+            descriptor.close();
+        }
+    }
+
+    /** Writes to a descriptor this class opened, and closes it. */
+    private static final class DescriptorOutputStream extends OutputStream {
+        private final OpenDescriptor descriptor;
+
+        DescriptorOutputStream(int file, Path shown) {
+            descriptor = new OpenDescriptor(file, shown);
         }
 
         @Override
@@ -701,9 +945,7 @@ public final class UntrustedDirectory implements AutoCloseable {
 
         @Override
         public void write(byte[] bytes, int offset, int length) throws IOException {
-            if (closed) {
-                throw new IOException(shown + " is closed");
-            }
+            int file = descriptor.file();
             byte[] rest = offset == 0 && length == bytes.length ? bytes : Arrays.copyOfRange(bytes, offset,
                     offset + length);
             while (rest.length > 0) {
@@ -713,7 +955,7 @@ public final class UntrustedDirectory implements AutoCloseable {
                     if (errno == LinuxSyscalls.EINTR) {
                         continue;
                     }
-                    throw exception(errno, "cannot write", shown);
+                    throw descriptor.failure(errno, "cannot write");
                 }
                 rest = Arrays.copyOfRange(rest, (int) written, rest.length);
             }
@@ -721,10 +963,7 @@ public final class UntrustedDirectory implements AutoCloseable {
 
         @Override
         public void close() {
-            if (!closed) {
-                closed = true;
-                LinuxSyscalls.get().close(file);
-            }
+            descriptor.close();
         }
     }
 }

@@ -47,6 +47,11 @@ public final class UntrustedText {
         return text.length() <= EXCERPT_CHARS ? escape(text) : escape(text.substring(0, EXCERPT_CHARS)) + "...";
     }
 
+    /** {@link #excerpt}, with line feeds and tabs shown as {@code \n} and {@code \t} too: for one line of a report. */
+    public static String excerptLine(String text) {
+        return excerpt(text).replace("\n", "\\n").replace("\t", "\\t");
+    }
+
     /** How {@code c} is shown, or null when it is shown as itself. */
     private static String shown(char c) {
         if (c == '\n' || c == '\t') {

@@ -6,11 +6,13 @@ import dev.claudecage.config.Sizes;
 import dev.claudecage.host.UntrustedDirectory;
 import dev.claudecage.json.Json;
 
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ObjLongConsumer;
 
 /**
  * The per-cage audit log: one JSON line per decision, appended and flushed at once so that a
@@ -58,9 +61,18 @@ public final class AuditLog implements AutoCloseable {
     private long bytes;
     private boolean full;
     private long denied;
+    /** The SHA-256 of the last line in the file, which the next line carries; null while it is empty. */
+    private String lastLineSha256;
+    private final boolean cageWritable;
 
-    private AuditLog(Path file, OutputStream out, long limitBytes, long bytes) {
+    /** Whether the file's last line lacks its newline (a crash mid-write): the next line ends it first. */
+    private boolean lastLineUnended;
+
+    private AuditLog(Path file, OutputStream out, long limitBytes, long bytes, LastLine last, boolean cageWritable) {
         this.file = file;
+        this.cageWritable = cageWritable;
+        this.lastLineSha256 = last == null ? null : AuditEvent.sha256Hex(last.text());
+        this.lastLineUnended = last != null && !last.ended();
         this.out = out;
         this.limitBytes = limitBytes;
         this.bytes = bytes;
@@ -88,7 +100,9 @@ public final class AuditLog implements AutoCloseable {
                 }
                 OutputStream out = folder.openAppend(placement.relative(), 0600);
                 long size = folder.stat(placement.relative()).map(UntrustedDirectory.Entry::size).orElse(0L);
-                AuditLog log = new AuditLog(file, out, limitBytes, size);
+                // A session's log is written over several starts: one chain, continued from its last line.
+                LastLine last = LastLine.read(folder, placement.relative(), size);
+                AuditLog log = new AuditLog(file, out, limitBytes, size, last, placement.cageWritable());
                 if (placement.cageWritable()) {
                     System.err.println("claude-cage: note: the audit log " + file + " is in " + placement.folder()
                             + ", which the cage writes: the cage can change or remove it; for a record it cannot "
@@ -111,14 +125,56 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
+    /**
+     * A log's last line, as far as it was written.
+     *
+     * @param ended whether it ends with its newline: a crash mid-write can leave it without one
+     */
+    private record LastLine(String text, boolean ended) {
+
+        /** The last line of a file of {@code size} bytes; null for an empty one. */
+        static LastLine read(UntrustedDirectory folder, String relative, long size) throws IOException {
+            if (size == 0) {
+                return null;
+            }
+            byte[] tail;
+            try (InputStream in = folder.openRead(relative)) {
+                long start = Math.max(0, size - MAX_LINE_BYTES - 1);
+                in.skipNBytes(start);
+                tail = in.readNBytes((int) (size - start));
+            }
+            boolean ended = tail.length > 0 && tail[tail.length - 1] == '\n';
+            int end = ended ? tail.length - 1 : tail.length;
+            int from = end;
+            while (from > 0 && tail[from - 1] != '\n') {
+                from--;
+            }
+            return new LastLine(new String(tail, from, end - from, StandardCharsets.UTF_8), ended);
+        }
+    }
+
     public Path file() {
         return file;
+    }
+
+    /** Whether the file is in a folder the cage writes, where only an anchor kept elsewhere shows it unchanged. */
+    public boolean cageWritable() {
+        return cageWritable;
+    }
+
+    /**
+     * The SHA-256 of the last line written: the chain's end. Kept where the cage cannot write, it shows
+     * that nothing before it changed, as the cage could rewrite a whole chain in a file it can write.
+     */
+    public synchronized String lastLineSha256() {
+        return lastLineSha256;
     }
 
     /** Records one event: bounded, behind its source's rate limit, and within the size cap. */
     public void record(AuditEvent event) {
         synchronized (this) {
-            if (!AuditEvent.ALLOWED.equals(event.decision())) {
+            // The trail's own lines (how the cage started and ended) are no decision against the cage.
+            if (AuditEvent.DENIED.equals(event.decision()) || AuditEvent.CUT_OFF.equals(event.decision())) {
                 denied++;
             }
         }
@@ -131,17 +187,20 @@ public final class AuditLog implements AutoCloseable {
             unwritten.merge(event.source() + " " + event.decision(), 1L, Long::sum);
             return;
         }
-        byte[] line = (Json.writeLine(event) + "\n").getBytes(StandardCharsets.UTF_8);
-        if (bytes + line.length + FULL_LINE_ROOM > limitBytes) {
+        String text = Json.writeLine(event.after(lastLineSha256));
+        if (bytes + text.length() + 1 + FULL_LINE_ROOM > limitBytes) {
             full = true;
             unwritten.merge(event.source() + " " + event.decision(), 1L, Long::sum);
-            line = (Json.writeLine(new AuditEvent(Instant.now(), AUDIT_SOURCE, null, null, FULL, "the audit log reached "
+            text = Json.writeLine(new AuditEvent(Instant.now(), AUDIT_SOURCE, null, null, FULL, "the audit log reached "
                     + "its size cap of " + Sizes.format(limitBytes) + " (audit_log_limit): later events are counted, not "
-                    + "written", null, null)) + "\n").getBytes(StandardCharsets.UTF_8);
+                    + "written", null, null, lastLineSha256));
         }
+        byte[] line = ((lastLineUnended ? "\n" : "") + text + "\n").getBytes(StandardCharsets.UTF_8);
         try {
             out.write(line);
             bytes += line.length;
+            lastLineSha256 = AuditEvent.sha256Hex(text);
+            lastLineUnended = false;
         } catch (IOException e) {
             // Losing the audit trail is a failure the user must hear about, not a silent gap.
             throw new CageException("cannot write the audit log " + file + ": " + e.getMessage());
@@ -161,18 +220,82 @@ public final class AuditLog implements AutoCloseable {
         return Map.copyOf(unwritten);
     }
 
-    /** Every event in a log file, oldest first. */
+    /**
+     * What a read of an audit log found.
+     *
+     * @param events     its events, oldest first
+     * @param unreadable lines that were not an audit event (or longer than {@value #MAX_LINE_BYTES} bytes)
+     */
+    public record Contents(List<AuditEvent> events, long unreadable) {
+    }
+
+    /** The longest line read back: a written line is a few KiB at most ({@link AuditEvent#bounded}). */
+    static final int MAX_LINE_BYTES = 64 << 10;
+
+    /** Every event in a log file, oldest first; a line that is not one is an error. */
     public static List<AuditEvent> read(Path file) {
-        try {
-            List<AuditEvent> events = new ArrayList<>();
-            for (String line : Files.readAllLines(file)) {
-                if (!line.isBlank()) {
-                    events.add(Json.read(line, AuditEvent.class));
+        Contents contents = readLeniently(file);
+        if (contents.unreadable() > 0) {
+            throw new CageException("the audit log " + file + " has " + contents.unreadable()
+                    + " line(s) that are not audit events");
+        }
+        return contents.events();
+    }
+
+    /**
+     * Every event in a log file, and a count of the lines that are not one. The file may be in a folder
+     * the cage writes (--audit-log in the workspace) and hold anything the cage put there, so it is
+     * opened beneath its folder without following a link, and read a bounded line at a time.
+     */
+    public static Contents readLeniently(Path file) {
+        List<AuditEvent> events = new ArrayList<>();
+        long[] unreadable = {0};
+        eachLine(file, (text, number) -> {
+            if (text == null) {
+                unreadable[0]++;
+            } else if (!text.isBlank()) {
+                try {
+                    events.add(Json.read(text, AuditEvent.class));
+                } catch (RuntimeException notAnEvent) {
+                    unreadable[0]++;
                 }
             }
-            return events;
+        });
+        return new Contents(events, unreadable[0]);
+    }
+
+    /**
+     * Each line of a log file with its number from 1, without its newline; null for a line longer than
+     * {@value #MAX_LINE_BYTES} bytes. The file is opened beneath its folder without following a link: it
+     * may be in a folder the cage writes.
+     */
+    static void eachLine(Path file, ObjLongConsumer<String> line) {
+        Path absolute = file.toAbsolutePath().normalize();
+        try (UntrustedDirectory folder = UntrustedDirectory.open(absolute.getParent());
+             InputStream in = new BufferedInputStream(folder.openRead(absolute.getFileName().toString()))) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            boolean tooLong = false;
+            long number = 0;
+            for (int b = in.read(); ; b = in.read()) {
+                if (b != '\n' && b >= 0) {
+                    tooLong |= bytes.size() >= MAX_LINE_BYTES;
+                    if (!tooLong) {
+                        bytes.write(b);
+                    }
+                    continue;
+                }
+                if (b >= 0 || bytes.size() > 0 || tooLong) {
+                    line.accept(tooLong ? null : bytes.toString(StandardCharsets.UTF_8), ++number);
+                }
+                if (b < 0) {
+                    return;
+                }
+                bytes.reset();
+                tooLong = false;
+            }
         } catch (IOException e) {
-            throw new CageException("cannot read the audit log " + file + ": " + e.getMessage());
+            throw new CageException("cannot read the audit log " + file + ": " + e.getMessage(),
+                    "name the log file itself, not a link to it, and not a file a cage may have put in its place");
         }
     }
 

@@ -28,6 +28,13 @@ import java.util.Set;
 public record EgressPolicy(List<HostRule> rules, Map<String, List<InetAddress>> pinned, long egressLimitBytes,
                            int maxConnections, Set<String> apiHosts, int wildcardNamesPerMinute) {
 
+    /** How a denial for a name that allowed_hosts lacks reads, after the name: what policy suggest looks for. */
+    public static final String NOT_ALLOWED = " is not in allowed_hosts";
+    /** How the DNS stub's refusal of a name allowed_hosts lacks reads, after the query type. */
+    public static final String NOT_ON_ALLOWLIST = " NXDOMAIN: not on the allowlist";
+    /** How a denial for a name allowed on other ports only reads, after the name. */
+    public static final String OTHER_PORTS_ONLY = " is in allowed_hosts for port ";
+
     /** Anthropic's own API: the default api_upstream, and where a cage holding another key would send it. */
     public static final URI ANTHROPIC_API = URI.create("https://api.anthropic.com");
 

@@ -46,6 +46,8 @@ public record NameResolver(EgressPolicy policy, Lookup lookup) {
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(3);
 
+    /** How a refusal of a name whose answer is a private or special-purpose address reads, after the name. */
+    public static final String RESOLVES_TO = " resolves to ";
     // A top-level label is never all digits (RFC 3696 2), so a name ending in a number is an
     // address in one of the forms inet_aton accepts: 127.1, 2130706433, 0x7f.1.
     private static final Pattern NUMERIC_LABEL = Pattern.compile("[0-9]+|0x[0-9a-f]*");
@@ -129,7 +131,7 @@ public record NameResolver(EgressPolicy policy, Lookup lookup) {
         for (InetAddress address : addresses) {
             Optional<String> range = restrictedRange(address).or(() -> ownAddress(address));
             if (range.isPresent()) {
-                return new Refused(name, name + " resolves to " + address.getHostAddress() + ", " + range.get()
+                return new Refused(name, name + RESOLVES_TO + address.getHostAddress() + ", " + range.get()
                         + "; only names pinned with resolve may reach such addresses");
             }
         }

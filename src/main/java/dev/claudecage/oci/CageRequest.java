@@ -1,5 +1,7 @@
 package dev.claudecage.oci;
 
+import dev.claudecage.host.IdBlock;
+
 import java.util.List;
 
 /**
@@ -10,10 +12,12 @@ import java.util.List;
  * @param network         how the cage joins the network (prepared by the net package for filtered)
  * @param image           what the image asks of the process: its ENV and WORKDIR
  * @param wall            the guards of the protected paths in the writable workspace mounts
+ * @param ids             the cage's own host ids, which its user namespace maps its ids onto; null when it
+ *                        shares the host's ids (rootless cages get their namespace from {@code rootless})
  */
 public record CageRequest(List<String> command, boolean terminal, String containerId, String hostname,
                           Spec.Seccomp seccomp, String apparmorProfile, NetworkAttachment network, ImageDefaults image,
-                          WorkspaceWall wall) {
+                          WorkspaceWall wall, IdBlock ids) {
 
     public CageRequest {
         command = List.copyOf(command);
@@ -22,11 +26,18 @@ public record CageRequest(List<String> command, boolean terminal, String contain
         }
     }
 
+    /** A cage that shares the host's ids. */
+    public CageRequest(List<String> command, boolean terminal, String containerId, String hostname,
+                       Spec.Seccomp seccomp, String apparmorProfile, NetworkAttachment network, ImageDefaults image,
+                       WorkspaceWall wall) {
+        this(command, terminal, containerId, hostname, seccomp, apparmorProfile, network, image, wall, null);
+    }
+
     /** A cage on a plain rootfs directory, whose image asks for nothing. */
     public CageRequest(List<String> command, boolean terminal, String containerId, String hostname,
                        Spec.Seccomp seccomp, String apparmorProfile, NetworkAttachment network) {
         this(command, terminal, containerId, hostname, seccomp, apparmorProfile, network, ImageDefaults.NONE,
-                WorkspaceWall.NONE);
+                WorkspaceWall.NONE, null);
     }
 
     /**

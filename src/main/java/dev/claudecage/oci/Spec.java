@@ -117,37 +117,62 @@ public record Spec(String ociVersion, Process process, Root root, String hostnam
         }
     }
 
+    /**
+     * @param uidMappings how the cage's uids map to host uids in a user namespace of its own; null without one
+     * @param gidMappings the same for gids
+     */
     public record Linux(List<Namespace> namespaces, Resources resources, String cgroupsPath, Seccomp seccomp,
-                        List<String> maskedPaths, List<String> readonlyPaths) {
+                        List<String> maskedPaths, List<String> readonlyPaths, List<IdMapping> uidMappings,
+                        List<IdMapping> gidMappings) {
         public Linux {
             namespaces = List.copyOf(namespaces);
             maskedPaths = List.copyOf(maskedPaths);
             readonlyPaths = List.copyOf(readonlyPaths);
+            uidMappings = uidMappings == null ? null : List.copyOf(uidMappings);
+            gidMappings = gidMappings == null ? null : List.copyOf(gidMappings);
+        }
+
+        /** Without a user namespace of the cage's own. */
+        public Linux(List<Namespace> namespaces, Resources resources, String cgroupsPath, Seccomp seccomp,
+                     List<String> maskedPaths, List<String> readonlyPaths) {
+            this(namespaces, resources, cgroupsPath, seccomp, maskedPaths, readonlyPaths, null, null);
         }
 
         public Linux withNamespaces(List<Namespace> newNamespaces) {
-            return new Linux(newNamespaces, resources, cgroupsPath, seccomp, maskedPaths, readonlyPaths);
+            return new Linux(newNamespaces, resources, cgroupsPath, seccomp, maskedPaths, readonlyPaths, uidMappings,
+                    gidMappings);
         }
 
         public Linux withResources(Resources newResources) {
-            return new Linux(namespaces, newResources, cgroupsPath, seccomp, maskedPaths, readonlyPaths);
+            return new Linux(namespaces, newResources, cgroupsPath, seccomp, maskedPaths, readonlyPaths, uidMappings,
+                    gidMappings);
         }
 
         public Linux withSeccomp(Seccomp newSeccomp) {
-            return new Linux(namespaces, resources, cgroupsPath, newSeccomp, maskedPaths, readonlyPaths);
+            return new Linux(namespaces, resources, cgroupsPath, newSeccomp, maskedPaths, readonlyPaths, uidMappings,
+                    gidMappings);
         }
 
         public Linux withCgroupsPath(String path) {
-            return new Linux(namespaces, resources, path, seccomp, maskedPaths, readonlyPaths);
+            return new Linux(namespaces, resources, path, seccomp, maskedPaths, readonlyPaths, uidMappings, gidMappings);
         }
 
         public Linux withMaskedPaths(List<String> paths) {
-            return new Linux(namespaces, resources, cgroupsPath, seccomp, paths, readonlyPaths);
+            return new Linux(namespaces, resources, cgroupsPath, seccomp, paths, readonlyPaths, uidMappings, gidMappings);
         }
 
         public Linux withReadonlyPaths(List<String> paths) {
-            return new Linux(namespaces, resources, cgroupsPath, seccomp, maskedPaths, paths);
+            return new Linux(namespaces, resources, cgroupsPath, seccomp, maskedPaths, paths, uidMappings, gidMappings);
         }
+
+        /** Whether the cage gets a {@code type} namespace of its own, made by the runtime (not joined, not the host's). */
+        public boolean ownsNamespace(String type) {
+            return namespaces.stream().anyMatch(namespace -> namespace.type().equals(type) && namespace.path() == null);
+        }
+    }
+
+    /** {@code size} ids from {@code containerID} in the cage's user namespace are the host's from {@code hostID}. */
+    public record IdMapping(long containerID, long hostID, long size) {
     }
 
     /** A namespace; {@code path} is null for a new one. */

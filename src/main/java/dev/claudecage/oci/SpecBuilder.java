@@ -2,6 +2,7 @@ package dev.claudecage.oci;
 
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.host.IdBlock;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +20,12 @@ public final class SpecBuilder {
     public static final String CAGE_HOME = "/home/claude";
     public static final String WORKSPACE = "/workspace";
     public static final String CGROUP_PARENT = "/claude-cage";
+    /**
+     * A bind mount option, OCI 1.1's name for it: the source shows in the cage with the ids it has
+     * on disk as the cage's own ids (stored uid 1000 is the cage's uid 1000), as the image's files
+     * do. The host prepares such mounts itself; the runtime never sees the option.
+     */
+    public static final String IDMAP = "idmap";
 
     static final String PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     static final long CPU_PERIOD_MICROS = 100_000;
@@ -42,13 +49,21 @@ public final class SpecBuilder {
     /** Variables an image cannot set: the cage decides them. */
     static final Set<String> CAGE_ENV = Set.of("HOME", "container");
 
-    /** Every namespace new, except the network one: joined when prepared (filtered), shared for host. */
-    private static List<Spec.Namespace> namespaces(NetworkAttachment network) {
-        return NAMESPACES.stream()
+    /**
+     * Every namespace new, except the network one: joined when prepared (filtered), shared for host;
+     * and a user namespace of the cage's own when it has its own ids.
+     */
+    private static List<Spec.Namespace> namespaces(NetworkAttachment network, IdBlock ids) {
+        List<Spec.Namespace> namespaces = new ArrayList<>();
+        if (ids != null) {
+            namespaces.add(Spec.Namespace.fresh("user"));
+        }
+        NAMESPACES.stream()
                 .filter(type -> !(type.equals("network") && network.mode() == dev.claudecage.config.NetworkMode.HOST))
                 .map(type -> type.equals("network") && network.namespacePath() != null
                         ? new Spec.Namespace(type, network.namespacePath()) : Spec.Namespace.fresh(type))
-                .toList();
+                .forEach(namespaces::add);
+        return namespaces;
     }
 
     private SpecBuilder() {
@@ -178,7 +193,11 @@ public final class SpecBuilder {
                 new Spec.Memory(config.memoryBytes(), config.memoryBytes()),
                 new Spec.Cpu(Math.round(config.cpus() * CPU_PERIOD_MICROS), CPU_PERIOD_MICROS),
                 new Spec.Pids(config.pidsLimit()));
-        return new Spec.Linux(namespaces(request.network()), resources,
-                CGROUP_PARENT + "/" + request.containerId(), request.seccomp(), MASKED_PATHS, READONLY_PATHS);
+        IdBlock ids = request.ids();
+        // The cage's ids 0 to 65535 are its block's host ids: its uid 1000 is nobody's on the host.
+        return new Spec.Linux(namespaces(request.network(), ids), resources,
+                CGROUP_PARENT + "/" + request.containerId(), request.seccomp(), MASKED_PATHS, READONLY_PATHS,
+                ids == null ? null : List.of(new Spec.IdMapping(0, ids.uid(), IdBlock.SIZE)),
+                ids == null ? null : List.of(new Spec.IdMapping(0, ids.gid(), IdBlock.SIZE)));
     }
 }

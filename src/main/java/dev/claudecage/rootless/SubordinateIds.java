@@ -30,7 +30,7 @@ public final class SubordinateIds {
     }
 
     /** The ranges of the user named {@code userName} or numbered {@code id}; malformed lines are not the user's. */
-    static List<IdRange> parse(String content, String userName, long id) {
+    public static List<IdRange> parse(String content, String userName, long id) {
         return content.lines()
                 .map(String::strip)
                 .filter(line -> !line.isEmpty() && !line.startsWith("#"))

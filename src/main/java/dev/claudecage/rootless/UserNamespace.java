@@ -6,8 +6,6 @@ import dev.claudecage.process.CommandScope;
 import dev.claudecage.process.ProcessRunner;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 public final class UserNamespace implements CommandScope, AutoCloseable {
 
     private static final Duration SETUP_TIMEOUT = Duration.ofSeconds(10);
-    private static final long POLL_MILLIS = 5;
 
     private final Process holder;
     private final String nsenter;
@@ -63,7 +60,8 @@ public final class UserNamespace implements CommandScope, AutoCloseable {
         Process holder = runner.startTethered(command);
         UserNamespace namespace = new UserNamespace(holder, nsenter, ownNetwork);
         try {
-            namespace.awaitUnshared();
+            UnshareHolder.awaitUnshared(holder, SETUP_TIMEOUT, "a user namespace",
+                    "claude-cage doctor says what this host lacks for rootless cages");
             runner.run(mapCommand(newuidmap, holder.pid(), uids), SETUP_TIMEOUT);
             runner.run(mapCommand(newgidmap, holder.pid(), gids), SETUP_TIMEOUT);
             if (ownNetwork) {
@@ -110,44 +108,6 @@ public final class UserNamespace implements CommandScope, AutoCloseable {
         wrapped.add("--");
         wrapped.addAll(command);
         return wrapped;
-    }
-
-    /** Waits until the helper is in its own user namespace: only then can its maps be written. */
-    private void awaitUnshared() {
-        Path own = Path.of("/proc/self/ns/user");
-        Path theirs = namespacePath("user");
-        long deadline = System.nanoTime() + SETUP_TIMEOUT.toNanos();
-        try {
-            String ownNamespace = Files.readSymbolicLink(own).toString();
-            while (System.nanoTime() < deadline) {
-                if (!holder.isAlive()) {
-                    throw new CageException("cannot create a user namespace: unshare ended at once: " + stderr(),
-                            "claude-cage doctor says what this host lacks for rootless cages");
-                }
-                try {
-                    if (!Files.readSymbolicLink(theirs).toString().equals(ownNamespace)) {
-                        return;
-                    }
-                } catch (IOException raced) {
-                    // The helper is between fork and exec, or just ended; the next round tells.
-                }
-                Thread.sleep(POLL_MILLIS);
-            }
-        } catch (IOException e) {
-            throw new CageException("cannot read " + own + ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CageException("interrupted while creating a user namespace");
-        }
-        throw new CageException("unshare did not create a user namespace within " + SETUP_TIMEOUT.toSeconds() + "s");
-    }
-
-    private String stderr() {
-        try {
-            return new String(holder.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-            return "(its error output could not be read: " + e.getMessage() + ")";
-        }
     }
 
     private static String tool(String name, String debianPackage) {

@@ -5,6 +5,7 @@ import dev.claudecage.image.store.LinuxFiles;
 import dev.claudecage.CageException;
 import dev.claudecage.Teardown;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.Spec;
@@ -15,7 +16,9 @@ import dev.claudecage.process.Stdio;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -87,22 +90,30 @@ public final class Cage implements AutoCloseable {
         return prefix + "-" + HexFormat.of().formatHex(bytes);
     }
 
-    /**
-     * Prepares a cage whose root is an overlay of {@code lowerLayers}, top layer first, and makes
-     * the {@code placeholders} the spec's workspace guards sit on (removed by {@link #close()}).
-     */
-    static Cage prepare(String id, List<Path> lowerLayers, Spec spec, List<Placeholders.Placeholder> placeholders,
-                        StatePaths paths, OciRuntime runtime, ProcessRunner runner, CommandScope scope) {
+    /** Fails, saying what to do, unless every one of {@code lowerLayers} is a folder. */
+    static void requireLayers(List<Path> lowerLayers) {
         for (Path rootfs : lowerLayers) {
             if (!Files.isDirectory(rootfs)) {
                 throw new CageException("rootfs " + rootfs + " is not a directory",
                         "build one with: sudo rootfs-builder/make-minbase-rootfs.sh " + rootfs);
             }
         }
+    }
+
+    /**
+     * Prepares a cage whose root is an overlay of {@code lowerLayers}, top layer first, and makes
+     * the {@code placeholders} the spec's workspace guards sit on (removed by {@link #close()}).
+     *
+     * @param ids the cage's own host ids, whose layers {@code lowerLayers} are idmapped into; null when it
+     *            shares the host's
+     */
+    static Cage prepare(String id, List<Path> lowerLayers, Spec spec, List<Placeholders.Placeholder> placeholders,
+                        StatePaths paths, OciRuntime runtime, ProcessRunner runner, CommandScope scope, IdBlock ids) {
+        requireLayers(lowerLayers);
         Layout layout = Layout.inRunFolder(paths.bundle(id).getParent());
         LinuxFiles.OverlayAttributes attributes = scope == CommandScope.HOST ? LinuxFiles.OverlayAttributes.TRUSTED
                 : LinuxFiles.OverlayAttributes.USER;
-        Cage cage = mountRoot(id, lowerLayers, layout, attributes, paths, runtime, runner, scope);
+        Cage cage = mountRoot(id, lowerLayers, layout, attributes, paths, runtime, runner, scope, ids);
         try {
             cage.writeSpec(spec);
             Placeholders.create(placeholders, layout.directory().resolve(Placeholders.RECORD));
@@ -116,10 +127,12 @@ public final class Cage implements AutoCloseable {
      * Mounts a cage's root in {@code layout}: an overlay of {@code lowerLayers}, top first, keeping
      * its own marks in {@code attributes}; its bundle waits for a spec ({@link #writeSpec}). An
      * image build's steps are cages made this way.
+     *
+     * @param ids the cage's own host ids, which its runtime mounts the root as; null when it shares the host's
      */
     public static Cage mountRoot(String id, List<Path> lowerLayers, Layout layout,
                                  LinuxFiles.OverlayAttributes attributes, StatePaths paths, OciRuntime runtime,
-                                 ProcessRunner runner, CommandScope scope) {
+                                 ProcessRunner runner, CommandScope scope, IdBlock ids) {
         Path directory = layout.directory();
         Cage cage = new Cage(id, layout, runtime, runner, scope);
         try {
@@ -127,7 +140,14 @@ public final class Cage implements AutoCloseable {
                 // Made by us rather than by the runtime, so that the user, not a subordinate id, owns it.
                 Directories.createPrivate(runtime.stateRoot());
             }
-            Directories.createPrivate(paths.runs());
+            if (scope == CommandScope.HOST) {
+                // Cages with ids of their own pass through on the way to their root (letThroughToItsRoot);
+                // never 0700 for a moment, or a cage starting then could not.
+                Files.createDirectories(paths.runs());
+                Files.setPosixFilePermissions(paths.runs(), PosixFilePermissions.fromString("rwx--x--x"));
+            } else {
+                Directories.createPrivate(paths.runs());
+            }
             cage.teardown.push("remove " + directory, cage::removeFolder);
             Directories.createPrivate(directory);
             Files.createDirectories(cage.root());
@@ -138,6 +158,9 @@ public final class Cage implements AutoCloseable {
                 // whom the cage's own user is.
                 runner.run(scope.wrap(List.of("chown", "0:0", layout.upper().toString(), layout.work().toString())),
                         MOUNT_TIMEOUT);
+            }
+            if (ids != null) {
+                letThroughToItsRoot(layout, ids);
             }
             cage.teardown.push("remove the placeholders", cage::removePlaceholders);
             runner.run(scope.wrap(overlayMountCommand(lowerLayers, layout.upper(), layout.work(), cage.root(),
@@ -158,8 +181,29 @@ public final class Cage implements AutoCloseable {
         }
     }
 
+    /**
+     * The runtime mounts the cage's root from inside the cage's user namespace, as the cage's root,
+     * whose host ids are {@code ids}' first: it must pass through the folders on the way. The run
+     * folder lets everyone pass but list nothing; the cage's own folder and bundle let in only its
+     * root's group (and root). The upper layer's top is the cage's "/", its root's.
+     */
+    private static void letThroughToItsRoot(Layout layout, IdBlock ids) throws IOException {
+        for (Path folder : List.of(layout.directory(), layout.directory().resolve("bundle"))) {
+            Files.setAttribute(folder, "unix:gid", Math.toIntExact(ids.gid()), LinkOption.NOFOLLOW_LINKS);
+            Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx--x---"));
+        }
+        Path upper = layout.upper();
+        Files.setAttribute(upper, "unix:gid", Math.toIntExact(ids.gid()), LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(upper, "unix:uid", Math.toIntExact(ids.uid()), LinkOption.NOFOLLOW_LINKS);
+    }
+
     public String id() {
         return id;
+    }
+
+    /** After {@link #close()}: whether the runtime's container is gone, so that nothing of the cage can still run. */
+    boolean containerRemoved() {
+        return containerGone;
     }
 
     public Path bundle() {

@@ -3,8 +3,15 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.Teardown;
 import dev.claudecage.image.store.StopSignals;
+import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.MountSpec;
+import dev.claudecage.host.HostIds;
+import dev.claudecage.host.IdmappedMount;
+import dev.claudecage.host.IdBlock;
+import dev.claudecage.identity.IdPool;
+import dev.claudecage.identity.IdShifts;
 import dev.claudecage.config.NetworkMode;
+import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
@@ -15,10 +22,16 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.RootlessHost;
 import dev.claudecage.rootless.UserNamespace;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,8 +52,16 @@ public final class CageInstance implements AutoCloseable {
     private CageNetworking networking;
     private WorkspaceWall wall = WorkspaceWall.NONE;
     private List<String> volumes = List.of();
+    private CageIdentity identity;
+    private IdShifts shifts;
     private Cage cage;
     private Process runtimeProcess;
+    private AuditLog trail;
+    /** How the cage ended, when its owner said; else it is read from the runtime's process at the end. */
+    private volatile CageTrail.Ending ending;
+    private volatile boolean stoppedByUser;
+    /** The writable folders' files as they were before the cage started. */
+    private final Map<MountSpec, MountChanges.Snapshot> before = new LinkedHashMap<>();
 
     private CageInstance(CagePlan plan, String id) {
         this.plan = plan;
@@ -51,12 +72,15 @@ public final class CageInstance implements AutoCloseable {
     /**
      * Prepares a cage for {@code command} under {@code id}; nothing runs yet.
      *
+     * @param trailFile where the cage's evidence trail goes, whatever its network mode: opened here, with
+     *                  {@link #recordStart} and how it ended as its cage's first and last lines; null for a
+     *                  cage that keeps none of its own (verify's, whose filtered network logs to its state)
      * @param adjust a last change to the spec, knowing the network (verify adds its fixtures;
      *               everyone else passes {@link SpecAdjustment#NONE})
      */
     public static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
-                                       CageNetworking.Options networkOptions, StatePaths paths, ProcessRunner runner,
-                                       SpecAdjustment adjust) {
+                                       CageNetworking.Options networkOptions, Path trailFile, StatePaths paths,
+                                       ProcessRunner runner, SpecAdjustment adjust) {
         CageInstance instance = new CageInstance(plan, id);
         Teardown teardown = instance.teardown;
         try {
@@ -70,12 +94,30 @@ public final class CageInstance implements AutoCloseable {
                     }
                 });
             }
+            CageNetworking.Options network = networkOptions;
+            if (trailFile != null) {
+                // After the claim, as it may lie in the workspace; closed last, after the network's last lines.
+                instance.trail = teardown.push("close the evidence trail",
+                        CageNetworking.openAuditLog(trailFile, plan.config()));
+                teardown.push("record how the cage ended", () -> {
+                    instance.recordMountChanges();
+                    instance.trail.record(CageTrail.ended(Instant.now(), id, instance.ending()));
+                });
+                network = networkOptions.withTrail(instance.trail);
+                instance.snapshotWritableMounts();
+            }
             RootlessHost rootless = plan.rootless();
+            List<Path> layers = plan.rootfs();
             if (rootless != null) {
                 instance.userNamespace = teardown.push("end its user namespace", UserNamespace.create(rootless.uids(),
                         rootless.gids(), plan.config().network() == NetworkMode.FILTERED, runner));
+            } else {
+                layers = instance.takeOwnIds(layers, paths, runner);
             }
-            NetworkAttachment attachment = switch (plan.config().network()) {
+            CageConfig config = plan.config();
+            HostIds cageUser = instance.identity != null ? instance.identity.user(config)
+                    : new HostIds(config.uid(), config.gid());
+            NetworkAttachment attachment = switch (config.network()) {
                 case NONE -> NetworkAttachment.none();
                 case HOST -> {
                     System.err.println("claude-cage: warning: network 'host' gives cage " + id
@@ -84,38 +126,106 @@ public final class CageInstance implements AutoCloseable {
                 }
                 case FILTERED -> {
                     instance.networking = teardown.push("take down its network", rootless == null
-                            ? CageNetworking.start(id, plan.config(), networkOptions, runner)
-                            : CageNetworking.startRootless(plan.config(), networkOptions, instance.userNamespace, runner));
+                            ? CageNetworking.start(id, config, cageUser,
+                            instance.identity == null ? 0 : instance.identity.holdNamespaces(), network, runner)
+                            : CageNetworking.startRootless(config, network, instance.userNamespace, runner));
                     yield instance.networking.attachment();
                 }
             };
-            ProtectedPathScan.Result wall = ProtectedPathScan.scan(plan.config());
+            ProtectedPathScan.Result wall = ProtectedPathScan.scan(config);
             instance.wall = wall.wall();
-            Spec spec = plan.spec(id, command, terminal, attachment, wall.wall());
+            IdBlock ids = instance.identity == null ? null : instance.identity.block();
+            Spec spec = plan.spec(id, command, terminal, attachment, wall.wall(), ids);
             instance.volumes = imageVolumes(spec, plan.image().volumes());
             if (rootless == null) {
                 spec = teardown.push("remove its shifted mounts",
-                        WorkspaceOwnership.stage(plan.config(), paths.stagedMounts(id), runner)).applyTo(spec);
+                        WorkspaceOwnership.stage(config, paths.stagedMounts(id), ids, instance.shifts)).applyTo(spec);
             }
+            // Undone before the shifted mounts, whose removal takes the staging folder they share.
+            teardown.push("unmount its idmapped mounts", () -> {
+                if (instance.identity != null) {
+                    instance.identity.unmount();
+                }
+            });
             spec = adjust.adjust(spec, instance.networking);
+            // Last, so that they fit whatever the adjustment changed (a control cage's namespaces, the home).
+            spec = instance.identity == null ? CageIdentity.withoutMarks(spec) : instance.identity.stage(spec, instance.shifts);
             if (rootless != null) {
-                // Last, so that it fits whatever the adjustment changed (a control cage's namespaces).
                 spec = rootless.adapt(spec);
             }
+            instance.endShifts();
             // Its placeholders first, then its run folder, and the claim on its workspace with it.
             instance.cage = teardown.push("remove the cage", rootless == null
-                    ? Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths, plan.runtime(), runner,
-                    CommandScope.HOST)
-                    : Cage.prepare(id, plan.rootfs(), spec, wall.placeholders(), paths,
-                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace));
+                    ? Cage.prepare(id, layers, spec, wall.placeholders(), paths, plan.runtime(), runner,
+                    CommandScope.HOST, ids)
+                    : Cage.prepare(id, layers, spec, wall.placeholders(), paths,
+                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace, null));
+            if (instance.identity != null) {
+                instance.identity.detachLayers();
+            }
             return instance;
         } catch (RuntimeException e) {
             throw Teardown.closeAfter(instance, e);
         }
     }
 
+    /**
+     * Gives a root-mode cage host ids of its own, when the plan has a pool, with the shifting
+     * namespaces its mounts need; returns the root's layers, idmapped into the cage's
+     * ids where it has them. A host that cannot idmap the layers, or has no pool, runs the cage with
+     * the host's ids, as before cages had their own, and says so: never silently.
+     */
+    private List<Path> takeOwnIds(List<Path> layers, StatePaths paths, ProcessRunner runner) {
+        CageConfig config = plan.config();
+        IdPool pool = plan.ids();
+        // Its block goes back only once its container is gone: until then, gc frees it with the cage.
+        teardown.push("give back its own ids", () -> {
+            if (identity != null) {
+                identity.close(cage == null || cage.containerRemoved());
+            }
+        });
+        teardown.push("end its shifting namespaces", this::endShifts);
+        if (pool != null && pool.available()) {
+            Cage.requireLayers(layers);
+            identity = CageIdentity.allocate(id, pool, paths, runner);
+            shifts = new IdShifts();
+            try {
+                return identity.stageLayers(layers, shifts);
+            } catch (IdmappedMount.Unsupported e) {
+                identity.close();
+                identity = null;
+                endShifts();
+                warnSharedIds(e.getMessage());
+            }
+        } else if (pool != null) {
+            warnSharedIds(pool.missing());
+        }
+        shifts = new IdShifts();
+        return layers;
+    }
+
+    private void warnSharedIds(String missing) {
+        CageConfig config = plan.config();
+        System.err.println("claude-cage: warning: cage " + id + " runs as host uid " + config.uid() + " and gid "
+                + config.gid() + ", which any host account of that id shares, and every other such cage: that account "
+                + "can trace it and read its environment (" + missing + "); claude-cage doctor says more");
+    }
+
+    /** Closes the shifting namespaces: the mounts made with them keep what they need. */
+    private void endShifts() {
+        if (shifts != null) {
+            shifts.close();
+            shifts = null;
+        }
+    }
+
     public String id() {
         return id;
+    }
+
+    /** The cage's own host ids, or null when it shares the host's (rootless, or where the host cannot). */
+    public IdBlock ownIds() {
+        return identity == null ? null : identity.block();
     }
 
     /** The image's VOLUMEs that got a tmpfs of their own, as tmpfs:PATH (VOLUME), for the session's record. */
@@ -152,6 +262,83 @@ public final class CageInstance implements AutoCloseable {
 
         /** @param networking the cage's network services, or null unless filtered */
         Spec adjust(Spec spec, CageNetworking networking);
+    }
+
+    /** The cage's evidence trail, or null when it was prepared without one. */
+    public AuditLog trail() {
+        return trail;
+    }
+
+    /**
+     * Writes the trail's first line for this cage: its image and network mode, and the hash of the policy
+     * record it runs under.
+     *
+     * @param policySha256 the SHA-256 of the session's policy record, or null for a run
+     */
+    public void recordStart(String policySha256) {
+        if (trail != null) {
+            CageTrail.recordStart(trail, id, plan, policySha256);
+        }
+    }
+
+    /** How the cage ended, written as the trail's last line when it is closed. */
+    public void ended(CageTrail.Ending how) {
+        ending = how;
+    }
+
+    /** Each writable folder's files before the cage runs, to tell what it changed when it has ended. */
+    private void snapshotWritableMounts() {
+        for (MountSpec mount : plan.config().mounts()) {
+            if (!mount.readOnly() && Files.isDirectory(mount.source(), LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    before.put(mount, MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT));
+                } catch (IOException e) {
+                    trail.record(MountChanges.unreadable(Instant.now(), mount.target(), "before the cage started", e));
+                }
+            }
+        }
+    }
+
+    /** What the cage changed in each writable folder, into the trail, now that it has ended. */
+    private void recordMountChanges() {
+        before.forEach((mount, snapshot) -> {
+            // A trail kept in the folder changed as the launcher wrote it, not by the cage's hand.
+            Path source = mount.source().toAbsolutePath().normalize();
+            Path trailFile = trail.file().toAbsolutePath().normalize();
+            String trailName = trailFile.startsWith(source) ? source.relativize(trailFile).toString() : null;
+            try {
+                MountChanges.lines(Instant.now(), mount.target(), snapshot.without(trailName),
+                        MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT).without(trailName),
+                        MountChanges.Limits.DEFAULT).forEach(trail::record);
+            } catch (IOException e) {
+                trail.record(MountChanges.unreadable(Instant.now(), mount.target(), "after the cage ended", e));
+            }
+        });
+    }
+
+    /** Marks the cage as ended by a stop request or a signal to its owner, not by itself. */
+    public void stoppedByUser() {
+        stoppedByUser = true;
+    }
+
+    /** What its owner said, else what the runtime's process shows; a cage that never ran failed. */
+    private CageTrail.Ending ending() {
+        CageTrail.Ending told = ending;
+        if (told != null) {
+            return told.stoppedByUser() || !stoppedByUser ? told
+                    : new CageTrail.Ending(told.exitCode(), true, told.problem());
+        }
+        Process process;
+        synchronized (this) {
+            process = runtimeProcess;
+        }
+        if (process == null) {
+            return CageTrail.Ending.failed("it was taken down before it started");
+        }
+        if (process.isAlive()) {
+            return CageTrail.Ending.failed("it was taken down while it ran");
+        }
+        return new CageTrail.Ending(process.exitValue(), stoppedByUser, null);
     }
 
     /** The cage's network services, or null unless the network is filtered. */

@@ -3,6 +3,9 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.IdBlock;
+import dev.claudecage.host.LinuxSyscalls;
+import dev.claudecage.identity.IdPool;
 import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.image.store.ImageStore;
 import dev.claudecage.image.store.StoredImage;
@@ -29,9 +32,12 @@ import java.util.List;
  * @param image    what the image asks of the process (its ENV and WORKDIR); none for {@code --rootfs}
  * @param imageId  the stored image's id, or null for {@code --rootfs}
  * @param rootless this user's id maps and cgroup delegation for a rootless cage; null as root
+ * @param ids      where a root-mode cage takes its own host ids from ({@code userns_pool}); a pool without
+ *                 blocks says why the cage shares the host's ids, which it then warns about; null where
+ *                 that is by design: rootless (the cage has the user's own namespace) and verify's controls
  */
 public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDefaults image, OciRuntime runtime,
-                       HostPolicy policy, String imageId, RootlessHost rootless) {
+                       HostPolicy policy, String imageId, RootlessHost rootless, IdPool ids) {
 
     public static final String HOSTNAME = "claude-cage";
     /** Where {@code make rootfs} puts the minbase Debian rootfs. */
@@ -60,26 +66,29 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
 
     /** The plan a session recorded, for {@code config}, the configuration in its record. */
     public static CagePlan of(CageConfig config, Recorded recorded, ProcessRunner runner) {
+        // Not recorded: every start of the session takes a block of its own, from the pool as it is then.
+        IdPool ids = ownIds(config, recorded.rootless());
         return new CagePlan(config, recorded.rootfs(), recorded.image(), new OciRuntime(recorded.runtime(),
-                recorded.runtimeBinary(), recorded.runtimeState(), recorded.runtimePlatform(), runner), recorded.policy(), recorded.imageId(),
-                recorded.rootless());
+                recorded.runtimeBinary(), recorded.runtimeState(), recorded.runtimePlatform(), runner), recorded.policy(),
+                recorded.imageId(), recorded.rootless(), ids);
     }
 
     /** Resolves everything for {@code config} on this host now: the runtime, the image in {@code images}, the policy. */
     public static CagePlan resolve(CageConfig config, StatePaths paths, ImageStore images, ProcessRunner runner) {
+        RootlessHost rootless = Host.effectiveUid() == 0 ? null : RootlessHost.detect(config);
+        if (rootless != null) {
+            rootless.requireLimits(config);
+        }
+        IdPool ids = ownIds(config, rootless);
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), config.runscPlatform(),
                 paths.runtimeState(), runner);
         String unsupported = runtime.kind() == RuntimeKind.RUNSC ? Runsc.unsupportedNetwork(config.network()) : null;
         if (unsupported != null) {
             throw new CageException(unsupported, "use --network none under runsc, or --runtime runc for this network");
         }
-        RootlessHost rootless = Host.effectiveUid() == 0 ? null : RootlessHost.detect(config);
-        if (rootless != null) {
-            rootless.requireLimits(config);
-        }
         if (config.rootfs() != null) {
             return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
-                    HostPolicy.resolve(config), null, rootless);
+                    HostPolicy.resolve(config), null, rootless, ids);
         }
         StoredImage image = images.find(config.image()).orElseThrow(() -> new CageException(
                 "the image '" + config.image() + "' is not built" + (rootless == null ? "" : " in your own image store"),
@@ -92,18 +101,42 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
         return new CagePlan(config, image.lowerDirectoriesTopFirst(),
                 new CageRequest.ImageDefaults(settings.env(), settings.workingDir(), List.copyOf(settings.volumes().keySet()),
                         settings.stopSignal()), runtime, HostPolicy.resolve(config),
-                image.id().toString(), rootless);
+                image.id().toString(), rootless, ids);
     }
 
+    /**
+     * Where a root-mode cage takes its own host ids from; null for a rootless one. Where the pool has
+     * blocks, the cage's layers are idmapped through the C library before it starts, so the binding
+     * starts loading now, on a thread of its own, beside the rest of the plan and the cage's
+     * preparation: a cage that shares the host's ids loads it only while it runs, and loading it
+     * before the layers could be idmapped cost a one-shot run about 20 ms.
+     */
+    private static IdPool ownIds(CageConfig config, RootlessHost rootless) {
+        if (rootless != null) {
+            return null;
+        }
+        IdPool ids = IdPool.resolve(config.usernsPool());
+        if (ids.available()) {
+            LinuxSyscalls.loadInBackground();
+        }
+        return ids;
+    }
+
+    /** @param ids the cage's own host ids, or null where it shares the host's */
     public Spec spec(String containerId, List<String> command, boolean terminal, NetworkAttachment network,
-                     WorkspaceWall wall) {
+                     WorkspaceWall wall, IdBlock ids) {
         return SpecBuilder.build(config, new CageRequest(command, terminal, containerId, HOSTNAME,
-                policy.seccomp(), policy.apparmorProfile(), network, image, wall));
+                policy.seccomp(), policy.apparmorProfile(), network, image, wall, ids));
     }
 
     /** The same plan for another configuration (verify adds its fixture mounts). */
     public CagePlan withConfig(CageConfig newConfig) {
-        return new CagePlan(newConfig, rootfs, image, runtime, policy, imageId, rootless);
+        return new CagePlan(newConfig, rootfs, image, runtime, policy, imageId, rootless, ids);
+    }
+
+    /** The same plan with the cages sharing the host's ids, as they did before each got its own (verify's control). */
+    public CagePlan withHostIds() {
+        return new CagePlan(config, rootfs, image, runtime, policy, imageId, rootless, null);
     }
 
     /** The topmost layer that holds {@code relativePath}: where the cage's copy of that file comes from. */

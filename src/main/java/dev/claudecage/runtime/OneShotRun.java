@@ -46,10 +46,11 @@ public final class OneShotRun {
         Path auditFile = options.auditLog() != null ? options.auditLog()
                 : paths.runs().resolveSibling("audit").resolve(id + ".jsonl");
         CageInstance cage = CageInstance.prepare(plan, id, command, terminal,
-                new CageNetworking.Options(options.realKey(), auditFile, networkState, paths.networkLock()),
+                new CageNetworking.Options(options.realKey(), auditFile, networkState, paths.networkLock()), auditFile,
                 paths, runner, (spec, networking) -> ClaudeCodeStart.prepare(spec, networking, networkState,
                         OneShotRun::warn));
-        AuditLog audit = cage.networking() == null ? null : cage.networking().audit();
+        AuditLog audit = cage.trail();
+        cage.recordStart(null);
         try {
             stdio.relay(cage.start(stdio.stdio()));
         } catch (RuntimeException e) {
@@ -60,14 +61,18 @@ public final class OneShotRun {
         Runtime.getRuntime().addShutdownHook(onSignal);
         try {
             RunOutcome outcome = cage.awaitExit();
+            cage.ended(new CageTrail.Ending(outcome.exitCode(), false, outcome.problem()));
             stdio.finish(System.err);
             return outcome;
+        } catch (CageException e) {
+            cage.ended(CageTrail.Ending.failed(e.getMessage()));
+            throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stopAndClose(cage);
             throw new CageException("interrupted while cage " + id + " was running");
         } finally {
-            if (closeUnlessSignalled(cage, onSignal) && audit != null) {
+            if (closeUnlessSignalled(cage, onSignal)) {
                 // After the teardown: the drop logger has written its last lines by then.
                 reportDenials(audit, options.auditLog() != null);
             }
@@ -91,6 +96,11 @@ public final class OneShotRun {
             System.err.println("claude-cage: the network policy denied " + audit.denied() + " attempt(s); "
                     + (kept ? "details in " + audit.file() : "run with --audit-log FILE to keep the details"));
         }
+        if (kept && audit.cageWritable() && audit.lastLineSha256() != null) {
+            System.err.println("claude-cage: the audit log's last line has SHA-256 " + audit.lastLineSha256()
+                    + "; the cage could rewrite the file, so keep this: claude-cage report --check --run "
+                    + audit.file() + " --last " + audit.lastLineSha256() + " shows whether anything changed");
+        }
     }
 
     /** Closes the cage unless a signal handler owns that already; says whether it did. */
@@ -105,6 +115,7 @@ public final class OneShotRun {
     }
 
     private static void stopAndClose(CageInstance cage) {
+        cage.stoppedByUser();
         try {
             cage.stop(STOP_GRACE);
         } finally {

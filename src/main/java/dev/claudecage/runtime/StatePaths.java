@@ -1,6 +1,7 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.host.StateLayout;
+import dev.claudecage.identity.IdAllocations;
 
 import java.nio.file.Path;
 
@@ -29,6 +30,11 @@ public record StatePaths(Path runtimeState, Path runs) {
     /** Where a cage's shifted (idmapped) mounts wait for the runtime to bind them. */
     public Path stagedMounts(String cageId) {
         return runs.resolveSibling("mounts").resolve(cageId);
+    }
+
+    /** Which cage holds which block of host ids ({@code userns_pool}), and the lock they are handed out under. */
+    public IdAllocations idAllocations() {
+        return new IdAllocations(runs.resolveSibling("userns"), runs.resolveSibling("userns.lock"));
     }
 
     /** A filtered cage's network files (its resolv.conf, the audit log of a one-shot run). */

@@ -71,8 +71,22 @@ public record SeccompPolicy(String description, String defaultErrno, List<Archit
         }
     }
 
-    /** The profile shipped in the jar, from {@code security/seccomp-default.json}. */
-    public static SeccompPolicy defaultPolicy() {
+    /** The shipped profile, parsed once per process: it is immutable. */
+    private static SeccompPolicy shipped;
+
+    /**
+     * The profile shipped in the jar, from {@code security/seccomp-default.json}. Parsed on first
+     * use, once: {@code run}'s start-up thread (cli/Prewarm) parses it while picocli works, and the
+     * real call then takes that one (waiting for it if need be) instead of parsing it again.
+     */
+    public static synchronized SeccompPolicy defaultPolicy() {
+        if (shipped == null) {
+            shipped = readShipped();
+        }
+        return shipped;
+    }
+
+    private static SeccompPolicy readShipped() {
         try (InputStream in = SeccompPolicy.class.getResourceAsStream(DEFAULT_RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("the jar lacks its seccomp profile " + DEFAULT_RESOURCE);

@@ -1,10 +1,13 @@
 package dev.claudecage.session;
 
+import dev.claudecage.host.IdBlock;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -13,12 +16,13 @@ import java.util.function.Predicate;
  * What to remove, decided from what is there: a pure function from {@link HostLeftovers} and a
  * rule for which cages may go to an ordered list of steps. Containers first (the runtime stops
  * their processes), then any process left in their cgroups, then their network, then mounts
- * (deepest first), folders, and finally the emptied cgroups.
+ * (deepest first), folders, the emptied cgroups, and last the blocks of host ids the cages held,
+ * once nothing of them can run.
  */
 final class CleanupPlan {
 
     sealed interface Step permits DeleteContainer, KillCgroup, DeleteNetns, DeleteNftTable, DeleteLink, Unmount,
-            RemoveTree, RemoveCgroup {
+            RemoveTree, RemoveCgroup, FreeIds {
         String describe();
     }
 
@@ -68,6 +72,12 @@ final class CleanupPlan {
     record RemoveCgroup(Path dir) implements Step {
         public String describe() {
             return "cgroup " + dir;
+        }
+    }
+
+    record FreeIds(String id, IdBlock block) implements Step {
+        public String describe() {
+            return "id block of cage " + id + " (" + block + ")";
         }
     }
 
@@ -138,6 +148,9 @@ final class CleanupPlan {
                 .filter(cgroup -> removable.test(cgroup.getFileName().toString())).toList());
         cgroups.sort(Comparator.comparingInt(Path::getNameCount).reversed().thenComparing(Comparator.naturalOrder()));
         cgroups.forEach(cgroup -> steps.add(new RemoveCgroup(cgroup)));
+        found.idBlocks().entrySet().stream().filter(entry -> removable.test(entry.getKey()))
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(entry -> steps.add(new FreeIds(entry.getKey(), entry.getValue())));
         return steps;
     }
 

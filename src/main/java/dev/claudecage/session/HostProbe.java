@@ -18,8 +18,8 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Reads what is really there: containers under our runtime state root (through the runtime's own
- * {@code list}), the cage cgroups and the processes in them, the boot id, and whether a supervisor
+ * Reads what is really there: containers under our runtime state root (from the runtime's state
+ * files, through the runtime's own {@code list} where those cannot be read), the cage cgroups and the processes in them, the boot id, and whether a supervisor
  * is alive. Commands compare this with the records, so that a crash never leaves a record lying.
  */
 public class HostProbe {
@@ -56,23 +56,36 @@ public class HostProbe {
             if (!Files.isDirectory(root) || isEmpty(root)) {
                 continue;
             }
-            CommandResult result;
-            try {
-                result = runner.runAllowingFailure(control.wrap(
-                        List.of(kind.binaryName(), "--root", root.toString(), "list", "--format", "json")), LIST_TIMEOUT);
-            } catch (RuntimeException notInstalled) {
-                continue;
-            }
-            if (!result.succeeded()) {
-                continue;
-            }
-            found.addAll(parseList(kind.configName(), result.stdout()));
+            RuntimeStates.Found read = RuntimeStates.all(kind, root);
+            found.addAll(read.unknownFormat() ? listedByRuntime(kind, root) : read.containers());
         }
         return found;
     }
 
+    /** The container {@code id}, read from its own state only (a status needs no other). */
     public Optional<RuntimeContainer> container(String id) {
-        return containers().stream().filter(container -> container.id().equals(id)).findFirst();
+        for (RuntimeKind kind : RuntimeKind.values()) {
+            Path root = paths.runtimeState().resolve(kind.configName());
+            RuntimeStates.Found read = RuntimeStates.one(kind, root, id);
+            List<RuntimeContainer> candidates = read.unknownFormat() ? listedByRuntime(kind, root) : read.containers();
+            Optional<RuntimeContainer> match = candidates.stream().filter(container -> container.id().equals(id)).findFirst();
+            if (match.isPresent()) {
+                return match;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The runtime's own {@code list}: where its state files are not readable here or not in a format known to us. */
+    private List<RuntimeContainer> listedByRuntime(RuntimeKind kind, Path root) {
+        CommandResult result;
+        try {
+            result = runner.runAllowingFailure(control.wrap(
+                    List.of(kind.binaryName(), "--root", root.toString(), "list", "--format", "json")), LIST_TIMEOUT);
+        } catch (RuntimeException notInstalled) {
+            return List.of();
+        }
+        return result.succeeded() ? parseList(kind.configName(), result.stdout()) : List.of();
     }
 
     static List<RuntimeContainer> parseList(String runtime, String json) {

@@ -5,6 +5,7 @@ import dev.claudecage.Teardown;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.Cage;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -146,11 +148,12 @@ public final class Janitor {
             // A rootless user's cages have no cgroups, host links, nft tables or host-visible mounts:
             // their mounts and network live in their own namespaces and go with them.
             return new HostLeftovers(probe.containers(), runDirs,
-                    children(statePaths.networkState("x").getParent()), List.of(), List.of(), List.of(), List.of(), List.of());
+                    children(statePaths.networkState("x").getParent()), List.of(), List.of(), List.of(), List.of(), List.of(),
+                    Map.of());
         }
         return new HostLeftovers(probe.containers(), runDirs,
                 children(statePaths.networkState("x").getParent()), probe.cageCgroups(), netns(), links(),
-                nftTables(), mountsUnder(runRoot()));
+                nftTables(), mountsUnder(runRoot()), statePaths.idAllocations().recorded());
     }
 
     Report carryOut(List<CleanupPlan.Step> steps) {
@@ -197,9 +200,20 @@ public final class Janitor {
             removeTree(tree.dir());
         } else if (step instanceof CleanupPlan.RemoveCgroup cgroup) {
             removeCgroup(cgroup.dir());
+        } else if (step instanceof CleanupPlan.FreeIds free) {
+            freeIds(free);
         } else {
             throw new IllegalArgumentException("unknown step " + step);
         }
+    }
+
+    /** Only when nothing runs as its ids: a later cage with the same block would share them. */
+    private void freeIds(CleanupPlan.FreeIds free) {
+        List<Long> users = processesWithin(free.block());
+        if (!users.isEmpty()) {
+            throw new CageException("processes still run as its ids: " + users);
+        }
+        statePaths.idAllocations().release(free.id());
     }
 
     private void remove(List<String> command) {
@@ -293,6 +307,26 @@ public final class Janitor {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The processes on the host with any of their uids or gids (real, effective, saved, file system) in {@code block}. */
+    static List<Long> processesWithin(IdBlock block) {
+        List<Long> found = new ArrayList<>();
+        for (ProcessHandle process : ProcessHandle.allProcesses().toList()) {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+                    boolean uids = line.startsWith("Uid:");
+                    if ((uids || line.startsWith("Gid:")) && java.util.Arrays.stream(line.substring(4).trim().split("\\s+"))
+                            .mapToLong(Long::parseLong).anyMatch(id -> uids ? block.holdsUid(id) : block.holdsGid(id))) {
+                        found.add(process.pid());
+                        break;
+                    }
+                }
+            } catch (IOException | NumberFormatException gone) {
+                // Ended while we looked.
+            }
+        }
+        return found;
     }
 
     private static List<Path> children(Path dir) {

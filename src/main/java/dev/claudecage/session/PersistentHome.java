@@ -10,7 +10,9 @@ import java.util.List;
 /**
  * A session whose home persists gets its home folder bind-mounted at /home/claude in place of
  * the tmpfs the spec builder puts there, with the same restrictions as the user's mounts
- * (nosuid, nodev). Everything else about the spec stays as built.
+ * (nosuid, nodev), and idmapped ({@link SpecBuilder#IDMAP}): its files are stored with the cage's
+ * ids as the image has them (1000:1000), which a cage with host ids of its own sees as its own,
+ * whatever ids it gets at the next start. Everything else about the spec stays as built.
  */
 final class PersistentHome {
 
@@ -23,7 +25,7 @@ final class PersistentHome {
         for (Spec.Mount mount : spec.mounts()) {
             if (mount.destination().equals(SpecBuilder.CAGE_HOME) && "tmpfs".equals(mount.type())) {
                 mounts.add(new Spec.Mount(SpecBuilder.CAGE_HOME, "bind", home.toString(),
-                        List.of("bind", "rprivate", "nosuid", "nodev", "rw")));
+                        List.of("bind", "rprivate", "nosuid", "nodev", "rw", SpecBuilder.IDMAP)));
                 replaced = true;
             } else {
                 mounts.add(mount);

@@ -11,7 +11,7 @@ import java.util.List;
 public record Reconciler(HostProbe probe) {
 
     public SessionView view(SessionRecord record) {
-        return view(record, probe.containers());
+        return view(record, record.containerId() == null ? List.of() : probe.container(record.containerId()).stream().toList());
     }
 
     public SessionView view(SessionRecord record, List<RuntimeContainer> containers) {

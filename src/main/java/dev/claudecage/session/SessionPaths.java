@@ -54,6 +54,14 @@ public record SessionPaths(SessionName name, Path dataDir, Path runDir, boolean 
         return logsDir().resolve("audit.jsonl");
     }
 
+    /**
+     * The results of {@code verify --session} during the current run, one trail line each, which the supervisor
+     * writes into the evidence trail when the run ends: the trail has one writer, the supervisor.
+     */
+    public Path verifications() {
+        return runDir.resolve("verifications.jsonl");
+    }
+
     public Path pidFile() {
         return runDir.resolve("supervisor.pid");
     }

@@ -2,7 +2,6 @@ package dev.claudecage.session;
 
 import dev.claudecage.desktop.DesktopAccess;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -41,29 +40,21 @@ public record SessionReport(String name, String state, String status, Integer ex
                             Instant now) {
         SessionRecord record = view.record();
         Map<String, Object> config = record.config();
+        SessionSummary summary = SessionSummary.of(view, paths, now);
         boolean running = view.status() == SessionStatus.RUNNING;
         java.util.Optional<SessionPolicy> policy = SessionPolicy.read(paths.policyFile());
-        Long uptime = running && record.startedAt() != null
-                ? Duration.between(Instant.parse(record.startedAt()), now).getSeconds() : null;
         Long cagePid = view.container() != null && view.container().running() && view.container().pid() > 0
                 ? view.container().pid() : null;
-        // An image's HEALTHCHECK, while the cage runs: running (healthy), running (unhealthy), running (starting).
-        String state = view.stateWord() + (running ? HealthMonitor.read(paths.healthFile())
-                .map(health -> " (" + health.status() + ")").orElse("") : "");
-        return new SessionReport(record.name(), state, view.status().word(), record.exitCode(), view.problem(),
+        return new SessionReport(record.name(), summary.state(), view.status().word(), record.exitCode(), view.problem(),
                 view.orphaned(), record.containerId(), view.live() && record.supervisor() != null
                         ? record.supervisor().pid() : null,
-                cagePid, record.createdAt(), record.startedAt(), record.endedAt(), uptime, text(config.get("image")),
-                text(config.get("rootfs")), text(config.get("mode")), text(config.get("network")), list(config.get("mounts")),
-                record.command(), record.persist(), record.ephemeral(),
-                record.persist() ? paths.homeDir().toString() : null, text(config.get("runtime")),
+                cagePid, record.createdAt(), record.startedAt(), record.endedAt(), summary.uptimeSeconds(),
+                SessionSummary.text(config.get("image")), SessionSummary.text(config.get("rootfs")), summary.mode(),
+                summary.network(), list(config.get("mounts")), record.command(), record.persist(), record.ephemeral(),
+                record.persist() ? paths.homeDir().toString() : null, SessionSummary.text(config.get("runtime")),
                 running ? resources : null, desktop == null ? null : desktop.mapping().url(),
                 desktop == null ? null : desktop.password(), policy.orElse(null),
                 policy.map(SessionPolicy::intact).orElse(null), null);
-    }
-
-    private static String text(Object value) {
-        return value == null ? null : value.toString();
     }
 
     private static List<String> list(Object value) {

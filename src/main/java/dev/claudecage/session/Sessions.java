@@ -123,6 +123,11 @@ public final class Sessions {
         return DesktopAccess.read(store.paths(store.require(name)).desktopFile());
     }
 
+    /** What list's table shows of a session: what a report has less its policy check, cgroup numbers and desktop. */
+    public SessionSummary summary(SessionView view) {
+        return SessionSummary.of(view, store.paths(view.record()), clock.instant());
+    }
+
     public SessionReport report(SessionView view) {
         SessionRecord record = view.record();
         CgroupStats resources = record.containerId() == null ? null
@@ -363,8 +368,10 @@ public final class Sessions {
 
     public StopResult stop(SessionName name, Duration timeout) {
         SessionRecord record = store.require(name);
-        SessionView view = reconciler.view(record);
-        if (!view.live()) {
+        // Whether it is live needs no list of the runtime's containers (a runtime process); only a
+        // session that is not, to tell what its cage left.
+        if (!reconciler.isLive(record)) {
+            SessionView view = reconciler.view(record);
             if (view.stale() || view.orphaned()) {
                 settle(name, null, null);
             }
@@ -608,9 +615,11 @@ public final class Sessions {
         try (var jars = java.nio.file.Files.list(dir)) {
             for (java.nio.file.Path jar : jars.toList()) {
                 java.time.Instant modified = java.nio.file.Files.getLastModifiedTime(jar).toInstant();
-                if (!inUse.contains(jar.toString()) && modified.isBefore(clock.instant().minus(UNUSED_JAR_AGE))) {
+                // A jar's archives and class lists go with it.
+                java.nio.file.Path itsJar = dir.resolve(SupervisorArchive.jarNameOf(jar.getFileName().toString()));
+                if (!inUse.contains(itsJar.toString()) && modified.isBefore(clock.instant().minus(UNUSED_JAR_AGE))) {
                     java.nio.file.Files.delete(jar);
-                    removed.add("unused supervisor jar " + jar);
+                    removed.add("unused supervisor " + (jar.equals(itsJar) ? "jar " : "file ") + jar);
                 }
             }
         } catch (java.io.IOException e) {

@@ -19,6 +19,9 @@ import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.host.Netns;
 import dev.claudecage.image.store.Digest;
 import dev.claudecage.image.store.ImageStore;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.AuditLog;
+import dev.claudecage.net.AuditReportPage;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.oci.SpecBuilder;
@@ -26,9 +29,11 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.Stdio;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
+import dev.claudecage.runtime.CageTrail;
 import dev.claudecage.runtime.RunOutcome;
 import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
+import dev.claudecage.workspace.WorkspaceClone;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -37,6 +42,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -56,6 +62,10 @@ final class Supervisor {
     private static final int REPLAY_BYTES = 64 * 1024;
     private static final int DEFAULT_ROWS = 24;
     private static final int DEFAULT_COLUMNS = 80;
+    /** The source of a --clone session's commit lines in its trail. */
+    static final String COMMITS_SOURCE = AuditReportPage.COMMITS_SOURCE;
+    /** The most commits the trail lists: the copy is the agent's to fill. */
+    private static final int MAX_COMMITS = 200;
 
     private final SessionStore store;
     private final SessionName name;
@@ -194,7 +204,7 @@ final class Supervisor {
                 homeAndMode.adjust(spec, networking), networking, networkState, problem -> log("warning: " + problem));
         CageInstance prepared = teardown.push("remove the cage", CageInstance.prepare(plan, id, record.command(), true,
                 new CageNetworking.Options(key, paths.auditLog(), networkState, statePaths.networkLock(),
-                        record.placeholder()),
+                        record.placeholder()), paths.auditLog(),
                 statePaths, runner, adjustment));
         teardown.push("drain the cage's terminal", this::drain);
         teardown.push("stop the cage", () -> prepared.stop(Duration.ofSeconds(5)));
@@ -203,7 +213,9 @@ final class Supervisor {
         if (record.persist() && !record.ephemeral()) {
             mounts.add(paths.homeDir() + ":" + SpecBuilder.CAGE_HOME + ":rw");
         }
-        SessionPolicy.of(id, Instant.now().toString(), config, plan.imageId(), mounts).write(paths.policyFile());
+        SessionPolicy policy = SessionPolicy.of(id, Instant.now().toString(), config, plan.imageId(), mounts);
+        policy.write(paths.policyFile());
+        prepared.recordStart(policy.sha256());
         synchronized (lifecycle) {
             instance = prepared;
             if (stopRequested) {
@@ -231,8 +243,14 @@ final class Supervisor {
                 startHealthcheck(id, config, plan)
                         .ifPresent(health -> teardown.push("stop the healthcheck", health));
             }
+            if (!config.checkpointInterval().isZero()) {
+                WorkspaceClone.find(name.value(), paths.dataDir(), runner).ifPresent(clone -> teardown.push(
+                        "stop the checkpoints", CheckpointTimer.start(clone.checkpoints(), config.checkpointInterval(),
+                                this::log)));
+            }
         }
         RunOutcome outcome = instance.awaitExit();
+        instance.ended(new CageTrail.Ending(outcome.exitCode(), false, outcome.problem()));
         log("cage " + id + " ended with exit code " + outcome.exitCode()
                 + (outcome.problem() == null ? "" : ": " + outcome.problem()));
         return outcome;
@@ -348,12 +366,41 @@ final class Supervisor {
         }
         endExitCode = exitCode == null ? -1 : exitCode;
         endState = stateWord(status, exitCode);
+        CageInstance ran = instance;
+        if (ran != null && ran.trail() != null) {
+            SessionVerifications.read(paths).forEach(ran.trail()::record);
+            if (WorkspaceClone.isClone(paths.dataDir())) {
+                recordCommits(ran.trail());
+            }
+        }
         try {
             teardown.close();
             return null;
         } catch (CageException e) {
             log(e.getMessage());
             return e.getMessage();
+        }
+    }
+
+    /**
+     * A --clone session's commits in its copy, oldest first, as trail lines (source {@value #COMMITS_SOURCE}):
+     * what the agent committed, beside what it changed file by file.
+     */
+    private void recordCommits(AuditLog trail) {
+        try {
+            List<String> commits = new ArrayList<>(WorkspaceClone.open(name.value(), paths.dataDir(), runner)
+                    .commitsSinceCopy(MAX_COMMITS + 1));
+            if (commits.size() > MAX_COMMITS) {
+                trail.record(AuditEvent.about(Instant.now(), COMMITS_SOURCE, "capped", "more than "
+                        + MAX_COMMITS + " commits in the copy: the newest " + MAX_COMMITS + " follow"));
+                commits = commits.subList(0, MAX_COMMITS);
+            }
+            Collections.reverse(commits);
+            commits.forEach(commit -> trail.record(AuditEvent.about(Instant.now(), COMMITS_SOURCE, "committed",
+                    "commit " + commit)));
+        } catch (CageException e) {
+            trail.record(AuditEvent.about(Instant.now(), COMMITS_SOURCE, "unreadable",
+                    "the copy's commits could not be read: " + e.getMessage()));
         }
     }
 
@@ -416,6 +463,9 @@ final class Supervisor {
             }
             stopRequested = true;
             running = instance;
+            if (running != null) {
+                running.stoppedByUser();
+            }
             if (record.status() == SessionStatus.RUNNING || record.status() == SessionStatus.STARTING) {
                 update(record.withStatus(SessionStatus.STOPPING));
             }

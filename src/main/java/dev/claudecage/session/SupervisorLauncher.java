@@ -6,12 +6,19 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.ThisJvm;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Starts a session's supervisor as a JVM of its own, detached from the command that starts it:
@@ -52,16 +59,21 @@ public final class SupervisorLauncher {
     public record Started(long supervisorPid, String containerId) {
     }
 
-    static List<String> command(Path java, String classPath, SessionName name) {
+    static List<String> command(Path java, String classPath, SessionName name, List<String> archiveFlags) {
         List<String> command = new ArrayList<>(List.of("setsid", "--fork", "env", "-C", "/", "MALLOC_ARENA_MAX=2", java.toString()));
         command.addAll(JVM_FLAGS);
+        command.addAll(archiveFlags);
         command.addAll(List.of("-cp", classPath, SupervisorMain.class.getName(), name.value()));
         return command;
     }
 
     /**
      * The class path for a supervisor: this JVM's, with a single jar replaced by its pinned copy in
-     * {@code jarDir} (made once per content, atomically). Folders of classes (tests) stay as they are.
+     * {@code jarDir}, made once per version of the jar, atomically. The copy is named by what the
+     * file system says of the jar (its path, device, inode, size, modification and change times):
+     * a start finds it without reading the jar (hashing its 7 MB took about 80 ms of every start),
+     * and a rebuilt or reinstalled jar gets a copy of its own. Folders of classes (tests) stay as
+     * they are.
      */
     static String pinnedClassPath(String classPath, Path jarDir) {
         String absolute = ThisJvm.absoluteClassPath(classPath);
@@ -70,19 +82,39 @@ public final class SupervisorLauncher {
             return absolute;
         }
         try {
-            byte[] content = Files.readAllBytes(jar);
-            String digest = java.util.HexFormat.of().formatHex(
-                    java.security.MessageDigest.getInstance("SHA-256").digest(content)).substring(0, 16);
-            Path pinned = jarDir.resolve("claude-cage-" + digest + ".jar");
-            if (!Files.isRegularFile(pinned)) {
+            for (int attempt = 0; ; attempt++) {
+                String version = version(jar);
+                Path pinned = jarDir.resolve("claude-cage-" + version + ".jar");
+                if (Files.isRegularFile(pinned)) {
+                    return pinned.toString();
+                }
+                byte[] content = Files.readAllBytes(jar);
+                // Written while it was read: the copy would hold a mix; read the new version instead.
+                if (!version.equals(version(jar))) {
+                    if (attempt < 3) {
+                        continue;
+                    }
+                    throw new IOException("it changes while it is copied");
+                }
                 Directories.createPrivate(jarDir);
                 Directories.writeAtomically(pinned, content, "rw-r--r--");
+                return pinned.toString();
             }
-            return pinned.toString();
-        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+        } catch (IOException | NoSuchAlgorithmException e) {
             throw new CageException("cannot keep a copy of " + jar + " in " + jarDir + " for the supervisor: "
                     + e.getMessage());
         }
+    }
+
+    /** What tells one version of the jar from another, short and fit for a file name. */
+    private static String version(Path jar) throws IOException, NoSuchAlgorithmException {
+        Map<String, Object> stat = Files.readAttributes(jar, "unix:dev,ino,size,lastModifiedTime,ctime");
+        String identity = String.join("|", jar.toString(), String.valueOf(stat.get("dev")),
+                String.valueOf(stat.get("ino")), String.valueOf(stat.get("size")),
+                String.valueOf(((FileTime) stat.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS)),
+                String.valueOf(((FileTime) stat.get("ctime")).to(TimeUnit.NANOSECONDS)));
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(identity.getBytes(StandardCharsets.UTF_8))).substring(0, 16);
     }
 
     /**
@@ -93,9 +125,24 @@ public final class SupervisorLauncher {
      */
     public Started launch(SessionStore store, SessionName name, String startedAt, Duration timeout) {
         SessionPaths paths = store.paths(store.require(name));
-        List<String> command = command(ThisJvm.java(), pinnedClassPath(System.getProperty("java.class.path"),
-                store.roots().supervisorJars()), name);
-        runner.startBackground(command);
+        String classPath = pinnedClassPath(System.getProperty("java.class.path"), store.roots().supervisorJars());
+        SupervisorArchive archive = classPath.endsWith(".jar") ? SupervisorArchive.of(Path.of(classPath)) : null;
+        runner.startBackground(command(ThisJvm.java(), classPath, name, archive == null ? List.of() : archive.jvmFlags()));
+        try {
+            Started started = awaitStart(store, name, startedAt, timeout, paths);
+            if (archive != null) {
+                archive.supervisorStarted(runner);
+            }
+            return started;
+        } finally {
+            if (archive != null) {
+                archive.forgetListing();
+            }
+        }
+    }
+
+    private Started awaitStart(SessionStore store, SessionName name, String startedAt, Duration timeout,
+                               SessionPaths paths) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long upDeadline = System.nanoTime() + SUPERVISOR_UP_TIMEOUT.toNanos();
         while (true) {

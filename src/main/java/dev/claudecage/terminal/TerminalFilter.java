@@ -350,11 +350,7 @@ public final class TerminalFilter extends OutputStream {
             escapeDispatch(b);
             return;
         }
-        if (b == 0x18 || b == 0x1a) {
-            state = State.GROUND;
-        } else if (b < 0x20) {
-            control(b);
-        } else if (b >= 0x80) {
+        if (!cancelOrExecute(b) && b >= 0x80) {
             // Not a sequence a terminal knows; the byte starts over as text.
             state = State.GROUND;
             count(Kind.OTHER);
@@ -420,12 +416,8 @@ public final class TerminalFilter extends OutputStream {
             csiDispatch(b);
             return;
         }
-        if (b == 0x18 || b == 0x1a) {
-            state = State.GROUND;
-        } else if (b < 0x20) {
-            // A terminal executes a C0 control in place; the sequence has not acted yet, so it may go first.
-            control(b);
-        } else if (b >= 0x80) {
+        // The sequence has not acted yet, so a C0 control executed in its middle may go first.
+        if (!cancelOrExecute(b) && b >= 0x80) {
             state = State.CSI_IGNORE;
         }
     }
@@ -446,11 +438,25 @@ public final class TerminalFilter extends OutputStream {
         if (b >= 0x40 && b <= 0x7e) {
             state = State.GROUND;
             count(Kind.OTHER);
-        } else if (b == 0x18 || b == 0x1a) {
-            state = State.GROUND;
-        } else if (b < 0x20) {
-            control(b);
+        } else {
+            cancelOrExecute(b);
         }
+    }
+
+    /**
+     * Inside an escape sequence, as in a terminal: CAN and SUB cancel it, and any other C0 control is
+     * executed in place. Whether {@code b} was one of those.
+     */
+    private boolean cancelOrExecute(int b) {
+        if (b == 0x18 || b == 0x1a) {
+            state = State.GROUND;
+            return true;
+        }
+        if (b < 0x20) {
+            control(b);
+            return true;
+        }
+        return false;
     }
 
     private void csiDispatch(int b) {
@@ -801,31 +807,15 @@ public final class TerminalFilter extends OutputStream {
 
         byte[] restore() {
             StringBuilder restore = new StringBuilder();
-            if (shiftedOut) {
-                restore.append('\u000f');
-            }
-            if (g0LineDrawing) {
-                restore.append("\u001b(B");
-            }
-            if (g1LineDrawing) {
-                restore.append("\u001b)B");
-            }
-            if (colours) {
-                restore.append("\u001b[0m");
-            }
-            if (insert) {
-                restore.append("\u001b[4l");
-            }
-            if (scrollRegion) {
-                // DECSTBM homes the cursor: saved and restored around it.
-                restore.append("\u001b7\u001b[r\u001b8");
-            }
-            if (cursorShape) {
-                restore.append("\u001b[0 q");
-            }
-            if (keypad) {
-                restore.append("\u001b>");
-            }
+            appendIf(restore, shiftedOut, "\u000f");
+            appendIf(restore, g0LineDrawing, "\u001b(B");
+            appendIf(restore, g1LineDrawing, "\u001b)B");
+            appendIf(restore, colours, "\u001b[0m");
+            appendIf(restore, insert, "\u001b[4l");
+            // DECSTBM homes the cursor: saved and restored around it.
+            appendIf(restore, scrollRegion, "\u001b7\u001b[r\u001b8");
+            appendIf(restore, cursorShape, "\u001b[0 q");
+            appendIf(restore, keypad, "\u001b>");
             if (keyboardPushes > 0) {
                 restore.append("\u001b[<").append(keyboardPushes).append('u');
             }
@@ -843,6 +833,12 @@ public final class TerminalFilter extends OutputStream {
             });
             reset();
             return restore.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        }
+
+        private static void appendIf(StringBuilder restore, boolean set, String sequence) {
+            if (set) {
+                restore.append(sequence);
+            }
         }
     }
 }

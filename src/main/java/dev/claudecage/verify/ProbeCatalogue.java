@@ -14,6 +14,10 @@ public final class ProbeCatalogue {
 
     static final String GATEWAY_IDLE_PORTS = "gateway-idle-ports-closed";
     static final String API_DIRECT_ROUTE = "api-direct-route-closed";
+    /** The identity probes: judged, or run, by the host, from outside the cage (IdentityCheck). */
+    static final String OWN_IDS = "cage-ids-nobodys";
+    static final String HOST_USER_TRACE = "host-user-cannot-trace";
+    static final String IDS_DISJOINT = "cage-ids-disjoint";
 
     private ProbeCatalogue() {
     }
@@ -130,6 +134,13 @@ public final class ProbeCatalogue {
                 new Probe("hostname-isolated", "namespaces", "the cage has its own hostname",
                         Weakening.hostNamespace("uts")),
                 new Probe("host-pids-invisible", "namespaces", "host processes are invisible",
-                        Weakening.hostNamespace("pid")));
+                        Weakening.hostNamespace("pid")),
+                new Probe(OWN_IDS, "identity", "the cage's user is a host id of the cage's own block, neither the "
+                        + "invoking user's nor any host account's (its uid_map read inside, the host's accounts outside)",
+                        Weakening.hostIds()),
+                new Probe(HOST_USER_TRACE, "identity", "a host process of the cage's uid (1000) can neither ptrace the "
+                        + "cage's processes nor read their environment", Weakening.hostIds()),
+                new Probe(IDS_DISJOINT, "identity", "two cages that run at once have no host id in common",
+                        Weakening.hostIds()));
     }
 }

@@ -8,6 +8,7 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Host;
 import dev.claudecage.host.HostIds;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.json.Json;
 import dev.claudecage.net.gateway.ApiCredential;
 import dev.claudecage.net.EgressPolicy;
@@ -155,6 +156,11 @@ public final class Verifier {
         if (plan.rootless() == null) {
             return notRun;
         }
+        String byDesign = "a rootless cage's user is the invoking user by design (what it writes in your mounts is yours), "
+                + "in your own user namespace, whose other ids are your subordinate ones";
+        for (String probe : List.of(ProbeCatalogue.OWN_IDS, ProbeCatalogue.HOST_USER_TRACE, ProbeCatalogue.IDS_DISJOINT)) {
+            notRun.put(probe, new Finding(Outcome.NOT_RUN, byDesign));
+        }
         if (!plan.rootless().cgroups().delegated()) {
             String reason = "this host cannot enforce limits for this user (" + plan.rootless().cgroups().detail()
                     + "), and allow_unlimited runs the cage without them";
@@ -287,11 +293,16 @@ public final class Verifier {
                     spec.linux().maskedPaths(), spec.linux().readonlyPaths(), idle, List.of());
             List<String> command = new ArrayList<>(List.of("perl", "-"));
             runnable.forEach(probe -> command.add(probe.id()));
+            // The session runs all along: the host checks it from outside first, and its probes need not wait.
+            Map<String, Finding> fromOutside = IdentityCheck.actsWhileRunning(runnable)
+                    ? new IdentityCheck(paths, runner).whileRunning(cage.containerId(), plan, runnable) : Map.of();
             fixtures.takeCanaryHits();
             CommandResult run = runner.runWithInput(
                     sessions.execCommand(cage, fixtures.environment(target), command, false), CAGE_TIMEOUT,
                     fixtures.script());
             findings.putAll(interpret(runnable, fixtures, run.exitCode(), run.stdout(), run.stderr()));
+            findings.putAll(fromOutside);
+            judgeOwnIds(findings, paths.idAllocations().recorded().get(cage.containerId()));
             // The controls run in fresh cages, where the workspace probes get the fixture checkout, the API's
             // hosts lead to the canary, and the session's own writable mounts are read-only: the session
             // writes them, and one folder has one writer (a control with its wall down least of all).
@@ -367,31 +378,44 @@ public final class Verifier {
                 withControls, results);
     }
 
-    private record Finding(Outcome outcome, String detail) {
+    record Finding(Outcome outcome, String detail) {
     }
 
     private static List<String> writableTargets(CageConfig config) {
         return config.mounts().stream().filter(mount -> !mount.readOnly()).map(MountSpec::target).toList();
     }
 
-    private Map<String, Finding> runProbes(CagePlan plan, VerifyFixtures fixtures, List<Probe> probes,
+    private Map<String, Finding> runProbes(CagePlan unweakened, VerifyFixtures fixtures, List<Probe> probes,
                                            Weakening weakening) {
         String id = Cage.newId(weakening == null ? "verify" : "control");
+        CagePlan plan = weakening == null ? unweakened : weakening.applyTo(unweakened);
         CageConfig config = plan.config();
         Path networkState = paths.networkState(id);
         CageNetworking.Options held = new CageNetworking.Options(ApiCredential.apiKey(fixtures.realKey(), "verify's test key"),
                 networkState.resolve("audit.jsonl"), networkState, paths.networkLock());
         CageNetworking.Options network = weakening == null ? held : weakening.applyTo(held);
         fixtures.takeCanaryHits();
+        fixtures.hostCheckPending();
         CapturedRun run;
+        IdBlock ownIds;
+        Map<String, Finding> fromOutside = new HashMap<>();
         try (CageInstance cage = CageInstance.prepare(plan, id, VerifyFixtures.probeCommand(probes), false, network,
-                paths, runner, (spec, networking) -> {
+                null, paths, runner, (spec, networking) -> {
                     Spec withFixtures = fixtures.addTo(spec, networking, config.pidsLimit(), config.memoryBytes(),
                             writableIn(spec.mounts(), writableTargets(config)), config.protectedPaths(),
                             List.copyOf(EgressPolicy.apiHostNames(config)));
                     return weakening == null ? withFixtures : weakening.applyTo(withFixtures);
                 })) {
-            run = CapturedRun.of(cage, CAGE_TIMEOUT);
+            ownIds = cage.ownIds();
+            run = CapturedRun.of(cage, CAGE_TIMEOUT, () -> {
+                try {
+                    if (IdentityCheck.actsWhileRunning(probes)) {
+                        fromOutside.putAll(new IdentityCheck(paths, runner).whileRunning(id, plan, probes));
+                    }
+                } finally {
+                    fixtures.hostCheckDoneNow();
+                }
+            });
         }
         Map<String, Finding> findings = interpret(probes, fixtures, run.exitCode(), run.stdout(), run.stderr());
         Integer ending = probes.size() == 1 ? GVISOR_BOMB_ENDS_THE_CAGE.get(probes.get(0).id()) : null;
@@ -400,7 +424,18 @@ public final class Verifier {
             findings.put(probes.get(0).id(), new Finding(Outcome.BLOCKED, "the limit ended the whole cage (exit code "
                     + ending + "): gVisor's kernel counts against it with the cage's processes"));
         }
+        findings.putAll(fromOutside);
+        judgeOwnIds(findings, ownIds);
         return findings;
+    }
+
+    /** The host's verdict on the cage's view of its own ids, where that probe ran. */
+    private static void judgeOwnIds(Map<String, Finding> findings, IdBlock ownIds) {
+        Finding inCage = findings.get(ProbeCatalogue.OWN_IDS);
+        if (inCage != null) {
+            findings.put(ProbeCatalogue.OWN_IDS, IdentityCheck.judgeOwnIds(inCage, ownIds, InvokingUser.current().ids(),
+                    IdentityCheck.read(Path.of("/etc/passwd")), IdentityCheck.read(Path.of("/etc/group"))));
+        }
     }
 
     /** The probes' findings from their output, overruled by the host's canaries where those saw a hit. */
@@ -443,14 +478,18 @@ public final class Verifier {
         return writable;
     }
 
-    /** The probe cage's output and exit code, read while it runs so that no pipe fills up. */
+    /**
+     * The probe cage's output and exit code, read while it runs so that no pipe fills up; {@code alongside}
+     * runs while the cage does (the host's checks from outside).
+     */
     private record CapturedRun(int exitCode, String stdout, String stderr) {
-        static CapturedRun of(CageInstance cage, Duration timeout) {
+        static CapturedRun of(CageInstance cage, Duration timeout, Runnable alongside) {
             Process process = cage.start(Stdio.all(ProcessBuilder.Redirect.PIPE));
             try {
                 process.getOutputStream().close();
                 CompletableFuture<String> out = read(process.getInputStream());
                 CompletableFuture<String> err = read(process.getErrorStream());
+                alongside.run();
                 int exitCode = cage.awaitExit(timeout).exitCode();
                 return new CapturedRun(exitCode, out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
             } catch (InterruptedException e) {

@@ -8,6 +8,7 @@ import dev.claudecage.host.HostIds;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.net.cage.GatewayPorts;
 import dev.claudecage.oci.Spec;
+import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.CommandScope;
 
@@ -36,6 +37,7 @@ final class VerifyFixtures implements AutoCloseable {
     static final String READ_ONLY_MOUNT = "/mnt/claude-cage-verify-ro";
     /** A writable workspace shaped like a git checkout: .git with config and hooks, nothing else the host runs. */
     static final String WORKSPACE_MOUNT = "/mnt/claude-cage-verify-workspace";
+    private static final String HOST_CHECK_DONE = "host-check-done";
 
     private final Path directory;
     private final Canary canary;
@@ -158,9 +160,10 @@ final class VerifyFixtures implements AutoCloseable {
         List<Spec.Mount> mounts = new ArrayList<>(spec.mounts());
         mounts.add(new Spec.Mount(PROBES_MOUNT, "bind", directory.resolve("probes").toString(),
                 List.of("bind", "ro", "nosuid", "nodev")));
-        // Deliberately without nosuid: the probe checks that no_new_privs alone stops setuid.
+        // Deliberately without nosuid: the probe checks that no_new_privs alone stops setuid. Idmapped, so that
+        // in a cage with ids of its own the helper is its root's (the kernel ignores a setuid bit of nobody's).
         mounts.add(new Spec.Mount(SETUID_MOUNT, "bind", directory.resolve("setuid").toString(),
-                List.of("bind", "ro", "nodev")));
+                List.of("bind", "ro", "nodev", SpecBuilder.IDMAP)));
         mounts.add(new Spec.Mount(READ_ONLY_MOUNT, "bind", directory.resolve("read-only").toString(),
                 List.of("bind", "ro", "nosuid", "nodev")));
         // A rootless filtered cage has no link, so no gateway address to probe.
@@ -171,6 +174,7 @@ final class VerifyFixtures implements AutoCloseable {
         env.addAll(environment(new ProbeTarget(gateway, READ_ONLY_MOUNT, SETUID_MOUNT + "/id", WORKSPACE_MOUNT,
                 protectedPaths, pidsLimit, memoryBytes, writableTargets, spec.linux().maskedPaths(),
                 spec.linux().readonlyPaths(), idle, networking == null ? List.of() : apiHosts)));
+        env.add("CAGE_VERIFY_HOST_DONE=" + PROBES_MOUNT + "/" + HOST_CHECK_DONE);
         return spec.withMounts(mounts).withProcess(spec.process().withEnv(env));
     }
 
@@ -232,6 +236,29 @@ final class VerifyFixtures implements AutoCloseable {
                     ProtectedPath.withImplied(target.protectedPaths()).stream().map(ProtectedPath::format).toList()));
         }
         return env;
+    }
+
+    /** Where the host says it has checked the cage from outside (the identity probes wait for it). */
+    private Path hostCheckDone() {
+        return directory.resolve("probes").resolve(HOST_CHECK_DONE);
+    }
+
+    /** Before a cage starts: the host has not checked it yet. */
+    void hostCheckPending() {
+        try {
+            Files.deleteIfExists(hostCheckDone());
+        } catch (IOException e) {
+            throw new CageException("cannot reset " + hostCheckDone() + ": " + e.getMessage());
+        }
+    }
+
+    /** The host has checked the running cage from outside: its probes that wait for that may finish. */
+    void hostCheckDoneNow() {
+        try {
+            Files.writeString(hostCheckDone(), "done\n");
+        } catch (IOException e) {
+            throw new CageException("cannot write " + hostCheckDone() + ": " + e.getMessage());
+        }
     }
 
     /** The probe script itself, for a cage that cannot be given the probes mount (a running session). */

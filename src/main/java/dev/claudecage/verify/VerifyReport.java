@@ -1,7 +1,10 @@
 package dev.claudecage.verify;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.session.SessionVerifications;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -46,6 +49,18 @@ public record VerifyReport(int reportVersion, String target, String runtime, Str
     public long count(Outcome outcome) {
         return probes.stream().filter(probe -> probe.outcome() == outcome).count();
     }
+
+    /** This report as a line of a session's evidence trail (source {@value #TRAIL_SOURCE}): passed or failed, and its counts. */
+    public AuditEvent trailLine(Instant time) {
+        return AuditEvent.about(time, TRAIL_SOURCE, passed() ? "passed" : "failed",
+                "verify --session: " + probes.size() + " probes, " + count(Outcome.BLOCKED) + " blocked, "
+                        + count(Outcome.HOLE) + " holes, " + count(Outcome.ERROR) + " errors, " + count(Outcome.NOT_RUN)
+                        + " not run; " + (controlsRun ? controlsShowingHole() + " positive controls showed their hole"
+                        : "positive controls not run"));
+    }
+
+    /** The source of a verify result's line in a session's trail. */
+    public static final String TRAIL_SOURCE = SessionVerifications.SOURCE;
 
     public long controlsShowingHole() {
         return probes.stream().filter(probe -> probe.control() != null && probe.control().outcome() == Outcome.HOLE).count();

@@ -2,21 +2,28 @@ package dev.claudecage.verify;
 
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.Spec;
+import dev.claudecage.runtime.CagePlan;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * One wall taken down, as a pure change to a spec or to how the cage's network is set up. Positive
- * controls run a probe in a cage weakened this way: the probe must then report the hole, which
- * proves it can see one.
+ * One wall taken down, as a pure change to a spec, to how the cage's network is set up, or to the
+ * plan it is built from. Positive controls run a probe in a cage weakened this way: the probe must
+ * then report the hole, which proves it can see one.
  */
-public record Weakening(String description, UnaryOperator<Spec> change, UnaryOperator<CageNetworking.Options> network) {
+public record Weakening(String description, UnaryOperator<Spec> change, UnaryOperator<CageNetworking.Options> network,
+                        UnaryOperator<CagePlan> plan) {
 
     /** A change to the spec alone. */
     public Weakening(String description, UnaryOperator<Spec> change) {
-        this(description, change, UnaryOperator.identity());
+        this(description, change, UnaryOperator.identity(), UnaryOperator.identity());
+    }
+
+    /** A change to the spec and the network. */
+    public Weakening(String description, UnaryOperator<Spec> change, UnaryOperator<CageNetworking.Options> network) {
+        this(description, change, network, UnaryOperator.identity());
     }
 
     public Spec applyTo(Spec spec) {
@@ -25,6 +32,19 @@ public record Weakening(String description, UnaryOperator<Spec> change, UnaryOpe
 
     public CageNetworking.Options applyTo(CageNetworking.Options options) {
         return network.apply(options);
+    }
+
+    public CagePlan applyTo(CagePlan cagePlan) {
+        return plan.apply(cagePlan);
+    }
+
+    /**
+     * The cage shares the host's ids, as cages did before each got its own: its uid 1000 is host uid
+     * 1000, whichever account that is, and every other cage's too.
+     */
+    public static Weakening hostIds() {
+        return new Weakening("host ids (no user namespace of its own)", UnaryOperator.identity(), UnaryOperator.identity(),
+                CagePlan::withHostIds);
     }
 
     /**
@@ -46,9 +66,14 @@ public record Weakening(String description, UnaryOperator<Spec> change, UnaryOpe
         return new Weakening("no seccomp filter", spec -> spec.withLinux(spec.linux().withSeccomp(null)));
     }
 
+    /**
+     * The capabilities, in the host's user namespace: in a user namespace of the cage's own they would
+     * count only for what that namespace owns, a second wall the control must take down too.
+     */
     public static Weakening capabilities(String... caps) {
-        return new Weakening("capabilities " + String.join(",", caps),
-                spec -> spec.withProcess(spec.process().withCapabilities(Spec.Capabilities.all(List.of(caps)))));
+        return new Weakening("capabilities " + String.join(",", caps) + " in the host's user namespace",
+                spec -> spec.withProcess(spec.process().withCapabilities(Spec.Capabilities.all(List.of(caps)))),
+                UnaryOperator.identity(), CagePlan::withHostIds);
     }
 
     public static Weakening writableRoot() {
@@ -136,14 +161,17 @@ public record Weakening(String description, UnaryOperator<Spec> change, UnaryOpe
         List<String> descriptions = new ArrayList<>();
         UnaryOperator<Spec> combined = UnaryOperator.identity();
         UnaryOperator<CageNetworking.Options> network = UnaryOperator.identity();
+        UnaryOperator<CagePlan> plan = UnaryOperator.identity();
         for (Weakening weakening : weakenings) {
             descriptions.add(weakening.description());
             UnaryOperator<Spec> before = combined;
             combined = spec -> weakening.applyTo(before.apply(spec));
             UnaryOperator<CageNetworking.Options> networkBefore = network;
             network = options -> weakening.applyTo(networkBefore.apply(options));
+            UnaryOperator<CagePlan> planBefore = plan;
+            plan = cagePlan -> weakening.applyTo(planBefore.apply(cagePlan));
         }
-        return new Weakening(String.join(" + ", descriptions), combined, network);
+        return new Weakening(String.join(" + ", descriptions), combined, network, plan);
     }
 
     private static Spec withResources(Spec spec, Spec.Resources resources) {

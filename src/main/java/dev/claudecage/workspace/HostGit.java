@@ -1,9 +1,13 @@
 package dev.claudecage.workspace;
 
+import dev.claudecage.CageException;
 import dev.claudecage.host.Host;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.ProcessRunner;
+import dev.claudecage.process.Stdio;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,6 +39,33 @@ record HostGit(ProcessRunner runner, int uid, int gid, Path directory) {
 
     CommandResult runWith(Map<String, String> env, String... args) {
         return runner.run(command(env, List.of(args)), TIMEOUT);
+    }
+
+    /**
+     * git with its stdin read from {@code input} and its stdout written to {@code output}, for
+     * streams too long to hold in memory (a checkpoint's files); a failure says what git printed
+     * on stderr.
+     */
+    void runStreaming(Path input, Path output, String... args) {
+        List<String> command = command(Map.of(), List.of(args));
+        Path errors = output.resolveSibling(output.getFileName() + ".err");
+        Process process = runner.startAttached(command, new Stdio(ProcessBuilder.Redirect.from(input.toFile()),
+                ProcessBuilder.Redirect.to(output.toFile()), ProcessBuilder.Redirect.to(errors.toFile())));
+        int exitCode = runner.awaitExit(process, command, TIMEOUT);
+        try {
+            String stderr = Files.readString(errors);
+            if (exitCode != 0) {
+                throw runner.failure(new CommandResult(command, exitCode, "", stderr));
+            }
+        } catch (IOException e) {
+            throw new CageException("cannot read what git printed in " + errors + ": " + e.getMessage());
+        } finally {
+            try {
+                Files.deleteIfExists(errors);
+            } catch (IOException e) {
+                System.err.println("claude-cage: could not remove " + errors + ": " + e.getMessage());
+            }
+        }
     }
 
     /** The first line of what git printed, for commands that print one value. */

@@ -151,10 +151,20 @@ public final class WorkspaceClone {
             return new WorkspaceClone(Path.of(origin.cloneRoot()), origin, runner);
         } catch (NoSuchFileException e) {
             throw new UserInputException("session '" + session + "' works on its mounts directly, not on a copy",
-                    "diff and apply are for sessions started with --clone");
+                    "diff, apply, checkpoint and rollback are for sessions started with --clone");
         } catch (IOException | RuntimeException e) {
             throw new CageException("cannot read " + dataDir.resolve(RECORD) + ": " + e.getMessage());
         }
+    }
+
+    /** The copy of the session whose data folder is {@code dataDir}, when it was started with --clone. */
+    public static Optional<WorkspaceClone> find(String session, Path dataDir, ProcessRunner runner) {
+        return Files.exists(dataDir.resolve(RECORD)) ? Optional.of(open(session, dataDir, runner)) : Optional.empty();
+    }
+
+    /** The checkpoints of the copy's work tree. */
+    public Checkpoints checkpoints() {
+        return new Checkpoints(root, git);
     }
 
     public Path original() {
@@ -181,6 +191,25 @@ public final class WorkspaceClone {
         out.append(uncommitted.isEmpty() ? "# no uncommitted changes in the copy\n"
                 : "# uncommitted changes in the copy (apply leaves these out):\n" + uncommitted);
         return out.toString();
+    }
+
+    /** Whether the session whose data folder is {@code dataDir} works on a copy (was started with --clone). */
+    public static boolean isClone(Path dataDir) {
+        return Files.exists(dataDir.resolve(RECORD), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /**
+     * The agent's commits beyond the one the copy was made from, newest first, at most {@code most}, each as
+     * "ID SUBJECT": taken into checked.git first (see the class comment), so each id names what git checked.
+     * The subject is the copy's bytes, for the caller to escape.
+     */
+    public List<String> commitsSinceCopy(int most) {
+        String head = copyHead();
+        if (head.equals(origin.base())) {
+            return List.of();
+        }
+        takeCommits(head);
+        return checked("log", "--format=%H %s", "-n", Integer.toString(most), origin.base() + ".." + head).lines().toList();
     }
 
     /** What {@link #apply} did: the commits it brought over, and whether changes were left behind. */

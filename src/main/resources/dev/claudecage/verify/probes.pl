@@ -116,6 +116,26 @@ sub ambient_set {
     return sprintf('%016x', $set);
 }
 
+# A probe the host runs from outside while this cage runs: waits, at most a minute, until the host has
+# checked (CAGE_VERIFY_HOST_DONE names the file it then makes); the host's verdict replaces this line.
+sub wait_for_host {
+    my ($id) = @_;
+    my $done = $ENV{CAGE_VERIFY_HOST_DONE};
+    return report($id, 'blocked', 'checked by the host, from outside') unless $done;
+    for (1 .. 600) {
+        return report($id, 'blocked', 'checked by the host, from outside') if -e $done;
+        select(undef, undef, undef, 0.1);
+    }
+    report($id, 'error', "the host's check did not finish within a minute");
+}
+
+# /proc/self/uid_map or gid_map as inside:outside:count,...
+sub id_map {
+    my ($file) = @_;
+    open(my $fh, '<', $file) or return undef;
+    return join(',', map { join(':', split ' ') } grep { /\S/ } <$fh>);
+}
+
 sub status_field {
     my ($name) = @_;
     open(my $fh, '<', '/proc/self/status') or return undef;
@@ -123,13 +143,18 @@ sub status_field {
     return undef;
 }
 
+# Creates $file (and removes it again): a hole if that works, blocked if the filesystem is read-only (EROFS).
+sub creation_refused {
+    my ($id, $file, $hole, $write, $read_only) = @_;
+    if (sysopen(my $fh, $file, O_WRONLY | O_CREAT, 0600)) { close $fh; unlink $file; return report($id, 'hole', $hole); }
+    return report($id, 'blocked', "$write refused: $!") if $! == EROFS;
+    report($id, 'error', "$write failed with $!, not $read_only");
+}
+
 my %probes = (
     'root-read-only' => sub {
         my $file = '/var/tmp/.claude-cage-probe';
-        if (sysopen(my $fh, $file, O_WRONLY | O_CREAT, 0600)) { close $fh; unlink $file;
-            return report($_[0], 'hole', "created $file in the image root"); }
-        return report($_[0], 'blocked', "write to /var/tmp refused: $!") if $! == EROFS;
-        report($_[0], 'error', "write to /var/tmp failed with $!, not a read-only root");
+        creation_refused($_[0], $file, "created $file in the image root", 'write to /var/tmp', 'a read-only root');
     },
     'only-expected-mounts-writable' => sub {
         my %allowed = map { $_ => 1 } grep { length } split /,/, ($ENV{CAGE_VERIFY_WRITABLE} // '');
@@ -142,11 +167,8 @@ my %probes = (
         report($_[0], 'blocked', 'only scratch filesystems and the given mounts are writable');
     },
     'readonly-mount-holds' => sub {
-        my $file = "$ENV{CAGE_VERIFY_RO_MOUNT}/.claude-cage-probe";
-        if (sysopen(my $fh, $file, O_WRONLY | O_CREAT, 0600)) { close $fh; unlink $file;
-            return report($_[0], 'hole', "wrote into the read-only mount"); }
-        return report($_[0], 'blocked', "write refused: $!") if $! == EROFS;
-        report($_[0], 'error', "write failed with $!, not a read-only mount");
+        creation_refused($_[0], "$ENV{CAGE_VERIFY_RO_MOUNT}/.claude-cage-probe", 'wrote into the read-only mount',
+            'write', 'a read-only mount');
     },
     'workspace-protected-paths-hold' => sub {
         my ($id) = @_;
@@ -517,6 +539,15 @@ my %probes = (
         return report($_[0], 'hole', "the cage sees the host's hostname '$name'") if $name eq $ENV{CAGE_VERIFY_HOST_HOSTNAME};
         report($_[0], 'blocked', "the cage's hostname is '$name'");
     },
+    'cage-ids-nobodys' => sub {
+        my ($id) = @_;
+        my ($uids, $gids) = (id_map('/proc/self/uid_map'), id_map('/proc/self/gid_map'));
+        return report($id, 'error', "cannot read /proc/self/uid_map or gid_map: $!") unless defined $uids && defined $gids;
+        # The host judges: it knows its accounts, and which ids are this cage's own.
+        report($id, 'blocked', 'uid=' . ($< + 0) . ' gid=' . ($( + 0) . " uid_map=$uids gid_map=$gids");
+    },
+    'host-user-cannot-trace' => sub { wait_for_host($_[0]) },
+    'cage-ids-disjoint' => sub { wait_for_host($_[0]) },
     'host-pids-invisible' => sub {
         my $marker = $ENV{CAGE_VERIFY_MARKER};
         opendir(my $dir, '/proc') or return report($_[0], 'error', "/proc: $!");

@@ -177,7 +177,8 @@ class ClaudeCodeStartTest {
         Path seed = network.resolve("home-seed");
         assertEquals(List.of(
                 new Spec.Mount("/tmp", "tmpfs", "tmpfs", List.of("nosuid")),
-                new Spec.Mount(SpecBuilder.CAGE_HOME, "bind", seed.toString(), List.of("bind", "ro", "nosuid", "nodev", "noexec")),
+                new Spec.Mount(SpecBuilder.CAGE_HOME, "bind", seed.toString(),
+                        List.of("bind", "ro", "nosuid", "nodev", "noexec", SpecBuilder.IDMAP)),
                 new Spec.Mount(SpecBuilder.CAGE_HOME, "tmpfs", "tmpfs", List.of("nosuid", "mode=700", "tmpcopyup")),
                 new Spec.Mount("/workspace", "bind", "/w", List.of("bind"))), adjusted.mounts());
         String json = Files.readString(seed.resolve(".claude.json"), StandardCharsets.UTF_8);

@@ -102,6 +102,25 @@ class ConfigCommandTest {
         assertFalse(Json.mapper().readTree(out.toString()).get("memory").has("presets"));
     }
 
+    /** An entry on another port is reached through a TCP relay: config says at which gateway port, as the cage gets it. */
+    @Test
+    void showsTheGatewayPortOfEachRelayedEntry() throws Exception {
+        Files.writeString(userFile, "allowed_hosts: [a.example.com, db.example.com:5432, db2.example.com:5432]\n");
+        assertEquals(0, run());
+        List<String> rows = out.toString().lines().map(line -> line.strip().replaceAll(" {2,}", " | ")).toList();
+        int first = rows.indexOf("allowed_hosts | a.example.com | " + userFile);
+        assertTrue(first > 0, out.toString());
+        assertEquals(List.of("db.example.com:5432 (TCP relay on gateway port 5432) | " + userFile,
+                "db2.example.com:5432 (TCP relay on gateway port 40000) | " + userFile), rows.subList(first + 1, first + 3));
+
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("--json"));
+        JsonNode relays = Json.mapper().readTree(out.toString()).get("allowed_hosts").get("tcpRelays");
+        assertEquals(5432, relays.get("db.example.com:5432").asInt());
+        assertEquals(40000, relays.get("db2.example.com:5432").asInt());
+        assertEquals(2, relays.size());
+    }
+
     @Test
     void printsJsonWithTheValueAndSourceOfEachKey() throws Exception {
         assertEquals(0, run("--json"));

@@ -49,7 +49,7 @@ class DockerHabitsTest {
         assertEquals(List.of("FROM_FILE=1", "SHARED=file", "SHARED=flag"), flags.get(ConfigKey.ENV.yamlName()));
         assertEquals("/workspace/src", flags.get(ConfigKey.WORKDIR.yamlName()));
         assertTrue(run.detach);
-        assertEquals("web", run.name);
+        assertEquals("web", run.name.name);
         StartCommand start = (StartCommand) commandFor("start", "-p", "127.0.0.1:6081:6080", "-d");
         assertEquals("127.0.0.1:6081:6080", start.port);
         assertTrue(start.detach);

@@ -46,8 +46,9 @@ class ConfigFileErrorsTest {
                 + "pids_limit, user, image, runtime, runsc_platform, rootfs, mounts, mount_owner, tmpfs_size, env, workdir, resolve, egress_limit, "
                 + "max_connections, audit_log_limit, wildcard_names_per_minute, api_upstream, network_pool, network_pool6, "
                 + "insecure_registries, registry_mirrors, protected_paths, "
-                + "git_credentials, git_ca_certificates, ssh_agent, ssh_agent_hosts, ssh_known_hosts, allow_unlimited, "
-                + "healthcheck", message);
+                + "git_credentials, git_ca_certificates, git_fetch_repositories, git_push_repositories, git_push_refs, "
+                + "git_push_force_refs, ssh_agent, ssh_agent_hosts, ssh_known_hosts, allow_unlimited, "
+                + "healthcheck, checkpoint_interval, userns_pool", message);
     }
 
     @Test

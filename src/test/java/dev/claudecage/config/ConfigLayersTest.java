@@ -18,7 +18,7 @@ class ConfigLayersTest {
 
     static final EgressSettings DEFAULT_EGRESS = new EgressSettings(java.util.Map.of(), 1L << 30, 64,
             java.net.URI.create("https://api.anthropic.com"), "10.213.0.0/16", "fd63:6167:6500::/48",
-            new CredentialSettings(List.of(), null, false, List.of(), List.of(
+            new CredentialSettings(List.of(), null, GitAccessRules.defaults(), false, List.of(), List.of(
                     Path.of(System.getProperty("user.home"), ".ssh/known_hosts"), Path.of("/etc/ssh/ssh_known_hosts"))),
             100L << 20, 60);
 
@@ -40,7 +40,8 @@ class ConfigLayersTest {
         CageConfig expected = new CageConfig(Mode.CLI, true, 5, 2.0, 4L << 30, NetworkMode.FILTERED, "1.1.1.1",
                 List.of("api.anthropic.com"), true, "default", 1024, 1000, 1000, "cli", "runc", null,
                 List.of(), null, 1L << 30, List.of(), DEFAULT_EGRESS, List.of(),
-                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT, "auto");
+                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT,
+                UsernsPool.ACCOUNT);
         assertEquals(expected, effective.config());
         for (ConfigKey key : ConfigKey.values()) {
             assertEquals(ConfigLoader.BUILT_IN_DEFAULT, effective.origin(key), key.yamlName());
@@ -148,14 +149,18 @@ class ConfigLayersTest {
                 "tmpfs_size: 256m",
                 "env: [EDITOR=vi, EMPTY=]",
                 "insecure_registries: [Registry.LAN:5000, 192.168.1.20]",
+                "userns_pool: 1879048192:6553600",
                 ""));
 
         CageConfig expected = new CageConfig(Mode.DESKTOP, false, 3, 1.5, 6L << 30, NetworkMode.NONE,
                 "2606:4700:4700::1111", List.of("*.example.com:443"), false, profile.toString(), 256, 1001, 1002,
                 "my-image.v2", "crun", rootfs, List.of(new MountSpec(project, "/work", true)), null, 256L << 20,
                 List.of("EDITOR=vi", "EMPTY="), DEFAULT_EGRESS, List.of("registry.lan:5000", "192.168.1.20"),
-                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT, "auto");
+                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT,
+                UsernsPool.range(1_879_048_192L, 6_553_600L));
         assertEquals(expected, fixture.load().config());
+        fixture.user("userns_pool: off\n");
+        assertEquals(UsernsPool.OFF, fixture.load().config().usernsPool());
     }
 
     @Test

@@ -60,6 +60,11 @@ class ConfigValueErrorsTest {
                 bad("api_upstream: ftp://api.anthropic.com", "api_upstream: 'ftp://api.anthropic.com' is not an http or https URL",
                         "use an http or https URL"),
                 bad("api_upstream: https://user:pw@api.anthropic.com", "carries credentials", "use an http or https URL"),
+                bad("userns_pool: 1000:65536", "userns_pool: '1000:65536' starts below 65536", "claude-cage account"),
+                bad("userns_pool: 1879048192:1000", "userns_pool: '1879048192:1000' has fewer than the 65536 ids",
+                        "START:COUNT"),
+                bad("userns_pool: 4294967000:65536", "goes past 4294967294", "START:COUNT"),
+                bad("userns_pool: lots", "userns_pool: 'lots' is not START:COUNT", "off"),
                 bad("network_pool: 8.8.0.0/16", "network_pool: '8.8.0.0/16' is not a private range", "10.0.0.0/8"),
                 bad("network_pool: 10.213.0.1/16", "network_pool: '10.213.0.1/16' has host bits set after /16", "10.0.0.0/8"),
                 bad("network_pool: 10.213.0.0/30", "network_pool: '10.213.0.0/30' is too small a pool", "no longer than /28"),
@@ -85,7 +90,7 @@ class ConfigValueErrorsTest {
                 bad("cpus: 64", "cpus: '64' is more than this host's 2 CPUs", "at most 2 (this host's CPU count)"),
                 bad("cpus: lots", "cpus: 'lots' is not a number", "use a number of CPUs"),
                 bad("mode: gui", "mode: 'gui' is not a mode", "use cli or desktop"),
-                bad("network: open", "network: 'open' is not a network mode", "use none, filtered or host"),
+                bad("network: open", "network: 'open' is not a network mode", "use none, filtered, host, or gateway:IPV4"),
                 bad("persist: maybe", "persist: 'maybe' is not a boolean", "use true or false"),
                 bad("read_only_root: 1", "read_only_root: '1' is not a boolean", "use true or false"),
                 bad("max_sessions: [1]", "max_sessions: '[1]' is a list, not a single value", "use a whole number, at least 1"),
@@ -174,6 +179,18 @@ class ConfigValueErrorsTest {
         assertTrue(lines.get(1).startsWith("  cpus: '-1' is not above 0"), message);
         assertTrue(lines.get(2).startsWith("  memory: '4q' is not a size"), message);
         assertEquals(3, lines.size(), message);
+    }
+
+    @Test
+    void aCheckpointIntervalIsADurationOfTenSecondsOrMoreOrOff() {
+        assertEquals("checkpoint_interval: 'often' is not a duration (from " + fixture.userFile + ", line 1); use a "
+                + "duration of at least 10s (10m, 1h30m), or off (or 0) for no checkpoints but those taken with "
+                + "claude-cage checkpoint", fixture.user("checkpoint_interval: often\n").loadError());
+        assertTrue(fixture.user("checkpoint_interval: 5s\n").loadError().contains("'5s' is shorter than 10s"));
+        assertEquals(java.time.Duration.ZERO, new ConfigFixture(dir).user("checkpoint_interval: off\n").load().config()
+                .checkpointInterval());
+        assertEquals(java.time.Duration.ofMinutes(90), new ConfigFixture(dir).user("checkpoint_interval: 1h30m\n").load()
+                .config().checkpointInterval());
     }
 
     @Test

@@ -22,7 +22,7 @@ class DiagnosisTest {
         return new HostSnapshot(4711, "alice", "6.18.44", "runc version 1.1.5+ds1", "crun version 1.8.1",
                 CgroupLayout.HYBRID, false, "not writable: /sys/fs/cgroup/pids", subuids,
                 List.of(new IdRange(100000, 65536)), NO_APPARMOR, 96365, null, "nftables v1.0.6", SETUID, SETUID,
-                "/run/user/4711");
+                "/run/user/4711", null);
     }
 
     private static Diagnosis.Finding finding(Diagnosis diagnosis, String check) {
@@ -49,7 +49,7 @@ class DiagnosisTest {
         HostSnapshot host = thisHostAsUser(List.of());
         Diagnosis diagnosis = Diagnosis.of(new HostSnapshot(host.uid(), host.userName(), host.kernel(), host.runcVersion(),
                 host.crunVersion(), host.cgroupLayout(), false, host.cgroupDetail(), List.of(), host.subgids(),
-                host.appArmor(), host.maxUserNamespaces(), 0, null, HostSnapshot.MapHelper.missing(), SETUID, null));
+                host.appArmor(), host.maxUserNamespaces(), 0, null, HostSnapshot.MapHelper.missing(), SETUID, null, null));
         assertFalse(diagnosis.canRun());
         assertEquals("rootless: cages cannot run for this user (missing: subuid ranges, user namespaces, newuidmap)",
                 diagnosis.verdict());
@@ -62,20 +62,53 @@ class DiagnosisTest {
     void aUnifiedHostWithDelegationRunsEverything() {
         Diagnosis diagnosis = Diagnosis.of(new HostSnapshot(4711, "alice", "6.1.0", "runc version 1.1.5",
                 "crun version 1.8.1", CgroupLayout.V2, true, "writable", List.of(new IdRange(100000, 65536)),
-                List.of(new IdRange(100000, 65536)), NO_APPARMOR, 1000, 1, "nftables", SETUID, SETUID, "/run/user/4711"));
+                List.of(new IdRange(100000, 65536)), NO_APPARMOR, 1000, 1, "nftables", SETUID, SETUID, "/run/user/4711", null));
         assertEquals("rootless: cages can run", diagnosis.verdict());
         assertEquals(Diagnosis.Status.OK, finding(diagnosis, "runtime crun").status());
     }
 
-    @Test
-    void rootNeedsNoSubordinateIds() {
+    private static final HostSnapshot.OwnIds POOL = new HostSnapshot.OwnIds(
+            "the subordinate ids of the claude-cage account", 1024, null, 2, null);
+
+    private static HostSnapshot asRoot(HostSnapshot.OwnIds ownIds) {
         HostSnapshot host = thisHostAsUser(List.of());
-        Diagnosis diagnosis = Diagnosis.of(new HostSnapshot(0, "root", host.kernel(), host.runcVersion(), host.crunVersion(),
+        return new HostSnapshot(0, "root", host.kernel(), host.runcVersion(), host.crunVersion(),
                 host.cgroupLayout(), true, "root manages cgroups itself", List.of(), List.of(), host.appArmor(),
-                host.maxUserNamespaces(), null, host.nftVersion(), SETUID, SETUID, null));
+                host.maxUserNamespaces(), null, host.nftVersion(), SETUID, SETUID, null, ownIds);
+    }
+
+    @Test
+    void rootNeedsNoSubordinateIdsOfItsOwn() {
+        Diagnosis diagnosis = Diagnosis.of(asRoot(POOL));
         assertEquals("root mode: cages can run", diagnosis.verdict());
         assertEquals(Diagnosis.Status.NOT_NEEDED, finding(diagnosis, "subuid ranges").status());
         assertFalse(diagnosis.findings().stream().anyMatch(finding -> finding.check().equals("XDG_RUNTIME_DIR")));
+    }
+
+    @Test
+    void withThePoolEachCageIsNobodyOnTheHost() {
+        Diagnosis diagnosis = Diagnosis.of(asRoot(POOL));
+        assertEquals(Diagnosis.Status.OK, finding(diagnosis, "cages' own ids").status());
+        assertEquals("1024 blocks of 65536 from the subordinate ids of the claude-cage account, 2 held now",
+                finding(diagnosis, "cages' own ids").detail());
+        assertTrue(diagnosis.identity().startsWith("each cage runs as 65536 host ids of its own"), diagnosis.identity());
+    }
+
+    @Test
+    void withoutThePoolOrIdmappedLayersCagesRunAsTheHostUidAndTheCostIsSaid() {
+        for (HostSnapshot.OwnIds ids : List.of(
+                new HostSnapshot.OwnIds("the subordinate ids of the claude-cage account", 0,
+                        "no subordinate uids for the claude-cage account in /etc/subuid; scripts/install-deps.sh ...", 0, null),
+                new HostSnapshot.OwnIds("the subordinate ids of the claude-cage account", 1024, null, 0,
+                        "kernel 5.15.0 is older than 5.19, whose overlayfs takes idmapped layers"))) {
+            Diagnosis diagnosis = Diagnosis.of(asRoot(ids));
+            Diagnosis.Finding finding = finding(diagnosis, "cages' own ids");
+            assertEquals(Diagnosis.Status.MISSING, finding.status());
+            assertTrue(finding.cost().contains("can trace the cages, read their environment"), finding.cost());
+            assertTrue(diagnosis.identity().startsWith("every cage runs as host uid 1000"), diagnosis.identity());
+            assertTrue(diagnosis.canRun(), "cages still run, as they did before they had ids of their own");
+        }
+        assertTrue(Diagnosis.of(thisHostAsUser(List.of(new IdRange(100000, 65536)))).identity().startsWith("rootless"));
     }
 
     @Test

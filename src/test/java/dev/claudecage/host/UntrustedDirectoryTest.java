@@ -311,4 +311,24 @@ class UntrustedDirectoryTest {
         Files.writeString(intoLogs.resolve("audit.jsonl"), "x");
         assertTrue(Files.exists(outside.resolve("audit.jsonl")));
     }
+
+    @Test
+    void aLinkToAHostFolderIsNeitherListedThroughNorMadeALinkIn() throws IOException {
+        arrange();
+        Files.createSymbolicLink(workspace.resolve("outside"), dir);
+        Files.writeString(workspace.resolve("own"), "mine\n");
+        try (UntrustedDirectory folder = UntrustedDirectory.open(workspace)) {
+            assertEquals(List.of("outside", "own"), folder.list(".").stream().sorted().toList());
+            assertThrows(FileSystemException.class, () -> folder.list("outside"));
+            assertThrows(FileSystemException.class, () -> folder.createSymlink("outside/planted", new byte[] {'x'}));
+            assertArrayEquals(dir.toString().getBytes(StandardCharsets.UTF_8), folder.readLink("outside", 4096));
+            folder.createSymlink("made", "host-file".getBytes(StandardCharsets.UTF_8));
+        }
+        // Positive control: the plain file API lists the host folder through the link.
+        try (var through = Files.list(workspace.resolve("outside"))) {
+            assertTrue(through.anyMatch(path -> path.getFileName().toString().equals("host-file")));
+        }
+        assertFalse(Files.exists(dir.resolve("planted"), LinkOption.NOFOLLOW_LINKS));
+        assertEquals(Path.of("host-file"), Files.readSymbolicLink(workspace.resolve("made")));
+    }
 }

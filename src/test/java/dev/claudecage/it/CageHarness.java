@@ -117,6 +117,13 @@ public final class CageHarness {
         addChildren(found, "runtime state", Path.of("/run/claude-cage/runtime/runc"));
         addChildren(found, "runtime state", Path.of("/run/claude-cage/runtime/runsc"));
         addChildren(found, "run directory", Path.of("/run/claude-cage/runs"));
+        // A block of host ids a cage held and nobody freed.
+        Path idBlocks = Path.of("/run/claude-cage/userns");
+        if (Files.isDirectory(idBlocks)) {
+            try (Stream<Path> records = Files.list(idBlocks)) {
+                records.forEach(record -> found.add("id block " + record));
+            }
+        }
         try (Stream<Path> controllers = Files.list(Path.of("/sys/fs/cgroup"))) {
             for (Path controller : controllers.toList()) {
                 addChildren(found, "cgroup", controller.resolve("claude-cage"));

@@ -89,7 +89,8 @@ class DebianPackageIT {
                 .lines().toList();
         List<String> paths = listing.stream().map(line -> line.substring(line.indexOf("./") + 1)).toList();
         List<String> expected = List.of("/usr/bin/claude-cage", "/usr/lib/claude-cage/claude-cage.jar",
-                "/usr/lib/claude-cage/cds.sh", "/usr/lib/claude-cage/docker/cli/Dockerfile",
+                "/usr/lib/claude-cage/cds.sh", "/usr/lib/claude-cage/make-id-pool.sh",
+                "/usr/lib/claude-cage/docker/cli/Dockerfile",
                 "/usr/lib/claude-cage/docker/desktop/Dockerfile", "/usr/lib/claude-cage/docker/desktop/entrypoint-desktop.sh",
                 "/usr/lib/claude-cage/rootfs-builder/make-minbase-rootfs.sh", "/etc/apparmor.d/claude-cage",
                 "/usr/share/bash-completion/completions/claude-cage", "/usr/share/zsh/vendor-completions/_claude-cage",
@@ -160,6 +161,10 @@ class DebianPackageIT {
             assertTrue(Files.isRegularFile(root.resolve("usr/share/man/man1/claude-cage-run.1.gz")));
             assertTrue(Files.isRegularFile(root.resolve("usr/lib/claude-cage/claude-cage.jsa")),
                     "the postinst made the launcher's class-data archive");
+            CommandResult pool = chroot(root, "getent passwd claude-cage && grep ^claude-cage: /etc/subuid /etc/subgid",
+                    Duration.ofMinutes(1));
+            assertEquals(0, pool.exitCode(), "the postinst made the claude-cage account and its subordinate ids: "
+                    + pool.stdout() + pool.stderr());
 
             CommandResult removed = chroot(root, "dpkg --purge claude-cage", Duration.ofMinutes(2));
             assertEquals(0, removed.exitCode(), removed.stdout() + removed.stderr());

@@ -31,6 +31,7 @@ import java.util.stream.Stream;
 import static dev.claudecage.it.CageHarness.ROOTFS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -198,6 +199,27 @@ class FilteredNetworkIT {
                 && canaryHost.address4().equals(e.destination())), events.toString());
         assertTrue(events.stream().anyMatch(e -> e.source().equals("dns") && "canary.test".equals(e.destination())
                 && e.decision().equals(AuditEvent.DENIED)), events.toString());
+        // Learn mode proposes the entries that let these through (the next test shows canary.test:80 does),
+        // and lists the canary's addresses as never to be suggested.
+        CageHarness.Result suggested = CageHarness.launch(List.of("policy", "suggest", "--from", audit.toString()));
+        assertEquals(0, suggested.exitCode(), suggested.toString());
+        assertTrue(suggested.stdout().contains("\n  - canary.test  # ")
+                && suggested.stdout().contains("\n  - canary.test:80  # "), suggested.stdout());
+        assertTrue(suggested.stdout().contains("#   " + canaryHost.address4() + ":80  "), suggested.stdout());
+        // The evidence trail: report tells it, its chain holds, and one edited line breaks it right after.
+        CageHarness.Result told = CageHarness.launch(List.of("report", "--run", audit.toString()));
+        assertEquals(0, told.exitCode(), told.toString());
+        assertTrue(told.stdout().contains("chain: intact") && told.stdout().contains("canary.test:443  "), told.stdout());
+        List<String> lines = new ArrayList<>(Files.readAllLines(audit));
+        assertTrue(lines.size() > 3, lines.toString());
+        String edited = lines.get(1).replace("\"time\":\"2", "\"time\":\"1");
+        assertNotEquals(lines.get(1), edited);
+        lines.set(1, edited);
+        Files.write(audit, lines);
+        CageHarness.Result checked = CageHarness.launch(List.of("report", "--check", "--run", audit.toString()));
+        assertEquals(1, checked.exitCode(), checked.toString());
+        assertTrue(checked.stdout().contains("broken at line 3: its previousSha256 is not that of line 2"),
+                checked.stdout());
     }
 
     @Test

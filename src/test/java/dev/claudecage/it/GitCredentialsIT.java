@@ -139,6 +139,9 @@ class GitCredentialsIT {
                 "--allowed-host", "githost.test", "--allowed-host", "otherhost.test",
                 "--resolve", "githost.test=" + gitHost.address4(), "--resolve", "otherhost.test=" + otherHost.address4(),
                 "--git-credential", "githost.test=command:cat " + tokenFile,
+                // This test pushes to main, beyond the default rules (GitForgeRulesIT covers those); its second and
+                // third pushes move main forward, which the gateway reads from their packs, the big one sent chunked.
+                "--git-push-ref", "refs/heads/main",
                 "--git-ca-certificates", certificates.caPem().toString(),
                 "--mount", ca + ":/ca:ro", "--audit-log", audit.toString(), "--", "bash", "-c", script));
         CageHarness.Result result = CageHarness.launch(args, "", Map.of(), Duration.ofMinutes(3));

@@ -281,10 +281,14 @@ class RootlessIT {
     }
 
     /**
-     * Every probe blocked, but those of {@code expectedNotRun}, not run with a reason; every control
-     * showed its hole, but those of the probes not run and the four that need host capabilities.
+     * Every probe blocked, but those of {@code notRunHere} and root mode's identity probes, not run
+     * with a reason; every control showed its hole, but those of the probes not run and the four that
+     * need host capabilities.
      */
-    private static void assertRootlessReport(JsonNode report, List<String> expectedNotRun) {
+    private static void assertRootlessReport(JsonNode report, List<String> notRunHere) {
+        List<String> expectedNotRun = new ArrayList<>(notRunHere);
+        // A rootless cage's user is the invoking user by design: the probes of a root-mode cage's own ids do not apply.
+        expectedNotRun.addAll(List.of("cage-ids-nobodys", "host-user-cannot-trace", "cage-ids-disjoint"));
         List<String> notRun = new ArrayList<>();
         List<String> withoutControl = new ArrayList<>();
         for (JsonNode probe : report.get("probes")) {
@@ -336,7 +340,10 @@ class RootlessIT {
             // A tool that ignores the proxy variables meets the transparent listener, which decides by Host.
             "my $t = IO::Socket::INET->new(PeerAddr => 'allowed.test', PeerPort => 80, Timeout => 5);",
             "if ($t) { print $t \"GET / HTTP/1.1\\r\\nHost: forbidden.test\\r\\nConnection: close\\r\\n\\r\\n\";",
-            "  print 'transparent: ', (<$t> // \"(no answer)\\n\"); } else { print \"transparent: $!\\n\"; }", "");
+            "  print 'transparent: ', (<$t> // \"(no answer)\\n\"); } else { print \"transparent: $!\\n\"; }",
+            // A client that speaks no HTTP at all, to the allowed name's own port: its TCP relay, on the cage's loopback.
+            "my $r = IO::Socket::INET->new(PeerAddr => 'allowed.test', PeerPort => $allowed, Timeout => 5);",
+            "print 'relay: ', ($r ? (<$r> // \"(no answer)\\n\") : \"$!\\n\");", "");
 
     @Test
     void filteredReachesOnlyTheAllowedHostThroughTheProxyAndAuditsLikeRootMode() throws Exception {
@@ -363,6 +370,7 @@ class RootlessIT {
             assertTrue(run.stdout().contains("resolve allowed.test: 127.0.0.1\n"), "the DNS stub answers allowed names: " + run);
             assertTrue(run.stdout().contains("resolve forbidden.test: no such name\n"), "and no other: " + run);
             assertTrue(run.stdout().contains("transparent: HTTP/1.1 403"), "the transparent listener refuses: " + run);
+            assertTrue(run.stdout().contains("relay: canary\n"), "the TCP relay reaches the allowed host:port: " + run);
             assertTrue(!allowed.hits().isEmpty(), "the allowed host was reached through the proxy: " + run);
             assertEquals(List.of(), forbidden.hits(), "the forbidden canary heard nothing");
 
@@ -374,6 +382,9 @@ class RootlessIT {
                 }
             }).toList();
             assertTrue(events.stream().anyMatch(event -> event.get("decision").asText().equals("allowed")
+                    && event.get("destination").asText().equals("allowed.test")), events.toString());
+            assertTrue(events.stream().anyMatch(event -> event.get("source").asText().equals("relay")
+                    && event.get("decision").asText().equals("allowed")
                     && event.get("destination").asText().equals("allowed.test")), events.toString());
             assertTrue(events.stream().anyMatch(event -> event.get("decision").asText().equals("denied")
                     && event.get("destination").asText().equals("forbidden.test")

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -44,6 +45,16 @@ class SessionLifecycleIT {
             }
         }
         return "absent";
+    }
+
+    /** {@code runc state} of a container under claude-cage's state root. */
+    private static JsonNode runtimeState(String containerId) throws Exception {
+        Process runc = new ProcessBuilder("runc", "--root", "/run/claude-cage/runtime/runc", "state", containerId)
+                .redirectErrorStream(true).start();
+        String output = new String(runc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(runc.waitFor(20, TimeUnit.SECONDS), "runc state did not end");
+        assertEquals(0, runc.exitValue(), output);
+        return Json.mapper().readTree(output);
     }
 
     @Test
@@ -117,6 +128,10 @@ class SessionLifecycleIT {
         assertTrue(status.path("mounts").toString().contains(workspace + ":/workspace"), status.toString());
         assertTrue(status.path("cagePid").asLong() > 1, status.toString());
         assertTrue(status.path("supervisorPid").asLong() > 1, status.toString());
+        // What status read from the runtime's state files is what the runtime itself says of the cage.
+        JsonNode runtimeState = runtimeState(status.path("containerId").asText());
+        assertEquals("running", runtimeState.path("status").asText(), runtimeState.toString());
+        assertEquals(runtimeState.path("pid").asLong(), status.path("cagePid").asLong(), status.toString());
         long pidsBefore = status.path("resources").path("pids").asLong();
         assertTrue(pidsBefore >= 1, status.toString());
         assertTrue(status.path("resources").path("memoryBytes").asLong() > 0, status.toString());
@@ -129,11 +144,13 @@ class SessionLifecycleIT {
         CageHarness.Result text = cage("status", "it-life");
         assertTrue(text.stdout().contains("processes:") && text.stdout().contains("of 1024"), text.toString());
 
-        // Logs: what the cage printed, followed until the session ends; the audit log does not exist yet.
+        // Logs: what the cage printed, followed until the session ends; the evidence trail, with --network none
+        // too, has its first line (issue 18: before, a session without a network had no audit log at all).
         assertTrue(cage("logs", "it-life").stdout().contains("tick-1\r\n"));
         CageHarness.Result audit = cage("logs", "--audit", "it-life");
         assertEquals(0, audit.exitCode(), audit.toString());
-        assertTrue(audit.stderr().contains("no audit log yet"), audit.toString());
+        assertTrue(audit.stdout().contains("\"decision\":\"started\"") && audit.stdout().contains("; network none"),
+                audit.toString());
         Process follow = CageHarness.start(List.of("logs", "-f", "--since", "1s", "it-life"), Map.of());
         var followed = new java.util.concurrent.CompletableFuture<String>();
         Thread reader = new Thread(() -> {

@@ -2,6 +2,8 @@ package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.AuditLog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,6 +99,12 @@ class SessionVerifyIT {
         assertEquals(0, verify.exitCode(), verify.toString());
         JsonNode report = Json.mapper().readTree(verify.stdout());
         assertEquals("blocked", outcome(report, "seccomp-filter-active"), report.toString());
+        // Issue 18: the session's evidence trail has the result, written by its supervisor when the run ended.
+        assertEquals(0, cage("stop", "--timeout", "1", "it-verify-plan").exitCode());
+        List<AuditEvent> trail = AuditLog.read(CageHarness.SESSION_DATA.resolve("it-verify-plan/logs/audit.jsonl"));
+        assertTrue(trail.stream().anyMatch(event -> event.source().equals("verify") && event.decision().equals("passed")
+                && event.reason().startsWith("verify --session: ") && event.reason().endsWith("positive controls not run")),
+                trail.toString());
     }
 
     @Test

@@ -2,6 +2,8 @@ package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.json.Json;
+import dev.claudecage.net.AuditEvent;
+import dev.claudecage.net.AuditLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -183,6 +185,17 @@ class SessionWorkspaceIT {
         assertEquals(2, diverged.exitCode(), diverged.toString());
         assertTrue(diverged.stderr().contains("has commits the session's copy does not"), diverged.toString());
 
+        // Issue 18: at its stop, the session's evidence trail has the agent's commits, oldest first, and its files.
+        assertEquals(0, cage("stop", "--timeout", "1", "it-clone").exitCode());
+        List<AuditEvent> trail = AuditLog.read(CageHarness.SESSION_DATA.resolve("it-clone/logs/audit.jsonl"));
+        List<String> commits = trail.stream().filter(event -> event.source().equals("commits"))
+                .map(event -> event.decision() + " " + event.reason()).toList();
+        assertEquals(2, commits.size(), trail.toString());
+        assertTrue(commits.get(0).matches("committed commit [0-9a-f]{40} agent work"), commits.toString());
+        assertTrue(commits.get(1).matches("committed commit [0-9a-f]{40} more"), commits.toString());
+        assertTrue(trail.stream().anyMatch(event -> event.source().equals("files") && event.decision().equals("added")
+                && event.reason().startsWith("/workspace/c.txt: sha256:")), trail.toString());
+
         assertEquals(0, cage("destroy", "it-clone").exitCode());
     }
 
@@ -315,7 +328,7 @@ class SessionWorkspaceIT {
     }
 
     /** git on the test's own repository, as root (the test made it). */
-    private static String git(Path repo, String... args) throws Exception {
+    static String git(Path repo, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("git", "-c", "safe.directory=*", "-c", "user.name=user",
                 "-c", "user.email=user@host", "-C", repo.toString()));
         command.addAll(List.of(args));

@@ -165,4 +165,37 @@ class AuditLogTest {
         }
         assertEquals(64 * 1024, Files.size(audit));
     }
+
+    @Test
+    void aLogReadBackLeavesOutLinesThatAreNotEventsAndCountsThem() throws Exception {
+        Path audit = dir.resolve("audit.jsonl");
+        try (AuditLog log = AuditLog.open(audit, List.of())) {
+            log.record(event("example.com", AuditEvent.DENIED));
+        }
+        Files.writeString(audit, "not json\n" + "x".repeat(AuditLog.MAX_LINE_BYTES + 1) + "\n\n", StandardOpenOption.APPEND);
+        try (AuditLog log = AuditLog.open(audit, List.of())) {
+            log.record(event("example.org", AuditEvent.DENIED));
+        }
+
+        AuditLog.Contents contents = AuditLog.readLeniently(audit);
+
+        assertEquals(List.of("example.com", "example.org"), contents.events().stream().map(AuditEvent::destination).toList());
+        assertEquals(2, contents.unreadable());
+        CageException strict = assertThrows(CageException.class, () -> AuditLog.read(audit));
+        assertTrue(strict.getMessage().contains("2 line(s) that are not audit events"), strict.getMessage());
+    }
+
+    @Test
+    void aLogReadBackIsNotReadThroughALinkTheCagePutInItsPlace() throws Exception {
+        Path secret = Files.writeString(dir.resolve("other-session-audit.jsonl"),
+                "{\"source\":\"proxy\",\"destination\":\"secret.example\",\"decision\":\"denied\"}\n");
+        Path workspace = Files.createDirectory(dir.resolve("workspace"));
+        Path audit = Files.createSymbolicLink(workspace.resolve("audit.jsonl"), secret);
+
+        CageException refused = assertThrows(CageException.class, () -> AuditLog.readLeniently(audit));
+
+        assertTrue(refused.getMessage().contains("symbolic link"), refused.getMessage());
+        // Positive control: through the plain file API the link leads to the other log.
+        assertTrue(Files.readString(audit).contains("secret.example"));
+    }
 }

@@ -7,8 +7,10 @@ import dev.claudecage.config.Mode;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.config.ProtectedPath;
+import dev.claudecage.config.UsernsPool;
 import dev.claudecage.json.Json;
 import dev.claudecage.security.SeccompPolicy;
+import dev.claudecage.host.IdBlock;
 import dev.claudecage.testing.Golden;
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +38,8 @@ public class SpecBuilderTest {
                 Path.of("/var/cache/claude-cage/rootfs/bookworm-minbase"), mounts, null, GIB, List.of("EDITOR=vi"),
                 new EgressSettings(Map.of(), GIB, 64, URI.create("https://api.anthropic.com"),
                         "10.213.0.0/16", "fd63:6167:6500::/48"), List.of(),
-                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, workdir, ClaudeConfig.INHERIT, "auto");
+                ProtectedPath.DEFAULTS.stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, workdir, ClaudeConfig.INHERIT,
+                UsernsPool.ACCOUNT);
     }
 
     public static CageRequest request() {
@@ -53,6 +56,32 @@ public class SpecBuilderTest {
         String json = Json.write(SpecBuilder.build(config(WORKSPACE_AND_DOCS), request()));
         Golden.assertMatches(Path.of("oci/golden/config-default.json"), json);
         assertEquals(json, Json.write(Json.read(json, Spec.class)), "the golden file parses back to the same spec");
+    }
+
+    /**
+     * A cage with host ids of its own: a user namespace of its own, which maps its ids 0 to 65535 onto
+     * its block, so that its uid 1000 is nobody's on the host; its own ids stay those of the image
+     * (the process's user and the home's tmpfs are 1000:1000 in the namespace).
+     */
+    @Test
+    void aCageWithItsOwnIdsHasAUserNamespaceMappedOntoItsBlock() throws Exception {
+        CageRequest base = request();
+        CageRequest ownIds = new CageRequest(base.command(), false, base.containerId(), base.hostname(), base.seccomp(),
+                null, NetworkAttachment.none(), CageRequest.ImageDefaults.NONE, WorkspaceWall.NONE,
+                new IdBlock(1_879_048_192L, 1_879_113_728L));
+        Spec spec = SpecBuilder.build(config(WORKSPACE_AND_DOCS), ownIds);
+        String json = Json.write(spec);
+        Golden.assertMatches(Path.of("oci/golden/config-own-ids.json"), json);
+        assertEquals(json, Json.write(Json.read(json, Spec.class)), "the golden file parses back to the same spec");
+        assertTrue(spec.linux().ownsNamespace("user"));
+        assertEquals(List.of(new Spec.IdMapping(0, 1_879_048_192L, 65536)), spec.linux().uidMappings());
+        assertEquals(List.of(new Spec.IdMapping(0, 1_879_113_728L, 65536)), spec.linux().gidMappings());
+        assertEquals(new Spec.User(1000, 1000, List.of()), spec.process().user());
+        assertTrue(spec.mounts().stream().filter(mount -> mount.destination().equals(SpecBuilder.CAGE_HOME)).findFirst()
+                .orElseThrow().options().containsAll(List.of("uid=1000", "gid=1000")), "the home's tmpfs is the cage user's");
+        Spec shared = SpecBuilder.build(config(WORKSPACE_AND_DOCS), base);
+        assertTrue(!shared.linux().ownsNamespace("user"));
+        assertEquals(null, shared.linux().uidMappings());
     }
 
     @Test

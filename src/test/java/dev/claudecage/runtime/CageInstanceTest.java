@@ -32,7 +32,7 @@ class CageInstanceTest {
         return new CagePlan(config, List.of(rootfs), CageRequest.ImageDefaults.NONE,
                 new OciRuntime(RuntimeKind.RUNC, Path.of("/usr/sbin/runc"), runtimeState, processes.runner()),
                 new HostPolicy(SeccompPolicy.defaultPolicy().toOci("amd64"), null,
-                        new AppArmor(AppArmor.Status.UNAVAILABLE, "unavailable in this test")), null, null);
+                        new AppArmor(AppArmor.Status.UNAVAILABLE, "unavailable in this test")), null, null, null);
     }
 
     @Test
@@ -43,7 +43,7 @@ class CageInstanceTest {
         Path runtimeState = paths.runtimeState().resolve("runc");
         FakeProcesses processes = new FakeProcesses();
         CageInstance cage = CageInstance.prepare(plan(rootfs, processes, runtimeState), ID, List.of("id"), false,
-                null, paths, processes.runner(), CageInstance.SpecAdjustment.NONE);
+                null, null, paths, processes.runner(), CageInstance.SpecAdjustment.NONE);
         assertEquals(List.of(List.of("mount", "-t", "overlay", "-o", "lowerdir=" + rootfs + ",upperdir=" + run.resolve("upper")
                         + ",workdir=" + run.resolve("work"), "overlay", run.resolve("bundle/rootfs").toString())),
                 processes.commands());
@@ -73,7 +73,7 @@ class CageInstanceTest {
                 .answer(List.of("/usr/sbin/runc"), 1, "", "container is still being killed: device or resource busy");
         rootfs.toFile().mkdirs();
         CageInstance cage = CageInstance.prepare(plan(rootfs, processes, dir.resolve("state")), ID, List.of("id"), false,
-                null, paths, processes.runner(), CageInstance.SpecAdjustment.NONE);
+                null, null, paths, processes.runner(), CageInstance.SpecAdjustment.NONE);
         cage.start(Stdio.all(ProcessBuilder.Redirect.PIPE));
         CageException failure = assertThrows(CageException.class, cage::close);
         assertTrue(failure.getMessage().startsWith("cleanup of cage " + ID + " was incomplete: remove the cage: "
@@ -88,7 +88,7 @@ class CageInstanceTest {
         StatePaths paths = new StatePaths(dir.resolve("runtime"), dir.resolve("runs"));
         FakeProcesses processes = new FakeProcesses().answer(List.of("mount"), 32, "", "mount: wrong fs type");
         CageException failure = assertThrows(CageException.class, () -> CageInstance.prepare(
-                plan(rootfs, processes, dir.resolve("state")), ID, List.of("id"), false, null, paths,
+                plan(rootfs, processes, dir.resolve("state")), ID, List.of("id"), false, null, null, paths,
                 processes.runner(), CageInstance.SpecAdjustment.NONE));
         assertTrue(failure.getMessage().contains("mount: wrong fs type"), failure.getMessage());
         assertEquals(1, processes.commands().size(), "nothing to unmount, no container to delete (no runtime started)");

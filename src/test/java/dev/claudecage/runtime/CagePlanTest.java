@@ -34,7 +34,7 @@ class CagePlanTest {
                         new ProcessRunner(false)),
                 new HostPolicy(SeccompPolicy.defaultPolicy().toOci("amd64"), "claude-cage",
                         new AppArmor(AppArmor.Status.ENFORCED, "enforced")),
-                "sha256:" + "0".repeat(64), rootless);
+                "sha256:" + "0".repeat(64), rootless, null);
         CagePlan.Recorded recorded = plan.recorded();
         CagePlan.Recorded read = Json.read(Json.write(recorded), CagePlan.Recorded.class);
         assertEquals(recorded, read);

@@ -8,6 +8,7 @@ import dev.claudecage.config.Mode;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.config.ProtectedPath;
+import dev.claudecage.config.UsernsPool;
 import dev.claudecage.oci.WorkspaceWall.Guard;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +34,8 @@ class ProtectedPathScanTest {
                 1024, 1000, 1000, "cli", "runc", null, mounts, null, 1L << 30, List.of(),
                 new EgressSettings(Map.of(), 1L << 30, 64, URI.create("https://api.anthropic.com"), "10.213.0.0/16",
                         "fd63:6167:6500::/48"), List.of(),
-                List.of(paths).stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT, "auto");
+                List.of(paths).stream().map(ProtectedPath::parse).toList(), false, Map.of(), true, null, ClaudeConfig.INHERIT,
+                UsernsPool.ACCOUNT);
     }
 
     private CageConfig workspace(String... paths) {

@@ -1,9 +1,11 @@
 package dev.claudecage.session;
 
+import dev.claudecage.host.IdBlock;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -14,6 +16,10 @@ class CleanupPlanTest {
     private static final Path RUN = Path.of("/run/claude-cage");
     private static final String DEAD = "s-dead-000000000001";
     private static final String LIVE = "s-live-000000000002";
+    /** A cage that crashed after it took its ids and before it made anything else. */
+    private static final String CRASHED_EARLY = "run-000000000003";
+    private static final IdBlock DEAD_IDS = new IdBlock(1_879_048_192L, 1_879_048_192L);
+    private static final IdBlock CRASHED_EARLY_IDS = new IdBlock(1_879_179_264L, 1_879_179_264L);
 
     private static HostLeftovers found() {
         return new HostLeftovers(
@@ -29,7 +35,8 @@ class CleanupPlanTest {
                 List.of(new HostLeftovers.NftTable("inet", "claude_cage_cgh0"), new HostLeftovers.NftTable("inet", "claude_cage_cgh1"),
                         new HostLeftovers.NftTable("inet", "claude_cage_cgh7"), new HostLeftovers.NftTable("inet", "claude_cage_cgh5")),
                 List.of(RUN.resolve("runs/" + DEAD + "/bundle/rootfs"), RUN.resolve("runs/" + LIVE + "/bundle/rootfs"),
-                        RUN.resolve("runs/" + DEAD + "/bundle/rootfs/deeper"), RUN.resolve("odd")));
+                        RUN.resolve("runs/" + DEAD + "/bundle/rootfs/deeper"), RUN.resolve("odd")),
+                Map.of(DEAD, DEAD_IDS, LIVE, new IdBlock(1_879_113_728L, 1_879_113_728L), CRASHED_EARLY, CRASHED_EARLY_IDS));
     }
 
     private static List<String> steps(Predicate<String> removable, boolean strays) {
@@ -54,7 +61,9 @@ class CleanupPlanTest {
                 "folder /run/claude-cage/runs/" + DEAD,
                 "folder /run/claude-cage/net/" + DEAD,
                 "cgroup /sys/fs/cgroup/memory/claude-cage/" + DEAD,
-                "cgroup /sys/fs/cgroup/pids/claude-cage/" + DEAD),
+                "cgroup /sys/fs/cgroup/pids/claude-cage/" + DEAD,
+                "id block of cage " + CRASHED_EARLY + " (" + CRASHED_EARLY_IDS + ")",
+                "id block of cage " + DEAD + " (" + DEAD_IDS + ")"),
                 steps(id -> !id.equals(LIVE), true));
     }
 
@@ -72,7 +81,8 @@ class CleanupPlanTest {
                 "folder /run/claude-cage/runs/" + DEAD,
                 "folder /run/claude-cage/net/" + DEAD,
                 "cgroup /sys/fs/cgroup/memory/claude-cage/" + DEAD,
-                "cgroup /sys/fs/cgroup/pids/claude-cage/" + DEAD), steps);
+                "cgroup /sys/fs/cgroup/pids/claude-cage/" + DEAD,
+                "id block of cage " + DEAD + " (" + DEAD_IDS + ")"), steps);
     }
 
     @Test

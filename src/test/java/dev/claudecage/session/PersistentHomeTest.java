@@ -23,7 +23,8 @@ class PersistentHomeTest {
         Spec.Mount workspace = new Spec.Mount("/workspace", "bind", "/w", List.of("bind"));
         Spec adjusted = PersistentHome.bind(spec(List.of(tmp, home, workspace)), Path.of("/var/lib/x/home"));
         assertEquals(List.of(tmp, new Spec.Mount(SpecBuilder.CAGE_HOME, "bind", "/var/lib/x/home",
-                List.of("bind", "rprivate", "nosuid", "nodev", "rw")), workspace), adjusted.mounts());
+                List.of("bind", "rprivate", "nosuid", "nodev", "rw", SpecBuilder.IDMAP)), workspace), adjusted.mounts(),
+                "idmapped: stored as the image's ids, the cage's own whatever ids it has");
     }
 
     @Test

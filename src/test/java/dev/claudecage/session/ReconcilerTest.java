@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,6 +34,11 @@ class ReconcilerTest {
         @Override
         public List<RuntimeContainer> containers() {
             return containers;
+        }
+
+        @Override
+        public Optional<RuntimeContainer> container(String id) {
+            return containers.stream().filter(container -> container.id().equals(id)).findFirst();
         }
 
         @Override

@@ -6,6 +6,7 @@ import dev.claudecage.config.EgressSettings;
 import dev.claudecage.config.Mode;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.config.ProtectedPath;
+import dev.claudecage.config.UsernsPool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +28,8 @@ class SessionPolicyTest {
                 "default", 1024, 1000, 1000, "cli", "runc", null, List.of(), null, 1L << 30, List.of(),
                 new EgressSettings(Map.of(), 1L << 30, 64, URI.create("https://api.anthropic.com"), "10.213.0.0/16",
                         "fd63:6167:6500::/48"), List.of(),
-                List.of(ProtectedPath.parse(".envrc")), false, Map.of(), true, null, ClaudeConfig.INHERIT, "auto");
+                List.of(ProtectedPath.parse(".envrc")), false, Map.of(), true, null, ClaudeConfig.INHERIT,
+                UsernsPool.ACCOUNT);
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -24,6 +25,7 @@ public final class DataHost implements AutoCloseable {
     private final ServerSocket server;
     private final boolean echo;
     private final AtomicLong received = new AtomicLong();
+    private final AtomicInteger connections = new AtomicInteger();
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
 
     private DataHost(ServerSocket server, boolean echo) {
@@ -60,6 +62,11 @@ public final class DataHost implements AutoCloseable {
         return server.getLocalPort();
     }
 
+    /** Connections accepted so far: a canary's hits, even those that sent nothing. */
+    public int connections() {
+        return connections.get();
+    }
+
     /** Bytes received on every connection so far. */
     public long received() {
         return received.get();
@@ -73,6 +80,7 @@ public final class DataHost implements AutoCloseable {
             } catch (IOException e) {
                 return;
             }
+            connections.incrementAndGet();
             open.add(socket);
             Thread connection = new Thread(() -> serve(socket), "data-host-connection");
             connection.setDaemon(true);

@@ -64,7 +64,7 @@ class WeakeningTest {
         Spec weakened = both.applyTo(spec());
         assertNull(weakened.linux().seccomp());
         assertTrue(weakened.process().capabilities().effective().contains("CAP_SYS_ADMIN"));
-        assertEquals("no seccomp filter + capabilities CAP_SYS_ADMIN", both.description());
+        assertEquals("no seccomp filter + capabilities CAP_SYS_ADMIN in the host's user namespace", both.description());
     }
 
     @Test

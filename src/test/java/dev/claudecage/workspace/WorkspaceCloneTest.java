@@ -9,6 +9,7 @@ import dev.claudecage.config.Mode;
 import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.config.ProtectedPath;
+import dev.claudecage.config.UsernsPool;
 import dev.claudecage.process.ProcessRunner;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -321,6 +322,7 @@ class WorkspaceCloneTest {
         return new CageConfig(Mode.CLI, true, 5, 2, 1L << 30, NetworkMode.NONE, "1.1.1.1", List.of(), true, "default",
                 1024, 1000, 1000, "cli", "runc", null, List.of(workspace), null, 1L << 30, List.of(),
                 new EgressSettings(Map.of(), 1L << 30, 64, URI.create("https://api.anthropic.com"), "10.213.0.0/16",
-                        "fd63:6167:6500::/48"), List.of(), PROTECTED, false, Map.of(), true, null, ClaudeConfig.INHERIT, "auto");
+                        "fd63:6167:6500::/48"), List.of(), PROTECTED, false, Map.of(), true, null, ClaudeConfig.INHERIT,
+                        UsernsPool.ACCOUNT);
     }
 }

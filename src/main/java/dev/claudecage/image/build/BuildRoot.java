@@ -74,7 +74,7 @@ final class BuildRoot implements SignalSafe.Resource {
             }
             cage = teardown.push("remove the step's cage " + id, Cage.mountRoot(id, lowers,
                     new Cage.Layout(paths.runs().resolve(id), upper, workDirectory.resolve("work")),
-                    LinuxFiles.overlayAttributesHere(), paths, runtime, runner, CommandScope.HOST));
+                    LinuxFiles.overlayAttributesHere(), paths, runtime, runner, CommandScope.HOST, null));
         } catch (IOException e) {
             throw new CageException("cannot prepare the build root in " + workDirectory + ": " + e.getMessage());
         }

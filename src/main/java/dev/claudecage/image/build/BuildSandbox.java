@@ -39,7 +39,7 @@ public final class BuildSandbox {
     private final ImageStore store;
     private final StatePaths paths;
     private final ProcessRunner runner;
-    private final Spec.Seccomp seccomp;
+    private Spec.Seccomp seccomp;
     private final CgroupDelegation rootlessCgroups;
 
     /**
@@ -55,8 +55,18 @@ public final class BuildSandbox {
         this.paths = paths;
         this.runner = runner;
         this.rootlessCgroups = rootlessCgroups;
-        // Builds always get the shipped profile: one tuned for an agent's cage may not let apt through.
-        this.seccomp = SeccompPolicy.defaultPolicy().toOci(System.getProperty("os.arch"));
+    }
+
+    /**
+     * Builds always get the shipped profile: one tuned for an agent's cage may not let apt through.
+     * Made for the first RUN: a build whose steps all come from the cache runs none, and parsing
+     * the profile was about a tenth of such a build.
+     */
+    private Spec.Seccomp seccomp() {
+        if (seccomp == null) {
+            seccomp = SeccompPolicy.defaultPolicy().toOci(System.getProperty("os.arch"));
+        }
+        return seccomp;
     }
 
     ImageStore store() {
@@ -99,7 +109,7 @@ public final class BuildSandbox {
         } catch (IOException e) {
             throw new CageException("cannot read the image's /etc/passwd: " + e.getMessage());
         }
-        Spec cage = SpecBuilder.build(config, new CageRequest(args, false, root.id(), HOSTNAME, seccomp, null,
+        Spec cage = SpecBuilder.build(config, new CageRequest(args, false, root.id(), HOSTNAME, seccomp(), null,
                 options.isolatedNetwork() ? NetworkAttachment.none() : NetworkAttachment.host()));
         List<String> env = new java.util.ArrayList<>(environment(imageEnv, buildArgs, identity));
         options.secretEnv().forEach((name, value) -> {

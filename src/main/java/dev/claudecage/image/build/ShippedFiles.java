@@ -23,10 +23,15 @@ public final class ShippedFiles {
     static final String LOCAL_CA_DIRECTORY = "/usr/local/share/ca-certificates";
     public static final String EXTRA_CA_CERTS_ARG = "EXTRA_CA_CERTS";
 
-    private final Path root;
+    /** The gateway image copies claude-cage's own jar, under this name in its context. */
+    public static final String GATEWAY_JAR = "claude-cage.jar";
 
-    private ShippedFiles(Path root) {
+    private final Path root;
+    private final Path jar;
+
+    private ShippedFiles(Path root, Path jar) {
         this.root = root;
+        this.jar = jar;
     }
 
     public static ShippedFiles locate() {
@@ -39,7 +44,7 @@ public final class ShippedFiles {
         List<Path> tried = new ArrayList<>();
         for (Path candidate = location; candidate != null && tried.size() < 3; candidate = candidate.getParent()) {
             if (Files.isRegularFile(candidate.resolve(MARKER))) {
-                return new ShippedFiles(candidate);
+                return new ShippedFiles(candidate, location);
             }
             tried.add(candidate);
         }
@@ -74,6 +79,27 @@ public final class ShippedFiles {
             return pem.length() == 0 ? Map.of() : Map.of(EXTRA_CA_CERTS_ARG, pem.toString());
         } catch (IOException e) {
             throw new CageException("cannot read the host's CA certificates in " + directory + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The gateway image's context: a fresh folder under {@code parent} with its Dockerfile, its
+     * .dockerignore and this claude-cage's jar, which the image runs. The caller removes it.
+     */
+    public Path gatewayContext(Path parent) {
+        if (!Files.isRegularFile(jar)) {
+            throw new CageException("the gateway image needs claude-cage's jar, and " + jar + " is none (classes run "
+                    + "from a folder)", "build the jar first: mvn -B package, then target/claude-cage.jar build gateway");
+        }
+        try {
+            Path context = Files.createTempDirectory(parent, "gateway-context-");
+            Path shipped = imageContext("gateway");
+            Files.copy(shipped.resolve("Dockerfile"), context.resolve("Dockerfile"));
+            Files.copy(shipped.resolve(".dockerignore"), context.resolve(".dockerignore"));
+            Files.copy(jar, context.resolve(GATEWAY_JAR));
+            return context;
+        } catch (IOException e) {
+            throw new CageException("cannot prepare the gateway image's context under " + parent + ": " + e.getMessage());
         }
     }
 

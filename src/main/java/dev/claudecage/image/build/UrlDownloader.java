@@ -41,11 +41,22 @@ final class UrlDownloader {
     }
 
     private final RegistryAccess access;
-    private final HttpClient http;
+    private HttpClient http;
 
     UrlDownloader(RegistryAccess access) {
         this.access = access;
-        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    /**
+     * The client, made on the first download: most builds download nothing, and a client's selector
+     * thread, waiting in epoll, holds up the JVM's exit by 300 ms (HotSpot waits for threads in
+     * native code), besides the 70 ms or so its TLS context takes to make.
+     */
+    private synchronized HttpClient http() {
+        if (http == null) {
+            http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
+        }
+        return http;
     }
 
     /**
@@ -57,7 +68,7 @@ final class UrlDownloader {
         for (int redirect = 0; ; redirect++) {
             HttpResponse<InputStream> response;
             try {
-                response = http.send(HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT).GET().build(),
+                response = http().send(HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT).GET().build(),
                         HttpResponse.BodyHandlers.ofInputStream());
             } catch (IOException e) {
                 throw new CageException("cannot download " + uri + ": " + e.getMessage(),

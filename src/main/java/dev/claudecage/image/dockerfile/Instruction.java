@@ -2,6 +2,7 @@ package dev.claudecage.image.dockerfile;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -16,8 +17,13 @@ public sealed interface Instruction {
     /** The instruction as written, continuation lines joined: for messages and progress. */
     String text();
 
-    /** The keyword in upper case, e.g. RUN. */
-    String keyword();
+    /**
+     * The keyword in upper case, e.g. RUN. Each record below is named after its keyword (StopSignal for
+     * STOPSIGNAL); {@link Copy}, which stands for ADD too, says its own.
+     */
+    default String keyword() {
+        return getClass().getSimpleName().toUpperCase(Locale.ROOT);
+    }
 
     /** A command as RUN, CMD and ENTRYPOINT take it. */
     sealed interface Command {
@@ -46,19 +52,10 @@ public sealed interface Instruction {
 
     /** @param stageName the lower-cased name after AS, or null; @param platform --platform, or null */
     record From(Location location, String text, String image, String stageName, String platform) implements Instruction {
-        @Override
-        public String keyword() {
-            return "FROM";
-        }
     }
 
     /** One or more {@code ARG NAME[=DEFAULT]}. */
     record Arg(Location location, String text, List<Declaration> declarations) implements Instruction {
-        @Override
-        public String keyword() {
-            return "ARG";
-        }
-
         public Arg {
             declarations = List.copyOf(declarations);
         }
@@ -69,22 +66,12 @@ public sealed interface Instruction {
     }
 
     record Env(Location location, String text, List<KeyValue> pairs) implements Instruction {
-        @Override
-        public String keyword() {
-            return "ENV";
-        }
-
         public Env {
             pairs = List.copyOf(pairs);
         }
     }
 
     record Label(Location location, String text, List<KeyValue> pairs) implements Instruction {
-        @Override
-        public String keyword() {
-            return "LABEL";
-        }
-
         public Label {
             pairs = List.copyOf(pairs);
         }
@@ -121,11 +108,6 @@ public sealed interface Instruction {
      */
     record Run(Location location, String text, Command command, List<Heredoc> heredocs, List<RunMount> mounts,
                RunNetwork network) implements Instruction {
-        @Override
-        public String keyword() {
-            return "RUN";
-        }
-
         public Run {
             heredocs = List.copyOf(heredocs);
             mounts = List.copyOf(mounts);
@@ -162,11 +144,6 @@ public sealed interface Instruction {
 
     /** VOLUME: paths recorded in the image config, as written. */
     record Volume(Location location, String text, List<String> paths) implements Instruction {
-        @Override
-        public String keyword() {
-            return "VOLUME";
-        }
-
         public Volume {
             paths = List.copyOf(paths);
         }
@@ -178,18 +155,10 @@ public sealed interface Instruction {
      */
     record Healthcheck(Location location, String text, Command command, Duration interval, Duration timeout,
                        Duration startPeriod, Duration startInterval, Integer retries) implements Instruction {
-        @Override
-        public String keyword() {
-            return "HEALTHCHECK";
-        }
     }
 
     /** STOPSIGNAL: the signal as written (a name like SIGQUIT, or a number), checked once expanded. */
     record StopSignal(Location location, String text, String signal) implements Instruction {
-        @Override
-        public String keyword() {
-            return "STOPSIGNAL";
-        }
     }
 
     /**
@@ -197,65 +166,31 @@ public sealed interface Instruction {
      * starts FROM this image; {@code parsed} is it read now, so that a bad trigger fails here.
      */
     record OnBuild(Location location, String text, String trigger, Instruction parsed) implements Instruction {
-        @Override
-        public String keyword() {
-            return "ONBUILD";
-        }
     }
 
     /** MAINTAINER (deprecated in Docker, still built): the image's author. */
     record Maintainer(Location location, String text, String name) implements Instruction {
-        @Override
-        public String keyword() {
-            return "MAINTAINER";
-        }
     }
 
     record Workdir(Location location, String text, String path) implements Instruction {
-        @Override
-        public String keyword() {
-            return "WORKDIR";
-        }
     }
 
     record User(Location location, String text, String user) implements Instruction {
-        @Override
-        public String keyword() {
-            return "USER";
-        }
     }
 
     record Expose(Location location, String text, List<String> ports) implements Instruction {
-        @Override
-        public String keyword() {
-            return "EXPOSE";
-        }
-
         public Expose {
             ports = List.copyOf(ports);
         }
     }
 
     record Entrypoint(Location location, String text, Command command) implements Instruction {
-        @Override
-        public String keyword() {
-            return "ENTRYPOINT";
-        }
     }
 
     record Cmd(Location location, String text, Command command) implements Instruction {
-        @Override
-        public String keyword() {
-            return "CMD";
-        }
     }
 
     record Shell(Location location, String text, List<String> shell) implements Instruction {
-        @Override
-        public String keyword() {
-            return "SHELL";
-        }
-
         public Shell {
             shell = List.copyOf(shell);
         }

@@ -54,7 +54,6 @@ public final class ImageStore {
     private static final Pattern HEX_JSON = Pattern.compile("[0-9a-f]{64}\\.json");
     private static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern ID_PREFIX = Pattern.compile("(sha256:)?[0-9a-f]{4,64}");
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path root;
 
@@ -279,10 +278,18 @@ public final class ImageStore {
         });
     }
 
+    /**
+     * Made on first use: a SecureRandom starts the JDK's security providers, and the commands
+     * that only read the store (list, status: every session has one) never need it.
+     */
+    private static final class WorkNames {
+        static final SecureRandom RANDOM = new SecureRandom();
+    }
+
     /** A fresh private directory under tmp/, on the store's file system (so it can become a layer). */
     public Path createWorkDirectory(String purpose) {
         byte[] bytes = new byte[6];
-        RANDOM.nextBytes(bytes);
+        WorkNames.RANDOM.nextBytes(bytes);
         Path dir = tmp().resolve(purpose + "-" + HexFormat.of().formatHex(bytes));
         try {
             return Directories.createPrivate(dir);

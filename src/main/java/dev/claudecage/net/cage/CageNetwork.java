@@ -45,16 +45,27 @@ public final class CageNetwork implements AutoCloseable {
      * cages started at the same moment never get the same addresses. The firewalls open the ports
      * of {@code services} only.
      */
-    @SuppressWarnings("try") // the lock is held for the whole block
     public static CageNetwork create(String cageId, EgressSettings settings, GatewayPorts ports,
                                      GatewayPorts.Services services, Path lockFile, ProcessRunner runner) {
+        return create(cageId, settings, ports, services, 0, lockFile, runner);
+    }
+
+    /**
+     * As {@link #create(String, EgressSettings, GatewayPorts, GatewayPorts.Services, Path, ProcessRunner)},
+     * built in the network namespace of process {@code namespaceHolder} (one of the cage's own user
+     * namespace, which it then belongs to) rather than in a new one of the host's; 0 for a new one.
+     */
+    @SuppressWarnings("try") // the lock is held for the whole block
+    public static CageNetwork create(String cageId, EgressSettings settings, GatewayPorts ports,
+                                     GatewayPorts.Services services, long namespaceHolder, Path lockFile,
+                                     ProcessRunner runner) {
         try (FileLock lock = FileLock.acquire(lockFile, LOCK_TIMEOUT, "the cage network pool")) {
             int slot = freeSlot(runner, CageLink.capacity(settings.networkPool(), settings.networkPool6()));
             CageLink link = CageLink.allocate(cageId, slot, settings.networkPool(), settings.networkPool6());
             CageNetwork network = new CageNetwork(link,
                     new Teardown("network teardown of cage " + cageId, Teardown.GC_REMOVES_THE_REST));
             try {
-                network.build(ports, services, runner);
+                network.build(ports, services, namespaceHolder, settings.externalGateway(), runner);
             } catch (RuntimeException e) {
                 throw Teardown.closeAfter(network, e);
             }
@@ -101,7 +112,9 @@ public final class CageNetwork implements AutoCloseable {
         return wrapped;
     }
 
-    private void build(GatewayPorts ports, GatewayPorts.Services services, ProcessRunner runner) {
+    /** @param externalGateway the address of the cage's gateway elsewhere, or null when it runs on the link's host end */
+    private void build(GatewayPorts ports, GatewayPorts.Services services, long namespaceHolder, String externalGateway,
+                       ProcessRunner runner) {
         String ns = link.netnsName();
         String host = link.hostInterface();
         // Undone last first: the host's table, then the namespace, which destroys the cage's end of
@@ -111,14 +124,24 @@ public final class CageNetwork implements AutoCloseable {
         teardown.push("delete the namespace", () -> runner.remove(List.of("ip", "netns", "delete", ns), COMMAND_TIMEOUT));
         teardown.push("delete the host's firewall table", () -> runner.remove(List.of("nft", "delete", "table", "inet",
                 Firewall.hostTable(link)), COMMAND_TIMEOUT));
-        ip(runner, "netns", "add", ns);
+        if (namespaceHolder == 0) {
+            ip(runner, "netns", "add", ns);
+        } else {
+            ip(runner, "netns", "attach", ns, Long.toString(namespaceHolder));
+        }
         ip(runner, "link", "add", host, "type", "veth", "peer", "name", link.cageInterface());
         ip(runner, "link", "set", link.cageInterface(), "netns", ns);
         ip(runner, "-n", ns, "link", "set", link.cageInterface(), "name", CageLink.CAGE_SIDE_NAME);
         ip(runner, "-n", ns, "link", "set", "lo", "up");
         // The firewalls go up before either end of the link does: no moment without them.
-        nft(runner, List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports, services));
-        nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports, services));
+        if (externalGateway == null) {
+            nft(runner, List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports, services));
+            nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports, services));
+        } else {
+            nft(runner, List.of("nft", "-f", "-"), Firewall.hostRulesetToGateway(link, externalGateway, ports, services));
+            nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRulesetToGateway(externalGateway, ports,
+                    services));
+        }
         ip(runner, "addr", "add", link.gateway4() + "/" + CageLink.PREFIX4, "dev", host);
         // nodad: the addresses are ours alone, and duplicate detection would delay them by seconds.
         ip(runner, "addr", "add", link.gateway6() + "/" + CageLink.PREFIX6, "dev", host, "nodad");

@@ -7,6 +7,7 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.Host;
+import dev.claudecage.host.HostIds;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.EgressPolicy;
@@ -20,6 +21,7 @@ import dev.claudecage.net.gateway.UpstreamTrust;
 import dev.claudecage.net.gateway.PlaceholderKey;
 import dev.claudecage.net.proxy.EgressProxy;
 import dev.claudecage.net.proxy.ProxySettings;
+import dev.claudecage.net.proxy.RelayRoute;
 import dev.claudecage.net.proxy.TrafficLimits;
 import dev.claudecage.net.ssh.AgentForwarding;
 import dev.claudecage.oci.NetworkAttachment;
@@ -40,6 +42,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything a filtered cage's network needs, started in order and stopped in reverse: the
@@ -64,26 +67,34 @@ public final class CageNetworking implements AutoCloseable {
      *                        whole life so that Claude Code's approval of it holds; null for a fresh one
      * @param openIdlePorts   whether the firewalls open the ports of gateway services that do not run, as
      *                        they did before: only for verify's positive control, which must see that hole
+     * @param trail           the cage's evidence trail, opened by its owner (at {@code auditFile}), which also
+     *                        writes how the cage started and ended, so that it outlives the network; null: the
+     *                        network opens the log itself and closes it with the rest
      */
     public record Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile,
-                          PlaceholderKey placeholder, boolean openIdlePorts) {
+                          PlaceholderKey placeholder, boolean openIdlePorts, AuditLog trail) {
 
         /** With a fresh placeholder, for a cage that runs once; the firewalls open only what runs. */
         public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile) {
-            this(realKey, auditFile, stateDir, lockFile, null, false);
+            this(realKey, auditFile, stateDir, lockFile, null, false, null);
         }
 
         /** With the session's own placeholder; the firewalls open only what runs. */
         public Options(ApiCredential realKey, Path auditFile, Path stateDir, Path lockFile, PlaceholderKey placeholder) {
-            this(realKey, auditFile, stateDir, lockFile, placeholder, false);
+            this(realKey, auditFile, stateDir, lockFile, placeholder, false, null);
         }
 
         public Options withoutRealKey() {
-            return new Options(null, auditFile, stateDir, lockFile, placeholder, openIdlePorts);
+            return new Options(null, auditFile, stateDir, lockFile, placeholder, openIdlePorts, trail);
         }
 
         public Options withIdlePortsOpen() {
-            return new Options(realKey, auditFile, stateDir, lockFile, placeholder, true);
+            return new Options(realKey, auditFile, stateDir, lockFile, placeholder, true, trail);
+        }
+
+        /** These options with the trail the cage's owner opened, which the network writes to and leaves open. */
+        public Options withTrail(AuditLog openTrail) {
+            return new Options(realKey, openTrail.file(), stateDir, lockFile, placeholder, openIdlePorts, openTrail);
         }
     }
 
@@ -115,14 +126,24 @@ public final class CageNetworking implements AutoCloseable {
     private String gateway6;
     private String namespacePath;
     private GatewayPorts.Services services;
+    /** The cage's TCP relays, for allowed_hosts entries on ports other than 80 and 443; none through a gateway elsewhere. */
+    private List<RelayRoute> tcpRelays = List.of();
+    /** Whether the cage's gateway runs elsewhere (network: gateway:ADDRESS). */
+    private boolean external;
     /** Which of the user's credentials the gateway holds, and so which variable carries the placeholder. */
     private ApiCredential.Kind credentialKind;
 
     private CageNetworking() {
     }
 
-    public static CageNetworking start(String cageId, CageConfig config, Options options, ProcessRunner runner) {
-        return started(networking -> networking.startAll(cageId, config, options, runner));
+    /**
+     * @param cageUser        the host ids the cage's user is, to whom what the cage reaches of the host is handed
+     * @param namespaceHolder a process in the network namespace to build the cage's network in (one that the
+     *                        cage's own user namespace owns), or 0 for a new one
+     */
+    public static CageNetworking start(String cageId, CageConfig config, HostIds cageUser, long namespaceHolder,
+                                       Options options, ProcessRunner runner) {
+        return started(networking -> networking.startAll(cageId, config, cageUser, namespaceHolder, options, runner));
     }
 
     /** A new instance after {@code startAll}; when that fails, what it started is stopped again. */
@@ -151,12 +172,21 @@ public final class CageNetworking implements AutoCloseable {
     }
 
     private void startRootlessAll(CageConfig config, Options options, UserNamespace namespace, ProcessRunner runner) {
+        if (config.egress().hasExternalGateway()) {
+            throw new CageException("a rootless cage has no link to lead to a gateway elsewhere (network: gateway:"
+                    + config.egress().externalGateway() + ")", "run it as root, or use network: filtered");
+        }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = decideServices(config, options);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         TrafficLimits limits = TrafficLimits.of(policy);
-        EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0),
-                policy, limits, NameResolver.forConfig(config, policy), audit);
+        // The cage's loopback is its own: nothing of the host's holds a port there.
+        tcpRelays = TcpRelays.plan(policy, ports, Set.of());
+        // On the host's loopback each relay takes a free port; the cage meets it on its planned one.
+        List<RelayRoute> relaysOnHost = tcpRelays.stream()
+                .map(route -> new RelayRoute(route.host(), route.port(), 0)).toList();
+        EgressProxy proxy = EgressProxy.start(ProxySettings.withDefaultTimeouts(List.of(loopback), 0, 0, 0)
+                .withRelays(relaysOnHost), policy, limits, NameResolver.forConfig(config, policy), audit);
         started.push("stop the egress proxy", proxy);
         placeholder = placeholder(options);
         // Allowed names resolve to the cage's own loopback, where the relays listen; AAAA has no record,
@@ -172,6 +202,10 @@ public final class CageNetworking implements AutoCloseable {
                 Relay.tcp(ports.http(), state.resolve("http.sock"), new InetSocketAddress(loopback, proxy.transparentHttpPort())),
                 Relay.tcp(ports.dns(), state.resolve("dns-tcp.sock"), dns.address()),
                 Relay.udp(ports.dns(), state.resolve("dns-udp.sock"), dns.address())));
+        for (int i = 0; i < tcpRelays.size(); i++) {
+            relays.add(Relay.tcp(tcpRelays.get(i).listenPort(), state.resolve("tcp-relay-" + i + ".sock"),
+                    new InetSocketAddress(loopback, proxy.relayPort(relaysOnHost.get(i)))));
+        }
         if (services.apiGateway()) {
             ApiGateway gateway = ApiGateway.start(new InetSocketAddress(loopback, 0), config.egress().apiUpstream(),
                     placeholder, options.realKey(), audit::record, limits, ApiGateway.Settings.defaults());
@@ -182,7 +216,7 @@ public final class CageNetworking implements AutoCloseable {
         startGitGateway(config, policy, List.of(new InetSocketAddress(loopback, 0)), cageLoopback + ":" + ports.gitGateway(),
                 runner).ifPresent(git -> relays.add(Relay.tcp(ports.gitGateway(), state.resolve("git.sock"), git.address())));
         // The agent's socket is bound into the cage, which crosses namespaces: the cage's uid 1000 is this user.
-        startSshAgentRelay(config, policy, state, Host.effectiveUid(), Host.effectiveGid(), cageLoopback, ports);
+        startSshAgentRelay(config, policy, state, new HostIds(Host.effectiveUid(), Host.effectiveGid()), cageLoopback, ports);
         for (Relay relay : relays) {
             started.push("stop the bridge for " + relay.route().name(), relay.udp()
                     ? UnixBridge.toDatagram(relay.socket(), relay.service(), relayLimit)
@@ -277,9 +311,20 @@ public final class CageNetworking implements AutoCloseable {
             throw new CageException("cannot create " + options.stateDir() + ": " + e.getMessage());
         }
         started.push("remove " + options.stateDir(), () -> Directories.deleteRecursively(options.stateDir()));
-        audit = AuditLog.open(options.auditFile(), config.mounts().stream().filter(mount -> !mount.readOnly())
+        if (options.trail() != null) {
+            audit = options.trail();
+        } else {
+            audit = started.push("close the audit log", openAuditLog(options.auditFile(), config));
+        }
+    }
+
+    /**
+     * Opens a cage's audit log at {@code file}, for appending: beneath the cage's writable mounts without
+     * following a link when it lies in one, capped at the configuration's audit_log_limit.
+     */
+    public static AuditLog openAuditLog(Path file, CageConfig config) {
+        return AuditLog.open(file, config.mounts().stream().filter(mount -> !mount.readOnly())
                 .map(MountSpec::source).toList(), config.egress().auditLogLimitBytes());
-        started.push("close the audit log", audit);
     }
 
     /** The gateways that run: the API gateway with the user's key on the host, the git gateway with git_credentials. */
@@ -300,18 +345,26 @@ public final class CageNetworking implements AutoCloseable {
         return options.placeholder() != null ? options.placeholder() : PlaceholderKey.generate();
     }
 
-    private void startAll(String cageId, CageConfig config, Options options, ProcessRunner runner) {
+    private void startAll(String cageId, CageConfig config, HostIds cageUser, long namespaceHolder, Options options,
+                          ProcessRunner runner) {
+        if (config.egress().hasExternalGateway()) {
+            startToGateway(cageId, config, namespaceHolder, options, runner);
+            return;
+        }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = decideServices(config, options);
+        tcpRelays = TcpRelays.plan(policy, ports, HostListeners.portsOnAllAddresses());
+        services = services.withRelayPorts(TcpRelays.gatewayPorts(tcpRelays));
         network = CageNetwork.create(cageId, config.egress(), ports,
-                options.openIdlePorts() ? GatewayPorts.Services.ALL : services, options.lockFile(), runner);
+                options.openIdlePorts() ? GatewayPorts.Services.ALL.withRelayPorts(services.relayPorts()) : services,
+                namespaceHolder, options.lockFile(), runner);
         started.push("take down the namespace, link and firewalls", network);
         CageLink link = network.link();
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
         // One set of limits for the cage: its proxy and its API gateway count its connections and bytes together.
         TrafficLimits limits = TrafficLimits.of(policy);
-        started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(), ports.https(), ports.http()),
-                policy, limits, NameResolver.forConfig(config, policy), audit));
+        started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(gateways, ports.proxy(),
+                ports.https(), ports.http()).withRelays(tcpRelays), policy, limits, NameResolver.forConfig(config, policy), audit));
         placeholder = placeholder(options);
         for (InetAddress gateway : gateways) {
             if (services.apiGateway()) {
@@ -325,7 +378,7 @@ public final class CageNetworking implements AutoCloseable {
         List<InetSocketAddress> gitBinds = gateways.stream()
                 .map(address -> new InetSocketAddress(address, ports.gitGateway())).toList();
         startGitGateway(config, policy, gitBinds, link.gateway4() + ":" + ports.gitGateway(), runner);
-        startSshAgentRelay(config, policy, options.stateDir(), config.uid(), config.gid(), link.gateway4(), ports);
+        startSshAgentRelay(config, policy, options.stateDir(), cageUser, link.gateway4(), ports);
         started.push("stop the drop logger", DropLogger.start(network, audit, runner));
         gateway4 = link.gateway4();
         gateway6 = link.gateway6();
@@ -334,13 +387,110 @@ public final class CageNetworking implements AutoCloseable {
                 + "\noptions ndots:1 timeout:2 attempts:2\n");
     }
 
+    /**
+     * Where a standalone gateway ({@link #serve}) listens, and what it tells its clients.
+     *
+     * @param binds    the addresses every service listens on
+     * @param ports    the ports of its services there
+     * @param answer4  what the DNS stub answers for an allowed name: the address the clients reach the gateway
+     *                 at (a Service's address, a veth's), where the transparent listeners take the connection
+     * @param answer6  the same for AAAA, or null when the clients reach the gateway over IPv4 only
+     */
+    public record Standalone(List<InetAddress> binds, GatewayPorts ports, Inet4Address answer4,
+                             java.net.Inet6Address answer6) {
+        public Standalone {
+            binds = List.copyOf(binds);
+            if (binds.isEmpty()) {
+                throw new IllegalArgumentException("a standalone gateway listens on at least one address");
+            }
+        }
+    }
+
+    /**
+     * The services of a filtered cage without the cage: the proxy (explicit and transparent), the DNS stub,
+     * the API gateway (with a credential) and the git gateway (with git_credentials), listening on the given
+     * addresses, under one policy, one set of limits and one audit log. Nothing here makes a namespace or a
+     * firewall: what reaches these ports is the caller's to decide (a NetworkPolicy, a host's routes). The
+     * SSH agent relay is a socket bound into a cage, so it has no place here.
+     */
+    public static CageNetworking serve(CageConfig config, Options options, Standalone where, ProcessRunner runner) {
+        if (config.egress().credentials().sshAgent()) {
+            throw new CageException("a standalone gateway cannot forward an SSH agent: the relay is a socket bound into "
+                    + "a cage on the same host", "leave out --ssh-agent (ssh_agent: false)");
+        }
+        return started(networking -> networking.serveAll(config, options, where, runner));
+    }
+
+    private void serveAll(CageConfig config, Options options, Standalone where, ProcessRunner runner) {
+        GatewayPorts ports = where.ports();
+        EgressPolicy policy = decideServices(config, options);
+        TrafficLimits limits = TrafficLimits.of(policy);
+        started.push("stop the egress proxy", EgressProxy.start(ProxySettings.withDefaultTimeouts(where.binds(),
+                ports.proxy(), ports.https(), ports.http()), policy, limits, NameResolver.forConfig(config, policy), audit));
+        placeholder = placeholder(options);
+        for (InetAddress bind : where.binds()) {
+            if (services.apiGateway()) {
+                started.push("stop the API gateway on " + bind.getHostAddress(), ApiGateway.start(
+                        new InetSocketAddress(bind, ports.apiGateway()), config.egress().apiUpstream(), placeholder,
+                        options.realKey(), audit::record, limits, ApiGateway.Settings.defaults()));
+            }
+            started.push("stop the DNS stub on " + bind.getHostAddress(), DnsStub.start(
+                    new InetSocketAddress(bind, ports.dns()), policy, where.answer4(), where.answer6(), audit::record));
+        }
+        startGitGateway(config, policy, where.binds().stream()
+                .map(bind -> new InetSocketAddress(bind, ports.gitGateway())).toList(),
+                where.answer4().getHostAddress() + ":" + ports.gitGateway(), runner);
+    }
+
+    /**
+     * A filtered cage whose services run elsewhere ({@code network: gateway:ADDRESS}, a {@code claude-cage gateway
+     * serve}): its namespace, link and firewalls as ever, but the only destination they admit is that gateway's
+     * ports, which the host forwards to. Nothing runs beside the cage but the drop logger; the policy, limits and
+     * audit trail of its traffic are the gateway's. The cage finds the gateway as it would its own, on the
+     * standard ports, and holds no key: the gateway's placeholder is the user's to give it (--env).
+     */
+    private void startToGateway(String cageId, CageConfig config, long namespaceHolder, Options options,
+                                ProcessRunner runner) {
+        String gateway = config.egress().externalGateway();
+        requireForwarding();
+        // All the gateway's ports: which of its services run is the gateway's to know, and it listens on nothing else.
+        services = GatewayPorts.Services.ALL;
+        openState(options, config);
+        GatewayPorts ports = GatewayPorts.STANDARD;
+        network = CageNetwork.create(cageId, config.egress(), ports, services, namespaceHolder, options.lockFile(), runner);
+        started.push("take down the namespace, link and firewalls", network);
+        started.push("stop the drop logger", DropLogger.start(network, audit, runner));
+        gateway4 = gateway;
+        namespacePath = network.namespacePath();
+        external = true;
+        writeResolvConf(options, "nameserver " + gateway + "\noptions ndots:1 timeout:2 attempts:2\n");
+    }
+
+    /** The host forwards the cage's packets to the gateway only when the kernel forwards at all. */
+    private static void requireForwarding() {
+        Path forwarding = Path.of("/proc/sys/net/ipv4/ip_forward");
+        try {
+            if (!Files.readString(forwarding).strip().equals("1")) {
+                throw new CageException("network: gateway:ADDRESS needs this host to forward the cage's packets to the "
+                        + "gateway, and " + forwarding + " is 0", "sysctl -w net.ipv4.ip_forward=1 (the cage's firewall "
+                        + "on this host forwards only to the gateway's ports)");
+            }
+        } catch (IOException e) {
+            throw new CageException("cannot read " + forwarding + ": " + e.getMessage());
+        }
+    }
+
     private void writeResolvConf(Options options, String content) {
         resolvConf = options.stateDir().resolve("resolv.conf");
         try {
             // Readable by the cage's user through the bind mount; it holds no secret.
             Directories.writePrivateFile(resolvConf, content);
             Files.setPosixFilePermissions(resolvConf, PosixFilePermissions.fromString("rw-r--r--"));
-            Files.setPosixFilePermissions(options.stateDir(), PosixFilePermissions.fromString("rwx--x--x"));
+            if (Host.effectiveUid() != 0) {
+                // A rootless runtime opens the bind's source as the cage's root, a subordinate id; as root, the
+                // runtime opens it from the host, and the folder stays the cage's alone.
+                Files.setPosixFilePermissions(options.stateDir(), PosixFilePermissions.fromString("rwx--x--x"));
+            }
         } catch (IOException e) {
             throw new CageException("cannot write the cage's resolv.conf in " + options.stateDir() + ": " + e.getMessage());
         }
@@ -363,7 +513,8 @@ public final class CageNetworking implements AutoCloseable {
         NameResolver resolver = NameResolver.forConfig(config, policy);
         List<GitGateway> gateways = new ArrayList<>();
         for (InetSocketAddress bind : binds) {
-            GitGateway gateway = GitGateway.start(bind, placeholder, credentials, tokens::token, policy, resolver, tls,
+            GitGateway gateway = GitGateway.start(bind, placeholder, credentials,
+                    config.egress().credentials().gitAccess(), tokens::token, policy, resolver, tls,
                     audit::record, GitGateway.Settings.defaults(policy.maxConnections()));
             started.push("stop the git gateway on " + bind, gateway);
             gateways.add(gateway);
@@ -374,16 +525,16 @@ public final class CageNetworking implements AutoCloseable {
 
     /**
      * The SSH agent relay, with --ssh-agent, in a folder of the cage's own bound into it; its socket
-     * is handed to {@code ownerUid}:{@code ownerGid}, who is the cage's user, and ssh in the cage
-     * gets out through the proxy at {@code cageProxyAddress}.
+     * is handed to {@code cageUser}, who is the cage's user on the host, and ssh in the cage gets out
+     * through the proxy at {@code cageProxyAddress}.
      */
-    private void startSshAgentRelay(CageConfig config, EgressPolicy policy, Path stateDir, int ownerUid, int ownerGid,
+    private void startSshAgentRelay(CageConfig config, EgressPolicy policy, Path stateDir, HostIds cageUser,
                                     String cageProxyAddress, GatewayPorts ports) {
         if (!config.egress().credentials().sshAgent()) {
             return;
         }
         AgentForwarding forwarding = AgentForwarding.start(config.egress().credentials(), policy, stateDir.resolve("ssh"),
-                ownerUid, ownerGid, cageProxyAddress, ports.proxy(), audit::record);
+                cageUser, cageProxyAddress, ports.proxy(), audit::record);
         started.push("stop the SSH agent relay", forwarding);
         binds.add(forwarding.bind());
         sshEnvironment.addAll(forwarding.environment());
@@ -411,31 +562,60 @@ public final class CageNetworking implements AutoCloseable {
         return services;
     }
 
+    /** The cage's TCP relays: where on the gateway it reaches each allowed_hosts entry on another port. */
+    public List<RelayRoute> relays() {
+        return tcpRelays;
+    }
+
     /** What the spec needs: the namespace to join, the variables that point tools at the proxy and gateway. */
     public NetworkAttachment attachment() {
         GatewayPorts ports = GatewayPorts.STANDARD;
-        String proxy = "http://" + gateway4 + ":" + ports.proxy();
-        String noProxy = "localhost,127.0.0.1,::1" + (gateway4.equals("127.0.0.1") ? "" : "," + gateway4)
-                + (gateway6 == null ? "" : "," + gateway6);
-        List<String> env = new ArrayList<>(List.of(
-                "HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
-                "NO_PROXY=" + noProxy, "no_proxy=" + noProxy));
-        if (services.apiGateway()) {
+        List<String> env = new ArrayList<>(proxyEnvironment(gateway4, gateway6, ports));
+        if (external) {
+            env.add(apiBaseUrl(gateway4, ports));
+        } else if (services.apiGateway()) {
             // With a key or a Claude login on the host, the API goes through the gateway, and only through it
             // (EgressPolicy.apiHosts). Without either, no gateway runs: Claude Code uses its own login (claude login,
             // kept in the persisted home) and reaches the API through the proxy, with whatever credential the agent holds.
-            env.add("ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway());
-            env.add(credentialKind.cageVariable() + "=" + placeholder.value());
+            env.addAll(apiEnvironment(gateway4, ports, credentialKind, placeholder));
             placeholderInCage = true;
         }
         env.addAll(gitEnvironment);
         env.addAll(sshEnvironment);
+        env.addAll(TcpRelays.environment(tcpRelays));
         return new NetworkAttachment(NetworkMode.FILTERED, namespacePath, env, resolvConf, binds);
+    }
+
+    /**
+     * The variables that point a client's tools at the proxy of a gateway at {@code gateway4} (and
+     * {@code gateway6}, or null), and keep the gateway itself and loopback out of the proxy.
+     */
+    public static List<String> proxyEnvironment(String gateway4, String gateway6, GatewayPorts ports) {
+        String proxy = "http://" + gateway4 + ":" + ports.proxy();
+        String noProxy = "localhost,127.0.0.1,::1" + (gateway4.equals("127.0.0.1") ? "" : "," + gateway4)
+                + (gateway6 == null ? "" : "," + gateway6);
+        return List.of("HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "http_proxy=" + proxy, "https_proxy=" + proxy,
+                "NO_PROXY=" + noProxy, "no_proxy=" + noProxy);
+    }
+
+    /** The variables that send a client's API calls to the API gateway at {@code gateway4}, with the placeholder. */
+    public static List<String> apiEnvironment(String gateway4, GatewayPorts ports, ApiCredential.Kind kind,
+                                              PlaceholderKey placeholder) {
+        return List.of(apiBaseUrl(gateway4, ports), kind.cageVariable() + "=" + placeholder.value());
+    }
+
+    private static String apiBaseUrl(String gateway4, GatewayPorts ports) {
+        return "ANTHROPIC_BASE_URL=http://" + gateway4 + ":" + ports.apiGateway();
     }
 
     /** The API key the cage holds (the gateway's placeholder), once {@link #attachment} gave it one. */
     public Optional<PlaceholderKey> placeholderInCage() {
         return placeholderInCage ? Optional.of(placeholder) : Optional.empty();
+    }
+
+    /** The placeholder the API and git gateways accept: what a standalone gateway's clients must hold. */
+    public PlaceholderKey placeholder() {
+        return placeholder;
     }
 
     /** Stops everything in reverse order, as far as it can, and reports every failure. */

@@ -30,9 +30,19 @@ public final class Firewall {
     }
 
     public static String cageRuleset(CageLink link, GatewayPorts ports, GatewayPorts.Services services) {
+        return cageRuleset(link.gateway4(), link.gateway6(), ports, services);
+    }
+
+    /**
+     * The cage's table when its gateway is {@code gateway4} elsewhere (network: gateway:ADDRESS): the same
+     * wall, with the external gateway's address as the only destination, over IPv4 only.
+     */
+    public static String cageRulesetToGateway(String gateway4, GatewayPorts ports, GatewayPorts.Services services) {
+        return cageRuleset(gateway4, null, ports, services);
+    }
+
+    private static String cageRuleset(String gw4, String gw6, GatewayPorts ports, GatewayPorts.Services services) {
         String tcp = portSet(ports, services);
-        String gw4 = link.gateway4();
-        String gw6 = link.gateway6();
         return "table inet " + CAGE_TABLE + " {\n"
                 + "\tchain output {\n"
                 + "\t\ttype filter hook output priority filter; policy drop;\n"
@@ -40,8 +50,8 @@ public final class Firewall {
                 + "\t\tct state established,related accept\n"
                 + "\t\tip daddr " + gw4 + " tcp dport " + tcp + " accept\n"
                 + "\t\tip daddr " + gw4 + " udp dport " + ports.dns() + " accept\n"
-                + "\t\tip6 daddr " + gw6 + " tcp dport " + tcp + " accept\n"
-                + "\t\tip6 daddr " + gw6 + " udp dport " + ports.dns() + " accept\n"
+                + (gw6 == null ? "" : "\t\tip6 daddr " + gw6 + " tcp dport " + tcp + " accept\n"
+                + "\t\tip6 daddr " + gw6 + " udp dport " + ports.dns() + " accept\n")
                 + neighbourDiscovery()
                 + "\t\t" + DROP_LOG_RATE + " log group " + DROP_LOG_GROUP + " queue-threshold 1 prefix \"claude-cage drop\"\n"
                 // Refuse at once rather than drop silently: tools fail fast instead of hanging.
@@ -75,6 +85,32 @@ public final class Firewall {
                 + "\t}\n"
                 + "\tchain forward {\n"
                 + "\t\ttype filter hook forward priority filter - 10; policy accept;\n"
+                + "\t\tiifname " + veth + " drop\n"
+                + "\t\toifname " + veth + " drop\n"
+                + "\t}\n"
+                + "}\n";
+    }
+
+    /**
+     * The host's table for a cage whose gateway is {@code gateway4} elsewhere: the host itself takes nothing
+     * from the cage's veth, and forwards from it only to the gateway's ports (and the replies back). It
+     * needs net.ipv4.ip_forward, and a route back to the cage's pool where the gateway is.
+     */
+    public static String hostRulesetToGateway(CageLink link, String gateway4, GatewayPorts ports,
+                                              GatewayPorts.Services services) {
+        String tcp = portSet(ports, services);
+        String veth = "\"" + link.hostInterface() + "\"";
+        return "table inet " + hostTable(link) + " {\n"
+                + "\tchain input {\n"
+                + "\t\ttype filter hook input priority filter - 10; policy accept;\n"
+                + "\t\tiifname " + veth + " icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n"
+                + "\t\tiifname " + veth + " drop\n"
+                + "\t}\n"
+                + "\tchain forward {\n"
+                + "\t\ttype filter hook forward priority filter - 10; policy accept;\n"
+                + "\t\tiifname " + veth + " ip daddr " + gateway4 + " tcp dport " + tcp + " accept\n"
+                + "\t\tiifname " + veth + " ip daddr " + gateway4 + " udp dport " + ports.dns() + " accept\n"
+                + "\t\toifname " + veth + " ip saddr " + gateway4 + " ct state established,related accept\n"
                 + "\t\tiifname " + veth + " drop\n"
                 + "\t\toifname " + veth + " drop\n"
                 + "\t}\n"

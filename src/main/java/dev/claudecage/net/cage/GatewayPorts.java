@@ -20,12 +20,27 @@ public record GatewayPorts(int dns, int http, int https, int proxy, int apiGatew
 
     /**
      * Which of the gateway's optional services run for one cage. The DNS stub and the proxy always do;
-     * the API gateway only with the user's key on the host, the git gateway only with git_credentials.
+     * the API gateway only with the user's key on the host, the git gateway only with git_credentials,
+     * the TCP relays ({@link TcpRelays}) only for allowed_hosts entries on other ports, each on its port.
      * A port opened for a service that does not run would let the cage reach whatever else on the host
      * listens there (a program on 0.0.0.0:8081, say).
      */
-    public record Services(boolean apiGateway, boolean gitGateway) {
+    public record Services(boolean apiGateway, boolean gitGateway, List<Integer> relayPorts) {
         public static final Services ALL = new Services(true, true);
+
+        public Services {
+            relayPorts = List.copyOf(relayPorts);
+        }
+
+        /** Without TCP relays. */
+        public Services(boolean apiGateway, boolean gitGateway) {
+            this(apiGateway, gitGateway, List.of());
+        }
+
+        /** The same services with the relays on these ports. */
+        public Services withRelayPorts(List<Integer> ports) {
+            return new Services(apiGateway, gitGateway, ports);
+        }
     }
 
     /** The TCP ports the firewalls open for these services. */
@@ -37,6 +52,7 @@ public record GatewayPorts(int dns, int http, int https, int proxy, int apiGatew
         if (services.gitGateway()) {
             ports.add(gitGateway);
         }
+        ports.addAll(services.relayPorts());
         return List.copyOf(ports);
     }
 

@@ -103,7 +103,7 @@ final class DnsResponder {
         // says: what the cage sends there meets the gateway's own listeners, never the API as someone else.
         Optional<String> apiHost = policy.apiHostReason(name);
         if (apiHost.isEmpty() && !policy.allowsName(name)) {
-            return error(header, Rcode.NXDOMAIN, name, query, type + " NXDOMAIN: not on the allowlist" + LOCAL);
+            return error(header, Rcode.NXDOMAIN, name, query, type + EgressPolicy.NOT_ON_ALLOWLIST + LOCAL);
         }
         String why = apiHost.map(reason -> "; " + reason).orElse("") + LOCAL;
         Message response = reply(header, query, Rcode.NOERROR);

@@ -5,8 +5,10 @@ import dev.claudecage.json.Json;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.ChunkedOutputStream;
 import dev.claudecage.net.http.HttpHead;
 import dev.claudecage.net.proxy.Connection;
+import dev.claudecage.net.proxy.ConnectionDispatch;
 import dev.claudecage.net.proxy.MeteredOutputStream;
 import dev.claudecage.net.proxy.ProxySettings;
 import dev.claudecage.net.proxy.Refusals;
@@ -14,7 +16,6 @@ import dev.claudecage.net.proxy.TrafficLimits;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -47,10 +48,8 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
@@ -101,7 +100,6 @@ public final class ApiGateway implements AutoCloseable {
     /** What the gateway reads of a request it has answered without reading it, so that the answer is not reset away. */
     private static final int DRAIN_BYTES = 64 * 1024;
     private static final int DRAIN_MILLIS = 1000;
-    private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
     private static final Duration STOP_WAIT = Duration.ofSeconds(5);
 
     /**
@@ -145,8 +143,7 @@ public final class ApiGateway implements AutoCloseable {
     private final Refusals refusals = new Refusals("cage-gateway-refusal");
     private final ScheduledExecutorService watchdog;
     private final TrafficLimits limits;
-    /** This gateway's connections among the cage's: the ones its watchdog times and its close ends. */
-    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+    private final ConnectionDispatch connections;
     /** Made on the first request: building it costs a cage's start ~80 ms, and its threads delay the JVM's exit. */
     private HttpClient client;
     private final URI upstream;
@@ -174,8 +171,10 @@ public final class ApiGateway implements AutoCloseable {
         this.settings = settings;
         this.workers = new ThreadPoolExecutor(0, limits.maxConnections() + WORKER_HEADROOM, 30, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), threads("cage-gateway"));
+        this.connections = new ConnectionDispatch("the gateway", limits, workers);
         this.watchdog = Executors.newSingleThreadScheduledExecutor(threads("cage-gateway-watchdog"));
-        this.acceptor = threads("cage-gateway-accept").newThread(this::acceptUntilClosed);
+        this.acceptor = threads("cage-gateway-accept").newThread(
+                () -> ConnectionDispatch.acceptUntilClosed(server, () -> closed, this::dispatch));
     }
 
     /** A gateway that adds the API key {@code realKey} hands out (a fresh array per call, wiped after use). */
@@ -212,8 +211,7 @@ public final class ApiGateway implements AutoCloseable {
         ApiGateway gateway = new ApiGateway(server, upstream, placeholder, credential, audit, limits, settings);
         long tick = Math.max(10, Math.min(1000, Math.min(settings.headTimeout().toMillis(),
                 settings.idleTimeout().toMillis()) / 4));
-        gateway.watchdog.scheduleWithFixedDelay(() -> Connection.endOverdue(gateway.open, System.nanoTime()), tick, tick,
-                TimeUnit.MILLISECONDS);
+        gateway.watchdog.scheduleWithFixedDelay(gateway.connections::endOverdue, tick, tick, TimeUnit.MILLISECONDS);
         gateway.acceptor.start();
         return gateway;
     }
@@ -278,7 +276,7 @@ public final class ApiGateway implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        open.forEach(connection -> connection.end(Connection.Ending.STOPPED));
+        connections.endAll(Connection.Ending.STOPPED);
         refusals.close();
         watchdog.shutdownNow();
         workers.shutdownNow();
@@ -289,54 +287,18 @@ public final class ApiGateway implements AutoCloseable {
         }
     }
 
-    private void acceptUntilClosed() {
-        while (!closed) {
-            SocketChannel cage;
-            try {
-                cage = server.accept();
-            } catch (IOException e) {
-                if (closed || !server.isOpen()) {
-                    return;
-                }
-                // Out of file descriptors, most likely: wait for some to be freed rather than spin.
-                try {
-                    Thread.sleep(ACCEPT_RETRY.toMillis());
-                } catch (InterruptedException interrupted) {
-                    return;
-                }
-                continue;
-            }
-            dispatch(cage);
-        }
-    }
-
     /** Serves the connection at once, on a thread of its own, or refuses it at once: nothing waits in a queue. */
     private void dispatch(SocketChannel cage) {
         Connection connection = new Connection(cage, settings.headTimeout(), settings.idleTimeout());
-        switch (limits.admit(connection)) {
-            case ADMITTED -> {
-                open.add(connection);
-                try {
-                    workers.execute(() -> serve(connection));
-                } catch (RejectedExecutionException e) {
-                    release(connection);
-                    refuse(cage, 429, "rate_limit_error", "the gateway has no thread free for another connection");
-                }
-            }
-            case CONNECTION_LIMIT -> refuse(cage, 429, "rate_limit_error",
-                    "the connection limit of " + limits.maxConnections() + " open connections is reached");
-            case EGRESS_LIMIT -> refuse(cage, 403, "permission_error",
-                    "the egress limit of " + limits.egressLimitText() + " was passed; this cage is cut off");
-        }
+        connections.dispatch(connection, () -> serve(connection), (status, reason) -> refuse(cage, status, reason));
     }
 
-    private void release(Connection connection) {
-        open.remove(connection);
-        limits.release(connection);
-    }
-
-    /** Says no to a connection past a limit; the audit line names its request when it comes in time. */
-    private void refuse(SocketChannel cage, int status, String type, String reason) {
+    /**
+     * Says no to a connection past a limit (429, too many; 403, cut off); the audit line names its request
+     * when it comes in time.
+     */
+    private void refuse(SocketChannel cage, int status, String reason) {
+        String type = status == 429 ? "rate_limit_error" : "permission_error";
         refusals.refuse(cage, refused -> {
             String what;
             try {
@@ -363,7 +325,7 @@ public final class ApiGateway implements AutoCloseable {
             // The cage left, or the gateway stopped; the request has written its audit line where there was one.
         } finally {
             connection.end(Connection.Ending.COMPLETED);
-            release(connection);
+            connections.release(connection);
         }
     }
 
@@ -936,38 +898,5 @@ public final class ApiGateway implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         };
-    }
-
-    /** A response body in chunks: one per flush, and the last, empty one at {@link #finish}. */
-    private static final class ChunkedOutputStream extends FilterOutputStream {
-
-        ChunkedOutputStream(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] bytes, int offset, int length) throws IOException {
-            if (length == 0) {
-                return;
-            }
-            byte[] size = (Integer.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
-            byte[] chunk = new byte[size.length + length + 2];
-            System.arraycopy(size, 0, chunk, 0, size.length);
-            System.arraycopy(bytes, offset, chunk, size.length, length);
-            chunk[chunk.length - 2] = '\r';
-            chunk[chunk.length - 1] = '\n';
-            // One write per chunk: the socket sends it as it is, with no wait for the next.
-            out.write(chunk);
-        }
-
-        void finish() throws IOException {
-            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-        }
     }
 }

@@ -3,6 +3,7 @@ package dev.claudecage.net.gateway;
 import dev.claudecage.CageException;
 import dev.claudecage.Teardown;
 import dev.claudecage.UserInputException;
+import dev.claudecage.config.GitAccessRules;
 import dev.claudecage.config.GitCredential;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.net.AcceptLoop;
@@ -10,9 +11,11 @@ import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.net.NameResolver;
 import dev.claudecage.net.http.BodyFraming;
+import dev.claudecage.net.http.ChunkedOutputStream;
 import dev.claudecage.net.http.Counted;
 import dev.claudecage.net.http.HttpHead;
 import dev.claudecage.net.http.PlainResponse;
+import dev.claudecage.net.http.WatchedInputStream;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -29,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -39,6 +43,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
@@ -70,8 +75,10 @@ public final class GitGateway implements AutoCloseable {
     private static final int BACKLOG = 64;
     private static final int MAX_INTERIM_RESPONSES = 10;
     /** git's smart HTTP protocol: ref discovery, then the pack exchange. Nothing else gets a token. */
-    private static final Pattern REF_DISCOVERY = Pattern.compile("/[^?#]*/info/refs\\?service=git-(upload|receive)-pack");
-    private static final Pattern PACK_EXCHANGE = Pattern.compile("/[^?#]*/git-(upload|receive)-pack");
+    private static final Pattern REF_DISCOVERY = Pattern.compile("/([^?#]*)/info/refs\\?service=git-(upload|receive)-pack");
+    private static final Pattern PACK_EXCHANGE = Pattern.compile("/([^?#]*)/git-(upload|receive)-pack");
+    /** A repository's path as forges name them, OWNER/NAME or deeper: plain parts only, so that no rule is read around. */
+    private static final Pattern REPOSITORY = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*");
     /** Request fields the gateway never forwards: it sets Host and Authorization itself, and asks for identity. */
     private static final Set<String> DROPPED = Set.of("host", "authorization", "cookie", "expect", "accept-encoding");
 
@@ -98,6 +105,7 @@ public final class GitGateway implements AutoCloseable {
     private AcceptLoop<Socket> loop;
     private final byte[] placeholder;
     private final Map<String, GitCredential> credentials;
+    private final GitAccessRules access;
     private final Function<GitCredential, char[]> tokens;
     private final EgressPolicy policy;
     private final NameResolver resolver;
@@ -105,14 +113,15 @@ public final class GitGateway implements AutoCloseable {
     private final Consumer<AuditEvent> audit;
     private final Settings settings;
 
-    private GitGateway(ServerSocket server, PlaceholderKey placeholder,
-                       List<GitCredential> credentials, Function<GitCredential, char[]> tokens, EgressPolicy policy,
+    private GitGateway(ServerSocket server, PlaceholderKey placeholder, List<GitCredential> credentials,
+                       GitAccessRules access, Function<GitCredential, char[]> tokens, EgressPolicy policy,
                        NameResolver resolver, SSLContext tls, Consumer<AuditEvent> audit, Settings settings) {
         this.server = server;
         this.placeholder = placeholder.value().getBytes(StandardCharsets.US_ASCII);
         Map<String, GitCredential> byHost = new LinkedHashMap<>();
         credentials.forEach(credential -> byHost.put(credential.host(), credential));
         this.credentials = byHost;
+        this.access = access;
         this.tokens = tokens;
         this.policy = policy;
         this.resolver = resolver;
@@ -124,12 +133,13 @@ public final class GitGateway implements AutoCloseable {
     /**
      * Starts listening.
      *
+     * @param access which repositories the cage may fetch and push, and which refs a push may update
      * @param tokens hands out the token for a credential, a fresh array the gateway wipes after use
      * @throws CageException when the address cannot be bound; UserInputException when a credential's host is not
      *                       allowed on 443
      */
     public static GitGateway start(InetSocketAddress bind, PlaceholderKey placeholder, List<GitCredential> credentials,
-                                   Function<GitCredential, char[]> tokens, EgressPolicy policy, NameResolver resolver,
+                                   GitAccessRules access, Function<GitCredential, char[]> tokens, EgressPolicy policy, NameResolver resolver,
                                    SSLContext tls, Consumer<AuditEvent> audit, Settings settings) {
         for (GitCredential credential : credentials) {
             if (!policy.allows(credential.host(), HTTPS_PORT)) {
@@ -146,8 +156,8 @@ public final class GitGateway implements AutoCloseable {
             throw new CageException("cannot listen on " + bind + " for the git gateway: " + e.getMessage(),
                     "another process may hold the port; pick another or stop that process", e);
         }
-        GitGateway gateway = new GitGateway(server, placeholder, credentials, tokens, policy, resolver, tls, audit,
-                settings);
+        GitGateway gateway = new GitGateway(server, placeholder, credentials, access, tokens, policy, resolver, tls,
+                audit, settings);
         gateway.loop = AcceptLoop.start("cage-git-gateway", server, server::accept, settings.maxConnections(),
                 gateway::serve, cage -> gateway.audit(null, AuditEvent.DENIED, "the connection limit of "
                         + settings.maxConnections() + " open connections is reached", 0, 0));
@@ -198,6 +208,10 @@ public final class GitGateway implements AutoCloseable {
         private final AtomicLong received = new AtomicLong();
         private String host;
         private String what = "";
+        private boolean continued;
+        private String repository;
+        /** Whether the push read has updates the rules allow only as fast-forwards, still to be shown. */
+        private boolean unproven;
 
         Exchange(Socket cage) {
             this.cage = cage;
@@ -243,12 +257,24 @@ public final class GitGateway implements AutoCloseable {
                         + String.join(", ", credentials.keySet()));
                 return;
             }
-            if (!isGitRequest(method, path)) {
+            GitTarget git = target(method, path);
+            if (git == null) {
                 refuse(out, 403, what + ": not a git smart-HTTP request (info/refs, git-upload-pack, git-receive-pack)");
                 return;
             }
             if (!policy.allows(host, HTTPS_PORT)) {
-                refuse(out, 403, what + ": " + host + " is not in allowed_hosts for port 443");
+                refuse(out, 403, what + ": " + host + EgressPolicy.NOT_ALLOWED + " for port 443");
+                return;
+            }
+            if (git.repository() == null) {
+                refuse(out, 403, what + ": the repository path is not plain OWNER/NAME (parts of letters, digits, '.', "
+                        + "'_' and '-'), which the gateway's rules could not be checked against");
+                return;
+            }
+            repository = git.repository();
+            String notAllowed = repositoryRefusal(git);
+            if (notAllowed != null) {
+                refuse(out, 403, what + ": " + notAllowed);
                 return;
             }
             BodyFraming framing;
@@ -257,6 +283,29 @@ public final class GitGateway implements AutoCloseable {
             } catch (ProtocolException e) {
                 refuse(out, 400, what + ": malformed request: " + e.getMessage());
                 return;
+            }
+            ReceivePackCommands push = null;
+            InputStream body = null;
+            if (git.push() && method.equals("POST")) {
+                if (head.values("Content-Encoding").stream().anyMatch(value -> !value.equalsIgnoreCase("identity"))) {
+                    refuse(out, 403, what + ": a compressed push, whose ref updates the gateway cannot read");
+                    return;
+                }
+                continueIfExpected(head, out);
+                cage.setSoTimeout((int) settings.idleTimeout().toMillis());
+                body = framing.open(in);
+                try {
+                    push = ReceivePackCommands.read(body);
+                } catch (ProtocolException e) {
+                    refuse(out, 400, what + ": refused, not sent: " + e.getMessage());
+                    return;
+                }
+                if (!decide(git.repository(), push, body, out)) {
+                    return;
+                }
+            } else if (!git.push() && method.equals("POST")) {
+                // A fetch's own line beside a push's: which repository the cage read, whatever the request's outcome.
+                audit(host, AuditEvent.ALLOWED, "fetch " + repository + ": allowed by the rules", 0, 0);
             }
             NameResolver.Resolution resolution = resolver.resolve(host);
             if (resolution instanceof NameResolver.Refused refused) {
@@ -268,11 +317,146 @@ public final class GitGateway implements AutoCloseable {
                 return;
             }
             List<InetAddress> addresses = ((NameResolver.Resolved) resolution).addresses();
-            forward(in, out, head, framing, method, path, credential, addresses);
+            forward(in, out, head, framing, method, path, credential, addresses, push, body);
         }
 
+        /** Why the rules refuse this repository to this service, or null when they allow it. */
+        private String repositoryRefusal(GitTarget target) {
+            if (target.push() && !access.mayPush(target.repository())) {
+                return "pushes to " + target.repository() + " are refused: git_push_repositories allows "
+                        + String.join(", ", access.pushRepositories()) + " (set on the host, with --git-push-repository)";
+            }
+            if (!target.push() && !access.mayFetch(target.repository())) {
+                return "fetches from " + target.repository() + " are refused: git_fetch_repositories allows "
+                        + String.join(", ", access.fetchRepositories()) + " (set on the host, with --git-fetch-repository)";
+            }
+            return null;
+        }
+
+        /**
+         * The rules' decision on each of the push's ref updates, one audit line each. When any is refused, nothing
+         * is sent upstream: the rest of the body is read and dropped (up to egress_limit) and the cage gets a
+         * receive-pack result that refuses them all, with the reasons. True when the push may go on, with
+         * {@link #unproven} set when some update must still be shown to be a fast-forward by its pack.
+         */
+        private boolean decide(String repository, ReceivePackCommands push, InputStream body, OutputStream out)
+                throws IOException {
+            List<String> reasons = refusals(push.commands(), access);
+            boolean refused = reasons.stream().anyMatch(reason -> reason != null && !reason.equals(UNPROVEN));
+            unproven = !refused && reasons.contains(UNPROVEN);
+            for (int i = 0; i < reasons.size(); i++) {
+                String reason = reasons.get(i);
+                String line = "push " + repository + " " + push.commands().get(i).describe();
+                if (reason == null || reason.equals(UNPROVEN)) {
+                    if (!unproven) {
+                        audit(host, refused ? AuditEvent.DENIED : AuditEvent.ALLOWED, line + ": "
+                                + (refused ? "refused with the rest of the push" : "allowed by the rules"), 0, 0);
+                    }
+                } else {
+                    audit(host, AuditEvent.DENIED, line + ": refused: " + reason, 0, 0);
+                }
+            }
+            if (!refused) {
+                return true;
+            }
+            List<String> shown = reasons.stream().map(reason -> reason == null || reason.equals(UNPROVEN)
+                    ? "not applied: another ref update of this push is refused" : reason).toList();
+            refusePush(repository, push, body, shown, out, "nothing was sent to " + host);
+            return false;
+        }
+
+        /**
+         * Sends the push's pack on while reading its commits, all but its last bytes (the pack's checksum, without
+         * which the upstream applies nothing); the rest only when every update the rules left to it is a
+         * fast-forward through those commits. Otherwise the upstream never gets them, and the cage gets a
+         * receive-pack result that says why.
+         *
+         * @return true when the whole body went upstream
+         */
+        private boolean sendProvingFastForwards(String repository, ReceivePackCommands push, InputStream body,
+                                                OutputStream upstream, OutputStream out) throws IOException {
+            HeldBack held = new HeldBack(body, upstream, PackCommits.MAX_ID_BYTES);
+            List<String> reasons = refusals(push.commands(), access);
+            try {
+                if (push.capabilities().contains("push-options")) {
+                    ReceivePackCommands.skipPushOptions(held);
+                }
+                PackCommits pack = PackCommits.read(held, push.commands().get(0).oldId().length());
+                for (int i = 0; i < reasons.size(); i++) {
+                    ReceivePackCommands.Command command = push.commands().get(i);
+                    if (UNPROVEN.equals(reasons.get(i)) && pack.fastForward(command.oldId(), command.newId())) {
+                        reasons.set(i, null);
+                    }
+                }
+            } catch (ProtocolException e) {
+                reasons.replaceAll(reason -> "claude-cage: the push's pack is not one the gateway can read: "
+                        + e.getMessage());
+            }
+            boolean allowed = reasons.stream().allMatch(reason -> reason == null);
+            for (int i = 0; i < reasons.size(); i++) {
+                String line = "push " + repository + " " + push.commands().get(i).describe();
+                audit(host, allowed ? AuditEvent.ALLOWED : AuditEvent.DENIED, line + ": " + (allowed
+                        ? "allowed by the rules, fast-forwards shown by the pack"
+                        : reasons.get(i) == null ? "refused with the rest of the push" : "refused: " + reasons.get(i)), 0, 0);
+            }
+            if (allowed) {
+                held.release();
+                return true;
+            }
+            List<String> shown = reasons.stream().map(reason -> reason == null
+                    ? "not applied: another ref update of this push is refused" : reason).toList();
+            refusePush(repository, push, body, shown, out, host + " got the pack without its checksum, and so applied "
+                    + "nothing");
+            return false;
+        }
+
+        /** Drains what is left of a refused push, up to egress_limit, and answers it as receive-pack would. */
+        private void refusePush(String repository, ReceivePackCommands push, InputStream body, List<String> reasons,
+                                OutputStream out, String upstreamFate) throws IOException {
+            long drained = 0;
+            byte[] buffer = new byte[64 * 1024];
+            for (int read = body.read(buffer); read >= 0; read = body.read(buffer)) {
+                drained += read;
+                if (drained > policy.egressLimitBytes()) {
+                    audit(host, AuditEvent.CUT_OFF, what + ": the refused push went on past egress_limit", 0, 0);
+                    return;
+                }
+            }
+            List<String> message = new ArrayList<>(List.of("claude-cage git gateway: the push to " + repository
+                    + " is refused; " + upstreamFate + "."));
+            for (int i = 0; i < reasons.size(); i++) {
+                if (!reasons.get(i).startsWith("not applied")) {
+                    message.add("  " + push.commands().get(i).ref() + ": " + reasons.get(i));
+                }
+            }
+            message.add("The rules are set on the host: git_push_refs and git_push_force_refs (--git-push-ref, "
+                    + "--git-push-force-ref).");
+            byte[] result = ReceivePackRefusal.body(push, reasons, String.join("\n", message));
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: " + ReceivePackRefusal.CONTENT_TYPE + "\r\n"
+                    + "Cache-Control: no-cache\r\nContent-Length: " + result.length + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(result);
+            out.flush();
+            audit(host, AuditEvent.DENIED, what + ": refused: " + (reasons.size() == 1 ? "its ref update"
+                    : "ref updates") + " the rules do not allow", sent.get(), received.get());
+        }
+
+        /** Answers {@code Expect: 100-continue} here: the gateway reads the body before any upstream is asked. */
+        private void continueIfExpected(HttpHead head, OutputStream out) throws IOException {
+            if (!continued && head.values("Expect").stream().anyMatch(value -> value.equalsIgnoreCase("100-continue"))) {
+                out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                continued = true;
+            }
+        }
+
+        /**
+         * @param push the push's ref updates, read already, or null when the body was not read
+         * @param body the rest of the body after them, or null
+         */
         private void forward(InputStream in, OutputStream out, HttpHead head, BodyFraming framing, String method,
-                             String path, GitCredential credential, List<InetAddress> addresses) throws IOException {
+                             String path, GitCredential credential, List<InetAddress> addresses,
+                             ReceivePackCommands push, InputStream body) throws IOException {
             String authorization;
             try {
                 authorization = basicAuthorization(credential);
@@ -290,11 +474,8 @@ public final class GitGateway implements AutoCloseable {
                 return;
             }
             try (upstream) {
-                if (head.values("Expect").stream().anyMatch(value -> value.equalsIgnoreCase("100-continue"))) {
-                    // The expectation is answered here; the upstream gets the body at once.
-                    out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                    out.flush();
-                }
+                // The expectation is answered here; the upstream gets the body at once.
+                continueIfExpected(head, out);
                 int idle = (int) settings.idleTimeout().toMillis();
                 cage.setSoTimeout(idle);
                 upstream.setSoTimeout(idle);
@@ -306,7 +487,21 @@ public final class GitGateway implements AutoCloseable {
                         .with("Authorization", authorization)
                         .with("Accept-Encoding", "identity");
                 toUpstream.write(upstreamHead.bytes());
-                framing.copy(in, toUpstream);
+                if (push == null) {
+                    framing.copy(in, toUpstream);
+                } else {
+                    // The body again: the ref updates read already, then the rest, in the framing the cage chose.
+                    OutputStream upstreamBody = framing.chunked() ? new ChunkedOutputStream(toUpstream) : toUpstream;
+                    upstreamBody.write(push.bytes());
+                    if (!unproven) {
+                        body.transferTo(upstreamBody);
+                    } else if (!sendProvingFastForwards(repository, push, body, upstreamBody, out)) {
+                        return;
+                    }
+                    if (upstreamBody instanceof ChunkedOutputStream chunks) {
+                        chunks.finish();
+                    }
+                }
                 toUpstream.flush();
                 relayResponse(new BufferedInputStream(upstream.getInputStream()), out, method, token);
             } catch (IOException e) {
@@ -415,9 +610,94 @@ public final class GitGateway implements AutoCloseable {
         return MessageDigest.isEqual(presented, placeholder) ? target.substring(slash) : null;
     }
 
+    /**
+     * A git smart-HTTP request's repository and direction.
+     *
+     * @param repository the path without its leading '/' and trailing .git, or null when it is not plain
+     * @param push       whether it is git-receive-pack's (a push), not git-upload-pack's (a fetch)
+     */
+    record GitTarget(String repository, boolean push) {
+    }
+
+    /** What the request is for, or null when it is not git's smart HTTP. */
+    static GitTarget target(String method, String path) {
+        Pattern pattern = method.equals("GET") ? REF_DISCOVERY : method.equals("POST") ? PACK_EXCHANGE : null;
+        Matcher matcher = pattern == null ? null : pattern.matcher(path);
+        if (matcher == null || !matcher.matches()) {
+            return null;
+        }
+        String repository = matcher.group(1);
+        if (repository.endsWith(".git")) {
+            repository = repository.substring(0, repository.length() - ".git".length());
+        }
+        return new GitTarget(REPOSITORY.matcher(repository).matches() ? repository : null, matcher.group(2).equals("receive"));
+    }
+
     static boolean isGitRequest(String method, String path) {
-        return (method.equals("GET") && REF_DISCOVERY.matcher(path).matches())
-                || (method.equals("POST") && PACK_EXCHANGE.matcher(path).matches());
+        return target(method, path) != null;
+    }
+
+    /** Why an update of an existing ref outside git_push_force_refs is refused, unless its pack shows a fast-forward. */
+    static final String UNPROVEN = "claude-cage: not shown to be a fast-forward (the pushed commits do not lead from "
+            + "the old id to the new one), and a forced update needs git_push_force_refs";
+
+    /**
+     * Why the rules refuse each ref update, in order, null where they allow it: a ref outside git_push_refs; a
+     * delete outside git_push_force_refs; {@link #UNPROVEN} for an update of a ref that exists, outside
+     * git_push_force_refs, which only the push's pack can show to be a fast-forward.
+     */
+    static List<String> refusals(List<ReceivePackCommands.Command> commands, GitAccessRules access) {
+        List<String> reasons = new ArrayList<>();
+        for (ReceivePackCommands.Command command : commands) {
+            if (!access.mayUpdate(command.ref())) {
+                reasons.add("claude-cage: git_push_refs allows only " + String.join(", ", access.pushRefs()));
+            } else if (command.deletes() && !access.mayForce(command.ref())) {
+                reasons.add("claude-cage: deleting a ref needs git_push_force_refs");
+            } else if (!command.creates() && !command.deletes() && !access.mayForce(command.ref())) {
+                reasons.add(UNPROVEN);
+            } else {
+                reasons.add(null);
+            }
+        }
+        return reasons;
+    }
+
+    /**
+     * What the gateway reads of a body, sent on as it is read but for the last {@code held} bytes, which go only on
+     * {@link #release}: a pack's checksum is its last bytes, and a pack without it is one the upstream drops.
+     */
+    private static final class HeldBack extends WatchedInputStream {
+        private final OutputStream out;
+        private final byte[] tail;
+        private int tailLength;
+
+        HeldBack(InputStream in, OutputStream out, int held) {
+            super(in);
+            this.out = out;
+            this.tail = new byte[held];
+        }
+
+        @Override
+        protected void passed(byte[] bytes, int offset, int read) throws IOException {
+            // Of the held bytes and the new ones together, all but the last tail.length go on now.
+            int total = tailLength + read;
+            int sendable = Math.max(0, total - tail.length);
+            int fromTail = Math.min(sendable, tailLength);
+            out.write(tail, 0, fromTail);
+            out.write(bytes, offset, sendable - fromTail);
+            byte[] kept = new byte[total - sendable];
+            int keptFromTail = tailLength - fromTail;
+            System.arraycopy(tail, fromTail, kept, 0, keptFromTail);
+            System.arraycopy(bytes, offset + sendable - fromTail, kept, keptFromTail, read - (sendable - fromTail));
+            System.arraycopy(kept, 0, tail, 0, kept.length);
+            tailLength = kept.length;
+        }
+
+        /** Sends the held bytes. */
+        void release() throws IOException {
+            out.write(tail, 0, tailLength);
+            tailLength = 0;
+        }
     }
 
     /** The Basic credentials for this request, built from a token fetched now and wiped at once. */

@@ -1,39 +1,14 @@
 package dev.claudecage.net.http;
 
-import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.function.LongConsumer;
 
-/** Streams that tell {@code onBytes} how many bytes pass through them, for a request's audit line. */
+/** A stream that tells {@code onBytes} how many bytes pass through it, for a request's audit line. */
 public final class Counted {
 
     private Counted() {
-    }
-
-    /** {@code in}, telling {@code onBytes} each count of bytes read. */
-    public static InputStream input(InputStream in, LongConsumer onBytes) {
-        return new FilterInputStream(in) {
-            @Override
-            public int read() throws IOException {
-                int b = super.read();
-                if (b >= 0) {
-                    onBytes.accept(1);
-                }
-                return b;
-            }
-
-            @Override
-            public int read(byte[] buffer, int offset, int length) throws IOException {
-                int read = super.read(buffer, offset, length);
-                if (read > 0) {
-                    onBytes.accept(read);
-                }
-                return read;
-            }
-        };
     }
 
     /** {@code out}, telling {@code onBytes} each count of bytes written. */

@@ -92,6 +92,11 @@ public final class Connection {
         phase = Phase.RELAYING;
     }
 
+    /** How long since the client connected. */
+    public Duration age() {
+        return Duration.ofNanos(System.nanoTime() - openedNanos);
+    }
+
     public void touch() {
         lastActivityNanos = System.nanoTime();
     }

@@ -25,13 +25,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -50,13 +48,15 @@ import java.util.stream.Collectors;
  * relayed to the server byte for byte, streaming both ways. Three listeners: the explicit HTTP
  * proxy (CONNECT and absolute-URI requests) for clients that honour HTTP(S)_PROXY, and two
  * transparent ones, deciding by TLS SNI and by the HTTP Host field, for clients that do not
- * (the cage's DNS stub answers allowed names with the gateway address). One audit line per
+ * (the cage's DNS stub answers allowed names with the gateway address); and one TCP relay per
+ * allowed_hosts entry on another port ({@link RelayRoute}), deciding by the port. One audit line per
  * decision. The limits are the cage's ({@link TrafficLimits}): they count every connection of this proxy
  * and of the cage's API gateway together.
  */
 public final class EgressProxy implements AutoCloseable {
 
     static final String AUDIT_SOURCE = "proxy";
+    static final String RELAY_AUDIT_SOURCE = "relay";
 
     // Large enough that a loopback transfer is not bound by system calls; one per pool thread.
     private static final int RELAY_BUFFER_SIZE = 256 * 1024;
@@ -64,7 +64,6 @@ public final class EgressProxy implements AutoCloseable {
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(RELAY_BUFFER_SIZE));
     private static final int BACKLOG = 128;
     private static final int WORKER_HEADROOM = 32;
-    private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int MAX_INTERIM_RESPONSES = 20;
     private static final byte[] CONNECT_ESTABLISHED =
@@ -72,17 +71,26 @@ public final class EgressProxy implements AutoCloseable {
     // A fatal TLS alert, access_denied (49): the client says "access denied", not just "reset".
     private static final byte[] TLS_ACCESS_DENIED = {21, 3, 3, 0, 2, 2, 49};
 
-    /** What each listener reads and how it says no. */
-    private enum Listener {
+    /** What a listener reads and how it says no. */
+    private interface Listener {
+        String name();
+
+        ProxyRequest read(InputStream in) throws IOException;
+
+        void refuse(OutputStream out, int status, String message) throws IOException;
+    }
+
+    private enum Protocol implements Listener {
         HTTP_PROXY(true), TRANSPARENT_TLS(false), TRANSPARENT_HTTP(true);
 
         private final boolean speaksHttp;
 
-        Listener(boolean speaksHttp) {
+        Protocol(boolean speaksHttp) {
             this.speaksHttp = speaksHttp;
         }
 
-        ProxyRequest read(InputStream in) throws IOException {
+        @Override
+        public ProxyRequest read(InputStream in) throws IOException {
             return switch (this) {
                 case HTTP_PROXY -> ProxyRequest.readExplicit(in);
                 case TRANSPARENT_TLS -> ProxyRequest.readTransparentTls(in);
@@ -90,7 +98,8 @@ public final class EgressProxy implements AutoCloseable {
             };
         }
 
-        void refuse(OutputStream out, int status, String message) throws IOException {
+        @Override
+        public void refuse(OutputStream out, int status, String message) throws IOException {
             if (speaksHttp) {
                 respond(out, status, message);
             } else {
@@ -100,19 +109,36 @@ public final class EgressProxy implements AutoCloseable {
         }
     }
 
+    /** A TCP relay's port: the route is the whole request, read from nothing the cage sends. */
+    private record Relay(RelayRoute route) implements Listener {
+        @Override
+        public String name() {
+            return "relay-" + route.host() + "-" + route.port();
+        }
+
+        @Override
+        public ProxyRequest read(InputStream in) {
+            return ProxyRequest.relayed(route);
+        }
+
+        @Override
+        public void refuse(OutputStream out, int status, String message) {
+            // Raw TCP has no words for a refusal: the connection is closed, and the audit line says why.
+        }
+    }
+
     private final ProxySettings settings;
     private final Gatekeeper gatekeeper;
     private final Dialer dialer;
     private final AuditLog audit;
     private final TrafficLimits limits;
-    /** This proxy's connections among the cage's: the ones its watchdog times and its close ends. */
-    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final ThreadPoolExecutor workers;
+    private final ConnectionDispatch connections;
     private final Refusals refusals = new Refusals("egress-proxy-refusal");
     private final ScheduledExecutorService watchdog;
     private final List<ServerSocketChannel> servers = new ArrayList<>();
     private final List<Thread> acceptors = new ArrayList<>();
-    private final Map<Listener, Integer> ports = new EnumMap<>(Listener.class);
+    private final Map<Listener, Integer> ports = new HashMap<>();
     private volatile boolean closed;
 
     private EgressProxy(ProxySettings settings, EgressPolicy policy, TrafficLimits limits, NameResolver resolver,
@@ -127,6 +153,7 @@ public final class EgressProxy implements AutoCloseable {
         // the headroom covers threads that freed their slot and are still writing the audit line.
         this.workers = new ThreadPoolExecutor(0, 2 * limits.maxConnections() + WORKER_HEADROOM, 30, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), threads("egress-proxy"));
+        this.connections = new ConnectionDispatch("the proxy", limits, workers);
         this.watchdog = Executors.newSingleThreadScheduledExecutor(threads("egress-proxy-watchdog"));
     }
 
@@ -146,32 +173,46 @@ public final class EgressProxy implements AutoCloseable {
                                     NameResolver resolver, Dialer dialer, AuditLog audit) {
         EgressProxy proxy = new EgressProxy(settings, policy, limits, resolver, dialer, audit);
         try {
-            proxy.listen(Listener.HTTP_PROXY, settings.httpProxyPort());
-            proxy.listen(Listener.TRANSPARENT_TLS, settings.transparentTlsPort());
-            proxy.listen(Listener.TRANSPARENT_HTTP, settings.transparentHttpPort());
+            proxy.listen(Protocol.HTTP_PROXY, settings.httpProxyPort());
+            proxy.listen(Protocol.TRANSPARENT_TLS, settings.transparentTlsPort());
+            proxy.listen(Protocol.TRANSPARENT_HTTP, settings.transparentHttpPort());
+            for (RelayRoute route : settings.relays()) {
+                proxy.listen(new Relay(route), route.listenPort());
+            }
         } catch (IOException e) {
             proxy.close();
             String addresses = settings.bindAddresses().stream().map(InetAddress::getHostAddress)
                     .collect(Collectors.joining(", "));
             throw new CageException("cannot start the egress proxy on " + addresses + ": " + e.getMessage(),
-                    "another program may hold the port; every cage needs its own gateway address", e);
+                    "another program may hold the port (one listening on all addresses holds it on the gateway's "
+                            + "too, which a TCP relay for an allowed_hosts entry on that port needs); every cage needs "
+                            + "its own gateway address", e);
         }
         long tick = Math.max(10, Math.min(1000, Math.min(settings.handshakeTimeout().toMillis(),
                 settings.idleTimeout().toMillis()) / 4));
-        proxy.watchdog.scheduleWithFixedDelay(proxy::endOverdue, tick, tick, TimeUnit.MILLISECONDS);
+        proxy.watchdog.scheduleWithFixedDelay(proxy.connections::endOverdue, tick, tick, TimeUnit.MILLISECONDS);
         return proxy;
     }
 
     public int httpProxyPort() {
-        return ports.get(Listener.HTTP_PROXY);
+        return ports.get(Protocol.HTTP_PROXY);
     }
 
     public int transparentTlsPort() {
-        return ports.get(Listener.TRANSPARENT_TLS);
+        return ports.get(Protocol.TRANSPARENT_TLS);
     }
 
     public int transparentHttpPort() {
-        return ports.get(Listener.TRANSPARENT_HTTP);
+        return ports.get(Protocol.TRANSPARENT_HTTP);
+    }
+
+    /** The port this route's relay listens on (the route's own, or the one picked for a route with port 0). */
+    public int relayPort(RelayRoute route) {
+        Integer port = ports.get(new Relay(route));
+        if (port == null) {
+            throw new IllegalArgumentException("this proxy has no relay for " + route);
+        }
+        return port;
     }
 
     /** Bytes relayed so far, both directions, all connections: what the egress limit counts. */
@@ -195,9 +236,15 @@ public final class EgressProxy implements AutoCloseable {
             ServerSocketChannel server = ServerSocketChannel.open();
             servers.add(server);
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            server.bind(new InetSocketAddress(address, boundPort), BACKLOG);
+            try {
+                server.bind(new InetSocketAddress(address, boundPort), BACKLOG);
+            } catch (IOException e) {
+                throw new IOException(address.getHostAddress() + " port " + boundPort + " (" + listener.name() + "): "
+                        + e.getMessage(), e);
+            }
             boundPort = server.socket().getLocalPort();
-            Thread acceptor = new Thread(() -> acceptLoop(server, listener),
+            Thread acceptor = new Thread(() -> ConnectionDispatch.acceptUntilClosed(server, () -> closed,
+                    client -> dispatch(client, listener)),
                     "egress-proxy-accept-" + listener.name().toLowerCase(Locale.ROOT) + "-" + address.getHostAddress());
             acceptor.setDaemon(true);
             acceptors.add(acceptor);
@@ -206,54 +253,18 @@ public final class EgressProxy implements AutoCloseable {
         ports.put(listener, boundPort);
     }
 
-    private void acceptLoop(ServerSocketChannel server, Listener listener) {
-        while (!closed) {
-            SocketChannel client;
-            try {
-                client = server.accept();
-            } catch (IOException e) {
-                if (closed || !server.isOpen()) {
-                    return;
-                }
-                // Out of file descriptors, most likely: wait for some to be freed rather than spin.
-                sleep(ACCEPT_RETRY);
-                continue;
-            }
-            dispatch(client, listener);
-        }
-    }
-
     private void dispatch(SocketChannel client, Listener listener) {
         Connection connection = new Connection(client, settings.handshakeTimeout(), settings.idleTimeout());
-        switch (limits.admit(connection)) {
-            case ADMITTED -> {
-                open.add(connection);
-                try {
-                    workers.execute(() -> serve(connection, listener));
-                } catch (RejectedExecutionException e) {
-                    release(connection);
-                    refuse(client, listener, 429, "the proxy has no thread free for another connection");
-                }
-            }
-            case CONNECTION_LIMIT -> refuse(client, listener, 429,
-                    "the connection limit of " + limits.maxConnections() + " open connections is reached");
-            case EGRESS_LIMIT -> refuse(client, listener, 403,
-                    "the egress limit of " + limits.egressLimitText() + " was passed; this cage is cut off");
-        }
-    }
-
-    /** Frees the connection's place among the cage's and this proxy's connections. */
-    private void release(Connection connection) {
-        open.remove(connection);
-        limits.release(connection);
+        connections.dispatch(connection, () -> serve(connection, listener),
+                (status, reason) -> refuse(client, listener, status, reason));
     }
 
     /** Says no to a connection past a limit; the audit line names what it asked for, when it asks in time. */
     private void refuse(SocketChannel client, Listener listener, int status, String reason) {
         refusals.refuse(client, refused -> {
             ProxyRequest request = readBriefly(refused, listener);
-            audit.record(AuditEvent.denied(AUDIT_SOURCE, request == null ? null : request.host(),
-                    request == null ? null : request.port(), reason));
+            audit.record(AuditEvent.denied(request == null ? AUDIT_SOURCE : source(request),
+                    request == null ? null : request.host(), request == null ? null : request.port(), reason));
             if (request != null) {
                 listener.refuse(refused.socket().getOutputStream(), status, request.summary() + " refused: " + reason);
             }
@@ -293,7 +304,7 @@ public final class EgressProxy implements AutoCloseable {
             connection.awaitUpstream();
             Gatekeeper.Verdict verdict = gatekeeper.decide(request.host(), request.port());
             if (verdict instanceof Gatekeeper.Denied denied) {
-                audit.record(AuditEvent.denied(AUDIT_SOURCE, request.host(), request.port(), denied.reason()));
+                audit.record(AuditEvent.denied(source(request), request.host(), request.port(), denied.reason()));
                 listener.refuse(clientOut, 403, request.summary() + " denied: " + denied.reason());
                 return;
             }
@@ -322,13 +333,13 @@ public final class EgressProxy implements AutoCloseable {
             }
             // Free the slot before writing the audit line: a slow disk must not refuse the next request.
             connection.end(Connection.Ending.COMPLETED);
-            release(connection);
+            connections.release(connection);
             audit.record(ended(request, connection));
         } catch (IOException e) {
             // Writing a refusal to a client that already left: there is no one left to tell.
         } finally {
             connection.end(Connection.Ending.COMPLETED);
-            release(connection);
+            connections.release(connection);
         }
     }
 
@@ -453,8 +464,26 @@ public final class EgressProxy implements AutoCloseable {
     }
 
     private AuditEvent allowed(ProxyRequest request, Connection connection, String reason) {
-        return new AuditEvent(Instant.now(), AUDIT_SOURCE, request.host(), request.port(), AuditEvent.ALLOWED, reason,
-                connection.bytesSent(), connection.bytesReceived());
+        return new AuditEvent(Instant.now(), source(request), request.host(), request.port(), AuditEvent.ALLOWED,
+                withDuration(request, connection, reason), connection.bytesSent(), connection.bytesReceived());
+    }
+
+    /** A TCP relay's lines are their own source: what the cage sent there named no destination. */
+    private static String source(ProxyRequest request) {
+        return isRelay(request) ? RELAY_AUDIT_SOURCE : AUDIT_SOURCE;
+    }
+
+    private static boolean isRelay(ProxyRequest request) {
+        return request instanceof ProxyRequest.Tunnel tunnel && tunnel.via() == ProxyRequest.Via.RELAY;
+    }
+
+    /** A relay's line says how long the connection lasted, which its bytes alone do not tell of a raw stream. */
+    private static String withDuration(ProxyRequest request, Connection connection, String reason) {
+        if (!isRelay(request)) {
+            return reason;
+        }
+        String lasted = String.format(Locale.ROOT, "relayed for %.1f s", connection.age().toMillis() / 1000.0);
+        return reason == null ? lasted : lasted + "; " + reason;
     }
 
     /** The line for a connection that was allowed, written when it ends, with its byte counts. */
@@ -466,9 +495,9 @@ public final class EgressProxy implements AutoCloseable {
             case STOPPED -> allowed(request, connection, "the proxy stopped");
             case BROKEN -> allowed(request, connection, "ended by an error" + (detail == null ? "" : ": " + detail));
             case HANDSHAKE_TIMEOUT -> allowed(request, connection, "closed during the handshake");
-            case CUT_OFF -> new AuditEvent(Instant.now(), AUDIT_SOURCE, request.host(), request.port(),
-                    AuditEvent.CUT_OFF, "the egress limit of " + limits.egressLimitText() + " was passed",
-                    connection.bytesSent(), connection.bytesReceived());
+            case CUT_OFF -> new AuditEvent(Instant.now(), source(request), request.host(), request.port(),
+                    AuditEvent.CUT_OFF, withDuration(request, connection, "the egress limit of "
+                    + limits.egressLimitText() + " was passed"), connection.bytesSent(), connection.bytesReceived());
         };
     }
 
@@ -480,9 +509,6 @@ public final class EgressProxy implements AutoCloseable {
         return duration.toSeconds() % 60 != 0 ? duration.toSeconds() + " s" : duration.toMinutes() + " min";
     }
 
-    private void endOverdue() {
-        Connection.endOverdue(open, System.nanoTime());
-    }
 
     static void respond(OutputStream out, int status, String message) throws IOException {
         PlainResponse.write(out, status, "claude-cage egress proxy", message);
@@ -503,7 +529,7 @@ public final class EgressProxy implements AutoCloseable {
         for (Thread acceptor : acceptors) {
             join(acceptor);
         }
-        open.forEach(connection -> connection.end(Connection.Ending.STOPPED));
+        connections.endAll(Connection.Ending.STOPPED);
         refusals.close();
         workers.shutdown();
         watchdog.shutdownNow();
@@ -526,14 +552,6 @@ public final class EgressProxy implements AutoCloseable {
     private static void join(Thread thread) {
         try {
             thread.join(STOP_GRACE.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleep(Duration duration) {
-        try {
-            Thread.sleep(duration.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -74,7 +74,7 @@ final class Gatekeeper {
     private String notAllowedReason(String host, int port) {
         String ports = policy.rules().stream().filter(rule -> rule.matchesName(host)).map(HostRule::port)
                 .distinct().sorted().map(String::valueOf).collect(Collectors.joining(", "));
-        return ports.isEmpty() ? host + " is not in allowed_hosts"
-                : host + " is in allowed_hosts for port " + ports + " only, not " + port;
+        return ports.isEmpty() ? host + EgressPolicy.NOT_ALLOWED
+                : host + EgressPolicy.OTHER_PORTS_ONLY + ports + " only, not " + port;
     }
 }

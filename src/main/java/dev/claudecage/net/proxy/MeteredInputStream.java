@@ -1,8 +1,7 @@
 package dev.claudecage.net.proxy;
 
-import dev.claudecage.net.http.ByteReads;
+import dev.claudecage.net.http.WatchedInputStream;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.atomic.AtomicLong;
@@ -13,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * budget before it is handed on, and a read that would pass the budget hands on nothing, cuts the
  * cage off and throws. Counts for the connection's audit line and keeps it from going idle.
  */
-final class MeteredInputStream extends FilterInputStream {
+final class MeteredInputStream extends WatchedInputStream {
 
     private final TrafficLimits limits;
     private final Connection connection;
@@ -27,22 +26,12 @@ final class MeteredInputStream extends FilterInputStream {
     }
 
     @Override
-    public int read() throws IOException {
-        return ByteReads.readOne(this);
-    }
-
-    @Override
-    public int read(byte[] buffer, int offset, int length) throws IOException {
-        int read = in.read(buffer, offset, length);
-        if (read <= 0) {
-            return read;
-        }
-        int granted = limits.grant(read);
+    protected void passed(byte[] bytes, int offset, int count) throws IOException {
+        int granted = limits.grant(count);
         counter.addAndGet(granted);
         connection.touch();
-        if (granted < read) {
+        if (granted < count) {
             throw MeteredOutputStream.limitPassed(limits);
         }
-        return read;
     }
 }

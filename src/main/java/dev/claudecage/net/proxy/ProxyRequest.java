@@ -24,17 +24,42 @@ sealed interface ProxyRequest permits ProxyRequest.Tunnel, ProxyRequest.Exchange
     /** The request as the denial message and the audit log name it. */
     String summary();
 
+    /** How a tunnel's client named its destination. */
+    enum Via {
+        /** CONNECT host:port, answered with "200 Connection established". */
+        CONNECT("CONNECT "),
+        /** The server name of a TLS ClientHello sent to the transparent listener. */
+        TLS("TLS to "),
+        /** The gateway port it connected to, one TCP relay's: nothing is read from the client before the decision. */
+        RELAY("TCP relay to ");
+
+        private final String prefix;
+
+        Via(String prefix) {
+            this.prefix = prefix;
+        }
+    }
+
     /**
-     * Raw bytes both ways once connected: a CONNECT tunnel, or transparent TLS.
+     * Raw bytes both ways once connected: a CONNECT tunnel, transparent TLS, or a TCP relay.
      *
-     * @param preamble      bytes already read from the client that go upstream first (the ClientHello)
-     * @param answerConnect whether the client waits for "200 Connection established"
+     * @param preamble bytes already read from the client that go upstream first (the ClientHello)
      */
-    record Tunnel(String host, int port, byte[] preamble, boolean answerConnect) implements ProxyRequest {
+    record Tunnel(String host, int port, byte[] preamble, Via via) implements ProxyRequest {
         @Override
         public String summary() {
-            return (answerConnect ? "CONNECT " : "TLS to ") + host + ":" + port;
+            return via.prefix + host + ":" + port;
         }
+
+        /** Whether the client waits for "200 Connection established". */
+        public boolean answerConnect() {
+            return via == Via.CONNECT;
+        }
+    }
+
+    /** A connection to a TCP relay's port: its destination is the route's, whatever the client sends. */
+    static ProxyRequest relayed(RelayRoute route) {
+        return new Tunnel(route.host(), route.port(), new byte[0], Via.RELAY);
     }
 
     /**
@@ -55,7 +80,7 @@ sealed interface ProxyRequest permits ProxyRequest.Tunnel, ProxyRequest.Exchange
         RequestLine line = RequestLine.parse(head.startLine());
         if (line.method().equals("CONNECT")) {
             Authority authority = Authority.parse(line.target(), -1);
-            return new Tunnel(authority.host(), authority.port(), new byte[0], true);
+            return new Tunnel(authority.host(), authority.port(), new byte[0], Via.CONNECT);
         }
         String target = line.target();
         String scheme = "http://";
@@ -99,7 +124,7 @@ sealed interface ProxyRequest permits ProxyRequest.Tunnel, ProxyRequest.Exchange
         ClientHello hello = ClientHello.read(in);
         String name = hello.serverName().orElseThrow(
                 () -> new ProtocolException("the TLS ClientHello names no server (no SNI)"));
-        return new Tunnel(name, HTTPS_PORT, hello.bytes(), false);
+        return new Tunnel(name, HTTPS_PORT, hello.bytes(), Via.TLS);
     }
 
     private static int indexOfAny(String text, String characters) {

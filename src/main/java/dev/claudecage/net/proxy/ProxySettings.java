@@ -16,10 +16,11 @@ import java.util.Objects;
  * @param handshakeTimeout    how long a client may take to send its request or ClientHello
  * @param idleTimeout         a connection with no byte in either direction for this long is closed
  * @param connectTimeout      how long to wait for an upstream server to accept, all its addresses together
+ * @param relays              the TCP relays, each on its own port: entries with a port other than 80 and 443
  */
 public record ProxySettings(List<InetAddress> bindAddresses, int httpProxyPort, int transparentTlsPort,
                             int transparentHttpPort, Duration handshakeTimeout, Duration idleTimeout,
-                            Duration connectTimeout) {
+                            Duration connectTimeout, List<RelayRoute> relays) {
 
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
@@ -27,6 +28,7 @@ public record ProxySettings(List<InetAddress> bindAddresses, int httpProxyPort, 
 
     public ProxySettings {
         bindAddresses = List.copyOf(bindAddresses);
+        relays = List.copyOf(relays);
         if (bindAddresses.isEmpty()) {
             throw new IllegalArgumentException("the proxy needs at least one address to listen on");
         }
@@ -36,6 +38,15 @@ public record ProxySettings(List<InetAddress> bindAddresses, int httpProxyPort, 
         checkPositive(handshakeTimeout, "handshakeTimeout");
         checkPositive(idleTimeout, "idleTimeout");
         checkPositive(connectTimeout, "connectTimeout");
+        relays.forEach(relay -> checkPort(relay.listenPort(), "the relay's port for " + relay.host()));
+    }
+
+    /** Without TCP relays. */
+    public ProxySettings(List<InetAddress> bindAddresses, int httpProxyPort, int transparentTlsPort,
+                         int transparentHttpPort, Duration handshakeTimeout, Duration idleTimeout,
+                         Duration connectTimeout) {
+        this(bindAddresses, httpProxyPort, transparentTlsPort, transparentHttpPort, handshakeTimeout, idleTimeout,
+                connectTimeout, List.of());
     }
 
     /** The given ports with the default timeouts. */
@@ -47,12 +58,17 @@ public record ProxySettings(List<InetAddress> bindAddresses, int httpProxyPort, 
 
     public ProxySettings withIdleTimeout(Duration timeout) {
         return new ProxySettings(bindAddresses, httpProxyPort, transparentTlsPort, transparentHttpPort,
-                handshakeTimeout, timeout, connectTimeout);
+                handshakeTimeout, timeout, connectTimeout, relays);
     }
 
     public ProxySettings withHandshakeTimeout(Duration timeout) {
         return new ProxySettings(bindAddresses, httpProxyPort, transparentTlsPort, transparentHttpPort,
-                timeout, idleTimeout, connectTimeout);
+                timeout, idleTimeout, connectTimeout, relays);
+    }
+
+    public ProxySettings withRelays(List<RelayRoute> routes) {
+        return new ProxySettings(bindAddresses, httpProxyPort, transparentTlsPort, transparentHttpPort,
+                handshakeTimeout, idleTimeout, connectTimeout, routes);
     }
 
     private static void checkPort(int port, String name) {

@@ -4,6 +4,7 @@ import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.config.CredentialSettings;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.HostIds;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
 import dev.claudecage.oci.Spec;
@@ -17,8 +18,8 @@ import java.util.function.Consumer;
 
 /**
  * Everything --ssh-agent gives a cage: a folder of its own, bound read-only at {@link #CAGE_DIR},
- * holding the relay's socket (owned by the cage's user, 0600, so no other host user borrows the
- * agent through it), the known_hosts lines of ssh_agent_hosts for the cage's ssh to check servers
+ * that only root and the cage's user's group may pass, holding the relay's socket (owned by the
+ * cage's user, 0600, so no other host user borrows the agent through it), the known_hosts lines of ssh_agent_hosts for the cage's ssh to check servers
  * with, and a helper that takes ssh through the egress proxy with CONNECT (ssh ignores
  * HTTPS_PROXY); and the environment that points ssh and git there. Checked before anything starts:
  * an agent to forward, hosts to sign for, each allowed by the policy and with a key on record.
@@ -38,12 +39,13 @@ public final class AgentForwarding implements AutoCloseable {
 
     /**
      * @param dir          a folder to create for the socket and files (inside the cage's private network folder)
-     * @param socketUid    the host uid the cage's user is (root mode: the cage's uid; rootless: the invoking user)
+     * @param cageUser     the host ids the cage's user is (root mode: its own ids, or its uid where it shares the
+     *                     host's; rootless: the invoking user)
      * @param proxyAddress the cage's proxy (its gateway address, or its loopback where a rootless cage's relay
      *                     listens) for the CONNECT helper
      */
-    public static AgentForwarding start(CredentialSettings credentials, EgressPolicy policy, Path dir, int socketUid,
-                                        int socketGid, String proxyAddress, int proxyPort, Consumer<AuditEvent> audit) {
+    public static AgentForwarding start(CredentialSettings credentials, EgressPolicy policy, Path dir, HostIds cageUser,
+                                        String proxyAddress, int proxyPort, Consumer<AuditEvent> audit) {
         String hostAgent = System.getenv("SSH_AUTH_SOCK");
         if (hostAgent == null || hostAgent.isBlank() || !Files.exists(Path.of(hostAgent))) {
             throw new UserInputException("--ssh-agent forwards the host's SSH agent, but SSH_AUTH_SOCK "
@@ -79,15 +81,16 @@ public final class AgentForwarding implements AutoCloseable {
             for (String file : List.of("known_hosts", "proxy-connect")) {
                 Files.setPosixFilePermissions(dir.resolve(file), PosixFilePermissions.fromString("rw-r--r--"));
             }
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+            Files.setAttribute(dir, "unix:gid", cageUser.gid());
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x---"));
         } catch (IOException e) {
             throw new CageException("cannot prepare the SSH agent relay's folder " + dir + ": " + e.getMessage());
         }
         Path socket = dir.resolve("agent.sock");
         AgentRelay relay = AgentRelay.start(socket, Path.of(hostAgent), knownHosts, audit);
         try {
-            Files.setAttribute(socket, "unix:uid", socketUid);
-            Files.setAttribute(socket, "unix:gid", socketGid);
+            Files.setAttribute(socket, "unix:uid", cageUser.uid());
+            Files.setAttribute(socket, "unix:gid", cageUser.gid());
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
         } catch (IOException e) {
             relay.close();

@@ -123,6 +123,35 @@ class DockerfileParserTest {
         assertEquals('\\', dockerfile.escape(), "a directive after a comment is a comment");
     }
 
+    /** The keyword is derived from the record's name, and it is part of every build step's cache key. */
+    @Test
+    void everyInstructionNamesItselfByItsDockerfileKeyword() {
+        Dockerfile dockerfile = parse("""
+                from scratch
+                arg A
+                env A=1
+                label a=1
+                run true
+                copy a /a
+                add b /b
+                volume /data
+                healthcheck none
+                stopsignal SIGQUIT
+                onbuild run true
+                maintainer someone
+                workdir /w
+                user claude
+                expose 80
+                entrypoint ["/e"]
+                cmd ["/c"]
+                shell ["/bin/sh", "-c"]
+                """);
+        assertEquals("FROM", dockerfile.target().from().keyword());
+        assertEquals(List.of("ARG", "ENV", "LABEL", "RUN", "COPY", "ADD", "VOLUME", "HEALTHCHECK", "STOPSIGNAL", "ONBUILD",
+                        "MAINTAINER", "WORKDIR", "USER", "EXPOSE", "ENTRYPOINT", "CMD", "SHELL"),
+                dockerfile.target().instructions().stream().map(Instruction::keyword).toList());
+    }
+
     @Test
     void keywordsAreCaseInsensitive() {
         Dockerfile dockerfile = parse("from scratch as Build\nrun true\n");

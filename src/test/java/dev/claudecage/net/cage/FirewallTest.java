@@ -32,6 +32,24 @@ class FirewallTest {
         Golden.assertMatches(Path.of("security/golden/nft-host-proxy-only.nft"), Firewall.hostRuleset(LINK, PORTS, PROXY_ONLY));
     }
 
+    /** network: gateway:ADDRESS: the cage's only destination is the external gateway, which the host forwards to. */
+    @Test
+    void aCageLedToAnExternalGatewayReachesOnlyItsPorts() throws Exception {
+        String cage = Firewall.cageRulesetToGateway("10.214.9.2", PORTS, GatewayPorts.Services.ALL);
+        String host = Firewall.hostRulesetToGateway(LINK, "10.214.9.2", PORTS, GatewayPorts.Services.ALL);
+        Golden.assertMatches(Path.of("security/golden/nft-cage-external-gateway.nft"), cage);
+        Golden.assertMatches(Path.of("security/golden/nft-host-external-gateway.nft"), host);
+        assertTrue(cage.contains("ip daddr 10.214.9.2 tcp dport { 53, 80, 443, 3128, 8080, 8081 } accept"));
+        assertFalse(cage.contains(LINK.gateway4()), "the link's host end is no destination");
+        assertFalse(cage.contains("ip6 daddr"), "the external gateway is reached over IPv4 only");
+        assertTrue(host.contains("iifname \"cgh3\" ip daddr 10.214.9.2 tcp dport { 53, 80, 443, 3128, 8080, 8081 } accept"));
+        assertTrue(host.contains("oifname \"cgh3\" ip saddr 10.214.9.2 ct state established,related accept"));
+        // The host itself takes nothing from the cage but neighbour discovery.
+        String input = host.substring(host.indexOf("chain input"), host.indexOf("chain forward"));
+        assertTrue(input.endsWith("iifname \"cgh3\" drop\n\t}\n\t"), input);
+        assertFalse(host.contains("ip daddr " + LINK.gateway4()), host);
+    }
+
     @Test
     void cageOutputDropsByDefaultAndOpensOnlyTheGatewayPortsInBothFamilies() {
         String rules = Firewall.cageRuleset(LINK, PORTS, GatewayPorts.Services.ALL);
@@ -59,6 +77,26 @@ class FirewallTest {
                 }
             }
         }
+    }
+
+    /**
+     * TCP relays (allowed_hosts entries on other ports): both walls open exactly the relays' gateway ports, beside the
+     * services that run, and without an entry nothing more; the idle ports stay those of the gateways.
+     */
+    @Test
+    void aRelayPortIsOpenOnlyForAnEntryThatHasOne() throws Exception {
+        GatewayPorts.Services relays = PROXY_ONLY.withRelayPorts(List.of(5432, 22, 40000));
+        String cage = Firewall.cageRuleset(LINK, PORTS, relays);
+        String host = Firewall.hostRuleset(LINK, PORTS, relays);
+        Golden.assertMatches(Path.of("security/golden/nft-cage-tcp-relays.nft"), cage);
+        Golden.assertMatches(Path.of("security/golden/nft-host-tcp-relays.nft"), host);
+        for (String rules : new String[] {cage, host}) {
+            assertEquals(2, rules.split("tcp dport \\{ 53, 80, 443, 3128, 5432, 22, 40000 } accept", -1).length - 1, rules);
+        }
+        for (String rules : new String[] {Firewall.cageRuleset(LINK, PORTS, PROXY_ONLY), Firewall.hostRuleset(LINK, PORTS, PROXY_ONLY)}) {
+            assertFalse(rules.contains("5432") || rules.contains("40000"), rules);
+        }
+        assertEquals(List.of(8080, 8081), PORTS.idleTcpPorts(relays));
     }
 
     @Test

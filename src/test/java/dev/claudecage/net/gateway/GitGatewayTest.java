@@ -1,6 +1,7 @@
 package dev.claudecage.net.gateway;
 
 import dev.claudecage.UserInputException;
+import dev.claudecage.config.GitAccessRules;
 import dev.claudecage.config.GitCredential;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -42,8 +44,15 @@ class GitGatewayTest {
 
     @BeforeEach
     void start() throws Exception {
+        start(GitAccessRules.defaults());
+    }
+
+    private void start(GitAccessRules rules) throws Exception {
+        if (gateway != null) {
+            gateway.close();
+        }
         gateway = GitGateway.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), placeholder,
-                List.of(CREDENTIAL), credential -> {
+                List.of(CREDENTIAL), rules, credential -> {
                     tokensAsked.incrementAndGet();
                     return "t0ken-never-used".toCharArray();
                 }, policy, NameResolver.pinnedOnly(policy), SSLContext.getDefault(), events::add,
@@ -111,10 +120,110 @@ class GitGatewayTest {
         GitCredential elsewhere = new GitCredential("elsewhere.test", "u", List.of("x"), null);
         UserInputException error = assertThrows(UserInputException.class, () -> GitGateway.start(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), placeholder, List.of(elsewhere),
-                credential -> new char[0], policy, NameResolver.pinnedOnly(policy), SSLContext.getDefault(), events::add,
+                GitAccessRules.defaults(), credential -> new char[0], policy, NameResolver.pinnedOnly(policy), SSLContext.getDefault(), events::add,
                 GitGateway.Settings.defaults(8)));
         assertTrue(error.getMessage().contains("elsewhere.test, which allowed_hosts does not allow on port 443"),
                 error.getMessage());
+    }
+
+    @Test
+    void theRepositoryIsThePathWithoutDotGitAndOnlyAPlainOneCounts() {
+        assertEquals(new GitGateway.GitTarget("me/app", false), GitGateway.target("GET", "/me/app.git/info/refs?service=git-upload-pack"));
+        assertEquals(new GitGateway.GitTarget("me/app", true), GitGateway.target("POST", "/me/app/git-receive-pack"));
+        assertEquals(new GitGateway.GitTarget("group/sub/app", false), GitGateway.target("POST", "/group/sub/app.git/git-upload-pack"));
+        // Paths a server could read as another repository than the rules were checked against.
+        for (String path : List.of("/me/../other/git-upload-pack", "/me/./app/git-upload-pack", "/me//app/git-upload-pack",
+                "/me/%2e%2e/other/git-upload-pack", "/me/app.git//git-upload-pack", "/me/.app/git-upload-pack",
+                "/me/app;x/git-upload-pack", "//git-upload-pack")) {
+            GitGateway.GitTarget target = GitGateway.target("POST", path);
+            assertTrue(target != null && target.repository() == null, path + " gave " + target);
+        }
+    }
+
+    @Test
+    void theRulesDecideEachRefUpdate() {
+        GitAccessRules rules = new GitAccessRules(List.of("*"), List.of("*"), List.of("refs/heads/claude/*", "refs/heads/wip/*"),
+                List.of("refs/heads/wip/*"));
+        String zero = "0".repeat(40);
+        String a = "a".repeat(40);
+        String b = "b".repeat(40);
+        List<String> reasons = GitGateway.refusals(List.of(
+                new ReceivePackCommands.Command(zero, a, "refs/heads/claude/new"),
+                new ReceivePackCommands.Command(a, b, "refs/heads/claude/existing"),
+                new ReceivePackCommands.Command(a, zero, "refs/heads/claude/gone"),
+                new ReceivePackCommands.Command(zero, a, "refs/heads/main"),
+                new ReceivePackCommands.Command(zero, a, "refs/tags/v1"),
+                new ReceivePackCommands.Command(a, b, "refs/heads/wip/rewritten"),
+                new ReceivePackCommands.Command(a, zero, "refs/heads/wip/gone")), rules);
+        assertEquals(null, reasons.get(0), "creating a branch the rules allow");
+        assertEquals(GitGateway.UNPROVEN, reasons.get(1), "an update of an existing ref: only its pack can show a fast-forward");
+        assertTrue(reasons.get(2).contains("deleting a ref needs git_push_force_refs"), reasons.get(2));
+        assertTrue(reasons.get(3).contains("git_push_refs allows only refs/heads/claude/*, refs/heads/wip/*"), reasons.get(3));
+        assertTrue(reasons.get(4).contains("git_push_refs allows only"), reasons.get(4));
+        assertEquals(null, reasons.get(5), "a forced update where git_push_force_refs allows it");
+        assertEquals(null, reasons.get(6), "a delete where git_push_force_refs allows it");
+    }
+
+    private RawHttp.Response push(byte[] body) throws Exception {
+        byte[] head = RawHttp.head("POST", "/" + placeholder.value() + "/git.test/me/app.git/git-receive-pack",
+                List.of("Content-Type: application/x-git-receive-pack-request"), body.length)
+                .getBytes(StandardCharsets.ISO_8859_1);
+        return RawHttp.sendRaw(gateway.address(), ReceivePackCommandsTest.concat(head, body));
+    }
+
+    @Test
+    void aPushToMainIsAnsweredWithGitsOwnRefusalAndNeverLeavesTheHost() throws Exception {
+        byte[] body = ReceivePackCommandsTest.concat(
+                ReceivePackCommandsTest.pkt(ReceivePackCommandsTest.A + " " + ReceivePackCommandsTest.B
+                        + " refs/heads/main\0report-status side-band-64k\n"),
+                ReceivePackCommandsTest.FLUSH, ReceivePackCommandsTest.PACK, new byte[200_000]);
+        RawHttp.Response response = push(body);
+
+        assertEquals(200, response.status());
+        assertEquals("application/x-git-receive-pack-result", response.header("Content-Type"));
+        String result = new String(response.body(), StandardCharsets.ISO_8859_1);
+        assertTrue(result.contains("\u0002claude-cage git gateway: the push to me/app is refused; nothing was sent to git.test."),
+                result);
+        assertTrue(result.contains("unpack ok\n") && result.contains("ng refs/heads/main claude-cage: git_push_refs allows only "
+                + "refs/heads/claude/*\n"), result);
+        assertEquals(0, tokensAsked.get(), "a token was fetched for a refused push");
+        assertTrue(events.stream().anyMatch(event -> event.decision().equals(AuditEvent.DENIED) && event.reason().equals(
+                "push me/app refs/heads/main " + ReceivePackCommandsTest.A + ".." + ReceivePackCommandsTest.B
+                        + ": refused: claude-cage: git_push_refs allows only refs/heads/claude/*")), events.toString());
+
+        // The positive control: the same push, with main allowed, goes on to the upstream (here, no address for it).
+        start(new GitAccessRules(List.of("*"), List.of("*"), List.of("refs/heads/main"), List.of("refs/heads/main")));
+        events.clear();
+        RawHttp.Response allowed = push(body);
+        assertEquals(502, allowed.status(), allowed.bodyText());
+        assertTrue(events.stream().anyMatch(event -> event.decision().equals(AuditEvent.ALLOWED)
+                && event.reason().endsWith("refs/heads/main " + ReceivePackCommandsTest.A + ".." + ReceivePackCommandsTest.B
+                + ": allowed by the rules")), events.toString());
+    }
+
+    @Test
+    void aMalformedPushIsABadRequest() throws Exception {
+        RawHttp.Response response = push("00zzjunk".getBytes(StandardCharsets.US_ASCII));
+        assertEquals(400, response.status());
+        assertTrue(response.bodyText().contains("refused, not sent: a malformed pkt-line length"), response.bodyText());
+        assertEquals(0, tokensAsked.get());
+    }
+
+    @Test
+    void repositoriesOutsideTheRulesAreRefusedBeforeAnyToken() throws Exception {
+        start(new GitAccessRules(List.of("me/app"), List.of("me/app"), List.of("refs/heads/claude/*"), List.of()));
+        RawHttp.Response fetch = get("/" + placeholder.value() + "/git.test/me/other.git/info/refs?service=git-upload-pack");
+        assertEquals(403, fetch.status());
+        assertTrue(fetch.bodyText().contains("fetches from me/other are refused: git_fetch_repositories allows me/app"),
+                fetch.bodyText());
+        RawHttp.Response pushRefs = get("/" + placeholder.value() + "/git.test/me/other/info/refs?service=git-receive-pack");
+        assertEquals(403, pushRefs.status());
+        assertTrue(pushRefs.bodyText().contains("pushes to me/other are refused: git_push_repositories allows me/app"),
+                pushRefs.bodyText());
+        assertEquals(403, get("/" + placeholder.value() + "/git.test/me/%2e%2e/app/info/refs?service=git-upload-pack").status());
+        assertEquals(0, tokensAsked.get());
+        // The positive control: the allowed repository passes the rules and goes on to the upstream (no address here).
+        assertEquals(502, get("/" + placeholder.value() + "/git.test/me/app.git/info/refs?service=git-upload-pack").status());
     }
 
     @Test

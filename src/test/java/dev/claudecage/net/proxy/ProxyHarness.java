@@ -42,6 +42,7 @@ final class ProxyHarness implements AutoCloseable {
     private final Map<Integer, Integer> routes = new HashMap<>();
     private final Set<String> apiHosts = new LinkedHashSet<>();
     private final List<String> dialed = new CopyOnWriteArrayList<>();
+    private final List<RelayRoute> relays = new ArrayList<>();
     private List<InetAddress> bindAddresses = List.of(InetAddress.getLoopbackAddress());
     private long egressLimit = 1L << 40;
     private int maxConnections = 64;
@@ -82,6 +83,12 @@ final class ProxyHarness implements AutoCloseable {
         return this;
     }
 
+    /** A TCP relay to host:port, allowed as an entry of its own, on a free port of the proxy's. */
+    ProxyHarness relay(String host, int port) {
+        relays.add(new RelayRoute(host, port, 0));
+        return allow(host + ":" + port);
+    }
+
     ProxyHarness limits(long egressLimitBytes, int connections) {
         this.egressLimit = egressLimitBytes;
         this.maxConnections = connections;
@@ -109,7 +116,7 @@ final class ProxyHarness implements AutoCloseable {
             return answer;
         });
         audit = AuditLog.open(dir.resolve("audit.jsonl"), List.of());
-        ProxySettings settings = tuning.apply(ProxySettings.withDefaultTimeouts(bindAddresses, 0, 0, 0));
+        ProxySettings settings = tuning.apply(ProxySettings.withDefaultTimeouts(bindAddresses, 0, 0, 0).withRelays(relays));
         proxy = EgressProxy.start(settings, policy, TrafficLimits.of(policy), resolver, this::dialLoopbackOnly, audit);
         return this;
     }
@@ -138,6 +145,11 @@ final class ProxyHarness implements AutoCloseable {
 
     Socket openTransparentTls() throws IOException {
         return Wire.open(proxy.transparentTlsPort());
+    }
+
+    /** A connection to the relay for host:port, as the cage makes it: nothing sent yet. */
+    Socket openRelay(String host, int port) throws IOException {
+        return Wire.open(proxy.relayPort(new RelayRoute(host, port, 0)));
     }
 
     Socket openTransparentHttp() throws IOException {

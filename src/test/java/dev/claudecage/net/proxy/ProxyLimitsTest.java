@@ -33,7 +33,7 @@ class ProxyLimitsTest extends ProxyTestBase {
             assertEquals(200, Wire.status(Wire.connect(quiet, target)));
             assertEquals(200, Wire.status(Wire.connect(busy, target)));
             busy.getOutputStream().write(new byte[100 * 1024]);
-            int echoed = drain(busy);
+            int echoed = Wire.drain(busy);
 
             assertTrue(echoed < limit, "echoed " + echoed);
             assertTrue(Wire.closedByPeer(quiet), "the idle connection was cut off too");
@@ -176,27 +176,6 @@ class ProxyLimitsTest extends ProxyTestBase {
             }
             Thread.sleep(10);
         }
-    }
-
-    /** Reads until the proxy closes the connection, bounded; how many bytes came. */
-    private static int drain(Socket socket) throws IOException {
-        byte[] buffer = new byte[64 * 1024];
-        int total = 0;
-        try {
-            for (int i = 0; i < 10_000; i++) {
-                int n = socket.getInputStream().read(buffer);
-                if (n < 0) {
-                    return total;
-                }
-                total += n;
-            }
-        } catch (IOException e) {
-            if (e.getMessage() != null && e.getMessage().contains("timed out")) {
-                throw e;
-            }
-            return total;
-        }
-        throw new AssertionError("the connection was never cut off");
     }
 
     private static boolean canBind(InetAddress address) {

@@ -91,4 +91,25 @@ final class Wire {
             return !e.getMessage().toLowerCase(Locale.ROOT).contains("timed out");
         }
     }
+
+    /** Reads until the proxy closes the connection, bounded; how many bytes came. */
+    static int drain(Socket socket) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        int total = 0;
+        try {
+            for (int i = 0; i < 10_000; i++) {
+                int n = socket.getInputStream().read(buffer);
+                if (n < 0) {
+                    return total;
+                }
+                total += n;
+            }
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().contains("timed out")) {
+                throw e;
+            }
+            return total;
+        }
+        throw new AssertionError("the connection was never cut off");
+    }
 }

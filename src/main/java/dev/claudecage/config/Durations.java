@@ -1,4 +1,4 @@
-package dev.claudecage.session;
+package dev.claudecage.config;
 
 import dev.claudecage.UserInputException;
 
