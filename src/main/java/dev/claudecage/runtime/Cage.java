@@ -60,7 +60,7 @@ public final class Cage implements AutoCloseable {
     /** The runtime process that runs the container, once started. */
     private volatile Process runtimeProcess;
     /** What the runtime's run needs of the spec written ({@link OciRuntime#runOptions}). */
-    private List<String> runOptions = List.of();
+    private OciRuntime.RunOptions runOptions = OciRuntime.RunOptions.NONE;
 
     private Cage(String id, Layout layout, OciRuntime runtime, ProcessRunner runner, CommandScope scope) {
         this.id = id;

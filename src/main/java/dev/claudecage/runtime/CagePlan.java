@@ -82,9 +82,11 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
         IdPool ids = ownIds(config, rootless);
         OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), config.runscPlatform(),
                 paths.runtimeState(), runner);
-        String unsupported = runtime.kind() == RuntimeKind.RUNSC ? Runsc.unsupportedNetwork(config.network()) : null;
+        String unsupported = runtime.kind() == RuntimeKind.RUNSC
+                ? Runsc.unsupportedNetwork(config.network(), config.egress().hasExternalGateway()) : null;
         if (unsupported != null) {
-            throw new CageException(unsupported, "use --network none under runsc, or --runtime runc for this network");
+            throw new CageException(unsupported, "use --network filtered or none under runsc, or --runtime runc for "
+                    + "this network");
         }
         if (config.rootfs() != null) {
             return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
@@ -110,9 +112,14 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
      * starts loading now, on a thread of its own, beside the rest of the plan and the cage's
      * preparation: a cage that shares the host's ids loads it only while it runs, and loading it
      * before the layers could be idmapped cost a one-shot run about 20 ms.
+     * <p>
+     * None under runsc: gVisor 20221219 cannot start a cage with a user namespace of its own ids (its
+     * file server is refused the cage's folders: "stat ...: permission denied"). Its cage's processes
+     * are the sentry's, not host processes the host's accounts could trace or signal; what the ids
+     * would still keep apart is the owner of the files the cage writes in its mounts.
      */
     private static IdPool ownIds(CageConfig config, RootlessHost rootless) {
-        if (rootless != null) {
+        if (rootless != null || RuntimeKind.fromConfig(config.runtime()) == RuntimeKind.RUNSC) {
             return null;
         }
         IdPool ids = IdPool.resolve(config.usernsPool());

@@ -73,24 +73,41 @@ public record OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, String p
         return kind == RuntimeKind.RUNSC ? Runsc.adapt(spec) : spec;
     }
 
-    /** What {@code run} needs to know of the cage's spec besides the bundle: runsc's platform and network. */
-    public List<String> runOptions(Spec spec) {
-        return kind == RuntimeKind.RUNSC ? Runsc.runOptions(platform, spec) : List.of();
+    /**
+     * What {@code run} needs of a cage's spec besides the bundle.
+     *
+     * @param launcher the command that starts the runtime where it must start (runsc with gVisor's own
+     *                 network stack), or empty
+     * @param flags    the runtime's options before {@code run} (runsc's platform and network)
+     */
+    public record RunOptions(List<String> launcher, List<String> flags) {
+        public static final RunOptions NONE = new RunOptions(List.of(), List.of());
+
+        public RunOptions {
+            launcher = List.copyOf(launcher);
+            flags = List.copyOf(flags);
+        }
+    }
+
+    /** What {@code run} needs to know of the cage's spec besides the bundle: nothing for runc and crun. */
+    public RunOptions runOptions(Spec spec) {
+        return kind == RuntimeKind.RUNSC ? Runsc.runOptions(platform, spec) : RunOptions.NONE;
     }
 
     /**
      * The command line that runs a bundle in the foreground and removes the container when it ends;
      * {@code options} are the {@link #runOptions} of its spec.
      */
-    public List<String> runCommand(String containerId, Path bundle, RuntimeLog log, List<String> options) {
-        List<String> command = new ArrayList<>(globalOptions(log));
-        command.addAll(options);
+    public List<String> runCommand(String containerId, Path bundle, RuntimeLog log, RunOptions options) {
+        List<String> command = new ArrayList<>(options.launcher());
+        command.addAll(globalOptions(log));
+        command.addAll(options.flags());
         command.addAll(List.of("run", "--bundle", bundle.toString(), containerId));
         return scope.wrap(command);
     }
 
     /** Starts {@link #runCommand} with the cage's stdio on {@code stdio} (this process's terminal, or a pty). */
-    public Process startRun(String containerId, Path bundle, RuntimeLog log, List<String> options, Stdio stdio) {
+    public Process startRun(String containerId, Path bundle, RuntimeLog log, RunOptions options, Stdio stdio) {
         return runner.startAttached(runCommand(containerId, bundle, log, options), stdio);
     }
 

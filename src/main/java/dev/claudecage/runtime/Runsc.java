@@ -29,43 +29,73 @@ final class Runsc {
     }
 
     /**
-     * The options of {@code runsc run} for a cage with {@code spec} on {@code platform}.
+     * Started through {@link #launcher} with gVisor's own network stack: hides
+     * {@code /proc/sys/net/core}, which runsc 20221219 takes as the sign of the host's root network
+     * namespace and therefore refuses to copy (kernels since about 6.11 show it in every namespace;
+     * gVisor issue 10704, fixed after that release). The mount is made in a mount namespace of
+     * runsc's own, from inside the cage's network namespace, whose directory it covers; nothing else
+     * sees it, and runsc and its sandbox read nothing else there.
+     */
+    private static final String HIDE_ROOT_NAMESPACE_MARK =
+            "mount -t tmpfs -o ro,size=4k,mode=0555 claude-cage-runsc /proc/sys/net/core && exec \"$@\"";
+
+    /**
+     * The options of {@code runsc run} for a cage with {@code spec} on {@code platform}, and the
+     * command that starts it.
      * <ul>
      * <li>{@code --oci-seccomp}: without it runsc ignores the spec's seccomp filter; with it the sentry
      * applies the filter to the cage's calls, so the same syscall wall stands inside gVisor's kernel
      * as in front of the host's under runc.</li>
-     * <li>{@code --network}: see {@link #network}.</li>
+     * <li>{@code --network}: see {@link #network}; {@link #launcher} for gVisor's own stack.</li>
      * </ul>
      */
-    static List<String> runOptions(String platform, Spec spec) {
-        return List.of("--platform=" + platform, "--network=" + network(spec), "--oci-seccomp");
+    static OciRuntime.RunOptions runOptions(String platform, Spec spec) {
+        String network = network(spec);
+        return new OciRuntime.RunOptions(network.equals("sandbox") ? launcher(preparedNamespace(spec)) : List.of(),
+                List.of("--platform=" + platform, "--network=" + network, "--oci-seccomp"));
     }
 
     /**
-     * Why a cage on {@code network} cannot run under runsc, or null when it can. gVisor 20221219 reaches
-     * a prepared namespace (filtered) or the host's only through the host's network stack, and there a
-     * blocking read on a connected TCP socket answers EAGAIN (seen against the cage's own proxy), so
-     * no client in the cage could read a reply; its own stack ({@code --network=sandbox}) refuses a
-     * namespace it was not started in.
+     * Why a cage on {@code network} cannot run under runsc, or null when it can. The host's network
+     * ({@code host}) is reachable only through the host's stack (gVisor's own would take over the
+     * host's interfaces), and there gVisor 20221219 answers EAGAIN to a blocking read on a TCP socket
+     * while no data has come (seen against a test host answering after a second), so a client in the
+     * cage would fail at random. A gateway elsewhere was not tried under gVisor.
      */
-    static String unsupportedNetwork(NetworkMode network) {
-        return network == NetworkMode.NONE ? null : "network '" + network.yamlWord() + "' does not work under runsc "
-                + "(gVisor 20221219) yet: through the host's network stack, a blocking read on a TCP socket in the "
-                + "cage answers EAGAIN, so no reply could be read";
+    static String unsupportedNetwork(NetworkMode network, boolean gatewayElsewhere) {
+        if (network == NetworkMode.HOST) {
+            return "network 'host' does not work under runsc (gVisor 20221219) yet: through the host's network stack, "
+                    + "a blocking read on a TCP socket in the cage answers EAGAIN while no data has come";
+        }
+        return gatewayElsewhere ? "network 'gateway:ADDRESS' was not tried under runsc (gVisor) yet" : null;
     }
 
     /**
      * gVisor's network for the cage's network namespace. A namespace claude-cage prepared (filtered)
-     * and the host's ({@code network: host}, no namespace in the spec) are used through the host's
-     * network stack ({@code host}): the sentry makes its sockets in that namespace, so every packet
-     * passes the nftables walls there and on the host, and the drop log, as under runc. gVisor's own
-     * stack ({@code sandbox}) would take the veth's addresses and send through a packet socket,
-     * past the output chain inside the namespace and its drop log. A fresh namespace
-     * ({@code network: none}) is gVisor's loopback alone ({@code none}).
+     * is used through gVisor's own stack ({@code sandbox}): it copies the namespace's interface,
+     * addresses and routes and sends through a packet socket on the cage's veth. Such packets pass
+     * no output chain in the namespace, so the cage's table holds them on the link itself (an egress
+     * chain, {@link dev.claudecage.net.cage.Firewall}), and the host's table on the other end, as
+     * under runc. (The host's stack, {@code host}, would keep the output chain in the path but
+     * answers EAGAIN to blocking reads: {@link #unsupportedNetwork}.) A fresh namespace
+     * ({@code network: none}) is gVisor's loopback alone ({@code none}); no namespace in the spec is
+     * the host's ({@code host}), refused before it gets here.
      */
     static String network(Spec spec) {
         return spec.linux().namespaces().stream().filter(namespace -> namespace.type().equals("network"))
-                .findFirst().map(namespace -> namespace.path() == null ? "none" : "host").orElse("host");
+                .findFirst().map(namespace -> namespace.path() == null ? "none" : "sandbox").orElse("host");
+    }
+
+    private static String preparedNamespace(Spec spec) {
+        return spec.linux().namespaces().stream().filter(namespace -> namespace.type().equals("network"))
+                .map(Spec.Namespace::path).findFirst().orElseThrow();
+    }
+
+    /** Enters the cage's network namespace and a mount namespace of runsc's own, hides the mark there, runs runsc. */
+    private static List<String> launcher(String networkNamespace) {
+        // slave: mounts the host makes later (a session's workspace) still reach runsc's file server.
+        return List.of("nsenter", "--net=" + networkNamespace, "unshare", "--mount", "--propagation", "slave",
+                "sh", "-c", HIDE_ROOT_NAMESPACE_MARK, "runsc-launcher");
     }
 
     /**

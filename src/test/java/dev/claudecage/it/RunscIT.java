@@ -1,8 +1,11 @@
 package dev.claudecage.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.host.Netns;
 import dev.claudecage.json.Json;
 import dev.claudecage.process.Executables;
+import dev.claudecage.testing.TestNetwork;
+import dev.claudecage.verify.Canary;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -18,12 +21,14 @@ import java.util.Set;
 import static dev.claudecage.it.CageHarness.ROOTFS;
 import static dev.claudecage.it.CageHarness.cage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * gVisor as the runtime ({@code --runtime runsc}): the probe suite with its controls, a filtered
- * cage, and a session's lifecycle, on this host's runsc.
+ * gVisor as the runtime ({@code --runtime runsc}): the probe suite with its controls (no network and
+ * filtered), a filtered cage reaching its canary only where the policy allows, and a session's
+ * lifecycle, on this host's runsc.
  */
 @ExtendWith(CleanSessionHost.class)
 class RunscIT {
@@ -45,11 +50,12 @@ class RunscIT {
         assumeTrue(Executables.find("runsc").isPresent(), "runsc (gVisor) is not installed: apt-get install runsc");
     }
 
-    @Test
-    void everyProbeRunsUnderGvisorAndAProbeOrControlThatDoesNotApplySaysWhy() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "filtered"})
+    void everyProbeRunsUnderGvisorAndAProbeOrControlThatDoesNotApplySaysWhy(String network) throws Exception {
         // The default memory limit: under gVisor a smaller one ends the fork bomb's cage before the pids limit does.
         CageHarness.Result result = CageHarness.launch(List.of("verify", "--json", "--runtime", "runsc", "--rootfs",
-                ROOTFS.toString(), "--network", "none"), "", Map.of(), Duration.ofMinutes(8));
+                ROOTFS.toString(), "--network", network), "", Map.of(), Duration.ofMinutes(8));
         JsonNode report = Json.mapper().readTree(result.stdout());
         assertEquals("runsc", report.path("runtime").asText(), result.toString());
         List<String> failures = new ArrayList<>();
@@ -90,14 +96,62 @@ class RunscIT {
         assertTrue(controlsShown >= 30, "at least 30 controls show their hole under gVisor too: " + controlsShown);
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"filtered", "host"})
-    void aNetworkGvisorCannotServeYetIsRefusedWithTheReason(String network) {
-        CageHarness.Result result = cage("run", "--runtime", "runsc", "--rootfs", ROOTFS.toString(), "--network", network,
+    @Test
+    void theHostsNetworkIsRefusedWithTheReason() {
+        CageHarness.Result result = cage("run", "--runtime", "runsc", "--rootfs", ROOTFS.toString(), "--network", "host",
                 "--", "true");
         assertEquals(125, result.exitCode(), result.toString());
-        assertTrue(result.stderr().contains("network '" + network + "' does not work under runsc")
+        assertTrue(result.stderr().contains("network 'host' does not work under runsc")
                 && result.stderr().contains("EAGAIN"), result.toString());
+    }
+
+    /**
+     * A filtered cage under gVisor's own network stack: every direct way to the test's canary host
+     * (IPv4, IPv6, TCP, UDP, and a CONNECT the policy does not allow) stays blocked, as the canary's
+     * own record shows, while the proxy answers; the positive control, the same canary allowed, is
+     * reached through the proxy from a cage under runsc, whose reply a blocking read takes (gVisor's
+     * use of the host's stack answered such a read with EAGAIN).
+     */
+    @Test
+    void aFilteredCageUnderGvisorReachesAnAllowedHostThroughTheProxyAndNothingElse() throws Exception {
+        try (TestNetwork internet = new TestNetwork("rnet")) {
+            TestNetwork.TestHost canaryHost = internet.addHost("canary");
+            try (Canary canary = Netns.call(canaryHost.namespace(), () -> Canary.open(
+                    List.of(canaryHost.address4(), canaryHost.address6()), List.of(80, 443), List.of(53)))) {
+                String toProxy = "p=${HTTP_PROXY#http://}; ph=${p%:*}; pp=${p##*:}; exec 3<>/dev/tcp/$ph/$pp\n";
+                String blocked = toProxy
+                        + "printf 'CONNECT canary.test:443 HTTP/1.1\\r\\nHost: canary.test:443\\r\\n\\r\\n' >&3\n"
+                        + "timeout 10 head -1 <&3\n"
+                        + "(timeout 5 bash -c 'echo > /dev/tcp/" + canaryHost.address4() + "/80') 2>&1 | tail -1\n"
+                        + "(timeout 5 bash -c 'echo > /dev/tcp/" + canaryHost.address6() + "/443') 2>&1 | tail -1\n"
+                        + "(echo probe > /dev/udp/" + canaryHost.address4() + "/53) 2>&1 | tail -1\n"
+                        + "exit 0";
+                CageHarness.Result refused = runFiltered(canaryHost, List.of(), blocked);
+                assertEquals(0, refused.exitCode(), refused.toString());
+                assertTrue(refused.stdout().startsWith("HTTP/1.1 403"), refused.toString());
+                Thread.sleep(500);
+                assertEquals(List.of(), canary.takeHits(), "the canary was reached from a cage under gVisor");
+
+                String allowed = toProxy + "printf 'GET http://canary.test/ HTTP/1.1\\r\\nHost: canary.test\\r\\n\\r\\n' >&3\n"
+                        + "head -1 <&3\nexit 0";
+                CageHarness.Result reached = runFiltered(canaryHost, List.of("--allowed-host", "canary.test:80"), allowed);
+                assertEquals(0, reached.exitCode(), reached.toString());
+                Thread.sleep(300);
+                assertFalse(canary.takeHits().isEmpty(), "positive control: the allowed request must reach the canary "
+                        + reached);
+            }
+        }
+        assertEquals(List.of(), NetworkLeftovers.listExcept("rnet"), "the cage left network state behind");
+    }
+
+    private static CageHarness.Result runFiltered(TestNetwork.TestHost canaryHost, List<String> extra, String script) {
+        List<String> args = new ArrayList<>(List.of("run", "--runtime", "runsc", "--rootfs", ROOTFS.toString(),
+                "--network", "filtered", "--resolve", "canary.test=" + canaryHost.address4()));
+        args.addAll(extra);
+        args.addAll(List.of("--", "bash", "-c", script));
+        CageHarness.Result result = CageHarness.launch(args, "", Map.of(), Duration.ofMinutes(2));
+        System.out.println(result);
+        return result;
     }
 
     @Test

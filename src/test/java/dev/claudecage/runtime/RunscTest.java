@@ -1,5 +1,6 @@
 package dev.claudecage.runtime;
 
+import dev.claudecage.config.NetworkMode;
 import dev.claudecage.oci.Spec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RunscTest {
 
@@ -26,16 +28,35 @@ class RunscTest {
     }
 
     @Test
-    void aPreparedNamespaceAndTheHostsAreUsedThroughTheHostsStackSoTheNftablesWallsSeeEveryPacket() {
-        assertEquals("host", Runsc.network(spec(List.of(new Spec.Namespace("network", "/run/netns/claude-cage-x")), List.of())));
-        assertEquals("host", Runsc.network(spec(List.of(Spec.Namespace.fresh("pid")), List.of())));
+    void aPreparedNamespaceIsUsedThroughGvisorsOwnStackAndAFreshOneIsItsLoopbackAlone() {
+        assertEquals("sandbox", Runsc.network(spec(List.of(new Spec.Namespace("network", "/run/netns/claude-cage-x")),
+                List.of())));
         assertEquals("none", Runsc.network(spec(List.of(Spec.Namespace.fresh("network")), List.of())));
+        assertEquals("host", Runsc.network(spec(List.of(Spec.Namespace.fresh("pid")), List.of())));
     }
 
     @Test
     void runOptionsLoadTheSpecsSeccompFilterIntoTheSentry() {
-        assertEquals(List.of("--platform=ptrace", "--network=none", "--oci-seccomp"),
+        assertEquals(new OciRuntime.RunOptions(List.of(), List.of("--platform=ptrace", "--network=none", "--oci-seccomp")),
                 Runsc.runOptions("ptrace", spec(List.of(Spec.Namespace.fresh("network")), List.of())));
+    }
+
+    @Test
+    void inAPreparedNamespaceRunscStartsThereWithTheRootNamespaceMarkHiddenInAMountNamespaceOfItsOwn() {
+        OciRuntime.RunOptions options = Runsc.runOptions("ptrace",
+                spec(List.of(new Spec.Namespace("network", "/run/netns/claude-cage-x")), List.of()));
+        assertEquals(List.of("--platform=ptrace", "--network=sandbox", "--oci-seccomp"), options.flags());
+        assertEquals(List.of("nsenter", "--net=/run/netns/claude-cage-x", "unshare", "--mount", "--propagation", "slave",
+                "sh", "-c", "mount -t tmpfs -o ro,size=4k,mode=0555 claude-cage-runsc /proc/sys/net/core && exec \"$@\"",
+                "runsc-launcher"), options.launcher());
+    }
+
+    @Test
+    void theHostsNetworkAndAGatewayElsewhereAreRefusedWithTheReasonAndFilteredAndNoneRun() {
+        assertEquals(null, Runsc.unsupportedNetwork(NetworkMode.NONE, false));
+        assertEquals(null, Runsc.unsupportedNetwork(NetworkMode.FILTERED, false));
+        assertTrue(Runsc.unsupportedNetwork(NetworkMode.HOST, false).contains("EAGAIN"));
+        assertTrue(Runsc.unsupportedNetwork(NetworkMode.FILTERED, true).contains("gateway:ADDRESS"));
     }
 
     @Test
