@@ -95,10 +95,20 @@ public final class Verifier {
                     + "runs in"),
             Map.entry("setuid-inert", "gVisor does not honour the setuid bit of the fixture program"),
             Map.entry("no-new-privs-set", "runsc sets no_new_privs on the cage's process even where the spec does not"));
-    /** Probes that look at something gVisor does not give the cage at all. */
+    /**
+     * Probes that look at something gVisor does not give the cage at all. The identity checks look for
+     * the cage's processes on the host as the cage's own host ids: under runsc the cage has none of its
+     * own ({@link dev.claudecage.runtime.CagePlan}), and its processes are the sentry's, which runs with
+     * its ptrace stubs as host nobody (65534, seen with ps), never as the cage's uid.
+     */
     static final Map<String, String> GVISOR_HAS_NO_SUCH_THING = Map.of(
             "cgroupfs-read-only", "gVisor mounts no cgroup filesystem in the cage (the spec's cgroup mount would be "
-                    + "the host's; gVisor shows none), so there is no release_agent to write");
+                    + "the host's; gVisor shows none), so there is no release_agent to write",
+            ProbeCatalogue.HOST_USER_TRACE, "under gVisor no host process has the cage's uid: the cage's processes are "
+                    + "the sentry's, which runs (with its ptrace stubs) as host nobody (65534)",
+            ProbeCatalogue.IDS_DISJOINT, "under gVisor cages have no host ids of their own (runsc 20221219 cannot start "
+                    + "one in a user namespace of them): every sentry runs as host nobody (65534), and what the cages "
+                    + "write in their mounts is host uid 1000's, as cage-ids-nobodys reports");
 
     private final StatePaths paths;
     private final ProcessRunner runner;
