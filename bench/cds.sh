@@ -2,7 +2,8 @@
 # Makes the launcher's application class-data sharing (AppCDS) archive for one jar:
 #   bench/cds.sh JAR [LAUNCHER] [ROOTFS]
 # next to the jar, JAR with .jsa for .jar, and a .jsa.stamp that bin/claude-cage compares with
-# the jar and the java it runs (size, mtime, inode) before it uses the archive.
+# the jar and the java it runs (size, mtime, inode) before it uses the archive; and beside it,
+# JAR with .native for .jar, JNA's native library unpacked from the jar, with its own stamp.
 #
 # How: representative calls run through the launcher, each writing the classes it loads
 # (-XX:DumpLoadedClassList): --version, config, list, help, and as root, where the rootfs exists,
@@ -33,6 +34,20 @@ if ! command -v "$java" >/dev/null; then
   note "no $java; no archive"; exit 0
 fi
 rm -f "$archive" "$archive.stamp"
+
+# JNA's native part, unpacked from this jar once (dev.claudecage.host.JnaDispatchLibrary), with a
+# stamp of the jar: the launcher names the folder to JNA only while the stamp matches, since JNA
+# refuses a library of another version. Without it JNA unpacks the library on every first use.
+native=${jar%.jar}.native
+rm -rf "$native"
+if "$java" -cp "$jar" dev.claudecage.host.JnaDispatchLibrary "$native" 2>"$native.log"; then
+  printf '%s' "$(stat -L -c '%s %Y %i' -- "$jar")" > "$native/stamp"
+  chmod 0755 "$native"; chmod 0644 "$native/stamp"
+else
+  note "cannot unpack JNA's native library: $(tail -1 "$native.log"); JNA unpacks it on every call"
+  rm -rf "$native"
+fi
+rm -f "$native.log"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/claude-cage-cds.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -10,6 +10,7 @@ import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.runtime.CagePolicy;
 import dev.claudecage.security.SeccompPolicy;
 import dev.claudecage.session.SessionPolicy;
 import dev.claudecage.session.SessionRecord;
@@ -26,8 +27,8 @@ import java.util.stream.Stream;
  * Start-up only. While the main thread builds picocli's command model (reflection over the
  * command's annotations, the largest part of a short call), a second thread does once, on the
  * other core, the work that the command does next. For {@code run} and {@code verify} it parses
- * the seccomp profile (Jackson), loads and validates the configuration (SnakeYAML), writes a
- * throwaway spec and loads the C library binding (JNA); the real call takes the parsed profile
+ * the seccomp profile (Jackson), loads and validates the configuration (SnakeYAML), loads the C
+ * library binding (JNA) and writes a throwaway spec; the real call takes the parsed profile
  * and defaults and finds the rest warm.
  * For {@code list}, {@code status} and {@code inspect} it starts Jackson and builds the readers of
  * the session records and policies; for {@code build}, it loads the configuration and starts
@@ -69,7 +70,7 @@ final class Prewarm {
             // deserializers of what every session has, built and cached by the shared mapper.
             Json.mapper().readerFor(SessionRecord.class);
             Json.mapper().readerFor(SessionPolicy.class);
-            Json.mapper().writerFor(SessionPolicy.Policy.class);
+            Json.mapper().writerFor(CagePolicy.class);
         } catch (IOException | RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }
@@ -93,11 +94,11 @@ final class Prewarm {
             // and needs the profile only after that.
             Spec.Seccomp seccomp = SeccompPolicy.defaultPolicy().toOci(System.getProperty("os.arch"));
             CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
+            // In the order the main thread needs them: a cage with ids of its own idmaps its layers
+            // through the C library binding right after its configuration, before its spec is written.
+            LinuxSyscalls.get();
             Json.write(SpecBuilder.build(config, new CageRequest(List.of("true"), false, "prewarm", "prewarm",
                     seccomp, null, NetworkAttachment.none())));
-            // Last, being needed last: a cage with ids of its own idmaps its layers through it before it
-            // starts, and every cage's teardown removes its folders through it.
-            LinuxSyscalls.get();
         } catch (RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }

@@ -1,13 +1,13 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.json.Json;
+import dev.claudecage.runtime.CagePolicy;
 import dev.claudecage.workspace.NestedRepositories;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.CgroupStats;
 import dev.claudecage.config.Durations;
 import dev.claudecage.session.SessionConfig;
 import dev.claudecage.session.SessionName;
-import dev.claudecage.session.SessionPolicy;
 import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.SessionView;
 import dev.claudecage.session.Sessions;
@@ -76,7 +76,7 @@ final class StatusCommand extends BaseCommand {
         row(text, "desktop", report.desktopUrl());
         row(text, "password", report.desktopPassword());
         if (report.policy() != null) {
-            SessionPolicy.Policy policy = report.policy().policy();
+            CagePolicy policy = report.policy().policy();
             row(text, "policy", "sha256:" + report.policy().sha256() + (report.policyIntact() ? ""
                     : " (ALTERED: the file no longer matches its hash)"));
             row(text, "image id", policy.imageId() == null ? "(rootfs " + policy.rootfs() + ")" : policy.imageId());

@@ -115,6 +115,17 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
                 usernsPool, checkpointInterval, runscPlatform);
     }
 
+    /** The values a session or a policy record keeps, as a config file would spell them; absent values are left out. */
+    public Map<String, Object> recordedValues() {
+        Map<String, Object> values = new LinkedHashMap<>();
+        yamlValues().forEach((key, value) -> {
+            if (value != null) {
+                values.put(key, value);
+            }
+        });
+        return values;
+    }
+
     /**
      * Each key with its value written as in a config file, in documentation order: sizes as
      * "4g", lists as lists of strings, the user as "UID:GID", an absent rootfs as null.

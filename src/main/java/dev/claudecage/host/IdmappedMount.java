@@ -138,14 +138,7 @@ public final class IdmappedMount implements AutoCloseable {
     @Override
     public void close() {
         if (mounted) {
-            LinuxSyscalls libc = LinuxSyscalls.get();
-            if (libc.umount2(target.toString(), 0) < 0) {
-                int errno = Native.getLastError();
-                boolean gone = errno == LinuxSyscalls.EINVAL || errno == LinuxSyscalls.ENOENT;
-                if (!gone && (errno != LinuxSyscalls.EBUSY || libc.umount2(target.toString(), LinuxSyscalls.MNT_DETACH) < 0)) {
-                    throw new CageException(LinuxSyscalls.error("cannot unmount " + target));
-                }
-            }
+            Mounts.SYSTEM_CALLS.unmount(target, true, "an idmapped mount");
             mounted = false;
         }
         try {

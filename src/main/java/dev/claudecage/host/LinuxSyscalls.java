@@ -6,6 +6,9 @@ import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
 
+import java.lang.reflect.Field;
+import java.util.Optional;
+
 /**
  * The Linux system calls that Java has no API for, from libc through JNA, in one binding: files
  * through descriptors ({@link UntrustedDirectory}), terminals (a session's pty), namespaces
@@ -72,8 +75,6 @@ public interface LinuxSyscalls extends Library {
     int STATX_BASIC_STATS = 0x7ff;
     /** struct statx is 256 bytes on every architecture. */
     int STATX_SIZE = 256;
-    /** Where d_name starts in struct dirent64 (after d_ino, d_off, d_reclen, d_type), on every architecture. */
-    int DIRENT64_NAME = 19;
 
     int EPERM = 1;
     int ENOENT = 2;
@@ -84,8 +85,10 @@ public interface LinuxSyscalls extends Library {
     int EISDIR = 21;
     int ENOTEMPTY = 39;
     int ELOOP = 40;
-    int EXDEV = 18;
+    int EACCES = 13;
     int EBUSY = 16;
+    int EXDEV = 18;
+    int ENODEV = 19;
     int EINVAL = 22;
     int ERANGE = 34;
     int ENOSYS = 38;
@@ -97,6 +100,9 @@ public interface LinuxSyscalls extends Library {
     int open(String path, int flags);
 
     int close(int fd);
+
+    /** mount(2); the caller's paths are the launcher's own (run folder, image store), not names a cage made. */
+    int mount(String source, String target, String fileSystemType, long flags, String data);
 
     int umount2(String target, int flags);
 
@@ -124,17 +130,7 @@ public interface LinuxSyscalls extends Library {
 
     int symlinkat(byte[] target, int newdirfd, byte[] linkpath);
 
-    int dup(int fd);
-
     int dup2(int fd, int target);
-
-    /** Takes over {@code fd}; {@link #closedir} closes it. */
-    Pointer fdopendir(int fd);
-
-    /** The next entry, a struct dirent64 (its name at {@link #DIRENT64_NAME}), or null at the end or on an error. */
-    Pointer readdir64(Pointer dir);
-
-    int closedir(Pointer dir);
 
     int fchmod(int fd, int mode);
 
@@ -196,13 +192,15 @@ public interface LinuxSyscalls extends Library {
     /**
      * Loads the binding on a thread of its own, for a caller that will need it later and waits
      * meanwhile (a cage's teardown, while the cage runs): loading JNA costs a one-shot run about
-     * 25 ms, spent here beside the runtime instead of after it. A failure is left for the first
-     * real call to report.
+     * 25 ms, spent here beside the runtime instead of after it; and the calls a walk of a folder
+     * makes ({@link WalkSyscalls}), for the walk of the cage's writable folders after it ends. A
+     * failure is left for the first real call to report.
      */
     static void loadInBackground() {
         Thread loader = new Thread(() -> {
             try {
                 get();
+                WalkSyscalls.bind();
             } catch (LinkageError e) {
                 // The first real call meets it again, and says what failed.
             }
@@ -211,10 +209,25 @@ public interface LinuxSyscalls extends Library {
         loader.start();
     }
 
-    /** "what: strerror(errno) (errno N)" for the call that just failed. */
+    /** "what: strerror(errno) (ENAME, errno N)" for the call that just failed. */
     static String error(String what) {
         int errno = Native.getLastError();
-        return what + ": " + Holder.LIBC.strerror(errno) + " (errno " + errno + ")";
+        return what + ": " + Holder.LIBC.strerror(errno) + " (" + errnoName(errno).map(name -> name + ", ").orElse("")
+                + "errno " + errno + ")";
+    }
+
+    /** The symbolic name of {@code errno}, from this binding's own constants: the name a user searches for. */
+    static Optional<String> errnoName(int errno) {
+        for (Field field : LinuxSyscalls.class.getFields()) {
+            try {
+                if (field.getType() == int.class && field.getName().matches("E[A-Z]+") && field.getInt(null) == errno) {
+                    return Optional.of(field.getName());
+                }
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("an interface constant is always readable", e);
+            }
+        }
+        return Optional.empty();
     }
 
     final class Holder {

@@ -7,6 +7,8 @@ import dev.claudecage.Teardown;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.IdBlock;
 import dev.claudecage.host.LinuxSyscalls;
+import dev.claudecage.host.Mounter;
+import dev.claudecage.host.Mounts;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
@@ -53,6 +55,8 @@ public final class Cage implements AutoCloseable {
     private final OciRuntime runtime;
     private final ProcessRunner runner;
     private final CommandScope scope;
+    /** Mounts and unmounts the root where {@link #scope} is this process's own. */
+    private final Mounter mounts;
     private final Teardown teardown;
     /** Whether the container is known to be gone: until then, its placeholders and run folder stay. */
     private volatile boolean containerGone = true;
@@ -62,8 +66,9 @@ public final class Cage implements AutoCloseable {
     /** What the runtime's run needs of the spec written ({@link OciRuntime#runOptions}). */
     private OciRuntime.RunOptions runOptions = OciRuntime.RunOptions.NONE;
 
-    private Cage(String id, Layout layout, OciRuntime runtime, ProcessRunner runner, CommandScope scope) {
+    private Cage(String id, Layout layout, OciRuntime runtime, ProcessRunner runner, CommandScope scope, Mounter mounts) {
         this.id = id;
+        this.mounts = mounts;
         this.layout = layout;
         this.runtime = runtime;
         this.runner = runner;
@@ -108,12 +113,13 @@ public final class Cage implements AutoCloseable {
      *            shares the host's
      */
     static Cage prepare(String id, List<Path> lowerLayers, Spec spec, List<Placeholders.Placeholder> placeholders,
-                        StatePaths paths, OciRuntime runtime, ProcessRunner runner, CommandScope scope, IdBlock ids) {
+                        StatePaths paths, OciRuntime runtime, ProcessRunner runner, CommandScope scope, IdBlock ids,
+                        Mounter mounts) {
         requireLayers(lowerLayers);
         Layout layout = Layout.inRunFolder(paths.bundle(id).getParent());
         LinuxFiles.OverlayAttributes attributes = scope == CommandScope.HOST ? LinuxFiles.OverlayAttributes.TRUSTED
                 : LinuxFiles.OverlayAttributes.USER;
-        Cage cage = mountRoot(id, lowerLayers, layout, attributes, paths, runtime, runner, scope, ids);
+        Cage cage = mountRoot(id, lowerLayers, layout, attributes, paths, runtime, runner, scope, ids, mounts);
         try {
             cage.writeSpec(spec);
             Placeholders.create(placeholders, layout.directory().resolve(Placeholders.RECORD));
@@ -133,8 +139,14 @@ public final class Cage implements AutoCloseable {
     public static Cage mountRoot(String id, List<Path> lowerLayers, Layout layout,
                                  LinuxFiles.OverlayAttributes attributes, StatePaths paths, OciRuntime runtime,
                                  ProcessRunner runner, CommandScope scope, IdBlock ids) {
+        return mountRoot(id, lowerLayers, layout, attributes, paths, runtime, runner, scope, ids, Mounts.SYSTEM_CALLS);
+    }
+
+    private static Cage mountRoot(String id, List<Path> lowerLayers, Layout layout,
+                                  LinuxFiles.OverlayAttributes attributes, StatePaths paths, OciRuntime runtime,
+                                  ProcessRunner runner, CommandScope scope, IdBlock ids, Mounter mounts) {
         Path directory = layout.directory();
-        Cage cage = new Cage(id, layout, runtime, runner, scope);
+        Cage cage = new Cage(id, layout, runtime, runner, scope, mounts);
         try {
             if (scope != CommandScope.HOST) {
                 // Made by us rather than by the runtime, so that the user, not a subordinate id, owns it.
@@ -163,8 +175,13 @@ public final class Cage implements AutoCloseable {
                 letThroughToItsRoot(layout, ids);
             }
             cage.teardown.push("remove the placeholders", cage::removePlaceholders);
-            runner.run(scope.wrap(overlayMountCommand(lowerLayers, layout.upper(), layout.work(), cage.root(),
-                    attributes)), MOUNT_TIMEOUT);
+            if (scope == CommandScope.HOST) {
+                mounts.overlay(overlayOptions(lowerLayers, layout.upper(), layout.work(), attributes), cage.root(),
+                        "the root of cage " + id);
+            } else {
+                runner.run(scope.wrap(overlayMountCommand(lowerLayers, layout.upper(), layout.work(), cage.root(),
+                        attributes)), MOUNT_TIMEOUT);
+            }
             cage.rootMounted = true;
             cage.teardown.push("unmount root", () -> {
                 if (cage.rootMounted) {
@@ -255,7 +272,11 @@ public final class Cage implements AutoCloseable {
 
     /** Unmounts the root now (a build step's, before its upper folder becomes a layer). */
     public void unmountRoot() {
-        runner.remove(scope.wrap(List.of("umount", root().toString())), MOUNT_TIMEOUT);
+        if (scope == CommandScope.HOST) {
+            mounts.unmount(root(), false, "the root of cage " + id);
+        } else {
+            runner.remove(scope.wrap(List.of("umount", root().toString())), MOUNT_TIMEOUT);
+        }
         rootMounted = false;
     }
 
@@ -266,6 +287,12 @@ public final class Cage implements AutoCloseable {
      */
     public static List<String> overlayMountCommand(List<Path> lowerLayers, Path upper, Path work, Path target,
                                                    LinuxFiles.OverlayAttributes attributes) {
+        return List.of("mount", "-t", "overlay", "-o", overlayOptions(lowerLayers, upper, work, attributes), "overlay",
+                target.toString());
+    }
+
+    /** overlayfs's options for {@link #overlayMountCommand}, as the kernel takes them. */
+    static String overlayOptions(List<Path> lowerLayers, Path upper, Path work, LinuxFiles.OverlayAttributes attributes) {
         StringBuilder options = new StringBuilder(attributes.mountOptions()).append("lowerdir=").append(lowerLayers.stream()
                 .map(layer -> escapeOverlayPath(layer.toAbsolutePath().toString()))
                 .collect(Collectors.joining(":")));
@@ -273,7 +300,7 @@ public final class Cage implements AutoCloseable {
             options.append(",upperdir=").append(escapeOverlayPath(upper.toString()))
                     .append(",workdir=").append(escapeOverlayPath(work.toString()));
         }
-        return List.of("mount", "-t", "overlay", "-o", options.toString(), "overlay", target.toString());
+        return options.toString();
     }
 
     /** Overlayfs splits its options on commas and its layer lists on colons. */
@@ -287,8 +314,11 @@ public final class Cage implements AutoCloseable {
             // No runtime was started on the bundle: there is no container.
             return;
         }
-        containerGone = false;
         boolean running = process.isAlive();
+        if (!running && runtime.removedAfterItsRun(id)) {
+            return;
+        }
+        containerGone = false;
         runtime.forceDelete(id);
         if (running) {
             // The runtime cleans up after its container as it exits; unmounting the root waits for that.

@@ -5,6 +5,7 @@ import dev.claudecage.config.CageConfig;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.IdmappedMount;
+import dev.claudecage.host.Mounts;
 import dev.claudecage.identity.IdAllocations;
 import dev.claudecage.host.IdBlock;
 import dev.claudecage.identity.IdPool;
@@ -239,7 +240,7 @@ final class CageIdentity implements AutoCloseable {
         closeAll(binds, failures);
         if (sysfs != null) {
             try {
-                runner.remove(List.of("umount", sysfs.toString()), MOUNT_TIMEOUT);
+                Mounts.SYSTEM_CALLS.unmount(sysfs, false, "the sysfs staged for cage " + cageId);
                 Files.deleteIfExists(sysfs);
                 sysfs = null;
             } catch (IOException | CageException e) {

@@ -8,6 +8,8 @@ import dev.claudecage.config.MountSpec;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.IdmappedMount;
 import dev.claudecage.host.IdBlock;
+import dev.claudecage.host.Mounter;
+import dev.claudecage.host.Mounts;
 import dev.claudecage.identity.IdPool;
 import dev.claudecage.identity.IdShifts;
 import dev.claudecage.config.NetworkMode;
@@ -60,8 +62,10 @@ public final class CageInstance implements AutoCloseable {
     /** How the cage ended, when its owner said; else it is read from the runtime's process at the end. */
     private volatile CageTrail.Ending ending;
     private volatile boolean stoppedByUser;
-    /** The writable folders' files as they were before the cage started. */
+    /** The writable folders' files as they were before the cage started; filled by {@link #beforeWalk}. */
     private final Map<MountSpec, MountChanges.Snapshot> before = new LinkedHashMap<>();
+    /** The walk that fills {@link #before}, beside the preparation; null when the cage keeps no trail. */
+    private Thread beforeWalk;
 
     private CageInstance(CagePlan plan, String id) {
         this.plan = plan;
@@ -81,6 +85,13 @@ public final class CageInstance implements AutoCloseable {
     public static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
                                        CageNetworking.Options networkOptions, Path trailFile, StatePaths paths,
                                        ProcessRunner runner, SpecAdjustment adjust) {
+        return prepare(plan, id, command, terminal, networkOptions, trailFile, paths, runner, adjust, Mounts.SYSTEM_CALLS);
+    }
+
+    /** As above, its root mounted and unmounted by {@code mounts} (a test's records them). */
+    static CageInstance prepare(CagePlan plan, String id, List<String> command, boolean terminal,
+                                CageNetworking.Options networkOptions, Path trailFile, StatePaths paths,
+                                ProcessRunner runner, SpecAdjustment adjust, Mounter mounts) {
         CageInstance instance = new CageInstance(plan, id);
         Teardown teardown = instance.teardown;
         try {
@@ -154,12 +165,14 @@ public final class CageInstance implements AutoCloseable {
                 spec = rootless.adapt(spec);
             }
             instance.endShifts();
+            // The launcher's placeholders are the first writes into the folders: the snapshot comes before them.
+            instance.awaitSnapshot();
             // Its placeholders first, then its run folder, and the claim on its workspace with it.
             instance.cage = teardown.push("remove the cage", rootless == null
                     ? Cage.prepare(id, layers, spec, wall.placeholders(), paths, plan.runtime(), runner,
-                    CommandScope.HOST, ids)
+                    CommandScope.HOST, ids, mounts)
                     : Cage.prepare(id, layers, spec, wall.placeholders(), paths,
-                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace, null));
+                    plan.runtime().rootlessIn(instance.userNamespace), runner, instance.userNamespace, null, mounts));
             if (instance.identity != null) {
                 instance.identity.detachLayers();
             }
@@ -255,6 +268,18 @@ public final class CageInstance implements AutoCloseable {
         return mounts;
     }
 
+    /**
+     * The policy this cage runs under, with every mount it sees from the host.
+     *
+     * @param moreMounts what its owner binds beyond the plan (a session's persistent home), as HOST:CAGE:rw
+     */
+    public CagePolicy policy(List<String> moreMounts) {
+        List<String> mounts = new ArrayList<>(hostMounts());
+        mounts.addAll(volumeMounts());
+        mounts.addAll(moreMounts);
+        return CagePolicy.of(plan.config(), plan.imageId(), mounts);
+    }
+
     /** A last change to a cage's spec before it is written, with the cage's network at hand. */
     @FunctionalInterface
     public interface SpecAdjustment {
@@ -273,7 +298,7 @@ public final class CageInstance implements AutoCloseable {
      * Writes the trail's first line for this cage: its image and network mode, and the hash of the policy
      * record it runs under.
      *
-     * @param policySha256 the SHA-256 of the session's policy record, or null for a run
+     * @param policySha256 the SHA-256 of the policy record ({@link #policy}), which a session keeps too
      */
     public void recordStart(String policySha256) {
         if (trail != null) {
@@ -286,21 +311,49 @@ public final class CageInstance implements AutoCloseable {
         ending = how;
     }
 
-    /** Each writable folder's files before the cage runs, to tell what it changed when it has ended. */
+    /**
+     * Each writable folder's files before the cage runs, to tell what it changed when it has ended: walked on
+     * a thread of its own while the cage is prepared (a repository's workspace costs tens of milliseconds), and
+     * waited for ({@link #awaitSnapshot}) before anything is written there.
+     */
     private void snapshotWritableMounts() {
-        for (MountSpec mount : plan.config().mounts()) {
-            if (!mount.readOnly() && Files.isDirectory(mount.source(), LinkOption.NOFOLLOW_LINKS)) {
-                try {
-                    before.put(mount, MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT));
-                } catch (IOException e) {
-                    trail.record(MountChanges.unreadable(Instant.now(), mount.target(), "before the cage started", e));
+        beforeWalk = new Thread(() -> {
+            for (MountSpec mount : plan.config().mounts()) {
+                if (!mount.readOnly() && Files.isDirectory(mount.source(), LinkOption.NOFOLLOW_LINKS)) {
+                    try {
+                        before.put(mount, MountChanges.before(mount.source(), MountChanges.Limits.DEFAULT));
+                    } catch (IOException e) {
+                        trail.record(MountChanges.unreadable(Instant.now(), mount.target(), "before the cage started", e));
+                    }
                 }
             }
+        }, "snapshot-writable-folders");
+        beforeWalk.setDaemon(true);
+        beforeWalk.start();
+    }
+
+    /** Waits for the walk of the writable folders, interrupted or not: nothing may write them before it is done. */
+    private void awaitSnapshot() {
+        if (beforeWalk == null) {
+            return;
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                beforeWalk.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
     /** What the cage changed in each writable folder, into the trail, now that it has ended. */
     private void recordMountChanges() {
+        awaitSnapshot();
         before.forEach((mount, snapshot) -> {
             // A trail kept in the folder changed as the launcher wrote it, not by the cage's hand.
             Path source = mount.source().toAbsolutePath().normalize();
@@ -308,7 +361,7 @@ public final class CageInstance implements AutoCloseable {
             String trailName = trailFile.startsWith(source) ? source.relativize(trailFile).toString() : null;
             try {
                 MountChanges.lines(Instant.now(), mount.target(), snapshot.without(trailName),
-                        MountChanges.take(mount.source(), MountChanges.Limits.DEFAULT).without(trailName),
+                        MountChanges.after(mount.source(), snapshot, trailName, MountChanges.Limits.DEFAULT),
                         MountChanges.Limits.DEFAULT).forEach(trail::record);
             } catch (IOException e) {
                 trail.record(MountChanges.unreadable(Instant.now(), mount.target(), "after the cage ended", e));

@@ -51,15 +51,14 @@ public final class CageTrail {
      *
      * @param imageId      the stored image's id, or null for a --rootfs directory
      * @param rootfs       the --rootfs directory, or null
-     * @param policySha256 the SHA-256 of the session's policy record (policy.json), or null for a run, which has none
+     * @param policySha256 the SHA-256 of the cage's policy record ({@link CagePolicy}): a session keeps the record
+     *                     (policy.json), a run only this line
      */
     public static AuditEvent started(Instant time, String cageId, NetworkMode network, String imageId, String rootfs,
                                      String policySha256) {
         String from = imageId != null ? "image " + imageId : "root file system " + rootfs;
-        String policy = policySha256 != null ? "policy record sha256:" + policySha256
-                : "no policy record (a run; a session keeps policy.json)";
-        return AuditEvent.about(time, SOURCE, STARTED, "cage " + cageId + " started from " + from + "; " + policy
-                + "; network " + network.name().toLowerCase(Locale.ROOT));
+        return AuditEvent.about(time, SOURCE, STARTED, "cage " + cageId + " started from " + from
+                + "; policy record sha256:" + policySha256 + "; network " + network.name().toLowerCase(Locale.ROOT));
     }
 
     /** The last line of a cage's part of the trail: how it ended, in words and as its decision. */

@@ -12,19 +12,29 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Optional;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 
 /**
- * What a cage changed in one writable mount, for the evidence trail: the files' SHA-256 before the cage
- * starts and after it ends, compared. A hash, not a time stamp, because the cage sets the times of what it
- * writes. The folder is the cage's to fill, so the snapshot is bounded (a number of files, past which the rest
- * is not compared, and of bytes read, past which files are compared by size; a line says either) and read through {@link UntrustedDirectory}:
- * no link is followed, no other mount entered.
+ * What a cage changed in one writable mount, for the evidence trail. Before the cage starts, a walk looks at
+ * each regular file's inode, size, mtime and ctime, and opens none; after it ends, the same walk again, and
+ * only a file that is new, or whose inode, size, mtime or ctime differ, is read for the SHA-256 of what the cage
+ * left. Reading every file twice cost a start-up of seconds for a workspace the size of a repository.
+ * <p>
+ * The times alone would not do for the mtime: the cage sets that to anything ({@code touch -d}). The ctime it
+ * cannot: the kernel sets it to the present at every change of a file's content or metadata, and setting the
+ * clock takes {@code CAP_SYS_TIME} in the initial user namespace, which no cage has. A file the cage replaced is
+ * another inode, with the ctime of its making. So a file whose inode, ctime and size are what they were before
+ * the cage started is the file it was. The cage's first write comes after the runtime has started it, many
+ * clock ticks after the walk, so even a coarse clock gives it another ctime.
+ * <p>
+ * The folder is the cage's to fill, so both walks are bounded (names looked at, files hashed, bytes read; a
+ * line says what was past a bound), and they go through {@link UntrustedDirectory}: no link is followed, no
+ * other mount entered.
  */
 public final class MountChanges {
 
@@ -36,11 +46,11 @@ public final class MountChanges {
     public static final String CAPPED = "capped";
 
     /**
-     * How much of a mount a snapshot reads, and how many lines the changes take.
+     * How much of a mount the walks look at and read, and how many lines the changes take.
      *
-     * @param names the most names (files, folders, links) a snapshot looks at
-     * @param files the most files a snapshot hashes
-     * @param bytes the most bytes it reads; a file past them is compared by its size only
+     * @param names the most names (files, folders, links) a walk looks at
+     * @param files the most files hashed after the cage ended
+     * @param bytes the most bytes read to hash them; a file past them is told by its size only
      * @param lines the most change lines written for one mount
      */
     public record Limits(int names, int files, long bytes, int lines) {
@@ -48,26 +58,43 @@ public final class MountChanges {
     }
 
     /**
-     * One file as a snapshot saw it.
+     * One regular file as a walk saw it.
      *
-     * @param sha256 its SHA-256 in hex, or null when it was past the bytes a snapshot reads: then only its size is compared
+     * @param content what the cage left in it, when it was read: null for a file as it was before the cage, or
+     *                as it was then still
      */
-    public record FileState(long size, String sha256) {
+    public record FileState(long inode, long size, Instant modified, Instant changed, Content content) {
 
-        String described() {
-            return (sha256 == null ? "not hashed (past the bytes read)" : "sha256:" + sha256) + ", " + size + " bytes";
+        /** Whether this is the file {@code other} was: the same inode, not changed since (see the class comment). */
+        boolean sameAs(FileState other) {
+            return inode == other.inode && size == other.size && modified.equals(other.modified)
+                    && changed.equals(other.changed);
         }
 
-        boolean sameAs(FileState other) {
-            return size == other.size && (sha256 == null || other.sha256 == null || sha256.equals(other.sha256));
+        FileState read(Content read) {
+            return new FileState(inode, size, modified, changed, read);
         }
     }
 
     /**
-     * One mount's files.
+     * A changed file's content.
      *
-     * @param files  by path below the mount
-     * @param capped whether the snapshot stopped at a limit, so that files beyond it were not seen
+     * @param size   the bytes read, or its size when it was not read
+     * @param sha256 their SHA-256 in hex, or null when it was past the files or bytes hashed
+     */
+    public record Content(long size, String sha256) {
+
+        String described() {
+            return (sha256 == null ? "not hashed (past what a snapshot reads)" : "sha256:" + sha256) + ", " + size
+                    + " bytes";
+        }
+    }
+
+    /**
+     * One mount's regular files.
+     *
+     * @param files  by path below the mount (in no order: the lines sort them)
+     * @param capped whether the walk stopped at its bound of names, so that files beyond it were not seen
      */
     public record Snapshot(Map<String, FileState> files, boolean capped) {
 
@@ -76,7 +103,7 @@ public final class MountChanges {
             if (relative == null || !files.containsKey(relative)) {
                 return this;
             }
-            Map<String, FileState> rest = new TreeMap<>(files);
+            Map<String, FileState> rest = new HashMap<>(files);
             rest.remove(relative);
             return new Snapshot(rest, capped);
         }
@@ -85,32 +112,67 @@ public final class MountChanges {
     private MountChanges() {
     }
 
-    /** The regular files beneath {@code folder}, hashed, within {@code limits}. */
-    public static Snapshot take(Path folder, Limits limits) throws IOException {
-        Map<String, FileState> files = new TreeMap<>();
-        long[] read = {0};
-        byte[] buffer = new byte[64 * 1024];
+    /** The regular files beneath {@code folder}, as their metadata, within {@code limits}: nothing is opened. */
+    public static Snapshot before(Path folder, Limits limits) throws IOException {
+        Map<String, FileState> files = new HashMap<>();
         boolean whole;
         try (UntrustedDirectory directory = UntrustedDirectory.open(folder)) {
             whole = directory.walkFiles(limits.names(), (relative, entry, content) -> {
-                if (files.size() >= limits.files()) {
-                    return false;
-                }
-                if (read[0] + entry.size() > limits.bytes()) {
-                    files.put(relative, new FileState(entry.size(), null));
-                    return true;
-                }
-                FileState state = hash(content, buffer, limits.bytes() - read[0]);
-                read[0] += state.size();
-                files.put(relative, state);
+                files.put(relative, state(entry));
                 return true;
             });
         }
         return new Snapshot(files, !whole);
     }
 
+    /**
+     * The regular files beneath {@code folder} now, each new or changed since {@code before} hashed, within
+     * {@code limits}; {@code leftOut} (null for none) is left out, unread.
+     */
+    public static Snapshot after(Path folder, Snapshot before, String leftOut, Limits limits) throws IOException {
+        Map<String, FileState> files = new HashMap<>();
+        long[] read = {0};
+        int[] hashed = {0};
+        byte[] buffer = new byte[64 * 1024];
+        boolean whole;
+        try (UntrustedDirectory directory = UntrustedDirectory.open(folder)) {
+            whole = directory.walkFiles(limits.names(), (relative, entry, content) -> {
+                if (relative.equals(leftOut)) {
+                    return true;
+                }
+                FileState now = state(entry);
+                FileState was = before.files().get(relative);
+                if (was != null && was.sameAs(now)) {
+                    files.put(relative, now);
+                    return true;
+                }
+                if (hashed[0] >= limits.files() || read[0] + entry.size() > limits.bytes()) {
+                    files.put(relative, now.read(new Content(entry.size(), null)));
+                    return true;
+                }
+                Optional<InputStream> opened = content.open();
+                if (opened.isEmpty()) {
+                    // No longer a regular file by that name: told as gone, as the walk would have found it a moment later.
+                    return true;
+                }
+                try (InputStream stream = opened.get()) {
+                    Content hash = hash(stream, buffer, limits.bytes() - read[0]);
+                    hashed[0]++;
+                    read[0] += hash.size();
+                    files.put(relative, now.read(hash));
+                }
+                return true;
+            });
+        }
+        return new Snapshot(files, !whole);
+    }
+
+    private static FileState state(UntrustedDirectory.Entry entry) {
+        return new FileState(entry.inode(), entry.size(), entry.modified(), entry.changed(), null);
+    }
+
     /** A file's size and SHA-256, reading at most {@code most} bytes (a file growing as it is read is cut there). */
-    private static FileState hash(InputStream content, byte[] buffer, long most) throws IOException {
+    private static Content hash(InputStream content, byte[] buffer, long most) throws IOException {
         MessageDigest digest = Digest.sha256();
         long size = 0;
         for (int count = content.read(buffer); count > 0 && size < most; count = content.read(buffer)) {
@@ -118,7 +180,7 @@ public final class MountChanges {
             digest.update(buffer, 0, kept);
             size += kept;
         }
-        return new FileState(size, HexFormat.of().formatHex(digest.digest()));
+        return new Content(size, HexFormat.of().formatHex(digest.digest()));
     }
 
     /** The line that says a mount's files could not be read {@code when}, so that what the cage changed there is not told. */
@@ -128,32 +190,38 @@ public final class MountChanges {
     }
 
     /**
-     * The trail's lines for what changed in the mount seen at {@code target} in the cage between two
-     * snapshots: each file added, changed or removed with its SHA-256, in path order, at most
-     * {@link Limits#lines()}; a last line when a snapshot or the list was capped. None when nothing changed.
+     * The trail's lines for what changed in the mount seen at {@code target} in the cage between the snapshot
+     * {@code before} it started and the one {@code after} it ended: each file added or changed with the SHA-256
+     * of what the cage left, each removed, with the size it had, in path order, at most {@link Limits#lines()};
+     * a last line when a walk, the hashing or the list was capped. None when nothing changed.
      */
     public static List<AuditEvent> lines(Instant time, String target, Snapshot before, Snapshot after, Limits limits) {
         List<AuditEvent> lines = new ArrayList<>();
-        TreeSet<String> paths = new TreeSet<>(before.files().keySet());
-        paths.addAll(after.files().keySet());
+        // Only the paths that changed are sorted: a workspace holds tens of thousands that did not.
+        TreeSet<String> paths = new TreeSet<>();
+        after.files().forEach((path, now) -> {
+            FileState was = before.files().get(path);
+            if (was == null || !was.sameAs(now)) {
+                paths.add(path);
+            }
+        });
+        before.files().keySet().stream().filter(path -> !after.files().containsKey(path)).forEach(paths::add);
         int changes = 0;
+        int unhashed = 0;
         for (String path : paths) {
             FileState was = before.files().get(path);
             FileState now = after.files().get(path);
             String shown = target.replaceAll("/+$", "") + "/" + path;
             String decision;
             String reason;
-            if (was == null) {
-                decision = ADDED;
-                reason = shown + ": " + now.described();
-            } else if (now == null) {
+            if (now == null) {
                 decision = REMOVED;
-                reason = shown + ": removed; it was " + was.described();
-            } else if (!was.sameAs(now)) {
-                decision = CHANGED;
-                reason = shown + ": " + now.described() + "; it was " + was.described();
+                reason = shown + ": removed; it was " + was.size() + " bytes";
             } else {
-                continue;
+                Content content = now.content() != null ? now.content() : new Content(now.size(), null);
+                unhashed += content.sha256() == null ? 1 : 0;
+                decision = was == null ? ADDED : CHANGED;
+                reason = shown + ": " + content.described() + (was == null ? "" : "; it was " + was.size() + " bytes");
             }
             if (++changes <= limits.lines()) {
                 lines.add(AuditEvent.about(time, SOURCE, decision, reason));
@@ -164,14 +232,13 @@ public final class MountChanges {
             caps.add((changes - limits.lines()) + " more changes not listed (the trail lists " + limits.lines()
                     + " a mount)");
         }
-        if (Stream.of(before, after).anyMatch(snapshot -> snapshot.files().values().stream()
-                .anyMatch(file -> file.sha256() == null))) {
-            caps.add("files past the " + Sizes.format(limits.bytes()) + " a snapshot reads were compared by size only, "
-                    + "so a change that kept a file's size is not seen there");
+        if (unhashed > 0) {
+            caps.add(unhashed + " changed files past the " + limits.files() + " files or " + Sizes.format(limits.bytes())
+                    + " a snapshot hashes were not hashed: only their size is told");
         }
         if (before.capped() || after.capped()) {
-            caps.add("the folder holds more than the " + limits.files() + " files or " + limits.names() + " names a "
-                    + "snapshot looks at: only the files read " + (before.capped() ? "before the cage started" : "")
+            caps.add("the folder holds more than the " + limits.names() + " names a snapshot looks at: only the files "
+                    + "seen " + (before.capped() ? "before the cage started" : "")
                     + (before.capped() && after.capped() ? " and " : "") + (after.capped() ? "after it ended" : "")
                     + " were compared, the first in path order; a file beyond them may have changed unseen");
         }

@@ -11,6 +11,7 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.UserNamespace;
 
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -119,6 +120,18 @@ public record OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, String p
     /** Removes the container whatever its state; a container that is already gone is not an error. */
     public void forceDelete(String containerId) {
         runner.remove(control("delete", "--force", containerId), CONTROL_TIMEOUT);
+    }
+
+    /**
+     * Whether the container of a {@link #runCommand} whose runtime has exited is gone already, so that
+     * {@link #forceDelete} would do nothing. runc makes the container's state folder before it starts
+     * anything of the container, and removes it last when it destroys the container at the end of
+     * {@code run} (after killing what is left in its cgroup, and whether or not the cgroup could be
+     * removed); {@code runc delete --force} of an id without that folder finds no container and
+     * removes nothing else. crun is always asked.
+     */
+    public boolean removedAfterItsRun(String containerId) {
+        return kind == RuntimeKind.RUNC && !Files.exists(stateRoot.resolve(containerId), LinkOption.NOFOLLOW_LINKS);
     }
 
     /** The ids of the containers under our state root. */

@@ -50,7 +50,7 @@ public final class OneShotRun {
                 paths, runner, (spec, networking) -> ClaudeCodeStart.prepare(spec, networking, networkState,
                         OneShotRun::warn));
         AuditLog audit = cage.trail();
-        cage.recordStart(null);
+        cage.recordStart(cage.policy(List.of()).sha256());
         try {
             stdio.relay(cage.start(stdio.stdio()));
         } catch (RuntimeException e) {

@@ -23,17 +23,6 @@ public final class SessionConfig {
     private SessionConfig() {
     }
 
-    /** The values to record, as a config file would spell them; absent values are left out. */
-    public static Map<String, Object> record(CageConfig config) {
-        Map<String, Object> values = new LinkedHashMap<>();
-        config.yamlValues().forEach((key, value) -> {
-            if (value != null) {
-                values.put(key, value);
-            }
-        });
-        return values;
-    }
-
     /** The configuration from recorded values, over the built-in defaults only. */
     public static CageConfig load(Map<String, Object> recorded) {
         Map<String, Object> flags = new LinkedHashMap<>();

@@ -279,7 +279,7 @@ public final class Sessions {
                     throw e;
                 }
             }
-            SessionRecord record = SessionRecord.create(name, SessionConfig.record(config), request.command(),
+            SessionRecord record = SessionRecord.create(name, config.recordedValues(), request.command(),
                     request.ephemeral(), persistHome, clock.instant());
             store.write(starting(record, name, request));
         }

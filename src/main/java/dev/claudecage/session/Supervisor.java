@@ -208,12 +208,9 @@ final class Supervisor {
                 statePaths, runner, adjustment));
         teardown.push("drain the cage's terminal", this::drain);
         teardown.push("stop the cage", () -> prepared.stop(Duration.ofSeconds(5)));
-        List<String> mounts = new ArrayList<>(prepared.hostMounts());
-        mounts.addAll(prepared.volumeMounts());
-        if (record.persist() && !record.ephemeral()) {
-            mounts.add(paths.homeDir() + ":" + SpecBuilder.CAGE_HOME + ":rw");
-        }
-        SessionPolicy policy = SessionPolicy.of(id, Instant.now().toString(), config, plan.imageId(), mounts);
+        SessionPolicy policy = SessionPolicy.of(id, Instant.now().toString(), prepared.policy(
+                record.persist() && !record.ephemeral() ? List.of(paths.homeDir() + ":" + SpecBuilder.CAGE_HOME + ":rw")
+                        : List.of()));
         policy.write(paths.policyFile());
         prepared.recordStart(policy.sha256());
         synchronized (lifecycle) {

@@ -18,7 +18,9 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -63,23 +65,33 @@ class EvidenceTrailIT {
         Files.setAttribute(workspace, "unix:uid", 1000);
         Files.setAttribute(workspace, "unix:gid", 1000);
         Files.writeString(workspace.resolve("kept.txt"), "mine");
+        // The cage rewrites this one with as many bytes and sets its mtime back: still told, by its ctime.
+        Path sameSize = Files.writeString(workspace.resolve("same-size.txt"), "mine");
+        Files.setAttribute(sameSize, "unix:uid", 1000);
+        Files.setLastModifiedTime(sameSize, FileTime.from(Instant.parse("2020-01-01T00:00:00Z")));
         CageHarness.Result run = CageHarness.launch(List.of("run", "--rootfs", ROOTFS.toString(), "--network", network,
                 "--mount", workspace + ":/workspace", "--audit-log", audit.toString(), "--", "sh", "-c",
-                "printf hello > /workspace/new.txt; exit 3"), "", Map.of(), Duration.ofMinutes(2));
+                "printf hello > /workspace/new.txt; printf MINE > /workspace/same-size.txt; "
+                        + "touch -d '2020-01-01 00:00:00 UTC' /workspace/same-size.txt; exit 3"), "", Map.of(),
+                Duration.ofMinutes(2));
 
         assertEquals(3, run.exitCode(), run.toString());
         List<AuditEvent> events = AuditLog.read(audit);
         AuditEvent first = events.get(0);
         assertEquals("cage", first.source(), events.toString());
         assertEquals("started", first.decision(), first.toString());
-        assertTrue(first.reason().matches("cage run-[0-9a-z-]+ started from root file system " + ROOTFS + "; no policy "
-                + "record \\(a run; a session keeps policy.json\\); network " + network), first.reason());
+        assertTrue(first.reason().matches("cage run-[0-9a-z-]+ started from root file system " + ROOTFS + "; policy "
+                + "record sha256:[0-9a-f]{64}; network " + network), first.reason());
         AuditEvent last = events.get(events.size() - 1);
         assertEquals("exited", last.decision(), last.toString());
         assertTrue(last.reason().endsWith(" exited with code 3"), last.reason());
-        // What it changed in its workspace, with the SHA-256 of "hello"; the file it left alone is not told.
+        assertEquals(FileTime.from(Instant.parse("2020-01-01T00:00:00Z")), Files.getLastModifiedTime(sameSize),
+                "the cage set the mtime back");
+        // What it changed in its workspace, with the SHA-256 of "hello" and "MINE"; the file it left alone is not told.
         assertEquals(List.of("added /workspace/new.txt: sha256:"
-                        + "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824, 5 bytes"),
+                        + "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824, 5 bytes",
+                        "changed /workspace/same-size.txt: sha256:"
+                        + "e5558063d447a246aed96606caeec03a22fea2829f46c7d6d9a14679e22bc5de, 4 bytes; it was 4 bytes"),
                 events.stream().filter(event -> event.source().equals("files"))
                         .map(event -> event.decision() + " " + event.reason()).toList(), events.toString());
         assertFalse(run.stderr().contains("the network policy denied"), "the trail's own lines counted as denials: " + run);

@@ -25,10 +25,9 @@ class CageTrailTest {
     }
 
     @Test
-    void aRunHasNoPolicyRecordAndARootfsNoImage() {
-        assertEquals("cage run-1 started from root file system /srv/root; no policy record (a run; a session keeps "
-                + "policy.json); network filtered",
-                CageTrail.started(T, "run-1", NetworkMode.FILTERED, null, "/srv/root", null).reason());
+    void aRootfsHasNoImage() {
+        assertEquals("cage run-1 started from root file system /srv/root; policy record sha256:4567; network filtered",
+                CageTrail.started(T, "run-1", NetworkMode.FILTERED, null, "/srv/root", "4567").reason());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.UserInputException;
+import dev.claudecage.image.store.LinuxFiles;
 import dev.claudecage.process.ProcessRunner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,6 +63,29 @@ class OciRuntimeTest {
     void unknownRuntimeNameIsBadInput() {
         assertThrows(UserInputException.class, () -> RuntimeKind.fromConfig("docker"));
         assertEquals(RuntimeKind.CRUN, RuntimeKind.fromConfig("crun"));
+    }
+
+    @Test
+    void aRuncContainerWithoutItsStateFolderNeedsNoDelete(@TempDir Path dir) throws Exception {
+        OciRuntime runcHere = new OciRuntime(RuntimeKind.RUNC, Path.of("/usr/sbin/runc"), dir, new ProcessRunner(false));
+        assertTrue(runcHere.removedAfterItsRun("run-1"));
+        Files.createDirectory(dir.resolve("run-1"));
+        assertFalse(runcHere.removedAfterItsRun("run-1"), "runc still holds state for it: delete must run");
+        // A link where the folder would be is not taken for its absence.
+        Files.createSymbolicLink(dir.resolve("run-2"), dir.resolve("nowhere"));
+        assertFalse(runcHere.removedAfterItsRun("run-2"));
+        OciRuntime crun = new OciRuntime(RuntimeKind.CRUN, Path.of("/usr/bin/crun"), dir, new ProcessRunner(false));
+        assertFalse(crun.removedAfterItsRun("run-3"), "crun's delete is always run");
+    }
+
+    @Test
+    void theOverlayCommandCarriesExactlyTheOptionsTheSystemCallGets() {
+        List<Path> layers = List.of(Path.of("/layers/top"), Path.of("/layers/a,b"));
+        String options = Cage.overlayOptions(layers, Path.of("/c/upper"), Path.of("/c/work"),
+                LinuxFiles.OverlayAttributes.USER);
+        assertEquals("userxattr,lowerdir=/layers/top:/layers/a\\,b,upperdir=/c/upper,workdir=/c/work", options);
+        assertEquals(List.of("mount", "-t", "overlay", "-o", options, "overlay", "/c/root"), Cage.overlayMountCommand(
+                layers, Path.of("/c/upper"), Path.of("/c/work"), Path.of("/c/root"), LinuxFiles.OverlayAttributes.USER));
     }
 
     @Test

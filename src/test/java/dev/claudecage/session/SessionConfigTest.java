@@ -17,7 +17,7 @@ class SessionConfigTest {
     void aRecordedConfigurationLoadsBackTheSame(@TempDir Path dir) throws Exception {
         CageConfig config = SessionConfig.load(Map.of("rootfs", dir.toString(), "network", "none", "cpus", "1.5",
                 "memory", "2g", "mounts", List.of(dir + ":/workspace:ro"), "env", List.of("A=b"), "persist", "false"));
-        Map<String, Object> recorded = SessionConfig.record(config);
+        Map<String, Object> recorded = config.recordedValues();
         // Through state.json and back, as a restart reads it.
         @SuppressWarnings("unchecked")
         Map<String, Object> reread = Json.read(Json.write(recorded), Map.class);

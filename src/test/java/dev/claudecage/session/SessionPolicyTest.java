@@ -7,6 +7,7 @@ import dev.claudecage.config.Mode;
 import dev.claudecage.config.NetworkMode;
 import dev.claudecage.config.ProtectedPath;
 import dev.claudecage.config.UsernsPool;
+import dev.claudecage.runtime.CagePolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,11 +37,11 @@ class SessionPolicyTest {
     void theHashNamesThePolicyNotTheRun() {
         List<String> mounts = List.of("/src:/workspace:rw", "/src/.envrc:/workspace/.envrc:ro (protected)");
         SessionPolicy first = SessionPolicy.of("s-a-000000000001", "2026-11-28T10:00:00Z",
-                config(List.of("api.anthropic.com")), "sha256:abc", mounts);
+                CagePolicy.of(config(List.of("api.anthropic.com")), "sha256:abc", mounts));
         SessionPolicy again = SessionPolicy.of("s-a-000000000002", "2026-11-28T11:00:00Z",
-                config(List.of("api.anthropic.com")), "sha256:abc", mounts);
+                CagePolicy.of(config(List.of("api.anthropic.com")), "sha256:abc", mounts));
         SessionPolicy wider = SessionPolicy.of("s-a-000000000003", "2026-11-28T12:00:00Z",
-                config(List.of("api.anthropic.com", "github.com")), "sha256:abc", mounts);
+                CagePolicy.of(config(List.of("api.anthropic.com", "github.com")), "sha256:abc", mounts));
 
         assertTrue(first.sha256().matches("[0-9a-f]{64}"));
         assertEquals(first.sha256(), again.sha256(), "the same policy in another run");
@@ -52,8 +53,8 @@ class SessionPolicyTest {
     @Test
     void aChangedFileNoLongerMatchesItsHash(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("policy.json");
-        SessionPolicy.of("s-a-000000000001", "2026-11-28T10:00:00Z", config(List.of("api.anthropic.com")), null,
-                List.of()).write(file);
+        SessionPolicy.of("s-a-000000000001", "2026-11-28T10:00:00Z", CagePolicy.of(
+                config(List.of("api.anthropic.com")), null, List.of())).write(file);
         assertTrue(SessionPolicy.read(file).orElseThrow().intact());
         assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(file)));
