@@ -24,7 +24,7 @@ if [ ! -e "$policy" ]; then
   trap 'rm -f "$policy"' EXIT
 fi
 apt-get update -qq
-# runc/crun: the OCI runtimes; nftables, iproute2: networking; tcpdump: reads the firewall's dropped
+# runc/crun: the OCI runtimes; runsc: gVisor, the runtime with a kernel of its own (--runtime runsc); nftables, iproute2: networking; tcpdump: reads the firewall's dropped
 # packets (nflog) into the audit log; debootstrap: the minbase rootfs; uidmap: rootless user
 # namespaces; socat: a rootless desktop's published port into its cage; apparmor:
 # apparmor_parser to check the profile compiles; util-linux: setpriv, nsenter; perl-base comes with
@@ -32,7 +32,7 @@ apt-get update -qq
 # supervisor serves from the host (/usr/share/novnc), never from the cage; fonts-dejavu-core: the
 # text of make bench's chart (drawn by Java2D).
 runtime=(openjdk-17-jdk-headless maven make git fonts-dejavu-core
-  runc crun nftables iproute2 tcpdump debootstrap uidmap socat apparmor novnc
+  runc crun runsc nftables iproute2 tcpdump debootstrap uidmap socat apparmor novnc
   ca-certificates procps psmisc util-linux mount)
 # Only for the tests: docker.io builds the shipped Dockerfiles with docker too (the test starts its
 # own engine, without iptables); docker-registry: the registry the pull test runs on loopback;

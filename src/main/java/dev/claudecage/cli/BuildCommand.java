@@ -100,7 +100,8 @@ final class BuildCommand extends BaseCommand {
         CageConfig config = context.configLoader()
                 .load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of()).config();
         StatePaths paths = context.statePaths();
-        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
+        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), config.runscPlatform(),
+                paths.runtimeState(), runner);
         BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner,
                 RootlessImageWrites.cgroups(config));
         ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,

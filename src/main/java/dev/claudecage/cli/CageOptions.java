@@ -54,8 +54,13 @@ public final class CageOptions {
     private String rootfs;
 
     @Option(names = "--runtime", paramLabel = "RUNTIME",
-            description = "OCI runtime that starts the cage: runc or crun." + DEFAULT)
+            description = "OCI runtime that starts the cage: runc, crun, or runsc (gVisor; root only)." + DEFAULT)
     private String runtime;
+
+    @Option(names = "--runsc-platform", paramLabel = "PLATFORM",
+            description = "How gVisor (--runtime runsc) intercepts the cage's system calls: ptrace, kvm, or auto "
+                    + "(kvm where claude-cage doctor found it working since the last boot, else ptrace)." + DEFAULT)
+    private String runscPlatform;
 
     @Option(names = {"--mount", "-v"}, paramLabel = "HOST:CAGE[:ro|:rw]",
             description = "Bind-mount a host folder or regular file into the cage, read-write unless :ro; the host's "
@@ -208,6 +213,7 @@ public final class CageOptions {
         put(flags, ConfigKey.IMAGE, image);
         put(flags, ConfigKey.ROOTFS, rootfs);
         put(flags, ConfigKey.RUNTIME, runtime);
+        put(flags, ConfigKey.RUNSC_PLATFORM, runscPlatform);
         put(flags, ConfigKey.MOUNTS, mounts);
         put(flags, ConfigKey.MOUNT_OWNER, mountOwner);
         put(flags, ConfigKey.ENV, environment());

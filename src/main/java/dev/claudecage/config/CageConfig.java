@@ -33,6 +33,8 @@ import java.util.Objects;
  * @param usernsPool     where root-mode cages get host ids of their own
  * @param checkpointInterval how often a --clone session's supervisor checkpoints the copy when it changed;
  *                           zero: never
+ * @param runscPlatform  how gVisor intercepts the cage's system calls under {@code runtime: runsc}: ptrace, kvm,
+ *                       or auto ({@link dev.claudecage.runtime.RunscPlatforms})
  */
 public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
         NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
@@ -40,7 +42,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         List<MountSpec> mounts, HostIds mountOwner, long tmpfsBytes, List<String> env, EgressSettings egress,
         List<String> insecureRegistries, List<ProtectedPath> protectedPaths, boolean allowUnlimited,
         Map<String, List<URI>> registryMirrors, boolean healthcheck, String workdir, ClaudeConfig claudeConfig,
-        UsernsPool usernsPool, Duration checkpointInterval) {
+        UsernsPool usernsPool, Duration checkpointInterval, String runscPlatform) {
 
     public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofMinutes(10);
 
@@ -53,6 +55,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         Objects.requireNonNull(runtime, "runtime");
         Objects.requireNonNull(egress, "egress");
         Objects.requireNonNull(claudeConfig, "claudeConfig");
+        Objects.requireNonNull(runscPlatform, "runscPlatform");
         Objects.requireNonNull(usernsPool, "usernsPool");
         Objects.requireNonNull(checkpointInterval, "checkpointInterval");
         allowedHosts = List.copyOf(allowedHosts);
@@ -65,7 +68,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         registryMirrors = Collections.unmodifiableMap(mirrors);
     }
 
-    /** With the default checkpoint interval. */
+    /** With the default checkpoint interval and gVisor's platform chosen for the host. */
     public CageConfig(Mode mode, boolean persist, int maxSessions, double cpus, long memoryBytes,
                       NetworkMode network, String dns, List<String> allowedHosts, boolean readOnlyRoot, String seccompProfile,
                       long pidsLimit, int uid, int gid, String image, String runtime, Path rootfs,
@@ -76,7 +79,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         this(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot, seccompProfile,
                 pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress, insecureRegistries,
                 protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig, usernsPool,
-                DEFAULT_CHECKPOINT_INTERVAL);
+                DEFAULT_CHECKPOINT_INTERVAL, "auto");
     }
 
     /** Without registry mirrors, with health checks, the default working directory, none of the user's Claude setup
@@ -95,21 +98,21 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, newMounts, mountOwner, tmpfsBytes, env, egress,
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
-                usernsPool, checkpointInterval);
+                usernsPool, checkpointInterval, runscPlatform);
     }
 
     public CageConfig withNetwork(NetworkMode newNetwork) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, newNetwork, dns, allowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, egress,
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
-                usernsPool, checkpointInterval);
+                usernsPool, checkpointInterval, runscPlatform);
     }
 
     public CageConfig withEgressPolicy(List<String> newAllowedHosts, EgressSettings newEgress) {
         return new CageConfig(mode, persist, maxSessions, cpus, memoryBytes, network, dns, newAllowedHosts, readOnlyRoot,
                 seccompProfile, pidsLimit, uid, gid, image, runtime, rootfs, mounts, mountOwner, tmpfsBytes, env, newEgress,
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir, claudeConfig,
-                usernsPool, checkpointInterval);
+                usernsPool, checkpointInterval, runscPlatform);
     }
 
     /** The values a session or a policy record keeps, as a config file would spell them; absent values are left out. */
@@ -158,6 +161,7 @@ public record CageConfig(Mode mode, boolean persist, int maxSessions, double cpu
             case USER -> uid + ":" + gid;
             case IMAGE -> image;
             case RUNTIME -> runtime;
+            case RUNSC_PLATFORM -> runscPlatform;
             case ROOTFS -> rootfs == null ? null : rootfs.toString();
             case MOUNTS -> mounts.stream().map(MountSpec::format).toList();
             case MOUNT_OWNER -> mountOwner == null ? null : mountOwner.toString();

@@ -24,6 +24,7 @@ public enum ConfigKey {
     USER(false),
     IMAGE(false),
     RUNTIME(false),
+    RUNSC_PLATFORM(false),
     ROOTFS(false),
     MOUNTS(true, "--mount"),
     MOUNT_OWNER(false),

@@ -58,7 +58,8 @@ final class ConfigValidator {
     private static final Pattern USER = Pattern.compile("([0-9]+)(?::([0-9]+))?");
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9][a-z0-9._-]*");
     private static final Pattern ENV_ENTRY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
-    private static final List<String> RUNTIMES = List.of("runc", "crun");
+    private static final List<String> RUNTIMES = List.of("runc", "crun", "runsc");
+    private static final List<String> RUNSC_PLATFORMS = List.of("auto", "ptrace", "kvm");
     /** Each checkpoint reads the whole copy; more often than this it would mostly find nothing changed. */
     private static final Duration MIN_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
     /** The ids one cage takes from userns_pool (0 to 65535 in the cage), and where a pool may start: past them. */
@@ -94,6 +95,7 @@ final class ConfigValidator {
         HostIds user = checker.check(ConfigKey.USER, this::user);
         String image = checker.check(ConfigKey.IMAGE, raw -> image(raw, mode));
         String runtime = checker.check(ConfigKey.RUNTIME, this::runtime);
+        String runscPlatform = checker.check(ConfigKey.RUNSC_PLATFORM, this::runscPlatform);
         Path rootfs = checker.check(ConfigKey.ROOTFS, this::rootfs);
         Optional<HostIds> mountOwner = checker.check(ConfigKey.MOUNT_OWNER, this::mountOwner);
         List<MountSpec> mounts = checker.check(ConfigKey.MOUNTS, raw -> mounts(raw, user, mountOwner));
@@ -155,7 +157,7 @@ final class ConfigValidator {
                                 sshHosts, knownHosts), auditLogLimit,
                         wildcardNames.intValue(), networkChoice.gateway()),
                 insecureRegistries, protectedPaths, allowUnlimited, registryMirrors, healthcheck, workdir.orElse(null),
-                claudeConfig, usernsPool, checkpointInterval);
+                claudeConfig, usernsPool, checkpointInterval, runscPlatform);
     }
 
     /** One error for one problem or several, each on its own line. */
@@ -554,10 +556,20 @@ final class ConfigValidator {
     }
 
     private String runtime(RawValue raw) {
-        String allowed = "use runc or crun";
+        String allowed = "use runc, crun or runsc (gVisor)";
         String text = text(raw, allowed);
         if (!RUNTIMES.contains(text)) {
             throw invalid(raw, text, "is not a supported runtime", allowed);
+        }
+        return text;
+    }
+
+    private String runscPlatform(RawValue raw) {
+        String allowed = "use auto, ptrace or kvm (auto: kvm where claude-cage doctor found it working since the "
+                + "last boot, else ptrace)";
+        String text = text(raw, allowed);
+        if (!RUNSC_PLATFORMS.contains(text)) {
+            throw invalid(raw, text, "is not a gVisor platform claude-cage drives", allowed);
         }
         return text;
     }

@@ -63,6 +63,8 @@ public final class Cage implements AutoCloseable {
     private volatile boolean rootMounted;
     /** The runtime process that runs the container, once started. */
     private volatile Process runtimeProcess;
+    /** What the runtime's run needs of the spec written ({@link OciRuntime#runOptions}). */
+    private OciRuntime.RunOptions runOptions = OciRuntime.RunOptions.NONE;
 
     private Cage(String id, Layout layout, OciRuntime runtime, ProcessRunner runner, CommandScope scope, Mounter mounts) {
         this.id = id;
@@ -238,10 +240,12 @@ public final class Cage implements AutoCloseable {
         return runtime;
     }
 
-    /** Writes the bundle's config.json (0600). */
+    /** Writes the bundle's config.json (0600), as the runtime must get it ({@link OciRuntime#adapt}). */
     public void writeSpec(Spec spec) {
+        Spec adapted = runtime.adapt(spec);
+        runOptions = runtime.runOptions(adapted);
         try {
-            Directories.writePrivateFile(bundle().resolve("config.json"), Json.write(spec));
+            Directories.writePrivateFile(bundle().resolve("config.json"), Json.write(adapted));
         } catch (IOException e) {
             throw new CageException("cannot write the bundle of cage " + id + " in " + bundle() + ": " + e.getMessage());
         }
@@ -249,7 +253,7 @@ public final class Cage implements AutoCloseable {
 
     /** Starts the runtime in the foreground on this cage's bundle, its stdio on {@code stdio}. */
     public Process start(Stdio stdio) {
-        Process process = runtime.startRun(id, bundle(), log(), stdio);
+        Process process = runtime.startRun(id, bundle(), log(), runOptions, stdio);
         runsIn(process);
         // The teardown removes the cage's folders without following its links, through the C library.
         LinuxSyscalls.loadInBackground();
@@ -258,7 +262,7 @@ public final class Cage implements AutoCloseable {
 
     /** The command line that runs this cage in the foreground, for a caller that starts it itself ({@link #runsIn}). */
     public List<String> runCommand() {
-        return runtime.runCommand(id, bundle(), log());
+        return runtime.runCommand(id, bundle(), log(), runOptions);
     }
 
     /** The runtime process that runs this cage: its removal waits for it, so that the runtime's own cleanup is over. */

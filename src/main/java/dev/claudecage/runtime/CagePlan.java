@@ -52,14 +52,16 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
      * host since (a tag moved to another image, a seccomp profile edited).
      */
     public record Recorded(List<Path> rootfs, CageRequest.ImageDefaults image, RuntimeKind runtime, Path runtimeBinary,
-                           Path runtimeState, HostPolicy policy, String imageId, RootlessHost rootless) {
+                           Path runtimeState, String runtimePlatform, HostPolicy policy, String imageId,
+                           RootlessHost rootless) {
         public Recorded {
             rootfs = List.copyOf(rootfs);
         }
     }
 
     public Recorded recorded() {
-        return new Recorded(rootfs, image, runtime.kind(), runtime.binary(), runtime.stateRoot(), policy, imageId, rootless);
+        return new Recorded(rootfs, image, runtime.kind(), runtime.binary(), runtime.stateRoot(), runtime.platform(), policy,
+                imageId, rootless);
     }
 
     /** The plan a session recorded, for {@code config}, the configuration in its record. */
@@ -67,8 +69,8 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
         // Not recorded: every start of the session takes a block of its own, from the pool as it is then.
         IdPool ids = ownIds(config, recorded.rootless());
         return new CagePlan(config, recorded.rootfs(), recorded.image(), new OciRuntime(recorded.runtime(),
-                recorded.runtimeBinary(), recorded.runtimeState(), runner), recorded.policy(), recorded.imageId(),
-                recorded.rootless(), ids);
+                recorded.runtimeBinary(), recorded.runtimeState(), recorded.runtimePlatform(), runner), recorded.policy(),
+                recorded.imageId(), recorded.rootless(), ids);
     }
 
     /** Resolves everything for {@code config} on this host now: the runtime, the image in {@code images}, the policy. */
@@ -78,7 +80,14 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
             rootless.requireLimits(config);
         }
         IdPool ids = ownIds(config, rootless);
-        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), paths.runtimeState(), runner);
+        OciRuntime runtime = OciRuntime.locate(RuntimeKind.fromConfig(config.runtime()), config.runscPlatform(),
+                paths.runtimeState(), runner);
+        String unsupported = runtime.kind() == RuntimeKind.RUNSC
+                ? Runsc.unsupportedNetwork(config.network(), config.egress().hasExternalGateway()) : null;
+        if (unsupported != null) {
+            throw new CageException(unsupported, "use --network filtered or none under runsc, or --runtime runc for "
+                    + "this network");
+        }
         if (config.rootfs() != null) {
             return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
                     HostPolicy.resolve(config), null, rootless, ids);
@@ -103,9 +112,14 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
      * starts loading now, on a thread of its own, beside the rest of the plan and the cage's
      * preparation: a cage that shares the host's ids loads it only while it runs, and loading it
      * before the layers could be idmapped cost a one-shot run about 20 ms.
+     * <p>
+     * None under runsc: gVisor 20221219 cannot start a cage with a user namespace of its own ids (its
+     * file server is refused the cage's folders: "stat ...: permission denied"). Its cage's processes
+     * are the sentry's, not host processes the host's accounts could trace or signal; what the ids
+     * would still keep apart is the owner of the files the cage writes in its mounts.
      */
     private static IdPool ownIds(CageConfig config, RootlessHost rootless) {
-        if (rootless != null) {
+        if (rootless != null || RuntimeKind.fromConfig(config.runtime()) == RuntimeKind.RUNSC) {
             return null;
         }
         IdPool ids = IdPool.resolve(config.usernsPool());

@@ -1,6 +1,8 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.host.Host;
+import dev.claudecage.oci.Spec;
 import dev.claudecage.process.Executables;
 import dev.claudecage.process.CommandResult;
 import dev.claudecage.process.CommandScope;
@@ -17,16 +19,24 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * runc or crun, driven through their command line. Our containers live under their own state
+ * runc, crun or runsc, driven through their command line. Our containers live under their own state
  * root, so claude-cage never sees or touches containers that other tools made.
+ *
+ * @param platform runsc's platform ({@link RunscPlatforms}); null for runc and crun
  */
-public record OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner, CommandScope scope) {
+public record OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, String platform, ProcessRunner runner,
+                         CommandScope scope) {
 
     private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
 
     /** The runtime as this process runs it (root mode). */
+    public OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, String platform, ProcessRunner runner) {
+        this(kind, binary, stateRoot, platform, runner, CommandScope.HOST);
+    }
+
+    /** runc or crun as this process runs it (root mode). */
     public OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessRunner runner) {
-        this(kind, binary, stateRoot, runner, CommandScope.HOST);
+        this(kind, binary, stateRoot, null, runner);
     }
 
     /**
@@ -34,31 +44,72 @@ public record OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, ProcessR
      * no cgroups unless the spec names a delegated one, device nodes bound rather than made).
      */
     public OciRuntime rootlessIn(UserNamespace namespace) {
-        return new OciRuntime(kind, binary, stateRoot, runner, namespace);
+        return new OciRuntime(kind, binary, stateRoot, platform, runner, namespace);
     }
 
     private boolean rootless() {
         return scope != CommandScope.HOST;
     }
 
-    /** Finds the runtime's binary on the PATH; a missing one is an error that says how to get it. */
-    public static OciRuntime locate(RuntimeKind kind, Path stateRoot, ProcessRunner runner) {
+    /**
+     * Finds the runtime's binary on the PATH; a missing one is an error that says how to get it.
+     * {@code runscPlatform} is the configured {@code runsc_platform}, used only for runsc.
+     */
+    public static OciRuntime locate(RuntimeKind kind, String runscPlatform, Path stateRoot, ProcessRunner runner) {
+        if (kind == RuntimeKind.RUNSC && Host.effectiveUid() != 0) {
+            // Never tried: runsc's --rootless runs its sandbox and file server with the user's own rights, and
+            // claude-cage's rootless cage (its user namespace, overlay root and network) was never run under it.
+            throw new CageException("runtime runsc runs cages as root only: claude-cage does not run gVisor rootless",
+                    "run it with sudo, or run rootless with --runtime runc");
+        }
         Path binary = Executables.find(kind.binaryName()).orElseThrow(() -> new CageException(
                 "runtime '" + kind.configName() + "' was not found on the PATH",
                 "install it (apt-get install " + kind.binaryName() + ") or choose another with --runtime"));
-        return new OciRuntime(kind, binary, stateRoot.resolve(kind.configName()), runner);
+        return new OciRuntime(kind, binary, stateRoot.resolve(kind.configName()),
+                kind == RuntimeKind.RUNSC ? RunscPlatforms.choose(runscPlatform, stateRoot) : null, runner);
     }
 
-    /** The command line that runs a bundle in the foreground and removes the container when it ends. */
-    public List<String> runCommand(String containerId, Path bundle, RuntimeLog log) {
-        List<String> command = new ArrayList<>(globalOptions(log));
+    /** The spec as this runtime must get it: the same for runc and crun, {@link Runsc#adapt adapted} for runsc. */
+    public Spec adapt(Spec spec) {
+        return kind == RuntimeKind.RUNSC ? Runsc.adapt(spec) : spec;
+    }
+
+    /**
+     * What {@code run} needs of a cage's spec besides the bundle.
+     *
+     * @param launcher the command that starts the runtime where it must start (runsc with gVisor's own
+     *                 network stack), or empty
+     * @param flags    the runtime's options before {@code run} (runsc's platform and network)
+     */
+    public record RunOptions(List<String> launcher, List<String> flags) {
+        public static final RunOptions NONE = new RunOptions(List.of(), List.of());
+
+        public RunOptions {
+            launcher = List.copyOf(launcher);
+            flags = List.copyOf(flags);
+        }
+    }
+
+    /** What {@code run} needs to know of the cage's spec besides the bundle: nothing for runc and crun. */
+    public RunOptions runOptions(Spec spec) {
+        return kind == RuntimeKind.RUNSC ? Runsc.runOptions(platform, spec) : RunOptions.NONE;
+    }
+
+    /**
+     * The command line that runs a bundle in the foreground and removes the container when it ends;
+     * {@code options} are the {@link #runOptions} of its spec.
+     */
+    public List<String> runCommand(String containerId, Path bundle, RuntimeLog log, RunOptions options) {
+        List<String> command = new ArrayList<>(options.launcher());
+        command.addAll(globalOptions(log));
+        command.addAll(options.flags());
         command.addAll(List.of("run", "--bundle", bundle.toString(), containerId));
         return scope.wrap(command);
     }
 
     /** Starts {@link #runCommand} with the cage's stdio on {@code stdio} (this process's terminal, or a pty). */
-    public Process startRun(String containerId, Path bundle, RuntimeLog log, Stdio stdio) {
-        return runner.startAttached(runCommand(containerId, bundle, log), stdio);
+    public Process startRun(String containerId, Path bundle, RuntimeLog log, RunOptions options, Stdio stdio) {
+        return runner.startAttached(runCommand(containerId, bundle, log, options), stdio);
     }
 
     /** Sends a signal to the container's init process; a container that is already gone is not an error. */

@@ -1,5 +1,6 @@
 package dev.claudecage.runtime;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -13,7 +14,9 @@ public record RunOutcome(int exitCode, String problem) {
     public static final int CANNOT_EXECUTE = 126;
     public static final int NOT_FOUND = 127;
 
-    private static final String START_FAILURE = "unable to start container process";
+    /** How runc and crun, then runsc, say that the command could not be started. */
+    private static final List<String> START_FAILURES = List.of("unable to start container process",
+            "creating process: failed to load");
 
     /** Reads the runtime's exit code together with its log, which alone tells who failed. */
     public static RunOutcome of(int runtimeExitCode, Optional<String> runtimeError) {
@@ -21,7 +24,7 @@ public record RunOutcome(int exitCode, String problem) {
             return new RunOutcome(runtimeExitCode, null);
         }
         String error = runtimeError.get();
-        if (error.contains(START_FAILURE)) {
+        if (START_FAILURES.stream().anyMatch(error::contains)) {
             if (error.contains("executable file not found") || error.contains("no such file or directory")) {
                 return new RunOutcome(NOT_FOUND, error);
             }

@@ -6,10 +6,14 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-/** The OCI runtimes claude-cage drives. Both take the same command line for what we use. */
+/**
+ * The OCI runtimes claude-cage drives. They take the same command line for what we use; runsc
+ * (gVisor) also takes the options {@link Runsc} adds, and a spec {@link Runsc#adapt adapted} to it.
+ */
 public enum RuntimeKind {
     RUNC("runc", "runc"),
-    CRUN("crun", "crun");
+    CRUN("crun", "crun"),
+    RUNSC("runsc", "runsc");
 
     private final String configName;
     private final String binaryName;

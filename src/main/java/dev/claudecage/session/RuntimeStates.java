@@ -47,6 +47,9 @@ final class RuntimeStates {
 
     /** Every container under {@code root}, the state root of runtime {@code kind}. */
     static Found all(RuntimeKind kind, Path root) {
+        if (listedByRunscOnly(kind, root)) {
+            return new Found(List.of(), true);
+        }
         List<RuntimeContainer> containers = new ArrayList<>();
         try (Stream<Path> children = Files.list(root)) {
             for (Path dir : (Iterable<Path>) children::iterator) {
@@ -73,6 +76,9 @@ final class RuntimeStates {
         if (id.isEmpty() || id.contains("/") || id.equals(".") || id.equals("..")) {
             return new Found(List.of(), false);
         }
+        if (listedByRunscOnly(kind, root)) {
+            return new Found(List.of(), true);
+        }
         Path dir = root.resolve(id);
         Optional<InitProcess> init = read(kind, dir);
         if (init.isEmpty()) {
@@ -82,6 +88,14 @@ final class RuntimeStates {
             return new Found(List.of(), true);
         }
         return new Found(List.of(container(kind, dir, init.get())), false);
+    }
+
+    /**
+     * runsc keeps no folder per container but files of its own format beside each other
+     * ({@code ID_sandbox:ID.state}): only its own {@code list} reads them.
+     */
+    private static boolean listedByRunscOnly(RuntimeKind kind, Path root) {
+        return kind == RuntimeKind.RUNSC && Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS);
     }
 
     /** A container's init process as its state file records it; {@link #UNKNOWN} for a file not read as expected. */

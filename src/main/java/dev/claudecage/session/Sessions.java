@@ -673,6 +673,12 @@ public final class Sessions {
     /** {@link #execCommand(LiveCage, List, List, boolean)} for the supervisor, which has no {@code Sessions}. */
     static List<String> execCommand(StatePaths statePaths, HostProbe probe, LiveCage cage, List<String> env,
                                     List<String> command, boolean terminal) {
+        if (cage.runtime() == RuntimeKind.RUNSC) {
+            // Seen with runsc 20221219: /proc/self/status of an exec'd process says "Seccomp: 0".
+            throw new CageException("session " + cage.name() + " runs under runsc, whose exec would start the process "
+                    + "without the cage's seccomp filter (gVisor loads the spec's filter into the cage's first process only)",
+                    "work in the session's own terminal: claude-cage attach " + cage.name());
+        }
         List<String> exec = new ArrayList<>(List.of(cage.runtime().binaryName(), "--root",
                 statePaths.runtimeState().resolve(cage.runtime().configName()).toString(), "exec"));
         if (terminal) {

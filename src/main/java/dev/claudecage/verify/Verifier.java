@@ -23,6 +23,7 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.UserNamespace;
 import dev.claudecage.runtime.Cage;
+import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.runtime.StatePaths;
@@ -60,9 +61,54 @@ public final class Verifier {
             ProbeCatalogue.GATEWAY_IDLE_PORTS, ProbeCatalogue.API_DIRECT_ROUTE);
 
     private static final String GATEWAY_PROBE = "gateway-other-ports-blocked";
+    /**
+     * The resource bombs under gVisor, and how their cage ends when the host's limit stops them.
+     * gVisor's kernel runs on host threads (and, on ptrace, a host process for each process of the
+     * cage) and holds the cage's memory itself: the pids limit stops it making a thread, and it exits
+     * with Go's fatal error code 2; the memory limit's OOM killer kills it (SIGKILL, 137). The limit
+     * holds, by ending the cage as a whole rather than one fork or one process.
+     */
+    static final Map<String, Integer> GVISOR_BOMB_ENDS_THE_CAGE = Map.of("pids-limit-holds", 2,
+            "memory-limit-holds", 137);
     /** Probes whose control grants a capability that only counts in the host's user namespace. */
     private static final List<String> NEED_HOST_CAPABILITIES = List.of(
             "open-by-handle-denied", "mknod-denied", "swapon-denied", "kernel-log-denied");
+
+    /**
+     * Probes whose positive control cannot open the hole under gVisor, because gVisor's own kernel
+     * closes it whatever the spec says (seen with runsc 20221219): the probe still runs and must find
+     * its wall, but the control would prove nothing about claude-cage's.
+     */
+    static final Map<String, String> GVISOR_CLOSES_ITSELF = Map.ofEntries(
+            Map.entry("raw-socket-denied", "gVisor refuses raw sockets itself unless runsc is given --net-raw, "
+                    + "which claude-cage never gives"),
+            Map.entry("packet-socket-denied", "gVisor refuses packet sockets itself unless runsc is given --net-raw, "
+                    + "which claude-cage never gives"),
+            Map.entry("bpf-denied", "gVisor does not implement bpf(2)"),
+            Map.entry("clone3-enosys", "gVisor does not implement clone3: its kernel answers ENOSYS itself"),
+            Map.entry("clock-denied", "gVisor's kernel never sets the host's clock"),
+            Map.entry("tiocsti-denied", "gVisor's terminals do not implement TIOCSTI"),
+            Map.entry("tiocsti-high-bits-denied", "gVisor's terminals do not implement TIOCSTI"),
+            Map.entry("no-net-admin", "gVisor does not pass interface changes (SIOCSIFFLAGS) to the host's network stack"),
+            Map.entry("hostname-isolated", "gVisor's kernel has its own hostname whatever namespace runsc runs in"),
+            Map.entry("host-pids-invisible", "gVisor's kernel has its own processes only, whatever namespace runsc "
+                    + "runs in"),
+            Map.entry("setuid-inert", "gVisor does not honour the setuid bit of the fixture program"),
+            Map.entry("no-new-privs-set", "runsc sets no_new_privs on the cage's process even where the spec does not"));
+    /**
+     * Probes that look at something gVisor does not give the cage at all. The identity checks look for
+     * the cage's processes on the host as the cage's own host ids: under runsc the cage has none of its
+     * own ({@link dev.claudecage.runtime.CagePlan}), and its processes are the sentry's, which runs with
+     * its ptrace stubs as host nobody (65534, seen with ps), never as the cage's uid.
+     */
+    static final Map<String, String> GVISOR_HAS_NO_SUCH_THING = Map.of(
+            "cgroupfs-read-only", "gVisor mounts no cgroup filesystem in the cage (the spec's cgroup mount would be "
+                    + "the host's; gVisor shows none), so there is no release_agent to write",
+            ProbeCatalogue.HOST_USER_TRACE, "under gVisor no host process has the cage's uid: the cage's processes are "
+                    + "the sentry's, which runs (with its ptrace stubs) as host nobody (65534)",
+            ProbeCatalogue.IDS_DISJOINT, "under gVisor cages have no host ids of their own (runsc 20221219 cannot start "
+                    + "one in a user namespace of them): every sentry runs as host nobody (65534), and what the cages "
+                    + "write in their mounts is host uid 1000's, as cage-ids-nobodys reports");
 
     private final StatePaths paths;
     private final ProcessRunner runner;
@@ -79,14 +125,34 @@ public final class Verifier {
             CagePlan plan = withFixtureApiRoute(withFixtureWorkspace(resolved, fixtures), fixtures);
             List<Probe> probes = ProbeCatalogue.probes(fixtures, config.network());
             Map<String, Finding> findings = new HashMap<>(notRunRootless(plan));
+            if (plan.runtime().kind() == RuntimeKind.RUNSC) {
+                GVISOR_HAS_NO_SUCH_THING.forEach((probe, reason) -> findings.put(probe, new Finding(Outcome.NOT_RUN, reason)));
+            }
             // Verify's cages hold its stand-in key, so only the git gateway can be idle.
             noIdlePort(config, true).ifPresent(reason -> findings.putIfAbsent(ProbeCatalogue.GATEWAY_IDLE_PORTS,
                     new Finding(Outcome.NOT_RUN, reason)));
             List<Probe> runnable = probes.stream().filter(probe -> !findings.containsKey(probe.id())).toList();
-            findings.putAll(runProbes(plan, fixtures, runnable, null));
+            for (List<Probe> batch : batches(plan, runnable)) {
+                findings.putAll(runProbes(plan, fixtures, batch, null));
+            }
             return report(VerifyReport.FRESH_CAGE, plan.runtime().kind().configName(), plan, fixtures, probes,
                     findings, withControls);
         }
+    }
+
+    /**
+     * The cages the probes run in: one, but under gVisor each resource bomb gets its own, as it ends
+     * its whole cage there ({@link #GVISOR_BOMB_ENDS_THE_CAGE}) and would take the probes after it along.
+     */
+    private static List<List<Probe>> batches(CagePlan plan, List<Probe> probes) {
+        if (plan.runtime().kind() != RuntimeKind.RUNSC) {
+            return List.of(probes);
+        }
+        List<List<Probe>> batches = new ArrayList<>();
+        batches.add(probes.stream().filter(probe -> !GVISOR_BOMB_ENDS_THE_CAGE.containsKey(probe.id())).toList());
+        probes.stream().filter(probe -> GVISOR_BOMB_ENDS_THE_CAGE.containsKey(probe.id())).forEach(probe ->
+                batches.add(List.of(probe)));
+        return batches;
     }
 
     /**
@@ -133,6 +199,12 @@ public final class Verifier {
             if (noIdlePort.isPresent()) {
                 return noIdlePort.get();
             }
+        }
+        if (plan.runtime().kind() == RuntimeKind.RUNSC && GVISOR_CLOSES_ITSELF.containsKey(probe.id())) {
+            return GVISOR_CLOSES_ITSELF.get(probe.id());
+        }
+        if (plan.runtime().kind() == RuntimeKind.RUNSC && GVISOR_HAS_NO_SUCH_THING.containsKey(probe.id())) {
+            return "the probe did not run";
         }
         if (plan.rootless() == null) {
             return null;
@@ -356,6 +428,12 @@ public final class Verifier {
             });
         }
         Map<String, Finding> findings = interpret(probes, fixtures, run.exitCode(), run.stdout(), run.stderr());
+        Integer ending = probes.size() == 1 ? GVISOR_BOMB_ENDS_THE_CAGE.get(probes.get(0).id()) : null;
+        if (plan.runtime().kind() == RuntimeKind.RUNSC && ending != null && ending == run.exitCode()
+                && run.stdout().isBlank()) {
+            findings.put(probes.get(0).id(), new Finding(Outcome.BLOCKED, "the limit ended the whole cage (exit code "
+                    + ending + "): gVisor's kernel counts against it with the cage's processes"));
+        }
         findings.putAll(fromOutside);
         judgeOwnIds(findings, ownIds);
         return findings;

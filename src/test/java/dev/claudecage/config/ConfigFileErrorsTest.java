@@ -43,7 +43,7 @@ class ConfigFileErrorsTest {
 
         assertEquals("unknown key 'colour' in " + fixture.userFile + " (line 1); the keys are mode, persist, claude_config, "
                 + "max_sessions, cpus, memory, network, dns, allowed_hosts, read_only_root, seccomp_profile, "
-                + "pids_limit, user, image, runtime, rootfs, mounts, mount_owner, tmpfs_size, env, workdir, resolve, egress_limit, "
+                + "pids_limit, user, image, runtime, runsc_platform, rootfs, mounts, mount_owner, tmpfs_size, env, workdir, resolve, egress_limit, "
                 + "max_connections, audit_log_limit, wildcard_names_per_minute, api_upstream, network_pool, network_pool6, "
                 + "insecure_registries, registry_mirrors, protected_paths, "
                 + "git_credentials, git_ca_certificates, git_fetch_repositories, git_push_repositories, git_push_refs, "

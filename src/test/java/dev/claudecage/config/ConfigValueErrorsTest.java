@@ -119,7 +119,7 @@ class ConfigValueErrorsTest {
                 bad("user: '1000:0'", "user: '1000:0' has group 0", "use a UID or UID:GID above 0"),
                 bad("user: alice", "user: 'alice' is not UID or UID:GID", "e.g. 1000 or 1000:1000"),
                 bad("image: Cli", "image: 'Cli' is not an image name", "lowercase letters, digits"),
-                bad("runtime: docker", "runtime: 'docker' is not a supported runtime", "use runc or crun"),
+                bad("runtime: docker", "runtime: 'docker' is not a supported runtime", "use runc, crun or runsc (gVisor)"),
                 bad("rootfs: /nonexistent/rootfs", "rootfs: '/nonexistent/rootfs' does not exist", "an existing directory"),
                 bad("mounts: ['/nonexistent/src:/work']",
                         "mounts: '/nonexistent/src:/work' has host path '/nonexistent/src', which does not exist",

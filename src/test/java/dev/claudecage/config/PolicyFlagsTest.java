@@ -43,7 +43,7 @@ class PolicyFlagsTest {
     @Test
     void eachFlagSetsTheKeyWhoseFlagNameItHas() {
         List<OptionSpec> options = new CommandLine(new CommandWithPolicyFlags()).getCommandSpec().options();
-        assertEquals(38, options.size());
+        assertEquals(39, options.size());
         for (OptionSpec option : options) {
             if (option.longestName().equals("--env-file")) {
                 continue; // docker's --env-file has no key of its own: its lines join env (DockerHabitsTest)

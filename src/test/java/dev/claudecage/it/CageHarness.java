@@ -115,6 +115,7 @@ public final class CageHarness {
             }
         }
         addChildren(found, "runtime state", Path.of("/run/claude-cage/runtime/runc"));
+        addChildren(found, "runtime state", Path.of("/run/claude-cage/runtime/runsc"));
         addChildren(found, "run directory", Path.of("/run/claude-cage/runs"));
         // A block of host ids a cage held and nobody freed.
         Path idBlocks = Path.of("/run/claude-cage/userns");

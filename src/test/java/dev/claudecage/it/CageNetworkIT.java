@@ -94,8 +94,11 @@ class CageNetworkIT {
                     assertEquals(List.of(), gateway.takeHits(), "a forbidden port on the gateway was reached");
                     assertEquals(List.of(), canary.takeHits(), "the canary host was reached");
 
-                    // Positive control: the same probes with both firewalls gone and the two links forwarding.
+                    // Positive control: the same probes with every firewall gone (the cage's table, its link's
+                    // egress chain, the host's) and the two links forwarding.
                     RUNNER.run(network.inNamespace(List.of("nft", "delete", "table", "inet", Firewall.CAGE_TABLE)),
+                            Duration.ofSeconds(10));
+                    RUNNER.run(network.inNamespace(List.of("nft", "delete", "table", "netdev", Firewall.LINK_TABLE)),
                             Duration.ofSeconds(10));
                     RUNNER.run(List.of("nft", "delete", "table", "inet", Firewall.hostTable(link)), Duration.ofSeconds(10));
                     for (String device : List.of(link.hostInterface(), canaryHost.hostInterface())) {

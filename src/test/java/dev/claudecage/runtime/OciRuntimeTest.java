@@ -26,7 +26,17 @@ class OciRuntimeTest {
                         "--log", "/run/claude-cage/runs/run-1/runtime.log", "--log-format", "json",
                         "run", "--bundle", "/run/claude-cage/runs/run-1/bundle", "run-1"),
                 runc.runCommand("run-1", Path.of("/run/claude-cage/runs/run-1/bundle"),
-                        new RuntimeLog(Path.of("/run/claude-cage/runs/run-1/runtime.log"))));
+                        new RuntimeLog(Path.of("/run/claude-cage/runs/run-1/runtime.log")), OciRuntime.RunOptions.NONE));
+    }
+
+    @Test
+    void aLauncherComesBeforeTheRuntimeAndItsFlagsAfterItsGlobalOptions() {
+        OciRuntime runsc = new OciRuntime(RuntimeKind.RUNSC, Path.of("/usr/bin/runsc"), Path.of("/run/claude-cage/runtime/runsc"),
+                "ptrace", new ProcessRunner(false));
+        assertEquals(List.of("nsenter", "--net=/run/netns/n", "/usr/bin/runsc", "--root", "/run/claude-cage/runtime/runsc",
+                        "--log", "/l", "--log-format", "json", "--network=sandbox", "run", "--bundle", "/b", "c"),
+                runsc.runCommand("c", Path.of("/b"), new RuntimeLog(Path.of("/l")), new OciRuntime.RunOptions(
+                        List.of("nsenter", "--net=/run/netns/n"), List.of("--network=sandbox"))));
     }
 
     @Test

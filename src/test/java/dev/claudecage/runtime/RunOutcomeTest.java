@@ -23,6 +23,12 @@ class RunOutcomeTest {
     }
 
     @Test
+    void runscsNotFoundIs127Too() {
+        assertEquals(127, RunOutcome.of(128, Optional.of("running container: starting container: starting root container: "
+                + "starting sandbox: creating process: failed to load /nonexistent: no such file or directory")).exitCode());
+    }
+
+    @Test
     void notExecutableIs126() {
         assertEquals(126, RunOutcome.of(1, Optional.of("runc run failed: unable to start container process: "
                 + "exec: \"/etc/passwd\": permission denied")).exitCode());

@@ -15,6 +15,8 @@ public final class Firewall {
 
     /** The table inside the cage's namespace; one per namespace, so one name is enough. */
     public static final String CAGE_TABLE = "claude_cage";
+    /** The table on the cage's end of the link, inside its namespace. */
+    public static final String LINK_TABLE = "claude_cage_link";
     /** Dropped packets go to this netlink log group, read by {@link DropLogger}. */
     public static final int DROP_LOG_GROUP = 7;
     /** Enough to see what the agent tried, not enough to flood the audit log. Each packet is sent to the
@@ -66,6 +68,19 @@ public final class Firewall {
                 + "\t}\n"
                 + "\tchain forward {\n"
                 + "\t\ttype filter hook forward priority filter; policy drop;\n"
+                + "\t}\n"
+                + "}\n"
+                // The same wall once more on the cage's end of the link, for packets that no output chain
+                // sees: gVisor's own network stack (runtime runsc) sends through a packet socket.
+                + "table netdev " + LINK_TABLE + " {\n"
+                + "\tchain egress {\n"
+                + "\t\ttype filter hook egress device \"" + CageLink.CAGE_SIDE_NAME + "\" priority filter; policy drop;\n"
+                + "\t\tmeta protocol arp accept\n"
+                + "\t\tip daddr " + gw4 + " tcp dport " + tcp + " accept\n"
+                + "\t\tip daddr " + gw4 + " udp dport " + ports.dns() + " accept\n"
+                + (gw6 == null ? "" : "\t\tip6 daddr " + gw6 + " tcp dport " + tcp + " accept\n"
+                + "\t\tip6 daddr " + gw6 + " udp dport " + ports.dns() + " accept\n")
+                + "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n"
                 + "\t}\n"
                 + "}\n";
     }

@@ -70,11 +70,13 @@ class FirewallTest {
             for (boolean git : new boolean[] {false, true}) {
                 GatewayPorts.Services services = new GatewayPorts.Services(api, git);
                 String expected = base + (api ? ", 8080" : "") + (git ? ", 8081" : "") + " }";
-                for (String rules : new String[] {Firewall.cageRuleset(LINK, PORTS, services),
-                        Firewall.hostRuleset(LINK, PORTS, services)}) {
-                    assertEquals(2, rules.split("tcp dport " + Pattern.quote(expected) + " accept", -1).length - 1,
-                            services + ": both families open exactly " + expected + "\n" + rules);
-                }
+                // The cage's namespace holds the wall twice: its output chain and the egress of its end of the link.
+                String cage = Firewall.cageRuleset(LINK, PORTS, services);
+                assertEquals(4, cage.split("tcp dport " + Pattern.quote(expected) + " accept", -1).length - 1,
+                        services + ": both families open exactly " + expected + " in both chains\n" + cage);
+                String host = Firewall.hostRuleset(LINK, PORTS, services);
+                assertEquals(2, host.split("tcp dport " + Pattern.quote(expected) + " accept", -1).length - 1,
+                        services + ": both families open exactly " + expected + "\n" + host);
             }
         }
     }
@@ -90,9 +92,9 @@ class FirewallTest {
         String host = Firewall.hostRuleset(LINK, PORTS, relays);
         Golden.assertMatches(Path.of("security/golden/nft-cage-tcp-relays.nft"), cage);
         Golden.assertMatches(Path.of("security/golden/nft-host-tcp-relays.nft"), host);
-        for (String rules : new String[] {cage, host}) {
-            assertEquals(2, rules.split("tcp dport \\{ 53, 80, 443, 3128, 5432, 22, 40000 } accept", -1).length - 1, rules);
-        }
+        String relayPorts = "tcp dport \\{ 53, 80, 443, 3128, 5432, 22, 40000 } accept";
+        assertEquals(4, cage.split(relayPorts, -1).length - 1, "output chain and link egress, both families: " + cage);
+        assertEquals(2, host.split(relayPorts, -1).length - 1, host);
         for (String rules : new String[] {Firewall.cageRuleset(LINK, PORTS, PROXY_ONLY), Firewall.hostRuleset(LINK, PORTS, PROXY_ONLY)}) {
             assertFalse(rules.contains("5432") || rules.contains("40000"), rules);
         }

@@ -1,0 +1,126 @@
+package dev.claudecage.runtime;
+
+import dev.claudecage.config.NetworkMode;
+import dev.claudecage.oci.Spec;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What runsc (gVisor) needs beyond the command line and config.json that runc and crun take. The
+ * cage's spec is the one {@link dev.claudecage.oci.SpecBuilder} makes for every runtime; {@link #adapt}
+ * changes only what gVisor reads differently, and says why at each change.
+ */
+final class Runsc {
+
+    /** gVisor 20221219 has no clone3: its sentry answers ENOSYS, as the profile's own rule means to. */
+    private static final List<String> UNIMPLEMENTED_IN_GVISOR = List.of("clone3");
+    private static final int ENOSYS = 38;
+    /**
+     * Calls gVisor's seccomp knows by another name, and skips (with a warning in its log) under the
+     * kernel's: an allowed pselect6 would be refused, and with it glibc's select() and every
+     * connect with a timeout.
+     */
+    private static final Map<String, String> GVISOR_NAMES = Map.of("pselect6", "pselect");
+
+    private Runsc() {
+    }
+
+    /**
+     * Started through {@link #launcher} with gVisor's own network stack: hides
+     * {@code /proc/sys/net/core}, which runsc 20221219 takes as the sign of the host's root network
+     * namespace and therefore refuses to copy (kernels since about 6.11 show it in every namespace;
+     * gVisor issue 10704, fixed after that release). The mount is made in a mount namespace of
+     * runsc's own, from inside the cage's network namespace, whose directory it covers; nothing else
+     * sees it, and runsc and its sandbox read nothing else there.
+     */
+    private static final String HIDE_ROOT_NAMESPACE_MARK =
+            "mount -t tmpfs -o ro,size=4k,mode=0555 claude-cage-runsc /proc/sys/net/core && exec \"$@\"";
+
+    /**
+     * The options of {@code runsc run} for a cage with {@code spec} on {@code platform}, and the
+     * command that starts it.
+     * <ul>
+     * <li>{@code --oci-seccomp}: without it runsc ignores the spec's seccomp filter; with it the sentry
+     * applies the filter to the cage's calls, so the same syscall wall stands inside gVisor's kernel
+     * as in front of the host's under runc.</li>
+     * <li>{@code --network}: see {@link #network}; {@link #launcher} for gVisor's own stack.</li>
+     * </ul>
+     */
+    static OciRuntime.RunOptions runOptions(String platform, Spec spec) {
+        String network = network(spec);
+        return new OciRuntime.RunOptions(network.equals("sandbox") ? launcher(preparedNamespace(spec)) : List.of(),
+                List.of("--platform=" + platform, "--network=" + network, "--oci-seccomp"));
+    }
+
+    /**
+     * Why a cage on {@code network} cannot run under runsc, or null when it can. The host's network
+     * ({@code host}) is reachable only through the host's stack (gVisor's own would take over the
+     * host's interfaces), and there gVisor 20221219 answers EAGAIN to a blocking read on a TCP socket
+     * while no data has come (seen against a test host answering after a second), so a client in the
+     * cage would fail at random. A gateway elsewhere was not tried under gVisor.
+     */
+    static String unsupportedNetwork(NetworkMode network, boolean gatewayElsewhere) {
+        if (network == NetworkMode.HOST) {
+            return "network 'host' does not work under runsc (gVisor 20221219) yet: through the host's network stack, "
+                    + "a blocking read on a TCP socket in the cage answers EAGAIN while no data has come";
+        }
+        return gatewayElsewhere ? "network 'gateway:ADDRESS' was not tried under runsc (gVisor) yet" : null;
+    }
+
+    /**
+     * gVisor's network for the cage's network namespace. A namespace claude-cage prepared (filtered)
+     * is used through gVisor's own stack ({@code sandbox}): it copies the namespace's interface,
+     * addresses and routes and sends through a packet socket on the cage's veth. Such packets pass
+     * no output chain in the namespace, so the cage's table holds them on the link itself (an egress
+     * chain, {@link dev.claudecage.net.cage.Firewall}), and the host's table on the other end, as
+     * under runc. (The host's stack, {@code host}, would keep the output chain in the path but
+     * answers EAGAIN to blocking reads: {@link #unsupportedNetwork}.) A fresh namespace
+     * ({@code network: none}) is gVisor's loopback alone ({@code none}); no namespace in the spec is
+     * the host's ({@code host}), refused before it gets here.
+     */
+    static String network(Spec spec) {
+        return spec.linux().namespaces().stream().filter(namespace -> namespace.type().equals("network"))
+                .findFirst().map(namespace -> namespace.path() == null ? "none" : "sandbox").orElse("host");
+    }
+
+    private static String preparedNamespace(Spec spec) {
+        return spec.linux().namespaces().stream().filter(namespace -> namespace.type().equals("network"))
+                .map(Spec.Namespace::path).findFirst().orElseThrow();
+    }
+
+    /** Enters the cage's network namespace and a mount namespace of runsc's own, hides the mark there, runs runsc. */
+    private static List<String> launcher(String networkNamespace) {
+        // slave: mounts the host makes later (a session's workspace) still reach runsc's file server.
+        return List.of("nsenter", "--net=" + networkNamespace, "unshare", "--mount", "--propagation", "slave",
+                "sh", "-c", HIDE_ROOT_NAMESPACE_MARK, "runsc-launcher");
+    }
+
+    /**
+     * The spec as runsc must get it. gVisor's seccomp ignores a rule's {@code errnoRet} and answers
+     * EPERM: the profile's "clone3 answers ENOSYS" rule (so that glibc falls back to clone, whose
+     * flags the filter can read) would answer EPERM, and every thread and posix_spawn would fail.
+     * gVisor does not implement clone3 at all, so letting that call through to the sentry gets the
+     * ENOSYS the rule means; the probe {@code clone3-enosys} checks that it still does. And a call
+     * gVisor names differently ({@link #GVISOR_NAMES}) gets its gVisor name beside the kernel's.
+     */
+    static Spec adapt(Spec spec) {
+        Spec.Seccomp seccomp = spec.linux().seccomp();
+        if (seccomp == null) {
+            return spec;
+        }
+        List<Spec.SeccompSyscall> rules = new ArrayList<>();
+        for (Spec.SeccompSyscall rule : seccomp.syscalls()) {
+            boolean answeredByTheSentry = "SCMP_ACT_ERRNO".equals(rule.action()) && rule.errnoRet() != null
+                    && rule.errnoRet() == ENOSYS && UNIMPLEMENTED_IN_GVISOR.containsAll(rule.names());
+            List<String> names = new ArrayList<>(rule.names());
+            rule.names().stream().map(GVISOR_NAMES::get).filter(Objects::nonNull).forEach(names::add);
+            rules.add(answeredByTheSentry ? new Spec.SeccompSyscall(names, "SCMP_ACT_ALLOW", null, rule.args())
+                    : new Spec.SeccompSyscall(names, rule.action(), rule.errnoRet(), rule.args()));
+        }
+        return spec.withLinux(spec.linux().withSeccomp(new Spec.Seccomp(seccomp.defaultAction(),
+                seccomp.defaultErrnoRet(), seccomp.architectures(), rules)));
+    }
+}

@@ -1,0 +1,182 @@
+package dev.claudecage.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.claudecage.host.Netns;
+import dev.claudecage.json.Json;
+import dev.claudecage.process.Executables;
+import dev.claudecage.testing.TestNetwork;
+import dev.claudecage.verify.Canary;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static dev.claudecage.it.CageHarness.ROOTFS;
+import static dev.claudecage.it.CageHarness.cage;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * gVisor as the runtime ({@code --runtime runsc}): the probe suite with its controls (no network and
+ * filtered), a filtered cage reaching its canary only where the policy allows, and a session's
+ * lifecycle, on this host's runsc.
+ */
+@ExtendWith(CleanSessionHost.class)
+class RunscIT {
+
+    /**
+     * What runsc 20221219 does differently from runc and claude-cage does not yet make up for
+     * (issue 19): gVisor's kernel lets an unprivileged process make a device node in its own tmpfs,
+     * always adds /dev/fuse and /dev/net/tun, and ignores the spec's maskedPaths and readonlyPaths
+     * for its own /proc and /sys; SIOCSIFFLAGS is not implemented (ENOTTY, not EPERM); and a cage
+     * has no host ids of its own (its user is host uid 1000, shared with that account). Each is a
+     * hole or an error the report shows; this list must shrink to nothing, and the test fails when
+     * one of them changes.
+     */
+    private static final Set<String> OPEN_UNDER_GVISOR = Set.of("mknod-denied", "devices-minimal", "proc-paths-masked",
+            "proc-paths-read-only", "proc-sys-read-only", "no-net-admin", "cage-ids-nobodys");
+
+    @BeforeEach
+    void requireRunsc() {
+        CageHarness.requireRootAndRootfs();
+        assumeTrue(Executables.find("runsc").isPresent(), "runsc (gVisor) is not installed: apt-get install runsc");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "filtered"})
+    void everyProbeRunsUnderGvisorAndAProbeOrControlThatDoesNotApplySaysWhy(String network) throws Exception {
+        // The default memory limit: under gVisor a smaller one ends the fork bomb's cage before the pids limit does.
+        CageHarness.Result result = CageHarness.launch(List.of("verify", "--json", "--runtime", "runsc", "--rootfs",
+                ROOTFS.toString(), "--network", network), "", Map.of(), Duration.ofMinutes(8));
+        JsonNode report = Json.mapper().readTree(result.stdout());
+        assertEquals("runsc", report.path("runtime").asText(), result.toString());
+        List<String> failures = new ArrayList<>();
+        List<String> stillOpen = new ArrayList<>();
+        int controlsShown = 0;
+        for (JsonNode probe : report.path("probes")) {
+            String id = probe.path("id").asText();
+            String outcome = probe.path("outcome").asText();
+            String control = probe.path("control").path("outcome").asText();
+            String detail = probe.path("detail").asText();
+            System.out.printf("%-30s %-8s control=%-8s %s%n", id, outcome, control, detail);
+            if (OPEN_UNDER_GVISOR.contains(id)) {
+                if (!outcome.equals("blocked")) {
+                    stillOpen.add(id);
+                }
+                continue;
+            }
+            boolean saysWhy = detail.contains("gVisor") || detail.contains("runsc");
+            if (outcome.equals("not-run")) {
+                if (!saysWhy) {
+                    failures.add(id + " did not run and does not say gVisor is why: " + detail);
+                }
+                continue;
+            }
+            if (!outcome.equals("blocked")) {
+                failures.add(id + " not blocked: " + detail);
+            }
+            if (control.equals("hole")) {
+                controlsShown++;
+            } else if (!(probe.path("control").isMissingNode() && detail.contains("positive control not run: ") && saysWhy)) {
+                failures.add(id + " control did not show the hole and does not say gVisor is why: "
+                        + probe.path("control").path("detail").asText() + " / " + detail);
+            }
+        }
+        assertEquals(List.of(), failures, result.stderr());
+        assertEquals(OPEN_UNDER_GVISOR.stream().sorted().toList(), stillOpen.stream().sorted().toList(),
+                "the known gVisor differences changed: update OPEN_UNDER_GVISOR (and docs/security.md)");
+        assertTrue(controlsShown >= 30, "at least 30 controls show their hole under gVisor too: " + controlsShown);
+    }
+
+    @Test
+    void theHostsNetworkIsRefusedWithTheReason() {
+        CageHarness.Result result = cage("run", "--runtime", "runsc", "--rootfs", ROOTFS.toString(), "--network", "host",
+                "--", "true");
+        assertEquals(125, result.exitCode(), result.toString());
+        assertTrue(result.stderr().contains("network 'host' does not work under runsc")
+                && result.stderr().contains("EAGAIN"), result.toString());
+    }
+
+    /**
+     * A filtered cage under gVisor's own network stack: every direct way to the test's canary host
+     * (IPv4, IPv6, TCP, UDP, and a CONNECT the policy does not allow) stays blocked, as the canary's
+     * own record shows, while the proxy answers; the positive control, the same canary allowed, is
+     * reached through the proxy from a cage under runsc, whose reply a blocking read takes (gVisor's
+     * use of the host's stack answered such a read with EAGAIN).
+     */
+    @Test
+    void aFilteredCageUnderGvisorReachesAnAllowedHostThroughTheProxyAndNothingElse() throws Exception {
+        try (TestNetwork internet = new TestNetwork("rnet")) {
+            TestNetwork.TestHost canaryHost = internet.addHost("canary");
+            try (Canary canary = Netns.call(canaryHost.namespace(), () -> Canary.open(
+                    List.of(canaryHost.address4(), canaryHost.address6()), List.of(80, 443), List.of(53)))) {
+                String toProxy = "p=${HTTP_PROXY#http://}; ph=${p%:*}; pp=${p##*:}; exec 3<>/dev/tcp/$ph/$pp\n";
+                String blocked = toProxy
+                        + "printf 'CONNECT canary.test:443 HTTP/1.1\\r\\nHost: canary.test:443\\r\\n\\r\\n' >&3\n"
+                        + "timeout 10 head -1 <&3\n"
+                        + "(timeout 5 bash -c 'echo > /dev/tcp/" + canaryHost.address4() + "/80') 2>&1 | tail -1\n"
+                        + "(timeout 5 bash -c 'echo > /dev/tcp/" + canaryHost.address6() + "/443') 2>&1 | tail -1\n"
+                        + "(echo probe > /dev/udp/" + canaryHost.address4() + "/53) 2>&1 | tail -1\n"
+                        + "exit 0";
+                CageHarness.Result refused = runFiltered(canaryHost, List.of(), blocked);
+                assertEquals(0, refused.exitCode(), refused.toString());
+                assertTrue(refused.stdout().startsWith("HTTP/1.1 403"), refused.toString());
+                Thread.sleep(500);
+                assertEquals(List.of(), canary.takeHits(), "the canary was reached from a cage under gVisor");
+
+                String allowed = toProxy + "printf 'GET http://canary.test/ HTTP/1.1\\r\\nHost: canary.test\\r\\n\\r\\n' >&3\n"
+                        + "head -1 <&3\nexit 0";
+                CageHarness.Result reached = runFiltered(canaryHost, List.of("--allowed-host", "canary.test:80"), allowed);
+                assertEquals(0, reached.exitCode(), reached.toString());
+                Thread.sleep(300);
+                assertFalse(canary.takeHits().isEmpty(), "positive control: the allowed request must reach the canary "
+                        + reached);
+            }
+        }
+        assertEquals(List.of(), NetworkLeftovers.listExcept("rnet"), "the cage left network state behind");
+    }
+
+    private static CageHarness.Result runFiltered(TestNetwork.TestHost canaryHost, List<String> extra, String script) {
+        List<String> args = new ArrayList<>(List.of("run", "--runtime", "runsc", "--rootfs", ROOTFS.toString(),
+                "--network", "filtered", "--resolve", "canary.test=" + canaryHost.address4()));
+        args.addAll(extra);
+        args.addAll(List.of("--", "bash", "-c", script));
+        CageHarness.Result result = CageHarness.launch(args, "", Map.of(), Duration.ofMinutes(2));
+        System.out.println(result);
+        return result;
+    }
+
+    @Test
+    void aSessionUnderGvisorStartsStopsAndIsDestroyedAndRefusesAShellThatWouldLackTheFilter() {
+        CageHarness.Result start = cage("start", "--detach", "--name", "it-runsc", "--runtime", "runsc", "--rootfs",
+                ROOTFS.toString(), "--network", "none", "--", "sh", "-c", "while :; do echo tick; sleep 0.2; done");
+        assertEquals(0, start.exitCode(), start.toString());
+        CageHarness.Result list = cage("list", "--json");
+        assertTrue(list.stdout().contains("\"it-runsc\""), list.toString());
+        CageHarness.Result shell = cage("shell", "it-runsc", "--", "true");
+        assertEquals(1, shell.exitCode(), shell.toString());
+        assertTrue(shell.stderr().contains("without the cage's seccomp filter"), shell.toString());
+        assertTrue(cage("logs", "it-runsc").stdout().contains("tick"));
+        assertEquals(0, cage("stop", "it-runsc").exitCode());
+        assertEquals(0, cage("destroy", "it-runsc").exitCode());
+        assertEquals(0, cage("gc").exitCode());
+    }
+
+    @Test
+    void anUnknownRunscPlatformIsRefusedWithTheChoices() {
+        CageHarness.Result result = cage("run", "--runtime", "runsc", "--runsc-platform", "nosuch", "--rootfs",
+                ROOTFS.toString(), "--", "true");
+        assertEquals(2, result.exitCode(), result.toString());
+        assertTrue(result.stderr().contains("runsc_platform") && result.stderr().contains("use auto, ptrace or kvm"),
+                result.toString());
+    }
+}
