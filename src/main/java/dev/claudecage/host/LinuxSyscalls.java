@@ -192,15 +192,15 @@ public interface LinuxSyscalls extends Library {
     /**
      * Loads the binding on a thread of its own, for a caller that will need it later and waits
      * meanwhile (a cage's teardown, while the cage runs): loading JNA costs a one-shot run about
-     * 25 ms, spent here beside the runtime instead of after it; and the calls a walk of a folder
-     * makes ({@link WalkSyscalls}), for the walk of the cage's writable folders after it ends. A
+     * 25 ms, spent here beside the runtime instead of after it. Not the calls a walk of a folder makes
+     * ({@link WalkSyscalls}): only a cage with writable mounts walks, and its first walk binds them on
+     * its own thread; binding them here cost every other cage's start about 16 ms of a busy core. A
      * failure is left for the first real call to report.
      */
     static void loadInBackground() {
         Thread loader = new Thread(() -> {
             try {
                 get();
-                WalkSyscalls.bind();
             } catch (LinkageError e) {
                 // The first real call meets it again, and says what failed.
             }

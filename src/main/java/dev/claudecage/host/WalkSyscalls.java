@@ -7,8 +7,8 @@ import com.sun.jna.NativeLibrary;
  * The calls {@link UntrustedDirectory} makes for every name of a folder it walks, bound to libc directly
  * ({@link Native#register}) rather than through {@link LinuxSyscalls}' interface: a call through the interface
  * costs about 3.4 µs, a direct one 1.2 µs, and a walk makes one for each of tens of thousands of names (a
- * repository's workspace), before its cage starts. Binding costs about 16 ms once: beside the preparation
- * ({@link LinuxSyscalls#loadInBackground}), or else on the first walk.
+ * repository's workspace), before its cage starts. Binding costs about 16 ms once, on the first walk (which
+ * runs on a thread of its own beside the cage's preparation).
  * Errors as {@link LinuxSyscalls}': -1 and {@link Native#getLastError()}.
  */
 final class WalkSyscalls {
@@ -28,11 +28,6 @@ final class WalkSyscalls {
     }
 
     private WalkSyscalls() {
-    }
-
-    /** Binds the calls now, if they are not yet: for a thread that does it ahead of the walk that needs them. */
-    static void bind() {
-        // Calling a static method runs the class's initializer, once.
     }
 
     /** Paths as NUL-terminated bytes; fills {@code statx} (256 bytes). */
