@@ -28,7 +28,7 @@ class ReadmeCommandsIT {
     private static final Path README = Path.of("README.md");
     /** Subcommands that act on a session which a line needing the key starts (or on its run's audit log). */
     private static final Set<String> ON_A_KEYED_SESSION = Set.of("attach", "shell", "stop", "destroy", "diff", "apply", "logs",
-            "status", "policy", "report");
+            "status", "policy", "report", "checkpoint", "checkpoints", "rollback");
     /**
      * What sudo tells the command it runs: who ran it, a person (the README's folders are the reader's own, and
      * a cage works in them as their owner: a writable mount of root's is refused).
