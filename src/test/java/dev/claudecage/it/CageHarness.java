@@ -252,6 +252,20 @@ public final class CageHarness {
     }
 
     /** Runs the launcher with these arguments (no stdin, the tests' own configuration, two minutes at most). */
+    /** Destroys those of the named sessions that exist: a test's own, before and after it runs. */
+    public static void destroySessions(List<String> names) {
+        for (String name : names) {
+            if (Files.exists(SESSION_DATA.resolve(name).resolve("state.json"))) {
+                cage("destroy", "--timeout", "0", name);
+            }
+        }
+    }
+
+    /** The {@link #sessionLeftovers()} that name one of {@code names}. */
+    public static List<String> sessionLeftoversOf(List<String> names) throws IOException, InterruptedException {
+        return sessionLeftovers().stream().filter(item -> names.stream().anyMatch(item::contains)).toList();
+    }
+
     public static Result cage(String... args) {
         return launch(List.of(args));
     }

@@ -38,28 +38,16 @@ class HostBoundaryIT {
     @BeforeEach
     void requireHost() throws Exception {
         CageHarness.requireRootAndRootfs();
-        destroyMine();
-        assertEquals(List.of(), mine(CageHarness.sessionLeftovers()), "the host holds leftovers of this test's sessions");
+        CageHarness.destroySessions(MINE);
+        assertEquals(List.of(), CageHarness.sessionLeftoversOf(MINE), "the host holds leftovers of this test's sessions");
         assertEquals(List.of(), CageHarness.leftovers(), "the host holds cage leftovers before the test");
     }
 
     @AfterEach
     void nothingLeftBehind() throws Exception {
-        destroyMine();
-        assertEquals(List.of(), mine(CageHarness.sessionLeftovers()), "the sessions left something behind");
+        CageHarness.destroySessions(MINE);
+        assertEquals(List.of(), CageHarness.sessionLeftoversOf(MINE), "the sessions left something behind");
         assertEquals(List.of(), CageHarness.leftovers(), "a cage left something behind");
-    }
-
-    private static void destroyMine() {
-        for (String name : MINE) {
-            if (Files.exists(CageHarness.SESSION_DATA.resolve(name).resolve("state.json"))) {
-                cage("destroy", "--timeout", "0", name);
-            }
-        }
-    }
-
-    private static List<String> mine(List<String> leftovers) {
-        return leftovers.stream().filter(item -> MINE.stream().anyMatch(item::contains)).toList();
     }
 
     /** {@code run --mount W:/workspace --audit-log W/LOG}, the README's own example, with filtered networking. */
