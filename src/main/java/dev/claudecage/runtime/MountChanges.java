@@ -8,10 +8,7 @@ import dev.claudecage.net.AuditReportPage;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -172,36 +169,39 @@ public final class MountChanges {
 
     /**
      * A file mounted on its own, as its metadata: the one entry of its snapshot, named "" (its mount's target).
-     * Its folder is the host's, not the cage's (only the file is mounted), so its path is looked up as it is;
-     * the file itself is never followed if it is a link.
+     * Read as the folders are, through {@link UntrustedDirectory} from the folder holding it (which another mount
+     * may give the cage too): a link in the file's place is never followed.
      */
     public static Snapshot beforeFile(Path file) throws IOException {
-        return new Snapshot(Map.of("", fileState(file)), false);
+        try (UntrustedDirectory folder = UntrustedDirectory.open(file.getParent())) {
+            return new Snapshot(Map.of("", fileState(folder, file)), false);
+        }
     }
 
     /** The file mounted on its own now, read and hashed when it changed since {@code before}, within {@code limits}. */
     public static Snapshot afterFile(Path file, Snapshot before, Limits limits) throws IOException {
-        FileState now = fileState(file);
-        FileState was = before.files().get("");
-        if (was != null && was.sameAs(now)) {
-            return new Snapshot(Map.of("", now), false);
-        }
-        if (now.size() > limits.bytes()) {
-            return new Snapshot(Map.of("", now.read(new Content(now.size(), null))), false);
-        }
-        try (InputStream stream = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-            return new Snapshot(Map.of("", now.read(hash(stream, new byte[64 * 1024], limits.bytes()))), false);
+        try (UntrustedDirectory folder = UntrustedDirectory.open(file.getParent())) {
+            FileState now = fileState(folder, file);
+            FileState was = before.files().get("");
+            if (was != null && was.sameAs(now)) {
+                return new Snapshot(Map.of("", now), false);
+            }
+            if (now.size() > limits.bytes()) {
+                return new Snapshot(Map.of("", now.read(new Content(now.size(), null))), false);
+            }
+            try (InputStream stream = folder.openRead(file.getFileName().toString())) {
+                return new Snapshot(Map.of("", now.read(hash(stream, new byte[64 * 1024], limits.bytes()))), false);
+            }
         }
     }
 
-    private static FileState fileState(Path file) throws IOException {
-        Map<String, Object> unix = Files.readAttributes(file, "unix:ino,size,lastModifiedTime,ctime,isRegularFile",
-                LinkOption.NOFOLLOW_LINKS);
-        if (!(Boolean) unix.get("isRegularFile")) {
+    private static FileState fileState(UntrustedDirectory folder, Path file) throws IOException {
+        UntrustedDirectory.Entry entry = folder.stat(file.getFileName().toString())
+                .orElseThrow(() -> new IOException(file + " is gone"));
+        if (entry.kind() != UntrustedDirectory.Entry.Kind.FILE) {
             throw new IOException(file + " is no longer a regular file");
         }
-        return new FileState((Long) unix.get("ino"), (Long) unix.get("size"),
-                ((FileTime) unix.get("lastModifiedTime")).toInstant(), ((FileTime) unix.get("ctime")).toInstant(), null);
+        return state(entry);
     }
 
     private static FileState state(UntrustedDirectory.Entry entry) {
