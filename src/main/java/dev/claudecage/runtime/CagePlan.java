@@ -113,13 +113,13 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
      * preparation: a cage that shares the host's ids loads it only while it runs, and loading it
      * before the layers could be idmapped cost a one-shot run about 20 ms.
      * <p>
-     * None under runsc: gVisor 20221219 cannot start a cage with a user namespace of its own ids (its
-     * file server is refused the cage's folders: "stat ...: permission denied"). Its cage's processes
-     * are the sentry's, not host processes the host's accounts could trace or signal; what the ids
-     * would still keep apart is the owner of the files the cage writes in its mounts.
+     * Under runsc as under runc: there the cage's ids are those of gVisor's file server, which makes
+     * the cage's files on the host from inside the cage's user namespace, as its root (its staging
+     * folder lets it through: {@link CageIdentity#letTheFileServerThrough}; runsc makes that namespace
+     * itself, from the spec's maps); the sentry runs as host nobody in a user namespace of its own.
      */
     private static IdPool ownIds(CageConfig config, RootlessHost rootless) {
-        if (rootless != null || RuntimeKind.fromConfig(config.runtime()) == RuntimeKind.RUNSC) {
+        if (rootless != null) {
             return null;
         }
         IdPool ids = IdPool.resolve(config.usernsPool());

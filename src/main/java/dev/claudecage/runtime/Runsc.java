@@ -11,7 +11,10 @@ import java.util.Objects;
 /**
  * What runsc (gVisor) needs beyond the command line and config.json that runc and crun take. The
  * cage's spec is the one {@link dev.claudecage.oci.SpecBuilder} makes for every runtime; {@link #adapt}
- * changes only what gVisor reads differently, and says why at each change.
+ * changes only what gVisor reads differently, and says why at each change. The cage's user namespace
+ * is not one of them: it stays as the spec builder makes it, fresh and mapped onto the cage's own
+ * ids, which runsc makes for its file server; claude-cage never gives runsc one to join by its path
+ * (runsc 20221219 cannot: {@link CageInstance}).
  */
 final class Runsc {
 

@@ -11,6 +11,7 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.runtime.Cage;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
+import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.session.HostProbe;
 import dev.claudecage.session.RuntimeContainer;
@@ -40,6 +41,8 @@ final class IdentityCheck {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     /** The second cage sleeps, deaf to SIGTERM as the first process of its pid namespace: it is killed soon. */
     private static final Duration PEER_GRACE = Duration.ofMillis(200);
+    /** runsc's name for its file server process (its first argument). */
+    private static final String GOFER_NAME = "runsc-gofer";
     private static final Pattern OWN_IDS_DETAIL = Pattern.compile("uid=(\\d+) gid=(\\d+) uid_map=(\\S*) gid_map=(\\S*)");
     /**
      * Run as the cage's uid on the host: reads the cage's environment, and attaches to it with
@@ -61,10 +64,14 @@ final class IdentityCheck {
         this.runner = runner;
     }
 
-    /** Whether any of {@code probes} needs the host to act while the cage runs. */
-    static boolean actsWhileRunning(List<Probe> probes) {
+    /**
+     * Whether any of {@code probes} needs the host to act while a cage of {@code plan} runs: under
+     * gVisor the cage's own ids are also read from the host ({@link #hostSideUnderGvisor}).
+     */
+    static boolean actsWhileRunning(List<Probe> probes, CagePlan plan) {
         return probes.stream().anyMatch(probe -> probe.id().equals(ProbeCatalogue.HOST_USER_TRACE)
-                || probe.id().equals(ProbeCatalogue.IDS_DISJOINT));
+                || probe.id().equals(ProbeCatalogue.IDS_DISJOINT)
+                || probe.id().equals(ProbeCatalogue.OWN_IDS) && plan.runtime().kind() == RuntimeKind.RUNSC);
     }
 
     /**
@@ -75,9 +82,11 @@ final class IdentityCheck {
         Map<String, Verifier.Finding> findings = new LinkedHashMap<>();
         boolean trace = probes.stream().anyMatch(probe -> probe.id().equals(ProbeCatalogue.HOST_USER_TRACE));
         boolean disjoint = probes.stream().anyMatch(probe -> probe.id().equals(ProbeCatalogue.IDS_DISJOINT));
+        boolean gvisor = plan.runtime().kind() == RuntimeKind.RUNSC;
+        boolean ownIds = gvisor && probes.stream().anyMatch(probe -> probe.id().equals(ProbeCatalogue.OWN_IDS));
         long pid;
         try {
-            pid = awaitPid(cageId);
+            pid = gvisor ? fileServerOf(awaitPid(cageId)) : awaitPid(cageId);
         } catch (CageException e) {
             Verifier.Finding error = new Verifier.Finding(Outcome.ERROR, e.getMessage());
             if (trace) {
@@ -86,7 +95,13 @@ final class IdentityCheck {
             if (disjoint) {
                 findings.put(ProbeCatalogue.IDS_DISJOINT, error);
             }
+            if (ownIds) {
+                findings.put(ProbeCatalogue.OWN_IDS, error);
+            }
             return findings;
+        }
+        if (ownIds) {
+            findings.put(ProbeCatalogue.OWN_IDS, hostSideUnderGvisor(pid, new HostIds(plan.config().uid(), plan.config().gid())));
         }
         if (trace) {
             findings.put(ProbeCatalogue.HOST_USER_TRACE, trace(pid, new HostIds(plan.config().uid(), plan.config().gid())));
@@ -126,7 +141,7 @@ final class IdentityCheck {
             Process process = peer.start(new Stdio(ProcessBuilder.Redirect.PIPE, ProcessBuilder.Redirect.DISCARD,
                     ProcessBuilder.Redirect.DISCARD));
             try {
-                long peerPid = awaitPid(peerId);
+                long peerPid = plan.runtime().kind() == RuntimeKind.RUNSC ? fileServerOf(awaitPid(peerId)) : awaitPid(peerId);
                 return judgeDisjoint(pid, readMaps(pid), peerPid, readMaps(peerPid));
             } finally {
                 peer.stop(PEER_GRACE);
@@ -134,6 +149,62 @@ final class IdentityCheck {
             }
         } catch (CageException e) {
             return new Verifier.Finding(Outcome.ERROR, "the second cage did not run: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Under gVisor the cage's processes live in its own kernel, whose uid_map is its own (all ids as
+     * they are) whatever the host gave it; what acts on the host for the cage is its file server
+     * (the gofer), in the cage's user namespace, which creates the cage's files as the cage's ids
+     * there. So the probe's verdict is drawn from the file server's maps, read from the host, for
+     * the cage's user ({@code cage}): the same detail as the probe gives under runc.
+     */
+    static Verifier.Finding hostSideUnderGvisor(long fileServer, HostIds cage) {
+        String[] maps = readMaps(fileServer);
+        return new Verifier.Finding(Outcome.BLOCKED, "gVisor's file server (pid " + fileServer + "), which makes the "
+                + "cage's files on the host, maps the cage's ids: uid=" + cage.uid() + " gid=" + cage.gid() + " uid_map="
+                + inlineMap(maps[0]) + " gid_map=" + inlineMap(maps[1]));
+    }
+
+    /** A map's lines "inside outside count" as inside:outside:count,..., as the probe writes it. */
+    static String inlineMap(String map) {
+        return String.join(",", map.strip().lines().map(line -> String.join(":", line.strip().split("\\s+"))).toList());
+    }
+
+    /**
+     * The file server (runsc's gofer) of the gVisor sandbox {@code sandboxPid}: started by the same
+     * {@code runsc} process, named {@value #GOFER_NAME}.
+     */
+    static long fileServerOf(long sandboxPid) {
+        long parent = parentOf(sandboxPid);
+        try (var processes = Files.list(Path.of("/proc"))) {
+            return processes.map(path -> path.getFileName().toString()).filter(name -> name.chars().allMatch(Character::isDigit))
+                    .map(Long::parseLong).filter(pid -> pid != sandboxPid && parentOf(pid) == parent)
+                    .filter(pid -> GOFER_NAME.equals(argumentZero(pid))).findFirst()
+                    .orElseThrow(() -> new CageException("gVisor's file server of sandbox pid " + sandboxPid
+                            + " is not running (no " + GOFER_NAME + " beside it)"));
+        } catch (IOException e) {
+            throw new CageException("cannot list the host's processes: " + e.getMessage());
+        }
+    }
+
+    private static long parentOf(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // After the command's name, in parentheses, which may hold anything.
+            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static String argumentZero(long pid) {
+        try {
+            String line = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"));
+            int end = line.indexOf('\0');
+            return end < 0 ? line : line.substring(0, end);
+        } catch (IOException e) {
+            return "";
         }
     }
 

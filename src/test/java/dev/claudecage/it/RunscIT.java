@@ -9,9 +9,13 @@ import dev.claudecage.verify.Canary;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,13 +41,15 @@ class RunscIT {
      * What runsc 20221219 does differently from runc and claude-cage does not yet make up for
      * (issue 19): gVisor's kernel lets an unprivileged process make a device node in its own tmpfs,
      * always adds /dev/fuse and /dev/net/tun, and ignores the spec's maskedPaths and readonlyPaths
-     * for its own /proc and /sys; SIOCSIFFLAGS is not implemented (ENOTTY, not EPERM); and a cage
-     * has no host ids of its own (its user is host uid 1000, shared with that account). Each is a
+     * for its own /proc and /sys; and SIOCSIFFLAGS is not implemented (ENOTTY, not EPERM). Each is a
      * hole or an error the report shows; this list must shrink to nothing, and the test fails when
      * one of them changes.
      */
     private static final Set<String> OPEN_UNDER_GVISOR = Set.of("mknod-denied", "devices-minimal", "proc-paths-masked",
-            "proc-paths-read-only", "proc-sys-read-only", "no-net-admin", "cage-ids-nobodys");
+            "proc-paths-read-only", "proc-sys-read-only", "no-net-admin");
+
+    /** The cage's user, as the configuration has it. */
+    private static final int CAGE_USER = 1000;
 
     @BeforeEach
     void requireRunsc() {
@@ -169,6 +175,44 @@ class RunscIT {
         assertEquals(0, cage("stop", "it-runsc").exitCode());
         assertEquals(0, cage("destroy", "it-runsc").exitCode());
         assertEquals(0, cage("gc").exitCode());
+    }
+
+    /**
+     * A runsc cage has host ids of its own, as a runc cage does: what it makes in its root is stored
+     * on the host as its block's ids (its uid 1000 is BLOCK+1000, nobody's), not as host uid 1000, an
+     * account's; in a workspace of uid 1000's, as the mount's owner, as under runc. gVisor's file
+     * server, which makes them, runs as the cage's root, its block's first host id, not as host root.
+     */
+    @Test
+    void whatARunscCageWritesIsStoredAsItsOwnHostIdsNotAsHostUid1000(@TempDir Path dir) throws Exception {
+        Path workspace = Files.createDirectory(dir.resolve("workspace"));
+        Files.setAttribute(workspace, "unix:uid", CAGE_USER);
+        Files.setAttribute(workspace, "unix:gid", CAGE_USER);
+        CageHarness.Result start = cage("start", "--detach", "--name", "it-runsc-ids", "--runtime", "runsc", "--rootfs",
+                ROOTFS.toString(), "--network", "none", "--mount", workspace + ":/workspace", "--", "sh", "-c",
+                "echo root > /var/tmp/made && echo workspace > /workspace/made && exec sleep 1000");
+        assertEquals(0, start.exitCode(), start.toString());
+        String containerId = SessionLifecycleIT.status("it-runsc-ids").path("containerId").asText();
+        Path blockRecord = Path.of("/run/claude-cage/userns", containerId);
+        assertTrue(Files.isRegularFile(blockRecord), "the runsc cage holds no block of its own ids");
+        String[] block = Files.readString(blockRecord).strip().split(" ");
+        long blockUid = Long.parseLong(block[0]);
+        long blockGid = Long.parseLong(block[1]);
+        Path inRoot = Path.of("/run/claude-cage/runs", containerId, "upper", "var", "tmp", "made");
+        Path inWorkspace = workspace.resolve("made");
+        for (int tries = 0; tries < 100 && !(Files.exists(inRoot) && Files.exists(inWorkspace)); tries++) {
+            Thread.sleep(100);
+        }
+        assertEquals(List.of(blockUid + CAGE_USER, blockGid + CAGE_USER), ownerOf(inRoot),
+                "a file the cage made in its root is stored as its block's ids");
+        assertEquals(List.of((long) CAGE_USER, (long) CAGE_USER), ownerOf(inWorkspace),
+                "a file the cage made in a workspace of uid 1000's is the mount's owner's, as under runc");
+        assertEquals(0, cage("destroy", "it-runsc-ids").exitCode());
+    }
+
+    private static List<Long> ownerOf(Path file) throws Exception {
+        return List.of(((Integer) Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue(),
+                ((Integer) Files.getAttribute(file, "unix:gid", LinkOption.NOFOLLOW_LINKS)).longValue());
     }
 
     @Test

@@ -1,0 +1,56 @@
+package dev.claudecage.verify;
+
+import dev.claudecage.CageException;
+import dev.claudecage.host.HostIds;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class IdentityCheckTest {
+
+    @Test
+    void aMapsLinesAreWrittenAsTheProbeWritesThem() {
+        assertEquals("0:1879048192:65536", IdentityCheck.inlineMap("         0 1879048192      65536\n"));
+        assertEquals("0:0:1,1:100000:65535", IdentityCheck.inlineMap("0 0 1\n1 100000 65535\n"));
+    }
+
+    /** Under gVisor the verdict comes from the file server's maps: one that maps the cage onto host uid 1000 is a hole. */
+    @Test
+    void aFileServerWithTheHostsIdsLeavesTheCageWithoutIdsOfItsOwn() {
+        Verifier.Finding hostSide = IdentityCheck.hostSideUnderGvisor(ProcessHandle.current().pid(), new HostIds(1000, 1000));
+        assertEquals(Outcome.BLOCKED, hostSide.outcome(), hostSide.detail());
+        assertTrue(hostSide.detail().contains("uid=1000 gid=1000 uid_map=0:0:4294967295"), hostSide.detail());
+        Verifier.Finding judged = IdentityCheck.judgeOwnIds(hostSide, null, new HostIds(0, 0),
+                "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n", "alice:x:1000:\n");
+        assertEquals(Outcome.HOLE, judged.outcome(), judged.detail());
+        assertTrue(judged.detail().contains("uid 1000 is the host account alice"), judged.detail());
+    }
+
+    /** runsc starts its file server and its sandbox from the same process; the file server is found beside the sandbox. */
+    @Test
+    void theFileServerIsTheRunscGoferBesideTheSandbox() throws Exception {
+        Process sandbox = new ProcessBuilder("sleep", "30").start();
+        Process other = new ProcessBuilder("sleep", "30").start();
+        Process gofer = new ProcessBuilder("bash", "-c", "exec -a runsc-gofer sleep 30").start();
+        try {
+            long found = -1;
+            for (int tries = 0; tries < 50 && found != gofer.pid(); tries++) {
+                try {
+                    found = IdentityCheck.fileServerOf(sandbox.pid());
+                } catch (CageException e) {
+                    // bash has not yet become the gofer.
+                    Thread.sleep(20);
+                }
+            }
+            assertEquals(gofer.pid(), found);
+        } finally {
+            for (Process process : List.of(sandbox, other, gofer)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
