@@ -40,7 +40,7 @@ final class Runsc {
      * sees it, and runsc and its sandbox read nothing else there.
      */
     private static final String HIDE_ROOT_NAMESPACE_MARK =
-            "mount -t tmpfs -o ro,size=4k,mode=0555 claude-cage-runsc /proc/sys/net/core && exec \"$@\"";
+            "mount -t proc -o ro,nosuid,nodev,noexec claude-cage-runsc /proc/sys/net/core && exec \"$@\"";
 
     /**
      * The options of {@code runsc run} for a cage with {@code spec} on {@code platform}, and the
