@@ -14,6 +14,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /** File-system steps shared by everything that keeps state: private folders and safe removal. */
 public final class Directories {
@@ -85,6 +86,19 @@ public final class Directories {
         }
         try (UntrustedDirectory directory = UntrustedDirectory.open(folder)) {
             directory.removeTree(absolute.getFileName().toString());
+        }
+    }
+
+    /**
+     * {@link #deleteRecursively(Path)} for a temporary folder whose leftover does no harm (gc or the next
+     * run removes it): a failure is told to {@code onFailure} as "could not remove ROOT: why", not thrown,
+     * so that it neither hides the error that ended the work nor fails work that succeeded.
+     */
+    public static void deleteRecursively(Path root, Consumer<String> onFailure) {
+        try {
+            deleteRecursively(root);
+        } catch (IOException e) {
+            onFailure.accept("could not remove " + root + ": " + e.getMessage());
         }
     }
 }
