@@ -135,7 +135,7 @@ public final class CageNetwork implements AutoCloseable {
         teardown.push("delete the namespace", () -> runner.remove(List.of("ip", "netns", "delete", ns), COMMAND_TIMEOUT));
         teardown.push("delete the host's firewall table", () -> runner.remove(List.of("nft", "delete", "table", "inet",
                 Firewall.hostTable(link)), COMMAND_TIMEOUT));
-        // Four processes where there were sixteen, each a batch of ip's that stops at its first failure. The cage's
+        // Three ip processes where there were fourteen, each a batch that stops at its first failure. The cage's
         // end is made inside the namespace under its final name, and the firewalls go up before either end of the
         // link does: no moment without them.
         ipBatch(runner, List.of(), List.of(
