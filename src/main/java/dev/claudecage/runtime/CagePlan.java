@@ -113,10 +113,17 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
      * preparation: a cage that shares the host's ids loads it only while it runs, and loading it
      * before the layers could be idmapped cost a one-shot run about 20 ms.
      * <p>
-     * None under runsc: gVisor 20221219 cannot start a cage with a user namespace of its own ids (its
-     * file server is refused the cage's folders: "stat ...: permission denied"). Its cage's processes
-     * are the sentry's, not host processes the host's accounts could trace or signal; what the ids
-     * would still keep apart is the owner of the files the cage writes in its mounts.
+     * None under runsc: runsc 20221219 starts its file server (the gofer) inside the cage's user
+     * namespace, as the cage's root, and the gofer opens every bind source itself from there, where
+     * runc opens them from the host: every staged mount and fixture in a root-only folder is refused
+     * ("stat .../mounts/ID/0: permission denied"); and behind {@link Runsc}'s launcher (a filtered
+     * cage), whose tmpfs hides a file of /proc, the gofer, in a new user and mount namespace, may
+     * not mount its own /proc (the kernel finds no fully visible proc: "error mounting proc:
+     * operation not permitted", runsc/cmd/gofer.go's setupRootFS). runsc cannot join a held user
+     * namespace by its path either (setns: "invalid argument"). Its cage's processes are the
+     * sentry's, host nobody in a user namespace of its own, not host processes the host's accounts
+     * could trace or signal; what the ids would still keep apart is the owner of the files the cage
+     * writes in its root and mounts, which its file server, host root, stores as host uid 1000.
      */
     private static IdPool ownIds(CageConfig config, RootlessHost rootless) {
         if (rootless != null || RuntimeKind.fromConfig(config.runtime()) == RuntimeKind.RUNSC) {
