@@ -108,17 +108,21 @@ final class Runsc {
     }
 
     /**
-     * The spec as runsc must get it. gVisor's seccomp ignores a rule's {@code errnoRet} and answers
+     * The spec as runsc must get it: its seccomp filter as gVisor reads it, and what runc does from the
+     * spec that gVisor does not (masked and read-only paths, CAP_MKNOD) made up for in it.
+     */
+    static Spec adapt(Spec spec) {
+        return withoutDeviceNodes(withKernelPathsWalled(withSeccompAsGvisorReadsIt(spec)));
+    }
+
+    /**
+     * The seccomp filter as gVisor must get it. gVisor's seccomp ignores a rule's {@code errnoRet} and answers
      * EPERM: the profile's "clone3 answers ENOSYS" rule (so that glibc falls back to clone, whose
      * flags the filter can read) would answer EPERM, and every thread and posix_spawn would fail.
      * gVisor does not implement clone3 at all, so letting that call through to the sentry gets the
      * ENOSYS the rule means; the probe {@code clone3-enosys} checks that it still does. And a call
      * gVisor names differently ({@link #GVISOR_NAMES}) gets its gVisor name beside the kernel's.
      */
-    static Spec adapt(Spec spec) {
-        return withoutDeviceNodes(withKernelPathsWalled(withSeccompAsGvisorReadsIt(spec)));
-    }
-
     private static Spec withSeccompAsGvisorReadsIt(Spec spec) {
         Spec.Seccomp seccomp = spec.linux().seccomp();
         if (seccomp == null) {
