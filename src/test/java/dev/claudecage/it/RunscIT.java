@@ -35,15 +35,13 @@ class RunscIT {
 
     /**
      * What runsc 20221219 does differently from runc and claude-cage does not yet make up for
-     * (issue 19): gVisor's kernel lets an unprivileged process make a device node in its own tmpfs,
-     * always adds /dev/fuse and /dev/net/tun, and ignores the spec's maskedPaths and readonlyPaths
-     * for its own /proc and /sys; SIOCSIFFLAGS is not implemented (ENOTTY, not EPERM); and a cage
-     * has no host ids of its own (its user is host uid 1000, shared with that account). Each is a
-     * hole or an error the report shows; this list must shrink to nothing, and the test fails when
-     * one of them changes.
+     * (issue 19): a cage has no host ids of its own (its user is host uid 1000, shared with that
+     * account). Each is a hole the report shows; this list must shrink to nothing, and the test
+     * fails when one of them changes. (gVisor's unprivileged mknod, its own /dev/fuse and
+     * /dev/net/tun, the masked and read-only paths it ignores and its missing SIOCSIFFLAGS are
+     * made up for: runtime/Runsc and the probes.)
      */
-    private static final Set<String> OPEN_UNDER_GVISOR = Set.of("mknod-denied", "devices-minimal", "proc-paths-masked",
-            "proc-paths-read-only", "proc-sys-read-only", "no-net-admin", "cage-ids-nobodys");
+    private static final Set<String> OPEN_UNDER_GVISOR = Set.of("cage-ids-nobodys");
 
     @BeforeEach
     void requireRunsc() {
