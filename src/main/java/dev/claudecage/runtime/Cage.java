@@ -311,20 +311,20 @@ public final class Cage implements AutoCloseable {
             return;
         }
         boolean running = process.isAlive();
-        if (!running && runtime.removedAfterItsRun(id)) {
-            return;
-        }
-        containerGone = false;
-        runtime.forceDelete(id);
-        if (running) {
-            // The runtime cleans up after its container as it exits; unmounting the root waits for that.
-            if (!process.waitFor(RUNTIME_EXIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly().waitFor(RUNTIME_EXIT.toMillis(), TimeUnit.MILLISECONDS);
-            }
-            // A runtime stopped while it was still creating the container may have made it after all.
+        if (running || !runtime.removedAfterItsRun(id)) {
+            containerGone = false;
             runtime.forceDelete(id);
+            if (running) {
+                // The runtime cleans up after its container as it exits; unmounting the root waits for that.
+                if (!process.waitFor(RUNTIME_EXIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly().waitFor(RUNTIME_EXIT.toMillis(), TimeUnit.MILLISECONDS);
+                }
+                // A runtime stopped while it was still creating the container may have made it after all.
+                runtime.forceDelete(id);
+            }
+            containerGone = true;
         }
-        containerGone = true;
+        CageCgroups.removeLeftovers(CageCgroups.ROOT, id);
     }
 
     /** A cage that may still run keeps its placeholders under their mounts, and the record for gc. */
