@@ -13,7 +13,8 @@
 #
 # Environment: ROOTFS (the minbase rootfs), BENCH_SCALE (rounds multiplier, default 1),
 # BENCH_BUDGET (seconds for the measuring, default 480), BENCH_NO_DOCKER=1 (leave Docker out),
-# BENCH_NO_INSTALL=1 (do not apt-get install docker.io when it is missing).
+# BENCH_NO_INSTALL=1 (do not apt-get install docker.io when it is missing), BENCH_ONLY=SECTION (that
+# section alone, e.g. BENCH_ONLY=gvisor BENCH_NO_DOCKER=1, into DATE-HOST-only-SECTION.json: for working on it).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 repo=$PWD
@@ -164,5 +165,5 @@ budget=$(( ${BENCH_BUDGET:-420} ))
 
 java -Djava.awt.headless=true -cp "$JAR:$work/classes" dev.claudecage.bench.Bench --cage "$CAGE" --rootfs "$ROOTFS" \
   --results "$repo/bench/results" --scratch "$work/scratch" --budget-seconds "$budget" \
-  --scale "${BENCH_SCALE:-1}" "${docker_args[@]}"
+  --scale "${BENCH_SCALE:-1}" ${BENCH_ONLY:+--only "$BENCH_ONLY"} "${docker_args[@]}"
 say "done in $(( $(date +%s) - started )) s"

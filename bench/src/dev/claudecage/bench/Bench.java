@@ -1,6 +1,7 @@
 package dev.claudecage.bench;
 
 import dev.claudecage.json.Json;
+import dev.claudecage.process.Executables;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -16,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -33,8 +35,9 @@ public final class Bench {
     private final long deadline;
     private final String tag = HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt()).toLowerCase(Locale.ROOT);
 
+    /** @param only the one section to run (its name in {@link #run()}), or null for all; for working on a section */
     record Options(Path cage, Path rootfs, Path results, Path scratch, String dockerBin, String dockerHost,
-                   String dockerImage, String dockerMissing, int budgetSeconds, double scale) {
+                   String dockerImage, String dockerMissing, int budgetSeconds, double scale, String only) {
 
         static Options parse(String[] args) {
             Map<String, String> values = new LinkedHashMap<>();
@@ -45,7 +48,7 @@ public final class Bench {
                 values.put(args[i].substring(2), args[i + 1]);
             }
             List<String> known = List.of("cage", "rootfs", "results", "scratch", "docker-bin", "docker-host",
-                    "docker-image", "docker-missing", "budget-seconds", "scale");
+                    "docker-image", "docker-missing", "budget-seconds", "scale", "only");
             for (String key : values.keySet()) {
                 if (!known.contains(key)) {
                     throw new IllegalArgumentException("unknown option --" + key + "; bench/bench.sh passes these: " + known);
@@ -61,7 +64,7 @@ public final class Bench {
                     values.get("docker-bin"), values.get("docker-host"), values.get("docker-image"),
                     values.getOrDefault("docker-missing", "no Docker engine was given"),
                     Integer.parseInt(values.getOrDefault("budget-seconds", "540")),
-                    Double.parseDouble(values.getOrDefault("scale", "1")));
+                    Double.parseDouble(values.getOrDefault("scale", "1")), values.get("only"));
         }
 
         boolean docker() {
@@ -99,17 +102,29 @@ public final class Bench {
             report.put("docker", "unavailable: " + options.dockerMissing());
         }
 
+        Map<String, Part> sections = new LinkedHashMap<>();
+        sections.put("start-up", this::startUp);
+        sections.put("phases", this::phases);
+        sections.put("filtered", this::filtered);
+        sections.put("gvisor", this::gvisor);
+        sections.put("sessions", this::sessions);
+        sections.put("build", this::build);
+        sections.put("proxy", this::proxy);
+        sections.put("terminal filter", this::terminalFilter);
+        sections.put("memory", this::launcherMemory);
+        if (options.only() != null && !sections.containsKey(options.only())) {
+            throw new IllegalArgumentException("no section " + options.only() + "; the sections: " + sections.keySet());
+        }
         int failures = 0;
-        failures += guarded("start-up", this::startUp);
-        failures += guarded("phases", this::phases);
-        failures += guarded("filtered", this::filtered);
-        failures += guarded("sessions", this::sessions);
-        failures += guarded("build", this::build);
-        failures += guarded("proxy", this::proxy);
-        failures += guarded("terminal filter", this::terminalFilter);
-        failures += guarded("memory", this::launcherMemory);
+        for (Map.Entry<String, Part> section : sections.entrySet()) {
+            if (options.only() == null || options.only().equals(section.getKey())) {
+                failures += guarded(section.getKey(), section.getValue());
+            }
+        }
 
-        Path file = report.write(options.results(), date, host);
+        // A one-section run has a file of its own, so that it never stands in for a whole run's.
+        String name = date + "-" + host + (options.only() == null ? "" : "-only-" + options.only().replace(' ', '-'));
+        Path file = report.write(options.results(), name);
         System.out.println();
         System.out.println("results: " + file);
         System.out.println("chart: " + Chart.write(Json.mapper().valueToTree(report.json), file));
@@ -221,6 +236,91 @@ public final class Bench {
         Double ratio = report.ratio(filteredVsDocker, results,
                 "claude-cage run --network filtered -- true", "docker run --rm (bridge, hardened) true");
         report.dockerTarget("run --network filtered <= docker run bridge", filteredVsDocker, ratio, 1.0);
+    }
+
+    // ---------------------------------------------------------------- gVisor against runc
+
+    /** The section's share of the budget: it measures at least three rounds of each pair all the same. */
+    private static final long GVISOR_SECONDS = 60;
+    private static final String RUNC_TRUE = "claude-cage run --runtime runc --network none -- true";
+    private static final String RUNSC_TRUE = "claude-cage run --runtime runsc --network none -- true (ptrace)";
+    private static final String RUNC_WORKLOAD = "git clone + build in --image cli (runc)";
+    private static final String RUNSC_WORKLOAD = "git clone + build in --image cli (runsc, ptrace)";
+    /** Chart draws the ratios whose names hold "runsc / runc" as gVisor's, against runc. */
+    private static final String GVISOR_STARTUP_RATIO = "run -- true, runsc / runc";
+    private static final String GVISOR_WORKLOAD_RATIO = "git clone + build, runsc / runc";
+
+    /**
+     * What gVisor's wall costs: the same cage under runc and under runsc, interleaved, once starting
+     * {@code true} and once running {@link GitWorkload}, where a second kernel costs most. gVisor's
+     * platform is ptrace, the one that works everywhere (kvm needs nested virtualization in a VM).
+     */
+    private void gvisor() throws Exception {
+        report.section("gVisor: run --runtime runsc against runc, start-up and a syscall-heavy workload (interleaved)");
+        if (Executables.find("runsc").isEmpty()) {
+            report.skip("gvisor", "runsc (gVisor) is not installed: apt-get install runsc (scripts/install-deps.sh does)");
+            return;
+        }
+        long sectionDeadline = Math.min(deadline, System.nanoTime() + GVISOR_SECONDS * 1_000_000_000L);
+        String rootfs = options.rootfs().toString();
+        List<String> runc = List.of("--runtime", "runc");
+        List<String> runsc = List.of("--runtime", "runsc", "--runsc-platform", "ptrace");
+        List<String> trueOnRootfs = List.of("--rootfs", rootfs, "--network", "none", "--", "true");
+        try {
+            Trial.Commands.output(run(runsc, trueOnRootfs), Map.of(), 120);
+        } catch (IOException e) {
+            report.skip("gvisor", "runsc is installed but a cage does not start on it: " + Trial.firstLine(e.getMessage()));
+            return;
+        }
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("runsc_platform", "ptrace");
+        report.put("gvisor", json);
+
+        List<Trial> startUp = List.of(Trial.command(RUNC_TRUE, run(runc, trueOnRootfs)),
+                Trial.command(RUNSC_TRUE, run(runsc, trueOnRootfs)));
+        Map<String, Trial.Samples> started = Trial.interleave(1, options.rounds(9), startUp, sectionDeadline);
+        report.table("gvisor_startup", started);
+        report.ratio(GVISOR_STARTUP_RATIO, started, RUNSC_TRUE, RUNC_TRUE);
+        json.put("startup_added_ms", addedMillis(started, RUNSC_TRUE, RUNC_TRUE));
+
+        Optional<Path> git = Executables.find("git");
+        if (git.isEmpty()) {
+            report.skip("gvisor_workload", "git is not installed on the host: the bench makes the workload's repository with it");
+            return;
+        }
+        if (!probe(cageArgs("run", "--image", "cli", "--network", "none", "--", "true"))) {
+            report.skip("gvisor_workload", "the cli image is not built (claude-cage build cli): the workload needs its git");
+            return;
+        }
+        Path bare = GitWorkload.makeBareRepository(git.get().toString(), options.scratch().resolve("gvisor"));
+        List<String> workload = List.of("--image", "cli", "--network", "none", "-v", bare + ":" + GitWorkload.MOUNT_POINT
+                + ":ro", "--", "sh", "-c", GitWorkload.SCRIPT);
+        json.put("workload", GitWorkload.DESCRIPTION);
+        List<Trial> pair = List.of(Trial.command(RUNC_WORKLOAD, run(runc, workload)),
+                Trial.command(RUNSC_WORKLOAD, run(runsc, workload)));
+        Map<String, Trial.Samples> worked = Trial.interleave(0, options.rounds(5), pair, sectionDeadline);
+        report.table("gvisor_workload", worked);
+        report.ratio(GVISOR_WORKLOAD_RATIO, worked, RUNSC_WORKLOAD, RUNC_WORKLOAD);
+        json.put("workload_added_ms", addedMillis(worked, RUNSC_WORKLOAD, RUNC_WORKLOAD));
+    }
+
+    private List<String> run(List<String> runtime, List<String> rest) {
+        List<String> argv = cageArgs("run");
+        argv.addAll(runtime);
+        argv.addAll(rest);
+        return argv;
+    }
+
+    /** What the second median adds to the first, or null when either was not measured. */
+    private static Double addedMillis(Map<String, Trial.Samples> results, String slower, String faster) {
+        Trial.Samples top = results.get(slower);
+        Trial.Samples bottom = results.get(faster);
+        if (top == null || bottom == null || !top.ok() || !bottom.ok()) {
+            return null;
+        }
+        double added = top.medianMillis() - bottom.medianMillis();
+        System.out.printf(Locale.ROOT, "  runsc adds %.0f ms%n", added);
+        return Report.round(added);
     }
 
     // ---------------------------------------------------------------- sessions

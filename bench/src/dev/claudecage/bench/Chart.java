@@ -20,15 +20,19 @@ import java.util.Locale;
 /**
  * A results file as a picture (bench/results/DATE-HOST.png beside DATE-HOST.json): a bar per measurement
  * against Docker, Docker at 1.0, on a logarithmic scale so that twice as fast and twice as slow are as long,
- * with the targets marked. Plain Java2D, headless: nothing to install.
+ * with the targets marked; below them, under a heading of their own, gVisor's bars against runc, runc at 1.0.
+ * Plain Java2D, headless: nothing to install.
  *
  * <p>Also runs on its own, to redraw a results file: {@code java -cp JAR:CLASSES dev.claudecage.bench.Chart FILE.json}.
  */
 final class Chart {
 
-    /** One measurement: claude-cage's median over Docker's, and the target for it where there is one. */
-    record Bar(String label, double ratio, Double target) {
+    /** One measurement: its median over its baseline's (Docker's, or runc's for gVisor), and its target where there is one. */
+    record Bar(String label, double ratio, Double target, String baseline) {
     }
+
+    static final String DOCKER = "Docker";
+    static final String RUNC = "runc";
 
     private static final int WIDTH = 900;
     private static final int LEFT = 330;
@@ -61,10 +65,15 @@ final class Chart {
         return png;
     }
 
-    /** Every ratio against Docker, in the file's order, with the target that names it. */
+    /** Every ratio against Docker, in the file's order, with the target that names it; then gVisor's against runc. */
     static List<Bar> bars(JsonNode results) {
         List<Bar> bars = new ArrayList<>();
+        List<Bar> gvisor = new ArrayList<>();
         for (var ratio : results.path("ratios").properties()) {
+            if (ratio.getKey().contains("runsc / runc")) {
+                gvisor.add(new Bar(ratio.getKey(), ratio.getValue().asDouble(), null, RUNC));
+                continue;
+            }
             if (!ratio.getKey().contains("/ docker")) {
                 continue;
             }
@@ -74,22 +83,31 @@ final class Chart {
                     target = entry.path("bound").asDouble();
                 }
             }
-            bars.add(new Bar(ratio.getKey(), ratio.getValue().asDouble(), target));
+            bars.add(new Bar(ratio.getKey(), ratio.getValue().asDouble(), target, DOCKER));
         }
+        bars.addAll(gvisor);
         return bars;
     }
 
     static String title(JsonNode results) {
         JsonNode machine = results.path("machine");
-        return String.format(Locale.ROOT, "%s on %s: %s vCPUs, %s GiB, runc %s, Docker %s",
+        String runsc = machine.path("runsc").asText("unavailable");
+        return String.format(Locale.ROOT, "%s on %s: %s vCPUs, %s GiB, runc %s, Docker %s%s",
                 results.path("date").asText().replaceFirst("T.*", ""), results.path("host").asText(),
                 machine.path("nproc").asText(), machine.path("memory_gib").asText(),
                 machine.path("runc").asText().replaceFirst("runc version ", ""),
-                machine.path("docker").asText().replaceFirst("client ([^,+~]*).*", "$1"));
+                machine.path("docker").asText().replaceFirst("client ([^,+~]*).*", "$1"),
+                runsc.equals("unavailable") ? "" : ", runsc " + runsc.replaceFirst("runsc version (release-)?", ""));
     }
 
     static BufferedImage draw(List<Bar> bars, String subtitle) {
-        int height = TOP + ROW * Math.max(bars.size(), 1) + 56;
+        boolean againstDocker = bars.stream().anyMatch(bar -> bar.baseline().equals(DOCKER));
+        boolean againstRunc = bars.stream().anyMatch(bar -> bar.baseline().equals(RUNC));
+        // gVisor's bars get a heading of their own below Docker's; alone (a run of that section only), the title says it.
+        boolean heading = againstDocker && againstRunc;
+        String one = againstDocker ? DOCKER + (againstRunc ? " (runc)" : "") : RUNC;
+        int rows = bars.size() + (heading ? 1 : 0);
+        int height = TOP + ROW * Math.max(rows, 1) + 56;
         BufferedImage image = new BufferedImage(WIDTH, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
@@ -99,12 +117,13 @@ final class Chart {
             g.fillRect(0, 0, WIDTH, height);
             g.setColor(Color.BLACK);
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-            g.drawString("claude-cage against Docker: median wall time, Docker = 1.0 (shorter is faster)", 16, 26);
+            g.drawString(againstDocker ? "claude-cage against Docker: median wall time, Docker = 1.0 (shorter is faster)"
+                    : "gVisor (runsc) against runc: median wall time, runc = 1.0 (shorter is faster)", 16, 26);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
             g.setColor(Color.DARK_GRAY);
             g.drawString(subtitle, 16, 46);
 
-            int bottom = TOP + ROW * bars.size();
+            int bottom = TOP + ROW * rows;
             // The scale: a light line at each power of two, Docker's 1.0 darker.
             for (double tick = LOWEST; tick <= HIGHEST; tick *= 2) {
                 int x = x(tick);
@@ -113,11 +132,23 @@ final class Chart {
                 g.drawLine(x, TOP - 6, x, bottom + 4);
                 g.setColor(Color.DARK_GRAY);
                 String label = tick < 1 ? String.format(Locale.ROOT, "%.2f", tick).replaceFirst("0+$", "") : (int) tick + "";
-                g.drawString(tick == 1.0 ? "1 = Docker" : label, x - (tick == 1.0 ? 28 : 8), bottom + 20);
+                String mark = tick == 1.0 ? "1 = " + one : label;
+                g.drawString(mark, x - (tick == 1.0 ? g.getFontMetrics().stringWidth(mark) / 2 : 8), bottom + 20);
             }
             g.setStroke(new BasicStroke(1f));
             int row = 0;
+            String baseline = bars.isEmpty() ? DOCKER : bars.get(0).baseline();
             for (Bar bar : bars) {
+                if (!bar.baseline().equals(baseline)) {
+                    baseline = bar.baseline();
+                    int y = TOP + ROW * row++;
+                    g.setColor(Color.WHITE);
+                    g.fillRect(0, y + 2, WIDTH, ROW - 4);
+                    g.setColor(Color.BLACK);
+                    g.setFont(g.getFont().deriveFont(Font.BOLD));
+                    g.drawString("gVisor (runsc) against runc: runc = 1.0, the same cage and command", 16, y + ROW / 2 + 8);
+                    g.setFont(g.getFont().deriveFont(Font.PLAIN));
+                }
                 int y = TOP + ROW * row++;
                 g.setColor(Color.BLACK);
                 g.drawString(bar.label(), 16, y + ROW / 2 + 4);
@@ -140,7 +171,7 @@ final class Chart {
             g.setColor(TARGET);
             g.fillRect(16, height - 22, 3, 14);
             g.setColor(Color.DARK_GRAY);
-            g.drawString("target (the bar's end left of it: met)    green: faster than Docker, orange: slower;"
+            g.drawString("target (the bar's end left of it: met)    green: faster than " + one + ", orange: slower;"
                     + " log scale", 26, height - 10);
         } finally {
             g.dispose();

@@ -31,6 +31,7 @@ final class Machine {
                 ? "v2 (unified)" : Files.exists(Path.of("/sys/fs/cgroup/unified")) ? "hybrid (v1 + v2)" : "v1");
         machine.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         machine.put("runc", firstLine(Trial.Commands.outputOrNull(List.of("runc", "--version"))));
+        machine.put("runsc", firstLine(Trial.Commands.outputOrNull(List.of("runsc", "--version"))));
         machine.put("claude_cage", firstLine(Trial.Commands.outputOrNull(List.of(options.cage().toString(), "--version"))));
         if (options.docker()) {
             machine.put("docker", Trial.Commands.outputOrNull(List.of(options.dockerBin(), "-H", options.dockerHost(),

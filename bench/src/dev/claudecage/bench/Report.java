@@ -102,9 +102,9 @@ final class Report {
         json.put(key, value);
     }
 
-    Path write(Path directory, String date, String host) throws IOException {
+    Path write(Path directory, String name) throws IOException {
         Files.createDirectories(directory);
-        Path file = directory.resolve(date + "-" + host + ".json");
+        Path file = directory.resolve(name + ".json");
         Files.writeString(file, Json.write(json));
         return file;
     }

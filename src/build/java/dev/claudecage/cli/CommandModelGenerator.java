@@ -485,7 +485,7 @@ public final class CommandModelGenerator {
         return code.append('}').toString();
     }
 
-    static String literal(String string) {
+    public static String literal(String string) {
         if (string == null) {
             return "null";
         }

@@ -5,7 +5,7 @@ import dev.claudecage.session.Sessions;
 import dev.claudecage.workspace.WorkspaceClone;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 import java.io.PrintWriter;
 
@@ -20,15 +20,15 @@ import java.io.PrintWriter;
                 "Exit code: 0 when applied or nothing to apply; 1 when git refuses the copy's objects; 2 when refused."})
 final class ApplyCommand extends BaseCommand {
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
-    String name;
+    @Mixin
+    SessionArgument session;
 
     @Override
     public Integer call() {
         Sessions sessions = context.sessions();
-        SessionName session = SessionName.of(name);
-        WorkspaceClone clone = sessions.workspaceClone(session);
-        WorkspaceClone.Applied applied = clone.apply(sessions.config(session).protectedPaths(), name);
+        SessionName name = session.name();
+        WorkspaceClone clone = sessions.workspaceClone(name);
+        WorkspaceClone.Applied applied = clone.apply(sessions.config(name).protectedPaths(), name.value());
         PrintWriter out = spec.commandLine().getOut();
         if (applied.commits() == 0) {
             out.println("nothing to apply: " + applied.branch() + " in " + clone.original() + " is at the copy's HEAD");

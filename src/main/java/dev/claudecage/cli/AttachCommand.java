@@ -1,9 +1,7 @@
 package dev.claudecage.cli;
 
-import dev.claudecage.session.SessionName;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
 
 @Command(name = "attach",
         description = {
@@ -13,15 +11,15 @@ import picocli.CommandLine.Parameters;
                 "Exit code: the cage's own when it ends while attached; 0 when detached."})
 final class AttachCommand extends BaseCommand {
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
-    String name;
+    @Mixin
+    SessionArgument session;
 
     @Mixin
     RawTerminalOption rawTerminal;
 
     @Override
     public Integer call() {
-        return SessionTerminal.attach(context.sessions(), SessionName.of(name),
+        return SessionTerminal.attach(context.sessions(), session.name(),
                 rawTerminal.raw);
     }
 }

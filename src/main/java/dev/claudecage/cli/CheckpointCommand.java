@@ -4,8 +4,8 @@ import dev.claudecage.host.UntrustedText;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.workspace.Checkpoints;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.util.List;
@@ -20,15 +20,16 @@ import java.util.List;
                 "Exit code: 0; 1 when the copy cannot be read; 2 when the session is unknown or not a --clone session."})
 final class CheckpointCommand extends BaseCommand {
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
-    String name;
+    @Mixin
+    SessionArgument session;
 
     @Option(names = {"-m", "--message"}, paramLabel = "MSG", description = "What the checkpoint is (one line).")
     String message = "by hand";
 
     @Override
     public Integer call() {
-        Checkpoints.Taken taken = context.sessions().workspaceClone(SessionName.of(name)).checkpoints()
+        SessionName name = session.name();
+        Checkpoints.Taken taken = context.sessions().workspaceClone(name).checkpoints()
                 .take(message, false);
         PrintWriter out = spec.commandLine().getOut();
         Checkpoints.Checkpoint checkpoint = taken.checkpoint().orElseThrow();

@@ -4,7 +4,7 @@ import dev.claudecage.host.UntrustedText;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.workspace.Checkpoints;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 import java.io.PrintWriter;
 import java.util.List;
@@ -15,12 +15,13 @@ import java.util.List;
                 "Exit code: 0; 2 when the session is unknown or not a --clone session."})
 final class CheckpointsCommand extends BaseCommand {
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
-    String name;
+    @Mixin
+    SessionArgument session;
 
     @Override
     public Integer call() {
-        List<Checkpoints.Checkpoint> checkpoints = context.sessions().workspaceClone(SessionName.of(name)).checkpoints()
+        SessionName name = session.name();
+        List<Checkpoints.Checkpoint> checkpoints = context.sessions().workspaceClone(name).checkpoints()
                 .list();
         PrintWriter out = spec.commandLine().getOut();
         if (checkpoints.isEmpty()) {

@@ -1,12 +1,11 @@
 package dev.claudecage.cli;
 
 import dev.claudecage.host.UntrustedText;
-import dev.claudecage.session.SessionName;
 import dev.claudecage.workspace.WorkspaceClone;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 
@@ -21,8 +20,8 @@ import java.io.PrintWriter;
                         + "objects); 2 when the session is unknown or not a --clone session."})
 final class DiffCommand extends BaseCommand {
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
-    String name;
+    @Mixin
+    SessionArgument session;
 
     @Option(names = "--stat", description = "Only the changed files and line counts, not the patch.")
     boolean stat;
@@ -37,7 +36,7 @@ final class DiffCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        WorkspaceClone clone = context.sessions().workspaceClone(SessionName.of(name));
+        WorkspaceClone clone = context.sessions().workspaceClone(session.name());
         String diff = since == null ? clone.diff(stat) : clone.checkpoints().diffSince(since, stat);
         String shown = unescaped ? diff : UntrustedText.escape(diff);
         PrintWriter out = spec.commandLine().getOut();

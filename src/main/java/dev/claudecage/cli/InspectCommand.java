@@ -2,7 +2,7 @@ package dev.claudecage.cli;
 
 import dev.claudecage.json.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 import java.io.PrintWriter;
 
@@ -10,13 +10,13 @@ import java.io.PrintWriter;
 @Command(name = "inspect", description = "Shows a session as JSON: the same as status --json.")
 final class InspectCommand extends BaseCommand {
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
-    String name;
+    @Mixin
+    SessionArgument session;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        out.print(Json.write(StatusCommand.report(context, name)));
+        out.print(Json.write(StatusCommand.report(context, session.name())));
         out.flush();
         return 0;
     }

@@ -10,7 +10,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -30,8 +29,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
                         + "'logs NAME > session.log' keeps the evidence. --raw-terminal prints them as written anywhere."})
 final class LogsCommand extends BaseCommand {
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
-    String name;
+    @Mixin
+    SessionArgument session;
 
     @Option(names = {"--follow", "-f"}, description = "Keep printing new output until the session ends.")
     boolean follow;
@@ -49,11 +48,11 @@ final class LogsCommand extends BaseCommand {
     @Override
     public Integer call() throws IOException {
         Duration window = since == null ? null : Durations.parse(since, "--since");
-        SessionName session = SessionName.of(name);
+        SessionName name = session.name();
         SessionLogs logs = new SessionLogs(context.sessions(), Clock.systemUTC());
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         if (audit || rawTerminal.raw || Host.isRegularFile(1)) {
-            print(logs, session, window, stdout);
+            print(logs, name, window, stdout);
             return 0;
         }
         TerminalFilter filter = new TerminalFilter(stdout);
@@ -67,7 +66,7 @@ final class LogsCommand extends BaseCommand {
         Thread onSignal = new Thread(end, "logs-end");
         Runtime.getRuntime().addShutdownHook(onSignal);
         try {
-            print(logs, session, window, filter);
+            print(logs, name, window, filter);
         } finally {
             end.run();
             try {

@@ -13,7 +13,6 @@ import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.runtime.CagePolicy;
 import dev.claudecage.security.SeccompPolicy;
 import dev.claudecage.session.SessionPolicy;
-import dev.claudecage.session.SessionRecord;
 import dev.claudecage.session.SessionRoots;
 
 import java.io.IOException;
@@ -27,11 +26,11 @@ import java.util.stream.Stream;
  * Start-up only. While the main thread builds picocli's command model (reflection over the
  * command's annotations, the largest part of a short call), a second thread does once, on the
  * other core, the work that the command does next. For {@code run} and {@code verify} it parses
- * the seccomp profile (Jackson), loads and validates the configuration (SnakeYAML), loads the C
+ * the seccomp profile (Jackson), loads and validates the configuration (SnakeYAML for the files there are), loads the C
  * library binding (JNA) and writes a throwaway spec; the real call takes the parsed profile
  * and defaults and finds the rest warm.
- * For {@code list}, {@code status} and {@code inspect} it starts Jackson and builds the readers of
- * the session records and policies; for {@code build}, it loads the configuration and starts
+ * For {@code status} and {@code inspect} it starts Jackson and builds the readers of the sessions'
+ * policies ({@code list} reads no JSON with Jackson's mapper: session/SessionRecordReader); for {@code build}, it loads the configuration and starts
  * Jackson with the readers of the build cache. What it leaves behind is loaded and initialised classes and
  * Jackson's filled caches. It writes no file and decides nothing; any failure is left for the
  * real call to report (docs/performance.md has what each saves).
@@ -45,7 +44,7 @@ final class Prewarm {
     static void startFor(String[] args) {
         Runnable warm = args.length == 0 ? null : switch (args[0]) {
             case "run", "verify" -> Prewarm::cage;
-            case "list", "ps", "status", "inspect" -> Prewarm::sessions;
+            case "status", "inspect" -> Prewarm::sessions;
             case "build" -> Prewarm::build;
             default -> null;
         };
@@ -67,8 +66,7 @@ final class Prewarm {
                 }
             }
             // Jackson's start (its date format alone loads the JDK's locale data), then the
-            // deserializers of what every session has, built and cached by the shared mapper.
-            Json.mapper().readerFor(SessionRecord.class);
+            // deserializers of the policy every session has, built and cached by the shared mapper.
             Json.mapper().readerFor(SessionPolicy.class);
             Json.mapper().writerFor(CagePolicy.class);
         } catch (IOException | RuntimeException | LinkageError ignored) {

@@ -3,6 +3,7 @@ package dev.claudecage.cli;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.workspace.Checkpoints;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
@@ -16,15 +17,16 @@ import java.io.PrintWriter;
                 "Exit code: 0; 1 when the copy cannot be read or written; 2 when the session or checkpoint is unknown."})
 final class RollbackCommand extends BaseCommand {
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
-    String name;
+    @Mixin
+    SessionArgument session;
 
     @Parameters(index = "1", paramLabel = "CHECKPOINT", description = "The checkpoint's id (claude-cage checkpoints NAME).")
     int checkpoint;
 
     @Override
     public Integer call() {
-        Checkpoints.RolledBack done = context.sessions().workspaceClone(SessionName.of(name)).checkpoints()
+        SessionName name = session.name();
+        Checkpoints.RolledBack done = context.sessions().workspaceClone(name).checkpoints()
                 .rollback(checkpoint);
         PrintWriter out = spec.commandLine().getOut();
         done.saved().ifPresent(saved -> out.println("saved the state before as checkpoint " + saved.id()));

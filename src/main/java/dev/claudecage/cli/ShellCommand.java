@@ -20,8 +20,8 @@ import java.util.List;
                 "Exit code: the shell's (or CMD's) own."})
 final class ShellCommand extends BaseCommand {
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
-    String name;
+    @Mixin
+    SessionArgument session;
 
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "CMD", description = "What to run instead of bash, after --.")
     List<String> command;
@@ -34,7 +34,8 @@ final class ShellCommand extends BaseCommand {
         ProcessRunner runner = context.runner();
         Sessions sessions = context.sessions();
         boolean terminal = Host.interactiveTerminal();
-        List<String> exec = sessions.execCommand(sessions.live(SessionName.of(name)), List.of(),
+        SessionName name = session.name();
+        List<String> exec = sessions.execCommand(sessions.live(name), List.of(),
                 command == null || command.isEmpty() ? List.of("bash") : command, terminal);
         ForegroundStdio stdio = ForegroundStdio.forThisProcess(terminal, rawTerminal.raw);
         Process process = runner.startAttached(exec, stdio.stdio());

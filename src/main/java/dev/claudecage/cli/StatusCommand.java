@@ -13,8 +13,8 @@ import dev.claudecage.session.SessionView;
 import dev.claudecage.session.Sessions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -28,15 +28,15 @@ import java.util.Locale;
                 + "repository the cage left in a writable mount whose configuration or hooks run programs.")
 final class StatusCommand extends BaseCommand {
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The session.")
-    String name;
+    @Mixin
+    SessionArgument session;
 
     @Option(names = "--json", description = "Print as JSON.")
     boolean json;
 
     @Override
     public Integer call() {
-        SessionReport report = report(context, name);
+        SessionReport report = report(context, session.name());
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? Json.write(report) : render(report));
         out.flush();
@@ -44,10 +44,10 @@ final class StatusCommand extends BaseCommand {
     }
 
     /** The session's report, checked against the host, with its workspace warnings. */
-    static SessionReport report(Context context, String name) {
+    static SessionReport report(Context context, SessionName name) {
         ProcessRunner runner = context.runner();
         Sessions sessions = context.sessions();
-        SessionView view = sessions.view(SessionName.of(name));
+        SessionView view = sessions.view(name);
         return sessions.report(view).withWorkspaceWarnings(
                 NestedRepositories.inWritableMounts(SessionConfig.load(view.record().config()), runner)
                         .stream().map(NestedRepositories.Finding::warning).toList());

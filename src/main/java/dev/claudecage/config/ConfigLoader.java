@@ -3,10 +3,7 @@ package dev.claudecage.config;
 import dev.claudecage.UserInputException;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.MalformedInputException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -25,7 +22,7 @@ import java.util.stream.Stream;
 
 /**
  * Builds the effective configuration from its layers, each replacing whole values of the one
- * before: the built-in defaults (config/default.yaml, carried in the jar), the system file, the
+ * before: the built-in defaults (config/default.yaml, built into the jar as code: {@link BuiltInDefaults}), the system file, the
  * user's file, the user's file's section for the project folder the command runs in,
  * CLAUDE_CAGE_* environment variables and flags. Missing files are skipped; unreadable ones,
  * unknown keys, unknown CLAUDE_CAGE_* variables and bad values are errors.
@@ -46,7 +43,6 @@ public final class ConfigLoader {
 
     public static final Path SYSTEM_FILE = Path.of("/etc/claude-cage/config.yaml");
 
-    private static final String DEFAULTS_RESOURCE = "default.yaml";
     private static final Path USER_FILE_IN_CONFIG_HOME = Path.of("claude-cage", "config.yaml");
 
     private final Path systemFile;
@@ -216,29 +212,9 @@ public final class ConfigLoader {
         return realPath(workingDir.normalize());
     }
 
-    /** The built-in defaults, parsed once per process (nothing changes a RawValue); each load layers on a copy. */
-    private static Map<ConfigKey, RawValue> builtInDefaults;
-
-    /**
-     * The built-in defaults as a layer of its own to put the others on. {@code run}'s start-up
-     * thread (cli/Prewarm) parses them while picocli works; the real load takes that parse.
-     */
-    private static synchronized Map<ConfigKey, RawValue> builtInDefaults() {
-        if (builtInDefaults == null) {
-            builtInDefaults = readBuiltInDefaults();
-        }
-        return new EnumMap<>(builtInDefaults);
-    }
-
-    private static Map<ConfigKey, RawValue> readBuiltInDefaults() {
-        try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS_RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("the built-in defaults " + DEFAULTS_RESOURCE + " are missing from the class path");
-            }
-            return YamlLayer.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), BUILT_IN_DEFAULT);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the built-in defaults", e);
-        }
+    /** The built-in defaults as a layer of its own to put the others on: a fresh map for each load to change. */
+    private static Map<ConfigKey, RawValue> builtInDefaults() {
+        return BuiltInDefaults.generated().values();
     }
 
     private static YamlLayer.Document fileLayer(Path file, boolean required, boolean projectsAllowed) {

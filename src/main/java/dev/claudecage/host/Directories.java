@@ -11,14 +11,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /** File-system steps shared by everything that keeps state: private folders and safe removal. */
 public final class Directories {
-
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private Directories() {
     }
@@ -42,9 +39,7 @@ public final class Directories {
      * crash; a link at {@code file} is replaced, never followed.
      */
     public static void writeAtomically(Path file, byte[] content, String permissions) throws IOException {
-        byte[] suffix = new byte[6];
-        RANDOM.nextBytes(suffix);
-        Path temporary = file.resolveSibling("." + file.getFileName() + ".tmp-" + HexFormat.of().formatHex(suffix));
+        Path temporary = file.resolveSibling("." + file.getFileName() + ".tmp-" + RandomNames.hex(6));
         try {
             try (FileChannel channel = FileChannel.open(temporary, Set.of(StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions)))) {
@@ -85,6 +80,19 @@ public final class Directories {
         }
         try (UntrustedDirectory directory = UntrustedDirectory.open(folder)) {
             directory.removeTree(absolute.getFileName().toString());
+        }
+    }
+
+    /**
+     * {@link #deleteRecursively(Path)} for a temporary folder whose leftover does no harm (gc or the next
+     * run removes it): a failure is told to {@code onFailure} as "could not remove ROOT: why", not thrown,
+     * so that it neither hides the error that ended the work nor fails work that succeeded.
+     */
+    public static void deleteRecursively(Path root, Consumer<String> onFailure) {
+        try {
+            deleteRecursively(root);
+        } catch (IOException e) {
+            onFailure.accept("could not remove " + root + ": " + e.getMessage());
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.claudecage.host.IdBlock;
 import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.host.Mounter;
 import dev.claudecage.host.Mounts;
+import dev.claudecage.host.RandomNames;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
@@ -21,9 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -48,7 +47,6 @@ public final class Cage implements AutoCloseable {
     private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
     /** How long a runtime that still runs when its cage is removed gets to clean up and exit. */
     private static final Duration RUNTIME_EXIT = Duration.ofSeconds(10);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final String id;
     private final Layout layout;
@@ -90,9 +88,7 @@ public final class Cage implements AutoCloseable {
 
     /** A fresh container id: the prefix says what made it, the rest is random. */
     public static String newId(String prefix) {
-        byte[] bytes = new byte[6];
-        RANDOM.nextBytes(bytes);
-        return prefix + "-" + HexFormat.of().formatHex(bytes);
+        return prefix + "-" + RandomNames.hex(6);
     }
 
     /** Fails, saying what to do, unless every one of {@code lowerLayers} is a folder. */
@@ -320,20 +316,20 @@ public final class Cage implements AutoCloseable {
             return;
         }
         boolean running = process.isAlive();
-        if (!running && runtime.removedAfterItsRun(id)) {
-            return;
-        }
-        containerGone = false;
-        runtime.forceDelete(id);
-        if (running) {
-            // The runtime cleans up after its container as it exits; unmounting the root waits for that.
-            if (!process.waitFor(RUNTIME_EXIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly().waitFor(RUNTIME_EXIT.toMillis(), TimeUnit.MILLISECONDS);
-            }
-            // A runtime stopped while it was still creating the container may have made it after all.
+        if (running || !runtime.removedAfterItsRun(id)) {
+            containerGone = false;
             runtime.forceDelete(id);
+            if (running) {
+                // The runtime cleans up after its container as it exits; unmounting the root waits for that.
+                if (!process.waitFor(RUNTIME_EXIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly().waitFor(RUNTIME_EXIT.toMillis(), TimeUnit.MILLISECONDS);
+                }
+                // A runtime stopped while it was still creating the container may have made it after all.
+                runtime.forceDelete(id);
+            }
+            containerGone = true;
         }
-        containerGone = true;
+        CageCgroups.removeLeftovers(CageCgroups.ROOT, id);
     }
 
     /** A cage that may still run keeps its placeholders under their mounts, and the record for gc. */

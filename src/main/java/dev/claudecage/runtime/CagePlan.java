@@ -88,6 +88,12 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
             throw new CageException(unsupported, "use --network filtered or none under runsc, or --runtime runc for "
                     + "this network");
         }
+        if (runtime.kind() == RuntimeKind.RUNSC && rootless == null) {
+            // Said at every resolve, as runc's cages say it when they share the host's ids (see ownIds).
+            System.err.println("claude-cage: warning: under runsc the cage has no host ids of its own: gVisor's file "
+                    + "server stores what it writes in its root and mounts as host uid " + config.uid() + " and gid "
+                    + config.gid() + " (its processes are gVisor's, which runs as host nobody); docs/security.md says more");
+        }
         if (config.rootfs() != null) {
             return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
                     HostPolicy.resolve(config), null, rootless, ids);

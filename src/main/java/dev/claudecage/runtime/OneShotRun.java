@@ -2,6 +2,7 @@ package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
 import dev.claudecage.claudecode.ClaudeCodeStart;
+import dev.claudecage.config.NetworkMode;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.net.gateway.ApiCredential;
@@ -46,11 +47,13 @@ public final class OneShotRun {
         Path auditFile = options.auditLog() != null ? options.auditLog()
                 : paths.runs().resolveSibling("audit").resolve(id + ".jsonl");
         CageInstance cage = CageInstance.prepare(plan, id, command, terminal,
-                new CageNetworking.Options(options.realKey(), auditFile, networkState, paths.networkLock()), auditFile,
-                paths, runner, (spec, networking) -> ClaudeCodeStart.prepare(spec, networking, networkState,
-                        OneShotRun::warn));
+                new CageNetworking.Options(options.realKey(), auditFile, networkState, paths.networkLock()),
+                keepsTrail(plan, options) ? auditFile : null, paths, runner,
+                (spec, networking) -> ClaudeCodeStart.prepare(spec, networking, networkState, OneShotRun::warn));
         AuditLog audit = cage.trail();
-        cage.recordStart(cage.policy(List.of()).sha256());
+        if (audit != null) {
+            cage.recordStart(cage.policy(List.of()).sha256());
+        }
         try {
             stdio.relay(cage.start(stdio.stdio()));
         } catch (RuntimeException e) {
@@ -72,11 +75,23 @@ public final class OneShotRun {
             stopAndClose(cage);
             throw new CageException("interrupted while cage " + id + " was running");
         } finally {
-            if (closeUnlessSignalled(cage, onSignal)) {
+            if (closeUnlessSignalled(cage, onSignal) && audit != null) {
                 // After the teardown: the drop logger has written its last lines by then.
                 reportDenials(audit, options.auditLog() != null);
             }
         }
+    }
+
+    /**
+     * Whether the run writes an evidence trail. A trail the user did not ask to keep (--audit-log) is
+     * removed when the run ends, unread: a filtered cage's still counts the network's denials for
+     * {@link #reportDenials} as they are written, but a cage with no network of its own, or the
+     * host's, logs no decision, and its trail (two lines about the cage, and what it changed in its
+     * writable folders, walked before and after) would be written for no one, at the cost of a file
+     * opened through descriptors, its policy record hashed, and those walks.
+     */
+    static boolean keepsTrail(CagePlan plan, Options options) {
+        return options.auditLog() != null || plan.config().network() == NetworkMode.FILTERED;
     }
 
     /**

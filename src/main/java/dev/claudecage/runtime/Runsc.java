@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * What runsc (gVisor) needs beyond the command line and config.json that runc and crun take. The
@@ -27,6 +29,13 @@ final class Runsc {
      * connect with a timeout.
      */
     private static final Map<String, String> GVISOR_NAMES = Map.of("pselect6", "pselect");
+    /** Of the masked paths runc's default spec names, those gVisor's /proc and /sys show (runsc 20221219): directories. */
+    private static final Set<String> MASKED_DIRECTORIES_IN_GVISOR = Set.of("/sys/firmware");
+    /** Which argument of each call holds the mode, whose file type says whether a device node is made. */
+    private static final Map<String, Integer> MKNOD_MODE_ARGUMENT = Map.of("mknod", 1, "mknodat", 2);
+    private static final long S_IFMT = 0170000;
+    /** Regular (also as 0), FIFO and socket: what mknod(2) makes without CAP_MKNOD. */
+    private static final List<Integer> FILE_TYPES_WITHOUT_CAP_MKNOD = List.of(0, 0100000, 0010000, 0140000);
 
     private Runsc() {
     }
@@ -102,14 +111,22 @@ final class Runsc {
     }
 
     /**
-     * The spec as runsc must get it. gVisor's seccomp ignores a rule's {@code errnoRet} and answers
+     * The spec as runsc must get it: its seccomp filter as gVisor reads it, and what runc does from the
+     * spec that gVisor does not (masked and read-only paths, CAP_MKNOD) made up for in it.
+     */
+    static Spec adapt(Spec spec) {
+        return withoutDeviceNodes(withKernelPathsWalled(withSeccompAsGvisorReadsIt(spec)));
+    }
+
+    /**
+     * The seccomp filter as gVisor must get it. gVisor's seccomp ignores a rule's {@code errnoRet} and answers
      * EPERM: the profile's "clone3 answers ENOSYS" rule (so that glibc falls back to clone, whose
      * flags the filter can read) would answer EPERM, and every thread and posix_spawn would fail.
      * gVisor does not implement clone3 at all, so letting that call through to the sentry gets the
      * ENOSYS the rule means; the probe {@code clone3-enosys} checks that it still does. And a call
      * gVisor names differently ({@link #GVISOR_NAMES}) gets its gVisor name beside the kernel's.
      */
-    static Spec adapt(Spec spec) {
+    private static Spec withSeccompAsGvisorReadsIt(Spec spec) {
         Spec.Seccomp seccomp = spec.linux().seccomp();
         if (seccomp == null) {
             return spec;
@@ -122,6 +139,60 @@ final class Runsc {
             rule.names().stream().map(GVISOR_NAMES::get).filter(Objects::nonNull).forEach(names::add);
             rules.add(answeredByTheSentry ? new Spec.SeccompSyscall(names, "SCMP_ACT_ALLOW", null, rule.args())
                     : new Spec.SeccompSyscall(names, rule.action(), rule.errnoRet(), rule.args()));
+        }
+        return spec.withLinux(spec.linux().withSeccomp(new Spec.Seccomp(seccomp.defaultAction(),
+                seccomp.defaultErrnoRet(), seccomp.architectures(), rules)));
+    }
+
+    /**
+     * The spec's masked and read-only paths as gVisor can honour them: runsc 20221219 ignores both
+     * lists (its /proc and /sys are its own kernel's). Of the masked paths, gVisor shows only
+     * directories ({@link #MASKED_DIRECTORIES_IN_GVISOR}), each covered here as runc covers a
+     * directory: an empty read-only tmpfs. gVisor cannot make a part of its /proc read-only (a spec
+     * mount there would be a new /proc, or the host's files through the gofer), so a read-only path in
+     * /proc makes the whole /proc read-only: nothing there is the host's, and what the cage writes in
+     * it under runc (its own oom_score_adj, a thread's comm) changes gVisor's kernel only.
+     */
+    private static Spec withKernelPathsWalled(Spec spec) {
+        List<Spec.Mount> mounts = new ArrayList<>();
+        boolean procReadOnly = spec.linux().readonlyPaths().stream().anyMatch(path -> path.startsWith("/proc/"));
+        for (Spec.Mount mount : spec.mounts()) {
+            boolean readOnlyProc = procReadOnly && mount.destination().equals("/proc") && !mount.options().contains("ro");
+            mounts.add(readOnlyProc ? new Spec.Mount(mount.destination(), mount.type(), mount.source(),
+                    Stream.concat(mount.options().stream(), Stream.of("ro")).toList()) : mount);
+        }
+        spec.linux().maskedPaths().stream().filter(MASKED_DIRECTORIES_IN_GVISOR::contains).forEach(path ->
+                mounts.add(new Spec.Mount(path, "tmpfs", "tmpfs", List.of("ro", "nosuid", "noexec", "nodev", "mode=0555"))));
+        return spec.withMounts(mounts);
+    }
+
+    /**
+     * No device nodes without CAP_MKNOD, as under the host's kernel: gVisor 20221219 makes one for any
+     * process, capability or not, in its own file systems (its mknodat checks none). Without that
+     * capability in the spec, mknod and mknodat are allowed for what needs none (a FIFO, a socket, a
+     * regular file) and refused (EPERM) for a character or block device.
+     */
+    private static Spec withoutDeviceNodes(Spec spec) {
+        Spec.Seccomp seccomp = spec.linux().seccomp();
+        if (seccomp == null || spec.process().capabilities().effective().contains("CAP_MKNOD")) {
+            return spec;
+        }
+        List<Spec.SeccompSyscall> rules = new ArrayList<>();
+        List<String> mknods = new ArrayList<>();
+        for (Spec.SeccompSyscall rule : seccomp.syscalls()) {
+            List<String> unconditional = rule.args() == null && "SCMP_ACT_ALLOW".equals(rule.action())
+                    ? rule.names().stream().filter(MKNOD_MODE_ARGUMENT::containsKey).toList() : List.of();
+            mknods.addAll(unconditional);
+            List<String> kept = rule.names().stream().filter(name -> !unconditional.contains(name)).toList();
+            if (!kept.isEmpty()) {
+                rules.add(new Spec.SeccompSyscall(kept, rule.action(), rule.errnoRet(), rule.args()));
+            }
+        }
+        for (String call : mknods) {
+            for (int fileType : FILE_TYPES_WITHOUT_CAP_MKNOD) {
+                rules.add(new Spec.SeccompSyscall(List.of(call), "SCMP_ACT_ALLOW", null, List.of(new Spec.SeccompArg(
+                        MKNOD_MODE_ARGUMENT.get(call), S_IFMT, fileType, "SCMP_CMP_MASKED_EQ"))));
+            }
         }
         return spec.withLinux(spec.linux().withSeccomp(new Spec.Seccomp(seccomp.defaultAction(),
                 seccomp.defaultErrnoRet(), seccomp.architectures(), rules)));

@@ -1,7 +1,11 @@
 package dev.claudecage.session;
 
+import dev.claudecage.config.ConfigKey;
+import dev.claudecage.runtime.RuntimeKind;
+
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Compares a session's record with the host. A record whose supervisor is alive is the truth;
@@ -11,7 +15,18 @@ import java.util.List;
 public record Reconciler(HostProbe probe) {
 
     public SessionView view(SessionRecord record) {
-        return view(record, record.containerId() == null ? List.of() : probe.container(record.containerId()).stream().toList());
+        return view(record, record.containerId() == null ? List.of() : container(record).stream().toList());
+    }
+
+    /** The record's cage, looked for under the runtime the record names (any runtime's when it names none known). */
+    private Optional<RuntimeContainer> container(SessionRecord record) {
+        Object runtime = record.config().get(ConfigKey.RUNTIME.yamlName());
+        for (RuntimeKind kind : RuntimeKind.values()) {
+            if (kind.configName().equals(runtime)) {
+                return probe.container(kind, record.containerId());
+            }
+        }
+        return probe.container(record.containerId());
     }
 
     public SessionView view(SessionRecord record, List<RuntimeContainer> containers) {

@@ -145,7 +145,7 @@ final class RuntimeStates {
         long pid = -1;
         long start = -1;
         // Streamed, top-level fields only: runc writes them before its 30 KB of config, which is not read.
-        try (JsonParser parser = Json.mapper().getFactory().createParser(state)) {
+        try (JsonParser parser = Json.factory().createParser(state)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 return InitProcess.UNKNOWN;
             }

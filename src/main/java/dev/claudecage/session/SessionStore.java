@@ -150,10 +150,10 @@ public final class SessionStore {
             throw new CageException("cannot read " + file + ": " + e.getMessage());
         }
         try {
-            return Optional.of(Json.read(json, SessionRecord.class));
-        } catch (UncheckedIOException e) {
+            return Optional.of(SessionRecordReader.read(json));
+        } catch (IOException e) {
             throw new CageException("the record of session " + name + " (" + file + ") is unreadable: "
-                    + e.getMessage(), "remove the session with: claude-cage destroy " + name);
+                    + "invalid JSON for SessionRecord: " + e.getMessage(), "remove the session with: claude-cage destroy " + name);
         }
     }
 

@@ -502,13 +502,14 @@ public final class Sessions {
         }
     }
 
+    /** Polled often: a stop waits here for a supervisor that has said the cage ended, and only exits now. */
     private static boolean awaitExit(ProcessIdentity process, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (process.isAlive()) {
             if (System.nanoTime() > deadline) {
                 return false;
             }
-            sleep(20);
+            sleep(5);
         }
         return true;
     }

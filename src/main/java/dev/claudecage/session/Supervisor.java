@@ -224,7 +224,8 @@ final class Supervisor {
         pump = new Thread(() -> pump(ring), "pty-pump");
         pump.setDaemon(true);
         pump.start();
-        if (awaitRunning(id)) {
+        RuntimeKind runtimeKind = plan.runtime().kind();
+        if (awaitRunning(runtimeKind, id)) {
             sawRunning = true;
             synchronized (lifecycle) {
                 if (!stopRequested) {
@@ -233,11 +234,11 @@ final class Supervisor {
             }
             log("cage " + id + " is running (runtime pid " + runtime.pid() + ")");
             if (desktop != null) {
-                serveDesktop(id, desktop);
+                serveDesktop(runtimeKind, id, desktop);
             }
             if (config.healthcheck() && plan.imageId() != null) {
                 // Pushed after the cage: the checks end before the cage is stopped.
-                startHealthcheck(id, config, plan)
+                startHealthcheck(runtimeKind, id, config, plan)
                         .ifPresent(health -> teardown.push("stop the healthcheck", health));
             }
             if (!config.checkpointInterval().isZero()) {
@@ -274,8 +275,8 @@ final class Supervisor {
      * Serves the desktop's page, and connects its WebSockets to the VNC server on the cage's own
      * loopback: through its network namespace as root, through a relay in it rootless.
      */
-    private void serveDesktop(String id, DesktopAccess desktop) {
-        long cagePid = probe.container(id).map(RuntimeContainer::pid).orElse(0L);
+    private void serveDesktop(RuntimeKind runtimeKind, String id, DesktopAccess desktop) {
+        long cagePid = probe.container(runtimeKind, id).map(RuntimeContainer::pid).orElse(0L);
         if (cagePid <= 0) {
             throw new CageException("cage " + id + " runs but the runtime reports no pid for it: cannot publish its desktop");
         }
@@ -296,17 +297,21 @@ final class Supervisor {
         desktopServer.start(inside, this::log);
     }
 
-    /** Waits until the runtime reports the container running (its command was executed), or has exited. */
-    private boolean awaitRunning(String id) throws InterruptedException {
+    /**
+     * Waits until the runtime reports the container running (its command was executed), or has
+     * exited. Each look reads the runtime's state file (no process), so it looks often: the start
+     * command waits for this.
+     */
+    private boolean awaitRunning(RuntimeKind runtimeKind, String id) throws InterruptedException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (!runtime.isAlive()) {
                 return false;
             }
-            if (probe.container(id).map(RuntimeContainer::running).orElse(false)) {
-                return runtime.isAlive() || probe.container(id).isPresent();
+            if (probe.container(runtimeKind, id).map(RuntimeContainer::running).orElse(false)) {
+                return runtime.isAlive() || probe.container(runtimeKind, id).isPresent();
             }
-            Thread.sleep(25);
+            Thread.sleep(5);
         }
         throw new CageException("cage " + id + " did not reach 'running' within " + START_TIMEOUT.toSeconds() + "s");
     }
@@ -343,9 +348,9 @@ final class Supervisor {
      * The image's HEALTHCHECK, run through the runtime's exec in the cage as its user (as {@code shell}
      * runs a command); empty when the image has none.
      */
-    private Optional<HealthMonitor> startHealthcheck(String id, CageConfig config, CagePlan plan) {
+    private Optional<HealthMonitor> startHealthcheck(RuntimeKind runtimeKind, String id, CageConfig config, CagePlan plan) {
         var image = ImageStore.openDefault().image(Digest.parse(plan.imageId()));
-        var container = probe.container(id);
+        var container = probe.container(runtimeKind, id);
         if (image.isEmpty() || container.isEmpty()) {
             return Optional.empty();
         }

@@ -90,7 +90,8 @@ public final class Verifier {
             Map.entry("clock-denied", "gVisor's kernel never sets the host's clock"),
             Map.entry("tiocsti-denied", "gVisor's terminals do not implement TIOCSTI"),
             Map.entry("tiocsti-high-bits-denied", "gVisor's terminals do not implement TIOCSTI"),
-            Map.entry("no-net-admin", "gVisor does not pass interface changes (SIOCSIFFLAGS) to the host's network stack"),
+            Map.entry("devices-minimal", "runsc 20221219 mounts gVisor's own /dev (a devtmpfs) whatever the spec "
+                    + "mounts there, the host's /dev included"),
             Map.entry("hostname-isolated", "gVisor's kernel has its own hostname whatever namespace runsc runs in"),
             Map.entry("host-pids-invisible", "gVisor's kernel has its own processes only, whatever namespace runsc "
                     + "runs in"),
@@ -114,6 +115,16 @@ public final class Verifier {
             ProbeCatalogue.HOST_USER_TRACE, "under gVisor no host process has the cage's uid: the cage's processes are "
                     + "the sentry's, which runs (with its ptrace stubs) as host nobody (65534) in a user namespace "
                     + "of its own, and its file server runs as the cage's root, its own block's first host id");
+
+    /**
+     * What gVisor's kernel adds to every cage's /dev whatever the spec says (runsc 20221219 has no flag
+     * against it), which devices-minimal accepts with this reason: they open its own devices, no host's.
+     */
+    static final List<String> GVISOR_OWN_DEVICES = List.of(
+            "CAGE_VERIFY_RUNTIME_DEVICES=fuse,net",
+            "CAGE_VERIFY_RUNTIME_DEVICES_WHY=gVisor's kernel makes /dev/fuse and /dev/net/tun in every sandbox; they "
+                    + "open its own FUSE and TUN devices, not the host's, and do nothing without a FUSE mount (mount(2) "
+                    + "is refused) or CAP_NET_ADMIN (TUNSETIFF)");
 
     private final StatePaths paths;
     private final ProcessRunner runner;
@@ -312,8 +323,12 @@ public final class Verifier {
             Map<String, Finding> fromOutside = IdentityCheck.actsWhileRunning(runnable, plan)
                     ? new IdentityCheck(paths, runner).whileRunning(cage.containerId(), plan, runnable) : Map.of();
             fixtures.takeCanaryHits();
+            List<String> environment = new ArrayList<>(fixtures.environment(target));
+            if (cage.runtime() == RuntimeKind.RUNSC) {
+                environment.addAll(GVISOR_OWN_DEVICES);
+            }
             CommandResult run = runner.runWithInput(
-                    sessions.execCommand(cage, fixtures.environment(target), command, false), CAGE_TIMEOUT,
+                    sessions.execCommand(cage, environment, command, false), CAGE_TIMEOUT,
                     fixtures.script());
             findings.putAll(interpret(runnable, fixtures, run.exitCode(), run.stdout(), run.stderr()));
             findings.putAll(fromOutside);
@@ -419,6 +434,11 @@ public final class Verifier {
                     Spec withFixtures = fixtures.addTo(spec, networking, config.pidsLimit(), config.memoryBytes(),
                             writableIn(spec.mounts(), writableTargets(config)), config.protectedPaths(),
                             List.copyOf(EgressPolicy.apiHostNames(config)));
+                    if (plan.runtime().kind() == RuntimeKind.RUNSC) {
+                        List<String> env = new ArrayList<>(withFixtures.process().env());
+                        env.addAll(GVISOR_OWN_DEVICES);
+                        withFixtures = withFixtures.withProcess(withFixtures.process().withEnv(env));
+                    }
                     return weakening == null ? withFixtures : weakening.applyTo(withFixtures);
                 })) {
             ownIds = cage.ownIds();

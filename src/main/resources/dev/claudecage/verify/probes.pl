@@ -29,7 +29,8 @@ use constant {
     ENOSYS => 38, PR_GET_NO_NEW_PRIVS => 39, PR_CAP_AMBIENT => 47, PR_CAP_AMBIENT_IS_SET => 1, CAP_LAST_CAP => 40,
     CLONE_NEWUSER => 0x10000000, TIOCSTI => 0x5412, AF_PACKET => 17, AF_ALG => 38, AF_VSOCK => 40,
     AF_NETLINK => 16, NETLINK_KOBJECT_UEVENT => 15, SOCK_DCCP => 6, IPPROTO_DCCP => 33, IPPROTO_SCTP => 132,
-    SOCK_UNKNOWN_FLAG => 0x40000000,
+    SOCK_UNKNOWN_FLAG => 0x40000000, ENOTTY => 25, NETLINK_ROUTE => 0, RTM_DELADDR => 21, IFA_LOCAL => 2,
+    NLM_F_REQUEST => 1, NLM_F_ACK => 4, NLMSG_ERROR => 2,
 };
 
 sub report { my ($id, $result, $detail) = @_; $detail =~ s/[\t\n]/ /g; print "PROBE\t$id\t$result\t$detail\n"; }
@@ -330,8 +331,14 @@ my %probes = (
     'devices-minimal' => sub {
         opendir(my $dir, '/dev') or return report($_[0], 'error', "/dev: $!");
         my %expected = map { $_ => 1 } qw(null zero full random urandom tty ptmx pts shm mqueue console core fd stdin stdout stderr);
+        # The runtime's kernel's own devices (gVisor's), which are no host's: named, with why, by the launcher.
+        my %runtime = map { $_ => 1 } split /,/, ($ENV{CAGE_VERIFY_RUNTIME_DEVICES} // '');
         my @other = sort grep { !/^\.\.?$/ && !$expected{$_} } readdir $dir;
+        my @own = grep { $runtime{$_} } @other;
+        @other = grep { !$runtime{$_} } @other;
         return report($_[0], 'hole', "device nodes beyond the minimal set: @other") if @other;
+        return report($_[0], 'blocked', "only the minimal device nodes exist, and the runtime's own @own: "
+            . $ENV{CAGE_VERIFY_RUNTIME_DEVICES_WHY}) if @own;
         report($_[0], 'blocked', 'only the minimal device nodes exist');
     },
     'tiocsti-denied' => sub { tiocsti($_[0], TIOCSTI) },
@@ -385,8 +392,7 @@ my %probes = (
     },
     'proc-paths-read-only' => sub {
         my @present = grep { -e $_ } split /,/, $ENV{CAGE_VERIFY_READONLY};
-        my %mounts = map { $_->{point} => $_ } mountinfo();
-        my @writable = grep { !$mounts{$_} || !read_only($mounts{$_}) } @present;
+        my @writable = grep { my $mount = holding_mount($_); !$mount || !read_only($mount) } @present;
         return report($_[0], 'hole', "writable kernel interfaces: @writable") if @writable;
         report($_[0], 'blocked', "read-only: @present");
     },
@@ -503,7 +509,10 @@ my %probes = (
         # Write the same flags back: a no-op that still needs CAP_NET_ADMIN.
         return report($_[0], 'hole', 'changed an interface (SIOCSIFFLAGS succeeded)') if ioctl($s, 0x8914, $request);
         return report($_[0], 'blocked', "SIOCSIFFLAGS refused: $!") if $! == EPERM;
-        report($_[0], 'error', "SIOCSIFFLAGS failed: $!");
+        return report($_[0], 'error', "SIOCSIFFLAGS failed: $!") unless $! == ENOTTY;
+        # A kernel without that ioctl (gVisor's) is asked through netlink, as ip(8) asks.
+        my ($result, $detail) = netlink_net_admin();
+        report($_[0], $result, "SIOCSIFFLAGS is not implemented here (ENOTTY); through netlink: $detail");
     },
     'real-key-absent' => sub {
         # Given reversed, so that the probe's own environment does not hold what it looks for.
@@ -574,10 +583,43 @@ sub masked {
 
 sub read_only_mount {
     my ($id, $path) = @_;
-    my @matches = grep { $_->{point} eq $path } mountinfo();
-    return report($id, 'hole', "$path is not a separate mount, so it is as writable as /proc") unless @matches;
-    return report($id, 'blocked', "$path is mounted read-only") if read_only($matches[-1]);
-    report($id, 'hole', "$path is mounted read-write");
+    my $mount = holding_mount($path) or return report($id, 'error', "no mount holds $path");
+    my $where = $mount->{point} eq $path ? "$path is mounted" : "$path is not a separate mount: it is on $mount->{point}, mounted";
+    return report($id, 'blocked', "$where read-only") if read_only($mount);
+    report($id, 'hole', "$where read-write");
+}
+
+# The mount a path is on: the last one mounted at the path or at the nearest folder above it.
+sub holding_mount {
+    my ($path) = @_;
+    my ($holding, $length) = (undef, -1);
+    for my $mount (mountinfo()) {
+        my $point = $mount->{point};
+        my $holds = $point eq $path || $point eq '/' || index($path, "$point/") == 0;
+        ($holding, $length) = ($mount, length $point) if $holds && length($point) >= $length;
+    }
+    return $holding;
+}
+
+# RTM_DELADDR of an address lo does not have (192.0.2.1/32, a documentation address): with
+# CAP_NET_ADMIN the kernel looks for it and answers EADDRNOTAVAIL, changing nothing; without, it
+# refuses before it looks: EPERM, or EACCES from gVisor's kernel (its netlink's answer to a missing
+# capability). Returns (verdict, what happened).
+sub netlink_net_admin {
+    socket(my $nl, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) or return ('error', "netlink socket: $!");
+    my $address = pack('S S', 8, IFA_LOCAL) . inet_aton('192.0.2.1');
+    my $body = pack('C C C C L', 2, 32, 0, 0, 1) . $address;    # AF_INET, /32, lo (index 1)
+    my $message = pack('L S S L L', 16 + length $body, RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, 1, 0) . $body;
+    defined send($nl, $message, 0, pack('S x2 L L', AF_NETLINK, 0, 0)) or return ('error', "netlink send: $!");
+    vec(my $ready = '', fileno($nl), 1) = 1;
+    select($ready, undef, undef, 5) or return ('error', 'no netlink answer within 5 seconds');
+    defined recv($nl, my $answer, 4096, 0) or return ('error', "netlink recv: $!");
+    my ($length, $type, $flags, $seq, $pid, $error) = unpack('L S S L L l', $answer);
+    return ('error', "unexpected netlink answer (type " . ($type // 'none') . ")") unless defined $error && $type == NLMSG_ERROR;
+    return ('hole', 'RTM_DELADDR was accepted') if $error == 0;
+    local $! = -$error;
+    return ('blocked', "RTM_DELADDR refused: $!") if -$error == EPERM || -$error == EACCES;
+    ('hole', "RTM_DELADDR reached the kernel: $!");
 }
 
 # TIOCSTI pushes characters into a terminal's input: from a cage that shares the user's

@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import static dev.claudecage.it.CageHarness.ROOTFS;
 import static dev.claudecage.it.CageHarness.cage;
@@ -36,17 +35,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @ExtendWith(CleanSessionHost.class)
 class RunscIT {
-
-    /**
-     * What runsc 20221219 does differently from runc and claude-cage does not yet make up for
-     * (issue 19): gVisor's kernel lets an unprivileged process make a device node in its own tmpfs,
-     * always adds /dev/fuse and /dev/net/tun, and ignores the spec's maskedPaths and readonlyPaths
-     * for its own /proc and /sys; and SIOCSIFFLAGS is not implemented (ENOTTY, not EPERM). Each is a
-     * hole or an error the report shows; this list must shrink to nothing, and the test fails when
-     * one of them changes.
-     */
-    private static final Set<String> OPEN_UNDER_GVISOR = Set.of("mknod-denied", "devices-minimal", "proc-paths-masked",
-            "proc-paths-read-only", "proc-sys-read-only", "no-net-admin");
 
     /** The cage's user, as the configuration has it. */
     private static final int CAGE_USER = 1000;
@@ -66,7 +54,6 @@ class RunscIT {
         JsonNode report = Json.mapper().readTree(result.stdout());
         assertEquals("runsc", report.path("runtime").asText(), result.toString());
         List<String> failures = new ArrayList<>();
-        List<String> stillOpen = new ArrayList<>();
         int controlsShown = 0;
         for (JsonNode probe : report.path("probes")) {
             String id = probe.path("id").asText();
@@ -74,12 +61,6 @@ class RunscIT {
             String control = probe.path("control").path("outcome").asText();
             String detail = probe.path("detail").asText();
             System.out.printf("%-30s %-8s control=%-8s %s%n", id, outcome, control, detail);
-            if (OPEN_UNDER_GVISOR.contains(id)) {
-                if (!outcome.equals("blocked")) {
-                    stillOpen.add(id);
-                }
-                continue;
-            }
             boolean saysWhy = detail.contains("gVisor") || detail.contains("runsc");
             if (outcome.equals("not-run")) {
                 if (!saysWhy) {
@@ -98,8 +79,6 @@ class RunscIT {
             }
         }
         assertEquals(List.of(), failures, result.stderr());
-        assertEquals(OPEN_UNDER_GVISOR.stream().sorted().toList(), stillOpen.stream().sorted().toList(),
-                "the known gVisor differences changed: update OPEN_UNDER_GVISOR (and docs/security.md)");
         assertTrue(controlsShown >= 30, "at least 30 controls show their hole under gVisor too: " + controlsShown);
     }
 

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,6 +20,9 @@ class RunscTest {
     private static final Spec.SeccompSyscall READ = new Spec.SeccompSyscall(List.of("read"), "SCMP_ACT_ALLOW", null, null);
     private static final Spec.SeccompSyscall MOUNT_EPERM = new Spec.SeccompSyscall(List.of("mount"), "SCMP_ACT_ERRNO",
             1, null);
+    private static final Spec.Mount PROC = new Spec.Mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev"));
+    private static final Spec.Mount SYS = new Spec.Mount("/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev",
+            "ro"));
 
     private static Spec spec(List<Spec.Namespace> namespaces, List<Spec.SeccompSyscall> rules) {
         return new Spec(Spec.OCI_VERSION, new Spec.Process(false, new Spec.User(1000, 1000, List.of()), List.of("true"),
@@ -77,6 +81,58 @@ class RunscTest {
     void anEnosysRuleForACallGvisorImplementsIsKept() {
         Spec.SeccompSyscall openat2 = new Spec.SeccompSyscall(List.of("openat2"), "SCMP_ACT_ERRNO", 38, null);
         assertEquals(List.of(openat2), Runsc.adapt(spec(List.of(), List.of(openat2))).linux().seccomp().syscalls());
+    }
+
+    private static Spec specWith(Spec.Capabilities capabilities, List<Spec.Mount> mounts, List<String> maskedPaths,
+                                 List<String> readonlyPaths, List<Spec.SeccompSyscall> rules) {
+        Spec plain = spec(List.of(), rules);
+        return plain.withProcess(plain.process().withCapabilities(capabilities)).withMounts(mounts)
+                .withLinux(plain.linux().withMaskedPaths(maskedPaths).withReadonlyPaths(readonlyPaths));
+    }
+
+    private static List<Spec.SeccompSyscall> allowedOnlyFor(String call, int modeArgument) {
+        return List.of(0, 0100000, 0010000, 0140000).stream().map(fileType -> new Spec.SeccompSyscall(List.of(call),
+                "SCMP_ACT_ALLOW", null, List.of(new Spec.SeccompArg(modeArgument, 0170000, fileType,
+                "SCMP_CMP_MASKED_EQ")))).toList();
+    }
+
+    @Test
+    void withoutCapMknodTheFilterRefusesDeviceNodesWhichGvisorWouldMakeForAnyone() {
+        Spec.SeccompSyscall files = new Spec.SeccompSyscall(List.of("read", "mknod", "mknodat"), "SCMP_ACT_ALLOW", null,
+                null);
+        List<Spec.SeccompSyscall> expected = new ArrayList<>(List.of(READ));
+        expected.addAll(allowedOnlyFor("mknod", 1));
+        expected.addAll(allowedOnlyFor("mknodat", 2));
+        assertEquals(expected, Runsc.adapt(specWith(Spec.Capabilities.none(), List.of(), List.of(), List.of(),
+                List.of(files))).linux().seccomp().syscalls());
+    }
+
+    @Test
+    void withCapMknodInTheSpecMknodIsLeftAsTheProfileAllowsIt() {
+        Spec.SeccompSyscall files = new Spec.SeccompSyscall(List.of("read", "mknod", "mknodat"), "SCMP_ACT_ALLOW", null,
+                null);
+        assertEquals(List.of(files), Runsc.adapt(specWith(Spec.Capabilities.all(List.of("CAP_MKNOD")), List.of(),
+                List.of(), List.of(), List.of(files))).linux().seccomp().syscalls());
+    }
+
+    @Test
+    void aReadOnlyPathInProcMakesGvisorsWholeProcReadOnlyAsItHonoursNoReadonlyPaths() {
+        Spec adapted = Runsc.adapt(specWith(Spec.Capabilities.none(), List.of(PROC, SYS), List.of(),
+                List.of("/proc/sys", "/proc/sysrq-trigger"), List.of()));
+        assertEquals(List.of(new Spec.Mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev", "ro")), SYS),
+                adapted.mounts());
+        assertEquals(List.of(PROC, SYS), Runsc.adapt(specWith(Spec.Capabilities.none(), List.of(PROC, SYS), List.of(),
+                List.of(), List.of())).mounts(), "without read-only paths (their control) /proc stays writable");
+    }
+
+    @Test
+    void theMaskedDirectoriesGvisorShowsAreCoveredByAnEmptyReadOnlyTmpfsAndTheOthersNeedNothing() {
+        Spec adapted = Runsc.adapt(specWith(Spec.Capabilities.none(), List.of(PROC, SYS),
+                List.of("/proc/kcore", "/sys/firmware"), List.of(), List.of()));
+        assertEquals(List.of(PROC, SYS, new Spec.Mount("/sys/firmware", "tmpfs", "tmpfs",
+                List.of("ro", "nosuid", "noexec", "nodev", "mode=0555"))), adapted.mounts());
+        assertEquals(List.of(PROC, SYS), Runsc.adapt(specWith(Spec.Capabilities.none(), List.of(PROC, SYS), List.of(),
+                List.of(), List.of())).mounts(), "without masked paths (their control) nothing is covered");
     }
 
     @Test

@@ -88,11 +88,7 @@ final class BaseImages {
             store.tag(name, id);
             return store.image(id).orElseThrow();
         } finally {
-            try {
-                Directories.deleteRecursively(work);
-            } catch (IOException e) {
-                step.output("could not remove " + work + ": " + e.getMessage());
-            }
+            Directories.deleteRecursively(work, step::output);
         }
     }
 }

@@ -117,11 +117,7 @@ public record ImagePuller(ImageStore store, ImageImporter importer, RegistryAcce
         } catch (IOException e) {
             throw new CageException("cannot pull " + reference + ": " + e.getMessage());
         } finally {
-            try {
-                Directories.deleteRecursively(work);
-            } catch (IOException e) {
-                onNote.accept("could not remove " + work + ": " + e.getMessage());
-            }
+            Directories.deleteRecursively(work, onNote);
         }
     }
 

@@ -64,13 +64,7 @@ public record RegistryCredentials(String username, String secret, Path source) {
 
     /** The credentials for {@code registry} (host[:port], docker.io for Docker Hub) in the first file that has them. */
     public static Optional<RegistryCredentials> find(String registry, List<Path> files) {
-        for (Path file : files) {
-            Optional<RegistryCredentials> found = fromFile(registry, file);
-            if (found.isPresent()) {
-                return found;
-            }
-        }
-        return Optional.empty();
+        return files.stream().map(file -> fromFile(registry, file)).flatMap(Optional::stream).findFirst();
     }
 
     static Optional<RegistryCredentials> fromFile(String registry, Path file) {

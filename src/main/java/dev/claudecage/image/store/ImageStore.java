@@ -5,6 +5,7 @@ import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.FileLock;
+import dev.claudecage.host.RandomNames;
 import dev.claudecage.host.StateLayout;
 import dev.claudecage.json.Json;
 
@@ -17,11 +18,9 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -278,19 +277,9 @@ public final class ImageStore {
         });
     }
 
-    /**
-     * Made on first use: a SecureRandom starts the JDK's security providers, and the commands
-     * that only read the store (list, status: every session has one) never need it.
-     */
-    private static final class WorkNames {
-        static final SecureRandom RANDOM = new SecureRandom();
-    }
-
     /** A fresh private directory under tmp/, on the store's file system (so it can become a layer). */
     public Path createWorkDirectory(String purpose) {
-        byte[] bytes = new byte[6];
-        WorkNames.RANDOM.nextBytes(bytes);
-        Path dir = tmp().resolve(purpose + "-" + HexFormat.of().formatHex(bytes));
+        Path dir = tmp().resolve(purpose + "-" + RandomNames.hex(6));
         try {
             return Directories.createPrivate(dir);
         } catch (IOException e) {

@@ -12,7 +12,7 @@ import java.net.UnknownHostException;
  *
  * @param index the slot in the pools, which makes the addresses
  */
-public record CageLink(String cageId, int index, String netnsName, String hostInterface, String cageInterface,
+public record CageLink(String cageId, int index, String netnsName, String hostInterface,
                        Inet4Address hostAddress4, Inet4Address cageAddress4, Inet6Address hostAddress6,
                        Inet6Address cageAddress6) {
 
@@ -37,7 +37,7 @@ public record CageLink(String cageId, int index, String netnsName, String hostIn
             subnet6[i] = (byte) (network6 >>> (56 - 8 * i));
         }
         // Named by slot: unique among live cages by construction, and short enough for the 15-character limit.
-        return new CageLink(cageId, index, netnsName(cageId), NAME_PREFIX + "h" + index, NAME_PREFIX + "c" + index,
+        return new CageLink(cageId, index, netnsName(cageId), NAME_PREFIX + "h" + index,
                 (Inet4Address) fromLong(network4 + 1), (Inet4Address) fromLong(network4 + 2),
                 withLastByte(subnet6, 1), withLastByte(subnet6, 2));
     }

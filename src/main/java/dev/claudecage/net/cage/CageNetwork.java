@@ -11,6 +11,7 @@ import dev.claudecage.process.ProcessRunner;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +31,11 @@ public final class CageNetwork implements AutoCloseable {
 
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(60);
-    private static final Pattern HOST_SIDE = Pattern.compile("^\\d+: " + CageLink.NAME_PREFIX + "h(\\d+)[@:]");
+    /** The interfaces of this process's network namespace, the host's: two lines of heads, then one line each. */
+    private static final Path INTERFACES = Path.of("/proc/self/net/dev");
+    /** How ip -batch names the line it stopped at. */
+    private static final Pattern FAILED_LINE = Pattern.compile("Command failed -:(\\d{1,4})");
+    private static final Pattern HOST_SIDE = Pattern.compile("^\\s*" + CageLink.NAME_PREFIX + "h(\\d+):");
 
     private final CageLink link;
     private final Teardown teardown;
@@ -55,12 +60,18 @@ public final class CageNetwork implements AutoCloseable {
      * built in the network namespace of process {@code namespaceHolder} (one of the cage's own user
      * namespace, which it then belongs to) rather than in a new one of the host's; 0 for a new one.
      */
-    @SuppressWarnings("try") // the lock is held for the whole block
     public static CageNetwork create(String cageId, EgressSettings settings, GatewayPorts ports,
                                      GatewayPorts.Services services, long namespaceHolder, Path lockFile,
                                      ProcessRunner runner) {
+        return create(cageId, settings, ports, services, namespaceHolder, lockFile, INTERFACES, runner);
+    }
+
+    /** @param interfaces where the host's interfaces are listed, as /proc/self/net/dev lists them */
+    @SuppressWarnings("try") // the lock is held for the whole block
+    static CageNetwork create(String cageId, EgressSettings settings, GatewayPorts ports, GatewayPorts.Services services,
+                              long namespaceHolder, Path lockFile, Path interfaces, ProcessRunner runner) {
         try (FileLock lock = FileLock.acquire(lockFile, LOCK_TIMEOUT, "the cage network pool")) {
-            int slot = freeSlot(runner, CageLink.capacity(settings.networkPool(), settings.networkPool6()));
+            int slot = freeSlot(interfaces, CageLink.capacity(settings.networkPool(), settings.networkPool6()));
             CageLink link = CageLink.allocate(cageId, slot, settings.networkPool(), settings.networkPool6());
             CageNetwork network = new CageNetwork(link,
                     new Teardown("network teardown of cage " + cageId, Teardown.GC_REMOVES_THE_REST));
@@ -124,16 +135,12 @@ public final class CageNetwork implements AutoCloseable {
         teardown.push("delete the namespace", () -> runner.remove(List.of("ip", "netns", "delete", ns), COMMAND_TIMEOUT));
         teardown.push("delete the host's firewall table", () -> runner.remove(List.of("nft", "delete", "table", "inet",
                 Firewall.hostTable(link)), COMMAND_TIMEOUT));
-        if (namespaceHolder == 0) {
-            ip(runner, "netns", "add", ns);
-        } else {
-            ip(runner, "netns", "attach", ns, Long.toString(namespaceHolder));
-        }
-        ip(runner, "link", "add", host, "type", "veth", "peer", "name", link.cageInterface());
-        ip(runner, "link", "set", link.cageInterface(), "netns", ns);
-        ip(runner, "-n", ns, "link", "set", link.cageInterface(), "name", CageLink.CAGE_SIDE_NAME);
-        ip(runner, "-n", ns, "link", "set", "lo", "up");
-        // The firewalls go up before either end of the link does: no moment without them.
+        // Three ip processes where there were fourteen, each a batch that stops at its first failure. The cage's
+        // end is made inside the namespace under its final name, and the firewalls go up before either end of the
+        // link does: no moment without them.
+        ipBatch(runner, List.of(), List.of(
+                namespaceHolder == 0 ? "netns add " + ns : "netns attach " + ns + " " + namespaceHolder,
+                "link add " + host + " type veth peer name " + CageLink.CAGE_SIDE_NAME + " netns " + ns));
         if (externalGateway == null) {
             nft(runner, List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports, services));
             nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports, services));
@@ -142,24 +149,42 @@ public final class CageNetwork implements AutoCloseable {
             nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRulesetToGateway(externalGateway, ports,
                     services));
         }
-        ip(runner, "addr", "add", link.gateway4() + "/" + CageLink.PREFIX4, "dev", host);
         // nodad: the addresses are ours alone, and duplicate detection would delay them by seconds.
-        ip(runner, "addr", "add", link.gateway6() + "/" + CageLink.PREFIX6, "dev", host, "nodad");
-        ip(runner, "link", "set", host, "up");
+        ipBatch(runner, List.of(), List.of(
+                "addr add " + link.gateway4() + "/" + CageLink.PREFIX4 + " dev " + host,
+                "addr add " + link.gateway6() + "/" + CageLink.PREFIX6 + " dev " + host + " nodad",
+                "link set " + host + " up"));
         String cage = CageLink.CAGE_SIDE_NAME;
-        ip(runner, "-n", ns, "addr", "add", link.cageAddress4().getHostAddress() + "/" + CageLink.PREFIX4, "dev", cage);
-        ip(runner, "-n", ns, "addr", "add", link.cageAddress6().getHostAddress() + "/" + CageLink.PREFIX6, "dev", cage,
-                "nodad");
-        ip(runner, "-n", ns, "link", "set", cage, "up");
-        // A default route, so that every attempt reaches the firewall and is logged there.
-        ip(runner, "-n", ns, "route", "add", "default", "via", link.gateway4());
-        ip(runner, "-n", ns, "-6", "route", "add", "default", "via", link.gateway6());
+        ipBatch(runner, List.of("-n", ns), List.of(
+                "link set lo up",
+                "addr add " + link.cageAddress4().getHostAddress() + "/" + CageLink.PREFIX4 + " dev " + cage,
+                "addr add " + link.cageAddress6().getHostAddress() + "/" + CageLink.PREFIX6 + " dev " + cage + " nodad",
+                "link set " + cage + " up",
+                // A default route, so that every attempt reaches the firewall and is logged there.
+                "route add default via " + link.gateway4(),
+                "route add ::/0 via " + link.gateway6()));
     }
 
-    private static void ip(ProcessRunner runner, String... args) {
+    /**
+     * Runs {@code commands} in one ip process ({@code ip OPTIONS -batch -}), one a line, in order; ip stops at the
+     * first that fails, and the failure names it. Every word is the cage's plan (names, addresses), never the cage's.
+     */
+    private static void ipBatch(ProcessRunner runner, List<String> options, List<String> commands) {
         List<String> command = new ArrayList<>(List.of("ip"));
-        command.addAll(List.of(args));
-        runner.run(command, COMMAND_TIMEOUT);
+        command.addAll(options);
+        command.addAll(List.of("-batch", "-"));
+        CommandResult result = runner.runWithInput(command, COMMAND_TIMEOUT,
+                (String.join("\n", commands) + "\n").getBytes(StandardCharsets.UTF_8));
+        if (!result.succeeded()) {
+            CageException failure = runner.failure(result);
+            Matcher failed = FAILED_LINE.matcher(result.stderr());
+            int line = failed.find() ? Integer.parseInt(failed.group(1)) : 0;
+            if (line < 1 || line > commands.size()) {
+                throw failure;
+            }
+            throw new CageException(failure.getMessage() + " (at 'ip " + String.join(" ", options)
+                    + (options.isEmpty() ? "" : " ") + commands.get(line - 1) + "')", failure.hint(), failure);
+        }
     }
 
     private static void nft(ProcessRunner runner, List<String> command, String ruleset) {
@@ -175,9 +200,16 @@ public final class CageNetwork implements AutoCloseable {
         teardown.close();
     }
 
-    private static int freeSlot(ProcessRunner runner, int capacity) {
+    /** The lowest slot whose host end is not among {@code interfaces}: read from the kernel, not from a process. */
+    private static int freeSlot(Path interfaces, int capacity) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(interfaces, StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            throw new CageException("cannot list the host's network interfaces in " + interfaces + ": " + e.getMessage());
+        }
         Set<Integer> used = new HashSet<>();
-        for (String line : runner.run(List.of("ip", "-o", "link", "show"), COMMAND_TIMEOUT).stdout().lines().toList()) {
+        for (String line : lines) {
             Matcher matcher = HOST_SIDE.matcher(line);
             if (matcher.find()) {
                 used.add(Integer.parseInt(matcher.group(1)));

@@ -359,6 +359,8 @@ public final class CageNetworking implements AutoCloseable {
                 options.openIdlePorts() ? GatewayPorts.Services.ALL.withRelayPorts(services.relayPorts()) : services,
                 namespaceHolder, options.lockFile(), runner);
         started.push("take down the namespace, link and firewalls", network);
+        // tcpdump starts while the proxy, gateways and DNS stub do; the cage waits for all of them.
+        DropLogger dropLogger = started.push("stop the drop logger", DropLogger.launch(network, audit, runner));
         CageLink link = network.link();
         List<InetAddress> gateways = List.of(link.hostAddress4(), link.hostAddress6());
         // One set of limits for the cage: its proxy and its API gateway count its connections and bytes together.
@@ -379,7 +381,7 @@ public final class CageNetworking implements AutoCloseable {
                 .map(address -> new InetSocketAddress(address, ports.gitGateway())).toList();
         startGitGateway(config, policy, gitBinds, link.gateway4() + ":" + ports.gitGateway(), runner);
         startSshAgentRelay(config, policy, options.stateDir(), cageUser, link.gateway4(), ports);
-        started.push("stop the drop logger", DropLogger.start(network, audit, runner));
+        dropLogger.awaitListening();
         gateway4 = link.gateway4();
         gateway6 = link.gateway6();
         namespacePath = network.namespacePath();

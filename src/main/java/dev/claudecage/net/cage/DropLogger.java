@@ -1,6 +1,7 @@
 package dev.claudecage.net.cage;
 
 import dev.claudecage.CageException;
+import dev.claudecage.Teardown;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.AuditLog;
@@ -59,14 +60,32 @@ public final class DropLogger implements AutoCloseable {
 
     private final Process tcpdump;
     private final Thread reader;
+    private final CountDownLatch listening;
+    private final StringBuilder startup;
 
-    private DropLogger(Process tcpdump, Thread reader) {
+    private DropLogger(Process tcpdump, Thread reader, CountDownLatch listening, StringBuilder startup) {
         this.tcpdump = tcpdump;
         this.reader = reader;
+        this.listening = listening;
+        this.startup = startup;
     }
 
     /** Starts the reader and waits until it listens, so that no early packet goes unrecorded. */
     public static DropLogger start(CageNetwork network, AuditLog audit, ProcessRunner runner) {
+        DropLogger logger = launch(network, audit, runner);
+        try {
+            logger.awaitListening();
+        } catch (RuntimeException e) {
+            throw Teardown.closeAfter(logger, e);
+        }
+        return logger;
+    }
+
+    /**
+     * Starts the reader without waiting for it: its start (four programs, one after the other) overlaps with
+     * what its caller starts meanwhile. {@link #awaitListening} before the cage runs.
+     */
+    public static DropLogger launch(CageNetwork network, AuditLog audit, ProcessRunner runner) {
         Process tcpdump = runner.startBackground(DiesWithParent.wrap(network.inNamespace(command())));
         CountDownLatch listening = new CountDownLatch(1);
         StringBuilder startup = new StringBuilder();
@@ -76,6 +95,11 @@ public final class DropLogger implements AutoCloseable {
         Thread reader = new Thread(() -> recordDrops(tcpdump, audit), "drop-logger");
         reader.setDaemon(true);
         reader.start();
+        return new DropLogger(tcpdump, reader, listening, startup);
+    }
+
+    /** Waits until the reader listens, so that no early packet goes unrecorded; fails when it does not start. */
+    public void awaitListening() {
         try {
             if (!listening.await(START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 tcpdump.destroyForcibly();
@@ -92,7 +116,6 @@ public final class DropLogger implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new CageException("interrupted while starting the drop logger");
         }
-        return new DropLogger(tcpdump, reader);
     }
 
     /**

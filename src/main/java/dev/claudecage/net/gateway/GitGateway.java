@@ -212,6 +212,8 @@ public final class GitGateway implements AutoCloseable {
         private String repository;
         /** Whether the push read has updates the rules allow only as fast-forwards, still to be shown. */
         private boolean unproven;
+        /** The push's body while the gateway has not read all of it, or null. */
+        private InputStream unreadPush;
 
         Exchange(Socket cage) {
             this.cage = cage;
@@ -294,6 +296,7 @@ public final class GitGateway implements AutoCloseable {
                 continueIfExpected(head, out);
                 cage.setSoTimeout((int) settings.idleTimeout().toMillis());
                 body = framing.open(in);
+                unreadPush = body;
                 try {
                     push = ReceivePackCommands.read(body);
                 } catch (ProtocolException e) {
@@ -361,7 +364,7 @@ public final class GitGateway implements AutoCloseable {
             }
             List<String> shown = reasons.stream().map(reason -> reason == null || reason.equals(UNPROVEN)
                     ? "not applied: another ref update of this push is refused" : reason).toList();
-            refusePush(repository, push, body, shown, out, "nothing was sent to " + host);
+            refusePush(repository, push, shown, out, "nothing was sent to " + host);
             return false;
         }
 
@@ -405,22 +408,16 @@ public final class GitGateway implements AutoCloseable {
             }
             List<String> shown = reasons.stream().map(reason -> reason == null
                     ? "not applied: another ref update of this push is refused" : reason).toList();
-            refusePush(repository, push, body, shown, out, host + " got the pack without its checksum, and so applied "
+            refusePush(repository, push, shown, out, host + " got the pack without its checksum, and so applied "
                     + "nothing");
             return false;
         }
 
         /** Drains what is left of a refused push, up to egress_limit, and answers it as receive-pack would. */
-        private void refusePush(String repository, ReceivePackCommands push, InputStream body, List<String> reasons,
-                                OutputStream out, String upstreamFate) throws IOException {
-            long drained = 0;
-            byte[] buffer = new byte[64 * 1024];
-            for (int read = body.read(buffer); read >= 0; read = body.read(buffer)) {
-                drained += read;
-                if (drained > policy.egressLimitBytes()) {
-                    audit(host, AuditEvent.CUT_OFF, what + ": the refused push went on past egress_limit", 0, 0);
-                    return;
-                }
+        private void refusePush(String repository, ReceivePackCommands push, List<String> reasons, OutputStream out,
+                                String upstreamFate) throws IOException {
+            if (!drainedPush("the refused push")) {
+                return;
             }
             List<String> message = new ArrayList<>(List.of("claude-cage git gateway: the push to " + repository
                     + " is refused; " + upstreamFate + "."));
@@ -582,12 +579,41 @@ public final class GitGateway implements AutoCloseable {
             throw last == null ? new SocketException("no address") : last;
         }
 
+        /**
+         * Reads what is left of the push's body, up to egress_limit, before the gateway answers it: a git
+         * client still sending its pack to a gateway that closes gets a reset and loses the answer, and
+         * with it the reason. False when the push went on past egress_limit: then it is only closed.
+         */
+        private boolean drainedPush(String which) throws IOException {
+            InputStream body = unreadPush;
+            unreadPush = null;
+            if (body == null) {
+                return true;
+            }
+            long drained = 0;
+            byte[] buffer = new byte[64 * 1024];
+            for (int read = body.read(buffer); read >= 0; read = body.read(buffer)) {
+                drained += read;
+                if (drained > policy.egressLimitBytes()) {
+                    audit(host, AuditEvent.CUT_OFF, what + ": " + which + " went on past egress_limit", 0, 0);
+                    return false;
+                }
+            }
+            return true;
+        }
+
         private void refuse(OutputStream out, int status, String reason) throws IOException {
+            if (!drainedPush("the refused push")) {
+                return;
+            }
             respond(out, status, reason);
             audit(host, AuditEvent.DENIED, reason, sent.get(), received.get());
         }
 
         private void fail(OutputStream out, int status, String reason) throws IOException {
+            if (!drainedPush("the push that could not go on")) {
+                return;
+            }
             respond(out, status, reason);
             allowed(reason);
         }

@@ -19,7 +19,6 @@ class CageLinkTest {
         assertEquals("fd63:6167:6500:0:0:0:0:2", link.cageAddress6().getHostAddress());
         assertEquals("claude-cage-run-0123456789ab", link.netnsName());
         assertEquals("cgh0", link.hostInterface());
-        assertEquals("cgc0", link.cageInterface());
     }
 
     @Test

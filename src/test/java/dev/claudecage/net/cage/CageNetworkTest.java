@@ -6,7 +6,9 @@ import dev.claudecage.testing.FakeProcesses;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -21,47 +23,52 @@ class CageNetworkTest {
     private static final EgressSettings SETTINGS = new EgressSettings(Map.of(), 0, 64,
             URI.create("https://api.anthropic.com"), "10.213.0.0/16", "fd63:6167:6500::/48");
     private static final GatewayPorts.Services PROXY_ONLY = new GatewayPorts.Services(false, false);
+    /** The host's interfaces as /proc/net/dev lists them: none of a cage. */
+    private static final String NO_CAGE = "Inter-|   Receive    |  Transmit\n"
+            + " face |bytes    packets|bytes    packets\n"
+            + "    lo: 200270414888 6868514 200270414888 6868514\n"
+            + "  eth0: 1000 10 2000 20\n";
     /** Slot 0 is taken by a cage that runs already: the new cage gets slot 1. */
-    private static final String LINKS = "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n"
-            + "7: cgh0@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 link-netns claude-cage-run-1\n";
+    private static final String ONE_CAGE = NO_CAGE + "  cgh0: 0 0 0 0\n";
 
     @Test
-    void buildsTheLinkBehindBothFirewallsThenTakesItDownLastFirst(@TempDir Path dir) {
-        FakeProcesses processes = new FakeProcesses().answer(List.of("ip", "-o", "link", "show"), 0, LINKS, "");
-        CageNetwork network = CageNetwork.create("c1", SETTINGS, GatewayPorts.STANDARD, PROXY_ONLY,
-                dir.resolve("network.lock"), processes.runner());
+    void buildsTheLinkBehindBothFirewallsThenTakesItDownLastFirst(@TempDir Path dir) throws IOException {
+        FakeProcesses processes = new FakeProcesses();
+        CageNetwork network = create(dir, ONE_CAGE, processes);
         CageLink link = CageLink.allocate("c1", 1, SETTINGS.networkPool(), SETTINGS.networkPool6());
         String ns = "claude-cage-c1";
         assertEquals(List.of(
-                List.of("ip", "-o", "link", "show"),
-                List.of("ip", "netns", "add", ns),
-                List.of("ip", "link", "add", "cgh1", "type", "veth", "peer", "name", "cgc1"),
-                List.of("ip", "link", "set", "cgc1", "netns", ns),
-                List.of("ip", "-n", ns, "link", "set", "cgc1", "name", "eth0"),
-                List.of("ip", "-n", ns, "link", "set", "lo", "up"),
+                List.of("ip", "-batch", "-"),
                 List.of("nft", "-f", "-"),
                 List.of("ip", "netns", "exec", ns, "nft", "-f", "-"),
-                List.of("ip", "addr", "add", "10.213.0.5/30", "dev", "cgh1"),
-                List.of("ip", "addr", "add", "fd63:6167:6500:1:0:0:0:1/64", "dev", "cgh1", "nodad"),
-                List.of("ip", "link", "set", "cgh1", "up"),
-                List.of("ip", "-n", ns, "addr", "add", "10.213.0.6/30", "dev", "eth0"),
-                List.of("ip", "-n", ns, "addr", "add", "fd63:6167:6500:1:0:0:0:2/64", "dev", "eth0", "nodad"),
-                List.of("ip", "-n", ns, "link", "set", "eth0", "up"),
-                List.of("ip", "-n", ns, "route", "add", "default", "via", "10.213.0.5"),
-                List.of("ip", "-n", ns, "-6", "route", "add", "default", "via", "fd63:6167:6500:1:0:0:0:1")),
+                List.of("ip", "-batch", "-"),
+                List.of("ip", "-n", ns, "-batch", "-")),
                 processes.commands());
+        List<FakeProcesses.Started> started = processes.started();
+        // The cage's end is made in the namespace, already named eth0: it never shows up on the host.
+        assertEquals("netns add " + ns + "\n"
+                + "link add cgh1 type veth peer name eth0 netns " + ns + "\n", started.get(0).stdin());
         // The firewalls go in before either end of the link is up, each whole in one nft call.
-        assertEquals(Firewall.hostRuleset(link, GatewayPorts.STANDARD, PROXY_ONLY), processes.started().get(6).stdin());
-        assertEquals(Firewall.cageRuleset(link, GatewayPorts.STANDARD, PROXY_ONLY), processes.started().get(7).stdin());
+        assertEquals(Firewall.hostRuleset(link, GatewayPorts.STANDARD, PROXY_ONLY), started.get(1).stdin());
+        assertEquals(Firewall.cageRuleset(link, GatewayPorts.STANDARD, PROXY_ONLY), started.get(2).stdin());
+        assertEquals("addr add 10.213.0.5/30 dev cgh1\n"
+                + "addr add fd63:6167:6500:1:0:0:0:1/64 dev cgh1 nodad\n"
+                + "link set cgh1 up\n", started.get(3).stdin());
+        assertEquals("link set lo up\n"
+                + "addr add 10.213.0.6/30 dev eth0\n"
+                + "addr add fd63:6167:6500:1:0:0:0:2/64 dev eth0 nodad\n"
+                + "link set eth0 up\n"
+                + "route add default via 10.213.0.5\n"
+                + "route add ::/0 via fd63:6167:6500:1:0:0:0:1\n", started.get(4).stdin());
 
         network.close();
         assertEquals(List.of(
                 List.of("nft", "delete", "table", "inet", "claude_cage_cgh1"),
                 List.of("ip", "netns", "delete", ns),
                 List.of("ip", "link", "delete", "cgh1")),
-                processes.commands().subList(16, 19));
+                processes.commands().subList(5, 8));
         network.close();
-        assertEquals(19, processes.commands().size(), "a second close does nothing");
+        assertEquals(8, processes.commands().size(), "a second close does nothing");
     }
 
     @Test
@@ -70,8 +77,7 @@ class CageNetworkTest {
                 .answer(List.of("nft", "-f", "-"), 1, "", "Error: Could not process rule: No such file or directory")
                 // The host's end went with the namespace: gone already, no failure of the teardown.
                 .answer(List.of("ip", "link", "delete"), 1, "", "Cannot find device \"cgh0\"");
-        CageException failure = assertThrows(CageException.class, () -> CageNetwork.create("c1", SETTINGS,
-                GatewayPorts.STANDARD, PROXY_ONLY, dir.resolve("network.lock"), processes.runner()));
+        CageException failure = assertThrows(CageException.class, () -> create(dir, NO_CAGE, processes));
         assertTrue(failure.getMessage().startsWith("'nft -f -' failed with exit code 1"), failure.getMessage());
         assertEquals(0, failure.getSuppressed().length, "the teardown itself went through");
         List<List<String>> commands = processes.commands();
@@ -83,15 +89,37 @@ class CageNetworkTest {
     }
 
     @Test
-    void aTeardownStepThatFailsIsNamedAndTheOthersStillRun(@TempDir Path dir) {
+    void anIpLineThatFailsIsNamedAndWhatWasBuiltIsTakenDown(@TempDir Path dir) {
+        FakeProcesses processes = new FakeProcesses()
+                .answer(List.of("ip", "-batch", "-"), 1, "", "RTNETLINK answers: File exists\nCommand failed -:2");
+        CageException failure = assertThrows(CageException.class, () -> create(dir, NO_CAGE, processes));
+        assertTrue(failure.getMessage().startsWith("'ip -batch -' failed with exit code 1: RTNETLINK answers: File exists"),
+                failure.getMessage());
+        assertTrue(failure.getMessage().endsWith("(at 'ip link add cgh0 type veth peer name eth0 netns claude-cage-c1')"),
+                failure.getMessage());
+        List<List<String>> commands = processes.commands();
+        assertEquals(List.of(
+                List.of("ip", "-batch", "-"),
+                List.of("nft", "delete", "table", "inet", "claude_cage_cgh0"),
+                List.of("ip", "netns", "delete", "claude-cage-c1"),
+                List.of("ip", "link", "delete", "cgh0")), commands);
+    }
+
+    @Test
+    void aTeardownStepThatFailsIsNamedAndTheOthersStillRun(@TempDir Path dir) throws IOException {
         FakeProcesses processes = new FakeProcesses()
                 .answer(List.of("ip", "netns", "delete"), 1, "", "Cannot remove namespace file: Device or resource busy");
-        CageNetwork network = CageNetwork.create("c1", SETTINGS, GatewayPorts.STANDARD, PROXY_ONLY,
-                dir.resolve("network.lock"), processes.runner());
+        CageNetwork network = create(dir, NO_CAGE, processes);
         CageException failure = assertThrows(CageException.class, network::close);
         assertEquals("network teardown of cage c1 was incomplete: delete the namespace: 'ip netns delete "
                 + "claude-cage-c1' failed with exit code 1: Cannot remove namespace file: Device or resource busy",
                 failure.getMessage());
         assertEquals(List.of("ip", "link", "delete", "cgh0"), processes.commands().get(processes.commands().size() - 1));
+    }
+
+    private static CageNetwork create(Path dir, String interfaces, FakeProcesses processes) throws IOException {
+        Path listing = Files.writeString(dir.resolve("dev"), interfaces);
+        return CageNetwork.create("c1", SETTINGS, GatewayPorts.STANDARD, PROXY_ONLY, 0, dir.resolve("network.lock"),
+                listing, processes.runner());
     }
 }
