@@ -168,7 +168,7 @@ public final class CageInstance implements AutoCloseable {
             // Last, so that they fit whatever the adjustment changed (a control cage's namespaces, the home).
             spec = instance.identity == null ? CageIdentity.withoutMarks(spec) : instance.identity.stage(spec, instance.shifts);
             if (instance.identity != null && plan.runtime().kind() == RuntimeKind.RUNSC) {
-                instance.identity.letTheFileServerThrough();
+                spec = instance.identity.stageForTheFileServer(spec);
             }
             if (rootless != null) {
                 spec = rootless.adapt(spec);

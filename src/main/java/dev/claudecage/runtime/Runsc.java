@@ -46,7 +46,11 @@ final class Runsc {
      * namespace and therefore refuses to copy (kernels since about 6.11 show it in every namespace;
      * gVisor issue 10704, fixed after that release). The mount is made in a mount namespace of
      * runsc's own, from inside the cage's network namespace, whose directory it covers; nothing else
-     * sees it, and runsc and its sandbox read nothing else there.
+     * sees it, and runsc and its sandbox read nothing else there. A proc, not a tmpfs: runsc's file
+     * server, in the cage's user namespace ({@link CageIdentity#stageForTheFileServer}), mounts a
+     * /proc of its own, which the kernel allows only where a proc is fully visible, no file of it
+     * covered; a tmpfs over part of /proc left none such, a proc mounted there is one (and has no
+     * rmem_default at that path).
      */
     private static final String HIDE_ROOT_NAMESPACE_MARK =
             "mount -t proc -o ro,nosuid,nodev,noexec claude-cage-runsc /proc/sys/net/core && exec \"$@\"";

@@ -107,7 +107,10 @@ public final class Verifier {
      * processes are the sentry's, which runs (with its ptrace stubs) as host nobody (65534, seen with
      * ps) in a user namespace of its own that maps that one id, and its file server (the gofer) runs
      * as the cage's root, its block's first host id, in the cage's user namespace. The other two
-     * identity probes judge the file server's maps ({@link IdentityCheck#hostSideUnderGvisor}).
+     * identity probes judge the file server's maps ({@link IdentityCheck#hostSideUnderGvisor}). The file
+     * server opens every bind source from the cage's user namespace, the fixtures' too: each is staged
+     * where only the cage's root may pass, nothing beside it opened to the cage's ids
+     * ({@code runtime/CageIdentity#stageForTheFileServer}).
      */
     static final Map<String, String> GVISOR_HAS_NO_SUCH_THING = Map.of(
             "cgroupfs-read-only", "gVisor mounts no cgroup filesystem in the cage (the spec's cgroup mount would be "

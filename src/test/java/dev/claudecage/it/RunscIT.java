@@ -162,16 +162,19 @@ class RunscIT {
      * account's; in a workspace of uid 1000's, as the mount's owner, as under runc. gVisor's file
      * server, which makes them, runs as the cage's root, its block's first host id, not as host root.
      */
-    @Test
-    void whatARunscCageWritesIsStoredAsItsOwnHostIdsNotAsHostUid1000(@TempDir Path dir) throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "filtered"})
+    void whatARunscCageWritesIsStoredAsItsOwnHostIdsNotAsHostUid1000(String network, @TempDir Path dir) throws Exception {
+        // @TempDir is root's alone (rwx------): runsc's file server reaches the workspace only through its staged copy.
         Path workspace = Files.createDirectory(dir.resolve("workspace"));
         Files.setAttribute(workspace, "unix:uid", CAGE_USER);
         Files.setAttribute(workspace, "unix:gid", CAGE_USER);
-        CageHarness.Result start = cage("start", "--detach", "--name", "it-runsc-ids", "--runtime", "runsc", "--rootfs",
-                ROOTFS.toString(), "--network", "none", "--mount", workspace + ":/workspace", "--", "sh", "-c",
+        String name = "it-runsc-ids-" + network;
+        CageHarness.Result start = cage("start", "--detach", "--name", name, "--runtime", "runsc", "--rootfs",
+                ROOTFS.toString(), "--network", network, "--mount", workspace + ":/workspace", "--", "sh", "-c",
                 "echo root > /var/tmp/made && echo workspace > /workspace/made && exec sleep 1000");
         assertEquals(0, start.exitCode(), start.toString());
-        String containerId = SessionLifecycleIT.status("it-runsc-ids").path("containerId").asText();
+        String containerId = SessionLifecycleIT.status(name).path("containerId").asText();
         Path blockRecord = Path.of("/run/claude-cage/userns", containerId);
         assertTrue(Files.isRegularFile(blockRecord), "the runsc cage holds no block of its own ids");
         String[] block = Files.readString(blockRecord).strip().split(" ");
@@ -186,7 +189,8 @@ class RunscIT {
                 "a file the cage made in its root is stored as its block's ids");
         assertEquals(List.of((long) CAGE_USER, (long) CAGE_USER), ownerOf(inWorkspace),
                 "a file the cage made in a workspace of uid 1000's is the mount's owner's, as under runc");
-        assertEquals(0, cage("destroy", "it-runsc-ids").exitCode());
+        assertEquals(0, cage("destroy", name).exitCode());
+        assertFalse(Files.exists(blockRecord), "destroy freed the cage's block");
     }
 
     private static List<Long> ownerOf(Path file) throws Exception {
