@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
  * The host's side of the identity probes, which no process in the cage can judge: whether the ids
@@ -86,7 +87,7 @@ final class IdentityCheck {
         boolean ownIds = gvisor && probes.stream().anyMatch(probe -> probe.id().equals(ProbeCatalogue.OWN_IDS));
         long pid;
         try {
-            pid = gvisor ? fileServerOf(awaitPid(cageId)) : awaitPid(cageId);
+            pid = gvisor ? awaitFileServer(cageId) : awaitPid(cageId);
         } catch (CageException e) {
             Verifier.Finding error = new Verifier.Finding(Outcome.ERROR, e.getMessage());
             if (trace) {
@@ -141,7 +142,7 @@ final class IdentityCheck {
             Process process = peer.start(new Stdio(ProcessBuilder.Redirect.PIPE, ProcessBuilder.Redirect.DISCARD,
                     ProcessBuilder.Redirect.DISCARD));
             try {
-                long peerPid = plan.runtime().kind() == RuntimeKind.RUNSC ? fileServerOf(awaitPid(peerId)) : awaitPid(peerId);
+                long peerPid = plan.runtime().kind() == RuntimeKind.RUNSC ? awaitFileServer(peerId) : awaitPid(peerId);
                 return judgeDisjoint(pid, readMaps(pid), peerPid, readMaps(peerPid));
             } finally {
                 peer.stop(PEER_GRACE);
@@ -172,39 +173,53 @@ final class IdentityCheck {
     }
 
     /**
-     * The file server (runsc's gofer) of the gVisor sandbox {@code sandboxPid}: started by the same
-     * {@code runsc} process, named {@value #GOFER_NAME}.
+     * The file server (runsc's gofer) of cage {@code cageId}, once it runs. Found by its command line,
+     * {@value #GOFER_NAME} serving the cage's bundle, which runsc writes: not through {@code runsc list},
+     * which takes a filtered cage, started in its network namespace (runtime/Runsc's launcher), for
+     * stopped (pid -1) while it runs (seen with runsc 20221219).
      */
-    static long fileServerOf(long sandboxPid) {
-        long parent = parentOf(sandboxPid);
+    private long awaitFileServer(String cageId) {
+        Path bundle = paths.bundle(cageId);
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<Long> found = fileServerOf(bundle);
+            if (found.isPresent()) {
+                return found.get();
+            }
+            try {
+                Thread.sleep(25);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CageException("interrupted while waiting for cage " + cageId + "'s file server");
+            }
+        }
+        throw new CageException("gVisor's file server of cage " + cageId + " did not run within " + TIMEOUT.toSeconds()
+                + "s (no " + GOFER_NAME + " serving " + bundle + ")");
+    }
+
+    /** The host process {@value #GOFER_NAME} with {@code --bundle BUNDLE} among its arguments. */
+    static Optional<Long> fileServerOf(Path bundle) {
         try (var processes = Files.list(Path.of("/proc"))) {
             return processes.map(path -> path.getFileName().toString()).filter(name -> name.chars().allMatch(Character::isDigit))
-                    .map(Long::parseLong).filter(pid -> pid != sandboxPid && parentOf(pid) == parent)
-                    .filter(pid -> GOFER_NAME.equals(argumentZero(pid))).findFirst()
-                    .orElseThrow(() -> new CageException("gVisor's file server of sandbox pid " + sandboxPid
-                            + " is not running (no " + GOFER_NAME + " beside it)"));
+                    .map(Long::parseLong).filter(pid -> servesBundle(argumentsOf(pid), bundle)).findFirst();
         } catch (IOException e) {
             throw new CageException("cannot list the host's processes: " + e.getMessage());
         }
     }
 
-    private static long parentOf(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            // After the command's name, in parentheses, which may hold anything.
-            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+    private static boolean servesBundle(List<String> arguments, Path bundle) {
+        return !arguments.isEmpty() && arguments.get(0).equals(GOFER_NAME)
+                && IntStream.range(1, arguments.size()).anyMatch(i ->
+                arguments.get(i - 1).equals("--bundle") && arguments.get(i).equals(bundle.toString()));
     }
 
-    private static String argumentZero(long pid) {
+    private static List<String> argumentsOf(long pid) {
         try {
             String line = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"));
-            int end = line.indexOf('\0');
-            return end < 0 ? line : line.substring(0, end);
+            return line.isEmpty() ? List.of() : List.of(line.split("\0"));
         } catch (IOException e) {
-            return "";
+            // Gone, or a kernel thread: not the file server.
+            return List.of();
         }
     }
 

@@ -1,10 +1,11 @@
 package dev.claudecage.verify;
 
-import dev.claudecage.CageException;
 import dev.claudecage.host.HostIds;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,25 +31,26 @@ class IdentityCheckTest {
         assertTrue(judged.detail().contains("uid 1000 is the host account alice"), judged.detail());
     }
 
-    /** runsc starts its file server and its sandbox from the same process; the file server is found beside the sandbox. */
+    /** The file server is the runsc gofer that serves the cage's bundle, not another cage's nor another process. */
     @Test
-    void theFileServerIsTheRunscGoferBesideTheSandbox() throws Exception {
-        Process sandbox = new ProcessBuilder("sleep", "30").start();
-        Process other = new ProcessBuilder("sleep", "30").start();
-        Process gofer = new ProcessBuilder("bash", "-c", "exec -a runsc-gofer sleep 30").start();
+    void theFileServerIsTheRunscGoferOfTheCagesBundle() throws Exception {
+        Path bundle = Path.of("/run/claude-cage/runs/verify-0123456789ab/bundle");
+        Process other = new ProcessBuilder("bash", "-c", "exec -a runsc-gofer bash -c 'sleep 30; exit' x --bundle /elsewhere/bundle")
+                .start();
+        Process notGofer = new ProcessBuilder("bash", "-c", "exec -a runsc-sandbox bash -c 'sleep 30; exit' x --bundle " + bundle)
+                .start();
+        Process gofer = new ProcessBuilder("bash", "-c", "exec -a runsc-gofer bash -c 'sleep 30; exit' x --bundle " + bundle).start();
         try {
-            long found = -1;
-            for (int tries = 0; tries < 50 && found != gofer.pid(); tries++) {
-                try {
-                    found = IdentityCheck.fileServerOf(sandbox.pid());
-                } catch (CageException e) {
-                    // bash has not yet become the gofer.
-                    Thread.sleep(20);
-                }
+            Optional<Long> found = Optional.empty();
+            for (int tries = 0; tries < 50 && !found.equals(Optional.of(gofer.pid())); tries++) {
+                // Until bash has become the gofer.
+                Thread.sleep(20);
+                found = IdentityCheck.fileServerOf(bundle);
             }
-            assertEquals(gofer.pid(), found);
+            assertEquals(Optional.of(gofer.pid()), found);
+            assertEquals(Optional.empty(), IdentityCheck.fileServerOf(Path.of("/run/claude-cage/runs/none/bundle")));
         } finally {
-            for (Process process : List.of(sandbox, other, gofer)) {
+            for (Process process : List.of(other, notGofer, gofer)) {
                 process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
         }
