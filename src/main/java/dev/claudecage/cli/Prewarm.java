@@ -1,5 +1,6 @@
 package dev.claudecage.cli;
 
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.LinuxSyscalls;
@@ -51,9 +52,7 @@ final class Prewarm {
         if (warm == null) {
             return;
         }
-        Thread thread = new Thread(warm, "claude-cage-prewarm");
-        thread.setDaemon(true);
-        thread.start();
+        DaemonThreads.start("claude-cage-prewarm", warm);
     }
 
     private static void sessions() {

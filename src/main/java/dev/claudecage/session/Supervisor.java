@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.claudecode.UserClaudeSetup;
@@ -221,9 +222,7 @@ final class Supervisor {
             }
             runtime = instance.start(Stdio.all(ProcessBuilder.Redirect.INHERIT));
         }
-        pump = new Thread(() -> pump(ring), "pty-pump");
-        pump.setDaemon(true);
-        pump.start();
+        pump = DaemonThreads.start("pty-pump", () -> pump(ring));
         RuntimeKind runtimeKind = plan.runtime().kind();
         if (awaitRunning(runtimeKind, id)) {
             sawRunning = true;
@@ -474,15 +473,13 @@ final class Supervisor {
         }
         log("stop requested (grace " + grace.toSeconds() + "s)");
         if (running != null) {
-            Thread stopper = new Thread(() -> {
+            DaemonThreads.start("supervisor-stop", () -> {
                 try {
                     running.stop(grace);
                 } catch (RuntimeException e) {
                     log("stopping the cage: " + e.getMessage());
                 }
-            }, "supervisor-stop");
-            stopper.setDaemon(true);
-            stopper.start();
+            });
         }
     }
 

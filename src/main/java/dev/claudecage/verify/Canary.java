@@ -1,5 +1,7 @@
 package dev.claudecage.verify;
 
+import dev.claudecage.DaemonThreads;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramPacket;
@@ -77,9 +79,7 @@ public final class Canary implements AutoCloseable {
 
     private void add(Listener listener, Runnable loop) {
         listeners.add(listener);
-        Thread thread = new Thread(loop, "canary-" + listener.protocol() + "-" + listener.port());
-        thread.setDaemon(true);
-        thread.start();
+        DaemonThreads.start("canary-" + listener.protocol() + "-" + listener.port(), loop);
     }
 
     private void acceptLoop(ServerSocket server, String address) {
