@@ -11,14 +11,14 @@ import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
-import dev.claudecage.runtime.CagePolicy;
 import dev.claudecage.security.SeccompPolicy;
-import dev.claudecage.session.SessionPolicy;
+import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.SessionRoots;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -30,8 +30,9 @@ import java.util.stream.Stream;
  * the seccomp profile (Jackson), loads and validates the configuration (SnakeYAML for the files there are), loads the C
  * library binding (JNA) and writes a throwaway spec; the real call takes the parsed profile
  * and defaults and finds the rest warm.
- * For {@code status} and {@code inspect} it starts Jackson and builds the readers of the sessions'
- * policies ({@code list} reads no JSON with Jackson's mapper: session/SessionRecordReader); for {@code build}, it loads the configuration and starts
+ * For {@code inspect} and {@code status --json} it starts Jackson and builds the writer of a session's report
+ * ({@code list} and {@code status} read records and policies without Jackson's mapper: session/SessionRecordReader,
+ * session/SessionPolicyReader); for {@code build}, it loads the configuration and starts
  * Jackson with the readers of the build cache. What it leaves behind is loaded and initialised classes and
  * Jackson's filled caches. It writes no file and decides nothing; any failure is left for the
  * real call to report (docs/performance.md has what each saves).
@@ -45,7 +46,9 @@ final class Prewarm {
     static void startFor(String[] args) {
         Runnable warm = args.length == 0 ? null : switch (args[0]) {
             case "run", "verify" -> Prewarm::cage;
-            case "status", "inspect" -> Prewarm::sessions;
+            // status reads the policy without the mapper (session/SessionPolicyReader) and needs it only for --json.
+            case "status" -> Arrays.asList(args).contains("--json") ? Prewarm::sessions : null;
+            case "inspect" -> Prewarm::sessions;
             case "build" -> Prewarm::build;
             default -> null;
         };
@@ -65,9 +68,8 @@ final class Prewarm {
                 }
             }
             // Jackson's start (its date format alone loads the JDK's locale data), then the
-            // deserializers of the policy every session has, built and cached by the shared mapper.
-            Json.mapper().readerFor(SessionPolicy.class);
-            Json.mapper().writerFor(CagePolicy.class);
+            // serializers of the report, built and cached by the shared mapper.
+            Json.mapper().writerFor(SessionReport.class);
         } catch (IOException | RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }

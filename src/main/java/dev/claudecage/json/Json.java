@@ -20,8 +20,14 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The one configured ObjectMapper: sorted keys, indented, nulls left out, so that every
@@ -102,6 +108,59 @@ public final class Json {
             return Mapper.MAPPER.writeValueAsString(value) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    /**
+     * What {@link #write} makes of a tree of maps, lists, strings, numbers and truth values, byte for byte
+     * (keys sorted, a map's null values left out, indented), written by the streaming generator: for a
+     * short call that only hashes such a tree, the object mapper's start would cost more than the rest of it.
+     */
+    public static String writeTree(Object tree) {
+        StringWriter text = new StringWriter();
+        try (JsonGenerator generator = FACTORY.createGenerator(text)) {
+            generator.useDefaultPrettyPrinter();
+            writeTree(generator, tree);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serialise " + tree.getClass().getSimpleName(), e);
+        }
+        return text + "\n";
+    }
+
+    private static void writeTree(JsonGenerator generator, Object value) throws IOException {
+        if (value == null) {
+            generator.writeNull();
+        } else if (value instanceof Map<?, ?> map) {
+            generator.writeStartObject();
+            for (Map.Entry<?, ?> entry : new TreeMap<>(map).entrySet()) {
+                if (entry.getValue() != null) {
+                    generator.writeFieldName((String) entry.getKey());
+                    writeTree(generator, entry.getValue());
+                }
+            }
+            generator.writeEndObject();
+        } else if (value instanceof List<?> list) {
+            generator.writeStartArray();
+            for (Object item : list) {
+                writeTree(generator, item);
+            }
+            generator.writeEndArray();
+        } else if (value instanceof String string) {
+            generator.writeString(string);
+        } else if (value instanceof Boolean truth) {
+            generator.writeBoolean(truth);
+        } else if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            generator.writeNumber(((Number) value).longValue());
+        } else if (value instanceof Double number) {
+            generator.writeNumber(number);
+        } else if (value instanceof Float number) {
+            generator.writeNumber(number);
+        } else if (value instanceof BigInteger number) {
+            generator.writeNumber(number);
+        } else if (value instanceof BigDecimal number) {
+            generator.writeNumber(number);
+        } else {
+            throw new IllegalArgumentException("not a JSON tree: a " + value.getClass().getName());
         }
     }
 
