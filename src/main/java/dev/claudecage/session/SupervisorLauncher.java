@@ -133,13 +133,29 @@ public final class SupervisorLauncher {
         SupervisorArchive archive = classPath.endsWith(".jar") ? SupervisorArchive.of(Path.of(classPath)) : null;
         Launch launch = new Launch(store, name, archive);
         try {
-            runner.startBackground(command(ThisJvm.java(), classPath, name, archive == null ? List.of() : archive.jvmFlags()));
+            runner.startBackground(command(ThisJvm.java(), classPath, name, inheritedFlags(archive)));
         } catch (RuntimeException e) {
             launch.close();
             throw e;
         }
         return launch;
     }
+
+    /**
+     * The supervisor's archive, and JNA's native library where the launcher found it unpacked for
+     * this jar (the pinned copy is the same version): without it every supervisor copied the
+     * library out of the jar into a temporary file of its own before its first system call.
+     */
+    private static List<String> inheritedFlags(SupervisorArchive archive) {
+        List<String> flags = new ArrayList<>(archive == null ? List.of() : archive.jvmFlags());
+        String jnaLibrary = System.getProperty(JNA_BOOT_LIBRARY_PATH);
+        if (jnaLibrary != null) {
+            flags.add("-D" + JNA_BOOT_LIBRARY_PATH + "=" + jnaLibrary);
+        }
+        return flags;
+    }
+
+    private static final String JNA_BOOT_LIBRARY_PATH = "jna.boot.library.path";
 
     /** A supervisor that is up, or coming up, and waits for the session's plan. */
     public final class Launch implements AutoCloseable {
