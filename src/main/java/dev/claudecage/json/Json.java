@@ -20,8 +20,13 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.lang.reflect.RecordComponent;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 
 /**
  * The one configured ObjectMapper: sorted keys, indented, nulls left out, so that every
@@ -102,6 +107,66 @@ public final class Json {
             return Mapper.MAPPER.writeValueAsString(value) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    /**
+     * {@link #write}'s bytes for a record of plain data (strings, numbers, booleans, lists and such
+     * records, none annotated), written through Jackson's generator without the object mapper: a
+     * cage's config.json, on the path of every {@code run}, where the mapper's start and its
+     * serializers' discovery cost more than the rest of the cage's preparation. Anything else is
+     * refused rather than written differently.
+     */
+    public static String writePlainRecord(Record value) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator generator = FACTORY.createGenerator(out).useDefaultPrettyPrinter()) {
+            writePlain(generator, value);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serialise " + value.getClass().getSimpleName(), e);
+        }
+        return out.append('\n').toString();
+    }
+
+    /** As the mapper writes them: record components sorted by name, nulls left out. */
+    private static void writePlain(JsonGenerator generator, Object value) throws IOException {
+        if (value instanceof String text) {
+            generator.writeString(text);
+        } else if (value instanceof Integer number) {
+            generator.writeNumber(number);
+        } else if (value instanceof Long number) {
+            generator.writeNumber(number);
+        } else if (value instanceof Boolean bool) {
+            generator.writeBoolean(bool);
+        } else if (value instanceof List<?> list) {
+            generator.writeStartArray();
+            for (Object item : list) {
+                writePlain(generator, item);
+            }
+            generator.writeEndArray();
+        } else if (value instanceof Record record) {
+            RecordComponent[] components = record.getClass().getRecordComponents();
+            Arrays.sort(components, Comparator.comparing(RecordComponent::getName));
+            generator.writeStartObject();
+            for (RecordComponent component : components) {
+                if (component.getAnnotations().length > 0 || component.getAccessor().getAnnotations().length > 0) {
+                    throw new IllegalArgumentException(record.getClass().getName() + "." + component.getName()
+                            + " is annotated, which the mapper may honour: not plain data");
+                }
+                Object item;
+                try {
+                    item = component.getAccessor().invoke(record);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("cannot read " + record.getClass().getName() + "."
+                            + component.getName(), e);
+                }
+                if (item != null) {
+                    generator.writeFieldName(component.getName());
+                    writePlain(generator, item);
+                }
+            }
+            generator.writeEndObject();
+        } else {
+            throw new IllegalArgumentException("not plain data: a " + value.getClass().getName());
         }
     }
 
