@@ -26,10 +26,10 @@ import java.util.stream.Stream;
 /**
  * Start-up only. While the main thread builds picocli's command model (reflection over the
  * command's annotations, the largest part of a short call), a second thread does once, on the
- * other core, the work that the command does next. For {@code run} and {@code verify} it parses
- * the seccomp profile (Jackson), loads and validates the configuration (SnakeYAML for the files there are), loads the C
- * library binding (JNA) and writes a throwaway spec; the real call takes the parsed profile
- * and defaults and finds the rest warm.
+ * other core, the work that the command does next. For {@code run} and {@code verify} it makes
+ * the seccomp profile (built-in code), loads and validates the configuration (SnakeYAML for the files there are), loads the C
+ * library binding (JNA) and writes a throwaway spec (Jackson's generator, without its mapper); the real call takes the
+ * profile and defaults and finds the rest warm.
  * For {@code inspect} and {@code status --json} it starts Jackson and builds the writer of a session's report
  * ({@code list} and {@code status} read records and policies without Jackson's mapper: session/SessionRecordReader,
  * session/SessionPolicyReader); for {@code build}, it loads the configuration and starts
@@ -96,7 +96,7 @@ final class Prewarm {
             // In the order the main thread needs them: a cage with ids of its own idmaps its layers
             // through the C library binding right after its configuration, before its spec is written.
             LinuxSyscalls.get();
-            Json.write(SpecBuilder.build(config, new CageRequest(List.of("true"), false, "prewarm", "prewarm",
+            Json.writePlainRecord(SpecBuilder.build(config, new CageRequest(List.of("true"), false, "prewarm", "prewarm",
                     seccomp, null, NetworkAttachment.none())));
         } catch (RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
