@@ -1,5 +1,6 @@
 package dev.claudecage.cli;
 
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.LinuxSyscalls;
@@ -10,14 +11,14 @@ import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
-import dev.claudecage.runtime.CagePolicy;
 import dev.claudecage.security.SeccompPolicy;
-import dev.claudecage.session.SessionPolicy;
+import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.SessionRoots;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -25,12 +26,13 @@ import java.util.stream.Stream;
 /**
  * Start-up only. While the main thread builds picocli's command model (reflection over the
  * command's annotations, the largest part of a short call), a second thread does once, on the
- * other core, the work that the command does next. For {@code run} and {@code verify} it parses
- * the seccomp profile (Jackson), loads and validates the configuration (SnakeYAML for the files there are), loads the C
- * library binding (JNA) and writes a throwaway spec; the real call takes the parsed profile
- * and defaults and finds the rest warm.
- * For {@code status} and {@code inspect} it starts Jackson and builds the readers of the sessions'
- * policies ({@code list} reads no JSON with Jackson's mapper: session/SessionRecordReader); for {@code build}, it loads the configuration and starts
+ * other core, the work that the command does next. For {@code run} and {@code verify} it makes
+ * the seccomp profile (built-in code), loads and validates the configuration (SnakeYAML for the files there are), loads the C
+ * library binding (JNA) and writes a throwaway spec (Jackson's generator, without its mapper); the real call takes the
+ * profile and defaults and finds the rest warm.
+ * For {@code inspect} and {@code status --json} it starts Jackson and builds the writer of a session's report
+ * ({@code list} and {@code status} read records and policies without Jackson's mapper: session/SessionRecordReader,
+ * session/SessionPolicyReader); for {@code build}, it loads the configuration and starts
  * Jackson with the readers of the build cache. What it leaves behind is loaded and initialised classes and
  * Jackson's filled caches. It writes no file and decides nothing; any failure is left for the
  * real call to report (docs/performance.md has what each saves).
@@ -44,16 +46,16 @@ final class Prewarm {
     static void startFor(String[] args) {
         Runnable warm = args.length == 0 ? null : switch (args[0]) {
             case "run", "verify" -> Prewarm::cage;
-            case "status", "inspect" -> Prewarm::sessions;
+            // status reads the policy without the mapper (session/SessionPolicyReader) and needs it only for --json.
+            case "status" -> Arrays.asList(args).contains("--json") ? Prewarm::sessions : null;
+            case "inspect" -> Prewarm::sessions;
             case "build" -> Prewarm::build;
             default -> null;
         };
         if (warm == null) {
             return;
         }
-        Thread thread = new Thread(warm, "claude-cage-prewarm");
-        thread.setDaemon(true);
-        thread.start();
+        DaemonThreads.start("claude-cage-prewarm", warm);
     }
 
     private static void sessions() {
@@ -66,9 +68,8 @@ final class Prewarm {
                 }
             }
             // Jackson's start (its date format alone loads the JDK's locale data), then the
-            // deserializers of the policy every session has, built and cached by the shared mapper.
-            Json.mapper().readerFor(SessionPolicy.class);
-            Json.mapper().writerFor(CagePolicy.class);
+            // serializers of the report, built and cached by the shared mapper.
+            Json.mapper().writerFor(SessionReport.class);
         } catch (IOException | RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }
@@ -95,7 +96,7 @@ final class Prewarm {
             // In the order the main thread needs them: a cage with ids of its own idmaps its layers
             // through the C library binding right after its configuration, before its spec is written.
             LinuxSyscalls.get();
-            Json.write(SpecBuilder.build(config, new CageRequest(List.of("true"), false, "prewarm", "prewarm",
+            Json.writePlainRecord(SpecBuilder.build(config, new CageRequest(List.of("true"), false, "prewarm", "prewarm",
                     seccomp, null, NetworkAttachment.none())));
         } catch (RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.

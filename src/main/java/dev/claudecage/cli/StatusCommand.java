@@ -5,6 +5,7 @@ import dev.claudecage.runtime.CagePolicy;
 import dev.claudecage.workspace.NestedRepositories;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.CgroupStats;
+import dev.claudecage.config.ConfigKey;
 import dev.claudecage.config.Durations;
 import dev.claudecage.session.SessionConfig;
 import dev.claudecage.session.SessionName;
@@ -18,7 +19,9 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 @Command(name = "status",
         description = "Shows a session: its state (checked against the host, so it is true after a crash), uptime, "
@@ -48,9 +51,20 @@ final class StatusCommand extends BaseCommand {
         ProcessRunner runner = context.runner();
         Sessions sessions = context.sessions();
         SessionView view = sessions.view(name);
-        return sessions.report(view).withWorkspaceWarnings(
-                NestedRepositories.inWritableMounts(SessionConfig.load(view.record().config()), runner)
-                        .stream().map(NestedRepositories.Finding::warning).toList());
+        Map<String, Object> recorded = view.record().config();
+        // Only a writable mount can hold such a repository. A session recorded with no mounts (the
+        // built-in default, which is all SessionConfig loads under the recorded values) has none to
+        // look in, so its configuration is not loaded and validated again for nothing: that was a
+        // fifth of a status.
+        List<String> warnings = recordedWithoutMounts(recorded) ? List.of()
+                : NestedRepositories.inWritableMounts(SessionConfig.load(recorded), runner)
+                        .stream().map(NestedRepositories.Finding::warning).toList();
+        return sessions.report(view).withWorkspaceWarnings(warnings);
+    }
+
+    static boolean recordedWithoutMounts(Map<String, Object> recorded) {
+        Object mounts = recorded.get(ConfigKey.MOUNTS.yamlName());
+        return mounts == null || mounts instanceof List<?> list && list.isEmpty();
     }
 
     static String render(SessionReport report) {

@@ -194,8 +194,7 @@ final class ConfigValidator {
 
     private Mode mode(RawValue raw) {
         String allowed = "use cli or desktop";
-        String text = text(raw, allowed);
-        return YamlWord.parse(Mode.class, text).orElseThrow(() -> invalid(raw, text, "is not a mode", allowed));
+        return word(raw, text(raw, allowed), Mode.class, "is not a mode", allowed);
     }
 
     /** A network mode, and for {@code gateway:ADDRESS} the address of the gateway that serves the filtered cage. */
@@ -213,8 +212,7 @@ final class ConfigValidator {
             }
             return new NetworkChoice(NetworkMode.FILTERED, ipLiteral(address).getHostAddress());
         }
-        return new NetworkChoice(YamlWord.parse(NetworkMode.class, text)
-                .orElseThrow(() -> invalid(raw, text, "is not a network mode", allowed)), null);
+        return new NetworkChoice(word(raw, text, NetworkMode.class, "is not a network mode", allowed), null);
     }
 
     /** network: gateway:ADDRESS, a filtered cage whose services run elsewhere. */
@@ -223,16 +221,14 @@ final class ConfigValidator {
     private ClaudeConfig claudeConfig(RawValue raw) {
         String allowed = "use inherit (your ~/.claude settings.json, CLAUDE.md, agents, commands and skills, read-only) "
                 + "or none";
-        String text = text(raw, allowed);
-        return YamlWord.parse(ClaudeConfig.class, text)
-                .orElseThrow(() -> invalid(raw, text, "is not a claude_config setting", allowed));
+        return word(raw, text(raw, allowed), ClaudeConfig.class, "is not a claude_config setting", allowed);
     }
 
     /** Empty for the default (the workspace, else the image's WORKDIR, else the home). */
     private Optional<String> workdir(RawValue raw) {
         String allowed = "leave it empty for /workspace when mounted (else the image's WORKDIR, else the home), or give "
                 + "an absolute, normalized path in the cage, e.g. /workspace/src";
-        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+        if (raw.leftEmpty()) {
             return Optional.empty();
         }
         String text = text(raw, allowed);
@@ -506,7 +502,7 @@ final class ConfigValidator {
     private Optional<HostIds> mountOwner(RawValue raw) {
         String allowed = "leave it empty for the user who ran sudo (else each mounted path's owner), or give the UID or "
                 + "UID:GID of the host user the cage works as in your mounts, above 0, e.g. 1000 or 1000:1000";
-        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+        if (raw.leftEmpty()) {
             return Optional.empty();
         }
         String text = text(raw, allowed);
@@ -543,7 +539,7 @@ final class ConfigValidator {
 
     /** Empty means the mode's own image: cli or desktop, as {@code claude-cage build} names them. */
     private String image(RawValue raw, Mode mode) {
-        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+        if (raw.leftEmpty()) {
             return (mode == null ? Mode.CLI : mode).yamlWord();
         }
         String allowed = "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, e.g. cli, "
@@ -556,27 +552,18 @@ final class ConfigValidator {
     }
 
     private String runtime(RawValue raw) {
-        String allowed = "use runc, crun or runsc (gVisor)";
-        String text = text(raw, allowed);
-        if (!RUNTIMES.contains(text)) {
-            throw invalid(raw, text, "is not a supported runtime", allowed);
-        }
-        return text;
+        return oneOf(raw, RUNTIMES, "is not a supported runtime", "use runc, crun or runsc (gVisor)");
     }
 
     private String runscPlatform(RawValue raw) {
         String allowed = "use auto, ptrace or kvm (auto: kvm where claude-cage doctor found it working since the "
                 + "last boot, else ptrace)";
-        String text = text(raw, allowed);
-        if (!RUNSC_PLATFORMS.contains(text)) {
-            throw invalid(raw, text, "is not a gVisor platform claude-cage drives", allowed);
-        }
-        return text;
+        return oneOf(raw, RUNSC_PLATFORMS, "is not a gVisor platform claude-cage drives", allowed);
     }
 
     private Path rootfs(RawValue raw) {
         String allowed = "leave it empty to use the image, or give an existing directory";
-        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+        if (raw.leftEmpty()) {
             return null;
         }
         String text = text(raw, allowed);
@@ -760,7 +747,7 @@ final class ConfigValidator {
 
     private Path gitCaCertificates(RawValue raw) {
         String allowed = "leave it empty, or give the absolute path of a PEM file of CA certificates";
-        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+        if (raw.leftEmpty()) {
             return null;
         }
         String text = text(raw, allowed);
@@ -851,7 +838,7 @@ final class ConfigValidator {
                 + "it), give START:COUNT for a range of uids and the same gids that belong to nobody on this host (COUNT at "
                 + "least " + USERNS_BLOCK + ", from " + FIRST_USERNS_POOL_ID + " up), or " + UsernsPool.OFF_WORD
                 + " to run every cage as the host ids of its user";
-        if (raw.shape() == RawValue.Shape.EMPTY || (raw.shape() == RawValue.Shape.TEXT && raw.text().isBlank())) {
+        if (raw.leftEmpty()) {
             return UsernsPool.ACCOUNT;
         }
         String text = text(raw, allowed);
@@ -955,6 +942,21 @@ final class ConfigValidator {
     }
 
     /** The single value of a key, or an error naming what it is instead. */
+    /** The value of {@code type} that {@code text} spells. */
+    private static <E extends Enum<E> & YamlWord> E word(RawValue raw, String text, Class<E> type, String problem,
+                                                          String allowed) {
+        return YamlWord.parse(type, text).orElseThrow(() -> invalid(raw, text, problem, allowed));
+    }
+
+    /** The text, one of {@code words}. */
+    private static String oneOf(RawValue raw, List<String> words, String problem, String allowed) {
+        String text = text(raw, allowed);
+        if (!words.contains(text)) {
+            throw invalid(raw, text, problem, allowed);
+        }
+        return text;
+    }
+
     private static String text(RawValue raw, String allowed) {
         return switch (raw.shape()) {
             case TEXT -> raw.text().strip();

@@ -41,6 +41,11 @@ record RawValue(ConfigKey key, Shape shape, String text, List<String> items, Str
         return new RawValue(key, Shape.STRUCTURE, description, null, origin, line);
     }
 
+    /** Whether the key is there with no value, or a blank one: what a setting with a default reads as "use it". */
+    boolean leftEmpty() {
+        return shape == Shape.EMPTY || (shape == Shape.TEXT && text.isBlank());
+    }
+
     /** For messages: "/etc/claude-cage/config.yaml, line 3" or "flag --memory". */
     String where() {
         return line == null ? origin : origin + ", line " + line;

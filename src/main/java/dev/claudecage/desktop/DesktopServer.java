@@ -1,6 +1,7 @@
 package dev.claudecage.desktop;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 import dev.claudecage.host.Netns;
 import dev.claudecage.host.UntrustedText;
@@ -211,7 +212,7 @@ public final class DesktopServer implements AutoCloseable {
         SocketChannel cage = vnc.channel();
         open.add(cage);
         FrameWriter toBrowser = new FrameWriter(client);
-        Thread fromCage = new Thread(() -> {
+        Thread fromCage = DaemonThreads.unstarted("desktop-from-cage", () -> {
             ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
             buffer.put(vnc.greeting());
             try {
@@ -227,7 +228,7 @@ public final class DesktopServer implements AutoCloseable {
                 Teardown.closeQuietly(cage);
                 Teardown.closeQuietly(client);
             }
-        }, "desktop-from-cage");
+        });
         try {
             StringBuilder head = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n")
                     .append("Connection: Upgrade\r\nSec-WebSocket-Accept: ").append(upgrade.accept()).append("\r\n");
@@ -236,7 +237,6 @@ public final class DesktopServer implements AutoCloseable {
             }
             write(client, head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
             client.socket().setSoTimeout(0);
-            fromCage.setDaemon(true);
             fromCage.start();
             WebSocketFrames.readUntilClose(in, new WebSocketFrames.Receiver() {
                 @Override

@@ -5,6 +5,7 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
+import dev.claudecage.DaemonThreads;
 
 import java.lang.reflect.Field;
 import java.util.Optional;
@@ -199,15 +200,13 @@ public interface LinuxSyscalls extends Library {
      * failure is left for the first real call to report.
      */
     static void loadInBackground() {
-        Thread loader = new Thread(() -> {
+        DaemonThreads.start("load-libc-binding", () -> {
             try {
                 get();
             } catch (LinkageError e) {
                 // The first real call meets it again, and says what failed.
             }
-        }, "load-libc-binding");
-        loader.setDaemon(true);
-        loader.start();
+        });
     }
 
     /** "what: strerror(errno) (ENAME, errno N)" for the call that just failed. */

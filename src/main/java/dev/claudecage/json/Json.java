@@ -20,8 +20,17 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.lang.reflect.RecordComponent;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The one configured ObjectMapper: sorted keys, indented, nulls left out, so that every
@@ -102,6 +111,95 @@ public final class Json {
             return Mapper.MAPPER.writeValueAsString(value) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    /**
+     * What {@link #write} makes of a tree of maps, lists, strings, numbers and truth values, byte for byte
+     * (keys sorted, a map's null values left out, indented), written by the streaming generator: for a
+     * short call that only hashes such a tree, the object mapper's start would cost more than the rest of it.
+     */
+    public static String writeTree(Object tree) {
+        return writePlain(tree);
+    }
+
+    /**
+     * {@link #write}'s bytes for a record of plain data (strings, numbers, booleans, lists, maps and such
+     * records, none annotated), written through Jackson's generator without the object mapper: a
+     * cage's config.json, on the path of every {@code run}, where the mapper's start and its
+     * serializers' discovery cost more than the rest of the cage's preparation. Anything else is
+     * refused rather than written differently.
+     */
+    public static String writePlainRecord(Record value) {
+        return writePlain(value);
+    }
+
+    private static String writePlain(Object value) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator generator = FACTORY.createGenerator(out).useDefaultPrettyPrinter()) {
+            writePlain(generator, value);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serialise " + value.getClass().getSimpleName(), e);
+        }
+        return out.append('\n').toString();
+    }
+
+    /** As the mapper writes them: map keys and record components sorted by name, nulls in them left out. */
+    private static void writePlain(JsonGenerator generator, Object value) throws IOException {
+        if (value == null) {
+            generator.writeNull();
+        } else if (value instanceof String text) {
+            generator.writeString(text);
+        } else if (value instanceof Boolean truth) {
+            generator.writeBoolean(truth);
+        } else if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            generator.writeNumber(((Number) value).longValue());
+        } else if (value instanceof Double number) {
+            generator.writeNumber(number);
+        } else if (value instanceof Float number) {
+            generator.writeNumber(number);
+        } else if (value instanceof BigInteger number) {
+            generator.writeNumber(number);
+        } else if (value instanceof BigDecimal number) {
+            generator.writeNumber(number);
+        } else if (value instanceof List<?> list) {
+            generator.writeStartArray();
+            for (Object item : list) {
+                writePlain(generator, item);
+            }
+            generator.writeEndArray();
+        } else if (value instanceof Map<?, ?> map) {
+            generator.writeStartObject();
+            for (Map.Entry<?, ?> entry : new TreeMap<>(map).entrySet()) {
+                writeField(generator, (String) entry.getKey(), entry.getValue());
+            }
+            generator.writeEndObject();
+        } else if (value instanceof Record record) {
+            RecordComponent[] components = record.getClass().getRecordComponents();
+            Arrays.sort(components, Comparator.comparing(RecordComponent::getName));
+            generator.writeStartObject();
+            for (RecordComponent component : components) {
+                if (component.getAnnotations().length > 0 || component.getAccessor().getAnnotations().length > 0) {
+                    throw new IllegalArgumentException(record.getClass().getName() + "." + component.getName()
+                            + " is annotated, which the mapper may honour: not plain data");
+                }
+                try {
+                    writeField(generator, component.getName(), component.getAccessor().invoke(record));
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("cannot read " + record.getClass().getName() + "."
+                            + component.getName(), e);
+                }
+            }
+            generator.writeEndObject();
+        } else {
+            throw new IllegalArgumentException("not plain data: a " + value.getClass().getName());
+        }
+    }
+
+    private static void writeField(JsonGenerator generator, String name, Object value) throws IOException {
+        if (value != null) {
+            generator.writeFieldName(name);
+            writePlain(generator, value);
         }
     }
 

@@ -1,12 +1,13 @@
 package dev.claudecage.net;
 
+import dev.claudecage.DaemonThreads;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -30,15 +31,9 @@ public final class AcceptLoop<C extends Closeable> implements AutoCloseable {
     private AcceptLoop(String name, Closeable server, Acceptor<C> accept, int maxConnections, Consumer<C> serve,
                        Consumer<C> onRejected) {
         this.server = server;
-        AtomicInteger threads = new AtomicInteger();
         this.handlers = new ThreadPoolExecutor(0, maxConnections, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                runnable -> {
-                    Thread thread = new Thread(runnable, name + "-" + threads.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                });
-        this.acceptor = new Thread(() -> acceptUntilClosed(accept, serve, onRejected), name + "-accept");
-        this.acceptor.setDaemon(true);
+                DaemonThreads.numbered(name));
+        this.acceptor = DaemonThreads.unstarted(name + "-accept", () -> acceptUntilClosed(accept, serve, onRejected));
     }
 
     /** Starts accepting on {@code server}, which is already listening. */

@@ -246,7 +246,7 @@ public final class Cage implements AutoCloseable {
         Spec adapted = runtime.adapt(spec);
         runOptions = runtime.runOptions(adapted);
         try {
-            Directories.writePrivateFile(bundle().resolve("config.json"), Json.write(adapted));
+            Directories.writePrivateFile(bundle().resolve("config.json"), Json.writePlainRecord(adapted));
         } catch (IOException e) {
             throw new CageException("cannot write the bundle of cage " + id + " in " + bundle() + ": " + e.getMessage());
         }

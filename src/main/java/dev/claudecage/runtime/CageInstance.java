@@ -1,6 +1,7 @@
 package dev.claudecage.runtime;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 import dev.claudecage.image.store.StopSignals;
 import dev.claudecage.config.CageConfig;
@@ -327,7 +328,7 @@ public final class CageInstance implements AutoCloseable {
      * waited for ({@link #awaitSnapshot}) before anything is written there.
      */
     private void snapshotWritableMounts() {
-        beforeWalk = new Thread(() -> {
+        beforeWalk = DaemonThreads.start("snapshot-writable-folders", () -> {
             for (MountSpec mount : plan.config().mounts()) {
                 if (mount.readOnly()) {
                     continue;
@@ -342,9 +343,7 @@ public final class CageInstance implements AutoCloseable {
                     }
                 }
             }
-        }, "snapshot-writable-folders");
-        beforeWalk.setDaemon(true);
-        beforeWalk.start();
+        });
     }
 
     /** Waits for the walk of the writable folders, interrupted or not: nothing may write them before it is done. */

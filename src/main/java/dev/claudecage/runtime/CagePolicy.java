@@ -7,6 +7,7 @@ import dev.claudecage.json.Json;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +38,19 @@ public record CagePolicy(String image, String imageId, String rootfs, Map<String
                 config.allowedHosts(), mounts, config.protectedPaths().stream().map(ProtectedPath::format).toList());
     }
 
-    /** The SHA-256 of this record's JSON, in hex. */
+    /**
+     * The SHA-256 of this record's JSON ({@link Json#write}'s text), in hex. The text is made without the
+     * object mapper ({@link Json#writeTree}): {@code status} hashes the recorded policy again on each call.
+     */
     public String sha256() {
-        return HexFormat.of().formatHex(Digest.sha256().digest(Json.write(this).getBytes(StandardCharsets.UTF_8)));
+        Map<String, Object> fields = new HashMap<>();
+        fields.put("image", image);
+        fields.put("imageId", imageId);
+        fields.put("rootfs", rootfs);
+        fields.put("config", config);
+        fields.put("allowedHosts", allowedHosts);
+        fields.put("mounts", mounts);
+        fields.put("protectedPaths", protectedPaths);
+        return HexFormat.of().formatHex(Digest.sha256().digest(Json.writeTree(fields).getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -73,15 +73,23 @@ final class Runsc {
 
     /**
      * Why a cage on {@code network} cannot run under runsc, or null when it can. The host's network
-     * ({@code host}) is reachable only through the host's stack (gVisor's own would take over the
-     * host's interfaces), and there gVisor 20221219 answers EAGAIN to a blocking read on a TCP socket
-     * while no data has come (seen against a test host answering after a second), so a client in the
-     * cage would fail at random. A gateway elsewhere was not tried under gVisor.
+     * ({@code host}) is reachable only through the host's stack, {@code runsc --network=host}
+     * (gVisor's own stack would take over the host's interfaces), and there runsc 20221219 breaks
+     * ordinary clients, in its sentry, past any flag or spec: its read() and write()
+     * (pkg/sentry/syscalls/linux/sys_read_write.go) block only on the sentry's own "would block" error
+     * ({@code err != linuxerr.ErrWouldBlock}), while a host socket (pkg/sentry/socket/hostinet,
+     * Socket.Read through hostfd.Preadv2) returns the host's unix.EAGAIN, so a blocking read on a TCP
+     * socket with no data yet fails at once with EAGAIN (seen: {@code head} on bash's /dev/tcp against
+     * a loopback server answering after a second); and a recvfrom() that asks for the sender (perl's
+     * recv) of a connected TCP socket panics the sentry (hostinet/socket.go:579, an empty address
+     * unmarshalled), ending the cage. gVisor fixed both in release-20230214.0 (commit 753fb9ac5). A
+     * gateway elsewhere was not tried under gVisor.
      */
     static String unsupportedNetwork(NetworkMode network, boolean gatewayElsewhere) {
         if (network == NetworkMode.HOST) {
-            return "network 'host' does not work under runsc (gVisor 20221219) yet: through the host's network stack, "
-                    + "a blocking read on a TCP socket in the cage answers EAGAIN while no data has come";
+            return "network 'host' cannot work under runsc (gVisor 20221219): through the host's network stack, "
+                    + "gVisor's read() and write() on a TCP socket answer EAGAIN instead of waiting for data, and a "
+                    + "recvfrom() asking for the sender ends the whole sandbox (both fixed in gVisor release-20230214.0)";
         }
         return gatewayElsewhere ? "network 'gateway:ADDRESS' was not tried under runsc (gVisor) yet" : null;
     }

@@ -11,9 +11,6 @@ import dev.claudecage.json.Json;
 import dev.claudecage.oci.Spec;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -34,7 +32,8 @@ import java.util.regex.Pattern;
 public record SeccompPolicy(String description, String defaultErrno, List<Architecture> architectures,
                             List<AllowedGroup> allowed, List<ArgumentRule> conditional, List<Denial> denied) {
 
-    private static final String DEFAULT_RESOURCE = "seccomp-default.json";
+    /** The class the build generates from security/seccomp-default.json, in this package. */
+    private static final String GENERATED = SeccompPolicy.class.getPackageName() + ".GeneratedSeccompDefault";
     private static final String HINT = "fix the profile, or set seccomp_profile to default; "
             + "security/seccomp-default.json and security/README.md describe the format";
     private static final String REQUIRED_DEFAULT_ERRNO = "EPERM";
@@ -71,29 +70,31 @@ public record SeccompPolicy(String description, String defaultErrno, List<Archit
         }
     }
 
-    /** The shipped profile, parsed once per process: it is immutable. */
+    /** The shipped profile, made once per process: it is immutable. */
     private static SeccompPolicy shipped;
 
     /**
-     * The profile shipped in the jar, from {@code security/seccomp-default.json}. Parsed on first
-     * use, once: {@code run}'s start-up thread (cli/Prewarm) parses it while picocli works, and the
-     * real call then takes that one (waiting for it if need be) instead of parsing it again.
+     * The profile shipped in the jar, {@code security/seccomp-default.json}, made in code rather than
+     * parsed on every start: the build reads the file with {@link #load}, as the launcher did, and
+     * writes the records' constructor calls ({@code src/build/java}, {@code SeccompDefaultGenerator},
+     * run by {@code pom.xml}), which check the profile again when they run; {@code SeccompGoldenTest}
+     * compares the two. Parsing it with Jackson's mapper kept {@code run} waiting about 70 ms for
+     * its start-up thread (cli/Prewarm), and needed the mapper's deserializers on no other path.
      */
     public static synchronized SeccompPolicy defaultPolicy() {
         if (shipped == null) {
-            shipped = readShipped();
+            shipped = generated();
         }
         return shipped;
     }
 
-    private static SeccompPolicy readShipped() {
-        try (InputStream in = SeccompPolicy.class.getResourceAsStream(DEFAULT_RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("the jar lacks its seccomp profile " + DEFAULT_RESOURCE);
-            }
-            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "built-in " + DEFAULT_RESOURCE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the built-in seccomp profile", e);
+    private static SeccompPolicy generated() {
+        try {
+            return (SeccompPolicy) Class.forName(GENERATED).asSubclass(Supplier.class).getDeclaredConstructor()
+                    .newInstance().get();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("this claude-cage.jar lacks its generated seccomp profile (" + GENERATED
+                    + "): build it with 'mvn package' or 'make build', which generate it", e);
         }
     }
 

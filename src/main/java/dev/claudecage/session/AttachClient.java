@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.host.Host;
 
 import java.io.IOException;
@@ -87,9 +88,9 @@ public final class AttachClient {
         Runtime.getRuntime().addShutdownHook(restore);
         try {
             frames.write(Frames.HELLO_ATTACH, size == null ? new byte[0] : Frames.size(size[0], size[1]));
-            startDaemon("attach-keys", () -> forwardKeys(frames, detached, terminal));
+            DaemonThreads.start("attach-keys", () -> forwardKeys(frames, detached, terminal));
             if (screen) {
-                startDaemon("attach-resize", () -> followSize(frames, size));
+                DaemonThreads.start("attach-resize", () -> followSize(frames, size));
             }
             Outcome outcome = receive(frames, detached);
             return outcome;
@@ -194,12 +195,6 @@ public final class AttachClient {
                 return;
             }
         }
-    }
-
-    private static void startDaemon(String name, Runnable task) {
-        Thread thread = new Thread(task, name);
-        thread.setDaemon(true);
-        thread.start();
     }
 
     /** The user's message after an attach (the terminal is restored by then), on stderr. */

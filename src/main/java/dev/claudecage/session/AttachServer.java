@@ -1,5 +1,7 @@
 package dev.claudecage.session;
 
+import dev.claudecage.DaemonThreads;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
@@ -55,9 +57,7 @@ final class AttachServer implements AutoCloseable {
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-        Thread accept = new Thread(this::acceptLoop, "attach-accept");
-        accept.setDaemon(true);
-        accept.start();
+        DaemonThreads.start("attach-accept", this::acceptLoop);
     }
 
     private void acceptLoop() {
@@ -68,9 +68,7 @@ final class AttachServer implements AutoCloseable {
             } catch (IOException e) {
                 return;
             }
-            Thread handler = new Thread(() -> serve(channel), "attach-client");
-            handler.setDaemon(true);
-            handler.start();
+            DaemonThreads.start("attach-client", () -> serve(channel));
         }
     }
 
@@ -186,9 +184,7 @@ final class AttachServer implements AutoCloseable {
 
         Client(Frames frames) {
             this.frames = frames;
-            this.writer = new Thread(this::writeLoop, "attach-writer");
-            writer.setDaemon(true);
-            writer.start();
+            this.writer = DaemonThreads.start("attach-writer", this::writeLoop);
         }
 
         void send(byte type, byte[] payload) {

@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.config.Durations;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.workspace.Checkpoints;
@@ -26,8 +27,7 @@ final class CheckpointTimer implements AutoCloseable {
         this.checkpoints = checkpoints;
         this.interval = interval;
         this.log = log;
-        this.thread = new Thread(this::loop, "checkpoints");
-        this.thread.setDaemon(true);
+        this.thread = DaemonThreads.unstarted("checkpoints", this::loop);
     }
 
     static CheckpointTimer start(Checkpoints checkpoints, Duration interval, Consumer<String> log) {

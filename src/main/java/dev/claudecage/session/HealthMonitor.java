@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.host.Directories;
 import dev.claudecage.image.store.ImageConfig;
 import dev.claudecage.json.Json;
@@ -79,8 +80,7 @@ final class HealthMonitor implements AutoCloseable {
         this.file = file;
         this.runner = runner;
         this.log = log;
-        this.thread = new Thread(this::loop, "health-check");
-        this.thread.setDaemon(true);
+        this.thread = DaemonThreads.unstarted("health-check", this::loop);
     }
 
     /**

@@ -42,7 +42,7 @@ public record SessionPolicy(String containerId, String recordedAt, CagePolicy po
 
     static Optional<SessionPolicy> read(Path file) {
         try {
-            return Optional.of(Json.read(Files.readString(file), SessionPolicy.class));
+            return Optional.of(SessionPolicyReader.read(Files.readString(file)));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException | RuntimeException e) {

@@ -83,7 +83,7 @@ final class SessionRecordReader {
         }
     }
 
-    private static void expect(JsonParser parser, JsonToken token, JsonToken expected) throws JsonParseException {
+    static void expect(JsonParser parser, JsonToken token, JsonToken expected) throws JsonParseException {
         if (token != expected) {
             throw new JsonParseException(parser, "expected " + expected + " but found " + token);
         }
@@ -107,7 +107,7 @@ final class SessionRecordReader {
     }
 
     /** A string, or a number or truth value as its text, as the mapper reads them into a String; null as null. */
-    private static String text(JsonParser parser) throws IOException {
+    static String text(JsonParser parser) throws IOException {
         JsonToken token = parser.currentToken();
         if (token == JsonToken.VALUE_NULL) {
             return null;
@@ -118,7 +118,7 @@ final class SessionRecordReader {
         return parser.getText();
     }
 
-    private static List<String> texts(JsonParser parser) throws IOException {
+    static List<String> texts(JsonParser parser) throws IOException {
         if (parser.currentToken() == JsonToken.VALUE_NULL) {
             return null;
         }
@@ -171,7 +171,7 @@ final class SessionRecordReader {
     }
 
     /** Any JSON object, as the mapper reads one into a Map of Object: maps, lists, strings, numbers, truth values. */
-    private static Map<String, Object> object(JsonParser parser) throws IOException {
+    static Map<String, Object> object(JsonParser parser) throws IOException {
         if (parser.currentToken() == JsonToken.VALUE_NULL) {
             return null;
         }

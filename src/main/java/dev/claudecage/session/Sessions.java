@@ -192,14 +192,15 @@ public final class Sessions {
                 created = true;
             }
         }
-        try {
-            // Resolved here, once: the supervisor and verify --session read it back (see planFile).
-            recordPlan(paths, SessionConfig.load(store.require(name).config()));
+        // The supervisor's JVM comes up while the plan is resolved; it waits for the plan (see SupervisorLauncher).
+        try (SupervisorLauncher.Launch launch = new SupervisorLauncher(runner).spawn(store, name)) {
             if (request.apiKey() != null) {
                 ApiKeyHandOff.give(paths.keyFile(), request.apiKey());
             }
-            SupervisorLauncher.Started started = new SupervisorLauncher(runner).launch(store, name,
-                    store.require(name).startedAt(), START_TIMEOUT);
+            // Resolved here, once: the supervisor and verify --session read it back (see planFile). Written
+            // last: the supervisor goes on when it is there.
+            recordPlan(paths, SessionConfig.load(store.require(name).config()));
+            SupervisorLauncher.Started started = launch.proceed(store.require(name).startedAt(), START_TIMEOUT);
             return new StartResult(name, started.supervisorPid(), started.containerId(), created);
         } catch (CageException e) {
             if (created) {

@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.claudecode.UserClaudeSetup;
@@ -47,6 +48,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One session's supervisor: a process of its own, outliving the command that started it, that
@@ -69,6 +71,9 @@ final class Supervisor {
 
     private final SessionStore store;
     private final SessionName name;
+    /** The run this supervisor was launched for, and its configuration, read while the start recorded the plan. */
+    private final String startedAt;
+    private final Supplier<CageConfig> recordedConfig;
     private final StatePaths statePaths;
     private final ProcessRunner runner;
     private final HostProbe probe;
@@ -96,9 +101,12 @@ final class Supervisor {
     private int endExitCode = -1;
     private String endState;
 
-    Supervisor(SessionStore store, SessionName name, StatePaths statePaths, ProcessRunner runner, PrintStream log) {
+    Supervisor(SessionStore store, SessionName name, String startedAt, Supplier<CageConfig> config, StatePaths statePaths,
+               ProcessRunner runner, PrintStream log) {
         this.store = store;
         this.name = name;
+        this.startedAt = startedAt;
+        this.recordedConfig = config;
         this.statePaths = statePaths;
         this.runner = runner;
         this.probe = new HostProbe(statePaths, runner);
@@ -110,8 +118,10 @@ final class Supervisor {
     int run() {
         record = store.require(name);
         paths = store.paths(record);
-        if (record.status() != SessionStatus.STARTING || record.supervisor() != null) {
-            log("session " + name + " is " + record.status().word() + " and has a supervisor already: not starting");
+        if (record.status() != SessionStatus.STARTING || record.supervisor() != null
+                || !startedAt.equals(record.startedAt())) {
+            log("session " + name + " is " + record.status().word() + " and has a supervisor already, or is another run"
+                    + " than this supervisor's: not starting");
             return 2;
         }
         ProcessIdentity self = ProcessIdentity.current();
@@ -165,7 +175,7 @@ final class Supervisor {
     }
 
     private RunOutcome supervise() throws InterruptedException {
-        CageConfig config = UserClaudeSetup.addTo(SessionConfig.load(record.config()),
+        CageConfig config = UserClaudeSetup.addTo(recordedConfig.get(),
                 record.persist() && !record.ephemeral() ? paths.homeDir() : null, problem -> log("warning: " + problem));
         CagePlan plan = Sessions.recordedPlan(paths, config, runner);
         DesktopAccess desktop = config.mode() == Mode.DESKTOP ? publishDesktop() : null;
@@ -221,9 +231,7 @@ final class Supervisor {
             }
             runtime = instance.start(Stdio.all(ProcessBuilder.Redirect.INHERIT));
         }
-        pump = new Thread(() -> pump(ring), "pty-pump");
-        pump.setDaemon(true);
-        pump.start();
+        pump = DaemonThreads.start("pty-pump", () -> pump(ring));
         RuntimeKind runtimeKind = plan.runtime().kind();
         if (awaitRunning(runtimeKind, id)) {
             sawRunning = true;
@@ -474,15 +482,13 @@ final class Supervisor {
         }
         log("stop requested (grace " + grace.toSeconds() + "s)");
         if (running != null) {
-            Thread stopper = new Thread(() -> {
+            DaemonThreads.start("supervisor-stop", () -> {
                 try {
                     running.stop(grace);
                 } catch (RuntimeException e) {
                     log("stopping the cage: " + e.getMessage());
                 }
-            }, "supervisor-stop");
-            stopper.setDaemon(true);
-            stopper.start();
+            });
         }
     }
 

@@ -27,7 +27,14 @@ import java.util.concurrent.TimeUnit;
  * {@code --fork} makes it a grandchild, not a child: no thread of the starting JVM waits on it, so
  * that JVM exits at once (a thread blocked in waitpid holds up a JVM's exit by 300 ms).
  * It runs the same java and the same class path as this process, so an installed claude-cage and
- * a source tree each start their own. Then waits for the supervisor's record to say how the start went.
+ * a source tree each start their own.
+ *
+ * <p>It is started before the start resolves the session's plan: its JVM comes up (and reads the
+ * session's record and configuration) while this process resolves and records the plan, which
+ * takes about as long. It then waits for the plan file, written last and whole (after the API
+ * key); should the start fail or die first, the supervisor exits having touched nothing of the
+ * session ({@link SupervisorMain#awaitPlan}). Then the start waits for the supervisor's record to
+ * say how the start went.
  */
 public final class SupervisorLauncher {
 
@@ -118,23 +125,67 @@ public final class SupervisorLauncher {
     }
 
     /**
-     * Starts the supervisor of {@code name} and waits, by reading the session's record, until the
-     * cage runs (or has already ended by itself) or the start has failed.
-     *
-     * @param startedAt the record's startedAt of this run, to tell it from an earlier run
+     * Starts the supervisor of {@code name}, which comes up and waits for the session's plan
+     * (recorded next, before {@link Launch#proceed}).
      */
-    public Started launch(SessionStore store, SessionName name, String startedAt, Duration timeout) {
-        SessionPaths paths = store.paths(store.require(name));
+    public Launch spawn(SessionStore store, SessionName name) {
         String classPath = pinnedClassPath(System.getProperty("java.class.path"), store.roots().supervisorJars());
         SupervisorArchive archive = classPath.endsWith(".jar") ? SupervisorArchive.of(Path.of(classPath)) : null;
-        runner.startBackground(command(ThisJvm.java(), classPath, name, archive == null ? List.of() : archive.jvmFlags()));
+        Launch launch = new Launch(store, name, archive);
         try {
-            Started started = awaitStart(store, name, startedAt, timeout, paths);
+            runner.startBackground(command(ThisJvm.java(), classPath, name, inheritedFlags(archive)));
+        } catch (RuntimeException e) {
+            launch.close();
+            throw e;
+        }
+        return launch;
+    }
+
+    /**
+     * The supervisor's archive, and JNA's native library where the launcher found it unpacked for
+     * this jar (the pinned copy is the same version): without it every supervisor copied the
+     * library out of the jar into a temporary file of its own before its first system call.
+     */
+    private static List<String> inheritedFlags(SupervisorArchive archive) {
+        List<String> flags = new ArrayList<>(archive == null ? List.of() : archive.jvmFlags());
+        String jnaLibrary = System.getProperty(JNA_BOOT_LIBRARY_PATH);
+        if (jnaLibrary != null) {
+            flags.add("-D" + JNA_BOOT_LIBRARY_PATH + "=" + jnaLibrary);
+        }
+        return flags;
+    }
+
+    private static final String JNA_BOOT_LIBRARY_PATH = "jna.boot.library.path";
+
+    /** A supervisor that is up, or coming up, and waits for the session's plan. */
+    public final class Launch implements AutoCloseable {
+        private final SessionStore store;
+        private final SessionName name;
+        private final SupervisorArchive archive;
+
+        private Launch(SessionStore store, SessionName name, SupervisorArchive archive) {
+            this.store = store;
+            this.name = name;
+            this.archive = archive;
+        }
+
+        /**
+         * The plan is recorded: waits, by reading the session's record, until the cage runs (or
+         * has already ended by itself) or the start has failed.
+         *
+         * @param startedAt the record's startedAt of this run, to tell it from an earlier run
+         */
+        public Started proceed(String startedAt, Duration timeout) {
+            Started started = awaitStart(store, name, startedAt, timeout, store.paths(store.require(name)));
             if (archive != null) {
                 archive.supervisorStarted(runner);
             }
             return started;
-        } finally {
+        }
+
+        /** A start that failed leaves no half list of classes behind. */
+        @Override
+        public void close() {
             if (archive != null) {
                 archive.forgetListing();
             }

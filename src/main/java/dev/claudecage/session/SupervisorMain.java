@@ -1,5 +1,6 @@
 package dev.claudecage.session;
 
+import dev.claudecage.config.CageConfig;
 import dev.claudecage.host.Directories;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.StatePaths;
@@ -12,17 +13,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Entry point of a session's supervisor JVM: {@code java -cp claude-cage.jar
  * dev.claudecage.session.SupervisorMain NAME}, started detached by {@code claude-cage start}
- * ({@link SupervisorLauncher}). Its own diagnostics go to the session's supervisor.log.
+ * ({@link SupervisorLauncher}) before it records the session's plan. Its own diagnostics go to
+ * the session's supervisor.log.
  */
 public final class SupervisorMain {
 
     /** The supervisor's own log is kept small: it starts over past this size, keeping one old file. */
     private static final long LOG_LIMIT = 1024 * 1024;
+    /** The start waits for the supervisor that waits for the plan: look often. */
+    private static final long PLAN_POLL_MILLIS = 5;
 
     private SupervisorMain() {
     }
@@ -39,7 +45,12 @@ public final class SupervisorMain {
             System.err.println("supervisor: no session named " + name);
             System.exit(2);
         }
+        Supplier<CageConfig> config = preloaded(record.get());
         SessionPaths paths = store.paths(record.get());
+        if (!awaitPlan(paths, record.get().launcher(), Supervisor.START_TIMEOUT)) {
+            // The start failed or died before it recorded the plan: it removes or keeps the session; nothing to do here.
+            System.exit(0);
+        }
         PrintStream log;
         try {
             log = openLog(paths.supervisorLog());
@@ -50,9 +61,48 @@ public final class SupervisorMain {
         }
         System.setOut(log);
         System.setErr(log);
-        int code = new Supervisor(store, name, StatePaths.current(), ProcessRunner.fromEnvironment(), log).run();
+        int code = new Supervisor(store, name, record.get().startedAt(), config, StatePaths.current(),
+                ProcessRunner.fromEnvironment(), log).run();
         log.flush();
         System.exit(code);
+    }
+
+    /**
+     * The session's configuration, loaded while the start still resolves the plan (the first use of
+     * the configuration's classes costs about as much); one that no longer loads (a mounted folder
+     * gone) fails the run when the supervisor asks for it, and the record says why.
+     */
+    private static Supplier<CageConfig> preloaded(SessionRecord record) {
+        try {
+            CageConfig config = SessionConfig.load(record.config());
+            return () -> config;
+        } catch (RuntimeException e) {
+            return () -> {
+                throw e;
+            };
+        }
+    }
+
+    /**
+     * Waits until the start that launched this supervisor has recorded the session's plan; false
+     * when that start ends first (it failed, or was killed), or the plan does not come within
+     * {@code timeout}. Only ever a start writes the plan, and every end of a run removes it.
+     */
+    static boolean awaitPlan(SessionPaths paths, ProcessIdentity launcher, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Files.exists(paths.planFile())) {
+            // The plan may have come just before the start ended: look once more.
+            if (launcher == null || !launcher.isAlive() || System.nanoTime() > deadline) {
+                return Files.exists(paths.planFile());
+            }
+            try {
+                Thread.sleep(PLAN_POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 
     private static PrintStream openLog(Path file) throws IOException {

@@ -1,5 +1,6 @@
 package dev.claudecage.terminal;
 
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.host.Host;
 import dev.claudecage.process.Stdio;
 
@@ -72,15 +73,13 @@ public final class ForegroundStdio {
         }
         if (pipeInput) {
             // Not waited for: it reads this terminal until end of file, which may never come.
-            Thread keys = new Thread(() -> {
+            DaemonThreads.start("cage-stdin", () -> {
                 try (OutputStream toCage = runtime.getOutputStream()) {
                     copy(new FileInputStream(FileDescriptor.in), toCage);
                 } catch (IOException e) {
                     // The cage has gone.
                 }
-            }, "cage-stdin");
-            keys.setDaemon(true);
-            keys.start();
+            });
         }
     }
 
@@ -112,10 +111,7 @@ public final class ForegroundStdio {
     }
 
     private void start(String name, Runnable copy) {
-        Thread relay = new Thread(copy, name);
-        relay.setDaemon(true);
-        relay.start();
-        relays.add(relay);
+        relays.add(DaemonThreads.start(name, copy));
     }
 
     private static void copy(InputStream from, OutputStream to) {

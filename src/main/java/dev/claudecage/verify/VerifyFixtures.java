@@ -7,6 +7,7 @@ import dev.claudecage.host.Directories;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.net.cage.GatewayPorts;
+import dev.claudecage.net.cage.HostListeners;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
 import dev.claudecage.process.ProcessRunner;
@@ -194,7 +195,14 @@ final class VerifyFixtures implements AutoCloseable {
                     gatewayCanaries.add(Canary.open(target.gateway(), List.of(idle), List.of()));
                 } catch (UncheckedIOException taken) {
                     // A program of the host's listens there already, on every address: just what the wall keeps
-                    // the cage from. The probe's own connection tells whether it could reach it.
+                    // the cage from. The probe's own connection tells whether it could reach it. Any other
+                    // failure would leave the port without a listener, and the control unable to show the hole.
+                    if (!HostListeners.portsOnAllAddresses().contains(idle)) {
+                        throw new CageException("verify cannot listen on the gateway's idle port " + idle + " at "
+                                + target.gateway() + " (" + taken.getCause().getMessage() + "), where the probe "
+                                + "gateway-idle-ports-closed and its control connect",
+                                "see what holds it: ss -ltnp 'sport = :" + idle + "'", taken);
+                    }
                 }
             }
             String gateway4 = target.gateway().get(0);

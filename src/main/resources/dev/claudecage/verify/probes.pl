@@ -466,10 +466,14 @@ my %probes = (
         report($_[0], 'blocked', 'a listening port on the gateway that the firewall does not open is out of reach');
     },
     'gateway-idle-ports-closed' => sub {
-        my @reached = grep { tcp_connect($_) } split /,/, $ENV{CAGE_VERIFY_IDLE_PORTS} // '';
+        my (@reached, @closed);
+        for my $target (split /,/, $ENV{CAGE_VERIFY_IDLE_PORTS} // '') {
+            my ($connected, $how) = tcp_connect($target);
+            if ($connected) { push @reached, $target; } else { push @closed, "$target ($how)"; }
+        }
         return report($_[0], 'hole', "reached a program on the port of a gateway service that does not run: @reached")
             if @reached;
-        report($_[0], 'blocked', "closed, with a listener there: $ENV{CAGE_VERIFY_IDLE_PORTS}");
+        report($_[0], 'blocked', 'closed, with a listener there: ' . join(', ', @closed));
     },
     'api-direct-route-closed' => sub {
         my $port = $ENV{CAGE_VERIFY_API_PORT};
@@ -645,24 +649,36 @@ sub tiocsti {
     });
 }
 
-# Connects to ADDRESS:PORT (IPv6 without brackets); true when the connection is accepted within 5 s. Bounded:
-# a wall that drops instead of refusing (the egress chain that holds gVisor's network stack) would
-# otherwise hold the probe for the kernel's whole SYN retry time.
+# Connects to ADDRESS:PORT (IPv6 without brackets); true when the connection is accepted within 5 s, and in
+# list context also how it ended: "connected", the error, or "no answer in 5 s". Bounded: a wall that drops
+# instead of refusing (the egress chain that holds gVisor's network stack) would otherwise hold the probe
+# for the kernel's whole SYN retry time.
 sub tcp_connect {
     my ($target) = @_;
     my ($address, $port) = $target =~ /^(.*):(\d+)$/ or return 0;
     my $v6 = $address =~ /:/;
-    socket(my $s, $v6 ? PF_INET6 : PF_INET, SOCK_STREAM, 0) or return 0;
-    my $peer = $v6 ? pack_sockaddr_in6($port, inet_pton(AF_INET6, $address))
-                   : pack_sockaddr_in($port, inet_aton($address));
-    fcntl($s, F_SETFL, fcntl($s, F_GETFL, 0) | O_NONBLOCK) or return 0;
-    my $connected = connect($s, $peer);
-    if (!$connected && $! == POSIX::EINPROGRESS) {
-        vec(my $writable = '', fileno($s), 1) = 1;
-        $connected = select(undef, $writable, undef, 5) > 0 && unpack('i', getsockopt($s, SOL_SOCKET, SO_ERROR)) == 0;
+    my ($connected, $how) = (0, '');
+    if (socket(my $s, $v6 ? PF_INET6 : PF_INET, SOCK_STREAM, 0)) {
+        my $peer = $v6 ? pack_sockaddr_in6($port, inet_pton(AF_INET6, $address))
+                       : pack_sockaddr_in($port, inet_aton($address));
+        fcntl($s, F_SETFL, fcntl($s, F_GETFL, 0) | O_NONBLOCK) or return 0;
+        $connected = connect($s, $peer);
+        $how = $connected ? 'connected' : "$!";
+        if (!$connected && $! == POSIX::EINPROGRESS) {
+            vec(my $writable = '', fileno($s), 1) = 1;
+            if (select(undef, $writable, undef, 5) > 0) {
+                my $error = unpack('i', getsockopt($s, SOL_SOCKET, SO_ERROR));
+                $connected = $error == 0;
+                $how = $connected ? 'connected' : POSIX::strerror($error);
+            } else {
+                $how = 'no answer in 5 s';
+            }
+        }
+        close $s;
+    } else {
+        $how = "socket: $!";
     }
-    close $s;
-    return $connected;
+    return wantarray ? ($connected, $how) : $connected;
 }
 
 # Sends REQUEST to ADDRESS:PORT (IPv4) and returns what comes back within 5 s (up to 512 bytes), or undef

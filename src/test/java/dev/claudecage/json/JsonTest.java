@@ -2,10 +2,15 @@ package dev.claudecage.json;
 
 import org.junit.jupiter.api.Test;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class JsonTest {
@@ -36,5 +41,30 @@ class JsonTest {
 
         assertTrue(printableAscii(printable), printable);
         assertEquals(Json.read(raw, Map.class), Json.read(printable, Map.class));
+    }
+
+    record Plain(String zeta, long alpha, Integer missing, boolean on, List<Plain> nested, List<String> empty) {
+    }
+
+    record Dated(Instant at) {
+    }
+
+    record Renamed(@JsonProperty("other") String name) {
+    }
+
+    @Test
+    void aPlainRecordIsWrittenAsTheMapperWritesIt() {
+        Plain plain = new Plain("z\u00e9\"\n", 1L << 40, null, true, List.of(new Plain("in", -1, 7, false, List.of(), List.of())),
+                List.of());
+
+        assertEquals(Json.write(plain), Json.writePlainRecord(plain));
+    }
+
+    @Test
+    void whatThePlainWriterWouldWriteDifferentlyIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> Json.writePlainRecord(new Dated(Instant.EPOCH)));
+        assertThrows(IllegalArgumentException.class, () -> Json.writePlainRecord(new Renamed("x")));
+        // Positive control: the mapper writes both, the second under another name.
+        assertTrue(Json.write(new Renamed("x")).contains("\"other\""));
     }
 }

@@ -53,8 +53,10 @@ public class SpecBuilderTest {
 
     @Test
     void defaultSpecMatchesTheGoldenFile() throws Exception {
-        String json = Json.write(SpecBuilder.build(config(WORKSPACE_AND_DOCS), request()));
+        Spec spec = SpecBuilder.build(config(WORKSPACE_AND_DOCS), request());
+        String json = Json.write(spec);
         Golden.assertMatches(Path.of("oci/golden/config-default.json"), json);
+        assertEquals(json, Json.writePlainRecord(spec), "config.json is written without the mapper, the same bytes");
         assertEquals(json, Json.write(Json.read(json, Spec.class)), "the golden file parses back to the same spec");
     }
 
@@ -72,6 +74,7 @@ public class SpecBuilderTest {
         Spec spec = SpecBuilder.build(config(WORKSPACE_AND_DOCS), ownIds);
         String json = Json.write(spec);
         Golden.assertMatches(Path.of("oci/golden/config-own-ids.json"), json);
+        assertEquals(json, Json.writePlainRecord(spec), "config.json is written without the mapper, the same bytes");
         assertEquals(json, Json.write(Json.read(json, Spec.class)), "the golden file parses back to the same spec");
         assertTrue(spec.linux().ownsNamespace("user"));
         assertEquals(List.of(new Spec.IdMapping(0, 1_879_048_192L, 65536)), spec.linux().uidMappings());

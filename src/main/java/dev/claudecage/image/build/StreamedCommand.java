@@ -1,5 +1,6 @@
 package dev.claudecage.image.build;
 
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.process.ProcessRunner;
 
@@ -68,7 +69,7 @@ final class StreamedCommand {
     }
 
     private Thread pump(InputStream stream, BuildProgress.Step step) {
-        Thread thread = new Thread(() -> {
+        return DaemonThreads.start("claude-cage-build-output", () -> {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                 String read;
                 while ((read = reader.readLine()) != null) {
@@ -86,9 +87,6 @@ final class StreamedCommand {
             } catch (IOException e) {
                 // The command is gone; its exit code tells how it ended.
             }
-        }, "claude-cage-build-output");
-        thread.setDaemon(true);
-        thread.start();
-        return thread;
+        });
     }
 }

@@ -1,5 +1,7 @@
 package dev.claudecage.image.build;
 
+import dev.claudecage.DaemonThreads;
+
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -52,11 +54,8 @@ final class TerminalProgress implements BuildProgress {
         private final String title;
         private final long started = System.nanoTime();
         private final Deque<String> tail = new ArrayDeque<>();
-        private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "claude-cage-progress");
-            thread.setDaemon(true);
-            return thread;
-        });
+        private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
+                DaemonThreads.named("claude-cage-progress"));
         private int drawnLines;
         private boolean finished;
 

@@ -1,5 +1,6 @@
 package dev.claudecage.image.registry;
 
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 
 import java.io.IOException;
@@ -36,11 +37,7 @@ public final class Download {
     public static long save(InputStream body, Path target, long maxBytes, MessageDigest digest, Duration stall)
             throws IOException {
         AtomicLong received = new AtomicLong();
-        ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "download-watchdog");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("download-watchdog"));
         long[] seen = {-1};
         watchdog.scheduleAtFixedRate(() -> {
             if (received.get() == seen[0]) {

@@ -1,6 +1,7 @@
 package dev.claudecage.net.cage;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.net.AuditEvent;
@@ -89,12 +90,8 @@ public final class DropLogger implements AutoCloseable {
         Process tcpdump = runner.startBackground(DiesWithParent.wrap(network.inNamespace(command())));
         CountDownLatch listening = new CountDownLatch(1);
         StringBuilder startup = new StringBuilder();
-        Thread errors = new Thread(() -> watchStartup(tcpdump, listening, startup), "drop-logger-stderr");
-        errors.setDaemon(true);
-        errors.start();
-        Thread reader = new Thread(() -> recordDrops(tcpdump, audit), "drop-logger");
-        reader.setDaemon(true);
-        reader.start();
+        DaemonThreads.start("drop-logger-stderr", () -> watchStartup(tcpdump, listening, startup));
+        Thread reader = DaemonThreads.start("drop-logger", () -> recordDrops(tcpdump, audit));
         return new DropLogger(tcpdump, reader, listening, startup);
     }
 

@@ -1,5 +1,6 @@
 package dev.claudecage.net.cage;
 
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 import dev.claudecage.net.AcceptLoop;
 
@@ -23,7 +24,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -156,17 +156,11 @@ public final class LoopbackRelay {
         static Datagrams start(InetSocketAddress listen, UnixDomainSocketAddress socket, int maxExchanges)
                 throws IOException {
             DatagramChannel channel = bound(DatagramChannel.open(StandardProtocolFamily.INET), listen, listen + "/udp");
-            AtomicInteger threads = new AtomicInteger();
+            String name = "relay-" + listen.getPort() + "-udp";
             ThreadPoolExecutor exchanges = new ThreadPoolExecutor(0, maxExchanges, 30, TimeUnit.SECONDS,
-                    new SynchronousQueue<>(), runnable -> {
-                        Thread thread = new Thread(runnable, "relay-" + listen.getPort() + "-udp-" + threads.incrementAndGet());
-                        thread.setDaemon(true);
-                        return thread;
-                    });
+                    new SynchronousQueue<>(), DaemonThreads.numbered(name));
             Datagrams datagrams = new Datagrams(channel, exchanges);
-            Thread receiver = new Thread(() -> datagrams.receiveUntilClosed(socket), "relay-" + listen.getPort() + "-udp");
-            receiver.setDaemon(true);
-            receiver.start();
+            DaemonThreads.start(name, () -> datagrams.receiveUntilClosed(socket));
             return datagrams;
         }
 

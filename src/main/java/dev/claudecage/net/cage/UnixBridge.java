@@ -1,6 +1,7 @@
 package dev.claudecage.net.cage;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 import dev.claudecage.net.AcceptLoop;
 import dev.claudecage.net.ChannelCopy;
@@ -63,11 +64,8 @@ public final class UnixBridge implements AutoCloseable {
 
     /** Listens on {@code socket} (owner-only) and exchanges one datagram per connection with the UDP service {@code target}. */
     public static UnixBridge toDatagram(Path socket, InetSocketAddress target, int maxConnections) {
-        ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "unix-bridge-deadline-" + socket.getFileName());
-            thread.setDaemon(true);
-            return thread;
-        });
+        ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(
+                DaemonThreads.named("unix-bridge-deadline-" + socket.getFileName()));
         return start(socket, maxConnections, deadlines, client -> exchangeDatagram(client, target, deadlines));
     }
 
@@ -97,9 +95,7 @@ public final class UnixBridge implements AutoCloseable {
      */
     static void relayStream(SocketChannel client, SocketAddress target) {
         try (client; SocketChannel upstream = SocketChannel.open(target)) {
-            Thread back = new Thread(() -> ChannelCopy.untilEnd(upstream, client), "unix-bridge-back");
-            back.setDaemon(true);
-            back.start();
+            Thread back = DaemonThreads.start("unix-bridge-back", () -> ChannelCopy.untilEnd(upstream, client));
             ChannelCopy.untilEnd(client, upstream);
             back.join(TimeUnit.MINUTES.toMillis(10));
         } catch (IOException e) {

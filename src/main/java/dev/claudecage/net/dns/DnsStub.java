@@ -1,6 +1,7 @@
 package dev.claudecage.net.dns;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 import dev.claudecage.net.AcceptLoop;
 import dev.claudecage.net.AuditEvent;
@@ -62,7 +63,7 @@ public final class DnsStub implements AutoCloseable {
         this.tcp = tcp;
         this.responder = responder;
         this.audit = audit;
-        this.udpLoop = daemon(this::serveUdp, "cage-dns-udp");
+        this.udpLoop = DaemonThreads.unstarted("cage-dns-udp", this::serveUdp);
     }
 
     /**
@@ -204,11 +205,5 @@ public final class DnsStub implements AutoCloseable {
         } finally {
             open.remove(socket);
         }
-    }
-
-    private static Thread daemon(Runnable runnable, String name) {
-        Thread thread = new Thread(runnable, name);
-        thread.setDaemon(true);
-        return thread;
     }
 }

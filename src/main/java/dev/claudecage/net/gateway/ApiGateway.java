@@ -1,6 +1,7 @@
 package dev.claudecage.net.gateway;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.json.Json;
 import dev.claudecage.net.AuditEvent;
 import dev.claudecage.net.EgressPolicy;
@@ -52,11 +53,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -170,10 +169,10 @@ public final class ApiGateway implements AutoCloseable {
         this.limits = limits;
         this.settings = settings;
         this.workers = new ThreadPoolExecutor(0, limits.maxConnections() + WORKER_HEADROOM, 30, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), threads("cage-gateway"));
+                new SynchronousQueue<>(), DaemonThreads.numbered("cage-gateway"));
         this.connections = new ConnectionDispatch("the gateway", limits, workers);
-        this.watchdog = Executors.newSingleThreadScheduledExecutor(threads("cage-gateway-watchdog"));
-        this.acceptor = threads("cage-gateway-accept").newThread(
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("cage-gateway-watchdog"));
+        this.acceptor = DaemonThreads.numbered("cage-gateway-accept").newThread(
                 () -> ConnectionDispatch.acceptUntilClosed(server, () -> closed, this::dispatch));
     }
 
@@ -890,13 +889,4 @@ public final class ApiGateway implements AutoCloseable {
         return e.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + mask(message, key));
     }
 
-    private static ThreadFactory threads(String name) {
-        AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
-            // A gateway someone forgot to close must not keep the launcher alive.
-            thread.setDaemon(true);
-            return thread;
-        };
-    }
 }

@@ -1,6 +1,7 @@
 package dev.claudecage.net.proxy;
 
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 import dev.claudecage.host.UntrustedText;
 import dev.claudecage.net.AuditEvent;
@@ -39,7 +40,6 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /**
@@ -243,10 +243,9 @@ public final class EgressProxy implements AutoCloseable {
                         + e.getMessage(), e);
             }
             boundPort = server.socket().getLocalPort();
-            Thread acceptor = new Thread(() -> ConnectionDispatch.acceptUntilClosed(server, () -> closed,
-                    client -> dispatch(client, listener)),
-                    "egress-proxy-accept-" + listener.name().toLowerCase(Locale.ROOT) + "-" + address.getHostAddress());
-            acceptor.setDaemon(true);
+            Thread acceptor = DaemonThreads.unstarted(
+                    "egress-proxy-accept-" + listener.name().toLowerCase(Locale.ROOT) + "-" + address.getHostAddress(),
+                    () -> ConnectionDispatch.acceptUntilClosed(server, () -> closed, client -> dispatch(client, listener)));
             acceptors.add(acceptor);
             acceptor.start();
         }
@@ -558,11 +557,9 @@ public final class EgressProxy implements AutoCloseable {
     }
 
     private static ThreadFactory threads(String name) {
-        AtomicInteger count = new AtomicInteger();
+        ThreadFactory daemons = DaemonThreads.numbered(name);
         return runnable -> {
-            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
-            // A proxy someone forgot to close must not keep the launcher alive.
-            thread.setDaemon(true);
+            Thread thread = daemons.newThread(runnable);
             thread.setUncaughtExceptionHandler(
                     (t, e) -> System.err.println("claude-cage: egress proxy: " + e.getMessage()));
             return thread;

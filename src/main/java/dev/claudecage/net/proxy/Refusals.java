@@ -1,5 +1,6 @@
 package dev.claudecage.net.proxy;
 
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 
 import java.io.IOException;
@@ -11,7 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Says no to the connections a cage opens past its limits, on a small pool of its own, so that a
@@ -37,13 +37,8 @@ public final class Refusals implements AutoCloseable {
     private final Set<SocketChannel> refusing = ConcurrentHashMap.newKeySet();
 
     public Refusals(String name) {
-        AtomicInteger count = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(AT_ONCE, AT_ONCE, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUED),
-                runnable -> {
-                    Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                });
+                DaemonThreads.numbered(name));
         this.pool.allowCoreThreadTimeOut(true);
     }
 
