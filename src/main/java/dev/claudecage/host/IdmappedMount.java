@@ -18,7 +18,7 @@ import java.nio.file.Path;
  * runc 1.1 cannot make idmapped mounts itself, so they are prepared here, detached and shifted
  * ({@code open_tree(OPEN_TREE_CLONE)}, {@code mount_setattr(MOUNT_ATTR_IDMAP)}), then put in place
  * ({@code move_mount}); runc bind-mounts the result, which keeps the shift, and overlayfs takes
- * such mounts as its layers.
+ * such mounts as its layers. {@link #unshifted} makes the same detached copy without the shift.
  */
 public final class IdmappedMount implements AutoCloseable {
 
@@ -30,6 +30,8 @@ public final class IdmappedMount implements AutoCloseable {
             super(message, "claude-cage doctor says what this host supports");
         }
     }
+
+    private static final int NOT_SHIFTED = -1;
 
     private final Path target;
     private boolean mounted = true;
@@ -50,7 +52,24 @@ public final class IdmappedMount implements AutoCloseable {
         } catch (IOException e) {
             throw new CageException("cannot prepare the mount point " + target + ": " + e.getMessage());
         }
-        shift(source, target, usernsFd);
+        attach(source, target, 0, usernsFd);
+        return new IdmappedMount(target);
+    }
+
+    /**
+     * Mounts {@code source}, a folder or a regular file, at {@code target} as it is, unshifted: a copy
+     * of its mount (with the mounts below it when {@code recursive}), so that what reaches {@code target}
+     * reaches the source's tree without passing through the source's parent folders. runsc's file server
+     * opens the cage's binds from the cage's user namespace, which those folders may shut out
+     * ({@code runtime/CageIdentity#stageForTheFileServer}).
+     */
+    public static IdmappedMount unshifted(Path source, Path target, boolean recursive) {
+        try {
+            createMountPoint(source, target);
+        } catch (IOException e) {
+            throw new CageException("cannot prepare the mount point " + target + ": " + e.getMessage());
+        }
+        attach(source, target, recursive ? LinuxSyscalls.AT_RECURSIVE : 0, NOT_SHIFTED);
         return new IdmappedMount(target);
     }
 
@@ -74,7 +93,7 @@ public final class IdmappedMount implements AutoCloseable {
      */
     public static void check(Path source, int usernsFd) {
         LinuxSyscalls libc = LinuxSyscalls.get();
-        long tree = clone(source);
+        long tree = clone(source, 0);
         try {
             setIdmap(source, tree, usernsFd);
         } finally {
@@ -82,17 +101,20 @@ public final class IdmappedMount implements AutoCloseable {
         }
     }
 
-    private static long clone(Path source) {
+    private static long clone(Path source, int flags) {
         // The source was resolved when the configuration was checked; a link there now is not followed.
         return syscall(LinuxSyscalls.SYS_OPEN_TREE, "open_tree " + source, LinuxSyscalls.AT_FDCWD, source.toString(),
-                LinuxSyscalls.OPEN_TREE_CLONE | LinuxSyscalls.O_CLOEXEC | LinuxSyscalls.AT_SYMLINK_NOFOLLOW);
+                LinuxSyscalls.OPEN_TREE_CLONE | LinuxSyscalls.O_CLOEXEC | LinuxSyscalls.AT_SYMLINK_NOFOLLOW | flags);
     }
 
-    private static void shift(Path source, Path target, int usernsFd) {
+    /** Clones {@code source}'s mount, shifts it by {@code usernsFd}'s map unless {@link #NOT_SHIFTED}, and moves it to {@code target}. */
+    private static void attach(Path source, Path target, int flags, int usernsFd) {
         LinuxSyscalls libc = LinuxSyscalls.get();
-        long tree = clone(source);
+        long tree = clone(source, flags);
         try {
-            setIdmap(source, tree, usernsFd);
+            if (usernsFd != NOT_SHIFTED) {
+                setIdmap(source, tree, usernsFd);
+            }
             syscall(LinuxSyscalls.SYS_MOVE_MOUNT, "move_mount to " + target, (int) tree, "", LinuxSyscalls.AT_FDCWD,
                     target.toString(), LinuxSyscalls.MOVE_MOUNT_F_EMPTY_PATH);
         } finally {

@@ -23,6 +23,7 @@ public interface LinuxSyscalls extends Library {
 
     int AT_FDCWD = -100;
     int AT_SYMLINK_NOFOLLOW = 0x100;
+    int AT_RECURSIVE = 0x8000;
     int AT_REMOVEDIR = 0x200;
     int AT_EMPTY_PATH = 0x1000;
 

@@ -202,12 +202,17 @@ public final class Cage implements AutoCloseable {
      */
     private static void letThroughToItsRoot(Layout layout, IdBlock ids) throws IOException {
         for (Path folder : List.of(layout.directory(), layout.directory().resolve("bundle"))) {
-            Files.setAttribute(folder, "unix:gid", Math.toIntExact(ids.gid()), LinkOption.NOFOLLOW_LINKS);
-            Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx--x---"));
+            letThroughItsRoot(folder, ids);
         }
         Path upper = layout.upper();
         Files.setAttribute(upper, "unix:gid", Math.toIntExact(ids.gid()), LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(upper, "unix:uid", Math.toIntExact(ids.uid()), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /** Lets the root of a cage with {@code ids} pass through {@code folder} (its group, and root), listing nothing. */
+    static void letThroughItsRoot(Path folder, IdBlock ids) throws IOException {
+        Files.setAttribute(folder, "unix:gid", Math.toIntExact(ids.gid()), LinkOption.NOFOLLOW_LINKS);
+        Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx--x---"));
     }
 
     public String id() {

@@ -30,7 +30,8 @@ import java.util.List;
  * copied or chowned: the image's layers ({@link #stageLayers}) and the binds marked
  * {@link SpecBuilder#IDMAP} (a persisted home, say) are mounted idmapped into the block, so stored
  * uid 1000 is the cage's uid 1000, and what the cage writes there is stored as the image's ids.
- * All of it is staged in the cage's staging folder, which no other account can enter.
+ * All of it is staged in the cage's staging folder, which no other account can enter (under runsc
+ * the cage's own root may pass through it: {@link #stageForTheFileServer}).
  */
 final class CageIdentity implements AutoCloseable {
 
@@ -146,6 +147,43 @@ final class CageIdentity implements AutoCloseable {
             } else {
                 mounts.add(mount);
             }
+        }
+        return spec.withMounts(mounts);
+    }
+
+    /**
+     * The spec as runsc's file server can open it. runsc 20221219 starts its file server (the gofer)
+     * in the cage's user namespace, as the cage's root (its block's first host id), and the gofer opens
+     * every bind source itself from there, where runc opens them as host root and hands them to the
+     * cage already open. The folders that hold the sources are root's alone (the cage's network
+     * folder, a session's, verify's fixtures, a workspace's parents): "stat ...: permission denied".
+     * So each bind whose source is not staged yet is staged here as it is ({@link IdmappedMount#unshifted},
+     * which follows no link), and only the staging folder lets the cage's root through: it may pass
+     * (x), not list, and holds nothing but the cage's own mounts. The gofer then reaches each source's
+     * own tree, under its own permissions and the spec's options (read-only stays read-only), and not
+     * a file beside it: granting the cage's root this reach gives it nothing its mounts did not. The
+     * cage's network folder (its resolv.conf beside the audit log of a one-shot run), the session's
+     * run folder (its API key file, its plan) and the fixtures' folder stay root's.
+     */
+    Spec stageForTheFileServer(Spec spec) {
+        List<Spec.Mount> mounts = new ArrayList<>();
+        for (Spec.Mount mount : spec.mounts()) {
+            if (mount.type().equals("bind") && !Path.of(mount.source()).startsWith(stagingDir)) {
+                createStagingDir();
+                IdmappedMount staged = IdmappedMount.unshifted(Path.of(mount.source()),
+                        stagingDir.resolve("bind-" + binds.size()), mount.options().contains("rbind"));
+                binds.add(staged);
+                mounts.add(new Spec.Mount(mount.destination(), mount.type(), staged.target().toString(), mount.options()));
+            } else {
+                mounts.add(mount);
+            }
+        }
+        try {
+            if (Files.isDirectory(stagingDir)) {
+                Cage.letThroughItsRoot(stagingDir, block);
+            }
+        } catch (IOException e) {
+            throw new CageException("cannot let cage " + cageId + "'s root through " + stagingDir + ": " + e.getMessage());
         }
         return spec.withMounts(mounts);
     }

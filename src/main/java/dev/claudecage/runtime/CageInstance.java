@@ -137,9 +137,15 @@ public final class CageInstance implements AutoCloseable {
                     yield NetworkAttachment.host();
                 }
                 case FILTERED -> {
+                    // Under runsc the network namespace stays the host's user namespace's: runsc 20221219 cannot
+                    // join a user namespace by its path (setns answers EINVAL to a process with threads), and its
+                    // sandbox, in a user namespace of its own, could not mount its /proc beside a network namespace
+                    // of the cage's ("error mounting proc: operation not permitted"). runsc makes the cage's user
+                    // namespace itself, from the spec's maps, for its file server alone.
                     instance.networking = teardown.push("take down its network", rootless == null
-                            ? CageNetworking.start(id, config, cageUser,
-                            instance.identity == null ? 0 : instance.identity.holdNamespaces(), network, runner)
+                            ? CageNetworking.start(id, config, cageUser, instance.identity == null
+                            || plan.runtime().kind() == RuntimeKind.RUNSC ? 0 : instance.identity.holdNamespaces(),
+                            network, runner)
                             : CageNetworking.startRootless(config, network, instance.userNamespace, runner));
                     yield instance.networking.attachment();
                 }
@@ -162,6 +168,9 @@ public final class CageInstance implements AutoCloseable {
             spec = adjust.adjust(spec, instance.networking);
             // Last, so that they fit whatever the adjustment changed (a control cage's namespaces, the home).
             spec = instance.identity == null ? CageIdentity.withoutMarks(spec) : instance.identity.stage(spec, instance.shifts);
+            if (instance.identity != null && plan.runtime().kind() == RuntimeKind.RUNSC) {
+                spec = instance.identity.stageForTheFileServer(spec);
+            }
             if (rootless != null) {
                 spec = rootless.adapt(spec);
             }

@@ -88,12 +88,6 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
             throw new CageException(unsupported, "use --network filtered or none under runsc, or --runtime runc for "
                     + "this network");
         }
-        if (runtime.kind() == RuntimeKind.RUNSC && rootless == null) {
-            // Said at every resolve, as runc's cages say it when they share the host's ids (see ownIds).
-            System.err.println("claude-cage: warning: under runsc the cage has no host ids of its own: gVisor's file "
-                    + "server stores what it writes in its root and mounts as host uid " + config.uid() + " and gid "
-                    + config.gid() + " (its processes are gVisor's, which runs as host nobody); docs/security.md says more");
-        }
         if (config.rootfs() != null) {
             return new CagePlan(config, List.of(config.rootfs()), CageRequest.ImageDefaults.NONE, runtime,
                     HostPolicy.resolve(config), null, rootless, ids);
@@ -119,20 +113,17 @@ public record CagePlan(CageConfig config, List<Path> rootfs, CageRequest.ImageDe
      * preparation: a cage that shares the host's ids loads it only while it runs, and loading it
      * before the layers could be idmapped cost a one-shot run about 20 ms.
      * <p>
-     * None under runsc: runsc 20221219 starts its file server (the gofer) inside the cage's user
-     * namespace, as the cage's root, and the gofer opens every bind source itself from there, where
-     * runc opens them from the host: every staged mount and fixture in a root-only folder is refused
-     * ("stat .../mounts/ID/0: permission denied"); and behind {@link Runsc}'s launcher (a filtered
-     * cage), whose tmpfs hides a file of /proc, the gofer, in a new user and mount namespace, may
-     * not mount its own /proc (the kernel finds no fully visible proc: "error mounting proc:
-     * operation not permitted", runsc/cmd/gofer.go's setupRootFS). runsc cannot join a held user
-     * namespace by its path either (setns: "invalid argument"). Its cage's processes are the
-     * sentry's, host nobody in a user namespace of its own, not host processes the host's accounts
-     * could trace or signal; what the ids would still keep apart is the owner of the files the cage
-     * writes in its root and mounts, which its file server, host root, stores as host uid 1000.
+     * Under runsc as under runc. There the cage's ids are those of gVisor's file server (the gofer),
+     * which makes the cage's files on the host from inside the cage's user namespace (runsc makes it
+     * from the spec's maps), as the cage's root; the sentry runs as host nobody in a user namespace of
+     * its own. The gofer opens every bind source from that namespace, so each is staged in the cage's
+     * staging folder, the one folder that lets the cage's root pass, and nothing beside the cage's
+     * mounts is opened to its ids ({@link CageIdentity#stageForTheFileServer}). A filtered runsc cage's
+     * network namespace is not the held one of its ids but the host user namespace's: runsc 20221219
+     * cannot join a user namespace by its path ({@link CageInstance}).
      */
     private static IdPool ownIds(CageConfig config, RootlessHost rootless) {
-        if (rootless != null || RuntimeKind.fromConfig(config.runtime()) == RuntimeKind.RUNSC) {
+        if (rootless != null) {
             return null;
         }
         IdPool ids = IdPool.resolve(config.usernsPool());

@@ -13,7 +13,10 @@ import java.util.stream.Stream;
 /**
  * What runsc (gVisor) needs beyond the command line and config.json that runc and crun take. The
  * cage's spec is the one {@link dev.claudecage.oci.SpecBuilder} makes for every runtime; {@link #adapt}
- * changes only what gVisor reads differently, and says why at each change.
+ * changes only what gVisor reads differently, and says why at each change. The cage's user namespace
+ * is not one of them: it stays as the spec builder makes it, fresh and mapped onto the cage's own
+ * ids, which runsc makes for its file server; claude-cage never gives runsc one to join by its path
+ * (runsc 20221219 cannot: {@link CageInstance}).
  */
 final class Runsc {
 
@@ -43,10 +46,14 @@ final class Runsc {
      * namespace and therefore refuses to copy (kernels since about 6.11 show it in every namespace;
      * gVisor issue 10704, fixed after that release). The mount is made in a mount namespace of
      * runsc's own, from inside the cage's network namespace, whose directory it covers; nothing else
-     * sees it, and runsc and its sandbox read nothing else there.
+     * sees it, and runsc and its sandbox read nothing else there. A proc, not a tmpfs: runsc's file
+     * server, in the cage's user namespace ({@link CageIdentity#stageForTheFileServer}), mounts a
+     * /proc of its own, which the kernel allows only where a proc is fully visible, no file of it
+     * covered; a tmpfs over part of /proc left none such, a proc mounted there is one (and has no
+     * rmem_default at that path).
      */
     private static final String HIDE_ROOT_NAMESPACE_MARK =
-            "mount -t tmpfs -o ro,size=4k,mode=0555 claude-cage-runsc /proc/sys/net/core && exec \"$@\"";
+            "mount -t proc -o ro,nosuid,nodev,noexec claude-cage-runsc /proc/sys/net/core && exec \"$@\"";
 
     /**
      * The options of {@code runsc run} for a cage with {@code spec} on {@code platform}, and the

@@ -11,6 +11,7 @@ import dev.claudecage.process.Stdio;
 import dev.claudecage.runtime.Cage;
 import dev.claudecage.runtime.CageInstance;
 import dev.claudecage.runtime.CagePlan;
+import dev.claudecage.runtime.RuntimeKind;
 import dev.claudecage.runtime.StatePaths;
 import dev.claudecage.session.HostProbe;
 import dev.claudecage.session.RuntimeContainer;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
  * The host's side of the identity probes, which no process in the cage can judge: whether the ids
@@ -40,6 +42,8 @@ final class IdentityCheck {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     /** The second cage sleeps, deaf to SIGTERM as the first process of its pid namespace: it is killed soon. */
     private static final Duration PEER_GRACE = Duration.ofMillis(200);
+    /** runsc's name for its file server process (its first argument). */
+    private static final String GOFER_NAME = "runsc-gofer";
     private static final Pattern OWN_IDS_DETAIL = Pattern.compile("uid=(\\d+) gid=(\\d+) uid_map=(\\S*) gid_map=(\\S*)");
     /**
      * Run as the cage's uid on the host: reads the cage's environment, and attaches to it with
@@ -61,10 +65,14 @@ final class IdentityCheck {
         this.runner = runner;
     }
 
-    /** Whether any of {@code probes} needs the host to act while the cage runs. */
-    static boolean actsWhileRunning(List<Probe> probes) {
+    /**
+     * Whether any of {@code probes} needs the host to act while a cage of {@code plan} runs: under
+     * gVisor the cage's own ids are also read from the host ({@link #hostSideUnderGvisor}).
+     */
+    static boolean actsWhileRunning(List<Probe> probes, CagePlan plan) {
         return probes.stream().anyMatch(probe -> probe.id().equals(ProbeCatalogue.HOST_USER_TRACE)
-                || probe.id().equals(ProbeCatalogue.IDS_DISJOINT));
+                || probe.id().equals(ProbeCatalogue.IDS_DISJOINT)
+                || probe.id().equals(ProbeCatalogue.OWN_IDS) && plan.runtime().kind() == RuntimeKind.RUNSC);
     }
 
     /**
@@ -75,9 +83,11 @@ final class IdentityCheck {
         Map<String, Verifier.Finding> findings = new LinkedHashMap<>();
         boolean trace = probes.stream().anyMatch(probe -> probe.id().equals(ProbeCatalogue.HOST_USER_TRACE));
         boolean disjoint = probes.stream().anyMatch(probe -> probe.id().equals(ProbeCatalogue.IDS_DISJOINT));
+        boolean gvisor = plan.runtime().kind() == RuntimeKind.RUNSC;
+        boolean ownIds = gvisor && probes.stream().anyMatch(probe -> probe.id().equals(ProbeCatalogue.OWN_IDS));
         long pid;
         try {
-            pid = awaitPid(cageId);
+            pid = gvisor ? awaitFileServer(cageId) : awaitPid(cageId);
         } catch (CageException e) {
             Verifier.Finding error = new Verifier.Finding(Outcome.ERROR, e.getMessage());
             if (trace) {
@@ -86,7 +96,13 @@ final class IdentityCheck {
             if (disjoint) {
                 findings.put(ProbeCatalogue.IDS_DISJOINT, error);
             }
+            if (ownIds) {
+                findings.put(ProbeCatalogue.OWN_IDS, error);
+            }
             return findings;
+        }
+        if (ownIds) {
+            findings.put(ProbeCatalogue.OWN_IDS, hostSideUnderGvisor(pid, new HostIds(plan.config().uid(), plan.config().gid())));
         }
         if (trace) {
             findings.put(ProbeCatalogue.HOST_USER_TRACE, trace(pid, new HostIds(plan.config().uid(), plan.config().gid())));
@@ -126,7 +142,7 @@ final class IdentityCheck {
             Process process = peer.start(new Stdio(ProcessBuilder.Redirect.PIPE, ProcessBuilder.Redirect.DISCARD,
                     ProcessBuilder.Redirect.DISCARD));
             try {
-                long peerPid = awaitPid(peerId);
+                long peerPid = plan.runtime().kind() == RuntimeKind.RUNSC ? awaitFileServer(peerId) : awaitPid(peerId);
                 return judgeDisjoint(pid, readMaps(pid), peerPid, readMaps(peerPid));
             } finally {
                 peer.stop(PEER_GRACE);
@@ -134,6 +150,76 @@ final class IdentityCheck {
             }
         } catch (CageException e) {
             return new Verifier.Finding(Outcome.ERROR, "the second cage did not run: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Under gVisor the cage's processes live in its own kernel, whose uid_map is its own (all ids as
+     * they are) whatever the host gave it; what acts on the host for the cage is its file server
+     * (the gofer), in the cage's user namespace, which creates the cage's files as the cage's ids
+     * there. So the probe's verdict is drawn from the file server's maps, read from the host, for
+     * the cage's user ({@code cage}): the same detail as the probe gives under runc.
+     */
+    static Verifier.Finding hostSideUnderGvisor(long fileServer, HostIds cage) {
+        String[] maps = readMaps(fileServer);
+        return new Verifier.Finding(Outcome.BLOCKED, "gVisor's file server (pid " + fileServer + "), which makes the "
+                + "cage's files on the host, maps the cage's ids: uid=" + cage.uid() + " gid=" + cage.gid() + " uid_map="
+                + inlineMap(maps[0]) + " gid_map=" + inlineMap(maps[1]));
+    }
+
+    /** A map's lines "inside outside count" as inside:outside:count,..., as the probe writes it. */
+    static String inlineMap(String map) {
+        return String.join(",", map.strip().lines().map(line -> String.join(":", line.strip().split("\\s+"))).toList());
+    }
+
+    /**
+     * The file server (runsc's gofer) of cage {@code cageId}, once it runs. Found by its command line,
+     * {@value #GOFER_NAME} serving the cage's bundle, which runsc writes: not through {@code runsc list},
+     * which takes a filtered cage, started in its network namespace (runtime/Runsc's launcher), for
+     * stopped (pid -1) while it runs (seen with runsc 20221219).
+     */
+    private long awaitFileServer(String cageId) {
+        Path bundle = paths.bundle(cageId);
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<Long> found = fileServerOf(bundle);
+            if (found.isPresent()) {
+                return found.get();
+            }
+            try {
+                Thread.sleep(25);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CageException("interrupted while waiting for cage " + cageId + "'s file server");
+            }
+        }
+        throw new CageException("gVisor's file server of cage " + cageId + " did not run within " + TIMEOUT.toSeconds()
+                + "s (no " + GOFER_NAME + " serving " + bundle + ")");
+    }
+
+    /** The host process {@value #GOFER_NAME} with {@code --bundle BUNDLE} among its arguments. */
+    static Optional<Long> fileServerOf(Path bundle) {
+        try (var processes = Files.list(Path.of("/proc"))) {
+            return processes.map(path -> path.getFileName().toString()).filter(name -> name.chars().allMatch(Character::isDigit))
+                    .map(Long::parseLong).filter(pid -> servesBundle(argumentsOf(pid), bundle)).findFirst();
+        } catch (IOException e) {
+            throw new CageException("cannot list the host's processes: " + e.getMessage());
+        }
+    }
+
+    private static boolean servesBundle(List<String> arguments, Path bundle) {
+        return !arguments.isEmpty() && arguments.get(0).equals(GOFER_NAME)
+                && IntStream.range(1, arguments.size()).anyMatch(i ->
+                arguments.get(i - 1).equals("--bundle") && arguments.get(i).equals(bundle.toString()));
+    }
+
+    private static List<String> argumentsOf(long pid) {
+        try {
+            String line = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"));
+            return line.isEmpty() ? List.of() : List.of(line.split("\0"));
+        } catch (IOException e) {
+            // Gone, or a kernel thread: not the file server.
+            return List.of();
         }
     }
 

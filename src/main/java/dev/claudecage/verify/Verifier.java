@@ -102,19 +102,22 @@ public final class Verifier {
                     + "or not, from run to run: gVisor's kernel holds the cage's memory and the OOM killer then ends "
                     + "the whole sandbox, so the control cannot show the hole reliably"));
     /**
-     * Probes that look at something gVisor does not give the cage at all. The identity checks look for
-     * the cage's processes on the host as the cage's own host ids: under runsc the cage has none of its
-     * own ({@link dev.claudecage.runtime.CagePlan}), and its processes are the sentry's, which runs with
-     * its ptrace stubs as host nobody (65534, seen with ps), never as the cage's uid.
+     * Probes that look at something gVisor does not give the cage at all. Under runsc a cage has host
+     * ids of its own as under runc, but no host process runs as them with the cage's uid: its
+     * processes are the sentry's, which runs (with its ptrace stubs) as host nobody (65534, seen with
+     * ps) in a user namespace of its own that maps that one id, and its file server (the gofer) runs
+     * as the cage's root, its block's first host id, in the cage's user namespace. The other two
+     * identity probes judge the file server's maps ({@link IdentityCheck#hostSideUnderGvisor}). The file
+     * server opens every bind source from the cage's user namespace, the fixtures' too: each is staged
+     * where only the cage's root may pass, nothing beside it opened to the cage's ids
+     * ({@code runtime/CageIdentity#stageForTheFileServer}).
      */
     static final Map<String, String> GVISOR_HAS_NO_SUCH_THING = Map.of(
             "cgroupfs-read-only", "gVisor mounts no cgroup filesystem in the cage (the spec's cgroup mount would be "
                     + "the host's; gVisor shows none), so there is no release_agent to write",
             ProbeCatalogue.HOST_USER_TRACE, "under gVisor no host process has the cage's uid: the cage's processes are "
-                    + "the sentry's, which runs (with its ptrace stubs) as host nobody (65534)",
-            ProbeCatalogue.IDS_DISJOINT, "under gVisor cages have no host ids of their own (runsc 20221219 cannot start "
-                    + "one in a user namespace of them): every sentry runs as host nobody (65534), and what the cages "
-                    + "write in their mounts is host uid 1000's, as cage-ids-nobodys reports");
+                    + "the sentry's, which runs (with its ptrace stubs) as host nobody (65534) in a user namespace "
+                    + "of its own, and its file server runs as the cage's root, its own block's first host id");
 
     /**
      * What gVisor's kernel adds to every cage's /dev whatever the spec says (runsc 20221219 has no flag
@@ -320,7 +323,7 @@ public final class Verifier {
             List<String> command = new ArrayList<>(List.of("perl", "-"));
             runnable.forEach(probe -> command.add(probe.id()));
             // The session runs all along: the host checks it from outside first, and its probes need not wait.
-            Map<String, Finding> fromOutside = IdentityCheck.actsWhileRunning(runnable)
+            Map<String, Finding> fromOutside = IdentityCheck.actsWhileRunning(runnable, plan)
                     ? new IdentityCheck(paths, runner).whileRunning(cage.containerId(), plan, runnable) : Map.of();
             fixtures.takeCanaryHits();
             List<String> environment = new ArrayList<>(fixtures.environment(target));
@@ -444,7 +447,7 @@ public final class Verifier {
             ownIds = cage.ownIds();
             run = CapturedRun.of(cage, CAGE_TIMEOUT, () -> {
                 try {
-                    if (IdentityCheck.actsWhileRunning(probes)) {
+                    if (IdentityCheck.actsWhileRunning(probes, plan)) {
                         fromOutside.putAll(new IdentityCheck(paths, runner).whileRunning(id, plan, probes));
                     }
                 } finally {

@@ -3,6 +3,7 @@ package dev.claudecage.verify;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.runtime.CagePlan;
+import dev.claudecage.runtime.RuntimeKind;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -111,14 +112,21 @@ public record Weakening(String description, UnaryOperator<Spec> change, UnaryOpe
                 spec.linux().resources().devices(), null, spec.linux().resources().cpu(), spec.linux().resources().pids())));
     }
 
-    /** Shares one of the host's namespaces instead of a new one. */
+    /**
+     * Shares one of the host's namespaces instead of a new one. Under runsc a cage in the host's
+     * network namespace also shares the host's ids: runsc 20221219 then starts its sandbox in the
+     * cage's user namespace with the cage's capabilities, where it may not set up its own root
+     * ("error setting up chroot: error converting mounts: operation not permitted"); no network
+     * probe looks at the ids.
+     */
     public static Weakening hostNamespace(String type) {
         return new Weakening("host " + type + " namespace", spec -> {
             Spec shared = spec.withLinux(spec.linux().withNamespaces(spec.linux().namespaces().stream()
                     .filter(namespace -> !namespace.type().equals(type)).toList()));
             // The runtime refuses a hostname without a UTS namespace of the cage's own.
             return type.equals("uts") ? shared.withHostname(null) : shared;
-        });
+        }, UnaryOperator.identity(), plan -> type.equals("network") && plan.runtime().kind() == RuntimeKind.RUNSC
+                ? plan.withHostIds() : plan);
     }
 
     /** Makes the read-only mount at {@code destination} writable. */

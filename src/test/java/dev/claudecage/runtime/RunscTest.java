@@ -51,7 +51,7 @@ class RunscTest {
                 spec(List.of(new Spec.Namespace("network", "/run/netns/claude-cage-x")), List.of()));
         assertEquals(List.of("--platform=ptrace", "--network=sandbox", "--oci-seccomp"), options.flags());
         assertEquals(List.of("nsenter", "--net=/run/netns/claude-cage-x", "unshare", "--mount", "--propagation", "slave",
-                "sh", "-c", "mount -t tmpfs -o ro,size=4k,mode=0555 claude-cage-runsc /proc/sys/net/core && exec \"$@\"",
+                "sh", "-c", "mount -t proc -o ro,nosuid,nodev,noexec claude-cage-runsc /proc/sys/net/core && exec \"$@\"",
                 "runsc-launcher"), options.launcher());
     }
 
