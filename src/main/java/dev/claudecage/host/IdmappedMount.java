@@ -47,12 +47,17 @@ public final class IdmappedMount implements AutoCloseable {
      * @throws Unsupported when the kernel or the source's file system refuses to shift it
      */
     public static IdmappedMount create(Path source, Path target, int usernsFd) {
+        return create(source, target, usernsFd, 0);
+    }
+
+    /** {@link #create}, the copy also given the mount attributes {@code attributes} (MOUNT_ATTR_RDONLY and the like). */
+    public static IdmappedMount create(Path source, Path target, int usernsFd, long attributes) {
         try {
             createMountPoint(source, target);
         } catch (IOException e) {
             throw new CageException("cannot prepare the mount point " + target + ": " + e.getMessage());
         }
-        attach(source, target, 0, usernsFd);
+        attach(source, target, usernsFd, attributes);
         return new IdmappedMount(target);
     }
 
@@ -61,15 +66,27 @@ public final class IdmappedMount implements AutoCloseable {
      * of its mount (with the mounts below it when {@code recursive}), so that what reaches {@code target}
      * reaches the source's tree without passing through the source's parent folders. runsc's file server
      * opens the cage's binds from the cage's user namespace, which those folders may shut out
-     * ({@code runtime/CageIdentity#stageForTheFileServer}).
+     * ({@code runtime/CageIdentity#stageForTheFileServer}). The copy gets the mount attributes
+     * {@code attributes} (MOUNT_ATTR_RDONLY and the like) from the kernel, so that a read-only bind stays
+     * read-only to the file server itself, not only by gVisor's word.
      */
-    public static IdmappedMount unshifted(Path source, Path target, boolean recursive) {
+    public static IdmappedMount unshifted(Path source, Path target, boolean recursive, long attributes) {
         try {
             createMountPoint(source, target);
         } catch (IOException e) {
             throw new CageException("cannot prepare the mount point " + target + ": " + e.getMessage());
         }
-        attach(source, target, recursive ? LinuxSyscalls.AT_RECURSIVE : 0, NOT_SHIFTED);
+        int flags = recursive ? LinuxSyscalls.AT_RECURSIVE : 0;
+        LinuxSyscalls libc = LinuxSyscalls.get();
+        long tree = clone(source, flags);
+        try {
+            if (attributes != 0) {
+                setAttributes(source, tree, flags, attributes, NOT_SHIFTED, "mount_setattr");
+            }
+            moveTo(tree, target);
+        } finally {
+            libc.close((int) tree);
+        }
         return new IdmappedMount(target);
     }
 
@@ -107,33 +124,43 @@ public final class IdmappedMount implements AutoCloseable {
                 LinuxSyscalls.OPEN_TREE_CLONE | LinuxSyscalls.O_CLOEXEC | LinuxSyscalls.AT_SYMLINK_NOFOLLOW | flags);
     }
 
-    /** Clones {@code source}'s mount, shifts it by {@code usernsFd}'s map unless {@link #NOT_SHIFTED}, and moves it to {@code target}. */
-    private static void attach(Path source, Path target, int flags, int usernsFd) {
+    /** Clones {@code source}'s mount, shifts it by {@code usernsFd}'s map, and moves it to {@code target}. */
+    private static void attach(Path source, Path target, int usernsFd, long attributes) {
         LinuxSyscalls libc = LinuxSyscalls.get();
-        long tree = clone(source, flags);
+        long tree = clone(source, 0);
         try {
-            if (usernsFd != NOT_SHIFTED) {
-                setIdmap(source, tree, usernsFd);
-            }
-            syscall(LinuxSyscalls.SYS_MOVE_MOUNT, "move_mount to " + target, (int) tree, "", LinuxSyscalls.AT_FDCWD,
-                    target.toString(), LinuxSyscalls.MOVE_MOUNT_F_EMPTY_PATH);
+            setAttributes(source, tree, 0, LinuxSyscalls.MOUNT_ATTR_IDMAP | attributes, usernsFd,
+                    "mount_setattr(MOUNT_ATTR_IDMAP)");
+            moveTo(tree, target);
         } finally {
             libc.close((int) tree);
         }
     }
 
+    private static void moveTo(long tree, Path target) {
+        syscall(LinuxSyscalls.SYS_MOVE_MOUNT, "move_mount to " + target, (int) tree, "", LinuxSyscalls.AT_FDCWD,
+                target.toString(), LinuxSyscalls.MOVE_MOUNT_F_EMPTY_PATH);
+    }
+
     private static void setIdmap(Path source, long tree, int usernsFd) {
+        setAttributes(source, tree, 0, LinuxSyscalls.MOUNT_ATTR_IDMAP, usernsFd, "mount_setattr(MOUNT_ATTR_IDMAP)");
+    }
+
+    private static void setAttributes(Path source, long tree, int flags, long attributes, int usernsFd, String call) {
         LinuxSyscalls libc = LinuxSyscalls.get();
         Memory attr = new Memory(LinuxSyscalls.MOUNT_ATTR_SIZE);
         attr.clear();
-        attr.setLong(0, LinuxSyscalls.MOUNT_ATTR_IDMAP);
-        attr.setLong(24, usernsFd);
+        attr.setLong(0, attributes);
+        if (usernsFd != NOT_SHIFTED) {
+            attr.setLong(24, usernsFd);
+        }
         long result = libc.syscall(new NativeLong(LinuxSyscalls.SYS_MOUNT_SETATTR), (int) tree, "",
-                LinuxSyscalls.AT_EMPTY_PATH, attr, (long) LinuxSyscalls.MOUNT_ATTR_SIZE).longValue();
+                LinuxSyscalls.AT_EMPTY_PATH | flags, attr, (long) LinuxSyscalls.MOUNT_ATTR_SIZE).longValue();
         if (result < 0) {
             int errno = Native.getLastError();
-            String what = "mount_setattr(MOUNT_ATTR_IDMAP) on " + source + ": " + libc.strerror(errno) + " (errno " + errno + ")";
-            if (errno == LinuxSyscalls.EINVAL || errno == LinuxSyscalls.ENOSYS || errno == LinuxSyscalls.EPERM) {
+            String what = call + " on " + source + ": " + libc.strerror(errno) + " (errno " + errno + ")";
+            if ((attributes & LinuxSyscalls.MOUNT_ATTR_IDMAP) != 0
+                    && (errno == LinuxSyscalls.EINVAL || errno == LinuxSyscalls.ENOSYS || errno == LinuxSyscalls.EPERM)) {
                 throw new Unsupported(what + ": this kernel, or the file system of " + source
                         + ", cannot make idmapped mounts");
             }

@@ -53,6 +53,10 @@ public interface LinuxSyscalls extends Library {
     long SYS_MOUNT_SETATTR = 442;
     int OPEN_TREE_CLONE = 1;
     int MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+    long MOUNT_ATTR_RDONLY = 0x1;
+    long MOUNT_ATTR_NOSUID = 0x2;
+    long MOUNT_ATTR_NODEV = 0x4;
+    long MOUNT_ATTR_NOEXEC = 0x8;
     long MOUNT_ATTR_IDMAP = 0x00100000L;
     /** struct mount_attr: attr_set, attr_clr, propagation, userns_fd, each 64 bits. */
     int MOUNT_ATTR_SIZE = 32;

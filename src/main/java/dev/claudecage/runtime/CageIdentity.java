@@ -5,6 +5,7 @@ import dev.claudecage.config.CageConfig;
 import dev.claudecage.host.Directories;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.IdmappedMount;
+import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.host.Mounts;
 import dev.claudecage.identity.IdAllocations;
 import dev.claudecage.host.IdBlock;
@@ -135,7 +136,8 @@ final class CageIdentity implements AutoCloseable {
             if (mount.type().equals("bind") && mount.options().contains(SpecBuilder.IDMAP)) {
                 createStagingDir();
                 IdmappedMount staged = IdmappedMount.create(Path.of(mount.source()),
-                        stagingDir.resolve("bind-" + binds.size()), shifts.namespace(shift()));
+                        stagingDir.resolve("bind-" + binds.size()), shifts.namespace(shift()),
+                        kernelAttributes(mount.options()));
                 binds.add(staged);
                 mounts.add(new Spec.Mount(mount.destination(), mount.type(), staged.target().toString(),
                         unmarked(mount.options())));
@@ -160,7 +162,8 @@ final class CageIdentity implements AutoCloseable {
      * So each bind whose source is not staged yet is staged here as it is ({@link IdmappedMount#unshifted},
      * which follows no link), and only the staging folder lets the cage's root through: it may pass
      * (x), not list, and holds nothing but the cage's own mounts. The gofer then reaches each source's
-     * own tree, under its own permissions and the spec's options (read-only stays read-only), and not
+     * own tree, under its own permissions and the spec's options, which the kernel holds the staged copy
+     * to ({@link #kernelAttributes}: read-only stays read-only even to the gofer), and not
      * a file beside it: granting the cage's root this reach gives it nothing its mounts did not. The
      * cage's network folder (its resolv.conf beside the audit log of a one-shot run), the session's
      * run folder (its API key file, its plan) and the fixtures' folder stay root's.
@@ -171,7 +174,8 @@ final class CageIdentity implements AutoCloseable {
             if (mount.type().equals("bind") && !Path.of(mount.source()).startsWith(stagingDir)) {
                 createStagingDir();
                 IdmappedMount staged = IdmappedMount.unshifted(Path.of(mount.source()),
-                        stagingDir.resolve("bind-" + binds.size()), mount.options().contains("rbind"));
+                        stagingDir.resolve("bind-" + binds.size()), mount.options().contains("rbind"),
+                        kernelAttributes(mount.options()));
                 binds.add(staged);
                 mounts.add(new Spec.Mount(mount.destination(), mount.type(), staged.target().toString(), mount.options()));
             } else {
@@ -186,6 +190,21 @@ final class CageIdentity implements AutoCloseable {
             throw new CageException("cannot let cage " + cageId + "'s root through " + stagingDir + ": " + e.getMessage());
         }
         return spec.withMounts(mounts);
+    }
+
+    /** The bind's options that the kernel can hold the staged copy to: the file server then cannot go past them either. */
+    static long kernelAttributes(List<String> options) {
+        long attributes = 0;
+        for (String option : options) {
+            attributes |= switch (option) {
+                case "ro" -> LinuxSyscalls.MOUNT_ATTR_RDONLY;
+                case "nosuid" -> LinuxSyscalls.MOUNT_ATTR_NOSUID;
+                case "nodev" -> LinuxSyscalls.MOUNT_ATTR_NODEV;
+                case "noexec" -> LinuxSyscalls.MOUNT_ATTR_NOEXEC;
+                default -> 0L;
+            };
+        }
+        return attributes;
     }
 
     /** A sysfs of the network namespace the cage joins, or of the host's when it joins none. */

@@ -10,6 +10,7 @@ import dev.claudecage.host.Directories;
 import dev.claudecage.host.HostIds;
 import dev.claudecage.host.IdmappedMount;
 import dev.claudecage.host.IdBlock;
+import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.identity.IdShift;
 import dev.claudecage.identity.IdShifts;
 import dev.claudecage.oci.Spec;
@@ -68,8 +69,9 @@ final class WorkspaceOwnership implements AutoCloseable {
                     // Private: the runtime opens these from the host, and no other account has a way in.
                     Directories.createPrivate(stagingDir);
                     Path staged = stagingDir.resolve(Integer.toString(index++));
+                    // A read-only mount's copy is read-only in the kernel too: runsc's file server opens the copy itself.
                     ownership.teardown.push("unmount " + staged, IdmappedMount.create(mount.source(), staged,
-                            shifts.namespace(shift)));
+                            shifts.namespace(shift), mount.readOnly() ? LinuxSyscalls.MOUNT_ATTR_RDONLY : 0));
                     ownership.stagedSources.put(mount.source().toString(), staged.toString());
                 }
             }

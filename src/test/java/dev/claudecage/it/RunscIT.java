@@ -246,12 +246,18 @@ class RunscIT {
         Path workspace = Files.createDirectory(dir.resolve("workspace"));
         Files.setAttribute(workspace, "unix:uid", CAGE_USER);
         Files.setAttribute(workspace, "unix:gid", CAGE_USER);
+        Path readOnly = Files.createDirectory(dir.resolve("read-only"));
         String name = "it-runsc-ids";
         CageHarness.Result start = cage("start", "--detach", "--name", name, "--runtime", "runsc", "--rootfs",
-                ROOTFS.toString(), "--network", "none", "--mount", workspace + ":/workspace", "--", "sh", "-c",
+                ROOTFS.toString(), "--network", "none", "--mount", workspace + ":/workspace",
+                "--mount", readOnly + ":/reference:ro", "--", "sh", "-c",
                 "echo workspace > /workspace/made && exec sleep 1000");
         assertEquals(0, start.exitCode(), start.toString());
         String containerId = SessionLifecycleIT.status(name).path("containerId").asText();
+        // The staged copies the file server opens: the kernel holds the read-only one to read-only (the
+        // file server cannot write there even if asked to), and the workspace's stays writable (the control).
+        assertEquals(List.of("ro"), stagedMountModes(containerId, readOnly), "the read-only bind's staged copy");
+        assertEquals(List.of("rw"), stagedMountModes(containerId, workspace), "the workspace's staged copy");
         Path blockRecord = Path.of("/run/claude-cage/userns", containerId);
         assertTrue(Files.isRegularFile(blockRecord), "the runsc cage holds no block of its own ids");
         long blockUid = Long.parseLong(Files.readString(blockRecord).strip().split(" ")[0]);
@@ -280,6 +286,19 @@ class RunscIT {
                 "gVisor's file server runs as the cage's root, its block's first host id");
         assertEquals(0, cage("destroy", name).exitCode());
         assertFalse(Files.exists(blockRecord), "destroy freed the cage's block");
+    }
+
+    /** ro or rw, of each staged copy of {@code source} in cage {@code containerId}'s staging folder (mountinfo). */
+    private static List<String> stagedMountModes(String containerId, Path source) throws Exception {
+        String staging = "/run/claude-cage/mounts/" + containerId + "/";
+        List<String> modes = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            if (fields[4].startsWith(staging) && fields[3].endsWith("/" + source.getFileName())) {
+                modes.add(List.of(fields[5].split(",")).contains("ro") ? "ro" : "rw");
+            }
+        }
+        return modes;
     }
 
     private static List<Long> ownerOf(Path file) throws Exception {
