@@ -44,16 +44,22 @@ final class Runsc {
      * Started through {@link #launcher} with gVisor's own network stack: hides
      * {@code /proc/sys/net/core}, which runsc 20221219 takes as the sign of the host's root network
      * namespace and therefore refuses to copy (kernels since about 6.11 show it in every namespace;
-     * gVisor issue 10704, fixed after that release). The mount is made in a mount namespace of
-     * runsc's own, from inside the cage's network namespace, whose directory it covers; nothing else
-     * sees it, and runsc and its sandbox read nothing else there. A proc, not a tmpfs: runsc's file
-     * server, in the cage's user namespace ({@link CageIdentity#stageForTheFileServer}), mounts a
-     * /proc of its own, which the kernel allows only where a proc is fully visible, no file of it
-     * covered; a tmpfs over part of /proc left none such, a proc mounted there is one (and has no
-     * rmem_default at that path).
+     * gVisor issue 10704, fixed after that release). runsc looks there after joining the cage's
+     * network namespace; the mount is made from inside that namespace, whose directory it covers
+     * (a /proc/sys/net directory is each namespace's own), in a mount namespace of runsc's own:
+     * nothing else sees it, and runsc and its sandbox read nothing else there. Only the mount runs
+     * in the cage's network namespace ({@code $1}); runsc itself stays in the host's, where it binds
+     * its control socket, an abstract one ({@code @runsc-sandbox.ID}) that exists only in the
+     * network namespace it was bound in: from the cage's, every later {@code runsc state}, {@code list},
+     * {@code kill} in the host's found no sandbox and took the running cage for stopped (pid -1), and
+     * a session never saw its cage run. A proc, not a tmpfs: runsc's file server, in the cage's user
+     * namespace ({@link CageIdentity#stageForTheFileServer}), mounts a /proc of its own, which the
+     * kernel allows only where a proc is fully visible, no file of it covered; a tmpfs over part of
+     * /proc left none such, a proc mounted there is one (and has no rmem_default at that path).
      */
     private static final String HIDE_ROOT_NAMESPACE_MARK =
-            "mount -t proc -o ro,nosuid,nodev,noexec claude-cage-runsc /proc/sys/net/core && exec \"$@\"";
+            "nsenter --net=\"$1\" mount -t proc -o ro,nosuid,nodev,noexec claude-cage-runsc /proc/sys/net/core"
+                    + " && shift && exec \"$@\"";
 
     /**
      * The options of {@code runsc run} for a cage with {@code spec} on {@code platform}, and the
@@ -115,11 +121,11 @@ final class Runsc {
                 .map(Spec.Namespace::path).findFirst().orElseThrow();
     }
 
-    /** Enters the cage's network namespace and a mount namespace of runsc's own, hides the mark there, runs runsc. */
+    /** Makes runsc a mount namespace of its own, hides the mark there as the cage's network namespace shows it, runs runsc. */
     private static List<String> launcher(String networkNamespace) {
         // slave: mounts the host makes later (a session's workspace) still reach runsc's file server.
-        return List.of("nsenter", "--net=" + networkNamespace, "unshare", "--mount", "--propagation", "slave",
-                "sh", "-c", HIDE_ROOT_NAMESPACE_MARK, "runsc-launcher");
+        return List.of("unshare", "--mount", "--propagation", "slave", "sh", "-c", HIDE_ROOT_NAMESPACE_MARK,
+                "runsc-launcher", networkNamespace);
     }
 
     /**

@@ -234,6 +234,41 @@ class RunscIT {
     }
 
     /**
+     * A filtered session under gVisor runs, and runsc itself, asked from the host's network namespace
+     * as every status, stop and cleanup asks it, says so. runsc's control socket is abstract, bound in
+     * one network namespace only: when runsc was launched inside the cage's, it answered "stopped"
+     * (pid -1) for the running cage, the session never came up, and stop or a janitor could take a
+     * live cage for dead. Stop and destroy then leave nothing: no namespace, veth, nft table, mount,
+     * cgroup, runtime state or process.
+     */
+    @Test
+    void aFilteredSessionUnderGvisorRunsAsRunscItselfSaysAndStopAndDestroyLeaveNothing() throws Exception {
+        String name = "it-runsc-filtered";
+        assertEquals(List.of(), CageHarness.sessionLeftoversOf(List.of(name)), "leftovers before the test");
+        CageHarness.Result start = cage("start", "--detach", "--name", name, "--runtime", "runsc", "--rootfs",
+                ROOTFS.toString(), "--network", "filtered", "--", "sh", "-c", "while :; do echo tick; sleep 0.2; done");
+        assertEquals(0, start.exitCode(), start.toString());
+        JsonNode session = SessionLifecycleIT.status(name);
+        assertEquals("running", session.path("state").asText(), session.toString());
+        assertEquals("filtered", session.path("network").asText(), session.toString());
+        long cagePid = session.path("cagePid").asLong();
+        assertTrue(cagePid > 1, session.toString());
+        CommandResult state = RUNNER.runAllowingFailure(List.of("runsc", "--root", "/run/claude-cage/runtime/runsc",
+                "state", session.path("containerId").asText()), Duration.ofSeconds(30));
+        assertEquals(0, state.exitCode(), state.toString());
+        JsonNode runtimeState = Json.mapper().readTree(state.stdout());
+        assertEquals("running", runtimeState.path("status").asText(), state.stdout());
+        assertEquals(cagePid, runtimeState.path("pid").asLong(), state.stdout());
+        // The cage's own output, no exec into it: its loop runs.
+        assertTrue(cage("logs", name).stdout().contains("tick"));
+        assertEquals(0, cage("stop", name).exitCode());
+        assertEquals("stopped", SessionLifecycleIT.state(name));
+        assertEquals(0, cage("destroy", name).exitCode());
+        assertEquals(List.of(), CageHarness.sessionLeftoversOf(List.of(name)), "the session left something behind");
+        assertEquals(List.of(), NetworkLeftovers.list(), "the cage left network state behind");
+    }
+
+    /**
      * A runsc cage has host ids of its own, as a runc cage does: it holds a block of them while it runs
      * and gives it back at destroy, and gVisor's file server, which makes the cage's files on the host,
      * runs as the cage's root, its block's first host id, not as host root; what the cage writes in a

@@ -46,13 +46,14 @@ class RunscTest {
     }
 
     @Test
-    void inAPreparedNamespaceRunscStartsThereWithTheRootNamespaceMarkHiddenInAMountNamespaceOfItsOwn() {
+    void inAPreparedNamespaceRunscStaysInTheHostsWhereItsControlSocketIsFoundAndTheMarkIsHiddenAsTheCagesShowsIt() {
         OciRuntime.RunOptions options = Runsc.runOptions("ptrace",
                 spec(List.of(new Spec.Namespace("network", "/run/netns/claude-cage-x")), List.of()));
         assertEquals(List.of("--platform=ptrace", "--network=sandbox", "--oci-seccomp"), options.flags());
-        assertEquals(List.of("nsenter", "--net=/run/netns/claude-cage-x", "unshare", "--mount", "--propagation", "slave",
-                "sh", "-c", "mount -t proc -o ro,nosuid,nodev,noexec claude-cage-runsc /proc/sys/net/core && exec \"$@\"",
-                "runsc-launcher"), options.launcher());
+        assertEquals(List.of("unshare", "--mount", "--propagation", "slave", "sh", "-c",
+                "nsenter --net=\"$1\" mount -t proc -o ro,nosuid,nodev,noexec claude-cage-runsc /proc/sys/net/core"
+                        + " && shift && exec \"$@\"",
+                "runsc-launcher", "/run/netns/claude-cage-x"), options.launcher());
     }
 
     @Test
