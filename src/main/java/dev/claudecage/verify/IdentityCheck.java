@@ -174,9 +174,8 @@ final class IdentityCheck {
 
     /**
      * The file server (runsc's gofer) of cage {@code cageId}, once it runs. Found by its command line,
-     * {@value #GOFER_NAME} serving the cage's bundle, which runsc writes: not through {@code runsc list},
-     * which takes a filtered cage, started in its network namespace (runtime/Runsc's launcher), for
-     * stopped (pid -1) while it runs (seen with runsc 20221219).
+     * {@value #GOFER_NAME} serving the cage's bundle, which runsc writes: the probe reads the file
+     * server's maps, and runsc's state names the sandbox's process, not the file server's.
      */
     private long awaitFileServer(String cageId) {
         Path bundle = paths.bundle(cageId);
