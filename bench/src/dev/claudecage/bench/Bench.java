@@ -372,8 +372,9 @@ public final class Bench {
         }
         Map<String, Trial.Samples> results = Trial.interleave(1, options.rounds(5), pair, deadline);
         report.table("session_start_stop", results);
-        report.ratio("start --detach + stop / docker run -d + stop", results, "claude-cage start --detach + stop (none)",
-                "docker run -d --rm + docker stop (none)");
+        String startStop = "start --detach + stop / docker run -d + stop";
+        report.dockerTarget("start --detach + stop <= 1.5 x docker", startStop, report.ratio(startStop, results,
+                "claude-cage start --detach + stop (none)", "docker run -d --rm + docker stop (none)"), 1.5);
 
         idleMemory(env, "none");
         idleMemory(env, "filtered");
@@ -393,8 +394,10 @@ public final class Bench {
                     options.rootfs().toString(), "--network", network, "--", "sh", "-c", SESSION_COMMAND), env);
             Thread.sleep(2000);
             List<Long> supervisors = supervisorsOf(name);
+            String target = "idle session (" + network + "): supervisor PSS <= 24 MiB";
             if (supervisors.isEmpty()) {
                 report.skip("idle_session_" + network, "no supervisor process found for " + name);
+                report.target(target, null, 24, "MiB");
                 return;
             }
             long pid = supervisors.get(0);
@@ -406,6 +409,7 @@ public final class Bench {
             json.put("session_tree_rss_mib", Report.round(tree[0] / 1024.0));
             json.put("session_tree_pss_mib", Report.round(tree[1] / 1024.0));
             report.put("idle_session_" + network, json);
+            report.target(target, supervisor.pssKib() / 1024.0, 24, "MiB");
             System.out.printf(Locale.ROOT, "  idle session (%s): supervisor RSS %.1f MiB (PSS %.1f), with runc and the cage "
                             + "RSS %.1f MiB (PSS %.1f)%n", network, supervisor.rssKib() / 1024.0, supervisor.pssKib() / 1024.0,
                     tree[0] / 1024.0, tree[1] / 1024.0);
@@ -495,9 +499,12 @@ public final class Bench {
             }
             Map<String, Trial.Samples> results = Trial.interleave(1, options.rounds(15), trials, deadline);
             report.table("list_status", results);
-            report.ratio("list / docker ps", results, "claude-cage list (20 sessions)", "docker ps (20 containers)");
-            report.ratio("status / docker inspect", results, "claude-cage status NAME (20 sessions)",
-                    "docker inspect NAME (20 containers)");
+            String list = "list / docker ps";
+            String status = "status / docker inspect";
+            report.dockerTarget("list (20 sessions) <= 3 x docker ps", list,
+                    report.ratio(list, results, "claude-cage list (20 sessions)", "docker ps (20 containers)"), 3);
+            report.dockerTarget("status (20 sessions) <= 3 x docker inspect", status, report.ratio(status, results,
+                    "claude-cage status NAME (20 sessions)", "docker inspect NAME (20 containers)"), 3);
         } finally {
             if (!names.isEmpty()) {
                 List<String> destroy = new ArrayList<>(cageArgs("destroy", "-t", "2"));
@@ -570,8 +577,9 @@ public final class Bench {
             report.table("build", results);
             report.ratio("build cold / docker build cold", results, "claude-cage build --no-cache (cold)",
                     "docker build --no-cache (cold)");
-            report.ratio("build cached / docker build cached", results, "claude-cage build (cached)",
-                    "docker build (cached)");
+            String cached = "build cached / docker build cached";
+            report.dockerTarget("build cached <= 1.5 x docker build cached", cached,
+                    report.ratio(cached, results, "claude-cage build (cached)", "docker build (cached)"), 1.5);
         } finally {
             Trial.Commands.outputOrNull(cageArgs("image", "rm", cageTag));
             if (cageBase.startsWith("ccbench-")) {
@@ -594,7 +602,11 @@ public final class Bench {
         System.out.print(Trial.Commands.output(List.of(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), ProxyBench.class.getName(), dir.toString(), out.toString()),
                 Map.of(), 300));
-        report.put("proxy", dev.claudecage.json.Json.mapper().readValue(out.toFile(), Map.class));
+        Map<?, ?> proxy = dev.claudecage.json.Json.mapper().readValue(out.toFile(), Map.class);
+        report.put("proxy", proxy);
+        Object throughput = proxy.get("throughput") instanceof Map<?, ?> measured ? measured.get("proxied_over_direct") : null;
+        report.floorTarget("proxy throughput >= 0.8 of direct", throughput instanceof Number ratio ? ratio.doubleValue() : null,
+                0.8, "of direct");
     }
 
     // ---------------------------------------------------------------- terminal filter

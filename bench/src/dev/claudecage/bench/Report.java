@@ -80,19 +80,32 @@ final class Report {
         target(name, value, bound, "x docker").put("ratio", ratio);
     }
 
-    /** Records whether a target holds; a null value means it could not be measured here. */
+    /** Records whether a target with an upper bound holds; a null value means it could not be measured here. */
     Map<String, Object> target(String name, Double value, double bound, String unit) {
+        return target(name, value, bound, unit, false);
+    }
+
+    /** Records whether a target with a lower bound (a throughput) holds. */
+    Map<String, Object> floorTarget(String name, Double value, double floor, String unit) {
+        return target(name, value, floor, unit, true);
+    }
+
+    private Map<String, Object> target(String name, Double value, double bound, String unit, boolean floor) {
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("bound", bound);
+        if (floor) {
+            entry.put("at_least", true);
+        }
         entry.put("unit", unit);
         if (value == null) {
             entry.put("met", "not measured");
             System.out.printf(Locale.ROOT, "  target %-50s not measured%n", name);
         } else {
+            boolean met = floor ? value >= bound : value <= bound;
             entry.put("value", round2(value));
-            entry.put("met", value <= bound);
-            System.out.printf(Locale.ROOT, "  target %-50s %s (%.2f %s, bound %.2f)%n", name,
-                    value <= bound ? "MET" : "NOT MET", value, unit, bound);
+            entry.put("met", met);
+            System.out.printf(Locale.ROOT, "  target %-50s %s (%.2f %s, %s %.2f)%n", name, met ? "MET" : "NOT MET", value,
+                    unit, floor ? "at least" : "bound", bound);
         }
         targets.put(name, entry);
         return entry;
