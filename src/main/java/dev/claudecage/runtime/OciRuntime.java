@@ -10,6 +10,7 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.process.Stdio;
 import dev.claudecage.rootless.UserNamespace;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -120,6 +121,29 @@ public record OciRuntime(RuntimeKind kind, Path binary, Path stateRoot, String p
     /** Removes the container whatever its state; a container that is already gone is not an error. */
     public void forceDelete(String containerId) {
         runner.remove(control("delete", "--force", containerId), CONTROL_TIMEOUT);
+        if (kind == RuntimeKind.RUNSC) {
+            removeOrphanedRunscLock(stateRoot, containerId);
+        }
+    }
+
+    /**
+     * runsc keeps a container's state in {@code ID_sandbox:ID.state} beside a lock file of the same
+     * name, and runsc 20221219 leaves that lock file behind when it force-deletes a container in some
+     * cases (verify's second cage, two files a run): once the state file is gone, nothing locks it
+     * again. The state root is root's alone and the name is ours, so the unlink cannot be pointed
+     * elsewhere.
+     */
+    static void removeOrphanedRunscLock(Path stateRoot, String containerId) {
+        String stem = containerId + "_sandbox:" + containerId;
+        if (Files.exists(stateRoot.resolve(stem + ".state"), LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(stateRoot.resolve(stem + ".lock"));
+        } catch (IOException e) {
+            throw new CageException("could not remove runsc's lock file of container " + containerId + " in " + stateRoot
+                    + ": " + e.getMessage());
+        }
     }
 
     /**

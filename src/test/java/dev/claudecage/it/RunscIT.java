@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static dev.claudecage.it.CageHarness.ROOTFS;
 import static dev.claudecage.it.CageHarness.cage;
@@ -46,6 +47,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class RunscIT {
 
     private static final ProcessRunner RUNNER = new ProcessRunner(false);
+    private static final Path RUNSC_STATE_ROOT = Path.of("/run/claude-cage/runtime/runsc");
     /** The cage's user, as the configuration has it. */
     private static final int CAGE_USER = 1000;
 
@@ -58,6 +60,7 @@ class RunscIT {
     @ParameterizedTest
     @ValueSource(strings = {"none", "filtered"})
     void everyProbeRunsUnderGvisorAndAProbeOrControlThatDoesNotApplySaysWhy(String network) throws Exception {
+        List<String> runscFilesBefore = verifyFilesIn(RUNSC_STATE_ROOT);
         // The default memory limit: under gVisor a smaller one ends the fork bomb's cage before the pids limit does.
         CageHarness.Result result = CageHarness.launch(List.of("verify", "--json", "--runtime", "runsc", "--rootfs",
                 ROOTFS.toString(), "--network", network), "", Map.of(), Duration.ofMinutes(8));
@@ -90,6 +93,18 @@ class RunscIT {
         }
         assertEquals(List.of(), failures, result.stderr());
         assertTrue(controlsShown >= 30, "at least 30 controls show their hole under gVisor too: " + controlsShown);
+        List<String> left = new ArrayList<>(verifyFilesIn(RUNSC_STATE_ROOT));
+        left.removeAll(runscFilesBefore);
+        assertEquals(List.of(), left, "verify's cages left runsc state (or lock) files in " + RUNSC_STATE_ROOT);
+    }
+
+    private static List<String> verifyFilesIn(Path root) throws IOException {
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(root)) {
+            return files.map(file -> file.getFileName().toString()).filter(name -> name.startsWith("verify-")).toList();
+        }
     }
 
     @Test

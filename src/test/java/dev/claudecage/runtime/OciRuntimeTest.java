@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -76,6 +77,27 @@ class OciRuntimeTest {
         assertFalse(runcHere.removedAfterItsRun("run-2"));
         OciRuntime crun = new OciRuntime(RuntimeKind.CRUN, Path.of("/usr/bin/crun"), dir, new ProcessRunner(false));
         assertFalse(crun.removedAfterItsRun("run-3"), "crun's delete is always run");
+    }
+
+    @Test
+    void aForceDeletedRunscContainersLockIsRemovedOnlyOnceItsStateIsGone(@TempDir Path dir) throws Exception {
+        Path lock = Files.createFile(dir.resolve("c1_sandbox:c1.lock"));
+        Path state = Files.createFile(dir.resolve("c1_sandbox:c1.state"));
+        OciRuntime.removeOrphanedRunscLock(dir, "c1");
+        assertTrue(Files.exists(lock), "a container whose state is still there keeps its lock");
+        Files.delete(state);
+        OciRuntime.removeOrphanedRunscLock(dir, "c1");
+        assertFalse(Files.exists(lock));
+        // A link in the lock's place is removed itself; what it points at is not touched.
+        Path elsewhere = Files.createFile(dir.resolve("elsewhere"));
+        Files.createSymbolicLink(dir.resolve("c2_sandbox:c2.lock"), elsewhere);
+        OciRuntime.removeOrphanedRunscLock(dir, "c2");
+        assertFalse(Files.exists(dir.resolve("c2_sandbox:c2.lock"), LinkOption.NOFOLLOW_LINKS));
+        assertTrue(Files.exists(elsewhere));
+        // Another container's lock is not ours to remove.
+        Path other = Files.createFile(dir.resolve("c3_sandbox:c3.lock"));
+        OciRuntime.removeOrphanedRunscLock(dir, "c4");
+        assertTrue(Files.exists(other));
     }
 
     @Test
