@@ -18,6 +18,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -107,8 +109,7 @@ final class StatusCommand extends BaseCommand {
         if (resources != null) {
             row(text, "memory", bytes(resources.memoryBytes()) + " of " + (resources.memoryLimitBytes() == null
                     ? "unlimited" : bytes(resources.memoryLimitBytes())));
-            row(text, "cpu time", resources.cpuSeconds() == null ? "?" : String.format(Locale.ROOT, "%.2fs",
-                    resources.cpuSeconds()));
+            row(text, "cpu time", resources.cpuSeconds() == null ? "?" : decimal(resources.cpuSeconds(), 2) + "s");
             row(text, "processes", (resources.pids() == null ? "?" : resources.pids().toString()) + " of "
                     + (resources.pidsLimit() == null ? "unlimited" : resources.pidsLimit().toString()));
         }
@@ -132,6 +133,14 @@ final class StatusCommand extends BaseCommand {
             value /= 1024;
             unit++;
         }
-        return unit == 0 ? bytes + " B" : String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
+        return unit == 0 ? bytes + " B" : decimal(value, 1) + " " + units[unit];
+    }
+
+    /**
+     * {@code value} with {@code decimals} digits after the point, rounded half up as {@code %.Nf} does;
+     * without the Formatter, whose first number loads the JDK's locale data (about 8 ms of a status).
+     */
+    static String decimal(double value, int decimals) {
+        return BigDecimal.valueOf(value).setScale(decimals, RoundingMode.HALF_UP).toPlainString();
     }
 }
