@@ -7,6 +7,7 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.CgroupStats;
 import dev.claudecage.config.ConfigKey;
 import dev.claudecage.config.Durations;
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.session.SessionConfig;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.SessionReport;
@@ -22,7 +23,6 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 @Command(name = "status",
@@ -118,7 +118,9 @@ final class StatusCommand extends BaseCommand {
 
     private static void row(StringBuilder text, String label, Object value) {
         if (value != null) {
-            text.append(String.format(Locale.ROOT, "%-15s %s%n", label + ":", value));
+            // The record and policy are the host's, but read from files: each value is shown escaped, on one line.
+            ListCommand.padded(text, label + ":", 15).append(' ').append(UntrustedText.escapeLine(String.valueOf(value)))
+                    .append(System.lineSeparator());
         }
     }
 
