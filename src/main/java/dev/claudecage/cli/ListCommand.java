@@ -2,6 +2,7 @@ package dev.claudecage.cli;
 
 import dev.claudecage.json.Json;
 import dev.claudecage.config.Durations;
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.session.SessionSummary;
 import dev.claudecage.session.SessionView;
 import dev.claudecage.session.Sessions;
@@ -13,7 +14,6 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 @Command(name = "list", aliases = "ps",
         description = "Lists the sessions with their true state, checked against the host: running, stopped, "
@@ -31,13 +31,14 @@ final class ListCommand extends BaseCommand {
         Sessions sessions = context.sessions();
         List<String> problems = new ArrayList<>();
         List<SessionView> views = sessions.list(problems);
-        problems.forEach(problem -> spec.commandLine().getErr().println("claude-cage: " + problem));
+        // A problem quotes what it could not read of a record: shown escaped, on its own line.
+        problems.forEach(problem -> spec.commandLine().getErr().println("claude-cage: " + UntrustedText.escapeLine(problem)));
         spec.commandLine().getErr().flush();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.print(Json.write(views.stream().map(sessions::report).toList()));
         } else if (quiet) {
-            views.forEach(view -> out.println(view.record().name()));
+            views.forEach(view -> out.println(UntrustedText.escapeLine(view.record().name())));
         } else {
             // The table needs no full report: each would check its policy's hash and read its cgroups.
             out.print(table(views.stream().map(sessions::summary).toList()));
@@ -50,9 +51,12 @@ final class ListCommand extends BaseCommand {
         List<List<String>> rows = new ArrayList<>();
         rows.add(List.of("NAME", "STATE", "UPTIME", "MODE", "NETWORK", "COMMAND"));
         for (SessionSummary summary : summaries) {
-            rows.add(List.of(summary.name(), summary.state(),
+            // The record is the host's, but it is read from a file: each cell is shown escaped, on one line.
+            rows.add(List.of(UntrustedText.escapeLine(summary.name()), UntrustedText.escapeLine(summary.state()),
                     summary.uptimeSeconds() == null ? "-" : Durations.format(Duration.ofSeconds(summary.uptimeSeconds())),
-                    String.valueOf(summary.mode()), String.valueOf(summary.network()), String.join(" ", summary.command())));
+                    UntrustedText.escapeLine(String.valueOf(summary.mode())),
+                    UntrustedText.escapeLine(String.valueOf(summary.network())),
+                    UntrustedText.escapeLine(String.join(" ", summary.command()))));
         }
         int[] widths = new int[5];
         for (List<String> row : rows) {
@@ -63,10 +67,22 @@ final class ListCommand extends BaseCommand {
         StringBuilder text = new StringBuilder();
         for (List<String> row : rows) {
             for (int i = 0; i < widths.length; i++) {
-                text.append(String.format(Locale.ROOT, "%-" + widths[i] + "s  ", row.get(i)));
+                padded(text, row.get(i), widths[i]).append("  ");
             }
             text.append(row.get(5)).append(System.lineSeparator());
         }
         return text.toString();
+    }
+
+    /**
+     * {@code cell} and the spaces that make it {@code width} wide: what {@code %-Ns} makes, without a
+     * Formatter for each cell.
+     */
+    static StringBuilder padded(StringBuilder text, String cell, int width) {
+        text.append(cell);
+        for (int pad = width - cell.length(); pad > 0; pad--) {
+            text.append(' ');
+        }
+        return text;
     }
 }

@@ -7,6 +7,7 @@ import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.session.CgroupStats;
 import dev.claudecage.config.ConfigKey;
 import dev.claudecage.config.Durations;
+import dev.claudecage.host.UntrustedText;
 import dev.claudecage.session.SessionConfig;
 import dev.claudecage.session.SessionName;
 import dev.claudecage.session.SessionReport;
@@ -18,9 +19,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 @Command(name = "status",
@@ -107,8 +109,7 @@ final class StatusCommand extends BaseCommand {
         if (resources != null) {
             row(text, "memory", bytes(resources.memoryBytes()) + " of " + (resources.memoryLimitBytes() == null
                     ? "unlimited" : bytes(resources.memoryLimitBytes())));
-            row(text, "cpu time", resources.cpuSeconds() == null ? "?" : String.format(Locale.ROOT, "%.2fs",
-                    resources.cpuSeconds()));
+            row(text, "cpu time", resources.cpuSeconds() == null ? "?" : decimal(resources.cpuSeconds(), 2) + "s");
             row(text, "processes", (resources.pids() == null ? "?" : resources.pids().toString()) + " of "
                     + (resources.pidsLimit() == null ? "unlimited" : resources.pidsLimit().toString()));
         }
@@ -117,7 +118,9 @@ final class StatusCommand extends BaseCommand {
 
     private static void row(StringBuilder text, String label, Object value) {
         if (value != null) {
-            text.append(String.format(Locale.ROOT, "%-15s %s%n", label + ":", value));
+            // The record and policy are the host's, but read from files: each value is shown escaped, on one line.
+            ListCommand.padded(text, label + ":", 15).append(' ').append(UntrustedText.escapeLine(String.valueOf(value)))
+                    .append(System.lineSeparator());
         }
     }
 
@@ -132,6 +135,14 @@ final class StatusCommand extends BaseCommand {
             value /= 1024;
             unit++;
         }
-        return unit == 0 ? bytes + " B" : String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
+        return unit == 0 ? bytes + " B" : decimal(value, 1) + " " + units[unit];
+    }
+
+    /**
+     * {@code value} with {@code decimals} digits after the point, rounded half up as {@code %.Nf} does;
+     * without the Formatter, whose first number loads the JDK's locale data (about 8 ms of a status).
+     */
+    static String decimal(double value, int decimals) {
+        return BigDecimal.valueOf(value).setScale(decimals, RoundingMode.HALF_UP).toPlainString();
     }
 }

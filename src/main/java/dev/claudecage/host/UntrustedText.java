@@ -52,6 +52,11 @@ public final class UntrustedText {
         return excerpt(text).replace("\n", "\\n").replace("\t", "\\t");
     }
 
+    /** {@link #escape}, with line feeds and tabs shown as {@code \n} and {@code \t} too: for one line or a table's cell, whole. */
+    public static String escapeLine(String text) {
+        return escape(text).replace("\n", "\\n").replace("\t", "\\t");
+    }
+
     /** How {@code c} is shown, or null when it is shown as itself. */
     private static String shown(char c) {
         if (c == '\n' || c == '\t') {

@@ -32,7 +32,9 @@ public record ProcessIdentity(long pid, long startTicks) {
     /** Whether this very process still exists (and is not a zombie). */
     @JsonIgnore
     public boolean isAlive() {
-        return startTicks(pid).map(ticks -> ticks == startTicks).orElse(false) && !isZombie(pid);
+        // One read of /proc/PID/stat for both: list asks this of every session's supervisor and cage.
+        return statFields(pid).map(fields -> !isZombie(fields) && Long.parseLong(fields.get(19)) == startTicks)
+                .orElse(false);
     }
 
     /** The process's arguments, empty when it is gone. */
@@ -70,8 +72,8 @@ public record ProcessIdentity(long pid, long startTicks) {
         return statFields(pid).map(fields -> Long.parseLong(fields.get(19)));
     }
 
-    private static boolean isZombie(long pid) {
-        return statFields(pid).map(fields -> "Z".equals(fields.get(0)) || "X".equals(fields.get(0))).orElse(true);
+    private static boolean isZombie(List<String> statFields) {
+        return "Z".equals(statFields.get(0)) || "X".equals(statFields.get(0));
     }
 
     /** The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses): state first. */

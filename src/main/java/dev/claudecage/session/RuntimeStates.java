@@ -7,6 +7,8 @@ import dev.claudecage.runtime.RuntimeKind;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -37,6 +39,8 @@ final class RuntimeStates {
     private static final int MAX_STATE_BYTES = 1 << 20;
     /** The fifo a runtime's {@code create} leaves and its {@code start} removes. */
     private static final String EXEC_FIFO = "exec.fifo";
+    /** What runsc names the lock file of a container's state: ID_sandbox:ID.lock. */
+    private static final String RUNSC_LOCK_SUFFIX = ".lock";
 
     /** What reading a state root found: its containers, or that it holds what this reader cannot read. */
     record Found(List<RuntimeContainer> containers, boolean unknownFormat) {
@@ -92,10 +96,29 @@ final class RuntimeStates {
 
     /**
      * runsc keeps no folder per container but files of its own format beside each other
-     * ({@code ID_sandbox:ID.state}): only its own {@code list} reads them.
+     * ({@code ID_sandbox:ID.state}): only its own {@code list} reads them. A root that holds nothing
+     * but lock files has no container, though: runsc lists a container by its {@code .state} file
+     * alone, and leaves the {@code .lock} file beside it when it deletes the container (seen with
+     * runsc 20221219), so once any runsc cage has run, asking it there (a process, about 50 ms, and
+     * a JSON tree for its answer) would find nothing on every list.
      */
     private static boolean listedByRunscOnly(RuntimeKind kind, Path root) {
-        return kind == RuntimeKind.RUNSC && Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS);
+        return kind == RuntimeKind.RUNSC && Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS) && !onlyLocks(root);
+    }
+
+    /** Whether every entry of {@code dir} is a regular file named *.lock; false when it cannot be read. */
+    private static boolean onlyLocks(Path dir) {
+        try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
+            for (Path child : children) {
+                if (!child.getFileName().toString().endsWith(RUNSC_LOCK_SUFFIX)
+                        || !Files.isRegularFile(child, LinkOption.NOFOLLOW_LINKS)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException | DirectoryIteratorException e) {
+            return false;
+        }
     }
 
     /** A container's init process as its state file records it; {@link #UNKNOWN} for a file not read as expected. */

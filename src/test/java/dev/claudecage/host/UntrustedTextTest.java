@@ -37,4 +37,11 @@ class UntrustedTextTest {
                 "what is cut is not shown, escaped or not");
         assertEquals("short", UntrustedText.excerpt("short"));
     }
+
+    @Test
+    void aLineForATableCellIsEscapedWholeOnOneLine() {
+        String longText = "x".repeat(300);
+        assertEquals(longText, UntrustedText.escapeLine(longText), "not cut, unlike an excerpt");
+        assertEquals("a\\nfake-row\\t\\x1b[2K", UntrustedText.escapeLine("a\nfake-row\t\u001b[2K"));
+    }
 }

@@ -102,4 +102,26 @@ class RuntimeStatesTest {
             assertEquals(List.of(), RuntimeStates.one(RuntimeKind.RUNC, root.resolve("sub"), id).containers(), id);
         }
     }
+
+    @Test
+    void aRunscRootWithOnlyTheLockFilesRunscLeavesBehindHoldsNoCageAndNeedsNoRunscList(@TempDir Path root) throws Exception {
+        // What runsc 20221219 leaves after deleting a container: its lock file, no state file.
+        Files.createFile(root.resolve("verify-peer-7fe4f4d768c4_sandbox:verify-peer-7fe4f4d768c4.lock"));
+        assertEquals(new RuntimeStates.Found(List.of(), false), RuntimeStates.all(RuntimeKind.RUNSC, root));
+        assertEquals(new RuntimeStates.Found(List.of(), false),
+                RuntimeStates.one(RuntimeKind.RUNSC, root, "verify-peer-7fe4f4d768c4"));
+
+        // Positive control: a state file, which is what runsc lists, sends the caller to runsc's own list.
+        Path state = Files.createFile(root.resolve("s-demo-0123_sandbox:s-demo-0123.state"));
+        assertTrue(RuntimeStates.all(RuntimeKind.RUNSC, root).unknownFormat());
+        assertTrue(RuntimeStates.one(RuntimeKind.RUNSC, root, "s-demo-0123").unknownFormat());
+        Files.delete(state);
+
+        // Anything else runsc's format is not known to hold (a folder, a link named as a lock) is left to runsc too.
+        Files.createDirectories(root.resolve("older-layout"));
+        assertTrue(RuntimeStates.all(RuntimeKind.RUNSC, root).unknownFormat());
+        Files.delete(root.resolve("older-layout"));
+        Files.createSymbolicLink(root.resolve("x_sandbox:x.lock"), root.resolve("elsewhere"));
+        assertTrue(RuntimeStates.all(RuntimeKind.RUNSC, root).unknownFormat());
+    }
 }
