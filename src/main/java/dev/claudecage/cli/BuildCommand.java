@@ -96,6 +96,28 @@ final class BuildCommand extends BaseCommand {
 
     private Integer build(ImageStore store, List<ImageBuilder.Request> requests)
             throws InterruptedException {
+        BuildProgress progress = BuildProgress.forStream(System.out, Host.interactiveTerminal());
+        ImageBuilder builder = null;
+        PrintWriter out = spec.commandLine().getOut();
+        for (ImageBuilder.Request request : requests) {
+            // A build whose record holds needs neither the configuration nor a sandbox.
+            ImageBuilder.Result result = ImageBuilder.recorded(store, request, progress).orElse(null);
+            if (result == null) {
+                if (builder == null) {
+                    builder = builder(store, progress);
+                }
+                result = builder.build(request);
+            }
+            out.println("built " + result.name() + " (" + result.id().shortHex() + ") in "
+                    + BuildProgress.format(result.elapsed()) + ": " + result.steps() + " steps, "
+                    + (result.cachedSteps() == result.steps() ? "all" : Integer.toString(result.cachedSteps()))
+                    + " from the cache");
+            out.flush();
+        }
+        return 0;
+    }
+
+    private ImageBuilder builder(ImageStore store, BuildProgress progress) {
         ProcessRunner runner = context.runner();
         CageConfig config = context.configLoader()
                 .load(allowUnlimited ? Map.of("allow_unlimited", "true") : Map.of()).config();
@@ -104,20 +126,8 @@ final class BuildCommand extends BaseCommand {
                 paths.runtimeState(), runner);
         BuildSandbox sandbox = new BuildSandbox(config, runtime, store, paths, runner,
                 RootlessImageWrites.cgroups(config));
-        ImageBuilder builder = new ImageBuilder(sandbox, ShippedFiles.locate(), runner,
-                ImagePullCommand.puller(store, runner, config),
-                BuildProgress.forStream(System.out, Host.interactiveTerminal()),
-                ImagePullCommand.access(config));
-        PrintWriter out = spec.commandLine().getOut();
-        for (ImageBuilder.Request request : requests) {
-            ImageBuilder.Result result = builder.build(request);
-            out.println("built " + result.name() + " (" + result.id().shortHex() + ") in "
-                    + BuildProgress.format(result.elapsed()) + ": " + result.steps() + " steps, "
-                    + (result.cachedSteps() == result.steps() ? "all" : Integer.toString(result.cachedSteps()))
-                    + " from the cache");
-            out.flush();
-        }
-        return 0;
+        return new ImageBuilder(sandbox, ShippedFiles.locate(), runner, ImagePullCommand.puller(store, runner, config),
+                progress, ImagePullCommand.access(config));
     }
 
     /** The gateway's context, made for this build and removed after it. */

@@ -4,8 +4,7 @@ import dev.claudecage.DaemonThreads;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
 import dev.claudecage.host.LinuxSyscalls;
-import dev.claudecage.image.store.BuildCache;
-import dev.claudecage.image.store.ImageConfig;
+import dev.claudecage.image.store.Digest;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
@@ -32,8 +31,10 @@ import java.util.stream.Stream;
  * profile and defaults and finds the rest warm.
  * For {@code inspect} and {@code status --json} it starts Jackson and builds the writer of a session's report
  * ({@code list} and {@code status} read records and policies without Jackson's mapper: session/SessionRecordReader,
- * session/SessionPolicyReader); for {@code build}, it loads the configuration and starts
- * Jackson with the readers of the build cache. What it leaves behind is loaded and initialised classes and
+ * session/SessionPolicyReader). For {@code build} only the JDK's SHA-256 (its security providers'
+ * start): a rebuild with nothing changed is answered from the build's record (image/build/BuildRecord),
+ * which hashes its key and the context's sources but needs neither the configuration nor the mapper,
+ * whose warm-up would only compete with it for the CPU. What it leaves behind is loaded and initialised classes and
  * Jackson's filled caches. It writes no file and decides nothing; any failure is left for the
  * real call to report (docs/performance.md has what each saves).
  */
@@ -49,7 +50,7 @@ final class Prewarm {
             // status reads the policy without the mapper (session/SessionPolicyReader) and needs it only for --json.
             case "status" -> Arrays.asList(args).contains("--json") ? Prewarm::sessions : null;
             case "inspect" -> Prewarm::sessions;
-            case "build" -> Prewarm::build;
+            case "build" -> Digest::sha256;
             default -> null;
         };
         if (warm == null) {
@@ -71,18 +72,6 @@ final class Prewarm {
             // serializers of the report, built and cached by the shared mapper.
             Json.mapper().writerFor(SessionReport.class);
         } catch (IOException | RuntimeException | LinkageError ignored) {
-            // Only a head start: the real call does the same work and reports what is wrong.
-        }
-    }
-
-    private static void build() {
-        try {
-            // In the order the build needs them: the configuration, then the cache's entries and
-            // the images' configurations (Jackson's start loads the JDK's locale data).
-            ConfigLoader.forThisHost().load(Map.of());
-            Json.mapper().readerFor(BuildCache.Entry.class);
-            Json.mapper().readerFor(ImageConfig.class);
-        } catch (RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }
     }

@@ -35,9 +35,12 @@ final class RootlessImageWrites {
 
     /** The exit code of the command run again in the namespace; empty when this process should do the work. */
     static OptionalInt runInNamespace(CommandSpec spec, Context context) throws InterruptedException {
-        if (Host.effectiveUid() != 0 && NamespaceReexec.owner().isEmpty()) {
-            makeFoldersAsTheUser(context);
+        if (Host.effectiveUid() == 0 || NamespaceReexec.owner().isPresent()) {
+            // Root, or in the namespace already: this process does the work, and the configuration
+            // (for the namespace's ids) is not needed, which a build answered from its record never loads.
+            return OptionalInt.empty();
         }
+        makeFoldersAsTheUser(context);
         CageConfig config = context.configLoader().load(Map.of()).config();
         List<String> args = spec.root().commandLine().getParseResult().originalArgs();
         return NamespaceReexec.runInside(Main.class.getName(), args, config.uid(), config.gid(), context.runner());

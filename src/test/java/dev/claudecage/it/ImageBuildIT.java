@@ -196,6 +196,32 @@ class ImageBuildIT {
                 "only FROM, found in the store, is not run again: " + noCache);
     }
 
+    /**
+     * A rebuild answered from the build's record must not answer a stale image: once the base's
+     * name points at another image, the same Dockerfile builds on the new base.
+     */
+    @Test
+    void aRebuildAfterTheBaseNameMovedBuildsOnTheNewBaseNotFromTheRecord() throws Exception {
+        Path baseContext = Files.createDirectories(context.resolve("base"));
+        Path derivedContext = Files.createDirectories(context.resolve("derived"));
+        String base = name("record-base");
+        String derived = name("record-derived");
+        Files.writeString(baseContext.resolve("Dockerfile"), "FROM debian:bookworm\nRUN echo one > /base\n");
+        assertEquals(0, build(base, baseContext).exitCode());
+        Files.writeString(derivedContext.resolve("Dockerfile"), "FROM " + base + "\nRUN cp /base /derived\n");
+        CageHarness.Result first = build(derived, derivedContext);
+        assertEquals(0, first.exitCode(), first.toString());
+        CageHarness.Result again = build(derived, derivedContext);
+        assertEquals(Map.of(1, "cached", 2, "cached"), steps(again), "the positive control: " + again);
+
+        Files.writeString(baseContext.resolve("Dockerfile"), "FROM debian:bookworm\nRUN echo two > /base\n");
+        assertEquals(0, build(base, baseContext).exitCode());
+        CageHarness.Result moved = build(derived, derivedContext);
+        assertEquals(Map.of(1, "cached", 2, "done"), steps(moved), "the RUN runs again on the new base: " + moved);
+        CageHarness.Result inCage = runIn(derived, "cat /derived");
+        assertEquals("two\n", inCage.stdout(), inCage.toString());
+    }
+
     @Test
     void multiStageBuildsCopyFromEarlierStagesAndSkipStagesNobodyNeeds() throws Exception {
         Files.writeString(context.resolve("Dockerfile"), """

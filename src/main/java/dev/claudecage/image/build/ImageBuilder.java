@@ -117,7 +117,8 @@ public final class ImageBuilder {
 
     public Result build(Request request) {
         long started = System.nanoTime();
-        Dockerfile dockerfile = DockerfileParser.parse(request.dockerfile());
+        String text = readDockerfile(request.dockerfile());
+        Dockerfile dockerfile = DockerfileParser.parse(request.dockerfile(), text);
         if (!Files.isDirectory(request.context())) {
             throw new UserInputException("the build context " + request.context() + " is not a directory",
                     "pass the directory the Dockerfile's COPY sources are in");
@@ -127,12 +128,71 @@ public final class ImageBuilder {
         try {
             store.clearWorkDirectories(progress::note);
             Build build = new Build(dockerfile, context, request);
-            Digest id = build.run();
+            ImageConfig image = build.run();
+            Digest id = store.commitImage(image);
             store.tag(request.name(), id);
-            build.warnAboutUnusedArgs();
+            List<String> unused = build.unusedArgs();
+            warnAboutUnusedArgs(unused, progress);
+            if (build.recordable) {
+                store.builds().record(BuildRecord.key(text, request.buildArgs(), BuildRecord.builder()),
+                        new BuildRecord(id, image.layers(), build.descriptions, unused, build.lookups,
+                                build.contextReads).toJson());
+            }
             return new Result(request.name(), id, build.number, build.cached, Duration.ofNanos(System.nanoTime() - started));
         } finally {
             lock.close();
+        }
+    }
+
+    /**
+     * The build from its record (see {@link BuildRecord}), when one holds for exactly this
+     * Dockerfile, these build args and this builder, and everything else it read is unchanged:
+     * the image is named and each step shown as from the cache, with no sandbox, no step walked
+     * and no object mapper. Empty otherwise (and always with --no-cache): then build it.
+     */
+    @SuppressWarnings("try") // the lock is held for the whole check and the tag
+    public static Optional<Result> recorded(ImageStore store, Request request, BuildProgress progress) {
+        long started = System.nanoTime();
+        if (request.noCache() || !Files.isDirectory(request.context())) {
+            return Optional.empty();
+        }
+        String text;
+        try {
+            text = Files.readString(request.dockerfile());
+        } catch (IOException e) {
+            // The build by steps says what is wrong with it.
+            return Optional.empty();
+        }
+        Digest key = BuildRecord.key(text, request.buildArgs(), BuildRecord.builder());
+        BuildRecord record;
+        try (FileLock lock = store.lock(progress::note)) {
+            record = store.builds().lookup(key).flatMap(BuildRecord::parse).orElse(null);
+            if (record == null || !record.holds(store, SourceTree.context(request.context()))) {
+                return Optional.empty();
+            }
+            store.tag(request.name(), record.image());
+        }
+        int total = record.steps().size();
+        for (int number = 1; number <= total; number++) {
+            progress.start(number, total, record.steps().get(number - 1)).cached();
+        }
+        warnAboutUnusedArgs(record.unusedArgs(), progress);
+        return Optional.of(new Result(request.name(), record.image(), total, total,
+                Duration.ofNanos(System.nanoTime() - started)));
+    }
+
+    private static String readDockerfile(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UserInputException("cannot read Dockerfile " + file + ": " + e.getMessage(),
+                    "pass the Dockerfile with -f FILE, or a context directory that holds one");
+        }
+    }
+
+    private static void warnAboutUnusedArgs(List<String> unused, BuildProgress progress) {
+        if (!unused.isEmpty()) {
+            progress.note("warning: the build args " + unused + " were not used: no ARG declares them");
         }
     }
 
@@ -149,6 +209,11 @@ public final class ImageBuilder {
         private int total;
         private int number;
         private int cached;
+        /** What the build's record holds (see {@link BuildRecord}), gathered as the steps read it. */
+        private final List<String> descriptions = new ArrayList<>();
+        private final Map<String, String> lookups = new TreeMap<>();
+        private final List<BuildRecord.ContextRead> contextReads = new ArrayList<>();
+        private boolean recordable = true;
 
         Build(Dockerfile dockerfile, SourceTree context, Request request) {
             this.dockerfile = dockerfile;
@@ -157,7 +222,8 @@ public final class ImageBuilder {
             this.words = new ShellWords(dockerfile.escape());
         }
 
-        Digest run() {
+        /** The image's config, layers in place. */
+        ImageConfig run() {
             platformArgs().forEach((name, value) -> {
                 globalArgs.put(name, value);
                 declaredGlobalArgs.add(name);
@@ -180,7 +246,27 @@ public final class ImageBuilder {
                 stages.put(index, last);
             }
             ImageConfig image = last.image();
-            return store.commitImage(image.withLayers(Architecture.host(), ImageConfig.LINUX, image.rootfs()));
+            return image.withLayers(Architecture.host(), ImageConfig.LINUX, image.rootfs());
+        }
+
+        /** A step's progress line, its description kept for the record. */
+        private BuildProgress.Step start(String description) {
+            descriptions.add(description);
+            return progress.start(++number, total, description);
+        }
+
+        /** An image in the store, the lookup kept for the record. */
+        private Optional<StoredImage> find(String reference) {
+            Optional<StoredImage> found = store.find(reference);
+            lookups.put(reference, found.map(image -> image.id().toString()).orElse(""));
+            return found;
+        }
+
+        /** What the cache key sees of these context sources, kept for the record. */
+        private Digest contextHash(List<String> sources, List<String> matched) throws IOException {
+            Digest hash = context.hash(matched);
+            contextReads.add(new BuildRecord.ContextRead(sources, hash));
+            return hash;
         }
 
         /**
@@ -266,7 +352,7 @@ public final class ImageBuilder {
             } catch (IllegalArgumentException e) {
                 throw new DockerfileException(from.location(), from.text(), e.getMessage());
             }
-            BuildProgress.Step step = progress.start(++number, total, "FROM " + reference
+            BuildProgress.Step step = start("FROM " + reference
                     + (from.stageName() != null ? " AS " + from.stageName() : ""));
             var earlier = dockerfile.stageNamed(reference, stage.index());
             if (earlier.isPresent()) {
@@ -286,7 +372,7 @@ public final class ImageBuilder {
          * base; a pull from its registry. The step is ended.
          */
         private StoredImage image(String reference, Instruction instruction, BuildProgress.Step step) {
-            var stored = store.find(reference);
+            var stored = find(reference);
             if (stored.isPresent()) {
                 cached++;
                 step.cached();
@@ -300,7 +386,7 @@ public final class ImageBuilder {
                 throw new DockerfileException(instruction.location(), instruction.text(), e.getMessage(), e.hint());
             }
             ImageName name = pullable.localName();
-            var pulledBefore = pullable.digest() != null ? store.find(name.toString()) : Optional.<StoredImage>empty();
+            var pulledBefore = pullable.digest() != null ? find(name.toString()) : Optional.<StoredImage>empty();
             if (pulledBefore.isPresent()) {
                 cached++;
                 step.cached();
@@ -634,7 +720,8 @@ public final class ImageBuilder {
                 return "";
             }
             if (mount.from() == null) {
-                return context.hash(context.match(List.of(mount.source() == null ? "/" : mount.source()))).toString();
+                List<String> sources = List.of(mount.source() == null ? "/" : mount.source());
+                return contextHash(sources, context.match(sources)).toString();
             }
             return StageState.from(image(mount.from())).id().toString();
         }
@@ -662,7 +749,7 @@ public final class ImageBuilder {
                 }
                 return built.image();
             }
-            return store.find(reference).map(StoredImage::config).orElseThrow(() -> new IllegalArgumentException(
+            return find(reference).map(StoredImage::config).orElseThrow(() -> new IllegalArgumentException(
                     "'" + reference + "' names neither an earlier stage nor an image in the store; build or import "
                             + "the image first"));
         }
@@ -730,7 +817,8 @@ public final class ImageBuilder {
                 List<List<String>> matched = sources.isEmpty() ? List.of() : context.matchEach(sources);
                 int count = inline.size() + matched.stream().mapToInt(List::size).sum();
                 requireDirectoryForMany(count, destination);
-                inputs.put("content", context.hash(matched.stream().flatMap(List::stream).toList()).toString());
+                List<String> all = matched.stream().flatMap(List::stream).toList();
+                inputs.put("content", (sources.isEmpty() ? context.hash(all) : contextHash(sources, all)).toString());
                 Digest key = StepKey.of(state.id(), keyword, inputs);
                 return step(state, key, description, step -> inRoot(state, root -> {
                     UserDatabase.Identity owner = chown == null ? UserDatabase.Identity.ROOT
@@ -863,8 +951,10 @@ public final class ImageBuilder {
                 String name = fileName.isEmpty() ? "download" : fileName;
                 UrlDownloader.Downloaded downloaded = null;
                 if (expected == null) {
-                    // Unverified: what the cache key sees is what arrived, so a changed file is a new step.
+                    // Unverified: what the cache key sees is what arrived, so a changed file is a new step;
+                    // and no record of the whole build can know what would arrive next time.
                     downloaded = downloader.download(url, files.resolve(name), null);
+                    recordable = false;
                 }
                 inputs.put("content", expected != null ? expected.toString() : downloaded.digest().toString());
                 Digest key = StepKey.of(state.id(), "ADD", inputs);
@@ -895,7 +985,7 @@ public final class ImageBuilder {
 
         /** One step: from the cache when it has the key, else done by {@code work}, which may make a layer. */
         private StageState step(StageState next, Digest key, String description, StepWork work) throws IOException {
-            BuildProgress.Step step = progress.start(++number, total, description);
+            BuildProgress.Step step = start(description);
             BuildCache.Entry entry = request.noCache() ? null : store.cache().lookup(key).orElse(null);
             if (entry != null) {
                 cached++;
@@ -929,12 +1019,11 @@ public final class ImageBuilder {
             }
         }
 
-        void warnAboutUnusedArgs() {
+        /** The build args no ARG declared, sorted. */
+        List<String> unusedArgs() {
             Set<String> unused = new TreeSet<>(request.buildArgs().keySet());
             unused.removeAll(usedBuildArgs);
-            if (!unused.isEmpty()) {
-                progress.note("warning: the build args " + unused + " were not used: no ARG declares them");
-            }
+            return List.copyOf(unused);
         }
     }
 

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.UserInputException;
 import dev.claudecage.json.Json;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,18 +62,7 @@ public final class DockerfileParser {
         this.file = file;
     }
 
-    /** Reads and parses {@code file}; messages name it as given. */
-    public static Dockerfile parse(Path file) {
-        String content;
-        try {
-            content = Files.readString(file);
-        } catch (IOException e) {
-            throw new UserInputException("cannot read Dockerfile " + file + ": " + e.getMessage(),
-                    "pass the Dockerfile with -f FILE, or a context directory that holds one");
-        }
-        return parse(file, content);
-    }
-
+    /** Parses {@code content}, read from {@code file}; messages name the file as given. */
     public static Dockerfile parse(Path file, String content) {
         return new DockerfileParser(file).parseContent(content);
     }

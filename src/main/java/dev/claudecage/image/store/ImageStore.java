@@ -1,6 +1,7 @@
 package dev.claudecage.image.store;
 
-import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.claudecage.CageException;
 import dev.claudecage.UserInputException;
 import dev.claudecage.host.Directories;
@@ -40,6 +41,7 @@ import java.util.stream.Stream;
  *   configs/HEX.json        an image: its OCI image config; the image id is the digest of this file
  *   names.json              NAME:TAG to image id
  *   cache/KEY.json          the build cache (see {@link BuildCache})
+ *   builds/KEY.json         whole builds: what a build's inputs made (see {@link BuildRecords})
  *   tmp/                    work directories of builds and imports in progress
  *   lock                    held by whoever writes
  * </pre>
@@ -85,6 +87,10 @@ public final class ImageStore {
         return new BuildCache(this, root.resolve("cache"));
     }
 
+    public BuildRecords builds() {
+        return new BuildRecords(this, root.resolve("builds"));
+    }
+
     private Path cacheMounts() {
         return root.resolve("cache-mounts");
     }
@@ -120,15 +126,32 @@ public final class ImageStore {
         return Files.isDirectory(layerDirectory(layer));
     }
 
+    /**
+     * Whether the image {@code id} is stored whole, without reading its config: {@code layers}
+     * must be its layers, as its config lists them (the id is that config's digest, so they
+     * cannot change).
+     */
+    public boolean holds(Digest id, List<Digest> layers) {
+        return Files.isRegularFile(configs().resolve(id.hex() + ".json")) && layers.stream().allMatch(this::hasLayer);
+    }
+
     /** The image a name ({@code cli}, {@code debian:bookworm}) or an id (or a unique id prefix) refers to. */
     public Optional<StoredImage> find(String reference) {
+        return resolve(reference).flatMap(this::image);
+    }
+
+    /**
+     * The id a name or an id (or a unique id prefix) refers to, without reading the image: for a
+     * named image, whether it exists is for {@link #image} to say.
+     */
+    public Optional<Digest> resolve(String reference) {
         if (reference.isEmpty()) {
             return Optional.empty();
         }
         ImageName name = nameOrNull(reference);
         Digest named = name == null ? null : names().get(name);
         if (named != null) {
-            return image(named);
+            return Optional.of(named);
         }
         if (!ID_PREFIX.matcher(reference).matches()) {
             return Optional.empty();
@@ -139,7 +162,7 @@ public final class ImageStore {
             throw new UserInputException("the id prefix '" + reference + "' matches " + matches.size() + " images",
                     "give more digits of the id");
         }
-        return matches.isEmpty() ? Optional.empty() : image(matches.get(0));
+        return matches.isEmpty() ? Optional.empty() : Optional.of(matches.get(0));
     }
 
     private static ImageName nameOrNull(String reference) {
@@ -167,15 +190,31 @@ public final class ImageStore {
         return Optional.of(new StoredImage(id, config, directories));
     }
 
-    /** Every name, sorted. */
+    /**
+     * Every name, sorted. Read token by token: a build answered from its record reads nothing
+     * else, and the object mapper's start would cost more than the rest of it.
+     */
     public Map<ImageName, Digest> names() {
         Path file = namesFile();
         if (!Files.isRegularFile(file)) {
             return Map.of();
         }
-        Map<String, Digest> raw = readJson(file, new TypeReference<TreeMap<String, Digest>>() { });
         Map<ImageName, Digest> names = new TreeMap<>(Comparator.comparing(ImageName::toString));
-        raw.forEach((name, id) -> names.put(ImageName.parse(name), id));
+        try (JsonParser parser = Json.factory().createParser(read(file))) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new IOException("not a JSON object");
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                if (parser.nextToken() != JsonToken.VALUE_STRING) {
+                    throw new IOException("the id of " + name + " is not a string");
+                }
+                names.put(ImageName.parse(name), Digest.parse(parser.getText()));
+            }
+        } catch (IOException | IllegalArgumentException | UserInputException e) {
+            throw new CageException("the image store's " + file + " is damaged: " + e.getMessage(),
+                    "move it away and build or import the images again");
+        }
         return names;
     }
 
@@ -336,10 +375,16 @@ public final class ImageStore {
 
     /** Points {@code name} at {@code id}, replacing what it named before. */
     public void tag(ImageName name, Digest id) {
-        Map<String, Digest> names = new TreeMap<>();
-        names().forEach((existing, existingId) -> names.put(existing.toString(), existingId));
-        names.put(name.toString(), id);
-        writeAtomically(namesFile(), Json.write(names));
+        Map<ImageName, Digest> names = names();
+        Digest before = names.get(name);
+        // By the hex digits: a record's equals costs its bootstrap on first use, more than a build from its record.
+        if (before != null && before.hex().equals(id.hex())) {
+            return;
+        }
+        Map<String, String> written = new TreeMap<>();
+        names.forEach((existing, existingId) -> written.put(existing.toString(), existingId.toString()));
+        written.put(name.toString(), id.toString());
+        writeAtomically(namesFile(), Json.writeTree(written));
     }
 
     /** What a removal freed. */
@@ -399,6 +444,7 @@ public final class ImageStore {
         Removal removal = removeLayers(allLayers, removedImages);
         try {
             cache().dropStale();
+            builds().dropStale();
             // RUN --mount=type=cache directories hold only what builds chose to keep between them.
             Directories.deleteRecursively(cacheMounts());
         } catch (IOException e) {
@@ -469,15 +515,6 @@ public final class ImageStore {
             return Files.readString(file);
         } catch (IOException e) {
             throw new CageException("cannot read " + file + ": " + e.getMessage());
-        }
-    }
-
-    private static <T> T readJson(Path file, TypeReference<T> type) {
-        try {
-            return Json.mapper().readValue(read(file), type);
-        } catch (IOException e) {
-            throw new CageException("the image store's " + file + " is damaged: " + e.getMessage(),
-                    "move it away and build or import the images again");
         }
     }
 
