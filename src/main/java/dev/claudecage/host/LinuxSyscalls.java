@@ -209,9 +209,10 @@ public interface LinuxSyscalls extends Library {
 
     /**
      * As {@link #loadInBackground}, and then the calls a walk of a folder makes ({@link WalkSyscalls}): for a
-     * cage's teardown, which walks its run folder to remove it without following the cage's links, loaded
-     * while the cage runs and its launcher only waits. Bound in the teardown instead, they cost every one-shot
-     * run about 8 ms after its cage had ended.
+     * one-shot run's teardown, which walks the cage's run folder to remove it without following the cage's
+     * links, bound while the cage runs and the launcher only waits. Bound in the teardown instead, they cost
+     * every one-shot run about 8 ms after its cage had ended. Not for a session's supervisor, which would
+     * hold the binding for the session's whole life.
      */
     static void loadWithWalkInBackground() {
         inBackground(() -> {

@@ -257,7 +257,7 @@ public final class Cage implements AutoCloseable {
         Process process = runtime.startRun(id, bundle(), log(), runOptions, stdio);
         runsIn(process);
         // The teardown removes the cage's folders without following its links, through the C library.
-        LinuxSyscalls.loadWithWalkInBackground();
+        LinuxSyscalls.loadInBackground();
         return process;
     }
 
