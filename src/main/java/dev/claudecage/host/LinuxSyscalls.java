@@ -204,9 +204,27 @@ public interface LinuxSyscalls extends Library {
      * failure is left for the first real call to report.
      */
     static void loadInBackground() {
+        inBackground(LinuxSyscalls::get);
+    }
+
+    /**
+     * As {@link #loadInBackground}, and then the calls a walk of a folder makes ({@link WalkSyscalls}): for a
+     * one-shot run's teardown, which walks the cage's run folder to remove it without following the cage's
+     * links, bound while the cage runs and the launcher only waits. Bound in the teardown instead, they cost
+     * every one-shot run about 8 ms after its cage had ended. Not for a session's supervisor, which would
+     * hold the binding for the session's whole life.
+     */
+    static void loadWithWalkInBackground() {
+        inBackground(() -> {
+            get();
+            WalkSyscalls.bind();
+        });
+    }
+
+    private static void inBackground(Runnable load) {
         DaemonThreads.start("load-libc-binding", () -> {
             try {
-                get();
+                load.run();
             } catch (LinkageError e) {
                 // The first real call meets it again, and says what failed.
             }

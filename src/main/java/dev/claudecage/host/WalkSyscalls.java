@@ -30,6 +30,11 @@ final class WalkSyscalls {
     private WalkSyscalls() {
     }
 
+    /** Binds the calls now (this class's initialisation), rather than at the first walk. */
+    static void bind() {
+        // Nothing more: calling a static method of the class initialises it.
+    }
+
     /** Paths as NUL-terminated bytes; fills {@code statx} (256 bytes). */
     static native int statx(int dirfd, byte[] path, int flags, int mask, byte[] statx);
 

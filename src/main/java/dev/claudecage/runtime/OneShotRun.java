@@ -3,6 +3,7 @@ package dev.claudecage.runtime;
 import dev.claudecage.CageException;
 import dev.claudecage.claudecode.ClaudeCodeStart;
 import dev.claudecage.config.NetworkMode;
+import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.net.AuditLog;
 import dev.claudecage.net.cage.CageNetworking;
 import dev.claudecage.net.gateway.ApiCredential;
@@ -60,6 +61,8 @@ public final class OneShotRun {
             cage.close();
             throw e;
         }
+        // The launcher only waits while the cage runs, and removes its folders when it has ended.
+        LinuxSyscalls.loadWithWalkInBackground();
         Thread onSignal = new Thread(() -> stopAndClose(cage), "claude-cage-signal");
         Runtime.getRuntime().addShutdownHook(onSignal);
         try {
