@@ -1,6 +1,7 @@
 package dev.claudecage.claudecode;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.claudecage.CageException;
 import dev.claudecage.host.InvokingUser;
 import dev.claudecage.host.UntrustedDirectory;
@@ -109,24 +110,87 @@ public final class HostLogin {
         }
     }
 
-    /** The access token of Claude Code's login file {@code content}, if it has not expired at {@code now}. */
+    /**
+     * The access token of Claude Code's login file {@code content}, if it has not expired at {@code now}.
+     * Read with Jackson's streaming parser, not its object mapper, whose start would cost the gateway's first
+     * request tens of milliseconds: the whole file is still parsed (anything that is not JSON is refused), and
+     * it is read as the mapper's tree read it, a repeated name's last value counting.
+     */
     static char[] parse(byte[] content, Path file, Instant now) {
-        JsonNode login;
-        try {
-            login = Json.mapper().readTree(content).path("claudeAiOauth");
+        Login login;
+        try (JsonParser parser = Json.factory().createParser(content)) {
+            login = read(parser);
         } catch (IOException e) {
             // Never the parser's message: it quotes the file, token and all.
             throw new CageException("the Claude login " + file + " is not JSON", RENEW);
         }
-        JsonNode token = login.path("accessToken");
-        if (!token.isTextual() || token.asText().isBlank()) {
+        if (login.accessToken() == null || login.accessToken().isBlank()) {
             throw new CageException("the Claude login " + file + " holds no claudeAiOauth.accessToken", RENEW);
         }
-        JsonNode expiresAt = login.path("expiresAt");
-        if (expiresAt.canConvertToLong() && Instant.ofEpochMilli(expiresAt.asLong()).isBefore(now)) {
+        if (login.expiresAt() != null && Instant.ofEpochMilli(login.expiresAt()).isBefore(now)) {
             throw new CageException("the Claude login in " + file + " expired at "
-                    + Instant.ofEpochMilli(expiresAt.asLong()), RENEW);
+                    + Instant.ofEpochMilli(login.expiresAt()), RENEW);
         }
-        return token.asText().strip().toCharArray();
+        return login.accessToken().strip().toCharArray();
+    }
+
+    /**
+     * What the login holds: claudeAiOauth.accessToken when it is text, and claudeAiOauth.expiresAt when it is a
+     * number that fits a long (a fraction is cut off); each null otherwise.
+     */
+    private record Login(String accessToken, Long expiresAt) {
+        static final Login NONE = new Login(null, null);
+    }
+
+    private static Login read(JsonParser parser) throws IOException {
+        JsonToken root = parser.nextToken();
+        if (root != JsonToken.START_OBJECT) {
+            parser.skipChildren();
+            return Login.NONE;
+        }
+        Login login = Login.NONE;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String name = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if (!name.equals("claudeAiOauth")) {
+                parser.skipChildren();
+            } else if (value == JsonToken.START_OBJECT) {
+                login = readOauth(parser);
+            } else {
+                parser.skipChildren();
+                login = Login.NONE;
+            }
+        }
+        // Each loop ends only at its object's end: the parser throws on a file cut short.
+        return login;
+    }
+
+    private static Login readOauth(JsonParser parser) throws IOException {
+        String accessToken = null;
+        Long expiresAt = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String name = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if (name.equals("accessToken")) {
+                accessToken = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+            } else if (name.equals("expiresAt")) {
+                expiresAt = longValue(parser, value);
+            }
+            parser.skipChildren();
+        }
+        return new Login(accessToken, expiresAt);
+    }
+
+    /** The number as a long when it fits one (a fraction cut off), else null: what the tree's canConvertToLong took. */
+    private static Long longValue(JsonParser parser, JsonToken value) throws IOException {
+        if (value == JsonToken.VALUE_NUMBER_INT) {
+            JsonParser.NumberType type = parser.getNumberType();
+            return type == JsonParser.NumberType.INT || type == JsonParser.NumberType.LONG ? parser.getLongValue() : null;
+        }
+        if (value == JsonToken.VALUE_NUMBER_FLOAT) {
+            double number = parser.getDoubleValue();
+            return number >= Long.MIN_VALUE && number <= Long.MAX_VALUE ? (long) number : null;
+        }
+        return null;
     }
 }

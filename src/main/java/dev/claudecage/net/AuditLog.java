@@ -26,7 +26,7 @@ import java.util.function.ObjLongConsumer;
 /**
  * The per-cage audit log: one JSON line per decision, appended and flushed at once so that a
  * crash loses nothing already decided. Thread-safe; the proxy, gateways and DNS stub share one.
- * Each line is printable ASCII ({@link Json#writeLine}): a name or CONNECT target the cage chose
+ * Each line is printable ASCII ({@link Json#writePlainLine}): a name or CONNECT target the cage chose
  * reaches whoever reads the log as escapes, never as control characters for a terminal.
  * <p>
  * What the cage sends decides what is written, so the log is bounded three ways, lest the cage fill
@@ -187,11 +187,11 @@ public final class AuditLog implements AutoCloseable {
             unwritten.merge(event.source() + " " + event.decision(), 1L, Long::sum);
             return;
         }
-        String text = Json.writeLine(event.after(lastLineSha256));
+        String text = Json.writePlainLine(event.after(lastLineSha256));
         if (bytes + text.length() + 1 + FULL_LINE_ROOM > limitBytes) {
             full = true;
             unwritten.merge(event.source() + " " + event.decision(), 1L, Long::sum);
-            text = Json.writeLine(new AuditEvent(Instant.now(), AUDIT_SOURCE, null, null, FULL, "the audit log reached "
+            text = Json.writePlainLine(new AuditEvent(Instant.now(), AUDIT_SOURCE, null, null, FULL, "the audit log reached "
                     + "its size cap of " + Sizes.format(limitBytes) + " (audit_log_limit): later events are counted, not "
                     + "written", null, null, lastLineSha256));
         }

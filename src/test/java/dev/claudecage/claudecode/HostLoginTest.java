@@ -89,6 +89,71 @@ class HostLoginTest {
         assertFalse(e.getMessage().contains(TOKEN));
     }
 
+    private static String parsed(String content) {
+        return new String(HostLogin.parse(content.getBytes(StandardCharsets.UTF_8), Path.of("/h/.claude/.credentials.json"),
+                NOW));
+    }
+
+    private static String refusal(String content) {
+        return assertThrows(CageException.class, () -> parsed(content)).getMessage();
+    }
+
+    @Test
+    void theLoginIsReadAsTheTreeReadItWhateverElseTheFileHolds() {
+        String later = NOW.plusSeconds(60).toEpochMilli() + "";
+        String earlier = NOW.minusSeconds(60).toEpochMilli() + "";
+        // Other names before and after, nested; the token stripped.
+        assertEquals(TOKEN, parsed("{\"a\":[{\"b\":[1,2,{}]}],\"claudeAiOauth\":{\"x\":{\"accessToken\":\"no\"},"
+                + "\"accessToken\":\" " + TOKEN + " \",\"scopes\":[\"user:inference\"],\"expiresAt\":" + later
+                + "},\"z\":null}"));
+        // No expiry, or one that is no number, is not checked (as before); a fraction is cut off.
+        assertEquals(TOKEN, parsed("{\"claudeAiOauth\":{\"accessToken\":\"" + TOKEN + "\"}}"));
+        assertEquals(TOKEN, parsed("{\"claudeAiOauth\":{\"accessToken\":\"" + TOKEN + "\",\"expiresAt\":\"0\"}}"));
+        assertTrue(refusal("{\"claudeAiOauth\":{\"accessToken\":\"" + TOKEN + "\",\"expiresAt\":" + earlier + ".9}}")
+                .contains("expired at 2026-06-01T11:59:00Z"));
+        // A number past a long's range converts to none.
+        assertEquals(TOKEN, parsed("{\"claudeAiOauth\":{\"accessToken\":\"" + TOKEN
+                + "\",\"expiresAt\":123456789012345678901234567890}}"));
+        // A repeated name: its last value counts.
+        assertEquals(TOKEN, parsed("{\"claudeAiOauth\":{\"accessToken\":\"old\"},\"claudeAiOauth\":{\"accessToken\":\""
+                + TOKEN + "\"}}"));
+        assertTrue(refusal("{\"claudeAiOauth\":{\"accessToken\":\"" + TOKEN + "\"},\"claudeAiOauth\":[]}")
+                .contains("holds no claudeAiOauth.accessToken"));
+        assertTrue(refusal("{\"claudeAiOauth\":{\"accessToken\":\"" + TOKEN + "\",\"accessToken\":7}}")
+                .contains("holds no claudeAiOauth.accessToken"));
+    }
+
+    @Test
+    void aTokenOfAnotherTypeOrInAnotherPlaceIsNone() {
+        for (String content : new String[] {"{\"claudeAiOauth\":{\"accessToken\":42}}",
+                "{\"claudeAiOauth\":{\"accessToken\":{\"value\":\"" + TOKEN + "\"}}}",
+                "{\"claudeAiOauth\":{\"accessToken\":[\"" + TOKEN + "\"]}}",
+                "{\"claudeAiOauth\":{\"accessToken\":\"  \"}}",
+                "{\"claudeAiOauth\":\"" + TOKEN + "\"}",
+                "{\"accessToken\":\"" + TOKEN + "\"}",
+                "[{\"claudeAiOauth\":{\"accessToken\":\"" + TOKEN + "\"}}]",
+                "\"" + TOKEN + "\""}) {
+            String message = refusal(content);
+            assertTrue(message.contains("holds no claudeAiOauth.accessToken"), content + ": " + message);
+            assertFalse(message.contains(TOKEN), message);
+        }
+    }
+
+    @Test
+    void aFileCutShortOrBrokenAnywhereIsNotJson() {
+        String whole = "{\"claudeAiOauth\":{\"accessToken\":\"" + TOKEN + "\",\"expiresAt\":1},\"other\":[1,{\"a\":2}]}";
+        for (int end = 1; end < whole.length(); end++) {
+            String cut = whole.substring(0, end);
+            assertEquals("the Claude login /h/.claude/.credentials.json is not JSON", refusal(cut), cut);
+        }
+        for (String broken : new String[] {"{\"claudeAiOauth\":{\"accessToken\":\"" + TOKEN + "\"},\"a\":[1,,2]}",
+                "{\"claudeAiOauth\":{\"accessToken\":\"" + TOKEN + "\"},\"a\":tru}", "[1,"}) {
+            assertEquals("the Claude login /h/.claude/.credentials.json is not JSON", refusal(broken), broken);
+        }
+        // Positive control: the whole file is read (and its expiry checked).
+        assertTrue(refusal(whole).contains("expired at 1970-01-01T00:00:00.001Z"), refusal(whole));
+    }
+
     @Test
     void aBrokenFileIsRefusedWithoutQuotingIt() {
         Path file = Path.of("/h/.claude/.credentials.json");

@@ -61,9 +61,37 @@ class JsonTest {
     }
 
     @Test
+    void anInstantIsWrittenAsTheMappersModuleWritesIt() {
+        Dated dated = new Dated(Instant.ofEpochSecond(1_795_858_241L, 374_869_000L));
+
+        assertEquals(Json.write(dated), Json.writePlainRecord(dated));
+        assertEquals(Json.writeLine(dated), Json.writePlainLine(dated));
+    }
+
+    record Line(Instant time, String destination, Integer port, Long bytes, String absent, List<String> tags) {
+    }
+
+    @Test
+    void aPlainLineIsTheLineWritersBytesAndEscapesWhatACageCouldSend() {
+        // A surrogate pair (an emoji), a lone surrogate, and every control character and DEL besides HOSTILE's.
+        StringBuilder controls = new StringBuilder();
+        for (char c = 0; c < 0x20; c++) {
+            controls.append(c);
+        }
+        String text = HOSTILE + "\uD83D\uDE00\uD800" + controls + "\u007f\"\\";
+        Line line = new Line(Instant.EPOCH, text, 65535, Long.MAX_VALUE, null, List.of(text, ""));
+
+        String plain = Json.writePlainLine(line);
+
+        assertEquals(Json.writeLine(line), plain);
+        assertTrue(printableAscii(plain), plain);
+        assertEquals(text, Json.read(plain, Map.class).get("destination"));
+    }
+
+    @Test
     void whatThePlainWriterWouldWriteDifferentlyIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> Json.writePlainRecord(new Dated(Instant.EPOCH)));
         assertThrows(IllegalArgumentException.class, () -> Json.writePlainRecord(new Renamed("x")));
+        assertThrows(IllegalArgumentException.class, () -> Json.writePlainLine(new Renamed("x")));
         // Positive control: the mapper writes both, the second under another name.
         assertTrue(Json.write(new Renamed("x")).contains("\"other\""));
     }

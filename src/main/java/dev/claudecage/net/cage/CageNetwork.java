@@ -2,6 +2,7 @@ package dev.claudecage.net.cage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.claudecage.CageException;
+import dev.claudecage.DaemonThreads;
 import dev.claudecage.Teardown;
 import dev.claudecage.host.FileLock;
 import dev.claudecage.json.Json;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -128,41 +130,91 @@ public final class CageNetwork implements AutoCloseable {
                        ProcessRunner runner) {
         String ns = link.netnsName();
         String host = link.hostInterface();
-        // Undone last first: the host's table, then the namespace, which destroys the cage's end of
-        // the pair and with it the host's; the host's end once more, for a namespace that did not come.
-        teardown.push("delete the host's end of the link", () -> runner.remove(List.of("ip", "link", "delete", host),
-                COMMAND_TIMEOUT));
-        teardown.push("delete the namespace", () -> runner.remove(List.of("ip", "netns", "delete", ns), COMMAND_TIMEOUT));
-        teardown.push("delete the host's firewall table", () -> runner.remove(List.of("nft", "delete", "table", "inet",
-                Firewall.hostTable(link)), COMMAND_TIMEOUT));
-        // Three ip processes where there were fourteen, each a batch that stops at its first failure. The cage's
-        // end is made inside the namespace under its final name, and the firewalls go up before either end of the
-        // link does: no moment without them.
-        ipBatch(runner, List.of(), List.of(
+        // Undone as one step: the host's end of the link first, which takes the cage's end with it (the namespace
+        // may outlive its name, held by the cage's namespace holder), then the namespace's name; beside them, on a
+        // thread of its own, the host's table. Each is a process of its own, and none needs another.
+        teardown.push("take down the link, the namespace and the host's firewall table", () -> together(
+                () -> teardown.attempt("delete the host's firewall table", () -> runner.remove(List.of("nft", "delete",
+                        "table", "inet", Firewall.hostTable(link)), COMMAND_TIMEOUT)),
+                () -> {
+                    teardown.attempt("delete the host's end of the link", () -> runner.remove(List.of("ip", "link",
+                            "delete", host), COMMAND_TIMEOUT));
+                    teardown.attempt("delete the namespace", () -> runner.remove(List.of("ip", "netns", "delete", ns),
+                            COMMAND_TIMEOUT));
+                }));
+        String hostRuleset = externalGateway == null ? Firewall.hostRuleset(link, ports, services)
+                : Firewall.hostRulesetToGateway(link, externalGateway, ports, services);
+        String cageRuleset = externalGateway == null ? Firewall.cageRuleset(link, ports, services)
+                : Firewall.cageRulesetToGateway(externalGateway, ports, services);
+        // Three ip processes where there were fourteen, each a batch that stops at its first failure, and two nft
+        // processes, run as two pairs side by side. The cage's end is made inside the namespace under its final
+        // name. The host's table names the link's ends without needing them, so it goes in while they are made;
+        // the cage's table holds a hook on the cage's end, so it comes after. Each end comes up only once its
+        // side's table is in, and the link carries nothing until both ends are up: no moment without the walls.
+        together(() -> nft(runner, List.of("nft", "-f", "-"), hostRuleset), () -> ipBatch(runner, List.of(), List.of(
                 namespaceHolder == 0 ? "netns add " + ns : "netns attach " + ns + " " + namespaceHolder,
-                "link add " + host + " type veth peer name " + CageLink.CAGE_SIDE_NAME + " netns " + ns));
-        if (externalGateway == null) {
-            nft(runner, List.of("nft", "-f", "-"), Firewall.hostRuleset(link, ports, services));
-            nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRuleset(link, ports, services));
-        } else {
-            nft(runner, List.of("nft", "-f", "-"), Firewall.hostRulesetToGateway(link, externalGateway, ports, services));
-            nft(runner, inNamespace(List.of("nft", "-f", "-")), Firewall.cageRulesetToGateway(externalGateway, ports,
-                    services));
-        }
+                "link add " + host + " type veth peer name " + CageLink.CAGE_SIDE_NAME + " netns " + ns)));
         // nodad: the addresses are ours alone, and duplicate detection would delay them by seconds.
-        ipBatch(runner, List.of(), List.of(
+        String cage = CageLink.CAGE_SIDE_NAME;
+        together(() -> ipBatch(runner, List.of(), List.of(
                 "addr add " + link.gateway4() + "/" + CageLink.PREFIX4 + " dev " + host,
                 "addr add " + link.gateway6() + "/" + CageLink.PREFIX6 + " dev " + host + " nodad",
-                "link set " + host + " up"));
-        String cage = CageLink.CAGE_SIDE_NAME;
-        ipBatch(runner, List.of("-n", ns), List.of(
-                "link set lo up",
-                "addr add " + link.cageAddress4().getHostAddress() + "/" + CageLink.PREFIX4 + " dev " + cage,
-                "addr add " + link.cageAddress6().getHostAddress() + "/" + CageLink.PREFIX6 + " dev " + cage + " nodad",
-                "link set " + cage + " up",
-                // A default route, so that every attempt reaches the firewall and is logged there.
-                "route add default via " + link.gateway4(),
-                "route add ::/0 via " + link.gateway6()));
+                "link set " + host + " up")), () -> {
+                    nft(runner, inNamespace(List.of("nft", "-f", "-")), cageRuleset);
+                    ipBatch(runner, List.of("-n", ns), List.of(
+                            "link set lo up",
+                            "addr add " + link.cageAddress4().getHostAddress() + "/" + CageLink.PREFIX4 + " dev " + cage,
+                            "addr add " + link.cageAddress6().getHostAddress() + "/" + CageLink.PREFIX6 + " dev " + cage
+                                    + " nodad",
+                            "link set " + cage + " up",
+                            // A default route, so that every attempt reaches the firewall and is logged there.
+                            "route add default via " + link.gateway4(),
+                            "route add ::/0 via " + link.gateway6()));
+                });
+    }
+
+    /**
+     * Runs {@code beside} on a thread of its own while {@code here} runs on this one, and waits for both: the
+     * network's processes that need nothing of each other cost the time of the longer. The first failure is
+     * thrown, the other's added to it, once both have ended, so that a teardown after it never races either.
+     */
+    private static void together(Runnable beside, Runnable here) {
+        AtomicReference<RuntimeException> besideFailed = new AtomicReference<>();
+        Thread thread = DaemonThreads.start("cage-network", () -> {
+            try {
+                beside.run();
+            } catch (RuntimeException e) {
+                besideFailed.set(e);
+            }
+        });
+        RuntimeException failure = null;
+        try {
+            here.run();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                // The other process is bounded by its own timeout: wait for it all the same, then say so.
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        RuntimeException other = besideFailed.get();
+        if (failure == null) {
+            failure = other;
+        } else if (other != null) {
+            failure.addSuppressed(other);
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /**

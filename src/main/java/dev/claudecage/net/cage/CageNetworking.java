@@ -353,7 +353,7 @@ public final class CageNetworking implements AutoCloseable {
         }
         GatewayPorts ports = GatewayPorts.STANDARD;
         EgressPolicy policy = decideServices(config, options);
-        tcpRelays = TcpRelays.plan(policy, ports, HostListeners.portsOnAllAddresses());
+        tcpRelays = TcpRelays.plan(policy, ports, HostListeners::portsOnAllAddresses);
         services = services.withRelayPorts(TcpRelays.gatewayPorts(tcpRelays));
         network = CageNetwork.create(cageId, config.egress(), ports,
                 options.openIdlePorts() ? GatewayPorts.Services.ALL.withRelayPorts(services.relayPorts()) : services,

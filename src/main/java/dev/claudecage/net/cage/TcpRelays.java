@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Which allowed_hosts entries a cage reaches through a TCP relay on the gateway, and at which of the
@@ -43,6 +44,14 @@ public final class TcpRelays {
      *                      no relay listens there
      */
     public static List<RelayRoute> plan(EgressPolicy policy, GatewayPorts ports, Set<Integer> heldOnGateway) {
+        return plan(policy, ports, () -> heldOnGateway);
+    }
+
+    /**
+     * As above, asking {@code heldOnGateway} only when some entry needs a relay: the host's TCP tables list
+     * every socket of the host (hundreds of lines on a busy one), and most cages have no relay at all.
+     */
+    public static List<RelayRoute> plan(EgressPolicy policy, GatewayPorts ports, Supplier<Set<Integer>> heldOnGateway) {
         List<HostRule> relayed = policy.rules().stream()
                 .filter(rule -> !rule.isWildcard() && rule.port() != ports.http() && rule.port() != ports.https())
                 .filter(rule -> policy.apiHostReason(rule.pattern()).isEmpty())
@@ -52,8 +61,11 @@ public final class TcpRelays {
                     + "each a TCP relay on the gateway; at most " + MAX_RELAYS + " are supported",
                     "reach the rest through the proxy (HTTPS_PROXY's CONNECT), or list fewer");
         }
+        if (relayed.isEmpty()) {
+            return List.of();
+        }
         Set<Integer> services = new HashSet<>(ports.tcpPorts(GatewayPorts.Services.ALL));
-        services.addAll(heldOnGateway);
+        services.addAll(heldOnGateway.get());
         Set<Integer> taken = new HashSet<>(services);
         relayed.forEach(rule -> taken.add(rule.port()));
         Set<Integer> given = new HashSet<>();

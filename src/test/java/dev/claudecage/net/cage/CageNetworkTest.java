@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,41 +33,52 @@ class CageNetworkTest {
     private static final String ONE_CAGE = NO_CAGE + "  cgh0: 0 0 0 0\n";
 
     @Test
-    void buildsTheLinkBehindBothFirewallsThenTakesItDownLastFirst(@TempDir Path dir) throws IOException {
+    void buildsTheLinkBehindBothFirewallsThenTakesItDown(@TempDir Path dir) throws IOException {
         FakeProcesses processes = new FakeProcesses();
         CageNetwork network = create(dir, ONE_CAGE, processes);
         CageLink link = CageLink.allocate("c1", 1, SETTINGS.networkPool(), SETTINGS.networkPool6());
         String ns = "claude-cage-c1";
-        assertEquals(List.of(
+        List<FakeProcesses.Started> started = processes.started();
+        // Two pairs run side by side: which of a pair starts first is the scheduler's.
+        assertEquals(Set.of(
                 List.of("ip", "-batch", "-"),
                 List.of("nft", "-f", "-"),
                 List.of("ip", "netns", "exec", ns, "nft", "-f", "-"),
-                List.of("ip", "-batch", "-"),
                 List.of("ip", "-n", ns, "-batch", "-")),
-                processes.commands());
-        List<FakeProcesses.Started> started = processes.started();
+                Set.copyOf(processes.commands()));
+        assertEquals(5, started.size());
         // The cage's end is made in the namespace, already named eth0: it never shows up on the host.
-        assertEquals("netns add " + ns + "\n"
-                + "link add cgh1 type veth peer name eth0 netns " + ns + "\n", started.get(0).stdin());
-        // The firewalls go in before either end of the link is up, each whole in one nft call.
-        assertEquals(Firewall.hostRuleset(link, GatewayPorts.STANDARD, PROXY_ONLY), started.get(1).stdin());
-        assertEquals(Firewall.cageRuleset(link, GatewayPorts.STANDARD, PROXY_ONLY), started.get(2).stdin());
-        assertEquals("addr add 10.213.0.5/30 dev cgh1\n"
+        int made = indexOf(started, "netns add " + ns + "\n"
+                + "link add cgh1 type veth peer name eth0 netns " + ns + "\n");
+        // The firewalls go in each whole in one nft call, and each end comes up only after its side's table.
+        int hostTable = indexOf(started, Firewall.hostRuleset(link, GatewayPorts.STANDARD, PROXY_ONLY));
+        int cageTable = indexOf(started, Firewall.cageRuleset(link, GatewayPorts.STANDARD, PROXY_ONLY));
+        int hostUp = indexOf(started, "addr add 10.213.0.5/30 dev cgh1\n"
                 + "addr add fd63:6167:6500:1:0:0:0:1/64 dev cgh1 nodad\n"
-                + "link set cgh1 up\n", started.get(3).stdin());
-        assertEquals("link set lo up\n"
+                + "link set cgh1 up\n");
+        int cageUp = indexOf(started, "link set lo up\n"
                 + "addr add 10.213.0.6/30 dev eth0\n"
                 + "addr add fd63:6167:6500:1:0:0:0:2/64 dev eth0 nodad\n"
                 + "link set eth0 up\n"
                 + "route add default via 10.213.0.5\n"
-                + "route add ::/0 via fd63:6167:6500:1:0:0:0:1\n", started.get(4).stdin());
+                + "route add ::/0 via fd63:6167:6500:1:0:0:0:1\n");
+        assertEquals(List.of("nft", "-f", "-"), started.get(hostTable).command());
+        assertEquals(List.of("ip", "netns", "exec", ns, "nft", "-f", "-"), started.get(cageTable).command());
+        assertEquals(List.of("ip", "-n", ns, "-batch", "-"), started.get(cageUp).command());
+        assertTrue(made < cageTable, "the cage's table hooks the cage's end, so it comes after the end is made");
+        assertTrue(made < hostUp && hostTable < hostUp, "the host's end comes up after its table: " + processes.commands());
+        assertTrue(cageTable < cageUp, "the cage's end comes up after its table: " + processes.commands());
 
         network.close();
-        assertEquals(List.of(
+        List<List<String>> teardown = processes.commands().subList(5, 8);
+        assertEquals(Set.of(
                 List.of("nft", "delete", "table", "inet", "claude_cage_cgh1"),
                 List.of("ip", "netns", "delete", ns),
                 List.of("ip", "link", "delete", "cgh1")),
-                processes.commands().subList(5, 8));
+                Set.copyOf(teardown));
+        // The link goes first (the namespace may outlive its name, held by the cage's namespace holder).
+        assertTrue(teardown.indexOf(List.of("ip", "link", "delete", "cgh1"))
+                < teardown.indexOf(List.of("ip", "netns", "delete", ns)), teardown.toString());
         network.close();
         assertEquals(8, processes.commands().size(), "a second close does nothing");
     }
@@ -81,11 +93,13 @@ class CageNetworkTest {
         assertTrue(failure.getMessage().startsWith("'nft -f -' failed with exit code 1"), failure.getMessage());
         assertEquals(0, failure.getSuppressed().length, "the teardown itself went through");
         List<List<String>> commands = processes.commands();
-        assertEquals(List.of(
+        // The host's table and the link were made side by side; the cage's table never was.
+        assertEquals(List.of(Set.of(List.of("ip", "-batch", "-"), List.of("nft", "-f", "-")), Set.of(
                 List.of("nft", "delete", "table", "inet", "claude_cage_cgh0"),
                 List.of("ip", "netns", "delete", "claude-cage-c1"),
-                List.of("ip", "link", "delete", "cgh0")),
-                commands.subList(commands.size() - 3, commands.size()));
+                List.of("ip", "link", "delete", "cgh0"))),
+                List.of(Set.copyOf(commands.subList(0, 2)), Set.copyOf(commands.subList(2, commands.size()))));
+        assertEquals(5, commands.size());
     }
 
     @Test
@@ -98,11 +112,12 @@ class CageNetworkTest {
         assertTrue(failure.getMessage().endsWith("(at 'ip link add cgh0 type veth peer name eth0 netns claude-cage-c1')"),
                 failure.getMessage());
         List<List<String>> commands = processes.commands();
-        assertEquals(List.of(
-                List.of("ip", "-batch", "-"),
+        assertEquals(List.of(Set.of(List.of("ip", "-batch", "-"), List.of("nft", "-f", "-")), Set.of(
                 List.of("nft", "delete", "table", "inet", "claude_cage_cgh0"),
                 List.of("ip", "netns", "delete", "claude-cage-c1"),
-                List.of("ip", "link", "delete", "cgh0")), commands);
+                List.of("ip", "link", "delete", "cgh0"))),
+                List.of(Set.copyOf(commands.subList(0, 2)), Set.copyOf(commands.subList(2, commands.size()))));
+        assertEquals(5, commands.size());
     }
 
     @Test
@@ -114,7 +129,18 @@ class CageNetworkTest {
         assertEquals("network teardown of cage c1 was incomplete: delete the namespace: 'ip netns delete "
                 + "claude-cage-c1' failed with exit code 1: Cannot remove namespace file: Device or resource busy",
                 failure.getMessage());
-        assertEquals(List.of("ip", "link", "delete", "cgh0"), processes.commands().get(processes.commands().size() - 1));
+        assertTrue(processes.commands().containsAll(List.of(List.of("ip", "link", "delete", "cgh0"),
+                List.of("nft", "delete", "table", "inet", "claude_cage_cgh0"))), processes.commands().toString());
+    }
+
+    /** Where the command that was given {@code stdin} was started. */
+    private static int indexOf(List<FakeProcesses.Started> started, String stdin) {
+        for (int i = 0; i < started.size(); i++) {
+            if (started.get(i).stdin().equals(stdin)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no command was given " + stdin);
     }
 
     private static CageNetwork create(Path dir, String interfaces, FakeProcesses processes) throws IOException {

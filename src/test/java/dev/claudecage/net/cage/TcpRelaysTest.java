@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -66,17 +67,40 @@ class TcpRelaysTest {
     }
 
     @Test
+    void aPolicyWithoutRelaysNeverReadsTheHostsTables() {
+        EgressPolicy web = new EgressPolicy(List.of(HostRule.parse("example.com"), HostRule.parse("*.example.org:5432")),
+                Map.of(), 1L << 30, 64, Set.of());
+        assertEquals(List.of(), TcpRelays.plan(web, GatewayPorts.STANDARD, () -> {
+            throw new AssertionError("the host's tables were read for a policy without relays");
+        }));
+        // Positive control: an exact entry on another port asks for them.
+        EgressPolicy database = new EgressPolicy(List.of(HostRule.parse("db.example.com:22")), Map.of(), 1L << 30, 64,
+                Set.of());
+        AtomicInteger asked = new AtomicInteger();
+        assertEquals(List.of(new RelayRoute("db.example.com", 22, 40000)), TcpRelays.plan(database,
+                GatewayPorts.STANDARD, () -> {
+                    asked.incrementAndGet();
+                    return Set.of(22);
+                }));
+        assertEquals(1, asked.get());
+    }
+
+    @Test
     void theHostsListenersOnEveryAddressAreReadFromItsTcpTables() {
         List<String> tcp = List.of(
                 "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
                 "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1215 1",
                 "   1: 0100007F:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1216 1",
-                "   2: 00000000:9C40 0100007F:DB84 06 00000000:00000000 03:0000029A 00000000     0        0 0 3");
+                "   2: 00000000:9C40 0100007F:DB84 06 00000000:00000000 03:0000029A 00000000     0        0 0 3",
+                "\t3:\t00000000:0050\t00000000:0000\t0A\t00000000:00000000",
+                "   4: 00000000:0051 00000000:0000",
+                "");
         List<String> tcp6 = List.of(
                 "  sl  local_address                         remote_address                        st tx_queue",
                 "   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000",
                 "   1: 0000000000000000FFFF00000100007F:0050 00000000000000000000000000000000:0000 0A 00000000:00000000");
-        assertEquals(Set.of(22), HostListeners.portsOnAllAddresses(tcp), "loopback-only and closing sockets hold nothing");
+        assertEquals(Set.of(22, 80), HostListeners.portsOnAllAddresses(tcp),
+                "loopback-only and closing sockets hold nothing, nor does a line cut short");
         assertEquals(Set.of(8080), HostListeners.portsOnAllAddresses(tcp6));
     }
 
