@@ -10,6 +10,7 @@ import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
+import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.security.SeccompPolicy;
 import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.SessionRoots;
@@ -29,6 +30,7 @@ import java.util.stream.Stream;
  * the seccomp profile (built-in code), loads and validates the configuration (SnakeYAML for the files there are), loads the C
  * library binding (JNA) and writes a throwaway spec (Jackson's generator, without its mapper); the real call takes the
  * profile and defaults and finds the rest warm.
+ * For {@code start} it makes the seccomp profile and starts Jackson with the writer of the session's plan.
  * For {@code inspect} and {@code status --json} it starts Jackson and builds the writer of a session's report
  * ({@code list} and {@code status} read records and policies without Jackson's mapper: session/SessionRecordReader,
  * session/SessionPolicyReader). For {@code build} only the JDK's SHA-256 (its security providers'
@@ -47,6 +49,7 @@ final class Prewarm {
     static void startFor(String[] args) {
         Runnable warm = args.length == 0 ? null : switch (args[0]) {
             case "run", "verify" -> Prewarm::cage;
+            case "start" -> Prewarm::start;
             // status reads the policy without the mapper (session/SessionPolicyReader) and needs it only for --json.
             case "status" -> Arrays.asList(args).contains("--json") ? Prewarm::sessions : null;
             case "inspect" -> Prewarm::sessions;
@@ -72,6 +75,17 @@ final class Prewarm {
             // serializers of the report, built and cached by the shared mapper.
             Json.mapper().writerFor(SessionReport.class);
         } catch (IOException | RuntimeException | LinkageError ignored) {
+            // Only a head start: the real call does the same work and reports what is wrong.
+        }
+    }
+
+    private static void start() {
+        try {
+            // What the start needs once the supervisor's JVM is on its way: the seccomp profile and
+            // Jackson's mapper with the plan's serializer (the supervisor waits for the plan).
+            SeccompPolicy.defaultPolicy();
+            Json.mapper().writerFor(CagePlan.Recorded.class);
+        } catch (RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }
     }

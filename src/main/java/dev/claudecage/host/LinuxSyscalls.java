@@ -155,7 +155,10 @@ public interface LinuxSyscalls extends Library {
     /** ioctl with a struct winsize: rows, columns, x pixels, y pixels. */
     int ioctl(int fd, long request, short[] winsize);
 
-    int poll(PollFd fd, long count, int timeoutMillis);
+    /** poll(2) on {@code fds}, contiguous ({@link PollFd#toArray(int)}). */
+    int poll(PollFd[] fds, long count, int timeoutMillis);
+
+    int pipe2(int[] fds, int flags);
 
     int tcgetattr(int fd, byte[] termios);
 

@@ -124,11 +124,12 @@ public final class Json {
     }
 
     /**
-     * {@link #write}'s bytes for a record of plain data (strings, numbers, booleans, instants, lists, maps and
-     * such records, none annotated), written through Jackson's generator without the object mapper: a
-     * cage's config.json, on the path of every {@code run}, where the mapper's start and its
-     * serializers' discovery cost more than the rest of the cage's preparation. Anything else is
-     * refused rather than written differently.
+     * {@link #write}'s bytes for a record of plain data (strings, numbers, booleans, instants, enum
+     * constants by name, lists, maps and such records, none annotated), written through Jackson's
+     * generator without the object mapper: a cage's config.json, on the path of every {@code run}, and
+     * a session's record, on the path of every {@code start}, where the mapper's start and its
+     * serializers' discovery cost more than the rest of the work. Anything else is refused rather than
+     * written differently.
      */
     public static String writePlainRecord(Record value) {
         return writePlain(value);
@@ -183,6 +184,8 @@ public final class Json {
             generator.writeNumber(number);
         } else if (value instanceof BigDecimal number) {
             generator.writeNumber(number);
+        } else if (value instanceof Enum<?> constant) {
+            generator.writeString(constant.name());
         } else if (value instanceof List<?> list) {
             generator.writeStartArray();
             for (Object item : list) {

@@ -165,7 +165,9 @@ public final class SessionStore {
     public void write(SessionRecord record) {
         Path file = roots.paths(record.sessionName(), false).stateFile();
         try {
-            Directories.writePrivateFile(file, Json.write(record));
+            // The mapper's bytes without the mapper: a start writes the record before it starts the
+            // supervisor, and the mapper's start (about 50 ms) would delay the supervisor as much.
+            Directories.writePrivateFile(file, Json.writePlainRecord(record));
         } catch (IOException e) {
             throw new CageException("cannot write " + file + ": " + e.getMessage());
         }

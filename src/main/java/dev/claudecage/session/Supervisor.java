@@ -418,6 +418,7 @@ final class Supervisor {
     private void drain() throws InterruptedException {
         draining = true;
         if (pump != null) {
+            pty.wakeReader();
             pump.join(5000);
         }
     }

@@ -2,6 +2,7 @@ package dev.claudecage.session;
 
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.host.Directories;
+import dev.claudecage.host.LinuxSyscalls;
 import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.runtime.StatePaths;
 
@@ -39,6 +40,9 @@ public final class SupervisorMain {
             System.exit(2);
         }
         SessionName name = SessionName.of(args[0]);
+        // The C library binding (JNA, about 30 ms) loads on the other core while this thread reads the
+        // session's configuration: the cage's preparation needs it first thing after the plan.
+        LinuxSyscalls.loadInBackground();
         SessionStore store = new SessionStore(SessionRoots.current());
         Optional<SessionRecord> record = store.read(name);
         if (record.isEmpty()) {

@@ -43,7 +43,9 @@ class JsonTest {
         assertEquals(Json.read(raw, Map.class), Json.read(printable, Map.class));
     }
 
-    record Plain(String zeta, long alpha, Integer missing, boolean on, List<Plain> nested, List<String> empty) {
+    enum Phase { EARLY, LATE }
+
+    record Plain(String zeta, long alpha, Integer missing, boolean on, List<Plain> nested, List<String> empty, Phase phase) {
     }
 
     record Dated(Instant at) {
@@ -54,8 +56,8 @@ class JsonTest {
 
     @Test
     void aPlainRecordIsWrittenAsTheMapperWritesIt() {
-        Plain plain = new Plain("z\u00e9\"\n", 1L << 40, null, true, List.of(new Plain("in", -1, 7, false, List.of(), List.of())),
-                List.of());
+        Plain plain = new Plain("z\u00e9\"\n", 1L << 40, null, true, List.of(new Plain("in", -1, 7, false, List.of(), List.of(),
+                null)), List.of(), Phase.LATE);
 
         assertEquals(Json.write(plain), Json.writePlainRecord(plain));
     }

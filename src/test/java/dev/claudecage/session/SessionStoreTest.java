@@ -40,6 +40,33 @@ class SessionStoreTest {
                 List.of("bash"), false, true, Instant.parse("2025-01-01T00:00:00Z"));
     }
 
+    /**
+     * The record is written without Jackson's mapper (a start's supervisor waits for it): the same bytes as the
+     * mapper's, at every stage of a session's life, for a real configuration's recorded values and for a record
+     * as the supervisor rewrites it, read back with its values in the reader's types.
+     */
+    @Test
+    void aRecordIsWrittenAsTheMapperWritesIt() throws Exception {
+        SessionStore store = store();
+        Map<String, Object> config = SessionConfig.load(Map.of("rootfs", dir.toString(), "network", "none", "cpus", "1.5",
+                "memory", "2g", "mounts", List.of(dir + ":/workspace:ro"), "env", List.of("A=b"))).recordedValues();
+        Instant now = Instant.parse("2026-12-07T23:00:00Z");
+        SessionRecord created = SessionRecord.create(SessionName.of("plain"), config, List.of("sh", "-c", "echo \"\u00e9\u0001\""),
+                false, true, now);
+        SessionRecord starting = created.starting("cage-abc", new ProcessIdentity(42, 4200), "boot-1", now, 40, 120);
+        SessionRecord running = starting.supervisedBy(new ProcessIdentity(43, 4300)).withStatus(SessionStatus.RUNNING);
+        SessionRecord exited = running.ended(SessionStatus.EXITED, 3, "it said \"no\"", now);
+        store.createFolders(store.paths(created), false, 1000, 1000);
+        for (SessionRecord record : List.of(created, starting, running, exited)) {
+            store.write(record);
+            String written = Files.readString(store.paths(record).stateFile());
+            assertEquals(Json.write(record), written);
+            SessionRecord reread = store.require(record.sessionName());
+            store.write(reread);
+            assertEquals(Json.write(reread), Files.readString(store.paths(record).stateFile()));
+        }
+    }
+
     @Test
     void recordsRoundTripAndArePrivate() throws Exception {
         SessionStore store = store();
