@@ -48,6 +48,19 @@ import java.util.Optional;
         })
 public final class Main {
 
+    /**
+     * The types whose converters picocli's parser leaves out (its {@code picocli.converters.excludes}).
+     * Each parser registers converters for java.sql's and java.time's types by reflection, loading and
+     * initialising those classes (their formatters, zone rules and JDBC driver manager): about 6 ms of
+     * every call's main thread, before a single argument is read. None of our options has such a type
+     * ({@code MainTest} checks every one).
+     */
+    static final String UNUSED_CONVERTERS = "java\\.(sql|time)\\..*";
+
+    static {
+        System.setProperty("picocli.converters.excludes", UNUSED_CONVERTERS);
+    }
+
     /** The calls that only ask for the version: answered before picocli builds its command model. */
     private static final List<List<String>> VERSION_REQUESTS = List.of(List.of("--version"), List.of("-V"),
             List.of("version"));

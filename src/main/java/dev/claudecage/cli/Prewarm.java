@@ -3,7 +3,9 @@ package dev.claudecage.cli;
 import dev.claudecage.DaemonThreads;
 import dev.claudecage.config.CageConfig;
 import dev.claudecage.config.ConfigLoader;
+import dev.claudecage.host.Host;
 import dev.claudecage.host.LinuxSyscalls;
+import dev.claudecage.identity.IdPool;
 import dev.claudecage.image.store.Digest;
 import dev.claudecage.json.Json;
 import dev.claudecage.oci.CageRequest;
@@ -27,7 +29,8 @@ import java.util.stream.Stream;
  * Start-up only. While the main thread builds picocli's command model (reflection over the
  * command's annotations, the largest part of a short call), a second thread does once, on the
  * other core, the work that the command does next. For {@code run} and {@code verify} it makes
- * the seccomp profile (built-in code), loads and validates the configuration (SnakeYAML for the files there are), loads the C
+ * the seccomp profile (built-in code), loads and validates the configuration (SnakeYAML for the files there are),
+ * reads the pool of host ids a root cage takes its own from, loads the C
  * library binding (JNA) and writes a throwaway spec (Jackson's generator, without its mapper); the real call takes the
  * profile and defaults and finds the rest warm.
  * For {@code start} it makes the seccomp profile and starts Jackson with the writer of the session's plan.
@@ -96,8 +99,12 @@ final class Prewarm {
             // and needs the profile only after that.
             Spec.Seccomp seccomp = SeccompPolicy.defaultPolicy().toOci(System.getProperty("os.arch"));
             CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
-            // In the order the main thread needs them: a cage with ids of its own idmaps its layers
-            // through the C library binding right after its configuration, before its spec is written.
+            // In the order the main thread needs them: the plan's pool of host ids (a root cage's; the
+            // first use of its parsing of the account and subordinate-id files), then the C library
+            // binding, through which a cage with ids of its own idmaps its layers before its spec is written.
+            if (Host.effectiveUid() == 0) {
+                IdPool.resolve(config.usernsPool());
+            }
             LinuxSyscalls.get();
             Json.writePlainRecord(SpecBuilder.build(config, new CageRequest(List.of("true"), false, "prewarm", "prewarm",
                     seccomp, null, NetworkAttachment.none())));
