@@ -103,7 +103,7 @@ final class ProxyBench {
         json.put("runs", DOWNLOAD_RUNS);
         json.put("direct_mib_per_s", Report.round(directRate));
         json.put("proxied_mib_per_s", Report.round(proxiedRate));
-        json.put("proxied_over_direct", Report.round(proxiedRate / directRate));
+        json.put("proxied_over_direct", Report.round2(proxiedRate / directRate));
         return json;
     }
 
