@@ -5,7 +5,6 @@ import dev.claudecage.json.Json;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -21,22 +20,22 @@ public final class BuildCache {
     }
 
     private final ImageStore store;
-    private final Path directory;
+    private final KeyedFiles entries;
 
     BuildCache(ImageStore store, Path directory) {
         this.store = store;
-        this.directory = directory;
+        this.entries = new KeyedFiles(store, directory);
     }
 
     public Optional<Entry> lookup(Digest key) {
-        Path file = directory.resolve(key.hex() + ".json");
-        if (!Files.isRegularFile(file)) {
+        Optional<String> text = entries.read(key);
+        if (text.isEmpty()) {
             return Optional.empty();
         }
         Entry entry;
         try {
-            entry = Json.read(Files.readString(file), Entry.class);
-        } catch (IOException | UncheckedIOException e) {
+            entry = Json.read(text.get(), Entry.class);
+        } catch (UncheckedIOException e) {
             // A damaged entry only costs a rebuild of its step.
             return Optional.empty();
         }
@@ -44,24 +43,11 @@ public final class BuildCache {
     }
 
     public void record(Digest key, Entry entry) {
-        store.writeAtomically(directory.resolve(key.hex() + ".json"), Json.write(entry));
+        entries.write(key, Json.write(entry));
     }
 
     /** Drops the entries whose layer is gone; returns how many. */
     int dropStale() throws IOException {
-        int dropped = 0;
-        if (!Files.isDirectory(directory)) {
-            return 0;
-        }
-        try (var files = Files.list(directory)) {
-            for (Path file : files.toList()) {
-                String name = file.getFileName().toString();
-                if (name.matches("[0-9a-f]{64}\\.json") && lookup(new Digest(name.substring(0, 64))).isEmpty()) {
-                    Files.deleteIfExists(file);
-                    dropped++;
-                }
-            }
-        }
-        return dropped;
+        return entries.removeIf(key -> lookup(key).isEmpty());
     }
 }
