@@ -101,13 +101,16 @@ fi
 
 # Dumped under G1, as the launcher runs: only then does the archive hold the JDK's Java objects
 # (the module graph, interned strings), which JDK 17 maps only under G1. (G1 is the JVM's own
-# choice only on a machine with two processors and 2 GB or more.)
-if ! "$java" -XX:+UseG1GC -Xshare:dump -XX:SharedClassListFile="$work/classes.list" -XX:SharedArchiveFile="$work/archive.jsa" \
+# choice only on a machine with two processors and 2 GB or more.) Those objects hold heap
+# addresses: the heap is put at 2 GB for the dump, as bin/claude-cage puts it for a start with the
+# archive, so that they are mapped as they are. At the JVM's own choices (its heap's top 1 GB
+# lower when it dumps than when it runs) every start patched each pointer among them first.
+if ! "$java" -XX:+UseG1GC -XX:HeapBaseMinAddress=2g -Xshare:dump -XX:SharedClassListFile="$work/classes.list" -XX:SharedArchiveFile="$work/archive.jsa" \
     -cp "$jar" >"$work/dump.log" 2>&1; then
   note "the JVM could not dump the archive (see below); no archive"; tail -5 "$work/dump.log" >&2; exit 0
 fi
 # -Xshare:on fails where the archive cannot be mapped for this jar: check before installing it.
-if ! "$java" -XX:TieredStopAtLevel=1 -XX:+UseG1GC -Xshare:on -XX:SharedArchiveFile="$work/archive.jsa" \
+if ! "$java" -XX:TieredStopAtLevel=1 -XX:+UseG1GC -XX:HeapBaseMinAddress=2g -Xshare:on -XX:SharedArchiveFile="$work/archive.jsa" \
     -jar "$jar" --version >/dev/null 2>"$work/check.log"; then
   note "the archive does not map for $jar; no archive"; tail -3 "$work/check.log" >&2; exit 0
 fi

@@ -136,7 +136,9 @@ class LauncherJavaTest {
         List<String> config = List.of(LAUNCHER.toString(), "config");
         Outcome outcome = launch(home, config);
         assertEquals(0, outcome.exit(), outcome.output());
-        assertTrue(outcome.output().contains("-XX:SharedArchiveFile=" + archive.toRealPath() + " "), outcome.output());
+        // With the heap where bench/cds.sh dumps it.
+        assertTrue(outcome.output().contains("-XX:SharedArchiveFile=" + archive.toRealPath() + " -XX:HeapBaseMinAddress=2g "),
+                outcome.output());
 
         // Not for the version, which loads none of its classes, nor when it is turned off.
         assertFalse(launch(home).output().contains("SharedArchiveFile"));
