@@ -2,8 +2,9 @@
 # Makes the launcher's application class-data sharing (AppCDS) archive for one jar:
 #   bench/cds.sh JAR [LAUNCHER] [ROOTFS]
 # next to the jar, JAR with .jsa for .jar, and a .jsa.stamp that bin/claude-cage compares with
-# the jar and the java it runs (size, mtime, inode) before it uses the archive; and beside it,
-# JAR with .native for .jar, JNA's native library unpacked from the jar, with its own stamp.
+# the jar and the java it runs before it uses the archive (the jar's path and mtime, java's real
+# path and the JDK's build); and beside it, JAR with .native for .jar, JNA's native library
+# unpacked from the jar, with its own stamp (the jar's mtime).
 #
 # How: representative calls run through the launcher, each writing the classes it loads
 # (-XX:DumpLoadedClassList): --version, config, list, help, and as root, where the rootfs exists,
@@ -41,7 +42,8 @@ rm -f "$archive" "$archive.stamp"
 native=${jar%.jar}.native
 rm -rf "$native"
 if "$java" -cp "$jar" dev.claudecage.host.JnaDispatchLibrary "$native" 2>"$native.log"; then
-  printf '%s' "$(stat -L -c '%s %Y %i' -- "$jar")" > "$native/stamp"
+  : > "$native/stamp"
+  touch -r "$jar" "$native/stamp"
   chmod 0755 "$native"; chmod 0644 "$native/stamp"
 else
   note "cannot unpack JNA's native library: $(tail -1 "$native.log"); JNA unpacks it on every call"
@@ -99,17 +101,25 @@ fi
 
 # Dumped under G1, as the launcher runs: only then does the archive hold the JDK's Java objects
 # (the module graph, interned strings), which JDK 17 maps only under G1. (G1 is the JVM's own
-# choice only on a machine with two processors and 2 GB or more.)
-if ! "$java" -XX:+UseG1GC -Xshare:dump -XX:SharedClassListFile="$work/classes.list" -XX:SharedArchiveFile="$work/archive.jsa" \
+# choice only on a machine with two processors and 2 GB or more.) Those objects hold heap
+# addresses: the heap is put at 2 GB for the dump, as bin/claude-cage puts it for a start with the
+# archive, so that they are mapped as they are. At the JVM's own choices (its heap's top 1 GB
+# lower when it dumps than when it runs) every start patched each pointer among them first.
+if ! "$java" -XX:+UseG1GC -XX:HeapBaseMinAddress=2g -Xshare:dump -XX:SharedClassListFile="$work/classes.list" -XX:SharedArchiveFile="$work/archive.jsa" \
     -cp "$jar" >"$work/dump.log" 2>&1; then
   note "the JVM could not dump the archive (see below); no archive"; tail -5 "$work/dump.log" >&2; exit 0
 fi
 # -Xshare:on fails where the archive cannot be mapped for this jar: check before installing it.
-if ! "$java" -XX:TieredStopAtLevel=1 -XX:+UseG1GC -Xshare:on -XX:SharedArchiveFile="$work/archive.jsa" \
+if ! "$java" -XX:TieredStopAtLevel=1 -XX:+UseG1GC -XX:HeapBaseMinAddress=2g -Xshare:on -XX:SharedArchiveFile="$work/archive.jsa" \
     -jar "$jar" --version >/dev/null 2>"$work/check.log"; then
   note "the archive does not map for $jar; no archive"; tail -3 "$work/check.log" >&2; exit 0
 fi
 install -m 0644 "$work/archive.jsa" "$archive"
-printf '%s' "$(stat -L -c '%s %Y %i' -- "$jar" "$(command -v "$java")")" > "$archive.stamp"
+# As bin/claude-cage reads it: three lines (the jar, the real java, the JDK's build as its release
+# file says it, quotes taken out, empty without one), and the jar's mtime as the stamp's own.
+real_java=$(readlink -f "$(command -v "$java")")
+runtime=$(sed -n 's/^JAVA_RUNTIME_VERSION=//p' "${real_java%/bin/java}/release" 2>/dev/null | tr -d '"')
+printf '%s\n%s\n%s\n' "$jar" "$real_java" "$runtime" > "$archive.stamp"
+touch -r "$jar" "$archive.stamp"
 chmod 0644 "$archive.stamp"
 note "$(wc -l < "$work/classes.list") classes from $n calls in $archive ($(du -h "$archive" | cut -f1))"

@@ -7,15 +7,19 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * bin/claude-cage's choice of JVM: {@code $JAVA_HOME}'s when set, and never one older than 17.
+ * bin/claude-cage's choice of JVM: {@code $JAVA_HOME}'s when set, and never one older than 17; and
+ * of its class-data archive, used only while its stamp names this jar and this java unchanged.
  * Each JDK here is a stand-in: a release file and a {@code bin/java} script that says it ran.
  */
 class LauncherJavaTest {
@@ -31,9 +35,29 @@ class LauncherJavaTest {
         Files.writeString(java, "#!/bin/sh\necho \"" + name + " ran: $*\"\n");
         Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
         if (releaseVersion != null) {
-            Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"Test\"\nJAVA_VERSION=\"" + releaseVersion + "\"\n");
+            Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"Test\"\nJAVA_RUNTIME_VERSION=\"" + releaseVersion
+                    + "+7-Test\"\nJAVA_VERSION=\"" + releaseVersion + "\"\n");
         }
         return home;
+    }
+
+    /** The jar, written once: its mtime is part of the archive's stamp. */
+    private Path jar() throws IOException {
+        Path jar = dir.resolve("claude-cage.jar");
+        return Files.exists(jar) ? jar : Files.writeString(jar, "not read by a stand-in java");
+    }
+
+    /**
+     * An archive beside the jar, and its stamp as bench/cds.sh writes it: the jar, the java's real
+     * path, the JDK's build, and the jar's mtime as the stamp's own.
+     */
+    private Path archiveFor(Path javaHome, String build) throws IOException {
+        Path jar = jar();
+        Path archive = Files.writeString(dir.resolve("claude-cage.jsa"), "not read by a stand-in java");
+        Path stamp = Files.writeString(dir.resolve("claude-cage.jsa.stamp"),
+                jar + "\n" + javaHome.resolve("bin/java") + "\n" + build + "\n");
+        Files.setLastModifiedTime(stamp, Files.getLastModifiedTime(jar));
+        return archive;
     }
 
     private record Outcome(int exit, String output) {
@@ -44,10 +68,15 @@ class LauncherJavaTest {
     }
 
     private Outcome launch(Path javaHome, List<String> command) throws IOException, InterruptedException {
-        Path jar = Files.writeString(dir.resolve("claude-cage.jar"), "not read by a stand-in java");
+        return launch(javaHome, command, jar(), Map.of());
+    }
+
+    private Outcome launch(Path javaHome, List<String> command, Path jar, Map<String, String> environment)
+            throws IOException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("JAVA_HOME", javaHome.toString());
         builder.environment().put("CLAUDE_CAGE_JAR", jar.toString());
+        builder.environment().putAll(environment);
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(30, TimeUnit.SECONDS));
@@ -98,5 +127,56 @@ class LauncherJavaTest {
         Outcome onTerminal = launch(home, List.of("script", "-qec", LAUNCHER + " version", "/dev/null"));
         assertEquals(0, onTerminal.exit(), onTerminal.output());
         assertTrue(onTerminal.output().contains("-Dclaudecage.terminals=012 "), onTerminal.output());
+    }
+
+    @Test
+    void mapsTheArchiveWhileItsStampNamesThisJarAndThisJava() throws Exception {
+        Path home = jdk("jdk17", "17.0.9");
+        Path archive = archiveFor(home, "17.0.9+7-Test");
+        List<String> config = List.of(LAUNCHER.toString(), "config");
+        Outcome outcome = launch(home, config);
+        assertEquals(0, outcome.exit(), outcome.output());
+        // With the heap where bench/cds.sh dumps it.
+        assertTrue(outcome.output().contains("-XX:SharedArchiveFile=" + archive.toRealPath() + " -XX:HeapBaseMinAddress=2g "),
+                outcome.output());
+
+        // Not for the version, which loads none of its classes, nor when it is turned off.
+        assertFalse(launch(home).output().contains("SharedArchiveFile"));
+        assertFalse(launch(home, config, jar(), Map.of("CLAUDE_CAGE_CDS", "0")).output().contains("SharedArchiveFile"));
+        // Another JDK, or this one rebuilt (its release names another build).
+        assertFalse(launch(jdk("jdk21", "21.0.1"), config).output().contains("SharedArchiveFile"));
+        archiveFor(home, "17.0.8+1-Test");
+        assertFalse(launch(home, config).output().contains("SharedArchiveFile"));
+        archiveFor(home, "17.0.9+7-Test");
+        assertTrue(launch(home, config).output().contains("SharedArchiveFile"), "the control: the stamp matches again");
+        // A jar written since, even in place.
+        Files.setLastModifiedTime(jar(), FileTime.fromMillis(Files.getLastModifiedTime(jar()).toMillis() + 1));
+        assertFalse(launch(home, config).output().contains("SharedArchiveFile"));
+    }
+
+    /** The archive records the jar's path: the jar is named by its canonical path however it was found. */
+    @Test
+    void namesTheJarByItsCanonicalPath() throws Exception {
+        Path home = jdk("jdk17", "17.0.9");
+        Path linked = Files.createSymbolicLink(dir.resolve("linked"), dir).resolve("claude-cage.jar");
+        List<String> config = List.of(LAUNCHER.toString(), "config");
+        String expected = "-jar " + jar().toRealPath() + " config";
+        assertTrue(launch(home, config, linked, Map.of()).output().contains(expected), "without a stamp");
+        archiveFor(home, "17.0.9+7-Test");
+        Outcome stamped = launch(home, config, linked, Map.of());
+        assertTrue(stamped.output().contains("SharedArchiveFile") && stamped.output().contains(expected), stamped.output());
+    }
+
+    /** JNA's library unpacked beside the jar is named to JNA only while its stamp carries the jar's mtime. */
+    @Test
+    void namesJnasUnpackedLibraryWhileItsStampMatchesTheJar() throws Exception {
+        Path home = jdk("jdk17", "17.0.9");
+        Path unpacked = Files.createDirectories(dir.resolve("claude-cage.native"));
+        Path stamp = Files.writeString(unpacked.resolve("stamp"), "");
+        Files.setLastModifiedTime(stamp, Files.getLastModifiedTime(jar()));
+        List<String> config = List.of(LAUNCHER.toString(), "config");
+        assertTrue(launch(home, config).output().contains("-Djna.boot.library.path=" + unpacked + " "));
+        Files.setLastModifiedTime(stamp, FileTime.fromMillis(Files.getLastModifiedTime(jar()).toMillis() - 1000));
+        assertFalse(launch(home, config).output().contains("jna.boot.library.path"));
     }
 }
