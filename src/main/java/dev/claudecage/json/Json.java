@@ -3,8 +3,10 @@ package dev.claudecage.json;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
@@ -22,12 +24,22 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.FileSystemNotFoundException;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -105,6 +117,45 @@ public final class Json {
         return FACTORY;
     }
 
+    /**
+     * The JSON value at the parser's current token, read token by token as the mapper reads one into an
+     * Object: objects as LinkedHashMaps in the file's order, arrays as Lists, whole numbers as Integer,
+     * Long or BigInteger (the smallest that holds them), other numbers as Double, strings, truth values
+     * and null. The parser is left on the value's last token. A reader that needs one kind of value
+     * checks it at its record: this takes any JSON.
+     */
+    public static Object value(JsonParser parser) throws IOException {
+        JsonToken token = parser.currentToken();
+        if (token == null) {
+            throw new JsonParseException(parser, "expected a value but found the end of the input");
+        }
+        return switch (token) {
+            case START_OBJECT -> {
+                Map<String, Object> object = new LinkedHashMap<>();
+                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = parser.currentName();
+                    parser.nextToken();
+                    object.put(name, value(parser));
+                }
+                yield object;
+            }
+            case START_ARRAY -> {
+                List<Object> array = new ArrayList<>();
+                while (parser.nextToken() != JsonToken.END_ARRAY) {
+                    array.add(value(parser));
+                }
+                yield array;
+            }
+            case VALUE_STRING -> parser.getText();
+            case VALUE_NUMBER_INT -> parser.getNumberValue();
+            case VALUE_NUMBER_FLOAT -> parser.getDoubleValue();
+            case VALUE_TRUE -> true;
+            case VALUE_FALSE -> false;
+            case VALUE_NULL -> null;
+            default -> throw new JsonParseException(parser, "unexpected " + token);
+        };
+    }
+
     /** Pretty JSON with a trailing newline, as written to disk. */
     public static String write(Object value) {
         try {
@@ -124,8 +175,8 @@ public final class Json {
     }
 
     /**
-     * {@link #write}'s bytes for a record of plain data (strings, numbers, booleans, instants, enum
-     * constants by name, lists, maps and such records, none annotated), written through Jackson's
+     * {@link #write}'s bytes for a record of plain data (strings, numbers, booleans, instants, paths,
+     * enum constants by name, lists, maps and such records, none annotated), written through Jackson's
      * generator without the object mapper: a cage's config.json, on the path of every {@code run}, and
      * a session's record, on the path of every {@code start}, where the mapper's start and its
      * serializers' discovery cost more than the rest of the work. Anything else is refused rather than
@@ -186,6 +237,9 @@ public final class Json {
             generator.writeNumber(number);
         } else if (value instanceof Enum<?> constant) {
             generator.writeString(constant.name());
+        } else if (value instanceof Path path) {
+            // As the mapper's serializer writes it: a URI, a folder's with a slash at its end.
+            generator.writeString(path.toUri().toString());
         } else if (value instanceof List<?> list) {
             generator.writeStartArray();
             for (Object item : list) {
@@ -257,6 +311,145 @@ public final class Json {
             }
         }
         return printable.toString();
+    }
+
+    /**
+     * What {@link #read} makes of {@link #write}'s text of a record of plain data (strings, whole numbers,
+     * booleans, paths, enum constants by name, lists and such records, none annotated), read with the
+     * streaming parser: a session's plan, which its supervisor reads as it starts, where the mapper's start
+     * and its deserializers' discovery cost more than the rest of the read and its classes stay in the
+     * supervisor's memory. What the mapper would read another way (an unknown field, a number for a name,
+     * text for a number, anything after the value) is refused, never read differently.
+     */
+    public static <R extends Record> R readPlainRecord(String json, Class<R> type) {
+        try (JsonParser parser = FACTORY.createParser(json)) {
+            parser.nextToken();
+            R value = type.cast(readPlain(parser, type));
+            if (parser.nextToken() != null) {
+                throw new JsonParseException(parser, "more after the value");
+            }
+            return value;
+        } catch (IOException e) {
+            throw new UncheckedIOException("invalid JSON for " + type.getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Object readPlain(JsonParser parser, Type type) throws IOException {
+        Class<?> kind = (Class<?>) (type instanceof ParameterizedType generic ? generic.getRawType() : type);
+        JsonToken token = parser.currentToken();
+        if (token == JsonToken.VALUE_NULL) {
+            // As the mapper reads a null into a primitive (FAIL_ON_NULL_FOR_PRIMITIVES is off): its zero.
+            return kind.isPrimitive() ? zero(kind) : null;
+        }
+        if (kind == String.class) {
+            return expect(parser, JsonToken.VALUE_STRING).getText();
+        }
+        if (kind == int.class || kind == Integer.class) {
+            return expect(parser, JsonToken.VALUE_NUMBER_INT).getIntValue();
+        }
+        if (kind == long.class || kind == Long.class) {
+            return expect(parser, JsonToken.VALUE_NUMBER_INT).getLongValue();
+        }
+        if (kind == boolean.class || kind == Boolean.class) {
+            if (token != JsonToken.VALUE_TRUE && token != JsonToken.VALUE_FALSE) {
+                throw new JsonParseException(parser, "expected true or false but found " + token);
+            }
+            return token == JsonToken.VALUE_TRUE;
+        }
+        if (kind == Path.class) {
+            return path(parser, expect(parser, JsonToken.VALUE_STRING).getText());
+        }
+        if (kind.isEnum()) {
+            String name = expect(parser, JsonToken.VALUE_STRING).getText();
+            for (Object constant : kind.getEnumConstants()) {
+                if (((Enum<?>) constant).name().equals(name)) {
+                    return constant;
+                }
+            }
+            throw new JsonParseException(parser, "'" + name + "' is not a " + kind.getSimpleName());
+        }
+        if (kind == List.class && type instanceof ParameterizedType generic) {
+            expect(parser, JsonToken.START_ARRAY);
+            List<Object> items = new ArrayList<>();
+            while (parser.nextToken() != JsonToken.END_ARRAY) {
+                items.add(readPlain(parser, generic.getActualTypeArguments()[0]));
+            }
+            return items;
+        }
+        if (kind.isRecord()) {
+            return readRecord(parser, kind);
+        }
+        throw new IllegalArgumentException("not plain data: a " + type.getTypeName());
+    }
+
+    private static Object readRecord(JsonParser parser, Class<?> kind) throws IOException {
+        expect(parser, JsonToken.START_OBJECT);
+        RecordComponent[] components = kind.getRecordComponents();
+        Object[] values = new Object[components.length];
+        Class<?>[] types = new Class<?>[components.length];
+        for (int i = 0; i < components.length; i++) {
+            RecordComponent component = components[i];
+            if (component.getAnnotations().length > 0 || component.getAccessor().getAnnotations().length > 0) {
+                throw new IllegalArgumentException(kind.getName() + "." + component.getName()
+                        + " is annotated, which the mapper may honour: not plain data");
+            }
+            types[i] = component.getType();
+            // A missing field as the mapper reads it: null, or a primitive's zero.
+            values[i] = types[i].isPrimitive() ? zero(types[i]) : null;
+        }
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String name = parser.currentName();
+            int index = 0;
+            while (index < components.length && !components[index].getName().equals(name)) {
+                index++;
+            }
+            if (index == components.length) {
+                throw new JsonParseException(parser, "unknown field '" + name + "' of " + kind.getSimpleName());
+            }
+            parser.nextToken();
+            values[index] = readPlain(parser, components[index].getGenericType());
+        }
+        try {
+            Constructor<?> canonical = kind.getDeclaredConstructor(types);
+            canonical.setAccessible(true);
+            return canonical.newInstance(values);
+        } catch (InvocationTargetException e) {
+            throw new JsonParseException(parser, "not a " + kind.getSimpleName() + ": " + e.getCause(), e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot make a " + kind.getName(), e);
+        }
+    }
+
+    private static Object zero(Class<?> primitive) {
+        if (primitive == boolean.class) {
+            return false;
+        }
+        if (primitive == int.class) {
+            return 0;
+        }
+        if (primitive == long.class) {
+            return 0L;
+        }
+        throw new IllegalArgumentException("not plain data: a " + primitive.getName());
+    }
+
+    private static JsonParser expect(JsonParser parser, JsonToken expected) throws JsonParseException {
+        if (parser.currentToken() != expected) {
+            throw new JsonParseException(parser, "expected " + expected + " but found " + parser.currentToken());
+        }
+        return parser;
+    }
+
+    /** As the mapper's deserializer reads a path: text without a colon as a path, anything else as a URI. */
+    private static Path path(JsonParser parser, String text) throws JsonParseException {
+        if (text.indexOf(':') < 0) {
+            return Path.of(text);
+        }
+        try {
+            return Path.of(new URI(text));
+        } catch (URISyntaxException | IllegalArgumentException | FileSystemNotFoundException e) {
+            throw new JsonParseException(parser, "not a path: " + e.getMessage());
+        }
     }
 
     public static <T> T read(String json, Class<T> type) {

@@ -34,7 +34,7 @@ public record SessionPolicy(String containerId, String recordedAt, CagePolicy po
 
     void write(Path file) {
         try {
-            Directories.writePrivateFile(file, Json.write(this));
+            Directories.writePrivateFile(file, Json.writePlainRecord(this));
         } catch (IOException e) {
             throw new CageException("cannot record the session's policy in " + file + ": " + e.getMessage());
         }

@@ -7,7 +7,6 @@ import dev.claudecage.json.Json;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -170,38 +169,13 @@ final class SessionRecordReader {
         };
     }
 
-    /** Any JSON object, as the mapper reads one into a Map of Object: maps, lists, strings, numbers, truth values. */
+    /** Any JSON object, as the mapper reads one into a Map of Object ({@link Json#value}). */
+    @SuppressWarnings("unchecked")
     static Map<String, Object> object(JsonParser parser) throws IOException {
         if (parser.currentToken() == JsonToken.VALUE_NULL) {
             return null;
         }
         expect(parser, parser.currentToken(), JsonToken.START_OBJECT);
-        Map<String, Object> object = new LinkedHashMap<>();
-        while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            String field = parser.currentName();
-            parser.nextToken();
-            object.put(field, value(parser));
-        }
-        return object;
-    }
-
-    private static Object value(JsonParser parser) throws IOException {
-        return switch (parser.currentToken()) {
-            case START_OBJECT -> object(parser);
-            case START_ARRAY -> {
-                List<Object> items = new ArrayList<>();
-                while (parser.nextToken() != JsonToken.END_ARRAY) {
-                    items.add(value(parser));
-                }
-                yield items;
-            }
-            case VALUE_STRING -> parser.getText();
-            case VALUE_NUMBER_INT -> parser.getNumberValue();
-            case VALUE_NUMBER_FLOAT -> parser.getDoubleValue();
-            case VALUE_TRUE -> true;
-            case VALUE_FALSE -> false;
-            case VALUE_NULL -> null;
-            default -> throw new JsonParseException(parser, "unexpected " + parser.currentToken());
-        };
+        return (Map<String, Object>) Json.value(parser);
     }
 }

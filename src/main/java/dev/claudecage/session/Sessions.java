@@ -223,7 +223,7 @@ public final class Sessions {
     /** The plan the current run of a session was started with, for {@code config}, its recorded configuration. */
     static CagePlan recordedPlan(SessionPaths paths, CageConfig config, ProcessRunner runner) {
         try {
-            return CagePlan.of(config, Json.read(Files.readString(paths.planFile()), CagePlan.Recorded.class), runner);
+            return CagePlan.of(config, Json.readPlainRecord(Files.readString(paths.planFile()), CagePlan.Recorded.class), runner);
         } catch (IOException | RuntimeException e) {
             throw new CageException("cannot read the plan of session " + paths.name() + " from " + paths.planFile()
                     + ": " + e.getMessage(), "stop the session and start it again");

@@ -3,8 +3,14 @@ package dev.claudecage.json;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.io.IOException;
+import java.math.BigInteger;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -96,5 +102,70 @@ class JsonTest {
         assertThrows(IllegalArgumentException.class, () -> Json.writePlainLine(new Renamed("x")));
         // Positive control: the mapper writes both, the second under another name.
         assertTrue(Json.write(new Renamed("x")).contains("\"other\""));
+    }
+
+    /** JSON of every kind a file could hold, with the strings a cage could write and numbers at each width's edge. */
+    private static String everyKindOfValue() throws Exception {
+        StringBuilder controls = new StringBuilder();
+        for (char c = 0; c < 0x20; c++) {
+            controls.append(c);
+        }
+        String hostile = HOSTILE + "\uD83D\uDE00\uD800" + controls + "\u007f\"\\";
+        Map<String, Object> tree = new LinkedHashMap<>();
+        tree.put("z", hostile + "x".repeat(1_000_000));
+        tree.put(hostile, List.of(hostile, ""));
+        tree.put("a", Arrays.asList(0, -1, Integer.MAX_VALUE, (long) Integer.MAX_VALUE + 1, Long.MIN_VALUE,
+                new BigInteger("123456789012345678901234567890"), 1.5, -0.0, 1e300, true, false, null));
+        tree.put("nested", Map.of("empty", Map.of(), "none", List.of()));
+        tree.put("null", null);
+        // A mapper of its own: this one keeps the map's order and its null, which Json's would sort and leave out.
+        String written = new ObjectMapper().writeValueAsString(tree);
+        // And escapes no generator writes, which a hand-made file may hold.
+        return written.substring(0, written.length() - 1) + ",\"escaped\":\"\\/\\u00e9\\ud83d\\ude00\\u0000\\b\"}";
+    }
+
+    @Test
+    void aValueIsReadAsTheMapperReadsOneIntoAnObject() throws Exception {
+        String json = everyKindOfValue();
+        Object expected = Json.mapper().readValue(json, Object.class);
+
+        Object read;
+        try (var parser = Json.factory().createParser(json)) {
+            parser.nextToken();
+            read = Json.value(parser);
+        }
+
+        assertEquals(expected, read);
+        // Equal maps of equal numbers can still differ in kind (1 as Integer or Long): the kinds too, in order.
+        assertEquals(kinds(expected), kinds(read));
+        assertEquals(List.of("z", "a", "nested", "null", "escaped"),
+                ((Map<?, ?>) read).keySet().stream().filter(key -> !key.toString().startsWith(HOSTILE)).toList(),
+                "the file's order");
+        assertEquals("/\u00e9\uD83D\uDE00\u0000\b", ((Map<?, ?>) read).get("escaped"));
+    }
+
+    private static List<String> kinds(Object value) {
+        List<String> kinds = new ArrayList<>();
+        if (value instanceof Map<?, ?> map) {
+            map.forEach((key, item) -> kinds.addAll(kinds(item)));
+        } else if (value instanceof List<?> list) {
+            list.forEach(item -> kinds.addAll(kinds(item)));
+        }
+        kinds.add(value == null ? "null" : value.getClass().getName());
+        return kinds;
+    }
+
+    @Test
+    void aDamagedValueIsRefused() throws Exception {
+        for (String json : List.of("{\"a\": [1, 2", "{\"a\": ", "[1,]", "{\"a\" 1}")) {
+            try (var parser = Json.factory().createParser(json)) {
+                parser.nextToken();
+                assertThrows(IOException.class, () -> Json.value(parser), json);
+            }
+        }
+        try (var parser = Json.factory().createParser("{\"a\": [1, 2]}")) {
+            parser.nextToken();
+            assertEquals(Map.of("a", List.of(1, 2)), Json.value(parser), "the positive control");
+        }
     }
 }

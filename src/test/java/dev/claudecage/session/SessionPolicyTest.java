@@ -64,4 +64,19 @@ class SessionPolicyTest {
         assertFalse(SessionPolicy.read(file).orElseThrow().intact());
         assertTrue(SessionPolicy.read(dir.resolve("absent.json")).isEmpty());
     }
+
+    /** The supervisor writes the policy without the object mapper: the mapper's bytes, for what a host and a user can put in it. */
+    @Test
+    void thePolicyIsWrittenAsTheMapperWritesIt(@TempDir Path dir) throws Exception {
+        String hostile = "evil\u001b]0;owned\u0007\u007f\u009b2J\u202egnp\u00e9\"\\\uD83D\uDE00" + "x".repeat(70_000);
+        SessionPolicy policy = SessionPolicy.of("s-a-000000000001", "2026-11-28T10:00:00.123Z", CagePolicy.of(
+                config(List.of("api.anthropic.com", hostile)), "sha256:abc", List.of("/src/" + hostile + ":/workspace:rw")));
+        Path file = dir.resolve("policy.json");
+
+        policy.write(file);
+
+        assertEquals(dev.claudecage.json.Json.write(policy), Files.readString(file));
+        assertTrue(Files.readString(file).contains("\"config\" : {"), "the positive control: the configuration is in it");
+        assertTrue(SessionPolicy.read(file).orElseThrow().intact());
+    }
 }

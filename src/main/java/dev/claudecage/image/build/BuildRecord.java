@@ -1,7 +1,6 @@
 package dev.claudecage.image.build;
 
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import dev.claudecage.CageException;
 import dev.claudecage.image.store.Architecture;
 import dev.claudecage.image.store.Digest;
@@ -151,8 +150,8 @@ record BuildRecord(Digest image, List<Digest> layers, List<String> steps, List<S
     static Optional<BuildRecord> parse(String json) {
         try (JsonParser parser = Json.factory().createParser(json)) {
             parser.nextToken();
-            Map<?, ?> tree = (Map<?, ?>) value(parser);
-            if (!Long.valueOf(FORMAT).equals(tree.get("format"))) {
+            Map<?, ?> tree = (Map<?, ?>) Json.value(parser);
+            if (!isFormat(tree.get("format"))) {
                 return Optional.empty();
             }
             List<ContextRead> reads = new ArrayList<>();
@@ -170,39 +169,19 @@ record BuildRecord(Digest image, List<Digest> layers, List<String> steps, List<S
         }
     }
 
+    /**
+     * Whether {@code format} is this format's number: a whole number, as the reader gives it (an Integer
+     * for one this small), never a fraction or the text of one.
+     */
+    private static boolean isFormat(Object format) {
+        return (format instanceof Integer || format instanceof Long) && ((Number) format).longValue() == FORMAT;
+    }
+
     private static List<String> strings(Object list) {
         List<String> strings = new ArrayList<>();
         for (Object item : (List<?>) list) {
             strings.add((String) Objects.requireNonNull(item));
         }
         return strings;
-    }
-
-    /** A JSON value of objects, arrays, strings and integers, read token by token (no object mapper). */
-    private static Object value(JsonParser parser) throws IOException {
-        JsonToken token = parser.currentToken();
-        if (token == JsonToken.START_OBJECT) {
-            Map<String, Object> object = new LinkedHashMap<>();
-            while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                String name = parser.currentName();
-                parser.nextToken();
-                object.put(name, value(parser));
-            }
-            return object;
-        }
-        if (token == JsonToken.START_ARRAY) {
-            List<Object> array = new ArrayList<>();
-            while (parser.nextToken() != JsonToken.END_ARRAY) {
-                array.add(value(parser));
-            }
-            return array;
-        }
-        if (token == JsonToken.VALUE_STRING) {
-            return parser.getText();
-        }
-        if (token == JsonToken.VALUE_NUMBER_INT) {
-            return parser.getLongValue();
-        }
-        throw new IOException("unexpected " + token);
     }
 }

@@ -203,6 +203,22 @@ class BuildRecordTest {
         assertTrue(BuildRecord.parse(json).isPresent(), "the positive control");
     }
 
+    @Test
+    void aFormatOrFieldOfAnotherKindIsNoRecord() throws Exception {
+        String json = recordOfTheBuild().toJson();
+        assertTrue(json.contains("\"format\" : 1,"), json);
+        for (String format : List.of("1.0", "\"1\"", "true", "null", "18446744073709551617")) {
+            assertEquals(Optional.empty(), BuildRecord.parse(json.replace("\"format\" : 1,", "\"format\" : " + format + ",")),
+                    format);
+        }
+        assertTrue(json.contains("\"steps\" : [ \"FROM base:1\""), json);
+        for (String step : List.of("1", "true", "null", "[ ]")) {
+            assertEquals(Optional.empty(), BuildRecord.parse(json.replace("\"steps\" : [ \"FROM base:1\"", "\"steps\" : [ " + step)),
+                    step);
+        }
+        assertTrue(BuildRecord.parse(json).isPresent(), "the positive control");
+    }
+
     /**
      * The whole path a cached build takes: the record found under the key, checked, the name
      * tagged, the steps shown as from the cache; and a changed source, which would make it answer
