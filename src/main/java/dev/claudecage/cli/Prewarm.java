@@ -12,7 +12,6 @@ import dev.claudecage.oci.CageRequest;
 import dev.claudecage.oci.NetworkAttachment;
 import dev.claudecage.oci.Spec;
 import dev.claudecage.oci.SpecBuilder;
-import dev.claudecage.runtime.CagePlan;
 import dev.claudecage.security.SeccompPolicy;
 import dev.claudecage.session.SessionReport;
 import dev.claudecage.session.SessionRoots;
@@ -33,7 +32,7 @@ import java.util.stream.Stream;
  * reads the pool of host ids a root cage takes its own from, loads the C
  * library binding (JNA) and writes a throwaway spec (Jackson's generator, without its mapper); the real call takes the
  * profile and defaults and finds the rest warm.
- * For {@code start} it makes the seccomp profile and starts Jackson with the writer of the session's plan.
+ * For {@code start} it makes the seccomp profile and loads Jackson's generator, which writes the session's plan.
  * For {@code inspect} and {@code status --json} it starts Jackson and builds the writer of a session's report
  * ({@code list} and {@code status} read records and policies without Jackson's mapper: session/SessionRecordReader,
  * session/SessionPolicyReader). For {@code build} only the JDK's SHA-256 (its security providers'
@@ -84,10 +83,10 @@ final class Prewarm {
 
     private static void start() {
         try {
-            // What the start needs once the supervisor's JVM is on its way: the seccomp profile and
-            // Jackson's mapper with the plan's serializer (the supervisor waits for the plan).
+            // What the start needs once the supervisor's JVM is on its way: the seccomp profile, and
+            // Jackson's generator, which writes the plan (the supervisor waits for it) without the mapper.
             SeccompPolicy.defaultPolicy();
-            Json.mapper().writerFor(CagePlan.Recorded.class);
+            Json.factory();
         } catch (RuntimeException | LinkageError ignored) {
             // Only a head start: the real call does the same work and reports what is wrong.
         }

@@ -213,7 +213,7 @@ public final class Sessions {
     private void recordPlan(SessionPaths paths, CageConfig config) {
         CagePlan plan = CagePlan.resolve(config, statePaths, images, runner);
         try {
-            Directories.writePrivateFile(paths.planFile(), Json.write(plan.recorded()));
+            Directories.writePrivateFile(paths.planFile(), Json.writePlainRecord(plan.recorded()));
         } catch (IOException e) {
             throw new CageException("cannot record the plan of session " + paths.name() + " in " + paths.planFile()
                     + ": " + e.getMessage());
