@@ -25,7 +25,11 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception exception, CommandLine commandLine,
                                         CommandLine.ParseResult parseResult) {
-        PrintWriter err = commandLine.getErr();
+        return report(exception, commandLine.getErr(), commandLine.getCommand());
+    }
+
+    /** What a failure of {@code command} prints on {@code err}, and its exit code: also for a call answered without picocli. */
+    static int report(Exception exception, PrintWriter err, Object command) {
         if (exception instanceof CageException cageException) {
             // Messages can quote what a cage wrote (a file name, a git error about its objects).
             err.println("claude-cage: " + UntrustedText.escape(cageException.getMessage()));
@@ -39,12 +43,12 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             if (exception instanceof UserInputException) {
                 return BAD_INPUT;
             }
-            return commandLine.getCommand() instanceof FailureCode code ? code.failureExitCode() : FAILURE;
+            return command instanceof FailureCode code ? code.failureExitCode() : FAILURE;
         }
         err.println("claude-cage: internal error: " + UntrustedText.escape(exception.toString()));
         exception.printStackTrace(err);
         err.flush();
-        return commandLine.getCommand() instanceof FailureCode code ? code.failureExitCode() : FAILURE;
+        return command instanceof FailureCode code ? code.failureExitCode() : FAILURE;
     }
 
     static int onBadArguments(CommandLine.ParameterException exception, String[] args) {

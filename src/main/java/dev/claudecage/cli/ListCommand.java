@@ -28,13 +28,17 @@ final class ListCommand extends BaseCommand {
 
     @Override
     public Integer call() {
+        return print(context, json, quiet, spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /** The list, as this command prints it: also for a plain {@code list} answered without picocli ({@link PlainViews}). */
+    static int print(Context context, boolean json, boolean quiet, PrintWriter out, PrintWriter err) {
         Sessions sessions = context.sessions();
         List<String> problems = new ArrayList<>();
         List<SessionView> views = sessions.list(problems);
         // A problem quotes what it could not read of a record: shown escaped, on its own line.
-        problems.forEach(problem -> spec.commandLine().getErr().println("claude-cage: " + UntrustedText.escapeLine(problem)));
-        spec.commandLine().getErr().flush();
-        PrintWriter out = spec.commandLine().getOut();
+        problems.forEach(problem -> err.println("claude-cage: " + UntrustedText.escapeLine(problem)));
+        err.flush();
         if (json) {
             out.print(Json.write(views.stream().map(sessions::report).toList()));
         } else if (quiet) {

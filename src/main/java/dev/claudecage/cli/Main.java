@@ -70,6 +70,9 @@ public final class Main {
             System.out.println(VersionCommand.version());
             System.exit(0);
         }
+        if (PlainViews.answers(args)) {
+            System.exit(PlainViews.answer(Context.forThisHost(), args, PlainViews.stdout(), PlainViews.stderr()));
+        }
         Prewarm.startFor(args);
         System.exit(execute(args));
     }

@@ -41,8 +41,12 @@ final class StatusCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        SessionReport report = report(context, session.name());
-        PrintWriter out = spec.commandLine().getOut();
+        return print(context, session.name(), json, spec.commandLine().getOut());
+    }
+
+    /** The status, as this command prints it: also for a plain {@code status NAME} answered without picocli ({@link PlainViews}). */
+    static int print(Context context, SessionName name, boolean json, PrintWriter out) {
+        SessionReport report = report(context, name);
         out.print(json ? Json.write(report) : render(report));
         out.flush();
         return 0;

@@ -30,8 +30,16 @@ public record Reconciler(HostProbe probe) {
     }
 
     public SessionView view(SessionRecord record, List<RuntimeContainer> containers) {
-        RuntimeContainer container = record.containerId() == null ? null : containers.stream()
-                .filter(candidate -> candidate.id().equals(record.containerId())).findFirst().orElse(null);
+        RuntimeContainer container = null;
+        if (record.containerId() != null) {
+            // A loop, not a stream's findFirst: see HostProbe.isEmpty.
+            for (RuntimeContainer candidate : containers) {
+                if (candidate.id().equals(record.containerId())) {
+                    container = candidate;
+                    break;
+                }
+            }
+        }
         if (!record.status().supervised()) {
             boolean orphaned = leftRunning(record, container);
             return new SessionView(record, record.status(), orphaned
