@@ -98,13 +98,14 @@ final class Prewarm {
             // and needs the profile only after that.
             Spec.Seccomp seccomp = SeccompPolicy.defaultPolicy().toOci(System.getProperty("os.arch"));
             CageConfig config = ConfigLoader.forThisHost().load(Map.of()).config();
-            // In the order the main thread needs them: the plan's pool of host ids (a root cage's; the
-            // first use of its parsing of the account and subordinate-id files), then the C library
-            // binding, through which a cage with ids of its own idmaps its layers before its spec is written.
+            // The C library binding before the plan's pool of host ids (a root cage's; the first use of
+            // its parsing of the account and subordinate-id files): a cage with ids of its own idmaps its
+            // layers through the binding before its spec is written, and its load (JNA's start, the
+            // proxy class for libc) is the longer chain, which the main thread otherwise waits on there.
+            LinuxSyscalls.get();
             if (Host.effectiveUid() == 0) {
                 IdPool.resolve(config.usernsPool());
             }
-            LinuxSyscalls.get();
             Json.writePlainRecord(SpecBuilder.build(config, new CageRequest(List.of("true"), false, "prewarm", "prewarm",
                     seccomp, null, NetworkAttachment.none())));
         } catch (RuntimeException | LinkageError ignored) {

@@ -79,8 +79,14 @@ final class ConfigValidator {
     CageConfig validate(Map<ConfigKey, RawValue> values) {
         List<String> problems = new ArrayList<>();
         Checker checker = new Checker(values, problems);
+        // Each method reference made once, for all the keys it checks: the class-data archive keeps one
+        // lambda class per distinct call-site shape, so a second site of the same shape spun a class of its
+        // own on every start (about 1 ms each in a cold JVM).
+        Function<RawValue, Boolean> bool = this::bool;
+        Function<RawValue, List<String>> repositoryGlobs = this::repositoryGlobs;
+        Function<RawValue, List<String>> refGlobs = this::refGlobs;
         Mode mode = checker.check(ConfigKey.MODE, this::mode);
-        Boolean persist = checker.check(ConfigKey.PERSIST, this::bool);
+        Boolean persist = checker.check(ConfigKey.PERSIST, bool);
         ClaudeConfig claudeConfig = checker.check(ConfigKey.CLAUDE_CONFIG, this::claudeConfig);
         Long maxSessions = checker.check(ConfigKey.MAX_SESSIONS, raw -> wholeNumber(raw, 1, Integer.MAX_VALUE));
         Double cpus = checker.check(ConfigKey.CPUS, this::cpus);
@@ -89,7 +95,7 @@ final class ConfigValidator {
         NetworkMode network = networkChoice == null ? null : networkChoice.mode();
         String dns = checker.check(ConfigKey.DNS, this::dns);
         List<String> allowedHosts = checker.check(ConfigKey.ALLOWED_HOSTS, this::allowedHosts);
-        Boolean readOnlyRoot = checker.check(ConfigKey.READ_ONLY_ROOT, this::bool);
+        Boolean readOnlyRoot = checker.check(ConfigKey.READ_ONLY_ROOT, bool);
         String seccompProfile = checker.check(ConfigKey.SECCOMP_PROFILE, this::seccompProfile);
         Long pidsLimit = checker.check(ConfigKey.PIDS_LIMIT, raw -> wholeNumber(raw, MIN_PIDS, Long.MAX_VALUE));
         HostIds user = checker.check(ConfigKey.USER, this::user);
@@ -116,11 +122,11 @@ final class ConfigValidator {
         List<ProtectedPath> protectedPaths = checker.check(ConfigKey.PROTECTED_PATHS, this::protectedPaths);
         List<GitCredential> git = checker.check(ConfigKey.GIT_CREDENTIALS, this::gitCredentials);
         Path gitCa = checker.check(ConfigKey.GIT_CA_CERTIFICATES, this::gitCaCertificates);
-        List<String> fetchRepositories = checker.check(ConfigKey.GIT_FETCH_REPOSITORIES, this::repositoryGlobs);
-        List<String> pushRepositories = checker.check(ConfigKey.GIT_PUSH_REPOSITORIES, this::repositoryGlobs);
-        List<String> pushRefs = checker.check(ConfigKey.GIT_PUSH_REFS, this::refGlobs);
-        List<String> forceRefs = checker.check(ConfigKey.GIT_PUSH_FORCE_REFS, this::refGlobs);
-        Boolean sshAgent = checker.check(ConfigKey.SSH_AGENT, this::bool);
+        List<String> fetchRepositories = checker.check(ConfigKey.GIT_FETCH_REPOSITORIES, repositoryGlobs);
+        List<String> pushRepositories = checker.check(ConfigKey.GIT_PUSH_REPOSITORIES, repositoryGlobs);
+        List<String> pushRefs = checker.check(ConfigKey.GIT_PUSH_REFS, refGlobs);
+        List<String> forceRefs = checker.check(ConfigKey.GIT_PUSH_FORCE_REFS, refGlobs);
+        Boolean sshAgent = checker.check(ConfigKey.SSH_AGENT, bool);
         List<String> sshHosts = checker.check(ConfigKey.SSH_AGENT_HOSTS, this::sshAgentHosts);
         List<Path> knownHosts = checker.check(ConfigKey.SSH_KNOWN_HOSTS, this::sshKnownHosts);
         // Both work through the filtered network's gateways; elsewhere they would silently do nothing.
@@ -141,8 +147,8 @@ final class ConfigValidator {
                 problems.add("git_credentials: the git gateway needs network: filtered, not " + network.yamlWord());
             }
         }
-        Boolean allowUnlimited = checker.check(ConfigKey.ALLOW_UNLIMITED, this::bool);
-        Boolean healthcheck = checker.check(ConfigKey.HEALTHCHECK, this::bool);
+        Boolean allowUnlimited = checker.check(ConfigKey.ALLOW_UNLIMITED, bool);
+        Boolean healthcheck = checker.check(ConfigKey.HEALTHCHECK, bool);
         Duration checkpointInterval = checker.check(ConfigKey.CHECKPOINT_INTERVAL, this::checkpointInterval);
         UsernsPool usernsPool = checker.check(ConfigKey.USERNS_POOL, this::usernsPool);
         if (!problems.isEmpty()) {

@@ -13,12 +13,18 @@ import java.util.Map;
  */
 public final class IdShifts implements AutoCloseable {
 
-    private final Map<IdShift, Integer> namespaces = new LinkedHashMap<>();
+    /**
+     * Keyed by the two map files' text (digits, spaces and newlines, so "/" parts them), not by the
+     * record: a record's hashCode and equals are linked through method handles on first use, which
+     * spun about 15 classes, 15 to 25 ms of a cold JVM, on the one-shot run's path to its clone.
+     */
+    private final Map<String, Integer> namespaces = new LinkedHashMap<>();
 
     /** The namespace that holds {@code shift}, as a descriptor these shifts own. */
     public synchronized int namespace(IdShift shift) {
-        return namespaces.computeIfAbsent(shift,
-                wanted -> MappedUserNamespace.open(IdShift.mapFile(wanted.uids()), IdShift.mapFile(wanted.gids())));
+        String uids = IdShift.mapFile(shift.uids());
+        String gids = IdShift.mapFile(shift.gids());
+        return namespaces.computeIfAbsent(uids + "/" + gids, key -> MappedUserNamespace.open(uids, gids));
     }
 
     @Override
