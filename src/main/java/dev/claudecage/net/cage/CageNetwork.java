@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Puts a filtered cage's network in place and takes it down: a named network namespace, the
@@ -131,17 +132,14 @@ public final class CageNetwork implements AutoCloseable {
         String ns = link.netnsName();
         String host = link.hostInterface();
         // Undone as one step: the host's end of the link first, which takes the cage's end with it (the namespace
-        // may outlive its name, held by the cage's namespace holder), then the namespace's name; beside them, on a
-        // thread of its own, the host's table. Each is a process of its own, and none needs another.
+        // may outlive its name, held by the cage's namespace holder), then the namespace's name, in one ip process;
+        // beside it, on a thread of its own, the host's table. Neither needs the other.
         teardown.push("take down the link, the namespace and the host's firewall table", () -> together(
                 () -> teardown.attempt("delete the host's firewall table", () -> runner.remove(List.of("nft", "delete",
                         "table", "inet", Firewall.hostTable(link)), COMMAND_TIMEOUT)),
-                () -> {
-                    teardown.attempt("delete the host's end of the link", () -> runner.remove(List.of("ip", "link",
-                            "delete", host), COMMAND_TIMEOUT));
-                    teardown.attempt("delete the namespace", () -> runner.remove(List.of("ip", "netns", "delete", ns),
-                            COMMAND_TIMEOUT));
-                }));
+                () -> removeInOrder(runner, List.of(
+                        new Removal("delete the host's end of the link", "link delete " + host),
+                        new Removal("delete the namespace", "netns delete " + ns)))));
         String hostRuleset = externalGateway == null ? Firewall.hostRuleset(link, ports, services)
                 : Firewall.hostRulesetToGateway(link, externalGateway, ports, services);
         String cageRuleset = externalGateway == null ? Firewall.cageRuleset(link, ports, services)
@@ -236,6 +234,64 @@ public final class CageNetwork implements AutoCloseable {
             }
             throw new CageException(failure.getMessage() + " (at 'ip " + String.join(" ", options)
                     + (options.isEmpty() ? "" : " ") + commands.get(line - 1) + "')", failure.hint(), failure);
+        }
+    }
+
+    /** One line of a removal batch, and the teardown step it is reported as. */
+    private record Removal(String name, String line) {
+    }
+
+    /**
+     * Runs {@code removals} in one {@code ip -force -batch -}, in order: -force goes on past a line that fails, and
+     * ip names each such line after its error. Each line's failure is its own step's, and one whose object was gone
+     * already is none, as for {@link ProcessRunner#remove}.
+     */
+    private void removeInOrder(ProcessRunner runner, List<Removal> removals) {
+        List<String> command = List.of("ip", "-force", "-batch", "-");
+        String steps = String.join(", then ", removals.stream().map(Removal::name).toList());
+        AtomicReference<CommandResult> ran = new AtomicReference<>();
+        if (!teardown.attempt(steps, () -> ran.set(runner.runWithInput(command, COMMAND_TIMEOUT,
+                removals.stream().map(removal -> removal.line() + "\n").collect(Collectors.joining())
+                        .getBytes(StandardCharsets.UTF_8))))) {
+            return;
+        }
+        CommandResult result = ran.get();
+        if (result.succeeded()) {
+            return;
+        }
+        // ip prints each failed line's errors, then "Command failed -:N".
+        String[] errors = new String[removals.size()];
+        StringBuilder said = new StringBuilder();
+        for (String line : result.stderr().split("\n")) {
+            Matcher failed = FAILED_LINE.matcher(line);
+            int index = failed.find() ? Integer.parseInt(failed.group(1)) - 1 : -1;
+            if (index < 0) {
+                said.append(line).append('\n');
+            } else if (index < errors.length) {
+                errors[index] = said.toString();
+                said.setLength(0);
+            }
+        }
+        boolean named = false;
+        for (int i = 0; i < errors.length; i++) {
+            if (errors[i] == null) {
+                continue;
+            }
+            named = true;
+            CommandResult line = new CommandResult(command, result.exitCode(), "", errors[i]);
+            Removal removal = removals.get(i);
+            if (!line.succeededOrGone()) {
+                CageException failure = runner.failure(line);
+                teardown.attempt(removal.name(), () -> {
+                    throw new CageException(failure.getMessage() + " (at 'ip " + removal.line() + "')",
+                            failure.hint(), failure);
+                });
+            }
+        }
+        if (!named) {
+            teardown.attempt(steps, () -> {
+                throw runner.failure(result);
+            });
         }
     }
 
