@@ -2,6 +2,7 @@ package dev.claudecage.net.cage;
 
 import dev.claudecage.CageException;
 import dev.claudecage.config.EgressSettings;
+import dev.claudecage.process.ProcessRunner;
 import dev.claudecage.testing.FakeProcesses;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,8 +14,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -156,6 +161,51 @@ class CageNetworkTest {
         assertEquals("network teardown of cage c1 was incomplete: delete the host's end of the link, then delete the "
                 + "namespace: 'ip -force -batch -' failed with exit code 255: Option \"-force\" is unknown",
                 failure.getMessage());
+    }
+
+    @Test
+    void theHostsEndIsInPlaceWhileTheCagesEndIsStillBeingMade(@TempDir Path dir) throws Exception {
+        FakeProcesses processes = new FakeProcesses();
+        CountDownLatch cageTableMay = new CountDownLatch(1);
+        AtomicBoolean heldBack = new AtomicBoolean();
+        ProcessRunner runner = new ProcessRunner(false, builder -> {
+            if (builder.command().contains("exec")) {
+                try {
+                    heldBack.set(cageTableMay.await(10, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return processes.start(builder);
+        });
+        Path listing = Files.writeString(dir.resolve("dev"), NO_CAGE);
+        CageNetwork network = CageNetwork.begin("c1", SETTINGS, GatewayPorts.STANDARD, PROXY_ONLY, 0,
+                dir.resolve("network.lock"), listing, runner);
+        // begin returned with the cage's table held back: the host's end is up, the cage's end is not.
+        indexOf(processes.started(), "addr add 10.213.0.1/30 dev cgh0\n"
+                + "addr add fd63:6167:6500:0:0:0:0:1/64 dev cgh0 nodad\n"
+                + "link set cgh0 up\n");
+        assertFalse(processes.commands().contains(List.of("ip", "-n", "claude-cage-c1", "-batch", "-")),
+                processes.commands().toString());
+        cageTableMay.countDown();
+        network.awaitCageEnd();
+        assertTrue(heldBack.get(), "the cage's table waited for the release, not for the timeout");
+        assertTrue(processes.commands().contains(List.of("ip", "-n", "claude-cage-c1", "-batch", "-")),
+                processes.commands().toString());
+        network.close();
+        assertTrue(processes.commands().contains(REMOVAL), processes.commands().toString());
+    }
+
+    @Test
+    void aFailureOfTheCagesEndIsThrownByItsAwaitAndEverythingIsTakenDown(@TempDir Path dir) {
+        FakeProcesses processes = new FakeProcesses()
+                .answer(List.of("ip", "-n"), 1, "", "RTNETLINK answers: Network is unreachable\nCommand failed -:5");
+        CageException failure = assertThrows(CageException.class, () -> create(dir, NO_CAGE, processes));
+        assertTrue(failure.getMessage().endsWith("(at 'ip -n claude-cage-c1 route add default via 10.213.0.1')"),
+                failure.getMessage());
+        List<List<String>> commands = processes.commands();
+        assertEquals(Set.of(List.of("nft", "delete", "table", "inet", "claude_cage_cgh0"), REMOVAL),
+                Set.copyOf(commands.subList(commands.size() - 2, commands.size())));
     }
 
     /** Where the command that was given {@code stdin} was started. */
