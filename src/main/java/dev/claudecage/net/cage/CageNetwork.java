@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Puts a filtered cage's network in place and takes it down: a named network namespace, the
@@ -41,6 +42,8 @@ public final class CageNetwork implements AutoCloseable {
 
     private final CageLink link;
     private final Teardown teardown;
+    /** The cage's end (its table, addresses, routes), made on a thread of its own; null until begun. */
+    private Beside cageEnd;
 
     private CageNetwork(CageLink link, Teardown teardown) {
         this.link = link;
@@ -69,9 +72,34 @@ public final class CageNetwork implements AutoCloseable {
     }
 
     /** @param interfaces where the host's interfaces are listed, as /proc/self/net/dev lists them */
-    @SuppressWarnings("try") // the lock is held for the whole block
     static CageNetwork create(String cageId, EgressSettings settings, GatewayPorts ports, GatewayPorts.Services services,
                               long namespaceHolder, Path lockFile, Path interfaces, ProcessRunner runner) {
+        CageNetwork network = begin(cageId, settings, ports, services, namespaceHolder, lockFile, interfaces, runner);
+        try {
+            network.awaitCageEnd();
+        } catch (RuntimeException e) {
+            throw Teardown.closeAfter(network, e);
+        }
+        return network;
+    }
+
+    /**
+     * As {@link #create(String, EgressSettings, GatewayPorts, GatewayPorts.Services, long, Path, ProcessRunner)},
+     * but returns once the namespace and the host's end are in place (its addresses, which the gateway's services
+     * bind, behind the host's table), while the cage's end is still being made: the services start meanwhile.
+     * {@link #awaitCageEnd} before the cage runs.
+     */
+    public static CageNetwork begin(String cageId, EgressSettings settings, GatewayPorts ports,
+                                    GatewayPorts.Services services, long namespaceHolder, Path lockFile,
+                                    ProcessRunner runner) {
+        return begin(cageId, settings, ports, services, namespaceHolder, lockFile, INTERFACES, runner);
+    }
+
+    @SuppressWarnings("try") // the lock is held for the whole block
+    static CageNetwork begin(String cageId, EgressSettings settings, GatewayPorts ports,
+                                     GatewayPorts.Services services, long namespaceHolder, Path lockFile,
+                                     Path interfaces, ProcessRunner runner) {
+        // The slot is taken once the host's end exists, which is before the lock is let go.
         try (FileLock lock = FileLock.acquire(lockFile, LOCK_TIMEOUT, "the cage network pool")) {
             int slot = freeSlot(interfaces, CageLink.capacity(settings.networkPool(), settings.networkPool6()));
             CageLink link = CageLink.allocate(cageId, slot, settings.networkPool(), settings.networkPool6());
@@ -88,6 +116,14 @@ public final class CageNetwork implements AutoCloseable {
 
     public CageLink link() {
         return link;
+    }
+
+    /** Waits until the cage's end is made behind its table; throws, naming the step, when it could not be. */
+    public void awaitCageEnd() {
+        RuntimeException failed = cageEnd.join();
+        if (failed != null) {
+            throw failed;
+        }
     }
 
     /**
@@ -131,46 +167,55 @@ public final class CageNetwork implements AutoCloseable {
         String ns = link.netnsName();
         String host = link.hostInterface();
         // Undone as one step: the host's end of the link first, which takes the cage's end with it (the namespace
-        // may outlive its name, held by the cage's namespace holder), then the namespace's name; beside them, on a
-        // thread of its own, the host's table. Each is a process of its own, and none needs another.
+        // may outlive its name, held by the cage's namespace holder), then the namespace's name, in one ip process;
+        // beside it, on a thread of its own, the host's table. Neither needs the other.
         teardown.push("take down the link, the namespace and the host's firewall table", () -> together(
                 () -> teardown.attempt("delete the host's firewall table", () -> runner.remove(List.of("nft", "delete",
                         "table", "inet", Firewall.hostTable(link)), COMMAND_TIMEOUT)),
-                () -> {
-                    teardown.attempt("delete the host's end of the link", () -> runner.remove(List.of("ip", "link",
-                            "delete", host), COMMAND_TIMEOUT));
-                    teardown.attempt("delete the namespace", () -> runner.remove(List.of("ip", "netns", "delete", ns),
-                            COMMAND_TIMEOUT));
-                }));
+                () -> removeInOrder(runner, List.of(
+                        new Removal("delete the host's end of the link", "link delete " + host),
+                        new Removal("delete the namespace", "netns delete " + ns)))));
         String hostRuleset = externalGateway == null ? Firewall.hostRuleset(link, ports, services)
                 : Firewall.hostRulesetToGateway(link, externalGateway, ports, services);
         String cageRuleset = externalGateway == null ? Firewall.cageRuleset(link, ports, services)
                 : Firewall.cageRulesetToGateway(externalGateway, ports, services);
         // Three ip processes where there were fourteen, each a batch that stops at its first failure, and two nft
-        // processes, run as two pairs side by side. The cage's end is made inside the namespace under its final
-        // name. The host's table names the link's ends without needing them, so it goes in while they are made;
-        // the cage's table holds a hook on the cage's end, so it comes after. Each end comes up only once its
-        // side's table is in, and the link carries nothing until both ends are up: no moment without the walls.
+        // processes: a pair side by side, then the host's end here while the cage's table and end are made on a
+        // thread of their own, which the caller awaits before the cage runs. The cage's end is made inside the
+        // namespace under its final name. The host's table names the link's ends without needing them, so it goes
+        // in while they are made; the cage's table holds a hook on the cage's end, so it comes after. Each end comes
+        // up only once its side's table is in, and the link carries nothing until both ends are up: no moment
+        // without the walls.
         together(() -> nft(runner, List.of("nft", "-f", "-"), hostRuleset), () -> ipBatch(runner, List.of(), List.of(
                 namespaceHolder == 0 ? "netns add " + ns : "netns attach " + ns + " " + namespaceHolder,
                 "link add " + host + " type veth peer name " + CageLink.CAGE_SIDE_NAME + " netns " + ns)));
-        // nodad: the addresses are ours alone, and duplicate detection would delay them by seconds.
         String cage = CageLink.CAGE_SIDE_NAME;
-        together(() -> ipBatch(runner, List.of(), List.of(
-                "addr add " + link.gateway4() + "/" + CageLink.PREFIX4 + " dev " + host,
-                "addr add " + link.gateway6() + "/" + CageLink.PREFIX6 + " dev " + host + " nodad",
-                "link set " + host + " up")), () -> {
-                    nft(runner, inNamespace(List.of("nft", "-f", "-")), cageRuleset);
-                    ipBatch(runner, List.of("-n", ns), List.of(
-                            "link set lo up",
-                            "addr add " + link.cageAddress4().getHostAddress() + "/" + CageLink.PREFIX4 + " dev " + cage,
-                            "addr add " + link.cageAddress6().getHostAddress() + "/" + CageLink.PREFIX6 + " dev " + cage
-                                    + " nodad",
-                            "link set " + cage + " up",
-                            // A default route, so that every attempt reaches the firewall and is logged there.
-                            "route add default via " + link.gateway4(),
-                            "route add ::/0 via " + link.gateway6()));
-                });
+        // The teardown waits for this thread too, so it never races it. nodad: the addresses are ours alone, and
+        // duplicate detection would delay them by seconds.
+        cageEnd = Beside.start(() -> {
+            nft(runner, inNamespace(List.of("nft", "-f", "-")), cageRuleset);
+            ipBatch(runner, List.of("-n", ns), List.of(
+                    "link set lo up",
+                    "addr add " + link.cageAddress4().getHostAddress() + "/" + CageLink.PREFIX4 + " dev " + cage,
+                    "addr add " + link.cageAddress6().getHostAddress() + "/" + CageLink.PREFIX6 + " dev " + cage
+                            + " nodad",
+                    "link set " + cage + " up",
+                    // A default route, so that every attempt reaches the firewall and is logged there.
+                    "route add default via " + link.gateway4(),
+                    "route add ::/0 via " + link.gateway6()));
+        });
+        try {
+            ipBatch(runner, List.of(), List.of(
+                    "addr add " + link.gateway4() + "/" + CageLink.PREFIX4 + " dev " + host,
+                    "addr add " + link.gateway6() + "/" + CageLink.PREFIX6 + " dev " + host + " nodad",
+                    "link set " + host + " up"));
+        } catch (RuntimeException e) {
+            RuntimeException other = cageEnd.join();
+            if (other != null) {
+                e.addSuppressed(other);
+            }
+            throw e;
+        }
     }
 
     /**
@@ -179,34 +224,14 @@ public final class CageNetwork implements AutoCloseable {
      * thrown, the other's added to it, once both have ended, so that a teardown after it never races either.
      */
     private static void together(Runnable beside, Runnable here) {
-        AtomicReference<RuntimeException> besideFailed = new AtomicReference<>();
-        Thread thread = DaemonThreads.start("cage-network", () -> {
-            try {
-                beside.run();
-            } catch (RuntimeException e) {
-                besideFailed.set(e);
-            }
-        });
+        Beside thread = Beside.start(beside);
         RuntimeException failure = null;
         try {
             here.run();
         } catch (RuntimeException e) {
             failure = e;
         }
-        boolean interrupted = false;
-        while (true) {
-            try {
-                thread.join();
-                break;
-            } catch (InterruptedException e) {
-                // The other process is bounded by its own timeout: wait for it all the same, then say so.
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        RuntimeException other = besideFailed.get();
+        RuntimeException other = thread.join();
         if (failure == null) {
             failure = other;
         } else if (other != null) {
@@ -214,6 +239,39 @@ public final class CageNetwork implements AutoCloseable {
         }
         if (failure != null) {
             throw failure;
+        }
+    }
+
+    /** Work on a thread of its own, and what it threw. */
+    private record Beside(Thread thread, AtomicReference<RuntimeException> failed) {
+
+        static Beside start(Runnable work) {
+            AtomicReference<RuntimeException> failed = new AtomicReference<>();
+            return new Beside(DaemonThreads.start("cage-network", () -> {
+                try {
+                    work.run();
+                } catch (RuntimeException e) {
+                    failed.set(e);
+                }
+            }), failed);
+        }
+
+        /** Waits for the work to end (its processes are bounded by their own timeouts); what it threw, or null. */
+        RuntimeException join() {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    // Wait all the same, then say so.
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return failed.get();
         }
     }
 
@@ -239,6 +297,64 @@ public final class CageNetwork implements AutoCloseable {
         }
     }
 
+    /** One line of a removal batch, and the teardown step it is reported as. */
+    private record Removal(String name, String line) {
+    }
+
+    /**
+     * Runs {@code removals} in one {@code ip -force -batch -}, in order: -force goes on past a line that fails, and
+     * ip names each such line after its error. Each line's failure is its own step's, and one whose object was gone
+     * already is none, as for {@link ProcessRunner#remove}.
+     */
+    private void removeInOrder(ProcessRunner runner, List<Removal> removals) {
+        List<String> command = List.of("ip", "-force", "-batch", "-");
+        String steps = String.join(", then ", removals.stream().map(Removal::name).toList());
+        AtomicReference<CommandResult> ran = new AtomicReference<>();
+        if (!teardown.attempt(steps, () -> ran.set(runner.runWithInput(command, COMMAND_TIMEOUT,
+                removals.stream().map(removal -> removal.line() + "\n").collect(Collectors.joining())
+                        .getBytes(StandardCharsets.UTF_8))))) {
+            return;
+        }
+        CommandResult result = ran.get();
+        if (result.succeeded()) {
+            return;
+        }
+        // ip prints each failed line's errors, then "Command failed -:N".
+        String[] errors = new String[removals.size()];
+        StringBuilder said = new StringBuilder();
+        for (String line : result.stderr().split("\n")) {
+            Matcher failed = FAILED_LINE.matcher(line);
+            int index = failed.find() ? Integer.parseInt(failed.group(1)) - 1 : -1;
+            if (index < 0) {
+                said.append(line).append('\n');
+            } else if (index < errors.length) {
+                errors[index] = said.toString();
+                said.setLength(0);
+            }
+        }
+        boolean named = false;
+        for (int i = 0; i < errors.length; i++) {
+            if (errors[i] == null) {
+                continue;
+            }
+            named = true;
+            CommandResult line = new CommandResult(command, result.exitCode(), "", errors[i]);
+            Removal removal = removals.get(i);
+            if (!line.succeededOrGone()) {
+                CageException failure = runner.failure(line);
+                teardown.attempt(removal.name(), () -> {
+                    throw new CageException(failure.getMessage() + " (at 'ip " + removal.line() + "')",
+                            failure.hint(), failure);
+                });
+            }
+        }
+        if (!named) {
+            teardown.attempt(steps, () -> {
+                throw runner.failure(result);
+            });
+        }
+    }
+
     private static void nft(ProcessRunner runner, List<String> command, String ruleset) {
         CommandResult result = runner.runWithInput(command, COMMAND_TIMEOUT, ruleset.getBytes(StandardCharsets.UTF_8));
         if (!result.succeeded()) {
@@ -249,6 +365,10 @@ public final class CageNetwork implements AutoCloseable {
     /** Takes down everything, as far as it can, and reports every step that failed. */
     @Override
     public void close() {
+        if (cageEnd != null) {
+            // Its failure, if any, is awaitCageEnd's to report; the teardown must not race its processes.
+            cageEnd.join();
+        }
         teardown.close();
     }
 

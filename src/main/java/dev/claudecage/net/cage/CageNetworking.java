@@ -355,7 +355,8 @@ public final class CageNetworking implements AutoCloseable {
         EgressPolicy policy = decideServices(config, options);
         tcpRelays = TcpRelays.plan(policy, ports, HostListeners::portsOnAllAddresses);
         services = services.withRelayPorts(TcpRelays.gatewayPorts(tcpRelays));
-        network = CageNetwork.create(cageId, config.egress(), ports,
+        // The services bind the host's end while the cage's end is still being made; the cage waits for both.
+        network = CageNetwork.begin(cageId, config.egress(), ports,
                 options.openIdlePorts() ? GatewayPorts.Services.ALL.withRelayPorts(services.relayPorts()) : services,
                 namespaceHolder, options.lockFile(), runner);
         started.push("take down the namespace, link and firewalls", network);
@@ -382,6 +383,7 @@ public final class CageNetworking implements AutoCloseable {
         startGitGateway(config, policy, gitBinds, link.gateway4() + ":" + ports.gitGateway(), runner);
         startSshAgentRelay(config, policy, options.stateDir(), cageUser, link.gateway4(), ports);
         dropLogger.awaitListening();
+        network.awaitCageEnd();
         gateway4 = link.gateway4();
         gateway6 = link.gateway6();
         namespacePath = network.namespacePath();
