@@ -36,8 +36,9 @@ target/completion/claude-cage.fish: $(JAR)
 $(MAN_PAGES): $(JAR)
 	rm -rf $(MAN_DIR) && java -cp $(JAR) dev.claudecage.cli.ManPages $(MAN_DIR)
 
-# The launcher's class-data sharing (AppCDS) archive, made from representative calls (bench/cds.sh;
-# docs/performance.md). bin/claude-cage uses it only while it matches the jar and the JDK.
+# The launcher's class-data sharing (AppCDS) archives, the full one and the light commands' (made
+# together, from representative calls: bench/cds.sh; docs/performance.md). bin/claude-cage uses
+# each only while it matches the jar and the JDK.
 cds: $(CDS_ARCHIVE)
 
 $(CDS_ARCHIVE): $(JAR) bench/cds.sh

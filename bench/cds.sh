@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Makes the launcher's application class-data sharing (AppCDS) archive for one jar:
+# Makes the launcher's application class-data sharing (AppCDS) archives for one jar:
 #   bench/cds.sh JAR [LAUNCHER] [ROOTFS]
-# next to the jar, JAR with .jsa for .jar, and a .jsa.stamp that bin/claude-cage compares with
-# the jar and the java it runs before it uses the archive (the jar's path and mtime, java's real
-# path and the JDK's build); and beside it, JAR with .native for .jar, JNA's native library
-# unpacked from the jar, with its own stamp (the jar's mtime).
+# next to the jar, JAR with .jsa for .jar (every call's classes) and with .light.jsa (only the
+# light commands' that bin/claude-cage maps it for: list, status, logs, config, help),
+# each with a .stamp that bin/claude-cage compares with the jar and the java it runs before it
+# uses the archive (the jar's path and mtime, java's real path and the JDK's build); and beside
+# them, JAR with .native for .jar, JNA's native library unpacked from the jar, with its own stamp
+# (the jar's mtime).
 #
 # How: representative calls run through the launcher, each writing the classes it loads
 # (-XX:DumpLoadedClassList): --version, config, list, help, and as root, where the rootfs exists,
@@ -22,7 +24,6 @@ jar=${1:?usage: bench/cds.sh JAR [LAUNCHER] [ROOTFS]}
 launcher=${2:-$(dirname "$0")/../bin/claude-cage}
 rootfs=${3:-/var/cache/claude-cage/rootfs/bookworm-minbase}
 jar=$(readlink -f "$jar")
-archive=${jar%.jar}.jsa
 
 note() { echo "cds: $*" >&2; }
 
@@ -34,7 +35,7 @@ java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 if ! command -v "$java" >/dev/null; then
   note "no $java; no archive"; exit 0
 fi
-rm -f "$archive" "$archive.stamp"
+rm -f "${jar%.jar}.jsa" "${jar%.jar}.jsa.stamp" "${jar%.jar}.light.jsa" "${jar%.jar}.light.jsa.stamp"
 
 # JNA's native part, unpacked from this jar once (dev.claudecage.host.JnaDispatchLibrary), with a
 # stamp of the jar: the launcher names the folder to JNA only while the stamp matches, since JNA
@@ -54,6 +55,8 @@ rm -f "$native.log"
 work=$(mktemp -d "${TMPDIR:-/tmp}/claude-cage-cds.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
+# train writes N.classlist; a light call (train_light) also L.classlist, a copy for the light
+# archive.
 n=0
 train() {
   n=$((n + 1))
@@ -62,12 +65,16 @@ train() {
     CLAUDE_CAGE_JAVA_OPTS="-XX:DumpLoadedClassList=$work/$n.classlist" \
     timeout 120 "$launcher" "$@" </dev/null >/dev/null 2>&1 || true
 }
+train_light() {
+  train "$@"
+  if [ -f "$work/$n.classlist" ]; then cp "$work/$n.classlist" "$work/$n.light"; fi
+}
 
 train --version
-train config
+train_light config
 train config --json
-train list
-train help run
+train_light list
+train_light help run
 if [ "$(id -u)" = 0 ] && [ -d "$rootfs" ]; then
   train run --rootfs "$rootfs" --network none -- true
   train run --rootfs "$rootfs" --network filtered -- true
@@ -76,8 +83,10 @@ if [ "$(id -u)" = 0 ] && [ -d "$rootfs" ]; then
   session=cds-train-$$
   train start --detach --name "$session" --rootfs "$rootfs" --network none -- \
     sh -c "trap 'exit 0' TERM; while :; do sleep 3600 & wait \$!; done"
-  train status "$session"
-  train list
+  train_light status "$session"
+  train_light list
+  train inspect "$session"
+  train_light logs "$session"
   train stop "$session"
   train destroy "$session"
   # A build, made and then made again from the cache, and removed: FROM scratch, so it needs no
@@ -92,34 +101,42 @@ else
   note "not root or no rootfs at $rootfs: the archive leaves out what 'run' loads"
 fi
 
-# One list: comments and JDK proxy classes (made at run time, never found at dump) out, and
-# every line once. A lambda listed twice makes the JDK 17 dump crash.
-cat "$work"/*.classlist 2>/dev/null | grep -v '^#' | grep -v '\$Proxy' | awk '!seen[$0]++' > "$work/classes.list"
-if [ ! -s "$work/classes.list" ]; then
-  note "the training runs listed no classes; no archive"; exit 0
-fi
+# dump ARCHIVE LIST...: one list made of the training calls' lists (comments and JDK proxy classes,
+# made at run time and never found at dump, out, and every line once: a lambda listed twice makes
+# the JDK 17 dump crash), dumped as ARCHIVE, checked, and stamped.
+dump() {
+  local archive=$1 real_java runtime
+  shift
+  cat "$@" 2>/dev/null | grep -v '^#' | grep -v '\$Proxy' | awk '!seen[$0]++' > "$work/classes.list"
+  if [ ! -s "$work/classes.list" ]; then
+    note "the training runs listed no classes; no $archive"; return
+  fi
+  # Dumped under G1, as the launcher runs: only then does the archive hold the JDK's Java objects
+  # (the module graph, interned strings), which JDK 17 maps only under G1. (G1 is the JVM's own
+  # choice only on a machine with two processors and 2 GB or more.) Those objects hold heap
+  # addresses: the heap is put at 2 GB for the dump, as bin/claude-cage puts it for a start with the
+  # archive, so that they are mapped as they are. At the JVM's own choices (its heap's top 1 GB
+  # lower when it dumps than when it runs) every start patched each pointer among them first.
+  rm -f "$work/archive.jsa"
+  if ! "$java" -XX:+UseG1GC -XX:HeapBaseMinAddress=2g -Xshare:dump -XX:SharedClassListFile="$work/classes.list" -XX:SharedArchiveFile="$work/archive.jsa" \
+      -cp "$jar" >"$work/dump.log" 2>&1; then
+    note "the JVM could not dump $archive (see below); no archive"; tail -5 "$work/dump.log" >&2; return
+  fi
+  # -Xshare:on fails where the archive cannot be mapped for this jar: check before installing it.
+  if ! "$java" -XX:TieredStopAtLevel=1 -XX:+UseG1GC -XX:HeapBaseMinAddress=2g -Xshare:on -XX:SharedArchiveFile="$work/archive.jsa" \
+      -jar "$jar" --version >/dev/null 2>"$work/check.log"; then
+    note "$archive does not map for $jar; no archive"; tail -3 "$work/check.log" >&2; return
+  fi
+  install -m 0644 "$work/archive.jsa" "$archive"
+  # As bin/claude-cage reads it: three lines (the jar, the real java, the JDK's build as its release
+  # file says it, quotes taken out, empty without one), and the jar's mtime as the stamp's own.
+  real_java=$(readlink -f "$(command -v "$java")")
+  runtime=$(sed -n 's/^JAVA_RUNTIME_VERSION=//p' "${real_java%/bin/java}/release" 2>/dev/null | tr -d '"')
+  printf '%s\n%s\n%s\n' "$jar" "$real_java" "$runtime" > "$archive.stamp"
+  touch -r "$jar" "$archive.stamp"
+  chmod 0644 "$archive.stamp"
+  note "$(wc -l < "$work/classes.list") classes from $# calls in $archive ($(du -h "$archive" | cut -f1))"
+}
 
-# Dumped under G1, as the launcher runs: only then does the archive hold the JDK's Java objects
-# (the module graph, interned strings), which JDK 17 maps only under G1. (G1 is the JVM's own
-# choice only on a machine with two processors and 2 GB or more.) Those objects hold heap
-# addresses: the heap is put at 2 GB for the dump, as bin/claude-cage puts it for a start with the
-# archive, so that they are mapped as they are. At the JVM's own choices (its heap's top 1 GB
-# lower when it dumps than when it runs) every start patched each pointer among them first.
-if ! "$java" -XX:+UseG1GC -XX:HeapBaseMinAddress=2g -Xshare:dump -XX:SharedClassListFile="$work/classes.list" -XX:SharedArchiveFile="$work/archive.jsa" \
-    -cp "$jar" >"$work/dump.log" 2>&1; then
-  note "the JVM could not dump the archive (see below); no archive"; tail -5 "$work/dump.log" >&2; exit 0
-fi
-# -Xshare:on fails where the archive cannot be mapped for this jar: check before installing it.
-if ! "$java" -XX:TieredStopAtLevel=1 -XX:+UseG1GC -XX:HeapBaseMinAddress=2g -Xshare:on -XX:SharedArchiveFile="$work/archive.jsa" \
-    -jar "$jar" --version >/dev/null 2>"$work/check.log"; then
-  note "the archive does not map for $jar; no archive"; tail -3 "$work/check.log" >&2; exit 0
-fi
-install -m 0644 "$work/archive.jsa" "$archive"
-# As bin/claude-cage reads it: three lines (the jar, the real java, the JDK's build as its release
-# file says it, quotes taken out, empty without one), and the jar's mtime as the stamp's own.
-real_java=$(readlink -f "$(command -v "$java")")
-runtime=$(sed -n 's/^JAVA_RUNTIME_VERSION=//p' "${real_java%/bin/java}/release" 2>/dev/null | tr -d '"')
-printf '%s\n%s\n%s\n' "$jar" "$real_java" "$runtime" > "$archive.stamp"
-touch -r "$jar" "$archive.stamp"
-chmod 0644 "$archive.stamp"
-note "$(wc -l < "$work/classes.list") classes from $n calls in $archive ($(du -h "$archive" | cut -f1))"
+dump "${jar%.jar}.jsa" "$work"/*.classlist
+dump "${jar%.jar}.light.jsa" "$work"/*.light

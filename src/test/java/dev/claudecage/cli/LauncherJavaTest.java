@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -52,9 +53,13 @@ class LauncherJavaTest {
      * path, the JDK's build, and the jar's mtime as the stamp's own.
      */
     private Path archiveFor(Path javaHome, String build) throws IOException {
+        return archiveFor("claude-cage.jsa", javaHome, build);
+    }
+
+    private Path archiveFor(String name, Path javaHome, String build) throws IOException {
         Path jar = jar();
-        Path archive = Files.writeString(dir.resolve("claude-cage.jsa"), "not read by a stand-in java");
-        Path stamp = Files.writeString(dir.resolve("claude-cage.jsa.stamp"),
+        Path archive = Files.writeString(dir.resolve(name), "not read by a stand-in java");
+        Path stamp = Files.writeString(dir.resolve(name + ".stamp"),
                 jar + "\n" + javaHome.resolve("bin/java") + "\n" + build + "\n");
         Files.setLastModifiedTime(stamp, Files.getLastModifiedTime(jar));
         return archive;
@@ -133,7 +138,7 @@ class LauncherJavaTest {
     void mapsTheArchiveWhileItsStampNamesThisJarAndThisJava() throws Exception {
         Path home = jdk("jdk17", "17.0.9");
         Path archive = archiveFor(home, "17.0.9+7-Test");
-        List<String> config = List.of(LAUNCHER.toString(), "config");
+        List<String> config = List.of(LAUNCHER.toString(), "doctor");
         Outcome outcome = launch(home, config);
         assertEquals(0, outcome.exit(), outcome.output());
         // With the heap where bench/cds.sh dumps it.
@@ -159,12 +164,44 @@ class LauncherJavaTest {
     void namesTheJarByItsCanonicalPath() throws Exception {
         Path home = jdk("jdk17", "17.0.9");
         Path linked = Files.createSymbolicLink(dir.resolve("linked"), dir).resolve("claude-cage.jar");
-        List<String> config = List.of(LAUNCHER.toString(), "config");
-        String expected = "-jar " + jar().toRealPath() + " config";
+        List<String> config = List.of(LAUNCHER.toString(), "doctor");
+        String expected = "-jar " + jar().toRealPath() + " doctor";
         assertTrue(launch(home, config, linked, Map.of()).output().contains(expected), "without a stamp");
         archiveFor(home, "17.0.9+7-Test");
         Outcome stamped = launch(home, config, linked, Map.of());
         assertTrue(stamped.output().contains("SharedArchiveFile") && stamped.output().contains(expected), stamped.output());
+    }
+
+    /**
+     * The light commands map the light archive, of their own classes only, and fall back from a stale
+     * one as from a stale full one, to the JDK's own; everything else, and JSON output, maps the full one.
+     */
+    @Test
+    void mapsTheLightArchiveForTheLightCommandsOnly() throws Exception {
+        Path home = jdk("jdk17", "17.0.9");
+        Path full = archiveFor(home, "17.0.9+7-Test").toRealPath();
+        Path light = archiveFor("claude-cage.light.jsa", home, "17.0.9+7-Test").toRealPath();
+        for (List<String> arguments : List.of(List.of("list"), List.of("ps"), List.of("status", "s1"), List.of("logs", "s1"),
+                List.of("config"), List.of("help", "run"), List.of("--help"))) {
+            String output = launch(home, launcher(arguments)).output();
+            assertTrue(output.contains("-XX:SharedArchiveFile=" + light + " "), arguments + ": " + output);
+        }
+        for (List<String> arguments : List.of(List.of("run", "--", "list"), List.of("inspect", "s1"), List.of("start", "s1"),
+                List.of("config", "--json"), List.of("list", "--json"))) {
+            String output = launch(home, launcher(arguments)).output();
+            assertTrue(output.contains("-XX:SharedArchiveFile=" + full + " "), arguments + ": " + output);
+        }
+        // A stale light archive (another JDK build's) is not used, nor is the full one in its place.
+        archiveFor("claude-cage.light.jsa", home, "17.0.8+1-Test");
+        assertFalse(launch(home, launcher(List.of("config"))).output().contains("SharedArchiveFile"));
+        assertTrue(launch(home, launcher(List.of("doctor"))).output().contains("-XX:SharedArchiveFile=" + full + " "));
+        Files.delete(light);
+        Files.delete(dir.resolve("claude-cage.light.jsa.stamp"));
+        assertFalse(launch(home, launcher(List.of("config"))).output().contains("SharedArchiveFile"), "nor a missing one");
+    }
+
+    private static List<String> launcher(List<String> arguments) {
+        return Stream.concat(Stream.of(LAUNCHER.toString()), arguments.stream()).toList();
     }
 
     /** JNA's library unpacked beside the jar is named to JNA only while its stamp carries the jar's mtime. */

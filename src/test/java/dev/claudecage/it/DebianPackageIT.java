@@ -159,14 +159,20 @@ class DebianPackageIT {
                 assertTrue(doctor.stdout().lines().anyMatch(line -> line.matches(check + " +ok .*")), check + ":\n" + doctor.stdout());
             }
             assertTrue(Files.isRegularFile(root.resolve("usr/share/man/man1/claude-cage-run.1.gz")));
-            assertTrue(Files.isRegularFile(root.resolve("usr/lib/claude-cage/claude-cage.jsa")),
-                    "the postinst made the launcher's class-data archive");
-            CommandResult mapped = chroot(root, "CLAUDE_CAGE_JAVA_OPTS='-Xlog:class+load -Xlog:cds' claude-cage config",
-                    Duration.ofMinutes(1));
-            assertTrue(mapped.stdout().contains("dev.claudecage.cli.Main source: shared objects file"),
-                    "the installed launcher maps the archive its postinst made: " + mapped.stdout() + mapped.stderr());
-            assertTrue(mapped.stdout().contains("CDS heap data relocation delta = 0 bytes"),
-                    "its Java objects where they were dumped, unpatched: " + mapped.stdout());
+            // The full archive for every command, the light one for the light commands (config).
+            for (String archive : List.of("claude-cage.jsa", "claude-cage.light.jsa")) {
+                assertTrue(Files.isRegularFile(root.resolve("usr/lib/claude-cage/" + archive)),
+                        "the postinst made the launcher's class-data archive " + archive);
+                String command = archive.equals("claude-cage.jsa") ? "run --help" : "config";
+                CommandResult mapped = chroot(root, "CLAUDE_CAGE_JAVA_OPTS='-Xlog:class+load -Xlog:cds' claude-cage " + command,
+                        Duration.ofMinutes(1));
+                assertTrue(mapped.stdout().contains("/usr/lib/claude-cage/" + archive),
+                        command + " maps " + archive + ": " + mapped.stdout() + mapped.stderr());
+                assertTrue(mapped.stdout().contains("dev.claudecage.cli.Main source: shared objects file"),
+                        "the installed launcher maps the archive its postinst made: " + mapped.stdout() + mapped.stderr());
+                assertTrue(mapped.stdout().contains("CDS heap data relocation delta = 0 bytes"),
+                        "its Java objects where they were dumped, unpatched: " + mapped.stdout());
+            }
             CommandResult pool = chroot(root, "getent passwd claude-cage && grep ^claude-cage: /etc/subuid /etc/subgid",
                     Duration.ofMinutes(1));
             assertEquals(0, pool.exitCode(), "the postinst made the claude-cage account and its subordinate ids: "
