@@ -26,6 +26,7 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
@@ -262,7 +263,10 @@ public final class Json {
                             + " is annotated, which the mapper may honour: not plain data");
                 }
                 try {
-                    writeField(generator, component.getName(), component.getAccessor().invoke(record));
+                    // As the mapper reads a record that is not public: past its access modifiers.
+                    Method accessor = component.getAccessor();
+                    accessor.setAccessible(true);
+                    writeField(generator, component.getName(), accessor.invoke(record));
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException("cannot read " + record.getClass().getName() + "."
                             + component.getName(), e);

@@ -125,7 +125,7 @@ final class HealthMonitor implements AutoCloseable {
     /** The state a supervisor recorded for a session, if it runs a check. */
     static Optional<Health> read(Path file) {
         try {
-            return Files.isRegularFile(file) ? Optional.of(Json.read(Files.readString(file), Health.class)) : Optional.empty();
+            return Files.isRegularFile(file) ? Optional.of(Json.readPlainRecord(Files.readString(file), Health.class)) : Optional.empty();
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -175,7 +175,7 @@ final class HealthMonitor implements AutoCloseable {
 
     private void write(Health health) {
         try {
-            Directories.writePrivateFile(file, Json.write(health));
+            Directories.writePrivateFile(file, Json.writePlainRecord(health));
         } catch (IOException e) {
             log.accept("cannot write " + file + ": " + e.getMessage());
         }

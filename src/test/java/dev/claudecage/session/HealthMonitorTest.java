@@ -1,6 +1,7 @@
 package dev.claudecage.session;
 
 import dev.claudecage.image.store.ImageConfig;
+import dev.claudecage.json.Json;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -65,5 +66,24 @@ class HealthMonitorTest {
 
     private static ImageConfig.Healthcheck check(List<String> test) {
         return new ImageConfig.Healthcheck(test, null, null, null, null, null);
+    }
+
+    /**
+     * The supervisor writes health.json, and status reads it, without the object mapper: the mapper's
+     * bytes and the mapper's values, a missing exit code and odd text included.
+     */
+    @Test
+    void healthIsWrittenAndReadAsTheMapperDoesWithoutIt() {
+        for (HealthMonitor.Health health : List.of(HealthMonitor.Health.STARTING,
+                new HealthMonitor.Health("healthy", 0, NOW.toString(), 0),
+                new HealthMonitor.Health("unhealthy", 7, NOW.toString(), -1),
+                new HealthMonitor.Health("st\u0000\"a\\rt\u00e9\u2028", Integer.MAX_VALUE, null, null))) {
+            String written = Json.write(health);
+            assertEquals(written, Json.writePlainRecord(health));
+            assertEquals(Json.read(written, HealthMonitor.Health.class), Json.readPlainRecord(written, HealthMonitor.Health.class));
+        }
+        String withoutCode = "{\"failingStreak\" : 2, \"status\" : \"unhealthy\"}";
+        assertEquals(Json.read(withoutCode, HealthMonitor.Health.class),
+                Json.readPlainRecord(withoutCode, HealthMonitor.Health.class));
     }
 }
