@@ -52,11 +52,15 @@ public final class MeteredOutputStream extends OutputStream {
         if (granted > 0) {
             ByteBuffer allowed = bytes.duplicate();
             allowed.limit(bytes.position() + granted);
-            while (allowed.hasRemaining()) {
-                out.write(allowed);
+            try {
+                while (allowed.hasRemaining()) {
+                    // Counted as the channel takes them: when a cut-off elsewhere closes this connection's
+                    // sockets in the middle of a grant, the line says what left, not what was granted.
+                    counter.addAndGet(out.write(allowed));
+                }
+            } finally {
+                bytes.position(allowed.position());
             }
-            bytes.position(allowed.position());
-            counter.addAndGet(granted);
             connection.touch();
         }
         if (granted < wanted) {
