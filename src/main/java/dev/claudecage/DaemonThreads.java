@@ -36,4 +36,23 @@ public final class DaemonThreads {
         AtomicInteger count = new AtomicInteger();
         return body -> unstarted(name + "-" + count.incrementAndGet(), body);
     }
+
+    /**
+     * Waits for {@code thread} to end, interrupted or not: what it runs is bounded by timeouts of its own, and a
+     * teardown after the wait must never race it. An interrupt that came meanwhile is kept for the caller.
+     */
+    public static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -351,18 +351,7 @@ public final class CageInstance implements AutoCloseable {
         if (beforeWalk == null) {
             return;
         }
-        boolean interrupted = false;
-        while (true) {
-            try {
-                beforeWalk.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        DaemonThreads.joinUninterruptibly(beforeWalk);
     }
 
     /** What the cage changed in each writable mount, into the trail, now that it has ended. */

@@ -258,19 +258,7 @@ public final class CageNetwork implements AutoCloseable {
 
         /** Waits for the work to end (its processes are bounded by their own timeouts); what it threw, or null. */
         RuntimeException join() {
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    thread.join();
-                    break;
-                } catch (InterruptedException e) {
-                    // Wait all the same, then say so.
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            DaemonThreads.joinUninterruptibly(thread);
             return failed.get();
         }
     }
